@@ -1,0 +1,92 @@
+"""One error type for every mistake a user can make, with the place it was made.
+
+Every stage (parse, build, layout, render, write) raises :class:`NcdError`.
+When the error comes from a source file it carries a :class:`Span`, and its
+message reads like a compiler's::
+
+    mha.ncd:12:21: unknown axis 'z'; did you mean 'x'?
+       12 | Q = linear(Xq: m -> z h) with bias as L_q
+          |                     ^
+
+>>> src = Source("demo.ncd", "input X[a b]\\n")
+>>> print(NcdError("unknown axis 'a'", src.span(1, 9, 1, 10), hint="declare it with 'axis a = 8'"))
+demo.ncd:1:9: unknown axis 'a'
+    1 | input X[a b]
+      |         ^
+hint: declare it with 'axis a = 8'
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text of one .ncd file and the name to show for it in messages."""
+
+    path: str
+    text: str
+
+    def line(self, number: int) -> str:
+        lines = self.text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def span(self, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> "Span":
+        return Span(self, line, column, end_line or line, end_column or column + 1)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns count from 1."""
+
+    source: Source
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __repr__(self) -> str:  # keeps IR reprs short
+        return f"<{self.source.path}:{self.line}:{self.column}>"
+
+    def excerpt(self) -> str:
+        """The source line with a caret (or carets) under the span."""
+        text = self.source.line(self.line).rstrip("\n")
+        width = self.end_column - self.column if self.end_line == self.line else len(text) - self.column + 1
+        gutter = f"{self.line:5d} | "
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (self.column - 1)}{'^' * max(1, width)}"
+
+
+class NcdError(Exception):
+    """A mistake in a diagram, its options, or its output path.
+
+    ``str(error)`` is the whole user-facing paragraph: position, message,
+    source excerpt with a caret, and a hint when one is obvious.
+    """
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None, *, path: str | None = None):
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.span is not None:
+            head = f"{self.span.source.path}:{self.span.line}:{self.span.column}: {self.message}"
+            body = "\n" + self.span.excerpt()
+        else:
+            head = f"{self.path}: {self.message}" if self.path else self.message
+            body = ""
+        tail = f"\nhint: {self.hint}" if self.hint else ""
+        return head + body + tail
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A 'did you mean ...?' hint, or None when nothing is close.
+
+    >>> did_you_mean("sofmax", ["softmax", "relu"])
+    "did you mean 'softmax'?"
+    """
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

@@ -1,0 +1,637 @@
+"""The diagram as a checked wire/box graph: the one model every backend reads.
+
+``build(program)`` resolves names, checks every shape, expands components,
+and makes copies explicit, giving a :class:`Diagram`:
+
+* ``values``: tensors, each a tuple of axis names (its wires, top to bottom);
+* ``ops``: boxes in composition order; each consumes and produces values and
+  knows the axes it ``acts`` on and the axes it is ``broadcast`` over;
+* ``graph``: the same as a networkx MultiDiGraph (ops are nodes, values edges).
+
+Every value is consumed exactly once (copies are ``copy`` ops and unused
+values end in ``delete`` ops), which is what makes the diagram a string
+diagram that can be laid out wire by wire.
+
+>>> from ncd_render.parse import parse
+>>> d = build(parse("axis y = 3 width\\naxis m = 4\\naxis k = 2\\ninput X[y m]\\nH = linear(X: m -> k) with bias\\noutput H\\n"))
+>>> op = d.ops[1]
+>>> op.kind, op.acts, op.broadcast, d.values[op.outputs[0]].axes
+('linear', (('m',),), ('y',), ('y', 'k'))
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Mapping
+
+import networkx as nx
+
+from . import parse as ast
+from .errors import NcdError, Span, did_you_mean
+
+ELEMENTWISE = {
+    "relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "σ", "tanh": "tanh",
+    "exp": "exp", "dropout": "dropout", "identity": "id",
+}
+NORMS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm", "batchnorm": "BatchNorm"}
+BUILTINS = {"linear", "einsum", "rearrange", "softmax", *ELEMENTWISE, *NORMS}
+OPTIONS = {"linear": {"bias"}, "softmax": set(), "einsum": set(), "rearrange": set(),
+           **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}}
+OPTIONS["dropout"] = {"p"}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A named axis. ``size`` is None when only symbolic; width axes get an overline."""
+
+    name: str
+    size: int | None
+    size_text: str
+    width: bool
+    span: Span | None
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.name[1:-1].split()) if self.name.startswith("(") else (self.name,)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One tensor: a name from the source and its axes (wires), top to bottom."""
+
+    id: int
+    name: str
+    axes: tuple[str, ...]
+    dtype: str
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the diagram: a ``section`` or an expanded component call."""
+
+    id: int
+    title: str
+    kind: str  # "section" | "block"
+    parent: int | None
+    depth: int
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class Op:
+    """A box (or a wiring such as einsum, copy, add) in the diagram.
+
+    ``acts[i]`` are the axes of input i the base function depends on;
+    ``broadcast`` are the axes that pass by untouched.
+    """
+
+    id: int
+    kind: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    acts: tuple[tuple[str, ...], ...] = ()
+    broadcast: tuple[str, ...] = ()
+    label: str | None = None
+    learned: bool = False
+    params: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    section: int | None = None
+    span: Span | None = None
+
+    @property
+    def name(self) -> str:
+        """A stable identifier for the box (used for parameters and cost rows)."""
+        return self.params.get("name") or f"{self.kind}{self.id}"
+
+
+@dataclass
+class Diagram:
+    source: ast.Program
+    axes: dict[str, Axis]
+    values: dict[int, Value]
+    ops: list[Op]
+    sections: dict[int, Section]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    graph: nx.MultiDiGraph
+
+    @property
+    def title(self) -> str | None:
+        return self.source.title
+
+    def size(self, axis: str) -> int | None:
+        return self.axes[axis].size
+
+    def shape(self, value: int) -> tuple[int | None, ...]:
+        return tuple(self.axes[a].size for a in self.values[value].axes)
+
+    def producer(self, value: int) -> Op:
+        return self._producers()[value]
+
+    def consumer(self, value: int) -> Op | None:
+        return self._consumers().get(value)
+
+    def _producers(self) -> dict[int, Op]:
+        return {v: op for op in self.ops for v in op.outputs}
+
+    def _consumers(self) -> dict[int, Op]:
+        return {v: op for op in self.ops for v in op.inputs}
+
+    def section_path(self, section: int | None) -> tuple[int, ...]:
+        """Section ids from the outermost to ``section``."""
+        path = []
+        while section is not None:
+            path.append(section)
+            section = self.sections[section].parent
+        return tuple(reversed(path))
+
+
+# ----------------------------------------------------------------------------
+
+
+def build(program: ast.Program, depth: int | None = None) -> Diagram:
+    """Check ``program`` and build its diagram.
+
+    ``depth`` collapses component calls nested deeper than it into single
+    boxes (0: every call is one box; None: everything expanded).
+    """
+    return _Builder(program, depth).run()
+
+
+@dataclass
+class _Scope:
+    names: dict[str, int]
+    section: int | None
+    depth: int
+    rename: dict[str, str]
+
+
+class _Builder:
+    def __init__(self, program: ast.Program, depth: int | None):
+        self.program = program
+        self.depth = depth
+        self.axes: dict[str, Axis] = {}
+        self.values: dict[int, Value] = {}
+        self.ops: list[Op] = []
+        self.sections: dict[int, Section] = {}
+        self.blocks: dict[str, ast.Block] = {}
+        self.inputs: list[int] = []
+        self.outputs: list[int] = []
+
+    # -- entry ---------------------------------------------------------------
+    def run(self) -> Diagram:
+        statements = self.program.statements
+        for s in statements:
+            if isinstance(s, ast.AxisDecl):
+                self.declare_axis(s)
+            elif isinstance(s, ast.Block):
+                if s.name in self.blocks or s.name in BUILTINS:
+                    raise NcdError(f"component '{s.name}' is already defined", s.span)
+                self.blocks[s.name] = s
+        scope = _Scope({}, None, 0, {})
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title))], scope, top=True)
+        if not self.outputs:
+            raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
+        self.make_copies_and_deletes()
+        graph = nx.MultiDiGraph()
+        producers = {}
+        for op in self.ops:
+            graph.add_node(op.id, op=op)
+            for v in op.outputs:
+                producers[v] = op.id
+            for v in op.inputs:
+                graph.add_edge(producers[v], op.id, key=v)
+        return Diagram(self.program, self.axes, self.values, self.ops, self.sections,
+                       tuple(self.inputs), tuple(self.outputs), graph)
+
+    # -- axes ----------------------------------------------------------------
+    def declare_axis(self, decl: ast.AxisDecl) -> None:
+        if decl.name in self.axes:
+            raise NcdError(f"axis '{decl.name}' is declared twice", decl.span)
+        size, text = (None, decl.name) if decl.size is None else self.size(decl.size)
+        self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
+
+    def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
+        if isinstance(expr, ast.SizeInt):
+            return expr.value, str(expr.value)
+        if isinstance(expr, ast.SizeRef):
+            axis = self.axis(expr.name, expr.span)
+            return axis.size, expr.name
+        (a, ta), (b, tb) = self.size(expr.left), self.size(expr.right)
+        text = f"{ta} {expr.op} {tb}"
+        if a is None or b is None:
+            return None, text
+        if expr.op == "/":
+            if b == 0 or a % b:
+                raise NcdError(f"{ta} / {tb} = {a} / {b} is not a whole number", expr.span)
+            return a // b, text
+        return {"+": a + b, "-": a - b, "*": a * b}[expr.op], text
+
+    def axis(self, name: str, span: Span) -> Axis:
+        if name not in self.axes:
+            raise NcdError(f"unknown axis '{name}'", span, did_you_mean(name, self.axes) or f"declare it with 'axis {name} = SIZE'")
+        return self.axes[name]
+
+    def axis_name(self, ref: ast.AxisRef, scope: _Scope) -> str:
+        """The axis a reference denotes, registering groups such as (r c)."""
+        names = [scope.rename.get(n, n) for n in ref.names]
+        for original, name in zip(ref.names, names):
+            if original == name:
+                self.axis(name, ref.span)
+        if len(names) == 1:
+            return names[0]
+        key = "(" + " ".join(names) + ")"
+        if key not in self.axes:
+            parts = [self.axes[n] for n in names]
+            sizes = [p.size for p in parts]
+            size = None if None in sizes else _product(sizes)
+            self.axes[key] = Axis(key, size, "·".join(names), any(p.width for p in parts), ref.span)
+        return key
+
+    def shape(self, refs, scope: _Scope, what: str) -> tuple[str, ...]:
+        axes = tuple(self.axis_name(r, scope) for r in refs)
+        for ref, (name, count) in zip(refs, Counter(axes).items()):
+            if count > 1:
+                bad = [r for r, a in zip(refs, axes) if a == name][1]
+                raise NcdError(f"axis '{name}' appears twice in {what}", bad.span, "give the two axes different names")
+        return axes
+
+    # -- values and ops ------------------------------------------------------
+    def new_value(self, name: str, axes: tuple[str, ...], dtype: str, span: Span | None) -> int:
+        vid = len(self.values)
+        self.values[vid] = Value(vid, name, axes, dtype, span)
+        return vid
+
+    def add_op(self, **fields) -> Op:
+        op = Op(id=len(self.ops), **fields)
+        self.ops.append(op)
+        return op
+
+    def lookup(self, name: ast.Name, scope: _Scope) -> int:
+        if name.name not in scope.names:
+            choices = list(scope.names)
+            raise NcdError(f"unknown tensor '{name.name}'", name.span,
+                           did_you_mean(name.name, choices) or ("known here: " + ", ".join(choices) if choices else None))
+        vid = scope.names[name.name]
+        if vid is None:
+            raise NcdError(f"tensor '{name.name}' was deleted and cannot be used again", name.span)
+        return vid
+
+    def describe(self, vid: int) -> str:
+        return "[" + " ".join(self.values[vid].axes) + "]"
+
+    # -- statements ----------------------------------------------------------
+    def statements(self, statements, scope: _Scope, top: bool = False) -> list[int]:
+        returned: list[int] = []
+        for s in statements:
+            if isinstance(s, ast.Input):
+                if not top:
+                    raise NcdError("'input' belongs at the top level; components take parameters instead", s.span)
+                for t in s.tensors:
+                    vid = self.new_value(t.name, self.shape(t.axes, scope, f"tensor {t.name}"), "int" if t.dtype == "int" else "real", t.span)
+                    self.add_op(kind="input", inputs=(), outputs=(vid,), label=t.name, span=t.span, section=scope.section)
+                    scope.names[t.name] = vid
+                    self.inputs.append(vid)
+            elif isinstance(s, ast.Output):
+                if not top:
+                    raise NcdError("'output' belongs at the top level; components end with 'return'", s.span)
+                for n in s.names:
+                    vid = self.lookup(n, scope)
+                    if vid in self.outputs:
+                        raise NcdError(f"'{n.name}' is already an output", n.span)
+                    self.outputs.append(vid)
+            elif isinstance(s, ast.Return):
+                if top:
+                    raise NcdError("'return' belongs inside a component block", s.span, "use 'output' at the top level")
+                returned = [self.lookup(n, scope) for n in s.names]
+            elif isinstance(s, ast.Delete):
+                for n in s.names:
+                    vid = self.lookup(n, scope)
+                    self.add_op(kind="delete", inputs=(vid,), outputs=(), span=n.span, section=scope.section)
+                    scope.names[n.name] = None
+            elif isinstance(s, ast.Section):
+                sid = self.new_section(s.title, "section", scope, s.span)
+                inner = _Scope(scope.names, sid, scope.depth, scope.rename)
+                returned = self.statements(s.body, inner, top) or returned
+            elif isinstance(s, ast.Assign):
+                self.assign(s, scope)
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title)):
+                raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
+        return returned
+
+    def new_section(self, title: str, kind: str, scope: _Scope, span: Span) -> int:
+        sid = len(self.sections)
+        parent_depth = self.sections[scope.section].depth if scope.section is not None else -1
+        self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span)
+        return sid
+
+    def assign(self, s: ast.Assign, scope: _Scope) -> None:
+        expr = s.expr
+        if isinstance(expr, ast.Add):
+            outs = [self.op_add(expr, scope)]
+        elif isinstance(expr, ast.Scaled):
+            outs = [self.op_scale(self.lookup(expr.arg, scope), expr.scale, scope, expr.span)]
+        elif expr.fn.name in self.blocks:
+            outs = self.call_block(expr, scope, s)
+        else:
+            outs = [self.op_call(expr, scope, s.label)]
+            if expr.scale is not None:
+                outs = [self.op_scale(outs[0], expr.scale, scope, expr.scale.span)]
+        if len(outs) != len(s.targets):
+            raise NcdError(f"{len(s.targets)} name(s) on the left but the right side gives {len(outs)} tensor(s)", s.span)
+        for target, vid in zip(s.targets, outs):
+            self.values[vid] = replace(self.values[vid], name=target.name, span=target.span)
+            scope.names[target.name] = vid
+
+    # -- operations ----------------------------------------------------------
+    def op_call(self, call: ast.Call, scope: _Scope, label: str | None) -> int:
+        fn = call.fn.name
+        if fn not in BUILTINS:
+            known = sorted(BUILTINS | set(self.blocks))
+            raise NcdError(f"unknown function '{fn}'", call.fn.span, did_you_mean(fn, known) or "known: " + ", ".join(known))
+        options = {}
+        for o in call.options:
+            if o.name not in OPTIONS[fn]:
+                allowed = OPTIONS[fn]
+                raise NcdError(f"{fn} has no option '{o.name}'", o.span,
+                               did_you_mean(o.name, allowed) or (f"options: {', '.join(sorted(allowed))}" if allowed else f"{fn} takes no options"))
+            options[o.name] = True if o.value is None else o.value
+        args = [self.lookup(a, scope) for a in call.args]
+        if fn == "einsum":
+            return self.op_einsum(call, args, scope, label)
+        if len(args) != 1:
+            raise NcdError(f"{fn} takes one tensor, got {len(args)}", call.span)
+        (vid,) = args
+        axes = self.values[vid].axes
+        common = dict(section=scope.section, span=call.span)
+        if fn == "linear":
+            if call.spec is None or call.spec.outputs is None or len(call.spec.inputs) != 1 or len(call.spec.outputs) != 1:
+                raise NcdError("linear needs a spec 'IN AXES -> OUT AXES'", call.spec.span if call.spec else call.span,
+                               f"for example linear({call.args[0].name}: {axes[-1] if axes else 'm'} -> k)")
+            acted = self.spec_axes(call.spec.inputs[0], vid, scope, "linear")
+            new = self.shape(call.spec.outputs[0], scope, "the output of linear")
+            broadcast = tuple(a for a in axes if a not in acted)
+            clash = [a for a in new if a in broadcast]
+            if clash:
+                ref = next(r for r in call.spec.outputs[0] if self.axis_name(r, scope) == clash[0])
+                raise NcdError(f"output axis '{clash[0]}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
+                               "linear maps act on some axes and broadcast over the rest; name the new axis differently")
+            first = min(axes.index(a) for a in acted)
+            out_axes = tuple(a for a in axes[:first] if a not in acted) + new + tuple(a for a in axes[first:] if a not in acted)
+            name = label or "L"
+            out = self.new_value("", out_axes, "real", call.span)
+            self.add_op(kind="linear", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name,
+                        learned=True, params=MappingProxyType({"in_axes": acted, "out_axes": new, "bias": bool(options.get("bias")),
+                                                               "name": self.param_name(name, scope)}), **common)
+            return out
+        if fn == "rearrange":
+            return self.op_rearrange(call, vid, scope, label)
+        if fn in ELEMENTWISE:
+            if call.spec is not None:
+                raise NcdError(f"{fn} acts on every element; it takes no axes", call.spec.span, f"write {fn}({call.args[0].name})")
+            out = self.new_value("", axes, self.values[vid].dtype, call.span)
+            params = {"fn": fn}
+            if fn == "dropout":
+                params["p"] = float(options.get("p", 0.1))
+            self.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or ELEMENTWISE[fn],
+                        params=MappingProxyType(params), **common)
+            return out
+        # softmax and norms: act on named axes, broadcast over the rest
+        if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
+            raise NcdError(f"{fn} needs the axes it normalises over", call.spec.span if call.spec else call.span,
+                           f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'x'})")
+        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn)
+        out = self.new_value("", axes, "real", call.span)
+        broadcast = tuple(a for a in axes if a not in acted)
+        if fn == "softmax":
+            self.add_op(kind="softmax", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label,
+                        params=MappingProxyType({"axes": acted}), **common)
+        else:
+            learned = bool(options.get("affine"))
+            name = label or NORMS[fn]
+            self.add_op(kind="norm", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=learned,
+                        params=MappingProxyType({"fn": fn, "axes": acted, "eps": float(options.get("eps", 1e-5)),
+                                                 "affine": learned, "name": self.param_name(name, scope)}), **common)
+        return out
+
+    def param_name(self, label: str, scope: _Scope) -> str:
+        """A python-identifier name for a learned box, unique in the diagram."""
+        base = "".join(c if c.isalnum() else "_" for c in label.replace("{", "").replace("}", "")).strip("_") or "box"
+        prefix = ""
+        sid = scope.section
+        while sid is not None:
+            sec = self.sections[sid]
+            if sec.kind == "block":
+                prefix = "".join(c if c.isalnum() else "_" for c in sec.title) + "_" + prefix
+            sid = sec.parent
+        name, n = prefix + base, 1
+        taken = {op.params.get("name") for op in self.ops}
+        while name in taken:
+            n += 1
+            name = f"{prefix}{base}_{n}"
+        return name
+
+    def spec_axes(self, refs, vid: int, scope: _Scope, fn: str) -> tuple[str, ...]:
+        axes = self.values[vid].axes
+        acted = self.shape(refs, scope, f"the axes of {fn}")
+        if not acted:
+            raise NcdError(f"{fn} needs at least one axis", scope and refs and refs[0].span or None)
+        for ref, a in zip(refs, acted):
+            if a not in axes:
+                raise NcdError(f"{fn} acts on axis '{a}', but the tensor has axes {self.describe(vid)}", ref.span,
+                               did_you_mean(a, axes))
+        return acted
+
+    def op_einsum(self, call: ast.Call, args: list[int], scope: _Scope, label: str | None) -> int:
+        spec = call.spec
+        if spec is None or spec.outputs is None or len(spec.outputs) != 1:
+            raise NcdError("einsum needs a spec 'A AXES, B AXES -> OUT AXES'", spec.span if spec else call.span)
+        if len(spec.inputs) != len(args):
+            raise NcdError(f"einsum spec has {len(spec.inputs)} input shape(s) for {len(args)} tensor(s)", spec.span)
+        groups = []
+        for refs, vid, name in zip(spec.inputs, args, call.args):
+            written = tuple(self.axis_name(r, scope) for r in refs)
+            if written != self.values[vid].axes:
+                hint = f"expected {self.describe(vid)}, got [{' '.join(written)}]"
+                if sorted(written) == sorted(self.values[vid].axes):
+                    hint += "; the order of axes matters: transpose with rearrange first, or write them in the tensor's order"
+                span = Span(spec.span.source, refs[0].span.line, refs[0].span.column, refs[-1].span.end_line, refs[-1].span.end_column) if refs else spec.span
+                raise NcdError(f"einsum operand {name.name} has axes {self.describe(vid)}", span, hint)
+            groups.append(written)
+        out_axes = self.shape(spec.outputs[0], scope, "the output of einsum")
+        for ref, a in zip(spec.outputs[0], out_axes):
+            if not any(a in g for g in groups):
+                raise NcdError(f"output axis '{a}' is not an axis of any operand", ref.span, "einsum cannot create axes")
+        counts = Counter(a for g in groups for a in g)
+        contracted = tuple(a for a in counts if a not in out_axes)
+        merged = tuple(a for a in out_axes if counts[a] > 1)
+        acts = tuple(tuple(a for a in g if a in contracted or a in merged) for g in groups)
+        broadcast = tuple(a for a in out_axes if counts[a] == 1)
+        equation = ", ".join(" ".join(g) for g in groups) + " -> " + " ".join(out_axes)
+        out = self.new_value("", out_axes, "real", call.span)
+        self.add_op(kind="einsum", inputs=tuple(args), outputs=(out,), acts=acts, broadcast=broadcast, label=label,
+                    params=MappingProxyType({"equation": equation, "contracted": contracted, "merged": merged}),
+                    section=scope.section, span=call.span)
+        return out
+
+    def op_rearrange(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
+        spec = call.spec
+        if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
+            raise NcdError("rearrange needs a pattern 'IN AXES -> OUT AXES'", spec.span if spec else call.span,
+                           "for example rearrange(X: y (k h) -> y k h)")
+        written = tuple(self.axis_name(r, scope) for r in spec.inputs[0])
+        if written != self.values[vid].axes:
+            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span, f"expected {self.describe(vid)}, got [{' '.join(written)}]")
+        out_axes = self.shape(spec.outputs[0], scope, "the output of rearrange")
+        flat_in = [p for a in written for p in self.axes[a].parts]
+        flat_out = [p for a in out_axes for p in self.axes[a].parts]
+        if sorted(flat_in) != sorted(flat_out):
+            raise NcdError("rearrange must keep the same axes", spec.span,
+                           f"in: {' '.join(flat_in)}; out: {' '.join(flat_out)}")
+        permutation = set(written) == set(out_axes)
+        pattern = " ".join(written) + " -> " + " ".join(out_axes)
+        out = self.new_value("", out_axes, self.values[vid].dtype, call.span)
+        changed = tuple(a for a in written if a not in out_axes or not permutation or written.index(a) != out_axes.index(a))
+        self.add_op(kind="rearrange", inputs=(vid,), outputs=(out,), acts=(changed,),
+                    broadcast=tuple(a for a in written if a not in changed), label=label,
+                    params=MappingProxyType({"pattern": pattern, "transpose": permutation}), section=scope.section, span=call.span)
+        return out
+
+    def op_add(self, expr: ast.Add, scope: _Scope) -> int:
+        args = [self.lookup(t, scope) for t in expr.terms]
+        first = self.values[args[0]].axes
+        for name, vid in zip(expr.terms[1:], args[1:]):
+            if self.values[vid].axes != first:
+                raise NcdError(f"cannot add {name.name} {self.describe(vid)} to {expr.terms[0].name} {self.describe(args[0])}", name.span,
+                               f"expected [{' '.join(first)}], got {self.describe(vid)}")
+        out = self.new_value("", first, "real", expr.span)
+        self.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
+                    label="+", section=scope.section, span=expr.span)
+        return out
+
+    def op_scale(self, vid: int, scale: ast.Scale, scope: _Scope, span: Span) -> int:
+        if scale.axis is not None:
+            axis = self.axis(scope.rename.get(scale.axis, scale.axis), scale.span)
+            factor = None if axis.size is None else float(Fraction(axis.size) ** scale.exponent) if scale.exponent.denominator == 1 \
+                else float(axis.size) ** float(scale.exponent)
+            text = axis.name if scale.exponent == 1 else f"{axis.name}^{{{scale.exponent}}}"
+        else:
+            factor, text = scale.number, scale.text
+        axes = self.values[vid].axes
+        out = self.new_value("", axes, "real", span)
+        self.add_op(kind="scale", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=text,
+                    params=MappingProxyType({"factor": factor, "text": text}), section=scope.section, span=span)
+        return out
+
+    # -- components ----------------------------------------------------------
+    def call_block(self, call: ast.Call, scope: _Scope, stmt: ast.Assign) -> list[int]:
+        block = self.blocks[call.fn.name]
+        if call.spec is not None or call.options or call.scale is not None:
+            raise NcdError(f"component {block.name} takes tensors only", call.span)
+        if len(call.args) != len(block.params):
+            raise NcdError(f"{block.name} takes {len(block.params)} tensor(s), got {len(call.args)}", call.span,
+                           f"{block.name}(" + ", ".join(p.name for p in block.params) + ")")
+        args = [self.lookup(a, scope) for a in call.args]
+        rename: dict[str, str] = {}
+        for param, arg, name in zip(block.params, args, call.args):
+            formal = [str(r) for r in param.axes]
+            actual = self.values[arg].axes
+            if len(formal) != len(actual):
+                raise NcdError(f"{block.name} expects {param.name} with {len(formal)} axes [{' '.join(formal)}], "
+                               f"got {name.name} {self.describe(arg)}", name.span)
+            for f, a, ref in zip(formal, actual, param.axes):
+                if f in rename and rename[f] != a:
+                    raise NcdError(f"{block.name} needs one axis for '{f}' but is given both '{rename[f]}' and '{a}'", name.span)
+                self.axis(f, ref.span)  # a formal axis only names a wire; its size follows the argument
+                rename[f] = a
+        if len(set(rename.values())) != len(rename):
+            twice = [a for a, c in Counter(rename.values()).items() if c > 1][0]
+            raise NcdError(f"{block.name} would see axis '{twice}' twice", call.span,
+                           "declare a second axis of the same size (e.g. 'axis x2 = x') for one of the arguments")
+        collapse = self.depth is not None and scope.depth >= self.depth
+        sid = self.new_section(stmt.label or block.name, "block", scope, call.span)
+        inner = _Scope({p.name: a for p, a in zip(block.params, args)}, sid, scope.depth + 1, {**scope.rename, **rename})
+        first_op = len(self.ops)
+        returned = self.statements(block.body, inner)
+        if not returned:
+            raise NcdError(f"component {block.name} returns nothing", block.span, "end its body with 'return NAME'")
+        if collapse:
+            body = self.ops[first_op:]
+            del self.ops[first_op:]
+            del self.sections[sid]
+            outs = []
+            for r in returned:
+                outs.append(self.new_value("", self.values[r].axes, self.values[r].dtype, call.span))
+            self.add_op(kind="call", inputs=tuple(args), outputs=tuple(outs), acts=tuple(self.values[a].axes for a in args),
+                        label=stmt.label or block.name, learned=any(o.learned for o in body),
+                        params=MappingProxyType({"block": block.name, "body": tuple(body)}), section=scope.section, span=call.span)
+            return outs
+        return returned
+
+    # -- copies and deletes --------------------------------------------------
+    def make_copies_and_deletes(self) -> None:
+        """Make fan-out explicit: a value used n times passes through a copy op."""
+        uses: dict[int, list[int]] = {}
+        for i, op in enumerate(self.ops):
+            for v in op.inputs:
+                uses.setdefault(v, []).append(i)
+        out_uses = Counter(self.outputs)
+        new_ops: list[Op] = []
+        rewire: dict[tuple[int, int], int] = {}  # (op index, value) -> copy value
+        copies_before: dict[int, list[Op]] = {}
+        deletes_after: dict[int, list[Op]] = {}
+        producers = {v: i for i, op in enumerate(self.ops) for v in op.outputs}
+        self.outputs = list(self.outputs)
+        for vid in sorted(self.values):
+            users = uses.get(vid, [])
+            n = len(users) + out_uses[vid]
+            value = self.values[vid]
+            if n == 0 and vid in producers:
+                deletes_after.setdefault(producers[vid], []).append(
+                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span))
+            if n <= 1:
+                continue
+            first = users[0] if users else len(self.ops)
+            copies = [self.new_value(value.name, value.axes, value.dtype, value.span) for _ in range(n)]
+            for user, c in zip(users, copies):
+                rewire[(user, vid)] = c
+            if out_uses[vid]:
+                self.outputs[self.outputs.index(vid)] = copies[-1]
+            sections = [self.ops[u].section for u in users] or [None]
+            copies_before.setdefault(first, []).append(
+                Op(-1, "copy", (vid,), tuple(copies), broadcast=value.axes, section=_common_section(self, sections), span=value.span))
+        for i, op in enumerate(self.ops + [None]):
+            new_ops.extend(copies_before.get(i, []))
+            if op is None:
+                break
+            inputs = tuple(rewire.get((i, v), v) for v in op.inputs)
+            new_ops.append(replace(op, inputs=inputs))
+            new_ops.extend(deletes_after.get(i, []))
+        self.ops = [replace(op, id=i) for i, op in enumerate(new_ops)]
+        self.ops.append(Op(len(self.ops), "output", tuple(self.outputs), ()))
+
+
+def _common_section(builder: _Builder, sections: list[int | None]) -> int | None:
+    def path(s):
+        p = []
+        while s is not None:
+            p.append(s)
+            s = builder.sections[s].parent
+        return p[::-1]
+
+    paths = [path(s) for s in sections]
+    common = None
+    for level in zip(*paths):
+        if len(set(level)) != 1:
+            break
+        common = level[0]
+    return common
+
+
+def _product(xs) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out

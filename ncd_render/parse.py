@@ -1,0 +1,389 @@
+"""Parse .ncd text into a syntax tree whose every node knows where it came from.
+
+The grammar lives in ``grammar.lark`` (parsed by lark's LALR parser); this
+module turns lark's tree into small frozen dataclasses, and lark's errors into
+:class:`~ncd_render.errors.NcdError` with the file, line and column.
+
+>>> program = parse("axis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n", "tiny.ncd")
+>>> [type(s).__name__ for s in program.statements]
+['AxisDecl', 'Input', 'Assign', 'Output']
+>>> program.statements[2].expr.fn.name
+'relu'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import lark
+
+from .errors import NcdError, Source, Span
+
+# ----------------------------------------------------------------------------
+# Syntax tree
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class AxisRef:
+    """One axis as written in a shape or spec: ``m`` or a group ``(r c)``."""
+
+    names: tuple[str, ...]
+    span: Span
+
+    @property
+    def grouped(self) -> bool:
+        return len(self.names) > 1
+
+    def __str__(self) -> str:
+        return self.names[0] if len(self.names) == 1 else "(" + " ".join(self.names) + ")"
+
+
+@dataclass(frozen=True)
+class SizeInt:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class SizeRef:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class SizeOp:
+    op: str
+    left: "SizeExpr"
+    right: "SizeExpr"
+    span: Span
+
+
+SizeExpr = SizeInt | SizeRef | SizeOp
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class AxisDecl:
+    name: str
+    size: SizeExpr | None
+    width: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class TensorDecl:
+    name: str
+    axes: tuple[AxisRef, ...]
+    dtype: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Input:
+    tensors: tuple[TensorDecl, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Output:
+    names: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Delete:
+    names: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Return:
+    names: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Spec:
+    """``inputs -> outputs``; ``outputs`` is None when there is no arrow."""
+
+    inputs: tuple[tuple[AxisRef, ...], ...]
+    outputs: tuple[tuple[AxisRef, ...], ...] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A constant factor: a number, an axis size, or an axis size to a power."""
+
+    text: str
+    number: float | None
+    axis: str | None
+    exponent: Fraction
+    span: Span
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    value: str | float | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    fn: Name
+    args: tuple[Name, ...]
+    spec: Spec | None
+    options: tuple[Option, ...]
+    scale: Scale | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scaled:
+    arg: Name
+    scale: Scale
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assign:
+    targets: tuple[Name, ...]
+    expr: Call | Add | Scaled
+    label: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    body: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    params: tuple[TensorDecl, ...]
+    body: tuple
+    span: Span
+
+
+Statement = Title | AxisDecl | Input | Output | Delete | Return | Assign | Section | Block
+
+
+@dataclass(frozen=True)
+class Program:
+    source: Source
+    statements: tuple = field(default_factory=tuple)
+
+    @property
+    def title(self) -> str | None:
+        return next((s.text for s in self.statements if isinstance(s, Title)), None)
+
+
+# ----------------------------------------------------------------------------
+# Parsing
+
+
+@lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+_TOKEN_WORDS = {
+    "_NL": "end of line", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
+    "STRING": "a quoted string", "LABEL": "a label", "EXPONENT": "an exponent",
+    "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
+    "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "ARROW": "'->'", "$END": "end of file",
+}
+
+
+def parse(text: str, path: str = "<string>") -> Program:
+    """Parse .ncd source text; raise NcdError pointing at the first syntax error."""
+    source = Source(path, text if text.endswith("\n") else text + "\n")
+    try:
+        tree = _parser().parse(source.text)
+    except lark.exceptions.UnexpectedInput as error:
+        raise _syntax_error(error, source) from None
+    return Program(source, tuple(_Builder(source).statements(tree.children)))
+
+
+def parse_file(path: str | Path) -> Program:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NcdError(f"cannot read the diagram: {getattr(error, 'strerror', None) or error}", path=str(path)) from None
+    return parse(text, str(path))
+
+
+def _syntax_error(error: lark.exceptions.UnexpectedInput, source: Source) -> NcdError:
+    line, column = error.line, error.column
+    if line is None or line < 1:  # unexpected end of input
+        lines = source.text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+    span = source.span(line, column)
+    if isinstance(error, lark.exceptions.UnexpectedCharacters):
+        char = source.line(line)[column - 1 : column] or "end of line"
+        return NcdError(f"unexpected character {char!r}", span)
+    token = getattr(error, "token", None)
+    if token is not None and token.type == "_NL":
+        got = "end of line"
+    elif token is not None and token.type == "$END":
+        got = "end of file"
+    else:
+        got = repr(str(token)) if token is not None else "input"
+        if token is not None:
+            span = source.span(line, column, line, column + max(1, len(str(token))))
+    expected = sorted({_TOKEN_WORDS.get(t, repr(t.lower())) for t in getattr(error, "expected", ())} - {None})
+    hint = None
+    if expected and len(expected) <= 6:
+        hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
+    if got == "end of file" and "'end'" in expected:
+        return NcdError("this section or block is never closed with 'end'", span, hint)
+    return NcdError(f"unexpected {got}", span, hint)
+
+
+class _Builder:
+    """Turns lark's parse tree into the dataclasses above."""
+
+    def __init__(self, source: Source):
+        self.source = source
+
+    def span(self, item) -> Span:
+        meta = item if isinstance(item, lark.Token) else item.meta
+        return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def statements(self, items) -> list:
+        return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, lark.Tree)]
+
+    def name(self, token) -> Name:
+        if isinstance(token, lark.Tree):  # name_ref
+            token = token.children[0]
+        return Name(str(token), self.span(token))
+
+    # statements
+    def title(self, tree):
+        return Title(str(tree.children[0])[1:-1], self.span(tree))
+
+    def axis_decl(self, tree):
+        name, *rest = tree.children
+        width = bool(rest) and isinstance(rest[-1], lark.Token) and rest[-1].type == "WIDTH"
+        size = rest[0] if rest and not (isinstance(rest[0], lark.Token) and rest[0].type == "WIDTH") else None
+        return AxisDecl(str(name), self.size(size) if size is not None else None, width, self.span(tree))
+
+    def size(self, item) -> SizeExpr:
+        if isinstance(item, lark.Token):
+            raise AssertionError(item)
+        if item.data == "size_int":
+            return SizeInt(int(item.children[0]), self.span(item))
+        if item.data == "size_ref":
+            return SizeRef(str(item.children[0]), self.span(item))
+        left, op, right = item.children
+        return SizeOp(str(op), self.size(left), self.size(right), self.span(item))
+
+    def tensor_decl(self, tree) -> TensorDecl:
+        name, shape, *dtype = tree.children
+        return TensorDecl(str(name), self.axis_refs(shape.children), str(dtype[0]) if dtype else "real", self.span(tree))
+
+    def axis_refs(self, items) -> tuple[AxisRef, ...]:
+        return tuple(AxisRef(tuple(str(t) for t in item.children), self.span(item)) for item in items)
+
+    def input_decl(self, tree):
+        return Input(tuple(self.tensor_decl(t) for t in tree.children), self.span(tree))
+
+    def output_decl(self, tree):
+        return Output(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def delete(self, tree):
+        return Delete(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def return_stmt(self, tree):
+        return Return(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def assign(self, tree):
+        targets, expr, *label = tree.children
+        text = None
+        if label:
+            token = label[0].children[0]
+            text = str(token)[1:-1] if token.type == "STRING" else str(token)
+        return Assign(tuple(self.name(t) for t in targets.children), getattr(self, expr.data)(expr), text, self.span(tree))
+
+    def call(self, tree):
+        fn, *rest = tree.children
+        args, spec, options, scale = [], None, (), None
+        for item in rest:
+            if item.data == "name_ref":
+                args.append(self.name(item))
+            elif item.data == "spec":
+                spec = self.spec(item)
+            elif item.data == "options":
+                options = tuple(self.option(o) for o in item.children)
+            elif item.data == "scale":
+                scale = self.scale(item)
+        return Call(self.name(fn), tuple(args), spec, options, scale, self.span(tree))
+
+    def add(self, tree):
+        return Add(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def scaled(self, tree):
+        arg, scale = tree.children
+        return Scaled(self.name(arg), self.scale(scale), self.span(tree))
+
+    def scale(self, tree) -> Scale:
+        factor = tree.children[0]
+        span = self.span(factor)
+        if factor.data == "factor_number":
+            text = str(factor.children[0])
+            return Scale(text, float(text), None, Fraction(1), span)
+        axis = str(factor.children[0])
+        exponent = Fraction(str(factor.children[1])) if len(factor.children) > 1 else Fraction(1)
+        text = axis if exponent == 1 else f"{axis}^{exponent}"
+        return Scale(text, None, axis, exponent, span)
+
+    def option(self, tree) -> Option:
+        name, *value = tree.children
+        parsed: str | float | None = None
+        if value:
+            token = value[0]
+            parsed = float(token) if token.type == "NUMBER" else str(token).strip('"')
+        return Option(str(name), parsed, self.span(tree))
+
+    def spec(self, tree) -> Spec:
+        groups, outputs, seen_arrow = [], [], False
+        for child in tree.children:
+            if isinstance(child, lark.Token):  # the arrow
+                seen_arrow = True
+            else:
+                (outputs if seen_arrow else groups).append(self.axis_refs(child.children))
+        return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree))
+
+    def section(self, tree):
+        title, *body = tree.children
+        return Section(str(title)[1:-1], tuple(self.statements(body)), self.span(tree))
+
+    def block(self, tree):
+        name, *rest = tree.children
+        params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, lark.Tree) and t.data == "tensor_decl")
+        body = [t for t in rest if isinstance(t, lark.Tree) and t.data != "tensor_decl"]
+        return Block(str(name), params, tuple(self.statements(body)), self.span(tree))
