@@ -70,7 +70,10 @@ class Value:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled part of the diagram: a ``section`` or an expanded component call."""
+    """A titled part of the diagram: a ``section`` or an expanded component call.
+
+    A ``fused`` section is one kernel for the cost model: its intermediates stay on chip.
+    """
 
     id: int
     title: str
@@ -78,6 +81,7 @@ class Section:
     parent: int | None
     depth: int
     span: Span | None
+    fused: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,13 +155,19 @@ class Diagram:
 # ----------------------------------------------------------------------------
 
 
-def build(program: ast.Program, depth: int | None = None) -> Diagram:
+def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, int] | None = None) -> Diagram:
     """Check ``program`` and build its diagram.
 
     ``depth`` collapses component calls nested deeper than it into single
     boxes (0: every call is one box; None: everything expanded).
+    ``sizes`` replaces the sizes of axes declared with a number (or with no
+    size) before derived axes such as ``axis k = m / h`` are computed.
+
+    >>> from ncd_render.parse import parse
+    >>> build(parse("axis m = 8\\naxis k = m / 2\\ninput X[m]\\noutput X\\n"), sizes={"m": 64}).axes["k"].size
+    32
     """
-    return _Builder(program, depth).run()
+    return _Builder(program, depth, dict(sizes or {})).run()
 
 
 @dataclass
@@ -169,9 +179,10 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, program: ast.Program, depth: int | None):
+    def __init__(self, program: ast.Program, depth: int | None, sizes: dict[str, int]):
         self.program = program
         self.depth = depth
+        self.sizes = sizes
         self.axes: dict[str, Axis] = {}
         self.values: dict[int, Value] = {}
         self.ops: list[Op] = []
@@ -190,6 +201,9 @@ class _Builder:
                 if s.name in self.blocks or s.name in BUILTINS:
                     raise NcdError(f"component '{s.name}' is already defined", s.span)
                 self.blocks[s.name] = s
+        for name, size in self.sizes.items():
+            if name not in self.axes:
+                raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = _Scope({}, None, 0, {})
         self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title))], scope, top=True)
         if not self.outputs:
@@ -211,6 +225,13 @@ class _Builder:
         if decl.name in self.axes:
             raise NcdError(f"axis '{decl.name}' is declared twice", decl.span)
         size, text = (None, decl.name) if decl.size is None else self.size(decl.size)
+        if decl.name in self.sizes:
+            if decl.size is not None and not isinstance(decl.size, ast.SizeInt):
+                raise NcdError(f"cannot set the size of axis '{decl.name}': it is derived ({text})", decl.span, "set the axes it is computed from")
+            size = self.sizes[decl.name]
+            if not isinstance(size, int) or size < 1:
+                raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
+            text = decl.name if decl.size is None else str(size)
         self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
@@ -312,7 +333,7 @@ class _Builder:
                     self.add_op(kind="delete", inputs=(vid,), outputs=(), span=n.span, section=scope.section)
                     scope.names[n.name] = None
             elif isinstance(s, ast.Section):
-                sid = self.new_section(s.title, "section", scope, s.span)
+                sid = self.new_section(s.title, "section", scope, s.span, s.fused)
                 inner = _Scope(scope.names, sid, scope.depth, scope.rename)
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
@@ -321,10 +342,10 @@ class _Builder:
                 raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
         return returned
 
-    def new_section(self, title: str, kind: str, scope: _Scope, span: Span) -> int:
+    def new_section(self, title: str, kind: str, scope: _Scope, span: Span, fused: bool = False) -> int:
         sid = len(self.sections)
         parent_depth = self.sections[scope.section].depth if scope.section is not None else -1
-        self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span)
+        self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span, fused)
         return sid
 
     def assign(self, s: ast.Assign, scope: _Scope) -> None:

@@ -175,9 +175,12 @@ class Assign:
 
 @dataclass(frozen=True)
 class Section:
+    """``section "Title" [fused] ... end``; a fused section is costed as one kernel."""
+
     title: str
     body: tuple
     span: Span
+    fused: bool = False
 
 
 @dataclass(frozen=True)
@@ -380,7 +383,8 @@ class _Builder:
 
     def section(self, tree):
         title, *body = tree.children
-        return Section(str(title)[1:-1], tuple(self.statements(body)), self.span(tree))
+        fused = bool(body) and isinstance(body[0], lark.Token) and body[0].type == "FUSED"
+        return Section(str(title)[1:-1], tuple(self.statements(body)), self.span(tree), fused)
 
     def block(self, tree):
         name, *rest = tree.children
