@@ -1,0 +1,62 @@
+"""The Python API: load a diagram, draw it, save it.
+
+>>> fig = load_text("axis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n")
+>>> fig.svg().startswith(b"<?xml")
+True
+>>> "<svg" in fig._repr_svg_()
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ir import Diagram, build
+from .layout import layout
+from .output import check_writable, write_atomic
+from .parse import parse, parse_file
+from .render import format_of, render_bytes
+from .scene import Scene
+from .style import load_preset, load_theme
+
+
+@dataclass
+class Figure:
+    """A checked diagram ready to draw; shows itself in Jupyter."""
+
+    diagram: Diagram
+    theme: str = "paper"
+    layout: str = "paper"
+
+    def scene(self, theme: str | None = None, layout_preset: str | None = None) -> Scene:
+        return layout(self.diagram, load_theme(theme or self.theme), load_preset(layout_preset or self.layout))
+
+    def svg(self, **options) -> bytes:
+        return render_bytes(self.scene(**options), "svg")
+
+    def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None, **options) -> Path:
+        """Draw to ``path`` (.svg, .pdf, .png); the file appears only if everything worked."""
+        fmt = format_of(path)
+        check_writable(path)
+        data = render_bytes(self.scene(theme, layout_preset), fmt, **options)
+        write_atomic(path, data)
+        return Path(path)
+
+    def _repr_svg_(self) -> str:
+        return self.svg().decode("utf-8")
+
+
+def load(path: str | Path, depth: int | None = None, **style) -> Figure:
+    """Parse and check a .ncd file."""
+    return Figure(build(parse_file(path), depth=depth), **style)
+
+
+def load_text(text: str, name: str = "<string>", depth: int | None = None, **style) -> Figure:
+    """Parse and check .ncd source given as a string."""
+    return Figure(build(parse(text, name), depth=depth), **style)
+
+
+def render(source: str | Path, output: str | Path, **options) -> Path:
+    """Render a .ncd file to an output file in one call."""
+    depth = options.pop("depth", None)
+    return load(source, depth=depth).render(output, **options)

@@ -1,0 +1,92 @@
+"""The ``ncd`` command: render, validate, and the other branches of the IR.
+
+Every user mistake is reported as one paragraph on stderr with exit status 2;
+torch is imported only by the commands that execute a diagram.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from .errors import NcdError
+
+
+def reports_errors(command):
+    """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except NcdError as error:
+            click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="ncd-render")
+def main():
+    """Neural circuit diagrams from .ncd text files.
+
+    \b
+    Write an architecture as a short .ncd file:
+        axis y = 128 width
+        axis m = 512
+        axis k = 64
+        input X[y m]
+        H = linear(X: m -> k) with bias as L_1
+        output H
+    then draw it:
+        ncd render model.ncd -o model.svg      (or .pdf, .png)
+        ncd validate model.ncd                 (check it without drawing)
+
+    The language is documented in docs/dsl.md; every command has --help.
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Collapse component calls nested deeper than this into single boxes (0: every call is one box).")
+@reports_errors
+def validate(file, depth):
+    """Check FILE: syntax, axes, shapes. Prints a summary, exits 2 on the first error."""
+    from .parse import parse_file
+    from .ir import build
+
+    diagram = build(parse_file(file), depth=depth)
+    boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
+    click.echo(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
+               f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Output file; the format follows its extension: .svg, .pdf or .png.")
+@click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
+@click.option("--layout", "layout_preset", default="paper", show_default=True, help="A built-in layout preset, or a path to a .toml file.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Collapse component calls nested deeper than this into single boxes.")
+@click.option("--dpi", type=click.FloatRange(min=10), default=300, show_default=True, help="Resolution of PNG output.")
+@reports_errors
+def render(file, output, theme, layout_preset, depth, dpi):
+    """Draw FILE to OUTPUT. Nothing is written unless drawing succeeds.
+
+    \b
+    Examples:
+        ncd render gallery/mha.ncd -o mha.svg
+        ncd render gallery/mha.ncd -o mha.pdf --theme mono
+        ncd render model.ncd -o overview.png --depth 0
+    """
+    from .api import load
+    from .output import check_writable
+    from .render import format_of
+
+    format_of(output)
+    check_writable(output)
+    load(file, depth=depth, theme=theme, layout=layout_preset).render(output, dpi=dpi)

@@ -1,0 +1,218 @@
+"""The Napkin model of a fused section: one kernel whose intermediates stay in
+shared memory, split into groups (tiling) and streamed chunks.
+
+Every axis of the section gets a role:
+
+* ``group`` (tiling, a group partition): every box is independent along it;
+  the kernel runs one group per ``g`` indices, and an input without the axis is
+  sent again to every group (FlashAttention's K and V, a matmul's B);
+* ``stream`` (a stream partition, at most one axis): summed over, so it can be
+  read in chunks of ``s`` while accumulating; a SoftMax over it may come first
+  when a sum over it follows (the online-softmax correction, one multiply per
+  accumulator element per extra chunk). Streaming cuts memory, not transfers;
+* ``whole``: everything else (norm axes, regrouped axes, ...), kept entire.
+
+The plan minimises HBM transfers subject to the group's arrays fitting in
+shared memory, then FLOPs (recomputation, corrections), then the number of
+groups; group and chunk sizes are powers of two (or the whole axis).
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.cost.boxes import work
+>>> d = build(parse('''axis a = 1024
+... axis b = 1024
+... axis c = 1024
+... input A[a b], B[b c]
+... section "matmul" fused
+...   C = einsum(A, B: a b, b c -> a c)
+... end
+... output C'''))
+>>> p = plan(d, [(op, work(d, op)) for op in d.ops], {2}, itemsize=2, limit=64 * 1024)
+>>> dict(p.roles), p.shared_bytes
+({'a': ('group', 128), 'b': ('stream', 1), 'c': ('group', 64)}, 16768)
+>>> p.resent == 2 * 1024 ** 3 * (1 / 128 + 1 / 64) - 2 * 2 * 1024 ** 2
+True
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..errors import NcdError
+from ..ir import Diagram, Op
+from .boxes import MAP, SOFTMAX, SUM, WHOLE, Array, Work, elements
+
+LINEAR_IN_ITS_INPUT = {"scale", "einsum"}  # boxes that commute with the online-softmax rescaling
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a fused kernel splits its axes, and what that costs (bytes and FLOPs)."""
+
+    roles: Mapping[str, tuple[str, int]]  # axis -> (role, tile or chunk size)
+    groups: int
+    shared_bytes: float  # shared memory one group needs
+    read_once: float     # each input read from HBM once
+    resent: float        # inputs read again by further groups
+    written: float       # outputs written to HBM
+    matmul_flops: int
+    vector_flops: int    # including recomputation and the online-softmax correction
+    correction_flops: int
+
+    @property
+    def hbm_bytes(self) -> float:
+        return self.read_once + self.resent + self.written
+
+
+def plan(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], itemsize: float, limit: float) -> Plan:
+    """The cheapest plan for the ops ``inside`` (ids) run as one kernel.
+
+    ``boxes`` are all the diagram's ops with their work (to see which values
+    leave the section), ``itemsize`` bytes per real value, ``limit`` bytes of
+    shared memory per group.
+    """
+    return _Section(diagram, boxes, inside, itemsize).search(limit)
+
+
+class _Section:
+    def __init__(self, diagram: Diagram, boxes, inside: set[int], itemsize: float):
+        self.diagram = diagram
+        self.itemsize = itemsize
+        root: dict = {}
+        for op, w in boxes:  # free boxes (copies, views) hand on their input's memory
+            if not w.kernels:
+                for x in w.writes:
+                    root[x.key] = root.get(w.reads[0].key, w.reads[0].key) if w.reads else x.key
+        self.root = lambda key: root.get(key, key)  # noqa: E731
+        self.arrays: dict = {self.root(x.key): x for _, w in boxes for x in w.writes}
+        self.arrays.update({x.key: x for _, w in boxes for x in w.reads if x.key not in self.arrays})
+        self.boxes = [(op, w) for op, w in boxes if op.id in inside]
+        self.kernels = [(op, w) for op, w in self.boxes if w.kernels]
+        produced = {self.root(x.key) for _, w in self.kernels for x in w.writes}
+        read = dict.fromkeys(self.root(x.key) for _, w in self.boxes for x in w.reads)
+        self.external = [k for k in read if k not in produced]
+        leaving = {self.root(x.key) for op, w in boxes if op.id not in inside for x in w.reads}
+        self.outputs = [k for k in dict.fromkeys(self.root(x.key) for _, w in self.kernels for x in w.writes) if k in leaving]
+        self.resident = list(dict.fromkeys(self.external + [self.root(x.key) for _, w in self.kernels for x in w.writes]))
+        self.usage: dict[str, set[str]] = {}
+        for _, w in self.boxes:
+            for a, use in w.usage.items():
+                self.usage.setdefault(a, set()).add(use)
+        self.size = {a: diagram.axes[a].size for a in self.usage}
+        elements(diagram, self.usage)  # every axis needs a size
+
+    # -- which axes may be split how -------------------------------------------
+    def tileable(self) -> list[str]:
+        return [a for a in sorted(self.usage) if self.usage[a] == {MAP}]
+
+    def readers(self, key) -> list[tuple[Op, Work]]:
+        return [(op, w) for op, w in self.boxes if any(self.root(x.key) == key for x in w.reads)]
+
+    def streamable(self, axis: str) -> bool:
+        """A sum over ``axis`` accumulates chunk by chunk: nothing after the sum
+        uses the axis, and every SoftMax over it reaches the sum through boxes
+        that commute with its rescaling, without leaving the kernel."""
+        if SUM not in self.usage[axis] or WHOLE in self.usage[axis]:
+            return False
+        frontier = [self.root(x.key) for _, w in self.kernels if w.usage.get(axis) == SUM for x in w.writes]
+        seen = set()
+        while frontier:
+            key = frontier.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            if axis in self.arrays[key].axes:
+                return False
+            frontier += [self.root(x.key) for _, w in self.readers(key) for x in w.writes]
+        for op, w in self.kernels:
+            if w.usage.get(axis) == SOFTMAX and not self._rescalable(w, axis):
+                return False
+        return True
+
+    def _rescalable(self, w: Work, axis: str) -> bool:
+        for key in (self.root(x.key) for x in w.writes):
+            if key in self.outputs:
+                return False
+            for op, reader in self.readers(key):
+                if reader.usage.get(axis) == SUM and op.kind == "einsum":
+                    continue
+                if op.kind not in LINEAR_IN_ITS_INPUT and reader.kernels or reader.usage.get(axis) != MAP \
+                        or not self._rescalable(reader, axis):
+                    return False
+        return True
+
+    def corrected(self, axis: str) -> list:
+        """Accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
+        out, frontier = [], [self.root(x.key) for _, w in self.kernels if w.usage.get(axis) == SOFTMAX for x in w.writes]
+        while frontier:
+            for op, w in self.readers(frontier.pop()):
+                keys = [self.root(x.key) for x in w.writes]
+                (out if w.usage.get(axis) == SUM else frontier).extend(keys)
+        return list(dict.fromkeys(out))
+
+    # -- costs of one choice of roles ----------------------------------------
+    def nbytes(self, key) -> float:
+        return 4 if self.arrays[key].integer else self.itemsize
+
+    def search(self, limit: float) -> Plan:
+        tiles = self.tileable()
+        best = None
+        for stream in [None] + [a for a in sorted(self.usage) if self.streamable(a)]:
+            split = tiles + ([stream] if stream else [])
+            fixed = {a: self.size[a] for a in self.usage if a not in split}
+            for cfg in self._fitting(split, fixed, limit):
+                candidate = self._cost(cfg, tiles, stream)
+                key = (candidate.hbm_bytes, candidate.matmul_flops + candidate.vector_flops, candidate.groups)
+                if best is None or key < best[0]:
+                    best = (key, candidate)
+        if best is None:
+            need = self._memory({a: 1 if a in self.tileable() else self.size[a] for a in self.usage})
+            whole = [a for a in sorted(self.usage) if self.usage[a] != {MAP}]
+            raise NcdError(f"the fused kernel needs at least {need / 1024:.1f} KiB of shared memory per group, "
+                           f"more than the {limit / 1024:.0f} KiB there is",
+                           hint=f"axes it cannot split: {', '.join(whole)}; fuse fewer boxes or give them smaller sizes")
+        return best[1]
+
+    def _memory(self, tile: dict) -> float:
+        return sum(self.nbytes(k) * math.prod(tile[a] for a in self.arrays[k].axes) for k in self.resident)
+
+    def _fitting(self, split: list[str], fixed: dict, limit: float):
+        """Every power-of-two (or whole-axis) choice of tile sizes that fits, smallest first."""
+        def options(n):
+            return [1 << i for i in range(n.bit_length()) if 1 << i < n] + [n]
+
+        def walk(i, tile):
+            if i == len(split):
+                yield dict(tile)
+                return
+            for g in options(self.size[split[i]]):
+                tile[split[i]] = g
+                if self._memory(tile) > limit:
+                    break
+                yield from walk(i + 1, tile)
+            tile[split[i]] = 1
+
+        start = {**fixed, **{a: 1 for a in split}}
+        if self._memory(start) <= limit:
+            yield from walk(0, start)
+
+    def _cost(self, tile: dict, tiles: list[str], stream: str | None) -> Plan:
+        count = {a: -(-self.size[a] // tile[a]) for a in tiles}
+
+        def repeats(axes) -> int:
+            return math.prod(count[a] for a in tiles if a not in axes)
+
+        full = {k: self.nbytes(k) * elements(self.diagram, self.arrays[k].axes) for k in self.resident}
+        once = sum(full[k] for k in self.external)
+        resent = sum(full[k] * (repeats(self.arrays[k].axes) - 1) for k in self.external)
+        matmul = sum(w.matmul_flops * repeats(w.usage) for _, w in self.kernels)
+        vector = sum(w.vector_flops * repeats(w.usage) for _, w in self.kernels)
+        correction = 0
+        if stream is not None and SOFTMAX in self.usage[stream]:
+            chunks = -(-self.size[stream] // tile[stream])
+            correction = sum((chunks - 1) * elements(self.diagram, self.arrays[k].axes) * repeats(self.arrays[k].axes)
+                             for k in self.corrected(stream))
+        roles = {a: ("group" if a in tiles else "stream" if a == stream else "whole", tile[a]) for a in sorted(self.usage)}
+        return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent,
+                    sum(full[k] for k in self.outputs), matmul, vector + correction, correction)

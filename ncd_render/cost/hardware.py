@@ -1,0 +1,117 @@
+"""Hardware profiles: the GPU figures the cost model needs, read from TOML files.
+
+Bundled profiles live in ``profiles/`` beside this module; ``--hw`` also takes
+the path of a user's own file with the same fields (docs/cost.md).
+
+>>> hw = load_profile("a100-80gb")
+>>> hw.name, hw.shared_memory_bytes, hw.hbm_bandwidth
+('A100 SXM4 80GB', 167936, 2039000000000.0)
+>>> hw.matmul_rate("bf16") / 1e12  # 312 TFLOP/s derated by 0.85
+265.2
+>>> dtype_bytes("int4")
+0.5
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from ..errors import NcdError, did_you_mean
+
+DTYPE_BYTES = MappingProxyType({"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5})
+
+_FIELDS = {  # TOML key -> (type, unit multiplier to SI)
+    "name": (str, None), "sms": (int, 1), "clock_mhz": ((int, float), 1e6), "hbm_bandwidth_gbs": ((int, float), 1e9),
+    "l2_mb": ((int, float), 1 << 20), "shared_memory_kib": (int, 1024), "registers_kib": (int, 1024),
+    "launch_overhead_us": ((int, float), 1e-6), "vector_tflops": ((int, float), 1e12), "derate": ((int, float), 1),
+    "peak_tflops": (dict, None),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One GPU. Rates are in FLOP/s and bytes/s, sizes in bytes, times in seconds."""
+
+    key: str
+    name: str
+    sms: int
+    clock_hz: float
+    hbm_bandwidth: float
+    l2_bytes: float
+    shared_memory_bytes: int
+    register_bytes: int
+    launch_overhead: float
+    vector_peak: float
+    derate: float
+    matmul_peaks: Mapping[str, float]
+
+    def matmul_rate(self, dtype: str) -> float:
+        """Sustained matmul FLOP/s at ``dtype``: the dense tensor-core peak times ``derate``."""
+        if dtype not in self.matmul_peaks:
+            raise NcdError(f"hardware profile '{self.key}' gives no matmul peak for {dtype}",
+                           hint="add it under [peak_tflops]; given: " + ", ".join(self.matmul_peaks))
+        return self.matmul_peaks[dtype] * self.derate
+
+    def vector_rate(self) -> float:
+        """Sustained FLOP/s of element-wise work (CUDA cores), derated like the matmul peak."""
+        return self.vector_peak * self.derate
+
+
+def dtype_bytes(dtype: str) -> float:
+    """Bytes per value at ``dtype``; NcdError for an unknown dtype."""
+    if dtype not in DTYPE_BYTES:
+        raise NcdError(f"unknown dtype '{dtype}'", hint=did_you_mean(dtype, DTYPE_BYTES) or "dtypes: " + ", ".join(DTYPE_BYTES))
+    return DTYPE_BYTES[dtype]
+
+
+def bundled() -> list[str]:
+    """Names of the profiles that ship with ncd-render."""
+    folder = resources.files(__package__) / "profiles"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_profile(spec: str) -> Profile:
+    """A bundled profile by name (``a100-80gb``) or a profile file by path (``my.toml``)."""
+    if spec.endswith(".toml") or "/" in spec:
+        path = Path(spec)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise NcdError(f"cannot read hardware profile: {error.strerror or error}", path=spec) from None
+        return _profile(path.stem, data, spec)
+    if spec not in bundled():
+        raise NcdError(f"unknown hardware profile '{spec}'",
+                       hint=(did_you_mean(spec, bundled()) or "profiles: " + ", ".join(bundled())) + "; or give the path of a .toml file")
+    return _profile(spec, (resources.files(__package__) / "profiles" / f"{spec}.toml").read_bytes(), spec)
+
+
+def _profile(key: str, data: bytes, where: str) -> Profile:
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise NcdError(f"not a valid TOML file: {error}", path=where) from None
+    missing = [k for k in _FIELDS if k not in table]
+    if missing:
+        raise NcdError(f"hardware profile lacks {', '.join(missing)}", path=where, hint="copy a bundled profile (docs/cost.md) and edit it")
+    for k in table:
+        if k not in _FIELDS:
+            raise NcdError(f"hardware profile has an unknown field '{k}'", path=where, hint=did_you_mean(k, _FIELDS))
+    v = {}
+    for k, (kind, unit) in _FIELDS.items():
+        if not isinstance(table[k], kind) or isinstance(table[k], bool) or (unit and table[k] <= 0):
+            raise NcdError(f"hardware profile field '{k}' must be {'a positive number' if unit else 'a ' + kind.__name__}", path=where)
+        v[k] = table[k] * unit if unit else table[k]
+    peaks = {}
+    for dtype, tflops in v["peak_tflops"].items():
+        dtype_bytes(dtype)
+        if not isinstance(tflops, (int, float)) or isinstance(tflops, bool) or tflops <= 0:
+            raise NcdError(f"peak_tflops.{dtype} must be a positive number", path=where)
+        peaks[dtype] = tflops * 1e12
+    if not 0 < v["derate"] <= 1:
+        raise NcdError("derate must be in (0, 1]: the fraction of peak compute sustained", path=where)
+    return Profile(key, v["name"], v["sms"], v["clock_mhz"], v["hbm_bandwidth_gbs"], v["l2_mb"], int(v["shared_memory_kib"]),
+                   int(v["registers_kib"]), v["launch_overhead_us"], v["vector_tflops"], v["derate"], MappingProxyType(peaks))

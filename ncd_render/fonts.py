@@ -1,0 +1,92 @@
+"""Font metrics for measuring labels, without importing a drawing library.
+
+Metrics come from the real font files through matplotlib's FreeType wrapper.
+Measuring at run time would import matplotlib (~0.2 s) on every render, so the
+advance widths of the characters labels use are stored once in
+``data/metrics.json`` (``python -m ncd_render.fonts`` rebuilds it); characters
+or families that are not stored are measured live.
+
+>>> m = metrics("DejaVu Sans")
+>>> round(m.width("m", 10), 2) > round(m.width("i", 10), 2)
+True
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+_STORE = Path(__file__).with_name("data") / "metrics.json"
+STYLES = ("regular", "bold", "italic", "bolditalic")
+CHARSET = "".join(chr(c) for c in range(32, 127)) + "αβγδεηθκλμνπρστφχψωΔΣΦΨΩ·×−–—…′″←→↑↓⋆◁▷∑√∞≤≥±∘⊗ℓ"
+
+
+@dataclass
+class FontMetrics:
+    """Advance widths (in em) per style and character, plus vertical metrics (in em)."""
+
+    family: str
+    ascent: float
+    descent: float
+    x_height: float
+    widths: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def width(self, text: str, size: float, bold: bool = False, italic: bool = False) -> float:
+        style = STYLES[bold + 2 * italic]
+        table = self.widths.setdefault(style, {})
+        missing = [c for c in set(text) if c not in table]
+        if missing:
+            table.update(_measure(self.family, style, "".join(missing))["widths"])
+        return size * sum(table[c] for c in text)
+
+
+@lru_cache(maxsize=None)
+def metrics(family: str) -> FontMetrics:
+    stored = json.loads(_STORE.read_text(encoding="utf-8")) if _STORE.exists() else {}
+    if family in stored:
+        entry = stored[family]
+    else:
+        regular = _measure(family, "regular", CHARSET)
+        entry = {**regular, "widths": {"regular": regular["widths"]}}
+    return FontMetrics(family, entry["ascent"], entry["descent"], entry["x_height"],
+                       {style: dict(table) for style, table in entry["widths"].items()})
+
+
+def font_file(family: str, style: str = "regular") -> str:
+    """The font file matplotlib's font manager picks for a family and style."""
+    from matplotlib import font_manager
+
+    props = font_manager.FontProperties(family=family, weight="bold" if "bold" in style else "normal",
+                                        style="italic" if "italic" in style else "normal")
+    return font_manager.findfont(props, fallback_to_default=True)
+
+
+def _measure(family: str, style: str, chars: str) -> dict:
+    from matplotlib import ft2font
+
+    font = ft2font.FT2Font(font_file(family, style))
+    em = font.units_per_EM
+    widths = {}
+    for c in chars:
+        code = ord(c) if font.get_char_index(ord(c)) else ord("?")  # the renderer substitutes a glyph of similar width
+        glyph = font.load_char(code, flags=ft2font.LoadFlags.NO_SCALE)
+        widths[c] = round(glyph.horiAdvance / em, 4)
+    x_glyph = font.load_char(ord("x"), flags=ft2font.LoadFlags.NO_SCALE)
+    return {"ascent": round(font.ascender / em, 4), "descent": round(-font.descender / em, 4),
+            "x_height": round(x_glyph.height / em, 4), "widths": widths}
+
+
+def build_store(families=("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono")) -> None:
+    """Measure the stored character set for ``families`` and write data/metrics.json."""
+    store = {}
+    for family in families:
+        regular = _measure(family, "regular", CHARSET)
+        store[family] = {k: regular[k] for k in ("ascent", "descent", "x_height")}
+        store[family]["widths"] = {style: _measure(family, style, CHARSET)["widths"] for style in STYLES}
+    _STORE.write_text(json.dumps(store, ensure_ascii=False, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    build_store()
+    print(f"wrote {_STORE}")

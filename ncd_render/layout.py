@@ -1,0 +1,703 @@
+"""Lay a diagram out: a pure function from the IR to a :class:`~ncd_render.scene.Scene`.
+
+Composition runs left to right in columns; the wires of the live tensors are
+stacked top to bottom. Every wire keeps one height for its whole life, so it
+is a horizontal line; it bends only inside wiring regions (einsum cups and
+merges, transposes, copies). Heights come from one longest-path pass over a
+DAG of "at least this far below" constraints between neighbouring wires and
+the boxes and sections around them, which keeps the figure as compact as the
+rules allow, in time linear in the number of wires and boxes.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.style import load_theme, load_preset
+>>> d = build(parse("axis y = 4 width\\naxis m = 8\\ninput X[y m]\\nY = relu(X)\\noutput Y\\n"))
+>>> scene = layout(d, load_theme("paper"), load_preset("paper"))
+>>> sorted({item.role for item in scene.items})[:3]
+['background', 'box', 'label.axis']
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .ir import Diagram, Op
+from .scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from .style import Preset, Theme
+from .text import set_label
+
+REGION_KINDS = {"einsum", "copy"}
+PICTOGRAMS = {"relu"}
+NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
+
+
+@dataclass
+class _Wire:
+    id: int
+    axis: str
+    value: int
+    y: float = 0.0
+    x0: float = 0.0
+    x1: float = 0.0
+    labelled: bool = True
+    start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id)
+    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("output", -1)
+
+
+class _Order(list):
+    """Live wires top to bottom at one moment, with the tensor each belongs to then."""
+
+    def __init__(self, wires, values: dict[int, int]):
+        super().__init__(wires)
+        self.values = {w: values[w] for w in wires}
+
+
+@dataclass
+class _Placed:
+    """One op in a column: its wires before and after, and what it covers."""
+
+    op: Op
+    consumed: list[int]
+    through: list[int]
+    new: list[int]
+    top: str = ""
+    bottom: str = ""
+    x0: float = 0.0
+    x1: float = 0.0
+    width: float = 0.0
+    label: object = None
+
+    @property
+    def before(self) -> list[int]:
+        return self.consumed + self.through
+
+    @property
+    def after(self) -> list[int]:
+        return self.through + self.new
+
+
+@dataclass
+class _Column:
+    pre: list[_Placed] = field(default_factory=list)
+    ops: list[_Placed] = field(default_factory=list)
+    gap_in: list[int] = field(default_factory=list)  # live wires before the gap's copies and deletes
+    before: list[int] = field(default_factory=list)
+    after: list[int] = field(default_factory=list)
+    section: int | None = None
+    x_pre: float = 0.0  # where the gap's copies and deletes stand
+    x0: float = 0.0
+    x1: float = 0.0
+
+
+def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
+    """Place every wire, box and label of ``diagram``; returns a scene in points."""
+    return _Layout(diagram, theme, preset).run()
+
+
+class _Layout:
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset):
+        self.d, self.theme, self.p = diagram, theme, preset
+        self.wires: dict[int, _Wire] = {}
+        self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.columns: list[_Column] = []
+        self.edges: dict[tuple, float] = {}
+        self.nodes: set = set()
+        self.gap_items: list = []  # copies and deletes, drawn between columns
+        f = theme.font
+        self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
+
+    # -- helpers -------------------------------------------------------------
+    def _text(self, text: str, size: float, bold: bool = False):
+        return set_label(text, self.theme.font.family, size, bold)
+
+    def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
+        wid = len(self.wires)
+        self.wires[wid] = _Wire(wid, axis, value, labelled=labelled, start=start)
+        self.wire_of[(value, axis)] = wid
+        return wid
+
+    def value_wires(self, value: int) -> list[int]:
+        return [self.wire_of[(value, a)] for a in self.d.values[value].axes]
+
+    def alias(self, value: int, wires: list[int]) -> None:
+        for a, w in zip(self.d.values[value].axes, wires):
+            self.wire_of[(value, a)] = w
+            self.wires[w].value = value
+
+    def edge(self, a, b, weight: float) -> None:
+        self.nodes.update((a, b))
+        if self.edges.get((a, b), float("-inf")) < weight:
+            self.edges[(a, b)] = weight
+
+    # -- 1. columns and wire order ------------------------------------------
+    def plan_columns(self) -> None:
+        """Assign ops to columns in program order; consecutive independent ops share one."""
+        origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
+        column_of: dict[int, int] = {}
+        pending: list[Op] = []
+        current: _Column | None = None
+        for op in self.d.ops:
+            if op.kind == "input":
+                continue
+            if op.kind == "copy":
+                src = op.inputs[0]
+                for v in op.outputs:
+                    origin[v] = origin.get(src, -1)
+                if current is not None and column_of.get(origin.get(src, -1)) == len(self.columns) - 1 or current is None:
+                    pending.append(op)
+                else:
+                    current.pre.append(op)
+                continue
+            if op.kind in ("delete", "output"):
+                if op.kind == "delete":
+                    pending.append(op)
+                continue
+            deps = {origin.get(v, -1) for v in op.inputs}
+            joinable = (current is not None and not pending and current.section == op.section
+                        and not any(column_of.get(o) == len(self.columns) - 1 for o in deps))
+            if not joinable:
+                current = _Column(pre=pending, section=op.section)
+                pending = []
+                self.columns.append(current)
+            current.ops.append(op)
+            column_of[op.id] = len(self.columns) - 1
+            for v in op.outputs:
+                origin[v] = op.id
+        self.trailing = pending  # deletes after the last column
+
+    def sweep(self) -> _Order:
+        """Walk the columns, tracking the live wires top to bottom; returns the final order."""
+        live: list[int] = []
+        for op in self.d.ops:
+            if op.kind == "input":
+                wires = [self.new_wire(op.outputs[0], a, ("input", op.id)) for a in self.d.values[op.outputs[0]].axes]
+                live.extend(wires)
+        self.input_wires = list(live)
+        columns, self.columns = self.columns, []
+        for column in columns:
+            column.gap_in = self.snap(live)
+            column.pre = [self.place_gap_op(op, live) for op in column.pre]
+            ops = list(column.ops)
+            ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
+            column.ops = []
+            column.before = self.snap(live)
+            spans: list[tuple[int, int]] = []
+            for op in ops:
+                idx = [live.index(w) for v in op.inputs for w in self.value_wires(v)]
+                span = (min(idx), max(idx)) if idx else (len(live), len(live))
+                if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
+                    column.after = self.snap(live)
+                    self.columns.append(column)
+                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    spans = []
+                spans.append(span)
+                column.ops.append(self.place_op(op, live))
+            column.after = self.snap(live)
+            self.columns.append(column)
+        self.final_gap = [self.place_gap_op(op, live) for op in self.trailing]
+        return self.snap(live)
+
+    def snap(self, live: list[int]) -> _Order:
+        return _Order(live, {w: self.wires[w].value for w in live})
+
+    def place_gap_op(self, op: Op, live: list[int]) -> _Placed:
+        src = self.value_wires(op.inputs[0])
+        if op.kind == "delete":
+            for w in src:
+                live.remove(w)
+                self.wires[w].end = ("delete", op.id)
+            return _Placed(op, src, [], [])
+        # copy: the last copy continues straight on; the others branch off above it
+        *branches, straight = op.outputs
+        self.alias(straight, src)
+        new = []
+        at = live.index(src[0])
+        for v in branches:
+            wires = [self.new_wire(v, a, ("copy", op.id), labelled=False) for a in self.d.values[v].axes]
+            live[at:at] = wires
+            at += len(wires)
+            new.extend(wires)
+        return _Placed(op, [], src, new)
+
+    def place_op(self, op: Op, live: list[int]) -> _Placed:
+        kind = op.kind
+        inputs = [self.value_wires(v) for v in op.inputs]
+        out = op.outputs[0] if op.outputs else None
+        if kind in ("elementwise", "scale", "softmax", "norm", "add"):
+            # the wires continue through the box; softmax and norms cover only their axes
+            first = inputs[0]
+            if kind in ("softmax", "norm"):
+                covered = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            elif kind in ("elementwise", "scale"):
+                covered = first[-1:]  # f: R -> R sits on one wire; the others pass it by
+            else:
+                covered = first
+            consumed = [w for ws in inputs[1:] for w in ws]
+            for w in consumed:
+                live.remove(w)
+                self.wires[w].end = ("op", op.id)
+            self.alias(out, first)
+            return _Placed(op, consumed, covered, [])
+        if kind == "linear":
+            acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast}
+        else:  # einsum, rearrange, call: every input wire ends, every output wire is new
+            acted = [w for ws in inputs for w in ws]
+            keep = {}
+        at = min(live.index(w) for w in acted)
+        for w in acted:
+            live.remove(w)
+            self.wires[w].end = ("op", op.id)
+        new = []
+        for v in op.outputs:
+            for a in self.d.values[v].axes:
+                if a in keep:
+                    self.wire_of[(v, a)] = keep[a]
+                    self.wires[keep[a]].value = v
+                else:
+                    new.append(self.new_wire(v, a, ("op", op.id)))
+        live[at:at] = new
+        return _Placed(op, acted, [], new)
+
+    # -- 2. heights ----------------------------------------------------------
+    def constrain_list(self, order: _Order) -> None:
+        for a, b in zip(order, order[1:]):
+            same = order.values[a] == order.values[b]
+            self.edge(a, b, self.p.pitch + (0 if same else self.p.tensor_gap))
+
+    def box_pad(self, placed: _Placed) -> float:
+        """Half the height a one-wire box needs, or the pad around several wires."""
+        op = placed.op
+        if op.kind == "softmax":
+            return self.p.box_pad_y + 1.5
+        h = placed.label.ascent + placed.label.descent if placed.label is not None else 0
+        return max(self.p.box_pad_y, h / 2 + 3)
+
+    def constrain_column(self, column: _Column) -> None:
+        p = self.p
+        for order, side in ((column.before, "before"), (column.after, "after")):
+            self.constrain_list(order)
+            containers = []  # (first index, last index, top node, bottom node, pad)
+            for placed in column.ops:
+                members = placed.before if side == "before" else placed.after
+                if members:
+                    idx = [order.index(w) for w in members]
+                    containers.append((min(idx), max(idx), placed.top, placed.bottom, 0.0 if placed.op.kind in REGION_KINDS else self.box_pad(placed)))
+            for lo, hi, top, bottom, pad in containers:
+                self.enclose(order, lo, hi, top, bottom, pad, pad, p.clearance, p.clearance)
+            # boxes side by side in one column keep apart
+            for (_, _, _, b1, _), (_, _, t2, _, _) in zip(containers, containers[1:]):
+                self.edge(b1, t2, p.clearance)
+
+    def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
+        """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
+        for i in range(lo, hi + 1):
+            self.edge(top, order[i], pad_top)
+            self.edge(order[i], bottom, pad_bottom)
+        if lo > 0:
+            self.edge(order[lo - 1], top, gap_above)
+        if hi + 1 < len(order):
+            self.edge(bottom, order[hi + 1], gap_below)
+
+    def constrain_sections(self) -> None:
+        """A section is one rectangle over its columns: every wire it uses, and every
+        wire that runs between those, is inside it in all of its columns."""
+        p = self.p
+        columns_of: dict[int, list[_Column]] = defaultdict(list)
+        for column in self.columns:
+            for sid in self.d.section_path(column.section):
+                columns_of[sid].append(column)
+        for sid, columns in columns_of.items():
+            orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
+            inside = {w for col in columns for pl in col.ops for w in pl.before + pl.after}
+            changed = True
+            while changed:
+                changed = False
+                for order in orders:
+                    idx = [i for i, w in enumerate(order) if w in inside]
+                    if idx:
+                        extra = set(order[min(idx):max(idx) + 1]) - inside
+                        if extra:
+                            inside |= extra
+                            changed = True
+            top_pad = p.section_pad + self.title_h + 2
+            for column in columns:
+                for placed in column.ops:
+                    self.edge(("T", sid), placed.top, self.title_h + 2 + p.section_pad / 2)
+                    self.edge(placed.bottom, ("B", sid), p.section_pad / 2)
+            for order in orders:
+                idx = [i for i, w in enumerate(order) if w in inside]
+                if idx:
+                    self.enclose(order, min(idx), max(idx), ("T", sid), ("B", sid), top_pad, p.section_pad,
+                                 p.clearance + 2, p.clearance + self.axis_h)
+
+    def solve(self) -> dict:
+        succ: dict = defaultdict(list)
+        indegree: dict = {n: 0 for n in self.nodes}
+        for (a, b), w in self.edges.items():
+            succ[a].append((b, w))
+            indegree[b] += 1
+        y = {n: 0.0 for n in self.nodes}
+        ready = sorted((n for n, k in indegree.items() if k == 0), key=repr)
+        done = 0
+        while ready:
+            n = ready.pop()
+            done += 1
+            for m, w in succ[n]:
+                y[m] = max(y[m], y[n] + w)
+                indegree[m] -= 1
+                if indegree[m] == 0:
+                    ready.append(m)
+        if done != len(self.nodes):
+            raise AssertionError("layout constraints form a cycle")  # a bug in layout, never a user error
+        return y
+
+    # -- 3. widths -----------------------------------------------------------
+    def label_for(self, placed: _Placed):
+        op, f = placed.op, self.theme.font
+        if op.kind == "linear" or op.kind == "call":
+            return self._text(op.label or "L", f.box_size, bold=True)
+        if op.kind == "norm":
+            return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
+        if op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS:
+            return None
+        if op.kind in ("elementwise", "scale"):
+            return self._text(op.label or "", f.box_size * 0.9)
+        if op.kind == "add":
+            return self._text("+", f.box_size * 1.2, bold=True)
+        return None
+
+    def op_width(self, placed: _Placed, y: dict) -> float:
+        op, p = placed.op, self.p
+        if op.kind in REGION_KINDS or (op.kind == "rearrange" and op.params["transpose"]):
+            travel = [abs(y[a] - y[b]) for a in placed.before for b in placed.after] or [0]
+            inputs_y = sorted(y[w] for w in placed.before)
+            spread = (inputs_y[-1] - inputs_y[0]) if inputs_y else 0
+            return max(p.min_region, p.bend * max(min(travel), 0) + p.bend * spread * 0.35, p.bend * max(travel) * 0.8)
+        if op.kind == "rearrange":
+            return 8.0
+        if op.kind == "softmax":
+            return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
+        if op.kind == "norm":
+            return max(2 * self.box_pad(placed), placed.label.width + 8)
+        if op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS:
+            return p.min_box_width
+        w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
+        if op.kind == "linear" and op.params["bias"]:
+            w += self.theme.font.box_size * 0.35
+        return max(p.min_box_width if op.kind != "add" else 12.0, w)
+
+    # -- main ----------------------------------------------------------------
+    def run(self) -> Scene:
+        p, f, c = self.p, self.theme.font, self.theme.colors
+        self.title_h = self._text("Ag", f.title_size).ascent + self._text("Ag", f.title_size).descent
+        self.plan_columns()
+        final = self.sweep()
+        for column in self.columns:
+            for placed in column.ops:
+                placed.top, placed.bottom = ("t", placed.op.id), ("b", placed.op.id)
+                placed.label = self.label_for(placed)
+        for w in self.wires:
+            self.nodes.add(w)
+        for column in self.columns:
+            self.constrain_list(column.gap_in)
+            self.constrain_column(column)
+        self.constrain_list(final)
+        self.constrain_sections()
+        y = self.solve()
+        for w, wire in self.wires.items():
+            wire.y = y[w]
+        self.y = y
+        return self.draw(final)
+
+    def draw(self, final: _Order) -> Scene:
+        p, f, c, s = self.p, self.theme.font, self.theme.colors, self.theme.strokes
+        y = self.y
+        wire_stroke = Stroke(c.wire, s.wire)
+        # x positions: inputs' names, then gaps and columns left to right
+        names = [self._name_label(v) for v in self.d.inputs]
+        x = max((n.width for n in names), default=0) + (p.label_pad * 2 if names else 0)
+        for wid in self.input_wires:
+            self.wires[wid].x0 = x
+        fresh = list(self.input_wires)  # wires whose labels go in the next gap
+        section_open: list[int] = []
+        for column in self.columns:
+            gap = self.gap_width(fresh, column)
+            fresh = []
+            path = list(self.d.section_path(column.section))
+            opening = [sid for sid in path if sid not in section_open]
+            closing = [sid for sid in section_open if sid not in path]
+            x += gap + p.section_pad * (len(opening) + len(closing))
+            column.x_pre = x
+            if column.pre:
+                column.x_pre = x - p.column_gap / 2 - self.gap_ops_width(column, y) - p.section_pad * len(opening)
+                self.draw_gap_ops(column.pre, column.x_pre, y)
+            section_open = path
+            width = max(self.op_width(pl, y) for pl in column.ops)
+            column.x0, column.x1 = x, x + width
+            for placed in column.ops:
+                placed.width = self.op_width(placed, y)
+                placed.x0 = x + (width - placed.width) / 2
+                placed.x1 = placed.x0 + placed.width
+                for w in placed.consumed:
+                    self.wires[w].x1 = placed.x0
+                for w in placed.new:
+                    self.wires[w].x0 = placed.x1
+                fresh.extend(placed.new)
+            x += width
+        end_gap = self.gap_width(fresh, None) + p.section_pad * len(section_open)
+        if self.final_gap:
+            self.draw_gap_ops(self.final_gap, x + end_gap, y)
+            end_gap += self.gap_ops_width(None, y) + p.column_gap / 2
+        x_end = x + end_gap
+        for w in final:
+            self.wires[w].x1 = x_end
+        self.x_end = x_end
+
+        background: list = []
+        self.draw_sections(background, y)
+        self.draw_separators(background, final)
+        wires = [Line(w.x0, w.y, w.x1, w.y, wire_stroke) for w in self.wires.values() if w.x1 > w.x0]
+        body: list = []
+        overlay: list = []
+        for column in self.columns:
+            for placed in column.ops:
+                self.draw_op(placed, body, overlay, column)
+        labels = self.wire_labels()
+        for name, v in zip(names, self.d.inputs):
+            ws = self.value_wires_at_start(v)
+            mid = (min(self.wires[w].y for w in ws) + max(self.wires[w].y for w in ws)) / 2 if ws else 0
+            labels.append(self._placed_text(name, self.wires[ws[0]].x0 - p.label_pad - name.width if ws else 0, mid + (name.ascent - name.descent) / 2, "label.name"))
+        for v in self.d.outputs:
+            ws = [w for w in final if self.wires[w].value == v]
+            if ws:
+                name = self._name_label(v)
+                mid = (min(self.wires[w].y for w in ws) + max(self.wires[w].y for w in ws)) / 2
+                labels.append(self._placed_text(name, x_end + p.label_pad, mid + (name.ascent - name.descent) / 2, "label.name"))
+        items = background + wires + self.gap_items + body + overlay + labels
+        x0 = min(i.bbox[0] for i in items) - p.margin
+        y0 = min(i.bbox[1] for i in items) - p.margin
+        x1 = max(i.bbox[2] for i in items) + p.margin
+        y1 = max(i.bbox[3] for i in items) + p.margin
+        scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
+        scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
+        scene.items += Scene(0, 0, items).translated(-x0, -y0).items
+        return scene
+
+    # -- drawing pieces ------------------------------------------------------
+    def _name_label(self, value: int):
+        return self._text(self.d.values[value].name, self.theme.font.name_size)
+
+    def _placed_text(self, label, x, y, role, color=None) -> Text:
+        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent, role)
+
+    def value_wires_at_start(self, value: int) -> list[int]:
+        return [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(value).id)]
+
+    def axis_label(self, wire: _Wire):
+        axis = self.d.axes[wire.axis]
+        text = "·".join(axis.parts) if len(axis.parts) > 1 else axis.name
+        return self._text(text, self.theme.font.axis_size), axis.width
+
+    def gap_width(self, fresh: list[int], column) -> float:
+        """Room for the labels of the wires that start here, and for the gap's copies."""
+        p = self.p
+        widths = [self.axis_label(self.wires[w])[0].width for w in fresh if self.wires[w].labelled]
+        need = (max(widths) + 2 * p.label_pad + 2) if widths else 0
+        extra = self.gap_ops_width(column, self.y) + p.column_gap / 2 if column is not None and column.pre else 0
+        return max(p.column_gap, need) + extra
+
+    def gap_ops_width(self, column, y) -> float:
+        ops = column.pre if column is not None else self.final_gap
+        travel = [abs(y[a] - y[b]) for pl in ops for a, b in zip(pl.through, pl.new)] if ops else [0]
+        return max(8.0, self.p.bend * max(travel, default=0) + 6)
+
+    def draw_gap_ops(self, ops: list[_Placed], x: float, y: dict) -> None:
+        c, s = self.theme.colors, self.theme.strokes
+        stroke = Stroke(c.wire, s.wire)
+        width = max(8.0, self.p.bend * max((abs(y[a] - y[b]) for pl in ops for a, b in zip(pl.through, pl.new)), default=0) + 6)
+        for placed in ops:
+            if placed.op.kind == "delete":
+                for w in placed.consumed:
+                    self.wires[w].x1 = x
+                    self.gap_items.append(Line(x, y[w] - 3.5, x, y[w] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+                continue
+            src = placed.through
+            n = len(src)
+            ys = [y[w] for w in src + placed.new]
+            self.gap_items.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
+            for k, w in enumerate(placed.new):
+                a = src[k % n]
+                self.wires[w].x0 = x + width
+                self.gap_items.append(_bend(x, y[a], x + width, y[w], stroke))
+            for w in src:
+                self.gap_items.append(Circle(x, y[w], 2.1, None, c.dot, role="dot"))
+
+    def draw_sections(self, out: list, y: dict) -> None:
+        p, f, c = self.p, self.theme.font, self.theme.colors
+        spans: dict[int, list] = {}
+        for column in self.columns:
+            for sid in self.d.section_path(column.section):
+                spans.setdefault(sid, []).append(column)
+        for sid in sorted(spans, key=lambda s: self.d.sections[s].depth):
+            section = self.d.sections[sid]
+            cols = spans[sid]
+            depth = section.depth
+            x0 = cols[0].x0 - p.section_pad * (1 + 0 * depth)
+            x1 = cols[-1].x1 + p.section_pad
+            nested = [s for s in spans if self.d.sections[s].parent == sid]
+            for s in nested:
+                x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
+                x1 = max(x1, spans[s][-1].x1 + p.section_pad * 2)
+            top, bottom = y[("T", sid)], y[("B", sid)]
+            fill = c.sections[sid % len(c.sections)]
+            out.append(Rect(x0, top, x1 - x0, bottom - top, None, fill, radius=4.0, role="section", opacity=c.section_opacity))
+            title = self._text(section.title, f.title_size)
+            out.append(self._placed_text(title, x0 + 4, top + 2 + title.ascent, "label.title", c.title))
+
+    def draw_separators(self, out: list, final: _Order) -> None:
+        """Dashed lines between the tensors of a tuple, wherever both run side by side."""
+        c, s = self.theme.colors, self.theme.strokes
+        stroke = Stroke(c.separator, s.separator, s.dash)
+        runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
+        for order, x0, x1 in self.stretches(final):
+            for a, b in zip(order, order[1:]):
+                # needed only where two tensors sit as close as a tuple's segments
+                tight = self.wires[b].y - self.wires[a].y <= self.p.pitch + self.p.tensor_gap + 0.5
+                if order.values[a] == order.values[b] or not tight:
+                    continue
+                lo = max(x0, self.wires[a].x0, self.wires[b].x0)
+                hi = min(x1, self.wires[a].x1, self.wires[b].x1)
+                if hi <= lo:
+                    continue
+                pair = runs[(a, b)]
+                if pair and abs(pair[-1][1] - lo) < 1e-6:
+                    pair[-1][1] = hi
+                else:
+                    pair.append([lo, hi])
+        for (a, b), spans in sorted(runs.items()):
+            for x0, x1 in spans:
+                out.append(Line(x0, self.separator_y(a, b), x1, self.separator_y(a, b), stroke, role="separator"))
+
+    def separator_y(self, a: int, b: int) -> float:
+        ya, yb = self.wires[a].y, self.wires[b].y
+        return ya + max(3.0, (yb - ya - self.axis_h - self.p.label_pad) / 2)
+
+    def stretches(self, final: _Order):
+        """(live wires, x from, x to) for each stretch of the figure where those wires run side by side."""
+        x = min((w.x0 for w in self.wires.values()), default=0)
+        for column in self.columns:
+            yield column.gap_in, x, column.x_pre
+            yield column.before, column.x_pre, column.x0
+            busy = {w for pl in column.ops for w in pl.before + pl.after}
+            extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
+            through = _Order([w for w in column.before if w not in busy], column.before.values)
+            if through == [w for w in column.after if w not in busy]:
+                for a, b in zip(through, through[1:]):
+                    ys = self.separator_y(a, b)
+                    if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
+                        yield _Order([a, b], through.values), column.x0, column.x1
+            x = column.x1
+        yield final, x, self.x_end
+
+    def wire_labels(self) -> list:
+        p = self.p
+        labels = []
+        for wire in self.wires.values():
+            if not wire.labelled or wire.x1 <= wire.x0:
+                continue
+            label, overline = self.axis_label(wire)
+            x = wire.x0 + p.label_pad + 1
+            base = wire.y - p.label_pad
+            labels.append(self._placed_text(label, x, base, "label.axis"))
+            if overline:
+                top = base - label.ascent * 0.72
+                labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+        return labels
+
+    def draw_op(self, placed: _Placed, body: list, overlay: list, column: _Column) -> None:
+        op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
+        y = self.y
+        stroke = Stroke(c.box_stroke, s.learned_box if op.learned else s.box)
+        wire = Stroke(c.wire, s.wire)
+        x0, x1 = placed.x0, placed.x1
+        top, bottom = y[placed.top], y[placed.bottom]
+        if op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
+            body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
+                             max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region"))
+            self.draw_wiring(placed, body)
+            return
+        if op.kind == "rearrange":  # a view: the solid bar
+            ys = [y[w] for w in placed.before + placed.new]
+            body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box"))
+            return
+        # wires inside the box's span that it does not touch pass over it
+        members = set(placed.before + placed.after)
+        order = column.before
+        idx = [order.index(w) for w in placed.before if w in order]
+        passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
+        if op.kind == "softmax":
+            mid = (top + bottom) / 2
+            body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box"))
+        elif op.kind == "norm":
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box"))
+        else:
+            fill = c.learned_fill if op.learned else c.box_fill
+            if op.kind == "call":
+                body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow"))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind == "add" else 1.5, role="box"))
+        for w in passing:
+            wy = self.wires[w].y
+            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))
+            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, wire, role="wire.over"))
+        if op.kind == "elementwise" and op.params["fn"] == "relu":
+            cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
+            overlay.append(Path((("M", cx - r, cy + r * 0.55), ("L", cx, cy + r * 0.55), ("L", cx + r, cy - r * 0.75)), Stroke(c.text, 1.1), role="pictogram"))
+        elif placed.label is not None:
+            lab = placed.label
+            lx = (x0 + x1) / 2 - lab.width / 2
+            if op.kind == "linear" and op.params["bias"]:
+                lx -= f.box_size * 0.15
+            ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
+            overlay.append(self._placed_text(lab, lx, ly, "label.box"))
+        if op.kind == "linear" and op.params["bias"]:
+            plus = self._text("+", f.box_size * 0.7, bold=True)
+            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box"))
+
+    def draw_wiring(self, placed: _Placed, out: list) -> None:
+        """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
+        op, c, s = placed.op, self.theme.colors, self.theme.strokes
+        stroke = Stroke(c.wire, s.wire)
+        y = self.y
+        x0, x1 = placed.x0, placed.x1
+        sources: dict[str, list[int]] = defaultdict(list)
+        for w in placed.consumed:
+            sources[self.wires[w].axis].append(w)
+        produced = {self.wires[w].axis: w for w in placed.new}
+        for axis, ins in sources.items():
+            if axis in produced:
+                out_y = y[produced[axis]]
+                if len(ins) == 1:
+                    out.append(_bend(x0, y[ins[0]], x1, out_y, stroke))
+                else:
+                    xm = x0 + (x1 - x0) * 0.62
+                    for w in ins:
+                        out.append(_bend(x0, y[w], xm, out_y, stroke))
+                    out.append(Line(xm, out_y, x1, out_y, stroke, role="wire.bend"))
+                    out.append(Circle(xm, out_y, 2.1, None, c.dot, role="dot"))
+            elif len(ins) >= 2:
+                ys = sorted(y[w] for w in ins)
+                depth = min((x1 - x0) * 0.75, 4 + (ys[-1] - ys[0]) * 0.45)
+                out.append(Path((("M", x0, ys[0]), ("C", x0 + depth, ys[0], x0 + depth, ys[-1], x0, ys[-1])), stroke, None, role="wire.bend"))
+                for w in ins[1:-1]:
+                    out.append(_bend(x0, y[w], x0 + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
+            else:  # summed out: the wire ends
+                out.append(Line(x0, y[ins[0]], x0 + 5, y[ins[0]], stroke, role="wire.bend"))
+                out.append(Line(x0 + 5, y[ins[0]] - 3.5, x0 + 5, y[ins[0]] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+
+
+def _bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
+    if abs(y1 - y0) < 1e-6:
+        return Line(x0, y0, x1, y1, stroke, role="wire.bend")
+    k = (x1 - x0) * 0.5
+    return Path((("M", x0, y0), ("C", x0 + k, y0, x1 - k, y1, x1, y1)), stroke, None, role="wire.bend")

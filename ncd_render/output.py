@@ -1,0 +1,52 @@
+"""Write output files atomically: a failed run never leaves half a file,
+and never clobbers a good one.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> write_atomic(folder / "a.txt", b"hello")
+>>> (folder / "a.txt").read_bytes()
+b'hello'
+>>> write_atomic(folder / "missing" / "a.txt", b"x")
+Traceback (most recent call last):
+...
+ncd_render.errors.NcdError: cannot write '...a.txt': folder '...missing' does not exist
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import NcdError
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early, before any work, when ``path`` cannot be written."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise NcdError(f"cannot write '{path}': folder '{folder}' does not exist", hint=f"create it first: mkdir -p {folder}")
+    if path.is_dir():
+        raise NcdError(f"cannot write '{path}': it is a folder", hint="give a file name such as fig.svg")
+    if not os.access(folder, os.W_OK):
+        raise NcdError(f"cannot write '{path}': folder '{folder}' is not writable")
+    return path
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    path = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise NcdError(f"cannot write '{path}': {error.strerror or error}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,156 @@
+"""A diagram in torch terms: identifiers, parameter layouts, einops patterns.
+
+Shared by :mod:`.compile` (which runs a diagram) and :mod:`.codegen` (which
+writes it out as source). Every pattern starts with ``...``: values may carry
+leading batch dimensions, and each batch element is an independent copy of
+the diagram.
+
+Parameter layouts (the shapes of the learned tensors, as axis names):
+
+* linear: ``weight`` = output axes + input axes (nn.Linear's ``[out, in]``,
+  generalised to several axes); ``bias`` = output axes.
+* layernorm: ``weight`` and ``bias`` over the normalised axes; rmsnorm:
+  ``weight`` only; batchnorm: ``weight`` and ``bias`` over the axes it does
+  *not* normalise over (the channels), as nn.BatchNorm does.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> d = build(parse("axis y = 3\\naxis m = 4\\naxis h = 2\\naxis k = 2\\ninput X[y m]\\n"
+...                 "Q = linear(X: m -> k h) with bias as L_Q\\nY = linear(Q: k h -> m) as L_O\\noutput Y\\n"))
+>>> p = Patterns(d)
+>>> p.linear(d.ops[1]), p.parameters(d.ops[1])
+('... y m, k h m -> ... y k h', {'weight': ('k', 'h', 'm'), 'bias': ('k', 'h')})
+>>> p.linear(d.ops[2])
+'... y k h, m k h -> ... y m'
+"""
+from __future__ import annotations
+
+import keyword
+import math
+import re
+
+from ..errors import NcdError
+from ..ir import Diagram, Op
+
+# Names a generated module uses for itself; tensors and axes avoid them.
+RESERVED = {"self", "super", "torch", "nn", "einsum", "rearrange", "axis"}
+
+
+def identifier(name: str, taken: set[str]) -> str:
+    """A python identifier (and einops axis name) for a DSL name, unique among ``taken``.
+
+    >>> identifier("x'", set()), identifier("lambda", set()), identifier("m", {"m"})
+    ('x_prime', 'lambda2', 'm2')
+    """
+    base = re.sub(r"\W", "_", name.replace("'", "_prime")).strip("_") or "t"
+    if base[0].isdigit():
+        base = "t" + base
+    candidate, n = base, 1
+    while candidate in taken or candidate in RESERVED or keyword.iskeyword(candidate):
+        n += 1
+        candidate = f"{base}{n}"
+    taken.add(candidate)
+    return candidate
+
+
+class Patterns:
+    """Identifiers and einops patterns for the boxes of one diagram."""
+
+    def __init__(self, diagram: Diagram):
+        self.diagram = diagram
+        taken: set[str] = set()
+        # plain axes come first in diagram.axes, so they keep their own names; groups (r c) become r_c
+        self.ids = {name: identifier("_".join(axis.parts), taken) for name, axis in diagram.axes.items()}
+
+    # -- axes ----------------------------------------------------------------
+    def size(self, axis: str) -> int:
+        return self.diagram.axes[axis].size
+
+    def shape(self, axes) -> tuple[int, ...]:
+        return tuple(self.size(a) for a in axes)
+
+    def describe(self, axes) -> str:
+        """``[y=128 m=512]``: a value's expected shape, for messages."""
+        return "[" + " ".join(f"{a}={self.size(a)}" for a in axes) + "]"
+
+    def spec(self, axes, groups: bool = False, batch: bool = True) -> str:
+        """``... y k h``; a grouped axis is one name (``r_c``), or an einops group ``(r c)`` when ``groups``."""
+        words = ["..."] if batch else []
+        for a in axes:
+            parts = self.diagram.axes[a].parts
+            words.append("(" + " ".join(self.ids[p] for p in parts) + ")" if groups and len(parts) > 1 else self.ids[a])
+        return " ".join(words)
+
+    def values(self, op: Op, which: str = "inputs") -> list[tuple[str, ...]]:
+        return [self.diagram.values[v].axes for v in getattr(op, which)]
+
+    # -- patterns ------------------------------------------------------------
+    def linear(self, op: Op) -> str:
+        """einsum pattern ``input, weight -> output`` of a linear box."""
+        (x,), (out,) = self.values(op), self.values(op, "outputs")
+        weight = self.spec(op.params["out_axes"] + op.params["in_axes"], batch=False)
+        return f"{self.spec(x)}, {weight} -> {self.spec(out)}"
+
+    def bias_trailing(self, op: Op) -> int:
+        """How many output axes follow a linear box's new axes (the bias broadcasts over them)."""
+        (out,), new = self.values(op, "outputs"), op.params["out_axes"]
+        return len(out) - out.index(new[-1]) - 1
+
+    def einsum(self, op: Op) -> str:
+        (out,) = self.values(op, "outputs")
+        return ", ".join(self.spec(x) for x in self.values(op)) + " -> " + self.spec(out)
+
+    def rearrange(self, op: Op) -> str:
+        (x,), (out,) = self.values(op), self.values(op, "outputs")
+        return f"{self.spec(x, groups=True)} -> {self.spec(out, groups=True)}"
+
+    def rearrange_sizes(self, op: Op, all_parts: bool = True) -> dict[str, int]:
+        """Sizes einops needs to split the input's groups (all parts, or all but the last of each)."""
+        (x,) = self.values(op)
+        sizes = {}
+        for a in x:
+            parts = self.diagram.axes[a].parts
+            if len(parts) > 1:
+                sizes.update({self.ids[p]: self.size(p) for p in (parts if all_parts else parts[:-1])})
+        return sizes
+
+    def dims(self, axes, acted) -> tuple[int, ...]:
+        """Negative dimension indices of ``acted`` within a value of ``axes`` (batch dims come first)."""
+        return tuple(axes.index(a) - len(axes) for a in acted)
+
+    def norm_order(self, op: Op) -> tuple[str, str] | None:
+        """Patterns moving a norm's axes last (in spec order) and back; None when they already are."""
+        (x,) = self.values(op)
+        acted = op.params["axes"]
+        moved = tuple(a for a in x if a not in acted) + acted
+        if moved == x:
+            return None
+        return f"{self.spec(x)} -> {self.spec(moved)}", f"{self.spec(moved)} -> {self.spec(x)}"
+
+    # -- parameters ----------------------------------------------------------
+    def parameters(self, op: Op) -> dict[str, tuple[str, ...]]:
+        """The learned tensors of a box and their axes (empty for boxes without weights)."""
+        if op.kind == "linear":
+            out = {"weight": op.params["out_axes"] + op.params["in_axes"]}
+            if op.params["bias"]:
+                out["bias"] = op.params["out_axes"]
+            return out
+        if op.kind == "norm" and op.params["affine"]:
+            if op.params["fn"] == "batchnorm":
+                return {"weight": op.broadcast, "bias": op.broadcast}
+            axes = op.params["axes"]
+            return {"weight": axes} if op.params["fn"] == "rmsnorm" else {"weight": axes, "bias": axes}
+        return {}
+
+    def fan_in(self, op: Op) -> int:
+        return math.prod(self.shape(op.params["in_axes"]))
+
+    def require_sizes(self) -> None:
+        """Every axis a tensor uses needs a number before the diagram can run."""
+        used = {a for v in self.diagram.values.values() for a in v.axes}
+        for name, axis in self.diagram.axes.items():
+            for part in axis.parts if name in used else ():
+                decl = self.diagram.axes[part]
+                if decl.size is None:
+                    raise NcdError(f"axis '{part}' has no size, so the diagram cannot run", decl.span,
+                                   f"give it one in the file ('axis {part} = 16') or on the command line (--sizes {part}=16)")

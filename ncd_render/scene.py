@@ -1,0 +1,158 @@
+"""A scene: plain, styled geometry in points, the one thing every renderer draws.
+
+Layout produces a :class:`Scene`; renderers (SVG, TikZ) only translate its
+items. Items are drawn in order. ``role`` says what an item means ("wire",
+"box", "label.axis", ...) so tests can check layout rules and renderers can
+group items; styling is already resolved into each item.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .text import PlacedRun
+
+BBox = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+@dataclass(frozen=True)
+class Stroke:
+    color: str = "#000000"
+    width: float = 0.8
+    dash: tuple[float, ...] = ()
+    cap: str = "butt"
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: Stroke
+    role: str = "wire"
+
+    @property
+    def bbox(self) -> BBox:
+        return (min(self.x1, self.x2), min(self.y1, self.y2), max(self.x1, self.x2), max(self.y1, self.y2))
+
+
+@dataclass(frozen=True)
+class Path:
+    """A path of absolute commands: ("M", x, y), ("L", x, y), ("C", x1, y1, x2, y2, x, y), ("Z",)."""
+
+    commands: tuple[tuple, ...]
+    stroke: Stroke | None
+    fill: str | None = None
+    role: str = "wire.bend"
+
+    @property
+    def bbox(self) -> BBox:
+        xs = [c[i] for c in self.commands for i in range(1, len(c), 2)]
+        ys = [c[i] for c in self.commands for i in range(2, len(c), 2)]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    stroke: Stroke | None
+    fill: str | None
+    radius: float = 0.0
+    role: str = "box"
+    opacity: float = 1.0
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.x, self.y, self.x + self.w, self.y + self.h)
+
+
+@dataclass(frozen=True)
+class Circle:
+    cx: float
+    cy: float
+    r: float
+    stroke: Stroke | None
+    fill: str | None
+    role: str = "dot"
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.cx - self.r, self.cy - self.r, self.cx + self.r, self.cy + self.r)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A label: runs placed from (x, y), the left end of its baseline."""
+
+    x: float
+    y: float
+    runs: tuple[PlacedRun, ...]
+    family: str
+    color: str
+    width: float
+    ascent: float
+    descent: float
+    role: str = "label.axis"
+    source: str = ""
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.x, self.y - self.ascent, self.x + self.width, self.y + self.descent)
+
+
+Item = Line | Path | Rect | Circle | Text
+
+
+@dataclass
+class Scene:
+    width: float
+    height: float
+    items: list = field(default_factory=list)
+    background: str | None = None
+    title: str | None = None
+
+    def by_role(self, prefix: str) -> list:
+        """Items whose role is ``prefix`` or starts with ``prefix + '.'``."""
+        return [i for i in self.items if i.role == prefix or i.role.startswith(prefix + ".")]
+
+    def translated(self, dx: float, dy: float) -> "Scene":
+        return Scene(self.width, self.height, [_shift(i, dx, dy) for i in self.items], self.background, self.title)
+
+    def scaled(self, factor: float) -> "Scene":
+        """The scene at ``factor`` times its size (fonts scale too)."""
+        return Scene(self.width * factor, self.height * factor, [_scale(i, factor) for i in self.items], self.background, self.title)
+
+
+def _shift(item, dx, dy):
+    from dataclasses import replace
+
+    if isinstance(item, Line):
+        return replace(item, x1=item.x1 + dx, y1=item.y1 + dy, x2=item.x2 + dx, y2=item.y2 + dy)
+    if isinstance(item, Path):
+        return replace(item, commands=tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])]) for c in item.commands))
+    if isinstance(item, Rect):
+        return replace(item, x=item.x + dx, y=item.y + dy)
+    if isinstance(item, Circle):
+        return replace(item, cx=item.cx + dx, cy=item.cy + dy)
+    return replace(item, x=item.x + dx, y=item.y + dy)
+
+
+def _scale(item, f):
+    from dataclasses import replace
+
+    def stroke(s):
+        return None if s is None else replace(s, width=s.width * f, dash=tuple(d * f for d in s.dash))
+
+    if isinstance(item, Line):
+        return replace(item, x1=item.x1 * f, y1=item.y1 * f, x2=item.x2 * f, y2=item.y2 * f, stroke=stroke(item.stroke))
+    if isinstance(item, Path):
+        return replace(item, commands=tuple((c[0], *[v * f for v in c[1:]]) for c in item.commands), stroke=stroke(item.stroke))
+    if isinstance(item, Rect):
+        return replace(item, x=item.x * f, y=item.y * f, w=item.w * f, h=item.h * f, radius=item.radius * f, stroke=stroke(item.stroke))
+    if isinstance(item, Circle):
+        return replace(item, cx=item.cx * f, cy=item.cy * f, r=item.r * f, stroke=stroke(item.stroke))
+    runs = tuple(replace(r, dx=r.dx * f, dy=r.dy * f, size=r.size * f) for r in item.runs)
+    return replace(item, x=item.x * f, y=item.y * f, runs=runs, width=item.width * f, ascent=item.ascent * f, descent=item.descent * f)

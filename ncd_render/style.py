@@ -1,0 +1,134 @@
+"""Themes (colours, fonts, strokes) and layout presets (spacing), loaded from TOML files.
+
+Built-in files live in the top-level ``themes/`` and ``layouts/`` folders
+(installed as ``ncd_render.themes`` and ``ncd_render.layouts``); a user passes
+a name (``paper``) or a path to their own copy (``./mytheme.toml``).
+
+>>> load_theme("paper").font.family
+'DejaVu Sans'
+>>> load_preset("paper").pitch > 0
+True
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import NcdError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Font:
+    family: str = "DejaVu Sans"
+    axis_size: float = 9.0
+    box_size: float = 10.0
+    title_size: float = 8.0
+    name_size: float = 9.0
+
+
+@dataclass(frozen=True)
+class Colors:
+    text: str = "#1a1a1a"
+    wire: str = "#1a1a1a"
+    box_stroke: str = "#1a1a1a"
+    box_fill: str = "#ffffff"
+    learned_fill: str = "#E8EEEB"
+    norm_fill: str = "#F1FCFC"
+    softmax_fill: str = "#ffffff"
+    separator: str = "#6b6b6b"
+    dot: str = "#1a1a1a"
+    halo: str = "#ffffff"
+    title: str = "#333333"
+    background: str = "none"
+    memory_bound: str = "#2a6fdb"
+    compute_bound: str = "#d1495b"
+    sections: tuple[str, ...] = ("#C5BEDF", "#FFE2BB", "#F1F4C1", "#C1E8F7", "#FCE0E1")
+    section_opacity: float = 0.6
+
+
+@dataclass(frozen=True)
+class Strokes:
+    wire: float = 0.9
+    box: float = 0.9
+    learned_box: float = 1.3
+    separator: float = 0.7
+    dash: tuple[float, ...] = (3.0, 2.0)
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    font: Font
+    colors: Colors
+    strokes: Strokes
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Spacing, in points."""
+
+    name: str = "paper"
+    pitch: float = 17.0          # between the wires of one tensor
+    tensor_gap: float = 9.0      # extra space between tensors (where the dashed line goes)
+    column_gap: float = 16.0     # least space between columns
+    label_pad: float = 3.0       # between a label and what it labels
+    box_pad_x: float = 5.0       # box label to box edge
+    box_pad_y: float = 5.0       # wire to box edge
+    min_box_width: float = 18.0
+    clearance: float = 5.0       # between a box edge and a wire passing it
+    section_pad: float = 6.0
+    margin: float = 6.0
+    bend: float = 0.55           # width of a wiring region per point of vertical travel
+    min_region: float = 18.0     # least width of a wiring region
+    width: str | None = None     # target figure width, e.g. "3.25in"; None: natural size
+
+
+def _builtin_folder(folder: str) -> Path:
+    """``themes/`` or ``layouts/``: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).parent
+    return next((p for p in (here / folder, here.parent / folder) if p.is_dir()), here / folder)
+
+
+def _read(kind: str, folder_name: str, name_or_path: str) -> tuple[dict, str]:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise NcdError(f"{kind} file '{path}' does not exist")
+        text, shown = path.read_text(encoding="utf-8"), str(path)
+    else:
+        folder = _builtin_folder(folder_name)
+        names = sorted(p.stem for p in folder.glob("*.toml"))
+        if name_or_path not in names:
+            raise NcdError(f"unknown {kind} '{name_or_path}'", hint=(did_you_mean(name_or_path, names) or "") +
+                           f" built-in {kind}s: {', '.join(names)}; or give a path to a .toml file")
+        text, shown = (folder / (name_or_path + ".toml")).read_text(encoding="utf-8"), name_or_path
+    try:
+        return tomllib.loads(text), shown
+    except tomllib.TOMLDecodeError as error:
+        raise NcdError(f"{kind} '{shown}' is not valid TOML: {error}") from None
+
+
+def _fill(cls, data: dict, where: str):
+    known = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            raise NcdError(f"{where}: unknown setting '{key}'", hint=did_you_mean(key, known))
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def load_theme(name_or_path: str = "paper") -> Theme:
+    data, shown = _read("theme", "themes", name_or_path)
+    unknown = set(data) - {"name", "description", "font", "colors", "strokes"}
+    if unknown:
+        raise NcdError(f"theme '{shown}': unknown section '{sorted(unknown)[0]}'", hint="sections: font, colors, strokes")
+    return Theme(data.get("name", shown), _fill(Font, data.get("font", {}), f"theme '{shown}' [font]"),
+                 _fill(Colors, data.get("colors", {}), f"theme '{shown}' [colors]"),
+                 _fill(Strokes, data.get("strokes", {}), f"theme '{shown}' [strokes]"))
+
+
+def load_preset(name_or_path: str = "paper") -> Preset:
+    data, shown = _read("layout", "layouts", name_or_path)
+    data.pop("description", None)
+    data.setdefault("name", shown)
+    return _fill(Preset, data, f"layout '{shown}'")
