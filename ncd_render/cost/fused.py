@@ -29,8 +29,8 @@ groups; group and chunk sizes are powers of two (or the whole axis).
 ... output C'''))
 >>> p = plan(d, [(op, work(d, op)) for op in d.ops], {2}, itemsize=2, limit=64 * 1024)
 >>> dict(p.roles), p.shared_bytes
-({'a': ('group', 128), 'b': ('stream', 1), 'c': ('group', 64)}, 16768)
->>> p.resent == 2 * 1024 ** 3 * (1 / 128 + 1 / 64) - 2 * 2 * 1024 ** 2
+({'a': ('group', 128), 'b': ('stream', 64), 'c': ('group', 128)}, 65536)
+>>> p.hbm_bytes == 2 * (1024 ** 3 * (1 / 128 + 1 / 128) + 1024 ** 2)  # abc (1/g_a + 1/g_c) + ac values
 True
 """
 from __future__ import annotations
@@ -43,7 +43,9 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from .boxes import MAP, SOFTMAX, SUM, WHOLE, Array, Work, elements
 
-LINEAR_IN_ITS_INPUT = {"scale", "einsum"}  # boxes that commute with the online-softmax rescaling
+# Boxes that commute with the online-softmax rescaling (f(c·x) = c·f(x) for c > 0).
+RESCALABLE = {"scale", "einsum"}
+RESCALABLE_ELEMENTWISE = {"dropout", "relu"}
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,11 @@ class _Section:
         self.itemsize = itemsize
         root: dict = {}
         for op, w in boxes:  # free boxes (copies, views) hand on their input's memory
-            if not w.kernels:
+            if not w.kernels and w.reads:
                 for x in w.writes:
-                    root[x.key] = root.get(w.reads[0].key, w.reads[0].key) if w.reads else x.key
+                    root[x.key] = root.get(w.reads[0].key, w.reads[0].key)
         self.root = lambda key: root.get(key, key)  # noqa: E731
-        self.arrays: dict = {self.root(x.key): x for _, w in boxes for x in w.writes}
-        self.arrays.update({x.key: x for _, w in boxes for x in w.reads if x.key not in self.arrays})
+        self.arrays: dict = {x.key: x for _, w in boxes for x in w.writes + w.reads}
         self.boxes = [(op, w) for op, w in boxes if op.id in inside]
         self.kernels = [(op, w) for op, w in self.boxes if w.kernels]
         produced = {self.root(x.key) for _, w in self.kernels for x in w.writes}
@@ -99,8 +100,9 @@ class _Section:
         for _, w in self.boxes:
             for a, use in w.usage.items():
                 self.usage.setdefault(a, set()).add(use)
-        self.size = {a: diagram.axes[a].size for a in self.usage}
         elements(diagram, self.usage)  # every axis needs a size
+        self.size = {a: diagram.axes[a].size for a in self.usage}
+        self.full = {k: self.nbytes(k) * elements(diagram, self.arrays[k].axes) for k in self.resident}
 
     # -- which axes may be split how -------------------------------------------
     def tileable(self) -> list[str]:
@@ -137,8 +139,9 @@ class _Section:
             for op, reader in self.readers(key):
                 if reader.usage.get(axis) == SUM and op.kind == "einsum":
                     continue
-                if op.kind not in LINEAR_IN_ITS_INPUT and reader.kernels or reader.usage.get(axis) != MAP \
-                        or not self._rescalable(reader, axis):
+                commutes = not reader.kernels or op.kind in RESCALABLE or \
+                    (op.kind == "elementwise" and op.params["fn"] in RESCALABLE_ELEMENTWISE)
+                if not commutes or reader.usage.get(axis) != MAP or not self._rescalable(reader, axis):
                     return False
         return True
 
@@ -157,27 +160,27 @@ class _Section:
 
     def search(self, limit: float) -> Plan:
         tiles = self.tileable()
-        best = None
+        best, need = None, math.inf
         for stream in [None] + [a for a in sorted(self.usage) if self.streamable(a)]:
             split = tiles + ([stream] if stream else [])
-            fixed = {a: self.size[a] for a in self.usage if a not in split}
-            for cfg in self._fitting(split, fixed, limit):
-                candidate = self._cost(cfg, tiles, stream)
-                key = (candidate.hbm_bytes, candidate.matmul_flops + candidate.vector_flops, candidate.groups)
+            smallest = {a: 1 if a in split else self.size[a] for a in self.usage}
+            need = min(need, self._memory(smallest))
+            for tile in self._fitting(split, smallest, limit):
+                candidate = self._cost(tile, tiles, stream)
+                key = (candidate.hbm_bytes, candidate.matmul_flops + candidate.vector_flops, candidate.groups, -candidate.shared_bytes)
                 if best is None or key < best[0]:
                     best = (key, candidate)
         if best is None:
-            need = self._memory({a: 1 if a in self.tileable() else self.size[a] for a in self.usage})
-            whole = [a for a in sorted(self.usage) if self.usage[a] != {MAP}]
+            kept = [a for a in sorted(self.usage) if self.usage[a] != {MAP}]
             raise NcdError(f"the fused kernel needs at least {need / 1024:.1f} KiB of shared memory per group, "
                            f"more than the {limit / 1024:.0f} KiB there is",
-                           hint=f"axes it cannot split: {', '.join(whole)}; fuse fewer boxes or give them smaller sizes")
+                           hint=f"it cannot tile {', '.join(kept)}; fuse fewer boxes or give them smaller sizes")
         return best[1]
 
     def _memory(self, tile: dict) -> float:
         return sum(self.nbytes(k) * math.prod(tile[a] for a in self.arrays[k].axes) for k in self.resident)
 
-    def _fitting(self, split: list[str], fixed: dict, limit: float):
+    def _fitting(self, split: list[str], start: dict, limit: float):
         """Every power-of-two (or whole-axis) choice of tile sizes that fits, smallest first."""
         def options(n):
             return [1 << i for i in range(n.bit_length()) if 1 << i < n] + [n]
@@ -193,9 +196,8 @@ class _Section:
                 yield from walk(i + 1, tile)
             tile[split[i]] = 1
 
-        start = {**fixed, **{a: 1 for a in split}}
         if self._memory(start) <= limit:
-            yield from walk(0, start)
+            yield from walk(0, dict(start))
 
     def _cost(self, tile: dict, tiles: list[str], stream: str | None) -> Plan:
         count = {a: -(-self.size[a] // tile[a]) for a in tiles}
@@ -203,7 +205,7 @@ class _Section:
         def repeats(axes) -> int:
             return math.prod(count[a] for a in tiles if a not in axes)
 
-        full = {k: self.nbytes(k) * elements(self.diagram, self.arrays[k].axes) for k in self.resident}
+        full = self.full
         once = sum(full[k] for k in self.external)
         resent = sum(full[k] * (repeats(self.arrays[k].axes) - 1) for k in self.external)
         matmul = sum(w.matmul_flops * repeats(w.usage) for _, w in self.kernels)

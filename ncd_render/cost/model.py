@@ -1,0 +1,161 @@
+"""The IO cost of a diagram on one GPU: one roofline estimate per kernel.
+
+Every box outside a fused section is a kernel that reads its inputs (and
+weights) from HBM and writes its outputs there. A fused section is one kernel
+planned by :mod:`ncd_render.cost.fused`. A kernel's time is
+``max(FLOPs / peak, bytes / bandwidth) + launch overhead``, where matmul FLOPs
+run at the tensor-core peak of the dtype and the rest at the CUDA-core peak.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.cost.hardware import load_profile
+>>> d = build(parse('''axis y = 4096
+... axis x = 4096
+... axis k = 64
+... input Q[y k], K[x k], V[x k]
+... S = einsum(Q, K: y k, x k -> y x) * k^-1/2
+... P = softmax(S: x)
+... O = einsum(P, V: y x, x k -> y k)
+... output O'''))
+>>> report = analyse(d, load_profile("a100-80gb"), "bf16")
+>>> [(k.name, k.bound) for k in report.kernels]
+[('einsum3', 'memory'), ('scale4 (S)', 'memory'), ('softmax5 (P)', 'memory'), ('einsum6 (O)', 'memory')]
+>>> report.hbm_bytes / 2 == 6 * 4096 ** 2 + 4 * 4096 * 64  # values: S, S/√k and P go to HBM and back
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from ..errors import NcdError
+from ..ir import Diagram, Op
+from .boxes import Work, elements, work
+from .fused import Plan, plan
+from .hardware import Profile, dtype_bytes
+
+FREE = ("input", "output", "copy", "delete")  # never listed: they move nothing
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One row of the report: a box, or a fused section with its boxes in ``parts``.
+
+    ``bound`` is 'compute' or 'memory' for a kernel, 'free' for a box that runs
+    no kernel (a view), 'on chip' for a box inside a fused kernel.
+    """
+
+    name: str
+    kind: str
+    ops: tuple[int, ...]
+    matmul_flops: int
+    vector_flops: int
+    hbm_bytes: float
+    compute_time: float
+    memory_time: float
+    launch_time: float
+    bound: str
+    plan: Plan | None = None
+    parts: tuple["Kernel", ...] = ()
+
+    @property
+    def flops(self) -> int:
+        return self.matmul_flops + self.vector_flops
+
+    @property
+    def time(self) -> float:
+        """Seconds: the roofline bound plus the launch overhead."""
+        return max(self.compute_time, self.memory_time) + self.launch_time
+
+    @property
+    def intensity(self) -> float:
+        """FLOPs per HBM byte (inf for a box that moves nothing)."""
+        return self.flops / self.hbm_bytes if self.hbm_bytes else float("inf")
+
+
+@dataclass(frozen=True)
+class Report:
+    """The kernels of a diagram, in composition order, on one profile and dtype."""
+
+    profile: Profile
+    dtype: str
+    sizes: Mapping[str, int]
+    kernels: tuple[Kernel, ...]
+
+    @property
+    def flops(self) -> int:
+        return sum(k.flops for k in self.kernels)
+
+    @property
+    def hbm_bytes(self) -> float:
+        return sum(k.hbm_bytes for k in self.kernels)
+
+    @property
+    def time(self) -> float:
+        return sum(k.time for k in self.kernels)
+
+
+def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
+    """Cost every kernel of ``diagram`` at ``dtype`` (bytes per value: :data:`~.hardware.DTYPE_BYTES`)."""
+    itemsize = dtype_bytes(dtype)
+    boxes = [(op, work(diagram, op)) for op in diagram.ops]
+    fused_in = {op.id: _fused_section(diagram, op) for op, _ in boxes}
+    kernels, done = [], set()
+    for op, w in boxes:
+        sid = fused_in[op.id]
+        if sid is None and op.kind not in FREE:
+            kernels.append(_box(diagram, op, w, profile, dtype, itemsize))
+        elif sid is not None and sid not in done:
+            done.add(sid)
+            members = [(o, x) for o, x in boxes if fused_in[o.id] == sid]
+            if any(x.kernels for _, x in members):
+                kernels.append(_fused(diagram, sid, boxes, members, profile, dtype, itemsize))
+    sizes = {a.name: a.size for a in diagram.axes.values() if not a.name.startswith("(")}
+    return Report(profile, dtype, MappingProxyType(sizes), tuple(kernels))
+
+
+def _fused_section(diagram: Diagram, op: Op) -> int | None:
+    """The outermost fused section around ``op``, if any."""
+    return next((s for s in diagram.section_path(op.section) if diagram.sections[s].fused), None)
+
+
+def box_name(diagram: Diagram, op: Op) -> str:
+    """The box's stable name, with the tensor it makes when that says more: 'softmax5 (P)'."""
+    made = diagram.values[op.outputs[0]].name if op.outputs else ""
+    return f"{op.name} ({made})" if made and made != op.name and not op.params.get("name") else op.name
+
+
+def _kind(op: Op) -> str:
+    """'einsum', 'softmax', ...; the function for element-wise boxes and norms ('relu', 'layernorm')."""
+    return op.params.get("fn", op.kind)
+
+
+def _times(profile: Profile, dtype: str, matmul: int, vector: int, nbytes: float) -> tuple[float, float]:
+    compute = (matmul / profile.matmul_rate(dtype) if matmul else 0.0) + vector / profile.vector_rate()
+    return compute, nbytes / profile.hbm_bandwidth
+
+
+def _box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, itemsize: float) -> Kernel:
+    nbytes = sum((4 if x.integer else itemsize) * elements(diagram, x.axes) for x in w.reads + w.writes) if w.kernels else 0
+    compute, memory = _times(profile, dtype, w.matmul_flops, w.vector_flops, nbytes)
+    bound = "free" if not w.kernels else "compute" if compute > memory else "memory"
+    return Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, nbytes, compute, memory,
+                  w.kernels * profile.launch_overhead, bound)
+
+
+def _fused(diagram: Diagram, sid: int, boxes, members, profile: Profile, dtype: str, itemsize: float) -> Kernel:
+    section = diagram.sections[sid]
+    try:
+        p = plan(diagram, boxes, {op.id for op, _ in members}, itemsize, profile.shared_memory_bytes)
+    except NcdError as error:
+        raise NcdError(f"fused section '{section.title}': {error.message}", section.span, error.hint) from None
+    parts = []
+    for op, w in members:
+        if op.kind not in FREE:
+            compute, _ = _times(profile, dtype, w.matmul_flops, w.vector_flops, 0)
+            parts.append(Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, 0, compute, 0.0, 0.0,
+                                "on chip" if w.kernels else "free"))
+    compute, memory = _times(profile, dtype, p.matmul_flops, p.vector_flops, p.hbm_bytes)
+    return Kernel(section.title, "fused", tuple(k.ops[0] for k in parts), p.matmul_flops, p.vector_flops, p.hbm_bytes,
+                  compute, memory, profile.launch_overhead, "compute" if compute > memory else "memory", p, tuple(parts))

@@ -1,0 +1,68 @@
+"""The cost report as text: a table of kernels, their total, and the plans of fused kernels.
+
+>>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B")
+('3.14 MB', '1.2 GF', '4.5 µs', '0 B')
+"""
+from __future__ import annotations
+
+from .model import Kernel, Report
+
+_UP = ["", "k", "M", "G", "T", "P", "E"]
+_DOWN = ["", "m", "µ", "n", "p"]
+
+
+def si(value: float, unit: str) -> str:
+    """``value`` with an SI prefix and three significant digits."""
+    if value == 0:
+        return f"0 {unit}"
+    steps = 0
+    while abs(value) >= 1000 and steps < len(_UP) - 1:
+        value, steps = value / 1000, steps + 1
+    while abs(value) < 1 and -steps < len(_DOWN) - 1:
+        value, steps = value * 1000, steps - 1
+    prefix = _UP[steps] if steps >= 0 else _DOWN[-steps]
+    return f"{value:.3g} {prefix}{unit}"
+
+
+def _intensity(k: Kernel) -> str:
+    return "-" if not k.hbm_bytes else f"{k.intensity:.3g}"
+
+
+def format_report(report: Report, title: str) -> str:
+    """The whole report for ``title`` (usually the file name)."""
+    hw, dtype = report.profile, report.dtype
+    sizes = " ".join(f"{a}={n}" for a, n in report.sizes.items())
+    lines = [f"{title} on {hw.name} ({hw.key}), {dtype}; sizes {sizes}",
+             f"peaks: {si(hw.matmul_rate(dtype), 'FLOP/s')} matmul, {si(hw.vector_rate(), 'FLOP/s')} other "
+             f"(derate {hw.derate:g}); HBM {si(hw.hbm_bandwidth, 'B/s')}; launch {si(hw.launch_overhead, 's')}", ""]
+    header = ("box", "kind", "FLOPs", "HBM bytes", "FLOP/B", "time", "bound")
+    rows = []
+    for k in report.kernels:
+        rows.append((k.name, k.kind, si(k.flops, "F"), si(k.hbm_bytes, "B"), _intensity(k), si(k.time, "s"), k.bound))
+        rows += [("  " + p.name, p.kind, si(p.flops, "F"), "-", "-", "-", p.bound) for p in k.parts]
+    launched = sum(k.launch_time > 0 for k in report.kernels)
+    total = ("total", f"{launched} kernel{'s' * (launched != 1)}", si(report.flops, "F"), si(report.hbm_bytes, "B"),
+             f"{report.flops / report.hbm_bytes:.3g}" if report.hbm_bytes else "-", si(report.time, "s"), "")
+    widths = [max(len(r[i]) for r in [header, total] + rows) for i in range(len(header))]
+
+    def line(row):
+        return "  ".join(c.ljust(w) if i < 2 or i == 6 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    lines += [line(header), rule, *map(line, rows), rule, line(total)]
+    for k in report.kernels:
+        if k.plan is not None:
+            lines += ["", *plan_lines(k, hw.shared_memory_bytes)]
+    return "\n".join(lines) + "\n"
+
+
+def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
+    """How a fused kernel is split, what it keeps in shared memory, and what it moves."""
+    p = k.plan
+    roles = ", ".join(f"{a}: {role} {n}" for a, (role, n) in p.roles.items())
+    lines = [f"fused '{k.name}': {roles}; {p.groups} group(s)",
+             f"  shared memory per group: {p.shared_bytes / 1024:.1f} of {shared_memory / 1024:g} KiB",
+             f"  HBM -> shared: {si(p.read_once, 'B')} once + {si(p.resent, 'B')} resent; shared -> HBM: {si(p.written, 'B')}"]
+    if p.correction_flops:
+        lines.append(f"  online-softmax correction: {si(p.correction_flops, 'F')}")
+    return lines
