@@ -90,3 +90,21 @@ def render(file, output, theme, layout_preset, depth, dpi):
     format_of(output)
     check_writable(output)
     load(file, depth=depth, theme=theme, layout=layout_preset).render(output, dpi=dpi)
+
+
+@main.group()
+def gallery():
+    """Build the gallery of example diagrams."""
+
+
+@gallery.command("build")
+@click.argument("folder", default="gallery", type=click.Path(file_okay=False))
+@click.option("--theme", default="paper", show_default=True, help="Theme name or .toml path.")
+@click.option("--layout", "layout_preset", default="paper", show_default=True, help="Layout preset name or .toml path.")
+@reports_errors
+def gallery_build(folder, theme, layout_preset):
+    """Render every FOLDER/*.ncd to SVG and PDF beside it, and write FOLDER/index.html."""
+    from .gallery import build_gallery
+
+    written = build_gallery(folder, theme=theme, layout=layout_preset)
+    click.echo(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")

@@ -320,7 +320,7 @@ class _Layout:
                         if extra:
                             inside |= extra
                             changed = True
-            top_pad = p.section_pad + self.title_h + 2
+            top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             for column in columns:
                 for placed in column.ops:
                     self.edge(("T", sid), placed.top, self.title_h + 2 + p.section_pad / 2)

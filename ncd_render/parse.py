@@ -263,8 +263,21 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput, source: Source) -> Ncd
     if expected and len(expected) <= 6:
         hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
     if got == "end of file" and "'end'" in expected:
-        return NcdError("this section or block is never closed with 'end'", span, hint)
+        opener = _unclosed(source)
+        return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
     return NcdError(f"unexpected {got}", span, hint)
+
+
+def _unclosed(source: Source) -> Span | None:
+    """The innermost 'section' or 'block' line left open at the end of the file."""
+    stack = []
+    for number, line in enumerate(source.text.splitlines(), 1):
+        word = line.split("#", 1)[0].split()
+        if word and word[0] in ("section", "block"):
+            stack.append(source.span(number, len(line) - len(line.lstrip()) + 1, number, len(line.rstrip()) + 1))
+        elif word == ["end"] and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 class _Builder:

@@ -1,0 +1,4 @@
+"""``python -m ncd_render`` runs the ``ncd`` command."""
+from .cli import main
+
+main()

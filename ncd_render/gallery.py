@@ -1,0 +1,49 @@
+"""Build a gallery: every .ncd file in a folder rendered beside its source, plus an index page.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "tiny.ncd").write_text('title "Tiny"\\naxis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n')
+>>> sorted(p.name for p in build_gallery(folder, formats=("svg",)))
+['index.html', 'tiny.svg']
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from .api import load
+from .errors import NcdError
+from .output import write_atomic
+from .render import render_bytes
+
+
+def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "paper", layout: str = "paper") -> list[Path]:
+    """Render every ``*.ncd`` in ``folder``; returns the files written."""
+    folder = Path(folder)
+    sources = sorted(folder.glob("*.ncd"))
+    if not sources:
+        raise NcdError(f"no .ncd files in '{folder}'")
+    written, entries = [], []
+    for source in sources:
+        figure = load(source, theme=theme, layout=layout)
+        scene = figure.scene()
+        for fmt in formats:
+            out = source.with_suffix("." + fmt)
+            write_atomic(out, render_bytes(scene, fmt))
+            written.append(out)
+        entries.append((source, figure.diagram.title or source.stem, scene))
+    index = folder / "index.html"
+    write_atomic(index, _index(entries, formats).encode("utf-8"))
+    return written + [index]
+
+
+def _index(entries, formats) -> str:
+    cards = []
+    for source, title, scene in entries:
+        links = " · ".join(f'<a href="{source.stem}.{fmt}">{fmt.upper()}</a>' for fmt in formats)
+        image = f'<img src="{source.stem}.svg" width="{scene.width:.0f}" alt="{html.escape(title)}">' if "svg" in formats else ""
+        cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n<p><a href="{source.name}">{source.name}</a> · {links}</p></section>')
+    return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ncd-render gallery</title>\n"
+            "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
+            "section{margin:2em 0;border-bottom:1px solid #ddd;padding-bottom:1em}img{max-width:100%;height:auto}</style>\n"
+            "</head><body>\n<h1>ncd-render gallery</h1>\n" + "\n".join(cards) + "\n</body></html>\n")

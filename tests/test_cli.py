@@ -1,0 +1,97 @@
+"""The ncd command as a user runs it: outputs, exit codes, messages, atomic writes."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MHA = ROOT / "gallery" / "mha.ncd"
+
+
+def ncd(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".pdf", b"%PDF-"), (".png", b"\x89PNG")])
+def test_render_writes_the_format_of_the_extension(tmp_path, suffix, magic):
+    out = tmp_path / ("mha" + suffix)
+    result = ncd("render", MHA, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(magic)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_validate_summarises_a_good_file():
+    result = ncd("validate", MHA)
+    assert result.returncode == 0
+    assert "ok: 5 axes, 8 boxes, 2 input(s), 1 output(s)" in result.stdout
+
+
+BAD = {
+    "syntax": ("axis m = 4\ninput X[m]\nY = relu(X\noutput Y\n", "t.ncd:3:11: error: unexpected end of line"),
+    "unknown axis": ("axis m = 4\ninput X[m q]\noutput X\n", "t.ncd:2:11: error: unknown axis 'q'"),
+    "unknown function": ("axis m = 4\ninput X[m]\nY = rleu(X)\noutput Y\n", "did you mean 'relu'?"),
+    "shape mismatch": ("axis m = 4\naxis n = 4\ninput A[m n], B[n m]\nC = A + B\noutput C\n", "expected [m n], got [n m]"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_fails_cleanly_and_writes_nothing(tmp_path, case):
+    text, expected = BAD[case]
+    (tmp_path / "t.ncd").write_text(text)
+    result = ncd("render", "t.ncd", "-o", "out.svg", cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "^" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.svg").exists()
+
+
+def test_a_failed_run_leaves_an_existing_good_file_untouched(tmp_path):
+    out = tmp_path / "fig.svg"
+    assert ncd("render", MHA, "-o", out).returncode == 0
+    good = out.read_bytes()
+    (tmp_path / "bad.ncd").write_text("axis m = 4\ninput X[m]\nY = relu(Z)\noutput Y\n")
+    result = ncd("render", tmp_path / "bad.ncd", "-o", out)
+    assert result.returncode == 2 and "unknown tensor 'Z'" in result.stderr
+    assert out.read_bytes() == good
+
+
+def test_missing_output_folder_is_reported(tmp_path):
+    result = ncd("render", MHA, "-o", tmp_path / "nowhere" / "fig.pdf")
+    assert result.returncode == 2
+    assert "folder" in result.stderr and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_output_format_and_missing_source(tmp_path):
+    result = ncd("render", MHA, "-o", tmp_path / "fig.gif")
+    assert result.returncode == 2 and ".svg, .pdf, .png" in result.stderr
+    result = ncd("render", tmp_path / "absent.ncd", "-o", tmp_path / "fig.svg")
+    assert result.returncode == 2 and "absent.ncd" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_theme_is_reported_with_the_choices(tmp_path):
+    result = ncd("render", MHA, "-o", tmp_path / "f.svg", "--theme", "papr")
+    assert result.returncode == 2 and "unknown theme 'papr'" in result.stderr and "paper" in result.stderr
+
+
+def test_help_teaches_with_an_example():
+    result = ncd("--help")
+    assert result.returncode == 0 and "ncd render model.ncd -o model.svg" in result.stdout
+    assert "Examples" in ncd("render", "--help").stdout
+
+
+def test_rendering_imports_neither_torch_nor_matplotlib(tmp_path):
+    code = (f"import sys\nfrom ncd_render.cli import main\n"
+            f"try:\n    main(['render', {str(MHA)!r}, '-o', {str(tmp_path / 'm.svg')!r}])\nexcept SystemExit as e:\n    assert not e.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib', 'einops')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_jupyter_display_is_svg():
+    import ncd_render
+
+    svg = ncd_render.load(MHA)._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg

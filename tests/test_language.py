@@ -1,0 +1,117 @@
+"""The DSL: what parses, what the IR records, and how mistakes are reported."""
+import pytest
+
+from ncd_render.errors import NcdError
+from ncd_render.ir import build
+from ncd_render.parse import parse
+
+HEADER = "axis y = 4 width\naxis x = 6 width\naxis m = 8\naxis h = 2\naxis k = m / h\n"
+
+
+def diagram(body: str):
+    return build(parse(HEADER + body, "t.ncd"))
+
+
+def error(body: str) -> NcdError:
+    with pytest.raises(NcdError) as info:
+        diagram(body)
+    return info.value
+
+
+def test_axes_sizes_symbolic_and_derived():
+    d = build(parse("axis n\naxis m = 8\naxis h = 2\naxis k = m / h\naxis t width\ninput X[n k]\noutput X\n"))
+    assert d.axes["n"].size is None and d.axes["k"].size == 4
+    assert d.axes["t"].width and not d.axes["k"].width
+
+
+def test_linear_acts_and_broadcasts_and_keeps_axis_order():
+    d = diagram("input X[y m]\nQ = linear(X: m -> k h) with bias as L_q\noutput Q\n")
+    op = next(o for o in d.ops if o.kind == "linear")
+    assert op.acts == (("m",),) and op.broadcast == ("y",)
+    assert op.params["bias"] and op.learned and op.label == "L_q"
+    assert d.values[op.outputs[0]].axes == ("y", "k", "h")
+
+
+def test_einsum_classifies_contracted_merged_and_passing_axes():
+    d = diagram("input Q[y k h], K[x k h]\nS = einsum(Q, K: y k h, x k h -> y x h)\noutput S\n")
+    op = next(o for o in d.ops if o.kind == "einsum")
+    assert op.params["contracted"] == ("k",) and op.params["merged"] == ("h",)
+    assert op.broadcast == ("y", "x")
+
+
+def test_copies_are_explicit_and_every_value_is_consumed_once():
+    d = diagram("input X[y m]\nA = relu(X)\nB = linear(X: m -> k)\nC = linear(X: m -> h)\noutput A, B, C\n")
+    copies = [o for o in d.ops if o.kind == "copy"]
+    assert len(copies) == 1 and len(copies[0].outputs) == 3
+    consumed = [v for o in d.ops for v in o.inputs]
+    assert len(consumed) == len(set(consumed))
+
+
+def test_unused_values_end_in_a_delete():
+    d = diagram("input X[y m], Z[x m]\nY = relu(X)\noutput Y\n")
+    deletes = [o for o in d.ops if o.kind == "delete"]
+    assert [d.values[o.inputs[0]].name for o in deletes] == ["Z"]
+
+
+def test_components_expand_with_axis_renaming_or_collapse():
+    text = HEADER + (
+        "block Head(A[y m])\n  B = linear(A: m -> k) as L\n  return B\nend\n"
+        "input X[x m]\nY = Head(X)\noutput Y\n")
+    expanded = build(parse(text))
+    assert [o.kind for o in expanded.ops if o.kind == "linear"] == ["linear"]
+    assert expanded.values[expanded.outputs[0]].axes == ("x", "k")
+    assert any(s.kind == "block" and s.title == "Head" for s in expanded.sections.values())
+    collapsed = build(parse(text), depth=0)
+    call = next(o for o in collapsed.ops if o.kind == "call")
+    assert call.label == "Head" and call.learned
+    assert collapsed.values[call.outputs[0]].axes == ("x", "k")
+
+
+def test_sections_nest():
+    d = diagram('input X[y m]\nsection "outer"\n  section "inner"\n    Y = relu(X)\n  end\nend\noutput Y\n')
+    inner = next(s for s in d.sections.values() if s.title == "inner")
+    assert d.sections[inner.parent].title == "outer" and inner.depth == 1
+
+
+def test_networkx_graph_mirrors_the_ops():
+    d = diagram("input X[y m]\nY = relu(X)\nZ = Y * k^-1/2\noutput Z\n")
+    assert d.graph.number_of_nodes() == len(d.ops)
+    scale = next(o for o in d.ops if o.kind == "scale")
+    assert scale.params["factor"] == pytest.approx(0.5)  # k = 4
+
+
+@pytest.mark.parametrize("body, message, line, column, hint", [
+    ("input X[y z]\noutput X\n", "unknown axis 'z'", 6, 11, "declare it"),
+    ("input X[y m]\nY = sofmax(X: m)\noutput Y\n", "unknown function 'sofmax'", 7, 5, "did you mean 'softmax'?"),
+    ("input X[y m]\nY = softmax(X: n)\noutput Y\n", "unknown axis 'n'", 7, 16, None),
+    ("input X[y m]\nY = softmax(X: x)\noutput Y\n", "softmax acts on axis 'x', but the tensor has axes [y m]", 7, 16, None),
+    ("input Q[y k h], K[x h k]\nS = einsum(Q, K: y k h, x k h -> y x h)\noutput S\n",
+     "einsum operand K has axes [x h k]", 7, 25, "expected [x h k], got [x k h]"),
+    ("input A[y m], B[x m]\nC = A + B\noutput C\n", "cannot add B [x m] to A [y m]", 7, 9, "expected [y m], got [x m]"),
+    ("input X[y m]\nY = relu(Z)\noutput Y\n", "unknown tensor 'Z'", 7, 10, None),
+    ("input X[y m]\nY = linear(X: m -> y)\noutput Y\n", "output axis 'y' is already an axis of X [y m]", 7, 20, None),
+    ("input X[y m]\nY = linear(X: m -> k) with bais\noutput Y\n", "linear has no option 'bais'", 7, 28, "did you mean 'bias'?"),
+    ("input X[y m]\nY = relu(X\noutput Y\n", "unexpected end of line", 7, 11, "expected"),
+    ("input X[y m]\nY = relu(X)\n", "the diagram has no 'output' statement", 1, 1, None),
+    ("input X[y y]\noutput X\n", "axis 'y' appears twice", 6, 11, None),
+])
+def test_mistakes_name_the_place_and_hint(body, message, line, column, hint):
+    err = error(body)
+    assert message in err.message
+    assert (err.span.line, err.span.column) == (line, column)
+    if hint:
+        assert hint in (err.hint or "")
+    text = str(err)
+    assert text.startswith(f"t.ncd:{line}:{column}: ")
+    caret_line = text.splitlines()[2]
+    assert caret_line.index("^") - caret_line.index("|") - 2 == column - 1
+
+
+def test_unclosed_section_points_at_its_opening_line():
+    err = error('input X[y m]\nsection "s"\nY = relu(X)\noutput Y\n')
+    assert "never closed" in err.message and err.span.line == 7
+
+
+def test_size_division_must_be_exact():
+    with pytest.raises(NcdError, match="not a whole number"):
+        build(parse("axis m = 10\naxis h = 3\naxis k = m / h\ninput X[k]\noutput X\n"))

@@ -1,0 +1,99 @@
+"""Layout rules on every gallery diagram and on synthetic ones; byte-stable output."""
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from ncd_render.api import load, load_text
+from ncd_render.render import render_bytes
+from ncd_render.scene import Line
+from ncd_render.scene import Path as PathItem
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import synthetic  # noqa: E402
+
+
+def overlap(a, b, tol=0.01) -> bool:
+    return a[0] < b[2] - tol and b[0] < a[2] - tol and a[1] < b[3] - tol and b[1] < a[3] - tol
+
+
+def check_invariants(scene):
+    boxes = [i for i in scene.items if i.role in ("box", "region", "box.shadow")]
+    solid = [i for i in scene.items if i.role == "box"]
+    labels = [i for i in scene.items if i.role in ("label.axis", "label.name", "label.title")]
+    regions = [i.bbox for i in scene.items if i.role == "region"]
+    assert solid, "a diagram with no boxes"
+    for n, a in enumerate(boxes):
+        for b in boxes[n + 1:]:
+            if {a.role, b.role} == {"box", "box.shadow"}:
+                continue
+            assert not overlap(a.bbox, b.bbox), f"{a.role} {a.bbox} overlaps {b.role} {b.bbox}"
+    for n, label in enumerate(labels):
+        for box in solid:
+            assert not overlap(label.bbox, box.bbox), f"label {label.runs[0].text!r} overlaps a box"
+        for other in labels[n + 1:]:
+            assert not overlap(label.bbox, other.bbox), f"labels {label.runs[0].text!r} and {other.runs[0].text!r} overlap"
+    for item in scene.items:
+        if item.role in ("wire", "wire.over"):
+            assert isinstance(item, Line) and item.y1 == item.y2, f"a slanted wire {item}"
+        elif item.role == "wire.bend":
+            x0, y0, x1, y1 = item.bbox
+            assert any(r[0] - 0.01 <= x0 and x1 <= r[2] + 0.01 for r in regions), f"a bend outside any wiring region at x={x0:.1f}..{x1:.1f}"
+    for item in scene.items:
+        if isinstance(item, PathItem) and item.role == "wire.bend":
+            assert item.commands[0][0] == "M"
+
+
+def test_gallery_diagrams_keep_the_layout_rules(gallery_file):
+    check_invariants(load(gallery_file).scene())
+
+
+@pytest.mark.parametrize("boxes", [5, 40, 200])
+def test_synthetic_diagrams_keep_the_layout_rules(boxes):
+    scene = load_text(synthetic(boxes)).scene()
+    check_invariants(scene)
+    assert len([i for i in scene.items if i.role == "box"]) >= boxes
+
+
+def test_wire_labels_name_the_axes(gallery_file):
+    fig = load(gallery_file)
+    drawn = {"".join(r.text for r in i.runs) for i in fig.scene().items if i.role == "label.axis"}
+    used = {"·".join(fig.diagram.axes[a].parts) for v in fig.diagram.values.values() for a in v.axes}
+    assert drawn and drawn <= used
+
+
+def test_every_input_axis_starts_a_wire_at_the_left_edge(gallery_file):
+    fig = load(gallery_file)
+    wires = [i for i in fig.scene().items if i.role == "wire"]
+    left = min(min(w.x1, w.x2) for w in wires)
+    starting = [w for w in wires if abs(min(w.x1, w.x2) - left) < 1e-6]
+    assert len(starting) == sum(len(fig.diagram.values[v].axes) for v in fig.diagram.inputs)
+
+
+def test_broadcast_wire_passes_by_the_box():
+    scene = load_text("axis y = 2 width\naxis m = 4\naxis k = 3\ninput X[y m]\nH = linear(X: m -> k)\noutput H\n").scene()
+    (box,) = [i for i in scene.items if i.role == "box"]
+    wires = [i for i in scene.items if i.role == "wire"]
+    passing = [w for w in wires if min(w.x1, w.x2) < box.x and max(w.x1, w.x2) > box.x + box.w]
+    assert len(passing) == 1 and passing[0].y1 < box.y  # y runs above the box, untouched
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf", "png"])
+def test_rendering_twice_gives_identical_bytes(gallery_file, fmt):
+    first = render_bytes(load(gallery_file).scene(), fmt)
+    second = render_bytes(load(gallery_file).scene(), fmt)
+    assert first == second
+
+
+def test_pdf_and_png_are_valid_files_of_the_scene_size(gallery_file):
+    scene = load(gallery_file).scene()
+    page = PdfReader(io.BytesIO(render_bytes(scene, "pdf"))).pages[0]
+    assert float(page.mediabox.width) == pytest.approx(scene.width, abs=1)
+    assert float(page.mediabox.height) == pytest.approx(scene.height, abs=1)
+    image = Image.open(io.BytesIO(render_bytes(scene, "png", dpi=144)))
+    image.verify()
+    assert image.size == (pytest.approx(scene.width * 2, abs=2), pytest.approx(scene.height * 2, abs=2))
