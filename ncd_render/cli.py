@@ -66,6 +66,40 @@ def validate(file, depth):
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--hw", "hardware", default="a100-80gb", show_default=True,
+              help="GPU profile: a100-40gb, a100-80gb, h100-sxm, or the path of a .toml profile (docs/cost.md).")
+@click.option("--dtype", default="bf16", show_default=True, help="Storage dtype of real values: fp32, tf32, bf16, fp16, fp8, int8, int4.")
+@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=4096,x=4096; derived axes follow.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Also draw a roofline chart: .png, .svg or .pdf.")
+@reports_errors
+def cost(file, hardware, dtype, sizes, plot):
+    """Estimate FLOPs, HBM traffic and time of FILE, kernel by kernel, on one GPU.
+
+    Boxes in a section marked 'fused' run as one kernel that keeps its
+    intermediates on chip. The model is described in docs/cost.md.
+
+    \b
+    Examples:
+        ncd cost gallery/sdpa.ncd --sizes y=4096,x=4096
+        ncd cost gallery/flash_attention.ncd --hw h100-sxm --dtype fp8 --plot roofline.png
+    """
+    from .cost import analyse, check_plot_path, dtype_bytes, format_report, load_profile, parse_sizes, plot_roofline
+    from .ir import build
+    from .parse import parse_file
+
+    profile = load_profile(hardware)
+    dtype_bytes(dtype)
+    if plot:
+        check_plot_path(plot)
+    report = analyse(build(parse_file(file), sizes=parse_sizes(sizes)), profile, dtype)
+    click.echo(format_report(report, file), nl=False)
+    if plot:
+        plot_roofline(report, plot)
+        click.echo(f"wrote {plot}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="Output file; the format follows its extension: .svg, .pdf or .png.")
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")

@@ -1,0 +1,42 @@
+"""The IO cost side branch of the IR: FLOPs, HBM traffic and roofline time per
+kernel on a GPU profile, with fused sections planned by the Napkin model.
+docs/cost.md states the model's assumptions.
+
+>>> from ncd_render.parse import parse_file
+>>> from ncd_render.ir import build
+>>> d = build(parse_file("gallery/flash_attention.ncd"), sizes=parse_sizes("y=4096,x=4096"))
+>>> report = analyse(d, load_profile("a100-80gb"), "bf16")
+>>> [(k.name, k.bound) for k in report.kernels]
+[('Attention core', 'compute')]
+"""
+from __future__ import annotations
+
+from ..errors import NcdError
+from .badges import Badge, badges
+from .hardware import DTYPE_BYTES, Profile, bundled, dtype_bytes, load_profile
+from .model import Kernel, Report, analyse
+from .roofline import check_plot_path, plot_roofline
+from .table import format_report
+
+__all__ = ["Badge", "DTYPE_BYTES", "Kernel", "Profile", "Report", "analyse", "badges", "bundled", "check_plot_path",
+           "dtype_bytes", "format_report", "load_profile", "parse_sizes", "plot_roofline"]
+
+
+def parse_sizes(text: str | None) -> dict[str, int]:
+    """``"y=4096,x=4096"`` -> ``{"y": 4096, "x": 4096}`` (the ``--sizes`` option).
+
+    >>> parse_sizes("y=4096, x=2**12")
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: --sizes: 'x=2**12' is not AXIS=N with N a whole number
+    hint: for example --sizes y=4096,x=4096
+    """
+    sizes: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, _, number = (s.strip() for s in item.partition("="))
+        if not name.isidentifier() or not number.isdigit():
+            raise NcdError(f"--sizes: '{item}' is not AXIS=N with N a whole number", hint="for example --sizes y=4096,x=4096")
+        if name in sizes:
+            raise NcdError(f"--sizes gives axis '{name}' twice")
+        sizes[name] = int(number)
+    return sizes

@@ -85,7 +85,7 @@ def load_profile(spec: str) -> Profile:
         return _profile(path.stem, data, spec)
     if spec not in bundled():
         raise NcdError(f"unknown hardware profile '{spec}'",
-                       hint=(did_you_mean(spec, bundled()) or "profiles: " + ", ".join(bundled())) + "; or give the path of a .toml file")
+                       hint=(did_you_mean(spec, bundled()) or "profiles: " + ", ".join(bundled())) + " (or give the path of a .toml profile)")
     return _profile(spec, (resources.files(__package__) / "profiles" / f"{spec}.toml").read_bytes(), spec)
 
 

@@ -1,7 +1,7 @@
 """The cost report as text: a table of kernels, their total, and the plans of fused kernels.
 
->>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B")
-('3.14 MB', '1.2 GF', '4.5 µs', '0 B')
+>>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B"), si(3.14e6, "B", digits=2)
+('3.14 MB', '1.2 GF', '4.5 µs', '0 B', '3.1 MB')
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ _UP = ["", "k", "M", "G", "T", "P", "E"]
 _DOWN = ["", "m", "µ", "n", "p"]
 
 
-def si(value: float, unit: str) -> str:
-    """``value`` with an SI prefix and three significant digits."""
+def si(value: float, unit: str, digits: int = 3) -> str:
+    """``value`` with an SI prefix and ``digits`` significant digits."""
     if value == 0:
         return f"0 {unit}"
     steps = 0
@@ -21,7 +21,7 @@ def si(value: float, unit: str) -> str:
     while abs(value) < 1 and -steps < len(_DOWN) - 1:
         value, steps = value * 1000, steps - 1
     prefix = _UP[steps] if steps >= 0 else _DOWN[-steps]
-    return f"{value:.3g} {prefix}{unit}"
+    return f"{value:.{digits}g} {prefix}{unit}"
 
 
 def _intensity(k: Kernel) -> str:

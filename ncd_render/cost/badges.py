@@ -1,0 +1,46 @@
+"""Cost badges for the renderer (``ncd render --annotate-cost``): a few short
+lines per kernel, on the box that finishes it.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.cost.model import analyse
+>>> from ncd_render.cost.hardware import load_profile
+>>> d = build(parse("axis y = 4096\\naxis m = 4096\\ninput X[y m]\\nH = relu(X)\\noutput H\\n"))
+>>> badges(d, analyse(d, load_profile("a100-80gb"), "bf16"))
+{1: Badge(lines=('67 MB', '17 MF', '36 µs'), bound='memory', fused=False)}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import NcdError
+from ..ir import Diagram
+from .model import Report, box_name
+from .table import si
+
+
+@dataclass(frozen=True)
+class Badge:
+    """HBM bytes, FLOPs and time of one kernel; ``bound`` is 'memory' or 'compute';
+    ``fused`` when the kernel is a whole fused section (its badge sits on the section's last box)."""
+
+    lines: tuple[str, ...]
+    bound: str
+    fused: bool = False
+
+
+def badges(diagram: Diagram, report: Report) -> dict[int, Badge]:
+    """Op id -> badge for every kernel of ``report``, which must be made from ``diagram``.
+
+    Boxes that run no kernel (views) and boxes inside a fused section other
+    than its last get no badge.
+    """
+    out = {}
+    for k in report.kernels:
+        for part in k.parts or (k,):
+            i = part.ops[0]
+            if i >= len(diagram.ops) or box_name(diagram, diagram.ops[i]) != part.name:
+                raise NcdError("the cost report was made for another diagram", hint="analyse the diagram that is drawn (same --depth and --sizes)")
+        if k.bound in ("memory", "compute"):
+            out[k.ops[-1]] = Badge((si(k.hbm_bytes, "B", 2), si(k.flops, "F", 2), si(k.time, "s", 2)), k.bound, k.plan is not None)
+    return out

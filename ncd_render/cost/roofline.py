@@ -1,0 +1,76 @@
+"""A roofline chart of a cost report: one point per kernel, at its arithmetic
+intensity and attained FLOP/s, under the roofs of the profile.
+
+Drawn with matplotlib's Agg canvas (no pyplot, no global backend) and written
+with fixed metadata, so the same report always gives the same bytes.
+
+>>> import tempfile, pathlib
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.cost.model import analyse
+>>> from ncd_render.cost.hardware import load_profile
+>>> d = build(parse("axis y = 4096\\naxis m = 4096\\ninput X[y m]\\nH = linear(X: m -> m)\\noutput H\\n"))
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "roofline.png"
+>>> plot_roofline(analyse(d, load_profile("a100-80gb"), "bf16"), path)
+>>> path.read_bytes()[:4]
+b'\\x89PNG'
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..errors import NcdError
+from ..output import check_writable, write_atomic
+from .model import Report
+
+FORMATS = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None, "Producer": None}}
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """Fail before any work when the chart cannot be written to ``path``."""
+    path = check_writable(path)
+    if path.suffix.lower() not in FORMATS:
+        raise NcdError(f"cannot draw a roofline chart as '{path.suffix or path.name}'", hint="name a .png, .svg or .pdf file")
+    return path
+
+
+def plot_roofline(report: Report, path: str | Path) -> None:
+    """Draw the roofline chart of ``report`` into ``path`` (.png, .svg or .pdf).
+
+    Kernels without FLOPs or without HBM traffic have no place on the chart and are left out.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = check_plot_path(path)
+    hw, dtype = report.profile, report.dtype
+    points = [k for k in report.kernels if k.flops and k.hbm_bytes]
+    intensities = [k.intensity for k in points] or [1.0]
+    ridge = hw.matmul_rate(dtype) / hw.hbm_bandwidth
+    lo, hi = min(intensities + [ridge]) / 4, max(intensities + [ridge]) * 4
+    with matplotlib.rc_context({"svg.hashsalt": "ncd-render", "svg.fonttype": "path", "font.size": 8}):
+        figure = Figure(figsize=(6.4, 4.4), dpi=150)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+        xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
+        for rate, style, label in ((hw.matmul_rate(dtype), "-", f"matmul peak ({dtype})"), (hw.vector_rate(), "--", "other FLOPs peak")):
+            ax.plot(xs, [min(rate, hw.hbm_bandwidth * x) for x in xs], style, color="0.35", linewidth=1, label=label)
+        names: dict[tuple, list[str]] = {}  # kernels at the same point share one label
+        for k in points:
+            ax.plot([k.intensity], [k.flops / k.time], "s" if k.plan else "o", color="#c0392b" if k.bound == "memory" else "#2471a3")
+            names.setdefault((f"{k.intensity:.4g}", f"{k.flops / k.time:.4g}"), []).append(k.name)
+        for (x, y), labels in names.items():
+            ax.annotate(", ".join(labels), (float(x), float(y)), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("arithmetic intensity (FLOP per HBM byte)")
+        ax.set_ylabel("attained FLOP/s (launch overhead included)")
+        ax.set_title(f"{hw.name}, {dtype}: red memory-bound, blue compute-bound, squares fused")
+        ax.grid(True, which="major", linewidth=0.3)
+        ax.legend(loc="lower right")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=path.suffix.lower()[1:], metadata=FORMATS[path.suffix.lower()])
+    write_atomic(path, buffer.getvalue())
