@@ -22,6 +22,9 @@ Parameter layouts (the shapes of the learned tensors, as axis names):
 ('... y m, k h m -> ... y k h', {'weight': ('k', 'h', 'm'), 'bias': ('k', 'h')})
 >>> p.linear(d.ops[2])
 '... y k h, m k h -> ... y m'
+>>> d = build(parse("axis m = 4\\ninput X[m]\\nY = linear(X: m -> m) as L\\noutput Y\\n"))
+>>> Patterns(d).linear(d.ops[1])
+'... m_in, m m_in -> ... m'
 """
 from __future__ import annotations
 
@@ -58,9 +61,9 @@ class Patterns:
 
     def __init__(self, diagram: Diagram):
         self.diagram = diagram
-        taken: set[str] = set()
+        self.taken: set[str] = set()
         # plain axes come first in diagram.axes, so they keep their own names; groups (r c) become r_c
-        self.ids = {name: identifier("_".join(axis.parts), taken) for name, axis in diagram.axes.items()}
+        self.ids = {name: identifier("_".join(axis.parts), self.taken) for name, axis in diagram.axes.items()}
 
     # -- axes ----------------------------------------------------------------
     def size(self, axis: str) -> int:
@@ -73,12 +76,15 @@ class Patterns:
         """``[y=128 m=512]``: a value's expected shape, for messages."""
         return "[" + " ".join(f"{a}={self.size(a)}" for a in axes) + "]"
 
-    def spec(self, axes, groups: bool = False, batch: bool = True) -> str:
+    def spec(self, axes, groups: bool = False, batch: bool = True, rename: dict[str, str] | None = None) -> str:
         """``... y k h``; a grouped axis is one name (``r_c``), or an einops group ``(r c)`` when ``groups``."""
         words = ["..."] if batch else []
         for a in axes:
             parts = self.diagram.axes[a].parts
-            words.append("(" + " ".join(self.ids[p] for p in parts) + ")" if groups and len(parts) > 1 else self.ids[a])
+            if groups and len(parts) > 1:
+                words.append("(" + " ".join(self.ids[p] for p in parts) + ")")
+            else:
+                words.append((rename or {}).get(a, self.ids[a]))
         return " ".join(words)
 
     def values(self, op: Op, which: str = "inputs") -> list[tuple[str, ...]]:
@@ -86,10 +92,14 @@ class Patterns:
 
     # -- patterns ------------------------------------------------------------
     def linear(self, op: Op) -> str:
-        """einsum pattern ``input, weight -> output`` of a linear box."""
+        """einsum pattern ``input, weight -> output`` of a linear box; an axis both read and
+        written (``m -> m``) is called ``m_in`` on the input side."""
         (x,), (out,) = self.values(op), self.values(op, "outputs")
-        weight = self.spec(op.params["out_axes"] + op.params["in_axes"], batch=False)
-        return f"{self.spec(x)}, {weight} -> {self.spec(out)}"
+        ins, outs = op.params["in_axes"], op.params["out_axes"]
+        taken = set(self.taken)
+        rename = {a: identifier(self.ids[a] + "_in", taken) for a in ins if a in outs}
+        weight = self.spec(outs, batch=False) + " " + self.spec(ins, batch=False, rename=rename)
+        return f"{self.spec(x, rename=rename)}, {weight} -> {self.spec(out)}"
 
     def bias_trailing(self, op: Op) -> int:
         """How many output axes follow a linear box's new axes (the bias broadcasts over them)."""

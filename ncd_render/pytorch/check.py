@@ -1,0 +1,373 @@
+"""Check a diagram against an independent implementation (``ncd check``).
+
+A *pairing* is a Python file, by default ``NAME.check.py`` beside
+``NAME.ncd``, defining ``reference(sizes) -> Reference``: ``sizes`` maps the
+diagram's axes to their sizes, and the :class:`Reference` says how to run the
+implementation and where each learned box of the diagram finds its weights
+in it. ``check`` then
+
+1. fills the reference's parameters with random values and copies them into
+   the diagram (reshaped as each :class:`From` says);
+2. runs both on the same random inputs, with one leading batch dimension, in
+   float64 and float32;
+3. compares every output, and every intermediate wire the reference exposes,
+   in max abs and max rel error (``max |diagram - reference| / max |reference|``):
+   a wire passes when its rel error is within the dtype's tolerance.
+
+When they disagree the report names the first disagreeing wire in diagram
+order and shows the statement that makes it. Mistakes in the pairing (a
+missing parameter, a shape that does not fit, a reference that raises) are
+:class:`~ncd_render.errors.NcdError`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import re
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import einops
+import torch
+from torch import nn
+
+from ..errors import NcdError, did_you_mean
+from ..ir import Diagram, Op, build
+from ..parse import parse_file
+from .compile import DiagramModule, compile_diagram
+from .patterns import Patterns
+
+TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
+
+
+@dataclass(frozen=True)
+class From:
+    """Where one diagram parameter comes from: the reference parameter ``param``,
+    optionally chunk ``part = (i, n)`` of n equal chunks along its first
+    dimension (packed q/k/v projections), rearranged by the einops ``pattern``
+    whose axis names are the diagram's (``"(h k) m -> k h m"``)."""
+
+    param: str
+    pattern: str | None = None
+    part: tuple[int, int] | None = None
+
+
+@dataclass
+class Reference:
+    """An implementation to check a diagram against.
+
+    ``forward`` takes the diagram's inputs (in declaration order, each with a
+    leading batch dimension) and returns its outputs: a tensor, a tuple, or a
+    dict from diagram tensor names to tensors, which may also hold
+    intermediate wires (named as in the diagram; a name assigned several times
+    means its last value). Tensors are in the diagram's layout, batch first.
+    ``module`` holds the parameters that ``parameters`` maps to the diagram's
+    (keys such as ``"L_Q.weight"``).
+    """
+
+    forward: Callable
+    module: nn.Module | None = None
+    parameters: Mapping[str, From] = field(default_factory=dict)
+    name: str = "the reference"
+
+
+@contextmanager
+def recording(**modules: nn.Module):
+    """Record submodules' outputs during a forward pass, under diagram tensor names.
+
+    >>> layer = nn.Sequential(nn.Flatten(), nn.ReLU())
+    >>> with recording(F=layer[0]) as seen:
+    ...     _ = layer(torch.ones(2, 3, 4))
+    >>> seen["F"].shape
+    torch.Size([2, 12])
+    """
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [m.register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, out)) for name, m in modules.items()]
+    try:
+        yield seen
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+# ----------------------------------------------------------------------------
+# Finding the pairing
+
+
+def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Callable, str]:
+    """The ``reference`` factory for a diagram, and where it came from.
+
+    ``spec`` is ``FILE.py[:NAME]`` or ``MODULE[:NAME]``; by default the file
+    ``NAME.check.py`` beside ``NAME.ncd``, function ``reference``.
+    """
+    if spec is None:
+        path = Path(diagram_path)
+        target, attr = str(path.with_name(path.name.removesuffix(".ncd") + ".check.py")), "reference"
+        if not Path(target).is_file():
+            raise NcdError(f"no reference to check {diagram_path} against", path=str(diagram_path),
+                           hint=f"write {target} defining reference(sizes), or pass --reference FILE.py:FUNCTION")
+    else:
+        target, _, attr = spec.partition(":")
+        attr = attr or "reference"
+    try:
+        if target.endswith(".py"):
+            if not Path(target).is_file():
+                raise NcdError(f"reference file '{target}' does not exist")
+            module_spec = importlib.util.spec_from_file_location("ncd_pairing_" + re.sub(r"\W", "_", Path(target).stem), target)
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+    except NcdError:
+        raise
+    except Exception as error:
+        raise NcdError(f"cannot load the reference {target}: {type(error).__name__}: {error}", hint=_where(error)) from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise NcdError(f"{target} defines no function '{attr}'", hint="define reference(sizes) returning a Reference")
+    return factory, f"{target}:{attr}"
+
+
+def _where(error: BaseException) -> str | None:
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+# ----------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Comparison:
+    """One wire compared in one dtype."""
+
+    dtype: str
+    wire: str
+    output: bool
+    max_abs: float
+    max_rel: float
+    op: Op
+    factor: float | None = None  # the diagram is this multiple of the reference
+
+    @property
+    def tolerance(self) -> float:
+        return TOLERANCE[self.dtype]
+
+    @property
+    def passed(self) -> bool:
+        return self.max_rel <= self.tolerance
+
+
+@dataclass
+class Report:
+    path: str
+    reference: str
+    sizes: dict[str, int]
+    batch: int
+    comparisons: list[Comparison]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.comparisons)
+
+    def first_failure(self) -> Comparison | None:
+        failed = [c for c in self.comparisons if not c.passed]
+        return min(failed, key=lambda c: (c.op.id, c.dtype != "float64")) if failed else None
+
+    def __str__(self) -> str:
+        sizes = " ".join(f"{a}={n}" for a, n in self.sizes.items())
+        lines = [f"{self.path} vs {self.reference}",
+                 f"sizes {sizes}, batch {self.batch}; a wire passes when max|diagram - reference| <= tol * max|reference|"]
+        width = max(len(c.wire) for c in self.comparisons) + 9
+        for c in self.comparisons:
+            label = f"{c.wire} ({'output' if c.output else 'wire'})"
+            lines.append(f"  {c.dtype:8} {label:{width}} max abs {c.max_abs:.2e}  max rel {c.max_rel:.2e}  "
+                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}")
+        first = self.first_failure()
+        if first is None:
+            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"])
+        bad_outputs = sorted({c.wire for c in self.comparisons if c.output and not c.passed})
+        lines.append(f"FAIL: {'output(s) ' + ', '.join(bad_outputs) if bad_outputs else 'intermediate wires'} "
+                     f"disagree with {self.reference}")
+        span = first.op.span
+        where = f"{span.source.path}:{span.line}:{span.column}" if span else "(no source position)"
+        lines.append(f"the first wire that disagrees is {first.wire} ({first.dtype}, max rel error {first.max_rel:.2e}), made at {where}:")
+        if span:
+            lines.append(span.excerpt())
+        if first.factor is not None:
+            lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
+        before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
+        lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------
+# Checking
+
+
+def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[str, int] | None = None, **options) -> Report:
+    """Check the diagram in ``path`` against its pairing (see :func:`load_factory`)."""
+    diagram = build(parse_file(path), sizes=sizes)
+    factory, where = load_factory(path, reference)
+    return check(diagram, factory, source=where, **options)
+
+
+def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
+          dtypes=("float64", "float32"), source: str = "") -> Report:
+    """Compare ``diagram`` with ``factory(sizes)`` (a :class:`Reference`) on random inputs."""
+    patterns = Patterns(diagram)
+    patterns.require_sizes()
+    sizes = {a: axis.size for a, axis in diagram.axes.items() if len(axis.parts) == 1}
+    torch.manual_seed(seed)
+    try:
+        ref = factory(dict(sizes))
+    except Exception as error:
+        raise NcdError(f"the reference factory raised {type(error).__name__}: {error}", hint=_where(error)) from None
+    if not isinstance(ref, Reference):
+        raise NcdError(f"the reference factory returned {type(ref).__name__}, not a Reference", hint="return Reference(forward, module, parameters)")
+    generator = torch.Generator().manual_seed(seed)
+    model = compile_diagram(diagram).double().eval()
+    if ref.module is not None:
+        ref.module.double().eval()
+        _randomize(ref.module, generator)
+    _copy_parameters(diagram, patterns, model, ref)
+    for vid in diagram.inputs:
+        if diagram.values[vid].dtype == "int":
+            raise NcdError("ncd check feeds random real inputs; integer inputs are not supported yet", diagram.values[vid].span)
+    inputs = [torch.randn((batch, *patterns.shape(diagram.values[v].axes)), generator=generator, dtype=torch.float64)
+              for v in diagram.inputs]
+    comparisons = []
+    for dtype in dtypes:
+        kind = getattr(torch, dtype)
+        model.to(kind)
+        if ref.module is not None:
+            ref.module.to(kind)
+        comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) for x in inputs], dtype)
+    name = ref.name + (f" ({source})" if source else "")
+    return Report(diagram.source.source.path, name, sizes, batch, comparisons)
+
+
+def _randomize(module: nn.Module, generator: torch.Generator) -> None:
+    """Random values for every parameter, so no mapping mistake hides behind zeros or ones."""
+    with torch.no_grad():
+        for p in module.parameters():
+            bound = (p.numel() // p.shape[0]) ** -0.5 if p.dim() > 1 else 0.5
+            p.copy_((torch.rand(p.shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound)
+
+
+def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference) -> None:
+    ours = dict(model.named_parameters())
+    theirs = dict(ref.module.named_parameters()) if ref.module is not None else {}
+    boxes = {op.name: op for op in diagram.ops if op.learned}
+    for name, source in ref.parameters.items():
+        box, _, param = name.partition(".")
+        if name not in ours:
+            if box in boxes:
+                raise NcdError(f"the reference maps '{source.param}' to {name}, but box {box} has no {param or 'such parameter'}",
+                               boxes[box].span, "it has: " + ", ".join(patterns.parameters(boxes[box])))
+            raise NcdError(f"the reference maps '{source.param}' to {name}, but the diagram has no learned box '{box}'",
+                           hint=did_you_mean(box, boxes) or "learned boxes: " + (", ".join(boxes) or "none"))
+        op = boxes[box]
+        if source.param not in theirs:
+            raise NcdError(f"the reference has no parameter '{source.param}' (mapped to {name})",
+                           hint=did_you_mean(source.param, theirs) or "it has: " + (", ".join(theirs) or "none"))
+        value = theirs[source.param].detach()
+        got = f"{source.param} {_shape(value)}"
+        if source.part is not None:
+            i, n = source.part
+            if value.dim() == 0 or value.shape[0] % n or not 0 <= i < n:
+                raise NcdError(f"cannot take part {i} of {n} of {got} for {name}", op.span)
+            value = value.chunk(n)[i]
+            got += f", part {i} of {n}"
+        if source.pattern is not None:
+            try:
+                text, axis_sizes = _einops_pattern(source.pattern, patterns)
+                value = einops.rearrange(value, text, **axis_sizes)
+            except einops.EinopsError as error:
+                message = str(error).strip().splitlines()[-1]
+                raise NcdError(f"{name}: pattern '{source.pattern}' does not fit {got}: {message}", op.span) from None
+            got += f", rearranged '{source.pattern}'"
+        axes = patterns.parameters(op)[param]
+        if tuple(value.shape) != patterns.shape(axes):
+            raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {_shape(value)} from {got}", op.span)
+        with torch.no_grad():
+            ours[name].copy_(value)
+    missing = [n for n in ours if n not in ref.parameters]
+    if missing:
+        op = boxes[missing[0].partition(".")[0]]
+        raise NcdError(f"diagram parameter {missing[0]} {patterns.describe(patterns.parameters(op)[missing[0].partition('.')[2]])} "
+                       f"has no source in the reference", op.span, f"map it in the pairing: \"{missing[0]}\": From(\"...\")")
+
+
+def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:
+    """A mapping pattern in diagram axis names -> einops identifiers and the sizes of the axes it names."""
+    words = re.findall(r"[^\s()]+", pattern.replace("->", " "))
+    used = [w for w in words if w in patterns.ids]
+    text = re.sub(r"[^\s()\-\>]+", lambda m: patterns.ids.get(m.group(0), m.group(0)), pattern)
+    return text, {patterns.ids[w]: patterns.size(w) for w in used}
+
+
+def _shape(tensor: torch.Tensor) -> str:
+    return "[" + " ".join(map(str, tensor.shape)) + "]"
+
+
+def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> list[Comparison]:
+    with torch.no_grad():
+        ours = model.run(*inputs)
+        try:
+            theirs = ref.forward(*inputs)
+        except Exception as error:
+            raise NcdError(f"{ref.name} raised {type(error).__name__}: {error}", hint=_where(error)) from None
+    wires = _wires(diagram, theirs, ref.name)
+    result = []
+    for vid, tensor in sorted(wires.items(), key=lambda item: diagram.producer(item[0]).id):
+        value, op = diagram.values[vid], diagram.producer(vid)
+        mine = ours[vid]
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != mine.shape:
+            got = _shape(tensor) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise NcdError(f"{ref.name} gives {value.name} as {got}, the diagram as "
+                           f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
+        result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op))
+    return result
+
+
+def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:
+    """The reference's results by diagram value id."""
+    outputs = list(diagram.outputs)
+    if isinstance(theirs, torch.Tensor):
+        theirs = (theirs,)
+    if isinstance(theirs, (tuple, list)):
+        if len(theirs) != len(outputs):
+            raise NcdError(f"{name} returns {len(theirs)} tensor(s), the diagram {len(outputs)} output(s)")
+        return dict(zip(outputs, theirs))
+    if not isinstance(theirs, Mapping):
+        raise NcdError(f"{name} returns {type(theirs).__name__}; return tensors, or a dict from tensor names to tensors")
+    named = {diagram.values[v].name: v for op in diagram.ops if op.kind != "copy" for v in op.outputs}  # last value wins
+    named.update({diagram.values[v].name: v for v in outputs})
+    wires = {}
+    for key, tensor in theirs.items():
+        if key not in named:
+            raise NcdError(f"{name} returns '{key}', but the diagram has no tensor of that name",
+                           hint=did_you_mean(key, named) or "tensors: " + ", ".join(n for n in named if n))
+        wires[named[key]] = tensor
+    absent = [diagram.values[v].name for v in outputs if v not in wires]
+    if absent:
+        raise NcdError(f"{name} does not return output(s) {', '.join(absent)}")
+    return wires
+
+
+def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: torch.Tensor, op: Op) -> Comparison:
+    scale = theirs.abs().max().item() if theirs.numel() else 0.0
+    max_abs = (mine - theirs).abs().max().item() if theirs.numel() else 0.0
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
+    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op)
+    power = (theirs * theirs).sum().item()
+    if not comparison.passed and power > 0 and math.isfinite(max_abs):
+        factor = (mine * theirs).sum().item() / power
+        if (mine - factor * theirs).abs().max().item() <= comparison.tolerance * scale * max(1.0, abs(factor)):
+            comparison.factor = factor
+    return comparison
