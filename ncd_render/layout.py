@@ -551,8 +551,10 @@ class _Layout:
                 x1 = max(x1, spans[s][-1].x1 + p.section_pad * 2)
             top, bottom = y[("T", sid)], y[("B", sid)]
             fill = c.sections[sid % len(c.sections)]
-            out.append(Rect(x0, top, x1 - x0, bottom - top, None, fill, radius=4.0, role="section", opacity=c.section_opacity))
-            title = self._text(section.title, f.title_size)
+            # a fused section is one kernel: a dashed border says its inside stays on chip
+            border = Stroke(c.box_stroke, self.theme.strokes.separator, self.theme.strokes.dash) if section.fused else None
+            out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
+            title = self._text(section.title + (" · one kernel" if section.fused else ""), f.title_size)
             out.append(self._placed_text(title, x0 + 4, top + 2 + title.ascent, "label.title", c.title))
 
     def draw_separators(self, out: list, final: _Order) -> None:
