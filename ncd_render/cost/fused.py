@@ -3,9 +3,10 @@ shared memory, split into groups (tiling) and streamed chunks.
 
 Every axis of the section gets a role:
 
-* ``group`` (tiling, a group partition): every box is independent along it;
-  the kernel runs one group per ``g`` indices, and an input without the axis is
-  sent again to every group (FlashAttention's K and V, a matmul's B);
+* ``group`` (tiling, a group partition): every box of the kernel has the axis
+  and is independent along it (so no box is computed twice); the kernel runs
+  one group per ``g`` indices, and an input without the axis is sent again to
+  every group (FlashAttention's K and V, a matmul's B);
 * ``stream`` (a stream partition, at most one axis): summed over, so it can be
   read in chunks of ``s`` while accumulating; a SoftMax over it may come first
   when a sum over it follows (the online-softmax correction, one multiply per
@@ -13,7 +14,7 @@ Every axis of the section gets a role:
 * ``whole``: everything else (norm axes, regrouped axes, ...), kept entire.
 
 The plan minimises HBM transfers subject to the group's arrays fitting in
-shared memory, then FLOPs (recomputation, corrections), then the number of
+shared memory, then FLOPs (the online-softmax correction), then the number of
 groups; group and chunk sizes are powers of two (or the whole axis).
 
 >>> from ncd_render.parse import parse
@@ -59,7 +60,7 @@ class Plan:
     resent: float        # inputs read again by further groups
     written: float       # outputs written to HBM
     matmul_flops: int
-    vector_flops: int    # including recomputation and the online-softmax correction
+    vector_flops: int    # including the online-softmax correction
     correction_flops: int
 
     @property
@@ -103,10 +104,12 @@ class _Section:
         elements(diagram, self.usage)  # every axis needs a size
         self.size = {a: diagram.axes[a].size for a in self.usage}
         self.full = {k: self.nbytes(k) * elements(diagram, self.arrays[k].axes) for k in self.resident}
+        self.matmul_flops = sum(w.matmul_flops for _, w in self.kernels)
+        self.vector_flops = sum(w.vector_flops for _, w in self.kernels)
 
     # -- which axes may be split how -------------------------------------------
     def tileable(self) -> list[str]:
-        return [a for a in sorted(self.usage) if self.usage[a] == {MAP}]
+        return [a for a in sorted(self.usage) if self.usage[a] == {MAP} and all(a in w.usage for _, w in self.kernels)]
 
     def readers(self, key) -> list[tuple[Op, Work]]:
         return [(op, w) for op, w in self.boxes if any(self.root(x.key) == key for x in w.reads)]
@@ -171,7 +174,7 @@ class _Section:
                 if best is None or key < best[0]:
                     best = (key, candidate)
         if best is None:
-            kept = [a for a in sorted(self.usage) if self.usage[a] != {MAP}]
+            kept = [a for a in sorted(self.usage) if a not in tiles]
             raise NcdError(f"the fused kernel needs at least {need / 1024:.1f} KiB of shared memory per group, "
                            f"more than the {limit / 1024:.0f} KiB there is",
                            hint=f"it cannot tile {', '.join(kept)}; fuse fewer boxes or give them smaller sizes")
@@ -208,13 +211,10 @@ class _Section:
         full = self.full
         once = sum(full[k] for k in self.external)
         resent = sum(full[k] * (repeats(self.arrays[k].axes) - 1) for k in self.external)
-        matmul = sum(w.matmul_flops * repeats(w.usage) for _, w in self.kernels)
-        vector = sum(w.vector_flops * repeats(w.usage) for _, w in self.kernels)
         correction = 0
         if stream is not None and SOFTMAX in self.usage[stream]:
             chunks = -(-self.size[stream] // tile[stream])
-            correction = sum((chunks - 1) * elements(self.diagram, self.arrays[k].axes) * repeats(self.arrays[k].axes)
-                             for k in self.corrected(stream))
+            correction = sum((chunks - 1) * elements(self.diagram, self.arrays[k].axes) for k in self.corrected(stream))
         roles = {a: ("group" if a in tiles else "stream" if a == stream else "whole", tile[a]) for a in sorted(self.usage)}
-        return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent,
-                    sum(full[k] for k in self.outputs), matmul, vector + correction, correction)
+        return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent, sum(full[k] for k in self.outputs),
+                    self.matmul_flops, self.vector_flops + correction, correction)

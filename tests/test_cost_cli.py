@@ -1,0 +1,84 @@
+"""``ncd cost`` as a user runs it: the table, the roofline chart, exit codes and messages."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GALLERY = ROOT / "gallery"
+
+
+def ncd(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "ncd_render", "cost", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_table_lists_every_kernel_and_the_total():
+    result = ncd(GALLERY / "sdpa.ncd", "--hw", "a100-80gb", "--dtype", "bf16", "--sizes", "y=4096,x=4096")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "A100 SXM4 80GB (a100-80gb), bf16; sizes y=4096 x=4096 k=64 v=64" in lines[0]
+    assert lines[3].split() == ["box", "kind", "FLOPs", "HBM", "bytes", "FLOP/B", "time", "bound"]
+    body = [line.split() for line in lines[5:9]]
+    assert [row[0] for row in body] == ["einsum3", "scale4", "softmax5", "einsum6"]
+    assert body[2] == ["softmax5", "(P)", "softmax", "83.9", "MF", "67.1", "MB", "1.25", "35.9", "µs", "memory"]
+    assert lines[10].split()[:3] == ["total", "4", "kernels"] and "203 MB" in lines[10]
+
+
+def test_a_fused_section_is_one_kernel_with_its_plan():
+    result = ncd(GALLERY / "flash_attention.ncd", "--sizes", "y=4096,x=4096")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Attention core  fused" in out and out.count("on chip") == 4 and "total           1 kernel " in out
+    assert "fused 'Attention core': k: whole 64, v: whole 64, x: stream 8, y: group 512; 8 group(s)" in out
+    assert "HBM -> shared: 1.57 MB once + 7.34 MB resent; shared -> HBM: 524 kB" in out
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in GALLERY.glob("*.ncd")))
+def test_every_gallery_diagram_has_a_cost(name):
+    result = ncd(GALLERY / name, "--hw", "h100-sxm", "--dtype", "fp8")
+    assert result.returncode == 0, result.stderr
+    assert "H100 SXM5 80GB (h100-sxm), fp8" in result.stdout
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF-")])
+def test_the_roofline_chart_is_written_atomically_and_deterministically(tmp_path, suffix, magic):
+    charts = []
+    for name in ("a", "b"):
+        out = tmp_path / (name + suffix)
+        result = ncd(GALLERY / "mha.ncd", "--plot", out)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.endswith(f"wrote {out}\n")
+        charts.append(out.read_bytes())
+    assert charts[0].startswith(magic) and charts[0] == charts[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a" + suffix, "b" + suffix]
+
+
+BAD = {
+    "unknown profile": (["--hw", "a100"], "error: unknown hardware profile 'a100'", "did you mean 'a100-80gb'?"),
+    "missing profile file": (["--hw", "nowhere/gpu.toml"], "error: nowhere/gpu.toml: cannot read hardware profile", None),
+    "unknown dtype": (["--dtype", "bf17"], "error: unknown dtype 'bf17'", "did you mean 'bf16'?"),
+    "unknown axis": (["--sizes", "y=8,z=2"], "error: cannot set the size of unknown axis 'z'", "axes: y, x, k, v"),
+    "bad sizes": (["--sizes", "y=lots"], "error: --sizes: 'y=lots' is not AXIS=N", "for example --sizes y=4096,x=4096"),
+    "zero size": (["--sizes", "y=0"], "error: axis 'y' cannot have size 0", None),
+    "plot format": (["--plot", "chart.gif"], "error: cannot draw a roofline chart as '.gif'", "name a .png, .svg or .pdf file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_options_fail_with_one_message_and_exit_2(tmp_path, case):
+    args, message, hint = BAD[case]
+    result = ncd(GALLERY / "sdpa.ncd", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert hint is None or f"hint: {hint}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fused_section_too_big_for_shared_memory_points_at_the_section(tmp_path):
+    ncd_file = tmp_path / "t.ncd"
+    ncd_file.write_text('axis y = 8\naxis m = 65536\ninput X[y m]\nsection "norm" fused\n  Y = layernorm(X: m)\nend\noutput Y\n')
+    result = ncd(ncd_file)
+    assert result.returncode == 2
+    assert f"{ncd_file}:4:1: error: fused section 'norm': the fused kernel needs at least" in result.stderr
