@@ -42,7 +42,7 @@ from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
-from .boxes import MAP, SOFTMAX, SUM, WHOLE, Array, Work, elements
+from .boxes import MAP, SOFTMAX, SUM, WHOLE, Work, elements
 
 # Boxes that commute with the online-softmax rescaling (f(c·x) = c·f(x) for c > 0).
 RESCALABLE = {"scale", "einsum"}
@@ -101,7 +101,7 @@ class _Section:
         for _, w in self.boxes:
             for a, use in w.usage.items():
                 self.usage.setdefault(a, set()).add(use)
-        elements(diagram, self.usage)  # every axis needs a size
+        elements(diagram, list(self.usage))  # every axis needs a size
         self.size = {a: diagram.axes[a].size for a in self.usage}
         self.full = {k: self.nbytes(k) * elements(diagram, self.arrays[k].axes) for k in self.resident}
         self.matmul_flops = sum(w.matmul_flops for _, w in self.kernels)
@@ -148,14 +148,14 @@ class _Section:
                     return False
         return True
 
-    def corrected(self, axis: str) -> list:
-        """Accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
-        out, frontier = [], [self.root(x.key) for _, w in self.kernels if w.usage.get(axis) == SOFTMAX for x in w.writes]
+    def _rescaled(self, axis: str | None) -> int:
+        """Elements of the accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
+        out, frontier = [], [self.root(x.key) for _, w in self.kernels if axis and w.usage.get(axis) == SOFTMAX for x in w.writes]
         while frontier:
             for op, w in self.readers(frontier.pop()):
                 keys = [self.root(x.key) for x in w.writes]
                 (out if w.usage.get(axis) == SUM else frontier).extend(keys)
-        return list(dict.fromkeys(out))
+        return sum(elements(self.diagram, self.arrays[k].axes) for k in dict.fromkeys(out))
 
     # -- costs of one choice of roles ----------------------------------------
     def nbytes(self, key) -> float:
@@ -168,8 +168,9 @@ class _Section:
             split = tiles + ([stream] if stream else [])
             smallest = {a: 1 if a in split else self.size[a] for a in self.usage}
             need = min(need, self._memory(smallest))
+            rescaled = self._rescaled(stream)
             for tile in self._fitting(split, smallest, limit):
-                candidate = self._cost(tile, tiles, stream)
+                candidate = self._cost(tile, tiles, stream, rescaled)
                 key = (candidate.hbm_bytes, candidate.matmul_flops + candidate.vector_flops, candidate.groups, -candidate.shared_bytes)
                 if best is None or key < best[0]:
                     best = (key, candidate)
@@ -202,7 +203,7 @@ class _Section:
         if self._memory(start) <= limit:
             yield from walk(0, dict(start))
 
-    def _cost(self, tile: dict, tiles: list[str], stream: str | None) -> Plan:
+    def _cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
         count = {a: -(-self.size[a] // tile[a]) for a in tiles}
 
         def repeats(axes) -> int:
@@ -211,10 +212,7 @@ class _Section:
         full = self.full
         once = sum(full[k] for k in self.external)
         resent = sum(full[k] * (repeats(self.arrays[k].axes) - 1) for k in self.external)
-        correction = 0
-        if stream is not None and SOFTMAX in self.usage[stream]:
-            chunks = -(-self.size[stream] // tile[stream])
-            correction = sum((chunks - 1) * elements(self.diagram, self.arrays[k].axes) for k in self.corrected(stream))
+        correction = (-(-self.size[stream] // tile[stream]) - 1) * rescaled if stream else 0
         roles = {a: ("group" if a in tiles else "stream" if a == stream else "whole", tile[a]) for a in sorted(self.usage)}
         return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent, sum(full[k] for k in self.outputs),
                     self.matmul_flops, self.vector_flops + correction, correction)
