@@ -87,6 +87,7 @@ class _Column:
     x_pre: float = 0.0  # where the gap's copies and deletes stand
     x0: float = 0.0
     x1: float = 0.0
+    label_room: float = 0.0  # the labels of wires that start here reach this far past x1
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
@@ -444,6 +445,7 @@ class _Layout:
                 for w in placed.new:
                     self.wires[w].x0 = placed.x1
                 fresh.extend(placed.new)
+            column.label_room = self.label_room(fresh)
             x += width
         end_gap = self.gap_width(fresh, None) + p.section_pad * len(section_open)
         if self.final_gap:
@@ -499,11 +501,14 @@ class _Layout:
         text = "·".join(axis.parts) if len(axis.parts) > 1 else axis.name
         return self._text(text, self.theme.font.axis_size), axis.width
 
+    def label_room(self, fresh: list[int]) -> float:
+        widths = [self.axis_label(self.wires[w])[0].width for w in fresh if self.wires[w].labelled]
+        return (max(widths) + 2 * self.p.label_pad + 2) if widths else 0.0
+
     def gap_width(self, fresh: list[int], column) -> float:
         """Room for the labels of the wires that start here, and for the gap's copies."""
         p = self.p
-        widths = [self.axis_label(self.wires[w])[0].width for w in fresh if self.wires[w].labelled]
-        need = (max(widths) + 2 * p.label_pad + 2) if widths else 0
+        need = self.label_room(fresh)
         extra = self.gap_ops_width(column, self.y) + p.column_gap / 2 if column is not None and column.pre else 0
         return max(p.column_gap, need) + extra
 
@@ -544,11 +549,11 @@ class _Layout:
             cols = spans[sid]
             depth = section.depth
             x0 = cols[0].x0 - p.section_pad * (1 + 0 * depth)
-            x1 = cols[-1].x1 + p.section_pad
+            x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
             nested = [s for s in spans if self.d.sections[s].parent == sid]
             for s in nested:
                 x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
-                x1 = max(x1, spans[s][-1].x1 + p.section_pad * 2)
+                x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
             top, bottom = y[("T", sid)], y[("B", sid)]
             fill = c.sections[sid % len(c.sections)]
             # a fused section is one kernel: a dashed border says its inside stays on chip
