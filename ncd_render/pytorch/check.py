@@ -296,11 +296,12 @@ def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule,
             raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {_shape(value)} from {got}", op.span)
         with torch.no_grad():
             ours[name].copy_(value)
-    missing = [n for n in ours if n not in ref.parameters]
+    missing = [(op, f"{op.name}.{param}", axes) for op in boxes.values() for param, axes in patterns.parameters(op).items()
+               if f"{op.name}.{param}" not in ref.parameters]
     if missing:
-        op = boxes[missing[0].partition(".")[0]]
-        raise NcdError(f"diagram parameter {missing[0]} {patterns.describe(patterns.parameters(op)[missing[0].partition('.')[2]])} "
-                       f"has no source in the reference", op.span, f"map it in the pairing: \"{missing[0]}\": From(\"...\")")
+        names = ", ".join(f"{name} {patterns.describe(axes)}" for _, name, axes in missing)
+        raise NcdError(f"diagram parameter(s) {names} have no source in the reference", missing[0][0].span,
+                       f"map them in the pairing: \"{missing[0][1]}\": From(\"...\"), ...")
 
 
 def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:

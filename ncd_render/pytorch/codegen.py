@@ -37,6 +37,14 @@ def generate(diagram: Diagram, class_name: str | None = None) -> str:
     return _Writer(diagram, class_name).source()
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def class_name_for(diagram: Diagram) -> str:
     """``Multi-head attention`` -> ``MultiHeadAttention`` (the file name when there is no title)."""
     text = diagram.title or Path(diagram.source.source.path).stem
@@ -85,7 +93,7 @@ class _Writer:
 
     def docstring(self) -> list[str]:
         def signature(vids):
-            return ", ".join(f"{self.d.values[v].name} [{self.p.spec(self.d.values[v].axes)}]" for v in vids)
+            return ", ".join(f"{self.d.values[v].name} [{self.p.spec(self.d.values[v].axes, groups=True)}]" for v in vids)
 
         used = [a for a in self.d.axes if len(self.d.axes[a].parts) == 1 and any(a in self.d.axes[b].parts
                 for v in self.d.values.values() for b in v.axes)]
@@ -196,7 +204,8 @@ class _Writer:
                 return [], f"nn.functional.dropout({x[0]}, p={op.params['p']}, training=self.training)", ATOM, ""
             return [], UNARY[op.params["fn"]].format(x[0]), ATOM, ""
         if op.kind == "scale":
-            return [], f"{self.arg(op.inputs[0], MUL)} * {op.params['factor']!r}", MUL, op.params["text"].replace("{", "").replace("}", "")
+            text = op.params["text"].replace("{", "").replace("}", "")
+            return [], f"{self.arg(op.inputs[0], MUL)} * {op.params['factor']!r}", MUL, "" if _is_number(text) else text
         if op.kind == "add":
             return [], " + ".join(x), ADD, ""
         if op.kind == "softmax":

@@ -84,7 +84,7 @@ class DiagramModule(nn.Module):
                 continue
             result = getattr(self, "_" + op.kind)(op, *(values[v] for v in op.inputs))
             for v, tensor in zip(op.outputs, result if isinstance(result, tuple) else (result,)):
-                self._check(op, v, tensor, f"{op.name} produced")
+                self._check(op, v, tensor, f"the result of {op.name}:")
                 values[v] = tensor
         return values
 
@@ -113,9 +113,18 @@ class DiagramModule(nn.Module):
             raise NcdError(f"{what} expected {self.patterns.describe(axes)}, got {got}", op.span,
                            "leading batch dimensions are allowed; the last ones must match the axes" if tensor.dim() else None)
 
+    def _box(self, op: Op) -> nn.ParameterDict:
+        """The learned tensors of a box, checked against its layout (they may have been replaced)."""
+        box = getattr(self, op.name)
+        for param, axes in self.patterns.parameters(op).items():
+            if tuple(box[param].shape) != self.patterns.shape(axes):
+                got = "[" + " ".join(map(str, box[param].shape)) + "]"
+                raise NcdError(f"{op.name}.{param}: expected {self.patterns.describe(axes)}, got {got}", op.span)
+        return box
+
     # -- boxes: one method per op kind ----------------------------------------
     def _linear(self, op: Op, x):
-        box = getattr(self, op.name)
+        box = self._box(op)
         y = einops.einsum(x, box.weight, self.patterns.linear(op))
         if "bias" in box:
             y = y + box.bias.reshape(box.bias.shape + (1,) * self.patterns.bias_trailing(op))
@@ -149,7 +158,7 @@ class DiagramModule(nn.Module):
         if order:
             x = einops.rearrange(x, order[0])
         n = len(op.params["axes"])
-        box = getattr(self, op.name) if op.params["affine"] else {}
+        box = self._box(op) if op.params["affine"] else {}
         weight, bias, eps = box.get("weight"), box.get("bias"), op.params["eps"]
         if op.params["fn"] == "layernorm":
             x = nn.functional.layer_norm(x, x.shape[-n:], weight, bias, eps)
