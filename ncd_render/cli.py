@@ -142,3 +142,62 @@ def gallery_build(folder, theme, layout_preset):
 
     written = build_gallery(folder, theme=theme, layout=layout_preset)
     click.echo(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
+
+
+@main.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--reference", metavar="FILE.py[:FN]|MODULE[:FN]",
+              help="The function returning the Reference; default: reference() in NAME.check.py beside NAME.ncd.")
+@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=8,x=16; derived axes follow.")
+@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="Leading batch dimension of the random inputs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
+@reports_errors
+def check_command(file, reference, sizes, batch, seed):
+    """Run FILE and a reference implementation on the same random inputs and weights.
+
+    Compares every output (and every wire the reference exposes) in float64
+    and float32. Exits 0 when they agree, 1 when they do not (naming the first
+    wire that differs), 2 on an error.
+
+    \b
+    Examples:
+        ncd check gallery/mha.ncd
+        ncd check gallery/mha.ncd --sizes y=8,x=16,m=32,h=4
+        ncd check model.ncd --reference refs.py:reference
+    """
+    from .cost import parse_sizes
+    from .pytorch.check import check_file
+
+    report = check_file(file, reference, parse_sizes(sizes), batch=batch, seed=seed)
+    click.echo(str(report))
+    sys.exit(0 if report.passed else 1)
+
+
+@main.command("compile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the source to this .py file instead of printing it.")
+@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=8,x=16; derived axes follow.")
+@click.option("--class-name", help="Name of the generated nn.Module class (default: from the title).")
+@reports_errors
+def compile_command(file, output, sizes, class_name):
+    """Write FILE as PyTorch source: an nn.Module following the diagram, using einops.
+
+    \b
+    Examples:
+        ncd compile gallery/mha.ncd
+        ncd compile gallery/mha.ncd -o mha.py --class-name MHA
+    """
+    from .cost import parse_sizes
+    from .ir import build
+    from .output import check_writable, write_atomic
+    from .parse import parse_file
+    from .pytorch.codegen import generate
+
+    if output:
+        check_writable(output)
+    source = generate(build(parse_file(file), sizes=parse_sizes(sizes)), class_name)
+    if output:
+        write_atomic(output, source.encode())
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(source, nl=False)
