@@ -113,6 +113,11 @@ def test_a_user_profile_file_is_read_and_checked(tmp_path):
     mine.write_text(text.replace("derate", "derated"))
     with pytest.raises(NcdError, match="lacks derate"):
         load_profile(str(mine))
+    mine.write_text(text.replace("int4 = 1248\n", ""))
+    relu = diagram("input X[y m]\nH = relu(X)\noutput H\n")
+    with pytest.raises(NcdError, match="gives no matmul peak for int4"):
+        analyse(relu, load_profile(str(mine)), "int4")
+    assert analyse(relu, load_profile(str(mine)), "int8").hbm_bytes == 2 * 64 * 32
     mine.write_text(text.replace("bf16 = 312", "bf17 = 312"))
     with pytest.raises(NcdError, match="unknown dtype 'bf17'"):
         load_profile(str(mine))

@@ -99,6 +99,7 @@ class Report:
 def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     """Cost every kernel of ``diagram`` at ``dtype`` (bytes per value: :data:`~.hardware.DTYPE_BYTES`)."""
     itemsize = dtype_bytes(dtype)
+    profile.matmul_rate(dtype)  # the profile must know the dtype's peak
     boxes = [(op, work(diagram, op)) for op in diagram.ops]
     fused_in = {op.id: _fused_section(diagram, op) for op, _ in boxes}
     kernels, done = [], set()
