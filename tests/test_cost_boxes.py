@@ -143,3 +143,9 @@ def test_a_fused_section_that_cannot_fit_in_shared_memory_says_why():
     with pytest.raises(NcdError, match="fused section 'norm': the fused kernel needs at least 16.0 KiB") as error:
         analyse(d, replace(A100, shared_memory_bytes=8 * 1024))
     assert "cannot tile m" in error.value.hint
+
+
+def test_a_box_without_a_rule_is_one_kernel_with_a_flop_per_output_element():
+    d = diagram("input X[y m]\nH = relu(X)\noutput H\n")
+    w = work(d, replace(d.ops[1], kind="mystery", params={}))
+    assert (w.matmul_flops, w.vector_flops, w.kernels, set(w.usage.values())) == (0, 64 * 32, 1, {"whole"})

@@ -10,7 +10,8 @@ Counting rules (docs/cost.md has the reasons):
   norms ``NORM_FLOPS`` (plus one per learned scale and one per learned shift);
 * inputs, outputs, copies, deletes, ``identity`` and rearranges that are views
   run no kernel and move nothing; a rearrange that cannot be a view (it merges
-  axes out of order) is a kernel that reads and writes the tensor once.
+  axes out of order) is a kernel that reads and writes the tensor once;
+* any other box is one kernel with 1 FLOP per output element.
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -103,10 +104,10 @@ def work(diagram: Diagram, op: Op) -> Work:
     outs = tuple(Array(v, values[v].axes, values[v].dtype == "int") for v in op.outputs)
     size = lambda axes: elements(diagram, axes)  # noqa: E731
     mapped = {a: MAP for x in ins + outs for a in x.axes}
-    if op.kind in ("input", "delete"):
+    if op.kind == "delete" or not ins:  # deletes, inputs (and loads of stored tensors) move nothing
         return Work(0, 0, (), outs, {}, 0)
-    if op.kind in ("output", "copy") or (op.kind == "elementwise" and op.params["fn"] == "identity"):
-        return Work(0, 0, ins, outs, mapped, 0)
+    if not outs or op.kind == "copy" or (op.kind == "elementwise" and op.params["fn"] == "identity"):
+        return Work(0, 0, ins, outs, mapped, 0)  # outputs, copies, identity: the memory stays the input's
     if op.kind == "rearrange":
         moved = set(ins[0].axes) ^ set(outs[0].axes)
         usage = {a: WHOLE if a in moved else MAP for a in mapped}
@@ -143,10 +144,11 @@ def work(diagram: Diagram, op: Op) -> Work:
         flops = (NORM_FLOPS[fn] + len(weights)) * n
         return Work(0, flops, ins + weights, outs, {**mapped, **{a: WHOLE for a in acted}}, 1)
     if op.kind == "elementwise":
-        per_element = ELEMENTWISE_FLOPS[op.params["fn"]]
-    else:  # scale, add
-        per_element = 1 if op.kind == "scale" else len(ins) - 1
-    return Work(0, per_element * n, ins, outs, mapped, 1)
+        return Work(0, ELEMENTWISE_FLOPS[op.params["fn"]] * n, ins, outs, mapped, 1)
+    if op.kind in ("scale", "add"):
+        return Work(0, (1 if op.kind == "scale" else len(ins) - 1) * n, ins, outs, mapped, 1)
+    # a box without a rule of its own: one kernel, 1 FLOP per output element, every axis kept whole
+    return Work(0, n, ins, outs, {a: WHOLE for a in mapped}, 1)
 
 
 def _pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) -> int:
