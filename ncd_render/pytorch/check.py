@@ -66,13 +66,15 @@ class Reference:
     intermediate wires (named as in the diagram; a name assigned several times
     means its last value). Tensors are in the diagram's layout, batch first.
     ``module`` holds the parameters that ``parameters`` maps to the diagram's
-    (keys such as ``"L_Q.weight"``).
+    (keys such as ``"L_Q.weight"``). ``dtypes`` are those it computes in
+    faithfully (some implementations compute in float32 whatever they are given).
     """
 
     forward: Callable
     module: nn.Module | None = None
     parameters: Mapping[str, From] = field(default_factory=dict)
     name: str = "the reference"
+    dtypes: tuple[str, ...] = ("float64", "float32")
 
 
 @contextmanager
@@ -217,8 +219,9 @@ def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[st
 
 
 def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
-          dtypes=("float64", "float32"), source: str = "") -> Report:
-    """Compare ``diagram`` with ``factory(sizes)`` (a :class:`Reference`) on random inputs."""
+          dtypes: tuple[str, ...] | None = None, source: str = "") -> Report:
+    """Compare ``diagram`` with ``factory(sizes)`` (a :class:`Reference`) on random inputs,
+    in ``dtypes`` (default: the reference's)."""
     patterns = Patterns(diagram)
     patterns.require_sizes()
     sizes = {a: axis.size for a, axis in diagram.axes.items() if len(axis.parts) == 1}
@@ -241,7 +244,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     inputs = [torch.randn((batch, *patterns.shape(diagram.values[v].axes)), generator=generator, dtype=torch.float64)
               for v in diagram.inputs]
     comparisons = []
-    for dtype in dtypes:
+    for dtype in dtypes or ref.dtypes:
         kind = getattr(torch, dtype)
         model.to(kind)
         if ref.module is not None:
