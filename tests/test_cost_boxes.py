@@ -149,3 +149,10 @@ def test_a_box_without_a_rule_is_one_kernel_with_a_flop_per_output_element():
     d = diagram("input X[y m]\nH = relu(X)\noutput H\n")
     w = work(d, replace(d.ops[1], kind="mystery", params={}))
     assert (w.matmul_flops, w.vector_flops, w.kernels, set(w.usage.values())) == (0, 64 * 32, 1, {"whole"})
+
+
+def test_a_linear_map_from_an_axis_to_itself_has_a_square_weight_kept_whole():
+    d = diagram('input X[y m]\nsection "L" fused\n  H = linear(X: m -> m) as L_1\nend\noutput H\n', y=256, m=64)
+    (kernel,) = analyse(d, A100).kernels
+    assert kernel.matmul_flops == 2 * 256 * 64 * 64
+    assert kernel.plan.roles["m"] == ("whole", 64) and kernel.plan.read_once == 2 * (256 * 64 + 64 * 64)

@@ -2,12 +2,19 @@
 kernel on a GPU profile, with fused sections planned by the Napkin model.
 docs/cost.md states the model's assumptions.
 
->>> from ncd_render.parse import parse_file
+>>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
->>> d = build(parse_file("gallery/flash_attention.ncd"), sizes=parse_sizes("y=4096,x=4096"))
->>> report = analyse(d, load_profile("a100-80gb"), "bf16")
->>> [(k.name, k.bound) for k in report.kernels]
-[('Attention core', 'compute')]
+>>> d = build(parse('''axis y = 8
+... axis m = 8
+... axis f = 8
+... input X[y m]
+... section "MLP" fused
+...   H = linear(X: m -> f) as L_1
+...   H = relu(H)
+... end
+... output H'''), sizes=parse_sizes("y=65536,m=1024,f=4096"))
+>>> [(k.name, k.kind, [p.name for p in k.parts]) for k in analyse(d, load_profile("h100-sxm"), "fp8").kernels]
+[('MLP', 'fused', ['L_1', 'elementwise2 (H)'])]
 """
 from __future__ import annotations
 

@@ -120,10 +120,12 @@ def work(diagram: Diagram, op: Op) -> Work:
         return Work(_pairwise_flops(size, [x.axes for x in ins], outs[0].axes), 0, ins, outs, usage, 1)
     if op.kind == "linear":
         in_axes, out_axes = op.params["in_axes"], op.params["out_axes"]
-        weights = (Array((op.name, "weight"), in_axes + out_axes),)
+        per = op.params.get("per", ())  # axes with a weight of their own
+        weights = (Array((op.name, "weight"), per + in_axes + out_axes),)
         if op.params["bias"]:
-            weights += (Array((op.name, "bias"), out_axes),)
-        usage = {**mapped, **{a: SUM for a in in_axes}}
+            weights += (Array((op.name, "bias"), per + out_axes),)
+        # an axis read and written (m -> m) is two axes of the weight under one name: never split
+        usage = {**mapped, **{a: WHOLE if a in out_axes else SUM for a in in_axes}}
         bias = size(outs[0].axes) if op.params["bias"] else 0
         return Work(2 * size(op.broadcast + in_axes + out_axes), bias, ins + weights, outs, usage, 1)
     if op.kind == "call":
