@@ -65,6 +65,9 @@ def test_leading_batch_dimensions_are_independent_copies():
     assert batched.shape == (2, 3, 5, 12)
     torch.testing.assert_close(batched[1, 2], module(Xq[1, 2], Xkv[1, 2]))
     torch.testing.assert_close(module(Xkv=Xkv[0], Xq=Xq[0]), batched[0])  # inputs by name
+    torch.testing.assert_close(module(Xq, Xkv[1, 2]), module(Xq, Xkv[1, 2].expand(2, 3, 6, 12)))  # batches broadcast
+    with pytest.raises(NcdError, match=r"batch dimensions do not broadcast: Xq \[2 3\], Xkv \[4\]"):
+        module(Xq, Xkv[0, :1].expand(4, 6, 12))
 
 
 def test_a_wrong_input_shape_names_the_statement_and_both_shapes():

@@ -39,7 +39,7 @@ from ..errors import NcdError, did_you_mean
 from ..ir import Diagram, Op, build
 from ..parse import parse_file
 from .compile import DiagramModule, compile_diagram
-from .patterns import Patterns
+from .patterns import Patterns, shape_text
 
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
 
@@ -243,8 +243,11 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
             raise NcdError("ncd check feeds random real inputs; integer inputs are not supported yet", diagram.values[vid].span)
     inputs = [torch.randn((batch, *patterns.shape(diagram.values[v].axes)), generator=generator, dtype=torch.float64)
               for v in diagram.inputs]
+    dtypes = dtypes or ref.dtypes
+    if not dtypes or set(dtypes) - set(TOLERANCE):
+        raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
     comparisons = []
-    for dtype in dtypes or ref.dtypes:
+    for dtype in dtypes:
         kind = getattr(torch, dtype)
         model.to(kind)
         if ref.module is not None:
@@ -279,7 +282,7 @@ def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule,
             raise NcdError(f"the reference has no parameter '{source.param}' (mapped to {name})",
                            hint=did_you_mean(source.param, theirs) or "it has: " + (", ".join(theirs) or "none"))
         value = theirs[source.param].detach()
-        got = f"{source.param} {_shape(value)}"
+        got = f"{source.param} {shape_text(value.shape)}"
         if source.part is not None:
             i, n = source.part
             if value.dim() == 0 or value.shape[0] % n or not 0 <= i < n:
@@ -296,7 +299,7 @@ def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule,
             got += f", rearranged '{source.pattern}'"
         axes = patterns.parameters(op)[param]
         if tuple(value.shape) != patterns.shape(axes):
-            raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {_shape(value)} from {got}", op.span)
+            raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {shape_text(value.shape)} from {got}", op.span)
         with torch.no_grad():
             ours[name].copy_(value)
     missing = [(op, f"{op.name}.{param}", axes) for op in boxes.values() for param, axes in patterns.parameters(op).items()
@@ -315,10 +318,6 @@ def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:
     return text, {patterns.ids[w]: patterns.size(w) for w in used}
 
 
-def _shape(tensor: torch.Tensor) -> str:
-    return "[" + " ".join(map(str, tensor.shape)) + "]"
-
-
 def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> list[Comparison]:
     with torch.no_grad():
         ours = model.run(*inputs)
@@ -332,7 +331,7 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
         value, op = diagram.values[vid], diagram.producer(vid)
         mine = ours[vid]
         if not isinstance(tensor, torch.Tensor) or tensor.shape != mine.shape:
-            got = _shape(tensor) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            got = shape_text(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             raise NcdError(f"{ref.name} gives {value.name} as {got}, the diagram as "
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op))

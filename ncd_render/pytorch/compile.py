@@ -36,7 +36,7 @@ from torch import nn
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
-from .patterns import Patterns
+from .patterns import Patterns, shape_text
 
 
 def compile_diagram(diagram: Diagram) -> "DiagramModule":
@@ -103,14 +103,19 @@ class DiagramModule(nn.Module):
             tensor = torch.as_tensor(given[name])
             self._check(op, vid, tensor, f"input {name}:")
             values[vid] = tensor
+        batches = {name: t.shape[:t.dim() - len(self.diagram.values[v].axes)] for (v, t), name in zip(values.items(), names)}
+        try:
+            torch.broadcast_shapes(*batches.values())
+        except RuntimeError:
+            shapes = ", ".join(f"{n} {shape_text(s)}" for n, s in batches.items())
+            raise NcdError(f"the inputs' batch dimensions do not broadcast: {shapes}") from None
         return values
 
     def _check(self, op: Op, vid: int, tensor: torch.Tensor, what: str) -> None:
         axes = self.diagram.values[vid].axes
         expected = self.patterns.shape(axes)
         if tensor.dim() < len(axes) or tuple(tensor.shape[tensor.dim() - len(axes):]) != expected:
-            got = "[" + " ".join(map(str, tensor.shape)) + "]"
-            raise NcdError(f"{what} expected {self.patterns.describe(axes)}, got {got}", op.span,
+            raise NcdError(f"{what} expected {self.patterns.describe(axes)}, got {shape_text(tensor.shape)}", op.span,
                            "leading batch dimensions are allowed; the last ones must match the axes" if tensor.dim() else None)
 
     def _box(self, op: Op) -> nn.ParameterDict:
@@ -118,8 +123,7 @@ class DiagramModule(nn.Module):
         box = getattr(self, op.name)
         for param, axes in self.patterns.parameters(op).items():
             if tuple(box[param].shape) != self.patterns.shape(axes):
-                got = "[" + " ".join(map(str, box[param].shape)) + "]"
-                raise NcdError(f"{op.name}.{param}: expected {self.patterns.describe(axes)}, got {got}", op.span)
+                raise NcdError(f"{op.name}.{param}: expected {self.patterns.describe(axes)}, got {shape_text(box[param].shape)}", op.span)
         return box
 
     # -- boxes: one method per op kind ----------------------------------------

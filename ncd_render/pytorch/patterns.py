@@ -56,6 +56,11 @@ def identifier(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def shape_text(shape) -> str:
+    """``[2 128 512]``: a tensor's actual shape, for messages."""
+    return "[" + " ".join(map(str, shape)) + "]"
+
+
 class Patterns:
     """Identifiers and einops patterns for the boxes of one diagram."""
 
