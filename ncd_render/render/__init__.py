@@ -1,7 +1,7 @@
 """Renderers: each turns a Scene into bytes of one format.
 
 >>> sorted(FORMATS)
-['pdf', 'png', 'svg']
+['pdf', 'png', 'svg', 'tikz']
 """
 from __future__ import annotations
 
@@ -29,7 +29,13 @@ def _png(scene: Scene, dpi: float = 300, **_) -> bytes:
     return to_png(scene, dpi=dpi)
 
 
-FORMATS = {"svg": _svg, "pdf": _pdf, "png": _png}
+def _tikz(scene: Scene, theme=None, **_) -> bytes:
+    from .tikz import to_tikz
+
+    return to_tikz(scene, theme)
+
+
+FORMATS = {"svg": _svg, "pdf": _pdf, "png": _png, "tikz": _tikz}
 
 
 def format_of(path: str | Path) -> str:

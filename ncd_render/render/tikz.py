@@ -1,0 +1,295 @@
+r"""Scene -> a TikZ picture that takes the LaTeX document's own fonts.
+
+Labels become TeX: ``$\bar{x}$`` for width axes (the scene's overline is
+folded into the label), ``$\mathbf{L}_{Q}$`` for learned boxes,
+``$k^{-1/2}$`` for factors; titles are text. Every colour, stroke and font
+size is a named style in one ``\tikzset`` block at the top of the file, so
+an author restyles the figure there, or for every figure at once from the
+preamble with ``\tikzset{ncd overrides/.style={ncd wire/.append style=blue}}``.
+Coordinates are in bp (the scene's points, 1/72 in); font sizes in TeX pt.
+
+>>> from ncd_render.scene import Scene, Line, Stroke
+>>> print(to_tikz(Scene(20, 10, [Line(0, 5, 20, 5, Stroke())])).decode().splitlines()[-2])
+\path[ncd wire] (0,5) -- (20,5);
+>>> from ncd_render.text import set_label
+>>> lab = set_label("L_q", "DejaVu Sans", 10, bold=True)
+>>> tex_label(Text(0, 0, lab.runs, "DejaVu Sans", "#000", lab.width, lab.ascent, lab.descent, "label.box"))
+'$\\mathbf{L}_{q}$'
+"""
+from __future__ import annotations
+
+import re
+
+from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from .svg import _n
+
+#: Unicode symbols the labels use, as TeX math.
+MATH = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta", "θ": r"\theta",
+    "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
+    "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\Sigma",
+    "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "⋆": r"\star", "·": r"\cdot", "×": r"\times", "ℓ": r"\ell",
+    "⊗": r"\otimes", "−": "-", "◁": r"\triangleleft", "▷": r"\triangleright", "∑": r"\sum", "√": r"\surd",
+    "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "±": r"\pm", "∘": r"\circ", "→": r"\to", "←": r"\leftarrow",
+    "′": "'", "…": r"\ldots", "–": "-", "—": "-",
+}
+_ESCAPE = {"#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{", "}": r"\}",
+           "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+_WORD = re.compile(r"[A-Za-z]+|[0-9.]+|\s+|.", re.S)
+#: Which labels are set as math, and how a word of several letters is set in each.
+_MATH_WORDS = {"label.axis": r"\mathit", "label.name": r"\mathit", "label.box": r"\mathrm", "label.overline": r"\mathit"}
+_ANCHOR_LEFT = {"label.axis", "label.title", "label.overline"}
+
+
+def text_tex(text: str) -> str:
+    r"""Plain text for a TeX text node: specials escaped, symbols as inline math.
+
+    >>> text_tex("50% of σ_x")
+    '50\\% of \\ensuremath{\\sigma}\\_x'
+    """
+    return "".join(_ESCAPE.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else c) for c in text)
+
+
+def _math_words(text: str, bold: bool, words: str) -> str:
+    out = []
+    for token in _WORD.findall(text):
+        if token[0].isalpha() and token.isascii():
+            out.append(r"\mathbf{" + token + "}" if bold else token if len(token) == 1 else words + "{" + token + "}")
+        elif token.isspace():
+            out.append(r"\ ")
+        elif token in MATH:
+            out.append(MATH[token] + (" " if MATH[token][-1].isalpha() else ""))
+        elif token == "+" and bold:
+            out.append(r"\mathbf{+}")
+        else:
+            out.append(_ESCAPE.get(token, token))
+    return "".join(out).rstrip()
+
+
+def tex_label(text: Text, overline: bool = False) -> str:
+    r"""The TeX form of a scene label, rebuilt from its placed runs.
+
+    Runs raised above the baseline become superscripts, lowered ones
+    subscripts; bold runs ``\mathbf``; titles stay text.
+    """
+    if text.role not in _MATH_WORDS:
+        return text_tex("".join(r.text for r in text.runs))
+    words = _MATH_WORDS[text.role]
+    out = ""
+    for run in text.runs:
+        body = _math_words(run.text, run.bold, words)
+        if run.dy > 0:
+            out += "_{" + body + "}"
+        elif run.dy < 0:
+            out += "^{" + body + "}"
+        else:
+            out += body
+    if overline:
+        plain = "".join(r.text for r in text.runs)
+        out = (r"\bar{" if len(plain) == 1 else r"\overline{") + out + "}"
+    return "$" + out + "$"
+
+
+# -- styles -------------------------------------------------------------------
+def _style_name(role: str) -> str:
+    if role.startswith("label."):
+        return "ncd " + role[len("label."):] + " label"
+    return "ncd " + role.replace(".", " ")
+
+
+def palette(theme) -> dict[str, str]:
+    """Colour names after a theme's own keys: ``{"#E8EEEB": "ncd-learned-fill", ...}`` (first key wins).
+
+    >>> palette(__import__("ncd_render.style").style.load_theme("paper"))["#E8EEEB"]
+    'ncd-learned-fill'
+    """
+    from dataclasses import fields
+
+    names: dict[str, str] = {}
+    for f in fields(theme.colors):
+        value = getattr(theme.colors, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for k, v in enumerate(values):
+            if isinstance(v, str) and v.startswith("#"):
+                key = f.name.replace("_", "-") if len(values) == 1 else f"{f.name.rstrip('s')}-{k + 1}"
+                names.setdefault(v.upper(), "ncd-" + key)
+    return names
+
+
+class _Styles:
+    """Named colours and styles, in order of first use."""
+
+    def __init__(self, names: dict[str, str] | None = None):
+        self.names = names or {}
+        self.colors: dict[str, str] = {}  # hex -> name
+        self.looks: dict[str, list[tuple]] = {}  # role -> distinct looks (tuples of (key, value))
+
+    def color(self, value: str, role: str, part: str) -> str:
+        value = value.upper()
+        if value not in self.colors:
+            name = base = self.names.get(value) or "ncd-" + role.replace(".", "-") + ("" if part == "draw" else "-" + part)
+            taken = set(self.colors.values())
+            k = 1
+            while name in taken:  # a second fill of the same role: ncd-box-fill-2
+                k += 1
+                name = f"{base}-{k}"
+            self.colors[value] = name
+        return self.colors[value]
+
+    def stroke(self, stroke: Stroke | None, role: str) -> list[tuple]:
+        if stroke is None:
+            return []
+        opts = [("draw", self.color(stroke.color, role, "draw")), ("line width", _n(stroke.width) + "bp")]
+        if stroke.dash:
+            opts.append(("dash pattern", " ".join(f"{'on' if k % 2 == 0 else 'off'} {_n(d)}bp" for k, d in enumerate(stroke.dash))))
+        if stroke.cap != "butt":
+            opts.append(("line cap", stroke.cap))
+        return opts
+
+    def look(self, item) -> list[tuple]:
+        role = item.role
+        if isinstance(item, Text):
+            size = item.runs[0].size if item.runs else 0.0
+            return [("text", self.color(item.color, role, "text")),
+                    ("font", r"\fontsize{" + _n(size) + "}{" + _n(size * 1.2) + r"}\selectfont")]
+        opts = self.stroke(item.stroke, role)
+        fill = getattr(item, "fill", None)
+        if fill:
+            opts.append(("fill", self.color(fill, role, "fill")))
+        if getattr(item, "opacity", 1) != 1:
+            opts.append(("fill opacity", _n(item.opacity)))
+        return opts
+
+    def name(self, item) -> str:
+        """The style of ``item``: its role's name, numbered when a role has several looks."""
+        look = tuple(self.look(item))
+        looks = self.looks.setdefault(item.role, [])
+        if look not in looks:
+            looks.append(look)
+        k = looks.index(look)
+        return _style_name(item.role) + (f" {k + 1}" if k else "")
+
+    def block(self) -> list[str]:
+        lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}" for hex_, name in self.colors.items()]
+        lines.append(r"\tikzset{")
+        lines.append("  ncd/.style={x=1bp, y=-1bp, inner sep=0pt, outer sep=0pt},")
+        for role, looks in self.looks.items():
+            base = _style_name(role)
+            parent = self._parent(role)
+            for k, look in enumerate(looks):
+                name = base + (f" {k + 1}" if k else "")
+                if k:  # a variant: the role's first look, changed
+                    lines.append(f"  {name}/.style={{{self._options(look, looks[0], base)}}},")
+                elif parent:
+                    lines.append(f"  {name}/.style={{{self._options(look, self.looks[parent][0], _style_name(parent))}}},")
+                else:
+                    lines.append(f"  {name}/.style={{{self._options(look)}}},")
+        lines.append("}")
+        return lines
+
+    def _parent(self, role: str) -> str | None:
+        """``wire`` for ``wire.bend``, when ``wire`` is drawn too and the child only adds to it."""
+        if "." not in role or role.startswith("label."):
+            return None
+        parent = role.rsplit(".", 1)[0]
+        if parent not in self.looks:
+            return None
+        keys = {k for k, _ in self.looks[role][0]}
+        return parent if {k for k, _ in self.looks[parent][0]} <= keys else None
+
+    @staticmethod
+    def _options(look, base=None, base_name=None) -> str:
+        opts = [f"{k}={v}" for k, v in look if base is None or (k, v) not in base]
+        if base is not None:
+            missing = {k for k, _ in base} - {k for k, _ in look}
+            opts += [{"fill": "fill=none", "fill opacity": "fill opacity=1", "dash pattern": "solid",
+                      "draw": "draw=none", "line cap": "line cap=butt"}.get(k, "") for k in sorted(missing)]
+            opts = [base_name] + [o for o in opts if o]
+        return ", ".join(opts)
+
+
+# -- drawing ------------------------------------------------------------------
+def _pt(x: float, y: float) -> str:
+    return f"({_n(x)},{_n(y)})"
+
+
+def _path(commands) -> str:
+    parts = []
+    for c in commands:
+        if c[0] == "M":
+            parts.append(_pt(c[1], c[2]))
+        elif c[0] == "L":
+            parts.append("-- " + _pt(c[1], c[2]))
+        elif c[0] == "C":
+            parts.append(f".. controls {_pt(c[1], c[2])} and {_pt(c[3], c[4])} .. {_pt(c[5], c[6])}")
+        elif c[0] == "Z":
+            parts.append("-- cycle")
+    return " ".join(parts)
+
+
+def _overlines(scene: Scene) -> tuple[set[int], set[int]]:
+    """Overline strokes drawn over axis labels: (their item indices, the labels' indices)."""
+    lines, labels = set(), set()
+    texts = [(k, t) for k, t in enumerate(scene.items) if isinstance(t, Text)]
+    for k, item in enumerate(scene.items):
+        if isinstance(item, Line) and item.role == "label.overline":
+            for j, t in texts:
+                if abs(t.x - item.x1) < 0.05 and abs(t.x + t.width - item.x2) < 0.05 and t.y - t.ascent - 1 <= item.y1 <= t.y:
+                    lines.add(k)
+                    labels.add(j)
+                    break
+    return lines, labels
+
+
+def _node(text: Text, style: str, overline: bool, scene_width: float) -> str:
+    if text.role == "label.box":
+        anchor, x = "base", text.x + text.width / 2
+    elif text.role in _ANCHOR_LEFT or text.x + text.width / 2 > scene_width / 2:
+        anchor, x = "base west", text.x
+    else:  # names of inputs sit left of their wires: keep their right ends there
+        anchor, x = "base east", text.x + text.width
+    return rf"\node[{style}, anchor={anchor}] at {_pt(x, text.y)} {{{tex_label(text, overline)}}};"
+
+
+def _draw(item, style: str) -> str | None:
+    if isinstance(item, Line):
+        return rf"\path[{style}] {_pt(item.x1, item.y1)} -- {_pt(item.x2, item.y2)};"
+    if isinstance(item, Path):
+        return rf"\path[{style}] {_path(item.commands)};"
+    if isinstance(item, Rect):
+        corners = f", rounded corners={_n(item.radius)}bp" if item.radius else ""
+        return rf"\path[{style}{corners}] {_pt(item.x, item.y)} rectangle {_pt(item.x + item.w, item.y + item.h)};"
+    if isinstance(item, Circle):
+        return rf"\path[{style}] {_pt(item.cx, item.cy)} circle[radius={_n(item.r)}];"
+    raise TypeError(f"unknown scene item {item!r}")
+
+
+def to_tikz(scene: Scene, theme=None) -> bytes:
+    """The ``tikzpicture`` for ``scene``, with its colour and style block, as UTF-8 bytes.
+
+    Given the ``theme`` the scene was drawn with, colours are named after its keys.
+    """
+    styles = _Styles(palette(theme) if theme is not None else None)
+    skip, overlined = _overlines(scene)
+    body = []
+    for k, item in enumerate(scene.items):
+        if k in skip or (isinstance(item, Rect) and item.stroke is None and item.fill is None):
+            continue  # overlines are part of their labels; layout-only regions are invisible
+        style = styles.name(item)
+        body.append(_node(item, style, k in overlined, scene.width) if isinstance(item, Text) else _draw(item, style))
+    title = (scene.title or "A neural circuit diagram").replace("\n", " ")
+    head = [
+        f"% {title}: a neural circuit diagram drawn by ncd-render.",
+        r"% Needs \usepackage{tikz}; include with \input{FILE.tikz}. Labels take the document's fonts.",
+        r"% Restyle here, or for every figure from the preamble:",
+        r"%   \tikzset{ncd overrides/.style={ncd wire/.append style={draw=blue}}}",
+        "% Lengths in bp (1/72 in), font sizes in pt.",
+    ]
+    lines = head + styles.block() + [
+        r"\tikzset{ncd overrides/.try}",
+        r"\begin{tikzpicture}[ncd]",
+        rf"\useasboundingbox (0,0) rectangle {_pt(scene.width, scene.height)};",
+        *body,
+        r"\end{tikzpicture}",
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
