@@ -17,6 +17,7 @@ from .output import check_writable, write_atomic
 from .parse import parse, parse_file
 from .render import format_of, render_bytes
 from .scene import Scene
+from .sizing import fit_to, scale_fonts
 from .style import load_preset, load_theme
 
 
@@ -27,18 +28,25 @@ class Figure:
     diagram: Diagram
     theme: str = "paper"
     layout: str = "paper"
+    width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
 
-    def scene(self, theme: str | None = None, layout_preset: str | None = None) -> Scene:
-        return layout(self.diagram, load_theme(theme or self.theme), load_preset(layout_preset or self.layout))
+    def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None) -> Scene:
+        """Lay out at the theme's font sizes, then fit to the target width (see ncd_render.sizing)."""
+        preset = load_preset(layout_preset or self.layout)
+        chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
+        scene = layout(self.diagram, chosen, preset)
+        return fit_to(scene, width or self.width or preset.width, preset.height, chosen.font.axis_size)
 
     def svg(self, **options) -> bytes:
         return render_bytes(self.scene(**options), "svg")
 
-    def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None, **options) -> Path:
-        """Draw to ``path`` (.svg, .pdf, .png); the file appears only if everything worked."""
+    def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None,
+               width: str | float | None = None, **options) -> Path:
+        """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
         fmt = format_of(path)
         check_writable(path)
-        data = render_bytes(self.scene(theme, layout_preset), fmt, **options)
+        options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
+        data = render_bytes(self.scene(theme, layout_preset, width), fmt, **options)
         write_atomic(path, data)
         return Path(path)
 

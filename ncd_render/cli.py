@@ -101,29 +101,80 @@ def cost(file, hardware, dtype, sizes, plot):
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="Output file; the format follows its extension: .svg, .pdf or .png.")
+              help="Output file; the format follows its extension: .svg, .pdf, .png or .tikz.")
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
 @click.option("--layout", "layout_preset", default="paper", show_default=True, help="A built-in layout preset, or a path to a .toml file.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse component calls nested deeper than this into single boxes.")
 @click.option("--dpi", type=click.FloatRange(min=10), default=300, show_default=True, help="Resolution of PNG output.")
+@click.option("--width", default=None, metavar="LENGTH",
+              help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
+                   "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
 @reports_errors
-def render(file, output, theme, layout_preset, depth, dpi):
+def render(file, output, theme, layout_preset, depth, dpi, width):
     """Draw FILE to OUTPUT. Nothing is written unless drawing succeeds.
 
     \b
     Examples:
         ncd render gallery/mha.ncd -o mha.svg
         ncd render gallery/mha.ncd -o mha.pdf --theme mono
+        ncd render gallery/mha.ncd -o mha.pdf --width 3.25in     (or --layout column)
+        ncd render gallery/mha.ncd -o mha.tikz                   (a tikzpicture: \\input{mha.tikz})
         ncd render model.ncd -o overview.png --depth 0
     """
     from .api import load
+    from .latex import size_warnings
     from .output import check_writable
     from .render import format_of
+    from .sizing import parse_length
 
     format_of(output)
+    if width is not None:
+        parse_length(width)
     check_writable(output)
-    load(file, depth=depth, theme=theme, layout=layout_preset).render(output, dpi=dpi)
+    with size_warnings(lambda line: click.echo(line, err=True)):
+        load(file, depth=depth, theme=theme, layout=layout_preset).render(output, dpi=dpi, width=width)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", default=None, type=click.Path(dir_okay=False),
+              help="The figure: .pdf for \\includegraphics, .tikz for \\input (default: NAME.pdf in this folder).")
+@click.option("--width", default=None, metavar="LENGTH",
+              help="Exact figure width, e.g. 3.25in (default: the layout's); see 'ncd render --help'.")
+@click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
+@click.option("--layout", "layout_preset", default="paper", show_default=True,
+              help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Collapse component calls nested deeper than this into single boxes.")
+@click.option("--label", default=None, help="The \\label key (default: fig:NAME).")
+@reports_errors
+def latex(file, output, width, theme, layout_preset, depth, label):
+    """Write FILE as a figure for a LaTeX paper and print the snippet that includes it.
+
+    The snippet (a figure environment with the diagram's title as caption)
+    goes to stdout; messages go to stderr.
+
+    \b
+    Examples:
+        ncd latex gallery/mha.ncd --layout column          (writes mha.pdf)
+        ncd latex gallery/mha.ncd -o figs/mha.tikz --width 3.25in
+    """
+    from pathlib import Path
+
+    from .api import load
+    from .latex import size_warnings, snippet, write_figure
+    from .sizing import parse_length
+
+    name = Path(file).stem
+    output = output or f"{name}.pdf"
+    if width is not None:
+        parse_length(width)
+    figure = load(file, depth=depth, theme=theme, layout=layout_preset)
+    with size_warnings(lambda line: click.echo(line, err=True)):
+        figure_width = write_figure(figure, output, width=width)
+    click.echo(f"wrote {output}", err=True)
+    click.echo(snippet(output, figure.diagram.title, figure_width, label or f"fig:{name}"))
 
 
 @main.group()

@@ -1,0 +1,73 @@
+r"""Figures for LaTeX papers: write the figure file and the snippet that includes it.
+
+>>> print(snippet("mha.pdf", "Multi-head attention", 234.0, "fig:mha"))
+% needs \usepackage{graphicx}; the figure is 3.25in wide: include it unscaled, so its labels keep their size
+\begin{figure}[tbp]
+  \centering
+  \includegraphics{mha.pdf}
+  \caption{Multi-head attention}
+  \label{fig:mha}
+\end{figure}
+>>> print(snippet("mha.tikz", None, 468.0, "fig:mha").splitlines()[3])
+  \input{mha.tikz}
+"""
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from pathlib import Path, PurePath
+
+from .errors import NcdError
+from .render import format_of, render_bytes
+from .render.tikz import text_tex
+from .sizing import SizeWarning
+
+FIGURE_FORMATS = ("pdf", "tikz", "png")
+#: wider than this (points) does not fit one column of a two-column paper: use figure*
+COLUMN_WIDTH = 4.0 * 72
+
+
+def snippet(figure: str | PurePath, title: str | None, width: float, label: str) -> str:
+    """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file)."""
+    path = PurePath(figure).as_posix()
+    tikz = path.endswith(".tikz")
+    env = "figure*" if width > COLUMN_WIDTH else "figure"
+    needs = r"\usepackage{tikz}" if tikz else r"\usepackage{graphicx}"
+    include = rf"\input{{{path}}}" if tikz else rf"\includegraphics{{{path}}}"
+    size = f"the figure is {width / 72:.2f}in wide"
+    note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz
+                                         else "include it unscaled, so its labels keep their size")
+    if env == "figure*":
+        note += "\n% figure* spans both columns of a two-column paper (the same as figure in a one-column one)"
+    caption = text_tex(title) if title else "% TODO: the diagram has no title; write a caption here"
+    return "\n".join([note, rf"\begin{{{env}}}[tbp]", r"  \centering", f"  {include}",
+                      rf"  \caption{{{caption}}}" if title else "  \\caption{}  " + caption,
+                      rf"  \label{{{label}}}", rf"\end{{{env}}}"])
+
+
+def write_figure(figure, output: str | Path, theme=None, layout_preset=None, width=None, dpi: float = 300) -> float:
+    """Render ``figure`` (an api.Figure) to ``output``; returns the figure's width in points."""
+    from .output import check_writable, write_atomic
+
+    fmt = format_of(output)
+    if fmt not in FIGURE_FORMATS:
+        raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
+    check_writable(output)
+    scene = figure.scene(theme, layout_preset, width)
+    from .style import load_theme
+
+    write_atomic(output, render_bytes(scene, fmt, dpi=dpi, theme=load_theme(theme or figure.theme)))
+    return scene.width
+
+
+@contextmanager
+def size_warnings(echo):
+    """Pass every :class:`SizeWarning` raised inside to ``echo`` as one 'warning: ...' line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SizeWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, SizeWarning):
+            echo(f"warning: {w.message}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)

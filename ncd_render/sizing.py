@@ -1,0 +1,119 @@
+"""Exact figure sizes: read lengths such as ``3.25in`` and fit a scene to them.
+
+The rule (docs/latex.md): a diagram is laid out at its theme's font sizes.
+Given a target width (``--width`` or a layout preset's ``width``):
+
+- a figure narrower than the target keeps its natural size and is centred
+  on a canvas exactly that wide, so 9 pt labels print at 9 pt;
+- a wider figure is scaled down to the target, fonts with it, and a
+  :class:`SizeWarning` names the label size it ends at.
+
+A figure is never enlarged: enlarging would change every font size.
+Scene units are PostScript points (1/72 in, TeX's ``bp``).
+
+>>> round(parse_length("3.25in"), 2), round(parse_length("241pt"), 2), round(parse_length("85 mm"), 2)
+(234.0, 240.1, 240.94)
+>>> parse_length("3 furlongs")
+Traceback (most recent call last):
+...
+ncd_render.errors.NcdError: cannot read the width '3 furlongs': unknown unit 'furlongs'
+hint: give a number and a unit, e.g. 3.25in, 8.5cm, 85mm or 241pt (units: in, cm, mm, pt, bp, pc, px)
+>>> from ncd_render.scene import Scene, Line, Stroke
+>>> wide = Scene(400, 100, [Line(0, 50, 400, 50, Stroke())])
+>>> fitted, fit = fit_scene(wide, width=200, label_size=9)
+>>> fitted.width, fit.scale, fit.label_size
+(200, 0.5, 4.5)
+>>> narrow, fit = fit_scene(Scene(100, 50, [Line(0, 25, 100, 25, Stroke())]), width=200)
+>>> narrow.width, narrow.items[0].x1, fit.scale
+(200, 50.0, 1.0)
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, replace
+
+from .errors import NcdError, did_you_mean
+from .scene import Rect, Scene
+
+#: points (1/72 in) per unit; ``pt`` is TeX's point (1/72.27 in) so ``\\the\\columnwidth`` can be pasted.
+UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 72 / 72.27, "bp": 1.0, "pc": 12 * 72 / 72.27, "px": 0.75}
+_LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*")
+_HINT = "give a number and a unit, e.g. 3.25in, 8.5cm, 85mm or 241pt (units: " + ", ".join(UNITS) + ")"
+
+
+class SizeWarning(UserWarning):
+    """The figure had to shrink to fit its target size, so its labels are smaller than the theme says."""
+
+
+def parse_length(text: str, what: str = "the width") -> float:
+    """A length such as ``3.25in`` in points (1/72 in); raises NcdError for anything else."""
+    m = _LENGTH.fullmatch(str(text))
+    if not m:
+        raise NcdError(f"cannot read {what} '{text}'", hint=_HINT)
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if not unit:
+        raise NcdError(f"cannot read {what} '{text}': it has no unit", hint=f"did you mean '{m.group(1)}in'? " + _HINT)
+    if unit not in UNITS:
+        close = did_you_mean(unit, UNITS)
+        raise NcdError(f"cannot read {what} '{text}': unknown unit '{unit}'", hint=(close + " " if close else "") + _HINT)
+    if number <= 0:
+        raise NcdError(f"{what} '{text}' must be greater than zero", hint=_HINT)
+    return number * UNITS[unit]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a scene was fitted: ``scale`` < 1 means it shrank."""
+
+    scale: float
+    natural_width: float
+    natural_height: float
+    label_size: float | None  # axis-label size after fitting, in points (None: not known)
+
+
+def fit_scene(scene: Scene, width: float | None = None, height: float | None = None,
+              label_size: float | None = None) -> tuple[Scene, Fit]:
+    """``scene`` on a canvas ``width`` x ``height`` points (None: its own size), shrunk only if it must be."""
+    scale = min([1.0] + [t / n for t, n in ((width, scene.width), (height, scene.height)) if t and n])
+    fitted = scene.scaled(scale) if scale < 1 else scene
+    canvas_w = width if width else fitted.width
+    canvas_h = height if height else fitted.height
+    dx, dy = (canvas_w - fitted.width) / 2, (canvas_h - fitted.height) / 2
+    moved = fitted.translated(dx, dy) if dx or dy else fitted
+    items = [Rect(0, 0, canvas_w, canvas_h, None, i.fill, role="background") if isinstance(i, Rect) and i.role == "background"
+             else i for i in moved.items]
+    result = Scene(canvas_w, canvas_h, items, scene.background, scene.title)
+    return result, Fit(scale, scene.width, scene.height, None if label_size is None else label_size * scale)
+
+
+def scale_fonts(theme, factor: float):
+    """``theme`` with every font size times ``factor`` (a layout preset's ``font_scale``)."""
+    if factor == 1:
+        return theme
+    f = theme.font
+    return replace(theme, font=replace(f, axis_size=f.axis_size * factor, box_size=f.box_size * factor,
+                                       title_size=f.title_size * factor, name_size=f.name_size * factor))
+
+
+def fit_to(scene: Scene, width: str | float | None, height: str | float | None = None,
+           label_size: float | None = None) -> Scene:
+    """Fit ``scene`` to lengths given as text (``"3.25in"``) or points; warns with :class:`SizeWarning` if it shrank."""
+    if width is None and height is None:
+        return scene
+    w = parse_length(width) if isinstance(width, str) else width
+    h = parse_length(height, "the height") if isinstance(height, str) else height
+    fitted, fit = fit_scene(scene, w, h, label_size)
+    if fit.scale < 1:
+        target = " x ".join(_show(v) for v in (width, height) if v is not None)
+        sizes = (f"{label_size:g} pt labels shrink to {fit.label_size:.1f} pt" if label_size
+                 else f"its fonts shrink to {fit.scale:.0%} of their size")
+        warnings.warn(SizeWarning(
+            f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in at its natural size; to fit {target} "
+            f"it is scaled to {fit.scale:.0%}, so {sizes}; use --depth, a wider --width, or a layout with less spacing"),
+            stacklevel=3)
+    return fitted
+
+
+def _show(length) -> str:
+    return length if isinstance(length, str) else f"{length / 72:.2f}in"

@@ -1,0 +1,109 @@
+"""Exact figure widths: --width and the layout presets' width; labels keep their size or the shrink is reported."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from ncd_render.api import load
+from ncd_render.cli import main
+from ncd_render.errors import NcdError
+from ncd_render.scene import Text
+from ncd_render.sizing import SizeWarning, fit_scene, parse_length
+
+ROOT = Path(__file__).resolve().parents[1]
+MHA = ROOT / "gallery" / "mha.ncd"
+SDPA = ROOT / "gallery" / "sdpa.ncd"
+
+
+@pytest.mark.parametrize("text, points", [("3.25in", 234.0), ("8.5cm", 240.94), ("85mm", 240.94), ("241pt", 240.1),
+                                          ("234bp", 234.0), ("19.5pc", 233.12), ("312px", 234.0), (" 6.5 IN ", 468.0), (".5in", 36.0)])
+def test_lengths(text, points):
+    assert parse_length(text) == pytest.approx(points, abs=0.01)
+
+
+@pytest.mark.parametrize("text, says", [("3 furlongs", "unknown unit 'furlongs'"), ("3.25", "no unit"), ("wide", "cannot read"),
+                                        ("0in", "greater than zero"), ("-3in", "cannot read"), ("3.25inch", "unknown unit")])
+def test_bad_lengths_are_ncd_errors(text, says):
+    with pytest.raises(NcdError) as error:
+        parse_length(text)
+    assert says in str(error.value) and "hint: " in str(error.value)
+
+
+def test_bad_width_on_the_command_line_exits_2(tmp_path):
+    out = tmp_path / "fig.pdf"
+    for command in (["render", str(MHA), "-o", str(out)], ["latex", str(MHA), "-o", str(out)]):
+        result = CliRunner().invoke(main, [*command, "--width", "3 furlongs"])
+        assert result.exit_code == 2, result.output
+        assert "unknown unit 'furlongs'" in result.output and "hint: " in result.output and "Traceback" not in result.output
+        assert not out.exists()
+
+
+def axis_sizes(scene) -> set[float]:
+    return {round(t.runs[0].size, 3) for t in scene.items if isinstance(t, Text) and t.role == "label.axis"}
+
+
+def test_a_narrow_figure_keeps_its_label_size_and_is_centred():
+    natural = load(SDPA).scene()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SizeWarning)  # no warning: nothing shrinks
+        fitted = load(SDPA).scene(width="6.5in")
+    assert fitted.width == pytest.approx(468.0) and fitted.height == pytest.approx(natural.height)
+    assert axis_sizes(fitted) == axis_sizes(natural) == {9.0}
+    x0 = min(i.bbox[0] for i in fitted.items if i.role != "background")
+    x1 = max(i.bbox[2] for i in fitted.items if i.role != "background")
+    assert x0 == pytest.approx(468.0 - x1, abs=0.01), "centred"
+    background = fitted.by_role("background")
+    assert background and background[0].bbox == pytest.approx((0, 0, 468.0, fitted.height))
+
+
+def test_a_wide_figure_shrinks_and_says_to_what():
+    natural = load(MHA).scene()
+    assert natural.width > 234
+    with pytest.warns(SizeWarning) as caught:
+        fitted = load(MHA).scene(width="3.25in")
+    expected = 9.0 * 234.0 / natural.width
+    assert fitted.width == pytest.approx(234.0)
+    assert axis_sizes(fitted) == {round(expected, 3)}
+    message = str(caught[0].message)
+    assert f"shrink to {expected:.1f} pt" in message and "--depth" in message
+
+
+def test_the_preset_width_and_the_option():
+    column = load(SDPA).scene(layout_preset="column")
+    assert column.width == pytest.approx(234.0)
+    page = load(SDPA).scene(layout_preset="column", width="6.5in")  # the option wins over the preset
+    assert page.width == pytest.approx(468.0)
+    assert load(SDPA).scene(layout_preset="page").width == pytest.approx(468.0)
+
+
+def test_the_slide_preset_has_larger_labels_on_a_16_9_canvas():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SizeWarning)
+        slide = load(SDPA).scene(layout_preset="slide")
+    assert (slide.width, slide.height) == pytest.approx((720.0, 405.0))
+    assert axis_sizes(slide) == {14.4}
+
+
+def test_fit_never_enlarges():
+    scene = load(SDPA).scene()
+    fitted, fit = fit_scene(scene, width=scene.width * 3, label_size=9)
+    assert fit.scale == 1 and fit.label_size == 9 and axis_sizes(fitted) == {9.0}
+
+
+def test_cli_render_width_sets_the_pdf_page(tmp_path):
+    out = tmp_path / "fig.pdf"
+    result = CliRunner().invoke(main, ["render", str(SDPA), "-o", str(out), "--width", "8cm"])
+    assert result.exit_code == 0, result.output
+    box = PdfReader(out).pages[0].mediabox
+    assert float(box.width) == pytest.approx(8 / 2.54 * 72, abs=0.05)
+    assert "warning" not in result.output
+
+
+def test_cli_render_reports_the_shrink(tmp_path):
+    result = CliRunner().invoke(main, ["render", str(MHA), "-o", str(tmp_path / "fig.svg"), "--layout", "column"])
+    assert result.exit_code == 0
+    assert "warning: " in result.output and "pt labels shrink to" in result.output
