@@ -36,10 +36,16 @@ ELEMENTWISE = {
     "exp": "exp", "dropout": "dropout", "identity": "id",
 }
 NORMS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm", "batchnorm": "BatchNorm"}
-BUILTINS = {"linear", "einsum", "rearrange", "softmax", *ELEMENTWISE, *NORMS}
-OPTIONS = {"linear": {"bias"}, "softmax": set(), "einsum": set(), "rearrange": set(),
-           **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}}
-OPTIONS["dropout"] = {"p"}
+REDUCTIONS = {"max": "max", "mean": "avg", "sum": "Σ"}
+WINDOW = {"kernel", "stride", "dilation", "padding"}
+OPTIONS = {
+    "linear": {"bias", "per"}, "softmax": set(), "einsum": set(), "rearrange": set(),
+    **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}, "dropout": {"p"},
+    "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
+    "index": {"at"}, "concat": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base"},
+    "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(),
+}
+BUILTINS = set(OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,13 @@ class Section:
 
     id: int
     title: str
-    kind: str  # "section" | "block"
+    kind: str  # "section" | "block" | "repeat"
     parent: int | None
     depth: int
     span: Span | None
     fused: bool = False
+    times: int = 1  # a "repeat" section runs its body this many times, each with its own weights
+    carried: tuple[tuple[int, int], ...] = ()  # (value entering, value leaving) each time round
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,7 @@ class _Builder:
         self.blocks: dict[str, ast.Block] = {}
         self.inputs: list[int] = []
         self.outputs: list[int] = []
+        self.stores: dict[str, int] = {}
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -217,6 +226,10 @@ class _Builder:
                 producers[v] = op.id
             for v in op.inputs:
                 graph.add_edge(producers[v], op.id, key=v)
+        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
+        for op in self.ops:
+            if op.kind == "load":  # the stored tensor travels from the save to the load
+                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
         return Diagram(self.program, self.axes, self.values, self.ops, self.sections,
                        tuple(self.inputs), tuple(self.outputs), graph)
 
@@ -332,6 +345,16 @@ class _Builder:
                     vid = self.lookup(n, scope)
                     self.add_op(kind="delete", inputs=(vid,), outputs=(), span=n.span, section=scope.section)
                     scope.names[n.name] = None
+            elif isinstance(s, ast.Save):
+                vid = self.lookup(s.name, scope)
+                if s.store in self.stores:
+                    raise NcdError(f"store '{s.store}' is already used", s.span, "give each saved tensor its own store name")
+                self.stores[s.store] = vid
+                self.add_op(kind="save", inputs=(vid,), outputs=(), label=s.store, span=s.span, section=scope.section,
+                            params=MappingProxyType({"store": s.store}))
+                scope.names[s.name.name] = None
+            elif isinstance(s, ast.Repeat):
+                self.repeat(s, scope, top)
             elif isinstance(s, ast.Section):
                 sid = self.new_section(s.title, "section", scope, s.span, s.fused)
                 inner = _Scope(scope.names, sid, scope.depth, scope.rename)
@@ -341,6 +364,23 @@ class _Builder:
             elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title)):
                 raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
         return returned
+
+    def repeat(self, s: ast.Repeat, scope: _Scope, top: bool) -> None:
+        if s.times < 1:
+            raise NcdError("repeat needs a count of at least 1", s.span)
+        sid = self.new_section(s.title or "", "repeat", scope, s.span)
+        before = dict(scope.names)
+        self.statements(s.body, _Scope(scope.names, sid, scope.depth, scope.rename), top)
+        carried = []
+        for name, vid in scope.names.items():
+            old = before.get(name)
+            if old is not None and vid != old:
+                if vid is None or self.values[vid].axes != self.values[old].axes:
+                    got = "deleted" if vid is None else self.describe(vid)
+                    raise NcdError(f"'{name}' enters the repeated block as {self.describe(old)} but leaves as {got}", s.span,
+                                   "a repeated block must give back what it takes, shape for shape")
+                carried.append((old, vid))
+        self.sections[sid] = replace(self.sections[sid], times=s.times, carried=tuple(carried))
 
     def new_section(self, title: str, kind: str, scope: _Scope, span: Span, fused: bool = False) -> int:
         sid = len(self.sections)
@@ -352,6 +392,8 @@ class _Builder:
         expr = s.expr
         if isinstance(expr, ast.Add):
             outs = [self.op_add(expr, scope)]
+        elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
+            outs = [self.op_multiply(expr, scope)]
         elif isinstance(expr, ast.Scaled):
             outs = [self.op_scale(self.lookup(expr.arg, scope), expr.scale, scope, expr.span)]
         elif expr.fn.name in self.blocks:
@@ -379,9 +421,13 @@ class _Builder:
                 raise NcdError(f"{fn} has no option '{o.name}'", o.span,
                                did_you_mean(o.name, allowed) or (f"options: {', '.join(sorted(allowed))}" if allowed else f"{fn} takes no options"))
             options[o.name] = True if o.value is None else o.value
+        if fn == "load":
+            return self.op_load(call, scope)
         args = [self.lookup(a, scope) for a in call.args]
         if fn == "einsum":
             return self.op_einsum(call, args, scope, label)
+        if fn == "concat":
+            return self.op_concat(call, args, scope, label)
         if len(args) != 1:
             raise NcdError(f"{fn} takes one tensor, got {len(args)}", call.span)
         (vid,) = args
@@ -393,7 +439,16 @@ class _Builder:
                                f"for example linear({call.args[0].name}: {axes[-1] if axes else 'm'} -> k)")
             acted = self.spec_axes(call.spec.inputs[0], vid, scope, "linear")
             new = self.shape(call.spec.outputs[0], scope, "the output of linear")
-            broadcast = tuple(a for a in axes if a not in acted)
+            per = ()
+            if "per" in options:
+                option = next(o for o in call.options if o.name == "per")
+                per = (scope.rename.get(str(options["per"]), str(options["per"])),)
+                self.axis(per[0], option.span)
+                if per[0] in acted or per[0] in new:
+                    raise NcdError(f"'per {per[0]}' gives each {per[0]} its own weights; it cannot also be mapped", option.span)
+                if per[0] not in axes:
+                    new = new + per  # one map for each value of the axis: the axis appears
+            broadcast = tuple(a for a in axes if a not in acted and a not in per)
             clash = [a for a in new if a in broadcast]
             if clash:
                 ref = next(r for r in call.spec.outputs[0] if self.axis_name(r, scope) == clash[0])
@@ -404,7 +459,8 @@ class _Builder:
             name = label or "L"
             out = self.new_value("", out_axes, "real", call.span)
             self.add_op(kind="linear", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name,
-                        learned=True, params=MappingProxyType({"in_axes": acted, "out_axes": new, "bias": bool(options.get("bias")),
+                        learned=True, params=MappingProxyType({"in_axes": acted, "out_axes": tuple(a for a in new if a not in per),
+                                                               "per": per, "bias": bool(options.get("bias")),
                                                                "name": self.param_name(name, scope)}), **common)
             return out
         if fn == "rearrange":
@@ -419,7 +475,13 @@ class _Builder:
             self.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or ELEMENTWISE[fn],
                         params=MappingProxyType(params), **common)
             return out
-        # softmax and norms: act on named axes, broadcast over the rest
+        if fn in ("unfold", "fold"):
+            return self.op_window(fn, call, vid, options, scope, label)
+        if fn == "embedding":
+            return self.op_embedding(call, vid, scope, label)
+        if fn in REDUCTIONS or fn == "index":
+            return self.op_reduce(fn, call, vid, options, scope, label)
+        # softmax, norms, masks, rope, top-k: act on named axes, broadcast over the rest
         if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
             raise NcdError(f"{fn} needs the axes it normalises over", call.spec.span if call.spec else call.span,
                            f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'x'})")
@@ -429,6 +491,8 @@ class _Builder:
         if fn == "softmax":
             self.add_op(kind="softmax", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label,
                         params=MappingProxyType({"axes": acted}), **common)
+        elif fn in ("mask", "rope", "topk"):
+            self.op_along(fn, call, vid, out, acted, broadcast, options, scope, label)
         else:
             learned = bool(options.get("affine"))
             name = label or NORMS[fn]
@@ -546,6 +610,181 @@ class _Builder:
                     params=MappingProxyType({"factor": factor, "text": text}), section=scope.section, span=span)
         return out
 
+    def op_multiply(self, expr: ast.Scaled, scope: _Scope) -> int:
+        a = self.lookup(expr.arg, scope)
+        b = self.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
+        if self.values[a].axes != self.values[b].axes:
+            raise NcdError(f"cannot multiply {expr.arg.name} {self.describe(a)} by {expr.scale.axis} {self.describe(b)}", expr.scale.span,
+                           f"expected {self.describe(a)}, got {self.describe(b)}")
+        axes = self.values[a].axes
+        out = self.new_value("", axes, "real", expr.span)
+        self.add_op(kind="mul", inputs=(a, b), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
+                    section=scope.section, span=expr.span)
+        return out
+
+    def op_load(self, call: ast.Call, scope: _Scope) -> int:
+        if len(call.args) != 1 or call.spec is not None:
+            raise NcdError("load takes the name of one store: load(C_1)", call.span)
+        store = call.args[0]
+        if store.name not in self.stores:
+            raise NcdError(f"nothing was saved as '{store.name}'", store.span,
+                           did_you_mean(store.name, self.stores) or f"save a tensor first: save X as {store.name}")
+        source = self.stores[store.name]
+        out = self.new_value("", self.values[source].axes, self.values[source].dtype, call.span)
+        self.add_op(kind="load", inputs=(), outputs=(out,), label=store.name, section=scope.section, span=call.span,
+                    params=MappingProxyType({"store": store.name, "source": source}))
+        return out
+
+    def spec_arity(self, call: ast.Call, fn: str, example: str) -> ast.Spec:
+        spec = call.spec
+        if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
+            raise NcdError(f"{fn} needs a spec '{example}'", spec.span if spec else call.span)
+        return spec
+
+    def op_window(self, fn: str, call: ast.Call, vid: int, options: dict, scope: _Scope, label: str | None) -> int:
+        """The convolution tensor: unfold splits width axes into overlapping blocks; fold is its transpose."""
+        example = "h w -> y x kh kw" if fn == "unfold" else "y x kh kw -> h w"
+        spec = self.spec_arity(call, fn, example)
+        ins = self.spec_axes(spec.inputs[0], vid, scope, fn)
+        outs = self.shape(spec.outputs[0], scope, f"the output of {fn}")
+        n = len(ins) if fn == "unfold" else len(outs)
+        if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
+            raise NcdError(f"{fn} maps each width axis to an output axis and a kernel axis", spec.span, f"for example {fn}({call.args[0].name}: {example})")
+        kernel = int(options.get("kernel", 0)) or None
+        stride, dilation, padding = (int(options.get(k, d)) for k, d in (("stride", 1), ("dilation", 1), ("padding", 0)))
+        extra = int(options.get("output_padding", 0))
+        spatial_in, spatial_out, kernels = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
+        for k_axis in kernels:
+            size = self.axes[k_axis].size
+            if kernel is None:
+                kernel = size
+            if size is not None and kernel is not None and size != kernel:
+                raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {kernel}", spec.span)
+        if kernel is None:
+            raise NcdError(f"{fn} needs a kernel size", call.span, "add 'with kernel=3' or give the kernel axis a size")
+        for a, b in zip(spatial_in, spatial_out):
+            size_a, size_b = self.axes[a].size, self.axes[b].size
+            if size_a is None or size_b is None:
+                continue
+            if fn == "unfold":
+                expected = (size_a + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+                what = f"{a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+            else:
+                expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
+                what = f"folding {a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+            if expected != size_b:
+                raise NcdError(f"axis '{b}' has size {size_b}, but {what}", spec.span, f"declare 'axis {b} = {expected}' or change the options")
+        acted = ins
+        first = min(self.values[vid].axes.index(a) for a in acted)
+        axes = self.values[vid].axes
+        out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
+        out = self.new_value("", out_axes, "real", call.span)
+        sub = ",".join(f"{k[0]}{v}" for k, v in (("stride", stride), ("dilation", dilation)) if v != 1)
+        text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
+        self.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=tuple(a for a in axes if a not in acted),
+                    label=text + (f"_{{{sub}}}" if sub and not label else ""),
+                    params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernels,
+                                             "kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding,
+                                             "output_padding": extra}), section=scope.section, span=call.span)
+        return out
+
+    def op_reduce(self, fn: str, call: ast.Call, vid: int, options: dict, scope: _Scope, label: str | None) -> int:
+        """max / mean / sum over named axes (pooling after unfold), or index one position of an axis (a ket)."""
+        if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
+            raise NcdError(f"{fn} needs the axes it removes", call.spec.span if call.spec else call.span, f"for example {fn}({call.args[0].name}: kh kw)")
+        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn)
+        axes = self.values[vid].axes
+        params = {"fn": fn, "axes": acted}
+        if fn == "index":
+            if len(acted) != 1:
+                raise NcdError("index picks one position of one axis", call.spec.span)
+            at = int(options.get("at", 0))
+            size = self.axes[acted[0]].size
+            if size is not None and not -size <= at < size:
+                raise NcdError(f"index {at} is outside axis '{acted[0]}' of size {size}", call.span)
+            params["at"] = at
+        out = self.new_value("", tuple(a for a in axes if a not in acted), self.values[vid].dtype, call.span)
+        text = label or (f"|{params['at']}⟩" if fn == "index" else REDUCTIONS[fn])
+        self.add_op(kind="index" if fn == "index" else "reduce", inputs=(vid,), outputs=(out,), acts=(acted,),
+                    broadcast=tuple(a for a in axes if a not in acted), label=text, params=MappingProxyType(params),
+                    section=scope.section, span=call.span)
+        return out
+
+    def op_concat(self, call: ast.Call, args: list[int], scope: _Scope, label: str | None) -> int:
+        spec = call.spec
+        if spec is None or spec.outputs is None or len(spec.outputs) != 1 or len(spec.inputs) != len(args) or len(spec.outputs[0]) != 1:
+            raise NcdError("concat needs one axis per tensor and the joined axis: concat(A, B: x1, x2 -> x)", spec.span if spec else call.span)
+        joined = [self.spec_axes(refs, v, scope, "concat") for refs, v in zip(spec.inputs, args)]
+        if any(len(j) != 1 for j in joined):
+            raise NcdError("concat joins one axis of each tensor", spec.span)
+        (target,) = self.shape(spec.outputs[0], scope, "the output of concat")
+        rests = [tuple(a for a in self.values[v].axes) for v in args]
+        first_rest = tuple(target if a == joined[0][0] else a for a in rests[0])
+        for j, v, name in zip(joined[1:], args[1:], call.args[1:]):
+            other = tuple(target if a == j[0] else a for a in self.values[v].axes)
+            if other != first_rest:
+                raise NcdError(f"concat: {name.name} {self.describe(v)} does not match {call.args[0].name} {self.describe(args[0])} apart from the joined axis",
+                               name.span)
+        sizes = [self.axes[j[0]].size for j in joined]
+        total = self.axes[target].size
+        if None not in sizes and total is not None and sum(sizes) != total:
+            raise NcdError(f"axis '{target}' has size {total}, but the joined axes add up to {sum(sizes)}", spec.span,
+                           f"declare 'axis {target} = {' + '.join(j[0] for j in joined)}'")
+        out = self.new_value("", first_rest, "real", call.span)
+        self.add_op(kind="concat", inputs=tuple(args), outputs=(out,), acts=tuple(j for j in joined),
+                    broadcast=tuple(a for a in first_rest if a != target), label=label,
+                    params=MappingProxyType({"axes": tuple(j[0] for j in joined), "into": target}), section=scope.section, span=call.span)
+        return out
+
+    def op_embedding(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
+        spec = self.spec_arity(call, "embedding", "v -> m")
+        if self.values[vid].dtype != "int":
+            raise NcdError(f"embedding looks up integer ids, but {call.args[0].name} is real", call.args[0].span,
+                           f"declare it with 'int': input {call.args[0].name}[...] int")
+        vocab = self.shape(spec.inputs[0], scope, "the vocabulary of embedding")
+        new = self.shape(spec.outputs[0], scope, "the output of embedding")
+        axes = self.values[vid].axes
+        if len(vocab) != 1 or vocab[0] in axes:
+            raise NcdError("embedding needs the vocabulary axis the ids index into: embedding(T: v -> m)", spec.span)
+        name = label or "E"
+        out = self.new_value("", axes + new, "real", call.span)
+        self.add_op(kind="embedding", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=name, learned=True,
+                    params=MappingProxyType({"vocab": vocab[0], "out_axes": new, "name": self.param_name(name, scope)}),
+                    section=scope.section, span=call.span)
+        return out
+
+    def op_along(self, fn, call, vid, out, acted, broadcast, options, scope, label) -> None:
+        """Operations along named axes that keep the shape: causal mask, rotary embedding, top-k gating."""
+        params: dict = {"axes": acted}
+        if fn == "mask":
+            if len(acted) != 2 or not options.get("causal"):
+                raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
+            text = label or "mask"
+        elif fn == "rope":
+            if len(acted) != 2:
+                raise NcdError("rope needs the position axis and the depth axis it rotates in pairs", call.span, "for example rope(Q: y k)")
+            depth = self.axes[acted[1]].size
+            if depth is not None and depth % 2:
+                raise NcdError(f"rope rotates pairs, but axis '{acted[1]}' has odd size {depth}", call.spec.span)
+            params["base"] = float(options.get("base", 10000.0))
+            text = label or "RoPE"
+        else:
+            if len(acted) != 1:
+                raise NcdError("topk chooses along one axis", call.span, "for example topk(P: e) with k=2")
+            k = int(options.get("k", 1))
+            size = self.axes[acted[0]].size
+            if size is not None and not 1 <= k <= size:
+                raise NcdError(f"topk keeps {k} of {size}", call.span)
+            params.update(k=k, normalize=bool(options.get("normalize")), groups=int(options.get("groups", 1)),
+                          topk_groups=int(options.get("topk_groups", 1)), scale=float(options.get("scale", 1.0)),
+                          select_bias=bool(options.get("select_bias")))
+            text = label or f"top{k}"
+        learned = fn == "topk" and params["select_bias"]
+        if learned:
+            params["name"] = self.param_name(label or "bias_e", scope)
+        self.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=text, learned=learned,
+                    params=MappingProxyType(params), section=scope.section, span=call.span)
+
     # -- components ----------------------------------------------------------
     def call_block(self, call: ast.Call, scope: _Scope, stmt: ast.Assign) -> list[int]:
         block = self.blocks[call.fn.name]
@@ -594,13 +833,13 @@ class _Builder:
     # -- copies and deletes --------------------------------------------------
     def make_copies_and_deletes(self) -> None:
         """Make fan-out explicit: a value used n times passes through a copy op."""
-        uses: dict[int, list[int]] = {}
+        uses: dict[int, list[tuple[int, int]]] = {}  # value -> (op index, input position)
         for i, op in enumerate(self.ops):
-            for v in op.inputs:
-                uses.setdefault(v, []).append(i)
+            for k, v in enumerate(op.inputs):
+                uses.setdefault(v, []).append((i, k))
         out_uses = Counter(self.outputs)
         new_ops: list[Op] = []
-        rewire: dict[tuple[int, int], int] = {}  # (op index, value) -> copy value
+        rewire: dict[tuple[int, int], int] = {}  # (op index, input position) -> copy value
         copies_before: dict[int, list[Op]] = {}
         deletes_after: dict[int, list[Op]] = {}
         producers = {v: i for i, op in enumerate(self.ops) for v in op.outputs}
@@ -614,20 +853,20 @@ class _Builder:
                     Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span))
             if n <= 1:
                 continue
-            first = users[0] if users else len(self.ops)
+            first = users[0][0] if users else len(self.ops)
             copies = [self.new_value(value.name, value.axes, value.dtype, value.span) for _ in range(n)]
             for user, c in zip(users, copies):
-                rewire[(user, vid)] = c
+                rewire[user] = c
             if out_uses[vid]:
                 self.outputs[self.outputs.index(vid)] = copies[-1]
-            sections = [self.ops[u].section for u in users] or [None]
+            sections = [self.ops[u].section for u, _ in users] or [None]
             copies_before.setdefault(first, []).append(
                 Op(-1, "copy", (vid,), tuple(copies), broadcast=value.axes, section=_common_section(self, sections), span=value.span))
         for i, op in enumerate(self.ops + [None]):
             new_ops.extend(copies_before.get(i, []))
             if op is None:
                 break
-            inputs = tuple(rewire.get((i, v), v) for v in op.inputs)
+            inputs = tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs))
             new_ops.append(replace(op, inputs=inputs))
             new_ops.extend(deletes_after.get(i, []))
         self.ops = [replace(op, id=i) for i, op in enumerate(new_ops)]

@@ -27,6 +27,8 @@ from .style import Preset, Theme
 from .text import set_label
 
 REGION_KINDS = {"einsum", "copy"}
+THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
+GAP_KINDS = {"copy", "delete", "save", "load"}
 PICTOGRAMS = {"relu"}
 NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
 
@@ -144,14 +146,15 @@ class _Layout:
                 src = op.inputs[0]
                 for v in op.outputs:
                     origin[v] = origin.get(src, -1)
-                if current is not None and column_of.get(origin.get(src, -1)) == len(self.columns) - 1 or current is None:
+                if current is None or pending or column_of.get(origin.get(src, -1)) == len(self.columns) - 1:
                     pending.append(op)
-                else:
+                else:  # the source is older than the current column: copy it just before that column
                     current.pre.append(op)
                 continue
-            if op.kind in ("delete", "output"):
-                if op.kind == "delete":
-                    pending.append(op)
+            if op.kind in ("delete", "save", "load"):
+                pending.append(op)
+                continue
+            if op.kind == "output":
                 continue
             deps = {origin.get(v, -1) for v in op.inputs}
             joinable = (current is not None and not pending and current.section == op.section
@@ -164,7 +167,7 @@ class _Layout:
             column_of[op.id] = len(self.columns) - 1
             for v in op.outputs:
                 origin[v] = op.id
-        self.trailing = pending  # deletes after the last column
+        self.trailing = pending  # deletes and saves after the last column
 
     def sweep(self) -> _Order:
         """Walk the columns, tracking the live wires top to bottom; returns the final order."""
@@ -202,17 +205,21 @@ class _Layout:
         return _Order(live, {w: self.wires[w].value for w in live})
 
     def place_gap_op(self, op: Op, live: list[int]) -> _Placed:
+        if op.kind == "load":  # a stored tensor comes back in at the bottom
+            wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
+            live.extend(wires)
+            return _Placed(op, [], [], wires)
         src = self.value_wires(op.inputs[0])
-        if op.kind == "delete":
+        if op.kind in ("delete", "save"):
             for w in src:
                 live.remove(w)
-                self.wires[w].end = ("delete", op.id)
+                self.wires[w].end = (op.kind, op.id)
             return _Placed(op, src, [], [])
-        # copy: the last copy continues straight on; the others branch off above it
-        *branches, straight = op.outputs
+        # copy: the first copy goes straight on; the others branch off below it
+        straight, *branches = op.outputs
         self.alias(straight, src)
         new = []
-        at = live.index(src[0])
+        at = live.index(src[-1]) + 1
         for v in branches:
             wires = [self.new_wire(v, a, ("copy", op.id), labelled=False) for a in self.d.values[v].axes]
             live[at:at] = wires
@@ -220,35 +227,45 @@ class _Layout:
             new.extend(wires)
         return _Placed(op, [], src, new)
 
-    def place_op(self, op: Op, live: list[int]) -> _Placed:
-        kind = op.kind
-        inputs = [self.value_wires(v) for v in op.inputs]
-        out = op.outputs[0] if op.outputs else None
-        if kind in ("elementwise", "scale", "softmax", "norm", "add"):
-            # the wires continue through the box; softmax and norms cover only their axes
-            first = inputs[0]
-            if kind in ("softmax", "norm"):
-                covered = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
-            elif kind in ("elementwise", "scale"):
-                covered = first[-1:]  # f: R -> R sits on one wire; the others pass it by
-            else:
-                covered = first
-            consumed = [w for ws in inputs[1:] for w in ws]
-            for w in consumed:
-                live.remove(w)
-                self.wires[w].end = ("op", op.id)
-            self.alias(out, first)
-            return _Placed(op, consumed, covered, [])
-        if kind == "linear":
-            acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
-            keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast}
-        else:  # einsum, rearrange, call: every input wire ends, every output wire is new
-            acted = [w for ws in inputs for w in ws]
-            keep = {}
-        at = min(live.index(w) for w in acted)
-        for w in acted:
+    def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
+        for w in wires:
             live.remove(w)
             self.wires[w].end = ("op", op.id)
+
+    def place_op(self, op: Op, live: list[int]) -> _Placed:
+        """Update the live wires for one op; returns what it consumes, covers and creates."""
+        kind = op.kind
+        inputs = [self.value_wires(v) for v in op.inputs]
+        first = inputs[0]
+        if kind in THROUGH:
+            # the wires go on through the box; along-axis ops cover only their axes,
+            # f: R -> R sits on one wire while the others pass it by
+            if kind in ("elementwise", "scale"):
+                covered = first[-1:]
+            elif kind in ("add", "mul"):
+                covered = first
+            else:
+                covered = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            consumed = [w for ws in inputs[1:] for w in ws]
+            self.end_wires(consumed, live, op)
+            self.alias(op.outputs[0], first)
+            return _Placed(op, consumed, covered, [])
+        if kind == "embedding":  # the ids' wires go on; the looked-up axes start below them
+            self.alias(op.outputs[0], first)
+            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
+            at = live.index(first[-1]) + 1
+            live[at:at] = new
+            return _Placed(op, [], first, new)
+        if kind in ("linear", "unfold", "fold", "reduce", "index"):
+            acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
+            keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
+            covered = [keep[a] for a in per]
+        else:  # einsum, rearrange, concat, call: every input wire ends, every output wire is new
+            acted = [w for ws in inputs for w in ws]
+            keep, covered = {}, []
+        at = min(live.index(w) for w in acted)
+        self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
             for a in self.d.values[v].axes:
@@ -258,7 +275,7 @@ class _Layout:
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
-        return _Placed(op, acted, [], new)
+        return _Placed(op, acted, covered, new)
 
     # -- 2. heights ----------------------------------------------------------
     def constrain_list(self, order: _Order) -> None:
@@ -353,20 +370,31 @@ class _Layout:
             raise AssertionError("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
 
+    def lower_tops(self, y: dict) -> None:
+        """Longest paths put every node as high as it may go; a box's or section's top
+        edge instead belongs just above what it holds, so move it down to that."""
+        out_edges: dict = defaultdict(list)
+        for (a, b), w in self.edges.items():
+            out_edges[a].append((b, w))
+        tops = [n for n in self.nodes if isinstance(n, tuple) and n[0] in ("t", "T")]
+        for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
+            if out_edges[n]:
+                y[n] = min(y[b] - w for b, w in out_edges[n])
+
     # -- 3. widths -----------------------------------------------------------
     def label_for(self, placed: _Placed):
         op, f = placed.op, self.theme.font
-        if op.kind == "linear" or op.kind == "call":
-            return self._text(op.label or "L", f.box_size, bold=True)
         if op.kind == "norm":
             return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
-        if op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS:
+        if op.kind in ("softmax", "einsum", "rearrange", "concat", "copy") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
             return None
-        if op.kind in ("elementwise", "scale"):
-            return self._text(op.label or "", f.box_size * 0.9)
-        if op.kind == "add":
-            return self._text("+", f.box_size * 1.2, bold=True)
-        return None
+        if op.kind in ("add", "mul"):
+            return self._text(op.label, f.box_size * 1.2, bold=True)
+        if op.learned or op.kind in ("linear", "call"):
+            return self._text(op.label or "L", f.box_size, bold=True)
+        if op.kind in ("unfold", "fold"):  # the convolution tensor: a large star
+            return self._text(op.label, f.box_size * 1.15)
+        return self._text(op.label or op.kind, f.box_size * 0.9)
 
     def op_width(self, placed: _Placed, y: dict) -> float:
         op, p = placed.op, self.p
@@ -375,7 +403,7 @@ class _Layout:
             inputs_y = sorted(y[w] for w in placed.before)
             spread = (inputs_y[-1] - inputs_y[0]) if inputs_y else 0
             return max(p.min_region, p.bend * max(min(travel), 0) + p.bend * spread * 0.35, p.bend * max(travel) * 0.8)
-        if op.kind == "rearrange":
+        if op.kind in ("rearrange", "concat"):
             return 8.0
         if op.kind == "softmax":
             return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
@@ -406,6 +434,7 @@ class _Layout:
         self.constrain_list(final)
         self.constrain_sections()
         y = self.solve()
+        self.lower_tops(y)
         for w, wire in self.wires.items():
             wire.y = y[w]
         self.y = y
@@ -460,6 +489,10 @@ class _Layout:
         self.draw_sections(background, y)
         self.draw_separators(background, final)
         wires = [Line(w.x0, w.y, w.x1, w.y, wire_stroke) for w in self.wires.values() if w.x1 > w.x0]
+        for w in self.wires.values():  # integer data: an arrowhead on the wire
+            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
+                tip = w.x0 + 18
+                wires.append(Path((("M", tip - 5, w.y - 2.6), ("L", tip, w.y), ("L", tip - 5, w.y + 2.6), ("Z",)), None, c.wire, role="arrow"))
         body: list = []
         overlay: list = []
         for column in self.columns:
@@ -512,29 +545,59 @@ class _Layout:
         extra = self.gap_ops_width(column, self.y) + p.column_gap / 2 if column is not None and column.pre else 0
         return max(p.column_gap, need) + extra
 
-    def gap_ops_width(self, column, y) -> float:
-        ops = column.pre if column is not None else self.final_gap
-        travel = [abs(y[a] - y[b]) for pl in ops for a, b in zip(pl.through, pl.new)] if ops else [0]
+    def gap_op_width(self, placed: _Placed, y: dict) -> float:
+        if placed.op.kind in ("save", "load"):
+            return self.store_label(placed.op).width + 12
+        if placed.op.kind == "delete":
+            return 6.0
+        travel = [abs(y[a] - y[b]) for a, b in zip(placed.through, placed.new)]
         return max(8.0, self.p.bend * max(travel, default=0) + 6)
 
+    def gap_ops_width(self, column, y) -> float:
+        ops = column.pre if column is not None else self.final_gap
+        return sum(self.gap_op_width(pl, y) + 4 for pl in ops)
+
+    def store_label(self, op: Op):
+        return self._text(op.params["store"], self.theme.font.name_size)
+
     def draw_gap_ops(self, ops: list[_Placed], x: float, y: dict) -> None:
+        """The gap's copies, deletes, saves and loads, one after another from x."""
         c, s = self.theme.colors, self.theme.strokes
         stroke = Stroke(c.wire, s.wire)
-        width = max(8.0, self.p.bend * max((abs(y[a] - y[b]) for pl in ops for a, b in zip(pl.through, pl.new)), default=0) + 6)
+        x -= 4
         for placed in ops:
-            if placed.op.kind == "delete":
-                for w in placed.consumed:
-                    self.wires[w].x1 = x
-                    self.gap_items.append(Line(x, y[w] - 3.5, x, y[w] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
-                continue
+            x += 4
+            width = self.gap_op_width(placed, y)
+            self.draw_gap_op(placed, x, width, y, c, s, stroke)
+            x += width
+
+    def draw_gap_op(self, placed: _Placed, x: float, width: float, y: dict, c, s, stroke) -> None:
+        """One copy (dots and branches), delete (terminator), save or load (a named store)."""
+        kind = placed.op.kind
+        if kind == "delete":
+            for w in placed.consumed:
+                self.wires[w].x1 = x
+                self.gap_items.append(Line(x, y[w] - 3.5, x, y[w] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+        elif kind in ("save", "load"):
+            wires = placed.consumed or placed.new
+            label = self.store_label(placed.op)
+            mid = (min(y[w] for w in wires) + max(y[w] for w in wires)) / 2
+            tip = x + 6 if kind == "save" else x + label.width + 10
+            for w in wires:
+                if kind == "save":
+                    self.wires[w].x1 = tip - 5
+                else:
+                    self.wires[w].x0 = tip
+                self.gap_items.append(Path((("M", tip - 5, y[w] - 2.6), ("L", tip, y[w]), ("L", tip - 5, y[w] + 2.6), ("Z",)), None, c.wire, role="arrow"))
+            lx = tip + 2 if kind == "save" else x
+            self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name"))
+        else:
             src = placed.through
-            n = len(src)
             ys = [y[w] for w in src + placed.new]
             self.gap_items.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
             for k, w in enumerate(placed.new):
-                a = src[k % n]
                 self.wires[w].x0 = x + width
-                self.gap_items.append(_bend(x, y[a], x + width, y[w], stroke))
+                self.gap_items.append(_bend(x, y[src[k % len(src)]], x + width, y[w], stroke))
             for w in src:
                 self.gap_items.append(Circle(x, y[w], 2.1, None, c.dot, role="dot"))
 
@@ -547,8 +610,7 @@ class _Layout:
         for sid in sorted(spans, key=lambda s: self.d.sections[s].depth):
             section = self.d.sections[sid]
             cols = spans[sid]
-            depth = section.depth
-            x0 = cols[0].x0 - p.section_pad * (1 + 0 * depth)
+            x0 = cols[0].x0 - p.section_pad
             x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
             nested = [s for s in spans if self.d.sections[s].parent == sid]
             for s in nested:
@@ -559,7 +621,8 @@ class _Layout:
             # a fused section is one kernel: a dashed border says its inside stays on chip
             border = Stroke(c.box_stroke, self.theme.strokes.separator, self.theme.strokes.dash) if section.fused else None
             out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
-            title = self._text(section.title + (" · one kernel" if section.fused else ""), f.title_size)
+            suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
+            title = self._text((section.title + suffix).strip(), f.title_size, bold=section.kind == "repeat")
             out.append(self._placed_text(title, x0 + 4, top + 2 + title.ascent, "label.title", c.title))
 
     def draw_separators(self, out: list, final: _Order) -> None:
@@ -618,7 +681,7 @@ class _Layout:
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis"))
             if overline:
-                top = base - label.ascent * 0.72
+                top = base - label.ascent - 0.6
                 labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
@@ -634,7 +697,7 @@ class _Layout:
                              max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region"))
             self.draw_wiring(placed, body)
             return
-        if op.kind == "rearrange":  # a view: the solid bar
+        if op.kind in ("rearrange", "concat"):  # a view or a concatenation: the solid bar
             ys = [y[w] for w in placed.before + placed.new]
             body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box"))
             return
@@ -649,10 +712,10 @@ class _Layout:
         elif op.kind == "norm":
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box"))
         else:
-            fill = c.learned_fill if op.learned else c.box_fill
+            fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
             if op.kind == "call":
                 body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow"))
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind == "add" else 1.5, role="box"))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box"))
         for w in passing:
             wy = self.wires[w].y
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))

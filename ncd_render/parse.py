@@ -116,6 +116,23 @@ class Return:
 
 
 @dataclass(frozen=True)
+class Save:
+    name: Name
+    store: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``repeat N ["title"] ... end``: the body applied N times in sequence."""
+
+    times: int
+    title: str | None
+    body: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
 class Spec:
     """``inputs -> outputs``; ``outputs`` is None when there is no arrow."""
 
@@ -191,7 +208,7 @@ class Block:
     span: Span
 
 
-Statement = Title | AxisDecl | Input | Output | Delete | Return | Assign | Section | Block
+Statement = Title | AxisDecl | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -273,7 +290,7 @@ def _unclosed(source: Source) -> Span | None:
     stack = []
     for number, line in enumerate(source.text.splitlines(), 1):
         word = line.split("#", 1)[0].split()
-        if word and word[0] in ("section", "block"):
+        if word and word[0] in ("section", "block", "repeat"):
             stack.append(source.span(number, len(line) - len(line.lstrip()) + 1, number, len(line.rstrip()) + 1))
         elif word == ["end"] and stack:
             stack.pop()
@@ -333,6 +350,19 @@ class _Builder:
 
     def delete(self, tree):
         return Delete(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def save(self, tree):
+        name, label = tree.children
+        token = label.children[0]
+        return Save(self.name(name), str(token)[1:-1] if token.type == "STRING" else str(token), self.span(tree))
+
+    def repeat(self, tree):
+        times, *rest = tree.children
+        title = None
+        if rest and isinstance(rest[0], lark.Token) and rest[0].type == "STRING":
+            title = str(rest[0])[1:-1]
+            rest = rest[1:]
+        return Repeat(int(times), title, tuple(self.statements(rest)), self.span(tree))
 
     def return_stmt(self, tree):
         return Return(tuple(self.name(t) for t in tree.children), self.span(tree))

@@ -36,6 +36,7 @@ class Colors:
     learned_fill: str = "#E8EEEB"
     norm_fill: str = "#F1FCFC"
     softmax_fill: str = "#ffffff"
+    mask_fill: str = "#F9CBDF"
     separator: str = "#6b6b6b"
     dot: str = "#1a1a1a"
     halo: str = "#ffffff"
