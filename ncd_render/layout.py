@@ -694,12 +694,12 @@ class _Layout:
         top, bottom = y[placed.top], y[placed.bottom]
         if op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
             body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
-                             max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region"))
+                             max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)
             return
         if op.kind in ("rearrange", "concat"):  # a view or a concatenation: the solid bar
             ys = [y[w] for w in placed.before + placed.new]
-            body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box"))
+            body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
             return
         # wires inside the box's span that it does not touch pass over it
         members = set(placed.before + placed.after)
@@ -708,14 +708,14 @@ class _Layout:
         passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
         if op.kind == "softmax":
             mid = (top + bottom) / 2
-            body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box"))
+            body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
         elif op.kind == "norm":
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box"))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
         else:
             fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
             if op.kind == "call":
                 body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow"))
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box"))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box", ref=op.id))
         for w in passing:
             wy = self.wires[w].y
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))

@@ -44,6 +44,7 @@ class Path:
     stroke: Stroke | None
     fill: str | None = None
     role: str = "wire.bend"
+    ref: int | None = None  # the IR op a box or region draws
 
     @property
     def bbox(self) -> BBox:
@@ -63,6 +64,7 @@ class Rect:
     radius: float = 0.0
     role: str = "box"
     opacity: float = 1.0
+    ref: int | None = None  # the IR op a box or region draws
 
     @property
     def bbox(self) -> BBox:
