@@ -73,7 +73,8 @@ def tex_label(text: Text, overline: bool = False) -> str:
     subscripts; bold runs ``\mathbf``; titles stay text.
     """
     if text.role not in _MATH_WORDS:
-        return text_tex("".join(r.text for r in text.runs))
+        wrap = {1: r"\textsubscript{", -1: r"\textsuperscript{"}
+        return "".join(wrap[(r.dy > 0) - (r.dy < 0)] + text_tex(r.text) + "}" if r.dy else text_tex(r.text) for r in text.runs)
     words = _MATH_WORDS[text.role]
     out = ""
     for run in text.runs:
@@ -170,7 +171,7 @@ class _Styles:
         return _style_name(item.role) + (f" {k + 1}" if k else "")
 
     def block(self) -> list[str]:
-        lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}" for hex_, name in self.colors.items()]
+        lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}%" for hex_, name in self.colors.items()]
         lines.append(r"\tikzset{")
         lines.append("  ncd/.style={x=1bp, y=-1bp, inner sep=0pt, outer sep=0pt},")
         for role, looks in self.looks.items():
@@ -184,7 +185,7 @@ class _Styles:
                     lines.append(f"  {name}/.style={{{self._options(look, self.looks[parent][0], _style_name(parent))}}},")
                 else:
                     lines.append(f"  {name}/.style={{{self._options(look)}}},")
-        lines.append("}")
+        lines.append("}%")
         return lines
 
     def _parent(self, role: str) -> str | None:
@@ -286,10 +287,10 @@ def to_tikz(scene: Scene, theme=None) -> bytes:
         "% Lengths in bp (1/72 in), font sizes in pt.",
     ]
     lines = head + styles.block() + [
-        r"\tikzset{ncd overrides/.try}",
+        r"\tikzset{ncd overrides/.try}%",
         r"\begin{tikzpicture}[ncd]",
         rf"\useasboundingbox (0,0) rectangle {_pt(scene.width, scene.height)};",
         *body,
-        r"\end{tikzpicture}",
+        r"\end{tikzpicture}%",  # no line end may become a space beside the picture
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")

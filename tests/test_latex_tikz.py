@@ -1,0 +1,188 @@
+"""TikZ output: exact text for small primitive diagrams (golden files), TeX labels, byte-stable output.
+
+The golden files in tests/golden/tikz/ are regenerated only on request:
+    NCD_UPDATE_GOLDEN=1 python3 -m pytest tests/test_latex_tikz.py
+then look at the compiled figures before committing them.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load
+from ncd_render.render import render_bytes
+from ncd_render.render.svg import _n
+from ncd_render.render.tikz import tex_label, to_tikz
+from ncd_render.scene import Circle, Line, Path as PathItem, Rect, Scene, Stroke, Text
+from ncd_render.style import load_theme
+from ncd_render.text import set_label
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden" / "tikz"
+THEMES = sorted(p.stem for p in (ROOT / "themes").glob("*.toml"))
+GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
+FAMILY = "DejaVu Sans"
+INK = "#1a1a1a"
+
+
+def label(text, x, y, size=9.0, role="label.axis", bold=False, color=INK) -> Text:
+    lab = set_label(text, FAMILY, size, bold)
+    return Text(x, y, lab.runs, FAMILY, color, lab.width, lab.ascent, lab.descent, role)
+
+
+def overline(t: Text) -> Line:
+    top = t.y - t.ascent * 0.72
+    return Line(t.x, top, t.x + t.width, top, Stroke(INK, 0.6), role="label.overline")
+
+
+def wires() -> Scene:
+    """Two tensors: a width axis (x̄) and a depth axis, a dashed separator between them."""
+    a, m = label("x", 10, 17), label("m", 10, 42)
+    wire = Stroke(INK, 0.9)
+    return Scene(80, 50, [Line(5, 32, 75, 32, Stroke("#6b6b6b", 0.7, (3.0, 2.0)), role="separator"),
+                          Line(5, 20, 75, 20, wire), Line(5, 45, 75, 45, wire), a, overline(a), m], title="Wires")
+
+
+def learned_box() -> Scene:
+    """A linear map with a bias: bold L with a subscript, a '+' in its corner, two box looks."""
+    wire = Stroke(INK, 0.9)
+    return Scene(90, 40, [Rect(0, 0, 90, 40, None, "#ffffff", role="background"), Line(0, 20, 90, 20, wire),
+                          Rect(25, 8, 30, 24, Stroke(INK, 1.3), "#E8EEEB", radius=1.5),
+                          Rect(62, 12, 16, 16, Stroke(INK, 0.9), "#ffffff", radius=1.5),
+                          label("L_q", 32, 24, 10, "label.box", bold=True), label("+", 48, 30, 7, "label.box", bold=True),
+                          label("\\sigma", 67, 24, 9, "label.box")], title="Learned box")
+
+
+def contraction() -> Scene:
+    """A cup (an inner product over k), a bend, a merge dot, a summed-out wire, a softmax triangle."""
+    wire = Stroke(INK, 0.9)
+    cup = PathItem((("M", 5, 10), ("C", 20, 10, 20, 35, 5, 35)), Stroke(INK, 0.9), None, role="wire.bend")
+    return Scene(100, 70, [cup, PathItem((("M", 5, 50), ("C", 25, 50, 25, 20, 45, 20)), wire, None, role="wire.bend"),
+                           Circle(45, 20, 2.1, None, INK), Line(45, 20, 60, 20, wire),
+                           PathItem((("M", 80, 10), ("L", 80, 30), ("L", 64, 20), ("Z",)), Stroke(INK, 0.9), "#ffffff", role="box"),
+                           Line(80, 20, 95, 20, wire), label("k^{-1/2}", 60, 62, 9, "label.box")], title="Contraction")
+
+
+def section() -> Scene:
+    """A translucent section with a title that needs escaping, names on both sides."""
+    return Scene(120, 50, [Rect(20, 4, 80, 42, None, "#C5BEDF", radius=4.0, role="section", opacity=0.6),
+                           label("Top-k & 50% mix_1", 24, 12, 8, "label.title", color="#333333"),
+                           Line(15, 30, 105, 30, Stroke(INK, 0.9)), label("Xq", 2, 33, 9, "label.name"),
+                           label("Y", 108, 33, 9, "label.name")], title="Section: 50% & more")
+
+
+PRIMITIVES = {"wires": wires, "learned_box": learned_box, "contraction": contraction, "section": section}
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is missing; CI must install it "
+                        "(apt-get install -y texlive-latex-base texlive-pictures texlive-latex-recommended)")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_golden(name):
+    data = to_tikz(PRIMITIVES[name]()).decode()
+    golden = GOLDEN / f"{name}.tikz"
+    if os.environ.get("NCD_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(data)
+    assert golden.exists(), f"no golden file {golden}; create it with NCD_UPDATE_GOLDEN=1"
+    assert data == golden.read_text(), f"{golden.name} changed; if intended, regenerate with NCD_UPDATE_GOLDEN=1 and look at it"
+
+
+def test_golden_files_compile(tmp_path):
+    need("pdflatex")
+    for name in PRIMITIVES:
+        shutil.copy(GOLDEN / f"{name}.tikz", tmp_path / f"{name}.tikz")
+    body = "\n\n".join(f"\\input{{{name}.tikz}}" for name in sorted(PRIMITIVES))
+    _compile(tmp_path, body)
+
+
+def _compile(folder: Path, body: str) -> str:
+    (folder / "doc.tex").write_text(f"\\documentclass{{article}}\n\\usepackage{{tikz}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n")
+    run = subprocess.run([need("pdflatex"), "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=folder, capture_output=True, text=True, timeout=300)
+    log = (folder / "doc.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    return log
+
+
+@pytest.mark.parametrize("text, role, expected", [
+    ("x", "label.axis", "$x$"), ("k·h", "label.axis", r"$k\cdot h$"), ("seq", "label.axis", r"$\mathit{seq}$"),
+    ("L_q", "label.box", r"$\mathbf{L}_{q}$"), ("W^{O}", "label.box", "$W^{O}$"), ("k^-1/2", "label.box", "$k^{-1/2}$"),
+    ("GELU", "label.box", r"$\mathrm{GELU}$"), ("\\sigma", "label.box", r"$\sigma$"), ("Xkv", "label.name", r"$\mathit{Xkv}$"),
+    ("50% of a_b & c", "label.title", r"50\% of a\textsubscript{b} \& c"), ("\\sigma mix", "label.title", r"\ensuremath{\sigma} mix"),
+])
+def test_tex_labels(text, role, expected):
+    bold = text.startswith("L_")
+    assert tex_label(label(text, 0, 0, role=role, bold=bold)) == expected
+
+
+def test_overlined_axis_labels_become_bars():
+    scene = wires()
+    tikz = to_tikz(scene).decode()
+    assert r"{$\bar{x}$}" in tikz and "{$m$}" in tikz
+    assert tikz.count(r"\bar") == 1 and "overline" not in tikz.split(r"\begin{tikzpicture}")[1], "the stroke is folded into the label"
+    assert tex_label(label("xy", 0, 0), overline=True) == r"$\overline{\mathit{xy}}$"
+
+
+def test_styles_are_in_one_block_and_every_command_uses_them():
+    tikz = to_tikz(learned_box(), load_theme("paper")).decode()
+    head, picture = tikz.split(r"\begin{tikzpicture}[ncd]")
+    defined = set(re.findall(r"^  (ncd[^/]*)/\.style=", head, re.M))
+    used = set(re.findall(r"\\(?:path|node)\[(ncd[^,\]]*)", picture))
+    assert used and used <= defined, used - defined
+    assert "#" not in picture and "draw=" not in picture and "fill=" not in picture, "no colour outside the block"
+    assert r"\definecolor{ncd-learned-fill}{HTML}{E8EEEB}" in head, "colours are named after the theme's keys"
+    assert r"\tikzset{ncd overrides/.try}" in head
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_gallery_tikz_is_byte_stable_and_complete(theme, gallery_file):
+    figure = load(gallery_file, theme=theme)
+    first = render_bytes(figure.scene(), "tikz", theme=load_theme(theme))
+    assert first == render_bytes(load(gallery_file, theme=theme).scene(), "tikz", theme=load_theme(theme))
+    text = first.decode()
+    scene = figure.scene()
+    texts = [i for i in scene.items if isinstance(i, Text)]
+    assert text.count(r"\node[") == len(texts)
+    assert text.count(r"\bar{") + text.count(r"\overline{") == len(scene.by_role("label.overline"))
+    assert f"\\useasboundingbox (0,0) rectangle ({_n(scene.width)},{_n(scene.height)});" in text
+
+
+def test_every_gallery_diagram_compiles_in_every_theme(tmp_path):
+    need("pdflatex")
+    inputs = []
+    for theme in THEMES:
+        for path in GALLERY:
+            name = f"{path.stem}-{theme}.tikz"
+            (tmp_path / name).write_bytes(render_bytes(load(path, theme=theme).scene(), "tikz", theme=load_theme(theme)))
+            inputs.append(f"\\input{{{name}}}\\par")
+    log = _compile(tmp_path, "\n".join(inputs))
+    assert "Undefined control sequence" not in log and "Missing $" not in log
+
+
+def test_pdf_and_tikz_files_are_byte_stable(tmp_path):
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    outputs = []
+    for k in range(2):
+        for suffix in ("pdf", "tikz"):
+            out = tmp_path / f"{k}.{suffix}"
+            result = CliRunner().invoke(main, ["render", str(ROOT / "gallery" / "mha.ncd"), "-o", str(out), "--width", "6.5in"])
+            assert result.exit_code == 0, result.output
+            outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert outputs[0].startswith(b"%PDF") and outputs[1].startswith(b"% Multi-head attention")
