@@ -42,7 +42,7 @@ OPTIONS = {
     "linear": {"bias", "per"}, "softmax": set(), "einsum": set(), "rearrange": set(),
     **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}, "dropout": {"p"},
     "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
-    "index": {"at"}, "concat": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base"},
+    "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base"},
     "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(),
 }
 BUILTINS = set(OPTIONS)
@@ -175,7 +175,7 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     >>> build(parse("axis m = 8\\naxis k = m / 2\\ninput X[m]\\noutput X\\n"), sizes={"m": 64}).axes["k"].size
     32
     """
-    return _Builder(program, depth, dict(sizes or {})).run()
+    return _Builder(program, program.depth if depth is None else depth, dict(sizes or {})).run()
 
 
 @dataclass
@@ -214,7 +214,7 @@ class _Builder:
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = _Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title))], scope, top=True)
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth))], scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
@@ -351,8 +351,7 @@ class _Builder:
                     raise NcdError(f"store '{s.store}' is already used", s.span, "give each saved tensor its own store name")
                 self.stores[s.store] = vid
                 self.add_op(kind="save", inputs=(vid,), outputs=(), label=s.store, span=s.span, section=scope.section,
-                            params=MappingProxyType({"store": s.store}))
-                scope.names[s.name.name] = None
+                            params=MappingProxyType({"store": s.store}))  # a copy goes to the store; the name stays usable
             elif isinstance(s, ast.Repeat):
                 self.repeat(s, scope, top)
             elif isinstance(s, ast.Section):
@@ -361,7 +360,7 @@ class _Builder:
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
-            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title)):
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth)):
                 raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
         return returned
 
@@ -370,11 +369,13 @@ class _Builder:
             raise NcdError("repeat needs a count of at least 1", s.span)
         sid = self.new_section(s.title or "", "repeat", scope, s.span)
         before = dict(scope.names)
+        first_op = len(self.ops)
         self.statements(s.body, _Scope(scope.names, sid, scope.depth, scope.rename), top)
+        read = {v for op in self.ops[first_op:] for v in op.inputs}
         carried = []
         for name, vid in scope.names.items():
             old = before.get(name)
-            if old is not None and vid != old:
+            if old is not None and vid != old and old in read:  # read, then rebound: goes round again
                 if vid is None or self.values[vid].axes != self.values[old].axes:
                     got = "deleted" if vid is None else self.describe(vid)
                     raise NcdError(f"'{name}' enters the repeated block as {self.describe(old)} but leaves as {got}", s.span,
@@ -477,6 +478,8 @@ class _Builder:
             return out
         if fn in ("unfold", "fold"):
             return self.op_window(fn, call, vid, options, scope, label)
+        if fn == "rename":
+            return self.op_rename(call, vid, scope, label)
         if fn == "embedding":
             return self.op_embedding(call, vid, scope, label)
         if fn in REDUCTIONS or fn == "index":
@@ -688,6 +691,27 @@ class _Builder:
                                              "output_padding": extra}), section=scope.section, span=call.span)
         return out
 
+    def op_rename(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
+        """The same data with other axis names, e.g. token positions as keys: rename(X: t -> s)."""
+        spec = self.spec_arity(call, "rename", "t -> s")
+        old = self.spec_axes(spec.inputs[0], vid, scope, "rename")
+        new = self.shape(spec.outputs[0], scope, "the output of rename")
+        if len(old) != len(new):
+            raise NcdError("rename maps each axis to one new name", spec.span)
+        for a, b in zip(old, new):
+            if self.axes[a].size != self.axes[b].size:
+                raise NcdError(f"rename: axis '{b}' has size {self.axes[b].size}, '{a}' has {self.axes[a].size}", spec.span,
+                               f"declare 'axis {b} = {a}'")
+        mapping = dict(zip(old, new))
+        axes = self.values[vid].axes
+        out_axes = tuple(mapping.get(a, a) for a in axes)
+        if len(set(out_axes)) != len(out_axes):
+            raise NcdError(f"rename would give the tensor two axes named the same: [{' '.join(out_axes)}]", spec.span)
+        out = self.new_value("", out_axes, self.values[vid].dtype, call.span)
+        self.add_op(kind="rename", inputs=(vid,), outputs=(out,), acts=(old,), broadcast=tuple(a for a in axes if a not in mapping),
+                    label=label, params=MappingProxyType({"mapping": tuple(mapping.items())}), section=scope.section, span=call.span)
+        return out
+
     def op_reduce(self, fn: str, call: ast.Call, vid: int, options: dict, scope: _Scope, label: str | None) -> int:
         """max / mean / sum over named axes (pooling after unfold), or index one position of an axis (a ket)."""
         if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
@@ -804,12 +828,11 @@ class _Builder:
             for f, a, ref in zip(formal, actual, param.axes):
                 if f in rename and rename[f] != a:
                     raise NcdError(f"{block.name} needs one axis for '{f}' but is given both '{rename[f]}' and '{a}'", name.span)
-                self.axis(f, ref.span)  # a formal axis only names a wire; its size follows the argument
-                rename[f] = a
+                rename[f] = a  # a formal axis only names a wire (declared or not); its size follows the argument
         if len(set(rename.values())) != len(rename):
             twice = [a for a, c in Counter(rename.values()).items() if c > 1][0]
             raise NcdError(f"{block.name} would see axis '{twice}' twice", call.span,
-                           "declare a second axis of the same size (e.g. 'axis x2 = x') for one of the arguments")
+                           "give one argument other axis names first: declare 'axis s = t' and pass rename(X: t -> s)")
         collapse = self.depth is not None and scope.depth >= self.depth
         sid = self.new_section(stmt.label or block.name, "block", scope, call.span)
         inner = _Scope({p.name: a for p, a in zip(block.params, args)}, sid, scope.depth + 1, {**scope.rename, **rename})

@@ -18,6 +18,7 @@ rules allow, in time linear in the number of wires and boxes.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,7 +27,6 @@ from .scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .style import Preset, Theme
 from .text import set_label
 
-REGION_KINDS = {"einsum", "copy"}
 THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
 GAP_KINDS = {"copy", "delete", "save", "load"}
 PICTOGRAMS = {"relu"}
@@ -92,6 +92,11 @@ class _Column:
     label_room: float = 0.0  # the labels of wires that start here reach this far past x1
 
 
+def is_wiring(op: Op) -> bool:
+    """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
+    return op.kind in ("einsum", "rename", "copy") or (op.kind == "rearrange" and op.params["transpose"])
+
+
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
     return _Layout(diagram, theme, preset).run()
@@ -106,6 +111,7 @@ class _Layout:
         self.edges: dict[tuple, float] = {}
         self.nodes: set = set()
         self.gap_items: list = []  # copies and deletes, drawn between columns
+        self.consumers = {v: op for op in diagram.ops for v in op.inputs}
         f = theme.font
         self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
 
@@ -215,8 +221,10 @@ class _Layout:
                 live.remove(w)
                 self.wires[w].end = (op.kind, op.id)
             return _Placed(op, src, [], [])
-        # copy: the first copy goes straight on; the others branch off below it
-        straight, *branches = op.outputs
+        # copy: the first copy goes straight on (unless it only goes into a store);
+        # the others branch off below it
+        outputs = sorted(op.outputs, key=lambda v: self.consumers[v].kind == "save" if v in self.consumers else False)
+        straight, *branches = outputs
         self.alias(straight, src)
         new = []
         at = live.index(src[-1]) + 1
@@ -293,19 +301,23 @@ class _Layout:
 
     def constrain_column(self, column: _Column) -> None:
         p = self.p
-        for order, side in ((column.before, "before"), (column.after, "after")):
+        orders = (column.before, column.after)
+        for order in orders:
             self.constrain_list(order)
-            containers = []  # (first index, last index, top node, bottom node, pad)
-            for placed in column.ops:
-                members = placed.before if side == "before" else placed.after
-                if members:
-                    idx = [order.index(w) for w in members]
-                    containers.append((min(idx), max(idx), placed.top, placed.bottom, 0.0 if placed.op.kind in REGION_KINDS else self.box_pad(placed)))
-            for lo, hi, top, bottom, pad in containers:
-                self.enclose(order, lo, hi, top, bottom, pad, pad, p.clearance, p.clearance)
-            # boxes side by side in one column keep apart
-            for (_, _, _, b1, _), (_, _, t2, _, _) in zip(containers, containers[1:]):
-                self.edge(b1, t2, p.clearance)
+        boxes = []  # (index of the first wire inside, top node, bottom node) in column.before
+        for placed in column.ops:
+            pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
+            inside = _inside(orders, set(placed.before + placed.after))
+            for order in orders:
+                idx = [i for i, w in enumerate(order) if w in inside]
+                if idx:
+                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, pad, pad, p.clearance, p.clearance)
+            boxes.append((min(column.before.index(w) for w in inside if w in column.before) if any(w in column.before for w in inside)
+                          else len(column.before), placed.top, placed.bottom))
+        # boxes side by side in one column keep apart
+        boxes.sort(key=lambda b: b[0])
+        for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
+            self.edge(b1, t2, p.clearance)
 
     def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
         """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
@@ -327,17 +339,7 @@ class _Layout:
                 columns_of[sid].append(column)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
-            inside = {w for col in columns for pl in col.ops for w in pl.before + pl.after}
-            changed = True
-            while changed:
-                changed = False
-                for order in orders:
-                    idx = [i for i, w in enumerate(order) if w in inside]
-                    if idx:
-                        extra = set(order[min(idx):max(idx) + 1]) - inside
-                        if extra:
-                            inside |= extra
-                            changed = True
+            inside = _inside(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after})
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             for column in columns:
                 for placed in column.ops:
@@ -386,7 +388,7 @@ class _Layout:
         op, f = placed.op, self.theme.font
         if op.kind == "norm":
             return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
-        if op.kind in ("softmax", "einsum", "rearrange", "concat", "copy") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
+        if op.kind in ("softmax", "einsum", "rearrange", "rename", "concat", "copy") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
             return None
         if op.kind in ("add", "mul"):
             return self._text(op.label, f.box_size * 1.2, bold=True)
@@ -398,7 +400,7 @@ class _Layout:
 
     def op_width(self, placed: _Placed, y: dict) -> float:
         op, p = placed.op, self.p
-        if op.kind in REGION_KINDS or (op.kind == "rearrange" and op.params["transpose"]):
+        if is_wiring(op):
             travel = [abs(y[a] - y[b]) for a in placed.before for b in placed.after] or [0]
             inputs_y = sorted(y[w] for w in placed.before)
             spread = (inputs_y[-1] - inputs_y[0]) if inputs_y else 0
@@ -431,6 +433,9 @@ class _Layout:
         for column in self.columns:
             self.constrain_list(column.gap_in)
             self.constrain_column(column)
+            for placed in column.ops:  # new wires start no higher than the wires they replace
+                if placed.consumed and placed.new:
+                    self.edge(placed.consumed[0], placed.new[0], 0.0)
         self.constrain_list(final)
         self.constrain_sections()
         y = self.solve()
@@ -531,8 +536,9 @@ class _Layout:
 
     def axis_label(self, wire: _Wire):
         axis = self.d.axes[wire.axis]
-        text = "·".join(axis.parts) if len(axis.parts) > 1 else axis.name
-        return self._text(text, self.theme.font.axis_size), axis.width
+        # trailing digits read as an index: y2 is drawn y with subscript 2
+        parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
+        return self._text("·".join(parts), self.theme.font.axis_size), axis.width
 
     def label_room(self, fresh: list[int]) -> float:
         widths = [self.axis_label(self.wires[w])[0].width for w in fresh if self.wires[w].labelled]
@@ -692,7 +698,7 @@ class _Layout:
         wire = Stroke(c.wire, s.wire)
         x0, x1 = placed.x0, placed.x1
         top, bottom = y[placed.top], y[placed.bottom]
-        if op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
+        if is_wiring(op):
             body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
                              max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)
@@ -740,9 +746,10 @@ class _Layout:
         stroke = Stroke(c.wire, s.wire)
         y = self.y
         x0, x1 = placed.x0, placed.x1
+        renamed = dict(op.params.get("mapping", ()))
         sources: dict[str, list[int]] = defaultdict(list)
         for w in placed.consumed:
-            sources[self.wires[w].axis].append(w)
+            sources[renamed.get(self.wires[w].axis, self.wires[w].axis)].append(w)
         produced = {self.wires[w].axis: w for w in placed.new}
         for axis, ins in sources.items():
             if axis in produced:
@@ -764,6 +771,23 @@ class _Layout:
             else:  # summed out: the wire ends
                 out.append(Line(x0, y[ins[0]], x0 + 5, y[ins[0]], stroke, role="wire.bend"))
                 out.append(Line(x0 + 5, y[ins[0]] - 3.5, x0 + 5, y[ins[0]] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+
+
+def _inside(orders, members: set) -> set:
+    """``members`` and every wire that runs between them in any of ``orders``:
+    what one rectangle over all those moments must hold."""
+    inside = set(members)
+    changed = True
+    while changed:
+        changed = False
+        for order in orders:
+            idx = [i for i, w in enumerate(order) if w in inside]
+            if idx:
+                extra = set(order[min(idx):max(idx) + 1]) - inside
+                if extra:
+                    inside |= extra
+                    changed = True
+    return inside
 
 
 def _bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:

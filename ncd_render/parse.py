@@ -76,6 +76,12 @@ class Title:
 
 
 @dataclass(frozen=True)
+class Depth:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True)
 class AxisDecl:
     name: str
     size: SizeExpr | None
@@ -208,7 +214,7 @@ class Block:
     span: Span
 
 
-Statement = Title | AxisDecl | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
+Statement = Title | Depth | AxisDecl | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,11 @@ class Program:
     @property
     def title(self) -> str | None:
         return next((s.text for s in self.statements if isinstance(s, Title)), None)
+
+    @property
+    def depth(self) -> int | None:
+        """The drawing depth the file asks for, if any."""
+        return next((s.value for s in self.statements if isinstance(s, Depth)), None)
 
 
 # ----------------------------------------------------------------------------
@@ -318,6 +329,9 @@ class _Builder:
     # statements
     def title(self, tree):
         return Title(str(tree.children[0])[1:-1], self.span(tree))
+
+    def depth(self, tree):
+        return Depth(int(tree.children[0]), self.span(tree))
 
     def axis_decl(self, tree):
         name, *rest = tree.children
