@@ -31,8 +31,12 @@ MATH = {
     "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "⋆": r"\star", "·": r"\cdot", "×": r"\times", "ℓ": r"\ell",
     "⊗": r"\otimes", "−": "-", "◁": r"\triangleleft", "▷": r"\triangleright", "∑": r"\sum", "√": r"\surd",
     "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "±": r"\pm", "∘": r"\circ", "→": r"\to", "←": r"\leftarrow",
-    "′": "'", "…": r"\ldots", "–": "-", "—": "-",
+    "′": "'", "…": r"\ldots", "–": "-", "—": "-", "★": r"\star", "☆": r"\star", "∗": "*", "⟨": r"\langle",
+    "⟩": r"\rangle", "⊙": r"\odot", "⊕": r"\oplus", "∏": r"\prod", "∫": r"\int", "∂": r"\partial", "∇": r"\nabla",
+    "≈": r"\approx", "≠": r"\neq", "∈": r"\in", "↑": r"\uparrow", "↓": r"\downarrow", "↦": r"\mapsto",
 }
+#: Characters that OT1 text fonts print as something else.
+_TEXT_ONLY = {"|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 _ESCAPE = {"#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{", "}": r"\}",
            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 _WORD = re.compile(r"[A-Za-z]+|[0-9.]+|\s+|.", re.S)
@@ -47,7 +51,12 @@ def text_tex(text: str) -> str:
     >>> text_tex("50% of σ_x")
     '50\\% of \\ensuremath{\\sigma}\\_x'
     """
-    return "".join(_ESCAPE.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else c) for c in text)
+    return "".join(_ESCAPE.get(c) or _TEXT_ONLY.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else _ascii(c)) for c in text)
+
+
+def _ascii(c: str) -> str:
+    """pdflatex stops at a Unicode character it has no glyph for: those become '?'."""
+    return c if c.isascii() or c.isalpha() and c in "äöüÄÖÜéèàçñß" else "?"
 
 
 def _math_words(text: str, bold: bool, words: str) -> str:
@@ -62,7 +71,7 @@ def _math_words(text: str, bold: bool, words: str) -> str:
         elif token == "+" and bold:
             out.append(r"\mathbf{+}")
         else:
-            out.append(_ESCAPE.get(token, token))
+            out.append(_ESCAPE.get(token) or _ascii(token))
     return "".join(out).rstrip()
 
 
@@ -235,7 +244,8 @@ def _overlines(scene: Scene) -> tuple[set[int], set[int]]:
     for k, item in enumerate(scene.items):
         if isinstance(item, Line) and item.role == "label.overline":
             for j, t in texts:
-                if abs(t.x - item.x1) < 0.05 and abs(t.x + t.width - item.x2) < 0.05 and t.y - t.ascent - 1 <= item.y1 <= t.y:
+                size = t.runs[0].size if t.runs else 0
+                if abs(t.x - item.x1) < 0.05 and abs(t.x + t.width - item.x2) < 0.05 and t.y - t.ascent - 0.4 * size <= item.y1 <= t.y:
                     lines.add(k)
                     labels.add(j)
                     break
