@@ -68,6 +68,7 @@ class _Placed:
     x1: float = 0.0
     width: float = 0.0
     label: object = None
+    anchor: int | None = None  # the consumed wire whose place the new wires take
 
     @property
     def before(self) -> list[int]:
@@ -273,6 +274,7 @@ class _Layout:
             acted = [w for ws in inputs for w in ws]
             keep, covered = {}, []
         at = min(live.index(w) for w in acted)
+        anchor = live[at]  # the new wires take its place
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
@@ -283,7 +285,7 @@ class _Layout:
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
-        return _Placed(op, acted, covered, new)
+        return _Placed(op, acted, covered, new, anchor=anchor)
 
     # -- 2. heights ----------------------------------------------------------
     def constrain_list(self, order: _Order) -> None:
@@ -434,8 +436,8 @@ class _Layout:
             self.constrain_list(column.gap_in)
             self.constrain_column(column)
             for placed in column.ops:  # new wires start no higher than the wires they replace
-                if placed.consumed and placed.new:
-                    self.edge(placed.consumed[0], placed.new[0], 0.0)
+                if placed.anchor is not None and placed.new:
+                    self.edge(placed.anchor, placed.new[0], 0.0)
         self.constrain_list(final)
         self.constrain_sections()
         y = self.solve()
