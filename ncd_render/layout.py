@@ -84,6 +84,7 @@ class _Column:
     pre: list[_Placed] = field(default_factory=list)
     ops: list[_Placed] = field(default_factory=list)
     gap_in: list[int] = field(default_factory=list)  # live wires before the gap's copies and deletes
+    gap_steps: list = field(default_factory=list)  # live wires after each of them
     before: list[int] = field(default_factory=list)
     after: list[int] = field(default_factory=list)
     section: int | None = None
@@ -187,7 +188,10 @@ class _Layout:
         columns, self.columns = self.columns, []
         for column in columns:
             column.gap_in = self.snap(live)
-            column.pre = [self.place_gap_op(op, live) for op in column.pre]
+            pre, column.pre = column.pre, []
+            for op in pre:  # each copy, save or load changes the live wires in turn
+                column.pre.append(self.place_gap_op(op, live))
+                column.gap_steps.append(self.snap(live))
             ops = list(column.ops)
             ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
             column.ops = []
@@ -205,7 +209,10 @@ class _Layout:
                 column.ops.append(self.place_op(op, live))
             column.after = self.snap(live)
             self.columns.append(column)
-        self.final_gap = [self.place_gap_op(op, live) for op in self.trailing]
+        self.final_gap, self.final_steps = [], []
+        for op in self.trailing:
+            self.final_gap.append(self.place_gap_op(op, live))
+            self.final_steps.append(self.snap(live))
         return self.snap(live)
 
     def snap(self, live: list[int]) -> _Order:
@@ -433,12 +440,14 @@ class _Layout:
         for w in self.wires:
             self.nodes.add(w)
         for column in self.columns:
-            self.constrain_list(column.gap_in)
+            for order in [column.gap_in] + column.gap_steps:
+                self.constrain_list(order)
             self.constrain_column(column)
             for placed in column.ops:  # new wires start no higher than the wires they replace
                 if placed.anchor is not None and placed.new:
                     self.edge(placed.anchor, placed.new[0], 0.0)
-        self.constrain_list(final)
+        for order in self.final_steps + [final]:
+            self.constrain_list(order)
         self.constrain_sections()
         y = self.solve()
         self.lower_tops(y)
