@@ -508,7 +508,7 @@ class _Layout:
         for w in self.wires.values():  # integer data: an arrowhead on the wire
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
                 tip = w.x0 + 18
-                wires.append(Path((("M", tip - 5, w.y - 2.6), ("L", tip, w.y), ("L", tip - 5, w.y + 2.6), ("Z",)), None, c.wire, role="arrow"))
+                wires.append(_arrowhead(tip, w.y, c.wire))
         body: list = []
         overlay: list = []
         for column in self.columns:
@@ -605,7 +605,7 @@ class _Layout:
                     self.wires[w].x1 = tip - 5
                 else:
                     self.wires[w].x0 = tip
-                self.gap_items.append(Path((("M", tip - 5, y[w] - 2.6), ("L", tip, y[w]), ("L", tip - 5, y[w] + 2.6), ("Z",)), None, c.wire, role="arrow"))
+                self.gap_items.append(_arrowhead(tip, y[w], c.wire))
             lx = tip + 2 if kind == "save" else x
             self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name"))
         else:
@@ -799,6 +799,11 @@ def _inside(orders, members: set) -> set:
                     inside |= extra
                     changed = True
     return inside
+
+
+def _arrowhead(tip: float, y: float, color: str) -> Path:
+    """A small filled arrowhead pointing right, its tip at (tip, y)."""
+    return Path((("M", tip - 5, y - 2.6), ("L", tip, y), ("L", tip - 5, y + 2.6), ("Z",)), None, color, role="arrow")
 
 
 def _bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
