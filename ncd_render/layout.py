@@ -515,16 +515,14 @@ class _Layout:
             for placed in column.ops:
                 self.draw_op(placed, body, overlay, column)
         labels = self.wire_labels()
-        for name, v in zip(names, self.d.inputs):
-            ws = self.value_wires_at_start(v)
-            mid = (min(self.wires[w].y for w in ws) + max(self.wires[w].y for w in ws)) / 2 if ws else 0
-            labels.append(self._placed_text(name, self.wires[ws[0]].x0 - p.label_pad - name.width if ws else 0, mid + (name.ascent - name.descent) / 2, "label.name"))
+        for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
+            ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
+            if ws:
+                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width))
         for v in self.d.outputs:
             ws = [w for w in final if self.wires[w].value == v]
             if ws:
-                name = self._name_label(v)
-                mid = (min(self.wires[w].y for w in ws) + max(self.wires[w].y for w in ws)) / 2
-                labels.append(self._placed_text(name, x_end + p.label_pad, mid + (name.ascent - name.descent) / 2, "label.name"))
+                labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad))
         items = background + wires + self.gap_items + body + overlay + labels
         x0 = min(i.bbox[0] for i in items) - p.margin
         y0 = min(i.bbox[1] for i in items) - p.margin
@@ -542,8 +540,10 @@ class _Layout:
     def _placed_text(self, label, x, y, role, color=None) -> Text:
         return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent, role)
 
-    def value_wires_at_start(self, value: int) -> list[int]:
-        return [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(value).id)]
+    def _name_beside(self, name, wires: list[int], x: float) -> Text:
+        """A tensor's name at x, centred on its wires."""
+        mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
+        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name")
 
     def axis_label(self, wire: _Wire):
         axis = self.d.axes[wire.axis]
