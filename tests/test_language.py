@@ -115,3 +115,68 @@ def test_unclosed_section_points_at_its_opening_line():
 def test_size_division_must_be_exact():
     with pytest.raises(NcdError, match="not a whole number"):
         build(parse("axis m = 10\naxis h = 3\naxis k = m / h\ninput X[k]\noutput X\n"))
+
+
+VOCAB = "axis h = 8 width\naxis y = 4 width\naxis i = 3\naxis c = 2\naxis d = 5\naxis e = 4\naxis v = 10\naxis t = 6 width\naxis s = t width\n"
+
+
+def vocab_error(body: str) -> NcdError:
+    with pytest.raises(NcdError) as info:
+        build(parse(VOCAB + body, "v.ncd"))
+    return info.value
+
+
+def test_unfold_records_the_window_and_checks_output_sizes():
+    d = build(parse(VOCAB + "input X[h c]\nB = unfold(X: h -> y i) with stride=2, padding=1\noutput B\n"))
+    op = next(o for o in d.ops if o.kind == "unfold")
+    assert d.values[op.outputs[0]].axes == ("y", "i", "c")
+    assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == (3, 2, 1)
+    err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=1\noutput B\n")
+    assert "axis 'y' has size 4, but h=8 with kernel 3, stride 1" in err.message and "axis y = 6" in err.hint
+
+
+def test_convolution_transposed_and_pooling_shapes():
+    d = build(parse(VOCAB + "input X[y i c]\nZ = fold(X: y i -> h) with stride=2, padding=1, output_padding=1\nP = max(X: i)\noutput Z, P\n"))
+    fold = next(o for o in d.ops if o.kind == "fold")
+    assert d.values[fold.outputs[0]].axes == ("h", "c")
+    assert d.values[next(o for o in d.ops if o.kind == "reduce").outputs[0]].axes == ("y", "c")
+
+
+def test_linear_per_axis_gives_each_expert_its_weights():
+    d = build(parse(VOCAB + "input X[t c]\nH = linear(X: c -> d) with per=e\nO = linear(H: d -> c) with per=e\noutput O\n"))
+    first, second = [o for o in d.ops if o.kind == "linear"]
+    assert d.values[first.outputs[0]].axes == ("t", "d", "e") and first.params["per"] == ("e",)
+    assert d.values[second.outputs[0]].axes == ("t", "c", "e") and second.broadcast == ("t",)
+
+
+def test_repeat_records_what_goes_round():
+    d = build(parse(VOCAB + 'input X[t c]\nrepeat 3 "Layer"\n  H = relu(X)\n  X = X + H\nend\noutput X\n'))
+    (section,) = d.sections.values()
+    assert section.kind == "repeat" and section.times == 3
+    (entering, leaving), = section.carried
+    assert d.values[entering].name == "X" and d.values[leaving].name == "X" and entering != leaving
+
+
+@pytest.mark.parametrize("body, message", [
+    ("input X[t c]\nrepeat 2\n  X = linear(X: c -> d)\nend\noutput X\n", "'X' enters the repeated block as [t c] but leaves as [t d]"),
+    ("input X[t c]\nY = load(C_9)\noutput Y\n", "nothing was saved as 'C_9'"),
+    ("input X[t c]\nE = embedding(X: v -> d)\noutput E\n", "embedding looks up integer ids, but X is real"),
+    ("input A[y c], B[t c]\nC = concat(A, B: y, t -> h)\noutput C\n", "axis 'h' has size 8, but the joined axes add up to 10"),
+    ("input X[t e]\nG = topk(X: e) with k=9\noutput G\n", "topk keeps 9 of 4"),
+    ("input X[t i]\nR = rope(X: t i)\noutput R\n", "rope rotates pairs, but axis 'i' has odd size 3"),
+    ("input X[t c]\nY = rename(X: t -> y)\noutput Y\n", "rename: axis 'y' has size 4, 't' has 6"),
+    ("input X[t c], Y[t d]\nZ = X * Y\noutput Z\n", "cannot multiply X [t c] by Y [t d]"),
+])
+def test_vocabulary_mistakes_are_explained(body, message):
+    assert message in vocab_error(body).message
+
+
+def test_self_attention_needs_renamed_keys():
+    text = VOCAB + ("block Att(A[q c], B[p c])\n  S = einsum(A, B: q c, p c -> q p)\n  return S\nend\n"
+                    "input X[t c]\nS = Att(X, X)\noutput S\n")
+    with pytest.raises(NcdError) as info:
+        build(parse(text))
+    assert "would see axis 't' twice" in info.value.message and "rename" in info.value.hint
+    fixed = text.replace("S = Att(X, X)", "Xs = rename(X: t -> s)\nS = Att(X, Xs)")
+    d = build(parse(fixed))
+    assert d.values[d.outputs[0]].axes == ("t", "s")
