@@ -5,12 +5,21 @@ Counting rules (docs/cost.md has the reasons):
 
 * einsum and linear: 2 FLOPs per multiply-add ("matmul" FLOPs, tensor cores);
   an einsum of three or more tensors is contracted pairwise, left to right;
+* ``linear ... with per=e`` has a weight per index of ``e``: 2 FLOPs per
+  multiply-add of every expert;
 * element-wise work runs on CUDA cores ("vector" FLOPs): ``ELEMENTWISE_FLOPS``
-  per element, scaling 1, an n-term addition n - 1, SoftMax ``SOFTMAX_FLOPS``,
-  norms ``NORM_FLOPS`` (plus one per learned scale and one per learned shift);
-* inputs, outputs, copies, deletes, ``identity`` and rearranges that are views
-  run no kernel and move nothing; a rearrange that cannot be a view (it merges
-  axes out of order) is a kernel that reads and writes the tensor once;
+  per element, scaling, products and masks 1, an n-term addition n - 1, SoftMax
+  ``SOFTMAX_FLOPS``, norms ``NORM_FLOPS`` (plus one per learned scale and one
+  per learned shift), RoPE ``ROPE_FLOPS``, top-k :func:`topk_flops`;
+  reductions (max, mean, sum) 1 per element read, fold 1 per block element;
+* data movement without FLOPs: unfold writes its blocks (materialised, as
+  ``torch.nn.functional.unfold``; in a fused section it reads windows of its
+  input instead, see :mod:`.fused`), concat copies, embedding gathers one table
+  row per id;
+* inputs, outputs, copies, deletes, saves, loads, ``identity``, renames,
+  indexing and rearranges that are views run no kernel and move nothing; a
+  rearrange that cannot be a view (it merges axes out of order) is a kernel
+  that reads and writes the tensor once;
 * any other box is one kernel with 1 FLOP per output element.
 
 >>> from ncd_render.parse import parse
@@ -23,7 +32,7 @@ Counting rules (docs/cost.md has the reasons):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -46,6 +55,8 @@ ELEMENTWISE_FLOPS = MappingProxyType({
 })
 SOFTMAX_FLOPS = 5  # max, subtract, exp, sum, divide
 NORM_FLOPS = MappingProxyType({"layernorm": 5, "batchnorm": 5, "rmsnorm": 3})  # statistics and normalising
+ROPE_FLOPS = 3  # x·cos + rotate(x)·sin: two multiplies and an add per element
+VIEWS = {"copy", "rename", "index"}  # the output is the input's memory (index: a strided slice of it)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Work:
     writes: tuple[Array, ...]
     usage: Mapping[str, str]
     kernels: int
+    windows: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)  # unfold: input axis -> (block axis, stride, reach)
 
     @property
     def flops(self) -> int:
@@ -106,8 +118,8 @@ def work(diagram: Diagram, op: Op) -> Work:
     mapped = {a: MAP for x in ins + outs for a in x.axes}
     if op.kind == "delete" or not ins:  # deletes, inputs (and loads of stored tensors) move nothing
         return Work(0, 0, (), outs, {}, 0)
-    if not outs or op.kind == "copy" or (op.kind == "elementwise" and op.params["fn"] == "identity"):
-        return Work(0, 0, ins, outs, mapped, 0)  # outputs, copies, identity: the memory stays the input's
+    if not outs or op.kind in VIEWS or (op.kind == "elementwise" and op.params["fn"] == "identity"):
+        return Work(0, 0, ins, outs, mapped, 0)  # outputs, saves, copies, identity, views: the memory stays the input's
     if op.kind == "rearrange":
         moved = set(ins[0].axes) ^ set(outs[0].axes)
         usage = {a: WHOLE if a in moved else MAP for a in mapped}
@@ -127,9 +139,9 @@ def work(diagram: Diagram, op: Op) -> Work:
         # an axis read and written (m -> m) is two axes of the weight under one name: never split
         usage = {**mapped, **{a: WHOLE if a in out_axes else SUM for a in in_axes}}
         bias = size(outs[0].axes) if op.params["bias"] else 0
-        return Work(2 * size(op.broadcast + in_axes + out_axes), bias, ins + weights, outs, usage, 1)
-    if op.kind == "call":
-        body = [work(diagram, inner) for inner in op.params["body"]]
+        return Work(2 * size(op.broadcast + per + in_axes + out_axes), bias, ins + weights, outs, usage, 1)
+    if op.kind == "call":  # a collapsed component: its boxes' work, a repeated block's as often as it runs
+        body = [_repeated(work(diagram, inner), repeats(diagram, inner.section)) for inner in op.params["body"]]
         usage = {a: WHOLE for w in body for x in w.reads + w.writes for a in x.axes}
         return Work(sum(w.matmul_flops for w in body), sum(w.vector_flops for w in body),
                     tuple(x for w in body for x in w.reads), tuple(x for w in body for x in w.writes), usage,
@@ -147,10 +159,61 @@ def work(diagram: Diagram, op: Op) -> Work:
         return Work(0, flops, ins + weights, outs, {**mapped, **{a: WHOLE for a in acted}}, 1)
     if op.kind == "elementwise":
         return Work(0, ELEMENTWISE_FLOPS[op.params["fn"]] * n, ins, outs, mapped, 1)
-    if op.kind in ("scale", "add"):
-        return Work(0, (1 if op.kind == "scale" else len(ins) - 1) * n, ins, outs, mapped, 1)
+    if op.kind in ("scale", "add", "mul", "mask"):  # mask: one select per element; the causal pattern is computed, not read
+        return Work(0, (len(ins) - 1 if op.kind == "add" else 1) * n, ins, outs, mapped, 1)
+    if op.kind in ("unfold", "fold", "reduce", "concat", "embedding", "rope", "topk"):
+        return _vocabulary(diagram, op, ins, outs, mapped, size)
     # a box without a rule of its own: one kernel, 1 FLOP per output element, every axis kept whole
     return Work(0, n, ins, outs, {a: WHOLE for a in mapped}, 1)
+
+
+def topk_flops(params: Mapping) -> int:
+    """FLOPs per element of a top-k gate: k comparisons (the running top k), plus 1 each
+    for a selection bias, normalising the kept weights and a scale other than 1,
+    and 2 for grouped routing (each group's score).
+
+    >>> topk_flops({"k": 2, "normalize": True, "groups": 1, "scale": 1.0, "select_bias": False})
+    3
+    """
+    return (params["k"] + params["select_bias"] + params["normalize"] + (params["scale"] != 1)
+            + 2 * (params["groups"] > 1))
+
+
+def _vocabulary(diagram: Diagram, op: Op, ins, outs, mapped, size) -> Work:
+    """Convolution tensors, reductions, concatenation, embeddings, RoPE and top-k."""
+    p, n = op.params, size(outs[0].axes)
+    if op.kind == "unfold":  # reads the input once, writes kernel-times more: the blocks
+        reach = p["dilation"] * (p["kernel"] - 1) + 1
+        windows = {a: (b, p["stride"], reach) for a, b in zip(p["spatial_in"], p["spatial_out"])}
+        return Work(0, 0, ins, outs, mapped, 1, MappingProxyType(windows))
+    if op.kind == "fold":  # adds every block element into its place; overlapping blocks need all of them
+        return Work(0, size(ins[0].axes), ins, outs, {a: WHOLE for a in mapped}, 1)
+    if op.kind == "reduce":  # max, mean or sum: one operation per element read
+        return Work(0, size(ins[0].axes), ins, outs, {**mapped, **{a: SUM for a in p["axes"]}}, 1)
+    if op.kind == "concat":  # a copy of every input into place
+        return Work(0, 0, ins, outs, {**mapped, **{a: WHOLE for a in p["axes"] + (p["into"],)}}, 1)
+    if op.kind == "embedding":  # a gather: one table row per id, not the whole table
+        return Work(0, 0, ins + (Array((op.name, "rows"), outs[0].axes),), outs, mapped, 1)
+    if op.kind == "rope":  # cos and sin of each position's angles, half the depth each
+        position, depth = p["axes"]
+        return Work(0, ROPE_FLOPS * n, ins + (Array((op.name, "cos_sin"), (position, depth)),), outs, {**mapped, depth: WHOLE}, 1)
+    bias = (Array((op.name, "bias"), p["axes"]),) if p["select_bias"] else ()  # topk
+    return Work(0, topk_flops(p) * n, ins + bias, outs, {**mapped, **{a: WHOLE for a in p["axes"]}}, 1)
+
+
+def repeats(diagram: Diagram, section: int | None) -> int:
+    """How many times a box in ``section`` runs: the product of the ``repeat`` counts around it
+    (up to a collapsed component, whose section is gone from the diagram)."""
+    n = 1
+    while section in diagram.sections:
+        n *= diagram.sections[section].times
+        section = diagram.sections[section].parent
+    return n
+
+
+def _repeated(w: Work, n: int) -> Work:
+    """The work of a box run ``n`` times: every read and write happens each time."""
+    return Work(w.matmul_flops * n, w.vector_flops * n, w.reads * n, w.writes * n, w.usage, w.kernels * n, w.windows)
 
 
 def _pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) -> int:

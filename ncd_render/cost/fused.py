@@ -13,6 +13,12 @@ Every axis of the section gets a role:
   accumulator element per extra chunk). Streaming cuts memory, not transfers;
 * ``whole``: everything else (norm axes, regrouped axes, ...), kept entire.
 
+An unfold inside the kernel is an implicit GEMM, as cuDNN runs a convolution:
+its blocks stay on chip, and the array it reads is read in *windows*: a group
+of ``g`` block positions along a tiled axis reads ``(g - 1)·stride + reach``
+input positions (``reach = dilation·(kernel - 1) + 1``), so neighbouring
+groups read their overlap (the halo) again.
+
 The plan minimises HBM transfers subject to the group's arrays fitting in
 shared memory, then FLOPs (the online-softmax correction), then the number of
 groups; group and chunk sizes are powers of two (or the whole axis).
@@ -53,7 +59,7 @@ RESCALABLE_ELEMENTWISE = {"dropout", "relu"}
 class Plan:
     """How a fused kernel splits its axes, and what that costs (bytes and FLOPs)."""
 
-    roles: Mapping[str, tuple[str, int]]  # axis -> (role, tile or chunk size)
+    roles: Mapping[str, tuple[str, int]]  # axis -> (role, tile, chunk or window size)
     groups: int
     shared_bytes: float  # shared memory one group needs
     read_once: float     # each input read from HBM once
@@ -106,6 +112,8 @@ class _Section:
         self.full = {k: self.nbytes(k) * elements(diagram, self.arrays[k].axes) for k in self.resident}
         self.matmul_flops = sum(w.matmul_flops for _, w in self.kernels)
         self.vector_flops = sum(w.vector_flops for _, w in self.kernels)
+        self.windows = {self.root(x.key): w.windows for _, w in self.kernels if w.windows for x in w.reads}
+        self.tiles = self.tileable()
 
     # -- which axes may be split how -------------------------------------------
     def tileable(self) -> list[str]:
@@ -161,8 +169,16 @@ class _Section:
     def nbytes(self, key) -> float:
         return 4 if self.arrays[key].integer else self.itemsize
 
+    def extent(self, key, axis: str, tile: dict) -> int:
+        """How many indices of ``axis`` one group holds of array ``key``: its tile, or
+        for an array an unfold reads, the window its block positions need."""
+        block, stride, reach = self.windows.get(key, {}).get(axis, (None, 0, 0))
+        if block not in self.tiles:
+            return tile[axis]
+        return min(self.size[axis], (tile[block] - 1) * stride + reach)
+
     def search(self, limit: float) -> Plan:
-        tiles = self.tileable()
+        tiles = self.tiles
         best, need = None, math.inf
         for stream in [None] + [a for a in sorted(self.usage) if self.streamable(a)]:
             split = tiles + ([stream] if stream else [])
@@ -182,7 +198,7 @@ class _Section:
         return best[1]
 
     def _memory(self, tile: dict) -> float:
-        return sum(self.nbytes(k) * math.prod(tile[a] for a in self.arrays[k].axes) for k in self.resident)
+        return sum(self.nbytes(k) * math.prod(self.extent(k, a, tile) for a in self.arrays[k].axes) for k in self.resident)
 
     def _fitting(self, split: list[str], start: dict, limit: float):
         """Every power-of-two (or whole-axis) choice of tile sizes that fits, smallest first."""
@@ -206,13 +222,19 @@ class _Section:
     def _cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
         count = {a: -(-self.size[a] // tile[a]) for a in tiles}
 
-        def repeats(axes) -> int:
-            return math.prod(count[a] for a in tiles if a not in axes)
+        def sent(k) -> float:
+            """Times array k is read: once per group along the tiled axes it lacks, its windows overlapping."""
+            axes, windows = self.arrays[k].axes, self.windows.get(k, {})
+            along = set(axes) | {block for block, _, _ in windows.values()}
+            halo = math.prod(max(1.0, count[b] * self.extent(k, a, tile) / self.size[a]) for a, (b, _, _) in windows.items() if b in tiles)
+            return halo * math.prod(count[a] for a in tiles if a not in along)
 
         full = self.full
         once = sum(full[k] for k in self.external)
-        resent = sum(full[k] * (repeats(self.arrays[k].axes) - 1) for k in self.external)
+        resent = sum(full[k] * (sent(k) - 1) for k in self.external)
         correction = (-(-self.size[stream] // tile[stream]) - 1) * rescaled if stream else 0
         roles = {a: ("group" if a in tiles else "stream" if a == stream else "whole", tile[a]) for a in sorted(self.usage)}
+        for k, windows in self.windows.items():  # input axes read in windows of tiled block positions
+            roles.update({a: ("window", self.extent(k, a, tile)) for a, (b, _, _) in windows.items() if b in tiles and a not in tiles})
         return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent, sum(full[k] for k in self.outputs),
                     self.matmul_flops, self.vector_flops + correction, correction)

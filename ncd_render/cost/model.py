@@ -25,17 +25,17 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
-from .boxes import Work, elements, work
+from .boxes import Work, elements, repeats, work
 from .fused import Plan, plan
 from .hardware import Profile, dtype_bytes
 
-FREE = ("input", "output", "copy", "delete")  # never listed: they move nothing
+FREE = ("input", "output", "copy", "delete", "save", "load")  # never listed: they move nothing
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Kernel:
     """One row of the report: a box, or a fused section with its boxes in ``parts``.
 
     ``bound`` is 'compute' or 'memory' for a kernel, 'free' for a box that runs
-    no kernel (a view), 'on chip' for a box inside a fused kernel.
+    no kernel (a view), 'on chip' for a box inside a fused kernel. A kernel in a
+    ``repeat N`` block runs ``times`` = N times; its figures are the total of all runs.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Kernel:
     bound: str
     plan: Plan | None = None
     parts: tuple["Kernel", ...] = ()
+    times: int = 1
 
     @property
     def flops(self) -> int:
@@ -101,24 +103,33 @@ def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     itemsize = dtype_bytes(dtype)
     profile.matmul_rate(dtype)  # the profile must know the dtype's peak
     boxes = [(op, work(diagram, op)) for op in diagram.ops]
-    fused_in = {op.id: _fused_section(diagram, op) for op, _ in boxes}
+    fused_in = {op.id: fused_section(diagram, op) for op, _ in boxes}
     kernels, done = [], set()
     for op, w in boxes:
         sid = fused_in[op.id]
         if sid is None and op.kind not in FREE:
-            kernels.append(_box(diagram, op, w, profile, dtype, itemsize))
+            kernels.append(_repeat(_box(diagram, op, w, profile, dtype, itemsize), repeats(diagram, op.section)))
         elif sid is not None and sid not in done:
             done.add(sid)
             members = [(o, x) for o, x in boxes if fused_in[o.id] == sid]
             if any(x.kernels for _, x in members):
-                kernels.append(_fused(diagram, sid, boxes, members, profile, dtype, itemsize))
+                kernels.append(_repeat(_fused(diagram, sid, boxes, members, profile, dtype, itemsize), repeats(diagram, sid)))
     sizes = {a.name: a.size for a in diagram.axes.values() if not a.name.startswith("(")}
     return Report(profile, dtype, MappingProxyType(sizes), tuple(kernels))
 
 
-def _fused_section(diagram: Diagram, op: Op) -> int | None:
+def fused_section(diagram: Diagram, op: Op) -> int | None:
     """The outermost fused section around ``op``, if any."""
     return next((s for s in diagram.section_path(op.section) if diagram.sections[s].fused), None)
+
+
+def _repeat(kernel: Kernel, n: int) -> Kernel:
+    """``kernel`` run ``n`` times (a ``repeat n`` block): n times the FLOPs, bytes and time."""
+    if n == 1:
+        return kernel
+    return replace(kernel, matmul_flops=kernel.matmul_flops * n, vector_flops=kernel.vector_flops * n, hbm_bytes=kernel.hbm_bytes * n,
+                   compute_time=kernel.compute_time * n, memory_time=kernel.memory_time * n, launch_time=kernel.launch_time * n,
+                   parts=tuple(_repeat(p, n) for p in kernel.parts), times=n)
 
 
 def box_name(diagram: Diagram, op: Op) -> str:
@@ -147,6 +158,10 @@ def _box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, itemsi
 
 def _fused(diagram: Diagram, sid: int, boxes, members, profile: Profile, dtype: str, itemsize: float) -> Kernel:
     section = diagram.sections[sid]
+    inner = [s for op, _ in members for s in diagram.section_path(op.section) if diagram.sections[s].kind == "repeat" and s not in diagram.section_path(sid)]
+    if inner:
+        raise NcdError(f"fused section '{section.title}' holds a repeat block, which is not one kernel", diagram.sections[inner[0]].span,
+                       "fuse the body of the repeat instead: put the fused section inside it")
     try:
         p = plan(diagram, boxes, {op.id for op, _ in members}, itemsize, profile.shared_memory_bytes)
     except NcdError as error:

@@ -1,7 +1,8 @@
 """The cost report as text: a table of kernels, their total, and the plans of fused kernels.
+A kernel in a ``repeat N`` block is marked ``×N``; its figures are the total of its N runs.
 
->>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B"), si(3.14e6, "B", digits=2)
-('3.14 MB', '1.2 GF', '4.5 µs', '0 B', '3.1 MB')
+>>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B"), si(3.14e6, "B", digits=2), si(523e-6, "s", digits=2)
+('3.14 MB', '1.2 GF', '4.5 µs', '0 B', '3.1 MB', '523 µs')
 """
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ def si(value: float, unit: str, digits: int = 3) -> str:
     while abs(value) < 1 and -steps < len(_DOWN) - 1:
         value, steps = value * 1000, steps - 1
     prefix = _UP[steps] if steps >= 0 else _DOWN[-steps]
-    return f"{value:.{digits}g} {prefix}{unit}"
+    text = f"{value:.{digits}g}"
+    return f"{value:.0f} {prefix}{unit}" if "e" in text else f"{text} {prefix}{unit}"  # 520, not 5.2e+02
+
+
+def _name(k: Kernel) -> str:
+    return f"{k.name} ×{k.times}" if k.times > 1 else k.name
 
 
 def _intensity(k: Kernel) -> str:
@@ -38,9 +44,9 @@ def format_report(report: Report, title: str) -> str:
     header = ("box", "kind", "FLOPs", "HBM bytes", "FLOP/B", "time", "bound")
     rows = []
     for k in report.kernels:
-        rows.append((k.name, k.kind, si(k.flops, "F"), si(k.hbm_bytes, "B"), _intensity(k), si(k.time, "s"), k.bound))
+        rows.append((_name(k), k.kind, si(k.flops, "F"), si(k.hbm_bytes, "B"), _intensity(k), si(k.time, "s"), k.bound))
         rows += [("  " + p.name, p.kind, si(p.flops, "F"), "-", "-", "-", p.bound) for p in k.parts]
-    launched = sum(k.launch_time > 0 for k in report.kernels)
+    launched = sum(k.times for k in report.kernels if k.launch_time > 0)
     total = ("total", f"{launched} kernel{'s' * (launched != 1)}", si(report.flops, "F"), si(report.hbm_bytes, "B"),
              f"{report.flops / report.hbm_bytes:.3g}" if report.hbm_bytes else "-", si(report.time, "s"), "")
     widths = [max(len(r[i]) for r in [header, total] + rows) for i in range(len(header))]
@@ -60,7 +66,8 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
     """How a fused kernel is split, what it keeps in shared memory, and what it moves."""
     p = k.plan
     roles = ", ".join(f"{a}: {role} {n}" for a, (role, n) in p.roles.items())
-    lines = [f"fused '{k.name}': {roles}; {p.groups} group(s)",
+    each = f" (each of its {k.times} runs)" if k.times > 1 else ""
+    lines = [f"fused '{k.name}'{each}: {roles}; {p.groups} group(s)",
              f"  shared memory per group: {p.shared_bytes / 1024:.1f} of {shared_memory / 1024:g} KiB",
              f"  HBM -> shared: {si(p.read_once, 'B')} once + {si(p.resent, 'B')} resent; shared -> HBM: {si(p.written, 'B')}"]
     if p.correction_flops:
