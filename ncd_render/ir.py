@@ -42,7 +42,7 @@ OPTIONS = {
     "linear": {"bias", "per"}, "softmax": set(), "einsum": set(), "rearrange": set(),
     **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}, "dropout": {"p"},
     "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
-    "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base"},
+    "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base", "interleaved"},
     "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(),
 }
 BUILTINS = set(OPTIONS)
@@ -791,6 +791,7 @@ class _Builder:
             if depth is not None and depth % 2:
                 raise NcdError(f"rope rotates pairs, but axis '{acted[1]}' has odd size {depth}", call.spec.span)
             params["base"] = float(options.get("base", 10000.0))
+            params["interleaved"] = bool(options.get("interleaved"))  # pairs (2i, 2i+1), not (i, i + d/2)
             text = label or "RoPE"
         else:
             if len(acted) != 1:
