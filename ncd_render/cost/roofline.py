@@ -18,12 +18,15 @@ b'\\x89PNG'
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 from ..errors import NcdError
 from ..output import check_writable, write_atomic
+from ..style import Colors
 from .model import Report
 
+BOUND_COLORS = {"memory": Colors.memory_bound, "compute": Colors.compute_bound}  # as the badges of the default theme
 FORMATS = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None, "Producer": None}}
 
 
@@ -57,20 +60,39 @@ def plot_roofline(report: Report, path: str | Path) -> None:
         xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
         for rate, style, label in ((hw.matmul_rate(dtype), "-", f"matmul peak ({dtype})"), (hw.vector_rate(), "--", "other FLOPs peak")):
             ax.plot(xs, [min(rate, hw.hbm_bandwidth * x) for x in xs], style, color="0.35", linewidth=1, label=label)
-        names: dict[tuple, list[str]] = {}  # kernels at the same point share one label
         for k in points:
-            ax.plot([k.intensity], [k.flops / k.time], "s" if k.plan else "o", color="#c0392b" if k.bound == "memory" else "#2471a3")
-            names.setdefault((f"{k.intensity:.4g}", f"{k.flops / k.time:.4g}"), []).append(k.name)
-        for (x, y), labels in names.items():
-            ax.annotate(", ".join(labels), (float(x), float(y)), textcoords="offset points", xytext=(4, 3), fontsize=7)
+            ax.plot([k.intensity], [k.flops / k.time], "s" if k.plan else "o", color=BOUND_COLORS[k.bound])
+        stacked = 0  # labels under the flat roof go to the left of their points, one line below another
+        for x, y, labels in _clusters([(k.intensity, k.flops / k.time, k.name) for k in points]):
+            under = x > ridge
+            stacked += under
+            ax.annotate(", ".join(labels), (x, y), textcoords="offset points", xytext=(-4, -10 * stacked) if under else (4, 3),
+                        ha="right" if under else "left", fontsize=7)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("arithmetic intensity (FLOP per HBM byte)")
         ax.set_ylabel("attained FLOP/s (launch overhead included)")
-        ax.set_title(f"{hw.name}, {dtype}: red memory-bound, blue compute-bound, squares fused")
+        ax.set_title(f"{hw.name}, {dtype}: blue memory-bound, red compute-bound, squares fused")
         ax.grid(True, which="major", linewidth=0.3)
         ax.legend(loc="lower right")
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format=path.suffix.lower()[1:], metadata=FORMATS[path.suffix.lower()])
     write_atomic(path, buffer.getvalue())
+
+
+def _clusters(points: list[tuple[float, float, str]], decades: float = 0.2) -> list[tuple[float, float, list[str]]]:
+    """Points closer than ``decades`` on both log axes share one label, at the first of them.
+
+    >>> _clusters([(1.0, 1e12, "a"), (1.2, 1.1e12, "b"), (100.0, 1e12, "c")])
+    [(1.0, 1000000000000.0, ['a', 'b']), (100.0, 1000000000000.0, ['c'])]
+    """
+    out: list[tuple[float, float, list[str]]] = []
+    for x, y, name in points:
+        for cx, cy, names in out:
+            if abs(math.log10(x / cx)) < decades and abs(math.log10(y / cy)) < decades:
+                names.append(name)
+                break
+        else:
+            out.append((x, y, [name]))
+    return out
