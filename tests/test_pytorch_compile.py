@@ -1,6 +1,8 @@
 """compile_diagram: every diagram runs, with weights named after its boxes and
 shapes checked as it goes. Expected values come from plain torch code
-(reshape, matmul, nn.LayerNorm, ...), never from einops."""
+(reshape, matmul, nn.LayerNorm, F.unfold, complex numbers, ...), never from
+einops or ncd_render.pytorch.functional."""
+import json
 import math
 from pathlib import Path
 import subprocess
@@ -16,18 +18,24 @@ from ncd_render.parse import parse, parse_file
 from ncd_render.pytorch.compile import compile_diagram
 
 ROOT = Path(__file__).resolve().parents[1]
-
-MHA_SMALL = {"y": 5, "x": 6, "m": 12, "h": 3}
+SMALL = json.loads((ROOT / "tests" / "small_sizes.json").read_text())
+MHA_SMALL = SMALL["mha"]
 
 
 def module_for(text, **build_options):
     return compile_diagram(build(parse(text, "t.ncd"), **build_options)).double()
 
 
+def random_inputs(diagram, batch=2):
+    """Normal numbers, or ids below 3 for integer inputs."""
+    return [torch.randn(batch, *diagram.shape(v)) if diagram.values[v].dtype == "real" else torch.randint(3, (batch, *diagram.shape(v)))
+            for v in diagram.inputs]
+
+
 def test_every_gallery_diagram_runs(gallery_file):
-    diagram = build(parse_file(gallery_file))
+    diagram = build(parse_file(gallery_file), sizes=SMALL[gallery_file.stem])
     module = compile_diagram(diagram)
-    inputs = [torch.randn(2, *diagram.shape(v)) for v in diagram.inputs]
+    inputs = random_inputs(diagram)
     outputs = module(*inputs)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     assert [tuple(o.shape) for o in outputs] == [(2, *diagram.shape(v)) for v in diagram.outputs]
@@ -142,12 +150,14 @@ def test_dropout_drops_while_training():
     assert 0.4 < dropped < 0.6
 
 
-def test_a_collapsed_component_cannot_run():
-    text = "axis m = 4\nblock f(V[m])\n  W = relu(V)\n  return W\nend\ninput X[m]\nY = f(X)\noutput Y\n"
-    with pytest.raises(NcdError, match="t.ncd:7:5: component f is collapsed"):
-        compile_diagram(build(parse(text, "t.ncd"), depth=0))
-    torch.testing.assert_close(module_for(text)(torch.tensor([-1.0, 2.0, -3.0, 4.0]).double()),
-                               torch.tensor([0.0, 2.0, 0.0, 4.0]).double())
+def test_a_collapsed_component_runs_as_its_body():
+    text = "axis m = 4\nblock f(V[m])\n  W = linear(V: m -> m) as L\n  return W\nend\ninput X[m]\nY = f(X)\nZ = f(Y)\noutput Z\n"
+    collapsed, whole = (compile_diagram(build(parse(text, "t.ncd"), depth=depth)).double() for depth in (0, None))
+    assert sorted(collapsed.state_dict()) == sorted(whole.state_dict()) == ["f_L.weight", "f_L_2.weight"]
+    assert all(op.kind != "call" for op in collapsed.diagram.ops)
+    collapsed.load_state_dict(whole.state_dict())
+    X = torch.randn(3, 4, dtype=torch.float64)
+    torch.testing.assert_close(collapsed(X), X @ whole.f_L.weight.T @ whole.f_L_2.weight.T)
 
 
 def test_an_axis_without_a_size_is_named():
@@ -157,10 +167,163 @@ def test_an_axis_without_a_size_is_named():
 
 
 def test_rendering_and_ncd_compile_never_import_torch(tmp_path):
+    gallery = ROOT / "gallery"
     code = (f"import sys\nfrom ncd_render import load\nfrom ncd_render.cli import main\n"
-            f"load({str(ROOT / 'gallery' / 'mha.ncd')!r}).render({str(tmp_path / 'mha.svg')!r})\n"
-            f"main(['compile', {str(ROOT / 'gallery' / 'mha.ncd')!r}, '-o', {str(tmp_path / 'mha.py')!r}], standalone_mode=False)\n"
+            f"load({str(gallery / 'deepseek_v3.ncd')!r}).render({str(tmp_path / 'deepseek_v3.svg')!r})\n"
+            f"main(['compile', {str(gallery / 'transformer.ncd')!r}, '-o', {str(tmp_path / 'transformer.py')!r}], standalone_mode=False)\n"
             "assert not {'torch', 'einops'} & set(sys.modules), 'torch was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "mha.svg").exists() and (tmp_path / "mha.py").exists()
+    assert (tmp_path / "deepseek_v3.svg").exists() and "def causal_mask(" in (tmp_path / "transformer.py").read_text()
+
+
+def randomized(module):
+    for p in module.parameters():  # not the initial ones and zeros, so every weight matters
+        p.data.copy_(torch.randn_like(p))
+    return module
+
+
+def test_the_convolution_tensor_and_its_transpose_match_unfold_and_fold():
+    """Channels between the width axes, stride, dilation and padding at once; fold with output padding."""
+    module = module_for("axis h = 9\naxis w = 8\naxis c = 2\naxis i = 3\naxis j = 3\naxis y = 4\naxis x = 3\n"
+                        "axis h2 = 10\naxis w2 = 8\ninput X[h c w], T[y x i j c]\n"
+                        "B = unfold(X: h w -> y x i j) with stride=2, dilation=2, padding=1\n"
+                        "F = fold(T: y x i j -> h2 w2) with stride=2, dilation=2, padding=1, output_padding=1\noutput B, F\n")
+    X, T = torch.randn(2, 9, 2, 8, dtype=torch.float64), torch.randn(2, 4, 3, 3, 3, 2, dtype=torch.float64)
+    B, F = module(X, T)
+    options = dict(kernel_size=3, stride=2, dilation=2, padding=1)
+    blocks = nn.functional.unfold(X.permute(0, 2, 1, 3), **options)  # [2, (c i j), (y x)]
+    torch.testing.assert_close(B, blocks.reshape(2, 2, 3, 3, 4, 3).permute(0, 4, 5, 2, 3, 1))
+    folded = nn.functional.fold(T.permute(0, 5, 3, 4, 1, 2).reshape(2, 18, 12), (10, 8), **options)  # [2, c, h2, w2]
+    torch.testing.assert_close(F, folded.permute(0, 2, 3, 1))
+
+
+def test_pooling_index_concat_product_and_rename_match_plain_torch():
+    module = module_for("axis a = 3\naxis b = 4\naxis p = 2\naxis n = 1\naxis t = 4\naxis s = t\n"
+                        "input X[a p b], C[n b], E[a b], G[a b]\n"
+                        "M = max(X: p)\nA = mean(X: p)\nS = sum(X: a p)\nI = index(X: p) with at=-1\n"
+                        "J = concat(C, E: n, a -> t)\nK = rename(J: t -> s)\nH = E * G\noutput M, A, S, I, K, H\n")
+    X, C, E, G = (torch.randn(*shape, dtype=torch.float64) for shape in [(2, 3, 2, 4), (1, 4), (2, 3, 4), (2, 3, 4)])
+    M, A, S, I, K, H = module(X, C, E, G)
+    torch.testing.assert_close(M, X.max(dim=2).values)
+    torch.testing.assert_close(A, X.mean(dim=2))
+    torch.testing.assert_close(S, X.sum(dim=(1, 2)))
+    torch.testing.assert_close(I, X[:, :, 1])
+    torch.testing.assert_close(K, torch.cat([C.expand(2, 1, 4), E], dim=1))  # C has no batch dimension: it broadcasts
+    torch.testing.assert_close(H, E * G)
+
+
+def test_an_embedding_looks_rows_up_as_nn_embedding():
+    module = randomized(module_for("axis t = 4\naxis v = 6\naxis k = 2\naxis h = 3\ninput T[t] int\n"
+                                   "E = embedding(T: v -> k h) as E\noutput E\n"))
+    table = nn.Embedding(6, 6).double()
+    table.weight.data.copy_(module.E.weight.reshape(6, 6))
+    ids = torch.tensor([[0, 5, 2, 2], [1, 1, 4, 3]])
+    torch.testing.assert_close(module(ids), table(ids).reshape(2, 4, 2, 3))
+    with pytest.raises(NcdError, match=r"t.ncd:6:5: E looks up ids from 0 to 6, but its table has rows 0 to 5"):
+        module(torch.tensor([0, 6, 1, 2]))
+    with pytest.raises(NcdError, match=r"input T: expected integer ids, got torch.float32"):
+        module(torch.zeros(4))
+    with pytest.raises(NcdError, match=r"input X: expected real numbers, got torch.int64"):
+        module_for("axis m = 2\ninput X[m]\nY = relu(X)\noutput Y\n")(torch.tensor([1, 2]))
+
+
+def test_a_causal_mask_hides_later_keys():
+    module = module_for("axis y = 4\naxis x = 5\naxis h = 2\ninput S[y h x]\nM = mask(S: y x) with causal\noutput M\n")
+    S = torch.randn(3, 4, 2, 5, dtype=torch.float64)
+    later = torch.ones(4, 5, dtype=torch.bool).triu(1)[:, None, :]  # key index above query index
+    torch.testing.assert_close(module(S), S.masked_fill(later, -math.inf))
+
+
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_rotary_positions_are_complex_rotations(interleaved):
+    module = module_for(f"axis k = 6\naxis h = 2\naxis y = 5\ninput Q[k h y]\nR = rope(Q: y k) with base=100"
+                        f"{', interleaved' if interleaved else ''}\noutput R\n")
+    Q = torch.randn(2, 6, 2, 5, dtype=torch.float64)
+    q = Q.permute(0, 2, 3, 1)  # [2 h y k]
+    pairs = torch.complex(q[..., 0::2], q[..., 1::2]) if interleaved else torch.complex(q[..., :3], q[..., 3:])
+    angles = torch.arange(5, dtype=torch.float64)[:, None] * 100.0 ** (-torch.arange(3, dtype=torch.float64) * 2 / 6)
+    turned = pairs * torch.polar(torch.ones_like(angles), angles)
+    expected = (torch.stack([turned.real, turned.imag], -1).flatten(-2) if interleaved
+                else torch.cat([turned.real, turned.imag], -1))
+    torch.testing.assert_close(module(Q), expected.permute(0, 3, 1, 2))
+
+
+def test_top_k_routing_matches_a_token_by_token_choice():
+    """DeepSeek-V3's group-limited routing, written with python lists for one token at a time."""
+    module = randomized(module_for("axis e = 12\naxis y = 7\ninput G[e y]\n"
+                                   "R = topk(G: e) with k=3, groups=4, topk_groups=2, select_bias, normalize, scale=2.5 as B\n"
+                                   "P = topk(G: e) with k=2\noutput R, P\n"))
+    G = torch.rand(2, 12, 7, dtype=torch.float64)
+    R, P = module(G)
+    bias = module.B.bias.tolist()
+    for b in range(2):
+        for y in range(7):
+            scores = G[b, :, y].tolist()
+            biased = [s + c for s, c in zip(scores, bias)]
+            groups = sorted(range(4), key=lambda i: -sum(sorted(biased[3 * i:3 * i + 3])[-2:]))[:2]
+            chosen = sorted((e for e in range(12) if e // 3 in groups), key=lambda e: -biased[e])[:3]
+            total = sum(scores[e] for e in chosen)
+            expected = [2.5 * scores[e] / total if e in chosen else 0.0 for e in range(12)]
+            torch.testing.assert_close(R[b, :, y], torch.tensor(expected, dtype=torch.float64))
+            best = sorted(range(12), key=lambda e: -scores[e])[:2]
+            torch.testing.assert_close(P[b, :, y], torch.tensor([scores[e] if e in best else 0.0 for e in range(12)], dtype=torch.float64))
+
+
+def test_top_k_groups_must_split_the_axis():
+    with pytest.raises(NcdError, match="t.ncd:3:5: topk cannot keep 2 of the best 1 of 3 groups along axis 'e' of size 8"):
+        module_for("axis e = 8\ninput G[e]\nR = topk(G: e) with k=2, groups=3\noutput R\n")
+
+
+def test_per_expert_maps_are_one_linear_each():
+    module = randomized(module_for("axis e = 3\naxis m = 4\naxis f = 5\naxis y = 2\ninput X[y m]\n"
+                                   "H = linear(X: m -> f) with per=e, bias as W_1\nO = linear(H: f -> m) with per=e as W_2\noutput H, O\n"))
+    assert module.W_1.weight.shape == (3, 5, 4) and module.W_1.bias.shape == (3, 5) and module.W_2.weight.shape == (3, 4, 5)
+    X = torch.randn(6, 2, 4, dtype=torch.float64)
+    H, O = module(X)
+    for e in range(3):
+        h = nn.functional.linear(X, module.W_1.weight[e], module.W_1.bias[e])
+        torch.testing.assert_close(H[..., e], h)  # H is [y f e]: the expert axis comes last
+        torch.testing.assert_close(O[..., e], nn.functional.linear(h, module.W_2.weight[e]))
+
+
+REPEATED = """axis m = 3
+input X[m], Z[m]
+H = relu(Z)
+save H as C
+repeat 3 "Block"
+  A = linear(X: m -> m) with bias as L
+  repeat 2 "Inner"
+    A = linear(A: m -> m) as L
+  end
+  S = load(C)
+  X = A + S
+  X = tanh(X)
+end
+output X, A
+"""
+
+
+def test_a_repeated_block_runs_its_body_with_its_own_weights_each_time():
+    module = randomized(module_for(REPEATED))
+    assert sorted(module.state_dict()) == sorted(
+        [f"block.{i}.L.{p}" for i in range(3) for p in ("weight", "bias")] + [f"block.{i}.inner.{j}.L_2.weight" for i in range(3) for j in range(2)])
+    w = module.state_dict()
+    X, Z = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    x = X
+    for i in range(3):
+        a = x @ w[f"block.{i}.L.weight"].T + w[f"block.{i}.L.bias"]
+        for j in range(2):
+            a = a @ w[f"block.{i}.inner.{j}.L_2.weight"].T
+        x = torch.tanh(a + torch.relu(Z))
+    got_x, got_a = module(X, Z)
+    torch.testing.assert_close(got_x, x)
+    torch.testing.assert_close(got_a, a)  # a value made in the block is its last repetition's
+
+
+def test_batch_norm_takes_statistics_over_leading_batch_dimensions():
+    module = randomized(module_for("axis b = 5\naxis m = 6\naxis y = 4\ninput Z[b m y]\nD = batchnorm(Z: b y) with affine as BN\noutput D\n"))
+    bn = nn.BatchNorm1d(6).double().train()
+    bn.load_state_dict(module.BN.state_dict(), strict=False)
+    Z = torch.randn(2, 5, 6, 4, dtype=torch.float64)
+    torch.testing.assert_close(module(Z), bn(Z.reshape(10, 6, 4)).reshape(2, 5, 6, 4))

@@ -1,10 +1,13 @@
 """Write a diagram out as readable PyTorch source (``ncd compile``).
 
 The source is one ``nn.Module`` class: ``__init__`` declares a parameter dict
-per learned box, named after the box (so its ``state_dict()`` matches
+per learned box, named after the box, and a list of them per repeated block
+(so its ``state_dict()`` matches
 :func:`~ncd_render.pytorch.compile.compile_diagram`'s), and ``forward``
-follows the diagram statement by statement, sections as comments, using
-einops. Inputs may carry leading batch dimensions (``...`` in the patterns).
+follows the diagram statement by statement, sections as comments and
+repeated blocks as loops, using einops. Boxes that take more than one torch
+call use functions copied from :mod:`.functional` into the file. Inputs may
+carry leading batch dimensions (``...`` in the patterns).
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -18,6 +21,7 @@ einops. Inputs may carry leading batch dimensions (``...`` in the patterns).
 """
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from pathlib import Path
@@ -25,15 +29,18 @@ from pathlib import Path
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from .patterns import Patterns, identifier
+from .structure import Repeat, expanded, plan, roots
 
 # Precedence of an expression, for parentheses when one is written inside another.
 ADD, MUL, ATOM = 1, 2, 3
 UNARY = {"relu": "torch.relu({})", "gelu": "nn.functional.gelu({})", "silu": "nn.functional.silu({})",
          "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})", "exp": "torch.exp({})", "identity": "{}"}
+REDUCE = {"max": "amax", "mean": "mean", "sum": "sum"}
+FUNCTIONAL = Path(__file__).with_name("functional.py")
 
 
 def generate(diagram: Diagram, class_name: str | None = None) -> str:
-    """PyTorch source for ``diagram`` (built with ``depth=None``)."""
+    """PyTorch source for ``diagram`` (components are written out expanded)."""
     return _Writer(diagram, class_name).source()
 
 
@@ -53,43 +60,81 @@ def class_name_for(diagram: Diagram) -> str:
     return name if name[0].isalpha() else "Diagram" + name
 
 
+def helper_sources(names: set[str]) -> list[str]:
+    """The source of the :mod:`.functional` functions ``names``, in file order (read, not imported: no torch here)."""
+    text = FUNCTIONAL.read_text(encoding="utf-8")
+    return [ast.get_source_segment(text, node) for node in ast.parse(text).body
+            if isinstance(node, ast.FunctionDef) and node.name in names]
+
+
+def _call(function: str, args: list[str], options: dict, defaults: dict | None = None) -> str:
+    """``function(a, b, key=value, ...)``, leaving out options at their defaults."""
+    given = [f"{k}={v!r}" for k, v in options.items() if (defaults or {}).get(k, object()) != v]
+    return f"{function}({', '.join(args + given)})"
+
+
 class _Writer:
     def __init__(self, diagram: Diagram, class_name: str | None):
-        self.d = diagram
-        self.p = Patterns(diagram)
-        self.p.require_sizes()
-        self.class_name = class_name or class_name_for(diagram)
+        self.d = expanded(diagram)
+        self.p = Patterns(self.d)
+        self.p.check()
+        self.plan = plan(self.p)
+        self.class_name = class_name or class_name_for(self.d)
         if not self.class_name.isidentifier() or keyword.iskeyword(self.class_name):
             raise NcdError(f"'{self.class_name}' cannot name a python class", hint="use letters, digits and _, e.g. MultiHeadAttention")
         self.var: dict[int, str] = {}      # value -> python variable
-        self.inline: dict[int, tuple[str, int]] = {}  # unnamed value -> (expression, precedence)
+        self.inline: dict[int, tuple[str, int, str]] = {}  # unnamed value -> (expression, precedence, comment)
         self.holder: dict[str, int] = {}  # python variable -> root value it holds
-        self.root: dict[int, int] = {}     # copies share their source's variable
+        self.root = roots(self.d)
+        self.helpers: set[str] = set()    # functions of .functional the source uses
+        self.owner = "self"               # what holds the boxes of the statements being written
+        self.loop_of: dict[int, tuple[int, ...]] = {}  # op index -> the repeated blocks around it
         self.last_use: dict[int, int] = {}
-        for i, op in enumerate(diagram.ops):
-            for v in op.outputs:
-                self.root[v] = self.root.get(op.inputs[0], op.inputs[0]) if op.kind == "copy" else v
+        for i, op in enumerate(self.d.ops):
             for v in op.inputs:
                 if op.kind != "copy":
-                    self.last_use[self.root[v]] = len(diagram.ops) if op.kind == "output" else i
-        for op in diagram.ops:
-            if op.kind == "call":
-                raise NcdError(f"component {op.label} is collapsed into one box and cannot be compiled", op.span,
-                               "build the diagram with depth=None so that every component is expanded")
+                    self.last_use[self.root[v]] = len(self.d.ops) if op.kind == "output" else i
+            if op.kind == "load":  # the saved value must live until it is loaded
+                self.last_use[op.params["source"]] = max(self.last_use.get(op.params["source"], i), i)
+        self.carried: dict[int, tuple[int, int]] = {}  # leaving value -> (entering root, its last use in the block)
+        self.loop_names = set()
+        self.follow_loops(self.plan, ())
+        for op in self.d.ops:
             if self.p.parameters(op) and (not op.name.isidentifier() or keyword.iskeyword(op.name)):
                 raise NcdError(f"a learned box cannot be called '{op.name}' in PyTorch", op.span, "give it another label with 'as NAME'")
+
+    def follow_loops(self, items, around: tuple[int, ...]) -> None:
+        """Note the blocks around each op, and keep every value a loop reads from before it
+        alive to the loop's end (the next repetition reads it again)."""
+        for item in items:
+            if not isinstance(item, Repeat):
+                self.loop_of[item] = around
+                continue
+            for leaving, entering in item.feeds.items():
+                old = self.root[entering[0]]
+                reads = [i for i in range(item.start, item.stop) for v in self.d.ops[i].inputs if self.root[v] == old]
+                self.carried[leaving] = (old, max(reads))
+            made_before = {v for op in self.d.ops[:item.start] for v in op.outputs}
+            for op in self.d.ops[item.start:item.stop]:
+                for v in op.inputs:
+                    if v in made_before:
+                        self.last_use[self.root[v]] = max(self.last_use[self.root[v]], item.stop)
+            self.follow_loops(item.body, around + (item.section,))
 
     # -- the file ------------------------------------------------------------
     def source(self) -> str:
         init, forward = self.init_lines(), self.forward_lines()
         body = "\n".join(init + forward)
-        imports = ["import torch"] if "torch." in body else []
+        helpers = helper_sources(self.helpers)
+        imports = ["import itertools"] if any("itertools." in h for h in helpers) else []
+        imports += ["import torch"] if "torch." in body + "".join(helpers) else []
         used = [n for n in ("einsum", "rearrange") if re.search(rf"\b{n}\(", body)]
         imports += [f"from einops import {', '.join(used)}"] if used else []
         imports += ["from torch import nn"]
         path = self.d.source.source.path
+        functions = [line for h in helpers for line in ["", "", h]]
         return "\n".join([f'"""{self.d.title or self.class_name}: PyTorch generated by `ncd compile {path}`."""',
-                          *imports, "", "", f"class {self.class_name}(nn.Module):", *self.docstring(), *init, *forward]) + "\n"
+                          *imports, *functions, "", "", f"class {self.class_name}(nn.Module):", *self.docstring(), *init, *forward]) + "\n"
 
     def docstring(self) -> list[str]:
         def signature(vids):
@@ -113,12 +158,28 @@ class _Writer:
         names = [a for a in self.d.axes if a in needed]
         lines = ["    def __init__(self):", "        super().__init__()",
                  f"        {', '.join(self.p.ids[a] for a in names)} = {', '.join(str(self.p.size(a)) for a in names)}"]
-        for op in learned:
-            lines.append(f"        self.{op.name} = nn.ParameterDict({{")
-            for param, axes in self.p.parameters(op).items():
-                lines.append(f'            "{param}": nn.Parameter({self.initial(op, param, axes)}),')
-            lines.append("        })")
-        return lines + [""]
+        return lines + self.boxes(self.plan, "        ", top=True) + [""]
+
+    def boxes(self, items, indent: str, top: bool) -> list[str]:
+        """Parameter dicts of the learned boxes, and a list of them per repeated block: as
+        ``self.NAME = ...`` at the top, as ``"NAME": ...,`` entries inside a block's dict."""
+        lines = []
+        for item in items:
+            if isinstance(item, Repeat):
+                name, close = item.name, f"}}) for _ in range({item.times}))"
+                lines.append(f"{indent}self.{name} = nn.ModuleList(nn.ModuleDict({{" if top else f'{indent}"{name}": nn.ModuleList(nn.ModuleDict({{')
+                lines += self.boxes(item.body, indent + "    ", top=False)
+                lines.append(indent + close + ("" if top else ","))
+                continue
+            op = self.d.ops[item]
+            layout = self.p.parameters(op)
+            if not layout:
+                continue
+            lines.append(f"{indent}self.{op.name} = nn.ParameterDict({{" if top else f'{indent}"{op.name}": nn.ParameterDict({{')
+            for param, axes in layout.items():
+                lines.append(f'{indent}    "{param}": nn.Parameter({self.initial(op, param, axes)}),')
+            lines.append(indent + "})" + ("" if top else ","))
+        return lines
 
     def dims(self, axes) -> str:
         return ", ".join(" * ".join(self.p.ids[part] for part in self.d.axes[a].parts) for a in axes)
@@ -127,61 +188,92 @@ class _Writer:
         if op.kind == "linear" and param == "weight":
             fan_in = self.dims(op.params["in_axes"]).replace(", ", " * ")
             return f"torch.randn({self.dims(axes)}) / {fan_in if fan_in.isidentifier() else f'({fan_in})'} ** 0.5"
+        if op.kind == "embedding":
+            return f"torch.randn({self.dims(axes)})"
         return f"torch.{'ones' if param == 'weight' and op.kind == 'norm' else 'zeros'}({self.dims(axes)})"
 
     # -- forward -------------------------------------------------------------
     def forward_lines(self) -> list[str]:
         args = [self.assign(v, None) for v in self.d.inputs]
         lines = [f"    def forward(self, {', '.join(args)}):"]
-        path: tuple[int, ...] = ()
-        for i, op in enumerate(self.d.ops):
-            if op.kind in ("input", "output", "delete"):
-                continue
-            if op.kind == "copy":
-                for v in op.outputs:
-                    self.var[v] = self.var[op.inputs[0]]
-                continue
-            new_path = self.d.section_path(op.section)
-            if new_path != path:
-                if len(lines) > 1:
-                    lines.append("")
-                lines += [f"        # {self.d.sections[s].title}" for s in new_path if s not in path]
-                path = new_path
-            lines += self.statement(i, op)
+        taken = {identifier(v.name or "t", set()) for v in self.d.values.values()}
+        self.loop_names = [identifier("layer", taken) for _ in range(len(self.d.sections))]
+        lines += self.block(self.plan, "        ", ())
         outs = ", ".join(self.var[v] for v in self.d.outputs)
         return lines + [f"        return {outs}"]
 
+    def block(self, items, indent: str, path: tuple[int, ...], depth: int = 0) -> list[str]:
+        """The statements of ``items``, section titles as comments (a blank line where the section
+        changes), repeated blocks as loops."""
+        lines = []
+        for item in items:
+            repeat = isinstance(item, Repeat)
+            if not repeat and self.d.ops[item].kind in ("input", "output", "delete", "copy"):
+                for v in self.d.ops[item].outputs if self.d.ops[item].kind == "copy" else ():
+                    self.var[v] = self.var[self.d.ops[item].inputs[0]]
+                continue
+            item_path = self.d.section_path(item.section if repeat else self.d.ops[item].section)
+            if item_path != path:
+                if lines and lines[-1]:
+                    lines.append("")
+                lines += [f"{indent}# {self.d.sections[s].title}" for s in item_path if s not in path and not (repeat and s == item.section)]
+                path = item_path
+            lines += self.loop(item, indent, path, depth) if repeat else [indent + line for line in self.statement(item, self.d.ops[item])]
+        return lines
+
+    def loop(self, item: Repeat, indent: str, path: tuple[int, ...], depth: int) -> list[str]:
+        section = self.d.sections[item.section]
+        name, owner = self.loop_names[depth], self.owner
+        lines = [f"{indent}for {name} in {owner}.{item.name}:  # {section.title or 'repeated'} ×{item.times}"]
+        self.owner = name
+        lines += self.block(item.body, indent + "    ", path, depth + 1)
+        self.owner = owner
+        moves = [(self.var[self.carried[new][0]], self.var[new]) for new in item.feeds if self.var[new] != self.var[self.carried[new][0]]]
+        if moves:  # the next repetition reads what this one leaves
+            lines.append(f"{indent}    {', '.join(a for a, _ in moves)} = {', '.join(b for _, b in moves)}")
+        return lines
+
     def assign(self, vid: int, at: int | None) -> str:
-        """A free python variable for value ``vid``: its name, unless that name still holds a live value."""
-        base = identifier(self.d.values[vid].name or "t", set())
-        name, n = base, 1
-        while name in self.holder and self.last_use.get(self.holder[name], -1) > (at if at is not None else -1):
-            n += 1
-            name = f"{base}_{n}"
+        """A free python variable for value ``vid``: its name, unless that name still holds a live value;
+        a value a repeated block hands round takes the variable of the one it replaces."""
+        if vid in self.carried and self.carried[vid][1] <= at:
+            name = self.var[self.carried[vid][0]]
+        else:
+            base = identifier(self.d.values[vid].name or "t", set())
+            name, n = base, 1
+            while name in self.holder and self.last_use.get(self.holder[name], -1) > (at if at is not None else -1):
+                n += 1
+                name = f"{base}_{n}"
         self.holder[name] = self.root[vid]
         self.var[vid] = name
         return name
 
     def statement(self, i: int, op: Op) -> list[str]:
         """The lines of one box; an unnamed value used by the very next box is written inside that box's line."""
+        if op.kind == "save":
+            return [f"# save {self.var[op.inputs[0]]} as {op.params['store']}"]
         (out,) = op.outputs
         inlined = [self.inline[v][2] for v in op.inputs if v in self.inline]
-        if not self.d.values[out].name and op.kind != "norm" and self.inlines_into_next(i):
-            _, expr, precedence, comment = self.expression(op, None)
-            self.inline[out] = (expr, precedence, "; ".join(c for c in inlined + [comment] if c))
-            return []
+        if not self.d.values[out].name and self.inlines_into_next(i):
+            pre, expr, precedence, comment = self.expression(op, None)
+            if not pre:
+                self.inline[out] = (expr, precedence, "; ".join(c for c in inlined + [comment] if c))
+                return []
         target = self.assign(out, i)
         pre, expr, _, comment = self.expression(op, target)
         comment = "; ".join(c for c in inlined + [comment] if c)
-        return [f"        {line}" for line in pre] + [f"        {target} = {expr}" + (f"  # {comment}" if comment else "")]
+        return pre + [f"{target} = {expr}" + (f"  # {comment}" if comment else "")]
 
     def inlines_into_next(self, i: int) -> bool:
-        """Whether op i's output is used by the next box written, once, as a plain argument."""
+        """Whether op i's output is used by the next box written, once, as a plain argument, in the same loop."""
         (out,) = self.d.ops[i].outputs
-        nxt = next((op for op in self.d.ops[i + 1:] if op.kind not in ("copy", "delete")), None)
-        if nxt is None or out not in nxt.inputs or nxt.kind in ("norm", "output"):
+        j = next((j for j in range(i + 1, len(self.d.ops)) if self.d.ops[j].kind not in ("copy", "delete")), None)
+        if j is None or out not in self.d.ops[j].inputs or self.loop_of.get(j) != self.loop_of[i]:
             return False
-        return not (nxt.kind == "softmax" and len(nxt.params["axes"]) > 1)  # these read their argument twice
+        nxt = self.d.ops[j]
+        if nxt.kind in ("norm", "output", "save"):  # norms read their argument twice
+            return False
+        return not (nxt.kind == "softmax" and len(nxt.params["axes"]) > 1)
 
     def arg(self, vid: int, precedence: int = 0) -> str:
         if vid in self.inline:
@@ -189,9 +281,14 @@ class _Writer:
             return f"({text})" if p < precedence else text
         return self.var[vid]
 
+    def dims_of(self, op: Op, acted, which: str = "inputs") -> tuple[int, ...]:
+        (axes,) = self.p.values(op, which)[:1]
+        return self.p.dims(axes, acted)
+
     def expression(self, op: Op, target: str | None) -> tuple[list[str], str, int, str]:
         """(lines before, expression, its precedence, comment) for one box; ``target`` names its result."""
         x = [self.arg(v) for v in op.inputs]
+        p, box = op.params, f"{self.owner}.{op.name}"
         if op.kind == "linear":
             return [], *self.linear(op, x[0]), ""
         if op.kind == "einsum":
@@ -200,36 +297,81 @@ class _Writer:
             sizes = "".join(f", {k}={v}" for k, v in self.p.rearrange_sizes(op, all_parts=False).items())
             return [], f'rearrange({x[0]}, "{self.p.rearrange(op)}"{sizes})', ATOM, ""
         if op.kind == "elementwise":
-            if op.params["fn"] == "dropout":
-                return [], f"nn.functional.dropout({x[0]}, p={op.params['p']}, training=self.training)", ATOM, ""
-            return [], UNARY[op.params["fn"]].format(x[0]), ATOM, ""
+            if p["fn"] == "dropout":
+                return [], f"nn.functional.dropout({x[0]}, p={p['p']}, training=self.training)", ATOM, ""
+            return [], UNARY[p["fn"]].format(x[0]), ATOM, ""
         if op.kind == "scale":
-            text = op.params["text"].replace("{", "").replace("}", "")
-            return [], f"{self.arg(op.inputs[0], MUL)} * {op.params['factor']!r}", MUL, "" if _is_number(text) else text
+            text = p["text"].replace("{", "").replace("}", "")
+            return [], f"{self.arg(op.inputs[0], MUL)} * {p['factor']!r}", MUL, "" if _is_number(text) else text
         if op.kind == "add":
             return [], " + ".join(x), ADD, ""
+        if op.kind == "mul":
+            return [], f"{self.arg(op.inputs[0], MUL)} * {self.arg(op.inputs[1], MUL + 1)}", MUL, ""
         if op.kind == "softmax":
-            (axes,) = self.p.values(op)
-            dims = self.p.dims(axes, op.params["axes"])
-            over = "over " + ", ".join(op.params["axes"])
+            dims = self.dims_of(op, p["axes"])
+            over = "over " + ", ".join(p["axes"])
             if len(dims) == 1:
                 return [], f"torch.softmax({x[0]}, dim={dims[0]})", ATOM, over
             return [], f"({x[0]} - {x[0]}.logsumexp(dim={dims}, keepdim=True)).exp()", ATOM, over
+        if op.kind in ("rename", "load"):
+            source = op.inputs[0] if op.kind == "rename" else p["source"]
+            comment = " ".join(f"{a} -> {b}" for a, b in p["mapping"]) if op.kind == "rename" else f"load {p['store']}"
+            return [], self.arg(source), self.inline.get(source, ("", ATOM))[1], comment
+        if op.kind in ("unfold", "fold"):
+            return self.window(op, x[0], target)
+        if op.kind == "reduce":
+            dims = self.dims_of(op, p["axes"])
+            return [], f"{self.arg(op.inputs[0], ATOM)}.{REDUCE[p['fn']]}(dim={dims})", ATOM, f"{p['fn']} over {', '.join(p['axes'])}"
+        if op.kind == "index":
+            (dim,) = self.dims_of(op, p["axes"])
+            return [], f"{self.arg(op.inputs[0], ATOM)}.select({dim}, {p['at']})", ATOM, f"{p['axes'][0]} = {p['at']}"
+        if op.kind == "concat":
+            self.helpers.add("concat")
+            (dim,) = self.dims_of(op, (p["into"],), "outputs")
+            return [], f"concat([{', '.join(x)}], {dim})", ATOM, f"{' + '.join(p['axes'])} -> {p['into']}"
+        if op.kind == "embedding":
+            return [], f"{box}.weight[{x[0]}]", ATOM, ""
+        if op.kind == "mask":
+            self.helpers.add("causal_mask")
+            return [], _call("causal_mask", [x[0], *map(str, self.dims_of(op, p["axes"]))], {}), ATOM, "causal over " + ", ".join(p["axes"])
+        if op.kind == "rope":
+            self.helpers.add("rotary")
+            call = _call("rotary", [x[0], *map(str, self.dims_of(op, p["axes"]))], {"base": p["base"], "interleaved": p["interleaved"]},
+                         {"base": 10000.0, "interleaved": False})
+            return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {p['axes'][1]}"
+        if op.kind == "topk":
+            self.helpers.add("topk_gate")
+            args = [x[0], str(self.dims_of(op, p["axes"])[0])]
+            call = _call("topk_gate", args, self.p.topk(op))
+            return [], call[:-1] + (f", bias={box}.bias)" if p["select_bias"] else ")"), ATOM, f"over {p['axes'][0]}"
         return self.norm(op, x[0], target)
 
     def linear(self, op: Op, x: str) -> tuple[str, int]:
-        box = f"self.{op.name}"
+        box = f"{self.owner}.{op.name}"
         (axes,) = self.p.values(op)
-        if op.params["in_axes"] == axes[-1:] and len(op.params["out_axes"]) == 1:
+        if not op.params["per"] and op.params["in_axes"] == axes[-1:] and len(op.params["out_axes"]) == 1:
             return f"nn.functional.linear({x}, {box}.weight" + (f", {box}.bias)" if op.params["bias"] else ")"), ATOM
         expr = f'einsum({x}, {box}.weight, "{self.p.linear(op)}")'
         if not op.params["bias"]:
             return expr, ATOM
-        trailing = self.p.bias_trailing(op)
-        if trailing:
-            out = self.p.spec(op.params["out_axes"], batch=False)
-            return expr + f' + rearrange({box}.bias, "{out} -> {out}{" 1" * trailing}")', ADD
-        return expr + f" + {box}.bias", ADD
+        pattern = self.p.bias_pattern(op)
+        return expr + (f' + rearrange({box}.bias, "{pattern}")' if pattern else f" + {box}.bias"), ADD
+
+    def window(self, op: Op, x: str, target: str) -> tuple[list[str], str, int, str]:
+        """unfold / fold on trailing dims, with the rearranges around them."""
+        p, pre = op.params, []
+        self.helpers.add(op.kind)
+        before, after = self.p.window(op)
+        if before:
+            pre.append(f'{target} = rearrange({x}, "{before}")')
+            x = target
+        shape = str(len(p["spatial_in"])) if op.kind == "unfold" else str(self.p.shape(p["spatial_out"]))
+        options = {k: p[k] for k in ("kernel", "stride", "dilation", "padding")}
+        expr = _call(op.kind, [x, shape], options, {"stride": 1, "dilation": 1, "padding": 0})
+        if after:
+            pre.append(f"{target} = {expr}")
+            expr = f'rearrange({target}, "{after}")'
+        return pre, expr, ATOM, ""
 
     def norm(self, op: Op, x: str, target: str) -> tuple[list[str], str, int, str]:
         pre, src = [], x
@@ -238,25 +380,18 @@ class _Writer:
             pre.append(f'{target} = rearrange({x}, "{order[0]}")  # normalised axes last')
             src = target
         n, eps, fn = len(op.params["axes"]), op.params["eps"], op.params["fn"]
-        box = f"self.{op.name}"
+        box = f"{self.owner}.{op.name}"
         if fn == "layernorm":
             affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
-            expr, p = f"nn.functional.layer_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})", ATOM
+            expr = f"nn.functional.layer_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
         elif fn == "rmsnorm":
             affine = f", {box}.weight" if op.params["affine"] else ""
-            expr, p = f"nn.functional.rms_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})", ATOM
+            expr = f"nn.functional.rms_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
         else:
-            dims = tuple(range(-n, 0))
-            expr = (f"({src} - {src}.mean(dim={dims}, keepdim=True)) / "
-                    f"({src}.var(dim={dims}, keepdim=True, unbiased=False) + {eps}).sqrt()")
-            p = MUL
-            if op.params["affine"]:
-                pre.append(f"{target} = {expr}")
-                channels = self.p.spec(op.broadcast, batch=False)
-                unit = channels + " 1" * n
-                expr = f'{target} * rearrange({box}.weight, "{channels} -> {unit}") + rearrange({box}.bias, "{channels} -> {unit}")'
-                p = ADD
+            self.helpers.add("batch_norm")
+            affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
+            expr = f"batch_norm({src}, {n}, {len(op.broadcast)}{affine}, eps={eps})"
         if order:
             pre.append(f"{target} = {expr}")
-            expr, p = f'rearrange({target}, "{order[1]}")', ATOM
-        return pre, expr, p, ""
+            expr = f'rearrange({target}, "{order[1]}")'
+        return pre, expr, ATOM, ""

@@ -2,12 +2,16 @@
 
 Each learned box becomes a submodule named after the box holding its
 ``weight`` (and ``bias``), so ``state_dict()`` reads ``L_Q.weight``,
-``L_Q.bias``, ... (layouts in :mod:`.patterns`). ``forward`` takes the
-diagram's inputs, by name or in declaration order, and returns its output (a
-tuple when there are several). Inputs may carry leading batch dimensions,
-``[*batch, *axes]``; each batch element is computed independently. Every value
-is checked against the sizes of its axes as it is made, and a mismatch is an
-:class:`~ncd_render.errors.NcdError` pointing at the statement.
+``L_Q.bias``, ... (layouts in :mod:`.patterns`); a repeated block keeps one
+set of boxes per repetition (``encoder_layer.3.N_1.weight``, see
+:mod:`.structure`). Components run expanded, whatever depth the diagram was
+drawn at. ``forward`` takes the diagram's inputs, by name or in declaration
+order, and returns its output (a tuple when there are several). Inputs may
+carry leading batch dimensions, ``[*batch, *axes]``; each batch element is
+computed independently, except that batch norm takes its statistics over the
+batch too. Every value is checked against the sizes of its axes as it is
+made, and a mismatch is an :class:`~ncd_render.errors.NcdError` pointing at
+the statement.
 
 >>> import torch
 >>> from ncd_render.parse import parse
@@ -36,35 +40,55 @@ from torch import nn
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
+from . import functional
 from .patterns import Patterns, shape_text
+from .structure import Repeat, expanded, plan
 
 
 def compile_diagram(diagram: Diagram) -> "DiagramModule":
-    """The diagram as a module (build it with ``depth=None`` so every component is expanded)."""
+    """The diagram as a module; ``module.diagram`` is the diagram it runs (components expanded)."""
     return DiagramModule(diagram)
 
 
 class DiagramModule(nn.Module):
     def __init__(self, diagram: Diagram):
         super().__init__()
-        self.diagram = diagram
-        self.patterns = Patterns(diagram)
-        self.patterns.require_sizes()
-        for op in diagram.ops:
-            if op.kind == "call":
-                raise NcdError(f"component {op.label} is collapsed into one box and cannot run", op.span,
-                               "build the diagram with depth=None so that every component is expanded")
-            layout = self.patterns.parameters(op)
-            if not layout:
+        self.diagram = expanded(diagram)
+        self.patterns = Patterns(self.diagram)
+        self.patterns.check()
+        self.plan = plan(self.patterns)
+        self._add_boxes(self, self.plan)
+
+    def _add_boxes(self, container: nn.Module, items) -> None:
+        for item in items:
+            if isinstance(item, Repeat):
+                section = self.diagram.sections[item.section]
+                self._claim(container, item.name, section.span)
+                container.add_module(item.name, nn.ModuleList(self._repetition(item.body) for _ in range(item.times)))
                 continue
-            if hasattr(self, op.name):
-                raise NcdError(f"a learned box cannot be called '{op.name}' in PyTorch", op.span, "give it another label with 'as NAME'")
-            self.add_module(op.name, nn.ParameterDict({p: nn.Parameter(self._initial(op, p, axes)) for p, axes in layout.items()}))
+            op = self.diagram.ops[item]
+            layout = self.patterns.parameters(op)
+            if layout:
+                self._claim(container, op.name, op.span)
+                container.add_module(op.name, nn.ParameterDict({p: nn.Parameter(self._initial(op, p, axes)) for p, axes in layout.items()}))
+
+    def _repetition(self, body) -> nn.ModuleDict:
+        boxes = nn.ModuleDict()
+        self._add_boxes(boxes, body)
+        return boxes
+
+    @staticmethod
+    def _claim(container: nn.Module, name: str, span) -> None:
+        if hasattr(container, name):
+            raise NcdError(f"a learned box or repeated block cannot be called '{name}' in PyTorch", span,
+                           "give it another label with 'as NAME', or the block another title")
 
     def _initial(self, op: Op, param: str, axes) -> torch.Tensor:
         shape = self.patterns.shape(axes)
         if op.kind == "linear":  # biases start at zero, weights keep the variance of their input
             return torch.zeros(shape) if param == "bias" else torch.randn(shape) / math.sqrt(self.patterns.fan_in(op))
+        if op.kind == "embedding":  # as nn.Embedding
+            return torch.randn(shape)
         return torch.ones(shape) if param == "weight" else torch.zeros(shape)
 
     @property
@@ -77,16 +101,31 @@ class DiagramModule(nn.Module):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def run(self, *args, **kwargs) -> dict[int, torch.Tensor]:
-        """Every value the diagram computes, by value id (``diagram.values``)."""
+        """Every value the diagram computes, by value id (``self.diagram.values``); a value made
+        in a repeated block holds its last repetition's tensor."""
         values = self._bind(args, kwargs)
-        for op in self.diagram.ops:
-            if op.kind in ("input", "output", "delete"):
+        self._execute(self.plan, values, self, "")
+        return values
+
+    def _execute(self, items, values: dict[int, torch.Tensor], boxes: nn.Module, prefix: str) -> None:
+        for item in items:
+            if isinstance(item, Repeat):
+                for i, repetition in enumerate(getattr(boxes, item.name)):
+                    if i:  # what the last repetition left goes round (all at once: a block may swap values)
+                        values.update({v: values[leaving] for leaving, entering in item.feeds.items() for v in entering})
+                    self._execute(item.body, values, repetition, f"{prefix}{item.name}.{i}.")
                 continue
-            result = getattr(self, "_" + op.kind)(op, *(values[v] for v in op.inputs))
+            op = self.diagram.ops[item]
+            if op.kind in ("input", "output", "delete", "save"):
+                continue
+            if op.kind == "load":  # the stored tensor is the saved value itself
+                result = values[op.params["source"]]
+            else:
+                box = self._box(op, boxes, prefix) if self.patterns.parameters(op) else None
+                result = getattr(self, "_" + op.kind)(op, box, *(values[v] for v in op.inputs))
             for v, tensor in zip(op.outputs, result if isinstance(result, tuple) else (result,)):
                 self._check(op, v, tensor, f"the result of {op.name}:")
                 values[v] = tensor
-        return values
 
     def _bind(self, args, kwargs) -> dict[int, torch.Tensor]:
         names = self.input_names
@@ -102,6 +141,12 @@ class DiagramModule(nn.Module):
         for op, vid, name in zip((self.diagram.producer(v) for v in self.diagram.inputs), self.diagram.inputs, names):
             tensor = torch.as_tensor(given[name])
             self._check(op, vid, tensor, f"input {name}:")
+            integer = not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
+            if self.diagram.values[vid].dtype == "int" and not integer:
+                raise NcdError(f"input {name}: expected integer ids, got {tensor.dtype}", op.span, "convert them with .long()")
+            if self.diagram.values[vid].dtype == "real" and not tensor.is_floating_point():
+                raise NcdError(f"input {name}: expected real numbers, got {tensor.dtype}", op.span,
+                               "convert them with .float(), or declare the input 'int'")
             values[vid] = tensor
         batches = {name: t.shape[:t.dim() - len(self.diagram.values[v].axes)] for (v, t), name in zip(values.items(), names)}
         try:
@@ -118,29 +163,30 @@ class DiagramModule(nn.Module):
             raise NcdError(f"{what} expected {self.patterns.describe(axes)}, got {shape_text(tensor.shape)}", op.span,
                            "leading batch dimensions are allowed; the last ones must match the axes" if tensor.dim() else None)
 
-    def _box(self, op: Op) -> nn.ParameterDict:
+    def _box(self, op: Op, boxes: nn.Module, prefix: str) -> nn.ParameterDict:
         """The learned tensors of a box, checked against its layout (they may have been replaced)."""
-        box = getattr(self, op.name)
+        box = getattr(boxes, op.name)
         for param, axes in self.patterns.parameters(op).items():
             if tuple(box[param].shape) != self.patterns.shape(axes):
-                raise NcdError(f"{op.name}.{param}: expected {self.patterns.describe(axes)}, got {shape_text(box[param].shape)}", op.span)
+                raise NcdError(f"{prefix}{op.name}.{param}: expected {self.patterns.describe(axes)}, "
+                               f"got {shape_text(box[param].shape)}", op.span)
         return box
 
-    # -- boxes: one method per op kind ----------------------------------------
-    def _linear(self, op: Op, x):
-        box = self._box(op)
+    # -- boxes: one method per op kind, called with the box's learned tensors (or None) ------
+    def _linear(self, op: Op, box, x):
         y = einops.einsum(x, box.weight, self.patterns.linear(op))
         if "bias" in box:
-            y = y + box.bias.reshape(box.bias.shape + (1,) * self.patterns.bias_trailing(op))
+            pattern = self.patterns.bias_pattern(op)
+            y = y + (einops.rearrange(box.bias, pattern) if pattern else box.bias)
         return y
 
-    def _einsum(self, op: Op, *xs):
+    def _einsum(self, op: Op, box, *xs):
         return einops.einsum(*xs, self.patterns.einsum(op))
 
-    def _rearrange(self, op: Op, x):
+    def _rearrange(self, op: Op, box, x):
         return einops.rearrange(x, self.patterns.rearrange(op), **self.patterns.rearrange_sizes(op))
 
-    def _elementwise(self, op: Op, x):
+    def _elementwise(self, op: Op, box, x):
         fn = op.params["fn"]
         if fn == "dropout":
             return nn.functional.dropout(x, op.params["p"], self.training)
@@ -149,34 +195,85 @@ class DiagramModule(nn.Module):
         return {"relu": torch.relu, "gelu": nn.functional.gelu, "silu": nn.functional.silu,
                 "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp}[fn](x)
 
-    def _scale(self, op: Op, x):
+    def _scale(self, op: Op, box, x):
         return x * op.params["factor"]
 
-    def _softmax(self, op: Op, x):
+    def _softmax(self, op: Op, box, x):
         (axes,) = self.patterns.values(op)
         dims = self.patterns.dims(axes, op.params["axes"])
         return torch.softmax(x, dims[0]) if len(dims) == 1 else (x - x.logsumexp(dims, keepdim=True)).exp()
 
-    def _norm(self, op: Op, x):
+    def _norm(self, op: Op, box, x):
         order = self.patterns.norm_order(op)
         if order:
             x = einops.rearrange(x, order[0])
         n = len(op.params["axes"])
-        box = self._box(op) if op.params["affine"] else {}
+        box = box or {}
         weight, bias, eps = box.get("weight"), box.get("bias"), op.params["eps"]
         if op.params["fn"] == "layernorm":
             x = nn.functional.layer_norm(x, x.shape[-n:], weight, bias, eps)
         elif op.params["fn"] == "rmsnorm":
             x = nn.functional.rms_norm(x, x.shape[-n:], weight, eps)
-        else:  # batchnorm: statistics over the named axes, one scale and shift per remaining axis
-            dims = tuple(range(-n, 0))
-            x = (x - x.mean(dims, keepdim=True)) / (x.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
-            if weight is not None:
-                x = x * weight.reshape(weight.shape + (1,) * n) + bias.reshape(bias.shape + (1,) * n)
+        else:
+            x = functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps)
         return einops.rearrange(x, order[1]) if order else x
 
-    def _add(self, op: Op, *xs):
+    def _add(self, op: Op, box, *xs):
         return sum(xs[1:], xs[0])
 
-    def _copy(self, op: Op, x):
+    def _mul(self, op: Op, box, x, y):
+        return x * y
+
+    def _copy(self, op: Op, box, x):
         return tuple(x for _ in op.outputs)
+
+    def _rename(self, op: Op, box, x):
+        return x
+
+    def _unfold(self, op: Op, box, x):
+        return self._window(op, x, functional.unfold, len(op.params["spatial_in"]))
+
+    def _fold(self, op: Op, box, x):
+        return self._window(op, x, functional.fold, self.patterns.shape(op.params["spatial_out"]))
+
+    def _window(self, op: Op, x, function, shape):
+        p = op.params
+        before, after = self.patterns.window(op)
+        x = einops.rearrange(x, before) if before else x
+        x = function(x, shape, p["kernel"], p["stride"], p["dilation"], p["padding"])
+        return einops.rearrange(x, after) if after else x
+
+    def _reduce(self, op: Op, box, x):
+        (axes,) = self.patterns.values(op)
+        dims = self.patterns.dims(axes, op.params["axes"])
+        return {"max": torch.amax, "mean": torch.mean, "sum": torch.sum}[op.params["fn"]](x, dims)
+
+    def _index(self, op: Op, box, x):
+        (axes,) = self.patterns.values(op)
+        (dim,) = self.patterns.dims(axes, op.params["axes"])
+        return x.select(dim, op.params["at"])
+
+    def _concat(self, op: Op, box, *xs):
+        (out,) = self.patterns.values(op, "outputs")
+        (dim,) = self.patterns.dims(out, (op.params["into"],))
+        return functional.concat(xs, dim)
+
+    def _embedding(self, op: Op, box, ids):
+        vocab = self.patterns.size(op.params["vocab"])
+        if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < vocab:
+            raise NcdError(f"{op.name} looks up ids from {int(ids.min())} to {int(ids.max())}, "
+                           f"but its table has rows 0 to {vocab - 1}", op.span)
+        return box.weight[ids]
+
+    def _mask(self, op: Op, box, x):
+        (axes,) = self.patterns.values(op)
+        return functional.causal_mask(x, *self.patterns.dims(axes, op.params["axes"]))
+
+    def _rope(self, op: Op, box, x):
+        (axes,) = self.patterns.values(op)
+        return functional.rotary(x, *self.patterns.dims(axes, op.params["axes"]), op.params["base"], op.params["interleaved"])
+
+    def _topk(self, op: Op, box, x):
+        (axes,) = self.patterns.values(op)
+        (dim,) = self.patterns.dims(axes, op.params["axes"])
+        return functional.topk_gate(x, dim, **self.patterns.topk(op), bias=box.bias if box else None)

@@ -3,15 +3,19 @@
 Shared by :mod:`.compile` (which runs a diagram) and :mod:`.codegen` (which
 writes it out as source). Every pattern starts with ``...``: values may carry
 leading batch dimensions, and each batch element is an independent copy of
-the diagram.
+the diagram (except in batch norm, whose statistics span the batch).
 
 Parameter layouts (the shapes of the learned tensors, as axis names):
 
 * linear: ``weight`` = output axes + input axes (nn.Linear's ``[out, in]``,
-  generalised to several axes); ``bias`` = output axes.
+  generalised to several axes); ``bias`` = output axes; ``with per=e`` puts
+  ``e`` first in both (one nn.Linear per expert, stacked).
 * layernorm: ``weight`` and ``bias`` over the normalised axes; rmsnorm:
   ``weight`` only; batchnorm: ``weight`` and ``bias`` over the axes it does
   *not* normalise over (the channels), as nn.BatchNorm does.
+* embedding: ``weight`` = vocabulary axis + output axes (nn.Embedding's
+  ``[num_embeddings, dim]``).
+* topk ``with select_bias``: ``bias`` over the chosen axis.
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -98,18 +102,49 @@ class Patterns:
     # -- patterns ------------------------------------------------------------
     def linear(self, op: Op) -> str:
         """einsum pattern ``input, weight -> output`` of a linear box; an axis both read and
-        written (``m -> m``) is called ``m_in`` on the input side."""
+        written (``m -> m``) is called ``m_in`` on the input side; a ``per`` axis is in the
+        weight, the output, and the input when it has one."""
         (x,), (out,) = self.values(op), self.values(op, "outputs")
         ins, outs = op.params["in_axes"], op.params["out_axes"]
         taken = set(self.taken)
         rename = {a: identifier(self.ids[a] + "_in", taken) for a in ins if a in outs}
-        weight = self.spec(outs, batch=False) + " " + self.spec(ins, batch=False, rename=rename)
+        weight = self.spec(op.params["per"] + outs, batch=False) + " " + self.spec(ins, batch=False, rename=rename)
         return f"{self.spec(x, rename=rename)}, {weight} -> {self.spec(out)}"
 
-    def bias_trailing(self, op: Op) -> int:
-        """How many output axes follow a linear box's new axes (the bias broadcasts over them)."""
-        (out,), new = self.values(op, "outputs"), op.params["out_axes"]
-        return len(out) - out.index(new[-1]) - 1
+    def bias_pattern(self, op: Op) -> str | None:
+        """The rearrange lining a linear box's bias up with the trailing axes of its output
+        (``e f -> f e``, ``k h -> k h 1``); None when it already does."""
+        (out,) = self.values(op, "outputs")
+        axes = op.params["per"] + op.params["out_axes"]
+        tail = out[min(out.index(a) for a in axes):]
+        if tail == axes:
+            return None
+        return f"{self.spec(axes, batch=False)} -> " + " ".join(self.ids[a] if a in axes else "1" for a in tail)
+
+    def window(self, op: Op) -> tuple[str | None, str | None]:
+        """Rearranges around :func:`~.functional.unfold` / ``fold``, which act on trailing dims:
+        the width axes (and, for fold, the kernel axes) moved last, and the result into the
+        output's order; None where no move is needed."""
+        (x,), (out,) = self.values(op), self.values(op, "outputs")
+        p = op.params
+        moved = p["spatial_in"] + (p["kernel_axes"] if op.kind == "fold" else ())
+        rest = tuple(a for a in x if a not in moved)
+        made = rest + p["spatial_out"] + (p["kernel_axes"] if op.kind == "unfold" else ())
+        before = None if rest + moved == x else f"{self.spec(x)} -> {self.spec(rest + moved)}"
+        after = None if made == out else f"{self.spec(made)} -> {self.spec(out)}"
+        return before, after
+
+    def topk(self, op: Op) -> dict:
+        """The options of a top-k box, checked, as keyword arguments of :func:`~.functional.topk_gate`."""
+        p = op.params
+        size = self.size(p["axes"][0])
+        if size % p["groups"] or not 1 <= p["topk_groups"] <= p["groups"] or p["k"] > size // p["groups"] * p["topk_groups"]:
+            raise NcdError(f"topk cannot keep {p['k']} of the best {p['topk_groups']} of {p['groups']} groups "
+                           f"along axis '{p['axes'][0]}' of size {size}", op.span,
+                           "the groups must split the axis evenly and hold at least k of its values")
+        options = {"k": p["k"], "groups": p["groups"], "topk_groups": p["topk_groups"], "normalize": p["normalize"], "scale": p["scale"]}
+        defaults = {"groups": 1, "topk_groups": 1, "normalize": False, "scale": 1.0}
+        return {key: value for key, value in options.items() if defaults.get(key, object()) != value}
 
     def einsum(self, op: Op) -> str:
         (out,) = self.values(op, "outputs")
@@ -146,10 +181,15 @@ class Patterns:
     def parameters(self, op: Op) -> dict[str, tuple[str, ...]]:
         """The learned tensors of a box and their axes (empty for boxes without weights)."""
         if op.kind == "linear":
-            out = {"weight": op.params["out_axes"] + op.params["in_axes"]}
+            per = op.params["per"]
+            out = {"weight": per + op.params["out_axes"] + op.params["in_axes"]}
             if op.params["bias"]:
-                out["bias"] = op.params["out_axes"]
+                out["bias"] = per + op.params["out_axes"]
             return out
+        if op.kind == "embedding":
+            return {"weight": (op.params["vocab"],) + op.params["out_axes"]}
+        if op.kind == "topk" and op.params["select_bias"]:
+            return {"bias": op.params["axes"]}
         if op.kind == "norm" and op.params["affine"]:
             if op.params["fn"] == "batchnorm":
                 return {"weight": op.broadcast, "bias": op.broadcast}
@@ -159,6 +199,13 @@ class Patterns:
 
     def fan_in(self, op: Op) -> int:
         return math.prod(self.shape(op.params["in_axes"]))
+
+    def check(self) -> None:
+        """Everything a diagram needs before it can run: sizes, and options that fit them."""
+        self.require_sizes()
+        for op in self.diagram.ops:
+            if op.kind == "topk":
+                self.topk(op)
 
     def require_sizes(self) -> None:
         """Every axis a tensor uses needs a number before the diagram can run."""

@@ -1,0 +1,104 @@
+"""Tensor functions for the boxes that take more than one torch call.
+
+:mod:`.compile` calls them, and ``ncd compile`` copies the ones a diagram
+uses into the file it writes (so that file needs only torch and einops):
+keep each function self-contained, using only ``torch`` and ``itertools``.
+Leading dimensions are batch dimensions throughout.
+
+>>> x = torch.arange(5.0)
+>>> unfold(x, 1, kernel=3)
+tensor([[0., 1., 2.],
+        [1., 2., 3.],
+        [2., 3., 4.]])
+>>> fold(torch.ones(3, 3), (5,), kernel=3)  # how many blocks cover each place
+tensor([1., 2., 3., 2., 1.])
+"""
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+
+def unfold(x, n, kernel, stride=1, dilation=1, padding=0):
+    """The convolution tensor: blocks of the last ``n`` dims, [..., s_1..s_n] -> [..., o_1..o_n, k_1..k_n],
+    zero-padded by ``padding`` on each side; o = (s + 2 padding - dilation (kernel - 1) - 1) // stride + 1."""
+    x = torch.nn.functional.pad(x, (padding, padding) * n)
+    reach = dilation * (kernel - 1) + 1
+    for _ in range(n):  # each unfold turns dim -n into block positions and appends the block's own dim
+        x = x.unfold(-n, reach, stride)[..., ::dilation]
+    return x
+
+
+def fold(x, sizes, kernel, stride=1, dilation=1, padding=0):
+    """The transpose of :func:`unfold` (a transposed convolution's data movement):
+    [..., o_1..o_n, k_1..k_n] -> [..., s_1..s_n] with s = ``sizes``, every block element
+    added into the place it was taken from."""
+    n = len(sizes)
+    blocks = x.shape[x.dim() - 2 * n:x.dim() - n]
+    out = x.new_zeros(*x.shape[:x.dim() - 2 * n], *(s + 2 * padding for s in sizes))
+    for offsets in itertools.product(range(kernel), repeat=n):
+        places = tuple(slice(k * dilation, k * dilation + stride * (b - 1) + 1, stride) for k, b in zip(offsets, blocks))
+        out[(..., *places)] += x[(..., *offsets)]
+    return out[(..., *(slice(padding, padding + s) for s in sizes))]
+
+
+def concat(tensors, dim):
+    """torch.cat along a negative ``dim``, broadcasting the other dims (inputs' batch dims may differ)."""
+    rank = max(t.dim() for t in tensors)
+    tensors = [t.reshape((1,) * (rank - t.dim()) + t.shape) for t in tensors]
+    shape = list(torch.broadcast_shapes(*(t.shape[:dim] + (1,) + t.shape[dim:][1:] for t in tensors)))
+    return torch.cat([t.expand(shape[:dim] + [t.shape[dim]] + shape[dim:][1:]) for t in tensors], dim)
+
+
+def causal_mask(scores, query, key):
+    """-inf wherever the index along dim ``key`` is greater than the index along dim ``query``."""
+    later = torch.arange(scores.shape[key], device=scores.device) > torch.arange(scores.shape[query], device=scores.device)[:, None]
+    return scores.movedim((query, key), (-2, -1)).masked_fill(later, float("-inf")).movedim((-2, -1), (query, key))
+
+
+def rotary(x, position, depth, base=10000.0, interleaved=False):
+    """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
+    ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or
+    (2i, 2i + 1) when ``interleaved`` (RoFormer, DeepSeek-V3)."""
+    x = x.movedim((position, depth), (-2, -1))
+    d = x.shape[-1]
+    inverse = base ** -(torch.arange(0, d, 2, dtype=x.dtype, device=x.device) / d)
+    angle = torch.arange(x.shape[-2], dtype=x.dtype, device=x.device)[:, None] * inverse  # [positions, d/2]
+    cos, sin = angle.cos(), angle.sin()
+    if interleaved:
+        a, b = x[..., 0::2], x[..., 1::2]
+        x = torch.stack((a * cos - b * sin, b * cos + a * sin), dim=-1).flatten(-2)
+    else:
+        a, b = x.chunk(2, dim=-1)
+        x = torch.cat((a * cos - b * sin, b * cos + a * sin), dim=-1)
+    return x.movedim((-2, -1), (position, depth))
+
+
+def topk_gate(scores, dim, k, groups=1, topk_groups=1, normalize=False, scale=1.0, bias=None):
+    """Keep the k largest scores along ``dim`` and zero the rest; ``normalize`` makes the kept
+    ones sum to 1, then they are multiplied by ``scale``. ``bias`` (over ``dim``) is added for
+    choosing only. With ``groups``, the dim is split into equal groups, each scored by the sum of
+    its two best (biased) scores, and only the ``topk_groups`` best groups compete (DeepSeek-V3)."""
+    scores = scores.movedim(dim, -1)
+    choice = scores if bias is None else scores + bias
+    if groups > 1:
+        grouped = choice.unflatten(-1, (groups, -1))
+        group_scores = grouped.topk(min(2, grouped.shape[-1]), dim=-1).values.sum(-1)
+        best = torch.zeros_like(group_scores, dtype=torch.bool).scatter(-1, group_scores.topk(topk_groups, dim=-1).indices, True)
+        choice = grouped.masked_fill(~best[..., None], float("-inf")).flatten(-2)
+    chosen = choice.topk(k, dim=-1).indices
+    weights = scores.gather(-1, chosen)
+    if normalize:
+        weights = weights / weights.sum(-1, keepdim=True)
+    return torch.zeros_like(scores).scatter(-1, chosen, weights * scale).movedim(-1, dim)
+
+
+def batch_norm(x, n, channels, weight=None, bias=None, eps=1e-5):
+    """Batch norm with batch statistics (nn.BatchNorm in training mode): x is [..., channels, n normalised
+    dims]; each channel is normalised over the n dims and every leading batch dim."""
+    dims = (*range(x.dim() - n - channels), *range(-n, 0))
+    x = (x - x.mean(dims, keepdim=True)) / (x.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
+    if weight is not None:
+        x = x * weight.reshape(weight.shape + (1,) * n) + bias.reshape(bias.shape + (1,) * n)
+    return x
