@@ -8,8 +8,9 @@ in it. ``check`` then
 
 1. fills the reference's parameters with random values and copies them into
    the diagram (reshaped as each :class:`From` says);
-2. runs both on the same random inputs, with one leading batch dimension, in
-   float64 and float32;
+2. runs both on the same random inputs (integer ids below the vocabulary
+   size for ``int`` inputs), with one leading batch dimension, in float64 and
+   float32;
 3. compares every output, and every intermediate wire the reference exposes,
    in max abs and max rel error (``max |diagram - reference| / max |reference|``):
    a wire passes when its rel error is within the dtype's tolerance.
@@ -40,20 +41,25 @@ from ..ir import Diagram, Op, build
 from ..parse import parse_file
 from .compile import DiagramModule, compile_diagram
 from .patterns import Patterns, shape_text
+from .structure import boxes, expanded
 
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
 
 
 @dataclass(frozen=True)
 class From:
-    """Where one diagram parameter comes from: the reference parameter ``param``,
-    optionally chunk ``part = (i, n)`` of n equal chunks along its first
+    """Where one diagram parameter comes from: the reference parameter (or buffer)
+    ``param``, optionally chunk ``part = (i, n)`` of n equal chunks along its first
     dimension (packed q/k/v projections), rearranged by the einops ``pattern``
-    whose axis names are the diagram's (``"(h k) m -> k h m"``)."""
+    whose axis names are the diagram's (``"(h k) m -> k h m"``; an axis only on
+    the right repeats the values, ``"b -> b p q"``), then cut to ``index``
+    (``tensor[index]``, e.g. ``(slice(None), slice(0, 8))`` for the first 8 rows
+    of dimension 1: the gate half of a packed gate/up projection)."""
 
     param: str
     pattern: str | None = None
     part: tuple[int, int] | None = None
+    index: tuple | slice | int | None = None
 
 
 @dataclass
@@ -66,8 +72,9 @@ class Reference:
     intermediate wires (named as in the diagram; a name assigned several times
     means its last value). Tensors are in the diagram's layout, batch first.
     ``module`` holds the parameters that ``parameters`` maps to the diagram's
-    (keys such as ``"L_Q.weight"``). ``dtypes`` are those it computes in
-    faithfully (some implementations compute in float32 whatever they are given).
+    (keys such as ``"L_Q.weight"``, or ``"encoder_layer.3.N_1.weight"`` in a
+    repeated block). ``dtypes`` are those it computes in faithfully (some
+    implementations compute in float32 whatever they are given).
     """
 
     forward: Callable
@@ -222,9 +229,11 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
           dtypes: tuple[str, ...] | None = None, source: str = "") -> Report:
     """Compare ``diagram`` with ``factory(sizes)`` (a :class:`Reference`) on random inputs,
     in ``dtypes`` (default: the reference's)."""
+    diagram = expanded(diagram)
     patterns = Patterns(diagram)
-    patterns.require_sizes()
+    patterns.check()
     sizes = {a: axis.size for a, axis in diagram.axes.items() if len(axis.parts) == 1}
+    vocabulary = {v: _vocabulary(diagram, patterns, v) for v in diagram.inputs if diagram.values[v].dtype == "int"}
     torch.manual_seed(seed)
     try:
         ref = factory(dict(sizes))
@@ -237,12 +246,9 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     if ref.module is not None:
         ref.module.double().eval()
         _randomize(ref.module, generator)
-    _copy_parameters(diagram, patterns, model, ref)
-    for vid in diagram.inputs:
-        if diagram.values[vid].dtype == "int":
-            raise NcdError("ncd check feeds random real inputs; integer inputs are not supported yet", diagram.values[vid].span)
-    inputs = [torch.randn((batch, *patterns.shape(diagram.values[v].axes)), generator=generator, dtype=torch.float64)
-              for v in diagram.inputs]
+    _copy_parameters(model, ref)
+    inputs = [torch.randint(vocabulary[v], (batch, *diagram.shape(v)), generator=generator) if v in vocabulary
+              else torch.randn((batch, *diagram.shape(v)), generator=generator, dtype=torch.float64) for v in diagram.inputs]
     dtypes = dtypes or ref.dtypes
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
@@ -252,9 +258,22 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
         model.to(kind)
         if ref.module is not None:
             ref.module.to(kind)
-        comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) for x in inputs], dtype)
+        comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
     name = ref.name + (f" ({source})" if source else "")
     return Report(diagram.source.source.path, name, sizes, batch, comparisons)
+
+
+def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
+    """How many ids the integer input ``vid`` may take: the size of the vocabulary of the embeddings that read it."""
+    reach = {vid}
+    for op in diagram.ops:  # the ids pass through copies, renames and rearranges unchanged
+        if op.kind in ("copy", "rename", "rearrange", "index") and reach & set(op.inputs):
+            reach |= set(op.outputs)
+    vocab = [patterns.size(op.params["vocab"]) for op in diagram.ops if op.kind == "embedding" and reach & set(op.inputs)]
+    if not vocab:
+        value = diagram.values[vid]
+        raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span)
+    return min(vocab)
 
 
 def _randomize(module: nn.Module, generator: torch.Generator) -> None:
@@ -265,22 +284,25 @@ def _randomize(module: nn.Module, generator: torch.Generator) -> None:
             p.copy_((torch.rand(p.shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound)
 
 
-def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference) -> None:
+def _copy_parameters(model: DiagramModule, ref: Reference) -> None:
+    patterns = model.patterns
     ours = dict(model.named_parameters())
-    theirs = dict(ref.module.named_parameters()) if ref.module is not None else {}
-    boxes = {op.name: op for op in diagram.ops if op.learned}
+    slots = {f"{prefix}{op.name}.{param}": (op, axes) for prefix, op in boxes(patterns, model.plan)
+             for param, axes in patterns.parameters(op).items()}
+    learned = {name.rpartition(".")[0]: op for name, (op, _) in slots.items()}
+    theirs = {**dict(ref.module.named_buffers()), **dict(ref.module.named_parameters())} if ref.module is not None else {}
     for name, source in ref.parameters.items():
-        box, _, param = name.partition(".")
-        if name not in ours:
-            if box in boxes:
+        box, _, param = name.rpartition(".")
+        if name not in slots:
+            if box in learned:
                 raise NcdError(f"the reference maps '{source.param}' to {name}, but box {box} has no {param or 'such parameter'}",
-                               boxes[box].span, "it has: " + ", ".join(patterns.parameters(boxes[box])))
-            raise NcdError(f"the reference maps '{source.param}' to {name}, but the diagram has no learned box '{box}'",
-                           hint=did_you_mean(box, boxes) or "learned boxes: " + (", ".join(boxes) or "none"))
-        op = boxes[box]
+                               learned[box].span, "it has: " + ", ".join(patterns.parameters(learned[box])))
+            raise NcdError(f"the reference maps '{source.param}' to {name}, but the diagram has no learned box '{box or name}'",
+                           hint=did_you_mean(box or name, learned) or "learned boxes: " + (_some(list(learned)) or "none"))
+        op, axes = slots[name]
         if source.param not in theirs:
             raise NcdError(f"the reference has no parameter '{source.param}' (mapped to {name})",
-                           hint=did_you_mean(source.param, theirs) or "it has: " + (", ".join(theirs) or "none"))
+                           hint=did_you_mean(source.param, theirs) or "it has: " + (_some(list(theirs)) or "none"))
         value = theirs[source.param].detach()
         got = f"{source.param} {shape_text(value.shape)}"
         if source.part is not None:
@@ -292,22 +314,41 @@ def _copy_parameters(diagram: Diagram, patterns: Patterns, model: DiagramModule,
         if source.pattern is not None:
             try:
                 text, axis_sizes = _einops_pattern(source.pattern, patterns)
-                value = einops.rearrange(value, text, **axis_sizes)
+                value = einops.repeat(value, text, **axis_sizes)
             except einops.EinopsError as error:
                 message = str(error).strip().splitlines()[-1]
                 raise NcdError(f"{name}: pattern '{source.pattern}' does not fit {got}: {message}", op.span) from None
             got += f", rearranged '{source.pattern}'"
-        axes = patterns.parameters(op)[param]
+        if source.index is not None:
+            try:
+                value = value[source.index]
+            except (IndexError, TypeError) as error:
+                raise NcdError(f"{name}: cannot index {got} by {_index_text(source.index)}: {error}", op.span) from None
+            got += f", indexed {_index_text(source.index)}"
         if tuple(value.shape) != patterns.shape(axes):
             raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {shape_text(value.shape)} from {got}", op.span)
         with torch.no_grad():
             ours[name].copy_(value)
-    missing = [(op, f"{op.name}.{param}", axes) for op in boxes.values() for param, axes in patterns.parameters(op).items()
-               if f"{op.name}.{param}" not in ref.parameters]
+    missing = [(name, op, axes) for name, (op, axes) in slots.items() if name not in ref.parameters]
     if missing:
-        names = ", ".join(f"{name} {patterns.describe(axes)}" for _, name, axes in missing)
-        raise NcdError(f"diagram parameter(s) {names} have no source in the reference", missing[0][0].span,
-                       f"map them in the pairing: \"{missing[0][1]}\": From(\"...\"), ...")
+        names = _some([f"{name} {patterns.describe(axes)}" for name, _, axes in missing])
+        raise NcdError(f"diagram parameter(s) {names} have no source in the reference", missing[0][1].span,
+                       f"map them in the pairing: \"{missing[0][0]}\": From(\"...\"), ...")
+
+
+def _some(names: list[str], most: int = 8) -> str:
+    """The first few of a long list of names, and how many there are."""
+    return ", ".join(names) if len(names) <= most else ", ".join(names[:most]) + f", ... ({len(names)} in all)"
+
+
+def _index_text(index) -> str:
+    """``[:, 0:8]``: an index as written in python."""
+    def one(i):
+        if not isinstance(i, slice):
+            return "..." if i is Ellipsis else str(i)
+        start, stop = ("" if x is None else x for x in (i.start, i.stop))
+        return f"{start}:{stop}" + ("" if i.step is None else f":{i.step}")
+    return "[" + ", ".join(one(i) for i in (index if isinstance(index, tuple) else (index,))) + "]"
 
 
 def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:
