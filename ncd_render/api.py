@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .ir import Diagram, build
 from .layout import layout
@@ -19,6 +20,9 @@ from .render import format_of, render_bytes
 from .scene import Scene
 from .sizing import fit_to, scale_fonts
 from .style import load_preset, load_theme
+
+if TYPE_CHECKING:
+    from .cost import Report
 
 
 @dataclass
@@ -30,23 +34,29 @@ class Figure:
     layout: str = "paper"
     width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
 
-    def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None) -> Scene:
-        """Lay out at the theme's font sizes, then fit to the target width (see ncd_render.sizing)."""
+    def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None,
+              cost: Report | None = None) -> Scene:
+        """Lay out at the theme's font sizes, then fit to the target width (see ncd_render.sizing).
+        ``cost``, a report of ``ncd_render.cost.analyse`` on this diagram, adds its badges."""
         preset = load_preset(layout_preset or self.layout)
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
         scene = layout(self.diagram, chosen, preset)
+        if cost is not None:
+            from .cost.annotate import annotate
+
+            scene = annotate(scene, self.diagram, cost, chosen)
         return fit_to(scene, width or self.width or preset.width, preset.height, chosen.font.axis_size)
 
     def svg(self, **options) -> bytes:
         return render_bytes(self.scene(**options), "svg")
 
     def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None,
-               width: str | float | None = None, **options) -> Path:
+               width: str | float | None = None, cost: Report | None = None, **options) -> Path:
         """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
         fmt = format_of(path)
         check_writable(path)
         options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
-        data = render_bytes(self.scene(theme, layout_preset, width), fmt, **options)
+        data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, **options)
         write_atomic(path, data)
         return Path(path)
 
@@ -54,9 +64,9 @@ class Figure:
         return self.svg().decode("utf-8")
 
 
-def load(path: str | Path, depth: int | None = None, **style) -> Figure:
-    """Parse and check a .ncd file."""
-    return Figure(build(parse_file(path), depth=depth), **style)
+def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, **style) -> Figure:
+    """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does)."""
+    return Figure(build(parse_file(path), depth=depth, sizes=sizes), **style)
 
 
 def load_text(text: str, name: str = "<string>", depth: int | None = None, **style) -> Figure:

@@ -110,8 +110,12 @@ def cost(file, hardware, dtype, sizes, plot):
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
                    "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
+@click.option("--annotate-cost", is_flag=True, help="Badge every kernel with its HBM bytes, FLOPs and time (see 'ncd cost').")
+@click.option("--hw", "hardware", default=None, help="With --annotate-cost: the GPU profile, as for 'ncd cost' (default a100-80gb).")
+@click.option("--dtype", default=None, help="With --annotate-cost: the storage dtype of real values (default bf16).")
+@click.option("--sizes", default=None, metavar="AXIS=N,...", help="With --annotate-cost: override axis sizes, e.g. y=4096,x=4096.")
 @reports_errors
-def render(file, output, theme, layout_preset, depth, dpi, width):
+def render(file, output, theme, layout_preset, depth, dpi, width, annotate_cost, hardware, dtype, sizes):
     """Draw FILE to OUTPUT. Nothing is written unless drawing succeeds.
 
     \b
@@ -121,6 +125,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width):
         ncd render gallery/mha.ncd -o mha.pdf --width 3.25in     (or --layout column)
         ncd render gallery/mha.ncd -o mha.tikz                   (a tikzpicture: \\input{mha.tikz})
         ncd render model.ncd -o overview.png --depth 0
+        ncd render gallery/sdpa.ncd -o sdpa.svg --annotate-cost --hw h100-sxm --sizes y=4096,x=4096
     """
     from .api import load
     from .latex import size_warnings
@@ -132,8 +137,19 @@ def render(file, output, theme, layout_preset, depth, dpi, width):
     if width is not None:
         parse_length(width)
     check_writable(output)
+    if not annotate_cost and (hardware or dtype or sizes):
+        raise NcdError("--hw, --dtype and --sizes choose what --annotate-cost shows", hint="add --annotate-cost")
+    report = None
+    if annotate_cost:  # the cost model is imported only here
+        from .cost import analyse, load_profile, parse_sizes
+
+        profile = load_profile(hardware or "a100-80gb")
+        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset)
+        report = analyse(figure.diagram, profile, dtype or "bf16")
+    else:
+        figure = load(file, depth=depth, theme=theme, layout=layout_preset)
     with size_warnings(lambda line: click.echo(line, err=True)):
-        load(file, depth=depth, theme=theme, layout=layout_preset).render(output, dpi=dpi, width=width)
+        figure.render(output, dpi=dpi, width=width, cost=report)
 
 
 @main.command()

@@ -7,7 +7,7 @@ lines per kernel, on the box that finishes it.
 >>> from ncd_render.cost.hardware import load_profile
 >>> d = build(parse("axis y = 4096\\naxis m = 4096\\ninput X[y m]\\nH = relu(X)\\noutput H\\n"))
 >>> badges(d, analyse(d, load_profile("a100-80gb"), "bf16"))
-{1: Badge(lines=('67 MB', '17 MF', '36 µs'), bound='memory', fused=False)}
+{1: Badge(lines=('67 MB', '17 MF', '36 µs'), bound='memory', ops=(1,), section=None)}
 """
 from __future__ import annotations
 
@@ -15,25 +15,32 @@ from dataclasses import dataclass
 
 from ..errors import NcdError
 from ..ir import Diagram
-from .model import Report, box_name
+from .model import Report, box_name, fused_section
 from .table import si
 
 
 @dataclass(frozen=True)
 class Badge:
     """HBM bytes, FLOPs and time of one kernel; ``bound`` is 'memory' or 'compute';
-    ``fused`` when the kernel is a whole fused section (its badge sits on the section's last box)."""
+    ``ops`` the boxes the kernel runs; ``section`` the fused section when the kernel is one
+    (its badge is drawn once, for the section)."""
 
     lines: tuple[str, ...]
     bound: str
-    fused: bool = False
+    ops: tuple[int, ...]
+    section: int | None = None
+
+    @property
+    def fused(self) -> bool:
+        return self.section is not None
 
 
 def badges(diagram: Diagram, report: Report) -> dict[int, Badge]:
     """Op id -> badge for every kernel of ``report``, which must be made from ``diagram``.
 
-    Boxes that run no kernel (views) and boxes inside a fused section other
-    than its last get no badge.
+    Boxes that run no kernel (views) get no badge; a fused section's badge is
+    keyed by its last box. The figures of a kernel in a ``repeat N`` block are
+    the total of its N runs, as in the table.
     """
     out = {}
     for k in report.kernels:
@@ -42,5 +49,6 @@ def badges(diagram: Diagram, report: Report) -> dict[int, Badge]:
             if i >= len(diagram.ops) or box_name(diagram, diagram.ops[i]) != part.name:
                 raise NcdError("the cost report was made for another diagram", hint="analyse the diagram that is drawn (same --depth and --sizes)")
         if k.bound in ("memory", "compute"):
-            out[k.ops[-1]] = Badge((si(k.hbm_bytes, "B", 2), si(k.flops, "F", 2), si(k.time, "s", 2)), k.bound, k.plan is not None)
+            section = fused_section(diagram, diagram.ops[k.ops[0]]) if k.plan is not None else None
+            out[k.ops[-1]] = Badge((si(k.hbm_bytes, "B", 2), si(k.flops, "F", 2), si(k.time, "s", 2)), k.bound, k.ops, section)
     return out
