@@ -43,7 +43,7 @@ OPTIONS = {
     **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}, "dropout": {"p"},
     "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
     "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base", "interleaved"},
-    "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(),
+    "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(), "unit": set(),
 }
 BUILTINS = set(OPTIONS)
 
@@ -424,6 +424,8 @@ class _Builder:
             options[o.name] = True if o.value is None else o.value
         if fn == "load":
             return self.op_load(call, scope)
+        if fn == "unit":
+            return self.op_unit(call, scope, label)
         args = [self.lookup(a, scope) for a in call.args]
         if fn == "einsum":
             return self.op_einsum(call, args, scope, label)
@@ -623,6 +625,19 @@ class _Builder:
         out = self.new_value("", axes, "real", expr.span)
         self.add_op(kind="mul", inputs=(a, b), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
                     section=scope.section, span=expr.span)
+        return out
+
+    def op_unit(self, call: ast.Call, scope: _Scope, label: str | None) -> int:
+        """The unit (a cap): the identity matrix over two axes of one size, unit(: a b)."""
+        spec = call.spec
+        if call.args or spec is None or spec.outputs is not None or len(spec.inputs) != 1 or len(spec.inputs[0]) != 2:
+            raise NcdError("unit takes no tensor and two axes of one size: unit(: a b)", spec.span if spec else call.span)
+        a, b = self.shape(spec.inputs[0], scope, "a unit")
+        if self.axes[a].size != self.axes[b].size:
+            raise NcdError(f"unit needs two axes of one size; '{a}' has {self.axes[a].size}, '{b}' has {self.axes[b].size}", spec.span)
+        out = self.new_value("", (a, b), "real", call.span)
+        self.add_op(kind="unit", inputs=(), outputs=(out,), label=label, params=MappingProxyType({"axes": (a, b)}),
+                    section=scope.section, span=call.span)
         return out
 
     def op_load(self, call: ast.Call, scope: _Scope) -> int:

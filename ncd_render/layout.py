@@ -96,7 +96,7 @@ class _Column:
 
 def is_wiring(op: Op) -> bool:
     """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
-    return op.kind in ("einsum", "rename", "copy") or (op.kind == "rearrange" and op.params["transpose"])
+    return op.kind in ("einsum", "rename", "copy", "unit") or (op.kind == "rearrange" and op.params["transpose"])
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
@@ -251,6 +251,10 @@ class _Layout:
     def place_op(self, op: Op, live: list[int]) -> _Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
         kind = op.kind
+        if kind == "unit":  # a cap: two new wires joined at their start, below the others
+            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
+            live.extend(new)
+            return _Placed(op, [], [], new)
         inputs = [self.value_wires(v) for v in op.inputs]
         first = inputs[0]
         if kind in THROUGH:
@@ -397,7 +401,7 @@ class _Layout:
         op, f = placed.op, self.theme.font
         if op.kind == "norm":
             return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
-        if op.kind in ("softmax", "einsum", "rearrange", "rename", "concat", "copy") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
+        if op.kind in ("softmax", "einsum", "rearrange", "rename", "concat", "copy", "unit") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
             return None
         if op.kind in ("add", "mul"):
             return self._text(op.label, f.box_size * 1.2, bold=True)
@@ -757,6 +761,10 @@ class _Layout:
         stroke = Stroke(c.wire, s.wire)
         y = self.y
         x0, x1 = placed.x0, placed.x1
+        if op.kind == "unit":
+            top, bottom = (y[w] for w in placed.new)
+            out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
+            return
         renamed = dict(op.params.get("mapping", ()))
         sources: dict[str, list[int]] = defaultdict(list)
         for w in placed.consumed:

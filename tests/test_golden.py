@@ -25,6 +25,7 @@ PRIMITIVES = {
     "convolution_star": "input X[x m]\nB = unfold(X: x -> z i) with stride=2, padding=1\nY = linear(B: i m -> k) as L\noutput Y\n",
     "save_load_repeat": 'input X[y m]\nsave X as C_1\nrepeat 2 "Block"\n  X = relu(X)\nend\nS = load(C_1)\nZ = X + S\noutput Z\n',
     "section_delete": 'input X[y m], U[x m]\nsection "Part"\n  Y = gelu(X)\nend\noutput Y\n',
+    "unit_cap_snake": "input X[y m]\nU = unit(: y z)\nZ = einsum(X, U: y m, y z -> z m)\noutput Z\n",
 }
 NUMBER = re.compile(r"-?\d+\.?\d*")
 
