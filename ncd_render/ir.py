@@ -199,6 +199,7 @@ class _Builder:
         self.inputs: list[int] = []
         self.outputs: list[int] = []
         self.stores: dict[str, int] = {}
+        self.next_section = 0
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -384,7 +385,8 @@ class _Builder:
         self.sections[sid] = replace(self.sections[sid], times=s.times, carried=tuple(carried))
 
     def new_section(self, title: str, kind: str, scope: _Scope, span: Span, fused: bool = False) -> int:
-        sid = len(self.sections)
+        sid = self.next_section  # never reused, though a collapsed call drops its section
+        self.next_section += 1
         parent_depth = self.sections[scope.section].depth if scope.section is not None else -1
         self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span, fused)
         return sid

@@ -313,6 +313,10 @@ class _Writer:
             if len(dims) == 1:
                 return [], f"torch.softmax({x[0]}, dim={dims[0]})", ATOM, over
             return [], f"({x[0]} - {x[0]}.logsumexp(dim={dims}, keepdim=True)).exp()", ATOM, over
+        if op.kind == "unit":
+            like = next(self.var[v] for v in self.d.inputs if self.d.values[v].dtype == "real")
+            n = self.p.shape(p["axes"])[0]
+            return [], f"torch.eye({n}, dtype={like}.dtype, device={like}.device)", ATOM, "unit over " + ", ".join(p["axes"])
         if op.kind in ("rename", "load"):
             source = op.inputs[0] if op.kind == "rename" else p["source"]
             comment = " ".join(f"{a} -> {b}" for a, b in p["mapping"]) if op.kind == "rename" else f"load {p['store']}"

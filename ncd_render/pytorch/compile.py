@@ -120,6 +120,9 @@ class DiagramModule(nn.Module):
                 continue
             if op.kind == "load":  # the stored tensor is the saved value itself
                 result = values[op.params["source"]]
+            elif op.kind == "unit":  # the identity, in the dtype and on the device of the inputs
+                like = next(t for t in values.values() if t.is_floating_point())
+                result = torch.eye(self.patterns.shape(op.params["axes"])[0], dtype=like.dtype, device=like.device)
             else:
                 box = self._box(op, boxes, prefix) if self.patterns.parameters(op) else None
                 result = getattr(self, "_" + op.kind)(op, box, *(values[v] for v in op.inputs))
