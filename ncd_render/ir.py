@@ -128,6 +128,7 @@ class Diagram:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     graph: nx.MultiDiGraph
+    tandems: dict[str, str] = field(default_factory=dict)  # axis -> the name of its tandem group
 
     @property
     def title(self) -> str | None:
@@ -204,9 +205,16 @@ class _Builder:
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
         statements = self.program.statements
+        tandems: dict[str, str] = {}
         for s in statements:
             if isinstance(s, ast.AxisDecl):
                 self.declare_axis(s)
+            elif isinstance(s, ast.Tandem):
+                for a in s.axes:
+                    self.axis(a, s.span)
+                    if a in tandems:
+                        raise NcdError(f"axis '{a}' is already in tandem group '{tandems[a]}'", s.span)
+                    tandems[a] = s.name
             elif isinstance(s, ast.Block):
                 if s.name in self.blocks or s.name in BUILTINS:
                     raise NcdError(f"component '{s.name}' is already defined", s.span)
@@ -215,7 +223,7 @@ class _Builder:
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = _Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth))], scope, top=True)
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem))], scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
@@ -232,7 +240,7 @@ class _Builder:
             if op.kind == "load":  # the stored tensor travels from the save to the load
                 graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
         return Diagram(self.program, self.axes, self.values, self.ops, self.sections,
-                       tuple(self.inputs), tuple(self.outputs), graph)
+                       tuple(self.inputs), tuple(self.outputs), graph, tandems)
 
     # -- axes ----------------------------------------------------------------
     def declare_axis(self, decl: ast.AxisDecl) -> None:
@@ -361,7 +369,7 @@ class _Builder:
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
-            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth)):
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem)):
                 raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
         return returned
 

@@ -302,7 +302,13 @@ class _Layout:
     def constrain_list(self, order: _Order) -> None:
         for a, b in zip(order, order[1:]):
             same = order.values[a] == order.values[b]
-            self.edge(a, b, self.p.pitch + (0 if same else self.p.tensor_gap))
+            if same and self.tandem(a) is not None and self.tandem(a) == self.tandem(b):
+                self.edge(a, b, self.p.tandem_pitch)
+            else:
+                self.edge(a, b, self.p.pitch + (0 if same else self.p.tensor_gap))
+
+    def tandem(self, wire: int) -> str | None:
+        return self.d.tandems.get(self.wires[wire].axis)
 
     def box_pad(self, placed: _Placed) -> float:
         """Half the height a one-wire box needs, or the pad around several wires."""
@@ -550,13 +556,20 @@ class _Layout:
         return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name")
 
     def axis_label(self, wire: _Wire):
+        group = self.d.tandems.get(wire.axis)
+        if group is not None:  # axes in tandem share one bold label, on their first wire
+            members = [a for a in self.d.values[wire.value].axes if self.d.tandems.get(a) == group]
+            if members[0] != wire.axis:
+                return None, False
+            return self._text(group, self.theme.font.axis_size, bold=True), self.d.axes[wire.axis].width
         axis = self.d.axes[wire.axis]
         # trailing digits read as an index: y2 is drawn y with subscript 2
         parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
         return self._text("·".join(parts), self.theme.font.axis_size), axis.width
 
     def label_room(self, fresh: list[int]) -> float:
-        widths = [self.axis_label(self.wires[w])[0].width for w in fresh if self.wires[w].labelled]
+        labels = [self.axis_label(self.wires[w])[0] for w in fresh if self.wires[w].labelled]
+        widths = [label.width for label in labels if label is not None]
         return (max(widths) + 2 * self.p.label_pad + 2) if widths else 0.0
 
     def gap_width(self, fresh: list[int], column) -> float:
@@ -698,6 +711,8 @@ class _Layout:
             if not wire.labelled or wire.x1 <= wire.x0:
                 continue
             label, overline = self.axis_label(wire)
+            if label is None:
+                continue
             x = wire.x0 + p.label_pad + 1
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis"))

@@ -90,6 +90,13 @@ class AxisDecl:
 
 
 @dataclass(frozen=True)
+class Tandem:
+    name: str
+    axes: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class TensorDecl:
     name: str
     axes: tuple[AxisRef, ...]
@@ -214,7 +221,7 @@ class Block:
     span: Span
 
 
-Statement = Title | Depth | AxisDecl | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
+Statement = Title | Depth | AxisDecl | Tandem | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -329,6 +336,10 @@ class _Builder:
     # statements
     def title(self, tree):
         return Title(str(tree.children[0])[1:-1], self.span(tree))
+
+    def tandem(self, tree):
+        name, *axes = tree.children
+        return Tandem(str(name), tuple(str(a) for a in axes), self.span(tree))
 
     def depth(self, tree):
         return Depth(int(tree.children[0]), self.span(tree))

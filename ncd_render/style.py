@@ -71,6 +71,7 @@ class Preset:
 
     name: str = "paper"
     pitch: float = 17.0          # between the wires of one tensor
+    tandem_pitch: float = 4.0    # between the wires of axes in tandem (2-D positions)
     tensor_gap: float = 9.0      # extra space between tensors (where the dashed line goes)
     column_gap: float = 16.0     # least space between columns
     label_pad: float = 3.0       # between a label and what it labels

@@ -63,6 +63,7 @@ def test_wire_labels_name_the_axes(gallery_file):
     fig = load(gallery_file)
     drawn = {"".join(r.text for r in i.runs) for i in fig.scene().items if i.role == "label.axis"}
     used = {"·".join(fig.diagram.axes[a].parts) for v in fig.diagram.values.values() for a in v.axes}
+    used |= set(fig.diagram.tandems.values())
     assert drawn and drawn <= used
 
 
@@ -97,3 +98,16 @@ def test_pdf_and_png_are_valid_files_of_the_scene_size(gallery_file):
     image = Image.open(io.BytesIO(render_bytes(scene, "png", dpi=144)))
     image.verify()
     assert image.size == (pytest.approx(scene.width * 2, abs=2), pytest.approx(scene.height * 2, abs=2))
+
+
+def test_tandem_axes_run_close_under_one_bold_label():
+    text = ("axis h = 4 width\naxis w = 4 width\naxis c = 2\ntandem x = h w\n"
+            "input X[h w c]\nY = relu(X)\noutput Y\n")
+    fig = load_text(text)
+    assert fig.diagram.tandems == {"h": "x", "w": "x"}
+    scene = fig.scene()
+    h, w, c = sorted((i for i in scene.items if i.role == "wire"), key=lambda line: line.y1)
+    assert w.y1 - h.y1 == pytest.approx(4.0) and c.y1 - w.y1 >= 17
+    labels = [i for i in scene.items if i.role == "label.axis"]
+    assert ["".join(r.text for r in t.runs) for t in labels] == ["x", "c"]
+    assert labels[0].runs[0].bold
