@@ -105,7 +105,7 @@ def cost(file, hardware, dtype, sizes, plot):
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
 @click.option("--layout", "layout_preset", default="paper", show_default=True, help="A built-in layout preset, or a path to a .toml file.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
-              help="Collapse component calls nested deeper than this into single boxes.")
+              help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
 @click.option("--dpi", type=click.FloatRange(min=10), default=300, show_default=True, help="Resolution of PNG output.")
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
@@ -162,7 +162,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, annotate_cost,
 @click.option("--layout", "layout_preset", default="paper", show_default=True,
               help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
-              help="Collapse component calls nested deeper than this into single boxes.")
+              help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
 @click.option("--label", default=None, help="The \\label key (default: fig:NAME).")
 @reports_errors
 def latex(file, output, width, theme, layout_preset, depth, label):
