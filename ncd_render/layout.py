@@ -256,6 +256,8 @@ class _Layout:
             live.extend(new)
             return _Placed(op, [], [], new)
         inputs = [self.value_wires(v) for v in op.inputs]
+        if kind in ("add", "mul"):  # commutative: the sum goes on along the topmost operand, keeping figures compact
+            inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
         if kind in THROUGH:
             # the wires go on through the box; along-axis ops cover only their axes,
