@@ -28,7 +28,6 @@ from .style import Preset, Theme
 from .text import set_label
 
 THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
-GAP_KINDS = {"copy", "delete", "save", "load"}
 PICTOGRAMS = {"relu"}
 NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
 
@@ -441,8 +440,8 @@ class _Layout:
 
     # -- main ----------------------------------------------------------------
     def run(self) -> Scene:
-        p, f, c = self.p, self.theme.font, self.theme.colors
-        self.title_h = self._text("Ag", f.title_size).ascent + self._text("Ag", f.title_size).descent
+        title = self._text("Ag", self.theme.font.title_size)
+        self.title_h = title.ascent + title.descent
         self.plan_columns()
         final = self.sweep()
         for column in self.columns:
@@ -469,7 +468,7 @@ class _Layout:
         return self.draw(final)
 
     def draw(self, final: _Order) -> Scene:
-        p, f, c, s = self.p, self.theme.font, self.theme.colors, self.theme.strokes
+        p, c, s = self.p, self.theme.colors, self.theme.strokes
         y = self.y
         wire_stroke = Stroke(c.wire, s.wire)
         # x positions: inputs' names, then gaps and columns left to right
