@@ -53,7 +53,7 @@ def test_softmax_over_the_wrong_axis_is_found_at_the_softmax(tmp_path):
     assert report.first_failure().wire == "P"
     text = str(report)
     assert "FAIL: output(s) Y disagree with torch.nn.MultiheadAttention" in text
-    assert f"the first wire that disagrees is P (float64" in text
+    assert "the first wire that disagrees is P (float64" in text
     assert "mha.ncd:16:7:" in text and "P = softmax(S: y)" in text
 
 
