@@ -656,9 +656,14 @@ class _Layout:
             # a fused section is one kernel: a dashed border says its inside stays on chip
             border = Stroke(c.box_stroke, self.theme.strokes.separator, self.theme.strokes.dash) if section.fused else None
             out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
+            if section.kind == "repeat":  # a repeated block sits between large brackets
+                ink = Stroke(c.text, self.theme.strokes.box)
+                for edge, hook in ((x0 + 2.5, 3.0), (x1 - 2.5, -3.0)):
+                    out.append(Path((("M", edge + hook, top + 2.5), ("L", edge, top + 2.5), ("L", edge, bottom - 2.5),
+                                     ("L", edge + hook, bottom - 2.5)), ink, None, role="bracket"))
             suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
             title = self._text((section.title + suffix).strip(), f.title_size, bold=section.kind == "repeat")
-            out.append(self._placed_text(title, x0 + 4, top + 2 + title.ascent, "label.title", c.title))
+            out.append(self._placed_text(title, x0 + (7 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
 
     def draw_separators(self, out: list, final: _Order) -> None:
         """Dashed lines between the tensors of a tuple, wherever both run side by side."""
