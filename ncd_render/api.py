@@ -18,7 +18,7 @@ from .output import check_writable, write_atomic
 from .parse import parse, parse_file
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import fit_to, scale_fonts
+from .sizing import fit_to, parse_length, scale_fonts
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Figure:
     theme: str = "paper"
     layout: str = "paper"
     width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
+    wrap: bool = False  # cut a figure wider than the target into strips stacked top to bottom (ncd_render.wrap)
 
     def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None,
               cost: Report | None = None) -> Scene:
@@ -45,7 +46,12 @@ class Figure:
             from .cost.annotate import annotate
 
             scene = annotate(scene, self.diagram, cost, chosen)
-        return fit_to(scene, width or self.width or preset.width, preset.height, chosen.font.axis_size)
+        target = width or self.width or preset.width
+        if (self.wrap or preset.wrap) and target is not None:
+            from .wrap import wrap
+
+            scene = wrap(scene, parse_length(target) if isinstance(target, str) else target)
+        return fit_to(scene, target, preset.height, chosen.font.axis_size)
 
     def svg(self, **options) -> bytes:
         return render_bytes(self.scene(**options), "svg")

@@ -110,12 +110,14 @@ def cost(file, hardware, dtype, sizes, plot):
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
                    "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
+@click.option("--wrap", is_flag=True, help="Cut a figure wider than --width (or the layout's width) into strips stacked "
+                                           "top to bottom, so labels keep their size instead of shrinking.")
 @click.option("--annotate-cost", is_flag=True, help="Badge every kernel with its HBM bytes, FLOPs and time (see 'ncd cost').")
 @click.option("--hw", "hardware", default=None, help="With --annotate-cost: the GPU profile, as for 'ncd cost' (default a100-80gb).")
 @click.option("--dtype", default=None, help="With --annotate-cost: the storage dtype of real values (default bf16).")
 @click.option("--sizes", default=None, metavar="AXIS=N,...", help="With --annotate-cost: override axis sizes, e.g. y=4096,x=4096.")
 @reports_errors
-def render(file, output, theme, layout_preset, depth, dpi, width, annotate_cost, hardware, dtype, sizes):
+def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate_cost, hardware, dtype, sizes):
     """Draw FILE to OUTPUT. Nothing is written unless drawing succeeds.
 
     \b
@@ -125,6 +127,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, annotate_cost,
         ncd render gallery/mha.ncd -o mha.pdf --width 3.25in     (or --layout column)
         ncd render gallery/mha.ncd -o mha.tikz                   (a tikzpicture: \\input{mha.tikz})
         ncd render model.ncd -o overview.png --depth 0
+        ncd render gallery/mixtral.ncd -o mixtral.pdf --layout page --wrap
         ncd render gallery/sdpa.ncd -o sdpa.svg --annotate-cost --hw h100-sxm --sizes y=4096,x=4096
     """
     from .api import load
@@ -144,10 +147,10 @@ def render(file, output, theme, layout_preset, depth, dpi, width, annotate_cost,
         from .cost import analyse, load_profile, parse_sizes
 
         profile = load_profile(hardware or "a100-80gb")
-        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset)
+        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset, wrap=wrap)
         report = analyse(figure.diagram, profile, dtype or "bf16")
     else:
-        figure = load(file, depth=depth, theme=theme, layout=layout_preset)
+        figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure.render(output, dpi=dpi, width=width, cost=report)
 

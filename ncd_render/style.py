@@ -84,6 +84,7 @@ class Preset:
     bend: float = 0.55           # width of a wiring region per point of vertical travel
     min_region: float = 18.0     # least width of a wiring region
     width: str | None = None     # target figure width, e.g. "3.25in"; None: natural size
+    wrap: bool = False           # cut a wider figure into strips stacked top to bottom instead of shrinking it
     height: str | None = None    # target canvas height (slides); None: natural height
     font_scale: float = 1.0      # theme font sizes times this (slides: larger labels)
 

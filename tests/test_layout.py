@@ -111,3 +111,20 @@ def test_tandem_axes_run_close_under_one_bold_label():
     labels = [i for i in scene.items if i.role == "label.axis"]
     assert ["".join(r.text for r in t.runs) for t in labels] == ["x", "c"]
     assert labels[0].runs[0].bold
+
+
+@pytest.mark.parametrize("name", ["mixtral", "deepseek_v3", "transformer", "convolution"])
+def test_wrapped_figures_fit_a_page_and_keep_the_rules(name):
+    from ncd_render.api import load as load_figure
+
+    page = 6.5 * 72
+    natural = load_figure(ROOT / "gallery" / f"{name}.ncd").scene()
+    wrapped = load_figure(ROOT / "gallery" / f"{name}.ncd", wrap=True).scene(width=page)
+    assert natural.width > page and wrapped.width == pytest.approx(page)
+    check_invariants(wrapped)
+    count = lambda scene, role: sum(i.role == role for i in scene.items)  # noqa: E731
+    for role in ("box", "label.axis", "label.name", "dot"):
+        assert count(wrapped, role) == count(natural, role)  # nothing lost at the cuts
+    sizes = {run.size for i in wrapped.items if i.role == "label.axis" for run in i.runs}
+    assert max(sizes) == pytest.approx(9.0)  # labels keep their size instead of shrinking
+    assert count(wrapped, "chevron") > 0 and count(wrapped, "chevron") % 2 == 0  # every break is marked at both ends
