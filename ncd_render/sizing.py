@@ -110,7 +110,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
                  else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(
             f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in at its natural size; to fit {target} "
-            f"it is scaled to {fit.scale:.0%}, so {sizes}; use --depth, a wider --width, or a layout with less spacing"),
+            f"it is scaled to {fit.scale:.0%}, so {sizes}; use --wrap, --depth, a wider --width, or a layout with less spacing"),
             stacklevel=3)
     return fitted
 
