@@ -166,9 +166,10 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
               help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
+@click.option("--wrap", is_flag=True, help="Cut a figure wider than the target into strips instead of shrinking it.")
 @click.option("--label", default=None, help="The \\label key (default: fig:NAME).")
 @reports_errors
-def latex(file, output, width, theme, layout_preset, depth, label):
+def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     """Write FILE as a figure for a LaTeX paper and print the snippet that includes it.
 
     The snippet (a figure environment with the diagram's title as caption)
@@ -189,7 +190,7 @@ def latex(file, output, width, theme, layout_preset, depth, label):
     output = output or f"{name}.pdf"
     if width is not None:
         parse_length(width)
-    figure = load(file, depth=depth, theme=theme, layout=layout_preset)
+    figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
