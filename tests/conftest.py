@@ -1,3 +1,5 @@
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +13,21 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("gallery_file", GALLERY, ids=[p.stem for p in GALLERY])
 
 
-@pytest.fixture
-def write(tmp_path):
-    """Write a .ncd file and return its path."""
+def _program(name: str, install: str) -> str:
+    """The path of an outside program a test needs: skipped where it is missing, a failure under CI."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing; CI must install it ({install})")
+        pytest.skip(f"{name} is not installed")
+    return path
 
-    def _write(text: str, name: str = "t.ncd") -> Path:
-        path = tmp_path / name
-        path.write_text(text)
-        return path
 
-    return _write
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    return _program("chromium", "apt-get install -y chromium")
+
+
+@pytest.fixture(scope="session")
+def pdflatex_program() -> str:
+    return _program("pdflatex", "apt-get install -y texlive-latex-base texlive-pictures texlive-latex-recommended")

@@ -13,9 +13,7 @@ Skipped when chromium is missing, unless CI is set: then it fails.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,16 +30,7 @@ BLUR = 1.0
 BIG = 40
 
 
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing; CI must install it (apt-get install -y chromium)")
-        pytest.skip(f"{tool} is not installed")
-    return path
-
-
-def browser_png(svg: bytes, width: int, height: int, folder):
+def browser_png(chromium: str, svg: bytes, width: int, height: int, folder):
     from PIL import Image
 
     (folder / "fig.svg").write_bytes(svg)
@@ -50,7 +39,7 @@ def browser_png(svg: bytes, width: int, height: int, folder):
                     f'background:#fff}}img{{display:block;width:{width}px;height:{height}px}}</style></head>'
                     '<body><img src="fig.svg"></body></html>')
     shot = folder / "shot.png"
-    subprocess.run([need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     f"--user-data-dir={folder / 'profile'}", f"--screenshot={shot}", f"--window-size={width},{height}",
                     "--hide-scrollbars", "--force-device-scale-factor=1", page.as_uri()],
@@ -86,22 +75,20 @@ def _svg_and_size(path, theme="paper"):
 
 
 @pytest.mark.parametrize("theme", ["paper", "dark"])
-def test_browser_matches_cairosvg(gallery_file, theme, tmp_path):
-    need("chromium")
+def test_browser_matches_cairosvg(chromium, gallery_file, theme, tmp_path):
     svg, w, h = _svg_and_size(gallery_file, theme)
-    browser = browser_png(svg, w, h, tmp_path)
+    browser = browser_png(chromium, svg, w, h, tmp_path)
     assert browser.size == (w, h)
     mean, fraction = difference(browser, cairo_png(svg, w, h))
     print(f"{gallery_file.stem} {theme}: mean {mean:.2f}, fraction {fraction:.5f}")
     assert mean <= MEAN_TOL and fraction <= FRACTION_TOL, (mean, fraction)
 
 
-def test_comparison_catches_moved_labels(tmp_path):
+def test_comparison_catches_moved_labels(chromium, tmp_path):
     """The control: the same figure with every label 1.5 pt to the right must not pass."""
-    need("chromium")
     svg, w, h = _svg_and_size(MHA)
     moved = re.sub(rb'(<tspan[^>]*? x=")([-0-9.]+)', lambda m: m.group(1) + str(float(m.group(2)) + 1.5).encode(), svg)
     assert moved != svg
-    mean, fraction = difference(browser_png(svg, w, h, tmp_path), cairo_png(moved, w, h))
+    mean, fraction = difference(browser_png(chromium, svg, w, h, tmp_path), cairo_png(moved, w, h))
     print(f"moved labels: mean {mean:.2f}, fraction {fraction:.5f}")
     assert mean > MEAN_TOL or fraction > FRACTION_TOL, (mean, fraction)

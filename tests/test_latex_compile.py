@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -29,25 +28,15 @@ from ncd_render.sizing import SizeWarning
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "gallery"
 TEX_PT = 72 / 72.27  # bp per TeX point
-APT = "apt-get install -y texlive-latex-base texlive-pictures texlive-latex-recommended"
 
 
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing; CI must install it ({APT})")
-        pytest.skip(f"{tool} is not installed")
-    return path
-
-
-def pdflatex(folder: Path, body: str, preamble: str = "") -> tuple[Path, str]:
+def pdflatex(program: str, folder: Path, body: str, preamble: str = "") -> tuple[Path, str]:
     """Compile a small article in ``folder``; returns the PDF and the log."""
     tex = folder / "paper.tex"
     tex.write_text("\\documentclass{article}\n\\usepackage{graphicx}\n\\usepackage{tikz}\n"
                    "\\setlength{\\textwidth}{6.5in}\\setlength{\\oddsidemargin}{0pt}\\setlength{\\evensidemargin}{0pt}\n"
                    f"{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n")
-    run = subprocess.run([need("pdflatex"), "-interaction=nonstopmode", "-halt-on-error", tex.name],
+    run = subprocess.run([program, "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=folder, capture_output=True, text=True, timeout=180)
     log = (folder / "paper.log").read_text(errors="replace") if (folder / "paper.log").exists() else run.stdout
     assert run.returncode == 0, log[-3000:]
@@ -92,7 +81,7 @@ def found(runs, text: str, font: re.Pattern, size: float, tol: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def paper(tmp_path_factory):
+def paper(pdflatex_program, tmp_path_factory):
     """The compiled paper: page 1 a PDF figure, page 2 a TikZ figure, page 3 a PDF figure that had to shrink."""
     folder = tmp_path_factory.mktemp("paper")
     sdpa_snippet, sdpa_err = ncd_latex(folder, GALLERY / "sdpa.ncd", "sdpa.pdf", "--layout", "column")
@@ -103,7 +92,7 @@ def paper(tmp_path_factory):
         "\\setbox0=\\hbox{\\input{mha.tikz}}\\typeout{NCD-TIKZ-WIDTH=\\the\\wd0}\n" + tikz_snippet,
         small_snippet,
     ])
-    pdf, log = pdflatex(folder, body)
+    pdf, log = pdflatex(pdflatex_program, folder, body)
     shrunk = re.search(r"shrink to ([0-9.]+) pt", small_err)
     return {"pdf": pdf, "log": log, "pages": text_runs(pdf), "folder": folder, "sdpa_err": sdpa_err,
             "shrunk": float(shrunk.group(1)) if shrunk else None, "snippets": (sdpa_snippet, tikz_snippet, small_snippet)}
@@ -173,11 +162,11 @@ def test_a_shrunk_figure_has_the_label_size_it_warned_about(paper):
     assert not found(runs, "m", re.compile(r"DejaVuSans"), 9.0, 0.02), "no label kept 9 pt"
 
 
-def test_authors_restyle_every_figure_from_the_preamble(tmp_path):
+def test_authors_restyle_every_figure_from_the_preamble(pdflatex_program, tmp_path):
     (tmp_path / "fig.tikz").write_bytes(_tikz(GALLERY / "sdpa.ncd"))
-    plain, _ = pdflatex(tmp_path, "\\input{fig.tikz}")
+    plain, _ = pdflatex(pdflatex_program, tmp_path, "\\input{fig.tikz}")
     assert b"1 0 0 RG" not in _content(plain)
-    red, _ = pdflatex(tmp_path, "\\input{fig.tikz}", "\\tikzset{ncd overrides/.style={ncd wire/.append style={draw=red}}}")
+    red, _ = pdflatex(pdflatex_program, tmp_path, "\\input{fig.tikz}", "\\tikzset{ncd overrides/.style={ncd wire/.append style={draw=red}}}")
     assert b"1 0 0 RG" in _content(red), "the wires are stroked red"
 
 
