@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -141,14 +142,17 @@ class Diagram:
         return tuple(self.axes[a].size for a in self.values[value].axes)
 
     def producer(self, value: int) -> Op:
-        return self._producers()[value]
+        return self._producers[value]
 
     def consumer(self, value: int) -> Op | None:
-        return self._consumers().get(value)
+        """The op that uses ``value`` (each value has one), or None for an output."""
+        return self._consumers.get(value)
 
+    @cached_property
     def _producers(self) -> dict[int, Op]:
         return {v: op for op in self.ops for v in op.outputs}
 
+    @cached_property
     def _consumers(self) -> dict[int, Op]:
         return {v: op for op in self.ops for v in op.inputs}
 

@@ -112,7 +112,6 @@ class _Layout:
         self.edges: dict[tuple, float] = {}
         self.nodes: set = set()
         self.gap_items: list = []  # copies and deletes, drawn between columns
-        self.consumers = {v: op for op in diagram.ops for v in op.inputs}
         f = theme.font
         self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
 
@@ -230,7 +229,7 @@ class _Layout:
             return _Placed(op, src, [], [])
         # copy: the first copy goes straight on (unless it only goes into a store);
         # the others branch off below it
-        outputs = sorted(op.outputs, key=lambda v: self.consumers[v].kind == "save" if v in self.consumers else False)
+        outputs = sorted(op.outputs, key=lambda v: getattr(self.d.consumer(v), "kind", None) == "save")
         straight, *branches = outputs
         self.alias(straight, src)
         new = []
