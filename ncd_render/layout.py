@@ -323,16 +323,18 @@ class _Layout:
         orders = (column.before, column.after)
         for order in orders:
             self.constrain_list(order)
-        boxes = []  # (index of the first wire inside, top node, bottom node) in column.before
+        boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
             pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
             inside = _inside(orders, set(placed.before + placed.after))
+            start = len(column.before)
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
                 if idx:
                     self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, pad, pad, p.clearance, p.clearance)
-            boxes.append((min(column.before.index(w) for w in inside if w in column.before) if any(w in column.before for w in inside)
-                          else len(column.before), placed.top, placed.bottom))
+                    if order is column.before:
+                        start = min(idx)
+            boxes.append((start, placed.top, placed.bottom))
         # boxes side by side in one column keep apart
         boxes.sort(key=lambda b: b[0])
         for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
@@ -489,10 +491,11 @@ class _Layout:
                 column.x_pre = x - p.column_gap / 2 - self.gap_ops_width(column, y) - p.section_pad * len(opening)
                 self.draw_gap_ops(column.pre, column.x_pre, y)
             section_open = path
-            width = max(self.op_width(pl, y) for pl in column.ops)
-            column.x0, column.x1 = x, x + width
             for placed in column.ops:
                 placed.width = self.op_width(placed, y)
+            width = max(placed.width for placed in column.ops)
+            column.x0, column.x1 = x, x + width
+            for placed in column.ops:
                 placed.x0 = x + (width - placed.width) / 2
                 placed.x1 = placed.x0 + placed.width
                 for w in placed.consumed:
