@@ -454,7 +454,7 @@ class _Builder:
             if call.spec is None or call.spec.outputs is None or len(call.spec.inputs) != 1 or len(call.spec.outputs) != 1:
                 raise NcdError("linear needs a spec 'IN AXES -> OUT AXES'", call.spec.span if call.spec else call.span,
                                f"for example linear({call.args[0].name}: {axes[-1] if axes else 'm'} -> k)")
-            acted = self.spec_axes(call.spec.inputs[0], vid, scope, "linear")
+            acted = self.spec_axes(call.spec.inputs[0], vid, scope, "linear", call.spec.span)
             new = self.shape(call.spec.outputs[0], scope, "the output of linear")
             per = ()
             if "per" in options:
@@ -504,7 +504,7 @@ class _Builder:
         if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
             raise NcdError(f"{fn} needs the axes it normalises over", call.spec.span if call.spec else call.span,
                            f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'x'})")
-        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn)
+        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
         out = self.new_value("", axes, "real", call.span)
         broadcast = tuple(a for a in axes if a not in acted)
         if fn == "softmax":
@@ -537,11 +537,12 @@ class _Builder:
             name = f"{prefix}{base}_{n}"
         return name
 
-    def spec_axes(self, refs, vid: int, scope: _Scope, fn: str) -> tuple[str, ...]:
+    def spec_axes(self, refs, vid: int, scope: _Scope, fn: str, where: Span) -> tuple[str, ...]:
+        """The axes ``refs`` names, each checked to be an axis of value ``vid``; ``where`` is the spec."""
         axes = self.values[vid].axes
         acted = self.shape(refs, scope, f"the axes of {fn}")
         if not acted:
-            raise NcdError(f"{fn} needs at least one axis", scope and refs and refs[0].span or None)
+            raise NcdError(f"{fn} needs at least one axis", where)
         for ref, a in zip(refs, acted):
             if a not in axes:
                 raise NcdError(f"{fn} acts on axis '{a}', but the tensor has axes {self.describe(vid)}", ref.span,
@@ -677,7 +678,7 @@ class _Builder:
         """The convolution tensor: unfold splits width axes into overlapping blocks; fold is its transpose."""
         example = "h w -> y x kh kw" if fn == "unfold" else "y x kh kw -> h w"
         spec = self.spec_arity(call, fn, example)
-        ins = self.spec_axes(spec.inputs[0], vid, scope, fn)
+        ins = self.spec_axes(spec.inputs[0], vid, scope, fn, spec.span)
         outs = self.shape(spec.outputs[0], scope, f"the output of {fn}")
         n = len(ins) if fn == "unfold" else len(outs)
         if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
@@ -723,7 +724,7 @@ class _Builder:
     def op_rename(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
         """The same data with other axis names, e.g. token positions as keys: rename(X: t -> s)."""
         spec = self.spec_arity(call, "rename", "t -> s")
-        old = self.spec_axes(spec.inputs[0], vid, scope, "rename")
+        old = self.spec_axes(spec.inputs[0], vid, scope, "rename", spec.span)
         new = self.shape(spec.outputs[0], scope, "the output of rename")
         if len(old) != len(new):
             raise NcdError("rename maps each axis to one new name", spec.span)
@@ -745,7 +746,7 @@ class _Builder:
         """max / mean / sum over named axes (pooling after unfold), or index one position of an axis (a ket)."""
         if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
             raise NcdError(f"{fn} needs the axes it removes", call.spec.span if call.spec else call.span, f"for example {fn}({call.args[0].name}: kh kw)")
-        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn)
+        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
         axes = self.values[vid].axes
         params = {"fn": fn, "axes": acted}
         if fn == "index":
@@ -767,7 +768,7 @@ class _Builder:
         spec = call.spec
         if spec is None or spec.outputs is None or len(spec.outputs) != 1 or len(spec.inputs) != len(args) or len(spec.outputs[0]) != 1:
             raise NcdError("concat needs one axis per tensor and the joined axis: concat(A, B: x1, x2 -> x)", spec.span if spec else call.span)
-        joined = [self.spec_axes(refs, v, scope, "concat") for refs, v in zip(spec.inputs, args)]
+        joined = [self.spec_axes(refs, v, scope, "concat", spec.span) for refs, v in zip(spec.inputs, args)]
         if any(len(j) != 1 for j in joined):
             raise NcdError("concat joins one axis of each tensor", spec.span)
         (target,) = self.shape(spec.outputs[0], scope, "the output of concat")

@@ -321,8 +321,11 @@ class _Builder:
     def __init__(self, source: Source):
         self.source = source
 
-    def span(self, item) -> Span:
+    def span(self, item, empty: Span | None = None) -> Span:
+        """Where ``item`` stands; ``empty`` for a rule that matched nothing (lark gives it no position)."""
         meta = item if isinstance(item, lark.Token) else item.meta
+        if not isinstance(item, lark.Token) and meta.empty:
+            return empty
         return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def statements(self, items) -> list:
@@ -407,7 +410,7 @@ class _Builder:
             if item.data == "name_ref":
                 args.append(self.name(item))
             elif item.data == "spec":
-                spec = self.spec(item)
+                spec = self.spec(item, empty=self.span(tree))
             elif item.data == "options":
                 options = tuple(self.option(o) for o in item.children)
             elif item.data == "scale":
@@ -440,14 +443,14 @@ class _Builder:
             parsed = float(token) if token.type == "NUMBER" else str(token).strip('"')
         return Option(str(name), parsed, self.span(tree))
 
-    def spec(self, tree) -> Spec:
+    def spec(self, tree, empty: Span) -> Spec:
         groups, outputs, seen_arrow = [], [], False
         for child in tree.children:
             if isinstance(child, lark.Token):  # the arrow
                 seen_arrow = True
             else:
                 (outputs if seen_arrow else groups).append(self.axis_refs(child.children))
-        return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree))
+        return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree, empty))
 
     def section(self, tree):
         title, *body = tree.children

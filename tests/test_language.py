@@ -94,6 +94,8 @@ def test_networkx_graph_mirrors_the_ops():
     ("input X[y m]\nY = relu(X\noutput Y\n", "unexpected end of line", 7, 11, "expected"),
     ("input X[y m]\nY = relu(X)\n", "the diagram has no 'output' statement", 1, 1, None),
     ("input X[y y]\noutput X\n", "axis 'y' appears twice", 6, 11, None),
+    ("input X[y m]\nY = softmax(X: )\noutput Y\n", "softmax needs at least one axis", 7, 5, None),
+    ("input X[y m]\nY = linear(X: -> k)\noutput Y\n", "linear needs at least one axis", 7, 15, None),
 ])
 def test_mistakes_name_the_place_and_hint(body, message, line, column, hint):
     err = error(body)
