@@ -258,6 +258,8 @@ class _Builder:
             if not isinstance(size, int) or size < 1:
                 raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
             text = decl.name if decl.size is None else str(size)
+        elif size is not None and size < 1:
+            raise NcdError(f"axis '{decl.name}' would have size {size}; sizes are whole numbers of at least 1", decl.size.span)
         self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:

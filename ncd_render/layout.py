@@ -22,6 +22,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .errors import NcdError
 from .ir import Diagram, Op
 from .scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .style import Preset, Theme
@@ -537,6 +538,10 @@ class _Layout:
             if ws:
                 labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad))
         items = background + wires + self.gap_items + body + overlay + labels
+        if not items:
+            first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
+            raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
+                           hint="give the inputs axes, e.g. input X[m]")
         x0 = min(i.bbox[0] for i in items) - p.margin
         y0 = min(i.bbox[1] for i in items) - p.margin
         x1 = max(i.bbox[2] for i in items) + p.margin

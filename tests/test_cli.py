@@ -33,6 +33,7 @@ BAD = {
     "unknown axis": ("axis m = 4\ninput X[m q]\noutput X\n", "t.ncd:2:11: error: unknown axis 'q'"),
     "unknown function": ("axis m = 4\ninput X[m]\nY = rleu(X)\noutput Y\n", "did you mean 'relu'?"),
     "shape mismatch": ("axis m = 4\naxis n = 4\ninput A[m n], B[n m]\nC = A + B\noutput C\n", "expected [m n], got [n m]"),
+    "empty spec": ("axis m = 4\ninput X[m]\nY = softmax(X: )\noutput Y\n", "t.ncd:3:5: error: softmax needs at least one axis"),
 }
 
 

@@ -114,6 +114,12 @@ def test_unclosed_section_points_at_its_opening_line():
     assert "never closed" in err.message and err.span.line == 7
 
 
+def test_sizes_are_at_least_one():
+    with pytest.raises(NcdError, match="axis 'd' would have size 0") as info:
+        build(parse("axis m = 4\naxis d = m - m\ninput X[m]\noutput X\n"))
+    assert (info.value.span.line, info.value.span.column) == (2, 10)
+
+
 def test_size_division_must_be_exact():
     with pytest.raises(NcdError, match="not a whole number"):
         build(parse("axis m = 10\naxis h = 3\naxis k = m / h\ninput X[k]\noutput X\n"))
