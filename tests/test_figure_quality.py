@@ -1,0 +1,148 @@
+"""Layout invariants of every drawn figure, measured by the figure-quality tool.
+
+Every gallery/*.ncd and tests/corpus/*.ncd is rendered to SVG with the default theme and
+layout, and shared/tools/figure_metrics.py (beside the repository root) measures it. A figure
+must have no knots away from copy dots, no wire visibly through a box, no overlapping labels of
+any kind, and no dashed tuple separator through or grazing a box; the gallery as a whole must
+keep its wire crossings to a budget. Each failure names the figure, the defects and where they
+are, in the SVG's own units (points from the top left of its viewBox); run
+``figure_metrics.py --annotate DIR FILE.svg`` on the SVG named in the message to see them drawn.
+"""
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+import ncd_render
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
+GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
+CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.ncd"))
+FIGURES = GALLERY + CORPUS
+FIGURE_IDS = [f"{p.parent.name}/{p.stem}" for p in FIGURES]
+
+GALLERY_CROSSINGS_BUDGET = 80
+
+# metric -> the field of figure_metrics' output that lists its findings
+INVARIANTS = {
+    "knots_elsewhere": ("knot_list", "elsewhere"),
+    "wire_through_box": ("wire_through_box_list",),
+    "label_overlaps": ("label_overlap_list",),
+    "dashed_through_box": ("dashed_through_box_list",),
+    "dashed_grazing_box": ("dashed_grazing_box_list",),
+}
+
+
+@pytest.fixture(scope="module")
+def figure_metrics():
+    """figure_metrics.py as a module: skipped where it is missing, a failure under CI."""
+    if not METRICS.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{METRICS} is missing; CI must copy shared/ beside the repository root")
+        pytest.skip(f"{METRICS} is not there")
+    spec = importlib.util.spec_from_file_location("figure_metrics", METRICS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def measure(figure_metrics, tmp_path_factory):
+    """A function from a .ncd file to figure_metrics' findings for its SVG (rendered once per run)."""
+    out_dir = tmp_path_factory.mktemp("figures")
+    cache = {}
+
+    def measure(source: Path) -> dict:
+        if source not in cache:
+            svg = out_dir / f"{source.parent.name}__{source.stem}.svg"
+            ncd_render.render(source, svg)  # default theme and layout, as `ncd render FILE -o FILE.svg`
+            result, _items = figure_metrics.analyse(str(svg))
+            cache[source] = result
+        return cache[source]
+
+    return measure
+
+
+def _where(finding: dict) -> str:
+    if "at" in finding:
+        x, y = finding["at"]
+    else:
+        x, y = finding["x"], finding["y"]
+    return f"({x:g}, {y:g})"
+
+
+def _describe(metric: str, f: dict) -> str:
+    """One defect as one line: what it is and where."""
+    if metric == "knots_elsewhere":
+        x0, y0, x1, y1 = f["extent"]
+        near_dot = ", a foreign wire near a copy dot" if f.get("wire_near_dot") else ""
+        return (f"knot of {f['wires']} wires around {_where(f)}, {f['crowd']} of them within 5 pt of that point "
+                f"(the place spans x {x0:g}..{x1:g}, y {y0:g}..{y1:g}{near_dot})")
+    if metric == "wire_through_box":
+        box = f.get("op") or f.get("box_label") or f"element #{f['box']}"
+        halo = ", haloed" if f.get("haloed") else ""
+        return (f"wire {f['wire']} runs {f['inside_pt']:g} pt inside box {box!r} at {_where(f)} "
+                f"(drawn {f['drawn']} it{halo})")
+    if metric == "label_overlaps":
+        kind = f["kind"]
+        if kind == "label_label":
+            a, b = f["labels"]
+            ox, oy = f["overlap_pt"]
+            return f"label_label: {a!r} and {b!r} overlap {ox:g} x {oy:g} pt at {_where(f)}"
+        if kind == "label_box":
+            return f"label_box: label {f['label']!r} straddles the outline of box {f.get('box_label') or '#' + str(f['box'])!r} at {_where(f)}"
+        if kind == "label_wire":
+            return f"label_wire: a wire ({f['wire']}) runs through {f.get('role', '')} label {f['label']!r} at {_where(f)}"
+        if kind == "title_outside_section":
+            return f"title_outside_section: title {f['label']!r} reaches {f['beyond_pt']:g} pt outside its section at {_where(f)}"
+        return f"{kind}: {f}"
+    if metric == "dashed_through_box":
+        return (f"a dashed separator runs {f['inside_pt']:g} pt inside box "
+                f"{f.get('box_label') or '#' + str(f['box'])!r} at {_where(f)} (drawn {f['drawn']} it)")
+    if metric == "dashed_grazing_box":
+        return (f"a dashed separator meets box {f.get('box_label') or '#' + str(f['box'])!r} "
+                f"{f['edge_gap_pt']:g} pt inside its top or bottom edge at {_where(f)}")
+    return str(f)
+
+
+def _findings(result: dict, metric: str) -> list:
+    found = result
+    for key in INVARIANTS[metric]:
+        found = found[key]
+    return found
+
+
+@pytest.mark.parametrize("metric", list(INVARIANTS))
+@pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
+def test_layout_invariant(source, metric, measure):
+    result = measure(source)
+    count = result[metric]
+    if count == 0:
+        return
+    findings = _findings(result, metric)
+    lines = [f"  - {_describe(metric, f)}" for f in findings]
+    name = f"{source.parent.name}/{source.name}"
+    pytest.fail(
+        f"{name}: {metric} = {count}, expected 0 (figure {result['width_pt']:g} x {result['height_pt']:g} pt; "
+        f"positions in pt from its top left; SVG: {result['file']})\n" + "\n".join(lines),
+        pytrace=False,
+    )
+
+
+def test_gallery_crossings_within_budget(measure):
+    counts = {p.stem: measure(p)["crossings"] for p in GALLERY}
+    total = sum(counts.values())
+    worst = sorted(counts.items(), key=lambda kv: -kv[1])
+    table = "\n".join(f"  {name:>20}: {n}" for name, n in worst)
+    assert total <= GALLERY_CROSSINGS_BUDGET, (
+        f"{total} wire crossings over the {len(counts)} gallery figures, budget {GALLERY_CROSSINGS_BUDGET}; "
+        f"by figure, most first:\n{table}"
+    )
+
+
+def test_corpus_is_there():
+    """The corpus must not silently vanish (the parametrised tests would then pass vacuously)."""
+    assert len(CORPUS) >= 10, f"tests/corpus has {len(CORPUS)} .ncd files, expected at least 10"
+    assert len(GALLERY) >= 12, f"gallery has {len(GALLERY)} .ncd files, expected at least 12"
