@@ -99,6 +99,7 @@ class Text:
     descent: float
     role: str = "label.axis"
     source: str = ""
+    ref: int | None = None  # the IR op a label stands for (a scale written at a cup)
 
     @property
     def bbox(self) -> BBox:

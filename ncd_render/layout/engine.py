@@ -19,15 +19,19 @@ rules allow, in time linear in the number of wires and boxes.
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .errors import NcdError
-from .ir import Diagram, Op
-from .scene import Circle, Line, Path, Rect, Scene, Stroke, Text
-from .style import Preset, Theme
-from .text import set_label
+from ..errors import NcdError
+from ..ir import Diagram, Op
+from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from ..style import Preset, Theme
+from ..text import set_label
+from .routing import bend as _bend
+from .routing import ENTRY, copy_widths, draw_copy, draw_entries, draw_region, plan_region, travel_width
 
+JOINS = {"add", "mul"}  # drawn as a compact box on one operand, the others entering from below
 THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
 PICTOGRAMS = {"relu"}
 NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
@@ -44,6 +48,7 @@ class _Wire:
     labelled: bool = True
     start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id)
     end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("output", -1)
+    gaps: list = field(default_factory=list)  # (x from, x to) where a wiring region draws it instead
 
 
 class _Order(list):
@@ -69,6 +74,11 @@ class _Placed:
     width: float = 0.0
     label: object = None
     anchor: int | None = None  # the consumed wire whose place the new wires take
+    foreign: list[int] = field(default_factory=list)  # wires a wiring region carries across without using
+    scale: Op | None = None  # a scale written at the region's cup instead of drawn as a box
+    route: object = None  # a wiring region's plan (routing.RegionPlan)
+    entry: float = 0.0  # a join's room for its other operands to come up into its box
+    targets: dict = field(default_factory=dict)  # a permutation: wire -> its place among the new wires
 
     @property
     def before(self) -> list[int]:
@@ -77,6 +87,12 @@ class _Placed:
     @property
     def after(self) -> list[int]:
         return self.through + self.new
+
+    @property
+    def members(self) -> list[int]:
+        """The wires inside the box: a sum's box holds only the operand it goes on along;
+        the others join it from below."""
+        return self.through if self.op.kind in JOINS else self.before + self.after
 
 
 @dataclass
@@ -94,19 +110,69 @@ class _Column:
     label_room: float = 0.0  # the labels of wires that start here reach this far past x1
 
 
+@dataclass(frozen=True)
+class _Branch:
+    """One output of a copy, branching off its source just before it is used."""
+
+    copy: Op
+    value: int
+    kind: str = "branch"
+
+    @property
+    def id(self) -> int:
+        return self.copy.id
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return self.copy.inputs
+
+
+@dataclass(frozen=True)
+class _Permute:
+    """A permutation the layout adds to move wires out of a box's way (not an op of the diagram)."""
+
+    id: int
+    section: int | None
+    kind: str = "permute"
+    learned: bool = False
+    label: str | None = None
+    params: dict = field(default_factory=dict)
+
+
 def is_wiring(op: Op) -> bool:
     """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
-    return op.kind in ("einsum", "rename", "copy", "unit") or (op.kind == "rearrange" and op.params["transpose"])
+    return op.kind in ("permute", "einsum", "rename", "copy", "unit") or (op.kind == "rearrange" and op.params["transpose"])
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
-    return _Layout(diagram, theme, preset).run()
+    return _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset)).run()
+
+
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: float = 0.25) -> frozenset:
+    """Which copies branch off all at once rather than where used: one greedy pass that
+    keeps a change only when it leaves fewer crossings, within ``budget`` seconds."""
+    def crossings(eager: frozenset) -> int:
+        trial = _Layout(diagram, theme, preset, eager)
+        trial.order()
+        return trial.crossings()
+
+    start = time.perf_counter()
+    best, fewest = frozenset(), crossings(frozenset())
+    for op in diagram.ops:
+        if op.kind != "copy" or fewest == 0 or time.perf_counter() - start > budget:
+            continue
+        trial = best | {op.id}
+        n = crossings(trial)
+        if n < fewest:
+            best, fewest = trial, n
+    return best
 
 
 class _Layout:
-    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset):
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, eager: frozenset = frozenset()):
         self.d, self.theme, self.p = diagram, theme, preset
+        self.eager = eager  # copies whose branches all leave at once
         self.wires: dict[int, _Wire] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
         self.columns: list[_Column] = []
@@ -140,28 +206,81 @@ class _Layout:
             self.edges[(a, b)] = weight
 
     # -- 1. columns and wire order ------------------------------------------
+    def find_absorbed(self) -> dict[int, Op]:
+        """Scales written at the cup of the contraction they follow (``einsum(...) * k^-1/2``):
+        scale op id -> the einsum."""
+        absorbed = {}
+        for op in self.d.ops:
+            if op.kind == "einsum" and op.params["contracted"]:
+                after = self.d.consumer(op.outputs[0])
+                if after is not None and after.kind == "scale" and after.section == op.section:
+                    absorbed[after.id] = op
+        return absorbed
+
+    def plan_copies(self) -> dict[int, list[tuple[Op, int]]]:
+        """Where each copy's outputs branch off. A deferred copy (the default) sends the
+        output used last straight on and branches every other off just before its
+        consumer; an eager one (in ``self.eager``) sends the output used first straight on
+        and branches the others off at once. An output that only goes into a store is
+        never the straight one. Returns consumer op id -> (copy, output) for deferred
+        branches, and fills ``self.straight`` and ``self.at_once``."""
+        position = {op.id: k for k, op in enumerate(self.d.ops)}
+        self.straight: dict[int, int] = {}
+        self.at_once: dict[int, list[int]] = {}
+        deferred: dict[int, list[tuple[Op, int]]] = defaultdict(list)
+        for op in self.d.ops:
+            if op.kind != "copy":
+                continue
+            users = {v: self.d.consumer(v) for v in op.outputs}
+
+            def when(v):
+                return position[users[v].id] if users[v] is not None else len(position)
+            stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
+            eager = op.id in self.eager
+            straight = (min if eager else max)(op.outputs, key=lambda v: (v in stored, when(v)) if eager else (v not in stored, when(v)))
+            self.straight[op.id] = straight
+            branches = [v for v in op.outputs if v != straight]
+            if eager:
+                self.at_once[op.id] = branches
+            else:
+                for v in branches:
+                    deferred[users[v].id if users[v] is not None else -1].append((op, v))
+        return deferred
+
     def plan_columns(self) -> None:
         """Assign ops to columns in program order; consecutive independent ops share one."""
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
         column_of: dict[int, int] = {}
-        pending: list[Op] = []
+        pending: list = []
         current: _Column | None = None
+        deferred = self.plan_copies()
+
+        def in_gap(event, src: int) -> None:
+            if current is None or pending or column_of.get(origin.get(src, -1)) == len(self.columns) - 1:
+                pending.append(event)
+            else:  # the source is older than the current column: copy it just before that column
+                current.pre.append(event)
+
         for op in self.d.ops:
+            for copy, v in deferred.pop(op.id, ()):
+                in_gap(_Branch(copy, v), copy.inputs[0])
             if op.kind == "input":
                 continue
             if op.kind == "copy":
                 src = op.inputs[0]
                 for v in op.outputs:
                     origin[v] = origin.get(src, -1)
-                if current is None or pending or column_of.get(origin.get(src, -1)) == len(self.columns) - 1:
-                    pending.append(op)
-                else:  # the source is older than the current column: copy it just before that column
-                    current.pre.append(op)
+                in_gap(op, src)
+                for v in self.at_once.get(op.id, ()):
+                    in_gap(_Branch(op, v), src)
                 continue
             if op.kind in ("delete", "save", "load"):
                 pending.append(op)
                 continue
             if op.kind == "output":
+                continue
+            if op.id in self.absorbed:
+                origin[op.outputs[0]] = origin.get(op.inputs[0], -1)
                 continue
             deps = {origin.get(v, -1) for v in op.inputs}
             joinable = (current is not None and not pending and current.section == op.section
@@ -174,6 +293,8 @@ class _Layout:
             column_of[op.id] = len(self.columns) - 1
             for v in op.outputs:
                 origin[v] = op.id
+        for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
+            pending.append(_Branch(copy, v))
         self.trailing = pending  # deletes and saves after the last column
 
     def sweep(self) -> _Order:
@@ -189,8 +310,10 @@ class _Layout:
             column.gap_in = self.snap(live)
             pre, column.pre = column.pre, []
             for op in pre:  # each copy, save or load changes the live wires in turn
-                column.pre.append(self.place_gap_op(op, live))
-                column.gap_steps.append(self.snap(live))
+                placed = self.place_gap_op(op, live)
+                if placed is not None:
+                    column.pre.append(placed)
+                    column.gap_steps.append(self.snap(live))
             ops = list(column.ops)
             ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
             column.ops = []
@@ -205,19 +328,34 @@ class _Layout:
                     column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
                     spans = []
                 spans.append(span)
+                members = self.box_members(op)
+                in_the_way = [w for w in live[min(map(live.index, members)):max(map(live.index, members)) + 1]
+                              if w not in set(members)] if members else []
+                if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
+                    if column.ops:
+                        column.after = self.snap(live)
+                        self.columns.append(column)
+                        column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column.ops.append(self.place_permute(members, in_the_way, live, column.section))
+                    column.after = self.snap(live)
+                    self.columns.append(column)
+                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    spans = [span]
                 column.ops.append(self.place_op(op, live))
             column.after = self.snap(live)
             self.columns.append(column)
         self.final_gap, self.final_steps = [], []
         for op in self.trailing:
-            self.final_gap.append(self.place_gap_op(op, live))
-            self.final_steps.append(self.snap(live))
+            placed = self.place_gap_op(op, live)
+            if placed is not None:
+                self.final_gap.append(placed)
+                self.final_steps.append(self.snap(live))
         return self.snap(live)
 
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, {w: self.wires[w].value for w in live})
 
-    def place_gap_op(self, op: Op, live: list[int]) -> _Placed:
+    def place_gap_op(self, op, live: list[int]) -> _Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
             wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(wires)
@@ -228,24 +366,65 @@ class _Layout:
                 live.remove(w)
                 self.wires[w].end = (op.kind, op.id)
             return _Placed(op, src, [], [])
-        # copy: the first copy goes straight on (unless it only goes into a store);
-        # the others branch off below it
-        outputs = sorted(op.outputs, key=lambda v: getattr(self.d.consumer(v), "kind", None) == "save")
-        straight, *branches = outputs
-        self.alias(straight, src)
-        new = []
+        if op.kind == "copy":  # the output used last goes straight on; the others branch off later
+            self.alias(self.straight[op.id], src)
+            return None
+        # a branch: just below the wires it copies
+        src = self.value_wires(self.straight[op.id])
+        wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
         at = live.index(src[-1]) + 1
-        for v in branches:
-            wires = [self.new_wire(v, a, ("copy", op.id), labelled=False) for a in self.d.values[v].axes]
-            live[at:at] = wires
-            at += len(wires)
-            new.extend(wires)
-        return _Placed(op, [], src, new)
+        live[at:at] = wires
+        return _Placed(op, [], src, wires)
 
     def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
         for w in wires:
             live.remove(w)
             self.wires[w].end = ("op", op.id)
+
+    def box_members(self, op: Op) -> list[int]:
+        """The live wires a box will hold at its left edge; [] for ops drawn as wiring or joins."""
+        if is_wiring(op) or op.kind in JOINS or op.kind == "unit":
+            return []
+        inputs = [self.value_wires(v) for v in op.inputs]
+        if op.kind in THROUGH:
+            return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
+        if op.kind == "embedding":
+            return inputs[0]
+        if op.kind in ("linear", "unfold", "fold", "reduce", "index"):
+            per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
+            return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0] + tuple(per)]
+        return [w for ws in inputs for w in ws]
+
+    def covered(self, op: Op, first: list[int]) -> list[int]:
+        """The wires a box that lets its tensor go on through it sits on."""
+        if op.kind in ("elementwise", "scale"):  # f: R -> R sits on one wire while the others pass it by
+            return first[-1:]
+        if op.kind in JOINS:
+            return first
+        return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
+
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> _Placed:
+        """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them),
+        as a wiring region of its own; the wires go on as new wires of the same axes."""
+        lo = min(live.index(w) for w in members)
+        hi = max(live.index(w) for w in members)
+        span = live[lo:hi + 1]
+        kept = [w for w in span if w in set(members)]
+        up, down = [], []
+        for w in in_the_way:
+            above = sum(1 for m in span[:span.index(w)] if m in set(members))
+            (up if above < len(kept) - above else down).append(w)
+        op = _Permute(-1 - len(self.permutes), section)
+        self.permutes.append(op)
+        new = []
+        for w in up + kept + down:
+            old = self.wires[w]
+            self.end_wires([w], live, op)
+            new.append(self.new_wire(old.value, old.axis, ("permute", op.id), labelled=False))
+        live[lo:lo] = new
+        placed = _Placed(op, span, [], new, anchor=span[0])
+        placed.targets = {w: (up + kept + down).index(w) for w in span}
+        return placed
 
     def place_op(self, op: Op, live: list[int]) -> _Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
@@ -258,15 +437,8 @@ class _Layout:
         if kind in ("add", "mul"):  # commutative: the sum goes on along the topmost operand, keeping figures compact
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
-        if kind in THROUGH:
-            # the wires go on through the box; along-axis ops cover only their axes,
-            # f: R -> R sits on one wire while the others pass it by
-            if kind in ("elementwise", "scale"):
-                covered = first[-1:]
-            elif kind in ("add", "mul"):
-                covered = first
-            else:
-                covered = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+        if kind in THROUGH:  # the wires go on through the box
+            covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
@@ -287,6 +459,8 @@ class _Layout:
             keep, covered = {}, []
         at = min(live.index(w) for w in acted)
         anchor = live[at]  # the new wires take its place
+        span = live[at:max(live.index(w) for w in acted) + 1]
+        foreign = [w for w in span if w not in set(acted)] if is_wiring(op) else []
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
@@ -297,7 +471,12 @@ class _Layout:
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
-        return _Placed(op, acted, covered, new, anchor=anchor)
+        placed = _Placed(op, acted, covered, new, anchor=anchor, foreign=foreign)
+        scale = self.d.consumer(op.outputs[0]) if len(op.outputs) == 1 else None
+        if scale is not None and scale.id in self.absorbed:
+            self.alias(scale.outputs[0], self.value_wires(op.outputs[0]))
+            placed.scale = scale
+        return placed
 
     # -- 2. heights ----------------------------------------------------------
     def constrain_list(self, order: _Order) -> None:
@@ -327,7 +506,7 @@ class _Layout:
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
             pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
-            inside = _inside(orders, set(placed.before + placed.after))
+            inside = _inside(orders, set(placed.members))
             start = len(column.before)
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
@@ -422,13 +601,17 @@ class _Layout:
 
     def op_width(self, placed: _Placed, y: dict) -> float:
         op, p = placed.op, self.p
+        if op.kind == "unit":
+            return p.min_region
         if is_wiring(op):
-            travel = [abs(y[a] - y[b]) for a in placed.before for b in placed.after] or [0]
-            inputs_y = sorted(y[w] for w in placed.before)
-            spread = (inputs_y[-1] - inputs_y[0]) if inputs_y else 0
-            return max(p.min_region, p.bend * max(min(travel), 0) + p.bend * spread * 0.35, p.bend * max(travel) * 0.8)
+            placed.route = self.plan_route(placed, y)
+            return max(p.min_region, placed.route.width)
         if op.kind in ("rearrange", "concat"):
             return 8.0
+        if op.kind in JOINS:
+            travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
+            placed.entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
+            return placed.entry + max(12.0, ENTRY * len(placed.consumed) + 2, placed.label.width + 2 * p.box_pad_x)
         if op.kind == "softmax":
             return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
         if op.kind == "norm":
@@ -440,12 +623,60 @@ class _Layout:
             w += self.theme.font.box_size * 0.35
         return max(p.min_box_width if op.kind != "add" else 12.0, w)
 
+    def plan_route(self, placed: _Placed, y: dict, y_right: dict | None = None):
+        """The three moves of a wiring region (see :mod:`.routing`); heights of the wires
+        on the left from ``y``, on the right from ``y_right`` (the same by default)."""
+        op, y_right = placed.op, y if y_right is None else y_right
+        if op.kind == "permute":
+            return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=self.p.bend)
+        renamed = dict(op.params.get("mapping", ()))
+        right = placed.new + placed.foreign
+        index = {self.wires[w].axis: k for k, w in enumerate(placed.new)}
+        counts: dict[str, int] = defaultdict(int)
+        for w in placed.consumed:
+            counts[renamed.get(self.wires[w].axis, self.wires[w].axis)] += 1
+        left = []
+        for w in placed.consumed:
+            axis = renamed.get(self.wires[w].axis, self.wires[w].axis)
+            target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
+            left.append((y[w], target))
+        left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
+        label = self.scale_label(placed)
+        return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, self.p.bend)
+
+    def scale_label(self, placed: _Placed):
+        if placed.scale is None:
+            return None
+        return self._text("∗" + placed.scale.label, self.theme.font.box_size * 0.9)
+
     # -- main ----------------------------------------------------------------
+    def order(self) -> _Order:
+        """Columns and the order of the live wires in each; returns the final order."""
+        self.absorbed = self.find_absorbed()
+        self.permutes: list[_Permute] = []
+        self.plan_columns()
+        return self.sweep()
+
+    def crossings(self) -> int:
+        """Crossings the wire order commits to, counted from the orders alone (before heights):
+        those inside wiring regions, and wires a sum's other operands cross to reach its box."""
+        total = 0
+        for column in self.columns:
+            left = {w: i for i, w in enumerate(column.before)}
+            right = {w: i for i, w in enumerate(column.after)}
+            for placed in column.ops:
+                if is_wiring(placed.op) and placed.op.kind != "unit":
+                    total += self.plan_route(placed, left, right).crossings
+                elif placed.op.kind in JOINS:
+                    last = max(left[w] for w in placed.through)
+                    joining = set(placed.consumed)
+                    total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
+        return total
+
     def run(self) -> Scene:
         title = self._text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
-        self.plan_columns()
-        final = self.sweep()
+        final = self.order()
         for column in self.columns:
             for placed in column.ops:
                 placed.top, placed.bottom = ("t", placed.op.id), ("b", placed.op.id)
@@ -518,16 +749,16 @@ class _Layout:
         background: list = []
         self.draw_sections(background, y)
         self.draw_separators(background, final)
-        wires = [Line(w.x0, w.y, w.x1, w.y, wire_stroke) for w in self.wires.values() if w.x1 > w.x0]
-        for w in self.wires.values():  # integer data: an arrowhead on the wire
-            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
-                tip = w.x0 + 18
-                wires.append(_arrowhead(tip, w.y, c.wire))
         body: list = []
         overlay: list = []
         for column in self.columns:
             for placed in column.ops:
                 self.draw_op(placed, body, overlay, column)
+        wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        for w in self.wires.values():  # integer data: an arrowhead on the wire
+            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
+                tip = w.x0 + 18
+                wires.append(_arrowhead(tip, w.y, c.wire))
         labels = self.wire_labels()
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
@@ -592,8 +823,16 @@ class _Layout:
             return self.store_label(placed.op).width + 12
         if placed.op.kind == "delete":
             return 6.0
-        travel = [abs(y[a] - y[b]) for a, b in zip(placed.through, placed.new)]
-        return max(8.0, self.p.bend * max(travel, default=0) + 6)
+        return sum(copy_widths(*self.copy_heights(placed, y), self.p.bend, self.tight(placed.through)))
+
+    def copy_heights(self, placed: _Placed, y: dict) -> tuple[list[float], list[list[float]]]:
+        """A copy's source heights and, per branch, its wires' heights."""
+        n = len(placed.through)
+        return [y[w] for w in placed.through], [[y[w] for w in placed.new[k:k + n]] for k in range(0, len(placed.new), n)]
+
+    def tight(self, wires: list[int]) -> set[int]:
+        """Indices i of ``wires`` drawn in tandem with wire i + 1."""
+        return {i for i, (a, b) in enumerate(zip(wires, wires[1:])) if self.tandem(a) is not None and self.tandem(a) == self.tandem(b)}
 
     def gap_ops_width(self, column, y) -> float:
         ops = column.pre if column is not None else self.final_gap
@@ -637,11 +876,13 @@ class _Layout:
             src = placed.through
             ys = [y[w] for w in src + placed.new]
             self.gap_items.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
+            sources, branches = self.copy_heights(placed, y)
+            tight = self.tight(src)
+            items, starts = draw_copy(x, sources, branches, copy_widths(sources, branches, self.p.bend, tight), stroke, c.dot, tight)
+            self.gap_items.extend(items)
+            n = len(src)
             for k, w in enumerate(placed.new):
-                self.wires[w].x0 = x + width
-                self.gap_items.append(_bend(x, y[src[k % len(src)]], x + width, y[w], stroke))
-            for w in src:
-                self.gap_items.append(Circle(x, y[w], 2.1, None, c.dot, role="dot"))
+                self.wires[w].x0 = starts[k // n]
 
     def draw_sections(self, out: list, y: dict) -> None:
         p, f, c = self.p, self.theme.font, self.theme.colors
@@ -750,10 +991,17 @@ class _Layout:
             ys = [y[w] for w in placed.before + placed.new]
             body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
             return
+        if op.kind in JOINS:  # the other operands come up into the box from below
+            entering = sorted(placed.consumed, key=lambda w: y[w])
+            body.append(Rect(x0, bottom, placed.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
+            body.extend(draw_entries(x0, x0 + placed.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
+            for j, w in enumerate(entering):
+                self.wires[w].x1 = x0 + ENTRY * j
+            x0 += placed.entry
         # wires inside the box's span that it does not touch pass over it
-        members = set(placed.before + placed.after)
+        members = set(placed.members)
         order = column.before
-        idx = [order.index(w) for w in placed.before if w in order]
+        idx = [order.index(w) for w in placed.members if w in order]
         passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
         if op.kind == "softmax":
             mid = (top + bottom) / 2
@@ -793,31 +1041,15 @@ class _Layout:
             top, bottom = (y[w] for w in placed.new)
             out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
             return
-        renamed = dict(op.params.get("mapping", ()))
-        sources: dict[str, list[int]] = defaultdict(list)
-        for w in placed.consumed:
-            sources[renamed.get(self.wires[w].axis, self.wires[w].axis)].append(w)
-        produced = {self.wires[w].axis: w for w in placed.new}
-        for axis, ins in sources.items():
-            if axis in produced:
-                out_y = y[produced[axis]]
-                if len(ins) == 1:
-                    out.append(_bend(x0, y[ins[0]], x1, out_y, stroke))
-                else:
-                    xm = x0 + (x1 - x0) * 0.62
-                    for w in ins:
-                        out.append(_bend(x0, y[w], xm, out_y, stroke))
-                    out.append(Line(xm, out_y, x1, out_y, stroke, role="wire.bend"))
-                    out.append(Circle(xm, out_y, 2.1, None, c.dot, role="dot"))
-            elif len(ins) >= 2:
-                ys = sorted(y[w] for w in ins)
-                depth = min((x1 - x0) * 0.75, 4 + (ys[-1] - ys[0]) * 0.45)
-                out.append(Path((("M", x0, ys[0]), ("C", x0 + depth, ys[0], x0 + depth, ys[-1], x0, ys[-1])), stroke, None, role="wire.bend"))
-                for w in ins[1:-1]:
-                    out.append(_bend(x0, y[w], x0 + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
-            else:  # summed out: the wire ends
-                out.append(Line(x0, y[ins[0]], x0 + 5, y[ins[0]], stroke, role="wire.bend"))
-                out.append(Line(x0 + 5, y[ins[0]] - 3.5, x0 + 5, y[ins[0]] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+        items, label_at = draw_region(placed.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
+        out.extend(items)
+        for w in placed.foreign:
+            self.wires[w].gaps.append((x0, x1))
+        label = self.scale_label(placed)
+        if label is not None and label_at is not None:
+            lx, ly = label_at
+            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box")
+            out.append(replace(text, ref=placed.scale.id))
 
 
 def _inside(orders, members: set) -> set:
@@ -837,13 +1069,18 @@ def _inside(orders, members: set) -> set:
     return inside
 
 
+def _pieces(wire: _Wire) -> list[tuple[float, float]]:
+    """The stretches of a wire drawn as one straight line: its life less the regions that carry it."""
+    pieces, x = [], wire.x0
+    for a, b in sorted(wire.gaps):
+        pieces.append((x, min(a, wire.x1)))
+        x = max(x, b)
+    pieces.append((x, wire.x1))
+    return pieces
+
+
 def _arrowhead(tip: float, y: float, color: str) -> Path:
     """A small filled arrowhead pointing right, its tip at (tip, y)."""
     return Path((("M", tip - 5, y - 2.6), ("L", tip, y), ("L", tip - 5, y + 2.6), ("Z",)), None, color, role="arrow")
 
 
-def _bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
-    if abs(y1 - y0) < 1e-6:
-        return Line(x0, y0, x1, y1, stroke, role="wire.bend")
-    k = (x1 - x0) * 0.5
-    return Path((("M", x0, y0), ("C", x0 + k, y0, x1 - k, y1, x1, y1)), stroke, None, role="wire.bend")

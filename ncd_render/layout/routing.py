@@ -1,0 +1,242 @@
+"""Route the wires of a wiring region (an einsum, a transpose, a rename) in three moves.
+
+A region joins the wires that enter it on the left to those that leave it on
+the right. Drawing every bend, cup and merge in one gap is what makes knots,
+so the region is split into moves that never share room:
+
+1. **permute**: adjacent swaps, in layers of disjoint pairs (odd-even
+   transposition), bring the wires of each cup or merge next to each other and
+   the others into their final order; every crossing is two curves and nothing else;
+2. **join**: cups close contracted pairs, merges meet at a dot, lone summed
+   axes end in a terminator, all between neighbouring wires;
+3. **settle**: the survivors bend to their heights on the right, in order, so they
+   never cross.
+
+>>> plan = plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("cup", "k")), (60.0, ("to", 1))], [0.0, 26.0])
+>>> plan.swaps, [g.kind for g in plan.joins]
+([[2]], ['cup'])
+>>> plan.crossings
+1
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..scene import Circle, Line, Path, Stroke
+
+SWAP_MIN = 12.0  # width of one layer of swaps, at least
+JOIN_MIN = 10.0
+DOT_R = 2.1
+
+
+@dataclass(frozen=True)
+class Join:
+    """Neighbouring slots ``lo..hi`` end in a cup, merge at a dot, or end alone."""
+
+    kind: str  # "cup" | "merge" | "end"
+    lo: int
+    hi: int
+    keep: int | None = None  # a merge goes on in this slot
+
+
+@dataclass
+class RegionPlan:
+    """Where each wire is in each move; heights in points, no x yet."""
+
+    slots: list[float]  # heights of the slots (the wires' heights on the left)
+    swaps: list[list[int]]  # per layer, the slots i that swap with i + 1
+    joins: list[Join]
+    settle: list[tuple[float, float]]  # (slot height, right height) per surviving wire, top to bottom
+    crossings: int = 0
+    label_width: float = 0.0  # room for a scale written at the first cup
+    widths: list[float] = field(default_factory=list)
+
+    @property
+    def width(self) -> float:
+        return sum(self.widths)
+
+
+def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width: float = 0.0,
+                bend: float = 0.55) -> RegionPlan:
+    """Plan a region: ``left`` is (height, target) per entering wire, where a target is
+    ``("to", r)`` (leaves as right wire r; several such wires merge), ``("cup", name)``
+    (contracted with the other wires of that name) or ``("end", name)``; ``right`` are
+    the heights of the leaving wires."""
+    order = sorted(range(len(left)), key=lambda i: left[i][0])
+    slots = [left[i][0] for i in order]
+    targets = [left[i][1] for i in order]
+    groups: dict[tuple, list[int]] = {}
+    for pos, t in enumerate(targets):
+        groups.setdefault(t, []).append(pos)
+    right_rank = {r: k for k, r in enumerate(sorted(range(len(right)), key=lambda r: right[r]))}
+    going = sorted(sum(p) / len(p) for t, p in groups.items() if t[0] == "to")
+
+    def key(t):
+        if t[0] == "to":
+            return right_rank[t[1]]
+        mean = sum(groups[t]) / len(groups[t])
+        return sum(1 for g in going if g < mean) - 0.5
+
+    target_order = sorted(range(len(slots)), key=lambda pos: (key(targets[pos]), pos))
+    rank = {pos: k for k, pos in enumerate(target_order)}
+    arrangement = list(range(len(slots)))  # strand (left position) in each slot
+    swaps: list[list[int]] = []
+    crossings, parity, quiet = 0, 0, 0
+    while quiet < 2:
+        layer = [i for i in range(parity, len(slots) - 1, 2) if rank[arrangement[i]] > rank[arrangement[i + 1]]]
+        for i in layer:
+            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
+        crossings += len(layer)
+        quiet = 0 if layer else quiet + 1
+        if layer:
+            swaps.append(layer)
+        parity ^= 1
+    joins, settle = [], []
+    pos = 0
+    while pos < len(slots):
+        t = targets[arrangement[pos]]
+        end = pos
+        while end + 1 < len(slots) and targets[arrangement[end + 1]] == t:
+            end += 1
+        if t[0] == "to":
+            target_y = right[t[1]]
+            if end > pos:
+                keep = min(range(pos, end + 1), key=lambda s: (abs(slots[s] - target_y), s))
+                joins.append(Join("merge", pos, end, keep))
+                settle.append((slots[keep], target_y))
+            else:
+                settle.append((slots[pos], target_y))
+        else:
+            joins.append(Join("cup" if end > pos else "end", pos, end))
+        pos = end + 1
+    plan = RegionPlan(slots, swaps, joins, settle, crossings, label_width)
+    plan.widths = _widths(plan, bend)
+    return plan
+
+
+def _widths(plan: RegionPlan, bend: float) -> list[float]:
+    s = plan.slots
+    widths = [max(SWAP_MIN, 0.8 * max(s[i + 1] - s[i] for i in layer)) for layer in plan.swaps]
+    if plan.joins:
+        spread = max(s[j.hi] - s[j.lo] for j in plan.joins)
+        widths.append(max(JOIN_MIN, 6 + spread * 0.45) + (plan.label_width + 8 if plan.label_width else 0))
+    travel = max((abs(a - b) for a, b in plan.settle), default=0.0)
+    if travel > 0.01:
+        widths.append(max(JOIN_MIN, bend * travel * 0.8))
+    return widths
+
+
+def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str, end_stroke: Stroke) -> tuple[list, tuple | None]:
+    """The region's curves between x0 and x1 (stretched to fill them); returns the
+    items and where a scale label goes (x, y of its left end) when there is a cup."""
+    items: list = []
+    scale = (x1 - x0) / plan.width if plan.width else 1.0
+    widths = [w * scale for w in plan.widths]
+    s = plan.slots
+    x = x0
+    live = list(range(len(s)))  # slots still carrying a wire
+    for layer in plan.swaps:
+        w = widths.pop(0)
+        swapped = {i for i in layer} | {i + 1 for i in layer}
+        for i in layer:
+            items.append(bend(x, s[i], x + w, s[i + 1], stroke))
+            items.append(bend(x, s[i + 1], x + w, s[i], stroke))
+        items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in live if i not in swapped)
+        x += w
+    label_at = None
+    if plan.joins:
+        w = widths.pop(0)
+        joined = set()
+        for j in plan.joins:
+            joined.update(range(j.lo, j.hi + 1))
+            ys = [s[i] for i in range(j.lo, j.hi + 1)]
+            if j.kind == "cup":
+                depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45)
+                items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
+                for y in ys[1:-1]:
+                    items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
+                if label_at is None:
+                    label_at = (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
+            elif j.kind == "end":
+                items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
+                items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
+            else:
+                xm = x + min(w * 0.6, max(JOIN_MIN, 6 + (ys[-1] - ys[0]) * 0.45))
+                ym = s[j.keep]
+                for i in range(j.lo, j.hi + 1):
+                    items.append(bend(x, s[i], xm, ym, stroke))
+                items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
+                items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
+        items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in live if i not in joined)
+        x += w
+    if widths:
+        for a, b in plan.settle:
+            items.append(bend(x, a, x1, b, stroke))
+    else:
+        for a, _ in plan.settle:
+            if x1 > x + 1e-6:
+                items.append(Line(x, a, x1, a, stroke, role="wire.bend"))
+    return items, label_at
+
+
+def bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
+    """A wire from (x0, y0) to (x1, y1), leaving and arriving level."""
+    if abs(y1 - y0) < 1e-6:
+        return Line(x0, y0, x1, y1, stroke, role="wire.bend")
+    k = (x1 - x0) * 0.5
+    return Path((("M", x0, y0), ("C", x0 + k, y0, x1 - k, y1, x1, y1)), stroke, None, role="wire.bend")
+
+
+STAGGER = 8.0  # between the dots of one copy, so a branch never crosses a wire at its dot
+
+
+def copy_widths(sources: list[float], branches: list[list[float]], bend: float, tight: set[int] = frozenset()) -> list[float]:
+    """Widths of a copy's branches, drawn one after another, the farthest first.
+
+    ``sources`` are the copied wires' heights, ``branches`` the heights of each copy's
+    wires; wires whose index is in ``tight`` (drawn in tandem with the next) share a dot's x.
+    """
+    stagger = STAGGER * sum(1 for i in range(len(sources) - 1) if i not in tight)
+    return [stagger + max(8.0, bend * max(abs(b - a) for a, b in zip(sources, ys)) + 6) for ys in reversed(branches)]
+
+
+def draw_copy(x: float, sources: list[float], branches: list[list[float]], widths: list[float], stroke: Stroke,
+              dot: str, tight: set[int] = frozenset()) -> tuple[list, list[float]]:
+    """Dots on the copied wires and a branch from each to its copy, one copy after
+    another from x, the farthest first; the bottom wire's dot comes first, so each branch
+    leaves its dot before it crosses the wires below. Returns the items and, per
+    branch, where its wires start."""
+    items, starts = [], [0.0] * len(branches)
+    offsets, step = [0.0] * len(sources), 0.0
+    for i in range(len(sources) - 2, -1, -1):
+        step += 0.0 if i in tight else STAGGER
+        offsets[i] = step
+    for k, width in zip(range(len(branches) - 1, -1, -1), widths):
+        end = x + width
+        for i, (a, b) in enumerate(zip(sources, branches[k])):
+            items.append(bend(x + offsets[i], a, end, b, stroke))
+            items.append(Circle(x + offsets[i], a, DOT_R, None, dot, role="dot"))
+        starts[k] = end
+        x = end
+    return items, starts
+
+
+ENTRY = 11.0  # between the operands that come up into a sum's box, so a wire they cross never meets two at once
+
+
+def travel_width(travel: float, bend: float) -> float:
+    """Room for a wire to bend ``travel`` points up or down: proportional for short
+    bends, growing more slowly for long drops so a far branch does not widen the figure."""
+    return max(8.0, min(bend * travel, 24 + 0.12 * travel) + 6)
+
+
+def draw_entries(x0: float, box_x: float, bottom: float, heights: list[float], stroke: Stroke) -> list:
+    """Wires at ``heights`` (top to bottom), below a box whose left edge is ``box_x``, each
+    turning up into the box's bottom edge; wire j leaves its height at x0 + j·ENTRY and
+    enters the box at box_x + 6 + j·ENTRY, so the bends nest and never cross."""
+    items = []
+    for j, y in enumerate(heights):
+        xs, xe = x0 + ENTRY * j, box_x + 6 + ENTRY * j
+        items.append(Path((("M", xs, y), ("C", xs + (xe - xs) * 0.65, y, xe, bottom + (y - bottom) * 0.35, xe, bottom)),
+                          stroke, None, role="wire.bend"))
+    return items
