@@ -31,6 +31,7 @@ from ..text import set_label
 from .routing import bend as _bend
 from .routing import ENTRY, copy_widths, draw_copy, draw_entries, draw_region, plan_region, travel_width
 
+SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
 JOINS = {"add", "mul"}  # drawn as a compact box on one operand, the others entering from below
 THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
 PICTOGRAMS = {"relu"}
@@ -711,6 +712,7 @@ class _Layout:
             self.wires[wid].x0 = x
         fresh = list(self.input_wires)  # wires whose labels go in the next gap
         section_open: list[int] = []
+        first_x: dict[int, float] = {}  # where each section's first column starts
         for column in self.columns:
             gap = self.gap_width(fresh, column)
             fresh = []
@@ -718,6 +720,9 @@ class _Layout:
             opening = [sid for sid in path if sid not in section_open]
             closing = [sid for sid in section_open if sid not in path]
             x += gap + p.section_pad * (len(opening) + len(closing))
+            x += max([0.0] + [self.title_room(sid) - (x - first_x[sid]) for sid in closing])
+            for sid in opening:
+                first_x[sid] = x
             column.x_pre = x
             if column.pre:
                 column.x_pre = x - p.column_gap / 2 - self.gap_ops_width(column, y) - p.section_pad * len(opening)
@@ -738,6 +743,7 @@ class _Layout:
             column.label_room = self.label_room(fresh)
             x += width
         end_gap = self.gap_width(fresh, None) + p.section_pad * len(section_open)
+        end_gap += max([0.0] + [self.title_room(sid) - (x + end_gap - first_x[sid]) for sid in section_open])
         if self.final_gap:
             self.draw_gap_ops(self.final_gap, x + end_gap, y)
             end_gap += self.gap_ops_width(None, y) + p.column_gap / 2
@@ -748,12 +754,13 @@ class _Layout:
 
         background: list = []
         self.draw_sections(background, y)
-        self.draw_separators(background, final)
         body: list = []
         overlay: list = []
         for column in self.columns:
             for placed in column.ops:
                 self.draw_op(placed, body, overlay, column)
+        obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
+        self.draw_separators(background, final, obstacles)
         wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
         for w in self.wires.values():  # integer data: an arrowhead on the wire
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
@@ -899,6 +906,7 @@ class _Layout:
             for s in nested:
                 x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
                 x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
+            x1 = max(x1, x0 + self.title_room(sid) - p.section_pad)
             top, bottom = y[("T", sid)], y[("B", sid)]
             fill = c.sections[sid % len(c.sections)]
             # a fused section is one kernel: a dashed border says its inside stays on chip
@@ -909,12 +917,21 @@ class _Layout:
                 for edge, hook in ((x0 + 2.5, 3.0), (x1 - 2.5, -3.0)):
                     out.append(Path((("M", edge + hook, top + 2.5), ("L", edge, top + 2.5), ("L", edge, bottom - 2.5),
                                      ("L", edge + hook, bottom - 2.5)), ink, None, role="bracket"))
-            suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
-            title = self._text((section.title + suffix).strip(), f.title_size, bold=section.kind == "repeat")
+            title = self.section_title(sid)
             out.append(self._placed_text(title, x0 + (7 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
 
-    def draw_separators(self, out: list, final: _Order) -> None:
-        """Dashed lines between the tensors of a tuple, wherever both run side by side."""
+    def section_title(self, sid: int):
+        section = self.d.sections[sid]
+        suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
+        return self._text((section.title + suffix).strip(), self.theme.font.title_size, bold=section.kind == "repeat")
+
+    def title_room(self, sid: int) -> float:
+        """How far past its first column a section reaches so its title fits inside it."""
+        return self.section_title(sid).width + (7 if self.d.sections[sid].kind == "repeat" else 4) + 6
+
+    def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:
+        """Dashed lines between the tensors of a tuple, wherever both run side by side,
+        stopping clear of every box and wiring region at their height."""
         c, s = self.theme.colors, self.theme.strokes
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
@@ -934,8 +951,13 @@ class _Layout:
                 else:
                     pair.append([lo, hi])
         for (a, b), spans in sorted(runs.items()):
+            sy = self.separator_y(a, b)
+            blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in obstacles
+                       if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
             for x0, x1 in spans:
-                out.append(Line(x0, self.separator_y(a, b), x1, self.separator_y(a, b), stroke, role="separator"))
+                for lo, hi in _subtract((x0, x1), blocked):
+                    if hi - lo >= 6:
+                        out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
 
     def separator_y(self, a: int, b: int) -> float:
         ya, yb = self.wires[a].y, self.wires[b].y
@@ -1067,6 +1089,24 @@ def _inside(orders, members: set) -> set:
                     inside |= extra
                     changed = True
     return inside
+
+
+def _subtract(span: tuple[float, float], blocked: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """``span`` less the intervals in ``blocked``.
+
+    >>> _subtract((0, 10), [(2, 3), (5, 12)])
+    [(0, 2), (3, 5)]
+    """
+    pieces, x = [], span[0]
+    for lo, hi in sorted(blocked):
+        if lo > x:
+            pieces.append((x, min(lo, span[1])))
+        x = max(x, hi)
+        if x >= span[1]:
+            break
+    if x < span[1]:
+        pieces.append((x, span[1]))
+    return [(a, b) for a, b in pieces if b > a]
 
 
 def _pieces(wire: _Wire) -> list[tuple[float, float]]:
