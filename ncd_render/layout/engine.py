@@ -18,6 +18,7 @@ rules allow, in time linear in the number of wires and boxes.
 """
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections import defaultdict
@@ -31,7 +32,11 @@ from ..text import set_label
 from .routing import bend as _bend
 from .routing import ENTRY, copy_widths, draw_copy, draw_entries, draw_region, plan_region, travel_width
 
+EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
+MARKS = {"elementwise", "scale"}  # f: R -> R, drawn as the paper's ➤f➤ above its tensor, on no wire
+MARK_ARROW = 5.0
+MARK_GAP = 4.0  # between a mark and the top wire of its tensor  # the mark's arrowheads, each side of its box
 JOINS = {"add", "mul"}  # drawn as a compact box on one operand, the others entering from below
 THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
 PICTOGRAMS = {"relu"}
@@ -80,6 +85,7 @@ class _Placed:
     route: object = None  # a wiring region's plan (routing.RegionPlan)
     entry: float = 0.0  # a join's room for its other operands to come up into its box
     targets: dict = field(default_factory=dict)  # a permutation: wire -> its place among the new wires
+    over: list[int] = field(default_factory=list)  # a mark's tensor, whose wires pass under it
 
     @property
     def before(self) -> list[int]:
@@ -150,30 +156,46 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     return _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset)).run()
 
 
-def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: float = 0.25) -> frozenset:
-    """Which copies branch off all at once rather than where used: one greedy pass that
-    keeps a change only when it leaves fewer crossings, within ``budget`` seconds."""
-    def crossings(eager: frozenset) -> int:
-        trial = _Layout(diagram, theme, preset, eager)
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: float = 0.3) -> tuple[frozenset, frozenset]:
+    """How each copy branches off: where used or all at once, below or above its source.
+    With few copies every choice is tried; otherwise passes of one-copy changes, each
+    kept only when it leaves fewer crossings, until a pass changes nothing. Either stops
+    after ``budget`` seconds. Returns (eager, above)."""
+    def crossings(choice) -> int:
+        trial = _Layout(diagram, theme, preset, choice)
         trial.order()
         return trial.crossings()
 
     start = time.perf_counter()
-    best, fewest = frozenset(), crossings(frozenset())
-    for op in diagram.ops:
-        if op.kind != "copy" or fewest == 0 or time.perf_counter() - start > budget:
-            continue
-        trial = best | {op.id}
-        n = crossings(trial)
-        if n < fewest:
-            best, fewest = trial, n
+    copies = [op.id for op in diagram.ops if op.kind == "copy"]
+    best = (frozenset(), frozenset())
+    fewest = crossings(best)
+    if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
+        for combo in itertools.product(range(4), repeat=len(copies)):
+            if not fewest or time.perf_counter() - start > budget:
+                break
+            trial = (frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
+            n = crossings(trial)
+            if n < fewest:
+                best, fewest = trial, n
+        return best
+    improved = True
+    while improved and fewest and time.perf_counter() - start < budget:
+        improved = False
+        for c in copies:
+            for trial in ((best[0] ^ {c}, best[1]), (best[0], best[1] ^ {c}), (best[0] ^ {c}, best[1] ^ {c})):
+                if time.perf_counter() - start > budget:
+                    break
+                n = crossings(trial)
+                if n < fewest:
+                    best, fewest, improved = trial, n, True
     return best
 
 
 class _Layout:
-    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, eager: frozenset = frozenset()):
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, choice: tuple = (frozenset(), frozenset())):
         self.d, self.theme, self.p = diagram, theme, preset
-        self.eager = eager  # copies whose branches all leave at once
+        self.eager, self.above = choice  # copies whose branches all leave at once; copies that branch upwards
         self.wires: dict[int, _Wire] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
         self.columns: list[_Column] = []
@@ -370,10 +392,10 @@ class _Layout:
         if op.kind == "copy":  # the output used last goes straight on; the others branch off later
             self.alias(self.straight[op.id], src)
             return None
-        # a branch: just below the wires it copies
+        # a branch: just below (or above) the wires it copies
         src = self.value_wires(self.straight[op.id])
         wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
-        at = live.index(src[-1]) + 1
+        at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
         live[at:at] = wires
         return _Placed(op, [], src, wires)
 
@@ -398,8 +420,8 @@ class _Layout:
 
     def covered(self, op: Op, first: list[int]) -> list[int]:
         """The wires a box that lets its tensor go on through it sits on."""
-        if op.kind in ("elementwise", "scale"):  # f: R -> R sits on one wire while the others pass it by
-            return first[-1:]
+        if op.kind in MARKS:  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
+            return []
         if op.kind in JOINS:
             return first
         return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
@@ -443,7 +465,7 @@ class _Layout:
             consumed = [w for ws in inputs[1:] for w in ws]
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return _Placed(op, consumed, covered, [])
+            return _Placed(op, consumed, covered, [], over=first if kind in MARKS else [])
         if kind == "embedding":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
@@ -496,6 +518,8 @@ class _Layout:
         op = placed.op
         if op.kind == "softmax":
             return self.p.box_pad_y + 1.5
+        if op.kind in MARKS:
+            return (placed.label.ascent + placed.label.descent) / 2 + 2 if placed.label is not None else 5.0
         h = placed.label.ascent + placed.label.descent if placed.label is not None else 0
         return max(self.p.box_pad_y, h / 2 + 3)
 
@@ -506,6 +530,16 @@ class _Layout:
             self.constrain_list(order)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
+            if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
+                top = placed.over[0]
+                self.edge(placed.top, placed.bottom, 2 * self.box_pad(placed))
+                self.edge(placed.bottom, top, MARK_GAP)
+                for order in orders:
+                    k = order.index(top)
+                    if k:
+                        self.edge(order[k - 1], placed.top, p.clearance)
+                boxes.append((column.before.index(top), placed.top, placed.bottom))
+                continue
             pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
             inside = _inside(orders, set(placed.members))
             start = len(column.before)
@@ -541,7 +575,7 @@ class _Layout:
                 columns_of[sid].append(column)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
-            inside = _inside(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after})
+            inside = _inside(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over})
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             for column in columns:
                 for placed in column.ops:
@@ -617,8 +651,9 @@ class _Layout:
             return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
         if op.kind == "norm":
             return max(2 * self.box_pad(placed), placed.label.width + 8)
-        if op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS:
-            return p.min_box_width
+        if op.kind in MARKS:
+            inner = 14.0 if placed.label is None else placed.label.width + 6
+            return inner + 2 * MARK_ARROW
         w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
         if op.kind == "linear" and op.params["bias"]:
             w += self.theme.font.box_size * 0.35
@@ -1030,6 +1065,12 @@ class _Layout:
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
         elif op.kind == "norm":
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
+        elif op.kind in MARKS:  # ➤f➤: arrowheads into and out of a small box
+            mid = (top + bottom) / 2
+            body.append(_arrowhead(x0 + MARK_ARROW, mid, c.wire))
+            body.append(_arrowhead(x1, mid, c.wire))
+            x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
             fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
             if op.kind == "call":

@@ -203,19 +203,26 @@ def copy_widths(sources: list[float], branches: list[list[float]], bend: float, 
 def draw_copy(x: float, sources: list[float], branches: list[list[float]], widths: list[float], stroke: Stroke,
               dot: str, tight: set[int] = frozenset()) -> tuple[list, list[float]]:
     """Dots on the copied wires and a branch from each to its copy, one copy after
-    another from x, the farthest first; the bottom wire's dot comes first, so each branch
-    leaves its dot before it crosses the wires below. Returns the items and, per
-    branch, where its wires start."""
+    another from x, the farthest first; the dot of the wire nearest the copies comes
+    first, so each branch leaves its dot before it crosses the copied wires. Returns the
+    items and, per branch, where its wires start."""
     items, starts = [], [0.0] * len(branches)
     offsets, step = [0.0] * len(sources), 0.0
-    for i in range(len(sources) - 2, -1, -1):
-        step += 0.0 if i in tight else STAGGER
+    up = bool(branches) and branches[0][0] < sources[0]  # branches above: the top wire's dot comes first
+    for i in (range(1, len(sources)) if up else range(len(sources) - 2, -1, -1)):
+        step += 0.0 if (i - 1 if up else i) in tight else STAGGER
         offsets[i] = step
     for k, width in zip(range(len(branches) - 1, -1, -1), widths):
         end = x + width
         for i, (a, b) in enumerate(zip(sources, branches[k])):
             items.append(bend(x + offsets[i], a, end, b, stroke))
-            items.append(Circle(x + offsets[i], a, DOT_R, None, dot, role="dot"))
+            if i - 1 in tight:  # wires in tandem share one dot, drawn over both
+                continue
+            last = i
+            while last in tight:
+                last += 1
+            mid, r = (a + sources[last]) / 2, DOT_R + (sources[last] - a) / 2
+            items.append(Circle(x + offsets[i], mid, r, None, dot, role="dot"))
         starts[k] = end
         x = end
     return items, starts
