@@ -1,4 +1,125 @@
-"""Lay a diagram out: a pure function from the IR to a :class:`~ncd_render.scene.Scene`."""
-from .engine import is_wiring, layout
+"""Lay a diagram out: a pure function from the IR to a :class:`~ncd_render.scene.Scene`.
 
-__all__ = ["layout", "is_wiring"]
+The layout is a pipeline of four stages, one module each, over one working state:
+:mod:`.order` (columns and wire order), :mod:`.heights` (a constraint solve),
+:mod:`.glyphs` (boxes and wiring regions, routed by :mod:`.routing`) and
+:mod:`.compose` (x positions and the scene); :func:`choose_copies` picks how copies
+branch off by counting the crossings each choice commits to.
+
+Composition runs left to right in columns; the wires of the live tensors are
+stacked top to bottom. Every wire keeps one height for its whole life, so it
+is a horizontal line; it bends only inside wiring regions (einsum cups and
+merges, transposes, copies). Heights come from one longest-path pass over a
+DAG of "at least this far below" constraints between neighbouring wires and
+the boxes and sections around them, which keeps the figure as compact as the
+rules allow, in time linear in the number of wires and boxes.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> from ncd_render.style import load_theme, load_preset
+>>> d = build(parse("axis y = 4 width\\naxis m = 8\\ninput X[y m]\\nY = relu(X)\\noutput Y\\n"))
+>>> scene = layout(d, load_theme("paper"), load_preset("paper"))
+>>> sorted({item.role for item in scene.items})[:3]
+['background', 'box', 'label.axis']
+"""
+from __future__ import annotations
+
+import itertools
+import time
+
+from ..ir import Diagram
+from ..scene import Scene
+from ..style import Preset, Theme
+from ..text import set_label
+from .compose import Compose
+from .glyphs import Glyphs
+from .heights import Heights
+from .model import EXHAUSTIVE, _Column, _Wire, is_wiring
+from .order import Ordering
+
+__all__ = ["layout", "choose_copies", "is_wiring"]
+
+
+def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
+    """Place every wire, box and label of ``diagram``; returns a scene in points."""
+    return _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset)).run()
+
+
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: float = 0.3) -> tuple[frozenset, frozenset]:
+    """How each copy branches off: where used or all at once, below or above its source.
+    With few copies every choice is tried; otherwise passes of one-copy changes, each
+    kept only when it leaves fewer crossings, until a pass changes nothing. Either stops
+    after ``budget`` seconds. Returns (eager, above)."""
+    def crossings(choice) -> int:
+        trial = _Layout(diagram, theme, preset, choice)
+        trial.order()
+        return trial.crossings()
+
+    start = time.perf_counter()
+    copies = [op.id for op in diagram.ops if op.kind == "copy"]
+    best = (frozenset(), frozenset())
+    fewest = crossings(best)
+    if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
+        for combo in itertools.product(range(4), repeat=len(copies)):
+            if not fewest or time.perf_counter() - start > budget:
+                break
+            trial = (frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
+            n = crossings(trial)
+            if n < fewest:
+                best, fewest = trial, n
+        return best
+    improved = True
+    while improved and fewest and time.perf_counter() - start < budget:
+        improved = False
+        for c in copies:
+            for trial in ((best[0] ^ {c}, best[1]), (best[0], best[1] ^ {c}), (best[0] ^ {c}, best[1] ^ {c})):
+                if time.perf_counter() - start > budget:
+                    break
+                n = crossings(trial)
+                if n < fewest:
+                    best, fewest, improved = trial, n, True
+    return best
+
+
+class _Layout(Ordering, Heights, Glyphs, Compose):
+    """The working state the stages share: wires, columns and height constraints."""
+
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, choice: tuple = (frozenset(), frozenset())):
+        self.d, self.theme, self.p = diagram, theme, preset
+        self.eager, self.above = choice  # copies whose branches all leave at once; copies that branch upwards
+        self.wires: dict[int, _Wire] = {}
+        self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.columns: list[_Column] = []
+        self.edges: dict[tuple, float] = {}
+        self.nodes: set = set()
+        self.gap_items: list = []  # copies and deletes, drawn between columns
+        f = theme.font
+        self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
+
+    # -- helpers -------------------------------------------------------------
+    def _text(self, text: str, size: float, bold: bool = False):
+        return set_label(text, self.theme.font.family, size, bold)
+
+    def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
+        wid = len(self.wires)
+        self.wires[wid] = _Wire(wid, axis, value, labelled=labelled, start=start)
+        self.wire_of[(value, axis)] = wid
+        return wid
+
+    def value_wires(self, value: int) -> list[int]:
+        return [self.wire_of[(value, a)] for a in self.d.values[value].axes]
+
+    def alias(self, value: int, wires: list[int]) -> None:
+        for a, w in zip(self.d.values[value].axes, wires):
+            self.wire_of[(value, a)] = w
+            self.wires[w].value = value
+
+    def edge(self, a, b, weight: float) -> None:
+        self.nodes.update((a, b))
+        if self.edges.get((a, b), float("-inf")) < weight:
+            self.edges[(a, b)] = weight
+
+    def run(self) -> Scene:
+        final = self.order()
+        self.heights(final)
+        return self.draw(final)

@@ -1,0 +1,137 @@
+"""Stage 3, glyphs: what each box looks like, how wide it is, and its drawing.
+
+Learned maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms
+rounded, element-wise functions the paper's ➤f➤ mark above their tensor, sums a
+compact box that the other operands enter from below, and wiring regions (einsums,
+transposes, renames) are routed by :mod:`.routing`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..scene import Line, Path, Rect, Stroke
+from .model import JOINS, MARK_ARROW, MARKS, NORM_SYMBOLS, PICTOGRAMS, _Column, _Placed, _arrowhead, is_wiring
+from .routing import ENTRY, draw_entries, draw_region, travel_width
+
+
+class Glyphs:
+    def label_for(self, placed: _Placed):
+        op, f = placed.op, self.theme.font
+        if op.kind == "norm":
+            return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
+        if op.kind in ("softmax", "einsum", "rearrange", "rename", "concat", "copy", "unit") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
+            return None
+        if op.kind in ("add", "mul"):
+            return self._text(op.label, f.box_size * 1.2, bold=True)
+        if op.learned or op.kind in ("linear", "call"):
+            return self._text(op.label or "L", f.box_size, bold=True)
+        if op.kind in ("unfold", "fold"):  # the convolution tensor: a large star
+            return self._text(op.label, f.box_size * 1.15)
+        return self._text(op.label or op.kind, f.box_size * 0.9)
+
+    def op_width(self, placed: _Placed, y: dict) -> float:
+        op, p = placed.op, self.p
+        if op.kind == "unit":
+            return p.min_region
+        if is_wiring(op):
+            placed.route = self.plan_route(placed, y)
+            return max(p.min_region, placed.route.width)
+        if op.kind in ("rearrange", "concat"):
+            return 8.0
+        if op.kind in JOINS:
+            travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
+            placed.entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
+            return placed.entry + max(12.0, ENTRY * len(placed.consumed) + 2, placed.label.width + 2 * p.box_pad_x)
+        if op.kind == "softmax":
+            return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
+        if op.kind == "norm":
+            return max(2 * self.box_pad(placed), placed.label.width + 8)
+        if op.kind in MARKS:
+            inner = 14.0 if placed.label is None else placed.label.width + 6
+            return inner + 2 * MARK_ARROW
+        w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
+        if op.kind == "linear" and op.params["bias"]:
+            w += self.theme.font.box_size * 0.35
+        return max(p.min_box_width if op.kind != "add" else 12.0, w)
+
+    def draw_op(self, placed: _Placed, body: list, overlay: list, column: _Column) -> None:
+        op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
+        y = self.y
+        stroke = Stroke(c.box_stroke, s.learned_box if op.learned else s.box)
+        wire = Stroke(c.wire, s.wire)
+        x0, x1 = placed.x0, placed.x1
+        top, bottom = y[placed.top], y[placed.bottom]
+        if is_wiring(op):
+            body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
+                             max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
+            self.draw_wiring(placed, body)
+            return
+        if op.kind in ("rearrange", "concat"):  # a view or a concatenation: the solid bar
+            ys = [y[w] for w in placed.before + placed.new]
+            body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
+            return
+        if op.kind in JOINS:  # the other operands come up into the box from below
+            entering = sorted(placed.consumed, key=lambda w: y[w])
+            body.append(Rect(x0, bottom, placed.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
+            body.extend(draw_entries(x0, x0 + placed.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
+            for j, w in enumerate(entering):
+                self.wires[w].x1 = x0 + ENTRY * j
+            x0 += placed.entry
+        # wires inside the box's span that it does not touch pass over it
+        members = set(placed.members)
+        order = column.before
+        idx = [order.index(w) for w in placed.members if w in order]
+        passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
+        if op.kind == "softmax":
+            mid = (top + bottom) / 2
+            body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
+        elif op.kind == "norm":
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
+        elif op.kind in MARKS:  # ➤f➤: arrowheads into and out of a small box
+            mid = (top + bottom) / 2
+            body.append(_arrowhead(x0 + MARK_ARROW, mid, c.wire))
+            body.append(_arrowhead(x1, mid, c.wire))
+            x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
+        else:
+            fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
+            if op.kind == "call":
+                body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow"))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box", ref=op.id))
+        for w in passing:
+            wy = self.wires[w].y
+            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))
+            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, wire, role="wire.over"))
+        if op.kind == "elementwise" and op.params["fn"] == "relu":
+            cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
+            overlay.append(Path((("M", cx - r, cy + r * 0.55), ("L", cx, cy + r * 0.55), ("L", cx + r, cy - r * 0.75)), Stroke(c.text, 1.1), role="pictogram"))
+        elif placed.label is not None:
+            lab = placed.label
+            lx = (x0 + x1) / 2 - lab.width / 2
+            if op.kind == "linear" and op.params["bias"]:
+                lx -= f.box_size * 0.15
+            ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
+            overlay.append(self._placed_text(lab, lx, ly, "label.box"))
+        if op.kind == "linear" and op.params["bias"]:
+            plus = self._text("+", f.box_size * 0.7, bold=True)
+            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box"))
+
+    def draw_wiring(self, placed: _Placed, out: list) -> None:
+        """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
+        op, c, s = placed.op, self.theme.colors, self.theme.strokes
+        stroke = Stroke(c.wire, s.wire)
+        y = self.y
+        x0, x1 = placed.x0, placed.x1
+        if op.kind == "unit":
+            top, bottom = (y[w] for w in placed.new)
+            out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
+            return
+        items, label_at = draw_region(placed.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
+        out.extend(items)
+        for w in placed.foreign:
+            self.wires[w].gaps.append((x0, x1))
+        label = self.scale_label(placed)
+        if label is not None and label_at is not None:
+            lx, ly = label_at
+            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box")
+            out.append(replace(text, ref=placed.scale.id))

@@ -1,0 +1,156 @@
+"""Stage 2, heights: one longest-path pass over "at least this far below" constraints.
+
+Neighbouring wires keep a pitch (wider between tensors), boxes enclose their
+wires with the wires around them clear, sections enclose every wire they use.
+The constraints form a DAG; the lowest height each node may take is its height.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import MARK_GAP, MARKS, _Column, _Order, _Placed, _inside, is_wiring
+
+
+class Heights:
+    def heights(self, final: _Order) -> None:
+        """Every wire's and box's height: the least that keeps every constraint."""
+        title = self._text("Ag", self.theme.font.title_size)
+        self.title_h = title.ascent + title.descent
+        for column in self.columns:
+            for placed in column.ops:
+                placed.top, placed.bottom = ("t", placed.op.id), ("b", placed.op.id)
+                placed.label = self.label_for(placed)
+        for w in self.wires:
+            self.nodes.add(w)
+        for column in self.columns:
+            for order in [column.gap_in] + column.gap_steps:
+                self.constrain_list(order)
+            self.constrain_column(column)
+            for placed in column.ops:  # new wires start no higher than the wires they replace
+                if placed.anchor is not None and placed.new:
+                    self.edge(placed.anchor, placed.new[0], 0.0)
+        for order in self.final_steps + [final]:
+            self.constrain_list(order)
+        self.constrain_sections()
+        y = self.solve()
+        self.lower_tops(y)
+        for w, wire in self.wires.items():
+            wire.y = y[w]
+        self.y = y
+
+    def constrain_list(self, order: _Order) -> None:
+        for a, b in zip(order, order[1:]):
+            same = order.values[a] == order.values[b]
+            if same and self.tandem(a) is not None and self.tandem(a) == self.tandem(b):
+                self.edge(a, b, self.p.tandem_pitch)
+            else:
+                self.edge(a, b, self.p.pitch + (0 if same else self.p.tensor_gap))
+
+    def tandem(self, wire: int) -> str | None:
+        return self.d.tandems.get(self.wires[wire].axis)
+
+    def box_pad(self, placed: _Placed) -> float:
+        """Half the height a one-wire box needs, or the pad around several wires."""
+        op = placed.op
+        if op.kind == "softmax":
+            return self.p.box_pad_y + 1.5
+        if op.kind in MARKS:
+            return (placed.label.ascent + placed.label.descent) / 2 + 2 if placed.label is not None else 5.0
+        h = placed.label.ascent + placed.label.descent if placed.label is not None else 0
+        return max(self.p.box_pad_y, h / 2 + 3)
+
+    def constrain_column(self, column: _Column) -> None:
+        p = self.p
+        orders = (column.before, column.after)
+        for order in orders:
+            self.constrain_list(order)
+        boxes = []  # (where the box starts in column.before, its top node, its bottom node)
+        for placed in column.ops:
+            if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
+                top = placed.over[0]
+                self.edge(placed.top, placed.bottom, 2 * self.box_pad(placed))
+                self.edge(placed.bottom, top, MARK_GAP)
+                for order in orders:
+                    k = order.index(top)
+                    if k:
+                        self.edge(order[k - 1], placed.top, p.clearance)
+                boxes.append((column.before.index(top), placed.top, placed.bottom))
+                continue
+            pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
+            inside = _inside(orders, set(placed.members))
+            start = len(column.before)
+            for order in orders:
+                idx = [i for i, w in enumerate(order) if w in inside]
+                if idx:
+                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, pad, pad, p.clearance, p.clearance)
+                    if order is column.before:
+                        start = min(idx)
+            boxes.append((start, placed.top, placed.bottom))
+        # boxes side by side in one column keep apart
+        boxes.sort(key=lambda b: b[0])
+        for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
+            self.edge(b1, t2, p.clearance)
+
+    def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
+        """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
+        for i in range(lo, hi + 1):
+            self.edge(top, order[i], pad_top)
+            self.edge(order[i], bottom, pad_bottom)
+        if lo > 0:
+            self.edge(order[lo - 1], top, gap_above)
+        if hi + 1 < len(order):
+            self.edge(bottom, order[hi + 1], gap_below)
+
+    def constrain_sections(self) -> None:
+        """A section is one rectangle over its columns: every wire it uses, and every
+        wire that runs between those, is inside it in all of its columns."""
+        p = self.p
+        columns_of: dict[int, list[_Column]] = defaultdict(list)
+        for column in self.columns:
+            for sid in self.d.section_path(column.section):
+                columns_of[sid].append(column)
+        for sid, columns in columns_of.items():
+            orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
+            inside = _inside(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over})
+            top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
+            for column in columns:
+                for placed in column.ops:
+                    self.edge(("T", sid), placed.top, self.title_h + 2 + p.section_pad / 2)
+                    self.edge(placed.bottom, ("B", sid), p.section_pad / 2)
+            for order in orders:
+                idx = [i for i, w in enumerate(order) if w in inside]
+                if idx:
+                    self.enclose(order, min(idx), max(idx), ("T", sid), ("B", sid), top_pad, p.section_pad,
+                                 p.clearance + 2, p.clearance + self.axis_h)
+
+    def solve(self) -> dict:
+        succ: dict = defaultdict(list)
+        indegree: dict = {n: 0 for n in self.nodes}
+        for (a, b), w in self.edges.items():
+            succ[a].append((b, w))
+            indegree[b] += 1
+        y = {n: 0.0 for n in self.nodes}
+        ready = sorted((n for n, k in indegree.items() if k == 0), key=repr)
+        done = 0
+        while ready:
+            n = ready.pop()
+            done += 1
+            for m, w in succ[n]:
+                y[m] = max(y[m], y[n] + w)
+                indegree[m] -= 1
+                if indegree[m] == 0:
+                    ready.append(m)
+        if done != len(self.nodes):
+            raise AssertionError("layout constraints form a cycle")  # a bug in layout, never a user error
+        return y
+
+    def lower_tops(self, y: dict) -> None:
+        """Longest paths put every node as high as it may go; a box's or section's top
+        edge instead belongs just above what it holds, so move it down to that."""
+        out_edges: dict = defaultdict(list)
+        for (a, b), w in self.edges.items():
+            out_edges[a].append((b, w))
+        tops = [n for n in self.nodes if isinstance(n, tuple) and n[0] in ("t", "T")]
+        for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
+            if out_edges[n]:
+                y[n] = min(y[b] - w for b, w in out_edges[n])

@@ -1,0 +1,179 @@
+"""The layout's working data: wires, the ops placed in columns, and the kinds of box.
+
+Everything here is plain data plus small pure helpers shared by the stages
+(:mod:`.order`, :mod:`.heights`, :mod:`.glyphs`, :mod:`.compose`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import Op
+from ..scene import Path
+
+EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
+SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
+MARKS = {"elementwise", "scale"}  # f: R -> R, drawn as the paper's ➤f➤ above its tensor, on no wire
+MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
+MARK_GAP = 4.0  # between a mark and the top wire of its tensor
+JOINS = {"add", "mul"}  # drawn as a compact box on one operand, the others entering from below
+THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
+PICTOGRAMS = {"relu"}
+NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
+
+
+@dataclass
+class _Wire:
+    id: int
+    axis: str
+    value: int
+    y: float = 0.0
+    x0: float = 0.0
+    x1: float = 0.0
+    labelled: bool = True
+    start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id)
+    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("output", -1)
+    gaps: list = field(default_factory=list)  # (x from, x to) where a wiring region draws it instead
+
+
+class _Order(list):
+    """Live wires top to bottom at one moment, with the tensor each belongs to then."""
+
+    def __init__(self, wires, values: dict[int, int]):
+        super().__init__(wires)
+        self.values = {w: values[w] for w in wires}
+
+
+@dataclass
+class _Placed:
+    """One op in a column: its wires before and after, and what it covers."""
+
+    op: Op
+    consumed: list[int]
+    through: list[int]
+    new: list[int]
+    top: str = ""
+    bottom: str = ""
+    x0: float = 0.0
+    x1: float = 0.0
+    width: float = 0.0
+    label: object = None
+    anchor: int | None = None  # the consumed wire whose place the new wires take
+    foreign: list[int] = field(default_factory=list)  # wires a wiring region carries across without using
+    scale: Op | None = None  # a scale written at the region's cup instead of drawn as a box
+    route: object = None  # a wiring region's plan (routing.RegionPlan)
+    entry: float = 0.0  # a join's room for its other operands to come up into its box
+    targets: dict = field(default_factory=dict)  # a permutation: wire -> its place among the new wires
+    over: list[int] = field(default_factory=list)  # a mark's tensor, whose wires pass under it
+
+    @property
+    def before(self) -> list[int]:
+        return self.consumed + self.through
+
+    @property
+    def after(self) -> list[int]:
+        return self.through + self.new
+
+    @property
+    def members(self) -> list[int]:
+        """The wires inside the box: a sum's box holds only the operand it goes on along;
+        the others join it from below."""
+        return self.through if self.op.kind in JOINS else self.before + self.after
+
+
+@dataclass
+class _Column:
+    pre: list[_Placed] = field(default_factory=list)
+    ops: list[_Placed] = field(default_factory=list)
+    gap_in: list[int] = field(default_factory=list)  # live wires before the gap's copies and deletes
+    gap_steps: list = field(default_factory=list)  # live wires after each of them
+    before: list[int] = field(default_factory=list)
+    after: list[int] = field(default_factory=list)
+    section: int | None = None
+    x_pre: float = 0.0  # where the gap's copies and deletes stand
+    x0: float = 0.0
+    x1: float = 0.0
+    label_room: float = 0.0  # the labels of wires that start here reach this far past x1
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """One output of a copy, branching off its source just before it is used."""
+
+    copy: Op
+    value: int
+    kind: str = "branch"
+
+    @property
+    def id(self) -> int:
+        return self.copy.id
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return self.copy.inputs
+
+
+@dataclass(frozen=True)
+class _Permute:
+    """A permutation the layout adds to move wires out of a box's way (not an op of the diagram)."""
+
+    id: int
+    section: int | None
+    kind: str = "permute"
+    learned: bool = False
+    label: str | None = None
+    params: dict = field(default_factory=dict)
+
+
+def is_wiring(op: Op) -> bool:
+    """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
+    return op.kind in ("permute", "einsum", "rename", "copy", "unit") or (op.kind == "rearrange" and op.params["transpose"])
+
+
+def _inside(orders, members: set) -> set:
+    """``members`` and every wire that runs between them in any of ``orders``:
+    what one rectangle over all those moments must hold."""
+    inside = set(members)
+    changed = True
+    while changed:
+        changed = False
+        for order in orders:
+            idx = [i for i, w in enumerate(order) if w in inside]
+            if idx:
+                extra = set(order[min(idx):max(idx) + 1]) - inside
+                if extra:
+                    inside |= extra
+                    changed = True
+    return inside
+
+
+def _subtract(span: tuple[float, float], blocked: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """``span`` less the intervals in ``blocked``.
+
+    >>> _subtract((0, 10), [(2, 3), (5, 12)])
+    [(0, 2), (3, 5)]
+    """
+    pieces, x = [], span[0]
+    for lo, hi in sorted(blocked):
+        if lo > x:
+            pieces.append((x, min(lo, span[1])))
+        x = max(x, hi)
+        if x >= span[1]:
+            break
+    if x < span[1]:
+        pieces.append((x, span[1]))
+    return [(a, b) for a, b in pieces if b > a]
+
+
+def _pieces(wire: _Wire) -> list[tuple[float, float]]:
+    """The stretches of a wire drawn as one straight line: its life less the regions that carry it."""
+    pieces, x = [], wire.x0
+    for a, b in sorted(wire.gaps):
+        pieces.append((x, min(a, wire.x1)))
+        x = max(x, b)
+    pieces.append((x, wire.x1))
+    return pieces
+
+
+def _arrowhead(tip: float, y: float, color: str) -> Path:
+    """A small filled arrowhead pointing right, its tip at (tip, y)."""
+    return Path((("M", tip - 5, y - 2.6), ("L", tip, y), ("L", tip - 5, y + 2.6), ("Z",)), None, color, role="arrow")

@@ -1,0 +1,337 @@
+"""Stage 1, order: columns in program order and the order of the live wires in each.
+
+Copies branch off where they are used (or all at once), new wires take the place
+of the ones they replace, and wires in a box's way are moved out of it by a
+permutation of their own; :meth:`Ordering.crossings` counts what an order
+commits to, before any height is known, so :func:`.choose_copies` can compare orders.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..ir import Op
+from .model import JOINS, MARKS, THROUGH, _Branch, _Column, _Order, _Permute, _Placed, is_wiring
+from .routing import plan_region
+
+
+class Ordering:
+    def order(self) -> _Order:
+        """Columns and the order of the live wires in each; returns the final order."""
+        self.absorbed = self.find_absorbed()
+        self.permutes: list[_Permute] = []
+        self.plan_columns()
+        return self.sweep()
+
+    def crossings(self) -> int:
+        """Crossings the wire order commits to, counted from the orders alone (before heights):
+        those inside wiring regions, and wires a sum's other operands cross to reach its box."""
+        total = 0
+        for column in self.columns:
+            left = {w: i for i, w in enumerate(column.before)}
+            right = {w: i for i, w in enumerate(column.after)}
+            for placed in column.ops:
+                if is_wiring(placed.op) and placed.op.kind != "unit":
+                    total += self.plan_route(placed, left, right).crossings
+                elif placed.op.kind in JOINS:
+                    last = max(left[w] for w in placed.through)
+                    joining = set(placed.consumed)
+                    total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
+        return total
+
+    def find_absorbed(self) -> dict[int, Op]:
+        """Scales written at the cup of the contraction they follow (``einsum(...) * k^-1/2``):
+        scale op id -> the einsum."""
+        absorbed = {}
+        for op in self.d.ops:
+            if op.kind == "einsum" and op.params["contracted"]:
+                after = self.d.consumer(op.outputs[0])
+                if after is not None and after.kind == "scale" and after.section == op.section:
+                    absorbed[after.id] = op
+        return absorbed
+
+    def plan_copies(self) -> dict[int, list[tuple[Op, int]]]:
+        """Where each copy's outputs branch off. A deferred copy (the default) sends the
+        output used last straight on and branches every other off just before its
+        consumer; an eager one (in ``self.eager``) sends the output used first straight on
+        and branches the others off at once. An output that only goes into a store is
+        never the straight one. Returns consumer op id -> (copy, output) for deferred
+        branches, and fills ``self.straight`` and ``self.at_once``."""
+        position = {op.id: k for k, op in enumerate(self.d.ops)}
+        self.straight: dict[int, int] = {}
+        self.at_once: dict[int, list[int]] = {}
+        deferred: dict[int, list[tuple[Op, int]]] = defaultdict(list)
+        for op in self.d.ops:
+            if op.kind != "copy":
+                continue
+            users = {v: self.d.consumer(v) for v in op.outputs}
+
+            def when(v):
+                return position[users[v].id] if users[v] is not None else len(position)
+            stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
+            eager = op.id in self.eager
+            straight = (min if eager else max)(op.outputs, key=lambda v: (v in stored, when(v)) if eager else (v not in stored, when(v)))
+            self.straight[op.id] = straight
+            branches = [v for v in op.outputs if v != straight]
+            if eager:
+                self.at_once[op.id] = branches
+            else:
+                for v in branches:
+                    deferred[users[v].id if users[v] is not None else -1].append((op, v))
+        return deferred
+
+    def plan_columns(self) -> None:
+        """Assign ops to columns in program order; consecutive independent ops share one."""
+        origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
+        column_of: dict[int, int] = {}
+        pending: list = []
+        current: _Column | None = None
+        deferred = self.plan_copies()
+
+        def in_gap(event, src: int) -> None:
+            if current is None or pending or column_of.get(origin.get(src, -1)) == len(self.columns) - 1:
+                pending.append(event)
+            else:  # the source is older than the current column: copy it just before that column
+                current.pre.append(event)
+
+        for op in self.d.ops:
+            for copy, v in deferred.pop(op.id, ()):
+                in_gap(_Branch(copy, v), copy.inputs[0])
+            if op.kind == "input":
+                continue
+            if op.kind == "copy":
+                src = op.inputs[0]
+                for v in op.outputs:
+                    origin[v] = origin.get(src, -1)
+                in_gap(op, src)
+                for v in self.at_once.get(op.id, ()):
+                    in_gap(_Branch(op, v), src)
+                continue
+            if op.kind in ("delete", "save", "load"):
+                pending.append(op)
+                continue
+            if op.kind == "output":
+                continue
+            if op.id in self.absorbed:
+                origin[op.outputs[0]] = origin.get(op.inputs[0], -1)
+                continue
+            deps = {origin.get(v, -1) for v in op.inputs}
+            joinable = (current is not None and not pending and current.section == op.section
+                        and not any(column_of.get(o) == len(self.columns) - 1 for o in deps))
+            if not joinable:
+                current = _Column(pre=pending, section=op.section)
+                pending = []
+                self.columns.append(current)
+            current.ops.append(op)
+            column_of[op.id] = len(self.columns) - 1
+            for v in op.outputs:
+                origin[v] = op.id
+        for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
+            pending.append(_Branch(copy, v))
+        self.trailing = pending  # deletes and saves after the last column
+
+    def sweep(self) -> _Order:
+        """Walk the columns, tracking the live wires top to bottom; returns the final order."""
+        live: list[int] = []
+        for op in self.d.ops:
+            if op.kind == "input":
+                wires = [self.new_wire(op.outputs[0], a, ("input", op.id)) for a in self.d.values[op.outputs[0]].axes]
+                live.extend(wires)
+        self.input_wires = list(live)
+        columns, self.columns = self.columns, []
+        for column in columns:
+            column.gap_in = self.snap(live)
+            pre, column.pre = column.pre, []
+            for op in pre:  # each copy, save or load changes the live wires in turn
+                placed = self.place_gap_op(op, live)
+                if placed is not None:
+                    column.pre.append(placed)
+                    column.gap_steps.append(self.snap(live))
+            ops = list(column.ops)
+            ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
+            column.ops = []
+            column.before = self.snap(live)
+            spans: list[tuple[int, int]] = []
+            for op in ops:
+                idx = [live.index(w) for v in op.inputs for w in self.value_wires(v)]
+                span = (min(idx), max(idx)) if idx else (len(live), len(live))
+                if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
+                    column.after = self.snap(live)
+                    self.columns.append(column)
+                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    spans = []
+                spans.append(span)
+                members = self.box_members(op)
+                in_the_way = [w for w in live[min(map(live.index, members)):max(map(live.index, members)) + 1]
+                              if w not in set(members)] if members else []
+                if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
+                    if column.ops:
+                        column.after = self.snap(live)
+                        self.columns.append(column)
+                        column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column.ops.append(self.place_permute(members, in_the_way, live, column.section))
+                    column.after = self.snap(live)
+                    self.columns.append(column)
+                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    spans = [span]
+                column.ops.append(self.place_op(op, live))
+            column.after = self.snap(live)
+            self.columns.append(column)
+        self.final_gap, self.final_steps = [], []
+        for op in self.trailing:
+            placed = self.place_gap_op(op, live)
+            if placed is not None:
+                self.final_gap.append(placed)
+                self.final_steps.append(self.snap(live))
+        return self.snap(live)
+
+    def snap(self, live: list[int]) -> _Order:
+        return _Order(live, {w: self.wires[w].value for w in live})
+
+    def place_gap_op(self, op, live: list[int]) -> _Placed | None:
+        if op.kind == "load":  # a stored tensor comes back in at the bottom
+            wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
+            live.extend(wires)
+            return _Placed(op, [], [], wires)
+        src = self.value_wires(op.inputs[0])
+        if op.kind in ("delete", "save"):
+            for w in src:
+                live.remove(w)
+                self.wires[w].end = (op.kind, op.id)
+            return _Placed(op, src, [], [])
+        if op.kind == "copy":  # the output used last goes straight on; the others branch off later
+            self.alias(self.straight[op.id], src)
+            return None
+        # a branch: just below (or above) the wires it copies
+        src = self.value_wires(self.straight[op.id])
+        wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
+        at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
+        live[at:at] = wires
+        return _Placed(op, [], src, wires)
+
+    def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
+        for w in wires:
+            live.remove(w)
+            self.wires[w].end = ("op", op.id)
+
+    def box_members(self, op: Op) -> list[int]:
+        """The live wires a box will hold at its left edge; [] for ops drawn as wiring or joins."""
+        if is_wiring(op) or op.kind in JOINS or op.kind == "unit":
+            return []
+        inputs = [self.value_wires(v) for v in op.inputs]
+        if op.kind in THROUGH:
+            return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
+        if op.kind == "embedding":
+            return inputs[0]
+        if op.kind in ("linear", "unfold", "fold", "reduce", "index"):
+            per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
+            return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0] + tuple(per)]
+        return [w for ws in inputs for w in ws]
+
+    def covered(self, op: Op, first: list[int]) -> list[int]:
+        """The wires a box that lets its tensor go on through it sits on."""
+        if op.kind in MARKS:  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
+            return []
+        if op.kind in JOINS:
+            return first
+        return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
+
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> _Placed:
+        """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them),
+        as a wiring region of its own; the wires go on as new wires of the same axes."""
+        lo = min(live.index(w) for w in members)
+        hi = max(live.index(w) for w in members)
+        span = live[lo:hi + 1]
+        kept = [w for w in span if w in set(members)]
+        up, down = [], []
+        for w in in_the_way:
+            above = sum(1 for m in span[:span.index(w)] if m in set(members))
+            (up if above < len(kept) - above else down).append(w)
+        op = _Permute(-1 - len(self.permutes), section)
+        self.permutes.append(op)
+        new = []
+        for w in up + kept + down:
+            old = self.wires[w]
+            self.end_wires([w], live, op)
+            new.append(self.new_wire(old.value, old.axis, ("permute", op.id), labelled=False))
+        live[lo:lo] = new
+        placed = _Placed(op, span, [], new, anchor=span[0])
+        placed.targets = {w: (up + kept + down).index(w) for w in span}
+        return placed
+
+    def place_op(self, op: Op, live: list[int]) -> _Placed:
+        """Update the live wires for one op; returns what it consumes, covers and creates."""
+        kind = op.kind
+        if kind == "unit":  # a cap: two new wires joined at their start, below the others
+            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
+            live.extend(new)
+            return _Placed(op, [], [], new)
+        inputs = [self.value_wires(v) for v in op.inputs]
+        if kind in ("add", "mul"):  # commutative: the sum goes on along the topmost operand, keeping figures compact
+            inputs.sort(key=lambda ws: live.index(ws[0]))
+        first = inputs[0]
+        if kind in THROUGH:  # the wires go on through the box
+            covered = self.covered(op, first)
+            consumed = [w for ws in inputs[1:] for w in ws]
+            self.end_wires(consumed, live, op)
+            self.alias(op.outputs[0], first)
+            return _Placed(op, consumed, covered, [], over=first if kind in MARKS else [])
+        if kind == "embedding":  # the ids' wires go on; the looked-up axes start below them
+            self.alias(op.outputs[0], first)
+            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
+            at = live.index(first[-1]) + 1
+            live[at:at] = new
+            return _Placed(op, [], first, new)
+        if kind in ("linear", "unfold", "fold", "reduce", "index"):
+            acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
+            keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
+            covered = [keep[a] for a in per]
+        else:  # einsum, rearrange, concat, call: every input wire ends, every output wire is new
+            acted = [w for ws in inputs for w in ws]
+            keep, covered = {}, []
+        at = min(live.index(w) for w in acted)
+        anchor = live[at]  # the new wires take its place
+        span = live[at:max(live.index(w) for w in acted) + 1]
+        foreign = [w for w in span if w not in set(acted)] if is_wiring(op) else []
+        self.end_wires(acted, live, op)
+        new = []
+        for v in op.outputs:
+            for a in self.d.values[v].axes:
+                if a in keep:
+                    self.wire_of[(v, a)] = keep[a]
+                    self.wires[keep[a]].value = v
+                else:
+                    new.append(self.new_wire(v, a, ("op", op.id)))
+        live[at:at] = new
+        placed = _Placed(op, acted, covered, new, anchor=anchor, foreign=foreign)
+        scale = self.d.consumer(op.outputs[0]) if len(op.outputs) == 1 else None
+        if scale is not None and scale.id in self.absorbed:
+            self.alias(scale.outputs[0], self.value_wires(op.outputs[0]))
+            placed.scale = scale
+        return placed
+
+    def plan_route(self, placed: _Placed, y: dict, y_right: dict | None = None):
+        """The three moves of a wiring region (see :mod:`.routing`); heights of the wires
+        on the left from ``y``, on the right from ``y_right`` (the same by default)."""
+        op, y_right = placed.op, y if y_right is None else y_right
+        if op.kind == "permute":
+            return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=self.p.bend)
+        renamed = dict(op.params.get("mapping", ()))
+        right = placed.new + placed.foreign
+        index = {self.wires[w].axis: k for k, w in enumerate(placed.new)}
+        counts: dict[str, int] = defaultdict(int)
+        for w in placed.consumed:
+            counts[renamed.get(self.wires[w].axis, self.wires[w].axis)] += 1
+        left = []
+        for w in placed.consumed:
+            axis = renamed.get(self.wires[w].axis, self.wires[w].axis)
+            target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
+            left.append((y[w], target))
+        left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
+        label = self.scale_label(placed)
+        return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, self.p.bend)
+
+    def scale_label(self, placed: _Placed):
+        if placed.scale is None:
+            return None
+        return self._text("∗" + placed.scale.label, self.theme.font.box_size * 0.9)
