@@ -200,8 +200,10 @@ class Compose:
             self.gap_items.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
             sources, branches = self.copy_heights(placed, y)
             tight = self.tight(src)
-            items, starts = draw_copy(x, sources, branches, copy_widths(sources, branches, self.p.bend, tight), stroke, c.dot, tight)
+            items, starts, cuts = draw_copy(x, sources, branches, copy_widths(sources, branches, self.p.bend, tight), stroke, c.dot, tight)
             self.gap_items.extend(items)
+            for i, at in cuts:
+                self.wires[src[i]].gaps.append((at, at))
             n = len(src)
             for k, w in enumerate(placed.new):
                 self.wires[w].x0 = starts[k // n]
@@ -242,7 +244,7 @@ class Compose:
 
     def title_room(self, sid: int) -> float:
         """How far past its first column a section reaches so its title fits inside it."""
-        return self.section_title(sid).width + (7 if self.d.sections[sid].kind == "repeat" else 4) + 6
+        return self.section_title(sid).width + (7 + 8 if self.d.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
 
     def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:
         """Dashed lines between the tensors of a tuple, wherever both run side by side,

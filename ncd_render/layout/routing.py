@@ -77,7 +77,7 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
         mean = sum(groups[t]) / len(groups[t])
         return sum(1 for g in going if g < mean) - 0.5
 
-    target_order = sorted(range(len(slots)), key=lambda pos: (key(targets[pos]), pos))
+    target_order = sorted(range(len(slots)), key=lambda pos: (key(targets[pos]), groups[targets[pos]][0], pos))
     rank = {pos: k for k, pos in enumerate(target_order)}
     arrangement = list(range(len(slots)))  # strand (left position) in each slot
     swaps: list[list[int]] = []
@@ -201,12 +201,13 @@ def copy_widths(sources: list[float], branches: list[list[float]], bend: float, 
 
 
 def draw_copy(x: float, sources: list[float], branches: list[list[float]], widths: list[float], stroke: Stroke,
-              dot: str, tight: set[int] = frozenset()) -> tuple[list, list[float]]:
+              dot: str, tight: set[int] = frozenset()) -> tuple[list, list[float], list[tuple[int, float]]]:
     """Dots on the copied wires and a branch from each to its copy, one copy after
     another from x, the farthest first; the dot of the wire nearest the copies comes
     first, so each branch leaves its dot before it crosses the copied wires. Returns the
-    items and, per branch, where its wires start."""
-    items, starts = [], [0.0] * len(branches)
+    items, where each branch's wires start, and (source, x) for every dot, where the
+    copied wire is cut so that it ends and goes on at its dot."""
+    items, starts, cuts = [], [0.0] * len(branches), []
     offsets, step = [0.0] * len(sources), 0.0
     up = bool(branches) and branches[0][0] < sources[0]  # branches above: the top wire's dot comes first
     for i in (range(1, len(sources)) if up else range(len(sources) - 2, -1, -1)):
@@ -216,6 +217,7 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
         end = x + width
         for i, (a, b) in enumerate(zip(sources, branches[k])):
             items.append(bend(x + offsets[i], a, end, b, stroke))
+            cuts.append((i, x + offsets[i]))
             if i - 1 in tight:  # wires in tandem share one dot, drawn over both
                 continue
             last = i
@@ -225,7 +227,7 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
             items.append(Circle(x + offsets[i], mid, r, None, dot, role="dot"))
         starts[k] = end
         x = end
-    return items, starts
+    return items, starts, cuts
 
 
 ENTRY = 11.0  # between the operands that come up into a sum's box, so a wire they cross never meets two at once

@@ -1,0 +1,72 @@
+"""How many wire crossings a layout left, and how few any layout of ours could leave.
+
+The lower bound counts only crossings the diagram itself demands under the
+drawing rules (a tensor's wires stay together and in order, a copy's branch runs
+beside its source): each branch of a copy of n wires crosses the n(n-1)/2 pairs
+of its source's wires, and each einsum or transpose needs the inversions
+between its own operands' wires and its result's, with the operands stacked in
+the better of their two orders. Crossings with other tensors' wires, and the
+permutations that move wires out of a box's way, depend on the order chosen and
+count only in the layout's total.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> d = load_text("axis y = 4 width\\naxis x = 4 width\\naxis k = 2\\ninput Q[y k], K[x k]\\n"
+...               "S = einsum(Q, K: y k, x k -> y x)\\noutput S\\n").diagram
+>>> crossing_report(d, load_theme("paper"), load_preset("paper"))
+(1, 1)
+"""
+from __future__ import annotations
+
+from ..ir import Diagram
+from ..style import Preset, Theme
+from .routing import plan_region
+
+
+def lower_bound(diagram: Diagram) -> int:
+    """Crossings every layout of ``diagram`` under the drawing rules has."""
+    total = 0
+    for op in diagram.ops:
+        if op.kind == "copy":
+            n = len(diagram.values[op.inputs[0]].axes)
+            total += (len(op.outputs) - 1) * n * (n - 1) // 2
+        elif op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
+            out = diagram.values[op.outputs[0]].axes
+            operands = [diagram.values[v].axes for v in op.inputs]
+            stackings = [operands, operands[::-1]] if len(operands) == 2 else [operands]
+            total += min(_needed(stack, out) for stack in stackings)
+    return total
+
+
+def _needed(operands: list[tuple[str, ...]], out: tuple[str, ...]) -> int:
+    counts: dict[str, int] = {}
+    for axes in operands:
+        for a in axes:
+            counts[a] = counts.get(a, 0) + 1
+    left = [(float(k), ("to", out.index(a)) if a in out else ("cup" if counts[a] > 1 else "end", a))
+            for k, a in enumerate(a for axes in operands for a in axes)]
+    return plan_region(left, [float(k) for k in range(len(out))]).crossings
+
+
+def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
+    """(crossings the layout of ``diagram`` leaves, the lower bound)."""
+    from . import _Layout, choose_copies
+
+    chosen = _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset))
+    chosen.order()
+    return chosen.crossings() + _copy_crossings(chosen), lower_bound(diagram)
+
+
+def _copy_crossings(laid) -> int:
+    """Crossings of copy branches with their own sources (not counted by ``crossings``)."""
+    total = 0
+    for column in laid.columns:
+        for placed in column.pre:
+            if placed.op.kind == "branch":
+                n = len(placed.through)
+                total += n * (n - 1) // 2
+    for placed in laid.final_gap:
+        if placed.op.kind == "branch":
+            n = len(placed.through)
+            total += n * (n - 1) // 2
+    return total

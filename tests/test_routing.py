@@ -1,0 +1,98 @@
+"""The layout's routing stage on its own: wiring regions, copies and sums' entries as pure geometry."""
+import itertools
+import random
+
+import pytest
+
+from ncd_render.api import load, load_text
+from ncd_render.layout import routing
+from ncd_render.layout.report import crossing_report, lower_bound
+from ncd_render.scene import Circle, Stroke
+from ncd_render.style import load_preset, load_theme
+
+STROKE = Stroke()
+
+
+def random_region(rng: random.Random):
+    """Wires entering a region: some leave (several may merge), some pair in cups, some end."""
+    n_out = rng.randint(1, 4)
+    targets = [("to", r) for r in range(n_out)] + [("to", rng.randrange(n_out)) for _ in range(rng.randint(0, 2))]
+    for k in range(rng.randint(0, 2)):
+        targets += [("cup", f"c{k}")] * 2
+    targets += [("end", f"e{k}") for k in range(rng.randint(0, 1))]
+    rng.shuffle(targets)
+    heights = sorted(rng.sample(range(0, 400, 13), len(targets)))
+    right = sorted(rng.sample(range(0, 400, 17), n_out))
+    rng.shuffle(right)
+    return [(float(h), t) for h, t in zip(heights, targets)], [float(r) for r in right]
+
+
+def inversions(left, right) -> int:
+    """Crossings a region needs when its groups keep their order among each other's members."""
+    plan = routing.plan_region(left, right)
+    order = [t for _, t in sorted(left)]
+    final = []
+    arrangement = list(range(len(order)))
+    for layer in plan.swaps:
+        for i in layer:
+            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
+    final = [order[k] for k in arrangement]
+    return sum(1 for a, b in itertools.combinations(range(len(order)), 2)
+               if arrangement.index(a) > arrangement.index(b)), final, plan
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_region_moves_are_disjoint_swaps_then_neighbour_joins_then_ordered_bends(seed):
+    left, right = random_region(random.Random(seed))
+    n_swapped, final, plan = inversions(left, right)
+    for layer in plan.swaps:  # each layer swaps disjoint neighbours, so a crossing is two curves
+        assert layer and all(b - a >= 2 for a, b in zip(layer, layer[1:]))
+    assert plan.crossings == n_swapped == sum(len(layer) for layer in plan.swaps)
+    groups = [t for t in final]
+    for t in set(groups):  # every cup and merge is between neighbours once the swaps are done
+        where = [k for k, g in enumerate(groups) if g == t]
+        assert where == list(range(where[0], where[-1] + 1)), f"{t} not together in {groups}"
+    ends = [b for _, b in plan.settle]  # the survivors bend to their heights without crossing
+    assert ends == sorted(ends) and len(ends) == len(right)
+
+
+def test_a_region_swaps_no_more_than_the_inversions_it_needs():
+    # k of Q must meet k of K past K's x: one crossing, which is also the lower bound
+    plan = routing.plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("to", 1)), (60.0, ("cup", "k"))], [0.0, 26.0])
+    assert plan.crossings == 1 and [j.kind for j in plan.joins] == ["cup"]
+
+
+def test_copy_dots_come_nearest_first_and_branches_start_after_them():
+    sources, branch = [0.0, 17.0, 34.0], [60.0, 77.0, 94.0]
+    widths = routing.copy_widths(sources, [branch], 0.55)
+    items, starts, cuts = routing.draw_copy(10.0, sources, [branch], widths, STROKE, "#000")
+    dots = sorted((c.cx, c.cy) for c in items if isinstance(c, Circle))
+    assert [y for _, y in dots] == [34.0, 17.0, 0.0]  # the bottom wire, nearest the branch, first
+    assert all(b[0] - a[0] >= routing.STAGGER for a, b in zip(dots, dots[1:]))
+    assert starts == [10.0 + widths[0]] and len(cuts) == 3
+
+
+def test_tandem_wires_share_one_dot():
+    items, _, _ = routing.draw_copy(0.0, [0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]],
+                                    routing.copy_widths([0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]], 0.55, {0}), STROKE, "#000", {0})
+    assert len([i for i in items if isinstance(i, Circle)]) == 2
+
+
+def test_sums_operands_enter_the_box_bottom_nested():
+    items = routing.draw_entries(0.0, 30.0, 10.0, [40.0, 57.0], STROKE)
+    ends = [p.commands[-1][-2:] for p in items]
+    assert ends == [(36.0, 10.0), (36.0 + routing.ENTRY, 10.0)]
+
+
+@pytest.mark.parametrize("text, bound", [
+    ("axis a = 2\naxis b = 3\ninput X[a b]\nY = rearrange(X: a b -> b a)\noutput Y\n", 1),
+    ("axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 3),
+    ("axis y = 4 width\naxis k = 2\ninput Q[y k], K[y k]\nS = einsum(Q, K: y k, y k -> y)\noutput S\n", 1),
+])
+def test_lower_bound_counts_what_the_diagram_demands(text, bound):
+    assert lower_bound(load_text(text).diagram) == bound
+
+
+def test_every_gallery_layout_is_at_or_above_its_lower_bound(gallery_file):
+    counted, bound = crossing_report(load(gallery_file).diagram, load_theme("paper"), load_preset("paper"))
+    assert counted >= bound
