@@ -115,7 +115,7 @@ def test_pdf_figure_labels_are_text_in_dejavu_at_the_theme_size(paper):
     assert labels(scene)
     for label in labels(scene):
         for run in label.runs:
-            for part in re.findall(r"−|[^−]+", run.text):  # cairo sets the minus sign in a font of its own
+            for part in re.findall(r"[−∗]|[^−∗]+", run.text):  # cairo sets the minus and the asterisk operator apart
                 font = re.compile(r"DejaVuSans" + ("-Bold" if run.bold else ""))
                 assert found(runs, part, font, run.size, 0.02), (part, run.size, runs)
     assert {r.runs[0].size for r in labels(scene) if r.role == "label.axis"} == {9.0}

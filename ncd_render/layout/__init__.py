@@ -25,7 +25,6 @@ rules allow, in time linear in the number of wires and boxes.
 from __future__ import annotations
 
 import itertools
-import time
 
 from ..ir import Diagram
 from ..scene import Scene
@@ -45,40 +44,48 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     return _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset)).run()
 
 
-def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: float = 0.3) -> tuple[frozenset, frozenset]:
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset]:
     """How each copy branches off: where used or all at once, below or above its source.
     With few copies every choice is tried; otherwise passes of one-copy changes, each
     kept only when it leaves fewer crossings, until a pass changes nothing. Either stops
-    after ``budget`` seconds. Returns (eager, above)."""
+    after about ``budget`` op visits (each trial visits every op once), so the choice
+    never depends on the machine's speed. Returns (eager, above)."""
     def crossings(choice) -> int:
         trial = _Layout(diagram, theme, preset, choice)
         trial.order()
         return trial.crossings()
 
-    start = time.perf_counter()
+    trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
     best = (frozenset(), frozenset())
     fewest = crossings(best)
     if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
-        for combo in itertools.product(range(4), repeat=len(copies)):
-            if not fewest or time.perf_counter() - start > budget:
+        candidates = ((frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
+                      for combo in itertools.product(range(4), repeat=len(copies)))
+    else:
+        candidates = None
+    while fewest and trials > 0:
+        improved = False
+        for trial in candidates or _one_copy_changes(best, copies):
+            if not fewest or trials <= 0:
                 break
-            trial = (frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
+            trials -= 1
             n = crossings(trial)
             if n < fewest:
-                best, fewest = trial, n
-        return best
-    improved = True
-    while improved and fewest and time.perf_counter() - start < budget:
-        improved = False
-        for c in copies:
-            for trial in ((best[0] ^ {c}, best[1]), (best[0], best[1] ^ {c}), (best[0] ^ {c}, best[1] ^ {c})):
-                if time.perf_counter() - start > budget:
-                    break
-                n = crossings(trial)
-                if n < fewest:
-                    best, fewest, improved = trial, n, True
+                best, fewest, improved = trial, n, True
+                if candidates is None:
+                    break  # look again around the new best
+        if candidates is not None or not improved:
+            break
     return best
+
+
+def _one_copy_changes(choice: tuple[frozenset, frozenset], copies: list[int]):
+    eager, above = choice
+    for c in copies:
+        yield eager ^ {c}, above
+        yield eager, above ^ {c}
+        yield eager ^ {c}, above ^ {c}
 
 
 class _Layout(Ordering, Heights, Glyphs, Compose):

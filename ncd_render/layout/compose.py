@@ -79,9 +79,8 @@ class Compose:
         self.draw_separators(background, final, obstacles)
         wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
         for w in self.wires.values():  # integer data: an arrowhead on the wire
-            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 > 24:
-                tip = w.x0 + 18
-                wires.append(_arrowhead(tip, w.y, c.wire))
+            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
+                wires.append(_arrowhead(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
         labels = self.wire_labels()
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]

@@ -96,7 +96,10 @@ class Glyphs:
         else:
             fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
             if op.kind == "call":
-                body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow"))
+                body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
+            elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
+                for k in (2, 1):
+                    body.append(Rect(x0 + 1.8 * k, top + 1.8 * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box", ref=op.id))
         for w in passing:
             wy = self.wires[w].y

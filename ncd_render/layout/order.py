@@ -94,8 +94,8 @@ class Ordering:
                 current.pre.append(event)
 
         for op in self.d.ops:
-            for copy, v in deferred.pop(op.id, ()):
-                in_gap(_Branch(copy, v), copy.inputs[0])
+            for copy, v in deferred.pop(op.id, ()):  # just before the column that uses it
+                pending.append(_Branch(copy, v))
             if op.kind == "input":
                 continue
             if op.kind == "copy":
@@ -329,7 +329,8 @@ class Ordering:
             left.append((y[w], target))
         left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
         label = self.scale_label(placed)
-        return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, self.p.bend)
+        return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, self.p.bend,
+                           label.ascent + label.descent if label else 0.0)
 
     def scale_label(self, placed: _Placed):
         if placed.scale is None:

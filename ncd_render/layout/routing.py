@@ -26,6 +26,7 @@ from ..scene import Circle, Line, Path, Stroke
 
 SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
+JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
 DOT_R = 2.1
 
 
@@ -49,6 +50,7 @@ class RegionPlan:
     settle: list[tuple[float, float]]  # (slot height, right height) per surviving wire, top to bottom
     crossings: int = 0
     label_width: float = 0.0  # room for a scale written at the first cup
+    label_above: bool = False  # the scale fits above the cup, between it and the wire above
     widths: list[float] = field(default_factory=list)
 
     @property
@@ -57,7 +59,7 @@ class RegionPlan:
 
 
 def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width: float = 0.0,
-                bend: float = 0.55) -> RegionPlan:
+                bend: float = 0.55, label_height: float = 0.0) -> RegionPlan:
     """Plan a region: ``left`` is (height, target) per entering wire, where a target is
     ``("to", r)`` (leaves as right wire r; several such wires merge), ``("cup", name)``
     (contracted with the other wires of that name) or ``("end", name)``; ``right`` are
@@ -110,19 +112,36 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
             joins.append(Join("cup" if end > pos else "end", pos, end))
         pos = end + 1
     plan = RegionPlan(slots, swaps, joins, settle, crossings, label_width)
+    plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
     plan.widths = _widths(plan, bend)
     return plan
 
 
+def _room_above_cup(plan: RegionPlan, height: float) -> bool:
+    """Whether a label ``height`` tall fits between the first cup and the wire above it,
+    where no bend of the region passes, so the label costs the region no width."""
+    cup = next((j for j in plan.joins if j.kind == "cup"), None)
+    if cup is None or cup.lo == 0:
+        return False
+    top, bottom = plan.slots[cup.lo - 1], plan.slots[cup.lo]
+    band = ((top + bottom) / 2 - height / 2 - 1.5, (top + bottom) / 2 + height / 2 + 1.5)
+    if band[0] <= top or band[1] >= bottom:
+        return False
+    return not any(min(a, b) < band[1] and max(a, b) > band[0] for a, b in plan.settle)
+
+
 def _widths(plan: RegionPlan, bend: float) -> list[float]:
     s = plan.slots
-    widths = [max(SWAP_MIN, 0.8 * max(s[i + 1] - s[i] for i in layer)) for layer in plan.swaps]
+    widths = [max(SWAP_MIN, min(0.8 * gap, 12 + 0.2 * gap)) for gap in (max(s[i + 1] - s[i] for i in layer) for layer in plan.swaps)]
     if plan.joins:
         spread = max(s[j.hi] - s[j.lo] for j in plan.joins)
-        widths.append(max(JOIN_MIN, 6 + spread * 0.45) + (plan.label_width + 8 if plan.label_width else 0))
+        beside = plan.label_width + 4 if plan.label_width and not plan.label_above else 0.0
+        widths.append(max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX)) + beside)
     travel = max((abs(a - b) for a, b in plan.settle), default=0.0)
     if travel > 0.01:
-        widths.append(max(JOIN_MIN, bend * travel * 0.8))
+        widths.append(max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel)))
+    if plan.label_above:  # from the cup's start to the region's end, the label must fit
+        widths[len(plan.swaps)] += max(0.0, plan.label_width + 4 - sum(widths[len(plan.swaps):]))
     return widths
 
 
@@ -151,12 +170,12 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
             joined.update(range(j.lo, j.hi + 1))
             ys = [s[i] for i in range(j.lo, j.hi + 1)]
             if j.kind == "cup":
-                depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45)
+                depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45, JOIN_MAX - 4)
                 items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
                 for y in ys[1:-1]:
                     items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
                 if label_at is None:
-                    label_at = (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
+                    label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
             elif j.kind == "end":
                 items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
                 items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
@@ -197,7 +216,7 @@ def copy_widths(sources: list[float], branches: list[list[float]], bend: float, 
     wires; wires whose index is in ``tight`` (drawn in tandem with the next) share a dot's x.
     """
     stagger = STAGGER * sum(1 for i in range(len(sources) - 1) if i not in tight)
-    return [stagger + max(8.0, bend * max(abs(b - a) for a, b in zip(sources, ys)) + 6) for ys in reversed(branches)]
+    return [stagger + travel_width(max(abs(b - a) for a, b in zip(sources, ys)), bend) for ys in reversed(branches)]
 
 
 def draw_copy(x: float, sources: list[float], branches: list[list[float]], widths: list[float], stroke: Stroke,
