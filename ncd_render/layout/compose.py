@@ -16,6 +16,9 @@ from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces,
 from .routing import copy_widths, draw_copy
 
 
+BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
+
+
 class Compose:
     def draw(self, final: _Order) -> Scene:
         p, c, s = self.p, self.theme.colors, self.theme.strokes
@@ -266,11 +269,16 @@ class Compose:
                     pair[-1][1] = hi
                 else:
                     pair.append([lo, hi])
+        buckets: dict[int, list] = defaultdict(list)  # obstacles by the stretches of x they reach into
+        for box in obstacles:
+            for k in range(int((box[0] - SEPARATOR_CLEAR) // BUCKET), int((box[2] + SEPARATOR_CLEAR) // BUCKET) + 1):
+                buckets[k].append(box)
         for (a, b), spans in sorted(runs.items()):
             sy = self.separator_y(a, b)
-            blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in obstacles
-                       if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
             for x0, x1 in spans:
+                near = {box for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for box in buckets.get(k, ())}
+                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in near
+                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
                 for lo, hi in _subtract((x0, x1), blocked):
                     if hi - lo >= 6:
                         out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
