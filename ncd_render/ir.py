@@ -55,7 +55,6 @@ class Axis:
 
     name: str
     size: int | None
-    size_text: str
     width: bool
     span: Span | None
 
@@ -134,9 +133,6 @@ class Diagram:
     @property
     def title(self) -> str | None:
         return self.source.title
-
-    def size(self, axis: str) -> int | None:
-        return self.axes[axis].size
 
     def shape(self, value: int) -> tuple[int | None, ...]:
         return tuple(self.axes[a].size for a in self.values[value].axes)
@@ -257,10 +253,9 @@ class _Builder:
             size = self.sizes[decl.name]
             if not isinstance(size, int) or size < 1:
                 raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
-            text = decl.name if decl.size is None else str(size)
         elif size is not None and size < 1:
             raise NcdError(f"axis '{decl.name}' would have size {size}; sizes are whole numbers of at least 1", decl.size.span)
-        self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
+        self.axes[decl.name] = Axis(decl.name, size, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
         if isinstance(expr, ast.SizeInt):
@@ -296,7 +291,7 @@ class _Builder:
             parts = [self.axes[n] for n in names]
             sizes = [p.size for p in parts]
             size = None if None in sizes else _product(sizes)
-            self.axes[key] = Axis(key, size, "·".join(names), any(p.width for p in parts), ref.span)
+            self.axes[key] = Axis(key, size, any(p.width for p in parts), ref.span)
         return key
 
     def shape(self, refs, scope: _Scope, what: str) -> tuple[str, ...]:

@@ -1,5 +1,0 @@
-"""Run the ``ncd`` command from a checkout: ``python cli.py render gallery/mha.ncd -o mha.svg``."""
-from ncd_render.cli import main
-
-if __name__ == "__main__":
-    main()
