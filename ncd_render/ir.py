@@ -201,6 +201,8 @@ class _Builder:
         self.outputs: list[int] = []
         self.stores: dict[str, int] = {}
         self.next_section = 0
+        self.param_names: set[str] = set()  # every learned box's name so far, collapsed bodies included
+        self.last_suffix: dict[str, int] = {}  # name -> the highest n tried for it in param_name
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -518,7 +520,9 @@ class _Builder:
         return out
 
     def param_name(self, label: str, scope: _Scope) -> str:
-        """A python-identifier name for a learned box, unique in the diagram."""
+        """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
+
+        Names taken are kept in a set and the last suffix per name, so this is constant time, not a scan of all ops."""
         base = "".join(c if c.isalnum() else "_" for c in label.replace("{", "").replace("}", "")).strip("_") or "box"
         prefix = ""
         sid = scope.section
@@ -527,11 +531,14 @@ class _Builder:
             if sec.kind == "block":
                 prefix = "".join(c if c.isalnum() else "_" for c in sec.title) + "_" + prefix
             sid = sec.parent
-        name, n = prefix + base, 1
-        taken = {op.params.get("name") for op in self.ops}
-        while name in taken:
+        first = prefix + base
+        n = self.last_suffix.get(first, 1)  # names are never freed, so first_2 .. first_{n-1} are still taken
+        name = first if n == 1 else f"{first}_{n}"
+        while name in self.param_names:
             n += 1
-            name = f"{prefix}{base}_{n}"
+            name = f"{first}_{n}"
+        self.param_names.add(name)
+        self.last_suffix[first] = n
         return name
 
     def spec_axes(self, refs, vid: int, scope: _Scope, fn: str, where: Span) -> tuple[str, ...]:
