@@ -6,7 +6,8 @@ and makes copies explicit, giving a :class:`Diagram`:
 * ``values``: tensors, each a tuple of axis names (its wires, top to bottom);
 * ``ops``: boxes in composition order; each consumes and produces values and
   knows the axes it ``acts`` on and the axes it is ``broadcast`` over;
-* ``graph``: the same as a networkx MultiDiGraph (ops are nodes, values edges).
+* ``graph``: the same as a networkx MultiDiGraph (ops are nodes, values edges),
+  built on first use, so drawing never imports networkx.
 
 Every value is consumed exactly once (copies are ``copy`` ops and unused
 values end in ``delete`` ops), which is what makes the diagram a string
@@ -25,12 +26,13 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
-
-import networkx as nx
+from typing import TYPE_CHECKING, Mapping
 
 from . import parse as ast
 from .errors import NcdError, Span, did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ELEMENTWISE = {
     "relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "σ", "tanh": "tanh",
@@ -127,7 +129,6 @@ class Diagram:
     sections: dict[int, Section]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
-    graph: nx.MultiDiGraph
     tandems: dict[str, str] = field(default_factory=dict)  # axis -> the name of its tandem group
 
     @property
@@ -151,6 +152,21 @@ class Diagram:
     @cached_property
     def _consumers(self) -> dict[int, Op]:
         return {v: op for op in self.ops for v in op.inputs}
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """Ops as nodes, values as edges keyed by value id, and an edge from each save to its loads."""
+        import networkx as nx  # here only: nothing that draws a diagram reads the graph
+
+        graph = nx.MultiDiGraph()
+        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
+        for op in self.ops:
+            graph.add_node(op.id, op=op)
+            for v in op.inputs:
+                graph.add_edge(self.producer(v).id, op.id, key=v)
+            if op.kind == "load":  # the stored tensor travels from the save to the load
+                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
+        return graph
 
     def section_path(self, section: int | None) -> tuple[int, ...]:
         """Section ids from the outermost to ``section``."""
@@ -229,20 +245,8 @@ class _Builder:
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
-        graph = nx.MultiDiGraph()
-        producers = {}
-        for op in self.ops:
-            graph.add_node(op.id, op=op)
-            for v in op.outputs:
-                producers[v] = op.id
-            for v in op.inputs:
-                graph.add_edge(producers[v], op.id, key=v)
-        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
-        for op in self.ops:
-            if op.kind == "load":  # the stored tensor travels from the save to the load
-                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
         return Diagram(self.program, self.axes, self.values, self.ops, self.sections,
-                       tuple(self.inputs), tuple(self.outputs), graph, tandems)
+                       tuple(self.inputs), tuple(self.outputs), tandems)
 
     # -- axes ----------------------------------------------------------------
     def declare_axis(self, decl: ast.AxisDecl) -> None:

@@ -82,10 +82,11 @@ def test_help_teaches_with_an_example():
     assert "Examples" in ncd("render", "--help").stdout
 
 
-def test_rendering_imports_neither_torch_nor_matplotlib(tmp_path):
+def test_rendering_imports_neither_torch_nor_matplotlib_nor_networkx(tmp_path):
     code = (f"import sys\nfrom ncd_render.cli import main\n"
             f"try:\n    main(['render', {str(MHA)!r}, '-o', {str(tmp_path / 'm.svg')!r}])\nexcept SystemExit as e:\n    assert not e.code\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib', 'einops')))\n")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib', 'einops', 'networkx')\n"
+            "             or m.startswith(('ncd_render.cost', 'ncd_render.pytorch'))))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

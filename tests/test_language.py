@@ -84,8 +84,11 @@ def test_learned_boxes_get_unique_names_the_same_at_every_depth():
 
 
 def test_networkx_graph_mirrors_the_ops():
-    d = diagram("input X[y m]\nY = relu(X)\nZ = Y * k^-1/2\noutput Z\n")
+    d = diagram("input X[y m]\nY = relu(X)\nsave Y as C\nZ = Y * k^-1/2\nW = load(C)\nZ = Z + W\noutput Z\n")
     assert d.graph.number_of_nodes() == len(d.ops)
+    assert d.graph.number_of_edges() == sum(len(op.inputs) for op in d.ops) + 1  # and the store, from save to load
+    save, load = (next(o.id for o in d.ops if o.kind == kind) for kind in ("save", "load"))
+    assert d.graph.has_edge(save, load, key=("store", "C"))
     scale = next(o for o in d.ops if o.kind == "scale")
     assert scale.params["factor"] == pytest.approx(0.5)  # k = 4
 
