@@ -19,7 +19,7 @@ from pathlib import Path
 
 _STORE = Path(__file__).with_name("data") / "metrics.json"
 STYLES = ("regular", "bold", "italic", "bolditalic")
-CHARSET = "".join(chr(c) for c in range(32, 127)) + "αβγδεηθκλμνπρστφχψωΔΣΦΨΩ·×−–—…′″←→↑↓⋆★◁▷∑√∞≤≥±∘⊗ℓ⟨⟩|∗"
+CHARSET = "".join(chr(c) for c in range(32, 127)) + "αβγδεηθκλμνπρστφχψωΔΣΦΨΩ·×−–—…′″←→↑↓⋆★◁▷∑√∞≤≥±∘⊗ℓ⟨⟩|∗µ"  # ∗: scales at cups; µ (micro sign): cost badges' times
 
 
 @dataclass

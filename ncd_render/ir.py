@@ -6,7 +6,8 @@ and makes copies explicit, giving a :class:`Diagram`:
 * ``values``: tensors, each a tuple of axis names (its wires, top to bottom);
 * ``ops``: boxes in composition order; each consumes and produces values and
   knows the axes it ``acts`` on and the axes it is ``broadcast`` over;
-* ``graph``: the same as a networkx MultiDiGraph (ops are nodes, values edges).
+* ``graph``: the same as a networkx MultiDiGraph (ops are nodes, values edges),
+  built on first use, so drawing never imports networkx.
 
 Every value is consumed exactly once (copies are ``copy`` ops and unused
 values end in ``delete`` ops), which is what makes the diagram a string
@@ -25,12 +26,13 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
-
-import networkx as nx
+from typing import TYPE_CHECKING, Mapping
 
 from . import parse as ast
 from .errors import NcdError, Span, did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ELEMENTWISE = {
     "relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "σ", "tanh": "tanh",
@@ -55,7 +57,6 @@ class Axis:
 
     name: str
     size: int | None
-    size_text: str
     width: bool
     span: Span | None
 
@@ -128,15 +129,11 @@ class Diagram:
     sections: dict[int, Section]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
-    graph: nx.MultiDiGraph
     tandems: dict[str, str] = field(default_factory=dict)  # axis -> the name of its tandem group
 
     @property
     def title(self) -> str | None:
         return self.source.title
-
-    def size(self, axis: str) -> int | None:
-        return self.axes[axis].size
 
     def shape(self, value: int) -> tuple[int | None, ...]:
         return tuple(self.axes[a].size for a in self.values[value].axes)
@@ -155,6 +152,21 @@ class Diagram:
     @cached_property
     def _consumers(self) -> dict[int, Op]:
         return {v: op for op in self.ops for v in op.inputs}
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """Ops as nodes, values as edges keyed by value id, and an edge from each save to its loads."""
+        import networkx as nx  # here only: nothing that draws a diagram reads the graph
+
+        graph = nx.MultiDiGraph()
+        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
+        for op in self.ops:
+            graph.add_node(op.id, op=op)
+            for v in op.inputs:
+                graph.add_edge(self.producer(v).id, op.id, key=v)
+            if op.kind == "load":  # the stored tensor travels from the save to the load
+                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
+        return graph
 
     def section_path(self, section: int | None) -> tuple[int, ...]:
         """Section ids from the outermost to ``section``."""
@@ -205,6 +217,8 @@ class _Builder:
         self.outputs: list[int] = []
         self.stores: dict[str, int] = {}
         self.next_section = 0
+        self.param_names: set[str] = set()  # every learned box's name so far, collapsed bodies included
+        self.last_suffix: dict[str, int] = {}  # name -> the highest n tried for it in param_name
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -231,20 +245,8 @@ class _Builder:
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
-        graph = nx.MultiDiGraph()
-        producers = {}
-        for op in self.ops:
-            graph.add_node(op.id, op=op)
-            for v in op.outputs:
-                producers[v] = op.id
-            for v in op.inputs:
-                graph.add_edge(producers[v], op.id, key=v)
-        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
-        for op in self.ops:
-            if op.kind == "load":  # the stored tensor travels from the save to the load
-                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
         return Diagram(self.program, self.axes, self.values, self.ops, self.sections,
-                       tuple(self.inputs), tuple(self.outputs), graph, tandems)
+                       tuple(self.inputs), tuple(self.outputs), tandems)
 
     # -- axes ----------------------------------------------------------------
     def declare_axis(self, decl: ast.AxisDecl) -> None:
@@ -257,10 +259,9 @@ class _Builder:
             size = self.sizes[decl.name]
             if not isinstance(size, int) or size < 1:
                 raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
-            text = decl.name if decl.size is None else str(size)
         elif size is not None and size < 1:
             raise NcdError(f"axis '{decl.name}' would have size {size}; sizes are whole numbers of at least 1", decl.size.span)
-        self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
+        self.axes[decl.name] = Axis(decl.name, size, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
         if isinstance(expr, ast.SizeInt):
@@ -296,7 +297,7 @@ class _Builder:
             parts = [self.axes[n] for n in names]
             sizes = [p.size for p in parts]
             size = None if None in sizes else _product(sizes)
-            self.axes[key] = Axis(key, size, "·".join(names), any(p.width for p in parts), ref.span)
+            self.axes[key] = Axis(key, size, any(p.width for p in parts), ref.span)
         return key
 
     def shape(self, refs, scope: _Scope, what: str) -> tuple[str, ...]:
@@ -523,7 +524,9 @@ class _Builder:
         return out
 
     def param_name(self, label: str, scope: _Scope) -> str:
-        """A python-identifier name for a learned box, unique in the diagram."""
+        """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
+
+        Names taken are kept in a set and the last suffix per name, so this is constant time, not a scan of all ops."""
         base = "".join(c if c.isalnum() else "_" for c in label.replace("{", "").replace("}", "")).strip("_") or "box"
         prefix = ""
         sid = scope.section
@@ -532,11 +535,14 @@ class _Builder:
             if sec.kind == "block":
                 prefix = "".join(c if c.isalnum() else "_" for c in sec.title) + "_" + prefix
             sid = sec.parent
-        name, n = prefix + base, 1
-        taken = {op.params.get("name") for op in self.ops}
-        while name in taken:
+        first = prefix + base
+        n = self.last_suffix.get(first, 1)  # names are never freed, so first_2 .. first_{n-1} are still taken
+        name = first if n == 1 else f"{first}_{n}"
+        while name in self.param_names:
             n += 1
-            name = f"{prefix}{base}_{n}"
+            name = f"{first}_{n}"
+        self.param_names.add(name)
+        self.last_suffix[first] = n
         return name
 
     def spec_axes(self, refs, vid: int, scope: _Scope, fn: str, where: Span) -> tuple[str, ...]:

@@ -106,9 +106,6 @@ class Text:
         return (self.x, self.y - self.ascent, self.x + self.width, self.y + self.descent)
 
 
-Item = Line | Path | Rect | Circle | Text
-
-
 @dataclass
 class Scene:
     width: float

@@ -31,3 +31,14 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def pdflatex_program() -> str:
     return _program("pdflatex", "apt-get install -y texlive-latex-base texlive-pictures texlive-latex-recommended")
+
+
+@pytest.fixture(scope="session")
+def update_golden() -> bool:
+    """Whether to rewrite golden files: only NCD_UPDATE_GOLDEN=1 does (unset or 0 compares), and never under CI."""
+    value = os.environ.get("NCD_UPDATE_GOLDEN", "")
+    if value not in ("", "0", "1"):
+        pytest.fail(f"NCD_UPDATE_GOLDEN={value!r}: set it to 1 to rewrite the golden files, or leave it unset to compare")
+    if value == "1" and os.environ.get("CI"):
+        pytest.fail("NCD_UPDATE_GOLDEN=1 under CI: golden files are regenerated and looked at by a person, never by CI")
+    return value == "1"

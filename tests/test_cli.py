@@ -82,13 +82,22 @@ def test_help_teaches_with_an_example():
     assert "Examples" in ncd("render", "--help").stdout
 
 
-def test_rendering_imports_neither_torch_nor_matplotlib(tmp_path):
+def imported_while(args: list[str]) -> set[str]:
+    """The top-level packages, and ncd_render's subpackages, that running ``ncd ARGS`` imports."""
     code = (f"import sys\nfrom ncd_render.cli import main\n"
-            f"try:\n    main(['render', {str(MHA)!r}, '-o', {str(tmp_path / 'm.svg')!r}])\nexcept SystemExit as e:\n    assert not e.code\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib', 'einops')))\n")
+            f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert not e.code\n"
+            "print(*{'.'.join(m.split('.')[:2 if m.startswith('ncd_render.') else 1]) for m in sys.modules})\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return set(result.stdout.split())
+
+
+HEAVY = {"torch", "einops", "matplotlib", "networkx", "ncd_render.pytorch"}
+
+
+def test_rendering_imports_neither_torch_nor_matplotlib_nor_networkx(tmp_path):
+    assert imported_while(["render", str(MHA), "-o", str(tmp_path / "m.svg")]) & (HEAVY | {"ncd_render.cost"}) == set()
+    assert imported_while(["render", str(MHA), "-o", str(tmp_path / "m.svg"), "--annotate-cost"]) & HEAVY == set()
 
 
 def test_jupyter_display_is_svg():

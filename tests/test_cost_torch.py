@@ -2,22 +2,20 @@
 diagram (torch.utils.flop_counter counts matmul-like ops only: mm, bmm, addmm,
 einsum's contractions, convolutions), repeated blocks included.
 
-A gallery diagram that the torch branch cannot compile or run yet is an
-expected failure whose reason is the compile error; any disagreement fails.
-Diagrams too large for this machine (DeepSeek-V3's experts) run on PyTorch's
-meta device, where the counter still sees every shape."""
+Every gallery diagram compiles and runs; a compile error fails like any
+disagreement. Diagrams too large for this machine (DeepSeek-V3's experts)
+run on PyTorch's meta device, where the counter still sees every shape."""
 import math
 from pathlib import Path
 
 import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from ncd_render.cost import analyse, load_profile
 from ncd_render.ir import build
 from ncd_render.parse import parse_file
-
-compile_module = pytest.importorskip("ncd_render.pytorch.compile", reason="the torch compile module is not written yet")
-torch = pytest.importorskip("torch")
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+from ncd_render.pytorch.compile import compile_diagram
 
 GALLERY = sorted((Path(__file__).resolve().parents[1] / "gallery").glob("*.ncd"))
 EXPANDED = 1 << 30  # a depth no component is nested under: every component expanded, whatever the file's 'depth'
@@ -31,12 +29,9 @@ def test_matmul_flops_match_torch_flop_counter(path):
     with torch.device("meta" if large else "cpu"):
         inputs = [torch.randn(diagram.shape(v)) if diagram.values[v].dtype == "real" else torch.zeros(diagram.shape(v), dtype=torch.long)
                   for v in diagram.inputs]
-        try:
-            module = compile_module.compile_diagram(diagram)
-            with torch.no_grad(), FlopCounterMode(display=False) as counter:
-                module(*inputs)
-        except Exception as error:  # noqa: BLE001 - whatever stops the torch branch, named in the reason
-            pytest.xfail(f"does not compile: {type(error).__name__}: {error}")
+        module = compile_diagram(diagram)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            module(*inputs)
     expected = sum(k.matmul_flops for k in analyse(diagram, load_profile("a100-80gb"), "fp32").kernels)
     assert expected > 0
     assert counter.get_total_flops() == expected

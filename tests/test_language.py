@@ -73,9 +73,22 @@ def test_sections_nest():
     assert d.sections[inner.parent].title == "outer" and inner.depth == 1
 
 
+def test_learned_boxes_get_unique_names_the_same_at_every_depth():
+    body = "".join(f"X = linear(X: m -> m){' as L_2' if i == 3 else ''}\n" for i in range(6))
+    d = diagram("input X[y m]\n" + body + "output X\n")
+    assert [o.params["name"] for o in d.ops if o.kind == "linear"] == ["L", "L_2", "L_3", "L_2_2", "L_4", "L_5"]
+    text = HEADER + "block Head(X[y m])\n  H = linear(X: m -> m) as L\n  return H\nend\ninput X[y m]\nA = Head(X)\nB = Head(A)\noutput B\n"
+    expanded = [o.params["name"] for o in build(parse(text)).ops if o.kind == "linear"]
+    collapsed = [b.params["name"] for o in build(parse(text), depth=0).ops if o.kind == "call" for b in o.params["body"]]
+    assert expanded == collapsed == ["Head_L", "Head_L_2"]
+
+
 def test_networkx_graph_mirrors_the_ops():
-    d = diagram("input X[y m]\nY = relu(X)\nZ = Y * k^-1/2\noutput Z\n")
+    d = diagram("input X[y m]\nY = relu(X)\nsave Y as C\nZ = Y * k^-1/2\nW = load(C)\nZ = Z + W\noutput Z\n")
     assert d.graph.number_of_nodes() == len(d.ops)
+    assert d.graph.number_of_edges() == sum(len(op.inputs) for op in d.ops) + 1  # and the store, from save to load
+    save, load = (next(o.id for o in d.ops if o.kind == kind) for kind in ("save", "load"))
+    assert d.graph.has_edge(save, load, key=("store", "C"))
     scale = next(o for o in d.ops if o.kind == "scale")
     assert scale.params["factor"] == pytest.approx(0.5)  # k = 4
 

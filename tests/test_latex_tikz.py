@@ -90,10 +90,10 @@ def need(tool: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
-def test_golden(name):
+def test_golden(name, update_golden):
     data = to_tikz(PRIMITIVES[name]()).decode()
     golden = GOLDEN / f"{name}.tikz"
-    if os.environ.get("NCD_UPDATE_GOLDEN") == "1":
+    if update_golden:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(data)
     assert golden.exists(), f"no golden file {golden}; create it with NCD_UPDATE_GOLDEN=1"

@@ -25,8 +25,7 @@ from ..errors import NcdError, did_you_mean
 DTYPE_BYTES = MappingProxyType({"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5})
 
 _FIELDS = {  # TOML key -> (type, unit multiplier to SI)
-    "name": (str, None), "sms": (int, 1), "clock_mhz": ((int, float), 1e6), "hbm_bandwidth_gbs": ((int, float), 1e9),
-    "l2_mb": ((int, float), 1 << 20), "shared_memory_kib": (int, 1024), "registers_kib": (int, 1024),
+    "name": (str, None), "hbm_bandwidth_gbs": ((int, float), 1e9), "shared_memory_kib": (int, 1024),
     "launch_overhead_us": ((int, float), 1e-6), "vector_tflops": ((int, float), 1e12), "derate": ((int, float), 1),
     "peak_tflops": (dict, None),
 }
@@ -38,12 +37,8 @@ class Profile:
 
     key: str
     name: str
-    sms: int
-    clock_hz: float
     hbm_bandwidth: float
-    l2_bytes: float
     shared_memory_bytes: int
-    register_bytes: int
     launch_overhead: float
     vector_peak: float
     derate: float
@@ -113,5 +108,5 @@ def _profile(key: str, data: bytes, where: str) -> Profile:
         peaks[dtype] = tflops * 1e12
     if not 0 < v["derate"] <= 1:
         raise NcdError("derate must be in (0, 1]: the fraction of peak compute sustained", path=where)
-    return Profile(key, v["name"], v["sms"], v["clock_mhz"], v["hbm_bandwidth_gbs"], v["l2_mb"], int(v["shared_memory_kib"]),
-                   int(v["registers_kib"]), v["launch_overhead_us"], v["vector_tflops"], v["derate"], MappingProxyType(peaks))
+    return Profile(key, v["name"], v["hbm_bandwidth_gbs"], int(v["shared_memory_kib"]), v["launch_overhead_us"],
+                   v["vector_tflops"], v["derate"], MappingProxyType(peaks))

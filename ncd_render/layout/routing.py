@@ -12,7 +12,9 @@ so the region is split into moves that never share room:
 3. **settle**: the survivors bend to their heights on the right, in order, so they
    never cross.
 
->>> plan = plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("cup", "k")), (60.0, ("to", 1))], [0.0, 26.0])
+K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 2 and 3.
+
+>>> plan = plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("to", 1)), (60.0, ("cup", "k"))], [0.0, 26.0])
 >>> plan.swaps, [g.kind for g in plan.joins]
 ([[2]], ['cup'])
 >>> plan.crossings
