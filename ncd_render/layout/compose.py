@@ -81,6 +81,8 @@ class Compose:
         obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
         wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
+        wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
                 wires.append(_arrowhead(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
@@ -320,3 +322,27 @@ class Compose:
                 top = base - label.ascent - 0.6
                 labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
+
+
+def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
+    """Straight pieces of one wire that meet end to end (a wire running on through a
+    wiring region) drawn as one line, so no seam shows where they meet; pieces that
+    meet at a copy's dot (in ``dots``, as (y, x)) stay apart."""
+    level = [i for i in wires + body if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2]
+    rows: dict = defaultdict(list)
+    for line in level:
+        rows[(line.y1, line.stroke)].append(line)
+    joined, used = [], set()
+    for (y, stroke), lines in sorted(rows.items(), key=lambda kv: kv[0][0]):
+        lines.sort(key=lambda i: (min(i.x1, i.x2), max(i.x1, i.x2)))
+        run = [lines[0]]
+        for line in lines[1:] + [None]:
+            meet = max(run[-1].x1, run[-1].x2)
+            if line is not None and abs(min(line.x1, line.x2) - meet) < 1e-6 and (y, meet) not in dots:
+                run.append(line)
+                continue
+            if len(run) > 1:
+                used.update(id(i) for i in run)
+                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke))
+            run = [line]
+    return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]
