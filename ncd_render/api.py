@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from .ir import Diagram, build
 from .layout import layout
 from .output import check_writable, write_atomic
-from .parse import parse, parse_file
 from .render import format_of, render_bytes
 from .scene import Scene
 from .sizing import fit_to, parse_length, scale_fonts
+from .sources import program_from_file, program_from_text
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -72,12 +72,12 @@ class Figure:
 
 def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, **style) -> Figure:
     """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does)."""
-    return Figure(build(parse_file(path), depth=depth, sizes=sizes), **style)
+    return Figure(build(program_from_file(path), depth=depth, sizes=sizes), **style)
 
 
 def load_text(text: str, name: str = "<string>", depth: int | None = None, **style) -> Figure:
     """Parse and check .ncd source given as a string."""
-    return Figure(build(parse(text, name), depth=depth), **style)
+    return Figure(build(program_from_text(text, name), depth=depth), **style)
 
 
 def render(source: str | Path, output: str | Path, **options) -> Path:

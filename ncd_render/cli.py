@@ -55,10 +55,10 @@ def main():
 @reports_errors
 def validate(file, depth):
     """Check FILE: syntax, axes, shapes. Prints a summary, exits 2 on the first error."""
-    from .parse import parse_file
+    from .sources import program_from_file
     from .ir import build
 
-    diagram = build(parse_file(file), depth=depth)
+    diagram = build(program_from_file(file), depth=depth)
     boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
     click.echo(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
                f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
@@ -85,13 +85,13 @@ def cost(file, hardware, dtype, sizes, plot):
     """
     from .cost import analyse, check_plot_path, dtype_bytes, format_report, load_profile, parse_sizes, plot_roofline
     from .ir import build
-    from .parse import parse_file
+    from .sources import program_from_file
 
     profile = load_profile(hardware)
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
-    report = analyse(build(parse_file(file), sizes=parse_sizes(sizes)), profile, dtype)
+    report = analyse(build(program_from_file(file), sizes=parse_sizes(sizes)), profile, dtype)
     click.echo(format_report(report, file), nl=False)
     if plot:
         plot_roofline(report, plot)
@@ -261,12 +261,12 @@ def compile_command(file, output, sizes, class_name):
     from .cost import parse_sizes
     from .ir import build
     from .output import check_writable, write_atomic
-    from .parse import parse_file
+    from .sources import program_from_file
     from .pytorch.codegen import generate
 
     if output:
         check_writable(output)
-    source = generate(build(parse_file(file), sizes=parse_sizes(sizes)), class_name)
+    source = generate(build(program_from_file(file), sizes=parse_sizes(sizes)), class_name)
     if output:
         write_atomic(output, source.encode())
         click.echo(f"wrote {output}")
