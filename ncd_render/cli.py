@@ -27,6 +27,14 @@ def reports_errors(command):
     return wrapper
 
 
+def _check_style(theme: str, layout: str) -> None:
+    """Read the theme and layout files first, so a mistake in them is reported before any work."""
+    from .style import load_preset, load_theme
+
+    load_theme(theme)
+    load_preset(layout)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ncd-render")
 def main():
@@ -140,6 +148,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     if width is not None:
         parse_length(width)
     check_writable(output)
+    _check_style(theme, layout_preset)
     if not annotate_cost and (hardware or dtype or sizes):
         raise NcdError("--hw, --dtype and --sizes choose what --annotate-cost shows", hint="add --annotate-cost")
     report = None
@@ -190,6 +199,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     output = output or f"{name}.pdf"
     if width is not None:
         parse_length(width)
+    _check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
@@ -211,6 +221,7 @@ def gallery_build(folder, theme, layout_preset):
     """Render every FOLDER/*.ncd to SVG and PDF beside it, and write FOLDER/index.html."""
     from .gallery import build_gallery
 
+    _check_style(theme, layout_preset)
     written = build_gallery(folder, theme=theme, layout=layout_preset)
     click.echo(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
 

@@ -64,7 +64,7 @@ def screen(text: str, path: str = "<string>") -> None:
 
 def read_source(path: str | Path) -> str:
     """The text of a .ncd file: at most 1 MiB of UTF-8, new lines as in Python's text mode."""
-    data = read_limited(path, "diagram")
+    data = read_limited(path, "the diagram")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
