@@ -5,6 +5,8 @@
 True
 >>> "<svg" in fig._repr_svg_()
 True
+>>> fig
+<Figure 'untitled' from '<string>': 1 axes, 1 boxes; theme 'paper', layout 'paper'>
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from .cost import Report
 
 
-@dataclass
+@dataclass(repr=False)
 class Figure:
     """A checked diagram ready to draw; shows itself in Jupyter."""
 
@@ -62,12 +64,24 @@ class Figure:
         fmt = format_of(path)
         check_writable(path)
         options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
-        data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, **options)
+        data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
         write_atomic(path, data)
         return Path(path)
 
+    def __repr__(self) -> str:
+        """One short line, whatever the size of the source (the dataclass repr printed all of it)."""
+        d = self.diagram
+        boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in d.ops)
+        return (f"<Figure {_short(d.title or 'untitled')} from {_short(d.source.source.path)}: {len(d.axes)} axes, "
+                f"{boxes} boxes; theme {_short(self.theme)}, layout {_short(self.layout)}>")
+
     def _repr_svg_(self) -> str:
         return self.svg().decode("utf-8")
+
+
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, **style) -> Figure:

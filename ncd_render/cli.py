@@ -5,12 +5,40 @@ torch is imported only by the commands that execute a diagram.
 """
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import sys
 
 import click
 
 from .errors import NcdError
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full) is an NcdError."""
+    try:
+        click.echo(text, nl=nl)
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def _stdout_failed(error: OSError) -> NcdError:
+    """The error for a failed write to stdout; what is left in its buffer goes to /dev/null, not to a second traceback at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test runner's buffer)
+    full = error.errno == errno.ENOSPC
+    return NcdError(f"cannot write to standard output: {error.strerror or error}",
+                    hint="redirect it to a file on a disk with room, or use -o where the command has it" if full else None)
 
 
 def reports_errors(command):
@@ -19,7 +47,10 @@ def reports_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                _flush_stdout()
         except NcdError as error:
             click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
             sys.exit(2)
@@ -68,7 +99,7 @@ def validate(file, depth):
 
     diagram = build(program_from_file(file), depth=depth)
     boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
-    click.echo(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
+    say(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
                f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
 
 
@@ -100,10 +131,10 @@ def cost(file, hardware, dtype, sizes, plot):
     if plot:
         check_plot_path(plot)
     report = analyse(build(program_from_file(file), sizes=parse_sizes(sizes)), profile, dtype)
-    click.echo(format_report(report, file), nl=False)
+    say(format_report(report, file), nl=False)
     if plot:
         plot_roofline(report, plot)
-        click.echo(f"wrote {plot}")
+        say(f"wrote {plot}")
 
 
 @main.command()
@@ -140,12 +171,16 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     """
     from .api import load
     from .latex import size_warnings
+    from .limits import check_dpi, check_png
     from .output import check_writable
     from .render import format_of
     from .sizing import parse_length
 
-    format_of(output)
-    if width is not None:
+    fmt = format_of(output)
+    check_dpi(dpi)
+    if width is not None and fmt == "png":
+        check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
+    elif width is not None:
         parse_length(width)
     check_writable(output)
     _check_style(theme, layout_preset)
@@ -204,7 +239,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
-    click.echo(snippet(output, figure.diagram.title, figure_width, label or f"fig:{name}"))
+    say(snippet(output, figure.diagram.title, figure_width, label or f"fig:{name}"))
 
 
 @main.group()
@@ -223,7 +258,7 @@ def gallery_build(folder, theme, layout_preset):
 
     _check_style(theme, layout_preset)
     written = build_gallery(folder, theme=theme, layout=layout_preset)
-    click.echo(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
+    say(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
 
 
 @main.command("check")
@@ -251,7 +286,7 @@ def check_command(file, reference, sizes, batch, seed):
     from .pytorch.check import check_file
 
     report = check_file(file, reference, parse_sizes(sizes), batch=batch, seed=seed)
-    click.echo(str(report))
+    say(str(report))
     sys.exit(0 if report.passed else 1)
 
 
@@ -280,6 +315,6 @@ def compile_command(file, output, sizes, class_name):
     source = generate(build(program_from_file(file), sizes=parse_sizes(sizes)), class_name)
     if output:
         write_atomic(output, source.encode())
-        click.echo(f"wrote {output}")
+        say(f"wrote {output}")
     else:
-        click.echo(source, nl=False)
+        say(source, nl=False)

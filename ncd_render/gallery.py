@@ -18,23 +18,25 @@ from .render import render_bytes
 
 
 def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "paper", layout: str = "paper") -> list[Path]:
-    """Render every ``*.ncd`` in ``folder``; returns the files written."""
+    """Render every ``*.ncd`` in ``folder``; returns the files written.
+
+    Everything is drawn before anything is written, so a mistake in one diagram leaves every file as it was.
+    """
     folder = Path(folder)
     sources = sorted(folder.glob("*.ncd"))
     if not sources:
         raise NcdError(f"no .ncd files in '{folder}'")
-    written, entries = [], []
+    outputs, entries = [], []
     for source in sources:
         figure = load(source, theme=theme, layout=layout)
         scene = figure.scene()
-        for fmt in formats:
-            out = source.with_suffix("." + fmt)
-            write_atomic(out, render_bytes(scene, fmt))
-            written.append(out)
+        for out in (source.with_suffix("." + fmt) for fmt in formats):
+            outputs.append((out, render_bytes(scene, out.suffix[1:], out)))
         entries.append((source, figure.diagram.title or source.stem, scene))
-    index = folder / "index.html"
-    write_atomic(index, _index(entries, formats).encode("utf-8"))
-    return written + [index]
+    outputs.append((folder / "index.html", _index(entries, formats).encode("utf-8")))
+    for path, data in outputs:
+        write_atomic(path, data)
+    return [path for path, _ in outputs]
 
 
 def _index(entries, formats) -> str:

@@ -56,7 +56,7 @@ def write_figure(figure, output: str | Path, theme=None, layout_preset=None, wid
     scene = figure.scene(theme, layout_preset, width)
     from .style import load_theme
 
-    write_atomic(output, render_bytes(scene, fmt, dpi=dpi, theme=load_theme(theme or figure.theme)))
+    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi, theme=load_theme(theme or figure.theme)))
     return scene.width
 
 

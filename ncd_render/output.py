@@ -6,10 +6,11 @@ and never clobbers a good one.
 >>> write_atomic(folder / "a.txt", b"hello")
 >>> (folder / "a.txt").read_bytes()
 b'hello'
->>> write_atomic(folder / "missing" / "a.txt", b"x")
+>>> write_atomic(folder / "missing" / "a.txt", b"x")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 ncd_render.errors.NcdError: cannot write '...a.txt': folder '...missing' does not exist
+hint: create it first: mkdir -p ...missing
 """
 from __future__ import annotations
 

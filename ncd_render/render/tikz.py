@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from ..limits import MAX_TEX_SIDE, check_side
 from .svg import _n
 
 #: Unicode symbols the labels use, as TeX math.
@@ -161,7 +162,7 @@ class _Styles:
         if isinstance(item, Text):
             size = item.runs[0].size if item.runs else 0.0
             return [("text", self.color(item.color, role, "text")),
-                    ("font", r"\fontsize{" + _n(size) + "}{" + _n(size * 1.2) + r"}\selectfont")]
+                    ("font", r"\fontsize{" + _n(max(size, 0.01)) + "}{" + _n(max(size, 0.01) * 1.2) + r"}\selectfont")]
         opts = self.stroke(item.stroke, role)
         fill = getattr(item, "fill", None)
         if fill:
@@ -280,6 +281,7 @@ def to_tikz(scene: Scene, theme=None) -> bytes:
 
     Given the ``theme`` the scene was drawn with, colours are named after its keys.
     """
+    check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
     styles = _Styles(palette(theme) if theme is not None else None)
     skip, overlined = _overlines(scene)
     body = []
