@@ -90,6 +90,20 @@ def number(value, what: str, low: float, high: float, *, above: bool = False, pa
     return float(value)
 
 
+def scene_text(scene) -> None:
+    """NcdError when a scene's title, a label or a font family holds a forbidden character.
+
+    Sources are screened before parsing; this guards scenes built or changed in Python.
+    """
+    if scene.title:
+        plain_text(scene.title, "the title", limit=len(scene.title))
+    for item in scene.items:
+        for run in getattr(item, "runs", ()):
+            plain_text(run.text, f"the label {run.text[:40]!r}", limit=len(run.text))
+        if hasattr(item, "family"):
+            plain_text(item.family, "the font family", limit=len(item.family))
+
+
 def _shown(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

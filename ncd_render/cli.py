@@ -227,11 +227,13 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     from pathlib import Path
 
     from .api import load
-    from .latex import size_warnings, snippet, write_figure
+    from .latex import check_tex_name, default_label, size_warnings, snippet, write_figure
     from .sizing import parse_length
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
+    check_tex_name(Path(output).as_posix(), "the figure's file name", "choose one with -o, e.g. -o figs/model.pdf")
+    label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
     _check_style(theme, layout_preset)
@@ -239,7 +241,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
-    say(snippet(output, figure.diagram.title, figure_width, label or f"fig:{name}"))
+    say(snippet(output, figure.diagram.title, figure_width, label))
 
 
 @main.group()

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 from pathlib import Path
 
 from .api import load
@@ -42,10 +43,16 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
 def _index(entries, formats) -> str:
     cards = []
     for source, title, scene in entries:
-        links = " · ".join(f'<a href="{source.stem}.{fmt}">{fmt.upper()}</a>' for fmt in formats)
-        image = f'<img src="{source.stem}.svg" width="{scene.width:.0f}" alt="{html.escape(title)}">' if "svg" in formats else ""
-        cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n<p><a href="{source.name}">{source.name}</a> · {links}</p></section>')
+        links = " · ".join(f'<a href="{_url(source.stem + "." + fmt)}">{fmt.upper()}</a>' for fmt in formats)
+        image = f'<img src="{_url(source.stem + ".svg")}" width="{scene.width:.0f}" alt="{html.escape(title)}">' if "svg" in formats else ""
+        cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n'
+                     f'<p><a href="{_url(source.name)}">{html.escape(source.name)}</a> · {links}</p></section>')
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ncd-render gallery</title>\n"
             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
             "section{margin:2em 0;border-bottom:1px solid #ddd;padding-bottom:1em}img{max-width:100%;height:auto}</style>\n"
             "</head><body>\n<h1>ncd-render gallery</h1>\n" + "\n".join(cards) + "\n</body></html>\n")
+
+
+def _url(name: str) -> str:
+    """A file name as a relative URL inside an attribute: percent-encoded, so no quote or bracket survives."""
+    return html.escape(quote(name, safe=""))
