@@ -5,6 +5,8 @@
 True
 >>> "<svg" in fig._repr_svg_()
 True
+>>> fig
+<Figure 'untitled' from '<string>': 1 axes, 1 boxes; theme 'paper', layout 'paper'>
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from typing import TYPE_CHECKING
 from .ir import Diagram, build
 from .layout import layout
 from .output import check_writable, write_atomic
-from .parse import parse, parse_file
 from .render import format_of, render_bytes
 from .scene import Scene
 from .sizing import fit_to, parse_length, scale_fonts
+from .sources import program_from_file, program_from_text
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ def paused_gc():
         gc.enable()
 
 
-@dataclass
+@dataclass(repr=False)
 class Figure:
     """A checked diagram ready to draw; shows itself in Jupyter."""
 
@@ -85,24 +87,36 @@ class Figure:
         check_writable(path)
         options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
         with paused_gc():
-            data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, **options)
+            data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
         write_atomic(path, data)
         return Path(path)
+
+    def __repr__(self) -> str:
+        """One short line, whatever the size of the source (the dataclass repr printed all of it)."""
+        d = self.diagram
+        boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in d.ops)
+        return (f"<Figure {_short(d.title or 'untitled')} from {_short(d.source.source.path)}: {len(d.axes)} axes, "
+                f"{boxes} boxes; theme {_short(self.theme)}, layout {_short(self.layout)}>")
 
     def _repr_svg_(self) -> str:
         return self.svg().decode("utf-8")
 
 
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
 def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, **style) -> Figure:
     """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does)."""
     with paused_gc():
-        return Figure(build(parse_file(path), depth=depth, sizes=sizes), **style)
+        return Figure(build(program_from_file(path), depth=depth, sizes=sizes), **style)
 
 
 def load_text(text: str, name: str = "<string>", depth: int | None = None, **style) -> Figure:
     """Parse and check .ncd source given as a string."""
     with paused_gc():
-        return Figure(build(parse(text, name), depth=depth), **style)
+        return Figure(build(program_from_text(text, name), depth=depth), **style)
 
 
 def render(source: str | Path, output: str | Path, **options) -> Path:

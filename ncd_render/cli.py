@@ -5,12 +5,40 @@ torch is imported only by the commands that execute a diagram.
 """
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import sys
 
 import click
 
 from .errors import NcdError
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full) is an NcdError."""
+    try:
+        click.echo(text, nl=nl)
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def _stdout_failed(error: OSError) -> NcdError:
+    """The error for a failed write to stdout; what is left in its buffer goes to /dev/null, not to a second traceback at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test runner's buffer)
+    full = error.errno == errno.ENOSPC
+    return NcdError(f"cannot write to standard output: {error.strerror or error}",
+                    hint="redirect it to a file on a disk with room, or use -o where the command has it" if full else None)
 
 
 def reports_errors(command):
@@ -19,12 +47,23 @@ def reports_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                _flush_stdout()
         except NcdError as error:
             click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
             sys.exit(2)
 
     return wrapper
+
+
+def _check_style(theme: str, layout: str) -> None:
+    """Read the theme and layout files first, so a mistake in them is reported before any work."""
+    from .style import load_preset, load_theme
+
+    load_theme(theme)
+    load_preset(layout)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -55,12 +94,12 @@ def main():
 @reports_errors
 def validate(file, depth):
     """Check FILE: syntax, axes, shapes. Prints a summary, exits 2 on the first error."""
-    from .parse import parse_file
+    from .sources import program_from_file
     from .ir import build
 
-    diagram = build(parse_file(file), depth=depth)
+    diagram = build(program_from_file(file), depth=depth)
     boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
-    click.echo(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
+    say(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
                f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
 
 
@@ -85,17 +124,17 @@ def cost(file, hardware, dtype, sizes, plot):
     """
     from .cost import analyse, check_plot_path, dtype_bytes, format_report, load_profile, parse_sizes, plot_roofline
     from .ir import build
-    from .parse import parse_file
+    from .sources import program_from_file
 
     profile = load_profile(hardware)
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
-    report = analyse(build(parse_file(file), sizes=parse_sizes(sizes)), profile, dtype)
-    click.echo(format_report(report, file), nl=False)
+    report = analyse(build(program_from_file(file), sizes=parse_sizes(sizes)), profile, dtype)
+    say(format_report(report, file), nl=False)
     if plot:
         plot_roofline(report, plot)
-        click.echo(f"wrote {plot}")
+        say(f"wrote {plot}")
 
 
 @main.command()
@@ -132,14 +171,19 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     """
     from .api import load
     from .latex import size_warnings
+    from .limits import check_dpi, check_png
     from .output import check_writable
     from .render import format_of
     from .sizing import parse_length
 
-    format_of(output)
-    if width is not None:
+    fmt = format_of(output)
+    check_dpi(dpi)
+    if width is not None and fmt == "png":
+        check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
+    elif width is not None:
         parse_length(width)
     check_writable(output)
+    _check_style(theme, layout_preset)
     if not annotate_cost and (hardware or dtype or sizes):
         raise NcdError("--hw, --dtype and --sizes choose what --annotate-cost shows", hint="add --annotate-cost")
     report = None
@@ -183,18 +227,21 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     from pathlib import Path
 
     from .api import load
-    from .latex import size_warnings, snippet, write_figure
+    from .latex import check_tex_name, default_label, size_warnings, snippet, write_figure
     from .sizing import parse_length
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
+    check_tex_name(Path(output).as_posix(), "the figure's file name", "choose one with -o, e.g. -o figs/model.pdf")
+    label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
+    _check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
-    click.echo(snippet(output, figure.diagram.title, figure_width, label or f"fig:{name}"))
+    say(snippet(output, figure.diagram.title, figure_width, label))
 
 
 @main.group()
@@ -211,8 +258,9 @@ def gallery_build(folder, theme, layout_preset):
     """Render every FOLDER/*.ncd to SVG and PDF beside it, and write FOLDER/index.html."""
     from .gallery import build_gallery
 
+    _check_style(theme, layout_preset)
     written = build_gallery(folder, theme=theme, layout=layout_preset)
-    click.echo(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
+    say(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
 
 
 @main.command("check")
@@ -240,7 +288,7 @@ def check_command(file, reference, sizes, batch, seed):
     from .pytorch.check import check_file
 
     report = check_file(file, reference, parse_sizes(sizes), batch=batch, seed=seed)
-    click.echo(str(report))
+    say(str(report))
     sys.exit(0 if report.passed else 1)
 
 
@@ -261,14 +309,14 @@ def compile_command(file, output, sizes, class_name):
     from .cost import parse_sizes
     from .ir import build
     from .output import check_writable, write_atomic
-    from .parse import parse_file
+    from .sources import program_from_file
     from .pytorch.codegen import generate
 
     if output:
         check_writable(output)
-    source = generate(build(parse_file(file), sizes=parse_sizes(sizes)), class_name)
+    source = generate(build(program_from_file(file), sizes=parse_sizes(sizes)), class_name)
     if output:
         write_atomic(output, source.encode())
-        click.echo(f"wrote {output}")
+        say(f"wrote {output}")
     else:
-        click.echo(source, nl=False)
+        say(source, nl=False)

@@ -29,11 +29,15 @@ class Source:
     text: str
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        """Line ``number``, counted as the parser counts them (only ``\\n`` ends a line)."""
+        lines = self.text.split("\n")
+        return lines[number - 1].removesuffix("\r") if 0 < number <= len(lines) else ""
 
     def span(self, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> "Span":
         return Span(self, line, column, end_line or line, end_column or column + 1)
+
+
+_SHOWN = 120  # characters of a source line an excerpt shows at most
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,18 @@ class Span:
         return f"<{self.source.path}:{self.line}:{self.column}>"
 
     def excerpt(self) -> str:
-        """The source line with a caret (or carets) under the span."""
-        text = self.source.line(self.line).rstrip("\n")
-        width = self.end_column - self.column if self.end_line == self.line else len(text) - self.column + 1
+        """The source line with a caret (or carets) under the span; control characters show as '?'."""
+        from .checks import forbidden
+
+        line = self.source.line(self.line)
+        width = self.end_column - self.column if self.end_line == self.line else len(line) - self.column + 1
+        start = max(0, self.column - 41) if len(line) > _SHOWN else 0  # a long line: a window around the column
+        body = "".join("?" if forbidden(c) else c for c in line[start:start + _SHOWN])
+        text = ("..." if start else "") + body + ("..." if start + _SHOWN < len(line) else "")
+        column = self.column - start + (3 if start else 0)
+        width = min(width, len(body) + (3 if start else 0) - column + 1)
         gutter = f"{self.line:5d} | "
-        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (self.column - 1)}{'^' * max(1, width)}"
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (column - 1)}{'^' * max(1, width)}"
 
 
 class NcdError(Exception):

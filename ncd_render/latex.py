@@ -13,6 +13,7 @@ r"""Figures for LaTeX papers: write the figure file and the snippet that include
 """
 from __future__ import annotations
 
+import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path, PurePath
@@ -23,13 +24,16 @@ from .render.tikz import text_tex
 from .sizing import SizeWarning
 
 FIGURE_FORMATS = ("pdf", "tikz", "png")
+#: what a file name or label may hold to go into \\includegraphics, \\input or \\label unescaped
+_TEX_SAFE = re.compile(r"[A-Za-z0-9_.+/:-]+")
 #: wider than this (points) does not fit one column of a two-column paper: use figure*
 COLUMN_WIDTH = 4.0 * 72
 
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str) -> str:
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file)."""
-    path = PurePath(figure).as_posix()
+    path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
+    check_tex_name(label, "the label", "e.g. fig:model")
     tikz = path.endswith(".tikz")
     env = "figure*" if width > COLUMN_WIDTH else "figure"
     needs = r"\usepackage{tikz}" if tikz else r"\usepackage{graphicx}"
@@ -45,6 +49,22 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str)
                       rf"  \label{{{label}}}", rf"\end{{{env}}}"])
 
 
+def check_tex_name(text: str, what: str, hint: str) -> str:
+    """``text`` if it can go into a TeX argument as it is (file names cannot be escaped there)."""
+    if not _TEX_SAFE.fullmatch(text):
+        raise NcdError(f"{what} '{text}' cannot go into LaTeX as it is: use only letters, digits and _ . + / : -", hint=hint)
+    return text
+
+
+def default_label(name: str) -> str:
+    """``fig:NAME`` with every character \\label cannot take replaced by '-'.
+
+    >>> default_label("my model (v2)")
+    'fig:my-model--v2-'
+    """
+    return "fig:" + re.sub(r"[^A-Za-z0-9_.+/:-]", "-", name)
+
+
 def write_figure(figure, output: str | Path, theme=None, layout_preset=None, width=None, dpi: float = 300) -> float:
     """Render ``figure`` (an api.Figure) to ``output``; returns the figure's width in points."""
     from .output import check_writable, write_atomic
@@ -56,7 +76,7 @@ def write_figure(figure, output: str | Path, theme=None, layout_preset=None, wid
     scene = figure.scene(theme, layout_preset, width)
     from .style import load_theme
 
-    write_atomic(output, render_bytes(scene, fmt, dpi=dpi, theme=load_theme(theme or figure.theme)))
+    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi, theme=load_theme(theme or figure.theme)))
     return scene.width
 
 

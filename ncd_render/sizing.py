@@ -29,6 +29,7 @@ hint: give a number and a unit, e.g. 3.25in, 8.5cm, 85mm or 241pt (units: in, cm
 """
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass, replace
@@ -57,8 +58,9 @@ def parse_length(text: str, what: str = "the width") -> float:
     if unit not in UNITS:
         close = did_you_mean(unit, UNITS)
         raise NcdError(f"cannot read {what} '{text}': unknown unit '{unit}'", hint=(close + " " if close else "") + _HINT)
-    if number <= 0:
-        raise NcdError(f"{what} '{text}' must be greater than zero", hint=_HINT)
+    if number <= 0 or not math.isfinite(number * UNITS[unit]):
+        raise NcdError(f"{what} '{text}' must be greater than zero" if number <= 0 else f"{what} '{text:.40}' is too large",
+                       hint=_HINT)
     return number * UNITS[unit]
 
 

@@ -15,7 +15,10 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from . import checks
 from .errors import NcdError, did_you_mean
+from .limits import read_limited
+from .sizing import parse_length
 
 
 @dataclass(frozen=True)
@@ -98,28 +101,92 @@ def _builtin_folder(folder: str) -> Path:
 def _read(kind: str, folder_name: str, name_or_path: str) -> tuple[dict, str]:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise NcdError(f"{kind} file '{path}' does not exist")
-        text, shown = path.read_text(encoding="utf-8"), str(path)
+        data, shown = read_limited(path, f"the {kind} file"), str(path)
     else:
         folder = _builtin_folder(folder_name)
         names = sorted(p.stem for p in folder.glob("*.toml"))
         if name_or_path not in names:
             raise NcdError(f"unknown {kind} '{name_or_path}'", hint=(did_you_mean(name_or_path, names) or "") +
                            f" built-in {kind}s: {', '.join(names)}; or give a path to a .toml file")
-        text, shown = (folder / (name_or_path + ".toml")).read_text(encoding="utf-8"), name_or_path
+        data, shown = (folder / (name_or_path + ".toml")).read_bytes(), name_or_path
     try:
-        return tomllib.loads(text), shown
-    except tomllib.TOMLDecodeError as error:
+        return tomllib.loads(data.decode("utf-8")), shown
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise NcdError(f"{kind} '{shown}' is not valid TOML: {error}") from None
 
 
-def _fill(cls, data: dict, where: str):
+# -- every setting has a type and a finite range (docs/limits.md) ----------------------------
+def _size(v, what):
+    return checks.number(v, what, 1, 200)  # TeX sets fonts below 2048pt, after font_scale too
+
+
+def _stroke(v, what):
+    return checks.number(v, what, 0, 100)
+
+
+def _spacing(v, what):
+    return checks.number(v, what, 0, 1000)
+
+
+def _positive_spacing(v, what):
+    return checks.number(v, what, 0, 1000, above=True)
+
+
+def _text(v, what):
+    return checks.plain_text(v, what, limit=1000)
+
+
+def _dash(v, what):
+    if not isinstance(v, list) or len(v) > 16:
+        raise NcdError(f"{what} must be a list of at most 16 numbers, not {v!r:.40}")
+    return tuple(checks.number(x, f"{what}[{k}]", 0, 1000, above=True) for k, x in enumerate(v))
+
+
+def _colors(v, what):
+    if not isinstance(v, list) or not 1 <= len(v) <= 64:
+        raise NcdError(f"{what} must be a list of 1 to 64 colours, not {v!r:.40}")
+    return tuple(checks.color(c, f"{what}[{k}]") for k, c in enumerate(v))
+
+
+def _length(v, what):
+    parse_length(v if isinstance(v, str) else repr(v), what)
+    return v
+
+
+def _flag(v, what):
+    if not isinstance(v, bool):
+        raise NcdError(f"{what} must be true or false, not {v!r:.40}")
+    return v
+
+
+_CHECKS = {
+    Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text},
+    Colors: {f.name: checks.color for f in fields(Colors)} | {
+        "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors,
+        "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
+    Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
+    Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
+        "name": _text, "width": _length, "height": _length, "wrap": _flag,
+        "font_scale": lambda v, what: checks.number(v, what, 0.1, 10)},
+}
+
+
+def _fill(cls, data, where: str):
+    """``cls`` from a TOML table, every value checked; NcdError naming the file and the key."""
+    if not isinstance(data, dict):
+        raise NcdError(f"{where} must be a table of settings, not {data!r:.40}")
     known = {f.name for f in fields(cls)}
-    for key in data:
+    values = {}
+    for key, value in data.items():
         if key not in known:
             raise NcdError(f"{where}: unknown setting '{key}'", hint=did_you_mean(key, known))
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        try:
+            values[key] = _CHECKS[cls][key](value, f"'{key}'")
+        except NcdError as error:
+            raise NcdError(f"{where}: {error.message}", hint=error.hint) from None
+    return cls(**values)
 
 
 def load_theme(name_or_path: str = "paper") -> Theme:
@@ -127,13 +194,15 @@ def load_theme(name_or_path: str = "paper") -> Theme:
     unknown = set(data) - {"name", "description", "font", "colors", "strokes"}
     if unknown:
         raise NcdError(f"theme '{shown}': unknown section '{sorted(unknown)[0]}'", hint="sections: font, colors, strokes")
-    return Theme(data.get("name", shown), _fill(Font, data.get("font", {}), f"theme '{shown}' [font]"),
+    name = _text(data.get("name", shown), f"theme '{shown}': 'name'")
+    _text(data.get("description", ""), f"theme '{shown}': 'description'")
+    return Theme(name, _fill(Font, data.get("font", {}), f"theme '{shown}' [font]"),
                  _fill(Colors, data.get("colors", {}), f"theme '{shown}' [colors]"),
                  _fill(Strokes, data.get("strokes", {}), f"theme '{shown}' [strokes]"))
 
 
 def load_preset(name_or_path: str = "paper") -> Preset:
     data, shown = _read("layout", "layouts", name_or_path)
-    data.pop("description", None)
+    _text(data.pop("description", ""), f"layout '{shown}': 'description'")
     data.setdefault("name", shown)
     return _fill(Preset, data, f"layout '{shown}'")

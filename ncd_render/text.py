@@ -58,13 +58,14 @@ def _symbols(text: str) -> str:
 
 
 def parse_label(text: str) -> list[Run]:
-    runs: list[Run] = []
+    """Split a label into runs; linear in its length (chunks are joined once per run)."""
+    parts: list[tuple[list[str], str]] = []  # (chunks, shift) per run
 
     def add(chunk: str, shift: str) -> None:
-        if runs and runs[-1].shift == shift:
-            runs[-1] = Run(runs[-1].text + chunk, shift)
+        if parts and parts[-1][1] == shift:
+            parts[-1][0].append(chunk)
         elif chunk:
-            runs.append(Run(chunk, shift))
+            parts.append(([chunk], shift))
 
     for m in _TOKEN.finditer(text):
         command, script, argument, char = m.groups()
@@ -74,7 +75,7 @@ def parse_label(text: str) -> list[Run]:
             add(_symbols(argument[1:-1] if argument.startswith("{") else argument), "sub" if script == "_" else "sup")
         else:
             add(char, "base")
-    return runs
+    return [Run("".join(chunks), shift) for chunks, shift in parts]
 
 
 def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False) -> SetLabel:

@@ -13,6 +13,7 @@ the path of a user's own file with the same fields (docs/cost.md).
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -20,7 +21,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from ..checks import plain_text
 from ..errors import NcdError, did_you_mean
+from ..limits import read_limited
 
 DTYPE_BYTES = MappingProxyType({"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5})
 
@@ -72,16 +75,15 @@ def bundled() -> list[str]:
 def load_profile(spec: str) -> Profile:
     """A bundled profile by name (``a100-80gb``) or a profile file by path (``my.toml``)."""
     if spec.endswith(".toml") or "/" in spec:
-        path = Path(spec)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise NcdError(f"cannot read hardware profile: {error.strerror or error}", path=spec) from None
-        return _profile(path.stem, data, spec)
+        return _profile(Path(spec).stem, read_limited(spec, "hardware profile"), spec)
     if spec not in bundled():
         raise NcdError(f"unknown hardware profile '{spec}'",
                        hint=(did_you_mean(spec, bundled()) or "profiles: " + ", ".join(bundled())) + " (or give the path of a .toml profile)")
     return _profile(spec, (resources.files(__package__) / "profiles" / f"{spec}.toml").read_bytes(), spec)
+
+
+def _positive(x) -> bool:
+    return math.isfinite(x) and x > 0
 
 
 def _profile(key: str, data: bytes, where: str) -> Profile:
@@ -97,14 +99,16 @@ def _profile(key: str, data: bytes, where: str) -> Profile:
             raise NcdError(f"hardware profile has an unknown field '{k}'", path=where, hint=did_you_mean(k, _FIELDS))
     v = {}
     for k, (kind, unit) in _FIELDS.items():
-        if not isinstance(table[k], kind) or isinstance(table[k], bool) or (unit and table[k] <= 0):
-            raise NcdError(f"hardware profile field '{k}' must be {'a positive number' if unit else 'a ' + kind.__name__}", path=where)
+        if not isinstance(table[k], kind) or isinstance(table[k], bool) or (unit and not _positive(table[k] * unit)):
+            raise NcdError(f"hardware profile field '{k}' must be {'a positive finite number' if unit else 'a ' + kind.__name__}"
+                           f", not {table[k]!r:.40}", path=where)
         v[k] = table[k] * unit if unit else table[k]
+    plain_text(v["name"], "hardware profile field 'name'", limit=200, path=where)
     peaks = {}
     for dtype, tflops in v["peak_tflops"].items():
         dtype_bytes(dtype)
-        if not isinstance(tflops, (int, float)) or isinstance(tflops, bool) or tflops <= 0:
-            raise NcdError(f"peak_tflops.{dtype} must be a positive number", path=where)
+        if not isinstance(tflops, (int, float)) or isinstance(tflops, bool) or not _positive(tflops * 1e12):
+            raise NcdError(f"peak_tflops.{dtype} must be a positive finite number, not {tflops!r:.40}", path=where)
         peaks[dtype] = tflops * 1e12
     if not 0 < v["derate"] <= 1:
         raise NcdError("derate must be in (0, 1]: the fraction of peak compute sustained", path=where)

@@ -38,7 +38,7 @@ from torch import nn
 
 from ..errors import NcdError, did_you_mean
 from ..ir import Diagram, Op, build
-from ..parse import parse_file
+from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
 from .patterns import Patterns, shape_text
 from .structure import boxes, expanded
@@ -220,7 +220,7 @@ class Report:
 
 def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[str, int] | None = None, **options) -> Report:
     """Check the diagram in ``path`` against its pairing (see :func:`load_factory`)."""
-    diagram = build(parse_file(path), sizes=sizes)
+    diagram = build(program_from_file(path), sizes=sizes)
     factory, where = load_factory(path, reference)
     return check(diagram, factory, source=where, **options)
 

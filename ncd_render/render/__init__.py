@@ -45,5 +45,11 @@ def format_of(path: str | Path) -> str:
     return suffix
 
 
-def render_bytes(scene: Scene, fmt: str, **options) -> bytes:
-    return FORMATS[fmt](scene, **options)
+def render_bytes(scene: Scene, fmt: str, path: str | Path | None = None, **options) -> bytes:
+    """``scene`` as ``fmt``; an error about the output (too many pixels, say) names ``path`` when given."""
+    try:
+        return FORMATS[fmt](scene, **options)
+    except NcdError as error:
+        if path is None or error.span is not None or error.path is not None:
+            raise
+        raise NcdError(error.message, hint=error.hint, path=str(path)) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import svgwrite
 
+from .. import checks
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 
 
@@ -33,6 +34,7 @@ def _path_d(commands) -> str:
 
 
 def to_svg(scene: Scene) -> bytes:
+    checks.scene_text(scene)  # XML 1.0 cannot hold control characters
     dwg = svgwrite.Drawing(size=(f"{_n(scene.width)}pt", f"{_n(scene.height)}pt"), profile="full", debug=False)
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
     if scene.title:

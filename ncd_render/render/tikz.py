@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import re
 
+from .. import checks
+from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .svg import _n
+from .texchars import comment_text, math_char, text_char
 
 #: Unicode symbols the labels use, as TeX math.
 MATH = {
@@ -39,6 +42,8 @@ MATH = {
 _TEXT_ONLY = {"|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 _ESCAPE = {"#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{", "}": r"\}",
            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+#: text-only escapes that have a math form
+_MATH_ESCAPE = {"~": r"\mbox{\textasciitilde}", "^": r"\mbox{\textasciicircum}", "\\": r"\backslash "}
 _WORD = re.compile(r"[A-Za-z]+|[0-9.]+|\s+|.", re.S)
 #: Which labels are set as math, and how a word of several letters is set in each.
 _MATH_WORDS = {"label.axis": r"\mathit", "label.name": r"\mathit", "label.box": r"\mathrm", "label.overline": r"\mathit"}
@@ -51,12 +56,8 @@ def text_tex(text: str) -> str:
     >>> text_tex("50% of σ_x")
     '50\\% of \\ensuremath{\\sigma}\\_x'
     """
-    return "".join(_ESCAPE.get(c) or _TEXT_ONLY.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else _ascii(c)) for c in text)
-
-
-def _ascii(c: str) -> str:
-    """pdflatex stops at a Unicode character it has no glyph for: those become '?'."""
-    return c if c.isascii() or c.isalpha() and c in "äöüÄÖÜéèàçñß" else "?"
+    return "".join(_ESCAPE.get(c) or _TEXT_ONLY.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else
+                   c if c.isascii() else text_char(c)) for c in text)
 
 
 def _math_words(text: str, bold: bool, words: str) -> str:
@@ -71,7 +72,7 @@ def _math_words(text: str, bold: bool, words: str) -> str:
         elif token == "+" and bold:
             out.append(r"\mathbf{+}")
         else:
-            out.append(_ESCAPE.get(token) or _ascii(token))
+            out.append(_MATH_ESCAPE.get(token) or _ESCAPE.get(token) or (token if token.isascii() else math_char(token)))
     return "".join(out).rstrip()
 
 
@@ -135,7 +136,7 @@ class _Styles:
         self.looks: dict[str, list[tuple]] = {}  # role -> distinct looks (tuples of (key, value))
 
     def color(self, value: str, role: str, part: str) -> str:
-        value = value.upper()
+        value = checks.color(value, f"of a {role} {part}").upper()  # only #RRGGBB may reach \\definecolor
         if value not in self.colors:
             name = base = self.names.get(value) or "ncd-" + role.replace(".", "-") + ("" if part == "draw" else "-" + part)
             taken = set(self.colors.values())
@@ -161,7 +162,7 @@ class _Styles:
         if isinstance(item, Text):
             size = item.runs[0].size if item.runs else 0.0
             return [("text", self.color(item.color, role, "text")),
-                    ("font", r"\fontsize{" + _n(size) + "}{" + _n(size * 1.2) + r"}\selectfont")]
+                    ("font", r"\fontsize{" + _n(max(size, 0.01)) + "}{" + _n(max(size, 0.01) * 1.2) + r"}\selectfont")]
         opts = self.stroke(item.stroke, role)
         fill = getattr(item, "fill", None)
         if fill:
@@ -280,6 +281,8 @@ def to_tikz(scene: Scene, theme=None) -> bytes:
 
     Given the ``theme`` the scene was drawn with, colours are named after its keys.
     """
+    checks.scene_text(scene)
+    check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
     styles = _Styles(palette(theme) if theme is not None else None)
     skip, overlined = _overlines(scene)
     body = []
@@ -288,7 +291,7 @@ def to_tikz(scene: Scene, theme=None) -> bytes:
             continue  # overlines are part of their labels; layout-only regions are invisible
         style = styles.name(item)
         body.append(_node(item, style, k in overlined, scene.width) if isinstance(item, Text) else _draw(item, style))
-    title = (scene.title or "A neural circuit diagram").replace("\n", " ")
+    title = comment_text(scene.title or "A neural circuit diagram")  # a line end would end the % comment
     head = [
         f"% {title}: a neural circuit diagram drawn by ncd-render.",
         r"% Needs \usepackage{tikz}; include with \input{FILE.tikz}. Labels take the document's fonts.",

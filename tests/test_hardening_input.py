@@ -1,0 +1,135 @@
+"""Hostile or odd .ncd input: bounded reading, control characters and odd whitespace, huge names.
+
+Every case fails cleanly: one paragraph naming the file (with line, column and
+caret where there is a position), exit status 2, no traceback, nothing written,
+in bounded time (docs/limits.md).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import ncd_render
+from ncd_render.cli import main
+from ncd_render.errors import NcdError, Source
+from ncd_render.text import parse_label
+
+MAX_FILE_BYTES, MAX_NAME = 1 << 20, 200  # the documented limits (docs/limits.md)
+TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
+
+
+def ncd(*args, cwd=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, preexec_fn=_memory_cap)
+
+def _memory_cap():
+    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+
+
+def cli(*args):
+    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
+    result.returncode = result.exit_code
+    return result
+
+
+def fails_cleanly(result, *expected):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr, result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("char, name", [("\f", "U+000C (form feed)"), ("\v", "U+000B (vertical tab)"),
+                                        ("\x1c", "U+001C"), ("\u2028", "U+2028 (line separator)"),
+                                        ("\u00a0", "U+00A0 (no-break space)"), ("\x1b", "U+001B (escape)")])
+def test_odd_whitespace_and_control_characters_are_errors_at_their_place(tmp_path, monkeypatch, char, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.ncd").write_text(f"axis m = 4\ninput X[m]\n{char}Y = relu(X)\noutput Y\n", encoding="utf-8")
+    (tmp_path / "out.svg").write_bytes(b"good")
+    result = cli("render", "t.ncd", "-o", "out.svg")
+    fails_cleanly(result, "t.ncd:3:1: error: ", name, "    3 | ?Y = relu(X)\n      | ^\n")
+    assert char not in result.stderr  # a terminal never receives the character itself
+    assert (tmp_path / "out.svg").read_bytes() == b"good"
+
+
+def test_a_control_character_in_a_title_is_an_error_in_every_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.ncd").write_text('title "Attention\x01"\n' + TINY)
+    for suffix in ("svg", "pdf", "png", "tikz"):
+        result = cli("render", "t.ncd", "-o", f"out.{suffix}")
+        fails_cleanly(result, "t.ncd:1:17: error: the control character U+0001")
+        assert not (tmp_path / f"out.{suffix}").exists()
+    result = cli("latex", "t.ncd", "-o", "out.tikz")
+    fails_cleanly(result, "t.ncd:1:17")
+
+
+def test_a_carriage_return_in_a_title_from_python_is_an_error():
+    with pytest.raises(NcdError, match=r"<string>:1:12: the whitespace character U\+000D \(carriage return\)"):
+        ncd_render.load_text('title "Evil\r\\input{/etc/passwd}"\n' + TINY)
+    assert ncd_render.load_text("title \"Fine\"\r\n" + TINY.replace("\n", "\r\n")).diagram.title == "Fine"
+
+
+def test_the_caret_line_is_the_line_the_parser_counts(tmp_path):
+    # splitlines() also breaks at \x1c, \x85, \u2028: the excerpt must not drift from lark's line numbers
+    source = Source("t.ncd", "a\x85b\nsecond\n")
+    assert source.line(2) == "second" and source.line(1) == "a\x85b"
+
+
+def test_dev_zero_is_refused_at_once(tmp_path):
+    result = ncd("render", "/dev/zero", "-o", tmp_path / "z.svg", timeout=20)
+    fails_cleanly(result, "error: /dev/zero: the diagram is larger than the limit of 1 MiB")
+    assert not (tmp_path / "z.svg").exists()
+    fails_cleanly(ncd("latex", "/dev/zero", "-o", tmp_path / "z.pdf", timeout=20), "larger than the limit of 1 MiB")
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path):
+    big = tmp_path / "big.ncd"
+    big.write_text(TINY + "#" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(NcdError, match="big.ncd: the diagram is larger than the limit of 1 MiB"):
+        ncd_render.load(big)
+    for command in ("validate", "cost", "compile", "check"):
+        fails_cleanly(cli(command, big), f"error: {big}: the diagram is larger than the limit of 1 MiB")
+
+
+def test_a_megabyte_name_is_refused_before_any_work(tmp_path):
+    name = "a" * 1_000_000
+    (tmp_path / "t.ncd").write_text(f"axis m = 4\ninput X[m]\n{name} = relu(X)\noutput {name[:5]}\n")
+    result = ncd("render", "t.ncd", "-o", "out.svg", cwd=tmp_path, timeout=30)
+    fails_cleanly(result, f"t.ncd:3:1: error: this name is 1,000,000 characters long; the limit is {MAX_NAME}")
+    assert len(result.stderr) < 1000  # the excerpt shows a window of the line, not all of it
+    ok = "b" * MAX_NAME
+    assert ncd_render.load_text(f"axis m = 4\ninput {ok}[m]\noutput {ok}\n").diagram.inputs
+
+
+def test_a_long_string_is_refused_but_not_one_in_a_comment(tmp_path):
+    with pytest.raises(NcdError, match="1:7: this quoted string is 5,000 characters long; the limit is 1,000"):
+        ncd_render.load_text('title "' + "x" * 5000 + '"\n' + TINY)
+    assert ncd_render.load_text('# "' + "y" * 5000 + '" and ' + "z" * 5000 + "\n" + TINY).diagram.outputs
+
+
+def test_label_parsing_is_linear():
+    # was quadratic: a 200,000-character label took 3.5 s, a 1 MB one 8-27 s
+    import time
+
+    start = time.perf_counter()
+    runs = parse_label("a" * 1_000_000 + "_b")
+    assert [len(r.text) for r in runs] == [1_000_000, 1]
+    assert time.perf_counter() - start < 3  # linear: about 0.5 s
+
+
+def test_a_byte_order_mark_and_crlf_lines_are_read_as_text(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.ncd").write_bytes(b"\xef\xbb\xbf" + TINY.replace("\n", "\r\n").encode())
+    assert cli("validate", "t.ncd").returncode == 0
+    (tmp_path / "u.ncd").write_bytes(TINY.encode() + b"# caf\xe9\n")
+    fails_cleanly(cli("validate", "u.ncd"), "u.ncd: cannot read the diagram: byte 0xe9 on line 5 is not UTF-8")

@@ -1,0 +1,132 @@
+"""Outputs within their limits: PNG pixels and resolution, PDF and TikZ sizes, stdout, the figure's repr.
+
+A figure that cannot be made is refused before drawing with one paragraph
+naming the output, exit status 2, and no file written (docs/limits.md).
+"""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import ncd_render
+from ncd_render.cli import main
+from ncd_render.errors import NcdError
+from ncd_render.render import render_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+MHA = ROOT / "gallery" / "mha.ncd"
+TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
+
+
+def ncd(*args, cwd=None, stdout=subprocess.PIPE):
+    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, cwd=cwd, timeout=120, preexec_fn=_memory_cap)
+
+def _memory_cap():
+    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+
+
+def cli(*args):
+    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
+    result.returncode = result.exit_code
+    return result
+
+
+def refused(result, *expected):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr, result.stderr
+    for text in expected:
+        assert (text.search(result.stderr) if isinstance(text, re.Pattern) else text in result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--width", "2000in"], "a PNG 2000.00in wide at 300 dpi would be 600,000 pixels wide; the limit is 32,767 pixels a side"),
+    (["--dpi", "1e5"], re.compile(r"at 100000 dpi would be [\d,]+ x [\d,]+ pixels")),
+    (["--dpi", "inf"], "the resolution must be a finite number of at least 10 dpi, not inf"),
+    (["--dpi", "nan"], "the resolution must be a finite number of at least 10 dpi, not nan"),
+])
+def test_a_png_cairo_cannot_make_is_refused_and_the_old_file_kept(tmp_path, args, message):
+    out = tmp_path / "fig.png"
+    out.write_bytes(b"good")
+    refused(cli("render", MHA, "-o", out, *args), message)
+    assert out.read_bytes() == b"good" and sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+
+
+def test_the_png_width_is_checked_before_the_source_is_read(tmp_path):
+    refused(cli("render", tmp_path / "missing.ncd", "-o", tmp_path / "fig.png", "--width", "2000in"), "600,000 pixels wide")
+
+
+def test_a_ten_thousand_statement_diagram_is_refused_as_png_before_drawing(tmp_path):
+    lines = ["axis m = 4", "input X0[m]"] + [f"X{k + 1} = relu(X{k})" for k in range(10_000)] + ["output X10000"]
+    scene = ncd_render.load_text("\n".join(lines) + "\n", "long.ncd").scene()
+    with pytest.raises(NcdError, match=r"fig.png: a PNG [\d.]+in x [\d.]+in at 300 dpi would be [\d,]+ x [\d,]+ pixels"):
+        render_bytes(scene, "png", tmp_path / "fig.png")
+    with pytest.raises(NcdError, match="the resolution must be a finite number"):
+        ncd_render.load_text(TINY).render(tmp_path / "fig.png", dpi=float("nan"))
+    assert not (tmp_path / "fig.png").exists()
+
+
+def test_pdf_and_tikz_larger_than_their_formats_allow_are_refused(tmp_path):
+    # cairo wrote an empty 859-byte page for a PDF over 2^23 pt; TeX stops at 16,383pt
+    refused(cli("render", MHA, "-o", tmp_path / "fig.pdf", "--width", "200000in"), "fig.pdf: the figure is 200,000.0in",
+            "PDF output can be at most 116,508.4in")
+    refused(cli("render", MHA, "-o", tmp_path / "fig.tikz", "--width", "300in"), "TikZ output can be at most 226.7in")
+    assert list(tmp_path.iterdir()) == []
+    refused(cli("render", MHA, "-o", tmp_path / "fig.svg", "--width", "9" * 400 + "in"), "is too large")
+
+
+def test_png_files_carry_their_resolution():
+    fig = ncd_render.load(MHA)
+    for dpi in (72, 300, 600):
+        png = fig.scene()
+        image = Image.open(io.BytesIO(render_bytes(png, "png", dpi=dpi)))
+        assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.01)
+        assert image.size[0] == round(png.width * dpi / 72)
+        image.load()  # the chunk's CRC is right: Pillow reads the file to the end
+
+
+def test_latex_includes_a_png_at_the_size_it_advises(tmp_path, pdflatex_program):
+    # the snippet says "include it unscaled"; without a pHYs chunk pdflatex took 72 dpi and set it 4.2x too large
+    result = ncd("latex", MHA, "-o", "fig.png", "--layout", "column", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "include it unscaled" in result.stdout
+    (tmp_path / "paper.tex").write_text("\\documentclass{article}\n\\usepackage{graphicx}\n\\begin{document}\n"
+                                        "\\sbox0{\\includegraphics{fig.png}}\\typeout{WIDTH=\\the\\wd0}\n\\end{document}\n")
+    run = subprocess.run([pdflatex_program, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout[-2000:]
+    width_pt = float(run.stdout.split("WIDTH=")[1].split("pt")[0])
+    assert width_pt * 72 / 72.27 == pytest.approx(3.25 * 72, abs=0.5)
+
+
+@pytest.mark.parametrize("command", [["validate", MHA], ["compile", MHA], ["cost", MHA], ["latex", MHA, "-o", "fig.pdf"],
+                                     ["gallery", "build", "g"]])
+def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(tmp_path, command):
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "a.ncd").write_text(TINY)
+    with open("/dev/full", "w") as full:
+        result = ncd(*command, cwd=tmp_path, stdout=full)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.rstrip().endswith("error: cannot write to standard output: No space left on device\n"
+                                           "hint: redirect it to a file on a disk with room, or use -o where the command has it")
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+def test_the_repr_of_a_figure_is_one_short_line():
+    body = "".join(f"X{k + 1} = relu(X{k})\n" for k in range(500))
+    fig = ncd_render.load_text('title "Long chain"\naxis m = 4\ninput X0[m]\n' + body + "output X500\n", "chain.ncd")
+    assert repr(fig) == "<Figure 'Long chain' from 'chain.ncd': 1 axes, 500 boxes; theme 'paper', layout 'paper'>"
+    assert repr(ncd_render.load_text(TINY, "x" * 500)).count("x") < 70
