@@ -42,6 +42,9 @@ def to_svg(scene: Scene) -> bytes:
     for item in scene.items:
         element = _element(dwg, item)
         if element is not None:
+            element["class"] = "ncd-" + item.role.replace(".", "-")  # what the item means: ncd-box, ncd-wire-bend, ...
+            if getattr(item, "ref", None) is not None:
+                element["data-op"] = str(item.ref)  # the IR op it draws
             dwg.add(element)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
 

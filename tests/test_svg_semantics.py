@@ -1,0 +1,26 @@
+"""The SVG says what each element means, so CSS, the browser view and the metrics tool need not guess."""
+import xml.etree.ElementTree as ET
+
+from ncd_render.api import load
+
+SVG = "{http://www.w3.org/2000/svg}"
+DRAWN = {SVG + t for t in ("line", "path", "rect", "circle", "text")}
+
+
+def test_every_drawn_element_has_a_class_and_every_box_its_op(gallery_file):
+    fig = load(gallery_file)
+    root = ET.fromstring(fig.svg())
+    elements = [e for e in root.iter() if e.tag in DRAWN]
+    assert elements and all(e.get("class", "").startswith("ncd-") for e in elements)
+    ops = {op.id: op for op in fig.diagram.ops}
+    boxes = [e for e in elements if e.get("class") == "ncd-box"]
+    assert all(int(e.get("data-op")) in ops for e in boxes)
+    drawn = {int(e.get("data-op")) for e in boxes}
+    learned = {op.id for op in fig.diagram.ops if op.learned and op.kind not in ("call",)}
+    assert learned <= drawn  # every learned map is a box that names its op
+
+
+def test_classes_follow_the_scene_roles():
+    fig = load("gallery/sdpa.ncd")
+    classes = {e.get("class") for e in ET.fromstring(fig.svg()).iter() if e.tag in DRAWN}
+    assert {"ncd-wire", "ncd-wire-bend", "ncd-box", "ncd-label-axis", "ncd-label-box"} <= classes
