@@ -20,6 +20,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+EXCERPT_WIDTH = 100  # characters of a source line shown under a message; longer lines are cut around the place
+
 
 @dataclass(frozen=True)
 class Source:
@@ -53,8 +55,15 @@ class Span:
         """The source line with a caret (or carets) under the span."""
         text = self.source.line(self.line).rstrip("\n")
         width = self.end_column - self.column if self.end_line == self.line else len(text) - self.column + 1
+        column = self.column
+        if len(text) > EXCERPT_WIDTH:  # a long line: the part around the place, marked as cut
+            start = max(0, min(column - 1 - EXCERPT_WIDTH // 4, len(text) - EXCERPT_WIDTH))
+            cut = text[start:start + EXCERPT_WIDTH]
+            text = ("..." if start else "") + cut + ("..." if start + EXCERPT_WIDTH < len(text) else "")
+            column += (3 if start else 0) - start
+            width = min(width, EXCERPT_WIDTH - column + (4 if start else 1))
         gutter = f"{self.line:5d} | "
-        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (self.column - 1)}{'^' * max(1, width)}"
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (column - 1)}{'^' * max(1, width)}"
 
 
 class NcdError(Exception):

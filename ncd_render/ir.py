@@ -22,15 +22,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
 import networkx as nx
 
+from . import limits
 from . import parse as ast
 from .errors import NcdError, Span, did_you_mean
+from .options import values as option_values
+from .program import check_program
 
 ELEMENTWISE = {
     "relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "σ", "tanh": "tanh",
@@ -180,6 +182,7 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     >>> build(parse("axis m = 8\\naxis k = m / 2\\ninput X[m]\\noutput X\\n"), sizes={"m": 64}).axes["k"].size
     32
     """
+    check_program(program)
     return _Builder(program, program.depth if depth is None else depth, dict(sizes or {})).run()
 
 
@@ -255,11 +258,12 @@ class _Builder:
             if decl.size is not None and not isinstance(decl.size, ast.SizeInt):
                 raise NcdError(f"cannot set the size of axis '{decl.name}': it is derived ({text})", decl.span, "set the axes it is computed from")
             size = self.sizes[decl.name]
-            if not isinstance(size, int) or size < 1:
-                raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
+            if not isinstance(size, int) or not 1 <= size <= limits.MAX_SIZE:
+                raise NcdError(f"axis '{decl.name}' cannot have size {limits.shown(repr(size))}; sizes are whole numbers "
+                               f"from 1 to {limits.MAX_SIZE:,} (2^40)")
             text = decl.name if decl.size is None else str(size)
-        elif size is not None and size < 1:
-            raise NcdError(f"axis '{decl.name}' would have size {size}; sizes are whole numbers of at least 1", decl.size.span)
+        elif size is not None:
+            limits.check_size(size, decl.size.span, f"axis '{decl.name}'")
         self.axes[decl.name] = Axis(decl.name, size, text, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
@@ -431,13 +435,12 @@ class _Builder:
         if fn not in BUILTINS:
             known = sorted(BUILTINS | set(self.blocks))
             raise NcdError(f"unknown function '{fn}'", call.fn.span, did_you_mean(fn, known) or "known: " + ", ".join(known))
-        options = {}
         for o in call.options:
             if o.name not in OPTIONS[fn]:
                 allowed = OPTIONS[fn]
                 raise NcdError(f"{fn} has no option '{o.name}'", o.span,
                                did_you_mean(o.name, allowed) or (f"options: {', '.join(sorted(allowed))}" if allowed else f"{fn} takes no options"))
-            options[o.name] = True if o.value is None else o.value
+        options = option_values(call.options)
         if fn == "load":
             return self.op_load(call, scope)
         if fn == "unit":
@@ -621,8 +624,7 @@ class _Builder:
     def op_scale(self, vid: int, scale: ast.Scale, scope: _Scope, span: Span) -> int:
         if scale.axis is not None:
             axis = self.axis(scope.rename.get(scale.axis, scale.axis), scale.span)
-            factor = None if axis.size is None else float(Fraction(axis.size) ** scale.exponent) if scale.exponent.denominator == 1 \
-                else float(axis.size) ** float(scale.exponent)
+            factor = None if axis.size is None else limits.power(axis.size, scale.exponent, scale.text, scale.span)
             text = axis.name if scale.exponent == 1 else f"{axis.name}^{{{scale.exponent}}}"
         else:
             factor, text = scale.number, scale.text
