@@ -10,8 +10,16 @@ import sys
 
 import click
 
-from .errors import NcdError
+from .errors import NcdError, plural
 
+
+def warn(diagram) -> None:
+    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on."""
+    from .lint import warnings
+
+    for warning in warnings(diagram):
+        text = str(warning)
+        click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
 
 def reports_errors(command):
     """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
@@ -59,9 +67,10 @@ def validate(file, depth):
     from .ir import build
 
     diagram = build(parse_file(file), depth=depth)
+    warn(diagram)
     boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
-    click.echo(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
-               f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
+    click.echo(f"{file}: ok: {plural(len(diagram.axes), 'axis', 'axes')}, {plural(boxes, 'box')}, "
+               f"{plural(len(diagram.inputs), 'input')}, {plural(len(diagram.outputs), 'output')}")
 
 
 @main.command()
@@ -91,7 +100,9 @@ def cost(file, hardware, dtype, sizes, plot):
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
-    report = analyse(build(parse_file(file), sizes=parse_sizes(sizes)), profile, dtype)
+    diagram = build(parse_file(file), sizes=parse_sizes(sizes))
+    warn(diagram)
+    report = analyse(diagram, profile, dtype)
     click.echo(format_report(report, file), nl=False)
     if plot:
         plot_roofline(report, plot)
@@ -151,6 +162,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         report = analyse(figure.diagram, profile, dtype or "bf16")
     else:
         figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+    warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure.render(output, dpi=dpi, width=width, cost=report)
 
@@ -191,6 +203,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     if width is not None:
         parse_length(width)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+    warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
@@ -266,7 +279,9 @@ def compile_command(file, output, sizes, class_name):
 
     if output:
         check_writable(output)
-    source = generate(build(parse_file(file), sizes=parse_sizes(sizes)), class_name)
+    diagram = build(parse_file(file), sizes=parse_sizes(sizes))
+    warn(diagram)
+    source = generate(diagram, class_name)
     if output:
         write_atomic(output, source.encode())
         click.echo(f"wrote {output}")

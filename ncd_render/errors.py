@@ -99,3 +99,14 @@ def did_you_mean(word: str, choices) -> str | None:
     """
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 box``, ``2 boxes``: a count with its noun.
+
+    >>> plural(1, "box"), plural(2, "box"), plural(3, "axis", "axes"), plural(0, "input")
+    ('1 box', '2 boxes', '3 axes', '0 inputs')
+    """
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"

@@ -30,7 +30,7 @@ import networkx as nx
 
 from . import limits
 from . import parse as ast
-from .errors import NcdError, Span, did_you_mean
+from .errors import NcdError, Span, did_you_mean, plural
 from .options import values as option_values
 from .program import check_program
 
@@ -208,6 +208,7 @@ class _Builder:
         self.outputs: list[int] = []
         self.stores: dict[str, int] = {}
         self.next_section = 0
+        self.tandem_names = {s.name: s.axes for s in program.statements if isinstance(s, ast.Tandem)}
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -283,6 +284,10 @@ class _Builder:
         return {"+": a + b, "-": a - b, "*": a * b}[expr.op], text
 
     def axis(self, name: str, span: Span) -> Axis:
+        if name not in self.axes and name in self.tandem_names:
+            parts = " ".join(self.tandem_names[name])
+            raise NcdError(f"'{name}' is the name of the tandem axes {parts}, not an axis", span,
+                           f"write the axes themselves, e.g. [{parts}]; 'tandem {name} = {parts}' only draws them as one bundle labelled {name}")
         if name not in self.axes:
             raise NcdError(f"unknown axis '{name}'", span, did_you_mean(name, self.axes) or f"declare it with 'axis {name} = SIZE'")
         return self.axes[name]
@@ -411,6 +416,12 @@ class _Builder:
 
     def assign(self, s: ast.Assign, scope: _Scope) -> None:
         expr = s.expr
+        if isinstance(expr, ast.Alias):  # a second name for the same value: no box
+            if s.label is not None or len(s.targets) != 1:
+                raise NcdError("'Y = X' gives a tensor a second name; it takes one name and no label", s.span,
+                               "to draw a box, write 'Y = identity(X) as LABEL'")
+            scope.names[s.targets[0].name] = self.lookup(expr.arg, scope)
+            return
         if isinstance(expr, ast.Add):
             outs = [self.op_add(expr, scope)]
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
@@ -424,7 +435,7 @@ class _Builder:
             if expr.scale is not None:
                 outs = [self.op_scale(outs[0], expr.scale, scope, expr.scale.span)]
         if len(outs) != len(s.targets):
-            raise NcdError(f"{len(s.targets)} name(s) on the left but the right side gives {len(outs)} tensor(s)", s.span)
+            raise NcdError(f"{plural(len(s.targets), 'name')} on the left but the right side gives {plural(len(outs), 'tensor')}", s.span)
         for target, vid in zip(s.targets, outs):
             self.values[vid] = replace(self.values[vid], name=target.name, span=target.span)
             scope.names[target.name] = vid
@@ -559,12 +570,12 @@ class _Builder:
         if spec is None or spec.outputs is None or len(spec.outputs) != 1:
             raise NcdError("einsum needs a spec 'A AXES, B AXES -> OUT AXES'", spec.span if spec else call.span)
         if len(spec.inputs) != len(args):
-            raise NcdError(f"einsum spec has {len(spec.inputs)} input shape(s) for {len(args)} tensor(s)", spec.span)
+            raise NcdError(f"einsum spec has {plural(len(spec.inputs), 'input shape')} for {plural(len(args), 'tensor')}", spec.span)
         groups = []
         for refs, vid, name in zip(spec.inputs, args, call.args):
             written = tuple(self.axis_name(r, scope) for r in refs)
             if written != self.values[vid].axes:
-                hint = f"expected {self.describe(vid)}, got [{' '.join(written)}]"
+                hint = f"the spec writes {name.name} as [{' '.join(written)}], but {name.name} is {self.describe(vid)}"
                 if sorted(written) == sorted(self.values[vid].axes):
                     hint += "; the order of axes matters: transpose with rearrange first, or write them in the tensor's order"
                 span = Span(spec.span.source, refs[0].span.line, refs[0].span.column, refs[-1].span.end_line, refs[-1].span.end_column) if refs else spec.span
@@ -593,7 +604,8 @@ class _Builder:
                            "for example rearrange(X: y (k h) -> y k h)")
         written = tuple(self.axis_name(r, scope) for r in spec.inputs[0])
         if written != self.values[vid].axes:
-            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span, f"expected {self.describe(vid)}, got [{' '.join(written)}]")
+            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span,
+                           f"the pattern starts from [{' '.join(written)}], but {call.args[0].name} is {self.describe(vid)}; write its axes in order")
         out_axes = self.shape(spec.outputs[0], scope, "the output of rearrange")
         flat_in = [p for a in written for p in self.axes[a].parts]
         flat_out = [p for a in out_axes for p in self.axes[a].parts]
@@ -615,7 +627,7 @@ class _Builder:
         for name, vid in zip(expr.terms[1:], args[1:]):
             if self.values[vid].axes != first:
                 raise NcdError(f"cannot add {name.name} {self.describe(vid)} to {expr.terms[0].name} {self.describe(args[0])}", name.span,
-                               f"expected [{' '.join(first)}], got {self.describe(vid)}")
+                               f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {self.describe(vid)}")
         out = self.new_value("", first, "real", expr.span)
         self.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
                     label="+", section=scope.section, span=expr.span)
@@ -639,7 +651,7 @@ class _Builder:
         b = self.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
         if self.values[a].axes != self.values[b].axes:
             raise NcdError(f"cannot multiply {expr.arg.name} {self.describe(a)} by {expr.scale.axis} {self.describe(b)}", expr.scale.span,
-                           f"expected {self.describe(a)}, got {self.describe(b)}")
+                           f"both need one shape, in order: {expr.arg.name} has {self.describe(a)}, {expr.scale.axis} has {self.describe(b)}")
         axes = self.values[a].axes
         out = self.new_value("", axes, "real", expr.span)
         self.add_op(kind="mul", inputs=(a, b), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
@@ -850,7 +862,7 @@ class _Builder:
         if call.spec is not None or call.options or call.scale is not None:
             raise NcdError(f"component {block.name} takes tensors only", call.span)
         if len(call.args) != len(block.params):
-            raise NcdError(f"{block.name} takes {len(block.params)} tensor(s), got {len(call.args)}", call.span,
+            raise NcdError(f"{block.name} takes {plural(len(block.params), 'tensor')}, got {len(call.args)}", call.span,
                            f"{block.name}(" + ", ".join(p.name for p in block.params) + ")")
         args = [self.lookup(a, scope) for a in call.args]
         rename: dict[str, str] = {}
@@ -907,8 +919,9 @@ class _Builder:
             n = len(users) + out_uses[vid]
             value = self.values[vid]
             if n == 0 and vid in producers:
-                deletes_after.setdefault(producers[vid], []).append(
-                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span))
+                deletes_after.setdefault(producers[vid], []).append(  # "unused": dropped automatically, not by 'delete'
+                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span,
+                       params=MappingProxyType({"unused": True})))
             if n <= 1:
                 continue
             first = users[0][0] if users else len(self.ops)

@@ -191,6 +191,14 @@ class Add:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """``Y = X``: a second name for the tensor X."""
+
+    arg: Name
+    span: Span
+
+
+@dataclass(frozen=True)
 class Scaled:
     arg: Name
     scale: Scale
@@ -200,7 +208,7 @@ class Scaled:
 @dataclass(frozen=True)
 class Assign:
     targets: tuple[Name, ...]
-    expr: Call | Add | Scaled
+    expr: Call | Add | Scaled | Alias
     label: str | None
     span: Span
 
@@ -259,6 +267,9 @@ _TOKEN_WORDS = {
 }
 
 
+_KEYWORDS = {"title", "depth", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
+
+
 def parse(text: str, path: str = "<string>") -> Program:
     """Parse .ncd source text; raise NcdError pointing at the first syntax error."""
     source = Source(path, text if text.endswith("\n") else text + "\n")
@@ -299,6 +310,9 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput, source: Source) -> Ncd
     hint = None
     if expected and len(expected) <= 6:
         hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
+    first = source.line(line).split("#", 1)[0].split()
+    if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
+        hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
@@ -441,6 +455,9 @@ class _Builder:
 
     def add(self, tree):
         return Add(tuple(self.name(t) for t in tree.children), self.span(tree))
+
+    def alias(self, tree):
+        return Alias(self.name(tree.children[0]), self.span(tree))
 
     def scaled(self, tree):
         arg, scale = tree.children

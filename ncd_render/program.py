@@ -78,7 +78,7 @@ def _scan(statements, blocks: dict[str, ast.Block]) -> _Body:
                 call = s.expr if isinstance(s.expr, ast.Call) else None
                 if call is not None and call.fn.name in blocks:
                     body.calls.append((s, call.fn.name, level))
-                else:
+                elif not isinstance(s.expr, ast.Alias):
                     body.boxes += 1 + (call is not None and call.scale is not None)
             elif isinstance(s, (ast.Input, ast.Delete, ast.Save)):
                 body.boxes += 1
