@@ -21,6 +21,20 @@ def warn(diagram) -> None:
         text = str(warning)
         click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
 
+
+def torch_side(module: str, command: str):
+    """Import ``ncd_render.pytorch.<module>``, or say how to install torch when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"ncd_render.pytorch.{module}")
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("torch", "einops"):
+            raise
+        raise NcdError(f"ncd {command} runs diagrams with PyTorch, which is not installed here ({error})",
+                       hint='install it with: pip install "ncd-render[torch]" (torch and einops)') from None
+
+
 def reports_errors(command):
     """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
 
@@ -232,27 +246,39 @@ def gallery_build(folder, theme, layout_preset):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--reference", metavar="FILE.py[:FN]|MODULE[:FN]",
               help="The function returning the Reference; default: reference() in NAME.check.py beside NAME.ncd.")
-@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=8,x=16; derived axes follow.")
-@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="Leading batch dimension of the random inputs.")
+@click.option("--sizes", default=None, metavar="AXIS=N,...",
+              help="Override the sizes the check runs at, e.g. y=8,x=16; derived axes follow.")
+@click.option("--declared-sizes", "declared", is_flag=True,
+              help="Check at the sizes the file declares (slow for big models), not at small ones.")
+@click.option("--batch", type=click.IntRange(min=1, max=1024), default=2, show_default=True,
+              help="Leading batch dimension of the random inputs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
 @reports_errors
-def check_command(file, reference, sizes, batch, seed):
+def check_command(file, reference, sizes, declared, batch, seed):
     """Run FILE and a reference implementation on the same random inputs and weights.
 
     Compares every output (and every wire the reference exposes) in float64
     and float32. Exits 0 when they agree, 1 when they do not (naming the first
     wire that differs), 2 on an error.
 
+    It runs at small sizes: the file's 'check' line (check y=5, x=6), else
+    the declared sizes when they are small, else small sizes chosen to fit the
+    diagram's derived axes. The report says which. --declared-sizes runs at
+    the declared sizes, with progress on stderr when that takes long.
+
     \b
     Examples:
         ncd check gallery/mha.ncd
         ncd check gallery/mha.ncd --sizes y=8,x=16,m=32,h=4
+        ncd check gallery/vit.ncd --declared-sizes
         ncd check model.ncd --reference refs.py:reference
     """
     from .cost import parse_sizes
-    from .pytorch.check import check_file
 
-    report = check_file(file, reference, parse_sizes(sizes), batch=batch, seed=seed)
+    check = torch_side("check", "check")
+    report = check.check_file(file, reference, parse_sizes(sizes), declared=declared, batch=batch, seed=seed,
+                              progress=lambda line: click.echo(f"ncd check: {line}", err=True))
+    warn(report.diagram)
     click.echo(str(report))
     sys.exit(0 if report.passed else 1)
 

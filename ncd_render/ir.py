@@ -231,7 +231,8 @@ class _Builder:
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = _Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem))], scope, top=True)
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes))],
+                        scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
@@ -384,7 +385,7 @@ class _Builder:
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
-            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem)):
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes)):
                 raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
         return returned
 

@@ -98,6 +98,14 @@ class Tandem:
 
 
 @dataclass(frozen=True)
+class CheckSizes:
+    """``check y=5, x=6``: the sizes ``ncd check`` runs the diagram at unless told otherwise."""
+
+    sizes: tuple[tuple[str, int], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class TensorDecl:
     name: str
     axes: tuple[AxisRef, ...]
@@ -231,7 +239,7 @@ class Block:
     span: Span
 
 
-Statement = Title | Depth | AxisDecl | Tandem | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
+Statement = Title | Depth | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -247,6 +255,11 @@ class Program:
     def depth(self) -> int | None:
         """The drawing depth the file asks for, if any."""
         return next((s.value for s in self.statements if isinstance(s, Depth)), None)
+
+    @property
+    def check_sizes(self) -> CheckSizes | None:
+        """The file's ``check`` line, if any."""
+        return next((s for s in self.statements if isinstance(s, CheckSizes)), None)
 
 
 # ----------------------------------------------------------------------------
@@ -374,6 +387,15 @@ class _Builder:
 
     def depth(self, tree):
         return Depth(self.whole(tree.children[0], "a depth"), self.span(tree))
+
+    def check_sizes(self, tree):
+        sizes = []
+        for item in tree.children:
+            name, value = item.children
+            if any(str(name) == n for n, _ in sizes):
+                raise NcdError(f"the check line gives axis '{name}' twice", self.span(item))
+            sizes.append((str(name), self.whole(value, "an axis size")))
+        return CheckSizes(tuple(sizes), self.span(tree))
 
     def whole(self, token, what: str) -> int:
         return limits.whole(str(token), self.span(token), what)
