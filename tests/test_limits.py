@@ -165,3 +165,14 @@ def test_components_that_double_at_every_level_are_stopped_before_expanding():
     err = error("axis m = 4\n" + blocks + "input X[m]\nY = B29(X)\noutput Y\n")  # 2^29 boxes
     assert "the diagram has 536,870,913 boxes with its components written out, more than 10,000" in err.message
     assert "calling B29 here makes 536,870,912 of them" in err.message
+
+
+@pytest.mark.parametrize("command", ["cost", "check"])
+def test_sizes_on_the_command_line_are_bounded_before_they_are_converted(command):
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    result = CliRunner().invoke(main, [command, str(ROOT / "gallery" / "mha.ncd"), "--sizes", "m=" + "9" * 5000])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --sizes m: an axis size of 9999999999999... (5000 digits) is too large\n")
