@@ -386,7 +386,8 @@ class _Builder:
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
             elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes)):
-                raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
+                word = "check" if isinstance(s, ast.CheckSizes) else type(s).__name__.lower().replace("decl", "")
+                raise NcdError(f"'{word}' statements belong at the top level", s.span)
         return returned
 
     def repeat(self, s: ast.Repeat, scope: _Scope, top: bool) -> None:

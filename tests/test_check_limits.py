@@ -148,3 +148,8 @@ def test_a_keyword_used_as_a_tensor_name_gets_a_hint():
     with pytest.raises(NcdError) as info:
         parse("axis m = 4\ninput X[m]\ncheck = relu(X)\noutput check\n")
     assert info.value.hint == "'check' starts a statement of its own; give the tensor another name"
+
+
+def test_a_check_line_belongs_at_the_top_level():
+    with pytest.raises(NcdError, match="'check' statements belong at the top level"):
+        build(parse('axis m = 4\ninput X[m]\nsection "s"\n  check m=2\nend\noutput X\n'))
