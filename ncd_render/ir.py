@@ -726,6 +726,7 @@ class _Builder:
             if expected != size_b:
                 raise NcdError(f"axis '{b}' has size {size_b}, but {what}", spec.span, f"declare 'axis {b} = {expected}' or change the options")
         acted = ins
+        self.fresh(outs, spec.outputs[0], vid, acted, call)
         first = min(self.values[vid].axes.index(a) for a in acted)
         axes = self.values[vid].axes
         out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
@@ -738,6 +739,13 @@ class _Builder:
                                              "kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding,
                                              "output_padding": extra}), section=scope.section, span=call.span)
         return out
+
+    def fresh(self, new, refs, vid: int, acted, call: ast.Call) -> None:
+        """The axes an operation makes must differ from those of its input that pass by (``acted`` are consumed)."""
+        for ref, a in zip(refs, new):
+            if a in self.values[vid].axes and a not in acted:
+                raise NcdError(f"output axis '{a}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
+                               "the other axes pass by the box; name the new axis differently")
 
     def op_rename(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
         """The same data with other axis names, e.g. token positions as keys: rename(X: t -> s)."""
@@ -790,6 +798,7 @@ class _Builder:
         if any(len(j) != 1 for j in joined):
             raise NcdError("concat joins one axis of each tensor", spec.span)
         (target,) = self.shape(spec.outputs[0], scope, "the output of concat")
+        self.fresh((target,), spec.outputs[0], args[0], joined[0], call)
         rests = [tuple(a for a in self.values[v].axes) for v in args]
         first_rest = tuple(target if a == joined[0][0] else a for a in rests[0])
         for j, v, name in zip(joined[1:], args[1:], call.args[1:]):
@@ -819,6 +828,7 @@ class _Builder:
         if len(vocab) != 1 or vocab[0] in axes:
             raise NcdError("embedding needs the vocabulary axis the ids index into: embedding(T: v -> m)", spec.span)
         name = label or "E"
+        self.fresh(new, spec.outputs[0], vid, (), call)
         out = self.new_value("", axes + new, "real", call.span)
         self.add_op(kind="embedding", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=name, learned=True,
                     params=MappingProxyType({"vocab": vocab[0], "out_axes": new, "name": self.param_name(name, scope)}),

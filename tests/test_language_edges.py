@@ -94,3 +94,19 @@ def test_validate_counts_in_words(tmp_path):
     (tmp_path / "one.ncd").write_text("axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n")
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "one.ncd")])
     assert result.output.endswith("ok: 1 axis, 1 box, 1 input, 1 output\n")
+
+
+CONV = "axis h = 6 width\naxis w = 6 width\naxis c = 4\naxis i = 3\naxis j = 3\naxis v = 5\ninput X[h w c]\n"
+
+
+@pytest.mark.parametrize("body, message, column", [
+    ("B = unfold(X: h w -> h w i j) with padding=1\nH = unfold(B: h w -> h w i j) with padding=1\noutput H\n",
+     "output axis 'i' is already an axis of B [h w i j c]", 26),  # found by the fuzzer: a tensor with two i wires crashed the layout
+    ("input T[h] int\nE = embedding(T: v -> h)\noutput E\n", "output axis 'h' is already an axis of T [h]", 23),
+    ("C = concat(X, X: h, w -> w)\noutput C\n", "output axis 'w' is already an axis of X [h w c]", 26),
+])
+def test_new_axes_must_differ_from_the_axes_that_pass_by(body, message, column):
+    with pytest.raises(NcdError) as info:
+        build(parse(CONV + body, "t.ncd"))
+    assert info.value.message == message
+    assert info.value.span.column == column
