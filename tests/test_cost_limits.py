@@ -78,3 +78,14 @@ def test_the_climb_finds_the_tiles_of_the_full_search(name, sizes, kib, monkeypa
 
 def test_huge_figures_are_written_in_scientific_notation():
     assert si(4.4e37, "F") == "4.4e+37 F" and si(3.14e6, "B") == "3.14 MB"
+
+
+def test_a_billion_repetitions_inside_a_collapsed_component_are_counted_not_listed():
+    """Found by the fuzzer: each read was listed once per repetition (24 GB for repeat 10^9)."""
+    text = ("axis y = 64\naxis m = 128\nblock Layer(X[y m])\n  repeat 1000000000\n    H = linear(X: m -> m) as L\n"
+            "    X = X + H\n  end\n  return X\nend\ninput X[y m]\nY = Layer(X)\noutput Y\n")
+    began = time.perf_counter()
+    collapsed = analyse(build(parse(text), depth=0), A100, "bf16")
+    assert time.perf_counter() - began < 5
+    expanded = analyse(build(parse(text)), A100, "bf16")
+    assert collapsed.hbm_bytes == expanded.hbm_bytes and collapsed.flops == expanded.flops
