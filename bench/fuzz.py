@@ -9,6 +9,10 @@ file for a longer search, and it reports what it found:
     python bench/fuzz.py 600s --seed 7     # as many as fit in ten minutes
     python bench/fuzz.py 500 --save out/   # also write each crashing or slow mutant to out/
 
+The run's address space is capped (--memory-gb, default 4), so a mutant that allocates without
+bound is a MemoryError, counted like any crash, rather than a machine out of memory; with
+--save, the mutant being run is always in out/current.ncd, for a crash that ends the process.
+
 Mutations: delete, duplicate or swap tokens; replace a number with an extreme (0, -1, 2^40 + 1,
 10^400, 5000 digits, 1e999); replace a name by another name or a keyword of the language;
 insert a token; duplicate, delete or swap lines; wrap lines in a section or a repeat.
@@ -19,6 +23,7 @@ import argparse
 import collections
 import random
 import re
+import resource
 import signal
 import sys
 import time
@@ -138,6 +143,8 @@ def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS) -
         return stage, f"Timeout: {error}"
     except RecursionError:
         return stage, "RecursionError"
+    except MemoryError:
+        return stage, "MemoryError"
     except Exception as error:  # the finding
         frame = traceback.extract_tb(error.__traceback__)[-1]
         return stage, f"{type(error).__name__} at {Path(frame.filename).name}:{frame.lineno}: {str(error)[:120]}"
@@ -152,7 +159,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=3, help="mutations per mutant, at most (default 3)")
     parser.add_argument("--save", type=Path, help="write each crashing or slow mutant to this folder")
+    parser.add_argument("--memory-gb", type=float, default=4, help="cap on the address space (default 4 GB)")
     args = parser.parse_args(argv)
+    cap = int(args.memory_gb * 2 ** 30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
     limit_s = float(args.amount[:-1]) if args.amount.endswith("s") else None
     cases = None if limit_s else int(args.amount)
     rng = random.Random(args.seed)
@@ -162,6 +174,8 @@ def main(argv=None) -> int:
     while (cases is None or n < cases) and (limit_s is None or time.perf_counter() - start < limit_s):
         name = rng.choice(sorted(sources))
         text = mutate(sources[name], rng, rng.randint(1, args.steps))
+        if args.save:
+            (args.save / "current.ncd").write_text(text)
         began = time.perf_counter()
         stage, crash = run_case(text, name)
         took = time.perf_counter() - began
@@ -172,7 +186,6 @@ def main(argv=None) -> int:
         if took > CASE_SECONDS / 2:
             slow.append((took, name, stage))
         if args.save and (crash or took > CASE_SECONDS / 2):
-            args.save.mkdir(parents=True, exist_ok=True)
             (args.save / f"case{n:06d}_{name}").write_text(text)
     elapsed = time.perf_counter() - start
     print(f"{n} mutants of {len(sources)} gallery files in {elapsed:.0f} s ({n / max(elapsed, 1e-9):.1f}/s), seed {args.seed}")
