@@ -29,7 +29,7 @@ from .patterns import Patterns
 MAX_RUNS = 10_000            # boxes run, each repetition counted
 MAX_BYTES = 8 * 2 ** 30      # memory a check may need (estimated)
 MAX_FLOPS = 10 ** 12         # arithmetic a check may do (estimated, all dtypes, diagram and reference)
-LONG_FLOPS = 2 * 10 ** 10    # above this a check says what it is doing as it goes
+LONG_FLOPS = 10 ** 11         # above this (some seconds) a check says what it is doing as it goes
 FREE = {"input", "output", "copy", "delete", "save", "load"}
 
 
