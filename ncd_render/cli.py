@@ -12,7 +12,29 @@ import sys
 
 import click
 
-from .errors import NcdError
+from .errors import NcdError, plural
+
+
+def warn(diagram) -> None:
+    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on."""
+    from .lint import warnings
+
+    for warning in warnings(diagram):
+        text = str(warning)
+        click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
+
+
+def torch_side(module: str, command: str):
+    """Import ``ncd_render.pytorch.<module>``, or say how to install torch when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"ncd_render.pytorch.{module}")
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("torch", "einops"):
+            raise
+        raise NcdError(f"ncd {command} runs diagrams with PyTorch, which is not installed here ({error})",
+                       hint='install it with: pip install "ncd-render[torch]" (torch and einops)') from None
 
 
 def say(text: str, nl: bool = True) -> None:
@@ -98,9 +120,10 @@ def validate(file, depth):
     from .ir import build
 
     diagram = build(program_from_file(file), depth=depth)
+    warn(diagram)
     boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
-    say(f"{file}: ok: {len(diagram.axes)} axes, {boxes} boxes, "
-               f"{len(diagram.inputs)} input(s), {len(diagram.outputs)} output(s)")
+    say(f"{file}: ok: {plural(len(diagram.axes), 'axis', 'axes')}, {plural(boxes, 'box')}, "
+        f"{plural(len(diagram.inputs), 'input')}, {plural(len(diagram.outputs), 'output')}")
 
 
 @main.command()
@@ -130,7 +153,9 @@ def cost(file, hardware, dtype, sizes, plot):
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
-    report = analyse(build(program_from_file(file), sizes=parse_sizes(sizes)), profile, dtype)
+    diagram = build(program_from_file(file), sizes=parse_sizes(sizes))
+    warn(diagram)
+    report = analyse(diagram, profile, dtype)
     say(format_report(report, file), nl=False)
     if plot:
         plot_roofline(report, plot)
@@ -195,6 +220,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         report = analyse(figure.diagram, profile, dtype or "bf16")
     else:
         figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+    warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure.render(output, dpi=dpi, width=width, cost=report)
 
@@ -238,6 +264,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
         parse_length(width)
     _check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+    warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
@@ -267,27 +294,39 @@ def gallery_build(folder, theme, layout_preset):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--reference", metavar="FILE.py[:FN]|MODULE[:FN]",
               help="The function returning the Reference; default: reference() in NAME.check.py beside NAME.ncd.")
-@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=8,x=16; derived axes follow.")
-@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="Leading batch dimension of the random inputs.")
+@click.option("--sizes", default=None, metavar="AXIS=N,...",
+              help="Override the sizes the check runs at, e.g. y=8,x=16; derived axes follow.")
+@click.option("--declared-sizes", "declared", is_flag=True,
+              help="Check at the sizes the file declares (slow for big models), not at small ones.")
+@click.option("--batch", type=click.IntRange(min=1, max=1024), default=2, show_default=True,
+              help="Leading batch dimension of the random inputs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
 @reports_errors
-def check_command(file, reference, sizes, batch, seed):
+def check_command(file, reference, sizes, declared, batch, seed):
     """Run FILE and a reference implementation on the same random inputs and weights.
 
     Compares every output (and every wire the reference exposes) in float64
     and float32. Exits 0 when they agree, 1 when they do not (naming the first
     wire that differs), 2 on an error.
 
+    It runs at small sizes: the file's 'check' line (check y=5, x=6), else
+    the declared sizes when they are small, else small sizes chosen to fit the
+    diagram's derived axes. The report says which. --declared-sizes runs at
+    the declared sizes, with progress on stderr when that takes long.
+
     \b
     Examples:
         ncd check gallery/mha.ncd
         ncd check gallery/mha.ncd --sizes y=8,x=16,m=32,h=4
+        ncd check gallery/vit.ncd --declared-sizes
         ncd check model.ncd --reference refs.py:reference
     """
     from .cost import parse_sizes
-    from .pytorch.check import check_file
 
-    report = check_file(file, reference, parse_sizes(sizes), batch=batch, seed=seed)
+    check = torch_side("check", "check")
+    report = check.check_file(file, reference, parse_sizes(sizes), declared=declared, batch=batch, seed=seed,
+                              progress=lambda line: click.echo(f"ncd check: {line}", err=True))
+    warn(report.diagram)
     say(str(report))
     sys.exit(0 if report.passed else 1)
 
@@ -314,7 +353,9 @@ def compile_command(file, output, sizes, class_name):
 
     if output:
         check_writable(output)
-    source = generate(build(program_from_file(file), sizes=parse_sizes(sizes)), class_name)
+    diagram = build(program_from_file(file), sizes=parse_sizes(sizes))
+    warn(diagram)
+    source = generate(diagram, class_name)
     if output:
         write_atomic(output, source.encode())
         say(f"wrote {output}")

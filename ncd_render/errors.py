@@ -20,6 +20,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+EXCERPT_WIDTH = 100  # characters of a source line shown under a message; longer lines are cut around the place
+
 
 @dataclass(frozen=True)
 class Source:
@@ -37,7 +39,6 @@ class Source:
         return Span(self, line, column, end_line or line, end_column or column + 1)
 
 
-_SHOWN = 120  # characters of a source line an excerpt shows at most
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,16 @@ class Span:
         """The source line with a caret (or carets) under the span; control characters show as '?'."""
         from .checks import forbidden
 
-        line = self.source.line(self.line)
-        width = self.end_column - self.column if self.end_line == self.line else len(line) - self.column + 1
-        start = max(0, self.column - 41) if len(line) > _SHOWN else 0  # a long line: a window around the column
-        body = "".join("?" if forbidden(c) else c for c in line[start:start + _SHOWN])
-        text = ("..." if start else "") + body + ("..." if start + _SHOWN < len(line) else "")
-        column = self.column - start + (3 if start else 0)
-        width = min(width, len(body) + (3 if start else 0) - column + 1)
+        text = self.source.line(self.line).rstrip("\n")
+        width = self.end_column - self.column if self.end_line == self.line else len(text) - self.column + 1
+        column = self.column
+        if len(text) > EXCERPT_WIDTH:  # a long line: the part around the place, marked as cut
+            start = max(0, min(column - 1 - EXCERPT_WIDTH // 4, len(text) - EXCERPT_WIDTH))
+            cut = text[start:start + EXCERPT_WIDTH]
+            text = ("..." if start else "") + cut + ("..." if start + EXCERPT_WIDTH < len(text) else "")
+            column += (3 if start else 0) - start
+            width = min(width, EXCERPT_WIDTH - column + (4 if start else 1))
+        text = "".join("?" if forbidden(c) else c for c in text)
         gutter = f"{self.line:5d} | "
         return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (column - 1)}{'^' * max(1, width)}"
 
@@ -101,3 +105,14 @@ def did_you_mean(word: str, choices) -> str | None:
     """
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 box``, ``2 boxes``: a count with its noun.
+
+    >>> plural(1, "box"), plural(2, "box"), plural(3, "axis", "axes"), plural(0, "input")
+    ('1 box', '2 boxes', '3 axes', '0 inputs')
+    """
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
+from . import limits
 from . import parse as ast
-from .errors import NcdError, Span, did_you_mean
+from .errors import NcdError, Span, did_you_mean, plural
+from .options import values as option_values
+from .program import check_program
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -192,6 +194,7 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     >>> build(parse("axis m = 8\\naxis k = m / 2\\ninput X[m]\\noutput X\\n"), sizes={"m": 64}).axes["k"].size
     32
     """
+    check_program(program)
     return _Builder(program, program.depth if depth is None else depth, dict(sizes or {})).run()
 
 
@@ -219,6 +222,7 @@ class _Builder:
         self.next_section = 0
         self.param_names: set[str] = set()  # every learned box's name so far, collapsed bodies included
         self.last_suffix: dict[str, int] = {}  # name -> the highest n tried for it in param_name
+        self.tandem_names = {s.name: s.axes for s in program.statements if isinstance(s, ast.Tandem)}
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
@@ -241,7 +245,8 @@ class _Builder:
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = _Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem))], scope, top=True)
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes))],
+                        scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
@@ -257,10 +262,11 @@ class _Builder:
             if decl.size is not None and not isinstance(decl.size, ast.SizeInt):
                 raise NcdError(f"cannot set the size of axis '{decl.name}': it is derived ({text})", decl.span, "set the axes it is computed from")
             size = self.sizes[decl.name]
-            if not isinstance(size, int) or size < 1:
-                raise NcdError(f"axis '{decl.name}' cannot have size {size!r}; sizes are whole numbers of at least 1")
-        elif size is not None and size < 1:
-            raise NcdError(f"axis '{decl.name}' would have size {size}; sizes are whole numbers of at least 1", decl.size.span)
+            if not isinstance(size, int) or not 1 <= size <= limits.MAX_SIZE:
+                raise NcdError(f"axis '{decl.name}' cannot have size {limits.shown(repr(size))}; sizes are whole numbers "
+                               f"from 1 to {limits.MAX_SIZE:,} (2^40)")
+        elif size is not None:
+            limits.check_size(size, decl.size.span, f"axis '{decl.name}'")
         self.axes[decl.name] = Axis(decl.name, size, decl.width, decl.span)
 
     def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
@@ -280,6 +286,10 @@ class _Builder:
         return {"+": a + b, "-": a - b, "*": a * b}[expr.op], text
 
     def axis(self, name: str, span: Span) -> Axis:
+        if name not in self.axes and name in self.tandem_names:
+            parts = " ".join(self.tandem_names[name])
+            raise NcdError(f"'{name}' is the name of the tandem axes {parts}, not an axis", span,
+                           f"write the axes themselves, e.g. [{parts}]; 'tandem {name} = {parts}' only draws them as one bundle labelled {name}")
         if name not in self.axes:
             raise NcdError(f"unknown axis '{name}'", span, did_you_mean(name, self.axes) or f"declare it with 'axis {name} = SIZE'")
         return self.axes[name]
@@ -376,8 +386,9 @@ class _Builder:
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
-            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem)):
-                raise NcdError(f"'{type(s).__name__.lower().replace('decl', '')}' statements belong at the top level", s.span)
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes)):
+                word = "check" if isinstance(s, ast.CheckSizes) else type(s).__name__.lower().replace("decl", "")
+                raise NcdError(f"'{word}' statements belong at the top level", s.span)
         return returned
 
     def repeat(self, s: ast.Repeat, scope: _Scope, top: bool) -> None:
@@ -408,6 +419,12 @@ class _Builder:
 
     def assign(self, s: ast.Assign, scope: _Scope) -> None:
         expr = s.expr
+        if isinstance(expr, ast.Alias):  # a second name for the same value: no box
+            if s.label is not None or len(s.targets) != 1:
+                raise NcdError("'Y = X' gives a tensor a second name; it takes one name and no label", s.span,
+                               "to draw a box, write 'Y = identity(X) as LABEL'")
+            scope.names[s.targets[0].name] = self.lookup(expr.arg, scope)
+            return
         if isinstance(expr, ast.Add):
             outs = [self.op_add(expr, scope)]
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
@@ -421,7 +438,7 @@ class _Builder:
             if expr.scale is not None:
                 outs = [self.op_scale(outs[0], expr.scale, scope, expr.scale.span)]
         if len(outs) != len(s.targets):
-            raise NcdError(f"{len(s.targets)} name(s) on the left but the right side gives {len(outs)} tensor(s)", s.span)
+            raise NcdError(f"{plural(len(s.targets), 'name')} on the left but the right side gives {plural(len(outs), 'tensor')}", s.span)
         for target, vid in zip(s.targets, outs):
             self.values[vid] = replace(self.values[vid], name=target.name, span=target.span)
             scope.names[target.name] = vid
@@ -432,13 +449,12 @@ class _Builder:
         if fn not in BUILTINS:
             known = sorted(BUILTINS | set(self.blocks))
             raise NcdError(f"unknown function '{fn}'", call.fn.span, did_you_mean(fn, known) or "known: " + ", ".join(known))
-        options = {}
         for o in call.options:
             if o.name not in OPTIONS[fn]:
                 allowed = OPTIONS[fn]
                 raise NcdError(f"{fn} has no option '{o.name}'", o.span,
                                did_you_mean(o.name, allowed) or (f"options: {', '.join(sorted(allowed))}" if allowed else f"{fn} takes no options"))
-            options[o.name] = True if o.value is None else o.value
+        options = option_values(call.options)
         if fn == "load":
             return self.op_load(call, scope)
         if fn == "unit":
@@ -562,12 +578,12 @@ class _Builder:
         if spec is None or spec.outputs is None or len(spec.outputs) != 1:
             raise NcdError("einsum needs a spec 'A AXES, B AXES -> OUT AXES'", spec.span if spec else call.span)
         if len(spec.inputs) != len(args):
-            raise NcdError(f"einsum spec has {len(spec.inputs)} input shape(s) for {len(args)} tensor(s)", spec.span)
+            raise NcdError(f"einsum spec has {plural(len(spec.inputs), 'input shape')} for {plural(len(args), 'tensor')}", spec.span)
         groups = []
         for refs, vid, name in zip(spec.inputs, args, call.args):
             written = tuple(self.axis_name(r, scope) for r in refs)
             if written != self.values[vid].axes:
-                hint = f"expected {self.describe(vid)}, got [{' '.join(written)}]"
+                hint = f"the spec writes {name.name} as [{' '.join(written)}], but {name.name} is {self.describe(vid)}"
                 if sorted(written) == sorted(self.values[vid].axes):
                     hint += "; the order of axes matters: transpose with rearrange first, or write them in the tensor's order"
                 span = Span(spec.span.source, refs[0].span.line, refs[0].span.column, refs[-1].span.end_line, refs[-1].span.end_column) if refs else spec.span
@@ -596,7 +612,8 @@ class _Builder:
                            "for example rearrange(X: y (k h) -> y k h)")
         written = tuple(self.axis_name(r, scope) for r in spec.inputs[0])
         if written != self.values[vid].axes:
-            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span, f"expected {self.describe(vid)}, got [{' '.join(written)}]")
+            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span,
+                           f"the pattern starts from [{' '.join(written)}], but {call.args[0].name} is {self.describe(vid)}; write its axes in order")
         out_axes = self.shape(spec.outputs[0], scope, "the output of rearrange")
         flat_in = [p for a in written for p in self.axes[a].parts]
         flat_out = [p for a in out_axes for p in self.axes[a].parts]
@@ -618,7 +635,7 @@ class _Builder:
         for name, vid in zip(expr.terms[1:], args[1:]):
             if self.values[vid].axes != first:
                 raise NcdError(f"cannot add {name.name} {self.describe(vid)} to {expr.terms[0].name} {self.describe(args[0])}", name.span,
-                               f"expected [{' '.join(first)}], got {self.describe(vid)}")
+                               f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {self.describe(vid)}")
         out = self.new_value("", first, "real", expr.span)
         self.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
                     label="+", section=scope.section, span=expr.span)
@@ -627,8 +644,7 @@ class _Builder:
     def op_scale(self, vid: int, scale: ast.Scale, scope: _Scope, span: Span) -> int:
         if scale.axis is not None:
             axis = self.axis(scope.rename.get(scale.axis, scale.axis), scale.span)
-            factor = None if axis.size is None else float(Fraction(axis.size) ** scale.exponent) if scale.exponent.denominator == 1 \
-                else float(axis.size) ** float(scale.exponent)
+            factor = None if axis.size is None else limits.power(axis.size, scale.exponent, scale.text, scale.span)
             text = axis.name if scale.exponent == 1 else f"{axis.name}^{{{scale.exponent}}}"
         else:
             factor, text = scale.number, scale.text
@@ -643,7 +659,7 @@ class _Builder:
         b = self.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
         if self.values[a].axes != self.values[b].axes:
             raise NcdError(f"cannot multiply {expr.arg.name} {self.describe(a)} by {expr.scale.axis} {self.describe(b)}", expr.scale.span,
-                           f"expected {self.describe(a)}, got {self.describe(b)}")
+                           f"both need one shape, in order: {expr.arg.name} has {self.describe(a)}, {expr.scale.axis} has {self.describe(b)}")
         axes = self.values[a].axes
         out = self.new_value("", axes, "real", expr.span)
         self.add_op(kind="mul", inputs=(a, b), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
@@ -716,6 +732,7 @@ class _Builder:
             if expected != size_b:
                 raise NcdError(f"axis '{b}' has size {size_b}, but {what}", spec.span, f"declare 'axis {b} = {expected}' or change the options")
         acted = ins
+        self.fresh(outs, spec.outputs[0], vid, acted, call)
         first = min(self.values[vid].axes.index(a) for a in acted)
         axes = self.values[vid].axes
         out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
@@ -728,6 +745,13 @@ class _Builder:
                                              "kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding,
                                              "output_padding": extra}), section=scope.section, span=call.span)
         return out
+
+    def fresh(self, new, refs, vid: int, acted, call: ast.Call) -> None:
+        """The axes an operation makes must differ from those of its input that pass by (``acted`` are consumed)."""
+        for ref, a in zip(refs, new):
+            if a in self.values[vid].axes and a not in acted:
+                raise NcdError(f"output axis '{a}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
+                               "the other axes pass by the box; name the new axis differently")
 
     def op_rename(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
         """The same data with other axis names, e.g. token positions as keys: rename(X: t -> s)."""
@@ -780,6 +804,7 @@ class _Builder:
         if any(len(j) != 1 for j in joined):
             raise NcdError("concat joins one axis of each tensor", spec.span)
         (target,) = self.shape(spec.outputs[0], scope, "the output of concat")
+        self.fresh((target,), spec.outputs[0], args[0], joined[0], call)
         rests = [tuple(a for a in self.values[v].axes) for v in args]
         first_rest = tuple(target if a == joined[0][0] else a for a in rests[0])
         for j, v, name in zip(joined[1:], args[1:], call.args[1:]):
@@ -809,6 +834,7 @@ class _Builder:
         if len(vocab) != 1 or vocab[0] in axes:
             raise NcdError("embedding needs the vocabulary axis the ids index into: embedding(T: v -> m)", spec.span)
         name = label or "E"
+        self.fresh(new, spec.outputs[0], vid, (), call)
         out = self.new_value("", axes + new, "real", call.span)
         self.add_op(kind="embedding", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=name, learned=True,
                     params=MappingProxyType({"vocab": vocab[0], "out_axes": new, "name": self.param_name(name, scope)}),
@@ -854,7 +880,7 @@ class _Builder:
         if call.spec is not None or call.options or call.scale is not None:
             raise NcdError(f"component {block.name} takes tensors only", call.span)
         if len(call.args) != len(block.params):
-            raise NcdError(f"{block.name} takes {len(block.params)} tensor(s), got {len(call.args)}", call.span,
+            raise NcdError(f"{block.name} takes {plural(len(block.params), 'tensor')}, got {len(call.args)}", call.span,
                            f"{block.name}(" + ", ".join(p.name for p in block.params) + ")")
         args = [self.lookup(a, scope) for a in call.args]
         rename: dict[str, str] = {}
@@ -911,8 +937,9 @@ class _Builder:
             n = len(users) + out_uses[vid]
             value = self.values[vid]
             if n == 0 and vid in producers:
-                deletes_after.setdefault(producers[vid], []).append(
-                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span))
+                deletes_after.setdefault(producers[vid], []).append(  # "unused": dropped automatically, not by 'delete'
+                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span,
+                       params=MappingProxyType({"unused": True})))
             if n <= 1:
                 continue
             first = users[0][0] if users else len(self.ops)

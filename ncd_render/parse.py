@@ -19,6 +19,7 @@ from pathlib import Path
 
 import lark
 
+from . import limits
 from .errors import NcdError, Source, Span
 
 # ----------------------------------------------------------------------------
@@ -97,6 +98,14 @@ class Tandem:
 
 
 @dataclass(frozen=True)
+class CheckSizes:
+    """``check y=5, x=6``: the sizes ``ncd check`` runs the diagram at unless told otherwise."""
+
+    sizes: tuple[tuple[str, int], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class TensorDecl:
     name: str
     axes: tuple[AxisRef, ...]
@@ -170,6 +179,7 @@ class Option:
     name: str
     value: str | float | None
     span: Span
+    text: str | None = None  # the value as written
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,14 @@ class Add:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """``Y = X``: a second name for the tensor X."""
+
+    arg: Name
+    span: Span
+
+
+@dataclass(frozen=True)
 class Scaled:
     arg: Name
     scale: Scale
@@ -198,7 +216,7 @@ class Scaled:
 @dataclass(frozen=True)
 class Assign:
     targets: tuple[Name, ...]
-    expr: Call | Add | Scaled
+    expr: Call | Add | Scaled | Alias
     label: str | None
     span: Span
 
@@ -221,7 +239,7 @@ class Block:
     span: Span
 
 
-Statement = Title | Depth | AxisDecl | Tandem | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
+Statement = Title | Depth | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -237,6 +255,11 @@ class Program:
     def depth(self) -> int | None:
         """The drawing depth the file asks for, if any."""
         return next((s.value for s in self.statements if isinstance(s, Depth)), None)
+
+    @property
+    def check_sizes(self) -> CheckSizes | None:
+        """The file's ``check`` line, if any."""
+        return next((s for s in self.statements if isinstance(s, CheckSizes)), None)
 
 
 # ----------------------------------------------------------------------------
@@ -255,6 +278,9 @@ _TOKEN_WORDS = {
     "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
     "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "ARROW": "'->'", "$END": "end of file",
 }
+
+
+_KEYWORDS = {"title", "depth", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
 
 
 def parse(text: str, path: str = "<string>") -> Program:
@@ -297,6 +323,9 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput, source: Source) -> Ncd
     hint = None
     if expected and len(expected) <= 6:
         hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
+    first = source.line(line).split("#", 1)[0].split()
+    if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
+        hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
@@ -320,6 +349,7 @@ class _Builder:
 
     def __init__(self, source: Source):
         self.source = source
+        self.nesting = 0  # sections, repeats and blocks around the statement being built
 
     def span(self, item, empty: Span | None = None) -> Span:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing (lark gives it no position)."""
@@ -330,6 +360,17 @@ class _Builder:
 
     def statements(self, items) -> list:
         return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, lark.Tree)]
+
+    def nested(self, tree, body) -> tuple:
+        """The statements of a section, repeat or block body, at most MAX_NESTING deep."""
+        if self.nesting >= limits.MAX_NESTING:
+            raise NcdError(f"sections, repeats and blocks nest more than {limits.MAX_NESTING} deep here", self.span(tree),
+                           f"nest them at most {limits.MAX_NESTING} deep: move inner parts into components or side by side")
+        self.nesting += 1
+        try:
+            return tuple(self.statements(body))
+        finally:
+            self.nesting -= 1
 
     def name(self, token) -> Name:
         if isinstance(token, lark.Tree):  # name_ref
@@ -345,19 +386,36 @@ class _Builder:
         return Tandem(str(name), tuple(str(a) for a in axes), self.span(tree))
 
     def depth(self, tree):
-        return Depth(int(tree.children[0]), self.span(tree))
+        return Depth(self.whole(tree.children[0], "a depth"), self.span(tree))
+
+    def check_sizes(self, tree):
+        sizes = []
+        for item in tree.children:
+            name, value = item.children
+            if any(str(name) == n for n, _ in sizes):
+                raise NcdError(f"the check line gives axis '{name}' twice", self.span(item))
+            sizes.append((str(name), self.whole(value, "an axis size")))
+        return CheckSizes(tuple(sizes), self.span(tree))
+
+    def whole(self, token, what: str) -> int:
+        return limits.whole(str(token), self.span(token), what)
 
     def axis_decl(self, tree):
         name, *rest = tree.children
         width = bool(rest) and isinstance(rest[-1], lark.Token) and rest[-1].type == "WIDTH"
         size = rest[0] if rest and not (isinstance(rest[0], lark.Token) and rest[0].type == "WIDTH") else None
+        if size is not None:
+            operations = sum(1 for t in size.iter_subtrees() if t.data == "binop")
+            if operations > limits.MAX_SIZE_TERMS:
+                raise NcdError(f"this size has {operations} operations; a size expression has at most {limits.MAX_SIZE_TERMS}",
+                               self.span(size), "declare intermediate axes, e.g. 'axis a = m * h' and then 'axis k = a / 4'")
         return AxisDecl(str(name), self.size(size) if size is not None else None, width, self.span(tree))
 
     def size(self, item) -> SizeExpr:
         if isinstance(item, lark.Token):
             raise AssertionError(item)
         if item.data == "size_int":
-            return SizeInt(int(item.children[0]), self.span(item))
+            return SizeInt(self.whole(item.children[0], "an axis size"), self.span(item))
         if item.data == "size_ref":
             return SizeRef(str(item.children[0]), self.span(item))
         left, op, right = item.children
@@ -390,7 +448,7 @@ class _Builder:
         if rest and isinstance(rest[0], lark.Token) and rest[0].type == "STRING":
             title = str(rest[0])[1:-1]
             rest = rest[1:]
-        return Repeat(int(times), title, tuple(self.statements(rest)), self.span(tree))
+        return Repeat(self.whole(times, "a repeat count"), title, self.nested(tree, rest), self.span(tree))
 
     def return_stmt(self, tree):
         return Return(tuple(self.name(t) for t in tree.children), self.span(tree))
@@ -420,6 +478,9 @@ class _Builder:
     def add(self, tree):
         return Add(tuple(self.name(t) for t in tree.children), self.span(tree))
 
+    def alias(self, tree):
+        return Alias(self.name(tree.children[0]), self.span(tree))
+
     def scaled(self, tree):
         arg, scale = tree.children
         return Scaled(self.name(arg), self.scale(scale), self.span(tree))
@@ -429,9 +490,9 @@ class _Builder:
         span = self.span(factor)
         if factor.data == "factor_number":
             text = str(factor.children[0])
-            return Scale(text, float(text), None, Fraction(1), span)
+            return Scale(text, limits.number(text, span, "the scale"), None, Fraction(1), span)
         axis = str(factor.children[0])
-        exponent = Fraction(str(factor.children[1])) if len(factor.children) > 1 else Fraction(1)
+        exponent = limits.exponent(str(factor.children[1]), span) if len(factor.children) > 1 else Fraction(1)
         text = axis if exponent == 1 else f"{axis}^{exponent}"
         return Scale(text, None, axis, exponent, span)
 
@@ -441,7 +502,7 @@ class _Builder:
         if value:
             token = value[0]
             parsed = float(token) if token.type == "NUMBER" else str(token).strip('"')
-        return Option(str(name), parsed, self.span(tree))
+        return Option(str(name), parsed, self.span(tree), str(value[0]) if value else None)
 
     def spec(self, tree, empty: Span) -> Spec:
         groups, outputs, seen_arrow = [], [], False
@@ -455,10 +516,10 @@ class _Builder:
     def section(self, tree):
         title, *body = tree.children
         fused = bool(body) and isinstance(body[0], lark.Token) and body[0].type == "FUSED"
-        return Section(str(title)[1:-1], tuple(self.statements(body)), self.span(tree), fused)
+        return Section(str(title)[1:-1], self.nested(tree, body), self.span(tree), fused)
 
     def block(self, tree):
         name, *rest = tree.children
         params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, lark.Tree) and t.data == "tensor_decl")
         body = [t for t in rest if isinstance(t, lark.Tree) and t.data != "tensor_decl"]
-        return Block(str(name), params, tuple(self.statements(body)), self.span(tree))
+        return Block(str(name), params, self.nested(tree, body), self.span(tree))

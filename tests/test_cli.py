@@ -25,14 +25,14 @@ def test_render_writes_the_format_of_the_extension(tmp_path, suffix, magic):
 def test_validate_summarises_a_good_file():
     result = ncd("validate", MHA)
     assert result.returncode == 0
-    assert "ok: 5 axes, 8 boxes, 2 input(s), 1 output(s)" in result.stdout
+    assert "ok: 5 axes, 8 boxes, 2 inputs, 1 output" in result.stdout
 
 
 BAD = {
     "syntax": ("axis m = 4\ninput X[m]\nY = relu(X\noutput Y\n", "t.ncd:3:11: error: unexpected end of line"),
     "unknown axis": ("axis m = 4\ninput X[m q]\noutput X\n", "t.ncd:2:11: error: unknown axis 'q'"),
     "unknown function": ("axis m = 4\ninput X[m]\nY = rleu(X)\noutput Y\n", "did you mean 'relu'?"),
-    "shape mismatch": ("axis m = 4\naxis n = 4\ninput A[m n], B[n m]\nC = A + B\noutput C\n", "expected [m n], got [n m]"),
+    "shape mismatch": ("axis m = 4\naxis n = 4\ninput A[m n], B[n m]\nC = A + B\noutput C\n", "every term needs the first one's axes [m n], in order; B has [n m]"),
     "empty spec": ("axis m = 4\ninput X[m]\nY = softmax(X: )\noutput Y\n", "t.ncd:3:5: error: softmax needs at least one axis"),
 }
 

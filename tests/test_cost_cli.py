@@ -30,7 +30,7 @@ def test_a_fused_section_is_one_kernel_with_its_plan():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Attention core  fused" in out and out.count("on chip") == 4 and "total           1 kernel " in out
-    assert "fused 'Attention core': k: whole 64, v: whole 64, x: stream 8, y: group 512; 8 group(s)" in out
+    assert "fused 'Attention core': k: whole 64, v: whole 64, x: stream 8, y: group 512; 8 groups" in out
     assert "HBM -> shared: 1.57 MB once + 7.34 MB resent; shared -> HBM: 524 kB" in out
 
 

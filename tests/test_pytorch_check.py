@@ -42,7 +42,7 @@ def test_every_gallery_diagram_has_a_reference():
 
 
 def test_multi_head_attention_at_full_size():
-    report = check_file(GALLERY / "mha.ncd", batch=1, dtypes=("float32",))
+    report = check_file(GALLERY / "mha.ncd", batch=1, dtypes=("float32",), declared=True)
     assert report.passed, str(report)
 
 

@@ -19,6 +19,7 @@ docs/cost.md states the model's assumptions.
 from __future__ import annotations
 
 from ..errors import NcdError
+from ..limits import whole
 from .badges import Badge, badges
 from .hardware import DTYPE_BYTES, Profile, bundled, dtype_bytes, load_profile
 from .model import Kernel, Report, analyse
@@ -37,6 +38,11 @@ def parse_sizes(text: str | None) -> dict[str, int]:
     ...
     ncd_render.errors.NcdError: --sizes: 'x=2**12' is not AXIS=N with N a whole number
     hint: for example --sizes y=4096,x=4096
+    >>> parse_sizes("m=" + "9" * 5000)
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: --sizes m: an axis size of 9999999999999... (5000 digits) is too large
+    hint: an axis size is at most 1,099,511,627,776 (2^40)
     """
     sizes: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
@@ -45,5 +51,8 @@ def parse_sizes(text: str | None) -> dict[str, int]:
             raise NcdError(f"--sizes: '{item}' is not AXIS=N with N a whole number", hint="for example --sizes y=4096,x=4096")
         if name in sizes:
             raise NcdError(f"--sizes gives axis '{name}' twice")
-        sizes[name] = int(number)
+        try:  # checked before converting: 5000 digits are not a size
+            sizes[name] = whole(number, None, "an axis size")
+        except NcdError as error:
+            raise NcdError(f"--sizes {name}: {error.message}", hint=error.hint) from None
     return sizes

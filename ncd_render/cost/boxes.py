@@ -32,7 +32,7 @@ Counting rules (docs/cost.md has the reasons):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -67,6 +67,7 @@ class Array:
     key: int | tuple
     axes: tuple[str, ...]
     integer: bool = False
+    times: int = 1  # moved this many times: a box of a repeat block inside a collapsed component
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,10 @@ def repeats(diagram: Diagram, section: int | None) -> int:
 
 
 def _repeated(w: Work, n: int) -> Work:
-    """The work of a box run ``n`` times: every read and write happens each time."""
-    return Work(w.matmul_flops * n, w.vector_flops * n, w.reads * n, w.writes * n, w.usage, w.kernels * n, w.windows)
+    """The work of a box run ``n`` times: every read and write happens each time (counted, not
+    listed n times: n may be a billion)."""
+    reads, writes = (tuple(replace(x, times=x.times * n) for x in arrays) for arrays in (w.reads, w.writes))
+    return Work(w.matmul_flops * n, w.vector_flops * n, reads, writes, w.usage, w.kernels * n, w.windows)
 
 
 def _pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) -> int:

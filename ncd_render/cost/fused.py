@@ -21,7 +21,10 @@ groups read their overlap (the halo) again.
 
 The plan minimises HBM transfers subject to the group's arrays fitting in
 shared memory, then FLOPs (the online-softmax correction), then the number of
-groups; group and chunk sizes are powers of two (or the whole axis).
+groups; group and chunk sizes are powers of two (or the whole axis). Every
+choice is tried when there are at most ``EXHAUSTIVE`` of them (the gallery's
+sections, a matmul, attention); beyond that a budgeted climb from the smallest
+tiles finds a good one in time polynomial in the number of axes.
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -50,6 +53,9 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from .boxes import MAP, SOFTMAX, SUM, WHOLE, Work, elements
 
+# Tile choices (per streamed axis) tried one by one; a section with more is searched by climbing.
+EXHAUSTIVE = 4096
+CLIMB_BUDGET = 20_000  # tile choices a climb may cost
 # Boxes that commute with the online-softmax rescaling (f(c·x) = c·f(x) for c > 0).
 RESCALABLE = {"scale", "einsum"}
 RESCALABLE_ELEMENTWISE = {"dropout", "relu"}
@@ -143,8 +149,12 @@ class _Section:
                 return False
         return True
 
-    def _rescalable(self, w: Work, axis: str) -> bool:
+    def _rescalable(self, w: Work, axis: str, seen: set | None = None) -> bool:
+        seen = set() if seen is None else seen  # arrays already followed (a value read twice is one array)
         for key in (self.root(x.key) for x in w.writes):
+            if key in seen:
+                continue
+            seen.add(key)
             if key in self.outputs:
                 return False
             for op, reader in self.readers(key):
@@ -152,17 +162,22 @@ class _Section:
                     continue
                 commutes = not reader.kernels or op.kind in RESCALABLE or \
                     (op.kind == "elementwise" and op.params["fn"] in RESCALABLE_ELEMENTWISE)
-                if not commutes or reader.usage.get(axis) != MAP or not self._rescalable(reader, axis):
+                if not commutes or reader.usage.get(axis) != MAP or not self._rescalable(reader, axis, seen):
                     return False
         return True
 
     def _rescaled(self, axis: str | None) -> int:
         """Elements of the accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
         out, frontier = [], [self.root(x.key) for _, w in self.kernels if axis and w.usage.get(axis) == SOFTMAX for x in w.writes]
+        seen = set(frontier)
         while frontier:
             for op, w in self.readers(frontier.pop()):
                 keys = [self.root(x.key) for x in w.writes]
-                (out if w.usage.get(axis) == SUM else frontier).extend(keys)
+                if w.usage.get(axis) == SUM:
+                    out.extend(keys)
+                else:
+                    frontier.extend(k for k in keys if k not in seen)
+                    seen.update(keys)
         return sum(elements(self.diagram, self.arrays[k].axes) for k in dict.fromkeys(out))
 
     # -- costs of one choice of roles ----------------------------------------
@@ -173,6 +188,8 @@ class _Section:
         """How many indices of ``axis`` one group holds of array ``key``: its tile, or
         for an array an unfold reads, the window its block positions need."""
         block, stride, reach = self.windows.get(key, {}).get(axis, (None, 0, 0))
+        if axis not in tile:  # an axis of the array a view inside the kernel reads, e.g. r of X[r c] read as (r c): kept whole
+            return self.diagram.axes[axis].size
         if block not in self.tiles:
             return tile[axis]
         return min(self.size[axis], (tile[block] - 1) * stride + reach)
@@ -183,11 +200,17 @@ class _Section:
         for stream in [None] + [a for a in sorted(self.usage) if self.streamable(a)]:
             split = tiles + ([stream] if stream else [])
             smallest = {a: 1 if a in split else self.size[a] for a in self.usage}
-            need = min(need, self._memory(smallest))
+            least = self._memory(smallest)
+            need = min(need, least)
+            if least > limit:
+                continue
             rescaled = self._rescaled(stream)
-            for tile in self._fitting(split, smallest, limit):
+            choices = math.prod(len(_options(self.size[a])) for a in split)
+            found = self._fitting(split, smallest, limit) if choices <= EXHAUSTIVE else \
+                [self._climb(split, smallest, limit, lambda tile: self._key(self._cost(tile, tiles, stream, rescaled)))]
+            for tile in found:
                 candidate = self._cost(tile, tiles, stream, rescaled)
-                key = (candidate.hbm_bytes, candidate.matmul_flops + candidate.vector_flops, candidate.groups, -candidate.shared_bytes)
+                key = self._key(candidate)
                 if best is None or key < best[0]:
                     best = (key, candidate)
         if best is None:
@@ -197,19 +220,57 @@ class _Section:
                            hint=f"it cannot tile {', '.join(kept)}; fuse fewer boxes or give them smaller sizes")
         return best[1]
 
+    @staticmethod
+    def _key(p: Plan) -> tuple:
+        """What the plan minimises: HBM traffic, then FLOPs, then groups; then it prefers more shared memory."""
+        return p.hbm_bytes, p.matmul_flops + p.vector_flops, p.groups, -p.shared_bytes
+
+    def _climb(self, split: list[str], start: dict, limit: float, key) -> dict:
+        """A good fitting choice of tiles when there are too many to try them all: from the smallest
+        tiles, take the step (one tile to its next size, or one up and one down) that lowers ``key``
+        most, until no step does or CLIMB_BUDGET choices have been costed. Polynomial in the axes."""
+        options = {a: _options(self.size[a]) for a in split}
+        at = {a: 0 for a in split}
+        tile, best = dict(start), key(start)
+        budget = CLIMB_BUDGET
+        while budget > 0:
+            steps = [((a, 1),) for a in reversed(split) if at[a] + 1 < len(options[a])]  # ties: later axes grow first, as when trying all
+            if not steps:
+                break
+            moved = self._best_step(steps, options, at, tile, best, limit, key)
+            if moved is None:  # stuck: trade one tile for another
+                steps = [((a, -1), (b, 1)) for a in split if at[a] for b in split if b != a and at[b] + 1 < len(options[b])]
+                moved = self._best_step(steps, options, at, tile, best, limit, key)
+            budget -= len(steps)
+            if moved is None:
+                break
+            best, step = moved
+            for a, d in step:
+                at[a] += d
+                tile[a] = options[a][at[a]]
+        return tile
+
+    def _best_step(self, steps, options, at, tile, best, limit, key):
+        found = None
+        for step in steps:
+            trial = {**tile, **{a: options[a][at[a] + d] for a, d in step}}
+            if self._memory(trial) > limit:
+                continue
+            k = key(trial)
+            if k < (found[0] if found else best):
+                found = (k, step)
+        return found
+
     def _memory(self, tile: dict) -> float:
         return sum(self.nbytes(k) * math.prod(self.extent(k, a, tile) for a in self.arrays[k].axes) for k in self.resident)
 
     def _fitting(self, split: list[str], start: dict, limit: float):
         """Every power-of-two (or whole-axis) choice of tile sizes that fits, smallest first."""
-        def options(n):
-            return [1 << i for i in range(n.bit_length()) if 1 << i < n] + [n]
-
         def walk(i, tile):
             if i == len(split):
                 yield dict(tile)
                 return
-            for g in options(self.size[split[i]]):
+            for g in _options(self.size[split[i]]):
                 tile[split[i]] = g
                 if self._memory(tile) > limit:
                     break
@@ -238,3 +299,8 @@ class _Section:
             roles.update({a: ("window", self.extent(k, a, tile)) for a, (b, _, _) in windows.items() if b in tiles and a not in tiles})
         return Plan(roles, math.prod(count.values()), self._memory(tile), once, resent, sum(full[k] for k in self.outputs),
                     self.matmul_flops, self.vector_flops + correction, correction)
+
+
+def _options(n: int) -> list[int]:
+    """The tile sizes of an axis of size n: powers of two below n, and n itself."""
+    return [1 << i for i in range(n.bit_length()) if 1 << i < n] + [n]

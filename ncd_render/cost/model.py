@@ -149,7 +149,7 @@ def _times(profile: Profile, dtype: str, matmul: int, vector: int, nbytes: float
 
 
 def _box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, itemsize: float) -> Kernel:
-    nbytes = sum((4 if x.integer else itemsize) * elements(diagram, x.axes) for x in w.reads + w.writes) if w.kernels else 0
+    nbytes = sum((4 if x.integer else itemsize) * elements(diagram, x.axes) * x.times for x in w.reads + w.writes) if w.kernels else 0
     compute, memory = _times(profile, dtype, w.matmul_flops, w.vector_flops, nbytes)
     bound = "free" if not w.kernels else "compute" if compute > memory else "memory"
     return Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, nbytes, compute, memory,

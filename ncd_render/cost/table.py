@@ -3,9 +3,12 @@ A kernel in a ``repeat N`` block is marked ``×N``; its figures are the total of
 
 >>> si(3.14e6, "B"), si(1.2e9, "F"), si(4.5e-6, "s"), si(0, "B"), si(3.14e6, "B", digits=2), si(523e-6, "s", digits=2)
 ('3.14 MB', '1.2 GF', '4.5 µs', '0 B', '3.1 MB', '523 µs')
+>>> si(4.4e37, "F")
+'4.4e+37 F'
 """
 from __future__ import annotations
 
+from ..errors import plural
 from .model import Kernel, Report
 
 _UP = ["", "k", "M", "G", "T", "P", "E"]
@@ -16,6 +19,8 @@ def si(value: float, unit: str, digits: int = 3) -> str:
     """``value`` with an SI prefix and ``digits`` significant digits."""
     if value == 0:
         return f"0 {unit}"
+    if abs(value) >= 1000 ** len(_UP):  # beyond the largest prefix: plain scientific notation
+        return f"{value:.{digits}g} {unit}"
     steps = 0
     while abs(value) >= 1000 and steps < len(_UP) - 1:
         value, steps = value / 1000, steps + 1
@@ -67,7 +72,7 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
     p = k.plan
     roles = ", ".join(f"{a}: {role} {n}" for a, (role, n) in p.roles.items())
     each = f" (each of its {k.times} runs)" if k.times > 1 else ""
-    lines = [f"fused '{k.name}'{each}: {roles}; {p.groups} group(s)",
+    lines = [f"fused '{k.name}'{each}: {roles}; {plural(p.groups, 'group')}",
              f"  shared memory per group: {p.shared_bytes / 1024:.1f} of {shared_memory / 1024:g} KiB",
              f"  HBM -> shared: {si(p.read_once, 'B')} once + {si(p.resent, 'B')} resent; shared -> HBM: {si(p.written, 'B')}"]
     if p.correction_flops:

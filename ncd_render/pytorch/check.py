@@ -26,6 +26,7 @@ import importlib
 import importlib.util
 import math
 import re
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,15 +37,17 @@ import einops
 import torch
 from torch import nn
 
-from ..errors import NcdError, did_you_mean
+from ..errors import NcdError, did_you_mean, plural
 from ..ir import Diagram, Op, build
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
+from .budget import LONG_FLOPS, Estimate, require
 from .patterns import Patterns, shape_text
+from .report import TOLERANCE, Comparison, Report
+from .sizes import check_sizes
 from .structure import boxes, expanded
 
-TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
-
+__all__ = ["From", "Reference", "recording", "load_factory", "check_file", "check", "Comparison", "Report", "TOLERANCE"]
 
 @dataclass(frozen=True)
 class From:
@@ -133,12 +136,20 @@ def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Cal
             module = importlib.import_module(target)
     except NcdError:
         raise
-    except Exception as error:
-        raise NcdError(f"cannot load the reference {target}: {type(error).__name__}: {error}", hint=_where(error)) from None
+    except (Exception, SystemExit) as error:
+        what = _failed("it", error) if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
+        raise NcdError(f"cannot load the reference {target}: {what}", hint=_where(error)) from None
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise NcdError(f"{target} defines no function '{attr}'", hint="define reference(sizes) returning a Reference")
     return factory, f"{target}:{attr}"
+
+
+def _failed(who: str, error: BaseException) -> str:
+    """What went wrong in the pairing's code: an exception, or a sys.exit() (which must not end ncd check as if it agreed)."""
+    if isinstance(error, SystemExit):
+        return f"{who} called sys.exit({error.code!r}) instead of returning, so nothing was compared"
+    return f"{who} raised {type(error).__name__}: {error}"
 
 
 def _where(error: BaseException) -> str | None:
@@ -147,98 +158,41 @@ def _where(error: BaseException) -> str | None:
 
 
 # ----------------------------------------------------------------------------
-# Results
-
-
-@dataclass
-class Comparison:
-    """One wire compared in one dtype."""
-
-    dtype: str
-    wire: str
-    output: bool
-    max_abs: float
-    max_rel: float
-    op: Op
-    factor: float | None = None  # the diagram is this multiple of the reference
-
-    @property
-    def tolerance(self) -> float:
-        return TOLERANCE[self.dtype]
-
-    @property
-    def passed(self) -> bool:
-        return self.max_rel <= self.tolerance
-
-
-@dataclass
-class Report:
-    path: str
-    reference: str
-    sizes: dict[str, int]
-    batch: int
-    comparisons: list[Comparison]
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.comparisons)
-
-    def first_failure(self) -> Comparison | None:
-        failed = [c for c in self.comparisons if not c.passed]
-        return min(failed, key=lambda c: (c.op.id, c.dtype != "float64")) if failed else None
-
-    def __str__(self) -> str:
-        sizes = " ".join(f"{a}={n}" for a, n in self.sizes.items())
-        lines = [f"{self.path} vs {self.reference}",
-                 f"sizes {sizes}, batch {self.batch}; a wire passes when max|diagram - reference| <= tol * max|reference|"]
-        width = max(len(c.wire) for c in self.comparisons) + 9
-        for c in self.comparisons:
-            label = f"{c.wire} ({'output' if c.output else 'wire'})"
-            lines.append(f"  {c.dtype:8} {label:{width}} max abs {c.max_abs:.2e}  max rel {c.max_rel:.2e}  "
-                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}")
-        first = self.first_failure()
-        if first is None:
-            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"])
-        bad_outputs = sorted({c.wire for c in self.comparisons if c.output and not c.passed})
-        lines.append(f"FAIL: {'output(s) ' + ', '.join(bad_outputs) if bad_outputs else 'intermediate wires'} "
-                     f"disagree with {self.reference}")
-        span = first.op.span
-        where = f"{span.source.path}:{span.line}:{span.column}" if span else "(no source position)"
-        lines.append(f"the first wire that disagrees is {first.wire} ({first.dtype}, max rel error {first.max_rel:.2e}), made at {where}:")
-        if span:
-            lines.append(span.excerpt())
-        if first.factor is not None:
-            lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
-        before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
-        lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
-        return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------
 # Checking
 
 
-def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[str, int] | None = None, **options) -> Report:
-    """Check the diagram in ``path`` against its pairing (see :func:`load_factory`)."""
-    diagram = build(program_from_file(path), sizes=sizes)
+def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[str, int] | None = None, *,
+               declared: bool = False, progress: Callable[[str], None] | None = None, **options) -> Report:
+    """Check the diagram in ``path`` against its pairing (see :func:`load_factory`).
+
+    It runs at the file's ``check`` line, or at small sizes chosen to fit the diagram
+    (:mod:`.sizes`); ``declared`` runs it at its declared sizes; ``sizes`` overrides either."""
+    program = program_from_file(path)
+    chosen, origin = check_sizes(program, sizes, declared)
+    diagram = build(program, sizes=chosen)
+    _affordable(expanded(diagram), options.get("batch", 2), options.get("dtypes"))  # before the pairing imports anything
     factory, where = load_factory(path, reference)
-    return check(diagram, factory, source=where, **options)
+    return check(diagram, factory, source=where, origin=origin, progress=progress, **options)
 
 
 def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
-          dtypes: tuple[str, ...] | None = None, source: str = "") -> Report:
+          dtypes: tuple[str, ...] | None = None, source: str = "", origin: str = "",
+          progress: Callable[[str], None] | None = None) -> Report:
     """Compare ``diagram`` with ``factory(sizes)`` (a :class:`Reference`) on random inputs,
-    in ``dtypes`` (default: the reference's)."""
+    in ``dtypes`` (default: the reference's). ``progress`` hears what a long check is doing."""
     diagram = expanded(diagram)
     patterns = Patterns(diagram)
-    patterns.check()
+    cost = _affordable(diagram, batch, dtypes)
+    say = progress if progress is not None and cost.total_flops > LONG_FLOPS else (lambda _: None)
+    clock = time.perf_counter()
+    say(f"checking at these sizes takes {cost}; this may take a while")
     sizes = {a: axis.size for a, axis in diagram.axes.items() if len(axis.parts) == 1}
     vocabulary = {v: _vocabulary(diagram, patterns, v) for v in diagram.inputs if diagram.values[v].dtype == "int"}
     torch.manual_seed(seed)
     try:
         ref = factory(dict(sizes))
-    except Exception as error:
-        raise NcdError(f"the reference factory raised {type(error).__name__}: {error}", hint=_where(error)) from None
+    except (Exception, SystemExit) as error:
+        raise NcdError(_failed("the reference factory", error), hint=_where(error)) from None
     if not isinstance(ref, Reference):
         raise NcdError(f"the reference factory returned {type(ref).__name__}, not a Reference", hint="return Reference(forward, module, parameters)")
     generator = torch.Generator().manual_seed(seed)
@@ -252,6 +206,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     dtypes = dtypes or ref.dtypes
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
+    say(f"built the diagram and {ref.name} ({time.perf_counter() - clock:.0f} s)")
     comparisons = []
     for dtype in dtypes:
         kind = getattr(torch, dtype)
@@ -259,8 +214,16 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
         if ref.module is not None:
             ref.module.to(kind)
         comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
+        say(f"ran both in {dtype} ({time.perf_counter() - clock:.0f} s)")
     name = ref.name + (f" ({source})" if source else "")
-    return Report(diagram.source.source.path, name, sizes, batch, comparisons)
+    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram)
+
+
+def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
+    """What checking the (expanded) diagram takes; an error when it could run but ncd check will not."""
+    Patterns(diagram).check()
+    return require(diagram, batch, dtypes or ("float64", "float32"),
+                   "check at smaller sizes: drop --declared-sizes, or give smaller ones with --sizes AXIS=N,...")
 
 
 def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
@@ -364,8 +327,8 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
         ours = model.run(*inputs)
         try:
             theirs = ref.forward(*inputs)
-        except Exception as error:
-            raise NcdError(f"{ref.name} raised {type(error).__name__}: {error}", hint=_where(error)) from None
+        except (Exception, SystemExit) as error:
+            raise NcdError(_failed(ref.name, error), hint=_where(error)) from None
     wires = _wires(diagram, theirs, ref.name)
     result = []
     for vid, tensor in sorted(wires.items(), key=lambda item: diagram.producer(item[0]).id):
@@ -386,7 +349,7 @@ def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:
         theirs = (theirs,)
     if isinstance(theirs, (tuple, list)):
         if len(theirs) != len(outputs):
-            raise NcdError(f"{name} returns {len(theirs)} tensor(s), the diagram {len(outputs)} output(s)")
+            raise NcdError(f"{name} returns {plural(len(theirs), 'tensor')}, the diagram {plural(len(outputs), 'output')}")
         return dict(zip(outputs, theirs))
     if not isinstance(theirs, Mapping):
         raise NcdError(f"{name} returns {type(theirs).__name__}; return tensors, or a dict from tensor names to tensors")

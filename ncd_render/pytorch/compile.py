@@ -38,9 +38,10 @@ import einops
 import torch
 from torch import nn
 
-from ..errors import NcdError
+from ..errors import NcdError, plural
 from ..ir import Diagram, Op
 from . import functional
+from .budget import require_runs
 from .patterns import Patterns, shape_text
 from .structure import Repeat, expanded, plan
 
@@ -56,6 +57,7 @@ class DiagramModule(nn.Module):
         self.diagram = expanded(diagram)
         self.patterns = Patterns(self.diagram)
         self.patterns.check()
+        require_runs(self.diagram)  # every repetition gets modules: refuse a billion before making one
         self.plan = plan(self.patterns)
         self._add_boxes(self, self.plan)
 
@@ -134,7 +136,7 @@ class DiagramModule(nn.Module):
         names = self.input_names
         if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
             extra = [n for n in kwargs if n not in names[len(args):]]
-            raise NcdError(f"the diagram takes {len(names)} input(s) ({', '.join(names)})"
+            raise NcdError(f"the diagram takes {plural(len(names), 'input')} ({', '.join(names)})"
                            + (f"; unexpected or repeated: {', '.join(extra)}" if extra else f", got {len(args)}"))
         given = dict(zip(names, args), **kwargs)
         missing = [n for n in names if n not in given]

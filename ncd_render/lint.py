@@ -1,0 +1,73 @@
+"""Warnings about a diagram that builds but probably says something it does not mean:
+tensors that are never used, and learned boxes whose result reaches no output.
+
+Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
+reads like an error, with the place and a caret; ``ncd`` prints them with
+``warning:`` on stderr and carries on.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> d = build(parse("axis m = 4\\ninput X[m]\\nH = linear(X: m -> m) as L\\nY = relu(X)\\noutput Y\\n", "u.ncd"))
+>>> print(warnings(d)[0])
+u.ncd:3:1: the learned box L makes H, which is never used: its weights reach no output
+    3 | H = linear(X: m -> m) as L
+      | ^
+hint: use H, output it, or remove the box
+"""
+from __future__ import annotations
+
+from .errors import NcdError
+from .ir import Diagram
+
+
+def warnings(diagram: Diagram) -> list[NcdError]:
+    """Unused tensors and dead learned boxes, in source order, each place once."""
+    found: dict[tuple, NcdError] = {}
+    carried = {leaving for s in diagram.sections.values() for _, leaving in s.carried}
+    unused = set()
+    for op in diagram.ops:
+        if op.kind != "delete" or not op.params.get("unused") or op.inputs[0] in carried:
+            continue
+        value = diagram.values[op.inputs[0]]
+        unused.add(value.id)
+        made = diagram.producer(value.id)
+        name = value.name or "this tensor"
+        if made.kind == "input":
+            warning = NcdError(f"input {name} is never used", value.span, "use it, or remove it from the inputs")
+        elif made.learned:
+            warning = NcdError(f"the learned box {made.label or made.kind} makes {name}, which is never used: its weights reach no output",
+                               value.span, f"use {name}, output it, or remove the box")
+        else:
+            warning = NcdError(f"tensor {name} is never used", value.span,
+                               f"use it, output it, or write 'delete {name}' to drop it on purpose")
+        _add(found, warning)
+    live = _live(diagram)
+    for op in diagram.ops:
+        if op.learned and op.id not in live and not set(op.outputs) & unused:
+            label = op.label or op.kind
+            _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
+                                 "everything it makes is dropped later; use its result or remove the box"))
+    return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
+
+
+def _add(found: dict, warning: NcdError) -> None:
+    span = warning.span
+    found.setdefault((span.line, span.column) if span else warning.message, warning)
+
+
+def _live(diagram: Diagram) -> set[int]:
+    """Ops whose results reach an output (or a store that is loaded), walking back from the outputs."""
+    saves = {op.params["store"]: op.id for op in diagram.ops if op.kind == "save"}
+    ops = {op.id: op for op in diagram.ops}
+    reached = {op.id for op in diagram.ops if op.kind == "output"}
+    frontier = list(reached)
+    while frontier:
+        op = ops[frontier.pop()]
+        parents = [diagram.producer(v).id for v in op.inputs]
+        if op.kind == "load":  # the stored tensor travels from the save to the load
+            parents.append(saves[op.params["store"]])
+        for parent in parents:
+            if parent not in reached:
+                reached.add(parent)
+                frontier.append(parent)
+    return reached

@@ -1,0 +1,106 @@
+"""The values an operation's options take (``with stride=2, bias``), checked where they are written.
+
+Each option has a kind and a range; a value of the wrong kind or out of range is an
+error at the option, with a hint that says what it takes:
+
+>>> from ncd_render.parse import parse
+>>> program = parse("axis h = 4\\ninput X[h]\\nB = unfold(X: h -> h) with stride=0\\noutput B\\n", "c.ncd")
+>>> values(program.statements[2].expr.options)
+Traceback (most recent call last):
+...
+ncd_render.errors.NcdError: c.ncd:3:28: stride=0 is out of range
+    3 | B = unfold(X: h -> h) with stride=0
+      |                            ^^^^^^^^
+hint: stride takes a whole number from 1 to 1,099,511,627,776, e.g. stride=2
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import NcdError
+from .limits import MAX_SIZE
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one option takes: a flag (no value), an axis name, a whole number or a real number in a range."""
+
+    kind: str  # "flag" | "axis" | "whole" | "real"
+    low: float = -math.inf
+    high: float = math.inf
+    open_low: bool = False   # the range excludes ``low``
+    open_high: bool = False  # the range excludes ``high``
+    example: str = ""
+
+    def describe(self, name: str) -> str:
+        if self.kind == "flag":
+            return f"{name} is a flag and takes no value: write 'with {name}'"
+        if self.kind == "axis":
+            return f"{name} takes an axis name, e.g. {name}=e"
+        what = "a whole number" if self.kind == "whole" else "a number"
+        if self.kind == "whole":
+            span = f" from {int(self.low):,} to {int(self.high):,}"
+        else:
+            bounds = [f"{'greater than' if self.open_low else 'at least'} {self.low:g}"] * (self.low > -math.inf) + \
+                     [f"{'less than' if self.open_high else 'at most'} {self.high:g}"] * (self.high < math.inf)
+            span = " " + " and ".join(bounds) if bounds else ""
+        return f"{name} takes {what}{span}, e.g. {name}={self.example}"
+
+    def admits(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.open_low else value >= self.low
+        below = value < self.high if self.open_high else value <= self.high
+        return above and below
+
+
+FLAG = Kind("flag")
+KINDS = {
+    **{flag: FLAG for flag in ("bias", "affine", "causal", "normalize", "interleaved", "select_bias")},
+    "per": Kind("axis"),
+    "kernel": Kind("whole", 1, MAX_SIZE, example="3"),
+    "stride": Kind("whole", 1, MAX_SIZE, example="2"),
+    "dilation": Kind("whole", 1, MAX_SIZE, example="2"),
+    "padding": Kind("whole", 0, MAX_SIZE, example="1"),
+    "output_padding": Kind("whole", 0, MAX_SIZE, example="1"),
+    "at": Kind("whole", -MAX_SIZE, MAX_SIZE - 1, example="0"),
+    "k": Kind("whole", 1, MAX_SIZE, example="2"),
+    "groups": Kind("whole", 1, MAX_SIZE, example="8"),
+    "topk_groups": Kind("whole", 1, MAX_SIZE, example="4"),
+    "eps": Kind("real", 0, 1, open_low=True, open_high=True, example="1e-5"),
+    "p": Kind("real", 0, 1, open_high=True, example="0.1"),
+    "base": Kind("real", 1, open_low=True, example="10000"),
+    "scale": Kind("real", 0, 1e30, open_low=True, example="2.5"),
+}
+
+
+def values(options) -> dict:
+    """``{name: value}`` for the parsed options of one call: True for flags, ints for whole
+    numbers, floats for real ones, names for axes. Assumes the names are known options."""
+    out = {}
+    for o in options:
+        kind = KINDS[o.name]
+        written = f"{o.name}={o.text}" if o.text is not None else o.name
+        if o.name in out:
+            raise NcdError(f"option {o.name} is given twice", o.span, "give each option once")
+        if kind.kind == "flag":
+            if o.value is not None:
+                raise NcdError(f"{written}: {o.name} takes no value", o.span, kind.describe(o.name))
+            out[o.name] = True
+            continue
+        if o.value is None:
+            raise NcdError(f"{o.name} needs a value", o.span, kind.describe(o.name))
+        if kind.kind == "axis":
+            if not isinstance(o.value, str) or not o.value.isidentifier():
+                raise NcdError(f"{written}: {o.name} names an axis", o.span, kind.describe(o.name))
+            out[o.name] = o.value
+            continue
+        if isinstance(o.value, str):
+            raise NcdError(f"{written}: {o.name} takes a number, not {o.text}", o.span, kind.describe(o.name))
+        if kind.kind == "whole" and math.isfinite(o.value) and o.value != int(o.value):
+            raise NcdError(f"{written}: {o.name} takes a whole number", o.span, kind.describe(o.name))
+        if not kind.admits(o.value):
+            raise NcdError(f"{written} is out of range", o.span, kind.describe(o.name))
+        out[o.name] = int(o.value) if kind.kind == "whole" else float(o.value)
+    return out

@@ -1,0 +1,99 @@
+"""The result of ``ncd check``: every wire compared, and a report that says where
+the diagram and its reference part; torch-free.
+
+A wire passes when ``max |diagram - reference| <= tol * max |reference|``,
+with ``tol`` from :data:`TOLERANCE` for the dtype it was computed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import Diagram, Op
+
+TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
+
+
+@dataclass
+class Comparison:
+    """One wire compared in one dtype."""
+
+    dtype: str
+    wire: str
+    output: bool
+    max_abs: float
+    max_rel: float
+    op: Op
+    factor: float | None = None  # the diagram is this multiple of the reference
+
+    @property
+    def tolerance(self) -> float:
+        return TOLERANCE[self.dtype]
+
+    @property
+    def passed(self) -> bool:
+        return self.max_rel <= self.tolerance
+
+
+@dataclass
+class Report:
+    path: str
+    reference: str
+    sizes: dict[str, int]
+    batch: int
+    comparisons: list[Comparison]
+    origin: str = ""  # where the sizes come from: "the file's check line", "the declared sizes", ...
+    diagram: Diagram | None = field(default=None, repr=False)  # the diagram checked (components expanded)
+
+    @property
+    def passed(self) -> bool:
+        """Every wire compared agrees, and at least one was."""
+        return bool(self.comparisons) and all(c.passed for c in self.comparisons)
+
+    def first_failure(self) -> Comparison | None:
+        failed = [c for c in self.comparisons if not c.passed]
+        return min(failed, key=lambda c: (c.op.id, c.dtype != "float64")) if failed else None
+
+    def __str__(self) -> str:
+        sizes = " ".join(f"{a}={n}" for a, n in self.sizes.items())
+        lines = [f"{self.path} vs {self.reference}",
+                 f"sizes {sizes}, batch {self.batch}; a wire passes when max|diagram - reference| <= tol * max|reference|"]
+        if self.origin:
+            lines.insert(2, f"these are {self.origin}")
+        if not self.comparisons:
+            return "\n".join(lines + ["FAIL: nothing was compared"])
+        width = max(len(c.wire) for c in self.comparisons) + 9
+        for c in self.comparisons:
+            label = f"{c.wire} ({'output' if c.output else 'wire'})"
+            lines.append(f"  {c.dtype:8} {label:{width}} max abs {c.max_abs:.2e}  max rel {c.max_rel:.2e}  "
+                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}")
+        first = self.first_failure()
+        if first is None:
+            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"])
+        bad_outputs = sorted({c.wire for c in self.comparisons if c.output and not c.passed})
+        lines.append(f"FAIL: {'output(s) ' + ', '.join(bad_outputs) if bad_outputs else 'intermediate wires'} "
+                     f"disagree with {self.reference}")
+        span = first.op.span
+        where = f"{span.source.path}:{span.line}:{span.column}" if span else "(no source position)"
+        lines.append(f"the first wire that disagrees is {first.wire} ({first.dtype}, max rel error {first.max_rel:.2e}), made at {where}:")
+        if span:
+            lines.append(span.excerpt())
+        if first.factor is not None:
+            lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
+        before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
+        lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
+        single = self.single_precision(first)
+        if single:
+            lines.append(single)
+        return "\n".join(lines)
+
+    def single_precision(self, first: Comparison) -> str | None:
+        """A hint when only float64 fails, by about float32's rounding: the reference computes in float32."""
+        if first.dtype != "float64" or first.max_rel > TOLERANCE["float32"]:
+            return None
+        single = [c for c in self.comparisons if c.dtype == "float32"]
+        if single and not all(c.passed for c in single):
+            return None
+        agrees = "float32 agrees, and " if single else ""
+        return (f"hint: {agrees}a float64 error of {first.max_rel:.1e} is the size of float32's rounding: does "
+                f"{self.reference.split(' (')[0]} compute in float32 whatever it is given? If so, return "
+                f"Reference(..., dtypes=(\"float32\",)) to check it in float32 only")

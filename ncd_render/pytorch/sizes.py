@@ -1,0 +1,111 @@
+"""The axis sizes ``ncd check`` runs a diagram at; torch-free.
+
+Declared sizes are for drawing and costing (4,096 tokens, 14,336 expert
+units): run as they are, a check would take minutes and tens of GB. So by
+default a check runs small:
+
+1. at the file's ``check`` line (``check y=5, x=6, m=12, h=3``), when it has one;
+2. at the declared sizes when they are small already (a check at them takes at
+   most ``CHEAP_FLOPS`` and ``CHEAP_BYTES``);
+3. otherwise at small sizes chosen here: each axis declared with a number is
+   brought down to the smallest size from 2 to 16 (different from the others
+   where possible, so that mixed-up axes show) with which the diagram still
+   builds: derived axes (``axis k = m / h``) follow, and the checks on
+   convolutions, concatenations and routing still hold. An axis that cannot
+   shrink alone keeps its declared size.
+
+``--sizes`` overrides come on top; ``--declared-sizes`` runs at the declared sizes.
+
+>>> from ncd_render.parse import parse
+>>> program = parse("axis y = 4096\\naxis m = 4096\\naxis h = 32\\naxis k = m / h\\ninput X[y m]\\nY = linear(X: m -> k h)\\noutput Y\\n")
+>>> check_sizes(program)
+({'y': 2, 'm': 8, 'h': 4}, 'small sizes chosen by ncd check (--declared-sizes to check at the declared ones)')
+>>> check_sizes(program, {"y": 8}, declared=True)
+({'y': 8}, 'the declared sizes with --sizes overrides')
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from .. import parse as ast
+from ..errors import NcdError, did_you_mean
+from ..ir import build
+from .budget import estimate
+from .patterns import Patterns
+from .structure import expanded
+
+SMALLEST, LARGEST = 2, 16  # the sizes an axis is tried at, smallest first
+CHEAP_FLOPS, CHEAP_BYTES = 10 ** 9, 2 ** 28  # a check this small runs at the declared sizes (about a second)
+
+
+def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None, declared: bool = False) -> tuple[dict[str, int], str]:
+    """The sizes to build ``program`` with for a check, and a phrase saying where they come from."""
+    overrides = dict(overrides or {})
+    given = " with --sizes overrides" if overrides else ""
+    if declared:
+        return overrides, "the declared sizes" + given
+    line = program.check_sizes
+    if line is not None:
+        _validate(program, line)
+        return {**dict(line.sizes), **overrides}, f"the sizes of the file's check line (line {line.span.line}){given}; --declared-sizes checks at the declared ones"
+    if _cheap(program, overrides):
+        return overrides, "the declared sizes, small enough to check as they are" + given
+    return small_sizes(program, overrides), "small sizes chosen by ncd check (--declared-sizes to check at the declared ones)" + given
+
+
+def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
+    try:
+        diagram = expanded(build(program, sizes=overrides))
+        Patterns(diagram).check()
+        cost = estimate(diagram, batch=2)
+    except NcdError:
+        return False
+    return cost.total_flops <= CHEAP_FLOPS and cost.bytes <= CHEAP_BYTES
+
+
+def _validate(program: ast.Program, line: ast.CheckSizes) -> None:
+    declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
+    for name, _ in line.sizes:
+        if name not in declared:
+            raise NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
+        if declared[name].size is not None and not isinstance(declared[name].size, ast.SizeInt):
+            raise NcdError(f"the check line sets axis '{name}', which is derived from others", line.span,
+                           "set the axes it is computed from instead")
+
+
+def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Small sizes for the axes declared with a number (or none), as described above."""
+    overrides = dict(overrides or {})
+    free = [s for s in program.statements if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt))]
+    sizes = {s.name: overrides.get(s.name, s.size.value if s.size is not None else LARGEST) for s in free}
+    sizes.update(overrides)
+    start = _built(program, sizes)
+    if start is None:
+        return overrides  # the diagram does not build as declared: the check reports why
+    floor = {name: min(SMALLEST, axis.size) for name, axis in start.axes.items() if axis.size is not None}
+    for _ in range(2):  # a second pass: an axis may shrink once those it divides have
+        changed = False
+        for s in free:
+            if s.name in overrides:
+                continue
+            taken = {n for name, n in sizes.items() if name != s.name}
+            rank = lambda n: (n in taken, n)  # noqa: E731  (smaller is better: sizes no other axis has first)
+            for n in sorted((n for n in range(SMALLEST, min(sizes[s.name] - 1, LARGEST) + 1) if rank(n) < rank(sizes[s.name])), key=rank):
+                trial = {**sizes, s.name: n}
+                built = _built(program, trial)
+                if built is not None and all(built.axes[a].size >= n for a, n in floor.items()):  # no derived axis drops to 1
+                    sizes, changed = trial, True
+                    break
+        if not changed:
+            break
+    return sizes
+
+
+def _built(program: ast.Program, sizes: dict[str, int]):
+    """The diagram at these sizes if it builds and could run, else None."""
+    try:
+        diagram = build(program, sizes=sizes)
+        Patterns(diagram).check()
+    except NcdError:
+        return None
+    return diagram

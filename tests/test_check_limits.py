@@ -1,0 +1,155 @@
+"""ncd check within bounds: small sizes by default (the file's check line, or sizes chosen to
+fit the diagram), refusing up front what would take too long or too much memory, never
+mistaking a reference's sys.exit() for agreement, and saying plainly when torch is missing."""
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ncd_render.cli import main
+from ncd_render.errors import NcdError
+from ncd_render.ir import build
+from ncd_render.parse import parse, parse_file
+from ncd_render.pytorch import check as check_module
+from ncd_render.pytorch.check import check_file
+from ncd_render.pytorch.compile import compile_diagram
+
+ROOT = Path(__file__).resolve().parents[1]
+GALLERY = ROOT / "gallery"
+SMALL = json.loads((ROOT / "tests" / "small_sizes.json").read_text())
+PAIRING = "from torch import nn\nfrom ncd_render.pytorch.check import From, Reference\n\n"
+
+
+def ncd(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_a_billion_repetitions_are_refused_before_any_module_is_built(tmp_path):
+    (tmp_path / "deep.ncd").write_text('axis m = 3\ninput X[m]\nrepeat 1000000000 "Layer"\n  X = linear(X: m -> m) as L\nend\noutput X\n')
+    (tmp_path / "deep.check.py").write_text(PAIRING + "def reference(sizes):\n    raise AssertionError('never called')\n")
+    began = time.perf_counter()
+    with pytest.raises(NcdError) as info:
+        check_file(tmp_path / "deep.ncd")
+    assert time.perf_counter() - began < 5
+    assert "repeat 1000000000 runs its boxes 1,000,000,000 times" in info.value.message
+    assert "more than the 10,000 that ncd check and compile_diagram run" in info.value.message
+    assert (info.value.span.line, info.value.span.column) == (3, 1)
+    with pytest.raises(NcdError, match="1,000,000,000 box runs"):
+        compile_diagram(build(parse_file(tmp_path / "deep.ncd")))
+
+
+def test_mixtral_at_its_declared_sizes_is_refused_at_once_with_the_estimate():
+    began = time.perf_counter()
+    result = ncd("check", GALLERY / "mixtral.ncd", "--declared-sizes")
+    assert time.perf_counter() - began < 20
+    assert result.exit_code == 2
+    assert "would take about 97.4 TFLOP and 169 GB, more memory than ncd check allows" in result.output
+    assert "hint: check at smaller sizes" in result.output
+
+
+@pytest.mark.parametrize("name", ["mixtral", "vit"])
+def test_by_default_a_check_runs_at_the_files_check_line(name):
+    result = ncd("check", GALLERY / f"{name}.ncd")
+    assert result.exit_code == 0, result.output
+    line = parse_file(GALLERY / f"{name}.ncd").check_sizes
+    assert dict(line.sizes) == SMALL[name]  # the tests' small sizes are the files' own
+    assert f"these are the sizes of the file's check line (line {line.span.line}); --declared-sizes checks" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_without_a_check_line_a_check_runs_at_small_sizes_that_fit_the_diagram(tmp_path, name):
+    text = "".join(line for line in (GALLERY / f"{name}.ncd").read_text().splitlines(True) if not line.startswith("check "))
+    (tmp_path / f"{name}.ncd").write_text(text)
+    shutil.copy(GALLERY / f"{name}.check.py", tmp_path)
+    began = time.perf_counter()
+    report = check_file(tmp_path / f"{name}.ncd")
+    assert report.passed, str(report)
+    assert time.perf_counter() - began < 30
+    assert report.origin.startswith(("small sizes chosen by ncd check", "the declared sizes, small enough"))
+    declared = build(parse(text)).axes
+    assert all(n <= declared[a].size for a, n in report.sizes.items())
+
+
+def test_declared_sizes_on_request(tmp_path):
+    report = check_file(GALLERY / "mha.ncd", batch=1, dtypes=("float32",), declared=True)
+    assert report.passed and report.sizes["m"] == 512 and report.origin == "the declared sizes"
+
+
+def test_a_long_check_says_what_it_is_doing(monkeypatch):
+    monkeypatch.setattr(check_module, "LONG_FLOPS", 0)
+    heard = []
+    check_file(GALLERY / "sdpa.ncd", progress=heard.append)
+    assert heard[0].startswith("checking at these sizes takes about") and "built the diagram" in heard[1]
+    assert [h.split(" (")[0] for h in heard[2:]] == ["ran both in float64", "ran both in float32"]
+
+
+@pytest.mark.parametrize("where", ["factory", "forward", "module"])
+def test_a_reference_that_calls_sys_exit_is_an_error_not_agreement(tmp_path, where):
+    shutil.copy(GALLERY / "sdpa.ncd", tmp_path)
+    body = {"factory": "import sys\n\ndef reference(sizes):\n    sys.exit(0)\n",
+            "forward": "import sys\n\ndef reference(sizes):\n    return Reference(lambda Q, K, V: sys.exit(0))\n",
+            "module": "import sys\nsys.exit(0)\n"}[where]
+    (tmp_path / "sdpa.check.py").write_text(PAIRING + body)
+    result = ncd("check", tmp_path / "sdpa.ncd")
+    assert result.exit_code == 2, result.output
+    assert "called sys.exit(0) instead of returning, so nothing was compared" in result.output
+    assert "agrees" not in result.output
+
+
+def test_a_reference_computing_in_float32_gets_a_hint(tmp_path):
+    shutil.copy(GALLERY / "sdpa.ncd", tmp_path)
+    (tmp_path / "sdpa.check.py").write_text(
+        PAIRING + "import torch\n\ndef reference(sizes):\n"
+        "    def forward(Q, K, V):\n"
+        "        O = torch.nn.functional.scaled_dot_product_attention(Q.float(), K.float(), V.float())\n"
+        "        return O.to(Q.dtype)\n"
+        "    return Reference(forward, name='sdpa in float32')\n")
+    report = check_file(tmp_path / "sdpa.ncd")
+    assert not report.passed
+    text = str(report)
+    assert "hint: float32 agrees, and a float64 error of" in text
+    assert "does sdpa in float32 compute in float32 whatever it is given? If so, return Reference(..., dtypes=(\"float32\",))" in text
+
+
+def test_without_torch_check_says_how_to_install_it():
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['einops'] = None\n"
+            "from ncd_render.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code, "check", str(GALLERY / "mha.ncd")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 2
+    assert result.stderr.startswith("error: ncd check runs diagrams with PyTorch, which is not installed here")
+    assert 'pip install "ncd-render[torch]"' in result.stderr
+
+
+def test_the_tests_small_sizes_are_the_gallery_files_check_lines():
+    assert {name: dict(parse_file(GALLERY / f"{name}.ncd").check_sizes.sizes) for name in SMALL} == SMALL
+
+
+@pytest.mark.parametrize("line, message", [
+    ("check k=2", "the check line sets axis 'k', which is derived from others"),
+    ("check z=2", "the check line sets unknown axis 'z'"),
+    ("check m=2, m=4", "the check line gives axis 'm' twice"),
+    ("check m=" + "9" * 150, "an axis size of 9999999999999... (150 digits) is too large"),  # longer is refused earlier, as a 200-character name
+])
+def test_a_bad_check_line_is_an_error_at_the_line(tmp_path, line, message):
+    (tmp_path / "c.ncd").write_text(f"axis m = 4\naxis k = m / 2\ninput X[m]\noutput X\n{line}\n")
+    (tmp_path / "c.check.py").write_text(PAIRING + "def reference(sizes):\n    raise AssertionError('never called')\n")
+    with pytest.raises(NcdError) as info:
+        check_file(tmp_path / "c.ncd")
+    assert message in info.value.message and info.value.span.line == 5
+
+
+def test_a_keyword_used_as_a_tensor_name_gets_a_hint():
+    with pytest.raises(NcdError) as info:
+        parse("axis m = 4\ninput X[m]\ncheck = relu(X)\noutput check\n")
+    assert info.value.hint == "'check' starts a statement of its own; give the tensor another name"
+
+
+def test_a_check_line_belongs_at_the_top_level():
+    with pytest.raises(NcdError, match="'check' statements belong at the top level"):
+        build(parse('axis m = 4\ninput X[m]\nsection "s"\n  check m=2\nend\noutput X\n'))

@@ -1,0 +1,112 @@
+"""Rough edges of the language for a new user: aliases, tandem names used as axes, warnings
+about unused tensors and learned boxes, hints that say which side is which, and plurals."""
+import pytest
+from click.testing import CliRunner
+
+from ncd_render.cli import main
+from ncd_render.errors import NcdError, plural
+from ncd_render.ir import build
+from ncd_render.lint import warnings
+from ncd_render.parse import parse
+
+HEADER = "axis y = 4 width\naxis m = 8\naxis k = 2\n"
+
+
+def diagram(body: str):
+    return build(parse(HEADER + body, "t.ncd"))
+
+
+def error(body: str) -> NcdError:
+    with pytest.raises(NcdError) as info:
+        diagram(body)
+    return info.value
+
+
+def test_an_alias_is_a_second_name_for_the_same_tensor():
+    d = diagram("input X[y m]\nY = X\nZ = relu(Y)\noutput Z\n")
+    (relu,) = [op for op in d.ops if op.kind == "elementwise"]
+    assert relu.inputs == d.inputs  # no box between X and the relu
+    d = diagram('input X[y m]\nrepeat 2\n  H = relu(X)\n  X = H\nend\noutput X\n')  # an alias can carry a value round
+    (section,) = d.sections.values()
+    assert len(section.carried) == 1
+
+
+def test_an_alias_with_a_label_says_how_to_draw_a_box():
+    err = error("input X[y m]\nY = X as L\noutput Y\n")
+    assert "'Y = X' gives a tensor a second name" in err.message and "identity(X)" in err.hint
+
+
+def test_a_tandem_name_used_as_an_axis_says_what_to_write():
+    with pytest.raises(NcdError) as info:
+        build(parse("axis h = 4 width\naxis w = 4 width\naxis m = 8\ntandem x = h w\ninput X[x m]\noutput X\n", "t.ncd"))
+    err = info.value
+    assert err.message == "'x' is the name of the tandem axes h w, not an axis"
+    assert (err.span.line, err.span.column) == (5, 9)
+    assert "write the axes themselves, e.g. [h w]" in err.hint and "declare it" not in err.hint
+
+
+@pytest.mark.parametrize("body, message, line, column", [
+    ("input X[y m]\nH = linear(X: m -> k) as L_1\nY = relu(X)\noutput Y\n",
+     "the learned box L_1 makes H, which is never used: its weights reach no output", 5, 1),
+    ("input X[y m]\nH = relu(X)\nY = relu(X)\noutput Y\n", "tensor H is never used", 5, 1),
+    ("input X[y m], Z[y m]\nY = relu(X)\noutput Y\n", "input Z is never used", 4, 15),
+    ("input X[y m]\nH = linear(X: m -> k) as L_1\nG = relu(H)\nY = relu(X)\noutput Y\n",
+     "the learned box L_1 reaches no output: its weights do nothing", 5, 5),
+])
+def test_unused_tensors_and_dead_learned_boxes_are_warned_about_with_their_place(body, message, line, column):
+    found = warnings(diagram(body))
+    assert any(w.message == message for w in found), [w.message for w in found]
+    w = next(w for w in found if w.message == message)
+    assert (w.span.line, w.span.column) == (line, column)
+
+
+def test_deleted_outputs_and_carried_values_are_not_warned_about():
+    assert warnings(diagram("input X[y m], Z[y m]\ndelete Z\nY = relu(X)\noutput Y\n")) == []
+    assert warnings(diagram("input X[y m]\nrepeat 3\n  H = relu(X)\n  X = X + H\nend\noutput X\n")) == []
+
+
+def test_commands_print_warnings_and_carry_on(tmp_path):
+    (tmp_path / "w.ncd").write_text(HEADER + "input X[y m]\nH = linear(X: m -> k) as L_1\nY = relu(X)\noutput Y\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "w.ncd")])
+    assert result.exit_code == 0
+    assert f"{tmp_path / 'w.ncd'}:5:1: warning: the learned box L_1 makes H, which is never used" in result.output
+    assert "    5 | H = linear(X: m -> k) as L_1" in result.output
+
+
+@pytest.mark.parametrize("body, hint", [
+    ("input Q[y k m], K[y m k]\nS = einsum(Q, K: y k m, y k m -> y)\noutput S\n",
+     "the spec writes K as [y k m], but K is [y m k]; the order of axes matters"),
+    ("input X[y m]\nY = rearrange(X: m y -> y m)\noutput Y\n", "the pattern starts from [m y], but X is [y m]"),
+    ("input A[y m], B[m y]\nC = A + B\noutput C\n", "every term needs the first one's axes [y m], in order; B has [m y]"),
+    ("input A[y m], B[m y]\nC = A * B\noutput C\n", "both need one shape, in order: A has [y m], B has [m y]"),
+])
+def test_hints_say_which_side_is_which(body, hint):
+    assert hint in error(body).hint
+
+
+def test_counts_are_pluralised():
+    assert plural(1, "box") == "1 box" and plural(2, "box") == "2 boxes" and plural(1, "axis", "axes") == "1 axis"
+    err = error("input X[y m]\nA, B = relu(X)\noutput A\n")
+    assert err.message == "2 names on the left but the right side gives 1 tensor"
+
+
+def test_validate_counts_in_words(tmp_path):
+    (tmp_path / "one.ncd").write_text("axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "one.ncd")])
+    assert result.output.endswith("ok: 1 axis, 1 box, 1 input, 1 output\n")
+
+
+CONV = "axis h = 6 width\naxis w = 6 width\naxis c = 4\naxis i = 3\naxis j = 3\naxis v = 5\ninput X[h w c]\n"
+
+
+@pytest.mark.parametrize("body, message, column", [
+    ("B = unfold(X: h w -> h w i j) with padding=1\nH = unfold(B: h w -> h w i j) with padding=1\noutput H\n",
+     "output axis 'i' is already an axis of B [h w i j c]", 26),  # found by the fuzzer: a tensor with two i wires crashed the layout
+    ("input T[h] int\nE = embedding(T: v -> h)\noutput E\n", "output axis 'h' is already an axis of T [h]", 23),
+    ("C = concat(X, X: h, w -> w)\noutput C\n", "output axis 'w' is already an axis of X [h w c]", 26),
+])
+def test_new_axes_must_differ_from_the_axes_that_pass_by(body, message, column):
+    with pytest.raises(NcdError) as info:
+        build(parse(CONV + body, "t.ncd"))
+    assert info.value.message == message
+    assert info.value.span.column == column
