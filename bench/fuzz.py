@@ -8,6 +8,7 @@ file for a longer search, and it reports what it found:
     python bench/fuzz.py 2000              # 2000 mutants, seed 0
     python bench/fuzz.py 600s --seed 7     # as many as fit in ten minutes
     python bench/fuzz.py 500 --save out/   # also write each crashing or slow mutant to out/
+    python bench/fuzz.py 500 --cli         # through the real command: ncd validate, render, cost
 
 The run's address space is capped (--memory-gb, default 4), so a mutant that allocates without
 bound is a MemoryError, counted like any crash, rather than a machine out of memory; with
@@ -153,6 +154,39 @@ def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS) -
         signal.signal(signal.SIGALRM, previous)
 
 
+def through_cli(args) -> int:
+    """Mutants through ``python -m ncd_render validate | render | cost``: exit 0 or 2, no traceback."""
+    import subprocess
+    import tempfile
+
+    rng = random.Random(args.seed)
+    sources = {p.name: p.read_text() for p in GALLERY}
+    commands = (["validate"], ["render", "-o", "out.svg"], ["render", "-o", "out.pdf"], ["cost"])
+    outcomes, findings, n = collections.Counter(), [], 0
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        while n < int(args.amount.rstrip("s")):
+            name = rng.choice(sorted(sources))
+            path = Path(tmp) / name
+            path.write_text(mutate(sources[name], rng, rng.randint(1, args.steps)))
+            command = rng.choice(commands)
+            run = subprocess.run([sys.executable, "-m", "ncd_render", command[0], str(path), *command[1:]],
+                                 cwd=tmp, capture_output=True, text=True, timeout=60)
+            n += 1
+            outcomes[f"exit {run.returncode}"] += 1
+            if run.returncode not in (0, 2) or "Traceback" in run.stderr:
+                findings.append((name, command[0], run.returncode, run.stderr.strip().splitlines()[-1:]))
+                if args.save:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    (args.save / f"cli{n:05d}_{name}").write_text(path.read_text())
+    print(f"{n} mutants through the ncd command in {time.perf_counter() - start:.0f} s, seed {args.seed}: "
+          + ", ".join(f"{count} {key}" for key, count in sorted(outcomes.items())))
+    print(f"{len(findings)} with a traceback or another exit status")
+    for finding in findings[:20]:
+        print("  ", *finding)
+    return 1 if findings else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("amount", help="how many mutants (e.g. 2000), or how long (e.g. 600s)")
@@ -160,7 +194,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="mutations per mutant, at most (default 3)")
     parser.add_argument("--save", type=Path, help="write each crashing or slow mutant to this folder")
     parser.add_argument("--memory-gb", type=float, default=4, help="cap on the address space (default 4 GB)")
+    parser.add_argument("--cli", action="store_true", help="run each mutant through the ncd command instead, in a process "
+                                                          "of its own: it must exit 0 or 2, with no traceback")
     args = parser.parse_args(argv)
+    if args.cli:
+        return through_cli(args)
     cap = int(args.memory_gb * 2 ** 30)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     if args.save:

@@ -1,6 +1,7 @@
 """The layout's routing stage on its own: wiring regions, copies and sums' entries as pure geometry."""
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,9 @@ def test_lower_bound_counts_what_the_diagram_demands(text, bound):
 def test_every_gallery_layout_is_at_or_above_its_lower_bound(gallery_file):
     counted, bound = crossing_report(load(gallery_file).diagram, load_theme("paper"), load_preset("paper"))
     assert counted >= bound
+
+
+def test_an_order_whose_heights_contradict_falls_back_to_the_order_as_swept():
+    path = Path(__file__).parent / "fuzz_cases" / "branch_above_section_cycle.ncd"
+    scene = load(path).scene()  # raised "layout constraints form a cycle"
+    assert [i for i in scene.items if i.role == "box"]

@@ -32,8 +32,10 @@ from ..style import Preset, Theme
 from ..text import set_label
 from .compose import Compose
 from .glyphs import Glyphs
-from .heights import Heights
+from .heights import Cycle, Heights
 from .model import EXHAUSTIVE, _Column, _Wire, is_wiring
+
+PLAIN = (frozenset(), frozenset())  # every copy branches off where used, below its source
 from .order import Ordering
 
 __all__ = ["layout", "choose_copies", "is_wiring"]
@@ -41,7 +43,15 @@ __all__ = ["layout", "choose_copies", "is_wiring"]
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
-    return _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset)).run()
+    chosen = choose_copies(diagram, theme, preset)
+    try:
+        return _Layout(diagram, theme, preset, chosen).run()
+    except Cycle:
+        if chosen == PLAIN:
+            raise
+        # a branch sent above its source can pull a wire both into and out of a section: draw
+        # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
+        return _Layout(diagram, theme, preset, PLAIN).run()
 
 
 def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset]:
@@ -57,7 +67,7 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
-    best = (frozenset(), frozenset())
+    best = PLAIN
     fewest = crossings(best)
     if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
         candidates = ((frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))

@@ -11,6 +11,10 @@ from collections import defaultdict
 from .model import MARK_GAP, MARKS, _Column, _Order, _Placed, _inside, is_wiring
 
 
+class Cycle(AssertionError):
+    """The height constraints contradict each other: a bug in the layout, never the user's."""
+
+
 class Heights:
     def heights(self, final: _Order) -> None:
         """Every wire's and box's height: the least that keeps every constraint."""
@@ -26,12 +30,13 @@ class Heights:
             for order in [column.gap_in] + column.gap_steps:
                 self.constrain_list(order)
             self.constrain_column(column)
-            for placed in column.ops:  # new wires start no higher than the wires they replace
-                if placed.anchor is not None and placed.new:
-                    self.edge(placed.anchor, placed.new[0], 0.0)
         for order in self.final_steps + [final]:
             self.constrain_list(order)
         self.constrain_sections()
+        for column in self.columns:
+            for placed in column.ops:  # new wires start no higher than the wires they replace
+                if placed.anchor is not None and placed.new:
+                    self.edge(placed.anchor, placed.new[0], 0.0)
         y = self.solve()
         self.lower_tops(y)
         for w, wire in self.wires.items():
@@ -141,7 +146,7 @@ class Heights:
                 if indegree[m] == 0:
                     ready.append(m)
         if done != len(self.nodes):
-            raise AssertionError("layout constraints form a cycle")  # a bug in layout, never a user error
+            raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
 
     def lower_tops(self, y: dict) -> None:
