@@ -6,40 +6,21 @@ and nothing is written (docs/limits.md).
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import ncd_render
-from ncd_render.cli import main
 from ncd_render.cost import load_profile
 from ncd_render.errors import NcdError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_runs import cli, ncd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MHA = ROOT / "gallery" / "mha.ncd"
 PROFILE = ROOT / "ncd_render" / "cost" / "profiles" / "a100-80gb.toml"
-
-
-def ncd(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, preexec_fn=_memory_cap)
-
-def cli(*args):
-    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
-    return result
-
-
-def _memory_cap():
-    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-
 
 
 def edited(text: str, section: str | None, key: str, value: str) -> str:

@@ -13,39 +13,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import ncd_render
-from ncd_render.cli import main
 from ncd_render.errors import NcdError
 from ncd_render.gallery import build_gallery
 from ncd_render.render.svg import to_svg
 from ncd_render.render.tikz import to_tikz
-from ncd_render.scene import Line, Rect, Scene, Stroke, Text
+from ncd_render.scene import Line, Scene, Stroke, Text
 from ncd_render.text import set_label
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_runs import cli, ncd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
 EVIL_COLOR = "#000000}\\input{/etc/hostname}\\definecolor{x}{HTML}{000000"
-
-
-def ncd(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, preexec_fn=_memory_cap)
-
-def cli(*args):
-    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
-    return result
-
-
-def _memory_cap():
-    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-
 
 
 def compile_tex(program: str, folder: Path, body: str) -> str:

@@ -6,47 +6,20 @@ in bounded time (docs/limits.md).
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import ncd_render
-from ncd_render.cli import main
 from ncd_render.errors import NcdError, Source
 from ncd_render.text import parse_label
 
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_runs import cli, ncd, refused as fails_cleanly  # noqa: E402
+
 MAX_FILE_BYTES, MAX_NAME = 1 << 20, 200  # the documented limits (docs/limits.md)
 TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
-
-
-def ncd(*args, cwd=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout, preexec_fn=_memory_cap)
-
-def _memory_cap():
-    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-
-
-
-def cli(*args):
-    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
-    result.returncode = result.exit_code
-    return result
-
-
-def fails_cleanly(result, *expected):
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr and "Exception" not in result.stderr, result.stderr
-    for text in expected:
-        assert text in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("char, name", [("\f", "U+000C (form feed)"), ("\v", "U+000B (vertical tab)"),

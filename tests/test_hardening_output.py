@@ -12,44 +12,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 import ncd_render
-from ncd_render.cli import main
 from ncd_render.errors import NcdError
 from ncd_render.render import render_bytes
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_runs import cli, ncd, refused  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MHA = ROOT / "gallery" / "mha.ncd"
 TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
-
-
-def ncd(*args, cwd=None, stdout=subprocess.PIPE):
-    return subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
-                          text=True, cwd=cwd, timeout=120, preexec_fn=_memory_cap)
-
-def _memory_cap():
-    """A child that runs away (the unfixed code read /dev/zero without end) dies at 3 GiB, not the machine."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-
-
-
-def cli(*args):
-    """Run ``ncd`` in this process (quicker than a subprocess); a traceback would show as a non-SystemExit exception."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
-    result.returncode = result.exit_code
-    return result
-
-
-def refused(result, *expected):
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr and "Exception" not in result.stderr, result.stderr
-    for text in expected:
-        assert (text.search(result.stderr) if isinstance(text, re.Pattern) else text in result.stderr), result.stderr
 
 
 @pytest.mark.parametrize("args, message", [
