@@ -52,7 +52,7 @@ class Glyphs:
         w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
         if op.kind == "linear" and op.params["bias"]:
             w += self.theme.font.box_size * 0.35
-        return max(p.min_box_width if op.kind != "add" else 12.0, w)
+        return max(p.min_box_width, w)
 
     def draw_op(self, placed: _Placed, body: list, overlay: list, column: _Column) -> None:
         op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font

@@ -59,14 +59,5 @@ def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int
 
 def _copy_crossings(laid) -> int:
     """Crossings of copy branches with their own sources (not counted by ``crossings``)."""
-    total = 0
-    for column in laid.columns:
-        for placed in column.pre:
-            if placed.op.kind == "branch":
-                n = len(placed.through)
-                total += n * (n - 1) // 2
-    for placed in laid.final_gap:
-        if placed.op.kind == "branch":
-            n = len(placed.through)
-            total += n * (n - 1) // 2
-    return total
+    gaps = [placed for column in laid.columns for placed in column.pre] + laid.final_gap
+    return sum(len(p.through) * (len(p.through) - 1) // 2 for p in gaps if p.op.kind == "branch")
