@@ -182,11 +182,15 @@ class Diagram:
 # ----------------------------------------------------------------------------
 
 
-def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, int] | None = None) -> Diagram:
+def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, int] | None = None,
+          toggle: frozenset[tuple[int, int]] = frozenset()) -> Diagram:
     """Check ``program`` and build its diagram.
 
     ``depth`` collapses component calls nested deeper than it into single
     boxes (0: every call is one box; None: everything expanded).
+    ``toggle`` holds the (line, column) of component calls drawn the other way
+    round from what ``depth`` says: expanded instead of collapsed, or collapsed
+    instead of expanded (the browser view's click on a component).
     ``sizes`` replaces the sizes of axes declared with a number (or with no
     size) before derived axes such as ``axis k = m / h`` are computed.
 
@@ -195,7 +199,7 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     32
     """
     check_program(program)
-    return _Builder(program, program.depth if depth is None else depth, dict(sizes or {})).run()
+    return _Builder(program, program.depth if depth is None else depth, dict(sizes or {}), frozenset(toggle)).run()
 
 
 @dataclass
@@ -207,9 +211,10 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, program: ast.Program, depth: int | None, sizes: dict[str, int]):
+    def __init__(self, program: ast.Program, depth: int | None, sizes: dict[str, int], toggle: frozenset = frozenset()):
         self.program = program
         self.depth = depth
+        self.toggle = toggle
         self.sizes = sizes
         self.axes: dict[str, Axis] = {}
         self.values: dict[int, Value] = {}
@@ -898,7 +903,7 @@ class _Builder:
             twice = [a for a, c in Counter(rename.values()).items() if c > 1][0]
             raise NcdError(f"{block.name} would see axis '{twice}' twice", call.span,
                            "give one argument other axis names first: declare 'axis s = t' and pass rename(X: t -> s)")
-        collapse = self.depth is not None and scope.depth >= self.depth
+        collapse = (self.depth is not None and scope.depth >= self.depth) != ((call.span.line, call.span.column) in self.toggle)
         sid = self.new_section(stmt.label or block.name, "block", scope, call.span)
         inner = _Scope({p.name: a for p, a in zip(block.params, args)}, sid, scope.depth + 1, {**scope.rename, **rename})
         first_op = len(self.ops)
