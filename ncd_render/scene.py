@@ -30,6 +30,7 @@ class Line:
     y2: float
     stroke: Stroke
     role: str = "wire"
+    axis: str | None = None  # the axis a wire carries
 
     @property
     def bbox(self) -> BBox:

@@ -24,3 +24,12 @@ def test_classes_follow_the_scene_roles():
     fig = load("gallery/sdpa.ncd")
     classes = {e.get("class") for e in ET.fromstring(fig.svg()).iter() if e.tag in DRAWN}
     assert {"ncd-wire", "ncd-wire-bend", "ncd-box", "ncd-label-axis", "ncd-label-box"} <= classes
+
+
+def test_every_straight_wire_names_its_axis(gallery_file):
+    """The browser view shows a wire's axis and size on hover; it reads them from data-axis."""
+    fig = load(gallery_file)
+    wires = [e for e in ET.fromstring(fig.svg()).iter() if e.get("class") == "ncd-wire"]
+    assert wires and all(e.get("data-axis") in fig.diagram.axes for e in wires)
+    values_axes = {a for v in fig.diagram.values.values() for a in v.axes}
+    assert {e.get("data-axis") for e in wires} <= values_axes

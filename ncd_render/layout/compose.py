@@ -80,7 +80,7 @@ class Compose:
                 self.draw_op(placed, body, overlay, column)
         obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
-        wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis) for w in self.wires.values() for a, b in _pieces(w) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
@@ -338,11 +338,15 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
         run = [lines[0]]
         for line in lines[1:] + [None]:
             meet = max(run[-1].x1, run[-1].x2)
-            if line is not None and abs(min(line.x1, line.x2) - meet) < 1e-6 and (y, meet) not in dots:
+            carried = {i.axis for i in run} - {None}
+            if (line is not None and abs(min(line.x1, line.x2) - meet) < 1e-6 and (y, meet) not in dots
+                    and (line.axis is None or carried <= {line.axis})):  # a wire that goes on as another axis stays two lines
                 run.append(line)
                 continue
             if len(run) > 1:
                 used.update(id(i) for i in run)
-                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke))
+                role = "wire" if any(i.role == "wire" for i in run) else "wire.bend"  # pieces of a region only stay its bends
+                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke, role,
+                                   axis=next(iter(carried), None)))
             run = [line]
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]

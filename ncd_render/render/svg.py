@@ -45,6 +45,8 @@ def to_svg(scene: Scene) -> bytes:
             element["class"] = "ncd-" + item.role.replace(".", "-")  # what the item means: ncd-box, ncd-wire-bend, ...
             if getattr(item, "ref", None) is not None:
                 element["data-op"] = str(item.ref)  # the IR op it draws
+            if getattr(item, "axis", None) is not None:
+                element["data-axis"] = item.axis  # the axis a wire carries
             dwg.add(element)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
 
