@@ -1,0 +1,351 @@
+"""``ncd serve`` and ``ncd html`` in a real headless Chromium (Playwright, driving the system's chromium).
+
+Each state is photographed into $NCD_SCREENS when it is set (else the test's tmp
+folder), for a person to look at. The time from saving the file to the new figure
+is printed; bench/bench_serve.py measures it on the gallery's largest diagram.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ncd_render.cli import main
+from ncd_render.cost import analyse, load_profile
+from ncd_render.cost.table import si
+from ncd_render.serve.server import CACHED_VIEWS, serve
+from ncd_render.sources import program_from_file
+from ncd_render.ir import build
+
+ROOT = Path(__file__).resolve().parents[1]
+MHA = (ROOT / "gallery" / "mha.ncd").read_text()
+
+COMPONENTS = """title "Two blocks"
+depth 0
+axis y = 64 width
+axis m = 128
+axis f = 512
+block FeedForward(X[y m])
+  H = linear(X: m -> f) with bias as L_1
+  H = relu(H)
+  Y = linear(H: f -> m) with bias as L_2
+  return Y
+end
+input X[y m]
+A = FeedForward(X)
+B = FeedForward(A)
+output B
+"""
+
+HOSTILE = '''title "<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;"
+axis m = 8
+input X[m]
+section "<svg onload=alert(3)>'&"
+  Y = relu(X)
+end
+output Y
+'''
+
+pw = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def screens(tmp_path):
+    folder = Path(os.environ.get("NCD_SCREENS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+class Served:
+    def __init__(self, path: Path, hw="a100-80gb", dtype="bf16"):
+        self.path = path
+        self.server, self.stop = serve(str(path), 0, hw, dtype)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = self.server.url
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def save(self, text: str):
+        """Save as an editor does: write a new file, then rename it over the old."""
+        fresh = self.path.with_suffix(".tmp")
+        fresh.write_text(text)
+        os.replace(fresh, self.path)
+
+
+@pytest.fixture()
+def served(tmp_path):
+    made = []
+
+    def start(text: str, name="model.ncd", **kw):
+        path = tmp_path / name
+        path.write_text(text)
+        s = Served(path, **kw)
+        made.append(s)
+        return s
+
+    yield start
+    for s in made:
+        s.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto(url)
+    page.wait_for_selector("#figure svg")
+    page.wait_for_selector("#kernels-body tr")
+    return page, problems
+
+
+def tip(page) -> dict:
+    return {el.get_attribute("data-field"): el.inner_text() for el in page.locator("#tooltip [data-field]").all()}
+
+
+def cost_rows(path: Path, *args) -> dict:
+    """`ncd cost` run as a user runs it: box -> (FLOPs, HBM bytes, FLOP/B, time, bound) as it prints them."""
+    result = CliRunner().invoke(main, ["cost", str(path), *args])
+    assert result.exit_code == 0, result.output
+    rows = {}
+    for line in result.output.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) == 7 and cells[0] not in ("box", "total") and not cells[0].startswith("-"):
+            rows[cells[0]] = tuple(cells[2:])
+    return rows
+
+
+def test_page_loads_without_console_errors(browser, served, screens):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    screens(page, "01-loaded")
+    assert problems == []
+    assert page.locator("#title").inner_text() == "Multi-head attention"
+    assert page.locator("#figure .ncd-box[data-op]").count() >= 4
+    assert page.locator("#kernels-body tr").count() == len(cost_rows(s.path))
+    page.close()
+
+
+def test_hovering_a_box_shows_what_ncd_cost_prints(browser, served, screens):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    rows = cost_rows(s.path)
+    diagram = build(program_from_file(s.path))
+    checked = 0
+    for op in diagram.ops:
+        kernel = next((k for k in analyse(diagram, load_profile("a100-80gb"), "bf16").kernels if k.ops == (op.id,)), None)
+        target = page.locator(f'#figure .ncd-box[data-op="{op.id}"]')
+        if kernel is None or not target.count():
+            continue
+        target.first.hover()
+        page.wait_for_selector("#tooltip:not([hidden])")
+        shown = tip(page)
+        assert (shown["flops"], shown["hbm_bytes"], shown["intensity"], shown["time"], shown["bound"]) == rows[kernel.name]
+        assert shown["statement"] == f"line {op.span.line}: " + op.span.source.line(op.span.line).strip()
+        checked += 1
+        if checked == 1:
+            screens(page, "02-hover-box")
+    assert checked >= 5  # L_Q, L_K, L_V, softmax, L_O (einsums are wiring, the scale a label)
+    wire = page.locator('#figure .ncd-wire[data-axis="k"]').first
+    box = wire.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector('#tooltip [data-field="axis"]')
+    assert tip(page)["axis"] == "axis k = 64"
+    screens(page, "03-hover-wire")
+    assert problems == []
+    page.close()
+
+
+def test_saving_the_file_updates_the_figure(browser, served, screens):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    assert page.locator("#figure text", has_text="L").count()
+    started = time.perf_counter()
+    s.save(MHA.replace("as L_O", "as W_Out").replace('title "Multi-head attention"', 'title "Edited"'))
+    page.wait_for_function("() => document.querySelector('#title').textContent === 'Edited'", timeout=5000)
+    page.wait_for_function("() => [...document.querySelectorAll('#figure .ncd-label-box')].some(t => t.textContent.includes('Out'))")
+    print(f"\nsave -> figure in the page: {1000 * (time.perf_counter() - started):.0f} ms")
+    screens(page, "04-after-edit")
+    assert "W_Out" in page.locator("#kernels-body").inner_text()
+    assert problems == []
+    page.close()
+
+
+def test_a_broken_edit_shows_the_error_over_the_last_good_figure(browser, served, screens):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    before = page.locator("#figure").inner_html()
+    s.save(MHA.replace("Q = linear(Xq: m -> k h)", "Q = linear(Xq: m -> z h)"))
+    page.wait_for_selector("#error:not([hidden])", timeout=5000)
+    message = page.locator("#error-text").inner_text()
+    assert re.match(r".*model\.ncd:11:\d+: unknown axis 'z'", message)
+    assert "^" in message and "hint:" in message
+    assert page.locator("#figure").inner_html() == before  # the last good figure stays
+    screens(page, "05-broken-edit")
+    s.save(MHA)
+    page.wait_for_selector("#error", state="hidden", timeout=5000)
+    assert problems == []
+    page.close()
+
+
+def test_clicking_a_component_expands_and_collapses_it(browser, served, screens):
+    s = served(COMPONENTS)
+    page, problems = open_page(browser, s.url)
+    boxes = lambda: page.locator("#figure .ncd-box[data-op]").count()  # noqa: E731
+    assert boxes() == 2 and page.locator("#figure .ncd-section").count() == 0
+    screens(page, "06-collapsed")
+    page.locator("#figure .ncd-box[data-op]").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#figure .ncd-section').length === 1")
+    assert boxes() == 1 + 3  # one component opened: its three boxes, the other still one box
+    frame = page.locator("#figure .ncd-section[data-component]")
+    assert frame.get_attribute("data-component") == "13:5"
+    screens(page, "07-expanded")
+    page.locator("#figure .ncd-label-title[data-component]").click()
+    page.wait_for_function("() => document.querySelectorAll('#figure .ncd-section').length === 0")
+    assert boxes() == 2
+    assert problems == []
+    page.close()
+
+
+def test_changing_the_hardware_changes_the_times(browser, served, screens):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    times = lambda: [r.locator("td").nth(5).inner_text() for r in page.locator("#kernels-body tr").all()]  # noqa: E731
+    before = times()
+    assert before == [row[3] for row in cost_rows(s.path).values()]
+    page.select_option("#hw", "h100-sxm")
+    page.wait_for_function("() => document.querySelector('#profile').textContent.startsWith('H100')")
+    after = times()
+    assert after != before
+    assert after == [row[3] for row in cost_rows(s.path, "--hw", "h100-sxm").values()]
+    page.select_option("#dtype", "fp32")
+    page.wait_for_function("() => document.querySelector('#profile').textContent.endsWith('fp32')")
+    assert times() == [row[3] for row in cost_rows(s.path, "--hw", "h100-sxm", "--dtype", "fp32").values()]
+    page.locator('#sizes input[data-axis="y"]').fill("4096")
+    page.wait_for_function("() => document.querySelector('#kernels-foot').textContent.includes('" +
+                           si(analyse(build(program_from_file(s.path), sizes={"y": 4096}), load_profile("h100-sxm"), "fp32").time, "s") + "')")
+    page.locator("#kernels th", has_text="time").click()
+    page.locator("#kernels th", has_text="time").click()  # longest first
+    first = page.locator("#kernels-body tr").first
+    first.click()
+    assert page.locator("#figure .ncd-selected").count() >= 1 and page.locator("#roofline .dot.selected").count() == 1
+    screens(page, "08-h100-fp32-y4096-sorted-selected")
+    assert problems == []
+    page.close()
+
+
+def test_hostile_names_stay_text(browser, served, screens, tmp_path):
+    s = served(HOSTILE)
+    page, problems = open_page(browser, s.url)
+    assert page.locator("#title").inner_text() == "<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;"
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+    assert page.locator("#figure text", has_text="<svg onload=alert(3)>").count() == 1
+    screens(page, "09-hostile-served")
+    page.close()
+    out = tmp_path / "hostile.html"
+    result = CliRunner().invoke(main, ["html", str(s.path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page, problems_static = open_page(browser, out.as_uri())
+    assert page.locator("#title").inner_text() == "<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;"
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 2  # the page's own, and its data
+    screens(page, "10-hostile-html")
+    assert problems == [] and problems_static == []
+    page.close()
+
+
+def test_ncd_html_is_one_file_that_fetches_nothing(browser, tmp_path, screens):
+    out = tmp_path / "mha.html"
+    result = CliRunner().invoke(main, ["html", str(ROOT / "gallery" / "mha.ncd"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.goto(out.as_uri())
+    page.wait_for_selector("#kernels-body tr")
+    page.select_option("#hw", "h100-sxm")
+    page.wait_for_function("() => document.querySelector('#profile').textContent.startsWith('H100')")
+    screens(page, "11-html-h100")
+    assert requests == [out.as_uri()] and problems == []
+    page.close()
+
+
+def test_the_server_refuses_other_hosts_paths_and_methods(served):
+    s = served(MHA)
+    host, port = s.server.server_address
+    assert host == "127.0.0.1"
+
+    def ask(method, path, host_header=f"127.0.0.1:{port}"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        c.putheader("Host", host_header)
+        c.endheaders()
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, dict(r.getheaders()), body
+
+    status, headers, body = ask("GET", "/")
+    assert status == 200 and headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+    assert ask("GET", "/", f"localhost:{port}")[0] == 200
+    for evil in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}", ""):
+        assert ask("GET", "/", evil)[0] == 403
+    for path in ("/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../model.ncd", "/model.ncd",
+                 "//etc/passwd", "/assets/app.js", "/..%2fmodel.ncd", "/view.json/../../../etc/passwd"):
+        status, _, body = ask("GET", path)
+        assert status == 404 and b"root:" not in body and b"axis" not in body
+    for method in ("POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"):
+        status, headers, _ = ask(method, "/")
+        assert status == 405 and headers["Allow"] == "GET"
+    status, _, body = ask("GET", "/view.json?hw=/etc/passwd")
+    assert status == 200 and b"unknown hardware profile" in body
+
+
+def test_a_thousand_saves_and_a_hundred_page_loads(browser, served):
+    s = served(MHA)
+    page, problems = open_page(browser, s.url)
+    for i in range(1000):
+        s.save(MHA.replace('title "Multi-head attention"', f'title "save {i}"'))
+    page.wait_for_function("() => document.querySelector('#title').textContent === 'save 999'", timeout=10000)
+    port = s.server.port
+    statuses = []
+
+    def load():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for path in ("/", "/app.js", "/view.json"):
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            statuses.append(r.status)
+        c.close()
+
+    threads = [threading.Thread(target=load) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 300
+    assert len(s.server.views) <= CACHED_VIEWS  # what the server keeps is bounded, however many saves and pages
+    assert problems == []
+    page.close()
