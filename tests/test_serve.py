@@ -243,8 +243,14 @@ def test_changing_the_hardware_changes_the_times(browser, served, screens):
     page.locator('#sizes input[data-axis="y"]').fill("4096")
     page.wait_for_function("() => document.querySelector('#kernels-foot').textContent.includes('" +
                            si(analyse(build(program_from_file(s.path), sizes={"y": 4096}), load_profile("h100-sxm"), "fp32").time, "s") + "')")
-    page.locator("#kernels th", has_text="time").click()
     page.locator("#kernels th", has_text="time").click()  # longest first
+    shown = times()
+    kernels = analyse(build(program_from_file(s.path), sizes={"y": 4096}), load_profile("h100-sxm"), "fp32").kernels
+    first_name = lambda: page.locator("#kernels-body tr").first.locator("td").first.inner_text()  # noqa: E731
+    longest, shortest = max(kernels, key=lambda k: k.time), min(kernels, key=lambda k: k.time)
+    assert shown[0] == si(longest.time, "s") and first_name() == longest.name
+    page.locator("#kernels th", has_text="time").click()  # shortest first
+    assert times()[0] == si(shortest.time, "s") and first_name() == shortest.name
     first = page.locator("#kernels-body tr").first
     first.click()
     assert page.locator("#figure .ncd-selected").count() >= 1 and page.locator("#roofline .dot.selected").count() == 1
@@ -349,3 +355,31 @@ def test_a_thousand_saves_and_a_hundred_page_loads(browser, served):
     assert len(s.server.views) <= CACHED_VIEWS  # what the server keeps is bounded, however many saves and pages
     assert problems == []
     page.close()
+
+
+def test_jupyter_rich_display_is_the_same_view(browser, screens):
+    from ncd_render.api import load
+
+    fig = load(ROOT / "gallery" / "mha.ncd", sizes={"y": 1024})
+    page = browser.new_page(viewport={"width": 1500, "height": 800})
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.set_content("<!DOCTYPE html><body>" + fig._repr_html_() + "</body>")
+    frame = page.frame_locator("iframe")
+    frame.locator("#kernels-body tr").first.wait_for()
+    assert frame.locator('#sizes input[data-axis="y"]').input_value() == "1024"
+    report = analyse(fig.diagram, load_profile("a100-80gb"), "bf16")
+    assert si(report.time, "s") in frame.locator("#kernels-foot").inner_text()
+    screens(page, "12-jupyter-frame")
+    assert problems == []
+    page.close()
+
+
+def test_ncd_html_refuses_a_broken_file_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.ncd"
+    bad.write_text("axis m = 4\ninput X[z]\noutput X\n")
+    out = tmp_path / "bad.html"
+    result = CliRunner().invoke(main, ["html", str(bad), "-o", str(out)])
+    assert result.exit_code == 2 and "bad.ncd:2:9: error: unknown axis 'z'" in result.output and not out.exists()
+    result = CliRunner().invoke(main, ["serve", str(tmp_path / "missing.ncd"), "--no-browser", "--port", "0"])
+    assert result.exit_code == 2 and "missing.ncd" in result.output

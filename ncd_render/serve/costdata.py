@@ -59,7 +59,7 @@ def notes(diagram: Diagram, report: Report) -> list[dict]:
     memory-bound kernels that hand a tensor straight to the next (worth fusing: the
     tensor between them would stay on chip instead of going to HBM and back)."""
     out = []
-    if report.kernels and report.time > 0:
+    if len(report.kernels) > 1 and report.time > 0:
         top = max(report.kernels, key=lambda k: k.time)
         out.append({"kind": "dominant", "ops": list(top.ops),
                     "text": f"{top.name} takes {si(top.time, 's')} of {si(report.time, 's')} "

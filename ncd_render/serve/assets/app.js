@@ -95,7 +95,9 @@
       for (const attr of [...node.attributes]) if (/^on/i.test(attr.name) || /href$/i.test(attr.name)) node.removeAttribute(attr.name);
     }
     const figure = $("figure");
+    const natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // pt -> CSS px
     figure.replaceChildren(document.importNode(svg, true));
+    if (natural > 0) figure.firstChild.style.maxWidth = Math.round(natural * 1.75) + "px";  // a small figure is not blown up
     markComponents(figure.querySelector("svg"));
   }
 
@@ -220,7 +222,7 @@
       return tr;
     }));
     const t = view.cost.total;
-    foot.replaceChildren(el("tr", {}, el("td", {}, "total"), el("td", {}, t.kernels + " kernels"), el("td", {}, t.text.flops),
+    foot.replaceChildren(el("tr", {}, el("td", {}, "total"), el("td", {}, t.kernels + (t.kernels === 1 ? " kernel" : " kernels")), el("td", {}, t.text.flops),
                                 el("td", {}, t.text.hbm_bytes), el("td", {}, ""), el("td", {}, t.text.time), el("td", {}, "")));
     $("profile").textContent = view.cost.profile.name + ", " + view.cost.dtype;
   }
@@ -255,7 +257,9 @@
     }
     svg.append(svgEl("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle" }, "FLOP per HBM byte"));
     svg.append(svgEl("text", { x: 10, y: (T + H - B) / 2, transform: "rotate(-90 10 " + (T + H - B) / 2 + ")", "text-anchor": "middle" }, "FLOP/s"));
-    for (const [peak, label] of [[p.matmul_rate, "matmul peak"], [p.vector_rate, "other peak"]]) {
+    const same = Math.abs(p.matmul_rate / p.vector_rate - 1) < 0.15;  // fp32: one roof for both
+    const roofs = same ? [[p.matmul_rate, "peak"]] : [[p.matmul_rate, "matmul peak"], [p.vector_rate, "other peak"]];
+    for (const [peak, label] of roofs) {
       const ridge = peak / p.hbm_bandwidth;
       const a = 10 ** lx0, b = 10 ** lx1;
       const pts = [[a, Math.max(a * p.hbm_bandwidth, 10 ** ly0)], [ridge, peak], [b, peak]].filter(([x]) => x >= a && x <= b);
