@@ -359,12 +359,17 @@ def test_a_thousand_saves_and_a_hundred_page_loads(browser, served):
             statuses.append(r.status)
         c.close()
 
+    before = threading.active_count()
     threads = [threading.Thread(target=load) for _ in range(100)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert statuses == [200] * 300
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= before  # every request's thread has ended
     assert len(s.server.views) <= CACHED_VIEWS  # what the server keeps is bounded, however many saves and pages
     assert problems == []
     page.close()
@@ -384,6 +389,24 @@ def test_jupyter_rich_display_is_the_same_view(browser, screens):
     report = analyse(fig.diagram, load_profile("a100-80gb"), "bf16")
     assert si(report.time, "s") in frame.locator("#kernels-foot").inner_text()
     screens(page, "12-jupyter-frame")
+    assert problems == []
+    page.close()
+
+
+def test_ncd_html_expands_a_component_without_a_server(browser, tmp_path, screens):
+    source = tmp_path / "two.ncd"
+    source.write_text(COMPONENTS)
+    out = tmp_path / "two.html"
+    assert CliRunner().invoke(main, ["html", str(source), "-o", str(out)]).exit_code == 0
+    page, problems = open_page(browser, out.as_uri())
+    assert page.locator("#figure .ncd-box[data-op]").count() == 2
+    page.locator("#figure .ncd-box[data-op]").nth(1).click()
+    page.wait_for_function("() => document.querySelectorAll('#figure .ncd-section[data-component]').length === 1")
+    assert page.locator("#figure .ncd-box[data-op]").count() == 1 + 3
+    assert page.locator("#figure .ncd-section[data-component]").get_attribute("data-component") == "14:5"
+    screens(page, "13-html-expanded")
+    page.locator("#figure .ncd-section[data-component]").click(position={"x": 3, "y": 20})
+    page.wait_for_function("() => document.querySelectorAll('#figure .ncd-section').length === 0")
     assert problems == []
     page.close()
 

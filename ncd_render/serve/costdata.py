@@ -67,13 +67,28 @@ def notes(diagram: Diagram, report: Report) -> list[dict]:
     ops = {op.id: op for op in diagram.ops}
     for chain, through in _memory_chains(diagram, ops, report):
         lines = sorted({ops[o].span.line for k in chain for o in k.ops if ops[o].span})
-        where = f"lines {lines[0]}-{lines[-1]}" if len(lines) > 1 else f"line {lines[0]}" if lines else "the diagram"
+        where = ("lines " if len(lines) > 1 else "line ") + line_ranges(lines) if lines else "the diagram"
         saved = 2 * sum(through)
         out.append({"kind": "chain", "ops": [o for k in chain for o in k.ops],
                     "text": f"{len(chain)} memory-bound kernels in a row ({where}: {' → '.join(k.name for k in chain)}) "
                             f"take {si(sum(k.time for k in chain), 's')}; fused, the {si(saved, 'B')} they pass "
                             f"through HBM would stay on chip"})
     return out
+
+
+def line_ranges(lines: list[int]) -> str:
+    """Sorted line numbers, runs written as ranges.
+
+    >>> line_ranges([7, 8, 9, 13]), line_ranges([4])
+    ('7-9, 13', '4')
+    """
+    runs: list[list[int]] = []
+    for n in lines:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
 
 def _memory_chains(diagram: Diagram, ops: dict, report: Report):

@@ -91,6 +91,9 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def log_message(self, format, *args):  # quiet: the terminal shows the URL and errors only
         pass
 
