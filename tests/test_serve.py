@@ -52,6 +52,8 @@ end
 output Y
 '''
 
+TOO_BIG = 'axis y = 4096\naxis m = 1048576\ninput X[y m]\nsection "Norm" fused\n  Y = layernorm(X: m)\n  Z = relu(Y)\nend\noutput Z\n'
+
 pw = pytest.importorskip("playwright.sync_api")
 
 
@@ -106,7 +108,7 @@ def served(tmp_path):
         s.close()
 
 
-def open_page(browser, url):
+def open_page(browser, url, ready="#kernels-body tr"):
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
@@ -114,7 +116,7 @@ def open_page(browser, url):
     page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
     page.goto(url)
     page.wait_for_selector("#figure svg")
-    page.wait_for_selector("#kernels-body tr")
+    page.wait_for_selector(ready)
     return page, problems
 
 
@@ -419,3 +421,33 @@ def test_ncd_html_refuses_a_broken_file_and_writes_nothing(tmp_path):
     assert result.exit_code == 2 and "bad.ncd:2:9: error: unknown axis 'z'" in result.output and not out.exists()
     result = CliRunner().invoke(main, ["serve", str(tmp_path / "missing.ncd"), "--no-browser", "--port", "0"])
     assert result.exit_code == 2 and "missing.ncd" in result.output
+
+
+def test_notes_find_the_unfused_attention_chain_and_a_fused_section_that_does_not_fit():
+    from ncd_render.serve.view import view
+
+    sizes = {"y": 4096, "x": 4096}
+    sdpa = view((ROOT / "gallery" / "sdpa.ncd").read_text(), "sdpa.ncd", sizes=sizes)
+    diagram = build(program_from_file(ROOT / "gallery" / "sdpa.ncd"), sizes=sizes)
+    report = analyse(diagram, load_profile("a100-80gb"), "bf16")
+    chain = [n for n in sdpa["notes"] if n["kind"] == "chain"]
+    assert len(chain) == 1 and chain[0]["ops"] == [op for k in report.kernels for op in k.ops]  # the whole of attention
+    values = 3 * 4096 * 4096 * 2  # S, S scaled and P, in bf16: each written once and read once by the next kernel
+    assert f"the {si(2 * values, 'B')} they pass through HBM" in chain[0]["text"]
+    top = max(report.kernels, key=lambda k: k.time)
+    assert [n["ops"] for n in sdpa["notes"] if n["kind"] == "dominant"] == [list(top.ops)]
+    flash = view((ROOT / "gallery" / "flash_attention.ncd").read_text(), "flash.ncd", sizes=sizes)
+    assert flash["cost"]["total"]["hbm_bytes"] < report.hbm_bytes / 10 and not [n for n in flash["notes"] if n["kind"] == "chain"]
+    too_big = view(TOO_BIG, "big.ncd")
+    assert too_big["ok"] and too_big["svg"] and too_big["cost"] is None
+    assert too_big["cost_error"].startswith("big.ncd:4:1: fused section 'Norm': the fused kernel needs at least")
+
+
+def test_a_fused_section_that_does_not_fit_is_a_note_under_the_figure(browser, served, screens):
+    s = served(TOO_BIG)
+    page, problems = open_page(browser, s.url, ready="#notes-list li.error")
+    assert "fused section 'Norm': the fused kernel needs at least" in page.locator("#notes-list li.error").inner_text()
+    assert page.locator("#figure .ncd-section").count() == 1 and page.locator("#kernels-body tr").count() == 0
+    screens(page, "14-fused-does-not-fit")
+    assert problems == []
+    page.close()
