@@ -98,7 +98,15 @@
     const natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // pt -> CSS px
     figure.replaceChildren(document.importNode(svg, true));
     if (natural > 0) figure.firstChild.style.maxWidth = Math.round(natural * 1.75) + "px";  // a small figure is not blown up
-    markComponents(figure.querySelector("svg"));
+    const shown = figure.querySelector("svg");
+    for (const wire of shown.querySelectorAll(".ncd-wire[data-axis]")) {  // a wider, unseen twin under each wire takes the mouse
+      const hit = wire.cloneNode(false);
+      hit.setAttribute("class", "ncd-wire-hit");
+      hit.setAttribute("stroke", "transparent");
+      hit.setAttribute("stroke-width", "7");
+      wire.before(hit);
+    }
+    markComponents(shown);
   }
 
   // A component's frame is the smallest section box around all its boxes: clicking it (or its title) collapses it.
