@@ -275,6 +275,11 @@ def test_changing_the_hardware_changes_the_times(browser, served, screens):
     first.click()
     assert page.locator("#figure .ncd-selected").count() >= 1 and page.locator("#roofline .dot.selected").count() == 1
     screens(page, "08-h100-fp32-y4096-sorted-selected")
+    l_o = next(op for op in build(program_from_file(s.path)).ops if op.name == "L_O")
+    page.locator(f'#figure .ncd-box[data-op="{l_o.id}"]').click()
+    assert page.locator("#kernels-body tr.selected td").first.inner_text() == "L_O"
+    assert page.locator("#roofline .dot.selected").count() == 1
+    assert page.locator("#figure .ncd-selected").evaluate_all("nodes => nodes.map(n => n.dataset.op)") == [str(l_o.id)]
     assert problems == []
     page.close()
 
@@ -456,3 +461,18 @@ def test_a_fused_section_that_does_not_fit_is_a_note_under_the_figure(browser, s
     screens(page, "14-fused-does-not-fit")
     assert problems == []
     page.close()
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    import socket
+
+    from ncd_render.errors import NcdError
+
+    path = tmp_path / "m.ncd"
+    path.write_text(MHA)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(NcdError, match=f"cannot listen on 127.0.0.1:{port}: .*\nhint: choose another port with --port"):
+            serve(str(path), port)
