@@ -476,3 +476,28 @@ def test_a_port_in_use_is_a_clear_error(tmp_path):
         port = taken.getsockname()[1]
         with pytest.raises(NcdError, match=f"cannot listen on 127.0.0.1:{port}: .*\nhint: choose another port with --port"):
             serve(str(path), port)
+
+
+def test_ncd_serve_runs_until_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.ncd"
+    path.write_text(MHA)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "ncd_render", "serve", str(path), "--no-browser", "--port", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = p.stdout.readline()
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/) ", line).group(1)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/view.json")
+        assert b'"title":"Multi-head attention"' in c.getresponse().read()
+        c.close()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill() if p.poll() is None else None
+    assert p.returncode == 0 and err == ""

@@ -1,7 +1,7 @@
 """The watched file: its latest text (or why it cannot be read) and a version that
 goes up each time the text changes, with a thread that follows saves through
 ``watchfiles`` (inotify and friends; editors that save by renaming a new file over
-the old are followed too, since the folder is watched).
+the old are followed too, since the folder is watched, not its subfolders).
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.ncd"
@@ -71,7 +71,7 @@ class WatchedFile:
 
         def run():
             for _ in watch(target.parent, watch_filter=lambda _change, path: Path(path).resolve() == target,
-                           stop_event=stop, step=STEP_MS, debounce=DEBOUNCE_MS, raise_interrupt=False):
+                           stop_event=stop, step=STEP_MS, debounce=DEBOUNCE_MS, raise_interrupt=False, recursive=False):
                 self.reread()
 
         thread = threading.Thread(target=run, name="ncd-watch", daemon=True)
