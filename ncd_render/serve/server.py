@@ -90,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "ncd-serve"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds an idle kept-alive connection (and its thread) lasts
 
     def version_string(self) -> str:
         return self.server_version
