@@ -87,7 +87,13 @@ def plan(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], items
     leave the section), ``itemsize`` bytes per real value, ``limit`` bytes of
     shared memory per group.
     """
-    return _Section(diagram, boxes, inside, itemsize).search(limit)
+    return section(diagram, boxes, inside, itemsize).search(limit)
+
+
+def section(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], itemsize: float) -> "_Section":
+    """The ops ``inside`` as one kernel, ready to cost any choice of tiles (``_cost``): the planner's
+    own search, or the real kernel tiles of :mod:`.kernel_tiles`."""
+    return _Section(diagram, boxes, inside, itemsize)
 
 
 class _Section:
