@@ -5,7 +5,8 @@ tables of a hardware profile, which the efficiency model (:mod:`.efficiency`,
 A profile without these tables keeps the plain roofline of docs/cost.md.
 
 >>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
-...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128},
+...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
+...                    "gemm_cluster": 1},
 ...                   {"hbm": 0.85, "l2_usable": 0.5, "kernel_overhead_us": 3.0, "framework_overhead_us": 10.0,
 ...                    "warps_per_cta": 4, "async_copy": True}, "a100.toml")
 >>> round(chip.sfu_rate / 1e12, 2), round(chip.fp32_rate / 1e12, 2)  # results per second, all SMs, boost clock
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from ..errors import NcdError, did_you_mean
 
 CHIP_FIELDS = {"sms": int, "clock_ghz": float, "l2_mib": float, "registers_kib": int, "max_ctas_per_sm": int,
-               "fp32_lanes": int, "sfu_lanes": int, "l2_bandwidth_gbs": float, "shared_bandwidth_bytes_per_clock": float}
+               "fp32_lanes": int, "sfu_lanes": int, "l2_bandwidth_gbs": float, "shared_bandwidth_bytes_per_clock": float, "gemm_cluster": int}
 EFFICIENCY_FIELDS = {"hbm": float, "l2_usable": float, "kernel_overhead_us": float, "framework_overhead_us": float,
                      "warps_per_cta": int, "async_copy": bool}
 FRACTIONS = {"hbm", "l2_usable"}
@@ -38,6 +39,7 @@ class Chip:
     sfu_lanes: int               # special-function results (exp2, rcp, rsqrt, ...) per clock per SM
     l2_bandwidth: float
     shared_bandwidth: float      # all SMs
+    gemm_cluster: int            # CTAs of a GEMM cluster sharing one operand's L2 reads (TMA multicast; 1 before Hopper)
     hbm_efficiency: float        # achievable fraction of the HBM bandwidth in a streaming kernel
     l2_usable: float             # fraction of L2 a working set can count on
     kernel_overhead: float       # fixed GPU time per kernel: launch, ramp-up and tail
@@ -78,6 +80,6 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
     c = values
     return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],
                 c["fp32_lanes"], c["sfu_lanes"], c["l2_bandwidth_gbs"] * 1e9,
-                c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9,
+                c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
                 c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
                 c["warps_per_cta"], c["async_copy"])

@@ -55,14 +55,15 @@ def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float,
     """The fraction of the derated tensor ``rate`` a GEMM of ``shape`` sustains, its CTA tile and its waves.
 
     Each CTA reads its rows of A and columns of B through L2, so small tiles are
-    bound by L2 bandwidth: MNK·itemsize·(1/tm + 1/tn) bytes at ``l2_bandwidth``."""
+    bound by L2 bandwidth: MNK·itemsize·(1/(tm·cluster) + 1/tn) bytes at ``l2_bandwidth``,
+    where a cluster of CTAs along M reads the shared B tile once (TMA multicast)."""
     batch, m, n, k = shape
     best = None
     for tm, tn in GEMM_TILES:
         ctas = batch * math.ceil(m / tm) * math.ceil(n / tn)
         waves = math.ceil(ctas / chip.sms)
         eff = (batch * m * n) / (ctas * tm * tn) * ctas / (waves * chip.sms)
-        l2_time = batch * m * n * k * itemsize * (1 / min(tm, m) + 1 / min(tn, n)) / chip.l2_bandwidth
+        l2_time = batch * m * n * k * itemsize * (1 / min(tm * chip.gemm_cluster, m) + 1 / min(tn, n)) / chip.l2_bandwidth
         eff = min(eff, 2 * batch * m * n * k / rate / l2_time) if l2_time else eff
         if best is None or eff > best[0] + 1e-12:
             best = (eff, (tm, tn), waves)

@@ -105,13 +105,15 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) ->
     dram = plan.read_once + plan.written + (plan.resent * kept if not resent_l2 else 0)
     l2 = plan.resent * kept if resent_l2 else 0.0
     memory = memory_time(chip, profile.hbm_bandwidth, dram, l2)
+    once = sum(sec.full[k] for k in sec.external if k not in streamed)
+    shared_reads = once + chip.warps_per_cta * (plan.read_once + plan.resent - once) * kept  # every warp reads the streamed tiles
     compute = waves * per_wave
     time = max(compute, memory) if overlap else compute + memory
     return {"time": time, "compute_time": compute, "memory_time": memory, "overlap": overlap,
             "tile": _named(tile, sec, stream),
             "ctas_per_sm": ctas, "waves": waves, "groups": groups, "shared_bytes": need, "registers_per_thread": registers,
             "pipes": {"tensor": tensor * waves * ctas, "special": special * waves * ctas, "fp32": fp32 * waves * ctas},
-            "dram_bytes": dram, "l2_bytes": l2, "causal_kept": kept, "plan": plan}
+            "dram_bytes": dram, "l2_bytes": l2, "shared_reads": shared_reads, "causal_kept": kept, "plan": plan}
 
 
 def _named(tile, sec, stream) -> dict:

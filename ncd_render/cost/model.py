@@ -219,7 +219,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     for x in w.writes:
         cache.wrote(alias.get(x.key, x.key), size(x) * share)
     detail = {"pipes": {"tensor": tensor, "special": special, "fp32": fp32}, "dram_bytes": nbytes - hits, "l2_bytes": hits,
-              "matmul_efficiency": eff, "routed_share": share}
+              "matmul_efficiency": eff, "routed_share": share, "itemsize": itemsize}
     if tile:
         detail.update(gemm_tile=tile, waves=waves)
     compute = tensor + special + fp32
