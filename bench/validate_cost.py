@@ -34,6 +34,7 @@ O = einsum(P, V: b h y x, b h x k -> b h y k)
 output O
 """  # the scale is folded into K, as the benchmark's PyTorch attention does
 FUSED = UNFUSED.replace("S = einsum", 'section "attention" fused\nS = einsum').replace("output O", "end\noutput O")
+SPHERICAL = FUSED.replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2")  # gallery/spherical_attention.ncd
 
 
 def attention_times(hw: str, n: int, roofline: bool = False, b: int = 16, h: int = 8, d: int = 64, dtype: str = "fp16"):
@@ -80,6 +81,14 @@ def main() -> None:
                 big[kind].append(r)
     for kind in rows:
         print(f"{kind:>9} (measured/predicted): all N {summary(rows[kind])}; N >= 1k {summary(big[kind])}")
+    sign = tomllib.loads(DATA.read_text())["flashsign_a100"]
+    print(f"\n{sign['source']}\n{sign['setup']}")
+    for n in (1024, 4096, 16384):
+        profile = load_profile(table["hw"]) if not opts.roofline else dataclasses.replace(load_profile(table["hw"]), chip=None)
+        unfused, fused, spherical = (analyse(load_text(src.format(b=16, h=8, n=n, d=64)).diagram, profile, "fp16").time
+                                     for src in (UNFUSED, FUSED, SPHERICAL))
+        print(f"N={n}: spherical {spherical * 1e3:.3f} ms, {unfused / spherical:.2f}x unfused PyTorch attention "
+              f"(published {sign['speedup_over_pytorch']}x), {fused / spherical:.2f}x fused SoftMax attention (published: comparable)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from ncd_render.api import load_text
 from ncd_render.cost import analyse, load_profile
 from ncd_render.cost.levels import quantisation_exponent
 from ncd_render.errors import NcdError
+from ncd_render.ir import build
+from ncd_render.parse import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = tomllib.loads((ROOT / "bench" / "data" / "published.toml").read_text())
@@ -153,3 +155,24 @@ def test_a_profile_with_half_the_efficiency_tables_or_a_bad_fraction_is_refused(
     mine.write_text(text.replace("sms = 108", "sms = 108.5"))
     with pytest.raises(NcdError, match="chip.sms must be a positive whole number"):
         load_profile(str(mine))
+
+
+def test_spherical_attention_streams_the_keys_without_exp_and_beats_softmax_attention():
+    """gallery/spherical_attention.ncd: the L2 norm's sum of squares accumulates beside the
+    contraction, so the keys stream as in FlashAttention, with no exp and no correction."""
+    text = (ROOT / "gallery" / "spherical_attention.ncd").read_text()
+    a100 = load_profile("a100-40gb")
+    sizes = {"y": 4096, "x": 4096}
+    (sph,) = analyse(build(parse(text), sizes=sizes), a100, "fp16").kernels
+    (flash,) = analyse(build(parse((ROOT / "gallery" / "flash_attention.ncd").read_text()), sizes=sizes), a100, "fp16").kernels
+    assert sph.plan.roles["x"][0] == "stream" and sph.plan.correction_flops == 0
+    assert sph.detail["pipes"]["special"] == 0 < flash.detail["pipes"]["special"]
+    assert sph.detail["pipes"]["tensor"] == flash.detail["pipes"]["tensor"] and sph.time < flash.time
+
+
+def test_spherical_attention_speed_up_over_pytorch_is_near_the_published_flashsign_figure():
+    published = PUBLISHED["flashsign_a100"]["speedup_over_pytorch"]
+    a100 = load_profile("a100-40gb")
+    unfused = predicted_ms(attention(4096, False), a100)
+    spherical = predicted_ms(attention(4096, True).replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2"), a100)
+    assert 0.75 <= (unfused / spherical) / published <= 1.25

@@ -10,7 +10,9 @@ Every axis of the section gets a role:
 * ``stream`` (a stream partition, at most one axis): summed over, so it can be
   read in chunks of ``s`` while accumulating; a SoftMax over it may come first
   when a sum over it follows (the online-softmax correction, one multiply per
-  accumulator element per extra chunk). Streaming cuts memory, not transfers;
+  accumulator element per extra chunk), and so may an L2 norm (``rmsnorm``
+  without a learned scale: its sum of squares accumulates beside the sum, and
+  the result is scaled once, with no correction). Streaming cuts memory, not transfers;
 * ``whole``: everything else (norm axes, regrouped axes, ...), kept entire.
 
 An unfold inside the kernel is an implicit GEMM, as cuDNN runs a convolution:
@@ -51,7 +53,7 @@ from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
-from .boxes import MAP, SOFTMAX, SUM, WHOLE, Work, elements
+from .boxes import MAP, SCALED, SOFTMAX, SUM, WHOLE, Work, elements
 
 # Tile choices (per streamed axis) tried one by one; a section with more is searched by climbing.
 EXHAUSTIVE = 4096
@@ -136,8 +138,8 @@ class _Section:
 
     def streamable(self, axis: str) -> bool:
         """A sum over ``axis`` accumulates chunk by chunk: nothing after the sum
-        uses the axis, and every SoftMax over it reaches the sum through boxes
-        that commute with its rescaling, without leaving the kernel."""
+        uses the axis, and every SoftMax or L2 norm over it reaches the sum through
+        boxes that commute with its rescaling, without leaving the kernel."""
         if SUM not in self.usage[axis] or WHOLE in self.usage[axis]:
             return False
         frontier = [self.root(x.key) for _, w in self.kernels if w.usage.get(axis) == SUM for x in w.writes]
@@ -151,7 +153,7 @@ class _Section:
                 return False
             frontier += [self.root(x.key) for _, w in self.readers(key) for x in w.writes]
         for op, w in self.kernels:
-            if w.usage.get(axis) == SOFTMAX and not self._rescalable(w, axis):
+            if w.usage.get(axis) in (SOFTMAX, SCALED) and not self._rescalable(w, axis):
                 return False
         return True
 
