@@ -176,3 +176,17 @@ def test_spherical_attention_speed_up_over_pytorch_is_near_the_published_flashsi
     unfused = predicted_ms(attention(4096, False), a100)
     spherical = predicted_ms(attention(4096, True).replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2"), a100)
     assert 0.75 <= (unfused / spherical) / published <= 1.25
+
+
+def test_routing_starts_after_the_gate_gathers_each_item_k_times_and_combines_densely():
+    a100 = load_profile("a100-80gb")
+    d = build(parse((ROOT / "gallery" / "mixtral.ncd").read_text()))
+    rows = {k.name: k for k in analyse(d, a100, "bf16").kernels}
+    routed = {name: k.detail["routed_share"] for name, k in rows.items() if k.detail}
+    gate = [n for n in routed if n == "W_g" or "(G)" in n]  # the router, its softmax and the top-k itself
+    assert len(gate) == 3 and all(routed[n] == 1 for n in gate)
+    assert routed["W_1"] == routed["W_3"] == routed["W_2"] == 2 / 8
+    y, m, e = (d.axes[a].size for a in ("y", "m", "e"))
+    w1 = rows["W_1"]
+    weights = 2 * e * m * d.axes["f"].size  # bf16, every expert's W_1 read whole
+    assert w1.detail["dram_bytes"] + w1.detail["l2_bytes"] == pytest.approx(weights + 2 * y * m * 2 + 2 * y * d.axes["f"].size * e * 2 / 8)

@@ -76,10 +76,11 @@ def sfu_ops(diagram: Diagram, op: Op) -> int:
     return per * math.prod(diagram.axes[a].size for a in diagram.values[op.outputs[0]].axes) if per else 0
 
 
-def routed_axes(diagram: Diagram) -> dict[str, tuple[int, int]]:
-    """Axes a ``topk`` gate chooses along: axis -> (k, its size). A routed kernel runs k of them per item."""
+def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
+    """Axes a ``topk`` gate before the box ``after`` chooses along: axis -> (k, its size).
+    A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
     return {op.params["axes"][0]: (op.params["k"], diagram.axes[op.params["axes"][0]].size)
-            for op in diagram.ops if op.kind == "topk"}
+            for op in diagram.ops if op.kind == "topk" and op.id < after.id}
 
 
 def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, matmul_eff: float = 1.0) -> tuple[float, float, float]:

@@ -202,16 +202,15 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     """``kernel`` timed by the efficiency model: its class's rates, L2 hits, routing, fixed costs."""
     chip = profile.chip
     size = lambda x: (4 if x.integer else itemsize) * elements(diagram, x.axes) * x.times  # noqa: E731
-    routed = {a: k / n for a, (k, n) in routed_axes(diagram).items() if op.kind != "topk"}
-    out_axes = {a for x in w.writes for a in x.axes}
-    share = math.prod(f for a, f in routed.items() if a in out_axes or any(a in x.axes for x in w.reads if isinstance(x.key, int)))
-    gathered = math.prod(1 / f for a, f in routed.items() if a in out_axes)  # inputs without the axis, read once per choice
+    values = [x for x in w.reads + w.writes if isinstance(x.key, int)]  # the weights are read whole
+    routed = {a: kn for a, kn in routed_axes(diagram, op).items() if any(a in x.axes for x in values)}
+    share = math.prod(k / n for k, n in routed.values())  # the items each expert really gets
+    gathers = math.prod(k for a, (k, n) in routed.items() if any(a in x.axes for x in w.writes))  # each item, to k experts
     nbytes, hits = 0.0, 0.0
-    for x in w.reads:
-        scale = 1.0 if not isinstance(x.key, int) else share if set(routed) & set(x.axes) else min(share * gathered, gathered) if share < 1 else 1.0
+    for x in w.reads + w.writes:
+        scale = 1.0 if not isinstance(x.key, int) else share if set(routed) & set(x.axes) else gathers if x in w.reads else 1.0
         nbytes += size(x) * scale
-        hits += min(cache.hit(alias.get(x.key, x.key)), size(x)) * scale
-    nbytes += sum(size(x) * share for x in w.writes)
+        hits += min(cache.hit(alias.get(x.key, x.key)), size(x)) * scale if x in w.reads else 0.0
     shape = gemm_shape(diagram, op) if w.matmul_flops else None
     eff, tile, waves = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0)
     tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu_ops(diagram, op) * share, eff)
