@@ -93,7 +93,7 @@ def plan(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], items
 
 
 def section(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], itemsize: float) -> "_Section":
-    """The ops ``inside`` as one kernel, ready to cost any choice of tiles (``_cost``): the planner's
+    """The ops ``inside`` as one kernel, ready to cost any choice of tiles (``cost``): the planner's
     own search, or the real kernel tiles of :mod:`.kernel_tiles`."""
     return _Section(diagram, boxes, inside, itemsize)
 
@@ -174,7 +174,7 @@ class _Section:
                     return False
         return True
 
-    def _rescaled(self, axis: str | None) -> int:
+    def rescaled(self, axis: str | None) -> int:
         """Elements of the accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
         out, frontier = [], [self.root(x.key) for _, w in self.kernels if axis and w.usage.get(axis) == SOFTMAX for x in w.writes]
         seen = set(frontier)
@@ -212,12 +212,12 @@ class _Section:
             need = min(need, least)
             if least > limit:
                 continue
-            rescaled = self._rescaled(stream)
+            rescaled = self.rescaled(stream)
             choices = math.prod(len(_options(self.size[a])) for a in split)
             found = self._fitting(split, smallest, limit) if choices <= EXHAUSTIVE else \
-                [self._climb(split, smallest, limit, lambda tile: self._key(self._cost(tile, tiles, stream, rescaled)))]
+                [self._climb(split, smallest, limit, lambda tile: self._key(self.cost(tile, tiles, stream, rescaled)))]
             for tile in found:
-                candidate = self._cost(tile, tiles, stream, rescaled)
+                candidate = self.cost(tile, tiles, stream, rescaled)
                 key = self._key(candidate)
                 if best is None or key < best[0]:
                     best = (key, candidate)
@@ -288,7 +288,7 @@ class _Section:
         if self._memory(start) <= limit:
             yield from walk(0, dict(start))
 
-    def _cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
+    def cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
         count = {a: -(-self.size[a] // tile[a]) for a in tiles}
 
         def sent(k) -> float:

@@ -52,7 +52,7 @@ def fused_time(diagram: Diagram, sec, members, profile, dtype: str, itemsize: fl
     causal = [op.params["axes"] for op, _ in kernels if op.kind == "mask"]
     best = None
     for stream in [None] + [a for a in sorted(sec.usage) if sec.streamable(a)]:
-        rescaled = sec._rescaled(stream)
+        rescaled = sec.rescaled(stream)
         for tile in _choices(sec, stream):
             found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal)
             if found and (best is None or found["time"] < best["time"]):
@@ -94,7 +94,7 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) ->
     ctas = min(chip.max_ctas_per_sm, int(limit // max(need, 1)), chip.registers_bytes // (threads * registers * 4))
     if ctas < 1:
         return None
-    plan = sec._cost(tile, sec.tiles, stream, rescaled)
+    plan = sec.cost(tile, sec.tiles, stream, rescaled)
     kept = _causal_fraction(causal, tile, stream, sec)
     groups, slots = plan.groups, chip.sms * ctas
     waves = math.ceil(groups / slots)

@@ -27,6 +27,7 @@ from .model import FREE, Report, analyse, fused_section
 
 MAX_RUN = 8          # statements in one candidate kernel
 MAX_CANDIDATES = 400  # whole-diagram analyses one search may run
+MIN_SAVING = 0.01     # a run must save this share of its time to be worth a kernel of its own
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def suggest(text: str, name: str, profile, dtype: str, sizes: dict | None = None
             if sum(s[2] for s in statements[i:j + 1]) < 2 or len(candidates) >= MAX_CANDIDATES:
                 continue
             run = _try(text, name, profile, dtype, sizes, base, first, statements[j][3])
-            if run is not None and run.saving > 0:
+            if run is not None and run.saving > MIN_SAVING * run.time_before:
                 candidates.append(run)
     chosen = _schedule(candidates)
     fused = _wrap(text, [(r.first, r.last) for r in chosen])
