@@ -2,8 +2,9 @@
 
 It holds the figure as drawn and, for each component, the figure with that one
 component expanded or collapsed; the cost on every bundled profile at every dtype
-(at the chosen dtype for the figures with a component changed). Axis sizes are
-the ones given; changing them needs ``ncd serve``.
+(at the chosen dtype for the figures with a component changed); the fusion plan
+of ``ncd cost --suggest`` at the chosen profile and dtype. Axis sizes are the ones
+given; changing them needs ``ncd serve``.
 
 >>> data = views("axis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n", "demo.ncd", "a100-80gb", "bf16")
 >>> list(data["figures"]), sorted(data["figures"][""]["costs"])[:2]
@@ -16,6 +17,7 @@ from html import escape
 from ..cost import DTYPE_BYTES, bundled, dtype_bytes, load_profile
 from ..ir import Diagram
 from ..parse import AxisDecl, SizeInt
+from .costdata import advice
 from .page import standalone
 from .view import cost_view, figure_view
 
@@ -28,14 +30,14 @@ def views(text: str, name: str, hw: str, dtype: str, sizes: dict[str, int] | Non
     dtype_bytes(dtype)
     base, diagram = figure_view(text, name, sizes, **style)
     profiles = list(dict.fromkeys([*bundled(), hw]))
-    figures = {"": {"view": base, "costs": {f"{p}|{d}": cost_view(diagram, p, d) for p in profiles for d in DTYPE_BYTES}}}
+    figures = {"": {"view": base, "costs": {f"{p}|{d}": cost_view(diagram, p, d, name) for p in profiles for d in DTYPE_BYTES}}}
     for key in list(base["components"])[:MAX_COMPONENTS]:
         line, column = map(int, key.split(":"))
         other, diagram = figure_view(text, name, sizes, frozenset({(line, column)}), **style)
-        figures[key] = {"view": other, "costs": {f"{p}|{dtype}": cost_view(diagram, p, dtype) for p in profiles}}
+        figures[key] = {"view": other, "costs": {f"{p}|{dtype}": cost_view(diagram, p, dtype, name) for p in profiles}}
     for figure in figures.values():
         figure["view"]["profiles"] = profiles
-    return {"figures": figures, "hw": hw, "dtype": dtype}
+    return {"figures": figures, "hw": hw, "dtype": dtype, "advice": {"key": f"{hw}|{dtype}", "notes": advice(text, name, hw, dtype, sizes)}}
 
 
 def html(text: str, name: str, hw: str = "a100-80gb", dtype: str = "bf16", sizes: dict[str, int] | None = None, **style) -> str:

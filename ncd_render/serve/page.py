@@ -7,8 +7,8 @@ else can run or load even when the file is opened from disk.
 >>> html = standalone({"figures": {}, "hw": "a100-80gb", "dtype": "bf16"}, "a <b> & 'c'")
 >>> "<title>a &lt;b&gt; &amp; &#x27;c&#x27; · ncd</title>" in html, "script-src &#x27;sha256-" in html
 (True, True)
->>> "</script><script>" in standalone({"x": "</script><script>"}, "t")
-False
+>>> standalone({"x": "</script><script>"}, "t").count("</script>")  # the data's, its two scripts' ends
+3
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from importlib import resources
 #: the policy ``ncd serve`` sends: its own script, style and data, nothing from elsewhere
 SERVED_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
                  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+SCRIPTS = ("roofline.js", "app.js")  # in this order: app.js draws with roofline.js
 
 _BODY = """<header><h1 id="title">{title}</h1><span class="file" id="file"></span><span class="status" id="status">loading…</span></header>
 <main>
@@ -40,7 +42,7 @@ _BODY = """<header><h1 id="title">{title}</h1><span class="file" id="file"></spa
 
 
 def asset(name: str) -> bytes:
-    """The bytes of a file shipped in ``ncd_render/serve/assets`` (app.js, app.css)."""
+    """The bytes of a file shipped in ``ncd_render/serve/assets`` (app.js, roofline.js, app.css)."""
     return resources.files(__package__).joinpath("assets", name).read_bytes()
 
 
@@ -48,7 +50,7 @@ def served(title: str) -> str:
     """The page ``ncd serve`` sends; its script and style come from the same server."""
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<title>{escape(title)} · ncd</title><link rel="icon" href="data:,"><link rel="stylesheet" href="app.css"></head>\n<body>'
-            + _BODY.format(title=escape(title)) + '<script src="app.js"></script></body></html>\n')
+            + _BODY.format(title=escape(title)) + '<script src="roofline.js"></script><script src="app.js"></script></body></html>\n')
 
 
 def _hash(text: str) -> str:
@@ -62,12 +64,13 @@ def embedded_json(data) -> str:
 
 def standalone(data: dict, title: str) -> str:
     """One self-contained page: the views in ``data`` as JSON, the script and style inline."""
-    script, style = asset("app.js").decode("utf-8"), asset("app.css").decode("utf-8")
-    policy = (f"default-src 'none'; script-src {_hash(script)}; style-src {_hash(style)}; img-src data:; "
+    scripts = [asset(name).decode("utf-8") for name in SCRIPTS]
+    style = asset("app.css").decode("utf-8")
+    policy = (f"default-src 'none'; script-src {' '.join(map(_hash, scripts))}; style-src {_hash(style)}; img-src data:; "
               "base-uri 'none'; form-action 'none'")
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">'
             f'<title>{escape(title)} · ncd</title><link rel="icon" href="data:,"><style>{style}</style></head>\n<body>'
             + _BODY.format(title=escape(title))
             + f'<script type="application/json" id="ncd-data">{embedded_json(data)}</script>\n'
-            + f'<script>{script}</script></body></html>\n')
+            + "".join(f"<script>{script}</script>" for script in scripts) + "</body></html>\n")

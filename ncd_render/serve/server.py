@@ -1,8 +1,9 @@
 """``ncd serve``: the browser view of one .ncd file, on 127.0.0.1 only.
 
-It answers GET for five paths and nothing else: the page, its script and style,
-``view.json`` (the figure and its cost at the settings in the query) and
-``events`` (server-sent events: the file's version, each time it is saved).
+It answers GET for seven paths and nothing else: the page, its two scripts and style,
+``view.json`` (the figure and its cost at the settings in the query),
+``advice.json`` (``ncd cost --suggest``'s fusion plan, asked for after the figure)
+and ``events`` (server-sent events: the file's version, each time it is saved).
 Requests whose Host is not this address (a DNS-rebinding page) are refused, as
 are other methods and paths; every answer says ``nosniff`` and carries a
 Content-Security-Policy that allows the page's own script and style only.
@@ -10,6 +11,7 @@ Content-Security-Policy that allows the page's own script and style only.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 import time
 from collections import OrderedDict
@@ -18,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..cost import DTYPE_BYTES, bundled, parse_sizes
 from ..errors import NcdError
+from .costdata import advice
 from .page import SERVED_POLICY, asset, served
 from .view import view
 from .watch import WatchedFile
@@ -26,6 +29,7 @@ HOST = "127.0.0.1"
 PING_SECONDS = 15.0  # a comment on the event stream this often, so a closed page is noticed
 MAX_TOGGLES = 64
 CACHED_VIEWS = 32
+SEARCH_SECONDS = 120.0  # the longest a fusion search may run for the page
 
 
 class ViewServer(ThreadingHTTPServer):
@@ -41,6 +45,8 @@ class ViewServer(ThreadingHTTPServer):
         self.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
         self.views: OrderedDict = OrderedDict()
         self.building = threading.Lock()
+        self.advised: OrderedDict = OrderedDict()
+        self.advising = threading.Lock()  # apart from building: a long fusion search never holds up the figure
 
     @property
     def port(self) -> int:
@@ -66,6 +72,48 @@ class ViewServer(ThreadingHTTPServer):
                     self.views.popitem(last=False)
             self.views.move_to_end(key)
             return self.views[key]
+
+    def fusion_advice(self, query: str) -> dict:
+        """``ncd cost --suggest``'s plan for the file as it is now, at the query's settings (seconds on a big diagram)."""
+        try:
+            hw, dtype, sizes, _ = self.settings(query)
+        except NcdError as error:
+            return {"ok": False, "error": str(error)}
+        with self.advising:
+            version, text = self.source.version, self.source.text
+            key = (version, hw, dtype, tuple(sorted(sizes.items())))
+            if key not in self.advised:
+                notes = [] if text is None else self.search(version, text, hw, dtype, sizes)
+                if notes is None:  # the file changed meanwhile: the page asks again for the new one
+                    return {"ok": False, "stale": True, "version": version}
+                self.advised[key] = {"ok": text is not None, "notes": notes}
+                while len(self.advised) > CACHED_VIEWS:
+                    self.advised.popitem(last=False)
+            self.advised.move_to_end(key)
+            return {**self.advised[key], "version": version}
+
+    def search(self, version: int, text: str, hw: str, dtype: str, sizes: dict) -> list[dict] | None:
+        """The fusion search in a child process, so it neither holds up the figure (the GIL) nor outlives its
+        version: a save, or SEARCH_SECONDS, ends it (None: stopped)."""
+        context = multiprocessing.get_context("fork")  # the child has everything imported already
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_search, args=(send, text, str(self.source.path), hw, dtype, sizes), daemon=True)
+        child.start()
+        send.close()
+        deadline = time.monotonic() + SEARCH_SECONDS
+        try:
+            while not receive.poll(0.05):
+                if self.source.version != version or time.monotonic() > deadline or not child.is_alive():
+                    return None if self.source.version != version else \
+                        [{"kind": "error", "text": f"the fusion search stopped after {SEARCH_SECONDS:.0f} s; 'ncd cost --suggest' runs it to the end"}]
+            return receive.recv()
+        except EOFError:
+            return [{"kind": "error", "text": "the fusion search ended without an answer"}]
+        finally:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receive.close()
 
     def settings(self, query: str):
         """The query's settings, checked: a known profile and dtype, sizes as --sizes, components by line:column."""
@@ -130,8 +178,8 @@ class Handler(BaseHTTPRequestHandler):
             self.refuse(403, "this server answers only requests addressed to " + self.server.url)
             return
         parts = urlsplit(self.path)
-        route = {"/": self.page, "/app.js": self.script, "/app.css": self.style, "/view.json": self.view_json,
-                 "/events": self.events}.get(parts.path)
+        route = {"/": self.page, "/app.js": self.script, "/roofline.js": self.script, "/app.css": self.style, "/view.json": self.view_json,
+                 "/advice.json": self.advice_json, "/events": self.events}.get(parts.path)
         if route is None:
             self.refuse(404, "not found")
             return
@@ -146,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, "text/html; charset=utf-8", served(self.server.source.path.name).encode("utf-8"))
 
     def script(self, _query: str) -> None:
-        self.answer(200, "text/javascript; charset=utf-8", asset("app.js"))
+        self.answer(200, "text/javascript; charset=utf-8", asset(urlsplit(self.path).path.lstrip("/")))  # a name from the routes above
 
     def style(self, _query: str) -> None:
         self.answer(200, "text/css; charset=utf-8", asset("app.css"))
@@ -156,6 +204,9 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(self.server.view(query), separators=(",", ":")).encode("utf-8")
         took = 1000 * (time.perf_counter() - started)  # waiting for, building and encoding the view, shown in DevTools
         self.answer(200, "application/json", body, {"Server-Timing": f"view;dur={took:.1f}"})
+
+    def advice_json(self, query: str) -> None:
+        self.answer(200, "application/json", json.dumps(self.server.fusion_advice(query), separators=(",", ":")).encode("utf-8"))
 
     def events(self, _query: str) -> None:
         """The file's version now, then each new one; a comment now and then to notice a closed page."""
@@ -175,6 +226,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             pass  # the page went away
+
+
+def _search(send, text: str, name: str, hw: str, dtype: str, sizes: dict) -> None:
+    """In the child process: the fusion plan's notes, sent back."""
+    send.send(advice(text, name, hw, dtype, sizes))
+    send.close()
 
 
 def serve(path: str, port: int = 0, hw: str = "a100-80gb", dtype: str = "bf16") -> tuple[ViewServer, threading.Event]:

@@ -34,7 +34,7 @@ def view(text: str, name: str, hw: str = "a100-80gb", dtype: str = "bf16", sizes
         data, diagram = figure_view(text, name, sizes, toggle, theme, layout)
     except NcdError as error:
         return {"ok": False, "error": str(error)}
-    return {**data, **cost_view(diagram, hw, dtype)}
+    return {**data, **cost_view(diagram, hw, dtype, name)}
 
 
 def figure_view(text: str, name: str, sizes: dict[str, int] | None = None, toggle: frozenset[tuple[int, int]] = frozenset(),
@@ -55,7 +55,7 @@ def figure_view(text: str, name: str, sizes: dict[str, int] | None = None, toggl
     return data, diagram
 
 
-def cost_view(diagram: Diagram, hw: str, dtype: str) -> dict:
+def cost_view(diagram: Diagram, hw: str, dtype: str, name: str = "") -> dict:
     """The cost report and its notes on one profile and dtype; a mistake (a fused section that
     does not fit in shared memory, an axis without a size) is the report's error, under the figure."""
     data = {"hw": hw, "dtype": dtype, "cost": None, "cost_error": None, "notes": []}
@@ -64,8 +64,8 @@ def cost_view(diagram: Diagram, hw: str, dtype: str) -> dict:
     except NcdError as error:
         data["cost_error"] = str(error)
         return data
-    data["cost"] = report_data(diagram, report)
-    data["notes"] = notes(diagram, report)
+    data["cost"] = report_data(diagram, report, name)
+    data["notes"] = notes(report)
     return data
 
 

@@ -3,11 +3,10 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const SVGNS = "http://www.w3.org/2000/svg";
   const embedded = $("ncd-data");
   const data = embedded ? JSON.parse(embedded.textContent) : null;  // ncd html: every view is in the page
   const state = { hw: null, dtype: null, sizes: {}, toggle: new Set(), view: null, selected: null,
-                  sort: { key: null, up: true }, version: 0, shown: -1, busy: false };
+                  sort: { key: null, up: true }, version: 0, shown: -1, busy: false, advice: null, advising: false };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -41,6 +40,37 @@
     return Object.assign({}, figure.view, cost);
   }
 
+  // The fusion plan (ncd cost --suggest) searches for seconds on a big diagram: asked for after the figure shows.
+  function adviceKey() {
+    const p = query();
+    p.delete("toggle");
+    return state.version + "?" + p.toString();
+  }
+
+  async function askAdvice() {
+    if (data) {
+      const key = state.hw + "|" + state.dtype;
+      state.advice = { key: adviceKey(), notes: data.advice.key === key ? data.advice.notes : [{ kind: "fuse-none",
+        text: "this file holds the fusion plan at " + data.advice.key.replace("|", ", ") + "; 'ncd cost --suggest' gives it for others" }] };
+      notes(state.view);
+      return;
+    }
+    if (state.advising) return;
+    state.advising = true;
+    try {
+      let key;
+      do {
+        key = adviceKey();
+        const p = query();
+        p.delete("toggle");
+        const answer = await (await fetch("advice.json?" + p.toString(), { cache: "no-store" })).json();
+        if (key === adviceKey() && !answer.stale) { state.advice = { key, notes: answer.ok ? answer.notes : [] }; notes(state.view); }
+      } while (key !== adviceKey());
+    } finally {
+      state.advising = false;
+    }
+  }
+
   async function refresh() {
     if (state.busy) { state.again = true; return; }
     state.busy = true;
@@ -71,7 +101,10 @@
     $("file").textContent = view.file;
     putFigure(view.svg);
     controls(view);
+    if (!view.cost) state.advice = { key: adviceKey(), notes: [] };  // the cost's own error says it all
+    else if (!state.advice || state.advice.key !== adviceKey()) state.advice = null;
     notes(view);
+    if (!state.advice) askAdvice();
     table(view);
     roofline(view);
     select(state.selected && view.cost && state.selected < view.cost.kernels.length ? state.selected : null);
@@ -180,12 +213,13 @@
     const list = $("notes-list");
     const items = [];
     if (view.cost_error) items.push(el("li", { class: "error" }, view.cost_error));
-    for (const note of view.notes) {
-      const li = el("li", { "data-kind": note.kind }, note.text);
-      li.addEventListener("click", () => selectOps(note.ops));
+    const advice = state.advice ? state.advice.notes : [{ kind: "searching", text: "searching for boxes worth fusing…" }];
+    for (const note of view.notes.concat(advice)) {
+      const li = el("li", { "data-kind": note.kind, class: note.kind === "searching" ? "muted" : note.kind === "error" ? "error" : "" }, note.text);
+      const ops = note.ops || (note.lines ? Object.values(view.ops).filter((o) => o.line >= note.lines[0] && o.line <= note.lines[1]).map((o) => o.id) : []);
+      if (ops.length) li.addEventListener("click", () => selectOps(ops));
       items.push(li);
     }
-    if (!items.length) items.push(el("li", { class: "muted" }, "no advice"));
     list.replaceChildren(...items);
   }
 
@@ -235,70 +269,29 @@
     $("profile").textContent = view.cost.profile.name + ", " + view.cost.dtype;
   }
 
-  function svgEl(tag, attrs, text) {
-    const node = document.createElementNS(SVGNS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function roofline(view) {
-    const box = $("roofline-chart");
-    if (!view.cost) { box.replaceChildren(); return; }
-    const W = 420, H = 260, L = 46, R = 10, T = 10, B = 30;
-    const p = view.cost.profile;
-    const points = view.cost.kernels.map((k, i) => ({ k, i })).filter(({ k }) => k.intensity && k.time > 0 && k.flops > 0);
-    const xs = points.map(({ k }) => k.intensity).concat([p.matmul_rate / p.hbm_bandwidth]);
-    const ys = points.map(({ k }) => k.flops / k.time).concat([p.matmul_rate]);
-    const lx0 = Math.floor(Math.log10(Math.min(...xs)) - 0.5), lx1 = Math.ceil(Math.log10(Math.max(...xs)) + 0.5);
-    const ly0 = Math.floor(Math.log10(Math.min(...ys)) - 0.5), ly1 = Math.ceil(Math.log10(p.matmul_rate) + 0.2);
-    const X = (v) => L + (Math.log10(v) - lx0) / (lx1 - lx0) * (W - L - R);
-    const Y = (v) => T + (ly1 - Math.log10(v)) / (ly1 - ly0) * (H - T - B);
-    const svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "roofline" });
-    for (let e = lx0; e <= lx1; e++) {
-      svg.append(svgEl("line", { class: "grid", x1: X(10 ** e), x2: X(10 ** e), y1: T, y2: H - B }));
-      svg.append(svgEl("text", { x: X(10 ** e), y: H - B + 12, "text-anchor": "middle" }, "1e" + e));
-    }
-    for (let e = ly0; e <= ly1; e++) {
-      svg.append(svgEl("line", { class: "grid", x1: L, x2: W - R, y1: Y(10 ** e), y2: Y(10 ** e) }));
-      svg.append(svgEl("text", { x: L - 4, y: Y(10 ** e) + 3, "text-anchor": "end" }, "1e" + e));
-    }
-    svg.append(svgEl("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle" }, "FLOP per HBM byte"));
-    svg.append(svgEl("text", { x: 10, y: (T + H - B) / 2, transform: "rotate(-90 10 " + (T + H - B) / 2 + ")", "text-anchor": "middle" }, "FLOP/s"));
-    const same = Math.abs(p.matmul_rate / p.vector_rate - 1) < 0.15;  // fp32: one roof for both
-    const roofs = same ? [[p.matmul_rate, "peak"]] : [[p.matmul_rate, "matmul peak"], [p.vector_rate, "other peak"]];
-    for (const [peak, label] of roofs) {
-      const ridge = peak / p.hbm_bandwidth;
-      const a = 10 ** lx0, b = 10 ** lx1;
-      const pts = [[a, Math.max(a * p.hbm_bandwidth, 10 ** ly0)], [ridge, peak], [b, peak]].filter(([x]) => x >= a && x <= b);
-      svg.append(svgEl("polyline", { class: "roof", points: pts.map(([x, y]) => X(x) + "," + Y(Math.max(y, 10 ** ly0))).join(" ") }));
-      svg.append(svgEl("text", { class: "roof-label", x: W - R - 2, y: Y(peak) - 3, "text-anchor": "end" }, label));
-    }
-    const total = view.cost.total.time || 1;
-    for (const { k, i } of points) {
-      const c = svgEl("circle", { class: "dot " + k.bound, "data-kernel": String(i), cx: X(k.intensity), cy: Y(k.flops / k.time),
-                                  r: 3 + 9 * Math.sqrt(k.time / total) });
-      c.append(svgEl("title", {}, k.name + ": " + k.text.time));
-      c.addEventListener("click", () => select(i));
-      svg.append(c);
-    }
-    box.replaceChildren(svg);
+    window.ncdRoofline($("roofline-chart"), view.cost, select);
   }
 
   // -- selection, shared by the figure, the table and the roofline -----------------
+  function mark(ops, picked) {
+    const ids = new Set(ops.map(String)), rows = new Set(picked.map(String));
+    for (const node of document.querySelectorAll("#figure [data-op]")) node.classList.toggle("ncd-selected", ids.has(node.dataset.op));
+    for (const tr of document.querySelectorAll("#kernels-body tr")) tr.classList.toggle("selected", rows.has(tr.dataset.kernel));
+    for (const dot of document.querySelectorAll("#roofline .dot")) dot.classList.toggle("selected", rows.has(dot.dataset.kernel));
+  }
+
   function select(i) {
     state.selected = i;
     const kernel = i === null || !state.view.cost ? null : state.view.cost.kernels[i];
-    const ids = new Set(kernel ? kernel.ops.map(String) : []);
-    for (const node of document.querySelectorAll("#figure [data-op]")) node.classList.toggle("ncd-selected", ids.has(node.dataset.op));
-    for (const tr of document.querySelectorAll("#kernels-body tr")) tr.classList.toggle("selected", tr.dataset.kernel === String(i));
-    for (const dot of document.querySelectorAll("#roofline .dot")) dot.classList.toggle("selected", dot.dataset.kernel === String(i));
+    mark(kernel ? kernel.ops : [], kernel ? [i] : []);
   }
 
-  function selectOps(ops) {
+  function selectOps(ops) {  // a note's boxes, and the kernels they run in
     const kernels = state.view.cost ? state.view.cost.kernels : [];
-    const i = kernels.findIndex((k) => k.ops.some((o) => ops.includes(o)));
-    select(i < 0 ? null : i);
+    const picked = kernels.map((k, i) => (k.ops.some((o) => ops.includes(o)) ? i : -1)).filter((i) => i >= 0);
+    state.selected = picked.length === 1 ? picked[0] : null;
+    mark(ops, picked);
   }
 
   function kernelOf(opId) {
@@ -330,6 +323,7 @@
       add("FLOPs", "flops", k.text.flops);
       add("HBM bytes", "hbm_bytes", k.text.hbm_bytes);
       add("FLOP/B", "intensity", k.text.intensity);
+      for (const level of k.levels) add(level.level, "level:" + level.level, level.text);
       add("time", "time", k.text.time);
       add("bound", "bound", k.bound);
     } else if (found) {
@@ -338,6 +332,7 @@
       add("HBM bytes", "hbm_bytes", "0 B (on chip, in '" + k.name + "')");
       add("shared memory", "shared_bytes", k.plan ? k.plan.text.shared_bytes + " per group" : "-");
       add("fused kernel", "kernel", k.text.hbm_bytes + " HBM, " + k.text.time + ", " + k.bound + "-bound");
+      for (const level of k.levels) add(level.level, "level:" + level.level, level.text);
       add("bound", "bound", found.part.bound);
     } else {
       add("cost", "bound", state.view.cost ? "moves nothing (no kernel)" : "no cost report");
