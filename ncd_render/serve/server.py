@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -47,6 +48,11 @@ class ViewServer(ThreadingHTTPServer):
         self.building = threading.Lock()
         self.advised: OrderedDict = OrderedDict()
         self.advising = threading.Lock()  # apart from building: a long fusion search never holds up the figure
+
+    def handle_error(self, request, client_address) -> None:
+        """A page that went away mid-answer is no error; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     @property
     def port(self) -> int:

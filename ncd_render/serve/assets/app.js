@@ -5,6 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const embedded = $("ncd-data");
   const data = embedded ? JSON.parse(embedded.textContent) : null;  // ncd html: every view is in the page
+  const ADVICE_AFTER_MS = 700;
   const state = { hw: null, dtype: null, sizes: {}, toggle: new Set(), view: null, selected: null,
                   sort: { key: null, up: true }, version: 0, shown: -1, busy: false, advice: null, advising: false };
 
@@ -104,7 +105,8 @@
     if (!view.cost) state.advice = { key: adviceKey(), notes: [] };  // the cost's own error says it all
     else if (!state.advice || state.advice.key !== adviceKey()) state.advice = null;
     notes(view);
-    if (!state.advice) askAdvice();
+    clearTimeout(state.adviceTimer);  // the search starts once the file has rested a moment, not during a run of saves
+    if (!state.advice) state.adviceTimer = setTimeout(askAdvice, data ? 0 : ADVICE_AFTER_MS);
     table(view);
     roofline(view);
     select(state.selected && view.cost && state.selected < view.cost.kernels.length ? state.selected : null);
