@@ -38,8 +38,9 @@
     for (const [peak, label] of roofs) {
       const ridge = peak / p.hbm_bandwidth;
       const a = 10 ** lx0, b = 10 ** lx1;
-      const pts = [[a, Math.max(a * p.hbm_bandwidth, 10 ** ly0)], [ridge, peak], [b, peak]].filter(([x]) => x >= a && x <= b);
-      svg.append(svgEl("polyline", { class: "roof", points: pts.map(([x, y]) => X(x) + "," + Y(Math.max(y, 10 ** ly0))).join(" ") }));
+      const start = Math.max(a, 10 ** ly0 / p.hbm_bandwidth);  // where the bandwidth roof enters the chart: one slope for every roof
+      const pts = [[start, start * p.hbm_bandwidth], [ridge, peak], [b, peak]].filter(([x]) => x >= a && x <= b);
+      svg.append(svgEl("polyline", { class: "roof", points: pts.map(([x, y]) => X(x) + "," + Y(y)).join(" ") }));
       svg.append(svgEl("text", { class: "roof-label", x: W - R - 2, y: Y(peak) - 3, "text-anchor": "end" }, label));
     }
     const total = cost.total.time || 1;
