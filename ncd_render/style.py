@@ -90,6 +90,8 @@ class Preset:
     wrap: bool = False           # cut a wider figure into strips stacked top to bottom instead of shrinking it
     height: str | None = None    # target canvas height (slides); None: natural height
     font_scale: float = 1.0      # theme font sizes times this (slides: larger labels)
+    rows: bool = False           # compose a page: rows at semantic boundaries, collapsed components defined below
+    page_height: str | None = None  # with rows: the most height before components collapse, then labels shrink
 
 
 def _builtin_folder(folder: str) -> Path:
@@ -168,7 +170,7 @@ _CHECKS = {
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
     Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
     Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
-        "name": _text, "width": _length, "height": _length, "wrap": _flag,
+        "name": _text, "width": _length, "height": _length, "wrap": _flag, "rows": _flag, "page_height": _length,
         "font_scale": lambda v, what: checks.number(v, what, 0.1, 10)},
 }
 

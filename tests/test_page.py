@@ -1,0 +1,107 @@
+"""Page composition (ncd_render.page): figures fitted to a page or column at full label size.
+
+Every gallery and corpus figure is rendered with ``--layout page`` (6.5 x 9 in) and measured
+by shared/tools/figure_metrics.py, as tests/test_figure_quality.py does for the default layout:
+a figure must print its smallest label (the 9 pt labels' 6.3 pt subscripts) at full size, or,
+for the few still too big for one page, shrink only with a SizeWarning that says so. The
+column layout (3.25 in) must hold the MLP, SDPA, attention scores and flash attention at full
+size. Rows must not add knots, wires through boxes or label collisions.
+"""
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import ncd_render
+from ncd_render.api import load
+from ncd_render.scene import Line
+from ncd_render.sizing import SizeWarning
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_figure_quality import FIGURE_IDS, FIGURES, figure_metrics  # noqa: E402, F401 (a fixture)
+
+FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
+# Still taller than 9 in after rows at section boundaries and collapsing: each is shrunk with a
+# SizeWarning (measured label size at page width today, in pt). Making these fit needs each
+# section laid out on its own (see the report in issue 11).
+TOO_BIG_FOR_A_PAGE = {"gallery/convolution": 3.2, "gallery/deepseek_v3": 2.6, "gallery/mixtral": 4.6,
+                      "gallery/transformer": 2.6, "gallery/unet": 6.2, "gallery/vit": 5.6, "corpus/qwen2_moe": 4.2}
+COLUMN_FIGURES = ["mlp", "sdpa", "attention_scores", "flash_attention"]
+
+
+@pytest.fixture(scope="module")
+def measure_at(figure_metrics, tmp_path_factory):  # noqa: F811
+    """A function (source, layout) -> (figure_metrics' findings, the warnings rendering gave)."""
+    out_dir = tmp_path_factory.mktemp("page")
+    cache = {}
+
+    def measure_at(source: Path, layout: str):
+        key = (source, layout)
+        if key not in cache:
+            svg = out_dir / f"{source.parent.name}__{source.stem}.{layout}.svg"
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ncd_render.render(source, svg, layout_preset=layout)
+            result, _ = figure_metrics.analyse(str(svg))
+            cache[key] = (result, [w.message for w in caught if isinstance(w.message, SizeWarning)])
+        return cache[key]
+
+    return measure_at
+
+
+@pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
+def test_page_fits_at_full_label_size(source, measure_at):
+    name = f"{source.parent.name}/{source.stem}"
+    result, shrunk = measure_at(source, "page")
+    assert result["width_pt"] <= 468.01 and result["height_pt"] <= 648.01, f"{name}: {result['width_pt']} x {result['height_pt']} pt"
+    if name in TOO_BIG_FOR_A_PAGE:
+        assert shrunk, f"{name} shrank to {result['label_pt_at_page']} pt without a SizeWarning"
+        assert result["label_pt_at_page"] >= TOO_BIG_FOR_A_PAGE[name] - 0.05, f"{name}: smaller than before"
+        return
+    assert result["label_pt_at_page"] >= FULL_SIZE, f"{name}: labels print at {result['label_pt_at_page']} pt on a page"
+    assert not shrunk, f"{name}: {shrunk[0]}"
+
+
+@pytest.mark.parametrize("name", COLUMN_FIGURES)
+def test_column_fits_at_full_label_size(name, measure_at):
+    result, shrunk = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", "column")
+    assert result["label_pt_at_column"] >= FULL_SIZE, f"{name}: labels print at {result['label_pt_at_column']} pt in a column"
+    assert not shrunk
+
+
+@pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
+def test_rows_add_no_defects(source, measure_at):
+    name = f"{source.parent.name}/{source.stem}"
+    result, _ = measure_at(source, "page")
+    defects = {m: result[m] for m in ("wire_through_box", "label_overlaps", "dashed_through_box", "dashed_grazing_box")}
+    assert not any(defects.values()), f"{name} at --layout page: {defects}"
+    allowed = {"gallery/resnet": 1, "corpus/convnext_block": 1, "gallery/deepseek_v3": 1}.get(name, 0)  # tandem pairs, as in test_figure_quality
+    assert result["knots_elsewhere"] <= allowed, f"{name}: {result['knots_elsewhere']} knots away from copy dots"
+
+
+def test_every_break_carries_its_wires_on():
+    """Each row that ends with n arrows is followed by a row that starts with the same n wires."""
+    from ncd_render.page.rows import break_rows
+    from ncd_render.layout import layout
+    from ncd_render.style import load_preset, load_theme
+
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "resnet.ncd")
+    theme, preset = load_theme("paper"), load_preset("page")
+    scene = break_rows(layout(figure.diagram, theme, preset), 468, preset.label_pad)
+    ends, starts = scene.by_role("arrow.continue.out"), scene.by_role("arrow.continue.in")
+    assert len(ends) == len(starts) > 0
+    for arrow in ends + starts:  # each on a wire that runs to (or from) its tip
+        tip_x, tip_y = arrow.commands[1][1:]
+        assert any(w.y1 == tip_y and min(w.x1, w.x2) - 0.01 <= tip_x <= max(w.x1, w.x2) + 0.01 for w in scene.items if isinstance(w, Line) and w.role == "wire")
+    assert scene.width <= 468
+
+
+def test_collapsed_components_are_defined_below():
+    """The transformer draws Attention, MaskedAttention and FeedForward as boxes, then each definition."""
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd", layout="page")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = figure.scene()
+    titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.definition"]
+    assert titles == ["Attention =", "FeedForward =", "MaskedAttention ="]
