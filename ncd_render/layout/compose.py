@@ -107,6 +107,8 @@ class Compose:
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
+        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis"), bar)
+                                 for w in self.wires.values() if w.x1 > w.x0 for label, bar in [self.axis_label(w)] if label is not None)
         return scene
 
     def _name_label(self, value: int):

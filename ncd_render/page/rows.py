@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..scene import Line, Path, Rect, Scene, Text
+from ..scene import Line, Path, Rect, Scene, Stroke, Text
 
 SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 10.0    # between one row's lowest ink and the next row's highest
@@ -110,15 +110,13 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
             gaps.append((reach, x0))
         reach = x1 if reach is None else max(reach, x1)
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
-    labels = [i for i in scene.items if isinstance(i, Text) and i.role == "label.axis"]
-    overlines = [i for i in scene.items if isinstance(i, Line) and i.role == "label.overline"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
     out = []
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
         for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
             running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
-            carried = tuple((y, stroke, *_label_of(y, x, wires, labels, overlines, label_pad)) for y, stroke in running)
+            carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
             cost = 6.0 * inside - (6.0 if edge else 0.0) + 2.0 * len(carried)
@@ -127,21 +125,16 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     return out
 
 
-def _label_of(y: float, x: float, wires: list, labels: list, overlines: list, label_pad: float):
-    """The axis label the wire at height ``y`` carries where it starts (left of ``x``), and its overline."""
-    start = x
-    pieces = sorted((w for w in wires if abs(w.y1 - y) < 1e-6), key=lambda w: -max(w.x1, w.x2))
-    for w in pieces:  # walk left along pieces that meet end to end
-        lo, hi = min(w.x1, w.x2), max(w.x1, w.x2)
-        if lo < start <= hi + 0.5:
-            start = lo
-    base = y - label_pad
-    own = [t for t in labels if abs(t.y - base) < 0.5 and start - 0.5 <= t.x <= start + label_pad + 2.5 and t.x < x]
-    if not own:
-        return None, None
-    label = max(own, key=lambda t: t.x)
-    bar = next((o for o in overlines if abs(o.x1 - label.x) < 0.5 and label.y - label.ascent - 2 < o.y1 < label.y), None)
-    return label, bar
+def _label_of(y: float, x: float, names: tuple):
+    """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
+    ``Scene.wire_names``, labelled where it starts or not), and its overline for a width axis."""
+    for wy, x0, x1, label, overlined in names:
+        if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
+            if not overlined:
+                return label, None
+            top = -label.ascent - 0.6
+            return label, Line(0.0, top, label.width, top, Stroke(label.color, 0.6), role="label.overline")
+    return None, None
 
 
 def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) -> list:
