@@ -105,3 +105,26 @@ def test_collapsed_components_are_defined_below():
         scene = figure.scene()
     titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.definition"]
     assert titles == ["Attention =", "FeedForward =", "MaskedAttention ="]
+
+
+def test_committed_page_svg_is_not_stale(gallery_file):
+    from ncd_render.render import render_bytes
+
+    committed = gallery_file.with_suffix(".page.svg")
+    assert committed.exists(), f"{committed.name} is missing: run 'ncd gallery build'"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        fresh = render_bytes(load(gallery_file).scene(layout_preset="page"), "svg")
+    assert committed.read_bytes() == fresh, f"{committed.name} is stale: run 'ncd gallery build' and look at the result"
+
+
+def test_index_shows_each_page_figure_at_print_size():
+    import re
+
+    gallery = Path(ncd_render.__file__).parents[1] / "gallery"
+    index = (gallery / "index.html").read_text()
+    for source in gallery.glob("*.ncd"):
+        shown = re.search(rf'src="{source.stem}\.page\.svg" style="width:([0-9.]+)pt"', index)
+        assert shown, f"{source.stem}.page.svg is not on the index page"
+        width = float(re.search(r'viewBox="0,0,([0-9.]+),', (gallery / f"{source.stem}.page.svg").read_text()).group(1))
+        assert float(shown.group(1)) == pytest.approx(width, abs=0.1)  # 1 CSS pt = 1 scene pt: print size
