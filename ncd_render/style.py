@@ -92,6 +92,7 @@ class Preset:
     font_scale: float = 1.0      # theme font sizes times this (slides: larger labels)
     rows: bool = False           # compose a page: rows at semantic boundaries, collapsed components defined below
     page_height: str | None = None  # with rows: the most height before components collapse, then labels shrink
+    legend: bool = False         # with rows: a legend of the axes' sizes below the figure, where the page has room
 
 
 def _builtin_folder(folder: str) -> Path:
@@ -170,7 +171,7 @@ _CHECKS = {
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
     Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
     Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
-        "name": _text, "width": _length, "height": _length, "wrap": _flag, "rows": _flag, "page_height": _length,
+        "name": _text, "width": _length, "height": _length, "wrap": _flag, "rows": _flag, "page_height": _length, "legend": _flag,
         "font_scale": lambda v, what: checks.number(v, what, 0.1, 10)},
 }
 

@@ -18,6 +18,7 @@ cut at a boundary is worth a slightly shorter row. A pure function.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
@@ -25,7 +26,7 @@ from ..scene import Line, Path, Rect, Scene, Stroke, Text
 SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 10.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
-ROW_COST = 100.0  # one more row, in the units of a cut's cost
+ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
@@ -71,20 +72,34 @@ def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
 
 
 def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
-    """The cuts that keep every row within ``width`` at the least cost (fewest rows, then the best places);
-    [] when the gaps allow none."""
+    """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
+    its height (the page's height is what runs out), each cut its own cost (inside sections, wires
+    carried on); [] when the gaps allow none."""
     candidates = sorted(_candidates(scene, label_pad), key=lambda c: c.x)
     start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
     # a shortest path over the nodes start, candidates..., end; a row runs from one node to a later one
     xs = [start] + [c.x for c in candidates] + [scene.width]
     pads = [0.0] + [c.pad for c in candidates] + [0.0]
     costs = [0.0] + [c.cost for c in candidates] + [0.0]
+    levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
+    solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
+                   if not _splittable(i) and not _stretches(i) and i.role != "background")
     best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
-    for j in range(1, len(xs)):
-        choices = [(best[i][0] + ROW_COST + costs[j], i) for i in range(j) if i in best
-                   and xs[i] < xs[j] and xs[j] - xs[i] + pads[i] + pads[j] <= width]
-        if choices:
-            best[j] = min(choices)
+    for i in range(len(xs) - 1):
+        if i not in best:
+            continue
+        k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
+        top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
+        for j in range(i + 1, len(xs)):
+            if xs[j] - xs[i] + pads[i] + pads[j] > width:
+                break
+            while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
+                top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
+                k += 1
+            lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
+            cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
+            if j not in best or cost < best[j][0]:
+                best[j] = (cost, i)
     end = len(xs) - 1
     if end not in best:
         return []
@@ -119,7 +134,7 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
             carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
-            cost = 6.0 * inside - (6.0 if edge else 0.0) + 2.0 * len(carried)
+            cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried)
             widest = max((t.width for _, _, t, _ in carried if t is not None), default=0.0)
             out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2))
     return out
@@ -161,12 +176,12 @@ def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) 
     if before is not None:
         for y, stroke, label, bar in before.wires:
             left = a - before.pad
-            out.append(_arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
+            out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
             out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
     if after is not None:
         for y, stroke, label, bar in after.wires:
             right = b + after.pad
-            out.append(_arrowhead(right, y, stroke.color, "arrow.continue.out"))
+            out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = _fit_sections(_squeeze(_drop_passing(out, a, b, before, after)))
@@ -280,6 +295,6 @@ def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> lis
     return out
 
 
-def _arrowhead(tip: float, y: float, color: str, role: str) -> Path:
+def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
     """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
     return Path((("M", tip - ARROW, y - 2.8), ("L", tip, y), ("L", tip - ARROW, y + 2.8), ("Z",)), None, color, role=role)
