@@ -28,6 +28,7 @@ class Font:
     box_size: float = 10.0
     title_size: float = 8.0
     name_size: float = 9.0
+    math: bool = False            # axis names in math italic (function names stay upright), as TeX sets them
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _flag(v, what):
 
 
 _CHECKS = {
-    Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text},
+    Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text, "math": _flag},
     Colors: {f.name: checks.color for f in fields(Colors)} | {
         "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors,
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},

@@ -73,7 +73,7 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     title = set_label("Sizes", f.family, f.title_size, True)
     cells = []
     for name, text, overlined in rows:
-        axis = set_label(name, f.family, f.axis_size)
+        axis = set_label(name, f.family, f.axis_size, italic=f.math)
         rest = set_label(text, f.family, f.axis_size)
         cells.append((axis, rest, overlined, axis.width + SPACE + rest.width))
     cell_w = max(c[3] for c in cells) + COLUMN_GAP
