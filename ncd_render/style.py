@@ -49,6 +49,7 @@ class Colors:
     memory_bound: str = "#2a6fdb"
     compute_bound: str = "#d1495b"
     sections: tuple[str, ...] = ("#C5BEDF", "#FFE2BB", "#F1F4C1", "#C1E8F7", "#FCE0E1")
+    axes: tuple[str, ...] = ()  # a colour per axis, kept through the figure (ncd_render.layout.colours); () keeps wires in `wire`
     section_opacity: float = 0.6
 
 
@@ -168,7 +169,7 @@ def _flag(v, what):
 _CHECKS = {
     Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text, "math": _flag},
     Colors: {f.name: checks.color for f in fields(Colors)} | {
-        "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors,
+        "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors, "axes": _colors,
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
     Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
     Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
