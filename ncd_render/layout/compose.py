@@ -12,6 +12,7 @@ from collections import defaultdict
 from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
+from ..text import overline_slant
 from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
@@ -322,7 +323,8 @@ class Compose:
             labels.append(self._placed_text(label, x, base, "label.axis"))
             if overline:
                 top = base - label.ascent - 0.6
-                labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+                lean = overline_slant(label)
+                labels.append(Line(x + lean, top, x + lean + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
 

@@ -22,7 +22,7 @@ from ..ir import Diagram
 from ..parse import AxisDecl, SizeInt, SizeRef
 from ..scene import Line, Rect, Scene, Stroke, Text
 from ..style import Theme
-from ..text import set_label
+from ..text import overline_slant, set_label
 
 PAD = 6.0        # inside the legend's box
 COLUMN_GAP = 14.0
@@ -92,5 +92,6 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
         items.append(Text(x + axis.width + SPACE, base, rest.runs, f.family, ink, rest.width, rest.ascent, rest.descent, "label.legend"))
         if overlined:
             bar = base - axis.ascent - 0.6
-            items.append(Line(x, bar, x + axis.width, bar, Stroke(ink, 0.6), role="label.overline"))
+            lean = overline_slant(axis)
+            items.append(Line(x + lean, bar, x + lean + axis.width, bar, Stroke(ink, 0.6), role="label.overline"))
     return Scene(w, h, items)

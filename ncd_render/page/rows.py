@@ -22,6 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
+from ..text import overline_slant
 
 SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 10.0    # between one row's lowest ink and the next row's highest
@@ -147,8 +148,8 @@ def _label_of(y: float, x: float, names: tuple):
         if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
             if not overlined:
                 return label, None
-            top = -label.ascent - 0.6
-            return label, Line(0.0, top, label.width, top, Stroke(label.color, 0.6), role="label.overline")
+            top, lean = -label.ascent - 0.6, overline_slant(label)
+            return label, Line(lean, top, lean + label.width, top, Stroke(label.color, 0.6), role="label.overline")
     return None, None
 
 
