@@ -105,5 +105,5 @@ def overline_slant(label: SetLabel) -> float:
     >>> overline_slant(set_label("x", "DejaVu Sans", 9)), round(overline_slant(set_label("x", "DejaVu Sans", 9, italic=True)), 2)
     (0.0, 1.37)
     """
-    return 0.2 * label.ascent if label.runs and all(r.italic for r in label.runs) else 0.0
+    return 0.2 * label.ascent if label.runs and all(r.italic for r in label.runs) else 0.0  # a SetLabel or a placed Text
 
