@@ -28,7 +28,7 @@ from .flow import flowed, pack
 from .legend import legend
 from .rows import break_rows, stack_rows
 
-DEFINITION_GAP = 18.0  # between the overview and a definition, and between definitions
+DEFINITION_GAP = 12.0  # between the overview and a definition, and between definitions
 
 
 def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None) -> Scene:

@@ -25,7 +25,7 @@ from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_slant
 
 SPLITTABLE_LINES = ("wire", "separator")
-ROW_GAP = 10.0    # between one row's lowest ink and the next row's highest
+ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
