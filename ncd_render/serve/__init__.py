@@ -4,5 +4,6 @@
 Modules, each with one job: :mod:`.view` (the data the page reads for one state of
 the file), :mod:`.costdata` (the cost report and its notes as data), :mod:`.page`
 (the HTML shell and its assets), :mod:`.export` (the self-contained file),
-:mod:`.watch` (the watched file) and :mod:`.server` (the HTTP server).
+:mod:`.watch` (the watched file) and :mod:`.server` (the HTTP server); the page's
+hand-written script and style are in ``assets/`` (app.js, roofline.js, app.css).
 """
