@@ -1,0 +1,81 @@
+"""Whole computations recognised by what they compute: an RMSNorm module (which torch
+captures as pow, mean, rsqrt and products) becomes one ``rmsnorm`` box, but only when
+re-computing it from its recorded input gives its recorded output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .capture import Capture
+
+
+@dataclass
+class Replacement:
+    """A node computed by a recognised pattern from ``inputs`` (the rest of its subgraph is not imported)."""
+
+    inputs: list
+    emit: Callable
+
+
+def recognise(cap: Capture) -> dict:
+    """Nodes to import as one box each."""
+    found = {}
+    for path, nodes in _module_runs(cap).items():
+        module = _submodule(cap.original, path)
+        if module is not None and type(module).__name__.endswith("RMSNorm"):
+            found.update(_rmsnorm(cap, path, nodes))
+    return found
+
+
+def _module_runs(cap: Capture) -> dict:
+    """The nodes each innermost submodule ran, by module path (only the last run of each)."""
+    runs = {}
+    for node in cap.graph.nodes:
+        stack = node.meta.get("nn_module_stack") or {}
+        if node.op == "call_function" and stack:
+            runs.setdefault(_path(list(stack.values())[-1][0]), []).append(node)
+    return runs
+
+
+def _path(path: str) -> str:
+    """``L['self'].layers[0].norm`` or ``layers.0.norm`` as a submodule path."""
+    import re
+    path = re.sub(r"^L\['self'\]\.?", "", path)
+    return re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
+
+
+def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
+    inside = set(nodes)
+    last = nodes[-1]
+    outer = [a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"]
+    weights = [a for n in nodes for a in n.all_input_nodes if a.op == "get_attr"]
+    if len(set(outer)) != 1 or len(set(weights)) != 1:
+        return {}
+    x, w = outer[0], weights[0]
+    eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), 1e-6)
+    value, weight, out = cap.values[x], cap.values[w], cap.values[last]
+    if not isinstance(out, torch.Tensor) or weight.shape != value.shape[-1:]:
+        return {}
+    v32 = value.float()
+    expected = (weight.float() * (v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps))).to(out.dtype)
+    if not torch.allclose(expected, out, rtol=1e-4, atol=1e-5):
+        return {}
+
+    def emit(mapper, node):
+        seen, param = mapper.get(x), mapper.get(w)
+        mapper.atoms.unify(param.dims[0], seen.dims[-1])
+        mapper.float32 = mapper.float32 or value.dtype != torch.float32
+        mapper.float32 = True
+        return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": param.param}, eps)
+
+    return {last: Replacement([x, w], emit)}
+
+
+def _submodule(module, path: str):
+    try:
+        return module.get_submodule(path) if path else None
+    except AttributeError:
+        return None
