@@ -17,6 +17,8 @@ class Param:
     name: str
     dims: list[int]
     fixed: dict[int, int] = field(default_factory=dict)
+    # a run of several parts (q/k/v rows split [E, 2E]): atom of the run -> (parts atom, first part, part atom)
+    runs: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass

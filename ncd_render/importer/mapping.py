@@ -7,6 +7,7 @@ reported, never approximated.
 """
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 
@@ -190,7 +191,7 @@ class _Mapper:
             dims = list(seen.dims)
         else:
             dims = self.atoms.reshape(seen.dims, list(out))
-        return Seen(dims, seen.dsl, _reshaped_param(seen.param, dims), seen.number)
+        return Seen(dims, seen.dsl, seen.param, seen.number)
 
     def op_permute(self, node, name):
         seen = self.get(node.args[0])
@@ -204,7 +205,7 @@ class _Mapper:
         else:
             order = [a % n for a in node.args[1]]
         dims = [seen.dims[i] for i in order]
-        return Seen(dims, seen.dsl, _reshaped_param(seen.param, dims), seen.number)
+        return Seen(dims, seen.dsl, seen.param, seen.number)
 
     def op_dropout(self, node, name):
         seen = self.get(node.args[0])
@@ -227,17 +228,43 @@ class _Mapper:
 
     def _pick(self, node, seen: Seen, leaf: int, index: int, dims) -> Seen:
         if seen.param is not None:
-            return Seen(dims, param=Param(seen.param.name, seen.param.dims, {**seen.param.fixed, self.atoms.find(leaf): index}))
+            return Seen(dims, param=self._fix(seen.param, leaf, index))
         stmt = self.producer.get(seen.dsl)
         if stmt is not None and stmt.fn == "linear" and self.leaves(stmt.axes["out"])[:1] == [self.atoms.find(leaf)]:
             rest = self.leaves(stmt.axes["out"])[1:]   # one part of a packed projection: a map of its own
-            params = {k: Param(p.name, p.dims, {**p.fixed, self.atoms.find(leaf): index}) for k, p in stmt.params.items()}
+            params = {k: self._fix(p, leaf, index) for k, p in stmt.params.items()}
             atoms = [a for a in self.leaves(self.prog.values[stmt.out].atoms) if self.atoms.find(a) != self.atoms.find(leaf)]
             out = self.emit("linear", stmt.args, atoms, node, axes={"in": stmt.axes["in"], "out": rest}, params=params,
-                            label=f"{stmt.label}.{index}", options=dict(stmt.options))
+                            label=_box_path(params["weight"]), options=dict(stmt.options))
             return Seen(dims, out)
         atoms = [a for a in self.dsl_leaves(seen) if self.atoms.find(a) != self.atoms.find(leaf)]
         return Seen(dims, self.emit("index", [self.data(seen)], atoms, node, axes={"on": [leaf]}, options={"at": index}))
+
+    def _fix(self, param: Param, leaf: int, index: int) -> Param:
+        """``param`` with one index of ``leaf`` taken; inside a run of parts, that part of the stored rows."""
+        for run, (parts, first, part) in param.runs.items():
+            leaves = self.atoms.leaves(run)
+            if len(leaves) > 1 and self.atoms.find(leaves[0]) == self.atoms.find(leaf):
+                self.atoms.unify(self.atoms.merge(leaves[1:]), part)
+                return Param(param.name, param.dims, {**param.fixed, self.atoms.find(parts): first + index})
+        return Param(param.name, param.dims, {**param.fixed, self.atoms.find(leaf): index}, param.runs)
+
+    def _param_runs(self, seen: Seen, dim: int, sizes: list[int]) -> list:
+        """A parameter cut into pieces of unequal sizes along ``dim``: each piece is one part, or a run of parts, of the stored rows."""
+        unit = math.gcd(*sizes)
+        parts, part = self.atoms.split(seen.dims[dim], [self.atoms.size(seen.dims[dim]) // unit, unit])
+        pieces, first = [], 0
+        for size in sizes:
+            count = size // unit
+            if count == 1:
+                pieces.append(Seen(seen.dims[:dim] + [part] + seen.dims[dim + 1:],
+                                   param=Param(seen.param.name, seen.param.dims, {**seen.param.fixed, self.atoms.find(parts): first})))
+            else:
+                run = self.atoms.new(size, "out")
+                pieces.append(Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:],
+                                   param=Param(seen.param.name, seen.param.dims, dict(seen.param.fixed), {run: (parts, first, part)})))
+            first += count
+        return pieces
 
     def _pieces(self, node, seen: Seen, dim: int, count: int) -> list:
         size = self.atoms.size(seen.dims[dim])
@@ -257,9 +284,11 @@ class _Mapper:
     def op_split(self, node, name):
         seen = self.get(node.args[0])
         dim = self.arg(node, 2, 0) % len(seen.dims)
-        sizes = {tuple(t.shape)[dim] for t in self.cap.values[node]}
-        if len(sizes) != 1:
-            raise Unsupported("pieces of unequal sizes")
+        sizes = [tuple(t.shape)[dim] for t in self.cap.values[node]]
+        if len(set(sizes)) != 1:
+            if seen.param is None or dim != 0:
+                raise Unsupported("pieces of unequal sizes")
+            return self._param_runs(seen, dim, sizes)
         return self._pieces(node, seen, dim, len(self.cap.values[node]))
 
     op_split_with_sizes = op_split
@@ -293,7 +322,7 @@ class _Mapper:
             self.atoms.unify(b.dims[-1], w_out)
         acted = self.atoms.leaves(x.dims[-1])
         out_atoms = _linear_order(self.dsl_leaves(x), acted, self.atoms.leaves(w_out), self.atoms)
-        params = {"weight": _param_as(w.param, w_out, w_in)}
+        params = {"weight": w.param}
         if b is not None:
             params["bias"] = b.param
         path = _box_path(w.param)
@@ -384,7 +413,7 @@ class _Mapper:
                            options=options)
         acted = [i, j, channel]
         out_atoms = _linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.atoms.leaves(o), self.atoms)
-        params = {"weight": _param_as(w.param, o, None, [i, j, c])}
+        params = {"weight": w.param}
         if b is not None:
             self.atoms.unify(b.dims[0], o)
             params["bias"] = b.param
@@ -422,7 +451,10 @@ class _Mapper:
             b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
             l = new if self.atoms.find(l) == old else self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(l)])
         out_dims = batch + [i, l]
-        out = self.emit("einsum", [self.data(a), b_dsl], self.leaves(out_dims), node, scale=scale)
+        shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
+        order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
+        order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+        out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
         return Seen(out_dims, out)
 
     def _rename(self, node, seen: Seen, old: int, new: int) -> int:
@@ -538,15 +570,6 @@ def _box_path(param: Param) -> str:
             name = name[: -len(suffix)]
             break
     return name + "".join(f".{i}" for i in param.fixed.values())
-
-
-def _param_as(param: Param, out_dim, in_dim, in_dims=None) -> Param:
-    """The parameter with the dimensions the DSL box reads: output atoms, then input atoms."""
-    return Param(param.name, param.dims, dict(param.fixed)) if param else param
-
-
-def _reshaped_param(param: Param | None, dims) -> Param | None:
-    return param  # a parameter's stored layout is its original dimensions; views only regroup atoms
 
 
 def _pair(v):

@@ -83,10 +83,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     parameters = {}
     section = None
     body = []
+    common = _common_prefix([s.module for s in prog.stmts])
     for at, stmt in enumerate(prog.stmts):
         if stmt.out not in uses and stmt.out not in [v for v, _ in prog.outputs]:
             continue  # made but never used (a packed projection imported part by part)
-        group = _section(stmt.module, composite)
+        group = _section(stmt.module, composite, common)
         if group != section:
             if section:
                 body.append("end")
@@ -102,7 +103,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             args[1] = name
         out_order = leaves(prog.values[stmt.out].atoms)
         order[stmt.out] = out_order
-        name = name_for(stmt.out, args[0] + "x" if stmt.fn == "rename" else _tensor_hint(stmt, prog), at)
+        hint = args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
+        name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text, box = _statement(stmt, args, order, names, axis_names, atoms, prog)
         if stmt.fn in LEARNED:
@@ -131,7 +133,7 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple
         return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])}){bias}", ""
     if fn == "einsum":
         a, b = (_axes(order[v], axis_names) for v in stmt.args)
-        scale = f" * {_factor(stmt.scale, axis_names, atoms)}" if stmt.scale not in (None, 1) else ""
+        scale = f" * {_factor(stmt.scale, axis_names, atoms, [atoms.find(x) for a in stmt.axes.get('depth', []) for x in atoms.leaves(a)])}" if stmt.scale not in (None, 1) else ""
         return f"einsum({args[0]}, {args[1]}: {a}, {b} -> {_axes(order[stmt.out], axis_names)}){scale}", ""
     if fn in ("softmax", "mean", "sum", "max"):
         return f"{fn}({x}: {on})", ""
@@ -269,18 +271,29 @@ def _last_uses(prog: Program) -> dict[int, int]:
     return uses
 
 
-def _section(module: str, composite) -> str:
-    """The section of a statement: the outermost submodule with submodules of its own that ran it."""
+def _common_prefix(paths) -> int:
+    """How many leading parts of the module paths every statement shares (a wrapper around one block)."""
+    split = [[p for p in path.split(".") if p] for path in paths]
+    n = 0
+    while split and all(len(s) > n and s[n] == split[0][n] for s in split):
+        n += 1
+    return n
+
+
+def _section(module: str, composite, skip: int = 0) -> str:
+    """The section of a statement: the outermost submodule with submodules of its own that ran it,
+    below the ones that ran every statement."""
     parts = [p for p in module.split(".") if p]
-    for n in range(1, len(parts) + 1):
+    for n in range(skip + 1, len(parts) + 1):
         path = ".".join(parts[:n])
         if path in composite and not parts[n - 1].isdigit() or (parts[n - 1].isdigit() and path in composite):
             return path
     return ""
 
 
-def _factor(scale: float, axis_names, atoms) -> str:
-    ranked = sorted(axis_names.items(), key=lambda item: _role(item[0], atoms) != "head_dim")
+def _factor(scale: float, axis_names, atoms, depth=()) -> str:
+    """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
+    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, _role(item[0], atoms) != "head_dim"))
     for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
         for root, name in ranked:
             if atoms.size(root) > 1 and _role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
