@@ -20,7 +20,8 @@ from ncd_render.pytorch.check import check_file  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "import_models" / "models.py"
 METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
-IMPORTED = ["multihead_attention", "encoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2", "vit"]
+IMPORTED = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2",
+            "vit", "llama_decoder_layer", "mixtral_moe"]
 INVARIANTS = ("knots_elsewhere", "wire_through_box", "label_overlaps")
 
 
@@ -77,7 +78,6 @@ def _ncd(*args, cwd):
     (f"{MODELS}:no_such_function", "defines no function 'no_such_function'"),
     (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
     (f"{MODELS}:fails_to_run", "fails on its example inputs"),
-    (f"{MODELS}:unsupported", "aten.cumsum"),
     ("model.txt", "is not FILE.py:FUNCTION"),
 ])
 def test_bad_input_is_a_clear_error(target, message, tmp_path):
@@ -97,3 +97,13 @@ def test_from_module_writes_a_pickled_pairing(tmp_path):
     written = imported.write(tmp_path / "seq.ncd")
     assert [p.name for p in written] == ["seq.ncd", "seq.check.py", "seq.module.pt"]
     assert check_file(tmp_path / "seq.ncd").passed
+
+
+def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_path):
+    result = _ncd("import", f"{MODELS}:unsupported", "-o", "cum.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: aten.cumsum [4 3] in the top module is an opaque box" in result.stderr
+    text = (tmp_path / "cum.ncd").read_text()
+    assert 'opaque(H: y f -> y f) as "aten.cumsum"' in text and "relu(H)" in text
+    check = _ncd("check", "cum.ncd", cwd=tmp_path)  # never run as something it is not
+    assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr

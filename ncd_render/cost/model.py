@@ -31,6 +31,7 @@ from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
+from ..opaque import refuse
 from .boxes import Work, elements, repeats, work
 from .fused import Plan, plan
 from .hardware import Profile, dtype_bytes
@@ -100,6 +101,7 @@ class Report:
 
 def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     """Cost every kernel of ``diagram`` at ``dtype`` (bytes per value: :data:`~.hardware.DTYPE_BYTES`)."""
+    refuse(diagram, "ncd cost")
     itemsize = dtype_bytes(dtype)
     profile.matmul_rate(dtype)  # the profile must know the dtype's peak
     boxes = [(op, work(diagram, op)) for op in diagram.ops]

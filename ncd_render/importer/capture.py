@@ -87,7 +87,7 @@ def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capt
         except Exception:
             raise NcdError(f"cannot capture {where}: torch.export failed ({type(export_error).__name__}: "
                            f"{str(export_error).strip().splitlines()[0] if str(export_error).strip() else ''}), "
-                           "and so did torch.fx", hint="capture needs a forward without data-dependent control flow") from None
+                           "and so did torch.fx", hint=_capture_hint(export_error)) from None
     values = _record(graph_module, inputs)
     return Capture(graph_module, inputs, graph_module.graph, values, how, module)
 
@@ -118,3 +118,11 @@ def _what(error: BaseException) -> str:
 def _where(error: BaseException) -> str | None:
     frames = traceback.extract_tb(error.__traceback__)
     return f"raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+def _capture_hint(error: Exception) -> str:
+    hint = "capture needs a forward without data-dependent control flow (loops or branches on tensor values)"
+    if "data-dependent" in str(error) or "GuardOnDataDependent" in type(error).__name__:
+        hint += ("; transformers' mixture-of-experts blocks loop over the experts hit unless built with "
+                 "config._experts_implementation = 'batched_mm'")
+    return hint

@@ -17,6 +17,7 @@ from ..errors import NcdError
 from .axes import Atoms
 from .capture import Capture
 from .graph import Param, Program, Stmt
+from .experts import recognise_experts
 from .patterns import recognise
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp"}
@@ -52,7 +53,7 @@ class _Mapper:
         self.prog = Program(self.atoms)
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
-        self.replaced = recognise(cap)
+        self.replaced = {**recognise(cap), **recognise_experts(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------
@@ -60,7 +61,6 @@ class _Mapper:
         nodes = list(self.cap.graph.nodes)
         output = next(n for n in nodes if n.op == "output")
         needed = self._needed(output)
-        problems = []
         for node in nodes:
             if node.op == "placeholder":
                 self._input(node)
@@ -68,11 +68,9 @@ class _Mapper:
                 try:
                     self._node(node)
                 except Unsupported as error:
-                    problems.append(f"{node.target} {_shapes(node, self.cap.values)} in {_module(node) or 'the top module'}: {error}")
-                    self.seen[node] = None
-        if problems:
-            raise NcdError("the module uses operations the diagram language has no box for:\n  " + "\n  ".join(problems),
-                           hint="these are reported, never approximated; rewrite them with supported operations")
+                    self.seen[node] = self._opaque(node)
+                    self.prog.warnings.append(f"{_op_name(node)} {_shapes(node, self.cap.values)} in "
+                                              f"{_module(node) or 'the top module'} is an opaque box: {error}")
         for arg in _flat(output.args[0]):
             seen = self.seen.get(arg)
             if seen is None or seen.dsl is None:
@@ -130,6 +128,27 @@ class _Mapper:
         if handler is None:
             raise Unsupported("no DSL equivalent")
         self.seen[node] = handler(node, name)
+
+    def _opaque(self, node):
+        """A box for an operation the language has no statement for: its tensor inputs in, its results out."""
+        data = [self.seen[a] for a in _flat(list(node.args) + list(node.kwargs.values()))
+                if isinstance(self.seen.get(a), Seen) and self.seen[a].dsl is not None]
+        value = self.cap.values.get(node)
+        results = value if isinstance(value, (list, tuple)) else [value]
+        outs = []
+        for i, result in enumerate(results):
+            if not isinstance(result, torch.Tensor):
+                outs.append(None)
+                continue
+            shape = tuple(result.shape)
+            like = next((d for d in data if tuple(self.atoms.size(x) for x in d.dims) == shape), None)
+            dims = list(like.dims) if like is not None else [self.atoms.new(n, "" if n > 1 else "unit") for n in shape]
+            label = _op_name(node) + (f"[{i}]" if isinstance(value, (list, tuple)) else "")
+            out = self.emit("opaque", [d.dsl for d in data], self.leaves(dims), node, label=label)
+            if result.dtype in (torch.int64, torch.int32, torch.bool):
+                self.prog.values[out].dtype = "real"
+            outs.append(Seen(dims, out))
+        return outs if isinstance(value, (list, tuple)) else outs[0]
 
     # -- helpers ----------------------------------------------------------------
     def arg(self, node, i, default=None):
@@ -574,6 +593,12 @@ def _box_path(param: Param) -> str:
 
 def _pair(v):
     return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def _op_name(node) -> str:
+    """``aten.cumsum`` for ``aten.cumsum.default``."""
+    name = str(node.target)
+    return name.rsplit(".", 1)[0] if name.startswith("aten.") and name.count(".") >= 2 else name
 
 
 def _module(node) -> str:

@@ -14,7 +14,7 @@ from .naming import LETTERS, Names, label, param_name
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "index": "C",
-                 "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H"}
+                 "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 LEARNED = {"linear": "L", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N", "embedding": "E"}
 
 
@@ -129,8 +129,8 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple
     fn, x = stmt.fn, args[0] if args else ""
     on = names(stmt.axes.get("on", []))
     if fn == "linear":
-        bias = " with bias" if stmt.options.get("bias") else ""
-        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])}){bias}", ""
+        options = (["bias"] if stmt.options.get("bias") else []) + ([f"per={names(stmt.axes['per'])}"] if stmt.axes.get("per") else [])
+        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else ""), ""
     if fn == "einsum":
         a, b = (_axes(order[v], axis_names) for v in stmt.args)
         scale = f" * {_factor(stmt.scale, axis_names, atoms, [atoms.find(x) for a in stmt.axes.get('depth', []) for x in atoms.leaves(a)])}" if stmt.scale not in (None, 1) else ""
@@ -140,6 +140,8 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple
     if fn in ("layernorm", "rmsnorm", "batchnorm"):
         options = (["affine"] if stmt.options.get("affine") else []) + [f"eps={_number(stmt.options['eps'])}"]
         return f"{fn}({x}: {on}) with {', '.join(options)}", ""
+    if fn == "topk":
+        return f"topk({x}: {on}) with k={stmt.options['k']}" + (", normalize" if stmt.options["normalize"] else ""), ""
     if fn == "mask":
         return f"mask({x}: {on}) with causal", ""
     if fn == "rope":
@@ -162,6 +164,10 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple
     if fn == "concat":
         a, b = stmt.axes["on"]
         return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})", ""
+    if fn == "opaque":
+        ins = ", ".join(_axes(order[v], axis_names) for v in stmt.args)
+        label = stmt.label.replace("_", "-").replace('"', "'")
+        return f'opaque({", ".join(args)}: {ins} -> {_axes(order[stmt.out], axis_names)}) as "{label}"', ""
     if fn == "embedding":
         return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})", ""
     return f"{fn}({x})", ""
@@ -172,7 +178,7 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
     def leaves(xs):
         return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
     if stmt.fn == "linear":
-        return leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
+        return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
     if stmt.fn == "embedding":
         return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
     if stmt.fn == "batchnorm":
@@ -254,7 +260,8 @@ def _tensor_hint(stmt: Stmt, prog: Program) -> str:
         for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
             if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
                 return letter
-        if stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
+        packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
+        if packed and stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
             return "QKV"[int(stmt.label[-1])]
     if stmt.fn == "einsum":
         return "O" if any(s.fn == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
