@@ -34,6 +34,7 @@ class Written:
 def write(prog: Program, title: str, renames: dict[str, str] | None = None, note: str = "",
           composite: set[str] = frozenset()) -> Written:
     atoms = prog.atoms
+    _fold_scales(prog)
     uses = _last_uses(prog)
     outputs = [v for v, _ in prog.outputs]
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
@@ -91,8 +92,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         if group != section:
             if section:
                 body.append("end")
-            if group:
-                body.append(f'section "{group}"')
+            if group:  # a title is set like a label: an underscore would start a subscript
+                body.append(f'section "{group.replace("_", " ")}"')
             section = group
         indent = "  " if section else ""
         args = [tensor[a] for a in stmt.args]
@@ -103,7 +104,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             args[1] = name
         out_order = leaves(prog.values[stmt.out].atoms)
         order[stmt.out] = out_order
-        hint = args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
+        hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
+            args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
         name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text, box = _statement(stmt, args, order, names, axis_names, atoms, prog)
@@ -171,6 +173,25 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple
     if fn == "embedding":
         return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})", ""
     return f"{fn}({x})", ""
+
+
+def _fold_scales(prog: Program) -> None:
+    """``S = Q * c`` read only by an einsum becomes that einsum's scale, ``einsum(...) * c``, as one writes it."""
+    readers = {}
+    for stmt in prog.stmts:
+        for a in stmt.args:
+            readers.setdefault(a, []).append(stmt)
+    outputs = {v for v, _ in prog.outputs}
+    folded = set()
+    for stmt in prog.stmts:
+        if stmt.fn != "scale" or stmt.out in outputs or len(readers.get(stmt.out, [])) != 1:
+            continue
+        (reader,) = readers[stmt.out]
+        if reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
+            reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
+            reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
+            folded.add(id(stmt))
+    prog.stmts = [s for s in prog.stmts if id(s) not in folded]
 
 
 def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
@@ -316,6 +337,6 @@ def _identifier(name: str) -> str:
     """An input's name from its argument's: ``hidden_states`` stays, ``input_1`` or ``x`` is ``X``."""
     import re
     name = re.sub(r"\W", "_", name) or "X"
-    if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name):
+    if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
         return "X"
     return name[0].upper() + name[1:] if len(name) <= 2 else name
