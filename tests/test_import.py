@@ -107,3 +107,19 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert 'opaque(H: y f -> y f) as "aten.cumsum"' in text and "relu(H)" in text
     check = _ncd("check", "cum.ncd", cwd=tmp_path)  # never run as something it is not
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
+
+
+ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores"]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+def test_round_trip_through_ncd_compile(name, tmp_path):
+    """A gallery diagram, compiled to PyTorch by ncd compile and imported back, checks against the
+    compiled module and has the original's learned boxes (ncd compile names its maps after them)."""
+    from ncd_render.api import load
+
+    out = tmp_path / f"{name}.ncd"
+    import_file(f"{ROOT / 'tests' / 'import_models' / 'roundtrip.py'}:{name}", out)
+    assert check_file(out).passed
+    boxes = lambda path: sorted(op.label for op in load(path).diagram.ops if op.learned)  # noqa: E731
+    assert boxes(out) == boxes(ROOT / "gallery" / f"{name}.ncd")

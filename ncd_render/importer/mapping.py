@@ -490,14 +490,49 @@ class _Mapper:
         depth = self.atoms.size(q.dims[-1])
         kt = Seen(k.dims[:-2] + [k.dims[-1], k.dims[-2]], k.dsl)
         s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)
-        self.scale_axis = q.dims[-1]
         if causal:
             s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]}))
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 
     def op_einsum(self, node, name):
-        raise Unsupported("torch.einsum is not followed yet")
+        equation, operands = node.args[0], [self.get(t) for t in node.args[1]]
+        if len(operands) != 2 or "->" not in equation:
+            raise Unsupported("an einsum of other than two tensors, or without '->'")
+        specs, out = equation.replace(" ", "").split("->")
+        specs = specs.split(",")
+        letters = [_letters(spec, len(seen.dims)) for spec, seen in zip(specs, operands)]
+        out_letters = _letters(out, len(self.shape(node)))
+        dims = {}
+        for seen, names in zip(operands, letters):
+            for d, letter in zip(seen.dims, names):
+                if letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
+                    self.atoms.unify(dims[letter], d)
+                elif letter not in dims or self.atoms.size(dims[letter]) == 1:
+                    dims[letter] = d
+        out_dims = [dims[letter] for letter in out_letters]
+        (a, b), (la, lb) = operands, letters
+        if (a.param is None) == (b.param is None):
+            if a.param is not None:
+                raise Unsupported("an einsum of two parameters")
+            order = self.leaves(out_dims)
+            shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
+            order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+            if len(set(map(self.atoms.find, order))) != len(order):
+                raise Unsupported("an einsum whose result has one axis twice")
+            return Seen(out_dims, self.emit("einsum", [self.data(a), self.data(b)], order, node))
+        (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
+        contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
+        made = [letter for letter in lw if letter in out_letters]
+        if len(contracted) + len(made) != len(lw) or not contracted:
+            raise Unsupported("an einsum with a parameter that is not a linear map")
+        acted = [dims[letter] for letter in contracted]
+        new = [dims[letter] for letter in made]
+        atoms = _linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
+        label = _box_path(w.param)
+        stmt = self.emit("linear", [self.data(x)], atoms, node, axes={"in": acted, "out": new}, params={"weight": w.param},
+                         options={"bias": False}, label=label)
+        return Seen(out_dims, stmt)
 
     # -- element-wise ---------------------------------------------------------
     def op_elementwise(self, node, name):
@@ -527,6 +562,16 @@ class _Mapper:
 
     def op_add(self, node, name):
         a, b = self.get(node.args[0]), self.get(node.args[1])
+        if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
+            stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
+            out = self.leaves(stmt.axes["out"]) if stmt is not None and stmt.fn == "linear" else None
+            if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
+                for x, y in zip(reversed(a.dims), reversed(b.dims)):
+                    self.atoms.unify(x, y)
+                if sorted(self.leaves(b.dims)) == sorted(map(self.atoms.find, out)):
+                    stmt.options["bias"] = True
+                    stmt.params["bias"] = b.param
+                    return a
         if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
             raise Unsupported("adding a constant")
         self.same_shape(a, b)
@@ -567,6 +612,15 @@ class _Mapper:
         atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})
         return Seen(a.dims[:dim] + [joined] + a.dims[dim + 1:], out)
+
+
+def _letters(spec: str, ndim: int) -> list[str]:
+    """An einsum operand's letters, one per dimension; ``...`` becomes ``.0``, ``.1``, ... counted from the right."""
+    if "..." not in spec:
+        return list(spec)
+    before, after = spec.split("...")
+    count = ndim - len(before) - len(after)
+    return list(before) + [f".{count - 1 - i}" for i in range(count)] + list(after)
 
 
 def _linear_order(x_atoms, acted, new, atoms: Atoms) -> list[int]:

@@ -184,12 +184,19 @@ def _fold_scales(prog: Program) -> None:
     outputs = {v for v, _ in prog.outputs}
     folded = set()
     for stmt in prog.stmts:
-        if stmt.fn != "scale" or stmt.out in outputs or len(readers.get(stmt.out, [])) != 1:
+        if stmt.fn != "scale" or stmt.out in outputs:
             continue
-        (reader,) = readers[stmt.out]
-        if reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
+        reader = readers.get(stmt.out, [None])[0] if len(readers.get(stmt.out, [])) == 1 else None
+        if reader is not None and reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
             reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
             reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
+            folded.add(id(stmt))
+        producer = next((p for p in prog.stmts if p.out == stmt.args[0]), None)
+        if id(stmt) not in folded and producer is not None and producer.fn == "einsum" and len(readers.get(producer.out, [])) == 1 \
+                and producer.out not in outputs:
+            producer.scale = (producer.scale if producer.scale is not None else 1.0) * stmt.scale
+            for reader in readers.get(stmt.out, []):  # the einsum's result is the scaled one
+                reader.args = [producer.out if a == stmt.out else a for a in reader.args]
             folded.add(id(stmt))
     prog.stmts = [s for s in prog.stmts if id(s) not in folded]
 
@@ -252,16 +259,31 @@ def _axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
                 for leaf in atoms.leaves(a):
                     if atoms.find(leaf) not in seen:
                         seen.append(atoms.find(leaf))
+    roles = _einsum_roles(prog)
     names = Names()
     out = {}
     for root in seen:
         role = _role(root, atoms)
+        role = roles.get(root, role) if role == "out" else role
         default = names.pick(role)
         out[root] = renames.get(default) or renames.get(role) or default
     if len(set(out.values())) != len(out):
         from ..errors import NcdError
         raise NcdError("--axes gives two axes the same name", hint="names now: " + ", ".join(out.values()))
     return out
+
+
+def _einsum_roles(prog: Program) -> dict[int, str]:
+    """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
+    atoms, roles = prog.atoms, {}
+    for stmt in prog.stmts:
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a & b) - out:
+                roles.setdefault(root, "head_dim")
+            for root in a & b & out:
+                roles.setdefault(root, "heads")
+    return roles
 
 
 def _role(root: int, atoms) -> str:
