@@ -189,6 +189,7 @@ class _Mapper:
 
     def same_shape(self, a: Seen, b: Seen) -> None:
         """Pair two broadcast operands' dimensions from the right; both must hold every axis."""
+        self.data(a), self.data(b)
         for x, y in zip(reversed(a.dims), reversed(b.dims)):
             if self.atoms.size(x) == self.atoms.size(y):
                 self.atoms.unify(x, y)
