@@ -3,8 +3,8 @@
 >>> import torch
 >>> from torch import nn
 >>> imported = from_module(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), torch.randn(2, 4))
->>> [line for line in imported.text.splitlines() if line.startswith(("input", "H = "))]
-['input X[y m]', 'H = linear(X: m -> f) with bias as L_{0}', 'H = relu(H)']
+>>> [line for line in imported.text.splitlines() if line.startswith(("input", "H = ", "Y = "))]
+['input X[y m]', 'H = linear(X: m -> f) with bias as L_{0}', 'Y = relu(H)']
 
 Modules: :mod:`.capture` (torch.export), :mod:`.axes` (dimension provenance),
 :mod:`.mapping` and :mod:`.patterns` (aten operations to statements), :mod:`.writer`
