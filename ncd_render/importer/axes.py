@@ -138,9 +138,6 @@ class Atoms:
         return self.find(a) != self.find(b) and origin(a) == origin(b)
 
 
-ROLES = ("batch", "seq", "hidden", "heads", "head_dim", "ffn", "channels", "rows", "cols", "kernel", "vocab", "classes")
-
-
 def _rank(atom: Atom) -> int:
     """Which of two unified atoms gives the axis its role: inputs' roles beat made-up ones."""
     return {"group": 0, "unit": 0, "": 1, "out": 2}.get(atom.role, 3)

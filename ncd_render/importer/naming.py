@@ -13,9 +13,6 @@ LETTERS = {
     "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
     "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
 }
-ROLE_WORDS = {"batch": "batch", "seq": "seq", "hidden": "hidden", "heads": "heads", "head_dim": "head_dim",
-              "ffn": "ffn", "channels": "channels", "rows": "rows", "cols": "cols", "kernel": "kernel", "vocab": "vocab"}
-
 
 class Names:
     """Hands out unused names."""

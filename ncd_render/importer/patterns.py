@@ -121,8 +121,7 @@ def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
     def emit(mapper, node):
         seen, param = mapper.get(x), mapper.get(w)
         mapper.atoms.unify(param.dims[0], seen.dims[-1])
-        mapper.float32 = mapper.float32 or value.dtype != torch.float32
-        mapper.float32 = True
+        mapper.float32 = True  # transformers' RMSNorms compute in float32 whatever they are given
         return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": param.param}, eps)
 
     return {last: Replacement([x, w], emit)}

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from .graph import Param, Program, Stmt
-from .naming import LETTERS, Names, label, param_name
+from .naming import Names, label, param_name
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "index": "C",
@@ -108,7 +108,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
         name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
-        text, box = _statement(stmt, args, order, names, axis_names, atoms, prog)
+        text = _statement(stmt, args, order, names, axis_names, atoms, prog)
         if stmt.fn in LEARNED:
             box = label(LEARNED[stmt.fn], stmt.label or stmt.module or stmt.fn, labels)
             for kind, param in stmt.params.items():
@@ -127,52 +127,52 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                    [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
 
 
-def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> tuple[str, str]:
+def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
     fn, x = stmt.fn, args[0] if args else ""
     on = names(stmt.axes.get("on", []))
     if fn == "linear":
         options = (["bias"] if stmt.options.get("bias") else []) + ([f"per={names(stmt.axes['per'])}"] if stmt.axes.get("per") else [])
-        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else ""), ""
+        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
     if fn == "einsum":
         a, b = (_axes(order[v], axis_names) for v in stmt.args)
         scale = f" * {_factor(stmt.scale, axis_names, atoms, [atoms.find(x) for a in stmt.axes.get('depth', []) for x in atoms.leaves(a)])}" if stmt.scale not in (None, 1) else ""
-        return f"einsum({args[0]}, {args[1]}: {a}, {b} -> {_axes(order[stmt.out], axis_names)}){scale}", ""
+        return f"einsum({args[0]}, {args[1]}: {a}, {b} -> {_axes(order[stmt.out], axis_names)}){scale}"
     if fn in ("softmax", "mean", "sum", "max"):
-        return f"{fn}({x}: {on})", ""
+        return f"{fn}({x}: {on})"
     if fn in ("layernorm", "rmsnorm", "batchnorm"):
         options = (["affine"] if stmt.options.get("affine") else []) + [f"eps={_number(stmt.options['eps'])}"]
-        return f"{fn}({x}: {on}) with {', '.join(options)}", ""
+        return f"{fn}({x}: {on}) with {', '.join(options)}"
     if fn == "topk":
-        return f"topk({x}: {on}) with k={stmt.options['k']}" + (", normalize" if stmt.options["normalize"] else ""), ""
+        return f"topk({x}: {on}) with k={stmt.options['k']}" + (", normalize" if stmt.options["normalize"] else "")
     if fn == "mask":
-        return f"mask({x}: {on}) with causal", ""
+        return f"mask({x}: {on}) with causal"
     if fn == "rope":
-        return f"rope({x}: {on}) with base={_number(stmt.options['base'])}", ""
+        return f"rope({x}: {on}) with base={_number(stmt.options['base'])}"
     if fn == "scale":
-        return f"{x} * {_factor(stmt.scale, axis_names, atoms)}", ""
+        return f"{x} * {_factor(stmt.scale, axis_names, atoms)}"
     if fn == "add":
-        return f"{args[0]} + {args[1]}", ""
+        return f"{args[0]} + {args[1]}"
     if fn == "mul":
-        return f"{args[0]} * {args[1]}", ""
+        return f"{args[0]} * {args[1]}"
     if fn == "rename":
-        return f"rename({x}: {names(stmt.axes['from'])} -> {names(stmt.axes['to'])})", ""
+        return f"rename({x}: {names(stmt.axes['from'])} -> {names(stmt.axes['to'])})"
     if fn == "index":
-        return f"index({x}: {names(stmt.axes['on'])}) with at={stmt.options['at']}", ""
+        return f"index({x}: {names(stmt.axes['on'])}) with at={stmt.options['at']}"
     if fn == "dropout":
-        return f"dropout({x}) with p={_number(stmt.options['p'])}", ""
+        return f"dropout({x}) with p={_number(stmt.options['p'])}"
     if fn == "unfold":
         options = [f"{k}={v}" for k, v in stmt.options.items() if v != (1 if k != "padding" else 0)]
-        return f"unfold({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else ""), ""
+        return f"unfold({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
     if fn == "concat":
         a, b = stmt.axes["on"]
-        return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})", ""
+        return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})"
     if fn == "opaque":
         ins = ", ".join(_axes(order[v], axis_names) for v in stmt.args)
         label = stmt.label.replace("_", "-").replace('"', "'")
-        return f'opaque({", ".join(args)}: {ins} -> {_axes(order[stmt.out], axis_names)}) as "{label}"', ""
+        return f'opaque({", ".join(args)}: {ins} -> {_axes(order[stmt.out], axis_names)}) as "{label}"'
     if fn == "embedding":
-        return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})", ""
-    return f"{fn}({x})", ""
+        return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})"
+    return f"{fn}({x})"
 
 
 def _fold_scales(prog: Program) -> None:
@@ -219,7 +219,7 @@ def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     """(parameter, einops pattern or None, index or None) turning the stored tensor into ``target``."""
     fixed = [(atoms.find(a), i) for a, i in param.fixed.items()]
     groups = [[atoms.find(x) for x in atoms.leaves(d)] for d in param.dims]
-    left = " ".join(_group(g, axis_names, atoms) for g in groups if g or True)
+    left = " ".join(_group(g, axis_names, atoms) for g in groups)
     right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
     stored = [x for g in groups for x in g]
     if not fixed and stored == target and all(len(g) <= 1 for g in groups):
