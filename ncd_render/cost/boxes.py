@@ -44,6 +44,7 @@ MAP = "map"          # independent along it: the axis can be tiled (group partit
 SUM = "sum"          # summed over: the axis can be streamed
 SOFTMAX = "softmax"  # normalised over: streamable when a sum over it follows (online softmax)
 WHOLE = "whole"      # needs every index at once: never split
+SCALED = "scaled"    # divided by a sum over it (an L2 norm): streamable when a sum follows, with no per-chunk correction
 
 ELEMENTWISE_FLOPS = MappingProxyType({
     "relu": 1, "exp": 1, "dropout": 2,      # dropout: compare with a random number, scale
@@ -157,7 +158,9 @@ def work(diagram: Diagram, op: Op) -> Work:
             learned = op.broadcast if fn == "batchnorm" else acted
             weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
         flops = (NORM_FLOPS[fn] + len(weights)) * n
-        return Work(0, flops, ins + weights, outs, {**mapped, **{a: WHOLE for a in acted}}, 1)
+        # rmsnorm without a learned scale is x / sqrt(mean x² + eps): a sum of squares, then one scale per row
+        along = SCALED if fn == "rmsnorm" and not weights and len(acted) == 1 else WHOLE
+        return Work(0, flops, ins + weights, outs, {**mapped, **{a: along for a in acted}}, 1)
     if op.kind == "elementwise":
         return Work(0, ELEMENTWISE_FLOPS[op.params["fn"]] * n, ins, outs, mapped, 1)
     if op.kind in ("scale", "add", "mul", "mask"):  # mask: one select per element; the causal pattern is computed, not read
