@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "import_models" / "models.py"
 METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
 IMPORTED = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2",
-            "vit", "llama_decoder_layer", "mixtral_moe"]
+            "vit", "llama_decoder_layer", "llama_gqa_decoder_layer", "mixtral_moe"]
 INVARIANTS = ("knots_elsewhere", "wire_through_box", "label_overlaps")
 
 
@@ -58,6 +58,13 @@ def test_axes_are_renamed(tmp_path):
     text = out.read_text()
     assert "input X[t d]" in text and "axis m" not in text
     assert check_file(out).passed
+
+
+def test_query_heads_sharing_a_key_head_split_into_groups(tmp_path):
+    out = tmp_path / "gqa.ncd"
+    import_file(f"{MODELS}:llama_gqa_decoder_layer", out)
+    text = out.read_text()
+    assert "linear(N: m -> h g k)" in text and "einsum(Q, Kx: y h g k, x h k -> g y x h)" in text
 
 
 def test_the_same_dimension_through_views_is_one_axis(tmp_path):

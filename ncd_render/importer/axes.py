@@ -111,18 +111,27 @@ class Atoms:
         return out
 
     def unify(self, a: int, b: int) -> None:
-        """Make ``a`` and ``b`` one axis (their leaves pair up by size, splitting where needed)."""
+        """Make ``a`` and ``b`` one axis: their leaves pair up by size, the coarser side split to match the finer.
+
+        >>> atoms = Atoms()
+        >>> h, n, g = atoms.new(4), atoms.new(2), atoms.new(2)
+        >>> atoms.unify(h, atoms.merge([n, g]))
+        >>> atoms.leaves(h) == [atoms.find(n), atoms.find(g)]
+        True
+        """
+        if self.size(a) != self.size(b):
+            raise NcdError(f"cannot pair a dimension of size {self.size(a)} with one of size {self.size(b)}")
         left, right = self.leaves(a), self.leaves(b)
-        if [self.size(x) for x in left] != [self.size(x) for x in right]:
-            if self.size(a) != self.size(b):
-                raise NcdError(f"cannot pair a dimension of size {self.size(a)} with one of size {self.size(b)}")
-            right = self.reshape([b], [self.size(x) for x in left])
-            right = [leaf for r in right for leaf in self.leaves(r)]
-            left = [leaf for x in left for leaf in self.leaves(x)]
-            if [self.size(x) for x in left] != [self.size(x) for x in right]:
-                left = [leaf for r in self.reshape([a], [self.size(x) for x in right]) for leaf in self.leaves(r)]
-        for x, y in zip(left, right):
-            x, y = self.find(x), self.find(y)
+        while left and right:
+            x, y = self.find(left.pop(0)), self.find(right.pop(0))
+            sx, sy = self.size(x), self.size(y)
+            if sx != sy:
+                (big, small), queue = ((x, y), left) if sx > sy else ((y, x), right)
+                if self.size(big) % self.size(small):
+                    raise NcdError(f"cannot pair dimensions of sizes {sx} and {sy}: neither divides the other")
+                first, rest = self.split(big, [self.size(small), self.size(big) // self.size(small)])
+                queue.insert(0, rest)
+                x, y = self.find(first), self.find(small)
             if x != y:
                 keep, drop = (x, y) if _rank(self.atoms[x]) >= _rank(self.atoms[y]) else (y, x)
                 self.atoms[keep].width |= self.atoms[drop].width

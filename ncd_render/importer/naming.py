@@ -10,7 +10,7 @@ import re
 
 # Role -> the letters a hand-written diagram would use for it, in order of preference.
 LETTERS = {
-    "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
+    "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
     "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
 }
 

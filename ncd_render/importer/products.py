@@ -52,6 +52,13 @@ class ProductOps:
         scale = self.arg(node, 6, node.kwargs.get("scale"))
         if mask is not None or float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
             raise Unsupported("attention with a mask tensor or dropout")
+        if len(q.dims) >= 3 and len(k.dims) >= 3 and self.atoms.size(q.dims[-3]) != self.atoms.size(k.dims[-3]):
+            groups, rest = divmod(self.atoms.size(q.dims[-3]), self.atoms.size(k.dims[-3]))
+            if rest:
+                raise Unsupported("query heads that are not a multiple of the key heads")
+            shared, _ = self.atoms.split(q.dims[-3], [self.atoms.size(k.dims[-3]), groups])  # query head i reads key head i // groups
+            self.atoms.unify(shared, k.dims[-3])
+            self.atoms.unify(v.dims[-3], k.dims[-3])
         depth = self.atoms.size(q.dims[-1])
         kt = Seen(k.dims[:-2] + [k.dims[-1], k.dims[-2]], k.dsl)
         s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)

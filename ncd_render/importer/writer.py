@@ -263,8 +263,8 @@ def _axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
     names = Names()
     out = {}
     for root in seen:
-        role = _role(root, atoms)
-        role = roles.get(root, role) if role == "out" else role
+        raw = atoms.atoms[root].role in ("", "out", "group")
+        role = roles[root] if raw and root in roles else _role(root, atoms)
         default = names.pick(role)
         out[root] = renames.get(default) or renames.get(role) or default
     if len(set(out.values())) != len(out):
@@ -283,6 +283,12 @@ def _einsum_roles(prog: Program) -> dict[int, str]:
                 roles.setdefault(root, "head_dim")
             for root in a & b & out:
                 roles.setdefault(root, "heads")
+    for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a - b) & out:
+                if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):
+                    roles.setdefault(root, "groups")
     return roles
 
 

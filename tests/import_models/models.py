@@ -91,6 +91,13 @@ def llama_decoder_layer():
     return LlamaLayerWithRotary(_llama()).eval(), (torch.randn(1, 5, 16),)
 
 
+def llama_gqa_decoder_layer():
+    """Grouped-query attention: 4 query heads share 2 key/value heads (sdpa's enable_gqa)."""
+    config = _llama()
+    config.num_key_value_heads = 2
+    return LlamaLayerWithRotary(config).eval(), (torch.randn(1, 5, 16),)
+
+
 def gpt2():
     config = GPT2Config(n_embd=16, n_head=4, n_layer=1, n_positions=16, vocab_size=8, activation_function="gelu",
                         attn_implementation="sdpa")
