@@ -23,6 +23,7 @@ import re
 from .. import checks
 from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from ..text import overline_slant
 from .svg import _n
 from .texchars import comment_text, math_char, text_char
 
@@ -245,8 +246,8 @@ def _overlines(scene: Scene) -> tuple[set[int], set[int]]:
     for k, item in enumerate(scene.items):
         if isinstance(item, Line) and item.role == "label.overline":
             for j, t in texts:
-                size = t.runs[0].size if t.runs else 0
-                if abs(t.x - item.x1) < 0.05 and abs(t.x + t.width - item.x2) < 0.05 and t.y - t.ascent - 0.4 * size <= item.y1 <= t.y:
+                size, lean = (t.runs[0].size if t.runs else 0), overline_slant(t)  # an italic label's bar leans right
+                if abs(t.x + lean - item.x1) < 0.05 and abs(t.x + lean + t.width - item.x2) < 0.05 and t.y - t.ascent - 0.4 * size <= item.y1 <= t.y:
                     lines.add(k)
                     labels.add(j)
                     break
