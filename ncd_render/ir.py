@@ -27,7 +27,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
-from . import limits
+from . import limits, ops
 from . import parse as ast
 from .errors import NcdError, Span, did_you_mean, plural
 from .options import values as option_values
@@ -36,21 +36,6 @@ from .program import check_program
 if TYPE_CHECKING:
     import networkx as nx
 
-ELEMENTWISE = {
-    "relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "σ", "tanh": "tanh",
-    "exp": "exp", "dropout": "dropout", "identity": "id",
-}
-NORMS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm", "batchnorm": "BatchNorm"}
-REDUCTIONS = {"max": "max", "mean": "avg", "sum": "Σ"}
-WINDOW = {"kernel", "stride", "dilation", "padding"}
-OPTIONS = {
-    "linear": {"bias", "per"}, "softmax": set(), "einsum": set(), "rearrange": set(),
-    **{n: {"affine", "eps"} for n in NORMS}, **{f: set() for f in ELEMENTWISE}, "dropout": {"p"},
-    "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
-    "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base", "interleaved"},
-    "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(), "unit": set(),
-}
-BUILTINS = set(OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -238,7 +223,7 @@ class _Builder:
                         raise NcdError(f"axis '{a}' is already in tandem group '{tandems[a]}'", s.span)
                     tandems[a] = s.name
             elif isinstance(s, ast.Block):
-                if s.name in self.blocks or s.name in BUILTINS:
+                if s.name in self.blocks or ops.named(s.name):
                     raise NcdError(f"component '{s.name}' is already defined", s.span)
                 self.blocks[s.name] = s
         for name, size in self.sizes.items():
@@ -426,17 +411,17 @@ class _Builder:
             scope.names[s.targets[0].name] = self.lookup(expr.arg, scope)
             return
         if isinstance(expr, ast.Add):
-            outs = [self.op_add(expr, scope)]
+            outs = ops.get("add").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
-            outs = [self.op_multiply(expr, scope)]
+            outs = ops.get("mul").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled):
-            outs = [self.op_scale(self.lookup(expr.arg, scope), expr.scale, scope, expr.span)]
+            outs = ops.get("scale").build(self, self.lookup(expr.arg, scope), expr.scale, scope, expr.span)
         elif expr.fn.name in self.blocks:
             outs = self.call_block(expr, scope, s)
         else:
-            outs = [self.op_call(expr, scope, s.label)]
+            outs = self.op_call(expr, scope, s.label)
             if expr.scale is not None:
-                outs = [self.op_scale(outs[0], expr.scale, scope, expr.scale.span)]
+                outs = ops.get("scale").build(self, outs[0], expr.scale, scope, expr.scale.span)
         if len(outs) != len(s.targets):
             raise NcdError(f"{plural(len(s.targets), 'name')} on the left but the right side gives {plural(len(outs), 'tensor')}", s.span)
         for target, vid in zip(s.targets, outs):
@@ -444,100 +429,26 @@ class _Builder:
             scope.names[target.name] = vid
 
     # -- operations ----------------------------------------------------------
-    def op_call(self, call: ast.Call, scope: _Scope, label: str | None) -> int:
+    def op_call(self, call: ast.Call, scope: _Scope, label: str | None) -> list[int]:
+        """A DSL function: its registry entry checks the options it takes, then builds it."""
         fn = call.fn.name
-        if fn not in BUILTINS:
-            known = sorted(BUILTINS | set(self.blocks))
+        kind = ops.named(fn)
+        if kind is None:
+            known = sorted(set(ops.dsl_names()) | set(self.blocks))
             raise NcdError(f"unknown function '{fn}'", call.fn.span, did_you_mean(fn, known) or "known: " + ", ".join(known))
         for o in call.options:
-            if o.name not in OPTIONS[fn]:
-                allowed = OPTIONS[fn]
+            if o.name not in kind.options:
+                allowed = kind.options
                 raise NcdError(f"{fn} has no option '{o.name}'", o.span,
                                did_you_mean(o.name, allowed) or (f"options: {', '.join(sorted(allowed))}" if allowed else f"{fn} takes no options"))
-        options = option_values(call.options)
-        if fn == "load":
-            return self.op_load(call, scope)
-        if fn == "unit":
-            return self.op_unit(call, scope, label)
+        return kind.build(self, call, option_values(call.options, kind.options), scope, label)
+
+    def one_arg(self, call: ast.Call, scope: _Scope) -> int:
+        """The one tensor a call takes."""
         args = [self.lookup(a, scope) for a in call.args]
-        if fn == "einsum":
-            return self.op_einsum(call, args, scope, label)
-        if fn == "concat":
-            return self.op_concat(call, args, scope, label)
         if len(args) != 1:
-            raise NcdError(f"{fn} takes one tensor, got {len(args)}", call.span)
-        (vid,) = args
-        axes = self.values[vid].axes
-        common = dict(section=scope.section, span=call.span)
-        if fn == "linear":
-            if call.spec is None or call.spec.outputs is None or len(call.spec.inputs) != 1 or len(call.spec.outputs) != 1:
-                raise NcdError("linear needs a spec 'IN AXES -> OUT AXES'", call.spec.span if call.spec else call.span,
-                               f"for example linear({call.args[0].name}: {axes[-1] if axes else 'm'} -> k)")
-            acted = self.spec_axes(call.spec.inputs[0], vid, scope, "linear", call.spec.span)
-            new = self.shape(call.spec.outputs[0], scope, "the output of linear")
-            per = ()
-            if "per" in options:
-                option = next(o for o in call.options if o.name == "per")
-                per = (scope.rename.get(str(options["per"]), str(options["per"])),)
-                self.axis(per[0], option.span)
-                if per[0] in acted or per[0] in new:
-                    raise NcdError(f"'per {per[0]}' gives each {per[0]} its own weights; it cannot also be mapped", option.span)
-                if per[0] not in axes:
-                    new = new + per  # one map for each value of the axis: the axis appears
-            broadcast = tuple(a for a in axes if a not in acted and a not in per)
-            clash = [a for a in new if a in broadcast]
-            if clash:
-                ref = next(r for r in call.spec.outputs[0] if self.axis_name(r, scope) == clash[0])
-                raise NcdError(f"output axis '{clash[0]}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
-                               "linear maps act on some axes and broadcast over the rest; name the new axis differently")
-            first = min(axes.index(a) for a in acted)
-            out_axes = tuple(a for a in axes[:first] if a not in acted) + new + tuple(a for a in axes[first:] if a not in acted)
-            name = label or "L"
-            out = self.new_value("", out_axes, "real", call.span)
-            self.add_op(kind="linear", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name,
-                        learned=True, params=MappingProxyType({"in_axes": acted, "out_axes": tuple(a for a in new if a not in per),
-                                                               "per": per, "bias": bool(options.get("bias")),
-                                                               "name": self.param_name(name, scope)}), **common)
-            return out
-        if fn == "rearrange":
-            return self.op_rearrange(call, vid, scope, label)
-        if fn in ELEMENTWISE:
-            if call.spec is not None:
-                raise NcdError(f"{fn} acts on every element; it takes no axes", call.spec.span, f"write {fn}({call.args[0].name})")
-            out = self.new_value("", axes, self.values[vid].dtype, call.span)
-            params = {"fn": fn}
-            if fn == "dropout":
-                params["p"] = float(options.get("p", 0.1))
-            self.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or ELEMENTWISE[fn],
-                        params=MappingProxyType(params), **common)
-            return out
-        if fn in ("unfold", "fold"):
-            return self.op_window(fn, call, vid, options, scope, label)
-        if fn == "rename":
-            return self.op_rename(call, vid, scope, label)
-        if fn == "embedding":
-            return self.op_embedding(call, vid, scope, label)
-        if fn in REDUCTIONS or fn == "index":
-            return self.op_reduce(fn, call, vid, options, scope, label)
-        # softmax, norms, masks, rope, top-k: act on named axes, broadcast over the rest
-        if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
-            raise NcdError(f"{fn} needs the axes it normalises over", call.spec.span if call.spec else call.span,
-                           f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'x'})")
-        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
-        out = self.new_value("", axes, "real", call.span)
-        broadcast = tuple(a for a in axes if a not in acted)
-        if fn == "softmax":
-            self.add_op(kind="softmax", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label,
-                        params=MappingProxyType({"axes": acted}), **common)
-        elif fn in ("mask", "rope", "topk"):
-            self.op_along(fn, call, vid, out, acted, broadcast, options, scope, label)
-        else:
-            learned = bool(options.get("affine"))
-            name = label or NORMS[fn]
-            self.add_op(kind="norm", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=learned,
-                        params=MappingProxyType({"fn": fn, "axes": acted, "eps": float(options.get("eps", 1e-5)),
-                                                 "affine": learned, "name": self.param_name(name, scope)}), **common)
-        return out
+            raise NcdError(f"{call.fn.name} takes one tensor, got {len(args)}", call.span)
+        return args[0]
 
     def param_name(self, label: str, scope: _Scope) -> str:
         """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
@@ -573,178 +484,11 @@ class _Builder:
                                did_you_mean(a, axes))
         return acted
 
-    def op_einsum(self, call: ast.Call, args: list[int], scope: _Scope, label: str | None) -> int:
-        spec = call.spec
-        if spec is None or spec.outputs is None or len(spec.outputs) != 1:
-            raise NcdError("einsum needs a spec 'A AXES, B AXES -> OUT AXES'", spec.span if spec else call.span)
-        if len(spec.inputs) != len(args):
-            raise NcdError(f"einsum spec has {plural(len(spec.inputs), 'input shape')} for {plural(len(args), 'tensor')}", spec.span)
-        groups = []
-        for refs, vid, name in zip(spec.inputs, args, call.args):
-            written = tuple(self.axis_name(r, scope) for r in refs)
-            if written != self.values[vid].axes:
-                hint = f"the spec writes {name.name} as [{' '.join(written)}], but {name.name} is {self.describe(vid)}"
-                if sorted(written) == sorted(self.values[vid].axes):
-                    hint += "; the order of axes matters: transpose with rearrange first, or write them in the tensor's order"
-                span = Span(spec.span.source, refs[0].span.line, refs[0].span.column, refs[-1].span.end_line, refs[-1].span.end_column) if refs else spec.span
-                raise NcdError(f"einsum operand {name.name} has axes {self.describe(vid)}", span, hint)
-            groups.append(written)
-        out_axes = self.shape(spec.outputs[0], scope, "the output of einsum")
-        for ref, a in zip(spec.outputs[0], out_axes):
-            if not any(a in g for g in groups):
-                raise NcdError(f"output axis '{a}' is not an axis of any operand", ref.span, "einsum cannot create axes")
-        counts = Counter(a for g in groups for a in g)
-        contracted = tuple(a for a in counts if a not in out_axes)
-        merged = tuple(a for a in out_axes if counts[a] > 1)
-        acts = tuple(tuple(a for a in g if a in contracted or a in merged) for g in groups)
-        broadcast = tuple(a for a in out_axes if counts[a] == 1)
-        equation = ", ".join(" ".join(g) for g in groups) + " -> " + " ".join(out_axes)
-        out = self.new_value("", out_axes, "real", call.span)
-        self.add_op(kind="einsum", inputs=tuple(args), outputs=(out,), acts=acts, broadcast=broadcast, label=label,
-                    params=MappingProxyType({"equation": equation, "contracted": contracted, "merged": merged}),
-                    section=scope.section, span=call.span)
-        return out
-
-    def op_rearrange(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
-        spec = call.spec
-        if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
-            raise NcdError("rearrange needs a pattern 'IN AXES -> OUT AXES'", spec.span if spec else call.span,
-                           "for example rearrange(X: y (k h) -> y k h)")
-        written = tuple(self.axis_name(r, scope) for r in spec.inputs[0])
-        if written != self.values[vid].axes:
-            raise NcdError(f"rearrange input has axes {self.describe(vid)}", spec.span,
-                           f"the pattern starts from [{' '.join(written)}], but {call.args[0].name} is {self.describe(vid)}; write its axes in order")
-        out_axes = self.shape(spec.outputs[0], scope, "the output of rearrange")
-        flat_in = [p for a in written for p in self.axes[a].parts]
-        flat_out = [p for a in out_axes for p in self.axes[a].parts]
-        if sorted(flat_in) != sorted(flat_out):
-            raise NcdError("rearrange must keep the same axes", spec.span,
-                           f"in: {' '.join(flat_in)}; out: {' '.join(flat_out)}")
-        permutation = set(written) == set(out_axes)
-        pattern = " ".join(written) + " -> " + " ".join(out_axes)
-        out = self.new_value("", out_axes, self.values[vid].dtype, call.span)
-        changed = tuple(a for a in written if a not in out_axes or not permutation or written.index(a) != out_axes.index(a))
-        self.add_op(kind="rearrange", inputs=(vid,), outputs=(out,), acts=(changed,),
-                    broadcast=tuple(a for a in written if a not in changed), label=label,
-                    params=MappingProxyType({"pattern": pattern, "transpose": permutation}), section=scope.section, span=call.span)
-        return out
-
-    def op_add(self, expr: ast.Add, scope: _Scope) -> int:
-        args = [self.lookup(t, scope) for t in expr.terms]
-        first = self.values[args[0]].axes
-        for name, vid in zip(expr.terms[1:], args[1:]):
-            if self.values[vid].axes != first:
-                raise NcdError(f"cannot add {name.name} {self.describe(vid)} to {expr.terms[0].name} {self.describe(args[0])}", name.span,
-                               f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {self.describe(vid)}")
-        out = self.new_value("", first, "real", expr.span)
-        self.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
-                    label="+", section=scope.section, span=expr.span)
-        return out
-
-    def op_scale(self, vid: int, scale: ast.Scale, scope: _Scope, span: Span) -> int:
-        if scale.axis is not None:
-            axis = self.axis(scope.rename.get(scale.axis, scale.axis), scale.span)
-            factor = None if axis.size is None else limits.power(axis.size, scale.exponent, scale.text, scale.span)
-            text = axis.name if scale.exponent == 1 else f"{axis.name}^{{{scale.exponent}}}"
-        else:
-            factor, text = scale.number, scale.text
-        axes = self.values[vid].axes
-        out = self.new_value("", axes, "real", span)
-        self.add_op(kind="scale", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=text,
-                    params=MappingProxyType({"factor": factor, "text": text}), section=scope.section, span=span)
-        return out
-
-    def op_multiply(self, expr: ast.Scaled, scope: _Scope) -> int:
-        a = self.lookup(expr.arg, scope)
-        b = self.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
-        if self.values[a].axes != self.values[b].axes:
-            raise NcdError(f"cannot multiply {expr.arg.name} {self.describe(a)} by {expr.scale.axis} {self.describe(b)}", expr.scale.span,
-                           f"both need one shape, in order: {expr.arg.name} has {self.describe(a)}, {expr.scale.axis} has {self.describe(b)}")
-        axes = self.values[a].axes
-        out = self.new_value("", axes, "real", expr.span)
-        self.add_op(kind="mul", inputs=(a, b), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
-                    section=scope.section, span=expr.span)
-        return out
-
-    def op_unit(self, call: ast.Call, scope: _Scope, label: str | None) -> int:
-        """The unit (a cap): the identity matrix over two axes of one size, unit(: a b)."""
-        spec = call.spec
-        if call.args or spec is None or spec.outputs is not None or len(spec.inputs) != 1 or len(spec.inputs[0]) != 2:
-            raise NcdError("unit takes no tensor and two axes of one size: unit(: a b)", spec.span if spec else call.span)
-        a, b = self.shape(spec.inputs[0], scope, "a unit")
-        if self.axes[a].size != self.axes[b].size:
-            raise NcdError(f"unit needs two axes of one size; '{a}' has {self.axes[a].size}, '{b}' has {self.axes[b].size}", spec.span)
-        out = self.new_value("", (a, b), "real", call.span)
-        self.add_op(kind="unit", inputs=(), outputs=(out,), label=label, params=MappingProxyType({"axes": (a, b)}),
-                    section=scope.section, span=call.span)
-        return out
-
-    def op_load(self, call: ast.Call, scope: _Scope) -> int:
-        if len(call.args) != 1 or call.spec is not None:
-            raise NcdError("load takes the name of one store: load(C_1)", call.span)
-        store = call.args[0]
-        if store.name not in self.stores:
-            raise NcdError(f"nothing was saved as '{store.name}'", store.span,
-                           did_you_mean(store.name, self.stores) or f"save a tensor first: save X as {store.name}")
-        source = self.stores[store.name]
-        out = self.new_value("", self.values[source].axes, self.values[source].dtype, call.span)
-        self.add_op(kind="load", inputs=(), outputs=(out,), label=store.name, section=scope.section, span=call.span,
-                    params=MappingProxyType({"store": store.name, "source": source}))
-        return out
-
     def spec_arity(self, call: ast.Call, fn: str, example: str) -> ast.Spec:
         spec = call.spec
         if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
             raise NcdError(f"{fn} needs a spec '{example}'", spec.span if spec else call.span)
         return spec
-
-    def op_window(self, fn: str, call: ast.Call, vid: int, options: dict, scope: _Scope, label: str | None) -> int:
-        """The convolution tensor: unfold splits width axes into overlapping blocks; fold is its transpose."""
-        example = "h w -> y x kh kw" if fn == "unfold" else "y x kh kw -> h w"
-        spec = self.spec_arity(call, fn, example)
-        ins = self.spec_axes(spec.inputs[0], vid, scope, fn, spec.span)
-        outs = self.shape(spec.outputs[0], scope, f"the output of {fn}")
-        n = len(ins) if fn == "unfold" else len(outs)
-        if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
-            raise NcdError(f"{fn} maps each width axis to an output axis and a kernel axis", spec.span, f"for example {fn}({call.args[0].name}: {example})")
-        kernel = int(options.get("kernel", 0)) or None
-        stride, dilation, padding = (int(options.get(k, d)) for k, d in (("stride", 1), ("dilation", 1), ("padding", 0)))
-        extra = int(options.get("output_padding", 0))
-        spatial_in, spatial_out, kernels = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
-        for k_axis in kernels:
-            size = self.axes[k_axis].size
-            if kernel is None:
-                kernel = size
-            if size is not None and kernel is not None and size != kernel:
-                raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {kernel}", spec.span)
-        if kernel is None:
-            raise NcdError(f"{fn} needs a kernel size", call.span, "add 'with kernel=3' or give the kernel axis a size")
-        for a, b in zip(spatial_in, spatial_out):
-            size_a, size_b = self.axes[a].size, self.axes[b].size
-            if size_a is None or size_b is None:
-                continue
-            if fn == "unfold":
-                expected = (size_a + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-                what = f"{a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
-            else:
-                expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
-                what = f"folding {a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
-            if expected != size_b:
-                raise NcdError(f"axis '{b}' has size {size_b}, but {what}", spec.span, f"declare 'axis {b} = {expected}' or change the options")
-        acted = ins
-        self.fresh(outs, spec.outputs[0], vid, acted, call)
-        first = min(self.values[vid].axes.index(a) for a in acted)
-        axes = self.values[vid].axes
-        out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
-        out = self.new_value("", out_axes, "real", call.span)
-        sub = ",".join(f"{k[0]}{v}" for k, v in (("stride", stride), ("dilation", dilation)) if v != 1)
-        text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
-        self.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=tuple(a for a in axes if a not in acted),
-                    label=text + (f"_{{{sub}}}" if sub and not label else ""),
-                    params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernels,
-                                             "kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding,
-                                             "output_padding": extra}), section=scope.section, span=call.span)
-        return out
 
     def fresh(self, new, refs, vid: int, acted, call: ast.Call) -> None:
         """The axes an operation makes must differ from those of its input that pass by (``acted`` are consumed)."""
@@ -752,127 +496,6 @@ class _Builder:
             if a in self.values[vid].axes and a not in acted:
                 raise NcdError(f"output axis '{a}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
                                "the other axes pass by the box; name the new axis differently")
-
-    def op_rename(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
-        """The same data with other axis names, e.g. token positions as keys: rename(X: t -> s)."""
-        spec = self.spec_arity(call, "rename", "t -> s")
-        old = self.spec_axes(spec.inputs[0], vid, scope, "rename", spec.span)
-        new = self.shape(spec.outputs[0], scope, "the output of rename")
-        if len(old) != len(new):
-            raise NcdError("rename maps each axis to one new name", spec.span)
-        for a, b in zip(old, new):
-            if self.axes[a].size != self.axes[b].size:
-                raise NcdError(f"rename: axis '{b}' has size {self.axes[b].size}, '{a}' has {self.axes[a].size}", spec.span,
-                               f"declare 'axis {b} = {a}'")
-        mapping = dict(zip(old, new))
-        axes = self.values[vid].axes
-        out_axes = tuple(mapping.get(a, a) for a in axes)
-        if len(set(out_axes)) != len(out_axes):
-            raise NcdError(f"rename would give the tensor two axes named the same: [{' '.join(out_axes)}]", spec.span)
-        out = self.new_value("", out_axes, self.values[vid].dtype, call.span)
-        self.add_op(kind="rename", inputs=(vid,), outputs=(out,), acts=(old,), broadcast=tuple(a for a in axes if a not in mapping),
-                    label=label, params=MappingProxyType({"mapping": tuple(mapping.items())}), section=scope.section, span=call.span)
-        return out
-
-    def op_reduce(self, fn: str, call: ast.Call, vid: int, options: dict, scope: _Scope, label: str | None) -> int:
-        """max / mean / sum over named axes (pooling after unfold), or index one position of an axis (a ket)."""
-        if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
-            raise NcdError(f"{fn} needs the axes it removes", call.spec.span if call.spec else call.span, f"for example {fn}({call.args[0].name}: kh kw)")
-        acted = self.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
-        axes = self.values[vid].axes
-        params = {"fn": fn, "axes": acted}
-        if fn == "index":
-            if len(acted) != 1:
-                raise NcdError("index picks one position of one axis", call.spec.span)
-            at = int(options.get("at", 0))
-            size = self.axes[acted[0]].size
-            if size is not None and not -size <= at < size:
-                raise NcdError(f"index {at} is outside axis '{acted[0]}' of size {size}", call.span)
-            params["at"] = at
-        out = self.new_value("", tuple(a for a in axes if a not in acted), self.values[vid].dtype, call.span)
-        text = label or (f"|{params['at']}⟩" if fn == "index" else REDUCTIONS[fn])
-        self.add_op(kind="index" if fn == "index" else "reduce", inputs=(vid,), outputs=(out,), acts=(acted,),
-                    broadcast=tuple(a for a in axes if a not in acted), label=text, params=MappingProxyType(params),
-                    section=scope.section, span=call.span)
-        return out
-
-    def op_concat(self, call: ast.Call, args: list[int], scope: _Scope, label: str | None) -> int:
-        spec = call.spec
-        if spec is None or spec.outputs is None or len(spec.outputs) != 1 or len(spec.inputs) != len(args) or len(spec.outputs[0]) != 1:
-            raise NcdError("concat needs one axis per tensor and the joined axis: concat(A, B: x1, x2 -> x)", spec.span if spec else call.span)
-        joined = [self.spec_axes(refs, v, scope, "concat", spec.span) for refs, v in zip(spec.inputs, args)]
-        if any(len(j) != 1 for j in joined):
-            raise NcdError("concat joins one axis of each tensor", spec.span)
-        (target,) = self.shape(spec.outputs[0], scope, "the output of concat")
-        self.fresh((target,), spec.outputs[0], args[0], joined[0], call)
-        rests = [tuple(a for a in self.values[v].axes) for v in args]
-        first_rest = tuple(target if a == joined[0][0] else a for a in rests[0])
-        for j, v, name in zip(joined[1:], args[1:], call.args[1:]):
-            other = tuple(target if a == j[0] else a for a in self.values[v].axes)
-            if other != first_rest:
-                raise NcdError(f"concat: {name.name} {self.describe(v)} does not match {call.args[0].name} {self.describe(args[0])} apart from the joined axis",
-                               name.span)
-        sizes = [self.axes[j[0]].size for j in joined]
-        total = self.axes[target].size
-        if None not in sizes and total is not None and sum(sizes) != total:
-            raise NcdError(f"axis '{target}' has size {total}, but the joined axes add up to {sum(sizes)}", spec.span,
-                           f"declare 'axis {target} = {' + '.join(j[0] for j in joined)}'")
-        out = self.new_value("", first_rest, "real", call.span)
-        self.add_op(kind="concat", inputs=tuple(args), outputs=(out,), acts=tuple(j for j in joined),
-                    broadcast=tuple(a for a in first_rest if a != target), label=label,
-                    params=MappingProxyType({"axes": tuple(j[0] for j in joined), "into": target}), section=scope.section, span=call.span)
-        return out
-
-    def op_embedding(self, call: ast.Call, vid: int, scope: _Scope, label: str | None) -> int:
-        spec = self.spec_arity(call, "embedding", "v -> m")
-        if self.values[vid].dtype != "int":
-            raise NcdError(f"embedding looks up integer ids, but {call.args[0].name} is real", call.args[0].span,
-                           f"declare it with 'int': input {call.args[0].name}[...] int")
-        vocab = self.shape(spec.inputs[0], scope, "the vocabulary of embedding")
-        new = self.shape(spec.outputs[0], scope, "the output of embedding")
-        axes = self.values[vid].axes
-        if len(vocab) != 1 or vocab[0] in axes:
-            raise NcdError("embedding needs the vocabulary axis the ids index into: embedding(T: v -> m)", spec.span)
-        name = label or "E"
-        self.fresh(new, spec.outputs[0], vid, (), call)
-        out = self.new_value("", axes + new, "real", call.span)
-        self.add_op(kind="embedding", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=name, learned=True,
-                    params=MappingProxyType({"vocab": vocab[0], "out_axes": new, "name": self.param_name(name, scope)}),
-                    section=scope.section, span=call.span)
-        return out
-
-    def op_along(self, fn, call, vid, out, acted, broadcast, options, scope, label) -> None:
-        """Operations along named axes that keep the shape: causal mask, rotary embedding, top-k gating."""
-        params: dict = {"axes": acted}
-        if fn == "mask":
-            if len(acted) != 2 or not options.get("causal"):
-                raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
-            text = label or "mask"
-        elif fn == "rope":
-            if len(acted) != 2:
-                raise NcdError("rope needs the position axis and the depth axis it rotates in pairs", call.span, "for example rope(Q: y k)")
-            depth = self.axes[acted[1]].size
-            if depth is not None and depth % 2:
-                raise NcdError(f"rope rotates pairs, but axis '{acted[1]}' has odd size {depth}", call.spec.span)
-            params["base"] = float(options.get("base", 10000.0))
-            params["interleaved"] = bool(options.get("interleaved"))  # pairs (2i, 2i+1), not (i, i + d/2)
-            text = label or "RoPE"
-        else:
-            if len(acted) != 1:
-                raise NcdError("topk chooses along one axis", call.span, "for example topk(P: e) with k=2")
-            k = int(options.get("k", 1))
-            size = self.axes[acted[0]].size
-            if size is not None and not 1 <= k <= size:
-                raise NcdError(f"topk keeps {k} of {size}", call.span)
-            params.update(k=k, normalize=bool(options.get("normalize")), groups=int(options.get("groups", 1)),
-                          topk_groups=int(options.get("topk_groups", 1)), scale=float(options.get("scale", 1.0)),
-                          select_bias=bool(options.get("select_bias")))
-            text = label or f"top{k}"
-        learned = fn == "topk" and params["select_bias"]
-        if learned:
-            params["name"] = self.param_name(label or "bias_e", scope)
-        self.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=text, learned=learned,
-                    params=MappingProxyType(params), section=scope.section, span=call.span)
 
     # -- components ----------------------------------------------------------
     def call_block(self, call: ast.Call, scope: _Scope, stmt: ast.Assign) -> list[int]:

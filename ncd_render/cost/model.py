@@ -29,13 +29,13 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
+from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from .boxes import Work, elements, repeats, work
 from .fused import Plan, plan
 from .hardware import Profile, dtype_bytes
 
-FREE = ("input", "output", "copy", "delete", "save", "load")  # never listed: they move nothing
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     kernels, done = [], set()
     for op, w in boxes:
         sid = fused_in[op.id]
-        if sid is None and op.kind not in FREE:
+        if sid is None and not ops.of(op).free:
             kernels.append(_repeat(_box(diagram, op, w, profile, dtype, itemsize), repeats(diagram, op.section)))
         elif sid is not None and sid not in done:
             done.add(sid)
@@ -168,7 +168,7 @@ def _fused(diagram: Diagram, sid: int, boxes, members, profile: Profile, dtype: 
         raise NcdError(f"fused section '{section.title}': {error.message}", section.span, error.hint) from None
     parts = []
     for op, w in members:
-        if op.kind not in FREE:
+        if not ops.of(op).free:
             compute, _ = _times(profile, dtype, w.matmul_flops, w.vector_flops, 0)
             parts.append(Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, 0, compute, 0.0, 0.0,
                                 "on chip" if w.kernels else "free"))
