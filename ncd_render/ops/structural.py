@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError, did_you_mean
 from .registry import ATOM, OpKind, register
-from .work import WHOLE, Array, Work
+from .work import WHOLE, Work
 
 
 def _nothing(op, c) -> Work:  # made from nothing, or dropped: moves nothing
