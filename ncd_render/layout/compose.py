@@ -80,7 +80,7 @@ class Compose:
                 self.draw_op(placed, body, overlay, column)
         obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
-        wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis) for w in self.wires.values() for a, b in _pieces(w) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
@@ -90,11 +90,11 @@ class Compose:
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
             if ws:
-                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width))
+                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width, "end"))
         for v in self.d.outputs:
             ws = [w for w in final if self.wires[w].value == v]
             if ws:
-                labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad))
+                labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad, "start"))
         items = background + wires + self.gap_items + body + overlay + labels
         if not items:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
@@ -112,13 +112,15 @@ class Compose:
     def _name_label(self, value: int):
         return self._text(self.d.values[value].name, self.theme.font.name_size)
 
-    def _placed_text(self, label, x, y, role, color=None) -> Text:
-        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent, role)
+    def _placed_text(self, label, x, y, role, color=None, **facts) -> Text:
+        """A label placed at x, y; ``facts`` are what it means (its op, anchor, overline, axis)."""
+        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent,
+                    role, **facts)
 
-    def _name_beside(self, name, wires: list[int], x: float) -> Text:
-        """A tensor's name at x, centred on its wires."""
+    def _name_beside(self, name, wires: list[int], x: float, anchor: str) -> Text:
+        """A tensor's name at x, centred on its wires; ``anchor``: the end that meets them."""
         mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
-        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name")
+        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
 
     def axis_label(self, wire: _Wire):
         group = self.d.tandems.get(wire.axis)
@@ -197,7 +199,8 @@ class Compose:
                     self.wires[w].x0 = tip
                 self.gap_items.append(_arrowhead(tip, y[w], c.wire))
             lx = tip + 2 if kind == "save" else x
-            self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name"))
+            self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
+                                                    anchor="start" if kind == "save" else "end", ref=placed.op.id))
         else:
             src = placed.through
             ys = [y[w] for w in src + placed.new]
@@ -317,7 +320,7 @@ class Compose:
                 continue
             x = wire.x0 + p.label_pad + 1
             base = wire.y - p.label_pad
-            labels.append(self._placed_text(label, x, base, "label.axis"))
+            labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
                 top = base - label.ascent - 0.6
                 labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
@@ -343,6 +346,9 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
                 continue
             if len(run) > 1:
                 used.update(id(i) for i in run)
-                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke))
+                axes = {i.axis for i in run if i.axis is not None}  # pieces inside a wiring region name none
+                roles = {i.role for i in run}  # all a wiring region's: a bend's straight piece, else a wire
+                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
+                                   roles.pop() if len(roles) == 1 else "wire", axis=axes.pop() if len(axes) == 1 else None))
             run = [line]
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]

@@ -114,10 +114,10 @@ class Glyphs:
             if op.params.get("bias"):  # room for the bias's "+"
                 lx -= f.box_size * 0.15
             ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
-            overlay.append(self._placed_text(lab, lx, ly, "label.box"))
+            overlay.append(self._placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
         if op.params.get("bias"):
             plus = self._text("+", f.box_size * 0.7, bold=True)
-            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box"))
+            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box", anchor="middle", ref=op.id))
 
     def draw_wiring(self, placed: _Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
@@ -136,5 +136,5 @@ class Glyphs:
         label = self.scale_label(placed)
         if label is not None and label_at is not None:
             lx, ly = label_at
-            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box")
+            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
             out.append(replace(text, ref=placed.scale.id))

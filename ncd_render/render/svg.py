@@ -42,11 +42,23 @@ def to_svg(scene: Scene) -> bytes:
     for item in scene.items:
         element = _element(dwg, item)
         if element is not None:
-            element["class"] = "ncd-" + item.role.replace(".", "-")  # what the item means: ncd-box, ncd-wire-bend, ...
+            element["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
             if getattr(item, "ref", None) is not None:
                 element["data-op"] = str(item.ref)  # the IR op it draws
+            if getattr(item, "axis", None) is not None:
+                element["data-axis"] = item.axis  # the axis a wire carries or a label names
             dwg.add(element)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
+
+
+def _classes(role: str) -> str:
+    """``ncd-label ncd-label-box`` for role ``label.box``: the family, then the role itself.
+
+    >>> _classes("label.box"), _classes("wire")
+    ('ncd-label ncd-label-box', 'ncd-wire')
+    """
+    family, _, rest = role.partition(".")
+    return f"ncd-{family} ncd-{role.replace('.', '-')}" if rest else f"ncd-{family}"
 
 
 def _element(dwg, item):
