@@ -35,3 +35,17 @@ def test_wires_and_axis_labels_name_their_axis_and_box_labels_their_op():
     assert {e.get("data-axis") for e in axis_labels} <= set(fig.diagram.axes) and axis_labels
     learned = {str(op.id) for op in fig.diagram.ops if op.learned}
     assert learned <= {e.get("data-op") for e in elements if "ncd-label-box" in e.get("class").split()}
+
+
+def test_each_box_is_a_group_with_its_label(gallery_file):
+    """<g class="ncd-box" data-op=N> holds the box and the label drawn on it, once per op."""
+    fig = load(gallery_file)
+    groups = [g for g in ET.fromstring(fig.svg()).iter(SVG + "g") if g.get("class") == "ncd-box"]
+    assert len({g.get("data-op") for g in groups}) == len(groups)
+    for g in groups:
+        members = list(g)
+        assert all(m.get("data-op") == g.get("data-op") for m in members)
+        assert any(m.get("class") == "ncd-box" for m in members)
+    learned = {str(op.id) for op in fig.diagram.ops if op.learned}
+    labelled = {g.get("data-op") for g in groups if any("ncd-label-box" in m.get("class").split() for m in g)}
+    assert learned <= labelled

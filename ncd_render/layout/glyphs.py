@@ -107,7 +107,8 @@ class Glyphs:
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, wire, role="wire.over"))
         if kind.pictogram is not None:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
-            overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram"))
+            overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram",
+                                ref=op.id))
         elif placed.label is not None:
             lab = placed.label
             lx = (x0 + x1) / 2 - lab.width / 2

@@ -39,16 +39,32 @@ def to_svg(scene: Scene) -> bytes:
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
     if scene.title:
         dwg.set_desc(title=scene.title)
+    boxes: dict[int, list] = {}  # op -> its items: the box, its shadows, labels and pictogram
     for item in scene.items:
-        element = _element(dwg, item)
-        if element is not None:
-            element["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
-            if getattr(item, "ref", None) is not None:
-                element["data-op"] = str(item.ref)  # the IR op it draws
-            if getattr(item, "axis", None) is not None:
-                element["data-axis"] = item.axis  # the axis a wire carries or a label names
-            dwg.add(element)
+        if getattr(item, "ref", None) is not None:
+            boxes.setdefault(item.ref, []).append(item)
+    for item in scene.items:
+        op = getattr(item, "ref", None)
+        if op is None:
+            _add(dwg, dwg, item)
+        elif op in boxes:  # the op's first item: all of them, grouped, here
+            group = dwg.g(class_="ncd-box" if any(i.role == "box" for i in boxes[op]) else "ncd-op", **{"data-op": str(op)})
+            for member in boxes.pop(op):
+                _add(dwg, group, member)
+            if group.elements:
+                dwg.add(group)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
+
+
+def _add(dwg, parent, item) -> None:
+    element = _element(dwg, item)
+    if element is not None:
+        element["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
+        if getattr(item, "ref", None) is not None:
+            element["data-op"] = str(item.ref)  # the IR op it draws
+        if getattr(item, "axis", None) is not None:
+            element["data-axis"] = item.axis  # the axis a wire carries or a label names
+        parent.add(element)
 
 
 def _classes(role: str) -> str:
