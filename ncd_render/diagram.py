@@ -134,14 +134,19 @@ class Diagram:
         import networkx as nx  # here only: nothing that draws a diagram reads the graph
 
         graph = nx.MultiDiGraph()
-        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
         for op in self.ops:
             graph.add_node(op.id, op=op)
             for v in op.inputs:
                 graph.add_edge(self.producer(v).id, op.id, key=v)
-            if op.kind == "load":  # the stored tensor travels from the save to the load
-                graph.add_edge(saves[op.params["store"]], op.id, key=("store", op.params["store"]))
+            if op.id in self.stored:  # the stored tensor travels from the save to the load
+                graph.add_edge(self.stored[op.id], op.id, key=("store", op.params["store"]))
         return graph
+
+    @cached_property
+    def stored(self) -> dict[int, int]:
+        """Each load op's save op (the builder makes both: ``save X as C`` ... ``load(C)``)."""
+        saves = {op.params["store"]: op.id for op in self.ops if op.kind == "save"}
+        return {op.id: saves[op.params["store"]] for op in self.ops if op.kind == "load"}
 
     def section_path(self, section: int | None) -> tuple[int, ...]:
         """Section ids from the outermost to ``section``."""
