@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import ops
 from ..ir import Op
 from .model import _Branch, _Column, _Order, _Permute, _Placed, glyph, hold, is_wiring
 from .routing import plan_region
@@ -43,9 +44,9 @@ class Ordering:
         scale op id -> the einsum."""
         absorbed = {}
         for op in self.d.ops:
-            if op.kind == "einsum" and op.params["contracted"]:
+            if is_wiring(op) and op.params.get("contracted"):  # a contraction: it has a cup
                 after = self.d.consumer(op.outputs[0])
-                if after is not None and after.kind == "scale" and after.section == op.section:
+                if after is not None and ops.of(after).at_cup and after.section == op.section:
                     absorbed[after.id] = op
         return absorbed
 

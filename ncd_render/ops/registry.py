@@ -68,6 +68,7 @@ class OpKind:
     run: Callable | None = None
     source: Callable | None = None
     reads_twice: bool | Callable = False  # its source reads its argument twice (so it is never written inline)
+    at_cup: bool = False  # right after a contraction, written at its cup instead of drawn (a scale)
     fill: str = "box"  # the theme's fill for its box: "box" or "mask"
     pictogram: tuple | None = None  # drawn instead of a label: path points in units of the box's half size
     example: str | None = None
