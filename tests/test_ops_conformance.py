@@ -179,3 +179,20 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
         work(diagram, op)
     with pytest.raises(NcdError, match="no op kind 'warp'"):
         ops.of(op)
+
+
+@pytest.mark.parametrize("body, message, hint", [
+    ("input X[y m]\nY = gelu(X) with approximate=fast", "c.ncd:10:18: approximate=fast: approximate takes one of none, tanh",
+     "approximate takes one of none, tanh, e.g. approximate=tanh"),
+    ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
+    ("input X[y m]\nY = layerscale(X)", "c.ncd:10:5: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
+    ("input X[y m], G[k]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [k]: X has no axis 'k'", "needs no axis the left does not have"),
+    ("input X[m], G[y m]\nY = X * G", "c.ncd:10:9: cannot multiply X [m] by G [y m]: X has no axis 'y'", "write G * X"),
+    ("input X[y m], G[m y]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [m y]", "both need one shape, in order"),
+])
+def test_the_new_kinds_refuse_bad_input_at_its_place(body, message, hint):
+    from ncd_render.errors import NcdError
+
+    with pytest.raises(NcdError) as error:
+        build(parse(PREAMBLE + body + "\noutput Y\n", "c.ncd"))
+    assert str(error.value).startswith(message) and hint in str(error.value), str(error.value)
