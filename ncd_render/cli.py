@@ -130,12 +130,17 @@ def validate(file, depth):
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--hw", "hardware", default="a100-80gb", show_default=True,
-              help="GPU profile: a100-40gb, a100-80gb, h100-sxm, or the path of a .toml profile (docs/cost.md).")
+              help="GPU profile: a100-40gb, a100-80gb, h100-sxm, h200-sxm, or the path of a .toml profile (docs/cost.md).")
 @click.option("--dtype", default="bf16", show_default=True, help="Storage dtype of real values: fp32, tf32, bf16, fp16, fp8, int8, int4.")
 @click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=4096,x=4096; derived axes follow.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Also draw a roofline chart: .png, .svg or .pdf.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The report as a table, or as JSON with every figure (for tools and the browser view).")
+@click.option("--suggest", "want_suggest", is_flag=True, help="Also search which adjacent boxes to fuse into one kernel, and print the best plan.")
+@click.option("--apply", "apply_to", default=None, type=click.Path(dir_okay=False),
+              help="Write a copy of FILE with the suggested fused sections to this path (implies --suggest).")
 @reports_errors
-def cost(file, hardware, dtype, sizes, plot):
+def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to):
     """Estimate FLOPs, HBM traffic and time of FILE, kernel by kernel, on one GPU.
 
     Boxes in a section marked 'fused' run as one kernel that keeps its
@@ -145,22 +150,12 @@ def cost(file, hardware, dtype, sizes, plot):
     Examples:
         ncd cost gallery/sdpa.ncd --sizes y=4096,x=4096
         ncd cost gallery/flash_attention.ncd --hw h100-sxm --dtype fp8 --plot roofline.png
+        ncd cost gallery/sdpa.ncd --sizes y=4096,x=4096 --suggest --apply sdpa_fused.ncd
+        ncd cost gallery/mha.ncd --format json
     """
-    from .cost import analyse, check_plot_path, dtype_bytes, format_report, load_profile, parse_sizes, plot_roofline
-    from .ir import build
-    from .sources import program_from_file
+    from .cost.command import run_cost
 
-    profile = load_profile(hardware)
-    dtype_bytes(dtype)
-    if plot:
-        check_plot_path(plot)
-    diagram = build(program_from_file(file), sizes=parse_sizes(sizes))
-    warn(diagram)
-    report = analyse(diagram, profile, dtype)
-    say(format_report(report, file), nl=False)
-    if plot:
-        plot_roofline(report, plot)
-        say(f"wrote {plot}")
+    run_cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, say, warn)
 
 
 @main.command()

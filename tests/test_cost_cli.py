@@ -18,11 +18,12 @@ def test_the_table_lists_every_kernel_and_the_total():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "A100 SXM4 80GB (a100-80gb), bf16; sizes y=4096 x=4096 k=64 v=64" in lines[0]
-    assert lines[3].split() == ["box", "kind", "FLOPs", "HBM", "bytes", "FLOP/B", "time", "bound"]
-    body = [line.split() for line in lines[5:9]]
+    assert lines[2].startswith("efficiency model: HBM at 0.85 of peak")
+    assert lines[4].split() == ["box", "kind", "FLOPs", "HBM", "bytes", "FLOP/B", "time", "bound"]
+    body = [line.split() for line in lines[6:10]]
     assert [row[0] for row in body] == ["einsum3", "scale4", "softmax5", "einsum6"]
-    assert body[2] == ["softmax5", "(P)", "softmax", "83.9", "MF", "67.1", "MB", "1.25", "35.9", "µs", "memory"]
-    assert lines[10].split()[:3] == ["total", "4", "kernels"] and "203 MB" in lines[10]
+    assert body[2] == ["softmax5", "(P)", "softmax", "83.9", "MF", "67.1", "MB", "1.25", "41.7", "µs", "memory"]  # 67.1 MB at 0.85 x 2039 GB/s + 3 µs
+    assert lines[11].split()[:3] == ["total", "4", "kernels"] and "203 MB" in lines[11]
 
 
 def test_a_fused_section_is_one_kernel_with_its_plan():

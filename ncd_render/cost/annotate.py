@@ -19,7 +19,7 @@ corner is free).
 >>> report = analyse(fig.diagram, load_profile("a100-80gb"), "bf16")
 >>> scene = annotate(fig.scene(), fig.diagram, report, load_theme("paper"))
 >>> ["".join(r.text for r in t.runs) for t in scene.by_role("label.badge")]
-['67 MB · 17 MF', '36 µs']
+['67 MB · 17 MF', '42 µs']
 """
 from __future__ import annotations
 

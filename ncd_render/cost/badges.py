@@ -7,7 +7,7 @@ lines per kernel, on the box that finishes it.
 >>> from ncd_render.cost.hardware import load_profile
 >>> d = build(parse("axis y = 4096\\naxis m = 4096\\ninput X[y m]\\nH = relu(X)\\noutput H\\n"))
 >>> badges(d, analyse(d, load_profile("a100-80gb"), "bf16"))
-{1: Badge(lines=('67 MB', '17 MF', '36 µs'), bound='memory', ops=(1,), section=None)}
+{1: Badge(lines=('67 MB', '17 MF', '42 µs'), bound='memory', ops=(1,), section=None)}
 """
 from __future__ import annotations
 

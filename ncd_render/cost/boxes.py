@@ -24,9 +24,9 @@ from ..ir import Diagram, Op
 from ..ops.einsum import pairwise_flops
 from ..ops.rearrange import is_view
 from ..ops.topk import topk_flops
-from ..ops.work import MAP, SOFTMAX, SUM, WHOLE, Array, Work
+from ..ops.work import MAP, SCALED, SOFTMAX, SUM, WHOLE, Array, Work
 
-__all__ = ["MAP", "SOFTMAX", "SUM", "WHOLE", "Array", "Work", "elements", "is_view", "pairwise_flops", "repeats", "topk_flops", "work"]
+__all__ = ["MAP", "SCALED", "SOFTMAX", "SUM", "WHOLE", "Array", "Work", "elements", "is_view", "pairwise_flops", "repeats", "topk_flops", "work"]
 
 
 def elements(diagram: Diagram, axes) -> int:

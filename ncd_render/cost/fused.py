@@ -10,7 +10,9 @@ Every axis of the section gets a role:
 * ``stream`` (a stream partition, at most one axis): summed over, so it can be
   read in chunks of ``s`` while accumulating; a SoftMax over it may come first
   when a sum over it follows (the online-softmax correction, one multiply per
-  accumulator element per extra chunk). Streaming cuts memory, not transfers;
+  accumulator element per extra chunk), and so may an L2 norm (``rmsnorm``
+  without a learned scale: its sum of squares accumulates beside the sum, and
+  the result is scaled once, with no correction). Streaming cuts memory, not transfers;
 * ``whole``: everything else (norm axes, regrouped axes, ...), kept entire.
 
 An unfold inside the kernel is an implicit GEMM, as cuDNN runs a convolution:
@@ -51,7 +53,7 @@ from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
-from .boxes import MAP, SOFTMAX, SUM, WHOLE, Work, elements
+from .boxes import MAP, SCALED, SOFTMAX, SUM, WHOLE, Work, elements
 
 # Tile choices (per streamed axis) tried one by one; a section with more is searched by climbing.
 EXHAUSTIVE = 4096
@@ -87,7 +89,13 @@ def plan(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], items
     leave the section), ``itemsize`` bytes per real value, ``limit`` bytes of
     shared memory per group.
     """
-    return _Section(diagram, boxes, inside, itemsize).search(limit)
+    return section(diagram, boxes, inside, itemsize).search(limit)
+
+
+def section(diagram: Diagram, boxes: list[tuple[Op, Work]], inside: set[int], itemsize: float) -> "_Section":
+    """The ops ``inside`` as one kernel, ready to cost any choice of tiles (``cost``): the planner's
+    own search, or the real kernel tiles of :mod:`.kernel_tiles`."""
+    return _Section(diagram, boxes, inside, itemsize)
 
 
 class _Section:
@@ -130,8 +138,8 @@ class _Section:
 
     def streamable(self, axis: str) -> bool:
         """A sum over ``axis`` accumulates chunk by chunk: nothing after the sum
-        uses the axis, and every SoftMax over it reaches the sum through boxes
-        that commute with its rescaling, without leaving the kernel."""
+        uses the axis, and every SoftMax or L2 norm over it reaches the sum through
+        boxes that commute with its rescaling, without leaving the kernel."""
         if SUM not in self.usage[axis] or WHOLE in self.usage[axis]:
             return False
         frontier = [self.root(x.key) for _, w in self.kernels if w.usage.get(axis) == SUM for x in w.writes]
@@ -145,7 +153,7 @@ class _Section:
                 return False
             frontier += [self.root(x.key) for _, w in self.readers(key) for x in w.writes]
         for op, w in self.kernels:
-            if w.usage.get(axis) == SOFTMAX and not self._rescalable(w, axis):
+            if w.usage.get(axis) in (SOFTMAX, SCALED) and not self._rescalable(w, axis):
                 return False
         return True
 
@@ -166,7 +174,7 @@ class _Section:
                     return False
         return True
 
-    def _rescaled(self, axis: str | None) -> int:
+    def rescaled(self, axis: str | None) -> int:
         """Elements of the accumulators a streamed SoftMax over ``axis`` feeds: rescaled at each new chunk."""
         out, frontier = [], [self.root(x.key) for _, w in self.kernels if axis and w.usage.get(axis) == SOFTMAX for x in w.writes]
         seen = set(frontier)
@@ -204,12 +212,12 @@ class _Section:
             need = min(need, least)
             if least > limit:
                 continue
-            rescaled = self._rescaled(stream)
+            rescaled = self.rescaled(stream)
             choices = math.prod(len(_options(self.size[a])) for a in split)
             found = self._fitting(split, smallest, limit) if choices <= EXHAUSTIVE else \
-                [self._climb(split, smallest, limit, lambda tile: self._key(self._cost(tile, tiles, stream, rescaled)))]
+                [self._climb(split, smallest, limit, lambda tile: self._key(self.cost(tile, tiles, stream, rescaled)))]
             for tile in found:
-                candidate = self._cost(tile, tiles, stream, rescaled)
+                candidate = self.cost(tile, tiles, stream, rescaled)
                 key = self._key(candidate)
                 if best is None or key < best[0]:
                     best = (key, candidate)
@@ -280,7 +288,7 @@ class _Section:
         if self._memory(start) <= limit:
             yield from walk(0, dict(start))
 
-    def _cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
+    def cost(self, tile: dict, tiles: list[str], stream: str | None, rescaled: int) -> Plan:
         count = {a: -(-self.size[a] // tile[a]) for a in tiles}
 
         def sent(k) -> float:

@@ -24,6 +24,7 @@ from typing import Mapping
 from ..checks import plain_text
 from ..errors import NcdError, did_you_mean
 from ..limits import read_limited
+from .chip import Chip, parse_chip
 
 DTYPE_BYTES = MappingProxyType({"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5})
 
@@ -32,6 +33,7 @@ _FIELDS = {  # TOML key -> (type, unit multiplier to SI)
     "launch_overhead_us": ((int, float), 1e-6), "vector_tflops": ((int, float), 1e12), "derate": ((int, float), 1),
     "peak_tflops": (dict, None),
 }
+OPTIONAL = ("chip", "efficiency")  # together: the efficiency model (chip.py); without them, the plain roofline
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Profile:
     vector_peak: float
     derate: float
     matmul_peaks: Mapping[str, float]
+    chip: Chip | None = None
 
     def matmul_rate(self, dtype: str) -> float:
         """Sustained matmul FLOP/s at ``dtype``: the dense tensor-core peak times ``derate``."""
@@ -95,7 +98,7 @@ def _profile(key: str, data: bytes, where: str) -> Profile:
     if missing:
         raise NcdError(f"hardware profile lacks {', '.join(missing)}", path=where, hint="copy a bundled profile (docs/cost.md) and edit it")
     for k in table:
-        if k not in _FIELDS:
+        if k not in _FIELDS and k not in OPTIONAL:
             raise NcdError(f"hardware profile has an unknown field '{k}'", path=where, hint=did_you_mean(k, _FIELDS))
     v = {}
     for k, (kind, unit) in _FIELDS.items():
@@ -112,5 +115,10 @@ def _profile(key: str, data: bytes, where: str) -> Profile:
         peaks[dtype] = tflops * 1e12
     if not 0 < v["derate"] <= 1:
         raise NcdError("derate must be in (0, 1]: the fraction of peak compute sustained", path=where)
+    given = [k for k in OPTIONAL if k in table]
+    if len(given) == 1:
+        raise NcdError(f"hardware profile gives [{given[0]}] without [{OPTIONAL[1 - OPTIONAL.index(given[0])]}]", path=where,
+                       hint="the efficiency model needs both tables (docs/cost.md); leave both out for the plain roofline")
+    chip = parse_chip(table["chip"], table["efficiency"], where) if given else None
     return Profile(key, v["name"], v["hbm_bandwidth_gbs"], int(v["shared_memory_kib"]), v["launch_overhead_us"],
-                   v["vector_tflops"], v["derate"], MappingProxyType(peaks))
+                   v["vector_tflops"], v["derate"], MappingProxyType(peaks), chip)

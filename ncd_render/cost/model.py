@@ -25,7 +25,8 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -33,8 +34,10 @@ from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from .boxes import Work, elements, repeats, work
-from .fused import Plan, plan
+from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, sfu_ops
+from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
+from .kernel_tiles import fused_time
 
 
 
@@ -60,6 +63,9 @@ class Kernel:
     plan: Plan | None = None
     parts: tuple["Kernel", ...] = ()
     times: int = 1
+    host_time: float = 0.0   # framework calls' host time (efficiency model): hides a shorter kernel
+    overlap: bool = True     # loads overlap compute (False: a fused kernel that cannot double-buffer)
+    detail: Mapping = field(default_factory=dict)  # the efficiency model's figures: tiles, waves, pipes, L2, levels
 
     @property
     def flops(self) -> int:
@@ -67,8 +73,10 @@ class Kernel:
 
     @property
     def time(self) -> float:
-        """Seconds: the roofline bound plus the launch overhead."""
-        return max(self.compute_time, self.memory_time) + self.launch_time
+        """Seconds: the roofline bound (or the sum, without overlap) plus the launch overhead,
+        at least the host time of its framework calls."""
+        device = max(self.compute_time, self.memory_time) if self.overlap else self.compute_time + self.memory_time
+        return max(device + self.launch_time, self.host_time)
 
     @property
     def intensity(self) -> float:
@@ -105,15 +113,27 @@ def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     boxes = [(op, work(diagram, op)) for op in diagram.ops]
     fused_in = {op.id: fused_section(diagram, op) for op, _ in boxes}
     kernels, done = [], set()
+    cache = L2(profile.chip.l2_bytes * profile.chip.l2_usable) if profile.chip else None
+    alias = {}  # views and copies: their output is their input's memory
     for op, w in boxes:
+        if not w.kernels and w.reads:
+            alias.update({x.key: alias.get(w.reads[0].key, w.reads[0].key) for x in w.writes})
         sid = fused_in[op.id]
         if sid is None and not ops.of(op).free:
-            kernels.append(_repeat(_box(diagram, op, w, profile, dtype, itemsize), repeats(diagram, op.section)))
+            kernel = _box(diagram, op, w, profile, dtype, itemsize)
+            if cache and w.kernels:
+                kernel = _timed_box(diagram, op, w, profile, dtype, itemsize, kernel, cache, alias)
+            kernels.append(_repeat(kernel, repeats(diagram, op.section)))
         elif sid is not None and sid not in done:
             done.add(sid)
             members = [(o, x) for o, x in boxes if fused_in[o.id] == sid]
             if any(x.kernels for _, x in members):
-                kernels.append(_repeat(_fused(diagram, sid, boxes, members, profile, dtype, itemsize), repeats(diagram, sid)))
+                kernel = _fused(diagram, sid, boxes, members, profile, dtype, itemsize)
+                if cache:
+                    kernel = _timed_fused(diagram, boxes, members, profile, dtype, itemsize, kernel)
+                    for x in members[-1][1].writes:
+                        cache.wrote(alias.get(x.key, x.key), itemsize * elements(diagram, x.axes))
+                kernels.append(_repeat(kernel, repeats(diagram, sid)))
     sizes = {a.name: a.size for a in diagram.axes.values() if not a.name.startswith("(")}
     return Report(profile, dtype, MappingProxyType(sizes), tuple(kernels))
 
@@ -129,7 +149,7 @@ def _repeat(kernel: Kernel, n: int) -> Kernel:
         return kernel
     return replace(kernel, matmul_flops=kernel.matmul_flops * n, vector_flops=kernel.vector_flops * n, hbm_bytes=kernel.hbm_bytes * n,
                    compute_time=kernel.compute_time * n, memory_time=kernel.memory_time * n, launch_time=kernel.launch_time * n,
-                   parts=tuple(_repeat(p, n) for p in kernel.parts), times=n)
+                   host_time=kernel.host_time * n, parts=tuple(_repeat(p, n) for p in kernel.parts), times=n)
 
 
 def box_name(diagram: Diagram, op: Op) -> str:
@@ -175,3 +195,46 @@ def _fused(diagram: Diagram, sid: int, boxes, members, profile: Profile, dtype: 
     compute, memory = _times(profile, dtype, p.matmul_flops, p.vector_flops, p.hbm_bytes)
     return Kernel(section.title, "fused", tuple(k.ops[0] for k in parts), p.matmul_flops, p.vector_flops, p.hbm_bytes,
                   compute, memory, profile.launch_overhead, "compute" if compute > memory else "memory", p, tuple(parts))
+
+
+def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, itemsize: float, kernel: Kernel,
+               cache: L2, alias: dict) -> Kernel:
+    """``kernel`` timed by the efficiency model: its class's rates, L2 hits, routing, fixed costs."""
+    chip = profile.chip
+    size = lambda x: (4 if x.integer else itemsize) * elements(diagram, x.axes) * x.times  # noqa: E731
+    values = [x for x in w.reads + w.writes if isinstance(x.key, int)]  # the weights are read whole
+    routed = {a: kn for a, kn in routed_axes(diagram, op).items() if any(a in x.axes for x in values)}
+    share = math.prod(k / n for k, n in routed.values())  # the items each expert really gets
+    gathers = math.prod(k for a, (k, n) in routed.items() if any(a in x.axes for x in w.writes))  # each item, to k experts
+    nbytes, hits = 0.0, 0.0
+    for x in w.reads + w.writes:
+        scale = 1.0 if not isinstance(x.key, int) else share if set(routed) & set(x.axes) else gathers if x in w.reads else 1.0
+        nbytes += size(x) * scale
+        hits += min(cache.hit(alias.get(x.key, x.key)), size(x)) * scale if x in w.reads else 0.0
+    shape = gemm_shape(diagram, op) if w.matmul_flops else None
+    eff, tile, waves = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0)
+    tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu_ops(diagram, op) * share, eff)
+    memory = memory_time(chip, profile.hbm_bandwidth, nbytes - hits, hits)
+    for x in w.writes:
+        cache.wrote(alias.get(x.key, x.key), size(x) * share)
+    detail = {"pipes": {"tensor": tensor, "special": special, "fp32": fp32}, "dram_bytes": nbytes - hits, "l2_bytes": hits,
+              "matmul_efficiency": eff, "routed_share": share, "itemsize": itemsize}
+    if tile:
+        detail.update(gemm_tile=tile, waves=waves)
+    compute = tensor + special + fp32
+    return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
+                   host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",
+                   detail=MappingProxyType(detail))
+
+
+def _timed_fused(diagram: Diagram, boxes, members, profile: Profile, dtype: str, itemsize: float, kernel: Kernel) -> Kernel:
+    """A fused ``kernel`` timed with the tiles real kernels use (:mod:`.kernel_tiles`)."""
+    chip = profile.chip
+    sec = section(diagram, boxes, {op.id for op, _ in members}, itemsize)
+    found = fused_time(diagram, sec, members, profile, dtype, itemsize)
+    if found is None:  # no real tile fits: the Napkin plan's times stand, without overlap
+        return replace(kernel, overlap=False, launch_time=chip.kernel_overhead, host_time=chip.framework_overhead)
+    detail = {k: v for k, v in found.items() if k not in ("time", "compute_time", "memory_time", "plan", "overlap")}
+    return replace(kernel, compute_time=found["compute_time"], memory_time=found["memory_time"], overlap=found["overlap"],
+                   launch_time=chip.kernel_overhead, host_time=chip.framework_overhead,
+                   bound="compute" if found["compute_time"] > found["memory_time"] else "memory", detail=MappingProxyType(detail))

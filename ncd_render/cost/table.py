@@ -46,6 +46,12 @@ def format_report(report: Report, title: str) -> str:
     lines = [f"{title} on {hw.name} ({hw.key}), {dtype}; sizes {sizes}",
              f"peaks: {si(hw.matmul_rate(dtype), 'FLOP/s')} matmul, {si(hw.vector_rate(), 'FLOP/s')} other "
              f"(derate {hw.derate:g}); HBM {si(hw.hbm_bandwidth, 'B/s')}; launch {si(hw.launch_overhead, 's')}", ""]
+    if hw.chip is not None:
+        c = hw.chip
+        lines[2:2] = [f"efficiency model: HBM at {c.hbm_efficiency:g} of peak, L2 {si(c.l2_bytes * c.l2_usable, 'B')} usable at "
+                      f"{si(c.l2_bandwidth, 'B/s')}; exp and friends {si(c.sfu_rate * hw.derate, 'op/s')}, other FP32 "
+                      f"{si(c.fp32_rate * hw.derate, 'op/s')}; {si(c.kernel_overhead, 's')} per kernel, "
+                      f"{si(c.framework_overhead, 's')} per framework call"]
     header = ("box", "kind", "FLOPs", "HBM bytes", "FLOP/B", "time", "bound")
     rows = []
     for k in report.kernels:
@@ -77,4 +83,13 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
              f"  HBM -> shared: {si(p.read_once, 'B')} once + {si(p.resent, 'B')} resent; shared -> HBM: {si(p.written, 'B')}"]
     if p.correction_flops:
         lines.append(f"  online-softmax correction: {si(p.correction_flops, 'F')}")
+    d = k.detail
+    if "tile" in d:
+        tile = " x ".join(f"{a} {n}" for a, n in d["tile"].items())
+        pipes = ", ".join(f"{name} {si(t, 's')}" for name, t in d["pipes"].items())
+        lines += [f"  as real kernels run it: tiles {tile}; {d['ctas_per_sm']} CTAs per SM ({si(d['shared_bytes'], 'B')} shared, "
+                  f"{d['registers_per_thread']} registers per thread); {plural(d['waves'], 'wave')} of {d['groups']} CTAs",
+                  f"  compute {pipes}, one after another; loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
+                  f"HBM {si(d['dram_bytes'], 'B')}, from L2 {si(d['l2_bytes'], 'B')}"
+                  + (f"; a causal mask skips {1 - d['causal_kept']:.0%} of the blocks" if d["causal_kept"] < 1 else "")]
     return lines

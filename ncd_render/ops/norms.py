@@ -10,7 +10,7 @@ from types import MappingProxyType
 from ..options import KINDS
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
-from .work import WHOLE, Array, Work
+from .work import SCALED, WHOLE, Array, Work
 
 SYMBOLS = {"layernorm": ("LayerNorm", "LN", 5), "rmsnorm": ("RMSNorm", "RMS", 3), "batchnorm": ("BatchNorm", "BN", 5)}
 
@@ -33,7 +33,9 @@ def cost(op, c) -> Work:
         learned = op.broadcast if fn == "batchnorm" else acted
         weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
     flops = (SYMBOLS[fn][2] + len(weights)) * c.n
-    return Work(0, flops, c.ins + weights, c.outs, {**c.mapped, **{a: WHOLE for a in acted}}, 1)
+    # rmsnorm without a learned scale is x / sqrt(mean x² + eps): a sum of squares, then one scale per row
+    along = SCALED if fn == "rmsnorm" and not weights and len(acted) == 1 else WHOLE
+    return Work(0, flops, c.ins + weights, c.outs, {**c.mapped, **{a: along for a in acted}}, 1)
 
 
 def parameters(op) -> dict:

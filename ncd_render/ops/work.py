@@ -10,6 +10,7 @@ MAP = "map"          # independent along it: the axis can be tiled (group partit
 SUM = "sum"          # summed over: the axis can be streamed
 SOFTMAX = "softmax"  # normalised over: streamable when a sum over it follows (online softmax)
 WHOLE = "whole"      # needs every index at once: never split
+SCALED = "scaled"    # divided by a sum over it (an L2 norm): streamable when a sum follows, with no per-chunk correction
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""The figures of a GPU beyond the roofline: the ``[chip]`` and ``[efficiency]``
+tables of a hardware profile, which the efficiency model (:mod:`.efficiency`,
+:mod:`.kernel_tiles`) needs. Every bundled value cites its source in the TOML file.
+
+A profile without these tables keeps the plain roofline of docs/cost.md.
+
+>>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
+...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
+...                    "gemm_cluster": 1},
+...                   {"hbm": 0.85, "l2_usable": 0.5, "kernel_overhead_us": 3.0, "framework_overhead_us": 10.0,
+...                    "warps_per_cta": 4, "async_copy": True}, "a100.toml")
+>>> round(chip.sfu_rate / 1e12, 2), round(chip.fp32_rate / 1e12, 2)  # results per second, all SMs, boost clock
+(2.44, 9.75)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import NcdError, did_you_mean
+
+CHIP_FIELDS = {"sms": int, "clock_ghz": float, "l2_mib": float, "registers_kib": int, "max_ctas_per_sm": int,
+               "fp32_lanes": int, "sfu_lanes": int, "l2_bandwidth_gbs": float, "shared_bandwidth_bytes_per_clock": float, "gemm_cluster": int}
+EFFICIENCY_FIELDS = {"hbm": float, "l2_usable": float, "kernel_overhead_us": float, "framework_overhead_us": float,
+                     "warps_per_cta": int, "async_copy": bool}
+FRACTIONS = {"hbm", "l2_usable"}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """Per-SM resources and the sustained fractions of the peaks. Rates in results/s, sizes in bytes, times in s."""
+
+    sms: int
+    clock: float                 # Hz, boost
+    l2_bytes: float
+    registers_bytes: int         # per SM
+    max_ctas_per_sm: int
+    fp32_lanes: int              # FP32 results per clock per SM (an FMA is one result, two datasheet FLOPs)
+    sfu_lanes: int               # special-function results (exp2, rcp, rsqrt, ...) per clock per SM
+    l2_bandwidth: float
+    shared_bandwidth: float      # all SMs
+    gemm_cluster: int            # CTAs of a GEMM cluster sharing one operand's L2 reads (TMA multicast; 1 before Hopper)
+    hbm_efficiency: float        # achievable fraction of the HBM bandwidth in a streaming kernel
+    l2_usable: float             # fraction of L2 a working set can count on
+    kernel_overhead: float       # fixed GPU time per kernel: launch, ramp-up and tail
+    framework_overhead: float    # host time per framework call (eager PyTorch): the floor of a small kernel
+    warps_per_cta: int           # of a fused (FlashAttention-2, CUTLASS-style) kernel
+    async_copy: bool             # loads can run ahead of compute (cp.async on Ampere, TMA on Hopper)
+
+    @property
+    def fp32_rate(self) -> float:
+        return self.sms * self.fp32_lanes * self.clock
+
+    @property
+    def sfu_rate(self) -> float:
+        return self.sms * self.sfu_lanes * self.clock
+
+
+def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
+    """A :class:`Chip` from the two TOML tables; NcdError naming the file and field when one is wrong."""
+    values = {}
+    for table, fields, name in ((chip, CHIP_FIELDS, "chip"), (efficiency, EFFICIENCY_FIELDS, "efficiency")):
+        if not isinstance(table, dict):
+            raise NcdError(f"hardware profile field '{name}' must be a table", path=where)
+        for key in table:
+            if key not in fields:
+                raise NcdError(f"hardware profile has an unknown field '{name}.{key}'", path=where, hint=did_you_mean(key, fields))
+        for key, kind in fields.items():
+            if key not in table:
+                raise NcdError(f"hardware profile lacks {name}.{key}", path=where, hint="copy a bundled profile (docs/cost.md) and edit it")
+            value = table[key]
+            if kind is bool:
+                if not isinstance(value, bool):
+                    raise NcdError(f"{name}.{key} must be true or false, not {value!r:.40}", path=where)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 \
+                    or (kind is int and value != int(value)) or (key in FRACTIONS and value > 1):
+                what = "a fraction in (0, 1]" if key in FRACTIONS else "a positive whole number" if kind is int else "a positive finite number"
+                raise NcdError(f"{name}.{key} must be {what}, not {value!r:.40}", path=where)
+            values[key] = kind(value)
+    c = values
+    return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],
+                c["fp32_lanes"], c["sfu_lanes"], c["l2_bandwidth_gbs"] * 1e9,
+                c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
+                c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
+                c["warps_per_cta"], c["async_copy"])

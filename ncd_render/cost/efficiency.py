@@ -1,0 +1,121 @@
+"""Times of single-box kernels on a profile with a ``[chip]`` table: each kernel class
+at the rate it sustains, not at the peak.
+
+* matmuls (einsum, linear) run on tensor cores at ``peak x derate``, times the share
+  of the CTA tiles that holds real work (tile quantisation) and of the last wave of
+  CTAs that is busy (wave quantisation), for the best of CUTLASS's tile shapes;
+* special functions (the ``exp`` of softmax, sigmoid, SiLU, tanh, GELU) run on the
+  special-function units, 16 results per clock per SM, and the rest of the
+  non-matmul work on the FP32 lanes, one operation per lane per clock;
+* HBM runs at ``hbm`` x its peak; what the previous kernels wrote and still fits
+  in L2 is read back at L2 bandwidth;
+* every kernel pays a fixed GPU time, and every framework call a host time that
+  hides it when the kernel is short (eager PyTorch runs ahead of the GPU).
+
+>>> from ncd_render.cost.hardware import load_profile
+>>> hw = load_profile("a100-80gb")
+>>> eff, tile, waves = matmul_efficiency(hw.chip, (1, 4096, 4096, 4096), hw.matmul_rate("bf16"), 2)
+>>> round(eff, 3), tile, waves  # 512 CTAs of 128x256 on 108 SMs: 5 waves, the last 74% full
+(0.948, (128, 256), 5)
+>>> round(hw.matmul_rate("bf16") * eff / 1e12)  # public figures for this GEMM: 250-290 TFLOP/s
+251
+"""
+from __future__ import annotations
+
+import math
+from types import MappingProxyType
+
+from ..ir import Diagram, Op
+from .chip import Chip
+
+# CTA tiles of CUTLASS's Ampere/Hopper tensor-core GEMMs (CUTLASS docs, efficient_gemm.md and the
+# profiler's default kernels): the library picks the one that wastes least.
+GEMM_TILES = ((128, 256), (256, 128), (128, 128), (128, 64), (64, 128), (64, 64))
+# Special-function results per element (exp2, reciprocal, tanh on the SFU): softmax one exp;
+# sigmoid an exp and a reciprocal; SiLU the same; tanh and GELU (tanh form) two.
+SFU_OPS = MappingProxyType({"softmax": 1, "exp": 1, "sigmoid": 2, "silu": 2, "tanh": 2, "gelu": 2})
+
+
+def gemm_shape(diagram: Diagram, op: Op) -> tuple[int, int, int, int] | None:
+    """(batch, M, N, K) of a two-operand einsum or a linear map; None for other boxes."""
+    size = lambda axes: math.prod(diagram.axes[a].size for a in axes)  # noqa: E731
+    if op.kind == "linear":
+        per = op.params.get("per", ())
+        return size(per), size(op.broadcast), size(op.params["out_axes"]), size(op.params["in_axes"])
+    if op.kind != "einsum" or len(op.inputs) != 2:
+        return None
+    a, b = (diagram.values[v].axes for v in op.inputs)
+    out = diagram.values[op.outputs[0]].axes
+    batch = [x for x in out if x in a and x in b]
+    return (size(batch), size([x for x in out if x in a and x not in b]), size([x for x in out if x in b and x not in a]),
+            size([x for x in a if x in b and x not in out]))
+
+
+def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float, itemsize: float) -> tuple[float, tuple[int, int], int]:
+    """The fraction of the derated tensor ``rate`` a GEMM of ``shape`` sustains, its CTA tile and its waves.
+
+    Each CTA reads its rows of A and columns of B through L2, so small tiles are
+    bound by L2 bandwidth: MNK·itemsize·(1/(tm·cluster) + 1/tn) bytes at ``l2_bandwidth``,
+    where a cluster of CTAs along M reads the shared B tile once (TMA multicast)."""
+    batch, m, n, k = shape
+    best = None
+    for tm, tn in GEMM_TILES:
+        ctas = batch * math.ceil(m / tm) * math.ceil(n / tn)
+        waves = math.ceil(ctas / chip.sms)
+        eff = (batch * m * n) / (ctas * tm * tn) * ctas / (waves * chip.sms)
+        l2_time = batch * m * n * k * itemsize * (1 / min(tm * chip.gemm_cluster, m) + 1 / min(tn, n)) / chip.l2_bandwidth
+        eff = min(eff, 2 * batch * m * n * k / rate / l2_time) if l2_time else eff
+        if best is None or eff > best[0] + 1e-12:
+            best = (eff, (tm, tn), waves)
+    return best
+
+
+def sfu_ops(diagram: Diagram, op: Op) -> int:
+    """Special-function results a box needs (exp and friends)."""
+    per = SFU_OPS.get(op.params.get("fn", op.kind), 0) if op.kind in ("softmax", "elementwise") else 0
+    return per * math.prod(diagram.axes[a].size for a in diagram.values[op.outputs[0]].axes) if per else 0
+
+
+def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
+    """Axes a ``topk`` gate before the box ``after`` chooses along: axis -> (k, its size).
+    A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
+    return {op.params["axes"][0]: (op.params["k"], diagram.axes[op.params["axes"][0]].size)
+            for op in diagram.ops if op.kind == "topk" and op.id < after.id}
+
+
+def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, matmul_eff: float = 1.0) -> tuple[float, float, float]:
+    """Seconds on the tensor cores, the special-function units and the FP32 lanes (all derated)."""
+    chip = profile.chip
+    tensor = matmul / (profile.matmul_rate(dtype) * matmul_eff) if matmul else 0.0
+    return tensor, sfu / (chip.sfu_rate * profile.derate), max(vector - sfu, 0) / (chip.fp32_rate * profile.derate)
+
+
+def memory_time(chip: Chip, hbm_bandwidth: float, dram_bytes: float, l2_bytes: float) -> float:
+    """Seconds to move ``dram_bytes`` at the achievable HBM rate and ``l2_bytes`` at L2 bandwidth."""
+    return dram_bytes / (hbm_bandwidth * chip.hbm_efficiency) + l2_bytes / chip.l2_bandwidth
+
+
+class L2:
+    """What the last kernels wrote, newest last, up to the usable L2 capacity (least recently written leaves first).
+
+    >>> cache = L2(100)
+    >>> cache.wrote("a", 60); cache.wrote("b", 30); cache.hit("a"), cache.hit("c")
+    (60, 0)
+    >>> cache.wrote("c", 50); cache.hit("a"), cache.hit("b")
+    (0, 30)
+    """
+
+    def __init__(self, capacity: float):
+        self.capacity, self.held = capacity, {}
+
+    def hit(self, key) -> float:
+        return self.held.get(key, 0)
+
+    def wrote(self, key, nbytes: float) -> None:
+        self.held.pop(key, None)
+        if nbytes > self.capacity:
+            self.held.clear()
+            return
+        self.held[key] = nbytes
+        while sum(self.held.values()) > self.capacity:
+            self.held.pop(next(iter(self.held)))

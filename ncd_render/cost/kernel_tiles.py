@@ -1,0 +1,151 @@
+"""The time of a fused kernel as real kernels run it (FlashAttention-2, CUTLASS):
+tiles of 64 or 128 along the two largest tiled axes and chunks of 64 or 128 along
+the streamed one, not the Napkin plan's byte-minimising tiles.
+
+For each such choice: the streamed inputs' tiles sit in shared memory (twice,
+double-buffered, when the chip copies asynchronously), the kernel's accumulators
+and its largest intermediate tile in registers (fp32, over ``warps_per_cta``
+warps); what is left decides how many CTAs share an SM. Within a CTA the matmuls,
+the special functions and the FP32 work run one after another (their warps wait at
+the same barriers), and CTAs sharing an SM do not overlap them either: FlashAttention-3
+(paper, section 3.1) needs explicit ping-pong scheduling to overlap softmax with the
+GEMMs, which FlashAttention-1/2 and Ampere kernels lack. Loads overlap compute when double-buffered. CTAs run in waves of
+``SMs x CTAs per SM``, and a causal mask over the tiled and streamed axes skips the
+blocks above the diagonal. Re-sent inputs are read from L2 when the slices the CTAs
+in flight share fit in it. The fastest choice is the kernel's time.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.cost import analyse, load_profile
+>>> fig = load_text('''axis h = 128
+... axis y = 4096
+... axis x = 4096
+... axis k = 64
+... input Q[h y k], K[h x k], V[h x k]
+... section "attention" fused
+...   S = einsum(Q, K: h y k, h x k -> h y x)
+...   P = softmax(S: x)
+...   O = einsum(P, V: h y x, h x k -> h y k)
+... end
+... output O''')
+>>> k = analyse(fig.diagram, load_profile("a100-40gb"), "fp16").kernels[0]
+>>> k.detail["tile"], k.detail["ctas_per_sm"], k.overlap
+({'y': 64, 'x': 128}, 2, True)
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from ..ir import Diagram
+from .efficiency import compute_time, memory_time, sfu_ops
+
+REAL_TILES = (64, 128)  # the tile and chunk sizes real kernels use (FlashAttention-2 and CUTLASS, 64-128 each way)
+BASE_REGISTERS = 32     # per thread: addresses, indices, loop counters (estimate)
+MAX_REGISTERS = 255     # per thread (CUDA C++ Programming Guide, cc 8.x and 9.0)
+
+
+def fused_time(diagram: Diagram, sec, members, profile, dtype: str, itemsize: float) -> dict:
+    """The fastest real-tile schedule of the fused section ``sec`` (a :func:`.fused.section`) and its times."""
+    chip = profile.chip
+    kernels = [(op, w) for op, w in members if w.kernels]
+    sfu = sum(sfu_ops(diagram, op) for op, _ in kernels)
+    causal = [op.params["axes"] for op, _ in kernels if op.kind == "mask"]
+    best = None
+    for stream in [None] + [a for a in sorted(sec.usage) if sec.streamable(a)]:
+        rescaled = sec.rescaled(stream)
+        for tile in _choices(sec, stream):
+            found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal)
+            if found and (best is None or found["time"] < best["time"]):
+                best = found
+    return best
+
+
+def _choices(sec, stream):
+    """Real tiles: 64 or 128 (or the whole axis when smaller) along the two largest tiled axes and
+    the streamed axis; the other tiled axes one index per CTA (batch, heads)."""
+    main = _main(sec)
+    split = main + ([stream] if stream else [])
+    options = [sorted({min(t, sec.size[a]) for t in REAL_TILES}) for a in split]
+    for sizes in itertools.product(*options):
+        tile = {a: sec.size[a] for a in sec.usage}
+        tile.update({a: 1 for a in sec.tiles})
+        tile.update(dict(zip(split, sizes)))
+        yield tile
+
+
+def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) -> dict | None:
+    extent = lambda k: math.prod(sec.extent(k, a, tile) for a in sec.arrays[k].axes)  # noqa: E731
+    stages = 2 if chip.async_copy else 1
+    streamed = [k for k in sec.external if stream in sec.arrays[k].axes]
+    shared = sum(sec.nbytes(k) * extent(k) for k in sec.external)
+    produced = [k for k in sec.resident if k not in sec.external]
+    held = [extent(k) for k in produced]
+    accumulators = sum(extent(k) for k in produced if stream and stream not in sec.arrays[k].axes)
+    threads = 32 * chip.warps_per_cta
+    registers = BASE_REGISTERS + math.ceil(4 * (accumulators + max(held, default=0)) / 4 / threads)
+    if registers > MAX_REGISTERS:
+        return None
+    limit = profile.shared_memory_bytes
+    double = shared + (stages - 1) * sum(sec.nbytes(k) * extent(k) for k in streamed)
+    overlap = stages > 1 and double <= limit
+    need = double if overlap else shared
+    if need > limit:
+        return None
+    ctas = min(chip.max_ctas_per_sm, int(limit // max(need, 1)), chip.registers_bytes // (threads * registers * 4))
+    if ctas < 1:
+        return None
+    plan = sec.cost(tile, sec.tiles, stream, rescaled)
+    kept = _causal_fraction(causal, tile, stream, sec)
+    groups, slots = plan.groups, chip.sms * ctas
+    waves = math.ceil(groups / slots)
+    tensor, special, fp32 = compute_time(profile, dtype, plan.matmul_flops * kept / groups * chip.sms,
+                                         plan.vector_flops * kept / groups * chip.sms, sfu * kept / groups * chip.sms)
+    per_wave = ctas * (tensor + special + fp32)  # phases serialise, across co-resident CTAs too (FlashAttention-3 paper, 3.1)
+    resent_l2 = _resent_from_l2(sec, tile, plan, groups, slots, chip)
+    dram = plan.read_once + plan.written + (plan.resent * kept if not resent_l2 else 0)
+    l2 = plan.resent * kept if resent_l2 else 0.0
+    memory = memory_time(chip, profile.hbm_bandwidth, dram, l2)
+    once = sum(sec.full[k] for k in sec.external if k not in streamed)
+    shared_reads = once + chip.warps_per_cta * (plan.read_once + plan.resent - once) * kept  # every warp reads the streamed tiles
+    compute = waves * per_wave
+    time = max(compute, memory) if overlap else compute + memory
+    return {"time": time, "compute_time": compute, "memory_time": memory, "overlap": overlap,
+            "tile": _named(tile, sec, stream),
+            "ctas_per_sm": ctas, "waves": waves, "groups": groups, "shared_bytes": need, "registers_per_thread": registers,
+            "pipes": {"tensor": tensor * waves * ctas, "special": special * waves * ctas, "fp32": fp32 * waves * ctas},
+            "dram_bytes": dram, "l2_bytes": l2, "shared_reads": shared_reads, "causal_kept": kept, "plan": plan}
+
+
+def _named(tile, sec, stream) -> dict:
+    """The tile sizes worth naming: the two main tiled axes and the streamed one."""
+    main = _main(sec)
+    return {a: tile[a] for a in main + ([stream] if stream else []) if sec.size[a] > 1 and (a == stream or tile[a] > 1)}
+
+
+def _main(sec) -> list[str]:
+    """The tiled axes real kernels tile: the two largest that some input lacks (a GEMM's M and N, the
+    queries of attention); batch and head axes, which every input has, get one index per CTA."""
+    lacked = [a for a in sec.tiles if any(a not in sec.arrays[k].axes for k in sec.external)]
+    return sorted(lacked, key=lambda a: -sec.size[a])[:2]
+
+
+def _causal_fraction(causal, tile, stream, sec) -> float:
+    """Share of (tile x chunk) blocks a causal mask leaves: those on or below the diagonal."""
+    for y, x in causal:
+        if x == stream and y in tile and sec.size[y] == sec.size[x]:
+            blocks = sec.size[x] / max(tile[x], tile[y])
+            return min(1.0, (blocks + 1) / (2 * blocks))
+    return 1.0
+
+
+def _resent_from_l2(sec, tile, plan, groups, slots, chip) -> bool:
+    """True when the slices of re-sent inputs that the CTAs in flight read fit in usable L2."""
+    working = 0.0
+    for k in sec.external:
+        axes = sec.arrays[k].axes
+        slices = math.prod(-(-sec.size[a] // tile[a]) for a in sec.tiles if a in axes)
+        sharing = groups / slices
+        if sharing <= 1:
+            continue
+        working += min(slices, math.ceil(slots / sharing)) * sec.full[k] / slices
+    return working <= chip.l2_bytes * chip.l2_usable

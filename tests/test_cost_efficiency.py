@@ -1,0 +1,192 @@
+"""The efficiency model against published measurements (bench/data/published.toml, each with
+its source), and the laws it must keep: exp on the special-function units, causal blocks
+skipped, routed experts, L2 reuse, real tiles, quantisation as q^(1+β)."""
+import math
+import statistics
+import tomllib
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load_text
+from ncd_render.cost import analyse, load_profile
+from ncd_render.cost.levels import quantisation_exponent
+from ncd_render.errors import NcdError
+from ncd_render.ir import build
+from ncd_render.parse import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = tomllib.loads((ROOT / "bench" / "data" / "published.toml").read_text())
+ATTENTION = """axis b = 16
+axis h = 8
+axis y = {n}
+axis x = {n}
+axis k = 64
+input Q[b h y k], K[b h x k], V[b h x k]
+S = einsum(Q, K: b h y k, b h x k -> b h y x)
+{mask}P = softmax(S: x)
+O = einsum(P, V: b h y x, b h x k -> b h y k)
+output O
+"""
+
+
+def attention(n: int, fused: bool, causal: bool = False) -> str:
+    text = ATTENTION.format(n=n, mask="S = mask(S: y x) with causal\n" if causal else "")
+    return text.replace("S = einsum", 'section "core" fused\nS = einsum').replace("output O", "end\noutput O") if fused else text
+
+
+def predicted_ms(text: str, profile, dtype: str = "fp16") -> float:
+    return analyse(load_text(text).diagram, profile, dtype).time * 1e3
+
+
+def matmul_tflops(profile, n: int) -> float:
+    d = load_text(f"axis a = {n}\naxis b = {n}\naxis c = {n}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n").diagram
+    (k,) = analyse(d, profile, "bf16").kernels
+    return 2 * n ** 3 / (k.time - k.launch_time) / 1e12
+
+
+def test_a100_4096_cubed_bf16_matmul_sits_in_the_public_range():
+    low, high = PUBLISHED["matmul"]["a100_4096_bf16_tflops"]
+    assert low <= matmul_tflops(load_profile("a100-80gb"), 4096) <= high
+
+
+def test_h100_derate_gives_the_measured_rate_of_large_gemms():
+    low, high = PUBLISHED["matmul"]["h100_large_bf16_tflops"]
+    h100 = load_profile("h100-sxm")
+    assert low <= h100.matmul_rate("bf16") / 1e12 <= high
+    # 8192^3: 2048 CTAs of 128x256 in 16 waves on 132 SMs, the last one 52% full: within the issue's 15% for matmuls
+    assert 0.85 * low <= matmul_tflops(h100, 8192) <= 1.15 * high
+
+
+def _errors(fused: bool, profile) -> list[float]:
+    table = PUBLISHED["fa1_forward_a100"]
+    measured = table["fused_ms" if fused else "unfused_ms"]
+    return [abs(math.log(m / predicted_ms(attention(n, fused), profile))) for n, m in zip(table["n"], measured) if n >= 1024]
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["unfused", "fused"])
+def test_attention_times_come_closer_to_the_published_table_than_the_roofline(fused):
+    """FlashAttention paper, Table 18 (held out: never used to set a constant): the efficiency
+    model's median error for N >= 1k is below the plain roofline's."""
+    a100 = load_profile(PUBLISHED["fa1_forward_a100"]["hw"])
+    assert statistics.median(_errors(fused, a100)) < statistics.median(_errors(fused, replace(a100, chip=None)))
+
+
+def test_exp_runs_on_the_special_function_units_at_16_per_clock_per_sm():
+    a100 = load_profile("a100-80gb")
+    d = load_text("axis y = 4096\naxis x = 4096\ninput S[y x]\nP = softmax(S: x)\nE = exp(S)\noutput P, E\n").diagram
+    softmax, exp = analyse(d, a100, "bf16").kernels
+    assert exp.detail["pipes"]["special"] == pytest.approx(4096 ** 2 / (108 * 16 * 1.41e9 * 0.85))
+    assert softmax.detail["pipes"]["fp32"] == pytest.approx(4 * 4096 ** 2 / (108 * 64 * 1.41e9 * 0.85))  # max, subtract, sum, divide
+
+
+def test_a_causal_mask_skips_the_blocks_above_the_diagonal_of_a_fused_kernel():
+    a100 = load_profile("a100-40gb")
+    full, causal = (analyse(load_text(attention(16384, True, c)).diagram, a100, "fp16").kernels[0] for c in (False, True))
+    kept = causal.detail["causal_kept"]
+    assert 0.5 < kept < 0.52
+    assert causal.detail["pipes"]["tensor"] == pytest.approx(full.detail["pipes"]["tensor"] * kept)
+    assert causal.time < 0.6 * full.time
+    unfused = [analyse(load_text(attention(4096, False, c)).diagram, a100, "fp16") for c in (False, True)]
+    assert unfused[1].kernels[0].time == unfused[0].kernels[0].time  # PyTorch computes every score, then masks
+
+
+def test_top_k_routing_costs_k_of_the_experts():
+    a100 = load_profile("a100-80gb")
+    text = """axis y = 16384
+axis m = 4096
+axis f = 14336
+axis e = 8
+input X[y m], G[y e]
+{gate}H = linear(X: m -> f) with per=e as W_1
+output H, G
+"""
+    dense, routed = (analyse(load_text(text.format(gate=g)).diagram, a100, "bf16") for g in ("", "G = topk(G: e) with k=2\n"))
+    (d,), r = dense.kernels, routed.kernels[-1]
+    assert r.flops == d.flops  # the diagram's FLOPs stay the dense computation (FlopCounterMode agrees)
+    assert r.detail["routed_share"] == 2 / 8 and r.compute_time == pytest.approx(d.compute_time * 2 / 8)
+
+
+def test_l2_serves_what_the_previous_kernel_wrote_when_it_fits():
+    a100 = load_profile("a100-80gb")
+    for n, served in ((1024, True), (16384, False)):  # 2 MB fits the 20 MB usable; 512 MB does not
+        d = load_text(f"axis y = {n}\naxis m = {n}\ninput X[y m]\nH = relu(X)\nJ = relu(H)\noutput J\n").diagram
+        first, second = analyse(d, a100, "bf16").kernels
+        assert first.detail["l2_bytes"] == 0 and (second.detail["l2_bytes"] == 2 * n * n) is served
+
+
+def test_fused_kernels_use_real_tiles_and_shared_memory_sets_the_ctas_per_sm():
+    for hw in ("a100-40gb", "h100-sxm", "h200-sxm"):
+        profile = load_profile(hw)
+        k = analyse(load_text(attention(8192, True)).diagram, profile, "fp16").kernels[0]
+        d = k.detail
+        assert set(d["tile"].values()) <= {64, 128} and d["ctas_per_sm"] >= 1
+        assert d["ctas_per_sm"] * d["shared_bytes"] <= profile.shared_memory_bytes
+        assert d["ctas_per_sm"] * d["registers_per_thread"] * 4 * 128 <= profile.chip.registers_bytes
+        assert d["waves"] == math.ceil(d["groups"] / (profile.chip.sms * d["ctas_per_sm"]))
+
+
+def test_the_h200_runs_memory_bound_kernels_faster_by_its_bandwidth():
+    d = load_text("axis y = 65536\naxis m = 8192\ninput X[y m]\nH = relu(X)\noutput H\n").diagram
+    h100, h200 = (analyse(d, load_profile(n), "bf16").kernels[0] for n in ("h100-sxm", "h200-sxm"))
+    assert h100.memory_time / h200.memory_time == pytest.approx(4800 / 3350)
+
+
+@pytest.mark.parametrize("fused, beta", [("matmul", 0.5), ("attention", 1.0)])
+def test_quantisation_scales_napkin_transfers_as_q_to_the_one_plus_beta(fused, beta):
+    if fused == "matmul":
+        text = 'axis a = 8192\naxis b = 8192\naxis c = 8192\ninput A[a b], B[b c]\nsection "m" fused\nC = einsum(A, B: a b, b c -> a c)\nend\noutput C\n'
+    else:
+        text = attention(65536, True).replace("axis b = 16", "axis b = 1").replace("axis h = 8", "axis h = 1")
+    assert quantisation_exponent(load_text(text).diagram, load_profile("a100-80gb")) == pytest.approx(1 + beta, abs=0.05)
+
+
+def test_a_profile_with_half_the_efficiency_tables_or_a_bad_fraction_is_refused(tmp_path):
+    text = (resources.files("ncd_render.cost") / "profiles" / "a100-80gb.toml").read_text()
+    mine = tmp_path / "gpu.toml"
+    mine.write_text(text[:text.index("\n[efficiency]")])
+    with pytest.raises(NcdError, match=r"gives \[chip\] without \[efficiency\]"):
+        load_profile(str(mine))
+    mine.write_text(text.replace("hbm = 0.85", "hbm = 1.5"))
+    with pytest.raises(NcdError, match="efficiency.hbm must be a fraction"):
+        load_profile(str(mine))
+    mine.write_text(text.replace("sms = 108", "sms = 108.5"))
+    with pytest.raises(NcdError, match="chip.sms must be a positive whole number"):
+        load_profile(str(mine))
+
+
+def test_spherical_attention_streams_the_keys_without_exp_and_beats_softmax_attention():
+    """gallery/spherical_attention.ncd: the L2 norm's sum of squares accumulates beside the
+    contraction, so the keys stream as in FlashAttention, with no exp and no correction."""
+    text = (ROOT / "gallery" / "spherical_attention.ncd").read_text()
+    a100 = load_profile("a100-40gb")
+    sizes = {"y": 4096, "x": 4096}
+    (sph,) = analyse(build(parse(text), sizes=sizes), a100, "fp16").kernels
+    (flash,) = analyse(build(parse((ROOT / "gallery" / "flash_attention.ncd").read_text()), sizes=sizes), a100, "fp16").kernels
+    assert sph.plan.roles["x"][0] == "stream" and sph.plan.correction_flops == 0
+    assert sph.detail["pipes"]["special"] == 0 < flash.detail["pipes"]["special"]
+    assert sph.detail["pipes"]["tensor"] == flash.detail["pipes"]["tensor"] and sph.time < flash.time
+
+
+def test_spherical_attention_speed_up_over_pytorch_is_near_the_published_flashsign_figure():
+    published = PUBLISHED["flashsign_a100"]["speedup_over_pytorch"]
+    a100 = load_profile("a100-40gb")
+    unfused = predicted_ms(attention(4096, False), a100)
+    spherical = predicted_ms(attention(4096, True).replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2"), a100)
+    assert 0.75 <= (unfused / spherical) / published <= 1.25
+
+
+def test_routing_starts_after_the_gate_gathers_each_item_k_times_and_combines_densely():
+    a100 = load_profile("a100-80gb")
+    d = build(parse((ROOT / "gallery" / "mixtral.ncd").read_text()))
+    rows = {k.name: k for k in analyse(d, a100, "bf16").kernels}
+    routed = {name: k.detail["routed_share"] for name, k in rows.items() if k.detail}
+    gate = [n for n in routed if n == "W_g" or "(G)" in n]  # the router, its softmax and the top-k itself
+    assert len(gate) == 3 and all(routed[n] == 1 for n in gate)
+    assert routed["W_1"] == routed["W_3"] == routed["W_2"] == 2 / 8
+    y, m, e = (d.axes[a].size for a in ("y", "m", "e"))
+    w1 = rows["W_1"]
+    weights = 2 * e * m * d.axes["f"].size  # bf16, every expert's W_1 read whole
+    assert w1.detail["dram_bytes"] + w1.detail["l2_bytes"] == pytest.approx(weights + 2 * y * m * 2 + 2 * y * d.axes["f"].size * e * 2 / 8)
