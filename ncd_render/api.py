@@ -64,18 +64,31 @@ class Figure:
         ``cost``, a report of ``ncd_render.cost.analyse`` on this diagram, adds its badges."""
         preset = load_preset(layout_preset or self.layout)
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
+        target = width or self.width or preset.width
         with paused_gc():
+            if preset.rows and cost is None and target is not None:
+                return self._page(chosen, preset, target)
             scene = layout(self.diagram, chosen, preset)
             if cost is not None:
                 from .cost.annotate import annotate
 
                 scene = annotate(scene, self.diagram, cost, chosen)
-            target = width or self.width or preset.width
             if (self.wrap or preset.wrap) and target is not None:
                 from .wrap import wrap
 
                 scene = wrap(scene, parse_length(target) if isinstance(target, str) else target)
             return fit_to(scene, target, preset.height, chosen.font.axis_size)
+
+    def _page(self, theme, preset, target) -> Scene:
+        """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page);
+        shrunk, with a SizeWarning, only when neither fits the page."""
+        from .page.compose import page_scene
+
+        width = parse_length(target) if isinstance(target, str) else target
+        height = parse_length(preset.page_height, "the page height") if preset.page_height else None
+        scene = page_scene(self.diagram, theme, preset, width, height)
+        too_tall = height is not None and scene.height > height
+        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size)
 
     def svg(self, **options) -> bytes:
         with paused_gc():

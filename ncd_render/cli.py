@@ -187,7 +187,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         ncd render gallery/mha.ncd -o mha.pdf --width 3.25in     (or --layout column)
         ncd render gallery/mha.ncd -o mha.tikz                   (a tikzpicture: \\input{mha.tikz})
         ncd render model.ncd -o overview.png --depth 0
-        ncd render gallery/mixtral.ncd -o mixtral.pdf --layout page --wrap
+        ncd render gallery/resnet.ncd -o resnet.pdf --layout page      (rows, definitions, legend)
         ncd render gallery/sdpa.ncd -o sdpa.svg --annotate-cost --hw h100-sxm --sizes y=4096,x=4096
     """
     from .api import load

@@ -77,7 +77,7 @@ def _measure(family: str, style: str, chars: str) -> dict:
             "x_height": round(x_glyph.height / em, 4), "widths": widths}
 
 
-def build_store(families=("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono")) -> None:
+def build_store(families=("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "STIXGeneral")) -> None:
     """Measure the stored character set for ``families`` and write data/metrics.json."""
     store = {}
     for family in families:

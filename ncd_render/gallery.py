@@ -4,11 +4,12 @@
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "tiny.ncd").write_text('title "Tiny"\\naxis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n')
 >>> sorted(p.name for p in build_gallery(folder, formats=("svg",)))
-['index.html', 'tiny.svg']
+['index.html', 'tiny.page.svg', 'tiny.svg']
 """
 from __future__ import annotations
 
 import html
+import warnings
 from urllib.parse import quote
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from .api import load
 from .errors import NcdError
 from .output import write_atomic
 from .render import render_bytes
+from .sizing import SizeWarning
+
+PAGE = "page"  # every figure is drawn once more as it prints on a 6.5 x 9 in page: NAME.page.svg / .pdf
 
 
 def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "paper", layout: str = "paper") -> list[Path]:
@@ -33,7 +37,13 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
         scene = figure.scene()
         for out in (source.with_suffix("." + fmt) for fmt in formats):
             outputs.append((out, render_bytes(scene, out.suffix[1:], out)))
-        entries.append((source, figure.diagram.title or source.stem, scene))
+        with warnings.catch_warnings(record=True) as shrunk:  # said on the index page instead
+            warnings.simplefilter("always", SizeWarning)
+            page = figure.scene(layout_preset=PAGE)
+        for out in (source.with_suffix(f".{PAGE}.{fmt}") for fmt in formats):
+            outputs.append((out, render_bytes(page, out.suffix[1:], out)))
+        note = next((str(w.message) for w in shrunk if isinstance(w.message, SizeWarning)), None)
+        entries.append((source, figure.diagram.title or source.stem, scene, page, note))
     outputs.append((folder / "index.html", _index(entries, formats).encode("utf-8")))
     for path, data in outputs:
         write_atomic(path, data)
@@ -42,15 +52,22 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
 
 def _index(entries, formats) -> str:
     cards = []
-    for source, title, scene in entries:
+    for source, title, scene, page, note in entries:
         links = " · ".join(f'<a href="{_url(source.stem + "." + fmt)}">{fmt.upper()}</a>' for fmt in formats)
-        image = f'<img src="{_url(source.stem + ".svg")}" width="{scene.width:.0f}" alt="{html.escape(title)}">' if "svg" in formats else ""
-        cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n'
-                     f'<p><a href="{_url(source.name)}">{html.escape(source.name)}</a> · {links}</p></section>')
+        page_links = " · ".join(f'<a href="{_url(f"{source.stem}.{PAGE}.{fmt}")}">{fmt.upper()}</a>' for fmt in formats)
+        # at print size: 1 CSS pt is 1/72 in, as a scene's unit
+        image = (f'<img class="page" src="{_url(f"{source.stem}.{PAGE}.svg")}" style="width:{page.width:.1f}pt" '
+                 f'alt="{html.escape(title)}">' if "svg" in formats else "")
+        shrunk = f'<p class="shrunk">{html.escape(note)}</p>\n' if note else ""
+        cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n{shrunk}'
+                     f'<p><a href="{_url(source.name)}">{html.escape(source.name)}</a> · on a page: {page_links} · '
+                     f'at natural size ({scene.width / 72:.1f} x {scene.height / 72:.1f} in): {links}</p></section>')
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ncd-render gallery</title>\n"
             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
-            "section{margin:2em 0;border-bottom:1px solid #ddd;padding-bottom:1em}img{max-width:100%;height:auto}</style>\n"
-            "</head><body>\n<h1>ncd-render gallery</h1>\n" + "\n".join(cards) + "\n</body></html>\n")
+            "section{margin:2em 0;border-bottom:1px solid #ddd;padding-bottom:1em}img{height:auto}"
+            "img.page{outline:1px dotted #ccc}.shrunk{color:#a33}</style>\n"
+            "</head><body>\n<h1>ncd-render gallery</h1>\n<p>Each figure as it prints on a 6.5 x 9 in page "
+            "(--layout page), at print size: its 9 pt labels show at 9 pt.</p>\n" + "\n".join(cards) + "\n</body></html>\n")
 
 
 def _url(name: str) -> str:

@@ -117,6 +117,9 @@ class Scene:
     items: list = field(default_factory=list)
     background: str | None = None
     title: str | None = None
+    # (y, x from, x to, label, overlined) of every wire as the layout made it, labelled there or not:
+    # what a wire is called where a page's row break labels it again (ncd_render.page.rows)
+    wire_names: tuple = ()
 
     def by_role(self, prefix: str) -> list:
         """Items whose role is ``prefix`` or starts with ``prefix + '.'``."""

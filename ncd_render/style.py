@@ -28,6 +28,7 @@ class Font:
     box_size: float = 10.0
     title_size: float = 8.0
     name_size: float = 9.0
+    math: bool = False            # axis names in math italic (function names stay upright), as TeX sets them
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Colors:
     memory_bound: str = "#2a6fdb"
     compute_bound: str = "#d1495b"
     sections: tuple[str, ...] = ("#C5BEDF", "#FFE2BB", "#F1F4C1", "#C1E8F7", "#FCE0E1")
+    axes: tuple[str, ...] = ()  # a colour per axis, kept through the figure (ncd_render.layout.colours); () keeps wires in `wire`
     section_opacity: float = 0.6
 
 
@@ -90,6 +92,9 @@ class Preset:
     wrap: bool = False           # cut a wider figure into strips stacked top to bottom instead of shrinking it
     height: str | None = None    # target canvas height (slides); None: natural height
     font_scale: float = 1.0      # theme font sizes times this (slides: larger labels)
+    rows: bool = False           # compose a page: rows at semantic boundaries, collapsed components defined below
+    page_height: str | None = None  # with rows: the most height before components collapse, then labels shrink
+    legend: bool = False         # with rows: a legend of the axes' sizes below the figure, where the page has room
 
 
 def _builtin_folder(folder: str) -> Path:
@@ -162,13 +167,13 @@ def _flag(v, what):
 
 
 _CHECKS = {
-    Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text},
+    Font: dict.fromkeys(("axis_size", "box_size", "title_size", "name_size"), _size) | {"family": _text, "math": _flag},
     Colors: {f.name: checks.color for f in fields(Colors)} | {
-        "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors,
+        "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors, "axes": _colors,
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
     Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
     Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
-        "name": _text, "width": _length, "height": _length, "wrap": _flag,
+        "name": _text, "width": _length, "height": _length, "wrap": _flag, "rows": _flag, "page_height": _length, "legend": _flag,
         "font_scale": lambda v, what: checks.number(v, what, 0.1, 10)},
 }
 

@@ -97,3 +97,13 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
         top = max(top, -dy + m.ascent * run_size * 0.82)
         bottom = max(bottom, dy + m.descent * run_size)
     return SetLabel(tuple(placed), x, top, bottom)
+
+
+def overline_slant(label: SetLabel) -> float:
+    """How far right an overline sits over an italic label (its letters lean right), in points.
+
+    >>> overline_slant(set_label("x", "DejaVu Sans", 9)), round(overline_slant(set_label("x", "DejaVu Sans", 9, italic=True)), 2)
+    (0.0, 1.37)
+    """
+    return 0.2 * label.ascent if label.runs and all(r.italic for r in label.runs) else 0.0  # a SetLabel or a placed Text
+

@@ -28,14 +28,14 @@ def test_committed_pdf_has_the_figure_size(gallery_file):
 def test_index_page_shows_every_diagram():
     index = (GALLERY / "index.html").read_text()
     for source in GALLERY.glob("*.ncd"):
-        assert f'src="{source.stem}.svg"' in index
+        assert f'src="{source.stem}.page.svg"' in index and f'href="{source.stem}.svg"' in index
         assert load(source).diagram.title in index
 
 
 def test_build_writes_svg_pdf_and_index(tmp_path):
     (tmp_path / "a.ncd").write_text((GALLERY / "sdpa.ncd").read_text())
     written = build_gallery(tmp_path)
-    assert sorted(p.name for p in written) == ["a.pdf", "a.svg", "index.html"]
+    assert sorted(p.name for p in written) == ["a.page.pdf", "a.page.svg", "a.pdf", "a.svg", "index.html"]
     assert (tmp_path / "a.svg").read_bytes() == (GALLERY / "sdpa.svg").read_bytes()
 
 

@@ -30,6 +30,7 @@ from ..ir import Diagram
 from ..scene import Scene
 from ..style import Preset, Theme
 from ..text import set_label
+from .colours import colour_axes
 from .compose import Compose
 from .glyphs import Glyphs
 from .heights import Cycle, Heights
@@ -45,13 +46,14 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
     chosen = choose_copies(diagram, theme, preset)
     try:
-        return _Layout(diagram, theme, preset, chosen).run()
+        scene = _Layout(diagram, theme, preset, chosen).run()
     except Cycle:
         if chosen == PLAIN:
             raise
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
-        return _Layout(diagram, theme, preset, PLAIN).run()
+        scene = _Layout(diagram, theme, preset, PLAIN).run()
+    return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
 def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset]:
@@ -114,8 +116,8 @@ class _Layout(Ordering, Heights, Glyphs, Compose):
         self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
 
     # -- helpers -------------------------------------------------------------
-    def _text(self, text: str, size: float, bold: bool = False):
-        return set_label(text, self.theme.font.family, size, bold)
+    def _text(self, text: str, size: float, bold: bool = False, italic: bool = False):
+        return set_label(text, self.theme.font.family, size, bold, italic)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
+from ..text import overline_slant
 from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
@@ -107,6 +108,8 @@ class Compose:
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
+        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=w.axis), bar)
+                                 for w in self.wires.values() if w.x1 > w.x0 for label, bar in [self.axis_label(w)] if label is not None)
         return scene
 
     def _name_label(self, value: int):
@@ -128,11 +131,11 @@ class Compose:
             members = [a for a in self.d.values[wire.value].axes if self.d.tandems.get(a) == group]
             if members[0] != wire.axis:
                 return None, False
-            return self._text(group, self.theme.font.axis_size, bold=True), self.d.axes[wire.axis].width
+            return self._text(group, self.theme.font.axis_size, bold=True, italic=self.theme.font.math), self.d.axes[wire.axis].width
         axis = self.d.axes[wire.axis]
         # trailing digits read as an index: y2 is drawn y with subscript 2
         parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
-        return self._text("·".join(parts), self.theme.font.axis_size), axis.width
+        return self._text("·".join(parts), self.theme.font.axis_size, italic=self.theme.font.math), axis.width
 
     def label_room(self, fresh: list[int]) -> float:
         labels = [self.axis_label(self.wires[w])[0] for w in fresh if self.wires[w].labelled]
@@ -323,7 +326,8 @@ class Compose:
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
                 top = base - label.ascent - 0.6
-                labels.append(Line(x, top, x + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+                lean = overline_slant(label)
+                labels.append(Line(x + lean, top, x + lean + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
 

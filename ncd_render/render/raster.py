@@ -19,6 +19,7 @@ import zlib
 
 from ..limits import MAX_PDF_SIDE, check_png, check_side
 from ..scene import Scene
+from .fontembed import register_for_cairo
 from .svg import to_svg
 
 _FIXED_DATE = b"20000101000000"
@@ -29,6 +30,7 @@ def to_pdf(scene: Scene) -> bytes:
     import cairosvg
 
     check_side(scene.width, scene.height, MAX_PDF_SIDE, "PDF", "cairo draws nothing on a larger page")
+    register_for_cairo(scene)
     pdf = cairosvg.svg2pdf(bytestring=to_svg(scene))
     return re.sub(rb"(/CreationDate \(D:)(\d{14})", lambda m: m.group(1) + _FIXED_DATE, pdf)
 
@@ -37,6 +39,7 @@ def to_png(scene: Scene, dpi: float = 300) -> bytes:
     import cairosvg
 
     check_png(scene.width, scene.height, dpi)
+    register_for_cairo(scene)
     return with_resolution(cairosvg.svg2png(bytestring=to_svg(scene), dpi=dpi), dpi)
 
 

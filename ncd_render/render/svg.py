@@ -11,6 +11,7 @@ import svgwrite
 
 from .. import checks
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
+from .fontembed import font_face_css
 
 
 def _n(v: float) -> str:
@@ -39,6 +40,9 @@ def to_svg(scene: Scene) -> bytes:
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
     if scene.title:
         dwg.set_desc(title=scene.title)
+    fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
+    if fonts:
+        dwg.defs.add(dwg.style(fonts))
     boxes: dict[int, list] = {}  # op -> its items: the box, its shadows, labels and pictogram
     for item in scene.items:
         if getattr(item, "ref", None) is not None:

@@ -1,0 +1,144 @@
+"""A figure's top-level sections as diagrams of their own, to be laid out one by one.
+
+The whole-figure layout gives every wire one height across the figure, so a
+wire that waits (the decoder's inputs while the encoder runs) keeps its room
+in every row. The paper instead draws each part on its own row: the encoder,
+then the decoder, the tensors that pass between them named where one part
+ends and the next begins. Here each top-level section (or repeat) is one
+*chunk*, and the plain statements between sections are chunks too; a chunk's
+inputs are the tensors it reads that earlier chunks made, its outputs what it
+makes that later ones (or the figure's outputs) read.
+
+>>> from ncd_render.parse import parse
+>>> from ncd_render.ir import build
+>>> text = ('axis m = 4\\naxis t = 3\\ninput X[t m]\\nsection "A"\\n  Y = relu(X)\\nend\\n'
+...         'section "B"\\n  Z = relu(Y)\\nend\\noutput Z\\n')
+>>> [(c.title, [d.values[v].name for v in d.inputs], [d.values[v].name for v in d.outputs])
+...  for c, d in [(c, c.diagram) for c in chunks(build(parse(text)))]]
+[('A', ['X'], ['Y']), ('B', ['Y'], ['Z'])]
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+from ..errors import NcdError
+from ..ir import Diagram, build
+from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Delete, Depth, Input, Name, Output, Repeat, Save, Section, Tandem, TensorDecl
+
+KEPT = (AxisDecl, Tandem, Block, Depth)  # what every chunk's program keeps from the file
+
+
+@dataclass(frozen=True)
+class Chunk:
+    title: str | None
+    diagram: Diagram
+
+
+def chunks(diagram: Diagram, depth: int | None = None) -> list[Chunk]:
+    """The top-level parts of ``diagram``, each built on its own; [] when it has fewer than two
+    parts or a part cannot stand alone (a tensor saved in one part and loaded in another)."""
+    program = diagram.source
+    kept = [s for s in program.statements if isinstance(s, KEPT)]
+    body = [s for s in program.statements if isinstance(s, (Input, Assign, Section, Repeat, Delete, Save, Output))]
+    inputs = [s for s in body if isinstance(s, Input)]
+    outputs = [s for s in body if isinstance(s, Output)]
+    steps = [s for s in body if not isinstance(s, (Input, Output))]
+    parts = _parts(steps)
+    if len(parts) < 2:
+        return []
+    final = {n.name for o in outputs for n in o.names}
+    out = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
+            for k, part in enumerate(parts):
+                before = [s for p in parts[:k] for s in p]
+                later_reads = _read_later(parts[k + 1:], final)
+                needs = _free_reads(part)
+                gives = _ordered(n for s in part for n in _writes(s) if n in later_reads)
+                if not gives:
+                    return []
+                shapes = _shapes(program, kept, inputs, before, needs, depth)
+                decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), program.source.span(1, 1)) for a in axes), dtype, program.source.span(1, 1))
+                                   for n, (axes, dtype) in shapes.items()), program.source.span(1, 1))
+                statements = kept + [decl] + part + [Output(tuple(Name(n, program.source.span(1, 1)) for n in gives), program.source.span(1, 1))]
+                title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
+                out.append(Chunk(title, build(replace(program, statements=tuple(statements)), depth=depth)))
+    except NcdError:
+        return []
+    return out
+
+
+def _parts(steps: list) -> list[list]:
+    """Each top-level section or repeat alone; the plain statements between them together."""
+    parts, plain = [], []
+    for s in steps:
+        if isinstance(s, (Section, Repeat)):
+            if plain:
+                parts.append(plain)
+                plain = []
+            parts.append([s])
+        else:
+            plain.append(s)
+    if plain:
+        parts.append(plain)
+    return parts
+
+
+def _shapes(program, kept, inputs, before, names, depth) -> dict[str, tuple[tuple[str, ...], str]]:
+    """The axes and dtype of each tensor in ``names`` after the statements ``before``."""
+    span = program.source.span(1, 1)
+    prefix = kept + inputs + before + [Output(tuple(Name(n, span) for n in names), span)]
+    d = build(replace(program, statements=tuple(prefix)), depth=depth)
+    return {d.values[v].name: (d.values[v].axes, d.values[v].dtype) for v in d.outputs}
+
+
+def _free_reads(statements: list) -> list[str]:
+    """The names ``statements`` read before making them themselves, in the order first read."""
+    made: set[str] = set()
+    free: list[str] = []
+
+    def walk(body) -> None:
+        for s in body:
+            if isinstance(s, (Section, Repeat)):
+                walk(s.body)
+                continue
+            free.extend(n for n in _reads(s) if n not in made and n not in free)
+            made.update(_writes(s))
+
+    walk(statements)
+    return free
+
+
+def _reads(s) -> list[str]:
+    """The names one plain statement reads."""
+    if isinstance(s, Assign):
+        e = s.expr
+        return [n.name for n in (e.args if isinstance(e, Call) else e.terms if isinstance(e, Add) else (e.arg,))]
+    if isinstance(s, Save):
+        return [s.name.name]
+    if isinstance(s, Delete):
+        return [n.name for n in s.names]
+    return []
+
+
+def _read_later(later: list[list], final: set[str]) -> set[str]:
+    """The names the parts ``later`` read before remaking them, or the figure outputs, if no later part remakes them."""
+    wanted, remade = set(), set()
+    for part in later:
+        wanted.update(n for n in _free_reads(part) if n not in remade)
+        remade.update(n for s in part for n in _writes(s))
+    return wanted | (final - remade)
+
+
+def _writes(s) -> list[str]:
+    if isinstance(s, Assign):
+        return [n.name for n in s.targets]
+    if isinstance(s, (Section, Repeat)):
+        return [n for inner in s.body for n in _writes(inner)]
+    return []
+
+
+def _ordered(names) -> list[str]:
+    return list(dict.fromkeys(names))

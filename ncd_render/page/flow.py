@@ -1,0 +1,95 @@
+"""Lay a figure out part by part (:mod:`.chunks`) and flow the parts onto a page like words.
+
+Each part is laid out alone and broken into rows (:mod:`.rows`) if it is wider
+than the page; parts narrow enough share a line, left to right. Where a part
+hands tensors to the next, its output wires end in arrowheads and the next
+part's input wires start with them, each tensor named at both ends.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_preset, load_theme
+>>> text = ('axis m = 4\\naxis t = 3\\ninput X[t m]\\nsection "A"\\n  Y = relu(X)\\nend\\n'
+...         'section "B"\\n  Z = relu(Y)\\nend\\noutput Z\\n')
+>>> scene = flowed(load_text(text).diagram, None, load_theme("paper"), load_preset("page"), 468)
+>>> len(scene.by_role("arrow.continue.out")), len(scene.by_role("arrow.continue.in"))
+(2, 2)
+"""
+from __future__ import annotations
+
+from ..ir import Diagram
+from ..layout import layout
+from ..scene import Scene, Text
+from ..style import Preset, Theme
+from .chunks import chunks
+from .rows import ARROW, ROW_GAP, arrowhead, break_rows, stack_rows
+
+PART_GAP = 16.0  # between two parts on one line
+
+
+def flowed(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, width: float) -> Scene | None:
+    """The parts of ``diagram`` laid out one by one and flowed onto lines ``width`` wide; None without parts."""
+    parts = chunks(diagram, depth)
+    if not parts:
+        return None
+    blocks = []
+    for k, part in enumerate(parts):
+        scene = layout(part.diagram, theme, preset)
+        handed_in = {part.diagram.values[v].name for v in part.diagram.inputs} - _figure_inputs(diagram)
+        scene = _marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1)
+        blocks.append(break_rows(scene, width, preset.label_pad))
+    return pack(blocks, width, ROW_GAP)
+
+
+def pack(blocks: list[Scene], width: float, gap: float) -> Scene:
+    """Scenes placed left to right while they fit in ``width``, then on the next line, ``gap`` apart."""
+    lines, line, used = [], [], 0.0
+    for block in blocks:
+        if line and used + PART_GAP + block.width > width:
+            lines.append(line)
+            line, used = [], 0.0
+        x = used + (PART_GAP if line else 0.0)
+        line.append(Scene(0, 0, [i for i in block.items if i.role != "background"]).translated(x, 0).items)
+        used = x + block.width
+    lines.append(line)
+    return stack_rows([_top_aligned(line) for line in lines], blocks[0], gap)
+
+
+def _figure_inputs(diagram: Diagram) -> set[str]:
+    return {diagram.values[v].name for v in diagram.inputs}
+
+
+def _top_aligned(parts: list[list]) -> list:
+    """The parts of one line moved so their tops are level."""
+    out = []
+    for items in parts:
+        top = min(i.bbox[1] for i in items)
+        out += Scene(0, 0, items).translated(0, -top).items
+    return out
+
+
+def _marked(scene: Scene, handed_in: set[str], first: bool, last: bool) -> Scene:
+    """Arrowheads where the part's outputs go on to the next part and where tensors from the last come in."""
+    names = scene.wire_names
+    if not names:
+        return scene
+    x_end = max(x1 for _, _, x1, _, _ in names)
+    x_start = min(x0 for _, x0, _, _, _ in names)
+    inputs = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name" and i.x < x_start]
+    marks = []
+    for y, x0, x1, _, _ in names:
+        if not last and x1 >= x_end - 0.5:
+            marks.append(arrowhead(x1, y, _ink(scene), "arrow.continue.out"))
+        if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:
+            marks.append(arrowhead(x0 + ARROW, y, _ink(scene), "arrow.continue.in"))
+    return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
+
+
+def _name_at(labels: list[Text], y: float) -> str | None:
+    """The input tensor whose name is centred nearest the wire at height ``y``."""
+    if not labels:
+        return None
+    nearest = min(labels, key=lambda t: abs(t.y - (t.ascent - t.descent) / 2 - y))
+    return "".join(r.text for r in nearest.runs)
+
+
+def _ink(scene: Scene) -> str:
+    return next((i.stroke.color for i in scene.items if i.role == "wire" and getattr(i, "stroke", None)), "#1a1a1a")

@@ -1,0 +1,103 @@
+"""A legend of sizes: every axis the figure draws with its size, derived axes with their rule.
+
+The paper's UNet figure carries such a box (``x̄ᵢ = 512 · 2^(1−i)``, ``y = 2``): the
+wires are named by letters, so the reader needs one place that says what each
+letter stands for. Entries read ``m = 512`` and, for an axis declared from
+others, ``k = m / h = 64``; width axes keep their overline.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme
+>>> d = load_text("axis m = 512\\naxis h = 8\\naxis k = m / h\\ninput X[k]\\nY = relu(X)\\noutput Y\\n").diagram
+>>> entries(d)
+[('m', '= 512', False), ('h', '= 8', False), ('k', '= m / h = 64', False)]
+>>> box = legend(d, load_theme("paper"), 468)
+>>> box.width <= 468, [i.role for i in box.items][:2]
+(True, ['legend', 'label.title'])
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..ir import Diagram
+from ..parse import AxisDecl, SizeInt, SizeRef
+from ..scene import Line, Rect, Scene, Stroke, Text
+from ..style import Theme
+from ..text import overline_slant, set_label
+
+PAD = 6.0        # inside the legend's box
+COLUMN_GAP = 14.0
+LINE = 1.35      # line height, in label sizes
+SPACE = 3.0      # between an axis and its "= size"
+
+
+def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
+    """(axis name, "= size" or "= rule = size", overlined) for each declared axis the diagram uses."""
+    used = {a for v in diagram.values.values() for a in v.axes}
+    declared = [s for s in diagram.source.statements if isinstance(s, AxisDecl)]
+    for s in reversed(declared):  # an axis a used one is declared from is listed too
+        if s.name in used and s.size is not None:
+            used.update(_names(s.size))
+    out = []
+    for s in declared:
+        if s.name not in used or s.name not in diagram.axes:
+            continue
+        size = diagram.axes[s.name].size
+        rule = None if s.size is None or isinstance(s.size, SizeInt) else _rule(s.size)
+        text = "= " + (f"{rule} = " if rule else "") + (str(size) if size is not None else "?")
+        out.append((_indexed(s.name), text, diagram.axes[s.name].width))
+    return out
+
+
+def _indexed(name: str) -> str:
+    """An axis name as its wire label writes it: trailing digits as an index (h1 is h with subscript 1)."""
+    return re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", name)
+
+
+def _names(expr) -> set[str]:
+    if isinstance(expr, SizeInt):
+        return set()
+    if isinstance(expr, SizeRef):
+        return {expr.name}
+    return _names(expr.left) | _names(expr.right)
+
+
+def _rule(expr) -> str:
+    if isinstance(expr, SizeInt):
+        return str(expr.value)
+    if isinstance(expr, SizeRef):
+        return _indexed(expr.name)
+    return f"{_rule(expr.left)} {expr.op} {_rule(expr.right)}"
+
+
+def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
+    """The legend as a scene at most ``width`` wide (entries in as many columns as fit); None without axes."""
+    rows = entries(diagram)
+    if not rows:
+        return None
+    f, ink = theme.font, theme.colors.text
+    title = set_label("Sizes", f.family, f.title_size, True)
+    cells = []
+    for name, text, overlined in rows:
+        axis = set_label(name, f.family, f.axis_size, italic=f.math)
+        rest = set_label(text, f.family, f.axis_size)
+        cells.append((axis, rest, overlined, axis.width + SPACE + rest.width))
+    cell_w = max(c[3] for c in cells) + COLUMN_GAP
+    columns = max(1, min(len(cells), int((width - 2 * PAD + COLUMN_GAP) // cell_w)))
+    lines = math.ceil(len(cells) / columns)
+    step = f.axis_size * LINE
+    top = PAD + title.ascent + title.descent + 4
+    w = min(width, 2 * PAD + columns * cell_w - COLUMN_GAP)
+    h = top + lines * step + PAD - (step - f.axis_size)
+    items = [Rect(0, 0, w, h, None, theme.colors.sections[-1], radius=3.0, role="legend", opacity=theme.colors.section_opacity),
+             Text(PAD, PAD + title.ascent, title.runs, f.family, ink, title.width, title.ascent, title.descent, "label.title")]
+    for k, (axis, rest, overlined, _) in enumerate(cells):
+        x = PAD + (k // lines) * cell_w
+        base = top + (k % lines) * step + axis.ascent
+        items.append(Text(x, base, axis.runs, f.family, ink, axis.width, axis.ascent, axis.descent, "label.legend", overline=overlined))
+        items.append(Text(x + axis.width + SPACE, base, rest.runs, f.family, ink, rest.width, rest.ascent, rest.descent, "label.legend"))
+        if overlined:
+            bar = base - axis.ascent - 0.6
+            lean = overline_slant(axis)
+            items.append(Line(x + lean, bar, x + lean + axis.width, bar, Stroke(ink, 0.6), role="label.overline"))
+    return Scene(w, h, items)

@@ -1,0 +1,301 @@
+"""Break a wide scene into rows at its semantic boundaries, like the paper's figures.
+
+Every wire is a horizontal line, so a figure can be cut at any x that no box,
+bend or label crosses (a *gap*). Of the gaps, the ones where the figure's own
+structure ends are preferred: outside every section (between the encoder and
+the decoder), at a section's edge, or where few wires run on. A row ends with
+each wire that goes on labelled and carried on by an arrowhead; the next row
+starts with the same wires, labelled again, entering with an arrowhead, in the
+same order. The rows are chosen together (a shortest path over the gaps), so a
+cut at a boundary is worth a slightly shorter row. A pure function.
+
+>>> from ncd_render.scene import Line, Rect, Scene, Stroke
+>>> boxes = [Rect(x, 0, 10, 10, Stroke(), "#fff") for x in (10, 60, 110)]
+>>> wide = Scene(130, 10, boxes + [Line(0, 5, 130, 5, Stroke())])
+>>> rows = break_rows(wide, 80, label_pad=3)
+>>> rows.width <= 80, len([i for i in rows.items if i.role == "box"]), len(rows.by_role("arrow.continue"))
+(True, 3, 4)
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+
+from ..scene import Line, Path, Rect, Scene, Stroke, Text
+from ..text import overline_slant
+
+SPLITTABLE_LINES = ("wire", "separator")
+ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
+ARROW = 6.0       # an arrowhead's length
+ROW_COST = 30.0   # one more row, in points of height (besides its own height)
+BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
+SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
+SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A place to break the figure, the wires that run on there, and what breaking there costs."""
+
+    x: float
+    wires: tuple  # (y, stroke, label Text or None, overline Line or None), top to bottom
+    cost: float
+    pad: float  # room a row needs on either side of the cut for the labels and arrows
+
+
+def break_rows(scene: Scene, width: float, label_pad: float = 3.0) -> Scene:
+    """``scene`` broken into rows at most ``width`` points wide, where its gaps allow; unchanged if it fits."""
+    if scene.width <= width:
+        return scene
+    cuts = choose_cuts(scene, width, label_pad)
+    if not cuts:
+        return scene
+    rows = []
+    bounds = [None] + cuts + [None]
+    for before, after in zip(bounds, bounds[1:]):
+        rows.append(_row(scene, before, after, label_pad))
+    return stack_rows(rows, scene)
+
+
+def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
+    """Rows of items (each starting at x = 0) stacked top to bottom, each moved to its own height."""
+    items, y, width = [], 0.0, 0.0
+    for row in rows:
+        if not row:
+            continue
+        top, bottom = min(i.bbox[1] for i in row), max(i.bbox[3] for i in row)
+        width = max(width, max(i.bbox[2] for i in row))
+        items += Scene(0, 0, row).translated(0, y - top).items
+        y += bottom - top + gap
+    height = max(0.0, y - gap)
+    background = [Rect(0, 0, width, height, None, like.background, role="background")] if like.background else []
+    return Scene(width, height, background + items, like.background, like.title)
+
+
+def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
+    """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
+    its height (the page's height is what runs out), each cut its own cost (inside sections, wires
+    carried on); [] when the gaps allow none."""
+    candidates = sorted(_candidates(scene, label_pad), key=lambda c: c.x)
+    start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
+    # a shortest path over the nodes start, candidates..., end; a row runs from one node to a later one
+    xs = [start] + [c.x for c in candidates] + [scene.width]
+    pads = [0.0] + [c.pad for c in candidates] + [0.0]
+    costs = [0.0] + [c.cost for c in candidates] + [0.0]
+    levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
+    solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
+                   if not _splittable(i) and not _stretches(i) and i.role != "background")
+    best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
+    for i in range(len(xs) - 1):
+        if i not in best:
+            continue
+        k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
+        top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
+        for j in range(i + 1, len(xs)):
+            if xs[j] - xs[i] + pads[i] + pads[j] > width:
+                break
+            while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
+                top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
+                k += 1
+            lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
+            cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
+            if j not in best or cost < best[j][0]:
+                best[j] = (cost, i)
+    end = len(xs) - 1
+    if end not in best:
+        return []
+    path, node = [], best[end][1]
+    while node:
+        path.append(candidates[node - 1])
+        node = best[node][1]
+    return path[::-1]
+
+
+def _splittable(item) -> bool:
+    if isinstance(item, Line):
+        return item.role in SPLITTABLE_LINES and item.y1 == item.y2
+    return isinstance(item, Rect) and item.role in ("section", "background")
+
+
+def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
+    """A few cuts in every gap between blocked x ranges, each with its cost."""
+    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not _splittable(i))
+    gaps, reach = [], None
+    for x0, x1 in blocked:
+        if reach is not None and x0 > reach:
+            gaps.append((reach, x0))
+        reach = x1 if reach is None else max(reach, x1)
+    sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    out = []
+    for g0, g1 in gaps:
+        edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
+        for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
+            running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
+            carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
+            inside = sum(1 for s in sections if s.x < x < s.x + s.w)
+            edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
+            cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried)
+            widest = max((t.width for _, _, t, _ in carried if t is not None), default=0.0)
+            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2))
+    return out
+
+
+def _label_of(y: float, x: float, names: tuple):
+    """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
+    ``Scene.wire_names``, labelled where it starts or not), and its overline for a width axis."""
+    for wy, x0, x1, label, overlined in names:
+        if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
+            if not overlined:
+                return label, None
+            top, lean = -label.ascent - 0.6, overline_slant(label)
+            return label, Line(lean, top, lean + label.width, top, Stroke(label.color, 0.6), role="label.overline")
+    return None, None
+
+
+def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) -> list:
+    """The items between two cuts, the labels and arrows at its ends, moved to start at x = 0."""
+    a = float("-inf") if before is None else before.x
+    b = float("inf") if after is None else after.x
+    out = []
+    for item in scene.items:
+        if item.role == "background":
+            continue
+        x0, x1 = item.bbox[0], item.bbox[2]
+        if _splittable(item):
+            lo, hi = max(x0, a), min(x1, b)
+            if hi <= lo:
+                continue
+            if isinstance(item, Line):
+                lo = lo - before.pad if before is not None and x0 < a else lo
+                hi = hi + after.pad if after is not None and x1 > b else hi
+                out.append(replace(item, x1=lo, x2=hi))
+            elif hi - lo > 4:  # a section's piece (a sliver left of a cut is left out)
+                out.append(replace(item, x=lo, w=hi - lo))
+        elif a <= (x0 + x1) / 2 < b:
+            out.append(item)
+    if before is not None:
+        for y, stroke, label, bar in before.wires:
+            left = a - before.pad
+            out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
+            out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
+    if after is not None:
+        for y, stroke, label, bar in after.wires:
+            right = b + after.pad
+            out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
+            if label is not None:
+                out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
+    out = _fit_sections(_squeeze(_drop_passing(out, a, b, before, after)))
+    left = min(i.bbox[0] for i in out)
+    return Scene(0, 0, out).translated(-left, 0).items
+
+
+def _drop_passing(items: list, a: float, b: float, before: Cut | None, after: Cut | None) -> list:
+    """Without the wires at the row's top and bottom that only pass through it (arrow in, arrow out,
+    nothing on them): they end with an arrow and a label in one row and come back, labelled, in a later one."""
+    if before is None or after is None:
+        return items
+    through = {y for y, *_ in before.wires} & {y for y, *_ in after.wires}
+    touched = set()
+    for i in items:
+        if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out", "label.overline") or i.role.startswith("label"):
+            continue
+        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
+    levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
+    drop = set()
+    for order in (levels, levels[::-1]):  # from the top, then from the bottom, while wires only pass
+        for y in order:
+            if y not in through or y in touched or _bends_at(items, y):
+                break
+            drop.add(y)
+    if not drop or len(drop) == len(levels):
+        return items
+    kept = [y for y in levels if y not in drop]
+    lo, hi = min(kept), max(kept)
+
+    def dropped(i) -> bool:
+        if isinstance(i, Line) and i.role in ("wire", "separator") and i.y1 == i.y2:
+            return i.y1 in drop or not lo <= i.y1 <= hi
+        if i.role.startswith("arrow.continue"):
+            return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
+        if i.role in ("label.axis", "label.overline"):
+            return any(y - 12 < i.bbox[3] <= y + 0.01 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 0.01 for y in kept)
+        return False
+    return [i for i in items if not dropped(i)]
+
+
+def _bends_at(items: list, y: float) -> bool:
+    return any(isinstance(i, Path) and not i.role.startswith("arrow.continue") and i.stroke is not None
+               and any(abs(c[-1] - y) < 0.01 for c in i.commands if len(c) > 2) for i in items)
+
+
+def _squeeze(items: list) -> list:
+    """The row without its empty horizontal bands: where nothing but a section's background
+    spans a band taller than SQUEEZE_GAP, what lies below moves up (the layout kept that room
+    for wires elsewhere in the figure)."""
+    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i))
+    cuts, reach = [], None  # (y where a band ends, how much it removes)
+    for y0, y1 in spans:
+        if reach is not None and y0 - reach > SQUEEZE_GAP:
+            cuts.append((y0, y0 - reach - SQUEEZE_GAP))
+        reach = y1 if reach is None else max(reach, y1)
+    if not cuts:
+        return items
+
+    def moved(y: float) -> float:
+        return y - sum(d for at, d in cuts if at <= y + 1e-6)
+
+    out = []
+    for i in items:
+        if isinstance(i, Rect) and i.role == "section":
+            top, bottom = moved(i.y), moved(i.y + i.h)
+            out.append(replace(i, y=top, h=bottom - top))
+        elif i.role == "bracket":
+            out.append(replace(i, commands=tuple((c[0], c[1], moved(c[2])) for c in i.commands)))
+        else:
+            out += Scene(0, 0, [i]).translated(0, moved(i.bbox[1]) - i.bbox[1]).items
+    return out
+
+
+def _stretches(item) -> bool:
+    """A section's background or a repeat's bracket: it grows and shrinks with what it holds."""
+    return (isinstance(item, Rect) and item.role == "section") or item.role == "bracket"
+
+
+def _fit_sections(items: list) -> list:
+    """Each section's piece in a row cut down, top and bottom, to what it holds in that row."""
+    sections = sorted((i for i in items if isinstance(i, Rect) and i.role == "section"), key=lambda r: r.w * r.h)
+    others = [i for i in items if not _stretches(i)]
+    fitted: dict[int, Rect] = {}
+    for s in sections:
+        x0, x1 = s.x, s.x + s.w
+        inside = [i.bbox for i in others if x0 - 0.5 <= i.bbox[0] and i.bbox[2] <= x1 + 0.5
+                  and s.y - 0.5 <= i.bbox[1] and i.bbox[3] <= s.y + s.h + 0.5 and not i.role.startswith("arrow.continue")]
+        inside += [r.bbox for k, r in fitted.items() if x0 - 0.5 <= r.x and r.x + r.w <= x1 + 0.5 and s.y <= r.y and r.y + r.h <= s.y + s.h]
+        if not inside:
+            fitted[id(s)] = s
+            continue
+        top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD)
+        bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
+        fitted[id(s)] = replace(s, y=top, h=bottom - top)
+    for b in (i for i in items if i.role == "bracket"):  # a bracket keeps to its section's top and bottom
+        owner = next((s for s in sections if abs(b.bbox[1] - s.y - 2.5) < 0.1 and s.x <= b.bbox[0] <= s.x + s.w), None)
+        if owner is not None:
+            new = fitted[id(owner)]
+            top, bottom = new.y + 2.5, new.y + new.h - 2.5
+            fitted[id(b)] = replace(b, commands=tuple((c[0], c[1], top if c[2] < (b.bbox[1] + b.bbox[3]) / 2 else bottom) for c in b.commands))
+    return [fitted.get(id(i), i) for i in items]
+
+
+def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
+    if label is None:
+        return []
+    out = [replace(label, x=x, y=base, role="label.axis")]
+    if bar is not None:
+        out.append(replace(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
+    return out
+
+
+def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
+    """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
+    return Path((("M", tip - ARROW, y - 2.8), ("L", tip, y), ("L", tip - ARROW, y + 2.8), ("Z",)), None, color, role=role)

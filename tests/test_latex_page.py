@@ -1,0 +1,74 @@
+"""Page-composed figures in a real two-column paper: PDF and TikZ, at the column's and the page's width.
+
+`ncd latex` writes each figure; pdflatex compiles a two-column article (column 3.25 in, text
+6.75 in) holding SDPA in a column and ResNet (broken into rows) across the page, each as PDF and
+as TikZ, and ResNet again in the serif theme. Read back: every font embedded (pdffonts), the
+labels there as text (pdftotext) at 9 pt (pypdf), and no shrink warning from `ncd latex`.
+
+Skipped when pdflatex or poppler is missing, unless CI is set: then it fails.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_latex_compile import GALLERY, ncd_latex, text_runs  # noqa: E402
+
+PREAMBLE = ("\\documentclass[twocolumn]{article}\n\\usepackage{graphicx}\n\\usepackage{tikz}\n"
+            "\\setlength{\\textwidth}{6.75in}\\setlength{\\columnsep}{0.25in}"
+            "\\setlength{\\oddsidemargin}{-0.125in}\\setlength{\\evensidemargin}{-0.125in}\n")
+
+
+@pytest.fixture(scope="module")
+def paper(pdflatex_program, tmp_path_factory):
+    for tool in ("pdffonts", "pdftotext"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (poppler-utils) is not installed")
+    folder = tmp_path_factory.mktemp("twocolumn")
+    made = [ncd_latex(folder, GALLERY / "sdpa.ncd", "sdpa.pdf", "--layout", "column"),
+            ncd_latex(folder, GALLERY / "sdpa.ncd", "sdpa.tikz", "--layout", "column", "--label", "fig:sdpa-tikz"),
+            ncd_latex(folder, GALLERY / "resnet.ncd", "resnet.pdf", "--layout", "page"),
+            ncd_latex(folder, GALLERY / "resnet.ncd", "resnet.tikz", "--layout", "page", "--label", "fig:resnet-tikz"),
+            ncd_latex(folder, GALLERY / "resnet.ncd", "resnet-serif.pdf", "--layout", "page", "--theme", "serif",
+                      "--label", "fig:resnet-serif")]
+    body = "\n".join(snippet for snippet, _ in made) + "\n\\clearpage\nText.\n"
+    (folder / "paper.tex").write_text(PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n")
+    run = subprocess.run([pdflatex_program, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
+                         cwd=folder, capture_output=True, text=True, timeout=300)
+    log = (folder / "paper.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    return {"pdf": folder / "paper.pdf", "log": log, "warnings": [err for _, err in made], "snippets": [s for s, _ in made]}
+
+
+def test_nothing_shrank_and_nothing_overflows(paper):
+    assert not any("warning" in err for err in paper["warnings"]), paper["warnings"]
+    assert "Overfull \\hbox" not in paper["log"], "a figure is wider than its column or the page"
+    sdpa, sdpa_tikz, resnet, *_ = paper["snippets"]
+    assert "\\begin{figure}" in sdpa and "\\begin{figure}" in sdpa_tikz
+    assert "\\begin{figure*}" in resnet, "a page-wide figure spans both columns"
+
+
+def test_every_font_is_embedded(paper):
+    out = subprocess.run(["pdffonts", str(paper["pdf"])], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows and all(r[-5] == "yes" for r in rows), out
+    names = " ".join(r[0] for r in rows)
+    assert "DejaVuSans" in names and "STIXGeneral-Italic" in names and "CMR" in names.upper(), names
+
+
+def test_labels_read_back_as_text(paper):
+    text = subprocess.run(["pdftotext", str(paper["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    for word in ("Residual block ×3", "Sizes", "BN"):
+        assert word in text, word
+    assert text.count("Residual block") >= 3  # PDF, TikZ and serif ResNet
+
+
+def test_axis_labels_print_at_nine_points(paper):
+    runs = [run for page in text_runs(paper["pdf"]) for run in page]
+    axis = [size for text, font, size in runs if text in ("c", "k") and ("DejaVu" in font or "STIX" in font)]
+    assert axis and all(abs(size - 9.0) < 0.05 for size in axis), sorted(set(round(s, 2) for s in axis))

@@ -1,0 +1,146 @@
+"""Page composition (ncd_render.page): figures fitted to a page or column at full label size.
+
+Every gallery and corpus figure is rendered with ``--layout page`` (6.5 x 9 in) and measured
+by shared/tools/figure_metrics.py, as tests/test_figure_quality.py does for the default layout:
+a figure must print its smallest label (the 9 pt labels' 6.3 pt subscripts) at full size, or,
+for the few still too big for one page, shrink only with a SizeWarning that says so. The
+column layout (3.25 in) must hold the MLP, SDPA, attention scores and flash attention at full
+size. Rows must not add knots, wires through boxes or label collisions.
+"""
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import ncd_render
+from ncd_render.api import load
+from ncd_render.scene import Line
+from ncd_render.sizing import SizeWarning
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_figure_quality import FIGURE_IDS, FIGURES, figure_metrics  # noqa: E402, F401 (a fixture)
+
+FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
+# Still taller than 9 in after rows at section boundaries and collapsing: each is shrunk with a
+# SizeWarning (measured label size at page width today, in pt). Making these fit needs each
+# section laid out on its own (see the report in issue 11).
+TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 2.7, "gallery/mixtral": 5.1, "gallery/transformer": 3.3, "corpus/qwen2_moe": 6.5}
+COLUMN_FIGURES = ["mlp", "sdpa", "attention_scores", "flash_attention"]
+
+
+@pytest.fixture(scope="module")
+def measure_at(figure_metrics, tmp_path_factory):  # noqa: F811
+    """A function (source, layout) -> (figure_metrics' findings, the warnings rendering gave)."""
+    out_dir = tmp_path_factory.mktemp("page")
+    cache = {}
+
+    def measure_at(source: Path, layout: str):
+        key = (source, layout)
+        if key not in cache:
+            svg = out_dir / f"{source.parent.name}__{source.stem}.{layout}.svg"
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ncd_render.render(source, svg, layout_preset=layout)
+            result, _ = figure_metrics.analyse(str(svg))
+            cache[key] = (result, [w.message for w in caught if isinstance(w.message, SizeWarning)])
+        return cache[key]
+
+    return measure_at
+
+
+@pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
+def test_page_fits_at_full_label_size(source, measure_at):
+    name = f"{source.parent.name}/{source.stem}"
+    result, shrunk = measure_at(source, "page")
+    assert result["width_pt"] <= 468.01 and result["height_pt"] <= 648.01, f"{name}: {result['width_pt']} x {result['height_pt']} pt"
+    if name in TOO_BIG_FOR_A_PAGE:
+        assert shrunk, f"{name} shrank to {result['label_pt_at_page']} pt without a SizeWarning"
+        assert result["label_pt_at_page"] >= TOO_BIG_FOR_A_PAGE[name] - 0.05, f"{name}: smaller than before"
+        return
+    assert result["label_pt_at_page"] >= FULL_SIZE, f"{name}: labels print at {result['label_pt_at_page']} pt on a page"
+    assert not shrunk, f"{name}: {shrunk[0]}"
+
+
+@pytest.mark.parametrize("name", COLUMN_FIGURES)
+def test_column_fits_at_full_label_size(name, measure_at):
+    result, shrunk = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", "column")
+    assert result["label_pt_at_column"] >= FULL_SIZE, f"{name}: labels print at {result['label_pt_at_column']} pt in a column"
+    assert not shrunk
+
+
+@pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
+def test_rows_add_no_defects(source, measure_at):
+    name = f"{source.parent.name}/{source.stem}"
+    result, _ = measure_at(source, "page")
+    defects = {m: result[m] for m in ("wire_through_box", "label_overlaps", "dashed_through_box", "dashed_grazing_box")}
+    assert not any(defects.values()), f"{name} at --layout page: {defects}"
+    # resnet, convnext: a tandem pair at a copy, as in test_figure_quality; deepseek_v3: shrunk to 30 %, two wires
+    # 17 pt apart and a third come within the tool's 5 pt (at its own size the page version has no knot)
+    allowed = {"gallery/resnet": 1, "corpus/convnext_block": 1, "gallery/deepseek_v3": 1}.get(name, 0)
+    assert result["knots_elsewhere"] <= allowed, f"{name}: {result['knots_elsewhere']} knots away from copy dots"
+
+
+def test_every_break_carries_its_wires_on():
+    """Each row that ends with n arrows is followed by a row that starts with the same n wires."""
+    from ncd_render.page.rows import break_rows
+    from ncd_render.layout import layout
+    from ncd_render.style import load_preset, load_theme
+
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "resnet.ncd")
+    theme, preset = load_theme("paper"), load_preset("page")
+    scene = break_rows(layout(figure.diagram, theme, preset), 300, preset.label_pad)
+    ends, starts = scene.by_role("arrow.continue.out"), scene.by_role("arrow.continue.in")
+    assert len(ends) == len(starts) > 0
+    for arrow in ends + starts:  # each on a wire that runs to (or from) its tip
+        tip_x, tip_y = arrow.commands[1][1:]
+        assert any(w.y1 == tip_y and min(w.x1, w.x2) - 0.01 <= tip_x <= max(w.x1, w.x2) + 0.01 for w in scene.items if isinstance(w, Line) and w.role == "wire")
+    assert scene.width <= 300
+
+
+def test_collapsed_components_are_defined_below():
+    """The transformer draws Attention, MaskedAttention and FeedForward as boxes, then each definition."""
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd", layout="page")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = figure.scene()
+    titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.definition"]
+    assert titles == ["Attention =", "FeedForward =", "MaskedAttention ="]
+
+
+def test_committed_page_svg_is_not_stale(gallery_file):
+    from ncd_render.render import render_bytes
+
+    committed = gallery_file.with_suffix(".page.svg")
+    assert committed.exists(), f"{committed.name} is missing: run 'ncd gallery build'"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        fresh = render_bytes(load(gallery_file).scene(layout_preset="page"), "svg")
+    assert committed.read_bytes() == fresh, f"{committed.name} is stale: run 'ncd gallery build' and look at the result"
+
+
+def test_index_shows_each_page_figure_at_print_size():
+    import re
+
+    gallery = Path(ncd_render.__file__).parents[1] / "gallery"
+    index = (gallery / "index.html").read_text()
+    for source in gallery.glob("*.ncd"):
+        shown = re.search(rf'src="{source.stem}\.page\.svg" style="width:([0-9.]+)pt"', index)
+        assert shown, f"{source.stem}.page.svg is not on the index page"
+        width = float(re.search(r'viewBox="0,0,([0-9.]+),', (gallery / f"{source.stem}.page.svg").read_text()).group(1))
+        assert float(shown.group(1)) == pytest.approx(width, abs=0.1)  # 1 CSS pt = 1 scene pt: print size
+
+
+def test_legend_lists_every_axis_with_its_size():
+    """MHA on a page ends with a legend: each axis its size, a derived axis its rule too (k = m / h = 64)."""
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd", layout="page")
+    scene = figure.scene()
+    texts = [i for i in scene.items if i.role == "label.legend"]
+    lines = {}
+    for t in texts:  # an axis and its "= size" share a baseline
+        lines.setdefault((round(t.y, 2), round(t.x)), "".join(r.text for r in t.runs))
+    shown = " ".join(sorted(lines.values()))
+    for axis in figure.diagram.axes.values():
+        assert f"= {axis.size}" in shown or f"= {axis.size}".replace("= ", "= ") in shown, (axis, shown)
+    assert "= m / h = 64" in shown
+    assert len(scene.by_role("legend")) == 1
