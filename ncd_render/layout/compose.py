@@ -351,8 +351,7 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
             if len(run) > 1:
                 used.update(id(i) for i in run)
                 axes = {i.axis for i in run if i.axis is not None}  # pieces inside a wiring region name none
-                roles = {i.role for i in run}  # all a wiring region's: a bend's straight piece, else a wire
                 joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
-                                   roles.pop() if len(roles) == 1 else "wire", axis=axes.pop() if len(axes) == 1 else None))
+                                   axis=axes.pop() if len(axes) == 1 else None))
             run = [line]
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]

@@ -43,21 +43,36 @@ def to_svg(scene: Scene) -> bytes:
     fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
     if fonts:
         dwg.defs.add(dwg.style(fonts))
-    boxes: dict[int, list] = {}  # op -> its items: the box, its shadows, labels and pictogram
+    groups = _box_groups(scene.items)
     for item in scene.items:
-        if getattr(item, "ref", None) is not None:
-            boxes.setdefault(item.ref, []).append(item)
-    for item in scene.items:
+        group = groups.get(id(item))
+        if group is None:
+            _add(dwg, dwg, item)
+        elif group[0] is item:  # the box's first item: the whole group, here
+            element = dwg.g(class_="ncd-box", **{"data-op": str(item.ref)})
+            for member in group:
+                _add(dwg, element, member)
+            dwg.add(element)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
+
+
+def _box_groups(items) -> dict[int, list]:
+    """id(item) -> the group it belongs to: a box (its shadows first) and the items after it that
+    name the same op (label, pictogram). A second box of the same op (the same op drawn again in
+    another part of a page) starts a new group; items of ops without a box stay ungrouped."""
+    groups: dict[int, list] = {}
+    current: dict[int, list] = {}
+    for item in items:
         op = getattr(item, "ref", None)
         if op is None:
-            _add(dwg, dwg, item)
-        elif op in boxes:  # the op's first item: all of them, grouped, here
-            group = dwg.g(class_="ncd-box" if any(i.role == "box" for i in boxes[op]) else "ncd-op", **{"data-op": str(op)})
-            for member in boxes.pop(op):
-                _add(dwg, group, member)
-            if group.elements:
-                dwg.add(group)
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
+            continue
+        group = current.get(op)
+        if item.role in ("box", "box.shadow") and (group is None or any(i.role == "box" for i in group)):
+            group = current[op] = []
+        if group is not None:
+            group.append(item)
+            groups[id(item)] = group
+    return groups
 
 
 def _add(dwg, parent, item) -> None:
