@@ -114,7 +114,7 @@ def test_every_kind_is_walked():
     """Each registered kind has an example (or a structural program above) and a torch reference."""
     keys = set(ops.kinds())
     assert {k for k in keys if ops.get(k).example is None and k not in STRUCTURAL} == set()
-    assert keys - set(REFERENCES) == set()
+    assert {k for k in keys if ops.get(k).runs} - set(REFERENCES) == set()
 
 
 def _inputs(diagram, generator):
@@ -148,6 +148,15 @@ def test_kind_goes_through_every_back_end(key):
         elif glyph != "none" and glyph not in ("wiring", "cap"):
             assert f'data-op="{op.id}"' in svg, f"{ops.of(op).key} op {op.id} is not drawn"
     assert "\\begin{tikzpicture}" in render_bytes(scene, "tikz").decode()
+
+    if not kind.runs:  # drawn only: running or costing it is refused, by name
+        from ncd_render.errors import NcdError
+
+        for back_end in (lambda: [work(diagram, op) for op in diagram.ops], lambda: compile_diagram(diagram),
+                         lambda: generate(diagram)):
+            with pytest.raises(NcdError, match=key):
+                back_end()
+        return
 
     # cost: every op has a rule
     for op in diagram.ops:

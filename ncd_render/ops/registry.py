@@ -73,6 +73,7 @@ class OpKind:
     pictogram: tuple | None = None  # drawn instead of a label: path points in units of the box's half size
     example: str | None = None
     in_dsl: bool = True  # called by name in the DSL (False: built by syntax or by the builder itself)
+    runs: bool = True  # False: a box with no meaning to run or cost (opaque), refused before those back-ends
     free: bool = False  # runs no kernel and is no box: inputs, outputs, copies, deletes, saves, loads
 
     def glyph_of(self, op) -> str:
