@@ -295,7 +295,7 @@ def test_changing_the_hardware_changes_the_times(browser, served, screens):
     assert page.locator("#figure .ncd-selected").count() >= 1 and page.locator("#roofline .dot.selected").count() == 1
     screens(page, "08-h100-fp32-y4096-sorted-selected")
     l_o = next(op for op in build(program_from_file(s.path)).ops if op.name == "L_O")
-    page.locator(f'#figure .ncd-box[data-op="{l_o.id}"]').click()
+    page.locator(f'#figure .ncd-box[data-op="{l_o.id}"]').first.click()
     assert page.locator("#kernels-body tr.selected td").first.inner_text() == "L_O"
     assert page.locator("#roofline .dot.selected").count() == 1
     assert set(page.locator("#figure .ncd-selected").evaluate_all("nodes => nodes.map(n => n.dataset.op)")) == {str(l_o.id)}
