@@ -19,7 +19,7 @@ from ncd_render.pytorch.check import check_file  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "import_models" / "models.py"
 IMPORTED = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2",
-            "vit", "llama_decoder_layer", "llama_gqa_decoder_layer", "mixtral_moe"]
+            "vit", "llama_decoder_layer", "llama_gqa_decoder_layer", "mixtral_moe", "encoder_stack", "decoder_stack"]
 INVARIANTS = ("knots_elsewhere", "wire_through_box", "label_overlaps")
 
 
@@ -60,6 +60,33 @@ def test_the_same_dimension_through_views_is_one_axis(tmp_path):
     text = out.read_text()
     # in_proj's rows are viewed as (heads, head depth); the out projection reads both back
     assert "linear(query: m -> h k)" in text and "linear(O: h k -> " in text
+
+
+@pytest.mark.parametrize("name, layers", [("encoder_stack", 3), ("decoder_stack", 2)])
+def test_identical_layers_are_one_repeat_block(name, layers, tmp_path):
+    """nn.TransformerEncoder/Decoder's layers are written once, as `repeat N`, each repetition
+    paired with its own layer's parameters: pairing one with another layer's fails the check."""
+    out = tmp_path / f"{name}.ncd"
+    import_file(f"{MODELS}:{name}", out)
+    text = out.read_text()
+    assert text.count("repeat ") == 1 and f'repeat {layers} "layers"' in text and "section" not in text
+    assert text.count("as L_{linear1}") == 1 and "axis f = 24" in text and "axis o" not in text  # one set of axes
+    assert check_file(out).passed
+    check = out.with_name(f"{name}.check.py")
+    pairing = check.read_text()
+    for r in range(layers):
+        assert f"'layers.{r}.L_linear1.weight': ('layers.{r}.linear1.weight', None, None)" in pairing
+    check.write_text(pairing.replace("('layers.1.linear1.weight'", "('layers.0.linear1.weight'"))
+    assert not check_file(out).passed
+
+
+def test_layers_that_compute_differently_do_not_fold(tmp_path):
+    out = tmp_path / "mixed.ncd"
+    import_file(f"{MODELS}:mixed_stack", out)
+    text = out.read_text()
+    assert "repeat" not in text and 'section "0"' in text and 'section "1"' in text
+    assert "relu(H)" in text and "gelu(H)" in text
+    assert check_file(out).passed
 
 
 def _ncd(*args, cwd):

@@ -75,8 +75,9 @@ def from_module(module, *inputs, title: str | None = None, axes: dict[str, str] 
     program = build_program(cap)
     title = title or type(module).__name__
     composite = {name for name, sub in module.named_modules() if name and any(True for _ in sub.children())}
+    classes = {name: type(sub).__name__ for name, sub in module.named_modules() if name}
     written = write(program, title, axes, note=f"{type(module).__module__}.{type(module).__name__}, captured with {cap.how}",
-                    composite=composite)
+                    composite=composite, classes=classes)
     _validate(written.text)
     return Imported(written.text, written, program, title, list(program.warnings), module)
 

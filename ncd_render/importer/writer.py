@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
+from .axisnames import axis_names as name_axes, role
 from .naming import Names, label, param_name
+from .repeats import find_folds, relative
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "index": "C",
@@ -32,14 +35,22 @@ class Written:
 
 
 def write(prog: Program, title: str, renames: dict[str, str] | None = None, note: str = "",
-          composite: set[str] = frozenset()) -> Written:
+          composite: set[str] = frozenset(), classes: dict[str, str] | None = None) -> Written:
+    """``composite``: the module paths of submodules with submodules (sections); ``classes``: their
+    class names (repetitions of one class may fold into a ``repeat`` block, :mod:`.repeats`)."""
     atoms = prog.atoms
     _fold_scales(prog)
     uses = _last_uses(prog)
     outputs = [v for v, _ in prog.outputs]
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
     uses = _last_uses(prog)
-    axis_names = _axis_names(prog, renames or {})
+    common = _common_prefix([s.module for s in prog.stmts])
+    sections = [_section(s.module, composite, common) for s in prog.stmts]
+    folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
+    first_of = {s: (fold, n) for fold in folds for n, s in enumerate(fold.reps[0])}
+    later_of = {s: (fold, r, n) for fold in folds for r, rep in enumerate(fold.reps[1:], 1) for n, s in enumerate(rep)}
+    fold_boxes = []
+    axis_names = name_axes(prog, renames or {})
     sizes = {axis_names[a]: atoms.size(a) for a in axis_names}
 
     def leaves(atom_list):
@@ -84,15 +95,25 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     parameters = {}
     section = None
     body = []
-    common = _common_prefix([s.module for s in prog.stmts])
     for at, stmt in enumerate(prog.stmts):
         if stmt.out not in uses and stmt.out not in [v for v, _ in prog.outputs]:
             continue  # made but never used (a packed projection imported part by part)
-        group = _section(stmt.module, composite, common)
+        if at in later_of:  # a later repetition: written once, as the first; its values take the first's names
+            fold, r, n = later_of[at]
+            order[stmt.out] = leaves(prog.values[stmt.out].atoms)
+            tensor[stmt.out] = tensor[prog.stmts[fold.reps[0][n]].out]
+            if at == fold.reps[-1][-1]:  # after the block a name holds its last repetition's value
+                for s0, s in zip(fold.reps[0], fold.reps[-1]):
+                    bound[tensor[prog.stmts[s0].out]] = prog.stmts[s].out
+            continue
+        fold, n = first_of.get(at, (None, None))
+        group = fold if fold is not None else sections[at]
         if group != section:
             if section:
                 body.append("end")
-            if group:  # a title is set like a label: an underscore would start a subscript
+            if fold is not None:
+                body.append(f'repeat {len(fold.reps)} "{fold.title}"')
+            elif group:  # a title is set like a label: an underscore would start a subscript
                 body.append(f'section "{group.replace("_", " ")}"')
             section = group
         indent = "  " if section else ""
@@ -106,18 +127,35 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         order[stmt.out] = out_order
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
             args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
-        name = name_for(stmt.out, hint, at)
+        going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
+        if going_round:  # the value the next repetition reads takes the name of the one the block read
+            name = tensor[going_round[0]]
+            bound[name] = stmt.out
+        else:
+            name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = _statement(stmt, args, order, names, axis_names, atoms, prog)
         if stmt.fn in LEARNED:
-            box = label(LEARNED[stmt.fn], stmt.label or stmt.module or stmt.fn, labels)
+            path = stmt.label or stmt.module or stmt.fn
+            box = label(LEARNED[stmt.fn], relative(path, sections[at]) if fold is not None else path, labels)
             for kind, param in stmt.params.items():
-                parameters[f"{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
+                if fold is not None:
+                    fold_boxes.append((fold, n, box, kind))
+                else:
+                    parameters[f"{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
             text += f" as {box}"
         body.append(f"{indent}{name} = {text}")
     if section:
         body.append("end")
     lines += body
+    taken = {key.split(".")[0] for key in parameters}
+    block_names = {}
+    for fold, n, box, kind in fold_boxes:  # each repetition's boxes read its own module's parameters
+        block = block_names.setdefault(id(fold), identifier(fold.title.lower(), taken))
+        for r, rep in enumerate(fold.reps):
+            stmt = prog.stmts[rep[n]]
+            parameters[f"{block}.{r}.{param_name(box)}.{kind}"] = _from(stmt.params[kind], _target(stmt, kind, order, atoms, prog),
+                                                                         axis_names, atoms)
     lines.append("output " + ", ".join(tensor[v] for v, _ in prog.outputs))
     lines.append("")
     lines.append("# ncd check runs the diagram at the sizes of the example inputs")
@@ -242,67 +280,6 @@ def _axes(order, axis_names) -> str:
     return " ".join(axis_names[a] for a in order)
 
 
-def _axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
-    """Every atom the diagram's tensors use, named by role, in order of first use."""
-    atoms = prog.atoms
-    seen = []
-    used = [v for v, _, _ in prog.inputs] + [s.out for s in prog.stmts]
-    for value in (prog.values[v] for v in used):
-        for a in value.atoms:
-            for leaf in atoms.leaves(a):
-                root = atoms.find(leaf)
-                if root not in seen:
-                    seen.append(root)
-    for stmt in prog.stmts:
-        for group in stmt.axes.values():
-            for a in group:
-                for leaf in atoms.leaves(a):
-                    if atoms.find(leaf) not in seen:
-                        seen.append(atoms.find(leaf))
-    roles = _einsum_roles(prog)
-    names = Names()
-    out = {}
-    for root in seen:
-        raw = atoms.atoms[root].role in ("", "out", "group")
-        role = roles[root] if raw and root in roles else _role(root, atoms)
-        default = names.pick(role)
-        out[root] = renames.get(default) or renames.get(role) or default
-    if len(set(out.values())) != len(out):
-        from ..errors import NcdError
-        raise NcdError("--axes gives two axes the same name", hint="names now: " + ", ".join(out.values()))
-    return out
-
-
-def _einsum_roles(prog: Program) -> dict[int, str]:
-    """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
-    atoms, roles = prog.atoms, {}
-    for stmt in prog.stmts:
-        if stmt.fn == "einsum":
-            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
-            for root in (a & b) - out:
-                roles.setdefault(root, "head_dim")
-            for root in a & b & out:
-                roles.setdefault(root, "heads")
-    for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
-        if stmt.fn == "einsum":
-            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
-            for root in (a - b) & out:
-                if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):
-                    roles.setdefault(root, "groups")
-    return roles
-
-
-def _role(root: int, atoms) -> str:
-    atom = atoms.atoms[root]
-    if atom.role in ("", "out", "group"):
-        parent = next((i for i, x in enumerate(atoms.atoms) if x.parts and root in [atoms.find(p) for p in x.parts]), None)
-        if parent is not None:
-            parts = [atoms.find(p) for p in atoms.atoms[parent].parts]
-            return "heads" if parts.index(root) < len(parts) - 1 else "head_dim"
-        return "out"
-    return atom.role
-
-
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:
     if stmt.fn == "linear":
         last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
@@ -349,10 +326,10 @@ def _section(module: str, composite, skip: int = 0) -> str:
 
 def _factor(scale: float, axis_names, atoms, depth=()) -> str:
     """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
-    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, _role(item[0], atoms) != "head_dim"))
+    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, role(item[0], atoms) != "head_dim"))
     for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
         for root, name in ranked:
-            if atoms.size(root) > 1 and _role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
+            if atoms.size(root) > 1 and role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
                 return f"{name}^{text}"
     return _number(scale)
 

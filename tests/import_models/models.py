@@ -48,6 +48,24 @@ class BasicBlock(nn.Module):
         return self.relu(x + self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
 
 
+def encoder_stack():
+    """Three identical layers: one repeat block."""
+    layer = nn.TransformerEncoderLayer(12, 3, 24, dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, 3, enable_nested_tensor=False), (torch.randn(1, 5, 12),)
+
+
+def decoder_stack():
+    """Two identical decoder layers: each reads the same memory, the target goes round."""
+    layer = nn.TransformerDecoderLayer(12, 3, 24, dropout=0.0, batch_first=True)
+    return nn.TransformerDecoder(layer, 2), (torch.randn(1, 4, 12), torch.randn(1, 5, 12))
+
+
+def mixed_stack():
+    """Two layers of the same class that compute differently (ReLU, then GELU): no repeat block."""
+    layers = [nn.TransformerEncoderLayer(12, 3, 24, dropout=0.0, batch_first=True, activation=a) for a in ("relu", "gelu")]
+    return nn.Sequential(*layers), (torch.randn(1, 5, 12),)
+
+
 def resnet_block():
     return BasicBlock(), (torch.randn(1, 4, 6, 5),)
 

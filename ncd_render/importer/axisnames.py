@@ -1,0 +1,68 @@
+"""Axis names for an imported program: every atom its tensors use, named by role
+(:mod:`.naming`), in order of first use; a product's contracted axes are head depths.
+"""
+from __future__ import annotations
+
+from .graph import Program
+from .naming import Names
+
+
+def axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
+    """Every atom the diagram's tensors use, named by role, in order of first use."""
+    atoms = prog.atoms
+    seen = []
+    used = [v for v, _, _ in prog.inputs] + [s.out for s in prog.stmts]
+    for value in (prog.values[v] for v in used):
+        for a in value.atoms:
+            for leaf in atoms.leaves(a):
+                root = atoms.find(leaf)
+                if root not in seen:
+                    seen.append(root)
+    for stmt in prog.stmts:
+        for group in stmt.axes.values():
+            for a in group:
+                for leaf in atoms.leaves(a):
+                    if atoms.find(leaf) not in seen:
+                        seen.append(atoms.find(leaf))
+    roles = _einsum_roles(prog)
+    names = Names()
+    out = {}
+    for root in seen:
+        raw = atoms.atoms[root].role in ("", "out", "group")
+        kind = roles[root] if raw and root in roles else role(root, atoms)
+        default = names.pick(kind)
+        out[root] = renames.get(default) or renames.get(kind) or default
+    if len(set(out.values())) != len(out):
+        from ..errors import NcdError
+        raise NcdError("--axes gives two axes the same name", hint="names now: " + ", ".join(out.values()))
+    return out
+
+
+def _einsum_roles(prog: Program) -> dict[int, str]:
+    """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
+    atoms, roles = prog.atoms, {}
+    for stmt in prog.stmts:
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a & b) - out:
+                roles.setdefault(root, "head_dim")
+            for root in a & b & out:
+                roles.setdefault(root, "heads")
+    for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a - b) & out:
+                if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):
+                    roles.setdefault(root, "groups")
+    return roles
+
+
+def role(root: int, atoms) -> str:
+    atom = atoms.atoms[root]
+    if atom.role in ("", "out", "group"):
+        parent = next((i for i, x in enumerate(atoms.atoms) if x.parts and root in [atoms.find(p) for p in x.parts]), None)
+        if parent is not None:
+            parts = [atoms.find(p) for p in atoms.atoms[parent].parts]
+            return "heads" if parts.index(root) < len(parts) - 1 else "head_dim"
+        return "out"
+    return atom.role
