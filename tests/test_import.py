@@ -130,7 +130,7 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
 
 
-ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores"]
+ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores", "spherical_attention"]
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -144,3 +144,15 @@ def test_round_trip_through_ncd_compile(name, tmp_path):
     assert check_file(out).passed
     boxes = lambda path: sorted(op.label for op in load(path).diagram.ops if op.learned)  # noqa: E731
     assert boxes(out) == boxes(ROOT / "gallery" / f"{name}.ncd")
+
+
+def test_round_trip_of_the_transformer_checks_with_its_repeats_unrolled(tmp_path):
+    """ncd compile's transformer (a causal mask helper, embeddings as table[ids], repeats as loops over
+    a ModuleList) imports with no opaque box and checks; its repetitions come back one after another,
+    as the compiled module runs no submodule that could mark them."""
+    out = tmp_path / "transformer.ncd"
+    imported = import_file(f"{ROOT / 'tests' / 'import_models' / 'roundtrip.py'}:transformer", out)
+    assert imported.warnings == []
+    text = out.read_text()
+    assert text.count("with causal") == 6 and text.count("embedding(") == 2  # a masked self-attention per decoder layer (6)
+    assert check_file(out).passed

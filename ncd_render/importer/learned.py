@@ -37,7 +37,9 @@ class LearnedOps:
         return Seen(x.dims[:-1] + [w_out], out)
 
     def op_embedding(self, node, name):
-        w, ids = self.get(node.args[0]), self.get(node.args[1])
+        return self._embedding(node, self.get(node.args[0]), self.get(node.args[1]))
+
+    def _embedding(self, node, w: Seen, ids: Seen) -> Seen:
         if w.param is None or self.prog.values[self.data(ids)].dtype != "int":
             raise Unsupported("an embedding of something other than integer inputs")
         self.atoms.atom(w.dims[0]).role = "vocab"
@@ -45,6 +47,13 @@ class LearnedOps:
         out = self.emit("embedding", [ids.dsl], atoms, node, axes={"vocab": [w.dims[0]], "out": [w.dims[1]]},
                         params={"weight": w.param}, label=box_path(w.param))
         return Seen(ids.dims + [w.dims[1]], out)
+
+    def op_index(self, node, name):
+        """``weight[ids]``: a table's rows picked by integer inputs, an embedding (as ``ncd compile`` writes one)."""
+        table, indices = self.get(node.args[0]), node.args[1]
+        if table.param is None or len(table.dims) != 2 or len(indices) != 1 or indices[0] is None:
+            raise Unsupported("indexing by a tensor, other than a table's rows by integer inputs")
+        return self._embedding(node, table, self.get(indices[0]))
 
     def op_layer_norm(self, node, name):
         x = self.get(node.args[0])
@@ -60,6 +69,24 @@ class LearnedOps:
                     self.atoms.unify(d, e)
             params = {"weight": w.param, "bias": b.param}
         return self._norm(node, "layernorm", x, x.dims[-count:], params, eps)
+
+    def op_rms_norm(self, node, name):
+        """``F.rms_norm(x, shape, weight, eps)`` (as ``ncd compile`` writes an ``rmsnorm`` box)."""
+        x = self.get(node.args[0])
+        count = len(node.args[1])
+        w = self.arg(node, 2, node.kwargs.get("weight"))
+        eps = self.arg(node, 3, node.kwargs.get("eps"))
+        if eps is None:
+            raise Unsupported("an RMS norm with torch's default eps (the dtype's), which the diagram does not write")
+        params = {}
+        if w is not None:
+            w = self.get(w)
+            if w.param is None:
+                raise Unsupported("an RMS norm with a computed weight")
+            for d, e in zip(w.dims, x.dims[-count:]):
+                self.atoms.unify(d, e)
+            params = {"weight": w.param}
+        return self._norm(node, "rmsnorm", x, x.dims[-count:], params, float(eps))
 
     def _norm(self, node, fn, x: Seen, dims, params, eps) -> Seen:
         options = {"affine": bool(params), "eps": eps}

@@ -25,7 +25,7 @@ from .shapes import ShapeOps
 
 VIEWS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "clone",
          "alias", "detach", "_to_copy", "to", "type_as", "lift_fresh_copy", "expand", "expand_as"}
-PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes"}
+PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes", "movedim", "moveaxis"}
 
 
 def build_program(cap: Capture) -> Program:

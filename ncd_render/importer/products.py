@@ -75,24 +75,41 @@ class ProductOps:
         specs = specs.split(",")
         per_operand = [letters(spec, len(seen.dims)) for spec, seen in zip(specs, operands)]
         out_letters = letters(out, len(self.shape(node)))
-        dims = {}
-        for seen, names in zip(operands, per_operand):
+        dims, renamed = {}, {}
+        for k, (seen, names) in enumerate(zip(operands, per_operand)):
             for d, letter in zip(seen.dims, names):
-                if letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
+                if letter in dims and k == 1 and seen.dsl is not None and self.atoms.related(dims[letter], d):
+                    renamed[d] = dims[letter]  # keys renamed beside queries: this operand takes the new name
+                elif letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
                     self.atoms.unify(dims[letter], d)
                 elif letter not in dims or self.atoms.size(dims[letter]) == 1:
                     dims[letter] = d
-        out_dims = [dims[letter] for letter in out_letters]
         (a, b), (la, lb) = operands, per_operand
         if (a.param is None) == (b.param is None):
             if a.param is not None:
                 raise Unsupported("an einsum of two parameters")
+            b_dsl = self.data(b)
+            for old, new in renamed.items():
+                b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
+            kept = set(map(self.atoms.find, self.leaves([dims[x] for x in la if x in out_letters])))
+            for letter in [x for x in lb if x in out_letters and x not in la]:
+                clash = kept & set(map(self.atoms.find, self.atoms.leaves(dims[letter])))
+                if len(clash) == 1:  # queries and keys are the same positions: the keys get a second name
+                    (old,) = clash
+                    new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
+                    self.atoms.atoms[new].renamed_from = old
+                    b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
+                    d = dims[letter]
+                    dims[letter] = new if self.atoms.find(d) == old else \
+                        self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(d)])
+        out_dims = [dims[letter] for letter in out_letters]
+        if (a.param is None) == (b.param is None):
             order = self.leaves(out_dims)
             shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
             order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
             if len(set(map(self.atoms.find, order))) != len(order):
                 raise Unsupported("an einsum whose result has one axis twice")
-            return Seen(out_dims, self.emit("einsum", [self.data(a), self.data(b)], order, node))
+            return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node))
         (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
         contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
         made = [letter for letter in lw if letter in out_letters]

@@ -37,6 +37,11 @@ class ShapeOps:
             i, j = (a % n for a in node.args[1:3])
             order = list(range(n))
             order[i], order[j] = order[j], order[i]
+        elif name in ("movedim", "moveaxis"):  # torch.movedim(x, source, destination), ints or tuples
+            source, destination = ([a % n for a in (x if isinstance(x, (list, tuple)) else [x])] for x in node.args[1:3])
+            rest = iter(i for i in range(n) if i not in source)
+            placed = dict(zip(destination, source))
+            order = [placed[i] if i in placed else next(rest) for i in range(n)]
         else:
             order = [a % n for a in node.args[1]]
         dims = [seen.dims[i] for i in order]

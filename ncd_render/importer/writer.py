@@ -135,7 +135,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = _statement(stmt, args, order, names, axis_names, atoms, prog)
-        if stmt.fn in LEARNED:
+        if stmt.fn in LEARNED and stmt.params:  # a norm without weights is no learned box
             path = stmt.label or stmt.module or stmt.fn
             box = label(LEARNED[stmt.fn], relative(path, sections[at]) if fold is not None else path, labels)
             for kind, param in stmt.params.items():
