@@ -130,7 +130,7 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
 
 
-ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores", "spherical_attention"]
+ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores", "spherical_attention", "convolution", "unet"]
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -146,13 +146,17 @@ def test_round_trip_through_ncd_compile(name, tmp_path):
     assert boxes(out) == boxes(ROOT / "gallery" / f"{name}.ncd")
 
 
-def test_round_trip_of_the_transformer_checks_with_its_repeats_unrolled(tmp_path):
-    """ncd compile's transformer (a causal mask helper, embeddings as table[ids], repeats as loops over
-    a ModuleList) imports with no opaque box and checks; its repetitions come back one after another,
-    as the compiled module runs no submodule that could mark them."""
-    out = tmp_path / "transformer.ncd"
-    imported = import_file(f"{ROOT / 'tests' / 'import_models' / 'roundtrip.py'}:transformer", out)
+@pytest.mark.parametrize("name, statements", [
+    ("transformer", {"with causal": 6, "embedding(": 2}),    # a masked self-attention per decoder layer
+    ("resnet", {"batchnorm(": 6, "unfold(": 6}),              # two of each per residual block
+])
+def test_round_trip_checks_with_its_repeats_unrolled(name, statements, tmp_path):
+    """ncd compile's helpers (a causal mask, table[ids] embeddings, batch norm, unfold) import as the boxes
+    they were, with no opaque box, and the diagram checks; the repetitions come back one after another,
+    as the compiled module runs them as a loop over a ModuleList, calling no submodule that could mark them."""
+    out = tmp_path / f"{name}.ncd"
+    imported = import_file(f"{ROOT / 'tests' / 'import_models' / 'roundtrip.py'}:{name}", out)
     assert imported.warnings == []
     text = out.read_text()
-    assert text.count("with causal") == 6 and text.count("embedding(") == 2  # a masked self-attention per decoder layer (6)
+    assert {s: text.count(s) for s in statements} == statements
     assert check_file(out).passed

@@ -18,6 +18,7 @@ from .elementwise import ELEMENTWISE, ElementOps
 from .experts import recognise_experts
 from .graph import Param, Program, Stmt
 from .learned import LearnedOps
+from .helpers import recognise_helpers
 from .patterns import recognise
 from .products import ProductOps
 from .seen import Seen, Unsupported, flat, input_roles, module_path, op_name, shapes_text
@@ -42,7 +43,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.prog = Program(self.atoms)
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
-        self.replaced = {**recognise(cap), **recognise_experts(cap)}
+        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

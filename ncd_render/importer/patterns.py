@@ -32,34 +32,7 @@ def recognise(cap: Capture) -> dict:
     for node in cap.graph.nodes:
         if inv_freq and _is(node, "add"):
             found.update(_rope(cap, node, inv_freq[0]))
-        if _is(node, "masked_fill"):
-            found.update(_causal_mask(cap, node))
     return found
-
-
-def _causal_mask(cap: Capture, node) -> dict:
-    """``x.masked_fill(key > query, -inf)`` over x's last two dims (queries, keys), the mask made from
-    positions (``arange(K) > arange(Q)[:, None]``, as ``ncd compile`` writes a causal mask): one ``mask`` box."""
-    x, mask = node.args[:2]
-    fill = node.args[2] if len(node.args) > 2 else None
-    value, where, out = cap.values.get(x), cap.values.get(mask), cap.values.get(node)
-    if not (isinstance(x, torch.fx.Node) and all(isinstance(t, torch.Tensor) for t in (value, where, out))):
-        return {}
-    if not isinstance(fill, (int, float)) or fill != float("-inf") or value.dim() < 2 or where.dtype != torch.bool:
-        return {}
-    queries, keys = value.shape[-2:]
-    causal = torch.ones(queries, keys, dtype=torch.bool).triu(1)
-    if tuple(where.shape) != (queries, keys) or not torch.equal(where.cpu(), causal) or queries < 2:
-        return {}
-
-    def emit(mapper, node):
-        seen = mapper.get(x)
-        for d in seen.dims[-2:]:
-            mapper.atoms.atom(d).width = True
-        atoms = mapper.prog.values[mapper.data(seen)].atoms
-        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}))
-
-    return {node: Replacement([x], emit)}
 
 
 def _is(node, name: str) -> bool:

@@ -16,7 +16,7 @@ from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
-                 "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "index": "C",
+                 "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 LEARNED = {"linear": "L", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N", "embedding": "E"}
 
@@ -118,10 +118,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             section = group
         indent = "  " if section else ""
         args = [tensor[a] for a in stmt.args]
-        if stmt.fn in ("add", "mul") and order[stmt.args[1]] != order[stmt.args[0]]:
+        wanted = _second_order(stmt, order, leaves)
+        if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
             body.append(f"{indent}{name} = rearrange({args[1]}: {_axes(order[stmt.args[1]], axis_names)} -> "
-                        f"{_axes(order[stmt.args[0]], axis_names)})")
+                        f"{_axes(wanted, axis_names)})")
             args[1] = name
         out_order = leaves(prog.values[stmt.out].atoms)
         order[stmt.out] = out_order
@@ -198,9 +199,9 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
         return f"index({x}: {names(stmt.axes['on'])}) with at={stmt.options['at']}"
     if fn == "dropout":
         return f"dropout({x}) with p={_number(stmt.options['p'])}"
-    if fn == "unfold":
-        options = [f"{k}={v}" for k, v in stmt.options.items() if v != (1 if k != "padding" else 0)]
-        return f"unfold({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
+    if fn in ("unfold", "fold"):
+        options = [f"{k}={v}" for k, v in stmt.options.items() if k != "kernel" and v != (1 if k not in ("padding", "output_padding") else 0)]
+        return f"{fn}({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
     if fn == "concat":
         a, b = stmt.axes["on"]
         return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})"
@@ -211,6 +212,20 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
     if fn == "embedding":
         return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})"
     return f"{fn}({x})"
+
+
+def _second_order(stmt: Stmt, order, leaves):
+    """The layout a sum, product or concatenation needs its second operand in: the first's (with the
+    second's own joined axis for a concatenation), or None for other statements."""
+    if stmt.fn in ("add", "mul"):
+        return order[stmt.args[0]]
+    if stmt.fn == "concat":
+        a, b = (leaves([x]) for x in stmt.axes["on"])
+        if len(a) != 1 or len(b) != 1:
+            return None
+        wanted = [b[0] if x == a[0] else x for x in order[stmt.args[0]]]
+        return wanted if sorted(wanted) == sorted(order[stmt.args[1]]) else None
+    return None
 
 
 def _fold_scales(prog: Program) -> None:

@@ -1,0 +1,199 @@
+"""The helper functions ``ncd compile`` writes, recognised in a captured module so that a compiled
+diagram imports back as it was written: a causal mask (``masked_fill`` of key > query), ``unfold``
+(padding and ``Tensor.unfold``), ``fold`` (blocks added into a zero tensor) and batch norm with batch
+statistics, each used only when re-computing it from its recorded input gives its recorded output.
+"""
+from __future__ import annotations
+
+import torch
+
+from .capture import Capture
+from .patterns import Replacement, _is
+
+
+def recognise_helpers(cap: Capture) -> dict:
+    """Nodes to import as one box each."""
+    found = {}
+    for node in cap.graph.nodes:
+        if _is(node, "masked_fill"):
+            found.update(_causal_mask(cap, node))
+        if _is(node, "pad") or _is(node, "constant_pad_nd"):
+            found.update(_unfold(cap, node))
+        if _is(node, "new_zeros"):
+            found.update(_fold(cap, node))
+        if _is(node, "var"):
+            found.update(_batch_norm(cap, node))
+    return found
+
+
+def _batch_norm(cap: Capture, var) -> dict:
+    """``(x - x.mean(dims)) / (x.var(dims) + eps).sqrt() * weight + bias`` over every dim but the channels
+    (dim 1): one ``batchnorm`` box with batch statistics, as nn.BatchNorm in training mode."""
+    x, dims = var.args[0], var.args[1]
+    mean_of = [u for u in x.users if _is(u, "mean")] if isinstance(x, torch.fx.Node) else []
+    users = list(var.users)
+    if not mean_of or len(users) != 1 or not _is(users[0], "add") or not isinstance(users[0].args[1], (int, float)):
+        return {}
+    eps, sqrt = float(users[0].args[1]), next(iter(users[0].users), None)
+    div = next(iter(sqrt.users), None) if sqrt is not None and _is(sqrt, "sqrt") else None
+    value = cap.values.get(x)
+    if div is None or not _is(div, "div") or not isinstance(value, torch.Tensor) or value.dim() < 3:
+        return {}
+    if sorted(d % value.dim() for d in dims) != [d for d in range(value.dim()) if d != 1]:
+        return {}
+    last, params = div, []
+    for op in ("mul", "add"):  # the affine weight, then bias, each viewed as [channels, 1, ...]
+        after = next(iter(last.users), None) if len(last.users) == 1 else None
+        other = [a for a in (after.args if after is not None and _is(after, op) else ()) if a is not last]
+        while other and isinstance(other[0], torch.fx.Node) and other[0].op == "call_function" and \
+                (_is(other[0], "reshape") or _is(other[0], "view") or _is(other[0], "unsqueeze")):
+            other = [other[0].args[0]]
+        if len(other) != 1 or not isinstance(other[0], torch.fx.Node) or other[0].op != "get_attr":
+            return {}
+        last, params = after, params + [other[0]]
+    v = value.double()
+    shape = [1, -1] + [1] * (value.dim() - 2)
+    expected = (v - v.mean(dims, keepdim=True)) / (v.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
+    expected = expected * cap.values[params[0]].double().reshape(shape) + cap.values[params[1]].double().reshape(shape)
+    if not torch.allclose(expected, cap.values[last].double(), rtol=1e-4, atol=1e-5):
+        return {}
+
+    def emit(mapper, node):
+        return mapper._batch_norm(node, mapper.get(x), mapper.get(params[0]), mapper.get(params[1]), eps)
+
+    return {last: Replacement([x, *params], emit)}
+
+
+def _causal_mask(cap: Capture, node) -> dict:
+    """``x.masked_fill(key > query, -inf)`` over x's last two dims (queries, keys), the mask made from
+    positions (``arange(K) > arange(Q)[:, None]``, as ``ncd compile`` writes a causal mask): one ``mask`` box."""
+    x, mask = node.args[:2]
+    fill = node.args[2] if len(node.args) > 2 else None
+    value, where, out = cap.values.get(x), cap.values.get(mask), cap.values.get(node)
+    if not (isinstance(x, torch.fx.Node) and all(isinstance(t, torch.Tensor) for t in (value, where, out))):
+        return {}
+    if not isinstance(fill, (int, float)) or fill != float("-inf") or value.dim() < 2 or where.dtype != torch.bool:
+        return {}
+    queries, keys = value.shape[-2:]
+    causal = torch.ones(queries, keys, dtype=torch.bool).triu(1)
+    if tuple(where.shape) != (queries, keys) or not torch.equal(where.cpu(), causal) or queries < 2:
+        return {}
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        for d in seen.dims[-2:]:
+            mapper.atoms.atom(d).width = True
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}))
+
+    return {node: Replacement([x], emit)}
+
+
+def _unfold(cap: Capture, pad) -> dict:
+    """Zero padding, then ``x.unfold(-n, reach, stride)[..., ::dilation]`` once per spatial dim (the last
+    ``n``, as ``ncd compile``'s unfold helper does): one ``unfold`` box, [..., s_1..s_n] -> [..., o_1..o_n, k_1..k_n]."""
+    x, widths = pad.args[0], list(pad.args[1])
+    mode = pad.args[2] if len(pad.args) > 2 else pad.kwargs.get("mode", "constant")
+    fill = pad.args[3] if len(pad.args) > 3 else pad.kwargs.get("value")
+    if not isinstance(x, torch.fx.Node) or mode != "constant" or fill not in (None, 0, 0.0) or len(set(widths)) != 1:
+        return {}
+    n, padding, node, settings = len(widths) // 2, widths[0], pad, []
+    for _ in range(n):
+        users = list(node.users)
+        if len(users) != 1 or not _is(users[0], "unfold") or users[0].args[1] != -n:
+            return {}
+        node, reach, stride = users[0], users[0].args[2], users[0].args[3]
+        dilation = 1
+        (after,) = node.users if len(node.users) == 1 else (None,)
+        if after is not None and _is(after, "alias"):
+            node = after
+        elif after is not None and _is(after, "slice") and after.args[2:4] in ((0, 9223372036854775807), [0, 9223372036854775807]) \
+                and after.args[1] in (-1, cap.values[node].dim() - 1):
+            node, dilation = after, after.args[4] if len(after.args) > 4 else 1
+        if (reach - 1) % dilation:
+            return {}
+        settings.append((stride, dilation, (reach - 1) // dilation + 1))
+    if len(set(settings)) != 1 or n < 1:
+        return {}
+    (stride, dilation, kernel), = set(settings)
+    last = node
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        spatial = seen.dims[-n:]
+        out_shape = tuple(cap.values[last].shape)
+        outs = []
+        for d, size in zip(spatial, out_shape[-2 * n:-n]):
+            mapper.atoms.atom(d).width = True
+            outs.append(d if mapper.atoms.size(d) == size else mapper.atoms.new(size, mapper.atoms.atom(d).role, width=True))
+        kernels = [mapper.atoms.new(kernel, "kernel") for _ in range(n)]
+        x_atoms = mapper.dsl_leaves(seen)
+        first = min(x_atoms.index(mapper.atoms.find(d)) for d in spatial)
+        rest = [a for a in x_atoms if a not in map(mapper.atoms.find, spatial)]
+        options = {"stride": stride, "padding": padding, "dilation": dilation}
+        blocks = mapper.emit("unfold", [mapper.data(seen)], rest[:first] + outs + kernels + rest[first:], node,
+                             axes={"in": list(spatial), "out": outs + kernels}, options=options)
+        return type(seen)(seen.dims[:-n] + outs + kernels, blocks)
+
+    return {last: Replacement([x], emit)}
+
+
+def folded(x, sizes, kernel, stride, dilation, padding):
+    """The transpose of unfold: [..., o_1..o_n, k_1..k_n] -> [..., s_1..s_n], every block element added into
+    its place (the ``fold`` box, as ``ncd compile`` writes it)."""
+    import itertools
+
+    n = len(sizes)
+    blocks = x.shape[x.dim() - 2 * n:x.dim() - n]
+    out = x.new_zeros(*x.shape[:x.dim() - 2 * n], *(s + 2 * padding for s in sizes))
+    for offsets in itertools.product(range(kernel), repeat=n):
+        places = tuple(slice(k * dilation, k * dilation + stride * (b - 1) + 1, stride) for k, b in zip(offsets, blocks))
+        out[(..., *places)] += x[(..., *offsets)]
+    return out[(..., *(slice(padding, padding + s) for s in sizes))]
+
+
+def _fold(cap: Capture, zeros) -> dict:
+    """``x.new_zeros`` then every block element of ``x`` added into its place: one ``fold`` box, found by
+    trying the settings that fit the shapes and keeping the one whose result is the recorded one."""
+    x = zeros.args[0]
+    value = cap.values.get(x)
+    if not isinstance(x, torch.fx.Node) or not isinstance(value, torch.Tensor) or value.dim() < 2:
+        return {}
+    later, stack = [], list(zeros.users)
+    while stack:  # what the zeros flow into, in graph order
+        node = stack.pop()
+        if node not in later:
+            later.append(node)
+            stack.extend(node.users)
+    order = {node: i for i, node in enumerate(cap.graph.nodes)}
+    for node in sorted(later, key=order.get, reverse=True):
+        out = cap.values.get(node)
+        if not isinstance(out, torch.Tensor) or out.dim() * 2 - value.dim() < 0:
+            continue
+        n = value.dim() - out.dim()
+        kernel = value.shape[-1]
+        if n < 1 or tuple(value.shape[:-2 * n]) != tuple(out.shape[:-n]) or set(value.shape[-n:]) != {kernel}:
+            continue
+        sizes, blocks = tuple(out.shape[-n:]), tuple(value.shape[-2 * n:-n])
+        for stride, dilation, padding in ((s, d, p) for s in range(1, 5) for d in range(1, 4) for p in range(kernel + 1)):
+            extra = [s - ((b - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1) for s, b in zip(sizes, blocks)]
+            if len(set(extra)) != 1 or not 0 <= extra[0] < stride:
+                continue
+            if torch.allclose(folded(value.double(), sizes, kernel, stride, dilation, padding), out.double(), rtol=1e-4, atol=1e-5):
+                options = {"stride": stride, "padding": padding, "dilation": dilation, "output_padding": extra[0], "kernel": kernel}
+                return {node: Replacement([x], _emit_fold(x, n, sizes, options))}
+    return {}
+
+
+def _emit_fold(x, n, sizes, options):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        acted = seen.dims[-2 * n:]
+        outs = [mapper.atoms.new(size, "rows" if i == 0 else "cols", width=True) for i, size in enumerate(sizes)]
+        x_atoms = mapper.dsl_leaves(seen)
+        first = min(x_atoms.index(mapper.atoms.find(d)) for d in acted)
+        rest = [a for a in x_atoms if a not in map(mapper.atoms.find, acted)]
+        out = mapper.emit("fold", [mapper.data(seen)], rest[:first] + outs + rest[first:], node,
+                          axes={"in": list(acted), "out": outs}, options=options)
+        return type(seen)(seen.dims[:-2 * n] + outs, out)
+    return emit
