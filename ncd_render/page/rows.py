@@ -25,7 +25,7 @@ from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_slant
 
 SPLITTABLE_LINES = ("wire", "separator")
-ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
+ROW_GAP = 6.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
@@ -45,16 +45,26 @@ class Cut:
 
 def break_rows(scene: Scene, width: float, label_pad: float = 3.0) -> Scene:
     """``scene`` broken into rows at most ``width`` points wide, where its gaps allow; unchanged if it fits."""
-    if scene.width <= width:
+    rows = row_scenes(scene, width, label_pad)
+    if len(rows) == 1:
         return scene
-    cuts = choose_cuts(scene, width, label_pad)
+    return stack_rows([r.items for r in rows], scene)
+
+
+def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene]:
+    """The rows of ``scene`` at most ``width`` wide, each a scene of its own starting at (0, 0), to be
+    stacked or set side by side; [scene] when it fits or its gaps allow no cut."""
+    cuts = choose_cuts(scene, width, label_pad) if scene.width > width else []
     if not cuts:
-        return scene
-    rows = []
+        return [_tightened(scene)]
     bounds = [None] + cuts + [None]
+    out = []
     for before, after in zip(bounds, bounds[1:]):
-        rows.append(_row(scene, before, after, label_pad))
-    return stack_rows(rows, scene)
+        items = _row(scene, before, after, label_pad)
+        top = min(i.bbox[1] for i in items)
+        moved = Scene(0, 0, items).translated(0, -top).items
+        out.append(Scene(max(i.bbox[2] for i in moved), max(i.bbox[3] for i in moved), moved, scene.background, scene.title))
+    return out
 
 
 def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
@@ -70,6 +80,16 @@ def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
     height = max(0.0, y - gap)
     background = [Rect(0, 0, width, height, None, like.background, role="background")] if like.background else []
     return Scene(width, height, background + items, like.background, like.title)
+
+
+def _tightened(scene: Scene) -> Scene:
+    """``scene`` without its empty horizontal bands (:func:`_squeeze`), sections fitted to what they hold."""
+    items = _fit_sections(_squeeze([i for i in scene.items if i.role != "background"]))
+    height = max((i.bbox[3] for i in items), default=0.0) + min((i.bbox[1] for i in items), default=0.0)
+    if height >= scene.height - 0.01:
+        return scene
+    background = [Rect(0, 0, scene.width, height, None, scene.background, role="background")] if scene.background else []
+    return Scene(scene.width, height, background + items, scene.background, scene.title)
 
 
 def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
@@ -127,6 +147,10 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
         reach = x1 if reach is None else max(reach, x1)
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
+    drawn = [i.bbox for i in scene.items if not _splittable(i) and not i.role.startswith("label")]
+    first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
+    gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) - max(g0, first) > 2 * BLOCK_PAD]
     out = []
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
@@ -230,10 +254,10 @@ def _bends_at(items: list, y: float) -> bool:
 
 
 def _squeeze(items: list) -> list:
-    """The row without its empty horizontal bands: where nothing but a section's background
-    spans a band taller than SQUEEZE_GAP, what lies below moves up (the layout kept that room
-    for wires elsewhere in the figure)."""
-    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i))
+    """The row without its empty horizontal bands: where nothing but a section's background or
+    a wire's bend spans a band taller than SQUEEZE_GAP, what lies below moves up (the layout kept
+    that room for wires elsewhere in the figure) and the bends through the band grow steeper."""
+    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i) and not _bends(i))
     cuts, reach = [], None  # (y where a band ends, how much it removes)
     for y0, y1 in spans:
         if reach is not None and y0 - reach > SQUEEZE_GAP:
@@ -247,14 +271,19 @@ def _squeeze(items: list) -> list:
 
     out = []
     for i in items:
-        if isinstance(i, Rect) and i.role == "section":
+        if isinstance(i, Rect) and i.role in ("section", "region"):
             top, bottom = moved(i.y), moved(i.y + i.h)
             out.append(replace(i, y=top, h=bottom - top))
-        elif i.role == "bracket":
-            out.append(replace(i, commands=tuple((c[0], c[1], moved(c[2])) for c in i.commands)))
+        elif i.role == "bracket" or _bends(i):  # each point moves with its own height
+            out.append(replace(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
         else:
             out += Scene(0, 0, [i]).translated(0, moved(i.bbox[1]) - i.bbox[1]).items
     return out
+
+
+def _bends(item) -> bool:
+    """A wire's curve from one height to another, or a bend's invisible region: it stretches across a band."""
+    return (isinstance(item, Path) and item.role == "wire.bend") or (isinstance(item, Rect) and item.role == "region")
 
 
 def _stretches(item) -> bool:
