@@ -88,7 +88,7 @@ def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], prese
     """The different ways ``scene`` breaks into rows at ``fractions`` of ``width``, widest first."""
     options, seen = [], set()
     for fraction in fractions:
-        rows = row_scenes(scene, width if fraction == 1.0 else (width - BLOCK_GAP) * fraction, preset.label_pad)
+        rows = [_inked(r) for r in row_scenes(scene, width if fraction == 1.0 else (width - BLOCK_GAP) * fraction, preset.label_pad)]
         key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
         if key not in seen:
             seen.add(key)
@@ -112,6 +112,15 @@ def _arrangements(sizes: list[tuple[float, float]], width: float, height: float 
         in_columns = column_places(sizes, width, height, ROW_GAP)
         if in_columns is not None:
             yield in_columns
+
+
+def _inked(scene: Scene) -> Scene:
+    """``scene`` cut to its ink top and bottom, so blocks set one below another are ROW_GAP apart in ink."""
+    ink = [i for i in scene.items if i.role != "background"]
+    top, bottom = min(i.bbox[1] for i in ink), max(i.bbox[3] for i in ink)
+    if top == 0.0 and bottom == scene.height:
+        return scene
+    return Scene(scene.width, bottom - top, Scene(0, 0, ink).translated(0, -top).items, scene.background, scene.title, scene.wire_names)
 
 
 def _stacked(rows: list[Scene], like: Scene) -> Scene:

@@ -25,7 +25,7 @@ from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_slant
 
 SPLITTABLE_LINES = ("wire", "separator")
-ROW_GAP = 6.0    # between one row's lowest ink and the next row's highest
+ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
@@ -148,7 +148,7 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
     # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
-    drawn = [i.bbox for i in scene.items if not _splittable(i) and not i.role.startswith("label")]
+    drawn = [i.bbox for i in scene.items if not _splittable(i) and not i.role.startswith(("label", "arrow.continue", "region"))]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
     gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) - max(g0, first) > 2 * BLOCK_PAD]
     out = []
