@@ -150,7 +150,7 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
     drawn = [i.bbox for i in scene.items if not _splittable(i) and not i.role.startswith(("label", "arrow.continue", "region"))]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
-    gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) - max(g0, first) > 2 * BLOCK_PAD]
+    gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) > max(g0, first)]
     out = []
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
