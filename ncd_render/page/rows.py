@@ -105,6 +105,7 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
     levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
     solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
                    if not _splittable(i) and not _stretches(i) and i.role != "background")
+    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if _drawn(i))  # a row holds one at least
     best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
     for i in range(len(xs) - 1):
         if i not in best:
@@ -117,6 +118,8 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
             while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
                 top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
                 k += 1
+            if bisect_right(drawn, xs[j]) == bisect_right(drawn, xs[i]):
+                continue
             lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
             cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
             if j not in best or cost < best[j][0]:
@@ -129,6 +132,11 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
         path.append(candidates[node - 1])
         node = best[node][1]
     return path[::-1]
+
+
+def _drawn(item) -> bool:
+    """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
+    return not _splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
 def _splittable(item) -> bool:
@@ -148,7 +156,7 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
     # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
-    drawn = [i.bbox for i in scene.items if not _splittable(i) and not i.role.startswith(("label", "arrow.continue", "region"))]
+    drawn = [i.bbox for i in scene.items if _drawn(i)]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
     gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) > max(g0, first)]
     out = []
