@@ -12,5 +12,12 @@ branches read the IR; rendering never imports torch.
 from .api import Figure, load, load_text, render
 from .errors import NcdError
 
-__all__ = ["Figure", "NcdError", "load", "load_text", "render"]
+__all__ = ["Figure", "NcdError", "from_module", "load", "load_text", "render"]
+
+
+def from_module(module, *inputs, **options):
+    """Import a torch module as a diagram (``ncd_render.importer.from_module``; imports torch)."""
+    from .importer import from_module as imported
+
+    return imported(module, *inputs, **options)
 __version__ = "0.1.0"

@@ -356,3 +356,36 @@ def compile_command(file, output, sizes, class_name):
         say(f"wrote {output}")
     else:
         say(source, nl=False)
+
+
+@main.command("import")
+@click.argument("target", metavar="FILE.py:FUNC")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ncd file to write (its pairing goes beside it).")
+@click.option("--axes", default=None, metavar="NAME=NEW,...", help="Rename axes, by default name or role: hidden=m,seq=y.")
+@reports_errors
+def import_command(target, output, axes):
+    """Import the nn.Module that FUNC() in FILE.py returns, as (module, example_inputs), as a diagram.
+
+    Writes OUTPUT and OUTPUT's pairing (NAME.check.py) beside it, so that
+    'ncd check OUTPUT' compares the diagram with the module.
+
+    \b
+    Examples:
+        ncd import model.py:make -o model.ncd
+        ncd import model.py:make -o model.ncd --axes hidden=d,seq=t
+    """
+    from .output import check_writable
+
+    if not output.endswith(".ncd"):
+        raise NcdError(f"the output '{output}' must end in .ncd")
+    check_writable(output)
+    try:
+        from .importer import import_file
+        from .importer.naming import parse_renames
+    except ImportError as error:
+        raise NcdError(f"ncd import captures modules with PyTorch, which is not installed here ({error})",
+                       hint='install it with: pip install "ncd-render[torch]"') from None
+    imported = import_file(target, output, parse_renames(axes))
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    say(f"wrote {output} and {output.removesuffix('.ncd')}.check.py; run: ncd check {output}")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Mapping
 from . import limits
 from . import parse as ast
 from .errors import NcdError, Span, did_you_mean, plural
+from .opaque import build_opaque
 from .options import values as option_values
 from .program import check_program
 
@@ -49,6 +50,7 @@ OPTIONS = {
     "unfold": WINDOW, "fold": WINDOW | {"output_padding"}, **{r: set() for r in REDUCTIONS},
     "index": {"at"}, "concat": set(), "rename": set(), "embedding": set(), "mask": {"causal"}, "rope": {"base", "interleaved"},
     "topk": {"k", "normalize", "groups", "topk_groups", "scale", "select_bias"}, "load": set(), "unit": set(),
+    "opaque": set(),
 }
 BUILTINS = set(OPTIONS)
 
@@ -464,6 +466,8 @@ class _Builder:
             return self.op_einsum(call, args, scope, label)
         if fn == "concat":
             return self.op_concat(call, args, scope, label)
+        if fn == "opaque":
+            return build_opaque(self, call, args, scope, label)
         if len(args) != 1:
             raise NcdError(f"{fn} takes one tensor, got {len(args)}", call.span)
         (vid,) = args

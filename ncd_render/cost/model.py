@@ -32,6 +32,7 @@ from typing import Mapping
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
+from ..opaque import refuse
 from .boxes import Work, elements, repeats, work
 from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, sfu_ops
 from .fused import Plan, plan, section
@@ -108,6 +109,7 @@ class Report:
 
 def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     """Cost every kernel of ``diagram`` at ``dtype`` (bytes per value: :data:`~.hardware.DTYPE_BYTES`)."""
+    refuse(diagram, "ncd cost")
     itemsize = dtype_bytes(dtype)
     profile.matmul_rate(dtype)  # the profile must know the dtype's peak
     boxes = [(op, work(diagram, op)) for op in diagram.ops]

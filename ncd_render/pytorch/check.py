@@ -39,6 +39,7 @@ from torch import nn
 
 from ..errors import NcdError, did_you_mean, plural
 from ..ir import Diagram, Op, build
+from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
 from .budget import LONG_FLOPS, Estimate, require
@@ -170,6 +171,7 @@ def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[st
     program = program_from_file(path)
     chosen, origin = check_sizes(program, sizes, declared)
     diagram = build(program, sizes=chosen)
+    refuse(diagram, "ncd check")
     _affordable(expanded(diagram), options.get("batch", 2), options.get("dtypes"))  # before the pairing imports anything
     factory, where = load_factory(path, reference)
     return check(diagram, factory, source=where, origin=origin, progress=progress, **options)

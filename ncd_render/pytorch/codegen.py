@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import NcdError
 from ..ir import Diagram, Op
+from ..opaque import refuse
 from .patterns import Patterns, identifier
 from .structure import Repeat, expanded, plan, roots
 
@@ -41,6 +42,7 @@ FUNCTIONAL = Path(__file__).with_name("functional.py")
 
 def generate(diagram: Diagram, class_name: str | None = None) -> str:
     """PyTorch source for ``diagram`` (components are written out expanded)."""
+    refuse(diagram, "ncd compile")
     return _Writer(diagram, class_name).source()
 
 

@@ -40,6 +40,7 @@ from torch import nn
 
 from ..errors import NcdError, plural
 from ..ir import Diagram, Op
+from ..opaque import refuse
 from . import functional
 from .budget import require_runs
 from .patterns import Patterns, shape_text
@@ -55,6 +56,7 @@ class DiagramModule(nn.Module):
     def __init__(self, diagram: Diagram):
         super().__init__()
         self.diagram = expanded(diagram)
+        refuse(self.diagram, "a diagram module")
         self.patterns = Patterns(self.diagram)
         self.patterns.check()
         require_runs(self.diagram)  # every repetition gets modules: refuse a billion before making one

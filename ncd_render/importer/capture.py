@@ -1,0 +1,128 @@
+"""Load ``FILE.py:FUNC``, run the module it returns, and capture its computation.
+
+The graph comes from ``torch.export`` (``torch.fx.symbolic_trace`` where export
+cannot); every node's concrete value on the example inputs is recorded, so later
+stages can recognise patterns (an RMSNorm, rotary positions) by what they compute.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils import _pytree as pytree
+
+from ..errors import NcdError
+
+
+@dataclass
+class Capture:
+    """A module's computation on its example inputs: an fx graph (parameters as
+    ``get_attr`` nodes), each node's value, and the module it ran."""
+
+    module: nn.Module
+    inputs: tuple
+    graph: torch.fx.Graph
+    values: dict = field(default_factory=dict)
+    how: str = "torch.export"
+    original: nn.Module | None = None
+
+
+def load_function(spec: str):
+    """The ``(module, inputs)`` that ``FUNC()`` in ``FILE.py:FUNC`` returns."""
+    path, colon, name = spec.rpartition(":")
+    if not colon or not path.endswith(".py") or not name.isidentifier():
+        raise NcdError(f"'{spec}' is not FILE.py:FUNCTION", hint="for example: ncd import model.py:make -o model.ncd")
+    if not Path(path).is_file():
+        raise NcdError(f"file '{path}' does not exist")
+    module_spec = importlib.util.spec_from_file_location("ncd_import_" + re.sub(r"\W", "_", Path(path).stem), path)
+    source = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(source)
+    except (Exception, SystemExit) as error:
+        raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
+    function = getattr(source, name, None)
+    if not callable(function):
+        raise NcdError(f"{path} defines no function '{name}'",
+                       hint="define it to return (module, example_inputs): an nn.Module and a tuple of tensors")
+    try:
+        result = function()
+    except (Exception, SystemExit) as error:
+        raise NcdError(f"{spec} raised {_what(error)}", hint=_where(error)) from None
+    return checked_result(result, spec)
+
+
+def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
+    """``result`` as (module, tuple of tensors), or an error saying what it is instead."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise NcdError(f"{spec} returned {type(result).__name__}, not (module, example_inputs)",
+                       hint="return an nn.Module and a tuple of example tensors")
+    module, inputs = result
+    if isinstance(inputs, torch.Tensor):
+        inputs = (inputs,)
+    if not isinstance(module, nn.Module):
+        raise NcdError(f"{spec} returned {type(module).__name__} as its module, not an nn.Module")
+    if not isinstance(inputs, (tuple, list)) or not inputs or not all(isinstance(x, torch.Tensor) for x in inputs):
+        raise NcdError(f"{spec} must return a non-empty tuple of tensors as its example inputs",
+                       hint="for example: return model, (torch.randn(2, 5, 16),)")
+    return module, tuple(inputs)
+
+
+def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capture:
+    """Run ``module`` on ``inputs`` (an error when it fails), then capture its graph and values."""
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    except (Exception, SystemExit) as error:
+        raise NcdError(f"{where} fails on its example inputs: {_what(error)}", hint=_where(error)) from None
+    try:
+        graph_module, how = torch.export.export(module, inputs, strict=False).module(), "torch.export"
+    except Exception as export_error:  # data-dependent control flow, unsupported python: try the symbolic tracer
+        try:
+            graph_module, how = torch.fx.symbolic_trace(module), "torch.fx"
+        except Exception:
+            raise NcdError(f"cannot capture {where}: torch.export failed ({type(export_error).__name__}: "
+                           f"{str(export_error).strip().splitlines()[0] if str(export_error).strip() else ''}), "
+                           "and so did torch.fx", hint=_capture_hint(export_error)) from None
+    values = _record(graph_module, inputs)
+    return Capture(graph_module, inputs, graph_module.graph, values, how, module)
+
+
+def _record(graph_module: torch.fx.GraphModule, inputs: tuple) -> dict:
+    """Every node's value on the example inputs (an fx Interpreter run)."""
+    values = {}
+
+    class Recorder(torch.fx.Interpreter):
+        def run_node(self, node):
+            value = super().run_node(node)
+            values[node] = value
+            return value
+
+    flat, _ = pytree.tree_flatten(inputs)
+    with torch.no_grad():
+        Recorder(graph_module).run(*flat)
+    return values
+
+
+def _what(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"sys.exit({error.code!r})"
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _where(error: BaseException) -> str | None:
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+def _capture_hint(error: Exception) -> str:
+    hint = "capture needs a forward without data-dependent control flow (loops or branches on tensor values)"
+    if "data-dependent" in str(error) or "GuardOnDataDependent" in type(error).__name__:
+        hint += ("; transformers' mixture-of-experts blocks loop over the experts hit unless built with "
+                 "config._experts_implementation = 'batched_mm'")
+    return hint

@@ -1,0 +1,88 @@
+"""Element-wise functions, softmax, sums, products, reductions and concatenation."""
+from __future__ import annotations
+
+from .seen import Seen, Unsupported
+
+ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp"}
+
+
+class ElementOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for element-wise functions, softmax, sums, products, reductions and concatenation."""
+
+    def op_elementwise(self, node, name):
+        if name == "gelu" and node.kwargs.get("approximate", self.arg(node, 1, "none")) != "none":
+            raise Unsupported("the tanh approximation of GELU (the diagram's gelu is exact)")
+        x = self.get(node.args[0])
+        return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node))
+
+    def op_softmax(self, node, name):
+        x = self.get(node.args[0])
+        dim = node.args[1] % len(x.dims)
+        return Seen(x.dims, self.emit("softmax", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": [x.dims[dim]]}))
+
+    def op_mul(self, node, name):
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if b.number is not None or a.number is not None:
+            x, c = (a, b.number) if b.number is not None else (b, a.number)
+            return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
+        self.same_shape(a, b)
+        return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
+
+    def op_div(self, node, name):
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if b.number is None or b.number == 0:
+            raise Unsupported("division by a tensor")
+        return Seen(a.dims, self.emit("scale", [self.data(a)], self.prog.values[self.data(a)].atoms, node, scale=1 / b.number))
+
+    def op_add(self, node, name):
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
+            stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
+            out = self.leaves(stmt.axes["out"]) if stmt is not None and stmt.fn == "linear" else None
+            if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
+                for x, y in zip(reversed(a.dims), reversed(b.dims)):
+                    self.atoms.unify(x, y)
+                if sorted(self.leaves(b.dims)) == sorted(map(self.atoms.find, out)):
+                    stmt.options["bias"] = True
+                    stmt.params["bias"] = b.param
+                    return a
+        if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("adding a constant")
+        self.same_shape(a, b)
+        return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
+
+    def _reduce(self, node, fn):
+        x = self.get(node.args[0])
+        dims = self.arg(node, 1)
+        keep = bool(self.arg(node, 2, False))
+        dims = list(range(len(x.dims))) if dims is None else ([dims] if isinstance(dims, int) else list(dims))
+        dims = [d % len(x.dims) for d in dims]
+        acted = [x.dims[d] for d in dims]
+        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.leaves(acted)))]
+        out = self.emit(fn, [self.data(x)], atoms, node, axes={"on": acted})
+        rest = [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)] if keep else \
+            [d for i, d in enumerate(x.dims) if i not in dims]
+        return Seen(rest, out)
+
+    def op_mean(self, node, name):
+        return self._reduce(node, "mean")
+
+    def op_sum(self, node, name):
+        return self._reduce(node, "sum")
+
+    def op_amax(self, node, name):
+        return self._reduce(node, "max")
+
+    def op_cat(self, node, name):
+        tensors = [self.get(t) for t in node.args[0]]
+        dim = self.arg(node, 1, 0) % len(tensors[0].dims)
+        if len(tensors) != 2:
+            raise Unsupported("concatenating other than two tensors")
+        a, b = tensors
+        for i, (x, y) in enumerate(zip(a.dims, b.dims)):
+            if i != dim:
+                self.atoms.unify(x, y)
+        joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
+        atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
+        out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})
+        return Seen(a.dims[:dim] + [joined] + a.dims[dim + 1:], out)

@@ -1,0 +1,123 @@
+"""A sparse mixture of experts recognised as a whole: a router (a linear map to expert
+scores, softmax, top k) and experts stored as stacked tensors (``gate_up_proj``
+``[e, 2f, m]``, ``down_proj`` ``[e, m, f]``, as transformers' Mixtral, Qwen-MoE and
+kin hold them). Torch captures the routing as gathers over data-dependent indices; the
+diagram draws it as the paper does, every expert a map broadcast over an expert axis and
+the top-k weights (zero elsewhere) mixing them, which computes the same. It is used only
+when that dense form, run on the block's recorded input, gives its recorded output.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .capture import Capture
+from .graph import Param
+from .patterns import Replacement
+
+
+def recognise_experts(cap: Capture) -> dict:
+    found = {}
+    for path, block in cap.original.named_modules():
+        router, experts = getattr(block, "gate", None), getattr(block, "experts", None)
+        if not (isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _parts(router, experts)):
+            continue
+        nodes = [n for n in cap.graph.nodes if n.op == "call_function" and _under(n, path) and n in cap.values]
+        inside = set(nodes)
+        ins = {a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"}
+        outs = [n for n in nodes if any(u not in inside for u in n.users)]
+        if len(ins) != 1 or len(outs) != 1:
+            continue
+        (x,), out = ins, outs[0]
+        normalize = _matches(cap.values[x], cap.values[out], router, experts)
+        if normalize is None:
+            continue
+        found[out] = Replacement([x], _emitter(x, path, router, experts, normalize))
+    return found
+
+
+def _parts(router, experts) -> bool:
+    w = getattr(router, "weight", None)
+    up, down = getattr(experts, "gate_up_proj", None), getattr(experts, "down_proj", None)
+    return (isinstance(w, torch.Tensor) and isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)
+            and w.dim() == 2 and up.dim() == 3 and down.dim() == 3 and isinstance(getattr(router, "top_k", None), int)
+            and up.shape[0] == down.shape[0] == w.shape[0] and up.shape[2] == down.shape[1] == w.shape[1]
+            and up.shape[1] == 2 * down.shape[2] and not getattr(experts, "is_transposed", False)
+            and not getattr(experts, "has_bias", False) and "silu" in type(getattr(experts, "act_fn", None)).__name__.lower())
+
+
+def _under(node, path: str) -> bool:
+    if not path:  # the block is the module imported
+        return True
+    stack = node.meta.get("nn_module_stack") or {}
+    return any(p == path or p.startswith(path + ".") for p, _ in stack.values())
+
+
+def _dense(x, router, experts, normalize: bool):
+    """The block as the diagram computes it, in float64."""
+    x = x.double()
+    w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
+    f = down.shape[2]
+    probs = torch.softmax(x @ w.T, -1)
+    top, index = probs.topk(router.top_k, -1)
+    if normalize:
+        top = top / top.sum(-1, keepdim=True)
+    gates = torch.zeros_like(probs).scatter(-1, index, top)
+    h = torch.nn.functional.silu(torch.einsum("...m,efm->...ef", x, up[:, :f])) * torch.einsum("...m,efm->...ef", x, up[:, f:])
+    return torch.einsum("...ef,emf,...e->...m", h, down, gates)
+
+
+def _matches(x, out, router, experts) -> bool | None:
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape:
+        return None
+    for normalize in (True, False):
+        if torch.allclose(_dense(x, router, experts, normalize), out.double(), rtol=1e-4, atol=1e-5):
+            return normalize
+    return None
+
+
+def _emitter(x, path: str, router, experts, normalize: bool):
+    prefix = f"{path}." if path else ""
+    e, two_f, m = experts.gate_up_proj.shape
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms = mapper.atoms
+        data = mapper.data(seen)
+        hidden = seen.dims[-1]
+        mapper.float32 = True  # the router's softmax runs in float32
+        w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
+        atoms.unify(w_m, hidden)
+        gate = mapper._linear(node, seen, type(seen)([w_e, w_m], param=Param(f"{prefix}gate.weight", [w_e, w_m])), None, w_m, w_e)
+        probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
+        options = {"k": router.top_k, "normalize": normalize}
+        gates = mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]}, options=options)
+        up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
+        half, f_atom = atoms.split(up_rows, [2, two_f // 2])
+        atoms.unify(up_e, w_e)
+        atoms.unify(up_m, hidden)
+        stored = [up_e, up_rows, up_m]
+        per = mapper.leaves([w_e])
+        x_atoms = mapper.dsl_leaves(seen)
+        first = x_atoms.index(atoms.find(atoms.leaves(hidden)[0]))
+        h_atoms = x_atoms[:first] + [f_atom] + per + [a for a in x_atoms[first:] if a not in map(atoms.find, atoms.leaves(hidden))]
+        maps = []
+        for part in (0, 1):
+            param = Param(f"{prefix}experts.gate_up_proj", stored, {atoms.find(half): part})
+            maps.append(mapper.emit("linear", [data], h_atoms, node, axes={"in": [hidden], "out": [f_atom], "per": [w_e]},
+                                    params={"weight": param}, options={"bias": False}, label=f"{prefix}experts.gate_up_proj.{part}"))
+        act = mapper.emit("silu", [maps[0]], h_atoms, node)
+        product = mapper.emit("mul", [act, maps[1]], h_atoms, node)
+        d_e, d_m, d_f = atoms.new(e, "experts"), atoms.new(m), atoms.new(two_f // 2)
+        atoms.unify(d_e, w_e)
+        atoms.unify(d_f, f_atom)
+        out_m = d_m
+        e_atoms = [out_m if a == atoms.find(f_atom) else a for a in h_atoms]
+        down = mapper.emit("linear", [product], e_atoms, node, axes={"in": [f_atom], "out": [out_m], "per": [w_e]},
+                           params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_m, d_f])}, options={"bias": False},
+                           label=f"{prefix}experts.down_proj")
+        atoms.unify(out_m, hidden)
+        mixed = mapper.emit("einsum", [down, gates], x_atoms, node)
+        return type(seen)(seen.dims, mixed)
+
+    return emit

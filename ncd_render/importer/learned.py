@@ -1,0 +1,129 @@
+"""Learned maps: linear maps, embeddings, norms and convolutions."""
+from __future__ import annotations
+
+from .seen import Seen, Unsupported, box_path, linear_order, pair
+
+
+class LearnedOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for learned maps: linear maps, embeddings, norms and convolutions."""
+
+    def op_linear(self, node, name):
+        x, w = self.get(node.args[0]), self.get(node.args[1])
+        b = self.get(node.args[2]) if self.arg(node, 2) is not None else None
+        return self._linear(node, x, w, b, w.dims[-1], w.dims[0])
+
+    def op_addmm(self, node, name):
+        b, x, w = (self.get(a) for a in node.args[:3])
+        if self.arg(node, 3, 1) != 1 or node.kwargs.get("beta", 1) != 1 or node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("scaled addmm")
+        return self._linear(node, x, w, b, w.dims[0], w.dims[1])
+
+    def _linear(self, node, x: Seen, w: Seen, b: Seen | None, w_in: int, w_out: int) -> Seen:
+        if w.param is None or (b is not None and b.param is None):
+            if w.param is None and x.param is not None:
+                raise Unsupported("a product with a parameter on the left")
+            return self._matmul(node, x, w)
+        self.atoms.unify(x.dims[-1], w_in)
+        if b is not None:
+            self.atoms.unify(b.dims[-1], w_out)
+        acted = self.atoms.leaves(x.dims[-1])
+        out_atoms = linear_order(self.dsl_leaves(x), acted, self.atoms.leaves(w_out), self.atoms)
+        params = {"weight": w.param}
+        if b is not None:
+            params["bias"] = b.param
+        path = box_path(w.param)
+        out = self.emit("linear", [self.data(x)], out_atoms, node, axes={"in": [x.dims[-1]], "out": [w_out]},
+                        params=params, options={"bias": b is not None}, label=path)
+        return Seen(x.dims[:-1] + [w_out], out)
+
+    def op_embedding(self, node, name):
+        w, ids = self.get(node.args[0]), self.get(node.args[1])
+        if w.param is None or self.prog.values[self.data(ids)].dtype != "int":
+            raise Unsupported("an embedding of something other than integer inputs")
+        self.atoms.atom(w.dims[0]).role = "vocab"
+        atoms = self.dsl_leaves(ids) + self.atoms.leaves(w.dims[1])
+        out = self.emit("embedding", [ids.dsl], atoms, node, axes={"vocab": [w.dims[0]], "out": [w.dims[1]]},
+                        params={"weight": w.param}, label=box_path(w.param))
+        return Seen(ids.dims + [w.dims[1]], out)
+
+    def op_layer_norm(self, node, name):
+        x = self.get(node.args[0])
+        count = len(node.args[1])
+        w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 2), self.arg(node, 3)))
+        eps = float(self.arg(node, 4, 1e-5))
+        if (w is None) != (b is None):
+            raise Unsupported("a layer norm with a weight but no bias (or the other way round)")
+        params = {}
+        if w is not None:
+            for p in (w, b):
+                for d, e in zip(p.dims, x.dims[-count:]):
+                    self.atoms.unify(d, e)
+            params = {"weight": w.param, "bias": b.param}
+        return self._norm(node, "layernorm", x, x.dims[-count:], params, eps)
+
+    def _norm(self, node, fn, x: Seen, dims, params, eps) -> Seen:
+        options = {"affine": bool(params), "eps": eps}
+        label = box_path(next(iter(params.values()))) if params else ""
+        out = self.emit(fn, [self.data(x)], self.dsl_leaves(x), node, axes={"on": list(dims)}, params=params,
+                        options=options, label=label)
+        return Seen(x.dims, out)
+
+    def op_batch_norm(self, node, name):
+        x, w, b = (self.get(a) if a is not None else None for a in node.args[:3])
+        training = bool(self.arg(node, 5, False))
+        if not training:
+            raise Unsupported("batch norm with running statistics (the module is in eval mode); import it in training mode")
+        return self._batch_norm(node, x, w, b, float(self.arg(node, 7, 1e-5)))
+
+    def op_native_batch_norm_legit_functional(self, node, name):
+        x, w, b = (self.get(a) if a is not None else None for a in node.args[:3])
+        if not bool(self.arg(node, 5, False)):
+            raise Unsupported("batch norm with running statistics")
+        return [self._batch_norm(node, x, w, b, float(self.arg(node, 7, 1e-5)))]
+
+    def _batch_norm(self, node, x, w, b, eps):
+        if w is None or b is None:
+            raise Unsupported("batch norm without affine weights")
+        self.atoms.unify(w.dims[0], x.dims[1])
+        self.atoms.unify(b.dims[0], x.dims[1])
+        self.atoms.atom(x.dims[0]).role = self.atoms.atom(x.dims[0]).role or "batch"
+        self.prog.batchnorm = True
+        return self._norm(node, "batchnorm", x, [d for i, d in enumerate(x.dims) if i != 1], {"weight": w.param, "bias": b.param}, eps)
+
+    def op_conv2d(self, node, name):
+        x, w = self.get(node.args[0]), self.get(node.args[1])
+        b = self.get(node.args[2]) if self.arg(node, 2) is not None else None
+        stride, padding, dilation = (pair(self.arg(node, i, d)) for i, d in ((3, 1), (4, 0), (5, 1)))
+        groups = self.arg(node, 6, 1)
+        if groups != 1 or len(set(stride)) > 1 or len(set(padding)) > 1 or len(set(dilation)) > 1 or isinstance(padding[0], str):
+            raise Unsupported("a grouped convolution, or one with different settings per direction")
+        if w.param is None:
+            raise Unsupported("a convolution with computed weights")
+        channel, spatial = x.dims[-3], x.dims[-2:]
+        o, c, i, j = w.dims
+        self.atoms.unify(c, channel)
+        for k, role in ((i, "kernel"), (j, "kernel")):
+            self.atoms.atom(k).role = role
+        out_shape = self.shape(node)[-2:]
+        outs = []
+        for d, size in zip(spatial, out_shape):
+            self.atoms.atom(d).width = True
+            outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role, width=True))
+        kernels = [i, j]
+        x_atoms = self.dsl_leaves(x)
+        first = min(x_atoms.index(self.atoms.find(s)) for s in spatial)
+        rest = [a for a in x_atoms if a not in map(self.atoms.find, spatial)]
+        blocks_atoms = rest[:first] + outs + kernels + rest[first:]
+        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0]}
+        blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels},
+                           options=options)
+        acted = [i, j, channel]
+        out_atoms = linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.atoms.leaves(o), self.atoms)
+        params = {"weight": w.param}
+        if b is not None:
+            self.atoms.unify(b.dims[0], o)
+            params["bias"] = b.param
+        out = self.emit("linear", [blocks], out_atoms, node, axes={"in": acted, "out": [o]}, params=params,
+                        options={"bias": b is not None}, label=box_path(w.param))
+        dims = x.dims[:-3] + [o] + outs
+        return Seen(dims, out)

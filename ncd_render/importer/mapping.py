@@ -1,0 +1,186 @@
+"""Map captured aten operations to DSL statements, following dimension provenance.
+
+Views, permutes and copies make no statement: they regroup or reorder the atoms
+of a tensor (:mod:`.axes`), so the DSL tensor behind them is unchanged. Every
+other operation the DSL has becomes its statement; one it does not have is
+reported, never approximated.
+"""
+from __future__ import annotations
+
+import operator
+
+import torch
+
+from ..errors import NcdError
+from .axes import Atoms
+from .capture import Capture
+from .elementwise import ELEMENTWISE, ElementOps
+from .experts import recognise_experts
+from .graph import Param, Program, Stmt
+from .learned import LearnedOps
+from .patterns import recognise
+from .products import ProductOps
+from .seen import Seen, Unsupported, flat, input_roles, module_path, op_name, shapes_text
+from .shapes import ShapeOps
+
+VIEWS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "clone",
+         "alias", "detach", "_to_copy", "to", "type_as", "lift_fresh_copy", "expand", "expand_as"}
+PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes"}
+
+
+def build_program(cap: Capture) -> Program:
+    """The statements that compute ``cap``'s outputs."""
+    return Mapper(cap).run()
+
+
+class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
+    """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
+
+    def __init__(self, cap: Capture):
+        self.cap = cap
+        self.atoms = Atoms()
+        self.prog = Program(self.atoms)
+        self.seen: dict = {}
+        self.producer: dict[int, Stmt] = {}
+        self.replaced = {**recognise(cap), **recognise_experts(cap)}
+        self.float32 = False
+
+    # -- driver ---------------------------------------------------------------
+    def run(self) -> Program:
+        nodes = list(self.cap.graph.nodes)
+        output = next(n for n in nodes if n.op == "output")
+        needed = self._needed(output)
+        for node in nodes:
+            if node.op == "placeholder":
+                self._input(node)
+            elif node in needed and node.op in ("call_function", "get_attr"):
+                try:
+                    self._node(node)
+                except Unsupported as error:
+                    self.seen[node] = self._opaque(node)
+                    self.prog.warnings.append(f"{op_name(node)} {shapes_text(node, self.cap.values)} in "
+                                              f"{module_path(node) or 'the top module'} is an opaque box: {error}")
+        for arg in flat(output.args[0]):
+            seen = self.seen.get(arg)
+            if seen is None or seen.dsl is None:
+                raise NcdError(f"the module's output {arg} is not computed from its inputs")
+            self.prog.outputs.append((seen.dsl, seen.dims))
+        self.prog.float32 = self.float32
+        return self.prog
+
+    def _needed(self, output) -> set:
+        needed, stack = set(), [output]
+        while stack:
+            node = stack.pop()
+            if node in needed:
+                continue
+            needed.add(node)
+            inputs = self.replaced[node].inputs if node in self.replaced else node.all_input_nodes
+            stack.extend(inputs)
+        return needed
+
+    def _input(self, node) -> None:
+        value = self.cap.values[node]
+        dtype = "int" if not value.is_floating_point() else "real"
+        roles = input_roles(value, dtype)
+        dims = [self.atoms.new(s, r, width=r in ("seq", "rows", "cols")) for s, r in zip(value.shape, roles)]
+        vid = self.prog.value(dims, dtype, hint=node.name)
+        self.prog.inputs.append((vid, dims, node.name))
+        self.seen[node] = Seen(dims, dsl=vid)
+
+    def _node(self, node) -> None:
+        if node in self.replaced:
+            self.seen[node] = self.replaced[node].emit(self, node)
+            return
+        if node.op == "get_attr":
+            value = self.cap.values[node]
+            if not isinstance(value, torch.Tensor):
+                raise Unsupported("not a tensor")
+            dims = [self.atoms.new(s, "out" if i == 0 else "") for i, s in enumerate(value.shape)]
+            self.seen[node] = Seen(dims, param=Param(node.target, dims))
+            return
+        if node.target is operator.getitem:
+            parent = self.seen[node.args[0]]
+            if not isinstance(parent, list):
+                raise Unsupported("indexing a tensor by python")
+            self.seen[node] = parent[node.args[1]]
+            return
+        name = getattr(getattr(node.target, "overloadpacket", None), "__name__", None) or getattr(node.target, "__name__", str(node.target))
+        name = name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
+        handler = getattr(self, "op_" + name.lstrip("_"), None)
+        if name in VIEWS:
+            handler = self.op_view
+        elif name in PERMUTES:
+            handler = self.op_permute
+        elif name in ELEMENTWISE:
+            handler = self.op_elementwise
+        if handler is None:
+            raise Unsupported("no DSL equivalent")
+        self.seen[node] = handler(node, name)
+
+    def _opaque(self, node):
+        """A box for an operation the language has no statement for: its tensor inputs in, its results out."""
+        data = [self.seen[a] for a in flat(list(node.args) + list(node.kwargs.values()))
+                if isinstance(self.seen.get(a), Seen) and self.seen[a].dsl is not None]
+        value = self.cap.values.get(node)
+        results = value if isinstance(value, (list, tuple)) else [value]
+        outs = []
+        for i, result in enumerate(results):
+            if not isinstance(result, torch.Tensor):
+                outs.append(None)
+                continue
+            shape = tuple(result.shape)
+            like = next((d for d in data if tuple(self.atoms.size(x) for x in d.dims) == shape), None)
+            dims = list(like.dims) if like is not None else [self.atoms.new(n, "" if n > 1 else "unit") for n in shape]
+            label = op_name(node) + (f"[{i}]" if isinstance(value, (list, tuple)) else "")
+            out = self.emit("opaque", [d.dsl for d in data], self.leaves(dims), node, label=label)
+            if result.dtype in (torch.int64, torch.int32, torch.bool):
+                self.prog.values[out].dtype = "real"
+            outs.append(Seen(dims, out))
+        return outs if isinstance(value, (list, tuple)) else outs[0]
+
+    # -- helpers ----------------------------------------------------------------
+    def arg(self, node, i, default=None):
+        if i < len(node.args):
+            return node.args[i]
+        return default
+
+    def get(self, x) -> Seen:
+        if isinstance(x, torch.fx.Node):
+            seen = self.seen.get(x)
+            if seen is None:
+                raise Unsupported(f"its input {x.name} could not be imported")
+            return seen
+        if isinstance(x, (int, float)):
+            return Seen([], number=float(x))
+        raise Unsupported(f"argument {x!r}")
+
+    def shape(self, node):
+        return tuple(self.cap.values[node].shape)
+
+    def emit(self, fn, args, atoms, node, hint="", **fields) -> int:
+        out = self.prog.value(atoms, hint=hint)
+        stmt = Stmt(fn, out, list(args), module=module_path(node), **fields)
+        self.prog.stmts.append(stmt)
+        self.producer[out] = stmt
+        return out
+
+    def leaves(self, dims) -> list[int]:
+        return [leaf for d in dims for leaf in self.atoms.leaves(d)]
+
+    def dsl_leaves(self, seen: Seen) -> list[int]:
+        return self.leaves(self.prog.values[seen.dsl].atoms)
+
+    def data(self, seen: Seen) -> int:
+        if seen.dsl is None:
+            raise Unsupported("a parameter or constant used as data" if seen.param else "a constant used as data")
+        return seen.dsl
+
+    def same_shape(self, a: Seen, b: Seen) -> None:
+        """Pair two broadcast operands' dimensions from the right; both must hold every axis."""
+        self.data(a), self.data(b)
+        for x, y in zip(reversed(a.dims), reversed(b.dims)):
+            if self.atoms.size(x) == self.atoms.size(y):
+                self.atoms.unify(x, y)
+        if sorted(map(self.atoms.find, self.dsl_leaves(a))) != sorted(map(self.atoms.find, self.dsl_leaves(b))):
+            raise Unsupported("its operands have different shapes (a broadcast), which the diagram's + and * do not take")

@@ -1,0 +1,85 @@
+"""Names for the diagram's axes (by role, e.g. ``y`` for positions, ``m`` for model depth)
+and tensors, and labels for learned boxes after their module's path.
+
+>>> Names().pick("seq"), Names().pick("hidden")
+('y', 'm')
+"""
+from __future__ import annotations
+
+import re
+
+# Role -> the letters a hand-written diagram would use for it, in order of preference.
+LETTERS = {
+    "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
+    "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
+}
+
+class Names:
+    """Hands out unused names."""
+
+    def __init__(self, reserved=()):
+        self.taken = set(reserved)
+
+    def pick(self, role: str) -> str:
+        for letter in LETTERS.get(role, LETTERS[""]):
+            if letter not in self.taken:
+                self.taken.add(letter)
+                return letter
+        base, n = LETTERS.get(role, "a")[0], 2
+        while f"{base}{n}" in self.taken:
+            n += 1
+        self.taken.add(f"{base}{n}")
+        return f"{base}{n}"
+
+    def take(self, name: str) -> str:
+        base, n = name, 2
+        while name in self.taken:
+            name = f"{base}{n}"
+            n += 1
+        self.taken.add(name)
+        return name
+
+
+def parse_renames(text: str | None) -> dict[str, str]:
+    """``hidden=m,seq=y`` as a dict; a key is a role word or a default axis name."""
+    from ..errors import NcdError
+
+    out = {}
+    for item in filter(None, (text or "").split(",")):
+        key, eq, value = (s.strip() for s in item.partition("="))
+        if not eq or not key or not re.fullmatch(r"[A-Za-z_]\w*", value):
+            raise NcdError(f"--axes: '{item}' is not NAME=NEW", hint="for example --axes hidden=m,seq=y")
+        out[key] = value
+    return out
+
+
+def label(letter: str, path: str, taken: set[str]) -> str:
+    """A learned box's label from its module path: ``L_{q\\_proj}``-like, unique.
+
+    >>> label("L", "self_attn.q_proj", set())
+    'L_{q_proj}'
+    """
+    parts = [p for p in path.split(".") if p] or ["0"]
+    if re.fullmatch(r"[A-Z][A-Za-z]?_[A-Za-z0-9]{1,6}", parts[-1]) and _param(parts[-1]) not in taken:
+        taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
+        return parts[-1]
+    for n in range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1):
+        text = ".".join(parts[-n:])
+        candidate = f"{letter}_{{{text}}}"
+        if _param(candidate) not in taken:
+            taken.add(_param(candidate))
+            return candidate
+    n = 2
+    while _param(f"{letter}_{{{path}.{n}}}") in taken:
+        n += 1
+    taken.add(_param(f"{letter}_{{{path}.{n}}}"))
+    return f"{letter}_{{{path}.{n}}}"
+
+
+def param_name(text: str) -> str:
+    """The parameter name ncd gives a box labelled ``text`` (ir.param_name, outside components)."""
+    return _param(text)
+
+
+def _param(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text.replace("{", "").replace("}", "")).strip("_") or "box"

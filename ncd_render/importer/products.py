@@ -1,0 +1,107 @@
+"""Products: matmuls, attention and einsums."""
+from __future__ import annotations
+
+from .seen import Seen, Unsupported, box_path, letters, linear_order
+
+
+class ProductOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for products: matmuls, attention and einsums."""
+
+    def op_matmul(self, node, name):
+        return self._matmul(node, self.get(node.args[0]), self.get(node.args[1]))
+
+    op_bmm = op_mm = op_matmul
+
+    def _matmul(self, node, a: Seen, b: Seen, scale=None) -> Seen:
+        if len(a.dims) < 2 or len(b.dims) < 2:
+            raise Unsupported("a product with a vector")
+        i, j1 = a.dims[-2:]
+        j2, l = b.dims[-2:]
+        batch_a, batch_b = a.dims[:-2], b.dims[:-2]
+        for x, y in zip(reversed(batch_a), reversed(batch_b)):
+            if self.atoms.size(x) == self.atoms.size(y):
+                self.atoms.unify(x, y)
+        batch = batch_a if len(batch_a) >= len(batch_b) else batch_b
+        b_dsl = self.data(b)
+        if self.atoms.related(j1, j2):   # keys renamed beside queries: the other operand takes the new name
+            b_dsl = self._rename(node, b, j2, j1)
+        else:
+            self.atoms.unify(j1, j2)
+        clash = set(map(self.atoms.find, self.atoms.leaves(l))) & set(map(self.atoms.find, self.leaves(batch_a + [i])))
+        if clash:
+            (old,) = clash
+            new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
+            self.atoms.atoms[new].renamed_from = old
+            b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
+            l = new if self.atoms.find(l) == old else self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(l)])
+        out_dims = batch + [i, l]
+        shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
+        order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
+        order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+        out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
+        return Seen(out_dims, out)
+
+    def _rename(self, node, seen: Seen, old: int, new: int) -> int:
+        atoms = [new if self.atoms.find(x) == self.atoms.find(old) else x for x in self.dsl_leaves(seen)]
+        return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": [old], "to": [new]})
+
+    def op_scaled_dot_product_attention(self, node, name):
+        q, k, v = (self.get(a) for a in node.args[:3])
+        mask = self.arg(node, 3, node.kwargs.get("attn_mask"))
+        causal = self.arg(node, 5, node.kwargs.get("is_causal", False))
+        scale = self.arg(node, 6, node.kwargs.get("scale"))
+        if mask is not None or float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
+            raise Unsupported("attention with a mask tensor or dropout")
+        if len(q.dims) >= 3 and len(k.dims) >= 3 and self.atoms.size(q.dims[-3]) != self.atoms.size(k.dims[-3]):
+            groups, rest = divmod(self.atoms.size(q.dims[-3]), self.atoms.size(k.dims[-3]))
+            if rest:
+                raise Unsupported("query heads that are not a multiple of the key heads")
+            shared, _ = self.atoms.split(q.dims[-3], [self.atoms.size(k.dims[-3]), groups])  # query head i reads key head i // groups
+            self.atoms.unify(shared, k.dims[-3])
+            self.atoms.unify(v.dims[-3], k.dims[-3])
+        depth = self.atoms.size(q.dims[-1])
+        kt = Seen(k.dims[:-2] + [k.dims[-1], k.dims[-2]], k.dsl)
+        s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)
+        if causal:
+            s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]}))
+        p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
+        return self._matmul(node, p, v)
+
+    def op_einsum(self, node, name):
+        equation, operands = node.args[0], [self.get(t) for t in node.args[1]]
+        if len(operands) != 2 or "->" not in equation:
+            raise Unsupported("an einsum of other than two tensors, or without '->'")
+        specs, out = equation.replace(" ", "").split("->")
+        specs = specs.split(",")
+        per_operand = [letters(spec, len(seen.dims)) for spec, seen in zip(specs, operands)]
+        out_letters = letters(out, len(self.shape(node)))
+        dims = {}
+        for seen, names in zip(operands, per_operand):
+            for d, letter in zip(seen.dims, names):
+                if letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
+                    self.atoms.unify(dims[letter], d)
+                elif letter not in dims or self.atoms.size(dims[letter]) == 1:
+                    dims[letter] = d
+        out_dims = [dims[letter] for letter in out_letters]
+        (a, b), (la, lb) = operands, per_operand
+        if (a.param is None) == (b.param is None):
+            if a.param is not None:
+                raise Unsupported("an einsum of two parameters")
+            order = self.leaves(out_dims)
+            shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
+            order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+            if len(set(map(self.atoms.find, order))) != len(order):
+                raise Unsupported("an einsum whose result has one axis twice")
+            return Seen(out_dims, self.emit("einsum", [self.data(a), self.data(b)], order, node))
+        (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
+        contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
+        made = [letter for letter in lw if letter in out_letters]
+        if len(contracted) + len(made) != len(lw) or not contracted:
+            raise Unsupported("an einsum with a parameter that is not a linear map")
+        acted = [dims[letter] for letter in contracted]
+        new = [dims[letter] for letter in made]
+        atoms = linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
+        label = box_path(w.param)
+        stmt = self.emit("linear", [self.data(x)], atoms, node, axes={"in": acted, "out": new}, params={"weight": w.param},
+                         options={"bias": False}, label=label)
+        return Seen(out_dims, stmt)

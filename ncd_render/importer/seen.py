@@ -1,0 +1,101 @@
+"""What the importer knows of each captured tensor (:class:`Seen`), and the small helpers
+the operation mappers share."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .axes import Atoms
+from .graph import Param
+
+
+@dataclass
+class Seen:
+    """A captured tensor as the importer sees it: the atom of each dimension, and where its
+    data is: a DSL value, a parameter, or a number."""
+
+    dims: list[int]
+    dsl: int | None = None
+    param: Param | None = None
+    number: float | None = None
+
+
+class Unsupported(Exception):
+    """An operation the DSL has no statement for."""
+
+
+def letters(spec: str, ndim: int) -> list[str]:
+    """An einsum operand's letters, one per dimension; ``...`` becomes ``.0``, ``.1``, ... counted from the right."""
+    if "..." not in spec:
+        return list(spec)
+    before, after = spec.split("...")
+    count = ndim - len(before) - len(after)
+    return list(before) + [f".{count - 1 - i}" for i in range(count)] + list(after)
+
+
+def linear_order(x_atoms, acted, new, atoms: Atoms) -> list[int]:
+    """The atoms of a linear map's result, as the DSL orders them: the new ones where the first acted-on one was."""
+    acted = set(map(atoms.find, acted))
+    x_atoms = [atoms.find(a) for a in x_atoms]
+    first = min(i for i, a in enumerate(x_atoms) if a in acted)
+    rest = [a for a in x_atoms if a not in acted]
+    before = [a for a in x_atoms[:first] if a not in acted]
+    return before + list(new) + rest[len(before):]
+
+
+def box_path(param: Param) -> str:
+    """A learned box's name from its weight's: ``self_attn.q_proj.weight`` -> ``self_attn.q_proj``, ``in_proj_weight`` -> ``in_proj``."""
+    name = param.name + "".join(f".{i}" for i in param.fixed.values())
+    if param.fixed:
+        name = param.name
+    for suffix in (".weight", "_weight", ".bias", "_bias"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name + "".join(f".{i}" for i in param.fixed.values())
+
+
+def pair(v):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def op_name(node) -> str:
+    """``aten.cumsum`` for ``aten.cumsum.default``."""
+    name = str(node.target)
+    return name.rsplit(".", 1)[0] if name.startswith("aten.") and name.count(".") >= 2 else name
+
+
+def module_path(node) -> str:
+    stack = node.meta.get("nn_module_stack") or {}
+    return list(stack.values())[-1][0] if stack else ""
+
+
+def flat(x):
+    if isinstance(x, (list, tuple)):
+        return [y for v in x for y in flat(v)]
+    return [x] if isinstance(x, torch.fx.Node) else []
+
+
+def shapes_text(node, values) -> str:
+    value = values.get(node)
+    if isinstance(value, torch.Tensor):
+        return "[" + " ".join(map(str, value.shape)) + "]"
+    if isinstance(value, (list, tuple)):
+        return ", ".join("[" + " ".join(map(str, v.shape)) + "]" for v in value if isinstance(v, torch.Tensor))
+    return ""
+
+
+def input_roles(value, dtype) -> list[str]:
+    """Default roles of an input's dimensions: ids are positions; the last real dimension is depth,
+    the ones before it positions; an image [batch, channels, rows, cols]."""
+    n = value.dim()
+    if dtype == "int":
+        return (["batch"] if n > 1 else []) + ["seq"] * (n - (1 if n > 1 else 0))
+    if n == 4:
+        return ["batch", "channels", "rows", "cols"]
+    if n == 3:
+        return ["batch", "seq", "hidden"]
+    if n == 2:
+        return ["seq", "hidden"]
+    return ["hidden"] * n

@@ -1,0 +1,136 @@
+"""Views, permutes, dropout and splits: operations that move no data or take a part of it."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .graph import Param
+from .seen import Seen, Unsupported, box_path
+
+
+class ShapeOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for views, permutes, dropout and splits: operations that move no data or take a part of it."""
+
+    def op_view(self, node, name):
+        seen = self.get(node.args[0])
+        out = self.shape(node)
+        src = self.shape(node.args[0])
+        if name in ("expand", "expand_as"):
+            dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
+            for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
+                dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
+        elif name in ("_to_copy", "to", "type_as") and len(out) == len(src):
+            if self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32:
+                self.float32 = True
+            dims = list(seen.dims)
+        else:
+            dims = self.atoms.reshape(seen.dims, list(out))
+        return Seen(dims, seen.dsl, seen.param, seen.number)
+
+    def op_permute(self, node, name):
+        seen = self.get(node.args[0])
+        n = len(seen.dims)
+        if name in ("t", "numpy_T"):
+            order = list(reversed(range(n)))
+        elif name in ("transpose", "swapaxes"):
+            i, j = (a % n for a in node.args[1:3])
+            order = list(range(n))
+            order[i], order[j] = order[j], order[i]
+        else:
+            order = [a % n for a in node.args[1]]
+        dims = [seen.dims[i] for i in order]
+        return Seen(dims, seen.dsl, seen.param, seen.number)
+
+    def op_dropout(self, node, name):
+        seen = self.get(node.args[0])
+        p, train = float(self.arg(node, 1, 0.5)), bool(self.arg(node, 2, True))
+        if not train or p == 0:
+            return seen
+        return Seen(seen.dims, self.emit("dropout", [self.data(seen)], self.prog.values[seen.dsl].atoms, node, options={"p": p}))
+
+    # -- splitting a tensor -----------------------------------------------------
+    def op_select(self, node, name):
+        seen = self.get(node.args[0])
+        dim, index = node.args[1] % len(seen.dims), node.args[2]
+        leaves = self.atoms.leaves(seen.dims[dim])
+        dims = seen.dims[:dim] + seen.dims[dim + 1:]
+        if not leaves:
+            return Seen(dims, seen.dsl, seen.param)
+        if len(leaves) != 1:
+            raise Unsupported("selecting from a flattened dimension")
+        return self._pick(node, seen, leaves[0], index % self.atoms.size(leaves[0]), dims)
+
+    def _pick(self, node, seen: Seen, leaf: int, index: int, dims) -> Seen:
+        if seen.param is not None:
+            return Seen(dims, param=self._fix(seen.param, leaf, index))
+        stmt = self.producer.get(seen.dsl)
+        if stmt is not None and stmt.fn == "linear" and self.leaves(stmt.axes["out"])[:1] == [self.atoms.find(leaf)]:
+            rest = self.leaves(stmt.axes["out"])[1:]   # one part of a packed projection: a map of its own
+            params = {k: self._fix(p, leaf, index) for k, p in stmt.params.items()}
+            atoms = [a for a in self.leaves(self.prog.values[stmt.out].atoms) if self.atoms.find(a) != self.atoms.find(leaf)]
+            out = self.emit("linear", stmt.args, atoms, node, axes={"in": stmt.axes["in"], "out": rest}, params=params,
+                            label=box_path(params["weight"]), options=dict(stmt.options))
+            return Seen(dims, out)
+        atoms = [a for a in self.dsl_leaves(seen) if self.atoms.find(a) != self.atoms.find(leaf)]
+        return Seen(dims, self.emit("index", [self.data(seen)], atoms, node, axes={"on": [leaf]}, options={"at": index}))
+
+    def _fix(self, param: Param, leaf: int, index: int) -> Param:
+        """``param`` with one index of ``leaf`` taken; inside a run of parts, that part of the stored rows."""
+        for run, (parts, first, part) in param.runs.items():
+            leaves = self.atoms.leaves(run)
+            if len(leaves) > 1 and self.atoms.find(leaves[0]) == self.atoms.find(leaf):
+                self.atoms.unify(self.atoms.merge(leaves[1:]), part)
+                return Param(param.name, param.dims, {**param.fixed, self.atoms.find(parts): first + index})
+        return Param(param.name, param.dims, {**param.fixed, self.atoms.find(leaf): index}, param.runs)
+
+    def _param_runs(self, seen: Seen, dim: int, sizes: list[int]) -> list:
+        """A parameter cut into pieces of unequal sizes along ``dim``: each piece is one part, or a run of parts, of the stored rows."""
+        unit = math.gcd(*sizes)
+        parts, part = self.atoms.split(seen.dims[dim], [self.atoms.size(seen.dims[dim]) // unit, unit])
+        pieces, first = [], 0
+        for size in sizes:
+            count = size // unit
+            if count == 1:
+                pieces.append(Seen(seen.dims[:dim] + [part] + seen.dims[dim + 1:],
+                                   param=Param(seen.param.name, seen.param.dims, {**seen.param.fixed, self.atoms.find(parts): first})))
+            else:
+                run = self.atoms.new(size, "out")
+                pieces.append(Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:],
+                                   param=Param(seen.param.name, seen.param.dims, dict(seen.param.fixed), {run: (parts, first, part)})))
+            first += count
+        return pieces
+
+    def _pieces(self, node, seen: Seen, dim: int, count: int) -> list:
+        size = self.atoms.size(seen.dims[dim])
+        parts = self.atoms.split(seen.dims[dim], [count, size // count]) if self.atoms.leaves(seen.dims[dim]) else None
+        if parts is None:
+            raise Unsupported("splitting a size-1 dimension")
+        return [self._pick(node, seen, parts[0], i, seen.dims[:dim] + [parts[1]] + seen.dims[dim + 1:]) for i in range(count)]
+
+    def op_chunk(self, node, name):
+        seen = self.get(node.args[0])
+        dim = self.arg(node, 2, 0) % len(seen.dims)
+        count = len(self.cap.values[node])
+        if self.atoms.size(seen.dims[dim]) % count:
+            raise Unsupported("unequal chunks")
+        return self._pieces(node, seen, dim, count)
+
+    def op_split(self, node, name):
+        seen = self.get(node.args[0])
+        dim = self.arg(node, 2, 0) % len(seen.dims)
+        sizes = [tuple(t.shape)[dim] for t in self.cap.values[node]]
+        if len(set(sizes)) != 1:
+            if seen.param is None or dim != 0:
+                raise Unsupported("pieces of unequal sizes")
+            return self._param_runs(seen, dim, sizes)
+        return self._pieces(node, seen, dim, len(self.cap.values[node]))
+
+    op_split_with_sizes = op_split
+
+    def op_unbind(self, node, name):
+        seen = self.get(node.args[0])
+        dim = self.arg(node, 1, 0) % len(seen.dims)
+        leaves = self.atoms.leaves(seen.dims[dim])
+        dims = seen.dims[:dim] + seen.dims[dim + 1:]
+        return [self._pick(node, seen, leaves[0], i, dims) for i in range(self.atoms.size(seen.dims[dim]))]

@@ -1,0 +1,370 @@
+"""Write an imported :class:`~.graph.Program` as ``.ncd`` text.
+
+Axes get names by role (:mod:`.naming`), tensors short names that are reused once
+their old value is dead (``H = relu(H)``), learned boxes labels after their module's
+path, and statements of one submodule a section titled with its path.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .graph import Param, Program, Stmt
+from .naming import Names, label, param_name
+
+TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
+                 "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "index": "C",
+                 "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
+LEARNED = {"linear": "L", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N", "embedding": "E"}
+
+
+@dataclass
+class Written:
+    """The .ncd text, and what the pairing needs: axis names and sizes, the learned parameters
+    (diagram name -> (module parameter, einops pattern, index)), and the tensors' names."""
+
+    text: str
+    axis_names: dict[int, str]
+    sizes: dict[str, int]
+    parameters: dict[str, tuple] = field(default_factory=dict)
+    input_names: list[str] = field(default_factory=list)
+    output_names: list[str] = field(default_factory=list)
+
+
+def write(prog: Program, title: str, renames: dict[str, str] | None = None, note: str = "",
+          composite: set[str] = frozenset()) -> Written:
+    atoms = prog.atoms
+    _fold_scales(prog)
+    uses = _last_uses(prog)
+    outputs = [v for v, _ in prog.outputs]
+    prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
+    uses = _last_uses(prog)
+    axis_names = _axis_names(prog, renames or {})
+    sizes = {axis_names[a]: atoms.size(a) for a in axis_names}
+
+    def leaves(atom_list):
+        return [atoms.find(x) for a in atom_list for x in atoms.leaves(a)]
+
+    def names(atom_list):
+        return " ".join(axis_names[a] for a in leaves(atom_list))
+
+    lines = [f"# Imported by ncd import{': ' + note if note else ''}", f'title "{title}"', ""]
+    for a, name in axis_names.items():
+        atom = atoms.atom(a)
+        base = atom.renamed_from is not None and atoms.find(atom.renamed_from) in axis_names
+        size = axis_names[atoms.find(atom.renamed_from)] if base else str(atom.size)
+        lines.append(f"axis {name} = {size}" + (" width" if atom.width else ""))
+    lines.append("")
+    tensor = {}
+    bound: dict[str, int] = {}
+    taken_tensors = Names(set(axis_names.values()))
+
+    def name_for(vid, hint, at):
+        for candidate in [hint] if hint else []:
+            old = bound.get(candidate)
+            if old is None or uses.get(old, -1) <= at:
+                bound[candidate] = vid
+                taken_tensors.taken.add(candidate)
+                return candidate
+        base = hint or "T"
+        n = 2
+        while f"{base}{n}" in bound and uses.get(bound[f"{base}{n}"], -1) > at:
+            n += 1
+        bound[f"{base}{n}"] = vid
+        return f"{base}{n}"
+
+    inputs = []
+    for vid, dims, arg in prog.inputs:
+        name = name_for(vid, _identifier(arg), -1)
+        tensor[vid] = name
+        inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + (" int" if prog.values[vid].dtype == "int" else ""))
+    lines.append("input " + ", ".join(inputs))
+    order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
+    labels: set[str] = set()
+    parameters = {}
+    section = None
+    body = []
+    common = _common_prefix([s.module for s in prog.stmts])
+    for at, stmt in enumerate(prog.stmts):
+        if stmt.out not in uses and stmt.out not in [v for v, _ in prog.outputs]:
+            continue  # made but never used (a packed projection imported part by part)
+        group = _section(stmt.module, composite, common)
+        if group != section:
+            if section:
+                body.append("end")
+            if group:  # a title is set like a label: an underscore would start a subscript
+                body.append(f'section "{group.replace("_", " ")}"')
+            section = group
+        indent = "  " if section else ""
+        args = [tensor[a] for a in stmt.args]
+        if stmt.fn in ("add", "mul") and order[stmt.args[1]] != order[stmt.args[0]]:
+            name = name_for(-1 - at, args[1] + "t", at)
+            body.append(f"{indent}{name} = rearrange({args[1]}: {_axes(order[stmt.args[1]], axis_names)} -> "
+                        f"{_axes(order[stmt.args[0]], axis_names)})")
+            args[1] = name
+        out_order = leaves(prog.values[stmt.out].atoms)
+        order[stmt.out] = out_order
+        hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
+            args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
+        name = name_for(stmt.out, hint, at)
+        tensor[stmt.out] = name
+        text = _statement(stmt, args, order, names, axis_names, atoms, prog)
+        if stmt.fn in LEARNED:
+            box = label(LEARNED[stmt.fn], stmt.label or stmt.module or stmt.fn, labels)
+            for kind, param in stmt.params.items():
+                parameters[f"{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
+            text += f" as {box}"
+        body.append(f"{indent}{name} = {text}")
+    if section:
+        body.append("end")
+    lines += body
+    lines.append("output " + ", ".join(tensor[v] for v, _ in prog.outputs))
+    lines.append("")
+    lines.append("# ncd check runs the diagram at the sizes of the example inputs")
+    numbered = [a for a in axis_names if atoms.atom(a).renamed_from is None or atoms.find(atoms.atom(a).renamed_from) not in axis_names]
+    lines.append("check " + ", ".join(f"{axis_names[a]}={atoms.size(a)}" for a in numbered))
+    return Written("\n".join(lines) + "\n", axis_names, sizes, parameters,
+                   [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
+
+
+def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
+    fn, x = stmt.fn, args[0] if args else ""
+    on = names(stmt.axes.get("on", []))
+    if fn == "linear":
+        options = (["bias"] if stmt.options.get("bias") else []) + ([f"per={names(stmt.axes['per'])}"] if stmt.axes.get("per") else [])
+        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
+    if fn == "einsum":
+        a, b = (_axes(order[v], axis_names) for v in stmt.args)
+        scale = f" * {_factor(stmt.scale, axis_names, atoms, [atoms.find(x) for a in stmt.axes.get('depth', []) for x in atoms.leaves(a)])}" if stmt.scale not in (None, 1) else ""
+        return f"einsum({args[0]}, {args[1]}: {a}, {b} -> {_axes(order[stmt.out], axis_names)}){scale}"
+    if fn in ("softmax", "mean", "sum", "max"):
+        return f"{fn}({x}: {on})"
+    if fn in ("layernorm", "rmsnorm", "batchnorm"):
+        options = (["affine"] if stmt.options.get("affine") else []) + [f"eps={_number(stmt.options['eps'])}"]
+        return f"{fn}({x}: {on}) with {', '.join(options)}"
+    if fn == "topk":
+        return f"topk({x}: {on}) with k={stmt.options['k']}" + (", normalize" if stmt.options["normalize"] else "")
+    if fn == "mask":
+        return f"mask({x}: {on}) with causal"
+    if fn == "rope":
+        return f"rope({x}: {on}) with base={_number(stmt.options['base'])}"
+    if fn == "scale":
+        return f"{x} * {_factor(stmt.scale, axis_names, atoms)}"
+    if fn == "add":
+        return f"{args[0]} + {args[1]}"
+    if fn == "mul":
+        return f"{args[0]} * {args[1]}"
+    if fn == "rename":
+        return f"rename({x}: {names(stmt.axes['from'])} -> {names(stmt.axes['to'])})"
+    if fn == "index":
+        return f"index({x}: {names(stmt.axes['on'])}) with at={stmt.options['at']}"
+    if fn == "dropout":
+        return f"dropout({x}) with p={_number(stmt.options['p'])}"
+    if fn == "unfold":
+        options = [f"{k}={v}" for k, v in stmt.options.items() if v != (1 if k != "padding" else 0)]
+        return f"unfold({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
+    if fn == "concat":
+        a, b = stmt.axes["on"]
+        return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})"
+    if fn == "opaque":
+        ins = ", ".join(_axes(order[v], axis_names) for v in stmt.args)
+        label = stmt.label.replace("_", "-").replace('"', "'")
+        return f'opaque({", ".join(args)}: {ins} -> {_axes(order[stmt.out], axis_names)}) as "{label}"'
+    if fn == "embedding":
+        return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})"
+    return f"{fn}({x})"
+
+
+def _fold_scales(prog: Program) -> None:
+    """``S = Q * c`` read only by an einsum becomes that einsum's scale, ``einsum(...) * c``, as one writes it."""
+    readers = {}
+    for stmt in prog.stmts:
+        for a in stmt.args:
+            readers.setdefault(a, []).append(stmt)
+    outputs = {v for v, _ in prog.outputs}
+    folded = set()
+    for stmt in prog.stmts:
+        if stmt.fn != "scale" or stmt.out in outputs:
+            continue
+        reader = readers.get(stmt.out, [None])[0] if len(readers.get(stmt.out, [])) == 1 else None
+        if reader is not None and reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
+            reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
+            reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
+            folded.add(id(stmt))
+        producer = next((p for p in prog.stmts if p.out == stmt.args[0]), None)
+        if id(stmt) not in folded and producer is not None and producer.fn == "einsum" and len(readers.get(producer.out, [])) == 1 \
+                and producer.out not in outputs:
+            producer.scale = (producer.scale if producer.scale is not None else 1.0) * stmt.scale
+            for reader in readers.get(stmt.out, []):  # the einsum's result is the scaled one
+                reader.args = [producer.out if a == stmt.out else a for a in reader.args]
+            folded.add(id(stmt))
+    prog.stmts = [s for s in prog.stmts if id(s) not in folded]
+
+
+def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
+    """The atoms of a learned tensor in the diagram's layout (docs/pytorch.md)."""
+    def leaves(xs):
+        return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
+    if stmt.fn == "linear":
+        return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
+    if stmt.fn == "embedding":
+        return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
+    if stmt.fn == "batchnorm":
+        acted = set(leaves(stmt.axes["on"]))
+        return [a for a in order[stmt.args[0]] if a not in acted]
+    return leaves(stmt.axes["on"])
+
+
+def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
+    """(parameter, einops pattern or None, index or None) turning the stored tensor into ``target``."""
+    fixed = [(atoms.find(a), i) for a, i in param.fixed.items()]
+    groups = [[atoms.find(x) for x in atoms.leaves(d)] for d in param.dims]
+    left = " ".join(_group(g, axis_names, atoms) for g in groups)
+    right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
+    stored = [x for g in groups for x in g]
+    if not fixed and stored == target and all(len(g) <= 1 for g in groups):
+        return (param.name, None, None)
+    return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None)
+
+
+def _group(group, axis_names, atoms) -> str:
+    if not group:
+        return "()"
+    words = [axis_names.get(a) or _fixed_name(a, atoms) for a in group]
+    return words[0] if len(words) == 1 else "(" + " ".join(words) + ")"
+
+
+def _fixed_name(atom: int, atoms) -> str:
+    return f"part{atom}"
+
+
+def _axes(order, axis_names) -> str:
+    return " ".join(axis_names[a] for a in order)
+
+
+def _axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
+    """Every atom the diagram's tensors use, named by role, in order of first use."""
+    atoms = prog.atoms
+    seen = []
+    used = [v for v, _, _ in prog.inputs] + [s.out for s in prog.stmts]
+    for value in (prog.values[v] for v in used):
+        for a in value.atoms:
+            for leaf in atoms.leaves(a):
+                root = atoms.find(leaf)
+                if root not in seen:
+                    seen.append(root)
+    for stmt in prog.stmts:
+        for group in stmt.axes.values():
+            for a in group:
+                for leaf in atoms.leaves(a):
+                    if atoms.find(leaf) not in seen:
+                        seen.append(atoms.find(leaf))
+    roles = _einsum_roles(prog)
+    names = Names()
+    out = {}
+    for root in seen:
+        raw = atoms.atoms[root].role in ("", "out", "group")
+        role = roles[root] if raw and root in roles else _role(root, atoms)
+        default = names.pick(role)
+        out[root] = renames.get(default) or renames.get(role) or default
+    if len(set(out.values())) != len(out):
+        from ..errors import NcdError
+        raise NcdError("--axes gives two axes the same name", hint="names now: " + ", ".join(out.values()))
+    return out
+
+
+def _einsum_roles(prog: Program) -> dict[int, str]:
+    """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
+    atoms, roles = prog.atoms, {}
+    for stmt in prog.stmts:
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a & b) - out:
+                roles.setdefault(root, "head_dim")
+            for root in a & b & out:
+                roles.setdefault(root, "heads")
+    for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
+        if stmt.fn == "einsum":
+            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            for root in (a - b) & out:
+                if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):
+                    roles.setdefault(root, "groups")
+    return roles
+
+
+def _role(root: int, atoms) -> str:
+    atom = atoms.atoms[root]
+    if atom.role in ("", "out", "group"):
+        parent = next((i for i, x in enumerate(atoms.atoms) if x.parts and root in [atoms.find(p) for p in x.parts]), None)
+        if parent is not None:
+            parts = [atoms.find(p) for p in atoms.atoms[parent].parts]
+            return "heads" if parts.index(root) < len(parts) - 1 else "head_dim"
+        return "out"
+    return atom.role
+
+
+def _tensor_hint(stmt: Stmt, prog: Program) -> str:
+    if stmt.fn == "linear":
+        last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
+        for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
+            if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
+                return letter
+        packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
+        if packed and stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
+            return "QKV"[int(stmt.label[-1])]
+    if stmt.fn == "einsum":
+        return "O" if any(s.fn == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
+    return TENSOR_LETTER.get(stmt.fn, "H")
+
+
+def _last_uses(prog: Program) -> dict[int, int]:
+    uses = {}
+    for i, stmt in enumerate(prog.stmts):
+        for a in stmt.args:
+            uses[a] = i
+    for v, _ in prog.outputs:
+        uses[v] = len(prog.stmts) + 1
+    return uses
+
+
+def _common_prefix(paths) -> int:
+    """How many leading parts of the module paths every statement shares (a wrapper around one block)."""
+    split = [[p for p in path.split(".") if p] for path in paths]
+    n = 0
+    while split and all(len(s) > n and s[n] == split[0][n] for s in split):
+        n += 1
+    return n
+
+
+def _section(module: str, composite, skip: int = 0) -> str:
+    """The section of a statement: the outermost submodule with submodules of its own that ran it,
+    below the ones that ran every statement."""
+    parts = [p for p in module.split(".") if p]
+    for n in range(skip + 1, len(parts) + 1):
+        path = ".".join(parts[:n])
+        if path in composite and not parts[n - 1].isdigit() or (parts[n - 1].isdigit() and path in composite):
+            return path
+    return ""
+
+
+def _factor(scale: float, axis_names, atoms, depth=()) -> str:
+    """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
+    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, _role(item[0], atoms) != "head_dim"))
+    for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
+        for root, name in ranked:
+            if atoms.size(root) > 1 and _role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
+                return f"{name}^{text}"
+    return _number(scale)
+
+
+def _number(x: float) -> str:
+    return repr(float(x)) if not float(x).is_integer() else str(int(x)) if abs(x) >= 1 else repr(float(x))
+
+
+def _identifier(name: str) -> str:
+    """An input's name from its argument's: ``hidden_states`` stays, ``input_1`` or ``x`` is ``X``."""
+    import re
+    name = re.sub(r"\W", "_", name) or "X"
+    if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
+        return "X"
+    return name[0].upper() + name[1:] if len(name) <= 2 else name

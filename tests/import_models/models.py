@@ -1,0 +1,140 @@
+"""Modules for tests/test_import.py: each FUNC() returns (module, example_inputs) at tiny sizes,
+as a user would hand them to `ncd import FILE.py:FUNC`. transformers blocks come from tiny random
+configurations (nothing is downloaded). A batch of one keeps the batch axis out of the diagram."""
+import torch
+from torch import nn
+
+
+def multihead_attention():
+    return nn.MultiheadAttention(12, 3, batch_first=True), (torch.randn(1, 5, 12), torch.randn(1, 6, 12), torch.randn(1, 6, 12))
+
+
+def encoder_layer():
+    return nn.TransformerEncoderLayer(12, 3, 24, dropout=0.0, batch_first=True), (torch.randn(1, 5, 12),)
+
+
+def decoder_layer():
+    return nn.TransformerDecoderLayer(12, 3, 24, dropout=0.0, batch_first=True), (torch.randn(1, 5, 12), torch.randn(1, 6, 12))
+
+
+class NeuralNetwork(nn.Module):
+    """The PyTorch tutorial's MLP (Build the Neural Network), at 4 x 3 pixels."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(nn.Linear(4 * 3, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 5))
+
+    def forward(self, x):
+        return self.linear_relu_stack(self.flatten(x))
+
+
+def mlp():
+    return NeuralNetwork(), (torch.randn(1, 4, 3),)
+
+
+class BasicBlock(nn.Module):
+    """A ResNet basic block in plain torch: conv, batch norm, ReLU, conv, batch norm, residual, ReLU."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return self.relu(x + self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
+
+
+def resnet_block():
+    return BasicBlock(), (torch.randn(1, 4, 6, 5),)
+
+
+from transformers import DeepseekV3Config, GPT2Config, LlamaConfig, MixtralConfig, ViTConfig  # noqa: E402
+from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3MLP  # noqa: E402
+from transformers.models.gpt2.modeling_gpt2 import GPT2Block  # noqa: E402
+from transformers.models.llama.modeling_llama import LlamaDecoderLayer, LlamaMLP, LlamaRotaryEmbedding  # noqa: E402
+from transformers.models.mixtral.modeling_mixtral import MixtralSparseMoeBlock  # noqa: E402
+from transformers.models.vit.modeling_vit import ViTLayer  # noqa: E402
+
+
+def _llama():
+    return LlamaConfig(hidden_size=16, intermediate_size=24, num_attention_heads=4, num_key_value_heads=4, head_dim=4,
+                       num_hidden_layers=1, vocab_size=8, attn_implementation="sdpa", max_position_embeddings=16)
+
+
+def llama_mlp():
+    return LlamaMLP(_llama()), (torch.randn(1, 5, 16),)
+
+
+def deepseek_mlp():
+    config = DeepseekV3Config(hidden_size=16, intermediate_size=24, moe_intermediate_size=8, num_hidden_layers=1, vocab_size=8)
+    return DeepseekV3MLP(config), (torch.randn(1, 5, 16),)
+
+
+class LlamaLayerWithRotary(nn.Module):
+    """A Llama decoder layer with its rotary table, as LlamaModel runs it."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.layer = LlamaDecoderLayer(config, 0)
+        self.rotary = LlamaRotaryEmbedding(config)
+
+    def forward(self, x):
+        positions = torch.arange(x.shape[1]).unsqueeze(0)
+        return self.layer(x, position_embeddings=self.rotary(x, positions), position_ids=positions)
+
+
+def llama_decoder_layer():
+    return LlamaLayerWithRotary(_llama()).eval(), (torch.randn(1, 5, 16),)
+
+
+def llama_gqa_decoder_layer():
+    """Grouped-query attention: 4 query heads share 2 key/value heads (sdpa's enable_gqa)."""
+    config = _llama()
+    config.num_key_value_heads = 2
+    return LlamaLayerWithRotary(config).eval(), (torch.randn(1, 5, 16),)
+
+
+def gpt2():
+    config = GPT2Config(n_embd=16, n_head=4, n_layer=1, n_positions=16, vocab_size=8, activation_function="gelu",
+                        attn_implementation="sdpa")
+    return GPT2Block(config).eval(), (torch.randn(1, 5, 16),)
+
+
+def vit():
+    config = ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=24, num_hidden_layers=1, image_size=8,
+                       patch_size=4, attn_implementation="sdpa")
+    return ViTLayer(config).eval(), (torch.randn(1, 5, 16),)
+
+
+def mixtral_moe():
+    config = MixtralConfig(hidden_size=16, intermediate_size=8, num_local_experts=4, num_experts_per_tok=2,
+                           num_hidden_layers=1, vocab_size=8)
+    config._experts_implementation = "batched_mm"  # gathers instead of a loop over the experts hit: capturable
+    block = MixtralSparseMoeBlock(config).eval()
+    for p in block.parameters():  # the block leaves its weights uninitialised (torch.empty)
+        nn.init.normal_(p, std=0.2)
+    return block, (torch.randn(1, 5, 16),)
+
+
+# Bad inputs for the error tests
+def not_a_pair():
+    return nn.Linear(3, 4)
+
+
+def fails_to_run():
+    return nn.Linear(3, 4), (torch.randn(2, 5),)
+
+
+def unsupported():
+    class Cumulative(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return torch.relu(torch.cumsum(self.proj(x), -1))
+    return Cumulative(), (torch.randn(4, 3),)

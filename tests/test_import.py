@@ -1,0 +1,132 @@
+"""ncd import: real modules (torch.nn, transformers from tiny random configs) imported as
+diagrams that build, draw with the layout invariants, and pass `ncd check` against the
+module itself with no other argument."""
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import ncd_render  # noqa: E402
+from ncd_render.importer import import_file  # noqa: E402
+from ncd_render.pytorch.check import check_file  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "tests" / "import_models" / "models.py"
+METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
+IMPORTED = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2",
+            "vit", "llama_decoder_layer", "llama_gqa_decoder_layer", "mixtral_moe"]
+INVARIANTS = ("knots_elsewhere", "wire_through_box", "label_overlaps")
+
+
+@pytest.fixture(scope="module")
+def figure_metrics():
+    if not METRICS.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{METRICS} is missing")
+        pytest.skip(f"{METRICS} is not there")
+    spec = importlib.util.spec_from_file_location("figure_metrics", METRICS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", IMPORTED)
+def test_import_checks_and_draws(name, tmp_path, figure_metrics):
+    out = tmp_path / f"{name}.ncd"
+    start = time.perf_counter()
+    import_file(f"{MODELS}:{name}", out)
+    report = check_file(out)  # the pairing beside it, no other argument
+    seconds = time.perf_counter() - start
+    assert report.passed, str(report)
+    svg = tmp_path / f"{name}.svg"
+    ncd_render.render(out, svg)
+    result, _ = figure_metrics.analyse(str(svg))
+    assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
+    print(f"{name}: {seconds:.1f} s, crossings {result.get('crossings')}")
+
+
+def test_axes_are_renamed(tmp_path):
+    out = tmp_path / "mlp.ncd"
+    import_file(f"{MODELS}:llama_mlp", out, {"hidden": "d", "y": "t"})
+    text = out.read_text()
+    assert "input X[t d]" in text and "axis m" not in text
+    assert check_file(out).passed
+
+
+def test_query_heads_sharing_a_key_head_split_into_groups(tmp_path):
+    out = tmp_path / "gqa.ncd"
+    import_file(f"{MODELS}:llama_gqa_decoder_layer", out)
+    text = out.read_text()
+    assert "linear(N: m -> h g k)" in text and "einsum(Q, Kx: y h g k, x h k -> g y x h)" in text
+
+
+def test_the_same_dimension_through_views_is_one_axis(tmp_path):
+    out = tmp_path / "mha.ncd"
+    import_file(f"{MODELS}:multihead_attention", out)
+    text = out.read_text()
+    # in_proj's rows are viewed as (heads, head depth); the out projection reads both back
+    assert "linear(query: m -> h k)" in text and "linear(O: h k -> " in text
+
+
+def _ncd(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "ncd_render", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+
+
+@pytest.mark.parametrize("target, message", [
+    ("missing.py:make", "does not exist"),
+    (f"{MODELS}:no_such_function", "defines no function 'no_such_function'"),
+    (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
+    (f"{MODELS}:fails_to_run", "fails on its example inputs"),
+    ("model.txt", "is not FILE.py:FUNCTION"),
+])
+def test_bad_input_is_a_clear_error(target, message, tmp_path):
+    result = _ncd("import", target, "-o", "out.ncd", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.ncd").exists()
+
+
+def test_from_module_writes_a_pickled_pairing(tmp_path):
+    import torch
+    from torch import nn
+
+    from ncd_render import from_module
+
+    imported = from_module(nn.Sequential(nn.Linear(4, 3), nn.Tanh()), torch.randn(1, 4))
+    written = imported.write(tmp_path / "seq.ncd")
+    assert [p.name for p in written] == ["seq.ncd", "seq.check.py", "seq.module.pt"]
+    assert check_file(tmp_path / "seq.ncd").passed
+
+
+def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_path):
+    result = _ncd("import", f"{MODELS}:unsupported", "-o", "cum.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: aten.cumsum [4 3] in the top module is an opaque box" in result.stderr
+    text = (tmp_path / "cum.ncd").read_text()
+    assert 'opaque(H: y f -> y f) as "aten.cumsum"' in text and "relu(H)" in text
+    check = _ncd("check", "cum.ncd", cwd=tmp_path)  # never run as something it is not
+    assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
+
+
+ROUND_TRIP = ["mha", "mlp", "sdpa", "attention_scores"]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+def test_round_trip_through_ncd_compile(name, tmp_path):
+    """A gallery diagram, compiled to PyTorch by ncd compile and imported back, checks against the
+    compiled module and has the original's learned boxes (ncd compile names its maps after them)."""
+    from ncd_render.api import load
+
+    out = tmp_path / f"{name}.ncd"
+    import_file(f"{ROOT / 'tests' / 'import_models' / 'roundtrip.py'}:{name}", out)
+    assert check_file(out).passed
+    boxes = lambda path: sorted(op.label for op in load(path).diagram.ops if op.learned)  # noqa: E731
+    assert boxes(out) == boxes(ROOT / "gallery" / f"{name}.ncd")
