@@ -31,6 +31,7 @@ ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
+BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
 
 
 @dataclass(frozen=True)
@@ -263,19 +264,24 @@ def _bends_at(items: list, y: float) -> bool:
 
 def _squeeze(items: list) -> list:
     """The row without its empty horizontal bands: where nothing but a section's background or
-    a wire's bend spans a band taller than SQUEEZE_GAP, what lies below moves up (the layout kept
-    that room for wires elsewhere in the figure) and the bends through the band grow steeper."""
-    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i) and not _bends(i))
-    cuts, reach = [], None  # (y where a band ends, how much it removes)
+    wires bending from one height to another (their curves and the short runs between two curves)
+    spans a band taller than SQUEEZE_GAP, the band is pressed to that height, or, with runs inside
+    it, each stretch between them to BRIDGE_GAP; what lies below moves up (the layout kept that room for
+    wires elsewhere in the figure) and the bends through the band grow steeper."""
+    bridges = _bridges(items)
+    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i) and not _bends(i) and id(i) not in bridges)
+    bands, reach = [], None  # (top, bottom, the share of its height it keeps)
     for y0, y1 in spans:
         if reach is not None and y0 - reach > SQUEEZE_GAP:
-            cuts.append((y0, y0 - reach - SQUEEZE_GAP))
+            edges = sorted({reach, y0} | {i.y1 for i in items if id(i) in bridges and reach < i.y1 < y0})
+            least = SQUEEZE_GAP if len(edges) == 2 else BRIDGE_GAP  # between two runs, or a run and what is above or below
+            bands += [(a, b, least / (b - a)) for a, b in zip(edges, edges[1:]) if b - a > least]
         reach = y1 if reach is None else max(reach, y1)
-    if not cuts:
+    if not bands:
         return items
 
     def moved(y: float) -> float:
-        return y - sum(d for at, d in cuts if at <= y + 1e-6)
+        return y - sum((min(y, bottom) - top) * (1.0 - keep) for top, bottom, keep in bands if y > top)
 
     out = []
     for i in items:
@@ -284,9 +290,22 @@ def _squeeze(items: list) -> list:
             out.append(replace(i, y=top, h=bottom - top))
         elif i.role == "bracket" or _bends(i):  # each point moves with its own height
             out.append(replace(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
+        elif id(i) in bridges:
+            out.append(replace(i, y1=moved(i.y1), y2=moved(i.y2)))
         else:
             out += Scene(0, 0, [i]).translated(0, moved(i.bbox[1]) - i.bbox[1]).items
     return out
+
+
+def _bridges(items: list) -> set[int]:
+    """The ids of the short level wire runs between two bends (a wire stepping down in two curves)."""
+    ends = set()
+    for i in items:
+        if isinstance(i, Path) and i.role == "wire.bend":
+            for c in (i.commands[0], i.commands[-1]):
+                ends.add((round(c[-2], 2), round(c[-1], 2)))
+    return {id(i) for i in items if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2
+            and (round(i.x1, 2), round(i.y1, 2)) in ends and (round(i.x2, 2), round(i.y2, 2)) in ends}
 
 
 def _bends(item) -> bool:
