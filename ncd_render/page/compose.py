@@ -10,8 +10,9 @@ overview, "Name =" above its body), three tiers are tried, the first that fits w
    width or a fraction of it, the blocks set in shelves or newspaper columns
    (:mod:`.arrange`): of the arrangements that fit, the one with the least area.
 
-Only when nothing fits is the most compact attempt shrunk: the last resort, which
-:func:`ncd_render.sizing.fit_to` announces with a warning.
+Only when nothing fits is the most compact attempt shrunk: the pieces set in shelves or
+columns on a page 1.2 to 2 times as large, the arrangement that shrinks least; the last
+resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_preset, load_theme
@@ -37,6 +38,7 @@ from .rows import ROW_GAP, row_scenes, stack_rows
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
+OVERSIZES = (1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a page this much larger, then shrunk to fit
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
 
@@ -61,8 +63,11 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                         if w <= width + 0.01 and (height is None or h <= height + 0.01):
                             if best is None or (w * h, h) < best[:2]:
                                 best = (w * h, h, blocks, places)
-                        elif compact is None or max(w / width, h / (height or h)) < compact[0]:
-                            compact = (max(w / width, h / (height or h)), blocks, places)
+                    for larger in OVERSIZES if best is None else ():  # the last resort: what shrinks least
+                        for places in _arrangements(sizes, width * larger, height and height * larger):
+                            w, h = extent(sizes, places)
+                            if compact is None or max(w / width, h / (height or h)) < compact[0]:
+                                compact = (max(w / width, h / (height or h)), blocks, places)
             if best is not None:
                 scene = placed(best[2], best[3], best[2][0])
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
