@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import ops
 from .ir import Diagram, build
 from .layout import layout
 from .output import check_writable, write_atomic
@@ -107,7 +108,7 @@ class Figure:
     def __repr__(self) -> str:
         """One short line, whatever the size of the source (the dataclass repr printed all of it)."""
         d = self.diagram
-        boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in d.ops)
+        boxes = sum(not ops.of(op).free for op in d.ops)
         return (f"<Figure {_short(d.title or 'untitled')} from {_short(d.source.source.path)}: {len(d.axes)} axes, "
                 f"{boxes} boxes; theme {_short(self.theme)}, layout {_short(self.layout)}>")
 

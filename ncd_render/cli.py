@@ -117,11 +117,12 @@ def main():
 def validate(file, depth):
     """Check FILE: syntax, axes, shapes. Prints a summary, exits 2 on the first error."""
     from .sources import program_from_file
+    from . import ops
     from .ir import build
 
     diagram = build(program_from_file(file), depth=depth)
     warn(diagram)
-    boxes = sum(op.kind not in ("input", "output", "copy", "delete") for op in diagram.ops)
+    boxes = sum(not ops.of(op).free for op in diagram.ops)
     say(f"{file}: ok: {plural(len(diagram.axes), 'axis', 'axes')}, {plural(boxes, 'box')}, "
         f"{plural(len(diagram.inputs), 'input')}, {plural(len(diagram.outputs), 'output')}")
 

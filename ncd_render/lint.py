@@ -26,13 +26,13 @@ def warnings(diagram: Diagram) -> list[NcdError]:
     carried = {leaving for s in diagram.sections.values() for _, leaving in s.carried}
     unused = set()
     for op in diagram.ops:
-        if op.kind != "delete" or not op.params.get("unused") or op.inputs[0] in carried:
+        if not op.params.get("unused") or op.inputs[0] in carried:  # only the builder's deletes of unused values
             continue
         value = diagram.values[op.inputs[0]]
         unused.add(value.id)
         made = diagram.producer(value.id)
         name = value.name or "this tensor"
-        if made.kind == "input":
+        if value.id in diagram.inputs:
             warning = NcdError(f"input {name} is never used", value.span, "use it, or remove it from the inputs")
         elif made.learned:
             warning = NcdError(f"the learned box {made.label or made.kind} makes {name}, which is never used: its weights reach no output",
@@ -57,15 +57,14 @@ def _add(found: dict, warning: NcdError) -> None:
 
 def _live(diagram: Diagram) -> set[int]:
     """Ops whose results reach an output (or a store that is loaded), walking back from the outputs."""
-    saves = {op.params["store"]: op.id for op in diagram.ops if op.kind == "save"}
     ops = {op.id: op for op in diagram.ops}
-    reached = {op.id for op in diagram.ops if op.kind == "output"}
+    reached = {diagram.ops[-1].id}  # the output op, always last
     frontier = list(reached)
     while frontier:
         op = ops[frontier.pop()]
         parents = [diagram.producer(v).id for v in op.inputs]
-        if op.kind == "load":  # the stored tensor travels from the save to the load
-            parents.append(saves[op.params["store"]])
+        if op.id in diagram.stored:  # the stored tensor travels from the save to the load
+            parents.append(diagram.stored[op.id])
         for parent in parents:
             if parent not in reached:
                 reached.add(parent)

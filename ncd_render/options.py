@@ -24,20 +24,24 @@ from .limits import MAX_SIZE
 
 @dataclass(frozen=True)
 class Kind:
-    """What one option takes: a flag (no value), an axis name, a whole number or a real number in a range."""
+    """What one option takes: a flag (no value), an axis name, one of a few words, a whole number
+    or a real number in a range."""
 
-    kind: str  # "flag" | "axis" | "whole" | "real"
+    kind: str  # "flag" | "axis" | "choice" | "whole" | "real"
     low: float = -math.inf
     high: float = math.inf
     open_low: bool = False   # the range excludes ``low``
     open_high: bool = False  # the range excludes ``high``
     example: str = ""
+    choices: tuple[str, ...] = ()  # the words a "choice" takes
 
     def describe(self, name: str) -> str:
         if self.kind == "flag":
             return f"{name} is a flag and takes no value: write 'with {name}'"
         if self.kind == "axis":
             return f"{name} takes an axis name, e.g. {name}=e"
+        if self.kind == "choice":
+            return f"{name} takes one of {', '.join(self.choices)}, e.g. {name}={self.example}"
         what = "a whole number" if self.kind == "whole" else "a number"
         if self.kind == "whole":
             span = f" from {int(self.low):,} to {int(self.high):,}"
@@ -75,12 +79,13 @@ KINDS = {
 }
 
 
-def values(options) -> dict:
+def values(options, kinds=KINDS) -> dict:
     """``{name: value}`` for the parsed options of one call: True for flags, ints for whole
-    numbers, floats for real ones, names for axes. Assumes the names are known options."""
+    numbers, floats for real ones, names for axes and choices. ``kinds`` says what each
+    option takes (an op's own, from :mod:`ncd_render.ops`); the names are known options."""
     out = {}
     for o in options:
-        kind = KINDS[o.name]
+        kind = kinds[o.name]
         written = f"{o.name}={o.text}" if o.text is not None else o.name
         if o.name in out:
             raise NcdError(f"option {o.name} is given twice", o.span, "give each option once")
@@ -94,6 +99,11 @@ def values(options) -> dict:
         if kind.kind == "axis":
             if not isinstance(o.value, str) or not o.value.isidentifier():
                 raise NcdError(f"{written}: {o.name} names an axis", o.span, kind.describe(o.name))
+            out[o.name] = o.value
+            continue
+        if kind.kind == "choice":
+            if o.value not in kind.choices:
+                raise NcdError(f"{written}: {o.name} takes one of {', '.join(kind.choices)}", o.span, kind.describe(o.name))
             out[o.name] = o.value
             continue
         if isinstance(o.value, str):

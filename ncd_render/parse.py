@@ -1,7 +1,8 @@
 """Parse .ncd text into a syntax tree whose every node knows where it came from.
 
 The grammar lives in ``grammar.lark`` (parsed by lark's LALR parser); this
-module turns lark's tree into small frozen dataclasses, and lark's errors into
+module turns lark's tree into the small frozen dataclasses of :mod:`.syntax`
+(read here as ``parse.Call`` and so on), and lark's errors into
 :class:`~ncd_render.errors.NcdError` with the file, line and column.
 
 >>> program = parse("axis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n", "tiny.ncd")
@@ -12,7 +13,6 @@ module turns lark's tree into small frozen dataclasses, and lark's errors into
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -21,246 +21,11 @@ import lark
 
 from . import limits
 from .errors import NcdError, Source, Span
-
-# ----------------------------------------------------------------------------
-# Syntax tree
-
-
-@dataclass(frozen=True)
-class Name:
-    name: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class AxisRef:
-    """One axis as written in a shape or spec: ``m`` or a group ``(r c)``."""
-
-    names: tuple[str, ...]
-    span: Span
-
-    @property
-    def grouped(self) -> bool:
-        return len(self.names) > 1
-
-    def __str__(self) -> str:
-        return self.names[0] if len(self.names) == 1 else "(" + " ".join(self.names) + ")"
-
-
-@dataclass(frozen=True)
-class SizeInt:
-    value: int
-    span: Span
-
-
-@dataclass(frozen=True)
-class SizeRef:
-    name: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class SizeOp:
-    op: str
-    left: "SizeExpr"
-    right: "SizeExpr"
-    span: Span
-
-
-SizeExpr = SizeInt | SizeRef | SizeOp
-
-
-@dataclass(frozen=True)
-class Title:
-    text: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class Depth:
-    value: int
-    span: Span
-
-
-@dataclass(frozen=True)
-class AxisDecl:
-    name: str
-    size: SizeExpr | None
-    width: bool
-    span: Span
-
-
-@dataclass(frozen=True)
-class Tandem:
-    name: str
-    axes: tuple[str, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class CheckSizes:
-    """``check y=5, x=6``: the sizes ``ncd check`` runs the diagram at unless told otherwise."""
-
-    sizes: tuple[tuple[str, int], ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class TensorDecl:
-    name: str
-    axes: tuple[AxisRef, ...]
-    dtype: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class Input:
-    tensors: tuple[TensorDecl, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Output:
-    names: tuple[Name, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Delete:
-    names: tuple[Name, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Return:
-    names: tuple[Name, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Save:
-    name: Name
-    store: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class Repeat:
-    """``repeat N ["title"] ... end``: the body applied N times in sequence."""
-
-    times: int
-    title: str | None
-    body: tuple
-    span: Span
-
-
-@dataclass(frozen=True)
-class Spec:
-    """``inputs -> outputs``; ``outputs`` is None when there is no arrow."""
-
-    inputs: tuple[tuple[AxisRef, ...], ...]
-    outputs: tuple[tuple[AxisRef, ...], ...] | None
-    span: Span
-
-
-@dataclass(frozen=True)
-class Scale:
-    """A constant factor: a number, an axis size, or an axis size to a power."""
-
-    text: str
-    number: float | None
-    axis: str | None
-    exponent: Fraction
-    span: Span
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    value: str | float | None
-    span: Span
-    text: str | None = None  # the value as written
-
-
-@dataclass(frozen=True)
-class Call:
-    fn: Name
-    args: tuple[Name, ...]
-    spec: Spec | None
-    options: tuple[Option, ...]
-    scale: Scale | None
-    span: Span
-
-
-@dataclass(frozen=True)
-class Add:
-    terms: tuple[Name, ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Alias:
-    """``Y = X``: a second name for the tensor X."""
-
-    arg: Name
-    span: Span
-
-
-@dataclass(frozen=True)
-class Scaled:
-    arg: Name
-    scale: Scale
-    span: Span
-
-
-@dataclass(frozen=True)
-class Assign:
-    targets: tuple[Name, ...]
-    expr: Call | Add | Scaled | Alias
-    label: str | None
-    span: Span
-
-
-@dataclass(frozen=True)
-class Section:
-    """``section "Title" [fused] ... end``; a fused section is costed as one kernel."""
-
-    title: str
-    body: tuple
-    span: Span
-    fused: bool = False
-
-
-@dataclass(frozen=True)
-class Block:
-    name: str
-    params: tuple[TensorDecl, ...]
-    body: tuple
-    span: Span
-
-
-Statement = Title | Depth | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
-
-
-@dataclass(frozen=True)
-class Program:
-    source: Source
-    statements: tuple = field(default_factory=tuple)
-
-    @property
-    def title(self) -> str | None:
-        return next((s.text for s in self.statements if isinstance(s, Title)), None)
-
-    @property
-    def depth(self) -> int | None:
-        """The drawing depth the file asks for, if any."""
-        return next((s.value for s in self.statements if isinstance(s, Depth)), None)
-
-    @property
-    def check_sizes(self) -> CheckSizes | None:
-        """The file's ``check`` line, if any."""
-        return next((s for s in self.statements if isinstance(s, CheckSizes)), None)
-
+from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
+    Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Delete, Depth, Input, Name, Option, Output, Program,
+    Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
+    Title,
+)
 
 # ----------------------------------------------------------------------------
 # Parsing

@@ -30,6 +30,7 @@ class Line:
     y2: float
     stroke: Stroke
     role: str = "wire"
+    axis: str | None = None  # the axis a wire carries
 
     @property
     def bbox(self) -> BBox:
@@ -99,7 +100,10 @@ class Text:
     descent: float
     role: str = "label.axis"
     source: str = ""
-    ref: int | None = None  # the IR op a label stands for (a scale written at a cup)
+    ref: int | None = None  # the IR op a label stands for (a box's label, a scale written at a cup)
+    anchor: str = "start"  # which end of the label stays put when another renderer sets it: start, middle or end
+    overline: bool = False  # a width axis's label: the line over it is part of the label
+    axis: str | None = None  # the axis an axis label names
 
     @property
     def bbox(self) -> BBox:

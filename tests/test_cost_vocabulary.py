@@ -6,7 +6,7 @@ import math
 import pytest
 
 from ncd_render.cost import analyse, format_report, load_profile
-from ncd_render.cost.boxes import ROPE_FLOPS, topk_flops, work
+from ncd_render.cost.boxes import topk_flops, work
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
 from ncd_render.parse import parse
@@ -106,7 +106,7 @@ def test_masks_products_rope_and_topk_count_per_element():
     n = size(d, "y", "x")
     assert (mask.vector_flops, mul.vector_flops) == (n, n)
     assert mul.hbm_bytes == BF16 * 3 * n
-    assert rope.vector_flops == ROPE_FLOPS * size(d, "y", "k") and rope.hbm_bytes == BF16 * 3 * size(d, "y", "k")  # x, cos|sin, out
+    assert rope.vector_flops == 3 * size(d, "y", "k") and rope.hbm_bytes == BF16 * 3 * size(d, "y", "k")  # x, cos|sin, out
     assert topk.vector_flops == (2 + 1 + 1 + 1 + 2) * size(d, "y", "e") == topk_flops(d.ops[-2].params) * size(d, "y", "e")
     assert topk.hbm_bytes == BF16 * (2 * size(d, "y", "e") + size(d, "e"))  # scores in, gates out, selection bias
 

@@ -30,9 +30,11 @@ FAMILY = "DejaVu Sans"
 INK = "#1a1a1a"
 
 
-def label(text, x, y, size=9.0, role="label.axis", bold=False, color=INK) -> Text:
+def label(text, x, y, size=9.0, role="label.axis", bold=False, color=INK, **facts) -> Text:
+    """A label as the layout makes one: a box's label kept put at its middle, others at their start."""
     lab = set_label(text, FAMILY, size, bold)
-    return Text(x, y, lab.runs, FAMILY, color, lab.width, lab.ascent, lab.descent, role)
+    facts.setdefault("anchor", "middle" if role == "label.box" else "start")
+    return Text(x, y, lab.runs, FAMILY, color, lab.width, lab.ascent, lab.descent, role, **facts)
 
 
 def overline(t: Text) -> Line:
@@ -42,7 +44,7 @@ def overline(t: Text) -> Line:
 
 def wires() -> Scene:
     """Two tensors: a width axis (x̄) and a depth axis, a dashed separator between them."""
-    a, m = label("x", 10, 17), label("m", 10, 42)
+    a, m = label("x", 10, 17, overline=True), label("m", 10, 42)
     wire = Stroke(INK, 0.9)
     return Scene(80, 50, [Line(5, 32, 75, 32, Stroke("#6b6b6b", 0.7, (3.0, 2.0)), role="separator"),
                           Line(5, 20, 75, 20, wire), Line(5, 45, 75, 45, wire), a, overline(a), m], title="Wires")
@@ -72,7 +74,7 @@ def section() -> Scene:
     """A translucent section with a title that needs escaping, names on both sides."""
     return Scene(120, 50, [Rect(20, 4, 80, 42, None, "#C5BEDF", radius=4.0, role="section", opacity=0.6),
                            label("Top-k & 50% mix_1", 24, 12, 8, "label.title", color="#333333"),
-                           Line(15, 30, 105, 30, Stroke(INK, 0.9)), label("Xq", 2, 33, 9, "label.name"),
+                           Line(15, 30, 105, 30, Stroke(INK, 0.9)), label("Xq", 2, 33, 9, "label.name", anchor="end"),
                            label("Y", 108, 33, 9, "label.name")], title="Section: 50% & more")
 
 

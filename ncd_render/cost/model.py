@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
+from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
@@ -39,7 +40,6 @@ from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
 
-FREE = ("input", "output", "copy", "delete", "save", "load")  # never listed: they move nothing
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
         if not w.kernels and w.reads:
             alias.update({x.key: alias.get(w.reads[0].key, w.reads[0].key) for x in w.writes})
         sid = fused_in[op.id]
-        if sid is None and op.kind not in FREE:
+        if sid is None and not ops.of(op).free:
             kernel = _box(diagram, op, w, profile, dtype, itemsize)
             if cache and w.kernels:
                 kernel = _timed_box(diagram, op, w, profile, dtype, itemsize, kernel, cache, alias)
@@ -190,7 +190,7 @@ def _fused(diagram: Diagram, sid: int, boxes, members, profile: Profile, dtype: 
         raise NcdError(f"fused section '{section.title}': {error.message}", section.span, error.hint) from None
     parts = []
     for op, w in members:
-        if op.kind not in FREE:
+        if not ops.of(op).free:
             compute, _ = _times(profile, dtype, w.matmul_flops, w.vector_flops, 0)
             parts.append(Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, 0, compute, 0.0, 0.0,
                                 "on chip" if w.kernels else "free"))

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from ..errors import NcdError
 from ..ir import build
+from ..ops import of as kind_of
 from ..sources import program_from_text
-from .model import FREE, Report, analyse, fused_section
+from .model import Report, analyse, fused_section
 
 MAX_RUN = 8          # statements in one candidate kernel
 MAX_CANDIDATES = 400  # whole-diagram analyses one search may run
@@ -91,7 +92,7 @@ def _statements(diagram) -> list[tuple[int, int | None, int, int]]:
         if op.span is None or op.kind in ("input", "output") or fused_section(diagram, op) is not None:
             continue
         by_line.setdefault(op.span.line, []).append(op)
-    return [(line, ops[0].section, sum(op.kind not in FREE for op in ops), max(op.span.end_line for op in ops))
+    return [(line, ops[0].section, sum(not kind_of(op).free for op in ops), max(op.span.end_line for op in ops))
             for line, ops in sorted(by_line.items())]
 
 

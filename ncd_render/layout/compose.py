@@ -81,7 +81,7 @@ class Compose:
                 self.draw_op(placed, body, overlay, column)
         obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
-        wires = [Line(a, w.y, b, w.y, wire_stroke) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis) for w in self.wires.values() for a, b in _pieces(w) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
@@ -91,11 +91,11 @@ class Compose:
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
             if ws:
-                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width))
+                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width, "end"))
         for v in self.d.outputs:
             ws = [w for w in final if self.wires[w].value == v]
             if ws:
-                labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad))
+                labels.append(self._name_beside(self._name_label(v), ws, x_end + p.label_pad, "start"))
         items = background + wires + self.gap_items + body + overlay + labels
         if not items:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
@@ -108,20 +108,22 @@ class Compose:
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
-        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis"), bar)
+        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=w.axis), bar)
                                  for w in self.wires.values() if w.x1 > w.x0 for label, bar in [self.axis_label(w)] if label is not None)
         return scene
 
     def _name_label(self, value: int):
         return self._text(self.d.values[value].name, self.theme.font.name_size)
 
-    def _placed_text(self, label, x, y, role, color=None) -> Text:
-        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent, role)
+    def _placed_text(self, label, x, y, role, color=None, **facts) -> Text:
+        """A label placed at x, y; ``facts`` are what it means (its op, anchor, overline, axis)."""
+        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent, label.descent,
+                    role, **facts)
 
-    def _name_beside(self, name, wires: list[int], x: float) -> Text:
-        """A tensor's name at x, centred on its wires."""
+    def _name_beside(self, name, wires: list[int], x: float, anchor: str) -> Text:
+        """A tensor's name at x, centred on its wires; ``anchor``: the end that meets them."""
         mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
-        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name")
+        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
 
     def axis_label(self, wire: _Wire):
         group = self.d.tandems.get(wire.axis)
@@ -200,7 +202,8 @@ class Compose:
                     self.wires[w].x0 = tip
                 self.gap_items.append(_arrowhead(tip, y[w], c.wire))
             lx = tip + 2 if kind == "save" else x
-            self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name"))
+            self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
+                                                    anchor="start" if kind == "save" else "end", ref=placed.op.id))
         else:
             src = placed.through
             ys = [y[w] for w in src + placed.new]
@@ -320,7 +323,7 @@ class Compose:
                 continue
             x = wire.x0 + p.label_pad + 1
             base = wire.y - p.label_pad
-            labels.append(self._placed_text(label, x, base, "label.axis"))
+            labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
                 top = base - label.ascent - 0.6
                 lean = overline_slant(label)
@@ -347,6 +350,8 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
                 continue
             if len(run) > 1:
                 used.update(id(i) for i in run)
-                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke))
+                axes = {i.axis for i in run if i.axis is not None}  # pieces inside a wiring region name none
+                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
+                                   axis=axes.pop() if len(axes) == 1 else None))
             run = [line]
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]

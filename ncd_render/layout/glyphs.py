@@ -1,61 +1,60 @@
 """Stage 3, glyphs: what each box looks like, how wide it is, and its drawing.
 
-Learned maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms
-rounded, element-wise functions the paper's ➤f➤ mark above their tensor, sums a
-compact box that the other operands enter from below, and wiring regions (einsums,
-transposes, renames) are routed by :mod:`.routing`.
+Each op kind says how it is drawn (its ``glyph`` in :mod:`ncd_render.ops`): learned
+maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms rounded,
+element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
+that the other operands enter from below, and wiring regions (einsums, transposes,
+renames) are routed by :mod:`.routing`.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from ..scene import Line, Path, Rect, Stroke
-from .model import JOINS, MARK_ARROW, MARKS, NORM_SYMBOLS, PICTOGRAMS, _Column, _Placed, _arrowhead, is_wiring
+from .. import ops
+from .model import MARK_ARROW, _Column, _Placed, _arrowhead, glyph, is_wiring
 from .routing import ENTRY, draw_entries, draw_region, travel_width
 
 
 class Glyphs:
     def label_for(self, placed: _Placed):
-        op, f = placed.op, self.theme.font
-        if op.kind == "norm":
-            return self._text(NORM_SYMBOLS[op.params["fn"]], f.box_size * 0.8, bold=op.learned)
-        if op.kind in ("softmax", "einsum", "rearrange", "rename", "concat", "copy", "unit") or (op.kind == "elementwise" and op.params["fn"] in PICTOGRAMS):
+        if is_wiring(placed.op) and not hasattr(placed.op, "inputs"):  # the layout's own permutations: no label
             return None
-        if op.kind in ("add", "mul"):
-            return self._text(op.label, f.box_size * 1.2, bold=True)
-        if op.learned or op.kind in ("linear", "call"):
-            return self._text(op.label or "L", f.box_size, bold=True)
-        if op.kind in ("unfold", "fold"):  # the convolution tensor: a large star
-            return self._text(op.label, f.box_size * 1.15)
-        return self._text(op.label or op.kind, f.box_size * 0.9)
+        shown = ops.of(placed.op).label
+        text = shown(placed.op) if shown is not None else None
+        if text is None:
+            return None
+        text, size, bold = text
+        return self._text(text, self.theme.font.box_size * size, bold=bold)
 
     def op_width(self, placed: _Placed, y: dict) -> float:
-        op, p = placed.op, self.p
-        if op.kind == "unit":
+        op, p, shape = placed.op, self.p, glyph(placed.op)
+        if shape == "cap":
             return p.min_region
-        if is_wiring(op):
+        if shape == "wiring":
             placed.route = self.plan_route(placed, y)
             return max(p.min_region, placed.route.width)
-        if op.kind in ("rearrange", "concat"):
+        if shape == "bar":
             return 8.0
-        if op.kind in JOINS:
+        if shape == "join":
             travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
             placed.entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
             return placed.entry + max(12.0, ENTRY * len(placed.consumed) + 2, placed.label.width + 2 * p.box_pad_x)
-        if op.kind == "softmax":
+        if shape == "softmax":
             return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
-        if op.kind == "norm":
+        if shape == "norm":
             return max(2 * self.box_pad(placed), placed.label.width + 8)
-        if op.kind in MARKS:
+        if shape == "mark":
             inner = 14.0 if placed.label is None else placed.label.width + 6
             return inner + 2 * MARK_ARROW
         w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
-        if op.kind == "linear" and op.params["bias"]:
+        if op.params.get("bias"):
             w += self.theme.font.box_size * 0.35
         return max(p.min_box_width, w)
 
     def draw_op(self, placed: _Placed, body: list, overlay: list, column: _Column) -> None:
         op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
+        shape = glyph(op)
         y = self.y
         stroke = Stroke(c.box_stroke, s.learned_box if op.learned else s.box)
         wire = Stroke(c.wire, s.wire)
@@ -66,11 +65,11 @@ class Glyphs:
                              max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)
             return
-        if op.kind in ("rearrange", "concat"):  # a view or a concatenation: the solid bar
+        if shape == "bar":  # a view or a concatenation: the solid bar
             ys = [y[w] for w in placed.before + placed.new]
             body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
             return
-        if op.kind in JOINS:  # the other operands come up into the box from below
+        if shape == "join":  # the other operands come up into the box from below
             entering = sorted(placed.consumed, key=lambda w: y[w])
             body.append(Rect(x0, bottom, placed.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
             body.extend(draw_entries(x0, x0 + placed.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
@@ -82,42 +81,44 @@ class Glyphs:
         order = column.before
         idx = [order.index(w) for w in placed.members if w in order]
         passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
-        if op.kind == "softmax":
+        kind = ops.of(op)
+        if shape == "softmax":
             mid = (top + bottom) / 2
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
-        elif op.kind == "norm":
+        elif shape == "norm":
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
-        elif op.kind in MARKS:  # ➤f➤: arrowheads into and out of a small box
+        elif shape == "mark":  # ➤f➤: arrowheads into and out of a small box
             mid = (top + bottom) / 2
             body.append(_arrowhead(x0 + MARK_ARROW, mid, c.wire))
             body.append(_arrowhead(x1, mid, c.wire))
             x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
-            fill = c.learned_fill if op.learned else c.mask_fill if op.kind == "mask" else c.box_fill
-            if op.kind == "call":
+            fill = c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
+            if op.params.get("body"):  # a collapsed component: a box with a shadow
                 body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
             elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
                 for k in (2, 1):
                     body.append(Rect(x0 + 1.8 * k, top + 1.8 * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if op.kind in ("add", "mul") else 1.5, role="box", ref=op.id))
+            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if shape == "join" else 1.5, role="box", ref=op.id))
         for w in passing:
             wy = self.wires[w].y
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, wire, role="wire.over"))
-        if op.kind == "elementwise" and op.params["fn"] == "relu":
+        if kind.pictogram is not None:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
-            overlay.append(Path((("M", cx - r, cy + r * 0.55), ("L", cx, cy + r * 0.55), ("L", cx + r, cy - r * 0.75)), Stroke(c.text, 1.1), role="pictogram"))
+            overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram",
+                                ref=op.id))
         elif placed.label is not None:
             lab = placed.label
             lx = (x0 + x1) / 2 - lab.width / 2
-            if op.kind == "linear" and op.params["bias"]:
+            if op.params.get("bias"):  # room for the bias's "+"
                 lx -= f.box_size * 0.15
             ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
-            overlay.append(self._placed_text(lab, lx, ly, "label.box"))
-        if op.kind == "linear" and op.params["bias"]:
+            overlay.append(self._placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
+        if op.params.get("bias"):
             plus = self._text("+", f.box_size * 0.7, bold=True)
-            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box"))
+            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box", anchor="middle", ref=op.id))
 
     def draw_wiring(self, placed: _Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
@@ -125,7 +126,7 @@ class Glyphs:
         stroke = Stroke(c.wire, s.wire)
         y = self.y
         x0, x1 = placed.x0, placed.x1
-        if op.kind == "unit":
+        if glyph(op) == "cap":
             top, bottom = (y[w] for w in placed.new)
             out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
             return
@@ -136,5 +137,5 @@ class Glyphs:
         label = self.scale_label(placed)
         if label is not None and label_at is not None:
             lx, ly = label_at
-            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box")
+            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
             out.append(replace(text, ref=placed.scale.id))

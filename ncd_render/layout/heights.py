@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .model import MARK_GAP, MARKS, _Column, _Order, _Placed, _inside, is_wiring
+from .model import MARK_GAP, _Column, _Order, _Placed, _inside, glyph, is_wiring
 
 
 class Cycle(AssertionError):
@@ -57,9 +57,9 @@ class Heights:
     def box_pad(self, placed: _Placed) -> float:
         """Half the height a one-wire box needs, or the pad around several wires."""
         op = placed.op
-        if op.kind == "softmax":
+        if glyph(op) == "softmax":
             return self.p.box_pad_y + 1.5
-        if op.kind in MARKS:
+        if glyph(op) == "mark":
             return (placed.label.ascent + placed.label.descent) / 2 + 2 if placed.label is not None else 5.0
         h = placed.label.ascent + placed.label.descent if placed.label is not None else 0
         return max(self.p.box_pad_y, h / 2 + 3)

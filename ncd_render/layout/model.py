@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import ops
 from ..ir import Op
 from ..scene import Path
 
 EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
-MARKS = {"elementwise", "scale"}  # f: R -> R, drawn as the paper's ➤f➤ above its tensor, on no wire
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
-JOINS = {"add", "mul"}  # drawn as a compact box on one operand, the others entering from below
-THROUGH = {"elementwise", "scale", "softmax", "norm", "add", "mul", "mask", "rope", "topk"}
-PICTOGRAMS = {"relu"}
-NORM_SYMBOLS = {"layernorm": "LN", "rmsnorm": "RMS", "batchnorm": "BN"}
 
 
 @dataclass
@@ -77,7 +73,7 @@ class _Placed:
     def members(self) -> list[int]:
         """The wires inside the box: a sum's box holds only the operand it goes on along;
         the others join it from below."""
-        return self.through if self.op.kind in JOINS else self.before + self.after
+        return self.through if glyph(self.op) == "join" else self.before + self.after
 
 
 @dataclass
@@ -102,6 +98,8 @@ class _Branch:
     copy: Op
     value: int
     kind: str = "branch"
+    glyph: str = "wiring"
+    hold: str = "none"
 
     @property
     def id(self) -> int:
@@ -119,14 +117,29 @@ class _Permute:
     id: int
     section: int | None
     kind: str = "permute"
+    glyph: str = "wiring"
+    hold: str = "none"
     learned: bool = False
     label: str | None = None
     params: dict = field(default_factory=dict)
 
 
-def is_wiring(op: Op) -> bool:
+def glyph(op) -> str:
+    """How an op is drawn (:mod:`ncd_render.ops`); the layout's own permutations and branches are wiring.
+    ``mark``: f: R -> R, the paper's ➤f➤ above its tensor, on no wire; ``join``: a compact box on
+    one operand, the others entering from below."""
+    return op.glyph if isinstance(op, (_Permute, _Branch)) else ops.of(op).glyph_of(op)
+
+
+def hold(op) -> str:
+    """Which wires an op's box holds (:mod:`ncd_render.ops`): ``through`` (its tensor goes on through it),
+    ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``."""
+    return op.hold if isinstance(op, (_Permute, _Branch)) else ops.of(op).hold
+
+
+def is_wiring(op) -> bool:
     """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
-    return op.kind in ("permute", "einsum", "rename", "copy", "unit") or (op.kind == "rearrange" and op.params["transpose"])
+    return glyph(op) in ("wiring", "cap")
 
 
 def _inside(orders, members: set) -> set:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import ops
 from ..ir import Op
-from .model import JOINS, MARKS, THROUGH, _Branch, _Column, _Order, _Permute, _Placed, is_wiring
+from .model import _Branch, _Column, _Order, _Permute, _Placed, glyph, hold, is_wiring
 from .routing import plan_region
 
 
@@ -30,9 +31,9 @@ class Ordering:
             left = {w: i for i, w in enumerate(column.before)}
             right = {w: i for i, w in enumerate(column.after)}
             for placed in column.ops:
-                if is_wiring(placed.op) and placed.op.kind != "unit":
+                if glyph(placed.op) == "wiring":
                     total += self.plan_route(placed, left, right).crossings
-                elif placed.op.kind in JOINS:
+                elif glyph(placed.op) == "join":
                     last = max(left[w] for w in placed.through)
                     joining = set(placed.consumed)
                     total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
@@ -43,9 +44,9 @@ class Ordering:
         scale op id -> the einsum."""
         absorbed = {}
         for op in self.d.ops:
-            if op.kind == "einsum" and op.params["contracted"]:
+            if is_wiring(op) and op.params.get("contracted"):  # a contraction: it has a cup
                 after = self.d.consumer(op.outputs[0])
-                if after is not None and after.kind == "scale" and after.section == op.section:
+                if after is not None and ops.of(after).at_cup and after.section == op.section:
                     absorbed[after.id] = op
         return absorbed
 
@@ -215,23 +216,21 @@ class Ordering:
 
     def box_members(self, op: Op) -> list[int]:
         """The live wires a box will hold at its left edge; [] for ops drawn as wiring or joins."""
-        if is_wiring(op) or op.kind in JOINS or op.kind == "unit":
+        if is_wiring(op) or glyph(op) == "join":
             return []
         inputs = [self.value_wires(v) for v in op.inputs]
-        if op.kind in THROUGH:
+        if hold(op) == "through":
             return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
-        if op.kind == "embedding":
-            return inputs[0]
-        if op.kind in ("linear", "unfold", "fold", "reduce", "index"):
+        if hold(op) == "acts":
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
             return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
     def covered(self, op: Op, first: list[int]) -> list[int]:
         """The wires a box that lets its tensor go on through it sits on."""
-        if op.kind in MARKS:  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
+        if glyph(op) == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
             return []
-        if op.kind in JOINS:
+        if glyph(op) == "join":
             return first
         return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
 
@@ -260,28 +259,29 @@ class Ordering:
 
     def place_op(self, op: Op, live: list[int]) -> _Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
-        kind = op.kind
-        if kind == "unit":  # a cap: two new wires joined at their start, below the others
+        if glyph(op) == "cap":  # a cap: two new wires joined at their start, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
             return _Placed(op, [], [], new)
         inputs = [self.value_wires(v) for v in op.inputs]
-        if kind in ("add", "mul"):  # commutative: the sum goes on along the topmost operand, keeping figures compact
+        if glyph(op) == "join" and len({len(ws) for ws in inputs}) == 1:
+            # commutative: the sum goes on along the topmost operand, keeping figures compact
+            # (a broadcasting product goes on along the operand with every axis)
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
-        if kind in THROUGH:  # the wires go on through the box
+        if hold(op) == "through":  # the wires go on through the box
             covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return _Placed(op, consumed, covered, [], over=first if kind in MARKS else [])
-        if kind == "embedding":  # the ids' wires go on; the looked-up axes start below them
+            return _Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [])
+        if hold(op) == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
             at = live.index(first[-1]) + 1
             live[at:at] = new
             return _Placed(op, [], first, new)
-        if kind in ("linear", "unfold", "fold", "reduce", "index"):
+        if hold(op) == "acts":
             acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
             keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
@@ -314,7 +314,7 @@ class Ordering:
         """The three moves of a wiring region (see :mod:`.routing`); heights of the wires
         on the left from ``y``, on the right from ``y_right`` (the same by default)."""
         op, y_right = placed.op, y if y_right is None else y_right
-        if op.kind == "permute":
+        if isinstance(op, _Permute):
             return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=self.p.bend)
         renamed = dict(op.params.get("mapping", ()))
         right = placed.new + placed.foreign

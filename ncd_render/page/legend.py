@@ -94,7 +94,7 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     for k, (axis, rest, overlined, _) in enumerate(cells):
         x = PAD + (k // lines) * cell_w
         base = top + (k % lines) * step + axis.ascent
-        items.append(Text(x, base, axis.runs, f.family, ink, axis.width, axis.ascent, axis.descent, "label.legend"))
+        items.append(Text(x, base, axis.runs, f.family, ink, axis.width, axis.ascent, axis.descent, "label.legend", overline=overlined))
         items.append(Text(x + axis.width + SPACE, base, rest.runs, f.family, ink, rest.width, rest.ascent, rest.descent, "label.legend"))
         if overlined:
             bar = base - axis.ascent - 0.6

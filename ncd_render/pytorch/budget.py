@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .. import ops
 from ..cost.boxes import repeats, work
 from ..errors import NcdError
 from ..ir import Diagram
@@ -30,7 +31,6 @@ MAX_RUNS = 10_000            # boxes run, each repetition counted
 MAX_BYTES = 8 * 2 ** 30      # memory a check may need (estimated)
 MAX_FLOPS = 10 ** 12         # arithmetic a check may do (estimated, all dtypes, diagram and reference)
 LONG_FLOPS = 10 ** 11         # above this (some seconds) a check says what it is doing as it goes
-FREE = {"input", "output", "copy", "delete", "save", "load"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _amount(n: float, unit: str) -> str:
 
 def require_runs(diagram: Diagram) -> int:
     """The number of box runs, or a NcdError at the repeat block that makes too many."""
-    runs = sum(repeats(diagram, op.section) for op in diagram.ops if op.kind not in FREE)
+    runs = sum(repeats(diagram, op.section) for op in diagram.ops if not ops.of(op).free)
     if runs > MAX_RUNS:
         counted = [s for s in diagram.sections.values() if s.kind == "repeat"]
         worst = max(counted, key=lambda s: repeats(diagram, s.id), default=None)
@@ -73,7 +73,7 @@ def estimate(diagram: Diagram, batch: int, dtypes=("float64", "float32")) -> Est
     size = lambda axes: math.prod(patterns.size(a) for a in axes)  # noqa: E731
     parameters = sum(size(axes) * repeats(diagram, op.section) for op in diagram.ops for axes in patterns.parameters(op).values())
     activations = batch * sum(size(v.axes) for v in diagram.values.values())
-    flops = batch * sum(work(diagram, op).flops * repeats(diagram, op.section) for op in diagram.ops if op.kind not in FREE)
+    flops = batch * sum(work(diagram, op).flops * repeats(diagram, op.section) for op in diagram.ops if not ops.of(op).free)
     memory = 8 * 2 * (parameters + activations)  # float64, in the diagram and in the reference
     return Estimate(runs, parameters, activations, flops, memory, 2 * len(dtypes) * flops)
 

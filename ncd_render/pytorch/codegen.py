@@ -26,17 +26,13 @@ import keyword
 import re
 from pathlib import Path
 
+from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from .patterns import Patterns, identifier
 from .structure import Repeat, expanded, plan, roots
 
-# Precedence of an expression, for parentheses when one is written inside another.
-ADD, MUL, ATOM = 1, 2, 3
-UNARY = {"relu": "torch.relu({})", "gelu": "nn.functional.gelu({})", "silu": "nn.functional.silu({})",
-         "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})", "exp": "torch.exp({})", "identity": "{}"}
-REDUCE = {"max": "amax", "mean": "mean", "sum": "sum"}
 FUNCTIONAL = Path(__file__).with_name("functional.py")
 
 
@@ -44,14 +40,6 @@ def generate(diagram: Diagram, class_name: str | None = None) -> str:
     """PyTorch source for ``diagram`` (components are written out expanded)."""
     refuse(diagram, "ncd compile")
     return _Writer(diagram, class_name).source()
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def class_name_for(diagram: Diagram) -> str:
@@ -67,12 +55,6 @@ def helper_sources(names: set[str]) -> list[str]:
     text = FUNCTIONAL.read_text(encoding="utf-8")
     return [ast.get_source_segment(text, node) for node in ast.parse(text).body
             if isinstance(node, ast.FunctionDef) and node.name in names]
-
-
-def _call(function: str, args: list[str], options: dict, defaults: dict | None = None) -> str:
-    """``function(a, b, key=value, ...)``, leaving out options at their defaults."""
-    given = [f"{k}={v!r}" for k, v in options.items() if (defaults or {}).get(k, object()) != v]
-    return f"{function}({', '.join(args + given)})"
 
 
 class _Writer:
@@ -93,10 +75,10 @@ class _Writer:
         self.loop_of: dict[int, tuple[int, ...]] = {}  # op index -> the repeated blocks around it
         self.last_use: dict[int, int] = {}
         for i, op in enumerate(self.d.ops):
+            last = i == len(self.d.ops) - 1  # the output op: what it takes lives to the end
             for v in op.inputs:
-                if op.kind != "copy":
-                    self.last_use[self.root[v]] = len(self.d.ops) if op.kind == "output" else i
-            if op.kind == "load":  # the saved value must live until it is loaded
+                self.last_use[self.root[v]] = len(self.d.ops) if last else i
+            if "source" in op.params:  # a load: the saved value must live until it is loaded
                 self.last_use[op.params["source"]] = max(self.last_use.get(op.params["source"], i), i)
         self.carried: dict[int, tuple[int, int]] = {}  # leaving value -> (entering root, its last use in the block)
         self.loop_names = set()
@@ -149,7 +131,7 @@ class _Writer:
                 f"    forward({signature(self.d.inputs)}) -> {signature(self.d.outputs)}",
                 f"    with {sizes}; '...' is any number of leading batch dimensions.",
                 *(["    Weights are [output axes, input axes], like nn.Linear's [out, in]."]
-                  if any(op.kind == "linear" for op in self.d.ops) else []), '    """', ""]
+                  if any("in_axes" in op.params for op in self.d.ops) else []), '    """', ""]
 
     # -- __init__ ------------------------------------------------------------
     def init_lines(self) -> list[str]:
@@ -187,12 +169,13 @@ class _Writer:
         return ", ".join(" * ".join(self.p.ids[part] for part in self.d.axes[a].parts) for a in axes)
 
     def initial(self, op: Op, param: str, axes) -> str:
-        if op.kind == "linear" and param == "weight":
+        start = ops.of(op).need("initial")(op, param)
+        if start == "fan_in":
             fan_in = self.dims(op.params["in_axes"]).replace(", ", " * ")
             return f"torch.randn({self.dims(axes)}) / {fan_in if fan_in.isidentifier() else f'({fan_in})'} ** 0.5"
-        if op.kind == "embedding":
-            return f"torch.randn({self.dims(axes)})"
-        return f"torch.{'ones' if param == 'weight' and op.kind == 'norm' else 'zeros'}({self.dims(axes)})"
+        if isinstance(start, tuple):
+            return f"torch.full(({self.dims(axes)},), {start[1]!r})"
+        return f"torch.{start}({self.dims(axes)})"
 
     # -- forward -------------------------------------------------------------
     def forward_lines(self) -> list[str]:
@@ -210,9 +193,7 @@ class _Writer:
         lines = []
         for item in items:
             repeat = isinstance(item, Repeat)
-            if not repeat and self.d.ops[item].kind in ("input", "output", "delete", "copy"):
-                for v in self.d.ops[item].outputs if self.d.ops[item].kind == "copy" else ():
-                    self.var[v] = self.var[self.d.ops[item].inputs[0]]
+            if not repeat and self.silent(self.d.ops[item]):
                 continue
             item_path = self.d.section_path(item.section if repeat else self.d.ops[item].section)
             if item_path != path:
@@ -250,10 +231,19 @@ class _Writer:
         self.var[vid] = name
         return name
 
+    def silent(self, op: Op) -> bool:
+        """Inputs, outputs, deletes and copies write nothing (a copy names its outputs as it goes)."""
+        if not ops.of(op).free:
+            return False
+        pre, expr, _, _ = self.expression(op, None)
+        return not pre and expr is None
+
     def statement(self, i: int, op: Op) -> list[str]:
         """The lines of one box; an unnamed value used by the very next box is written inside that box's line."""
-        if op.kind == "save":
-            return [f"# save {self.var[op.inputs[0]]} as {op.params['store']}"]
+        if ops.of(op).free:
+            pre, expr, _, _ = self.expression(op, None)
+            if expr is None:  # a save: a comment
+                return pre
         (out,) = op.outputs
         inlined = [self.inline[v][2] for v in op.inputs if v in self.inline]
         if not self.d.values[out].name and self.inlines_into_next(i):
@@ -269,13 +259,17 @@ class _Writer:
     def inlines_into_next(self, i: int) -> bool:
         """Whether op i's output is used by the next box written, once, as a plain argument, in the same loop."""
         (out,) = self.d.ops[i].outputs
-        j = next((j for j in range(i + 1, len(self.d.ops)) if self.d.ops[j].kind not in ("copy", "delete")), None)
+        j = next((j for j in range(i + 1, len(self.d.ops)) if not self.quiet(self.d.ops[j])), None)
         if j is None or out not in self.d.ops[j].inputs or self.loop_of.get(j) != self.loop_of[i]:
             return False
         nxt = self.d.ops[j]
-        if nxt.kind in ("norm", "output", "save"):  # norms read their argument twice
-            return False
-        return not (nxt.kind == "softmax" and len(nxt.params["axes"]) > 1)
+        return not ops.of(nxt).free and not ops.of(nxt).reads_twice_of(nxt)  # outputs and saves name what they take
+
+    @staticmethod
+    def quiet(op: Op) -> bool:
+        """Copies, deletes, saves, loads and the output: nothing between two boxes (an output or a
+        save that takes the value then leaves no next box to write it into)."""
+        return ops.of(op).free
 
     def arg(self, vid: int, precedence: int = 0) -> str:
         if vid in self.inline:
@@ -288,116 +282,11 @@ class _Writer:
         return self.p.dims(axes, acted)
 
     def expression(self, op: Op, target: str | None) -> tuple[list[str], str, int, str]:
-        """(lines before, expression, its precedence, comment) for one box; ``target`` names its result."""
-        x = [self.arg(v) for v in op.inputs]
-        p, box = op.params, f"{self.owner}.{op.name}"
-        if op.kind == "linear":
-            return [], *self.linear(op, x[0]), ""
-        if op.kind == "einsum":
-            return [], f'einsum({", ".join(x)}, "{self.p.einsum(op)}")', ATOM, ""
-        if op.kind == "rearrange":
-            sizes = "".join(f", {k}={v}" for k, v in self.p.rearrange_sizes(op, all_parts=False).items())
-            return [], f'rearrange({x[0]}, "{self.p.rearrange(op)}"{sizes})', ATOM, ""
-        if op.kind == "elementwise":
-            if p["fn"] == "dropout":
-                return [], f"nn.functional.dropout({x[0]}, p={p['p']}, training=self.training)", ATOM, ""
-            return [], UNARY[p["fn"]].format(x[0]), ATOM, ""
-        if op.kind == "scale":
-            text = p["text"].replace("{", "").replace("}", "")
-            return [], f"{self.arg(op.inputs[0], MUL)} * {p['factor']!r}", MUL, "" if _is_number(text) else text
-        if op.kind == "add":
-            return [], " + ".join(x), ADD, ""
-        if op.kind == "mul":
-            return [], f"{self.arg(op.inputs[0], MUL)} * {self.arg(op.inputs[1], MUL + 1)}", MUL, ""
-        if op.kind == "softmax":
-            dims = self.dims_of(op, p["axes"])
-            over = "over " + ", ".join(p["axes"])
-            if len(dims) == 1:
-                return [], f"torch.softmax({x[0]}, dim={dims[0]})", ATOM, over
-            return [], f"({x[0]} - {x[0]}.logsumexp(dim={dims}, keepdim=True)).exp()", ATOM, over
-        if op.kind == "unit":
-            like = next(self.var[v] for v in self.d.inputs if self.d.values[v].dtype == "real")
-            n = self.p.shape(p["axes"])[0]
-            return [], f"torch.eye({n}, dtype={like}.dtype, device={like}.device)", ATOM, "unit over " + ", ".join(p["axes"])
-        if op.kind in ("rename", "load"):
-            source = op.inputs[0] if op.kind == "rename" else p["source"]
-            comment = " ".join(f"{a} -> {b}" for a, b in p["mapping"]) if op.kind == "rename" else f"load {p['store']}"
-            return [], self.arg(source), self.inline.get(source, ("", ATOM))[1], comment
-        if op.kind in ("unfold", "fold"):
-            return self.window(op, x[0], target)
-        if op.kind == "reduce":
-            dims = self.dims_of(op, p["axes"])
-            return [], f"{self.arg(op.inputs[0], ATOM)}.{REDUCE[p['fn']]}(dim={dims})", ATOM, f"{p['fn']} over {', '.join(p['axes'])}"
-        if op.kind == "index":
-            (dim,) = self.dims_of(op, p["axes"])
-            return [], f"{self.arg(op.inputs[0], ATOM)}.select({dim}, {p['at']})", ATOM, f"{p['axes'][0]} = {p['at']}"
-        if op.kind == "concat":
-            self.helpers.add("concat")
-            (dim,) = self.dims_of(op, (p["into"],), "outputs")
-            return [], f"concat([{', '.join(x)}], {dim})", ATOM, f"{' + '.join(p['axes'])} -> {p['into']}"
-        if op.kind == "embedding":
-            return [], f"{box}.weight[{x[0]}]", ATOM, ""
-        if op.kind == "mask":
-            self.helpers.add("causal_mask")
-            return [], _call("causal_mask", [x[0], *map(str, self.dims_of(op, p["axes"]))], {}), ATOM, "causal over " + ", ".join(p["axes"])
-        if op.kind == "rope":
-            self.helpers.add("rotary")
-            call = _call("rotary", [x[0], *map(str, self.dims_of(op, p["axes"]))], {"base": p["base"], "interleaved": p["interleaved"]},
-                         {"base": 10000.0, "interleaved": False})
-            return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {p['axes'][1]}"
-        if op.kind == "topk":
-            self.helpers.add("topk_gate")
-            args = [x[0], str(self.dims_of(op, p["axes"])[0])]
-            call = _call("topk_gate", args, self.p.topk(op))
-            return [], call[:-1] + (f", bias={box}.bias)" if p["select_bias"] else ")"), ATOM, f"over {p['axes'][0]}"
-        return self.norm(op, x[0], target)
+        """(lines before, expression, its precedence, comment) for one box, as its kind writes it;
+        ``target`` names its result."""
+        return ops.of(op).need("source")(op, self, target)
 
-    def linear(self, op: Op, x: str) -> tuple[str, int]:
-        box = f"{self.owner}.{op.name}"
-        (axes,) = self.p.values(op)
-        if not op.params["per"] and op.params["in_axes"] == axes[-1:] and len(op.params["out_axes"]) == 1:
-            return f"nn.functional.linear({x}, {box}.weight" + (f", {box}.bias)" if op.params["bias"] else ")"), ATOM
-        expr = f'einsum({x}, {box}.weight, "{self.p.linear(op)}")'
-        if not op.params["bias"]:
-            return expr, ATOM
-        pattern = self.p.bias_pattern(op)
-        return expr + (f' + rearrange({box}.bias, "{pattern}")' if pattern else f" + {box}.bias"), ADD
-
-    def window(self, op: Op, x: str, target: str) -> tuple[list[str], str, int, str]:
-        """unfold / fold on trailing dims, with the rearranges around them."""
-        p, pre = op.params, []
-        self.helpers.add(op.kind)
-        before, after = self.p.window(op)
-        if before:
-            pre.append(f'{target} = rearrange({x}, "{before}")')
-            x = target
-        shape = str(len(p["spatial_in"])) if op.kind == "unfold" else str(self.p.shape(p["spatial_out"]))
-        options = {k: p[k] for k in ("kernel", "stride", "dilation", "padding")}
-        expr = _call(op.kind, [x, shape], options, {"stride": 1, "dilation": 1, "padding": 0})
-        if after:
-            pre.append(f"{target} = {expr}")
-            expr = f'rearrange({target}, "{after}")'
-        return pre, expr, ATOM, ""
-
-    def norm(self, op: Op, x: str, target: str) -> tuple[list[str], str, int, str]:
-        pre, src = [], x
-        order = self.p.norm_order(op)
-        if order:
-            pre.append(f'{target} = rearrange({x}, "{order[0]}")  # normalised axes last')
-            src = target
-        n, eps, fn = len(op.params["axes"]), op.params["eps"], op.params["fn"]
-        box = f"{self.owner}.{op.name}"
-        if fn == "layernorm":
-            affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
-            expr = f"nn.functional.layer_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
-        elif fn == "rmsnorm":
-            affine = f", {box}.weight" if op.params["affine"] else ""
-            expr = f"nn.functional.rms_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
-        else:
-            self.helpers.add("batch_norm")
-            affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
-            expr = f"batch_norm({src}, {n}, {len(op.broadcast)}{affine}, eps={eps})"
-        if order:
-            pre.append(f"{target} = {expr}")
-            expr = f'rearrange({target}, "{order[1]}")'
-        return pre, expr, ATOM, ""
+    def call(self, function: str, args: list[str], options: dict, defaults: dict | None = None) -> str:
+        """``function(a, b, key=value, ...)``, leaving out options at their defaults."""
+        given = [f"{k}={v!r}" for k, v in options.items() if (defaults or {}).get(k, object()) != v]
+        return f"{function}({', '.join(args + given)})"

@@ -38,6 +38,7 @@ import einops
 import torch
 from torch import nn
 
+from .. import ops
 from ..errors import NcdError, plural
 from ..ir import Diagram, Op
 from ..opaque import refuse
@@ -50,6 +51,15 @@ from .structure import Repeat, expanded, plan
 def compile_diagram(diagram: Diagram) -> "DiagramModule":
     """The diagram as a module; ``module.diagram`` is the diagram it runs (components expanded)."""
     return DiagramModule(diagram)
+
+
+class _Runtime:
+    """What an op's ``run`` rule uses (:mod:`ncd_render.ops` imports no torch itself)."""
+
+    torch, nn, einops, functional = torch, nn, einops, functional
+
+    def __init__(self, module: "DiagramModule", values: dict[int, torch.Tensor]):
+        self.patterns, self.training, self.values = module.patterns, module.training, values
 
 
 class DiagramModule(nn.Module):
@@ -88,12 +98,14 @@ class DiagramModule(nn.Module):
                            "give it another label with 'as NAME', or the block another title")
 
     def _initial(self, op: Op, param: str, axes) -> torch.Tensor:
-        shape = self.patterns.shape(axes)
-        if op.kind == "linear":  # biases start at zero, weights keep the variance of their input
-            return torch.zeros(shape) if param == "bias" else torch.randn(shape) / math.sqrt(self.patterns.fan_in(op))
-        if op.kind == "embedding":  # as nn.Embedding
-            return torch.randn(shape)
-        return torch.ones(shape) if param == "weight" else torch.zeros(shape)
+        """A learned tensor as its kind says it starts: zeros, ones, normal (``randn``), normal
+        keeping the variance of the input (``fan_in``), or ``("fill", value)``."""
+        shape, start = self.patterns.shape(axes), ops.of(op).need("initial")(op, param)
+        if start == "fan_in":
+            return torch.randn(shape) / math.sqrt(self.patterns.fan_in(op))
+        if isinstance(start, tuple):
+            return torch.full(shape, start[1])
+        return {"zeros": torch.zeros, "ones": torch.ones, "randn": torch.randn}[start](shape)
 
     @property
     def input_names(self) -> list[str]:
@@ -120,16 +132,8 @@ class DiagramModule(nn.Module):
                     self._execute(item.body, values, repetition, f"{prefix}{item.name}.{i}.")
                 continue
             op = self.diagram.ops[item]
-            if op.kind in ("input", "output", "delete", "save"):
-                continue
-            if op.kind == "load":  # the stored tensor is the saved value itself
-                result = values[op.params["source"]]
-            elif op.kind == "unit":  # the identity, in the dtype and on the device of the inputs
-                like = next(t for t in values.values() if t.is_floating_point())
-                result = torch.eye(self.patterns.shape(op.params["axes"])[0], dtype=like.dtype, device=like.device)
-            else:
-                box = self._box(op, boxes, prefix) if self.patterns.parameters(op) else None
-                result = getattr(self, "_" + op.kind)(op, box, *(values[v] for v in op.inputs))
+            box = self._box(op, boxes, prefix) if self.patterns.parameters(op) else None
+            result = ops.of(op).need("run")(op, box, [values[v] for v in op.inputs], _Runtime(self, values))
             for v, tensor in zip(op.outputs, result if isinstance(result, tuple) else (result,)):
                 self._check(op, v, tensor, f"the result of {op.name}:")
                 values[v] = tensor
@@ -178,109 +182,3 @@ class DiagramModule(nn.Module):
                 raise NcdError(f"{prefix}{op.name}.{param}: expected {self.patterns.describe(axes)}, "
                                f"got {shape_text(box[param].shape)}", op.span)
         return box
-
-    # -- boxes: one method per op kind, called with the box's learned tensors (or None) ------
-    def _linear(self, op: Op, box, x):
-        y = einops.einsum(x, box.weight, self.patterns.linear(op))
-        if "bias" in box:
-            pattern = self.patterns.bias_pattern(op)
-            y = y + (einops.rearrange(box.bias, pattern) if pattern else box.bias)
-        return y
-
-    def _einsum(self, op: Op, box, *xs):
-        return einops.einsum(*xs, self.patterns.einsum(op))
-
-    def _rearrange(self, op: Op, box, x):
-        return einops.rearrange(x, self.patterns.rearrange(op), **self.patterns.rearrange_sizes(op))
-
-    def _elementwise(self, op: Op, box, x):
-        fn = op.params["fn"]
-        if fn == "dropout":
-            return nn.functional.dropout(x, op.params["p"], self.training)
-        if fn == "identity":
-            return x
-        return {"relu": torch.relu, "gelu": nn.functional.gelu, "silu": nn.functional.silu,
-                "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp}[fn](x)
-
-    def _scale(self, op: Op, box, x):
-        return x * op.params["factor"]
-
-    def _softmax(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        dims = self.patterns.dims(axes, op.params["axes"])
-        return torch.softmax(x, dims[0]) if len(dims) == 1 else (x - x.logsumexp(dims, keepdim=True)).exp()
-
-    def _norm(self, op: Op, box, x):
-        order = self.patterns.norm_order(op)
-        if order:
-            x = einops.rearrange(x, order[0])
-        n = len(op.params["axes"])
-        box = box or {}
-        weight, bias, eps = box.get("weight"), box.get("bias"), op.params["eps"]
-        if op.params["fn"] == "layernorm":
-            x = nn.functional.layer_norm(x, x.shape[-n:], weight, bias, eps)
-        elif op.params["fn"] == "rmsnorm":
-            x = nn.functional.rms_norm(x, x.shape[-n:], weight, eps)
-        else:
-            x = functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps)
-        return einops.rearrange(x, order[1]) if order else x
-
-    def _add(self, op: Op, box, *xs):
-        return sum(xs[1:], xs[0])
-
-    def _mul(self, op: Op, box, x, y):
-        return x * y
-
-    def _copy(self, op: Op, box, x):
-        return tuple(x for _ in op.outputs)
-
-    def _rename(self, op: Op, box, x):
-        return x
-
-    def _unfold(self, op: Op, box, x):
-        return self._window(op, x, functional.unfold, len(op.params["spatial_in"]))
-
-    def _fold(self, op: Op, box, x):
-        return self._window(op, x, functional.fold, self.patterns.shape(op.params["spatial_out"]))
-
-    def _window(self, op: Op, x, function, shape):
-        p = op.params
-        before, after = self.patterns.window(op)
-        x = einops.rearrange(x, before) if before else x
-        x = function(x, shape, p["kernel"], p["stride"], p["dilation"], p["padding"])
-        return einops.rearrange(x, after) if after else x
-
-    def _reduce(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        dims = self.patterns.dims(axes, op.params["axes"])
-        return {"max": torch.amax, "mean": torch.mean, "sum": torch.sum}[op.params["fn"]](x, dims)
-
-    def _index(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        (dim,) = self.patterns.dims(axes, op.params["axes"])
-        return x.select(dim, op.params["at"])
-
-    def _concat(self, op: Op, box, *xs):
-        (out,) = self.patterns.values(op, "outputs")
-        (dim,) = self.patterns.dims(out, (op.params["into"],))
-        return functional.concat(xs, dim)
-
-    def _embedding(self, op: Op, box, ids):
-        vocab = self.patterns.size(op.params["vocab"])
-        if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < vocab:
-            raise NcdError(f"{op.name} looks up ids from {int(ids.min())} to {int(ids.max())}, "
-                           f"but its table has rows 0 to {vocab - 1}", op.span)
-        return box.weight[ids]
-
-    def _mask(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        return functional.causal_mask(x, *self.patterns.dims(axes, op.params["axes"]))
-
-    def _rope(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        return functional.rotary(x, *self.patterns.dims(axes, op.params["axes"]), op.params["base"], op.params["interleaved"])
-
-    def _topk(self, op: Op, box, x):
-        (axes,) = self.patterns.values(op)
-        (dim,) = self.patterns.dims(axes, op.params["axes"])
-        return functional.topk_gate(x, dim, **self.patterns.topk(op), bias=box.bias if box else None)

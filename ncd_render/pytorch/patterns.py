@@ -16,6 +16,9 @@ Parameter layouts (the shapes of the learned tensors, as axis names):
 * embedding: ``weight`` = vocabulary axis + output axes (nn.Embedding's
   ``[num_embeddings, dim]``).
 * topk ``with select_bias``: ``bias`` over the chosen axis.
+* layerscale: ``weight`` over the axes it names.
+
+Each kind declares its layout in its module of :mod:`ncd_render.ops`.
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -36,6 +39,7 @@ import keyword
 import math
 import re
 
+from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 
@@ -121,31 +125,6 @@ class Patterns:
             return None
         return f"{self.spec(axes, batch=False)} -> " + " ".join(self.ids[a] if a in axes else "1" for a in tail)
 
-    def window(self, op: Op) -> tuple[str | None, str | None]:
-        """Rearranges around :func:`~.functional.unfold` / ``fold``, which act on trailing dims:
-        the width axes (and, for fold, the kernel axes) moved last, and the result into the
-        output's order; None where no move is needed."""
-        (x,), (out,) = self.values(op), self.values(op, "outputs")
-        p = op.params
-        moved = p["spatial_in"] + (p["kernel_axes"] if op.kind == "fold" else ())
-        rest = tuple(a for a in x if a not in moved)
-        made = rest + p["spatial_out"] + (p["kernel_axes"] if op.kind == "unfold" else ())
-        before = None if rest + moved == x else f"{self.spec(x)} -> {self.spec(rest + moved)}"
-        after = None if made == out else f"{self.spec(made)} -> {self.spec(out)}"
-        return before, after
-
-    def topk(self, op: Op) -> dict:
-        """The options of a top-k box, checked, as keyword arguments of :func:`~.functional.topk_gate`."""
-        p = op.params
-        size = self.size(p["axes"][0])
-        if size % p["groups"] or not 1 <= p["topk_groups"] <= p["groups"] or p["k"] > size // p["groups"] * p["topk_groups"]:
-            raise NcdError(f"topk cannot keep {p['k']} of the best {p['topk_groups']} of {p['groups']} groups "
-                           f"along axis '{p['axes'][0]}' of size {size}", op.span,
-                           "the groups must split the axis evenly and hold at least k of its values")
-        options = {"k": p["k"], "groups": p["groups"], "topk_groups": p["topk_groups"], "normalize": p["normalize"], "scale": p["scale"]}
-        defaults = {"groups": 1, "topk_groups": 1, "normalize": False, "scale": 1.0}
-        return {key: value for key, value in options.items() if defaults.get(key, object()) != value}
-
     def einsum(self, op: Op) -> str:
         (out,) = self.values(op, "outputs")
         return ", ".join(self.spec(x) for x in self.values(op)) + " -> " + self.spec(out)
@@ -179,23 +158,8 @@ class Patterns:
 
     # -- parameters ----------------------------------------------------------
     def parameters(self, op: Op) -> dict[str, tuple[str, ...]]:
-        """The learned tensors of a box and their axes (empty for boxes without weights)."""
-        if op.kind == "linear":
-            per = op.params["per"]
-            out = {"weight": per + op.params["out_axes"] + op.params["in_axes"]}
-            if op.params["bias"]:
-                out["bias"] = per + op.params["out_axes"]
-            return out
-        if op.kind == "embedding":
-            return {"weight": (op.params["vocab"],) + op.params["out_axes"]}
-        if op.kind == "topk" and op.params["select_bias"]:
-            return {"bias": op.params["axes"]}
-        if op.kind == "norm" and op.params["affine"]:
-            if op.params["fn"] == "batchnorm":
-                return {"weight": op.broadcast, "bias": op.broadcast}
-            axes = op.params["axes"]
-            return {"weight": axes} if op.params["fn"] == "rmsnorm" else {"weight": axes, "bias": axes}
-        return {}
+        """The learned tensors of a box and their axes (empty for boxes without weights), as its kind declares."""
+        return ops.of(op).parameters(op)
 
     def fan_in(self, op: Op) -> int:
         return math.prod(self.shape(op.params["in_axes"]))
@@ -204,8 +168,9 @@ class Patterns:
         """Everything a diagram needs before it can run: sizes, and options that fit them."""
         self.require_sizes()
         for op in self.diagram.ops:
-            if op.kind == "topk":
-                self.topk(op)
+            check = ops.of(op).check
+            if check is not None:
+                check(op, self)
 
     def require_sizes(self) -> None:
         """Every axis a tensor uses needs a number before the diagram can run."""

@@ -16,11 +16,10 @@ so parameters read ``encoder_layer.3.N_1.weight``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator, Mapping
 
-from .. import parse as ast
-from ..ir import Diagram, Op, build
+from ..ir import Diagram, Op
 from .patterns import Patterns, identifier
 
 
@@ -41,13 +40,8 @@ class Repeat:
 
 def expanded(diagram: Diagram) -> Diagram:
     """The diagram with every component call expanded (a file's ``depth`` is for drawing only):
-    rebuilt from its source, with the same axis sizes."""
-    if not any(op.kind == "call" for op in diagram.ops):
-        return diagram
-    program = replace(diagram.source, statements=tuple(s for s in diagram.source.statements if not isinstance(s, ast.Depth)))
-    sizes = {s.name: diagram.axes[s.name].size for s in program.statements
-             if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt)) and diagram.axes[s.name].size is not None}
-    return build(program, depth=None, sizes=sizes)
+    the IR keeps it when it collapses calls."""
+    return diagram.full or diagram
 
 
 def roots(diagram: Diagram) -> dict[int, int]:

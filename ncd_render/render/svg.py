@@ -43,14 +43,57 @@ def to_svg(scene: Scene) -> bytes:
     fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
     if fonts:
         dwg.defs.add(dwg.style(fonts))
+    groups = _box_groups(scene.items)
     for item in scene.items:
-        element = _element(dwg, item)
-        if element is not None:
-            element["class"] = "ncd-" + item.role.replace(".", "-")  # what the item means: ncd-box, ncd-wire-bend, ...
-            if getattr(item, "ref", None) is not None:
-                element["data-op"] = str(item.ref)  # the IR op it draws
+        group = groups.get(id(item))
+        if group is None:
+            _add(dwg, dwg, item)
+        elif group[0] is item:  # the box's first item: the whole group, here
+            element = dwg.g(class_="ncd-box", **{"data-op": str(item.ref)})
+            for member in group:
+                _add(dwg, element, member)
             dwg.add(element)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
+
+
+def _box_groups(items) -> dict[int, list]:
+    """id(item) -> the group it belongs to: a box (its shadows first) and the items after it that
+    name the same op (label, pictogram). A second box of the same op (the same op drawn again in
+    another part of a page) starts a new group; items of ops without a box stay ungrouped."""
+    groups: dict[int, list] = {}
+    current: dict[int, list] = {}
+    for item in items:
+        op = getattr(item, "ref", None)
+        if op is None:
+            continue
+        group = current.get(op)
+        if item.role in ("box", "box.shadow") and (group is None or any(i.role == "box" for i in group)):
+            group = current[op] = []
+        if group is not None:
+            group.append(item)
+            groups[id(item)] = group
+    return groups
+
+
+def _add(dwg, parent, item) -> None:
+    element = _element(dwg, item)
+    if element is not None:
+        element["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
+        if getattr(item, "ref", None) is not None:
+            element["data-op"] = str(item.ref)  # the IR op it draws
+        if getattr(item, "axis", None) is not None:
+            element["data-axis"] = item.axis  # the axis a wire carries or a label names
+        parent.add(element)
+
+
+def _classes(role: str) -> str:
+    """``ncd-label ncd-label-box`` for role ``label.box``: the family, then the role itself.
+
+    >>> _classes("label.box"), _classes("wire")
+    ('ncd-label ncd-label-box', 'ncd-wire')
+    """
+    family, _, rest = role.partition(".")
+    return f"ncd-{family} ncd-{role.replace('.', '-')}" if rest else f"ncd-{family}"
 
 
 def _element(dwg, item):

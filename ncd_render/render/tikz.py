@@ -23,7 +23,6 @@ import re
 from .. import checks
 from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_slant
 from .svg import _n
 from .texchars import comment_text, math_char, text_char
 
@@ -48,7 +47,6 @@ _MATH_ESCAPE = {"~": r"\mbox{\textasciitilde}", "^": r"\mbox{\textasciicircum}",
 _WORD = re.compile(r"[A-Za-z]+|[0-9.]+|\s+|.", re.S)
 #: Which labels are set as math, and how a word of several letters is set in each.
 _MATH_WORDS = {"label.axis": r"\mathit", "label.name": r"\mathit", "label.box": r"\mathrm", "label.overline": r"\mathit"}
-_ANCHOR_LEFT = {"label.axis", "label.title", "label.overline"}
 
 
 def text_tex(text: str) -> str:
@@ -239,29 +237,12 @@ def _path(commands) -> str:
     return " ".join(parts)
 
 
-def _overlines(scene: Scene) -> tuple[set[int], set[int]]:
-    """Overline strokes drawn over axis labels: (their item indices, the labels' indices)."""
-    lines, labels = set(), set()
-    texts = [(k, t) for k, t in enumerate(scene.items) if isinstance(t, Text)]
-    for k, item in enumerate(scene.items):
-        if isinstance(item, Line) and item.role == "label.overline":
-            for j, t in texts:
-                size, lean = (t.runs[0].size if t.runs else 0), overline_slant(t)  # an italic label's bar leans right
-                if abs(t.x + lean - item.x1) < 0.05 and abs(t.x + lean + t.width - item.x2) < 0.05 and t.y - t.ascent - 0.4 * size <= item.y1 <= t.y:
-                    lines.add(k)
-                    labels.add(j)
-                    break
-    return lines, labels
-
-
-def _node(text: Text, style: str, overline: bool, scene_width: float) -> str:
-    if text.role == "label.box":
-        anchor, x = "base", text.x + text.width / 2
-    elif text.role in _ANCHOR_LEFT or text.x + text.width / 2 > scene_width / 2:
-        anchor, x = "base west", text.x
-    else:  # names of inputs sit left of their wires: keep their right ends there
-        anchor, x = "base east", text.x + text.width
-    return rf"\node[{style}, anchor={anchor}] at {_pt(x, text.y)} {{{tex_label(text, overline)}}};"
+def _node(text: Text, style: str) -> str:
+    """A label as a node anchored at the end the layout keeps put (its ``anchor``), so that the
+    document's own font, wider or narrower, grows away from the wire or box it belongs to."""
+    anchor, x = {"start": ("base west", text.x), "middle": ("base", text.x + text.width / 2),
+                 "end": ("base east", text.x + text.width)}[text.anchor]
+    return rf"\node[{style}, anchor={anchor}] at {_pt(x, text.y)} {{{tex_label(text, text.overline)}}};"
 
 
 def _draw(item, style: str) -> str | None:
@@ -285,13 +266,12 @@ def to_tikz(scene: Scene, theme=None) -> bytes:
     checks.scene_text(scene)
     check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
     styles = _Styles(palette(theme) if theme is not None else None)
-    skip, overlined = _overlines(scene)
     body = []
-    for k, item in enumerate(scene.items):
-        if k in skip or (isinstance(item, Rect) and item.stroke is None and item.fill is None):
-            continue  # overlines are part of their labels; layout-only regions are invisible
+    for item in scene.items:
+        if item.role == "label.overline" or (isinstance(item, Rect) and item.stroke is None and item.fill is None):
+            continue  # overlines are part of their labels (Text.overline); layout-only regions are invisible
         style = styles.name(item)
-        body.append(_node(item, style, k in overlined, scene.width) if isinstance(item, Text) else _draw(item, style))
+        body.append(_node(item, style) if isinstance(item, Text) else _draw(item, style))
     title = comment_text(scene.title or "A neural circuit diagram")  # a line end would end the % comment
     head = [
         f"% {title}: a neural circuit diagram drawn by ncd-render.",

@@ -1,0 +1,189 @@
+"""Names and axis arithmetic for the IR builder: axis declarations and sizes, axis groups such
+as ``(r c)``, tensor lookups, new values and ops, unique parameter names, and the checks that
+the axes a spec names belong to its tensor."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from .. import limits
+from .. import parse as ast
+from ..diagram import Axis, Op, Value
+from ..errors import NcdError, Span, did_you_mean
+
+
+@dataclass
+class Scope:
+    """What names mean where a statement is: tensors, the section, the component depth, and
+    a component's formal axes renamed to its arguments'."""
+
+    names: dict[str, int]
+    section: int | None
+    depth: int
+    rename: dict[str, str]
+
+
+class Names:
+    """The builder's names and axes (state: ``axes``, ``values``, ``ops``, ``sizes``,
+    ``sections``, ``param_names``, ``last_suffix``, ``tandem_names``; see :class:`~.Builder`)."""
+
+    def declare_axis(self, decl: ast.AxisDecl) -> None:
+        if decl.name in self.axes:
+            raise NcdError(f"axis '{decl.name}' is declared twice", decl.span)
+        size, text = (None, decl.name) if decl.size is None else self.size(decl.size)
+        if decl.name in self.sizes:
+            if decl.size is not None and not isinstance(decl.size, ast.SizeInt):
+                raise NcdError(f"cannot set the size of axis '{decl.name}': it is derived ({text})", decl.span, "set the axes it is computed from")
+            size = self.sizes[decl.name]
+            if not isinstance(size, int) or not 1 <= size <= limits.MAX_SIZE:
+                raise NcdError(f"axis '{decl.name}' cannot have size {limits.shown(repr(size))}; sizes are whole numbers "
+                               f"from 1 to {limits.MAX_SIZE:,} (2^40)")
+        elif size is not None:
+            limits.check_size(size, decl.size.span, f"axis '{decl.name}'")
+        self.axes[decl.name] = Axis(decl.name, size, decl.width, decl.span)
+
+
+    def size(self, expr: ast.SizeExpr) -> tuple[int | None, str]:
+        if isinstance(expr, ast.SizeInt):
+            return expr.value, str(expr.value)
+        if isinstance(expr, ast.SizeRef):
+            axis = self.axis(expr.name, expr.span)
+            return axis.size, expr.name
+        (a, ta), (b, tb) = self.size(expr.left), self.size(expr.right)
+        text = f"{ta} {expr.op} {tb}"
+        if a is None or b is None:
+            return None, text
+        if expr.op == "/":
+            if b == 0 or a % b:
+                raise NcdError(f"{ta} / {tb} = {a} / {b} is not a whole number", expr.span)
+            return a // b, text
+        return {"+": a + b, "-": a - b, "*": a * b}[expr.op], text
+
+
+    def axis(self, name: str, span: Span) -> Axis:
+        if name not in self.axes and name in self.tandem_names:
+            parts = " ".join(self.tandem_names[name])
+            raise NcdError(f"'{name}' is the name of the tandem axes {parts}, not an axis", span,
+                           f"write the axes themselves, e.g. [{parts}]; 'tandem {name} = {parts}' only draws them as one bundle labelled {name}")
+        if name not in self.axes:
+            raise NcdError(f"unknown axis '{name}'", span, did_you_mean(name, self.axes) or f"declare it with 'axis {name} = SIZE'")
+        return self.axes[name]
+
+
+    def axis_name(self, ref: ast.AxisRef, scope: Scope) -> str:
+        """The axis a reference denotes, registering groups such as (r c)."""
+        names = [scope.rename.get(n, n) for n in ref.names]
+        for original, name in zip(ref.names, names):
+            if original == name:
+                self.axis(name, ref.span)
+        if len(names) == 1:
+            return names[0]
+        key = "(" + " ".join(names) + ")"
+        if key not in self.axes:
+            parts = [self.axes[n] for n in names]
+            sizes = [p.size for p in parts]
+            size = None if None in sizes else _product(sizes)
+            self.axes[key] = Axis(key, size, any(p.width for p in parts), ref.span)
+        return key
+
+
+    def shape(self, refs, scope: Scope, what: str) -> tuple[str, ...]:
+        axes = tuple(self.axis_name(r, scope) for r in refs)
+        for ref, (name, count) in zip(refs, Counter(axes).items()):
+            if count > 1:
+                bad = [r for r, a in zip(refs, axes) if a == name][1]
+                raise NcdError(f"axis '{name}' appears twice in {what}", bad.span, "give the two axes different names")
+        return axes
+
+    def new_value(self, name: str, axes: tuple[str, ...], dtype: str, span: Span | None) -> int:
+        vid = len(self.values)
+        self.values[vid] = Value(vid, name, axes, dtype, span)
+        return vid
+
+
+    def add_op(self, **fields) -> Op:
+        op = Op(id=len(self.ops), **fields)
+        self.ops.append(op)
+        return op
+
+
+    def lookup(self, name: ast.Name, scope: Scope) -> int:
+        if name.name not in scope.names:
+            choices = list(scope.names)
+            raise NcdError(f"unknown tensor '{name.name}'", name.span,
+                           did_you_mean(name.name, choices) or ("known here: " + ", ".join(choices) if choices else None))
+        vid = scope.names[name.name]
+        if vid is None:
+            raise NcdError(f"tensor '{name.name}' was deleted and cannot be used again", name.span)
+        return vid
+
+
+    def describe(self, vid: int) -> str:
+        return "[" + " ".join(self.values[vid].axes) + "]"
+
+
+    def one_arg(self, call: ast.Call, scope: Scope) -> int:
+        """The one tensor a call takes."""
+        args = [self.lookup(a, scope) for a in call.args]
+        if len(args) != 1:
+            raise NcdError(f"{call.fn.name} takes one tensor, got {len(args)}", call.span)
+        return args[0]
+
+
+    def param_name(self, label: str, scope: Scope) -> str:
+        """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
+
+        Names taken are kept in a set and the last suffix per name, so this is constant time, not a scan of all ops."""
+        base = "".join(c if c.isalnum() else "_" for c in label.replace("{", "").replace("}", "")).strip("_") or "box"
+        prefix = ""
+        sid = scope.section
+        while sid is not None:
+            sec = self.sections[sid]
+            if sec.kind == "block":
+                prefix = "".join(c if c.isalnum() else "_" for c in sec.title) + "_" + prefix
+            sid = sec.parent
+        first = prefix + base
+        n = self.last_suffix.get(first, 1)  # names are never freed, so first_2 .. first_{n-1} are still taken
+        name = first if n == 1 else f"{first}_{n}"
+        while name in self.param_names:
+            n += 1
+            name = f"{first}_{n}"
+        self.param_names.add(name)
+        self.last_suffix[first] = n
+        return name
+
+
+    def spec_axes(self, refs, vid: int, scope: Scope, fn: str, where: Span) -> tuple[str, ...]:
+        """The axes ``refs`` names, each checked to be an axis of value ``vid``; ``where`` is the spec."""
+        axes = self.values[vid].axes
+        acted = self.shape(refs, scope, f"the axes of {fn}")
+        if not acted:
+            raise NcdError(f"{fn} needs at least one axis", where)
+        for ref, a in zip(refs, acted):
+            if a not in axes:
+                raise NcdError(f"{fn} acts on axis '{a}', but the tensor has axes {self.describe(vid)}", ref.span,
+                               did_you_mean(a, axes))
+        return acted
+
+
+    def spec_arity(self, call: ast.Call, fn: str, example: str) -> ast.Spec:
+        spec = call.spec
+        if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
+            raise NcdError(f"{fn} needs a spec '{example}'", spec.span if spec else call.span)
+        return spec
+
+
+    def fresh(self, new, refs, vid: int, acted, call: ast.Call) -> None:
+        """The axes an operation makes must differ from those of its input that pass by (``acted`` are consumed)."""
+        for ref, a in zip(refs, new):
+            if a in self.values[vid].axes and a not in acted:
+                raise NcdError(f"output axis '{a}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
+                               "the other axes pass by the box; name the new axis differently")
+
+
+
+def _product(xs) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out

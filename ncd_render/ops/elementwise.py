@@ -1,0 +1,50 @@
+"""Element-wise functions, f: R -> R on every element, drawn as the paper's ➤f➤ mark above
+their tensor. :func:`elementwise` declares one; ``gelu`` has a module of its own (:mod:`.gelu`)."""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..errors import NcdError
+from ..options import Kind
+from .registry import ATOM, OpKind, register
+from .work import Work
+
+
+def elementwise(name: str, symbol: str, flops: int, run, source, options=None, params=None, **more) -> OpKind:
+    """The entry of an element-wise function: ``run(op, x, rt)`` computes it in torch,
+    ``source(op, x)`` writes it; ``params(options)`` turns its options into op params."""
+
+    def build(b, call, options_given, scope, label):
+        vid = b.one_arg(call, scope)
+        if call.spec is not None:
+            raise NcdError(f"{name} acts on every element; it takes no axes", call.spec.span, f"write {name}({call.args[0].name})")
+        axes = b.values[vid].axes
+        out = b.new_value("", axes, b.values[vid].dtype, call.span)
+        b.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or symbol,
+                 params=MappingProxyType({"fn": name, **(params(options_given) if params else {})}), section=scope.section, span=call.span)
+        return [out]
+
+    def cost(op, c) -> Work:
+        if not flops:  # the identity: the output is the input's memory
+            return Work(0, 0, c.ins, c.outs, c.mapped, 0)
+        return Work(0, flops * c.n, c.ins, c.outs, c.mapped, 1)
+
+    return OpKind(name, "elementwise", build=build, options=MappingProxyType(options or {}), glyph="mark", hold="through",
+                  cost=cost, run=lambda op, box, xs, rt: run(op, xs[0], rt),
+                  source=lambda op, w, target: ([], source(op, w.arg(op.inputs[0])), ATOM, ""),
+                  example=more.pop("example", f"input X[y m]\nY = {name}(X)"), **more)
+
+
+register(
+    elementwise("relu", "ReLU", 1, lambda op, x, rt: rt.torch.relu(x), lambda op, x: f"torch.relu({x})",
+                label=None, pictogram=(("M", -1, 0.55), ("L", 0, 0.55), ("L", 1, -0.75))),
+    elementwise("silu", "SiLU", 4, lambda op, x, rt: rt.nn.functional.silu(x), lambda op, x: f"nn.functional.silu({x})"),  # sigmoid, multiply
+    elementwise("sigmoid", "σ", 3, lambda op, x, rt: rt.torch.sigmoid(x), lambda op, x: f"torch.sigmoid({x})"),  # exp, add, divide
+    elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})"),  # two exps, add, subtract, divide
+    elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})"),
+    elementwise("identity", "id", 0, lambda op, x, rt: x, lambda op, x: x),
+    # dropout: compare with a random number, scale
+    elementwise("dropout", "dropout", 2, lambda op, x, rt: rt.nn.functional.dropout(x, op.params["p"], rt.training),
+                lambda op, x: f"nn.functional.dropout({x}, p={op.params['p']}, training=self.training)",
+                options={"p": Kind("real", 0, 1, open_high=True, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))}),
+)

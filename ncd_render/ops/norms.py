@@ -1,0 +1,95 @@
+"""LayerNorm, RMSNorm and BatchNorm over named axes: ``layernorm(X: m) with affine, eps=1e-6``,
+drawn as a rounded box (LN, RMS, BN). Statistics and normalising cost 5 FLOPs per element
+(RMSNorm 3), plus one per learned scale and one per learned shift. With ``affine``, LayerNorm
+learns ``weight`` and ``bias`` over the normalised axes, RMSNorm ``weight`` only, BatchNorm
+both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does."""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..options import KINDS
+from .along import acted_axes
+from .registry import ATOM, OpKind, register
+from .work import SCALED, WHOLE, Array, Work
+
+SYMBOLS = {"layernorm": ("LayerNorm", "LN", 5), "rmsnorm": ("RMSNorm", "RMS", 3), "batchnorm": ("BatchNorm", "BN", 5)}
+
+
+def build(b, call, options, scope, label):
+    fn = call.fn.name
+    vid, acted, broadcast, out = acted_axes(b, call, scope)
+    learned = bool(options.get("affine"))
+    name = label or SYMBOLS[fn][0]
+    b.add_op(kind="norm", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=learned,
+             params=MappingProxyType({"fn": fn, "axes": acted, "eps": float(options.get("eps", 1e-5)), "affine": learned,
+                                      "name": b.param_name(name, scope)}), section=scope.section, span=call.span)
+    return [out]
+
+
+def cost(op, c) -> Work:
+    fn, acted = op.params["fn"], op.acts[0]
+    weights = ()
+    if op.params["affine"]:  # batch norm learns one scale per channel, the others one per normalised element
+        learned = op.broadcast if fn == "batchnorm" else acted
+        weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
+    flops = (SYMBOLS[fn][2] + len(weights)) * c.n
+    # rmsnorm without a learned scale is x / sqrt(mean x² + eps): a sum of squares, then one scale per row
+    along = SCALED if fn == "rmsnorm" and not weights and len(acted) == 1 else WHOLE
+    return Work(0, flops, c.ins + weights, c.outs, {**c.mapped, **{a: along for a in acted}}, 1)
+
+
+def parameters(op) -> dict:
+    if not op.params["affine"]:
+        return {}
+    if op.params["fn"] == "batchnorm":
+        return {"weight": op.broadcast, "bias": op.broadcast}
+    axes = op.params["axes"]
+    return {"weight": axes} if op.params["fn"] == "rmsnorm" else {"weight": axes, "bias": axes}
+
+
+def run(op, box, xs, rt):
+    (x,) = xs
+    order = rt.patterns.norm_order(op)
+    if order:
+        x = rt.einops.rearrange(x, order[0])
+    n = len(op.params["axes"])
+    box = box or {}
+    weight, bias, eps, F = box.get("weight"), box.get("bias"), op.params["eps"], rt.nn.functional
+    if op.params["fn"] == "layernorm":
+        x = F.layer_norm(x, x.shape[-n:], weight, bias, eps)
+    elif op.params["fn"] == "rmsnorm":
+        x = F.rms_norm(x, x.shape[-n:], weight, eps)
+    else:
+        x = rt.functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps)
+    return rt.einops.rearrange(x, order[1]) if order else x
+
+
+def source(op, w, target):
+    x = w.arg(op.inputs[0])
+    pre, src = [], x
+    order = w.p.norm_order(op)
+    if order:
+        pre.append(f'{target} = rearrange({x}, "{order[0]}")  # normalised axes last')
+        src = target
+    n, eps, fn = len(op.params["axes"]), op.params["eps"], op.params["fn"]
+    box = f"{w.owner}.{op.name}"
+    if fn == "layernorm":
+        affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
+        expr = f"nn.functional.layer_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
+    elif fn == "rmsnorm":
+        affine = f", {box}.weight" if op.params["affine"] else ""
+        expr = f"nn.functional.rms_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
+    else:
+        w.helpers.add("batch_norm")
+        affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
+        expr = f"batch_norm({src}, {n}, {len(op.broadcast)}{affine}, eps={eps})"
+    if order:
+        pre.append(f"{target} = {expr}")
+        expr = f'rearrange({target}, "{order[1]}")'
+    return pre, expr, ATOM, ""
+
+
+register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({"affine": KINDS["affine"], "eps": KINDS["eps"]}),
+                  glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
+                  parameters=parameters, initial=lambda op, param: "ones" if param == "weight" else "zeros",
+                  run=run, source=source, reads_twice=True, example=f"input X[y m]\nY = {fn}(X: m) with affine") for fn in SYMBOLS))

@@ -1,0 +1,73 @@
+"""Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
+(one select per element; the pattern is computed, not read) and ``rope(Q: y k) with base=10000,
+interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element)."""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..errors import NcdError
+from ..options import KINDS
+from .along import acted_axes
+from .registry import ATOM, OpKind, register
+from .work import WHOLE, Array, Work
+
+
+def build_mask(b, call, options, scope, label):
+    vid, acted, broadcast, out = acted_axes(b, call, scope)
+    if len(acted) != 2 or not options.get("causal"):
+        raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
+    b.add_op(kind="mask", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "mask",
+             params=MappingProxyType({"axes": acted}), section=scope.section, span=call.span)
+    return [out]
+
+
+def build_rope(b, call, options, scope, label):
+    vid, acted, broadcast, out = acted_axes(b, call, scope)
+    if len(acted) != 2:
+        raise NcdError("rope needs the position axis and the depth axis it rotates in pairs", call.span, "for example rope(Q: y k)")
+    depth = b.axes[acted[1]].size
+    if depth is not None and depth % 2:
+        raise NcdError(f"rope rotates pairs, but axis '{acted[1]}' has odd size {depth}", call.spec.span)
+    params = {"axes": acted, "base": float(options.get("base", 10000.0)),
+              "interleaved": bool(options.get("interleaved"))}  # pairs (2i, 2i+1), not (i, i + d/2)
+    b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "RoPE",
+             params=MappingProxyType(params), section=scope.section, span=call.span)
+    return [out]
+
+
+def run_mask(op, box, xs, rt):
+    (axes,) = rt.patterns.values(op)
+    return rt.functional.causal_mask(xs[0], *rt.patterns.dims(axes, op.params["axes"]))
+
+
+def source_mask(op, w, target):
+    w.helpers.add("causal_mask")
+    dims = map(str, w.dims_of(op, op.params["axes"]))
+    return [], w.call("causal_mask", [w.arg(op.inputs[0]), *dims], {}), ATOM, "causal over " + ", ".join(op.params["axes"])
+
+
+def cost_rope(op, c) -> Work:  # cos and sin of each position's angles, half the depth each
+    position, depth = op.params["axes"]
+    return Work(0, 3 * c.n, c.ins + (Array((op.name, "cos_sin"), (position, depth)),), c.outs, {**c.mapped, depth: WHOLE}, 1)
+
+
+def run_rope(op, box, xs, rt):
+    (axes,), p = rt.patterns.values(op), op.params
+    return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"])
+
+
+def source_rope(op, w, target):
+    p = op.params
+    w.helpers.add("rotary")
+    call = w.call("rotary", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, p["axes"]))], {"base": p["base"], "interleaved": p["interleaved"]},
+                  {"base": 10000.0, "interleaved": False})
+    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {p['axes'][1]}"
+
+
+register(
+    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"]}), glyph="box", hold="through", fill="mask",
+           cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
+           example="input S[y n]\nY = mask(S: y n) with causal"),
+    OpKind("rope", "rope", build=build_rope, options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"]}),
+           glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
+)

@@ -1,0 +1,51 @@
+"""``A * B``: the element-wise product, broadcasting B over the axes of A it lacks
+(``X[y m] * G[m]``: a gate per channel, as in squeeze-and-excitation). Drawn as a compact
+box on A that B enters from below; 1 FLOP per element of the result. B's axes come in A's order."""
+from __future__ import annotations
+
+from .. import parse as ast
+from ..errors import NcdError
+from .registry import ATOM, MUL, OpKind, register
+from .work import Work
+
+
+def build(b, expr, options, scope, label):
+    a = b.lookup(expr.arg, scope)
+    other = b.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
+    axes, theirs = b.values[a].axes, b.values[other].axes
+    missing = [x for x in theirs if x not in axes]
+    if missing:
+        flip = not [x for x in axes if x not in theirs]
+        raise NcdError(f"cannot multiply {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}: "
+                       f"{expr.arg.name} has no axis {', '.join(repr(x) for x in missing)}", expr.scale.span,
+                       f"write {expr.scale.axis} * {expr.arg.name}: the right side broadcasts over axes it lacks"
+                       if flip else "the right side may lack axes of the left, but needs no axis the left does not have")
+    if list(theirs) != [x for x in axes if x in theirs]:
+        raise NcdError(f"cannot multiply {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}", expr.scale.span,
+                       f"both need one shape, in order: {expr.arg.name} has {b.describe(a)}, {expr.scale.axis} has {b.describe(other)}"
+                       if len(theirs) == len(axes) else f"{expr.scale.axis}'s axes must come in {expr.arg.name}'s order")
+    out = b.new_value("", axes, "real", expr.span)
+    b.add_op(kind="mul", inputs=(a, other), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
+             section=scope.section, span=expr.span)
+    return [out]
+
+
+def _same(op, values) -> bool:
+    return values(op)[0] == values(op)[1]
+
+
+def run(op, box, xs, rt):
+    if _same(op, rt.patterns.values):
+        return xs[0] * xs[1]
+    return rt.einops.einsum(*xs, rt.patterns.einsum(op))  # B lined up with A's axes, whatever their order
+
+
+def source(op, w, target):
+    if _same(op, w.p.values):
+        return [], f"{w.arg(op.inputs[0], MUL)} * {w.arg(op.inputs[1], MUL + 1)}", MUL, ""
+    return [], f'einsum({w.arg(op.inputs[0])}, {w.arg(op.inputs[1])}, "{w.p.einsum(op)}")', ATOM, "broadcast product"
+
+
+register(OpKind("mul", "mul", build=build, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
+                cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run, source=source,
+                example="input X[y m], G[m]\nY = X * G"))

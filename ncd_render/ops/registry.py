@@ -1,0 +1,130 @@
+"""The registry of op kinds: one :class:`OpKind` per DSL function (or syntax form), declaring
+everything the back-ends need about it in one place.
+
+Each module of :mod:`ncd_render.ops` registers its kinds with :func:`register`; back-ends
+never match on kind strings, they ask :func:`of` for an op's entry and call what it declares:
+
+* ``build(b, call, options, scope, label)``: the shape rule, run by the IR builder ``b``
+  (returns the ids of the values made); ``options`` maps option names to their typed
+  :class:`~ncd_render.options.Kind`;
+* ``glyph``: how the box is drawn (``box``, ``mark``, ``join``, ``softmax``, ``norm``,
+  ``bar``, ``wiring``, ``cap`` or ``none``) and ``hold``, which wires its box holds
+  (``acts``, ``through``, ``lookup``, ``all`` or ``none``); ``label(op)`` gives ``(text, size, bold)``;
+* ``cost(op, c)``: a :class:`~ncd_render.ops.work.Work` from the cost back-end's context ``c``;
+* ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
+* ``run(op, box, xs, rt)``: how it runs in torch (``rt`` lends ``torch``, ``nn``, ``einops``,
+  ``functional``, ``patterns``); ``source(op, w, target)``: how it is written as PyTorch
+  source, ``(lines before, expression, precedence, comment)``;
+* ``example``: a statement for the conformance test (tests/test_ops_conformance.py).
+
+An op whose kind is not registered is an error, never a default:
+
+>>> from ncd_render.ir import Op
+>>> of(Op(0, "warp", (), ()))
+Traceback (most recent call last):
+...
+ncd_render.errors.NcdError: no op kind 'warp' is registered
+hint: every kind lives in a module of ncd_render/ops/
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+from ..errors import NcdError
+
+# Precedence of a written expression, for parentheses when one is written inside another.
+ADD, MUL, ATOM = 1, 2, 3
+GLYPHS = {"box", "mark", "join", "softmax", "norm", "bar", "wiring", "cap", "none"}
+HOLDS = {"acts", "through", "lookup", "all", "none"}
+
+
+def default_label(op):
+    """A learned box's bold label (L by default); any other box's label, or its kind."""
+    return (op.label or "L", 1.0, True) if op.learned else (op.label or op.kind, 0.9, False)
+
+
+def no_parameters(op) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class OpKind:
+    """Everything about one op kind. ``key`` is the DSL name (or, for ops written as syntax such
+    as ``A + B``, the IR kind); ``kind`` is the :attr:`~ncd_render.ir.Op.kind` it builds."""
+
+    key: str
+    kind: str
+    build: Callable | None = None
+    options: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    glyph: str | Callable | None = None
+    hold: str | None = None
+    label: Callable | None = default_label
+    cost: Callable | None = None
+    parameters: Callable = no_parameters
+    initial: Callable | None = None
+    check: Callable | None = None  # (op, torch patterns): what it needs of the sizes before it can run
+    run: Callable | None = None
+    source: Callable | None = None
+    reads_twice: bool | Callable = False  # its source reads its argument twice (so it is never written inline)
+    at_cup: bool = False  # right after a contraction, written at its cup instead of drawn (a scale)
+    fill: str = "box"  # the theme's fill for its box: "box" or "mask"
+    pictogram: tuple | None = None  # drawn instead of a label: path points in units of the box's half size
+    example: str | None = None
+    in_dsl: bool = True  # called by name in the DSL (False: built by syntax or by the builder itself)
+    runs: bool = True  # False: a box with no meaning to run or cost (opaque), refused before those back-ends
+    free: bool = False  # runs no kernel and is no box: inputs, outputs, copies, deletes, saves, loads
+
+    def glyph_of(self, op) -> str:
+        glyph = self.need("glyph")
+        return glyph(op) if callable(glyph) else glyph
+
+    def reads_twice_of(self, op) -> bool:
+        return self.reads_twice(op) if callable(self.reads_twice) else self.reads_twice
+
+    def need(self, what: str):
+        """The back-end entry ``what`` (``cost``, ``run``, ``source``, ...), or an error naming the kind."""
+        found = getattr(self, what)
+        if found is None:
+            raise NcdError(f"op kind '{self.key}' declares no {what} rule", hint=f"add {what}=... to its module in ncd_render/ops/")
+        return found
+
+
+_KINDS: dict[str, OpKind] = {}
+
+
+def register(*kinds: OpKind) -> None:
+    for k in kinds:
+        if k.key in _KINDS:
+            raise ValueError(f"op kind '{k.key}' is registered twice")
+        if k.glyph is not None and k.glyph not in GLYPHS and not callable(k.glyph) or k.hold not in HOLDS | {None}:
+            raise ValueError(f"op kind '{k.key}': unknown glyph or hold")
+        _KINDS[k.key] = k
+
+
+def get(key: str) -> OpKind:
+    """The entry registered as ``key``; an error for an unknown one."""
+    if key not in _KINDS:
+        raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/")
+    return _KINDS[key]
+
+
+def of(op) -> OpKind:
+    """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind."""
+    return get(op.params.get("fn") or op.kind)
+
+
+def named(name: str) -> OpKind | None:
+    """The entry the DSL calls ``name``, or None."""
+    k = _KINDS.get(name)
+    return k if k is not None and k.in_dsl else None
+
+
+def dsl_names() -> list[str]:
+    return sorted(k for k, v in _KINDS.items() if v.in_dsl)
+
+
+def kinds() -> dict[str, OpKind]:
+    """Every registered entry, by key."""
+    return dict(_KINDS)

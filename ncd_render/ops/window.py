@@ -1,0 +1,123 @@
+"""The convolution tensor: ``unfold(X: h w -> y x kh kw) with stride=2, padding=1`` splits width
+axes into overlapping blocks (drawn as a large star), ``fold`` is its transpose. unfold moves
+data only (it writes its blocks); fold adds every block element into its place (1 FLOP each)."""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..errors import NcdError
+from ..options import KINDS
+from .registry import OpKind, register, ATOM
+from .work import WHOLE, Work
+
+WINDOW = ("kernel", "stride", "dilation", "padding")
+
+
+def build(b, call, options, scope, label):
+    fn = call.fn.name
+    vid = b.one_arg(call, scope)
+    example = "h w -> y x kh kw" if fn == "unfold" else "y x kh kw -> h w"
+    spec = b.spec_arity(call, fn, example)
+    ins = b.spec_axes(spec.inputs[0], vid, scope, fn, spec.span)
+    outs = b.shape(spec.outputs[0], scope, f"the output of {fn}")
+    n = len(ins) if fn == "unfold" else len(outs)
+    if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
+        raise NcdError(f"{fn} maps each width axis to an output axis and a kernel axis", spec.span, f"for example {fn}({call.args[0].name}: {example})")
+    kernel = int(options.get("kernel", 0)) or None
+    stride, dilation, padding = (int(options.get(k, d)) for k, d in (("stride", 1), ("dilation", 1), ("padding", 0)))
+    extra = int(options.get("output_padding", 0))
+    spatial_in, spatial_out, kernels = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
+    for k_axis in kernels:
+        size = b.axes[k_axis].size
+        if kernel is None:
+            kernel = size
+        if size is not None and kernel is not None and size != kernel:
+            raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {kernel}", spec.span)
+    if kernel is None:
+        raise NcdError(f"{fn} needs a kernel size", call.span, "add 'with kernel=3' or give the kernel axis a size")
+    for a, c in zip(spatial_in, spatial_out):
+        size_a, size_c = b.axes[a].size, b.axes[c].size
+        if size_a is None or size_c is None:
+            continue
+        if fn == "unfold":
+            expected = (size_a + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+            what = f"{a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+        else:
+            expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
+            what = f"folding {a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+        if expected != size_c:
+            raise NcdError(f"axis '{c}' has size {size_c}, but {what}", spec.span, f"declare 'axis {c} = {expected}' or change the options")
+    acted = ins
+    b.fresh(outs, spec.outputs[0], vid, acted, call)
+    axes = b.values[vid].axes
+    first = min(axes.index(a) for a in acted)
+    out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
+    out = b.new_value("", out_axes, "real", call.span)
+    sub = ",".join(f"{k[0]}{v}" for k, v in (("stride", stride), ("dilation", dilation)) if v != 1)
+    text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
+    b.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=tuple(a for a in axes if a not in acted),
+             label=text + (f"_{{{sub}}}" if sub and not label else ""),
+             params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernels, "kernel": kernel,
+                                      "stride": stride, "dilation": dilation, "padding": padding, "output_padding": extra}),
+             section=scope.section, span=call.span)
+    return [out]
+
+
+def cost_unfold(op, c) -> Work:  # reads the input once, writes kernel-times more: the blocks
+    p = op.params
+    reach = p["dilation"] * (p["kernel"] - 1) + 1
+    windows = {a: (w, p["stride"], reach) for a, w in zip(p["spatial_in"], p["spatial_out"])}
+    return Work(0, 0, c.ins, c.outs, c.mapped, 1, MappingProxyType(windows))
+
+
+def cost_fold(op, c) -> Work:  # adds every block element into its place; overlapping blocks need all of them
+    return Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {a: WHOLE for a in c.mapped}, 1)
+
+
+def moves(op, pt) -> tuple[str | None, str | None]:
+    """Rearranges around :func:`~ncd_render.pytorch.functional.unfold` / ``fold``, which act on
+    trailing dims: the width axes (and, for fold, the kernel axes) moved last, and the result
+    into the output's order; None where no move is needed. ``pt``: the torch patterns."""
+    (x,), (out,) = pt.values(op), pt.values(op, "outputs")
+    p, folding = op.params, op.kind == "fold"  # this module's own two kinds
+    moved = p["spatial_in"] + (p["kernel_axes"] if folding else ())
+    rest = tuple(a for a in x if a not in moved)
+    made = rest + p["spatial_out"] + (() if folding else p["kernel_axes"])
+    before = None if rest + moved == x else f"{pt.spec(x)} -> {pt.spec(rest + moved)}"
+    after = None if made == out else f"{pt.spec(made)} -> {pt.spec(out)}"
+    return before, after
+
+
+def run(op, box, xs, rt):
+    p = op.params
+    before, after = moves(op, rt.patterns)
+    x = rt.einops.rearrange(xs[0], before) if before else xs[0]
+    function = getattr(rt.functional, op.kind)
+    shape = len(p["spatial_in"]) if op.kind == "unfold" else rt.patterns.shape(p["spatial_out"])
+    x = function(x, shape, p["kernel"], p["stride"], p["dilation"], p["padding"])
+    return rt.einops.rearrange(x, after) if after else x
+
+
+def source(op, w, target):
+    """unfold / fold on trailing dims, with the rearranges around them."""
+    p, pre, x = op.params, [], w.arg(op.inputs[0])
+    w.helpers.add(op.kind)
+    before, after = moves(op, w.p)
+    if before:
+        pre.append(f'{target} = rearrange({x}, "{before}")')
+        x = target
+    shape = str(len(p["spatial_in"])) if op.kind == "unfold" else str(w.p.shape(p["spatial_out"]))
+    expr = w.call(op.kind, [x, shape], {k: p[k] for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
+    if after:
+        pre.append(f"{target} = {expr}")
+        expr = f'rearrange({target}, "{after}")'
+    return pre, expr, ATOM, ""
+
+
+options = MappingProxyType({k: KINDS[k] for k in WINDOW})
+register(
+    OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False),
+           cost=cost_unfold, run=run, source=source, example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
+    OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
+           label=lambda op: (op.label, 1.15, False), cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
+)

@@ -1,0 +1,37 @@
+"""The corpus diagrams that use gelu's tanh form, layer scale and broadcasting products, checked
+by ncd check against torch.nn / transformers (the pairings beside them), and the same pairings
+catching a diagram that gets the kind wrong."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ncd_render.pytorch.check import check_file
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+@pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation"])
+def test_the_diagram_agrees_with_its_reference(name):
+    report = check_file(CORPUS / f"{name}.ncd")
+    assert report.passed, str(report)
+
+
+GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
+
+
+@pytest.mark.parametrize("name, right, wrong, wire", [
+    ("gpt2_mlp", "gelu(H) with approximate=tanh", "gelu(H)", "F"),  # exact GELU is not GPT-2's
+    ("convnext_block", GAMMA + "X = X + H", "X = X + H", "X"),  # gamma before the LayerNorm (below)
+    ("squeeze_excitation", "  S = sigmoid(S)\n", "", "Y"),  # the gate without its sigmoid
+])
+def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
+    text = (CORPUS / f"{name}.ncd").read_text()
+    assert right in text
+    text = text.replace(right, wrong)
+    if name == "convnext_block":
+        text = text.replace("H = layernorm", GAMMA + "H = layernorm")
+    (tmp_path / f"{name}.ncd").write_text(text)
+    shutil.copy(CORPUS / f"{name}.check.py", tmp_path)
+    report = check_file(tmp_path / f"{name}.ncd")
+    assert not report.passed and report.first_failure().wire == wire

@@ -1,0 +1,207 @@
+"""Every registered op kind goes through every back-end: parse, build, layout, SVG, TikZ, cost,
+compile (run in torch), codegen (the written source, run), and, where it computes something,
+against an independent torch expression written here. A kind whose module forgets a back-end's
+entry fails here; so does a new kind without a reference below.
+"""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ncd_render import ops
+from ncd_render.api import load_text
+from ncd_render.cost.boxes import work
+from ncd_render.ir import build
+from ncd_render.parse import parse
+from ncd_render.pytorch.codegen import class_name_for, generate
+from ncd_render.pytorch.compile import compile_diagram
+from ncd_render.render import render_bytes
+
+# y: rows, m: depth (4), k: 2, n: unfold(m) with kernel 2 (3), j: the kernel axis, p: the size of m, q: m + k, v: vocabulary
+PREAMBLE = "axis y = 3\naxis m = 4\naxis k = 2\naxis n = 3\naxis j = 2\naxis p = 4\naxis q = 6\naxis v = 5\n"
+SIZES = {"y": 3, "m": 4, "k": 2, "n": 3, "j": 2, "p": 4, "q": 6, "v": 5}
+BATCH = 2
+
+# Statements that make the structural kinds (the builder makes them; they have no example of their own)
+STRUCTURAL = {
+    "input": "input X[y m]\nY = relu(X)",
+    "output": "input X[y m]\nY = relu(X)",
+    "copy": "input X[y m]\nY = X + X",
+    "delete": "input X[y m], Z[y m]\ndelete Z\nY = relu(X)",
+    "save": "input X[y m]\nsave X as C_1\nA = relu(X)\nB = load(C_1)\nY = A + B",
+    "load": "input X[y m]\nsave X as C_1\nA = relu(X)\nB = load(C_1)\nY = A + B",
+    "call": "depth 0\nblock F(A[y m])\n  B = linear(A: m -> m) as L\n  return B\nend\ninput X[y m]\nY = F(X)",
+}
+
+
+def _fold(u):  # Y[..., n + j] += U[..., n, j]
+    out = torch.zeros(*u.shape[:-2], SIZES["m"], dtype=u.dtype)
+    for n in range(SIZES["n"]):
+        for j in range(SIZES["j"]):
+            out[..., n + j] += u[..., n, j]
+    return out
+
+
+def _rope(x):  # rotate pairs (i, i + d/2) of the depth by position * base^(-2i/d)
+    d = x.shape[-1]
+    angle = torch.arange(x.shape[-2], dtype=x.dtype)[:, None] * 10000.0 ** (-torch.arange(0, d, 2, dtype=x.dtype) / d)
+    cos, sin = torch.cat([angle.cos()] * 2, -1), torch.cat([angle.sin()] * 2, -1)
+    return x * cos + torch.cat([-x[..., d // 2:], x[..., :d // 2]], -1) * sin
+
+
+def _topk(x, bias):
+    chosen = (x + bias).topk(2, dim=-1).indices
+    return torch.zeros_like(x).scatter(-1, chosen, x.gather(-1, chosen))
+
+
+def _batchnorm(x, w, b):  # channels y, statistics over the batch and m, as nn.BatchNorm1d in training mode
+    bn = nn.BatchNorm1d(SIZES["y"], dtype=x.dtype)
+    bn.weight.data, bn.bias.data = w, b
+    return bn(x)
+
+
+# kind -> (inputs, state_dict) -> what torch itself computes
+REFERENCES = {
+    "relu": lambda i, s: torch.relu(i["X"]),
+    "gelu": lambda i, s: nn.GELU(approximate="tanh")(i["X"]),
+    "silu": lambda i, s: nn.SiLU()(i["X"]),
+    "sigmoid": lambda i, s: torch.sigmoid(i["X"]),
+    "tanh": lambda i, s: torch.tanh(i["X"]),
+    "exp": lambda i, s: torch.exp(i["X"]),
+    "identity": lambda i, s: i["X"],
+    "dropout": lambda i, s: nn.Dropout(0.1).eval()(i["X"]),
+    "linear": lambda i, s: nn.functional.linear(i["X"], s["L.weight"], s["L.bias"]),
+    "layernorm": lambda i, s: nn.functional.layer_norm(i["X"], (4,), s["LayerNorm.weight"], s["LayerNorm.bias"]),
+    "rmsnorm": lambda i, s: nn.functional.rms_norm(i["X"], (4,), s["RMSNorm.weight"], 1e-5),
+    "batchnorm": lambda i, s: _batchnorm(i["X"], s["BatchNorm.weight"], s["BatchNorm.bias"]),
+    "softmax": lambda i, s: torch.softmax(i["X"], -1),
+    "einsum": lambda i, s: i["X"] @ i["W"],
+    "rearrange": lambda i, s: i["X"].transpose(-1, -2),
+    "rename": lambda i, s: i["X"],
+    "add": lambda i, s: i["X"] + i["Z"],
+    "scale": lambda i, s: i["X"] / 2,
+    "mul": lambda i, s: i["X"] * i["G"][:, None, :],
+    "max": lambda i, s: i["X"].amax(-1),
+    "mean": lambda i, s: i["X"].mean(-1),
+    "sum": lambda i, s: i["X"].sum(-1),
+    "index": lambda i, s: i["X"][..., 1],
+    "concat": lambda i, s: torch.cat([i["X"], i["U"]], -1),
+    "embedding": lambda i, s: nn.functional.embedding(i["T"], s["E.weight"]),
+    "mask": lambda i, s: i["S"].masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), -math.inf),
+    "rope": lambda i, s: _rope(i["X"]),
+    "topk": lambda i, s: _topk(i["X"], s["bias_e.bias"]),
+    "unit": lambda i, s: i["X"],
+    "unfold": lambda i, s: i["X"].unfold(-1, 2, 1),
+    "fold": lambda i, s: _fold(i["U"]),
+    "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
+    "load": lambda i, s: torch.relu(i["X"]) + i["X"],
+    "input": lambda i, s: torch.relu(i["X"]),
+    "output": lambda i, s: torch.relu(i["X"]),
+    "copy": lambda i, s: i["X"] + i["X"],
+    "delete": lambda i, s: torch.relu(i["X"]),
+    "save": lambda i, s: torch.relu(i["X"]) + i["X"],
+    "call": lambda i, s: nn.functional.linear(i["X"], s["F_L.weight"]),
+}
+
+
+def source_of(key: str) -> str:
+    body = STRUCTURAL.get(key) or ops.get(key).example
+    return PREAMBLE + body + "\noutput Y\n"
+
+
+def test_every_kind_is_walked():
+    """Each registered kind has an example (or a structural program above) and a torch reference."""
+    keys = set(ops.kinds())
+    assert {k for k in keys if ops.get(k).example is None and k not in STRUCTURAL} == set()
+    assert {k for k in keys if ops.get(k).runs} - set(REFERENCES) == set()
+
+
+def _inputs(diagram, generator):
+    out = {}
+    for v in diagram.inputs:
+        value = diagram.values[v]
+        shape = (BATCH,) + tuple(diagram.axes[a].size for a in value.axes)
+        out[value.name] = (torch.randint(0, SIZES["v"], shape, generator=generator) if value.dtype == "int"
+                           else torch.randn(shape, generator=generator, dtype=torch.float64))
+    return out
+
+
+@pytest.mark.parametrize("key", sorted(ops.kinds()))
+def test_kind_goes_through_every_back_end(key):
+    kind = ops.get(key)
+    text = source_of(key)
+    diagram = build(parse(text, f"{key}.ncd"))
+    made = [op for op in diagram.ops if ops.of(op) is kind]
+    assert made, f"the example of {key} makes no {key} op"
+
+    # drawing: every op drawn as a box appears in the SVG under its op id, wiring as a region of
+    # the scene; TikZ takes the same scene
+    figure = load_text(text, f"{key}.ncd")
+    scene = figure.scene()
+    svg = render_bytes(scene, "svg").decode()
+    drawn = {item.ref for item in scene.items if getattr(item, "ref", None) is not None}
+    for op in figure.diagram.ops:
+        glyph = ops.of(op).glyph_of(op)
+        if glyph in ("wiring", "cap") and ops.of(op).build is not None:  # copies branch in the gaps between columns
+            assert op.id in drawn, f"{ops.of(op).key} op {op.id} has no wiring region"
+        elif glyph != "none" and glyph not in ("wiring", "cap"):
+            assert f'data-op="{op.id}"' in svg, f"{ops.of(op).key} op {op.id} is not drawn"
+    assert "\\begin{tikzpicture}" in render_bytes(scene, "tikz").decode()
+
+    if not kind.runs:  # drawn only: running or costing it is refused, by name
+        from ncd_render.errors import NcdError
+
+        for back_end in (lambda: [work(diagram, op) for op in diagram.ops], lambda: compile_diagram(diagram),
+                         lambda: generate(diagram)):
+            with pytest.raises(NcdError, match=key):
+                back_end()
+        return
+
+    # cost: every op has a rule
+    for op in diagram.ops:
+        work(diagram, op)
+
+    # torch: the compiled module, the written source, and torch's own expression agree
+    torch.manual_seed(0)
+    module = compile_diagram(diagram).double().eval()
+    for p in module.parameters():  # away from the initial ones and zeros, so a misplaced weight shows
+        p.data = torch.randn_like(p)
+    inputs = _inputs(diagram, torch.Generator().manual_seed(1))
+    compiled = module(**inputs)
+    namespace = {}
+    exec(compile(generate(diagram), f"{key}_generated.py", "exec"), namespace)
+    written = namespace[class_name_for(diagram)]().double().eval()
+    written.load_state_dict(module.state_dict())
+    torch.testing.assert_close(written(**inputs), compiled)
+    torch.testing.assert_close(compiled, REFERENCES[key](inputs, module.state_dict()))
+
+
+def test_an_unknown_kind_is_an_error_in_every_back_end():
+    from dataclasses import replace
+
+    from ncd_render.errors import NcdError
+
+    diagram = build(parse(source_of("relu")))
+    op = replace(diagram.ops[1], kind="warp", params={})
+    with pytest.raises(NcdError, match="no op kind 'warp'"):
+        work(diagram, op)
+    with pytest.raises(NcdError, match="no op kind 'warp'"):
+        ops.of(op)
+
+
+@pytest.mark.parametrize("body, message, hint", [
+    ("input X[y m]\nY = gelu(X) with approximate=fast", "c.ncd:10:18: approximate=fast: approximate takes one of none, tanh",
+     "approximate takes one of none, tanh, e.g. approximate=tanh"),
+    ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
+    ("input X[y m]\nY = layerscale(X)", "c.ncd:10:5: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
+    ("input X[y m], G[k]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [k]: X has no axis 'k'", "needs no axis the left does not have"),
+    ("input X[m], G[y m]\nY = X * G", "c.ncd:10:9: cannot multiply X [m] by G [y m]: X has no axis 'y'", "write G * X"),
+    ("input X[y m], G[m y]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [m y]", "both need one shape, in order"),
+])
+def test_the_new_kinds_refuse_bad_input_at_its_place(body, message, hint):
+    from ncd_render.errors import NcdError
+
+    with pytest.raises(NcdError) as error:
+        build(parse(PREAMBLE + body + "\noutput Y\n", "c.ncd"))
+    assert str(error.value).startswith(message) and hint in str(error.value), str(error.value)
