@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -6,6 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
+METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
 
 
 def pytest_generate_tests(metafunc):
@@ -42,3 +44,16 @@ def update_golden() -> bool:
     if value == "1" and os.environ.get("CI"):
         pytest.fail("NCD_UPDATE_GOLDEN=1 under CI: golden files are regenerated and looked at by a person, never by CI")
     return value == "1"
+
+
+@pytest.fixture(scope="session")
+def figure_metrics():
+    """shared/tools/figure_metrics.py as a module: skipped where it is missing, a failure under CI."""
+    if not METRICS.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{METRICS} is missing; CI must copy shared/ beside the repository root")
+        pytest.skip(f"{METRICS} is not there")
+    spec = importlib.util.spec_from_file_location("figure_metrics", METRICS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

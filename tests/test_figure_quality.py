@@ -8,8 +8,6 @@ crossings must equal what the layout counted and stay near the lower bound of th
 are, in the SVG's own units (points from the top left of its viewBox); run
 ``figure_metrics.py --annotate DIR FILE.svg`` on the SVG named in the message to see them drawn.
 """
-import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ import pytest
 import ncd_render
 
 ROOT = Path(__file__).resolve().parents[1]
-METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
 GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.ncd"))
 FIGURES = GALLERY + CORPUS
@@ -45,18 +42,6 @@ INVARIANTS = {
     "dashed_grazing_box": ("dashed_grazing_box_list",),
 }
 
-
-@pytest.fixture(scope="module")
-def figure_metrics():
-    """figure_metrics.py as a module: skipped where it is missing, a failure under CI."""
-    if not METRICS.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{METRICS} is missing; CI must copy shared/ beside the repository root")
-        pytest.skip(f"{METRICS} is not there")
-    spec = importlib.util.spec_from_file_location("figure_metrics", METRICS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """ncd import: real modules (torch.nn, transformers from tiny random configs) imported as
 diagrams that build, draw with the layout invariants, and pass `ncd check` against the
 module itself with no other argument."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,22 +18,10 @@ from ncd_render.pytorch.check import check_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "import_models" / "models.py"
-METRICS = ROOT.parent / "shared" / "tools" / "figure_metrics.py"
 IMPORTED = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_mlp", "deepseek_mlp", "gpt2",
             "vit", "llama_decoder_layer", "llama_gqa_decoder_layer", "mixtral_moe"]
 INVARIANTS = ("knots_elsewhere", "wire_through_box", "label_overlaps")
 
-
-@pytest.fixture(scope="module")
-def figure_metrics():
-    if not METRICS.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{METRICS} is missing")
-        pytest.skip(f"{METRICS} is not there")
-    spec = importlib.util.spec_from_file_location("figure_metrics", METRICS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("name", IMPORTED)

@@ -19,7 +19,7 @@ from ncd_render.scene import Line
 from ncd_render.sizing import SizeWarning
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_figure_quality import FIGURE_IDS, FIGURES, figure_metrics  # noqa: E402, F401 (a fixture)
+from test_figure_quality import FIGURE_IDS, FIGURES  # noqa: E402
 
 FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
 # Too big for one page even with every piece cut at every width and set in shelves or columns:
