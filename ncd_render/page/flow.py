@@ -1,8 +1,8 @@
-"""Lay a figure out part by part (:mod:`.chunks`), each broken into rows, to be set on a page.
+"""Lay a figure out part by part (:mod:`.chunks`), to be broken into rows and set on a page.
 
-Each part is laid out alone and broken into rows (:mod:`.rows`) if it is wider
-than ``width``; the rows, in reading order, are what :mod:`.arrange` sets on
-the page (narrow ones side by side). Where a part
+Each part is laid out alone; :mod:`.compose` breaks it into rows (:mod:`.rows`)
+and :mod:`.arrange` sets the rows, in reading order, on the page (narrow ones
+side by side). Where a part
 hands tensors to the next, its output wires end in arrowheads and the next
 part's input wires start with them, each tensor named at both ends.
 
@@ -10,8 +10,8 @@ part's input wires start with them, each tensor named at both ends.
 >>> from ncd_render.style import load_preset, load_theme
 >>> text = ('axis m = 4\\naxis t = 3\\ninput X[t m]\\nsection "A"\\n  Y = relu(X)\\nend\\n'
 ...         'section "B"\\n  Z = relu(Y)\\nend\\noutput Z\\n')
->>> rows = part_rows(load_text(text).diagram, None, load_theme("paper"), load_preset("page"), 468)
->>> [(len(r.by_role("arrow.continue.out")), len(r.by_role("arrow.continue.in"))) for r in rows]
+>>> parts = part_scenes(load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
+>>> [(len(p.by_role("arrow.continue.out")), len(p.by_role("arrow.continue.in"))) for p in parts]
 [(2, 0), (0, 2)]
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..layout import layout
 from ..scene import Scene, Text
 from ..style import Preset, Theme
 from .chunks import chunks
-from .rows import ARROW, arrowhead, row_scenes
+from .rows import ARROW, arrowhead
 
 
 def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset) -> list[Scene] | None:
@@ -35,14 +35,6 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
         handed_in = {part.diagram.values[v].name for v in part.diagram.inputs} - _figure_inputs(diagram)
         scenes.append(_marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1))
     return scenes
-
-
-def part_rows(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, width: float) -> list[Scene] | None:
-    """The rows, at most ``width`` wide where gaps allow, of each part of ``diagram`` in turn; None without parts."""
-    scenes = part_scenes(diagram, depth, theme, preset)
-    if scenes is None:
-        return None
-    return [row for scene in scenes for row in row_scenes(scene, width, preset.label_pad)]
 
 
 def _figure_inputs(diagram: Diagram) -> set[str]:

@@ -12,7 +12,7 @@ cut at a boundary is worth a slightly shorter row. A pure function.
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> boxes = [Rect(x, 0, 10, 10, Stroke(), "#fff") for x in (10, 60, 110)]
 >>> wide = Scene(130, 10, boxes + [Line(0, 5, 130, 5, Stroke())])
->>> rows = break_rows(wide, 80, label_pad=3)
+>>> rows = stack_rows([r.items for r in row_scenes(wide, 80, label_pad=3)], wide)
 >>> rows.width <= 80, len([i for i in rows.items if i.role == "box"]), len(rows.by_role("arrow.continue"))
 (True, 3, 4)
 """
@@ -42,14 +42,6 @@ class Cut:
     wires: tuple  # (y, stroke, label Text or None, overline Line or None), top to bottom
     cost: float
     pad: float  # room a row needs on either side of the cut for the labels and arrows
-
-
-def break_rows(scene: Scene, width: float, label_pad: float = 3.0) -> Scene:
-    """``scene`` broken into rows at most ``width`` points wide, where its gaps allow; unchanged if it fits."""
-    rows = row_scenes(scene, width, label_pad)
-    if len(rows) == 1:
-        return scene
-    return stack_rows([r.items for r in rows], scene)
 
 
 def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene]:
