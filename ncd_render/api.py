@@ -5,6 +5,8 @@
 True
 >>> "<svg" in fig._repr_svg_()
 True
+>>> fig._repr_html_().startswith('<iframe sandbox="allow-scripts"')
+True
 >>> fig
 <Figure 'untitled' from '<string>': 1 axes, 1 boxes; theme 'paper', layout 'paper'>
 """
@@ -114,6 +116,12 @@ class Figure:
 
     def _repr_svg_(self) -> str:
         return self.svg().decode("utf-8")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the browser view of ``ncd html`` (hover cards, cost table, roofline) in a sandboxed frame."""
+        from .serve.export import notebook_frame
+
+        return notebook_frame(self.diagram, self.theme, self.layout)
 
 
 def _short(value, limit: int = 60) -> str:

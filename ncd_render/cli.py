@@ -359,6 +359,74 @@ def compile_command(file, output, sizes, class_name):
         say(source, nl=False)
 
 
+@main.command("serve")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--hw", "hardware", default="a100-80gb", show_default=True,
+              help="GPU profile the page starts on: a bundled one, or the path of a .toml profile (docs/cost.md).")
+@click.option("--dtype", default="bf16", show_default=True, help="Storage dtype the page starts on (fp32, bf16, fp8, ...).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port on 127.0.0.1; 0: any free one.")
+@click.option("--no-browser", is_flag=True, help="Do not open the page in a browser; just print its address.")
+@reports_errors
+def serve_command(file, hardware, dtype, port, no_browser):
+    """Show FILE in the browser, live: save the file in any editor and the figure follows.
+
+    Hover a box for its statement, shapes and cost; hover a wire for its axis;
+    click a component to expand or collapse it; change the hardware, dtype and
+    axis sizes beside the figure. Serves on 127.0.0.1 only, until Ctrl-C.
+
+    \b
+    Examples:
+        ncd serve gallery/mha.ncd
+        ncd serve model.ncd --hw h100-sxm --dtype fp8 --port 9000 --no-browser
+    """
+    from .cost import dtype_bytes, load_profile
+    from .serve.server import serve
+    from .sources import read_source
+
+    read_source(file)  # a missing or unreadable file is an error now; a broken diagram shows in the page
+    load_profile(hardware)
+    dtype_bytes(dtype)
+    server, stop = serve(file, port, hardware, dtype)
+    say(f"serving {file} at {server.url} (Ctrl-C to stop)")
+    _flush_stdout()
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+@main.command("html")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The .html file to write.")
+@click.option("--hw", "hardware", default="a100-80gb", show_default=True, help="GPU profile the page opens on (all bundled ones are in it).")
+@click.option("--dtype", default="bf16", show_default=True, help="Storage dtype the page opens on (all are in it).")
+@click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=4096,x=4096.")
+@reports_errors
+def html_command(file, output, hardware, dtype, sizes):
+    """Write the browser view of FILE as one self-contained .html file (nothing fetched when opened).
+
+    \b
+    Example:
+        ncd html gallery/mha.ncd -o mha.html
+    """
+    from .cost import parse_sizes
+    from .output import check_writable, write_atomic
+    from .serve.export import html
+    from .sources import read_source
+
+    check_writable(output)
+    page = html(read_source(file), file, hardware, dtype, parse_sizes(sizes))
+    write_atomic(output, page.encode("utf-8"))
+    say(f"wrote {output}")
+
+
 @main.command("import")
 @click.argument("target", metavar="FILE.py:FUNC")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ncd file to write (its pairing goes beside it).")

@@ -34,11 +34,15 @@ from .program import check_program
 __all__ = ["Axis", "Diagram", "Op", "Section", "Value", "build"]
 
 
-def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, int] | None = None) -> Diagram:
+def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, int] | None = None,
+          toggle: frozenset[tuple[int, int]] = frozenset()) -> Diagram:
     """Check ``program`` and build its diagram.
 
     ``depth`` collapses component calls nested deeper than it into single
     boxes (0: every call is one box; None: everything expanded).
+    ``toggle`` holds the (line, column) of component calls drawn the other way
+    round from what ``depth`` says: expanded instead of collapsed, or collapsed
+    instead of expanded (the browser view's click on a component).
     ``sizes`` replaces the sizes of axes declared with a number (or with no
     size) before derived axes such as ``axis k = m / h`` are computed.
 
@@ -48,7 +52,7 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     """
     check_program(program)
     depth = program.depth if depth is None else depth
-    diagram = Builder(program, depth, dict(sizes or {})).run()
+    diagram = Builder(program, depth, dict(sizes or {}), frozenset(toggle)).run()
     if any(op.params.get("body") for op in diagram.ops):  # collapsed calls: the expanded diagram on demand
         diagram.expand = lambda: Builder(program, None, dict(sizes or {})).run()
     return diagram

@@ -16,9 +16,10 @@ from .statements import Statements
 class Builder(Names, Statements, Components, Copies):
     """Builds a :class:`~ncd_render.diagram.Diagram` from a checked program, statement by statement."""
 
-    def __init__(self, program: ast.Program, depth: int | None, sizes: dict[str, int]):
+    def __init__(self, program: ast.Program, depth: int | None, sizes: dict[str, int], toggle: frozenset = frozenset()):
         self.program = program
         self.depth = depth
+        self.toggle = toggle  # (line, column) of component calls drawn the other way round from depth
         self.sizes = sizes
         self.axes: dict[str, Axis] = {}
         self.values: dict[int, Value] = {}

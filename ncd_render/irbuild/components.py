@@ -65,7 +65,7 @@ class Components:
             twice = [a for a, c in Counter(rename.values()).items() if c > 1][0]
             raise NcdError(f"{block.name} would see axis '{twice}' twice", call.span,
                            "give one argument other axis names first: declare 'axis s = t' and pass rename(X: t -> s)")
-        collapse = self.depth is not None and scope.depth >= self.depth
+        collapse = (self.depth is not None and scope.depth >= self.depth) != ((call.span.line, call.span.column) in self.toggle)
         sid = self.new_section(stmt.label or block.name, "block", scope, call.span)
         inner = Scope({p.name: a for p, a in zip(block.params, args)}, sid, scope.depth + 1, {**scope.rename, **rename})
         first_op = len(self.ops)
