@@ -99,11 +99,29 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
     return SetLabel(tuple(placed), x, top, bottom)
 
 
-def overline_slant(label: SetLabel) -> float:
-    """How far right an overline sits over an italic label (its letters lean right), in points.
+SHORT = set("acegmnopqrsuvwxyzıȷαγεηικμνοπρστυφχψω")  # letters that stop at the x-height
 
-    >>> overline_slant(set_label("x", "DejaVu Sans", 9)), round(overline_slant(set_label("x", "DejaVu Sans", 9, italic=True)), 2)
-    (0.0, 1.37)
+
+def overline_bar(label, family: str) -> tuple[float, float, float]:
+    """Where the line over a width axis's label goes, from its baseline's left end: (x0, dy, x1).
+
+    Set as TeX sets ``\\bar``: just above the letters' ink, so higher over "h" than over "y",
+    leaning right with italic letters. ``label``: a SetLabel or a placed Text.
+
+    >>> y, h = (overline_bar(set_label(c, "DejaVu Sans", 9), "DejaVu Sans") for c in "yh")
+    >>> y[1] > h[1], y[0], round(h[1], 2)
+    (True, 0.0, -7.64)
+    >>> round(overline_bar(set_label("y", "STIXGeneral", 9, italic=True), "STIXGeneral")[0], 2)
+    1.03
     """
-    return 0.2 * label.ascent if label.runs and all(r.italic for r in label.runs) else 0.0  # a SetLabel or a placed Text
+    m = metrics(family)
+    base = [r for r in label.runs if r.dy == 0] or list(label.runs)
+    size = max((r.size for r in base), default=0.0)
+    short = all(c in SHORT for r in base for c in r.text)
+    top = (m.x_height if short else m.cap_height) * size
+    lean = 0.2 * (top + OVERLINE_GAP * size) if label.runs and all(r.italic for r in label.runs) else 0.0
+    return lean, -(top + OVERLINE_GAP * size), lean + label.width
+
+
+OVERLINE_GAP = 0.12  # between the letters' ink and the line over them, in em
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_slant
+from ..text import overline_bar
 from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
@@ -325,9 +325,8 @@ class Compose:
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
-                top = base - label.ascent - 0.6
-                lean = overline_slant(label)
-                labels.append(Line(x + lean, top, x + lean + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+                bx0, dy, bx1 = overline_bar(label, self.theme.font.family)
+                labels.append(Line(x + bx0, base + dy, x + bx1, base + dy, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
 

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_slant
+from ..text import overline_bar
 
 SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -173,8 +173,8 @@ def _label_of(y: float, x: float, names: tuple):
         if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
             if not overlined:
                 return label, None
-            top, lean = -label.ascent - 0.6, overline_slant(label)
-            return label, Line(lean, top, lean + label.width, top, Stroke(label.color, 0.6), role="label.overline")
+            x0, dy, x1 = overline_bar(label, label.family)
+            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline")
     return None, None
 
 
