@@ -78,12 +78,16 @@ def parse_label(text: str) -> list[Run]:
     return [Run("".join(chunks), shift) for chunks, shift in parts]
 
 
-def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False) -> SetLabel:
-    """Place a label's runs and measure it.
+def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False,
+              math: bool = False) -> SetLabel:
+    """Place a label's runs and measure it. ``math``: set as TeX sets math, letters in italic,
+    digits and signs upright.
 
     >>> lab = set_label("L_q", "DejaVu Sans", 10, bold=True)
     >>> [r.text for r in lab.runs], lab.width > 0
     (['L', 'q'], True)
+    >>> [(r.text, r.italic) for r in set_label("∗k^{-1/2}", "STIXGeneral", 9, math=True).runs]
+    [('∗', False), ('k', True), ('−1/2', False)]
     """
     m = metrics(family)
     x, placed = 0.0, []
@@ -92,11 +96,17 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
         run_size = size if run.shift == "base" else size * SCRIPT_SCALE
         dy = {"base": 0.0, "sub": 0.25 * size, "sup": -0.42 * size}[run.shift]
         run_bold = bold and run.shift == "base"
-        placed.append(PlacedRun(run.text, x, dy, run_size, run_bold, italic))
-        x += m.width(run.text, run_size, run_bold, italic)
+        for piece, slanted in _letters(run.text) if math else [(run.text, italic)]:
+            placed.append(PlacedRun(piece, x, dy, run_size, run_bold, slanted))
+            x += m.width(piece, run_size, run_bold, slanted)
         top = max(top, -dy + m.ascent * run_size * 0.82)
         bottom = max(bottom, dy + m.descent * run_size)
     return SetLabel(tuple(placed), x, top, bottom)
+
+
+def _letters(text: str) -> list[tuple[str, bool]]:
+    """``text`` in pieces of letters (italic in math) and of everything else (upright)."""
+    return [(m.group(), m.group()[0].isalpha()) for m in re.finditer(r"[^\W\d_]+|[\W\d_]+", text)]
 
 
 SHORT = set("acegmnopqrsuvwxyzıȷαγεηικμνοπρστυφχψω")  # letters that stop at the x-height
@@ -119,7 +129,7 @@ def overline_bar(label, family: str) -> tuple[float, float, float]:
     size = max((r.size for r in base), default=0.0)
     short = all(c in SHORT for r in base for c in r.text)
     top = (m.x_height if short else m.cap_height) * size
-    lean = 0.2 * (top + OVERLINE_GAP * size) if label.runs and all(r.italic for r in label.runs) else 0.0
+    lean = 0.2 * (top + OVERLINE_GAP * size) if base and all(r.italic for r in base) else 0.0
     return lean, -(top + OVERLINE_GAP * size), lean + label.width
 
 

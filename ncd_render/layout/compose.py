@@ -131,11 +131,11 @@ class Compose:
             members = [a for a in self.d.values[wire.value].axes if self.d.tandems.get(a) == group]
             if members[0] != wire.axis:
                 return None, False
-            return self._text(group, self.theme.font.axis_size, bold=True, italic=self.theme.font.math), self.d.axes[wire.axis].width
+            return self._text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.d.axes[wire.axis].width
         axis = self.d.axes[wire.axis]
         # trailing digits read as an index: y2 is drawn y with subscript 2
         parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
-        return self._text("·".join(parts), self.theme.font.axis_size, italic=self.theme.font.math), axis.width
+        return self._text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), axis.width
 
     def label_room(self, fresh: list[int]) -> float:
         labels = [self.axis_label(self.wires[w])[0] for w in fresh if self.wires[w].labelled]

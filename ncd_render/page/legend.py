@@ -79,8 +79,8 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     title = set_label("Sizes", f.family, f.title_size, True)
     cells = []
     for name, text, overlined in rows:
-        axis = set_label(name, f.family, f.axis_size, italic=f.math)
-        rest = set_label(text, f.family, f.axis_size)
+        axis = set_label(name, f.family, f.axis_size, math=f.math)
+        rest = set_label(text, f.family, f.axis_size, math=f.math)
         cells.append((axis, rest, overlined, axis.width + SPACE + rest.width))
     cell_w = max(c[3] for c in cells) + COLUMN_GAP
     columns = max(1, min(len(cells), int((width - 2 * PAD + COLUMN_GAP) // cell_w)))
