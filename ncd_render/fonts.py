@@ -24,12 +24,14 @@ CHARSET = "".join(chr(c) for c in range(32, 127)) + "αβγδεηθκλμνπρ�
 
 @dataclass
 class FontMetrics:
-    """Advance widths (in em) per style and character, plus vertical metrics (in em)."""
+    """Advance widths (in em) per style and character, plus vertical metrics (in em): the font's
+    ascent and descent, and the heights of its "x" and "H" (where an overline sits)."""
 
     family: str
     ascent: float
     descent: float
     x_height: float
+    cap_height: float
     widths: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def width(self, text: str, size: float, bold: bool = False, italic: bool = False) -> float:
@@ -49,7 +51,7 @@ def metrics(family: str) -> FontMetrics:
     else:
         regular = _measure(family, "regular", CHARSET)
         entry = {**regular, "widths": {"regular": regular["widths"]}}
-    return FontMetrics(family, entry["ascent"], entry["descent"], entry["x_height"],
+    return FontMetrics(family, entry["ascent"], entry["descent"], entry["x_height"], entry["cap_height"],
                        {style: dict(table) for style, table in entry["widths"].items()})
 
 
@@ -73,8 +75,9 @@ def _measure(family: str, style: str, chars: str) -> dict:
         glyph = font.load_char(code, flags=ft2font.LoadFlags.NO_SCALE)
         widths[c] = round(glyph.horiAdvance / em, 4)
     x_glyph = font.load_char(ord("x"), flags=ft2font.LoadFlags.NO_SCALE)
+    cap_glyph = font.load_char(ord("H"), flags=ft2font.LoadFlags.NO_SCALE)
     return {"ascent": round(font.ascender / em, 4), "descent": round(-font.descender / em, 4),
-            "x_height": round(x_glyph.height / em, 4), "widths": widths}
+            "x_height": round(x_glyph.height / em, 4), "cap_height": round(cap_glyph.height / em, 4), "widths": widths}
 
 
 def build_store(families=("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "STIXGeneral")) -> None:
@@ -82,7 +85,7 @@ def build_store(families=("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "ST
     store = {}
     for family in families:
         regular = _measure(family, "regular", CHARSET)
-        store[family] = {k: regular[k] for k in ("ascent", "descent", "x_height")}
+        store[family] = {k: regular[k] for k in ("ascent", "descent", "x_height", "cap_height")}
         store[family]["widths"] = {style: _measure(family, style, CHARSET)["widths"] for style in STYLES}
     _STORE.write_text(json.dumps(store, ensure_ascii=False, sort_keys=True, indent=0) + "\n", encoding="utf-8")
 

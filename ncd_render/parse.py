@@ -21,6 +21,7 @@ import lark
 
 from . import limits
 from .errors import NcdError, Source, Span
+from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
     Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Delete, Depth, Input, Name, Option, Output, Program,
     Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
@@ -34,7 +35,7 @@ from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call,
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return build_parser(grammar, default_cache_dir())
 
 
 _TOKEN_WORDS = {

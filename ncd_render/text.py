@@ -78,12 +78,16 @@ def parse_label(text: str) -> list[Run]:
     return [Run("".join(chunks), shift) for chunks, shift in parts]
 
 
-def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False) -> SetLabel:
-    """Place a label's runs and measure it.
+def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False,
+              math: bool = False) -> SetLabel:
+    """Place a label's runs and measure it. ``math``: set as TeX sets math, letters in italic,
+    digits and signs upright.
 
     >>> lab = set_label("L_q", "DejaVu Sans", 10, bold=True)
     >>> [r.text for r in lab.runs], lab.width > 0
     (['L', 'q'], True)
+    >>> [(r.text, r.italic) for r in set_label("∗k^{-1/2}", "STIXGeneral", 9, math=True).runs]
+    [('∗', False), ('k', True), ('−1/2', False)]
     """
     m = metrics(family)
     x, placed = 0.0, []
@@ -92,18 +96,42 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
         run_size = size if run.shift == "base" else size * SCRIPT_SCALE
         dy = {"base": 0.0, "sub": 0.25 * size, "sup": -0.42 * size}[run.shift]
         run_bold = bold and run.shift == "base"
-        placed.append(PlacedRun(run.text, x, dy, run_size, run_bold, italic))
-        x += m.width(run.text, run_size, run_bold, italic)
+        for piece, slanted in _letters(run.text) if math else [(run.text, italic)]:
+            placed.append(PlacedRun(piece, x, dy, run_size, run_bold, slanted))
+            x += m.width(piece, run_size, run_bold, slanted)
         top = max(top, -dy + m.ascent * run_size * 0.82)
         bottom = max(bottom, dy + m.descent * run_size)
     return SetLabel(tuple(placed), x, top, bottom)
 
 
-def overline_slant(label: SetLabel) -> float:
-    """How far right an overline sits over an italic label (its letters lean right), in points.
+def _letters(text: str) -> list[tuple[str, bool]]:
+    """``text`` in pieces of letters (italic in math) and of everything else (upright)."""
+    return [(m.group(), m.group()[0].isalpha()) for m in re.finditer(r"[^\W\d_]+|[\W\d_]+", text)]
 
-    >>> overline_slant(set_label("x", "DejaVu Sans", 9)), round(overline_slant(set_label("x", "DejaVu Sans", 9, italic=True)), 2)
-    (0.0, 1.37)
+
+SHORT = set("acegmnopqrsuvwxyzıȷαγεηικμνοπρστυφχψω")  # letters that stop at the x-height
+
+
+def overline_bar(label, family: str) -> tuple[float, float, float]:
+    """Where the line over a width axis's label goes, from its baseline's left end: (x0, dy, x1).
+
+    Set as TeX sets ``\\bar``: just above the letters' ink, so higher over "h" than over "y",
+    leaning right with italic letters. ``label``: a SetLabel or a placed Text.
+
+    >>> y, h = (overline_bar(set_label(c, "DejaVu Sans", 9), "DejaVu Sans") for c in "yh")
+    >>> y[1] > h[1], y[0], round(h[1], 2)
+    (True, 0.0, -7.64)
+    >>> round(overline_bar(set_label("y", "STIXGeneral", 9, italic=True), "STIXGeneral")[0], 2)
+    1.03
     """
-    return 0.2 * label.ascent if label.runs and all(r.italic for r in label.runs) else 0.0  # a SetLabel or a placed Text
+    m = metrics(family)
+    base = [r for r in label.runs if r.dy == 0] or list(label.runs)
+    size = max((r.size for r in base), default=0.0)
+    short = all(c in SHORT for r in base for c in r.text)
+    top = (m.x_height if short else m.cap_height) * size
+    lean = 0.2 * (top + OVERLINE_GAP * size) if base and all(r.italic for r in base) else 0.0
+    return lean, -(top + OVERLINE_GAP * size), lean + label.width
+
+
+OVERLINE_GAP = 0.12  # between the letters' ink and the line over them, in em
 

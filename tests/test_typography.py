@@ -34,8 +34,18 @@ def test_axis_names_are_math_italic_and_function_names_upright():
     scene = _scene()
     axes = [i for i in scene.items if i.role == "label.axis"]
     boxes = [i for i in scene.items if isinstance(i, Text) and i.role not in ("label.axis", "label.legend")]
-    assert axes and all(run.italic for label in axes for run in label.runs)
-    assert boxes and not any(run.italic for label in boxes for run in label.runs)
+    def text(label):
+        return "".join(run.text for run in label.runs)
+
+    # as TeX sets math: letters italic, digits and signs upright (h in h_1 leans, 1 does not)
+    assert axes and all(run.italic == run.text[0].isalpha() for label in axes for run in label.runs)
+    legend = [run for i in scene.items if i.role == "label.legend" for run in i.runs]  # "k", "= ", "m", " / ", "h", " = 64"
+    assert any(r.text[0].isalpha() for r in legend) and any(r.text.strip().startswith("=") for r in legend)
+    assert all(run.italic == run.text[0].isalpha() for run in legend)
+    scales = [label for label in boxes if text(label).startswith("∗")]
+    names = [label for label in boxes if label not in scales]
+    assert names and not any(run.italic for label in names for run in label.runs)
+    assert [(run.text, run.italic) for label in scales for run in label.runs] == [("∗", False), ("k", True), ("−1/2", False)]
     assert {label.family for label in axes + boxes} == {"STIXGeneral"}
 
 

@@ -116,8 +116,8 @@ class _Layout(Ordering, Heights, Glyphs, Compose):
         self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
 
     # -- helpers -------------------------------------------------------------
-    def _text(self, text: str, size: float, bold: bool = False, italic: bool = False):
-        return set_label(text, self.theme.font.family, size, bold, italic)
+    def _text(self, text: str, size: float, bold: bool = False, math: bool = False):
+        return set_label(text, self.theme.font.family, size, bold, math=math)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)

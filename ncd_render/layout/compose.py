@@ -12,7 +12,7 @@ from collections import defaultdict
 from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_slant
+from ..text import overline_bar
 from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
@@ -131,11 +131,11 @@ class Compose:
             members = [a for a in self.d.values[wire.value].axes if self.d.tandems.get(a) == group]
             if members[0] != wire.axis:
                 return None, False
-            return self._text(group, self.theme.font.axis_size, bold=True, italic=self.theme.font.math), self.d.axes[wire.axis].width
+            return self._text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.d.axes[wire.axis].width
         axis = self.d.axes[wire.axis]
         # trailing digits read as an index: y2 is drawn y with subscript 2
         parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
-        return self._text("·".join(parts), self.theme.font.axis_size, italic=self.theme.font.math), axis.width
+        return self._text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), axis.width
 
     def label_room(self, fresh: list[int]) -> float:
         labels = [self.axis_label(self.wires[w])[0] for w in fresh if self.wires[w].labelled]
@@ -325,9 +325,8 @@ class Compose:
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
-                top = base - label.ascent - 0.6
-                lean = overline_slant(label)
-                labels.append(Line(x + lean, top, x + lean + label.width, top, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+                bx0, dy, bx1 = overline_bar(label, self.theme.font.family)
+                labels.append(Line(x + bx0, base + dy, x + bx1, base + dy, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
 

@@ -335,4 +335,4 @@ class Ordering:
     def scale_label(self, placed: _Placed):
         if placed.scale is None:
             return None
-        return self._text("∗" + placed.scale.label, self.theme.font.box_size * 0.9)
+        return self._text("∗" + placed.scale.label, self.theme.font.box_size * 0.9, math=self.theme.font.math)

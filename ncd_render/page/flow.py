@@ -1,7 +1,8 @@
-"""Lay a figure out part by part (:mod:`.chunks`) and flow the parts onto a page like words.
+"""Lay a figure out part by part (:mod:`.chunks`), to be broken into rows and set on a page.
 
-Each part is laid out alone and broken into rows (:mod:`.rows`) if it is wider
-than the page; parts narrow enough share a line, left to right. Where a part
+Each part is laid out alone; :mod:`.compose` breaks it into rows (:mod:`.rows`)
+and :mod:`.arrange` sets the rows, in reading order, on the page (narrow ones
+side by side). Where a part
 hands tensors to the next, its output wires end in arrowheads and the next
 part's input wires start with them, each tensor named at both ends.
 
@@ -9,9 +10,9 @@ part's input wires start with them, each tensor named at both ends.
 >>> from ncd_render.style import load_preset, load_theme
 >>> text = ('axis m = 4\\naxis t = 3\\ninput X[t m]\\nsection "A"\\n  Y = relu(X)\\nend\\n'
 ...         'section "B"\\n  Z = relu(Y)\\nend\\noutput Z\\n')
->>> scene = flowed(load_text(text).diagram, None, load_theme("paper"), load_preset("page"), 468)
->>> len(scene.by_role("arrow.continue.out")), len(scene.by_role("arrow.continue.in"))
-(2, 2)
+>>> parts = part_scenes(load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
+>>> [(len(p.by_role("arrow.continue.out")), len(p.by_role("arrow.continue.in"))) for p in parts]
+[(2, 0), (0, 2)]
 """
 from __future__ import annotations
 
@@ -20,50 +21,24 @@ from ..layout import layout
 from ..scene import Scene, Text
 from ..style import Preset, Theme
 from .chunks import chunks
-from .rows import ARROW, ROW_GAP, arrowhead, break_rows, stack_rows
-
-PART_GAP = 16.0  # between two parts on one line
+from .rows import ARROW, arrowhead
 
 
-def flowed(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, width: float) -> Scene | None:
-    """The parts of ``diagram`` laid out one by one and flowed onto lines ``width`` wide; None without parts."""
+def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset) -> list[Scene] | None:
+    """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts."""
     parts = chunks(diagram, depth)
     if not parts:
         return None
-    blocks = []
+    scenes = []
     for k, part in enumerate(parts):
         scene = layout(part.diagram, theme, preset)
         handed_in = {part.diagram.values[v].name for v in part.diagram.inputs} - _figure_inputs(diagram)
-        scene = _marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1)
-        blocks.append(break_rows(scene, width, preset.label_pad))
-    return pack(blocks, width, ROW_GAP)
-
-
-def pack(blocks: list[Scene], width: float, gap: float) -> Scene:
-    """Scenes placed left to right while they fit in ``width``, then on the next line, ``gap`` apart."""
-    lines, line, used = [], [], 0.0
-    for block in blocks:
-        if line and used + PART_GAP + block.width > width:
-            lines.append(line)
-            line, used = [], 0.0
-        x = used + (PART_GAP if line else 0.0)
-        line.append(Scene(0, 0, [i for i in block.items if i.role != "background"]).translated(x, 0).items)
-        used = x + block.width
-    lines.append(line)
-    return stack_rows([_top_aligned(line) for line in lines], blocks[0], gap)
+        scenes.append(_marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1))
+    return scenes
 
 
 def _figure_inputs(diagram: Diagram) -> set[str]:
     return {diagram.values[v].name for v in diagram.inputs}
-
-
-def _top_aligned(parts: list[list]) -> list:
-    """The parts of one line moved so their tops are level."""
-    out = []
-    for items in parts:
-        top = min(i.bbox[1] for i in items)
-        out += Scene(0, 0, items).translated(0, -top).items
-    return out
 
 
 def _marked(scene: Scene, handed_in: set[str], first: bool, last: bool) -> Scene:

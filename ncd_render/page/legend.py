@@ -23,7 +23,7 @@ from ..ir import Diagram
 from ..parse import AxisDecl, SizeInt, SizeRef
 from ..scene import Line, Rect, Scene, Stroke, Text
 from ..style import Theme
-from ..text import overline_slant, set_label
+from ..text import overline_bar, set_label
 
 PAD = 6.0        # inside the legend's box
 COLUMN_GAP = 14.0
@@ -79,8 +79,8 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     title = set_label("Sizes", f.family, f.title_size, True)
     cells = []
     for name, text, overlined in rows:
-        axis = set_label(name, f.family, f.axis_size, italic=f.math)
-        rest = set_label(text, f.family, f.axis_size)
+        axis = set_label(name, f.family, f.axis_size, math=f.math)
+        rest = set_label(text, f.family, f.axis_size, math=f.math)
         cells.append((axis, rest, overlined, axis.width + SPACE + rest.width))
     cell_w = max(c[3] for c in cells) + COLUMN_GAP
     columns = max(1, min(len(cells), int((width - 2 * PAD + COLUMN_GAP) // cell_w)))
@@ -97,7 +97,6 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
         items.append(Text(x, base, axis.runs, f.family, ink, axis.width, axis.ascent, axis.descent, "label.legend", overline=overlined))
         items.append(Text(x + axis.width + SPACE, base, rest.runs, f.family, ink, rest.width, rest.ascent, rest.descent, "label.legend"))
         if overlined:
-            bar = base - axis.ascent - 0.6
-            lean = overline_slant(axis)
-            items.append(Line(x + lean, bar, x + lean + axis.width, bar, Stroke(ink, 0.6), role="label.overline"))
+            x0, dy, x1 = overline_bar(axis, f.family)
+            items.append(Line(x + x0, base + dy, x + x1, base + dy, Stroke(ink, 0.6), role="label.overline"))
     return Scene(w, h, items)

@@ -12,7 +12,7 @@ cut at a boundary is worth a slightly shorter row. A pure function.
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> boxes = [Rect(x, 0, 10, 10, Stroke(), "#fff") for x in (10, 60, 110)]
 >>> wide = Scene(130, 10, boxes + [Line(0, 5, 130, 5, Stroke())])
->>> rows = break_rows(wide, 80, label_pad=3)
+>>> rows = stack_rows([r.items for r in row_scenes(wide, 80, label_pad=3)], wide)
 >>> rows.width <= 80, len([i for i in rows.items if i.role == "box"]), len(rows.by_role("arrow.continue"))
 (True, 3, 4)
 """
@@ -22,7 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_slant
+from ..text import overline_bar
 
 SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -31,6 +31,7 @@ ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
+BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,20 @@ class Cut:
     pad: float  # room a row needs on either side of the cut for the labels and arrows
 
 
-def break_rows(scene: Scene, width: float, label_pad: float = 3.0) -> Scene:
-    """``scene`` broken into rows at most ``width`` points wide, where its gaps allow; unchanged if it fits."""
-    if scene.width <= width:
-        return scene
-    cuts = choose_cuts(scene, width, label_pad)
+def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene]:
+    """The rows of ``scene`` at most ``width`` wide, each a scene of its own starting at (0, 0), to be
+    stacked or set side by side; [scene] when it fits or its gaps allow no cut."""
+    cuts = choose_cuts(scene, width, label_pad) if scene.width > width else []
     if not cuts:
-        return scene
-    rows = []
+        return [_tightened(scene)]
     bounds = [None] + cuts + [None]
+    out = []
     for before, after in zip(bounds, bounds[1:]):
-        rows.append(_row(scene, before, after, label_pad))
-    return stack_rows(rows, scene)
+        items = _row(scene, before, after, label_pad)
+        top = min(i.bbox[1] for i in items)
+        moved = Scene(0, 0, items).translated(0, -top).items
+        out.append(Scene(max(i.bbox[2] for i in moved), max(i.bbox[3] for i in moved), moved, scene.background, scene.title))
+    return out
 
 
 def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
@@ -72,6 +75,16 @@ def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
     return Scene(width, height, background + items, like.background, like.title)
 
 
+def _tightened(scene: Scene) -> Scene:
+    """``scene`` without its empty horizontal bands (:func:`_squeeze`), sections fitted to what they hold."""
+    items = _fit_sections(_squeeze([i for i in scene.items if i.role != "background"]))
+    height = max((i.bbox[3] for i in items), default=0.0) + min((i.bbox[1] for i in items), default=0.0)
+    if height >= scene.height - 0.01:
+        return scene
+    background = [Rect(0, 0, scene.width, height, None, scene.background, role="background")] if scene.background else []
+    return Scene(scene.width, height, background + items, scene.background, scene.title)
+
+
 def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
     """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
     its height (the page's height is what runs out), each cut its own cost (inside sections, wires
@@ -85,6 +98,7 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
     levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
     solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
                    if not _splittable(i) and not _stretches(i) and i.role != "background")
+    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if _drawn(i))  # a row holds one at least
     best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
     for i in range(len(xs) - 1):
         if i not in best:
@@ -97,6 +111,8 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
             while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
                 top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
                 k += 1
+            if bisect_right(drawn, xs[j]) == bisect_right(drawn, xs[i]):
+                continue
             lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
             cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
             if j not in best or cost < best[j][0]:
@@ -109,6 +125,11 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
         path.append(candidates[node - 1])
         node = best[node][1]
     return path[::-1]
+
+
+def _drawn(item) -> bool:
+    """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
+    return not _splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
 def _splittable(item) -> bool:
@@ -127,6 +148,10 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
         reach = x1 if reach is None else max(reach, x1)
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
+    drawn = [i.bbox for i in scene.items if _drawn(i)]
+    first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
+    gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) > max(g0, first)]
     out = []
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
@@ -148,8 +173,8 @@ def _label_of(y: float, x: float, names: tuple):
         if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
             if not overlined:
                 return label, None
-            top, lean = -label.ascent - 0.6, overline_slant(label)
-            return label, Line(lean, top, lean + label.width, top, Stroke(label.color, 0.6), role="label.overline")
+            x0, dy, x1 = overline_bar(label, label.family)
+            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline")
     return None, None
 
 
@@ -230,31 +255,54 @@ def _bends_at(items: list, y: float) -> bool:
 
 
 def _squeeze(items: list) -> list:
-    """The row without its empty horizontal bands: where nothing but a section's background
-    spans a band taller than SQUEEZE_GAP, what lies below moves up (the layout kept that room
-    for wires elsewhere in the figure)."""
-    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i))
-    cuts, reach = [], None  # (y where a band ends, how much it removes)
+    """The row without its empty horizontal bands: where nothing but a section's background or
+    wires bending from one height to another (their curves and the short runs between two curves)
+    spans a band taller than SQUEEZE_GAP, the band is pressed to that height, or, with runs inside
+    it, each stretch between them to BRIDGE_GAP; what lies below moves up (the layout kept that room for
+    wires elsewhere in the figure) and the bends through the band grow steeper."""
+    bridges = _bridges(items)
+    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i) and not _bends(i) and id(i) not in bridges)
+    bands, reach = [], None  # (top, bottom, the share of its height it keeps)
     for y0, y1 in spans:
         if reach is not None and y0 - reach > SQUEEZE_GAP:
-            cuts.append((y0, y0 - reach - SQUEEZE_GAP))
+            edges = sorted({reach, y0} | {i.y1 for i in items if id(i) in bridges and reach < i.y1 < y0})
+            least = SQUEEZE_GAP if len(edges) == 2 else BRIDGE_GAP  # between two runs, or a run and what is above or below
+            bands += [(a, b, least / (b - a)) for a, b in zip(edges, edges[1:]) if b - a > least]
         reach = y1 if reach is None else max(reach, y1)
-    if not cuts:
+    if not bands:
         return items
 
     def moved(y: float) -> float:
-        return y - sum(d for at, d in cuts if at <= y + 1e-6)
+        return y - sum((min(y, bottom) - top) * (1.0 - keep) for top, bottom, keep in bands if y > top)
 
     out = []
     for i in items:
-        if isinstance(i, Rect) and i.role == "section":
+        if isinstance(i, Rect) and i.role in ("section", "region"):
             top, bottom = moved(i.y), moved(i.y + i.h)
             out.append(replace(i, y=top, h=bottom - top))
-        elif i.role == "bracket":
-            out.append(replace(i, commands=tuple((c[0], c[1], moved(c[2])) for c in i.commands)))
+        elif i.role == "bracket" or _bends(i):  # each point moves with its own height
+            out.append(replace(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
+        elif id(i) in bridges:
+            out.append(replace(i, y1=moved(i.y1), y2=moved(i.y2)))
         else:
             out += Scene(0, 0, [i]).translated(0, moved(i.bbox[1]) - i.bbox[1]).items
     return out
+
+
+def _bridges(items: list) -> set[int]:
+    """The ids of the short level wire runs between two bends (a wire stepping down in two curves)."""
+    ends = set()
+    for i in items:
+        if isinstance(i, Path) and i.role == "wire.bend":
+            for c in (i.commands[0], i.commands[-1]):
+                ends.add((round(c[-2], 2), round(c[-1], 2)))
+    return {id(i) for i in items if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2
+            and (round(i.x1, 2), round(i.y1, 2)) in ends and (round(i.x2, 2), round(i.y2, 2)) in ends}
+
+
+def _bends(item) -> bool:
+    """A wire's curve from one height to another, or a bend's invisible region: it stretches across a band."""
+    return (isinstance(item, Path) and item.role == "wire.bend") or (isinstance(item, Rect) and item.role == "region")
 
 
 def _stretches(item) -> bool:

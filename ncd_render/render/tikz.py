@@ -93,7 +93,7 @@ def tex_label(text: Text, overline: bool = False) -> str:
         elif run.dy < 0:
             out += "^{" + body + "}"
         else:
-            out += body
+            out += (" " if re.search(r"\\[A-Za-z]+$", out) and body[:1].isalpha() else "") + body  # \cdot c, not \cdotc
     if overline:
         plain = "".join(r.text for r in text.runs)
         out = (r"\bar{" if len(plain) == 1 else r"\overline{") + out + "}"
