@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from ..pytorch.functional import fold
 from .capture import Capture
 from .patterns import Replacement, _is
 
@@ -138,20 +139,6 @@ def _unfold(cap: Capture, pad) -> dict:
     return {last: Replacement([x], emit)}
 
 
-def folded(x, sizes, kernel, stride, dilation, padding):
-    """The transpose of unfold: [..., o_1..o_n, k_1..k_n] -> [..., s_1..s_n], every block element added into
-    its place (the ``fold`` box, as ``ncd compile`` writes it)."""
-    import itertools
-
-    n = len(sizes)
-    blocks = x.shape[x.dim() - 2 * n:x.dim() - n]
-    out = x.new_zeros(*x.shape[:x.dim() - 2 * n], *(s + 2 * padding for s in sizes))
-    for offsets in itertools.product(range(kernel), repeat=n):
-        places = tuple(slice(k * dilation, k * dilation + stride * (b - 1) + 1, stride) for k, b in zip(offsets, blocks))
-        out[(..., *places)] += x[(..., *offsets)]
-    return out[(..., *(slice(padding, padding + s) for s in sizes))]
-
-
 def _fold(cap: Capture, zeros) -> dict:
     """``x.new_zeros`` then every block element of ``x`` added into its place: one ``fold`` box, found by
     trying the settings that fit the shapes and keeping the one whose result is the recorded one."""
@@ -179,7 +166,7 @@ def _fold(cap: Capture, zeros) -> dict:
             extra = [s - ((b - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1) for s, b in zip(sizes, blocks)]
             if len(set(extra)) != 1 or not 0 <= extra[0] < stride:
                 continue
-            if torch.allclose(folded(value.double(), sizes, kernel, stride, dilation, padding), out.double(), rtol=1e-4, atol=1e-5):
+            if torch.allclose(fold(value.double(), sizes, kernel, stride, dilation, padding), out.double(), rtol=1e-4, atol=1e-5):
                 options = {"stride": stride, "padding": padding, "dilation": dilation, "output_padding": extra[0], "kernel": kernel}
                 return {node: Replacement([x], _emit_fold(x, n, sizes, options))}
     return {}
