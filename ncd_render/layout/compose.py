@@ -233,7 +233,7 @@ class Compose:
             for s in nested:
                 x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
                 x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
-            x1 = max(x1, x0 + self.title_room(sid) - p.section_pad)
+            x1 = max(x1, x0 + self.title_room(sid))  # the title starts 4 pt in and ends 6 pt short of the edge
             top, bottom = y[("T", sid)], y[("B", sid)]
             fill = c.sections[sid % len(c.sections)]
             # a fused section is one kernel: a dashed border says its inside stays on chip

@@ -1,0 +1,39 @@
+"""A section's title sits inside its panel with room on both sides, however short the section's content."""
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load, load_text
+from ncd_render.scene import Rect, Text
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted((ROOT / "gallery").glob("*.ncd")) + sorted((ROOT / "tests" / "corpus").glob("*.ncd"))
+SHORT_FUSED = ('axis y = 8 width\naxis m = 16\ninput X[y m]\nsection "Norm" fused\n  N = rmsnorm(X: m)\nend\n'
+               'Y = relu(N)\noutput Y\n')
+SHORT_REPEAT = 'axis m = 16\ninput X[m]\nrepeat 12 "Block"\n  X = relu(X)\nend\noutput X\n'
+ROOM = 4.0  # points between a title's end and its panel's right edge, at the least
+
+
+def _titles_and_panels(scene):
+    panels = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
+    titles = [i for i in scene.items if isinstance(i, Text) and i.role == "label.title"]
+    for title in titles:
+        around = [p for p in panels if p.x <= title.x <= p.x + p.w and p.y <= title.y <= p.y + p.h]
+        yield title, min(around, key=lambda p: p.w * p.h)
+
+
+def _room(scene) -> list[tuple[str, float]]:
+    return [("".join(r.text for r in title.runs), panel.x + panel.w - (title.x + title.width))
+            for title, panel in _titles_and_panels(scene)]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_titles_end_clear_of_their_panel(path):
+    for title, room in _room(load(path).scene()):
+        assert room >= ROOM, f"{path.name}: title {title!r} ends {room:.1f} pt from its panel's edge"
+
+
+@pytest.mark.parametrize("text", [SHORT_FUSED, SHORT_REPEAT], ids=["fused", "repeat"])
+def test_a_title_longer_than_its_section_widens_the_panel(text):
+    rooms = _room(load_text(text).scene())
+    assert rooms and all(room >= ROOM for _, room in rooms), rooms
