@@ -28,7 +28,7 @@ from ..ir import Diagram
 def _with_text(kernel: dict) -> dict:
     """A kernel of the JSON report, with the text ``ncd cost`` shows for its figures (and its parts')."""
     kernel["text"] = {"flops": si(kernel["flops"], "F"), "hbm_bytes": si(kernel["hbm_bytes"], "B"), "time": si(kernel["time"], "s"),
-                      "intensity": "-" if not kernel["hbm_bytes"] else f"{kernel['flops'] / kernel['hbm_bytes']:.3g}"}
+                      "intensity": "-" if kernel["intensity"] is None else f"{kernel['intensity']:.3g}"}
     for level in kernel["levels"]:
         level["text"] = f"{si(level['bytes'], 'B')}, {si(level['time'], 's')}"
     if kernel["plan"] is not None:
