@@ -16,10 +16,9 @@ from html import escape
 
 from ..cost import DTYPE_BYTES, bundled, dtype_bytes, load_profile
 from ..ir import Diagram
-from ..parse import AxisDecl, SizeInt
 from .costdata import advice
 from .page import standalone
-from .view import cost_view, figure_view
+from .view import cost_view, figure_view, settable
 
 MAX_COMPONENTS = 64  # components whose other state the file holds; past this, only the figure as drawn
 
@@ -50,8 +49,7 @@ def notebook_frame(diagram: Diagram, theme: str = "paper", layout: str = "paper"
     """The page in a sandboxed frame (scripts, but no access to the notebook): a figure's rich display in Jupyter.
     Axis sizes are the diagram's; components start as the file's ``depth`` line draws them."""
     source = diagram.source.source
-    settable = [s.name for s in diagram.source.statements if isinstance(s, AxisDecl) and (s.size is None or isinstance(s.size, SizeInt))]
-    sizes = {a: diagram.axes[a].size for a in settable if diagram.axes[a].size is not None}
+    sizes = {a: diagram.axes[a].size for a in settable(diagram.source.statements) if diagram.axes[a].size is not None}
     page = html(source.text, source.path, sizes=sizes, theme=theme, layout=layout)
     return (f'<iframe sandbox="allow-scripts" title="{escape(diagram.title or source.path)}" '
             f'style="width:100%;height:{int(height)}px;border:1px solid #ddd" srcdoc="{escape(page)}"></iframe>')

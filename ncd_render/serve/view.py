@@ -47,7 +47,7 @@ def figure_view(text: str, name: str, sizes: dict[str, int] | None = None, toggl
     diagram = figure.diagram
     data = {"ok": True, "file": name, "title": diagram.title or "", "svg": svg,
             "axes": {a.name: a.size for a in diagram.axes.values()},
-            "settable": [s.name for s in program.statements if isinstance(s, AxisDecl) and (s.size is None or isinstance(s.size, SizeInt))],
+            "settable": settable(program.statements),
             "ops": {str(op.id): _op(diagram, op) for op in diagram.ops if op.kind not in HIDDEN},
             "components": _components(diagram),
             "sizes": dict(sizes or {}), "toggle": [f"{line}:{col}" for line, col in sorted(toggle)],
@@ -67,6 +67,11 @@ def cost_view(diagram: Diagram, hw: str, dtype: str, name: str = "") -> dict:
     data["cost"] = report_data(diagram, report, name)
     data["notes"] = notes(report)
     return data
+
+
+def settable(statements) -> list[str]:
+    """The axes the page lets one size: declared without a size, or with a plain number."""
+    return [s.name for s in statements if isinstance(s, AxisDecl) and (s.size is None or isinstance(s.size, SizeInt))]
 
 
 def _op(diagram: Diagram, op) -> dict:
