@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
+from ..layout.model import _arrowhead
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
 
@@ -346,4 +347,4 @@ def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> lis
 
 def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
     """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
-    return Path((("M", tip - ARROW, y - 2.8), ("L", tip, y), ("L", tip - ARROW, y + 2.8), ("Z",)), None, color, role=role)
+    return _arrowhead(tip, y, color, ARROW, 2.8, role)
