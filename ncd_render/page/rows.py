@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from ..layout.model import _arrowhead
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
+from ..wrap import _splittable
 
-SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
@@ -131,12 +131,6 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
 def _drawn(item) -> bool:
     """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
     return not _splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
-
-
-def _splittable(item) -> bool:
-    if isinstance(item, Line):
-        return item.role in SPLITTABLE_LINES and item.y1 == item.y2
-    return isinstance(item, Rect) and item.role in ("section", "background")
 
 
 def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
