@@ -104,6 +104,15 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
     return SetLabel(tuple(placed), x, top, bottom)
 
 
+def indexed(name: str) -> str:
+    """An axis name as its wire label writes it: trailing digits as an index (y2 is y with subscript 2).
+
+    >>> [indexed(n) for n in ("h1", "m", "y2'")]
+    ['h_{1}', 'm', "y'_{2}"]
+    """
+    return re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", name)
+
+
 def _letters(text: str) -> list[tuple[str, bool]]:
     """``text`` in pieces of letters (italic in math) and of everything else (upright)."""
     return [(m.group(), m.group()[0].isalpha()) for m in re.finditer(r"[^\W\d_]+|[\W\d_]+", text)]

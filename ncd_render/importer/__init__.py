@@ -39,7 +39,7 @@ class Imported:
                   for vid, dims, _ in self.program.inputs]
         outputs = [(name, _pattern([atoms.find(x) for d in self.program.values[vid].atoms for x in atoms.leaves(d)], dims, names, atoms, False))
                    for name, (vid, dims) in zip(self.written.output_names, self.program.outputs)]
-        return write_check(ncd_path, ncd_path.name, self.written, inputs, outputs, source, self.title,
+        return write_check(ncd_path.name, self.written, inputs, outputs, source, self.title,
                            bool(getattr(self.program, "batchnorm", False)), bool(getattr(self.program, "float32", False)))
 
     def write(self, path: str | Path, source: str | None = None) -> list[Path]:

@@ -62,7 +62,7 @@ def _sizes(pattern):
 '''
 
 
-def write_check(path: Path, ncd_name: str, written, inputs, outputs, source: str, what: str, merge: bool,
+def write_check(ncd_name: str, written, inputs, outputs, source: str, what: str, merge: bool,
                 float32: bool) -> str:
     parameters = "\n".join(f"    {k!r}: {v!r}," for k, v in written.parameters.items())
     how = "all at once, merged into its batch dimension" if merge else "one element at a time"

@@ -10,6 +10,7 @@ import torch
 from ..pytorch.functional import fold
 from .capture import Capture
 from .patterns import Replacement, _is
+from .seen import linear_order
 
 
 def recognise_helpers(cap: Capture) -> dict:
@@ -128,11 +129,8 @@ def _unfold(cap: Capture, pad) -> dict:
             mapper.atoms.atom(d).width = True
             outs.append(d if mapper.atoms.size(d) == size else mapper.atoms.new(size, mapper.atoms.atom(d).role, width=True))
         kernels = [mapper.atoms.new(kernel, "kernel") for _ in range(n)]
-        x_atoms = mapper.dsl_leaves(seen)
-        first = min(x_atoms.index(mapper.atoms.find(d)) for d in spatial)
-        rest = [a for a in x_atoms if a not in map(mapper.atoms.find, spatial)]
         options = {"stride": stride, "padding": padding, "dilation": dilation}
-        blocks = mapper.emit("unfold", [mapper.data(seen)], rest[:first] + outs + kernels + rest[first:], node,
+        blocks = mapper.emit("unfold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), spatial, outs + kernels, mapper.atoms), node,
                              axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return type(seen)(seen.dims[:-n] + outs + kernels, blocks)
 
@@ -177,10 +175,7 @@ def _emit_fold(x, n, sizes, options):
         seen = mapper.get(x)
         acted = seen.dims[-2 * n:]
         outs = [mapper.atoms.new(size, "rows" if i == 0 else "cols", width=True) for i, size in enumerate(sizes)]
-        x_atoms = mapper.dsl_leaves(seen)
-        first = min(x_atoms.index(mapper.atoms.find(d)) for d in acted)
-        rest = [a for a in x_atoms if a not in map(mapper.atoms.find, acted)]
-        out = mapper.emit("fold", [mapper.data(seen)], rest[:first] + outs + rest[first:], node,
+        out = mapper.emit("fold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), acted, outs, mapper.atoms), node,
                           axes={"in": list(acted), "out": outs}, options=options)
         return type(seen)(seen.dims[:-2 * n] + outs, out)
     return emit

@@ -137,10 +137,7 @@ class LearnedOps:
             self.atoms.atom(d).width = True
             outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role, width=True))
         kernels = [i, j]
-        x_atoms = self.dsl_leaves(x)
-        first = min(x_atoms.index(self.atoms.find(s)) for s in spatial)
-        rest = [a for a in x_atoms if a not in map(self.atoms.find, spatial)]
-        blocks_atoms = rest[:first] + outs + kernels + rest[first:]
+        blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
         options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0]}
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels},
                            options=options)

@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 
 from .capture import Capture
+from .seen import module_path
 
 
 @dataclass
@@ -88,9 +89,8 @@ def _module_runs(cap: Capture) -> dict:
     """The nodes each innermost submodule ran, by module path (only the last run of each)."""
     runs = {}
     for node in cap.graph.nodes:
-        stack = node.meta.get("nn_module_stack") or {}
-        if node.op == "call_function" and stack:
-            runs.setdefault(_path(list(stack.values())[-1][0]), []).append(node)
+        if node.op == "call_function" and node.meta.get("nn_module_stack"):
+            runs.setdefault(_path(module_path(node)), []).append(node)
     return runs
 
 

@@ -96,7 +96,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     section = None
     body = []
     for at, stmt in enumerate(prog.stmts):
-        if stmt.out not in uses and stmt.out not in [v for v, _ in prog.outputs]:
+        if stmt.out not in uses and stmt.out not in outputs:
             continue  # made but never used (a packed projection imported part by part)
         if at in later_of:  # a later repetition: written once, as the first; its values take the first's names
             fold, r, n = later_of[at]
@@ -334,7 +334,7 @@ def _section(module: str, composite, skip: int = 0) -> str:
     parts = [p for p in module.split(".") if p]
     for n in range(skip + 1, len(parts) + 1):
         path = ".".join(parts[:n])
-        if path in composite and not parts[n - 1].isdigit() or (parts[n - 1].isdigit() and path in composite):
+        if path in composite:
             return path
     return ""
 

@@ -6,13 +6,12 @@ titles; dashed separators run between the tensors of a tuple, clear of boxes.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
-from ..text import overline_bar
+from ..text import indexed, overline_bar
 from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
@@ -134,7 +133,7 @@ class Compose:
             return self._text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.d.axes[wire.axis].width
         axis = self.d.axes[wire.axis]
         # trailing digits read as an index: y2 is drawn y with subscript 2
-        parts = [re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", part) for part in axis.parts]
+        parts = [indexed(part) for part in axis.parts]
         return self._text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), axis.width
 
     def label_room(self, fresh: list[int]) -> float:

@@ -49,12 +49,12 @@ def _marked(scene: Scene, handed_in: set[str], first: bool, last: bool) -> Scene
     x_end = max(x1 for _, _, x1, _, _ in names)
     x_start = min(x0 for _, x0, _, _, _ in names)
     inputs = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name" and i.x < x_start]
-    marks = []
+    marks, ink = [], _ink(scene)
     for y, x0, x1, _, _ in names:
         if not last and x1 >= x_end - 0.5:
-            marks.append(arrowhead(x1, y, _ink(scene), "arrow.continue.out"))
+            marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))
         if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:
-            marks.append(arrowhead(x0 + ARROW, y, _ink(scene), "arrow.continue.in"))
+            marks.append(arrowhead(x0 + ARROW, y, ink, "arrow.continue.in"))
     return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
 
 

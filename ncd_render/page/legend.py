@@ -17,13 +17,12 @@ others, ``k = m / h = 64``; width axes keep their overline.
 from __future__ import annotations
 
 import math
-import re
 
 from ..ir import Diagram
 from ..parse import AxisDecl, SizeInt, SizeRef
 from ..scene import Line, Rect, Scene, Stroke, Text
 from ..style import Theme
-from ..text import overline_bar, set_label
+from ..text import indexed, overline_bar, set_label
 
 PAD = 6.0        # inside the legend's box
 COLUMN_GAP = 14.0
@@ -45,13 +44,8 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
         size = diagram.axes[s.name].size
         rule = None if s.size is None or isinstance(s.size, SizeInt) else _rule(s.size)
         text = "= " + (f"{rule} = " if rule else "") + (str(size) if size is not None else "?")
-        out.append((_indexed(s.name), text, diagram.axes[s.name].width))
+        out.append((indexed(s.name), text, diagram.axes[s.name].width))
     return out
-
-
-def _indexed(name: str) -> str:
-    """An axis name as its wire label writes it: trailing digits as an index (h1 is h with subscript 1)."""
-    return re.sub(r"^([^\W\d_]+)(\d+)('*)$", r"\1\3_{\2}", name)
 
 
 def _names(expr) -> set[str]:
@@ -66,7 +60,7 @@ def _rule(expr) -> str:
     if isinstance(expr, SizeInt):
         return str(expr.value)
     if isinstance(expr, SizeRef):
-        return _indexed(expr.name)
+        return indexed(expr.name)
     return f"{_rule(expr.left)} {expr.op} {_rule(expr.right)}"
 
 

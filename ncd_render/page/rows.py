@@ -21,10 +21,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
+from ..layout.model import _arrowhead
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
+from ..wrap import _splittable
 
-SPLITTABLE_LINES = ("wire", "separator")
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
@@ -130,12 +131,6 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
 def _drawn(item) -> bool:
     """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
     return not _splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
-
-
-def _splittable(item) -> bool:
-    if isinstance(item, Line):
-        return item.role in SPLITTABLE_LINES and item.y1 == item.y2
-    return isinstance(item, Rect) and item.role in ("section", "background")
 
 
 def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
@@ -346,4 +341,4 @@ def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> lis
 
 def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
     """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
-    return Path((("M", tip - ARROW, y - 2.8), ("L", tip, y), ("L", tip - ARROW, y + 2.8), ("Z",)), None, color, role=role)
+    return _arrowhead(tip, y, color, ARROW, 2.8, role)
