@@ -45,7 +45,7 @@ def wrap(scene: Scene, width: float) -> Scene:
     return Scene(new_width, height, background + items, scene.background, scene.title)
 
 
-def _splittable(item) -> bool:
+def splittable(item) -> bool:
     if isinstance(item, Line):
         return item.role in SPLITTABLE_LINES and item.y1 == item.y2
     return isinstance(item, Rect) and item.role in ("section", "background")
@@ -53,7 +53,7 @@ def _splittable(item) -> bool:
 
 def _cuts(scene: Scene, width: float) -> list[float]:
     """The x of each cut: the rightmost free x that keeps every strip within ``width``."""
-    blocked = sorted((i.bbox[0] - 3, i.bbox[2] + 3) for i in scene.items if not _splittable(i))
+    blocked = sorted((i.bbox[0] - 3, i.bbox[2] + 3) for i in scene.items if not splittable(i))
     free, reach = [], 0.0  # gaps between the blocked intervals
     for x0, x1 in blocked:
         if x0 > reach:
@@ -77,7 +77,7 @@ def _strip(scene: Scene, a: float, b: float, first: bool, last: bool) -> list:
     for item in scene.items:
         if item.role == "background":
             continue
-        if _splittable(item):
+        if splittable(item):
             x0, x1 = item.bbox[0], item.bbox[2]
             lo, hi = max(x0, a), min(x1, b)
             if hi <= lo:

@@ -12,7 +12,7 @@ from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import indexed, overline_bar
-from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, _arrowhead, _pieces, _subtract
+from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, arrowhead_path, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
 
@@ -85,7 +85,7 @@ class Compose:
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
-                wires.append(_arrowhead(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
+                wires.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
         labels = self.wire_labels()
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
@@ -199,7 +199,7 @@ class Compose:
                     self.wires[w].x1 = tip - 5
                 else:
                     self.wires[w].x0 = tip
-                self.gap_items.append(_arrowhead(tip, y[w], c.wire))
+                self.gap_items.append(arrowhead_path(tip, y[w], c.wire))
             lx = tip + 2 if kind == "save" else x
             self.gap_items.append(self._placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
                                                     anchor="start" if kind == "save" else "end", ref=placed.op.id))

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ..scene import Line, Path, Rect, Stroke
 from .. import ops
-from .model import MARK_ARROW, _Column, _Placed, _arrowhead, glyph, is_wiring
+from .model import MARK_ARROW, _Column, _Placed, arrowhead_path, glyph, is_wiring
 from .routing import ENTRY, draw_entries, draw_region, travel_width
 
 
@@ -89,8 +89,8 @@ class Glyphs:
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
         elif shape == "mark":  # ➤f➤: arrowheads into and out of a small box
             mid = (top + bottom) / 2
-            body.append(_arrowhead(x0 + MARK_ARROW, mid, c.wire))
-            body.append(_arrowhead(x1, mid, c.wire))
+            body.append(arrowhead_path(x0 + MARK_ARROW, mid, c.wire))
+            body.append(arrowhead_path(x1, mid, c.wire))
             x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:

@@ -187,6 +187,6 @@ def _pieces(wire: _Wire) -> list[tuple[float, float]]:
     return pieces
 
 
-def _arrowhead(tip: float, y: float, color: str, length: float = 5.0, half: float = 2.6, role: str = "arrow") -> Path:
+def arrowhead_path(tip: float, y: float, color: str, length: float = 5.0, half: float = 2.6, role: str = "arrow") -> Path:
     """A filled arrowhead pointing right, its tip at (tip, y), ``length`` long and ``2 * half`` high."""
     return Path((("M", tip - length, y - half), ("L", tip, y), ("L", tip - length, y + half), ("Z",)), None, color, role=role)

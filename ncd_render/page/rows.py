@@ -21,10 +21,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
-from ..layout.model import _arrowhead
+from ..layout.model import arrowhead_path
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
-from ..wrap import _splittable
+from ..wrap import splittable
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
@@ -98,7 +98,7 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
     costs = [0.0] + [c.cost for c in candidates] + [0.0]
     levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
     solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
-                   if not _splittable(i) and not _stretches(i) and i.role != "background")
+                   if not splittable(i) and not _stretches(i) and i.role != "background")
     drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if _drawn(i))  # a row holds one at least
     best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
     for i in range(len(xs) - 1):
@@ -130,12 +130,12 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
 
 def _drawn(item) -> bool:
     """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
-    return not _splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
+    return not splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
 def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     """A few cuts in every gap between blocked x ranges, each with its cost."""
-    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not _splittable(i))
+    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i))
     gaps, reach = [], None
     for x0, x1 in blocked:
         if reach is not None and x0 > reach:
@@ -182,7 +182,7 @@ def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) 
         if item.role == "background":
             continue
         x0, x1 = item.bbox[0], item.bbox[2]
-        if _splittable(item):
+        if splittable(item):
             lo, hi = max(x0, a), min(x1, b)
             if hi <= lo:
                 continue
@@ -341,4 +341,4 @@ def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> lis
 
 def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
     """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
-    return _arrowhead(tip, y, color, ARROW, 2.8, role)
+    return arrowhead_path(tip, y, color, ARROW, 2.8, role)
