@@ -23,7 +23,7 @@ from . import limits
 from .errors import NcdError, Source, Span
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
-    Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Delete, Depth, Input, Name, Option, Output, Program,
+    Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Option, Output, Program,
     Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
     Title,
 )
@@ -46,7 +46,7 @@ _TOKEN_WORDS = {
 }
 
 
-_KEYWORDS = {"title", "depth", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
+_KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
 
 
 def parse(text: str, path: str = "<string>") -> Program:
@@ -153,6 +153,12 @@ class _Builder:
 
     def depth(self, tree):
         return Depth(self.whole(tree.children[0], "a depth"), self.span(tree))
+
+    def convolutions(self, tree):
+        form = tree.children[0]
+        if str(form) not in ("compact", "explicit"):
+            raise NcdError(f"'convolutions {form}': the form is compact or explicit", self.span(form), "for example: convolutions compact")
+        return Convolutions(str(form), self.span(tree))
 
     def check_sizes(self, tree):
         sizes = []

@@ -66,6 +66,14 @@ class Depth:
 
 
 @dataclass(frozen=True)
+class Convolutions:
+    """``convolutions compact``: draw each unfold and the map after it as one ★k box."""
+
+    form: str  # "compact" | "explicit"
+    span: Span
+
+
+@dataclass(frozen=True)
 class AxisDecl:
     name: str
     size: SizeExpr | None
@@ -222,7 +230,7 @@ class Block:
     span: Span
 
 
-Statement = Title | Depth | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
+Statement = Title | Depth | Convolutions | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,11 @@ class Program:
     def depth(self) -> int | None:
         """The drawing depth the file asks for, if any."""
         return next((s.value for s in self.statements if isinstance(s, Depth)), None)
+
+    @property
+    def convolutions(self) -> str:
+        """How the file asks its convolutions drawn: ``explicit`` (★ then the map, the default) or ``compact`` (one ★k box)."""
+        return next((s.form for s in self.statements if isinstance(s, Convolutions)), "explicit")
 
     @property
     def check_sizes(self) -> CheckSizes | None:

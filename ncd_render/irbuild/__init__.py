@@ -55,7 +55,7 @@ class Builder(Names, Statements, Components, Copies):
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes))],
+        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Convolutions, ast.Tandem, ast.CheckSizes))],
                         scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")

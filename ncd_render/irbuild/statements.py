@@ -57,7 +57,7 @@ class Statements:
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, ast.Assign):
                 self.assign(s, scope)
-            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Tandem, ast.CheckSizes)):
+            elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Convolutions, ast.Tandem, ast.CheckSizes)):
                 word = "check" if isinstance(s, ast.CheckSizes) else type(s).__name__.lower().replace("decl", "")
                 raise NcdError(f"'{word}' statements belong at the top level", s.span)
         return returned

@@ -31,6 +31,7 @@ from ..scene import Scene
 from ..style import Preset, Theme
 from ..text import set_label
 from .colours import colour_axes
+from .compact import compact
 from .compose import Compose
 from .glyphs import Glyphs
 from .heights import Cycle, Heights
@@ -44,6 +45,7 @@ __all__ = ["layout", "choose_copies", "is_wiring"]
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
+    diagram = compact(diagram)
     chosen = choose_copies(diagram, theme, preset)
     try:
         scene = _Layout(diagram, theme, preset, chosen).run()

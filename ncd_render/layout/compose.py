@@ -238,11 +238,12 @@ class Compose:
             # a fused section is one kernel: a dashed border says its inside stays on chip
             border = Stroke(c.box_stroke, self.theme.strokes.separator, self.theme.strokes.dash) if section.fused else None
             out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
-            if section.kind == "repeat":  # a repeated block sits between large brackets
-                ink = Stroke(c.text, self.theme.strokes.box)
-                for edge, hook in ((x0 + 2.5, 3.0), (x1 - 2.5, -3.0)):
-                    out.append(Path((("M", edge + hook, top + 2.5), ("L", edge, top + 2.5), ("L", edge, bottom - 2.5),
-                                     ("L", edge + hook, bottom - 2.5)), ink, None, role="bracket"))
+            if section.kind == "repeat":  # a repeated block sits between the paper's large round brackets
+                ink = Stroke(c.text, self.theme.strokes.learned_box * 1.3)
+                bow = 0.25 * (bottom - top)
+                for end, bulge in ((x0 + 6.0, -5.0), (x1 - 6.0, 5.0)):
+                    out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
+                                    ink, None, role="bracket"))
             title = self.section_title(sid)
             out.append(self._placed_text(title, x0 + (7 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
 

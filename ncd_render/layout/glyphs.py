@@ -42,8 +42,8 @@ class Glyphs:
             return placed.entry + max(12.0, ENTRY * len(placed.consumed) + 2, placed.label.width + 2 * p.box_pad_x)
         if shape == "softmax":
             return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
-        if shape == "norm":
-            return max(2 * self.box_pad(placed), placed.label.width + 8)
+        if shape == "norm":  # a circle, as wide as it is tall
+            return norm_diameter(placed.label.width, y[placed.bottom] - y[placed.top], p.clearance)
         if shape == "mark":
             inner = 14.0 if placed.label is None else placed.label.width + 6
             return inner + 2 * MARK_ARROW
@@ -85,8 +85,9 @@ class Glyphs:
         if shape == "softmax":
             mid = (top + bottom) / 2
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
-        elif shape == "norm":
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.norm_fill, radius=min(x1 - x0, bottom - top) / 2, role="box", ref=op.id))
+        elif shape == "norm":  # the paper's circle, bold when it learns a scale
+            r, cx, cy = (x1 - x0) / 2, (x0 + x1) / 2, (top + bottom) / 2
+            body.append(Rect(cx - r, cy - r, 2 * r, 2 * r, stroke, c.norm_fill, radius=r, role="box", ref=op.id))
         elif shape == "mark":  # ➤f➤: arrowheads into and out of a small box
             mid = (top + bottom) / 2
             body.append(arrowhead_path(x0 + MARK_ARROW, mid, c.wire))
@@ -95,12 +96,18 @@ class Glyphs:
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
             fill = c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
-            if op.params.get("body"):  # a collapsed component: a box with a shadow
-                body.append(Rect(x0 + 2.5, top - 2.5, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
+            if op.params.get("body"):  # a collapsed component: the paper's 3-D box
+                body.append(cuboid_faces(x0, top, x1, bottom, stroke, fill, op.id))
             elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
                 for k in (2, 1):
                     body.append(Rect(x0 + 1.8 * k, top + 1.8 * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
-            body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if shape == "join" else 1.5, role="box", ref=op.id))
+            tapered = kind.taper(op) if kind.taper is not None else None
+            if tapered:  # the paper's trapezoid: a stride narrows, a transposition widens
+                short = [y[w] for w in (placed.after if tapered == "narrow" else placed.before)] or [(top + bottom) / 2]
+                room = min(min(short) - top, bottom - max(short)) - 1.0  # the short end still holds its wires
+                body.append(Path(trapezoid(x0, top, x1, bottom, tapered, room), stroke, fill, role="box", ref=op.id))
+            else:
+                body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if shape == "join" else 1.5, role="box", ref=op.id))
         for w in passing:
             wy = self.wires[w].y
             overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))
@@ -139,3 +146,36 @@ class Glyphs:
             lx, ly = label_at
             text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
             out.append(replace(text, ref=placed.scale.id))
+
+
+DEPTH_3D = 3.0  # how far a component box's top and side faces reach, up and to the right
+
+
+def norm_diameter(label_width: float, span: float, clearance: float) -> float:
+    """A norm circle's diameter: its wires' span, wider for its label, never into the clearance around it.
+
+    >>> norm_diameter(11.0, 10.0, 5.0), norm_diameter(30.0, 10.0, 5.0), norm_diameter(4.0, 40.0, 5.0)
+    (14.0, 18.0, 40.0)
+    """
+    return max(span, min(label_width + 3.0, span + 2 * (clearance - 1.0)))
+
+
+def trapezoid(x0: float, top: float, x1: float, bottom: float, taper: str, room: float) -> tuple:
+    """A box's outline with one end shorter, by at most ``room`` at each corner: ``narrow`` at the
+    right (a stride), ``widen`` at the left (a transposition).
+
+    >>> [cmd[1:] for cmd in trapezoid(0, 0, 20, 40, "narrow", 20.0)][:4]
+    [(0, 0), (20, 6.0), (20, 34.0), (0, 40)]
+    >>> trapezoid(0, 0, 20, 40, "widen", 4.0)[0]
+    ('M', 0, 4.0)
+    """
+    inset = max(0.0, min(0.2 * (bottom - top), 0.3 * (x1 - x0), room))
+    left, right = (0.0, inset) if taper == "narrow" else (inset, 0.0)
+    return (("M", x0, top + left), ("L", x1, top + right), ("L", x1, bottom - right), ("L", x0, bottom - left), ("Z",))
+
+
+def cuboid_faces(x0: float, top: float, x1: float, bottom: float, stroke: Stroke, fill, ref=None) -> Path:
+    """The top and right faces of a 3-D box whose front is (x0, top)-(x1, bottom), behind it up and to the right."""
+    d = DEPTH_3D
+    return Path((("M", x0, top), ("L", x0 + d, top - d), ("L", x1 + d, top - d), ("L", x1 + d, bottom - d), ("L", x1, bottom),
+                 ("L", x1, top), ("Z",), ("M", x1, top), ("L", x1 + d, top - d)), stroke, fill, role="box.shadow", ref=ref)

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from ..errors import NcdError
 from ..options import KINDS
 from .registry import ADD, ATOM, OpKind, register
+from .window import taper
 from .work import SUM, WHOLE, Array, Work
 
 
@@ -85,6 +86,6 @@ def source(op, w, target):
 
 
 register(OpKind("linear", "linear", build=build, options=MappingProxyType({"bias": KINDS["bias"], "per": KINDS["per"]}),
-                glyph="box", hold="acts", cost=cost, parameters=parameters,
+                glyph="box", hold="acts", taper=taper, cost=cost, parameters=parameters,
                 initial=lambda op, param: "zeros" if param == "bias" else "fan_in",  # weights keep the variance of their input
                 run=run, source=source, example="input X[y m]\nY = linear(X: m -> k) with bias"))

@@ -7,6 +7,7 @@ from types import MappingProxyType
 from ..errors import NcdError
 from ..options import KINDS
 from .registry import ATOM, OpKind, register
+from .window import taper
 from .work import SUM, Work
 
 SYMBOLS = {"max": ("max", "amax"), "mean": ("avg", "mean"), "sum": ("Σ", "sum")}
@@ -59,7 +60,7 @@ def source_index(op, w, target):
 
 
 register(
-    *(OpKind(fn, "reduce", build=build, glyph="box", hold="acts", run=run_reduce, source=source_reduce, example=f"input X[y m]\nY = {fn}(X: m)",
+    *(OpKind(fn, "reduce", build=build, glyph="box", hold="acts", taper=taper, run=run_reduce, source=source_reduce, example=f"input X[y m]\nY = {fn}(X: m)",
              cost=lambda op, c: Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {**c.mapped, **{a: SUM for a in op.params["axes"]}}, 1))
       for fn in SYMBOLS),
     OpKind("index", "index", build=build, options=MappingProxyType({"at": KINDS["at"]}), glyph="box", hold="acts", run=run_index, source=source_index,

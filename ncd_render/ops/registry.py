@@ -10,6 +10,7 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
 * ``glyph``: how the box is drawn (``box``, ``mark``, ``join``, ``softmax``, ``norm``,
   ``bar``, ``wiring``, ``cap`` or ``none``) and ``hold``, which wires its box holds
   (``acts``, ``through``, ``lookup``, ``all`` or ``none``); ``label(op)`` gives ``(text, size, bold)``;
+  ``taper(op)`` draws a box as the paper's trapezoid (``narrow`` for a stride, ``widen`` for a transposition);
 * ``cost(op, c)``: a :class:`~ncd_render.ops.work.Work` from the cost back-end's context ``c``;
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
 * ``run(op, box, xs, rt)``: how it runs in torch (``rt`` lends ``torch``, ``nn``, ``einops``,
@@ -71,6 +72,7 @@ class OpKind:
     at_cup: bool = False  # right after a contraction, written at its cup instead of drawn (a scale)
     fill: str = "box"  # the theme's fill for its box: "box" or "mask"
     pictogram: tuple | None = None  # drawn instead of a label: path points in units of the box's half size
+    taper: Callable | None = None  # (op) -> "narrow", "widen" or None: a trapezoid for a stride (narrowing) or a transposition (widening)
     example: str | None = None
     in_dsl: bool = True  # called by name in the DSL (False: built by syntax or by the builder itself)
     runs: bool = True  # False: a box with no meaning to run or cost (opaque), refused before those back-ends

@@ -114,10 +114,26 @@ def source(op, w, target):
     return pre, expr, ATOM, ""
 
 
+def taper(op) -> str | None:
+    """The paper's trapezoid: a strided ★ narrows to its output, a transposed one (fold) widens;
+    also for a map drawn with its ★ as one box (its ``window``, :mod:`ncd_render.layout.compact`).
+
+    >>> from ncd_render.ir import Op
+    >>> taper(Op(0, "unfold", (), (), params={"stride": 2})), taper(Op(0, "fold", (), (), params={"stride": 1}))
+    ('narrow', 'widen')
+    >>> taper(Op(0, "linear", (), ())) is None
+    True
+    """
+    window = op.params.get("window", op.params)
+    if "stride" not in window:
+        return None
+    return "widen" if op.kind == "fold" else "narrow" if window["stride"] > 1 else None
+
+
 options = MappingProxyType({k: KINDS[k] for k in WINDOW})
 register(
-    OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False),
+    OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper,
            cost=cost_unfold, run=run, source=source, example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
     OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
-           label=lambda op: (op.label, 1.15, False), cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
+           label=lambda op: (op.label, 1.0 if op.learned else 1.15, op.learned), taper=taper, cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )

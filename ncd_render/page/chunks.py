@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 
 from ..errors import NcdError
 from ..ir import Diagram, build
-from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Delete, Depth, Input, Name, Output, Repeat, Save, Section, Tandem, TensorDecl
+from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Convolutions, Delete, Depth, Input, Name, Output, Repeat, Save, Section, Tandem, TensorDecl
 
-KEPT = (AxisDecl, Tandem, Block, Depth)  # what every chunk's program keeps from the file
+KEPT = (AxisDecl, Tandem, Block, Depth, Convolutions)  # what every chunk's program keeps from the file
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from itertools import product
 
 from ..ir import Diagram, build
 from ..layout import layout
-from ..scene import Scene, Text
+from ..layout.glyphs import DEPTH_3D, cuboid_faces
+from ..scene import Rect, Scene, Stroke, Text
 from ..style import Preset, Theme
 from ..text import set_label
 from .arrange import BLOCK_GAP, column_places, extent, placed, shelf_places
@@ -155,10 +156,18 @@ def _depths(diagram: Diagram):
 
 
 def _titled(name: str, scene: Scene, theme: Theme) -> Scene:
-    """``scene`` with "name =" above its top left corner, as the paper writes a definition."""
-    f = theme.font
-    label = set_label(f"{name} =", f.family, f.box_size, True)
-    title = Text(0, label.ascent, label.runs, f.family, theme.colors.text, label.width, label.ascent, label.descent, "label.definition")
+    """``scene`` with the component's 3-D box and "=" above its top left corner, as the paper writes a definition."""
+    f, c, pad = theme.font, theme.colors, 4.0
+    label = set_label(name, f.family, f.box_size, True)
+    equals = set_label("=", f.family, f.box_size * 1.4, False)
+    top, bottom, x1 = DEPTH_3D, DEPTH_3D + label.ascent + label.descent + 2 * pad, label.width + 2 * pad
+    stroke = Stroke(c.box_stroke, theme.strokes.box)
+    mid = (top + bottom) / 2
+    header = [cuboid_faces(0.0, top, x1, bottom, stroke, c.learned_fill), Rect(0.0, top, x1, bottom - top, stroke, c.learned_fill, role="box"),
+              Text(pad, mid + (label.ascent - label.descent) / 2, label.runs, f.family, c.text, label.width, label.ascent, label.descent, "label.definition"),
+              Text(x1 + DEPTH_3D + 6, mid + (equals.ascent - equals.descent) / 2, equals.runs, f.family, c.text, equals.width, equals.ascent,
+                   equals.descent, "label.definition")]
     body = [i for i in scene.items if i.role != "background"]
-    moved = Scene(0, 0, body).translated(0, label.ascent + label.descent + 4).items
-    return Scene(max(scene.width, label.width), scene.height + label.ascent + label.descent + 4, [title] + moved, scene.background, scene.title)
+    moved = Scene(0, 0, body).translated(0, bottom + 6).items
+    width = x1 + DEPTH_3D + 6 + equals.width
+    return Scene(max(scene.width, width), scene.height + bottom + 6, header + moved, scene.background, scene.title)

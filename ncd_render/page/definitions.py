@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ir import Diagram, build
-from ..parse import AxisDecl, Block, CheckSizes, Depth, Input, Output, Program, Return, Tandem, Title
+from ..parse import AxisDecl, Block, CheckSizes, Convolutions, Depth, Input, Output, Program, Return, Tandem, Title
 
 
 def collapsed_blocks(diagram: Diagram) -> list[str]:
@@ -42,7 +42,7 @@ def definition(program: Program, name: str, depth: int | None = 0) -> Diagram:
             axis = str(ref)
             if axis not in declared and axis not in local and axis.isidentifier():
                 local.append(axis)
-    kept = [s for s in program.statements if isinstance(s, (AxisDecl, Tandem, Block))]
+    kept = [s for s in program.statements if isinstance(s, (AxisDecl, Tandem, Block, Convolutions))]
     body = [Output(s.names, s.span) if isinstance(s, Return) else s for s in block.body]
     statements = ([Title(name, block.span)] + [AxisDecl(a, None, False, block.span) for a in local] + kept
                   + [Input(block.params, block.span)] + body)
