@@ -33,6 +33,9 @@ PRIMITIVES = {
     "copy_add": "input X[y m]\nH = relu(X)\nZ = X + H\noutput Z\n",
     "softmax_norm_scale": "input S[y x]\nS = S * k^-1/2\nP = softmax(S: x)\nN = layernorm(P: x) with affine\noutput N\n",
     "convolution_star": "input X[x m]\nB = unfold(X: x -> z i) with stride=2, padding=1\nY = linear(B: i m -> k) as L\noutput Y\n",
+    "convolution_compact": ("convolutions compact\ninput X[x m]\nB = unfold(X: x -> x i) with padding=1\nY = linear(B: i m -> k) with bias\n"
+                            "P = unfold(Y: x -> z h) with kernel=2, stride=2, padding=1\nP = max(P: h)\nT = linear(P: k -> m h)\n"
+                            "Y = fold(T: z h -> x) with kernel=2, stride=2, padding=1, output_padding=1\noutput Y\n"),
     "save_load_repeat": 'input X[y m]\nsave X as C_1\nrepeat 2 "Block"\n  X = relu(X)\nend\nS = load(C_1)\nZ = X + S\noutput Z\n',
     "section_delete": 'input X[y m], U[x m]\nsection "Part"\n  Y = gelu(X)\nend\noutput Y\n',
     "unit_cap_snake": "input X[y m]\nU = unit(: y z)\nZ = einsum(X, U: y m, y z -> z m)\noutput Z\n",

@@ -123,13 +123,18 @@ def test_every_break_carries_its_wires_on():
 
 
 def test_collapsed_components_are_defined_below():
-    """The transformer draws Attention, MaskedAttention and FeedForward as boxes, then each definition."""
+    """The transformer draws Attention, MaskedAttention and FeedForward as boxes, then each definition,
+    headed by the component's 3-D box (its name in it) and "="."""
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd", layout="page")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SizeWarning)
         scene = figure.scene()
     titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.definition"]
-    assert titles == ["Attention =", "FeedForward =", "MaskedAttention ="]
+    assert titles == ["Attention", "=", "FeedForward", "=", "MaskedAttention", "="]
+    heads = [i for i in scene.items if i.role == "label.definition" and i.runs[0].text != "="]
+    faces = [i for i in scene.items if i.role == "box.shadow"]
+    for head in heads:  # each name sits inside the front of a 3-D box
+        assert any(f.bbox[0] < head.x and head.x + head.width < f.bbox[2] and f.bbox[1] < head.y < f.bbox[3] for f in faces)
 
 
 def test_committed_page_svg_is_not_stale(gallery_file):

@@ -245,7 +245,7 @@ class Compose:
                     out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
                                     ink, None, role="bracket"))
             title = self.section_title(sid)
-            out.append(self._placed_text(title, x0 + (7 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
+            out.append(self._placed_text(title, x0 + (10 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
 
     def section_title(self, sid: int):
         section = self.d.sections[sid]
@@ -254,7 +254,7 @@ class Compose:
 
     def title_room(self, sid: int) -> float:
         """How far past its first column a section reaches so its title fits inside it."""
-        return self.section_title(sid).width + (7 + 8 if self.d.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
+        return self.section_title(sid).width + (10 + 10 if self.d.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
 
     def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:
         """Dashed lines between the tensors of a tuple, wherever both run side by side,

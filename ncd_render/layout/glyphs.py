@@ -1,8 +1,8 @@
 """Stage 3, glyphs: what each box looks like, how wide it is, and its drawing.
 
 Each op kind says how it is drawn (its ``glyph`` in :mod:`ncd_render.ops`): learned
-maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms rounded,
-element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
+maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms circles,
+strided and transposed ★ trapezoids, collapsed components 3-D boxes, element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
 that the other operands enter from below, and wiring regions (einsums, transposes,
 renames) are routed by :mod:`.routing`.
 """
@@ -165,7 +165,7 @@ def trapezoid(x0: float, top: float, x1: float, bottom: float, taper: str, room:
     right (a stride), ``widen`` at the left (a transposition).
 
     >>> [cmd[1:] for cmd in trapezoid(0, 0, 20, 40, "narrow", 20.0)][:4]
-    [(0, 0), (20, 6.0), (20, 34.0), (0, 40)]
+    [(0, 0.0), (20, 6.0), (20, 34.0), (0, 40.0)]
     >>> trapezoid(0, 0, 20, 40, "widen", 4.0)[0]
     ('M', 0, 4.0)
     """

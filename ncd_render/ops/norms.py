@@ -1,5 +1,5 @@
 """LayerNorm, RMSNorm and BatchNorm over named axes: ``layernorm(X: m) with affine, eps=1e-6``,
-drawn as a rounded box (LN, RMS, BN). Statistics and normalising cost 5 FLOPs per element
+drawn as the paper's circle (labelled LN, RMS, BN; bold when it learns a scale). Statistics and normalising cost 5 FLOPs per element
 (RMSNorm 3), plus one per learned scale and one per learned shift. With ``affine``, LayerNorm
 learns ``weight`` and ``bias`` over the normalised axes, RMSNorm ``weight`` only, BatchNorm
 both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does."""

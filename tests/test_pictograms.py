@@ -1,0 +1,145 @@
+"""The paper's pictograms: compact ★k convolutions, trapezoids for stride and transposition,
+norm circles, 3-D component boxes, repeats between round brackets, definitions headed by the
+component's 3-D box. Each test reads the scene or the SVG a user gets."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load_text
+from ncd_render.errors import NcdError
+from ncd_render.ir import build
+from ncd_render.layout.glyphs import DEPTH_3D
+from ncd_render.parse import parse
+from ncd_render.render import render_bytes
+from ncd_render.scene import Path as PathItem, Rect
+from ncd_render.style import load_theme
+
+ROOT = Path(__file__).resolve().parents[1]
+AXES = "axis x = 5 width\naxis z = 3 width\naxis w = 6 width\naxis m = 4\naxis k = 2\naxis h = 2\naxis i = 3\n"
+CONVOLUTIONS = (AXES + "input X[x m]\nB = unfold(X: x -> x i) with padding=1\nY = linear(B: i m -> k) with bias\n"
+                "P = unfold(Y: x -> z h) with kernel=2, stride=2, padding=1\nP = max(P: h)\noutput P\n")
+TRANSPOSED = AXES + "input X[z m]\nT = linear(X: m -> k h)\nY = fold(T: z h -> w) with kernel=2, stride=2\noutput Y\n"
+
+
+def box_groups(svg: str) -> list[str]:
+    """The SVG's box groups (one per op drawn as a box), in order."""
+    return re.findall(r'<g class="ncd-box" data-op="\d+">.*?</g>', svg)
+
+
+def boxes(scene) -> dict[int, object]:
+    return {i.ref: i for i in scene.items if i.role == "box" and i.ref is not None}
+
+
+def edge_lengths(path: PathItem) -> tuple[float, float]:
+    """(left edge, right edge) of a trapezoid's outline."""
+    points = [c[1:] for c in path.commands if c[0] in ("M", "L")]
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    span = lambda x: max(p[1] for p in points if abs(p[0] - x) < 1e-6) - min(p[1] for p in points if abs(p[0] - x) < 1e-6)
+    return span(x0), span(x1)
+
+
+def test_compact_convolution_is_one_star_box_with_its_kernel_size():
+    svg = load_text("convolutions compact\n" + CONVOLUTIONS, "c.ncd").svg().decode()
+    groups = box_groups(svg)
+    assert len(groups) == 2  # the convolution and the pooling, no separate ★ and L boxes
+    conv, pool = groups
+    assert "★3" in conv and 'font-weight="bold"' in conv and ">+<" in conv  # learned, with its bias
+    assert "<path" in pool and "★2 max" in pool and ">s2<" in pool  # pooling: a strided ★ with its reduction
+    assert 'data-axis="i"' not in svg and 'data-axis="h"' not in svg  # the kernel wires are gone
+
+
+def test_explicit_convolution_keeps_star_then_map():
+    svg = load_text(CONVOLUTIONS, "c.ncd").svg().decode()
+    groups = box_groups(svg)
+    assert len(groups) == 4
+    assert any("★" in g and "L" not in g for g in groups) and any(">L<" in g for g in groups)
+    assert 'data-axis="i"' in svg
+
+
+def test_compact_drawing_leaves_the_diagram_that_runs_unchanged():
+    kinds = [op.kind for op in build(parse("convolutions compact\n" + CONVOLUTIONS)).ops]
+    assert kinds.count("unfold") == 2 and "linear" in kinds and "reduce" in kinds
+
+
+def test_strided_star_narrows_and_transposed_star_widens():
+    scene = load_text(CONVOLUTIONS, "c.ncd").scene()
+    diagram = load_text(CONVOLUTIONS, "c.ncd").diagram
+    strided = next(op for op in diagram.ops if op.kind == "unfold" and op.params["stride"] == 2)
+    plain = next(op for op in diagram.ops if op.kind == "unfold" and op.params["stride"] == 1)
+    left, right = edge_lengths(boxes(scene)[strided.id])
+    assert right < left - 1
+    assert isinstance(boxes(scene)[plain.id], Rect)  # no stride: the plain box
+
+    figure = load_text("convolutions compact\n" + TRANSPOSED, "t.ncd")
+    drawn = boxes(figure.scene())
+    (fold,) = [op for op in figure.diagram.ops if op.kind == "fold"]
+    left, right = edge_lengths(drawn[fold.id])
+    assert left < right - 1
+    assert drawn[fold.id].stroke.width == load_theme("paper").strokes.learned_box  # the map's weights: bold
+    assert "★2" in render_bytes(figure.scene(), "svg").decode()
+
+
+def test_norms_are_circles_bold_when_learned():
+    text = AXES + "input X[x m]\nA = layernorm(X: m) with affine\nB = rmsnorm(A: m)\noutput B\n"
+    figure = load_text(text, "n.ncd")
+    drawn = boxes(figure.scene())
+    strokes = []
+    for op in figure.diagram.ops:
+        if op.kind == "norm":
+            circle = drawn[op.id]
+            assert abs(circle.w - circle.h) < 1e-6 and abs(circle.radius - circle.w / 2) < 1e-6
+            strokes.append(circle.stroke.width)
+    theme = load_theme("paper")
+    assert strokes == [theme.strokes.learned_box, theme.strokes.box]
+
+
+def test_collapsed_component_is_a_3d_box():
+    text = "axis m = 4\naxis t = 3\nblock F(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\nB = F(A)\noutput B\n"
+    figure = load_text(text, "f.ncd", depth=0)
+    scene = figure.scene()
+    (call,) = [op for op in figure.diagram.ops if op.kind == "call"]
+    front = boxes(scene)[call.id]
+    (faces,) = [i for i in scene.items if i.role == "box.shadow" and i.ref == call.id]
+    assert [c[0] for c in faces.commands].count("M") == 2  # the outline of the faces, and the edge between them
+    x0, y0, x1, y1 = faces.bbox
+    assert abs(y0 - (front.y - DEPTH_3D)) < 1e-6 and abs(x1 - (front.x + front.w + DEPTH_3D)) < 1e-6
+
+
+def test_repeat_sits_between_round_brackets():
+    text = 'axis m = 4\naxis t = 3\ninput X[t m]\nrepeat 3 "Block"\n  X = relu(X)\nend\noutput X\n'
+    scene = load_text(text, "r.ncd").scene()
+    brackets = [i for i in scene.items if i.role == "bracket"]
+    assert len(brackets) == 2 and all(any(c[0] == "C" for c in b.commands) for b in brackets)
+    left, right = sorted(brackets, key=lambda b: b.bbox[0])
+    assert left.bbox[0] < left.commands[0][1] and right.bbox[2] > right.commands[0][1]  # bowed outwards
+
+
+def test_definition_is_headed_by_the_components_3d_box():
+    text = ("axis m = 4\naxis t = 3\nblock Feed(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\n"
+            "B = Feed(A)\nC = Feed(B)\nD = Feed(C)\noutput D\n")
+    svg = load_text(text, "d.ncd", depth=0).svg(layout_preset="page").decode()
+    assert re.search(r'ncd-label-definition[^>]*>\s*<tspan[^>]*>Feed</tspan>', svg)
+    assert re.search(r'ncd-label-definition[^>]*>\s*<tspan[^>]*>=</tspan>', svg)
+
+
+def test_an_unknown_convolution_form_is_an_error_at_its_place(tmp_path):
+    with pytest.raises(NcdError) as error:
+        parse("axis m = 2\nconvolutions sideways\ninput X[m]\noutput X\n", "bad.ncd")
+    assert error.value.span.line == 2 and "compact or explicit" in str(error.value)
+    path = tmp_path / "bad.ncd"
+    path.write_text("convolutions sideways\n")
+    out = tmp_path / "bad.svg"
+    run = subprocess.run([sys.executable, "-m", "ncd_render", "render", str(path), "-o", str(out)], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "bad.ncd:1:14" in run.stderr and not out.exists()
+
+
+def test_compact_figures_are_byte_stable():
+    text = "convolutions compact\n" + CONVOLUTIONS
+    assert load_text(text, "c.ncd").svg() == load_text(text, "c.ncd").svg()
+    assert render_bytes(load_text(text, "c.ncd").scene(), "tikz") == render_bytes(load_text(text, "c.ncd").scene(), "tikz")
