@@ -41,6 +41,7 @@ class Colors:
     norm_fill: str = "#F1FCFC"
     softmax_fill: str = "#ffffff"
     mask_fill: str = "#F9CBDF"
+    star_fill: str = "#E5F2F9"  # the convolution tensor ★ and boxes drawn with it (the paper's pale blue)
     separator: str = "#6b6b6b"
     dot: str = "#1a1a1a"
     halo: str = "#ffffff"

@@ -49,7 +49,9 @@ def test_compact_convolution_is_one_star_box_with_its_kernel_size():
     assert len(groups) == 2  # the convolution and the pooling, no separate ★ and L boxes
     conv, pool = groups
     assert "★3" in conv and 'font-weight="bold"' in conv and ">+<" in conv  # learned, with its bias
-    assert "<path" in pool and "★2 max" in pool and ">s2<" in pool  # pooling: a strided ★ with its reduction
+    star = load_theme("paper").colors.star_fill
+    assert f'fill="{star}"' in conv and f'fill="{star}"' in pool  # the paper's pale blue ★ boxes
+    assert "<path" in pool and ">★2<" in pool and ">s2<" in pool and "max" in pool  # pooling: a strided ★ with its reduction
     assert 'data-axis="i"' not in svg and 'data-axis="h"' not in svg  # the kernel wires are gone
 
 

@@ -59,10 +59,10 @@ def _merge(d: Diagram, first: Op, second: Op) -> Op | None:
         kernels = first.params["kernel_axes"]
         if set(kernels) <= set(second.params["in_axes"]):
             acted = tuple(a for a in second.params["in_axes"] if a not in kernels)
-            return _box(d, first, second, second, acted, _star(first.params, ""), first.params)
+            return _box(d, first, second, second, acted, _star(first.params), first.params)
     if first.kind == "unfold" and second.kind == "reduce" and set(second.params["axes"]) == set(first.params["kernel_axes"]):
         word = REDUCTIONS[second.params["fn"]]
-        return _box(d, first, second, second, (), _star(first.params, " " + word), first.params)
+        return _box(d, first, second, second, (), _star(first.params) + " " + word, first.params)
     if first.kind == "linear" and second.kind == "fold" and not first.params["per"]:
         if set(second.params["kernel_axes"]) <= set(first.params["out_axes"]):
             acted = first.params["in_axes"]
@@ -71,10 +71,10 @@ def _merge(d: Diagram, first: Op, second: Op) -> Op | None:
     return None
 
 
-def _star(window, tail: str) -> str:
-    """★k with its stride and dilation, as the unfold's own label writes them."""
+def _star(window, sup: str = "") -> str:
+    """★k with its stride and dilation, as the unfold's own label writes them (``sup``: a superscript T)."""
     sub = ",".join(f"{k[0]}{window[k]}" for k in ("stride", "dilation") if window[k] != 1)
-    return f"\\star{window['kernel']}" + tail + (f"_{{{sub}}}" if sub else "")
+    return f"\\star{window['kernel']}" + sup + (f"_{{{sub}}}" if sub else "")
 
 
 def _box(d: Diagram, first: Op, second: Op, base: Op, acted: tuple, label: str, window) -> Op:

@@ -95,7 +95,8 @@ class Glyphs:
             x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
-            fill = c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
+            starred = kind.fill == "star" or "window" in op.params  # ★, or a map drawn with its ★ as one box
+            fill = c.star_fill if starred else c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
             if op.params.get("body"):  # a collapsed component: the paper's 3-D box
                 body.append(cuboid_faces(x0, top, x1, bottom, stroke, fill, op.id))
             elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right

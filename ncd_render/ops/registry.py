@@ -70,7 +70,7 @@ class OpKind:
     source: Callable | None = None
     reads_twice: bool | Callable = False  # its source reads its argument twice (so it is never written inline)
     at_cup: bool = False  # right after a contraction, written at its cup instead of drawn (a scale)
-    fill: str = "box"  # the theme's fill for its box: "box" or "mask"
+    fill: str = "box"  # the theme's fill for its box: "box", "mask" or "star" (the convolution tensor)
     pictogram: tuple | None = None  # drawn instead of a label: path points in units of the box's half size
     taper: Callable | None = None  # (op) -> "narrow", "widen" or None: a trapezoid for a stride (narrowing) or a transposition (widening)
     example: str | None = None
