@@ -70,7 +70,7 @@ class Figure:
         with paused_gc():
             if preset.rows and cost is None and target is not None:
                 return self._page(chosen, preset, target)
-            scene = layout(self.diagram, chosen, preset)
+            scene = layout(self.diagram, chosen, preset, explicit=cost is not None)  # a badge for each kernel: ★ and its map apart
             if cost is not None:
                 from .cost.annotate import annotate
 

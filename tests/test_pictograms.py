@@ -145,3 +145,13 @@ def test_compact_figures_are_byte_stable():
     text = "convolutions compact\n" + CONVOLUTIONS
     assert load_text(text, "c.ncd").svg() == load_text(text, "c.ncd").svg()
     assert render_bytes(load_text(text, "c.ncd").scene(), "tikz") == render_bytes(load_text(text, "c.ncd").scene(), "tikz")
+
+
+def test_cost_badges_draw_the_convolution_explicit():
+    """Two kernels, two badges: --annotate-cost draws ★ and its map apart even in a compact file."""
+    from ncd_render.cost import analyse, load_profile
+
+    figure = load_text("convolutions compact\n" + CONVOLUTIONS, "c.ncd")
+    scene = figure.scene(cost=analyse(figure.diagram, load_profile("a100-80gb"), "bf16"))
+    drawn = {i.ref for i in scene.items if i.role == "box"}
+    assert {op.id for op in figure.diagram.ops if op.kind in ("unfold", "linear", "reduce")} <= drawn

@@ -43,9 +43,10 @@ from .order import Ordering
 __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
-def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
-    """Place every wire, box and label of ``diagram``; returns a scene in points."""
-    diagram = compact(diagram)
+def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False) -> Scene:
+    """Place every wire, box and label of ``diagram``; returns a scene in points. Convolutions are
+    drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``."""
+    diagram = diagram if explicit else compact(diagram)
     chosen = choose_copies(diagram, theme, preset)
     try:
         scene = _Layout(diagram, theme, preset, chosen).run()
