@@ -12,7 +12,7 @@ TEXT = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
 def test_drawing_pauses_the_collector_and_restores_it(monkeypatch):
     seen = []
     real = api.layout
-    monkeypatch.setattr(api, "layout", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    monkeypatch.setattr(api, "layout", lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs))
     figure = ncd_render.load_text(TEXT)
     figure.svg()
     assert seen == [False] and gc.isenabled()

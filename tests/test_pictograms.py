@@ -48,7 +48,8 @@ def test_compact_convolution_is_one_star_box_with_its_kernel_size():
     groups = box_groups(svg)
     assert len(groups) == 2  # the convolution and the pooling, no separate ★ and L boxes
     conv, pool = groups
-    assert "★3" in conv and 'font-weight="bold"' in conv and ">+<" in conv  # learned, with its bias
+    learned = load_theme("paper").strokes.learned_box
+    assert "★3" in conv and f'stroke-width="{learned}"' in conv and ">+<" in conv  # learned (a bold outline), with its bias
     star = load_theme("paper").colors.star_fill
     assert f'fill="{star}"' in conv and f'fill="{star}"' in pool  # the paper's pale blue ★ boxes
     assert "<path" in pool and ">★2<" in pool and ">s2<" in pool and "max" in pool  # pooling: a strided ★ with its reduction

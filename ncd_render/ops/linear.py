@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..options import KINDS
-from .registry import ADD, ATOM, OpKind, register
+from .registry import ADD, ATOM, OpKind, default_label, register
 from .window import taper
 from .work import SUM, WHOLE, Array, Work
 
@@ -44,6 +44,12 @@ def build(b, call, options, scope, label):
                                       "bias": bool(options.get("bias")), "name": b.param_name(name, scope)}),
              section=scope.section, span=call.span)
     return [out]
+
+
+def label(op):
+    """Bold L; drawn with its ★ as one box (a convolution, :mod:`ncd_render.layout.compact`), the
+    paper's upright ★k, the box's bold outline saying it learns."""
+    return (op.label, 1.0, False) if "window" in op.params else default_label(op)
 
 
 def cost(op, c) -> Work:
@@ -86,6 +92,6 @@ def source(op, w, target):
 
 
 register(OpKind("linear", "linear", build=build, options=MappingProxyType({"bias": KINDS["bias"], "per": KINDS["per"]}),
-                glyph="box", hold="acts", taper=taper, cost=cost, parameters=parameters,
+                glyph="box", hold="acts", taper=taper, label=label, cost=cost, parameters=parameters,
                 initial=lambda op, param: "zeros" if param == "bias" else "fan_in",  # weights keep the variance of their input
                 run=run, source=source, example="input X[y m]\nY = linear(X: m -> k) with bias"))

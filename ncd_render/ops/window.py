@@ -135,5 +135,5 @@ register(
     OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
            cost=cost_unfold, run=run, source=source, example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
     OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
-           label=lambda op: (op.label, 1.0 if op.learned else 1.15, op.learned), taper=taper, fill="star", cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
+           label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=taper, fill="star", cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )
