@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..ir import Diagram
 from ..style import Preset, Theme
+from .compact import compact
 from .routing import plan_region
 
 
@@ -49,9 +50,10 @@ def _needed(operands: list[tuple[str, ...]], out: tuple[str, ...]) -> int:
 
 
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
-    """(crossings the layout of ``diagram`` leaves, the lower bound)."""
+    """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
     from . import _Layout, choose_copies
 
+    diagram = compact(diagram)
     chosen = _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset))
     chosen.order()
     return chosen.crossings() + _copy_crossings(chosen), lower_bound(diagram)
