@@ -156,3 +156,15 @@ def test_cost_badges_draw_the_convolution_explicit():
     scene = figure.scene(cost=analyse(figure.diagram, load_profile("a100-80gb"), "bf16"))
     drawn = {i.ref for i in scene.items if i.role == "box"}
     assert {op.id for op in figure.diagram.ops if op.kind in ("unfold", "linear", "reduce")} <= drawn
+
+
+def test_the_convolution_gallery_drawn_compact_keeps_the_layout_invariants(figure_metrics, tmp_path):
+    """Compact boxes make sections narrower than their titles: the next copies' bends must
+    not run through a title (they did, 3 times, before the gap made room for it)."""
+    text = (ROOT / "gallery" / "convolution.ncd").read_text().replace('title "Convolution and its variants"',
+                                                                      'title "Convolution and its variants"\nconvolutions compact')
+    svg = tmp_path / "convolution_compact.svg"
+    svg.write_bytes(load_text(text, "convolution_compact.ncd").svg())
+    result, _items = figure_metrics.analyse(str(svg))
+    assert svg.read_text().count("★3") == 4  # four convolutions, each one box
+    assert (result["label_overlaps"], result["wire_through_box"], result["dashed_through_box"], result["knots_elsewhere"]) == (0, 0, 0, 0)

@@ -12,7 +12,7 @@ from ..errors import NcdError
 from ..ir import Op
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import indexed, overline_bar
-from .model import SEPARATOR_CLEAR, _Order, _Placed, _Wire, arrowhead_path, _pieces, _subtract
+from .model import SEPARATOR_CLEAR, _Column, _Order, _Placed, _Wire, arrowhead_path, _pieces, _subtract
 from .routing import copy_widths, draw_copy
 
 
@@ -40,12 +40,15 @@ class Compose:
             closing = [sid for sid in section_open if sid not in path]
             x += gap + p.section_pad * (len(opening) + len(closing))
             x += max([0.0] + [self.title_room(sid) - (x - first_x[sid]) for sid in closing])
-            for sid in opening:
-                first_x[sid] = x
             column.x_pre = x
             if column.pre:
                 column.x_pre = x - p.column_gap / 2 - self.gap_ops_width(column, y) - p.section_pad * len(opening)
+                # a closing section widened for its title: copies and bends that cross its title's height start past its edge
+                edge = max([column.x_pre] + [first_x[sid] + self.title_room(sid) for sid in closing if self.crosses_title(column, sid, y)])
+                x, column.x_pre = x + edge - column.x_pre, edge
                 self.draw_gap_ops(column.pre, column.x_pre, y)
+            for sid in opening:
+                first_x[sid] = x
             section_open = path
             for placed in column.ops:
                 placed.width = self.op_width(placed, y)
@@ -251,6 +254,17 @@ class Compose:
         section = self.d.sections[sid]
         suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
         return self._text((section.title + suffix).strip(), self.theme.font.title_size, bold=section.kind == "repeat")
+
+    def crosses_title(self, column: _Column, sid: int, y: dict) -> bool:
+        """Whether a copy or delete in ``column``'s gap reaches the height of section ``sid``'s title."""
+        top = y[("T", sid)]
+        title = self.section_title(sid)
+        bottom = top + 2 + title.ascent + title.descent
+        for placed in column.pre:
+            ys = [y[w] for w in placed.consumed + placed.through + placed.new]
+            if ys and min(ys) <= bottom and max(ys) >= top:
+                return True
+        return False
 
     def title_room(self, sid: int) -> float:
         """How far past its first column a section reaches so its title fits inside it."""

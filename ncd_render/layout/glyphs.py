@@ -82,6 +82,7 @@ class Glyphs:
         idx = [order.index(w) for w in placed.members if w in order]
         passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
         kind = ops.of(op)
+        inset = 0.0  # how far a trapezoid's short right end is cut in at its corners
         if shape == "softmax":
             mid = (top + bottom) / 2
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
@@ -106,7 +107,9 @@ class Glyphs:
             if tapered:  # the paper's trapezoid: a stride narrows, a transposition widens
                 short = [y[w] for w in (placed.after if tapered == "narrow" else placed.before)] or [(top + bottom) / 2]
                 room = min(min(short) - top, bottom - max(short)) - 1.0  # the short end still holds its wires
-                body.append(Path(trapezoid(x0, top, x1, bottom, tapered, room), stroke, fill, role="box", ref=op.id))
+                outline = trapezoid(x0, top, x1, bottom, tapered, room)
+                body.append(Path(outline, stroke, fill, role="box", ref=op.id))
+                inset = outline[2][2] - bottom if tapered == "narrow" else 0.0  # the bias's "+" stays inside the short end
             else:
                 body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if shape == "join" else 1.5, role="box", ref=op.id))
         for w in passing:
@@ -126,7 +129,8 @@ class Glyphs:
             overlay.append(self._placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
         if op.params.get("bias"):
             plus = self._text("+", f.box_size * 0.7, bold=True)
-            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box", anchor="middle", ref=op.id))
+            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2 + inset, "label.box",
+                                             anchor="middle", ref=op.id))
 
     def draw_wiring(self, placed: _Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
