@@ -26,6 +26,7 @@ from .render import format_of, render_bytes
 from .scene import Scene
 from .sizing import fit_to, parse_length, scale_fonts
 from .sources import program_from_file, program_from_text
+from .errors import NcdError
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ class Figure:
         preset = load_preset(layout_preset or self.layout)
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
         target = width or self.width or preset.width
+        if preset.rows and (self.wrap or preset.wrap):
+            raise NcdError(f"--wrap cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
+                           "breaks it into rows at its sections and repeats and defines collapsed components below",
+                           hint=f"drop --wrap (layout '{preset.name}' fits the page by itself), or use --wrap with --layout paper")
         with paused_gc():
             if preset.rows and cost is None and target is not None:
                 return self._page(chosen, preset, target)
