@@ -7,8 +7,10 @@ for the two still too big for one page, shrink only with a SizeWarning that says
 column layout (3.25 in) must hold the MLP, SDPA, attention scores and flash attention at full
 size. Rows must not add knots, wires through boxes or label collisions.
 """
+import re
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,29 @@ def test_legend_lists_every_axis_with_its_size():
         assert f"= {axis.size}" in shown or f"= {axis.size}".replace("= ", "= ") in shown, (axis, shown)
     assert "= m / h = 64" in shown
     assert len(scene.by_role("legend")) == 1
+
+
+@pytest.mark.parametrize("name", ["mha", "sdpa", "mlp", "flash_attention", "resnet", "vit"])
+def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
+    """--annotate-cost on a page sets a table (a line per kernel, in its bound's colour) where
+    there is room, instead of badges that grow the figure until it shrinks."""
+    from ncd_render.cost import analyse, load_profile
+    from ncd_render.render import render_bytes
+    from ncd_render.style import load_theme
+
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd")
+    report = analyse(figure.diagram, load_profile("a100-80gb"), "bf16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SizeWarning)
+        scene = figure.scene(layout_preset="page", cost=report)
+    svg = tmp_path / f"{name}.svg"
+    svg.write_bytes(render_bytes(scene, "svg"))
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["label_pt_at_page"] >= FULL_SIZE and not result["label_overlaps"]
+    theme = load_theme("paper")
+    kernels = [k for k in report.kernels if k.bound in ("memory", "compute")]
+    cells = [("".join(r.text for r in t.runs), t.color) for t in scene.by_role("label.cost")]
+    names = [(text, color) for text, color in cells if not re.fullmatch(r"[0-9.]+ [kMGTµmn]?[BFs]", text)]
+    assert len(names) == len(kernels) and len(cells) == 4 * len(kernels)  # name, bytes, FLOPs, time
+    colours = {"memory": theme.colors.memory_bound, "compute": theme.colors.compute_bound}
+    assert Counter(color for _, color in names) == Counter(colours[k.bound] for k in kernels)

@@ -45,9 +45,12 @@ OVERSIZES = (1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a pa
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
 
-def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None) -> Scene:
+def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None,
+               extra: list[list[Scene]] = ()) -> Scene:
     """``diagram`` laid out to fit ``width`` x ``height`` points without shrinking, where rows and
-    collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning)."""
+    collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
+    ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
+    blocks; the cost table, :mod:`.costs`)."""
     compact, definitions = None, {}  # (how much it must shrink, blocks, places): the last resort
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
@@ -58,6 +61,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                 options = [_row_options(s, width, fractions, preset) for s in overview]
                 options += [[[_titled(name, _stacked(rows, s), theme)] for rows in _row_options(s, width, fractions, preset)]
                             for name, s in defined]
+                options += [list(extra)] if extra else []
                 for choice in _choices(options):
                     blocks = [block for rows in choice for block in rows]
                     sizes = [(b.width, b.height) for b in blocks]
