@@ -69,8 +69,9 @@ class Figure:
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
         target = width or self.width or preset.width
         if preset.rows and (self.wrap or preset.wrap):
-            raise NcdError(f"--wrap cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
-                           "breaks it into rows at its sections and repeats and defines collapsed components below",
+            asked = "--wrap" if self.wrap else f"layout '{preset.name}' sets wrap = true, which"
+            raise NcdError(f"{asked} cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
+                           "breaks it into rows at its sections and repeats (rows = true)",
                            hint=f"drop --wrap (layout '{preset.name}' fits the page by itself), or use --wrap with --layout paper")
         with paused_gc():
             if preset.rows and target is not None:

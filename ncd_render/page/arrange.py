@@ -93,16 +93,19 @@ def band_places(sizes: list[tuple[float, float]], width: float, gap: float) -> l
     return places
 
 
-def fill_places(sizes: list[tuple[float, float]], fixed: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]] | None:
+def fill_places(sizes: list[tuple[float, float]], fixed: list[tuple[float, float]], width: float, gap: float,
+                follows: frozenset[int] = frozenset()) -> list[tuple[float, float]] | None:
     """The first ``len(fixed)`` blocks where ``fixed`` puts them, each of the others (definitions, which
     the overview does not read through) in turn where its bottom is highest: in room left beside the
     first ones, else below them (of the corners the blocks already set make, the one that keeps the
-    block lowest, then leftmost; never above the block set before it)."""
+    block lowest, then leftmost). A block in ``follows`` (the next block of a table) is set no higher
+    than the one before it, so that they read in order."""
     rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(fixed, sizes)]
-    places, top = list(fixed), 0.0  # a block's top is no higher than the one set before it: they read in order
-    for w, h in sizes[len(fixed):]:
+    places = list(fixed)
+    for k, (w, h) in enumerate(sizes[len(fixed):], len(fixed)):
         if w > width + 0.01:
             return None
+        top = places[-1][1] if k in follows else 0.0
         xs = {0.0} | {r[2] + BLOCK_GAP for r in rects}
         ys = {top} | {r[3] + gap for r in rects if r[3] + gap > top}
         spots = sorted((y + h, x, y) for x in xs for y in ys if x + w <= width + 0.01
@@ -110,7 +113,6 @@ def fill_places(sizes: list[tuple[float, float]], fixed: list[tuple[float, float
                                    and y < r[3] + gap - 0.01 and r[1] < y + h + gap - 0.01 for r in rects))
         _, x, y = spots[0]
         places.append((x, y))
-        top = y
         rects.append((x, y, x + w, y + h))
     return places
 

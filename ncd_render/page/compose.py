@@ -66,13 +66,15 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                     blocks = [block for rows in choice for block in rows]
                     sizes = [(b.width, b.height) for b in blocks]
                     first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
-                    for places in _arrangements(sizes, width, height, first):
+                    follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
+                                        for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
+                    for places in _arrangements(sizes, width, height, first, follows):
                         w, h = extent(sizes, places)
                         if w <= width + 0.01 and (height is None or h <= height + 0.01):
                             if best is None or (w * h, h) < best[:2]:
                                 best = (w * h, h, blocks, places)
                     for larger in OVERSIZES if best is None else ():  # the last resort: what shrinks least
-                        for places in _arrangements(sizes, width * larger, height and height * larger, first):
+                        for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
                             w, h = extent(sizes, places)
                             if compact is None or max(w / width, h / (height or h)) < compact[0]:
                                 compact = (max(w / width, h / (height or h)), blocks, places)
@@ -132,15 +134,16 @@ def _choices(options: list[list]) -> product:
     return product(*options)
 
 
-def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int):
+def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
     """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
-    ``first`` blocks in bands with the definitions filling the room left beside them."""
+    ``first`` blocks in bands with the definitions filling the room left beside them (those in
+    ``follows`` no higher than the block before: :func:`.arrange.fill_places`)."""
     yield shelf_places(sizes, width, ROW_GAP)
     in_bands = band_places(sizes, width, ROW_GAP)
     if in_bands is not None:
         yield in_bands
     overview = band_places(sizes[:first], width, ROW_GAP) if first < len(sizes) else None
-    filled = None if overview is None else fill_places(sizes, overview, width, ROW_GAP)
+    filled = None if overview is None else fill_places(sizes, overview, width, ROW_GAP, follows)
     if filled is not None:
         yield filled
     if height is not None:
