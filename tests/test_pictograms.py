@@ -168,3 +168,17 @@ def test_the_convolution_gallery_drawn_compact_keeps_the_layout_invariants(figur
     result, _items = figure_metrics.analyse(str(svg))
     assert svg.read_text().count("★3") == 4  # four convolutions, each one box
     assert (result["label_overlaps"], result["wire_through_box"], result["dashed_through_box"], result["knots_elsewhere"]) == (0, 0, 0, 0)
+
+
+def test_repeat_brackets_stay_curves_when_a_page_breaks_them_into_rows():
+    import warnings
+
+    from ncd_render.api import load
+    from ncd_render.sizing import SizeWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = load(ROOT / "gallery" / "transformer.ncd", layout="page").scene()
+    brackets = [i for i in scene.items if i.role == "bracket"]
+    assert brackets and all(c[0] in ("M", "C") and len(c) == {"M": 3, "C": 7}[c[0]] for b in brackets for c in b.commands)
+    assert all(b.bbox[3] - b.bbox[1] > 20 for b in brackets)  # as tall as the section piece they hold, not collapsed

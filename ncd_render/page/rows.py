@@ -325,8 +325,10 @@ def _fit_sections(items: list) -> list:
         owner = next((s for s in sections if abs(b.bbox[1] - s.y - 2.5) < 0.1 and s.x <= b.bbox[0] <= s.x + s.w), None)
         if owner is not None:
             new = fitted[id(owner)]
-            top, bottom = new.y + 2.5, new.y + new.h - 2.5
-            fitted[id(b)] = replace(b, commands=tuple((c[0], c[1], top if c[2] < (b.bbox[1] + b.bbox[3]) / 2 else bottom) for c in b.commands))
+            top, bottom, was_top, was_bottom = new.y + 2.5, new.y + new.h - 2.5, b.bbox[1], b.bbox[3]
+            def fit(v, top=top, bottom=bottom, was_top=was_top, was_bottom=was_bottom):  # its heights scaled to the new span, curves and all
+                return top + (v - was_top) * (bottom - top) / (was_bottom - was_top) if was_bottom > was_top else top
+            fitted[id(b)] = replace(b, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else fit(v) for k, v in enumerate(c[1:])) for c in b.commands))
     return [fitted.get(id(i), i) for i in items]
 
 
