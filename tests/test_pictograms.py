@@ -80,10 +80,10 @@ def test_strided_star_narrows_and_transposed_star_widens():
 
     figure = load_text("convolutions compact\n" + TRANSPOSED, "t.ncd")
     drawn = boxes(figure.scene())
-    (fold,) = [op for op in figure.diagram.ops if op.kind == "fold"]
-    left, right = edge_lengths(drawn[fold.id])
+    (learned,) = [op for op in figure.diagram.ops if op.kind == "linear"]  # the box is the learned map's
+    left, right = edge_lengths(drawn[learned.id])
     assert left < right - 1
-    assert drawn[fold.id].stroke.width == load_theme("paper").strokes.learned_box  # the map's weights: bold
+    assert drawn[learned.id].stroke.width == load_theme("paper").strokes.learned_box  # the map's weights: bold
     assert "★2" in render_bytes(figure.scene(), "svg").decode()
 
 

@@ -6,7 +6,9 @@ into overlapping blocks) followed by a map over the blocks. The paper's later fi
 the pair as one ``★k`` box on the channel wires, the width wires passing by; a strided one
 as a trapezoid narrowing to its output, a transposed one (a map, then ``fold``) as a
 trapezoid widening, and pooling as ``★k max``. The kernel wires between them disappear.
-Running, checking and costing still read the diagram as built: this is a drawing of it.
+Running, checking and costing still read the diagram as built: this is a drawing of it. Each
+merged box keeps the id of its learned map (the reduction's, for pooling), so the SVG still
+names every learned op.
 
 Pairs merged (each value is consumed once, so "right after" is "its only consumer"):
 
@@ -67,7 +69,8 @@ def _merge(d: Diagram, first: Op, second: Op) -> Op | None:
         if set(second.params["kernel_axes"]) <= set(first.params["out_axes"]):
             acted = first.params["in_axes"]
             made = _box(d, first, second, second, acted, _star(second.params, "^{T}"), second.params)
-            return replace(made, learned=True, params=MappingProxyType({**made.params, "bias": first.params["bias"]}))
+            # the learned map's id: the box, its hover card and its parameters are the map's
+            return replace(made, id=first.id, learned=True, params=MappingProxyType({**made.params, "bias": first.params["bias"]}))
     return None
 
 
