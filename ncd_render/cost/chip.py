@@ -4,7 +4,8 @@ tables of a hardware profile, which the efficiency model (:mod:`.efficiency`,
 
 A profile without these tables keeps the plain roofline of docs/cost.md.
 ``efficiency.fused_kernel`` (optional, default ``flash-v2``) names the algorithm a fused
-attention kernel runs: :data:`FUSED_KERNELS`.
+attention kernel runs (:data:`FUSED_KERNELS`), ``efficiency.softmax_kernel`` (optional, default
+``row-on-chip``) how an unfused softmax reads long rows (:data:`SOFTMAX_KERNELS`).
 
 >>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
 ...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
@@ -30,7 +31,10 @@ FRACTIONS = {"hbm", "l2_usable"}
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
-OPTIONAL_FIELDS = {"fused_kernel": "flash-v2"}
+# How an unfused softmax reads its rows: once, the row kept on chip (PyTorch 2's softmax kernels), or
+# PyTorch 1.x's: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
+SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
+OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Chip:
     warps_per_cta: int           # of a fused (FlashAttention-2, CUTLASS-style) kernel
     async_copy: bool             # loads can run ahead of compute (cp.async on Ampere, TMA on Hopper)
     fused_kernel: str = "flash-v2"  # the algorithm of a fused attention kernel (FUSED_KERNELS)
+    softmax_kernel: str = "row-on-chip"  # how an unfused softmax reads long rows (SOFTMAX_KERNELS)
 
     @property
     def fp32_rate(self) -> float:
@@ -87,16 +92,29 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
                 what = "a fraction in (0, 1]" if key in FRACTIONS else "a positive whole number" if kind is int else "a positive finite number"
                 raise NcdError(f"{name}.{key} must be {what}, not {value!r:.40}", path=where)
             values[key] = kind(value)
-    kernel = efficiency.get("fused_kernel", OPTIONAL_FIELDS["fused_kernel"])
-    if kernel not in FUSED_KERNELS:
-        raise NcdError(f"efficiency.fused_kernel must be one of {', '.join(FUSED_KERNELS)}, not {kernel!r:.40}", path=where,
-                       hint=did_you_mean(str(kernel), FUSED_KERNELS))
+    for key, choices in OPTIONAL_FIELDS.items():
+        values[key] = efficiency.get(key, choices[0])
+        if values[key] not in choices:
+            raise NcdError(f"efficiency.{key} must be one of {', '.join(choices)}, not {values[key]!r:.40}", path=where,
+                           hint=did_you_mean(str(values[key]), choices))
     c = values
     return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],
                 c["fp32_lanes"], c["sfu_lanes"], c["l2_bandwidth_gbs"] * 1e9,
                 c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
                 c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
-                c["warps_per_cta"], c["async_copy"], kernel)
+                c["warps_per_cta"], c["async_copy"], c["fused_kernel"], c["softmax_kernel"])
+
+
+def with_kernels(chip: Chip, fused: str | None = None, softmax: str | None = None) -> Chip:
+    """``chip`` running fused attention as ``fused`` and unfused softmax as ``softmax`` do (None: as it was).
+
+    >>> with_kernels(Chip(*[1] * 16), softmax="three-pass").softmax_kernel
+    'three-pass'
+    """
+    chip = with_fused_kernel(chip, fused) if fused else chip
+    if softmax and softmax not in SOFTMAX_KERNELS:
+        raise NcdError(f"unknown softmax kernel '{softmax}'", hint="softmax kernels: " + ", ".join(SOFTMAX_KERNELS))
+    return replace(chip, softmax_kernel=softmax) if softmax else chip
 
 
 def with_fused_kernel(chip: Chip, kernel: str) -> Chip:

@@ -66,6 +66,23 @@ def sfu_ops(diagram: Diagram, op: Op) -> int:
     return per * math.prod(diagram.axes[a].size for a in diagram.values[op.outputs[0]].axes) if per else 0
 
 
+THREADS_PER_SM = 2048  # resident threads per SM, cc 8.0 and 9.0 (CUDA C++ Programming Guide, technical specifications)
+
+
+def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[int, bool]:
+    """Extra reads of a row kernel's input (``softmax_kernel = "three-pass"``: its entry's ``row_passes``), and
+    whether they come from L2: PyTorch runs one CTA per row, of up to 1024 threads reading 16 B each
+    (SoftMax.cu, SoftMax_getBlockSize), and a re-read hits L2 when the rows in flight fit in its usable part."""
+    rule = ops.of(op).row_passes
+    if chip.softmax_kernel != "three-pass" or rule is None:
+        return 0, False
+    row = math.prod(diagram.axes[a].size for a in op.acts[0])
+    extra = rule(row, itemsize) - 1
+    block = max(32, min(1024, 1 << max(0, math.ceil(row * itemsize / 16) - 1).bit_length()))
+    in_flight = chip.sms * max(1, THREADS_PER_SM // block) * row * itemsize
+    return extra, in_flight <= chip.l2_bytes * chip.l2_usable
+
+
 def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
     """Axes a gate before the box ``after`` (a box whose entry ``routes``, e.g. ``topk``) chooses along:
     axis -> (k, its size). A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
