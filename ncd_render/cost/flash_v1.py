@@ -106,15 +106,19 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops), per_cta(plan.vector_flops), per_cta(sfu))
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
+    # shared memory: the query tile twice (double-buffered), one buffer that holds K, then V, then the partial O tiles
+    smem = 2 * sum(sec.nbytes(k) * step_extent(k) for k in queries) + max(
+        [sec.nbytes(k) * step_extent(k) for k in streamed] + [WARPS * ACCUMULATOR_BYTES * sum(step_extent(k) for k in accumulators)])
     held = sum(sec.nbytes(k) * step_extent(k) for k in streamed) / 4  # the key block's K and V stay in registers
     registers = BASE_REGISTERS + math.ceil((held + STEP_ROWS * block + WARPS * sum(step_extent(k) for k in accumulators)) / threads)
-    resident = max(1, min(chip.max_ctas_per_sm, chip.registers_bytes // (threads * min(registers, 255) * 4)))
+    resident = max(1, min(chip.max_ctas_per_sm, chip.registers_bytes // (threads * min(registers, 255) * 4),
+                          int(profile.shared_memory_bytes // smem)))
     busiest = -(-ctas // chip.sms)  # CTAs on the busiest SM; their phases share its pipes, one after another
     compute = busiest * (tensor + special + fp32 + exchange)
     memory = memory_time(chip, profile.hbm_bandwidth, dram, 0.0)
     return {"time": max(compute, memory), "compute_time": compute, "memory_time": memory, "overlap": True,
             "fused_kernel": "flash-v1", "tile": {**{a: tile[a] for a in rows}, stream: block},
             "ctas": ctas, "ctas_per_sm": min(resident, busiest), "ctas_on_busiest_sm": busiest, "waves": -(-busiest // resident),
-            "groups": ctas, "outer_steps": outer, "registers_per_thread": registers,
+            "groups": ctas, "outer_steps": outer, "registers_per_thread": registers, "shared_bytes": smem,
             "pipes": {"tensor": busiest * tensor, "special": busiest * special, "fp32": busiest * fp32, "shared": busiest * exchange},
             "dram_bytes": dram, "l2_bytes": 0.0, "shared_reads": shared, "causal_kept": 1.0, "plan": plan}
