@@ -83,6 +83,7 @@ class OpKind:
     in_dsl: bool = True  # called by name in the DSL (False: built by syntax or by the builder itself)
     runs: bool = True  # False: a box with no meaning to run or cost (opaque), refused before those back-ends
     free: bool = False  # runs no kernel and is no box: inputs, outputs, copies, deletes, saves, loads
+    declares: bool = False  # declares the diagram's inputs or outputs: no statement of its computation
     gemm: Callable | None = None  # (diagram, op) -> (batch, M, N, K) on tensor cores, or None
     special: int = 0  # special-function results per output element (exp, reciprocal, tanh)
     rescalable: bool | Callable = False  # f(c·x) = c·f(x) for c > 0 (the online softmax may rescale after it)
