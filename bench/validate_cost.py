@@ -119,7 +119,7 @@ def kernel_points(data: dict) -> None:
     for hw, dtype, src, work, measured, unit, scale in cases:
         rate = work / analyse(load_text(src).diagram, load_profile(hw), dtype).time / scale
         mid = sum(measured) / len(measured)
-        print(f"{hw:>10} {src.splitlines()[-2]:<40} predicted {rate:7.1f} {unit}, measured {measured} {unit}: "
+        print(f"{hw:>10} {src.splitlines()[-2]:<40} predicted {rate:.4g} {unit}, measured {measured} {unit}: "
               f"measured/predicted {mid / rate:.2f}{'' if abs(mid / rate - 1) <= 0.15 else ' (outside 15%)'}")
 
 
