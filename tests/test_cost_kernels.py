@@ -63,6 +63,20 @@ def test_flash_v1_moves_what_algorithm_1_moves(n):
     assert fused(n, "flash-v2").detail["dram_bytes"] < k.detail["dram_bytes"] / 2
 
 
+def test_a_causal_mask_makes_flash_v1_start_each_key_block_at_the_diagonal():
+    """fmha_fprop_kernel_1xN.h: at key block j the query steps begin at row j·256, so row block i takes part
+    in i + 1 key blocks: Q is read (T + 1) / 2 times on average, O round-trips T - 1 times, and each row's
+    statistic is read and written T times in all; K and V are still read once."""
+    n, d, block = 4096, 64, 256
+    outer = n // block
+    text = ATTENTION.format(b=1, h=1, n=n, d=d).replace("P = softmax", "S = mask(S: y x) with causal\nP = softmax")
+    (k,) = analyse(load_text(text).diagram, profile("flash-v1"), "fp16").kernels
+    visits = (outer + 1) / 2
+    assert k.detail["dram_bytes"] == 2 * 2 * n * d + visits * 2 * n * d + 2 * n * d + 4 * (2 * (visits - 1) * n * d + (2 * visits - 1) * n)
+    dense = fused(n, "flash-v1", b=1, h=1)
+    assert k.detail["pipes"]["tensor"] == pytest.approx(dense.detail["pipes"]["tensor"] * visits / outer)
+
+
 def test_flash_v1_runs_one_cta_per_batch_and_head_so_one_more_head_than_sms_doubles_its_time():
     """grid(b, h): 108 CTAs fill the A100's 108 SMs once; 109 put two on one SM, which runs both.
     FlashAttention-2 splits the queries across CTAs and barely notices."""

@@ -20,7 +20,8 @@ repository, csrc/flash_attn/src/fmha_fprop_kernel_1xN.h and the launch code besi
 Everything else is the efficiency model's: the matmuls at the derated tensor peak, ``exp``
 on the special-function units, the rest on the FP32 lanes, shared memory at its bandwidth;
 within an SM these phases run one after another; loads of the next blocks are issued
-before the current step's compute, so HBM traffic overlaps it. The key block is 256 keys
+before the current step's compute, so HBM traffic overlaps it. A causal mask skips the query steps above the diagonal
+of each key block. The key block is 256 keys
 when each key row has at most 64 values, else 128 (or the whole axis when shorter), as
 the kernel's launch code chooses for head dimensions 64 and 128.
 
@@ -73,9 +74,10 @@ def applies(sec, stream: str | None) -> bool:
     return stream is not None and sec.rescaled(stream) > 0
 
 
-def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sfu: float) -> dict:
+def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sfu: float, causal=()) -> dict:
     """The time of ``sec`` run as FlashAttention-1 runs it: ``rows`` are the query axes a CTA walks
-    in steps, ``stream`` the keys, every other tiled axis (batch, heads) one index per CTA."""
+    in steps, ``stream`` the keys, every other tiled axis (batch, heads) one index per CTA.
+    ``causal`` holds the (query, key) axes of causal masks in the section."""
     chip = profile.chip
     grid = [a for a in sec.tiles if a not in rows]
     ctas = math.prod(sec.size[a] for a in grid)
@@ -87,7 +89,11 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     tile.update({a: 1 for a in grid})
     tile.update({a: min(STEP_ROWS, sec.size[a]) for a in rows})
     tile[stream] = block
-    steps = math.prod(-(-sec.size[a] // tile[a]) for a in rows) * outer  # inner steps per CTA
+    # a causal mask: at key block j the kernel starts at query j·B_c (fmha_fprop_kernel_1xN.h, `begin`), so a row
+    # block i is visited i + 1 times: (T + 1) / 2 on average, and that share of the steps and re-reads runs
+    kept = (outer + 1) / (2 * outer) if any(y in rows and x == stream and sec.size[y] == sec.size[x] for y, x in causal) else 1.0
+    visits = kept * outer  # outer steps each query row takes part in, on average
+    steps = math.prod(-(-sec.size[a] // tile[a]) for a in rows) * visits  # inner steps per CTA
     plan = sec.cost({**tile, **{a: sec.size[a] for a in rows}}, sec.tiles, stream, sec.rescaled(stream))
 
     step_extent = lambda k: math.prod(sec.extent(k, a, tile) for a in sec.arrays[k].axes)  # noqa: E731
@@ -96,14 +102,15 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     statistics = sum(elements(diagram, [a for a in diagram.values[op.outputs[0]].axes if a != stream])
                      for op, w in sec.kernels if w.usage.get(stream) == SOFTMAX)
     acc_values = sum(elements(diagram, sec.arrays[k].axes) for k in accumulators)
-    dram = (sum(sec.full[k] for k in streamed) + outer * sum(sec.full[k] for k in queries) + sum(sec.full[k] for k in sec.outputs)
-            + ACCUMULATOR_BYTES * (2 * (outer - 1) * acc_values + (2 * outer - 1) * statistics))
+    dram = (sum(sec.full[k] for k in streamed) + visits * sum(sec.full[k] for k in queries) + sum(sec.full[k] for k in sec.outputs)
+            + ACCUMULATOR_BYTES * (2 * (visits - 1) * acc_values + (2 * visits - 1) * statistics))
 
     # shared memory per step: every warp reads the query tile; the warps' partial accumulators are stored and summed
     shared = steps * WARPS * (sum(sec.nbytes(k) * step_extent(k) for k in queries)
                               + 2 * ACCUMULATOR_BYTES * sum(step_extent(k) for k in accumulators))
     per_cta = lambda x: x / ctas * chip.sms  # noqa: E731  (compute_time divides by the whole chip's rates)
-    tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops), per_cta(plan.vector_flops), per_cta(sfu))
+    tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops * kept), per_cta(plan.vector_flops * kept),
+                                         per_cta(sfu * kept))
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
     # shared memory: the query tile twice (double-buffered), one buffer that holds K, then V, then the partial O tiles
@@ -121,4 +128,4 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
             "ctas": ctas, "ctas_per_sm": min(resident, busiest), "ctas_on_busiest_sm": busiest, "waves": -(-busiest // resident),
             "groups": ctas, "outer_steps": outer, "registers_per_thread": registers, "shared_bytes": smem,
             "pipes": {"tensor": busiest * tensor, "special": busiest * special, "fp32": busiest * fp32, "shared": busiest * exchange},
-            "dram_bytes": dram, "l2_bytes": 0.0, "shared_reads": shared, "causal_kept": 1.0, "plan": plan}
+            "dram_bytes": dram, "l2_bytes": 0.0, "shared_reads": shared, "causal_kept": kept, "plan": plan}

@@ -56,7 +56,7 @@ def fused_time(diagram: Diagram, sec, members, profile, dtype: str, itemsize: fl
     best = None
     for stream in [None] + [a for a in sorted(sec.usage) if sec.streamable(a)]:
         if chip.fused_kernel == "flash-v1" and flash_v1.applies(sec, stream):
-            return flash_v1.schedule(diagram, sec, stream, _main(sec), profile, dtype, sfu)
+            return flash_v1.schedule(diagram, sec, stream, _main(sec), profile, dtype, sfu, causal)
         rescaled = sec.rescaled(stream)
         for tile in _choices(sec, stream):
             found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal)
