@@ -12,6 +12,8 @@ repository, csrc/flash_attn/src/fmha_fprop_kernel_1xN.h and the launch code besi
   (one fp32 per row, ``softmax_lse``) are read from HBM, rescaled and written back;
 * **one CTA per batch and head** (``grid(b, h)``): the queries are not split across
   CTAs, so B·H CTAs share the SMs, and an SM given two of them runs both;
+* **more non-matmul work**: each outer step sums the warps' partial O tiles and divides O
+  by the running sum, where FlashAttention-2 divides once at the end;
 * **the warps split the keys** (the "1xN" layout, 4 warps): each warp holds a quarter
   of the key block and computes a partial S and a partial O for the whole query step, so
   every step the softmax's max and sum and the four partial O tiles (fp32) are exchanged
@@ -109,7 +111,11 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     shared = steps * WARPS * (sum(sec.nbytes(k) * step_extent(k) for k in queries)
                               + 2 * ACCUMULATOR_BYTES * sum(step_extent(k) for k in accumulators))
     per_cta = lambda x: x / ctas * chip.sms  # noqa: E731  (compute_time divides by the whole chip's rates)
-    tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops * kept), per_cta(plan.vector_flops * kept),
+    # beyond the online correction (one multiply per accumulator value per extra block), every visit sums the
+    # warps' partial accumulators (WARPS - 1 additions) and divides them by the running sum l; FlashAttention-2
+    # keeps each row in one warp and divides once at the end (its paper, sections 3.1.1 and 3.3)
+    divides = acc_values * visits * WARPS
+    tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops * kept), per_cta(plan.vector_flops * kept + divides),
                                          per_cta(sfu * kept))
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
