@@ -77,7 +77,7 @@ def serialise(drawing) -> str:
 
     >>> dwg = svgwrite.Drawing(size=("10pt", "5pt"), debug=False)
     >>> t = dwg.text("", fill="#000"); _ = t.add(dwg.tspan('a<&"b', x=[1], y=[2])); _ = dwg.add(t)
-    >>> _ = dwg.add(dwg.line((0, 1), (2, 3), stroke="red", class_="ncd-wire"))
+    >>> _ = dwg.add(dwg.line((0, 1), (2, 3), stroke="red", class_="ncd-wire", **{"data-axis": '<&"\\n\\t\\r>'}))
     >>> _ = dwg.add(dwg.path(d="M0 0 L1 1", fill="none")); dwg.set_desc(title="a & b")
     >>> serialise(dwg) == dwg.tostring()
     True
