@@ -14,16 +14,15 @@ from __future__ import annotations
 from functools import lru_cache
 from xml.etree import ElementTree
 
-import svgwrite
-from svgwrite.container import Group
-from svgwrite.path import Path as PathElement
-from svgwrite.shapes import Circle as CircleElement, Line as LineElement, Rect as RectElement
-from svgwrite.text import TSpan, Text as TextElement
-from svgwrite.utils import strlist
-
 from .. import checks
+from ..lean import import_svgwrite
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .fontembed import font_face_css
+
+svgwrite = import_svgwrite()
+Group, PathElement, TSpan, TextElement = svgwrite.container.Group, svgwrite.path.Path, svgwrite.text.TSpan, svgwrite.text.Text
+CircleElement, LineElement, RectElement = svgwrite.shapes.Circle, svgwrite.shapes.Line, svgwrite.shapes.Rect
+strlist = svgwrite.utils.strlist
 
 
 def _n(v: float) -> str:
