@@ -25,20 +25,23 @@ CircleElement, LineElement, RectElement = svgwrite.shapes.Circle, svgwrite.shape
 strlist = svgwrite.utils.strlist
 
 
+@lru_cache(maxsize=1 << 16)  # a figure repeats its coordinates: formatting each once halves the time spent here
 def _n(v: float) -> str:
     s = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1024)
 def _stroke_attrs(stroke: Stroke | None) -> dict:
+    """The SVG attributes of a stroke, by their SVG names (set straight into an element's ``attribs``,
+    as svgwrite's ``element[name] = value`` does when it does not validate)."""
     if stroke is None:
         return {"stroke": "none"}
-    attrs = {"stroke": stroke.color, "stroke_width": _n(stroke.width)}
+    attrs = {"stroke": stroke.color, "stroke-width": _n(stroke.width)}
     if stroke.dash:
-        attrs["stroke_dasharray"] = ",".join(_n(d) for d in stroke.dash)
+        attrs["stroke-dasharray"] = ",".join(_n(d) for d in stroke.dash)
     if stroke.cap != "butt":
-        attrs["stroke_linecap"] = stroke.cap
+        attrs["stroke-linecap"] = stroke.cap
     return attrs
 
 
@@ -186,12 +189,13 @@ def _box_groups(items) -> dict[int, list]:
 def _add(dwg, parent, item) -> None:
     element = _element(dwg, item)
     if element is not None:
-        element["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
+        attribs = element.attribs  # svgwrite's own store, written as its element[name] = value writes it (debug=False)
+        attribs["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
         if getattr(item, "ref", None) is not None:
-            element["data-op"] = str(item.ref)  # the IR op it draws
+            attribs["data-op"] = str(item.ref)  # the IR op it draws
         if getattr(item, "axis", None) is not None:
-            element["data-axis"] = item.axis  # the axis a wire carries or a label names
-        parent.add(element)
+            attribs["data-axis"] = item.axis  # the axis a wire carries or a label names
+        parent.elements.append(element)
 
 
 @lru_cache(maxsize=None)
@@ -205,22 +209,27 @@ def _classes(role: str) -> str:
     return f"ncd-{family} ncd-{role.replace('.', '-')}" if rest else f"ncd-{family}"
 
 
+def _stroked(element, stroke: Stroke | None):
+    element.attribs.update(_stroke_attrs(stroke))
+    return element
+
+
 def _element(dwg, item):
     if isinstance(item, Line):
-        return LineElement((_n(item.x1), _n(item.y1)), (_n(item.x2), _n(item.y2)), **_stroke_attrs(item.stroke), factory=dwg)
+        return _stroked(LineElement((_n(item.x1), _n(item.y1)), (_n(item.x2), _n(item.y2)), factory=dwg), item.stroke)
     if isinstance(item, Path):
-        return PathElement(d=_path_d(item.commands), fill=item.fill or "none", factory=dwg, **_stroke_attrs(item.stroke))
+        return _stroked(PathElement(d=_path_d(item.commands), fill=item.fill or "none", factory=dwg), item.stroke)
     if isinstance(item, Rect):
         if item.stroke is None and item.fill is None:
             return None  # layout-only regions
-        attrs = dict(insert=(_n(item.x), _n(item.y)), size=(_n(item.w), _n(item.h)), fill=item.fill or "none", **_stroke_attrs(item.stroke))
+        attrs = dict(insert=(_n(item.x), _n(item.y)), size=(_n(item.w), _n(item.h)), fill=item.fill or "none")
         if item.radius:
             attrs.update(rx=_n(item.radius), ry=_n(item.radius))
         if item.opacity != 1:
             attrs["fill_opacity"] = _n(item.opacity)
-        return RectElement(factory=dwg, **attrs)
+        return _stroked(RectElement(factory=dwg, **attrs), item.stroke)
     if isinstance(item, Circle):
-        return CircleElement((_n(item.cx), _n(item.cy)), _n(item.r), fill=item.fill or "none", factory=dwg, **_stroke_attrs(item.stroke))
+        return _stroked(CircleElement((_n(item.cx), _n(item.cy)), _n(item.r), fill=item.fill or "none", factory=dwg), item.stroke)
     if isinstance(item, Text):
         text = TextElement("", font_family=item.family, fill=item.color, factory=dwg)
         for run in item.runs:
@@ -229,6 +238,6 @@ def _element(dwg, item):
                 attrs["font_weight"] = "bold"
             if run.italic:
                 attrs["font_style"] = "italic"
-            text.add(TSpan(run.text, factory=dwg, **attrs))
+            text.elements.append(TSpan(run.text, factory=dwg, **attrs))
         return text
     raise TypeError(f"unknown scene item {item!r}")
