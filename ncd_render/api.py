@@ -101,7 +101,6 @@ class Figure:
         """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
         fmt = format_of(path)
         check_writable(path)
-        options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
         with paused_gc():
             data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
         write_atomic(path, data)

@@ -75,9 +75,7 @@ def write_figure(figure, output: str | Path, theme=None, layout_preset=None, wid
         raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
     scene = figure.scene(theme, layout_preset, width)
-    from .style import load_theme
-
-    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi, theme=load_theme(theme or figure.theme)))
+    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi))
     return scene.width
 
 
