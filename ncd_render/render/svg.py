@@ -231,13 +231,15 @@ def _element(dwg, item):
     if isinstance(item, Circle):
         return _stroked(CircleElement((_n(item.cx), _n(item.cy)), _n(item.r), fill=item.fill or "none", factory=dwg), item.stroke)
     if isinstance(item, Text):
-        text = TextElement("", font_family=item.family, fill=item.color, factory=dwg)
+        text = TextElement("", factory=dwg)
+        text.attribs.update({"font-family": item.family, "fill": item.color})
         for run in item.runs:
-            attrs = dict(x=[_n(item.x + run.dx)], y=[_n(item.y + run.dy)], font_size=_n(run.size))
+            span = TSpan(run.text, factory=dwg)
+            span.attribs.update({"x": _n(item.x + run.dx), "y": _n(item.y + run.dy), "font-size": _n(run.size)})
             if run.bold:
-                attrs["font_weight"] = "bold"
+                span.attribs["font-weight"] = "bold"
             if run.italic:
-                attrs["font_style"] = "italic"
-            text.elements.append(TSpan(run.text, factory=dwg, **attrs))
+                span.attribs["font-style"] = "italic"
+            text.elements.append(span)
         return text
     raise TypeError(f"unknown scene item {item!r}")
