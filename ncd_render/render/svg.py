@@ -11,6 +11,7 @@ True
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
 from xml.etree import ElementTree
 
@@ -63,7 +64,7 @@ def to_svg(scene: Scene) -> bytes:
         group = groups.get(id(item))
         if group is None:
             _add(dwg, dwg, item)
-        elif group[0] is item:  # the box's first item: the whole group, here
+        elif group.anchor is item:  # the box's first item: the whole group, here
             element = Group(factory=dwg, class_="ncd-box", **{"data-op": str(item.ref)})
             for member in group:
                 _add(dwg, element, member)
@@ -167,23 +168,80 @@ def _character_data(text: str) -> str:
     return text
 
 
-def _box_groups(items) -> dict[int, list]:
-    """id(item) -> the group it belongs to: a box (its shadows first) and the items after it that
-    name the same op (label, pictogram). A second box of the same op (the same op drawn again in
-    another part of a page) starts a new group; items of ops without a box stay ungrouped."""
-    groups: dict[int, list] = {}
-    current: dict[int, list] = {}
-    for item in items:
+class _BoxGroup(list):
+    """The items of one ``<g class="ncd-box">``, in drawing order; ``anchor`` is the item where it is drawn."""
+
+    def __init__(self, anchor):
+        super().__init__([anchor])
+        self.anchor = anchor
+
+
+def _box_groups(items) -> dict[int, _BoxGroup]:
+    """id(item) -> the group it belongs to: a box (its shadows first), the items after it that name
+    the same op (label, pictogram), and the wires that op produces.
+
+    A wire belongs to the box whose output it is (a wire runs from one box to the next: it is given
+    to the one that produces it, never to the one that reads it). It is drawn first in the group, at
+    the box's place in the drawing order, but only where nothing drawn between its own place and the
+    box's comes near it, so every pixel stays as it was; other wires stay outside the groups, naming
+    their op in ``data-op`` all the same. A second box of the same op (the same op drawn again in
+    another part of a page) starts a new group; items of ops without a box stay ungrouped.
+    """
+    groups: dict[int, _BoxGroup] = {}
+    current: dict[int, _BoxGroup] = {}
+    boxes: dict[int, list[tuple[int, _BoxGroup]]] = defaultdict(list)  # op -> (index, group) of each of its boxes
+    wires = []
+    for index, item in enumerate(items):
         op = getattr(item, "ref", None)
         if op is None:
             continue
+        if _is_wire(item):
+            wires.append((index, item))
+            continue
         group = current.get(op)
         if item.role in ("box", "box.shadow") and (group is None or any(i.role == "box" for i in group)):
-            group = current[op] = []
-        if group is not None:
+            group = current[op] = _BoxGroup(item)
+            boxes[op].append((index, group))
+        elif group is not None:
             group.append(item)
+        if group is not None:
             groups[id(item)] = group
+    if wires and boxes:
+        _give_wires(items, wires, boxes, groups)
     return groups
+
+
+def _is_wire(item) -> bool:
+    return isinstance(item, Line) and item.role.split(".", 1)[0] == "wire"
+
+
+NEAR = 3.0  # pt: items closer than this to a wire may share pixels with it (strokes, anti-aliasing)
+BUCKET = 64.0  # pt: the width of the strips of x the overlap search looks in
+
+
+def _give_wires(items, wires, boxes, groups) -> None:
+    """Put each wire first in the group of the box that produces it (the one whose right edge it starts
+    nearest), when no item drawn between the wire's place and that box's overlaps it."""
+    strips: dict[int, list[int]] = defaultdict(list)  # strip of x -> indices of the items reaching into it
+    for index, item in enumerate(items):
+        x0, _, x1, _ = item.bbox
+        for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
+            strips[k].append(index)
+    for index, wire in wires:
+        candidates = boxes.get(wire.ref)
+        if not candidates:
+            continue
+        x0, y0, x1, y1 = wire.bbox
+        place, group = min(candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
+        if place < index or any(index < k < place and _near(items[k].bbox, (x0, y0, x1, y1))
+                                for s in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for k in strips.get(s, ())):
+            continue
+        group.insert(len([i for i in group if _is_wire(i)]), wire)  # after the group's other wires, before its box
+        groups[id(wire)] = group
+
+
+def _near(a, b) -> bool:
+    return a[0] - NEAR <= b[2] and b[0] - NEAR <= a[2] and a[1] - NEAR <= b[3] and b[1] - NEAR <= a[3]
 
 
 def _add(dwg, parent, item) -> None:
