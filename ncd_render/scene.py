@@ -31,7 +31,7 @@ class Line:
     stroke: Stroke
     role: str = "wire"
     axis: str | None = None  # the axis a wire carries
-    ref: int | None = None  # the IR op whose output a wire is (None: an input's, a copy's, a region's own piece)
+    producer: int | None = None  # the IR op whose output a wire is (None: an input's, a copy's, a region's own piece)
 
     @property
     def bbox(self) -> BBox:
@@ -153,7 +153,7 @@ def _with(item, **changes):
     fifth of its cost: the layout moves every item of a diagram at least once.
 
     >>> _with(Line(0, 1, 2, 3, Stroke()), y1=5)
-    Line(x1=0, y1=5, x2=2, y2=3, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, ref=None)
+    Line(x1=0, y1=5, x2=2, y2=3, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
     """
     moved = object.__new__(type(item))
     moved.__dict__.update(item.__dict__)

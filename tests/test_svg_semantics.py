@@ -112,7 +112,7 @@ def test_a_wire_that_something_is_drawn_over_stays_where_it_was():
     from ncd_render.scene import Circle, Line, Rect, Scene, Stroke
 
     ink = Stroke("#1a1a1a", 2.0)
-    wire = Line(30, 20, 80, 20, ink, axis="m", ref=1)
+    wire = Line(30, 20, 80, 20, ink, axis="m", producer=1)
     dot = Circle(50, 20, 3, None, "#ff0000")
     box = Rect(10, 10, 20, 20, ink, "#ffffff", ref=1)
     for items, inside in (([wire, dot, box], False), ([wire, box], True)):

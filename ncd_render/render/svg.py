@@ -1,8 +1,8 @@
 """Scene -> SVG with svgwrite. Numbers are rounded so output is byte-stable.
 
 svgwrite builds the elements; :func:`serialise` writes them out as svgwrite's own
-``tostring`` would (through ElementTree), byte for byte, at a third of the cost:
-at 10,000 boxes ElementTree's tree copy and serialisation were two thirds of the SVG time.
+``tostring`` would (through ElementTree), byte for byte: at 10,000 boxes ElementTree's
+copy of the tree and its serialisation were two thirds of the SVG time.
 
 >>> from ncd_render.scene import Scene, Line, Stroke
 >>> svg = to_svg(Scene(10, 10, [Line(0, 5, 10, 5, Stroke())]))
@@ -192,11 +192,12 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
     boxes: dict[int, list[tuple[int, _BoxGroup]]] = defaultdict(list)  # op -> (index, group) of each of its boxes
     wires = []
     for index, item in enumerate(items):
+        if _is_wire(item):
+            if item.producer is not None:
+                wires.append((index, item))
+            continue
         op = getattr(item, "ref", None)
         if op is None:
-            continue
-        if _is_wire(item):
-            wires.append((index, item))
             continue
         group = current.get(op)
         if item.role in ("box", "box.shadow") and (group is None or any(i.role == "box" for i in group)):
@@ -228,7 +229,7 @@ def _give_wires(items, wires, boxes, groups) -> None:
         for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
             strips[k].append(index)
     for index, wire in wires:
-        candidates = boxes.get(wire.ref)
+        candidates = boxes.get(wire.producer)
         if not candidates:
             continue
         x0, y0, x1, y1 = wire.bbox
@@ -249,8 +250,11 @@ def _add(dwg, parent, item) -> None:
     if element is not None:
         attribs = element.attribs  # svgwrite's own store, written as its element[name] = value writes it (debug=False)
         attribs["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
-        if getattr(item, "ref", None) is not None:
-            attribs["data-op"] = str(item.ref)  # the IR op it draws
+        op = getattr(item, "ref", None)
+        if op is None:
+            op = getattr(item, "producer", None)
+        if op is not None:
+            attribs["data-op"] = str(op)  # the IR op it draws, or whose output a wire is
         if getattr(item, "axis", None) is not None:
             attribs["data-axis"] = item.axis  # the axis a wire carries or a label names
         parent.elements.append(element)
