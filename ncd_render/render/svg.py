@@ -183,8 +183,8 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
     A wire belongs to the box whose output it is (a wire runs from one box to the next: it is given
     to the one that produces it, never to the one that reads it). It is drawn first in the group, at
     the box's place in the drawing order, but only where nothing drawn between its own place and the
-    box's comes near it, so every pixel stays as it was; other wires stay outside the groups, naming
-    their op in ``data-op`` all the same. A second box of the same op (the same op drawn again in
+    box's comes near it, so every pixel stays as it was; other wires stay outside the groups. A wire
+    carries ``data-axis``, not ``data-op``: what it names is its axis (the browser view shows it). A second box of the same op (the same op drawn again in
     another part of a page) starts a new group; items of ops without a box stay ungrouped.
     """
     groups: dict[int, _BoxGroup] = {}
@@ -250,11 +250,8 @@ def _add(dwg, parent, item) -> None:
     if element is not None:
         attribs = element.attribs  # svgwrite's own store, written as its element[name] = value writes it (debug=False)
         attribs["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
-        op = getattr(item, "ref", None)
-        if op is None:
-            op = getattr(item, "producer", None)
-        if op is not None:
-            attribs["data-op"] = str(op)  # the IR op it draws, or whose output a wire is
+        if getattr(item, "ref", None) is not None:
+            attribs["data-op"] = str(item.ref)  # the IR op it draws (a wire says its op by the group it is in)
         if getattr(item, "axis", None) is not None:
             attribs["data-axis"] = item.axis  # the axis a wire carries or a label names
         parent.elements.append(element)
