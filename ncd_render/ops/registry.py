@@ -94,7 +94,7 @@ class OpKind:
     row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
 
     def glyph_of(self, op) -> str:
-        glyph = self.need("glyph")
+        glyph = self.glyph if self.glyph is not None else self.need("glyph")
         return glyph(op) if callable(glyph) else glyph
 
     def rescalable_of(self, op) -> bool:
@@ -125,14 +125,18 @@ def register(*kinds: OpKind) -> None:
 
 def get(key: str) -> OpKind:
     """The entry registered as ``key``; an error for an unknown one."""
-    if key not in _KINDS:
-        raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/")
-    return _KINDS[key]
+    try:
+        return _KINDS[key]
+    except KeyError:
+        raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/") from None
 
 
 def of(op) -> OpKind:
-    """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind."""
-    return get(op.params.get("fn") or op.kind)
+    """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind (the layout asks
+    this about thirty times per op, so it is one dictionary look-up when the kind is known)."""
+    key = op.params.get("fn") or op.kind
+    found = _KINDS.get(key)
+    return found if found is not None else get(key)
 
 
 def named(name: str) -> OpKind | None:
