@@ -36,7 +36,8 @@ from .glyphs import Glyphs
 from .heights import Cycle, Heights
 from .model import EXHAUSTIVE, _Column, _Wire, is_wiring
 
-PLAIN = (frozenset(), frozenset())  # every copy branches off where used, below its source
+PLAIN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
+SIDES = ("below", "above", "inside")
 from .order import Ordering
 
 __all__ = ["layout", "choose_copies", "is_wiring"]
@@ -56,24 +57,25 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
-def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset]:
-    """How each copy branches off: where used or all at once, below or above its source.
-    With few copies every choice is tried; otherwise passes of one-copy changes, each
-    kept only when it leaves fewer crossings, until a pass changes nothing. Either stops
-    after about ``budget`` op visits (each trial visits every op once), so the choice
-    never depends on the machine's speed. Returns (eager, above)."""
-    def crossings(choice) -> int:
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
+    """How each copy branches off: where used or all at once; below its source, above it,
+    or nested between its wires. With few copies every choice is tried; otherwise passes
+    of one-copy changes, each kept only when it leaves fewer crossings, until a pass
+    changes nothing. Either stops after about ``budget`` op visits (each trial visits
+    every op once), so the choice never depends on the machine's speed. An order where a
+    sum's other operand runs partly between its wires is never chosen. Returns (eager,
+    above, inside)."""
+    def crossings(choice) -> float:
         trial = _Layout(diagram, theme, preset, choice)
         trial.order()
-        return trial.crossings()
+        return trial.crossings() if trial.drawable() else float("inf")
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
     best = PLAIN
     fewest = crossings(best)
-    if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
-        candidates = ((frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
-                      for combo in itertools.product(range(4), repeat=len(copies)))
+    if 6 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
+        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(6), repeat=len(copies)))
     else:
         candidates = None
     while fewest and trials > 0:
@@ -92,20 +94,27 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     return best
 
 
-def _one_copy_changes(choice: tuple[frozenset, frozenset], copies: list[int]):
-    eager, above = choice
+def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
+    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`)."""
+    return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
+
+
+def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], copies: list[int]):
+    eager, above, inside = choice
+    states = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in copies}
     for c in copies:
-        yield eager ^ {c}, above
-        yield eager, above ^ {c}
-        yield eager ^ {c}, above ^ {c}
+        for k in range(6):
+            if k != states[c]:
+                yield _choice({**states, c: k})
 
 
 class _Layout(Ordering, Heights, Glyphs, Compose):
     """The working state the stages share: wires, columns and height constraints."""
 
-    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, choice: tuple = (frozenset(), frozenset())):
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, choice: tuple = PLAIN):
         self.d, self.theme, self.p = diagram, theme, preset
-        self.eager, self.above = choice  # copies whose branches all leave at once; copies that branch upwards
+        # copies whose branches all leave at once; that branch upwards; that branch between their wires
+        self.eager, self.above, self.inside = choice
         self.wires: dict[int, _Wire] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
         self.columns: list[_Column] = []

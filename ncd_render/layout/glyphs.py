@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from ..scene import Line, Path, Rect, Stroke
 from .. import ops
-from .model import MARK_ARROW, _Column, _Placed, arrowhead_path, glyph, is_wiring
-from .routing import ENTRY, draw_entries, draw_region, travel_width
+from .model import MARK_ARROW, MERGE_LIFT, MERGE_TAIL, _Column, _Placed, arrowhead_path, glyph, is_wiring
+from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, travel_width
 
 
 class Glyphs:
@@ -36,6 +36,9 @@ class Glyphs:
             return max(p.min_region, placed.route.width)
         if shape == "bar":
             return 8.0
+        if shape == "join" and placed.within:  # the other operand's wires merge into the first's at dots
+            return MERGE_TAIL + sum(copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.bend,
+                                                self.tight(placed.through)))
         if shape == "join":
             travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
             placed.entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
@@ -68,6 +71,9 @@ class Glyphs:
         if shape == "bar":  # a view or a concatenation: the solid bar
             ys = [y[w] for w in placed.before + placed.new]
             body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
+            return
+        if shape == "join" and placed.within:
+            self.draw_merge(placed, body, overlay)
             return
         if shape == "join":  # the other operands come up into the box from below
             entering = sorted(placed.consumed, key=lambda w: y[w])
@@ -119,6 +125,22 @@ class Glyphs:
         if op.params.get("bias"):
             plus = self._text("+", f.box_size * 0.7, bold=True)
             overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box", anchor="middle", ref=op.id))
+
+    def draw_merge(self, placed: _Placed, body: list, overlay: list) -> None:
+        """A sum whose other operand came back between its first operand's wires: each of its
+        wires merges into its match at a dot (a copy, mirrored), the sign written above the top dot."""
+        c, y = self.theme.colors, self.y
+        targets, operands = [y[w] for w in placed.through], [y[w] for w in placed.consumed]
+        body.append(Rect(placed.x0, min(targets) - 3, placed.x1 - placed.x0, max(targets) - min(targets) + 6, None, None,
+                         role="region", ref=placed.op.id))
+        items, cuts = draw_merge(placed.x1 - MERGE_TAIL, targets, operands, placed.x1 - placed.x0 - MERGE_TAIL,
+                                 Stroke(c.wire, self.theme.strokes.wire), c.dot, self.tight(placed.through))
+        body.extend(items)
+        for i, at in cuts:
+            self.wires[placed.through[i]].gaps.append((at, at))
+        label, top = placed.label, min(cuts, key=lambda cut: targets[cut[0]])[1]
+        overlay.append(self._placed_text(label, top - label.width / 2, min(targets) - MERGE_LIFT - label.descent, "label.box",
+                                         anchor="middle", ref=placed.op.id))
 
     def draw_wiring(self, placed: _Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""

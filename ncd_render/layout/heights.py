@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .model import MARK_GAP, _Column, _Order, _Placed, _inside, glyph, is_wiring
+from .model import MARK_GAP, MERGE_LIFT, _Column, _Order, _Placed, _inside, glyph, is_wiring
+from .routing import DOT_R
 
 
 class Cycle(AssertionError):
@@ -82,12 +83,15 @@ class Heights:
                 boxes.append((column.before.index(top), placed.top, placed.bottom))
                 continue
             pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
+            pads = (pad, pad)
+            if placed.within:  # a sum drawn as merges: its sign above the top wire, the dots' room below the bottom one
+                pads = (placed.label.ascent + placed.label.descent + MERGE_LIFT, DOT_R + 1)
             inside = _inside(orders, set(placed.members))
             start = len(column.before)
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
                 if idx:
-                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, pad, pad, p.clearance, p.clearance)
+                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = min(idx)
             boxes.append((start, placed.top, placed.bottom))

@@ -15,6 +15,8 @@ EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
+MERGE_LIFT = 3.0  # between a sum's sign, written over its merge dots, and the top wire
+MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
 
 
 @dataclass
@@ -60,6 +62,8 @@ class _Placed:
     entry: float = 0.0  # a join's room for its other operands to come up into its box
     targets: dict = field(default_factory=dict)  # a permutation: wire -> its place among the new wires
     over: list[int] = field(default_factory=list)  # a mark's tensor, whose wires pass under it
+    crossed: int = 0  # a copy's branch: the wires it crosses on the way to its place
+    within: bool | None = False  # a sum: its other operands run between its first's wires (None: some do)
 
     @property
     def before(self) -> list[int]:
@@ -71,9 +75,9 @@ class _Placed:
 
     @property
     def members(self) -> list[int]:
-        """The wires inside the box: a sum's box holds only the operand it goes on along;
-        the others join it from below."""
-        return self.through if glyph(self.op) == "join" else self.before + self.after
+        """The wires inside the box: a sum's box holds only the operand it goes on along,
+        the others join it from below, unless they run between its wires: then it holds all."""
+        return self.through if glyph(self.op) == "join" and not self.within else self.before + self.after
 
 
 @dataclass
@@ -190,3 +194,28 @@ def _pieces(wire: _Wire) -> list[tuple[float, float]]:
 def arrowhead_path(tip: float, y: float, color: str, length: float = 5.0, half: float = 2.6, role: str = "arrow") -> Path:
     """A filled arrowhead pointing right, its tip at (tip, y), ``length`` long and ``2 * half`` high."""
     return Path((("M", tip - length, y - half), ("L", tip, y), ("L", tip - length, y + half), ("Z",)), None, color, role=role)
+
+
+def inner_split(n: int, tight: set[int] = frozenset()) -> int | None:
+    """Where a copy's branch goes between the ``n`` wires it copies, to cross the fewest:
+    the gap g (1..n-1) after wire g-1, never inside wires in tandem (i in ``tight``: wire i is
+    drawn in tandem with wire i+1); None when there is no such gap.
+
+    >>> inner_split(2), inner_split(4), inner_split(3, {0}), inner_split(2, {0})
+    (1, 2, 2, None)
+    """
+    gaps = [g for g in range(1, n) if g - 1 not in tight]
+    return min(gaps, key=lambda g: (branch_crossings(n, g), g)) if gaps else None
+
+
+def branch_crossings(n: int, split: int | None = None) -> int:
+    """Crossings of one branch of a copy of ``n`` wires with the wires it copies: all n(n-1)/2
+    pairs when it runs beside them; nested at gap ``split``, the wires above it bend down
+    across one another, those below bend up, and the two groups never meet.
+
+    >>> branch_crossings(3), branch_crossings(2, 1), branch_crossings(4, 2), branch_crossings(3, 2)
+    (3, 0, 2, 1)
+    """
+    if split is None:
+        return n * (n - 1) // 2
+    return split * (split - 1) // 2 + (n - split) * (n - split - 1) // 2

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from .. import ops
 from ..ir import Op
-from .model import _Branch, _Column, _Order, _Permute, _Placed, glyph, hold, is_wiring
+from .model import _Branch, _Column, _Order, _Permute, _Placed, glyph, hold, inner_split, is_wiring
 from .routing import plan_region
 
 
@@ -25,19 +25,29 @@ class Ordering:
 
     def crossings(self) -> int:
         """Crossings the wire order commits to, counted from the orders alone (before heights):
-        those inside wiring regions, and wires a sum's other operands cross to reach its box."""
-        total = 0
+        those inside wiring regions, copy branches crossing the wires they pass to their
+        place, and wires a sum's other operands cross to reach its box."""
+        total = sum(placed.crossed for column in self.columns for placed in column.pre) + sum(p.crossed for p in self.final_gap)
         for column in self.columns:
             left = {w: i for i, w in enumerate(column.before)}
             right = {w: i for i, w in enumerate(column.after)}
             for placed in column.ops:
                 if glyph(placed.op) == "wiring":
                     total += self.plan_route(placed, left, right).crossings
+                elif glyph(placed.op) == "join" and placed.within:  # each wire crosses those between it and its match
+                    total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
+                                                                  if w in set(placed.consumed))
+                                 for a, b in zip(placed.consumed, placed.through))
                 elif glyph(placed.op) == "join":
                     last = max(left[w] for w in placed.through)
                     joining = set(placed.consumed)
                     total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
         return total
+
+    def drawable(self) -> bool:
+        """False when a sum's other operand runs partly between its first operand's wires
+        and partly outside them: its box could neither hold nor be entered by it."""
+        return all(placed.within is not None for column in self.columns for placed in column.ops)
 
     def find_absorbed(self) -> dict[int, Op]:
         """Scales written at the cup of the contraction they follow (``einsum(...) * k^-1/2``):
@@ -202,12 +212,18 @@ class Ordering:
         if op.kind == "copy":  # the output used last goes straight on; the others branch off later
             self.alias(self.straight[op.id], src)
             return None
-        # a branch: just below (or above) the wires it copies
+        # a branch: just below or above the wires it copies, or nested between them
         src = self.value_wires(self.straight[op.id])
         wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
-        at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
+        split = inner_split(len(src), self.tight(src)) if op.id in self.inside else None
+        if split is not None:
+            at = live.index(src[split - 1]) + 1
+        else:
+            at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
+        here = [live.index(w) for w in src]
+        crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
         live[at:at] = wires
-        return _Placed(op, [], src, wires)
+        return _Placed(op, [], src, wires, crossed=crossed)
 
     def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
         for w in wires:
@@ -257,6 +273,20 @@ class Ordering:
         placed.targets = {w: (up + kept + down).index(w) for w in span}
         return placed
 
+    def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
+        """Whether a sum's other operand runs between its first operand's wires (a copy's
+        branch nested in its source, coming back): True when it lies there whole, together
+        and with the same axes, so each of its wires can merge into its match at a dot;
+        False when none of it is there; None (no drawing fits) when part of it is."""
+        lo, hi = live.index(first[0]), live.index(first[-1])
+        where = sorted(live.index(w) for w in other)
+        if not any(lo < k < hi for k in where):
+            return False
+        axes = [self.wires[w].axis for w in first]
+        whole = (len(op.inputs) == 2 and [self.wires[w].axis for w in other] == axes and lo < where[0] and where[-1] < hi
+                 and where == list(range(where[0], where[0] + len(where))) and [live.index(w) for w in other] == where)
+        return True if whole else None
+
     def place_op(self, op: Op, live: list[int]) -> _Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
         if glyph(op) == "cap":  # a cap: two new wires joined at their start, below the others
@@ -272,9 +302,10 @@ class Ordering:
         if hold(op) == "through":  # the wires go on through the box
             covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
+            within = self.within(op, first, consumed, live) if glyph(op) == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return _Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [])
+            return _Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [], within=within)
         if hold(op) == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]

@@ -1,9 +1,11 @@
 """How many wire crossings a layout left, and how few any layout of ours could leave.
 
 The lower bound counts only crossings the diagram itself demands under the
-drawing rules (a tensor's wires stay together and in order, a copy's branch runs
-beside its source): each branch of a copy of n wires crosses the n(n-1)/2 pairs
-of its source's wires, and each einsum or transpose needs the inversions
+drawing rules (a tensor's wires stay together and in order, wires in tandem are
+never parted): each branch of a copy of n wires leaves its source at dots and
+runs beside it (crossing all n(n-1)/2 pairs) or nested in one gap between its
+wires (the wires above the gap bend down across one another, those below bend up:
+:func:`.model.branch_crossings`), whichever crosses fewer, and each einsum or transpose needs the inversions
 between its own operands' wires and its result's, with the operands stacked in
 the better of their two orders. Crossings with other tensors' wires, and the
 permutations that move wires out of a box's way, depend on the order chosen and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from ..ir import Diagram
 from ..style import Preset, Theme
+from .model import branch_crossings, inner_split
 from .routing import plan_region
 
 
@@ -28,8 +31,11 @@ def lower_bound(diagram: Diagram) -> int:
     total = 0
     for op in diagram.ops:
         if op.kind == "copy":
-            n = len(diagram.values[op.inputs[0]].axes)
-            total += (len(op.outputs) - 1) * n * (n - 1) // 2
+            axes = diagram.values[op.inputs[0]].axes
+            tight = {i for i, (a, b) in enumerate(zip(axes, axes[1:])) if diagram.tandems.get(a) is not None
+                     and diagram.tandems.get(a) == diagram.tandems.get(b)}
+            split = inner_split(len(axes), tight)
+            total += (len(op.outputs) - 1) * min(branch_crossings(len(axes)), branch_crossings(len(axes), split))
         elif op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
             out = diagram.values[op.outputs[0]].axes
             operands = [diagram.values[v].axes for v in op.inputs]
@@ -54,10 +60,4 @@ def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int
 
     chosen = _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset))
     chosen.order()
-    return chosen.crossings() + _copy_crossings(chosen), lower_bound(diagram)
-
-
-def _copy_crossings(laid) -> int:
-    """Crossings of copy branches with their own sources (not counted by ``crossings``)."""
-    gaps = [placed for column in laid.columns for placed in column.pre] + laid.final_gap
-    return sum(len(p.through) * (len(p.through) - 1) // 2 for p in gaps if p.op.kind == "branch")
+    return chosen.crossings(), lower_bound(diagram)
