@@ -59,32 +59,39 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
 
 def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
     """How each copy branches off: where used or all at once; below its source, above it,
-    or nested between its wires. With few copies every choice is tried; otherwise passes
-    of one-copy changes, each kept only when it leaves fewer crossings, until a pass
-    changes nothing. Either stops after about ``budget`` op visits (each trial visits
-    every op once), so the choice never depends on the machine's speed. An order where a
-    sum's other operand runs partly between its wires is never chosen. Returns (eager,
-    above, inside)."""
-    def crossings(choice) -> float:
+    or nested between its wires (which spreads the source's wires apart, so among equal
+    crossings the fewest nested win). With few copies every choice is tried; otherwise,
+    from the best choice that treats every copy alike, passes of one-copy changes, each
+    kept only when it scores better, until a pass changes nothing. Either stops after
+    about ``budget`` op visits (each trial visits every op once), so the choice never
+    depends on the machine's speed. An order where a sum's other operand runs partly
+    between its wires is never chosen. Returns (eager, above, inside)."""
+    def score(choice) -> tuple[float, int]:
         trial = _Layout(diagram, theme, preset, choice)
         trial.order()
-        return trial.crossings() if trial.drawable() else float("inf")
+        return (trial.crossings() if trial.drawable() else float("inf")), len(choice[2])
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
     best = PLAIN
-    fewest = crossings(best)
-    if 6 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
+    fewest = score(best)
+    if 6 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
         candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(6), repeat=len(copies)))
-    else:
+    else:  # many copies: start from the best of the uniform choices (every copy the same way)
         candidates = None
-    while fewest and trials > 0:
-        improved = False
-        for trial in candidates or _one_copy_changes(best, copies):
-            if not fewest or trials <= 0:
+        for k in (4, 5, 2, 3, 1):  # nested first: it crosses the fewest wherever sums come back
+            if not fewest[0]:
                 break
             trials -= 1
-            n = crossings(trial)
+            uniform = _choice(dict.fromkeys(copies, k))
+            best, fewest = min((best, fewest), (uniform, score(uniform)), key=lambda pair: pair[1])
+    while fewest[0] and trials > 0:
+        improved = False
+        for trial in candidates or _one_copy_changes(best, copies):
+            if not fewest[0] or trials <= 0:
+                break
+            trials -= 1
+            n = score(trial)
             if n < fewest:
                 best, fewest, improved = trial, n, True
                 if candidates is None:
