@@ -22,9 +22,11 @@ K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from ..scene import Circle, Line, Path, Stroke
+from .model import Placed, Wire, _Permute
 
 SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
@@ -117,6 +119,30 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
     plan.widths = _widths(plan, bend)
     return plan
+
+
+def route_plan(placed: Placed, wires: dict[int, Wire], y: dict, y_right: dict | None = None, label=None,
+               bend: float = 0.55) -> RegionPlan:
+    """The three moves of a wiring region (see :mod:`.routing`); heights of the wires on the
+    left from ``y``, on the right from ``y_right`` (the same by default); ``label``: a scale
+    written at its cup (a set label), or None."""
+    op, y_right = placed.op, y if y_right is None else y_right
+    if isinstance(op, _Permute):
+        return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=bend)
+    renamed = dict(op.params.get("mapping", ()))
+    right = placed.new + placed.foreign
+    index = {wires[w].axis: k for k, w in enumerate(placed.new)}
+    counts: dict[str, int] = defaultdict(int)
+    for w in placed.consumed:
+        counts[renamed.get(wires[w].axis, wires[w].axis)] += 1
+    left = []
+    for w in placed.consumed:
+        axis = renamed.get(wires[w].axis, wires[w].axis)
+        target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
+        left.append((y[w], target))
+    left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
+    return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, bend,
+                       label.ascent + label.descent if label else 0.0)
 
 
 def _room_above_cup(plan: RegionPlan, height: float) -> bool:
