@@ -73,14 +73,17 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     kept only when it scores better, until a pass changes nothing. Either stops after
     about ``budget`` op visits (each trial visits every op once), so the choice never
     depends on the machine's speed. An order where a sum's other operand runs partly
-    between its wires is never chosen. Returns (eager, above, inside)."""
+    between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
+    strips. Returns (eager, above, inside)."""
     def score(choice) -> tuple[float, int]:
         trial = order(diagram, choice)
         return (crossings(trial) if drawable(trial) else float("inf")), len(choice[2])
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
-    states = 6
+    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
+    # there a branch never nests, which would spread its source over the whole block
+    states = 4 if preset.rows or preset.wrap else 6
     best = PLAIN
     fewest = score(best)
     if states ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)

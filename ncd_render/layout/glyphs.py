@@ -26,7 +26,7 @@ from .. import ops
 from ..scene import Line, Path, Rect, Stroke
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
-from .model import (MARK_ARROW, MERGE_LIFT, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
+from .model import (MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
                     arrowhead_path, glyph, is_wiring, tight)
 from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
 
@@ -212,7 +212,8 @@ class _Draw:
 
     def draw_merge(self, placed: Placed, body: list, overlay: list) -> None:
         """A sum whose other operand came back between its first operand's wires: each of its
-        wires merges into its match at a dot (a copy, mirrored), the sign written above the top dot."""
+        wires merges into its match at a dot (a copy, mirrored), the sign written between the dots
+        it came back between, where it costs the figure no height."""
         c, y, box = self.theme.colors, self.y, self.boxes[placed.op.id]
         targets, operands = [y[w] for w in placed.through], [y[w] for w in placed.consumed]
         body.append(Rect(box.x0, min(targets) - 3, box.x1 - box.x0, max(targets) - min(targets) + 6, None, None,
@@ -222,8 +223,11 @@ class _Draw:
         body.extend(items)
         for i, at in cuts:
             self.wires[placed.through[i]].gaps.append((at, at))
-        label, top = box.label, min(cuts, key=lambda cut: targets[cut[0]])[1]
-        overlay.append(self._placed_text(label, top - label.width / 2, min(targets) - MERGE_LIFT - label.descent, "label.box",
+        # the sign stands in the mouth the operand came back through, just before the dots nearest it
+        split = sum(1 for t in targets if t < operands[0])
+        x, mid = box.x1 - MERGE_TAIL, (targets[split - 1] + targets[split]) / 2
+        label = box.label
+        overlay.append(self._placed_text(label, x - label.width - 4, mid + (label.ascent - label.descent) / 2, "label.box",
                                          anchor="middle", ref=placed.op.id))
 
     def draw_wiring(self, placed: Placed, out: list) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .model import MARK_GAP, MERGE_LIFT, Column, Ordered, Style, _Order, _inside, glyph, is_wiring
+from .model import MARK_GAP, Column, Ordered, Style, _Order, _inside, glyph, is_wiring
 from .routing import DOT_R
 
 
@@ -120,8 +120,8 @@ class _Solve:
                 continue
             pad = 0.0 if is_wiring(placed.op) else box_pad(self.p, placed.op, self.labels[placed.op.id])
             pads = (pad, pad)
-            if placed.within:  # a sum drawn as merges: its sign above the top wire, the dots' room below the bottom one
-                pads = (self.labels[placed.op.id].ascent + self.labels[placed.op.id].descent + MERGE_LIFT, DOT_R + 1)
+            if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
+                pads = (DOT_R + 1, DOT_R + 1)
             inside = _inside(orders, set(placed.members))
             start = len(column.before)
             for order in orders:

@@ -18,7 +18,6 @@ EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
-MERGE_LIFT = 3.0  # between a sum's sign, written over its merge dots, and the top wire
 MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
 
 
