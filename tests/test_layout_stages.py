@@ -115,7 +115,7 @@ def test_columns_run_left_to_right_and_boxes_stand_in_their_column(name):
 
 # -- stage 4: glyphs -----------------------------------------------------------------
 
-def test_a_nested_branch_comes_back_through_merge_dots_under_the_sign():
+def test_a_nested_branch_comes_back_through_merge_dots_beside_the_sign():
     d = load_text(RESIDUAL).diagram
     _, ordered, _, high, laid, drawn = stages(d, (frozenset(), frozenset(), frozenset({copy_id(d)})))
     sum_op = next(op for op in d.ops if op.kind == "add")
@@ -125,8 +125,10 @@ def test_a_nested_branch_comes_back_through_merge_dots_under_the_sign():
     placed = next(p for column in ordered.columns for p in column.ops if p.op.id == sum_op.id)
     dots = sorted((round(i.cy, 6) for i in drawn.body if i.role == "dot"))
     assert dots == sorted(round(high.y[w], 6) for w in placed.through)  # one on each wire of the sum's result
-    top = min(high.y[w] for w in placed.through)
-    assert sign[0].y + sign[0].descent < top  # the sign sits above the top wire
+    above = max(high.y[w] for w in placed.through if high.y[w] < high.y[placed.consumed[0]])
+    below = min(high.y[w] for w in placed.through if high.y[w] > high.y[placed.consumed[-1]])
+    assert above < sign[0].y - sign[0].ascent and sign[0].y + sign[0].descent < below  # in the mouth it came back through
+    assert sign[0].x + sign[0].width < max(i.cx for i in drawn.body if i.role == "dot")  # just before the mouth's dots
     box = laid.boxes[sum_op.id]
     for w in placed.consumed:  # the other operand's wires end where the merge begins
         assert drawn.spans[w].x1 == pytest.approx(box.x0)
