@@ -334,7 +334,8 @@ def _section(module: str, composite, skip: int = 0) -> str:
     parts = [p for p in module.split(".") if p]
     for n in range(skip + 1, len(parts) + 1):
         path = ".".join(parts[:n])
-        if path in composite:
+        numbered = n < len(parts) and parts[n].isdigit() and f"{path}.{parts[n]}" in composite
+        if path in composite and not numbered:  # a list of layers is no section: each layer is one
             return path
     return ""
 
