@@ -86,7 +86,8 @@ def _causal_mask(cap: Capture, node) -> dict:
         for d in seen.dims[-2:]:
             mapper.atoms.atom(d).width = True
         atoms = mapper.prog.values[mapper.data(seen)].atoms
-        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}))
+        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]},
+                                                  options={"causal": True}))
 
     return {node: Replacement([x], emit)}
 

@@ -63,7 +63,8 @@ class ProductOps:
         kt = Seen(k.dims[:-2] + [k.dims[-1], k.dims[-2]], k.dsl)
         s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)
         if causal:
-            s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]}))
+            s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]},
+                                         options={"causal": True}))
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 
@@ -112,13 +113,17 @@ class ProductOps:
             return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node))
         (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
         contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
-        made = [letter for letter in lw if letter in out_letters]
-        if len(contracted) + len(made) != len(lw) or not contracted:
+        per = [letter for letter in lw if letter in lx and letter in out_letters]  # a weight of its own per index (experts)
+        made = [letter for letter in lw if letter in out_letters and letter not in per]
+        if len(contracted) + len(made) + len(per) != len(lw) or not contracted or len(per) > 1:
             raise Unsupported("an einsum with a parameter that is not a linear map")
         acted = [dims[letter] for letter in contracted]
         new = [dims[letter] for letter in made]
         atoms = linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
         label = box_path(w.param)
-        stmt = self.emit("linear", [self.data(x)], atoms, node, axes={"in": acted, "out": new}, params={"weight": w.param},
+        axes = {"in": acted, "out": new, **({"per": [dims[per[0]]]} if per else {})}
+        for letter in per:
+            self.atoms.atom(dims[letter]).role = "experts"
+        stmt = self.emit("linear", [self.data(x)], atoms, node, axes=axes, params={"weight": w.param},
                          options={"bias": False}, label=label)
         return Seen(out_dims, stmt)
