@@ -82,6 +82,12 @@ class ElementOps:
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):
             if i != dim:
                 self.atoms.unify(x, y)
+        for seen, other in ((a, b), (b, a)):  # one item joined to many (a class token to the patches) is an axis of size 1
+            if not self.atoms.leaves(seen.dims[dim]) and self.atoms.leaves(other.dims[dim]):
+                atom = self.atoms.atom(seen.dims[dim])
+                atom.wire = True
+                atom.width = any(self.atoms.atom(x).width for x in [other.dims[dim], *self.atoms.leaves(other.dims[dim])])
+                atom.role = atom.role if atom.role not in ("", "unit") else "token"
         joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
         atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})

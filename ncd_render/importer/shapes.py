@@ -20,6 +20,11 @@ class ShapeOps:
             dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
             for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
                 dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
+        elif out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
+            dims = list(seen.dims)
+            if name in ("_to_copy", "to", "type_as") and self.cap.values[node].dtype == torch.float32 \
+                    and self.cap.values[node.args[0]].dtype != torch.float32:
+                self.float32 = True
         elif name in ("_to_copy", "to", "type_as") and len(out) == len(src):
             if self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32:
                 self.float32 = True

@@ -127,6 +127,16 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             section = group
         indent = "  " if section else ""
         args = [tensor[a] for a in stmt.args]
+        for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
+            group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
+            if len(group) > 1:
+                rest = [x for x in order[stmt.args[k]] if x not in group]
+                at_first = order[stmt.args[k]].index(group[0])
+                grouped = f"({_axes(group, axis_names)}) " + _axes(rest, axis_names) if at_first == 0 else \
+                    _axes(rest[:at_first], axis_names) + f" ({_axes(group, axis_names)}) " + _axes(rest[at_first:], axis_names)
+                name = name_for(-1 - at, args[k] + "g", at)
+                body.append(f"{indent}{name} = rearrange({args[k]}: {_axes(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
+                args[k] = name
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
@@ -198,7 +208,8 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
             (axes["from"], axes["to"])
         spec = f"{names(source)} -> {names(target)}"
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
-        spec = ", ".join(names([a]) for a in axes["on"]) + f" -> {names(axes['to'])}"
+        joined = [names([a]) for a in axes["on"]]
+        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {names(axes['to'])}"
     elif "on" in axes:
         spec = names(axes["on"])
     elif kind.glyph == "mark":  # an element-wise function
