@@ -10,10 +10,11 @@ class ElementOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for element-wise functions, softmax, sums, products, reductions and concatenation."""
 
     def op_elementwise(self, node, name):
-        if name == "gelu" and node.kwargs.get("approximate", self.arg(node, 1, "none")) != "none":
-            raise Unsupported("the tanh approximation of GELU (the diagram's gelu is exact)")
+        options = {}
+        if name == "gelu":  # F.gelu(x, approximate="tanh"): transformers' gelu_pytorch_tanh
+            options = {"approximate": node.kwargs.get("approximate", self.arg(node, 1, "none"))}
         x = self.get(node.args[0])
-        return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node))
+        return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
 
     def op_softmax(self, node, name):
         x = self.get(node.args[0])

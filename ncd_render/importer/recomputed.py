@@ -1,8 +1,9 @@
-"""``ncd compile``'s rotary and top-k gate helpers recognised by recomputing them: the region of
-the graph between one tensor and the helper's last node, fed by nothing else but constants (and,
-for a gate, its selection bias), becomes one ``rope`` or ``topk`` box when
-:func:`~ncd_render.pytorch.functional.rotary` or :func:`~ncd_render.pytorch.functional.topk_gate`,
-run on that tensor's recorded value, gives the recorded result.
+"""Computations recognised by recomputing them: the region of the graph between one tensor and a
+last node, fed by nothing else but constants (and, for a gate, its selection bias), becomes one box
+when the box's function, run on that tensor's recorded value, gives the recorded result. So
+``ncd compile``'s rotary and top-k gate helpers (:func:`~ncd_render.pytorch.functional.rotary`,
+:func:`~ncd_render.pytorch.functional.topk_gate`) come back as ``rope`` and ``topk``, and the
+tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rope(cap, fed, node))
         if _is(node, "scatter"):
             found.update(_gate(cap, fed, node))
+        if _is(node, "tanh"):
+            found.update(_gelu_tanh(cap, fed, node))
     return found
 
 
@@ -162,4 +165,25 @@ def _emit_gate(x, biases, options):
         atoms = mapper.prog.values[mapper.data(seen)].atoms
         return type(seen)(seen.dims, mapper.emit("topk", [seen.dsl], atoms, node, axes={"on": [seen.dims[-1]]}, options=options,
                                                  params=params))
+    return emit
+
+
+def _gelu_tanh(cap: Capture, fed: set, tanh) -> dict:
+    """``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``: the last product within a few steps of the tanh."""
+    ends, frontier = [], [tanh]
+    for _ in range(3):
+        frontier = [u for n in frontier for u in n.users]
+        ends += [n for n in frontier if _is(n, "mul")]
+    for end in ends:
+        for x, region in _starts(cap, fed, end):
+            if tanh in region and _close(lambda: torch.nn.functional.gelu(cap.values[x].double(), approximate="tanh"), cap.values.get(end)):
+                return {end: Replacement([x], _emit_gelu(x))}
+    return {}
+
+
+def _emit_gelu(x):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        return type(seen)(seen.dims, mapper.emit("gelu", [seen.dsl], atoms, node, options={"approximate": "tanh"}))
     return emit
