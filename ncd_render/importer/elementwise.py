@@ -1,7 +1,7 @@
 """Element-wise functions, softmax, sums, products, reductions and concatenation."""
 from __future__ import annotations
 
-from .seen import Seen, Unsupported
+from .seen import Seen, Unsupported, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp"}
 
@@ -39,7 +39,7 @@ class ElementOps:
         a, b = self.get(node.args[0]), self.get(node.args[1])
         if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
-            out = self.leaves(stmt.axes["out"]) if stmt is not None and stmt.fn == "linear" else None
+            out = self.leaves(stmt.axes["out"]) if is_map(stmt) else None
             if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
                 for x, y in zip(reversed(a.dims), reversed(b.dims)):
                     self.atoms.unify(x, y)

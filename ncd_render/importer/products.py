@@ -110,7 +110,8 @@ class ProductOps:
             order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
             if len(set(map(self.atoms.find, order))) != len(order):
                 raise Unsupported("an einsum whose result has one axis twice")
-            return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node))
+            depth = [dims[x] for x in dict.fromkeys(la) if x in lb and x not in out_letters]  # contracted: a scale is its power
+            return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node, axes={"depth": depth}))
         (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
         contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
         per = [letter for letter in lw if letter in lx and letter in out_letters]  # a weight of its own per index (experts)

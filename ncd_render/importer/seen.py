@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import ops
 from .axes import Atoms
 from .graph import Param
 
@@ -23,6 +24,12 @@ class Seen:
 
 class Unsupported(Exception):
     """An operation the DSL has no statement for."""
+
+
+def is_map(stmt) -> bool:
+    """Whether a statement is a learned map on axes (a ``linear``), as the op registry declares its kind:
+    one that acts on the axes it names and holds a weight."""
+    return stmt is not None and ops.named(stmt.fn).hold == "acts" and "weight" in stmt.params
 
 
 def letters(spec: str, ndim: int) -> list[str]:

@@ -15,6 +15,7 @@ from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes, role
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
+from .seen import is_map
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
@@ -286,9 +287,9 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
     """The atoms of a learned tensor in the diagram's layout (docs/pytorch.md)."""
     def leaves(xs):
         return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
-    if stmt.fn == "linear":
+    if is_map(stmt):
         return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
-    if stmt.fn == "embedding":
+    if "vocab" in stmt.axes:  # a table: its rows, then what each row holds
         return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
     if stmt.fn == "batchnorm":
         acted = set(leaves(stmt.axes["on"]))
