@@ -37,9 +37,15 @@ class ProductOps:
         out_dims = batch + [i, l]
         shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
         order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
-        order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+        order = self._diagonal_last(order, shared)
         out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
         return Seen(out_dims, out)
+
+    def _diagonal_last(self, order: list[int], shared: set[int]) -> list[int]:
+        """A product's result with the axes both operands keep (heads, a batch) last, as a hand-written
+        einsum has them; positions stay where they are (an expert mix keeps its tokens first)."""
+        last = {x for x in order if self.atoms.find(x) in shared and not self.atoms.atom(x).width}
+        return [x for x in order if x not in last] + [x for x in order if x in last]
 
     def _rename(self, node, seen: Seen, old: int, new: int) -> int:
         atoms = [new if self.atoms.find(x) == self.atoms.find(old) else x for x in self.dsl_leaves(seen)]
@@ -107,7 +113,7 @@ class ProductOps:
         if (a.param is None) == (b.param is None):
             order = self.leaves(out_dims)
             shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
-            order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+            order = self._diagonal_last(order, shared)
             if len(set(map(self.atoms.find, order))) != len(order):
                 raise Unsupported("an einsum whose result has one axis twice")
             depth = [dims[x] for x in dict.fromkeys(la) if x in lb and x not in out_letters]  # contracted: a scale is its power

@@ -29,7 +29,7 @@ class Unsupported(Exception):
 def is_map(stmt) -> bool:
     """Whether a statement is a learned map on axes (a ``linear``), as the op registry declares its kind:
     one that acts on the axes it names and holds a weight."""
-    return stmt is not None and ops.named(stmt.fn).hold == "acts" and "weight" in stmt.params
+    return stmt is not None and ops.get(stmt.fn).hold == "acts" and "weight" in stmt.params
 
 
 def letters(spec: str, ndim: int) -> list[str]:
