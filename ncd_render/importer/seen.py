@@ -32,6 +32,16 @@ def is_map(stmt) -> bool:
     return stmt is not None and ops.get(stmt.fn).hold == "acts" and "weight" in stmt.params
 
 
+def is_contraction(stmt) -> bool:
+    """Whether a statement is a product of two tensors (an ``einsum``): it names the axes it contracts."""
+    return stmt is not None and "depth" in stmt.axes
+
+
+def at_cup(stmt) -> bool:
+    """Whether the registry writes a statement's kind at a contraction's cup (a scale by a number)."""
+    return stmt is not None and ops.get(stmt.fn).at_cup
+
+
 def letters(spec: str, ndim: int) -> list[str]:
     """An einsum operand's letters, one per dimension; ``...`` becomes ``.0``, ``.1``, ... counted from the right."""
     if "..." not in spec:

@@ -15,7 +15,7 @@ from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes, role
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
-from .seen import is_map
+from .seen import at_cup, is_contraction, is_map
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
@@ -196,7 +196,7 @@ def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
     """One statement, spelled as the op registry declares its kind: the DSL name, the spec from the
     axes the statement acts on (``in -> out``, ``on``, ``from -> to``, ``vocab -> out``, or every
     operand's layout), and the ``with`` options its kind takes."""
-    if stmt.fn == "scale":
+    if at_cup(stmt):
         return f"{args[0]} * {_factor(stmt.scale, axis_names, atoms)}"
     if stmt.fn in INFIX:
         return f" {INFIX[stmt.fn]} ".join(args)
@@ -246,9 +246,9 @@ def _options(stmt: Stmt, kind, names) -> list[str]:
 def _second_order(stmt: Stmt, order, leaves):
     """The layout a sum, product or concatenation needs its second operand in: the first's (with the
     second's own joined axis for a concatenation), or None for other statements."""
-    if stmt.fn in ("add", "mul"):
+    if ops.get(stmt.fn).glyph == "join":  # a sum or product of two tensors of one shape
         return order[stmt.args[0]]
-    if stmt.fn == "concat":
+    if "on" in stmt.axes and "to" in stmt.axes:  # a concatenation
         a, b = (leaves([x]) for x in stmt.axes["on"])
         if len(a) != 1 or len(b) != 1:
             return None
@@ -266,15 +266,15 @@ def _fold_scales(prog: Program) -> None:
     outputs = {v for v, _ in prog.outputs}
     folded = set()
     for stmt in prog.stmts:
-        if stmt.fn != "scale" or stmt.out in outputs:
+        if not at_cup(stmt) or stmt.out in outputs:
             continue
         reader = readers.get(stmt.out, [None])[0] if len(readers.get(stmt.out, [])) == 1 else None
-        if reader is not None and reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
+        if is_contraction(reader) and reader.args.count(stmt.out) == 1:
             reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
             reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
             folded.add(id(stmt))
         producer = next((p for p in prog.stmts if p.out == stmt.args[0]), None)
-        if id(stmt) not in folded and producer is not None and producer.fn == "einsum" and len(readers.get(producer.out, [])) == 1 \
+        if id(stmt) not in folded and is_contraction(producer) and len(readers.get(producer.out, [])) == 1 \
                 and producer.out not in outputs:
             producer.scale = (producer.scale if producer.scale is not None else 1.0) * stmt.scale
             for reader in readers.get(stmt.out, []):  # the einsum's result is the scaled one
@@ -325,7 +325,7 @@ def _axes(order, axis_names) -> str:
 
 
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:
-    if stmt.fn == "linear":
+    if is_map(stmt):
         last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
         for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
             if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
@@ -333,8 +333,8 @@ def _tensor_hint(stmt: Stmt, prog: Program) -> str:
         packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
         if packed and stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
             return "QKV"[int(stmt.label[-1])]
-    if stmt.fn == "einsum":
-        return "O" if any(s.fn == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
+    if is_contraction(stmt):  # attention weights times values: the output
+        return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
     return TENSOR_LETTER.get(stmt.fn, "H")
 
 
