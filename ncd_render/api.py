@@ -26,6 +26,7 @@ from .render import format_of, render_bytes
 from .scene import Scene
 from .sizing import fit_to, parse_length, scale_fonts
 from .sources import program_from_file, program_from_text
+from .errors import NcdError
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -67,9 +68,14 @@ class Figure:
         preset = load_preset(layout_preset or self.layout)
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
         target = width or self.width or preset.width
+        if preset.rows and (self.wrap or preset.wrap):
+            asked = "--wrap" if self.wrap else f"layout '{preset.name}' sets wrap = true, which"
+            raise NcdError(f"{asked} cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
+                           "breaks it into rows at its sections and repeats (rows = true)",
+                           hint=f"drop --wrap (layout '{preset.name}' fits the page by itself), or use --wrap with --layout paper")
         with paused_gc():
-            if preset.rows and cost is None and target is not None:
-                return self._page(chosen, preset, target)
+            if preset.rows and target is not None:
+                return self._page(chosen, preset, target, cost)
             scene = layout(self.diagram, chosen, preset)
             if cost is not None:
                 from .cost.annotate import annotate
@@ -81,14 +87,19 @@ class Figure:
                 scene = wrap(scene, parse_length(target) if isinstance(target, str) else target)
             return fit_to(scene, target, preset.height, chosen.font.axis_size)
 
-    def _page(self, theme, preset, target) -> Scene:
-        """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page);
-        shrunk, with a SizeWarning, only when neither fits the page."""
+    def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:
+        """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page),
+        ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page."""
         from .page.compose import page_scene
 
         width = parse_length(target) if isinstance(target, str) else target
         height = parse_length(preset.page_height, "the page height") if preset.page_height else None
-        scene = page_scene(self.diagram, theme, preset, width, height)
+        extra = []
+        if cost is not None:
+            from .page.costs import cost_table
+
+            extra = cost_table(self.diagram, cost, theme)
+        scene = page_scene(self.diagram, theme, preset, width, height, extra)
         too_tall = height is not None and scene.height > height
         return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size)
 

@@ -7,8 +7,10 @@ for the two still too big for one page, shrink only with a SizeWarning that says
 column layout (3.25 in) must hold the MLP, SDPA, attention scores and flash attention at full
 size. Rows must not add knots, wires through boxes or label collisions.
 """
+import re
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_figure_quality import FIGURE_IDS, FIGURES  # noqa: E402
 
 FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
-# Too big for one page even with every piece cut at every width and set in shelves or columns:
-# the blocks alone (the least-area cut of each) cover 374 000 (transformer) and 418 000
-# (DeepSeek-V3) square points, the page 303 000. Each is set on a larger page and shrunk with a
-# SizeWarning (measured label size at page width today, in pt; 3.3 and 2.7 before shelves and
-# columns); fitting them needs a denser layout of each part, not placement.
-TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 4.5, "gallery/transformer": 4.6}
+# Still too big for one page at full size, after rows, parts split at their sections and repeats,
+# MaskedAttention drawn as what it adds to Attention, 13 pt wire pitch and definitions set in the
+# room beside the overview: each is set on a larger page and shrunk with a SizeWarning. The
+# label size at page width (pt) they must not fall below: 5.56 and 4.86 today, 4.63 and 4.51
+# before (3.3 and 2.7 before shelves and columns).
+TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 4.85, "gallery/transformer": 5.55}
 COLUMN_FIGURES = ["mlp", "sdpa", "attention_scores", "flash_attention"]
 
 
@@ -98,10 +100,12 @@ def test_input_names_sit_on_their_wires(source):
 
 
 def test_narrow_blocks_share_a_line():
-    """Mixtral on a page sets rows of different parts side by side (sections apart in x, level in y)."""
+    """Mixtral on a page sets rows of different parts side by side: a residual join level with a
+    section's row, to its right (apart in x, overlapping in y)."""
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mixtral.ncd", layout="page")
-    sections = figure.scene().by_role("section")
-    assert any(a.x + a.w < b.x and a.y < b.y + b.h and b.y < a.y + a.h for a in sections for b in sections)
+    scene = figure.scene()
+    sections, boxes = scene.by_role("section"), scene.by_role("box")
+    assert any(a.x + a.w < b.bbox[0] and a.y < b.bbox[3] and b.bbox[1] < a.y + a.h for a in sections for b in boxes)
 
 
 def test_every_break_carries_its_wires_on():
@@ -129,7 +133,32 @@ def test_collapsed_components_are_defined_below():
         warnings.simplefilter("ignore", SizeWarning)
         scene = figure.scene()
     titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.definition"]
-    assert titles == ["Attention =", "FeedForward =", "MaskedAttention ="]
+    assert sorted(titles) == ["Attention =", "Attention with this before its softmax:", "FeedForward =", "MaskedAttention ="]
+
+
+def test_a_variant_is_defined_by_what_it_adds():
+    """MaskedAttention is Attention with a causal mask before the softmax: its definition draws the mask alone."""
+    from ncd_render.page.variants import variant
+
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd")
+    found = variant(figure.diagram.source, "MaskedAttention", ["Attention", "FeedForward"])
+    assert (found.base, found.before) == ("Attention", "softmax")
+    boxes = [op for op in found.added.ops if op.kind not in ("input", "output")]
+    assert [op.kind for op in boxes] == ["mask"] and boxes[0].params["axes"] == ("y", "x")
+    assert [found.added.values[v].axes for v in found.added.inputs] == [("y", "x", "h")]
+    assert variant(figure.diagram.source, "Attention", ["MaskedAttention"]) is None  # it adds nothing
+
+
+def test_wrap_is_refused_on_a_page_layout(tmp_path):
+    """--wrap and --layout page both break a figure up; together they are an error (exit 2), nothing written."""
+    from click.testing import CliRunner
+    from ncd_render.cli import main
+
+    out = tmp_path / "mha.svg"
+    source = Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd"
+    result = CliRunner().invoke(main, ["render", str(source), "-o", str(out), "--layout", "page", "--wrap"])
+    assert result.exit_code == 2, result.output
+    assert "--wrap" in result.output and "Traceback" not in result.output and not out.exists()
 
 
 def test_committed_page_svg_is_not_stale(gallery_file):
@@ -168,3 +197,29 @@ def test_legend_lists_every_axis_with_its_size():
         assert f"= {axis.size}" in shown or f"= {axis.size}".replace("= ", "= ") in shown, (axis, shown)
     assert "= m / h = 64" in shown
     assert len(scene.by_role("legend")) == 1
+
+
+@pytest.mark.parametrize("name", ["mha", "sdpa", "mlp", "flash_attention", "resnet", "vit"])
+def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
+    """--annotate-cost on a page sets a table (a line per kernel, in its bound's colour) where
+    there is room, instead of badges that grow the figure until it shrinks."""
+    from ncd_render.cost import analyse, load_profile
+    from ncd_render.render import render_bytes
+    from ncd_render.style import load_theme
+
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd")
+    report = analyse(figure.diagram, load_profile("a100-80gb"), "bf16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SizeWarning)
+        scene = figure.scene(layout_preset="page", cost=report)
+    svg = tmp_path / f"{name}.svg"
+    svg.write_bytes(render_bytes(scene, "svg"))
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["label_pt_at_page"] >= FULL_SIZE and not result["label_overlaps"]
+    theme = load_theme("paper")
+    kernels = [k for k in report.kernels if k.bound in ("memory", "compute")]
+    cells = [("".join(r.text for r in t.runs), t.color) for t in scene.by_role("label.cost")]
+    names = [(text, color) for text, color in cells if not re.fullmatch(r"[0-9.]+ [kMGTµmn]?[BFs]", text)]
+    assert len(names) == len(kernels) and len(cells) == 4 * len(kernels)  # name, bytes, FLOPs, time
+    colours = {"memory": theme.colors.memory_bound, "compute": theme.colors.compute_bound}
+    assert Counter(color for _, color in names) == Counter(colours[k.bound] for k in kernels)

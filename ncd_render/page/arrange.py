@@ -1,10 +1,12 @@
 """Blocks (a figure's rows, its parts, its definitions) set on a page in two dimensions.
 
-Two ways, in reading order, as a paper sets its figures: *shelves* put blocks left to
+Three ways, in reading order, as a paper sets its figures: *shelves* put blocks left to
 right while they fit the page's width and start a new line below, tops level; *columns*
 fill a column top to bottom while it fits the page's height and go on in the next column
-to its right, like a newspaper. Both work on sizes alone, (width, height) per block, and
-give each block's top left corner; :func:`placed` then builds the scene.
+to its right, like a newspaper; *bands* mix the two: the page is a stack of bands, each a
+few newspaper columns (a wide row alone, or a tall block beside two short ones), chosen
+to make the page as short as it can be. All work on sizes alone, (width, height) per
+block, and give each block's top left corner; :func:`placed` then builds the scene.
 
 >>> sizes = [(100, 60)] * 4
 >>> shelf_places(sizes, 230, 10)
@@ -13,6 +15,12 @@ give each block's top left corner; :func:`placed` then builds the scene.
 (216.0, 200.0)
 >>> column_places(sizes, 150, 100, 10) is None  # two columns of 100 do not fit 150
 True
+>>> band_places([(300, 50), (100, 20), (100, 20), (300, 30)], 320, 10)  # a wide row; two short blocks side by side
+[(0.0, 0.0), (0.0, 60.0), (116.0, 60.0), (0.0, 90.0)]
+>>> band_places([(200, 100), (100, 40), (100, 40)], 320, 10)  # a tall block, two short ones stacked beside it
+[(0.0, 0.0), (216.0, 0.0), (216.0, 50.0)]
+>>> fill_places([(200, 100), (300, 50), (100, 40)], [(0.0, 0.0), (0.0, 110.0)], 320, 10)  # beside the first
+[(0.0, 0.0), (0.0, 110.0), (216.0, 0.0)]
 """
 from __future__ import annotations
 
@@ -46,6 +54,99 @@ def column_places(sizes: list[tuple[float, float]], width: float, height: float,
         y += h + gap
         column_width = max(column_width, w)
     return places
+
+
+def band_places(sizes: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]] | None:
+    """Blocks in bands stacked ``gap`` apart, each band newspaper columns of consecutive blocks
+    within ``width``: the bands that make the page shortest (a shortest path over where bands
+    begin); None when a block is wider than ``width``."""
+    n = len(sizes)
+    if any(w > width + 0.01 for w, _ in sizes):
+        return None
+    best: list[tuple[float, int, list] | None] = [(0.0, 0, [])] + [None] * n  # (height, start, columns of the last band)
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, n + 1):
+            band = _band(sizes[i:j], width, gap)
+            if band is None:
+                break
+            height = best[i][0] + (gap if i else 0.0) + band[0]
+            if best[j] is None or height < best[j][0] - 0.01:
+                best[j] = (height, i, band[1])
+    bands, j = [], n
+    while j > 0:
+        bands.append((best[j][1], best[j][2]))
+        j = best[j][1]
+    places, y = [], 0.0
+    for start, columns in reversed(bands):
+        x, k, tallest = 0.0, start, 0.0
+        for column in columns:
+            top = y
+            for _ in range(column):
+                places.append((x, top))
+                top += sizes[k][1] + gap
+                k += 1
+            tallest = max(tallest, top - gap - y)
+            x += max(w for w, _ in sizes[k - column:k]) + BLOCK_GAP
+        y += tallest + gap
+    return places
+
+
+def fill_places(sizes: list[tuple[float, float]], fixed: list[tuple[float, float]], width: float, gap: float,
+                follows: frozenset[int] = frozenset()) -> list[tuple[float, float]] | None:
+    """The first ``len(fixed)`` blocks where ``fixed`` puts them, each of the others (definitions, which
+    the overview does not read through) in turn where its bottom is highest: in room left beside the
+    first ones, else below them (of the corners the blocks already set make, the one that keeps the
+    block lowest, then leftmost). A block in ``follows`` (the next block of a table) is set no higher
+    than the one before it, so that they read in order."""
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(fixed, sizes)]
+    places = list(fixed)
+    for k, (w, h) in enumerate(sizes[len(fixed):], len(fixed)):
+        if w > width + 0.01:
+            return None
+        top = places[-1][1] if k in follows else 0.0
+        xs = {0.0} | {r[2] + BLOCK_GAP for r in rects}
+        ys = {top} | {r[3] + gap for r in rects if r[3] + gap > top}
+        spots = sorted((y + h, x, y) for x in xs for y in ys if x + w <= width + 0.01
+                       and not any(x < r[2] + BLOCK_GAP - 0.01 and r[0] < x + w + BLOCK_GAP - 0.01
+                                   and y < r[3] + gap - 0.01 and r[1] < y + h + gap - 0.01 for r in rects))
+        _, x, y = spots[0]
+        places.append((x, y))
+        rects.append((x, y, x + w, y + h))
+    return places
+
+
+def _band(sizes: list[tuple[float, float]], width: float, gap: float) -> tuple[float, list[int]] | None:
+    """(height, blocks per column) of the shortest newspaper columns that hold ``sizes`` within ``width``."""
+    heights = sorted({sum(h for _, h in sizes[a:b]) + gap * (b - a - 1) for a in range(len(sizes)) for b in range(a + 1, len(sizes) + 1)})
+    heights = [h for h in heights if h >= max(h for _, h in sizes) - 0.01]
+    lo, hi, found = 0, len(heights) - 1, None
+    while lo <= hi:  # the least height whose greedy fill fits the width
+        mid = (lo + hi) // 2
+        columns = _fill(sizes, width, heights[mid], gap)
+        if columns is None:
+            lo = mid + 1
+        else:
+            found, hi = (heights[mid], columns), mid - 1
+    return found
+
+
+def _fill(sizes: list[tuple[float, float]], width: float, height: float, gap: float) -> list[int] | None:
+    """Blocks per column, each column filled top to bottom up to ``height``; None when wider than ``width``."""
+    columns, used, column_width, x = [], 0.0, 0.0, 0.0
+    for w, h in sizes:
+        if columns and used + gap + h <= height + 0.01:
+            columns[-1] += 1
+            used += gap + h
+            column_width = max(column_width, w)
+        else:
+            x += column_width + (BLOCK_GAP if columns else 0.0)
+            columns.append(1)
+            used, column_width = h, w
+        if x + column_width > width + 0.01:
+            return None
+    return columns
 
 
 def extent(sizes: list[tuple[float, float]], places: list[tuple[float, float]]) -> tuple[float, float]:

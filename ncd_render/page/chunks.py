@@ -35,16 +35,18 @@ class Chunk:
     diagram: Diagram
 
 
-def chunks(diagram: Diagram, depth: int | None = None) -> list[Chunk]:
+def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> list[Chunk]:
     """The top-level parts of ``diagram``, each built on its own; [] when it has fewer than two
-    parts or a part cannot stand alone (a tensor saved in one part and loaded in another)."""
+    parts or a part cannot stand alone (a tensor saved in one part and loaded in another).
+    ``deep``: a top-level section holding sections or repeats is split the same way, its plain
+    statements in a section of the same title (the decoder's embedding, then its layers)."""
     program = diagram.source
     kept = [s for s in program.statements if isinstance(s, KEPT)]
     body = [s for s in program.statements if isinstance(s, (Input, Assign, Section, Repeat, Delete, Save, Output))]
     inputs = [s for s in body if isinstance(s, Input)]
     outputs = [s for s in body if isinstance(s, Output)]
     steps = [s for s in body if not isinstance(s, (Input, Output))]
-    parts = _parts(steps)
+    parts = _parts(steps, deep)
     if len(parts) < 2:
         return []
     final = {n.name for o in outputs for n in o.names}
@@ -70,20 +72,27 @@ def chunks(diagram: Diagram, depth: int | None = None) -> list[Chunk]:
     return out
 
 
-def _parts(steps: list) -> list[list]:
-    """Each top-level section or repeat alone; the plain statements between them together."""
+def _parts(steps: list, deep: bool = False) -> list[list]:
+    """Each top-level section or repeat alone; the plain statements between them together;
+    ``deep``: a section holding sections or repeats as its own parts, each in a copy of the section."""
     parts, plain = [], []
     for s in steps:
         if isinstance(s, (Section, Repeat)):
             if plain:
                 parts.append(plain)
                 plain = []
-            parts.append([s])
+            inner = _parts(list(s.body)) if deep and isinstance(s, Section) else []
+            parts += [p if _alone(p) else [replace(s, body=tuple(p))] for p in inner] if len(inner) > 1 else [[s]]
         else:
             plain.append(s)
     if plain:
         parts.append(plain)
     return parts
+
+
+def _alone(part: list) -> bool:
+    """A part that is one section or repeat: it shows its own title, without its parent's on top of it."""
+    return len(part) == 1 and isinstance(part[0], (Section, Repeat))
 
 
 def _shapes(program, kept, inputs, before, names, depth) -> dict[str, tuple[tuple[str, ...], str]]:

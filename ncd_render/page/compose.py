@@ -2,11 +2,13 @@
 
 At each depth, from the diagram as written to components collapsed one level
 deeper each time (``--depth``, each collapsed component's definition after the
-overview, "Name =" above its body), three tiers are tried, the first that fits wins:
+overview, "Name =" above its body; a component that only adds a step or two to another,
+by those steps, :mod:`.variants`), four tiers are tried, the first that fits wins:
 
 1. the figure as it is, broken into rows at semantic boundaries (:mod:`.rows`);
 2. its top-level parts laid out one by one (:mod:`.flow`), their rows set in shelves;
-3. every piece (the figure, its parts, each definition) cut into rows at the page's
+3. the same, a section's own sections and repeats laid out as parts too;
+4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
    (:mod:`.arrange`): of the arrangements that fit, the one with the least area.
 
@@ -30,11 +32,12 @@ from ..layout import layout
 from ..scene import Scene, Text
 from ..style import Preset, Theme
 from ..text import set_label
-from .arrange import BLOCK_GAP, column_places, extent, placed, shelf_places
+from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, placed, shelf_places
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
 from .rows import ROW_GAP, row_scenes, stack_rows
+from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
@@ -42,29 +45,36 @@ OVERSIZES = (1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a pa
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
 
-def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None) -> Scene:
+def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None,
+               extra: list[list[Scene]] = ()) -> Scene:
     """``diagram`` laid out to fit ``width`` x ``height`` points without shrinking, where rows and
-    collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning)."""
+    collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
+    ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
+    blocks; the cost table, :mod:`.costs`)."""
     compact, definitions = None, {}  # (how much it must shrink, blocks, places): the last resort
     for depth in _depths(diagram):
-        whole, parts = _pieces(diagram, depth, theme, preset, definitions)
-        tiers = ([whole], [parts], [whole, parts])  # as it is; part by part; then every width and arrangement
-        for tier, fractions in zip(tiers, ((1.0,), (1.0,), ROW_WIDTHS)):
+        whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
+        tiers = ([whole], [parts], [deep], [whole, parts, deep])  # as it is; part by part; then every width and arrangement
+        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
             best = None  # (area, height, blocks, places) of the smallest arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset) for s in overview]
                 options += [[[_titled(name, _stacked(rows, s), theme)] for rows in _row_options(s, width, fractions, preset)]
                             for name, s in defined]
+                options += [list(extra)] if extra else []
                 for choice in _choices(options):
                     blocks = [block for rows in choice for block in rows]
                     sizes = [(b.width, b.height) for b in blocks]
-                    for places in _arrangements(sizes, width, height):
+                    first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
+                    follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
+                                        for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
+                    for places in _arrangements(sizes, width, height, first, follows):
                         w, h = extent(sizes, places)
                         if w <= width + 0.01 and (height is None or h <= height + 0.01):
                             if best is None or (w * h, h) < best[:2]:
                                 best = (w * h, h, blocks, places)
                     for larger in OVERSIZES if best is None else ():  # the last resort: what shrinks least
-                        for places in _arrangements(sizes, width * larger, height and height * larger):
+                        for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
                             w, h = extent(sizes, places)
                             if compact is None or max(w / width, h / (height or h)) < compact[0]:
                                 compact = (max(w / width, h / (height or h)), blocks, places)
@@ -75,8 +85,9 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
 
 
 def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
-    """(the overview's scenes, [(name, definition's scene)]) for the figure whole, and part by part
-    (None without parts); ``definitions`` keeps each component's laid-out body from one depth to the next."""
+    """(the overview's scenes, [(title, definition's scene)]) for the figure whole, part by part, and
+    part by part with sections split too (None without such parts); ``definitions`` keeps each
+    component's laid-out body from one depth to the next."""
     overview = diagram if depth is None else build(diagram.source, depth=depth)
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
@@ -84,9 +95,21 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
             body = definition(diagram.source, name, depth=0)
             definitions[name] = (body, layout(body, theme, preset))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
-    defined = [(name, definitions[name][1]) for name in names]
+    defined = []
+    for name in names:  # a variant of another component (MaskedAttention of Attention) by what it adds, after it
+        found = variant(diagram.source, name, names)
+        if found is None:
+            defined.append((f"{name} =", definitions[name][1]))
+        elif not any(n == name for n, _ in defined):
+            key = ("variant", name)
+            if key not in definitions:
+                definitions[key] = layout(found.added, theme, preset)
+            defined.append((f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
+    defined.sort(key=lambda d: _base_order(d[0], names))
     parts = part_scenes(overview, depth, theme, preset)
-    return ([layout(overview, theme, preset)], defined), (None if parts is None else (parts, defined))
+    deep = part_scenes(overview, depth, theme, preset, deep=True)
+    deep = None if deep is None or parts is not None and len(deep) == len(parts) else deep
+    return ([layout(overview, theme, preset)], defined), *((None if p is None else (p, defined)) for p in (parts, deep))
 
 
 def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset) -> list[list[Scene]]:
@@ -111,8 +134,18 @@ def _choices(options: list[list]) -> product:
     return product(*options)
 
 
-def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None):
+def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
+    """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
+    ``first`` blocks in bands with the definitions filling the room left beside them (those in
+    ``follows`` no higher than the block before: :func:`.arrange.fill_places`)."""
     yield shelf_places(sizes, width, ROW_GAP)
+    in_bands = band_places(sizes, width, ROW_GAP)
+    if in_bands is not None:
+        yield in_bands
+    overview = band_places(sizes[:first], width, ROW_GAP) if first < len(sizes) else None
+    filled = None if overview is None else fill_places(sizes, overview, width, ROW_GAP, follows)
+    if filled is not None:
+        yield filled
     if height is not None:
         in_columns = column_places(sizes, width, height, ROW_GAP)
         if in_columns is not None:
@@ -154,11 +187,21 @@ def _depths(diagram: Diagram):
         yield depth
 
 
-def _titled(name: str, scene: Scene, theme: Theme) -> Scene:
-    """``scene`` with "name =" above its top left corner, as the paper writes a definition."""
+def _base_order(title: str, names: list[str]) -> tuple[int, int]:
+    """Where a definition titled ``title`` goes: components in the order first met, each variant right after its base."""
+    words = title.split()
+    return (names.index(words[2]), 1) if len(words) > 2 else (names.index(words[0]), 0)
+
+
+def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
+    """``scene`` below ``title`` ("Name =", a second line in the label weight), as the paper writes a definition."""
     f = theme.font
-    label = set_label(f"{name} =", f.family, f.box_size, True)
-    title = Text(0, label.ascent, label.runs, f.family, theme.colors.text, label.width, label.ascent, label.descent, "label.definition")
+    heads, y = [], 0.0
+    for k, line in enumerate(title.split("\n")):
+        label = set_label(line, f.family, f.box_size if k == 0 else f.axis_size, k == 0)
+        y += label.ascent + (2 if k else 0)
+        heads.append(Text(0, y, label.runs, f.family, theme.colors.text, label.width, label.ascent, label.descent, "label.definition"))
+        y += label.descent
     body = [i for i in scene.items if i.role != "background"]
-    moved = Scene(0, 0, body).translated(0, label.ascent + label.descent + 4).items
-    return Scene(max(scene.width, label.width), scene.height + label.ascent + label.descent + 4, [title] + moved, scene.background, scene.title)
+    moved = Scene(0, 0, body).translated(0, y + 4).items
+    return Scene(max([scene.width] + [h.width for h in heads]), scene.height + y + 4, heads + moved, scene.background, scene.title)

@@ -24,9 +24,10 @@ from .chunks import chunks
 from .rows import ARROW, arrowhead
 
 
-def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset) -> list[Scene] | None:
-    """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts."""
-    parts = chunks(diagram, depth)
+def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False) -> list[Scene] | None:
+    """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
+    (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`)."""
+    parts = chunks(diagram, depth, deep)
     if not parts:
         return None
     scenes = []
