@@ -1,6 +1,6 @@
 """Render benchmarks: the two targets side by side, then layout + render time against size.
 
-Run:  python bench/bench_render.py [--runs 7] [--targets-only]   (it measures the checkout it is in)
+Run:  python bench/bench_render.py [--runs 7] [--targets-only] [--stages]   (it measures the checkout it is in)
 
 Targets, each a pair of whole-process commands run interleaved (a, b, a, b, ...)
 so that load on the machine hits both alike; medians of wall and CPU time:
@@ -9,6 +9,9 @@ so that load on the machine hits both alike; medians of wall and CPU time:
 * ``ncd render`` of a synthetic 10,000-box diagram against 1,000 boxes: at most x6.
   A linear pipeline gives (c + 10v) / (c + v) for start-up c and per-1,000-box cost v,
   so the growth beyond a cold mha render is printed too (x10 is linear).
+
+``--stages`` adds where the time of those two sizes goes, stage by stage, in CPU time in one
+process (parse, IR build, layout, SVG): what to make cheaper per box for the second ratio.
 
 The commands run with bytecode caching on (in a temporary folder, after one warm-up
 run), as an installed package does, even where PYTHONDONTWRITEBYTECODE is set;
@@ -95,6 +98,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--targets-only", action="store_true", help="measure only the two target ratios")
     parser.add_argument("--no-bytecode-cache", action="store_true", help="run the commands as the environment says")
+    parser.add_argument("--stages", action="store_true", help="also CPU time per stage at 1,000 and 10,000 boxes, in process")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp())
     env = None
@@ -104,6 +108,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {args.runs} runs, "
           f"bytecode cache {'off' if args.no_bytecode_cache else 'on'}\n")
     targets(out, args.runs, env)
+    if args.stages:
+        stages()
     if args.targets_only:
         return
 
@@ -136,6 +142,42 @@ def main() -> None:
                             "peer": [sys.executable, "-c", DISCOPY, str(n), str(out / f"d{n}.svg")]}, 3, env)
         ours, peer = pair["ours"][0], pair["peer"][0]
         print(f"  n={n:3d}: ncd-render {ours:.3f} s, DisCoPy {peer:.3f} s, ratio x{peer / ours:.1f}")
+
+
+def stages() -> None:
+    """CPU seconds of each stage of ``ncd render`` at 1,000 and 10,000 boxes, best of three, in this process."""
+    import gc
+
+    from ncd_render.api import Figure
+    from ncd_render.ir import build
+    from ncd_render.render import render_bytes
+    from ncd_render.sources import program_from_text
+
+    def cpu(fn):
+        gc.disable()  # as ncd_render.api pauses it
+        try:
+            start = time.process_time()
+            result = fn()
+            return time.process_time() - start, result
+        finally:
+            gc.enable()
+
+    print("\nstages, CPU time in one process, best of 3 (parse / IR build / layout / SVG):")
+    rows = {}
+    for boxes in (1000, 10000):
+        text = synthetic(boxes)
+        best = None
+        for _ in range(3):
+            t_parse, program = cpu(lambda: program_from_text(text, "synthetic.ncd"))
+            t_build, diagram = cpu(lambda: build(program))
+            t_layout, scene = cpu(lambda: Figure(diagram).scene())
+            t_svg, _ = cpu(lambda: render_bytes(scene, "svg"))
+            times = (t_parse, t_build, t_layout, t_svg)
+            best = times if best is None else tuple(map(min, best, times))
+        rows[boxes] = best
+        print(f"  {boxes:6,d} boxes   " + "   ".join(f"{name} {t:.3f} s" for name, t in zip(("parse", "build", "layout", "svg"), best))
+              + f"   total {sum(best):.3f} s")
+    print("  growth x" + "   x".join(f"{rows[10000][k] / rows[1000][k]:.1f}" for k in range(4)) + "   (x10 is linear)")
 
 
 DISCOPY = """

@@ -1,14 +1,22 @@
 """Predicted (``ncd cost``) against published GPU measurements, with the error of every point.
 
 Reads bench/data/published.toml (each table cites its source) and prints, for
-forward attention on an A100 (FlashAttention paper, Table 18): the measured and
-predicted times of unfused and fused attention and of the speed-up of fusing,
-their ratios, and a summary (median and worst measured/predicted, points within
-25%, overall and for N >= 1k). ``--roofline`` prints the same with the plain
-roofline (the profiles without their [chip] and [efficiency] tables): the model
-before the efficiency model.
+forward attention on an A100 (FlashAttention paper, Table 18, held out: no constant
+is set from it): the measured and predicted times of unfused and fused attention and
+of the speed-up of fusing, their ratios, and a summary (median and worst
+measured/predicted, points within 25%, overall and for N >= 1k), for three models:
 
-    PYTHONPATH=. python3 bench/validate_cost.py [--roofline]
+* ``roofline``: the plain roofline (the profile without its [chip] and [efficiency] tables);
+* ``modern kernels``: the efficiency model with the profile's own kernels (FlashAttention-2,
+  a softmax that reads a row once) on the plain diagram: the model before issue 15's v3;
+* ``kernels measured``: the kernels the table measured: FlashAttention-1
+  (``fused_kernel = "flash-v1"``), PyTorch 1.x's three-pass softmax, and the benchmark's
+  reference attention as it ran (its scale and layout copies, :data:`AS_RUN`).
+
+Then the matmul and memory-bound points against their cited measurements, and
+spherical attention beside SoftMax attention.
+
+    PYTHONPATH=. python3 bench/validate_cost.py [--model "kernels measured"]
 """
 from __future__ import annotations
 
@@ -20,14 +28,16 @@ from pathlib import Path
 
 from ncd_render.api import load_text
 from ncd_render.cost import analyse, load_profile
+from ncd_render.cost.chip import with_kernels
 
 DATA = Path(__file__).resolve().parent / "data" / "published.toml"
-UNFUSED = """axis b = {b}
+HEAD = """axis b = {b}
 axis h = {h}
 axis y = {n}
 axis x = {n}
 axis k = {d}
-input Q[b h y k], K[b h x k], V[b h x k]
+"""
+UNFUSED = HEAD + """input Q[b h y k], K[b h x k], V[b h x k]
 S = einsum(Q, K: b h y k, b h x k -> b h y x)
 P = softmax(S: x)
 O = einsum(P, V: b h y x, b h x k -> b h y k)
@@ -35,14 +45,34 @@ output O
 """  # the scale is folded into K, as the benchmark's PyTorch attention does
 FUSED = UNFUSED.replace("S = einsum", 'section "attention" fused\nS = einsum').replace("output O", "end\noutput O")
 SPHERICAL = FUSED.replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2")  # gallery/spherical_attention.ncd
+# The benchmark's "PyTorch Standard Attention" as it ran (flash-attention repository, benchmarks/benchmark_flash_attention.py,
+# attention_ref, commit 9dbc491a of 2022-05-26): q, k, v are strided slices of one qkv[b s 3 h d] tensor;
+# k / sqrt(d) is a kernel; torch.einsum copies each operand to (b h) s d before its bmm (the merge of b and h
+# is not a view); dropout at p = 0 returns its input; no mask in this table. Three batched kernels and four copies.
+AS_RUN = HEAD + """input Q[b y h k], K[b x h k], V[b x h k]
+Ks = K * k^-1/2
+Qc = rearrange(Q: b y h k -> (b h) y k)
+Kc = rearrange(Ks: b x h k -> (b h) x k)
+S = einsum(Qc, Kc: (b h) y k, (b h) x k -> (b h) y x)
+P = softmax(S: x)
+Vc = rearrange(V: b x h k -> (b h) x k)
+O = einsum(P, Vc: (b h) y x, (b h) x k -> (b h) y k)
+output O
+"""
+MATMUL = "axis a = {n}\naxis b = {n}\naxis c = {n}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n"
+READ = "axis a = 1048576\naxis b = 1024\ninput X[a b]\nY = sum(X: b)\noutput Y\n"  # 2 GiB read, 2 MiB written
+MODELS = {  # name -> (profile change, unfused source): the model before this change, and with the kernels the table measured
+    "roofline": (lambda hw: dataclasses.replace(hw, chip=None), UNFUSED),
+    "modern kernels": (lambda hw: hw, UNFUSED),
+    "kernels measured": (lambda hw: dataclasses.replace(hw, chip=with_kernels(hw.chip, "flash-v1", "three-pass")), AS_RUN),
+}
 
 
-def attention_times(hw: str, n: int, roofline: bool = False, b: int = 16, h: int = 8, d: int = 64, dtype: str = "fp16"):
-    """Predicted seconds of unfused and fused forward attention."""
-    profile = load_profile(hw)
-    if roofline:
-        profile = dataclasses.replace(profile, chip=None)
-    return tuple(analyse(load_text(src.format(b=b, h=h, n=n, d=d)).diagram, profile, dtype).time for src in (UNFUSED, FUSED))
+def attention_times(hw: str, n: int, model: str = "kernels measured", b: int = 16, h: int = 8, d: int = 64, dtype: str = "fp16"):
+    """Predicted seconds of unfused and fused forward attention with ``model`` (a key of MODELS)."""
+    change, unfused = MODELS[model]
+    profile = change(load_profile(hw))
+    return tuple(analyse(load_text(src.format(b=b, h=h, n=n, d=d)).diagram, profile, dtype).time for src in (unfused, FUSED))
 
 
 def summary(ratios: list[float]) -> str:
@@ -53,17 +83,14 @@ def summary(ratios: list[float]) -> str:
     return f"median {statistics.median(ratios):.2f}, worst {worst:.2f}, within 25%: {within} of {len(ratios)}"
 
 
-def main() -> None:
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--roofline", action="store_true", help="the plain roofline model (before the efficiency model)")
-    opts = args.parse_args()
-    table = tomllib.loads(DATA.read_text())["fa1_forward_a100"]
-    print(f"{table['source']}\n{table['setup']}; model: {'plain roofline' if opts.roofline else 'efficiency model'}, {table['hw']}")
+def attention_table(table: dict, model: str) -> None:
+    """Every point of the held-out attention table with ``model``, and the summaries."""
+    print(f"\nmodel: {model}")
     print(f"{'N':>6} {'unfused ms':>11} {'pred':>8} {'ratio':>6} {'fused ms':>9} {'pred':>8} {'ratio':>6} {'speed-up':>9} {'pred':>6} {'ratio':>6}")
     rows = {"unfused": [], "fused": [], "speed-up": []}
     big = {"unfused": [], "fused": [], "speed-up": []}
     for i, n in enumerate(table["n"]):
-        unfused, fused = attention_times(table["hw"], n, opts.roofline)
+        unfused, fused = attention_times(table["hw"], n, model)
         fm = table["fused_ms"][i]
         um = table["unfused_ms"][i] if i < len(table["unfused_ms"]) else None
         line = f"{n:>6} "
@@ -81,10 +108,35 @@ def main() -> None:
                 big[kind].append(r)
     for kind in rows:
         print(f"{kind:>9} (measured/predicted): all N {summary(rows[kind])}; N >= 1k {summary(big[kind])}")
-    sign = tomllib.loads(DATA.read_text())["flashsign_a100"]
-    print(f"\n{sign['source']}\n{sign['setup']}")
+
+
+def kernel_points(data: dict) -> None:
+    """The matmul and memory-bound points against their cited measurements (target: within 15%)."""
+    print(f"\n{data['matmul']['source']}\n{data['memory']['source']}")
+    cases = [("a100-80gb", "bf16", MATMUL.format(n=4096), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12),
+             ("h100-sxm", "bf16", MATMUL.format(n=8192), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12),
+             ("a100-80gb", "fp16", READ, 2 * 2 ** 30, data["memory"]["a100_80gb_read_tbs"], "TB/s", 1e12)]
+    for hw, dtype, src, work, measured, unit, scale in cases:
+        rate = work / analyse(load_text(src).diagram, load_profile(hw), dtype).time / scale
+        mid = sum(measured) / len(measured)
+        print(f"{hw:>10} {src.splitlines()[-2]:<40} predicted {rate:.4g} {unit}, measured {measured} {unit}: "
+              f"measured/predicted {mid / rate:.2f}{'' if abs(mid / rate - 1) <= 0.15 else ' (outside 15%)'}")
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--model", choices=[*MODELS, "all"], default="all", help="which model to compare (default: all three)")
+    opts = args.parse_args()
+    data = tomllib.loads(DATA.read_text())
+    table = data["fa1_forward_a100"]
+    print(f"{table['source']}\n{table['setup']}; profile {table['hw']}")
+    for model in MODELS if opts.model == "all" else [opts.model]:
+        attention_table(table, model)
+    kernel_points(data)
+    sign = data["flashsign_a100"]
+    print(f"\n{sign['source']}\n{sign['setup']}; modern kernels")
     for n in (1024, 4096, 16384):
-        profile = load_profile(table["hw"]) if not opts.roofline else dataclasses.replace(load_profile(table["hw"]), chip=None)
+        profile = load_profile(table["hw"])
         unfused, fused, spherical = (analyse(load_text(src.format(b=16, h=8, n=n, d=64)).diagram, profile, "fp16").time
                                      for src in (UNFUSED, FUSED, SPHERICAL))
         print(f"N={n}: spherical {spherical * 1e3:.3f} ms, {unfused / spherical:.2f}x unfused PyTorch attention "

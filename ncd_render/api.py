@@ -39,7 +39,10 @@ def paused_gc():
 
     Parsing, building, laying out and drawing make hundreds of long-lived objects per box
     and no reference cycles, and every full collection walks all of them: at 10,000 boxes
-    that doubled the time (bench/bench_render.py). Cycles made meanwhile are collected after.
+    that doubled the time (bench/bench_render.py). What survives the pause is then moved to
+    the oldest generation (``gc.freeze`` and ``gc.unfreeze``): left in the youngest, it was all
+    walked by the first collection after the pause, 8% of a 10,000-box render. Cycles made
+    meanwhile are collected with the oldest generation, at the next full collection.
     """
     if not gc.isenabled():  # already paused, by a caller or by the user
         yield
@@ -48,6 +51,8 @@ def paused_gc():
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         gc.enable()
 
 
@@ -112,7 +117,6 @@ class Figure:
         """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
         fmt = format_of(path)
         check_writable(path)
-        options.setdefault("theme", load_theme(theme or self.theme))  # names the colours of TikZ output
         with paused_gc():
             data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
         write_atomic(path, data)

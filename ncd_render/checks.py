@@ -97,6 +97,10 @@ def scene_text(scene) -> None:
     """
     if scene.title:
         plain_text(scene.title, "the title", limit=len(scene.title))
+    texts = [run.text for item in scene.items for run in getattr(item, "runs", ())]
+    families = {item.family for item in scene.items if hasattr(item, "family")}
+    if bad_char(" ".join(texts + sorted(families))) is None:  # one pass over all of it; item by item only to say where
+        return
     for item in scene.items:
         for run in getattr(item, "runs", ()):
             plain_text(run.text, f"the label {run.text[:40]!r}", limit=len(run.text))

@@ -139,8 +139,9 @@ def validate(file, depth):
 @click.option("--suggest", "want_suggest", is_flag=True, help="Also search which adjacent boxes to fuse into one kernel, and print the best plan.")
 @click.option("--apply", "apply_to", default=None, type=click.Path(dir_okay=False),
               help="Write a copy of FILE with the suggested fused sections to this path (implies --suggest).")
+@click.option("--fused-kernel", default=None, help="Run fused attention as flash-v2 (the profile's default) or flash-v1 (the 2022 kernel).")
 @reports_errors
-def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to):
+def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, fused_kernel):
     """Estimate FLOPs, HBM traffic and time of FILE, kernel by kernel, on one GPU.
 
     Boxes in a section marked 'fused' run as one kernel that keeps its
@@ -155,7 +156,7 @@ def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to):
     """
     from .cost.command import run_cost
 
-    run_cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, say, warn)
+    run_cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, say, warn, fused_kernel)
 
 
 @main.command()

@@ -20,7 +20,6 @@ from pathlib import Path, PurePath
 
 from .errors import NcdError
 from .render import format_of, render_bytes
-from .render.tikz import text_tex
 from .sizing import SizeWarning
 
 FIGURE_FORMATS = ("pdf", "tikz", "png")
@@ -32,6 +31,8 @@ COLUMN_WIDTH = 4.0 * 72
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str) -> str:
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file)."""
+    from .render.tikz import text_tex  # here, not above: every 'ncd render' imports this module for size_warnings
+
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
     check_tex_name(label, "the label", "e.g. fig:model")
     tikz = path.endswith(".tikz")
@@ -74,9 +75,7 @@ def write_figure(figure, output: str | Path, theme=None, layout_preset=None, wid
         raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
     scene = figure.scene(theme, layout_preset, width)
-    from .style import load_theme
-
-    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi, theme=load_theme(theme or figure.theme)))
+    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi))
     return scene.width
 
 

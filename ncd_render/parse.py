@@ -17,16 +17,17 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-import lark
-
 from . import limits
 from .errors import NcdError, Source, Span
+from .lean import import_lark
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
     Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Delete, Depth, Input, Name, Option, Output, Program,
     Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
     Title,
 )
+
+lark = import_lark()
 
 # ----------------------------------------------------------------------------
 # Parsing

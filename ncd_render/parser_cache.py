@@ -20,7 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import lark
+from .lean import import_lark
+
+lark = import_lark()
 
 OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
 

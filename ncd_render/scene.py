@@ -31,6 +31,7 @@ class Line:
     stroke: Stroke
     role: str = "wire"
     axis: str | None = None  # the axis a wire carries
+    producer: int | None = None  # the IR op whose output a wire is (None: an input's, a copy's, a region's own piece)
 
     @property
     def bbox(self) -> BBox:
@@ -134,17 +135,30 @@ class Scene:
 
 
 def _shift(item, dx, dy):
+    if isinstance(item, Line):
+        return _with(item, x1=item.x1 + dx, y1=item.y1 + dy, x2=item.x2 + dx, y2=item.y2 + dy)
+    if isinstance(item, Path):
+        return _with(item, commands=tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])]) for c in item.commands))
+    if isinstance(item, (Rect, Text)):
+        return _with(item, x=item.x + dx, y=item.y + dy)
+    if isinstance(item, Circle):
+        return _with(item, cx=item.cx + dx, cy=item.cy + dy)
     from dataclasses import replace
 
-    if isinstance(item, Line):
-        return replace(item, x1=item.x1 + dx, y1=item.y1 + dy, x2=item.x2 + dx, y2=item.y2 + dy)
-    if isinstance(item, Path):
-        return replace(item, commands=tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])]) for c in item.commands))
-    if isinstance(item, Rect):
-        return replace(item, x=item.x + dx, y=item.y + dy)
-    if isinstance(item, Circle):
-        return replace(item, cx=item.cx + dx, cy=item.cy + dy)
     return replace(item, x=item.x + dx, y=item.y + dy)
+
+
+def _with(item, **changes):
+    """``dataclasses.replace(item, **changes)`` for the scene's items (frozen, no ``__post_init__``), at a
+    fifth of its cost: the layout moves every item of a diagram at least once.
+
+    >>> _with(Line(0, 1, 2, 3, Stroke()), y1=5)
+    Line(x1=0, y1=5, x2=2, y2=3, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
+    """
+    moved = object.__new__(type(item))
+    moved.__dict__.update(item.__dict__)
+    moved.__dict__.update(changes)
+    return moved
 
 
 def _scale(item, f):

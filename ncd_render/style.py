@@ -8,11 +8,13 @@ a name (``paper``) or a path to their own copy (``./mytheme.toml``).
 'DejaVu Sans'
 >>> load_preset("paper").pitch > 0
 True
+>>> load_theme("paper").colors.learned_fill.key, load_theme("paper").colors.sections[1].key
+('learned_fill', 'section-2')
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from . import checks
@@ -29,6 +31,25 @@ class Font:
     title_size: float = 8.0
     name_size: float = 9.0
     math: bool = False            # axis names in math italic (function names stay upright), as TeX sets them
+
+
+class Colour(str):
+    """A theme's colour: its ``#RRGGBB`` text, which every drawing writes, and the theme key it
+    came from (``learned_fill``, ``section-2``), which a scene item carries wherever the layout
+    puts it, so TikZ names the colour after its key instead of guessing the key from the hex
+    (text, wires and box strokes share one hex in most themes).
+
+    >>> c = Colour("#E8EEEB", "learned_fill")
+    >>> c == "#E8EEEB", c.key, str(c).__class__.__name__
+    (True, 'learned_fill', 'str')
+    """
+
+    key: str | None
+
+    def __new__(cls, value: str, key: str | None = None):
+        colour = super().__new__(cls, value)
+        colour.key = key
+        return colour
 
 
 @dataclass(frozen=True)
@@ -194,6 +215,20 @@ def _fill(cls, data, where: str):
     return cls(**values)
 
 
+def _keyed(colors: Colors) -> Colors:
+    """Every colour of ``colors`` as a :class:`Colour` that knows its key; a palette's colours are
+    ``section-1``, ``section-2``, ... and ``axis-1``, ..."""
+    singular = {"sections": "section", "axes": "axis"}
+    values = {}
+    for f in fields(Colors):
+        value = getattr(colors, f.name)
+        if isinstance(value, tuple):
+            values[f.name] = tuple(Colour(c, f"{singular[f.name]}-{k + 1}") for k, c in enumerate(value))
+        elif isinstance(value, str) and value.startswith("#"):
+            values[f.name] = Colour(value, f.name)
+    return replace(colors, **values)
+
+
 def load_theme(name_or_path: str = "paper") -> Theme:
     data, shown = _read("theme", "themes", name_or_path)
     unknown = set(data) - {"name", "description", "font", "colors", "strokes"}
@@ -202,7 +237,7 @@ def load_theme(name_or_path: str = "paper") -> Theme:
     name = _text(data.get("name", shown), f"theme '{shown}': 'name'")
     _text(data.get("description", ""), f"theme '{shown}': 'description'")
     return Theme(name, _fill(Font, data.get("font", {}), f"theme '{shown}' [font]"),
-                 _fill(Colors, data.get("colors", {}), f"theme '{shown}' [colors]"),
+                 _keyed(_fill(Colors, data.get("colors", {}), f"theme '{shown}' [colors]")),
                  _fill(Strokes, data.get("strokes", {}), f"theme '{shown}' [strokes]"))
 
 

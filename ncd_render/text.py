@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .fonts import metrics
 
@@ -78,10 +79,12 @@ def parse_label(text: str) -> list[Run]:
     return [Run("".join(chunks), shift) for chunks, shift in parts]
 
 
+@lru_cache(maxsize=8192)
 def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False,
               math: bool = False) -> SetLabel:
     """Place a label's runs and measure it. ``math``: set as TeX sets math, letters in italic,
-    digits and signs upright.
+    digits and signs upright. Kept for the same arguments (a layout sets its axis names over and
+    over; a SetLabel is frozen).
 
     >>> lab = set_label("L_q", "DejaVu Sans", 10, bold=True)
     >>> [r.text for r in lab.runs], lab.width > 0

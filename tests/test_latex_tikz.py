@@ -19,7 +19,6 @@ from ncd_render.render import render_bytes
 from ncd_render.render.svg import _n
 from ncd_render.render.tikz import tex_label, to_tikz
 from ncd_render.scene import Circle, Line, Path as PathItem, Rect, Scene, Stroke, Text
-from ncd_render.style import load_theme
 from ncd_render.text import set_label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,21 +138,30 @@ def test_overlined_axis_labels_become_bars():
 
 
 def test_styles_are_in_one_block_and_every_command_uses_them():
-    tikz = to_tikz(learned_box(), load_theme("paper")).decode()
+    tikz = to_tikz(learned_box()).decode()
     head, picture = tikz.split(r"\begin{tikzpicture}[ncd]")
     defined = set(re.findall(r"^  (ncd[^/]*)/\.style=", head, re.M))
     used = set(re.findall(r"\\(?:path|node)\[(ncd[^,\]]*)", picture))
     assert used and used <= defined, used - defined
     assert "#" not in picture and "draw=" not in picture and "fill=" not in picture, "no colour outside the block"
-    assert r"\definecolor{ncd-learned-fill}{HTML}{E8EEEB}" in head, "colours are named after the theme's keys"
+    assert r"\definecolor{ncd-box-fill}{HTML}{E8EEEB}" in head, "a colour without a theme key is named after its role"
     assert r"\tikzset{ncd overrides/.try}" in head
+
+
+def test_colours_are_named_after_the_theme_keys_the_scene_carries():
+    """paper's text, wires and box strokes share one hex; each keeps its own name, so each restyles apart."""
+    head = render_bytes(load("gallery/mha.ncd").scene(), "tikz").decode().split(r"\begin{tikzpicture}")[0]
+    colours = dict(re.findall(r"\\definecolor\{([^}]*)\}\{HTML\}\{([0-9A-F]{6})\}", head))
+    assert colours["ncd-learned-fill"] == "E8EEEB" and colours["ncd-softmax-fill"] == colours["ncd-background"] == "FFFFFF"
+    assert colours["ncd-text"] == colours["ncd-wire"] == colours["ncd-box-stroke"] == "1A1A1A"
+    assert re.search(r"ncd wire/\.style=\{draw=ncd-wire,", head) and re.search(r"ncd box/\.style=\{draw=ncd-box-stroke,", head)
 
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_gallery_tikz_is_byte_stable_and_complete(theme, gallery_file):
     figure = load(gallery_file, theme=theme)
-    first = render_bytes(figure.scene(), "tikz", theme=load_theme(theme))
-    assert first == render_bytes(load(gallery_file, theme=theme).scene(), "tikz", theme=load_theme(theme))
+    first = render_bytes(figure.scene(), "tikz")
+    assert first == render_bytes(load(gallery_file, theme=theme).scene(), "tikz")
     text = first.decode()
     scene = figure.scene()
     texts = [i for i in scene.items if isinstance(i, Text)]
@@ -168,7 +176,7 @@ def test_every_gallery_diagram_compiles_in_every_theme(tmp_path):
     for theme in THEMES:
         for path in GALLERY:
             name = f"{path.stem}-{theme}.tikz"
-            (tmp_path / name).write_bytes(render_bytes(load(path, theme=theme).scene(), "tikz", theme=load_theme(theme)))
+            (tmp_path / name).write_bytes(render_bytes(load(path, theme=theme).scene(), "tikz"))
             inputs.append(f"\\input{{{name}}}\\par")
     log = _compile(tmp_path, "\n".join(inputs))
     assert "Undefined control sequence" not in log and "Missing $" not in log

@@ -3,6 +3,9 @@ tables of a hardware profile, which the efficiency model (:mod:`.efficiency`,
 :mod:`.kernel_tiles`) needs. Every bundled value cites its source in the TOML file.
 
 A profile without these tables keeps the plain roofline of docs/cost.md.
+``efficiency.fused_kernel`` (optional, default ``flash-v2``) names the algorithm a fused
+attention kernel runs (:data:`FUSED_KERNELS`), ``efficiency.softmax_kernel`` (optional, default
+``row-on-chip``) how an unfused softmax reads long rows (:data:`SOFTMAX_KERNELS`).
 
 >>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
 ...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
@@ -15,7 +18,7 @@ A profile without these tables keeps the plain roofline of docs/cost.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import NcdError, did_you_mean
 
@@ -24,6 +27,14 @@ CHIP_FIELDS = {"sms": int, "clock_ghz": float, "l2_mib": float, "registers_kib":
 EFFICIENCY_FIELDS = {"hbm": float, "l2_usable": float, "kernel_overhead_us": float, "framework_overhead_us": float,
                      "warps_per_cta": int, "async_copy": bool}
 FRACTIONS = {"hbm", "l2_usable"}
+# The algorithms of a fused (online-softmax) attention kernel: FlashAttention-2's (queries split across
+# CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
+# blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
+FUSED_KERNELS = ("flash-v2", "flash-v1")
+# How an unfused softmax reads its rows: once, the row kept on chip (PyTorch 2's softmax kernels), or
+# PyTorch 1.x's: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
+SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
+OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class Chip:
     framework_overhead: float    # host time per framework call (eager PyTorch): the floor of a small kernel
     warps_per_cta: int           # of a fused (FlashAttention-2, CUTLASS-style) kernel
     async_copy: bool             # loads can run ahead of compute (cp.async on Ampere, TMA on Hopper)
+    fused_kernel: str = "flash-v2"  # the algorithm of a fused attention kernel (FUSED_KERNELS)
+    softmax_kernel: str = "row-on-chip"  # how an unfused softmax reads long rows (SOFTMAX_KERNELS)
 
     @property
     def fp32_rate(self) -> float:
@@ -63,6 +76,8 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
         if not isinstance(table, dict):
             raise NcdError(f"hardware profile field '{name}' must be a table", path=where)
         for key in table:
+            if name == "efficiency" and key in OPTIONAL_FIELDS:
+                continue
             if key not in fields:
                 raise NcdError(f"hardware profile has an unknown field '{name}.{key}'", path=where, hint=did_you_mean(key, fields))
         for key, kind in fields.items():
@@ -77,9 +92,40 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
                 what = "a fraction in (0, 1]" if key in FRACTIONS else "a positive whole number" if kind is int else "a positive finite number"
                 raise NcdError(f"{name}.{key} must be {what}, not {value!r:.40}", path=where)
             values[key] = kind(value)
+    for key, choices in OPTIONAL_FIELDS.items():
+        values[key] = efficiency.get(key, choices[0])
+        if values[key] not in choices:
+            raise NcdError(f"efficiency.{key} must be one of {', '.join(choices)}, not {values[key]!r:.40}", path=where,
+                           hint=did_you_mean(str(values[key]), choices))
     c = values
     return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],
                 c["fp32_lanes"], c["sfu_lanes"], c["l2_bandwidth_gbs"] * 1e9,
                 c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
                 c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
-                c["warps_per_cta"], c["async_copy"])
+                c["warps_per_cta"], c["async_copy"], c["fused_kernel"], c["softmax_kernel"])
+
+
+def with_kernels(chip: Chip, fused: str | None = None, softmax: str | None = None) -> Chip:
+    """``chip`` running fused attention as ``fused`` and unfused softmax as ``softmax`` do (None: as it was).
+
+    >>> with_kernels(Chip(*[1] * 16), softmax="three-pass").softmax_kernel
+    'three-pass'
+    """
+    chip = with_fused_kernel(chip, fused) if fused else chip
+    if softmax and softmax not in SOFTMAX_KERNELS:
+        raise NcdError(f"unknown softmax kernel '{softmax}'", hint="softmax kernels: " + ", ".join(SOFTMAX_KERNELS))
+    return replace(chip, softmax_kernel=softmax) if softmax else chip
+
+
+def with_fused_kernel(chip: Chip, kernel: str) -> Chip:
+    """``chip`` running fused attention as ``kernel`` does (one of :data:`FUSED_KERNELS`).
+
+    >>> with_fused_kernel(Chip(*[1] * 16), "triton")
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: unknown fused kernel 'triton'
+    hint: fused kernels: flash-v2, flash-v1
+    """
+    if kernel not in FUSED_KERNELS:
+        raise NcdError(f"unknown fused kernel '{kernel}'", hint=did_you_mean(kernel, FUSED_KERNELS) or "fused kernels: " + ", ".join(FUSED_KERNELS))
+    return replace(chip, fused_kernel=kernel)

@@ -3,17 +3,20 @@ fusion suggestions (``--suggest``, ``--apply``). The click command in cli.py onl
 passes its options here."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import NcdError
 from ..output import check_writable, write_atomic
+from .chip import with_fused_kernel
 from .table import si
 
 
 def run_cost(file: str, hardware: str, dtype: str, sizes: str | None, plot: str | None, fmt: str, want_suggest: bool,
-             apply_to: str | None, say, warn) -> None:
+             apply_to: str | None, say, warn, fused_kernel: str | None = None) -> None:
     """Cost ``file`` and ``say`` the report (``fmt`` 'text' or 'json'); with ``want_suggest`` also the fusion
-    plan, and with ``apply_to`` a copy of the file with the plan's fused sections. ``warn`` reports lint."""
+    plan, and with ``apply_to`` a copy of the file with the plan's fused sections. ``warn`` reports lint.
+    ``fused_kernel`` (``flash-v1``, ``flash-v2``) overrides the profile's fused attention kernel."""
     from ..ir import build
     from ..sources import program_from_text, read_source
     from . import analyse, check_plot_path, dtype_bytes, format_report, load_profile, parse_sizes, plot_roofline
@@ -21,6 +24,11 @@ def run_cost(file: str, hardware: str, dtype: str, sizes: str | None, plot: str 
     from .suggest import suggest
 
     profile = load_profile(hardware)
+    if fused_kernel:
+        if profile.chip is None:
+            raise NcdError(f"--fused-kernel needs a profile with the efficiency model; '{hardware}' has no [chip] table",
+                           hint="use a bundled profile (docs/cost.md)")
+        profile = replace(profile, chip=with_fused_kernel(profile.chip, fused_kernel))
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)

@@ -23,32 +23,21 @@ at the rate it sustains, not at the peak.
 from __future__ import annotations
 
 import math
-from types import MappingProxyType
 
+from .. import ops
 from ..ir import Diagram, Op
 from .chip import Chip
 
 # CTA tiles of CUTLASS's Ampere/Hopper tensor-core GEMMs (CUTLASS docs, efficient_gemm.md and the
 # profiler's default kernels): the library picks the one that wastes least.
 GEMM_TILES = ((128, 256), (256, 128), (128, 128), (128, 64), (64, 128), (64, 64))
-# Special-function results per element (exp2, reciprocal, tanh on the SFU): softmax one exp;
-# sigmoid an exp and a reciprocal; SiLU the same; tanh and GELU (tanh form) two.
-SFU_OPS = MappingProxyType({"softmax": 1, "exp": 1, "sigmoid": 2, "silu": 2, "tanh": 2, "gelu": 2})
 
 
 def gemm_shape(diagram: Diagram, op: Op) -> tuple[int, int, int, int] | None:
-    """(batch, M, N, K) of a two-operand einsum or a linear map; None for other boxes."""
-    size = lambda axes: math.prod(diagram.axes[a].size for a in axes)  # noqa: E731
-    if op.kind == "linear":
-        per = op.params.get("per", ())
-        return size(per), size(op.broadcast), size(op.params["out_axes"]), size(op.params["in_axes"])
-    if op.kind != "einsum" or len(op.inputs) != 2:
-        return None
-    a, b = (diagram.values[v].axes for v in op.inputs)
-    out = diagram.values[op.outputs[0]].axes
-    batch = [x for x in out if x in a and x in b]
-    return (size(batch), size([x for x in out if x in a and x not in b]), size([x for x in out if x in b and x not in a]),
-            size([x for x in a if x in b and x not in out]))
+    """(batch, M, N, K) of a box that runs as a GEMM (its registry entry's ``gemm``: a two-operand
+    einsum, a linear map); None for other boxes."""
+    rule = ops.of(op).gemm
+    return rule(diagram, op) if rule else None
 
 
 def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float, itemsize: float) -> tuple[float, tuple[int, int], int]:
@@ -71,16 +60,34 @@ def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float,
 
 
 def sfu_ops(diagram: Diagram, op: Op) -> int:
-    """Special-function results a box needs (exp and friends)."""
-    per = SFU_OPS.get(op.params.get("fn", op.kind), 0) if op.kind in ("softmax", "elementwise") else 0
+    """Special-function results a box needs (exp and friends: its registry entry's ``special`` per
+    output element; softmax one exp, sigmoid and SiLU an exp and a reciprocal, tanh and GELU two)."""
+    per = ops.of(op).special
     return per * math.prod(diagram.axes[a].size for a in diagram.values[op.outputs[0]].axes) if per else 0
 
 
+THREADS_PER_SM = 2048  # resident threads per SM, cc 8.0 and 9.0 (CUDA C++ Programming Guide, technical specifications)
+
+
+def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[int, bool]:
+    """Extra reads of a row kernel's input (``softmax_kernel = "three-pass"``: its entry's ``row_passes``), and
+    whether they come from L2: PyTorch runs one CTA per row, of up to 1024 threads reading 16 B each
+    (SoftMax.cu, SoftMax_getBlockSize), and a re-read hits L2 when the rows in flight fit in its usable part."""
+    rule = ops.of(op).row_passes
+    if chip.softmax_kernel != "three-pass" or rule is None:
+        return 0, False
+    row = math.prod(diagram.axes[a].size for a in op.acts[0])
+    extra = rule(row, itemsize) - 1
+    block = max(32, min(1024, 1 << max(0, math.ceil(row * itemsize / 16) - 1).bit_length()))
+    in_flight = chip.sms * max(1, THREADS_PER_SM // block) * row * itemsize
+    return extra, in_flight <= chip.l2_bytes * chip.l2_usable
+
+
 def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
-    """Axes a ``topk`` gate before the box ``after`` chooses along: axis -> (k, its size).
-    A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
-    return {op.params["axes"][0]: (op.params["k"], diagram.axes[op.params["axes"][0]].size)
-            for op in diagram.ops if op.kind == "topk" and op.id < after.id}
+    """Axes a gate before the box ``after`` (a box whose entry ``routes``, e.g. ``topk``) chooses along:
+    axis -> (k, its size). A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
+    gates = [ops.of(op).routes(op) for op in diagram.ops if op.id < after.id and ops.of(op).routes]
+    return {axis: (k, diagram.axes[axis].size) for axis, k in gates}
 
 
 def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, matmul_eff: float = 1.0) -> tuple[float, float, float]:

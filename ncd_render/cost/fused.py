@@ -51,6 +51,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
+from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from .boxes import MAP, SCALED, SOFTMAX, SUM, WHOLE, Work, elements
@@ -58,9 +59,6 @@ from .boxes import MAP, SCALED, SOFTMAX, SUM, WHOLE, Work, elements
 # Tile choices (per streamed axis) tried one by one; a section with more is searched by climbing.
 EXHAUSTIVE = 4096
 CLIMB_BUDGET = 20_000  # tile choices a climb may cost
-# Boxes that commute with the online-softmax rescaling (f(c·x) = c·f(x) for c > 0).
-RESCALABLE = {"scale", "einsum"}
-RESCALABLE_ELEMENTWISE = {"dropout", "relu"}
 
 
 @dataclass(frozen=True)
@@ -166,10 +164,9 @@ class _Section:
             if key in self.outputs:
                 return False
             for op, reader in self.readers(key):
-                if reader.usage.get(axis) == SUM and op.kind == "einsum":
+                commutes = not reader.kernels or ops.of(op).rescalable_of(op)  # f(c·x) = c·f(x): scaling, einsum, relu, dropout
+                if reader.usage.get(axis) == SUM and commutes and ops.of(op).gemm:  # the contraction absorbs the rescaling
                     continue
-                commutes = not reader.kernels or op.kind in RESCALABLE or \
-                    (op.kind == "elementwise" and op.params["fn"] in RESCALABLE_ELEMENTWISE)
                 if not commutes or reader.usage.get(axis) != MAP or not self._rescalable(reader, axis, seen):
                     return False
         return True

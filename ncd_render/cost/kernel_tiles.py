@@ -1,4 +1,5 @@
-"""The time of a fused kernel as real kernels run it (FlashAttention-2, CUTLASS):
+"""The time of a fused kernel as real kernels run it (FlashAttention-2, CUTLASS; an attention
+kernel as FlashAttention-1 when the profile's ``fused_kernel`` says so, :mod:`.flash_v1`):
 tiles of 64 or 128 along the two largest tiled axes and chunks of 64 or 128 along
 the streamed one, not the Napkin plan's byte-minimising tiles.
 
@@ -36,7 +37,9 @@ from __future__ import annotations
 import itertools
 import math
 
+from .. import ops
 from ..ir import Diagram
+from . import flash_v1
 from .efficiency import compute_time, memory_time, sfu_ops
 
 REAL_TILES = (64, 128)  # the tile and chunk sizes real kernels use (FlashAttention-2 and CUTLASS, 64-128 each way)
@@ -49,9 +52,11 @@ def fused_time(diagram: Diagram, sec, members, profile, dtype: str, itemsize: fl
     chip = profile.chip
     kernels = [(op, w) for op, w in members if w.kernels]
     sfu = sum(sfu_ops(diagram, op) for op, _ in kernels)
-    causal = [op.params["axes"] for op, _ in kernels if op.kind == "mask"]
+    causal = [ops.of(op).causal(op) for op, _ in kernels if ops.of(op).causal]
     best = None
     for stream in [None] + [a for a in sorted(sec.usage) if sec.streamable(a)]:
+        if chip.fused_kernel == "flash-v1" and flash_v1.applies(sec, stream):
+            return flash_v1.schedule(diagram, sec, stream, _main(sec), profile, dtype, sfu, causal)
         rescaled = sec.rescaled(stream)
         for tile in _choices(sec, stream):
             found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal)

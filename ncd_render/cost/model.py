@@ -35,7 +35,7 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from .boxes import Work, elements, repeats, work
-from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, sfu_ops
+from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads, sfu_ops
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
@@ -213,9 +213,13 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
         scale = 1.0 if not isinstance(x.key, int) else share if set(routed) & set(x.axes) else gathers if x in w.reads else 1.0
         nbytes += size(x) * scale
         hits += min(cache.hit(alias.get(x.key, x.key)), size(x)) * scale if x in w.reads else 0.0
+    extra, from_l2 = row_rereads(diagram, op, chip, itemsize)  # a three-pass softmax reads its input again, and exps twice
+    reread = extra * size(w.reads[0]) * share if extra else 0.0
     shape = gemm_shape(diagram, op) if w.matmul_flops else None
     eff, tile, waves = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0)
-    tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu_ops(diagram, op) * share, eff)
+    sfu = sfu_ops(diagram, op) * share * (extra or 1)
+    tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu, eff)
+    nbytes, hits = nbytes + reread, hits + (reread if from_l2 else 0.0)
     memory = memory_time(chip, profile.hbm_bandwidth, nbytes - hits, hits)
     for x in w.writes:
         cache.wrote(alias.get(x.key, x.key), size(x) * share)
@@ -223,6 +227,8 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
               "matmul_efficiency": eff, "routed_share": share, "itemsize": itemsize}
     if tile:
         detail.update(gemm_tile=tile, waves=waves)
+    if extra:
+        detail.update(row_reads=1 + extra)
     compute = tensor + special + fp32
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",

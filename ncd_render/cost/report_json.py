@@ -33,7 +33,8 @@ def report_dict(report: Report, diagram: Diagram, title: str) -> dict:
     if hw.chip is not None:
         c = hw.chip
         profile.update(sms=c.sms, l2_bytes=c.l2_bytes, sfu_rate=c.sfu_rate * hw.derate, fp32_rate=c.fp32_rate * hw.derate,
-                       hbm_efficiency=c.hbm_efficiency, kernel_overhead=c.kernel_overhead, framework_overhead=c.framework_overhead)
+                       hbm_efficiency=c.hbm_efficiency, kernel_overhead=c.kernel_overhead, framework_overhead=c.framework_overhead,
+                       fused_kernel=c.fused_kernel, softmax_kernel=c.softmax_kernel)
     launched = sum(k.times for k in report.kernels if k.launch_time > 0)
     return {"file": title, "profile": profile, "dtype": report.dtype, "sizes": dict(report.sizes),
             "kernels": [_kernel(k, diagram, hw) for k in report.kernels],

@@ -89,7 +89,7 @@ def _statements(diagram) -> list[tuple[int, int | None, int, int]]:
     """(first line, section, kernel boxes, last line) of every statement outside fused sections, in line order."""
     by_line: dict[int, list] = {}
     for op in diagram.ops:
-        if op.span is None or op.kind in ("input", "output") or fused_section(diagram, op) is not None:
+        if op.span is None or kind_of(op).declares or fused_section(diagram, op) is not None:
             continue
         by_line.setdefault(op.span.line, []).append(op)
     return [(line, ops[0].section, sum(not kind_of(op).free for op in ops), max(op.span.end_line for op in ops))

@@ -87,7 +87,8 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
     if "tile" in d:
         tile = " x ".join(f"{a} {n}" for a, n in d["tile"].items())
         pipes = ", ".join(f"{name} {si(t, 's')}" for name, t in d["pipes"].items())
-        lines += [f"  as real kernels run it: tiles {tile}; {d['ctas_per_sm']} CTAs per SM ({si(d['shared_bytes'], 'B')} shared, "
+        how = "as FlashAttention-1 runs it" if d.get("fused_kernel") == "flash-v1" else "as real kernels run it"
+        lines += [f"  {how}: tiles {tile}; {d['ctas_per_sm']} CTAs per SM ({si(d['shared_bytes'], 'B')} shared, "
                   f"{d['registers_per_thread']} registers per thread); {plural(d['waves'], 'wave')} of {d['groups']} CTAs",
                   f"  compute {pipes}, one after another; loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
                   f"HBM {si(d['dram_bytes'], 'B')}, from L2 {si(d['l2_bytes'], 'B')}"

@@ -80,7 +80,8 @@ class Compose:
                 self.draw_op(placed, body, overlay, column)
         obstacles = [i.bbox for i in body + self.gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
-        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis) for w in self.wires.values() for a, b in _pieces(w) if b > a]
+        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis, producer=w.start[1] if w.start[0] == "op" else None)
+                 for w in self.wires.values() for a, b in _pieces(w) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
@@ -349,7 +350,8 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
             if len(run) > 1:
                 used.update(id(i) for i in run)
                 axes = {i.axis for i in run if i.axis is not None}  # pieces inside a wiring region name none
+                producers = {i.producer for i in run} - {None}
                 joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
-                                   axis=axes.pop() if len(axes) == 1 else None))
+                                   axis=axes.pop() if len(axes) == 1 else None, producer=producers.pop() if len(producers) == 1 else None))
             run = [line]
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]

@@ -57,7 +57,7 @@ register(
            cost=lambda op, c: Work(0, (len(c.ins) - 1) * c.n, c.ins, c.outs, c.mapped, 1),
            run=lambda op, box, xs, rt: sum(xs[1:], xs[0]),
            source=lambda op, w, target: ([], " + ".join(w.arg(v) for v in op.inputs), ADD, ""), example="input X[y m], Z[y m]\nY = X + Z"),
-    OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True,
+    OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True, rescalable=True,
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
            run=lambda op, box, xs, rt: xs[0] * op.params["factor"], source=source_scale, example="input X[y m]\nY = X * m^-1/2"),
 )

@@ -3,6 +3,8 @@ drawn as wiring (cups and merges, no box). 2 FLOPs per multiply-add, contracting
 as torch.einsum does; an einsum of one tensor is a sum (one add per element read)."""
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from types import MappingProxyType
 
@@ -53,6 +55,18 @@ def cost(op, c) -> Work:
     return Work(pairwise_flops(c.size, [x.axes for x in c.ins], c.outs[0].axes), 0, c.ins, c.outs, usage, 1)
 
 
+def gemm(diagram, op) -> tuple[int, int, int, int] | None:
+    """(batch, M, N, K) of a two-operand einsum as one batched GEMM; None for a sum or three operands."""
+    if len(op.inputs) != 2:
+        return None
+    size = lambda axes: math.prod(diagram.axes[a].size for a in axes)  # noqa: E731
+    a, b = (diagram.values[v].axes for v in op.inputs)
+    out = diagram.values[op.outputs[0]].axes
+    batch = [x for x in out if x in a and x in b]
+    return (size(batch), size([x for x in out if x in a and x not in b]), size([x for x in out if x in b and x not in a]),
+            size([x for x in a if x in b and x not in out]))
+
+
 def pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) -> int:
     """2 FLOPs per multiply-add, contracting left to right (as torch.einsum does)."""
     flops, acc = 0, groups[0]
@@ -64,7 +78,7 @@ def pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) ->
     return flops
 
 
-register(OpKind("einsum", "einsum", build=build, glyph="wiring", hold="none", label=None, cost=cost,
+register(OpKind("einsum", "einsum", build=build, glyph="wiring", hold="none", label=None, cost=cost, gemm=gemm, rescalable=True,
                 run=lambda op, box, xs, rt: rt.einops.einsum(*xs, rt.patterns.einsum(op)),
                 source=lambda op, w, target: ([], f'einsum({", ".join(w.arg(v) for v in op.inputs)}, "{w.p.einsum(op)}")', ATOM, ""),
                 example="input X[y m], W[m k]\nY = einsum(X, W: y m, m k -> y k)"))

@@ -37,14 +37,15 @@ def elementwise(name: str, symbol: str, flops: int, run, source, options=None, p
 
 register(
     elementwise("relu", "ReLU", 1, lambda op, x, rt: rt.torch.relu(x), lambda op, x: f"torch.relu({x})",
-                label=None, pictogram=(("M", -1, 0.55), ("L", 0, 0.55), ("L", 1, -0.75))),
-    elementwise("silu", "SiLU", 4, lambda op, x, rt: rt.nn.functional.silu(x), lambda op, x: f"nn.functional.silu({x})"),  # sigmoid, multiply
-    elementwise("sigmoid", "σ", 3, lambda op, x, rt: rt.torch.sigmoid(x), lambda op, x: f"torch.sigmoid({x})"),  # exp, add, divide
-    elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})"),  # two exps, add, subtract, divide
-    elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})"),
+                label=None, rescalable=True, pictogram=(("M", -1, 0.55), ("L", 0, 0.55), ("L", 1, -0.75))),
+    elementwise("silu", "SiLU", 4, lambda op, x, rt: rt.nn.functional.silu(x), lambda op, x: f"nn.functional.silu({x})", special=2),  # sigmoid, multiply
+    elementwise("sigmoid", "σ", 3, lambda op, x, rt: rt.torch.sigmoid(x), lambda op, x: f"torch.sigmoid({x})", special=2),  # exp, add, divide
+    elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})", special=2),  # two exps, add, subtract, divide
+    elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})", special=1),
     elementwise("identity", "id", 0, lambda op, x, rt: x, lambda op, x: x),
     # dropout: compare with a random number, scale
     elementwise("dropout", "dropout", 2, lambda op, x, rt: rt.nn.functional.dropout(x, op.params["p"], rt.training),
                 lambda op, x: f"nn.functional.dropout({x}, p={op.params['p']}, training=self.training)",
-                options={"p": Kind("real", 0, 1, open_high=True, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))}),
+                options={"p": Kind("real", 0, 1, open_high=True, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))},
+                rescalable=True),
 )

@@ -19,4 +19,5 @@ register(elementwise(
     options={"approximate": Kind("choice", choices=("none", "tanh"), example="tanh")},
     params=lambda o: {"approximate": o.get("approximate", "none")},
     example="input X[y m]\nY = gelu(X) with approximate=tanh",
+    special=2,  # tanh (the tanh form), or erf's exp: two special-function results
 ))

@@ -3,6 +3,8 @@ rest; drawn as a bold box labelled L (a "+" for a bias, a deck of boxes for ``pe
 Its weight is [output axes, input axes] (nn.Linear's [out, in]); 2 FLOPs per multiply-add."""
 from __future__ import annotations
 
+import math
+
 from types import MappingProxyType
 
 from ..errors import NcdError
@@ -56,6 +58,12 @@ def cost(op, c) -> Work:
     return Work(2 * c.size(op.broadcast + per + in_axes + out_axes), bias, c.ins + weights, c.outs, usage, 1)
 
 
+def gemm(diagram, op) -> tuple[int, int, int, int]:
+    """(batch, M, N, K) of the map as a GEMM: one per index of ``per``, the broadcast axes as rows."""
+    size = lambda axes: math.prod(diagram.axes[a].size for a in axes)  # noqa: E731
+    return size(op.params["per"]), size(op.broadcast), size(op.params["out_axes"]), size(op.params["in_axes"])
+
+
 def parameters(op) -> dict:
     per = op.params["per"]
     out = {"weight": per + op.params["out_axes"] + op.params["in_axes"]}
@@ -85,6 +93,6 @@ def source(op, w, target):
 
 
 register(OpKind("linear", "linear", build=build, options=MappingProxyType({"bias": KINDS["bias"], "per": KINDS["per"]}),
-                glyph="box", hold="acts", cost=cost, parameters=parameters,
+                glyph="box", hold="acts", cost=cost, gemm=gemm, parameters=parameters,
                 initial=lambda op, param: "zeros" if param == "bias" else "fan_in",  # weights keep the variance of their input
                 run=run, source=source, example="input X[y m]\nY = linear(X: m -> k) with bias"))

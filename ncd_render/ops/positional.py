@@ -67,6 +67,7 @@ def source_rope(op, w, target):
 register(
     OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"]}), glyph="box", hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
+           causal=lambda op: tuple(op.params["axes"]),
            example="input S[y n]\nY = mask(S: y n) with causal"),
     OpKind("rope", "rope", build=build_rope, options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"]}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),

@@ -11,6 +11,14 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   ``bar``, ``wiring``, ``cap`` or ``none``) and ``hold``, which wires its box holds
   (``acts``, ``through``, ``lookup``, ``all`` or ``none``); ``label(op)`` gives ``(text, size, bold)``;
 * ``cost(op, c)``: a :class:`~ncd_render.ops.work.Work` from the cost back-end's context ``c``;
+  and the kernel facts the cost model's timing asks of a box (never its kind's name):
+  ``gemm(diagram, op)``, the box as a tensor-core GEMM ``(batch, M, N, K)`` or None;
+  ``special``, special-function results (exp, reciprocal, tanh) per output element;
+  ``rescalable``, whether it commutes with a positive rescaling (``f(c·x) = c·f(x)``), so an
+  online-softmax correction passes through it; ``causal(op)``, the (query, key) axes of a
+  causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
+  that sends each item to k indices of the axis; ``row_passes(row, itemsize)``, the reads of
+  its input a framework's row kernel makes when it does not keep the row on chip;
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
 * ``run(op, box, xs, rt)``: how it runs in torch (``rt`` lends ``torch``, ``nn``, ``einops``,
   ``functional``, ``patterns``); ``source(op, w, target)``: how it is written as PyTorch
@@ -75,10 +83,20 @@ class OpKind:
     in_dsl: bool = True  # called by name in the DSL (False: built by syntax or by the builder itself)
     runs: bool = True  # False: a box with no meaning to run or cost (opaque), refused before those back-ends
     free: bool = False  # runs no kernel and is no box: inputs, outputs, copies, deletes, saves, loads
+    declares: bool = False  # declares the diagram's inputs or outputs: no statement of its computation
+    gemm: Callable | None = None  # (diagram, op) -> (batch, M, N, K) on tensor cores, or None
+    special: int = 0  # special-function results per output element (exp, reciprocal, tanh)
+    rescalable: bool | Callable = False  # f(c·x) = c·f(x) for c > 0 (the online softmax may rescale after it)
+    causal: Callable | None = None  # op -> (query axis, key axis) of a causal pattern
+    routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
+    row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
 
     def glyph_of(self, op) -> str:
-        glyph = self.need("glyph")
+        glyph = self.glyph if self.glyph is not None else self.need("glyph")
         return glyph(op) if callable(glyph) else glyph
+
+    def rescalable_of(self, op) -> bool:
+        return self.rescalable(op) if callable(self.rescalable) else self.rescalable
 
     def reads_twice_of(self, op) -> bool:
         return self.reads_twice(op) if callable(self.reads_twice) else self.reads_twice
@@ -105,14 +123,18 @@ def register(*kinds: OpKind) -> None:
 
 def get(key: str) -> OpKind:
     """The entry registered as ``key``; an error for an unknown one."""
-    if key not in _KINDS:
-        raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/")
-    return _KINDS[key]
+    try:
+        return _KINDS[key]
+    except KeyError:
+        raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/") from None
 
 
 def of(op) -> OpKind:
-    """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind."""
-    return get(op.params.get("fn") or op.kind)
+    """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind (the layout asks
+    this about thirty times per op, so it is one dictionary look-up when the kind is known)."""
+    key = op.params.get("fn") or op.kind
+    found = _KINDS.get(key)
+    return found if found is not None else get(key)
 
 
 def named(name: str) -> OpKind | None:

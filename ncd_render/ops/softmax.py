@@ -30,6 +30,18 @@ def source(op, w, target):
     return [], f"({x} - {x}.logsumexp(dim={dims}, keepdim=True)).exp()", ATOM, over
 
 
+def row_passes(row: int, itemsize: float) -> int:
+    """Reads of a softmax's input by a row kernel that does not keep the row on chip (PyTorch 1.x,
+    aten/src/ATen/native/cuda/SoftMax.cu): rows of at most 1024 values and 4 KB run the persistent
+    warp softmax, one read; longer rows run cunn_SoftMaxForward, three reads (max, sum of exp, write).
+
+    >>> row_passes(1024, 2), row_passes(2048, 2), row_passes(1024, 4)
+    (1, 3, 1)
+    """
+    return 1 if row <= 1024 and row * itemsize <= 4096 else 3
+
+
 register(OpKind("softmax", "softmax", build=build, glyph="softmax", hold="through", label=None,
                 cost=lambda op, c: Work(0, 5 * c.n, c.ins, c.outs, {**c.mapped, **{a: SOFTMAX for a in op.acts[0]}}, 1),
-                run=run, source=source, reads_twice=lambda op: len(op.params["axes"]) > 1, example="input X[y m]\nY = softmax(X: m)"))
+                run=run, source=source, reads_twice=lambda op: len(op.params["axes"]) > 1, example="input X[y m]\nY = softmax(X: m)",
+                special=1, row_passes=row_passes))

@@ -66,8 +66,8 @@ def _call_label(op):
 
 common = dict(in_dsl=False, glyph="none", hold="none", label=None, run=_skip, source=_no_source, free=True)
 register(
-    OpKind("input", "input", cost=_nothing, **common),
-    OpKind("output", "output", cost=_view, **common),
+    OpKind("input", "input", cost=_nothing, declares=True, **common),
+    OpKind("output", "output", cost=_view, declares=True, **common),
     OpKind("delete", "delete", cost=_nothing, **common),
     OpKind("save", "save", cost=_view, **{**common, "source": lambda op, w, t: ([f"# save {w.var[op.inputs[0]]} as {op.params['store']}"], None, ATOM, "")}),
     OpKind("copy", "copy", cost=_view, **{**common, "glyph": "wiring", "run": lambda op, box, xs, rt: tuple(xs[0] for _ in op.outputs),

@@ -79,4 +79,5 @@ def source(op, w, target):
 
 register(OpKind("topk", "topk", build=build, options=MappingProxyType({k: KINDS[k] for k in OPTIONS}), glyph="box", hold="through", cost=cost,
                 parameters=lambda op: {"bias": op.params["axes"]} if op.params["select_bias"] else {},
-                initial=lambda op, param: "zeros", check=gate_options, run=run, source=source, example="input X[y m]\nY = topk(X: m) with k=2, select_bias"))
+                initial=lambda op, param: "zeros", check=gate_options, run=run, source=source,
+                routes=lambda op: (op.params["axes"][0], op.params["k"]), example="input X[y m]\nY = topk(X: m) with k=2, select_bias"))

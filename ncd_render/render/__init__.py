@@ -29,10 +29,10 @@ def _png(scene: Scene, dpi: float = 300, **_) -> bytes:
     return to_png(scene, dpi=dpi)
 
 
-def _tikz(scene: Scene, theme=None, **_) -> bytes:
+def _tikz(scene: Scene, **_) -> bytes:
     from .tikz import to_tikz
 
-    return to_tikz(scene, theme)
+    return to_tikz(scene)
 
 
 FORMATS = {"svg": _svg, "pdf": _pdf, "png": _png, "tikz": _tikz}

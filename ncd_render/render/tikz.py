@@ -107,44 +107,31 @@ def _style_name(role: str) -> str:
     return "ncd " + role.replace(".", " ")
 
 
-def palette(theme) -> dict[str, str]:
-    """Colour names after a theme's own keys: ``{"#E8EEEB": "ncd-learned-fill", ...}`` (first key wins).
-
-    >>> palette(__import__("ncd_render.style").style.load_theme("paper"))["#E8EEEB"]
-    'ncd-learned-fill'
-    """
-    from dataclasses import fields
-
-    names: dict[str, str] = {}
-    for f in fields(theme.colors):
-        value = getattr(theme.colors, f.name)
-        values = value if isinstance(value, tuple) else (value,)
-        for k, v in enumerate(values):
-            if isinstance(v, str) and v.startswith("#"):
-                key = f.name.replace("_", "-") if len(values) == 1 else f"{f.name.rstrip('s')}-{k + 1}"
-                names.setdefault(v.upper(), "ncd-" + key)
-    return names
-
-
 class _Styles:
-    """Named colours and styles, in order of first use."""
+    """Named colours and styles, in order of first use.
 
-    def __init__(self, names: dict[str, str] | None = None):
-        self.names = names or {}
-        self.colors: dict[str, str] = {}  # hex -> name
+    A colour is named after the theme key it came from (``ncd-learned-fill``, ``ncd-box-stroke``:
+    the scene's colours carry their keys, see :class:`ncd_render.style.Colour`), so two keys of one
+    hex stay two names an author restyles apart; a colour without a key (a scene built in Python)
+    is named after the role that uses it (``ncd-box-fill``).
+    """
+
+    def __init__(self):
+        self.colors: dict[tuple[str | None, str], str] = {}  # (theme key, hex) -> name
         self.looks: dict[str, list[tuple]] = {}  # role -> distinct looks (tuples of (key, value))
 
     def color(self, value: str, role: str, part: str) -> str:
+        key = getattr(value, "key", None)
         value = checks.color(value, f"of a {role} {part}").upper()  # only #RRGGBB may reach \\definecolor
-        if value not in self.colors:
-            name = base = self.names.get(value) or "ncd-" + role.replace(".", "-") + ("" if part == "draw" else "-" + part)
+        if (key, value) not in self.colors:
+            name = base = "ncd-" + (key.replace("_", "-") if key else role.replace(".", "-") + ("" if part == "draw" else "-" + part))
             taken = set(self.colors.values())
             k = 1
             while name in taken:  # a second fill of the same role: ncd-box-fill-2
                 k += 1
                 name = f"{base}-{k}"
-            self.colors[value] = name
-        return self.colors[value]
+            self.colors[(key, value)] = name
+        return self.colors[(key, value)]
 
     def stroke(self, stroke: Stroke | None, role: str) -> list[tuple]:
         if stroke is None:
@@ -180,7 +167,7 @@ class _Styles:
         return _style_name(item.role) + (f" {k + 1}" if k else "")
 
     def block(self) -> list[str]:
-        lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}%" for hex_, name in self.colors.items()]
+        lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}%" for (_, hex_), name in self.colors.items()]
         lines.append(r"\tikzset{")
         lines.append("  ncd/.style={x=1bp, y=-1bp, inner sep=0pt, outer sep=0pt},")
         for role, looks in self.looks.items():
@@ -258,14 +245,11 @@ def _draw(item, style: str) -> str | None:
     raise TypeError(f"unknown scene item {item!r}")
 
 
-def to_tikz(scene: Scene, theme=None) -> bytes:
-    """The ``tikzpicture`` for ``scene``, with its colour and style block, as UTF-8 bytes.
-
-    Given the ``theme`` the scene was drawn with, colours are named after its keys.
-    """
+def to_tikz(scene: Scene) -> bytes:
+    """The ``tikzpicture`` for ``scene``, with its colour and style block, as UTF-8 bytes."""
     checks.scene_text(scene)
     check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
-    styles = _Styles(palette(theme) if theme is not None else None)
+    styles = _Styles()
     body = []
     for item in scene.items:
         if item.role == "label.overline" or (isinstance(item, Rect) and item.stroke is None and item.fill is None):

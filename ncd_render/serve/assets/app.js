@@ -155,7 +155,7 @@
         for (const id of ids) for (const node of svg.querySelectorAll('[data-op="' + id + '"]')) node.classList.add("ncd-collapsed");
         continue;
       }
-      const boxes = ids.flatMap((id) => [...svg.querySelectorAll('[data-op="' + id + '"]')]).map((n) => n.getBBox());
+      const boxes = ids.flatMap((id) => [...svg.querySelectorAll('[data-op="' + id + '"]:not(g)')]).map((n) => n.getBBox());  // a box's group also holds its output wires
       if (!boxes.length) continue;
       const u = { x0: Math.min(...boxes.map((b) => b.x)), y0: Math.min(...boxes.map((b) => b.y)),
                   x1: Math.max(...boxes.map((b) => b.x + b.width)), y1: Math.max(...boxes.map((b) => b.y + b.height)) };
