@@ -26,7 +26,7 @@ import ncd_render.layout as L
 from ncd_render.api import load
 from ncd_render.render.svg import to_svg
 if {plain}:
-    L.choose_copies = lambda *a, **k: (frozenset(), frozenset())  # the order as swept, no search
+    L.choose_copies = lambda *a, **k: L.PLAIN  # the order as swept, no search
 fig = load({path!r})
 to_svg(fig.scene())
 """

@@ -4,7 +4,8 @@ Every gallery/*.ncd and tests/corpus/*.ncd is rendered to SVG with the default t
 layout, and shared/tools/figure_metrics.py (beside the repository root) measures it. A figure
 must have no knots away from copy dots, no wire visibly through a box, no overlapping labels of
 any kind, and no dashed tuple separator through or grazing a box; every gallery figure's
-crossings must equal what the layout counted and stay near the lower bound of the drawing rules. Each failure names the figure, the defects and where they
+crossings must equal what the layout counted, stay near the lower bound of the drawing rules
+and meet issue #10's goal. Each failure names the figure, the defects and where they
 are, in the SVG's own units (points from the top left of its viewBox); run
 ``figure_metrics.py --annotate DIR FILE.svg`` on the SVG named in the message to see them drawn.
 """
@@ -20,14 +21,19 @@ CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.ncd"))
 FIGURES = GALLERY + CORPUS
 FIGURE_IDS = [f"{p.parent.name}/{p.stem}" for p in FIGURES]
 
-# Crossings above the lower bound of the drawing rules (ncd_render.layout.report): the
-# issue asked for at most 80 over the gallery, but the rules themselves (a tensor's wires
-# together and in order, a copy's branch beside its source, no wire across a box) demand 81,
-# so the budget is on what the layout adds above that bound: 14 today (deepseek_v3 6,
-# unet 4 for the permutations that keep b off the transposed-convolution boxes, mixtral 2,
-# convolution 2).
-GALLERY_EXCESS_BUDGET = 14
-FIGURE_EXCESS_BUDGET = 6
+# Crossings. Issue #10 asked for at most 80 over its 12 gallery figures, none more than at
+# issue time (ISSUE_CROSSINGS, as figure_metrics measured them then); the layout nests a
+# copy's branch between its source's wires where that crosses fewer (79 over the 12 today).
+# Above the lower bound of the drawing rules (ncd_render.layout.report, which lets every
+# branch nest): 39 today, mostly where nesting cannot pay: a branch's result stays between
+# its source's wires, so a later branch of the same source must cross it (convolution's five
+# variants of one X: 10), a sum that merges a nested branch back crosses what its split
+# crossed, and the permutations and einsums of deepseek_v3's attention (14).
+ISSUE_CROSSINGS = {"attention_scores": 3, "convolution": 30, "deepseek_v3": 46, "flash_attention": 1, "mha": 15,
+                   "mixtral": 39, "mlp": 0, "resnet": 3, "sdpa": 1, "transformer": 7, "unet": 10, "vit": 3}
+ISSUE_GOAL = 80
+GALLERY_EXCESS_BUDGET = 40
+FIGURE_EXCESS_BUDGET = 14
 # Wires in tandem (resnet's and ConvNeXt's pixel positions x = h w) are two wires 3 pt apart
 # by definition, so a tandem pair crossing any third wire is three wires within 5 pt: a knot
 # to the tool. Each of these figures has exactly one such crossing, at its copy.
@@ -143,6 +149,10 @@ def test_gallery_crossings_within_budget(measure):
         assert bound <= measured <= bound + FIGURE_EXCESS_BUDGET, f"{name}: {measured} crossings, lower bound {bound}\n{table}"
     excess = sum(m - b for m, _, b in rows.values())
     assert excess <= GALLERY_EXCESS_BUDGET, f"{excess} crossings above the lower bounds, budget {GALLERY_EXCESS_BUDGET}\n{table}"
+    for name, ceiling in ISSUE_CROSSINGS.items():
+        assert rows[name][0] <= ceiling, f"{name}: {rows[name][0]} crossings, {ceiling} when issue #10 was filed\n{table}"
+    total = sum(rows[name][0] for name in ISSUE_CROSSINGS)
+    assert total <= ISSUE_GOAL, f"{total} crossings over issue #10's figures, goal {ISSUE_GOAL}\n{table}"
 
 
 def test_corpus_is_there():

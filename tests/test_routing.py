@@ -87,7 +87,12 @@ def test_sums_operands_enter_the_box_bottom_nested():
 
 @pytest.mark.parametrize("text, bound", [
     ("axis a = 2\naxis b = 3\ninput X[a b]\nY = rearrange(X: a b -> b a)\noutput Y\n", 1),
-    ("axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 3),
+    # a branch of a 3-wire copy nested after a: b's copy rises past nothing, a's falls past nothing, c's passes b
+    ("axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
+    ("axis a = 2\naxis b = 3\ninput X[a b]\nY = relu(X)\nZ = X + Y\noutput Z\n", 0),
+    # a and b in tandem are never parted: nested after b, a's copy passes b (and beside them, likewise)
+    ("axis a = 2\naxis b = 3\naxis c = 4\ntandem t = a b\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
+    ("axis a = 2\naxis b = 3\ntandem t = a b\ninput X[a b]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
     ("axis y = 4 width\naxis k = 2\ninput Q[y k], K[y k]\nS = einsum(Q, K: y k, y k -> y)\noutput S\n", 1),
 ])
 def test_lower_bound_counts_what_the_diagram_demands(text, bound):

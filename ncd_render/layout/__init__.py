@@ -1,10 +1,17 @@
 """Lay a diagram out: a pure function from the IR to a :class:`~ncd_render.scene.Scene`.
 
-The layout is a pipeline of four stages, one module each, over one working state:
-:mod:`.order` (columns and wire order), :mod:`.heights` (a constraint solve),
-:mod:`.glyphs` (boxes and wiring regions, routed by :mod:`.routing`) and
-:mod:`.compose` (x positions and the scene); :func:`choose_copies` picks how copies
-branch off by counting the crossings each choice commits to.
+The layout is a pipeline of small stages, each a pure function passing frozen data
+(:mod:`.model`) to the next, imports flowing one way:
+
+1. :func:`.order.order`: columns and the order of the live wires in each
+   (:func:`choose_copies` first picks how copies branch off, by the crossings each
+   choice commits to, counted by :func:`.report.crossings`);
+2. :func:`.heights.heights`: a constraint solve for every wire's and box's height
+   (after :func:`.glyphs.box_labels` sets the boxes' labels);
+3. :func:`.columns.place_columns`: x positions, left to right;
+4. :func:`.glyphs.draw_glyphs`: boxes, wiring regions (routed by :mod:`.routing`) and
+   the gaps' copies and stores (:mod:`.gaps`), and where each wire is drawn;
+5. :func:`.compose.compose`: wires, sections, separators and labels, the scene.
 
 Composition runs left to right in columns; the wires of the live tensors are
 stacked top to bottom. Every wire keeps one height for its whole life, so it
@@ -29,60 +36,73 @@ import itertools
 from ..ir import Diagram
 from ..scene import Scene
 from ..style import Preset, Theme
-from ..text import set_label
 from .colours import colour_axes
-from .compose import Compose
-from .glyphs import Glyphs
-from .heights import Cycle, Heights
-from .model import EXHAUSTIVE, _Column, _Wire, is_wiring
+from .columns import place_columns
+from .compose import compose
+from .glyphs import box_labels, draw_glyphs
+from .heights import Cycle, heights
+from .model import EXHAUSTIVE, Style, is_wiring
+from .order import NONE_CHOSEN, order
+from .report import crossings, drawable
 
-PLAIN = (frozenset(), frozenset())  # every copy branches off where used, below its source
-from .order import Ordering
-
+PLAIN = NONE_CHOSEN  # every copy branches off where used, below its source
+SIDES = ("below", "above", "inside")
 __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points."""
+    style = Style(diagram, theme, preset)
     chosen = choose_copies(diagram, theme, preset)
     try:
-        scene = _Layout(diagram, theme, preset, chosen).run()
+        scene = _pipeline(style, chosen)
     except Cycle:
         if chosen == PLAIN:
             raise
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
-        scene = _Layout(diagram, theme, preset, PLAIN).run()
+        scene = _pipeline(style, PLAIN)
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
-def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset]:
-    """How each copy branches off: where used or all at once, below or above its source.
-    With few copies every choice is tried; otherwise passes of one-copy changes, each
-    kept only when it leaves fewer crossings, until a pass changes nothing. Either stops
-    after about ``budget`` op visits (each trial visits every op once), so the choice
-    never depends on the machine's speed. Returns (eager, above)."""
-    def crossings(choice) -> int:
-        trial = _Layout(diagram, theme, preset, choice)
-        trial.order()
-        return trial.crossings()
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
+    """How each copy branches off: where used or all at once; below its source, above it,
+    or nested between its wires (which spreads the source's wires apart, so among equal
+    crossings the fewest nested win). With few copies every choice is tried; otherwise,
+    from the best choice that treats every copy alike, passes of one-copy changes, each
+    kept only when it scores better, until a pass changes nothing. Either stops after
+    about ``budget`` op visits (each trial visits every op once), so the choice never
+    depends on the machine's speed. An order where a sum's other operand runs partly
+    between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
+    strips. Returns (eager, above, inside)."""
+    def score(choice) -> tuple[float, int]:
+        trial = order(diagram, choice)
+        return (crossings(trial) if drawable(trial) else float("inf")), len(choice[2])
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
+    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
+    # there a branch never nests, which would spread its source over the whole block
+    states = 4 if preset.rows or preset.wrap else 6
     best = PLAIN
-    fewest = crossings(best)
-    if 4 ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the fewest wins)
-        candidates = ((frozenset(c for c, k in zip(copies, combo) if k & 1), frozenset(c for c, k in zip(copies, combo) if k & 2))
-                      for combo in itertools.product(range(4), repeat=len(copies)))
-    else:
+    fewest = score(best)
+    if states ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
+        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(states), repeat=len(copies)))
+    else:  # many copies: start from the best of the uniform choices (every copy the same way)
         candidates = None
-    while fewest and trials > 0:
-        improved = False
-        for trial in candidates or _one_copy_changes(best, copies):
-            if not fewest or trials <= 0:
+        for k in (4, 5, 2, 3, 1)[6 - states:]:  # nested first: it crosses the fewest wherever sums come back
+            if not fewest[0]:
                 break
             trials -= 1
-            n = crossings(trial)
+            uniform = _choice(dict.fromkeys(copies, k))
+            best, fewest = min((best, fewest), (uniform, score(uniform)), key=lambda pair: pair[1])
+    while fewest[0] and trials > 0:
+        improved = False
+        for trial in candidates or _one_copy_changes(best, copies, states):
+            if not fewest[0] or trials <= 0:
+                break
+            trials -= 1
+            n = score(trial)
             if n < fewest:
                 best, fewest, improved = trial, n, True
                 if candidates is None:
@@ -92,53 +112,23 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     return best
 
 
-def _one_copy_changes(choice: tuple[frozenset, frozenset], copies: list[int]):
-    eager, above = choice
+def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
+    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`)."""
+    return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
+
+
+def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], copies: list[int], states: int = 6):
+    eager, above, inside = choice
+    now = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in copies}
     for c in copies:
-        yield eager ^ {c}, above
-        yield eager, above ^ {c}
-        yield eager ^ {c}, above ^ {c}
+        for k in range(states):
+            if k != now[c]:
+                yield _choice({**now, c: k})
 
 
-class _Layout(Ordering, Heights, Glyphs, Compose):
-    """The working state the stages share: wires, columns and height constraints."""
-
-    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, choice: tuple = (frozenset(), frozenset())):
-        self.d, self.theme, self.p = diagram, theme, preset
-        self.eager, self.above = choice  # copies whose branches all leave at once; copies that branch upwards
-        self.wires: dict[int, _Wire] = {}
-        self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
-        self.columns: list[_Column] = []
-        self.edges: dict[tuple, float] = {}
-        self.nodes: set = set()
-        self.gap_items: list = []  # copies and deletes, drawn between columns
-        f = theme.font
-        self.axis_h = self._text("x", f.axis_size).ascent + f.axis_size * 0.25
-
-    # -- helpers -------------------------------------------------------------
-    def _text(self, text: str, size: float, bold: bool = False, math: bool = False):
-        return set_label(text, self.theme.font.family, size, bold, math=math)
-
-    def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
-        wid = len(self.wires)
-        self.wires[wid] = _Wire(wid, axis, value, labelled=labelled, start=start)
-        self.wire_of[(value, axis)] = wid
-        return wid
-
-    def value_wires(self, value: int) -> list[int]:
-        return [self.wire_of[(value, a)] for a in self.d.values[value].axes]
-
-    def alias(self, value: int, wires: list[int]) -> None:
-        for a, w in zip(self.d.values[value].axes, wires):
-            self.wire_of[(value, a)] = w
-            self.wires[w].value = value
-
-    def edge(self, a, b, weight: float) -> None:
-        self.nodes.update((a, b))
-        if self.edges.get((a, b), float("-inf")) < weight:
-            self.edges[(a, b)] = weight
-
-    def run(self) -> Scene:
-        final = self.order()
-        self.heights(final)
-        return self.draw(final)
+def _pipeline(style: Style, chosen: tuple[frozenset, frozenset, frozenset]) -> Scene:
+    ordered = order(style.diagram, chosen)
+    labels = box_labels(style, ordered)
+    high = heights(style, ordered, labels)
+    laid = place_columns(style, ordered, high, labels)
+    return compose(style, ordered, high, laid, draw_glyphs(style, ordered, high, laid))

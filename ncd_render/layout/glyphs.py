@@ -1,64 +1,151 @@
-"""Stage 3, glyphs: what each box looks like, how wide it is, and its drawing.
+"""Stage 4, glyphs: what each box looks like, how wide it is, and its drawing.
 
 Each op kind says how it is drawn (its ``glyph`` in :mod:`ncd_render.ops`): learned
 maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms rounded,
 element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
-that the other operands enter from below, and wiring regions (einsums, transposes,
-renames) are routed by :mod:`.routing`.
+that the other operands enter from below (or, when the other operand runs between the
+first's wires, merge dots under the sign), and wiring regions (einsums, transposes,
+renames) are routed by :mod:`.routing`. :func:`box_labels` and :func:`box_of` measure
+boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout.model import Style
+>>> from ncd_render.layout.order import order
+>>> d = load_text("axis m = 4\\naxis f = 8\\ninput X[m]\\nY = linear(X: m -> f) as L\\noutput Y\\n").diagram
+>>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
+>>> labels = box_labels(style, ordered)
+>>> [(op_id, "".join(run.text for run in label.runs)) for op_id, label in labels.items()]
+[(1, 'L')]
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..scene import Line, Path, Rect, Stroke
 from .. import ops
-from .model import MARK_ARROW, _Column, _Placed, arrowhead_path, glyph, is_wiring
-from .routing import ENTRY, draw_entries, draw_region, travel_width
+from ..scene import Line, Path, Rect, Stroke
+from .gaps import draw_gap_ops
+from .heights import Heights, box_pad
+from .model import (MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
+                    arrowhead_path, glyph, is_wiring, tight)
+from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
 
 
-class Glyphs:
-    def label_for(self, placed: _Placed):
-        if is_wiring(placed.op) and not hasattr(placed.op, "inputs"):  # the layout's own permutations: no label
-            return None
-        shown = ops.of(placed.op).label
-        text = shown(placed.op) if shown is not None else None
-        if text is None:
-            return None
-        text, size, bold = text
-        return self._text(text, self.theme.font.box_size * size, bold=bold)
+def box_labels(style: Style, ordered: Ordered) -> dict:
+    """Op id -> the label of its box (a set label), or None, for every op in a column."""
+    return {placed.op.id: box_label(style, placed.op) for column in ordered.columns for placed in column.ops}
 
-    def op_width(self, placed: _Placed, y: dict) -> float:
-        op, p, shape = placed.op, self.p, glyph(placed.op)
-        if shape == "cap":
-            return p.min_region
-        if shape == "wiring":
-            placed.route = self.plan_route(placed, y)
-            return max(p.min_region, placed.route.width)
-        if shape == "bar":
-            return 8.0
-        if shape == "join":
-            travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
-            placed.entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
-            return placed.entry + max(12.0, ENTRY * len(placed.consumed) + 2, placed.label.width + 2 * p.box_pad_x)
-        if shape == "softmax":
-            return 0.9 * 2 * (self.box_pad(placed) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through)))
-        if shape == "norm":
-            return max(2 * self.box_pad(placed), placed.label.width + 8)
-        if shape == "mark":
-            inner = 14.0 if placed.label is None else placed.label.width + 6
-            return inner + 2 * MARK_ARROW
-        w = (placed.label.width if placed.label else 0) + 2 * p.box_pad_x
-        if op.params.get("bias"):
-            w += self.theme.font.box_size * 0.35
-        return max(p.min_box_width, w)
 
-    def draw_op(self, placed: _Placed, body: list, overlay: list, column: _Column) -> None:
+def box_label(style: Style, op):
+    if is_wiring(op) and not hasattr(op, "inputs"):  # the layout's own permutations: no label
+        return None
+    shown = ops.of(op).label
+    text = shown(op) if shown is not None else None
+    if text is None:
+        return None
+    text, size, bold = text
+    return style.text(text, style.theme.font.box_size * size, bold=bold)
+
+
+def scale_label(style: Style, placed: Placed):
+    """A scale written at a contraction's cup (``∗k^-1/2``), or None."""
+    if placed.scale is None:
+        return None
+    return style.text("∗" + placed.scale.label, style.theme.font.box_size * 0.9, math=style.theme.font.math)
+
+
+def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict) -> Box:
+    """How wide ``placed``'s box is (with its label, a region's route, a sum's entry room),
+    given the heights ``y``; x positions come later."""
+    op, p, shape = placed.op, style.preset, glyph(placed.op)
+    if shape == "cap":
+        return Box(label, width=p.min_region)
+    if shape == "wiring":
+        route = route_plan(placed, wires, y, label=scale_label(style, placed), bend=p.bend)
+        return Box(label, width=max(p.min_region, route.width), route=route)
+    if shape == "bar":
+        return Box(label, width=8.0)
+    if shape == "join" and placed.within:  # the other operand's wires merge into the first's at dots
+        pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
+        return Box(label, width=MERGE_TAIL + sum(copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.bend, pairs)))
+    if shape == "join":
+        travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
+        entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
+        return Box(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
+    if shape == "softmax":
+        return Box(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
+    if shape == "norm":
+        return Box(label, width=max(2 * box_pad(p, op, label), label.width + 8))
+    if shape == "mark":
+        inner = 14.0 if label is None else label.width + 6
+        return Box(label, width=inner + 2 * MARK_ARROW)
+    w = (label.width if label else 0) + 2 * p.box_pad_x
+    if op.params.get("bias"):
+        w += style.theme.font.box_size * 0.35
+    return Box(label, width=max(p.min_box_width, w))
+
+
+class _Span:
+    """A wire's span while the glyphs are drawn (frozen into :class:`~.model.Span` after)."""
+
+    def __init__(self, y: float):
+        self.y, self.x0, self.x1, self.gaps = y, 0.0, 0.0, []
+
+
+def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Columns) -> Drawn:
+    """Every gap's copies, deletes and stores, every box and wiring region; and where each
+    wire starts, ends and is carried by a region or cut at a dot."""
+    y, wires = heights.y, ordered.wires
+    spans = {w: _Span(y[w]) for w in wires}
+    for w in ordered.input_wires:
+        spans[w].x0 = columns.x_start
+    gap_items: list = []
+    for column, at in zip(ordered.columns, columns.columns):
+        if column.pre:
+            draw_gap_ops(style, wires, column.pre, at.x_pre, y, spans, gap_items)
+        for placed in column.ops:
+            box = columns.boxes[placed.op.id]
+            for w in placed.consumed:
+                spans[w].x1 = box.x0
+            for w in placed.new:
+                spans[w].x0 = box.x1
+    if ordered.final_gap:
+        draw_gap_ops(style, wires, ordered.final_gap, columns.final_x, y, spans, gap_items)
+    for w in ordered.final:
+        spans[w].x1 = columns.x_end
+    body: list = []
+    overlay: list = []
+    drawer = _Draw(style, ordered, y, spans, columns.boxes)
+    for column in ordered.columns:
+        for placed in column.ops:
+            drawer.draw_op(placed, body, overlay, column)
+    return Drawn(body, overlay, gap_items, {w: Span(span.x0, span.x1, tuple(span.gaps)) for w, span in spans.items()})
+
+
+class _Draw:
+    """The glyph stage's working state, private to one call of :func:`draw_glyphs`."""
+
+    def __init__(self, style: Style, ordered: Ordered, y: dict, spans: dict, boxes: dict):
+        self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
+        self.axes = {w: wire.axis for w, wire in ordered.wires.items()}
+        self.y, self.wires, self.boxes = y, spans, boxes
+
+    def _placed_text(self, label, x, y, role, color=None, **facts):
+        return self.style.placed_text(label, x, y, role, color, **facts)
+
+    def tight(self, wires: list[int]) -> set[int]:
+        return tight(self.d.tandems, [self.axes[w] for w in wires])
+
+    def scale_label(self, placed: Placed):
+        return scale_label(self.style, placed)
+
+    def draw_op(self, placed: Placed, body: list, overlay: list, column: Column) -> None:
         op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
-        shape = glyph(op)
+        shape, box = glyph(op), self.boxes[placed.op.id]
         y = self.y
         stroke = Stroke(c.box_stroke, s.learned_box if op.learned else s.box)
         wire = Stroke(c.wire, s.wire)
-        x0, x1 = placed.x0, placed.x1
+        x0, x1 = box.x0, box.x1
         top, bottom = y[placed.top], y[placed.bottom]
         if is_wiring(op):
             body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
@@ -69,13 +156,16 @@ class Glyphs:
             ys = [y[w] for w in placed.before + placed.new]
             body.append(Rect(x0 + 2.5, min(ys) - p.box_pad_y, 3.0, max(ys) - min(ys) + 2 * p.box_pad_y, None, c.box_stroke, role="box", ref=op.id))
             return
+        if shape == "join" and placed.within:
+            self.draw_merge(placed, body, overlay)
+            return
         if shape == "join":  # the other operands come up into the box from below
             entering = sorted(placed.consumed, key=lambda w: y[w])
-            body.append(Rect(x0, bottom, placed.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
-            body.extend(draw_entries(x0, x0 + placed.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
+            body.append(Rect(x0, bottom, box.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
+            body.extend(draw_entries(x0, x0 + box.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
             for j, w in enumerate(entering):
                 self.wires[w].x1 = x0 + ENTRY * j
-            x0 += placed.entry
+            x0 += box.entry
         # wires inside the box's span that it does not touch pass over it
         members = set(placed.members)
         order = column.before
@@ -109,28 +199,48 @@ class Glyphs:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
             overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram",
                                 ref=op.id))
-        elif placed.label is not None:
-            lab = placed.label
+        elif box.label is not None:
+            lab = box.label
             lx = (x0 + x1) / 2 - lab.width / 2
             if op.params.get("bias"):  # room for the bias's "+"
                 lx -= f.box_size * 0.15
             ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
             overlay.append(self._placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
         if op.params.get("bias"):
-            plus = self._text("+", f.box_size * 0.7, bold=True)
+            plus = self.style.text("+", f.box_size * 0.7, bold=True)
             overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2, "label.box", anchor="middle", ref=op.id))
 
-    def draw_wiring(self, placed: _Placed, out: list) -> None:
+    def draw_merge(self, placed: Placed, body: list, overlay: list) -> None:
+        """A sum whose other operand came back between its first operand's wires: each of its
+        wires merges into its match at a dot (a copy, mirrored), the sign written between the dots
+        it came back between, where it costs the figure no height."""
+        c, y, box = self.theme.colors, self.y, self.boxes[placed.op.id]
+        targets, operands = [y[w] for w in placed.through], [y[w] for w in placed.consumed]
+        body.append(Rect(box.x0, min(targets) - 3, box.x1 - box.x0, max(targets) - min(targets) + 6, None, None,
+                         role="region", ref=placed.op.id))
+        items, cuts = draw_merge(box.x1 - MERGE_TAIL, targets, operands, box.x1 - box.x0 - MERGE_TAIL,
+                                 Stroke(c.wire, self.theme.strokes.wire), c.dot, self.tight(placed.through))
+        body.extend(items)
+        for i, at in cuts:
+            self.wires[placed.through[i]].gaps.append((at, at))
+        # the sign stands in the mouth the operand came back through, just before the dots nearest it
+        split = sum(1 for t in targets if t < operands[0])
+        x, mid = box.x1 - MERGE_TAIL, (targets[split - 1] + targets[split]) / 2
+        label = box.label
+        overlay.append(self._placed_text(label, x - label.width - 4, mid + (label.ascent - label.descent) / 2, "label.box",
+                                         anchor="middle", ref=placed.op.id))
+
+    def draw_wiring(self, placed: Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
         op, c, s = placed.op, self.theme.colors, self.theme.strokes
         stroke = Stroke(c.wire, s.wire)
-        y = self.y
-        x0, x1 = placed.x0, placed.x1
+        y, box = self.y, self.boxes[placed.op.id]
+        x0, x1 = box.x0, box.x1
         if glyph(op) == "cap":
             top, bottom = (y[w] for w in placed.new)
             out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
             return
-        items, label_at = draw_region(placed.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
+        items, label_at = draw_region(box.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
         out.extend(items)
         for w in placed.foreign:
             self.wires[w].gaps.append((x0, x1))

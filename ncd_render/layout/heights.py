@@ -3,34 +3,78 @@
 Neighbouring wires keep a pitch (wider between tensors), boxes enclose their
 wires with the wires around them clear, sections enclose every wire they use.
 The constraints form a DAG; the lowest height each node may take is its height.
+:func:`heights` is a pure function from the order (and the boxes' labels) to the
+height of every wire and of every box's and section's edges.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout.model import Style
+>>> from ncd_render.layout.order import order
+>>> d = load_text("axis a = 2\\naxis b = 3\\ninput X[a b]\\nY = softmax(X: b)\\noutput Y\\n").diagram
+>>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
+>>> y = heights(style, ordered, {placed.op.id: None for column in ordered.columns for placed in column.ops}).y
+>>> y[1] - y[0] == style.preset.pitch  # a's wire, then b's a pitch below
+True
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
-from .model import MARK_GAP, _Column, _Order, _Placed, _inside, glyph, is_wiring
+from .model import MARK_GAP, Column, Ordered, Style, _Order, _inside, glyph, is_wiring
+from .routing import DOT_R
 
 
 class Cycle(AssertionError):
     """The height constraints contradict each other: a bug in the layout, never the user's."""
 
 
+@dataclass(frozen=True)
 class Heights:
-    def heights(self, final: _Order) -> None:
-        """Every wire's and box's height: the least that keeps every constraint."""
-        title = self._text("Ag", self.theme.font.title_size)
+    """Stage 2's result: the height of every wire (by id), box edge (``("t", op id)``,
+    ``("b", op id)``) and section edge (``("T", section)``, ``("B", section)``), in points."""
+
+    y: dict
+
+
+def heights(style: Style, ordered: Ordered, labels: dict) -> Heights:
+    """Every wire's and box's height: the least that keeps every constraint. ``labels``:
+    op id -> its box's label (a set label, or None). Raises :class:`Cycle` on a layout bug."""
+    return Heights(_Solve(style, ordered, labels).run())
+
+
+def box_pad(preset, op, label) -> float:
+    """Half the height a one-wire box for ``op`` needs, or the pad around several wires;
+    ``label``: the box's set label, or None."""
+    if glyph(op) == "softmax":
+        return preset.box_pad_y + 1.5
+    if glyph(op) == "mark":
+        return (label.ascent + label.descent) / 2 + 2 if label is not None else 5.0
+    h = label.ascent + label.descent if label is not None else 0
+    return max(preset.box_pad_y, h / 2 + 3)
+
+
+class _Solve:
+    """The heights stage's working state, private to one call of :func:`heights`."""
+
+    def __init__(self, style: Style, ordered: Ordered, labels: dict):
+        self.d, self.theme, self.p = style.diagram, style.theme, style.preset
+        self.wires, self.columns, self.labels = ordered.wires, ordered.columns, labels
+        self.final, self.final_steps = ordered.final, ordered.final_steps
+        self.axis_h = style.axis_h
+        title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
-        for column in self.columns:
-            for placed in column.ops:
-                placed.top, placed.bottom = ("t", placed.op.id), ("b", placed.op.id)
-                placed.label = self.label_for(placed)
+        self.edges: dict[tuple, float] = {}
+        self.nodes: set = set()
+
+    def run(self) -> dict:
         for w in self.wires:
             self.nodes.add(w)
         for column in self.columns:
             for order in [column.gap_in] + column.gap_steps:
                 self.constrain_list(order)
             self.constrain_column(column)
-        for order in self.final_steps + [final]:
+        for order in self.final_steps + [self.final]:
             self.constrain_list(order)
         self.constrain_sections()
         for column in self.columns:
@@ -39,9 +83,12 @@ class Heights:
                     self.edge(placed.anchor, placed.new[0], 0.0)
         y = self.solve()
         self.lower_tops(y)
-        for w, wire in self.wires.items():
-            wire.y = y[w]
-        self.y = y
+        return y
+
+    def edge(self, a, b, weight: float) -> None:
+        self.nodes.update((a, b))
+        if self.edges.get((a, b), float("-inf")) < weight:
+            self.edges[(a, b)] = weight
 
     def constrain_list(self, order: _Order) -> None:
         for a, b in zip(order, order[1:]):
@@ -54,17 +101,7 @@ class Heights:
     def tandem(self, wire: int) -> str | None:
         return self.d.tandems.get(self.wires[wire].axis)
 
-    def box_pad(self, placed: _Placed) -> float:
-        """Half the height a one-wire box needs, or the pad around several wires."""
-        op = placed.op
-        if glyph(op) == "softmax":
-            return self.p.box_pad_y + 1.5
-        if glyph(op) == "mark":
-            return (placed.label.ascent + placed.label.descent) / 2 + 2 if placed.label is not None else 5.0
-        h = placed.label.ascent + placed.label.descent if placed.label is not None else 0
-        return max(self.p.box_pad_y, h / 2 + 3)
-
-    def constrain_column(self, column: _Column) -> None:
+    def constrain_column(self, column: Column) -> None:
         p = self.p
         orders = (column.before, column.after)
         for order in orders:
@@ -73,7 +110,7 @@ class Heights:
         for placed in column.ops:
             if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
                 top = placed.over[0]
-                self.edge(placed.top, placed.bottom, 2 * self.box_pad(placed))
+                self.edge(placed.top, placed.bottom, 2 * box_pad(self.p, placed.op, self.labels[placed.op.id]))
                 self.edge(placed.bottom, top, MARK_GAP)
                 for order in orders:
                     k = order.index(top)
@@ -81,13 +118,16 @@ class Heights:
                         self.edge(order[k - 1], placed.top, p.clearance)
                 boxes.append((column.before.index(top), placed.top, placed.bottom))
                 continue
-            pad = 0.0 if is_wiring(placed.op) else self.box_pad(placed)
+            pad = 0.0 if is_wiring(placed.op) else box_pad(self.p, placed.op, self.labels[placed.op.id])
+            pads = (pad, pad)
+            if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
+                pads = (DOT_R + 1, DOT_R + 1)
             inside = _inside(orders, set(placed.members))
             start = len(column.before)
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
                 if idx:
-                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, pad, pad, p.clearance, p.clearance)
+                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = min(idx)
             boxes.append((start, placed.top, placed.bottom))
@@ -110,7 +150,7 @@ class Heights:
         """A section is one rectangle over its columns: every wire it uses, and every
         wire that runs between those, is inside it in all of its columns."""
         p = self.p
-        columns_of: dict[int, list[_Column]] = defaultdict(list)
+        columns_of: dict[int, list[Column]] = defaultdict(list)
         for column in self.columns:
             for sid in self.d.section_path(column.section):
                 columns_of[sid].append(column)

@@ -1,34 +1,138 @@
 """The layout's working data: wires, the ops placed in columns, and the kinds of box.
 
-Everything here is plain data plus small pure helpers shared by the stages
-(:mod:`.order`, :mod:`.heights`, :mod:`.glyphs`, :mod:`.compose`).
+Everything here is plain, frozen data passed between the stages plus small pure
+helpers they share (:mod:`.order`, :mod:`.heights`, :mod:`.columns`, :mod:`.glyphs`,
+:mod:`.compose`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from .. import ops
-from ..ir import Op
-from ..scene import Path
+from ..ir import Diagram, Op
+from ..scene import Path, Text
+from ..style import Preset, Theme
+from ..text import indexed, set_label
 
 EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
+MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
 
 
-@dataclass
-class _Wire:
-    id: int
-    axis: str
-    value: int
-    y: float = 0.0
+@dataclass(frozen=True)
+class Style:
+    """What the stages after the order measure and draw with: the diagram, its theme and preset.
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.style import load_theme, load_preset
+    >>> style = Style(load_text("axis m = 4\\ninput X[m]\\noutput X\\n").diagram, load_theme("paper"), load_preset("paper"))
+    >>> style.text("m", style.theme.font.axis_size).width > 0 < style.axis_h
+    True
+    """
+
+    diagram: Diagram
+    theme: Theme
+    preset: Preset
+
+    def text(self, text: str, size: float, bold: bool = False, math: bool = False):
+        """``text`` set in the theme's font (:func:`ncd_render.text.set_label`)."""
+        return set_label(text, self.theme.font.family, size, bold, math=math)
+
+    def placed_text(self, label, x: float, y: float, role: str, color: str | None = None, **facts) -> Text:
+        """A set label placed at x, y; ``facts`` are what it means (its op, anchor, overline, axis)."""
+        return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent,
+                    label.descent, role, **facts)
+
+    def axis_label(self, axis: str, value: int):
+        """The label of ``axis``'s wire while it carries ``value``, and whether it is overlined
+        (a width axis); axes in tandem share one bold label, on their first wire (the others: None)."""
+        group = self.diagram.tandems.get(axis)
+        if group is not None:
+            members = [a for a in self.diagram.values[value].axes if self.diagram.tandems.get(a) == group]
+            if members[0] != axis:
+                return None, False
+            return self.text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.diagram.axes[axis].width
+        declared = self.diagram.axes[axis]
+        # trailing digits read as an index: y2 is drawn y with subscript 2
+        parts = [indexed(part) for part in declared.parts]
+        return self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
+
+    @property
+    def axis_h(self) -> float:
+        """Room an axis label takes above its wire."""
+        f = self.theme.font
+        return self.text("x", f.axis_size).ascent + f.axis_size * 0.25
+
+
+@dataclass(frozen=True)
+class Box:
+    """Stage 3's result for one op in a column: its label, where it stands and how wide it is,
+    a wiring region's route, a sum's room for its other operands to come up into it."""
+
+    label: object = None
     x0: float = 0.0
     x1: float = 0.0
+    width: float = 0.0
+    route: object = None
+    entry: float = 0.0
+
+
+@dataclass(frozen=True)
+class ColumnX:
+    """Stage 3's result for one column: where its gap's ops start, its own span, and how far
+    past it the labels of wires that start there reach."""
+
+    x_pre: float
+    x0: float
+    x1: float
+    label_room: float
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Stage 3's result: x positions of the columns and of every op's box, where the inputs'
+    wires start, where the trailing gap's ops stand, and where the figure's wires end."""
+
+    columns: list[ColumnX]
+    boxes: dict[int, Box]
+    x_start: float
+    final_x: float
+    x_end: float
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one wire is drawn: from x0 to x1, less its gaps (regions that carry it, and
+    the copy and merge dots where it ends and goes on, as (x, x))."""
+
+    x0: float
+    x1: float
+    gaps: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Stage 4's result: the boxes' and regions' items, what goes over them, the gaps'
+    copies, deletes and stores, and every wire's span."""
+
+    body: list
+    overlay: list
+    gap_items: list
+    spans: dict[int, Span]
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One axis's wire, from where it starts to where it ends (heights and x come later)."""
+
+    id: int
+    axis: str
+    value: int  # the last tensor it carries
     labelled: bool = True
-    start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id)
-    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("output", -1)
-    gaps: list = field(default_factory=list)  # (x from, x to) where a wiring region draws it instead
+    start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id) | ("permute", id) | ("load", op id)
+    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("save", op id) | ("output", -1)
 
 
 class _Order(list):
@@ -39,27 +143,21 @@ class _Order(list):
         self.values = {w: values[w] for w in wires}
 
 
-@dataclass
-class _Placed:
-    """One op in a column: its wires before and after, and what it covers."""
+@dataclass(frozen=True)
+class Placed:
+    """One op in a column (or a copy, delete, save or load in a gap): its wires before and after."""
 
     op: Op
     consumed: list[int]
     through: list[int]
     new: list[int]
-    top: str = ""
-    bottom: str = ""
-    x0: float = 0.0
-    x1: float = 0.0
-    width: float = 0.0
-    label: object = None
     anchor: int | None = None  # the consumed wire whose place the new wires take
     foreign: list[int] = field(default_factory=list)  # wires a wiring region carries across without using
     scale: Op | None = None  # a scale written at the region's cup instead of drawn as a box
-    route: object = None  # a wiring region's plan (routing.RegionPlan)
-    entry: float = 0.0  # a join's room for its other operands to come up into its box
     targets: dict = field(default_factory=dict)  # a permutation: wire -> its place among the new wires
     over: list[int] = field(default_factory=list)  # a mark's tensor, whose wires pass under it
+    crossed: int = 0  # a copy's branch: the wires it crosses on the way to its place
+    within: bool | None = False  # a sum: its other operands run between its first's wires (None: some do)
 
     @property
     def before(self) -> list[int]:
@@ -71,24 +169,43 @@ class _Placed:
 
     @property
     def members(self) -> list[int]:
-        """The wires inside the box: a sum's box holds only the operand it goes on along;
-        the others join it from below."""
-        return self.through if glyph(self.op) == "join" else self.before + self.after
+        """The wires inside the box: a sum's box holds only the operand it goes on along,
+        the others join it from below, unless they run between its wires: then it holds all."""
+        return self.through if glyph(self.op) == "join" and not self.within else self.before + self.after
+
+    @property
+    def top(self) -> tuple:
+        """The height constraint graph's node for the box's top edge."""
+        return ("t", self.op.id)
+
+    @property
+    def bottom(self) -> tuple:
+        return ("b", self.op.id)
 
 
-@dataclass
-class _Column:
-    pre: list[_Placed] = field(default_factory=list)
-    ops: list[_Placed] = field(default_factory=list)
-    gap_in: list[int] = field(default_factory=list)  # live wires before the gap's copies and deletes
-    gap_steps: list = field(default_factory=list)  # live wires after each of them
-    before: list[int] = field(default_factory=list)
-    after: list[int] = field(default_factory=list)
+@dataclass(frozen=True)
+class Column:
+    """Ops side by side, after a gap that holds the copies, deletes, saves and loads before them."""
+
+    pre: list[Placed]
+    ops: list[Placed]
+    gap_in: _Order  # live wires before the gap's copies and deletes
+    gap_steps: list[_Order]  # live wires after each of them
+    before: _Order
+    after: _Order
     section: int | None = None
-    x_pre: float = 0.0  # where the gap's copies and deletes stand
-    x0: float = 0.0
-    x1: float = 0.0
-    label_room: float = 0.0  # the labels of wires that start here reach this far past x1
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """Stage 1's result: every wire, the columns, and the order of the live wires throughout."""
+
+    wires: dict[int, Wire]
+    columns: list[Column]
+    input_wires: list[int]
+    final: _Order
+    final_gap: list[Placed]  # deletes and saves after the last column
+    final_steps: list[_Order]
 
 
 @dataclass(frozen=True)
@@ -177,16 +294,55 @@ def _subtract(span: tuple[float, float], blocked: list[tuple[float, float]]) -> 
     return [(a, b) for a, b in pieces if b > a]
 
 
-def _pieces(wire: _Wire) -> list[tuple[float, float]]:
-    """The stretches of a wire drawn as one straight line: its life less the regions that carry it."""
-    pieces, x = [], wire.x0
-    for a, b in sorted(wire.gaps):
-        pieces.append((x, min(a, wire.x1)))
+def _pieces(x0: float, x1: float, gaps) -> list[tuple[float, float]]:
+    """The stretches of a wire from ``x0`` to ``x1`` drawn as one straight line: its life less
+    the ``gaps`` (regions that carry it, and copy dots where it ends and goes on).
+
+    >>> _pieces(0.0, 10.0, [(2.0, 4.0), (6.0, 6.0)])
+    [(0.0, 2.0), (4.0, 6.0), (6.0, 10.0)]
+    """
+    pieces, x = [], x0
+    for a, b in sorted(gaps):
+        pieces.append((x, min(a, x1)))
         x = max(x, b)
-    pieces.append((x, wire.x1))
+    pieces.append((x, x1))
     return pieces
 
 
 def arrowhead_path(tip: float, y: float, color: str, length: float = 5.0, half: float = 2.6, role: str = "arrow") -> Path:
     """A filled arrowhead pointing right, its tip at (tip, y), ``length`` long and ``2 * half`` high."""
     return Path((("M", tip - length, y - half), ("L", tip, y), ("L", tip - length, y + half), ("Z",)), None, color, role=role)
+
+
+def inner_split(n: int, tight: set[int] = frozenset()) -> int | None:
+    """Where a copy's branch goes between the ``n`` wires it copies, to cross the fewest:
+    the gap g (1..n-1) after wire g-1, never inside wires in tandem (i in ``tight``: wire i is
+    drawn in tandem with wire i+1); None when there is no such gap.
+
+    >>> inner_split(2), inner_split(4), inner_split(3, {0}), inner_split(2, {0})
+    (1, 2, 2, None)
+    """
+    gaps = [g for g in range(1, n) if g - 1 not in tight]
+    return min(gaps, key=lambda g: (branch_crossings(n, g), g)) if gaps else None
+
+
+def branch_crossings(n: int, split: int | None = None) -> int:
+    """Crossings of one branch of a copy of ``n`` wires with the wires it copies: all n(n-1)/2
+    pairs when it runs beside them; nested at gap ``split``, the wires above it bend down
+    across one another, those below bend up, and the two groups never meet.
+
+    >>> branch_crossings(3), branch_crossings(2, 1), branch_crossings(4, 2), branch_crossings(3, 2)
+    (3, 0, 2, 1)
+    """
+    if split is None:
+        return n * (n - 1) // 2
+    return split * (split - 1) // 2 + (n - split) * (n - split - 1) // 2
+
+
+def tight(tandems: dict[str, str], axes: list[str]) -> set[int]:
+    """Indices i of ``axes`` drawn in tandem with axis i + 1 (``tandems``: axis -> its tandem).
+
+    >>> sorted(tight({"h": "x", "w": "x"}, ["h", "w", "c"]))
+    [0]
+    """
+    return {i for i, (a, b) in enumerate(zip(axes, axes[1:])) if tandems.get(a) is not None and tandems.get(a) == tandems.get(b)}

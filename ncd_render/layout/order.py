@@ -2,42 +2,97 @@
 
 Copies branch off where they are used (or all at once), new wires take the place
 of the ones they replace, and wires in a box's way are moved out of it by a
-permutation of their own; :meth:`Ordering.crossings` counts what an order
-commits to, before any height is known, so :func:`.choose_copies` can compare orders.
+permutation of their own. :func:`order` is a pure function from the diagram and a
+choice of how copies branch to an :class:`~.model.Ordered`; one can count
+what an order commits to (:func:`.report.crossings`), before any height is known, so
+:func:`.choose_copies` can compare orders.
+
+>>> from ncd_render.api import load_text
+>>> d = load_text("axis a = 2\\naxis b = 3\\ninput X[a b]\\nY = relu(X)\\nZ = X + Y\\noutput Z\\n").diagram
+>>> below, nested = order(d), order(d, (frozenset(), frozenset(), frozenset({1})))
+>>> [[below.wires[w].axis for w in step] for step in below.columns[0].gap_steps]  # the copy's branch runs below X
+[['a', 'b', 'a', 'b']]
+>>> [[nested.wires[w].axis for w in step] for step in nested.columns[0].gap_steps]  # or nested between its wires
+[['a', 'a', 'b', 'b']]
+>>> from ncd_render.layout.report import crossings
+>>> crossings(below), crossings(nested)
+(1, 0)
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 
 from .. import ops
-from ..ir import Op
-from .model import _Branch, _Column, _Order, _Permute, _Placed, glyph, hold, is_wiring
-from .routing import plan_region
+from ..ir import Diagram, Op
+from .model import (Column, Ordered, Placed, Wire, _Branch, _Order, _Permute, glyph, hold, inner_split, is_wiring,
+                    tight)
+
+NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
 
 
-class Ordering:
-    def order(self) -> _Order:
-        """Columns and the order of the live wires in each; returns the final order."""
+def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN) -> Ordered:
+    """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
+    branches all leave at once, that branch upwards, and that branch between their wires."""
+    return _Sweep(diagram, *choice).run()
+
+
+@dataclass
+class _WireDraft:
+    id: int
+    axis: str
+    value: int
+    labelled: bool = True
+    start: tuple = ("input", -1)
+    end: tuple = ("output", -1)
+
+
+@dataclass
+class _ColumnDraft:
+    pre: list = field(default_factory=list)
+    ops: list = field(default_factory=list)
+    gap_in: list = field(default_factory=list)
+    gap_steps: list = field(default_factory=list)
+    before: list = field(default_factory=list)
+    after: list = field(default_factory=list)
+    section: int | None = None
+
+
+class _Sweep:
+    """The order stage's working state, private to one call of :func:`order`."""
+
+    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset):
+        self.d = diagram
+        self.eager, self.above, self.inside = eager, above, inside
+        self.wires: dict[int, _WireDraft] = {}
+        self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.columns: list[_ColumnDraft] = []
+
+    def run(self) -> Ordered:
         self.absorbed = self.find_absorbed()
         self.permutes: list[_Permute] = []
         self.plan_columns()
-        return self.sweep()
+        final = self.sweep()
+        columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
+        return Ordered({w: Wire(**asdict(draft)) for w, draft in self.wires.items()}, columns, self.input_wires, final,
+                       self.final_gap, self.final_steps)
 
-    def crossings(self) -> int:
-        """Crossings the wire order commits to, counted from the orders alone (before heights):
-        those inside wiring regions, and wires a sum's other operands cross to reach its box."""
-        total = 0
-        for column in self.columns:
-            left = {w: i for i, w in enumerate(column.before)}
-            right = {w: i for i, w in enumerate(column.after)}
-            for placed in column.ops:
-                if glyph(placed.op) == "wiring":
-                    total += self.plan_route(placed, left, right).crossings
-                elif glyph(placed.op) == "join":
-                    last = max(left[w] for w in placed.through)
-                    joining = set(placed.consumed)
-                    total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
-        return total
+    def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
+        wid = len(self.wires)
+        self.wires[wid] = _WireDraft(wid, axis, value, labelled=labelled, start=start)
+        self.wire_of[(value, axis)] = wid
+        return wid
+
+    def value_wires(self, value: int) -> list[int]:
+        return [self.wire_of[(value, a)] for a in self.d.values[value].axes]
+
+    def alias(self, value: int, wires: list[int]) -> None:
+        for a, w in zip(self.d.values[value].axes, wires):
+            self.wire_of[(value, a)] = w
+            self.wires[w].value = value
+
+    def tight(self, wires: list[int]) -> set[int]:
+        return tight(self.d.tandems, [self.wires[w].axis for w in wires])
 
     def find_absorbed(self) -> dict[int, Op]:
         """Scales written at the cup of the contraction they follow (``einsum(...) * k^-1/2``):
@@ -85,7 +140,7 @@ class Ordering:
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
         column_of: dict[int, int] = {}
         pending: list = []
-        current: _Column | None = None
+        current: _ColumnDraft | None = None
         deferred = self.plan_copies()
 
         def in_gap(event, src: int) -> None:
@@ -119,7 +174,7 @@ class Ordering:
             joinable = (current is not None and not pending and current.section == op.section
                         and not any(column_of.get(o) == len(self.columns) - 1 for o in deps))
             if not joinable:
-                current = _Column(pre=pending, section=op.section)
+                current = _ColumnDraft(pre=pending, section=op.section)
                 pending = []
                 self.columns.append(current)
             current.ops.append(op)
@@ -158,7 +213,7 @@ class Ordering:
                 if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
                     column.after = self.snap(live)
                     self.columns.append(column)
-                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
                     spans = []
                 spans.append(span)
                 members = self.box_members(op)
@@ -168,11 +223,11 @@ class Ordering:
                     if column.ops:
                         column.after = self.snap(live)
                         self.columns.append(column)
-                        column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                        column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
                     column.ops.append(self.place_permute(members, in_the_way, live, column.section))
                     column.after = self.snap(live)
                     self.columns.append(column)
-                    column = _Column(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
                     spans = [span]
                 column.ops.append(self.place_op(op, live))
             column.after = self.snap(live)
@@ -188,26 +243,32 @@ class Ordering:
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, {w: self.wires[w].value for w in live})
 
-    def place_gap_op(self, op, live: list[int]) -> _Placed | None:
+    def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
             wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(wires)
-            return _Placed(op, [], [], wires)
+            return Placed(op, [], [], wires)
         src = self.value_wires(op.inputs[0])
         if op.kind in ("delete", "save"):
             for w in src:
                 live.remove(w)
                 self.wires[w].end = (op.kind, op.id)
-            return _Placed(op, src, [], [])
+            return Placed(op, src, [], [])
         if op.kind == "copy":  # the output used last goes straight on; the others branch off later
             self.alias(self.straight[op.id], src)
             return None
-        # a branch: just below (or above) the wires it copies
+        # a branch: just below or above the wires it copies, or nested between them
         src = self.value_wires(self.straight[op.id])
         wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
-        at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
+        split = inner_split(len(src), self.tight(src)) if op.id in self.inside else None
+        if split is not None:
+            at = live.index(src[split - 1]) + 1
+        else:
+            at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
+        here = [live.index(w) for w in src]
+        crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
         live[at:at] = wires
-        return _Placed(op, [], src, wires)
+        return Placed(op, [], src, wires, crossed=crossed)
 
     def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
         for w in wires:
@@ -234,7 +295,7 @@ class Ordering:
             return first
         return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
 
-    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> _Placed:
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> Placed:
         """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them),
         as a wiring region of its own; the wires go on as new wires of the same axes."""
         lo = min(live.index(w) for w in members)
@@ -253,16 +314,28 @@ class Ordering:
             self.end_wires([w], live, op)
             new.append(self.new_wire(old.value, old.axis, ("permute", op.id), labelled=False))
         live[lo:lo] = new
-        placed = _Placed(op, span, [], new, anchor=span[0])
-        placed.targets = {w: (up + kept + down).index(w) for w in span}
-        return placed
+        return Placed(op, span, [], new, anchor=span[0], targets={w: (up + kept + down).index(w) for w in span})
 
-    def place_op(self, op: Op, live: list[int]) -> _Placed:
+    def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
+        """Whether a sum's other operand runs between its first operand's wires (a copy's
+        branch nested in its source, coming back): True when it lies there whole, together
+        and with the same axes, so each of its wires can merge into its match at a dot;
+        False when none of it is there; None (no drawing fits) when part of it is."""
+        lo, hi = live.index(first[0]), live.index(first[-1])
+        where = sorted(live.index(w) for w in other)
+        if not any(lo < k < hi for k in where):
+            return False
+        axes = [self.wires[w].axis for w in first]
+        whole = (len(op.inputs) == 2 and [self.wires[w].axis for w in other] == axes and lo < where[0] and where[-1] < hi
+                 and where == list(range(where[0], where[0] + len(where))) and [live.index(w) for w in other] == where)
+        return True if whole else None
+
+    def place_op(self, op: Op, live: list[int]) -> Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
         if glyph(op) == "cap":  # a cap: two new wires joined at their start, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
-            return _Placed(op, [], [], new)
+            return Placed(op, [], [], new)
         inputs = [self.value_wires(v) for v in op.inputs]
         if glyph(op) == "join" and len({len(ws) for ws in inputs}) == 1:
             # commutative: the sum goes on along the topmost operand, keeping figures compact
@@ -272,15 +345,16 @@ class Ordering:
         if hold(op) == "through":  # the wires go on through the box
             covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
+            within = self.within(op, first, consumed, live) if glyph(op) == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return _Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [])
+            return Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [], within=within)
         if hold(op) == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
             at = live.index(first[-1]) + 1
             live[at:at] = new
-            return _Placed(op, [], first, new)
+            return Placed(op, [], first, new)
         if hold(op) == "acts":
             acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
@@ -303,36 +377,10 @@ class Ordering:
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
-        placed = _Placed(op, acted, covered, new, anchor=anchor, foreign=foreign)
         scale = self.d.consumer(op.outputs[0]) if len(op.outputs) == 1 else None
         if scale is not None and scale.id in self.absorbed:
             self.alias(scale.outputs[0], self.value_wires(op.outputs[0]))
-            placed.scale = scale
-        return placed
+        else:
+            scale = None
+        return Placed(op, acted, covered, new, anchor=anchor, foreign=foreign, scale=scale)
 
-    def plan_route(self, placed: _Placed, y: dict, y_right: dict | None = None):
-        """The three moves of a wiring region (see :mod:`.routing`); heights of the wires
-        on the left from ``y``, on the right from ``y_right`` (the same by default)."""
-        op, y_right = placed.op, y if y_right is None else y_right
-        if isinstance(op, _Permute):
-            return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=self.p.bend)
-        renamed = dict(op.params.get("mapping", ()))
-        right = placed.new + placed.foreign
-        index = {self.wires[w].axis: k for k, w in enumerate(placed.new)}
-        counts: dict[str, int] = defaultdict(int)
-        for w in placed.consumed:
-            counts[renamed.get(self.wires[w].axis, self.wires[w].axis)] += 1
-        left = []
-        for w in placed.consumed:
-            axis = renamed.get(self.wires[w].axis, self.wires[w].axis)
-            target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
-            left.append((y[w], target))
-        left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
-        label = self.scale_label(placed)
-        return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, self.p.bend,
-                           label.ascent + label.descent if label else 0.0)
-
-    def scale_label(self, placed: _Placed):
-        if placed.scale is None:
-            return None
-        return self._text("∗" + placed.scale.label, self.theme.font.box_size * 0.9, math=self.theme.font.math)

@@ -1,9 +1,11 @@
 """How many wire crossings a layout left, and how few any layout of ours could leave.
 
 The lower bound counts only crossings the diagram itself demands under the
-drawing rules (a tensor's wires stay together and in order, a copy's branch runs
-beside its source): each branch of a copy of n wires crosses the n(n-1)/2 pairs
-of its source's wires, and each einsum or transpose needs the inversions
+drawing rules (a tensor's wires stay together and in order, wires in tandem are
+never parted): each branch of a copy of n wires leaves its source at dots and
+runs beside it (crossing all n(n-1)/2 pairs) or nested in one gap between its
+wires (the wires above the gap bend down across one another, those below bend up:
+:func:`.model.branch_crossings`), whichever crosses fewer, and each einsum or transpose needs the inversions
 between its own operands' wires and its result's, with the operands stacked in
 the better of their two orders. Crossings with other tensors' wires, and the
 permutations that move wires out of a box's way, depend on the order chosen and
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 from ..ir import Diagram
 from ..style import Preset, Theme
-from .routing import plan_region
+from .model import Ordered, branch_crossings, glyph, inner_split, tight
+from .order import order
+from .routing import plan_region, route_plan
 
 
 def lower_bound(diagram: Diagram) -> int:
@@ -28,8 +32,9 @@ def lower_bound(diagram: Diagram) -> int:
     total = 0
     for op in diagram.ops:
         if op.kind == "copy":
-            n = len(diagram.values[op.inputs[0]].axes)
-            total += (len(op.outputs) - 1) * n * (n - 1) // 2
+            axes = diagram.values[op.inputs[0]].axes
+            split = inner_split(len(axes), tight(diagram.tandems, axes))
+            total += (len(op.outputs) - 1) * min(branch_crossings(len(axes)), branch_crossings(len(axes), split))
         elif op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
             out = diagram.values[op.outputs[0]].axes
             operands = [diagram.values[v].axes for v in op.inputs]
@@ -48,16 +53,36 @@ def _needed(operands: list[tuple[str, ...]], out: tuple[str, ...]) -> int:
     return plan_region(left, [float(k) for k in range(len(out))]).crossings
 
 
+def crossings(ordered: Ordered) -> int:
+    """Crossings the wire order commits to, counted from the orders alone (before heights):
+    those inside wiring regions, copy branches crossing the wires they pass to their
+    place, and wires a sum's other operands cross, to reach its box or merge into its wires."""
+    total = sum(placed.crossed for column in ordered.columns for placed in column.pre) + sum(p.crossed for p in ordered.final_gap)
+    for column in ordered.columns:
+        left = {w: i for i, w in enumerate(column.before)}
+        right = {w: i for i, w in enumerate(column.after)}
+        for placed in column.ops:
+            if glyph(placed.op) == "wiring":
+                total += route_plan(placed, ordered.wires, left, right).crossings
+            elif glyph(placed.op) == "join" and placed.within:  # each wire crosses those between it and its match
+                total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
+                                                              if w in set(placed.consumed))
+                             for a, b in zip(placed.consumed, placed.through))
+            elif glyph(placed.op) == "join":
+                last = max(left[w] for w in placed.through)
+                joining = set(placed.consumed)
+                total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
+    return total
+
+
+def drawable(ordered: Ordered) -> bool:
+    """False when a sum's other operand runs partly between its first operand's wires
+    and partly outside them: its box could neither hold nor be entered by it."""
+    return all(placed.within is not None for column in ordered.columns for placed in column.ops)
+
+
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound)."""
-    from . import _Layout, choose_copies
+    from . import choose_copies
 
-    chosen = _Layout(diagram, theme, preset, choose_copies(diagram, theme, preset))
-    chosen.order()
-    return chosen.crossings() + _copy_crossings(chosen), lower_bound(diagram)
-
-
-def _copy_crossings(laid) -> int:
-    """Crossings of copy branches with their own sources (not counted by ``crossings``)."""
-    gaps = [placed for column in laid.columns for placed in column.pre] + laid.final_gap
-    return sum(len(p.through) * (len(p.through) - 1) // 2 for p in gaps if p.op.kind == "branch")
+    return crossings(order(diagram, choose_copies(diagram, theme, preset))), lower_bound(diagram)

@@ -22,9 +22,11 @@ K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 
 from ..scene import Circle, Line, Path, Stroke
+from .model import Placed, Wire, _Permute
 
 SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
@@ -117,6 +119,30 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
     plan.widths = _widths(plan, bend)
     return plan
+
+
+def route_plan(placed: Placed, wires: dict[int, Wire], y: dict, y_right: dict | None = None, label=None,
+               bend: float = 0.55) -> RegionPlan:
+    """The three moves of a wiring region (see :mod:`.routing`); heights of the wires on the
+    left from ``y``, on the right from ``y_right`` (the same by default); ``label``: a scale
+    written at its cup (a set label), or None."""
+    op, y_right = placed.op, y if y_right is None else y_right
+    if isinstance(op, _Permute):
+        return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=bend)
+    renamed = dict(op.params.get("mapping", ()))
+    right = placed.new + placed.foreign
+    index = {wires[w].axis: k for k, w in enumerate(placed.new)}
+    counts: dict[str, int] = defaultdict(int)
+    for w in placed.consumed:
+        counts[renamed.get(wires[w].axis, wires[w].axis)] += 1
+    left = []
+    for w in placed.consumed:
+        axis = renamed.get(wires[w].axis, wires[w].axis)
+        target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
+        left.append((y[w], target))
+    left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
+    return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, bend,
+                       label.ascent + label.descent if label else 0.0)
 
 
 def _room_above_cup(plan: RegionPlan, height: float) -> bool:
@@ -217,23 +243,41 @@ def copy_widths(sources: list[float], branches: list[list[float]], bend: float, 
     ``sources`` are the copied wires' heights, ``branches`` the heights of each copy's
     wires; wires whose index is in ``tight`` (drawn in tandem with the next) share a dot's x.
     """
-    stagger = STAGGER * sum(1 for i in range(len(sources) - 1) if i not in tight)
+    stagger = max(dot_offsets(sources, branches[0], tight)) if branches else 0.0
     return [stagger + travel_width(max(abs(b - a) for a, b in zip(sources, ys)), bend) for ys in reversed(branches)]
+
+
+def dot_offsets(sources: list[float], branch: list[float], tight: set[int] = frozenset()) -> list[float]:
+    """How far past the copy's start each copied wire's dot stands. The wires whose copy
+    lies below them (a prefix) take their dots from the lowest up, those whose copy lies
+    above them from the highest down, so each branch leaves its dot before it crosses the
+    copied wires; a branch nested between the wires splits both ways at once.
+
+    >>> dot_offsets([0.0, 20.0], [40.0, 60.0]), dot_offsets([0.0, 40.0], [10.0, 20.0])
+    ([8.0, 0.0], [0.0, 0.0])
+    """
+    n = len(sources)
+    split = sum(1 for a, b in zip(sources, branch) if b > a)  # wires 0..split-1 bend down, the rest up
+    offsets, step = [0.0] * n, 0.0
+    for i in range(split - 2, -1, -1):
+        step += 0.0 if i in tight else STAGGER
+        offsets[i] = step
+    step = 0.0
+    for i in range(split + 1, n):
+        step += 0.0 if i - 1 in tight else STAGGER
+        offsets[i] = step
+    return offsets
 
 
 def draw_copy(x: float, sources: list[float], branches: list[list[float]], widths: list[float], stroke: Stroke,
               dot: str, tight: set[int] = frozenset()) -> tuple[list, list[float], list[tuple[int, float]]]:
     """Dots on the copied wires and a branch from each to its copy, one copy after
     another from x, the farthest first; the dot of the wire nearest the copies comes
-    first, so each branch leaves its dot before it crosses the copied wires. Returns the
-    items, where each branch's wires start, and (source, x) for every dot, where the
-    copied wire is cut so that it ends and goes on at its dot."""
+    first (:func:`dot_offsets`), so each branch leaves its dot before it crosses the
+    copied wires. Returns the items, where each branch's wires start, and (source, x) for
+    every dot, where the copied wire is cut so that it ends and goes on at its dot."""
     items, starts, cuts = [], [0.0] * len(branches), []
-    offsets, step = [0.0] * len(sources), 0.0
-    up = bool(branches) and branches[0][0] < sources[0]  # branches above: the top wire's dot comes first
-    for i in (range(1, len(sources)) if up else range(len(sources) - 2, -1, -1)):
-        step += 0.0 if (i - 1 if up else i) in tight else STAGGER
-        offsets[i] = step
+    offsets = dot_offsets(sources, branches[0], tight) if branches else []
     for k, width in zip(range(len(branches) - 1, -1, -1), widths):
         end = x + width
         for i, (a, b) in enumerate(zip(sources, branches[k])):
@@ -249,6 +293,31 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
         starts[k] = end
         x = end
     return items, starts, cuts
+
+
+def draw_merge(x1: float, targets: list[float], operands: list[float], width: float, stroke: Stroke, dot: str,
+               tight: set[int] = frozenset()) -> tuple[list, list[tuple[int, float]]]:
+    """A sum whose other operand runs between its first operand's wires (at ``targets``):
+    each wire of the other (at ``operands``) bends into its match at a dot, the room
+    ``width`` ending at ``x1``. It is a copy (:func:`draw_copy`) drawn right to left, so it
+    crosses what the copy crossed and no more. Returns the items and (target, x) per dot.
+
+    >>> items, cuts = draw_merge(30.0, [0.0, 40.0], [10.0, 20.0], 30.0, Stroke(), "#000")
+    >>> sorted((round(i.cx), i.cy) for i in items if isinstance(i, Circle)), cuts
+    ([(30, 0.0), (30, 40.0)], [(0, 30.0), (1, 30.0)])
+    """
+    items, _, cuts = draw_copy(0.0, targets, [operands], [width], stroke, dot, tight)
+    return [_mirrored(item, x1) for item in items], [(i, x1 - at) for i, at in cuts]
+
+
+def _mirrored(item, about: float):
+    """``item`` reflected in the vertical line x = ``about``."""
+    if isinstance(item, Circle):
+        return replace(item, cx=about - item.cx)
+    if isinstance(item, Line):
+        return replace(item, x1=about - item.x1, x2=about - item.x2)
+    return replace(item, commands=tuple((cmd[0],) + tuple(about - v if k % 2 == 0 else v for k, v in enumerate(cmd[1:]))
+                                        for cmd in item.commands))
 
 
 ENTRY = 11.0  # between the operands that come up into a sum's box, so a wire they cross never meets two at once

@@ -1,0 +1,87 @@
+"""Stage 3, columns: x positions, left to right.
+
+Each gap is wide enough for the labels of the wires that start there and for its copies,
+deletes, saves and loads; sections add their padding where they open and close and
+reach far enough for their titles; each column is as wide as its widest box, the
+others centred in it. A pure function of the order, the heights and the boxes' labels.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout.model import Style
+>>> from ncd_render.layout.order import order
+>>> from ncd_render.layout.heights import heights
+>>> from ncd_render.layout.glyphs import box_labels
+>>> d = load_text("axis m = 4\\ninput X[m]\\nY = relu(X)\\nZ = relu(Y)\\noutput Z\\n").diagram
+>>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
+>>> labels = box_labels(style, ordered)
+>>> laid = place_columns(style, ordered, heights(style, ordered, labels), labels)
+>>> [at.x0 < at.x1 for at in laid.columns], laid.columns[0].x1 < laid.columns[1].x0 < laid.x_end
+([True, True], True)
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .gaps import gap_ops_width
+from .glyphs import box_of
+from .heights import Heights
+from .model import Columns, ColumnX, Ordered, Style
+from .sections import title_room
+
+
+def label_room(style: Style, ordered: Ordered, fresh: list[int]) -> float:
+    """How far past their start the labels of the wires ``fresh`` reach (0 if none is labelled)."""
+    wires = ordered.wires
+    labels = [style.axis_label(wires[w].axis, wires[w].value)[0] for w in fresh if wires[w].labelled]
+    widths = [label.width for label in labels if label is not None]
+    return (max(widths) + 2 * style.preset.label_pad + 2) if widths else 0.0
+
+
+def name_label(style: Style, value: int):
+    """A tensor's name, as written left of the inputs and right of the outputs."""
+    return style.text(style.diagram.values[value].name, style.theme.font.name_size)
+
+
+def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict) -> Columns:
+    """Where every column, box and gap stands. ``labels``: op id -> its box's label."""
+    d, p, y = style.diagram, style.preset, heights.y
+
+    def gap_width(fresh: list[int], pre) -> float:
+        """Room for the labels of the wires that start here, and for the gap's copies."""
+        extra = gap_ops_width(style, ordered.wires, pre, y) + p.column_gap / 2 if pre else 0
+        return max(p.column_gap, label_room(style, ordered, fresh)) + extra
+
+    names = [name_label(style, v) for v in d.inputs]
+    x = x_start = max((n.width for n in names), default=0) + (p.label_pad * 2 if names else 0)
+    fresh = list(ordered.input_wires)  # wires whose labels go in the next gap
+    section_open: list[int] = []
+    first_x: dict[int, float] = {}  # where each section's first column starts
+    placed_columns, boxes = [], {}
+    for column in ordered.columns:
+        gap = gap_width(fresh, column.pre)
+        fresh = []
+        path = list(d.section_path(column.section))
+        opening = [sid for sid in path if sid not in section_open]
+        closing = [sid for sid in section_open if sid not in path]
+        x += gap + p.section_pad * (len(opening) + len(closing))
+        x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
+        for sid in opening:
+            first_x[sid] = x
+        x_pre = x
+        if column.pre:
+            x_pre = x - p.column_gap / 2 - gap_ops_width(style, ordered.wires, column.pre, y) - p.section_pad * len(opening)
+        section_open = path
+        measured = {placed.op.id: box_of(style, ordered.wires, placed, labels[placed.op.id], y) for placed in column.ops}
+        width = max(box.width for box in measured.values())
+        for placed in column.ops:
+            box = measured[placed.op.id]
+            boxes[placed.op.id] = replace(box, x0=x + (width - box.width) / 2, x1=x + (width - box.width) / 2 + box.width)
+            fresh.extend(placed.new)
+        placed_columns.append(ColumnX(x_pre, x, x + width, label_room(style, ordered, fresh)))
+        x += width
+    end_gap = gap_width(fresh, None) + p.section_pad * len(section_open)
+    end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
+    final_x = x + end_gap
+    if ordered.final_gap:
+        end_gap += gap_ops_width(style, ordered.wires, ordered.final_gap, y) + p.column_gap / 2
+    return Columns(placed_columns, boxes, x_start, final_x, x + end_gap)

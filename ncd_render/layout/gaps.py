@@ -1,0 +1,95 @@
+"""What stands in the gaps between columns: copies (dots and branches), deletes
+(terminators), saves and loads (a named store); their widths and their drawing.
+
+A copy's branch is routed by :func:`.routing.draw_copy`; the gap's ops stand one after
+another, 4 pt apart.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout.model import Style
+>>> from ncd_render.layout.order import order
+>>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = X + Y\\noutput Z\\n").diagram
+>>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
+>>> copy = ordered.columns[0].pre[0]
+>>> gap_op_width(style, ordered.wires, copy, {w: 17.0 * w for w in ordered.wires}) > 0
+True
+"""
+from __future__ import annotations
+
+from ..ir import Op
+from ..scene import Line, Rect, Stroke
+from .model import Placed, Style, Wire, arrowhead_path, tight
+from .routing import copy_widths, draw_copy
+
+
+def gap_ops_width(style: Style, wires: dict[int, Wire], gap: list[Placed], y: dict) -> float:
+    """Room for a gap's ops, one after another, each followed by 4 pt."""
+    return sum(gap_op_width(style, wires, placed, y) + 4 for placed in gap)
+
+
+def gap_op_width(style: Style, wires: dict[int, Wire], placed: Placed, y: dict) -> float:
+    if placed.op.kind in ("save", "load"):
+        return store_label(style, placed.op).width + 12
+    if placed.op.kind == "delete":
+        return 6.0
+    return sum(copy_widths(*copy_heights(placed, y), style.preset.bend, tight(style.diagram.tandems, [wires[w].axis for w in placed.through])))
+
+
+def copy_heights(placed: Placed, y: dict) -> tuple[list[float], list[list[float]]]:
+    """A copy's source heights and, per branch, its wires' heights."""
+    n = len(placed.through)
+    return [y[w] for w in placed.through], [[y[w] for w in placed.new[k:k + n]] for k in range(0, len(placed.new), n)]
+
+
+def store_label(style: Style, op: Op):
+    return style.text(op.params["store"], style.theme.font.name_size)
+
+
+def draw_gap_ops(style: Style, wires: dict[int, Wire], gap: list[Placed], x: float, y: dict, spans: dict, out: list) -> None:
+    """The gap's copies, deletes, saves and loads, one after another from x, into ``out``;
+    ``spans`` (wire -> its mutable span, with x0, x1 and gaps) learn where wires end,
+    start and pass a copy's dot."""
+    x -= 4
+    for placed in gap:
+        x += 4
+        width = gap_op_width(style, wires, placed, y)
+        _draw_gap_op(style, wires, placed, x, width, y, spans, out)
+        x += width
+
+
+def _draw_gap_op(style: Style, wires: dict[int, Wire], placed: Placed, x: float, width: float, y: dict, spans: dict, out: list) -> None:
+    """One copy (dots and branches), delete (terminator), save or load (a named store)."""
+    c, s = style.theme.colors, style.theme.strokes
+    stroke = Stroke(c.wire, s.wire)
+    kind = placed.op.kind
+    if kind == "delete":
+        for w in placed.consumed:
+            spans[w].x1 = x
+            out.append(Line(x, y[w] - 3.5, x, y[w] + 3.5, Stroke(c.wire, s.wire * 1.4), role="terminator"))
+    elif kind in ("save", "load"):
+        ends = placed.consumed or placed.new
+        label = store_label(style, placed.op)
+        mid = (min(y[w] for w in ends) + max(y[w] for w in ends)) / 2
+        tip = x + 6 if kind == "save" else x + label.width + 10
+        for w in ends:
+            if kind == "save":
+                spans[w].x1 = tip - 5
+            else:
+                spans[w].x0 = tip
+            out.append(arrowhead_path(tip, y[w], c.wire))
+        lx = tip + 2 if kind == "save" else x
+        out.append(style.placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
+                                     anchor="start" if kind == "save" else "end", ref=placed.op.id))
+    else:
+        src = placed.through
+        ys = [y[w] for w in src + placed.new]
+        out.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
+        sources, branches = copy_heights(placed, y)
+        pairs = tight(style.diagram.tandems, [wires[w].axis for w in src])
+        items, starts, cuts = draw_copy(x, sources, branches, copy_widths(sources, branches, style.preset.bend, pairs), stroke, c.dot, pairs)
+        out.extend(items)
+        for i, at in cuts:
+            spans[src[i]].gaps.append((at, at))
+        n = len(src)
+        for k, w in enumerate(placed.new):
+            spans[w].x0 = starts[k // n]

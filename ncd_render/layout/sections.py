@@ -1,0 +1,57 @@
+"""Sections: rounded panels behind their columns, wide enough for their titles; a
+repeated block between large brackets, a fused one (one kernel) with a dashed border.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout.model import Style
+>>> d = load_text('axis m = 4\\ninput X[m]\\nrepeat 2 "Block"\\n  X = relu(X)\\nend\\noutput X\\n').diagram
+>>> style = Style(d, load_theme("paper"), load_preset("paper"))
+>>> "".join(run.text for run in section_title(style, 0).runs)
+'Block ×2'
+"""
+from __future__ import annotations
+
+from ..scene import Path, Rect, Stroke
+from .model import Column, ColumnX, Style
+
+
+def section_title(style: Style, sid: int):
+    section = style.diagram.sections[sid]
+    suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
+    return style.text((section.title + suffix).strip(), style.theme.font.title_size, bold=section.kind == "repeat")
+
+
+def title_room(style: Style, sid: int) -> float:
+    """How far past its first column a section reaches so its title fits inside it."""
+    return section_title(style, sid).width + (7 + 8 if style.diagram.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
+
+
+def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dict, out: list) -> None:
+    """Each section's panel (and brackets and title) into ``out``, outermost first."""
+    d, p, c = style.diagram, style.preset, style.theme.colors
+    spans: dict[int, list] = {}
+    for column, at in zip(columns, xs):
+        for sid in d.section_path(column.section):
+            spans.setdefault(sid, []).append(at)
+    for sid in sorted(spans, key=lambda s: d.sections[s].depth):
+        section = d.sections[sid]
+        cols = spans[sid]
+        x0 = cols[0].x0 - p.section_pad
+        x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
+        nested = [s for s in spans if d.sections[s].parent == sid]
+        for s in nested:
+            x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
+            x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
+        x1 = max(x1, x0 + title_room(style, sid))  # the title starts 4 pt in and ends 6 pt short of the edge
+        top, bottom = y[("T", sid)], y[("B", sid)]
+        fill = c.sections[sid % len(c.sections)]
+        # a fused section is one kernel: a dashed border says its inside stays on chip
+        border = Stroke(c.box_stroke, style.theme.strokes.separator, style.theme.strokes.dash) if section.fused else None
+        out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
+        if section.kind == "repeat":  # a repeated block sits between large brackets
+            ink = Stroke(c.text, style.theme.strokes.box)
+            for edge, hook in ((x0 + 2.5, 3.0), (x1 - 2.5, -3.0)):
+                out.append(Path((("M", edge + hook, top + 2.5), ("L", edge, top + 2.5), ("L", edge, bottom - 2.5),
+                                 ("L", edge + hook, bottom - 2.5)), ink, None, role="bracket"))
+        title = section_title(style, sid)
+        out.append(style.placed_text(title, x0 + (7 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))

@@ -1,0 +1,161 @@
+"""The layout's stages one by one: each is a pure function from frozen inputs to a frozen
+result (ncd_render.layout: order, heights, columns, glyphs, compose), checked on its own."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load, load_text
+from ncd_render.layout import PLAIN, choose_copies, layout
+from ncd_render.layout.columns import place_columns
+from ncd_render.layout.compose import compose
+from ncd_render.layout.glyphs import box_labels, draw_glyphs
+from ncd_render.layout.heights import heights
+from ncd_render.layout.model import Style, inner_split
+from ncd_render.layout.order import order
+from ncd_render.layout.report import crossings, drawable
+from ncd_render.render.svg import to_svg
+from ncd_render.style import load_preset, load_theme
+
+ROOT = Path(__file__).resolve().parents[1]
+RESIDUAL = "axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n"
+FIGURES = ["resnet", "transformer", "mixtral", "unet", "convolution"]
+
+
+def stages(diagram, choice=PLAIN):
+    """Every stage's result for ``diagram`` under ``choice``."""
+    style = Style(diagram, load_theme("paper"), load_preset("paper"))
+    ordered = order(diagram, choice)
+    labels = box_labels(style, ordered)
+    high = heights(style, ordered, labels)
+    laid = place_columns(style, ordered, high, labels)
+    drawn = draw_glyphs(style, ordered, high, laid)
+    return style, ordered, labels, high, laid, drawn
+
+
+def copy_id(diagram) -> int:
+    return next(op.id for op in diagram.ops if op.kind == "copy")
+
+
+def every_order(ordered):
+    for column in ordered.columns:
+        yield from [column.gap_in, *column.gap_steps, column.before, column.after]
+    yield from [*ordered.final_steps, ordered.final]
+
+
+# -- stage 1: order ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_copy_branch_arrives_together_and_in_order(name):
+    d = load(ROOT / "gallery" / f"{name}.ncd").diagram
+    ordered = order(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    gaps = [(p, step) for column in ordered.columns for p, step in zip(column.pre, column.gap_steps)]
+    gaps += list(zip(ordered.final_gap, ordered.final_steps))
+    branches = [(placed, step) for placed, step in gaps if placed.op.kind == "branch"]
+    assert branches
+    for placed, step in branches:
+        at = [step.index(w) for w in placed.new]
+        assert at == list(range(at[0], at[0] + len(at))), f"{name}: a branch's wires apart"
+        assert [ordered.wires[w].axis for w in placed.new] == list(d.values[placed.op.value].axes)
+        assert len(set(step)) == len(step)
+
+
+def test_a_nested_branch_lies_between_its_sources_wires_and_crosses_fewer():
+    d = load_text(RESIDUAL).diagram
+    below = order(d)
+    nested = order(d, (frozenset(), frozenset(), frozenset({copy_id(d)})))
+    axes = [[nested.wires[w].axis for w in step] for step in nested.columns[0].gap_steps]
+    assert axes == [["a", "a", "b", "c", "b", "c"]]  # after a: the gap inner_split picks for three wires
+    assert inner_split(3) == 1
+    assert crossings(below) == 3 and crossings(nested) == 2  # b's copy rises past nothing; c's past b; the merge likewise
+    assert drawable(below) and drawable(nested)
+
+
+def test_order_is_pure_its_result_frozen():
+    d = load_text(RESIDUAL).diagram
+    first, second = order(d), order(d)
+    assert first == second
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.columns[0].pre[0].crossed = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.wires[0].value = 7
+
+
+# -- stage 2: heights ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_neighbouring_wires_keep_at_least_a_pitch_and_boxes_hold_their_wires(name):
+    d = load(ROOT / "gallery" / f"{name}.ncd").diagram
+    style, ordered, labels, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    y = high.y
+    for live in every_order(ordered):
+        assert all(y[b] - y[a] >= style.preset.tandem_pitch - 1e-9 for a, b in zip(live, live[1:]))
+    for column in ordered.columns:
+        for placed in column.ops:
+            if placed.members:
+                assert all(y[placed.top] <= y[w] <= y[placed.bottom] for w in placed.members), f"{name}: {placed.op.kind}"
+
+
+# -- stage 3: columns ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_columns_run_left_to_right_and_boxes_stand_in_their_column(name):
+    d = load(ROOT / "gallery" / f"{name}.ncd").diagram
+    _, ordered, _, _, laid, _ = stages(d)
+    xs = laid.columns
+    assert xs[0].x_pre >= laid.x_start - 1e-9
+    assert all(a.x1 <= b.x_pre + 1e-9 and b.x_pre <= b.x0 for a, b in zip(xs, xs[1:]))
+    assert xs[-1].x1 <= laid.final_x <= laid.x_end
+    for column, at in zip(ordered.columns, xs):
+        for placed in column.ops:
+            box = laid.boxes[placed.op.id]
+            assert at.x0 - 1e-9 <= box.x0 < box.x1 <= at.x1 + 1e-9
+            assert box.x1 - box.x0 == pytest.approx(box.width)
+
+
+# -- stage 4: glyphs -----------------------------------------------------------------
+
+def test_a_nested_branch_comes_back_through_merge_dots_beside_the_sign():
+    d = load_text(RESIDUAL).diagram
+    _, ordered, _, high, laid, drawn = stages(d, (frozenset(), frozenset(), frozenset({copy_id(d)})))
+    sum_op = next(op for op in d.ops if op.kind == "add")
+    assert not any(i.role == "box" and i.ref == sum_op.id for i in drawn.body)  # no box for the sum
+    sign = [i for i in drawn.overlay if i.role == "label.box" and i.ref == sum_op.id]
+    assert ["".join(r.text for r in t.runs) for t in sign] == ["+"]
+    placed = next(p for column in ordered.columns for p in column.ops if p.op.id == sum_op.id)
+    dots = sorted((round(i.cy, 6) for i in drawn.body if i.role == "dot"))
+    assert dots == sorted(round(high.y[w], 6) for w in placed.through)  # one on each wire of the sum's result
+    above = max(high.y[w] for w in placed.through if high.y[w] < high.y[placed.consumed[0]])
+    below = min(high.y[w] for w in placed.through if high.y[w] > high.y[placed.consumed[-1]])
+    assert above < sign[0].y - sign[0].ascent and sign[0].y + sign[0].descent < below  # in the mouth it came back through
+    assert sign[0].x + sign[0].width < max(i.cx for i in drawn.body if i.role == "dot")  # just before the mouth's dots
+    box = laid.boxes[sum_op.id]
+    for w in placed.consumed:  # the other operand's wires end where the merge begins
+        assert drawn.spans[w].x1 == pytest.approx(box.x0)
+
+
+def test_every_drawn_wire_runs_forwards():
+    d = load(ROOT / "gallery" / "mixtral.ncd").diagram
+    _, _, _, _, _, drawn = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    assert all(span.x0 <= span.x1 for span in drawn.spans.values())
+    assert all(a <= b for span in drawn.spans.values() for a, b in span.gaps)
+
+
+# -- stage 5: compose, and the pipeline ------------------------------------------------
+
+def test_compose_is_pure_same_stages_same_scene():
+    d = load(ROOT / "gallery" / "resnet.ncd").diagram
+    style, ordered, _, high, laid, drawn = stages(d)
+    first = compose(style, ordered, high, laid, drawn)
+    second = compose(style, ordered, high, laid, drawn)
+    assert to_svg(first) == to_svg(second)
+    assert to_svg(layout(d, style.theme, style.preset)) == to_svg(layout(d, style.theme, style.preset))
+
+
+def test_nesting_is_chosen_only_where_it_crosses_fewer():
+    theme, preset = load_theme("paper"), load_preset("paper")
+    plain = load_text("axis a = 2\ninput X[a]\nY = relu(X)\nZ = X + Y\noutput Z\n").diagram  # one wire: nothing to gain
+    assert choose_copies(plain, theme, preset)[2] == frozenset()
+    residual = load_text(RESIDUAL).diagram
+    chosen = choose_copies(residual, theme, preset)
+    assert crossings(order(residual, chosen)) <= crossings(order(residual))
