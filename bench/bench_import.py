@@ -1,10 +1,11 @@
 """ncd import on the modules tests/test_import.py uses: seconds to import and check each,
 the drawing's crossings and layout defects, and the opaque boxes. Asserts nothing.
 
-Run from the repository root:  python bench/bench_import.py [--out DIR] [NAME ...]
+Run from the repository root:  python bench/bench_import.py [--round-trip] [--out DIR] [NAME ...]
 Each module runs as `ncd import tests/import_models/models.py:NAME -o DIR/NAME.ncd`, then
 `ncd check DIR/NAME.ncd`, in its own process (torch's import included, as a user sees it);
-DIR keeps the diagrams, their pairings and PNGs to look at.
+DIR keeps the diagrams, their pairings and PNGs to look at. With --round-trip the modules are
+the gallery diagrams as `ncd compile` writes them (tests/import_models/roundtrip.py:NAME).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "import_models" / "models.py"
+ROUND_TRIP = ROOT / "tests" / "import_models" / "roundtrip.py"
 NAMES = ["multihead_attention", "encoder_layer", "decoder_layer", "mlp", "resnet_block", "llama_decoder_layer", "llama_mlp",
          "gpt2", "mixtral_moe", "vit", "deepseek_mlp"]
 
@@ -30,17 +32,20 @@ def ncd(*args) -> subprocess.CompletedProcess:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=NAMES)
+    parser.add_argument("names", nargs="*")
     parser.add_argument("--out", default=None, help="Keep the diagrams here (default: a temporary folder).")
+    parser.add_argument("--round-trip", action="store_true", help="Import the gallery diagrams compiled by ncd compile.")
     args = parser.parse_args()
+    models = ROUND_TRIP if args.round_trip else MODELS
+    names = args.names or (sorted(p.stem for p in (ROOT / "gallery").glob("*.ncd")) if args.round_trip else NAMES)
     out = Path(args.out or tempfile.mkdtemp(prefix="ncd-import-"))
     out.mkdir(parents=True, exist_ok=True)
     metrics = _figure_metrics()
     print(f"{'module':22} {'imported':>8} {'check':>6} {'seconds':>8} {'crossings':>9} {'knots':>5} {'through':>7} {'overlaps':>8} {'opaque':>6}")
-    for name in args.names:
+    for name in names:
         path = out / f"{name}.ncd"
         start = time.perf_counter()
-        imported = ncd("import", f"{MODELS}:{name}", "-o", str(path))
+        imported = ncd("import", f"{models}:{name}", "-o", str(path))
         checked = ncd("check", str(path)) if imported.returncode == 0 else None
         seconds = time.perf_counter() - start
         row = {"crossings": "-", "knots_elsewhere": "-", "wire_through_box": "-", "label_overlaps": "-"}

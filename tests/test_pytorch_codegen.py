@@ -9,7 +9,7 @@ import torch
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
 from ncd_render.parse import parse, parse_file
-from ncd_render.pytorch.codegen import generate
+from ncd_render.pytorch.codegen import class_name_for, generate
 from ncd_render.pytorch.compile import compile_diagram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,8 +117,7 @@ output S, Y, C0, L, Sc
 def generated_module(diagram):
     namespace = {}
     exec(compile(generate(diagram), "<generated>", "exec"), namespace)
-    classes = [v for k, v in namespace.items() if isinstance(v, type) and issubclass(v, torch.nn.Module) and k != "Module"]
-    return classes[0]()
+    return namespace[class_name_for(diagram)]()
 
 
 def assert_same_as_compiled(diagram):
@@ -153,10 +152,12 @@ def test_generated_source_covers_every_op_kind():
 def test_generated_source_covers_the_rest_of_the_vocabulary():
     diagram = build(parse(VOCABULARY, "vocabulary.ncd"))
     source = generate(diagram)
-    for line in ["        for layer in self.outer:  # Outer ×2", "            for layer2 in layer.inner:  # Inner ×2",
-                 "                X = nn.functional.linear(X_2, layer2.L.weight, layer2.L.bias)",
-                 "                P = P_2", "        L = E  # load C"]:  # P = P_2: the next repetition reads P
+    for line in ["        for layer in self.outer:  # Outer ×2", "            X, P, Sc, K = layer(P, X)",  # K and Sc: read after
+                 "        for layer in self.inner:  # Inner ×2", "            X, P, Sc = layer(P, X)",
+                 "        X = nn.functional.linear(X_2, self.L.weight, self.L.bias)", "        return X, P_2, Sc",  # swapped
+                 "        self.inner = nn.ModuleList(Inner() for _ in range(2))", "        L = E  # load C"]:
         assert line + "\n" in source
+    assert source.index("class Inner(") < source.index("class Outer(") < source.index("class Vocabulary(")
     assert "def unfold(" in source and "def fold(" in source and "import itertools" in source
     assert_same_as_compiled(diagram)
 
@@ -165,22 +166,34 @@ def test_the_gallery_is_covered_by_the_round_trip():
     assert {p.stem for p in (ROOT / "gallery").glob("*.ncd")} <= set(SMALL)
 
 
-def test_a_repeated_block_is_a_loop_over_its_own_boxes():
+def test_a_repeated_block_is_a_class_called_in_a_loop():
+    """Each repetition is a module of its own class, called as a stack of layers is (what `ncd import`
+    folds back into one `repeat` block)."""
     source = generate(build(parse_file(ROOT / "gallery" / "resnet.ncd"), sizes=SMALL["resnet"]))
-    assert "        self.residual_block = nn.ModuleList(nn.ModuleDict({\n            \"BN_1\": nn.ParameterDict({\n" in source
-    assert "        }) for _ in range(3))\n" in source
-    forward = source[source.index("    def forward"):]
-    assert forward.startswith("    def forward(self, X):\n        for layer in self.residual_block:  # Residual block ×3\n")
-    assert "            H = batch_norm(H, 2, 1, layer.BN_1.weight, layer.BN_1.bias, eps=1e-05)\n" in forward
-    assert "            B = unfold(B, 2, kernel=3, padding=1)\n" in forward
-    assert forward.endswith("            X = X + H\n        return X\n")
+    block = source[source.index("class ResidualBlock(nn.Module):"):source.index("class ResNetIdentity")]
+    assert '    """Residual block, one of 3 in a row: forward(X [... h w c]) -> X [... h w c]."""\n' in block
+    assert '        self.BN_1 = nn.ParameterDict({\n            "weight": nn.Parameter(torch.ones(c)),\n' in block
+    assert "        H = batch_norm(H, 2, 1, self.BN_1.weight, self.BN_1.bias, eps=1e-05)\n" in block
+    assert "        B = unfold(B, 2, kernel=3, padding=1)\n" in block
+    assert block.rstrip().endswith("        X = X + H\n        return X")
+    assert "        self.residual_block = nn.ModuleList(ResidualBlock() for _ in range(3))\n" in source
+    forward = source[source.index("    def forward(self, X):\n        for"):]
+    assert forward == "    def forward(self, X):\n        for layer in self.residual_block:  # Residual block ×3\n" \
+                      "            X = layer(X)\n        return X\n"
+
+
+def test_a_repeated_block_reads_what_it_needs_from_before_it():
+    """The decoder layers read the encoder's output: it is an argument of every repetition."""
+    source = generate(build(parse_file(ROOT / "gallery" / "transformer.ncd"), sizes=SMALL["transformer"]))
+    assert "    def forward(self, Y, X):\n" in source and "            Y = layer(Y, X)\n" in source
+    assert "            X = layer(X)\n" in source
 
 
 def test_a_drawing_depth_does_not_collapse_the_code():
     """transformer.ncd is drawn at depth 0; its code has every component written out."""
     source = generate(build(parse_file(ROOT / "gallery" / "transformer.ncd"), sizes=SMALL["transformer"]))
     assert "S = causal_mask(S, -3, -2)  # causal over u, w" in source
-    assert "layer.MaskedAttention_L_Q.weight" in source and "X = self.E.weight[Src]" in source
+    assert "self.MaskedAttention_L_Q.weight" in source and "X = self.E.weight[Src]" in source
 
 
 def test_multi_head_attention_reads_like_hand_written_code():

@@ -30,6 +30,7 @@ class Atom:
     parts: list[int] | None = None     # a split (or merged) atom: its factors, outermost first
     width: bool = False                # counts items (positions, pixels): a width axis
     renamed_from: int | None = None    # a second name for the same positions (keys beside queries)
+    wire: bool = False                 # of size 1, yet an axis: what a concatenation joins (a class token's one position)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Atoms:
         root = self.find(a)
         parts = self.atoms[root].parts
         if parts is None:
-            return [] if self.atoms[root].size == 1 else [root]
+            return [] if self.atoms[root].size == 1 and not self.atoms[root].wire else [root]
         return [leaf for p in parts for leaf in self.leaves(p)]
 
     def merge(self, dims: list[int]) -> int:

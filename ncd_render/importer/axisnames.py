@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .graph import Program
 from .naming import Names
+from .seen import is_contraction
 
 
 def axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
@@ -42,14 +43,14 @@ def _einsum_roles(prog: Program) -> dict[int, str]:
     """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
     atoms, roles = prog.atoms, {}
     for stmt in prog.stmts:
-        if stmt.fn == "einsum":
+        if is_contraction(stmt):
             a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
             for root in (a & b) - out:
                 roles.setdefault(root, "head_dim")
             for root in a & b & out:
                 roles.setdefault(root, "heads")
     for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
-        if stmt.fn == "einsum":
+        if is_contraction(stmt):
             a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
             for root in (a - b) & out:
                 if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):

@@ -1,7 +1,7 @@
 """Element-wise functions, softmax, sums, products, reductions and concatenation."""
 from __future__ import annotations
 
-from .seen import Seen, Unsupported
+from .seen import Seen, Unsupported, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp"}
 
@@ -10,10 +10,11 @@ class ElementOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for element-wise functions, softmax, sums, products, reductions and concatenation."""
 
     def op_elementwise(self, node, name):
-        if name == "gelu" and node.kwargs.get("approximate", self.arg(node, 1, "none")) != "none":
-            raise Unsupported("the tanh approximation of GELU (the diagram's gelu is exact)")
+        options = {}
+        if name == "gelu":  # F.gelu(x, approximate="tanh"): transformers' gelu_pytorch_tanh
+            options = {"approximate": node.kwargs.get("approximate", self.arg(node, 1, "none"))}
         x = self.get(node.args[0])
-        return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node))
+        return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
 
     def op_softmax(self, node, name):
         x = self.get(node.args[0])
@@ -38,7 +39,7 @@ class ElementOps:
         a, b = self.get(node.args[0]), self.get(node.args[1])
         if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
-            out = self.leaves(stmt.axes["out"]) if stmt is not None and stmt.fn == "linear" else None
+            out = self.leaves(stmt.axes["out"]) if is_map(stmt) else None
             if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
                 for x, y in zip(reversed(a.dims), reversed(b.dims)):
                     self.atoms.unify(x, y)
@@ -82,6 +83,12 @@ class ElementOps:
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):
             if i != dim:
                 self.atoms.unify(x, y)
+        for seen, other in ((a, b), (b, a)):  # one item joined to many (a class token to the patches) is an axis of size 1
+            if not self.atoms.leaves(seen.dims[dim]) and self.atoms.leaves(other.dims[dim]):
+                atom = self.atoms.atom(seen.dims[dim])
+                atom.wire = True
+                atom.width = any(self.atoms.atom(x).width for x in [other.dims[dim], *self.atoms.leaves(other.dims[dim])])
+                atom.role = atom.role if atom.role not in ("", "unit") else "token"
         joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
         atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})

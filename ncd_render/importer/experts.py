@@ -117,7 +117,7 @@ def _emitter(x, path: str, router, experts, normalize: bool):
                            params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_m, d_f])}, options={"bias": False},
                            label=f"{prefix}experts.down_proj")
         atoms.unify(out_m, hidden)
-        mixed = mapper.emit("einsum", [down, gates], x_atoms, node)
+        mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
         return type(seen)(seen.dims, mixed)
 
     return emit

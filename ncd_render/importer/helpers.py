@@ -86,7 +86,8 @@ def _causal_mask(cap: Capture, node) -> dict:
         for d in seen.dims[-2:]:
             mapper.atoms.atom(d).width = True
         atoms = mapper.prog.values[mapper.data(seen)].atoms
-        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}))
+        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]},
+                                                  options={"causal": True}))
 
     return {node: Replacement([x], emit)}
 
@@ -123,6 +124,12 @@ def _unfold(cap: Capture, pad) -> dict:
     def emit(mapper, node):
         seen = mapper.get(x)
         spatial = seen.dims[-n:]
+        if n == 2:  # the blocks run over rows and columns; an image dimension it does not unfold holds channels
+            for d in seen.dims[:-n]:
+                if mapper.atoms.atom(d).role in ("rows", "cols"):
+                    mapper.atoms.atom(d).role, mapper.atoms.atom(d).width = "channels", False
+            for d, name in zip(spatial, ("rows", "cols")):
+                mapper.atoms.atom(d).role = name
         out_shape = tuple(cap.values[last].shape)
         outs = []
         for d, size in zip(spatial, out_shape[-2 * n:-n]):

@@ -1,4 +1,4 @@
-"""Learned maps: linear maps, embeddings, norms and convolutions."""
+"""Learned maps: linear maps, embeddings, norms and convolutions (grouped too); and pooling, which is ★ as a convolution is."""
 from __future__ import annotations
 
 from .seen import Seen, Unsupported, box_path, linear_order, pair
@@ -118,36 +118,78 @@ class LearnedOps:
         return self._norm(node, "batchnorm", x, [d for i, d in enumerate(x.dims) if i != 1], {"weight": w.param, "bias": b.param}, eps)
 
     def op_conv2d(self, node, name):
+        """A convolution: ★ (``unfold``), then a learned map over the kernel and channel axes; a grouped one
+        splits the channels into groups, each with its own map (``linear ... with per=g``)."""
         x, w = self.get(node.args[0]), self.get(node.args[1])
         b = self.get(node.args[2]) if self.arg(node, 2) is not None else None
-        stride, padding, dilation = (pair(self.arg(node, i, d)) for i, d in ((3, 1), (4, 0), (5, 1)))
         groups = self.arg(node, 6, 1)
-        if groups != 1 or len(set(stride)) > 1 or len(set(padding)) > 1 or len(set(dilation)) > 1 or isinstance(padding[0], str):
-            raise Unsupported("a grouped convolution, or one with different settings per direction")
         if w.param is None:
             raise Unsupported("a convolution with computed weights")
-        channel, spatial = x.dims[-3], x.dims[-2:]
+        channel = x.dims[-3]
         o, c, i, j = w.dims
-        self.atoms.unify(c, channel)
-        for k, role in ((i, "kernel"), (j, "kernel")):
-            self.atoms.atom(k).role = role
-        out_shape = self.shape(node)[-2:]
-        outs = []
-        for d, size in zip(spatial, out_shape):
-            self.atoms.atom(d).width = True
-            outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role, width=True))
-        kernels = [i, j]
-        blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
-        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0]}
-        blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels},
-                           options=options)
-        acted = [i, j, channel]
-        out_atoms = linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.atoms.leaves(o), self.atoms)
+        settings = (self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1)))
+        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, (self.atoms.size(i), self.atoms.size(j)), *settings)
+        for kernel, made in zip((i, j), kernels):
+            self.atoms.unify(kernel, made)
+        if groups == 1:
+            self.atoms.unify(c, channel)
+            acted, new, per = [i, j, channel], [o], []
+        else:  # channels (g c) and outputs (g d): group g's outputs read only its own channels
+            if self.atoms.size(o) // groups == 1:
+                raise Unsupported("a depthwise convolution with one output per channel: a map per group needs an output axis to map to")
+            group, part = self.atoms.split(channel, [groups, self.atoms.size(channel) // groups])
+            if len(self.atoms.leaves(group)) != 1:
+                raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
+            out_group, out_part = self.atoms.split(o, [groups, self.atoms.size(o) // groups])
+            self.atoms.unify(out_group, group)
+            self.atoms.atom(group).role, self.atoms.atom(out_part).role = "groups", "channels"
+            self.atoms.unify(c, part)
+            acted, new, per = [i, j, part], [out_part], [group]
+        out_atoms = linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.leaves(new), self.atoms)
         params = {"weight": w.param}
         if b is not None:
             self.atoms.unify(b.dims[0], o)
             params["bias"] = b.param
-        out = self.emit("linear", [blocks], out_atoms, node, axes={"in": acted, "out": [o]}, params=params,
-                        options={"bias": b is not None}, label=box_path(w.param))
-        dims = x.dims[:-3] + [o] + outs
-        return Seen(dims, out)
+        out = self.emit("linear", [blocks], out_atoms, node, axes={"in": acted, "out": new, **({"per": per} if per else {})},
+                        params=params, options={"bias": b is not None}, label=box_path(w.param))
+        return Seen(x.dims[:-3] + [o] + outs, out)
+
+    def _blocks(self, node, x: Seen, kernel, stride, padding, dilation):
+        """★ of x's two spatial dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
+        stride, padding, dilation, kernel = (pair(v) for v in (stride, padding, dilation, kernel))
+        if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
+            raise Unsupported("a convolution or pooling with different settings per direction")
+        spatial = x.dims[-2:]
+        outs = []
+        for d, size, role in zip(spatial, self.shape(node)[-2:], ("rows", "cols")):
+            self.atoms.atom(d).width = True
+            outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
+        kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(2)]
+        blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
+        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}
+        blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
+        return blocks, blocks_atoms, outs, kernels
+
+    def op_max_pool2d(self, node, name):
+        """Max pooling: ★, then the largest over the kernel axes (no padding: ★ pads with zeros, max pooling with -inf)."""
+        x = self.get(node.args[0])
+        kernel = self.arg(node, 1)
+        stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
+        if any(pair(padding)) or self.arg(node, 5, False):
+            raise Unsupported("max pooling with padding or ceil_mode (the diagram's ★ pads with zeros)")
+        return self._pool(node, x, "max", kernel, stride, padding, dilation)
+
+    def op_avg_pool2d(self, node, name):
+        """Average pooling: ★, then the mean over the kernel axes (padding counted, as torch's default)."""
+        x = self.get(node.args[0])
+        kernel = self.arg(node, 1)
+        stride, padding = self.arg(node, 2) or kernel, self.arg(node, 3, 0)
+        if self.arg(node, 4, False) or not self.arg(node, 5, True) or self.arg(node, 6) is not None:
+            raise Unsupported("average pooling with ceil_mode, without counting the padding, or with a divisor")
+        return self._pool(node, x, "mean", kernel, stride, padding, 1)
+
+    def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation) -> Seen:
+        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation)
+        atoms = [a for a in blocks_atoms if a not in set(map(self.atoms.find, kernels))]
+        out = self.emit(fn, [blocks], atoms, node, axes={"on": kernels})
+        return Seen(x.dims[:-2] + outs, out)

@@ -20,6 +20,7 @@ from .graph import Param, Program, Stmt
 from .learned import LearnedOps
 from .helpers import recognise_helpers
 from .patterns import recognise
+from .recomputed import recognise_recomputed
 from .products import ProductOps
 from .seen import Seen, Unsupported, flat, input_roles, module_path, op_name, shapes_text
 from .shapes import ShapeOps
@@ -43,7 +44,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.prog = Program(self.atoms)
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
-        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap)}
+        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

@@ -37,9 +37,15 @@ class ProductOps:
         out_dims = batch + [i, l]
         shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
         order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
-        order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+        order = self._diagonal_last(order, shared)
         out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
         return Seen(out_dims, out)
+
+    def _diagonal_last(self, order: list[int], shared: set[int]) -> list[int]:
+        """A product's result with the axes both operands keep (heads, a batch) last, as a hand-written
+        einsum has them; positions stay where they are (an expert mix keeps its tokens first)."""
+        last = {x for x in order if self.atoms.find(x) in shared and not self.atoms.atom(x).width}
+        return [x for x in order if x not in last] + [x for x in order if x in last]
 
     def _rename(self, node, seen: Seen, old: int, new: int) -> int:
         atoms = [new if self.atoms.find(x) == self.atoms.find(old) else x for x in self.dsl_leaves(seen)]
@@ -63,7 +69,8 @@ class ProductOps:
         kt = Seen(k.dims[:-2] + [k.dims[-1], k.dims[-2]], k.dsl)
         s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)
         if causal:
-            s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]}))
+            s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]},
+                                         options={"causal": True}))
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 
@@ -106,19 +113,24 @@ class ProductOps:
         if (a.param is None) == (b.param is None):
             order = self.leaves(out_dims)
             shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
-            order = [x for x in order if self.atoms.find(x) not in shared] + [x for x in order if self.atoms.find(x) in shared]
+            order = self._diagonal_last(order, shared)
             if len(set(map(self.atoms.find, order))) != len(order):
                 raise Unsupported("an einsum whose result has one axis twice")
-            return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node))
+            depth = [dims[x] for x in dict.fromkeys(la) if x in lb and x not in out_letters]  # contracted: a scale is its power
+            return Seen(out_dims, self.emit("einsum", [self.data(a), b_dsl], order, node, axes={"depth": depth}))
         (x, lx), (w, lw) = ((a, la), (b, lb)) if b.param is not None else ((b, lb), (a, la))
         contracted = [letter for letter in lx if letter in lw and letter not in out_letters]
-        made = [letter for letter in lw if letter in out_letters]
-        if len(contracted) + len(made) != len(lw) or not contracted:
+        per = [letter for letter in lw if letter in lx and letter in out_letters]  # a weight of its own per index (experts)
+        made = [letter for letter in lw if letter in out_letters and letter not in per]
+        if len(contracted) + len(made) + len(per) != len(lw) or not contracted or len(per) > 1:
             raise Unsupported("an einsum with a parameter that is not a linear map")
         acted = [dims[letter] for letter in contracted]
         new = [dims[letter] for letter in made]
         atoms = linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
         label = box_path(w.param)
-        stmt = self.emit("linear", [self.data(x)], atoms, node, axes={"in": acted, "out": new}, params={"weight": w.param},
+        axes = {"in": acted, "out": new, **({"per": [dims[per[0]]]} if per else {})}
+        for letter in per:
+            self.atoms.atom(dims[letter]).role = "experts"
+        stmt = self.emit("linear", [self.data(x)], atoms, node, axes=axes, params={"weight": w.param},
                          options={"bias": False}, label=label)
         return Seen(out_dims, stmt)

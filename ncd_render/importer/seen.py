@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import ops
 from .axes import Atoms
 from .graph import Param
 
@@ -23,6 +24,22 @@ class Seen:
 
 class Unsupported(Exception):
     """An operation the DSL has no statement for."""
+
+
+def is_map(stmt) -> bool:
+    """Whether a statement is a learned map on axes (a ``linear``), as the op registry declares its kind:
+    one that acts on the axes it names and holds a weight."""
+    return stmt is not None and ops.get(stmt.fn).hold == "acts" and "weight" in stmt.params
+
+
+def is_contraction(stmt) -> bool:
+    """Whether a statement is a product of two tensors (an ``einsum``): it names the axes it contracts."""
+    return stmt is not None and "depth" in stmt.axes
+
+
+def at_cup(stmt) -> bool:
+    """Whether the registry writes a statement's kind at a contraction's cup (a scale by a number)."""
+    return stmt is not None and ops.get(stmt.fn).at_cup
 
 
 def letters(spec: str, ndim: int) -> list[str]:

@@ -6,7 +6,7 @@ import math
 import torch
 
 from .graph import Param
-from .seen import Seen, Unsupported, box_path
+from .seen import Seen, Unsupported, box_path, is_map
 
 
 class ShapeOps:
@@ -20,6 +20,11 @@ class ShapeOps:
             dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
             for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
                 dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
+        elif out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
+            dims = list(seen.dims)
+            if name in ("_to_copy", "to", "type_as") and self.cap.values[node].dtype == torch.float32 \
+                    and self.cap.values[node.args[0]].dtype != torch.float32:
+                self.float32 = True
         elif name in ("_to_copy", "to", "type_as") and len(out) == len(src):
             if self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32:
                 self.float32 = True
@@ -70,7 +75,7 @@ class ShapeOps:
         if seen.param is not None:
             return Seen(dims, param=self._fix(seen.param, leaf, index))
         stmt = self.producer.get(seen.dsl)
-        if stmt is not None and stmt.fn == "linear" and self.leaves(stmt.axes["out"])[:1] == [self.atoms.find(leaf)]:
+        if is_map(stmt) and self.leaves(stmt.axes["out"])[:1] == [self.atoms.find(leaf)]:
             rest = self.leaves(stmt.axes["out"])[1:]   # one part of a packed projection: a map of its own
             params = {k: self._fix(p, leaf, index) for k, p in stmt.params.items()}
             atoms = [a for a in self.leaves(self.prog.values[stmt.out].atoms) if self.atoms.find(a) != self.atoms.find(leaf)]

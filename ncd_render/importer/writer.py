@@ -9,16 +9,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes, role
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
+from .seen import at_cup, is_contraction, is_map
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
-LEARNED = {"linear": "L", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N", "embedding": "E"}
+KEEPS_NAME = {"rope", "mask", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
+UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
+
+
+def _letter(fn: str) -> str | None:
+    """The letter of a learned box's label, from how the registry draws its kind: N for a norm, E for a
+    lookup, L for a map acting on axes; None for a box drawn with its own words (a top-k gate's "top2")."""
+    kind = ops.named(fn)
+    return "N" if kind.glyph == "norm" else "E" if kind.hold == "lookup" else "L" if kind.hold == "acts" else None
 
 
 @dataclass
@@ -118,6 +128,16 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             section = group
         indent = "  " if section else ""
         args = [tensor[a] for a in stmt.args]
+        for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
+            group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
+            if len(group) > 1:
+                rest = [x for x in order[stmt.args[k]] if x not in group]
+                at_first = order[stmt.args[k]].index(group[0])
+                grouped = f"({_axes(group, axis_names)}) " + _axes(rest, axis_names) if at_first == 0 else \
+                    _axes(rest[:at_first], axis_names) + f" ({_axes(group, axis_names)}) " + _axes(rest[at_first:], axis_names)
+                name = name_for(-1 - at, args[k] + "g", at)
+                body.append(f"{indent}{name} = rearrange({args[k]}: {_axes(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
+                args[k] = name
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
@@ -127,7 +147,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         out_order = leaves(prog.values[stmt.out].atoms)
         order[stmt.out] = out_order
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
-            args[0] + "x" if stmt.fn == "rename" else args[0] if stmt.fn in ("rope", "mask", "dropout") else _tensor_hint(stmt, prog)
+            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
         if going_round:  # the value the next repetition reads takes the name of the one the block read
             name = tensor[going_round[0]]
@@ -136,15 +156,15 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = _statement(stmt, args, order, names, axis_names, atoms, prog)
-        if stmt.fn in LEARNED and stmt.params:  # a norm without weights is no learned box
-            path = stmt.label or stmt.module or stmt.fn
-            box = label(LEARNED[stmt.fn], relative(path, sections[at]) if fold is not None else path, labels)
+        if stmt.params:  # a norm without weights is no learned box
+            path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
+            box = UNLABELLED[stmt.fn] if letter is None else label(letter, relative(path, sections[at]) if fold is not None else path, labels)
             for kind, param in stmt.params.items():
                 if fold is not None:
                     fold_boxes.append((fold, n, box, kind))
                 else:
                     parameters[f"{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
-            text += f" as {box}"
+            text += f" as {box}" if letter is not None else ""
         body.append(f"{indent}{name} = {text}")
     if section:
         body.append("end")
@@ -166,60 +186,69 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                    [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
 
 
+INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
+IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
+DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
+            "approximate": "none"}
+
+
 def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
-    fn, x = stmt.fn, args[0] if args else ""
-    on = names(stmt.axes.get("on", []))
-    if fn == "linear":
-        options = (["bias"] if stmt.options.get("bias") else []) + ([f"per={names(stmt.axes['per'])}"] if stmt.axes.get("per") else [])
-        return f"linear({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
-    if fn == "einsum":
-        a, b = (_axes(order[v], axis_names) for v in stmt.args)
-        scale = f" * {_factor(stmt.scale, axis_names, atoms, [atoms.find(x) for a in stmt.axes.get('depth', []) for x in atoms.leaves(a)])}" if stmt.scale not in (None, 1) else ""
-        return f"einsum({args[0]}, {args[1]}: {a}, {b} -> {_axes(order[stmt.out], axis_names)}){scale}"
-    if fn in ("softmax", "mean", "sum", "max"):
-        return f"{fn}({x}: {on})"
-    if fn in ("layernorm", "rmsnorm", "batchnorm"):
-        options = (["affine"] if stmt.options.get("affine") else []) + [f"eps={_number(stmt.options['eps'])}"]
-        return f"{fn}({x}: {on}) with {', '.join(options)}"
-    if fn == "topk":
-        return f"topk({x}: {on}) with k={stmt.options['k']}" + (", normalize" if stmt.options["normalize"] else "")
-    if fn == "mask":
-        return f"mask({x}: {on}) with causal"
-    if fn == "rope":
-        return f"rope({x}: {on}) with base={_number(stmt.options['base'])}"
-    if fn == "scale":
-        return f"{x} * {_factor(stmt.scale, axis_names, atoms)}"
-    if fn == "add":
-        return f"{args[0]} + {args[1]}"
-    if fn == "mul":
-        return f"{args[0]} * {args[1]}"
-    if fn == "rename":
-        return f"rename({x}: {names(stmt.axes['from'])} -> {names(stmt.axes['to'])})"
-    if fn == "index":
-        return f"index({x}: {names(stmt.axes['on'])}) with at={stmt.options['at']}"
-    if fn == "dropout":
-        return f"dropout({x}) with p={_number(stmt.options['p'])}"
-    if fn in ("unfold", "fold"):
-        options = [f"{k}={v}" for k, v in stmt.options.items() if k != "kernel" and v != (1 if k not in ("padding", "output_padding") else 0)]
-        return f"{fn}({x}: {names(stmt.axes['in'])} -> {names(stmt.axes['out'])})" + (" with " + ", ".join(options) if options else "")
-    if fn == "concat":
-        a, b = stmt.axes["on"]
-        return f"concat({args[0]}, {args[1]}: {names([a])}, {names([b])} -> {names(stmt.axes['to'])})"
-    if fn == "opaque":
-        ins = ", ".join(_axes(order[v], axis_names) for v in stmt.args)
-        label = stmt.label.replace("_", "-").replace('"', "'")
-        return f'opaque({", ".join(args)}: {ins} -> {_axes(order[stmt.out], axis_names)}) as "{label}"'
-    if fn == "embedding":
-        return f"embedding({x}: {names(stmt.axes['vocab'])} -> {names(stmt.axes['out'])})"
-    return f"{fn}({x})"
+    """One statement, spelled as the op registry declares its kind: the DSL name, the spec from the
+    axes the statement acts on (``in -> out``, ``on``, ``from -> to``, ``vocab -> out``, or every
+    operand's layout), and the ``with`` options its kind takes."""
+    if at_cup(stmt):
+        return f"{args[0]} * {_factor(stmt.scale, axis_names, atoms)}"
+    if stmt.fn in INFIX:
+        return f" {INFIX[stmt.fn]} ".join(args)
+    kind = ops.named(stmt.fn)
+    if kind is None:
+        raise ValueError(f"the importer made a statement of kind '{stmt.fn}', which the language does not call by name")
+    axes = stmt.axes
+    if "in" in axes or "vocab" in axes or "from" in axes:
+        source, target = (axes["in"], axes["out"]) if "in" in axes else (axes["vocab"], axes["out"]) if "vocab" in axes else \
+            (axes["from"], axes["to"])
+        spec = f"{names(source)} -> {names(target)}"
+    elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
+        joined = [names([a]) for a in axes["on"]]
+        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {names(axes['to'])}"
+    elif "on" in axes:
+        spec = names(axes["on"])
+    elif kind.glyph == "mark":  # an element-wise function
+        spec = None
+    else:  # a contraction or an opaque box: every operand's layout
+        spec = ", ".join(_axes(order[v], axis_names) for v in stmt.args) + f" -> {_axes(order[stmt.out], axis_names)}"
+    options = _options(stmt, kind, names)
+    text = f"{stmt.fn}({', '.join(args)}{': ' + spec if spec is not None else ''})" + (" with " + ", ".join(options) if options else "")
+    if stmt.scale not in (None, 1):  # a contraction's scale, at its cup
+        depth = [atoms.find(x) for a in axes.get("depth", []) for x in atoms.leaves(a)]
+        text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
+    if not kind.runs:  # an opaque box says what it stands for
+        text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'
+    return text
+
+
+def _options(stmt: Stmt, kind, names) -> list[str]:
+    """The ``with`` options of a statement, as its kind declares them: a flag by its name, the rest ``name=value``."""
+    words = []
+    for name, value in stmt.options.items():
+        option = kind.options.get(name)
+        if option is None or name in IMPLIED or DEFAULTS.get(name, object()) == value:
+            continue
+        if option.kind == "flag":
+            words += [name] if value else []
+        else:
+            words.append(f"{name}={_number(value) if isinstance(value, float) else value}")
+    if stmt.axes.get("per"):
+        words.append(f"per={names(stmt.axes['per'])}")
+    return words
 
 
 def _second_order(stmt: Stmt, order, leaves):
     """The layout a sum, product or concatenation needs its second operand in: the first's (with the
     second's own joined axis for a concatenation), or None for other statements."""
-    if stmt.fn in ("add", "mul"):
+    if ops.get(stmt.fn).glyph == "join":  # a sum or product of two tensors of one shape
         return order[stmt.args[0]]
-    if stmt.fn == "concat":
+    if "on" in stmt.axes and "to" in stmt.axes:  # a concatenation
         a, b = (leaves([x]) for x in stmt.axes["on"])
         if len(a) != 1 or len(b) != 1:
             return None
@@ -237,15 +266,15 @@ def _fold_scales(prog: Program) -> None:
     outputs = {v for v, _ in prog.outputs}
     folded = set()
     for stmt in prog.stmts:
-        if stmt.fn != "scale" or stmt.out in outputs:
+        if not at_cup(stmt) or stmt.out in outputs:
             continue
         reader = readers.get(stmt.out, [None])[0] if len(readers.get(stmt.out, [])) == 1 else None
-        if reader is not None and reader.fn == "einsum" and reader.args.count(stmt.out) == 1:
+        if is_contraction(reader) and reader.args.count(stmt.out) == 1:
             reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
             reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
             folded.add(id(stmt))
         producer = next((p for p in prog.stmts if p.out == stmt.args[0]), None)
-        if id(stmt) not in folded and producer is not None and producer.fn == "einsum" and len(readers.get(producer.out, [])) == 1 \
+        if id(stmt) not in folded and is_contraction(producer) and len(readers.get(producer.out, [])) == 1 \
                 and producer.out not in outputs:
             producer.scale = (producer.scale if producer.scale is not None else 1.0) * stmt.scale
             for reader in readers.get(stmt.out, []):  # the einsum's result is the scaled one
@@ -258,9 +287,9 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
     """The atoms of a learned tensor in the diagram's layout (docs/pytorch.md)."""
     def leaves(xs):
         return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
-    if stmt.fn == "linear":
+    if is_map(stmt):
         return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
-    if stmt.fn == "embedding":
+    if "vocab" in stmt.axes:  # a table: its rows, then what each row holds
         return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
     if stmt.fn == "batchnorm":
         acted = set(leaves(stmt.axes["on"]))
@@ -296,7 +325,7 @@ def _axes(order, axis_names) -> str:
 
 
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:
-    if stmt.fn == "linear":
+    if is_map(stmt):
         last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
         for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
             if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
@@ -304,8 +333,8 @@ def _tensor_hint(stmt: Stmt, prog: Program) -> str:
         packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
         if packed and stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
             return "QKV"[int(stmt.label[-1])]
-    if stmt.fn == "einsum":
-        return "O" if any(s.fn == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
+    if is_contraction(stmt):  # attention weights times values: the output
+        return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
     return TENSOR_LETTER.get(stmt.fn, "H")
 
 
@@ -334,7 +363,8 @@ def _section(module: str, composite, skip: int = 0) -> str:
     parts = [p for p in module.split(".") if p]
     for n in range(skip + 1, len(parts) + 1):
         path = ".".join(parts[:n])
-        if path in composite:
+        numbered = n < len(parts) and parts[n].isdigit() and f"{path}.{parts[n]}" in composite
+        if path in composite and not numbered:  # a list of layers is no section: each layer is one
             return path
     return ""
 

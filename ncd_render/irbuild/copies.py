@@ -18,7 +18,7 @@ class Copies:
             for k, v in enumerate(op.inputs):
                 uses.setdefault(v, []).append((i, k))
         out_uses = Counter(self.outputs)
-        new_ops: list[Op] = []
+        new_ops: list[tuple[Op, tuple[int, ...]]] = []
         rewire: dict[tuple[int, int], int] = {}  # (op index, input position) -> copy value
         copies_before: dict[int, list[Op]] = {}
         deletes_after: dict[int, list[Op]] = {}
@@ -43,14 +43,13 @@ class Copies:
             sections = [self.ops[u].section for u, _ in users] or [None]
             copies_before.setdefault(first, []).append(
                 Op(-1, "copy", (vid,), tuple(copies), broadcast=value.axes, section=_common_section(self, sections), span=value.span))
-        for i, op in enumerate(self.ops + [None]):
-            new_ops.extend(copies_before.get(i, []))
+        for i, op in enumerate(self.ops + [None]):  # (op, its inputs): each op is copied once, renumbered and rewired
+            new_ops.extend((c, c.inputs) for c in copies_before.get(i, []))
             if op is None:
                 break
-            inputs = tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs))
-            new_ops.append(replace(op, inputs=inputs))
-            new_ops.extend(deletes_after.get(i, []))
-        self.ops = [replace(op, id=i) for i, op in enumerate(new_ops)]
+            new_ops.append((op, tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs))))
+            new_ops.extend((d, d.inputs) for d in deletes_after.get(i, []))
+        self.ops = [replace(op, id=i, inputs=inputs) for i, (op, inputs) in enumerate(new_ops)]
         self.ops.append(Op(len(self.ops), "output", tuple(self.outputs), ()))
 
 

@@ -42,7 +42,7 @@ from .columns import place_columns
 from .compose import compose
 from .glyphs import box_labels, draw_glyphs
 from .heights import Cycle, heights
-from .model import EXHAUSTIVE, Style, is_wiring
+from .model import EXHAUSTIVE, Ordered, Style, is_wiring
 from .order import NONE_CHOSEN, order
 from .report import crossings, drawable
 
@@ -56,15 +56,15 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``."""
     diagram = diagram if explicit else compact(diagram)
     style = Style(diagram, theme, preset)
-    chosen = choose_copies(diagram, theme, preset)
+    chosen, ordered = _choose(diagram, theme, preset)
     try:
-        scene = _pipeline(style, chosen)
+        scene = _pipeline(style, ordered)
     except Cycle:
         if chosen == PLAIN:
             raise
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
-        scene = _pipeline(style, PLAIN)
+        scene = _pipeline(style, order(diagram, PLAIN))
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
@@ -78,9 +78,19 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     depends on the machine's speed. An order where a sum's other operand runs partly
     between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
     strips. Returns (eager, above, inside)."""
+    return _choose(diagram, theme, preset, budget)[0]
+
+
+def _choose(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000):
+    """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
+    scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
+
     def score(choice) -> tuple[float, int]:
         trial = order(diagram, choice)
-        return (crossings(trial) if drawable(trial) else float("inf")), len(choice[2])
+        n = (crossings(trial) if drawable(trial) else float("inf")), len(choice[2])
+        if not scored or n < scored["n"]:
+            scored.update(n=n, choice=choice, order=trial)
+        return n
 
     trials = max(8, budget // max(1, len(diagram.ops)))
     copies = [op.id for op in diagram.ops if op.kind == "copy"]
@@ -112,7 +122,7 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
                     break  # look again around the new best
         if candidates is not None or not improved:
             break
-    return best
+    return best, scored["order"] if scored["choice"] == best else order(diagram, best)
 
 
 def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
@@ -129,8 +139,7 @@ def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], copies: li
                 yield _choice({**now, c: k})
 
 
-def _pipeline(style: Style, chosen: tuple[frozenset, frozenset, frozenset]) -> Scene:
-    ordered = order(style.diagram, chosen)
+def _pipeline(style: Style, ordered: Ordered) -> Scene:
     labels = box_labels(style, ordered)
     high = heights(style, ordered, labels)
     laid = place_columns(style, ordered, high, labels)

@@ -103,10 +103,11 @@ class _Compose:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
             raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
                            hint="give the inputs axes, e.g. input X[m]")
-        x0 = min(i.bbox[0] for i in items) - p.margin
-        y0 = min(i.bbox[1] for i in items) - p.margin
-        x1 = max(i.bbox[2] for i in items) + p.margin
-        y1 = max(i.bbox[3] for i in items) + p.margin
+        bboxes = [i.bbox for i in items]  # each measured once (a path's walks its commands)
+        x0 = min(b[0] for b in bboxes) - p.margin
+        y0 = min(b[1] for b in bboxes) - p.margin
+        x1 = max(b[2] for b in bboxes) + p.margin
+        y1 = max(b[3] for b in bboxes) + p.margin
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items

@@ -21,7 +21,7 @@ what an order commits to (:func:`.report.crossings`), before any height is known
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .. import ops
 from ..ir import Diagram, Op
@@ -74,7 +74,7 @@ class _Sweep:
         self.plan_columns()
         final = self.sweep()
         columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
-        return Ordered({w: Wire(**asdict(draft)) for w, draft in self.wires.items()}, columns, self.input_wires, final,
+        return Ordered({w: Wire(**vars(draft)) for w, draft in self.wires.items()}, columns, self.input_wires, final,
                        self.final_gap, self.final_steps)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:

@@ -1,11 +1,14 @@
 """Write a diagram out as readable PyTorch source (``ncd compile``).
 
-The source is one ``nn.Module`` class: ``__init__`` declares a parameter dict
-per learned box, named after the box, and a list of them per repeated block
-(so its ``state_dict()`` matches
-:func:`~ncd_render.pytorch.compile.compile_diagram`'s), and ``forward``
-follows the diagram statement by statement, sections as comments and
-repeated blocks as loops, using einops. Boxes that take more than one torch
+The source is an ``nn.Module`` class: ``__init__`` declares a parameter dict
+per learned box, named after the box, and ``forward`` follows the diagram
+statement by statement, sections as comments, using einops. A repeated block
+is a class of its own (``repeat 3 "Residual block"`` -> ``ResidualBlock``,
+with its boxes and a ``forward`` taking what the block reads and returning
+what goes round); the diagram's class holds a list of its repetitions and
+calls them in a loop, ``X = layer(X)``, as one writes a stack of layers, so
+``state_dict()`` matches :func:`~ncd_render.pytorch.compile.compile_diagram`'s
+(``residual_block.0.BN_1.weight``). Boxes that take more than one torch
 call use functions copied from :mod:`.functional` into the file. Inputs may
 carry leading batch dimensions (``...`` in the patterns).
 
@@ -50,6 +53,11 @@ def class_name_for(diagram: Diagram) -> str:
     return name if name[0].isalpha() else "Diagram" + name
 
 
+def helper_names() -> set[str]:
+    """The names of the functions :mod:`.functional` lends generated files."""
+    return {node.name for node in ast.parse(FUNCTIONAL.read_text(encoding="utf-8")).body if isinstance(node, ast.FunctionDef)}
+
+
 def helper_sources(names: set[str]) -> list[str]:
     """The source of the :mod:`.functional` functions ``names``, in file order (read, not imported: no torch here)."""
     text = FUNCTIONAL.read_text(encoding="utf-8")
@@ -71,7 +79,7 @@ class _Writer:
         self.holder: dict[str, int] = {}  # python variable -> root value it holds
         self.root = roots(self.d)
         self.helpers: set[str] = set()    # functions of .functional the source uses
-        self.owner = "self"               # what holds the boxes of the statements being written
+        self.owner = "self"               # what holds the boxes (op source rules read it)
         self.loop_of: dict[int, tuple[int, ...]] = {}  # op index -> the repeated blocks around it
         self.last_use: dict[int, int] = {}
         for i, op in enumerate(self.d.ops):
@@ -81,8 +89,11 @@ class _Writer:
             if "source" in op.params:  # a load: the saved value must live until it is loaded
                 self.last_use[op.params["source"]] = max(self.last_use.get(op.params["source"], i), i)
         self.carried: dict[int, tuple[int, int]] = {}  # leaving value -> (entering root, its last use in the block)
-        self.loop_names = set()
+        self.loop_name = "layer"
         self.follow_loops(self.plan, ())
+        self.block_class: dict[int, str] = {}  # repeated block (its section) -> the name of its class
+        self.name_blocks(self.plan, {self.class_name, "nn", "torch", "einsum", "rearrange", "itertools", *helper_names()})
+        self.blocks: list[list[str]] = []  # the block classes' source, each written as its loop is
         for op in self.d.ops:
             if self.p.parameters(op) and (not op.name.isidentifier() or keyword.iskeyword(op.name)):
                 raise NcdError(f"a learned box cannot be called '{op.name}' in PyTorch", op.span, "give it another label with 'as NAME'")
@@ -105,10 +116,20 @@ class _Writer:
                         self.last_use[self.root[v]] = max(self.last_use[self.root[v]], item.stop)
             self.follow_loops(item.body, around + (item.section,))
 
+    def name_blocks(self, items, taken: set[str]) -> None:
+        """A class name per repeated block, from its title (``Residual block`` -> ``ResidualBlock``)."""
+        for item in items:
+            if isinstance(item, Repeat):
+                words = re.findall(r"[A-Za-z0-9]+", self.d.sections[item.section].title)
+                base = "".join(w[:1].upper() + w[1:] for w in words) or "Block"
+                self.block_class[item.section] = identifier(base if base[0].isalpha() else "Block" + base, taken)
+                self.name_blocks(item.body, taken)
+
     # -- the file ------------------------------------------------------------
     def source(self) -> str:
-        init, forward = self.init_lines(), self.forward_lines()
-        body = "\n".join(init + forward)
+        init, forward = self.init_lines(self.plan), self.forward_lines()
+        blocks = [line for block in self.blocks for line in ["", "", *block]]
+        body = "\n".join(init + forward + blocks)
         helpers = helper_sources(self.helpers)
         imports = ["import itertools"] if any("itertools." in h for h in helpers) else []
         imports += ["import torch"] if "torch." in body + "".join(helpers) else []
@@ -118,7 +139,8 @@ class _Writer:
         path = self.d.source.source.path
         functions = [line for h in helpers for line in ["", "", h]]
         return "\n".join([f'"""{self.d.title or self.class_name}: PyTorch generated by `ncd compile {path}`."""',
-                          *imports, *functions, "", "", f"class {self.class_name}(nn.Module):", *self.docstring(), *init, *forward]) + "\n"
+                          *imports, *functions, *blocks, "", "", f"class {self.class_name}(nn.Module):", *self.docstring(), *init,
+                          *forward]) + "\n"
 
     def docstring(self) -> list[str]:
         def signature(vids):
@@ -134,35 +156,31 @@ class _Writer:
                   if any("in_axes" in op.params for op in self.d.ops) else []), '    """', ""]
 
     # -- __init__ ------------------------------------------------------------
-    def init_lines(self) -> list[str]:
-        learned = [op for op in self.d.ops if self.p.parameters(op)]
-        if not learned:
+    def init_lines(self, items) -> list[str]:
+        """``__init__`` of a class running ``items``: a parameter dict per learned box, a list of
+        its repetitions per repeated block (none when there is neither)."""
+        learned = [self.d.ops[i] for i in items if not isinstance(i, Repeat) and self.p.parameters(self.d.ops[i])]
+        if not learned and not any(isinstance(i, Repeat) for i in items):
             return []
         needed = {part for op in learned for axes in self.p.parameters(op).values() for a in axes for part in self.d.axes[a].parts}
         names = [a for a in self.d.axes if a in needed]
-        lines = ["    def __init__(self):", "        super().__init__()",
-                 f"        {', '.join(self.p.ids[a] for a in names)} = {', '.join(str(self.p.size(a)) for a in names)}"]
-        return lines + self.boxes(self.plan, "        ", top=True) + [""]
+        sizes = [f"        {', '.join(self.p.ids[a] for a in names)} = {', '.join(str(self.p.size(a)) for a in names)}"] if names else []
+        return ["    def __init__(self):", "        super().__init__()", *sizes, *self.boxes(items), ""]
 
-    def boxes(self, items, indent: str, top: bool) -> list[str]:
-        """Parameter dicts of the learned boxes, and a list of them per repeated block: as
-        ``self.NAME = ...`` at the top, as ``"NAME": ...,`` entries inside a block's dict."""
+    def boxes(self, items) -> list[str]:
         lines = []
         for item in items:
             if isinstance(item, Repeat):
-                name, close = item.name, f"}}) for _ in range({item.times}))"
-                lines.append(f"{indent}self.{name} = nn.ModuleList(nn.ModuleDict({{" if top else f'{indent}"{name}": nn.ModuleList(nn.ModuleDict({{')
-                lines += self.boxes(item.body, indent + "    ", top=False)
-                lines.append(indent + close + ("" if top else ","))
+                lines.append(f"        self.{item.name} = nn.ModuleList({self.block_class[item.section]}() for _ in range({item.times}))")
                 continue
             op = self.d.ops[item]
             layout = self.p.parameters(op)
             if not layout:
                 continue
-            lines.append(f"{indent}self.{op.name} = nn.ParameterDict({{" if top else f'{indent}"{op.name}": nn.ParameterDict({{')
+            lines.append(f"        self.{op.name} = nn.ParameterDict({{")
             for param, axes in layout.items():
-                lines.append(f'{indent}    "{param}": nn.Parameter({self.initial(op, param, axes)}),')
-            lines.append(indent + "})" + ("" if top else ","))
+                lines.append(f'            "{param}": nn.Parameter({self.initial(op, param, axes)}),')
+            lines.append("        })")
         return lines
 
     def dims(self, axes) -> str:
@@ -182,7 +200,7 @@ class _Writer:
         args = [self.assign(v, None) for v in self.d.inputs]
         lines = [f"    def forward(self, {', '.join(args)}):"]
         taken = {identifier(v.name or "t", set()) for v in self.d.values.values()}
-        self.loop_names = [identifier("layer", taken) for _ in range(len(self.d.sections))]
+        self.loop_name = identifier("layer", taken)
         lines += self.block(self.plan, "        ", ())
         outs = ", ".join(self.var[v] for v in self.d.outputs)
         return lines + [f"        return {outs}"]
@@ -205,16 +223,48 @@ class _Writer:
         return lines
 
     def loop(self, item: Repeat, indent: str, path: tuple[int, ...], depth: int) -> list[str]:
+        """``for layer in self.NAME: X = layer(X)``, writing the block's class (:meth:`block_source`)."""
+        made = {v for op in self.d.ops[item.start:item.stop] for v in op.outputs}
+        reads = {}  # variable -> the value it holds, for what the block reads from before it, in order
+        for op in self.d.ops[item.start:item.stop]:
+            for v in (*op.inputs, op.params.get("source")):
+                if v is not None and v not in made:
+                    reads.setdefault(self.var[v], v)
+        after = {self.root.get(v, v) for op in self.d.ops[item.stop:] for v in (*op.inputs, op.params.get("source"))}
+        hands_on = [*item.feeds, *(v for v in sorted(made & after) if v not in item.feeds)]  # what goes round, what is read after
+        holder = self.holder
+        self.holder = {name: holder[name] for name in reads if name in holder}  # its forward's names are its own
+        body = self.block(item.body, "        ", path, depth + 1)
+        returns = {self.var[v]: v for v in hands_on}
+        self.holder = holder
+        self.blocks.append(self.block_source(item, reads, returns, body))
+        targets = []
+        for v in hands_on:  # what goes round is rebound to the variable the block read; the rest get a free one
+            if v in item.feeds:
+                name = self.var[v] = self.var[self.carried[v][0]]
+                self.holder[name] = self.root[v]
+            else:
+                name = self.assign(v, item.start)
+            targets.append(name)
+        for v in made:  # the block's copies of what it hands on are the same object, under the caller's name
+            if self.root[v] != v and self.root[v] in hands_on:
+                self.var[v] = self.var[self.root[v]]
+        call = f"{self.loop_name}({', '.join(reads)})"
         section = self.d.sections[item.section]
-        name, owner = self.loop_names[depth], self.owner
-        lines = [f"{indent}for {name} in {owner}.{item.name}:  # {section.title or 'repeated'} ×{item.times}"]
-        self.owner = name
-        lines += self.block(item.body, indent + "    ", path, depth + 1)
-        self.owner = owner
-        moves = [(self.var[self.carried[new][0]], self.var[new]) for new in item.feeds if self.var[new] != self.var[self.carried[new][0]]]
-        if moves:  # the next repetition reads what this one leaves
-            lines.append(f"{indent}    {', '.join(a for a, _ in moves)} = {', '.join(b for _, b in moves)}")
-        return lines
+        return [f"{indent}for {self.loop_name} in self.{item.name}:  # {section.title or 'repeated'} ×{item.times}",
+                f"{indent}    {', '.join(targets)} = {call}" if targets else f"{indent}    {call}"]
+
+    def block_source(self, item: Repeat, reads: dict[str, int], returns: dict[str, int], body: list[str]) -> list[str]:
+        """The class of one repetition of a repeated block: its boxes, and a ``forward`` from what
+        the block reads to what it hands on."""
+        def signature(named):
+            return ", ".join(f"{n} [{self.p.spec(self.d.values[v].axes, groups=True)}]" for n, v in named.items())
+
+        title = self.d.sections[item.section].title or "A repeated block"
+        return [f"class {self.block_class[item.section]}(nn.Module):",
+                f'    """{title}, one of {item.times} in a row: forward({signature(reads)}) -> {signature(returns)}."""', "",
+                *self.init_lines(item.body), f"    def forward(self, {', '.join(reads)}):", *body,
+                *([f"        return {', '.join(returns)}"] if returns else [])]
 
     def assign(self, vid: int, at: int | None) -> str:
         """A free python variable for value ``vid``: its name, unless that name still holds a live value;

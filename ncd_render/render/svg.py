@@ -224,8 +224,8 @@ def _give_wires(items, wires, boxes, groups) -> None:
     """Put each wire first in the group of the box that produces it (the one whose right edge it starts
     nearest), when no item drawn between the wire's place and that box's overlaps it."""
     strips: dict[int, list[int]] = defaultdict(list)  # strip of x -> indices of the items reaching into it
-    for index, item in enumerate(items):
-        x0, _, x1, _ = item.bbox
+    bboxes = [item.bbox for item in items]  # each measured once (a path's walks its commands)
+    for index, (x0, _, x1, _) in enumerate(bboxes):
         for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
             strips[k].append(index)
     for index, wire in wires:
@@ -233,8 +233,8 @@ def _give_wires(items, wires, boxes, groups) -> None:
         if not candidates:
             continue
         x0, y0, x1, y1 = wire.bbox
-        place, group = min(candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
-        if place < index or any(index < k < place and _near(items[k].bbox, (x0, y0, x1, y1))
+        place, group = min(candidates, key=lambda c: abs(bboxes[c[0]][2] - x0) + abs(bboxes[c[0]][1] - y0))
+        if place < index or any(index < k < place and _near(bboxes[k], (x0, y0, x1, y1))
                                 for s in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for k in strips.get(s, ())):
             continue
         group.insert(len([i for i in group if _is_wire(i)]), wire)  # after the group's other wires, before its box

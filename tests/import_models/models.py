@@ -156,3 +156,32 @@ def unsupported():
         def forward(self, x):
             return torch.relu(torch.cumsum(self.proj(x), -1))
     return Cumulative(), (torch.randn(4, 3),)
+
+
+def gpt2_gelu_new():
+    """GPT2Block as transformers builds it by default: its GELU is the tanh form written out (gelu_new)."""
+    config = GPT2Config(n_embd=16, n_head=4, n_layer=1, n_positions=16, vocab_size=8, attn_implementation="sdpa")
+    return GPT2Block(config).eval(), (torch.randn(1, 5, 16),)
+
+
+def tanh_gelu_mlp():
+    """An MLP with torch's own tanh GELU (transformers' gelu_pytorch_tanh)."""
+    return nn.Sequential(nn.Linear(16, 24), nn.GELU(approximate="tanh"), nn.Linear(24, 16)), (torch.randn(1, 5, 16),)
+
+
+class _GroupedAndPooled(nn.Module):
+    """A depthwise 3x3 convolution with two outputs per channel, a grouped one (ResNeXt's), then max and average pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.depthwise = nn.Conv2d(4, 8, 3, padding=1, groups=4)
+        self.grouped = nn.Conv2d(8, 12, 3, groups=4)
+        self.max_pool = nn.MaxPool2d(2)
+        self.avg_pool = nn.AvgPool2d(2, stride=1, padding=1)
+
+    def forward(self, x):
+        return self.avg_pool(self.max_pool(torch.relu(self.grouped(self.depthwise(x)))))
+
+
+def grouped_and_pooled():
+    return _GroupedAndPooled(), (torch.randn(1, 4, 8, 10),)

@@ -1,0 +1,189 @@
+"""Computations recognised by recomputing them: the region of the graph between one tensor and a
+last node, fed by nothing else but constants (and, for a gate, its selection bias), becomes one box
+when the box's function, run on that tensor's recorded value, gives the recorded result. So
+``ncd compile``'s rotary and top-k gate helpers (:func:`~ncd_render.pytorch.functional.rotary`,
+:func:`~ncd_render.pytorch.functional.topk_gate`) come back as ``rope`` and ``topk``, and the
+tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``.
+"""
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+from ..pytorch.functional import rotary, topk_gate
+from .capture import Capture
+from .patterns import Replacement, _is
+
+REACH = 60  # nodes looked back from a helper's last one for the tensor it starts from
+
+
+def recognise_recomputed(cap: Capture) -> dict:
+    """Nodes to import as one box each."""
+    fed = _fed(cap)
+    found = {}
+    for node in cap.graph.nodes:
+        if _is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes):
+            found.update(_rope(cap, fed, node))
+        if _is(node, "scatter"):
+            found.update(_gate(cap, fed, node))
+        if _is(node, "tanh"):
+            found.update(_gelu_tanh(cap, fed, node))
+    return found
+
+
+def _fed(cap: Capture) -> set:
+    """The nodes that depend on the module's inputs or parameters (the rest are constants: positions, tables)."""
+    fed = set()
+    for node in cap.graph.nodes:
+        if node.op in ("placeholder", "get_attr") or any(a in fed for a in node.all_input_nodes):
+            fed.add(node)
+    return fed
+
+
+def _starts(cap: Capture, fed: set, end, allowed=lambda node: False):
+    """The tensors the region ending at ``end`` may start from, nearest first: each a fed node that every
+    fed input of the region comes through (``allowed`` nodes, a gate's bias, may feed it too), with the region."""
+    order, seen, frontier = [], {end}, [end]
+    while frontier and len(order) < REACH:
+        node = frontier.pop(0)
+        for a in node.all_input_nodes:
+            if a not in seen:
+                seen.add(a)
+                order.append(a)
+                frontier.append(a)
+    for x in order:
+        if x not in fed or allowed(x) or x.op == "get_attr" or not isinstance(cap.values.get(x), torch.Tensor):
+            continue
+        region, stack = set(), [end]
+        while stack:  # what lies between x and end
+            node = stack.pop()
+            if node in region or node is x:
+                continue
+            region.add(node)
+            stack.extend(a for a in node.all_input_nodes if a in fed and not allowed(a))
+        if not any(n.op in ("placeholder", "get_attr") for n in region) and _reaches(x, end):
+            yield x, region
+
+
+def _reaches(x, end) -> bool:
+    stack, seen = [x], set()
+    while stack:
+        node = stack.pop()
+        if node is end:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.users)
+    return False
+
+
+def _close(compute, b) -> bool:
+    """Whether ``compute()`` gives ``b`` (a candidate that does not fit the shapes gives nothing)."""
+    try:
+        a = compute()
+    except (RuntimeError, IndexError, ValueError):
+        return False
+    return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.allclose(a, b.double(), rtol=1e-4, atol=1e-5)
+
+
+def _rope(cap: Capture, fed: set, end) -> dict:
+    """``rotary(x, -2, -1, base, interleaved)``: pair i of x's last dim turned by its position along the one before."""
+    for x, region in _starts(cap, fed, end):
+        value = cap.values[x]
+        if value.dim() < 2 or value.shape[-1] % 2 or value.shape[-1] < 2:
+            continue
+        constants = {a for n in region for a in n.all_input_nodes if a not in fed}
+        bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))} or {10000.0}
+        for base, interleaved in itertools.product(sorted(bases), (False, True)):
+            if _close(lambda: rotary(value.double(), -2, -1, base, interleaved), cap.values.get(end)):
+                return {end: Replacement([x], _emit_rope(x, base, interleaved))}
+    return {}
+
+
+def _emit_rope(x, base, interleaved):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        mapper.atoms.atom(seen.dims[-2]).width = True
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        options = {"base": base, **({"interleaved": True} if interleaved else {})}
+        return type(seen)(seen.dims, mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}, options=options))
+    return emit
+
+
+def _ancestors(nodes) -> set:
+    out, stack = set(), list(nodes)
+    while stack:
+        node = stack.pop()
+        if node not in out:
+            out.add(node)
+            stack.extend(node.all_input_nodes)
+    return out
+
+
+def _gate(cap: Capture, fed: set, end) -> dict:
+    """``topk_gate(scores, -1, k, groups, topk_groups, normalize, scale, bias)``: the k best scores kept, the rest zero."""
+    def is_bias(node):
+        return node.op == "get_attr"
+
+    for x, region in _starts(cap, fed, end, is_bias):
+        found = _gate_from(cap, x, region, end, is_bias)
+        if found:
+            return found
+    return {}
+
+
+def _gate_from(cap: Capture, x, region, end, is_bias) -> dict:
+    value, out = cap.values[x].double(), cap.values.get(end)
+    biases = list(dict.fromkeys(a for n in region for a in n.all_input_nodes if is_bias(a)))
+    order = {n: i for i, n in enumerate(cap.graph.nodes)}
+    tops = sorted((n for n in region if _is(n, "topk") and isinstance(n.args[1], int)), key=order.get)
+    if len(biases) > 1 or len(tops) not in (1, 3) or value.dim() < 1:
+        return {}
+    if len(tops) == 1:
+        k, groups, topk_groups = tops[0].args[1], 1, 1
+    else:  # the groups' two best, the best groups, then the best k among them
+        k, groups, topk_groups = tops[2].args[1], cap.values[tops[0].args[0]].shape[-2], tops[1].args[1]
+    scales = {1.0} | {float(a) for n in region if _is(n, "mul") for a in n.args if isinstance(a, (int, float))}
+    bias = cap.values[biases[0]].double() if biases else None
+    for normalize, scale in itertools.product((True, False), sorted(scales)):
+        if _close(lambda: topk_gate(value, -1, k, groups, topk_groups, normalize, scale, bias), out):
+            options = {"k": k, "normalize": normalize, "groups": groups, "topk_groups": topk_groups, "scale": scale,
+                       "select_bias": bool(biases)}
+            return {end: Replacement([x, *biases], _emit_gate(x, biases, options))}
+    return {}
+
+
+def _emit_gate(x, biases, options):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        params = {}
+        if biases:
+            param = mapper.get(biases[0])
+            mapper.atoms.unify(param.dims[0], seen.dims[-1])
+            params = {"bias": param.param}
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        return type(seen)(seen.dims, mapper.emit("topk", [seen.dsl], atoms, node, axes={"on": [seen.dims[-1]]}, options=options,
+                                                 params=params))
+    return emit
+
+
+def _gelu_tanh(cap: Capture, fed: set, tanh) -> dict:
+    """``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``: the last product within a few steps of the tanh."""
+    ends, frontier = [], [tanh]
+    for _ in range(3):
+        frontier = [u for n in frontier for u in n.users]
+        ends += [n for n in frontier if _is(n, "mul")]
+    for end in ends:
+        for x, region in _starts(cap, fed, end):
+            if tanh in region and _close(lambda: torch.nn.functional.gelu(cap.values[x].double(), approximate="tanh"), cap.values.get(end)):
+                return {end: Replacement([x], _emit_gelu(x))}
+    return {}
+
+
+def _emit_gelu(x):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        return type(seen)(seen.dims, mapper.emit("gelu", [seen.dsl], atoms, node, options={"approximate": "tanh"}))
+    return emit
