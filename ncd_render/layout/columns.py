@@ -46,20 +46,20 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     """Where every column, box and gap stands. ``labels``: op id -> its box's label."""
     d, p, y = style.diagram, style.preset, heights.y
 
-    def gap_width(fresh: list[int], pre) -> float:
-        """Room for the labels of the wires that start here, and for the gap's copies."""
-        extra = gap_ops_width(style, ordered.wires, pre, y) + p.column_gap / 2 if pre else 0
-        return max(p.column_gap, label_room(style, ordered, fresh)) + extra
+    def gap_width(room: float, ops_width: float) -> float:
+        """Room for the labels of the wires that start here (``room``), and for the gap's copies (``ops_width``, 0 if none)."""
+        return max(p.column_gap, room) + (ops_width + p.column_gap / 2 if ops_width else 0)
 
     names = [name_label(style, v) for v in d.inputs]
     x = x_start = max((n.width for n in names), default=0) + (p.label_pad * 2 if names else 0)
-    fresh = list(ordered.input_wires)  # wires whose labels go in the next gap
+    room = label_room(style, ordered, ordered.input_wires)  # how far the labels that go in the next gap reach
     section_open: list[int] = []
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}
     for column in ordered.columns:
-        gap = gap_width(fresh, column.pre)
-        fresh = []
+        ops_width = gap_ops_width(style, ordered.wires, column.pre, y)
+        gap = gap_width(room, ops_width)
+        fresh = []  # wires whose labels go in the next gap
         path = list(d.section_path(column.section))
         opening = [sid for sid in path if sid not in section_open]
         closing = [sid for sid in section_open if sid not in path]
@@ -67,7 +67,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
         x_pre = x
         if column.pre:
-            x_pre = x - p.column_gap / 2 - gap_ops_width(style, ordered.wires, column.pre, y) - p.section_pad * len(opening)
+            x_pre = x - p.column_gap / 2 - ops_width - p.section_pad * len(opening)
             # a closing section widened for its title: copies and bends that cross its title's height start past its edge
             edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in closing if crosses_title(style, column, sid, y)])
             x, x_pre = x + edge - x_pre, edge
@@ -80,9 +80,10 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
             box = measured[placed.op.id]
             boxes[placed.op.id] = replace(box, x0=x + (width - box.width) / 2, x1=x + (width - box.width) / 2 + box.width)
             fresh.extend(placed.new)
-        placed_columns.append(ColumnX(x_pre, x, x + width, label_room(style, ordered, fresh)))
+        room = label_room(style, ordered, fresh)
+        placed_columns.append(ColumnX(x_pre, x, x + width, room))
         x += width
-    end_gap = gap_width(fresh, None) + p.section_pad * len(section_open)
+    end_gap = gap_width(room, 0.0) + p.section_pad * len(section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
     if ordered.final_gap:
