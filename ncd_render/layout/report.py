@@ -24,7 +24,6 @@ from ..ir import Diagram
 from ..style import Preset, Theme
 from .compact import compact
 from .model import Ordered, branch_crossings, glyph, inner_split, tight
-from .order import order
 from .routing import plan_region, route_plan
 
 
@@ -84,7 +83,7 @@ def drawable(ordered: Ordered) -> bool:
 
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
-    from . import choose_copies
+    from . import _choose
 
     diagram = compact(diagram)
-    return crossings(order(diagram, choose_copies(diagram, theme, preset))), lower_bound(diagram)
+    return crossings(_choose(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by
