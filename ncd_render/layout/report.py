@@ -65,8 +65,9 @@ def crossings(ordered: Ordered) -> int:
             if glyph(placed.op) == "wiring":
                 total += route_plan(placed, ordered.wires, left, right).crossings
             elif glyph(placed.op) == "join" and placed.within:  # each wire crosses those between it and its match
+                joining = set(placed.consumed)
                 total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
-                                                              if w in set(placed.consumed))
+                                                              if w in joining)
                              for a, b in zip(placed.consumed, placed.through))
             elif glyph(placed.op) == "join":
                 last = max(left[w] for w in placed.through)
