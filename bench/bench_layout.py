@@ -26,7 +26,7 @@ import ncd_render.layout as L
 from ncd_render.api import load
 from ncd_render.render.svg import to_svg
 if {plain}:
-    L.choose_copies = lambda *a, **k: L.PLAIN  # the order as swept, no search
+    L._choose = lambda d, *a, **k: (L.PLAIN, L.order(d, L.PLAIN))  # the order as swept, no search (layout() asks _choose)
 fig = load({path!r})
 to_svg(fig.scene())
 """
