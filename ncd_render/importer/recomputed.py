@@ -62,20 +62,8 @@ def _starts(cap: Capture, fed: set, end, allowed=lambda node: False):
                 continue
             region.add(node)
             stack.extend(a for a in node.all_input_nodes if a in fed and not allowed(a))
-        if not any(n.op in ("placeholder", "get_attr") for n in region) and _reaches(x, end):
+        if not any(n.op in ("placeholder", "get_attr") for n in region):  # x is end's ancestor: it reaches end
             yield x, region
-
-
-def _reaches(x, end) -> bool:
-    stack, seen = [x], set()
-    while stack:
-        node = stack.pop()
-        if node is end:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(node.users)
-    return False
 
 
 def _close(compute, b) -> bool:
