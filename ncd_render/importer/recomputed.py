@@ -62,20 +62,8 @@ def _starts(cap: Capture, fed: set, end, allowed=lambda node: False):
                 continue
             region.add(node)
             stack.extend(a for a in node.all_input_nodes if a in fed and not allowed(a))
-        if not any(n.op in ("placeholder", "get_attr") for n in region) and _reaches(x, end):
+        if not any(n.op in ("placeholder", "get_attr") for n in region):  # x is end's ancestor: it reaches end
             yield x, region
-
-
-def _reaches(x, end) -> bool:
-    stack, seen = [x], set()
-    while stack:
-        node = stack.pop()
-        if node is end:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(node.users)
-    return False
 
 
 def _close(compute, b) -> bool:
@@ -126,17 +114,17 @@ def _gate(cap: Capture, fed: set, end) -> dict:
     def is_bias(node):
         return node.op == "get_attr"
 
+    order = {n: i for i, n in enumerate(cap.graph.nodes)}
     for x, region in _starts(cap, fed, end, is_bias):
-        found = _gate_from(cap, x, region, end, is_bias)
+        found = _gate_from(cap, x, region, end, is_bias, order)
         if found:
             return found
     return {}
 
 
-def _gate_from(cap: Capture, x, region, end, is_bias) -> dict:
+def _gate_from(cap: Capture, x, region, end, is_bias, order) -> dict:
     value, out = cap.values[x].double(), cap.values.get(end)
     biases = list(dict.fromkeys(a for n in region for a in n.all_input_nodes if is_bias(a)))
-    order = {n: i for i, n in enumerate(cap.graph.nodes)}
     tops = sorted((n for n in region if _is(n, "topk") and isinstance(n.args[1], int)), key=order.get)
     if len(biases) > 1 or len(tops) not in (1, 3) or value.dim() < 1:
         return {}

@@ -133,8 +133,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             if len(group) > 1:
                 rest = [x for x in order[stmt.args[k]] if x not in group]
                 at_first = order[stmt.args[k]].index(group[0])
-                grouped = f"({_axes(group, axis_names)}) " + _axes(rest, axis_names) if at_first == 0 else \
-                    _axes(rest[:at_first], axis_names) + f" ({_axes(group, axis_names)}) " + _axes(rest[at_first:], axis_names)
+                grouped = _axes(rest[:at_first], axis_names) + f" ({_axes(group, axis_names)}) " + _axes(rest[at_first:], axis_names)
                 name = name_for(-1 - at, args[k] + "g", at)
                 body.append(f"{indent}{name} = rearrange({args[k]}: {_axes(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name

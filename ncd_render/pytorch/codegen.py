@@ -205,7 +205,7 @@ class _Writer:
         outs = ", ".join(self.var[v] for v in self.d.outputs)
         return lines + [f"        return {outs}"]
 
-    def block(self, items, indent: str, path: tuple[int, ...], depth: int = 0) -> list[str]:
+    def block(self, items, indent: str, path: tuple[int, ...]) -> list[str]:
         """The statements of ``items``, section titles as comments (a blank line where the section
         changes), repeated blocks as loops."""
         lines = []
@@ -219,10 +219,10 @@ class _Writer:
                     lines.append("")
                 lines += [f"{indent}# {self.d.sections[s].title}" for s in item_path if s not in path and not (repeat and s == item.section)]
                 path = item_path
-            lines += self.loop(item, indent, path, depth) if repeat else [indent + line for line in self.statement(item, self.d.ops[item])]
+            lines += self.loop(item, indent, path) if repeat else [indent + line for line in self.statement(item, self.d.ops[item])]
         return lines
 
-    def loop(self, item: Repeat, indent: str, path: tuple[int, ...], depth: int) -> list[str]:
+    def loop(self, item: Repeat, indent: str, path: tuple[int, ...]) -> list[str]:
         """``for layer in self.NAME: X = layer(X)``, writing the block's class (:meth:`block_source`)."""
         made = {v for op in self.d.ops[item.start:item.stop] for v in op.outputs}
         reads = {}  # variable -> the value it holds, for what the block reads from before it, in order
@@ -234,7 +234,7 @@ class _Writer:
         hands_on = [*item.feeds, *(v for v in sorted(made & after) if v not in item.feeds)]  # what goes round, what is read after
         holder = self.holder
         self.holder = {name: holder[name] for name in reads if name in holder}  # its forward's names are its own
-        body = self.block(item.body, "        ", path, depth + 1)
+        body = self.block(item.body, "        ", path)
         returns = {self.var[v]: v for v in hands_on}
         self.holder = holder
         self.blocks.append(self.block_source(item, reads, returns, body))
