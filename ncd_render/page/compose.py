@@ -101,7 +101,7 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
         found = variant(diagram.source, name, names)
         if found is None:
             defined.append((f"{name} =", definitions[name][1]))
-        elif not any(n == name for n, _ in defined):
+        else:
             key = ("variant", name)
             if key not in definitions:
                 definitions[key] = layout(found.added, theme, preset)
