@@ -107,9 +107,10 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     dram = (sum(sec.full[k] for k in streamed) + visits * sum(sec.full[k] for k in queries) + sum(sec.full[k] for k in sec.outputs)
             + ACCUMULATOR_BYTES * (2 * (visits - 1) * acc_values + (2 * visits - 1) * statistics))
 
+    query_tile = sum(sec.nbytes(k) * step_extent(k) for k in queries)  # bytes of the queries' step tiles
+    acc_tile = sum(step_extent(k) for k in accumulators)  # values of the accumulators' step tiles
     # shared memory per step: every warp reads the query tile; the warps' partial accumulators are stored and summed
-    shared = steps * WARPS * (sum(sec.nbytes(k) * step_extent(k) for k in queries)
-                              + 2 * ACCUMULATOR_BYTES * sum(step_extent(k) for k in accumulators))
+    shared = steps * WARPS * (query_tile + 2 * ACCUMULATOR_BYTES * acc_tile)
     per_cta = lambda x: x / ctas * chip.sms  # noqa: E731  (compute_time divides by the whole chip's rates)
     # beyond the online correction (one multiply per accumulator value per extra block), every visit sums the
     # warps' partial accumulators (WARPS - 1 additions) and divides them by the running sum l; FlashAttention-2
@@ -120,10 +121,9 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
     # shared memory: the query tile twice (double-buffered), one buffer that holds K, then V, then the partial O tiles
-    smem = 2 * sum(sec.nbytes(k) * step_extent(k) for k in queries) + max(
-        [sec.nbytes(k) * step_extent(k) for k in streamed] + [WARPS * ACCUMULATOR_BYTES * sum(step_extent(k) for k in accumulators)])
+    smem = 2 * query_tile + max([sec.nbytes(k) * step_extent(k) for k in streamed] + [WARPS * ACCUMULATOR_BYTES * acc_tile])
     held = sum(sec.nbytes(k) * step_extent(k) for k in streamed) / 4  # the key block's K and V stay in registers
-    registers = BASE_REGISTERS + math.ceil((held + STEP_ROWS * block + WARPS * sum(step_extent(k) for k in accumulators)) / threads)
+    registers = BASE_REGISTERS + math.ceil((held + STEP_ROWS * block + WARPS * acc_tile) / threads)
     resident = max(1, min(chip.max_ctas_per_sm, chip.registers_bytes // (threads * min(registers, 255) * 4),
                           int(profile.shared_memory_bytes // smem)))
     busiest = -(-ctas // chip.sms)  # CTAs on the busiest SM; their phases share its pipes, one after another

@@ -39,7 +39,8 @@ def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> li
     """The top-level parts of ``diagram``, each built on its own; [] when it has fewer than two
     parts or a part cannot stand alone (a tensor saved in one part and loaded in another).
     ``deep``: a top-level section holding sections or repeats is split the same way, its plain
-    statements in a section of the same title (the decoder's embedding, then its layers)."""
+    statements in a section of the same title (the decoder's embedding, then its layers); [] when
+    no section splits, the parts being the plain ones."""
     program = diagram.source
     kept = [s for s in program.statements if isinstance(s, KEPT)]
     body = [s for s in program.statements if isinstance(s, (Input, Assign, Section, Repeat, Delete, Save, Output))]
@@ -47,7 +48,7 @@ def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> li
     outputs = [s for s in body if isinstance(s, Output)]
     steps = [s for s in body if not isinstance(s, (Input, Output))]
     parts = _parts(steps, deep)
-    if len(parts) < 2:
+    if len(parts) < 2 or deep and len(parts) == len(_parts(steps)):  # a split only adds parts
         return []
     final = {n.name for o in outputs for n in o.names}
     out = []

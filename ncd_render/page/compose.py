@@ -101,15 +101,14 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
         found = variant(diagram.source, name, names)
         if found is None:
             defined.append((f"{name} =", definitions[name][1]))
-        elif not any(n == name for n, _ in defined):
+        else:
             key = ("variant", name)
             if key not in definitions:
                 definitions[key] = layout(found.added, theme, preset)
             defined.append((f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
     defined.sort(key=lambda d: _base_order(d[0], names))
     parts = part_scenes(overview, depth, theme, preset)
-    deep = part_scenes(overview, depth, theme, preset, deep=True)
-    deep = None if deep is None or parts is not None and len(deep) == len(parts) else deep
+    deep = part_scenes(overview, depth, theme, preset, deep=True)  # None when it splits no section: the same parts
     return ([layout(overview, theme, preset)], defined), *((None if p is None else (p, defined)) for p in (parts, deep))
 
 

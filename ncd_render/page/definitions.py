@@ -32,16 +32,22 @@ def collapsed_blocks(diagram: Diagram) -> list[str]:
     return names
 
 
-def definition(program: Program, name: str, depth: int | None = 0) -> Diagram:
-    """The body of component ``name`` as a diagram; its own component calls collapse below ``depth``."""
-    block = next(s for s in program.statements if isinstance(s, Block) and s.name == name)
+def local_axes(program: Program, block: Block) -> list[str]:
+    """The component's own axis names (Attention(Xq[y m], ...): y), to be declared without a size, in order."""
     declared = {s.name for s in program.statements if isinstance(s, AxisDecl)}
-    local = []  # the component's own axis names (Attention(Xq[y m], ...): y), declared here without a size
+    local = []
     for param in block.params:
         for ref in param.axes:
             axis = str(ref)
             if axis not in declared and axis not in local and axis.isidentifier():
                 local.append(axis)
+    return local
+
+
+def definition(program: Program, name: str, depth: int | None = 0) -> Diagram:
+    """The body of component ``name`` as a diagram; its own component calls collapse below ``depth``."""
+    block = next(s for s in program.statements if isinstance(s, Block) and s.name == name)
+    local = local_axes(program, block)
     kept = [s for s in program.statements if isinstance(s, (AxisDecl, Tandem, Block, Convolutions))]
     body = [Output(s.names, s.span) if isinstance(s, Return) else s for s in block.body]
     statements = ([Title(name, block.span)] + [AxisDecl(a, None, False, block.span) for a in local] + kept

@@ -27,6 +27,7 @@ from ..errors import NcdError
 from ..ir import Diagram, build
 from ..parse import Assign, AxisDecl, AxisRef, Block, Call, Input, Name, Output, Program, Return, TensorDecl, Title
 from .chunks import _free_reads, _writes
+from .definitions import local_axes
 
 MOST_ADDED = 2  # a component adding more than this many statements is drawn in full
 
@@ -64,9 +65,7 @@ def variant(program: Program, name: str, defined: list[str]) -> Variant | None:
 def _added(program: Program, block: Block, start: int, end: int) -> Diagram | None:
     """Statements ``start:end`` of ``block``'s body as a diagram: inputs what they read, outputs what they make."""
     span = block.span
-    declared = {s.name for s in program.statements if isinstance(s, AxisDecl)}
-    local = list(dict.fromkeys(str(r) for p in block.params for r in p.axes if str(r) not in declared and str(r).isidentifier()))
-    kept = [AxisDecl(a, None, False, span) for a in local] + [s for s in program.statements if isinstance(s, AxisDecl)]
+    kept = [AxisDecl(a, None, False, span) for a in local_axes(program, block)] + [s for s in program.statements if isinstance(s, AxisDecl)]
     head = [Input(block.params, span)] + list(block.body[:start])
     part = list(block.body[start:end])
     reads = _free_reads(part)

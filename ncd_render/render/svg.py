@@ -84,6 +84,8 @@ def serialise(drawing) -> str:
     >>> _ = dwg.add(dwg.path(d="M0 0 L1 1", fill="none")); dwg.set_desc(title="a & b")
     >>> serialise(dwg) == dwg.tostring()
     True
+    >>> _attribute('a<b & "c"\\n')
+    'a&lt;b &amp; &quot;c&quot;&#10;'
     """
     children, drawing.elements = drawing.elements, []
     try:
@@ -135,37 +137,9 @@ _TEXT_XML = TSpan.get_xml
 _PATH_XML = PathElement.get_xml
 
 
-def _attribute(value: str) -> str:
-    """An attribute value escaped as ElementTree escapes it.
-
-    >>> _attribute('a<b & "c"\\n')
-    'a&lt;b &amp; &quot;c&quot;&#10;'
-    """
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#09;")
-    return value
-
-
-def _character_data(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+# ElementTree's own escaping, so that the text stays what its serialiser writes
+_attribute = ElementTree._escape_attrib
+_character_data = ElementTree._escape_cdata
 
 
 class _BoxGroup(list):
