@@ -109,6 +109,28 @@ def test_narrow_blocks_share_a_line():
     assert any(a.x + a.w < b.bbox[0] and a.y < b.bbox[3] and b.bbox[1] < a.y + a.h for a in sections for b in boxes)
 
 
+def test_an_input_that_only_waits_comes_in_where_it_is_used():
+    """B waits while A goes through eight maps: the rows leave B's wires and name out until the row
+    that adds it to A, where they come in with arrows, B named left of them."""
+    from ncd_render.api import load_text
+    from ncd_render.layout import layout
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    text = ("axis y = 4 width\naxis m = 8\ninput A[y m], B[y m]\n"
+            + "".join(f"A = linear(A: m -> m) as L_{i}\nA = relu(A)\n" for i in range(8)) + "C = A + B\noutput C\n")
+    preset = load_preset("page")
+    whole = layout(load_text(text).diagram, load_theme("paper"), preset)
+    rows = row_scenes(whole, 200, preset.label_pad)
+    names = [["".join(r.text for r in t.runs) for t in row.by_role("label.name")] for row in rows]
+    assert len(rows) > 2 and names[0] == ["A"] and "B" in names[-1] and not any("B" in n for n in names[:-1])
+    last = rows[-1]
+    b = next(t for t in last.by_role("label.name") if t.runs[0].text == "B")
+    arrows = [a for a in last.by_role("arrow.continue.in") if b.bbox[1] - 4 < (a.bbox[1] + a.bbox[3]) / 2 < b.bbox[3] + 4]
+    assert arrows and all(b.bbox[2] < a.bbox[0] for a in arrows)
+    assert max(r.height for r in rows[:-1]) < last.height  # the rows B waits through are the shorter for it
+
+
 def test_every_break_carries_its_wires_on():
     """Each row that ends with n arrows is followed by a row that starts with the same n wires."""
     from ncd_render.page.rows import row_scenes, stack_rows
