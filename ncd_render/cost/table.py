@@ -90,7 +90,7 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
         how = "as FlashAttention-1 runs it" if d.get("fused_kernel") == "flash-v1" else "as real kernels run it"
         lines += [f"  {how}: tiles {tile}; {d['ctas_per_sm']} CTAs per SM ({si(d['shared_bytes'], 'B')} shared, "
                   f"{d['registers_per_thread']} registers per thread); {plural(d['waves'], 'wave')} of {d['groups']} CTAs",
-                  f"  compute {pipes}, one after another; loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
+                  f"  compute {pipes} (GEMMs and the rest one after another, special functions beside FP32); loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
                   f"HBM {si(d['dram_bytes'], 'B')}, from L2 {si(d['l2_bytes'], 'B')}"
                   + (f"; a causal mask skips {1 - d['causal_kept']:.0%} of the blocks" if d["causal_kept"] < 1 else "")]
     return lines
