@@ -134,11 +134,10 @@ def kernel_cases(data: dict) -> list[tuple]:
     """The matmul and memory-bound points: (profile, dtype, diagram, work, measured range, unit, scale, what)."""
     mamf = data["mamf"]
     sm = data["softmax_h100"]
-    cube = lambda n: MATMUL.format(m=n, n=n, k=n)  # noqa: E731
     shaped = lambda mnk: MATMUL.format(m=mnk[0], n=mnk[1], k=mnk[2])  # noqa: E731
     return [
-        ("a100-80gb", "bf16", cube(4096), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 4096^3"),
-        ("h100-sxm", "bf16", cube(8192), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 8192^3"),
+        ("a100-80gb", "bf16", shaped([4096] * 3), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 4096^3"),
+        ("h100-sxm", "bf16", shaped([8192] * 3), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 8192^3"),
         ("a100-80gb", "bf16", shaped(mamf["a100"]["shape"]), 2 * math.prod(mamf["a100"]["shape"]), [mamf["a100"]["tflops"]],
          "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["a100"]["shape"])),
         ("h100-sxm", "bf16", shaped(mamf["h100"]["shape"]), 2 * math.prod(mamf["h100"]["shape"]), [mamf["h100"]["tflops"]],
