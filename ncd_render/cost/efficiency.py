@@ -27,6 +27,7 @@ import math
 
 from .. import ops
 from ..ir import Diagram, Op
+from .boxes import elements
 from .chip import Chip
 
 # CTA tiles of CUTLASS's Ampere/Hopper tensor-core GEMMs (CUTLASS docs, efficient_gemm.md and the
@@ -82,6 +83,43 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
     block = max(32, min(1024, 1 << max(0, math.ceil(row * itemsize / 16) - 1).bit_length()))
     in_flight = chip.sms * max(1, THREADS_PER_SM // block) * row * itemsize
     return extra, in_flight <= chip.l2_bytes * chip.l2_usable
+
+
+# Boxes a framework runs as one element-wise kernel over the output with an operand expanded (stride 0) along the
+# axes it lacks: PyTorch's binary ops through TensorIterator (``X * G``, a layer scale ``X * gamma``).
+BROADCAST_KINDS = ("mul", "layerscale")
+
+
+def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, shared: float) -> tuple[float, bool, bool]:
+    """A broadcasting element-wise box: the bytes its smaller operand is read again, whether from L2, and whether
+    the kernel broadcasts at all (then it runs at ``chip.broadcast_hbm`` of the streaming bandwidth).
+
+    The kernel walks its output in order, so an operand lacking some of the output's axes is read once per
+    index of those axes: in all, as often as the output is bigger. An operand that fits in one SM's L1
+    (``shared`` bytes) stays there; a larger one is read again from L2 when one slice of the kernel's traffic
+    (its share of every operand and of the output) fits in usable L2, else from HBM. PyTorch's loop is
+    vectorised only when every operand is contiguous (aten/src/ATen/native/cuda/CUDALoops.cuh,
+    ``gpu_kernel_impl``); an expanded operand takes the element-by-element loop with an offset calculator.
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.cost.hardware import load_profile
+    >>> d = load_text("axis b = 64\\naxis y = 8192\\naxis x = 8192\\ninput S[b y x], M[y x]\\nT = S * M\\noutput T").diagram
+    >>> op = next(op for op in d.ops if op.kind == "mul")
+    >>> from ncd_render.cost.boxes import work
+    >>> extra, from_l2, broadcasts = broadcast_reads(d, op, work(d, op), load_profile("h100-sxm").chip, 2, 228 * 1024)
+    >>> extra == 63 * 2 * 8192 ** 2, from_l2, broadcasts  # the 134 MB mask, 63 more times, from HBM
+    (True, False, True)
+    """
+    if op.kind not in BROADCAST_KINDS or not w.writes:
+        return 0.0, False, False
+    size = lambda x: elements(diagram, x.axes) * x.times  # noqa: E731
+    out = size(w.writes[0])
+    small = [x for x in w.reads if size(x) < out]
+    if not small:
+        return 0.0, False, False
+    extra = sum((out / size(x) - 1) * size(x) * itemsize for x in small if size(x) * itemsize > shared)
+    slice_bytes = max(size(x) for x in small) / out * itemsize * sum(size(x) for x in w.reads + w.writes)
+    return extra, slice_bytes <= chip.l2_bytes * chip.l2_usable, True
 
 
 def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:

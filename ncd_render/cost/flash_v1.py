@@ -19,7 +19,8 @@ repository, csrc/flash_attn/src/fmha_fprop_kernel_1xN.h and the launch code besi
   every step the softmax's max and sum and the four partial O tiles (fp32) are exchanged
   through shared memory, and every warp reads the whole query tile.
 
-Everything else is the efficiency model's: the matmuls at the derated tensor peak, ``exp``
+Everything else is the efficiency model's: the matmuls at the derated tensor peak (times the share
+``mma.sync``, the instruction the kernel issues, sustains: all of it on Ampere), ``exp``
 on the special-function units, the rest on the FP32 lanes, shared memory at its bandwidth;
 within an SM the matmuls, the softmax and the exchange run one after another (the
 softmax's special functions and FP32 work overlap, up to the issue slots); loads of the next blocks are issued
@@ -118,7 +119,7 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     # keeps each row in one warp and divides once at the end (its paper, sections 3.1.1 and 3.3)
     divides = acc_values * visits * WARPS
     tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops * kept), per_cta(plan.vector_flops * kept + divides),
-                                         per_cta(sfu * kept))
+                                         per_cta(sfu * kept), chip.tensor_share("flash-v1"))
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
     # shared memory: the query tile twice (double-buffered), one buffer that holds K, then V, then the partial O tiles
