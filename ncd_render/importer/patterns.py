@@ -13,6 +13,8 @@ import torch
 from .capture import Capture
 from .seen import module_path
 
+RTOL, ATOL = 1e-4, 1e-5  # how near a recognised computation, re-computed, must come to the recorded result
+
 
 @dataclass
 class Replacement:
@@ -34,6 +36,11 @@ def recognise(cap: Capture) -> dict:
         if inv_freq and _is(node, "add"):
             found.update(_rope(cap, node, inv_freq[0]))
     return found
+
+
+def agrees(computed, recorded) -> bool:
+    """Whether a re-computed result is the recorded one, within every recogniser's tolerance."""
+    return torch.allclose(computed, recorded, rtol=RTOL, atol=ATOL)
 
 
 def _is(node, name: str) -> bool:
@@ -71,7 +78,7 @@ def _rope(cap: Capture, node, inv_freq) -> dict:
     v = value.double()
     rotated = torch.cat([-v[..., depth // 2:], v[..., : depth // 2]], -1)
     expected = v * cos.view(view) + rotated * sin.view(view)
-    if not torch.allclose(expected, out.double(), rtol=1e-4, atol=1e-5):
+    if not agrees(expected, out.double()):
         return {}
 
     def emit(mapper, node):
@@ -115,7 +122,7 @@ def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
         return {}
     v32 = value.float()
     expected = (weight.float() * (v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps))).to(out.dtype)
-    if not torch.allclose(expected, out, rtol=1e-4, atol=1e-5):
+    if not agrees(expected, out):
         return {}
 
     def emit(mapper, node):

@@ -13,7 +13,7 @@ import torch
 
 from ..pytorch.functional import rotary, topk_gate
 from .capture import Capture
-from .patterns import Replacement, _is
+from .patterns import Replacement, _is, agrees
 
 REACH = 60  # nodes looked back from a helper's last one for the tensor it starts from
 
@@ -72,7 +72,7 @@ def _close(compute, b) -> bool:
         a = compute()
     except (RuntimeError, IndexError, ValueError):
         return False
-    return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.allclose(a, b.double(), rtol=1e-4, atol=1e-5)
+    return isinstance(b, torch.Tensor) and a.shape == b.shape and agrees(a, b.double())
 
 
 def _rope(cap: Capture, fed: set, end) -> dict:
