@@ -85,11 +85,6 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
     return extra, in_flight <= chip.l2_bytes * chip.l2_usable
 
 
-# Boxes a framework runs as one element-wise kernel over the output with an operand expanded (stride 0) along the
-# axes it lacks: PyTorch's binary ops through TensorIterator (``X * G``, a layer scale ``X * gamma``).
-BROADCAST_KINDS = ("mul", "layerscale")
-
-
 def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, shared: float) -> tuple[float, bool, bool]:
     """A broadcasting element-wise box: the bytes its smaller operand is read again, whether from L2, and whether
     the kernel broadcasts at all (then it runs at ``chip.broadcast_hbm`` of the streaming bandwidth).
@@ -110,7 +105,7 @@ def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, sh
     >>> extra == 63 * 2 * 8192 ** 2, from_l2, broadcasts  # the 134 MB mask, 63 more times, from HBM
     (True, False, True)
     """
-    if op.kind not in BROADCAST_KINDS or not w.writes:
+    if not ops.of(op).broadcasts or not w.writes:
         return 0.0, False, False
     size = lambda x: elements(diagram, x.axes) * x.times  # noqa: E731
     out = size(w.writes[0])
