@@ -133,10 +133,11 @@ class _Builder:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
         if isinstance(item, lark.Token):
             return Span(self.source, item.line, item.column, item.end_line, item.end_column)
-        first = _edge(item.children, False)
+        children = item.children
+        first = children[0] if children and isinstance(children[0], lark.Token) else _edge(children, False)
         if first is None:
             return empty
-        last = _edge(item.children, True)
+        last = children[-1] if isinstance(children[-1], lark.Token) else _edge(children, True)
         return Span(self.source, first.line, first.column, last.end_line, last.end_column)
 
     def kept(self, tree) -> list:
