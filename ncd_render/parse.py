@@ -208,8 +208,8 @@ class _Builder:
     def size(self, item) -> SizeExpr:
         if isinstance(item, lark.Token):
             raise AssertionError(item)
-        if item.data == "atom":  # ( ... )
-            return self.size(self.kept(item)[0])
+        while item.data == "atom":  # ( ... ): the expression inside (a loop: parentheses may nest deep)
+            item = self.kept(item)[0]
         if item.data == "size_int":
             return SizeInt(self.whole(item.children[0], "an axis size"), self.span(item))
         if item.data == "size_ref":
