@@ -6,7 +6,8 @@ at the rate it sustains, not at the peak.
   CTAs that is busy (wave quantisation), for the best of CUTLASS's tile shapes;
 * special functions (the ``exp`` of softmax, sigmoid, SiLU, tanh, GELU) run on the
   special-function units, 16 results per clock per SM, and the rest of the
-  non-matmul work on the FP32 lanes, one operation per lane per clock;
+  non-matmul work on the FP32 lanes, one operation per lane per clock; the two pipes
+  run side by side, bounded by the warp schedulers' issue slots (:func:`vector_time`);
 * HBM runs at ``hbm`` x its peak; what the previous kernels wrote and still fits
   in L2 is read back at L2 bandwidth;
 * every kernel pays a fixed GPU time, and every framework call a host time that
@@ -95,6 +96,31 @@ def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, 
     chip = profile.chip
     tensor = matmul / (profile.matmul_rate(dtype) * matmul_eff) if matmul else 0.0
     return tensor, sfu / (chip.sfu_rate * profile.derate), max(vector - sfu, 0) / (chip.fp32_rate * profile.derate)
+
+
+WARP_SCHEDULERS = 4  # per SM, each issues one warp instruction per clock (CUDA C++ Programming Guide, "Compute Capability 8.x" and "9.0": four warp schedulers per SM)
+
+
+def vector_time(profile, special: float, fp32: float) -> float:
+    """Seconds of a kernel's non-matmul work when the special-function and FP32 pipes overlap.
+
+    ``special`` and ``fp32`` are each pipe's busy time (:func:`compute_time`). The pipes are
+    separate, so independent ``exp`` and FP32 instructions of the warps on a sub-partition run at
+    once; but each is one warp instruction, and a sub-partition's scheduler issues one per clock:
+    32 x ``WARP_SCHEDULERS`` thread results per clock per SM, SFU and FP32 alike. On an A100 (64
+    FP32 lanes per SM) the slots never bind; on an H100 (128) every ``exp`` takes an FP32 slot.
+
+    >>> from ncd_render.cost.hardware import load_profile
+    >>> a100, h100 = load_profile("a100-80gb"), load_profile("h100-sxm")
+    >>> vector_time(a100, 1.0, 2.0), vector_time(h100, 1.0, 2.0)  # H100: 16/128 of the slots are exps
+    (2.0, 2.125)
+    """
+    if not special or not fp32:
+        return special + fp32
+    chip = profile.chip
+    issue = 32 * WARP_SCHEDULERS * chip.sms * chip.clock * profile.derate
+    results = special * chip.sfu_rate * profile.derate + fp32 * chip.fp32_rate * profile.derate
+    return max(special, fp32, results / issue)
 
 
 def memory_time(chip: Chip, hbm_bandwidth: float, dram_bytes: float, l2_bytes: float) -> float:

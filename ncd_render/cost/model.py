@@ -35,7 +35,7 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from .boxes import Work, elements, repeats, work
-from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads, sfu_ops
+from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads, sfu_ops, vector_time
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
@@ -229,7 +229,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
         detail.update(gemm_tile=tile, waves=waves)
     if extra:
         detail.update(row_reads=1 + extra)
-    compute = tensor + special + fp32
+    compute = tensor + vector_time(profile, special, fp32)
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",
                    detail=MappingProxyType(detail))
