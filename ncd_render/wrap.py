@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .backdrop import backdrop
 from .scene import Line, Path, Rect, Scene, Stroke
 
 SPLITTABLE_LINES = ("wire", "separator")
@@ -41,8 +42,7 @@ def wrap(scene: Scene, width: float) -> Scene:
         y += bottom - top + STRIP_GAP
     height = y - STRIP_GAP
     new_width = max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * CHEVRON
-    background = [Rect(0, 0, new_width, height, None, scene.background, role="background")] if scene.background else []
-    return Scene(new_width, height, background + items, scene.background, scene.title)
+    return Scene(new_width, height, backdrop(new_width, height, scene.background) + items, scene.background, scene.title)
 
 
 def splittable(item) -> bool:

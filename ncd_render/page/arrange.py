@@ -24,7 +24,8 @@ True
 """
 from __future__ import annotations
 
-from ..scene import Rect, Scene
+from ..backdrop import backdrop
+from ..scene import Scene
 
 BLOCK_GAP = 16.0  # between two blocks side by side
 
@@ -160,5 +161,4 @@ def placed(blocks: list[Scene], places: list[tuple[float, float]], like: Scene) 
     for (x, y), block in zip(places, blocks):
         items += Scene(0, 0, [i for i in block.items if i.role != "background"]).translated(x, y).items
     width, height = extent([(b.width, b.height) for b in blocks], places)
-    background = [Rect(0, 0, width, height, None, like.background, role="background")] if like.background else []
-    return Scene(width, height, background + items, like.background, like.title)
+    return Scene(width, height, backdrop(width, height, like.background) + items, like.background, like.title)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
+from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
@@ -73,8 +74,7 @@ def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
         items += Scene(0, 0, row).translated(0, y - top).items
         y += bottom - top + gap
     height = max(0.0, y - gap)
-    background = [Rect(0, 0, width, height, None, like.background, role="background")] if like.background else []
-    return Scene(width, height, background + items, like.background, like.title)
+    return Scene(width, height, backdrop(width, height, like.background) + items, like.background, like.title)
 
 
 def _tightened(scene: Scene) -> Scene:
@@ -83,8 +83,7 @@ def _tightened(scene: Scene) -> Scene:
     height = max((i.bbox[3] for i in items), default=0.0) + min((i.bbox[1] for i in items), default=0.0)
     if height >= scene.height - 0.01:
         return scene
-    background = [Rect(0, 0, scene.width, height, None, scene.background, role="background")] if scene.background else []
-    return Scene(scene.width, height, background + items, scene.background, scene.title)
+    return Scene(scene.width, height, backdrop(scene.width, height, scene.background) + items, scene.background, scene.title)
 
 
 def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
