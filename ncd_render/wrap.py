@@ -34,15 +34,22 @@ def wrap(scene: Scene, width: float) -> Scene:
         return scene
     bounds = [0.0] + cuts + [scene.width]
     strips = [_strip(scene, a, b, first=k == 0, last=k == len(bounds) - 2) for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
-    items, y = [], 0.0
-    for strip in strips:
-        top = min(i.bbox[1] for i in strip)
-        bottom = max(i.bbox[3] for i in strip)
-        items += Scene(0, 0, strip).translated(0, y - top).items
-        y += bottom - top + STRIP_GAP
-    height = y - STRIP_GAP
-    new_width = max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * CHEVRON
-    return Scene(new_width, height, backdrop(new_width, height, scene.background) + items, scene.background, scene.title)
+    return stack_rows(strips, scene, STRIP_GAP, width=max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * CHEVRON)
+
+
+def stack_rows(rows: list[list], like: Scene, gap: float, width: float | None = None) -> Scene:
+    """Rows of items (each starting at x = 0) stacked top to bottom, ``gap`` apart in ink, on
+    ``like``'s background; as wide as ``width``, else as the widest row's ink."""
+    items, y, widest = [], 0.0, 0.0
+    for row in rows:
+        if not row:
+            continue
+        top, bottom = min(i.bbox[1] for i in row), max(i.bbox[3] for i in row)
+        widest = max(widest, max(i.bbox[2] for i in row))
+        items += Scene(0, 0, row).translated(0, y - top).items
+        y += bottom - top + gap
+    width, height = widest if width is None else width, max(0.0, y - gap)
+    return Scene(width, height, backdrop(width, height, like.background) + items, like.background, like.title)
 
 
 def splittable(item) -> bool:
@@ -74,26 +81,32 @@ def _cuts(scene: Scene, width: float) -> list[float]:
 def _strip(scene: Scene, a: float, b: float, first: bool, last: bool) -> list:
     """The items between x = a and x = b, moved to start at x = CHEVRON, with chevrons where wires go on."""
     out = []
-    for item in scene.items:
+    for item, span in sliced(scene.items, a, b):
+        if span is None:
+            out.append(item)
+        elif isinstance(item, Line):
+            if item.role == "wire" and not first and item.bbox[0] < a:
+                out.append(_chevron(a, item.y1, item.stroke))
+            if item.role == "wire" and not last and item.bbox[2] > b:
+                out.append(_chevron(b, item.y1, item.stroke))
+            out.append(replace(item, x1=span[0], x2=span[1]))
+        else:
+            out.append(replace(item, x=span[0], w=span[1] - span[0]))
+    return Scene(0, 0, out).translated(CHEVRON - a, 0).items
+
+
+def sliced(items: list, a: float, b: float):
+    """(item, span) for each of ``items`` between x = a and x = b: a splittable one that reaches in
+    with the x span it has there, any other whose middle lies there with None; the background left out."""
+    for item in items:
         if item.role == "background":
             continue
+        x0, x1 = item.bbox[0], item.bbox[2]
         if splittable(item):
-            x0, x1 = item.bbox[0], item.bbox[2]
-            lo, hi = max(x0, a), min(x1, b)
-            if hi <= lo:
-                continue
-            if isinstance(item, Line):
-                piece = replace(item, x1=lo, x2=hi)
-                if item.role == "wire" and not first and x0 < a:
-                    out.append(_chevron(a, item.y1, item.stroke))
-                if item.role == "wire" and not last and x1 > b:
-                    out.append(_chevron(b, item.y1, item.stroke))
-            else:
-                piece = replace(item, x=lo, w=hi - lo)
-            out.append(piece)
-        elif a <= (item.bbox[0] + item.bbox[2]) / 2 < b:
-            out.append(item)
-    return Scene(0, 0, out).translated(CHEVRON - a, 0).items
+            if min(x1, b) > max(x0, a):
+                yield item, (max(x0, a), min(x1, b))
+        elif a <= (x0 + x1) / 2 < b:
+            yield item, None
 
 
 def _chevron(x: float, y: float, stroke: Stroke) -> Path:

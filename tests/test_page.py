@@ -133,14 +133,15 @@ def test_an_input_that_only_waits_comes_in_where_it_is_used():
 
 def test_every_break_carries_its_wires_on():
     """Each row that ends with n arrows is followed by a row that starts with the same n wires."""
-    from ncd_render.page.rows import row_scenes, stack_rows
+    from ncd_render.page.rows import ROW_GAP, row_scenes
+    from ncd_render.wrap import stack_rows
     from ncd_render.layout import layout
     from ncd_render.style import load_preset, load_theme
 
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "resnet.ncd")
     theme, preset = load_theme("paper"), load_preset("page")
     whole = layout(figure.diagram, theme, preset)
-    scene = stack_rows([r.items for r in row_scenes(whole, 300, preset.label_pad)], whole)
+    scene = stack_rows([r.items for r in row_scenes(whole, 300, preset.label_pad)], whole, ROW_GAP)
     ends, starts = scene.by_role("arrow.continue.out"), scene.by_role("arrow.continue.in")
     assert len(ends) == len(starts) > 0
     for arrow in ends + starts:  # each on a wire that runs to (or from) its tip

@@ -33,11 +33,12 @@ from ..layout.glyphs import DEPTH_3D, cuboid_faces
 from ..scene import Rect, Scene, Stroke, Text
 from ..style import Preset, Theme
 from ..text import set_label
+from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, placed, shelf_places
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
-from .rows import ROW_GAP, row_scenes, stack_rows
+from .rows import ROW_GAP, row_scenes
 from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
@@ -162,7 +163,7 @@ def _inked(scene: Scene) -> Scene:
 
 
 def _stacked(rows: list[Scene], like: Scene) -> Scene:
-    return rows[0] if len(rows) == 1 else stack_rows([r.items for r in rows], like)
+    return rows[0] if len(rows) == 1 else stack_rows([r.items for r in rows], like, ROW_GAP)
 
 
 def _fits(scene: Scene, width: float, height: float | None) -> bool:

@@ -10,9 +10,10 @@ same order. The rows are chosen together (a shortest path over the gaps), so a
 cut at a boundary is worth a slightly shorter row. A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
+>>> from ncd_render.wrap import stack_rows
 >>> boxes = [Rect(x, 0, 10, 10, Stroke(), "#fff") for x in (10, 60, 110)]
 >>> wide = Scene(130, 10, boxes + [Line(0, 5, 130, 5, Stroke())])
->>> rows = stack_rows([r.items for r in row_scenes(wide, 80, label_pad=3)], wide)
+>>> rows = stack_rows([r.items for r in row_scenes(wide, 80, label_pad=3)], wide, ROW_GAP)
 >>> rows.width <= 80, len([i for i in rows.items if i.role == "box"]), len(rows.by_role("arrow.continue"))
 (True, 3, 4)
 """
@@ -25,7 +26,7 @@ from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
-from ..wrap import splittable
+from ..wrap import sliced, splittable
 from .passing import drop_passing
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -61,20 +62,6 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene
         moved = Scene(0, 0, items).translated(0, -top).items
         out.append(Scene(max(i.bbox[2] for i in moved), max(i.bbox[3] for i in moved), moved, scene.background, scene.title))
     return out
-
-
-def stack_rows(rows: list[list], like: Scene, gap: float = ROW_GAP) -> Scene:
-    """Rows of items (each starting at x = 0) stacked top to bottom, each moved to its own height."""
-    items, y, width = [], 0.0, 0.0
-    for row in rows:
-        if not row:
-            continue
-        top, bottom = min(i.bbox[1] for i in row), max(i.bbox[3] for i in row)
-        width = max(width, max(i.bbox[2] for i in row))
-        items += Scene(0, 0, row).translated(0, y - top).items
-        y += bottom - top + gap
-    height = max(0.0, y - gap)
-    return Scene(width, height, backdrop(width, height, like.background) + items, like.background, like.title)
 
 
 def _tightened(scene: Scene) -> Scene:
@@ -179,22 +166,15 @@ def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float, 
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
     out = []
-    for item in scene.items:
-        if item.role == "background":
-            continue
-        x0, x1 = item.bbox[0], item.bbox[2]
-        if splittable(item):
-            lo, hi = max(x0, a), min(x1, b)
-            if hi <= lo:
-                continue
-            if isinstance(item, Line):
-                lo = lo - before.pad if before is not None and x0 < a else lo
-                hi = hi + after.pad if after is not None and x1 > b else hi
-                out.append(replace(item, x1=lo, x2=hi))
-            elif hi - lo > 4:  # a section's piece (a sliver left of a cut is left out)
-                out.append(replace(item, x=lo, w=hi - lo))
-        elif a <= (x0 + x1) / 2 < b:
+    for item, span in sliced(scene.items, a, b):
+        if span is None:
             out.append(item)
+        elif isinstance(item, Line):  # a wire that goes on reaches out to the arrow and label at the cut
+            lo = span[0] - before.pad if before is not None and item.bbox[0] < a else span[0]
+            hi = span[1] + after.pad if after is not None and item.bbox[2] > b else span[1]
+            out.append(replace(item, x1=lo, x2=hi))
+        elif span[1] - span[0] > 4:  # a section's piece (a sliver left of a cut is left out)
+            out.append(replace(item, x=span[0], w=span[1] - span[0]))
     if before is not None:
         for y, stroke, label, bar in before.wires:
             left = a - before.pad
