@@ -178,6 +178,52 @@ def test_a_variant_is_defined_by_what_it_adds():
     assert variant(figure.diagram.source, "Attention", ["MaskedAttention"]) is None  # it adds nothing
 
 
+TWO_BASES = """axis m = 4
+axis t = 3
+block B1(X[y m])
+  X = exp(X)
+  return X
+end
+block B2(X[y m])
+  X = relu(X)
+  return X
+end
+block V(X[y m])
+  X = relu(X)
+  X = exp(X)
+  return X
+end
+block W(X[y m])
+  X = B1(X)
+  X = V(X)
+  return X
+end
+input A[t m]
+A = W(A)
+A = B2(A)
+A = V(A)
+output A
+"""
+
+
+def test_a_variant_draws_what_it_adds_to_the_base_its_title_names():
+    """V is B1 with a relu put in, and B2 with an exp put in. Collapsed one level deep only B1 is
+    defined beside it; at depth 0 B2 comes first, so V's definition is read against B2 and must
+    draw the exp, though the relu was laid out for depth 1 already."""
+    from ncd_render.api import load_text
+    from ncd_render.page.compose import _pieces
+    from ncd_render.style import load_preset, load_theme
+
+    diagram, theme, preset = load_text(TWO_BASES).diagram, load_theme("paper"), load_preset("page")
+    laid_out = {}  # kept from one depth to the next, as page_scene keeps it
+    for depth, base, draws_exp in ((1, "B1", False), (0, "B2", True)):  # relu is drawn as a pictogram, exp by name
+        (_, defined), *_ = _pieces(diagram, depth, theme, preset, laid_out)
+        title, scene = next((t, s) for t, s in defined if t.startswith("V ="))
+        assert title.split("\n")[1].startswith(f"{base} with")
+        texts = {"".join(r.text for r in i.runs) for i in scene.items if hasattr(i, "runs")}
+        assert ("exp" in texts) == draws_exp, (depth, texts)
+
+
 def test_wrap_is_refused_on_a_page_layout(tmp_path):
     """--wrap and --layout page both break a figure up; together they are an error (exit 2), nothing written."""
     from click.testing import CliRunner

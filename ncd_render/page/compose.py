@@ -97,17 +97,17 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
             body = definition(diagram.source, name, depth=0)
             definitions[name] = (body, layout(body, theme, preset))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
-    defined = []
+    defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
     for name in names:  # a variant of another component (MaskedAttention of Attention) by what it adds, after it
         found = variant(diagram.source, name, names)
         if found is None:
-            defined.append((f"{name} =", definitions[name][1]))
-        else:
-            key = ("variant", name)
+            defined.append(((names.index(name), 0), f"{name} =", definitions[name][1]))
+        else:  # which base it is read against depends on the components collapsed at this depth
+            key = ("variant", name, found.base)
             if key not in definitions:
                 definitions[key] = layout(found.added, theme, preset)
-            defined.append((f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
-    defined.sort(key=lambda d: _base_order(d[0], names))
+            defined.append(((names.index(found.base), 1), f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
+    defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     parts = part_scenes(overview, depth, theme, preset)
     deep = part_scenes(overview, depth, theme, preset, deep=True)  # None when it splits no section: the same parts
     return ([layout(overview, theme, preset)], defined), *((None if p is None else (p, defined)) for p in (parts, deep))
@@ -186,12 +186,6 @@ def _depths(diagram: Diagram):
     deepest = max((s.depth for s in diagram.sections.values() if s.kind == "block"), default=-1)
     for depth in range(deepest, -1, -1):
         yield depth
-
-
-def _base_order(title: str, names: list[str]) -> tuple[int, int]:
-    """Where a definition titled ``title`` goes: components in the order first met, each variant right after its base."""
-    words = title.split()
-    return (names.index(words[2]), 1) if len(words) > 2 else (names.index(words[0]), 0)
 
 
 def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
