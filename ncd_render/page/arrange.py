@@ -120,8 +120,13 @@ def fill_places(sizes: list[tuple[float, float]], fixed: list[tuple[float, float
 
 def _band(sizes: list[tuple[float, float]], width: float, gap: float) -> tuple[float, list[int]] | None:
     """(height, blocks per column) of the shortest newspaper columns that hold ``sizes`` within ``width``."""
-    heights = sorted({sum(h for _, h in sizes[a:b]) + gap * (b - a - 1) for a in range(len(sizes)) for b in range(a + 1, len(sizes) + 1)})
-    heights = [h for h in heights if h >= max(h for _, h in sizes) - 0.01]
+    tallest, heights = max(h for _, h in sizes), set()
+    for a in range(len(sizes)):  # a column's height is that of a run of blocks: each run's, by running sums
+        total = 0
+        for b in range(a, len(sizes)):
+            total += sizes[b][1]
+            heights.add(total + gap * (b - a))
+    heights = sorted(h for h in heights if h >= tallest - 0.01)
     lo, hi, found = 0, len(heights) - 1, None
     while lo <= hi:  # the least height whose greedy fill fits the width
         mid = (lo + hi) // 2
