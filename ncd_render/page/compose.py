@@ -5,7 +5,8 @@ deeper each time (``--depth``, each collapsed component's definition after the
 overview, "Name =" above its body; a component that only adds a step or two to another,
 by those steps, :mod:`.variants`), four tiers are tried, the first that fits wins:
 
-1. the figure as it is, broken into rows at semantic boundaries (:mod:`.rows`);
+1. the figure as it is, broken into rows at semantic boundaries (:mod:`.rows`), or, where it
+   fits uncut, laid out as it is on its own;
 2. its top-level parts laid out one by one (:mod:`.flow`), their rows set in shelves;
 3. the same, a section's own sections and repeats laid out as parts too;
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
@@ -25,6 +26,7 @@ resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import product
 
 from ..ir import Diagram, build
@@ -60,7 +62,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
         for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
             best = None  # (area, height, blocks, places) of the smallest arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
-                options = [_row_options(s, width, fractions, preset) for s in overview]
+                options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
                 options += [[[_titled(name, _stacked(rows, s), theme)] for rows in _row_options(s, width, fractions, preset)]
                             for name, s in defined]
                 options += [list(extra)] if extra else []
@@ -87,9 +89,10 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
 
 
 def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
-    """(the overview's scenes, [(title, definition's scene)]) for the figure whole, part by part, and
-    part by part with sections split too (None without such parts); ``definitions`` keeps each
-    component's laid-out body from one depth to the next."""
+    """(the overview's [(scene, the scene alone or None)], [(title, definition's scene)]) for the
+    figure whole, part by part, and part by part with sections split too (None without such parts);
+    ``definitions`` keeps each component's laid-out body from one depth to the next. The whole
+    figure is laid out for rows, and alone as well (:func:`_row_options`)."""
     overview = diagram if depth is None else build(diagram.source, depth=depth)
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
@@ -110,14 +113,20 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     parts = part_scenes(overview, depth, theme, preset)
     deep = part_scenes(overview, depth, theme, preset, deep=True)  # None when it splits no section: the same parts
-    return ([layout(overview, theme, preset)], defined), *((None if p is None else (p, defined)) for p in (parts, deep))
+    whole = [(layout(overview, theme, preset), layout(overview, theme, replace(preset, rows=False)))]
+    return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
 
 
-def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset) -> list[list[Scene]]:
-    """The different ways ``scene`` breaks into rows at ``fractions`` of ``width``, widest first."""
+def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset, alone: Scene | None = None) -> list[list[Scene]]:
+    """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
+    wires, which would spread them over the whole height of every row) breaks into rows at
+    ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
+    (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
+    of x and c then branches between them instead of across c)."""
     options, seen = [], set()
     for fraction in fractions:
-        rows = [_inked(r) for r in row_scenes(scene, width if fraction == 1.0 else (width - BLOCK_GAP) * fraction, preset.label_pad)]
+        at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
+        rows = [_inked(r) for r in row_scenes(alone if alone is not None and alone.width <= at else scene, at, preset.label_pad)]
         key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
         if key not in seen:
             seen.add(key)
