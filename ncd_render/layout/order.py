@@ -66,6 +66,7 @@ class _Sweep:
         self.eager, self.above, self.inside = eager, above, inside
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[_ColumnDraft] = []
 
     def run(self) -> Ordered:
@@ -81,6 +82,7 @@ class _Sweep:
         wid = len(self.wires)
         self.wires[wid] = _WireDraft(wid, axis, value, labelled=labelled, start=start)
         self.wire_of[(value, axis)] = wid
+        self.value_of[wid] = value
         return wid
 
     def value_wires(self, value: int) -> list[int]:
@@ -89,7 +91,7 @@ class _Sweep:
     def alias(self, value: int, wires: list[int]) -> None:
         for a, w in zip(self.d.values[value].axes, wires):
             self.wire_of[(value, a)] = w
-            self.wires[w].value = value
+            self.wires[w].value = self.value_of[w] = value
 
     def tight(self, wires: list[int]) -> set[int]:
         return tight(self.d.tandems, [self.wires[w].axis for w in wires])
@@ -203,7 +205,8 @@ class _Sweep:
                     column.pre.append(placed)
                     column.gap_steps.append(self.snap(live))
             ops = list(column.ops)
-            ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
+            if len(ops) > 1:
+                ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
             column.ops = []
             column.before = self.snap(live)
             spans: list[tuple[int, int]] = []
@@ -217,8 +220,10 @@ class _Sweep:
                     spans = []
                 spans.append(span)
                 members = self.box_members(op)
-                in_the_way = [w for w in live[min(map(live.index, members)):max(map(live.index, members)) + 1]
-                              if w not in set(members)] if members else []
+                in_the_way = []
+                if members:
+                    held, at = set(members), [live.index(w) for w in members]
+                    in_the_way = [w for w in live[min(at):max(at) + 1] if w not in held]
                 if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
                     if column.ops:
                         column.after = self.snap(live)
@@ -241,7 +246,7 @@ class _Sweep:
         return self.snap(live)
 
     def snap(self, live: list[int]) -> _Order:
-        return _Order(live, {w: self.wires[w].value for w in live})
+        return _Order(live, self.value_of)
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
@@ -301,10 +306,11 @@ class _Sweep:
         lo = min(live.index(w) for w in members)
         hi = max(live.index(w) for w in members)
         span = live[lo:hi + 1]
-        kept = [w for w in span if w in set(members)]
+        held = set(members)
+        kept = [w for w in span if w in held]
         up, down = [], []
         for w in in_the_way:
-            above = sum(1 for m in span[:span.index(w)] if m in set(members))
+            above = sum(1 for m in span[:span.index(w)] if m in held)
             (up if above < len(kept) - above else down).append(w)
         op = _Permute(-1 - len(self.permutes), section)
         self.permutes.append(op)
@@ -332,30 +338,31 @@ class _Sweep:
 
     def place_op(self, op: Op, live: list[int]) -> Placed:
         """Update the live wires for one op; returns what it consumes, covers and creates."""
-        if glyph(op) == "cap":  # a cap: two new wires joined at their start, below the others
+        shape, holds = glyph(op), hold(op)
+        if shape == "cap":  # a cap: two new wires joined at their start, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
             return Placed(op, [], [], new)
         inputs = [self.value_wires(v) for v in op.inputs]
-        if glyph(op) == "join" and len({len(ws) for ws in inputs}) == 1:
+        if shape == "join" and len({len(ws) for ws in inputs}) == 1:
             # commutative: the sum goes on along the topmost operand, keeping figures compact
             # (a broadcasting product goes on along the operand with every axis)
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
-        if hold(op) == "through":  # the wires go on through the box
+        if holds == "through":  # the wires go on through the box
             covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
-            within = self.within(op, first, consumed, live) if glyph(op) == "join" else False
+            within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [], within=within)
-        if hold(op) == "lookup":  # the ids' wires go on; the looked-up axes start below them
+            return Placed(op, consumed, covered, [], over=first if shape == "mark" else [], within=within)
+        if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
             at = live.index(first[-1]) + 1
             live[at:at] = new
             return Placed(op, [], first, new)
-        if hold(op) == "acts":
+        if holds == "acts":
             acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
             keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
@@ -366,14 +373,15 @@ class _Sweep:
         at = min(live.index(w) for w in acted)
         anchor = live[at]  # the new wires take its place
         span = live[at:max(live.index(w) for w in acted) + 1]
-        foreign = [w for w in span if w not in set(acted)] if is_wiring(op) else []
+        ends = set(acted)
+        foreign = [w for w in span if w not in ends] if is_wiring(op) else []
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
             for a in self.d.values[v].axes:
                 if a in keep:
                     self.wire_of[(v, a)] = keep[a]
-                    self.wires[keep[a]].value = v
+                    self.wires[keep[a]].value = self.value_of[keep[a]] = v
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
