@@ -67,6 +67,7 @@ class _Solve:
         title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
         self.edges: dict[tuple, float] = {}  # (a, b) -> the most b must lie below a
+        self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
 
     def run(self) -> dict:
@@ -92,6 +93,9 @@ class _Solve:
     def constrain_list(self, order: _Order) -> None:
         """Neighbouring wires a pitch apart, wider between tensors, closer in tandem
         (the hottest loop of the stage: :meth:`edge` inlined)."""
+        if id(order) in self.listed:  # the same order again: its edges are there
+            return
+        self.listed.add(id(order))
         values, edges, tandem = order.values, self.edges, self.tandem_of.get
         pitch, apart, tandem_pitch = self.p.pitch, self.p.pitch + self.p.tensor_gap, self.p.tandem_pitch
         for a, b in zip(order, order[1:]):

@@ -35,6 +35,7 @@ class Style:
     diagram: Diagram
     theme: Theme
     preset: Preset
+    _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
     def text(self, text: str, size: float, bold: bool = False, math: bool = False):
         """``text`` set in the theme's font (:func:`ncd_render.text.set_label`)."""
@@ -54,10 +55,13 @@ class Style:
             if members[0] != axis:
                 return None, False
             return self.text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.diagram.axes[axis].width
-        declared = self.diagram.axes[axis]
-        # trailing digits read as an index: y2 is drawn y with subscript 2
-        parts = [indexed(part) for part in declared.parts]
-        return self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
+        found = self._labels.get(axis)  # outside a tandem the label is the axis's alone: set it once
+        if found is None:
+            declared = self.diagram.axes[axis]
+            # trailing digits read as an index: y2 is drawn y with subscript 2
+            parts = [indexed(part) for part in declared.parts]
+            found = self._labels[axis] = self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
+        return found
 
     @property
     def axis_h(self) -> float:
@@ -136,7 +140,8 @@ class Wire:
 
 
 class _Order(list):
-    """Live wires top to bottom at one moment, with the tensor each belongs to then."""
+    """Live wires top to bottom at one moment, with the tensor each belongs to then (one order
+    stands for every moment until the wires change, so no stage may change one)."""
 
     def __init__(self, wires, values: dict[int, int]):
         super().__init__(wires)

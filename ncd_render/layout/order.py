@@ -196,8 +196,9 @@ class _Sweep:
                 live.extend(wires)
         self.input_wires = list(live)
         columns, self.columns = self.columns, []
+        now = self.snap(live)  # the live wires as they are, shared by every snapshot until they change
         for column in columns:
-            column.gap_in = self.snap(live)
+            column.gap_in = now
             pre, column.pre = column.pre, []
             for op in pre:  # each copy, save or load changes the live wires in turn
                 placed = self.place_gap_op(op, live)
@@ -208,15 +209,13 @@ class _Sweep:
             if len(ops) > 1:
                 ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
             column.ops = []
-            column.before = self.snap(live)
+            column.before = self.snap(live) if pre else now  # a copy changes the tensor its wires carry
             spans: list[tuple[int, int]] = []
             for op in ops:
                 idx = [live.index(w) for v in op.inputs for w in self.value_wires(v)]
                 span = (min(idx), max(idx)) if idx else (len(live), len(live))
                 if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
-                    column.after = self.snap(live)
-                    self.columns.append(column)
-                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = self.next_column(column, live)
                     spans = []
                 spans.append(span)
                 members = self.box_members(op)
@@ -226,16 +225,12 @@ class _Sweep:
                     in_the_way = [w for w in live[min(at):max(at) + 1] if w not in held]
                 if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
                     if column.ops:
-                        column.after = self.snap(live)
-                        self.columns.append(column)
-                        column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                        column = self.next_column(column, live)
                     column.ops.append(self.place_permute(members, in_the_way, live, column.section))
-                    column.after = self.snap(live)
-                    self.columns.append(column)
-                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = self.next_column(column, live)
                     spans = [span]
                 column.ops.append(self.place_op(op, live))
-            column.after = self.snap(live)
+            column.after = now = self.snap(live)
             self.columns.append(column)
         self.final_gap, self.final_steps = [], []
         for op in self.trailing:
@@ -247,6 +242,13 @@ class _Sweep:
 
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, self.value_of)
+
+    def next_column(self, column: _ColumnDraft, live: list[int]) -> _ColumnDraft:
+        """End ``column`` here; returns the next one, in the same section, starting with the wires as they are."""
+        now = self.snap(live)
+        column.after = now
+        self.columns.append(column)
+        return _ColumnDraft(section=column.section, gap_in=now, before=now)
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
