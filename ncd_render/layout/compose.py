@@ -168,15 +168,16 @@ class _Compose:
             yield column.gap_in, x, at.x_pre
             yield column.before, at.x_pre, at.x0
             busy = {w for pl in column.ops for w in pl.before + pl.after}
-            extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
-            through = _Order([w for w in column.before if w not in busy], column.before.values)
+            through, values, extents = [w for w in column.before if w not in busy], column.before.values, None
             if through == [w for w in column.after if w not in busy]:
                 for a, b in zip(through, through[1:]):
-                    if through.values[a] == through.values[b]:  # one tensor's wires: no separator between them
+                    if values[a] == values[b]:  # one tensor's wires: no separator between them
                         continue
+                    if extents is None:
+                        extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
                     ys = self.separator_y(a, b)
                     if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
-                        yield _Order([a, b], through.values), at.x0, at.x1
+                        yield _Order([a, b], values), at.x0, at.x1
             x = at.x1
         yield final, x, self.x_end
 

@@ -126,16 +126,17 @@ class _Solve:
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
             inside = _inside(orders, set(placed.members))
-            start = len(column.before)
+            start, top, bottom = len(column.before), placed.top, placed.bottom
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
                 if idx:
-                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, *pads, p.clearance, p.clearance)
+                    self.enclose(order, min(idx), max(idx), top, bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = min(idx)
-            boxes.append((start, placed.top, placed.bottom))
+            boxes.append((start, top, bottom))
         # boxes side by side in one column keep apart
-        boxes.sort(key=lambda b: b[0])
+        if len(boxes) > 1:
+            boxes.sort(key=lambda b: b[0])
         for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
             self.edge(b1, t2, p.clearance)
 
@@ -177,24 +178,25 @@ class _Solve:
     def solve(self) -> tuple[dict, dict]:
         """(each node's successors with the edges' weights, each node's height)."""
         nodes = set(self.wires)
-        for a, b in self.edges:  # the nodes in the order the edges first named them
+        succ: dict = defaultdict(list)
+        indegree: dict = defaultdict(int)
+        for (a, b), w in self.edges.items():  # the nodes in the order the edges first named them
             nodes.add(a)
             nodes.add(b)
-        succ: dict = defaultdict(list)
-        indegree: dict = dict.fromkeys(nodes, 0)
-        for (a, b), w in self.edges.items():
             succ[a].append((b, w))
             indegree[b] += 1
         y = dict.fromkeys(nodes, 0.0)
-        ready = sorted((n for n, k in indegree.items() if k == 0), key=repr)
+        ready = sorted((n for n in nodes if n not in indegree), key=repr)
         done = 0
         while ready:
             n = ready.pop()
             done += 1
+            below = y[n]
             for m, w in succ[n]:
-                y[m] = max(y[m], y[n] + w)
+                if below + w > y[m]:
+                    y[m] = below + w
                 indegree[m] -= 1
-                if indegree[m] == 0:
+                if not indegree[m]:
                     ready.append(m)
         if done != len(nodes):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
