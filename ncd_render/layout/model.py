@@ -250,23 +250,20 @@ def glyph(op) -> str:
     """How an op is drawn (:mod:`ncd_render.ops`); the layout's own permutations and branches are wiring.
     ``mark``: f: R -> R, the paper's ➤f➤ above its tensor, on no wire; ``join``: a compact box on
     one operand, the others entering from below."""
+    if isinstance(op, (_Permute, _Branch)):
+        return op.glyph
     # the stages ask this about thirty times per op: kept on the op (a frozen IR op never changes
     # its kind or params; the attribute is no field, so equality and repr ignore it)
-    try:
-        return op._glyph
-    except AttributeError:
-        found = op.__dict__["_glyph"] = op.glyph if isinstance(op, (_Permute, _Branch)) else ops.of(op).glyph_of(op)
-        return found
+    found = op.__dict__.get("_glyph")
+    if found is None:
+        found = op.__dict__["_glyph"] = ops.of(op).glyph_of(op)
+    return found
 
 
 def hold(op) -> str:
     """Which wires an op's box holds (:mod:`ncd_render.ops`): ``through`` (its tensor goes on through it),
-    ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``; kept on the op as its glyph is."""
-    try:
-        return op._hold
-    except AttributeError:
-        found = op.__dict__["_hold"] = op.hold if isinstance(op, (_Permute, _Branch)) else ops.of(op).hold
-        return found
+    ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``."""
+    return op.hold if isinstance(op, (_Permute, _Branch)) else ops.of(op).hold
 
 
 def is_wiring(op) -> bool:
