@@ -37,7 +37,7 @@ from .sections import draw_sections
 BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Laid:
     """A wire with everything the stages found: its tensor, height and span."""
 

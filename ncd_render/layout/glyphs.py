@@ -88,6 +88,8 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
 class _Span:
     """A wire's span while the glyphs are drawn (frozen into :class:`~.model.Span` after)."""
 
+    __slots__ = ("y", "x0", "x1", "gaps")
+
     def __init__(self, y: float):
         self.y, self.x0, self.x1, self.gaps = y, 0.0, 0.0, []
 

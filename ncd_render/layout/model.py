@@ -70,7 +70,7 @@ class Style:
         return self.text("x", f.axis_size).ascent + f.axis_size * 0.25
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """Stage 3's result for one op in a column: its label, where it stands and how wide it is,
     a wiring region's route, a sum's room for its other operands to come up into it."""
@@ -83,7 +83,7 @@ class Box:
     entry: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ColumnX:
     """Stage 3's result for one column: where its gap's ops start, its own span, and how far
     past it the labels of wires that start there reach."""
@@ -106,7 +106,7 @@ class Columns:
     x_end: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Where one wire is drawn: from x0 to x1, less its gaps (regions that carry it, and
     the copy and merge dots where it ends and goes on, as (x, x))."""
@@ -127,7 +127,7 @@ class Drawn:
     spans: dict[int, Span]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Wire:
     """One axis's wire, from where it starts to where it ends (heights and x come later)."""
 
@@ -143,12 +143,14 @@ class _Order(list):
     """Live wires top to bottom at one moment, with the tensor each belongs to then (one order
     stands for every moment until the wires change, so no stage may change one)."""
 
+    __slots__ = ("values",)
+
     def __init__(self, wires, values: dict[int, int]):
         super().__init__(wires)
         self.values = {w: values[w] for w in wires}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     """One op in a column (or a copy, delete, save or load in a gap): its wires before and after."""
 
@@ -188,7 +190,7 @@ class Placed:
         return ("b", self.op.id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """Ops side by side, after a gap that holds the copies, deletes, saves and loads before them."""
 

@@ -37,7 +37,7 @@ def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NON
     return _Sweep(diagram, *choice).run()
 
 
-@dataclass
+@dataclass(slots=True)
 class _WireDraft:
     id: int
     axis: str
@@ -47,7 +47,7 @@ class _WireDraft:
     end: tuple = ("output", -1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _ColumnDraft:
     pre: list = field(default_factory=list)
     ops: list = field(default_factory=list)
@@ -75,8 +75,8 @@ class _Sweep:
         self.plan_columns()
         final = self.sweep()
         columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
-        return Ordered({w: Wire(**vars(draft)) for w, draft in self.wires.items()}, columns, self.input_wires, final,
-                       self.final_gap, self.final_steps)
+        wires = {w: Wire(draft.id, draft.axis, draft.value, draft.labelled, draft.start, draft.end) for w, draft in self.wires.items()}
+        return Ordered(wires, columns, self.input_wires, final, self.final_gap, self.final_steps)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)
