@@ -13,8 +13,11 @@ measured/predicted, points within 25%, overall and for N >= 1k), for three model
   (``fused_kernel = "flash-v1"``), PyTorch 1.x's three-pass softmax, and the benchmark's
   reference attention as it ran (its scale and layout copies, :data:`AS_RUN`).
 
-Then the matmul and memory-bound points against their cited measurements, and
-spherical attention beside SoftMax attention.
+Then forward attention on an H100 (FlashAttention-3 paper, Figure 5: PyTorch's standard
+attention as the benchmark ran it, :data:`STANDARD_2023`, and FlashAttention-2, head dimensions
+64 and 128, with and without a causal mask) with the profile's own kernels; the matmul and
+memory-bound points against their cited measurements; and spherical attention beside
+SoftMax attention.
 
     PYTHONPATH=. python3 bench/validate_cost.py [--model "kernels measured"]
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import statistics
 import tomllib
 from pathlib import Path
@@ -59,8 +63,29 @@ Vc = rearrange(V: b x h k -> (b h) x k)
 O = einsum(P, Vc: (b h) y x, (b h) x k -> (b h) y k)
 output O
 """
-MATMUL = "axis a = {n}\naxis b = {n}\naxis c = {n}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n"
+# The FlashAttention-2 benchmark's "standard attention" (flash-attention repository, benchmarks/benchmark_flash_attention.py,
+# attention_pytorch, commit b4b6e903 of 2023-08-25), which FlashAttention-3's Figure 5 measured: einops copies q to
+# (b h) t d and k to (b h) d s (slices of qkv[b s 3 h d]: not views); one baddbmm with the scale as alpha; with a causal
+# mask, scores + causal_mask: a broadcasting add of the fp16 mask[t s] (triu of -10000, made as torch.full, torch.triu and
+# .to(fp16), three kernels over s x s in fp32, left out: under 3% of the measured time) to every (b h) slice; PyTorch 2's
+# softmax; einsum copies v to (b h) s d for its bmm, whose output is a view.
+STANDARD_2023 = HEAD + """input Q[b y h k], K[b x h k], V[b x h k]{mask_input}
+Qc = rearrange(Q: b y h k -> (b h) y k)
+Kc = rearrange(K: b x h k -> (b h) k x)
+S = einsum(Qc, Kc: (b h) y k, (b h) k x -> (b h) y x)
+{mask}P = softmax(S: x)
+Vc = rearrange(V: b x h k -> (b h) x k)
+O = einsum(P, Vc: (b h) y x, (b h) x k -> (b h) y k)
+output O
+"""
+CAUSAL = "S = mask(S: y x) with causal\n"  # inside a fused kernel: the pattern comes from the indices
+# The standard attention's mask: scores + mask[y x], broadcast over (b h). The DSL's + needs equal axes, so it is written
+# as the broadcasting product, which reads and writes the same arrays and counts the same one FLOP per element.
+MASK_ADD = {"mask_input": ", M[y x]", "mask": "S = S * M\n"}
+NO_MASK = {"mask_input": "", "mask": ""}
+MATMUL = "axis a = {m}\naxis b = {k}\naxis c = {n}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n"
 READ = "axis a = 1048576\naxis b = 1024\ninput X[a b]\nY = sum(X: b)\noutput Y\n"  # 2 GiB read, 2 MiB written
+SOFTMAX = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = softmax(X: b)\noutput Y\n"
 MODELS = {  # name -> (profile change, unfused source): the model before this change, and with the kernels the table measured
     "roofline": (lambda hw: dataclasses.replace(hw, chip=None), UNFUSED),
     "modern kernels": (lambda hw: hw, UNFUSED),
@@ -110,17 +135,76 @@ def attention_table(table: dict, model: str) -> None:
         print(f"{kind:>9} (measured/predicted): all N {summary(rows[kind])}; N >= 1k {summary(big[kind])}")
 
 
-def kernel_points(data: dict) -> None:
-    """The matmul and memory-bound points against their cited measurements (target: within 15%)."""
-    print(f"\n{data['matmul']['source']}\n{data['memory']['source']}")
-    cases = [("a100-80gb", "bf16", MATMUL.format(n=4096), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12),
-             ("h100-sxm", "bf16", MATMUL.format(n=8192), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12),
-             ("a100-80gb", "fp16", READ, 2 * 2 ** 30, data["memory"]["a100_80gb_read_tbs"], "TB/s", 1e12)]
-    for hw, dtype, src, work, measured, unit, scale in cases:
+def kernel_cases(data: dict) -> list[tuple]:
+    """The matmul and memory-bound points: (profile, dtype, diagram, work, measured range, unit, scale, what)."""
+    mamf = data["mamf"]
+    sm = data["softmax_h100"]
+    shaped = lambda mnk: MATMUL.format(m=mnk[0], n=mnk[1], k=mnk[2])  # noqa: E731
+    return [
+        ("a100-80gb", "bf16", shaped([4096] * 3), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 4096^3"),
+        ("h100-sxm", "bf16", shaped([8192] * 3), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 8192^3"),
+        ("a100-80gb", "bf16", shaped(mamf["a100"]["shape"]), 2 * math.prod(mamf["a100"]["shape"]), [mamf["a100"]["tflops"]],
+         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["a100"]["shape"])),
+        ("h100-sxm", "bf16", shaped(mamf["h100"]["shape"]), 2 * math.prod(mamf["h100"]["shape"]), [mamf["h100"]["tflops"]],
+         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["h100"]["shape"])),
+        ("a100-80gb", "fp16", READ, 2 * 2 ** 30, data["memory"]["a100_80gb_read_tbs"], "TB/s", 1e12, "2 GiB read (sum over rows)"),
+        ("h100-sxm", "fp32", SOFTMAX.format(**sm), 2 * 4 * sm["rows"] * sm["columns"], [sm["tbs"]], "TB/s", 1e12,
+         f"softmax fp32 {sm['rows']}x{sm['columns']} (QuACK)"),
+    ]
+
+
+def kernel_points(data: dict) -> list[float]:
+    """The matmul and memory-bound points against their cited measurements (target: within 15%); their ratios."""
+    print(f"\n{data['matmul']['source']}\n{data['mamf']['source']}\n{data['memory']['source']}\n{data['softmax_h100']['source']}")
+    ratios = []
+    for hw, dtype, src, work, measured, unit, scale, what in kernel_cases(data):
         rate = work / analyse(load_text(src).diagram, load_profile(hw), dtype).time / scale
         mid = sum(measured) / len(measured)
-        print(f"{hw:>10} {src.splitlines()[-2]:<40} predicted {rate:.4g} {unit}, measured {measured} {unit}: "
+        ratios.append(mid / rate)
+        print(f"{hw:>10} {what:<40} predicted {rate:.4g} {unit}, measured {measured} {unit}: "
               f"measured/predicted {mid / rate:.2f}{'' if abs(mid / rate - 1) <= 0.15 else ' (outside 15%)'}")
+    return ratios
+
+
+def h100_attention(table: dict) -> dict[str, list[float]]:
+    """FlashAttention-3's Figure 5 (H100): standard attention and FlashAttention-2 at every point, with the
+    profile's own kernels (FlashAttention-2, PyTorch 2's one-read softmax); measured/predicted per point."""
+    print(f"\n{table['source']}\n{table['setup']}; profile {table['hw']}, its own kernels")
+    profile = load_profile(table["hw"])
+    big = {"unfused": [], "fused": [], "speed-up": []}
+    for d in (64, 128):
+        for causal in (False, True):
+            key = f"d{d}{'_causal' if causal else ''}"
+            print(f"head dim {d}{', causal' if causal else ''}")
+            print(f"{'N':>6} {'standard ms':>12} {'pred':>8} {'ratio':>6} {'FA-2 ms':>8} {'pred':>8} {'ratio':>6} {'speed-up':>9} {'pred':>6} {'ratio':>6}")
+            for i, n in enumerate(table["n"]):
+                b, h = table["tokens"] // n, table["hidden"] // d
+                flops = 4 * b * n * n * h * d / (2 if causal else 1)
+                sizes = dict(b=b, h=h, n=n, d=d)
+                mask = CAUSAL if causal else ""
+                fused_src = FUSED.replace("P = softmax", mask + "P = softmax") if causal else FUSED
+                fused = analyse(load_text(fused_src.format(**sizes)).diagram, profile, "fp16").time * 1e3
+                fm = flops / table[key + "_flash2"][i] / 1e9
+                line = f"{n:>6} "
+                ratios = {"fused": fm / fused}
+                if i < len(table[key + "_standard"]):
+                    standard = STANDARD_2023.format(**(MASK_ADD if causal else NO_MASK), **sizes)
+                    unfused = analyse(load_text(standard).diagram, profile, "fp16").time * 1e3
+                    um = flops / table[key + "_standard"][i] / 1e9
+                    ratios.update({"unfused": um / unfused, "speed-up": (um / fm) / (unfused / fused)})
+                    line += f"{um:>12.3f} {unfused:>8.3f} {um / unfused:>6.2f} "
+                else:
+                    line += f"{'OOM':>12} {'':>8} {'':>6} "
+                line += f"{fm:>8.3f} {fused:>8.3f} {fm / fused:>6.2f}"
+                if "speed-up" in ratios:
+                    line += f" {um / fm:>9.2f} {unfused / fused:>6.2f} {ratios['speed-up']:>6.2f}"
+                print(line)
+                for kind, r in ratios.items():
+                    if n >= 1024:
+                        big[kind].append(r)
+    for kind, rs in big.items():
+        print(f"{kind:>9} (measured/predicted), N >= 1k, all four settings: {summary(rs)}")
+    return big
 
 
 def main() -> None:
@@ -132,6 +216,7 @@ def main() -> None:
     print(f"{table['source']}\n{table['setup']}; profile {table['hw']}")
     for model in MODELS if opts.model == "all" else [opts.model]:
         attention_table(table, model)
+    h100_attention(data["fa2_forward_h100"])
     kernel_points(data)
     sign = data["flashsign_a100"]
     print(f"\n{sign['source']}\n{sign['setup']}; modern kernels")

@@ -13,6 +13,7 @@ module turns lark's tree into the small frozen dataclasses of :mod:`.syntax`
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +35,12 @@ lark = import_lark()
 
 
 @lru_cache(maxsize=1)
-def _parser() -> lark.Lark:
+def _parser() -> tuple[lark.Lark, frozenset[str]]:
+    """The parser, and the terminals the grammar names (the tree keeps every token: keywords and
+    punctuation only mark where a statement starts and ends)."""
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return build_parser(grammar, default_cache_dir())
+    named = frozenset(re.findall(r"^([A-Z][A-Z0-9_]*)\s*:", grammar, re.MULTILINE))
+    return build_parser(grammar, default_cache_dir()), named
 
 
 _TOKEN_WORDS = {
@@ -54,10 +58,11 @@ def parse(text: str, path: str = "<string>") -> Program:
     """Parse .ncd source text; raise NcdError pointing at the first syntax error."""
     source = Source(path, text if text.endswith("\n") else text + "\n")
     try:
-        tree = _parser().parse(source.text)
+        parser, named = _parser()
+        tree = parser.parse(source.text)
     except lark.exceptions.UnexpectedInput as error:
         raise _syntax_error(error, source) from None
-    return Program(source, tuple(_Builder(source).statements(tree.children)))
+    return Program(source, tuple(_Builder(source, named).statements(tree.children)))
 
 
 def parse_file(path: str | Path) -> Program:
@@ -112,18 +117,32 @@ def _unclosed(source: Source) -> Span | None:
 
 
 class _Builder:
-    """Turns lark's parse tree into the dataclasses above."""
+    """Turns lark's parse tree into the dataclasses above.
 
-    def __init__(self, source: Source):
+    The tree keeps every token (``keep_all_tokens``) and lark tracks no positions of rules
+    (``propagate_positions`` was a third of the parse): a rule stands from its first token,
+    keyword or bracket included, to its last, which :meth:`span` finds when a span is asked for.
+    """
+
+    def __init__(self, source: Source, named: frozenset[str]):
         self.source = source
+        self.named = named  # the tokens the builder reads; the others are keywords and punctuation
         self.nesting = 0  # sections, repeats and blocks around the statement being built
 
     def span(self, item, empty: Span | None = None) -> Span:
-        """Where ``item`` stands; ``empty`` for a rule that matched nothing (lark gives it no position)."""
-        meta = item if isinstance(item, lark.Token) else item.meta
-        if not isinstance(item, lark.Token) and meta.empty:
+        """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
+        if isinstance(item, lark.Token):
+            return Span(self.source, item.line, item.column, item.end_line, item.end_column)
+        children = item.children
+        first = children[0] if children and isinstance(children[0], lark.Token) else _edge(children, False)
+        if first is None:
             return empty
-        return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+        last = children[-1] if isinstance(children[-1], lark.Token) else _edge(children, True)
+        return Span(self.source, first.line, first.column, last.end_line, last.end_column)
+
+    def kept(self, tree) -> list:
+        """The children of ``tree`` the builder reads: its rules and named tokens, no keywords or punctuation."""
+        return [c for c in tree.children if not isinstance(c, lark.Token) or c.type in self.named]
 
     def statements(self, items) -> list:
         return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, lark.Tree)]
@@ -146,25 +165,25 @@ class _Builder:
 
     # statements
     def title(self, tree):
-        return Title(str(tree.children[0])[1:-1], self.span(tree))
+        return Title(str(self.kept(tree)[0])[1:-1], self.span(tree))
 
     def tandem(self, tree):
-        name, *axes = tree.children
+        name, *axes = self.kept(tree)
         return Tandem(str(name), tuple(str(a) for a in axes), self.span(tree))
 
     def depth(self, tree):
-        return Depth(self.whole(tree.children[0], "a depth"), self.span(tree))
+        return Depth(self.whole(self.kept(tree)[0], "a depth"), self.span(tree))
 
     def convolutions(self, tree):
-        form = tree.children[0]
+        form = self.kept(tree)[0]
         if str(form) not in ("compact", "explicit"):
             raise NcdError(f"'convolutions {form}': the form is compact or explicit", self.span(form), "for example: convolutions compact")
         return Convolutions(str(form), self.span(tree))
 
     def check_sizes(self, tree):
         sizes = []
-        for item in tree.children:
-            name, value = item.children
+        for item in self.kept(tree):
+            name, value = self.kept(item)
             if any(str(name) == n for n, _ in sizes):
                 raise NcdError(f"the check line gives axis '{name}' twice", self.span(item))
             sizes.append((str(name), self.whole(value, "an axis size")))
@@ -174,9 +193,11 @@ class _Builder:
         return limits.whole(str(token), self.span(token), what)
 
     def axis_decl(self, tree):
-        name, *rest = tree.children
+        name, *rest = self.kept(tree)
         width = bool(rest) and isinstance(rest[-1], lark.Token) and rest[-1].type == "WIDTH"
         size = rest[0] if rest and not (isinstance(rest[0], lark.Token) and rest[0].type == "WIDTH") else None
+        while size is not None and size.data == "atom":  # ( ... ): the expression inside
+            size = self.kept(size)[0]
         if size is not None:
             operations = sum(1 for t in size.iter_subtrees() if t.data == "binop")
             if operations > limits.MAX_SIZE_TERMS:
@@ -187,6 +208,8 @@ class _Builder:
     def size(self, item) -> SizeExpr:
         if isinstance(item, lark.Token):
             raise AssertionError(item)
+        while item.data == "atom":  # ( ... ): the expression inside (a loop: parentheses may nest deep)
+            item = self.kept(item)[0]
         if item.data == "size_int":
             return SizeInt(self.whole(item.children[0], "an axis size"), self.span(item))
         if item.data == "size_ref":
@@ -196,27 +219,27 @@ class _Builder:
 
     def tensor_decl(self, tree) -> TensorDecl:
         name, shape, *dtype = tree.children
-        return TensorDecl(str(name), self.axis_refs(shape.children), str(dtype[0]) if dtype else "real", self.span(tree))
+        return TensorDecl(str(name), self.axis_refs(self.kept(shape)), str(dtype[0]) if dtype else "real", self.span(tree))
 
     def axis_refs(self, items) -> tuple[AxisRef, ...]:
-        return tuple(AxisRef(tuple(str(t) for t in item.children), self.span(item)) for item in items)
+        return tuple(AxisRef(tuple(str(t) for t in self.kept(item)), self.span(item)) for item in items)
 
     def input_decl(self, tree):
-        return Input(tuple(self.tensor_decl(t) for t in tree.children), self.span(tree))
+        return Input(tuple(self.tensor_decl(t) for t in self.kept(tree)), self.span(tree))
 
     def output_decl(self, tree):
-        return Output(tuple(self.name(t) for t in tree.children), self.span(tree))
+        return Output(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def delete(self, tree):
-        return Delete(tuple(self.name(t) for t in tree.children), self.span(tree))
+        return Delete(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def save(self, tree):
-        name, label = tree.children
+        name, label = self.kept(tree)
         token = label.children[0]
         return Save(self.name(name), str(token)[1:-1] if token.type == "STRING" else str(token), self.span(tree))
 
     def repeat(self, tree):
-        times, *rest = tree.children
+        times, *rest = self.kept(tree)
         title = None
         if rest and isinstance(rest[0], lark.Token) and rest[0].type == "STRING":
             title = str(rest[0])[1:-1]
@@ -224,18 +247,18 @@ class _Builder:
         return Repeat(self.whole(times, "a repeat count"), title, self.nested(tree, rest), self.span(tree))
 
     def return_stmt(self, tree):
-        return Return(tuple(self.name(t) for t in tree.children), self.span(tree))
+        return Return(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def assign(self, tree):
-        targets, expr, *label = tree.children
+        targets, expr, *label = self.kept(tree)
         text = None
         if label:
             token = label[0].children[0]
             text = str(token)[1:-1] if token.type == "STRING" else str(token)
-        return Assign(tuple(self.name(t) for t in targets.children), getattr(self, expr.data)(expr), text, self.span(tree))
+        return Assign(tuple(self.name(t) for t in self.kept(targets)), getattr(self, expr.data)(expr), text, self.span(tree))
 
     def call(self, tree):
-        fn, *rest = tree.children
+        fn, *rest = self.kept(tree)
         args, spec, options, scale = [], None, (), None
         for item in rest:
             if item.data == "name_ref":
@@ -243,13 +266,13 @@ class _Builder:
             elif item.data == "spec":
                 spec = self.spec(item, empty=self.span(tree))
             elif item.data == "options":
-                options = tuple(self.option(o) for o in item.children)
+                options = tuple(self.option(o) for o in self.kept(item))
             elif item.data == "scale":
                 scale = self.scale(item)
         return Call(self.name(fn), tuple(args), spec, options, scale, self.span(tree))
 
     def add(self, tree):
-        return Add(tuple(self.name(t) for t in tree.children), self.span(tree))
+        return Add(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def alias(self, tree):
         return Alias(self.name(tree.children[0]), self.span(tree))
@@ -259,18 +282,19 @@ class _Builder:
         return Scaled(self.name(arg), self.scale(scale), self.span(tree))
 
     def scale(self, tree) -> Scale:
-        factor = tree.children[0]
+        factor = self.kept(tree)[0]
         span = self.span(factor)
         if factor.data == "factor_number":
             text = str(factor.children[0])
             return Scale(text, limits.number(text, span, "the scale"), None, Fraction(1), span)
-        axis = str(factor.children[0])
-        exponent = limits.exponent(str(factor.children[1]), span) if len(factor.children) > 1 else Fraction(1)
+        name, *power = self.kept(factor)
+        axis = str(name)
+        exponent = limits.exponent(str(power[0]), span) if power else Fraction(1)
         text = axis if exponent == 1 else f"{axis}^{exponent}"
         return Scale(text, None, axis, exponent, span)
 
     def option(self, tree) -> Option:
-        name, *value = tree.children
+        name, *value = self.kept(tree)
         parsed: str | float | None = None
         if value:
             token = value[0]
@@ -279,7 +303,7 @@ class _Builder:
 
     def spec(self, tree, empty: Span) -> Spec:
         groups, outputs, seen_arrow = [], [], False
-        for child in tree.children:
+        for child in self.kept(tree):
             if isinstance(child, lark.Token):  # the arrow
                 seen_arrow = True
             else:
@@ -287,12 +311,28 @@ class _Builder:
         return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree, empty))
 
     def section(self, tree):
-        title, *body = tree.children
+        title, *body = self.kept(tree)
         fused = bool(body) and isinstance(body[0], lark.Token) and body[0].type == "FUSED"
         return Section(str(title)[1:-1], self.nested(tree, body), self.span(tree), fused)
 
     def block(self, tree):
-        name, *rest = tree.children
+        name, *rest = self.kept(tree)
         params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, lark.Tree) and t.data == "tensor_decl")
         body = [t for t in rest if isinstance(t, lark.Tree) and t.data != "tensor_decl"]
         return Block(str(name), params, self.nested(tree, body), self.span(tree))
+
+
+def _edge(children: list, last: bool):
+    """The first (or ``last``) token of ``children`` and their descendants; None if they hold none.
+    A loop, not a recursion: a size such as 1 + 1 + ... + 1 nests a thousand deep (limits.MAX_SIZE_TERMS
+    reports it, at this span)."""
+    pending = [iter(reversed(children) if last else children)]
+    while pending:
+        for child in pending[-1]:
+            if isinstance(child, lark.Token):
+                return child
+            pending.append(iter(reversed(child.children) if last else child.children))
+            break
+        else:
+            pending.pop()
+    return None

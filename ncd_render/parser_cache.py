@@ -24,7 +24,7 @@ from .lean import import_lark
 
 lark = import_lark()
 
-OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
+OPTIONS = {"parser": "lalr", "keep_all_tokens": True, "maybe_placeholders": False}  # positions: ncd_render.parse
 
 
 def default_cache_dir() -> Path | None:

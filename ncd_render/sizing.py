@@ -34,6 +34,7 @@ import re
 import warnings
 from dataclasses import dataclass, replace
 
+from .backdrop import backdrop
 from .errors import NcdError, did_you_mean
 from .scene import Rect, Scene
 
@@ -83,8 +84,8 @@ def fit_scene(scene: Scene, width: float | None = None, height: float | None = N
     canvas_h = height if height else fitted.height
     dx, dy = (canvas_w - fitted.width) / 2, (canvas_h - fitted.height) / 2
     moved = fitted.translated(dx, dy) if dx or dy else fitted
-    items = [Rect(0, 0, canvas_w, canvas_h, None, i.fill, role="background") if isinstance(i, Rect) and i.role == "background"
-             else i for i in moved.items]
+    items = [new for i in moved.items  # the background grows with the canvas
+             for new in (backdrop(canvas_w, canvas_h, i.fill) if isinstance(i, Rect) and i.role == "background" else [i])]
     result = Scene(canvas_w, canvas_h, items, scene.background, scene.title)
     return result, Fit(scale, scene.width, scene.height, None if label_size is None else label_size * scale)
 

@@ -82,6 +82,20 @@ def test_exp_runs_on_the_special_function_units_at_16_per_clock_per_sm():
     assert softmax.detail["pipes"]["fp32"] == pytest.approx(4 * 4096 ** 2 / (108 * 64 * 1.41e9 * 0.85))  # max, subtract, sum, divide
 
 
+def test_special_functions_overlap_fp32_work_up_to_the_warp_schedulers_issue_slots():
+    """Inside a fused kernel the softmax's exp (special-function units) and its FP32 work run on separate
+    pipes at once; both need issue slots, one warp instruction per clock per sub-partition, 4 per SM."""
+    for hw in ("a100-40gb", "h100-sxm"):
+        profile = load_profile(hw)
+        chip = profile.chip
+        k = analyse(load_text(attention(4096, True)).diagram, profile, "fp16").kernels[0]
+        pipes = k.detail["pipes"]
+        issued = (pipes["special"] * chip.sfu_lanes + pipes["fp32"] * chip.fp32_lanes) / (4 * 32)  # seconds of issue slots
+        assert k.compute_time == pytest.approx(pipes["tensor"] + max(pipes["special"], pipes["fp32"], issued))
+        assert k.compute_time < pipes["tensor"] + pipes["special"] + pipes["fp32"]
+    assert pipes["special"] > pipes["fp32"]  # H100: exp, not FP32, bounds the softmax (FlashAttention-3 paper, section 3.1)
+
+
 def test_a_causal_mask_skips_the_blocks_above_the_diagonal_of_a_fused_kernel():
     a100 = load_profile("a100-40gb")
     full, causal = (analyse(load_text(attention(16384, True, c)).diagram, a100, "fp16").kernels[0] for c in (False, True))

@@ -76,6 +76,14 @@ def test_a_size_of_a_thousand_terms_is_an_error_not_a_recursion():
     assert len(str(err).splitlines()[1]) < 120  # a long line is shown cut around the place
 
 
+def test_parentheses_nested_thousands_deep_in_a_size_are_read_without_a_recursion():
+    inner = "(" * 3000 + "m" + ")" * 3000
+    program = parse(f"axis m = 2\naxis k = m + {inner} * m\ninput X[k]\noutput X\n")
+    assert build(program).axes["k"].size == 6
+    size = program.statements[1].size
+    assert (size.span.column, size.right.span.column, size.right.left.span.column) == (10, 14, 3014)
+
+
 def test_a_repeat_count_too_large_to_write_is_an_error():
     err = error("axis m = 4\ninput X[m]\nrepeat " + "9" * 5000 + "\n  X = relu(X)\nend\noutput X\n")
     assert "a repeat count of 9999999999999... (5000 digits) is too large" in err.message

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 
+from ..backdrop import backdrop
 from ..ir import Diagram
 from ..scene import BBox, Line, Rect, Scene, Stroke, Text
 from ..style import Theme
@@ -172,9 +173,7 @@ def _grown(scene: Scene, added: list) -> Scene:
     nx0, ny0, nx1, ny1 = _union([i.bbox for i in body + added])
     dx, dy = x0 - nx0, y0 - ny0
     width, height = scene.width + dx + nx1 - x1, scene.height + dy + ny1 - y1
-    items = Scene(0, 0, body + added).translated(dx, dy).items
-    if scene.background:
-        items.insert(0, Rect(0, 0, width, height, None, scene.background, role="background"))
+    items = backdrop(width, height, scene.background) + Scene(0, 0, body + added).translated(dx, dy).items
     return Scene(width, height, items, scene.background, scene.title)
 
 

@@ -6,6 +6,11 @@ A profile without these tables keeps the plain roofline of docs/cost.md.
 ``efficiency.fused_kernel`` (optional, default ``flash-v2``) names the algorithm a fused
 attention kernel runs (:data:`FUSED_KERNELS`), ``efficiency.softmax_kernel`` (optional, default
 ``row-on-chip``) how an unfused softmax reads long rows (:data:`SOFTMAX_KERNELS`).
+Two optional fractions (default 1) say what some kernels reach: ``chip.mma_sync_share``, the share of
+the tensor peak the warp-level ``mma.sync`` instruction sustains (the FlashAttention-1/2 kernels issue
+it; cuBLAS and CUTLASS GEMMs on Hopper issue ``wgmma``), and ``efficiency.broadcast_hbm``, the share of
+a streaming kernel's bandwidth that a framework's broadcasting element-wise kernel reaches
+(:func:`.efficiency.broadcast_reads`).
 
 >>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
 ...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
@@ -35,6 +40,9 @@ FUSED_KERNELS = ("flash-v2", "flash-v1")
 # PyTorch 1.x's: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
 SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
 OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
+OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hbm"): 1.0}  # fractions in (0, 1], default 1
+# The tensor-core instruction each fused attention algorithm issues: FlashAttention-1 and -2 are Ampere kernels (mma.sync)
+TENSOR_INSTRUCTION = {"flash-v2": "mma.sync", "flash-v1": "mma.sync"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,12 @@ class Chip:
     async_copy: bool             # loads can run ahead of compute (cp.async on Ampere, TMA on Hopper)
     fused_kernel: str = "flash-v2"  # the algorithm of a fused attention kernel (FUSED_KERNELS)
     softmax_kernel: str = "row-on-chip"  # how an unfused softmax reads long rows (SOFTMAX_KERNELS)
+    mma_sync_share: float = 1.0  # share of the tensor peak mma.sync sustains (1 on Ampere, about 2/3 on Hopper)
+    broadcast_hbm: float = 1.0   # share of streaming bandwidth a broadcasting element-wise kernel reaches
+
+    def tensor_share(self, kernel: str) -> float:
+        """The share of the tensor peak a fused ``kernel`` (:data:`FUSED_KERNELS`) sustains: its instruction's."""
+        return self.mma_sync_share if TENSOR_INSTRUCTION[kernel] == "mma.sync" else 1.0
 
     @property
     def fp32_rate(self) -> float:
@@ -76,7 +90,7 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
         if not isinstance(table, dict):
             raise NcdError(f"hardware profile field '{name}' must be a table", path=where)
         for key in table:
-            if name == "efficiency" and key in OPTIONAL_FIELDS:
+            if (name == "efficiency" and key in OPTIONAL_FIELDS) or (name, key) in OPTIONAL_SHARES:
                 continue
             if key not in fields:
                 raise NcdError(f"hardware profile has an unknown field '{name}.{key}'", path=where, hint=did_you_mean(key, fields))
@@ -97,12 +111,17 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
         if values[key] not in choices:
             raise NcdError(f"efficiency.{key} must be one of {', '.join(choices)}, not {values[key]!r:.40}", path=where,
                            hint=did_you_mean(str(values[key]), choices))
+    for (name, key), default in OPTIONAL_SHARES.items():
+        value = (chip if name == "chip" else efficiency).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise NcdError(f"{name}.{key} must be a fraction in (0, 1], not {value!r:.40}", path=where)
+        values[key] = float(value)
     c = values
     return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],
                 c["fp32_lanes"], c["sfu_lanes"], c["l2_bandwidth_gbs"] * 1e9,
                 c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
                 c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
-                c["warps_per_cta"], c["async_copy"], c["fused_kernel"], c["softmax_kernel"])
+                c["warps_per_cta"], c["async_copy"], c["fused_kernel"], c["softmax_kernel"], c["mma_sync_share"], c["broadcast_hbm"])
 
 
 def with_kernels(chip: Chip, fused: str | None = None, softmax: str | None = None) -> Chip:

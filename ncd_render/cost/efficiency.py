@@ -6,7 +6,8 @@ at the rate it sustains, not at the peak.
   CTAs that is busy (wave quantisation), for the best of CUTLASS's tile shapes;
 * special functions (the ``exp`` of softmax, sigmoid, SiLU, tanh, GELU) run on the
   special-function units, 16 results per clock per SM, and the rest of the
-  non-matmul work on the FP32 lanes, one operation per lane per clock;
+  non-matmul work on the FP32 lanes, one operation per lane per clock; the two pipes
+  run side by side, bounded by the warp schedulers' issue slots (:func:`vector_time`);
 * HBM runs at ``hbm`` x its peak; what the previous kernels wrote and still fits
   in L2 is read back at L2 bandwidth;
 * every kernel pays a fixed GPU time, and every framework call a host time that
@@ -26,6 +27,7 @@ import math
 
 from .. import ops
 from ..ir import Diagram, Op
+from .boxes import elements
 from .chip import Chip
 
 # CTA tiles of CUTLASS's Ampere/Hopper tensor-core GEMMs (CUTLASS docs, efficient_gemm.md and the
@@ -83,6 +85,38 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
     return extra, in_flight <= chip.l2_bytes * chip.l2_usable
 
 
+def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, shared: float) -> tuple[float, bool, bool]:
+    """A broadcasting element-wise box: the bytes its smaller operand is read again, whether from L2, and whether
+    the kernel broadcasts at all (then it runs at ``chip.broadcast_hbm`` of the streaming bandwidth).
+
+    The kernel walks its output in order, so an operand lacking some of the output's axes is read once per
+    index of those axes: in all, as often as the output is bigger. An operand that fits in one SM's L1
+    (``shared`` bytes) stays there; a larger one is read again from L2 when one slice of the kernel's traffic
+    (its share of every operand and of the output) fits in usable L2, else from HBM. PyTorch's loop is
+    vectorised only when every operand is contiguous (aten/src/ATen/native/cuda/CUDALoops.cuh,
+    ``gpu_kernel_impl``); an expanded operand takes the element-by-element loop with an offset calculator.
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.cost.hardware import load_profile
+    >>> d = load_text("axis b = 64\\naxis y = 8192\\naxis x = 8192\\ninput S[b y x], M[y x]\\nT = S * M\\noutput T").diagram
+    >>> op = next(op for op in d.ops if op.kind == "mul")
+    >>> from ncd_render.cost.boxes import work
+    >>> extra, from_l2, broadcasts = broadcast_reads(d, op, work(d, op), load_profile("h100-sxm").chip, 2, 228 * 1024)
+    >>> extra == 63 * 2 * 8192 ** 2, from_l2, broadcasts  # the 134 MB mask, 63 more times, from HBM
+    (True, False, True)
+    """
+    if not ops.of(op).broadcasts or not w.writes:
+        return 0.0, False, False
+    size = lambda x: elements(diagram, x.axes) * x.times  # noqa: E731
+    out = size(w.writes[0])
+    small = [x for x in w.reads if size(x) < out]
+    if not small:
+        return 0.0, False, False
+    extra = sum((out / size(x) - 1) * size(x) * itemsize for x in small if size(x) * itemsize > shared)
+    slice_bytes = max(size(x) for x in small) / out * itemsize * sum(size(x) for x in w.reads + w.writes)
+    return extra, slice_bytes <= chip.l2_bytes * chip.l2_usable, True
+
+
 def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
     """Axes a gate before the box ``after`` (a box whose entry ``routes``, e.g. ``topk``) chooses along:
     axis -> (k, its size). A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
@@ -95,6 +129,31 @@ def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, 
     chip = profile.chip
     tensor = matmul / (profile.matmul_rate(dtype) * matmul_eff) if matmul else 0.0
     return tensor, sfu / (chip.sfu_rate * profile.derate), max(vector - sfu, 0) / (chip.fp32_rate * profile.derate)
+
+
+WARP_SCHEDULERS = 4  # per SM, each issues one warp instruction per clock (CUDA C++ Programming Guide, "Compute Capability 8.x" and "9.0": four warp schedulers per SM)
+
+
+def vector_time(profile, special: float, fp32: float) -> float:
+    """Seconds of a kernel's non-matmul work when the special-function and FP32 pipes overlap.
+
+    ``special`` and ``fp32`` are each pipe's busy time (:func:`compute_time`). The pipes are
+    separate, so independent ``exp`` and FP32 instructions of the warps on a sub-partition run at
+    once; but each is one warp instruction, and a sub-partition's scheduler issues one per clock:
+    32 x ``WARP_SCHEDULERS`` thread results per clock per SM, SFU and FP32 alike. On an A100 (64
+    FP32 lanes per SM) the slots never bind; on an H100 (128) every ``exp`` takes an FP32 slot.
+
+    >>> from ncd_render.cost.hardware import load_profile
+    >>> a100, h100 = load_profile("a100-80gb"), load_profile("h100-sxm")
+    >>> vector_time(a100, 1.0, 2.0), vector_time(h100, 1.0, 2.0)  # H100: 16/128 of the slots are exps
+    (2.0, 2.125)
+    """
+    if not special or not fp32:
+        return special + fp32
+    chip = profile.chip
+    issue = 32 * WARP_SCHEDULERS * chip.sms * chip.clock * profile.derate
+    results = special * chip.sfu_rate * profile.derate + fp32 * chip.fp32_rate * profile.derate
+    return max(special, fp32, results / issue)
 
 
 def memory_time(chip: Chip, hbm_bandwidth: float, dram_bytes: float, l2_bytes: float) -> float:

@@ -19,9 +19,11 @@ repository, csrc/flash_attn/src/fmha_fprop_kernel_1xN.h and the launch code besi
   every step the softmax's max and sum and the four partial O tiles (fp32) are exchanged
   through shared memory, and every warp reads the whole query tile.
 
-Everything else is the efficiency model's: the matmuls at the derated tensor peak, ``exp``
+Everything else is the efficiency model's: the matmuls at the derated tensor peak (times the share
+``mma.sync``, the instruction the kernel issues, sustains: all of it on Ampere), ``exp``
 on the special-function units, the rest on the FP32 lanes, shared memory at its bandwidth;
-within an SM these phases run one after another; loads of the next blocks are issued
+within an SM the matmuls, the softmax and the exchange run one after another (the
+softmax's special functions and FP32 work overlap, up to the issue slots); loads of the next blocks are issued
 before the current step's compute, so HBM traffic overlaps it. A causal mask skips the query steps above the diagonal
 of each key block. The key block is 256 keys
 when each key row has at most 64 values, else 128 (or the whole axis when shorter), as
@@ -57,7 +59,7 @@ import math
 
 from ..ops.work import SOFTMAX
 from .boxes import elements
-from .efficiency import compute_time, memory_time
+from .efficiency import compute_time, memory_time, vector_time
 
 STEP_ROWS = 16        # queries per inner step (Cta_tile_p::M = STEP in FMHA_kernel_traits<S, D, 16, 1, 4>)
 WARPS = 4             # warps per CTA, all along the key block (WARPS_M = 1, WARPS_N = 4)
@@ -117,7 +119,7 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     # keeps each row in one warp and divides once at the end (its paper, sections 3.1.1 and 3.3)
     divides = acc_values * visits * WARPS
     tensor, special, fp32 = compute_time(profile, dtype, per_cta(plan.matmul_flops * kept), per_cta(plan.vector_flops * kept + divides),
-                                         per_cta(sfu * kept))
+                                         per_cta(sfu * kept), chip.tensor_share("flash-v1"))
     exchange = shared / (chip.shared_bandwidth / chip.sms * profile.derate)
     threads = 32 * WARPS
     # shared memory: the query tile twice (double-buffered), one buffer that holds K, then V, then the partial O tiles
@@ -127,7 +129,7 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     resident = max(1, min(chip.max_ctas_per_sm, chip.registers_bytes // (threads * min(registers, 255) * 4),
                           int(profile.shared_memory_bytes // smem)))
     busiest = -(-ctas // chip.sms)  # CTAs on the busiest SM; their phases share its pipes, one after another
-    compute = busiest * (tensor + special + fp32 + exchange)
+    compute = busiest * (tensor + vector_time(profile, special, fp32) + exchange)
     memory = memory_time(chip, profile.hbm_bandwidth, dram, 0.0)
     return {"time": max(compute, memory), "compute_time": compute, "memory_time": memory, "overlap": True,
             "fused_kernel": "flash-v1", "tile": {**{a: tile[a] for a in rows}, stream: block},

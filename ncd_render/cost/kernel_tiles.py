@@ -6,11 +6,17 @@ the streamed one, not the Napkin plan's byte-minimising tiles.
 For each such choice: the streamed inputs' tiles sit in shared memory (twice,
 double-buffered, when the chip copies asynchronously), the kernel's accumulators
 and its largest intermediate tile in registers (fp32, over ``warps_per_cta``
-warps); what is left decides how many CTAs share an SM. Within a CTA the matmuls,
-the special functions and the FP32 work run one after another (their warps wait at
-the same barriers), and CTAs sharing an SM do not overlap them either: FlashAttention-3
-(paper, section 3.1) needs explicit ping-pong scheduling to overlap softmax with the
-GEMMs, which FlashAttention-1/2 and Ampere kernels lack. Loads overlap compute when double-buffered. CTAs run in waves of
+warps); what is left decides how many CTAs share an SM. Within a CTA the matmuls and
+the softmax run one after another (their warps wait at the same barriers), and CTAs
+sharing an SM do not overlap them either: FlashAttention-3 (paper, section 3.1) needs
+explicit ping-pong scheduling to overlap softmax with the GEMMs, which FlashAttention-1/2
+and Ampere kernels lack. Inside the softmax the special functions and the FP32 work
+are independent instructions on separate pipes, which overlap up to the issue slots
+(:func:`.efficiency.vector_time`). An attention kernel's matmuls run at the share of the tensor
+peak its instruction sustains (``chip.tensor_share``: FlashAttention-2 issues Ampere's ``mma.sync``,
+about 2/3 of the peak on Hopper); other fused sections run as CUTLASS, at the full derated peak.
+Loads overlap compute when double-buffered (``cp.async`` on Ampere and Hopper alike: FlashAttention-2
+needs no TMA for that). CTAs run in waves of
 ``SMs x CTAs per SM``, and a causal mask over the tiled and streamed axes skips the
 blocks above the diagonal. Re-sent inputs are read from L2 when the slices the CTAs
 in flight share fit in it. The fastest choice is the kernel's time.
@@ -40,7 +46,7 @@ import math
 from .. import ops
 from ..ir import Diagram
 from . import flash_v1
-from .efficiency import compute_time, memory_time, sfu_ops
+from .efficiency import compute_time, memory_time, sfu_ops, vector_time
 
 REAL_TILES = (64, 128)  # the tile and chunk sizes real kernels use (FlashAttention-2 and CUTLASS, 64-128 each way)
 BASE_REGISTERS = 32     # per thread: addresses, indices, loop counters (estimate)
@@ -58,8 +64,9 @@ def fused_time(diagram: Diagram, sec, members, profile, dtype: str, itemsize: fl
         if chip.fused_kernel == "flash-v1" and flash_v1.applies(sec, stream):
             return flash_v1.schedule(diagram, sec, stream, _main(sec), profile, dtype, sfu, causal)
         rescaled = sec.rescaled(stream)
+        share = chip.tensor_share(chip.fused_kernel) if rescaled else 1.0  # attention runs the profile's kernel; the rest CUTLASS's
         for tile in _choices(sec, stream):
-            found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal)
+            found = _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, share)
             if found and (best is None or found["time"] < best["time"]):
                 best = found
     return best
@@ -78,7 +85,7 @@ def _choices(sec, stream):
         yield tile
 
 
-def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) -> dict | None:
+def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, share=1.0) -> dict | None:
     extent = lambda k: math.prod(sec.extent(k, a, tile) for a in sec.arrays[k].axes)  # noqa: E731
     stages = 2 if chip.async_copy else 1
     streamed = [k for k in sec.external if stream in sec.arrays[k].axes]
@@ -104,8 +111,8 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) ->
     groups, slots = plan.groups, chip.sms * ctas
     waves = math.ceil(groups / slots)
     tensor, special, fp32 = compute_time(profile, dtype, plan.matmul_flops * kept / groups * chip.sms,
-                                         plan.vector_flops * kept / groups * chip.sms, sfu * kept / groups * chip.sms)
-    per_wave = ctas * (tensor + special + fp32)  # phases serialise, across co-resident CTAs too (FlashAttention-3 paper, 3.1)
+                                         plan.vector_flops * kept / groups * chip.sms, sfu * kept / groups * chip.sms, share)
+    per_wave = ctas * (tensor + vector_time(profile, special, fp32))  # GEMMs and softmax serialise, across co-resident CTAs too (FlashAttention-3 paper, 3.1)
     resent_l2 = _resent_from_l2(sec, tile, plan, groups, slots, chip)
     dram = plan.read_once + plan.written + (plan.resent * kept if not resent_l2 else 0)
     l2 = plan.resent * kept if resent_l2 else 0.0
@@ -118,7 +125,7 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal) ->
             "tile": _named(tile, sec, stream),
             "ctas_per_sm": ctas, "waves": waves, "groups": groups, "shared_bytes": need, "registers_per_thread": registers,
             "pipes": {"tensor": tensor * waves * ctas, "special": special * waves * ctas, "fp32": fp32 * waves * ctas},
-            "dram_bytes": dram, "l2_bytes": l2, "shared_reads": shared_reads, "causal_kept": kept, "plan": plan}
+            "dram_bytes": dram, "l2_bytes": l2, "shared_reads": shared_reads, "causal_kept": kept, "tensor_share": share, "plan": plan}
 
 
 def _named(tile, sec, stream) -> dict:

@@ -35,7 +35,8 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from .boxes import Work, elements, repeats, work
-from .efficiency import L2, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads, sfu_ops
+from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads,
+                         sfu_ops, vector_time)
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
@@ -219,8 +220,11 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     eff, tile, waves = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0)
     sfu = sfu_ops(diagram, op) * share * (extra or 1)
     tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu, eff)
-    nbytes, hits = nbytes + reread, hits + (reread if from_l2 else 0.0)
-    memory = memory_time(chip, profile.hbm_bandwidth, nbytes - hits, hits)
+    spread, spread_l2, broadcasts = broadcast_reads(diagram, op, w, chip, itemsize, profile.shared_memory_bytes)
+    spread *= share
+    nbytes, hits = nbytes + reread + spread, hits + (reread if from_l2 else 0.0) + (spread if spread_l2 else 0.0)
+    bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts else 1.0)  # the element-by-element loop
+    memory = memory_time(chip, bandwidth, nbytes - hits, hits)
     for x in w.writes:
         cache.wrote(alias.get(x.key, x.key), size(x) * share)
     detail = {"pipes": {"tensor": tensor, "special": special, "fp32": fp32}, "dram_bytes": nbytes - hits, "l2_bytes": hits,
@@ -229,7 +233,9 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
         detail.update(gemm_tile=tile, waves=waves)
     if extra:
         detail.update(row_reads=1 + extra)
-    compute = tensor + special + fp32
+    if broadcasts:
+        detail.update(broadcast_rereads=spread, broadcast_hbm=chip.broadcast_hbm)
+    compute = tensor + vector_time(profile, special, fp32)
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",
                    detail=MappingProxyType(detail))

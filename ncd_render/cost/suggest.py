@@ -63,7 +63,7 @@ def suggest(text: str, name: str, profile, dtype: str, sizes: dict | None = None
     candidates = []
     for i in range(len(statements)):
         for j in range(i + 1, min(len(statements), i + MAX_RUN)):
-            first, last = statements[i][0], statements[j][0]
+            first = statements[i][0]
             section = statements[i][1]
             if statements[j][1] != section or any(s[1] != section for s in statements[i:j + 1]):
                 break

@@ -31,12 +31,23 @@ def si(value: float, unit: str, digits: int = 3) -> str:
     return f"{value:.0f} {prefix}{unit}" if "e" in text else f"{text} {prefix}{unit}"  # 520, not 5.2e+02
 
 
+def figures(flops: float, hbm_bytes: float, time: float) -> dict[str, str]:
+    """A kernel's (or the total's) figures as the report prints them, by their JSON keys (the browser view shows these)."""
+    return {"flops": si(flops, "F"), "hbm_bytes": si(hbm_bytes, "B"), "time": si(time, "s")}
+
+
+def intensity(flops: float, hbm_bytes: float) -> str:
+    """FLOPs per HBM byte as the report prints it; "-" for a kernel that moves nothing."""
+    return f"{flops / hbm_bytes:.3g}" if hbm_bytes else "-"
+
+
 def _name(k: Kernel) -> str:
     return f"{k.name} ×{k.times}" if k.times > 1 else k.name
 
 
-def _intensity(k: Kernel) -> str:
-    return "-" if not k.hbm_bytes else f"{k.intensity:.3g}"
+def _row(name: str, kind: str, flops: float, hbm_bytes: float, time: float, bound: str) -> tuple:
+    shown = figures(flops, hbm_bytes, time)
+    return (name, kind, shown["flops"], shown["hbm_bytes"], intensity(flops, hbm_bytes), shown["time"], bound)
 
 
 def format_report(report: Report, title: str) -> str:
@@ -55,11 +66,10 @@ def format_report(report: Report, title: str) -> str:
     header = ("box", "kind", "FLOPs", "HBM bytes", "FLOP/B", "time", "bound")
     rows = []
     for k in report.kernels:
-        rows.append((_name(k), k.kind, si(k.flops, "F"), si(k.hbm_bytes, "B"), _intensity(k), si(k.time, "s"), k.bound))
+        rows.append(_row(_name(k), k.kind, k.flops, k.hbm_bytes, k.time, k.bound))
         rows += [("  " + p.name, p.kind, si(p.flops, "F"), "-", "-", "-", p.bound) for p in k.parts]
     launched = sum(k.times for k in report.kernels if k.launch_time > 0)
-    total = ("total", f"{launched} kernel{'s' * (launched != 1)}", si(report.flops, "F"), si(report.hbm_bytes, "B"),
-             f"{report.flops / report.hbm_bytes:.3g}" if report.hbm_bytes else "-", si(report.time, "s"), "")
+    total = _row("total", f"{launched} kernel{'s' * (launched != 1)}", report.flops, report.hbm_bytes, report.time, "")
     widths = [max(len(r[i]) for r in [header, total] + rows) for i in range(len(header))]
 
     def line(row):
@@ -90,7 +100,7 @@ def plan_lines(k: Kernel, shared_memory: int) -> list[str]:
         how = "as FlashAttention-1 runs it" if d.get("fused_kernel") == "flash-v1" else "as real kernels run it"
         lines += [f"  {how}: tiles {tile}; {d['ctas_per_sm']} CTAs per SM ({si(d['shared_bytes'], 'B')} shared, "
                   f"{d['registers_per_thread']} registers per thread); {plural(d['waves'], 'wave')} of {d['groups']} CTAs",
-                  f"  compute {pipes}, one after another; loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
+                  f"  compute {pipes} (GEMMs and the rest one after another, special functions beside FP32); loads {'overlap compute' if k.overlap else 'do not overlap compute'}; "
                   f"HBM {si(d['dram_bytes'], 'B')}, from L2 {si(d['l2_bytes'], 'B')}"
                   + (f"; a causal mask skips {1 - d['causal_kept']:.0%} of the blocks" if d["causal_kept"] < 1 else "")]
     return lines

@@ -13,7 +13,7 @@ from torch import nn
 
 from .capture import Capture
 from .graph import Param
-from .patterns import Replacement
+from .patterns import Replacement, agrees
 
 
 def recognise_experts(cap: Capture) -> dict:
@@ -71,7 +71,7 @@ def _matches(x, out, router, experts) -> bool | None:
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         return None
     for normalize in (True, False):
-        if torch.allclose(_dense(x, router, experts, normalize), out.double(), rtol=1e-4, atol=1e-5):
+        if agrees(_dense(x, router, experts, normalize), out.double()):
             return normalize
     return None
 

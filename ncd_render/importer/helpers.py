@@ -9,7 +9,7 @@ import torch
 
 from ..pytorch.functional import fold
 from .capture import Capture
-from .patterns import Replacement, _is
+from .patterns import Replacement, _is, agrees
 from .seen import linear_order
 
 
@@ -57,7 +57,7 @@ def _batch_norm(cap: Capture, var) -> dict:
     shape = [1, -1] + [1] * (value.dim() - 2)
     expected = (v - v.mean(dims, keepdim=True)) / (v.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
     expected = expected * cap.values[params[0]].double().reshape(shape) + cap.values[params[1]].double().reshape(shape)
-    if not torch.allclose(expected, cap.values[last].double(), rtol=1e-4, atol=1e-5):
+    if not agrees(expected, cap.values[last].double()):
         return {}
 
     def emit(mapper, node):
@@ -171,7 +171,7 @@ def _fold(cap: Capture, zeros) -> dict:
             extra = [s - ((b - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1) for s, b in zip(sizes, blocks)]
             if len(set(extra)) != 1 or not 0 <= extra[0] < stride:
                 continue
-            if torch.allclose(fold(value.double(), sizes, kernel, stride, dilation, padding), out.double(), rtol=1e-4, atol=1e-5):
+            if agrees(fold(value.double(), sizes, kernel, stride, dilation, padding), out.double()):
                 options = {"stride": stride, "padding": padding, "dilation": dilation, "output_padding": extra[0], "kernel": kernel}
                 return {node: Replacement([x], _emit_fold(x, n, sizes, options))}
     return {}

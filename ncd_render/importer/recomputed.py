@@ -4,6 +4,8 @@ when the box's function, run on that tensor's recorded value, gives the recorded
 ``ncd compile``'s rotary and top-k gate helpers (:func:`~ncd_render.pytorch.functional.rotary`,
 :func:`~ncd_render.pytorch.functional.topk_gate`) come back as ``rope`` and ``topk``, and the
 tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``.
+Transformers' rotary positions (``x * cos + rotate_half(x) * sin``, the tables made from the
+module's ``inv_freq`` buffer, so not constants) are found by their shape and checked the same way.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import torch
 
 from ..pytorch.functional import rotary, topk_gate
 from .capture import Capture
-from .patterns import Replacement, _is
+from .patterns import Replacement, _is, agrees
 
 REACH = 60  # nodes looked back from a helper's last one for the tensor it starts from
 
@@ -21,8 +23,11 @@ REACH = 60  # nodes looked back from a helper's last one for the tensor it start
 def recognise_recomputed(cap: Capture) -> dict:
     """Nodes to import as one box each."""
     fed = _fed(cap)
+    inv_freq = [b for name, b in cap.original.named_buffers() if name.endswith("inv_freq")]
     found = {}
     for node in cap.graph.nodes:
+        if inv_freq and _is(node, "add"):
+            found.update(_rotate_half(cap, node, inv_freq[0]))
         if _is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes):
             found.update(_rope(cap, fed, node))
         if _is(node, "scatter"):
@@ -72,7 +77,7 @@ def _close(compute, b) -> bool:
         a = compute()
     except (RuntimeError, IndexError, ValueError):
         return False
-    return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.allclose(a, b.double(), rtol=1e-4, atol=1e-5)
+    return isinstance(b, torch.Tensor) and a.shape == b.shape and agrees(a, b.double())
 
 
 def _rope(cap: Capture, fed: set, end) -> dict:
@@ -85,17 +90,49 @@ def _rope(cap: Capture, fed: set, end) -> dict:
         bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))} or {10000.0}
         for base, interleaved in itertools.product(sorted(bases), (False, True)):
             if _close(lambda: rotary(value.double(), -2, -1, base, interleaved), cap.values.get(end)):
-                return {end: Replacement([x], _emit_rope(x, base, interleaved))}
+                return {end: Replacement([x], _emit_rope(x, -2, base, interleaved))}
     return {}
 
 
-def _emit_rope(x, base, interleaved):
+def _rotate_half(cap: Capture, node, inv_freq) -> dict:
+    """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` with the tables of positions 0, 1, ... along the one
+    dim the tables vary over: ``rotary(x, that dim, -1, base)``, the base read from ``inv_freq``."""
+    first, second = node.args[:2]
+    if not (isinstance(first, torch.fx.Node) and isinstance(second, torch.fx.Node) and _is(first, "mul") and _is(second, "mul")):
+        return {}
+    x = first.args[0]
+    cat = second.args[0]
+    if not (isinstance(cat, torch.fx.Node) and _is(cat, "cat") and isinstance(x, torch.fx.Node)):
+        return {}
+    value, out, table = cap.values.get(x), cap.values.get(node), cap.values.get(first.args[1])
+    if not all(isinstance(t, torch.Tensor) for t in (value, out, table)) or value.shape != out.shape or value.dim() < 2:
+        return {}
+    depth = value.shape[-1]
+    if depth % 2 or inv_freq.numel() * 2 != depth or depth < 4:
+        return {}
+    shape = (1,) * (value.dim() - table.dim()) + tuple(table.shape)
+    along = [i for i in range(value.dim() - 1) if shape[i] > 1]
+    if len(along) != 1:
+        return {}
+    position = along[0]
+    base = float(inv_freq[1].double() ** (-depth / 2))
+    rounded = round(base)
+    base = float(rounded) if abs(rounded - base) <= 1e-3 * base else base
+    if not _close(lambda: rotary(value.double(), position, -1, base), out):
+        return {}
+    return {node: Replacement([x], _emit_rope(x, position, base, False, float32=True))}  # the module's tables are float32
+
+
+def _emit_rope(x, position, base, interleaved, float32=False):
     def emit(mapper, node):
         seen = mapper.get(x)
-        mapper.atoms.atom(seen.dims[-2]).width = True
+        if float32:
+            mapper.float32 = True
+        mapper.atoms.atom(seen.dims[position]).width = True
         atoms = mapper.prog.values[mapper.data(seen)].atoms
         options = {"base": base, **({"interleaved": True} if interleaved else {})}
-        return type(seen)(seen.dims, mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}, options=options))
+        on = [seen.dims[position], seen.dims[-1]]
+        return type(seen)(seen.dims, mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": on}, options=options))
     return emit
 
 

@@ -2,20 +2,21 @@
 
 Axes get names by role (:mod:`.naming`), tensors short names that are reused once
 their old value is dead (``H = relu(H)``), learned boxes labels after their module's
-path, and statements of one submodule a section titled with its path.
+path, and statements of one submodule a section titled with its path; each statement is
+spelled by :mod:`.statement`.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
-from .axisnames import axis_names as name_axes, role
+from .axisnames import axis_names as name_axes
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 from .seen import at_cup, is_contraction, is_map
+from .statement import axes_text, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
@@ -133,15 +134,15 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             if len(group) > 1:
                 rest = [x for x in order[stmt.args[k]] if x not in group]
                 at_first = order[stmt.args[k]].index(group[0])
-                grouped = _axes(rest[:at_first], axis_names) + f" ({_axes(group, axis_names)}) " + _axes(rest[at_first:], axis_names)
+                grouped = axes_text(rest[:at_first], axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(rest[at_first:], axis_names)
                 name = name_for(-1 - at, args[k] + "g", at)
-                body.append(f"{indent}{name} = rearrange({args[k]}: {_axes(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
+                body.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
-            body.append(f"{indent}{name} = rearrange({args[1]}: {_axes(order[stmt.args[1]], axis_names)} -> "
-                        f"{_axes(wanted, axis_names)})")
+            body.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
+                        f"{axes_text(wanted, axis_names)})")
             args[1] = name
         out_order = leaves(prog.values[stmt.out].atoms)
         order[stmt.out] = out_order
@@ -154,7 +155,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         else:
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
-        text = _statement(stmt, args, order, names, axis_names, atoms, prog)
+        text = statement(stmt, args, order, names, axis_names, atoms)
         if stmt.params:  # a norm without weights is no learned box
             path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
             box = UNLABELLED[stmt.fn] if letter is None else label(letter, relative(path, sections[at]) if fold is not None else path, labels)
@@ -183,63 +184,6 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     lines.append("check " + ", ".join(f"{axis_names[a]}={atoms.size(a)}" for a in numbered))
     return Written("\n".join(lines) + "\n", axis_names, sizes, parameters,
                    [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
-
-
-INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
-IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
-DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
-            "approximate": "none"}
-
-
-def _statement(stmt: Stmt, args, order, names, axis_names, atoms, prog) -> str:
-    """One statement, spelled as the op registry declares its kind: the DSL name, the spec from the
-    axes the statement acts on (``in -> out``, ``on``, ``from -> to``, ``vocab -> out``, or every
-    operand's layout), and the ``with`` options its kind takes."""
-    if at_cup(stmt):
-        return f"{args[0]} * {_factor(stmt.scale, axis_names, atoms)}"
-    if stmt.fn in INFIX:
-        return f" {INFIX[stmt.fn]} ".join(args)
-    kind = ops.named(stmt.fn)
-    if kind is None:
-        raise ValueError(f"the importer made a statement of kind '{stmt.fn}', which the language does not call by name")
-    axes = stmt.axes
-    if "in" in axes or "vocab" in axes or "from" in axes:
-        source, target = (axes["in"], axes["out"]) if "in" in axes else (axes["vocab"], axes["out"]) if "vocab" in axes else \
-            (axes["from"], axes["to"])
-        spec = f"{names(source)} -> {names(target)}"
-    elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
-        joined = [names([a]) for a in axes["on"]]
-        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {names(axes['to'])}"
-    elif "on" in axes:
-        spec = names(axes["on"])
-    elif kind.glyph == "mark":  # an element-wise function
-        spec = None
-    else:  # a contraction or an opaque box: every operand's layout
-        spec = ", ".join(_axes(order[v], axis_names) for v in stmt.args) + f" -> {_axes(order[stmt.out], axis_names)}"
-    options = _options(stmt, kind, names)
-    text = f"{stmt.fn}({', '.join(args)}{': ' + spec if spec is not None else ''})" + (" with " + ", ".join(options) if options else "")
-    if stmt.scale not in (None, 1):  # a contraction's scale, at its cup
-        depth = [atoms.find(x) for a in axes.get("depth", []) for x in atoms.leaves(a)]
-        text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
-    if not kind.runs:  # an opaque box says what it stands for
-        text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'
-    return text
-
-
-def _options(stmt: Stmt, kind, names) -> list[str]:
-    """The ``with`` options of a statement, as its kind declares them: a flag by its name, the rest ``name=value``."""
-    words = []
-    for name, value in stmt.options.items():
-        option = kind.options.get(name)
-        if option is None or name in IMPLIED or DEFAULTS.get(name, object()) == value:
-            continue
-        if option.kind == "flag":
-            words += [name] if value else []
-        else:
-            words.append(f"{name}={_number(value) if isinstance(value, float) else value}")
-    if stmt.axes.get("per"):
-        words.append(f"per={names(stmt.axes['per'])}")
-    return words
 
 
 def _second_order(stmt: Stmt, order, leaves):
@@ -319,10 +263,6 @@ def _fixed_name(atom: int, atoms) -> str:
     return f"part{atom}"
 
 
-def _axes(order, axis_names) -> str:
-    return " ".join(axis_names[a] for a in order)
-
-
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:
     if is_map(stmt):
         last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
@@ -366,20 +306,6 @@ def _section(module: str, composite, skip: int = 0) -> str:
         if path in composite and not numbered:  # a list of layers is no section: each layer is one
             return path
     return ""
-
-
-def _factor(scale: float, axis_names, atoms, depth=()) -> str:
-    """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
-    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, role(item[0], atoms) != "head_dim"))
-    for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
-        for root, name in ranked:
-            if atoms.size(root) > 1 and role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
-                return f"{name}^{text}"
-    return _number(scale)
-
-
-def _number(x: float) -> str:
-    return repr(float(x)) if not float(x).is_integer() else str(int(x)) if abs(x) >= 1 else repr(float(x))
 
 
 def _identifier(name: str) -> str:

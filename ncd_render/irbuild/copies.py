@@ -4,10 +4,10 @@ through a ``copy`` op with n outputs; a value nobody uses ends in a ``delete`` o
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from types import MappingProxyType
 
 from ..diagram import Op
+from .names import replaced
 
 
 class Copies:
@@ -43,13 +43,16 @@ class Copies:
             sections = [self.ops[u].section for u, _ in users] or [None]
             copies_before.setdefault(first, []).append(
                 Op(-1, "copy", (vid,), tuple(copies), broadcast=value.axes, section=_common_section(self, sections), span=value.span))
+        rewired = {i for i, _ in rewire}
         for i, op in enumerate(self.ops + [None]):  # (op, its inputs): each op is copied once, renumbered and rewired
-            new_ops.extend((c, c.inputs) for c in copies_before.get(i, []))
+            if i in copies_before:
+                new_ops.extend((c, c.inputs) for c in copies_before[i])
             if op is None:
                 break
-            new_ops.append((op, tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs))))
-            new_ops.extend((d, d.inputs) for d in deletes_after.get(i, []))
-        self.ops = [replace(op, id=i, inputs=inputs) for i, (op, inputs) in enumerate(new_ops)]
+            new_ops.append((op, tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs)) if i in rewired else op.inputs))
+            if i in deletes_after:
+                new_ops.extend((d, d.inputs) for d in deletes_after[i])
+        self.ops = [replaced(op, id=i, inputs=inputs) for i, (op, inputs) in enumerate(new_ops)]
         self.ops.append(Op(len(self.ops), "output", tuple(self.outputs), ()))
 
 

@@ -3,21 +3,22 @@ assignments, each checked where it is written; a DSL function is built by its re
 (:mod:`ncd_render.ops`), sums and products by theirs."""
 from __future__ import annotations
 
-from dataclasses import replace
 from types import MappingProxyType
 
 from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean, plural
 from ..options import values as option_values
-from .names import Scope
+from .names import Scope, replaced
 
 
 class Statements:
     def statements(self, statements, scope: Scope, top: bool = False) -> list[int]:
         returned: list[int] = []
         for s in statements:
-            if isinstance(s, ast.Input):
+            if isinstance(s, ast.Assign):  # most statements: first
+                self.assign(s, scope)
+            elif isinstance(s, ast.Input):
                 if not top:
                     raise NcdError("'input' belongs at the top level; components take parameters instead", s.span)
                 for t in s.tensors:
@@ -55,8 +56,6 @@ class Statements:
                 sid = self.new_section(s.title, "section", scope, s.span, s.fused)
                 inner = Scope(scope.names, sid, scope.depth, scope.rename)
                 returned = self.statements(s.body, inner, top) or returned
-            elif isinstance(s, ast.Assign):
-                self.assign(s, scope)
             elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Convolutions, ast.Tandem, ast.CheckSizes)):
                 word = "check" if isinstance(s, ast.CheckSizes) else type(s).__name__.lower().replace("decl", "")
                 raise NcdError(f"'{word}' statements belong at the top level", s.span)
@@ -86,7 +85,7 @@ class Statements:
         if len(outs) != len(s.targets):
             raise NcdError(f"{plural(len(s.targets), 'name')} on the left but the right side gives {plural(len(outs), 'tensor')}", s.span)
         for target, vid in zip(s.targets, outs):
-            self.values[vid] = replace(self.values[vid], name=target.name, span=target.span)
+            self.values[vid] = replaced(self.values[vid], name=target.name, span=target.span)
             scope.names[target.name] = vid
 
 

@@ -39,5 +39,6 @@ def run(op, box, xs, rt):
 
 register(OpKind("embedding", "embedding", build=build, glyph="box", hold="lookup", cost=lambda op, c: Work(0, 0, c.ins + (Array((op.name, "rows"), c.outs[0].axes),), c.outs, c.mapped, 1),
                 parameters=lambda op: {"weight": (op.params["vocab"],) + op.params["out_axes"]}, initial=lambda op, param: "randn",
+                vocabulary=lambda op: op.params["vocab"],
                 run=run, source=lambda op, w, target: ([], f"{w.owner}.{op.name}.weight[{w.arg(op.inputs[0])}]", ATOM, ""),
                 example="input T[y] int\nY = embedding(T: v -> m)"))

@@ -37,6 +37,6 @@ def source(op, w, target):
 
 register(OpKind("layerscale", "layerscale", build=build, options=MappingProxyType({"init": Kind("real", 0, 1e30, open_low=True, example="1e-6")}),
                 glyph="box", hold="through", cost=lambda op, c: Work(0, c.n, c.ins + (Array((op.name, "weight"), op.params["axes"]),), c.outs, c.mapped, 1),
-                parameters=lambda op: {"weight": op.params["axes"]}, initial=lambda op, param: ("fill", op.params["init"]),
+                broadcasts=True, parameters=lambda op: {"weight": op.params["axes"]}, initial=lambda op, param: ("fill", op.params["init"]),
                 run=lambda op, box, xs, rt: rt.einops.einsum(xs[0], box.weight, _pattern(op, rt.patterns)), source=source,
                 example="input X[y m]\nY = layerscale(X: m) with init=0.5"))

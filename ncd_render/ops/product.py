@@ -47,5 +47,5 @@ def source(op, w, target):
 
 
 register(OpKind("mul", "mul", build=build, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
-                cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run, source=source,
+                cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True, run=run, source=source,
                 example="input X[y m], G[m]\nY = X * G"))

@@ -86,10 +86,10 @@ def source_rename(op, w, target):
 
 register(
     OpKind("rearrange", "rearrange", build=build_rearrange, glyph=lambda op: "wiring" if op.params["transpose"] else "bar",
-           hold="all", label=None, cost=cost_rearrange,
+           hold="all", label=None, cost=cost_rearrange, keeps_ids=True,
            run=lambda op, box, xs, rt: rt.einops.rearrange(xs[0], rt.patterns.rearrange(op), **rt.patterns.rearrange_sizes(op)),
            source=source_rearrange, example="input X[y m]\nY = rearrange(X: y m -> m y)"),
-    OpKind("rename", "rename", build=build_rename, glyph="wiring", hold="none", label=None,
+    OpKind("rename", "rename", build=build_rename, glyph="wiring", hold="none", label=None, keeps_ids=True,
            cost=lambda op, c: Work(0, 0, c.ins, c.outs, c.mapped, 0), run=lambda op, box, xs, rt: xs[0], source=source_rename,
            example="input X[y m]\nY = rename(X: m -> p)"),
 )

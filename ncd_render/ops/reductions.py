@@ -64,5 +64,5 @@ register(
              cost=lambda op, c: Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {**c.mapped, **{a: SUM for a in op.params["axes"]}}, 1))
       for fn in SYMBOLS),
     OpKind("index", "index", build=build, options=MappingProxyType({"at": KINDS["at"]}), glyph="box", hold="acts", run=run_index, source=source_index,
-           cost=lambda op, c: Work(0, 0, c.ins, c.outs, c.mapped, 0), example="input X[y m]\nY = index(X: m) with at=1"),
+           cost=lambda op, c: Work(0, 0, c.ins, c.outs, c.mapped, 0), keeps_ids=True, example="input X[y m]\nY = index(X: m) with at=1"),
 )

@@ -20,7 +20,12 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
   that sends each item to k indices of the axis; ``row_passes(row, itemsize)``, the reads of
   its input a framework's row kernel makes when it does not keep the row on chip;
+  ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
+  operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
+  and what ``ncd check`` asks to choose integer ids: ``keeps_ids``, whether ids pass through
+  it unchanged (a copy, rename, rearrange or index), and ``vocabulary(op)``, the axis whose
+  size is how many ids it looks up (an embedding's rows);
 * ``run(op, box, xs, rt)``: how it runs in torch (``rt`` lends ``torch``, ``nn``, ``einops``,
   ``functional``, ``patterns``); ``source(op, w, target)``: how it is written as PyTorch
   source, ``(lines before, expression, precedence, comment)``;
@@ -92,6 +97,9 @@ class OpKind:
     causal: Callable | None = None  # op -> (query axis, key axis) of a causal pattern
     routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
     row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
+    broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
+    keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
+    vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
 
     def glyph_of(self, op) -> str:
         glyph = self.glyph if self.glyph is not None else self.need("glyph")

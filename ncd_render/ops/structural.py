@@ -70,8 +70,8 @@ register(
     OpKind("output", "output", cost=_view, declares=True, **common),
     OpKind("delete", "delete", cost=_nothing, **common),
     OpKind("save", "save", cost=_view, **{**common, "source": lambda op, w, t: ([f"# save {w.var[op.inputs[0]]} as {op.params['store']}"], None, ATOM, "")}),
-    OpKind("copy", "copy", cost=_view, **{**common, "glyph": "wiring", "run": lambda op, box, xs, rt: tuple(xs[0] for _ in op.outputs),
-                                           "source": _copy_source}),
+    OpKind("copy", "copy", cost=_view, keeps_ids=True, **{**common, "glyph": "wiring", "run": lambda op, box, xs, rt: tuple(xs[0] for _ in op.outputs),
+                                                           "source": _copy_source}),
     OpKind("load", "load", build=build_load, cost=_nothing, example=None,
            **{**common, "in_dsl": True, "run": lambda op, box, xs, rt: rt.values[op.params["source"]], "source": _load_source}),
     # a component drawn as one box (its body is in params["body"]; torch and codegen run the body expanded)

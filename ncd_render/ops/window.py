@@ -3,6 +3,7 @@ axes into overlapping blocks (drawn as a large star), ``fold`` is its transpose.
 data only (it writes its blocks); fold adds every block element into its place (1 FLOP each)."""
 from __future__ import annotations
 
+from functools import partial
 from types import MappingProxyType
 
 from ..errors import NcdError
@@ -74,12 +75,12 @@ def cost_fold(op, c) -> Work:  # adds every block element into its place; overla
     return Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {a: WHOLE for a in c.mapped}, 1)
 
 
-def moves(op, pt) -> tuple[str | None, str | None]:
+def moves(op, pt, folding: bool) -> tuple[str | None, str | None]:
     """Rearranges around :func:`~ncd_render.pytorch.functional.unfold` / ``fold``, which act on
-    trailing dims: the width axes (and, for fold, the kernel axes) moved last, and the result
+    trailing dims: the width axes (and, when ``folding``, the kernel axes) moved last, and the result
     into the output's order; None where no move is needed. ``pt``: the torch patterns."""
     (x,), (out,) = pt.values(op), pt.values(op, "outputs")
-    p, folding = op.params, op.kind == "fold"  # this module's own two kinds
+    p = op.params
     moved = p["spatial_in"] + (p["kernel_axes"] if folding else ())
     rest = tuple(a for a in x if a not in moved)
     made = rest + p["spatial_out"] + (() if folding else p["kernel_axes"])
@@ -88,25 +89,25 @@ def moves(op, pt) -> tuple[str | None, str | None]:
     return before, after
 
 
-def run(op, box, xs, rt):
+def run(op, box, xs, rt, folding: bool):
     p = op.params
-    before, after = moves(op, rt.patterns)
+    before, after = moves(op, rt.patterns, folding)
     x = rt.einops.rearrange(xs[0], before) if before else xs[0]
     function = getattr(rt.functional, op.kind)
-    shape = len(p["spatial_in"]) if op.kind == "unfold" else rt.patterns.shape(p["spatial_out"])
+    shape = rt.patterns.shape(p["spatial_out"]) if folding else len(p["spatial_in"])
     x = function(x, shape, p["kernel"], p["stride"], p["dilation"], p["padding"])
     return rt.einops.rearrange(x, after) if after else x
 
 
-def source(op, w, target):
+def source(op, w, target, folding: bool):
     """unfold / fold on trailing dims, with the rearranges around them."""
     p, pre, x = op.params, [], w.arg(op.inputs[0])
     w.helpers.add(op.kind)
-    before, after = moves(op, w.p)
+    before, after = moves(op, w.p, folding)
     if before:
         pre.append(f'{target} = rearrange({x}, "{before}")')
         x = target
-    shape = str(len(p["spatial_in"])) if op.kind == "unfold" else str(w.p.shape(p["spatial_out"]))
+    shape = str(w.p.shape(p["spatial_out"])) if folding else str(len(p["spatial_in"]))
     expr = w.call(op.kind, [x, shape], {k: p[k] for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
     if after:
         pre.append(f"{target} = {expr}")
@@ -115,25 +116,24 @@ def source(op, w, target):
 
 
 def taper(op) -> str | None:
-    """The paper's trapezoid: a strided ★ narrows to its output, a transposed one (fold) widens;
-    also for a map drawn with its ★ as one box (its ``window``, :mod:`ncd_render.layout.compact`).
+    """The paper's trapezoid: a strided ★ narrows to its output; also for a map drawn with its ★ as
+    one box (its ``window``, :mod:`ncd_render.layout.compact`). A transposed one (fold) always widens.
 
     >>> from ncd_render.ir import Op
-    >>> taper(Op(0, "unfold", (), (), params={"stride": 2})), taper(Op(0, "fold", (), (), params={"stride": 1}))
-    ('narrow', 'widen')
+    >>> taper(Op(0, "unfold", (), (), params={"stride": 2})), taper(Op(0, "unfold", (), (), params={"stride": 1}))
+    ('narrow', None)
     >>> taper(Op(0, "linear", (), ())) is None
     True
     """
     window = op.params.get("window", op.params)
-    if "stride" not in window:
-        return None
-    return "widen" if op.kind == "fold" else "narrow" if window["stride"] > 1 else None
+    return "narrow" if window.get("stride", 1) > 1 else None
 
 
 options = MappingProxyType({k: KINDS[k] for k in WINDOW})
 register(
     OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
-           cost=cost_unfold, run=run, source=source, example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
+           cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
     OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
-           label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=taper, fill="star", cost=cost_fold, run=run, source=source, example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
+           label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", cost=cost_fold,
+           run=partial(run, folding=True), source=partial(source, folding=True), example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )

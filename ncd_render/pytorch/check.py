@@ -37,6 +37,7 @@ import einops
 import torch
 from torch import nn
 
+from .. import ops
 from ..errors import NcdError, did_you_mean, plural
 from ..ir import Diagram, Op, build
 from ..opaque import refuse
@@ -231,10 +232,11 @@ def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
 def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
     """How many ids the integer input ``vid`` may take: the size of the vocabulary of the embeddings that read it."""
     reach = {vid}
-    for op in diagram.ops:  # the ids pass through copies, renames and rearranges unchanged
-        if op.kind in ("copy", "rename", "rearrange", "index") and reach & set(op.inputs):
+    for op in diagram.ops:  # the ids pass through copies, renames, rearranges and indexing unchanged
+        if ops.of(op).keeps_ids and reach & set(op.inputs):
             reach |= set(op.outputs)
-    vocab = [patterns.size(op.params["vocab"]) for op in diagram.ops if op.kind == "embedding" and reach & set(op.inputs)]
+    lookups = [(op, ops.of(op).vocabulary) for op in diagram.ops if reach & set(op.inputs)]
+    vocab = [patterns.size(rows(op)) for op, rows in lookups if rows is not None]
     if not vocab:
         value = diagram.values[vid]
         raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span)

@@ -1,12 +1,15 @@
-"""Scene -> SVG with svgwrite. Numbers are rounded so output is byte-stable.
+"""Scene -> SVG. Numbers are rounded so output is byte-stable.
 
-svgwrite builds the elements; :func:`serialise` writes them out as svgwrite's own
-``tostring`` would (through ElementTree), byte for byte: at 10,000 boxes ElementTree's
-copy of the tree and its serialisation were two thirds of the SVG time.
+svgwrite makes the document (the root's attributes, the font style sheet, the title) and
+:func:`serialise` writes it out as svgwrite's own ``tostring`` would (through ElementTree),
+byte for byte. The scene's items, tens of thousands in a large diagram, are written
+straight to text in the same form (attributes sorted, escaped by ElementTree's own
+functions): building an svgwrite element for each was half of the SVG time at 10,000
+boxes. tests/test_svg_serialise.py holds both to what svgwrite itself writes.
 
 >>> from ncd_render.scene import Scene, Line, Stroke
 >>> svg = to_svg(Scene(10, 10, [Line(0, 5, 10, 5, Stroke())]))
->>> b'<line' in svg and svg.startswith(b'<?xml')
+>>> b'<line class="ncd-wire" stroke="#000000" stroke-width="0.8" x1="0" x2="10" y1="5" y2="5" />' in svg
 True
 """
 from __future__ import annotations
@@ -21,8 +24,6 @@ from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .fontembed import font_face_css
 
 svgwrite = import_svgwrite()
-Group, PathElement, TSpan, TextElement = svgwrite.container.Group, svgwrite.path.Path, svgwrite.text.TSpan, svgwrite.text.Text
-CircleElement, LineElement, RectElement = svgwrite.shapes.Circle, svgwrite.shapes.Line, svgwrite.shapes.Rect
 strlist = svgwrite.utils.strlist
 
 
@@ -30,20 +31,6 @@ strlist = svgwrite.utils.strlist
 def _n(v: float) -> str:
     s = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
-
-
-@lru_cache(maxsize=1024)
-def _stroke_attrs(stroke: Stroke | None) -> dict:
-    """The SVG attributes of a stroke, by their SVG names (set straight into an element's ``attribs``,
-    as svgwrite's ``element[name] = value`` does when it does not validate)."""
-    if stroke is None:
-        return {"stroke": "none"}
-    attrs = {"stroke": stroke.color, "stroke-width": _n(stroke.width)}
-    if stroke.dash:
-        attrs["stroke-dasharray"] = ",".join(_n(d) for d in stroke.dash)
-    if stroke.cap != "butt":
-        attrs["stroke-linecap"] = stroke.cap
-    return attrs
 
 
 def _path_d(commands) -> str:
@@ -59,21 +46,24 @@ def to_svg(scene: Scene) -> bytes:
     fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
     if fonts:
         dwg.defs.add(dwg.style(fonts))
+    out: list[str] = []
+    write = out.append
     groups = _box_groups(scene.items)
     for item in scene.items:
         group = groups.get(id(item))
         if group is None:
-            _add(dwg, dwg, item)
+            _item(write, item)
         elif group.anchor is item:  # the box's first item: the whole group, here
-            element = Group(factory=dwg, class_="ncd-box", **{"data-op": str(item.ref)})
+            inner: list[str] = []
             for member in group:
-                _add(dwg, element, member)
-            dwg.add(element)
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + serialise(dwg) + "\n").encode("utf-8")
+                _item(inner.append, member)
+            write(f'<g class="ncd-box"{_ref(item.ref)}>{"".join(inner)}</g>' if inner else f'<g class="ncd-box"{_ref(item.ref)} />')
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + serialise(dwg, out) + "\n").encode("utf-8")
 
 
-def serialise(drawing) -> str:
-    """``drawing.tostring()``, the same text, written straight from svgwrite's elements.
+def serialise(drawing, items: list[str] = ()) -> str:
+    """``drawing.tostring()``, the same text, written straight from svgwrite's elements; then
+    ``items``, elements already written, as the drawing's last children.
 
     Elements whose XML svgwrite builds in its own way (style sheets, titles) go through
     svgwrite and ElementTree as before; only plain elements and text are written here.
@@ -97,10 +87,11 @@ def serialise(drawing) -> str:
     write("<svg")
     for key, value in root.items():
         write(f' {key}="{_attribute(value)}"')
-    if drawing.elements:
+    if drawing.elements or items:
         write(">")
         for element in drawing.elements:
             _write(write, element)
+        out.extend(items)
         write("</svg>")
     else:
         write(" />")
@@ -114,27 +105,26 @@ def _write(write, element) -> None:
     elif plain is not _BASE_XML and plain is not _TEXT_XML:
         write(ElementTree.tostring(element.get_xml(), encoding="unicode"))
         return
-    write("<" + element.elementname)
-    for key, value in sorted(element.attribs.items()):
-        if value is not None:
-            value = str(value)  # BaseElement.value_to_string without a validator (debug=False)
-            if value:
-                write(f' {key}="{_attribute(value)}"')
-    text = str(element.text) if plain is _TEXT_XML else ""
-    if text or element.elements:
-        write(">")
-        if text:
-            write(_character_data(text))
-        for child in element.elements:
-            _write(write, child)
-        write(f"</{element.elementname}>")
-    else:
-        write(" />")
+    text = _character_data(str(element.text)) if plain is _TEXT_XML else ""
+    inner: list[str] = [text]
+    for child in element.elements:
+        _write(inner.append, child)
+    # BaseElement.value_to_string without a validator (debug=False) is str()
+    attrs = [(k, _attribute(str(v))) for k, v in element.attribs.items() if v is not None]
+    write(_tag(element.elementname, attrs, "".join(inner)))
+
+
+def _tag(name: str, attrs, inner: str = "") -> str:
+    """One element as ElementTree writes it: attributes (their values already escaped) sorted, empty ones
+    left out; ``inner`` is already XML."""
+    attrs.sort()
+    head = "<" + name + "".join([f' {k}="{v}"' for k, v in attrs if v])
+    return f"{head}>{inner}</{name}>" if inner else head + " />"
 
 
 _BASE_XML = svgwrite.base.BaseElement.get_xml
-_TEXT_XML = TSpan.get_xml
-_PATH_XML = PathElement.get_xml
+_TEXT_XML = svgwrite.text.TSpan.get_xml
+_PATH_XML = svgwrite.path.Path.get_xml
 
 
 # ElementTree's own escaping, so that the text stays what its serialiser writes
@@ -219,60 +209,80 @@ def _near(a, b) -> bool:
     return a[0] - NEAR <= b[2] and b[0] - NEAR <= a[2] and a[1] - NEAR <= b[3] and b[1] - NEAR <= a[3]
 
 
-def _add(dwg, parent, item) -> None:
-    element = _element(dwg, item)
+def _item(write, item) -> None:
+    """Write one scene item, with what it means: its classes, the op it draws, the axis it carries."""
+    element = _WRITERS[type(item)](item)
     if element is not None:
-        attribs = element.attribs  # svgwrite's own store, written as its element[name] = value writes it (debug=False)
-        attribs["class"] = _classes(item.role)  # what the item means: ncd-box, ncd-wire ncd-wire-bend, ...
-        if getattr(item, "ref", None) is not None:
-            attribs["data-op"] = str(item.ref)  # the IR op it draws (a wire says its op by the group it is in)
-        if getattr(item, "axis", None) is not None:
-            attribs["data-axis"] = item.axis  # the axis a wire carries or a label names
-        parent.elements.append(element)
+        write(element)
+
+
+# Each writer sets an item's attributes in ElementTree's order (sorted by name) and leaves out empty ones,
+# as svgwrite's elements did; numbers need no escaping, other values are escaped.
+
+def _line(item: Line) -> str:
+    return (f'<line{_classes(item.role)}{_optional("data-axis", item.axis)}{_stroke(item.stroke)}'
+            f' x1="{_n(item.x1)}" x2="{_n(item.x2)}" y1="{_n(item.y1)}" y2="{_n(item.y2)}" />')
+
+
+def _path(item: Path) -> str:
+    return (f'<path{_classes(item.role)} d="{_path_d(item.commands)}"{_ref(item.ref)}'
+            f'{_optional("fill", item.fill or "none")}{_stroke(item.stroke)} />')
+
+
+def _rect(item: Rect) -> str | None:
+    if item.stroke is None and item.fill is None:
+        return None  # layout-only regions
+    radius = f' rx="{_n(item.radius)}" ry="{_n(item.radius)}"' if item.radius else ""
+    opacity = f' fill-opacity="{_n(item.opacity)}"' if item.opacity != 1 else ""
+    return (f'<rect{_classes(item.role)}{_ref(item.ref)}{_optional("fill", item.fill or "none")}{opacity}'
+            f' height="{_n(item.h)}"{radius}{_stroke(item.stroke)} width="{_n(item.w)}" x="{_n(item.x)}" y="{_n(item.y)}" />')
+
+
+def _circle(item: Circle) -> str:
+    return (f'<circle{_classes(item.role)} cx="{_n(item.cx)}" cy="{_n(item.cy)}"{_optional("fill", item.fill or "none")}'
+            f' r="{_n(item.r)}"{_stroke(item.stroke)} />')
+
+
+def _text(item: Text) -> str:
+    runs = []
+    for run in item.runs:
+        style = (' font-style="italic"' if run.italic else "") + (' font-weight="bold"' if run.bold else "")
+        head = f'<tspan font-size="{_n(run.size)}"{style} x="{_n(item.x + run.dx)}" y="{_n(item.y + run.dy)}"'
+        runs.append(f"{head}>{_character_data(run.text)}</tspan>" if run.text else head + " />")
+    head = (f'<text{_classes(item.role)}{_optional("data-axis", item.axis)}{_ref(item.ref)}'
+            f'{_optional("fill", item.color)}{_optional("font-family", item.family)}')
+    return f'{head}>{"".join(runs)}</text>' if runs else head + " />"
+
+
+_WRITERS = {Line: _line, Path: _path, Rect: _rect, Circle: _circle, Text: _text}
+
+
+def _optional(name: str, value: str | None) -> str:
+    return f' {name}="{_attribute(value)}"' if value else ""
+
+
+def _ref(ref: int | None) -> str:
+    """``data-op``: the IR op an item draws (a wire says its op by the group it is in)."""
+    return "" if ref is None else f' data-op="{ref}"'
+
+
+@lru_cache(maxsize=1024)
+def _stroke(stroke: Stroke | None) -> str:
+    """The SVG attributes of a stroke, in their order."""
+    if stroke is None:
+        return ' stroke="none"'
+    dash = ",".join(_n(d) for d in stroke.dash)
+    cap = "" if stroke.cap == "butt" else stroke.cap
+    return (f'{_optional("stroke", stroke.color)}{_optional("stroke-dasharray", dash)}'
+            f'{_optional("stroke-linecap", cap)} stroke-width="{_n(stroke.width)}"')
 
 
 @lru_cache(maxsize=None)
 def _classes(role: str) -> str:
-    """``ncd-label ncd-label-box`` for role ``label.box``: the family, then the role itself.
+    """`` class="ncd-label ncd-label-box"`` for role ``label.box``: the family, then the role itself.
 
     >>> _classes("label.box"), _classes("wire")
-    ('ncd-label ncd-label-box', 'ncd-wire')
+    (' class="ncd-label ncd-label-box"', ' class="ncd-wire"')
     """
     family, _, rest = role.partition(".")
-    return f"ncd-{family} ncd-{role.replace('.', '-')}" if rest else f"ncd-{family}"
-
-
-def _stroked(element, stroke: Stroke | None):
-    element.attribs.update(_stroke_attrs(stroke))
-    return element
-
-
-def _element(dwg, item):
-    if isinstance(item, Line):
-        return _stroked(LineElement((_n(item.x1), _n(item.y1)), (_n(item.x2), _n(item.y2)), factory=dwg), item.stroke)
-    if isinstance(item, Path):
-        return _stroked(PathElement(d=_path_d(item.commands), fill=item.fill or "none", factory=dwg), item.stroke)
-    if isinstance(item, Rect):
-        if item.stroke is None and item.fill is None:
-            return None  # layout-only regions
-        attrs = dict(insert=(_n(item.x), _n(item.y)), size=(_n(item.w), _n(item.h)), fill=item.fill or "none")
-        if item.radius:
-            attrs.update(rx=_n(item.radius), ry=_n(item.radius))
-        if item.opacity != 1:
-            attrs["fill_opacity"] = _n(item.opacity)
-        return _stroked(RectElement(factory=dwg, **attrs), item.stroke)
-    if isinstance(item, Circle):
-        return _stroked(CircleElement((_n(item.cx), _n(item.cy)), _n(item.r), fill=item.fill or "none", factory=dwg), item.stroke)
-    if isinstance(item, Text):
-        text = TextElement("", factory=dwg)
-        text.attribs.update({"font-family": item.family, "fill": item.color})
-        for run in item.runs:
-            span = TSpan(run.text, factory=dwg)
-            span.attribs.update({"x": _n(item.x + run.dx), "y": _n(item.y + run.dy), "font-size": _n(run.size)})
-            if run.bold:
-                span.attribs["font-weight"] = "bold"
-            if run.italic:
-                span.attribs["font-style"] = "italic"
-            text.elements.append(span)
-        return text
-    raise TypeError(f"unknown scene item {item!r}")
+    return _optional("class", f"ncd-{family} ncd-{role.replace('.', '-')}" if rest else f"ncd-{family}")

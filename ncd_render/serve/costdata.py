@@ -20,15 +20,14 @@ from ..cost import Report, load_profile
 from ..cost.command import suggestion_lines
 from ..cost.report_json import report_dict
 from ..cost.suggest import suggest
-from ..cost.table import si
+from ..cost.table import figures, intensity, si
 from ..errors import NcdError
 from ..ir import Diagram
 
 
 def _with_text(kernel: dict) -> dict:
     """A kernel of the JSON report, with the text ``ncd cost`` shows for its figures (and its parts')."""
-    kernel["text"] = {"flops": si(kernel["flops"], "F"), "hbm_bytes": si(kernel["hbm_bytes"], "B"), "time": si(kernel["time"], "s"),
-                      "intensity": "-" if kernel["intensity"] is None else f"{kernel['intensity']:.3g}"}
+    kernel["text"] = {**figures(kernel["flops"], kernel["hbm_bytes"], kernel["time"]), "intensity": intensity(kernel["flops"], kernel["hbm_bytes"])}
     for level in kernel["levels"]:
         level["text"] = f"{si(level['bytes'], 'B')}, {si(level['time'], 's')}"
     if kernel["plan"] is not None:
@@ -44,7 +43,7 @@ def report_data(diagram: Diagram, report: Report, name: str) -> dict:
     for kernel in data["kernels"]:
         _with_text(kernel)
     total = data["total"]
-    total["text"] = {"flops": si(total["flops"], "F"), "hbm_bytes": si(total["hbm_bytes"], "B"), "time": si(total["time"], "s")}
+    total["text"] = figures(total["flops"], total["hbm_bytes"], total["time"])
     return data
 
 

@@ -33,6 +33,24 @@ CACHED_VIEWS = 32
 SEARCH_SECONDS = 120.0  # the longest a fusion search may run for the page
 
 
+class Recent(OrderedDict):
+    """The newest ``most`` answers by key (views, fusion plans); recalling one makes it the newest.
+    Each is used under its owner's lock."""
+
+    def __init__(self, most: int):
+        super().__init__()
+        self.most = most
+
+    def keep(self, key, answer) -> None:
+        self[key] = answer
+        while len(self) > self.most:
+            self.popitem(last=False)
+
+    def recall(self, key):
+        self.move_to_end(key)
+        return self[key]
+
+
 class ViewServer(ThreadingHTTPServer):
     """The HTTP server, holding the watched file, the settings it allows and recent views."""
 
@@ -44,9 +62,9 @@ class ViewServer(ThreadingHTTPServer):
         self.source, self.hw, self.dtype = source, hw, dtype
         self.profiles = set(bundled()) | {hw}  # the page may pick a bundled profile or the one given, never a path of its own
         self.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
-        self.views: OrderedDict = OrderedDict()
+        self.views = Recent(CACHED_VIEWS)
         self.building = threading.Lock()
-        self.advised: OrderedDict = OrderedDict()
+        self.advised = Recent(CACHED_VIEWS)
         self.advising = threading.Lock()  # apart from building: a long fusion search never holds up the figure
 
     def handle_error(self, request, client_address) -> None:
@@ -72,12 +90,9 @@ class ViewServer(ThreadingHTTPServer):
             version, text, error = self.source.version, self.source.text, self.source.error
             key = (version, hw, dtype, tuple(sorted(sizes.items())), toggle)
             if key not in self.views:
-                self.views[key] = {"ok": False, "error": error} if text is None else \
-                    view(text, str(self.source.path), hw, dtype, sizes, toggle)
-                while len(self.views) > CACHED_VIEWS:
-                    self.views.popitem(last=False)
-            self.views.move_to_end(key)
-            return self.views[key]
+                self.views.keep(key, {"ok": False, "error": error} if text is None else
+                                view(text, str(self.source.path), hw, dtype, sizes, toggle))
+            return self.views.recall(key)
 
     def fusion_advice(self, query: str) -> dict:
         """``ncd cost --suggest``'s plan for the file as it is now, at the query's settings (seconds on a big diagram)."""
@@ -92,11 +107,8 @@ class ViewServer(ThreadingHTTPServer):
                 notes = [] if text is None else self.search(version, text, hw, dtype, sizes)
                 if notes is None:  # the file changed meanwhile: the page asks again for the new one
                     return {"ok": False, "stale": True, "version": version}
-                self.advised[key] = {"ok": text is not None, "notes": notes}
-                while len(self.advised) > CACHED_VIEWS:
-                    self.advised.popitem(last=False)
-            self.advised.move_to_end(key)
-            return {**self.advised[key], "version": version}
+                self.advised.keep(key, {"ok": text is not None, "notes": notes})
+            return {**self.advised.recall(key), "version": version}
 
     def search(self, version: int, text: str, hw: str, dtype: str, sizes: dict) -> list[dict] | None:
         """The fusion search in a child process, so it neither holds up the figure (the GIL) nor outlives its

@@ -1,0 +1,87 @@
+"""One imported statement as ``.ncd`` text, spelled as the op registry declares its kind:
+the DSL name, the spec of the axes it acts on, its ``with`` options, a contraction's scale
+at its cup (``k^-1/2``), and an opaque box's ``as "..."``.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import ops
+from .axisnames import role
+from .graph import Stmt
+from .seen import at_cup
+
+INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
+IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
+DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
+            "approximate": "none"}
+
+
+def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
+    """One statement, spelled as the op registry declares its kind: the DSL name, the spec from the
+    axes the statement acts on (``in -> out``, ``on``, ``from -> to``, ``vocab -> out``, or every
+    operand's layout), and the ``with`` options its kind takes."""
+    if at_cup(stmt):
+        return f"{args[0]} * {_factor(stmt.scale, axis_names, atoms)}"
+    if stmt.fn in INFIX:
+        return f" {INFIX[stmt.fn]} ".join(args)
+    kind = ops.named(stmt.fn)
+    if kind is None:
+        raise ValueError(f"the importer made a statement of kind '{stmt.fn}', which the language does not call by name")
+    axes = stmt.axes
+    if "in" in axes or "vocab" in axes or "from" in axes:
+        source, target = (axes["in"], axes["out"]) if "in" in axes else (axes["vocab"], axes["out"]) if "vocab" in axes else \
+            (axes["from"], axes["to"])
+        spec = f"{names(source)} -> {names(target)}"
+    elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
+        joined = [names([a]) for a in axes["on"]]
+        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {names(axes['to'])}"
+    elif "on" in axes:
+        spec = names(axes["on"])
+    elif kind.glyph == "mark":  # an element-wise function
+        spec = None
+    else:  # a contraction or an opaque box: every operand's layout
+        spec = ", ".join(axes_text(order[v], axis_names) for v in stmt.args) + f" -> {axes_text(order[stmt.out], axis_names)}"
+    options = _options(stmt, kind, names)
+    text = f"{stmt.fn}({', '.join(args)}{': ' + spec if spec is not None else ''})" + (" with " + ", ".join(options) if options else "")
+    if stmt.scale not in (None, 1):  # a contraction's scale, at its cup
+        depth = [atoms.find(x) for a in axes.get("depth", []) for x in atoms.leaves(a)]
+        text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
+    if not kind.runs:  # an opaque box says what it stands for
+        text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'
+    return text
+
+
+def _options(stmt: Stmt, kind, names) -> list[str]:
+    """The ``with`` options of a statement, as its kind declares them: a flag by its name, the rest ``name=value``."""
+    words = []
+    for name, value in stmt.options.items():
+        option = kind.options.get(name)
+        if option is None or name in IMPLIED or DEFAULTS.get(name, object()) == value:
+            continue
+        if option.kind == "flag":
+            words += [name] if value else []
+        else:
+            words.append(f"{name}={_number(value) if isinstance(value, float) else value}")
+    if stmt.axes.get("per"):
+        words.append(f"per={names(stmt.axes['per'])}")
+    return words
+
+
+def axes_text(order, axis_names) -> str:
+    """Atoms by their axis names, in order, as a spec writes a layout (``y k h``)."""
+    return " ".join(axis_names[a] for a in order)
+
+
+def _factor(scale: float, axis_names, atoms, depth=()) -> str:
+    """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
+    ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, role(item[0], atoms) != "head_dim"))
+    for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
+        for root, name in ranked:
+            if atoms.size(root) > 1 and role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
+                return f"{name}^{text}"
+    return _number(scale)
+
+
+def _number(x: float) -> str:
+    return repr(float(x)) if not float(x).is_integer() else str(int(x)) if abs(x) >= 1 else repr(float(x))
