@@ -212,13 +212,14 @@ class _Sweep:
             column.before = self.snap(live) if pre else now  # a copy changes the tensor its wires carry
             spans: list[tuple[int, int]] = []
             for op in ops:
-                idx = [live.index(w) for v in op.inputs for w in self.value_wires(v)]
+                inputs = [self.value_wires(v) for v in op.inputs]
+                idx = [live.index(w) for ws in inputs for w in ws]
                 span = (min(idx), max(idx)) if idx else (len(live), len(live))
                 if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
                     column = self.next_column(column, live)
                     spans = []
                 spans.append(span)
-                members = self.box_members(op)
+                members = self.box_members(op, inputs)
                 in_the_way = []
                 if members:
                     held, at = set(members), [live.index(w) for w in members]
@@ -229,7 +230,8 @@ class _Sweep:
                     column.ops.append(self.place_permute(members, in_the_way, live, column.section))
                     column = self.next_column(column, live)
                     spans = [span]
-                column.ops.append(self.place_op(op, live))
+                    inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
+                column.ops.append(self.place_op(op, live, inputs))
             column.after = now = self.snap(live)
             self.columns.append(column)
         self.final_gap, self.final_steps = [], []
@@ -282,11 +284,11 @@ class _Sweep:
             live.remove(w)
             self.wires[w].end = ("op", op.id)
 
-    def box_members(self, op: Op) -> list[int]:
-        """The live wires a box will hold at its left edge; [] for ops drawn as wiring or joins."""
+    def box_members(self, op: Op, inputs: list[list[int]]) -> list[int]:
+        """The live wires a box will hold at its left edge (``inputs``: each input's wires); [] for
+        ops drawn as wiring or joins."""
         if is_wiring(op) or glyph(op) == "join":
             return []
-        inputs = [self.value_wires(v) for v in op.inputs]
         if hold(op) == "through":
             return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
         if hold(op) == "acts":
@@ -338,14 +340,14 @@ class _Sweep:
                  and where == list(range(where[0], where[0] + len(where))) and [live.index(w) for w in other] == where)
         return True if whole else None
 
-    def place_op(self, op: Op, live: list[int]) -> Placed:
-        """Update the live wires for one op; returns what it consumes, covers and creates."""
+    def place_op(self, op: Op, live: list[int], inputs: list[list[int]]) -> Placed:
+        """Update the live wires for one op (``inputs``: each input's wires, a list this may reorder);
+        returns what it consumes, covers and creates."""
         shape, holds = glyph(op), hold(op)
         if shape == "cap":  # a cap: two new wires joined at their start, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
             return Placed(op, [], [], new)
-        inputs = [self.value_wires(v) for v in op.inputs]
         if shape == "join" and len({len(ws) for ws in inputs}) == 1:
             # commutative: the sum goes on along the topmost operand, keeping figures compact
             # (a broadcasting product goes on along the operand with every axis)
