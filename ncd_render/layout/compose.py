@@ -167,9 +167,11 @@ class _Compose:
         for column, at in zip(self.columns, self.xs):
             yield column.gap_in, x, at.x_pre
             yield column.before, at.x_pre, at.x0
-            busy = {w for pl in column.ops for w in pl.before + pl.after}
+            busy = set()
+            for pl in column.ops:
+                busy.update(pl.consumed, pl.through, pl.new)
             through, values, extents = [w for w in column.before if w not in busy], column.before.values, None
-            if through == [w for w in column.after if w not in busy]:
+            if len(through) > 1 and through == [w for w in column.after if w not in busy]:
                 for a, b in zip(through, through[1:]):
                     if values[a] == values[b]:  # one tensor's wires: no separator between them
                         continue
