@@ -199,7 +199,7 @@ def test_a_wrong_routing_scale_is_found_at_the_gate_and_named_as_one(tmp_path):
     report = check_file(path, sizes=SMALL["deepseek_v3"])
     assert report.first_failure().wire == "G"
     text = str(report)
-    assert "deepseek_v3.ncd:52:7:" in text and "it is 0.4 times the reference: is a scale factor wrong?" in text
+    assert "deepseek_v3.ncd:54:7:" in text and "it is 0.4 times the reference: is a scale factor wrong?" in text
     assert "wires made before it that agree: A, N, P" in text
 
 

@@ -183,9 +183,10 @@ def test_a_repeated_block_is_a_class_called_in_a_loop():
 
 
 def test_a_repeated_block_reads_what_it_needs_from_before_it():
-    """The decoder layers read the encoder's output: it is an argument of every repetition."""
+    """The decoder layers read the encoder's output: it is an argument of every repetition (the
+    first, as the layer reads it first)."""
     source = generate(build(parse_file(ROOT / "gallery" / "transformer.ncd"), sizes=SMALL["transformer"]))
-    assert "    def forward(self, Y, X):\n" in source and "            Y = layer(Y, X)\n" in source
+    assert "    def forward(self, X, Y):\n" in source and "            Y = layer(X, Y)\n" in source
     assert "            X = layer(X)\n" in source
 
 

@@ -25,6 +25,7 @@ from ..layout.model import arrowhead_path
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
 from ..wrap import splittable
+from .passing import drop_passing
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
@@ -52,9 +53,9 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene
     if not cuts:
         return [_tightened(scene)]
     bounds = [None] + cuts + [None]
-    out = []
+    out, waiting = [], {}
     for before, after in zip(bounds, bounds[1:]):
-        items = _row(scene, before, after, label_pad)
+        items = _row(scene, before, after, label_pad, waiting)
         top = min(i.bbox[1] for i in items)
         moved = Scene(0, 0, items).translated(0, -top).items
         out.append(Scene(max(i.bbox[2] for i in moved), max(i.bbox[3] for i in moved), moved, scene.background, scene.title))
@@ -173,8 +174,9 @@ def _label_of(y: float, x: float, names: tuple):
     return None, None
 
 
-def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) -> list:
-    """The items between two cuts, the labels and arrows at its ends, moved to start at x = 0."""
+def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict) -> list:
+    """The items between two cuts, the labels and arrows at its ends, moved to start at x = 0
+    (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
     out = []
@@ -205,48 +207,9 @@ def _row(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float) 
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
-    out = _fit_sections(_squeeze(_drop_passing(out, a, b, before, after)))
+    out = _fit_sections(_squeeze(drop_passing(out, before, after, label_pad, waiting)))
     left = min(i.bbox[0] for i in out)
     return Scene(0, 0, out).translated(-left, 0).items
-
-
-def _drop_passing(items: list, a: float, b: float, before: Cut | None, after: Cut | None) -> list:
-    """Without the wires at the row's top and bottom that only pass through it (arrow in, arrow out,
-    nothing on them): they end with an arrow and a label in one row and come back, labelled, in a later one."""
-    if before is None or after is None:
-        return items
-    through = {y for y, *_ in before.wires} & {y for y, *_ in after.wires}
-    touched = set()
-    for i in items:
-        if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out", "label.overline") or i.role.startswith("label"):
-            continue
-        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
-    levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
-    drop = set()
-    for order in (levels, levels[::-1]):  # from the top, then from the bottom, while wires only pass
-        for y in order:
-            if y not in through or y in touched or _bends_at(items, y):
-                break
-            drop.add(y)
-    if not drop or len(drop) == len(levels):
-        return items
-    kept = [y for y in levels if y not in drop]
-    lo, hi = min(kept), max(kept)
-
-    def dropped(i) -> bool:
-        if isinstance(i, Line) and i.role in ("wire", "separator") and i.y1 == i.y2:
-            return i.y1 in drop or not lo <= i.y1 <= hi
-        if i.role.startswith("arrow.continue"):
-            return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
-        if i.role in ("label.axis", "label.overline"):
-            return any(y - 12 < i.bbox[3] <= y + 0.01 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 0.01 for y in kept)
-        return False
-    return [i for i in items if not dropped(i)]
-
-
-def _bends_at(items: list, y: float) -> bool:
-    return any(isinstance(i, Path) and not i.role.startswith("arrow.continue") and i.stroke is not None
-               and any(abs(c[-1] - y) < 0.01 for c in i.commands if len(c) > 2) for i in items)
 
 
 def _squeeze(items: list) -> list:

@@ -1,0 +1,120 @@
+"""Wires that only pass through a row of a figure broken into rows (:mod:`.rows`), left out of it.
+
+A tensor that waits (DeepSeek's values while the scores are computed, the encoder's output
+while the decoder attends to itself) keeps its room in every row it waits through. Where
+its wires lie at a row's top or bottom and nothing in the row touches them, the row leaves
+them out: they end with an arrow and a label in one row and come back, labelled, in a later
+one. An input of the figure that waits through the first row is left out of it whole, its
+name with it; the name is set where its wires come in, left of their arrows.
+
+>>> from ncd_render.scene import Line, Rect, Stroke, Text
+>>> wire = lambda y: Line(0, y, 100, y, Stroke())
+>>> name = lambda y: Text(-10, y + 2, (), "sans", "#000", 8, 6, 2, "label.name")  # centred on y
+>>> items = [wire(10), Rect(40, 5, 10, 10, Stroke(), "#fff", role="box"), wire(30), name(10), name(30)]
+>>> waiting = {}
+>>> kept = drop_passing(items, None, _Cut(100, ((10,), (30,)), 8), 3, waiting)
+>>> [i.y1 for i in kept if isinstance(i, Line)], list(waiting)
+([10], [frozenset({30})])
+>>> later = drop_passing([wire(10), wire(30)], _Cut(0, ((10,), (30,)), 8), None, 3, waiting)
+>>> [(t.role, t.x) for t in later if isinstance(t, Text)], waiting
+([('label.name', -19)], {})
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import replace
+
+from ..scene import Line, Path, Text
+
+NAME_REACH = 12.0  # an input's wires start this close to the right of its name
+_Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, as rows.Cut has them: for the examples
+
+
+def drop_passing(items: list, before, after, label_pad: float, waiting: dict) -> list:
+    """The row ``items`` between cuts ``before`` and ``after`` (None at the figure's start or end)
+    without the wires at its top and bottom that only pass through it. ``waiting``: the names of
+    inputs left out of earlier rows, by the heights of their wires; a row where they come in sets
+    the name left of their arrows (and forgets it), a first row adds the inputs it leaves out."""
+    groups = None
+    if after is None:
+        drop = set()
+    elif before is None:
+        carried = {y for y, *_ in after.wires}
+        groups = [(n, levels) for n, levels in _inputs(items) if levels <= carried]
+        through = set().union(*(levels for _, levels in groups))
+        while True:  # an input leaves the first row whole or not at all
+            drop = _passing(items, through)
+            partial = {y for _, levels in groups for y in levels if levels & drop and not levels <= drop}
+            if not partial:
+                break
+            through -= partial
+    else:
+        drop = _passing(items, {y for y, *_ in before.wires} & {y for y, *_ in after.wires})
+    out = _without(items, drop)
+    for n, levels in groups or ():
+        if levels <= drop:
+            out.remove(n)
+            waiting[frozenset(levels)] = n
+    if before is not None:
+        entering = {y for y, *_ in before.wires} - drop
+        for levels in [k for k in waiting if k <= entering]:
+            n = waiting.pop(levels)
+            out.append(replace(n, x=before.x - before.pad - label_pad - n.width))
+    return out
+
+
+def _passing(items: list, through: set) -> set:
+    """The heights in ``through`` of the wires at the row's top and bottom that nothing in it touches
+    (no box, dot or bend), from the top, then from the bottom, while wires only pass; none when all would go."""
+    touched = set()
+    for i in items:
+        if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
+            continue
+        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
+    levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
+    drop = set()
+    for order in (levels, levels[::-1]):
+        for y in order:
+            if y not in through or y in touched or _bends_at(items, y):
+                break
+            drop.add(y)
+    return set() if len(drop) == len(levels) else drop
+
+
+def _without(items: list, drop: set) -> list:
+    """``items`` without the wires at heights ``drop``, their arrows, axis labels and the separators beyond the wires kept."""
+    if not drop:
+        return list(items)
+    kept = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"} - drop)
+    lo, hi = min(kept), max(kept)
+
+    def dropped(i) -> bool:
+        if isinstance(i, Line) and i.role in ("wire", "separator") and i.y1 == i.y2:
+            return i.y1 in drop or not lo <= i.y1 <= hi
+        if i.role.startswith("arrow.continue"):
+            return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
+        if i.role in ("label.axis", "label.overline"):
+            return any(y - 12 < i.bbox[3] <= y + 0.01 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 0.01 for y in kept)
+        return False
+    return [i for i in items if not dropped(i)]
+
+
+def _inputs(items: list) -> list[tuple[Text, set]]:
+    """Each input name in the row and the heights of the wires that start right of it (each wire to the name nearest it)."""
+    names = [i for i in items if isinstance(i, Text) and i.role == "label.name"]
+    starts = {}
+    for w in (i for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2):
+        x0 = min(w.x1, w.x2)
+        starts[w.y1] = min(starts.get(w.y1, x0), x0)
+    groups = {id(n): (n, set()) for n in names}
+    for y, x0 in starts.items():
+        beside = [n for n in names if 0 <= x0 - n.bbox[2] <= NAME_REACH]
+        if beside:
+            nearest = min(beside, key=lambda n: abs(n.y - (n.ascent - n.descent) / 2 - y))
+            groups[id(nearest)][1].add(y)
+    return [(n, levels) for n, levels in groups.values() if levels]
+
+
+def _bends_at(items: list, y: float) -> bool:
+    return any(isinstance(i, Path) and not i.role.startswith("arrow.continue") and i.stroke is not None
+               and any(abs(c[-1] - y) < 0.01 for c in i.commands if len(c) > 2) for i in items)
