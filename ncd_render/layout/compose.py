@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..backdrop import backdrop
 from ..errors import NcdError
-from ..scene import Line, Rect, Scene, Stroke, Text
+from ..scene import Line, Scene, Stroke, Text
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
@@ -107,7 +108,7 @@ class _Compose:
         x0, y0 = min(lefts) - p.margin, min(tops) - p.margin
         x1, y1 = max(rights) + p.margin, max(bottoms) + p.margin
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
-        scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
+        scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=w.axis), bar)
                                  for w in self.wires.values() if w.x1 > w.x0
