@@ -4,6 +4,10 @@ Run from the repository root:  python bench/bench_layout.py [--runs 5] [--boxes 
                                [--baseline DIR]   (a checkout of an older ncd-render to compare with)
 Each variant runs as its own process (import, parse, build, layout, SVG), interleaved
 run by run; prints medians and ratios, asserts nothing.
+
+``--stages`` prints instead where the layout's time goes, stage by stage (the choice of how
+copies branch, which sweeps the order once per choice it scores; the boxes' labels; heights;
+x positions; glyphs; composition), in CPU seconds in this process, best of ``--runs``.
 """
 from __future__ import annotations
 
@@ -37,7 +41,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--boxes", type=int, nargs="+", default=[1000])
     ap.add_argument("--baseline", type=Path, help="another checkout's root, run the same way")
+    ap.add_argument("--stages", action="store_true", help="CPU time of each layout stage, in this process")
     args = ap.parse_args()
+    if args.stages:
+        for boxes in args.boxes:
+            stages(boxes, args.runs)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for boxes in args.boxes:
             path = Path(tmp) / f"synthetic{boxes}.ncd"
@@ -63,6 +72,50 @@ def main() -> None:
             print(f"  ratio with / as swept: {medians['with crossing minimisation'] / medians['order as swept']:.2f}")
             if args.baseline:
                 print(f"  ratio with / baseline: {medians['with crossing minimisation'] / medians['baseline checkout']:.2f}")
+
+
+def stages(boxes: int, runs: int) -> None:
+    """CPU seconds of each stage of the layout of ``synthetic(boxes)``, best of ``runs``."""
+    import gc
+
+    sys.path.insert(0, str(ROOT))
+    import ncd_render.layout as L
+    from ncd_render.api import load_text
+    from ncd_render.layout.columns import place_columns
+    from ncd_render.layout.compose import compose
+    from ncd_render.layout.glyphs import box_labels, draw_glyphs
+    from ncd_render.layout.heights import heights
+    from ncd_render.layout.model import Style
+    from ncd_render.sizing import scale_fonts
+    from ncd_render.style import load_preset, load_theme
+
+    diagram = load_text(synthetic(boxes)).diagram
+    preset = load_preset("paper")
+    theme = scale_fonts(load_theme("paper"), preset.font_scale)
+    style = Style(diagram, theme, preset)
+    best: dict[str, float] = {}
+    for _ in range(runs):
+        gc.disable()  # as ncd_render.api pauses it
+        try:
+            done = {}
+
+            def timed(name, fn):
+                start = time.process_time()
+                result = fn()
+                done[name] = time.process_time() - start
+                return result
+
+            ordered = timed("choose copies + order", lambda: L._choose(diagram, theme, preset)[1])
+            labels = timed("box labels", lambda: box_labels(style, ordered))
+            high = timed("heights", lambda: heights(style, ordered, labels))
+            laid = timed("columns", lambda: place_columns(style, ordered, high, labels))
+            drawn = timed("glyphs", lambda: draw_glyphs(style, ordered, high, laid))
+            timed("compose", lambda: compose(style, ordered, high, laid, drawn))
+        finally:
+            gc.enable()
+        best = {k: min(v, best.get(k, v)) for k, v in done.items()}
+    print(f"{boxes:,} synthetic boxes, layout stages (CPU, best of {runs}):   "
+          + "   ".join(f"{k} {v:.3f} s" for k, v in best.items()) + f"   total {sum(best.values()):.3f} s")
 
 
 if __name__ == "__main__":

@@ -20,12 +20,10 @@ others centred in it. A pure function of the order, the heights and the boxes' l
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .gaps import gap_ops_width
 from .glyphs import box_of
 from .heights import Heights
-from .model import Columns, ColumnX, Ordered, Style
+from .model import Box, Columns, ColumnX, Ordered, Style
 from .sections import section_title, title_room
 
 
@@ -78,7 +76,8 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         width = max(box.width for box in measured.values())
         for placed in column.ops:
             box = measured[placed.op.id]
-            boxes[placed.op.id] = replace(box, x0=x + (width - box.width) / 2, x1=x + (width - box.width) / 2 + box.width)
+            left = x + (width - box.width) / 2
+            boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
             fresh.extend(placed.new)
         room = label_room(style, ordered, fresh)
         placed_columns.append(ColumnX(x_pre, x, x + width, room))

@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..backdrop import backdrop
 from ..errors import NcdError
-from ..scene import Line, Rect, Scene, Stroke, Text
+from ..scene import Line, Scene, Stroke, Text
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
@@ -37,7 +38,7 @@ from .sections import draw_sections
 BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Laid:
     """A wire with everything the stages found: its tensor, height and span."""
 
@@ -83,7 +84,7 @@ class _Compose:
         obstacles = [i.bbox for i in body + gap_items if i.role in ("box", "box.shadow", "region")]
         self.draw_separators(background, final, obstacles)
         wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis, producer=w.start[1] if w.start[0] == "op" else None)
-                 for w in self.wires.values() for a, b in _pieces(w.x0, w.x1, w.gaps) if b > a]
+                 for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         wires, body = _joined(wires, body, dots)
         for w in self.wires.values():  # integer data: an arrowhead on the wire
@@ -103,13 +104,11 @@ class _Compose:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
             raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
                            hint="give the inputs axes, e.g. input X[m]")
-        bboxes = [i.bbox for i in items]  # each measured once (a path's walks its commands)
-        x0 = min(b[0] for b in bboxes) - p.margin
-        y0 = min(b[1] for b in bboxes) - p.margin
-        x1 = max(b[2] for b in bboxes) + p.margin
-        y1 = max(b[3] for b in bboxes) + p.margin
+        lefts, tops, rights, bottoms = zip(*[i.bbox for i in items])  # each measured once (a path's walks its commands)
+        x0, y0 = min(lefts) - p.margin, min(tops) - p.margin
+        x1, y1 = max(rights) + p.margin, max(bottoms) + p.margin
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
-        scene.items = [Rect(0, 0, x1 - x0, y1 - y0, None, scene.background, role="background")] if scene.background else []
+        scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=w.axis), bar)
                                  for w in self.wires.values() if w.x1 > w.x0
@@ -127,14 +126,17 @@ class _Compose:
         c, s = self.theme.colors, self.theme.strokes
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
+        wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
         for order, x0, x1 in self.stretches(final):
+            values = order.values
             for a, b in zip(order, order[1:]):
-                # needed only where two tensors sit as close as a tuple's segments
-                tight = self.wires[b].y - self.wires[a].y <= self.p.pitch + self.p.tensor_gap + 0.5
-                if order.values[a] == order.values[b] or not tight:
+                if values[a] == values[b]:
                     continue
-                lo = max(x0, self.wires[a].x0, self.wires[b].x0)
-                hi = min(x1, self.wires[a].x1, self.wires[b].x1)
+                wa, wb = wires[a], wires[b]
+                if wb.y - wa.y > close:  # needed only where two tensors sit as close as a tuple's segments
+                    continue
+                lo = max(x0, wa.x0, wb.x0)
+                hi = min(x1, wa.x1, wb.x1)
                 if hi <= lo:
                     continue
                 pair = runs[(a, b)]
@@ -166,14 +168,19 @@ class _Compose:
         for column, at in zip(self.columns, self.xs):
             yield column.gap_in, x, at.x_pre
             yield column.before, at.x_pre, at.x0
-            busy = {w for pl in column.ops for w in pl.before + pl.after}
-            extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
-            through = _Order([w for w in column.before if w not in busy], column.before.values)
-            if through == [w for w in column.after if w not in busy]:
+            busy = set()
+            for pl in column.ops:
+                busy.update(pl.consumed, pl.through, pl.new)
+            through, values, extents = [w for w in column.before if w not in busy], column.before.values, None
+            if len(through) > 1 and through == [w for w in column.after if w not in busy]:
                 for a, b in zip(through, through[1:]):
+                    if values[a] == values[b]:  # one tensor's wires: no separator between them
+                        continue
+                    if extents is None:
+                        extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
                     ys = self.separator_y(a, b)
                     if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
-                        yield _Order([a, b], through.values), at.x0, at.x1
+                        yield _Order([a, b], values), at.x0, at.x1
             x = at.x1
         yield final, x, self.x_end
 

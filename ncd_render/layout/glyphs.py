@@ -88,6 +88,8 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
 class _Span:
     """A wire's span while the glyphs are drawn (frozen into :class:`~.model.Span` after)."""
 
+    __slots__ = ("y", "x0", "x1", "gaps")
+
     def __init__(self, y: float):
         self.y, self.x0, self.x1, self.gaps = y, 0.0, 0.0, []
 
@@ -129,6 +131,8 @@ class _Draw:
         self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
         self.axes = {w: wire.axis for w, wire in ordered.wires.items()}
         self.y, self.wires, self.boxes = y, spans, boxes
+        c, s = self.theme.colors, self.theme.strokes
+        self.box, self.learned, self.wire = Stroke(c.box_stroke, s.box), Stroke(c.box_stroke, s.learned_box), Stroke(c.wire, s.wire)
 
     def _placed_text(self, label, x, y, role, color=None, **facts):
         return self.style.placed_text(label, x, y, role, color, **facts)
@@ -143,8 +147,7 @@ class _Draw:
         op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
         shape, box = glyph(op), self.boxes[placed.op.id]
         y = self.y
-        stroke = Stroke(c.box_stroke, s.learned_box if op.learned else s.box)
-        wire = Stroke(c.wire, s.wire)
+        stroke, wire = self.learned if op.learned else self.box, self.wire
         x0, x1 = box.x0, box.x1
         top, bottom = y[placed.top], y[placed.bottom]
         if is_wiring(op):

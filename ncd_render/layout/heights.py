@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from .model import MARK_GAP, Column, Ordered, Style, _Order, _inside, glyph, is_wiring
 from .routing import DOT_R
 
+INF = float("inf")
+
 
 class Cycle(AssertionError):
     """The height constraints contradict each other: a bug in the layout, never the user's."""
@@ -64,12 +66,11 @@ class _Solve:
         self.axis_h = style.axis_h
         title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
-        self.edges: dict[tuple, float] = {}
-        self.nodes: set = set()
+        self.edges: dict[tuple, float] = {}  # (a, b) -> the most b must lie below a
+        self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
+        self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
 
     def run(self) -> dict:
-        for w in self.wires:
-            self.nodes.add(w)
         for column in self.columns:
             for order in [column.gap_in] + column.gap_steps:
                 self.constrain_list(order)
@@ -81,25 +82,27 @@ class _Solve:
             for placed in column.ops:  # new wires start no higher than the wires they replace
                 if placed.anchor is not None and placed.new:
                     self.edge(placed.anchor, placed.new[0], 0.0)
-        y = self.solve()
-        self.lower_tops(y)
+        succ, y = self.solve()
+        self.lower_tops(y, succ)
         return y
 
     def edge(self, a, b, weight: float) -> None:
-        self.nodes.update((a, b))
-        if self.edges.get((a, b), float("-inf")) < weight:
+        if self.edges.get((a, b), -INF) < weight:
             self.edges[(a, b)] = weight
 
     def constrain_list(self, order: _Order) -> None:
+        """Neighbouring wires a pitch apart, wider between tensors, closer in tandem
+        (the hottest loop of the stage: :meth:`edge` inlined)."""
+        if id(order) in self.listed:  # the same order again: its edges are there
+            return
+        self.listed.add(id(order))
+        values, edges, tandem = order.values, self.edges, self.tandem_of.get
+        pitch, apart, tandem_pitch = self.p.pitch, self.p.pitch + self.p.tensor_gap, self.p.tandem_pitch
         for a, b in zip(order, order[1:]):
-            same = order.values[a] == order.values[b]
-            if same and self.tandem(a) is not None and self.tandem(a) == self.tandem(b):
-                self.edge(a, b, self.p.tandem_pitch)
-            else:
-                self.edge(a, b, self.p.pitch + (0 if same else self.p.tensor_gap))
-
-    def tandem(self, wire: int) -> str | None:
-        return self.d.tandems.get(self.wires[wire].axis)
+            same = values[a] == values[b]
+            weight = tandem_pitch if same and tandem(a) is not None and tandem(a) == tandem(b) else pitch if same else apart
+            if edges.get((a, b), -INF) < weight:
+                edges[(a, b)] = weight
 
     def constrain_column(self, column: Column) -> None:
         p = self.p
@@ -123,24 +126,28 @@ class _Solve:
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
             inside = _inside(orders, set(placed.members))
-            start = len(column.before)
+            start, top, bottom = len(column.before), placed.top, placed.bottom
             for order in orders:
                 idx = [i for i, w in enumerate(order) if w in inside]
                 if idx:
-                    self.enclose(order, min(idx), max(idx), placed.top, placed.bottom, *pads, p.clearance, p.clearance)
+                    self.enclose(order, min(idx), max(idx), top, bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = min(idx)
-            boxes.append((start, placed.top, placed.bottom))
+            boxes.append((start, top, bottom))
         # boxes side by side in one column keep apart
-        boxes.sort(key=lambda b: b[0])
+        if len(boxes) > 1:
+            boxes.sort(key=lambda b: b[0])
         for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
             self.edge(b1, t2, p.clearance)
 
     def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
         """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
-        for i in range(lo, hi + 1):
-            self.edge(top, order[i], pad_top)
-            self.edge(order[i], bottom, pad_bottom)
+        edges = self.edges
+        for w in order[lo:hi + 1]:
+            if edges.get((top, w), -INF) < pad_top:
+                edges[(top, w)] = pad_top
+            if edges.get((w, bottom), -INF) < pad_bottom:
+                edges[(w, bottom)] = pad_bottom
         if lo > 0:
             self.edge(order[lo - 1], top, gap_above)
         if hi + 1 < len(order):
@@ -168,34 +175,37 @@ class _Solve:
                     self.enclose(order, min(idx), max(idx), ("T", sid), ("B", sid), top_pad, p.section_pad,
                                  p.clearance + 2, p.clearance + self.axis_h)
 
-    def solve(self) -> dict:
+    def solve(self) -> tuple[dict, dict]:
+        """(each node's successors with the edges' weights, each node's height)."""
+        nodes = set(self.wires)
         succ: dict = defaultdict(list)
-        indegree: dict = {n: 0 for n in self.nodes}
-        for (a, b), w in self.edges.items():
+        indegree: dict = defaultdict(int)
+        for (a, b), w in self.edges.items():  # the nodes in the order the edges first named them
+            nodes.add(a)
+            nodes.add(b)
             succ[a].append((b, w))
             indegree[b] += 1
-        y = {n: 0.0 for n in self.nodes}
-        ready = sorted((n for n, k in indegree.items() if k == 0), key=repr)
+        y = dict.fromkeys(nodes, 0.0)
+        ready = sorted((n for n in nodes if n not in indegree), key=repr)
         done = 0
         while ready:
             n = ready.pop()
             done += 1
+            below = y[n]
             for m, w in succ[n]:
-                y[m] = max(y[m], y[n] + w)
+                if below + w > y[m]:
+                    y[m] = below + w
                 indegree[m] -= 1
-                if indegree[m] == 0:
+                if not indegree[m]:
                     ready.append(m)
-        if done != len(self.nodes):
+        if done != len(nodes):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
-        return y
+        return succ, y
 
-    def lower_tops(self, y: dict) -> None:
+    def lower_tops(self, y: dict, succ: dict) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
-        out_edges: dict = defaultdict(list)
-        for (a, b), w in self.edges.items():
-            out_edges[a].append((b, w))
-        tops = [n for n in self.nodes if isinstance(n, tuple) and n[0] in ("t", "T")]
+        tops = [n for n in y if isinstance(n, tuple) and n[0] in ("t", "T")]
         for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
-            if out_edges[n]:
-                y[n] = min(y[b] - w for b, w in out_edges[n])
+            if succ.get(n):
+                y[n] = min(y[b] - w for b, w in succ[n])

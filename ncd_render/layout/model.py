@@ -35,6 +35,7 @@ class Style:
     diagram: Diagram
     theme: Theme
     preset: Preset
+    _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
     def text(self, text: str, size: float, bold: bool = False, math: bool = False):
         """``text`` set in the theme's font (:func:`ncd_render.text.set_label`)."""
@@ -54,10 +55,13 @@ class Style:
             if members[0] != axis:
                 return None, False
             return self.text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.diagram.axes[axis].width
-        declared = self.diagram.axes[axis]
-        # trailing digits read as an index: y2 is drawn y with subscript 2
-        parts = [indexed(part) for part in declared.parts]
-        return self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
+        found = self._labels.get(axis)  # outside a tandem the label is the axis's alone: set it once
+        if found is None:
+            declared = self.diagram.axes[axis]
+            # trailing digits read as an index: y2 is drawn y with subscript 2
+            parts = [indexed(part) for part in declared.parts]
+            found = self._labels[axis] = self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
+        return found
 
     @property
     def axis_h(self) -> float:
@@ -66,7 +70,7 @@ class Style:
         return self.text("x", f.axis_size).ascent + f.axis_size * 0.25
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """Stage 3's result for one op in a column: its label, where it stands and how wide it is,
     a wiring region's route, a sum's room for its other operands to come up into it."""
@@ -79,7 +83,7 @@ class Box:
     entry: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ColumnX:
     """Stage 3's result for one column: where its gap's ops start, its own span, and how far
     past it the labels of wires that start there reach."""
@@ -102,7 +106,7 @@ class Columns:
     x_end: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Where one wire is drawn: from x0 to x1, less its gaps (regions that carry it, and
     the copy and merge dots where it ends and goes on, as (x, x))."""
@@ -123,7 +127,7 @@ class Drawn:
     spans: dict[int, Span]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Wire:
     """One axis's wire, from where it starts to where it ends (heights and x come later)."""
 
@@ -136,14 +140,17 @@ class Wire:
 
 
 class _Order(list):
-    """Live wires top to bottom at one moment, with the tensor each belongs to then."""
+    """Live wires top to bottom at one moment, with the tensor each belongs to then (one order
+    stands for every moment until the wires change, so no stage may change one)."""
+
+    __slots__ = ("values",)
 
     def __init__(self, wires, values: dict[int, int]):
         super().__init__(wires)
         self.values = {w: values[w] for w in wires}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     """One op in a column (or a copy, delete, save or load in a gap): its wires before and after."""
 
@@ -183,7 +190,7 @@ class Placed:
         return ("b", self.op.id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """Ops side by side, after a gap that holds the copies, deletes, saves and loads before them."""
 

@@ -37,7 +37,7 @@ def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NON
     return _Sweep(diagram, *choice).run()
 
 
-@dataclass
+@dataclass(slots=True)
 class _WireDraft:
     id: int
     axis: str
@@ -47,7 +47,7 @@ class _WireDraft:
     end: tuple = ("output", -1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _ColumnDraft:
     pre: list = field(default_factory=list)
     ops: list = field(default_factory=list)
@@ -66,6 +66,7 @@ class _Sweep:
         self.eager, self.above, self.inside = eager, above, inside
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[_ColumnDraft] = []
 
     def run(self) -> Ordered:
@@ -74,13 +75,14 @@ class _Sweep:
         self.plan_columns()
         final = self.sweep()
         columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
-        return Ordered({w: Wire(**vars(draft)) for w, draft in self.wires.items()}, columns, self.input_wires, final,
-                       self.final_gap, self.final_steps)
+        wires = {w: Wire(draft.id, draft.axis, draft.value, draft.labelled, draft.start, draft.end) for w, draft in self.wires.items()}
+        return Ordered(wires, columns, self.input_wires, final, self.final_gap, self.final_steps)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)
         self.wires[wid] = _WireDraft(wid, axis, value, labelled=labelled, start=start)
         self.wire_of[(value, axis)] = wid
+        self.value_of[wid] = value
         return wid
 
     def value_wires(self, value: int) -> list[int]:
@@ -89,7 +91,7 @@ class _Sweep:
     def alias(self, value: int, wires: list[int]) -> None:
         for a, w in zip(self.d.values[value].axes, wires):
             self.wire_of[(value, a)] = w
-            self.wires[w].value = value
+            self.wires[w].value = self.value_of[w] = value
 
     def tight(self, wires: list[int]) -> set[int]:
         return tight(self.d.tandems, [self.wires[w].axis for w in wires])
@@ -194,8 +196,9 @@ class _Sweep:
                 live.extend(wires)
         self.input_wires = list(live)
         columns, self.columns = self.columns, []
+        now = self.snap(live)  # the live wires as they are, shared by every snapshot until they change
         for column in columns:
-            column.gap_in = self.snap(live)
+            column.gap_in = now
             pre, column.pre = column.pre, []
             for op in pre:  # each copy, save or load changes the live wires in turn
                 placed = self.place_gap_op(op, live)
@@ -203,34 +206,33 @@ class _Sweep:
                     column.pre.append(placed)
                     column.gap_steps.append(self.snap(live))
             ops = list(column.ops)
-            ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
+            if len(ops) > 1:
+                ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
             column.ops = []
-            column.before = self.snap(live)
+            column.before = self.snap(live) if pre else now  # a copy changes the tensor its wires carry
             spans: list[tuple[int, int]] = []
             for op in ops:
-                idx = [live.index(w) for v in op.inputs for w in self.value_wires(v)]
+                inputs = [self.value_wires(v) for v in op.inputs]
+                idx = [live.index(w) for ws in inputs for w in ws]
                 span = (min(idx), max(idx)) if idx else (len(live), len(live))
                 if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
-                    column.after = self.snap(live)
-                    self.columns.append(column)
-                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = self.next_column(column, live)
                     spans = []
                 spans.append(span)
-                members = self.box_members(op)
-                in_the_way = [w for w in live[min(map(live.index, members)):max(map(live.index, members)) + 1]
-                              if w not in set(members)] if members else []
+                members = self.box_members(op, inputs)
+                in_the_way = []
+                if members:
+                    held, at = set(members), [live.index(w) for w in members]
+                    in_the_way = [w for w in live[min(at):max(at) + 1] if w not in held]
                 if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
                     if column.ops:
-                        column.after = self.snap(live)
-                        self.columns.append(column)
-                        column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                        column = self.next_column(column, live)
                     column.ops.append(self.place_permute(members, in_the_way, live, column.section))
-                    column.after = self.snap(live)
-                    self.columns.append(column)
-                    column = _ColumnDraft(section=column.section, gap_in=self.snap(live), before=self.snap(live))
+                    column = self.next_column(column, live)
                     spans = [span]
-                column.ops.append(self.place_op(op, live))
-            column.after = self.snap(live)
+                    inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
+                column.ops.append(self.place_op(op, live, inputs))
+            column.after = now = self.snap(live)
             self.columns.append(column)
         self.final_gap, self.final_steps = [], []
         for op in self.trailing:
@@ -241,7 +243,14 @@ class _Sweep:
         return self.snap(live)
 
     def snap(self, live: list[int]) -> _Order:
-        return _Order(live, {w: self.wires[w].value for w in live})
+        return _Order(live, self.value_of)
+
+    def next_column(self, column: _ColumnDraft, live: list[int]) -> _ColumnDraft:
+        """End ``column`` here; returns the next one, in the same section, starting with the wires as they are."""
+        now = self.snap(live)
+        column.after = now
+        self.columns.append(column)
+        return _ColumnDraft(section=column.section, gap_in=now, before=now)
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
@@ -275,11 +284,11 @@ class _Sweep:
             live.remove(w)
             self.wires[w].end = ("op", op.id)
 
-    def box_members(self, op: Op) -> list[int]:
-        """The live wires a box will hold at its left edge; [] for ops drawn as wiring or joins."""
+    def box_members(self, op: Op, inputs: list[list[int]]) -> list[int]:
+        """The live wires a box will hold at its left edge (``inputs``: each input's wires); [] for
+        ops drawn as wiring or joins."""
         if is_wiring(op) or glyph(op) == "join":
             return []
-        inputs = [self.value_wires(v) for v in op.inputs]
         if hold(op) == "through":
             return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
         if hold(op) == "acts":
@@ -301,10 +310,11 @@ class _Sweep:
         lo = min(live.index(w) for w in members)
         hi = max(live.index(w) for w in members)
         span = live[lo:hi + 1]
-        kept = [w for w in span if w in set(members)]
+        held = set(members)
+        kept = [w for w in span if w in held]
         up, down = [], []
         for w in in_the_way:
-            above = sum(1 for m in span[:span.index(w)] if m in set(members))
+            above = sum(1 for m in span[:span.index(w)] if m in held)
             (up if above < len(kept) - above else down).append(w)
         op = _Permute(-1 - len(self.permutes), section)
         self.permutes.append(op)
@@ -330,32 +340,33 @@ class _Sweep:
                  and where == list(range(where[0], where[0] + len(where))) and [live.index(w) for w in other] == where)
         return True if whole else None
 
-    def place_op(self, op: Op, live: list[int]) -> Placed:
-        """Update the live wires for one op; returns what it consumes, covers and creates."""
-        if glyph(op) == "cap":  # a cap: two new wires joined at their start, below the others
+    def place_op(self, op: Op, live: list[int], inputs: list[list[int]]) -> Placed:
+        """Update the live wires for one op (``inputs``: each input's wires, a list this may reorder);
+        returns what it consumes, covers and creates."""
+        shape, holds = glyph(op), hold(op)
+        if shape == "cap":  # a cap: two new wires joined at their start, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
             return Placed(op, [], [], new)
-        inputs = [self.value_wires(v) for v in op.inputs]
-        if glyph(op) == "join" and len({len(ws) for ws in inputs}) == 1:
+        if shape == "join" and len({len(ws) for ws in inputs}) == 1:
             # commutative: the sum goes on along the topmost operand, keeping figures compact
             # (a broadcasting product goes on along the operand with every axis)
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
-        if hold(op) == "through":  # the wires go on through the box
+        if holds == "through":  # the wires go on through the box
             covered = self.covered(op, first)
             consumed = [w for ws in inputs[1:] for w in ws]
-            within = self.within(op, first, consumed, live) if glyph(op) == "join" else False
+            within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first)
-            return Placed(op, consumed, covered, [], over=first if glyph(op) == "mark" else [], within=within)
-        if hold(op) == "lookup":  # the ids' wires go on; the looked-up axes start below them
+            return Placed(op, consumed, covered, [], over=first if shape == "mark" else [], within=within)
+        if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
             at = live.index(first[-1]) + 1
             live[at:at] = new
             return Placed(op, [], first, new)
-        if hold(op) == "acts":
+        if holds == "acts":
             acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
             keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
@@ -366,14 +377,15 @@ class _Sweep:
         at = min(live.index(w) for w in acted)
         anchor = live[at]  # the new wires take its place
         span = live[at:max(live.index(w) for w in acted) + 1]
-        foreign = [w for w in span if w not in set(acted)] if is_wiring(op) else []
+        ends = set(acted)
+        foreign = [w for w in span if w not in ends] if is_wiring(op) else []
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
             for a in self.d.values[v].axes:
                 if a in keep:
                     self.wire_of[(v, a)] = keep[a]
-                    self.wires[keep[a]].value = v
+                    self.wires[keep[a]].value = self.value_of[keep[a]] = v
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
