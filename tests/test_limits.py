@@ -132,7 +132,7 @@ def test_bad_options_exit_2_without_a_traceback(tmp_path, option):
     result = subprocess.run([sys.executable, "-m", "ncd_render", "validate", str(tmp_path / "o.ncd")],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr and f"o.ncd:5:" in result.stderr and "^" in result.stderr
+    assert "Traceback" not in result.stderr and "o.ncd:5:" in result.stderr and "^" in result.stderr
     assert "hint:" in result.stderr
 
 
