@@ -44,8 +44,9 @@ from .glyphs import box_labels, draw_glyphs
 from .heights import Cycle, heights
 from .model import EXHAUSTIVE, Ordered, Style, is_wiring
 from .order import NONE_CHOSEN, order
-from .report import crossings, drawable
+from .report import column_crossings, column_drawable
 
+INF = float("inf")
 PLAIN = NONE_CHOSEN  # every copy branches off where used, below its source
 SIDES = ("below", "above", "inside")
 __all__ = ["layout", "choose_copies", "is_wiring"]
@@ -85,9 +86,19 @@ def _choose(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000
     """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
 
-    def score(choice) -> tuple[float, int]:
-        trial = order(diagram, choice)
-        n = (crossings(trial) if drawable(trial) else float("inf")), len(choice[2])
+    def score(choice, cap: float = INF) -> tuple[float, int] | None:
+        """(crossings, branches nested) of ``choice``'s order, or None once its sweep has crossed more
+        than ``cap`` (every column's count is at least 0): a choice that cannot win is swept no further."""
+        seen = [0]
+
+        def tally(column, wires) -> bool:
+            seen[0] += column_crossings(column, wires) if column_drawable(column) else INF
+            return seen[0] > cap
+
+        trial = order(diagram, choice, tally)
+        if trial is None:
+            return None
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2])
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n
@@ -98,25 +109,34 @@ def _choose(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000
     # there a branch never nests, which would spread its source over the whole block
     states = 4 if preset.rows or preset.wrap else 6
     best = PLAIN
-    fewest = score(best)
     if states ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
+        fewest = score(best)
         candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(states), repeat=len(copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way)
         candidates = None
-        for k in (4, 5, 2, 3, 1)[6 - states:]:  # nested first: it crosses the fewest wherever sums come back
+        uniforms = [_choice(dict.fromkeys(copies, k)) for k in (4, 5, 2, 3, 1)[6 - states:]]  # nested first: it crosses the fewest wherever sums come back
+        # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
+        # it crosses more (the plain order still wins ties, as the first tried)
+        first = score(uniforms[0])
+        fewest = score(best, first[0])
+        if fewest is None or first < fewest:
+            best, fewest = uniforms[0], first
+        trials -= 1
+        for uniform in uniforms[1:]:
             if not fewest[0]:
                 break
             trials -= 1
-            uniform = _choice(dict.fromkeys(copies, k))
-            best, fewest = min((best, fewest), (uniform, score(uniform)), key=lambda pair: pair[1])
+            n = score(uniform, fewest[0])
+            if n is not None and n < fewest:
+                best, fewest = uniform, n
     while fewest[0] and trials > 0:
         improved = False
         for trial in candidates or _one_copy_changes(best, copies, states):
             if not fewest[0] or trials <= 0:
                 break
             trials -= 1
-            n = score(trial)
-            if n < fewest:
+            n = score(trial, fewest[0])
+            if n is not None and n < fewest:
                 best, fewest, improved = trial, n, True
                 if candidates is None:
                     break  # look again around the new best

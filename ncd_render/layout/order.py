@@ -31,10 +31,19 @@ from .model import (Column, Ordered, Placed, Wire, _Branch, _Order, _Permute, gl
 NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
 
 
-def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN) -> Ordered:
+def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
-    branches all leave at once, that branch upwards, and that branch between their wires."""
-    return _Sweep(diagram, *choice).run()
+    branches all leave at once, that branch upwards, and that branch between their wires.
+    ``stop(column, wires)``, if given, sees each column as it is finished (with every wire so
+    far); once it returns True the sweep ends there and ``order`` returns None."""
+    try:
+        return _Sweep(diagram, *choice, stop=stop).run()
+    except _Stopped:
+        return None
+
+
+class _Stopped(Exception):
+    """``order``'s ``stop`` asked the sweep to end."""
 
 
 @dataclass(slots=True)
@@ -61,8 +70,8 @@ class _ColumnDraft:
 class _Sweep:
     """The order stage's working state, private to one call of :func:`order`."""
 
-    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset):
-        self.d = diagram
+    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, stop=None):
+        self.d, self.stop = diagram, stop
         self.eager, self.above, self.inside = eager, above, inside
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
@@ -233,7 +242,7 @@ class _Sweep:
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
                 column.ops.append(self.place_op(op, live, inputs))
             column.after = now = self.snap(live)
-            self.columns.append(column)
+            self.finish(column)
         self.final_gap, self.final_steps = [], []
         for op in self.trailing:
             placed = self.place_gap_op(op, live)
@@ -249,8 +258,13 @@ class _Sweep:
         """End ``column`` here; returns the next one, in the same section, starting with the wires as they are."""
         now = self.snap(live)
         column.after = now
-        self.columns.append(column)
+        self.finish(column)
         return _ColumnDraft(section=column.section, gap_in=now, before=now)
+
+    def finish(self, column: _ColumnDraft) -> None:
+        self.columns.append(column)
+        if self.stop is not None and self.stop(column, self.wires):
+            raise _Stopped
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom

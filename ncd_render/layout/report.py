@@ -57,29 +57,45 @@ def crossings(ordered: Ordered) -> int:
     """Crossings the wire order commits to, counted from the orders alone (before heights):
     those inside wiring regions, copy branches crossing the wires they pass to their
     place, and wires a sum's other operands cross, to reach its box or merge into its wires."""
-    total = sum(placed.crossed for column in ordered.columns for placed in column.pre) + sum(p.crossed for p in ordered.final_gap)
-    for column in ordered.columns:
-        left = {w: i for i, w in enumerate(column.before)}
-        right = {w: i for i, w in enumerate(column.after)}
-        for placed in column.ops:
-            if glyph(placed.op) == "wiring":
-                total += route_plan(placed, ordered.wires, left, right).crossings
-            elif glyph(placed.op) == "join" and placed.within:  # each wire crosses those between it and its match
-                joining = set(placed.consumed)
-                total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
-                                                              if w in joining)
-                             for a, b in zip(placed.consumed, placed.through))
-            elif glyph(placed.op) == "join":
-                last = max(left[w] for w in placed.through)
-                joining = set(placed.consumed)
-                total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
+    return sum(column_crossings(column, ordered.wires) for column in ordered.columns) + sum(p.crossed for p in ordered.final_gap)
+
+
+def column_crossings(column, wires: dict) -> int:
+    """:func:`crossings` of one column (its gap's branches and its ops), each term at least 0, so
+    the sum over the columns swept so far bounds the whole order's from below."""
+    total = sum(placed.crossed for placed in column.pre)
+    left = right = None
+    for placed in column.ops:
+        shape = glyph(placed.op)
+        if shape not in ("wiring", "join"):
+            continue
+        if left is None:
+            left = {w: i for i, w in enumerate(column.before)}
+        if shape == "wiring":
+            if right is None:
+                right = {w: i for i, w in enumerate(column.after)}
+            total += route_plan(placed, wires, left, right).crossings
+        elif placed.within:  # each wire crosses those between it and its match
+            joining = set(placed.consumed)
+            total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
+                                                          if w in joining)
+                         for a, b in zip(placed.consumed, placed.through))
+        else:
+            last = max(left[w] for w in placed.through)
+            joining = set(placed.consumed)
+            total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
     return total
 
 
 def drawable(ordered: Ordered) -> bool:
     """False when a sum's other operand runs partly between its first operand's wires
     and partly outside them: its box could neither hold nor be entered by it."""
-    return all(placed.within is not None for column in ordered.columns for placed in column.ops)
+    return all(column_drawable(column) for column in ordered.columns)
+
+
+def column_drawable(column) -> bool:
+    """:func:`drawable` of one column."""
+    return all(placed.within is not None for placed in column.ops)
 
 
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
