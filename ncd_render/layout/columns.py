@@ -55,14 +55,18 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}
     for column in ordered.columns:
-        ops_width = gap_ops_width(style, ordered.wires, column.pre, y)
+        ops_width = gap_ops_width(style, ordered.wires, column.pre, y) if column.pre else 0.0
         gap = gap_width(room, ops_width)
-        fresh = []  # wires whose labels go in the next gap
-        path = list(d.section_path(column.section))
-        opening = [sid for sid in path if sid not in section_open]
-        closing = [sid for sid in section_open if sid not in path]
-        x += gap + p.section_pad * (len(opening) + len(closing))
-        x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
+        path = d.section_path(column.section) if column.section is not None else ()
+        if path or section_open:
+            opening = [sid for sid in path if sid not in section_open]
+            closing = [sid for sid in section_open if sid not in path]
+            x += gap + p.section_pad * (len(opening) + len(closing))
+            if closing:
+                x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
+        else:  # outside every section (the hot path of long figures)
+            opening = closing = ()
+            x += gap
         x_pre = x
         if column.pre:
             x_pre = x - p.column_gap / 2 - ops_width - p.section_pad * len(opening)
@@ -72,13 +76,21 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         for sid in opening:
             first_x[sid] = x
         section_open = path
-        measured = {placed.op.id: box_of(style, ordered.wires, placed, labels[placed.op.id], y) for placed in column.ops}
-        width = max(box.width for box in measured.values())
-        for placed in column.ops:
-            box = measured[placed.op.id]
-            left = x + (width - box.width) / 2
-            boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
-            fresh.extend(placed.new)
+        if len(column.ops) == 1:  # one box: the column is as wide as it
+            placed = column.ops[0]
+            box = box_of(style, ordered.wires, placed, labels[placed.op.id], y)
+            width = box.width
+            boxes[placed.op.id] = Box(box.label, x, x + width, width, box.route, box.entry)
+            fresh = placed.new
+        else:
+            fresh = []  # wires whose labels go in the next gap
+            measured = {placed.op.id: box_of(style, ordered.wires, placed, labels[placed.op.id], y) for placed in column.ops}
+            width = max(box.width for box in measured.values())
+            for placed in column.ops:
+                box = measured[placed.op.id]
+                left = x + (width - box.width) / 2
+                boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
+                fresh.extend(placed.new)
         room = label_room(style, ordered, fresh)
         placed_columns.append(ColumnX(x_pre, x, x + width, room))
         x += width

@@ -177,14 +177,14 @@ class _Solve:
 
     def solve(self) -> tuple[dict, dict]:
         """(each node's successors with the edges' weights, each node's height)."""
-        nodes = set(self.wires)
         succ: dict = defaultdict(list)
         indegree: dict = defaultdict(int)
-        for (a, b), w in self.edges.items():  # the nodes in the order the edges first named them
-            nodes.add(a)
-            nodes.add(b)
+        for (a, b), w in self.edges.items():
             succ[a].append((b, w))
             indegree[b] += 1
+        nodes = set(self.wires)
+        nodes.update(succ)
+        nodes.update(indegree)
         y = dict.fromkeys(nodes, 0.0)
         ready = sorted((n for n in nodes if n not in indegree), key=repr)
         done = 0
@@ -192,11 +192,13 @@ class _Solve:
             n = ready.pop()
             done += 1
             below = y[n]
-            for m, w in succ[n]:
-                if below + w > y[m]:
-                    y[m] = below + w
-                indegree[m] -= 1
-                if not indegree[m]:
+            for m, w in succ.get(n, ()):
+                at = below + w
+                if at > y[m]:
+                    y[m] = at
+                left = indegree[m] - 1
+                indegree[m] = left
+                if not left:
                     ready.append(m)
         if done != len(nodes):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
@@ -205,7 +207,6 @@ class _Solve:
     def lower_tops(self, y: dict, succ: dict) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
-        tops = [n for n in y if isinstance(n, tuple) and n[0] in ("t", "T")]
+        tops = [n for n in succ if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
         for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
-            if succ.get(n):
-                y[n] = min(y[b] - w for b, w in succ[n])
+            y[n] = min(y[b] - w for b, w in succ[n])

@@ -265,7 +265,12 @@ def glyph(op) -> str:
 def hold(op) -> str:
     """Which wires an op's box holds (:mod:`ncd_render.ops`): ``through`` (its tensor goes on through it),
     ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``."""
-    return op.hold if isinstance(op, (_Permute, _Branch)) else ops.of(op).hold
+    if isinstance(op, (_Permute, _Branch)):
+        return op.hold
+    found = op.__dict__.get("_hold")  # kept on the op, as glyph() keeps its glyph
+    if found is None:
+        found = op.__dict__["_hold"] = ops.of(op).hold
+    return found
 
 
 def is_wiring(op) -> bool:

@@ -81,7 +81,6 @@ class _Sweep:
     def run(self) -> Ordered:
         self.absorbed = self.find_absorbed()
         self.permutes: list[_Permute] = []
-        self.plan_columns()
         final = self.sweep()
         columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
         wires = {w: Wire(draft.id, draft.axis, draft.value, draft.labelled, draft.start, draft.end) for w, draft in self.wires.items()}
@@ -146,16 +145,19 @@ class _Sweep:
                     deferred[users[v].id if users[v] is not None else -1].append((op, v))
         return deferred
 
-    def plan_columns(self) -> None:
-        """Assign ops to columns in program order; consecutive independent ops share one."""
+    def plan_columns(self):
+        """Assign ops to columns in program order; consecutive independent ops share one. Yields
+        each column once it is complete (so a sweep that stops early plans no further), then sets
+        ``self.trailing``."""
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
         column_of: dict[int, int] = {}
         pending: list = []
         current: _ColumnDraft | None = None
+        last = -1  # the current column's index
         deferred = self.plan_copies()
 
         def in_gap(event, src: int) -> None:
-            if current is None or pending or column_of.get(origin.get(src, -1)) == len(self.columns) - 1:
+            if current is None or pending or column_of.get(origin.get(src, -1)) == last:
                 pending.append(event)
             else:  # the source is older than the current column: copy it just before that column
                 current.pre.append(event)
@@ -183,15 +185,19 @@ class _Sweep:
                 continue
             deps = {origin.get(v, -1) for v in op.inputs}
             joinable = (current is not None and not pending and current.section == op.section
-                        and not any(column_of.get(o) == len(self.columns) - 1 for o in deps))
+                        and not any(column_of.get(o) == last for o in deps))
             if not joinable:
+                if current is not None:
+                    yield current
                 current = _ColumnDraft(pre=pending, section=op.section)
                 pending = []
-                self.columns.append(current)
+                last += 1
             current.ops.append(op)
-            column_of[op.id] = len(self.columns) - 1
+            column_of[op.id] = last
             for v in op.outputs:
                 origin[v] = op.id
+        if current is not None:
+            yield current
         for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
             pending.append(_Branch(copy, v))
         self.trailing = pending  # deletes and saves after the last column
@@ -204,9 +210,8 @@ class _Sweep:
                 wires = [self.new_wire(op.outputs[0], a, ("input", op.id)) for a in self.d.values[op.outputs[0]].axes]
                 live.extend(wires)
         self.input_wires = list(live)
-        columns, self.columns = self.columns, []
         now = self.snap(live)  # the live wires as they are, shared by every snapshot until they change
-        for column in columns:
+        for column in self.plan_columns():
             column.gap_in = now
             pre, column.pre = column.pre, []
             for op in pre:  # each copy, save or load changes the live wires in turn
