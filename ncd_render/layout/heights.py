@@ -18,10 +18,11 @@ True
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain
 
-from .model import MARK_GAP, Column, Ordered, Style, _Order, _inside, glyph, is_wiring
+from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring
 from .routing import DOT_R
 
 INF = float("inf")
@@ -48,9 +49,10 @@ def heights(style: Style, ordered: Ordered, labels: dict) -> Heights:
 def box_pad(preset, op, label) -> float:
     """Half the height a one-wire box for ``op`` needs, or the pad around several wires;
     ``label``: the box's set label, or None."""
-    if glyph(op) == "softmax":
+    shape = glyph(op)
+    if shape == "softmax":
         return preset.box_pad_y + 1.5
-    if glyph(op) == "mark":
+    if shape == "mark":
         return (label.ascent + label.descent) / 2 + 2 if label is not None else 5.0
     h = label.ascent + label.descent if label is not None else 0
     return max(preset.box_pad_y, h / 2 + 3)
@@ -66,7 +68,7 @@ class _Solve:
         self.axis_h = style.axis_h
         title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
-        self.edges: dict[tuple, float] = {}  # (a, b) -> the most b must lie below a
+        self.below: dict = defaultdict(dict)  # a -> {b: the most b must lie below a}
         self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
 
@@ -82,13 +84,14 @@ class _Solve:
             for placed in column.ops:  # new wires start no higher than the wires they replace
                 if placed.anchor is not None and placed.new:
                     self.edge(placed.anchor, placed.new[0], 0.0)
-        succ, y = self.solve()
-        self.lower_tops(y, succ)
+        y = self.solve()
+        self.lower_tops(y)
         return y
 
     def edge(self, a, b, weight: float) -> None:
-        if self.edges.get((a, b), -INF) < weight:
-            self.edges[(a, b)] = weight
+        row = self.below[a]
+        if row.get(b, -INF) < weight:
+            row[b] = weight
 
     def constrain_list(self, order: _Order) -> None:
         """Neighbouring wires a pitch apart, wider between tensors, closer in tandem
@@ -96,13 +99,18 @@ class _Solve:
         if id(order) in self.listed:  # the same order again: its edges are there
             return
         self.listed.add(id(order))
-        values, edges, tandem = order.values, self.edges, self.tandem_of.get
+        values, below, tandem = order.values, self.below, self.tandem_of.get
         pitch, apart, tandem_pitch = self.p.pitch, self.p.pitch + self.p.tensor_gap, self.p.tandem_pitch
         for a, b in zip(order, order[1:]):
-            same = values[a] == values[b]
-            weight = tandem_pitch if same and tandem(a) is not None and tandem(a) == tandem(b) else pitch if same else apart
-            if edges.get((a, b), -INF) < weight:
-                edges[(a, b)] = weight
+            if values[a] != values[b]:
+                weight = apart
+            elif tandem(a) is not None and tandem(a) == tandem(b):
+                weight = tandem_pitch
+            else:
+                weight = pitch
+            row = below[a]
+            if row.get(b, -INF) < weight:
+                row[b] = weight
 
     def constrain_column(self, column: Column) -> None:
         p = self.p
@@ -125,14 +133,12 @@ class _Solve:
             pads = (pad, pad)
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
-            inside = _inside(orders, set(placed.members))
             start, top, bottom = len(column.before), placed.top, placed.bottom
-            for order in orders:
-                idx = [i for i, w in enumerate(order) if w in inside]
-                if idx:
-                    self.enclose(order, min(idx), max(idx), top, bottom, *pads, p.clearance, p.clearance)
+            for order, span in zip(orders, _spans(orders, placed.members)):
+                if span is not None:
+                    self.enclose(order, *span, top, bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
-                        start = min(idx)
+                        start = span[0]
             boxes.append((start, top, bottom))
         # boxes side by side in one column keep apart
         if len(boxes) > 1:
@@ -142,12 +148,14 @@ class _Solve:
 
     def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
         """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
-        edges = self.edges
+        below = self.below
+        inner = below[top]
         for w in order[lo:hi + 1]:
-            if edges.get((top, w), -INF) < pad_top:
-                edges[(top, w)] = pad_top
-            if edges.get((w, bottom), -INF) < pad_bottom:
-                edges[(w, bottom)] = pad_bottom
+            if inner.get(w, -INF) < pad_top:
+                inner[w] = pad_top
+            row = below[w]
+            if row.get(bottom, -INF) < pad_bottom:
+                row[bottom] = pad_bottom
         if lo > 0:
             self.edge(order[lo - 1], top, gap_above)
         if hi + 1 < len(order):
@@ -163,27 +171,23 @@ class _Solve:
                 columns_of[sid].append(column)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
-            inside = _inside(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over})
+            spans = _spans(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over})
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             for column in columns:
                 for placed in column.ops:
                     self.edge(("T", sid), placed.top, self.title_h + 2 + p.section_pad / 2)
                     self.edge(placed.bottom, ("B", sid), p.section_pad / 2)
-            for order in orders:
-                idx = [i for i, w in enumerate(order) if w in inside]
-                if idx:
-                    self.enclose(order, min(idx), max(idx), ("T", sid), ("B", sid), top_pad, p.section_pad,
+            for order, span in zip(orders, spans):
+                if span is not None:
+                    self.enclose(order, *span, ("T", sid), ("B", sid), top_pad, p.section_pad,
                                  p.clearance + 2, p.clearance + self.axis_h)
 
-    def solve(self) -> tuple[dict, dict]:
-        """(each node's successors with the edges' weights, each node's height)."""
-        succ: dict = defaultdict(list)
-        indegree: dict = defaultdict(int)
-        for (a, b), w in self.edges.items():
-            succ[a].append((b, w))
-            indegree[b] += 1
+    def solve(self) -> dict:
+        """Each node's height: the longest path to it (every row of ``self.below`` holds an edge)."""
+        below = self.below
+        indegree = Counter(chain.from_iterable(below.values()))
         nodes = set(self.wires)
-        nodes.update(succ)
+        nodes.update(below)
         nodes.update(indegree)
         y = dict.fromkeys(nodes, 0.0)
         ready = sorted((n for n in nodes if n not in indegree), key=repr)
@@ -191,22 +195,24 @@ class _Solve:
         while ready:
             n = ready.pop()
             done += 1
-            below = y[n]
-            for m, w in succ.get(n, ()):
-                at = below + w
-                if at > y[m]:
-                    y[m] = at
+            row = below.get(n)
+            if row is None:
+                continue
+            at = y[n]
+            for m, w in row.items():
+                if at + w > y[m]:
+                    y[m] = at + w
                 left = indegree[m] - 1
                 indegree[m] = left
                 if not left:
                     ready.append(m)
         if done != len(nodes):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
-        return succ, y
+        return y
 
-    def lower_tops(self, y: dict, succ: dict) -> None:
+    def lower_tops(self, y: dict) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
-        tops = [n for n in succ if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
+        tops = [n for n in self.below if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
         for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
-            y[n] = min(y[b] - w for b, w in succ[n])
+            y[n] = min(y[b] - w for b, w in self.below[n].items())

@@ -278,21 +278,25 @@ def is_wiring(op) -> bool:
     return glyph(op) in ("wiring", "cap")
 
 
-def _inside(orders, members: set) -> set:
-    """``members`` and every wire that runs between them in any of ``orders``:
-    what one rectangle over all those moments must hold."""
+def _spans(orders, members) -> list[tuple[int, int] | None]:
+    """Per order of ``orders``, the first and last place of ``members`` and of every wire that runs
+    between them in any of the orders (None where none is): what one rectangle over all those
+    moments must hold."""
     inside = set(members)
-    changed = True
-    while changed:
-        changed = False
+    while True:
+        spans, grown = [], False
         for order in orders:
             idx = [i for i, w in enumerate(order) if w in inside]
-            if idx:
-                extra = set(order[min(idx):max(idx) + 1]) - inside
-                if extra:
-                    inside |= extra
-                    changed = True
-    return inside
+            if not idx:
+                spans.append(None)
+                continue
+            lo, hi = idx[0], idx[-1]
+            if hi - lo + 1 != len(idx):  # wires between them that are not inside yet (an order holds each wire once)
+                inside.update(order[lo:hi + 1])
+                grown = True
+            spans.append((lo, hi))
+        if not grown:
+            return spans
 
 
 def _subtract(span: tuple[float, float], blocked: list[tuple[float, float]]) -> list[tuple[float, float]]:

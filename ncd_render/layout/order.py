@@ -229,14 +229,14 @@ class _Sweep:
                 inputs = [self.value_wires(v) for v in op.inputs]
                 idx = [live.index(w) for ws in inputs for w in ws]
                 span = (min(idx), max(idx)) if idx else (len(live), len(live))
-                if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
+                if spans and any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
                     column = self.next_column(column, live)
                     spans = []
                 spans.append(span)
                 members = self.box_members(op, inputs)
                 in_the_way = []
                 if members:
-                    held, at = set(members), [live.index(w) for w in members]
+                    held, at = set(members), list(map(live.index, members))
                     in_the_way = [w for w in live[min(at):max(at) + 1] if w not in held]
                 if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
                     if column.ops:
@@ -393,9 +393,10 @@ class _Sweep:
         else:  # einsum, rearrange, concat, call: every input wire ends, every output wire is new
             acted = [w for ws in inputs for w in ws]
             keep, covered = {}, []
-        at = min(live.index(w) for w in acted)
+        where = list(map(live.index, acted))
+        at = min(where)
         anchor = live[at]  # the new wires take its place
-        span = live[at:max(live.index(w) for w in acted) + 1]
+        span = live[at:max(where) + 1]
         ends = set(acted)
         foreign = [w for w in span if w not in ends] if is_wiring(op) else []
         self.end_wires(acted, live, op)
