@@ -1,6 +1,7 @@
 """The layout's stages one by one: each is a pure function from frozen inputs to a frozen
 result (ncd_render.layout: order, heights, columns, glyphs, compose), checked on its own."""
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from ncd_render.render.svg import to_svg
 from ncd_render.style import load_preset, load_theme
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import synthetic  # noqa: E402
 RESIDUAL = "axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n"
 FIGURES = ["resnet", "transformer", "mixtral", "unet", "convolution"]
 
@@ -159,3 +162,26 @@ def test_nesting_is_chosen_only_where_it_crosses_fewer():
     residual = load_text(RESIDUAL).diagram
     chosen = choose_copies(residual, theme, preset)
     assert crossings(order(residual, chosen)) <= crossings(order(residual))
+
+
+def test_a_sweep_can_be_stopped_and_an_unstopped_one_shows_every_column():
+    d = load_text(RESIDUAL).diagram
+    seen = []
+    whole = order(d, PLAIN, stop=lambda column, wires: seen.append([p.op.id for p in column.ops]) or False)
+    assert seen == [[p.op.id for p in column.ops] for column in whole.columns]
+    assert order(d, PLAIN, stop=lambda column, wires: True) is None
+
+
+def test_the_search_stops_sweeping_losers_yet_chooses_as_full_scores_would():
+    """Many copies: the plain order and the first uniform choice (all nested), each scored in full,
+    decide it when one of them crosses nothing (the plain order wins ties, as the first tried)."""
+    theme, preset = load_theme("paper"), load_preset("paper")
+    d = load_text(synthetic(50)).diagram
+    nested = (frozenset(), frozenset(), frozenset(op.id for op in d.ops if op.kind == "copy"))
+    full = {}
+    for choice in (PLAIN, nested):
+        ordered = order(d, choice)
+        full[choice] = (crossings(ordered) if drawable(ordered) else float("inf"), len(choice[2]))
+    expected = PLAIN if full[PLAIN] <= full[nested] else nested
+    assert full[expected][0] == 0  # else the search goes on past these two, and this test would not say what it should pick
+    assert choose_copies(d, theme, preset) == expected
