@@ -150,14 +150,13 @@ class _Sweep:
         each column once it is complete (so a sweep that stops early plans no further), then sets
         ``self.trailing``."""
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
-        column_of: dict[int, int] = {}
+        in_current: set[int] = set()  # the ops of the current column
         pending: list = []
         current: _ColumnDraft | None = None
-        last = -1  # the current column's index
         deferred = self.plan_copies()
 
         def in_gap(event, src: int) -> None:
-            if current is None or pending or column_of.get(origin.get(src, -1)) == last:
+            if current is None or pending or origin.get(src, -1) in in_current:
                 pending.append(event)
             else:  # the source is older than the current column: copy it just before that column
                 current.pre.append(event)
@@ -184,16 +183,15 @@ class _Sweep:
                 origin[op.outputs[0]] = origin.get(op.inputs[0], -1)
                 continue
             deps = {origin.get(v, -1) for v in op.inputs}
-            joinable = (current is not None and not pending and current.section == op.section
-                        and not any(column_of.get(o) == last for o in deps))
+            joinable = current is not None and not pending and current.section == op.section and deps.isdisjoint(in_current)
             if not joinable:
                 if current is not None:
                     yield current
                 current = _ColumnDraft(pre=pending, section=op.section)
                 pending = []
-                last += 1
+                in_current = set()
             current.ops.append(op)
-            column_of[op.id] = last
+            in_current.add(op.id)
             for v in op.outputs:
                 origin[v] = op.id
         if current is not None:
@@ -237,7 +235,9 @@ class _Sweep:
                 in_the_way = []
                 if members:
                     held, at = set(members), list(map(live.index, members))
-                    in_the_way = [w for w in live[min(at):max(at) + 1] if w not in held]
+                    lo, hi = min(at), max(at)
+                    if hi - lo + 1 > len(held):  # some wire between them is not the box's
+                        in_the_way = [w for w in live[lo:hi + 1] if w not in held]
                 if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
                     if column.ops:
                         column = self.next_column(column, live)
