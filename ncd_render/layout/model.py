@@ -252,12 +252,12 @@ def glyph(op) -> str:
     """How an op is drawn (:mod:`ncd_render.ops`); the layout's own permutations and branches are wiring.
     ``mark``: f: R -> R, the paper's ➤f➤ above its tensor, on no wire; ``join``: a compact box on
     one operand, the others entering from below."""
-    if isinstance(op, (_Permute, _Branch)):
-        return op.glyph
     # the stages ask this about thirty times per op: kept on the op (a frozen IR op never changes
     # its kind or params; the attribute is no field, so equality and repr ignore it)
     found = op.__dict__.get("_glyph")
     if found is None:
+        if isinstance(op, (_Permute, _Branch)):
+            return op.glyph
         found = op.__dict__["_glyph"] = ops.of(op).glyph_of(op)
     return found
 
@@ -265,10 +265,10 @@ def glyph(op) -> str:
 def hold(op) -> str:
     """Which wires an op's box holds (:mod:`ncd_render.ops`): ``through`` (its tensor goes on through it),
     ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``."""
-    if isinstance(op, (_Permute, _Branch)):
-        return op.hold
     found = op.__dict__.get("_hold")  # kept on the op, as glyph() keeps its glyph
     if found is None:
+        if isinstance(op, (_Permute, _Branch)):
+            return op.hold
         found = op.__dict__["_hold"] = ops.of(op).hold
     return found
 

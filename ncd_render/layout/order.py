@@ -109,7 +109,7 @@ class _Sweep:
         scale op id -> the einsum."""
         absorbed = {}
         for op in self.d.ops:
-            if is_wiring(op) and op.params.get("contracted"):  # a contraction: it has a cup
+            if op.params.get("contracted") and is_wiring(op):  # a contraction: it has a cup
                 after = self.d.consumer(op.outputs[0])
                 if after is not None and ops.of(after).at_cup and after.section == op.section:
                     absorbed[after.id] = op
@@ -306,20 +306,22 @@ class _Sweep:
     def box_members(self, op: Op, inputs: list[list[int]]) -> list[int]:
         """The live wires a box will hold at its left edge (``inputs``: each input's wires); [] for
         ops drawn as wiring or joins."""
-        if is_wiring(op) or glyph(op) == "join":
+        if glyph(op) in ("wiring", "cap", "join"):
             return []
-        if hold(op) == "through":
+        holds = hold(op)
+        if holds == "through":
             return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
-        if hold(op) == "acts":
+        if holds == "acts":
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
             return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
     def covered(self, op: Op, first: list[int]) -> list[int]:
         """The wires a box that lets its tensor go on through it sits on."""
-        if glyph(op) == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
+        shape = glyph(op)
+        if shape == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
             return []
-        if glyph(op) == "join":
+        if shape == "join":
             return first
         return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
 
@@ -398,7 +400,7 @@ class _Sweep:
         anchor = live[at]  # the new wires take its place
         span = live[at:max(where) + 1]
         ends = set(acted)
-        foreign = [w for w in span if w not in ends] if is_wiring(op) else []
+        foreign = [w for w in span if w not in ends] if shape in ("wiring", "cap") else []
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
