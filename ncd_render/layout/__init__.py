@@ -5,7 +5,8 @@ The layout is a pipeline of small stages, each a pure function passing frozen da
 
 1. :func:`.order.order`: columns and the order of the live wires in each
    (:func:`choose_copies` first picks how copies branch off, by the crossings each
-   choice commits to, counted by :func:`.report.crossings`);
+   choice commits to, counted column by column as :func:`.report.crossings` counts them,
+   so a trial that has crossed more than the best so far is swept no further);
 2. :func:`.heights.heights`: a constraint solve for every wire's and box's height
    (after :func:`.glyphs.box_labels` sets the boxes' labels);
 3. :func:`.columns.place_columns`: x positions, left to right;
