@@ -79,7 +79,9 @@ class _Sweep:
         self.columns: list[_ColumnDraft] = []
 
     def run(self) -> Ordered:
-        self.absorbed = self.find_absorbed()
+        self.absorbed: dict[int, Op] = {}  # the planner notes each as it meets its contraction (absorb)
+        self.straight: dict[int, int] = {}  # copy op id -> its output that goes straight on (plan_copy)
+        self.at_once: dict[int, list[int]] = {}  # eager copy op id -> the outputs that branch off at once
         self.permutes: list[_Permute] = []
         final = self.sweep()
         columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
@@ -104,56 +106,44 @@ class _Sweep:
     def tight(self, wires: list[int]) -> set[int]:
         return tight(self.d.tandems, [self.wires[w].axis for w in wires])
 
-    def find_absorbed(self) -> dict[int, Op]:
-        """Scales written at the cup of the contraction they follow (``einsum(...) * k^-1/2``):
-        scale op id -> the einsum."""
-        absorbed = {}
-        for op in self.d.ops:
-            if op.params.get("contracted") and is_wiring(op):  # a contraction: it has a cup
-                after = self.d.consumer(op.outputs[0])
-                if after is not None and ops.of(after).at_cup and after.section == op.section:
-                    absorbed[after.id] = op
-        return absorbed
+    def absorb(self, op: Op) -> None:
+        """A scale written at the cup of the contraction ``op`` (``einsum(...) * k^-1/2``), if one
+        follows it: noted in ``self.absorbed`` (scale op id -> the einsum)."""
+        if op.params.get("contracted") and is_wiring(op):  # a contraction: it has a cup
+            after = self.d.consumer(op.outputs[0])
+            if after is not None and ops.of(after).at_cup and after.section == op.section:
+                self.absorbed[after.id] = op
 
-    def plan_copies(self) -> dict[int, list[tuple[Op, int]]]:
-        """Where each copy's outputs branch off. A deferred copy (the default) sends the
+    def plan_copy(self, op: Op, position: dict[int, int], deferred: dict[int, list[tuple[Op, int]]]) -> None:
+        """Where the copy ``op``'s outputs branch off. A deferred copy (the default) sends the
         output used last straight on and branches every other off just before its
         consumer; an eager one (in ``self.eager``) sends the output used first straight on
         and branches the others off at once. An output that only goes into a store is
-        never the straight one. Returns consumer op id -> (copy, output) for deferred
-        branches, and fills ``self.straight`` and ``self.at_once``."""
-        position = {op.id: k for k, op in enumerate(self.d.ops)}
-        self.straight: dict[int, int] = {}
-        self.at_once: dict[int, list[int]] = {}
-        deferred: dict[int, list[tuple[Op, int]]] = defaultdict(list)
-        for op in self.d.ops:
-            if op.kind != "copy":
-                continue
-            users = {v: self.d.consumer(v) for v in op.outputs}
-
-            def when(v):
-                return position[users[v].id] if users[v] is not None else len(position)
-            stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
-            eager = op.id in self.eager
-            straight = (min if eager else max)(op.outputs, key=lambda v: (v in stored, when(v)) if eager else (v not in stored, when(v)))
-            self.straight[op.id] = straight
-            branches = [v for v in op.outputs if v != straight]
-            if eager:
-                self.at_once[op.id] = branches
-            else:
-                for v in branches:
-                    deferred[users[v].id if users[v] is not None else -1].append((op, v))
-        return deferred
+        never the straight one. Adds consumer op id -> (copy, output) to ``deferred`` for
+        deferred branches, and fills ``self.straight`` and ``self.at_once``."""
+        users = {v: self.d.consumer(v) for v in op.outputs}
+        when = {v: position[user.id] if user is not None else len(position) for v, user in users.items()}
+        stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
+        eager = op.id in self.eager
+        straight = (min if eager else max)(op.outputs, key=lambda v: (v in stored, when[v]) if eager else (v not in stored, when[v]))
+        self.straight[op.id] = straight
+        branches = [v for v in op.outputs if v != straight]
+        if eager:
+            self.at_once[op.id] = branches
+        else:
+            for v in branches:
+                deferred[users[v].id if users[v] is not None else -1].append((op, v))
 
     def plan_columns(self):
         """Assign ops to columns in program order; consecutive independent ops share one. Yields
         each column once it is complete (so a sweep that stops early plans no further), then sets
-        ``self.trailing``."""
+        ``self.trailing``. Each copy is planned, and each scale at a cup found, as the walk meets it."""
+        position = {op.id: k for k, op in enumerate(self.d.ops)}
+        deferred: dict[int, list[tuple[Op, int]]] = defaultdict(list)  # consumer op id -> (copy, output) branching off before it
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
         in_current: set[int] = set()  # the ops of the current column
         pending: list = []
         current: _ColumnDraft | None = None
-        deferred = self.plan_copies()
 
         def in_gap(event, src: int) -> None:
             if current is None or pending or origin.get(src, -1) in in_current:
@@ -164,9 +154,11 @@ class _Sweep:
         for op in self.d.ops:
             for copy, v in deferred.pop(op.id, ()):  # just before the column that uses it
                 pending.append(_Branch(copy, v))
+            self.absorb(op)
             if op.kind == "input":
                 continue
             if op.kind == "copy":
+                self.plan_copy(op, position, deferred)
                 src = op.inputs[0]
                 for v in op.outputs:
                     origin[v] = origin.get(src, -1)
