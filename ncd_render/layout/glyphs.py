@@ -101,8 +101,9 @@ CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def two_lines(style: Style, label, height: float):
-    """A component's CamelCase name broken at the capital that leaves its longer line shortest, as
-    the paper's boxes break theirs, where the box (``height`` tall) holds two lines; else ``label``.
+    """A component's CamelCase name broken at the capital that leaves its longer line shortest (each
+    line 3 letters or more), as the paper's boxes break theirs, where the box (``height`` tall)
+    holds two lines; else ``label``.
 
     >>> from ncd_render.api import load_text
     >>> from ncd_render.style import load_theme, load_preset
@@ -111,13 +112,14 @@ def two_lines(style: Style, label, height: float):
     >>> stacked = two_lines(style, label, 60.0)
     >>> ["".join(r.text for r in line.runs) for line in stacked.lines], stacked.width < label.width
     (['Masked', 'Attention'], True)
-    >>> two_lines(style, label, 20.0) is label, two_lines(style, style.text("Attention", 9.0, bold=True), 60.0).width > 0
+    >>> moe = style.text("MoE", 9.0, bold=True)
+    >>> two_lines(style, label, 20.0) is label, two_lines(style, moe, 60.0) is moe
     (True, True)
     """
     if label is None or len(label.runs) != 1 or not label.runs[0].bold:
         return label
     run = label.runs[0]
-    cuts = [m.start() for m in CAMEL.finditer(run.text)]
+    cuts = [m.start() for m in CAMEL.finditer(run.text) if 3 <= m.start() <= len(run.text) - 3]  # never "Mo" over "E"
     lead = 1.2 * run.size
     if not cuts or height < lead + label.ascent + label.descent + 4:
         return label
