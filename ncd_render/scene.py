@@ -135,30 +135,47 @@ class Scene:
 
 
 def _shift(item, dx, dy):
-    if isinstance(item, Line):
-        return _with(item, x1=item.x1 + dx, y1=item.y1 + dy, x2=item.x2 + dx, y2=item.y2 + dy)
-    if isinstance(item, Path):
-        return _with(item, commands=tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])]) for c in item.commands))
-    if isinstance(item, (Rect, Text)):
-        return _with(item, x=item.x + dx, y=item.y + dy)
-    if isinstance(item, Circle):
-        return _with(item, cx=item.cx + dx, cy=item.cy + dy)
+    """``item`` moved by (dx, dy).
+
+    >>> _shift(Line(0, 1, 2, 3, Stroke()), 1, 2)
+    Line(x1=1, y1=3, x2=3, y2=5, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
+    """
+    mover = _MOVERS.get(type(item))
+    if mover is not None:
+        return mover(item, item.__dict__, dx, dy)
     from dataclasses import replace
 
     return replace(item, x=item.x + dx, y=item.y + dy)
 
 
-def _with(item, **changes):
-    """``dataclasses.replace(item, **changes)`` for the scene's items (frozen, no ``__post_init__``), at a
-    fifth of its cost: the layout moves every item of a diagram at least once.
-
-    >>> _with(Line(0, 1, 2, 3, Stroke()), y1=5)
-    Line(x1=0, y1=5, x2=2, y2=3, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
-    """
+# Moving an item copies its fields straight into a new one (the items are frozen, with no
+# ``__post_init__``): the layout moves every item of a diagram at least once.
+def _moved(item, changes):
     moved = object.__new__(type(item))
-    moved.__dict__.update(item.__dict__)
-    moved.__dict__.update(changes)
+    fields = moved.__dict__
+    fields.update(item.__dict__)
+    fields.update(changes)
     return moved
+
+
+def _move_line(item, f, dx, dy):
+    return _moved(item, {"x1": f["x1"] + dx, "y1": f["y1"] + dy, "x2": f["x2"] + dx, "y2": f["y2"] + dy})
+
+
+def _move_path(item, f, dx, dy):
+    return _moved(item, {"commands": tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
+                                           for c in f["commands"])})
+
+
+def _move_xy(item, f, dx, dy):
+    return _moved(item, {"x": f["x"] + dx, "y": f["y"] + dy})
+
+
+def _move_circle(item, f, dx, dy):
+    return _moved(item, {"cx": f["cx"] + dx, "cy": f["cy"] + dy})
+
+
+_MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}
 
 
 def _scale(item, f):

@@ -187,9 +187,12 @@ BUCKET = 64.0  # pt: the width of the strips of x the overlap search looks in
 def _give_wires(items, wires, boxes, groups) -> None:
     """Put each wire first in the group of the box that produces it (the one whose right edge it starts
     nearest), when no item drawn between the wire's place and that box's overlaps it."""
+    # only items drawn after the first wire and before the last box can stand between a wire and its box
+    first, last = wires[0][0], max(index for places in boxes.values() for index, _ in places)
     strips: dict[int, list[int]] = defaultdict(list)  # strip of x -> indices of the items reaching into it
-    bboxes = [item.bbox for item in items]  # each measured once (a path's walks its commands)
-    for index, (x0, _, x1, _) in enumerate(bboxes):
+    bboxes = {index: items[index].bbox for places in boxes.values() for index, _ in places}
+    for index in range(first + 1, last):
+        x0, _, x1, _ = bboxes[index] = items[index].bbox  # each measured once (a path's walks its commands)
         for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
             strips[k].append(index)
     for index, wire in wires:
