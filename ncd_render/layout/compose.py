@@ -126,20 +126,25 @@ class _Compose:
         c, s = self.theme.colors, self.theme.strokes
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
-        wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
+        close = self.p.pitch + self.p.tensor_gap + 0.5
+        pairs: dict[tuple[int, int], tuple | None] = {}  # (a, b) -> where both run, if close enough to need one
         for order, x0, x1 in self.stretches(final):
             values = order.values
             for a, b in zip(order, order[1:]):
                 if values[a] == values[b]:
                     continue
-                wa, wb = wires[a], wires[b]
-                if wb.y - wa.y > close:  # needed only where two tensors sit as close as a tuple's segments
+                key = (a, b)
+                if key in pairs:
+                    extent = pairs[key]
+                else:
+                    extent = pairs[key] = self.side_by_side(a, b, close)
+                if extent is None:
                     continue
-                lo = max(x0, wa.x0, wb.x0)
-                hi = min(x1, wa.x1, wb.x1)
+                lo = extent[0] if extent[0] > x0 else x0  # max(x0, ...) and min(x1, ...), without the calls
+                hi = extent[1] if extent[1] < x1 else x1
                 if hi <= lo:
                     continue
-                pair = runs[(a, b)]
+                pair = runs[key]
                 if pair and abs(pair[-1][1] - lo) < 1e-6:
                     pair[-1][1] = hi
                 else:
@@ -157,6 +162,12 @@ class _Compose:
                 for lo, hi in _subtract((x0, x1), blocked):
                     if hi - lo >= 6:
                         out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
+
+    def side_by_side(self, a: int, b: int, close: float) -> tuple[float, float] | None:
+        """Where wires ``a`` and ``b`` both run, or None when they sit too far apart to need a separator
+        (one is needed only where two tensors sit as close as a tuple's segments)."""
+        wa, wb = self.wires[a], self.wires[b]
+        return None if wb.y - wa.y > close else (max(wa.x0, wb.x0), min(wa.x1, wb.x1))
 
     def separator_y(self, a: int, b: int) -> float:
         ya, yb = self.wires[a].y, self.wires[b].y

@@ -49,10 +49,13 @@ def to_svg(scene: Scene) -> bytes:
     out: list[str] = []
     write = out.append
     groups = _box_groups(scene.items)
+    writers = _WRITERS
     for item in scene.items:
         group = groups.get(id(item))
         if group is None:
-            _item(write, item)
+            element = writers[type(item)](item)
+            if element is not None:
+                write(element)
         elif group.anchor is item:  # the box's first item: the whole group, here
             inner: list[str] = []
             for member in group:
@@ -156,8 +159,8 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
     boxes: dict[int, list[tuple[int, _BoxGroup]]] = defaultdict(list)  # op -> (index, group) of each of its boxes
     wires = []
     for index, item in enumerate(items):
-        if _is_wire(item):
-            if item.producer is not None:
+        if type(item) is Line:  # a line names no op: a wire is given to its producer's group below
+            if item.producer is not None and _is_wire(item):
                 wires.append((index, item))
             continue
         op = getattr(item, "ref", None)
@@ -177,7 +180,7 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
 
 
 def _is_wire(item) -> bool:
-    return isinstance(item, Line) and item.role.split(".", 1)[0] == "wire"
+    return type(item) is Line and (item.role == "wire" or item.role.startswith("wire."))
 
 
 NEAR = 3.0  # pt: items closer than this to a wire may share pixels with it (strokes, anti-aliasing)
