@@ -29,6 +29,7 @@ from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call,
 )
 
 lark = import_lark()
+_Token = lark.Token  # looked up for every node of the tree
 
 # ----------------------------------------------------------------------------
 # Parsing
@@ -131,18 +132,19 @@ class _Builder:
 
     def span(self, item, empty: Span | None = None) -> Span:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
-        if isinstance(item, lark.Token):
+        if isinstance(item, _Token):
             return Span(self.source, item.line, item.column, item.end_line, item.end_column)
         children = item.children
-        first = children[0] if children and isinstance(children[0], lark.Token) else _edge(children, False)
+        first = children[0] if children and isinstance(children[0], _Token) else _edge(children, False)
         if first is None:
             return empty
-        last = children[-1] if isinstance(children[-1], lark.Token) else _edge(children, True)
+        last = children[-1] if isinstance(children[-1], _Token) else _edge(children, True)
         return Span(self.source, first.line, first.column, last.end_line, last.end_column)
 
     def kept(self, tree) -> list:
         """The children of ``tree`` the builder reads: its rules and named tokens, no keywords or punctuation."""
-        return [c for c in tree.children if not isinstance(c, lark.Token) or c.type in self.named]
+        named = self.named
+        return [c for c in tree.children if not isinstance(c, _Token) or c.type in named]
 
     def statements(self, items) -> list:
         return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, lark.Tree)]
@@ -326,6 +328,12 @@ def _edge(children: list, last: bool):
     """The first (or ``last``) token of ``children`` and their descendants; None if they hold none.
     A loop, not a recursion: a size such as 1 + 1 + ... + 1 nests a thousand deep (limits.MAX_SIZE_TERMS
     reports it, at this span)."""
+    end, below = (-1 if last else 0), children
+    while below:  # straight down the first (last) children: the token, unless a rule on the way matched nothing
+        child = below[end]
+        if isinstance(child, _Token):
+            return child
+        below = child.children
     pending = [iter(reversed(children) if last else children)]
     while pending:
         for child in pending[-1]:

@@ -50,8 +50,8 @@ class Path:
 
     @property
     def bbox(self) -> BBox:
-        xs = [c[i] for c in self.commands for i in range(1, len(c), 2)]
-        ys = [c[i] for c in self.commands for i in range(2, len(c), 2)]
+        xs = [v for c in self.commands for v in c[1::2]]
+        ys = [v for c in self.commands for v in c[2::2]]
         return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -163,8 +163,16 @@ def _move_line(item, f, dx, dy):
 
 
 def _move_path(item, f, dx, dy):
-    return _moved(item, {"commands": tuple((c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
-                                           for c in f["commands"])})
+    return _moved(item, {"commands": tuple([_move_command(c, dx, dy) for c in f["commands"]])})
+
+
+def _move_command(c, dx, dy):
+    """One path command moved: x, y pairs after its letter."""
+    if len(c) == 3:  # M, L
+        return (c[0], c[1] + dx, c[2] + dy)
+    if len(c) == 7:  # C
+        return (c[0], c[1] + dx, c[2] + dy, c[3] + dx, c[4] + dy, c[5] + dx, c[6] + dy)
+    return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
 
 
 def _move_xy(item, f, dx, dy):

@@ -34,7 +34,7 @@ def _n(v: float) -> str:
 
 
 def _path_d(commands) -> str:
-    return " ".join(c[0] + " ".join(_n(v) for v in c[1:]) for c in commands)
+    return " ".join([c[0] + " ".join([_n(v) for v in c[1:]]) for c in commands])
 
 
 def to_svg(scene: Scene) -> bytes:
@@ -263,6 +263,7 @@ def _text(item: Text) -> str:
 _WRITERS = {Line: _line, Path: _path, Rect: _rect, Circle: _circle, Text: _text}
 
 
+@lru_cache(maxsize=4096)  # a few names and values (colours, fonts, axes) over and over
 def _optional(name: str, value: str | None) -> str:
     return f' {name}="{_attribute(value)}"' if value else ""
 
