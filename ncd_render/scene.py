@@ -35,7 +35,8 @@ class Line:
 
     @property
     def bbox(self) -> BBox:
-        return (min(self.x1, self.x2), min(self.y1, self.y2), max(self.x1, self.x2), max(self.y1, self.y2))
+        x1, y1, x2, y2 = self.x1, self.y1, self.x2, self.y2  # min() and max() of two, without the calls
+        return (x2 if x2 < x1 else x1, y2 if y2 < y1 else y1, x2 if x2 > x1 else x1, y2 if y2 > y1 else y1)
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,41 @@ class Scene:
     def scaled(self, factor: float) -> "Scene":
         """The scene at ``factor`` times its size (fonts scale too)."""
         return Scene(self.width * factor, self.height * factor, [_scale(i, factor) for i in self.items], self.background, self.title)
+
+
+def extent(items) -> BBox:
+    """The box around all of ``items`` (each item's ``bbox``, the same numbers), read kind by kind
+    from their fields rather than item by item: a figure measures every item once or twice.
+
+    >>> extent([Line(0, 5, 10, 5, Stroke()), Rect(2, 1, 3, 2, None, None), Circle(4, 4, 2, None, None)])
+    (0, 1, 10, 6)
+    """
+    kinds: dict[type, list] = {}
+    for item in items:
+        kinds.setdefault(type(item), []).append(item)
+    sides = []  # (left, top, right, bottom) of each kind's items
+    for kind, group in kinds.items():
+        if kind is Line:
+            xs, ys = [i.x1 for i in group] + [i.x2 for i in group], [i.y1 for i in group] + [i.y2 for i in group]
+            sides.append((min(xs), min(ys), max(xs), max(ys)))
+        elif kind is Rect:
+            sides.append((min([i.x for i in group]), min([i.y for i in group]),
+                          max([i.x + i.w for i in group]), max([i.y + i.h for i in group])))
+        elif kind is Text:
+            sides.append((min([i.x for i in group]), min([i.y - i.ascent for i in group]),
+                          max([i.x + i.width for i in group]), max([i.y + i.descent for i in group])))
+        elif kind is Path:
+            xs = [v for i in group for c in i.commands for v in c[1::2]]
+            ys = [v for i in group for c in i.commands for v in c[2::2]]
+            sides.append((min(xs), min(ys), max(xs), max(ys)))
+        elif kind is Circle:
+            sides.append((min([i.cx - i.r for i in group]), min([i.cy - i.r for i in group]),
+                          max([i.cx + i.r for i in group]), max([i.cy + i.r for i in group])))
+        else:
+            lefts, tops, rights, bottoms = zip(*[i.bbox for i in group])
+            sides.append((min(lefts), min(tops), max(rights), max(bottoms)))
+    lefts, tops, rights, bottoms = zip(*sides)
+    return min(lefts), min(tops), max(rights), max(bottoms)
 
 
 def _shift(item, dx, dy):

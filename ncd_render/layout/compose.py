@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..backdrop import backdrop
 from ..errors import NcdError
-from ..scene import Line, Scene, Stroke, Text
+from ..scene import Line, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
@@ -105,9 +105,9 @@ class _Compose:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
             raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
                            hint="give the inputs axes, e.g. input X[m]")
-        lefts, tops, rights, bottoms = zip(*[i.bbox for i in items])  # each measured once (a path's walks its commands)
-        x0, y0 = min(lefts) - p.margin, min(tops) - p.margin
-        x1, y1 = max(rights) + p.margin, max(bottoms) + p.margin
+        left, top, right, bottom = extent(items)
+        x0, y0 = left - p.margin, top - p.margin
+        x1, y1 = right + p.margin, bottom + p.margin
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
@@ -137,21 +137,14 @@ class _Compose:
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         close = self.p.pitch + self.p.tensor_gap + 0.5
-        pairs: dict[tuple[int, int], tuple | None] = {}  # (a, b) -> where both run, if close enough to need one
+        pairs: dict[int, tuple] = {}  # id of an order -> (the order, kept so no other takes its id; its pairs)
         for order, x0, x1 in self.stretches(final):
-            values = order.values
-            for a, b in zip(order, order[1:]):
-                if values[a] == values[b]:
-                    continue
-                key = (a, b)
-                if key in pairs:
-                    extent = pairs[key]
-                else:
-                    extent = pairs[key] = self.side_by_side(a, b, close)
-                if extent is None:
-                    continue
-                lo = extent[0] if extent[0] > x0 else x0  # max(x0, ...) and min(x1, ...), without the calls
-                hi = extent[1] if extent[1] < x1 else x1
+            found = pairs.get(id(order))  # one order stands for many stretches: its pairs are found once
+            if found is None:
+                found = pairs[id(order)] = (order, self.side_by_side(order, close))
+            for key, e0, e1 in found[1]:
+                lo = e0 if e0 > x0 else x0  # max(x0, e0) and min(x1, e1), without the calls
+                hi = e1 if e1 < x1 else x1
                 if hi <= lo:
                     continue
                 pair = runs[key]
@@ -173,11 +166,17 @@ class _Compose:
                     if hi - lo >= 6:
                         out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
 
-    def side_by_side(self, a: int, b: int, close: float) -> tuple[float, float] | None:
-        """Where wires ``a`` and ``b`` both run, or None when they sit too far apart to need a separator
-        (one is needed only where two tensors sit as close as a tuple's segments)."""
-        wa, wb = self.wires[a], self.wires[b]
-        return None if wb.y - wa.y > close else (max(wa.x0, wb.x0), min(wa.x1, wb.x1))
+    def side_by_side(self, order: _Order, close: float) -> list[tuple[tuple[int, int], float, float]]:
+        """((a, b), x from, x to) for each two neighbouring wires of ``order`` of different tensors, where
+        both run: a separator is needed only where two tensors sit as close as a tuple's segments."""
+        values, wires, out = order.values, self.wires, []
+        for a, b in zip(order, order[1:]):
+            if values[a] == values[b]:
+                continue
+            wa, wb = wires[a], wires[b]
+            if wb.y - wa.y <= close:
+                out.append(((a, b), max(wa.x0, wb.x0), min(wa.x1, wb.x1)))
+        return out
 
     def separator_y(self, a: int, b: int) -> float:
         ya, yb = self.wires[a].y, self.wires[b].y
