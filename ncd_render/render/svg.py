@@ -251,13 +251,27 @@ def _circle(item: Circle) -> str:
 
 def _text(item: Text) -> str:
     runs = []
+    x, y = item.x, item.y
     for run in item.runs:
-        style = (' font-style="italic"' if run.italic else "") + (' font-weight="bold"' if run.bold else "")
-        head = f'<tspan font-size="{_n(run.size)}"{style} x="{_n(item.x + run.dx)}" y="{_n(item.y + run.dy)}"'
+        head = f'<tspan font-size="{_n(run.size)}"{_RUN_STYLE[bool(run.italic), bool(run.bold)]} x="{_n(x + run.dx)}" y="{_n(y + run.dy)}"'
         runs.append(f"{head}>{_character_data(run.text)}</tspan>" if run.text else head + " />")
-    head = (f'<text{_classes(item.role)}{_optional("data-axis", item.axis)}{_ref(item.ref)}'
-            f'{_optional("fill", item.color)}{_optional("font-family", item.family)}')
+    head = f'<text{_meaning(item.role, item.axis)}{_ref(item.ref)}{_paint(item.color, item.family)}'
     return f'{head}>{"".join(runs)}</text>' if runs else head + " />"
+
+
+_RUN_STYLE = {(italic, bold): (' font-style="italic"' if italic else "") + (' font-weight="bold"' if bold else "")
+              for italic in (False, True) for bold in (False, True)}
+
+
+@lru_cache(maxsize=4096)
+def _meaning(role: str, axis: str | None) -> str:
+    """A label's classes and the axis it names, for the few roles and axes a figure has."""
+    return _classes(role) + _optional("data-axis", axis)
+
+
+@lru_cache(maxsize=1024)
+def _paint(color: str, family: str) -> str:
+    return _optional("fill", color) + _optional("font-family", family)
 
 
 _WRITERS = {Line: _line, Path: _path, Rect: _rect, Circle: _circle, Text: _text}
