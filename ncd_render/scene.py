@@ -186,20 +186,20 @@ def _shift(item, dx, dy):
 
 # Moving an item copies its fields straight into a new one (the items are frozen, with no
 # ``__post_init__``): the layout moves every item of a diagram at least once.
-def _moved(item, changes):
+def _move_line(item, f, dx, dy):
     moved = object.__new__(type(item))
     fields = moved.__dict__
-    fields.update(item.__dict__)
-    fields.update(changes)
+    fields.update(f)
+    fields["x1"], fields["y1"], fields["x2"], fields["y2"] = f["x1"] + dx, f["y1"] + dy, f["x2"] + dx, f["y2"] + dy
     return moved
 
 
-def _move_line(item, f, dx, dy):
-    return _moved(item, {"x1": f["x1"] + dx, "y1": f["y1"] + dy, "x2": f["x2"] + dx, "y2": f["y2"] + dy})
-
-
 def _move_path(item, f, dx, dy):
-    return _moved(item, {"commands": tuple([_move_command(c, dx, dy) for c in f["commands"]])})
+    moved = object.__new__(type(item))
+    fields = moved.__dict__
+    fields.update(f)
+    fields["commands"] = tuple([_move_command(c, dx, dy) for c in f["commands"]])
+    return moved
 
 
 def _move_command(c, dx, dy):
@@ -212,11 +212,19 @@ def _move_command(c, dx, dy):
 
 
 def _move_xy(item, f, dx, dy):
-    return _moved(item, {"x": f["x"] + dx, "y": f["y"] + dy})
+    moved = object.__new__(type(item))
+    fields = moved.__dict__
+    fields.update(f)
+    fields["x"], fields["y"] = f["x"] + dx, f["y"] + dy
+    return moved
 
 
 def _move_circle(item, f, dx, dy):
-    return _moved(item, {"cx": f["cx"] + dx, "cy": f["cy"] + dy})
+    moved = object.__new__(type(item))
+    fields = moved.__dict__
+    fields.update(f)
+    fields["cx"], fields["cy"] = f["cx"] + dx, f["cy"] + dy
+    return moved
 
 
 _MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}

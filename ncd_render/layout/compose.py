@@ -136,18 +136,20 @@ class _Compose:
         c, s = self.theme.colors, self.theme.strokes
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
-        close = self.p.pitch + self.p.tensor_gap + 0.5
-        pairs: dict[int, tuple] = {}  # id of an order -> (the order, kept so no other takes its id; its pairs)
+        wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
         for order, x0, x1 in self.stretches(final):
-            found = pairs.get(id(order))  # one order stands for many stretches: its pairs are found once
-            if found is None:
-                found = pairs[id(order)] = (order, self.side_by_side(order, close))
-            for key, e0, e1 in found[1]:
-                lo = e0 if e0 > x0 else x0  # max(x0, e0) and min(x1, e1), without the calls
-                hi = e1 if e1 < x1 else x1
+            values = order.values
+            for a, b in zip(order, order[1:]):
+                if values[a] == values[b]:
+                    continue
+                wa, wb = wires[a], wires[b]
+                if wb.y - wa.y > close:  # needed only where two tensors sit as close as a tuple's segments
+                    continue
+                lo = max(x0, wa.x0, wb.x0)
+                hi = min(x1, wa.x1, wb.x1)
                 if hi <= lo:
                     continue
-                pair = runs[key]
+                pair = runs[(a, b)]
                 if pair and abs(pair[-1][1] - lo) < 1e-6:
                     pair[-1][1] = hi
                 else:
@@ -165,18 +167,6 @@ class _Compose:
                 for lo, hi in _subtract((x0, x1), blocked):
                     if hi - lo >= 6:
                         out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
-
-    def side_by_side(self, order: _Order, close: float) -> list[tuple[tuple[int, int], float, float]]:
-        """((a, b), x from, x to) for each two neighbouring wires of ``order`` of different tensors, where
-        both run: a separator is needed only where two tensors sit as close as a tuple's segments."""
-        values, wires, out = order.values, self.wires, []
-        for a, b in zip(order, order[1:]):
-            if values[a] == values[b]:
-                continue
-            wa, wb = wires[a], wires[b]
-            if wb.y - wa.y <= close:
-                out.append(((a, b), max(wa.x0, wb.x0), min(wa.x1, wb.x1)))
-        return out
 
     def separator_y(self, a: int, b: int) -> float:
         ya, yb = self.wires[a].y, self.wires[b].y
