@@ -25,12 +25,13 @@ from test_figure_quality import FIGURE_IDS, FIGURES  # noqa: E402
 
 FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
 # Still too big for one page at full size, after rows, parts split at their sections and repeats,
-# MaskedAttention drawn as what it adds to Attention, 13 pt wire pitch and definitions set in the
-# room beside the overview: each is set on a larger page and shrunk with a SizeWarning. The
-# label size at page width (pt) they must not fall below: 5.66 and 5.2 today (the decoder layer
+# MaskedAttention drawn as what it adds to Attention, 13 pt wire pitch, definitions set in the
+# room beside the overview and long component names on two lines: each is set on a larger page
+# and shrunk with a SizeWarning. The label size at page width (pt) they must not fall below:
+# 5.72 and 5.21 today (5.66 and 5.2 before two-line names and 4 pt section padding; the decoder layer
 # renaming the encoder's output first, DeepSeek's scores in a section of their own), 5.56 and
 # 4.86 before, 4.63 and 4.51 before that (3.3 and 2.7 before shelves and columns).
-TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 5.2, "gallery/transformer": 5.66}
+TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 5.21, "gallery/transformer": 5.72}
 COLUMN_FIGURES = ["mlp", "sdpa", "attention_scores", "flash_attention"]
 
 
@@ -175,6 +176,51 @@ def test_a_variant_is_defined_by_what_it_adds():
     assert [op.kind for op in boxes] == ["mask"] and boxes[0].params["axes"] == ("y", "x")
     assert [found.added.values[v].axes for v in found.added.inputs] == [("y", "x", "h")]
     assert variant(figure.diagram.source, "Attention", ["MaskedAttention"]) is None  # it adds nothing
+
+
+
+NAMED = """axis y = 4 width
+axis m = 8
+block FeedForward(X[y m])
+  X = relu(X)
+  return X
+end
+block LongName(X[m])
+  X = exp(X)
+  return X
+end
+input A[y m]
+input B[m]
+A = FeedForward(A)
+B = LongName(B)
+output A
+output B
+"""
+
+
+def test_long_component_names_break_onto_two_lines_where_the_box_has_room():
+    """A collapsed component's CamelCase name is set on two lines, each centred in its 3-D box, when
+    the box spans two wires or more; on one wire the box is too short and the name stays whole."""
+    from ncd_render.api import load_text
+    from ncd_render.ir import build
+    from ncd_render.layout import layout
+    from ncd_render.style import load_preset, load_theme
+    from ncd_render.text import set_label
+
+    theme = load_theme("paper")
+    scene = layout(build(load_text(NAMED).diagram.source, depth=0), theme, load_preset("page"))
+    names = {}
+    for item in scene.by_role("label.box"):
+        names.setdefault(item.ref, []).append(item)
+    lines = sorted(["".join(r.text for r in t.runs) for t in texts] for texts in names.values())
+    assert lines == [["Feed", "Forward"], ["LongName"]]
+    ref, (top, bottom) = next((ref, texts) for ref, texts in names.items() if len(texts) == 2)
+    x0, y0, x1, y1 = next(i.bbox for i in scene.items if i.role == "box" and i.ref == ref)  # the 3-D box's front
+    whole = set_label("FeedForward", theme.font.family, theme.font.box_size, True)
+    assert x1 - x0 < whole.width  # the box is narrower than the name on one line
+    assert top.y + top.descent < bottom.y - bottom.ascent  # one line above the other, apart
+    for line in (top, bottom):
+        assert x0 < line.x and line.x + line.width < x1 and y0 < line.y - line.ascent and line.y + line.descent < y1
 
 
 TWO_BASES = """axis m = 4

@@ -20,7 +20,8 @@ boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 
 from .. import ops
 from ..scene import Line, Path, Rect, Stroke
@@ -79,10 +80,52 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
     if shape == "mark":
         inner = 14.0 if label is None else label.width + 6
         return Box(label, width=inner + 2 * MARK_ARROW)
+    if op.params.get("body"):
+        label = two_lines(style, label, y[placed.bottom] - y[placed.top] + 2 * p.box_pad_y)
     w = (label.width if label else 0) + 2 * p.box_pad_x
     if op.params.get("bias"):
         w += style.theme.font.box_size * 0.35
     return Box(label, width=max(p.min_box_width, w))
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """A box label set on two lines, one above the other, each centred."""
+
+    lines: tuple
+    width: float
+    lead: float  # baseline to baseline
+
+
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def two_lines(style: Style, label, height: float):
+    """A component's CamelCase name broken at the capital that leaves its longer line shortest (each
+    line 3 letters or more), as the paper's boxes break theirs, where the box (``height`` tall)
+    holds two lines; else ``label``.
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.style import load_theme, load_preset
+    >>> style = Style(load_text("axis m = 4\\ninput X[m]\\noutput X\\n").diagram, load_theme("paper"), load_preset("paper"))
+    >>> label = style.text("MaskedAttention", 9.0, bold=True)
+    >>> stacked = two_lines(style, label, 60.0)
+    >>> ["".join(r.text for r in line.runs) for line in stacked.lines], stacked.width < label.width
+    (['Masked', 'Attention'], True)
+    >>> moe = style.text("MoE", 9.0, bold=True)
+    >>> two_lines(style, label, 20.0) is label, two_lines(style, moe, 60.0) is moe
+    (True, True)
+    """
+    if label is None or len(label.runs) != 1 or not label.runs[0].bold:
+        return label
+    run = label.runs[0]
+    cuts = [m.start() for m in CAMEL.finditer(run.text) if 3 <= m.start() <= len(run.text) - 3]  # never "Mo" over "E"
+    lead = 1.2 * run.size
+    if not cuts or height < lead + label.ascent + label.descent + 4:
+        return label
+    options = [(style.text(run.text[:i], run.size, bold=True), style.text(run.text[i:], run.size, bold=True)) for i in cuts]
+    lines = min(options, key=lambda pair: max(line.width for line in pair))
+    return Stacked(lines, max(line.width for line in lines), lead)
 
 
 class _Span:
@@ -213,6 +256,11 @@ class _Draw:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
             overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram",
                                 ref=op.id))
+        elif isinstance(box.label, Stacked):
+            mid = (top + bottom) / 2
+            for k, lab in enumerate(box.label.lines):
+                ly = mid + (k - 0.5) * box.label.lead + (lab.ascent - lab.descent) / 2 - 0.5
+                overlay.append(self._placed_text(lab, (x0 + x1) / 2 - lab.width / 2, ly, "label.box", anchor="middle", ref=op.id))
         elif box.label is not None:
             lab = box.label
             lx = (x0 + x1) / 2 - lab.width / 2

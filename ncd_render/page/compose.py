@@ -45,7 +45,7 @@ from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
-OVERSIZES = (1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a page this much larger, then shrunk to fit
+OVERSIZES = (1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a page this much larger, then shrunk to fit
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
 
