@@ -51,6 +51,13 @@ class Span:
     end_line: int
     end_column: int
 
+    def __init__(self, source: Source, line: int, column: int, end_line: int, end_column: int):
+        # the fields set straight, not one frozen object.__setattr__ each: the parser makes a span for
+        # nearly every node of a file, 80,000 for 10,000 boxes; frozen all the same (dataclass's __setattr__)
+        fields = self.__dict__
+        fields["source"], fields["line"], fields["column"] = source, line, column
+        fields["end_line"], fields["end_column"] = end_line, end_column
+
     def __repr__(self) -> str:  # keeps IR reprs short
         return f"<{self.source.path}:{self.line}:{self.column}>"
 

@@ -29,6 +29,7 @@ from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call,
 )
 
 lark = import_lark()
+_Token, _Tree = lark.Token, lark.Tree  # looked up for every node of the tree
 
 # ----------------------------------------------------------------------------
 # Parsing
@@ -131,21 +132,22 @@ class _Builder:
 
     def span(self, item, empty: Span | None = None) -> Span:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
-        if isinstance(item, lark.Token):
+        if isinstance(item, _Token):
             return Span(self.source, item.line, item.column, item.end_line, item.end_column)
         children = item.children
-        first = children[0] if children and isinstance(children[0], lark.Token) else _edge(children, False)
+        first = children[0] if children and isinstance(children[0], _Token) else _edge(children, False)
         if first is None:
             return empty
-        last = children[-1] if isinstance(children[-1], lark.Token) else _edge(children, True)
+        last = children[-1] if isinstance(children[-1], _Token) else _edge(children, True)
         return Span(self.source, first.line, first.column, last.end_line, last.end_column)
 
     def kept(self, tree) -> list:
         """The children of ``tree`` the builder reads: its rules and named tokens, no keywords or punctuation."""
-        return [c for c in tree.children if not isinstance(c, lark.Token) or c.type in self.named]
+        named = self.named
+        return [c for c in tree.children if not isinstance(c, _Token) or c.type in named]
 
     def statements(self, items) -> list:
-        return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, lark.Tree)]
+        return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, _Tree)]
 
     def nested(self, tree, body) -> tuple:
         """The statements of a section, repeat or block body, at most MAX_NESTING deep."""
@@ -159,9 +161,9 @@ class _Builder:
             self.nesting -= 1
 
     def name(self, token) -> Name:
-        if isinstance(token, lark.Tree):  # name_ref
+        if isinstance(token, _Tree):  # name_ref
             token = token.children[0]
-        return Name(str(token), self.span(token))
+        return Name(str(token), Span(self.source, token.line, token.column, token.end_line, token.end_column))
 
     # statements
     def title(self, tree):
@@ -194,8 +196,8 @@ class _Builder:
 
     def axis_decl(self, tree):
         name, *rest = self.kept(tree)
-        width = bool(rest) and isinstance(rest[-1], lark.Token) and rest[-1].type == "WIDTH"
-        size = rest[0] if rest and not (isinstance(rest[0], lark.Token) and rest[0].type == "WIDTH") else None
+        width = bool(rest) and isinstance(rest[-1], _Token) and rest[-1].type == "WIDTH"
+        size = rest[0] if rest and not (isinstance(rest[0], _Token) and rest[0].type == "WIDTH") else None
         while size is not None and size.data == "atom":  # ( ... ): the expression inside
             size = self.kept(size)[0]
         if size is not None:
@@ -206,7 +208,7 @@ class _Builder:
         return AxisDecl(str(name), self.size(size) if size is not None else None, width, self.span(tree))
 
     def size(self, item) -> SizeExpr:
-        if isinstance(item, lark.Token):
+        if isinstance(item, _Token):
             raise AssertionError(item)
         while item.data == "atom":  # ( ... ): the expression inside (a loop: parentheses may nest deep)
             item = self.kept(item)[0]
@@ -222,7 +224,7 @@ class _Builder:
         return TensorDecl(str(name), self.axis_refs(self.kept(shape)), str(dtype[0]) if dtype else "real", self.span(tree))
 
     def axis_refs(self, items) -> tuple[AxisRef, ...]:
-        return tuple(AxisRef(tuple(str(t) for t in self.kept(item)), self.span(item)) for item in items)
+        return tuple([AxisRef(tuple([str(t) for t in self.kept(item)]), self.span(item)) for item in items])
 
     def input_decl(self, tree):
         return Input(tuple(self.tensor_decl(t) for t in self.kept(tree)), self.span(tree))
@@ -241,7 +243,7 @@ class _Builder:
     def repeat(self, tree):
         times, *rest = self.kept(tree)
         title = None
-        if rest and isinstance(rest[0], lark.Token) and rest[0].type == "STRING":
+        if rest and isinstance(rest[0], _Token) and rest[0].type == "STRING":
             title = str(rest[0])[1:-1]
             rest = rest[1:]
         return Repeat(self.whole(times, "a repeat count"), title, self.nested(tree, rest), self.span(tree))
@@ -304,7 +306,7 @@ class _Builder:
     def spec(self, tree, empty: Span) -> Spec:
         groups, outputs, seen_arrow = [], [], False
         for child in self.kept(tree):
-            if isinstance(child, lark.Token):  # the arrow
+            if isinstance(child, _Token):  # the arrow
                 seen_arrow = True
             else:
                 (outputs if seen_arrow else groups).append(self.axis_refs(child.children))
@@ -312,13 +314,13 @@ class _Builder:
 
     def section(self, tree):
         title, *body = self.kept(tree)
-        fused = bool(body) and isinstance(body[0], lark.Token) and body[0].type == "FUSED"
+        fused = bool(body) and isinstance(body[0], _Token) and body[0].type == "FUSED"
         return Section(str(title)[1:-1], self.nested(tree, body), self.span(tree), fused)
 
     def block(self, tree):
         name, *rest = self.kept(tree)
-        params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, lark.Tree) and t.data == "tensor_decl")
-        body = [t for t in rest if isinstance(t, lark.Tree) and t.data != "tensor_decl"]
+        params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, _Tree) and t.data == "tensor_decl")
+        body = [t for t in rest if isinstance(t, _Tree) and t.data != "tensor_decl"]
         return Block(str(name), params, self.nested(tree, body), self.span(tree))
 
 
@@ -326,10 +328,16 @@ def _edge(children: list, last: bool):
     """The first (or ``last``) token of ``children`` and their descendants; None if they hold none.
     A loop, not a recursion: a size such as 1 + 1 + ... + 1 nests a thousand deep (limits.MAX_SIZE_TERMS
     reports it, at this span)."""
+    end, below = (-1 if last else 0), children
+    while below:  # straight down the first (last) children: the token, unless a rule on the way matched nothing
+        child = below[end]
+        if isinstance(child, _Token):
+            return child
+        below = child.children
     pending = [iter(reversed(children) if last else children)]
     while pending:
         for child in pending[-1]:
-            if isinstance(child, lark.Token):
+            if isinstance(child, _Token):
                 return child
             pending.append(iter(reversed(child.children) if last else child.children))
             break

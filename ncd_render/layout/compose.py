@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..backdrop import backdrop
 from ..errors import NcdError
-from ..scene import Line, Scene, Stroke, Text
+from ..scene import Line, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
@@ -67,6 +67,7 @@ class _Compose:
         self.columns, self.xs, self.y, self.drawn = ordered.columns, columns.columns, heights.y, drawn
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
+        self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
         self.wires = {w: _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], drawn.spans[w].x0,
                                drawn.spans[w].x1, drawn.spans[w].gaps) for w, wire in ordered.wires.items()}
 
@@ -104,16 +105,25 @@ class _Compose:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
             raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
                            hint="give the inputs axes, e.g. input X[m]")
-        lefts, tops, rights, bottoms = zip(*[i.bbox for i in items])  # each measured once (a path's walks its commands)
-        x0, y0 = min(lefts) - p.margin, min(tops) - p.margin
-        x1, y1 = max(rights) + p.margin, max(bottoms) + p.margin
+        left, top, right, bottom = extent(items)
+        x0, y0 = left - p.margin, top - p.margin
+        x1, y1 = right + p.margin, bottom + p.margin
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
-        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=w.axis), bar)
+        scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar)
                                  for w in self.wires.values() if w.x1 > w.x0
                                  for label, bar in [self.style.axis_label(w.axis, w.value)] if label is not None)
         return scene
+
+    def name_text(self, label, bar: bool, axis: str) -> Text:
+        """A wire's label at the origin, for ``Scene.wire_names``: one (frozen) Text for all the wires that show
+        the same label, not one each. The cache holds the label too, so no other label takes its id."""
+        key = (id(label), bar, axis)
+        found = self.named.get(key)
+        if found is None:
+            found = self.named[key] = (label, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=axis))
+        return found[1]
 
     def _name_beside(self, name, wires: list[int], x: float, anchor: str) -> Text:
         """A tensor's name at x, centred on its wires; ``anchor``: the end that meets them."""

@@ -34,7 +34,7 @@ def _n(v: float) -> str:
 
 
 def _path_d(commands) -> str:
-    return " ".join(c[0] + " ".join(_n(v) for v in c[1:]) for c in commands)
+    return " ".join([c[0] + " ".join([_n(v) for v in c[1:]]) for c in commands])
 
 
 def to_svg(scene: Scene) -> bytes:
@@ -49,10 +49,13 @@ def to_svg(scene: Scene) -> bytes:
     out: list[str] = []
     write = out.append
     groups = _box_groups(scene.items)
+    writers = _WRITERS
     for item in scene.items:
         group = groups.get(id(item))
         if group is None:
-            _item(write, item)
+            element = writers[type(item)](item)
+            if element is not None:
+                write(element)
         elif group.anchor is item:  # the box's first item: the whole group, here
             inner: list[str] = []
             for member in group:
@@ -156,8 +159,8 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
     boxes: dict[int, list[tuple[int, _BoxGroup]]] = defaultdict(list)  # op -> (index, group) of each of its boxes
     wires = []
     for index, item in enumerate(items):
-        if _is_wire(item):
-            if item.producer is not None:
+        if type(item) is Line:  # a line names no op: a wire is given to its producer's group below
+            if item.producer is not None and _is_wire(item):
                 wires.append((index, item))
             continue
         op = getattr(item, "ref", None)
@@ -177,7 +180,7 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
 
 
 def _is_wire(item) -> bool:
-    return isinstance(item, Line) and item.role.split(".", 1)[0] == "wire"
+    return type(item) is Line and (item.role == "wire" or item.role.startswith("wire."))
 
 
 NEAR = 3.0  # pt: items closer than this to a wire may share pixels with it (strokes, anti-aliasing)
@@ -187,9 +190,12 @@ BUCKET = 64.0  # pt: the width of the strips of x the overlap search looks in
 def _give_wires(items, wires, boxes, groups) -> None:
     """Put each wire first in the group of the box that produces it (the one whose right edge it starts
     nearest), when no item drawn between the wire's place and that box's overlaps it."""
+    # only items drawn after the first wire and before the last box can stand between a wire and its box
+    first, last = wires[0][0], max(index for places in boxes.values() for index, _ in places)
     strips: dict[int, list[int]] = defaultdict(list)  # strip of x -> indices of the items reaching into it
-    bboxes = [item.bbox for item in items]  # each measured once (a path's walks its commands)
-    for index, (x0, _, x1, _) in enumerate(bboxes):
+    bboxes = {index: items[index].bbox for places in boxes.values() for index, _ in places}
+    for index in range(first + 1, last):
+        x0, _, x1, _ = bboxes[index] = items[index].bbox  # each measured once (a path's walks its commands)
         for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
             strips[k].append(index)
     for index, wire in wires:
@@ -245,18 +251,33 @@ def _circle(item: Circle) -> str:
 
 def _text(item: Text) -> str:
     runs = []
+    x, y = item.x, item.y
     for run in item.runs:
-        style = (' font-style="italic"' if run.italic else "") + (' font-weight="bold"' if run.bold else "")
-        head = f'<tspan font-size="{_n(run.size)}"{style} x="{_n(item.x + run.dx)}" y="{_n(item.y + run.dy)}"'
+        head = f'<tspan font-size="{_n(run.size)}"{_RUN_STYLE[bool(run.italic), bool(run.bold)]} x="{_n(x + run.dx)}" y="{_n(y + run.dy)}"'
         runs.append(f"{head}>{_character_data(run.text)}</tspan>" if run.text else head + " />")
-    head = (f'<text{_classes(item.role)}{_optional("data-axis", item.axis)}{_ref(item.ref)}'
-            f'{_optional("fill", item.color)}{_optional("font-family", item.family)}')
+    head = f'<text{_meaning(item.role, item.axis)}{_ref(item.ref)}{_paint(item.color, item.family)}'
     return f'{head}>{"".join(runs)}</text>' if runs else head + " />"
+
+
+_RUN_STYLE = {(italic, bold): (' font-style="italic"' if italic else "") + (' font-weight="bold"' if bold else "")
+              for italic in (False, True) for bold in (False, True)}
+
+
+@lru_cache(maxsize=4096)
+def _meaning(role: str, axis: str | None) -> str:
+    """A label's classes and the axis it names, for the few roles and axes a figure has."""
+    return _classes(role) + _optional("data-axis", axis)
+
+
+@lru_cache(maxsize=1024)
+def _paint(color: str, family: str) -> str:
+    return _optional("fill", color) + _optional("font-family", family)
 
 
 _WRITERS = {Line: _line, Path: _path, Rect: _rect, Circle: _circle, Text: _text}
 
 
+@lru_cache(maxsize=4096)  # a few names and values (colours, fonts, axes) over and over
 def _optional(name: str, value: str | None) -> str:
     return f' {name}="{_attribute(value)}"' if value else ""
 
