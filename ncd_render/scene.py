@@ -211,20 +211,19 @@ def _move_command(c, dx, dy):
     return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
 
 
-def _move_xy(item, f, dx, dy):
-    moved = object.__new__(type(item))
-    fields = moved.__dict__
-    fields.update(f)
-    fields["x"], fields["y"] = f["x"] + dx, f["y"] + dy
-    return moved
+def _point_mover(xk: str, yk: str):
+    """A mover for items placed by one point, its fields ``xk`` and ``yk`` (a rectangle's corner, a text's
+    anchor, a circle's centre)."""
+    def move(item, f, dx, dy):
+        moved = object.__new__(type(item))
+        fields = moved.__dict__
+        fields.update(f)
+        fields[xk], fields[yk] = f[xk] + dx, f[yk] + dy
+        return moved
+    return move
 
 
-def _move_circle(item, f, dx, dy):
-    moved = object.__new__(type(item))
-    fields = moved.__dict__
-    fields.update(f)
-    fields["cx"], fields["cy"] = f["cx"] + dx, f["cy"] + dy
-    return moved
+_move_xy, _move_circle = _point_mover("x", "y"), _point_mover("cx", "cy")
 
 
 _MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}
