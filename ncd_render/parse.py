@@ -161,8 +161,6 @@ class _Builder:
             self.nesting -= 1
 
     def name(self, token) -> Name:
-        if isinstance(token, _Tree):  # name_ref
-            token = token.children[0]
         return Name(str(token), Span(self.source, token.line, token.column, token.end_line, token.end_column))
 
     # statements
@@ -263,7 +261,7 @@ class _Builder:
         fn, *rest = self.kept(tree)
         args, spec, options, scale = [], None, (), None
         for item in rest:
-            if item.data == "name_ref":
+            if isinstance(item, _Token):  # an argument's NAME
                 args.append(self.name(item))
             elif item.data == "spec":
                 spec = self.spec(item, empty=self.span(tree))
