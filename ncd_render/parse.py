@@ -222,7 +222,9 @@ class _Builder:
         return TensorDecl(str(name), self.axis_refs(self.kept(shape)), str(dtype[0]) if dtype else "real", self.span(tree))
 
     def axis_refs(self, items) -> tuple[AxisRef, ...]:
-        return tuple([AxisRef(tuple([str(t) for t in self.kept(item)]), self.span(item)) for item in items])
+        """An axis (a NAME token) or a group of them ("(r c)", an axis_group tree) each."""
+        return tuple([AxisRef((str(item),), self.span(item)) if isinstance(item, _Token)
+                      else AxisRef(tuple([str(t) for t in self.kept(item)]), self.span(item)) for item in items])
 
     def input_decl(self, tree):
         return Input(tuple(self.tensor_decl(t) for t in self.kept(tree)), self.span(tree))
