@@ -252,12 +252,13 @@ class _Builder:
         return Return(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def assign(self, tree):
-        targets, expr, *label = self.kept(tree)
-        text = None
+        kept = self.kept(tree)
+        at = next(i for i, item in enumerate(kept) if isinstance(item, _Tree))  # the targets' NAMEs, then the right-hand side
+        expr, label, text = kept[at], kept[at + 1 :], None
         if label:
             token = label[0].children[0]
             text = str(token)[1:-1] if token.type == "STRING" else str(token)
-        return Assign(tuple(self.name(t) for t in self.kept(targets)), getattr(self, expr.data)(expr), text, self.span(tree))
+        return Assign(tuple([self.name(t) for t in kept[:at]]), getattr(self, expr.data)(expr), text, self.span(tree))
 
     def call(self, tree):
         fn, *rest = self.kept(tree)
