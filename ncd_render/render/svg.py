@@ -196,8 +196,12 @@ def _give_wires(items, wires, boxes, groups) -> None:
     bboxes = {index: items[index].bbox for places in boxes.values() for index, _ in places}
     for index in range(first + 1, last):
         x0, _, x1, _ = bboxes[index] = items[index].bbox  # each measured once (a path's walks its commands)
-        for k in range(int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET) + 1):
-            strips[k].append(index)
+        k0, k1 = int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET)
+        if k0 == k1:  # most items lie in one strip: no range to walk
+            strips[k0].append(index)
+        else:
+            for k in range(k0, k1 + 1):
+                strips[k].append(index)
     for index, wire in wires:
         candidates = boxes.get(wire.producer)
         if not candidates:
