@@ -138,6 +138,8 @@ class _Compose:
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
         for order, x0, x1 in self.stretches(final):
+            if x1 <= x0:  # an empty stretch (a column with nothing in its gap): no pair runs side by side in it
+                continue
             values = order.values
             for a, b in zip(order, order[1:]):
                 if values[a] == values[b]:
