@@ -137,8 +137,7 @@ class _Compose:
         stroke = Stroke(c.separator, s.separator, s.dash)
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
-        for order, x0, x1 in self.stretches(final):
-            values = order.values
+        for order, values, x0, x1 in self.stretches(final):
             for a, b in zip(order, order[1:]):
                 if values[a] == values[b]:
                     continue
@@ -173,15 +172,22 @@ class _Compose:
         return ya + max(3.0, (yb - ya - self.axis_h - self.p.label_pad) / 2)
 
     def stretches(self, final: _Order):
-        """(live wires, x from, x to) for each stretch of the figure where those wires run side by side."""
+        """(live wires, the tensor of each, x from, x to) for each stretch of the figure where those wires
+        run side by side; stretches of no width (a column with nothing in its gap) are left out."""
         x = min((w.x0 for w in self.wires.values()), default=0)
         for column, at in zip(self.columns, self.xs):
-            yield column.gap_in, x, at.x_pre
-            yield column.before, at.x_pre, at.x0
+            before = column.before
+            if at.x_pre > x:
+                yield column.gap_in, column.gap_in.values, x, at.x_pre
+            if at.x0 > at.x_pre:
+                yield before, before.values, at.x_pre, at.x0
+            x = at.x1
+            if len(before) < 2 or at.x1 <= at.x0:  # no two wires, or no room, to pass the column's boxes
+                continue
             busy = set()
             for pl in column.ops:
                 busy.update(pl.consumed, pl.through, pl.new)
-            through, values, extents = [w for w in column.before if w not in busy], column.before.values, None
+            through, values, extents = [w for w in before if w not in busy], before.values, None
             if len(through) > 1 and through == [w for w in column.after if w not in busy]:
                 for a, b in zip(through, through[1:]):
                     if values[a] == values[b]:  # one tensor's wires: no separator between them
@@ -190,9 +196,8 @@ class _Compose:
                         extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
                     ys = self.separator_y(a, b)
                     if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
-                        yield _Order([a, b], values), at.x0, at.x1
-            x = at.x1
-        yield final, x, self.x_end
+                        yield (a, b), values, at.x0, at.x1
+        yield final, final.values, x, self.x_end
 
     def wire_labels(self) -> list:
         p = self.p

@@ -52,15 +52,21 @@ def draw_gap_ops(style: Style, wires: dict[int, Wire], gap: list[Placed], x: flo
     x -= 4
     for placed in gap:
         x += 4
-        width = gap_op_width(style, wires, placed, y)
-        _draw_gap_op(style, wires, placed, x, width, y, spans, out)
+        if placed.op.kind in ("save", "load", "delete"):
+            width = gap_op_width(style, wires, placed, y)
+            _draw_gap_op(style, placed, x, y, spans, out)
+        else:  # a copy's widths, measured once for its room and its drawing
+            sources, branches = copy_heights(placed, y)
+            pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
+            widths = copy_widths(sources, branches, style.preset.bend, pairs)
+            width = sum(widths)
+            _draw_copy_op(style, placed, x, width, (sources, branches, widths, pairs), y, spans, out)
         x += width
 
 
-def _draw_gap_op(style: Style, wires: dict[int, Wire], placed: Placed, x: float, width: float, y: dict, spans: dict, out: list) -> None:
-    """One copy (dots and branches), delete (terminator), save or load (a named store)."""
+def _draw_gap_op(style: Style, placed: Placed, x: float, y: dict, spans: dict, out: list) -> None:
+    """One delete (terminator), save or load (a named store)."""
     c, s = style.theme.colors, style.theme.strokes
-    stroke = Stroke(c.wire, s.wire)
     kind = placed.op.kind
     if kind == "delete":
         for w in placed.consumed:
@@ -80,16 +86,19 @@ def _draw_gap_op(style: Style, wires: dict[int, Wire], placed: Placed, x: float,
         lx = tip + 2 if kind == "save" else x
         out.append(style.placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
                                      anchor="start" if kind == "save" else "end", ref=placed.op.id))
-    else:
-        src = placed.through
-        ys = [y[w] for w in src + placed.new]
-        out.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
-        sources, branches = copy_heights(placed, y)
-        pairs = tight(style.diagram.tandems, [wires[w].axis for w in src])
-        items, starts, cuts = draw_copy(x, sources, branches, copy_widths(sources, branches, style.preset.bend, pairs), stroke, c.dot, pairs)
-        out.extend(items)
-        for i, at in cuts:
-            spans[src[i]].gaps.append((at, at))
-        n = len(src)
-        for k, w in enumerate(placed.new):
-            spans[w].x0 = starts[k // n]
+
+
+def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured: tuple, y: dict, spans: dict, out: list) -> None:
+    """One copy: dots and branches; ``measured``: its (sources' heights, branches' heights, widths, wires in tandem)."""
+    c, s = style.theme.colors, style.theme.strokes
+    sources, branches, widths, pairs = measured
+    src = placed.through
+    ys = [y[w] for w in src + placed.new]
+    out.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
+    items, starts, cuts = draw_copy(x, sources, branches, widths, Stroke(c.wire, s.wire), c.dot, pairs)
+    out.extend(items)
+    for i, at in cuts:
+        spans[src[i]].gaps.append((at, at))
+    n = len(src)
+    for k, w in enumerate(placed.new):
+        spans[w].x0 = starts[k // n]

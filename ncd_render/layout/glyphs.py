@@ -213,9 +213,9 @@ class _Draw:
                 self.wires[w].x1 = x0 + ENTRY * j
             x0 += box.entry
         # wires inside the box's span that it does not touch pass over it
-        members = set(placed.members)
-        order = column.before
-        idx = [order.index(w) for w in placed.members if w in order]
+        held = placed.members
+        members, order = set(held), column.before
+        idx = [order.index(w) for w in held if w in order]
         passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
         kind = ops.of(op)
         inset = 0.0  # how far a trapezoid's short right end is cut in at its corners

@@ -23,7 +23,7 @@ K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..scene import Circle, Line, Path, Stroke
 from .model import Placed, Wire, _Permute
@@ -311,13 +311,25 @@ def draw_merge(x1: float, targets: list[float], operands: list[float], width: fl
 
 
 def _mirrored(item, about: float):
-    """``item`` reflected in the vertical line x = ``about``."""
+    """``item`` reflected in the vertical line x = ``about``: its fields copied straight into a new
+    item (as :mod:`ncd_render.scene` moves items; the items are frozen, with no ``__post_init__``)."""
+    mirrored = object.__new__(type(item))
+    fields = mirrored.__dict__
+    fields.update(item.__dict__)
     if isinstance(item, Circle):
-        return replace(item, cx=about - item.cx)
-    if isinstance(item, Line):
-        return replace(item, x1=about - item.x1, x2=about - item.x2)
-    return replace(item, commands=tuple((cmd[0],) + tuple(about - v if k % 2 == 0 else v for k, v in enumerate(cmd[1:]))
-                                        for cmd in item.commands))
+        fields["cx"] = about - item.cx
+    elif isinstance(item, Line):
+        fields["x1"], fields["x2"] = about - item.x1, about - item.x2
+    else:
+        fields["commands"] = tuple([_mirrored_command(cmd, about) for cmd in item.commands])
+    return mirrored
+
+
+def _mirrored_command(cmd: tuple, about: float) -> tuple:
+    """One path command reflected in x = ``about``: x, y pairs after its letter."""
+    if len(cmd) == 7:  # C
+        return (cmd[0], about - cmd[1], cmd[2], about - cmd[3], cmd[4], about - cmd[5], cmd[6])
+    return (cmd[0],) + tuple([about - v if k % 2 == 0 else v for k, v in enumerate(cmd[1:])])
 
 
 ENTRY = 11.0  # between the operands that come up into a sum's box, so a wire they cross never meets two at once
