@@ -61,9 +61,6 @@ def to_svg(scene: Scene) -> bytes:
             for member in group:
                 _item(inner.append, member)
             write(f'<g class="ncd-box"{_ref(item.ref)}>{"".join(inner)}</g>' if inner else f'<g class="ncd-box"{_ref(item.ref)} />')
-    # the numbers' cache holds a tuple per number (58,000 at 10,000 boxes), which the cyclic collector walks at
-    # every full collection and once more at exit (0.05 s): it serves one figure, then it is emptied
-    _n.cache_clear()
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + serialise(dwg, out) + "\n").encode("utf-8")
 
 
