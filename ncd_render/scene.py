@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .records import replaced
 from .text import PlacedRun
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -184,22 +185,14 @@ def _shift(item, dx, dy):
     return replace(item, x=item.x + dx, y=item.y + dy)
 
 
-# Moving an item copies its fields straight into a new one (the items are frozen, with no
-# ``__post_init__``): the layout moves every item of a diagram at least once.
+# The layout moves every item of a diagram at least once: each kind's fields are changed straight
+# (:func:`~ncd_render.records.replaced`), not through ``dataclasses.replace``.
 def _move_line(item, f, dx, dy):
-    moved = object.__new__(type(item))
-    fields = moved.__dict__
-    fields.update(f)
-    fields["x1"], fields["y1"], fields["x2"], fields["y2"] = f["x1"] + dx, f["y1"] + dy, f["x2"] + dx, f["y2"] + dy
-    return moved
+    return replaced(item, x1=f["x1"] + dx, y1=f["y1"] + dy, x2=f["x2"] + dx, y2=f["y2"] + dy)
 
 
 def _move_path(item, f, dx, dy):
-    moved = object.__new__(type(item))
-    fields = moved.__dict__
-    fields.update(f)
-    fields["commands"] = tuple([_move_command(c, dx, dy) for c in f["commands"]])
-    return moved
+    return replaced(item, commands=tuple([_move_command(c, dx, dy) for c in f["commands"]]))
 
 
 def _move_command(c, dx, dy):
@@ -211,19 +204,12 @@ def _move_command(c, dx, dy):
     return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
 
 
-def _point_mover(xk: str, yk: str):
-    """A mover for items placed by one point, its fields ``xk`` and ``yk`` (a rectangle's corner, a text's
-    anchor, a circle's centre)."""
-    def move(item, f, dx, dy):
-        moved = object.__new__(type(item))
-        fields = moved.__dict__
-        fields.update(f)
-        fields[xk], fields[yk] = f[xk] + dx, f[yk] + dy
-        return moved
-    return move
+def _move_xy(item, f, dx, dy):
+    return replaced(item, x=f["x"] + dx, y=f["y"] + dy)
 
 
-_move_xy, _move_circle = _point_mover("x", "y"), _point_mover("cx", "cy")
+def _move_circle(item, f, dx, dy):
+    return replaced(item, cx=f["cx"] + dx, cy=f["cy"] + dy)
 
 
 _MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}

@@ -7,7 +7,7 @@ from collections import Counter
 from types import MappingProxyType
 
 from ..diagram import Op
-from .names import replaced
+from ..records import replaced
 
 
 class Copies:

@@ -187,20 +187,6 @@ class Names:
                                "the other axes pass by the box; name the new axis differently")
 
 
-
-def replaced(record, **changes):
-    """``dataclasses.replace(record, **changes)`` for the builder's frozen records (no ``__post_init__``), at a
-    fifth of its cost: every op is renumbered once and every named value renamed once.
-
-    >>> replaced(Value(0, "", ("m",), "real", None), name="X")
-    Value(id=0, name='X', axes=('m',), dtype='real', span=None)
-    """
-    copy = object.__new__(type(record))
-    copy.__dict__.update(record.__dict__)
-    copy.__dict__.update(changes)
-    return copy
-
-
 def _product(xs) -> int:
     out = 1
     for x in xs:

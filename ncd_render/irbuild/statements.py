@@ -9,7 +9,8 @@ from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean, plural
 from ..options import values as option_values
-from .names import Scope, replaced
+from ..records import replaced
+from .names import Scope
 
 
 class Statements:

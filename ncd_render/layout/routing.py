@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..records import replaced
 from ..scene import Circle, Line, Path, Stroke
 from .model import Placed, Wire, _Permute
 
@@ -312,17 +313,12 @@ def draw_merge(x1: float, targets: list[float], operands: list[float], width: fl
 
 def _mirrored(item, about: float):
     """``item`` reflected in the vertical line x = ``about``: its fields copied straight into a new
-    item (as :mod:`ncd_render.scene` moves items; the items are frozen, with no ``__post_init__``)."""
-    mirrored = object.__new__(type(item))
-    fields = mirrored.__dict__
-    fields.update(item.__dict__)
+    item (:func:`~ncd_render.records.replaced`, as :mod:`ncd_render.scene` moves items)."""
     if isinstance(item, Circle):
-        fields["cx"] = about - item.cx
-    elif isinstance(item, Line):
-        fields["x1"], fields["x2"] = about - item.x1, about - item.x2
-    else:
-        fields["commands"] = tuple([_mirrored_command(cmd, about) for cmd in item.commands])
-    return mirrored
+        return replaced(item, cx=about - item.cx)
+    if isinstance(item, Line):
+        return replaced(item, x1=about - item.x1, x2=about - item.x2)
+    return replaced(item, commands=tuple([_mirrored_command(cmd, about) for cmd in item.commands]))
 
 
 def _mirrored_command(cmd: tuple, about: float) -> tuple:
