@@ -160,6 +160,32 @@ def extent(sizes: list[tuple[float, float]], places: list[tuple[float, float]]) 
     return (max(x + w for (x, _), (w, _) in zip(places, sizes)), max(y + h for (_, y), (_, h) in zip(places, sizes)))
 
 
+def inversions(sizes: list[tuple[float, float]], places: list[tuple[float, float]], first: int | None = None) -> int:
+    """How many pairs of blocks read out of order: a later block set above an earlier one in the same
+    column (overlapping it in x), or left of it on the same line (overlapping it in y); a newspaper
+    column's top, right of the last column's bottom, reads in order. Of ``first`` blocks (an overview)
+    and the others (definitions), a definition may stand beside the overview, right of it, anywhere
+    below its first block.
+
+    >>> inversions([(100, 50), (100, 50)], [(0, 60), (0, 0)]), inversions([(100, 50), (100, 50)], [(0, 60), (116, 0)])
+    (1, 0)
+    >>> sizes, places = [(300, 50), (100, 50), (300, 50), (100, 50)], [(0, 0), (0, 60), (0, 120), (116, 60)]
+    >>> inversions(sizes, places), inversions(sizes, places, first=3)  # the last block above the third; as a definition, beside the second
+    (1, 0)
+    """
+    first = len(sizes) if first is None else first
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(places, sizes)]
+
+    def before(a, b) -> bool:  # b reads before a
+        return (b[3] <= a[1] + 0.01 and b[0] < a[2] - 0.01 and a[0] < b[2] - 0.01) or (b[2] <= a[0] + 0.01 and b[1] < a[3] - 0.01 and a[1] < b[3] - 0.01)
+
+    def aside(a, b) -> bool:  # b, a definition, reads before a, part of the overview
+        return (b[2] <= a[0] + 0.01 and b[1] < a[3] - 0.01 and a[1] < b[3] - 0.01) or b[1] < rects[0][3] - 0.01
+
+    return sum(1 for i, a in enumerate(rects) for j, b in enumerate(rects[i + 1:], i + 1)
+               if (aside(a, b) if i < first <= j else before(a, b)))
+
+
 def placed(blocks: list[Scene], places: list[tuple[float, float]], like: Scene) -> Scene:
     """One scene of ``blocks``, each moved to its place, on ``like``'s background."""
     items = []

@@ -11,10 +11,12 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 3. the same, a section's own sections and repeats laid out as parts too;
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
-   (:mod:`.arrange`): of the arrangements that fit, the one with the least area.
+   (:mod:`.arrange`): of the arrangements that fit, the one that reads in order (fewest blocks
+   set above or left of one they follow, :func:`.arrange.inversions`), then the smallest;
+   each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
 Only when nothing fits is the most compact attempt shrunk: the pieces set in shelves or
-columns on a page 1.2 to 2 times as large, the arrangement that shrinks least; the last
+columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks least; the last
 resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
 
 >>> from ncd_render.api import load_text
@@ -36,7 +38,7 @@ from ..scene import Rect, Scene, Stroke, Text
 from ..style import Preset, Theme
 from ..text import set_label
 from ..wrap import stack_rows
-from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, placed, shelf_places
+from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, inversions, placed, shelf_places
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
@@ -55,16 +57,16 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
     ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
     blocks; the cost table, :mod:`.costs`)."""
-    compact, definitions = None, {}  # (how much it must shrink, blocks, places): the last resort
+    compact, definitions = {}, {}  # the last resort: blocks read out of order -> (how much it must shrink, blocks, places)
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
         tiers = ([whole], [parts], [deep], [whole, parts, deep])  # as it is; part by part; then every width and arrangement
         for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            best = None  # (area, height, blocks, places) of the smallest arrangement that fits
+            best = None  # (blocks read out of order, area, height, blocks, places) of the best arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
-                options += [[[_titled(name, _stacked(rows, s), theme)] for rows in _row_options(s, width, fractions, preset)]
-                            for name, s in defined]
+                options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
+                             for beside in (False, True)] for name, s in defined]
                 options += [list(extra)] if extra else []
                 for choice in _choices(options):
                     blocks = [block for rows in choice for block in rows]
@@ -75,17 +77,20 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                     for places in _arrangements(sizes, width, height, first, follows):
                         w, h = extent(sizes, places)
                         if w <= width + 0.01 and (height is None or h <= height + 0.01):
-                            if best is None or (w * h, h) < best[:2]:
-                                best = (w * h, h, blocks, places)
-                    for larger in OVERSIZES if best is None else ():  # the last resort: what shrinks least
+                            key = (inversions(sizes, places, first), w * h, h)
+                            if best is None or key < best[:3]:
+                                best = (*key, blocks, places)
+                    for larger in OVERSIZES if best is None else ():  # the last resort: what reads in order, then shrinks least
                         for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
                             w, h = extent(sizes, places)
-                            if compact is None or max(w / width, h / (height or h)) < compact[0]:
-                                compact = (max(w / width, h / (height or h)), blocks, places)
+                            shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
+                            if order not in compact or shrink < compact[order][0]:
+                                compact[order] = (shrink, blocks, places)
             if best is not None:
-                scene = placed(best[2], best[3], best[2][0])
+                scene = placed(best[3], best[4], best[3][0])
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
-    return placed(compact[1], compact[2], compact[1][0])
+    _, blocks, places = compact[min(compact)]
+    return placed(blocks, places, blocks[0])
 
 
 def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
@@ -197,9 +202,10 @@ def _depths(diagram: Diagram):
         yield depth
 
 
-def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
+def _titled(title: str, scene: Scene, theme: Theme, beside: bool = False) -> Scene:
     """``scene`` below ``title``, as the paper writes a definition: its first line, "Name =", as the
-    component's 3-D box and "="; a second line (what a variant adds) in the label weight."""
+    component's 3-D box and "="; a second line (what a variant adds) in the label weight.
+    ``beside``: the title left of the scene, centred on it, as the paper sets "Name = ..." on one line."""
     f, c, pad = theme.font, theme.colors, 4.0
     first, *rest = title.split("\n")
     label = set_label(first[:-2] if first.endswith(" =") else first, f.family, f.box_size, True)
@@ -219,5 +225,10 @@ def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
         widths.append(text.width)
         y += text.descent
     body = [i for i in scene.items if i.role != "background"]
+    if beside:  # the title's middle level with the body's
+        dx, dy = max(widths) + 8, max(0.0, (y - scene.height) / 2)
+        moved = Scene(0, 0, body).translated(dx, dy).items
+        heads = Scene(0, 0, heads).translated(0, max(0.0, (scene.height - y) / 2)).items
+        return Scene(scene.width + dx, max(scene.height, y), heads + moved, scene.background, scene.title)
     moved = Scene(0, 0, body).translated(0, y + 6).items
     return Scene(max([scene.width] + widths), scene.height + y + 6, heads + moved, scene.background, scene.title)
