@@ -32,7 +32,7 @@ from ..scene import Line, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
-from .model import SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
+from .model import DECK_STEP, SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
 from .sections import draw_sections
 
 BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
@@ -208,7 +208,9 @@ class _Compose:
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None:
                 continue
-            x = wire.x0 + p.label_pad + 1
+            kind, op = wire.start
+            deck = 2 * DECK_STEP if kind == "op" and self.d.ops[op].params.get("per") else 0.0  # clear of the boxes behind
+            x = wire.x0 + max(p.label_pad + 1, deck)
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from ..backdrop import backdrop
 from ..scene import Scene
 
-BLOCK_GAP = 16.0  # between two blocks side by side
+BLOCK_GAP = 12.0  # between two blocks side by side
 
 
 def shelf_places(sizes: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]]:

@@ -60,8 +60,10 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     compact, definitions = {}, {}  # the last resort: blocks read out of order -> (how much it must shrink, blocks, places)
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
-        tiers = ([whole], [parts], [deep], [whole, parts, deep])  # as it is; part by part; then every width and arrangement
-        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
+        uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
+        # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
+        tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
+        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
             best = None  # (blocks read out of order, area, height, blocks, places) of the best arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]

@@ -68,7 +68,7 @@ def _passing(items: list, through: set) -> set:
     (no box, dot or bend), from the top, then from the bottom, while wires only pass; none when all would go."""
     touched = set()
     for i in items:
-        if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
+        if i.role in ("wire", "separator", "section", "bracket", "region", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
             continue
         touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
     levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
@@ -94,7 +94,7 @@ def _without(items: list, drop: set) -> list:
         if i.role.startswith("arrow.continue"):
             return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
         if i.role in ("label.axis", "label.overline"):
-            return any(y - 12 < i.bbox[3] <= y + 0.01 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 0.01 for y in kept)
+            return any(y - 12 < i.bbox[3] <= y + 3 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 3 for y in kept)
         return False
     return [i for i in items if not dropped(i)]
 
