@@ -68,7 +68,7 @@ def _passing(items: list, through: set) -> set:
     (no box, dot or bend), from the top, then from the bottom, while wires only pass; none when all would go."""
     touched = set()
     for i in items:
-        if i.role in ("wire", "separator", "section", "bracket", "region", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
+        if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
             continue
         touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
     levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
