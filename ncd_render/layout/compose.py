@@ -202,14 +202,14 @@ class _Compose:
     def wire_labels(self) -> list:
         p = self.p
         labels = []
+        decks = {("op", op.id) for op in self.d.ops if op.params.get("per")}  # a wire from a per-index map's deck
         for wire in self.wires.values():
             if not wire.labelled or wire.x1 <= wire.x0:
                 continue
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None:
                 continue
-            kind, op = wire.start
-            deck = 2 * DECK_STEP if kind == "op" and self.d.ops[op].params.get("per") else 0.0  # clear of the boxes behind
+            deck = 2 * DECK_STEP if wire.start in decks else 0.0  # clear of the boxes behind
             x = wire.x0 + max(p.label_pad + 1, deck)
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
