@@ -69,7 +69,7 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
     if shape == "join" and placed.within:  # the other operand's wires merge into the first's at dots
         pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
         widths = copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.forks, pairs)
-        return Box(label, width=MERGE_TAIL + max(sum(widths), 2 * (label.width + 4)))  # the sign stands clear of the curves, halfway along them
+        return Box(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
     if shape == "join":
         travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
         entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
