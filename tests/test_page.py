@@ -342,3 +342,49 @@ def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
     assert len(names) == len(kernels) and len(cells) == 4 * len(kernels)  # name, bytes, FLOPs, time
     colours = {"memory": theme.colors.memory_bound, "compute": theme.colors.compute_bound}
     assert Counter(color for _, color in names) == Counter(colours[k.bound] for k in kernels)
+
+
+def test_a_row_holds_a_box():
+    """A row of a copy's dot alone says nothing: where the only cuts that fit would leave one, the
+    figure is not cut there (here, not at all)."""
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.scene import Circle, Rect, Scene, Stroke
+
+    items = [Rect(0, 0, 10, 10, Stroke(), "#fff", role="box"), Circle(60, 5, 2, None, "#000"),
+             Rect(110, 0, 10, 10, Stroke(), "#fff", role="box"), Line(0, 5, 120, 5, Stroke())]
+    rows = row_scenes(Scene(120, 10, items), 70, label_pad=2)
+    assert all(row.by_role("box") for row in rows), [sorted({i.role for i in row.items}) for row in rows]
+
+
+def test_definitions_read_after_the_overview_or_beside_it():
+    """Of the arrangements that fit, the page takes one that reads in order, though smaller ones set a
+    definition beside the overview's first block (above the rest of it); beside a later block is in order."""
+    from ncd_render.page.compose import _arrangements, best_places
+    from ncd_render.page.arrange import extent
+
+    sizes = [(200, 50), (400, 50), (100, 40)]  # two blocks of the overview, then a definition
+    beside_first = [p for p in _arrangements(sizes, 468, 648, 2, frozenset()) if p[2][1] < 50]
+    assert beside_first  # there is a smaller arrangement: the definition in the room right of the first block
+    (order, area, _), places = best_places(sizes, 468, 648, 2, frozenset())
+    assert order == 0 and places[2][1] >= 108 and area > min(extent(sizes, p)[0] * extent(sizes, p)[1] for p in beside_first)
+    (order, _, _), places = best_places([(400, 50), (200, 50), (100, 40)], 468, 648, 2, frozenset())
+    assert order == 0 and places[2] == (212.0, 58.0)  # beside the second, the overview's last block
+
+
+def test_a_definition_may_be_titled_beside_its_body():
+    """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
+    from ncd_render.page.compose import _titled
+    from ncd_render.scene import Rect, Scene, Stroke
+    from ncd_render.style import load_theme
+
+    theme = load_theme("paper")
+    body = Scene(100, 60, [Rect(0, 0, 100, 60, Stroke(), "#fff", role="box", ref=1)])
+    for beside in (False, True):
+        scene = _titled("Block =", body, theme, beside)
+        head = next(i for i in scene.items if i.role == "label.definition" and i.runs[0].text == "Block")
+        moved = next(i for i in scene.items if getattr(i, "ref", None) == 1)
+        if beside:
+            assert head.bbox[2] < moved.x and scene.height == 60 and scene.width > 100
+            assert abs((head.bbox[1] + head.bbox[3]) / 2 - 30) < 6  # level with the body's middle
+        else:
+            assert head.bbox[3] < moved.y and scene.width == 100

@@ -64,7 +64,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
         # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
         tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
         for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            best = None  # (blocks read out of order, area, height, blocks, places) of the best arrangement that fits
+            best = None  # ((blocks read out of order, area, height), blocks, places) of the best arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
                 options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
@@ -76,12 +76,9 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                     first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
                     follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
                                         for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
-                    for places in _arrangements(sizes, width, height, first, follows):
-                        w, h = extent(sizes, places)
-                        if w <= width + 0.01 and (height is None or h <= height + 0.01):
-                            key = (inversions(sizes, places, first), w * h, h)
-                            if best is None or key < best[:3]:
-                                best = (*key, blocks, places)
+                    found = best_places(sizes, width, height, first, follows)
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = (found[0], blocks, found[1])
                     for larger in OVERSIZES if best is None else ():  # the last resort: what reads in order, then shrinks least
                         for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
                             w, h = extent(sizes, places)
@@ -89,7 +86,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                             if order not in compact or shrink < compact[order][0]:
                                 compact[order] = (shrink, blocks, places)
             if best is not None:
-                scene = placed(best[3], best[4], best[3][0])
+                scene = placed(best[1], best[2], best[1][0])
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
     _, blocks, places = compact[min(compact)]
     return placed(blocks, places, blocks[0])
@@ -149,6 +146,20 @@ def _choices(options: list[list]) -> product:
     if count > MOST_CHOICES:
         options = [o[:1] + o[-1:] if len(o) > 1 else o for o in options]
     return product(*options)
+
+
+def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
+    """Of the arrangements (:func:`_arrangements`) of blocks of ``sizes`` within ``width`` x ``height``,
+    the one that reads in order (fewest :func:`.arrange.inversions`), then the smallest, then the
+    shortest: ((inversions, area, height), places); None when none fits."""
+    best = None
+    for places in _arrangements(sizes, width, height, first, follows):
+        w, h = extent(sizes, places)
+        if w <= width + 0.01 and (height is None or h <= height + 0.01):
+            key = (inversions(sizes, places, first), w * h, h)
+            if best is None or key < best[0]:
+                best = (key, places)
+    return best
 
 
 def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
