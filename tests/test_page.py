@@ -357,7 +357,7 @@ def test_a_row_holds_a_box():
 
 
 def test_definitions_read_after_the_overview_or_beside_it():
-    """Of the arrangements that fit, the page takes one that reads in order, though smaller ones set a
+    """Of the arrangements that fit, the page takes one that reads in order, though shorter ones set a
     definition beside the overview's first block (above the rest of it); beside a later block is in order."""
     from ncd_render.page.compose import _arrangements, best_places
     from ncd_render.page.arrange import extent
@@ -365,8 +365,8 @@ def test_definitions_read_after_the_overview_or_beside_it():
     sizes = [(200, 50), (400, 50), (100, 40)]  # two blocks of the overview, then a definition
     beside_first = [p for p in _arrangements(sizes, 468, 648, 2, frozenset()) if p[2][1] < 50]
     assert beside_first  # there is a smaller arrangement: the definition in the room right of the first block
-    (order, area, _), places = best_places(sizes, 468, 648, 2, frozenset())
-    assert order == 0 and places[2][1] >= 108 and area > min(extent(sizes, p)[0] * extent(sizes, p)[1] for p in beside_first)
+    (order, height, _), places = best_places(sizes, 468, 648, 2, frozenset())
+    assert order == 0 and places[2][1] >= 108 and height > min(extent(sizes, p)[1] for p in beside_first)
     (order, _, _), places = best_places([(400, 50), (200, 50), (100, 40)], 468, 648, 2, frozenset())
     assert order == 0 and places[2] == (212.0, 58.0)  # beside the second, the overview's last block
 
@@ -388,3 +388,18 @@ def test_a_definition_may_be_titled_beside_its_body():
             assert abs((head.bbox[1] + head.bbox[3]) / 2 - 30) < 6  # level with the body's middle
         else:
             assert head.bbox[3] < moved.y and scene.width == 100
+
+
+def test_forks_bend_more_steeply_on_a_page():
+    """The page's copies and sums bend at fork_bend (0.3 pt across per pt of travel), steeper than its
+    wiring regions (bend 0.5): MHA's forks of Xkv into K and V take less width; no fork_bend, the same as bend."""
+    from dataclasses import replace
+
+    from ncd_render.layout import layout
+    from ncd_render.style import load_preset, load_theme
+
+    preset, theme = load_preset("page"), load_theme("paper")
+    assert (preset.forks, preset.bend, load_preset("paper").forks) == (0.3, 0.5, load_preset("paper").bend)
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd")
+    steep, even = (layout(figure.diagram, theme, replace(preset, fork_bend=f)) for f in (0.3, None))
+    assert steep.width < even.width - 5

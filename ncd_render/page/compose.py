@@ -12,7 +12,7 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
    (:mod:`.arrange`): of the arrangements that fit, the one that reads in order (fewest blocks
-   set above or left of one they follow, :func:`.arrange.inversions`), then the smallest;
+   set above or left of one they follow, :func:`.arrange.inversions`), then the shortest;
    each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
 Only when nothing fits is the most compact attempt shrunk: the pieces set in shelves or
@@ -64,7 +64,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
         # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
         tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
         for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            best = None  # ((blocks read out of order, area, height), blocks, places) of the best arrangement that fits
+            best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
                 options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
@@ -150,13 +150,14 @@ def _choices(options: list[list]) -> product:
 
 def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
     """Of the arrangements (:func:`_arrangements`) of blocks of ``sizes`` within ``width`` x ``height``,
-    the one that reads in order (fewest :func:`.arrange.inversions`), then the smallest, then the
-    shortest: ((inversions, area, height), places); None when none fits."""
+    the one that reads in order (fewest :func:`.arrange.inversions`), then the shortest (the page's
+    height is what runs out: newspaper columns rather than one narrow stack), then the smallest:
+    ((inversions, height, area), places); None when none fits."""
     best = None
     for places in _arrangements(sizes, width, height, first, follows):
         w, h = extent(sizes, places)
         if w <= width + 0.01 and (height is None or h <= height + 0.01):
-            key = (inversions(sizes, places, first), w * h, h)
+            key = (inversions(sizes, places, first), h, w * h)
             if best is None or key < best[0]:
                 best = (key, places)
     return best
