@@ -10,17 +10,17 @@ block, and give each block's top left corner; :func:`placed` then builds the sce
 
 >>> sizes = [(100, 60)] * 4
 >>> shelf_places(sizes, 230, 10)
-[(0.0, 0.0), (116.0, 0.0), (0.0, 70.0), (116.0, 70.0)]
+[(0.0, 0.0), (112.0, 0.0), (0.0, 70.0), (112.0, 70.0)]
 >>> extent(sizes, column_places(sizes, 230, 200, 10))
-(216.0, 200.0)
+(212.0, 200.0)
 >>> column_places(sizes, 150, 100, 10) is None  # two columns of 100 do not fit 150
 True
 >>> band_places([(300, 50), (100, 20), (100, 20), (300, 30)], 320, 10)  # a wide row; two short blocks side by side
-[(0.0, 0.0), (0.0, 60.0), (116.0, 60.0), (0.0, 90.0)]
+[(0.0, 0.0), (0.0, 60.0), (112.0, 60.0), (0.0, 90.0)]
 >>> band_places([(200, 100), (100, 40), (100, 40)], 320, 10)  # a tall block, two short ones stacked beside it
-[(0.0, 0.0), (216.0, 0.0), (216.0, 50.0)]
+[(0.0, 0.0), (212.0, 0.0), (212.0, 50.0)]
 >>> fill_places([(200, 100), (300, 50), (100, 40)], [(0.0, 0.0), (0.0, 110.0)], 320, 10)  # beside the first
-[(0.0, 0.0), (0.0, 110.0), (216.0, 0.0)]
+[(0.0, 0.0), (0.0, 110.0), (212.0, 0.0)]
 """
 from __future__ import annotations
 
