@@ -57,7 +57,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
     ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
     blocks; the cost table, :mod:`.costs`)."""
-    compact, definitions = {}, {}  # the last resort: blocks read out of order -> (how much it must shrink, blocks, places)
+    definitions, tried = {}, {}  # tried: each set of blocks once, by (sizes, first, follows), for the last resort
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
         uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
@@ -72,22 +72,33 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                 options += [list(extra)] if extra else []
                 for choice in _choices(options):
                     blocks = [block for rows in choice for block in rows]
-                    sizes = [(b.width, b.height) for b in blocks]
                     first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
                     follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
                                         for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
-                    found = best_places(sizes, width, height, first, follows)
+                    key = (tuple((b.width, b.height) for b in blocks), first, follows)
+                    if key in tried:
+                        continue
+                    tried[key] = blocks
+                    found = best_places(list(key[0]), width, height, first, follows)
                     if found is not None and (best is None or found[0] < best[0]):
                         best = (found[0], blocks, found[1])
-                    for larger in OVERSIZES if best is None else ():  # the last resort: what reads in order, then shrinks least
-                        for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
-                            w, h = extent(sizes, places)
-                            shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
-                            if order not in compact or shrink < compact[order][0]:
-                                compact[order] = (shrink, blocks, places)
             if best is not None:
                 scene = placed(best[1], best[2], best[1][0])
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+    return _shrunk(tried, width, height)
+
+
+def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
+    """The last resort, of the sets of blocks ``tried``: set on a page OVERSIZES larger, the arrangement
+    that reads in order, then shrinks least (the caller shrinks it)."""
+    compact = {}  # blocks read out of order -> (how much it must shrink, blocks, places)
+    for (sizes, first, follows), blocks in tried.items():
+        for larger in OVERSIZES:
+            for places in _arrangements(list(sizes), width * larger, height and height * larger, first, follows):
+                w, h = extent(sizes, places)
+                shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
+                if order not in compact or shrink < compact[order][0]:
+                    compact[order] = (shrink, blocks, places)
     _, blocks, places = compact[min(compact)]
     return placed(blocks, places, blocks[0])
 
