@@ -37,7 +37,7 @@ FRACTIONS = {"hbm", "l2_usable"}
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
 # How an unfused softmax reads its rows: once, the row kept on chip (PyTorch 2's softmax kernels), or
-# PyTorch 1.x's: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
+# PyTorch's up to 2.3: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
 SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
 OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hbm"): 1.0}  # fractions in (0, 1], default 1
