@@ -36,9 +36,10 @@ FRACTIONS = {"hbm", "l2_usable"}
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
-# How an unfused softmax reads its rows: once, the row kept on chip (PyTorch 2's softmax kernels), or
-# PyTorch's up to 2.3: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
-SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
+# How an unfused softmax reads its rows (:func:`.efficiency.row_rereads`): PyTorch's from 2.4, a row kept on chip when it
+# fits the 48 KB a CTA gets without opt-in, three reads beyond; PyTorch's up to 2.3, rows over 1024 values read three
+# times (:func:`ncd_render.ops.softmax.row_passes`); or a kernel that keeps any row on chip (QuACK's cluster reduction).
+SOFTMAX_KERNELS = ("row-on-chip", "three-pass", "one-pass")
 OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hbm"): 1.0}  # fractions in (0, 1], default 1
 # The tensor-core instruction each fused attention algorithm issues: FlashAttention-1 and -2 are Ampere kernels (mma.sync)
