@@ -20,6 +20,7 @@ count only in the layout's total.
 """
 from __future__ import annotations
 
+from .. import ops
 from ..ir import Diagram
 from ..style import Preset, Theme
 from .compact import compact
@@ -35,7 +36,7 @@ def lower_bound(diagram: Diagram) -> int:
             axes = diagram.values[op.inputs[0]].axes
             split = inner_split(len(axes), tight(diagram.tandems, axes))
             total += (len(op.outputs) - 1) * min(branch_crossings(len(axes)), branch_crossings(len(axes), split))
-        elif op.kind == "einsum" or (op.kind == "rearrange" and op.params["transpose"]):
+        elif ops.of(op).permutes_of(op):
             out = diagram.values[op.outputs[0]].axes
             operands = [diagram.values[v].axes for v in op.inputs]
             stackings = [operands, operands[::-1]] if len(operands) == 2 else [operands]

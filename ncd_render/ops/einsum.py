@@ -78,7 +78,7 @@ def pairwise_flops(size, groups: list[tuple[str, ...]], out: tuple[str, ...]) ->
     return flops
 
 
-register(OpKind("einsum", "einsum", build=build, glyph="wiring", hold="none", label=None, cost=cost, gemm=gemm, rescalable=True,
+register(OpKind("einsum", "einsum", build=build, glyph="wiring", hold="none", label=None, cost=cost, gemm=gemm, rescalable=True, permutes=True,
                 run=lambda op, box, xs, rt: rt.einops.einsum(*xs, rt.patterns.einsum(op)),
                 source=lambda op, w, target: ([], f'einsum({", ".join(w.arg(v) for v in op.inputs)}, "{w.p.einsum(op)}")', ATOM, ""),
                 example="input X[y m], W[m k]\nY = einsum(X, W: y m, m k -> y k)"))

@@ -100,6 +100,8 @@ class OpKind:
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
+    permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)
+    compacts: Callable | None = None  # (diagram, op, the op after it) -> one ★ box drawing both (ncd_render.layout.compact), or None
 
     def glyph_of(self, op) -> str:
         glyph = self.glyph if self.glyph is not None else self.need("glyph")
@@ -107,6 +109,9 @@ class OpKind:
 
     def rescalable_of(self, op) -> bool:
         return self.rescalable(op) if callable(self.rescalable) else self.rescalable
+
+    def permutes_of(self, op) -> bool:
+        return self.permutes(op) if callable(self.permutes) else self.permutes
 
     def reads_twice_of(self, op) -> bool:
         return self.reads_twice(op) if callable(self.reads_twice) else self.reads_twice

@@ -3,6 +3,7 @@ axes into overlapping blocks (drawn as a large star), ``fold`` is its transpose.
 data only (it writes its blocks); fold adds every block element into its place (1 FLOP each)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from types import MappingProxyType
 
@@ -129,11 +130,59 @@ def taper(op) -> str | None:
     return "narrow" if window.get("stride", 1) > 1 else None
 
 
+# A convolution drawn compact (``convolutions compact``, ncd_render.layout.compact): the ★ and the map
+# next to it as one box. Each merged box keeps the id of its learned map (the reduction's, for pooling).
+POOLING = ("max", "mean", "sum")
+
+
+def compact_unfold(d, first, second):
+    """``unfold`` then ``linear`` over all its kernel axes (★k, a convolution), or then ``max``, ``mean``
+    or ``sum`` over exactly its kernel axes (★k max, pooling): one box, or None."""
+    if first.kind != "unfold":  # the unfold is the second of this pair
+        return None
+    kernels = first.params["kernel_axes"]
+    if second.kind == "linear" and not second.params["per"] and set(kernels) <= set(second.params["in_axes"]):
+        acted = tuple(a for a in second.params["in_axes"] if a not in kernels)
+        return _one_box(d, first, second, acted, _star(first.params), first.params)
+    if second.kind == "reduce" and second.params["fn"] in POOLING and set(second.params["axes"]) == set(kernels):
+        return _one_box(d, first, second, (), _star(first.params) + " " + second.params["fn"], first.params)
+    return None
+
+
+def compact_fold(d, first, second):
+    """``linear`` making all of the ``fold`` after it's kernel axes: one ★kᵀ box, learned, or None."""
+    if second.kind != "fold" or first.kind != "linear" or first.params["per"]:
+        return None
+    if not set(second.params["kernel_axes"]) <= set(first.params["out_axes"]):
+        return None
+    made = _one_box(d, first, second, first.params["in_axes"], _star(second.params, "^{T}"), second.params)
+    # the learned map's id: the box, its hover card and its parameters are the map's
+    return replace(made, id=first.id, learned=True, params=MappingProxyType({**made.params, "bias": first.params["bias"]}))
+
+
+def _star(window, sup: str = "") -> str:
+    """★k with its stride and dilation, as the unfold's own label writes them (``sup``: a superscript T)."""
+    sub = ",".join(f"{k[0]}{window[k]}" for k in ("stride", "dilation") if window[k] != 1)
+    return f"\\star{window['kernel']}" + sup + (f"_{{{sub}}}" if sub else "")
+
+
+def _one_box(d, first, second, acted: tuple, label: str, window):
+    """``second`` drawn from ``first``'s input: on ``acted`` (the channels) and on the width axes when
+    they change name or size; the width axes that keep theirs pass by."""
+    spatial = tuple(a for a, b in zip(window["spatial_in"], window["spatial_out"]) if a != b)
+    axes = d.values[first.inputs[0]].axes
+    held = tuple(a for a in axes if a in acted or a in spatial)
+    if not held:  # pooling keeps the width names only when the sizes do: it holds them all the same
+        held = tuple(a for a in axes if a in window["spatial_in"])
+    return replace(second, inputs=first.inputs, acts=(held,), broadcast=tuple(a for a in axes if a not in held), label=label,
+                   params=MappingProxyType({**second.params, "window": MappingProxyType(dict(window))}))
+
+
 options = MappingProxyType({k: KINDS[k] for k in WINDOW})
 register(
     OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
-           cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
+           compacts=compact_unfold, cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
     OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
-           label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", cost=cost_fold,
+           label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", compacts=compact_fold, cost=cost_fold,
            run=partial(run, folding=True), source=partial(source, folding=True), example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )
