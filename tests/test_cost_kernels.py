@@ -144,7 +144,7 @@ def _validation():
 # Table 18) has 4 unfused, 7 fused and 4 speed-up points there; FlashAttention-3's Figure 5 (H100) 16, 20 and 16.
 # A change that loses a point must say why (docs/cost.md, Validation); one that gains points raises the floor.
 HELD_OUT_FLOOR = {"unfused": 3, "fused": 6, "speed-up": 4}
-H100_FLOOR = {"unfused": 15, "fused": 20, "speed-up": 16}
+H100_FLOOR = {"unfused": 16, "fused": 20, "speed-up": 15}
 
 
 def within(ratios) -> int:
@@ -305,6 +305,24 @@ def test_a_broadcasting_element_wise_kernel_runs_at_the_measured_broadcast_bandw
     rate = lambda k: k.detail["dram_bytes"] / k.memory_time  # noqa: E731
     assert rate(big) == pytest.approx(rate(same) * h100.chip.broadcast_hbm)
     assert h100.chip.broadcast_hbm == pytest.approx(0.45) and load_profile("a100-80gb").chip.broadcast_hbm == 1.0
+
+
+@pytest.mark.parametrize("pattern, copies", [("b y h k -> (b h) y k", True), ("b y h k -> b y (h k)", False)])
+def test_a_rearrange_that_copies_runs_the_element_by_element_loop(pattern, copies):
+    """A rearrange that is not a view is PyTorch's copy of a permuted tensor (contiguous()), the same
+    non-vectorised loop as a broadcasting kernel (CUDALoops.cuh: only contiguous operands vectorise), so it runs at
+    efficiency.broadcast_hbm of the streaming bandwidth; a reshape is a view and costs nothing; the A100 profiles,
+    without a measurement of that loop, stream it."""
+    text = f"axis b = 16\naxis y = 4096\naxis h = 16\naxis k = 128\ninput Q[b y h k]\nC = rearrange(Q: {pattern})\noutput C\n"
+    kernels = {hw: analyse(load_text(text).diagram, load_profile(hw), "fp16").kernels for hw in ("h100-sxm", "a100-80gb")}
+    if not copies:
+        assert all(k.bound == "free" and k.time == 0 for ks in kernels.values() for k in ks)
+        return
+    (h100,), (a100,) = kernels["h100-sxm"], kernels["a100-80gb"]
+    hw = {name: load_profile(name) for name in kernels}
+    rate = lambda k, name: k.detail["dram_bytes"] / k.memory_time / (hw[name].hbm_bandwidth * hw[name].chip.hbm_efficiency)  # noqa: E731
+    assert h100.detail["strided_copy"] and rate(h100, "h100-sxm") == pytest.approx(hw["h100-sxm"].chip.broadcast_hbm) == pytest.approx(0.45)
+    assert rate(a100, "a100-80gb") == pytest.approx(1.0) and h100.detail["dram_bytes"] == 2 * 2 * 16 * 4096 * 16 * 128
 
 
 def test_the_instruction_and_broadcast_shares_are_optional_fractions(tmp_path):
