@@ -240,7 +240,7 @@ def test_the_h100_attention_figure_keeps_its_points_within_25_percent():
     """FlashAttention-3's Figure 5 (H100, standard attention and FlashAttention-2, d = 64 and 128, causal or not;
     no constant set from it), with the softmax PyTorch released before the figure ran (three reads of rows over 1024
     values): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too, and the standard attention
-    closer than with the one-read softmax of later releases. (The one miss is d = 128 at N = 1k, docs/cost.md.)"""
+    closer than with the one-read softmax of later releases. (The one miss is the speed-up at d = 128, causal, 4k.)"""
     validate = _validation()
     ratios = validate.h100_attention(PUBLISHED["fa2_forward_h100"], show=False)
     later = validate.h100_attention(PUBLISHED["fa2_forward_h100"], "row-on-chip", show=False)
