@@ -141,6 +141,7 @@ def attention_table(table: dict, model: str) -> None:
 
 
 NORMS = {"layer_norm": "layernorm", "rms_norm": "rmsnorm"}
+UNARY = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = relu(X)\noutput Y\n"  # a unary element-wise kernel
 ROW = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = {box}(X: b){args}\noutput Y\n"
 
 
@@ -150,6 +151,7 @@ def kernel_cases(data: dict) -> list[tuple]:
     mamf = data["mamf"]
     sm = data["softmax_h100"]
     liger = data["liger_a100"]
+    ew = data["elementwise_a100"]
     shaped = lambda mnk: MATMUL.format(m=mnk[0], n=mnk[1], k=mnk[2])  # noqa: E731
     streamed = lambda p: 2 * p["rows"] * p["columns"] * {"fp32": 4, "bf16": 2}[p["dtype"]]  # noqa: E731  (one read, one write)
     rows = [("a100-80gb", p["dtype"], ROW.format(**p, box=NORMS.get(name, "softmax"), args=" with affine, eps=1e-6" if name in NORMS else ""),
@@ -166,12 +168,14 @@ def kernel_cases(data: dict) -> list[tuple]:
         ("h100-sxm", "fp32", SOFTMAX.format(**sm), 2 * 4 * sm["rows"] * sm["columns"], [sm["tbs"]], "TB/s", 1e12,
          f"softmax fp32 {sm['rows']}x{sm['columns']} (QuACK)", "one-pass"),  # its cluster reduction keeps a 512 KB row on chip
         *rows,
+        ("a100-80gb", "fp32", UNARY.format(**ew), 2 * 4 * ew["rows"] * ew["columns"],
+         [ew["tbs"]], "TB/s", 1e12, f"element-wise fp32 {ew['rows']}x{ew['columns']} (MLX abs)", None),
     ]
 
 
 def kernel_points(data: dict) -> list[float]:
     """The matmul and memory-bound points against their cited measurements (target: within 15%); their ratios."""
-    print("\n" + "\n".join(data[key]["source"] for key in ("matmul", "mamf", "memory", "softmax_h100", "liger_a100")))
+    print("\n" + "\n".join(data[key]["source"] for key in ("matmul", "mamf", "memory", "softmax_h100", "liger_a100", "elementwise_a100")))
     ratios = []
     for hw, dtype, src, work, measured, unit, scale, what, softmax in kernel_cases(data):
         profile = load_profile(hw)
