@@ -1,91 +1,16 @@
 """The ``ncd`` command: render, validate, and the other branches of the IR.
 
-Every user mistake is reported as one paragraph on stderr with exit status 2;
+Every user mistake is reported as one paragraph on stderr with exit status 2 (ncd_render.console);
 torch is imported only by the commands that execute a diagram.
 """
 from __future__ import annotations
 
-import errno
-import functools
-import os
 import sys
 
 import click
 
+from .console import check_style, flush_stdout, reports_errors, say, torch_side, warn
 from .errors import NcdError, plural
-
-
-def warn(diagram) -> None:
-    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on."""
-    from .lint import warnings
-
-    for warning in warnings(diagram):
-        text = str(warning)
-        click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
-
-
-def torch_side(module: str, command: str):
-    """Import ``ncd_render.pytorch.<module>``, or say how to install torch when it is missing."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"ncd_render.pytorch.{module}")
-    except ImportError as error:
-        if (error.name or "").split(".")[0] not in ("torch", "einops"):
-            raise
-        raise NcdError(f"ncd {command} runs diagrams with PyTorch, which is not installed here ({error})",
-                       hint='install it with: pip install "ncd-render[torch]" (torch and einops)') from None
-
-
-def say(text: str, nl: bool = True) -> None:
-    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full) is an NcdError."""
-    try:
-        click.echo(text, nl=nl)
-    except OSError as error:
-        raise _stdout_failed(error) from None
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except OSError as error:
-        raise _stdout_failed(error) from None
-
-
-def _stdout_failed(error: OSError) -> NcdError:
-    """The error for a failed write to stdout; what is left in its buffer goes to /dev/null, not to a second traceback at exit."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # not a real file (a test runner's buffer)
-    full = error.errno == errno.ENOSPC
-    return NcdError(f"cannot write to standard output: {error.strerror or error}",
-                    hint="redirect it to a file on a disk with room, or use -o where the command has it" if full else None)
-
-
-def reports_errors(command):
-    """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            try:
-                return command(*args, **kwargs)
-            finally:
-                _flush_stdout()
-        except NcdError as error:
-            click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-def _check_style(theme: str, layout: str) -> None:
-    """Read the theme and layout files first, so a mistake in them is reported before any work."""
-    from .style import load_preset, load_theme
-
-    load_theme(theme)
-    load_preset(layout)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -205,7 +130,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     elif width is not None:
         parse_length(width)
     check_writable(output)
-    _check_style(theme, layout_preset)
+    check_style(theme, layout_preset)
     if not annotate_cost and (hardware or dtype or sizes):
         raise NcdError("--hw, --dtype and --sizes choose what --annotate-cost shows", hint="add --annotate-cost")
     report = None
@@ -259,7 +184,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
-    _check_style(theme, layout_preset)
+    check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
@@ -282,7 +207,7 @@ def gallery_build(folder, theme, layout_preset):
     """Render every FOLDER/*.ncd to SVG and PDF beside it, and write FOLDER/index.html."""
     from .gallery import build_gallery
 
-    _check_style(theme, layout_preset)
+    check_style(theme, layout_preset)
     written = build_gallery(folder, theme=theme, layout=layout_preset)
     say(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
 
@@ -389,7 +314,7 @@ def serve_command(file, hardware, dtype, port, no_browser):
     dtype_bytes(dtype)
     server, stop = serve(file, port, hardware, dtype)
     say(f"serving {file} at {server.url} (Ctrl-C to stop)")
-    _flush_stdout()
+    flush_stdout()
     if not no_browser:
         import webbrowser
 

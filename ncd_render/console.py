@@ -1,0 +1,87 @@
+"""How the ``ncd`` command talks to its user: warnings, failures as one paragraph with exit
+status 2 (never a traceback), writes to a standard output that may be full, and the
+torch-side modules imported only when a command runs a diagram.
+"""
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import sys
+
+import click
+
+from .errors import NcdError
+
+
+def warn(diagram) -> None:
+    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on."""
+    from .lint import warnings
+
+    for warning in warnings(diagram):
+        text = str(warning)
+        click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
+
+
+def torch_side(module: str, command: str):
+    """Import ``ncd_render.pytorch.<module>``, or say how to install torch when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"ncd_render.pytorch.{module}")
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("torch", "einops"):
+            raise
+        raise NcdError(f"ncd {command} runs diagrams with PyTorch, which is not installed here ({error})",
+                       hint='install it with: pip install "ncd-render[torch]" (torch and einops)') from None
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full) is an NcdError."""
+    try:
+        click.echo(text, nl=nl)
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _stdout_failed(error) from None
+
+
+def _stdout_failed(error: OSError) -> NcdError:
+    """The error for a failed write to stdout; what is left in its buffer goes to /dev/null, not to a second traceback at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test runner's buffer)
+    full = error.errno == errno.ENOSPC
+    return NcdError(f"cannot write to standard output: {error.strerror or error}",
+                    hint="redirect it to a file on a disk with room, or use -o where the command has it" if full else None)
+
+
+def reports_errors(command):
+    """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            try:
+                return command(*args, **kwargs)
+            finally:
+                flush_stdout()
+        except NcdError as error:
+            click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def check_style(theme: str, layout: str) -> None:
+    """Read the theme and layout files first, so a mistake in them is reported before any work."""
+    from .style import load_preset, load_theme
+
+    load_theme(theme)
+    load_preset(layout)
