@@ -10,12 +10,13 @@ measured/predicted, points within 25%, overall and for N >= 1k), for three model
 * ``modern kernels``: the efficiency model with the profile's own kernels (FlashAttention-2,
   a softmax that reads a row once) on the plain diagram: the model before issue 15's v3;
 * ``kernels measured``: the kernels the table measured: FlashAttention-1
-  (``fused_kernel = "flash-v1"``), PyTorch 1.x's three-pass softmax, and the benchmark's
+  (``fused_kernel = "flash-v1"``), the three-pass softmax of PyTorch up to 2.3, and the benchmark's
   reference attention as it ran (its scale and layout copies, :data:`AS_RUN`).
 
 Then forward attention on an H100 (FlashAttention-3 paper, Figure 5: PyTorch's standard
 attention as the benchmark ran it, :data:`STANDARD_2023`, and FlashAttention-2, head dimensions
-64 and 128, with and without a causal mask) with the profile's own kernels; the matmul and
+64 and 128, with and without a causal mask) with FlashAttention-2 and the softmax PyTorch ran when the
+figure was made (:data:`AS_RUN_2024`; the one-read softmax of later releases as a summary); the matmul and
 memory-bound points against their cited measurements; and spherical attention beside
 SoftMax attention.
 
@@ -86,6 +87,10 @@ NO_MASK = {"mask_input": "", "mask": ""}
 MATMUL = "axis a = {m}\naxis b = {k}\naxis c = {n}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n"
 READ = "axis a = 1048576\naxis b = 1024\ninput X[a b]\nY = sum(X: b)\noutput Y\n"  # 2 GiB read, 2 MiB written
 SOFTMAX = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = softmax(X: b)\noutput Y\n"
+# The softmax PyTorch ran for FlashAttention-3's Figure 5 (paper of 2024-07-11): every release before 2.4 (2024-07-24) runs
+# rows over 1024 values with cunn_SoftMaxForward, three reads (aten/src/ATen/native/cuda/SoftMax.cu); the one-read
+# cunn_SoftMaxForwardSmem came with pytorch/pytorch pull request 122970 (opened 2024-03-29, after the 2.3 branch).
+AS_RUN_2024 = "three-pass"
 MODELS = {  # name -> (profile change, unfused source): the model before this change, and with the kernels the table measured
     "roofline": (lambda hw: dataclasses.replace(hw, chip=None), UNFUSED),
     "modern kernels": (lambda hw: hw, UNFUSED),
@@ -135,48 +140,68 @@ def attention_table(table: dict, model: str) -> None:
         print(f"{kind:>9} (measured/predicted): all N {summary(rows[kind])}; N >= 1k {summary(big[kind])}")
 
 
+NORMS = {"layer_norm": "layernorm", "rms_norm": "rmsnorm"}
+UNARY = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = relu(X)\noutput Y\n"  # a unary element-wise kernel
+ROW = "axis a = {rows}\naxis b = {columns}\ninput X[a b]\nY = {box}(X: b){args}\noutput Y\n"
+
+
 def kernel_cases(data: dict) -> list[tuple]:
-    """The matmul and memory-bound points: (profile, dtype, diagram, work, measured range, unit, scale, what)."""
+    """The matmul and memory-bound points: (profile, dtype, diagram, work, measured range, unit, scale, what, softmax
+    kernel or None for the profile's own)."""
     mamf = data["mamf"]
     sm = data["softmax_h100"]
+    liger = data["liger_a100"]
+    ew = data["elementwise_a100"]
     shaped = lambda mnk: MATMUL.format(m=mnk[0], n=mnk[1], k=mnk[2])  # noqa: E731
+    streamed = lambda p: 2 * p["rows"] * p["columns"] * {"fp32": 4, "bf16": 2}[p["dtype"]]  # noqa: E731  (one read, one write)
+    rows = [("a100-80gb", p["dtype"], ROW.format(**p, box=NORMS.get(name, "softmax"), args=" with affine, eps=1e-6" if name in NORMS else ""),
+             streamed(p), [streamed(p) / p["ms"] / 1e9], "TB/s", 1e12, f"{name} {p['dtype']} {p['rows']}x{p['columns']} (Liger data)", None)
+            for name, p in ((k, liger[k]) for k in ("layer_norm", "rms_norm", "cross_entropy"))]
     return [
-        ("a100-80gb", "bf16", shaped([4096] * 3), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 4096^3"),
-        ("h100-sxm", "bf16", shaped([8192] * 3), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 8192^3"),
+        ("a100-80gb", "bf16", shaped([4096] * 3), 2 * 4096 ** 3, data["matmul"]["a100_4096_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 4096^3", None),
+        ("h100-sxm", "bf16", shaped([8192] * 3), 2 * 8192 ** 3, data["matmul"]["h100_large_bf16_tflops"], "TFLOP/s", 1e12, "GEMM 8192^3", None),
         ("a100-80gb", "bf16", shaped(mamf["a100"]["shape"]), 2 * math.prod(mamf["a100"]["shape"]), [mamf["a100"]["tflops"]],
-         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["a100"]["shape"])),
+         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["a100"]["shape"]), None),
         ("h100-sxm", "bf16", shaped(mamf["h100"]["shape"]), 2 * math.prod(mamf["h100"]["shape"]), [mamf["h100"]["tflops"]],
-         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["h100"]["shape"])),
-        ("a100-80gb", "fp16", READ, 2 * 2 ** 30, data["memory"]["a100_80gb_read_tbs"], "TB/s", 1e12, "2 GiB read (sum over rows)"),
+         "TFLOP/s", 1e12, "GEMM {}x{}x{} (MAMF)".format(*mamf["h100"]["shape"]), None),
+        ("a100-80gb", "fp16", READ, 2 * 2 ** 30, data["memory"]["a100_80gb_read_tbs"], "TB/s", 1e12, "2 GiB read (sum over rows)", None),
         ("h100-sxm", "fp32", SOFTMAX.format(**sm), 2 * 4 * sm["rows"] * sm["columns"], [sm["tbs"]], "TB/s", 1e12,
-         f"softmax fp32 {sm['rows']}x{sm['columns']} (QuACK)"),
+         f"softmax fp32 {sm['rows']}x{sm['columns']} (QuACK)", "one-pass"),  # its cluster reduction keeps a 512 KB row on chip
+        *rows,
+        ("a100-80gb", "fp32", UNARY.format(**ew), 2 * 4 * ew["rows"] * ew["columns"],
+         [ew["tbs"]], "TB/s", 1e12, f"element-wise fp32 {ew['rows']}x{ew['columns']} (MLX abs)", None),
     ]
 
 
 def kernel_points(data: dict) -> list[float]:
     """The matmul and memory-bound points against their cited measurements (target: within 15%); their ratios."""
-    print(f"\n{data['matmul']['source']}\n{data['mamf']['source']}\n{data['memory']['source']}\n{data['softmax_h100']['source']}")
+    print("\n" + "\n".join(data[key]["source"] for key in ("matmul", "mamf", "memory", "softmax_h100", "liger_a100", "elementwise_a100")))
     ratios = []
-    for hw, dtype, src, work, measured, unit, scale, what in kernel_cases(data):
-        rate = work / analyse(load_text(src).diagram, load_profile(hw), dtype).time / scale
+    for hw, dtype, src, work, measured, unit, scale, what, softmax in kernel_cases(data):
+        profile = load_profile(hw)
+        profile = dataclasses.replace(profile, chip=with_kernels(profile.chip, softmax=softmax))
+        rate = work / analyse(load_text(src).diagram, profile, dtype).time / scale
         mid = sum(measured) / len(measured)
         ratios.append(mid / rate)
-        print(f"{hw:>10} {what:<40} predicted {rate:.4g} {unit}, measured {measured} {unit}: "
+        print(f"{hw:>10} {what:<40} predicted {rate:.4g} {unit}, measured {[round(m, 3) for m in measured]} {unit}: "
               f"measured/predicted {mid / rate:.2f}{'' if abs(mid / rate - 1) <= 0.15 else ' (outside 15%)'}")
     return ratios
 
 
-def h100_attention(table: dict) -> dict[str, list[float]]:
+def h100_attention(table: dict, softmax: str = AS_RUN_2024, show: bool = True) -> dict[str, list[float]]:
     """FlashAttention-3's Figure 5 (H100): standard attention and FlashAttention-2 at every point, with the
-    profile's own kernels (FlashAttention-2, PyTorch 2's one-read softmax); measured/predicted per point."""
-    print(f"\n{table['source']}\n{table['setup']}; profile {table['hw']}, its own kernels")
-    profile = load_profile(table["hw"])
+    profile's FlashAttention-2 and the softmax kernel ``softmax`` (default: the one PyTorch ran when the figure
+    was made, :data:`AS_RUN_2024`); measured/predicted per point (printed when ``show``)."""
+    hw = load_profile(table["hw"])
+    profile = dataclasses.replace(hw, chip=with_kernels(hw.chip, softmax=softmax))
+    say = print if show else (lambda *_: None)
+    say(f"\n{table['source']}\n{table['setup']}; profile {table['hw']}, FlashAttention-2, softmax {softmax}")
     big = {"unfused": [], "fused": [], "speed-up": []}
     for d in (64, 128):
         for causal in (False, True):
             key = f"d{d}{'_causal' if causal else ''}"
-            print(f"head dim {d}{', causal' if causal else ''}")
-            print(f"{'N':>6} {'standard ms':>12} {'pred':>8} {'ratio':>6} {'FA-2 ms':>8} {'pred':>8} {'ratio':>6} {'speed-up':>9} {'pred':>6} {'ratio':>6}")
+            say(f"head dim {d}{', causal' if causal else ''}")
+            say(f"{'N':>6} {'standard ms':>12} {'pred':>8} {'ratio':>6} {'FA-2 ms':>8} {'pred':>8} {'ratio':>6} {'speed-up':>9} {'pred':>6} {'ratio':>6}")
             for i, n in enumerate(table["n"]):
                 b, h = table["tokens"] // n, table["hidden"] // d
                 flops = 4 * b * n * n * h * d / (2 if causal else 1)
@@ -198,12 +223,12 @@ def h100_attention(table: dict) -> dict[str, list[float]]:
                 line += f"{fm:>8.3f} {fused:>8.3f} {fm / fused:>6.2f}"
                 if "speed-up" in ratios:
                     line += f" {um / fm:>9.2f} {unfused / fused:>6.2f} {ratios['speed-up']:>6.2f}"
-                print(line)
+                say(line)
                 for kind, r in ratios.items():
                     if n >= 1024:
                         big[kind].append(r)
     for kind, rs in big.items():
-        print(f"{kind:>9} (measured/predicted), N >= 1k, all four settings: {summary(rs)}")
+        print(f"{kind:>9} (measured/predicted), N >= 1k, all four settings, softmax {softmax}: {summary(rs)}")
     return big
 
 
@@ -217,6 +242,7 @@ def main() -> None:
     for model in MODELS if opts.model == "all" else [opts.model]:
         attention_table(table, model)
     h100_attention(data["fa2_forward_h100"])
+    h100_attention(data["fa2_forward_h100"], "row-on-chip", show=False)  # the one-read softmax of PyTorch 2.4 and later
     kernel_points(data)
     sign = data["flashsign_a100"]
     print(f"\n{sign['source']}\n{sign['setup']}; modern kernels")

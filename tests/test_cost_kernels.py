@@ -1,5 +1,5 @@
 """The kernel algorithms the cost model can run a diagram with (docs/cost.md, "Which kernels"):
-FlashAttention-1 against FlashAttention-2 for a fused attention section, PyTorch 1.x's
+FlashAttention-1 against FlashAttention-2 for a fused attention section, PyTorch's (up to 2.3)
 three-pass softmax, and the kernel facts the op registry declares. The laws are derived
 from diagrams and compared with hand counts of the published algorithms."""
 from __future__ import annotations
@@ -113,7 +113,7 @@ def softmax_kernel(n: int, softmax: str):
 
 @pytest.mark.parametrize("n, reads", [(512, 1), (1024, 1), (2048, 3), (8192, 3)])
 def test_a_three_pass_softmax_reads_rows_over_1024_values_three_times(n, reads):
-    """PyTorch 1.x SoftMax.cu: the persistent warp softmax up to 1024 values, cunn_SoftMaxForward (max,
+    """PyTorch SoftMax.cu (up to 2.3): the persistent warp softmax up to 1024 values, cunn_SoftMaxForward (max,
     sum of exp, write) beyond; the rows in flight fit in L2, so the re-reads come from there."""
     size = 2 * 4096 * n
     three = softmax_kernel(n, "three-pass")
@@ -124,10 +124,13 @@ def test_a_three_pass_softmax_reads_rows_over_1024_values_three_times(n, reads):
     assert three.hbm_bytes == once.hbm_bytes  # the table's bytes stay the diagram's
 
 
-def test_a_three_pass_softmax_re_reads_from_hbm_when_its_rows_outgrow_l2():
-    """64k-value fp16 rows: 1024-thread CTAs, two per SM, 216 rows of 128 KB in flight: more than half the L2."""
-    k = softmax_kernel(65536, "three-pass")
-    assert k.detail["l2_bytes"] == 0 and k.detail["dram_bytes"] == 3 * 2 * 4096 * 65536 + 2 * 4096 * 65536
+@pytest.mark.parametrize("n", [32768, 65536])
+def test_a_three_pass_softmax_re_reads_from_hbm_when_its_rows_outgrow_l2(n):
+    """Rows of 32k and 64k fp16 values: SoftMax_getBlockSize gives 512-thread CTAs (16 B a thread, half the row's
+    vectors, at most 1024), four per SM: 432 rows of 64 or 128 KB in flight, more than the A100's usable 20 MB of L2.
+    (1024-thread CTAs, two per SM, would keep 32k-value rows in L2.)"""
+    k = softmax_kernel(n, "three-pass")
+    assert k.detail["l2_bytes"] == 0 and k.detail["dram_bytes"] == 3 * 2 * 4096 * n + 2 * 4096 * n
 
 
 def _validation():
@@ -141,7 +144,7 @@ def _validation():
 # Table 18) has 4 unfused, 7 fused and 4 speed-up points there; FlashAttention-3's Figure 5 (H100) 16, 20 and 16.
 # A change that loses a point must say why (docs/cost.md, Validation); one that gains points raises the floor.
 HELD_OUT_FLOOR = {"unfused": 3, "fused": 6, "speed-up": 4}
-H100_FLOOR = {"unfused": 11, "fused": 20, "speed-up": 14}
+H100_FLOOR = {"unfused": 16, "fused": 20, "speed-up": 15}
 
 
 def within(ratios) -> int:
@@ -150,7 +153,7 @@ def within(ratios) -> int:
 
 def test_with_the_kernels_the_table_measured_the_held_out_attention_table_keeps_its_points():
     """FlashAttention paper, Table 18 (held out: no constant is set from it). Modelling the kernels it
-    measured (FlashAttention-1, PyTorch 1.x's softmax, the reference's copies) from their published
+    measured (FlashAttention-1, PyTorch 1.x's three-pass softmax, the reference's copies) from their published
     algorithms keeps at least HELD_OUT_FLOOR points of each kind within 25% for N >= 1k, and is closer
     than the same model with today's kernels. (The misses are at N = 1k, docs/cost.md.)"""
     validate, table = _validation(), PUBLISHED["fa1_forward_a100"]
@@ -212,18 +215,37 @@ def test_the_registry_declares_the_special_functions_and_what_commutes_with_resc
 
 def test_every_published_matmul_and_memory_bound_point_is_within_15_percent():
     """Issue 15's target for kernels, against measurements no constant was set from (bench/data/published.toml):
-    GEMMs of four shapes on the A100 and H100, a streaming read on the A100, a softmax on the H100."""
+    GEMMs of four shapes on the A100 and H100, a streaming read on the A100, a softmax on the H100, and on the A100
+    two Triton norms, PyTorch's cross-entropy, whose log-softmax reads its 512 KB rows three times, and MLX's abs."""
     validate = _validation()
     cases = validate.kernel_cases(PUBLISHED)
-    assert {hw for hw, *_ in cases} == {"a100-80gb", "h100-sxm"} and len(cases) >= 6
-    for ratio, (hw, _, _, _, _, _, _, what) in zip(validate.kernel_points(PUBLISHED), cases):
+    assert {hw for hw, *_ in cases} == {"a100-80gb", "h100-sxm"} and len(cases) >= 10
+    for ratio, (hw, *_, what, _) in zip(validate.kernel_points(PUBLISHED), cases):
         assert 0.85 <= ratio <= 1.15, (hw, what, ratio)
+
+
+@pytest.mark.parametrize("n, dtype, reads", [(1024, "fp16", 1), (16384, "fp16", 1), (24576, "fp16", 3), (16384, "fp32", 3),
+                                             (12288, "fp32", 3), (12256, "fp32", 3), (12248, "fp32", 1), (2050, "fp16", 3)])
+def test_pytorch_from_2_4_keeps_a_row_on_chip_only_when_it_fits_48_kb(n, dtype, reads):
+    """SoftMax.cu from 2.4: cunn_SoftMaxForwardSmem holds the row in the 48 KB a CTA gets without opt-in, beside one
+    fp32 value per warp of its 1024 threads, and needs a whole number of 16-B vectors; other long rows take
+    cunn_SoftMaxForward's three reads. A kernel that keeps any row on chip ('one-pass') reads each once."""
+    d = load_text(f"axis y = 4096\naxis x = {n}\ninput S[y x]\nP = softmax(S: x)\noutput P\n").diagram
+    (k,) = analyse(d, profile(softmax="row-on-chip"), dtype).kernels
+    (one,) = analyse(d, profile(softmax="one-pass"), dtype).kernels
+    assert k.detail.get("row_reads", 1) == reads and one.detail.get("row_reads", 1) == 1
 
 
 def test_the_h100_attention_figure_keeps_its_points_within_25_percent():
     """FlashAttention-3's Figure 5 (H100, standard attention and FlashAttention-2, d = 64 and 128, causal or not;
-    no constant set from it): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too."""
-    ratios = _validation().h100_attention(PUBLISHED["fa2_forward_h100"])
+    no constant set from it), with the softmax PyTorch released before the figure ran (three reads of rows over 1024
+    values): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too, and the standard attention
+    closer than with the one-read softmax of later releases. (The one miss is the speed-up at d = 128, causal, 4k.)"""
+    validate = _validation()
+    ratios = validate.h100_attention(PUBLISHED["fa2_forward_h100"], show=False)
+    later = validate.h100_attention(PUBLISHED["fa2_forward_h100"], "row-on-chip", show=False)
+    error = lambda rs: statistics.median(abs(math.log(r)) for r in rs)  # noqa: E731
+    assert validate.AS_RUN_2024 == "three-pass" and error(ratios["unfused"]) < error(later["unfused"])
     assert {kind: len(rs) for kind, rs in ratios.items()} == {"unfused": 16, "fused": 20, "speed-up": 16}
     for kind, floor in H100_FLOOR.items():
         assert within(ratios[kind]) >= floor, (kind, ratios[kind])
@@ -283,6 +305,24 @@ def test_a_broadcasting_element_wise_kernel_runs_at_the_measured_broadcast_bandw
     rate = lambda k: k.detail["dram_bytes"] / k.memory_time  # noqa: E731
     assert rate(big) == pytest.approx(rate(same) * h100.chip.broadcast_hbm)
     assert h100.chip.broadcast_hbm == pytest.approx(0.45) and load_profile("a100-80gb").chip.broadcast_hbm == 1.0
+
+
+@pytest.mark.parametrize("pattern, copies", [("b y h k -> (b h) y k", True), ("b y h k -> b y (h k)", False)])
+def test_a_rearrange_that_copies_runs_the_element_by_element_loop(pattern, copies):
+    """A rearrange that is not a view is PyTorch's copy of a permuted tensor (contiguous()), the same
+    non-vectorised loop as a broadcasting kernel (CUDALoops.cuh: only contiguous operands vectorise), so it runs at
+    efficiency.broadcast_hbm of the streaming bandwidth; a reshape is a view and costs nothing; the A100 profiles,
+    without a measurement of that loop, stream it."""
+    text = f"axis b = 16\naxis y = 4096\naxis h = 16\naxis k = 128\ninput Q[b y h k]\nC = rearrange(Q: {pattern})\noutput C\n"
+    kernels = {hw: analyse(load_text(text).diagram, load_profile(hw), "fp16").kernels for hw in ("h100-sxm", "a100-80gb")}
+    if not copies:
+        assert all(k.bound == "free" and k.time == 0 for ks in kernels.values() for k in ks)
+        return
+    (h100,), (a100,) = kernels["h100-sxm"], kernels["a100-80gb"]
+    hw = {name: load_profile(name) for name in kernels}
+    rate = lambda k, name: k.detail["dram_bytes"] / k.memory_time / (hw[name].hbm_bandwidth * hw[name].chip.hbm_efficiency)  # noqa: E731
+    assert h100.detail["strided_copy"] and rate(h100, "h100-sxm") == pytest.approx(hw["h100-sxm"].chip.broadcast_hbm) == pytest.approx(0.45)
+    assert rate(a100, "a100-80gb") == pytest.approx(1.0) and h100.detail["dram_bytes"] == 2 * 2 * 16 * 4096 * 16 * 128
 
 
 def test_the_instruction_and_broadcast_shares_are_optional_fractions(tmp_path):

@@ -9,8 +9,8 @@ attention kernel runs (:data:`FUSED_KERNELS`), ``efficiency.softmax_kernel`` (op
 Two optional fractions (default 1) say what some kernels reach: ``chip.mma_sync_share``, the share of
 the tensor peak the warp-level ``mma.sync`` instruction sustains (the FlashAttention-1/2 kernels issue
 it; cuBLAS and CUTLASS GEMMs on Hopper issue ``wgmma``), and ``efficiency.broadcast_hbm``, the share of
-a streaming kernel's bandwidth that a framework's broadcasting element-wise kernel reaches
-(:func:`.efficiency.broadcast_reads`).
+a streaming kernel's bandwidth that a framework's element-by-element loop reaches: a broadcasting
+element-wise kernel (:func:`.efficiency.broadcast_reads`), a copy of a permuted view.
 
 >>> chip = parse_chip({"sms": 108, "clock_ghz": 1.41, "l2_mib": 40, "registers_kib": 256, "max_ctas_per_sm": 32,
 ...                    "fp32_lanes": 64, "sfu_lanes": 16, "l2_bandwidth_gbs": 4950, "shared_bandwidth_bytes_per_clock": 128,
@@ -36,9 +36,10 @@ FRACTIONS = {"hbm", "l2_usable"}
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
-# How an unfused softmax reads its rows: once, the row kept on chip (PyTorch 2's softmax kernels), or
-# PyTorch 1.x's: rows over 1024 values read three times (:func:`ncd_render.ops.softmax.row_passes`).
-SOFTMAX_KERNELS = ("row-on-chip", "three-pass")
+# How an unfused softmax reads its rows (:func:`.efficiency.row_rereads`): PyTorch's from 2.4, a row kept on chip when it
+# fits the 48 KB a CTA gets without opt-in, three reads beyond; PyTorch's up to 2.3, rows over 1024 values read three
+# times (:func:`ncd_render.ops.softmax.row_passes`); or a kernel that keeps any row on chip (QuACK's cluster reduction).
+SOFTMAX_KERNELS = ("row-on-chip", "three-pass", "one-pass")
 OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hbm"): 1.0}  # fractions in (0, 1], default 1
 # The tensor-core instruction each fused attention algorithm issues: FlashAttention-1 and -2 are Ampere kernels (mma.sync)
@@ -68,7 +69,7 @@ class Chip:
     fused_kernel: str = "flash-v2"  # the algorithm of a fused attention kernel (FUSED_KERNELS)
     softmax_kernel: str = "row-on-chip"  # how an unfused softmax reads long rows (SOFTMAX_KERNELS)
     mma_sync_share: float = 1.0  # share of the tensor peak mma.sync sustains (1 on Ampere, about 2/3 on Hopper)
-    broadcast_hbm: float = 1.0   # share of streaming bandwidth a broadcasting element-wise kernel reaches
+    broadcast_hbm: float = 1.0   # share of streaming bandwidth PyTorch's element-by-element loop reaches (broadcasts, strided copies)
 
     def tensor_share(self, kernel: str) -> float:
         """The share of the tensor peak a fused ``kernel`` (:data:`FUSED_KERNELS`) sustains: its instruction's."""

@@ -223,7 +223,8 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     spread, spread_l2, broadcasts = broadcast_reads(diagram, op, w, chip, itemsize, profile.shared_memory_bytes)
     spread *= share
     nbytes, hits = nbytes + reread + spread, hits + (reread if from_l2 else 0.0) + (spread if spread_l2 else 0.0)
-    bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts else 1.0)  # the element-by-element loop
+    strided = ops.of(op).strided_copy and not broadcasts  # a copy of a permuted view: the same element-by-element loop
+    bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts or strided else 1.0)  # the element-by-element loop
     memory = memory_time(chip, bandwidth, nbytes - hits, hits)
     for x in w.writes:
         cache.wrote(alias.get(x.key, x.key), size(x) * share)
@@ -235,6 +236,8 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
         detail.update(row_reads=1 + extra)
     if broadcasts:
         detail.update(broadcast_rereads=spread, broadcast_hbm=chip.broadcast_hbm)
+    if strided:
+        detail.update(strided_copy=True, broadcast_hbm=chip.broadcast_hbm)
     compute = tensor + vector_time(profile, special, fp32)
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",

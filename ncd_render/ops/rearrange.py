@@ -86,7 +86,7 @@ def source_rename(op, w, target):
 
 register(
     OpKind("rearrange", "rearrange", build=build_rearrange, glyph=lambda op: "wiring" if op.params["transpose"] else "bar",
-           hold="all", label=None, cost=cost_rearrange, keeps_ids=True, permutes=lambda op: op.params["transpose"],
+           hold="all", label=None, cost=cost_rearrange, keeps_ids=True, strided_copy=True, permutes=lambda op: op.params["transpose"],
            run=lambda op, box, xs, rt: rt.einops.rearrange(xs[0], rt.patterns.rearrange(op), **rt.patterns.rearrange_sizes(op)),
            source=source_rearrange, example="input X[y m]\nY = rearrange(X: y m -> m y)"),
     OpKind("rename", "rename", build=build_rename, glyph="wiring", hold="none", label=None, keeps_ids=True,

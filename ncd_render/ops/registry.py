@@ -22,6 +22,8 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   its input a framework's row kernel makes when it does not keep the row on chip;
   ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
   operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
+  ``strided_copy``, whether, when it runs a kernel at all, that kernel is a framework's copy of a
+  strided view (PyTorch's ``contiguous()`` of a permutation, a rearrange that is not a view);
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
   and what ``ncd check`` asks to choose integer ids: ``keeps_ids``, whether ids pass through
   it unchanged (a copy, rename, rearrange or index), and ``vocabulary(op)``, the axis whose
@@ -98,6 +100,7 @@ class OpKind:
     routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
     row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
+    strided_copy: bool = False  # its kernel, when it has one, copies a strided view (PyTorch's element-by-element loop)
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
     permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)

@@ -31,7 +31,7 @@ def source(op, w, target):
 
 
 def row_passes(row: int, itemsize: float) -> int:
-    """Reads of a softmax's input by a row kernel that does not keep the row on chip (PyTorch 1.x,
+    """Reads of a softmax's input by a row kernel that does not keep the row on chip (PyTorch up to 2.3,
     aten/src/ATen/native/cuda/SoftMax.cu): rows of at most 1024 values and 4 KB run the persistent
     warp softmax, one read; longer rows run cunn_SoftMaxForward, three reads (max, sum of exp, write).
 
