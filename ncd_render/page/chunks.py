@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import NcdError
 from ..ir import Diagram, build
-from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Convolutions, Delete, Depth, Input, Name, Output, Repeat, Save, Section, Tandem, TensorDecl
+from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Convolutions, Delete, Depth, Input, Name, Output, Program, Repeat, Save, Scaled, Section, Tandem, TensorDecl
 
 KEPT = (AxisDecl, Tandem, Block, Depth, Convolutions)  # what every chunk's program keeps from the file
 
@@ -41,36 +41,46 @@ def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> li
     ``deep``: a top-level section holding sections or repeats is split the same way, its plain
     statements in a section of the same title (the decoder's embedding, then its layers); [] when
     no section splits, the parts being the plain ones."""
-    program = diagram.source
-    kept = [s for s in program.statements if isinstance(s, KEPT)]
-    body = [s for s in program.statements if isinstance(s, (Input, Assign, Section, Repeat, Delete, Save, Output))]
-    inputs = [s for s in body if isinstance(s, Input)]
-    outputs = [s for s in body if isinstance(s, Output)]
-    steps = [s for s in body if not isinstance(s, (Input, Output))]
+    steps = [s for s in diagram.source.statements if isinstance(s, (Assign, Section, Repeat, Delete, Save))]
     parts = _parts(steps, deep)
     if len(parts) < 2 or deep and len(parts) == len(_parts(steps)):  # a split only adds parts
         return []
-    final = {n.name for o in outputs for n in o.names}
+    return built(diagram.source, parts, depth)
+
+
+def built(program: Program, parts: list[list], depth: int | None) -> list[Chunk]:
+    """Each of ``parts`` (the program's steps, in order) built on its own; [] when one cannot stand alone."""
     out = []
+    for k, part in enumerate(parts):
+        chunk = built_part(program, [s for p in parts[:k] for s in p], part, [s for p in parts[k + 1:] for s in p], depth)
+        if chunk is None:
+            return []
+        out.append(chunk)
+    return out
+
+
+def built_part(program: Program, before: list, part: list, later: list, depth: int | None) -> Chunk | None:
+    """The steps ``part`` built on their own, their inputs what they read that the steps ``before`` made,
+    their outputs what they make that the steps ``later`` (or the figure's outputs) read; None when it
+    gives nothing on or cannot stand alone (a tensor saved in one part and loaded in another)."""
+    kept = [s for s in program.statements if isinstance(s, KEPT)]
+    inputs = [s for s in program.statements if isinstance(s, Input)]
+    final = {n.name for s in program.statements if isinstance(s, Output) for n in s.names}
+    span = program.source.span(1, 1)
+    gives = _ordered(n for s in part for n in _writes(s) if n in _read_later([later], final))
+    if not gives:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
-            for k, part in enumerate(parts):
-                before = [s for p in parts[:k] for s in p]
-                later_reads = _read_later(parts[k + 1:], final)
-                needs = _free_reads(part)
-                gives = _ordered(n for s in part for n in _writes(s) if n in later_reads)
-                if not gives:
-                    return []
-                shapes = _shapes(program, kept, inputs, before, needs, depth)
-                decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), program.source.span(1, 1)) for a in axes), dtype, program.source.span(1, 1))
-                                   for n, (axes, dtype) in shapes.items()), program.source.span(1, 1))
-                statements = kept + [decl] + part + [Output(tuple(Name(n, program.source.span(1, 1)) for n in gives), program.source.span(1, 1))]
-                title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
-                out.append(Chunk(title, build(replace(program, statements=tuple(statements)), depth=depth)))
+            made = {t.name for s in inputs for t in s.tensors} | {n for s in before for n in _writes(s)}
+            shapes = _shapes(program, kept, inputs, before, [n for n in _free_reads(part) if n in made], depth)  # (not an axis: Y * m)
+            decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), span) for a in axes), dtype, span) for n, (axes, dtype) in shapes.items()), span)
+            statements = kept + [decl] + part + [Output(tuple(Name(n, span) for n in gives), span)]
+            title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
+            return Chunk(title, build(replace(program, statements=tuple(statements)), depth=depth))
     except NcdError:
-        return []
-    return out
+        return None
 
 
 def _parts(steps: list, deep: bool = False) -> list[list]:
@@ -125,7 +135,8 @@ def _reads(s) -> list[str]:
     """The names one plain statement reads."""
     if isinstance(s, Assign):
         e = s.expr
-        return [n.name for n in (e.args if isinstance(e, Call) else e.terms if isinstance(e, Add) else (e.arg,))]
+        product = [e.scale.axis] if isinstance(e, Scaled) and e.scale.axis is not None and e.scale.exponent == 1 else []  # Y * U: a tensor or an axis
+        return [n.name for n in (e.args if isinstance(e, Call) else e.terms if isinstance(e, Add) else (e.arg,))] + product
     if isinstance(s, Save):
         return [s.name.name]
     if isinstance(s, Delete):

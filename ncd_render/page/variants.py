@@ -68,7 +68,8 @@ def _added(program: Program, block: Block, start: int, end: int) -> Diagram | No
     kept = [AxisDecl(a, None, False, span) for a in local_axes(program, block)] + [s for s in program.statements if isinstance(s, AxisDecl)]
     head = [Input(block.params, span)] + list(block.body[:start])
     part = list(block.body[start:end])
-    reads = _free_reads(part)
+    known = {t.name for t in block.params} | {n for s in head[1:] for n in _writes(s)}
+    reads = [n for n in _free_reads(part) if n in known]  # (not an axis: Y * m)
     try:
         before = build(replace(program, statements=tuple(kept + head + [Output(tuple(Name(n, span) for n in reads), span)])), depth=0)
         shapes = [(before.values[v].name, before.values[v].axes, before.values[v].dtype) for v in before.outputs]

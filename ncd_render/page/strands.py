@@ -1,0 +1,145 @@
+"""A section's statements as strands, each drawn as a part of its own.
+
+Laid out whole, a section keeps every tensor on one height from where it is made to
+where it is last read: DeepSeek's normed input runs past the router on its way to the
+routed experts and past both on its way to the shared expert, and each of its five
+copies keeps its room across every row. The paper draws such branches apart instead,
+each named where it starts. Here a section's plain statements are put in depth-first
+order (each statement followed by what reads it, before its siblings), cut where a
+branch ends (the next statement reads nothing the last one made, or the last one is
+read more than once), and the cuts kept are those whose parts take least room on the
+page (each part laid out: its width and height, with the gaps around it). The first
+part keeps the section's title; the rest are drawn in it, untitled.
+
+>>> from ncd_render.parse import parse
+>>> text = ('axis m = 4\\ninput X[m]\\nY = relu(X)\\nA = relu(Y)\\nB = relu(Y)\\nA = tanh(A)\\n'
+...         'B = tanh(B)\\nZ = A + B\\noutput Z\\n')
+>>> steps = parse(text).statements[2:-1]
+>>> order = strand_order(steps)
+>>> [" ".join(n.name for n in steps[k].targets) for k in order]
+['Y', 'A', 'A', 'B', 'B', 'Z']
+>>> breaks([steps[k] for k in order])  # after Y (read twice), before B (reads nothing A made), before Z (joins A)
+[1, 3, 5]
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..ir import Diagram
+from ..parse import Assign, Delete, Program, Repeat, Save, Section
+from .chunks import Chunk, _parts, _reads, _writes, built, built_part
+
+PLAIN = (Assign, Delete, Save)  # the statements a strand holds
+PIECE = 5000.0
+
+
+def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float]) -> list[Chunk]:
+    """The parts of ``diagram`` (:func:`.chunks.chunks` with sections split), their plain statements
+    cut into strands where the parts take least ``room``; [] when no part splits."""
+    program = diagram.source
+    parts = _parts([s for s in program.statements if isinstance(s, PLAIN + (Section, Repeat))], deep=True)
+    out, split = [], False
+    for k, part in enumerate(parts):
+        later = [s for p in parts[k + 1:] for s in p]
+        pieces = _strands(program, [s for p in out for s in p], part, later, depth, room)
+        split = split or len(pieces) > 1
+        out += pieces
+    return built(program, out, depth) if split else []
+
+
+def _strands(program: Program, before: list, part: list, later: list, depth: int | None, room) -> list[list]:
+    """``part`` as the strands that take least room: a run of plain statements, or a section of them
+    (each strand in a copy of it, untitled after the first); [part] when it does not split."""
+    section = part[0] if len(part) == 1 and isinstance(part[0], Section) else None
+    steps = list(section.body) if section is not None else part
+    if len(steps) < 2 or not all(isinstance(s, PLAIN) for s in steps):
+        return [part]
+    steps = [steps[k] for k in strand_order(steps)]
+    cuts = [0] + breaks(steps) + [len(steps)]
+
+    def wrapped(i: int, j: int) -> list:
+        run = steps[cuts[i]:cuts[j]]
+        return run if section is None else [replace(section, body=tuple(run), title=section.title if i == 0 else "")]
+
+    best = {0: (0.0, None)}  # cut -> (least room up to it, the cut before)
+    for j in range(1, len(cuts)):
+        for i in range(j):
+            if i not in best or not connected(steps[cuts[i]:cuts[j]]):
+                continue
+            chunk = built_part(program, before + steps[:cuts[i]], wrapped(i, j), steps[cuts[j]:] + later, depth)
+            total = None if chunk is None else best[i][0] + room(chunk.diagram) + PIECE
+            if total is not None and (j not in best or total < best[j][0]):
+                best[j] = (total, i)
+    if len(cuts) - 1 not in best:
+        return [part]
+    pieces, j = [], len(cuts) - 1
+    while j:
+        i = best[j][1]
+        pieces.append(wrapped(i, j))
+        j = i
+    return pieces[::-1]
+
+
+def strand_order(steps: list) -> list[int]:
+    """The statements' indices depth-first: each followed by the statements that read it (as
+    written), each once all it reads is made and nothing it overwrites is still to be read."""
+    after: list[set[int]] = []  # what each statement must follow
+    made, read = {}, {}  # name -> the statement that made it last; -> the statements that read that
+    for k, s in enumerate(steps):
+        needs = {made[n] for n in _reads(s) if n in made}
+        for n in _writes(s):  # overwriting: after the last maker and its readers
+            needs |= read.get(n, set()) | ({made[n]} if n in made else set())
+        after.append(needs)
+        for n in _reads(s):
+            read.setdefault(n, set()).add(k)
+        for n in _writes(s):
+            made[n], read[n] = k, set()
+    followers = [[j for j in range(len(steps)) if k in after[j]] for k in range(len(steps))]
+    order, done = [], set()
+    for root in range(len(steps)):
+        stack = [root] if root not in done and after[root] <= done else []
+        while stack:
+            k = stack.pop()
+            if k in done or not after[k] <= done:
+                continue
+            order.append(k)
+            done.add(k)
+            stack += [j for j in reversed(followers[k]) if j not in done]
+    return order
+
+
+def breaks(steps: list) -> list[int]:
+    """Where a strand may end, before step k: step k reads nothing step k - 1 made, or step k - 1's
+    tensor is read by more than one later step, or step k joins a tensor made before step k - 1."""
+    out, earlier = [], set()  # what the steps before k - 1 made
+    for k in range(1, len(steps)):
+        earlier |= set(_writes(steps[k - 2])) if k > 1 else set()
+        made, readers = set(_writes(steps[k - 1])), 0
+        reads = set(_reads(steps[k]))
+        follows, joins = bool(made & reads), bool((earlier - made) & reads)
+        for s in steps[k:]:
+            readers += bool(made & set(_reads(s)))
+            made -= set(_writes(s))  # remade: later reads are of the new tensor
+        if not follows or readers > 1 or joins:
+            out.append(k)
+    return out
+
+
+def connected(steps: list) -> bool:
+    """Whether the steps are one strand: each after the first reads what one before it made, or is read by one after it."""
+    group = list(range(len(steps)))
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    made = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            if n in made:
+                group[root(k)] = root(made[n])
+        for n in _writes(s):
+            made[n] = k
+    return len({root(k) for k in range(len(steps))}) == 1
