@@ -55,4 +55,5 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
                 out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
                                 ink, None, role="bracket"))
         title = section_title(style, sid)
-        out.append(style.placed_text(title, x0 + (10 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
+        if title.runs:  # (a section's part after the first, on a page, is untitled)
+            out.append(style.placed_text(title, x0 + (10 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
