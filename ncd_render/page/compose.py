@@ -15,7 +15,9 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
    set above or left of one they follow, :func:`.arrange.inversions`), then the shortest;
    each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
-Only when nothing fits is the most compact attempt shrunk: the pieces set in shelves or
+When nothing fits at any depth, the same at each depth with every section's statements cut into
+strands (:mod:`.strands`: DeepSeek's router, routed and shared experts each a part of their own).
+Only when nothing fits then is the most compact attempt shrunk: the pieces set in shelves or
 columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks least; the last
 resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
 
@@ -57,35 +59,54 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
     ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
     blocks; the cost table, :mod:`.costs`)."""
-    definitions, tried = {}, {}  # tried: each set of blocks once, by (sizes, first, follows), for the last resort
+    definitions, tried, defined = {}, {}, {}  # tried: each set of blocks once, by (sizes, first, follows), for the last resort
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
+        defined[depth] = whole[1]
         uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
         # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
         tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
         for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
-            for overview, defined in (p for p in tier if p is not None):
-                options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
-                options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
-                             for beside in (False, True)] for name, s in defined]
-                options += [list(extra)] if extra else []
-                for choice in _choices(options):
-                    blocks = [block for rows in choice for block in rows]
-                    first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
-                    follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
-                                        for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
-                    key = (tuple((b.width, b.height) for b in blocks), first, follows)
-                    if key in tried:
-                        continue
-                    tried[key] = blocks
-                    found = best_places(list(key[0]), width, height, first, follows)
-                    if found is not None and (best is None or found[0] < best[0]):
-                        best = (found[0], blocks, found[1])
-            if best is not None:
-                scene = placed(best[1], best[2], best[1][0])
+            scene = _arranged(tier, fractions, width, height, theme, preset, extra, tried)
+            if scene is not None:
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+    for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
+        strands = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
+        scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], ROW_WIDTHS, width, height, theme, preset, extra, tried)
+        if scene is not None:
+            return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
     return _shrunk(tried, width, height)
+
+
+def _arranged(tier: list, fractions: tuple[float, ...], width: float, height: float | None, theme: Theme, preset: Preset,
+              extra: list[list[Scene]], tried: dict) -> Scene | None:
+    """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
+    into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
+    shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once."""
+    best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
+    for overview, defined in (p for p in tier if p is not None):
+        options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
+        options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
+                     for beside in (False, True)] for name, s in defined]
+        options += [list(extra)] if extra else []
+        for choice in _choices(options):
+            blocks = [block for rows in choice for block in rows]
+            first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
+            follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
+                                for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
+            key = (tuple((b.width, b.height) for b in blocks), first, follows)
+            if key in tried:
+                continue
+            tried[key] = blocks
+            found = best_places(list(key[0]), width, height, first, follows)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = (found[0], blocks, found[1])
+    return None if best is None else placed(best[1], best[2], best[1][0])
+
+
+def _overview(diagram: Diagram, depth: int | None) -> Diagram:
+    """The diagram with its component calls deeper than ``depth`` collapsed (None: as built)."""
+    return diagram if depth is None else build(diagram.source, depth=depth)
 
 
 def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
@@ -108,7 +129,7 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
     figure whole, part by part, and part by part with sections split too (None without such parts);
     ``definitions`` keeps each component's laid-out body from one depth to the next. The whole
     figure is laid out for rows, and alone as well (:func:`_row_options`)."""
-    overview = diagram if depth is None else build(diagram.source, depth=depth)
+    overview = _overview(diagram, depth)
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
         if name not in definitions:

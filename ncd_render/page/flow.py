@@ -21,13 +21,17 @@ from ..layout import layout
 from ..scene import Scene, Text
 from ..style import Preset, Theme
 from .chunks import chunks
-from .rows import ARROW, arrowhead
+from .arrange import BLOCK_GAP
+from .rows import ARROW, ROW_GAP, arrowhead
+from .strands import stranded
 
 
-def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False) -> list[Scene] | None:
+def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False,
+                strands: bool = False) -> list[Scene] | None:
     """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
-    (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`)."""
-    parts = chunks(diagram, depth, deep)
+    (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`; ``strands``: and
+    their statements into strands, :mod:`.strands`)."""
+    parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset))) if strands else chunks(diagram, depth, deep)
     if not parts:
         return None
     scenes = []
@@ -36,6 +40,11 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
         handed_in = {part.diagram.values[v].name for v in part.diagram.inputs} - _figure_inputs(diagram)
         scenes.append(_marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1))
     return scenes
+
+
+def _room(scene: Scene) -> float:
+    """The room a part takes on the page, with the gaps around it."""
+    return (scene.width + BLOCK_GAP) * (scene.height + ROW_GAP)
 
 
 def _figure_inputs(diagram: Diagram) -> set[str]:

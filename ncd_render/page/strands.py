@@ -5,11 +5,12 @@ where it is last read: DeepSeek's normed input runs past the router on its way t
 routed experts and past both on its way to the shared expert, and each of its five
 copies keeps its room across every row. The paper draws such branches apart instead,
 each named where it starts. Here a section's plain statements are put in depth-first
-order (each statement followed by what reads it, before its siblings), cut where a
-branch ends (the next statement reads nothing the last one made, or the last one is
-read more than once), and the cuts kept are those whose parts take least room on the
-page (each part laid out: its width and height, with the gaps around it). The first
-part keeps the section's title; the rest are drawn in it, untitled.
+order (each statement followed by what reads it, before its siblings), may be cut where a
+branch ends or joins another (:func:`breaks`), and the cuts kept are those whose parts,
+each one strand (:func:`connected`), take least room on the page: each part laid out, its
+width and height with the gaps around it, plus PIECE for every part (else every branch of
+one box would stand alone). The first part keeps the section's title; the rest are drawn
+in it, untitled. :mod:`.compose` draws a figure so only when nothing else fits.
 
 >>> from ncd_render.parse import parse
 >>> text = ('axis m = 4\\ninput X[m]\\nY = relu(X)\\nA = relu(Y)\\nB = relu(Y)\\nA = tanh(A)\\n'
@@ -31,7 +32,7 @@ from ..parse import Assign, Delete, Program, Repeat, Save, Section
 from .chunks import Chunk, _parts, _reads, _writes, built, built_part
 
 PLAIN = (Assign, Delete, Save)  # the statements a strand holds
-PIECE = 5000.0
+PIECE = 5000.0  # one more part, in square points: about the room of a part holding one box
 
 
 def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float]) -> list[Chunk]:
