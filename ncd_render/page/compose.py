@@ -72,9 +72,11 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
     for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
         strands = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
-        scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], ROW_WIDTHS, width, height, theme, preset, extra, tried)
-        if scene is not None:
-            return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+        # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
+        for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
+            scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], fractions, width, height, theme, preset, extra, seen)
+            if scene is not None:
+                return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
     return _shrunk(tried, width, height)
 
 
