@@ -143,7 +143,7 @@ def _validation():
 # Regression floors: points within 25% of measured for N >= 1k, per kind. The held-out table (FlashAttention paper,
 # Table 18) has 4 unfused, 7 fused and 4 speed-up points there; FlashAttention-3's Figure 5 (H100) 16, 20 and 16.
 # A change that loses a point must say why (docs/cost.md, Validation); one that gains points raises the floor.
-HELD_OUT_FLOOR = {"unfused": 4, "fused": 6, "speed-up": 4}
+HELD_OUT_FLOOR = {"unfused": 3, "fused": 6, "speed-up": 4}
 H100_FLOOR = {"unfused": 16, "fused": 20, "speed-up": 15}
 
 
@@ -155,7 +155,7 @@ def test_with_the_kernels_the_table_measured_the_held_out_attention_table_keeps_
     """FlashAttention paper, Table 18 (held out: no constant is set from it). Modelling the kernels it
     measured (FlashAttention-1, PyTorch 1.x's three-pass softmax, the reference's copies) from their published
     algorithms keeps at least HELD_OUT_FLOOR points of each kind within 25% for N >= 1k, and is closer
-    than the same model with today's kernels. (The miss is fused attention at N = 1k, docs/cost.md.)"""
+    than the same model with today's kernels. (The misses are at N = 1k, docs/cost.md.)"""
     validate, table = _validation(), PUBLISHED["fa1_forward_a100"]
     ratios = {}
     for model in ("modern kernels", "kernels measured"):
@@ -336,15 +336,15 @@ def test_the_instruction_and_broadcast_shares_are_optional_fractions(tmp_path):
 
 
 @pytest.mark.parametrize("hw", ["a100-40gb", "a100-80gb"])
-def test_the_a100_copy_of_a_strided_view_runs_at_the_measured_rate(hw):
-    """The A100 profiles' efficiency.broadcast_hbm comes from PyTorch's contiguous() of a stride-2 slice timed on an
-    A100 (bench/data/published.toml, contiguous_a100: FlagGems pull request 511), taken as the same absolute rate on
-    either A100 (the loop is bound by loads in flight, not by HBM): a copy of the same bytes is predicted within 5%."""
-    table = PUBLISHED["contiguous_a100"]
-    for shape, ms in zip(table["shapes"], table["ms"]):
-        rows, *rest = shape
-        axes = "".join(f"axis {a} = {n}\n" for a, n in zip("abc", [rows // 2, *rest]))
+def test_the_a100_copy_of_a_strided_view_runs_at_the_measured_share(hw):
+    """The A100 profiles' efficiency.broadcast_hbm is PyTorch's contiguous() of a strided slice against a vectorised
+    kernel of the same copy, both timed on one A100 (bench/data/published.toml, contiguous_a100: FlagGems pull
+    request 511): a copy of those bytes is predicted that much slower than streaming them, for each shape within 3%."""
+    table, profile = PUBLISHED["contiguous_a100"], load_profile(hw)
+    for shape, torch_ms, triton_ms in zip(table["shapes"], table["torch_ms"], table["triton_ms"]):
+        axes = "".join(f"axis {a} = {n}\n" for a, n in zip("abc", shape))
         names = " ".join("abc"[: len(shape)])
         text = axes + f"input X[{names}]\nC = rearrange(X: {names} -> {'(b a)' if len(shape) == 2 else '(b a) c'})\noutput C\n"
-        (k,) = analyse(load_text(text).diagram, load_profile(hw), "fp16").kernels
-        assert k.detail["strided_copy"] and k.time * 1e3 == pytest.approx(ms, rel=0.05), (shape, k.time)
+        (k,) = analyse(load_text(text).diagram, profile, "fp16").kernels
+        streaming = k.detail["dram_bytes"] / (profile.hbm_bandwidth * profile.chip.hbm_efficiency)
+        assert k.detail["strided_copy"] and streaming / k.memory_time == pytest.approx(triton_ms / torch_ms, abs=0.03), shape
