@@ -109,6 +109,7 @@ class Preset:
     section_pad: float = 6.0
     margin: float = 6.0
     bend: float = 0.55           # width of a wiring region per point of vertical travel
+    fork_bend: float | None = None  # the same for a copy's branches and a sum's operands; None: bend
     min_region: float = 18.0     # least width of a wiring region
     width: str | None = None     # target figure width, e.g. "3.25in"; None: natural size
     wrap: bool = False           # cut a wider figure into strips stacked top to bottom instead of shrinking it
@@ -117,6 +118,11 @@ class Preset:
     rows: bool = False           # compose a page: rows at semantic boundaries, collapsed components defined below
     page_height: str | None = None  # with rows: the most height before components collapse, then labels shrink
     legend: bool = False         # with rows: a legend of the axes' sizes below the figure, where the page has room
+
+    @property
+    def forks(self) -> float:
+        """The bend of a copy's branches and a sum's operands."""
+        return self.bend if self.fork_bend is None else self.fork_bend
 
 
 def _builtin_folder(folder: str) -> Path:
@@ -194,7 +200,7 @@ _CHECKS = {
         "background": lambda v, what: checks.color(v, what, allow_none=True), "sections": _colors, "axes": _colors,
         "section_opacity": lambda v, what: checks.number(v, what, 0, 1)},
     Strokes: dict.fromkeys(("wire", "box", "learned_box", "separator"), _stroke) | {"dash": _dash},
-    Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend"), _positive_spacing) | {
+    Preset: {f.name: _spacing for f in fields(Preset)} | dict.fromkeys(("pitch", "tandem_pitch", "bend", "fork_bend"), _positive_spacing) | {
         "name": _text, "width": _length, "height": _length, "wrap": _flag, "rows": _flag, "page_height": _length, "legend": _flag,
         "font_scale": lambda v, what: checks.number(v, what, 0.1, 10)},
 }

@@ -25,13 +25,12 @@ from test_figure_quality import FIGURE_IDS, FIGURES  # noqa: E402
 
 FULL_SIZE = 6.3  # pt: the 9 pt labels' subscripts at 70 %
 # Still too big for one page at full size, after rows, parts split at their sections and repeats,
-# MaskedAttention drawn as what it adds to Attention, 13 pt wire pitch, definitions set in the
-# room beside the overview and long component names on two lines: each is set on a larger page
-# and shrunk with a SizeWarning. The label size at page width (pt) they must not fall below:
-# 5.72 and 5.21 today (5.66 and 5.2 before two-line names and 4 pt section padding; the decoder layer
-# renaming the encoder's output first, DeepSeek's scores in a section of their own), 5.56 and
-# 4.86 before, 4.63 and 4.51 before that (3.3 and 2.7 before shelves and columns).
-TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 5.21, "gallery/transformer": 5.72}
+# 12 pt wire pitch and the page's tighter spacing, forks bent more steeply, definitions set in the
+# room beside the overview: it is set on a larger page and shrunk with a SizeWarning. The label
+# size at page width (pt) it must not fall below: 5.56 today (5.21 before the page's spacing and
+# fork bends, 5.2 before, 4.86 before that, 2.7 before shelves and columns). The transformer fits
+# at full size since then (it printed at 5.72 pt).
+TOO_BIG_FOR_A_PAGE = {"gallery/deepseek_v3": 5.56}
 COLUMN_FIGURES = ["mlp", "sdpa", "attention_scores", "flash_attention"]
 
 
@@ -343,3 +342,64 @@ def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
     assert len(names) == len(kernels) and len(cells) == 4 * len(kernels)  # name, bytes, FLOPs, time
     colours = {"memory": theme.colors.memory_bound, "compute": theme.colors.compute_bound}
     assert Counter(color for _, color in names) == Counter(colours[k.bound] for k in kernels)
+
+
+def test_a_row_holds_a_box():
+    """A row of a copy's dot alone says nothing: where the only cuts that fit would leave one, the
+    figure is not cut there (here, not at all)."""
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.scene import Circle, Rect, Scene, Stroke
+
+    items = [Rect(0, 0, 10, 10, Stroke(), "#fff", role="box"), Circle(60, 5, 2, None, "#000"),
+             Rect(110, 0, 10, 10, Stroke(), "#fff", role="box"), Line(0, 5, 120, 5, Stroke())]
+    rows = row_scenes(Scene(120, 10, items), 70, label_pad=2)
+    assert all(row.by_role("box") for row in rows), [sorted({i.role for i in row.items}) for row in rows]
+
+
+def test_definitions_read_after_the_overview_or_beside_it():
+    """Of the arrangements that fit, the page takes one that reads in order, though shorter ones set a
+    definition beside the overview's first block (above the rest of it); beside a later block is in order."""
+    from ncd_render.page.compose import _arrangements, best_places
+    from ncd_render.page.arrange import extent
+
+    sizes = [(200, 50), (400, 50), (100, 40)]  # two blocks of the overview, then a definition
+    beside_first = [p for p in _arrangements(sizes, 468, 648, 2, frozenset()) if p[2][1] < 50]
+    assert beside_first  # there is a smaller arrangement: the definition in the room right of the first block
+    (order, height, _), places = best_places(sizes, 468, 648, 2, frozenset())
+    assert order == 0 and places[2][1] >= 108 and height > min(extent(sizes, p)[1] for p in beside_first)
+    (order, _, _), places = best_places([(400, 50), (200, 50), (100, 40)], 468, 648, 2, frozenset())
+    assert order == 0 and places[2] == (212.0, 58.0)  # beside the second, the overview's last block
+
+
+def test_a_definition_may_be_titled_beside_its_body():
+    """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
+    from ncd_render.page.compose import _titled
+    from ncd_render.scene import Rect, Scene, Stroke
+    from ncd_render.style import load_theme
+
+    theme = load_theme("paper")
+    body = Scene(100, 60, [Rect(0, 0, 100, 60, Stroke(), "#fff", role="box", ref=1)])
+    for beside in (False, True):
+        scene = _titled("Block =", body, theme, beside)
+        head = next(i for i in scene.items if i.role == "label.definition" and i.runs[0].text == "Block")
+        moved = next(i for i in scene.items if getattr(i, "ref", None) == 1)
+        if beside:
+            assert head.bbox[2] < moved.x and scene.height == 60 and scene.width > 100
+            assert abs((head.bbox[1] + head.bbox[3]) / 2 - 30) < 6  # level with the body's middle
+        else:
+            assert head.bbox[3] < moved.y and scene.width == 100
+
+
+def test_forks_bend_more_steeply_on_a_page():
+    """The page's copies and sums bend at fork_bend (0.3 pt across per pt of travel), steeper than its
+    wiring regions (bend 0.5): MHA's forks of Xkv into K and V take less width; no fork_bend, the same as bend."""
+    from dataclasses import replace
+
+    from ncd_render.layout import layout
+    from ncd_render.style import load_preset, load_theme
+
+    preset, theme = load_preset("page"), load_theme("paper")
+    assert (preset.forks, preset.bend, load_preset("paper").forks) == (0.3, 0.5, load_preset("paper").bend)
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd")
+    steep, even = (layout(figure.diagram, theme, replace(preset, fork_bend=f)) for f in (0.3, None))
+    assert steep.width < even.width - 5

@@ -32,7 +32,7 @@ def gap_op_width(style: Style, wires: dict[int, Wire], placed: Placed, y: dict) 
         return store_label(style, placed.op).width + 12
     if placed.op.kind == "delete":
         return 6.0
-    return sum(copy_widths(*copy_heights(placed, y), style.preset.bend, tight(style.diagram.tandems, [wires[w].axis for w in placed.through])))
+    return sum(copy_widths(*copy_heights(placed, y), style.preset.forks, tight(style.diagram.tandems, [wires[w].axis for w in placed.through])))
 
 
 def copy_heights(placed: Placed, y: dict) -> tuple[list[float], list[list[float]]]:
@@ -58,7 +58,7 @@ def draw_gap_ops(style: Style, wires: dict[int, Wire], gap: list[Placed], x: flo
         else:  # a copy's widths, measured once for its room and its drawing
             sources, branches = copy_heights(placed, y)
             pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
-            widths = copy_widths(sources, branches, style.preset.bend, pairs)
+            widths = copy_widths(sources, branches, style.preset.forks, pairs)
             width = sum(widths)
             _draw_copy_op(style, placed, x, width, (sources, branches, widths, pairs), y, spans, out)
         x += width

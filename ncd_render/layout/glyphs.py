@@ -27,7 +27,7 @@ from .. import ops
 from ..scene import Line, Path, Rect, Stroke
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
-from .model import (MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
+from .model import (DECK_STEP, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
                     arrowhead_path, glyph, is_wiring, tight)
 from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
 
@@ -68,10 +68,11 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
         return Box(label, width=8.0)
     if shape == "join" and placed.within:  # the other operand's wires merge into the first's at dots
         pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
-        return Box(label, width=MERGE_TAIL + sum(copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.bend, pairs)))
+        widths = copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.forks, pairs)
+        return Box(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
     if shape == "join":
         travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
-        entry = travel_width(travel, p.bend) + ENTRY * (len(placed.consumed) - 1)
+        entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
         return Box(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
         return Box(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
@@ -238,7 +239,7 @@ class _Draw:
                 body.append(cuboid_faces(x0, top, x1, bottom, stroke, fill, op.id))
             elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
                 for k in (2, 1):
-                    body.append(Rect(x0 + 1.8 * k, top + 1.8 * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
+                    body.append(Rect(x0 + DECK_STEP * k, top + DECK_STEP * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
             tapered = kind.taper(op) if kind.taper is not None else None
             if tapered:  # the paper's trapezoid: a stride narrows, a transposition widens
                 short = [y[w] for w in (placed.after if tapered == "narrow" else placed.before)] or [(top + bottom) / 2]

@@ -10,24 +10,24 @@ block, and give each block's top left corner; :func:`placed` then builds the sce
 
 >>> sizes = [(100, 60)] * 4
 >>> shelf_places(sizes, 230, 10)
-[(0.0, 0.0), (116.0, 0.0), (0.0, 70.0), (116.0, 70.0)]
+[(0.0, 0.0), (112.0, 0.0), (0.0, 70.0), (112.0, 70.0)]
 >>> extent(sizes, column_places(sizes, 230, 200, 10))
-(216.0, 200.0)
+(212.0, 200.0)
 >>> column_places(sizes, 150, 100, 10) is None  # two columns of 100 do not fit 150
 True
 >>> band_places([(300, 50), (100, 20), (100, 20), (300, 30)], 320, 10)  # a wide row; two short blocks side by side
-[(0.0, 0.0), (0.0, 60.0), (116.0, 60.0), (0.0, 90.0)]
+[(0.0, 0.0), (0.0, 60.0), (112.0, 60.0), (0.0, 90.0)]
 >>> band_places([(200, 100), (100, 40), (100, 40)], 320, 10)  # a tall block, two short ones stacked beside it
-[(0.0, 0.0), (216.0, 0.0), (216.0, 50.0)]
+[(0.0, 0.0), (212.0, 0.0), (212.0, 50.0)]
 >>> fill_places([(200, 100), (300, 50), (100, 40)], [(0.0, 0.0), (0.0, 110.0)], 320, 10)  # beside the first
-[(0.0, 0.0), (0.0, 110.0), (216.0, 0.0)]
+[(0.0, 0.0), (0.0, 110.0), (212.0, 0.0)]
 """
 from __future__ import annotations
 
 from ..backdrop import backdrop
 from ..scene import Scene
 
-BLOCK_GAP = 16.0  # between two blocks side by side
+BLOCK_GAP = 12.0  # between two blocks side by side
 
 
 def shelf_places(sizes: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]]:
@@ -158,6 +158,32 @@ def _fill(sizes: list[tuple[float, float]], width: float, height: float, gap: fl
 def extent(sizes: list[tuple[float, float]], places: list[tuple[float, float]]) -> tuple[float, float]:
     """The width and height the blocks take, set at ``places``."""
     return (max(x + w for (x, _), (w, _) in zip(places, sizes)), max(y + h for (_, y), (_, h) in zip(places, sizes)))
+
+
+def inversions(sizes: list[tuple[float, float]], places: list[tuple[float, float]], first: int | None = None) -> int:
+    """How many pairs of blocks read out of order: a later block set above an earlier one in the same
+    column (overlapping it in x), or left of it on the same line (overlapping it in y); a newspaper
+    column's top, right of the last column's bottom, reads in order. Of ``first`` blocks (an overview)
+    and the others (definitions), a definition may stand beside the overview, right of it, anywhere
+    below its first block.
+
+    >>> inversions([(100, 50), (100, 50)], [(0, 60), (0, 0)]), inversions([(100, 50), (100, 50)], [(0, 60), (116, 0)])
+    (1, 0)
+    >>> sizes, places = [(300, 50), (100, 50), (300, 50), (100, 50)], [(0, 0), (0, 60), (0, 120), (116, 60)]
+    >>> inversions(sizes, places), inversions(sizes, places, first=3)  # the last block above the third; as a definition, beside the second
+    (1, 0)
+    """
+    first = len(sizes) if first is None else first
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(places, sizes)]
+
+    def before(a, b) -> bool:  # b reads before a
+        return (b[3] <= a[1] + 0.01 and b[0] < a[2] - 0.01 and a[0] < b[2] - 0.01) or (b[2] <= a[0] + 0.01 and b[1] < a[3] - 0.01 and a[1] < b[3] - 0.01)
+
+    def aside(a, b) -> bool:  # b, a definition, reads before a, part of the overview
+        return (b[2] <= a[0] + 0.01 and b[1] < a[3] - 0.01 and a[1] < b[3] - 0.01) or b[1] < rects[0][3] - 0.01
+
+    return sum(1 for i, a in enumerate(rects) for j, b in enumerate(rects[i + 1:], i + 1)
+               if (aside(a, b) if i < first <= j else before(a, b)))
 
 
 def placed(blocks: list[Scene], places: list[tuple[float, float]], like: Scene) -> Scene:

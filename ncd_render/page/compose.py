@@ -11,10 +11,12 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 3. the same, a section's own sections and repeats laid out as parts too;
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
-   (:mod:`.arrange`): of the arrangements that fit, the one with the least area.
+   (:mod:`.arrange`): of the arrangements that fit, the one that reads in order (fewest blocks
+   set above or left of one they follow, :func:`.arrange.inversions`), then the shortest;
+   each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
 Only when nothing fits is the most compact attempt shrunk: the pieces set in shelves or
-columns on a page 1.2 to 2 times as large, the arrangement that shrinks least; the last
+columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks least; the last
 resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
 
 >>> from ncd_render.api import load_text
@@ -36,7 +38,7 @@ from ..scene import Rect, Scene, Stroke, Text
 from ..style import Preset, Theme
 from ..text import set_label
 from ..wrap import stack_rows
-from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, placed, shelf_places
+from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, inversions, placed, shelf_places
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
@@ -55,37 +57,50 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
     ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
     blocks; the cost table, :mod:`.costs`)."""
-    compact, definitions = None, {}  # (how much it must shrink, blocks, places): the last resort
+    definitions, tried = {}, {}  # tried: each set of blocks once, by (sizes, first, follows), for the last resort
     for depth in _depths(diagram):
         whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
-        tiers = ([whole], [parts], [deep], [whole, parts, deep])  # as it is; part by part; then every width and arrangement
-        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            best = None  # (area, height, blocks, places) of the smallest arrangement that fits
+        uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
+        # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
+        tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
+        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
+            best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
             for overview, defined in (p for p in tier if p is not None):
                 options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
-                options += [[[_titled(name, _stacked(rows, s), theme)] for rows in _row_options(s, width, fractions, preset)]
-                            for name, s in defined]
+                options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
+                             for beside in (False, True)] for name, s in defined]
                 options += [list(extra)] if extra else []
                 for choice in _choices(options):
                     blocks = [block for rows in choice for block in rows]
-                    sizes = [(b.width, b.height) for b in blocks]
                     first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
                     follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
                                         for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
-                    for places in _arrangements(sizes, width, height, first, follows):
-                        w, h = extent(sizes, places)
-                        if w <= width + 0.01 and (height is None or h <= height + 0.01):
-                            if best is None or (w * h, h) < best[:2]:
-                                best = (w * h, h, blocks, places)
-                    for larger in OVERSIZES if best is None else ():  # the last resort: what shrinks least
-                        for places in _arrangements(sizes, width * larger, height and height * larger, first, follows):
-                            w, h = extent(sizes, places)
-                            if compact is None or max(w / width, h / (height or h)) < compact[0]:
-                                compact = (max(w / width, h / (height or h)), blocks, places)
+                    key = (tuple((b.width, b.height) for b in blocks), first, follows)
+                    if key in tried:
+                        continue
+                    tried[key] = blocks
+                    found = best_places(list(key[0]), width, height, first, follows)
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = (found[0], blocks, found[1])
             if best is not None:
-                scene = placed(best[2], best[3], best[2][0])
+                scene = placed(best[1], best[2], best[1][0])
                 return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
-    return placed(compact[1], compact[2], compact[1][0])
+    return _shrunk(tried, width, height)
+
+
+def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
+    """The last resort, of the sets of blocks ``tried``: set on a page OVERSIZES larger, the arrangement
+    that reads in order, then shrinks least (the caller shrinks it)."""
+    compact = {}  # blocks read out of order -> (how much it must shrink, blocks, places)
+    for (sizes, first, follows), blocks in tried.items():
+        for larger in OVERSIZES:
+            for places in _arrangements(list(sizes), width * larger, height and height * larger, first, follows):
+                w, h = extent(sizes, places)
+                shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
+                if order not in compact or shrink < compact[order][0]:
+                    compact[order] = (shrink, blocks, places)
+    _, blocks, places = compact[min(compact)]
+    return placed(blocks, places, blocks[0])
 
 
 def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
@@ -144,6 +159,21 @@ def _choices(options: list[list]) -> product:
     return product(*options)
 
 
+def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
+    """Of the arrangements (:func:`_arrangements`) of blocks of ``sizes`` within ``width`` x ``height``,
+    the one that reads in order (fewest :func:`.arrange.inversions`), then the shortest (the page's
+    height is what runs out: newspaper columns rather than one narrow stack), then the smallest:
+    ((inversions, height, area), places); None when none fits."""
+    best = None
+    for places in _arrangements(sizes, width, height, first, follows):
+        w, h = extent(sizes, places)
+        if w <= width + 0.01 and (height is None or h <= height + 0.01):
+            key = (inversions(sizes, places, first), h, w * h)
+            if best is None or key < best[0]:
+                best = (key, places)
+    return best
+
+
 def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
     """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
     ``first`` blocks in bands with the definitions filling the room left beside them (those in
@@ -197,9 +227,10 @@ def _depths(diagram: Diagram):
         yield depth
 
 
-def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
+def _titled(title: str, scene: Scene, theme: Theme, beside: bool = False) -> Scene:
     """``scene`` below ``title``, as the paper writes a definition: its first line, "Name =", as the
-    component's 3-D box and "="; a second line (what a variant adds) in the label weight."""
+    component's 3-D box and "="; a second line (what a variant adds) in the label weight.
+    ``beside``: the title left of the scene, centred on it, as the paper sets "Name = ..." on one line."""
     f, c, pad = theme.font, theme.colors, 4.0
     first, *rest = title.split("\n")
     label = set_label(first[:-2] if first.endswith(" =") else first, f.family, f.box_size, True)
@@ -219,5 +250,10 @@ def _titled(title: str, scene: Scene, theme: Theme) -> Scene:
         widths.append(text.width)
         y += text.descent
     body = [i for i in scene.items if i.role != "background"]
+    if beside:  # the title's middle level with the body's
+        dx, dy = max(widths) + 8, max(0.0, (y - scene.height) / 2)
+        moved = Scene(0, 0, body).translated(dx, dy).items
+        heads = Scene(0, 0, heads).translated(0, max(0.0, (scene.height - y) / 2)).items
+        return Scene(scene.width + dx, max(scene.height, y), heads + moved, scene.background, scene.title)
     moved = Scene(0, 0, body).translated(0, y + 6).items
     return Scene(max([scene.width] + widths), scene.height + y + 6, heads + moved, scene.background, scene.title)

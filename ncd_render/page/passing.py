@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import replace
 
+from ..layout.model import MARK_GAP
 from ..scene import Line, Path, Text
 
 NAME_REACH = 12.0  # an input's wires start this close to the right of its name
@@ -70,7 +71,7 @@ def _passing(items: list, through: set) -> set:
     for i in items:
         if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
             continue
-        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + 0.5)
+        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + MARK_GAP + 0.5)  # a mark stands just above its tensor
     levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
     drop = set()
     for order in (levels, levels[::-1]):
@@ -93,8 +94,9 @@ def _without(items: list, drop: set) -> list:
             return i.y1 in drop or not lo <= i.y1 <= hi
         if i.role.startswith("arrow.continue"):
             return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
-        if i.role in ("label.axis", "label.overline"):
-            return any(y - 12 < i.bbox[3] <= y + 0.01 for y in drop) and not any(y - 12 < i.bbox[3] <= y + 0.01 for y in kept)
+        if i.role in ("label.axis", "label.overline"):  # a label's baseline (an overline's bar) just above its wire
+            at = i.y if isinstance(i, Text) else i.y1
+            return any(y - 12 < at <= y + 0.01 for y in drop) and not any(y - 12 < at <= y + 0.01 for y in kept)
         return False
     return [i for i in items if not dropped(i)]
 

@@ -36,6 +36,7 @@ BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
 BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
+BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
     levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
     solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
                    if not splittable(i) and not _stretches(i) and i.role != "background")
-    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if _drawn(i))  # a row holds one at least
+    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
     best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
     for i in range(len(xs) - 1):
         if i not in best:
