@@ -72,6 +72,14 @@ def test_rows_add_no_defects(source, measure_at):
     assert result["knots_elsewhere"] == 0, f"{name}: {result['knots_elsewhere']} knots away from copy dots"
 
 
+@pytest.mark.parametrize("name", ["mixtral", "deepseek_v3"])
+def test_a_branch_made_inside_a_section_stays_clear_of_its_title(name, measure_at):
+    """In a column, Mixtral's first row holds only its attention's norm and the copy renaming y to x:
+    y ran above the section there, and its branch down to x crossed the section's title."""
+    result, _ = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", "column")
+    assert result["label_overlaps"] == 0, result["label_overlap_list"]
+
+
 @pytest.mark.parametrize("source", FIGURES, ids=FIGURE_IDS)
 def test_input_names_sit_on_their_wires(source):
     """Each tensor's name is centred on the wires that start (or end) beside it, in every row and part."""

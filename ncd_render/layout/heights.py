@@ -171,7 +171,12 @@ class _Solve:
                 columns_of[sid].append(column)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
-            spans = _spans(orders, {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over})
+            held = {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over}
+            # a copy made inside the section branches off there: its source's wires are the section's too (a wire
+            # passing above a norm and branching down would otherwise cross the section's title)
+            held.update(w for col in columns for pl in col.pre if pl.op.kind == "branch" and sid in self.d.section_path(pl.op.copy.section)
+                        for w in pl.before + pl.after)
+            spans = _spans(orders, held)
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             for column in columns:
                 for placed in column.ops:
