@@ -42,8 +42,8 @@ def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> li
     statements in a section of the same title (the decoder's embedding, then its layers); [] when
     no section splits, the parts being the plain ones."""
     steps = [s for s in diagram.source.statements if isinstance(s, (Assign, Section, Repeat, Delete, Save))]
-    parts = _parts(steps, deep)
-    if len(parts) < 2 or deep and len(parts) == len(_parts(steps)):  # a split only adds parts
+    parts = split_parts(steps, deep)
+    if len(parts) < 2 or deep and len(parts) == len(split_parts(steps)):  # a split only adds parts
         return []
     return built(diagram.source, parts, depth)
 
@@ -67,14 +67,14 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
     inputs = [s for s in program.statements if isinstance(s, Input)]
     final = {n.name for s in program.statements if isinstance(s, Output) for n in s.names}
     span = program.source.span(1, 1)
-    gives = _ordered(n for s in part for n in _writes(s) if n in _read_later([later], final))
+    gives = _ordered(n for s in part for n in writes_of(s) if n in _read_later([later], final))
     if not gives:
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
-            made = {t.name for s in inputs for t in s.tensors} | {n for s in before for n in _writes(s)}
-            shapes = _shapes(program, kept, inputs, before, [n for n in _free_reads(part) if n in made], depth)  # (not an axis: Y * m)
+            made = {t.name for s in inputs for t in s.tensors} | {n for s in before for n in writes_of(s)}
+            shapes = _shapes(program, kept, inputs, before, [n for n in free_reads(part) if n in made], depth)  # (not an axis: Y * m)
             decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), span) for a in axes), dtype, span) for n, (axes, dtype) in shapes.items()), span)
             statements = kept + [decl] + part + [Output(tuple(Name(n, span) for n in gives), span)]
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
@@ -83,7 +83,7 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
         return None
 
 
-def _parts(steps: list, deep: bool = False) -> list[list]:
+def split_parts(steps: list, deep: bool = False) -> list[list]:
     """Each top-level section or repeat alone; the plain statements between them together;
     ``deep``: a section holding sections or repeats as its own parts, each in a copy of the section."""
     parts, plain = [], []
@@ -92,7 +92,7 @@ def _parts(steps: list, deep: bool = False) -> list[list]:
             if plain:
                 parts.append(plain)
                 plain = []
-            inner = _parts(list(s.body)) if deep and isinstance(s, Section) else []
+            inner = split_parts(list(s.body)) if deep and isinstance(s, Section) else []
             parts += [p if _alone(p) else [replace(s, body=tuple(p))] for p in inner] if len(inner) > 1 else [[s]]
         else:
             plain.append(s)
@@ -114,7 +114,7 @@ def _shapes(program, kept, inputs, before, names, depth) -> dict[str, tuple[tupl
     return {d.values[v].name: (d.values[v].axes, d.values[v].dtype) for v in d.outputs}
 
 
-def _free_reads(statements: list) -> list[str]:
+def free_reads(statements: list) -> list[str]:
     """The names ``statements`` read before making them themselves, in the order first read."""
     made: set[str] = set()
     free: list[str] = []
@@ -124,14 +124,14 @@ def _free_reads(statements: list) -> list[str]:
             if isinstance(s, (Section, Repeat)):
                 walk(s.body)
                 continue
-            free.extend(n for n in _reads(s) if n not in made and n not in free)
-            made.update(_writes(s))
+            free.extend(n for n in reads_of(s) if n not in made and n not in free)
+            made.update(writes_of(s))
 
     walk(statements)
     return free
 
 
-def _reads(s) -> list[str]:
+def reads_of(s) -> list[str]:
     """The names one plain statement reads."""
     if isinstance(s, Assign):
         e = s.expr
@@ -148,16 +148,16 @@ def _read_later(later: list[list], final: set[str]) -> set[str]:
     """The names the parts ``later`` read before remaking them, or the figure outputs, if no later part remakes them."""
     wanted, remade = set(), set()
     for part in later:
-        wanted.update(n for n in _free_reads(part) if n not in remade)
-        remade.update(n for s in part for n in _writes(s))
+        wanted.update(n for n in free_reads(part) if n not in remade)
+        remade.update(n for s in part for n in writes_of(s))
     return wanted | (final - remade)
 
 
-def _writes(s) -> list[str]:
+def writes_of(s) -> list[str]:
     if isinstance(s, Assign):
         return [n.name for n in s.targets]
     if isinstance(s, (Section, Repeat)):
-        return [n for inner in s.body for n in _writes(inner)]
+        return [n for inner in s.body for n in writes_of(inner)]
     return []
 
 

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from ..ir import Diagram
 from ..parse import Assign, Delete, Program, Repeat, Save, Section
-from .chunks import Chunk, _parts, _reads, _writes, built, built_part
+from .chunks import Chunk, built, built_part, reads_of, split_parts, writes_of
 
 PLAIN = (Assign, Delete, Save)  # the statements a strand holds
 PIECE = 5000.0  # one more part, in square points: about the room of a part holding one box
@@ -39,7 +39,7 @@ def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], floa
     """The parts of ``diagram`` (:func:`.chunks.chunks` with sections split), their plain statements
     cut into strands where the parts take least ``room``; [] when no part splits."""
     program = diagram.source
-    parts = _parts([s for s in program.statements if isinstance(s, PLAIN + (Section, Repeat))], deep=True)
+    parts = split_parts([s for s in program.statements if isinstance(s, PLAIN + (Section, Repeat))], deep=True)
     out, split = [], False
     for k, part in enumerate(parts):
         later = [s for p in parts[k + 1:] for s in p]
@@ -88,13 +88,13 @@ def strand_order(steps: list) -> list[int]:
     after: list[set[int]] = []  # what each statement must follow
     made, read = {}, {}  # name -> the statement that made it last; -> the statements that read that
     for k, s in enumerate(steps):
-        needs = {made[n] for n in _reads(s) if n in made}
-        for n in _writes(s):  # overwriting: after the last maker and its readers
+        needs = {made[n] for n in reads_of(s) if n in made}
+        for n in writes_of(s):  # overwriting: after the last maker and its readers
             needs |= read.get(n, set()) | ({made[n]} if n in made else set())
         after.append(needs)
-        for n in _reads(s):
+        for n in reads_of(s):
             read.setdefault(n, set()).add(k)
-        for n in _writes(s):
+        for n in writes_of(s):
             made[n], read[n] = k, set()
     followers = [[j for j in range(len(steps)) if k in after[j]] for k in range(len(steps))]
     order, done = [], set()
@@ -115,13 +115,13 @@ def breaks(steps: list) -> list[int]:
     tensor is read by more than one later step, or step k joins a tensor made before step k - 1."""
     out, earlier = [], set()  # what the steps before k - 1 made
     for k in range(1, len(steps)):
-        earlier |= set(_writes(steps[k - 2])) if k > 1 else set()
-        made, readers = set(_writes(steps[k - 1])), 0
-        reads = set(_reads(steps[k]))
+        earlier |= set(writes_of(steps[k - 2])) if k > 1 else set()
+        made, readers = set(writes_of(steps[k - 1])), 0
+        reads = set(reads_of(steps[k]))
         follows, joins = bool(made & reads), bool((earlier - made) & reads)
         for s in steps[k:]:
-            readers += bool(made & set(_reads(s)))
-            made -= set(_writes(s))  # remade: later reads are of the new tensor
+            readers += bool(made & set(reads_of(s)))
+            made -= set(writes_of(s))  # remade: later reads are of the new tensor
         if not follows or readers > 1 or joins:
             out.append(k)
     return out
@@ -138,9 +138,9 @@ def connected(steps: list) -> bool:
 
     made = {}
     for k, s in enumerate(steps):
-        for n in _reads(s):
+        for n in reads_of(s):
             if n in made:
                 group[root(k)] = root(made[n])
-        for n in _writes(s):
+        for n in writes_of(s):
             made[n] = k
     return len({root(k) for k in range(len(steps))}) == 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from ..errors import NcdError
 from ..ir import Diagram, build
 from ..parse import Assign, AxisDecl, AxisRef, Block, Call, Input, Name, Output, Program, Return, TensorDecl, Title
-from .chunks import _free_reads, _writes
+from .chunks import free_reads, writes_of
 from .definitions import local_axes
 
 MOST_ADDED = 2  # a component adding more than this many statements is drawn in full
@@ -68,13 +68,13 @@ def _added(program: Program, block: Block, start: int, end: int) -> Diagram | No
     kept = [AxisDecl(a, None, False, span) for a in local_axes(program, block)] + [s for s in program.statements if isinstance(s, AxisDecl)]
     head = [Input(block.params, span)] + list(block.body[:start])
     part = list(block.body[start:end])
-    known = {t.name for t in block.params} | {n for s in head[1:] for n in _writes(s)}
-    reads = [n for n in _free_reads(part) if n in known]  # (not an axis: Y * m)
+    known = {t.name for t in block.params} | {n for s in head[1:] for n in writes_of(s)}
+    reads = [n for n in free_reads(part) if n in known]  # (not an axis: Y * m)
     try:
         before = build(replace(program, statements=tuple(kept + head + [Output(tuple(Name(n, span) for n in reads), span)])), depth=0)
         shapes = [(before.values[v].name, before.values[v].axes, before.values[v].dtype) for v in before.outputs]
         decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), span) for a in axes), dtype, span) for n, axes, dtype in shapes), span)
-        made = list(dict.fromkeys(n for s in part for n in _writes(s)))
+        made = list(dict.fromkeys(n for s in part for n in writes_of(s)))
         statements = [Title(block.name, span)] + kept + [decl] + part + [Output(tuple(Name(n, span) for n in made), span)]
         return build(replace(program, statements=tuple(statements)), depth=0)
     except NcdError:
