@@ -342,7 +342,8 @@ def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
 
 def test_a_row_holds_a_box():
     """A row of a copy's dot alone says nothing: where the only cuts that fit would leave one, the
-    figure is not cut there (here, not at all)."""
+    figure is not cut there (here it is cut between the dot and the second box, the narrowest two
+    rows that each hold a box, both wider than asked)."""
     from ncd_render.page.rows import row_scenes
     from ncd_render.scene import Circle, Rect, Scene, Stroke
 
@@ -452,3 +453,17 @@ def test_deepseek_sections_drawn_as_strands():
     scenes = part_scenes(figure.diagram, None, theme, preset, strands=True)
     titles = ["".join(r.text for r in t.runs) for s in scenes for t in s.by_role("label.title")]
     assert titles.count("DeepSeekMoE: 1 shared + 8 of 256 routed experts") == 1 and "" not in titles
+
+
+def test_a_figure_no_cut_fits_is_cut_as_narrow_as_it_can_be():
+    """Where every way to cut leaves a row wider than asked (here each box is wider than the width),
+    the rows are the narrowest there can be, one box each, not the figure uncut: what is then shrunk
+    to fit shrinks least."""
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.scene import Rect, Scene, Stroke
+
+    items = [Rect(x, 0, 50, 10, Stroke(), "#fff", role="box") for x in (0, 80, 160)] + [Line(0, 5, 210, 5, Stroke())]
+    rows = row_scenes(Scene(210, 10, items), 30, label_pad=2)
+    assert [len(row.by_role("box")) for row in rows] == [1, 1, 1]
+    assert max(row.width for row in rows) < 210 / 2  # each a box, its share of the gaps, the arrows and labels at its ends
+

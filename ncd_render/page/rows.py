@@ -49,10 +49,11 @@ class Cut:
     pad: float  # room a row needs on either side of the cut for the labels and arrows
 
 
-def row_scenes(scene: Scene, width: float, label_pad: float = 3.0) -> list[Scene]:
-    """The rows of ``scene`` at most ``width`` wide, each a scene of its own starting at (0, 0), to be
-    stacked or set side by side; [scene] when it fits or its gaps allow no cut."""
-    cuts = choose_cuts(scene, width, label_pad) if scene.width > width else []
+def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | None = None) -> list[Scene]:
+    """The rows of ``scene`` at most ``width`` wide (or as narrow as its gaps allow), each a scene of its
+    own starting at (0, 0), to be stacked or set side by side; [scene] when it fits or its gaps allow no
+    cut. ``gaps``: ``Gaps(scene, label_pad)``, given when the same scene is cut at several widths."""
+    cuts = choose_cuts(scene, width, label_pad, gaps) if scene.width > width else []
     if not cuts:
         return [_tightened(scene)]
     bounds = [None] + cuts + [None]
@@ -74,46 +75,83 @@ def _tightened(scene: Scene) -> Scene:
     return Scene(scene.width, height, backdrop(scene.width, height, scene.background) + items, scene.background, scene.title)
 
 
-def choose_cuts(scene: Scene, width: float, label_pad: float) -> list[Cut]:
+def choose_cuts(scene: Scene, width: float, label_pad: float, gaps: Gaps | None = None) -> list[Cut]:
     """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
     its height (the page's height is what runs out), each cut its own cost (inside sections, wires
-    carried on); [] when the gaps allow none."""
-    candidates = sorted(_candidates(scene, label_pad), key=lambda c: c.x)
-    start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
-    # a shortest path over the nodes start, candidates..., end; a row runs from one node to a later one
-    xs = [start] + [c.x for c in candidates] + [scene.width]
-    pads = [0.0] + [c.pad for c in candidates] + [0.0]
-    costs = [0.0] + [c.cost for c in candidates] + [0.0]
-    levels = [()] + [tuple(w[0] for w in c.wires) for c in candidates] + [()]
-    solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
-                   if not splittable(i) and not _stretches(i) and i.role != "background")
-    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
-    best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
-    for i in range(len(xs) - 1):
-        if i not in best:
-            continue
-        k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
-        top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
-        for j in range(i + 1, len(xs)):
-            if xs[j] - xs[i] + pads[i] + pads[j] > width:
-                break
-            while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
-                top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
-                k += 1
-            if bisect_right(drawn, xs[j]) == bisect_right(drawn, xs[i]):
-                continue
-            lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
-            cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
-            if j not in best or cost < best[j][0]:
-                best[j] = (cost, i)
-    end = len(xs) - 1
-    if end not in best:
+    carried on). Where no cuts keep every row that narrow (a box with what must stay beside it is
+    wider), the cuts whose widest row is the narrowest that can be, at the least cost, so that what
+    is shrunk to fit shrinks least; [] when the gaps allow no cut."""
+    gaps = gaps or Gaps(scene, label_pad)
+    if gaps.least is None:
         return []
-    path, node = [], best[end][1]
-    while node:
-        path.append(candidates[node - 1])
-        node = best[node][1]
-    return path[::-1]
+    return gaps.cheapest(max(width, gaps.least + 0.01))
+
+
+class Gaps:
+    """The candidate cuts of a scene as the nodes of a path from its start to its end (a row runs from
+    one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
+    a drawn thing). None of it depends on the width the scene is cut at."""
+
+    def __init__(self, scene: Scene, label_pad: float):
+        self.candidates = sorted(_candidates(scene, label_pad), key=lambda c: c.x)
+        start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
+        self.xs = [start] + [c.x for c in self.candidates] + [scene.width]
+        self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]
+        self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
+        self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
+        self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
+                            if not splittable(i) and not _stretches(i) and i.role != "background")
+        self.drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
+        self.least = self._narrowest()
+
+    def holds_drawn(self, i: int, j: int) -> bool:
+        return bisect_right(self.drawn, self.xs[j]) != bisect_right(self.drawn, self.xs[i])
+
+    def width(self, i: int, j: int) -> float:
+        return self.xs[j] - self.xs[i] + self.pads[i] + self.pads[j]
+
+    def _narrowest(self) -> float | None:
+        """The least width of the widest row over every way to cut (a minimax path); None when no row holds a drawn thing."""
+        end = len(self.xs) - 1
+        least: dict[int, float] = {0: 0.0}
+        for i in range(end):
+            if i in least:
+                for j in range(i + 1, end + 1):
+                    if self.holds_drawn(i, j):
+                        w = max(least[i], self.width(i, j))
+                        if w < least.get(j, float("inf")):
+                            least[j] = w
+        return least.get(end)
+
+    def cheapest(self, width: float) -> list[Cut]:
+        """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
+        xs, pads, levels, solid = self.xs, self.pads, self.levels, self.solid
+        best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
+        for i in range(len(xs) - 1):
+            if i not in best:
+                continue
+            k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
+            top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
+            for j in range(i + 1, len(xs)):
+                if xs[j] - xs[i] + pads[i] + pads[j] > width:
+                    break
+                while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
+                    top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
+                    k += 1
+                if not self.holds_drawn(i, j):
+                    continue
+                lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
+                cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + self.costs[j]
+                if j not in best or cost < best[j][0]:
+                    best[j] = (cost, i)
+        end = len(xs) - 1
+        if end not in best:
+            return []
+        path, node = [], best[end][1]
+        while node:
+            path.append(self.candidates[node - 1])
+            node = best[node][1]
+        return path[::-1]
 
 
 def _drawn(item) -> bool:
