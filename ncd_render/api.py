@@ -105,7 +105,9 @@ class Figure:
 
             extra = cost_table(self.diagram, cost, theme)
         scene = page_scene(self.diagram, theme, preset, width, height, extra)
-        too_tall = height is not None and scene.height > height
+        # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
+        # keeps its own shape, rather than standing in the middle of a page-tall canvas
+        too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height
         return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size)
 
     def svg(self, **options) -> bytes:

@@ -467,3 +467,22 @@ def test_a_figure_no_cut_fits_is_cut_as_narrow_as_it_can_be():
     assert [len(row.by_role("box")) for row in rows] == [1, 1, 1]
     assert max(row.width for row in rows) < 210 / 2  # each a box, its share of the gaps, the arrows and labels at its ends
 
+
+BIG_IN_A_COLUMN = ["transformer", "vit", "mixtral", "deepseek_v3"]
+
+
+@pytest.mark.parametrize("name", BIG_IN_A_COLUMN)
+def test_a_big_figure_in_a_column_shrinks_least(name, measure_at):
+    """A figure too big for a column even in rows is laid out again on the least larger page it fits,
+    its rows cut at the width the shrunk figure has room for, then shrunk: the Transformer's labels
+    print at 5.5 pt and their subscripts at 3.9 pt in a column (1.8 pt when its rows were cut at the
+    column's own width, or not at all where no cut fitted it), and the shrunk figure fills its canvas
+    top to bottom rather than standing in the middle of a column-tall one."""
+    result, shrunk = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", "column")
+    assert shrunk, f"{name} now fits a column unshrunk: move it to COLUMN_FIGURES"
+    assert result["label_pt_at_column"] >= 0.55 * FULL_SIZE, f"{name}: labels print at {result['label_pt_at_column']} pt in a column"
+    assert result["width_pt"] <= 234.01 and result["height_pt"] <= 648.01
+    with pytest.warns(SizeWarning):
+        scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", layout="column").scene()
+    ink = [i.bbox for i in scene.items if i.role != "background"]
+    assert min(b[1] for b in ink) < 10 and max(b[3] for b in ink) > scene.height - 10, f"{name}: empty bands above and below the figure"

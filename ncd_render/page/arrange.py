@@ -57,24 +57,30 @@ def column_places(sizes: list[tuple[float, float]], width: float, height: float,
     return places
 
 
-def band_places(sizes: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]] | None:
+def band_places(sizes: list[tuple[float, float]], width: float, gap: float,
+                tallest: float | None = None) -> list[tuple[float, float]] | None:
     """Blocks in bands stacked ``gap`` apart, each band newspaper columns of consecutive blocks
     within ``width``: the bands that make the page shortest (a shortest path over where bands
-    begin); None when a block is wider than ``width``."""
+    begin); None when a block is wider than ``width``, or when given ``tallest``, when no
+    arrangement is that short (bands that already stand taller are not followed further)."""
     n = len(sizes)
     if any(w > width + 0.01 for w, _ in sizes):
         return None
     best: list[tuple[float, int, list] | None] = [(0.0, 0, [])] + [None] * n  # (height, start, columns of the last band)
     for i in range(n):
-        if best[i] is None:
+        if best[i] is None or (tallest is not None and best[i][0] > tallest + 0.01):
             continue
         for j in range(i + 1, n + 1):
             band = _band(sizes[i:j], width, gap)
             if band is None:
                 break
             height = best[i][0] + (gap if i else 0.0) + band[0]
+            if tallest is not None and height > tallest + 0.01:
+                break  # a band of more blocks stands no shorter
             if best[j] is None or height < best[j][0] - 0.01:
                 best[j] = (height, i, band[1])
+    if best[n] is None:
+        return None
     bands, j = [], n
     while j > 0:
         bands.append((best[j][1], best[j][2]))

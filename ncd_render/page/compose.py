@@ -17,9 +17,11 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 
 When nothing fits at any depth, the same at each depth with every section's statements cut into
 strands (:mod:`.strands`: DeepSeek's router, routed and shared experts each a part of their own).
-Only when nothing fits then is the most compact attempt shrunk: the pieces set in shelves or
-columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks least; the last
-resort, which :func:`ncd_render.sizing.fit_to` announces with a warning.
+Only when nothing fits then is the figure shrunk: all of the above is tried again on a page 1.1 to
+3 times as large (the least of :data:`LARGER`, steps of 5%, that fits, found by bisection), so rows are cut at the width the shrunk
+figure has room for, not narrower; where not even that fits, the pieces cut for the page are set in
+shelves or columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks
+least. :func:`ncd_render.sizing.fit_to` announces the shrinking with a warning.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_preset, load_theme
@@ -44,51 +46,88 @@ from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places,
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
-from .rows import ROW_GAP, row_scenes
+from .rows import ROW_GAP, Gaps, row_scenes
 from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
-OVERSIZES = (1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # what will be shrunk is set on a page this much larger, then shrunk to fit
+OVERSIZES = (1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # the last resort sets the blocks cut for the page on one this much larger
+LARGER = tuple(round(1.05 ** k, 3) for k in range(1, 24))  # what must shrink is laid out on a page this much larger, then shrunk to fit
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
 
 def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None,
                extra: list[list[Scene]] = ()) -> Scene:
     """``diagram`` laid out to fit ``width`` x ``height`` points without shrinking, where rows and
-    collapsing allow; otherwise the most compact attempt (the caller shrinks it, with a warning).
-    ``extra``: one more piece set after the definitions, as its ways to be set (each a list of
-    blocks; the cost table, :mod:`.costs`)."""
-    definitions, tried, defined = {}, {}, {}  # tried: each set of blocks once, by (sizes, first, follows), for the last resort
-    for depth in _depths(diagram):
-        whole, parts, deep = _pieces(diagram, depth, theme, preset, definitions)
-        defined[depth] = whole[1]
-        uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
-        # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
-        tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
-        for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-            scene = _arranged(tier, fractions, width, height, theme, preset, extra, tried)
-            if scene is not None:
-                return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
-    for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
-        strands = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
-        # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
-        for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
-            scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], fractions, width, height, theme, preset, extra, seen)
-            if scene is not None:
-                return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
-    return _shrunk(tried, width, height)
+    collapsing allow; otherwise laid out the same way on the least larger page it fits, of
+    :data:`LARGER` (rows cut at that page's width: a figure that must shrink anyway is cut no more
+    than the shrunk page needs), for the caller to shrink, with a warning. ``extra``: one more piece
+    set after the definitions, as its ways to be set (each a list of blocks; the cost table, :mod:`.costs`)."""
+    page = _Page(diagram, theme, preset, extra)
+    tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
+    scene = page.fit(width, height, tried)
+    if scene is not None:
+        return scene
+    lo, hi, best = 0, len(LARGER), None  # the least of LARGER that fits (the larger, the more room: fewer rows)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        scene = page.fit(width * LARGER[mid], height and height * LARGER[mid], {})
+        if scene is None:
+            lo = mid + 1
+        else:
+            hi, best = mid, scene
+    return best if best is not None else _shrunk(tried, width, height)
+
+
+class _Page:
+    """The pieces of a diagram at each depth, laid out once (they do not depend on the page's size), and the tiers that set them on a page."""
+
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, extra: list[list[Scene]]):
+        self.diagram, self.theme, self.preset, self.extra = diagram, theme, preset, extra
+        self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
+        self.pieces: dict = {}  # depth -> _pieces(...)
+        self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
+        self.rows: dict = {}  # (id of a piece's scene, width) -> its rows (the scenes are kept here, in pieces and strands)
+
+    def fit(self, width: float, height: float | None, tried: dict) -> Scene | None:
+        """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does."""
+        diagram, theme, preset, extra = self.diagram, self.theme, self.preset, self.extra
+        defined = {}
+        for depth in _depths(diagram):
+            if depth not in self.pieces:
+                self.pieces[depth] = _pieces(diagram, depth, theme, preset, self.definitions)
+            whole, parts, deep = self.pieces[depth]
+            defined[depth] = whole[1]
+            uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
+            # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
+            tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
+            for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
+                scene = _arranged(tier, fractions, width, height, theme, preset, extra, tried, self.rows)
+                if scene is not None:
+                    return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+        for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
+            if depth not in self.strands:
+                self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
+            strands = self.strands[depth]
+            # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
+            for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
+                scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], fractions, width, height, theme, preset, extra, seen,
+                                                             self.rows)
+                if scene is not None:
+                    return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+        return None
 
 
 def _arranged(tier: list, fractions: tuple[float, ...], width: float, height: float | None, theme: Theme, preset: Preset,
-              extra: list[list[Scene]], tried: dict) -> Scene | None:
+              extra: list[list[Scene]], tried: dict, cache: dict) -> Scene | None:
     """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
     into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
-    shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once."""
+    shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once; ``cache``
+    keeps each piece's rows at each width (:func:`_row_options`)."""
     best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
     for overview, defined in (p for p in tier if p is not None):
-        options = [_row_options(s, width, fractions, preset, alone) for s, alone in overview]
-        options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset)
+        options = [_row_options(s, width, fractions, preset, cache, alone) for s, alone in overview]
+        options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset, cache)
                      for beside in (False, True)] for name, s in defined]
         options += [list(extra)] if extra else []
         for choice in _choices(options):
@@ -155,16 +194,24 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
     return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
 
 
-def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset, alone: Scene | None = None) -> list[list[Scene]]:
+def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset, cache: dict,
+                 alone: Scene | None = None) -> list[list[Scene]]:
     """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
     wires, which would spread them over the whole height of every row) breaks into rows at
     ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
     (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
-    of x and c then branches between them instead of across c)."""
+    of x and c then branches between them instead of across c). ``cache`` keeps the rows of each
+    scene at each width, and its gaps, by the scene's id: the scenes it is given must outlive it."""
     options, seen = [], set()
     for fraction in fractions:
         at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
-        rows = [_inked(r) for r in row_scenes(alone if alone is not None and alone.width <= at else scene, at, preset.label_pad)]
+        source = alone if alone is not None and alone.width <= at else scene
+        rows = cache.get((id(source), at))
+        if rows is None:
+            gaps = cache.get(id(source))
+            if gaps is None:
+                gaps = cache[id(source)] = Gaps(source, preset.label_pad)
+            rows = cache[id(source), at] = [_inked(r) for r in row_scenes(source, at, preset.label_pad, gaps)]
         key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
         if key not in seen:
             seen.add(key)
@@ -187,8 +234,10 @@ def best_places(sizes: list[tuple[float, float]], width: float, height: float | 
     the one that reads in order (fewest :func:`.arrange.inversions`), then the shortest (the page's
     height is what runs out: newspaper columns rather than one narrow stack), then the smallest:
     ((inversions, height, area), places); None when none fits."""
+    if any(w > width + 0.01 for w, _ in sizes) or (height is not None and sum(w * h for w, h in sizes) > width * height):
+        return None  # a block wider than the page, or more ink than the page has room for: no arrangement fits
     best = None
-    for places in _arrangements(sizes, width, height, first, follows):
+    for places in _arrangements(sizes, width, height, first, follows, fitting=True):
         w, h = extent(sizes, places)
         if w <= width + 0.01 and (height is None or h <= height + 0.01):
             key = (inversions(sizes, places, first), h, w * h)
@@ -197,15 +246,18 @@ def best_places(sizes: list[tuple[float, float]], width: float, height: float | 
     return best
 
 
-def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
+def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int],
+                  fitting: bool = False):
     """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
     ``first`` blocks in bands with the definitions filling the room left beside them (those in
-    ``follows`` no higher than the block before: :func:`.arrange.fill_places`)."""
+    ``follows`` no higher than the block before: :func:`.arrange.fill_places`). ``fitting``: only
+    arrangements within ``height`` are wanted (bands that stand taller are not followed)."""
+    tallest = height if fitting else None
     yield shelf_places(sizes, width, ROW_GAP)
-    in_bands = band_places(sizes, width, ROW_GAP)
+    in_bands = band_places(sizes, width, ROW_GAP, tallest)
     if in_bands is not None:
         yield in_bands
-    overview = band_places(sizes[:first], width, ROW_GAP) if first < len(sizes) else None
+    overview = band_places(sizes[:first], width, ROW_GAP, tallest) if first < len(sizes) else None
     filled = None if overview is None else fill_places(sizes, overview, width, ROW_GAP, follows)
     if filled is not None:
         yield filled
