@@ -486,3 +486,22 @@ def test_a_big_figure_in_a_column_shrinks_least(name, measure_at):
         scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", layout="column").scene()
     ink = [i.bbox for i in scene.items if i.role != "background"]
     assert min(b[1] for b in ink) < 10 and max(b[3] for b in ink) > scene.height - 10, f"{name}: empty bands above and below the figure"
+
+
+def test_no_row_is_cut_between_a_wire_and_the_bar_it_enters():
+    """A wire stops a little short of a concatenation's bar (ViT's patches and class token): a cut in
+    that sliver left the wire ending, uncarried, at the end of one row and the bar alone at the start
+    of the next. Such a cut is never chosen: the bar keeps the wires that enter it."""
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.scene import Rect, Scene, Stroke, Text
+
+    label = Text(40, 4, (), "sans", "#000", 14, 6, 2, "label.axis")  # the wire's label, just short of the bar
+    items = [Rect(0, 0, 10, 10, Stroke(), "#fff", role="box"), Line(10, 5, 57.5, 5, Stroke()), label,
+             Rect(60, 0, 3, 10, None, "#000", role="box"), Line(63, 5, 120, 5, Stroke()),
+             Rect(120, 0, 10, 10, Stroke(), "#fff", role="box")]
+    for width in range(40, 130, 5):
+        for row in row_scenes(Scene(130, 10, items), width, label_pad=2):
+            bars = [i for i in row.by_role("box") if i.w == 3]
+            for bar in bars:
+                assert any(isinstance(i, Line) and bar.x - 3 < max(i.x1, i.x2) <= bar.x for i in row.items), \
+                    f"at {width} pt a row starts with the bar, its wire left in the row before"

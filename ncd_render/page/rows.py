@@ -33,6 +33,7 @@ ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = 6.0       # an arrowhead's length
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
+END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
 BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
@@ -169,6 +170,7 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
         reach = x1 if reach is None else max(reach, x1)
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    ends = {x for w in wires for x in (w.x1, w.x2)}
     # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
     drawn = [i.bbox for i in scene.items if _drawn(i)]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
@@ -177,6 +179,8 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
         for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
+            if any(abs(x - e) < END_CLEAR for e in ends):
+                continue  # between a wire's end and the bar it enters: the wire would end, uncarried, at the cut
             running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
             carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
