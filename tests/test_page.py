@@ -505,3 +505,13 @@ def test_no_row_is_cut_between_a_wire_and_the_bar_it_enters():
             for bar in bars:
                 assert any(isinstance(i, Line) and bar.x - 3 < max(i.x1, i.x2) <= bar.x for i in row.items), \
                     f"at {width} pt a row starts with the bar, its wire left in the row before"
+
+
+def test_a_big_model_on_a_slide_is_set_in_rows(measure_at):
+    """The slide layout breaks rows and defines components as a page does: the transformer is one
+    16:9 slide with 7.4 pt labels (their subscripts 5.2 pt), where uncut it was a strip whose
+    subscripts printed at 2.7 pt."""
+    result, shrunk = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd", "slide")
+    assert (result["width_pt"], result["height_pt"]) == pytest.approx((720.0, 405.0))
+    assert result["min_font_pt"] >= 5.0, f"labels print at {result['min_font_pt']} pt on the slide"
+    assert result["label_overlaps"] == 0 and result["wire_through_box"] == 0
