@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
@@ -83,9 +84,10 @@ def choose_cuts(scene: Scene, width: float, label_pad: float, gaps: Gaps | None 
     wider), the cuts whose widest row is the narrowest that can be, at the least cost, so that what
     is shrunk to fit shrinks least; [] when the gaps allow no cut."""
     gaps = gaps or Gaps(scene, label_pad)
-    if gaps.least is None:
-        return []
-    return gaps.cheapest(max(width, gaps.least + 0.01))
+    cuts = gaps.cheapest(width)
+    if cuts or gaps.least is None or gaps.least <= width:
+        return cuts
+    return gaps.cheapest(gaps.least + 0.01)
 
 
 class Gaps:
@@ -103,30 +105,33 @@ class Gaps:
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
                             if not splittable(i) and not _stretches(i) and i.role != "background")
         self.drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
-        self.least = self._narrowest()
 
     def holds_drawn(self, i: int, j: int) -> bool:
+        """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
         return bisect_right(self.drawn, self.xs[j]) != bisect_right(self.drawn, self.xs[i])
 
-    def width(self, i: int, j: int) -> float:
+    def row_width(self, i: int, j: int) -> float:
+        """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
         return self.xs[j] - self.xs[i] + self.pads[i] + self.pads[j]
 
-    def _narrowest(self) -> float | None:
-        """The least width of the widest row over every way to cut (a minimax path); None when no row holds a drawn thing."""
+    @cached_property
+    def least(self) -> float | None:
+        """The least width of the widest row over every way to cut (a minimax path, found only when
+        asked: no cuts fit); None when no row holds a drawn thing."""
         end = len(self.xs) - 1
         least: dict[int, float] = {0: 0.0}
         for i in range(end):
             if i in least:
                 for j in range(i + 1, end + 1):
                     if self.holds_drawn(i, j):
-                        w = max(least[i], self.width(i, j))
+                        w = max(least[i], self.row_width(i, j))
                         if w < least.get(j, float("inf")):
                             least[j] = w
         return least.get(end)
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
-        xs, pads, levels, solid = self.xs, self.pads, self.levels, self.solid
+        xs, levels, solid = self.xs, self.levels, self.solid
         best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
         for i in range(len(xs) - 1):
             if i not in best:
@@ -134,7 +139,7 @@ class Gaps:
             k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
             top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
             for j in range(i + 1, len(xs)):
-                if xs[j] - xs[i] + pads[i] + pads[j] > width:
+                if self.row_width(i, j) > width:
                     break
                 while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
                     top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
