@@ -515,3 +515,11 @@ def test_a_big_model_on_a_slide_is_set_in_rows(measure_at):
     assert (result["width_pt"], result["height_pt"]) == pytest.approx((720.0, 405.0))
     assert result["min_font_pt"] >= 5.0, f"labels print at {result['min_font_pt']} pt on the slide"
     assert result["label_overlaps"] == 0 and result["wire_through_box"] == 0
+
+
+def test_a_loaded_wire_has_room_for_its_label(measure_at):
+    """A stored tensor comes back in at a load's arrows and its wires start there: the gap holds
+    their labels as it would after a box, so at a slide's 14.4 pt UNet's w1, loaded from C2, no
+    longer runs into the concatenation's bar (it did with only the half gap after the arrows)."""
+    result, _ = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / "unet.ncd", "slide")
+    assert result["label_overlaps"] == 0, result.get("label_overlap_list")

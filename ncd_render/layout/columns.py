@@ -20,19 +20,11 @@ others centred in it. A pure function of the order, the heights and the boxes' l
 """
 from __future__ import annotations
 
-from .gaps import gap_ops_width
+from .gaps import gap_ops_width, label_room
 from .glyphs import box_of
 from .heights import Heights
 from .model import Box, Columns, ColumnX, Ordered, Style
 from .sections import section_title, title_room
-
-
-def label_room(style: Style, ordered: Ordered, fresh: list[int]) -> float:
-    """How far past their start the labels of the wires ``fresh`` reach (0 if none is labelled)."""
-    wires = ordered.wires
-    labels = [style.axis_label(wires[w].axis, wires[w].value)[0] for w in fresh if wires[w].labelled]
-    widths = [label.width for label in labels if label is not None]
-    return (max(widths) + 2 * style.preset.label_pad + 2) if widths else 0.0
 
 
 def name_label(style: Style, value: int):
@@ -50,7 +42,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
 
     names = [name_label(style, v) for v in d.inputs]
     x = x_start = max((n.width for n in names), default=0) + (p.label_pad * 2 if names else 0)
-    room = label_room(style, ordered, ordered.input_wires)  # how far the labels that go in the next gap reach
+    room = label_room(style, ordered.wires, ordered.input_wires)  # how far the labels that go in the next gap reach
     section_open: list[int] = []
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}
@@ -91,7 +83,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
                 left = x + (width - box.width) / 2
                 boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
                 fresh.extend(placed.new)
-        room = label_room(style, ordered, fresh)
+        room = label_room(style, ordered.wires, fresh)
         placed_columns.append(ColumnX(x_pre, x, x + width, room))
         x += width
     end_gap = gap_width(room, 0.0) + p.section_pad * len(section_open)

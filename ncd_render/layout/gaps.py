@@ -22,14 +22,26 @@ from .model import Placed, Style, Wire, arrowhead_path, tight
 from .routing import copy_widths, draw_copy
 
 
+LOAD_ROOM = 6.0  # past a load's arrows, before the next gap op or the column's half gap: 2 in its width, 4 after it
+
+
 def gap_ops_width(style: Style, wires: dict[int, Wire], gap: list[Placed], y: dict) -> float:
     """Room for a gap's ops, one after another, each followed by 4 pt."""
     return sum(gap_op_width(style, wires, placed, y) + 4 for placed in gap)
 
 
+def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
+    """How far past their start the labels of the wires ``fresh`` reach (0 if none is labelled)."""
+    labels = [style.axis_label(wires[w].axis, wires[w].value)[0] for w in fresh if wires[w].labelled]
+    widths = [label.width for label in labels if label is not None]
+    return (max(widths) + 2 * style.preset.label_pad + 2) if widths else 0.0
+
+
 def gap_op_width(style: Style, wires: dict[int, Wire], placed: Placed, y: dict) -> float:
-    if placed.op.kind in ("save", "load"):
+    if placed.op.kind == "save":
         return store_label(style, placed.op).width + 12
+    if placed.op.kind == "load":  # its wires start at its arrows, and their labels need the room a box's would
+        return store_label(style, placed.op).width + 12 + max(0.0, label_room(style, wires, placed.new) - LOAD_ROOM - style.preset.column_gap / 2)
     if placed.op.kind == "delete":
         return 6.0
     return sum(copy_widths(*copy_heights(placed, y), style.preset.forks, tight(style.diagram.tandems, [wires[w].axis for w in placed.through])))
