@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from .cost import Report
 
 
+# a layout with rows has tried every depth and cut, and refuses --wrap: what is left to the user
+ROWS_ADVICE = "rows, collapsed components and definitions did not fit it; use a wider --width or a layout with less spacing"
+
+
 @contextmanager
 def paused_gc():
     """Pause the cyclic garbage collector inside; reference counting still frees memory.
@@ -108,7 +112,7 @@ class Figure:
         # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
         # keeps its own shape, rather than standing in the middle of a page-tall canvas
         too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height
-        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size)
+        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size, ROWS_ADVICE)
 
     def svg(self, **options) -> bytes:
         with paused_gc():

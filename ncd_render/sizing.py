@@ -99,9 +99,14 @@ def scale_fonts(theme, factor: float):
                                        title_size=f.title_size * factor, name_size=f.name_size * factor))
 
 
+ADVICE = ("use --layout column or page (rows at its sections, components defined apart), --wrap, --depth, "
+          "a wider --width, or a layout with less spacing")
+
+
 def fit_to(scene: Scene, width: str | float | None, height: str | float | None = None,
-           label_size: float | None = None) -> Scene:
-    """Fit ``scene`` to lengths given as text (``"3.25in"``) or points; warns with :class:`SizeWarning` if it shrank."""
+           label_size: float | None = None, advice: str = ADVICE) -> Scene:
+    """Fit ``scene`` to lengths given as text (``"3.25in"``) or points; warns with :class:`SizeWarning` if it
+    shrank, ending with ``advice``: what the user can do about it."""
     if width is None and height is None:
         return scene
     w = parse_length(width) if isinstance(width, str) else width
@@ -113,7 +118,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
                  else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(
             f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in at its natural size; to fit {target} "
-            f"it is scaled to {fit.scale:.0%}, so {sizes}; use --wrap, --depth, a wider --width, or a layout with less spacing"),
+            f"it is scaled to {fit.scale:.0%}, so {sizes}; {advice}"),
             stacklevel=3)
     return fitted
 

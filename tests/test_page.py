@@ -523,3 +523,18 @@ def test_a_loaded_wire_has_room_for_its_label(measure_at):
     longer runs into the concatenation's bar (it did with only the half gap after the arrows)."""
     result, _ = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / "unet.ncd", "slide")
     assert result["label_overlaps"] == 0, result.get("label_overlap_list")
+
+
+def test_the_shrink_warning_gives_advice_the_layout_can_take(tmp_path):
+    """A layout with rows refuses --wrap and has tried every depth: its warning does not suggest
+    them; a plain layout's warning points to the layouts with rows."""
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    source = Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd"
+    column = CliRunner().invoke(main, ["render", str(source), "--layout", "column", "-o", str(tmp_path / "c.svg")])
+    plain = CliRunner().invoke(main, ["render", str(source), "--width", "3in", "-o", str(tmp_path / "p.svg")])
+    assert column.exit_code == plain.exit_code == 0
+    assert "scaled to" in column.output and "--wrap" not in column.output and "--depth" not in column.output
+    assert "--layout column or page" in plain.output
