@@ -538,3 +538,23 @@ def test_the_shrink_warning_gives_advice_the_layout_can_take(tmp_path):
     assert column.exit_code == plain.exit_code == 0
     assert "scaled to" in column.output and "--wrap" not in column.output and "--depth" not in column.output
     assert "--layout column or page" in plain.output
+
+
+def test_a_long_chain_on_a_page_is_not_weighed_strand_by_strand(monkeypatch):
+    """The strands tier lays out every run of statements between two of its cuts, quadratic in the
+    cuts: a chain of 20 residual blocks (100 boxes, 40 cuts) laid out 780 runs, 30 s for one page
+    (300 boxes: over 5 minutes). A run with more than MOST_CUTS places to cut is left to rows."""
+    import ncd_render.page.flow as flow
+    from ncd_render.page.strands import MOST_CUTS
+
+    sys.path.insert(0, str(Path(ncd_render.__file__).parents[1] / "bench"))
+    from synthetic import synthetic
+
+    calls = []
+    laid = flow.layout
+    monkeypatch.setattr(flow, "layout", lambda *a, **k: calls.append(1) or laid(*a, **k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = ncd_render.api.load_text(synthetic(100)).scene(layout_preset="page")
+    assert len(calls) <= MOST_CUTS * (MOST_CUTS - 1) // 2, f"{len(calls)} runs laid out to weigh strands"
+    assert len(scene.by_role("box")) >= 100  # every box drawn

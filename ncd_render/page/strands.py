@@ -33,6 +33,10 @@ from .chunks import Chunk, built, built_part, reads_of, split_parts, writes_of
 
 PLAIN = (Assign, Delete, Save)  # the statements a strand holds
 PIECE = 5000.0  # one more part, in square points: about the room of a part holding one box
+# more places to cut than this and a run is not cut into strands: each run between two cuts is laid out
+# to weigh it (a 100-box chain of residual blocks, 40 cuts, took 30 s and 300 boxes over 5 minutes);
+# DeepSeek-V3's sections have 4 to 10, and a long chain is what rows already cut well
+MOST_CUTS = 16
 
 
 def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float]) -> list[Chunk]:
@@ -58,6 +62,8 @@ def _strands(program: Program, before: list, part: list, later: list, depth: int
         return [part]
     steps = [steps[k] for k in strand_order(steps)]
     cuts = [0] + breaks(steps) + [len(steps)]
+    if len(cuts) > MOST_CUTS:  # every run between two cuts is laid out: quadratic in the cuts
+        return [part]
 
     def wrapped(i: int, j: int) -> list:
         run = steps[cuts[i]:cuts[j]]
