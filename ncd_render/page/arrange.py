@@ -28,6 +28,7 @@ from ..backdrop import backdrop
 from ..scene import Scene
 
 BLOCK_GAP = 12.0  # between two blocks side by side
+MOST_IN_BAND = 16  # blocks in one band at most: each band's columns are weighed in time quadratic in its blocks
 
 
 def shelf_places(sizes: list[tuple[float, float]], width: float, gap: float) -> list[tuple[float, float]]:
@@ -70,7 +71,7 @@ def band_places(sizes: list[tuple[float, float]], width: float, gap: float,
     for i in range(n):
         if best[i] is None or (tallest is not None and best[i][0] > tallest + 0.01):
             continue
-        for j in range(i + 1, n + 1):
+        for j in range(i + 1, min(n, i + MOST_IN_BAND) + 1):
             band = _band(sizes[i:j], width, gap)
             if band is None:
                 break
