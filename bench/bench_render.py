@@ -10,6 +10,10 @@ so that load on the machine hits both alike; medians of wall and CPU time:
   A linear pipeline gives (c + 10v) / (c + v) for start-up c and per-1,000-box cost v,
   so the growth beyond a cold mha render is printed too (x10 is linear).
 
+Without --targets-only it goes on: layout and SVG time against size in process, the whole
+gallery build, and page composition (``--layout page``) of chains of 100 to 1,000 boxes,
+which the strands tier once made cubic (100 boxes: 30 s; 1,000: over ten minutes).
+
 ``--stages`` adds where the time of those two sizes goes, stage by stage, in CPU time in one
 process (parse, IR build, layout, SVG): what to make cheaper per box for the second ratio.
 
@@ -129,6 +133,13 @@ def main() -> None:
 
     build = median_process(NCD + ["gallery", "build", str(_copy_gallery(out))], 3, env)
     print(f"\nwhole gallery build (SVG + PDF + index, whole process): {build:.3f} s")
+
+    print("\npage composition of a chain of residual blocks (ncd render --layout page, whole process, median of 3):")
+    for boxes in (100, 300, 1000):
+        source = out / f"chain{boxes}.ncd"
+        source.write_text(synthetic(boxes))
+        t = median_process(NCD + ["render", str(source), "--layout", "page", "-o", str(out / f"chain{boxes}.svg")], 3, env)
+        print(f"  {boxes:5d} boxes: {t:.2f} s")
 
     try:
         import discopy  # noqa: F401
