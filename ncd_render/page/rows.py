@@ -119,15 +119,38 @@ class Gaps:
         """The least width of the widest row over every way to cut (a minimax path, found only when
         asked: no cuts fit); None when no row holds a drawn thing."""
         end = len(self.xs) - 1
+        most = self._short_rows()  # the widest row of one way to cut: no row of the best is wider
+        if most is None:
+            return None
         least: dict[int, float] = {0: 0.0}
         for i in range(end):
             if i in least:
                 for j in range(i + 1, end + 1):
+                    if self.xs[j] - self.xs[i] > most:
+                        break
                     if self.holds_drawn(i, j):
                         w = max(least[i], self.row_width(i, j))
                         if w < least.get(j, float("inf")):
                             least[j] = w
         return least.get(end)
+
+    def _short_rows(self) -> float | None:
+        """The widest row when each row ends at the first node past its first drawn thing (the
+        last row runs to the end); None when nothing is drawn past the start."""
+        xs, drawn, end = self.xs, self.drawn, len(self.xs) - 1
+        path, i = [0], 0
+        while True:
+            k = bisect_right(drawn, xs[i])  # the first drawn thing past node i
+            if k == len(drawn):
+                break
+            i = bisect_right(xs, drawn[k], i + 1)  # the first node past it
+            if i > end:
+                break
+            path.append(i)
+        if len(path) < 2:
+            return None
+        path[-1] = end  # the rows past the last drawn thing join the last row
+        return max(self.row_width(a, b) for a, b in zip(path, path[1:]))
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
