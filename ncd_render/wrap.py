@@ -15,6 +15,7 @@ of the next strip. A pure function from scene to scene.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
 from .backdrop import backdrop
@@ -33,7 +34,8 @@ def wrap(scene: Scene, width: float) -> Scene:
     if not cuts:
         return scene
     bounds = [0.0] + cuts + [scene.width]
-    strips = [_strip(scene, a, b, first=k == 0, last=k == len(bounds) - 2) for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
+    strips = [_strip(pieces, a, b, first=k == 0, last=k == len(bounds) - 2)
+              for k, (a, b, pieces) in enumerate(zip(bounds, bounds[1:], partition(scene.items, bounds)))]
     return stack_rows(strips, scene, STRIP_GAP, width=max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * CHEVRON)
 
 
@@ -78,10 +80,11 @@ def _cuts(scene: Scene, width: float) -> list[float]:
     return cuts
 
 
-def _strip(scene: Scene, a: float, b: float, first: bool, last: bool) -> list:
-    """The items between x = a and x = b, moved to start at x = CHEVRON, with chevrons where wires go on."""
+def _strip(pieces: list, a: float, b: float, first: bool, last: bool) -> list:
+    """The items between x = a and x = b (``pieces``: :func:`partition`'s), moved to start at x = CHEVRON,
+    with chevrons where wires go on."""
     out = []
-    for item, span in sliced(scene.items, a, b):
+    for item, span in pieces:
         if span is None:
             out.append(item)
         elif isinstance(item, Line):
@@ -95,18 +98,32 @@ def _strip(scene: Scene, a: float, b: float, first: bool, last: bool) -> list:
     return Scene(0, 0, out).translated(CHEVRON - a, 0).items
 
 
-def sliced(items: list, a: float, b: float):
-    """(item, span) for each of ``items`` between x = a and x = b: a splittable one that reaches in
-    with the x span it has there, any other whose middle lies there with None; the background left out."""
+def partition(items: list, bounds: list[float]) -> list[list]:
+    """For each slice between consecutive x ``bounds`` (sorted), its (item, span) pairs, in the
+    items' order: a splittable item that reaches in, with the x span it has there; any other whose
+    middle lies there, with None; the background left out. One pass over the items, however many slices.
+
+    >>> wire, box = Line(0, 5, 100, 5, Stroke()), Rect(40, 0, 10, 10, Stroke(), "#fff")
+    >>> [[(i.role, span) for i, span in s] for s in partition([wire, box], [0, 30, 100])]
+    [[('wire', (0, 30))], [('wire', (30, 100)), ('box', None)]]
+    """
+    slices: list[list] = [[] for _ in range(len(bounds) - 1)]
     for item in items:
         if item.role == "background":
             continue
-        x0, x1 = item.bbox[0], item.bbox[2]
+        x0, _, x1, _ = item.bbox
         if splittable(item):
-            if min(x1, b) > max(x0, a):
-                yield item, (max(x0, a), min(x1, b))
-        elif a <= (x0 + x1) / 2 < b:
-            yield item, None
+            k = max(0, bisect_right(bounds, x0) - 1)  # the slice x0 lies in; then each slice it reaches into
+            while k < len(slices) and bounds[k] < x1:
+                a, b = bounds[k], bounds[k + 1]
+                if min(x1, b) > max(x0, a):
+                    slices[k].append((item, (max(x0, a), min(x1, b))))
+                k += 1
+        else:
+            k = bisect_right(bounds, (x0 + x1) / 2) - 1
+            if 0 <= k < len(slices):
+                slices[k].append((item, None))
+    return slices
 
 
 def _chevron(x: float, y: float, stroke: Stroke) -> Path:

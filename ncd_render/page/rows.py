@@ -27,7 +27,7 @@ from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
 from ..scene import Line, Path, Rect, Scene, Stroke, Text
 from ..text import overline_bar
-from ..wrap import splittable
+from ..wrap import partition, splittable
 from .passing import drop_passing
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -60,7 +60,7 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | 
         return [_tightened(scene)]
     bounds = [None] + cuts + [None]
     out, waiting = [], {}
-    for before, after, pieces in zip(bounds, bounds[1:], _partition(scene.items, [c.x for c in cuts])):
+    for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
         items = _row(pieces, before, after, label_pad, waiting)
         top = min(i.bbox[1] for i in items)
         moved = Scene(0, 0, items).translated(0, -top).items
@@ -231,29 +231,8 @@ def _label_of(y: float, x: float, names: tuple):
     return None, None
 
 
-def _partition(items: list, xs: list[float]) -> list[list]:
-    """For each row between the cuts at ``xs`` (sorted), its (item, span) pairs, as
-    :func:`ncd_render.wrap.sliced` gives them, in one pass over the items rather than one a row."""
-    rows: list[list] = [[] for _ in range(len(xs) + 1)]
-    bounds = [float("-inf")] + xs + [float("inf")]
-    for item in items:
-        if item.role == "background":
-            continue
-        x0, _, x1, _ = item.bbox
-        if splittable(item):
-            k = bisect_right(xs, x0)  # the row x0 lies in; then each row it reaches into
-            while k < len(rows) and bounds[k] < x1:
-                a, b = bounds[k], bounds[k + 1]
-                if min(x1, b) > max(x0, a):
-                    rows[k].append((item, (max(x0, a), min(x1, b))))
-                k += 1
-        else:
-            rows[bisect_right(xs, (x0 + x1) / 2)].append((item, None))
-    return rows
-
-
 def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict) -> list:
-    """A row's items (``pieces``: :func:`_partition`'s), the labels and arrows at its ends, moved to start at
+    """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, moved to start at
     x = 0 (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
