@@ -36,6 +36,7 @@ ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
+SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
 BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
@@ -244,7 +245,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             lo = span[0] - before.pad if before is not None and item.bbox[0] < a else span[0]
             hi = span[1] + after.pad if after is not None and item.bbox[2] > b else span[1]
             out.append(replace(item, x1=lo, x2=hi))
-        elif span[1] - span[0] > 4:  # a section's piece (a sliver left of a cut is left out)
+        elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
             out.append(replace(item, x=span[0], w=span[1] - span[0]))
     if before is not None:
         for y, stroke, label, bar in before.wires:
