@@ -558,3 +558,22 @@ def test_a_long_chain_on_a_page_is_not_weighed_strand_by_strand(monkeypatch):
         scene = ncd_render.api.load_text(synthetic(100)).scene(layout_preset="page")
     assert len(calls) <= MOST_CUTS * (MOST_CUTS - 1) // 2, f"{len(calls)} runs laid out to weigh strands"
     assert len(scene.by_role("box")) >= 100  # every box drawn
+
+
+def test_a_load_keeps_its_name_beside_its_arrows_in_rows():
+    """A stored tensor's name and the arrows its wires come back in at are one glyph: a row break
+    falls before or after it, never between (UNet in a column printed C2 at the end of one row and
+    its wires' arrows at the start of the next)."""
+    from ncd_render.layout import layout
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    diagram = load(Path(ncd_render.__file__).parents[1] / "gallery" / "unet.ncd").diagram
+    loads = {op.id for op in diagram.ops if op.kind == "load"}
+    scene = layout(diagram, load_theme("paper"), load_preset("column"))
+    for width in range(150, int(scene.width), 10):
+        for row in row_scenes(scene, width, label_pad=2.5):
+            for name in (i for i in row.items if i.role == "label.name" and i.ref in loads):
+                right = name.x + name.width
+                assert any(i.role == "arrow" and right < i.bbox[0] < right + 12 for i in row.items), \
+                    f"at {width} pt a load's name ends a row without its arrows"

@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 from ..ir import Op
-from ..scene import Line, Rect, Stroke
+from ..scene import Line, Rect, Stroke, extent
 from .model import Placed, Style, Wire, arrowhead_path, tight
 from .routing import copy_widths, draw_copy
 
@@ -89,15 +89,19 @@ def _draw_gap_op(style: Style, placed: Placed, x: float, y: dict, spans: dict, o
         label = store_label(style, placed.op)
         mid = (min(y[w] for w in ends) + max(y[w] for w in ends)) / 2
         tip = x + 6 if kind == "save" else x + label.width + 10
+        glyph = []
         for w in ends:
             if kind == "save":
                 spans[w].x1 = tip - 5
             else:
                 spans[w].x0 = tip
-            out.append(arrowhead_path(tip, y[w], c.wire))
+            glyph.append(arrowhead_path(tip, y[w], c.wire))
         lx = tip + 2 if kind == "save" else x
-        out.append(style.placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
-                                     anchor="start" if kind == "save" else "end", ref=placed.op.id))
+        glyph.append(style.placed_text(label, lx, mid + (label.ascent - label.descent) / 2, "label.name",
+                                       anchor="start" if kind == "save" else "end", ref=placed.op.id))
+        # the name and its arrows are one glyph: an invisible region over both, which a page's rows do not cut
+        x0, y0, x1, y1 = extent(glyph)
+        out += glyph + [Rect(x0, y0, x1 - x0, y1 - y0, None, None, role="region", ref=placed.op.id)]
 
 
 def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured: tuple, y: dict, spans: dict, out: list) -> None:
