@@ -17,7 +17,7 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 
 When nothing fits at any depth, the same at each depth with every section's statements cut into
 strands (:mod:`.strands`: DeepSeek's router, routed and shared experts each a part of their own).
-Only when nothing fits then is the figure shrunk: all of the above is tried again on a page 1.1 to
+Only when nothing fits then is the figure shrunk: all of the above is tried again on a page 1.05 to
 3 times as large (the least of :data:`LARGER`, steps of 5%, that fits, found by bisection), so rows are cut at the width the shrunk
 figure has room for, not narrower; where not even that fits, the pieces cut for the page are set in
 shelves or columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks
@@ -87,11 +87,13 @@ class _Page:
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.pieces: dict = {}  # depth -> _pieces(...)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
-        self.rows: dict = {}  # (id of a piece's scene, width) -> its rows (the scenes are kept here, in pieces and strands)
+        # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
+        self.gaps: dict = {}  # id -> the scene's places to cut (:class:`.rows.Gaps`)
+        self.rows: dict = {}  # (id, width) -> its rows at that width
 
     def fit(self, width: float, height: float | None, tried: dict) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does."""
-        diagram, theme, preset, extra = self.diagram, self.theme, self.preset, self.extra
+        diagram, theme, preset = self.diagram, self.theme, self.preset
         defined = {}
         for depth in _depths(diagram):
             if depth not in self.pieces:
@@ -102,47 +104,71 @@ class _Page:
             # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
             tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
             for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-                scene = _arranged(tier, fractions, width, height, theme, preset, extra, tried, self.rows)
+                scene = self.arranged(tier, fractions, width, height, tried)
                 if scene is not None:
-                    return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+                    return self.legended(scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
                 self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
             for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
-                scene = None if strands is None else _arranged([([(s, None) for s in strands], titled)], fractions, width, height, theme, preset, extra, seen,
-                                                             self.rows)
+                scene = None if strands is None else self.arranged([([(s, None) for s in strands], titled)], fractions, width, height, seen)
                 if scene is not None:
-                    return _with_legend(scene, diagram, theme, width, height) if preset.legend else scene
+                    return self.legended(scene, width, height)
         return None
 
+    def legended(self, scene: Scene, width: float, height: float | None) -> Scene:
+        """``scene`` with the legend of sizes below it, where the layout asks for one (:func:`_with_legend`)."""
+        return _with_legend(scene, self.diagram, self.theme, width, height) if self.preset.legend else scene
 
-def _arranged(tier: list, fractions: tuple[float, ...], width: float, height: float | None, theme: Theme, preset: Preset,
-              extra: list[list[Scene]], tried: dict, cache: dict) -> Scene | None:
-    """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
-    into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
-    shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once; ``cache``
-    keeps each piece's rows at each width (:func:`_row_options`)."""
-    best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
-    for overview, defined in (p for p in tier if p is not None):
-        options = [_row_options(s, width, fractions, preset, cache, alone) for s, alone in overview]
-        options += [[[_titled(name, _stacked(rows, s), theme, beside)] for rows in _row_options(s, width, fractions, preset, cache)
-                     for beside in (False, True)] for name, s in defined]
-        options += [list(extra)] if extra else []
-        for choice in _choices(options):
-            blocks = [block for rows in choice for block in rows]
-            first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
-            follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
-                                for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
-            key = (tuple((b.width, b.height) for b in blocks), first, follows)
-            if key in tried:
-                continue
-            tried[key] = blocks
-            found = best_places(list(key[0]), width, height, first, follows)
-            if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], blocks, found[1])
-    return None if best is None else placed(best[1], best[2], best[1][0])
+    def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict) -> Scene | None:
+        """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
+        into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
+        shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once.
+        The ``extra`` piece (the cost table) is set after the definitions."""
+        best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
+        for overview, defined in (p for p in tier if p is not None):
+            options = [self.row_options(s, width, fractions, alone) for s, alone in overview]
+            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions)
+                         for beside in (False, True)] for name, s in defined]
+            options += [list(self.extra)] if self.extra else []
+            for choice in _choices(options):
+                blocks = [block for rows in choice for block in rows]
+                first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
+                follows = frozenset(first + sum(len(r) for r in choice[len(overview):len(overview) + n]) + k
+                                    for n, rows in enumerate(choice[len(overview):]) for k in range(1, len(rows)))
+                key = (tuple((b.width, b.height) for b in blocks), first, follows)
+                if key in tried:
+                    continue
+                tried[key] = blocks
+                found = best_places(list(key[0]), width, height, first, follows)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], blocks, found[1])
+        return None if best is None else placed(best[1], best[2], best[1][0])
+
+    def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None) -> list[list[Scene]]:
+        """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
+        wires, which would spread them over the whole height of every row) breaks into rows at
+        ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
+        (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
+        of x and c then branches between them instead of across c). Each scene's gaps, and its rows at
+        each width, are found once."""
+        options, seen = [], set()
+        for fraction in fractions:
+            at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
+            source = alone if alone is not None and alone.width <= at else scene
+            rows = self.rows.get((id(source), at))
+            if rows is None:
+                gaps = self.gaps.get(id(source))
+                if gaps is None:
+                    gaps = self.gaps[id(source)] = Gaps(source, self.preset.label_pad)
+                rows = self.rows[id(source), at] = [_inked(r) for r in row_scenes(source, at, self.preset.label_pad, gaps)]
+            key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
+            if key not in seen:
+                seen.add(key)
+                options.append(rows)
+        return options
 
 
 def _overview(diagram: Diagram, depth: int | None) -> Diagram:
@@ -169,7 +195,7 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
     """(the overview's [(scene, the scene alone or None)], [(title, definition's scene)]) for the
     figure whole, part by part, and part by part with sections split too (None without such parts);
     ``definitions`` keeps each component's laid-out body from one depth to the next. The whole
-    figure is laid out for rows, and alone as well (:func:`_row_options`)."""
+    figure is laid out for rows, and alone as well (:meth:`_Page.row_options`)."""
     overview = _overview(diagram, depth)
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
@@ -192,31 +218,6 @@ def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, d
     deep = part_scenes(overview, depth, theme, preset, deep=True)  # None when it splits no section: the same parts
     whole = [(layout(overview, theme, preset), layout(overview, theme, replace(preset, rows=False)))]
     return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
-
-
-def _row_options(scene: Scene, width: float, fractions: tuple[float, ...], preset: Preset, cache: dict,
-                 alone: Scene | None = None) -> list[list[Scene]]:
-    """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
-    wires, which would spread them over the whole height of every row) breaks into rows at
-    ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
-    (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
-    of x and c then branches between them instead of across c). ``cache`` keeps the rows of each
-    scene at each width, and its gaps, by the scene's id: the scenes it is given must outlive it."""
-    options, seen = [], set()
-    for fraction in fractions:
-        at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
-        source = alone if alone is not None and alone.width <= at else scene
-        rows = cache.get((id(source), at))
-        if rows is None:
-            gaps = cache.get(id(source))
-            if gaps is None:
-                gaps = cache[id(source)] = Gaps(source, preset.label_pad)
-            rows = cache[id(source), at] = [_inked(r) for r in row_scenes(source, at, preset.label_pad, gaps)]
-        key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
-        if key not in seen:
-            seen.add(key)
-            options.append(rows)
-    return options
 
 
 def _choices(options: list[list]) -> product:
