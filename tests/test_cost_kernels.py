@@ -144,7 +144,7 @@ def _validation():
 # Table 18) has 4 unfused, 7 fused and 4 speed-up points there; FlashAttention-3's Figure 5 (H100) 16, 20 and 16.
 # A change that loses a point must say why (docs/cost.md, Validation); one that gains points raises the floor.
 HELD_OUT_FLOOR = {"unfused": 3, "fused": 6, "speed-up": 4}
-H100_FLOOR = {"unfused": 16, "fused": 20, "speed-up": 15}
+H100_FLOOR = {"unfused": 16, "fused": 20, "speed-up": 16}
 
 
 def within(ratios) -> int:
@@ -240,7 +240,7 @@ def test_the_h100_attention_figure_keeps_its_points_within_25_percent():
     """FlashAttention-3's Figure 5 (H100, standard attention and FlashAttention-2, d = 64 and 128, causal or not;
     no constant set from it), with the softmax PyTorch released before the figure ran (three reads of rows over 1024
     values): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too, and the standard attention
-    closer than with the one-read softmax of later releases. (The one miss is the speed-up at d = 128, causal, 4k.)"""
+    closer than with the one-read softmax of later releases."""
     validate = _validation()
     ratios = validate.h100_attention(PUBLISHED["fa2_forward_h100"], show=False)
     later = validate.h100_attention(PUBLISHED["fa2_forward_h100"], "row-on-chip", show=False)
@@ -302,9 +302,26 @@ def test_a_broadcasting_element_wise_kernel_runs_at_the_measured_broadcast_bandw
     big = masked(8192)
     same = masked(8192, m="b y x")
     assert "broadcast_hbm" not in same.detail
-    rate = lambda k: k.detail["dram_bytes"] / k.memory_time  # noqa: E731
+    rate = lambda k: (k.detail["dram_bytes"] - k.detail.get("broadcast_rereads", 0)) / k.memory_time  # noqa: E731
     assert rate(big) == pytest.approx(rate(same) * h100.chip.broadcast_hbm)
     assert h100.chip.broadcast_hbm == pytest.approx(0.45)
+
+
+def test_a_broadcast_operands_rereads_run_beside_the_loop_until_they_outrun_the_bandwidth():
+    """The loop's own streams (each operand once, the output) set its pace; the mask's re-reads are requests beside
+    them. On an H100 (loop at 0.45) a mask re-read from HBM for every slice adds no time: the N = 4k and 8k causal
+    points of the FlashAttention-3 figure's standard attention grow with the scores, with no step where the mask
+    outgrows L2. On an A100 (loop at 0.72) the same re-reads need more than the loop leaves, and HBM sets the pace."""
+    n, b = 8192, 64
+    for hw in ("h100-sxm", "a100-80gb"):
+        profile = load_profile(hw)
+        k = masked(n, hw)
+        streams = 2 * (2 * b * n * n + n * n)  # the scores read and written, the mask once
+        assert k.detail["broadcast_rereads"] == 2 * (b - 1) * n * n and k.detail["dram_bytes"] == streams + k.detail["broadcast_rereads"]
+        achievable = profile.hbm_bandwidth * profile.chip.hbm_efficiency
+        loop, whole = streams / (achievable * profile.chip.broadcast_hbm), k.detail["dram_bytes"] / achievable
+        assert k.memory_time == pytest.approx(max(loop, whole))
+        assert (loop > whole) == (hw == "h100-sxm")
 
 
 @pytest.mark.parametrize("pattern, copies", [("b y h k -> (b h) y k", True), ("b y h k -> b y (h k)", False)])

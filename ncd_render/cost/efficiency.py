@@ -114,7 +114,8 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
 
 def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, shared: float) -> tuple[float, bool, bool]:
     """A broadcasting element-wise box: the bytes its smaller operand is read again, whether from L2, and whether
-    the kernel broadcasts at all (then it runs at ``chip.broadcast_hbm`` of the streaming bandwidth).
+    the kernel broadcasts at all (then its own streams run at ``chip.broadcast_hbm`` of the streaming bandwidth, and the
+    re-reads beside them: they add time only when the whole traffic outruns the streaming rates).
 
     The kernel walks its output in order, so an operand lacking some of the output's axes is read once per
     index of those axes: in all, as often as the output is bigger. An operand that fits in one SM's L1

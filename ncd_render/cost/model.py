@@ -222,10 +222,14 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu, eff)
     spread, spread_l2, broadcasts = broadcast_reads(diagram, op, w, chip, itemsize, profile.shared_memory_bytes)
     spread *= share
-    nbytes, hits = nbytes + reread + spread, hits + (reread if from_l2 else 0.0) + (spread if spread_l2 else 0.0)
+    nbytes, hits = nbytes + reread, hits + (reread if from_l2 else 0.0)
     strided = ops.of(op).strided_copy and not broadcasts  # a copy of a permuted view: the same element-by-element loop
     bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts or strided else 1.0)  # the element-by-element loop
     memory = memory_time(chip, bandwidth, nbytes - hits, hits)
+    if spread:  # the loop's own streams set its pace; the broadcast operand's re-reads are requests beside them that
+        # bind only when the whole traffic outruns the streaming rates (the loop leaves HBM bandwidth unused)
+        nbytes, hits = nbytes + spread, hits + (spread if spread_l2 else 0.0)
+        memory = max(memory, memory_time(chip, profile.hbm_bandwidth, nbytes - hits, hits))
     for x in w.writes:
         cache.wrote(alias.get(x.key, x.key), size(x) * share)
     detail = {"pipes": {"tensor": tensor, "special": special, "fp32": fp32}, "dram_bytes": nbytes - hits, "l2_bytes": hits,
