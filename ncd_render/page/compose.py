@@ -39,6 +39,7 @@ from ..ir import Diagram, build
 from ..layout import layout
 from ..layout.glyphs import DEPTH_3D, cuboid_faces
 from ..scene import Rect, Scene, Stroke, Text
+from ..scene import extent as bounds
 from ..style import Preset, Theme
 from ..text import set_label
 from ..wrap import stack_rows
@@ -271,7 +272,7 @@ def _arrangements(sizes: list[tuple[float, float]], width: float, height: float 
 def _inked(scene: Scene) -> Scene:
     """``scene`` cut to its ink top and bottom, so blocks set one below another are ROW_GAP apart in ink."""
     ink = [i for i in scene.items if i.role != "background"]
-    top, bottom = min(i.bbox[1] for i in ink), max(i.bbox[3] for i in ink)
+    _, top, _, bottom = bounds(ink)
     if top == 0.0 and bottom == scene.height:
         return scene
     return Scene(scene.width, bottom - top, Scene(0, 0, ink).translated(0, -top).items, scene.background, scene.title, scene.wire_names)

@@ -25,7 +25,7 @@ from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
-from ..scene import Line, Path, Rect, Scene, Stroke, Text
+from ..scene import Line, Path, Rect, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from ..wrap import partition, splittable
 from .passing import drop_passing
@@ -63,9 +63,9 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | 
     out, waiting = [], {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
         items = _row(pieces, before, after, label_pad, waiting)
-        top = min(i.bbox[1] for i in items)
-        moved = Scene(0, 0, items).translated(0, -top).items
-        out.append(Scene(max(i.bbox[2] for i in moved), max(i.bbox[3] for i in moved), moved, scene.background, scene.title))
+        moved = Scene(0, 0, items).translated(0, -extent(items)[1]).items
+        _, _, right, bottom = extent(moved)
+        out.append(Scene(right, bottom, moved, scene.background, scene.title))
     return out
 
 
@@ -259,8 +259,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = _fit_sections(_squeeze(drop_passing(out, before, after, label_pad, waiting)))
-    left = min(i.bbox[0] for i in out)
-    return Scene(0, 0, out).translated(-left, 0).items
+    return Scene(0, 0, out).translated(-extent(out)[0], 0).items
 
 
 def _squeeze(items: list) -> list:
@@ -270,7 +269,7 @@ def _squeeze(items: list) -> list:
     it, each stretch between them to BRIDGE_GAP; what lies below moves up (the layout kept that room for
     wires elsewhere in the figure) and the bends through the band grow steeper."""
     bridges = _bridges(items)
-    spans = sorted((i.bbox[1], i.bbox[3]) for i in items if not _stretches(i) and not _bends(i) and id(i) not in bridges)
+    spans = sorted((bb[1], bb[3]) for i in items if not _stretches(i) and not _bends(i) and id(i) not in bridges for bb in (i.bbox,))
     bands, reach = [], None  # (top, bottom, the share of its height it keeps)
     for y0, y1 in spans:
         if reach is not None and y0 - reach > SQUEEZE_GAP:
@@ -322,13 +321,13 @@ def _stretches(item) -> bool:
 def _fit_sections(items: list) -> list:
     """Each section's piece in a row cut down, top and bottom, to what it holds in that row."""
     sections = sorted((i for i in items if isinstance(i, Rect) and i.role == "section"), key=lambda r: r.w * r.h)
-    others = [i for i in items if not _stretches(i)]
+    if sections:  # each item measured once (a path's box walks its commands), arrows at the cuts left out
+        others = [i.bbox for i in items if not _stretches(i) and not i.role.startswith("arrow.continue")]
     fitted: dict[int, Rect] = {}
     for s in sections:
-        x0, x1 = s.x, s.x + s.w
-        inside = [i.bbox for i in others if x0 - 0.5 <= i.bbox[0] and i.bbox[2] <= x1 + 0.5
-                  and s.y - 0.5 <= i.bbox[1] and i.bbox[3] <= s.y + s.h + 0.5 and not i.role.startswith("arrow.continue")]
-        inside += [r.bbox for k, r in fitted.items() if x0 - 0.5 <= r.x and r.x + r.w <= x1 + 0.5 and s.y <= r.y and r.y + r.h <= s.y + s.h]
+        x0, x1, y0, y1 = s.x - 0.5, s.x + s.w + 0.5, s.y - 0.5, s.y + s.h + 0.5
+        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1]
+        inside += [r.bbox for k, r in fitted.items() if x0 <= r.x and r.x + r.w <= x1 and s.y <= r.y and r.y + r.h <= s.y + s.h]
         if not inside:
             fitted[id(s)] = s
             continue
