@@ -108,3 +108,27 @@ def test_an_order_whose_heights_contradict_falls_back_to_the_order_as_swept():
     path = Path(__file__).parent / "fuzz_cases" / "branch_above_section_cycle.ncd"
     scene = load(path).scene()  # raised "layout constraints form a cycle"
     assert [i for i in scene.items if i.role == "box"]
+
+
+STORED_LAST = """axis m = 4
+axis n = 3
+input X[m]
+X0 = relu(X)
+Y = linear(X0: m -> n) as L
+save X0 as C
+S = load(C)
+Z = linear(S: m -> n) as L_2
+Y = Y + Z
+output Y
+"""
+
+
+@pytest.mark.parametrize("preset", ["paper", "column", "page", "slide"])
+def test_a_tensor_stored_after_its_other_use_goes_straight_on_into_the_store(preset):
+    """X0 is read by L, then saved: the copy's branch leaves for L, and the wires go straight on into the
+    store (they were sent to L, so the store's branch found none left: a ValueError, found by bench/fuzz.py)."""
+    scene = load_text(STORED_LAST).scene(layout_preset=preset)
+    texts = ["".join(r.text for r in i.runs) for i in scene.items if i.role.startswith("label")]
+    assert texts.count("C") == 2 and len(scene.by_role("box")) >= 3  # the store and the load; L, L_2 and the sum
+    dots = [i for i in scene.items if isinstance(i, Circle)]
+    assert len(dots) == 1  # one copy of X0
