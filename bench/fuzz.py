@@ -9,6 +9,7 @@ file for a longer search, and it reports what it found:
     python bench/fuzz.py 600s --seed 7     # as many as fit in ten minutes
     python bench/fuzz.py 500 --save out/   # also write each crashing or slow mutant to out/
     python bench/fuzz.py 500 --cli         # through the real command: ncd validate, render, cost
+    python bench/fuzz.py 600s --pages      # also collapsed, with cost badges, and in the page layouts
 
 The run's address space is capped (--memory-gb, default 4), so a mutant that allocates without
 bound is a MemoryError, counted like any crash, rather than a machine out of memory; with
@@ -29,6 +30,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,9 +108,11 @@ def _one(text: str, rng: random.Random) -> str:
     return "".join(toks)
 
 
-def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS) -> tuple[str, str | None]:
+def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS, pages: bool = False) -> tuple[str, str | None]:
     """Push ``text`` through every stage. Returns (the last stage reached or 'ok', a description
-    of the crash or None). An NcdError ends the case normally."""
+    of the crash or None). An NcdError ends the case normally. ``pages``: then also the figure
+    collapsed (depth 0) and badged with its cost, and in the column, page and slide layouts
+    (rows, strands, definitions: 0.1-2 s a figure, so not by default)."""
     from ncd_render.api import Figure
     from ncd_render.cost import analyse, load_profile
     from ncd_render.ir import build
@@ -135,7 +139,17 @@ def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS) -
         stage = "tikz"
         render_bytes(scene, "tikz")
         stage = "cost"
-        analyse(diagram, load_profile("a100-80gb"), "bf16")
+        report = analyse(diagram, load_profile("a100-80gb"), "bf16")
+        if pages:
+            stage = "collapsed layout"
+            render_bytes(Figure(build(program, depth=0)).scene(), "svg")
+            stage = "cost badges"
+            render_bytes(figure.scene(cost=report), "svg")
+            with warnings.catch_warnings():  # a figure that must shrink says so: not a finding
+                warnings.simplefilter("ignore")
+                for preset in ("column", "page", "slide"):
+                    stage = f"{preset} layout"
+                    render_bytes(Figure(diagram, layout=preset).scene(), "svg")
         return "ok", None
     except NcdError as error:
         str(error)  # the message itself must not fail
@@ -194,6 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="mutations per mutant, at most (default 3)")
     parser.add_argument("--save", type=Path, help="write each crashing or slow mutant to this folder")
     parser.add_argument("--memory-gb", type=float, default=4, help="cap on the address space (default 4 GB)")
+    parser.add_argument("--pages", action="store_true", help="also the collapsed figure, its cost badges and the column, "
+                                                            "page and slide layouts (slower)")
     parser.add_argument("--cli", action="store_true", help="run each mutant through the ncd command instead, in a process "
                                                           "of its own: it must exit 0 or 2, with no traceback")
     args = parser.parse_args(argv)
@@ -215,7 +231,7 @@ def main(argv=None) -> int:
         if args.save:
             (args.save / "current.ncd").write_text(text)
         began = time.perf_counter()
-        stage, crash = run_case(text, name)
+        stage, crash = run_case(text, name, pages=args.pages)
         took = time.perf_counter() - began
         n += 1
         stages["ok" if stage == "ok" else f"NcdError in {stage}" if crash is None else f"crash in {stage}"] += 1
