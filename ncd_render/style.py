@@ -132,18 +132,21 @@ def _builtin_folder(folder: str) -> Path:
 
 
 def _read(kind: str, folder_name: str, name_or_path: str) -> tuple[dict, str]:
+    """The TOML of a built-in ``name_or_path`` (a bare name: a folder called ``paper`` beside a paper's
+    sources does not hide the built-in theme), else of the file at that path."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    folder = _builtin_folder(folder_name)
+    names = sorted(p.stem for p in folder.glob("*.toml"))
+    if name_or_path in names:
+        data, shown = (folder / (name_or_path + ".toml")).read_bytes(), name_or_path
+    elif path.suffix == ".toml" or (path.exists() and not path.is_dir()):
         if not path.exists():
             raise NcdError(f"{kind} file '{path}' does not exist")
         data, shown = read_limited(path, f"the {kind} file"), str(path)
     else:
-        folder = _builtin_folder(folder_name)
-        names = sorted(p.stem for p in folder.glob("*.toml"))
-        if name_or_path not in names:
-            raise NcdError(f"unknown {kind} '{name_or_path}'", hint=(did_you_mean(name_or_path, names) or "") +
-                           f" built-in {kind}s: {', '.join(names)}; or give a path to a .toml file")
-        data, shown = (folder / (name_or_path + ".toml")).read_bytes(), name_or_path
+        raise NcdError(f"unknown {kind} '{name_or_path}'" + (" (that is a folder, not a .toml file)" if path.is_dir() else ""),
+                       hint=" ".join(filter(None, [did_you_mean(name_or_path, names),
+                                                   f"built-in {kind}s: {', '.join(names)}; or give a path to a .toml file"])))
     try:
         return tomllib.loads(data.decode("utf-8")), shown
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

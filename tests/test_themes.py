@@ -143,3 +143,22 @@ def test_a_copied_theme_can_be_edited(tmp_path):
     svg = render_bytes(load(ROOT / "gallery" / "sdpa.ncd", theme=str(mine)).scene(), "svg")
     assert "#FF00FF" in svg_colors(svg)
     assert "#D8D8D8" not in svg_colors(svg)
+
+
+def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch):
+    """A paper's sources often sit in a folder called paper/: running ncd beside it (theme and layout
+    'paper' by default) read the folder as a theme file and failed. A bare built-in name is the built-in;
+    a file of that name is still reached as a path, and a folder that is no built-in is refused clearly."""
+    from ncd_render.errors import NcdError
+    from ncd_render.style import load_preset
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("paper", "slide", "mono"):
+        (tmp_path / name).mkdir()
+    assert load_theme("paper") == load_theme(str(ROOT / "themes" / "paper.toml"))
+    assert load_theme("mono").name == "mono" and load_preset("slide").name == "slide"
+    (tmp_path / "mine").write_text((ROOT / "themes" / "dark.toml").read_text())
+    assert load_theme("mine").colors == load_theme("dark").colors  # a file without .toml, by its path
+    (tmp_path / "drafts").mkdir()
+    with pytest.raises(NcdError, match="unknown theme 'drafts' \\(that is a folder, not a .toml file\\)"):
+        load_theme("drafts")
