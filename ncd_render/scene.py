@@ -129,7 +129,7 @@ class Scene:
         return [i for i in self.items if i.role == prefix or i.role.startswith(prefix + ".")]
 
     def translated(self, dx: float, dy: float) -> "Scene":
-        return Scene(self.width, self.height, [_shift(i, dx, dy) for i in self.items], self.background, self.title)
+        return Scene(self.width, self.height, [shifted(i, dx, dy) for i in self.items], self.background, self.title)
 
     def scaled(self, factor: float) -> "Scene":
         """The scene at ``factor`` times its size (fonts scale too)."""
@@ -171,10 +171,10 @@ def extent(items) -> BBox:
     return min(lefts), min(tops), max(rights), max(bottoms)
 
 
-def _shift(item, dx, dy):
+def shifted(item, dx, dy):
     """``item`` moved by (dx, dy).
 
-    >>> _shift(Line(0, 1, 2, 3, Stroke()), 1, 2)
+    >>> shifted(Line(0, 1, 2, 3, Stroke()), 1, 2)
     Line(x1=1, y1=3, x2=3, y2=5, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
     """
     mover = _MOVERS.get(type(item))

@@ -71,7 +71,8 @@ def _passing(items: list, through: set) -> set:
     for i in items:
         if i.role in ("wire", "separator", "section", "arrow.continue.in", "arrow.continue.out") or i.role.startswith("label"):
             continue
-        touched.update(y for y in through if i.bbox[1] - 0.5 <= y <= i.bbox[3] + MARK_GAP + 0.5)  # a mark stands just above its tensor
+        _, top, _, bottom = i.bbox
+        touched.update(y for y in through if top - 0.5 <= y <= bottom + MARK_GAP + 0.5)  # a mark stands just above its tensor
     levels = sorted({i.y1 for i in items if isinstance(i, Line) and i.role == "wire"})
     drop = set()
     for order in (levels, levels[::-1]):

@@ -20,12 +20,13 @@ cut at a boundary is worth a slightly shorter row. A pure function.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
-from ..scene import Line, Path, Rect, Scene, Stroke, Text, extent
+from ..records import replaced
+from ..scene import Line, Path, Rect, Scene, Stroke, Text, extent, shifted
 from ..text import overline_bar
 from ..wrap import partition, splittable
 from .passing import drop_passing
@@ -244,9 +245,9 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         elif isinstance(item, Line):  # a wire that goes on reaches out to the arrow and label at the cut
             lo = span[0] - before.pad if before is not None and item.bbox[0] < a else span[0]
             hi = span[1] + after.pad if after is not None and item.bbox[2] > b else span[1]
-            out.append(replace(item, x1=lo, x2=hi))
+            out.append(replaced(item, x1=lo, x2=hi))
         elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
-            out.append(replace(item, x=span[0], w=span[1] - span[0]))
+            out.append(replaced(item, x=span[0], w=span[1] - span[0]))
     if before is not None:
         for y, stroke, label, bar in before.wires:
             left = a - before.pad
@@ -287,13 +288,14 @@ def _squeeze(items: list) -> list:
     for i in items:
         if isinstance(i, Rect) and i.role in ("section", "region"):
             top, bottom = moved(i.y), moved(i.y + i.h)
-            out.append(replace(i, y=top, h=bottom - top))
+            out.append(replaced(i, y=top, h=bottom - top))
         elif i.role == "bracket" or _bends(i):  # each point moves with its own height
-            out.append(replace(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
+            out.append(replaced(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
         elif id(i) in bridges:
-            out.append(replace(i, y1=moved(i.y1), y2=moved(i.y2)))
+            out.append(replaced(i, y1=moved(i.y1), y2=moved(i.y2)))
         else:
-            out += Scene(0, 0, [i]).translated(0, moved(i.bbox[1]) - i.bbox[1]).items
+            top = i.bbox[1]
+            out.append(shifted(i, 0, moved(top) - top))
     return out
 
 
@@ -333,7 +335,7 @@ def _fit_sections(items: list) -> list:
             continue
         top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD)
         bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
-        fitted[id(s)] = replace(s, y=top, h=bottom - top)
+        fitted[id(s)] = replaced(s, y=top, h=bottom - top)
     for b in (i for i in items if i.role == "bracket"):  # a bracket keeps to its section's top and bottom
         owner = next((s for s in sections if abs(b.bbox[1] - s.y - 2.5) < 0.1 and s.x <= b.bbox[0] <= s.x + s.w), None)
         if owner is not None:
@@ -341,16 +343,16 @@ def _fit_sections(items: list) -> list:
             top, bottom, was_top, was_bottom = new.y + 2.5, new.y + new.h - 2.5, b.bbox[1], b.bbox[3]
             def fit(v, top=top, bottom=bottom, was_top=was_top, was_bottom=was_bottom):  # its heights scaled to the new span, curves and all
                 return top + (v - was_top) * (bottom - top) / (was_bottom - was_top) if was_bottom > was_top else top
-            fitted[id(b)] = replace(b, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else fit(v) for k, v in enumerate(c[1:])) for c in b.commands))
+            fitted[id(b)] = replaced(b, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else fit(v) for k, v in enumerate(c[1:])) for c in b.commands))
     return [fitted.get(id(i), i) for i in items]
 
 
 def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
     if label is None:
         return []
-    out = [replace(label, x=x, y=base, role="label.axis")]
+    out = [replaced(label, x=x, y=base, role="label.axis")]
     if bar is not None:
-        out.append(replace(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
+        out.append(replaced(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
     return out
 
 
