@@ -107,10 +107,13 @@ class Gaps:
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
                             if not splittable(i) and not _stretches(i) and i.role != "background")
         self.drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
+        self.before = [bisect_right(self.drawn, x) for x in self.xs]  # drawn things up to each node
+        inf = float("inf")
+        self.spans = [(min(ys, default=inf), max(ys, default=-inf)) for ys in self.levels]  # each node's wires, top and bottom
 
     def holds_drawn(self, i: int, j: int) -> bool:
         """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
-        return bisect_right(self.drawn, self.xs[j]) != bisect_right(self.drawn, self.xs[i])
+        return self.before[j] != self.before[i]
 
     def row_width(self, i: int, j: int) -> float:
         """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
@@ -156,23 +159,23 @@ class Gaps:
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
-        xs, levels, solid = self.xs, self.levels, self.solid
+        xs, pads, spans, before, costs, solid = self.xs, self.pads, self.spans, self.before, self.costs, self.solid
         best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
         for i in range(len(xs) - 1):
             if i not in best:
                 continue
             k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
-            top, bottom = min(levels[i], default=float("inf")), max(levels[i], default=float("-inf"))
+            top, bottom = spans[i]
             for j in range(i + 1, len(xs)):
-                if self.row_width(i, j) > width:
+                if xs[j] - xs[i] + pads[i] + pads[j] > width:  # the row's width (:meth:`row_width`)
                     break
                 while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
                     top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
                     k += 1
-                if not self.holds_drawn(i, j):
+                if before[j] == before[i]:  # it holds nothing drawn
                     continue
-                lo, hi = min(top, min(levels[j], default=top)), max(bottom, max(levels[j], default=bottom))
-                cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + self.costs[j]
+                lo, hi = min(top, spans[j][0]), max(bottom, spans[j][1])
+                cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
                 if j not in best or cost < best[j][0]:
                     best[j] = (cost, i)
         end = len(xs) - 1
