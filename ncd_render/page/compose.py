@@ -47,7 +47,7 @@ from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places,
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
-from .rows import ROW_GAP, Gaps, row_scenes
+from .rows import ROW_GAP, Gaps, choose_cuts, rows_cut_at
 from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
@@ -90,7 +90,7 @@ class _Page:
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # id -> the scene's places to cut (:class:`.rows.Gaps`)
-        self.rows: dict = {}  # (id, width) -> its rows at that width
+        self.rows: dict = {}  # (id, x of each cut) -> its rows cut there (widths near each other cut alike)
 
     def fit(self, width: float, height: float | None, tried: dict) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does."""
@@ -154,17 +154,18 @@ class _Page:
         ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
         (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
         of x and c then branches between them instead of across c). Each scene's gaps, and its rows at
-        each width, are found once."""
+        each set of cuts, are found once."""
         options, seen = [], set()
         for fraction in fractions:
             at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
             source = alone if alone is not None and alone.width <= at else scene
-            rows = self.rows.get((id(source), at))
+            gaps = self.gaps.get(id(source))
+            if gaps is None:
+                gaps = self.gaps[id(source)] = Gaps(source, self.preset.label_pad)
+            cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
+            rows = self.rows.get((id(source), *(c.x for c in cuts)))
             if rows is None:
-                gaps = self.gaps.get(id(source))
-                if gaps is None:
-                    gaps = self.gaps[id(source)] = Gaps(source, self.preset.label_pad)
-                rows = self.rows[id(source), at] = [_inked(r) for r in row_scenes(source, at, self.preset.label_pad, gaps)]
+                rows = self.rows[(id(source), *(c.x for c in cuts))] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)

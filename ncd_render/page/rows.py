@@ -57,7 +57,12 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | 
     """The rows of ``scene`` at most ``width`` wide (or as narrow as its gaps allow), each a scene of its
     own starting at (0, 0), to be stacked or set side by side; [scene] when it fits or its gaps allow no
     cut. ``gaps``: ``Gaps(scene, label_pad)``, given when the same scene is cut at several widths."""
-    cuts = choose_cuts(scene, width, label_pad, gaps) if scene.width > width else []
+    return rows_cut_at(scene, choose_cuts(scene, width, label_pad, gaps) if scene.width > width else [], label_pad)
+
+
+def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0) -> list[Scene]:
+    """The rows of ``scene`` cut at ``cuts`` (:func:`choose_cuts`), as :func:`row_scenes` gives them:
+    many widths choose the same cuts, and a page keeps the rows of each."""
     if not cuts:
         return [_tightened(scene)]
     bounds = [None] + cuts + [None]
