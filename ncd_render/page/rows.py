@@ -115,6 +115,13 @@ class Gaps:
         self.before = [bisect_right(self.drawn, x) for x in self.xs]  # drawn things up to each node
         inf = float("inf")
         self.spans = [(min(ys, default=inf), max(ys, default=-inf)) for ys in self.levels]  # each node's wires, top and bottom
+        # the top and bottom of what cannot be cut between each node and the one before it (the nodes go left to right:
+        # every candidate lies right of the first thing drawn and left of the scene's right edge)
+        centres = [c for c, _, _ in self.solid]
+        self.between = [(inf, -inf)]
+        for a, b in zip(self.xs, self.xs[1:]):
+            run = self.solid[bisect_right(centres, a):bisect_right(centres, b)]
+            self.between.append((min((t for _, t, _ in run), default=inf), max((u for _, _, u in run), default=-inf)))
 
     def holds_drawn(self, i: int, j: int) -> bool:
         """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
@@ -164,23 +171,21 @@ class Gaps:
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
-        xs, pads, spans, before, costs, solid = self.xs, self.pads, self.spans, self.before, self.costs, self.solid
+        xs, pads, spans, before, costs, between = self.xs, self.pads, self.spans, self.before, self.costs, self.between
         best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
         for i in range(len(xs) - 1):
             if i not in best:
                 continue
-            k = bisect_right(solid, (xs[i], float("inf"), float("inf")))
             top, bottom = spans[i]
             for j in range(i + 1, len(xs)):
                 if xs[j] - xs[i] + pads[i] + pads[j] > width:  # the row's width (:meth:`row_width`)
                     break
-                while k < len(solid) and solid[k][0] <= xs[j]:  # the row grows to take in what lies before xs[j]
-                    top, bottom = min(top, solid[k][1]), max(bottom, solid[k][2])
-                    k += 1
+                t, b = between[j]  # the row grows to take in what lies before xs[j]
+                top, bottom = t if t < top else top, b if b > bottom else bottom
                 if before[j] == before[i]:  # it holds nothing drawn
                     continue
-                lo, hi = min(top, spans[j][0]), max(bottom, spans[j][1])
-                cost = best[i][0] + ROW_COST + max(0.0, hi - lo) + costs[j]
+                t, b = spans[j]
+                cost = best[i][0] + ROW_COST + max(0.0, (b if b > bottom else bottom) - (t if t < top else top)) + costs[j]
                 if j not in best or cost < best[j][0]:
                     best[j] = (cost, i)
         end = len(xs) - 1
