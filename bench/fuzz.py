@@ -112,7 +112,8 @@ def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS, p
     """Push ``text`` through every stage. Returns (the last stage reached or 'ok', a description
     of the crash or None). An NcdError ends the case normally. ``pages``: then also the figure
     collapsed (depth 0) and badged with its cost, and in the column, page and slide layouts
-    (rows, strands, definitions: 0.1-2 s a figure, so not by default)."""
+    (rows, strands, definitions: 0.1-2 s a figure, so not by default), where an NcdError is a
+    finding: the figure drew, so these must draw it too."""
     from ncd_render.api import Figure
     from ncd_render.cost import analyse, load_profile
     from ncd_render.ir import build
@@ -140,16 +141,19 @@ def run_case(text: str, name: str = "fuzz.ncd", seconds: float = CASE_SECONDS, p
         render_bytes(scene, "tikz")
         stage = "cost"
         report = analyse(diagram, load_profile("a100-80gb"), "bf16")
-        if pages:
-            stage = "collapsed layout"
-            render_bytes(Figure(build(program, depth=0)).scene(), "svg")
-            stage = "cost badges"
-            render_bytes(figure.scene(cost=report), "svg")
-            with warnings.catch_warnings():  # a figure that must shrink says so: not a finding
-                warnings.simplefilter("ignore")
-                for preset in ("column", "page", "slide"):
-                    stage = f"{preset} layout"
-                    render_bytes(Figure(diagram, layout=preset).scene(), "svg")
+        if pages:  # what drew as a figure draws in every layout: an NcdError here is a finding too
+            try:
+                stage = "collapsed layout"
+                render_bytes(Figure(build(program, depth=0)).scene(), "svg")
+                stage = "cost badges"
+                render_bytes(figure.scene(cost=report), "svg")
+                with warnings.catch_warnings():  # a figure that must shrink says so: not a finding
+                    warnings.simplefilter("ignore")
+                    for preset in ("column", "page", "slide"):
+                        stage = f"{preset} layout"
+                        render_bytes(Figure(diagram, layout=preset).scene(), "svg")
+            except NcdError as error:
+                return stage, f"NcdError only here: {str(error).splitlines()[0][:120]}"
         return "ok", None
     except NcdError as error:
         str(error)  # the message itself must not fail

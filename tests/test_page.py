@@ -577,3 +577,34 @@ def test_a_load_keeps_its_name_beside_its_arrows_in_rows():
                 right = name.x + name.width
                 assert any(i.role == "arrow" and right < i.bbox[0] < right + 12 for i in row.items), \
                     f"at {width} pt a load's name ends a row without its arrows"
+
+
+NESTED_RETURN = """axis y = 8 width
+axis m = 16
+axis f = 32
+block FeedForward(X[y m])
+  H = linear(X: m -> f) as L_1
+  section "out"
+    Y = linear(H: f -> m) as L_2
+    return Y
+  end
+end
+input X[y m]
+Y = FeedForward(X)
+Y = FeedForward(Y)
+output Y
+"""
+
+
+@pytest.mark.parametrize("preset", ["column", "page", "slide"])
+def test_a_component_that_returns_inside_a_section_is_defined_on_a_page(preset):
+    """The builder takes a 'return' inside a section of a component; the page's definition of the component
+    turned only the body's own returns into outputs, so the page layouts refused what the paper layout drew
+    ("'return' belongs inside a component block"; found by bench/fuzz.py --pages)."""
+    from ncd_render.api import load_text
+
+    figure = load_text(NESTED_RETURN, depth=0)
+    assert figure.scene().width > 0
+    scene = figure.scene(layout_preset=preset)
+    texts = ["".join(r.text for r in i.runs) for i in scene.items if hasattr(i, "runs")]
+    assert "FeedForward" in texts and "out" in texts  # the definition, with its section

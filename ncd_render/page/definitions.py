@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ir import Diagram, build
-from ..parse import AxisDecl, Block, CheckSizes, Convolutions, Depth, Input, Output, Program, Return, Tandem, Title
+from ..parse import AxisDecl, Block, CheckSizes, Convolutions, Depth, Input, Output, Program, Repeat, Return, Section, Tandem, Title
 
 
 def collapsed_blocks(diagram: Diagram) -> list[str]:
@@ -49,7 +49,14 @@ def definition(program: Program, name: str, depth: int | None = 0) -> Diagram:
     block = next(s for s in program.statements if isinstance(s, Block) and s.name == name)
     local = local_axes(program, block)
     kept = [s for s in program.statements if isinstance(s, (AxisDecl, Tandem, Block, Convolutions))]
-    body = [Output(s.names, s.span) if isinstance(s, Return) else s for s in block.body]
+    body = list(_returns_as_outputs(block.body))
     statements = ([Title(name, block.span)] + [AxisDecl(a, None, False, block.span) for a in local] + kept
                   + [Input(block.params, block.span)] + body)
     return build(replace(program, statements=tuple(s for s in statements if not isinstance(s, (Depth, CheckSizes)))), depth=depth)
+
+
+def _returns_as_outputs(statements) -> tuple:
+    """A component's body as a diagram of its own: each ``return`` an ``output``, one inside a section or repeat too."""
+    return tuple(Output(s.names, s.span) if isinstance(s, Return)
+                 else replace(s, body=_returns_as_outputs(s.body)) if isinstance(s, (Section, Repeat)) else s
+                 for s in statements)
