@@ -116,19 +116,19 @@ class _Sweep:
 
     def plan_copy(self, op: Op, position: dict[int, int], deferred: dict[int, list[tuple[Op, int]]]) -> None:
         """Where the copy ``op``'s outputs branch off. A deferred copy (the default) sends the
-        output used last straight on and branches every other off just before its
-        consumer; an eager one (in ``self.eager``) sends the output used first straight on
-        and branches the others off at once. An output that only goes into a store is
-        not the straight one, unless the store comes after every other use (a branch must
-        leave before the straight output's wires end). Adds consumer op id -> (copy, output) to ``deferred`` for
-        deferred branches, and fills ``self.straight`` and ``self.at_once``."""
+        output used last straight on, a store's too (every branch must leave before the straight
+        output's wires end), and branches every other off just before its consumer; an eager one
+        (in ``self.eager``) sends the output used first straight on, one that only goes into a store
+        last of all, and branches the others off at once. Adds consumer op id -> (copy, output) to
+        ``deferred`` for deferred branches, and fills ``self.straight`` and ``self.at_once``."""
         users = {v: self.d.consumer(v) for v in op.outputs}
         when = {v: position[user.id] if user is not None else len(position) for v, user in users.items()}
-        stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
         eager = op.id in self.eager
-        straight = (min if eager else max)(op.outputs, key=lambda v: (v in stored, when[v]) if eager else (v not in stored, when[v]))
-        if not eager and any(when[v] > when[straight] for v in op.outputs):  # a store after the last other use: the
-            straight = max(op.outputs, key=lambda v: when[v])  # branches leave before it, so the store takes the wires on
+        if eager:
+            stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
+            straight = min(op.outputs, key=lambda v: (v in stored, when[v]))
+        else:
+            straight = max(op.outputs, key=lambda v: when[v])
         self.straight[op.id] = straight
         branches = [v for v in op.outputs if v != straight]
         if eager:

@@ -163,9 +163,10 @@ class _Page:
             if gaps is None:
                 gaps = self.gaps[id(source)] = Gaps(source, self.preset.label_pad)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
-            rows = self.rows.get((id(source), *(c.x for c in cuts)))
+            cut_at = (id(source), *(c.x for c in cuts))
+            rows = self.rows.get(cut_at)
             if rows is None:
-                rows = self.rows[(id(source), *(c.x for c in cuts))] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad)]
+                rows = self.rows[cut_at] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)
