@@ -27,10 +27,11 @@ SCRIPT = """
 import sys, time
 sys.path.insert(0, {root!r})
 import ncd_render.layout as L
+from ncd_render.layout import order
 from ncd_render.api import load
 from ncd_render.render.svg import to_svg
 if {plain}:
-    L._choose = lambda d, *a, **k: (L.PLAIN, L.order(d, L.PLAIN))  # the order as swept, no search (layout() asks _choose)
+    L.choose_order = lambda d, *a, **k: (L.PLAIN, order.order(d, L.PLAIN))  # the order as swept, no search (layout() asks choose_order)
 fig = load({path!r})
 to_svg(fig.scene())
 """
@@ -105,7 +106,7 @@ def stages(boxes: int, runs: int) -> None:
                 done[name] = time.process_time() - start
                 return result
 
-            ordered = timed("choose copies + order", lambda: L._choose(diagram, theme, preset)[1])
+            ordered = timed("choose copies + order", lambda: L.choose_order(diagram, theme, preset)[1])
             labels = timed("box labels", lambda: box_labels(style, ordered))
             high = timed("heights", lambda: heights(style, ordered, labels))
             laid = timed("columns", lambda: place_columns(style, ordered, high, labels))

@@ -136,7 +136,7 @@ def test_layout_invariant(source, metric, measure):
 
 def test_gallery_crossings_within_budget(measure):
     from ncd_render.api import load
-    from ncd_render.layout.report import crossing_report
+    from ncd_render.layout.choice import crossing_report
     from ncd_render.style import load_preset, load_theme
 
     rows = {}

@@ -7,7 +7,8 @@ import pytest
 
 from ncd_render.api import load, load_text
 from ncd_render.layout import routing
-from ncd_render.layout.report import crossing_report, lower_bound
+from ncd_render.layout.choice import crossing_report
+from ncd_render.layout.report import lower_bound
 from ncd_render.scene import Circle, Stroke
 from ncd_render.style import load_preset, load_theme
 

@@ -10,20 +10,12 @@ between its own operands' wires and its result's, with the operands stacked in
 the better of their two orders. Crossings with other tensors' wires, and the
 permutations that move wires out of a box's way, depend on the order chosen and
 count only in the layout's total.
-
->>> from ncd_render.api import load_text
->>> from ncd_render.style import load_theme, load_preset
->>> d = load_text("axis y = 4 width\\naxis x = 4 width\\naxis k = 2\\ninput Q[y k], K[x k]\\n"
-...               "S = einsum(Q, K: y k, x k -> y x)\\noutput S\\n").diagram
->>> crossing_report(d, load_theme("paper"), load_preset("paper"))
-(1, 1)
+(:func:`.choice.crossing_report` gives both for a diagram.)
 """
 from __future__ import annotations
 
 from .. import ops
 from ..ir import Diagram
-from ..style import Preset, Theme
-from .compact import compact
 from .model import Ordered, branch_crossings, glyph, inner_split, tight
 from .routing import plan_region, route_plan
 
@@ -97,11 +89,3 @@ def drawable(ordered: Ordered) -> bool:
 def column_drawable(column) -> bool:
     """:func:`drawable` of one column."""
     return all(placed.within is not None for placed in column.ops)
-
-
-def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
-    """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
-    from . import _choose
-
-    diagram = compact(diagram)
-    return crossings(_choose(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by

@@ -1,0 +1,123 @@
+"""How each copy branches off, chosen by the crossings each choice commits to: the layout's
+crossing-minimisation phase, run before the stages that place anything.
+
+Each trial is an :func:`.order.order` sweep whose columns are counted as :func:`.report.crossings`
+counts them, so a trial that has crossed more than the best so far is swept no further.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> d = load_text("axis y = 4 width\\naxis x = 4 width\\naxis k = 2\\ninput Q[y k], K[x k]\\n"
+...               "S = einsum(Q, K: y k, x k -> y x)\\noutput S\\n").diagram
+>>> crossing_report(d, load_theme("paper"), load_preset("paper"))
+(1, 1)
+"""
+from __future__ import annotations
+
+import itertools
+
+from ..ir import Diagram
+from ..style import Preset, Theme
+from . import order
+from .compact import compact
+from .model import EXHAUSTIVE
+from .report import column_crossings, column_drawable, crossings, lower_bound
+
+INF = float("inf")
+PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
+SIDES = ("below", "above", "inside")
+
+
+def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
+    """How each copy branches off: where used or all at once; below its source, above it,
+    or nested between its wires (which spreads the source's wires apart, so among equal
+    crossings the fewest nested win). With few copies every choice is tried; otherwise,
+    from the best choice that treats every copy alike, passes of one-copy changes, each
+    kept only when it scores better, until a pass changes nothing. Either stops after
+    about ``budget`` op visits (each trial visits every op once), so the choice never
+    depends on the machine's speed. An order where a sum's other operand runs partly
+    between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
+    strips. Returns (eager, above, inside)."""
+    return choose_order(diagram, theme, preset, budget)[0]
+
+
+def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000):
+    """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
+    scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
+
+    def score(choice, cap: float = INF) -> tuple[float, int] | None:
+        """(crossings, branches nested) of ``choice``'s order, or None once its sweep has crossed more
+        than ``cap`` (every column's count is at least 0): a choice that cannot win is swept no further."""
+        seen = [0]
+
+        def tally(column, wires) -> bool:
+            seen[0] += column_crossings(column, wires) if column_drawable(column) else INF
+            return seen[0] > cap
+
+        trial = order.order(diagram, choice, tally)
+        if trial is None:
+            return None
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2])
+        if not scored or n < scored["n"]:
+            scored.update(n=n, choice=choice, order=trial)
+        return n
+
+    trials = max(8, budget // max(1, len(diagram.ops)))
+    copies = [op.id for op in diagram.ops if op.kind == "copy"]
+    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
+    # there a branch never nests, which would spread its source over the whole block
+    states = 4 if preset.rows or preset.wrap else 6
+    best = PLAIN
+    if states ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
+        fewest = score(best)
+        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(states), repeat=len(copies)))
+    else:  # many copies: start from the best of the uniform choices (every copy the same way)
+        candidates = None
+        uniforms = [_choice(dict.fromkeys(copies, k)) for k in (4, 5, 2, 3, 1)[6 - states:]]  # nested first: it crosses the fewest wherever sums come back
+        # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
+        # it crosses more (the plain order still wins ties, as the first tried)
+        first = score(uniforms[0])
+        fewest = score(best, first[0])
+        if fewest is None or first < fewest:
+            best, fewest = uniforms[0], first
+        trials -= 1
+        for uniform in uniforms[1:]:
+            if not fewest[0]:
+                break
+            trials -= 1
+            n = score(uniform, fewest[0])
+            if n is not None and n < fewest:
+                best, fewest = uniform, n
+    while fewest[0] and trials > 0:
+        improved = False
+        for trial in candidates or _one_copy_changes(best, copies, states):
+            if not fewest[0] or trials <= 0:
+                break
+            trials -= 1
+            n = score(trial, fewest[0])
+            if n is not None and n < fewest:
+                best, fewest, improved = trial, n, True
+                if candidates is None:
+                    break  # look again around the new best
+        if candidates is not None or not improved:
+            break
+    return best, scored["order"] if scored["choice"] == best else order.order(diagram, best)
+
+
+def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
+    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`)."""
+    return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
+
+
+def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], copies: list[int], states: int = 6):
+    eager, above, inside = choice
+    now = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in copies}
+    for c in copies:
+        for k in range(states):
+            if k != now[c]:
+                yield _choice({**now, c: k})
+
+
+def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
+    """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
+    diagram = compact(diagram)
+    return crossings(choose_order(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by
