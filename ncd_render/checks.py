@@ -4,9 +4,8 @@ The rule for text (docs/limits.md): control characters, invisible format
 characters and whitespace other than space and tab are rejected with an
 error, never removed silently. Colours must be ``#RRGGBB``.
 
->>> bad_char("fine title")
->>> describe("a\\fb"[bad_char("a\\fb")])
-'U+000C (form feed)'
+>>> plain_text("fine title", "the title")
+'fine title'
 >>> color("#1A1a1a", "wire")
 '#1A1a1a'
 >>> color("#000}\\\\input{x}", "wire")
@@ -23,40 +22,11 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
+from .chars import bad_char, describe
 from .errors import NcdError
 
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-#: categories never allowed in text: controls, invisible formatting, surrogates, line and paragraph separators
-_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-_ASCII_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NAMES = {"\0": "NUL", "\b": "backspace", "\t": "tab", "\n": "line feed", "\v": "vertical tab", "\f": "form feed",
-          "\r": "carriage return", "\x1b": "escape", "\x7f": "delete", "\x85": "next line", "\ufeff": "byte-order mark"}
-
-
-def forbidden(c: str) -> bool:
-    """True for a character no label, title or source line may hold (tab and space are fine)."""
-    if c.isascii():
-        return _ASCII_BAD.match(c) is not None
-    return unicodedata.category(c) in _BAD_CATEGORIES or c.isspace()
-
-
-def bad_char(text: str, allow: str = "") -> int | None:
-    """The index of the first forbidden character in ``text`` (characters in ``allow`` pass), or None."""
-    found = [m.start() for m in _ASCII_BAD.finditer(text) if m.group() not in allow][:1]
-    if not text.isascii():
-        found += [m.start() for m in _NON_ASCII.finditer(text) if forbidden(m.group()) and m.group() not in allow][:1]
-    return min(found) if found else None
-
-
-def describe(c: str) -> str:
-    """``U+000C (form feed)``: a character named so that a terminal shows it."""
-    name = _NAMES.get(c) or unicodedata.name(c, "").lower()
-    return f"U+{ord(c):04X}" + (f" ({name})" if name else "")
-
-
 def plain_text(value, what: str, *, limit: int = 1000, path: str | None = None) -> str:
     """``value`` if it is a string without forbidden characters and at most ``limit`` long."""
     if not isinstance(value, str):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from .chars import forbidden
+
 EXCERPT_WIDTH = 100  # characters of a source line shown under a message; longer lines are cut around the place
 
 
@@ -63,8 +65,6 @@ class Span:
 
     def excerpt(self) -> str:
         """The source line with a caret (or carets) under the span; control characters show as '?'."""
-        from .checks import forbidden
-
         text = self.source.line(self.line).rstrip("\n")
         width = self.end_column - self.column if self.end_line == self.line else len(text) - self.column + 1
         column = self.column

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .checks import bad_char, describe
+from .chars import bad_char, describe
 from .errors import NcdError, Source
 from .limits import MAX_NAME, MAX_STRING, read_limited
 

@@ -4,15 +4,15 @@ import gc
 import pytest
 
 import ncd_render
-from ncd_render import api
+from ncd_render import figure as core
 
 TEXT = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
 
 
 def test_drawing_pauses_the_collector_and_restores_it(monkeypatch):
     seen = []
-    real = api.layout
-    monkeypatch.setattr(api, "layout", lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs))
+    real = core.layout
+    monkeypatch.setattr(core, "layout", lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs))
     figure = ncd_render.load_text(TEXT)
     figure.svg()
     assert seen == [False] and gc.isenabled()

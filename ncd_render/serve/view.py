@@ -16,7 +16,7 @@ hint: declare it with 'axis z = SIZE'
 """
 from __future__ import annotations
 
-from ..api import Figure, paused_gc
+from ..figure import Figure, paused_gc
 from ..cost import DTYPE_BYTES, analyse, bundled, load_profile
 from ..errors import NcdError
 from ..ir import Diagram, build

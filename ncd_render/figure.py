@@ -1,0 +1,147 @@
+"""A checked diagram and how it is drawn: laid out, fitted to a width, rendered to a format.
+
+:mod:`ncd_render.api` (``ncd_render.load``, ``load_text``) makes these, and adds the browser
+view as a figure's rich display in Jupyter; the browser view (:mod:`ncd_render.serve`) draws
+with them.
+
+>>> from ncd_render.ir import build
+>>> from ncd_render.parse import parse
+>>> fig = Figure(build(parse("axis m = 4\\ninput X[m]\\nY = relu(X)\\noutput Y\\n")))
+>>> fig.svg().startswith(b"<?xml")
+True
+>>> "<svg" in fig._repr_svg_()
+True
+>>> fig
+<Figure 'untitled' from '<string>': 1 axes, 1 boxes; theme 'paper', layout 'paper'>
+"""
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import ops
+from .errors import NcdError
+from .ir import Diagram
+from .layout import layout
+from .output import check_writable, write_atomic
+from .render import format_of, render_bytes
+from .scene import Scene
+from .sizing import fit_to, parse_length, scale_fonts
+from .style import load_preset, load_theme
+
+if TYPE_CHECKING:
+    from .cost import Report
+
+
+# a layout with rows has tried every depth and cut, and refuses --wrap: what is left to the user
+ROWS_ADVICE = "rows, collapsed components and definitions did not fit it; use a wider --width or a layout with less spacing"
+
+
+@contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector inside; reference counting still frees memory.
+
+    Parsing, building, laying out and drawing make hundreds of long-lived objects per box
+    and no reference cycles, and every full collection walks all of them: at 10,000 boxes
+    that doubled the time (bench/bench_render.py). What survives the pause is then moved to
+    the oldest generation (``gc.freeze`` and ``gc.unfreeze``): left in the youngest, it was all
+    walked by the first collection after the pause, 8% of a 10,000-box render. Cycles made
+    meanwhile are collected with the oldest generation, at the next full collection.
+    """
+    if not gc.isenabled():  # already paused, by a caller or by the user
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+
+@dataclass(repr=False)
+class Figure:
+    """A checked diagram ready to draw; shows itself in Jupyter as its SVG."""
+
+    diagram: Diagram
+    theme: str = "paper"
+    layout: str = "paper"
+    width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
+    wrap: bool = False  # cut a figure wider than the target into strips stacked top to bottom (ncd_render.wrap)
+
+    def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None,
+              cost: Report | None = None) -> Scene:
+        """Lay out at the theme's font sizes, then fit to the target width (see ncd_render.sizing).
+        ``cost``, a report of ``ncd_render.cost.analyse`` on this diagram, adds its badges."""
+        preset = load_preset(layout_preset or self.layout)
+        chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
+        target = width or self.width or preset.width
+        if preset.rows and (self.wrap or preset.wrap):
+            asked = "--wrap" if self.wrap else f"layout '{preset.name}' sets wrap = true, which"
+            raise NcdError(f"{asked} cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
+                           "breaks it into rows at its sections and repeats (rows = true)",
+                           hint=f"drop --wrap (layout '{preset.name}' fits the page by itself), or use --wrap with --layout paper")
+        with paused_gc():
+            if preset.rows and target is not None:
+                return self._page(chosen, preset, target, cost)
+            scene = layout(self.diagram, chosen, preset, explicit=cost is not None)  # a badge for each kernel: ★ and its map apart
+            if cost is not None:
+                from .cost.annotate import annotate
+
+                scene = annotate(scene, self.diagram, cost, chosen)
+            if (self.wrap or preset.wrap) and target is not None:
+                from .wrap import wrap
+
+                scene = wrap(scene, parse_length(target) if isinstance(target, str) else target)
+            return fit_to(scene, target, preset.height, chosen.font.axis_size)
+
+    def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:
+        """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page),
+        ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page."""
+        from .page.compose import page_scene
+
+        width = parse_length(target) if isinstance(target, str) else target
+        height = parse_length(preset.page_height, "the page height") if preset.page_height else None
+        extra = []
+        if cost is not None:
+            from .page.costs import cost_table
+
+            extra = cost_table(self.diagram, cost, theme)
+        scene = page_scene(self.diagram, theme, preset, width, height, extra)
+        # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
+        # keeps its own shape, rather than standing in the middle of a page-tall canvas
+        too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height
+        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size, ROWS_ADVICE)
+
+    def svg(self, **options) -> bytes:
+        with paused_gc():
+            return render_bytes(self.scene(**options), "svg")
+
+    def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None,
+               width: str | float | None = None, cost: Report | None = None, **options) -> Path:
+        """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
+        fmt = format_of(path)
+        check_writable(path)
+        with paused_gc():
+            data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
+        write_atomic(path, data)
+        return Path(path)
+
+    def __repr__(self) -> str:
+        """One short line, whatever the size of the source (the dataclass repr printed all of it)."""
+        d = self.diagram
+        boxes = sum(not ops.of(op).free for op in d.ops)
+        return (f"<Figure {_short(d.title or 'untitled')} from {_short(d.source.source.path)}: {len(d.axes)} axes, "
+                f"{boxes} boxes; theme {_short(self.theme)}, layout {_short(self.layout)}>")
+
+    def _repr_svg_(self) -> str:
+        return self.svg().decode("utf-8")
+
+
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
