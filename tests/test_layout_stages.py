@@ -99,6 +99,20 @@ def test_neighbouring_wires_keep_at_least_a_pitch_and_boxes_hold_their_wires(nam
                 assert all(y[placed.top] <= y[w] <= y[placed.bottom] for w in placed.members), f"{name}: {placed.op.kind}"
 
 
+@pytest.mark.parametrize("path", ["gallery/convolution.ncd", "tests/corpus/convnext_block.ncd"])
+def test_a_box_fed_by_branches_stands_by_its_results_not_up_at_their_source(path):
+    """Each convolution's ★ reads a copy of X: its branch drops to the ★'s results, and the ★ is no
+    taller than its wires need (the ★s once reached up to X, past the sections below: 100-390 pt tall, now 69)."""
+    d = load(ROOT / path).diagram
+    style, ordered, _, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    stars = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "unfold"]
+    assert stars
+    for placed in stars:
+        first_input, first_result = high.y[placed.consumed[0]], high.y[placed.new[0]]
+        assert first_input == pytest.approx(first_result)
+        assert high.y[placed.top] >= first_result - style.preset.pitch
+
+
 # -- stage 3: columns ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", FIGURES)

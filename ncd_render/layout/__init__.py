@@ -20,7 +20,8 @@ is a horizontal line; it bends only inside wiring regions (einsum cups and
 merges, transposes, copies). Heights come from one longest-path pass over a
 DAG of "at least this far below" constraints between neighbouring wires and
 the boxes and sections around them, which keeps the figure as compact as the
-rules allow, in time linear in the number of wires and boxes.
+rules allow, in time linear in the number of wires and boxes; a copy's branch
+then drops to the box it feeds, so that box stands by its results.
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
