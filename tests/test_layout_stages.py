@@ -178,6 +178,25 @@ def test_nesting_is_chosen_only_where_it_crosses_fewer():
     assert crossings(order(residual, chosen)) <= crossings(order(residual))
 
 
+@pytest.mark.parametrize("path", ["gallery/unet.ncd", "tests/corpus/unet_level.ncd"])
+def test_a_branch_only_stored_never_nests_so_its_source_stays_together(path):
+    """A skip connection's branch ends at once in its save: nested, it crossed nothing but spread its
+    source's wires for the rest of their lives, and every pooling ★ stood as tall as the spread."""
+    d = load(ROOT / path).diagram
+    theme, preset = load_theme("paper"), load_preset("paper")
+    stored = {op.id for op in d.ops if op.kind == "copy" and any(d.consumer(v) is not None and d.consumer(v).kind == "save"
+                                                                 for v in op.outputs)}
+    chosen = choose_copies(d, theme, preset)
+    assert stored and not stored & chosen[2]
+    _, ordered, _, high, _, _ = stages(d, chosen)
+    pools = [placed for column in ordered.columns for placed in column.ops
+             if placed.op.kind == "unfold" and placed.op.params.get("stride") == 2]
+    assert pools
+    for placed in pools:  # the height and width wires it pools run a pitch apart
+        top, bottom = (high.y[w] for w in placed.consumed[:2])
+        assert bottom - top == pytest.approx(preset.pitch)
+
+
 def test_a_sweep_can_be_stopped_and_an_unstopped_one_shows_every_column():
     d = load_text(RESIDUAL).diagram
     seen = []

@@ -14,6 +14,7 @@ counts them, so a trial that has crossed more than the best so far is swept no f
 from __future__ import annotations
 
 import itertools
+import math
 
 from ..ir import Diagram
 from ..style import Preset, Theme
@@ -36,7 +37,7 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     about ``budget`` op visits (each trial visits every op once), so the choice never
     depends on the machine's speed. An order where a sum's other operand runs partly
     between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
-    strips. Returns (eager, above, inside)."""
+    strips, nor for a copy with a branch that is only stored. Returns (eager, above, inside)."""
     return choose_order(diagram, theme, preset, budget)[0]
 
 
@@ -62,17 +63,21 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         return n
 
     trials = max(8, budget // max(1, len(diagram.ops)))
-    copies = [op.id for op in diagram.ops if op.kind == "copy"]
+    copies = [op for op in diagram.ops if op.kind == "copy"]
     # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
-    # there a branch never nests, which would spread its source over the whole block
-    states = 4 if preset.rows or preset.wrap else 6
+    # there a branch never nests, which would spread its source over the whole block; nor does a
+    # branch that is only stored (a skip connection), which would spread it for a stub
+    most = 4 if preset.rows or preset.wrap else 6
+    states = {op.id: 4 if _stored(diagram, op) else most for op in copies}
+    copies = list(states)
     best = PLAIN
-    if states ** len(copies) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
+    if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
         fewest = score(best)
-        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(range(states), repeat=len(copies)))
-    else:  # many copies: start from the best of the uniform choices (every copy the same way)
+        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(*(range(states[c]) for c in copies)))
+    else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
-        uniforms = [_choice(dict.fromkeys(copies, k)) for k in (4, 5, 2, 3, 1)[6 - states:]]  # nested first: it crosses the fewest wherever sums come back
+        uniforms = [_choice({c: k if k < states[c] else k % 2 for c in copies})  # nested first: it crosses the fewest wherever sums come back
+                    for k in (4, 5, 2, 3, 1)[6 - most:]]
         # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
         # it crosses more (the plain order still wins ties, as the first tried)
         first = score(uniforms[0])
@@ -89,7 +94,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
                 best, fewest = uniform, n
     while fewest[0] and trials > 0:
         improved = False
-        for trial in candidates or _one_copy_changes(best, copies, states):
+        for trial in candidates or _one_copy_changes(best, states):
             if not fewest[0] or trials <= 0:
                 break
             trials -= 1
@@ -108,11 +113,12 @@ def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
     return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
 
 
-def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], copies: list[int], states: int = 6):
+def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], states: dict[int, int]):
+    """Every choice that differs from ``choice`` in one copy's state (``states``: copy -> how many it may take)."""
     eager, above, inside = choice
-    now = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in copies}
-    for c in copies:
-        for k in range(states):
+    now = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in states}
+    for c, most in states.items():
+        for k in range(most):
             if k != now[c]:
                 yield _choice({**now, c: k})
 
@@ -121,3 +127,8 @@ def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
     diagram = compact(diagram)
     return crossings(choose_order(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by
+
+
+def _stored(diagram: Diagram, copy) -> bool:
+    """Whether one of ``copy``'s outputs goes into a save (a skip connection kept for later)."""
+    return any((user := diagram.consumer(v)) is not None and user.kind == "save" for v in copy.outputs)
