@@ -12,7 +12,7 @@ from ncd_render.layout.columns import place_columns
 from ncd_render.layout.compose import compose
 from ncd_render.layout.glyphs import box_labels, draw_glyphs
 from ncd_render.layout.heights import heights
-from ncd_render.layout.model import Style, inner_split
+from ncd_render.layout.model import MARK_GAP, Style, inner_split
 from ncd_render.layout.order import order
 from ncd_render.layout.report import crossings, drawable
 from ncd_render.render.svg import to_svg
@@ -176,6 +176,18 @@ def test_nesting_is_chosen_only_where_it_crosses_fewer():
     residual = load_text(RESIDUAL).diagram
     chosen = choose_copies(residual, theme, preset)
     assert crossings(order(residual, chosen)) <= crossings(order(residual))
+
+
+@pytest.mark.parametrize("path", ["gallery/transformer.ncd", "gallery/deepseek_v3.ncd", "tests/corpus/squeeze_excitation.ncd"])
+def test_a_mark_sits_just_above_its_tensor(path):
+    """An element-wise function's ➤f➤ names the tensor right below it: it once hung as high as the wire
+    above allowed (the decoder's ➤m^1/2➤ 90 pt above its tensor, DeepSeek's ➤σ➤ at the top of its section)."""
+    d = load(ROOT / path).diagram
+    _, ordered, _, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    marks = [placed for column in ordered.columns for placed in column.ops if placed.over]
+    assert marks
+    for placed in marks:
+        assert high.y[placed.over[0]] - high.y[placed.bottom] == pytest.approx(MARK_GAP), placed.op.kind
 
 
 @pytest.mark.parametrize("path", ["gallery/unet.ncd", "tests/corpus/unet_level.ncd"])

@@ -4,7 +4,8 @@ Neighbouring wires keep a pitch (wider between tensors), boxes enclose their
 wires with the wires around them clear, sections enclose every wire they use.
 The constraints form a DAG; the lowest height each node may take is its height,
 except that a copy's branches drop, where there is room, to the box they feed
-(:meth:`_Solve.sink_branches`), and boxes' tops come down to what they hold.
+and marks onto their tensors (:meth:`_Solve.drop_hanging`), and boxes' tops come down to
+what they hold.
 :func:`heights` is a pure function from the order (and the boxes' labels) to the
 height of every wire and of every box's and section's edges.
 
@@ -87,7 +88,7 @@ class _Solve:
                 if placed.anchor is not None and placed.new:
                     self.edge(placed.anchor, placed.new[0], 0.0)
         y = self.solve()
-        self.sink_branches(y)
+        self.drop_hanging(y)
         self.lower_tops(y)
         return y
 
@@ -218,15 +219,19 @@ class _Solve:
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
 
-    def sink_branches(self, y: dict) -> None:
+    def drop_hanging(self, y: dict) -> None:
         """Longest paths hang a copy's branch just below its source, however far below that the box
         it feeds puts its results: the box then stands as tall as the whole drop (a convolution's ★
         beside the wires of the sections after it). Move such a box's branches down, as one, until its
         first input meets its first result, as far as everything below them allows: the branch bends
-        down in its gap instead, and the box holds its wires only."""
+        down in its gap instead, and the box holds its wires only. A mark (➤f➤) hangs likewise just
+        below the wire above its tensor: it comes down onto its tensor."""
         below, wires = self.below, self.wires
         for column in self.columns:  # each move keeps every constraint: the order only decides who has room first
             for placed in column.ops:
+                if placed.over:  # a mark: down onto its tensor
+                    y[placed.bottom] = min(y[m] - weight for m, weight in below[placed.bottom].items())
+                    continue
                 if not placed.consumed or not placed.new or is_wiring(placed.op):
                     continue
                 branch = placed.consumed
