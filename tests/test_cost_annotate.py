@@ -77,6 +77,23 @@ def test_a_fused_section_gets_one_badge_tied_to_the_section():
     assert leader.y1 in (section.bbox[1], section.bbox[3]) or leader.y2 in (section.bbox[1], section.bbox[3])
 
 
+# found by bench/fuzz.py --pages: a fused section first in the section around it, a rename reaching out of it
+NESTED_FUSED = ('axis y = 64 width\naxis x = 64 width\naxis m = 32\ninput X[y m]\nsection "Attention"\n'
+                '  section "Norm" fused\n    N = rmsnorm(X: m) with affine as N_1\n    Nx = rename(N: y -> x)\n  end\n'
+                '  S = einsum(N, Nx: y m, x m -> y x)\nend\noutput S\n')
+
+
+def test_a_fused_section_nested_first_in_another_gets_its_badge_on_its_own_panel():
+    figure = load_text(NESTED_FUSED)
+    scene, marks = annotated(figure)
+    fused = next(sid for sid, section in figure.diagram.sections.items() if section.fused)
+    (mark,) = [m for m in marks.values() if m.section == fused]
+    panels = sorted(scene.by_role("section"), key=lambda p: p.w * p.h)
+    inner = panels[0]  # the fused one, inside the other
+    leaders = scene.by_role("badge.leader")
+    assert any(y in (inner.bbox[1], inner.bbox[3]) for leader in leaders for y in (leader.y1, leader.y2)), mark
+
+
 def test_the_legend_names_both_bounds_in_a_free_place():
     scene, _ = annotated(load(GALLERY / "sdpa.ncd"))
     swatches = scene.by_role("legend.swatch")

@@ -80,13 +80,17 @@ def _arrange(todo: list, hard: list[BBox], soft: list[BBox]) -> tuple[float, lis
 
 def _target(scene: Scene, diagram: Diagram, badge: Badge) -> BBox | None:
     """What a badge stands beside: its box (or wiring region), or its fused section's background."""
-    drawn = [i.bbox for i in scene.items if getattr(i, "ref", None) in badge.ops]
-    if badge.section is None or not drawn:
-        return _union(drawn) if drawn else None
-    inside = _union(drawn)
+    mine = [i for i in scene.items if getattr(i, "ref", None) in badge.ops]
+    if badge.section is None or not mine:
+        return _union([i.bbox for i in mine]) if mine else None
+    # a section's panel holds its boxes (a wiring region, such as a rename's, may reach out of it)
+    inside = _union([i.bbox for i in mine if i.role == "box"] or [i.bbox for i in mine])
     around = [i.bbox for i in scene.items if i.role == "section" and _contains(i.bbox, inside)]
+    if not around:
+        return inside
     # nested backgrounds around the boxes, outermost first: the section's is at its depth
-    return sorted(around, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[diagram.sections[badge.section].depth]
+    around.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+    return around[min(diagram.sections[badge.section].depth, len(around) - 1)]
 
 
 def _shapes(badge: Badge) -> list[tuple[str, ...]]:
