@@ -37,3 +37,20 @@ def test_titles_end_clear_of_their_panel(path):
 def test_a_title_longer_than_its_section_widens_the_panel(text):
     rooms = _room(load_text(text).scene())
     assert rooms and all(room >= ROOM for _, room in rooms), rooms
+
+
+NESTED_FIRST = ('axis y = 4 width\naxis m = 8\ninput X[y m]\nsection "Outer block"\n  section "Inner" fused\n'
+                '    A = relu(X)\n    B = gelu(A)\n  end\n  C = linear(B: m -> m) as L\nend\noutput C\n')
+
+
+@pytest.mark.parametrize("text", [NESTED_FIRST, NESTED_FIRST.replace('section "Inner" fused', 'repeat 2 "Inner"')],
+                         ids=["fused", "repeat"])
+def test_a_section_nested_first_starts_below_the_title_of_the_one_around_it(text):
+    """Both panels started level, the inner one drawn over the outer one's title; and the inner one
+    now ends inside the outer one."""
+    scene = load_text(text).scene()
+    outer, inner = sorted(scene.by_role("section"), key=lambda p: -p.w * p.h)
+    title = next(t for t in scene.by_role("label.title") if "".join(r.text for r in t.runs) == "Outer block")
+    assert inner.y >= title.y + title.descent
+    assert inner.y + inner.h < outer.y + outer.h
+

@@ -45,6 +45,7 @@ from .columns import place_columns
 from .glyphs import box_labels, draw_glyphs
 from .heights import Cycle
 from .model import Ordered, Style, is_wiring
+from .sections import under_titles
 
 __all__ = ["layout", "choose_copies", "is_wiring"]
 
@@ -70,4 +71,14 @@ def _pipeline(style: Style, ordered: Ordered) -> Scene:
     labels = box_labels(style, ordered)
     high = heights.heights(style, ordered, labels)
     laid = place_columns(style, ordered, high, labels)
+    # a nested section whose panel would start under its parent's title: heights again, with it below
+    # (a second pass moves bends, so x again: at most twice more, each time with what was found so far)
+    under = frozenset()
+    for _ in range(2):
+        found = under | under_titles(style, ordered.columns, laid.columns)
+        if found == under:
+            break
+        under = found
+        high = heights.heights(style, ordered, labels, under)
+        laid = place_columns(style, ordered, high, labels)
     return compose.compose(style, ordered, high, laid, draw_glyphs(style, ordered, high, laid))

@@ -43,10 +43,12 @@ class Heights:
     y: dict
 
 
-def heights(style: Style, ordered: Ordered, labels: dict) -> Heights:
+def heights(style: Style, ordered: Ordered, labels: dict, under_titles: frozenset = frozenset()) -> Heights:
     """Every wire's and box's height: the least that keeps every constraint. ``labels``:
-    op id -> its box's label (a set label, or None). Raises :class:`Cycle` on a layout bug."""
-    return Heights(_Solve(style, ordered, labels).run())
+    op id -> its box's label (a set label, or None); ``under_titles``: (section, nested section)
+    pairs whose nested panel starts below the other's title (:func:`.sections.under_titles`).
+    Raises :class:`Cycle` on a layout bug."""
+    return Heights(_Solve(style, ordered, labels, under_titles).run())
 
 
 def box_pad(preset, op, label) -> float:
@@ -64,8 +66,9 @@ def box_pad(preset, op, label) -> float:
 class _Solve:
     """The heights stage's working state, private to one call of :func:`heights`."""
 
-    def __init__(self, style: Style, ordered: Ordered, labels: dict):
+    def __init__(self, style: Style, ordered: Ordered, labels: dict, under_titles: frozenset = frozenset()):
         self.d, self.theme, self.p = style.diagram, style.theme, style.preset
+        self.under_titles = under_titles
         self.wires, self.columns, self.labels = ordered.wires, ordered.columns, labels
         self.final, self.final_steps = ordered.final, ordered.final_steps
         self.axis_h = style.axis_h
@@ -182,10 +185,18 @@ class _Solve:
                         for w in pl.before + pl.after)
             spans = _spans(orders, held)
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
+            parent = self.d.sections[sid].parent
+            if parent is not None:  # a nested panel ends inside the one around it
+                self.edge(("B", sid), ("B", parent), p.section_pad / 2)
+            if (parent, sid) in self.under_titles:  # its panel starts below the title of the one around it
+                self.edge(("T", parent), ("T", sid), self.title_h + 4)
             for column in columns:
                 for placed in column.ops:
-                    self.edge(("T", sid), placed.top, self.title_h + 2 + p.section_pad / 2)
-                    self.edge(placed.bottom, ("B", sid), p.section_pad / 2)
+                    # a norm's circle may reach past its box's edges, into the clearance, for a wide label
+                    # (glyphs.norm_diameter): the panel still holds it
+                    edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
+                    self.edge(("T", sid), placed.top, self.title_h + 2 + edge)
+                    self.edge(placed.bottom, ("B", sid), edge)
             for order, span in zip(orders, spans):
                 if span is not None:
                     self.enclose(order, *span, ("T", sid), ("B", sid), top_pad, p.section_pad,

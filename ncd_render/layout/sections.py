@@ -26,15 +26,16 @@ def title_room(style: Style, sid: int) -> float:
     return section_title(style, sid).width + (10 + 10 if style.diagram.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
 
 
-def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dict, out: list) -> None:
-    """Each section's panel (and brackets and title) into ``out``, outermost first."""
-    d, p, c = style.diagram, style.preset, style.theme.colors
+def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> dict[int, tuple[float, float]]:
+    """Each section's panel from left to right, outermost first: over its columns and its nested
+    sections', and wide enough for its title."""
+    d, p = style.diagram, style.preset
     spans: dict[int, list] = {}
     for column, at in zip(columns, xs):
         for sid in d.section_path(column.section):
             spans.setdefault(sid, []).append(at)
+    extents = {}
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
-        section = d.sections[sid]
         cols = spans[sid]
         x0 = cols[0].x0 - p.section_pad
         x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
@@ -42,7 +43,34 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
         for s in nested:
             x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
-        x1 = max(x1, x0 + title_room(style, sid))  # the title starts 4 pt in and ends 6 pt short of the edge
+        extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))  # the title starts 4 pt in and ends 6 pt short of the edge
+    return extents
+
+
+def under_titles(style: Style, columns: list[Column], xs: list[ColumnX]) -> frozenset[tuple[int, int]]:
+    """(section, a section nested in it) where the nested one's panel starts under the other's title:
+    there it must start below the title (:func:`.heights.heights`), not level with it."""
+    d, extents = style.diagram, section_extents(style, columns, xs)
+    found = set()
+    for sid, (x0, x1) in extents.items():
+        parent = d.sections[sid].parent
+        if parent is not None and parent in extents and section_title(style, parent).runs:
+            left = extents[parent][0] + title_indent(style, parent)
+            if x0 < left + section_title(style, parent).width + 2:
+                found.add((parent, sid))
+    return frozenset(found)
+
+
+def title_indent(style: Style, sid: int) -> float:
+    """How far in from its panel's left edge a section's title starts (past a repeat's bracket)."""
+    return 10 if style.diagram.sections[sid].kind == "repeat" else 4
+
+
+def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dict, out: list) -> None:
+    """Each section's panel (and brackets and title) into ``out``, outermost first."""
+    d, c = style.diagram, style.theme.colors
+    for sid, (x0, x1) in section_extents(style, columns, xs).items():
+        section = d.sections[sid]
         top, bottom = y[("T", sid)], y[("B", sid)]
         fill = c.sections[sid % len(c.sections)]
         # a fused section is one kernel: a dashed border says its inside stays on chip
@@ -56,4 +84,4 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
                                 ink, None, role="bracket"))
         title = section_title(style, sid)
         if title.runs:  # (a section's part after the first, on a page, is untitled)
-            out.append(style.placed_text(title, x0 + (10 if section.kind == "repeat" else 4), top + 2 + title.ascent, "label.title", c.title))
+            out.append(style.placed_text(title, x0 + title_indent(style, sid), top + 2 + title.ascent, "label.title", c.title))
