@@ -252,7 +252,7 @@ class _Solve:
                 if drop <= 0:
                     continue
                 group = set(branch)
-                room = min((y[m] - weight - y[w] for w in branch for m, weight in below[w].items() if m not in group),
+                room = min((y[m] - weight - y[w] for w in branch for m, weight in below.get(w, {}).items() if m not in group),
                            default=INF)
                 drop = min(drop, room)
                 if drop > 0:
