@@ -68,7 +68,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     # there a branch never nests, which would spread its source over the whole block; nor does a
     # branch that is only stored (a skip connection), which would spread it for a stub
     most = 4 if preset.rows or preset.wrap else 6
-    states = {op.id: 4 if _stored(diagram, op) else most for op in copies}
+    states = {op.id: 4 if order.stored_outputs(diagram, op) else most for op in copies}
     copies = list(states)
     best = PLAIN
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
@@ -127,8 +127,3 @@ def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
     diagram = compact(diagram)
     return crossings(choose_order(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by
-
-
-def _stored(diagram: Diagram, copy) -> bool:
-    """Whether one of ``copy``'s outputs goes into a save (a skip connection kept for later)."""
-    return any((user := diagram.consumer(v)) is not None and user.kind == "save" for v in copy.outputs)

@@ -125,7 +125,7 @@ class _Sweep:
         when = {v: position[user.id] if user is not None else len(position) for v, user in users.items()}
         eager = op.id in self.eager
         if eager:
-            stored = {v for v in op.outputs if users[v] is not None and users[v].kind == "save"}
+            stored = stored_outputs(self.d, op)
             straight = min(op.outputs, key=lambda v: (v in stored, when[v]))
         else:
             straight = max(op.outputs, key=lambda v: when[v])
@@ -413,3 +413,7 @@ class _Sweep:
             scale = None
         return Placed(op, acted, covered, new, anchor=anchor, foreign=foreign, scale=scale)
 
+
+def stored_outputs(diagram: Diagram, op: Op) -> set[int]:
+    """The outputs of ``op`` that go into a save (a copy's skip connection, kept for later)."""
+    return {v for v in op.outputs if (user := diagram.consumer(v)) is not None and user.kind == "save"}

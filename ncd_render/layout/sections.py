@@ -23,7 +23,8 @@ def section_title(style: Style, sid: int):
 
 def title_room(style: Style, sid: int) -> float:
     """How far past its first column a section reaches so its title fits inside it."""
-    return section_title(style, sid).width + (10 + 10 if style.diagram.sections[sid].kind == "repeat" else 4) + 6  # clear of the closing bracket
+    bracket = 10 if style.diagram.sections[sid].kind == "repeat" else 0  # clear of the closing bracket
+    return title_indent(style, sid) + section_title(style, sid).width + bracket + 6
 
 
 def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> dict[int, tuple[float, float]]:
@@ -43,7 +44,7 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
         for s in nested:
             x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
-        extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))  # the title starts 4 pt in and ends 6 pt short of the edge
+        extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))
     return extents
 
 
@@ -52,12 +53,13 @@ def under_titles(style: Style, columns: list[Column], xs: list[ColumnX]) -> froz
     there it must start below the title (:func:`.heights.heights`), not level with it."""
     d, extents = style.diagram, section_extents(style, columns, xs)
     found = set()
-    for sid, (x0, x1) in extents.items():
+    for sid, (x0, _) in extents.items():
         parent = d.sections[sid].parent
-        if parent is not None and parent in extents and section_title(style, parent).runs:
-            left = extents[parent][0] + title_indent(style, parent)
-            if x0 < left + section_title(style, parent).width + 2:
-                found.add((parent, sid))
+        if parent is None or parent not in extents:
+            continue
+        title = section_title(style, parent)
+        if title.runs and x0 < extents[parent][0] + title_indent(style, parent) + title.width + 2:
+            found.add((parent, sid))
     return frozenset(found)
 
 
