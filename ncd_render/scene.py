@@ -171,6 +171,34 @@ def extent(items) -> BBox:
     return min(lefts), min(tops), max(rights), max(bottoms)
 
 
+def ink_bbox(item) -> BBox:
+    """``item``'s box with half its stroke's width around it: what a renderer inks. A straight
+    wire's butt ends stop at its ends, so a level line grows only up and down.
+
+    >>> ink_bbox(Line(0, 5, 10, 5, Stroke(width=1.0))), ink_bbox(Rect(2, 1, 3, 2, Stroke(width=1.0), None))
+    ((0, 4.5, 10, 5.5), (1.5, 0.5, 5.5, 3.5))
+    """
+    x0, y0, x1, y1 = item.bbox
+    stroke = getattr(item, "stroke", None)
+    if stroke is None:
+        return x0, y0, x1, y1
+    half = stroke.width / 2
+    if isinstance(item, Line) and stroke.cap == "butt" and (item.y1 == item.y2 or item.x1 == item.x2):
+        return (x0, y0 - half, x1, y1 + half) if item.y1 == item.y2 else (x0 - half, y0, x1 + half, y1)
+    return x0 - half, y0 - half, x1 + half, y1 + half
+
+
+def ink_extent(items) -> BBox:
+    """The box around all of ``items``' ink (:func:`ink_bbox`): where a figure cut tight to its
+    drawing must end so that no stroke is cut in half.
+
+    >>> ink_extent([Line(0, 5, 10, 5, Stroke(width=1.0)), Rect(2, 1, 3, 2, None, None)])
+    (0, 1, 10, 5.5)
+    """
+    lefts, tops, rights, bottoms = zip(*[ink_bbox(i) for i in items])
+    return min(lefts), min(tops), max(rights), max(bottoms)
+
+
 def shifted(item, dx, dy):
     """``item`` moved by (dx, dy).
 

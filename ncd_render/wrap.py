@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import replace
 
 from .backdrop import backdrop
-from .scene import Line, Path, Rect, Scene, Stroke
+from .scene import Line, Path, Rect, Scene, Stroke, ink_extent
 
 SPLITTABLE_LINES = ("wire", "separator")
 STRIP_GAP = 16.0
@@ -46,8 +46,8 @@ def stack_rows(rows: list[list], like: Scene, gap: float, width: float | None = 
     for row in rows:
         if not row:
             continue
-        top, bottom = min(i.bbox[1] for i in row), max(i.bbox[3] for i in row)
-        widest = max(widest, max(i.bbox[2] for i in row))
+        _, top, right, bottom = ink_extent(row)
+        widest = max(widest, right)
         items += Scene(0, 0, row).translated(0, y - top).items
         y += bottom - top + gap
     width, height = widest if width is None else width, max(0.0, y - gap)

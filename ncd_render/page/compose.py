@@ -38,8 +38,7 @@ from itertools import product
 from ..ir import Diagram, build
 from ..layout import layout
 from ..layout.glyphs import DEPTH_3D, cuboid_faces
-from ..scene import Rect, Scene, Stroke, Text
-from ..scene import extent as bounds
+from ..scene import Rect, Scene, Stroke, Text, ink_extent
 from ..style import Preset, Theme
 from ..text import set_label
 from ..wrap import stack_rows
@@ -272,12 +271,21 @@ def _arrangements(sizes: list[tuple[float, float]], width: float, height: float 
 
 
 def _inked(scene: Scene) -> Scene:
-    """``scene`` cut to its ink top and bottom, so blocks set one below another are ROW_GAP apart in ink."""
+    """``scene`` cut to its ink top and bottom, so blocks set one below another are ROW_GAP apart in ink,
+    and widened where a stroke reaches past its left or right edge: no block's ink is cut.
+
+    >>> from ncd_render.scene import Rect, Stroke
+    >>> block = _inked(Scene(10, 20, [Rect(0, 5, 10, 5, Stroke(width=1.0), None)]))
+    >>> block.width, block.height, block.items[0].x
+    (11.0, 6.0, 0.5)
+    """
     ink = [i for i in scene.items if i.role != "background"]
-    _, top, _, bottom = bounds(ink)
-    if top == 0.0 and bottom == scene.height:
+    left, top, right, bottom = ink_extent(ink)
+    left = min(left, 0.0)
+    if top == 0.0 and bottom == scene.height and left == 0.0 and right <= scene.width:
         return scene
-    return Scene(scene.width, bottom - top, Scene(0, 0, ink).translated(0, -top).items, scene.background, scene.title, scene.wire_names)
+    return Scene(max(scene.width, right) - left, bottom - top, Scene(0, 0, ink).translated(-left, -top).items, scene.background,
+                 scene.title, scene.wire_names)
 
 
 def _stacked(rows: list[Scene], like: Scene) -> Scene:
@@ -333,6 +341,6 @@ def _titled(title: str, scene: Scene, theme: Theme, beside: bool = False) -> Sce
         dx, dy = max(widths) + 8, max(0.0, (y - scene.height) / 2)
         moved = Scene(0, 0, body).translated(dx, dy).items
         heads = Scene(0, 0, heads).translated(0, max(0.0, (scene.height - y) / 2)).items
-        return Scene(scene.width + dx, max(scene.height, y), heads + moved, scene.background, scene.title)
+        return _inked(Scene(scene.width + dx, max(scene.height, y), heads + moved, scene.background, scene.title))
     moved = Scene(0, 0, body).translated(0, y + 6).items
-    return Scene(max([scene.width] + widths), scene.height + y + 6, heads + moved, scene.background, scene.title)
+    return _inked(Scene(max([scene.width] + widths), scene.height + y + 6, heads + moved, scene.background, scene.title))

@@ -26,7 +26,7 @@ from functools import cached_property
 from ..backdrop import backdrop
 from ..layout.model import arrowhead_path
 from ..records import replaced
-from ..scene import Line, Path, Rect, Scene, Stroke, Text, extent, shifted
+from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent, shifted
 from ..text import overline_bar
 from ..wrap import partition, splittable
 from .passing import drop_passing
@@ -69,8 +69,8 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0) -> list[S
     out, waiting = [], {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
         items = _row(pieces, before, after, label_pad, waiting)
-        moved = Scene(0, 0, items).translated(0, -extent(items)[1]).items
-        _, _, right, bottom = extent(moved)
+        moved = Scene(0, 0, items).translated(0, -ink_extent(items)[1]).items
+        _, _, right, bottom = ink_extent(moved)
         out.append(Scene(right, bottom, moved, scene.background, scene.title))
     return out
 
@@ -273,7 +273,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = _fit_sections(_squeeze(drop_passing(out, before, after, label_pad, waiting)))
-    return Scene(0, 0, out).translated(-extent(out)[0], 0).items
+    return Scene(0, 0, out).translated(-ink_extent(out)[0], 0).items
 
 
 def _squeeze(items: list) -> list:
