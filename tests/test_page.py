@@ -16,7 +16,7 @@ import pytest
 
 import ncd_render
 from ncd_render.api import load
-from ncd_render.scene import Line, ink_bbox
+from ncd_render.scene import Line, Text, ink_bbox
 from ncd_render.sizing import SizeWarning
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -162,6 +162,26 @@ def test_every_break_carries_its_wires_on():
         tip_x, tip_y = arrow.commands[1][1:]
         assert any(w.y1 == tip_y and min(w.x1, w.x2) - 0.01 <= tip_x <= max(w.x1, w.x2) + 0.01 for w in scene.items if isinstance(w, Line) and w.role == "wire")
     assert scene.width <= 300
+
+
+def test_only_a_tensor_a_later_part_reads_leaves_its_part_with_an_arrow():
+    """The convolution's five variants are parts that each end in one of the figure's outputs: no
+    arrow says they go on. MultiheadAttention's P goes on to the parts that read it, its Y2 does not."""
+    from ncd_render.page.flow import part_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    root = Path(ncd_render.__file__).parents[1]
+    theme, preset = load_theme("paper"), load_preset("page")
+    variants = part_scenes(load(root / "gallery" / "convolution.ncd").diagram, None, theme, preset)
+    assert len(variants) == 5 and not any(p.by_role("arrow.continue.out") for p in variants)
+    pointed = set()  # the tensor named nearest each arrow that leaves a part
+    for part in part_scenes(load(root / "docs" / "imported" / "multihead_attention.ncd").diagram, None, theme, preset, strands=True):
+        end = max(x1 for _, _, x1, _, _ in part.wire_names)
+        outputs = [t for t in part.items if isinstance(t, Text) and t.role == "label.name" and t.x > end - 0.5]
+        for arrow in part.by_role("arrow.continue.out"):
+            tip_y = arrow.commands[1][2]
+            pointed.add("".join(r.text for r in min(outputs, key=lambda t: abs(t.y - (t.ascent - t.descent) / 2 - tip_y)).runs))
+    assert "P" in pointed and pointed <= {"P", "V"}  # never Y1 or Y2, the figure's own outputs
 
 
 def test_collapsed_components_are_defined_below():

@@ -37,9 +37,14 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
     scenes = []
     for k, part in enumerate(parts):
         scene = layout(part.diagram, theme, preset)
-        handed_in = {part.diagram.values[v].name for v in part.diagram.inputs} - _figure_inputs(diagram)
-        scenes.append(_marked(scene, handed_in, first=k == 0, last=k == len(parts) - 1))
+        handed_in = _names(part.diagram, part.diagram.inputs) - _figure_inputs(diagram)
+        handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
+        scenes.append(_marked(scene, handed_in, handed_on, first=k == 0))
     return scenes
+
+
+def _names(diagram: Diagram, values) -> set[str]:
+    return {diagram.values[v].name for v in values}
 
 
 def _room(scene: Scene) -> float:
@@ -48,20 +53,22 @@ def _room(scene: Scene) -> float:
 
 
 def _figure_inputs(diagram: Diagram) -> set[str]:
-    return {diagram.values[v].name for v in diagram.inputs}
+    return _names(diagram, diagram.inputs)
 
 
-def _marked(scene: Scene, handed_in: set[str], first: bool, last: bool) -> Scene:
-    """Arrowheads where the part's outputs go on to the next part and where tensors from the last come in."""
+def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool) -> Scene:
+    """Arrowheads where the part's outputs go on to a later part (not where they are only the figure's
+    outputs) and where tensors from an earlier part come in."""
     names = scene.wire_names
     if not names:
         return scene
     x_end = max(x1 for _, _, x1, _, _ in names)
     x_start = min(x0 for _, x0, _, _, _ in names)
-    inputs = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name" and i.x < x_start]
+    labels = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name"]
+    inputs, outputs = [i for i in labels if i.x < x_start], [i for i in labels if i.x > x_end - 0.5]
     marks, ink = [], _ink(scene)
     for y, x0, x1, _, _ in names:
-        if not last and x1 >= x_end - 0.5:
+        if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on):
             marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))
         if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:
             marks.append(arrowhead(x0 + ARROW, y, ink, "arrow.continue.in"))
