@@ -58,6 +58,35 @@ def test_region_moves_are_disjoint_swaps_then_neighbour_joins_then_ordered_bends
     assert ends == sorted(ends) and len(ends) == len(right)
 
 
+def test_a_wire_that_crosses_arrives_with_its_crossing_and_bends_no_more():
+    """The transposed convolution's L output d, i, j, permuted to i, j, d for the star, whose ports sit a
+    little off the wires' heights: each wire bends once, with its crossing (four curves for two crossings),
+    not again just after it (three more small bends: the jogs once drawn)."""
+    plan = routing.plan_region([(0.0, ("to", 2)), (10.0, ("to", 0)), (20.0, ("to", 1))], [-1.0, 9.0, 24.0])
+    assert plan.swaps == [[0], [1]] and plan.crossings == 2
+    items, _ = routing.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    curves = [i for i in items if not hasattr(i, "y1")]
+    assert len(curves) == 2 * plan.crossings
+    assert {c.commands[-1][-1] for c in curves} >= {-1.0, 9.0, 24.0}  # each ends its crossing at its port's height
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_wires_settled_early_keep_their_order_between_layers(seed):
+    """Wires arrive at their heights in the last layer that moves them; between layers they stay in order, apart."""
+    rng = random.Random(seed)
+    n = rng.randint(2, 6)
+    right = [float(r) for r in sorted(rng.sample(range(0, 200, 7), n))]
+    targets = list(range(n))
+    rng.shuffle(targets)
+    plan = routing.plan_region([(float(13 * k), ("to", t)) for k, t in enumerate(targets)], right)
+    if not plan.swaps:
+        return
+    heights = routing._swap_heights(plan)
+    assert heights[0] == plan.slots and heights[-1] == [b for _, b in plan.settle]
+    for row in heights[1:-1]:
+        assert all(b - a >= routing.MIN_GAP for a, b in zip(row, row[1:]))
+
+
 def test_a_region_swaps_no_more_than_the_inversions_it_needs():
     # k of Q must meet k of K past K's x: one crossing, which is also the lower bound
     plan = routing.plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("to", 1)), (60.0, ("cup", "k"))], [0.0, 26.0])

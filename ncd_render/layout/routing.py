@@ -10,7 +10,8 @@ so the region is split into moves that never share room:
 2. **join**: cups close contracted pairs, merges meet at a dot, lone summed
    axes end in a terminator, all between neighbouring wires;
 3. **settle**: the survivors bend to their heights on the right, in order, so they
-   never cross.
+   never cross. Where nothing joins, the last layer of swaps bends each wire straight to
+   its height on the right instead: a second, small bend just after a crossing reads as a jog.
 
 K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 2 and 3.
 
@@ -33,6 +34,7 @@ SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
 JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
 DOT_R = 2.1
+MIN_GAP = 6.0  # between two wires that run level between layers of swaps
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class RegionPlan:
     @property
     def width(self) -> float:
         return sum(self.widths)
+
+    @property
+    def settles_in_last_swap(self) -> bool:
+        """Whether the last layer of swaps also settles: swaps and no joins, so slot k leaves as settle[k]."""
+        return bool(self.swaps) and not self.joins
 
 
 def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width: float = 0.0,
@@ -168,7 +175,11 @@ def _widths(plan: RegionPlan, bend: float) -> list[float]:
         widths.append(max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX)) + beside)
     travel = max((abs(a - b) for a, b in plan.settle), default=0.0)
     if travel > 0.01:
-        widths.append(max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel)))
+        settle = max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel))
+        if plan.settles_in_last_swap:
+            widths[-1] = max(widths[-1], settle)
+        else:
+            widths.append(settle)
     if plan.label_above:  # from the cup's start to the region's end, the label must fit
         widths[len(plan.swaps)] += max(0.0, plan.label_width + 4 - sum(widths[len(plan.swaps):]))
     return widths
@@ -183,13 +194,16 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
     s = plan.slots
     x = x0
     live = list(range(len(s)))  # slots still carrying a wire
-    for layer in plan.swaps:
+    settled = plan.settles_in_last_swap
+    heights = _swap_heights(plan) if settled else [s] * (len(plan.swaps) + 1)
+    for k, layer in enumerate(plan.swaps):
         w = widths.pop(0)
+        before, after = heights[k], heights[k + 1]  # each slot's wire's height before and after the layer
         swapped = {i for i in layer} | {i + 1 for i in layer}
         for i in layer:
-            items.append(bend(x, s[i], x + w, s[i + 1], stroke))
-            items.append(bend(x, s[i + 1], x + w, s[i], stroke))
-        items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in live if i not in swapped)
+            items.append(bend(x, before[i], x + w, after[i + 1], stroke))
+            items.append(bend(x, before[i + 1], x + w, after[i], stroke))
+        items.extend(bend(x, before[i], x + w, after[i], stroke) for i in live if i not in swapped)
         x += w
     label_at = None
     if plan.joins:
@@ -221,10 +235,39 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
         for a, b in plan.settle:
             items.append(bend(x, a, x1, b, stroke))
     else:
-        for a, _ in plan.settle:
+        for a, b in plan.settle:
             if x1 > x + 1e-6:
-                items.append(Line(x, a, x1, a, stroke, role="wire.bend"))
+                y = b if settled else a
+                items.append(Line(x, y, x1, y, stroke, role="wire.bend"))
     return items, label_at
+
+
+def _swap_heights(plan: RegionPlan) -> list[list[float]]:
+    """For a region whose swaps also settle: the height of the wire in each slot before the first layer and
+    after each layer. A wire arrives at its height on the right in the last layer that moves it, so it bends
+    once, with its crossing, not again later; one no layer moves bends in the last layer. Where that would
+    bring two wires within MIN_GAP of each other between layers, every wire settles in the last layer.
+
+    >>> plan = plan_region([(0.0, ("to", 1)), (10.0, ("to", 0)), (20.0, ("to", 2))], [0.0, 12.0, 22.0])
+    >>> plan.swaps, _swap_heights(plan)  # one layer: the swapped pair and the third wire arrive at once
+    ([[0]], [[0.0, 10.0, 20.0], [0.0, 12.0, 22.0]])
+    """
+    s, layers = plan.slots, len(plan.swaps)
+    arrangements = [list(range(len(s)))]  # the strand (left slot) in each slot, before and after each layer
+    moved = [layers - 1] * len(s)  # the last layer that moves each strand
+    for k, layer in enumerate(plan.swaps):
+        now = list(arrangements[-1])
+        for i in layer:
+            now[i], now[i + 1] = now[i + 1], now[i]
+            moved[now[i]] = moved[now[i + 1]] = k
+        arrangements.append(now)
+    final = {strand: plan.settle[slot][1] for slot, strand in enumerate(arrangements[-1])}
+    heights = [[s[i] for i in range(len(s))]]
+    for k in range(layers):
+        heights.append([final[strand] if k >= moved[strand] else s[slot] for slot, strand in enumerate(arrangements[k + 1])])
+    if all(b - a >= MIN_GAP for row in heights[1:-1] for a, b in zip(row, row[1:])):
+        return heights
+    return [s] * layers + [[b for _, b in plan.settle]]
 
 
 def bend(x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
