@@ -1,6 +1,7 @@
 """Layout rules on every gallery diagram and on synthetic ones; byte-stable output."""
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,24 @@ def test_wire_labels_name_the_axes(gallery_file):
     used = {"·".join(fig.diagram.axes[a].parts) for v in fig.diagram.values.values() for a in v.axes}
     used |= set(fig.diagram.tandems.values())
     assert drawn and drawn <= used
+
+
+@pytest.mark.parametrize("preset", ["paper", "column"])
+@pytest.mark.parametrize("name", ["gallery/mixtral", "gallery/deepseek_v3", "tests/corpus/qwen2_moe"])
+def test_a_deck_of_experts_keeps_clear_of_its_output_labels(name, preset):
+    """A per-expert map is a deck of boxes behind to the lower right; the labels of the wires that leave
+    it start past the last box, not on its edge (each of these figures had five labels on a deck)."""
+    from ncd_render.scene import ink_bbox
+    from ncd_render.sizing import SizeWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)  # a column shrinks these figures: not what is measured here
+        scene = load(ROOT / f"{name}.ncd", layout=preset).scene()
+    decks = [ink_bbox(i) for i in scene.items if i.role == "box.shadow"]
+    labels = [i.bbox for i in scene.items if i.role == "label.axis"]
+    assert decks
+    touching = [(a, d) for a in labels for d in decks if a[0] < d[2] and d[0] < a[2] and a[1] < d[3] and d[1] < a[3]]
+    assert not touching
 
 
 def test_every_input_axis_starts_a_wire_at_the_left_edge(gallery_file):

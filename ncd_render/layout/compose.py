@@ -32,7 +32,7 @@ from ..scene import Line, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
-from .model import DECK_STEP, SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
+from .model import SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
 from .sections import draw_sections
 
 BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
@@ -202,15 +202,13 @@ class _Compose:
     def wire_labels(self) -> list:
         p = self.p
         labels = []
-        decks = {("op", op.id) for op in self.d.ops if op.params.get("per")}  # a wire from a per-index map's deck
         for wire in self.wires.values():
             if not wire.labelled or wire.x1 <= wire.x0:
                 continue
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None:
                 continue
-            deck = 2 * DECK_STEP if wire.start in decks else 0.0  # clear of the boxes behind
-            x = wire.x0 + max(p.label_pad + 1, deck)
+            x = wire.x0 + p.label_pad + 1 + self.style.deck_clearance(wire)
             base = wire.y - p.label_pad
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:

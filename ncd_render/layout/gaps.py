@@ -32,9 +32,12 @@ def gap_ops_width(style: Style, wires: dict[int, Wire], gap: list[Placed], y: di
 
 def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
     """How far past their start the labels of the wires ``fresh`` reach (0 if none is labelled)."""
-    labels = [style.axis_label(wires[w].axis, wires[w].value)[0] for w in fresh if wires[w].labelled]
-    widths = [label.width for label in labels if label is not None]
-    return (max(widths) + 2 * style.preset.label_pad + 2) if widths else 0.0
+    widths = []
+    for w in fresh:
+        label = style.axis_label(wires[w].axis, wires[w].value)[0] if wires[w].labelled else None
+        if label is not None:  # the pad each side, and a deck's boxes behind
+            widths.append(label.width + 2 * style.preset.label_pad + 2 + style.deck_clearance(wires[w]))
+    return max(widths, default=0.0)
 
 
 def gap_op_width(style: Style, wires: dict[int, Wire], placed: Placed, y: dict) -> float:

@@ -7,6 +7,7 @@ helpers they share (:mod:`.order`, :mod:`.heights`, :mod:`.columns`, :mod:`.glyp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .. import ops
 from ..ir import Diagram, Op
@@ -19,6 +20,7 @@ SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring 
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
 DECK_STEP = 1.8  # a per-index map's deck: each box behind this far to the lower right of the one before
+DECK_LABEL_GAP = 2.0  # between a deck's last box and the labels of the wires that leave it
 MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
 
 
@@ -63,6 +65,17 @@ class Style:
             parts = [indexed(part) for part in declared.parts]
             found = self._labels[axis] = self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
         return found
+
+    @cached_property
+    def decks(self) -> frozenset[int]:
+        """The ops drawn as a deck of boxes (one map per index: ``per``)."""
+        return frozenset(op.id for op in self.diagram.ops if op.params.get("per"))
+
+    def deck_clearance(self, wire: "Wire") -> float:
+        """How much farther than the label pad a wire's axis label starts past the wire's start: when it
+        leaves a deck, DECK_LABEL_GAP past the boxes behind (their right edges stand 2 DECK_STEP past the
+        front box's, where the wire starts)."""
+        return max(0.0, 2 * DECK_STEP + DECK_LABEL_GAP - self.preset.label_pad - 1) if wire.start[0] == "op" and wire.start[1] in self.decks else 0.0
 
     @property
     def axis_h(self) -> float:
