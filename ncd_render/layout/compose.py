@@ -91,7 +91,7 @@ class _Compose:
         for w in self.wires.values():  # integer data: an arrowhead on the wire
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
                 wires.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
-        labels = self.wire_labels()
+        labels = self.wire_labels([i.bbox for i in body if i.role in ("box", "box.shadow")])
         for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
             if ws:
@@ -199,23 +199,56 @@ class _Compose:
                         yield (a, b), values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
-    def wire_labels(self) -> list:
+    def wire_labels(self, boxes: list) -> list:
+        """Each labelled wire's axis label above it, just past its start; one that would touch a box
+        (a wire that starts just below a box's corner) moves right past the box, where the wire runs on."""
         p = self.p
-        labels = []
+        labels, near = [], _by_column(boxes)
         for wire in self.wires.values():
             if not wire.labelled or wire.x1 <= wire.x0:
                 continue
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None:
                 continue
-            x = wire.x0 + p.label_pad + 1 + self.style.deck_clearance(wire)
+            x = wire.x0 + p.label_pad + 1 + self.style.label_clearance(wire)
             base = wire.y - p.label_pad
+            x = _past_boxes(x, base - label.ascent - (1.0 if overline else 0.0), base + label.descent, label.width,
+                            wire.x1 - p.label_pad, near, p.label_pad)
             labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
             if overline:
                 bx0, dy, bx1 = overline_bar(label, self.theme.font.family)
                 labels.append(Line(x + bx0, base + dy, x + bx1, base + dy, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
+
+
+BUCKET = 64.0  # pt of x per bucket of boxes, for finding the boxes near a label
+
+
+def _by_column(boxes: list) -> dict[int, list]:
+    """Box extents (x0, y0, x1, y1) by each BUCKET of x they span."""
+    near: dict[int, list] = defaultdict(list)
+    for b in boxes:
+        for k in range(int(b[0] // BUCKET), int(b[2] // BUCKET) + 1):
+            near[k].append(b)
+    return near
+
+
+def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float, near: dict, pad: float) -> float:
+    """Where a label ``width`` wide, from ``top`` to ``bottom``, starts at or right of ``x`` touching no box of
+    ``near`` (:func:`_by_column`): ``pad`` past each box it would touch; ``x`` when that ends past ``limit``.
+
+    >>> _past_boxes(10.0, 0.0, 8.0, 5.0, 100.0, _by_column([(0.0, 6.0, 12.0, 20.0)]), 3.0)
+    15.0
+    """
+    at = x
+    for _ in range(4):  # boxes in a row: past each in turn
+        hit = next((b for k in range(int(at // BUCKET), int((at + width) // BUCKET) + 1) for b in near.get(k, ())
+                    if at < b[2] and b[0] < at + width and top < b[3] and b[1] < bottom), None)
+        if hit is None:
+            return at if at + width <= limit else x
+        at = hit[2] + pad
+    return x
 
 
 def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:

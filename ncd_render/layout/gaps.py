@@ -31,12 +31,14 @@ def gap_ops_width(style: Style, wires: dict[int, Wire], gap: list[Placed], y: di
 
 
 def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
-    """How far past their start the labels of the wires ``fresh`` reach (0 if none is labelled)."""
-    widths = []
+    """How far past their start the labels of the wires ``fresh`` reach, with the label pad before and
+    after each (0 if none is labelled). A label set past a deck or a 3-D box's side (its clearance)
+    takes that room out of the pad after it first: it keeps at least a pad's room to what follows."""
+    pad, widths = style.preset.label_pad, []
     for w in fresh:
         label = style.axis_label(wires[w].axis, wires[w].value)[0] if wires[w].labelled else None
-        if label is not None:  # the pad each side, and a deck's boxes behind
-            widths.append(label.width + 2 * style.preset.label_pad + 2 + style.deck_clearance(wires[w]))
+        if label is not None:
+            widths.append(label.width + 2 * pad + 2 + max(0.0, style.label_clearance(wires[w]) - pad))
     return max(widths, default=0.0)
 
 

@@ -27,7 +27,7 @@ from .. import ops
 from ..scene import Line, Path, Rect, Stroke
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
-from .model import (DECK_STEP, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
+from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
                     arrowhead_path, glyph, is_wiring, tight)
 from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
 
@@ -313,8 +313,6 @@ class _Draw:
             text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
             out.append(replace(text, ref=placed.scale.id))
 
-
-DEPTH_3D = 3.0  # how far a component box's top and side faces reach, up and to the right
 
 
 def norm_diameter(label_width: float, span: float, clearance: float) -> float:

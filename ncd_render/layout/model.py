@@ -20,7 +20,8 @@ SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring 
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
 DECK_STEP = 1.8  # a per-index map's deck: each box behind this far to the lower right of the one before
-DECK_LABEL_GAP = 2.0  # between a deck's last box and the labels of the wires that leave it
+DEPTH_3D = 3.0  # how far a component box's top and side faces reach, up and to the right
+BEHIND_LABEL_GAP = 2.0  # between a deck's last box (or a 3-D box's side) and the labels of the wires that leave it
 MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
 
 
@@ -67,15 +68,18 @@ class Style:
         return found
 
     @cached_property
-    def decks(self) -> frozenset[int]:
-        """The ops drawn as a deck of boxes (one map per index: ``per``)."""
-        return frozenset(op.id for op in self.diagram.ops if op.params.get("per"))
+    def behind(self) -> dict[int, float]:
+        """How far past a box's right edge what is drawn behind it reaches, per op that has any: a deck of
+        boxes (one map per index: ``per``) 2 DECK_STEP, a collapsed component's 3-D side face DEPTH_3D."""
+        return {op.id: DEPTH_3D if op.params.get("body") else 2 * DECK_STEP for op in self.diagram.ops
+                if op.params.get("per") or op.params.get("body")}
 
-    def deck_clearance(self, wire: "Wire") -> float:
+    def label_clearance(self, wire: "Wire") -> float:
         """How much farther than the label pad a wire's axis label starts past the wire's start: when it
-        leaves a deck, DECK_LABEL_GAP past the boxes behind (their right edges stand 2 DECK_STEP past the
-        front box's, where the wire starts)."""
-        return max(0.0, 2 * DECK_STEP + DECK_LABEL_GAP - self.preset.label_pad - 1) if wire.start[0] == "op" and wire.start[1] in self.decks else 0.0
+        leaves a deck or a 3-D box, BEHIND_LABEL_GAP past what stands behind the box's right edge, where
+        the wire starts."""
+        reach = self.behind.get(wire.start[1]) if wire.start[0] == "op" else None
+        return 0.0 if reach is None else max(0.0, reach + BEHIND_LABEL_GAP - self.preset.label_pad - 1)
 
     @property
     def axis_h(self) -> float:
