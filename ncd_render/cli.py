@@ -121,7 +121,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .limits import check_dpi, check_png
     from .output import check_writable
     from .render import format_of
-    from .sizing import parse_length
+    from .sizing import parse_length, scale_fonts, wide_note
+    from .style import load_preset, load_theme
 
     fmt = format_of(output)
     check_dpi(dpi)
@@ -144,7 +145,12 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     warn(figure.diagram)
     with size_warnings(lambda line: click.echo(line, err=True)):
-        figure.render(output, dpi=dpi, width=width, cost=report)
+        scene = figure.scene(width=width, cost=report)
+        figure.write(scene, output, dpi=dpi)
+    preset = load_preset(layout_preset)
+    note = None if width or wrap or preset.width else wide_note(scene, scale_fonts(load_theme(theme), preset.font_scale).font.axis_size)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command()

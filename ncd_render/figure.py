@@ -124,10 +124,16 @@ class Figure:
     def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None,
                width: str | float | None = None, cost: Report | None = None, **options) -> Path:
         """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
+        format_of(path)
+        check_writable(path)
+        return self.write(self.scene(theme, layout_preset, width, cost), path, **options)
+
+    def write(self, scene: Scene, path: str | Path, **options) -> Path:
+        """Draw ``scene``, this figure's (:meth:`scene`), to ``path``; the file appears only if everything worked."""
         fmt = format_of(path)
         check_writable(path)
         with paused_gc():
-            data = render_bytes(self.scene(theme, layout_preset, width, cost), fmt, path, **options)
+            data = render_bytes(scene, fmt, path, **options)
         write_atomic(path, data)
         return Path(path)
 

@@ -22,6 +22,19 @@ def test_render_writes_the_format_of_the_extension(tmp_path, suffix, magic):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps_them(tmp_path):
+    """Drawn at its natural size, DeepSeek-V3 is a 36 in strip: the file is written as asked, and a note
+    says its 9 pt labels print at 1.6 pt once set at 6.5 in, and that --layout page keeps them whole.
+    A figure that fits a page (MHA), a target width or a page layout gets no note."""
+    out = tmp_path / "deepseek.svg"
+    result = ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out)
+    assert result.returncode == 0 and out.read_bytes() == (ROOT / "gallery" / "deepseek_v3.svg").read_bytes()
+    assert result.stderr.startswith("note: the figure is 35.8") and "labels print at 1.6 pt; --layout page" in result.stderr
+    for args in ([MHA], [ROOT / "gallery" / "deepseek_v3.ncd", "--layout", "page"]):
+        quiet = ncd("render", *args, "-o", tmp_path / "f.svg")
+        assert quiet.returncode == 0 and quiet.stderr == ""
+
+
 def test_validate_summarises_a_good_file():
     result = ncd("validate", MHA)
     assert result.returncode == 0
