@@ -121,8 +121,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .limits import check_dpi, check_png
     from .output import check_writable
     from .render import format_of
-    from .sizing import parse_length, scale_fonts, wide_note
-    from .style import load_preset, load_theme
+    from .sizing import parse_length
 
     fmt = format_of(output)
     check_dpi(dpi)
@@ -147,10 +146,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     with size_warnings(lambda line: click.echo(line, err=True)):
         scene = figure.scene(width=width, cost=report)
         figure.write(scene, output, dpi=dpi)
-    preset = load_preset(layout_preset)
-    note = None if width or wrap or preset.width else wide_note(scene, scale_fonts(load_theme(theme), preset.font_scale).font.axis_size)
-    if note:
-        click.echo(f"note: {note}", err=True)
+    _note_if_wide(scene.width, width, wrap, theme, layout_preset)
 
 
 @main.command()
@@ -196,7 +192,22 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
+    _note_if_wide(figure_width, width, wrap, theme, layout_preset)
     say(snippet(output, figure.diagram.title, figure_width, label))
+
+
+def _note_if_wide(drawn: float, width, wrap: bool, theme: str, layout_preset: str) -> None:
+    """A note on stderr for a figure ``drawn`` points wide at its natural size (no --width, --wrap or layout width)
+    that is wider than a page's text (:func:`ncd_render.sizing.wide_note`)."""
+    from .sizing import scale_fonts, wide_note
+    from .style import load_preset, load_theme
+
+    preset = load_preset(layout_preset)
+    if width or wrap or preset.width:
+        return
+    note = wide_note(drawn, scale_fonts(load_theme(theme), preset.font_scale).font.axis_size)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.group()

@@ -126,19 +126,20 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
 PAGE_TEXT = 468.0  # pt: a page's text width (6.5 in), where a figure drawn at its natural size is most often set
 
 
-def wide_note(scene: Scene, label_size: float) -> str | None:
-    """For a figure drawn at its natural size (no target width): when it is wider than a page's text,
-    the size its labels print at once it is set there, and the layouts that keep them; else None.
+def wide_note(width: float, label_size: float) -> str | None:
+    """For a figure drawn at its natural size (no target width), ``width`` points wide: when it is wider
+    than a page's text, the size its labels print at once it is set there, and the layouts that keep
+    them; else None.
 
-    >>> wide_note(Scene(936.0, 100.0), 9.0)
+    >>> wide_note(936.0, 9.0)
     "the figure is 13.00in wide at its natural size: set at a page's 6.5in text width, its 9 pt labels print at 4.5 pt; --layout page (or column, slide) sets it in rows at full size"
-    >>> wide_note(Scene(400.0, 100.0), 9.0) is None
+    >>> wide_note(400.0, 9.0) is None
     True
     """
-    if scene.width <= PAGE_TEXT + 0.5:
+    if width <= PAGE_TEXT + 0.5:
         return None
-    return (f"the figure is {scene.width / 72:.2f}in wide at its natural size: set at a page's 6.5in text width, "
-            f"its {label_size:g} pt labels print at {label_size * PAGE_TEXT / scene.width:.1f} pt; "
+    return (f"the figure is {width / 72:.2f}in wide at its natural size: set at a page's 6.5in text width, "
+            f"its {label_size:g} pt labels print at {label_size * PAGE_TEXT / width:.1f} pt; "
             "--layout page (or column, slide) sets it in rows at full size")
 
 
