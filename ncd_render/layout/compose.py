@@ -35,7 +35,7 @@ from .heights import Heights
 from .model import SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
 from .sections import draw_sections
 
-BUCKET = 64.0  # points of x per bucket of the obstacles a separator may run into
+BUCKET = 64.0  # points of x per bucket of the boxes a separator or a label may run into
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +153,11 @@ class _Compose:
                     pair[-1][1] = hi
                 else:
                     pair.append([lo, hi])
-        buckets: dict[int, list] = defaultdict(list)  # obstacles by the stretches of x they reach into
-        for box in obstacles:
-            for k in range(int((box[0] - SEPARATOR_CLEAR) // BUCKET), int((box[2] + SEPARATOR_CLEAR) // BUCKET) + 1):
-                buckets[k].append(box)
+        buckets = _by_column(obstacles, SEPARATOR_CLEAR)  # obstacles by the stretches of x they reach into
         for (a, b), spans in sorted(runs.items()):
             sy = self.separator_y(a, b)
             for x0, x1 in spans:
-                near = {box for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for box in buckets.get(k, ())}
+                near = set(_near(buckets, x0, x1))
                 blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in near
                            if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
                 for lo, hi in _subtract((x0, x1), blocked):
@@ -222,16 +219,18 @@ class _Compose:
 
 
 
-BUCKET = 64.0  # pt of x per bucket of boxes, for finding the boxes near a label
-
-
-def _by_column(boxes: list) -> dict[int, list]:
-    """Box extents (x0, y0, x1, y1) by each BUCKET of x they span."""
+def _by_column(boxes: list, reach: float = 0.0) -> dict[int, list]:
+    """Box extents (x0, y0, x1, y1) by each BUCKET of x they span, ``reach`` farther each side."""
     near: dict[int, list] = defaultdict(list)
     for b in boxes:
-        for k in range(int(b[0] // BUCKET), int(b[2] // BUCKET) + 1):
+        for k in range(int((b[0] - reach) // BUCKET), int((b[2] + reach) // BUCKET) + 1):
             near[k].append(b)
     return near
+
+
+def _near(buckets: dict[int, list], x0: float, x1: float):
+    """The boxes of ``buckets`` (:func:`_by_column`) filed under some x from ``x0`` to ``x1`` (a box may come more than once)."""
+    return (b for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for b in buckets.get(k, ()))
 
 
 def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float, near: dict, pad: float) -> float:
@@ -243,8 +242,7 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     """
     at = x
     for _ in range(4):  # boxes in a row: past each in turn
-        hit = next((b for k in range(int(at // BUCKET), int((at + width) // BUCKET) + 1) for b in near.get(k, ())
-                    if at < b[2] and b[0] < at + width and top < b[3] and b[1] < bottom), None)
+        hit = next((b for b in _near(near, at, at + width) if at < b[2] and b[0] < at + width and top < b[3] and b[1] < bottom), None)
         if hit is None:
             return at if at + width <= limit else x
         at = hit[2] + pad

@@ -262,7 +262,7 @@ def _swap_heights(plan: RegionPlan) -> list[list[float]]:
             moved[now[i]] = moved[now[i + 1]] = k
         arrangements.append(now)
     final = {strand: plan.settle[slot][1] for slot, strand in enumerate(arrangements[-1])}
-    heights = [[s[i] for i in range(len(s))]]
+    heights = [list(s)]
     for k in range(layers):
         heights.append([final[strand] if k >= moved[strand] else s[slot] for slot, strand in enumerate(arrangements[k + 1])])
     if all(b - a >= MIN_GAP for row in heights[1:-1] for a, b in zip(row, row[1:])):

@@ -69,9 +69,8 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0) -> list[S
     out, waiting = [], {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
         items = _row(pieces, before, after, label_pad, waiting)
-        moved = Scene(0, 0, items).translated(0, -ink_extent(items)[1]).items
-        _, _, right, bottom = ink_extent(moved)
-        out.append(Scene(right, bottom, moved, scene.background, scene.title))
+        _, top, right, bottom = ink_extent(items)
+        out.append(Scene(right, bottom - top, Scene(0, 0, items).translated(0, -top).items, scene.background, scene.title))
     return out
 
 
