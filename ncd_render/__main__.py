@@ -1,4 +1,4 @@
 """``python -m ncd_render`` runs the ``ncd`` command."""
-from .cli import main
+from .cli import run
 
-main()
+run()

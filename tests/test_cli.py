@@ -126,3 +126,17 @@ def test_jupyter_display_is_svg():
 
     svg = ncd_render.load(MHA)._repr_svg_()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+def test_the_command_ends_with_everything_it_printed_delivered(tmp_path):
+    """``ncd`` ends its process without freeing its objects (ncd_render.console.leave): what it printed
+    through a pipe still arrives whole, with the command's exit status, and the file it wrote is complete."""
+    import json
+
+    result = ncd("cost", ROOT / "gallery" / "deepseek_v3.ncd", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kernels"]  # the whole document: a cut would not parse
+    out = tmp_path / "deepseek.svg"
+    assert ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out).returncode == 0
+    assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
+    assert ncd("render", tmp_path / "missing.ncd", "-o", out).returncode == 2
