@@ -201,3 +201,20 @@ def test_self_attention_needs_renamed_keys():
     fixed = text.replace("S = Att(X, X)", "Xs = rename(X: t -> s)\nS = Att(X, Xs)")
     d = build(parse(fixed))
     assert d.values[d.outputs[0]].axes == ("t", "s")
+
+
+def test_a_component_names_its_own_axes_not_its_arguments():
+    """Inside a component only its own axis names denote its parameters' axes: a body that names the argument's
+    axis instead would work where it is called but not drawn as a definition of its own (--layout page), so it
+    is refused in every layout, at the name (found by bench/fuzz.py: block F(X[y with]) ... linear(X: m -> f))."""
+    text = VOCAB + ("block F(X[y e])\n  Y = linear(X: c -> d)\n  return Y\nend\n"
+                    "input A[t c]\nB = F(A)\noutput B\n")
+    with pytest.raises(NcdError) as info:
+        build(parse(text))
+    assert "axis 'c' is the argument's axis that the component's axis 'e' stands for" in info.value.message
+    assert (info.value.span.line, info.value.span.column) == (text.splitlines().index("  Y = linear(X: c -> d)") + 1, 17)
+    fixed = text.replace("linear(X: c -> d)", "linear(X: e -> d)")
+    d = build(parse(fixed))
+    assert d.values[d.outputs[0]].axes == ("t", "d")
+    from ncd_render.page.definitions import definition
+    assert definition(build(parse(fixed), depth=0).source, "F").outputs  # and its definition draws on its own

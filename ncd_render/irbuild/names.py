@@ -80,6 +80,10 @@ class Names:
         for original, name in zip(ref.names, names):
             if original == name:
                 self.axis(name, ref.span)
+                formal = next((f for f, a in scope.rename.items() if a == name and f != name), None)
+                if formal is not None:  # the body names the argument's axis, not its own: it would draw only where called so
+                    raise NcdError(f"axis '{name}' is the argument's axis that the component's axis '{formal}' stands for here",
+                                   ref.span, f"inside a component, write its own axis names ('{formal}'), as its parameters give them")
         if len(names) == 1:
             return names[0]
         key = "(" + " ".join(names) + ")"
