@@ -5,11 +5,12 @@ torch is imported only by the commands that execute a diagram.
 """
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
 
-from .console import check_style, flush_stdout, leave, reports_errors, say, torch_side, warn
+from .console import check_style, flush_stdout, leave, reports_errors, say, stdout_failed, torch_side, warn
 from .errors import NcdError, plural
 
 
@@ -407,7 +408,12 @@ def run() -> None:
     """The installed ``ncd`` command: :func:`main`, then :func:`.console.leave`, which ends the
     process without freeing its objects one by one. ``main`` is what tests and ``CliRunner`` call."""
     try:
-        main()
+        try:
+            main()
+        except OSError as error:  # the commands report a full stdout themselves (console.say); click's --help does not
+            if error.errno != errno.ENOSPC:
+                raise
+            stdout_failed(error)
     except SystemExit as done:
         leave(done.code)
     leave(0)

@@ -95,10 +95,20 @@ def reports_errors(command):
             finally:
                 flush_stdout()
         except NcdError as error:
-            click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
-            sys.exit(2)
+            fail(error)
 
     return wrapper
+
+
+def fail(error: NcdError) -> None:
+    """Report ``error`` as one paragraph on stderr and exit with status 2."""
+    click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
+    sys.exit(2)
+
+
+def stdout_failed(error: OSError) -> None:
+    """Report a full standard output met outside a command (click's own --help and --version): status 2."""
+    fail(_stdout_failed(error))
 
 
 def check_style(theme: str, layout: str) -> None:

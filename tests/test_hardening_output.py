@@ -87,7 +87,7 @@ def test_latex_includes_a_png_at_the_size_it_advises(tmp_path, pdflatex_program)
 
 
 @pytest.mark.parametrize("command", [["validate", MHA], ["compile", MHA], ["cost", MHA], ["latex", MHA, "-o", "fig.pdf"],
-                                     ["gallery", "build", "g"]])
+                                     ["gallery", "build", "g"], ["--version"], ["--help"], ["render", "--help"]])
 def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(tmp_path, command):
     (tmp_path / "g").mkdir()
     (tmp_path / "g" / "a.ncd").write_text(TINY)
