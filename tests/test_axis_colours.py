@@ -67,7 +67,7 @@ def test_every_axis_keeps_one_colour(name):
     by_axis: dict[str, set[str]] = {}
     for label in (i for i in scene.items if isinstance(i, Text) and i.role == "label.axis"):
         by_axis.setdefault("".join(r.text for r in label.runs), set()).add(label.color)
-    for y, x0, x1, label, _ in scene.wire_names:  # each wire's straight pieces, in its axis's colour
+    for y, x0, x1, label, *_ in scene.wire_names:  # each wire's straight pieces, in its axis's colour
         axis = "".join(r.text for r in label.runs)
         for line in scene.items:
             if isinstance(line, Line) and line.role == "wire" and abs(line.y1 - y) < 0.01 and x0 <= (line.x1 + line.x2) / 2 <= x1:

@@ -116,11 +116,13 @@ def test_input_names_sit_on_their_wires(source):
 
 def test_narrow_blocks_share_a_line():
     """Mixtral on a page sets rows of different parts side by side: a residual join level with a
-    section's row, to its right (apart in x, overlapping in y)."""
+    section's row, beside it (apart in x, overlapping in y)."""
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mixtral.ncd", layout="page")
     scene = figure.scene()
     sections, boxes = scene.by_role("section"), scene.by_role("box")
-    assert any(a.x + a.w < b.bbox[0] and a.y < b.bbox[3] and b.bbox[1] < a.y + a.h for a in sections for b in boxes)
+    assert any((a.x + a.w < b.bbox[0] or b.bbox[2] < a.x) and a.y < b.bbox[3] and b.bbox[1] < a.y + a.h
+               and not any(s.x <= b.bbox[0] and b.bbox[2] <= s.x + s.w and s.y <= b.bbox[1] and b.bbox[3] <= s.y + s.h for s in sections)
+               for a in sections for b in boxes)
 
 
 def test_an_input_that_only_waits_comes_in_where_it_is_used():
@@ -143,6 +145,36 @@ def test_an_input_that_only_waits_comes_in_where_it_is_used():
     arrows = [a for a in last.by_role("arrow.continue.in") if b.bbox[1] - 4 < (a.bbox[1] + a.bbox[3]) / 2 < b.bbox[3] + 4]
     assert arrows and all(b.bbox[2] < a.bbox[0] for a in arrows)
     assert max(r.height for r in rows[:-1]) < last.height  # the rows B waits through are the shorter for it
+
+
+def test_a_row_names_the_tensors_it_takes_in():
+    """A runs through eight maps, cut into rows: each row after the first names A left of the arrows its
+    wires come in by, centred on them, as the figure names its inputs; cut without names (the page's
+    fallback when the names would not fit), no row after the first names anything. On a page, the routed
+    experts of Qwen2-MoE, cut inside their section, hand H and G on by name."""
+    from ncd_render.api import load_text
+    from ncd_render.layout import layout
+    from ncd_render.page.rows import Gaps, choose_cuts, row_scenes, rows_cut_at
+    from ncd_render.style import load_preset, load_theme
+
+    text = "axis y = 4 width\naxis m = 8\ninput A[y m]\n" + "".join(f"A = linear(A: m -> m) as L_{i}\nA = relu(A)\n" for i in range(8))
+    preset = load_preset("page")
+    whole = layout(load_text(text + "output A\n").diagram, load_theme("paper"), preset)
+    rows = row_scenes(whole, 200, preset.label_pad)
+    assert len(rows) > 2
+    for row in rows[1:]:
+        name = min(row.by_role("label.name"), key=lambda t: t.x)  # the last row names its output too, on the right
+        assert len(row.by_role("label.name")) == (2 if row is rows[-1] else 1)
+        arrows = [(a.bbox[1] + a.bbox[3]) / 2 for a in row.by_role("arrow.continue.in")]
+        assert name.runs[0].text == "A" and len(arrows) == 2
+        assert name.bbox[2] < min(a.bbox[0] for a in row.by_role("arrow.continue.in"))
+        assert abs((name.bbox[1] + name.bbox[3]) / 2 - sum(arrows) / 2) < 2
+    unnamed = rows_cut_at(whole, choose_cuts(whole, 200, preset.label_pad, Gaps(whole, preset.label_pad, named=False)), preset.label_pad)
+    assert len(unnamed) > 2 and not any(row.by_role("label.name") for row in unnamed[1:-1])
+
+    qwen = load(Path(ncd_render.__file__).parents[1] / "tests" / "corpus" / "qwen2_moe.ncd", layout="page").scene()
+    names = {"".join(r.text for r in t.runs) for t in qwen.by_role("label.name")}
+    assert {"H", "G"} <= names
 
 
 def test_every_break_carries_its_wires_on():
@@ -176,7 +208,7 @@ def test_only_a_tensor_a_later_part_reads_leaves_its_part_with_an_arrow():
     assert len(variants) == 5 and not any(p.by_role("arrow.continue.out") for p in variants)
     pointed = set()  # the tensor named nearest each arrow that leaves a part
     for part in part_scenes(load(root / "docs" / "imported" / "multihead_attention.ncd").diagram, None, theme, preset, strands=True):
-        end = max(x1 for _, _, x1, _, _ in part.wire_names)
+        end = max(x1 for _, _, x1, *_ in part.wire_names)
         outputs = [t for t in part.items if isinstance(t, Text) and t.role == "label.name" and t.x > end - 0.5]
         for arrow in part.by_role("arrow.continue.out"):
             tip_y = arrow.commands[1][2]

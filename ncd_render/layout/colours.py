@@ -24,11 +24,11 @@ from ..scene import Circle, Line, Path, Scene, Text
 def colour_axes(scene: Scene, palette: tuple[str, ...]) -> Scene:
     """``scene`` with each axis's wires, dots and labels in its own colour from ``palette``."""
     colour: dict[str, str] = {}
-    for _, _, _, label, _ in sorted(scene.wire_names, key=lambda n: (n[1], n[0])):
+    for _, _, _, label, *_ in sorted(scene.wire_names, key=lambda n: (n[1], n[0])):
         name = _name(label)
         if name not in colour:
             colour[name] = palette[len(colour) % len(palette)]
-    spans = [(y, x0, x1, colour[_name(label)]) for y, x0, x1, label, _ in scene.wire_names]
+    spans = [(y, x0, x1, colour[_name(label)]) for y, x0, x1, label, *_ in scene.wire_names]
 
     source = [piece for item in scene.items for piece in _split(item, spans)]  # a joined line split where its axis changes (rename)
     colours = {k: c for k, (_, c) in enumerate(source) if c}
@@ -56,7 +56,7 @@ def colour_axes(scene: Scene, palette: tuple[str, ...]) -> Scene:
             items.append(replace(item, color=c) if c else item)
         else:
             items.append(replace(item, stroke=replace(item.stroke, color=c)) if c else item)
-    names = tuple((y, x0, x1, replace(label, color=colour[_name(label)]), bar) for y, x0, x1, label, bar in scene.wire_names)
+    names = tuple((y, x0, x1, replace(label, color=colour[_name(label)]), *rest) for y, x0, x1, label, *rest in scene.wire_names)
     return Scene(scene.width, scene.height, items, scene.background, scene.title, names)
 
 

@@ -88,8 +88,8 @@ class _Page:
         self.pieces: dict = {}  # depth -> _pieces(...)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
-        self.gaps: dict = {}  # id -> the scene's places to cut (:class:`.rows.Gaps`)
-        self.rows: dict = {}  # (id, x of each cut) -> its rows cut there (widths near each other cut alike)
+        self.gaps: dict = {}  # (id, named) -> the scene's places to cut (:class:`.rows.Gaps`)
+        self.rows: dict = {}  # (id, named, x of each cut) -> its rows cut there (widths near each other cut alike)
 
     def fit(self, width: float, height: float | None, tried: dict) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does."""
@@ -101,36 +101,43 @@ class _Page:
             whole, parts, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
-            # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and arrangement
+            # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and
+            # arrangement; each with the tensors named where a row takes them in from the row before, then, as a row so
+            # named is wider, without those names (an arrangement that was tried already is not tried again)
             tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
-            for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-                scene = self.arranged(tier, fractions, width, height, tried)
-                if scene is not None:
-                    return self.legended(scene, width, height)
+            for named in (True, False):
+                for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
+                    scene = self.arranged(tier, fractions, width, height, tried, named)
+                    if scene is not None:
+                        return self.legended(scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
                 self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
-            for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
-                scene = None if strands is None else self.arranged([([(s, None) for s in strands], titled)], fractions, width, height, seen)
-                if scene is not None:
-                    return self.legended(scene, width, height)
+            for named in (True, False):
+                for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
+                    scene = None if strands is None else self.arranged([([(s, None) for s in strands], titled)], fractions, width, height,
+                                                                       seen, named)
+                    if scene is not None:
+                        return self.legended(scene, width, height)
         return None
 
     def legended(self, scene: Scene, width: float, height: float | None) -> Scene:
         """``scene`` with the legend of sizes below it, where the layout asks for one (:func:`_with_legend`)."""
         return _with_legend(scene, self.diagram, self.theme, width, height) if self.preset.legend else scene
 
-    def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict) -> Scene | None:
+    def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict,
+                 named: bool = True) -> Scene | None:
         """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
         into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
-        shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once.
+        shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once. ``named``: rows
+        name the tensors they take in (:func:`.rows.choose_cuts`).
         The ``extra`` piece (the cost table) is set after the definitions."""
         best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
         for overview, defined in (p for p in tier if p is not None):
-            options = [self.row_options(s, width, fractions, alone) for s, alone in overview]
-            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions)
+            options = [self.row_options(s, width, fractions, alone, named) for s, alone in overview]
+            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named)
                          for beside in (False, True)] for name, s in defined]
             options += [list(self.extra)] if self.extra else []
             for choice in _choices(options):
@@ -147,7 +154,8 @@ class _Page:
                     best = (found[0], blocks, found[1])
         return None if best is None else placed(best[1], best[2], best[1][0])
 
-    def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None) -> list[list[Scene]]:
+    def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None,
+                    named: bool = True) -> list[list[Scene]]:
         """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
         wires, which would spread them over the whole height of every row) breaks into rows at
         ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
@@ -158,11 +166,11 @@ class _Page:
         for fraction in fractions:
             at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
             source = alone if alone is not None and alone.width <= at else scene
-            gaps = self.gaps.get(id(source))
+            gaps = self.gaps.get((id(source), named))
             if gaps is None:
-                gaps = self.gaps[id(source)] = Gaps(source, self.preset.label_pad)
+                gaps = self.gaps[id(source), named] = Gaps(source, self.preset.label_pad, named)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
-            cut_at = (id(source), *(c.x for c in cuts))
+            cut_at = (id(source), named, *(c.x for c in cuts))
             rows = self.rows.get(cut_at)
             if rows is None:
                 rows = self.rows[cut_at] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad)]

@@ -62,12 +62,12 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool)
     names = scene.wire_names
     if not names:
         return scene
-    x_end = max(x1 for _, _, x1, _, _ in names)
-    x_start = min(x0 for _, x0, _, _, _ in names)
+    x_end = max(x1 for _, _, x1, *_ in names)
+    x_start = min(x0 for _, x0, *_ in names)
     labels = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name"]
     inputs, outputs = [i for i in labels if i.x < x_start], [i for i in labels if i.x > x_end - 0.5]
     marks, ink = [], _ink(scene)
-    for y, x0, x1, _, _ in names:
+    for y, x0, x1, *_ in names:
         if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on):
             marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))
         if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:

@@ -6,7 +6,7 @@ structure ends are preferred: outside every section (between the encoder and
 the decoder), at a section's edge, or where few wires run on. A row ends with
 each wire that goes on labelled and carried on by an arrowhead; the next row
 starts with the same wires, labelled again, entering with an arrowhead, in the
-same order. The rows are chosen together (a shortest path over the gaps), so a
+same order, the name of each tensor they carry left of its arrows. The rows are chosen together (a shortest path over the gaps), so a
 cut at a boundary is worth a slightly shorter row. A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
@@ -48,9 +48,10 @@ class Cut:
     """A place to break the figure, the wires that run on there, and what breaking there costs."""
 
     x: float
-    wires: tuple  # (y, stroke, label Text or None, overline Line or None), top to bottom
+    wires: tuple  # (y, stroke, label Text or None, overline Line or None, tensor name Text or None), top to bottom
     cost: float
     pad: float  # room a row needs on either side of the cut for the labels and arrows
+    named: float = 0.0  # and left of it, for the names of the tensors the next row takes in (0: none drawn)
 
 
 def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | None = None) -> list[Scene]:
@@ -101,11 +102,12 @@ class Gaps:
     one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
     a drawn thing). None of it depends on the width the scene is cut at."""
 
-    def __init__(self, scene: Scene, label_pad: float):
-        self.candidates = sorted(_candidates(scene, label_pad), key=lambda c: c.x)
+    def __init__(self, scene: Scene, label_pad: float, named: bool = True):
+        self.candidates = sorted(_candidates(scene, label_pad, named), key=lambda c: c.x)
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
         self.xs = [start] + [c.x for c in self.candidates] + [scene.width]
         self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]
+        self.named = [0.0] + [c.named for c in self.candidates] + [0.0]  # a row's start only
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
@@ -128,7 +130,7 @@ class Gaps:
 
     def row_width(self, i: int, j: int) -> float:
         """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
-        return self.xs[j] - self.xs[i] + self.pads[i] + self.pads[j]
+        return self.xs[j] - self.xs[i] + self.pads[i] + self.named[i] + self.pads[j]
 
     @cached_property
     def least(self) -> float | None:
@@ -170,14 +172,15 @@ class Gaps:
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
-        xs, pads, spans, before, costs, between = self.xs, self.pads, self.spans, self.before, self.costs, self.between
+        xs, spans, before, costs, between = self.xs, self.spans, self.before, self.costs, self.between
+        pads = [p + n for p, n in zip(self.pads, self.named)]  # as a row's start; the row's end: self.pads
         best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
         for i in range(len(xs) - 1):
             if i not in best:
                 continue
             top, bottom = spans[i]
             for j in range(i + 1, len(xs)):
-                if xs[j] - xs[i] + pads[i] + pads[j] > width:  # the row's width (:meth:`row_width`)
+                if xs[j] - xs[i] + pads[i] + self.pads[j] > width:  # the row's width (:meth:`row_width`)
                     break
                 t, b = between[j]  # the row grows to take in what lies before xs[j]
                 top, bottom = t if t < top else top, b if b > bottom else bottom
@@ -202,8 +205,9 @@ def _drawn(item) -> bool:
     return not splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
-def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
-    """A few cuts in every gap between blocked x ranges, each with its cost."""
+def _candidates(scene: Scene, label_pad: float, named: bool = True) -> list[Cut]:
+    """A few cuts in every gap between blocked x ranges, each with its cost; ``named``: a row that
+    starts at one names the tensors it takes in."""
     blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i))
     gaps, reach = [], None
     for x0, x1 in blocked:
@@ -228,21 +232,24 @@ def _candidates(scene: Scene, label_pad: float) -> list[Cut]:
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
             cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried)
-            widest = max((t.width for _, _, t, _ in carried if t is not None), default=0.0)
-            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2))
+            widest = max((t.width for _, _, t, _, _ in carried if t is not None), default=0.0)
+            names = max((t.width + label_pad for *_, t in carried if t is not None), default=0.0) if named else 0.0
+            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2, names))
     return out
 
 
 def _label_of(y: float, x: float, names: tuple):
     """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
-    ``Scene.wire_names``, labelled where it starts or not), and its overline for a width axis."""
-    for wy, x0, x1, label, overlined in names:
+    ``Scene.wire_names``, labelled where it starts or not), its overline for a width axis, and
+    the name of the tensor it carries."""
+    for wy, x0, x1, label, overlined, runs in names:
         if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
+            tensor = next((t for t0, t1, t in runs if t0 - 0.5 <= x <= t1 + 0.5), None)
             if not overlined:
-                return label, None
+                return label, None, tensor
             x0, dy, x1 = overline_bar(label, label.family)
-            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline")
-    return None, None
+            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline"), tensor
+    return None, None, None
 
 
 def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict) -> list:
@@ -261,18 +268,41 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
             out.append(replaced(item, x=span[0], w=span[1] - span[0]))
     if before is not None:
-        for y, stroke, label, bar in before.wires:
+        for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad
             out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
             out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
     if after is not None:
-        for y, stroke, label, bar in after.wires:
+        for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
-    out = _fit_sections(_squeeze(drop_passing(out, before, after, label_pad, waiting)))
+    out = drop_passing(out, before, after, label_pad, waiting)
+    out = _fit_sections(_squeeze(out + _tensor_names(out, before, label_pad)))
     return Scene(0, 0, out).translated(-ink_extent(out)[0], 0).items
+
+
+def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
+    """The names of the tensors a row takes in from the row before, left of the arrows of their wires
+    (those :func:`.passing.drop_passing` kept), as the figure names its inputs; where a name already
+    stands there (an input that comes in late), none again."""
+    if before is None or not before.named:
+        return []
+    edge = before.x - before.pad  # where the arrows start
+    kept = {round((i.bbox[1] + i.bbox[3]) / 2, 2) for i in items if i.role == "arrow.continue.in" and abs(i.bbox[0] - edge) < 0.5}
+    named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name" and i.bbox[2] <= edge + 0.5]
+    wires = [(y, tensor) for y, _, _, _, tensor in before.wires if round(y, 2) in kept]
+    out, k = [], 0
+    while k < len(wires):  # each run of wires of one tensor, named once, centred on them
+        first, tensor = wires[k]
+        while k + 1 < len(wires) and wires[k + 1][1] is tensor:
+            k += 1
+        last, k = wires[k][0], k + 1
+        if tensor is not None and not any(first - 1 <= y <= last + 1 for y in named):
+            out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
+                                anchor="end"))
+    return out
 
 
 def _squeeze(items: list) -> list:
