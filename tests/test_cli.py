@@ -1,4 +1,5 @@
 """The ncd command as a user runs it: outputs, exit codes, messages, atomic writes."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,9 @@ def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps
     out = tmp_path / "deepseek.svg"
     result = ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out)
     assert result.returncode == 0 and out.read_bytes() == (ROOT / "gallery" / "deepseek_v3.svg").read_bytes()
-    assert result.stderr.startswith("note: the figure is 35.8") and "labels print at 1.6 pt; --layout page" in result.stderr
+    width_in = float(re.search(r'width="([0-9.]+)pt"', out.read_text(encoding="utf-8")).group(1)) / 72
+    assert result.stderr.startswith(f"note: the figure is {width_in:.2f}in wide") and width_in > 30
+    assert "labels print at 1.6 pt; --layout page" in result.stderr  # 9 pt x 6.5 / 36
     for args in ([MHA], [ROOT / "gallery" / "deepseek_v3.ncd", "--layout", "page"]):
         quiet = ncd("render", *args, "-o", tmp_path / "f.svg")
         assert quiet.returncode == 0 and quiet.stderr == ""

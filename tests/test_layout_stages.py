@@ -113,6 +113,27 @@ def test_a_box_fed_by_branches_stands_by_its_results_not_up_at_their_source(path
         assert high.y[placed.top] >= first_result - style.preset.pitch
 
 
+@pytest.mark.parametrize("text", [
+    "axis u = 4 width\naxis w = u width\naxis m = 3\ninput Y[u m]\nYw = rename(Y: u -> w)\n"
+    "S = einsum(Y, Yw: u m, w m -> u w)\nZ = Y + Y\noutput S, Z\n",
+    (ROOT / "gallery" / "transformer.ncd").read_text(),
+], ids=["self-scores", "transformer"])
+def test_a_branch_renamed_bends_once_and_its_rename_takes_no_room(text):
+    """A copy's branch that is renamed before it is used (the transformer's Yw = rename(Y: u -> w)) drops
+    at the copy to where its new names run: it bends once, not at the copy and again at the rename (a
+    staircase: 52 then 95 pt below Y, in the first case); a rename where nothing bends is a change of
+    labels only, no wider than its route (18 pt, a wiring region's least, before)."""
+    d = load_text(text).diagram
+    style, ordered, _, high, laid, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    renames = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "rename"]
+    branched = [placed for placed in renames if all(ordered.wires[w].start[0] == "copy" for w in placed.consumed)]
+    assert branched
+    for placed in branched:
+        for consumed, new in zip(placed.consumed, placed.new):
+            assert high.y[consumed] == pytest.approx(high.y[new])
+        assert laid.boxes[placed.op.id].width < style.preset.min_region
+
+
 # -- stage 3: columns ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -126,7 +147,7 @@ def test_columns_run_left_to_right_and_boxes_stand_in_their_column(name):
     for column, at in zip(ordered.columns, xs):
         for placed in column.ops:
             box = laid.boxes[placed.op.id]
-            assert at.x0 - 1e-9 <= box.x0 < box.x1 <= at.x1 + 1e-9
+            assert at.x0 - 1e-9 <= box.x0 <= box.x1 <= at.x1 + 1e-9  # a rename where nothing bends has no width
             assert box.x1 - box.x0 == pytest.approx(box.width)
 
 

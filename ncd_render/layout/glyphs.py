@@ -28,7 +28,7 @@ from ..scene import Line, Path, Rect, Stroke
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
-                    arrowhead_path, glyph, is_wiring, tight)
+                    arrowhead_path, glyph, is_wiring, straight_through, tight)
 from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
 
 
@@ -63,6 +63,8 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
         return Box(label, width=p.min_region)
     if shape == "wiring":
         route = route_plan(placed, wires, y, label=scale_label(style, placed), bend=p.bend)
+        if straight_through(placed, wires, y):  # a rename where nothing bends: only the labels change, past it
+            return Box(label, width=route.width, route=route)
         return Box(label, width=max(p.min_region, route.width), route=route)
     if shape == "bar":
         return Box(label, width=8.0)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import chain
 
-from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring
+from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
 from .routing import DOT_R
 
 INF = float("inf")
@@ -243,13 +243,13 @@ class _Solve:
                 if placed.over:  # a mark: down onto its tensor
                     y[placed.bottom] = min(y[m] - weight for m, weight in below[placed.bottom].items())
                     continue
-                if not placed.consumed or not placed.new or is_wiring(placed.op):
+                if not placed.consumed or not placed.new:
                     continue
                 branch = placed.consumed
                 if any(wires[w].start[0] != "copy" for w in branch):
                     continue
                 drop = y[placed.new[0]] - y[branch[0]]
-                if drop <= 0:
+                if drop <= 0 or is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
                     continue
                 group = set(branch)
                 room = min((y[m] - weight - y[w] for w in branch for m, weight in below.get(w, {}).items() if m not in group),
@@ -265,3 +265,4 @@ class _Solve:
         tops = [n for n in self.below if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
         for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
             y[n] = min(y[b] - w for b, w in self.below[n].items())
+

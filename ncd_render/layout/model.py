@@ -291,6 +291,16 @@ def hold(op) -> str:
     return found
 
 
+def straight_through(placed: Placed, wires: dict, y: dict, drop: float = 0.0) -> bool:
+    """Whether wiring ``placed`` takes each wire it consumes on to the new wire in its place, ``drop``
+    lower (a rename: new names for the same wires, in the same order): with ``drop`` 0, nothing in it bends."""
+    if isinstance(placed.op, _Permute) or placed.through or placed.foreign or len(placed.new) != len(placed.consumed):
+        return False
+    renamed = dict(placed.op.params.get("mapping", ()))
+    return all(renamed.get(wires[c].axis, wires[c].axis) == wires[n].axis and abs(y[n] - y[c] - drop) < 1e-6
+               for c, n in zip(placed.consumed, placed.new))
+
+
 def is_wiring(op) -> bool:
     """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
     return glyph(op) in ("wiring", "cap")

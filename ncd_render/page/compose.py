@@ -71,7 +71,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     lo, hi, best = 0, len(LARGER), None  # the least of LARGER that fits (the larger, the more room: fewer rows)
     while lo < hi:
         mid = (lo + hi) // 2
-        scene = page.fit(width * LARGER[mid], height and height * LARGER[mid], {})
+        scene = page.fit(width * LARGER[mid], height and height * LARGER[mid], {}, names=(True,))  # shrunk anyway: named
         if scene is None:
             lo = mid + 1
         else:
@@ -91,8 +91,9 @@ class _Page:
         self.gaps: dict = {}  # (id, named) -> the scene's places to cut (:class:`.rows.Gaps`)
         self.rows: dict = {}  # (id, named, x of each cut) -> its rows cut there (widths near each other cut alike)
 
-    def fit(self, width: float, height: float | None, tried: dict) -> Scene | None:
-        """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does."""
+    def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
+        """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
+        whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`)."""
         diagram, theme, preset = self.diagram, self.theme, self.preset
         defined = {}
         for depth in _depths(diagram):
@@ -105,7 +106,7 @@ class _Page:
             # arrangement; each with the tensors named where a row takes them in from the row before, then, as a row so
             # named is wider, without those names (an arrangement that was tried already is not tried again)
             tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
-            for named in (True, False):
+            for named in names:
                 for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
                     scene = self.arranged(tier, fractions, width, height, tried, named)
                     if scene is not None:
@@ -115,7 +116,7 @@ class _Page:
                 self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
-            for named in (True, False):
+            for named in names:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
                     scene = None if strands is None else self.arranged([([(s, None) for s in strands], titled)], fractions, width, height,
                                                                        seen, named)
