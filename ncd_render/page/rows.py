@@ -70,8 +70,8 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0) -> list[S
     out, waiting = [], {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
         items = _row(pieces, before, after, label_pad, waiting)
-        _, top, right, bottom = ink_extent(items)
-        out.append(Scene(right, bottom - top, Scene(0, 0, items).translated(0, -top).items, scene.background, scene.title))
+        left, top, right, bottom = ink_extent(items)
+        out.append(Scene(right - left, bottom - top, Scene(0, 0, items).translated(-left, -top).items, scene.background, scene.title))
     return out
 
 
@@ -253,8 +253,8 @@ def _label_of(y: float, x: float, names: tuple):
 
 
 def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict) -> list:
-    """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, moved to start at
-    x = 0 (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows)."""
+    """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, where they stand
+    in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
     out = []
@@ -279,8 +279,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
-    out = _fit_sections(_squeeze(out + _tensor_names(out, before, label_pad)))
-    return Scene(0, 0, out).translated(-ink_extent(out)[0], 0).items
+    return _fit_sections(_squeeze(out + _tensor_names(out, before, label_pad)))
 
 
 def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
