@@ -122,8 +122,8 @@ class Scene:
     title: str | None = None
     # (y, x from, x to, label, overlined, tensors) of every wire as the layout made it, labelled there or not;
     # tensors: (x from, x to, name) runs, the name (a Text, None when unnamed) of the tensor it carries in the
-    # gaps between columns: what a wire and its tensor are called where a page's row break labels them again
-    # (ncd_render.page.rows)
+    # gaps between columns, laid out for rows only (else empty): what a wire and its tensor are called where a
+    # page's row break labels them again (ncd_render.page.rows)
     wire_names: tuple = ()
 
     def by_role(self, prefix: str) -> list:

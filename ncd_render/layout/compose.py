@@ -111,7 +111,7 @@ class _Compose:
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
         scene.items += Scene(0, 0, items).translated(-x0, -y0).items
-        tensors = self.tensor_runs(final, -x0)
+        tensors = self.tensor_runs(final, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar, tensors.get(w.id, ()))
                                  for w in self.wires.values() if w.x1 > w.x0
                                  for label, bar in [self.style.axis_label(w.axis, w.value)] if label is not None)

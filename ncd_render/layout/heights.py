@@ -265,4 +265,3 @@ class _Solve:
         tops = [n for n in self.below if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
         for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
             y[n] = min(y[b] - w for b, w in self.below[n].items())
-
