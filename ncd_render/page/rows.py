@@ -6,8 +6,9 @@ structure ends are preferred: outside every section (between the encoder and
 the decoder), at a section's edge, or where few wires run on. A row ends with
 each wire that goes on labelled and carried on by an arrowhead; the next row
 starts with the same wires, labelled again, entering with an arrowhead, in the
-same order, the name of each tensor they carry left of its arrows. The rows are chosen together (a shortest path over the gaps), so a
-cut at a boundary is worth a slightly shorter row. A pure function.
+same order, the name of each tensor they carry left of its arrows. The rows are
+chosen together (a shortest path over the gaps), so a cut at a boundary is worth
+a slightly shorter row. A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> from ncd_render.wrap import stack_rows
@@ -106,8 +107,8 @@ class Gaps:
         self.candidates = sorted(_candidates(scene, label_pad, named), key=lambda c: c.x)
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
         self.xs = [start] + [c.x for c in self.candidates] + [scene.width]
-        self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]
-        self.named = [0.0] + [c.named for c in self.candidates] + [0.0]  # a row's start only
+        self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
+        self.starts = [0.0] + [c.pad + c.named for c in self.candidates] + [0.0]  # a row's start: its tensors named too
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
@@ -130,7 +131,7 @@ class Gaps:
 
     def row_width(self, i: int, j: int) -> float:
         """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
-        return self.xs[j] - self.xs[i] + self.pads[i] + self.named[i] + self.pads[j]
+        return self.xs[j] - self.xs[i] + self.starts[i] + self.pads[j]
 
     @cached_property
     def least(self) -> float | None:
@@ -172,15 +173,14 @@ class Gaps:
 
     def cheapest(self, width: float) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
-        xs, spans, before, costs, between = self.xs, self.spans, self.before, self.costs, self.between
-        pads = [p + n for p, n in zip(self.pads, self.named)]  # as a row's start; the row's end: self.pads
+        xs, starts, pads, spans, before, costs, between = self.xs, self.starts, self.pads, self.spans, self.before, self.costs, self.between
         best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
         for i in range(len(xs) - 1):
             if i not in best:
                 continue
             top, bottom = spans[i]
             for j in range(i + 1, len(xs)):
-                if xs[j] - xs[i] + pads[i] + self.pads[j] > width:  # the row's width (:meth:`row_width`)
+                if xs[j] - xs[i] + starts[i] + pads[j] > width:  # the row's width (:meth:`row_width`)
                     break
                 t, b = between[j]  # the row grows to take in what lies before xs[j]
                 top, bottom = t if t < top else top, b if b > bottom else bottom
