@@ -16,7 +16,7 @@ import pytest
 
 import ncd_render
 from ncd_render.api import load
-from ncd_render.scene import Line, Text, ink_bbox
+from ncd_render.scene import Line, Rect, Text, ink_bbox
 from ncd_render.sizing import SizeWarning
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -175,6 +175,50 @@ def test_a_row_names_the_tensors_it_takes_in():
     qwen = load(Path(ncd_render.__file__).parents[1] / "tests" / "corpus" / "qwen2_moe.ncd", layout="page").scene()
     names = {"".join(r.text for r in t.runs) for t in qwen.by_role("label.name")}
     assert {"H", "G"} <= names
+
+
+def test_a_row_titles_again_the_section_it_goes_on_with():
+    """A section of sixteen maps cut into rows: every row after the first has the section's title again,
+    marked continued, inside its piece of the panel, touching nothing else drawn there; cut without titles,
+    no row after the first has one. On a page the titles give way to the legend of sizes: at every page
+    height, a page with a continued title has the legend too, and some height keeps the legend by leaving
+    the titles out."""
+    from ncd_render.api import load_text
+    from ncd_render.layout import layout
+    from ncd_render.page.compose import page_scene
+    from ncd_render.page.rows import Gaps, choose_cuts, row_scenes, rows_cut_at
+    from ncd_render.style import load_preset, load_theme
+
+    text = ("axis y = 4 width\naxis m = 8\ninput A[y m]\nsection \"Body of maps\"\n"
+            + "".join(f"A = linear(A: m -> m) as L_{i}\nA = relu(A)\n" for i in range(16)) + "end\noutput A\n")
+    theme, preset = load_theme("paper"), load_preset("page")
+    diagram = load_text(text).diagram
+    whole = layout(diagram, theme, preset)
+    rows = row_scenes(whole, 200, preset.label_pad)
+    assert len(rows) > 2
+    said = lambda t: "".join(r.text for r in t.runs)  # noqa: E731
+    assert [said(t) for t in rows[0].by_role("label.title")] == ["Body of maps"]
+    for row in rows[1:]:
+        (title,) = row.by_role("label.title")
+        assert said(title) == "Body of maps (continued)"
+        (panel,) = [i for i in row.items if isinstance(i, Rect) and i.role == "section"]
+        x0, y0, x1, y1 = title.bbox
+        assert panel.x < x0 and x1 < panel.x + panel.w and panel.y < y0 and y1 < panel.y + panel.h
+        for item in row.items:
+            if item is not title and item is not panel and item.role != "background":
+                b = item.bbox
+                assert b[2] <= x0 or x1 <= b[0] or b[3] <= y0 or y1 <= b[1], item
+    bare = rows_cut_at(whole, choose_cuts(whole, 200, preset.label_pad, Gaps(whole, preset.label_pad)), preset.label_pad, titled=False)
+    assert len(bare) == len(rows) and not any(row.by_role("label.title") for row in bare[1:])
+
+    kept_legend = False
+    for height in range(260, 150, -5):
+        page = page_scene(diagram, theme, preset, 468, height)
+        continued = any(said(t).endswith("(continued)") for t in page.by_role("label.title"))
+        legend = bool(page.by_role("legend"))
+        assert legend or not continued, height
+        kept_legend |= legend and not continued and len(page.by_role("arrow.continue.in")) > 0
+    assert kept_legend
 
 
 def test_every_break_carries_its_wires_on():

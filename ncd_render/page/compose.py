@@ -15,6 +15,11 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
    set above or left of one they follow, :func:`.arrange.inversions`), then the shortest;
    each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
+A row that goes on from the row before names the tensors it takes in, left of their arrows, and
+titles again each section it goes on with, marked continued: first all tiers with the names, then
+all without (the names widen a row); the tier that fits is set again with the titles, kept where
+the legend of sizes still fits below them (the titles make a row taller; the sizes are nowhere else).
+
 When nothing fits at any depth, the same at each depth with every section's statements cut into
 strands (:mod:`.strands`: DeepSeek's router, routed and shared experts each a part of their own).
 Only when nothing fits then is the figure shrunk: all of the above is tried again on a page 1.05 to
@@ -46,6 +51,7 @@ from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places,
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
+from .continued import continued
 from .rows import ROW_GAP, Gaps, choose_cuts, rows_cut_at
 from .variants import variant
 
@@ -89,13 +95,16 @@ class _Page:
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named) -> the scene's places to cut (:class:`.rows.Gaps`)
-        self.rows: dict = {}  # (id, named, x of each cut) -> its rows cut there (widths near each other cut alike)
+        self.rows: dict = {}  # (id, named, titled, x of each cut) -> its rows cut there (widths near each other cut alike)
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
-        whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`)."""
+        whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`); in each
+        tier, rows title again the sections they go on with where that leaves room for the legend of sizes."""
         diagram, theme, preset = self.diagram, self.theme, self.preset
         defined = {}
+        box = legend(diagram, theme, width) if preset.legend and height is not None else None
+        room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
         for depth in _depths(diagram):
             if depth not in self.pieces:
                 self.pieces[depth] = _pieces(diagram, depth, theme, preset, self.definitions)
@@ -108,20 +117,20 @@ class _Page:
             tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
             for named in names:
                 for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
-                    scene = self.arranged(tier, fractions, width, height, tried, named)
-                    if scene is not None:
-                        return self.legended(scene, width, height)
+                    scene = self.arranged(tier, fractions, width, height, tried, named, False)
+                    if scene is not None:  # the same tier again, the sections rows go on with titled, where that fits too
+                        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
                 self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
+            tier = None if strands is None else [([(s, None) for s in strands], titled)]
             for named in names:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
-                    scene = None if strands is None else self.arranged([([(s, None) for s in strands], titled)], fractions, width, height,
-                                                                       seen, named)
+                    scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
                     if scene is not None:
-                        return self.legended(scene, width, height)
+                        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         return None
 
     def legended(self, scene: Scene, width: float, height: float | None) -> Scene:
@@ -129,18 +138,23 @@ class _Page:
         return _with_legend(scene, self.diagram, self.theme, width, height) if self.preset.legend else scene
 
     def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict,
-                 named: bool = True) -> Scene | None:
+                 named: bool = True, titled: bool = True) -> Scene | None:
         """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
         into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
-        shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once. ``named``: rows
-        name the tensors they take in (:func:`.rows.choose_cuts`).
+        shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once.
+        ``named``, ``titled``: a row names the tensors it takes in, titles the sections it goes on with.
         The ``extra`` piece (the cost table) is set after the definitions."""
         best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
+        pieces = []
         for overview, defined in (p for p in tier if p is not None):
-            options = [self.row_options(s, width, fractions, alone, named) for s, alone in overview]
-            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named)
+            options = [self.row_options(s, width, fractions, alone, named, titled) for s, alone in overview]
+            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named, titled)
                          for beside in (False, True)] for name, s in defined]
             options += [list(self.extra)] if self.extra else []
+            pieces.append((overview, options))
+        if titled and not any(continued(block) for _, options in pieces for option in options for rows in option for block in rows):
+            return None  # no row goes on with a titled section: the same blocks as untitled
+        for overview, options in pieces:
             for choice in _choices(options):
                 blocks = [block for rows in choice for block in rows]
                 first = sum(len(rows) for rows in choice[:len(overview)])  # the overview's blocks; then definitions
@@ -156,7 +170,7 @@ class _Page:
         return None if best is None else placed(best[1], best[2], best[1][0])
 
     def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None,
-                    named: bool = True) -> list[list[Scene]]:
+                    named: bool = True, titled: bool = True) -> list[list[Scene]]:
         """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
         wires, which would spread them over the whole height of every row) breaks into rows at
         ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
@@ -171,10 +185,10 @@ class _Page:
             if gaps is None:
                 gaps = self.gaps[id(source), named] = Gaps(source, self.preset.label_pad, named)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
-            cut_at = (id(source), named, *(c.x for c in cuts))
+            cut_at = (id(source), named, titled, *(c.x for c in cuts))
             rows = self.rows.get(cut_at)
             if rows is None:
-                rows = self.rows[cut_at] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad)]
+                rows = self.rows[cut_at] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)

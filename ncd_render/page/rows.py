@@ -6,7 +6,8 @@ structure ends are preferred: outside every section (between the encoder and
 the decoder), at a section's edge, or where few wires run on. A row ends with
 each wire that goes on labelled and carried on by an arrowhead; the next row
 starts with the same wires, labelled again, entering with an arrowhead, in the
-same order, the name of each tensor they carry left of its arrows. The rows are
+same order, the name of each tensor they carry left of its arrows, and the title
+of each section it goes on with, marked continued, where it fits. The rows are
 chosen together (a shortest path over the gaps), so a cut at a boundary is worth
 a slightly shorter row. A pure function.
 
@@ -30,6 +31,7 @@ from ..records import replaced
 from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent, shifted
 from ..text import overline_bar
 from ..wrap import partition, splittable
+from .continued import continued_title, titles_of
 from .passing import drop_passing
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -62,15 +64,16 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | 
     return rows_cut_at(scene, choose_cuts(scene, width, label_pad, gaps) if scene.width > width else [], label_pad)
 
 
-def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0) -> list[Scene]:
+def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: bool = True) -> list[Scene]:
     """The rows of ``scene`` cut at ``cuts`` (:func:`choose_cuts`), as :func:`row_scenes` gives them:
-    many widths choose the same cuts, and a page keeps the rows of each."""
+    many widths choose the same cuts, and a page keeps the rows of each. ``titled``: a section a row
+    goes on with is titled again there, marked continued (where its title fits; it takes height)."""
     if not cuts:
         return [_tightened(scene)]
     bounds = [None] + cuts + [None]
-    out, waiting = [], {}
+    out, waiting, titles = [], {}, titles_of(scene.items) if titled else {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
-        items = _row(pieces, before, after, label_pad, waiting)
+        items = _row(pieces, before, after, label_pad, waiting, titles)
         left, top, right, bottom = ink_extent(items)
         out.append(Scene(right - left, bottom - top, Scene(0, 0, items).translated(-left, -top).items, scene.background, scene.title))
     return out
@@ -252,12 +255,13 @@ def _label_of(y: float, x: float, names: tuple):
     return None, None, None
 
 
-def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict) -> list:
+def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict | None = None) -> list:
     """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, where they stand
-    in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows)."""
+    in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows; ``titles``:
+    :func:`.continued.titles_of`, for the sections this row goes on with)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
-    out = []
+    out, continued = [], []
     for item, span in pieces:
         if span is None:
             out.append(item)
@@ -267,6 +271,9 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             out.append(replaced(item, x1=lo, x2=hi))
         elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
             out.append(replaced(item, x=span[0], w=span[1] - span[0]))
+            if span[0] > item.x + 0.5 and titles and id(item) in titles:
+                continued.append((out[-1], titles[id(item)]))
+    out += [t for t in (continued_title(piece, title, out) for piece, title in continued) if t is not None]
     if before is not None:
         for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad

@@ -1,0 +1,63 @@
+"""A section a page's row goes on with, titled again: "Encoder layer ×12 (continued)".
+
+A section cut by a row break goes on in the next row as a piece of its panel with no title
+(the title stands where the panel starts). There the title is set again at the piece's top
+left, in the band the layout kept for it, followed by :data:`CONTINUED`; where it would not
+fit in the piece, or would touch anything drawn there, the piece stays untitled.
+
+>>> from ncd_render.scene import Rect, Stroke
+>>> from ncd_render.text import set_label
+>>> label = set_label("Body", "DejaVu Sans", 7)
+>>> panel = Rect(0, 0, 200, 40, None, "#eee", role="section")
+>>> title = Text(4, 2 + label.ascent, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+>>> titles_of([panel, title]) == {id(panel): title}
+True
+>>> again = continued_title(Rect(150, 0, 120, 40, None, "#eee", role="section"), title, [])
+>>> "".join(r.text for r in again.runs), again.x, continued(Scene(0, 0, [again]))
+('Body (continued)', 154.0, True)
+"""
+from __future__ import annotations
+
+from ..records import replaced
+from ..scene import Rect, Scene, Text
+from ..text import set_label
+
+CONTINUED = " (continued)"  # after a section's title where a row goes on with it
+
+
+def continued(scene: Scene) -> bool:
+    """Whether ``scene`` (a row, or blocks of rows) titles again a section it goes on with."""
+    return any(i.role == "label.title" and i.runs[-1].text == CONTINUED for i in scene.items)
+
+
+def titles_of(items: list) -> dict[int, Text]:
+    """The id of each titled section's panel, and its title (set at its top left, just inside,
+    :func:`ncd_render.layout.sections.draw_sections`)."""
+    titles = [i for i in items if isinstance(i, Text) and i.role == "label.title"]
+    found = {}
+    for r in items:
+        if isinstance(r, Rect) and r.role == "section":
+            t = next((t for t in titles if abs(t.y - t.ascent - 2 - r.y) < 0.01 and r.x < t.x <= r.x + 10.01), None)
+            if t is not None:
+                found[id(r)] = t
+    return found
+
+
+def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
+    """A section's title again, marked continued, at the top left of its ``piece`` in a row after the
+    first: in the band the layout kept for the title. None where it would not fit in the piece or
+    would touch anything drawn there (a nested panel's top, a wire, a label)."""
+    more = set_label(CONTINUED, title.family, title.runs[0].size)  # upright, as a note, after a bold title too
+    x = piece.x + 4.0
+    text = replaced(title, x=x, runs=title.runs + tuple(replaced(r, dx=r.dx + title.width) for r in more.runs),
+                    width=title.width + more.width, ascent=max(title.ascent, more.ascent), descent=max(title.descent, more.descent))
+    x0, y0, x1, y1 = text.bbox
+    if x1 + 4.0 > piece.x + piece.w:
+        return None
+    for i in items:
+        if i is piece or (isinstance(i, Rect) and i.role == "section" and i.x <= x0 and x1 <= i.x + i.w and i.y <= y0 and y1 <= i.y + i.h):
+            continue  # its own panel, or one around it
+        bx0, by0, bx1, by1 = i.bbox
+        if bx0 < x1 + 1 and x0 - 1 < bx1 and by0 < y1 + 1 and y0 - 1 < by1:
+            return None
+    return text
