@@ -86,6 +86,22 @@ def test_flash_v1_runs_one_cta_per_batch_and_head_so_one_more_head_than_sms_doub
     assert v2[1] / v2[0] < 1.1
 
 
+@pytest.mark.parametrize("n", [1024, 4096])
+def test_each_flash_v1_key_block_waits_for_its_k_and_v(n):
+    """fmha_fprop_kernel_1xN.h loads each key block's K and V, then __syncthreads(), before any math, with
+    nothing fetched ahead: beyond its pipes, the busiest SM waits at every one of the N / 256 key blocks
+    while all 128 CTAs load their 256 keys of K and V (fp16, 64 values each) at the achievable HBM rate."""
+    b, h, d, block = 16, 8, 64, 256
+    k = fused(n, "flash-v1")
+    hw = profile("flash-v1")
+    rate = hw.hbm_bandwidth * hw.chip.hbm_efficiency
+    kv = b * h * 2 * block * d * 2  # every CTA's K and V block, in bytes
+    wait = k.detail["block_wait"]
+    assert (n // block) * kv / rate <= wait <= (n // block) * kv / rate * 1.05  # and a query tile each, no more
+    pipes = k.detail["pipes"]  # the matmuls and the shared-memory exchange run one after another, and the wait too
+    assert k.time >= pipes["tensor"] + pipes["shared"] + wait
+
+
 @pytest.mark.parametrize("n", [2048, 8192, 32768])
 def test_flash_v2_is_about_twice_as_fast_as_flash_v1(n):
     """FlashAttention-2 paper (arXiv 2307.08691), abstract and section 4: "around 2x speedup compared to FlashAttention"."""

@@ -23,9 +23,12 @@ Everything else is the efficiency model's: the matmuls at the derated tensor pea
 ``mma.sync``, the instruction the kernel issues, sustains: all of it on Ampere), ``exp``
 on the special-function units, the rest on the FP32 lanes, shared memory at its bandwidth;
 within an SM the matmuls, the softmax and the exchange run one after another (the
-softmax's special functions and FP32 work overlap, up to the issue slots); loads of the next blocks are issued
-before the current step's compute, so HBM traffic overlaps it. A causal mask skips the query steps above the diagonal
-of each key block. The key block is 256 keys
+softmax's special functions and FP32 work overlap, up to the issue slots). Within an outer step the next query
+tile is loaded during the current step's compute, so that HBM traffic overlaps it; but each outer step starts by
+loading its key block's K and V (and the first query tile) and waits for them (``device_1xN_``: the loads, then
+``__syncthreads``, before the first step; nothing fetched them ahead): the CTAs start together and run alike, so
+every outer step waits while all the CTAs in flight load their blocks at the achievable HBM rate (a lower bound:
+the load's latency is not counted). A causal mask skips the query steps above the diagonal of each key block. The key block is 256 keys
 when each key row has at most 64 values, else 128 (or the whole axis when shorter), as
 the kernel's launch code chooses for head dimensions 64 and 128.
 
@@ -129,11 +132,16 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     resident = max(1, min(chip.max_ctas_per_sm, chip.registers_bytes // (threads * min(registers, 255) * 4),
                           int(profile.shared_memory_bytes // smem)))
     busiest = -(-ctas // chip.sms)  # CTAs on the busiest SM; their phases share its pipes, one after another
-    compute = busiest * (tensor + vector_time(profile, special, fp32) + exchange)
+    # each outer step waits for its key block: every CTA in flight loads K and V (and a query tile) at once
+    in_flight = min(ctas, chip.sms * resident)
+    block_bytes = sum(sec.nbytes(k) * step_extent(k) for k in streamed) + query_tile
+    wait = outer * memory_time(chip, profile.hbm_bandwidth, in_flight * block_bytes, 0.0)
+    compute = busiest * (tensor + vector_time(profile, special, fp32) + exchange) + wait
     memory = memory_time(chip, profile.hbm_bandwidth, dram, 0.0)
     return {"time": max(compute, memory), "compute_time": compute, "memory_time": memory, "overlap": True,
             "fused_kernel": "flash-v1", "tile": {**{a: tile[a] for a in rows}, stream: block},
             "ctas": ctas, "ctas_per_sm": min(resident, busiest), "ctas_on_busiest_sm": busiest, "waves": -(-busiest // resident),
             "groups": ctas, "outer_steps": outer, "registers_per_thread": registers, "shared_bytes": smem,
             "pipes": {"tensor": busiest * tensor, "special": busiest * special, "fp32": busiest * fp32, "shared": busiest * exchange},
+            "block_wait": wait,
             "dram_bytes": dram, "l2_bytes": 0.0, "shared_reads": shared, "causal_kept": kept, "plan": plan}
