@@ -48,10 +48,10 @@ from ..style import Preset, Theme
 from ..text import set_label
 from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, inversions, placed, shelf_places
+from .continued import continued
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
-from .continued import continued
 from .rows import ROW_GAP, Gaps, choose_cuts, rows_cut_at
 from .variants import variant
 

@@ -255,7 +255,7 @@ def _label_of(y: float, x: float, names: tuple):
     return None, None, None
 
 
-def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict | None = None) -> list:
+def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict) -> list:
     """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, where they stand
     in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows; ``titles``:
     :func:`.continued.titles_of`, for the sections this row goes on with)."""
