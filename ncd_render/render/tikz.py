@@ -79,11 +79,17 @@ def tex_label(text: Text, overline: bool = False) -> str:
     r"""The TeX form of a scene label, rebuilt from its placed runs.
 
     Runs raised above the baseline become superscripts, lowered ones
-    subscripts; bold runs ``\mathbf``; titles stay text.
+    subscripts; bold runs ``\mathbf``; titles stay text, their bold runs ``\textbf``.
+
+    >>> from ncd_render.text import set_label
+    >>> bold, plain = set_label("Layer", "DejaVu Sans", 7, bold=True), set_label(" (continued)", "DejaVu Sans", 7)
+    >>> tex_label(Text(0, 0, bold.runs + plain.runs, "DejaVu Sans", "#000", 1, 1, 1, "label.title"))
+    '\\textbf{Layer} (continued)'
     """
     if text.role not in _MATH_WORDS:
         wrap = {1: r"\textsubscript{", -1: r"\textsuperscript{"}
-        return "".join(wrap[(r.dy > 0) - (r.dy < 0)] + text_tex(r.text) + "}" if r.dy else text_tex(r.text) for r in text.runs)
+        words = [r"\textbf{" + text_tex(r.text) + "}" if r.bold and r.text.strip() else text_tex(r.text) for r in text.runs]
+        return "".join(wrap[(r.dy > 0) - (r.dy < 0)] + w + "}" if r.dy else w for r, w in zip(text.runs, words))
     words = _MATH_WORDS[text.role]
     out = ""
     for run in text.runs:
