@@ -221,6 +221,20 @@ def test_a_row_titles_again_the_section_it_goes_on_with():
     assert kept_legend
 
 
+def test_a_section_split_around_its_inner_section_titles_its_later_part_continued():
+    """Split part by part, a section holding plain statements, then a section, then more plain statements
+    shows its title on its first part and marks the part after the inner section continued; the inner
+    section keeps its own title."""
+    from ncd_render.api import load_text
+    from ncd_render.page.chunks import chunks
+
+    text = ("axis y = 4 width\naxis m = 8\ninput A[y m]\nsection \"Outer\"\n  A = linear(A: m -> m) as L_0\n"
+            "  section \"Inner\"\n    A = linear(A: m -> m) as L_1\n  end\n  A = linear(A: m -> m) as L_2\nend\noutput A\n")
+    parts = chunks(load_text(text).diagram, deep=True)
+    titles = [[s.title for s in part.diagram.sections.values()] for part in parts]
+    assert titles == [["Outer"], ["Inner"], ["Outer (continued)"]]
+
+
 def test_every_break_carries_its_wires_on():
     """Each row that ends with n arrows is followed by a row that starts with the same n wires."""
     from ncd_render.page.rows import ROW_GAP, row_scenes

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from ..errors import NcdError
 from ..ir import Diagram, build
 from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Convolutions, Delete, Depth, Input, Name, Output, Program, Repeat, Save, Scaled, Section, Tandem, TensorDecl
+from .continued import CONTINUED
 
 KEPT = (AxisDecl, Tandem, Block, Depth, Convolutions)  # what every chunk's program keeps from the file
 
@@ -93,7 +94,12 @@ def split_parts(steps: list, deep: bool = False) -> list[list]:
                 parts.append(plain)
                 plain = []
             inner = split_parts(list(s.body)) if deep and isinstance(s, Section) else []
-            parts += [p if _alone(p) else [replace(s, body=tuple(p))] for p in inner] if len(inner) > 1 else [[s]]
+            if len(inner) > 1:  # the section's plain runs each in a copy of it, titled continued after the first
+                wrapped = [k for k, p in enumerate(inner) if not _alone(p)]
+                parts += [p if _alone(p) else [replace(s, body=tuple(p), title=s.title + (CONTINUED if k != wrapped[0] and s.title else ""))]
+                          for k, p in enumerate(inner)]
+            else:
+                parts.append([s])
         else:
             plain.append(s)
     if plain:
