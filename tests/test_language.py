@@ -218,3 +218,21 @@ def test_a_component_names_its_own_axes_not_its_arguments():
     assert d.values[d.outputs[0]].axes == ("t", "d")
     from ncd_render.page.definitions import definition
     assert definition(build(parse(fixed), depth=0).source, "F").outputs  # and its definition draws on its own
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ("  Y = relu(X)\n  return Y\n  return Y\n", 4, "component F returns twice"),
+    ("  Y = relu(X)\n  return Y\n  Z = relu(Y)\n", 4, "nothing may follow the 'return' of component F"),
+])
+def test_a_component_returns_once_at_the_end(body, line, message):
+    """A second 'return' silently replaced the first, and a statement after it was built and never
+    returned; the page layout, drawing the component's definition on its own, then failed where the
+    paper layout drew it (found by bench/fuzz.py: FeedForward with 'return Y' twice). Refused in every
+    layout, at the statement."""
+    text = VOCAB + "block F(X[e])\n" + body + "end\ninput A[c]\nB = F(A)\noutput B\n"
+    with pytest.raises(NcdError) as info:
+        build(parse(text))
+    assert info.value.message == message
+    assert info.value.span.line == len(VOCAB.splitlines()) + line
+    d = build(parse(text.replace(body, "  Y = relu(X)\n  return Y\n")))
+    assert d.values[d.outputs[0]].axes == ("c",)

@@ -7,7 +7,7 @@ from .. import ops
 from .. import parse as ast
 from ..diagram import Axis, Diagram, Op, Section, Value
 from ..errors import NcdError, did_you_mean
-from .components import Components
+from .components import Components, check_returns
 from .copies import Copies
 from .names import Names, Scope
 from .statements import Statements
@@ -50,6 +50,7 @@ class Builder(Names, Statements, Components, Copies):
             elif isinstance(s, ast.Block):
                 if s.name in self.blocks or ops.named(s.name):
                     raise NcdError(f"component '{s.name}' is already defined", s.span)
+                check_returns(s)
                 self.blocks[s.name] = s
         for name, size in self.sizes.items():
             if name not in self.axes:

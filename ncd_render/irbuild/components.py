@@ -85,3 +85,25 @@ class Components:
             return outs
         return returned
 
+
+def check_returns(block: ast.Block) -> None:
+    """A component returns once, at the end of its body: a second ``return`` (the first would be
+    silently replaced) or a statement after the ``return`` (built, never returned) is an error."""
+    returns, after = [], []
+
+    def walk(body) -> None:
+        for k, s in enumerate(body):
+            if isinstance(s, ast.Return):
+                returns.append(s)
+                after.extend(body[k + 1:k + 2])
+            elif isinstance(s, (ast.Section, ast.Repeat)):
+                walk(s.body)
+
+    walk(block.body)
+    if len(returns) > 1:
+        raise NcdError(f"component {block.name} returns twice", returns[1].span,
+                       "a component ends with one 'return'; return several tensors at once: return Y, Z")
+    if after:
+        raise NcdError(f"nothing may follow the 'return' of component {block.name}", after[0].span,
+                       "'return' ends a component: move this statement before it")
+
