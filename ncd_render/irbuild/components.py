@@ -106,4 +106,3 @@ def check_returns(block: ast.Block) -> None:
     if after:
         raise NcdError(f"nothing may follow the 'return' of component {block.name}", after[0].span,
                        "'return' ends a component: move this statement before it")
-
