@@ -60,6 +60,10 @@ class Section:
     fused: bool = False
     times: int = 1  # a "repeat" section runs its body this many times, each with its own weights
     carried: tuple[tuple[int, int], ...] = ()  # (value entering, value leaving) each time round
+    # which of the theme's section colours its panel takes: a section's or repeat's place among the
+    # file's (syntax.Section.number), a call's after all of theirs by its component's place, so one
+    # section has one colour in every layout of the file, a page's parts and definitions included
+    colour: int = 0
 
 
 @dataclass(frozen=True)

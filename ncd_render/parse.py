@@ -63,7 +63,9 @@ def parse(text: str, path: str = "<string>") -> Program:
         tree = parser.parse(source.text)
     except lark.exceptions.UnexpectedInput as error:
         raise _syntax_error(error, source) from None
-    return Program(source, tuple(_Builder(source, named).statements(tree.children)))
+    builder = _Builder(source, named)
+    statements = tuple(builder.statements(tree.children))
+    return Program(source, statements, builder.numbered["section"])
 
 
 def parse_file(path: str | Path) -> Program:
@@ -129,6 +131,12 @@ class _Builder:
         self.source = source
         self.named = named  # the tokens the builder reads; the others are keywords and punctuation
         self.nesting = 0  # sections, repeats and blocks around the statement being built
+        self.numbered = {"section": 0, "block": 0}  # sections and repeats, and components, met so far
+
+    def number(self, kind: str) -> int:
+        """The next ``kind`` ("section": sections and repeats; "block": components) in reading order."""
+        self.numbered[kind] += 1
+        return self.numbered[kind] - 1
 
     def span(self, item, empty: Span | None = None) -> Span:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
@@ -246,7 +254,8 @@ class _Builder:
         if rest and isinstance(rest[0], _Token) and rest[0].type == "STRING":
             title = str(rest[0])[1:-1]
             rest = rest[1:]
-        return Repeat(self.whole(times, "a repeat count"), title, self.nested(tree, rest), self.span(tree))
+        number = self.number("section")  # before its body's: reading order
+        return Repeat(self.whole(times, "a repeat count"), title, self.nested(tree, rest), self.span(tree), number)
 
     def return_stmt(self, tree):
         return Return(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
@@ -316,13 +325,15 @@ class _Builder:
     def section(self, tree):
         title, *body = self.kept(tree)
         fused = bool(body) and isinstance(body[0], _Token) and body[0].type == "FUSED"
-        return Section(str(title)[1:-1], self.nested(tree, body), self.span(tree), fused)
+        number = self.number("section")  # before its body's: reading order
+        return Section(str(title)[1:-1], self.nested(tree, body), self.span(tree), fused, number)
 
     def block(self, tree):
         name, *rest = self.kept(tree)
         params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, _Tree) and t.data == "tensor_decl")
         body = [t for t in rest if isinstance(t, _Tree) and t.data != "tensor_decl"]
-        return Block(str(name), params, self.nested(tree, body), self.span(tree))
+        number = self.number("block")
+        return Block(str(name), params, self.nested(tree, body), self.span(tree), number)
 
 
 def _edge(children: list, last: bool):

@@ -143,6 +143,7 @@ class Repeat:
     title: str | None
     body: tuple
     span: Span
+    number: int = 0  # its place among the file's sections and repeats (Section.number)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,9 @@ class Section:
     body: tuple
     span: Span
     fused: bool = False
+    # its place among the file's sections and repeats, in reading order from 0: the colour its
+    # panel takes in every layout of the file, whichever statements a layout builds together
+    number: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,7 @@ class Block:
     params: tuple[TensorDecl, ...]
     body: tuple
     span: Span
+    number: int = 0  # its place among the file's components, in reading order from 0
 
 
 Statement = Title | Depth | Convolutions | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
@@ -237,6 +242,7 @@ Statement = Title | Depth | Convolutions | AxisDecl | Tandem | CheckSizes | Inpu
 class Program:
     source: Source
     statements: tuple = field(default_factory=tuple)
+    sections: int = 0  # how many sections and repeats the file has (an expanded call's colour comes after theirs)
 
     @property
     def title(self) -> str | None:

@@ -236,3 +236,22 @@ def test_a_component_returns_once_at_the_end(body, line, message):
     assert info.value.span.line == len(VOCAB.splitlines()) + line
     d = build(parse(text.replace(body, "  Y = relu(X)\n  return Y\n")))
     assert d.values[d.outputs[0]].axes == ("c",)
+
+
+def test_sections_take_colours_in_reading_order_in_every_build():
+    """A section's colour is its place among the file's sections and repeats (parents before what they
+    hold, components' insides where they are written), and an expanded call's comes after all of them,
+    by its component: the same whichever statements are built together, as a page builds its parts."""
+    from dataclasses import replace
+
+    from ncd_render.parse import Section
+
+    text = ("axis m = 4\nblock F(X[m])\n  section \"Inside F\"\n    Y = relu(X)\n  end\n  return Y\nend\n"
+            "input X[m]\nsection \"A\"\n  repeat 2 \"B\"\n    X = relu(X)\n  end\nend\n"
+            "section \"C\"\n  Z = F(X)\nend\noutput Z\n")
+    program = parse(text)
+    assert program.sections == 4
+    colours = lambda p: {s.title: s.colour for s in build(p, depth=None).sections.values()}  # noqa: E731
+    assert colours(program) == {"Inside F": 0, "A": 1, "B": 2, "C": 3, "F": 4}
+    without_a = replace(program, statements=tuple(s for s in program.statements if not (isinstance(s, Section) and s.title == "A")))
+    assert colours(without_a) == {"Inside F": 0, "C": 3, "F": 4}

@@ -737,3 +737,36 @@ def test_a_component_that_returns_inside_a_section_is_defined_on_a_page(preset):
     scene = figure.scene(layout_preset=preset)
     texts = ["".join(r.text for r in i.runs) for i in scene.items if hasattr(i, "runs")]
     assert "FeedForward" in texts and "out" in texts  # the definition, with its section
+
+
+@pytest.mark.parametrize("name", ["convolution", "transformer", "deepseek_v3"])
+def test_a_section_has_one_colour_in_every_layout(name):
+    """The page, column and slide layouts build their parts, rows and definitions as diagrams of their
+    own: each section's panel still takes the colour the whole figure gives it (its place among the
+    file's sections), not that of its place in the part, which painted every page panel the first colour."""
+    from ncd_render.page.continued import CONTINUED
+    from ncd_render.style import load_theme
+
+    said = lambda t: "".join(r.text for r in t.runs).removesuffix(CONTINUED)  # noqa: E731
+
+    def fills(layout: str) -> dict[str, str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SizeWarning)  # the slide shrinks some figures a little
+            scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", layout=layout).scene()
+        panels = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
+        found: dict[str, set] = {}
+        for title in scene.by_role("label.title"):  # a title's panel: the smallest that holds it (none: the legend's)
+            x0, y0, x1, y1 = title.bbox
+            holding = [p for p in panels if p.x <= x0 and x1 <= p.x + p.w and p.y <= y0 and y1 <= p.y + p.h]
+            if holding:
+                found.setdefault(said(title), set()).add(min(holding, key=lambda p: p.w * p.h).fill)
+        assert all(len(f) == 1 for f in found.values()), found  # a section continued in another row: the same colour
+        return {title: f.pop() for title, f in found.items()}
+
+    palette = load_theme("paper").colors.sections
+    paper = fills("paper")
+    assert len(set(paper.values())) == min(len(paper), len(palette)) > 1  # sections in reading order take colours in turn
+    for layout in ("page", "column", "slide"):
+        other = fills(layout)
+        assert other and all(other[t] == paper[t] for t in other if t in paper), (layout, other, paper)
+        assert len(set(other.values())) > 1, layout

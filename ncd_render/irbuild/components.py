@@ -17,7 +17,7 @@ class Components:
     def repeat(self, s: ast.Repeat, scope: Scope, top: bool) -> None:
         if s.times < 1:
             raise NcdError("repeat needs a count of at least 1", s.span)
-        sid = self.new_section(s.title or "", "repeat", scope, s.span)
+        sid = self.new_section(s.title or "", "repeat", scope, s.span, colour=s.number)
         before = dict(scope.names)
         first_op = len(self.ops)
         self.statements(s.body, Scope(scope.names, sid, scope.depth, scope.rename), top)
@@ -34,11 +34,11 @@ class Components:
         self.sections[sid] = replace(self.sections[sid], times=s.times, carried=tuple(carried))
 
 
-    def new_section(self, title: str, kind: str, scope: Scope, span: Span, fused: bool = False) -> int:
+    def new_section(self, title: str, kind: str, scope: Scope, span: Span, fused: bool = False, colour: int = 0) -> int:
         sid = self.next_section  # never reused, though a collapsed call drops its section
         self.next_section += 1
         parent_depth = self.sections[scope.section].depth if scope.section is not None else -1
-        self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span, fused)
+        self.sections[sid] = Section(sid, title, kind, scope.section, parent_depth + 1, span, fused, colour=colour)
         return sid
 
 
@@ -66,7 +66,7 @@ class Components:
             raise NcdError(f"{block.name} would see axis '{twice}' twice", call.span,
                            "give one argument other axis names first: declare 'axis s = t' and pass rename(X: t -> s)")
         collapse = (self.depth is not None and scope.depth >= self.depth) != ((call.span.line, call.span.column) in self.toggle)
-        sid = self.new_section(stmt.label or block.name, "block", scope, call.span)
+        sid = self.new_section(stmt.label or block.name, "block", scope, call.span, colour=self.program.sections + block.number)
         inner = Scope({p.name: a for p, a in zip(block.params, args)}, sid, scope.depth + 1, {**scope.rename, **rename})
         first_op = len(self.ops)
         returned = self.statements(block.body, inner)

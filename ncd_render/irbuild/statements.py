@@ -54,7 +54,7 @@ class Statements:
             elif isinstance(s, ast.Repeat):
                 self.repeat(s, scope, top)
             elif isinstance(s, ast.Section):
-                sid = self.new_section(s.title, "section", scope, s.span, s.fused)
+                sid = self.new_section(s.title, "section", scope, s.span, s.fused, s.number)
                 inner = Scope(scope.names, sid, scope.depth, scope.rename)
                 returned = self.statements(s.body, inner, top) or returned
             elif isinstance(s, (ast.Block, ast.AxisDecl, ast.Title, ast.Depth, ast.Convolutions, ast.Tandem, ast.CheckSizes)):

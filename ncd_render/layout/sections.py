@@ -74,7 +74,7 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
     for sid, (x0, x1) in section_extents(style, columns, xs).items():
         section = d.sections[sid]
         top, bottom = y[("T", sid)], y[("B", sid)]
-        fill = c.sections[sid % len(c.sections)]
+        fill = c.sections[section.colour % len(c.sections)]
         # a fused section is one kernel: a dashed border says its inside stays on chip
         border = Stroke(c.box_stroke, style.theme.strokes.separator, style.theme.strokes.dash) if section.fused else None
         out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
