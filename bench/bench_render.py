@@ -12,7 +12,9 @@ so that load on the machine hits both alike; medians of wall and CPU time:
 
 Without --targets-only it goes on: layout and SVG time against size in process, the whole
 gallery build, and page composition (``--layout page``) of chains of 100 to 1,000 boxes,
-which the strands tier once made cubic (100 boxes: 30 s; 1,000: over ten minutes).
+which the strands tier once made cubic (100 boxes: 30 s; 1,000: over ten minutes), and of the
+transformer with every call expanded (page and slide), which tried each depth that draws the same
+figure again (2.4 and 4.2 s before, 2026-12-03).
 
 ``--stages`` adds where the time of those two sizes goes, stage by stage, in CPU time in one
 process (parse, IR build, layout, SVG): what to make cheaper per box for the second ratio.
@@ -140,6 +142,11 @@ def main() -> None:
         source.write_text(synthetic(boxes))
         t = median_process(NCD + ["render", str(source), "--layout", "page", "-o", str(out / f"chain{boxes}.svg")], 3, env)
         print(f"  {boxes:5d} boxes: {t:.2f} s")
+    expanded = out / "transformer_expanded.ncd"  # every component call drawn open: the page tries each depth
+    expanded.write_text((ROOT / "gallery/transformer.ncd").read_text().replace("depth 0\n", "depth 2\n"))
+    for layout in ("page", "slide"):
+        t = median_process(NCD + ["render", str(expanded), "--layout", layout, "-o", str(out / f"expanded.{layout}.svg")], 3, env)
+        print(f"  the transformer with every call expanded (depth 2), --layout {layout}: {t:.2f} s")
 
     try:
         import discopy  # noqa: F401

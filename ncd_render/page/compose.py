@@ -91,6 +91,7 @@ class _Page:
     def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, extra: list[list[Scene]]):
         self.diagram, self.theme, self.preset, self.extra = diagram, theme, preset, extra
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
+        self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
         self.pieces: dict = {}  # depth -> _pieces(...)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
@@ -105,9 +106,9 @@ class _Page:
         defined = {}
         box = legend(diagram, theme, width) if preset.legend and height is not None else None
         room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
-        for depth in _depths(diagram):
+        for depth, overview in self.depths().items():
             if depth not in self.pieces:
-                self.pieces[depth] = _pieces(diagram, depth, theme, preset, self.definitions)
+                self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions)
             whole, parts, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
@@ -122,7 +123,7 @@ class _Page:
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
-                self.strands[depth] = part_scenes(_overview(diagram, depth), depth, theme, preset, strands=True)
+                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
             tier = None if strands is None else [([(s, None) for s in strands], titled)]
@@ -132,6 +133,18 @@ class _Page:
                     if scene is not None:
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         return None
+
+    def depths(self) -> dict:
+        """Each depth to try (:func:`_depths`) and the diagram drawn there, less a depth that draws what an
+        earlier one drew (the depth the diagram was built at, or one below its deepest call): its pieces,
+        tiers and strands would all be laid out and tried again, to the same end."""
+        if self.overviews is None:
+            self.overviews = {}
+            for depth in _depths(self.diagram):
+                overview = _overview(self.diagram, depth)
+                if not any(_same(overview, seen) for seen in self.overviews.values()):
+                    self.overviews[depth] = overview
+        return self.overviews
 
     def legended(self, scene: Scene, width: float, height: float | None) -> Scene:
         """``scene`` with the legend of sizes below it, where the layout asks for one (:func:`_with_legend`)."""
@@ -216,21 +229,26 @@ def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
     return placed(blocks, places, blocks[0])
 
 
-def _pieces(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
+def _same(a: Diagram, b: Diagram) -> bool:
+    """Whether ``a`` and ``b``, built from one file, draw the same (a layout reads no more than these)."""
+    return (a.ops == b.ops and a.sections == b.sections and a.values == b.values and a.axes == b.axes
+            and a.inputs == b.inputs and a.outputs == b.outputs and a.tandems == b.tandems)
+
+
+def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
     """(the overview's [(scene, the scene alone or None)], [(title, definition's scene)]) for the
-    figure whole, part by part, and part by part with sections split too (None without such parts);
-    ``definitions`` keeps each component's laid-out body from one depth to the next. The whole
-    figure is laid out for rows, and alone as well (:meth:`_Page.row_options`)."""
-    overview = _overview(diagram, depth)
+    figure whole, part by part, and part by part with sections split too (None without such parts),
+    ``overview`` being the figure at ``depth``; ``definitions`` keeps each component's laid-out body from
+    one depth to the next. The whole figure is laid out for rows, and alone as well (:meth:`_Page.row_options`)."""
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
         if name not in definitions:
-            body = definition(diagram.source, name, depth=0)
+            body = definition(overview.source, name, depth=0)
             definitions[name] = (body, layout(body, theme, preset))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
     defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
     for name in names:  # a variant of another component (MaskedAttention of Attention) by what it adds, after it
-        found = variant(diagram.source, name, names)
+        found = variant(overview.source, name, names)
         if found is None:
             defined.append(((names.index(name), 0), f"{name} =", definitions[name][1]))
         else:  # which base it is read against depends on the components collapsed at this depth
