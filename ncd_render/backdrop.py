@@ -1,7 +1,7 @@
 """The figure's background: one rectangle under everything, as large as the canvas.
 
 >>> backdrop(40, 30, "#fff")
-[Rect(x=0, y=0, w=40, h=30, stroke=None, fill='#fff', radius=0.0, role='background', opacity=1.0, ref=None)]
+[Rect(x=0, y=0, w=40, h=30, stroke=None, fill='#fff', radius=0.0, role='background', opacity=1.0, ref=None, section=None)]
 >>> backdrop(40, 30, None)
 []
 """

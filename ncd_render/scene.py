@@ -69,6 +69,7 @@ class Rect:
     role: str = "box"
     opacity: float = 1.0
     ref: int | None = None  # the IR op a box or region draws
+    section: int | None = None  # the diagram's section a panel draws (its id)
 
     @property
     def bbox(self) -> BBox:
@@ -107,6 +108,7 @@ class Text:
     anchor: str = "start"  # which end of the label stays put when another renderer sets it: start, middle or end
     overline: bool = False  # a width axis's label: the line over it is part of the label
     axis: str | None = None  # the axis an axis label names
+    section: int | None = None  # the diagram's section a title names (its id)
 
     @property
     def bbox(self) -> BBox:

@@ -77,7 +77,7 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
         fill = c.sections[section.colour % len(c.sections)]
         # a fused section is one kernel: a dashed border says its inside stays on chip
         border = Stroke(c.box_stroke, style.theme.strokes.separator, style.theme.strokes.dash) if section.fused else None
-        out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity))
+        out.append(Rect(x0, top, x1 - x0, bottom - top, border, fill, radius=4.0, role="section", opacity=c.section_opacity, section=sid))
         if section.kind == "repeat":  # a repeated block sits between the paper's large round brackets
             ink = Stroke(c.text, style.theme.strokes.learned_box * 1.3)
             bow = 0.25 * (bottom - top)
@@ -86,4 +86,4 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dic
                                 ink, None, role="bracket"))
         title = section_title(style, sid)
         if title.runs:  # (a section's part after the first, on a page, is untitled)
-            out.append(style.placed_text(title, x0 + title_indent(style, sid), top + 2 + title.ascent, "label.title", c.title))
+            out.append(style.placed_text(title, x0 + title_indent(style, sid), top + 2 + title.ascent, "label.title", c.title, section=sid))

@@ -8,8 +8,8 @@ fit in the piece, or would touch anything drawn there, the piece stays untitled.
 >>> from ncd_render.scene import Rect, Stroke
 >>> from ncd_render.text import set_label
 >>> label = set_label("Body", "DejaVu Sans", 7)
->>> panel = Rect(0, 0, 200, 40, None, "#eee", role="section")
->>> title = Text(4, 2 + label.ascent, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+>>> panel = Rect(0, 0, 200, 40, None, "#eee", role="section", section=0)
+>>> title = Text(4, 2 + label.ascent, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title", section=0)
 >>> titles_of([panel, title]) == {id(panel): title}
 True
 >>> again = continued_title(Rect(150, 0, 120, 40, None, "#eee", role="section"), title, [])
@@ -31,16 +31,10 @@ def continued(scene: Scene) -> bool:
 
 
 def titles_of(items: list) -> dict[int, Text]:
-    """The id of each titled section's panel, and its title (set at its top left, just inside,
-    :func:`ncd_render.layout.sections.draw_sections`)."""
-    titles = [i for i in items if isinstance(i, Text) and i.role == "label.title"]
-    found = {}
-    for r in items:
-        if isinstance(r, Rect) and r.role == "section":
-            t = next((t for t in titles if abs(t.y - t.ascent - 2 - r.y) < 0.01 and r.x < t.x <= r.x + 10.01), None)
-            if t is not None:
-                found[id(r)] = t
-    return found
+    """The id of each titled section's panel, and its title: the two that draw one section of one
+    layout's items (:func:`ncd_render.layout.sections.draw_sections` marks both with the section)."""
+    titles = {i.section: i for i in items if isinstance(i, Text) and i.role == "label.title" and i.section is not None}
+    return {id(r): titles[r.section] for r in items if isinstance(r, Rect) and r.role == "section" and r.section in titles}
 
 
 def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
