@@ -792,3 +792,23 @@ def test_a_page_tries_each_drawing_of_the_figure_once():
     page = page_scene(diagram, theme, preset, 468, 648)  # fits at depth 0, collapsed, with its definitions
     assert page.width <= 468.01 and any(i.role == "label.definition" for i in page.items)
 
+
+
+@pytest.mark.parametrize("name, layout", [("mha", "column"), ("lora_linear", "column"), ("deepseek_v3", "page")])
+def test_a_part_ends_its_wires_past_their_labels_before_the_arrowheads(name, layout):
+    """A page's part whose last box stands at its end labels that box's outputs just past it; where they go
+    on in a later part an arrowhead ends each wire. The part's wires end far enough past their labels for
+    the arrowheads to stand clear of them (mha's column drew L_V's and L_K's k and h on their arrows)."""
+    root = Path(ncd_render.__file__).parents[1]
+    source = root / "gallery" / f"{name}.ncd" if (root / "gallery" / f"{name}.ncd").exists() else root / "tests" / "corpus" / f"{name}.ncd"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = load(source, layout=layout).scene()
+    arrows = scene.by_role("arrow.continue.out")
+    labels = [i for i in scene.items if i.role.startswith("label") and isinstance(i, Text)]
+    assert arrows and labels
+    for arrow in arrows:
+        ax0, ay0, ax1, ay1 = arrow.bbox
+        for label in labels:
+            x0, y0, x1, y1 = label.bbox
+            assert x1 <= ax0 + 0.3 or ax1 <= x0 + 0.3 or y1 <= ay0 + 0.3 or ay1 <= y0 + 0.3, ("".join(r.text for r in label.runs), arrow.bbox)

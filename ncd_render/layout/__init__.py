@@ -50,11 +50,13 @@ from .sections import under_titles
 __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
-def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False) -> Scene:
+def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False, part: bool = False) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points. Convolutions are
-    drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``."""
+    drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
+    the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
+    where they go on in a later part (:mod:`ncd_render.page.flow`)."""
     diagram = diagram if explicit else compact.compact(diagram)
-    style = Style(diagram, theme, preset)
+    style = Style(diagram, theme, preset, part)
     chosen, ordered = choose_order(diagram, theme, preset)
     try:
         scene = _pipeline(style, ordered)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from .gaps import gap_ops_width, label_room
 from .glyphs import box_of
 from .heights import Heights
-from .model import Box, Columns, ColumnX, Ordered, Style
+from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style
 from .sections import section_title, title_room
 
 
@@ -86,7 +86,10 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         room = label_room(style, ordered.wires, fresh)
         placed_columns.append(ColumnX(x_pre, x, x + width, room))
         x += width
-    end_gap = gap_width(room, 0.0) + p.section_pad * len(section_open)
+    # a page's part: wires that end just past their labels go on 2 pt past them, then the arrowhead the page may draw
+    # there (a label ends a pad and 1 pt short of its room: label_room)
+    arrow_room = room - p.label_pad - 1 + 2 + CONTINUE_ARROW if style.part and room else 0.0
+    end_gap = gap_width(max(room, arrow_room), 0.0) + p.section_pad * len(section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
     if ordered.final_gap:

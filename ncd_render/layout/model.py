@@ -23,6 +23,9 @@ DECK_STEP = 1.8  # a per-index map's deck: each box behind this far to the lower
 DEPTH_3D = 3.0  # how far a component box's top and side faces reach, up and to the right
 BEHIND_LABEL_GAP = 2.0  # between a deck's last box (or a 3-D box's side) and the labels of the wires that leave it
 MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what follows (a section's edge)
+# a page's arrowhead where a wire comes from, or goes on to, another part or row (ncd_render.page); a page's
+# part keeps room for one at the end of its wires, clear of their labels
+CONTINUE_ARROW = 6.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Style:
     diagram: Diagram
     theme: Theme
     preset: Preset
+    part: bool = False  # one part of a page: its outputs may go on in a later part, an arrowhead at their ends
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
     def text(self, text: str, size: float, bold: bool = False, math: bool = False):

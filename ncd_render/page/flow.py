@@ -31,12 +31,12 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
     """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
     (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`; ``strands``: and
     their statements into strands, :mod:`.strands`)."""
-    parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset))) if strands else chunks(diagram, depth, deep)
+    parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True))) if strands else chunks(diagram, depth, deep)
     if not parts:
         return None
     scenes = []
     for k, part in enumerate(parts):
-        scene = layout(part.diagram, theme, preset)
+        scene = layout(part.diagram, theme, preset, part=True)
         handed_in = _names(part.diagram, part.diagram.inputs) - _figure_inputs(diagram)
         handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
         scenes.append(_marked(scene, handed_in, handed_on, first=k == 0))

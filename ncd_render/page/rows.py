@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..backdrop import backdrop
-from ..layout.model import arrowhead_path
+from ..layout.model import CONTINUE_ARROW, arrowhead_path
 from ..records import replaced
 from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent, shifted
 from ..text import overline_bar
@@ -35,7 +35,7 @@ from .continued import continued_title, titles_of
 from .passing import drop_passing
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
-ARROW = 6.0       # an arrowhead's length
+ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keeps room for it)
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
