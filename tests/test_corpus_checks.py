@@ -1,4 +1,4 @@
-"""The corpus diagrams that use gelu's tanh form, layer scale and broadcasting products, checked
+"""The corpus diagrams that use gelu's tanh form, layer scale, broadcasting products and group norm, checked
 by ncd check against torch.nn / transformers (the pairings beside them), and the same pairings
 catching a diagram that gets the kind wrong."""
 import shutil
@@ -11,7 +11,7 @@ from ncd_render.pytorch.check import check_file
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-@pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation"])
+@pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -24,6 +24,7 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("gpt2_mlp", "gelu(H) with approximate=tanh", "gelu(H)", "F"),  # exact GELU is not GPT-2's
     ("convnext_block", GAMMA + "X = X + H", "X = X + H", "X"),  # gamma before the LayerNorm (below)
     ("squeeze_excitation", "  S = sigmoid(S)\n", "", "Y"),  # the gate without its sigmoid
+    ("diffusion_resblock", "groups=32 as GN_2", "groups=1 as GN_2", "X"),  # one group: a norm over every channel
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

@@ -186,6 +186,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gpt2_gelu_new", ["gelu(H) with approximate=tanh"]),          # gelu_new, written out as tanh and powers
     ("tanh_gelu_mlp", ["gelu(H) with approximate=tanh"]),          # nn.GELU(approximate="tanh")
     ("grouped_and_pooled", ["with bias, per=g as L_{depthwise}", "with bias, per=g as L_{grouped}", "= max(B: ", "= mean(B: "]),
+    ("diffusion_resblock", ["groupnorm(X: c h w) with affine, eps=1e-05, groups=4", "groupnorm(H: f h w) with eps=1e-05, groups=4"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):
     out = tmp_path / f"{name}.ncd"

@@ -61,6 +61,12 @@ def _batchnorm(x, w, b):  # channels y, statistics over the batch and m, as nn.B
     return bn(x)
 
 
+def _groupnorm(x, w, b):  # one group of the k channels, normalised over them and m; a scale and shift per channel
+    g = x.flatten(-2)
+    g = (g - g.mean(-1, keepdim=True)) / (g.var(-1, unbiased=False, keepdim=True) + 1e-5).sqrt()
+    return g.reshape(x.shape) * w[:, None] + b[:, None]
+
+
 # kind -> (inputs, state_dict) -> what torch itself computes
 REFERENCES = {
     "relu": lambda i, s: torch.relu(i["X"]),
@@ -75,6 +81,7 @@ REFERENCES = {
     "layernorm": lambda i, s: nn.functional.layer_norm(i["X"], (4,), s["LayerNorm.weight"], s["LayerNorm.bias"]),
     "rmsnorm": lambda i, s: nn.functional.rms_norm(i["X"], (4,), s["RMSNorm.weight"], 1e-5),
     "batchnorm": lambda i, s: _batchnorm(i["X"], s["BatchNorm.weight"], s["BatchNorm.bias"]),
+    "groupnorm": lambda i, s: _groupnorm(i["X"], s["GroupNorm.weight"], s["GroupNorm.bias"]),
     "softmax": lambda i, s: torch.softmax(i["X"], -1),
     "einsum": lambda i, s: i["X"] @ i["W"],
     "rearrange": lambda i, s: i["X"].transpose(-1, -2),

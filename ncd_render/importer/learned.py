@@ -88,8 +88,25 @@ class LearnedOps:
             params = {"weight": w.param}
         return self._norm(node, "rmsnorm", x, x.dims[-count:], params, float(eps))
 
-    def _norm(self, node, fn, x: Seen, dims, params, eps) -> Seen:
-        options = {"affine": bool(params), "eps": eps}
+    def op_group_norm(self, node, name):
+        """``F.group_norm(x, groups, weight, bias, eps)``: x [batch, channels, ...], each group of channels
+        normalised over its channels and the dims after them; the weight and bias are per channel."""
+        x = self.get(node.args[0])
+        groups = int(self.arg(node, 1))
+        w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 2), self.arg(node, 3)))
+        if (w is None) != (b is None) or (w is not None and (w.param is None or b.param is None)):
+            raise Unsupported("a group norm with a weight but no bias (or the other way round), or computed ones")
+        if len(x.dims) < 2:
+            raise Unsupported("a group norm of a tensor without channels")
+        params = {}
+        if w is not None:
+            for p in (w, b):
+                self.atoms.unify(p.dims[0], x.dims[1])
+            params = {"weight": w.param, "bias": b.param}
+        return self._norm(node, "groupnorm", x, x.dims[1:], params, float(self.arg(node, 4, 1e-5)), groups=groups)
+
+    def _norm(self, node, fn, x: Seen, dims, params, eps, **more) -> Seen:
+        options = {"affine": bool(params), "eps": eps, **more}
         label = box_path(next(iter(params.values()))) if params else ""
         out = self.emit(fn, [self.data(x)], self.dsl_leaves(x), node, axes={"on": list(dims)}, params=params,
                         options=options, label=label)

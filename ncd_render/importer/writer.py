@@ -237,6 +237,8 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
     if stmt.fn == "batchnorm":
         acted = set(leaves(stmt.axes["on"]))
         return [a for a in order[stmt.args[0]] if a not in acted]
+    if stmt.fn == "groupnorm":  # per channel: the first axis it acts on
+        return leaves(stmt.axes["on"][:1])
     return leaves(stmt.axes["on"])
 
 

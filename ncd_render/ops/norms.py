@@ -1,18 +1,23 @@
-"""LayerNorm, RMSNorm and BatchNorm over named axes: ``layernorm(X: m) with affine, eps=1e-6``,
-drawn as the paper's circle (labelled LN, RMS, BN; bold when it learns a scale). Statistics and normalising cost 5 FLOPs per element
+"""LayerNorm, RMSNorm, BatchNorm and GroupNorm over named axes: ``layernorm(X: m) with affine, eps=1e-6``,
+drawn as the paper's circle (labelled LN, RMS, BN, GN; bold when it learns a scale). Statistics and normalising cost 5 FLOPs per element
 (RMSNorm 3), plus one per learned scale and one per learned shift. With ``affine``, LayerNorm
 learns ``weight`` and ``bias`` over the normalised axes, RMSNorm ``weight`` only, BatchNorm
-both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does."""
+both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does.
+``groupnorm(X: c h w) with groups=8`` is nn.GroupNorm: the first axis named holds the channels,
+split into ``groups`` groups, each normalised over its channels and the other axes named; with
+``affine`` it learns ``weight`` and ``bias`` over the channels."""
 from __future__ import annotations
 
 from types import MappingProxyType
 
+from ..errors import NcdError
 from ..options import KINDS
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
 from .work import SCALED, WHOLE, Array, Work
 
-SYMBOLS = {"layernorm": ("LayerNorm", "LN", 5), "rmsnorm": ("RMSNorm", "RMS", 3), "batchnorm": ("BatchNorm", "BN", 5)}
+SYMBOLS = {"layernorm": ("LayerNorm", "LN", 5), "rmsnorm": ("RMSNorm", "RMS", 3), "batchnorm": ("BatchNorm", "BN", 5),
+           "groupnorm": ("GroupNorm", "GN", 5)}
 
 
 def build(b, call, options, scope, label):
@@ -20,17 +25,21 @@ def build(b, call, options, scope, label):
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     learned = bool(options.get("affine"))
     name = label or SYMBOLS[fn][0]
+    grouped = {}
+    if fn == "groupnorm":  # the channels (the first axis named) in groups
+        grouped = {"groups": int(options.get("groups", 1))}
+        _divides(b.axes[acted[0]].size, grouped["groups"], acted[0], call.span)
     b.add_op(kind="norm", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=learned,
              params=MappingProxyType({"fn": fn, "axes": acted, "eps": float(options.get("eps", 1e-5)), "affine": learned,
-                                      "name": b.param_name(name, scope)}), section=scope.section, span=call.span)
+                                      "name": b.param_name(name, scope), **grouped}), section=scope.section, span=call.span)
     return [out]
 
 
 def cost(op, c) -> Work:
     fn, acted = op.params["fn"], op.acts[0]
     weights = ()
-    if op.params["affine"]:  # batch norm learns one scale per channel, the others one per normalised element
-        learned = op.broadcast if fn == "batchnorm" else acted
+    if op.params["affine"]:  # batch and group norm learn one scale per channel, the others one per normalised element
+        learned = op.broadcast if fn == "batchnorm" else acted[:1] if fn == "groupnorm" else acted
         weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
     flops = (SYMBOLS[fn][2] + len(weights)) * c.n
     # rmsnorm without a learned scale is x / sqrt(mean x² + eps): a sum of squares, then one scale per row
@@ -44,6 +53,8 @@ def parameters(op) -> dict:
     if op.params["fn"] == "batchnorm":
         return {"weight": op.broadcast, "bias": op.broadcast}
     axes = op.params["axes"]
+    if op.params["fn"] == "groupnorm":
+        return {"weight": axes[:1], "bias": axes[:1]}
     return {"weight": axes} if op.params["fn"] == "rmsnorm" else {"weight": axes, "bias": axes}
 
 
@@ -59,6 +70,8 @@ def run(op, box, xs, rt):
         x = F.layer_norm(x, x.shape[-n:], weight, bias, eps)
     elif op.params["fn"] == "rmsnorm":
         x = F.rms_norm(x, x.shape[-n:], weight, eps)
+    elif op.params["fn"] == "groupnorm":
+        x = rt.functional.group_norm(x, n, op.params["groups"], weight, bias, eps)
     else:
         x = rt.functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps)
     return rt.einops.rearrange(x, order[1]) if order else x
@@ -79,6 +92,10 @@ def source(op, w, target):
     elif fn == "rmsnorm":
         affine = f", {box}.weight" if op.params["affine"] else ""
         expr = f"nn.functional.rms_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
+    elif fn == "groupnorm":
+        w.helpers.add("group_norm")
+        affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
+        expr = f"group_norm({src}, {n}, {op.params['groups']}{affine}, eps={eps})"
     else:
         w.helpers.add("batch_norm")
         affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
@@ -89,7 +106,23 @@ def source(op, w, target):
     return pre, expr, ATOM, ""
 
 
-register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({"affine": KINDS["affine"], "eps": KINDS["eps"]}),
+def check_groups(op, patterns) -> None:
+    """A group norm's channels split evenly into its groups at the sizes it runs at (``ncd check --sizes``)."""
+    if op.params["fn"] == "groupnorm":
+        _divides(patterns.size(op.params["axes"][0]), op.params["groups"], op.params["axes"][0], op.span)
+
+
+def _divides(size: int | None, groups: int, channels: str, span) -> None:
+    """NcdError unless ``groups`` divides the ``size`` channels (nn.GroupNorm's own condition); a symbolic size passes."""
+    if size is not None and size % groups:
+        raise NcdError(f"groupnorm splits the {size} channels of axis '{channels}' into {groups} groups, which does not "
+                       "divide them", span, f"give groups a divisor of {size}, or name the channel axis first: groupnorm(X: c h w)")
+
+
+OPTIONS = {"affine": KINDS["affine"], "eps": KINDS["eps"]}
+register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, **({"groups": KINDS["groups"]} if fn == "groupnorm" else {})}),
                   glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
-                  parameters=parameters, initial=lambda op, param: "ones" if param == "weight" else "zeros",
-                  run=run, source=source, reads_twice=True, example=f"input X[y m]\nY = {fn}(X: m) with affine") for fn in SYMBOLS))
+                  parameters=parameters, initial=lambda op, param: "ones" if param == "weight" else "zeros", check=check_groups,
+                  run=run, source=source, reads_twice=True,
+                  example=f"input X[y k m]\nY = {fn}(X: k m) with affine, groups=1" if fn == "groupnorm" else f"input X[y m]\nY = {fn}(X: m) with affine")
+           for fn in SYMBOLS))

@@ -94,6 +94,12 @@ def topk_gate(scores, dim, k, groups=1, topk_groups=1, normalize=False, scale=1.
     return torch.zeros_like(scores).scatter(-1, chosen, weights * scale).movedim(-1, dim)
 
 
+def group_norm(x, n, groups, weight=None, bias=None, eps=1e-5):
+    """GroupNorm (nn.GroupNorm) over x's last n dims, the first of them the channels, split into ``groups``:
+    each group of channels is normalised over its channels and the other n - 1 dims, for every leading index."""
+    return torch.nn.functional.group_norm(x.reshape(-1, *x.shape[x.dim() - n:]), groups, weight, bias, eps).reshape(x.shape)
+
+
 def batch_norm(x, n, channels, weight=None, bias=None, eps=1e-5):
     """Batch norm with batch statistics (nn.BatchNorm in training mode): x is [..., channels, n normalised
     dims]; each channel is normalised over the n dims and every leading batch dim."""

@@ -185,3 +185,20 @@ class _GroupedAndPooled(nn.Module):
 
 def grouped_and_pooled():
     return _GroupedAndPooled(), (torch.randn(1, 4, 8, 10),)
+
+
+class _DiffusionResBlock(nn.Module):
+    """A diffusion UNet's residual block (diffusers' ResnetBlock2D without its time embedding): GroupNorm, SiLU, conv, twice."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.norm1, self.conv1 = nn.GroupNorm(4, c), nn.Conv2d(c, c, 3, padding=1)
+        self.norm2, self.conv2 = nn.GroupNorm(4, c, affine=False), nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        h = self.conv1(nn.functional.silu(self.norm1(x)))
+        return x + self.conv2(nn.functional.silu(self.norm2(h)))
+
+
+def diffusion_resblock():
+    return _DiffusionResBlock(), (torch.randn(2, 8, 5, 6),)
