@@ -144,9 +144,14 @@ class LearnedOps:
             raise Unsupported("a convolution with computed weights")
         channel = x.dims[-3]
         o, c, i, j = w.dims
-        settings = (self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1)))
+        settings = [self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1))]
+        if groups == 1 and self.atoms.size(i) == self.atoms.size(j) == 1 and pair(settings[0]) == (1, 1) and pair(settings[1]) == (0, 0):
+            # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★
+            self.atoms.unify(c, channel)
+            return self._pointwise(node, x, w, b, channel, o)
         blocks, blocks_atoms, outs, kernels = self._blocks(node, x, (self.atoms.size(i), self.atoms.size(j)), *settings)
         for kernel, made in zip((i, j), kernels):
+            self.atoms.atom(kernel).wire = True  # a kernel of one (a strided 1x1 convolution) keeps its axis, as the ★'s does
             self.atoms.unify(kernel, made)
         if groups == 1:
             self.atoms.unify(c, channel)
@@ -171,6 +176,17 @@ class LearnedOps:
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
         return Seen(x.dims[:-3] + [o] + outs, out)
 
+    def _pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int, o: int) -> Seen:
+        """A 1x1 convolution: ``linear(X: c -> o)`` over the channels, broadcast over the pixels."""
+        out_atoms = linear_order(self.dsl_leaves(x), self.leaves([channel]), self.leaves([o]), self.atoms)
+        params = {"weight": w.param}
+        if b is not None:
+            self.atoms.unify(b.dims[0], o)
+            params["bias"] = b.param
+        out = self.emit("linear", [self.data(x)], out_atoms, node, axes={"in": [channel], "out": [o]},
+                        params=params, options={"bias": b is not None}, label=box_path(w.param))
+        return Seen(x.dims[:-3] + [o] + x.dims[-2:], out)
+
     def _blocks(self, node, x: Seen, kernel, stride, padding, dilation):
         """★ of x's two spatial dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
         stride, padding, dilation, kernel = (pair(v) for v in (stride, padding, dilation, kernel))
@@ -182,6 +198,8 @@ class LearnedOps:
             self.atoms.atom(d).width = True
             outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(2)]
+        for k in kernels:  # a kernel of one (a strided 1x1 convolution) still has its axes: the ★ maps to them
+            self.atoms.atom(k).wire = True
         blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
         options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)

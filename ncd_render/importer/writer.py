@@ -249,7 +249,7 @@ def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     left = " ".join(_group(g, axis_names, atoms) for g in groups)
     right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
     stored = [x for g in groups for x in g]
-    if not fixed and stored == target and all(len(g) <= 1 for g in groups):
+    if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None)
 

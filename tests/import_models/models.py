@@ -202,3 +202,23 @@ class _DiffusionResBlock(nn.Module):
 
 def diffusion_resblock():
     return _DiffusionResBlock(), (torch.randn(2, 8, 5, 6),)
+
+
+class _Bottleneck(nn.Module):
+    """A ResNet bottleneck: 1x1 down, strided 3x3, 1x1 up, and a strided 1x1 projection shortcut."""
+
+    def __init__(self, c=4, mid=2, out=8):
+        super().__init__()
+        self.reduce = nn.Conv2d(c, mid, 1, bias=False)
+        self.conv = nn.Conv2d(mid, mid, 3, stride=2, padding=1, bias=False)
+        self.expand = nn.Conv2d(mid, out, 1)
+        self.shortcut = nn.Conv2d(c, out, 1, stride=2, bias=False)
+
+    def forward(self, x):
+        h = self.expand(torch.relu(self.conv(torch.relu(self.reduce(x)))))
+        return torch.relu(h + self.shortcut(x))
+
+
+def bottleneck():
+    return _Bottleneck(), (torch.randn(2, 4, 6, 6),)
+
