@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .seen import Seen, Unsupported, is_map
 
-ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp"}
+ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
+               "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu"}
 
 
 class ElementOps:
@@ -13,6 +14,10 @@ class ElementOps:
         options = {}
         if name == "gelu":  # F.gelu(x, approximate="tanh"): transformers' gelu_pytorch_tanh
             options = {"approximate": node.kwargs.get("approximate", self.arg(node, 1, "none"))}
+        elif name == "leaky_relu":
+            options = {"slope": float(self.arg(node, 1, node.kwargs.get("negative_slope", 0.01)))}
+        elif name == "softplus" and (self.arg(node, 1, node.kwargs.get("beta", 1)) != 1 or self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20):
+            raise Unsupported("softplus with a beta or threshold other than 1 and 20")
         x = self.get(node.args[0])
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
 

@@ -105,6 +105,22 @@ class LearnedOps:
             params = {"weight": w.param, "bias": b.param}
         return self._norm(node, "groupnorm", x, x.dims[1:], params, float(self.arg(node, 4, 1e-5)), groups=groups)
 
+    def op_instance_norm(self, node, name):
+        """``F.instance_norm`` with the input's statistics (nn.InstanceNorm without running ones): a group
+        norm with a group per channel."""
+        if not self.arg(node, 5, True):
+            raise Unsupported("instance norm with running statistics")
+        x = self.get(node.args[0])
+        w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 1), self.arg(node, 2)))
+        if (w is None) != (b is None) or (w is not None and (w.param is None or b.param is None)):
+            raise Unsupported("an instance norm with a weight but no bias (or the other way round), or computed ones")
+        params = {}
+        if w is not None:
+            for p in (w, b):
+                self.atoms.unify(p.dims[0], x.dims[1])
+            params = {"weight": w.param, "bias": b.param}
+        return self._norm(node, "groupnorm", x, x.dims[1:], params, float(self.arg(node, 7, 1e-5)), groups=self.atoms.size(x.dims[1]))
+
     def _norm(self, node, fn, x: Seen, dims, params, eps, **more) -> Seen:
         options = {"affine": bool(params), "eps": eps, **more}
         label = box_path(next(iter(params.values()))) if params else ""

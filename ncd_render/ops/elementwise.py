@@ -43,6 +43,18 @@ register(
     elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})", special=2),  # two exps, add, subtract, divide
     elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})", special=1),
     elementwise("identity", "id", 0, lambda op, x, rt: x, lambda op, x: x),
+    # softplus: log(1 + exp x) (Mamba's step sizes); mish: x tanh(softplus x) (YOLOv4); hardswish: x relu6(x + 3) / 6
+    # (MobileNetV3); leaky_relu: x, or slope x below 0 (GANs)
+    elementwise("softplus", "softplus", 3, lambda op, x, rt: rt.nn.functional.softplus(x), lambda op, x: f"nn.functional.softplus({x})",
+                special=2),  # exp, add, log
+    elementwise("mish", "Mish", 8, lambda op, x, rt: rt.nn.functional.mish(x), lambda op, x: f"nn.functional.mish({x})",
+                special=4),  # softplus, then tanh, multiply
+    elementwise("hardswish", "hswish", 5, lambda op, x, rt: rt.nn.functional.hardswish(x), lambda op, x: f"nn.functional.hardswish({x})"),
+    elementwise("leaky_relu", "LReLU", 2, lambda op, x, rt: rt.nn.functional.leaky_relu(x, op.params["slope"]),
+                lambda op, x: f"nn.functional.leaky_relu({x}, {op.params['slope']})",
+                options={"slope": Kind("real", 0, 1, open_low=True, open_high=True, example="0.2")},
+                params=lambda o: {"slope": float(o.get("slope", 0.01))}, rescalable=True,
+                example="input X[y m]\nY = leaky_relu(X) with slope=0.2"),
     # dropout: compare with a random number, scale
     elementwise("dropout", "dropout", 2, lambda op, x, rt: rt.nn.functional.dropout(x, op.params["p"], rt.training),
                 lambda op, x: f"nn.functional.dropout({x}, p={op.params['p']}, training=self.training)",

@@ -222,3 +222,18 @@ class _Bottleneck(nn.Module):
 def bottleneck():
     return _Bottleneck(), (torch.randn(2, 4, 6, 6),)
 
+
+class _Activations(nn.Module):
+    """Instance norm (a GAN's), then the element-wise functions of MobileNetV3, YOLOv4, Mamba and GANs, then a convolution."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.norm, self.conv = nn.InstanceNorm2d(c, affine=True), nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        h = nn.functional.leaky_relu(self.norm(x), 0.2)
+        return self.conv(nn.functional.mish(nn.functional.softplus(nn.functional.hardswish(h))))
+
+
+def activations():
+    return _Activations(), (torch.randn(2, 4, 5, 6),)
