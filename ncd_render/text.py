@@ -22,7 +22,7 @@ GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
     "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
     "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ",
-    "Omega": "Ω", "star": "★", "cdot": "·", "times": "×", "ell": "ℓ", "otimes": "⊗",
+    "Omega": "Ω", "star": "★", "cdot": "·", "times": "×", "ell": "ℓ", "otimes": "⊗", "uparrow": "↑",
 }
 SCRIPT_SCALE = 0.7
 _TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|-?[0-9]+(?:/[0-9]+)?|.)|(.)", re.S)

@@ -110,3 +110,16 @@ def test_new_axes_must_differ_from_the_axes_that_pass_by(body, message, column):
         build(parse(CONV + body, "t.ncd"))
     assert info.value.message == message
     assert info.value.span.column == column
+
+
+@pytest.mark.parametrize("body, message, line", [
+    ("Y = upsample(X: h -> y)\noutput Y\n", "axis 'y' has size 4, but upsampling h=3 by 2 gives 6", 6),
+    ("Y = upsample(X: h -> y) with factor=3\noutput Y\n", "axis 'y' has size 4, but upsampling h=3 by 3 gives 9", 6),
+    ("Y = upsample(X: h -> y m)\noutput Y\n", "upsample maps each axis it names to one output axis", 6),
+    ("Y = upsample(X: h -> y) with factor=1\noutput Y\n", "factor=1 is out of range", 6),
+])
+def test_upsampling_says_what_size_its_output_axis_must_have(body, message, line):
+    """upsample(X: h -> y) with factor=k: y must be k times h, one output axis per axis named, k at least 2."""
+    with pytest.raises(NcdError) as info:
+        build(parse("axis h = 3 width\naxis y = 4 width\naxis m = 8\naxis c = 2\ninput X[h c]\n" + body, "t.ncd"))
+    assert info.value.message == message and info.value.span.line == line

@@ -104,6 +104,7 @@ REFERENCES = {
     "topk": lambda i, s: _topk(i["X"], s["bias_e.bias"]),
     "unit": lambda i, s: i["X"],
     "unfold": lambda i, s: i["X"].unfold(-1, 2, 1),
+    "upsample": lambda i, s: nn.functional.interpolate(i["X"].transpose(-1, -2), scale_factor=2, mode="nearest").transpose(-1, -2),
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
     "load": lambda i, s: torch.relu(i["X"]) + i["X"],

@@ -221,6 +221,23 @@ class LearnedOps:
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return blocks, blocks_atoms, outs, kernels
 
+    def op_upsample_nearest2d(self, node, name):
+        """``nn.Upsample(scale_factor=k)``, nearest: ``upsample(X: h w -> h2 w2) with factor=k``, the same whole
+        factor both ways (found from the shapes, so ``size=`` and ``scale_factor=`` read alike)."""
+        x = self.get(node.args[0])
+        spatial, made = x.dims[-2:], self.shape(node)[-2:]
+        factors = {out / self.atoms.size(d) for d, out in zip(spatial, made)}
+        factor = factors.pop() if len(factors) == 1 else None
+        if factor is None or factor != int(factor) or factor < 2:
+            raise Unsupported("nearest upsampling by other than one whole factor both ways")
+        outs = []
+        for d, size, role in zip(spatial, made, ("rows", "cols")):
+            self.atoms.atom(d).width = True
+            outs.append(self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
+        atoms = linear_order(self.dsl_leaves(x), spatial, outs, self.atoms)
+        out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options={"factor": int(factor)})
+        return Seen(x.dims[:-2] + outs, out)
+
     def op_max_pool2d(self, node, name):
         """Max pooling: ★, then the largest over the kernel axes (no padding: ★ pads with zeros, max pooling with -inf)."""
         x = self.get(node.args[0])

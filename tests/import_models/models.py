@@ -237,3 +237,18 @@ class _Activations(nn.Module):
 
 def activations():
     return _Activations(), (torch.randn(2, 4, 5, 6),)
+
+
+class _UpBlock(nn.Module):
+    """A UNet decoder step: nearest upsampling by 2 (nn.Upsample), a 3x3 convolution, SiLU."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.up, self.conv = nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return nn.functional.silu(self.conv(self.up(x)))
+
+
+def up_block():
+    return _UpBlock(), (torch.randn(2, 4, 3, 5),)

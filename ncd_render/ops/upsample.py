@@ -1,0 +1,84 @@
+"""Nearest-neighbour upsampling: ``upsample(X: h w -> h2 w2) with factor=2`` repeats every element
+``factor`` times along each width axis named, into the output axis it maps to (nn.Upsample with
+``scale_factor=2``, mode "nearest", a UNet decoder's way up). Drawn as a box that widens to its output,
+labelled ↑2; it moves data only: it reads its input once and writes the larger output.
+
+>>> from ncd_render.api import load_text
+>>> d = load_text("axis h = 3 width\\naxis g = 6 width\\naxis c = 2\\ninput X[h c]\\n"
+...               "Y = upsample(X: h -> g) with factor=2\\noutput Y\\n").diagram
+>>> [(op.label, op.params["factor"]) for op in d.ops if op.kind == "upsample"], d.values[d.outputs[0]].axes
+([('\\\\uparrow2', 2)], ('g', 'c'))
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..errors import NcdError
+from ..limits import MAX_SIZE
+from ..options import Kind
+from .registry import ATOM, OpKind, register
+from .work import Work
+
+EXAMPLE = "h w -> h2 w2"
+
+
+def build(b, call, options, scope, label):
+    vid = b.one_arg(call, scope)
+    spec = b.spec_arity(call, "upsample", EXAMPLE)
+    ins = b.spec_axes(spec.inputs[0], vid, scope, "upsample", spec.span)
+    outs = b.shape(spec.outputs[0], scope, "the output of upsample")
+    if len(outs) != len(ins):
+        raise NcdError("upsample maps each axis it names to one output axis", spec.span, f"for example upsample({call.args[0].name}: {EXAMPLE})")
+    factor = int(options.get("factor", 2))
+    for a, c in zip(ins, outs):
+        size_a, size_c = b.axes[a].size, b.axes[c].size
+        if size_a is not None and size_c is not None and size_c != factor * size_a:
+            raise NcdError(f"axis '{c}' has size {size_c}, but upsampling {a}={size_a} by {factor} gives {factor * size_a}", spec.span,
+                           f"declare 'axis {c} = {factor} * {a}' or change the factor")
+    b.fresh(outs, spec.outputs[0], vid, ins, call)
+    axes = b.values[vid].axes
+    first = min(axes.index(a) for a in ins)
+    out_axes = tuple(a for a in axes[:first] if a not in ins) + outs + tuple(a for a in axes[first:] if a not in ins)
+    out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
+    b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
+             label=label or f"\\uparrow{factor}", params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor}),
+             section=scope.section, span=call.span)
+    return [out]
+
+
+def cost(op, c) -> Work:  # a copy: reads the input once, writes every element factor^n times
+    return Work(0, 0, c.ins, c.outs, c.mapped, 1)
+
+
+def moves(op, pt) -> tuple[list[int], str | None]:
+    """The dims of the input the upsampled axes are, and a rearrange of the result (the output axes
+    where the input axes were) into the output's order, or None. ``pt``: the torch patterns."""
+    (x,), (out,) = pt.values(op), pt.values(op, "outputs")
+    p = op.params
+    made = tuple(dict(zip(p["spatial_in"], p["spatial_out"])).get(a, a) for a in x)
+    return list(pt.dims(x, p["spatial_in"])), None if made == out else f"{pt.spec(made)} -> {pt.spec(out)}"
+
+
+def run(op, box, xs, rt):
+    dims, after = moves(op, rt.patterns)
+    x = xs[0]
+    for dim in dims:
+        x = x.repeat_interleave(op.params["factor"], dim=dim)  # counted from the right: batch dims lead
+    return rt.einops.rearrange(x, after) if after else x
+
+
+def source(op, w, target):
+    dims, after = moves(op, w.p)
+    expr = w.arg(op.inputs[0])
+    for dim in dims:
+        expr = f"{expr}.repeat_interleave({op.params['factor']}, dim={dim})"
+    pre = []
+    if after:
+        pre.append(f"{target} = {expr}")
+        expr = f'rearrange({target}, "{after}")'
+    return pre, expr, ATOM, ""
+
+
+register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({"factor": Kind("whole", 2, MAX_SIZE, example="2")}),
+                glyph="box", hold="acts", taper=lambda op: "widen", cost=cost, run=run, source=source,
+                keeps_ids=True, example="input X[y m]\nY = upsample(X: y -> q) with factor=2"))
