@@ -192,6 +192,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("activations", ["groupnorm(X: c h w) with affine, eps=1e-05, groups=4", "leaky_relu(H) with slope=0.2", "hardswish(H)",
                      "softplus(H)", "mish(H)"]),  # nn.InstanceNorm2d: a group per channel
     ("up_block", ["H = upsample(X: h w -> r w2) with factor=2"]),  # nn.Upsample, nearest
+    ("tiny_unet", ["groupnorm(", "upsample(", "concat(", "with stride=2"]),  # a diffusion UNet's parts, no opaque box
     ("diffusion_resblock", ["groupnorm(X: c h w) with affine, eps=1e-05, groups=4", "groupnorm(H: f h w) with eps=1e-05, groups=4"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):

@@ -252,3 +252,36 @@ class _UpBlock(nn.Module):
 
 def up_block():
     return _UpBlock(), (torch.randn(2, 4, 3, 5),)
+
+
+class _ResBlock(nn.Module):
+    """diffusers' ResnetBlock2D without its time embedding; a 1x1 convolution on the skip where the channels change."""
+
+    def __init__(self, cin, cout, groups=2):
+        super().__init__()
+        self.norm1, self.conv1 = nn.GroupNorm(groups, cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.norm2, self.conv2 = nn.GroupNorm(groups, cout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        h = self.conv2(nn.functional.silu(self.norm2(self.conv1(nn.functional.silu(self.norm1(x))))))
+        return self.skip(x) + h
+
+
+class _TinyUNet(nn.Module):
+    """Down by a strided convolution, a residual block, up by nearest upsampling, the skip concatenated, a residual block."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.inp, self.down = nn.Conv2d(3, c, 3, padding=1), nn.Conv2d(c, 2 * c, 3, stride=2, padding=1)
+        self.mid, self.up = _ResBlock(2 * c, 2 * c), nn.Upsample(scale_factor=2, mode="nearest")
+        self.dec, self.out = _ResBlock(3 * c, c), nn.Conv2d(c, 3, 1)
+
+    def forward(self, x):
+        s = self.inp(x)
+        h = torch.cat([self.up(self.mid(self.down(s))), s], dim=1)
+        return self.out(self.dec(h))
+
+
+def tiny_unet():
+    return _TinyUNet(), (torch.randn(1, 3, 8, 8),)
