@@ -92,18 +92,7 @@ class LearnedOps:
         """``F.group_norm(x, groups, weight, bias, eps)``: x [batch, channels, ...], each group of channels
         normalised over its channels and the dims after them; the weight and bias are per channel."""
         x = self.get(node.args[0])
-        groups = int(self.arg(node, 1))
-        w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 2), self.arg(node, 3)))
-        if (w is None) != (b is None) or (w is not None and (w.param is None or b.param is None)):
-            raise Unsupported("a group norm with a weight but no bias (or the other way round), or computed ones")
-        if len(x.dims) < 2:
-            raise Unsupported("a group norm of a tensor without channels")
-        params = {}
-        if w is not None:
-            for p in (w, b):
-                self.atoms.unify(p.dims[0], x.dims[1])
-            params = {"weight": w.param, "bias": b.param}
-        return self._norm(node, "groupnorm", x, x.dims[1:], params, float(self.arg(node, 4, 1e-5)), groups=groups)
+        return self._per_channel(node, x, self.arg(node, 2), self.arg(node, 3), float(self.arg(node, 4, 1e-5)), int(self.arg(node, 1)))
 
     def op_instance_norm(self, node, name):
         """``F.instance_norm`` with the input's statistics (nn.InstanceNorm without running ones): a group
@@ -111,15 +100,21 @@ class LearnedOps:
         if not self.arg(node, 5, True):
             raise Unsupported("instance norm with running statistics")
         x = self.get(node.args[0])
-        w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 1), self.arg(node, 2)))
+        return self._per_channel(node, x, self.arg(node, 1), self.arg(node, 2), float(self.arg(node, 7, 1e-5)), self.atoms.size(x.dims[1]))
+
+    def _per_channel(self, node, x: Seen, weight, bias, eps: float, groups: int) -> Seen:
+        """``groupnorm(X: c ...) with groups=G`` over x's channels (dim 1) and the dims after them, the weight and bias per channel."""
+        w, b = (self.get(a) if a is not None else None for a in (weight, bias))
         if (w is None) != (b is None) or (w is not None and (w.param is None or b.param is None)):
-            raise Unsupported("an instance norm with a weight but no bias (or the other way round), or computed ones")
+            raise Unsupported("a group or instance norm with a weight but no bias (or the other way round), or computed ones")
+        if len(x.dims) < 2:
+            raise Unsupported("a group or instance norm of a tensor without channels")
         params = {}
         if w is not None:
             for p in (w, b):
                 self.atoms.unify(p.dims[0], x.dims[1])
             params = {"weight": w.param, "bias": b.param}
-        return self._norm(node, "groupnorm", x, x.dims[1:], params, float(self.arg(node, 7, 1e-5)), groups=self.atoms.size(x.dims[1]))
+        return self._norm(node, "groupnorm", x, x.dims[1:], params, eps, groups=groups)
 
     def _norm(self, node, fn, x: Seen, dims, params, eps, **more) -> Seen:
         options = {"affine": bool(params), "eps": eps, **more}
