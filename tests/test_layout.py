@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from ncd_render.api import load, load_text
 from ncd_render.render import render_bytes
-from ncd_render.scene import Line
+from ncd_render.scene import Line, Rect
 from ncd_render.scene import Path as PathItem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,3 +152,51 @@ def test_wrapped_figures_fit_a_page_and_keep_the_rules(name):
     sizes = {run.size for i in wrapped.items if i.role == "label.axis" for run in i.runs}
     assert max(sizes) == pytest.approx(9.0)  # labels keep their size instead of shrinking
     assert count(wrapped, "chevron") > 0 and count(wrapped, "chevron") % 2 == 0  # every break is marked at both ends
+
+
+RESIDUAL_AROUND = """axis r = 4 width
+axis w2 = 4 width
+axis o = 8
+axis g = 8
+axis i = 3
+axis j = 3
+axis f = 4
+axis p = 3
+axis q = 3
+axis h = 8 width
+axis w = 8 width
+input H[f h w]
+B = unfold(H: h w -> r w2 p q) with stride=2, padding=1
+H2 = linear(B: p q f -> o) as L_down
+section "mid"
+  H3 = groupnorm(H2: o r w2) with groups=2
+  B = unfold(H3: r w2 -> r w2 i j) with padding=1
+  H3 = linear(B: i j o -> g) as L_1
+  B = unfold(H3: r w2 -> r w2 i j) with padding=1
+  H3 = linear(B: i j g -> o) as L_2
+  X = H2 + H3
+end
+output X
+"""
+
+
+def test_a_sums_other_operand_enters_from_the_side_it_runs_on(tmp_path, figure_metrics):
+    """A residual whose skip runs on both sides of the block's result (a strided convolution's output: its
+    positions above, its channels below, as an imported UNet's are) comes into the sum's box from above
+    through its top edge and from below through its bottom edge; entering all from below, the wires above
+    were drawn down through the box."""
+    scene = load_text(RESIDUAL_AROUND, "residual.ncd").scene()
+    (sign,) = [t for t in scene.by_role("label.box") if "".join(r.text for r in t.runs) == "+"]
+    (box,) = [i for i in scene.items if i.role == "box" and isinstance(i, Rect) and box_holds(i, sign)]
+    ends = sorted(round(i.commands[-1][-1] - box.y, 2) for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
+                  and box.x < i.commands[-1][-2] < box.x + box.w and i.commands[-1][-1] in (box.y, box.y + box.h))  # where each bend ends
+    assert ends == [0.0, 0.0, round(box.h, 2)], ends  # two into the top edge, one into the bottom
+    svg = tmp_path / "residual.svg"
+    svg.write_bytes(render_bytes(scene, "svg"))
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["wire_through_box"] == 0 and result["knots_elsewhere"] == 0, result
+
+
+def box_holds(box, text) -> bool:
+    x0, y0, x1, y1 = text.bbox
+    return box.x <= x0 and x1 <= box.x + box.w and box.y <= y0 and y1 <= box.y + box.h

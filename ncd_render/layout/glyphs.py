@@ -3,8 +3,8 @@
 Each op kind says how it is drawn (its ``glyph`` in :mod:`ncd_render.ops`): learned
 maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms circles, strided
 and transposed ★ trapezoids, collapsed components 3-D boxes, element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
-that the other operands enter from below (or, when the other operand runs between the
-first's wires, merge dots under the sign), and wiring regions (einsums, transposes,
+that the other operands enter from below, or from above where they run above it (or, when
+the other operand runs between the first's wires, merge dots under the sign), and wiring regions (einsums, transposes,
 renames) are routed by :mod:`.routing`. :func:`box_labels` and :func:`box_of` measure
 boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap.
 
@@ -72,8 +72,8 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
         pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
         widths = copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.forks, pairs)
         return Box(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
-    if shape == "join":
-        travel = max(y[w] for w in placed.consumed) - y[placed.bottom]
+    if shape == "join":  # room for the longest bend into the box, from below or above
+        travel = max(y[w] - y[placed.bottom] if y[w] >= y[placed.top] else y[placed.top] - y[w] for w in placed.consumed)
         entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
         return Box(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
@@ -208,12 +208,19 @@ class _Draw:
         if shape == "join" and placed.within:
             self.draw_merge(placed, body, overlay)
             return
-        if shape == "join":  # the other operands come up into the box from below
-            entering = sorted(placed.consumed, key=lambda w: y[w])
-            body.append(Rect(x0, bottom, box.entry + 6 + ENTRY * len(entering), y[entering[-1]] - bottom + 2, None, None, role="region"))
-            body.extend(draw_entries(x0, x0 + box.entry, bottom, [y[w] for w in entering], Stroke(c.wire, s.wire)))
-            for j, w in enumerate(entering):
-                self.wires[w].x1 = x0 + ENTRY * j
+        if shape == "join":  # the other operands come up into the box from below, or down into it from above
+            width = box.entry + 6 + ENTRY * len(placed.consumed)
+            below = sorted((w for w in placed.consumed if y[w] >= top), key=lambda w: y[w])
+            above = sorted((w for w in placed.consumed if y[w] < top), key=lambda w: -y[w])  # the nearest first: the bends nest
+            for entering, edge in ((below, bottom), (above, top)):
+                if not entering:
+                    continue
+                far = y[entering[-1]]
+                body.append(Rect(x0, min(edge, far - 2), width - ENTRY * (len(placed.consumed) - len(entering)), abs(far - edge) + 2,
+                                 None, None, role="region"))
+                body.extend(draw_entries(x0, x0 + box.entry, edge, [y[w] for w in entering], Stroke(c.wire, s.wire)))
+                for j, w in enumerate(entering):
+                    self.wires[w].x1 = x0 + ENTRY * j
             x0 += box.entry
         # wires inside the box's span that it does not touch pass over it
         held = placed.members
