@@ -200,3 +200,15 @@ def test_a_sums_other_operand_enters_from_the_side_it_runs_on(tmp_path, figure_m
 def box_holds(box, text) -> bool:
     x0, y0, x1, y1 = text.bbox
     return box.x <= x0 and x1 <= box.x + box.w and box.y <= y0 and y1 <= box.y + box.h
+
+
+def test_a_sum_whose_operands_run_in_one_order_has_no_wire_through_its_box(tmp_path, figure_metrics):
+    """The same residual with a batch axis first: both operands stack their wires b, r, w2, o top to bottom
+    though their axes read b o r w2 (a map's new axis stands where the axes it maps stood). Each wire can
+    merge into its match without crossing another, so the nested arrangement is a drawing that fits; the
+    check compared the axes in the tensors' order, refused it, and the sum was drawn as a box over 8 wires."""
+    text = RESIDUAL_AROUND.replace("input H[f h w]", "axis b = 2\ninput H[b f h w]")
+    svg = tmp_path / "residual_batched.svg"
+    svg.write_bytes(load_text(text, "residual_batched.ncd").svg())
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["wire_through_box"] == 0, result

@@ -345,15 +345,18 @@ class _Sweep:
     def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
         """Whether a sum's other operand runs between its first operand's wires (a copy's
         branch nested in its source, coming back): True when it lies there whole, together
-        and with the same axes, so each of its wires can merge into its match at a dot;
+        and with its axes stacked in the first's order (top to bottom, whatever order the
+        tensors name them in), so each of its wires can merge into its match at a dot;
         False when none of it is there; None (no drawing fits) when part of it is."""
-        lo, hi = live.index(first[0]), live.index(first[-1])
+        at = sorted(live.index(w) for w in first)
+        lo, hi = at[0], at[-1]
         where = sorted(live.index(w) for w in other)
         if not any(lo < k < hi for k in where):
             return False
-        axes = [self.wires[w].axis for w in first]
-        whole = (len(op.inputs) == 2 and [self.wires[w].axis for w in other] == axes and lo < where[0] and where[-1] < hi
-                 and where == list(range(where[0], where[0] + len(where))) and [live.index(w) for w in other] == where)
+        # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom
+        stacked = [self.wires[live[k]].axis for k in at]
+        whole = (len(op.inputs) == 2 and [self.wires[live[k]].axis for k in where] == stacked and lo < where[0] and where[-1] < hi
+                 and where == list(range(where[0], where[0] + len(where))))
         return True if whole else None
 
     def place_op(self, op: Op, live: list[int], inputs: list[list[int]]) -> Placed:
