@@ -212,3 +212,18 @@ def test_a_sum_whose_operands_run_in_one_order_has_no_wire_through_its_box(tmp_p
     svg.write_bytes(load_text(text, "residual_batched.ncd").svg())
     result, _ = figure_metrics.analyse(str(svg))
     assert result["wire_through_box"] == 0, result
+
+
+def test_the_names_of_a_nested_output_and_the_one_around_it_stand_apart():
+    """X copied, its branch nested between X's own wires, both outputs: each name was centred on its wires,
+    so X's and Y's stood on one spot. Y, the tighter, keeps the middle; X goes to the nearest of its wires."""
+    scene = load_text("axis a = 2\naxis b = 3\ninput X[a b]\nY = relu(X)\noutput X, Y\n", "nested.ncd").scene()
+    said = lambda t: "".join(r.text for r in t.runs)  # noqa: E731
+    right = {said(t): t for t in scene.by_role("label.name") if t.x > scene.width / 2}
+    assert set(right) == {"X", "Y"}
+    x, y = right["X"].bbox, right["Y"].bbox
+    assert not overlap(x, y), (x, y)
+    wires = sorted({i.y1 for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x2 > scene.width / 2})
+    assert len(wires) == 4  # X's a, Y's a and b, X's b, top to bottom
+    centre = lambda b: (b[1] + b[3]) / 2  # noqa: E731
+    assert abs(centre(y) - (wires[1] + wires[2]) / 2) < 3 and min(abs(centre(x) - wires[0]), abs(centre(x) - wires[3])) < 3

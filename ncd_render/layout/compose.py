@@ -92,14 +92,14 @@ class _Compose:
             if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
                 wires.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
         labels = self.wire_labels([i.bbox for i in body if i.role in ("box", "box.shadow")])
-        for name, v in zip(names, self.d.inputs):  # tensor names left of the inputs, right of the outputs
+        ins = []  # tensor names left of the inputs, right of the outputs
+        for name, v in zip(names, self.d.inputs):
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
             if ws:
-                labels.append(self._name_beside(name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width, "end"))
-        for v in self.d.outputs:
-            ws = [w for w in final if self.wires[w].value == v]
-            if ws:
-                labels.append(self._name_beside(name_label(self.style, v), ws, x_end + p.label_pad, "start"))
+                ins.append((name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width, "end"))
+        outs = [(name_label(self.style, v), ws, x_end + p.label_pad, "start")
+                for v in self.d.outputs for ws in [[w for w in final if self.wires[w].value == v]] if ws]
+        labels += self._names_apart(ins) + self._names_apart(outs)
         items = background + wires + gap_items + body + overlay + labels
         if not items:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
@@ -154,10 +154,30 @@ class _Compose:
             found = self.named[key] = (label, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=axis))
         return found[1]
 
-    def _name_beside(self, name, wires: list[int], x: float, anchor: str) -> Text:
-        """A tensor's name at x, centred on its wires; ``anchor``: the end that meets them."""
-        mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
+    def _name_beside(self, name, wires: list[int], x: float, anchor: str, mid: float | None = None) -> Text:
+        """A tensor's name at x, centred on its wires (or on height ``mid``); ``anchor``: the end that meets them."""
+        if mid is None:
+            mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
         return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
+
+    def _names_apart(self, entries: list[tuple]) -> list[Text]:
+        """The names (name, wires, x, anchor) of tensors on one side, each centred on its wires, unless a name
+        placed before it is there: a tensor nested between another's wires (a copy's branch, made at the end)
+        keeps the middle, and the one around it moves to the nearest of its own wires where no name stands.
+        The tightest tensors are placed first; the names come back in the order given."""
+        placed: dict[int, Text] = {}
+        for k in sorted(range(len(entries)), key=lambda k: _reach(self.wires, entries[k][1])):
+            name, wires, x, anchor = entries[k]
+            ys = sorted(self.wires[w].y for w in wires)
+            mid = (ys[0] + ys[-1]) / 2
+            for at in [mid] + sorted(ys, key=lambda y: abs(y - mid)):
+                text = self._name_beside(name, wires, x, anchor, at)
+                if not any(_overlaps(text.bbox, other.bbox) for other in placed.values()):
+                    break
+            else:
+                text = self._name_beside(name, wires, x, anchor)  # no free height: centred, as ever
+            placed[k] = text
+        return [placed[k] for k in range(len(entries))]
 
     def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:
         """Dashed lines between the tensors of a tuple, wherever both run side by side,
@@ -246,6 +266,16 @@ class _Compose:
                 labels.append(Line(x + bx0, base + dy, x + bx1, base + dy, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return labels
 
+
+
+def _reach(wires: dict, ws: list[int]) -> float:
+    """How far apart a tensor's top and bottom wires are."""
+    ys = [wires[w].y for w in ws]
+    return max(ys) - min(ys)
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _by_column(boxes: list, reach: float = 0.0) -> dict[int, list]:
