@@ -198,16 +198,21 @@ class LearnedOps:
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
         return Seen(x.dims[:-3] + [o] + x.dims[-2:], out)
 
+    def _spatial_outs(self, node, spatial: list[int]) -> list[int]:
+        """The result's two spatial dims (the node's last two): width axes, the input's own where the size is kept."""
+        outs = []
+        for d, size, role in zip(spatial, self.shape(node)[-2:], ("rows", "cols")):
+            self.atoms.atom(d).width = True
+            outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
+        return outs
+
     def _blocks(self, node, x: Seen, kernel, stride, padding, dilation):
         """★ of x's two spatial dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
         stride, padding, dilation, kernel = (pair(v) for v in (stride, padding, dilation, kernel))
         if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
             raise Unsupported("a convolution or pooling with different settings per direction")
         spatial = x.dims[-2:]
-        outs = []
-        for d, size, role in zip(spatial, self.shape(node)[-2:], ("rows", "cols")):
-            self.atoms.atom(d).width = True
-            outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
+        outs = self._spatial_outs(node, spatial)
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(2)]
         for k in kernels:  # a kernel of one (a strided 1x1 convolution) still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
@@ -225,10 +230,7 @@ class LearnedOps:
         factor = factors.pop() if len(factors) == 1 else None
         if factor is None or factor != int(factor) or factor < 2:
             raise Unsupported("nearest upsampling by other than one whole factor both ways")
-        outs = []
-        for d, size, role in zip(spatial, made, ("rows", "cols")):
-            self.atoms.atom(d).width = True
-            outs.append(self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
+        outs = self._spatial_outs(node, spatial)
         atoms = linear_order(self.dsl_leaves(x), spatial, outs, self.atoms)
         out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options={"factor": int(factor)})
         return Seen(x.dims[:-2] + outs, out)

@@ -154,10 +154,8 @@ class _Compose:
             found = self.named[key] = (label, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=axis))
         return found[1]
 
-    def _name_beside(self, name, wires: list[int], x: float, anchor: str, mid: float | None = None) -> Text:
-        """A tensor's name at x, centred on its wires (or on height ``mid``); ``anchor``: the end that meets them."""
-        if mid is None:
-            mid = (min(self.wires[w].y for w in wires) + max(self.wires[w].y for w in wires)) / 2
+    def _name_beside(self, name, x: float, anchor: str, mid: float) -> Text:
+        """A tensor's name at x, centred on height ``mid``; ``anchor``: the end that meets its wires."""
         return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
 
     def _names_apart(self, entries: list[tuple]) -> list[Text]:
@@ -170,13 +168,9 @@ class _Compose:
             name, wires, x, anchor = entries[k]
             ys = sorted(self.wires[w].y for w in wires)
             mid = (ys[0] + ys[-1]) / 2
-            for at in [mid] + sorted(ys, key=lambda y: abs(y - mid)):
-                text = self._name_beside(name, wires, x, anchor, at)
-                if not any(_overlaps(text.bbox, other.bbox) for other in placed.values()):
-                    break
-            else:
-                text = self._name_beside(name, wires, x, anchor)  # no free height: centred, as ever
-            placed[k] = text
+            tries = [self._name_beside(name, x, anchor, at) for at in [mid] + sorted(ys, key=lambda y: abs(y - mid))]
+            free = (t for t in tries if not any(_overlaps(t.bbox, other.bbox) for other in placed.values()))
+            placed[k] = next(free, tries[0])  # no free height: centred, as ever
         return [placed[k] for k in range(len(entries))]
 
     def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:

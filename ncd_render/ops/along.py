@@ -4,6 +4,19 @@ from __future__ import annotations
 from ..errors import NcdError
 
 
+def in_place(axes: tuple, acted: tuple, new: tuple) -> tuple:
+    """``axes`` less ``acted``, with ``new`` where the first of them stood: the output of a map, a ★ or an
+    upsampling, whose new axes take the place of the ones it acts on.
+
+    >>> in_place(("b", "c", "h", "w"), ("h", "w"), ("y", "x", "i", "j"))
+    ('b', 'c', 'y', 'x', 'i', 'j')
+    >>> in_place(("y", "k", "h"), ("k", "h"), ("m",))
+    ('y', 'm')
+    """
+    first = min(axes.index(a) for a in acted)
+    return tuple(a for a in axes[:first] if a not in acted) + tuple(new) + tuple(a for a in axes[first:] if a not in acted)
+
+
 def acted_axes(b, call, scope, what: str = "the axes it normalises over"):
     """(input value, the axes named, the axes that pass by, a new value of the input's shape)."""
     vid = b.one_arg(call, scope)

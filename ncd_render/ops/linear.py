@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..options import KINDS
+from .along import in_place
 from .registry import ADD, ATOM, OpKind, default_label, register
 from .window import taper
 from .work import SUM, WHOLE, Array, Work
@@ -37,8 +38,7 @@ def build(b, call, options, scope, label):
         ref = next(r for r in call.spec.outputs[0] if b.axis_name(r, scope) == clash[0])
         raise NcdError(f"output axis '{clash[0]}' is already an axis of {call.args[0].name} {b.describe(vid)}", ref.span,
                        "linear maps act on some axes and broadcast over the rest; name the new axis differently")
-    first = min(axes.index(a) for a in acted)
-    out_axes = tuple(a for a in axes[:first] if a not in acted) + new + tuple(a for a in axes[first:] if a not in acted)
+    out_axes = in_place(axes, acted, new)
     name = label or "L"
     out = b.new_value("", out_axes, "real", call.span)
     b.add_op(kind="linear", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=True,

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from ..errors import NcdError
 from ..limits import MAX_SIZE
 from ..options import Kind
+from .along import in_place
 from .registry import ATOM, OpKind, register
 from .work import Work
 
@@ -37,8 +38,7 @@ def build(b, call, options, scope, label):
                            f"declare 'axis {c} = {factor} * {a}' or change the factor")
     b.fresh(outs, spec.outputs[0], vid, ins, call)
     axes = b.values[vid].axes
-    first = min(axes.index(a) for a in ins)
-    out_axes = tuple(a for a in axes[:first] if a not in ins) + outs + tuple(a for a in axes[first:] if a not in ins)
+    out_axes = in_place(axes, ins, outs)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
     b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
              label=label or f"\\uparrow{factor}", params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor}),

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..options import KINDS
+from .along import in_place
 from .registry import OpKind, register, ATOM
 from .work import WHOLE, Work
 
@@ -52,8 +53,7 @@ def build(b, call, options, scope, label):
     acted = ins
     b.fresh(outs, spec.outputs[0], vid, acted, call)
     axes = b.values[vid].axes
-    first = min(axes.index(a) for a in acted)
-    out_axes = tuple(a for a in axes[:first] if a not in acted) + outs + tuple(a for a in axes[first:] if a not in acted)
+    out_axes = in_place(axes, acted, outs)
     out = b.new_value("", out_axes, "real", call.span)
     sub = ",".join(f"{k[0]}{v}" for k, v in (("stride", stride), ("dilation", dilation)) if v != 1)
     text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
