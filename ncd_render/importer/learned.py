@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from .seen import Seen, Unsupported, box_path, linear_order, pair
 
+SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
+SPATIAL = {"seq", "rows", "cols"}
+
 
 class LearnedOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for learned maps: linear maps, embeddings, norms and convolutions."""
@@ -146,38 +149,49 @@ class LearnedOps:
         return self._norm(node, "batchnorm", x, [d for i, d in enumerate(x.dims) if i != 1], {"weight": w.param, "bias": b.param}, eps)
 
     def op_conv2d(self, node, name):
-        """A convolution: ★ (``unfold``), then a learned map over the kernel and channel axes; a grouped one
-        splits the channels into groups, each with its own map (``linear ... with per=g``)."""
+        return self._convolution(node, 2)
+
+    def op_conv1d(self, node, name):
+        return self._convolution(node, 1)
+
+    def _convolution(self, node, n: int) -> Seen:
+        """A convolution over the last ``n`` dims: ★ (``unfold``), then a learned map over the kernel and channel
+        axes; a grouped one splits the channels into groups, each with its own map (``linear ... with per=g``)."""
         x, w = self.get(node.args[0]), self.get(node.args[1])
         b = self.get(node.args[2]) if self.arg(node, 2) is not None else None
         groups = self.arg(node, 6, 1)
         if w.param is None:
             raise Unsupported("a convolution with computed weights")
-        channel = x.dims[-3]
-        o, c, i, j = w.dims
+        channel = x.dims[-n - 1]
+        if self.atoms.atom(channel).role in SPATIAL:  # an input's guessed layout ([batch, seq, hidden]) read anew as [batch, channels, seq]
+            self.atoms.atom(channel).role, self.atoms.atom(channel).width = "channels", False
+        o, c, *kernel_dims = w.dims
         settings = [self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1))]
-        if groups == 1 and self.atoms.size(i) == self.atoms.size(j) == 1 and pair(settings[0]) == (1, 1) and pair(settings[1]) == (0, 0):
+        if groups == 1 and all(self.atoms.size(k) == 1 for k in kernel_dims) and set(pair(settings[0], n)) == {1} \
+                and set(pair(settings[1], n)) == {0}:
             # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★
             self.atoms.unify(c, channel)
-            return self._pointwise(node, x, w, b, channel, o)
-        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, (self.atoms.size(i), self.atoms.size(j)), *settings)
-        for kernel, made in zip((i, j), kernels):
+            return self._pointwise(node, x, w, b, channel, o, n)
+        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, [self.atoms.size(k) for k in kernel_dims], *settings)
+        for kernel, made in zip(kernel_dims, kernels):
             self.atoms.atom(kernel).wire = True  # a kernel of one (a strided 1x1 convolution) keeps its axis, as the ★'s does
             self.atoms.unify(kernel, made)
         if groups == 1:
             self.atoms.unify(c, channel)
-            acted, new, per = [i, j, channel], [o], []
+            acted, new, per = [*kernel_dims, channel], [o], []
         else:  # channels (g c) and outputs (g d): group g's outputs read only its own channels
-            if self.atoms.size(o) // groups == 1:
-                raise Unsupported("a depthwise convolution with one output per channel: a map per group needs an output axis to map to")
-            group, part = self.atoms.split(channel, [groups, self.atoms.size(channel) // groups])
+            group, part = self._grouped(channel, groups)
             if len(self.atoms.leaves(group)) != 1:
                 raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
-            out_group, out_part = self.atoms.split(o, [groups, self.atoms.size(o) // groups])
+            out_group, out_part = self._grouped(o, groups)
             self.atoms.unify(out_group, group)
-            self.atoms.atom(group).role, self.atoms.atom(out_part).role = "groups", "channels"
-            self.atoms.unify(c, part)
-            acted, new, per = [i, j, part], [out_part], [group]
+            if part is not None:  # a depthwise convolution (a channel a group) keeps its channel axis as it was
+                self.atoms.atom(group).role = "groups"
+                self.atoms.unify(c, part)
+            if out_part is not None:
+                self.atoms.atom(out_part).role = "channels"
+            # one output a group (ConvNeXt's and MobileNet's depthwise kernels): the map ends in no axis, ``linear(B: i j -> ) with per=c``
+            acted, new, per = kernel_dims + ([part] if part is not None else []), [out_part] if out_part is not None else [], [group]
         out_atoms = linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.leaves(new), self.atoms)
         params = {"weight": w.param}
         if b is not None:
@@ -185,9 +199,17 @@ class LearnedOps:
             params["bias"] = b.param
         out = self.emit("linear", [blocks], out_atoms, node, axes={"in": acted, "out": new, **({"per": per} if per else {})},
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
-        return Seen(x.dims[:-3] + [o] + outs, out)
+        return Seen(x.dims[:-n - 1] + [o] + outs, out)
 
-    def _pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int, o: int) -> Seen:
+    def _grouped(self, axis: int, groups: int) -> tuple[int, int | None]:
+        """``axis`` as (its group, its part within the group), split when a group holds more than one index;
+        (``axis``, None) when each index is a group of its own."""
+        if self.atoms.size(axis) == groups:
+            return axis, None
+        group, part = self.atoms.split(axis, [groups, self.atoms.size(axis) // groups])
+        return group, part
+
+    def _pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int, o: int, n: int) -> Seen:
         """A 1x1 convolution: ``linear(X: c -> o)`` over the channels, broadcast over the pixels."""
         out_atoms = linear_order(self.dsl_leaves(x), self.leaves([channel]), self.leaves([o]), self.atoms)
         params = {"weight": w.param}
@@ -196,24 +218,27 @@ class LearnedOps:
             params["bias"] = b.param
         out = self.emit("linear", [self.data(x)], out_atoms, node, axes={"in": [channel], "out": [o]},
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
-        return Seen(x.dims[:-3] + [o] + x.dims[-2:], out)
+        return Seen(x.dims[:-n - 1] + [o] + x.dims[-n:], out)
 
     def _spatial_outs(self, node, spatial: list[int]) -> list[int]:
-        """The result's two spatial dims (the node's last two): width axes, the input's own where the size is kept."""
+        """The result's spatial dims (the node's last ones): width axes, the input's own where the size is kept."""
         outs = []
-        for d, size, role in zip(spatial, self.shape(node)[-2:], ("rows", "cols")):
+        for d, size, role in zip(spatial, self.shape(node)[-len(spatial):], SPATIAL_ROLES[len(spatial)]):
             self.atoms.atom(d).width = True
+            if self.atoms.atom(d).role not in SPATIAL:
+                self.atoms.atom(d).role = role
             outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
         return outs
 
     def _blocks(self, node, x: Seen, kernel, stride, padding, dilation):
-        """★ of x's two spatial dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
-        stride, padding, dilation, kernel = (pair(v) for v in (stride, padding, dilation, kernel))
+        """★ of x's last ``len(kernel)`` (spatial) dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
+        n = len(kernel) if isinstance(kernel, (list, tuple)) else 2
+        stride, padding, dilation, kernel = (pair(v, n) for v in (stride, padding, dilation, kernel))
         if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
             raise Unsupported("a convolution or pooling with different settings per direction")
-        spatial = x.dims[-2:]
+        spatial = x.dims[-n:]
         outs = self._spatial_outs(node, spatial)
-        kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(2)]
+        kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
         for k in kernels:  # a kernel of one (a strided 1x1 convolution) still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
         blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
@@ -252,6 +277,23 @@ class LearnedOps:
         if self.arg(node, 4, False) or not self.arg(node, 5, True) or self.arg(node, 6) is not None:
             raise Unsupported("average pooling with ceil_mode, without counting the padding, or with a divisor")
         return self._pool(node, x, "mean", kernel, stride, padding, 1)
+
+    def op_adaptive_avg_pool2d(self, node, name):
+        """Global average pooling (``nn.AdaptiveAvgPool2d(1)``, a classifier's head): the mean over the spatial axes."""
+        return self._global_pool(node, "mean")
+
+    def op_adaptive_max_pool2d(self, node, name):
+        return [self._global_pool(node, "max"), None]  # (the largest values, where they are): only the values have a statement
+
+    def _global_pool(self, node, fn) -> Seen:
+        """``fn`` over the two spatial dims (``mean(H: h w)``), which stay as dims of one; only a pool to one value per channel."""
+        x = self.get(node.args[0])
+        if pair(self.arg(node, 1)) != (1, 1):
+            raise Unsupported("adaptive pooling to more than one value per channel")
+        spatial = x.dims[-2:]
+        gone = set(map(self.atoms.find, self.leaves(spatial)))
+        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": spatial})
+        return Seen(x.dims[:-2] + [self.atoms.new(1, "unit"), self.atoms.new(1, "unit")], out)
 
     def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation) -> Seen:
         blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation)

@@ -71,8 +71,9 @@ def box_path(param: Param) -> str:
     return name + "".join(f".{i}" for i in param.fixed.values())
 
 
-def pair(v):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+def pair(v, n: int = 2):
+    """A setting per spatial dimension: ``v`` itself when a list, else ``v`` for each of ``n``."""
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
 def op_name(node) -> str:
