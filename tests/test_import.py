@@ -194,6 +194,16 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("up_block", ["H = upsample(X: h w -> r w2) with factor=2"]),  # nn.Upsample, nearest
     ("tiny_unet", ["groupnorm(", "upsample(", "concat(", "with stride=2"]),  # a diffusion UNet's parts, no opaque box
     ("diffusion_resblock", ["groupnorm(X: c h w) with affine, eps=1e-05, groups=4", "groupnorm(H: f h w) with eps=1e-05, groups=4"]),
+    # a depthwise convolution, one output a channel, maps its kernel to no axis; a learned per-channel product is a layer scale
+    ("convnext_layer", ["H = linear(B: i j -> ) with bias, per=c as L_{dwconv}", "H = layerscale(H: c) as \\gamma_{layer_scale_parameter}"]),
+    ("mobilenet_block", ["linear(B: i j -> ) with bias, per=c", "H = relu6(H)"]),  # nn.ReLU6 is hardtanh(x, 0, 6)
+    # [batch, channels, positions]: the channels are no sequence, the positions are
+    ("conv1d_sequence", ["input X[c y]", "B = unfold(X: y -> y i) with padding=1", "unfold(H: y -> y j) with padding=2, dilation=2",
+                         "linear(B: j -> ) with bias, per=f"]),
+    ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
+    ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
+    ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
+    ("clip_encoder_layer", ["P = softmax(S: x)"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):
     out = tmp_path / f"{name}.ncd"

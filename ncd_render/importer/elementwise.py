@@ -1,10 +1,13 @@
 """Element-wise functions, softmax, sums, products, reductions and concatenation."""
 from __future__ import annotations
 
-from .seen import Seen, Unsupported, is_map
+import torch
+
+from .seen import Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
-               "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu"}
+               "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
+               "relu6": "relu6", "hardtanh": "relu6"}
 
 
 class ElementOps:
@@ -16,6 +19,8 @@ class ElementOps:
             options = {"approximate": node.kwargs.get("approximate", self.arg(node, 1, "none"))}
         elif name == "leaky_relu":
             options = {"slope": float(self.arg(node, 1, node.kwargs.get("negative_slope", 0.01)))}
+        elif name == "hardtanh" and (self.arg(node, 1, -1.0), self.arg(node, 2, 1.0)) != (0.0, 6.0):
+            raise Unsupported("hardtanh with bounds other than 0 and 6 (nn.ReLU6)")
         elif name == "softplus" and (self.arg(node, 1, node.kwargs.get("beta", 1)) != 1 or self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20):
             raise Unsupported("softplus with a beta or threshold other than 1 and 20")
         x = self.get(node.args[0])
@@ -23,6 +28,8 @@ class ElementOps:
 
     def op_softmax(self, node, name):
         x = self.get(node.args[0])
+        if self.arg(node, 2, node.kwargs.get("dtype")) == torch.float32:  # softmax(..., dtype=torch.float32), transformers' eager
+            self.float32 = True  # attention: the module computes it in float32 whatever it is given, so it is checked in float32
         dim = node.args[1] % len(x.dims)
         return Seen(x.dims, self.emit("softmax", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": [x.dims[dim]]}))
 
@@ -31,8 +38,29 @@ class ElementOps:
         if b.number is not None or a.number is not None:
             x, c = (a, b.number) if b.number is not None else (b, a.number)
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
+        if (a.param is None) != (b.param is None):
+            return self._layer_scale(node, *((a, b) if b.param is not None else (b, a)))
         self.same_shape(a, b)
         return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
+
+    def _layer_scale(self, node, x: Seen, w: Seen) -> Seen:
+        """``x * w`` for a learned ``w`` over some of ``x``'s trailing dimensions (the rest of one, broadcast):
+        ConvNeXt's and CaiT's layer scale, ``layerscale(X: c)``."""
+        if len(w.dims) > len(x.dims):
+            raise Unsupported("a product with a learned tensor of more dimensions than the data")
+        acted = []
+        for d, e in zip(reversed(x.dims), reversed(w.dims)):
+            if self.atoms.size(e) == 1:
+                continue
+            if self.atoms.size(e) != self.atoms.size(d):
+                raise Unsupported("a product with a learned tensor that does not broadcast over the data")
+            self.atoms.unify(d, e)
+            acted.insert(0, d)
+        if not acted:
+            raise Unsupported("a product with a learned scalar")
+        out = self.emit("layerscale", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": acted},
+                        params={"weight": w.param}, label=box_path(w.param))
+        return Seen(x.dims, out)
 
     def op_div(self, node, name):
         a, b = self.get(node.args[0]), self.get(node.args[1])

@@ -1,5 +1,6 @@
 """Whole computations recognised by what they compute: an RMSNorm module (which torch
-captures as pow, mean, rsqrt and products) becomes one ``rmsnorm`` box, but only when
+captures as pow, mean, rsqrt and products; named so, or any module that takes an rsqrt, as
+T5's ``T5LayerNorm``) becomes one ``rmsnorm`` box, but only when
 re-computing it from its recorded input gives its recorded output (:func:`agrees`, the
 tolerance every recogniser uses). Rotary positions are :mod:`.recomputed`'s.
 """
@@ -29,7 +30,8 @@ def recognise(cap: Capture) -> dict:
     found = {}
     for path, nodes in _module_runs(cap).items():
         module = _submodule(cap.original, path)
-        if module is not None and type(module).__name__.endswith("RMSNorm"):
+        # by name (LlamaRMSNorm), or by what it computes with (T5LayerNorm is an RMSNorm too); the recomputation decides
+        if module is not None and (type(module).__name__.endswith("RMSNorm") or any(_is(n, "rsqrt") for n in nodes)):
             found.update(_rmsnorm(cap, path, nodes))
     return found
 

@@ -22,6 +22,7 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 KEEPS_NAME = {"rope", "mask", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
+BOX_LETTER = {"layerscale": "\\gamma"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
 
 
@@ -29,6 +30,8 @@ def _letter(fn: str) -> str | None:
     """The letter of a learned box's label, from how the registry draws its kind: N for a norm, E for a
     lookup, L for a map acting on axes; None for a box drawn with its own words (a top-k gate's "top2")."""
     kind = ops.named(fn)
+    if fn in BOX_LETTER:
+        return BOX_LETTER[fn]
     return "N" if kind.glyph == "norm" else "E" if kind.hold == "lookup" else "L" if kind.hold == "acts" else None
 
 

@@ -285,3 +285,71 @@ class _TinyUNet(nn.Module):
 
 def tiny_unet():
     return _TinyUNet(), (torch.randn(1, 3, 8, 8),)
+
+
+def convnext_layer():
+    """transformers' ConvNextLayer: a depthwise 7x7 convolution (one kernel a channel), LayerNorm, MLP, layer scale."""
+    from transformers import ConvNextConfig
+    from transformers.models.convnext.modeling_convnext import ConvNextLayer
+
+    return ConvNextLayer(ConvNextConfig(hidden_sizes=[8], depths=[1], num_stages=1), dim=8).eval(), (torch.randn(1, 8, 7, 7),)
+
+
+def mobilenet_block():
+    """MobileNetV2's depthwise-separable pair: a 3x3 depthwise convolution, ReLU6, a 1x1 convolution."""
+    return nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.ReLU6(), nn.Conv2d(4, 8, 1)), (torch.randn(1, 4, 6, 6),)
+
+
+def conv1d_sequence():
+    """1-D convolutions along a sequence [batch, channels, positions]: a plain one, then a dilated depthwise one (Mamba's)."""
+    return nn.Sequential(nn.Conv1d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv1d(8, 8, 3, padding=2, dilation=2, groups=8)), \
+        (torch.randn(1, 4, 10),)
+
+
+def classifier_head():
+    """A classifier's head: global average pooling (nn.AdaptiveAvgPool2d(1)), flattened, a linear map."""
+    return nn.Sequential(nn.Conv2d(4, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3)), (torch.randn(1, 4, 6, 6),)
+
+
+class _ChannelScale(nn.Module):
+    """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.gamma = nn.Conv2d(4, 4, 1), nn.Parameter(torch.rand(4, 1, 1))
+
+    def forward(self, x):
+        return self.gamma * self.conv(x)
+
+
+def channel_scale():
+    return _ChannelScale(), (torch.randn(1, 4, 5, 5),)
+
+
+def t5_feed_forward():
+    """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
+    from transformers import T5Config
+    from transformers.models.t5.modeling_t5 import T5LayerFF
+
+    return T5LayerFF(T5Config(d_model=16, d_ff=32, dropout_rate=0.0)).eval(), (torch.randn(1, 5, 16),)
+
+
+class _FirstOutput(nn.Module):
+    """A transformers layer called with its hidden states alone; its first result."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        out = self.layer(x, None)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def clip_encoder_layer():
+    """transformers' CLIPEncoderLayer, eager attention: its softmax runs in float32 whatever it is given."""
+    from transformers import CLIPVisionConfig
+    from transformers.models.clip.modeling_clip import CLIPEncoderLayer
+
+    config = CLIPVisionConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, attn_implementation="eager")
+    return _FirstOutput(CLIPEncoderLayer(config)).eval(), (torch.randn(1, 5, 16),)
