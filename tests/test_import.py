@@ -75,7 +75,7 @@ def test_identical_layers_are_one_repeat_block(name, layers, tmp_path):
     check = out.with_name(f"{name}.check.py")
     pairing = check.read_text()
     for r in range(layers):
-        assert f"'layers.{r}.L_linear1.weight': ('layers.{r}.linear1.weight', None, None)" in pairing
+        assert f"'layers.{r}.L_linear1.weight': ('layers.{r}.linear1.weight', None, None, 0.0)" in pairing
     check.write_text(pairing.replace("('layers.1.linear1.weight'", "('layers.0.linear1.weight'"))
     assert not check_file(out).passed
 
@@ -204,6 +204,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
+    ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
+    ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),
+    ("neox_decoder_layer", ["= rope(C4: y k) with base=10000", "concat(C4, C: k, k -> d)", "Y = X2 + X"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):
     out = tmp_path / f"{name}.ncd"

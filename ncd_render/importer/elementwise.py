@@ -108,11 +108,15 @@ class ElementOps:
         return self._reduce(node, "max")
 
     def op_cat(self, node, name):
-        tensors = [self.get(t) for t in node.args[0]]
-        dim = self.arg(node, 1, 0) % len(tensors[0].dims)
+        dim = self.arg(node, 1, 0) % len(self.shape(node))
+        tensors = [self.get(t) for t in node.args[0] if self.shape(t)[dim]]  # an empty piece adds nothing
+        if len(tensors) == 1:
+            return tensors[0]
         if len(tensors) != 2:
             raise Unsupported("concatenating other than two tensors")
         a, b = tensors
+        if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
+            raise Unsupported("joining two pieces of one (the language joins axes)")
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):
             if i != dim:
                 self.atoms.unify(x, y)

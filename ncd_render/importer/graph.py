@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 class Param:
     """A module parameter (or buffer) as a learned box reads it: ``dims`` are the atoms of
     its dimensions as stored; ``fixed`` maps a leaf atom to the one index of it taken (a
-    packed q/k/v projection's part)."""
+    packed q/k/v projection's part); ``shift`` is added to the stored values (Gemma's ``1 + weight``)."""
 
     name: str
     dims: list[int]
     fixed: dict[int, int] = field(default_factory=dict)
     # a run of several parts (q/k/v rows split [E, 2E]): atom of the run -> (parts atom, first part, part atom)
     runs: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    shift: float = 0.0
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Whole computations recognised by what they compute: an RMSNorm module (which torch
 captures as pow, mean, rsqrt and products; named so, or any module that takes an rsqrt, as
-T5's ``T5LayerNorm``) becomes one ``rmsnorm`` box, but only when
+T5's ``T5LayerNorm``; scaling by its weight, or by 1 + its weight as Gemma's does) becomes one ``rmsnorm`` box, but only when
 re-computing it from its recorded input gives its recorded output (:func:`agrees`, the
 tolerance every recogniser uses). Rotary positions are :mod:`.recomputed`'s.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -75,15 +75,17 @@ def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
     if not isinstance(out, torch.Tensor) or weight.shape != value.shape[-1:]:
         return {}
     v32 = value.float()
-    expected = (weight.float() * (v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps))).to(out.dtype)
-    if not agrees(expected, out):
+    normed = v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps)
+    # the weight as stored, or stored less 1 (Gemma's RMSNorm scales by 1 + weight, so a new one is the identity)
+    shift = next((s for s in (0.0, 1.0) if agrees(((weight.float() + s) * normed).to(out.dtype), out)), None)
+    if shift is None:
         return {}
 
     def emit(mapper, node):
         seen, param = mapper.get(x), mapper.get(w)
         mapper.atoms.unify(param.dims[0], seen.dims[-1])
         mapper.float32 = True  # transformers' RMSNorms compute in float32 whatever they are given
-        return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": param.param}, eps)
+        return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": replace(param.param, shift=shift)}, eps)
 
     return {last: Replacement([x, w], emit)}
 

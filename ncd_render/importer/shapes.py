@@ -111,12 +111,30 @@ class ShapeOps:
             first += count
         return pieces
 
-    def _pieces(self, node, seen: Seen, dim: int, count: int) -> list:
+    def _pieces(self, node, seen: Seen, dim: int, count: int, which=None) -> list:
+        """``seen`` cut into ``count`` equal pieces along ``dim``: each piece, or those ``which`` names."""
         size = self.atoms.size(seen.dims[dim])
         parts = self.atoms.split(seen.dims[dim], [count, size // count]) if self.atoms.leaves(seen.dims[dim]) else None
         if parts is None:
             raise Unsupported("splitting a size-1 dimension")
-        return [self._pick(node, seen, parts[0], i, seen.dims[:dim] + [parts[1]] + seen.dims[dim + 1:]) for i in range(count)]
+        return [self._pick(node, seen, parts[0], i, seen.dims[:dim] + [parts[1]] + seen.dims[dim + 1:]) for i in which or range(count)]
+
+    def op_slice(self, node, name):
+        """``x[..., start:end]``: all of a dim (a view), none of it (an empty piece, which a concatenation
+        leaves out: a rotary embedding over the whole head passes on an empty rest), or one of equal parts
+        (Phi-3's packed q, k and v; the rotated half of a head), taken as a split into parts is."""
+        seen = self.get(node.args[0])
+        dim = self.arg(node, 1, 0) % len(seen.dims)
+        size = self.atoms.size(seen.dims[dim])
+        start, end, step = slice(self.arg(node, 2), self.arg(node, 3), self.arg(node, 4, 1)).indices(size)
+        taken = len(range(start, end, step))
+        if taken == size:
+            return Seen(list(seen.dims), seen.dsl, seen.param, seen.number)
+        if taken == 0:
+            return Seen(seen.dims[:dim] + [self.atoms.new(0, "")] + seen.dims[dim + 1:])
+        if step != 1 or size % taken or start % taken:
+            raise Unsupported("a slice that is not one of equal parts")
+        return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
 
     def op_chunk(self, node, name):
         seen = self.get(node.args[0])

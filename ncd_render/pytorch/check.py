@@ -59,12 +59,15 @@ class From:
     whose axis names are the diagram's (``"(h k) m -> k h m"``; an axis only on
     the right repeats the values, ``"b -> b p q"``), then cut to ``index``
     (``tensor[index]``, e.g. ``(slice(None), slice(0, 8))`` for the first 8 rows
-    of dimension 1: the gate half of a packed gate/up projection)."""
+    of dimension 1: the gate half of a packed gate/up projection), plus ``shift``
+    (Gemma's RMSNorm scales by ``1 + weight``: its diagram weight is the stored one
+    shifted by 1)."""
 
     param: str
     pattern: str | None = None
     part: tuple[int, int] | None = None
     index: tuple | slice | int | None = None
+    shift: float = 0.0
 
 
 @dataclass
@@ -292,6 +295,8 @@ def _copy_parameters(model: DiagramModule, ref: Reference) -> None:
             except (IndexError, TypeError) as error:
                 raise NcdError(f"{name}: cannot index {got} by {_index_text(source.index)}: {error}", op.span) from None
             got += f", indexed {_index_text(source.index)}"
+        if source.shift:
+            value = value + source.shift
         if tuple(value.shape) != patterns.shape(axes):
             raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {shape_text(value.shape)} from {got}", op.span)
         with torch.no_grad():

@@ -353,3 +353,50 @@ def clip_encoder_layer():
 
     config = CLIPVisionConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, attn_implementation="eager")
     return _FirstOutput(CLIPEncoderLayer(config)).eval(), (torch.randn(1, 5, 16),)
+
+
+class _LayerWithRotary(nn.Module):
+    """A transformers decoder layer with its model's rotary table, as the model runs it; its first result."""
+
+    def __init__(self, layer, rotary):
+        super().__init__()
+        self.layer, self.rotary = layer, rotary
+
+    def forward(self, x):
+        positions = torch.arange(x.shape[1]).unsqueeze(0)
+        out = self.layer(x, attention_mask=None, position_embeddings=self.rotary(x, positions), position_ids=positions)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def phi3_decoder_layer():
+    """Phi-3: q, k and v sliced out of one packed projection, a rotary over the whole head (an empty rest
+    passed on), a packed gate/up projection."""
+    from transformers import Phi3Config
+    from transformers.models.phi3.modeling_phi3 import Phi3DecoderLayer, Phi3RotaryEmbedding
+
+    config = Phi3Config(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=4, pad_token_id=0,
+                        attn_implementation="eager")
+    return _LayerWithRotary(Phi3DecoderLayer(config, 0), Phi3RotaryEmbedding(config)).eval(), (torch.randn(1, 5, 16),)
+
+
+def gemma2_decoder_layer():
+    """Gemma 2: RMSNorms that scale by 1 + weight, norms after attention and MLP too, soft-capped scores."""
+    from transformers import Gemma2Config
+    from transformers.models.gemma2.modeling_gemma2 import Gemma2DecoderLayer, Gemma2RotaryEmbedding
+
+    config = Gemma2Config(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4,
+                          attn_implementation="eager")
+    layer = Gemma2DecoderLayer(config, 0)
+    for name, p in layer.named_parameters():  # a trained model's norms are not the identity they start as
+        if "norm" in name:
+            nn.init.normal_(p, std=0.5)
+    return _LayerWithRotary(layer, Gemma2RotaryEmbedding(config)).eval(), (torch.randn(1, 5, 16),)
+
+
+def neox_decoder_layer():
+    """GPT-NeoX (Pythia): q, k, v packed per head, a rotary over the first half of each head, parallel residuals."""
+    from transformers import GPTNeoXConfig
+    from transformers.models.gpt_neox.modeling_gpt_neox import GPTNeoXLayer, GPTNeoXRotaryEmbedding
+
+    config = GPTNeoXConfig(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5, attn_implementation="eager")
+    return _LayerWithRotary(GPTNeoXLayer(config, 0), GPTNeoXRotaryEmbedding(config)).eval(), (torch.randn(1, 5, 32),)
