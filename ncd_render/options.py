@@ -61,7 +61,7 @@ class Kind:
 
 FLAG = Kind("flag")
 KINDS = {
-    **{flag: FLAG for flag in ("bias", "affine", "causal", "normalize", "interleaved", "select_bias")},
+    **{flag: FLAG for flag in ("bias", "affine", "causal", "normalize", "interleaved", "select_bias", "running")},
     "per": Kind("axis"),
     "kernel": Kind("whole", 1, MAX_SIZE, example="3"),
     "stride": Kind("whole", 1, MAX_SIZE, example="2"),

@@ -217,13 +217,16 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):
     assert check_file(out).passed
 
 
-def test_batch_norm_in_eval_mode_stays_opaque(tmp_path):
-    """The language's batchnorm takes batch statistics; running statistics have no statement."""
-    import torch
-    from torch import nn
-
-    from ncd_render import from_module
-
-    imported = from_module(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).eval(), torch.randn(1, 3, 6, 6))
-    assert len(imported.warnings) == 1 and "running statistics" in imported.warnings[0]
-    assert 'Y = opaque(H: f r w2 -> f r w2) as "aten.batch-norm"' in imported.text
+def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
+    """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
+    parameters of the box, so the check fails if the diagram normalised by the batch's instead."""
+    imported = import_file(f"{MODELS}:resnet_block_eval", tmp_path / "block.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "block.ncd").read_text()
+    assert text.count("with affine, eps=1e-05, running as N_{bn") == 2, text
+    pairing = (tmp_path / "block.check.py").read_text()
+    assert "'N_bn1.running_var': ('bn1.running_var', None, None, 0.0)" in pairing
+    assert check_file(tmp_path / "block.ncd").passed
+    (tmp_path / "block.ncd").write_text(text.replace(", running", ""))  # by the batch's statistics: not the module
+    (tmp_path / "block.check.py").write_text("\n".join(line for line in pairing.splitlines() if "running_" not in line))
+    assert not check_file(tmp_path / "block.ncd").passed

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
@@ -122,8 +123,8 @@ def generated_module(diagram):
 
 def assert_same_as_compiled(diagram):
     ours = compile_diagram(diagram).double().eval()
-    for p in ours.parameters():  # not the initial ones and zeros, so every weight matters
-        p.data.copy_(torch.randn_like(p))
+    for name, p in ours.named_parameters():  # not the initial ones and zeros, so every weight matters (a variance stays positive)
+        p.data.copy_(torch.rand_like(p) + 0.5 if name.endswith("running_var") else torch.randn_like(p))
     theirs = generated_module(diagram).double().eval()
     theirs.load_state_dict(ours.state_dict())  # strict: the same names and shapes
     inputs = [torch.randn(2, *diagram.shape(v), dtype=torch.float64) if diagram.values[v].dtype == "real"
@@ -236,3 +237,19 @@ def test_names_that_are_not_python_are_renamed():
 def test_a_bad_class_name_is_an_error():
     with pytest.raises(NcdError, match="'3D' cannot name a python class"):
         generate(build(parse_file(ROOT / "gallery" / "sdpa.ncd")), class_name="3D")
+
+
+def test_batch_norm_with_running_statistics_is_nn_batch_norm_in_eval_mode():
+    """``batchnorm ... with running`` normalises by stored statistics, compiled and as written source alike."""
+    diagram = build(parse("axis c = 3\naxis h = 4 width\naxis w = 5 width\ninput X[c h w]\n"
+                          "Y = batchnorm(X: h w) with affine, eps=1e-3, running as BN\noutput Y\n", "bn.ncd"))
+    assert "mean=self.BN.running_mean, var=self.BN.running_var" in generate(diagram)
+    assert_same_as_compiled(diagram)
+    torch_bn = nn.BatchNorm2d(3, eps=1e-3).double().eval()
+    for p in (torch_bn.weight, torch_bn.bias, torch_bn.running_mean):
+        p.data.copy_(torch.randn(3, dtype=torch.float64))
+    torch_bn.running_var.copy_(torch.rand(3, dtype=torch.float64) + 0.5)
+    ours = compile_diagram(diagram).double().eval()
+    ours.load_state_dict({f"BN.{k}": v for k, v in torch_bn.state_dict().items() if k != "num_batches_tracked"})
+    x = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), torch_bn(x), rtol=1e-12, atol=1e-12)

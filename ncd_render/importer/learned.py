@@ -120,7 +120,7 @@ class LearnedOps:
         return self._norm(node, "groupnorm", x, x.dims[1:], params, eps, groups=groups)
 
     def _norm(self, node, fn, x: Seen, dims, params, eps, **more) -> Seen:
-        options = {"affine": bool(params), "eps": eps, **more}
+        options = {"affine": "weight" in params, "eps": eps, **more}
         label = box_path(next(iter(params.values()))) if params else ""
         out = self.emit(fn, [self.data(x)], self.dsl_leaves(x), node, axes={"on": list(dims)}, params=params,
                         options=options, label=label)
@@ -128,10 +128,27 @@ class LearnedOps:
 
     def op_batch_norm(self, node, name):
         x, w, b = (self.get(a) if a is not None else None for a in node.args[:3])
-        training = bool(self.arg(node, 5, False))
-        if not training:
-            raise Unsupported("batch norm with running statistics (the module is in eval mode); import it in training mode")
+        if not bool(self.arg(node, 5, False)):  # eval mode: by the running statistics
+            return self._running_batch_norm(node, x, w, b, *(self.get(a) for a in node.args[3:5]), float(self.arg(node, 7, 1e-5)))
         return self._batch_norm(node, x, w, b, float(self.arg(node, 7, 1e-5)))
+
+    def op__native_batch_norm_legit_no_training(self, node, name):
+        x, w, b, mean, var = (self.get(a) if a is not None else None for a in node.args[:5])
+        return [self._running_batch_norm(node, x, w, b, mean, var, float(self.arg(node, 6, 1e-5))), None, None]
+
+    def _running_batch_norm(self, node, x, w, b, mean, var, eps):
+        """nn.BatchNorm in eval mode: ``batchnorm(H: h w) with affine, running``, normalised by its stored statistics."""
+        if mean is None or var is None or mean.param is None or var.param is None:
+            raise Unsupported("batch norm in eval mode without stored statistics")
+        params = {"weight": w.param, "bias": b.param} if w is not None and b is not None else {}
+        for stat in (w, b, mean, var):
+            if stat is not None:
+                self.atoms.unify(stat.dims[0], x.dims[1])
+        dims = [d for i, d in enumerate(x.dims) if i != 1]
+        if not self.leaves(dims):
+            raise Unsupported("batch norm in eval mode of channels alone (the language's batchnorm names the axes it normalises over)")
+        self.atoms.atom(x.dims[0]).role = self.atoms.atom(x.dims[0]).role or "batch"
+        return self._norm(node, "batchnorm", x, dims, {**params, "running_mean": mean.param, "running_var": var.param}, eps, running=True)
 
     def op_native_batch_norm_legit_functional(self, node, name):
         x, w, b = (self.get(a) if a is not None else None for a in node.args[:3])

@@ -64,7 +64,7 @@ def linear_order(x_atoms, acted, new, atoms: Atoms) -> list[int]:
 def box_path(param: Param) -> str:
     """A learned box's name from its weight's: ``self_attn.q_proj.weight`` -> ``self_attn.q_proj``, ``in_proj_weight`` -> ``in_proj``."""
     name = param.name
-    for suffix in (".weight", "_weight", ".bias", "_bias"):
+    for suffix in (".weight", "_weight", ".bias", "_bias", ".running_mean", ".running_var"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
             break

@@ -2,7 +2,9 @@
 drawn as the paper's circle (labelled LN, RMS, BN, GN; bold when it learns a scale). Statistics and normalising cost 5 FLOPs per element
 (RMSNorm 3), plus one per learned scale and one per learned shift. With ``affine``, LayerNorm
 learns ``weight`` and ``bias`` over the normalised axes, RMSNorm ``weight`` only, BatchNorm
-both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does.
+both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does; with
+``running`` it normalises by stored statistics (``running_mean``, ``running_var``, over the channels
+too) instead of the batch's, as nn.BatchNorm does in eval mode: then it needs no pass over the batch.
 ``groupnorm(X: c h w) with groups=8`` is nn.GroupNorm: the first axis named holds the channels,
 split into ``groups`` groups, each normalised over its channels and the other axes named; with
 ``affine`` it learns ``weight`` and ``bias`` over the channels."""
@@ -25,7 +27,7 @@ def build(b, call, options, scope, label):
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     learned = bool(options.get("affine"))
     name = label or SYMBOLS[fn][0]
-    grouped = {}
+    grouped = {"running": True} if options.get("running") else {}
     if fn == "groupnorm":  # the channels (the first axis named) in groups
         grouped = {"groups": int(options.get("groups", 1))}
         _divides(b.axes[acted[0]].size, grouped["groups"], acted[0], call.span)
@@ -41,6 +43,9 @@ def cost(op, c) -> Work:
     if op.params["affine"]:  # batch and group norm learn one scale per channel, the others one per normalised element
         learned = op.broadcast if fn == "batchnorm" else acted[:1] if fn == "groupnorm" else acted
         weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
+    if op.params.get("running"):  # stored statistics: subtract, scale, element by element, with no pass over the batch
+        stats = tuple(Array((op.name, p), op.broadcast) for p in ("running_mean", "running_var"))
+        return Work(0, (2 + len(weights)) * c.n, c.ins + weights + stats, c.outs, c.mapped, 1)
     flops = (SYMBOLS[fn][2] + len(weights)) * c.n
     # rmsnorm without a learned scale is x / sqrt(mean x² + eps): a sum of squares, then one scale per row
     along = SCALED if fn == "rmsnorm" and not weights and len(acted) == 1 else WHOLE
@@ -48,10 +53,11 @@ def cost(op, c) -> Work:
 
 
 def parameters(op) -> dict:
+    stats = {"running_mean": op.broadcast, "running_var": op.broadcast} if op.params.get("running") else {}
     if not op.params["affine"]:
-        return {}
+        return stats
     if op.params["fn"] == "batchnorm":
-        return {"weight": op.broadcast, "bias": op.broadcast}
+        return {"weight": op.broadcast, "bias": op.broadcast, **stats}
     axes = op.params["axes"]
     if op.params["fn"] == "groupnorm":
         return {"weight": axes[:1], "bias": axes[:1]}
@@ -73,7 +79,7 @@ def run(op, box, xs, rt):
     elif op.params["fn"] == "groupnorm":
         x = rt.functional.group_norm(x, n, op.params["groups"], weight, bias, eps)
     else:
-        x = rt.functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps)
+        x = rt.functional.batch_norm(x, n, len(op.broadcast), weight, bias, eps, box.get("running_mean"), box.get("running_var"))
     return rt.einops.rearrange(x, order[1]) if order else x
 
 
@@ -99,7 +105,8 @@ def source(op, w, target):
     else:
         w.helpers.add("batch_norm")
         affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
-        expr = f"batch_norm({src}, {n}, {len(op.broadcast)}{affine}, eps={eps})"
+        stats = f", mean={box}.running_mean, var={box}.running_var" if op.params.get("running") else ""
+        expr = f"batch_norm({src}, {n}, {len(op.broadcast)}{affine}, eps={eps}{stats})"
     if order:
         pre.append(f"{target} = {expr}")
         expr = f'rearrange({target}, "{order[1]}")'
@@ -120,9 +127,10 @@ def _divides(size: int | None, groups: int, channels: str, span) -> None:
 
 
 OPTIONS = {"affine": KINDS["affine"], "eps": KINDS["eps"]}
-register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, **({"groups": KINDS["groups"]} if fn == "groupnorm" else {})}),
+MORE = {"groupnorm": {"groups": KINDS["groups"]}, "batchnorm": {"running": KINDS["running"]}}
+register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, **MORE.get(fn, {})}),
                   glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
-                  parameters=parameters, initial=lambda op, param: "ones" if param == "weight" else "zeros", check=check_groups,
+                  parameters=parameters, initial=lambda op, param: "ones" if param in ("weight", "running_var") else "zeros", check=check_groups,
                   run=run, source=source, reads_twice=True,
                   example=f"input X[y k m]\nY = {fn}(X: k m) with affine, groups=1" if fn == "groupnorm" else f"input X[y m]\nY = {fn}(X: m) with affine")
            for fn in SYMBOLS))

@@ -100,11 +100,16 @@ def group_norm(x, n, groups, weight=None, bias=None, eps=1e-5):
     return torch.nn.functional.group_norm(x.reshape(-1, *x.shape[x.dim() - n:]), groups, weight, bias, eps).reshape(x.shape)
 
 
-def batch_norm(x, n, channels, weight=None, bias=None, eps=1e-5):
+def batch_norm(x, n, channels, weight=None, bias=None, eps=1e-5, mean=None, var=None):
     """Batch norm with batch statistics (nn.BatchNorm in training mode): x is [..., channels, n normalised
-    dims]; each channel is normalised over the n dims and every leading batch dim."""
-    dims = (*range(x.dim() - n - channels), *range(-n, 0))
-    x = (x - x.mean(dims, keepdim=True)) / (x.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
+    dims]; each channel is normalised over the n dims and every leading batch dim. Given ``mean`` and
+    ``var`` (over the channels), by those instead: nn.BatchNorm in eval mode, with its running statistics."""
+    if mean is None:
+        dims = (*range(x.dim() - n - channels), *range(-n, 0))
+        mean, var = x.mean(dims, keepdim=True), x.var(dims, keepdim=True, unbiased=False)
+    else:
+        mean, var = mean.reshape(mean.shape + (1,) * n), var.reshape(var.shape + (1,) * n)
+    x = (x - mean) / (var + eps).sqrt()
     if weight is not None:
         x = x * weight.reshape(weight.shape + (1,) * n) + bias.reshape(bias.shape + (1,) * n)
     return x

@@ -400,3 +400,14 @@ def neox_decoder_layer():
 
     config = GPTNeoXConfig(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5, attn_implementation="eager")
     return _LayerWithRotary(GPTNeoXLayer(config, 0), GPTNeoXRotaryEmbedding(config)).eval(), (torch.randn(1, 5, 32),)
+
+
+def resnet_block_eval():
+    """The ResNet block in eval mode, as a trained model is imported: its batch norms by their running statistics
+    (set away from their initial 0 and 1, as training leaves them)."""
+    block = BasicBlock()
+    generator = torch.Generator().manual_seed(0)
+    for bn in (block.bn1, block.bn2):
+        bn.running_mean.copy_(torch.rand(bn.num_features, generator=generator) * 2 - 1)
+        bn.running_var.copy_(torch.rand(bn.num_features, generator=generator) + 0.5)
+    return block.eval(), (torch.randn(1, 4, 6, 5),)
