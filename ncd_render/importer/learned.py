@@ -132,10 +132,6 @@ class LearnedOps:
             return self._running_batch_norm(node, x, w, b, *(self.get(a) for a in node.args[3:5]), float(self.arg(node, 7, 1e-5)))
         return self._batch_norm(node, x, w, b, float(self.arg(node, 7, 1e-5)))
 
-    def op__native_batch_norm_legit_no_training(self, node, name):
-        x, w, b, mean, var = (self.get(a) if a is not None else None for a in node.args[:5])
-        return [self._running_batch_norm(node, x, w, b, mean, var, float(self.arg(node, 6, 1e-5))), None, None]
-
     def _running_batch_norm(self, node, x, w, b, mean, var, eps):
         """nn.BatchNorm in eval mode: ``batchnorm(H: h w) with affine, running``, normalised by its stored statistics."""
         if mean is None or var is None or mean.param is None or var.param is None:
