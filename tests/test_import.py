@@ -130,6 +130,22 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
 
 
+def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
+    """A handler's own error (a bug) draws its node as an opaque box with a warning naming the error, never a
+    traceback: the rest of the module still imports."""
+    from ncd_render.importer.elementwise import ElementOps
+
+    def broken(self, node, name):
+        raise ValueError("too many values to unpack")
+
+    monkeypatch.setattr(ElementOps, "op_elementwise", broken)
+    imported = import_file(f"{MODELS}:mlp", tmp_path / "mlp.ncd")
+    assert len(imported.warnings) == 2 and all("the importer failed on it (ValueError: too many values to unpack)" in w
+                                               for w in imported.warnings), imported.warnings
+    text = (tmp_path / "mlp.ncd").read_text()
+    assert text.count('as "aten.relu"') == 2 and text.count("= linear(") == 3
+
+
 ROUND_TRIP = sorted(p.stem for p in (ROOT / "gallery").glob("*.ncd"))
 MOVES_ONLY = {"rename", "rearrange"}  # the import reads views and permutes as axis names, not as boxes
 
@@ -215,6 +231,20 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path):
     text = out.read_text()
     assert all(s in text for s in statements), text
     assert check_file(out).passed
+
+
+SURVEY = ROOT / "tests" / "import_models" / "survey.py"
+sys.path.insert(0, str(SURVEY.parent))
+from survey import BLOCKS  # noqa: E402
+
+
+@pytest.mark.parametrize("name", BLOCKS)
+def test_blocks_of_popular_models_import_whole_and_check(name, tmp_path):
+    """Each block a user reaches for first imports with no opaque box and agrees with its module."""
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / f"{name}.ncd")
+    assert imported.warnings == []
+    report = check_file(tmp_path / f"{name}.ncd")
+    assert report.passed, str(report)
 
 
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):

@@ -59,9 +59,10 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
                 try:
                     self._node(node)
                 except Unsupported as error:
-                    self.seen[node] = self._opaque(node)
-                    self.prog.warnings.append(f"{op_name(node)} {shapes_text(node, self.cap.values)} in "
-                                              f"{module_path(node) or 'the top module'} is an opaque box: {error}")
+                    self._opaque_instead(node, str(error))
+                except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+                    # the importer's own failure on a node it has a statement for: drawn as what it is, an opaque box
+                    self._opaque_instead(node, f"the importer failed on it ({type(error).__name__}: {error}), a bug to report")
         for arg in flat(output.args[0]):
             seen = self.seen.get(arg)
             if seen is None or seen.dsl is None:
@@ -69,6 +70,11 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
             self.prog.outputs.append((seen.dsl, seen.dims))
         self.prog.float32 = self.float32
         return self.prog
+
+    def _opaque_instead(self, node, why: str) -> None:
+        self.seen[node] = self._opaque(node)
+        self.prog.warnings.append(f"{op_name(node)} {shapes_text(node, self.cap.values)} in "
+                                  f"{module_path(node) or 'the top module'} is an opaque box: {why}")
 
     def _needed(self, output) -> set:
         needed, stack = set(), [output]

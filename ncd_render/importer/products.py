@@ -28,6 +28,8 @@ class ProductOps:
         else:
             self.atoms.unify(j1, j2)
         clash = set(map(self.atoms.find, self.atoms.leaves(l))) & set(map(self.atoms.find, self.leaves(batch_a + [i])))
+        if len(clash) > 1:  # (Swin's windows: rows and columns of positions on both sides)
+            raise Unsupported("a product whose result would have several axes twice")
         if clash:
             (old,) = clash
             new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)

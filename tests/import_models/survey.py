@@ -1,0 +1,124 @@
+"""Blocks of popular transformers models, each as its model runs it, at tiny random sizes: what a user
+hands to `ncd import` first. tests/test_import.py imports each and checks the diagram against it;
+docs/import.md lists them, and the blocks that do not import yet, with why."""
+import torch
+from torch import nn
+import transformers as hf
+
+SEQ = 5
+
+
+class _Layer(nn.Module):
+    """A layer called with its hidden states (and, where its model has one, the rotary table and positions); its first result."""
+
+    def __init__(self, layer, rotary=None, *args):
+        super().__init__()
+        self.layer, self.rotary, self.args = layer, rotary, args
+
+    def forward(self, x):
+        if self.rotary is None:
+            out = self.layer(x, *self.args)
+        else:
+            positions = torch.arange(x.shape[1]).unsqueeze(0)
+            out = self.layer(x, attention_mask=None, position_embeddings=self.rotary(x, positions), position_ids=positions)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def _decoder(family: str, config, hidden: int):
+    """``family``'s decoder layer (``mistral`` -> ``modeling_mistral.MistralDecoderLayer``) with its rotary table."""
+    import importlib
+
+    module = importlib.import_module(f"transformers.models.{family}.modeling_{family}")
+    prefix = next(name[: -len("DecoderLayer")] for name in dir(module) if name.endswith("DecoderLayer"))
+    layer = getattr(module, f"{prefix}DecoderLayer")(config, 0)
+    return _Layer(layer, getattr(module, f"{prefix}RotaryEmbedding")(config)).eval(), (torch.randn(1, SEQ, hidden),)
+
+
+def _small(cls, **more):
+    return cls(hidden_size=32, intermediate_size=64, num_attention_heads=4, attn_implementation="eager", **more)
+
+
+def mistral():
+    return _decoder("mistral", _small(hf.MistralConfig, num_key_value_heads=2), 32)
+
+
+def qwen2():
+    return _decoder("qwen2", _small(hf.Qwen2Config, num_key_value_heads=2), 32)
+
+
+def qwen3():
+    """Qwen 3: an RMSNorm on each head's queries and keys."""
+    return _decoder("qwen3", _small(hf.Qwen3Config, num_key_value_heads=2, head_dim=8), 32)
+
+
+def olmo():
+    """OLMo: LayerNorms without parameters."""
+    return _decoder("olmo", _small(hf.OlmoConfig, num_key_value_heads=4), 32)
+
+
+def olmo2():
+    """OLMo 2: norms after attention and MLP, RMSNorms on the projected queries and keys."""
+    return _decoder("olmo2", _small(hf.Olmo2Config, num_key_value_heads=2), 32)
+
+
+def stablelm():
+    """StableLM: a rotary over a quarter of each head."""
+    return _decoder("stablelm", _small(hf.StableLmConfig, num_key_value_heads=4, partial_rotary_factor=0.5), 32)
+
+
+def granite():
+    """Granite: scaled residuals and attention."""
+    return _decoder("granite", _small(hf.GraniteConfig, num_key_value_heads=4, residual_multiplier=0.5, attention_multiplier=0.1), 32)
+
+
+def opt():
+    from transformers.models.opt.modeling_opt import OPTDecoderLayer
+
+    config = hf.OPTConfig(hidden_size=32, ffn_dim=64, num_attention_heads=4, dropout=0.0, attn_implementation="eager")
+    return _Layer(OPTDecoderLayer(config, 0)).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def bert():
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    return _Layer(BertLayer(_small(hf.BertConfig))).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def roberta():
+    from transformers.models.roberta.modeling_roberta import RobertaLayer
+
+    return _Layer(RobertaLayer(_small(hf.RobertaConfig))).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def whisper_encoder():
+    from transformers.models.whisper.modeling_whisper import WhisperEncoderLayer
+
+    config = hf.WhisperConfig(d_model=32, encoder_attention_heads=4, encoder_ffn_dim=64, attn_implementation="eager")
+    return _Layer(WhisperEncoderLayer(config), None, None).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def siglip_vision():
+    from transformers.models.siglip.modeling_siglip import SiglipEncoderLayer
+
+    config = hf.SiglipVisionConfig(hidden_size=32, num_attention_heads=4, intermediate_size=64, attn_implementation="eager")
+    return _Layer(SiglipEncoderLayer(config), None, None).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def dinov2():
+    """DINOv2: layer scale after attention and MLP."""
+    from transformers.models.dinov2.modeling_dinov2 import Dinov2Layer
+
+    config = hf.Dinov2Config(hidden_size=32, num_attention_heads=4, mlp_ratio=2, layerscale_value=0.5, attn_implementation="eager")
+    return _Layer(Dinov2Layer(config)).eval(), (torch.randn(1, SEQ, 32),)
+
+
+def wav2vec2_feature_layer():
+    """wav2vec 2.0's first feature layer: a strided 1-D convolution over the waveform, GroupNorm, GELU."""
+    from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2GroupNormConvLayer
+
+    config = hf.Wav2Vec2Config(conv_dim=(8, 8), conv_kernel=(5, 3), conv_stride=(2, 2), conv_bias=False)
+    return Wav2Vec2GroupNormConvLayer(config, 0).eval(), (torch.randn(1, 1, 40),)
+
+
+BLOCKS = ["mistral", "qwen2", "qwen3", "olmo", "olmo2", "stablelm", "granite", "opt", "bert", "roberta", "whisper_encoder",
+          "siglip_vision", "dinov2", "wav2vec2_feature_layer"]
