@@ -35,6 +35,7 @@ JOIN_MIN = 10.0
 JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
+SIDE_BY_SIDE = 2.2  # across neighbouring wires whose bends run side by side, at their steepest: more than a near miss
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _widths(plan: RegionPlan, bend: float) -> list[float]:
         widths.append(max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX)) + beside)
     travel = max((abs(a - b) for a, b in plan.settle), default=0.0)
     if travel > 0.01:
-        settle = max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel))
+        settle = max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel), _side_by_side(plan.settle))
         if plan.settles_in_last_swap:
             widths[-1] = max(widths[-1], settle)
         else:
@@ -183,6 +184,28 @@ def _widths(plan: RegionPlan, bend: float) -> list[float]:
     if plan.label_above:  # from the cup's start to the region's end, the label must fit
         widths[len(plan.swaps)] += max(0.0, plan.label_width + 4 - sum(widths[len(plan.swaps):]))
     return widths
+
+
+def _side_by_side(settle: list[tuple[float, float]]) -> float:
+    """The least width over which three or more neighbouring wires that settle the same way keep
+    SIDE_BY_SIDE apart across the steepest part of their bends (twice their mean slope, :func:`bend`):
+    a bundle that travels far would otherwise run together as one thick stroke, a knot.
+
+    >>> round(_side_by_side([(0.0, 250.0), (17.0, 267.0), (34.0, 284.0)]), 1)  # three wires of a tensor, 250 pt down
+    65.3
+    >>> _side_by_side([(0.0, 250.0), (17.0, 267.0)])  # two wires: no three to meet
+    0.0
+    """
+    moving = sorted((a, b) for a, b in settle if abs(b - a) > 0.01)
+    need = 0.0
+    for trio in zip(moving, moving[1:], moving[2:]):
+        if len({b > a for a, b in trio}) > 1:
+            continue
+        for (a0, b0), (a1, b1) in zip(trio, trio[1:]):
+            apart = min(a1 - a0, b1 - b0)
+            if apart > SIDE_BY_SIDE:
+                need = max(need, 2 * min(abs(b0 - a0), abs(b1 - a1)) / ((apart / SIDE_BY_SIDE) ** 2 - 1) ** 0.5)
+    return need
 
 
 def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str, end_stroke: Stroke) -> tuple[list, tuple | None]:
