@@ -250,6 +250,18 @@ def test_blocks_of_popular_models_import_whole_and_check(name, tmp_path):
     assert report.passed, str(report)
 
 
+@pytest.mark.parametrize("name", ["llama_causal_lm", "llama_causal_lm_sdpa"])
+def test_a_whole_language_model_imports_as_its_layers_repeated(name, tmp_path):
+    """The causal mask transformers builds from positions is one mask box a layer, and the decoder layers,
+    each its own section, fold into one repeat block between the embedding and the head."""
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / "lm.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "lm.ncd").read_text()
+    assert 'repeat 2 "model.model.layers"' in text and text.count("with causal") == 1 and text.count("as L_{q_proj}") == 1, text
+    assert text.index("embedding(ids") < text.index("repeat 2") < text.index("as L_{lm_head}")
+    assert check_file(tmp_path / "lm.ncd").passed
+
+
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
     parameters of the box, so the check fails if the diagram normalised by the batch's instead."""

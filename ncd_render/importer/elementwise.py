@@ -109,7 +109,7 @@ class ElementOps:
 
     def op_cat(self, node, name):
         dim = self.arg(node, 1, 0) % len(self.shape(node))
-        tensors = [self.get(t) for t in node.args[0] if self.shape(t)[dim]]  # an empty piece adds nothing
+        tensors = [self.get(t) for t in node.args[0] if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
         if len(tensors) == 1:
             return tensors[0]
         if len(tensors) != 2:

@@ -18,6 +18,7 @@ from .elementwise import ELEMENTWISE, ElementOps
 from .experts import recognise_experts
 from .graph import Param, Program, Stmt
 from .learned import LearnedOps
+from .masks import recognise_masks
 from .helpers import recognise_helpers
 from .patterns import recognise
 from .recomputed import recognise_recomputed
@@ -44,7 +45,8 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.prog = Program(self.atoms)
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
-        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap)}
+        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
+                         **recognise_masks(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

@@ -54,12 +54,17 @@ class ProductOps:
         return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": [old], "to": [new]})
 
     def op_scaled_dot_product_attention(self, node, name):
+        if self.arg(node, 3, node.kwargs.get("attn_mask")) is not None:
+            raise Unsupported("attention with a mask tensor")
+        return self.attention(node, bool(self.arg(node, 5, node.kwargs.get("is_causal", False))))
+
+    def attention(self, node, causal: bool) -> Seen:
+        """``scaled_dot_product_attention``'s q, k and v as einsums and a softmax, with a causal mask where ``causal``
+        (its own mask argument set aside: :mod:`.masks` hands over a causal one)."""
         q, k, v = (self.get(a) for a in node.args[:3])
-        mask = self.arg(node, 3, node.kwargs.get("attn_mask"))
-        causal = self.arg(node, 5, node.kwargs.get("is_causal", False))
         scale = self.arg(node, 6, node.kwargs.get("scale"))
-        if mask is not None or float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
-            raise Unsupported("attention with a mask tensor or dropout")
+        if float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
+            raise Unsupported("attention with dropout")
         if len(q.dims) >= 3 and len(k.dims) >= 3 and self.atoms.size(q.dims[-3]) != self.atoms.size(k.dims[-3]):
             groups, rest = divmod(self.atoms.size(q.dims[-3]), self.atoms.size(k.dims[-3]))
             if rest:

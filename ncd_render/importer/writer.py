@@ -302,9 +302,13 @@ def _common_prefix(paths) -> int:
 
 
 def _section(module: str, composite, skip: int = 0) -> str:
-    """The section of a statement: the outermost submodule with submodules of its own that ran it,
-    below the ones that ran every statement."""
+    """The section of a statement: the outermost layer of a list of layers that ran it (``model.layers.3``: a
+    whole model's decoder layers, each a section, fold into one repeat block); else the outermost submodule
+    with submodules of its own that ran it, below the ones that ran every statement."""
     parts = [p for p in module.split(".") if p]
+    for n in range(skip + 1, len(parts)):
+        if parts[n].isdigit() and ".".join(parts[:n + 1]) in composite:
+            return ".".join(parts[:n + 1])
     for n in range(skip + 1, len(parts) + 1):
         path = ".".join(parts[:n])
         numbered = n < len(parts) and parts[n].isdigit() and f"{path}.{parts[n]}" in composite

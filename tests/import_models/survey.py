@@ -122,3 +122,27 @@ def wav2vec2_feature_layer():
 
 BLOCKS = ["mistral", "qwen2", "qwen3", "olmo", "olmo2", "stablelm", "granite", "opt", "bert", "roberta", "whisper_encoder",
           "siglip_vision", "dinov2", "wav2vec2_feature_layer"]
+
+
+class _Logits(nn.Module):
+    """A whole causal language model called on token ids alone, as generation's first step runs it (no cache): its logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model(input_ids=ids, use_cache=False).logits
+
+
+def llama_causal_lm(attention: str = "eager"):
+    """A whole LlamaForCausalLM, two layers: embeddings, the layers (their causal mask built from positions by
+    transformers' create_causal_mask), the final norm and the head."""
+    config = hf.LlamaConfig(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=2,
+                            vocab_size=11, attn_implementation=attention)
+    return _Logits(hf.LlamaForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def llama_causal_lm_sdpa():
+    """The same with SDPA attention: the mask goes into scaled_dot_product_attention as a tensor."""
+    return llama_causal_lm("sdpa")

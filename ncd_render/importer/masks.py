@@ -1,0 +1,60 @@
+"""Causal masks that a model builds from positions alone (transformers' ``create_causal_mask``: aranges,
+comparisons, ``where``), recognised by their recorded value: a tensor fed by no input or parameter that
+is 0 on and below the diagonal of the scores' last two dims (queries, keys) and at most half the
+dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given to
+``scaled_dot_product_attention`` as its mask (True on and below the diagonal, or that additive form).
+Either becomes one ``mask(S: y x) with causal`` box; what built the mask is not imported.
+"""
+from __future__ import annotations
+
+import torch
+
+from .capture import Capture
+from .patterns import Replacement, _is
+from .recomputed import _fed
+
+
+def recognise_masks(cap: Capture) -> dict:
+    """Nodes to import as one box each (with the boxes before them)."""
+    fed, found = _fed(cap), {}
+    for node in cap.graph.nodes:
+        if _is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
+            scores, mask = node.args
+            if mask not in fed and scores in fed and _causal(cap.values.get(mask), cap.values.get(scores)):
+                found[node] = Replacement([scores], _masked)
+        elif _is(node, "scaled_dot_product_attention"):
+            mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
+            if isinstance(mask, torch.fx.Node) and mask not in fed and _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True):
+                found[node] = Replacement(list(node.args[:3]), _causal_attention)
+    return found
+
+
+def _causal(mask, scores, rows: bool = False) -> bool:
+    """Whether ``mask`` (broadcast over ``scores``, whose last two dims are queries and keys; ``rows``: the
+    queries' dims, for attention, whose keys are another tensor's) lets each query see itself and what
+    comes before it only."""
+    if not (isinstance(mask, torch.Tensor) and isinstance(scores, torch.Tensor)) or mask.dim() < 2:
+        return False
+    queries, keys = mask.shape[-2:]
+    if queries < 2 or queries != keys or (not rows and tuple(scores.shape[-2:]) != (queries, keys)):
+        return False
+    seen = torch.ones(queries, keys, dtype=torch.bool).tril()
+    flat = mask.reshape(-1, queries, keys).cpu()
+    if mask.dtype == torch.bool:
+        return bool((flat == seen).all())
+    low = torch.finfo(mask.dtype).min / 2 if mask.dtype.is_floating_point else None
+    return low is not None and bool((flat[:, seen] == 0).all()) and bool((flat[:, ~seen] <= low).all())
+
+
+def _masked(mapper, node):
+    """The scores with the mask: ``mask(S: y x) with causal`` over their last two dims."""
+    seen = mapper.get(node.args[0])
+    for d in seen.dims[-2:]:
+        mapper.atoms.atom(d).width = True
+    atoms = mapper.prog.values[mapper.data(seen)].atoms
+    return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}, options={"causal": True}))
+
+
+def _causal_attention(mapper, node):
+    """``scaled_dot_product_attention`` with a causal mask tensor: as with ``is_causal``."""
+    return mapper.attention(node, causal=True)
