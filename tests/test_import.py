@@ -75,7 +75,7 @@ def test_identical_layers_are_one_repeat_block(name, layers, tmp_path):
     check = out.with_name(f"{name}.check.py")
     pairing = check.read_text()
     for r in range(layers):
-        assert f"'layers.{r}.L_linear1.weight': ('layers.{r}.linear1.weight', None, None, 0.0)" in pairing
+        assert f"'layers.{r}.L_linear1.weight': ('layers.{r}.linear1.weight', None, None, 0.0, None)" in pairing
     check.write_text(pairing.replace("('layers.1.linear1.weight'", "('layers.0.linear1.weight'"))
     assert not check_file(out).passed
 
@@ -262,6 +262,21 @@ def test_a_whole_language_model_imports_as_its_layers_repeated(name, tmp_path):
     assert check_file(tmp_path / "lm.ncd").passed
 
 
+def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
+    """GPT-2 adds its position table's first rows (looked up by positions from no input) to the token embeddings:
+    one bias box, paired with the first rows of the table; its head is its token embedding, by another name."""
+    imported = import_file(f"{SURVEY}:gpt2_lm_head", tmp_path / "gpt2.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "gpt2.ncd").read_text()
+    assert "H = bias(E: y f) as E_{wpe}" in text and 'repeat 2 "model.transformer.h"' in text, text
+    pairing = (tmp_path / "gpt2.check.py").read_text()
+    assert "'E_wpe.weight': ('model.transformer.wpe.weight', None, None, 0.0, 5)," in pairing
+    assert check_file(tmp_path / "gpt2.ncd").passed
+    (tmp_path / "gpt2.check.py").write_text(pairing.replace("'model.transformer.wpe.weight', None, None, 0.0, 5)",
+                                                           "'model.transformer.wpe.weight', None, (slice(1, 6),), 0.0, 6)"))
+    assert not check_file(tmp_path / "gpt2.ncd").passed  # rows 1..5 of the table: not the module's positions
+
+
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
     parameters of the box, so the check fails if the diagram normalised by the batch's instead."""
@@ -270,7 +285,7 @@ def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     text = (tmp_path / "block.ncd").read_text()
     assert text.count("with affine, eps=1e-05, running as N_{bn") == 2, text
     pairing = (tmp_path / "block.check.py").read_text()
-    assert "'N_bn1.running_var': ('bn1.running_var', None, None, 0.0)" in pairing
+    assert "'N_bn1.running_var': ('bn1.running_var', None, None, 0.0, None)" in pairing
     assert check_file(tmp_path / "block.ncd").passed
     (tmp_path / "block.ncd").write_text(text.replace(", running", ""))  # by the batch's statistics: not the module
     (tmp_path / "block.check.py").write_text("\n".join(line for line in pairing.splitlines() if "running_" not in line))

@@ -108,6 +108,7 @@ REFERENCES = {
     "upsample": lambda i, s: nn.functional.interpolate(i["X"].transpose(-1, -2), scale_factor=2, mode="nearest").transpose(-1, -2),
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
+    "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
     "load": lambda i, s: torch.relu(i["X"]) + i["X"],
     "input": lambda i, s: torch.relu(i["X"]),
     "output": lambda i, s: torch.relu(i["X"]),

@@ -16,15 +16,15 @@ INPUTS = ['batch y m -> batch () y m']     # diagram layout -> module layout, pe
 OUTPUTS = [('Y', 'batch () y m -> batch y m')]   # module layout -> diagram layout, by diagram name
 MERGE_BATCH = False
 PARAMETERS = {
-    'N_input_layernorm.weight': ('layer.input_layernorm.weight', None, None, 0.0),
-    'L_q_proj.weight': ('layer.self_attn.q_proj.weight', '(h k) m -> h k m', None, 0.0),
-    'L_k_proj.weight': ('layer.self_attn.k_proj.weight', '(h k) m -> h k m', None, 0.0),
-    'L_v_proj.weight': ('layer.self_attn.v_proj.weight', '(h d) m -> h d m', None, 0.0),
-    'L_o_proj.weight': ('layer.self_attn.o_proj.weight', 'm (h d) -> m h d', None, 0.0),
-    'N_post_attention_layernorm.weight': ('layer.post_attention_layernorm.weight', None, None, 0.0),
-    'L_gate_proj.weight': ('layer.mlp.gate_proj.weight', None, None, 0.0),
-    'L_up_proj.weight': ('layer.mlp.up_proj.weight', None, None, 0.0),
-    'L_down_proj.weight': ('layer.mlp.down_proj.weight', None, None, 0.0),
+    'N_input_layernorm.weight': ('layer.input_layernorm.weight', None, None, 0.0, None),
+    'L_q_proj.weight': ('layer.self_attn.q_proj.weight', '(h k) m -> h k m', None, 0.0, None),
+    'L_k_proj.weight': ('layer.self_attn.k_proj.weight', '(h k) m -> h k m', None, 0.0, None),
+    'L_v_proj.weight': ('layer.self_attn.v_proj.weight', '(h d) m -> h d m', None, 0.0, None),
+    'L_o_proj.weight': ('layer.self_attn.o_proj.weight', 'm (h d) -> m h d', None, 0.0, None),
+    'N_post_attention_layernorm.weight': ('layer.post_attention_layernorm.weight', None, None, 0.0, None),
+    'L_gate_proj.weight': ('layer.mlp.gate_proj.weight', None, None, 0.0, None),
+    'L_up_proj.weight': ('layer.mlp.up_proj.weight', None, None, 0.0, None),
+    'L_down_proj.weight': ('layer.mlp.down_proj.weight', None, None, 0.0, None),
 }
 
 
@@ -47,7 +47,7 @@ def reference(sizes):
             flat = [torch.stack(list(outs)) for outs in zip(*runs)]
         return {name: einops.rearrange(o, p, **_sizes(p)) for (name, p), o in zip(OUTPUTS, flat)}
 
-    return Reference(forward, module, {k: From(p, pattern, index=index, shift=shift) for k, (p, pattern, index, shift) in PARAMETERS.items()},
+    return Reference(forward, module, {k: From(p, pattern, index=index, shift=shift, rows=rows) for k, (p, pattern, index, shift, rows) in PARAMETERS.items()},
                      name='LlamaLayerWithRotary', dtypes=('float32',))
 
 

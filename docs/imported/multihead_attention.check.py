@@ -16,14 +16,14 @@ INPUTS = ['batch y m -> batch () y m', 'batch x m -> batch () x m', 'batch x m -
 OUTPUTS = [('Y1', 'batch () y f -> batch y f'), ('Y2', 'batch () y x -> batch y x')]   # module layout -> diagram layout, by diagram name
 MERGE_BATCH = False
 PARAMETERS = {
-    'L_in_proj_0.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (0,), 0.0),
-    'L_in_proj_0.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (0,), 0.0),
-    'L_in_proj_1.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (1,), 0.0),
-    'L_in_proj_1.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (1,), 0.0),
-    'L_in_proj_2.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (2,), 0.0),
-    'L_in_proj_2.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (2,), 0.0),
-    'L_out_proj.weight': ('out_proj.weight', 'f (h k) -> f h k', None, 0.0),
-    'L_out_proj.bias': ('out_proj.bias', None, None, 0.0),
+    'L_in_proj_0.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (0,), 0.0, None),
+    'L_in_proj_0.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (0,), 0.0, None),
+    'L_in_proj_1.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (1,), 0.0, None),
+    'L_in_proj_1.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (1,), 0.0, None),
+    'L_in_proj_2.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (2,), 0.0, None),
+    'L_in_proj_2.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (2,), 0.0, None),
+    'L_out_proj.weight': ('out_proj.weight', 'f (h k) -> f h k', None, 0.0, None),
+    'L_out_proj.bias': ('out_proj.bias', None, None, 0.0, None),
 }
 
 
@@ -46,7 +46,7 @@ def reference(sizes):
             flat = [torch.stack(list(outs)) for outs in zip(*runs)]
         return {name: einops.rearrange(o, p, **_sizes(p)) for (name, p), o in zip(OUTPUTS, flat)}
 
-    return Reference(forward, module, {k: From(p, pattern, index=index, shift=shift) for k, (p, pattern, index, shift) in PARAMETERS.items()},
+    return Reference(forward, module, {k: From(p, pattern, index=index, shift=shift, rows=rows) for k, (p, pattern, index, shift, rows) in PARAMETERS.items()},
                      name='MultiheadAttention', dtypes=('float64', 'float32'))
 
 

@@ -52,7 +52,7 @@ def reference(sizes):
             flat = [torch.stack(list(outs)) for outs in zip(*runs)]
         return {{name: einops.rearrange(o, p, **_sizes(p)) for (name, p), o in zip(OUTPUTS, flat)}}
 
-    return Reference(forward, module, {{k: From(p, pattern, index=index, shift=shift) for k, (p, pattern, index, shift) in PARAMETERS.items()}},
+    return Reference(forward, module, {{k: From(p, pattern, index=index, shift=shift, rows=rows) for k, (p, pattern, index, shift, rows) in PARAMETERS.items()}},
                      name={what!r}, dtypes={dtypes!r})
 
 

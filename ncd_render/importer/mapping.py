@@ -19,6 +19,7 @@ from .experts import recognise_experts
 from .graph import Param, Program, Stmt
 from .learned import LearnedOps
 from .masks import recognise_masks
+from .positions import recognise_positions
 from .helpers import recognise_helpers
 from .patterns import recognise
 from .recomputed import recognise_recomputed
@@ -46,7 +47,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
-                         **recognise_masks(cap)}
+                         **recognise_masks(cap), **recognise_positions(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

@@ -22,7 +22,7 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 KEEPS_NAME = {"rope", "mask", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
-BOX_LETTER = {"layerscale": "\\gamma"}  # a learned box drawn with a symbol of its own, as the language labels it by default
+BOX_LETTER = {"layerscale": "\\gamma", "bias": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
 
 
@@ -246,15 +246,15 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
 
 
 def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
-    """(parameter, einops pattern or None, index or None, shift) turning the stored tensor into ``target``."""
+    """(parameter, einops pattern or None, index or None, shift, rows) turning the stored tensor into ``target``."""
     fixed = [(atoms.find(a), i) for a, i in param.fixed.items()]
     groups = [[atoms.find(x) for x in atoms.leaves(d)] for d in param.dims]
     left = " ".join(_group(g, axis_names, atoms) for g in groups)
     right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
     stored = [x for g in groups for x in g]
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
-        return (param.name, None, None, param.shift)
-    return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift)
+        return (param.name, None, None, param.shift, param.rows)
+    return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
 
 
 def _group(group, axis_names, atoms) -> str:

@@ -61,13 +61,15 @@ class From:
     (``tensor[index]``, e.g. ``(slice(None), slice(0, 8))`` for the first 8 rows
     of dimension 1: the gate half of a packed gate/up projection), plus ``shift``
     (Gemma's RMSNorm scales by ``1 + weight``: its diagram weight is the stored one
-    shifted by 1)."""
+    shifted by 1). ``rows`` takes only the first rows of its first dimension, before all else
+    (GPT-2's position table holds more positions than the diagram's sequence)."""
 
     param: str
     pattern: str | None = None
     part: tuple[int, int] | None = None
     index: tuple | slice | int | None = None
     shift: float = 0.0
+    rows: int | None = None
 
 
 @dataclass
@@ -260,7 +262,9 @@ def _copy_parameters(model: DiagramModule, ref: Reference) -> None:
     slots = {f"{prefix}{op.name}.{param}": (op, axes) for prefix, op in boxes(patterns, model.plan)
              for param, axes in patterns.parameters(op).items()}
     learned = {name.rpartition(".")[0]: op for name, (op, _) in slots.items()}
-    theirs = {**dict(ref.module.named_buffers()), **dict(ref.module.named_parameters())} if ref.module is not None else {}
+    # every name a tied parameter goes by (GPT-2's head is its token embedding: torch.export may call it either)
+    theirs = {**dict(ref.module.named_buffers(remove_duplicate=False)), **dict(ref.module.named_parameters(remove_duplicate=False))} \
+        if ref.module is not None else {}
     for name, source in ref.parameters.items():
         box, _, param = name.rpartition(".")
         if name not in slots:
@@ -275,6 +279,11 @@ def _copy_parameters(model: DiagramModule, ref: Reference) -> None:
                            hint=did_you_mean(source.param, theirs) or "it has: " + (_some(list(theirs)) or "none"))
         value = theirs[source.param].detach()
         got = f"{source.param} {shape_text(value.shape)}"
+        if source.rows is not None:
+            if value.dim() == 0 or value.shape[0] < source.rows:
+                raise NcdError(f"cannot take the first {source.rows} rows of {got} for {name}", op.span)
+            value = value[:source.rows]
+            got += f", its first {source.rows} rows"
         if source.part is not None:
             i, n = source.part
             if value.dim() == 0 or value.shape[0] % n or not 0 <= i < n:

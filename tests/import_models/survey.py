@@ -146,3 +146,10 @@ def llama_causal_lm(attention: str = "eager"):
 def llama_causal_lm_sdpa():
     """The same with SDPA attention: the mask goes into scaled_dot_product_attention as a tensor."""
     return llama_causal_lm("sdpa")
+
+
+def gpt2_lm_head():
+    """A whole GPT2LMHeadModel, two layers: learned positions added to the token embeddings (the position table's
+    first rows), the layers, the final norm, and a head that is the token embedding (tied)."""
+    config = hf.GPT2Config(n_embd=16, n_head=4, n_layer=2, n_positions=16, vocab_size=11, attn_implementation="eager")
+    return _Logits(hf.GPT2LMHeadModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
