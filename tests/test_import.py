@@ -268,7 +268,7 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     imported = import_file(f"{SURVEY}:gpt2_lm_head", tmp_path / "gpt2.ncd")
     assert imported.warnings == []
     text = (tmp_path / "gpt2.ncd").read_text()
-    assert "H = bias(E: y f) as E_{wpe}" in text and 'repeat 2 "model.transformer.h"' in text, text
+    assert "E = embedding(ids: v -> f) as E_{wte}" in text and "H = bias(E: y f) as E_{wpe}" in text and 'repeat 2 "model.transformer.h"' in text, text
     pairing = (tmp_path / "gpt2.check.py").read_text()
     assert "'E_wpe.weight': ('model.transformer.wpe.weight', None, None, 0.0, 5)," in pairing
     assert check_file(tmp_path / "gpt2.ncd").passed

@@ -1,7 +1,7 @@
 """Learned maps: linear maps, embeddings, norms and convolutions (grouped too); and pooling, which is ★ as a convolution is."""
 from __future__ import annotations
 
-from .seen import Seen, Unsupported, box_path, linear_order, pair
+from .seen import Seen, Unsupported, box_path, linear_order, module_path, pair
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
 SPATIAL = {"seq", "rows", "cols"}
@@ -47,8 +47,11 @@ class LearnedOps:
             raise Unsupported("an embedding of something other than integer inputs")
         self.atoms.atom(w.dims[0]).role = "vocab"
         atoms = self.dsl_leaves(ids) + self.atoms.leaves(w.dims[1])
+        # a tied table (GPT-2's head is its token embedding, and export may name the weight after the head) is
+        # labelled after the module that looks it up
+        label = box_path(w.param) if box_path(w.param) == module_path(node) or not module_path(node) else ""
         out = self.emit("embedding", [ids.dsl], atoms, node, axes={"vocab": [w.dims[0]], "out": [w.dims[1]]},
-                        params={"weight": w.param}, label=box_path(w.param))
+                        params={"weight": w.param}, label=label)
         return Seen(ids.dims + [w.dims[1]], out)
 
     def op_index(self, node, name):
