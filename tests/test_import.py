@@ -277,6 +277,30 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     assert not check_file(tmp_path / "gpt2.ncd").passed  # rows 1..5 of the table: not the module's positions
 
 
+@pytest.mark.parametrize("name, statements", [
+    # token types from a buffer of zeros: one row of the table for every position; positions a buffer's first n
+    ("bert_model", ["H = bias(E: f) as E_{token_type_embeddings.0}", "H = bias(H: y f) as E_{position_embeddings}",
+                    'repeat 2 "model.encoder.layer"']),
+    ("distilbert_model", ["bias(E: y f) as E_{position_embeddings}", 'repeat 2 "model.transformer.layer"']),
+])
+def test_whole_encoders_import_with_their_learned_positions(name, statements, tmp_path):
+    """An encoder's attention mask without padding adds nothing and is no box; its position and token-type
+    embeddings, read by ids from its buffers, are bias boxes."""
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / "enc.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "enc.ncd").read_text()
+    assert all(s in text for s in statements) and "mask" not in text, text
+    assert check_file(tmp_path / "enc.ncd").passed
+
+
+def test_a_class_token_joined_to_the_patches_is_said_plainly(tmp_path):
+    """ViT's class token is a learned tensor joined to data: one opaque box with a warning that says so (it was a
+    TypeError caught as a bug); the position table added after it is a bias box."""
+    imported = import_file(f"{SURVEY}:vit_model", tmp_path / "vit.ncd")
+    assert imported.warnings == ["aten.cat [1 5 16] in model.embeddings is an opaque box: a parameter or constant used as data"]
+    assert "= bias(H: o g) as E_{position_embeddings}" in (tmp_path / "vit.ncd").read_text()
+
+
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
     parameters of the box, so the check fails if the diagram normalised by the batch's instead."""

@@ -39,26 +39,26 @@ class ElementOps:
             x, c = (a, b.number) if b.number is not None else (b, a.number)
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
         if (a.param is None) != (b.param is None):
-            return self._layer_scale(node, *((a, b) if b.param is not None else (b, a)))
+            return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
         self.same_shape(a, b)
         return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 
-    def _layer_scale(self, node, x: Seen, w: Seen) -> Seen:
-        """``x * w`` for a learned ``w`` over some of ``x``'s trailing dimensions (the rest of one, broadcast):
-        ConvNeXt's and CaiT's layer scale, ``layerscale(X: c)``."""
+    def _learned_over(self, node, fn: str, x: Seen, w: Seen) -> Seen:
+        """``x * w`` or ``x + w`` for a learned ``w`` over some of ``x``'s trailing dimensions (the rest of one,
+        broadcast): ConvNeXt's and CaiT's layer scale, ``layerscale(X: c)``; ViT's position table, ``bias(X: y m)``."""
         if len(w.dims) > len(x.dims):
-            raise Unsupported("a product with a learned tensor of more dimensions than the data")
+            raise Unsupported("a learned tensor of more dimensions than the data")
         acted = []
         for d, e in zip(reversed(x.dims), reversed(w.dims)):
             if self.atoms.size(e) == 1:
                 continue
             if self.atoms.size(e) != self.atoms.size(d):
-                raise Unsupported("a product with a learned tensor that does not broadcast over the data")
+                raise Unsupported("a learned tensor that does not broadcast over the data")
             self.atoms.unify(d, e)
             acted.insert(0, d)
         if not acted:
-            raise Unsupported("a product with a learned scalar")
-        out = self.emit("layerscale", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": acted},
+            raise Unsupported("a learned scalar")
+        out = self.emit(fn, [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": acted},
                         params={"weight": w.param}, label=box_path(w.param))
         return Seen(x.dims, out)
 
@@ -82,6 +82,8 @@ class ElementOps:
                     return a
         if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
             raise Unsupported("adding a constant")
+        if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)
+            return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
         self.same_shape(a, b)
         return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 
@@ -115,6 +117,7 @@ class ElementOps:
         if len(tensors) != 2:
             raise Unsupported("concatenating other than two tensors")
         a, b = tensors
+        self.data(a), self.data(b)  # a learned tensor joined to data (ViT's class token) has no statement
         if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
             raise Unsupported("joining two pieces of one (the language joins axes)")
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):

@@ -3,7 +3,8 @@ comparisons, ``where``), recognised by their recorded value: a tensor fed by no 
 is 0 on and below the diagonal of the scores' last two dims (queries, keys) and at most half the
 dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given to
 ``scaled_dot_product_attention`` as its mask (True on and below the diagonal, or that additive form).
-Either becomes one ``mask(S: y x) with causal`` box; what built the mask is not imported.
+Either becomes one ``mask(S: y x) with causal`` box; a mask of zeros alone (an encoder's, no position
+padding) is no box at all. What built the mask is not imported.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def recognise_masks(cap: Capture) -> dict:
             scores, mask = node.args
             if mask not in fed and scores in fed and _causal(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], _masked)
+            elif mask not in fed and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
+                found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
             if isinstance(mask, torch.fx.Node) and mask not in fed and _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True):
@@ -44,6 +47,13 @@ def _causal(mask, scores, rows: bool = False) -> bool:
         return bool((flat == seen).all())
     low = torch.finfo(mask.dtype).min / 2 if mask.dtype.is_floating_point else None
     return low is not None and bool((flat[:, seen] == 0).all()) and bool((flat[:, ~seen] <= low).all())
+
+
+def _nothing(mask, scores) -> bool:
+    """Whether ``mask`` adds nothing to ``scores``: an encoder's attention mask where no position is padding
+    (BERT's, without an ``attention_mask`` given), all zeros and no larger than them."""
+    return (isinstance(mask, torch.Tensor) and isinstance(scores, torch.Tensor) and mask.dtype.is_floating_point
+            and mask.dim() <= scores.dim() and mask.numel() <= scores.numel() and not bool(mask.any()))
 
 
 def _masked(mapper, node):

@@ -1,7 +1,7 @@
-"""Learned positions added to token embeddings: ``x + table[positions]`` where the positions are
-``arange(n)`` from no input (GPT-2's ``wpe``, BERT's position embeddings), and ``x + table`` for a
-learned table over x's own axes (ViT's position embeddings). Either is one ``bias(X: y m)`` box,
-the table's first n rows its weight.
+"""Learned positions added to token embeddings: ``x + table[ids]`` where the ids come from no input
+(a model's positions, ``arange(n)`` or a buffer's first n; BERT's token types, all 0). Positions 0..n-1
+are one ``bias(X: y m)`` box, the table's first n rows its weight (GPT-2's ``wpe``, BERT's position
+embeddings); one id for every position is ``bias(X: m)``, that row of the table (BERT's token type 0).
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import replace
 import torch
 
 from .capture import Capture
+from .graph import Param
 from .patterns import Replacement, _is
-from .recomputed import _fed
 from .seen import Seen, box_path
 
 CASTS = ("to", "_to_copy", "type_as", "view", "reshape", "unsqueeze", "expand", "clone", "contiguous", "alias")
@@ -19,16 +19,26 @@ CASTS = ("to", "_to_copy", "type_as", "view", "reshape", "unsqueeze", "expand", 
 
 def recognise_positions(cap: Capture) -> dict:
     """Nodes to import as one box each (with the boxes before them)."""
-    fed, found = _fed(cap), {}
+    inputs, found = _from_inputs(cap), {}
     for node in cap.graph.nodes:
         if not (_is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)):
             continue
         for x, other in (node.args, node.args[::-1]):
             looked_up = _through_casts(other)
-            if x in fed and _is(looked_up, "embedding") and _first_positions(cap, fed, looked_up, cap.values.get(x)):
-                found[node] = Replacement([x, looked_up.args[0]], _added(x, looked_up.args[0], cap.values[looked_up.args[1]].shape[-1]))
+            read = _rows_read(cap, inputs, looked_up, cap.values.get(x)) if x in inputs and _is(looked_up, "embedding") else None
+            if read is not None:
+                found[node] = Replacement([x, looked_up.args[0]], _added(x, looked_up.args[0], *read))
                 break
     return found
+
+
+def _from_inputs(cap: Capture) -> set:
+    """The nodes that depend on the module's inputs (not on its parameters and buffers alone)."""
+    fed = set()
+    for node in cap.graph.nodes:
+        if node.op == "placeholder" or any(a in fed for a in node.all_input_nodes):
+            fed.add(node)
+    return fed
 
 
 def _through_casts(node):
@@ -38,24 +48,35 @@ def _through_casts(node):
     return node
 
 
-def _first_positions(cap: Capture, fed: set, lookup, x) -> bool:
-    """Whether ``lookup`` reads rows 0..n-1 of a learned table, the positions from no input, for the last two dims of ``x``."""
+def _rows_read(cap: Capture, inputs: set, lookup, x) -> tuple[str, int] | None:
+    """("first", n) when ``lookup`` reads rows 0..n-1 of a learned table for the last two dims of ``x`` (positions,
+    depth), ("one", r) when it reads row r for every position; None otherwise, or when the ids come from an input."""
     table, ids = lookup.args[:2]
-    rows, positions = cap.values.get(table), cap.values.get(ids)
-    if ids in fed or not isinstance(rows, torch.Tensor) or not isinstance(positions, torch.Tensor) or not isinstance(x, torch.Tensor):
-        return False
-    n = positions.shape[-1] if positions.dim() else 0
-    return (n > 1 and rows.dim() == 2 and x.dim() >= 2 and tuple(x.shape[-2:]) == (n, rows.shape[1])
-            and bool((positions.reshape(-1, n) == torch.arange(n)).all()))
+    rows, read = cap.values.get(table), cap.values.get(ids)
+    if ids in inputs or not all(isinstance(t, torch.Tensor) for t in (rows, read, x)) or rows.dim() != 2 or read.dim() == 0:
+        return None
+    n = read.shape[-1]
+    if x.dim() < 2 or tuple(x.shape[-2:]) != (n, rows.shape[1]) or n < 2:
+        return None
+    read = read.reshape(-1, n)
+    if bool((read == torch.arange(n)).all()):
+        return "first", n
+    if bool((read == read.flatten()[0]).all()):
+        return "one", int(read.flatten()[0])
+    return None
 
 
-def _added(x, table, n: int):
+def _added(x, table, how: str, n: int):
     def emit(mapper, node):
         seen, weights = mapper.get(x), mapper.get(table)
         positions, depth = seen.dims[-2:]
         mapper.atoms.unify(weights.dims[1], depth)
-        param = replace(weights.param, dims=[positions, weights.dims[1]], rows=n)
-        out = mapper.emit("bias", [mapper.data(seen)], mapper.prog.values[seen.dsl].atoms, node, axes={"on": [positions, depth]},
+        if how == "first":
+            param, acted = replace(weights.param, dims=[positions, weights.dims[1]], rows=n), [positions, depth]
+        else:
+            param = Param(weights.param.name, weights.dims, {mapper.atoms.find(weights.dims[0]): n})
+            acted = [depth]
+        out = mapper.emit("bias", [mapper.data(seen)], mapper.prog.values[seen.dsl].atoms, node, axes={"on": acted},
                           params={"weight": param}, label=box_path(param))
         return Seen(seen.dims, out)
     return emit

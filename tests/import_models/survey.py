@@ -153,3 +153,43 @@ def gpt2_lm_head():
     first rows), the layers, the final norm, and a head that is the token embedding (tied)."""
     config = hf.GPT2Config(n_embd=16, n_head=4, n_layer=2, n_positions=16, vocab_size=11, attn_implementation="eager")
     return _Logits(hf.GPT2LMHeadModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+class _Hidden(nn.Module):
+    """A whole encoder called on token ids alone: its last hidden states."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model(input_ids=ids).last_hidden_state
+
+
+def bert_model():
+    """A whole BertModel, two layers: token-type and position ids from its buffers (all 0, and 0..n-1), no padding."""
+    config = hf.BertConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, vocab_size=11,
+                           attn_implementation="eager")
+    return _Hidden(hf.BertModel(config, add_pooling_layer=False)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def distilbert_model():
+    config = hf.DistilBertConfig(dim=16, n_heads=4, hidden_dim=32, n_layers=2, vocab_size=11, attn_implementation="eager")
+    return _Hidden(hf.DistilBertModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def vit_model():
+    """A whole ViTModel: its class token is a learned tensor joined to the patches, which the language cannot say."""
+    config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
+                          num_channels=3, attn_implementation="eager")
+    model = hf.ViTModel(config, add_pooling_layer=False).eval()
+    return _Pixels(model), (torch.randn(1, 3, 8, 8),)
+
+
+class _Pixels(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixels):
+        return self.model(pixel_values=pixels).last_hidden_state
