@@ -27,3 +27,10 @@ def acted_axes(b, call, scope, what: str = "the axes it normalises over"):
     acted = b.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
     out = b.new_value("", axes, "real", call.span)
     return vid, acted, tuple(a for a in axes if a not in acted), out
+
+
+def weight_trails(op, p) -> bool:
+    """Whether the axes of ``op``'s weight (``params["axes"]``) are the last of its input's, in order, so that
+    plain broadcasting lines them up (``p``: the axis patterns of the sizes it runs at)."""
+    (axes,) = p.values(op)
+    return axes[-len(op.params["axes"]):] == op.params["axes"]

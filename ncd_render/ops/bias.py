@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .along import acted_axes
+from .along import acted_axes, weight_trails
 from .registry import ADD, OpKind, register
 from .work import Array, Work
 
@@ -27,8 +27,7 @@ def _lined_up(op, p) -> str:
 
 def source(op, w, target):
     box, x = f"{w.owner}.{op.name}", w.arg(op.inputs[0], ADD)
-    (axes,) = w.p.values(op)
-    if axes[-len(op.params["axes"]):] == op.params["axes"]:  # the weight's axes trail the input's: plain broadcasting
+    if weight_trails(op, w.p):  # plain broadcasting
         return [], f"{x} + {box}.weight", ADD, ""
     return [], f'{x} + rearrange({box}.weight, "{_lined_up(op, w.p)}")', ADD, ""
 

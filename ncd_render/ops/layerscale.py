@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..options import Kind
-from .along import acted_axes
+from .along import acted_axes, weight_trails
 from .registry import ATOM, MUL, OpKind, register
 from .work import Array, Work
 
@@ -29,8 +29,7 @@ def _pattern(op, p) -> str:
 
 def source(op, w, target):
     box, x = f"{w.owner}.{op.name}", w.arg(op.inputs[0], MUL)
-    (axes,) = w.p.values(op)
-    if axes[-len(op.params["axes"]):] == op.params["axes"]:  # the weight's axes trail the input's: plain broadcasting
+    if weight_trails(op, w.p):  # plain broadcasting
         return [], f"{x} * {box}.weight", MUL, ""
     return [], f'einsum({w.arg(op.inputs[0])}, {box}.weight, "{_pattern(op, w.p)}")', ATOM, ""
 
