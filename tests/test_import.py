@@ -293,12 +293,15 @@ def test_whole_encoders_import_with_their_learned_positions(name, statements, tm
     assert check_file(tmp_path / "enc.ncd").passed
 
 
-def test_a_class_token_joined_to_the_patches_is_said_plainly(tmp_path):
-    """ViT's class token is a learned tensor joined to data: one opaque box with a warning that says so (it was a
-    TypeError caught as a bug); the position table added after it is a bias box."""
+def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):
+    """ViT's class token is a learned tensor no input feeds, joined to the patches (it was an opaque box, and
+    before that a TypeError caught as a bug): a learned box with its axis of one; the position table added
+    after the join is a bias box; the whole model checks."""
     imported = import_file(f"{SURVEY}:vit_model", tmp_path / "vit.ncd")
-    assert imported.warnings == ["aten.cat [1 5 16] in model.embeddings is an opaque box: a parameter or constant used as data"]
-    assert "= bias(H: o g) as E_{position_embeddings}" in (tmp_path / "vit.ncd").read_text()
+    assert imported.warnings == []
+    text = (tmp_path / "vit.ncd").read_text()
+    assert "= learned(: a f) as E_{cls_token}" in text and "concat(H2, Hg: a, (r w2) -> b)" in text and "bias(C: b f)" in text, text
+    assert check_file(tmp_path / "vit.ncd").passed
 
 
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):

@@ -109,6 +109,7 @@ REFERENCES = {
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
     "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
+    "learned": lambda i, s: torch.cat([s["E_cls.weight"].expand(BATCH, -1, -1), i["X"]], -2),  # ViT: a class token before the patches
     "load": lambda i, s: torch.relu(i["X"]) + i["X"],
     "input": lambda i, s: torch.relu(i["X"]),
     "output": lambda i, s: torch.relu(i["X"]),

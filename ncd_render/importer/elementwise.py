@@ -117,7 +117,6 @@ class ElementOps:
         if len(tensors) != 2:
             raise Unsupported("concatenating other than two tensors")
         a, b = tensors
-        self.data(a), self.data(b)  # a learned tensor joined to data (ViT's class token) has no statement
         if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
             raise Unsupported("joining two pieces of one (the language joins axes)")
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):
@@ -129,6 +128,7 @@ class ElementOps:
                 atom.wire = True
                 atom.width = any(self.atoms.atom(x).width for x in [other.dims[dim], *self.atoms.leaves(other.dims[dim])])
                 atom.role = atom.role if atom.role not in ("", "unit") else "token"
+        self.data(a), self.data(b)  # (a learned operand, ViT's class token, becomes its box with its axis of one)
         joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
         atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})

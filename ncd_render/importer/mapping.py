@@ -24,7 +24,7 @@ from .helpers import recognise_helpers
 from .patterns import recognise
 from .recomputed import recognise_recomputed
 from .products import ProductOps
-from .seen import Seen, Unsupported, flat, input_roles, module_path, op_name, shapes_text
+from .seen import Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text
 from .shapes import ShapeOps
 
 VIEWS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "clone",
@@ -169,9 +169,10 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
     def shape(self, node):
         return tuple(self.cap.values[node].shape)
 
-    def emit(self, fn, args, atoms, node, hint="", **fields) -> int:
+    def emit(self, fn, args, atoms, node, hint="", module=None, **fields) -> int:
+        """A statement ``fn`` of ``args`` making a value over ``atoms``, in the module that ran ``node`` (or ``module``)."""
         out = self.prog.value(atoms, hint=hint)
-        stmt = Stmt(fn, out, list(args), module=module_path(node), **fields)
+        stmt = Stmt(fn, out, list(args), module=module_path(node) if module is None else module, **fields)
         self.prog.stmts.append(stmt)
         self.producer[out] = stmt
         return out
@@ -183,8 +184,13 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         return self.leaves(self.prog.values[seen.dsl].atoms)
 
     def data(self, seen: Seen) -> int:
+        """The DSL value ``seen`` holds; a parameter used as data (ViT's class token, joined to the patches) is
+        first a ``learned`` box over its dims, made once; a constant has no statement."""
+        if seen.dsl is None and seen.param is not None and self.leaves(seen.dims):
+            seen.dsl = self.emit("learned", [], self.leaves(seen.dims), None, module=seen.param.name.rpartition(".")[0],
+                                 axes={"on": list(seen.dims)}, params={"weight": seen.param}, label=box_path(seen.param))
         if seen.dsl is None:
-            raise Unsupported("a parameter or constant used as data" if seen.param else "a constant used as data")
+            raise Unsupported("a constant used as data")
         return seen.dsl
 
     def same_shape(self, a: Seen, b: Seen) -> None:

@@ -22,7 +22,7 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 KEEPS_NAME = {"rope", "mask", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
-BOX_LETTER = {"layerscale": "\\gamma", "bias": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
+BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
 
 
@@ -136,8 +136,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
             if len(group) > 1:
                 rest = [x for x in order[stmt.args[k]] if x not in group]
-                at_first = order[stmt.args[k]].index(group[0])
-                grouped = axes_text(rest[:at_first], axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(rest[at_first:], axis_names)
+                before, after = rest[:order[stmt.args[k]].index(group[0])], rest[order[stmt.args[k]].index(group[0]):]
+                other, theirs = order[stmt.args[1 - k]], leaves([stmt.axes["on"][1 - k]])
+                if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
+                    before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
+                grouped = axes_text(before, axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(after, axis_names)
                 name = name_for(-1 - at, args[k] + "g", at)
                 body.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name

@@ -179,7 +179,7 @@ def distilbert_model():
 
 
 def vit_model():
-    """A whole ViTModel: its class token is a learned tensor joined to the patches, which the language cannot say."""
+    """A whole ViTModel: its class token is a learned tensor joined to the patches."""
     config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
                           num_channels=3, attn_implementation="eager")
     model = hf.ViTModel(config, add_pooling_layer=False).eval()
