@@ -35,7 +35,15 @@ def recognise_masks(cap: Capture) -> dict:
 def _causal(mask, scores, rows: bool = False) -> bool:
     """Whether ``mask`` (broadcast over ``scores``, whose last two dims are queries and keys; ``rows``: the
     queries' dims, for attention, whose keys are another tensor's) lets each query see itself and what
-    comes before it only."""
+    comes before it only.
+
+    >>> low = torch.finfo(torch.float32).min
+    >>> additive = torch.zeros(3, 3).masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), low)
+    >>> _causal(additive, torch.zeros(2, 4, 3, 3)), _causal(additive.T, torch.zeros(2, 4, 3, 3))
+    (True, False)
+    >>> _causal(torch.ones(3, 3, dtype=torch.bool).tril(), torch.zeros(1, 3, 8), rows=True)  # attention's boolean mask
+    True
+    """
     if not (isinstance(mask, torch.Tensor) and isinstance(scores, torch.Tensor)) or mask.dim() < 2:
         return False
     queries, keys = mask.shape[-2:]
