@@ -304,6 +304,18 @@ def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):
     assert check_file(tmp_path / "vit.ncd").passed
 
 
+@pytest.mark.parametrize("name, statement, paired", [
+    ("gemma_causal_lm", "S = E * f^1/2", None),  # a buffer of one number: a constant scale, written as the root of the depth
+    ("opt_causal_lm", "H = bias(E: y f) as E_{embed_positions}", "('model.model.decoder.embed_positions.weight', None, None, 0.0, (2, 7))"),
+])
+def test_whole_language_models_with_their_own_embeddings(name, statement, paired, tmp_path):
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / "lm.ncd")
+    assert imported.warnings == []
+    assert statement in (tmp_path / "lm.ncd").read_text()
+    assert paired is None or paired in (tmp_path / "lm.check.py").read_text()
+    assert check_file(tmp_path / "lm.ncd").passed
+
+
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
     parameters of the box, so the check fails if the diagram normalised by the batch's instead."""

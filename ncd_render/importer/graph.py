@@ -20,7 +20,7 @@ class Param:
     # a run of several parts (q/k/v rows split [E, 2E]): atom of the run -> (parts atom, first part, part atom)
     runs: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     shift: float = 0.0
-    rows: int | None = None  # only the first rows of the stored first dim (a position table longer than the sequence)
+    rows: int | tuple[int, int] | None = None  # only these rows of the stored first dim: the first n, or (start, stop)
 
 
 @dataclass

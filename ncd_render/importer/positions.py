@@ -1,7 +1,8 @@
 """Learned positions added to token embeddings: ``x + table[ids]`` where the ids come from no input
-(a model's positions, ``arange(n)`` or a buffer's first n; BERT's token types, all 0). Positions 0..n-1
-are one ``bias(X: y m)`` box, the table's first n rows its weight (GPT-2's ``wpe``, BERT's position
-embeddings); one id for every position is ``bias(X: m)``, that row of the table (BERT's token type 0).
+(a model's positions, ``arange(n)`` or a buffer's first n; BERT's token types, all 0). Positions in a row
+are one ``bias(X: y m)`` box, those rows of the table its weight (GPT-2's ``wpe``, BERT's position
+embeddings, OPT's from row 2); one id for every position is ``bias(X: m)``, that row of the table
+(BERT's token type 0).
 """
 from __future__ import annotations
 
@@ -48,9 +49,10 @@ def _through_casts(node):
     return node
 
 
-def _rows_read(cap: Capture, inputs: set, lookup, x) -> tuple[str, int] | None:
+def _rows_read(cap: Capture, inputs: set, lookup, x) -> tuple[str, int | tuple[int, int]] | None:
     """("first", n) when ``lookup`` reads rows 0..n-1 of a learned table for the last two dims of ``x`` (positions,
-    depth), ("one", r) when it reads row r for every position; None otherwise, or when the ids come from an input."""
+    depth), ("first", (start, stop)) when it reads rows start..stop-1, ("one", r) when it reads row r for every
+    position; None otherwise, or when the ids come from an input."""
     table, ids = lookup.args[:2]
     rows, read = cap.values.get(table), cap.values.get(ids)
     if ids in inputs or not all(isinstance(t, torch.Tensor) for t in (rows, read, x)) or rows.dim() != 2 or read.dim() == 0:
@@ -59,14 +61,15 @@ def _rows_read(cap: Capture, inputs: set, lookup, x) -> tuple[str, int] | None:
     if x.dim() < 2 or tuple(x.shape[-2:]) != (n, rows.shape[1]) or n < 2:
         return None
     read = read.reshape(-1, n)
-    if bool((read == torch.arange(n)).all()):
-        return "first", n
-    if bool((read == read.flatten()[0]).all()):
-        return "one", int(read.flatten()[0])
+    start = int(read.flatten()[0])
+    if bool((read == torch.arange(n) + start).all()) and start + n <= rows.shape[0]:
+        return "first", n if start == 0 else (start, start + n)  # (OPT's positions start at row 2)
+    if bool((read == start).all()):
+        return "one", start
     return None
 
 
-def _added(x, table, how: str, n: int):
+def _added(x, table, how: str, n):
     def emit(mapper, node):
         seen, weights = mapper.get(x), mapper.get(table)
         positions, depth = seen.dims[-2:]

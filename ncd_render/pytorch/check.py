@@ -61,15 +61,16 @@ class From:
     (``tensor[index]``, e.g. ``(slice(None), slice(0, 8))`` for the first 8 rows
     of dimension 1: the gate half of a packed gate/up projection), plus ``shift``
     (Gemma's RMSNorm scales by ``1 + weight``: its diagram weight is the stored one
-    shifted by 1). ``rows`` takes only the first rows of its first dimension, before all else
-    (GPT-2's position table holds more positions than the diagram's sequence)."""
+    shifted by 1). ``rows`` takes only some rows of its first dimension, before all else: ``n``
+    the first n (GPT-2's position table holds more positions than the diagram's sequence),
+    ``(start, stop)`` those from start (OPT's positions start at row 2)."""
 
     param: str
     pattern: str | None = None
     part: tuple[int, int] | None = None
     index: tuple | slice | int | None = None
     shift: float = 0.0
-    rows: int | None = None
+    rows: int | tuple[int, int] | None = None
 
 
 @dataclass
@@ -280,10 +281,11 @@ def _copy_parameters(model: DiagramModule, ref: Reference) -> None:
         value = theirs[source.param].detach()
         got = f"{source.param} {shape_text(value.shape)}"
         if source.rows is not None:
-            if value.dim() == 0 or value.shape[0] < source.rows:
-                raise NcdError(f"cannot take the first {source.rows} rows of {got} for {name}", op.span)
-            value = value[:source.rows]
-            got += f", its first {source.rows} rows"
+            start, stop = (0, source.rows) if isinstance(source.rows, int) else source.rows
+            if value.dim() == 0 or not 0 <= start < stop <= value.shape[0]:
+                raise NcdError(f"cannot take rows {start} to {stop - 1} of {got} for {name}", op.span)
+            value = value[start:stop]
+            got += f", its rows {start} to {stop - 1}"
         if source.part is not None:
             i, n = source.part
             if value.dim() == 0 or value.shape[0] % n or not 0 <= i < n:

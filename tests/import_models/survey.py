@@ -193,3 +193,18 @@ class _Pixels(nn.Module):
 
     def forward(self, pixels):
         return self.model(pixel_values=pixels).last_hidden_state
+
+
+def gemma_causal_lm():
+    """A whole GemmaForCausalLM: its embedding scaled by a buffer, sqrt of the depth (a constant, not learned)."""
+    config = hf.GemmaConfig(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4,
+                            num_hidden_layers=2, vocab_size=11, attn_implementation="eager")
+    return _Logits(hf.GemmaForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def opt_causal_lm():
+    """A whole OPTForCausalLM: its learned positions start at row 2 of the table (positions counted from the
+    attention mask, then offset)."""
+    config = hf.OPTConfig(hidden_size=16, ffn_dim=32, num_attention_heads=4, num_hidden_layers=2, vocab_size=11, word_embed_proj_dim=16,
+                          dropout=0.0, pad_token_id=1, attn_implementation="eager")
+    return _Logits(hf.OPTForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
