@@ -238,7 +238,7 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
 
 SURVEY = ROOT / "tests" / "import_models" / "survey.py"
 sys.path.insert(0, str(SURVEY.parent))
-from survey import BLOCKS  # noqa: E402
+from survey import BLOCKS, WHOLE  # noqa: E402
 
 
 @pytest.mark.parametrize("name", BLOCKS)
@@ -313,6 +313,15 @@ def test_whole_language_models_with_their_own_embeddings(name, statement, paired
     assert imported.warnings == []
     assert statement in (tmp_path / "lm.ncd").read_text()
     assert paired is None or paired in (tmp_path / "lm.check.py").read_text()
+    assert check_file(tmp_path / "lm.ncd").passed
+
+
+@pytest.mark.parametrize("family", sorted(WHOLE))
+def test_whole_causal_language_models_import_and_check(family, tmp_path):
+    """Beside Llama's: each whole model imports with no opaque box, its two layers one repeat block, and checks."""
+    imported = import_file(f"{SURVEY}:whole_{family}", tmp_path / "lm.ncd")
+    assert imported.warnings == []
+    assert (tmp_path / "lm.ncd").read_text().count("repeat 2 ") == 1
     assert check_file(tmp_path / "lm.ncd").passed
 
 

@@ -208,3 +208,26 @@ def opt_causal_lm():
     config = hf.OPTConfig(hidden_size=16, ffn_dim=32, num_attention_heads=4, num_hidden_layers=2, vocab_size=11, word_embed_proj_dim=16,
                           dropout=0.0, pad_token_id=1, attn_implementation="eager")
     return _Logits(hf.OPTForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def _causal_lm(family: str, **sizes):
+    """``family``'s whole causal language model (``Mistral`` -> MistralForCausalLM), two layers, tiny."""
+    config = getattr(hf, f"{family}Config")(num_hidden_layers=2, vocab_size=11, attn_implementation="eager", **sizes)
+    return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each with its own sizes
+    "Mistral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2),
+    "Qwen2": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2),
+    "Gemma2": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4),
+    "GPTNeoX": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5),
+    "Mixtral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+                    num_experts_per_tok=2),
+}
+
+
+def __getattr__(name: str):
+    """``whole_Mistral`` and the like: the models of WHOLE, for ``ncd import survey.py:whole_Mistral``."""
+    if name.startswith("whole_") and name[len("whole_"):] in WHOLE:
+        return lambda: _causal_lm(name[len("whole_"):], **WHOLE[name[len("whole_"):]])
+    raise AttributeError(name)
