@@ -16,7 +16,7 @@ from .recomputed import _fed
 
 
 def recognise_masks(cap: Capture) -> dict:
-    """Nodes to import as one box each (with the boxes before them)."""
+    """The additions and attentions to import with one mask box, or none (what built the mask is not imported)."""
     fed, found = _fed(cap), {}
     for node in cap.graph.nodes:
         if _is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):

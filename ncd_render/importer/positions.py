@@ -19,7 +19,7 @@ CASTS = ("to", "_to_copy", "type_as", "view", "reshape", "unsqueeze", "expand", 
 
 
 def recognise_positions(cap: Capture) -> dict:
-    """Nodes to import as one box each (with the boxes before them)."""
+    """The additions to import as one bias box each (what computed their ids is not imported)."""
     inputs, found = _from_inputs(cap), {}
     for node in cap.graph.nodes:
         if not (_is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)):
