@@ -34,25 +34,25 @@ class ElementOps:
         return Seen(x.dims, self.emit("softmax", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": [x.dims[dim]]}))
 
     def op_mul(self, node, name):
-        a, b = self.get(node.args[0]), self.get(node.args[1])
+        a, b = (self._stored_number(self.get(x)) for x in node.args[:2])
         if b.number is not None or a.number is not None:
             x, c = (a, b.number) if b.number is not None else (b, a.number)
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
         if (a.param is None) != (b.param is None):
-            x, w = (a, b) if b.param is not None else (b, a)
-            stored = self._stored_scalar(w)
-            if stored is not None:  # a constant kept as a buffer (Gemma's embedding scale, sqrt of the depth)
-                return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=stored))
-            return self._learned_over(node, "layerscale", x, w)
+            return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
         self.same_shape(a, b)
         return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 
-    def _stored_scalar(self, w: Seen) -> float | None:
-        """The value of ``w`` when it is one number kept as a buffer (a constant, not learned), else None."""
-        if w.param.fixed or any(self.atoms.size(d) != 1 for d in w.dims):
-            return None
-        buffer = dict(self.cap.original.named_buffers()).get(w.param.name)
-        return float(buffer.reshape(())) if buffer is not None and buffer.numel() == 1 else None
+    def _stored_number(self, seen: Seen) -> Seen:
+        """``seen`` as a number when it is one kept as a buffer, a constant, not learned (Gemma's embedding scale,
+        sqrt of the depth); else ``seen``."""
+        if seen.param is None or seen.param.fixed or any(self.atoms.size(d) != 1 for d in seen.dims):
+            return seen
+        try:
+            buffer = self.cap.original.get_buffer(seen.param.name)
+        except AttributeError:  # a parameter: learned
+            return seen
+        return Seen([], number=float(buffer.reshape(()))) if buffer.numel() == 1 else seen
 
     def _learned_over(self, node, fn: str, x: Seen, w: Seen) -> Seen:
         """``x * w`` or ``x + w`` for a learned ``w`` over some of ``x``'s trailing dimensions (the rest of one,

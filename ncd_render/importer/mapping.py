@@ -24,11 +24,9 @@ from .helpers import recognise_helpers
 from .patterns import recognise
 from .recomputed import recognise_recomputed
 from .products import ProductOps
-from .seen import Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text
+from .seen import VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text
 from .shapes import ShapeOps
 
-VIEWS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "clone",
-         "alias", "detach", "_to_copy", "to", "type_as", "lift_fresh_copy", "expand", "expand_as"}
 PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes", "movedim", "moveaxis"}
 
 

@@ -13,9 +13,7 @@ import torch
 from .capture import Capture
 from .graph import Param
 from .patterns import Replacement, _is
-from .seen import Seen, box_path
-
-CASTS = ("to", "_to_copy", "type_as", "view", "reshape", "unsqueeze", "expand", "clone", "contiguous", "alias")
+from .seen import VIEWS, Seen, box_path
 
 
 def recognise_positions(cap: Capture) -> dict:
@@ -43,8 +41,8 @@ def _from_inputs(cap: Capture) -> set:
 
 
 def _through_casts(node):
-    """The node a chain of dtype casts and views (GPT-2 casts its position embeddings to the tokens' dtype) starts from."""
-    while any(_is(node, name) for name in CASTS) and node.args and isinstance(node.args[0], torch.fx.Node):
+    """The node a chain of views and casts (:data:`.seen.VIEWS`; GPT-2 casts its position embeddings to the tokens' dtype) starts from."""
+    while any(_is(node, name) for name in VIEWS) and node.args and isinstance(node.args[0], torch.fx.Node):
         node = node.args[0]
     return node
 

@@ -136,7 +136,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
             if len(group) > 1:
                 rest = [x for x in order[stmt.args[k]] if x not in group]
-                before, after = rest[:order[stmt.args[k]].index(group[0])], rest[order[stmt.args[k]].index(group[0]):]
+                at_first = order[stmt.args[k]].index(group[0])
+                before, after = rest[:at_first], rest[at_first:]
                 other, theirs = order[stmt.args[1 - k]], leaves([stmt.axes["on"][1 - k]])
                 if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
                     before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
@@ -312,10 +313,9 @@ def _section(module: str, composite, skip: int = 0) -> str:
     for n in range(skip + 1, len(parts)):
         if parts[n].isdigit() and ".".join(parts[:n + 1]) in composite:
             return ".".join(parts[:n + 1])
-    for n in range(skip + 1, len(parts) + 1):
+    for n in range(skip + 1, len(parts) + 1):  # (a list of layers is no section: each layer is one, above)
         path = ".".join(parts[:n])
-        numbered = n < len(parts) and parts[n].isdigit() and f"{path}.{parts[n]}" in composite
-        if path in composite and not numbered:  # a list of layers is no section: each layer is one
+        if path in composite:
             return path
     return ""
 
