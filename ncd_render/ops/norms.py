@@ -27,13 +27,13 @@ def build(b, call, options, scope, label):
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     learned = bool(options.get("affine"))
     name = label or SYMBOLS[fn][0]
-    grouped = {"running": True} if options.get("running") else {}
+    more = {"running": True} if options.get("running") else {}  # a batch norm by stored statistics, a group norm's groups
     if fn == "groupnorm":  # the channels (the first axis named) in groups
-        grouped = {"groups": int(options.get("groups", 1))}
-        _divides(b.axes[acted[0]].size, grouped["groups"], acted[0], call.span)
+        more = {"groups": int(options.get("groups", 1))}
+        _divides(b.axes[acted[0]].size, more["groups"], acted[0], call.span)
     b.add_op(kind="norm", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=name, learned=learned,
              params=MappingProxyType({"fn": fn, "axes": acted, "eps": float(options.get("eps", 1e-5)), "affine": learned,
-                                      "name": b.param_name(name, scope), **grouped}), section=scope.section, span=call.span)
+                                      "name": b.param_name(name, scope), **more}), section=scope.section, span=call.span)
     return [out]
 
 
