@@ -9,6 +9,7 @@ import torch
 
 from ..pytorch.functional import fold
 from .capture import Capture
+from .masks import masked
 from .patterns import Replacement, _is, agrees
 from .seen import linear_order
 
@@ -80,16 +81,7 @@ def _causal_mask(cap: Capture, node) -> dict:
     causal = torch.ones(queries, keys, dtype=torch.bool).triu(1)
     if tuple(where.shape) != (queries, keys) or not torch.equal(where.cpu(), causal) or queries < 2:
         return {}
-
-    def emit(mapper, node):
-        seen = mapper.get(x)
-        for d in seen.dims[-2:]:
-            mapper.atoms.atom(d).width = True
-        atoms = mapper.prog.values[mapper.data(seen)].atoms
-        return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]},
-                                                  options={"causal": True}))
-
-    return {node: Replacement([x], emit)}
+    return {node: Replacement([x], masked)}
 
 
 def _unfold(cap: Capture, pad) -> dict:

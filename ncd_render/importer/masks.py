@@ -22,7 +22,7 @@ def recognise_masks(cap: Capture) -> dict:
         if _is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
             scores, mask = node.args
             if mask not in fed and scores in fed and _causal(cap.values.get(mask), cap.values.get(scores)):
-                found[node] = Replacement([scores], _masked)
+                found[node] = Replacement([scores], masked)
             elif mask not in fed and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
         elif _is(node, "scaled_dot_product_attention"):
@@ -64,8 +64,9 @@ def _nothing(mask, scores) -> bool:
             and mask.dim() <= scores.dim() and mask.numel() <= scores.numel() and not bool(mask.any()))
 
 
-def _masked(mapper, node):
-    """The scores with the mask: ``mask(S: y x) with causal`` over their last two dims."""
+def masked(mapper, node):
+    """``node``'s first argument, the scores, with the mask: ``mask(S: y x) with causal`` over their last two dims
+    (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
     seen = mapper.get(node.args[0])
     for d in seen.dims[-2:]:
         mapper.atoms.atom(d).width = True
