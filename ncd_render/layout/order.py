@@ -363,7 +363,7 @@ class _Sweep:
         """Update the live wires for one op (``inputs``: each input's wires, a list this may reorder);
         returns what it consumes, covers and creates."""
         shape, holds = glyph(op), hold(op)
-        if shape == "cap" or not op.inputs:  # a cap, or a box no input feeds: its wires start there, below the others
+        if not op.inputs:  # a unit's cap or a learned tensor, which no input feeds: its wires start there, below the others
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
             live.extend(new)
             return Placed(op, [], [], new)
