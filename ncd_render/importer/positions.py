@@ -13,12 +13,13 @@ import torch
 from .capture import Capture
 from .graph import Param
 from .patterns import Replacement, _is
+from .recomputed import _fed
 from .seen import VIEWS, Seen, box_path
 
 
 def recognise_positions(cap: Capture) -> dict:
     """The additions to import as one bias box each (what computed their ids is not imported)."""
-    inputs, found = _from_inputs(cap), {}
+    inputs, found = _fed(cap, by=("placeholder",)), {}  # ids from buffers count as from no input
     for node in cap.graph.nodes:
         if not (_is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)):
             continue
@@ -29,15 +30,6 @@ def recognise_positions(cap: Capture) -> dict:
                 found[node] = Replacement([x, looked_up.args[0]], _added(x, looked_up.args[0], *read))
                 break
     return found
-
-
-def _from_inputs(cap: Capture) -> set:
-    """The nodes that depend on the module's inputs (not on its parameters and buffers alone)."""
-    fed = set()
-    for node in cap.graph.nodes:
-        if node.op == "placeholder" or any(a in fed for a in node.all_input_nodes):
-            fed.add(node)
-    return fed
 
 
 def _through_casts(node):

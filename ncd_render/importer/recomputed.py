@@ -37,11 +37,12 @@ def recognise_recomputed(cap: Capture) -> dict:
     return found
 
 
-def _fed(cap: Capture) -> set:
-    """The nodes that depend on the module's inputs or parameters (the rest are constants: positions, tables)."""
+def _fed(cap: Capture, by=("placeholder", "get_attr")) -> set:
+    """The nodes that depend on the module's inputs or parameters (the rest are constants: positions, tables);
+    ``by=("placeholder",)``: on its inputs alone (a buffer's positions are constants too)."""
     fed = set()
     for node in cap.graph.nodes:
-        if node.op in ("placeholder", "get_attr") or any(a in fed for a in node.all_input_nodes):
+        if node.op in by or any(a in fed for a in node.all_input_nodes):
             fed.add(node)
     return fed
 
