@@ -91,7 +91,7 @@ REFERENCES = {
     "einsum": lambda i, s: i["X"] @ i["W"],
     "rearrange": lambda i, s: i["X"].transpose(-1, -2),
     "rename": lambda i, s: i["X"],
-    "add": lambda i, s: i["X"] + i["Z"],
+    "add": lambda i, s: i["X"] + i["Z"] + i["B"][:, None, :],  # B broadcast over y
     "scale": lambda i, s: i["X"] / 2,
     "mul": lambda i, s: i["X"] * i["G"][:, None, :],
     "max": lambda i, s: i["X"].amax(-1),
@@ -213,6 +213,9 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m], G[k]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [k]: X has no axis 'k'", "needs no axis the left does not have"),
     ("input X[m], G[y m]\nY = X * G", "c.ncd:10:9: cannot multiply X [m] by G [y m]: X has no axis 'y'", "write G * X"),
     ("input X[y m], G[m y]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [m y]", "both need one shape, in order"),
+    ("input X[y m], B[k]\nY = X + B", "c.ncd:10:9: cannot add B [k] to X [y m]: X has no axis 'k'", "or some of them"),
+    ("input X[m], B[y m]\nY = X + B", "c.ncd:10:9: cannot add B [y m] to X [m]: X has no axis 'y'", "write B + X"),
+    ("input X[y m], Z[y m], B[m y]\nY = X + Z + B", "c.ncd:10:13: cannot add B [m y] to X [y m]", "B's axes must come in X's order, [y m]"),
 ])
 def test_the_new_kinds_refuse_bad_input_at_its_place(body, message, hint):
     from ncd_render.errors import NcdError

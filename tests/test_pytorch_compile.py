@@ -213,6 +213,14 @@ def test_pooling_index_concat_product_and_rename_match_plain_torch():
     torch.testing.assert_close(H, E * G)
 
 
+def test_a_sum_broadcasts_a_term_over_the_axes_it_lacks():
+    # ALiBi's bias per head and key, added to every query's scores; a bias per channel after it
+    module = module_for("axis y = 3\naxis x = 4\naxis h = 2\n"
+                        "input S[y x h], A[x h], B[h]\nT = S + A + B\noutput T\n")
+    S, A, B = (torch.randn(*shape, dtype=torch.float64) for shape in [(2, 3, 4, 2), (2, 4, 2), (2, 2)])
+    torch.testing.assert_close(module(S, A, B), S + A[:, None, :, :] + B[:, None, None, :])
+
+
 def test_an_embedding_looks_rows_up_as_nn_embedding():
     module = randomized(module_for("axis t = 4\naxis v = 6\naxis k = 2\naxis h = 3\ninput T[t] int\n"
                                    "E = embedding(T: v -> k h) as E\noutput E\n"))

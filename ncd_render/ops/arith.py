@@ -1,6 +1,8 @@
 """Sums ``A + B + C`` (a compact box the other terms enter from below; n - 1 FLOPs per element)
 and scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element). Both are written
-as syntax, not calls."""
+as syntax, not calls. A later term may lack axes of the first, its axes in the first's order:
+it is broadcast over the rest (``S[h y x] + A[h x]``: ALiBi's bias per head and key, added to
+every query's scores); the sum has the first term's axes."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -13,15 +15,44 @@ from .work import Work
 
 def build_add(b, expr, options, scope, label):
     args = [b.lookup(t, scope) for t in expr.terms]
-    first = b.values[args[0]].axes
+    first, head = b.values[args[0]].axes, expr.terms[0].name
     for name, vid in zip(expr.terms[1:], args[1:]):
-        if b.values[vid].axes != first:
-            raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {expr.terms[0].name} {b.describe(args[0])}", name.span,
-                           f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {b.describe(vid)}")
+        theirs = b.values[vid].axes
+        missing = [x for x in theirs if x not in first]
+        if missing:
+            flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs]
+            raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {head} {b.describe(args[0])}: {head} has no axis "
+                           + ", ".join(repr(x) for x in missing), name.span,
+                           f"write {name.name} + {head}: a later term is broadcast over the axes it lacks" if flip else
+                           f"every term needs the first one's axes [{' '.join(first)}], in order, or some of them (it is broadcast "
+                           f"over the rest); {name.name} has {b.describe(vid)}")
+        if list(theirs) != [x for x in first if x in theirs]:
+            raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {head} {b.describe(args[0])}", name.span,
+                           f"{name.name}'s axes must come in {head}'s order, [{' '.join(x for x in first if x in theirs)}]")
     out = b.new_value("", first, "real", expr.span)
     b.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
              label="+", section=scope.section, span=expr.span)
     return [out]
+
+
+def _lined_up(op, p, k: int) -> str | None:
+    """The einops pattern giving term ``k`` a dim of one for each axis of the first it lacks; None when it has them all."""
+    first, theirs = p.values(op)[0], p.values(op)[k]
+    if theirs == first:
+        return None
+    return f"{p.spec(theirs)} -> ... " + " ".join(p.ids[a] if a in theirs else "()" for a in first)
+
+
+def run_add(op, box, xs, rt):
+    terms = [x if pattern is None else rt.einops.rearrange(x, pattern)
+             for k, x in enumerate(xs) for pattern in [_lined_up(op, rt.patterns, k)]]
+    return sum(terms[1:], terms[0])
+
+
+def source_add(op, w, target):
+    terms = [w.arg(v) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
+             for k, v in enumerate(op.inputs) for pattern in [_lined_up(op, w.p, k)]]
+    return [], " + ".join(terms), ADD, ""
 
 
 def build_scale(b, vid, scale, scope, span):
@@ -54,9 +85,8 @@ def source_scale(op, w, target):
 
 register(
     OpKind("add", "add", build=build_add, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
-           cost=lambda op, c: Work(0, (len(c.ins) - 1) * c.n, c.ins, c.outs, c.mapped, 1),
-           run=lambda op, box, xs, rt: sum(xs[1:], xs[0]),
-           source=lambda op, w, target: ([], " + ".join(w.arg(v) for v in op.inputs), ADD, ""), example="input X[y m], Z[y m]\nY = X + Z"),
+           cost=lambda op, c: Work(0, (len(c.ins) - 1) * c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True,
+           run=run_add, source=source_add, example="input X[y m], Z[y m], B[m]\nY = X + Z + B"),
     OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True, rescalable=True,
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
            run=lambda op, box, xs, rt: xs[0] * op.params["factor"], source=source_scale, example="input X[y m]\nY = X * m^-1/2"),
