@@ -219,6 +219,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
+    ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
+    # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
+    ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
     ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),

@@ -40,8 +40,20 @@ class ElementOps:
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
         if (a.param is None) != (b.param is None):
             return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
-        self.same_shape(a, b)
+        try:
+            a, b = self.broadcast_pair(a, b)
+        except Unsupported:  # each has an axis the other lacks: an outer product (ALiBi's slope per head times key positions)
+            return self._outer(node, a, b)
         return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
+
+    def _outer(self, node, a: Seen, b: Seen) -> Seen:
+        """``a * b`` broadcast both ways, as an einsum that contracts nothing: each dimension of the result is
+        the operand's that is not of size one."""
+        pad = len(self.shape(node))
+        da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
+        dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
+        out = self.emit("einsum", [self.data(a), self.data(b)], self.leaves(dims), node, axes={"depth": []})
+        return Seen(dims, out)
 
     def _stored_number(self, seen: Seen) -> Seen:
         """``seen`` as a number when it is one kept as a buffer, a constant, not learned (Gemma's embedding scale,
@@ -95,7 +107,7 @@ class ElementOps:
             raise Unsupported("adding a constant")
         if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)
             return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
-        self.same_shape(a, b)
+        a, b = self.broadcast_pair(a, b)
         return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 
     def _reduce(self, node, fn):

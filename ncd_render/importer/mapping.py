@@ -191,11 +191,18 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
             raise Unsupported("a constant used as data")
         return seen.dsl
 
-    def same_shape(self, a: Seen, b: Seen) -> None:
-        """Pair two broadcast operands' dimensions from the right; both must hold every axis."""
+    def broadcast_pair(self, a: Seen, b: Seen) -> tuple[Seen, Seen]:
+        """Two operands of a sum or product, their dimensions paired from the right as torch broadcasts them:
+        (the one that holds every axis, the other), which the diagram's ``+`` and ``*`` broadcast over the axes it lacks."""
         self.data(a), self.data(b)
         for x, y in zip(reversed(a.dims), reversed(b.dims)):
             if self.atoms.size(x) == self.atoms.size(y):
                 self.atoms.unify(x, y)
-        if sorted(map(self.atoms.find, self.dsl_leaves(a))) != sorted(map(self.atoms.find, self.dsl_leaves(b))):
-            raise Unsupported("its operands have different shapes (a broadcast), which the diagram's + and * do not take")
+        mine, theirs = (set(map(self.atoms.find, self.dsl_leaves(x))) for x in (a, b))
+        if not theirs <= mine:
+            if not mine <= theirs:
+                raise Unsupported("each operand has an axis the other lacks (an outer sum or product)")
+            a, b = b, a
+        if len(b.dims) > len(a.dims):  # the result has the other's leading dimensions, all of one
+            a = Seen([self.atoms.new(1, "unit") for _ in range(len(b.dims) - len(a.dims))] + a.dims, a.dsl)
+        return a, b

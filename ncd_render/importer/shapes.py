@@ -52,6 +52,14 @@ class ShapeOps:
         dims = [seen.dims[i] for i in order]
         return Seen(dims, seen.dsl, seen.param, seen.number)
 
+    def op_repeat(self, node, name):
+        """``x.repeat(1, 1, ...)``, once along every dimension (a batch of one): the tensor itself, a copy."""
+        seen = self.get(node.args[0])
+        repeats = list(node.args[1])
+        if any(r != 1 for r in repeats):
+            raise Unsupported("repeating a tensor along a dimension (the language broadcasts instead)")
+        return Seen([self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]] + seen.dims, seen.dsl, seen.param, seen.number)
+
     def op_dropout(self, node, name):
         seen = self.get(node.args[0])
         p, train = float(self.arg(node, 1, 0.5)), bool(self.arg(node, 2, True))

@@ -196,8 +196,9 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
 def _second_order(stmt: Stmt, order, leaves):
     """The layout a sum, product or concatenation needs its second operand in: the first's (with the
     second's own joined axis for a concatenation), or None for other statements."""
-    if ops.get(stmt.fn).glyph == "join":  # a sum or product of two tensors of one shape
-        return order[stmt.args[0]]
+    if ops.get(stmt.fn).glyph == "join":  # a sum or product: the second's axes in the first's order
+        theirs = set(order[stmt.args[1]])
+        return [x for x in order[stmt.args[0]] if x in theirs]
     if "on" in stmt.axes and "to" in stmt.axes:  # a concatenation
         a, b = (leaves([x]) for x in stmt.axes["on"])
         if len(a) != 1 or len(b) != 1:

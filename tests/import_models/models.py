@@ -326,6 +326,41 @@ def channel_scale():
     return _ChannelScale(), (torch.randn(1, 4, 5, 5),)
 
 
+class _TokenGate(nn.Module):
+    """A gate per channel from the mean over positions (squeeze-and-excitation over a sequence), then each
+    token's mean added back over its channels: two broadcasts, a product and a sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.value, self.gate = nn.Linear(8, 8), nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.value(x) * torch.sigmoid(self.gate(x.mean(dim=1))).unsqueeze(1)
+        return h + h.mean(dim=-1, keepdim=True)
+
+
+def token_gate():
+    return _TokenGate().eval(), (torch.randn(2, 5, 8),)
+
+
+class _OuterBias(nn.Module):
+    """Scores plus a bias made as an outer product of a slope per head and the key positions, through
+    ``baddbmm`` (BLOOM's ALiBi, its slopes and positions here inputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qk = nn.Linear(8, 16)
+
+    def forward(self, x, slopes, positions):  # x [y m], slopes [h], positions [x]
+        q, k = self.qk(x).reshape(5, 2, 2, 4).permute(2, 1, 0, 3)  # [2, h, y, k] each
+        bias = (slopes[:, None] * positions[None, :]).reshape(2, 1, 5)
+        return torch.baddbmm(bias, q, k.transpose(1, 2), alpha=0.5).softmax(-1)
+
+
+def outer_bias():
+    return _OuterBias().eval(), (torch.randn(5, 8), torch.rand(2), torch.arange(5.0))
+
+
 def t5_feed_forward():
     """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
     from transformers import T5Config
