@@ -102,6 +102,9 @@ REFERENCES = {
     "embedding": lambda i, s: nn.functional.embedding(i["T"], s["E.weight"]),
     "mask": lambda i, s: i["S"].masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), -math.inf),
     "rope": lambda i, s: _rope(i["X"]),
+    # ALiBi over 4 heads: slopes 2^-2, 2^-4, 2^-6, 2^-8 (the paper's 2^(-8h/H)) times key - query
+    "alibi": lambda i, s: i["S"] + (torch.arange(3.0)[None, :] - torch.arange(3.0)[:, None])[..., None]
+    * torch.tensor([2.0 ** -2, 2.0 ** -4, 2.0 ** -6, 2.0 ** -8]),
     "topk": lambda i, s: _topk(i["X"], s["bias_e.bias"]),
     "unit": lambda i, s: i["X"],
     "unfold": lambda i, s: i["X"].unfold(-1, 2, 1),

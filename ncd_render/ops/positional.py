@@ -1,6 +1,7 @@
 """Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
-(one select per element; the pattern is computed, not read) and ``rope(Q: y k) with base=10000,
-interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element)."""
+(one select per element; the pattern is computed, not read), ``rope(Q: y k) with base=10000,
+interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element) and ``alibi(S: y x h)``
+(ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element)."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -33,6 +34,28 @@ def build_rope(b, call, options, scope, label):
     b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "RoPE",
              params=MappingProxyType(params), section=scope.section, span=call.span)
     return [out]
+
+
+def build_alibi(b, call, options, scope, label):
+    vid, acted, broadcast, out = acted_axes(b, call, scope, "the query, key and head axes")
+    if len(acted) != 3:
+        raise NcdError("alibi needs the query, key and head axes", call.spec.span if call.spec else call.span,
+                       "for example alibi(S: y x h)")
+    b.add_op(kind="alibi", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "ALiBi",
+             params=MappingProxyType({"axes": acted}), section=scope.section, span=call.span)
+    return [out]
+
+
+def run_alibi(op, box, xs, rt):
+    (axes,) = rt.patterns.values(op)
+    return rt.functional.alibi(xs[0], *rt.patterns.dims(axes, op.params["axes"]))
+
+
+def source_alibi(op, w, target):
+    w.helpers.add("alibi")
+    query, key, head = op.params["axes"]
+    return [], w.call("alibi", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, op.params["axes"]))], {}), ATOM, \
+        f"a slope per {head} times {key} - {query}"
 
 
 def run_mask(op, box, xs, rt):
@@ -69,6 +92,9 @@ register(
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
            causal=lambda op: tuple(op.params["axes"]),
            example="input S[y n]\nY = mask(S: y n) with causal"),
+    OpKind("alibi", "alibi", build=build_alibi, glyph="box", hold="through", fill="mask",
+           cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, c.mapped, 1), run=run_alibi, source=source_alibi,
+           example="input S[y n m]\nY = alibi(S: y n m)"),
     OpKind("rope", "rope", build=build_rope, options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"]}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
 )

@@ -57,6 +57,21 @@ def causal_mask(scores, query, key):
     return scores.movedim((query, key), (-2, -1)).masked_fill(later, float("-inf")).movedim((-2, -1), (query, key))
 
 
+def alibi(scores, query, key, head):
+    """ALiBi (Press et al., 2022): slope m_h times (j - i) added to the score of query i and key j in head h
+    (dims ``query``, ``key``, ``head``). For H heads the slopes are 2^(-8h/H), h = 1..H, when H is a power of
+    two; else those of the power of two below, then every other one of twice it (BLOOM's rule)."""
+    heads = scores.shape[head]
+    below = 1 << (heads.bit_length() - 1)  # the power of two at or below
+    slopes = [2.0 ** (-8.0 * h / below) for h in range(1, below + 1)]
+    slopes += [2.0 ** (-4.0 * h / below) for h in range(1, 2 * (heads - below), 2)]
+    x = scores.movedim((query, key, head), (-3, -2, -1))
+    i = torch.arange(x.shape[-3], dtype=x.dtype, device=x.device)
+    j = torch.arange(x.shape[-2], dtype=x.dtype, device=x.device)
+    bias = (j - i[:, None])[..., None] * torch.tensor(slopes, dtype=x.dtype, device=x.device)
+    return (x + bias).movedim((-3, -2, -1), (query, key, head))
+
+
 def rotary(x, position, depth, base=10000.0, interleaved=False):
     """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
     ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or
