@@ -222,6 +222,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
     ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
+    ("alibi_scores", ["Y = alibi(S: y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
     ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),
@@ -242,6 +243,11 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
 SURVEY = ROOT / "tests" / "import_models" / "survey.py"
 sys.path.insert(0, str(SURVEY.parent))
 from survey import BLOCKS, WHOLE  # noqa: E402
+
+
+def test_alibi_shifted_per_query_is_alibi_only_before_a_softmax(tmp_path):
+    imported = import_file(f"{MODELS}:alibi_shifted_scores", tmp_path / "shifted.ncd")
+    assert "alibi(" not in (tmp_path / "shifted.ncd").read_text() and imported.warnings
 
 
 @pytest.mark.parametrize("name", BLOCKS)

@@ -12,6 +12,7 @@ import operator
 import torch
 
 from ..errors import NcdError
+from .alibi import recognise_alibi
 from .axes import Atoms
 from .capture import Capture
 from .elementwise import ELEMENTWISE, ElementOps
@@ -45,7 +46,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
-                         **recognise_masks(cap), **recognise_positions(cap)}
+                         **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

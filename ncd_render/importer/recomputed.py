@@ -37,12 +37,12 @@ def recognise_recomputed(cap: Capture) -> dict:
     return found
 
 
-def _fed(cap: Capture, by=("placeholder", "get_attr")) -> set:
+def _fed(cap: Capture, by=("placeholder", "get_attr"), also: frozenset = frozenset()) -> set:
     """The nodes that depend on the module's inputs or parameters (the rest are constants: positions, tables);
-    ``by=("placeholder",)``: on its inputs alone (a buffer's positions are constants too)."""
+    ``by=("placeholder",)``: on its inputs alone (a buffer's positions are constants too); and on the nodes ``also``."""
     fed = set()
     for node in cap.graph.nodes:
-        if node.op in by or any(a in fed for a in node.all_input_nodes):
+        if node.op in by or node in also or any(a in fed for a in node.all_input_nodes):
             fed.add(node)
     return fed
 

@@ -21,7 +21,7 @@ from .statement import axes_text, statement
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
-KEEPS_NAME = {"rope", "mask", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
+KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
 

@@ -361,6 +361,31 @@ def outer_bias():
     return _OuterBias().eval(), (torch.randn(5, 8), torch.rand(2), torch.arange(5.0))
 
 
+class _AlibiScores(nn.Module):
+    """Attention scores of three heads plus ALiBi's bias written out as the paper has it, slope times (key - query),
+    the slopes those of BLOOM's rule for three heads (2^-4, 2^-8, then 2^-2): no softmax after, so unshifted."""
+
+    def __init__(self, shifted=False):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 12), nn.Linear(8, 12)
+        self.shifted = shifted
+
+    def forward(self, x):  # [y, m]
+        q, k = (f(x).reshape(5, 3, 4).transpose(0, 1) for f in (self.q, self.k))  # [h, y, k]
+        slopes = torch.tensor([2.0 ** -4, 2.0 ** -8, 2.0 ** -2])
+        distance = torch.arange(5.0) - (0 if self.shifted else torch.arange(5.0)[:, None])
+        return q @ k.transpose(1, 2) + slopes[:, None, None] * distance
+
+
+def alibi_scores():
+    return _AlibiScores().eval(), (torch.randn(5, 8),)
+
+
+def alibi_shifted_scores():
+    """BLOOM's form (slope times the key's position), with no softmax after to forgive the shift: not ALiBi's box."""
+    return _AlibiScores(shifted=True).eval(), (torch.randn(5, 8),)
+
+
 def t5_feed_forward():
     """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
     from transformers import T5Config
