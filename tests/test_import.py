@@ -245,6 +245,20 @@ sys.path.insert(0, str(SURVEY.parent))
 from survey import BLOCKS, WHOLE  # noqa: E402
 
 
+@pytest.mark.parametrize("name, statement", [
+    ("t5_self_attention", "E = relbias(: b -> y x h) with distance=64, bidirectional as E_{relative_attention_bias}"),
+    ("t5_decoder_self_attention", "E = relbias(: b -> y x h) with distance=64 as E_{relative_attention_bias}"),  # looks back only
+])
+def test_a_relative_position_bias_is_read_by_the_buckets_its_module_computes(name, statement, tmp_path):
+    import_file(f"{SURVEY}:{name}", tmp_path / "t5.ncd")
+    text = (tmp_path / "t5.ncd").read_text()
+    assert statement in text, text
+    pairing = (tmp_path / "t5.check.py").read_text()
+    (tmp_path / "t5.ncd").write_text(text.replace("distance=64", "distance=5"))  # an offset of 4 in another bucket
+    assert not check_file(tmp_path / "t5.ncd").passed
+    (tmp_path / "t5.check.py").write_text(pairing)
+
+
 def test_alibi_shifted_per_query_is_alibi_only_before_a_softmax(tmp_path):
     imported = import_file(f"{MODELS}:alibi_shifted_scores", tmp_path / "shifted.ncd")
     assert "alibi(" not in (tmp_path / "shifted.ncd").read_text() and imported.warnings
@@ -291,6 +305,8 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     ("bert_model", ["H = bias(E: f) as E_{token_type_embeddings.0}", "H = bias(H: y f) as E_{position_embeddings}",
                     'repeat 2 "model.encoder.layer"']),
     ("distilbert_model", ["bias(E: y f) as E_{position_embeddings}", 'repeat 2 "model.transformer.layer"']),
+    # T5's relative position bias: one table, read by buckets both ways, added to both blocks' scores
+    ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}", "X = S + E2", "X2 = S + E2"]),
 ])
 def test_whole_encoders_import_with_their_learned_positions(name, statements, tmp_path):
     """An encoder's attention mask without padding adds nothing and is no box; its position and token-type

@@ -105,6 +105,8 @@ REFERENCES = {
     # ALiBi over 4 heads: slopes 2^-2, 2^-4, 2^-6, 2^-8 (the paper's 2^(-8h/H)) times key - query
     "alibi": lambda i, s: i["S"] + (torch.arange(3.0)[None, :] - torch.arange(3.0)[:, None])[..., None]
     * torch.tensor([2.0 ** -2, 2.0 ** -4, 2.0 ** -6, 2.0 ** -8]),
+    # T5's buckets, 8 of them, both ways: offsets 0, -1, -2 their own (0, 1, 2), later keys 4 on (+1: 5, +2: 6)
+    "relbias": lambda i, s: i["S"] + s["relbias.weight"][torch.tensor([[0, 5, 6], [1, 0, 5], [2, 1, 0]])],
     "topk": lambda i, s: _topk(i["X"], s["bias_e.bias"]),
     "unit": lambda i, s: i["X"],
     "unfold": lambda i, s: i["X"].unfold(-1, 2, 1),
@@ -218,7 +220,7 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m], G[m y]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [m y]", "both need one shape, in order"),
     ("input X[y m], B[k]\nY = X + B", "c.ncd:10:9: cannot add B [k] to X [y m]: X has no axis 'k'", "or some of them"),
     ("input X[m], B[y m]\nY = X + B", "c.ncd:10:9: cannot add B [y m] to X [m]: X has no axis 'y'", "write B + X"),
-    ("input X[y m], Z[y m], B[m y]\nY = X + Z + B", "c.ncd:10:13: cannot add B [m y] to X [y m]", "B's axes must come in X's order, [y m]"),
+    ("input X[y m k], Z[y m k], B[k m]\nY = X + Z + B", "c.ncd:10:13: cannot add B [k m] to X [y m k]", "B's axes must come in X's order, [m k]"),
 ])
 def test_the_new_kinds_refuse_bad_input_at_its_place(body, message, hint):
     from ncd_render.errors import NcdError

@@ -24,6 +24,7 @@ from .positions import recognise_positions
 from .helpers import recognise_helpers
 from .patterns import recognise
 from .recomputed import recognise_recomputed
+from .relative import recognise_relative
 from .products import ProductOps
 from .seen import VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text
 from .shapes import ShapeOps
@@ -46,7 +47,8 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
-                         **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap)}
+                         **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
+                         **recognise_relative(cap)}
         self.float32 = False
 
     # -- driver ---------------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 # Role -> the letters a hand-written diagram would use for it, in order of preference.
 LETTERS = {
     "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
-    "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
+    "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "buckets": "bqr", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
 }
 
 class Names:

@@ -14,7 +14,7 @@ from .seen import at_cup
 INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
 IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
 DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
-            "approximate": "none", "slope": 0.01}
+            "approximate": "none", "slope": 0.01, "distance": 128}
 
 
 def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:

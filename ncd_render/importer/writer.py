@@ -20,9 +20,9 @@ from .statement import axes_text, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
-                 "concat": "C", "embedding": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
+                 "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
-BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
+BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
 
 
@@ -240,6 +240,8 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
         return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
     if is_map(stmt):
         return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
+    if stmt.fn == "relbias":  # a table of buckets by heads, read at each query and key
+        return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"][2:])
     if "vocab" in stmt.axes:  # a table: its rows, then what each row holds
         return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
     if stmt.fn == "batchnorm":

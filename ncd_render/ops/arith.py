@@ -28,6 +28,8 @@ def build_add(b, expr, options, scope, label):
                            f"over the rest); {name.name} has {b.describe(vid)}")
         if list(theirs) != [x for x in first if x in theirs]:
             raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {head} {b.describe(args[0])}", name.span,
+                           f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {b.describe(vid)}"
+                           if len(theirs) == len(first) else
                            f"{name.name}'s axes must come in {head}'s order, [{' '.join(x for x in first if x in theirs)}]")
     out = b.new_value("", first, "real", expr.span)
     b.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,

@@ -72,6 +72,25 @@ def alibi(scores, query, key, head):
     return (x + bias).movedim((-3, -2, -1), (query, key, head))
 
 
+def relative_buckets(queries, keys, buckets, distance=128, bidirectional=False, device=None):
+    """T5's relative position buckets, [queries, keys]: the bucket of key j's offset j - i from query i.
+    Offsets under half the buckets (a quarter, and the other half for later keys, when ``bidirectional``)
+    have one each; longer ones share buckets that grow logarithmically up to ``distance``, and beyond it the
+    last. Without ``bidirectional`` a later key falls in bucket 0 (a decoder's, masked anyway)."""
+    offset = torch.arange(keys, device=device)[None, :] - torch.arange(queries, device=device)[:, None]
+    ids = torch.zeros_like(offset)
+    if bidirectional:
+        buckets //= 2
+        ids = ids + (offset > 0).long() * buckets
+        offset = offset.abs()
+    else:
+        offset = -offset.clamp(max=0)
+    exact = buckets // 2
+    scale = torch.tensor(distance / exact, dtype=torch.float64).log().item()
+    far = exact + (torch.log(offset.float() / exact) / scale * (buckets - exact)).long()
+    return ids + torch.where(offset < exact, offset, far.clamp(max=buckets - 1))
+
+
 def rotary(x, position, depth, base=10000.0, interleaved=False):
     """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
     ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or

@@ -120,8 +120,27 @@ def wav2vec2_feature_layer():
     return Wav2Vec2GroupNormConvLayer(config, 0).eval(), (torch.randn(1, 1, 40),)
 
 
+def _t5_self_attention(decoder: bool):
+    from transformers.models.t5.modeling_t5 import T5LayerSelfAttention
+
+    # few buckets, so that some of the 5 positions' offsets share logarithmic ones, which the maximum distance sets
+    config = hf.T5Config(d_model=16, d_kv=4, num_heads=4, dropout_rate=0.0, is_decoder=decoder, relative_attention_max_distance=64,
+                         relative_attention_num_buckets=4 if decoder else 8, attn_implementation="eager")
+    return _Layer(T5LayerSelfAttention(config, has_relative_attention_bias=True)).eval(), (torch.randn(1, SEQ, 16),)
+
+
+def t5_self_attention():
+    """T5's encoder self-attention: its relative position bias, both ways (a learned table read by buckets)."""
+    return _t5_self_attention(False)
+
+
+def t5_decoder_self_attention():
+    """T5's decoder self-attention: its relative position bias looks back only."""
+    return _t5_self_attention(True)
+
+
 BLOCKS = ["mistral", "qwen2", "qwen3", "olmo", "olmo2", "stablelm", "granite", "opt", "bert", "roberta", "whisper_encoder",
-          "siglip_vision", "dinov2", "wav2vec2_feature_layer"]
+          "siglip_vision", "dinov2", "wav2vec2_feature_layer", "t5_self_attention", "t5_decoder_self_attention"]
 
 
 class _Logits(nn.Module):
@@ -176,6 +195,14 @@ def bert_model():
 def distilbert_model():
     config = hf.DistilBertConfig(dim=16, n_heads=4, hidden_dim=32, n_layers=2, vocab_size=11, attn_implementation="eager")
     return _Hidden(hf.DistilBertModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
+def t5_encoder_model():
+    """A whole T5EncoderModel (the text encoder of Imagen, SD3, Flux), two blocks: the first computes the relative
+    position bias, both blocks add it."""
+    config = hf.T5Config(vocab_size=11, d_model=16, d_kv=4, d_ff=32, num_heads=4, num_layers=2, dropout_rate=0.0,
+                         attn_implementation="eager")
+    return _Hidden(hf.T5EncoderModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
 def vit_model():
