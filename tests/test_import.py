@@ -222,7 +222,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
     ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
-    ("alibi_scores", ["Y = alibi(S: y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
+    ("alibi_scores", ["Y = alibi(S: y x h)"]),
+    # a concatenation along a dim made of two axes makes one axis, once (GPT-J's partial rotary wrote it twice)
+    ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> d)", "Y = einsum(C, C2x: y h d, x h d -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
     ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),

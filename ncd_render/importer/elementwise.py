@@ -153,6 +153,8 @@ class ElementOps:
                 atom.role = atom.role if atom.role not in ("", "unit") else "token"
         self.data(a), self.data(b)  # (a learned operand, ViT's class token, becomes its box with its axis of one)
         joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
-        atoms = [joined if self.atoms.find(x) in map(self.atoms.find, self.atoms.leaves(a.dims[dim])) else x for x in self.dsl_leaves(a)]
+        group = set(map(self.atoms.find, self.atoms.leaves(a.dims[dim])))  # (several, when the joined dim is a group: one axis made)
+        atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(a)]
+        atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})
         return Seen(a.dims[:dim] + [joined] + a.dims[dim + 1:], out)

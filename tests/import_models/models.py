@@ -386,6 +386,26 @@ def alibi_shifted_scores():
     return _AlibiScores(shifted=True).eval(), (torch.randn(5, 8),)
 
 
+class _JoinedGroups(nn.Module):
+    """GPT-J's partial rotary in outline: the first half of each head's depth regrouped in pairs and back, then joined to
+    the second half: a concatenation along a dim made of several axes."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 16), nn.Linear(8, 16)
+
+    def forward(self, x):  # [y, m]
+        def joined(t):  # [y, h, d]
+            first, second = t[..., :4], t[..., 4:]
+            return torch.cat([torch.relu(first.reshape(5, 2, 2, 2)).flatten(-2), second], dim=-1)
+        q, k = (joined(f(x).view(5, 2, 8)) for f in (self.q, self.k))
+        return torch.einsum("yhd,xhd->hyx", q, k)
+
+
+def joined_groups():
+    return _JoinedGroups().eval(), (torch.randn(5, 8),)
+
+
 def t5_feed_forward():
     """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
     from transformers import T5Config
