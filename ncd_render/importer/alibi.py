@@ -19,7 +19,7 @@ import torch
 from ..pytorch.functional import alibi
 from .capture import Capture
 from .patterns import ATOL, RTOL, Replacement, _is
-from .recomputed import _fed
+from .recomputed import _fed_by_learning
 from .seen import Seen, Unsupported
 
 PASSING = {"view", "reshape", "_unsafe_view", "unsqueeze", "squeeze", "contiguous", "clone", "_to_copy", "to", "type_as",
@@ -28,8 +28,7 @@ PASSING = {"view", "reshape", "_unsafe_view", "unsqueeze", "squeeze", "contiguou
 
 def recognise_alibi(cap: Capture) -> dict:
     """The products and additions to import with one ``alibi`` box (what built the bias is not imported)."""
-    learned = frozenset(node for node in cap.graph.nodes if node.op == "get_attr" and _is_parameter(cap, node.target))
-    fed, found = _fed(cap, by=("placeholder",), also=learned), {}
+    fed, found = _fed_by_learning(cap), {}
     for node in cap.graph.nodes:
         if _is(node, "baddbmm") and node.kwargs.get("beta", 1) == 1 and _constant(node.args[0], fed) \
                 and all(a in fed for a in node.args[1:3]):
@@ -44,15 +43,6 @@ def recognise_alibi(cap: Capture) -> dict:
                         found[node] = Replacement([scores], _added(heads[0], scores))
                         break
     return found
-
-
-def _is_parameter(cap: Capture, target: str) -> bool:
-    """Whether ``target`` names a parameter of the module (learned), not a buffer or a constant of its code."""
-    try:
-        cap.original.get_parameter(target)
-    except AttributeError:
-        return False
-    return True
 
 
 def _constant(arg, fed) -> bool:

@@ -22,7 +22,7 @@ REACH = 60  # nodes looked back from a helper's last one for the tensor it start
 
 def recognise_recomputed(cap: Capture) -> dict:
     """Nodes to import as one box each."""
-    fed = _fed(cap)
+    fed, tables = _fed(cap), None
     inv_freq = [b for name, b in cap.original.named_buffers() if name.endswith("inv_freq")]
     found = {}
     for node in cap.graph.nodes:
@@ -30,6 +30,10 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rotate_half(cap, node, inv_freq[0]))
         if _is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes):
             found.update(_rope(cap, fed, node))
+        elif _is(node, "add") and any(_is(b, "stack") for a in node.all_input_nodes for b in _ancestors([a], 3)):
+            # x * cos + rotated(x) * sin with the tables read from a buffer (GPT-J's): the buffer is a constant here
+            tables = tables if tables is not None else _fed_by_learning(cap)
+            found.update(_rope(cap, tables, node))
         if _is(node, "scatter"):
             found.update(_gate(cap, fed, node))
         if _is(node, "tanh"):
@@ -45,6 +49,18 @@ def _fed(cap: Capture, by=("placeholder", "get_attr"), also: frozenset = frozens
         if node.op in by or node in also or any(a in fed for a in node.all_input_nodes):
             fed.add(node)
     return fed
+
+
+def _fed_by_learning(cap: Capture) -> set:
+    """The nodes that depend on the module's inputs or learned parameters: its buffers (a table of sines) and the
+    constants of its code are constants here."""
+    def learned(target) -> bool:
+        try:
+            cap.original.get_parameter(target)
+        except AttributeError:
+            return False
+        return True
+    return _fed(cap, by=("placeholder",), also=frozenset(n for n in cap.graph.nodes if n.op == "get_attr" and learned(n.target)))
 
 
 def _starts(cap: Capture, fed: set, end, allowed=lambda node: False):
@@ -89,9 +105,12 @@ def _rope(cap: Capture, fed: set, end) -> dict:
             continue
         constants = {a for n in region for a in n.all_input_nodes if a not in fed}
         bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))} or {10000.0}
-        for base, interleaved in itertools.product(sorted(bases), (False, True)):
-            if _close(lambda: rotary(value.double(), -2, -1, base, interleaved), cap.values.get(end)):
-                return {end: Replacement([x], _emit_rope(x, -2, base, interleaved))}
+        positions = [d for d in range(-2, -value.dim() - 1, -1) if value.shape[d] > 1]  # (GPT-J's heads come after its positions)
+        for base, interleaved, position in itertools.product(sorted(bases), (False, True), positions):
+            if _close(lambda: rotary(value.double(), position, -1, base, interleaved), cap.values.get(end)):
+                # tables read from a float32 buffer (GPT-J's sines) hold float32's rounding whatever the data
+                float32 = any(n.op == "get_attr" and getattr(cap.values.get(n), "dtype", None) == torch.float32 for n in _ancestors(constants))
+                return {end: Replacement([x], _emit_rope(x, position, base, interleaved, float32))}
     return {}
 
 
@@ -137,13 +156,15 @@ def _emit_rope(x, position, base, interleaved, float32=False):
     return emit
 
 
-def _ancestors(nodes) -> set:
-    out, stack = set(), list(nodes)
+def _ancestors(nodes, depth: int | None = None) -> set:
+    """``nodes`` and what they are computed from (``depth``: at most that many steps back)."""
+    out, stack = set(), [(n, 0) for n in nodes]
     while stack:
-        node = stack.pop()
+        node, steps = stack.pop()
         if node not in out:
             out.add(node)
-            stack.extend(node.all_input_nodes)
+            if depth is None or steps < depth:
+                stack.extend((a, steps + 1) for a in node.all_input_nodes)
     return out
 
 

@@ -251,6 +251,8 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Mixtral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
                     num_experts_per_tok=2),
     "Bloom": dict(hidden_size=24, num_attention_heads=6),  # ALiBi, six heads: slopes of 4, then every other one of 8
+    # rotary on the first half of each head, interleaved pairs, the sines read from a float32 buffer
+    "GPTJ": dict(hidden_size=32, num_attention_heads=4, rotary_dim=4, bos_token_id=0, eos_token_id=0),
 }
 
 
