@@ -261,6 +261,15 @@ def test_a_relative_position_bias_is_read_by_the_buckets_its_module_computes(nam
     (tmp_path / "t5.check.py").write_text(pairing)
 
 
+def test_window_attention_renames_the_rows_and_columns_of_its_keys(tmp_path):
+    """Swin's queries and keys are the same two axes of positions in a window: the keys get second names for
+    both, and the diagram builds (its relative position table, read by a buffer of indices, stays opaque)."""
+    imported = import_file(f"{MODELS}:swin_layer", tmp_path / "swin.ncd")
+    text = (tmp_path / "swin.ncd").read_text()
+    assert "Kx = rename(K: x s -> u w)" in text and "P = softmax(X2: u w)" in text, text
+    assert [w.split(" is an opaque box")[0] for w in imported.warnings] == ["aten.index [16 3] in layer.attention.relative_position_bias"]
+
+
 def test_alibi_shifted_per_query_is_alibi_only_before_a_softmax(tmp_path):
     imported = import_file(f"{MODELS}:alibi_shifted_scores", tmp_path / "shifted.ncd")
     assert "alibi(" not in (tmp_path / "shifted.ncd").read_text() and imported.warnings

@@ -147,6 +147,17 @@ class Atoms:
             return x
         return self.find(a) != self.find(b) and origin(a) == origin(b)
 
+    def second_names(self, a: int, b: int) -> dict[int, int]:
+        """For each leaf of ``b`` that is a second name (:meth:`related`) for the leaf of ``a`` in its place, that
+        leaf's root to ``a``'s (Swin's windows: rows and columns, both renamed); empty unless every other pair is
+        one axis."""
+        pairs = list(zip(self.leaves(a), self.leaves(b)))
+        if len(pairs) != len(self.leaves(b)) or len(pairs) != len(self.leaves(a)):
+            return {}
+        renamed = {self.find(y): self.find(x) for x, y in pairs if self.related(x, y)}
+        same = all(self.find(x) == self.find(y) for x, y in pairs if self.find(y) not in renamed)
+        return renamed if renamed and same else {}
+
 
 def _rank(atom: Atom) -> int:
     """Which of two unified atoms gives the axis its role: inputs' roles beat made-up ones."""

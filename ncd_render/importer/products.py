@@ -38,19 +38,19 @@ class ProductOps:
                 self.atoms.unify(x, y)
         batch = batch_a if len(batch_a) >= len(batch_b) else batch_b
         b_dsl = self.data(b)
-        if self.atoms.related(j1, j2):   # keys renamed beside queries: the other operand takes the new name
-            b_dsl = self._rename(node, b, j2, j1)
+        renamed = self.atoms.second_names(j1, j2)
+        if renamed:   # keys renamed beside queries: the other operand takes the new names
+            b_dsl = self._rename(node, b, renamed)
         else:
             self.atoms.unify(j1, j2)
         clash = set(map(self.atoms.find, self.atoms.leaves(l))) & set(map(self.atoms.find, self.leaves(batch_a + [i])))
-        if len(clash) > 1:  # (Swin's windows: rows and columns of positions on both sides)
-            raise Unsupported("a product whose result would have several axes twice")
-        if clash:
-            (old,) = clash
-            new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
-            self.atoms.atoms[new].renamed_from = old
-            b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
-            l = new if self.atoms.find(l) == old else self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(l)])
+        if clash:  # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names
+            renamed = {}
+            for old in sorted(clash):
+                renamed[old] = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
+                self.atoms.atoms[renamed[old]].renamed_from = old
+            b_dsl = self._rename(node, Seen(b.dims, b_dsl), renamed)
+            l = renamed.get(self.atoms.find(l)) or self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(l)])
         out_dims = batch + [i, l]
         shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
         order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
@@ -64,9 +64,10 @@ class ProductOps:
         last = {x for x in order if self.atoms.find(x) in shared and not self.atoms.atom(x).width}
         return [x for x in order if x not in last] + [x for x in order if x in last]
 
-    def _rename(self, node, seen: Seen, old: int, new: int) -> int:
-        atoms = [new if self.atoms.find(x) == self.atoms.find(old) else x for x in self.dsl_leaves(seen)]
-        return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": [old], "to": [new]})
+    def _rename(self, node, seen: Seen, renamed: dict[int, int]) -> int:
+        """``seen`` with each atom ``renamed`` maps (roots) called by its new name."""
+        atoms = [renamed.get(self.atoms.find(x), x) for x in self.dsl_leaves(seen)]
+        return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": list(renamed), "to": list(renamed.values())})
 
     def op_scaled_dot_product_attention(self, node, name):
         if self.arg(node, 3, node.kwargs.get("attn_mask")) is not None:
@@ -119,7 +120,7 @@ class ProductOps:
                 raise Unsupported("an einsum of two parameters")
             b_dsl = self.data(b)
             for old, new in renamed.items():
-                b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
+                b_dsl = self._rename(node, Seen(b.dims, b_dsl), {self.atoms.find(old): new})
             kept = set(map(self.atoms.find, self.leaves([dims[x] for x in la if x in out_letters])))
             for letter in [x for x in lb if x in out_letters and x not in la]:
                 clash = kept & set(map(self.atoms.find, self.atoms.leaves(dims[letter])))
@@ -127,7 +128,7 @@ class ProductOps:
                     (old,) = clash
                     new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
                     self.atoms.atoms[new].renamed_from = old
-                    b_dsl = self._rename(node, Seen(b.dims, b_dsl), old, new)
+                    b_dsl = self._rename(node, Seen(b.dims, b_dsl), {old: new})
                     d = dims[letter]
                     dims[letter] = new if self.atoms.find(d) == old else \
                         self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(d)])

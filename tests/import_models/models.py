@@ -406,6 +406,17 @@ def joined_groups():
     return _JoinedGroups().eval(), (torch.randn(5, 8),)
 
 
+def swin_layer():
+    """transformers' SwinLayer, windows of 2 x 2 on a 4 x 6 image, not shifted: attention within each window, whose
+    queries and keys are the same rows and columns of positions."""
+    from transformers import SwinConfig
+    from transformers.models.swin.modeling_swin import SwinLayer
+
+    config = SwinConfig(embed_dim=24, num_heads=[3], depths=[1], window_size=2, attn_implementation="eager")
+    return _FirstOutput(SwinLayer(config, dim=24, input_resolution=(4, 6), num_heads=3, shift_size=0), (4, 6)).eval(), \
+        (torch.randn(1, 24, 24),)
+
+
 def t5_feed_forward():
     """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
     from transformers import T5Config
@@ -415,14 +426,14 @@ def t5_feed_forward():
 
 
 class _FirstOutput(nn.Module):
-    """A transformers layer called with its hidden states alone; its first result."""
+    """A transformers layer called with its hidden states (and ``args``, else no mask); its first result."""
 
-    def __init__(self, layer):
+    def __init__(self, layer, *args):
         super().__init__()
-        self.layer = layer
+        self.layer, self.args = layer, args or (None,)
 
     def forward(self, x):
-        out = self.layer(x, None)
+        out = self.layer(x, *self.args)
         return out[0] if isinstance(out, tuple) else out
 
 
