@@ -41,7 +41,8 @@ def load_text(text: str, name: str = "<string>", depth: int | None = None, **sty
         return Figure(build(program_from_text(text, name), depth=depth), **style)
 
 
-def render(source: str | Path, output: str | Path, **options) -> Path:
-    """Render a .ncd file to an output file in one call."""
-    depth = options.pop("depth", None)
-    return load(source, depth=depth).render(output, **options)
+def render(source: str | Path, output: str | Path, depth: int | None = None, theme: str = "paper", layout: str = "paper",
+           width: str | float | None = None, wrap: bool = False, dpi: float = 300) -> Path:
+    """Render a .ncd file to an output file in one call, with ``ncd render``'s options (an unknown one is an
+    error, not ignored): ``render("mha.ncd", "mha.pdf", layout="page")``."""
+    return load(source, depth=depth, theme=theme, layout=layout, width=width, wrap=wrap).render(output, dpi=dpi)

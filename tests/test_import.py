@@ -296,6 +296,28 @@ def test_a_whole_language_model_imports_as_its_layers_repeated(name, tmp_path):
     assert check_file(tmp_path / "lm.ncd").passed
 
 
+def test_a_whole_model_s_layers_call_their_submodules_as_components(tmp_path, figure_metrics):
+    """A repeated layer's attention and MLP are blocks named after their classes, called from the repeat, and
+    the file draws them collapsed (depth 0), so that a page sets each one's body beside the layers, as the paper
+    draws a transformer; each block's boxes are labelled within it (both maps back to the depth are c_proj)."""
+    import_file(f"{SURVEY}:gpt2_lm_head", tmp_path / "gpt2.ncd")
+    text = (tmp_path / "gpt2.ncd").read_text()
+    assert "\ndepth 0\n" in text and "block GPT2Attention(N[y f])" in text and "block GPT2MLP(N[y f])" in text, text
+    assert "  H2 = GPT2Attention(N)\n" in text and "  H = GPT2MLP(N)\n" in text and text.count("as L_{c_proj}") == 2
+    assert check_file(tmp_path / "gpt2.ncd").passed
+    ncd_render.render(tmp_path / "gpt2.ncd", tmp_path / "gpt2.svg", layout="page")
+    result, _ = figure_metrics.analyse(str(tmp_path / "gpt2.svg"))
+    assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
+    svg = (tmp_path / "gpt2.svg").read_text()
+    assert svg.count(">GPT2Attention<") == 2 and svg.count(">GPT2MLP<") == 2  # the box in the layer, its definition's title
+
+
+def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
+    import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
+    text = (tmp_path / "layer.ncd").read_text()
+    assert "block " not in text and "depth" not in text
+
+
 def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     """GPT-2 adds its position table's first rows (looked up by positions from no input) to the token embeddings:
     one bias box, paired with the first rows of the table; its head is its token embedding, by another name."""

@@ -38,7 +38,7 @@ def measure_at(figure_metrics, tmp_path_factory):  # noqa: F811
             svg = out_dir / f"{source.parent.name}__{source.stem}.{layout}.svg"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ncd_render.render(source, svg, layout_preset=layout)
+                ncd_render.render(source, svg, layout=layout)
             result, _ = figure_metrics.analyse(str(svg))
             cache[key] = (result, [w.message for w in caught if isinstance(w.message, SizeWarning)])
         return cache[key]

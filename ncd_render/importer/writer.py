@@ -13,6 +13,7 @@ from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes
+from .components import find_components
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 from .seen import at_cup, is_contraction, is_map
@@ -104,11 +105,63 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         tensor[vid] = name
         inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + (" int" if prog.values[vid].dtype == "int" else ""))
     lines.append("input " + ", ".join(inputs))
+    defined_at = len(lines) - 1  # the components' blocks go before the inputs
     order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
     labels: set[str] = set()
     parameters = {}
+    components = find_components(prog, folds, sections, composite, classes or {}, uses, set(axis_names.values()) | taken_tensors.taken)
+    inside = {s: c for c in components.values() for s in c.stmts}
+    blocks: list[str] = []
     section = None
     body = []
+
+    def emit(at: int, stmt: Stmt, indent: str, out: list[str], prefix: str = "", taken_labels: set[str] = labels) -> None:
+        """Write statement ``at`` into ``out``; ``prefix``: its component's, before its learned boxes' names, whose
+        labels need only differ from the others' in it (``taken_labels``)."""
+        fold, n = first_of.get(at, (None, None))
+        args = [tensor[a] for a in stmt.args]
+        for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
+            group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
+            if len(group) > 1:
+                rest = [x for x in order[stmt.args[k]] if x not in group]
+                at_first = order[stmt.args[k]].index(group[0])
+                before, after = rest[:at_first], rest[at_first:]
+                other, theirs = order[stmt.args[1 - k]], leaves([stmt.axes["on"][1 - k]])
+                if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
+                    before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
+                grouped = axes_text(before, axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(after, axis_names)
+                name = name_for(-1 - at, args[k] + "g", at)
+                out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
+                args[k] = name
+        wanted = _second_order(stmt, order, leaves)
+        if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
+            name = name_for(-1 - at, args[1] + "t", at)
+            out.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
+                       f"{axes_text(wanted, axis_names)})")
+            args[1] = name
+        order[stmt.out] = leaves(prog.values[stmt.out].atoms)
+        hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
+            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
+        going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
+        if going_round:  # the value the next repetition reads takes the name of the one the block read
+            name = tensor[going_round[0]]
+            bound[name] = stmt.out
+        else:
+            name = name_for(stmt.out, hint, at)
+        tensor[stmt.out] = name
+        text = statement(stmt, args, order, names, axis_names, atoms)
+        if stmt.params:  # a norm without weights is no learned box
+            path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
+            box = UNLABELLED[stmt.fn] if letter is None else \
+                label(letter, relative(path, sections[at]) if fold is not None else path, taken_labels)
+            for kind, param in stmt.params.items():
+                if fold is not None:
+                    fold_boxes.append((fold, n, prefix + param_name(box), kind))
+                else:
+                    parameters[f"{prefix}{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
+            text += f" as {box}" if letter is not None else ""
+        out.append(f"{indent}{name} = {text}")
+
     for at, stmt in enumerate(prog.stmts):
         if stmt.out not in uses and stmt.out not in outputs:
             continue  # made but never used (a packed projection imported part by part)
@@ -131,50 +184,25 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 body.append(f'section "{group.replace("_", " ")}"')
             section = group
         indent = "  " if section else ""
-        args = [tensor[a] for a in stmt.args]
-        for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
-            group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
-            if len(group) > 1:
-                rest = [x for x in order[stmt.args[k]] if x not in group]
-                at_first = order[stmt.args[k]].index(group[0])
-                before, after = rest[:at_first], rest[at_first:]
-                other, theirs = order[stmt.args[1 - k]], leaves([stmt.axes["on"][1 - k]])
-                if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
-                    before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
-                grouped = axes_text(before, axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(after, axis_names)
-                name = name_for(-1 - at, args[k] + "g", at)
-                body.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
-                args[k] = name
-        wanted = _second_order(stmt, order, leaves)
-        if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
-            name = name_for(-1 - at, args[1] + "t", at)
-            body.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
-                        f"{axes_text(wanted, axis_names)})")
-            args[1] = name
-        out_order = leaves(prog.values[stmt.out].atoms)
-        order[stmt.out] = out_order
-        hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
-            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
-        going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
-        if going_round:  # the value the next repetition reads takes the name of the one the block read
-            name = tensor[going_round[0]]
-            bound[name] = stmt.out
-        else:
-            name = name_for(stmt.out, hint, at)
-        tensor[stmt.out] = name
-        text = statement(stmt, args, order, names, axis_names, atoms)
-        if stmt.params:  # a norm without weights is no learned box
-            path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
-            box = UNLABELLED[stmt.fn] if letter is None else label(letter, relative(path, sections[at]) if fold is not None else path, labels)
-            for kind, param in stmt.params.items():
-                if fold is not None:
-                    fold_boxes.append((fold, n, box, kind))
-                else:
-                    parameters[f"{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
-            text += f" as {box}" if letter is not None else ""
-        body.append(f"{indent}{name} = {text}")
+        component = inside.get(at)
+        if component is None:
+            emit(at, stmt, indent, body)
+        elif at == component.stmts[0]:  # written once, as a block; called here
+            params = [tensor[a] for a in component.inputs]
+            blocks.append(f"block {component.name}(" + ", ".join(
+                f"{p}[{axes_text(order[a], axis_names)}]" + (" int" if prog.values[a].dtype == "int" else "")
+                for p, a in zip(params, component.inputs)) + ")")
+            own_labels: set[str] = set()
+            for s in component.stmts:
+                if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
+                    emit(s, prog.stmts[s], "  ", blocks, component.prefix, own_labels)
+            blocks += [f"  return {tensor[component.output]}", "end", ""]
+            body.append(f"{indent}{tensor[component.output]} = {component.name}({', '.join(params)})")
     if section:
         body.append("end")
+    lines[defined_at:defined_at] = blocks
+    if blocks:  # a whole model: its layers drawn with a box per component, each component's body on a page beside
+        lines.insert(2, "depth 0")
     lines += body
     taken = {key.split(".")[0] for key in parameters}
     block_names = {}
