@@ -338,8 +338,10 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     ("bert_model", ["H = bias(E: f) as E_{token_type_embeddings.0}", "H = bias(H: y f) as E_{position_embeddings}",
                     'repeat 2 "model.encoder.layer"']),
     ("distilbert_model", ["bias(E: y f) as E_{position_embeddings}", 'repeat 2 "model.transformer.layer"']),
-    # T5's relative position bias: one table, read by buckets both ways, added to both blocks' scores
-    ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}", "X = S + E2", "X2 = S + E2"]),
+    # T5's relative position bias: one table, read by buckets both ways, made before the blocks (its first block made
+    # it), so that they fold; each block's attention and feed-forward are components
+    ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}\nrepeat 2 \"model.encoder.block\"\n"
+                          "  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend", "  X = S + E2\n"]),
 ])
 def test_whole_encoders_import_with_their_learned_positions(name, statements, tmp_path):
     """An encoder's attention mask without padding adds nothing and is no box; its position and token-type

@@ -6,7 +6,7 @@ transformer.
 A component is a run of at least :data:`SMALLEST` statements of the first repetition that one
 submodule with submodules of its own ran (``model.layers.0.self_attn``), nothing else between them,
 which reads at most :data:`MOST_INPUTS` values made before it and makes one value that is read after
-it (not the value that goes round). Each is its own block, called once, so that its learned boxes'
+it (it may be the value that goes round). Each is its own block, called once, so that its learned boxes'
 names are the block's prefix and their labels (``LlamaAttention_L_q_proj``).
 """
 from __future__ import annotations
@@ -46,13 +46,12 @@ def find_components(prog: Program, folds: list[Fold], sections: list[str], compo
     for fold in folds:
         first = fold.reps[0]
         layer = sections[first[0]]
-        goes_round = {prog.stmts[first[c]].out for c in fold.carried.values()}
         for run in _runs(prog, first, layer, composite):
             stmts = [first[i] for i in run]
             made = {prog.stmts[s].out for s in stmts}
             inputs = list(dict.fromkeys(a for s in stmts for a in prog.stmts[s].args if a not in made))
             after = [v for v in made if uses.get(v, -1) > stmts[-1] or v in outputs]
-            if len(stmts) < SMALLEST or len(after) != 1 or after[0] in goes_round or not 1 <= len(inputs) <= MOST_INPUTS:
+            if len(stmts) < SMALLEST or len(after) != 1 or not 1 <= len(inputs) <= MOST_INPUTS:
                 continue
             path = _child(prog.stmts[stmts[0]].module, layer)
             name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
@@ -80,7 +79,7 @@ def _child(module: str, layer: str) -> str:
     if not module.startswith(layer + "."):
         return ""
     rest = module[len(layer) + 1:].split(".")
-    return f"{layer}.{rest[0]}"
+    return f"{layer}.{rest[0]}" + (f".{rest[1]}" if len(rest) > 1 and rest[1].isdigit() else "")  # (an item of a list: T5's layer.0)
 
 
 def _identifier(name: str) -> str:

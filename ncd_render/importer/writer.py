@@ -59,6 +59,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     outputs = [v for v, _ in prog.outputs]
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
     uses = _last_uses(prog)
+    _hoist_shared(prog)
     common = _common_prefix([s.module for s in prog.stmts])
     sections = [_section(s.module, composite, common) for s in prog.stmts]
     folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
@@ -234,6 +235,29 @@ def _second_order(stmt: Stmt, order, leaves):
         wanted = [b[0] if x == a[0] else x for x in order[stmt.args[0]]]
         return wanted if sorted(wanted) == sorted(order[stmt.args[1]]) else None
     return None
+
+
+def _hoist_shared(prog: Program) -> None:
+    """A statement that reads nothing and is read in several layers (T5's relative position bias, made in its first
+    block, added in every block's scores) is made before the first of them, by the module that holds them all, so
+    that the layers compute the same statements and fold into one repeat."""
+    for at, stmt in enumerate(list(prog.stmts)):
+        readers = [s for s in prog.stmts if stmt.out in s.args]
+        layers = {_layer(s.module) for s in readers}
+        if stmt.args or len(layers) < 2 or None in layers:
+            continue
+        parts = [p.split(".") for p in layers]
+        common = next((n for n in range(min(map(len, parts))) if len({tuple(p[:n + 1]) for p in parts}) > 1), 0)
+        first = min(i for i, s in enumerate(prog.stmts) if _layer(s.module) in layers)
+        prog.stmts.remove(stmt)
+        stmt.module = ".".join(parts[0][:max(common - 1, 0)])  # above the list of layers
+        prog.stmts.insert(first, stmt)
+
+
+def _layer(module: str) -> str | None:
+    """The item of a list of layers that ran a statement (``m.encoder.block.1``), or None."""
+    parts = module.split(".")
+    return next((".".join(parts[:n + 1]) for n, p in enumerate(parts) if p.isdigit()), None)
 
 
 def _fold_scales(prog: Program) -> None:
