@@ -4,7 +4,8 @@ scores, softmax, top k) and experts stored as stacked tensors (``gate_up_proj``
 kin hold them). Torch captures the routing as gathers over data-dependent indices; the
 diagram draws it as the paper does, every expert a map broadcast over an expert axis and
 the top-k weights (zero elsewhere) mixing them, which computes the same. It is used only
-when that dense form, run on the block's recorded input, gives its recorded output.
+when that dense form, run on the block's recorded input, gives its recorded output, or that of a
+node inside it (the routed experts' mix, before a shared expert's output is added: Qwen-MoE's).
 """
 from __future__ import annotations
 
@@ -25,14 +26,15 @@ def recognise_experts(cap: Capture) -> dict:
         nodes = [n for n in cap.graph.nodes if n.op == "call_function" and _under(n, path) and n in cap.values]
         inside = set(nodes)
         ins = {a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"}
-        outs = [n for n in nodes if any(u not in inside for u in n.users)]
-        if len(ins) != 1 or len(outs) != 1:
+        if len(ins) != 1:
             continue
-        (x,), out = ins, outs[0]
-        normalize = _matches(cap.values[x], cap.values[out], router, experts)
-        if normalize is None:
-            continue
-        found[out] = Replacement([x], _emitter(x, path, router, experts, normalize))
+        (x,) = ins
+        # the block's result, or, where it adds a shared expert (Qwen-MoE's), the routed experts' mix before that
+        for out in nodes:
+            normalize = _matches(cap.values[x], cap.values[out], router, experts)
+            if normalize is not None:
+                found[out] = Replacement([x], _emitter(x, path, router, experts, normalize))
+                break
     return found
 
 
@@ -68,10 +70,11 @@ def _dense(x, router, experts, normalize: bool):
 
 
 def _matches(x, out, router, experts) -> bool | None:
-    if not isinstance(out, torch.Tensor) or out.shape != x.shape:
+    """Whether ``out`` is the dense form of ``x`` (its tokens may be flattened into one dim: Qwen-MoE's), normalised or not."""
+    if not isinstance(out, torch.Tensor) or out.numel() != x.numel() or out.shape[-1:] != x.shape[-1:] or not out.is_floating_point():
         return None
     for normalize in (True, False):
-        if agrees(_dense(x, router, experts, normalize), out.double()):
+        if agrees(_dense(x, router, experts, normalize).reshape(out.shape), out.double()):
             return normalize
     return None
 
@@ -118,6 +121,7 @@ def _emitter(x, path: str, router, experts, normalize: bool):
                            label=f"{prefix}experts.down_proj")
         atoms.unify(out_m, hidden)
         mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
-        return type(seen)(seen.dims, mixed)
+        shape = list(mapper.shape(node))  # (the tokens flattened into one dim, as Qwen-MoE's are)
+        return type(seen)(seen.dims if shape == list(mapper.shape(x)) else atoms.reshape(seen.dims, shape), mixed)
 
     return emit

@@ -139,8 +139,22 @@ def t5_decoder_self_attention():
     return _t5_self_attention(True)
 
 
+def qwen2_moe_block():
+    """Qwen 2's mixture of experts: routed experts (their stacked weights, gathered as batched_mm does) plus a
+    shared expert scaled by a sigmoid gate per token."""
+    from transformers.models.qwen2_moe.modeling_qwen2_moe import Qwen2MoeSparseMoeBlock
+
+    config = hf.Qwen2MoeConfig(hidden_size=16, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_experts=4,
+                               num_experts_per_tok=2)
+    config._experts_implementation = "batched_mm"  # gathers instead of a loop over the experts hit: capturable
+    block = Qwen2MoeSparseMoeBlock(config).eval()
+    for p in block.parameters():  # the experts' weights start uninitialised (torch.empty)
+        nn.init.normal_(p, std=0.2)
+    return block, (torch.randn(1, SEQ, 16),)
+
+
 BLOCKS = ["mistral", "qwen2", "qwen3", "olmo", "olmo2", "stablelm", "granite", "opt", "bert", "roberta", "whisper_encoder",
-          "siglip_vision", "dinov2", "wav2vec2_feature_layer", "t5_self_attention", "t5_decoder_self_attention"]
+          "siglip_vision", "dinov2", "wav2vec2_feature_layer", "t5_self_attention", "t5_decoder_self_attention", "qwen2_moe_block"]
 
 
 class _Logits(nn.Module):
