@@ -312,6 +312,16 @@ def test_a_whole_model_s_layers_call_their_submodules_as_components(tmp_path, fi
     assert svg.count(">GPT2Attention<") == 2 and svg.count(">GPT2MLP<") == 2  # the box in the layer, its definition's title
 
 
+def test_an_encoder_decoder_imports_as_two_repeats_of_components(tmp_path):
+    imported = import_file(f"{SURVEY}:t5_seq2seq", tmp_path / "t5.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "t5.ncd").read_text()
+    assert 'repeat 2 "model.encoder.block"\n  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend' in text, text
+    assert "  X = T5LayerCrossAttention(X, N)\n" in text  # the decoder's blocks read the encoder's output
+    assert "with bidirectional" in text and text.count("relbias(") == 2  # the encoder's both ways, the decoder's back only
+    assert check_file(tmp_path / "t5.ncd").passed
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()

@@ -219,6 +219,25 @@ def t5_encoder_model():
     return _Hidden(hf.T5EncoderModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+class _Seq2Seq(nn.Module):
+    """An encoder-decoder called on source and target ids, without a cache: its logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, target):
+        return self.model(input_ids=ids, decoder_input_ids=target, use_cache=False).logits
+
+
+def t5_seq2seq():
+    """A whole T5ForConditionalGeneration: an encoder and a decoder of two blocks each, the decoder's self-attention
+    biased looking back only, its cross-attention reading the encoder's output."""
+    config = hf.T5Config(vocab_size=11, d_model=16, d_kv=4, d_ff=32, num_heads=4, num_layers=2, num_decoder_layers=2, dropout_rate=0.0,
+                         decoder_start_token_id=0, pad_token_id=0, attn_implementation="eager")
+    return _Seq2Seq(hf.T5ForConditionalGeneration(config)).eval(), (torch.randint(0, 11, (1, SEQ)), torch.randint(0, 11, (1, SEQ - 1)))
+
+
 def vit_model():
     """A whole ViTModel: its class token is a learned tensor joined to the patches."""
     config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
