@@ -322,6 +322,17 @@ def test_an_encoder_decoder_imports_as_two_repeats_of_components(tmp_path):
     assert check_file(tmp_path / "t5.ncd").passed
 
 
+def test_one_attention_class_called_three_ways_is_three_components(tmp_path):
+    """BART's encoder, decoder and cross-attention are one class with three bodies (causal, reading the encoder):
+    three blocks; the logits' bias, a buffer of [1, v], is the head's bias (it broadcasts over the positions)."""
+    imported = import_file(f"{SURVEY}:bart_seq2seq", tmp_path / "bart.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "bart.ncd").read_text()
+    assert "block BartAttention(" in text and "block BartAttention2(" in text and "= BartAttention3(N2, N)" in text, text
+    assert "with bias as L_{lm_head}" in text and " * 1\n" not in text  # (no scale of one: the embeddings are not scaled)
+    assert check_file(tmp_path / "bart.ncd").passed
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()

@@ -37,6 +37,8 @@ class ElementOps:
         a, b = (self._stored_number(self.get(x)) for x in node.args[:2])
         if b.number is not None or a.number is not None:
             x, c = (a, b.number) if b.number is not None else (b, a.number)
+            if c == 1 and x.number is None:  # a scale of one (BART's embed_scale when it does not scale): the tensor itself
+                return x
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
         if (a.param is None) != (b.param is None):
             return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
@@ -98,7 +100,8 @@ class ElementOps:
             out = self.leaves(stmt.axes["out"]) if is_map(stmt) else None
             if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
                 for x, y in zip(reversed(a.dims), reversed(b.dims)):
-                    self.atoms.unify(x, y)
+                    if self.atoms.size(x) == self.atoms.size(y):  # (a dim of one broadcasts: BART's final_logits_bias [1, v])
+                        self.atoms.unify(x, y)
                 if sorted(self.leaves(b.dims)) == sorted(map(self.atoms.find, out)):
                     stmt.options["bias"] = True
                     stmt.params["bias"] = b.param

@@ -238,6 +238,16 @@ def t5_seq2seq():
     return _Seq2Seq(hf.T5ForConditionalGeneration(config)).eval(), (torch.randint(0, 11, (1, SEQ)), torch.randint(0, 11, (1, SEQ - 1)))
 
 
+def bart_seq2seq():
+    """A whole BartForConditionalGeneration: learned positions from row 2, one attention class for the encoder's,
+    the decoder's and the cross-attention, a bias added to the logits (its final_logits_bias buffer, [1, v])."""
+    config = hf.BartConfig(vocab_size=11, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
+                           encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=16, dropout=0.0, attention_dropout=0.0,
+                           activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+                           forced_eos_token_id=2, attn_implementation="eager")
+    return _Seq2Seq(hf.BartForConditionalGeneration(config)).eval(), (torch.randint(3, 11, (1, SEQ)), torch.randint(3, 11, (1, SEQ - 1)))
+
+
 def vit_model():
     """A whole ViTModel: its class token is a learned tensor joined to the patches."""
     config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
