@@ -49,8 +49,9 @@ def build_opaque(builder, call, args: list[int], scope, label: str | None) -> in
 
 
 def refuse(diagram, command: str) -> None:
-    """An error naming the first opaque box, for the commands that run or cost a diagram."""
-    boxes = [op for op in diagram.ops if op.kind == "opaque"]
+    """An error naming the first opaque box, for the commands that run or cost a diagram; one inside a
+    component drawn collapsed (a file's ``depth``) counts too."""
+    boxes = [op for op in (diagram.full or diagram).ops if op.kind == "opaque"]
     if boxes:
         more = f" (and {plural(len(boxes) - 1, 'other')})" if len(boxes) > 1 else ""
         raise NcdError(f"{command} cannot run the opaque box '{boxes[0].label}'{more}: it stands for an operation "

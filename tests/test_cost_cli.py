@@ -83,3 +83,15 @@ def test_a_fused_section_too_big_for_shared_memory_points_at_the_section(tmp_pat
     result = ncd(ncd_file)
     assert result.returncode == 2
     assert f"{ncd_file}:4:1: error: fused section 'norm': the fused kernel needs at least" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["cost", "check", "compile"])
+def test_an_opaque_box_inside_a_collapsed_component_is_refused_by_name(command, tmp_path):
+    """``depth 0`` draws a component as one box; what it holds is still run and costed, so an opaque box
+    in it is refused by name, as anywhere else (it was 'op kind opaque declares no cost rule')."""
+    (tmp_path / "c.ncd").write_text('depth 0\naxis y = 3\naxis m = 4\nblock B(X[y m])\n  H = relu(X)\n'
+                                    '  Y = opaque(H: y m -> y m) as "aten.cumsum"\n  return Y\nend\n'
+                                    "input X[y m]\nY = B(X)\noutput Y\n")
+    result = subprocess.run([sys.executable, "-m", "ncd_render", command, "c.ncd"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in result.stderr, result.stderr
+    assert "c.ncd:6:7:" in result.stderr and "Traceback" not in result.stderr
