@@ -333,6 +333,16 @@ def test_one_attention_class_called_three_ways_is_three_components(tmp_path):
     assert check_file(tmp_path / "bart.ncd").passed
 
 
+def test_a_speech_model_imports_whole(tmp_path):
+    """Whisper: its convolutions over frames, its encoder's and decoder's position tables (the decoder's read by
+    indexing, ``table[ids]``), three attention components, and the diagram checks."""
+    imported = import_file(f"{SURVEY}:whisper_seq2seq", tmp_path / "whisper.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "whisper.ncd").read_text()
+    assert "with stride=2, padding=1" in text and "as E_{decoder.embed_positions}" in text and "= WhisperAttention3(" in text, text
+    assert check_file(tmp_path / "whisper.ncd").passed
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()

@@ -24,10 +24,10 @@ def recognise_positions(cap: Capture) -> dict:
         if not (_is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)):
             continue
         for x, other in (node.args, node.args[::-1]):
-            looked_up = _through_casts(other)
-            read = _rows_read(cap, inputs, looked_up, cap.values.get(x)) if x in inputs and _is(looked_up, "embedding") else None
+            looked_up = _lookup(_through_casts(other))
+            read = _rows_read(cap, inputs, *looked_up, cap.values.get(x)) if x in inputs and looked_up else None
             if read is not None:
-                found[node] = Replacement([x, looked_up.args[0]], _added(x, looked_up.args[0], *read))
+                found[node] = Replacement([x, looked_up[0]], _added(x, looked_up[0], *read))
                 break
     return found
 
@@ -39,11 +39,21 @@ def _through_casts(node):
     return node
 
 
-def _rows_read(cap: Capture, inputs: set, lookup, x) -> tuple[str, int | tuple[int, int]] | None:
-    """("first", n) when ``lookup`` reads rows 0..n-1 of a learned table for the last two dims of ``x`` (positions,
+def _lookup(node) -> tuple | None:
+    """(table, ids) of a node that reads rows of a table: ``embedding(table, ids)``, or ``table[ids]`` (Whisper's
+    decoder positions); else None."""
+    if _is(node, "embedding") and len(node.args) >= 2:
+        return tuple(node.args[:2])
+    if _is(node, "index") and len(node.args) == 2 and isinstance(node.args[1], (list, tuple)) and len(node.args[1]) == 1 \
+            and isinstance(node.args[1][0], torch.fx.Node):
+        return node.args[0], node.args[1][0]
+    return None
+
+
+def _rows_read(cap: Capture, inputs: set, table, ids, x) -> tuple[str, int | tuple[int, int]] | None:
+    """("first", n) when ``table[ids]`` reads rows 0..n-1 of a learned table for the last two dims of ``x`` (positions,
     depth), ("first", (start, stop)) when it reads rows start..stop-1, ("one", r) when it reads row r for every
     position; None otherwise, or when the ids come from an input."""
-    table, ids = lookup.args[:2]
     rows, read = cap.values.get(table), cap.values.get(ids)
     if ids in inputs or not all(isinstance(t, torch.Tensor) for t in (rows, read, x)) or rows.dim() != 2 or read.dim() == 0:
         return None

@@ -248,6 +248,27 @@ def bart_seq2seq():
     return _Seq2Seq(hf.BartForConditionalGeneration(config)).eval(), (torch.randint(3, 11, (1, SEQ)), torch.randint(3, 11, (1, SEQ - 1)))
 
 
+class _Speech(nn.Module):
+    """A speech encoder-decoder called on log-mel features and target ids, without a cache: its logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, features, target):
+        return self.model(input_features=features, decoder_input_ids=target, use_cache=False).logits
+
+
+def whisper_seq2seq():
+    """A whole WhisperForConditionalGeneration: two 1-D convolutions (the second strided) and a position table
+    added over the frames, then the encoder; the decoder's positions read from its table by ``table[ids]``."""
+    config = hf.WhisperConfig(vocab_size=11, num_mel_bins=8, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                              decoder_attention_heads=4, encoder_ffn_dim=32, decoder_ffn_dim=32, max_source_positions=6,
+                              max_target_positions=8, pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0,
+                              attn_implementation="eager")
+    return _Speech(hf.WhisperForConditionalGeneration(config)).eval(), (torch.randn(1, 8, 12), torch.randint(0, 11, (1, SEQ - 1)))
+
+
 def vit_model():
     """A whole ViTModel: its class token is a learned tensor joined to the patches."""
     config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
