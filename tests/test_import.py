@@ -223,6 +223,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
     ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
     ("alibi_scores", ["Y = alibi(S: y x h)"]),
+    # captured without gradients, as it runs: a no_grad inside forward is no wrapped subgraph (an opaque box)
+    ("no_grad_gate", ["R = mean(X: m)", "Y = H * H2"]),
     # a concatenation along a dim made of two axes makes one axis, once (GPT-J's partial rotary wrote it twice)
     ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> d)", "Y = einsum(C, C2x: y h d, x h d -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
     ("clip_encoder_layer", ["P = softmax(S: x)"]),

@@ -79,8 +79,9 @@ def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capt
             module(*inputs)
     except (Exception, SystemExit) as error:
         raise NcdError(f"{where} fails on its example inputs: {_what(error)}", hint=_where(error)) from None
-    try:
-        graph_module, how = torch.export.export(module, inputs, strict=False).module(), "torch.export"
+    try:  # (without gradients, as it ran: a no_grad inside, transformers' rotary tables, is then no wrapped subgraph)
+        with torch.no_grad():
+            graph_module, how = torch.export.export(module, inputs, strict=False).module(), "torch.export"
     except Exception as export_error:  # data-dependent control flow, unsupported python: try the symbolic tracer
         try:
             graph_module, how = torch.fx.symbolic_trace(module), "torch.fx"

@@ -417,6 +417,25 @@ def swin_layer():
         (torch.randn(1, 24, 24),)
 
 
+class _NoGradGate(nn.Module):
+    """A gate computed under ``torch.no_grad()`` inside forward, as transformers computes its rotary tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    @torch.no_grad()
+    def _gate(self, x):
+        return torch.sigmoid(x.mean(-1, keepdim=True))
+
+    def forward(self, x):
+        return self.lin(x) * self._gate(x)
+
+
+def no_grad_gate():
+    return _NoGradGate().eval(), (torch.randn(5, 8),)
+
+
 def t5_feed_forward():
     """transformers' T5LayerFF: its T5LayerNorm is an RMSNorm by what it computes (no mean taken away), not by its name."""
     from transformers import T5Config

@@ -317,6 +317,7 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Bloom": dict(hidden_size=24, num_attention_heads=6),  # ALiBi, six heads: slopes of 4, then every other one of 8
     # rotary on the first half of each head, interleaved pairs, the sines read from a float32 buffer
     "GPTJ": dict(hidden_size=32, num_attention_heads=4, rotary_dim=4, bos_token_id=0, eos_token_id=0),
+    "Phi": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4),  # a rotary over half of each head, a parallel MLP
     # routed experts and a shared one in every layer, gathered (batched_mm) rather than looped over: capturable
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
