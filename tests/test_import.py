@@ -345,6 +345,14 @@ def test_a_speech_model_imports_whole(tmp_path):
     assert check_file(tmp_path / "whisper.ncd").passed
 
 
+def test_a_sliding_window_the_example_is_too_short_to_show_is_a_warning(tmp_path):
+    """Mistral 0.1 looks back 4096 positions: at 5 its mask is causal, and the diagram is the model only that far."""
+    imported = import_file(f"{SURVEY}:mistral_v01_causal_lm", tmp_path / "m.ncd")
+    assert imported.warnings == ["the model's attention looks back at most 4096 positions (its config's sliding_window); the diagram's "
+                                 "causal mask, found at the example inputs' length, has no window: it is the model up to 4096 positions"]
+    assert check_file(tmp_path / "m.ncd").passed  # (at the example's length it is)
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()
@@ -411,9 +419,11 @@ def test_whole_language_models_with_their_own_embeddings(name, statement, paired
 
 @pytest.mark.parametrize("family", sorted(WHOLE))
 def test_whole_causal_language_models_import_and_check(family, tmp_path):
-    """Beside Llama's: each whole model imports with no opaque box, its two layers one repeat block, and checks."""
+    """Beside Llama's: each whole model imports with no opaque box, its two layers one repeat block, and checks.
+    Gemma 2's sliding window (4096 positions, every other layer) is no mask at 5 positions: a warning says so."""
     imported = import_file(f"{SURVEY}:whole_{family}", tmp_path / "lm.ncd")
-    assert imported.warnings == []
+    window = ["the model's attention looks back at most 4096 positions"] if family == "Gemma2" else []
+    assert [w.split(" (its config")[0] for w in imported.warnings] == window
     assert (tmp_path / "lm.ncd").read_text().count("repeat 2 ") == 1
     assert check_file(tmp_path / "lm.ncd").passed
 

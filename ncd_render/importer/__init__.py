@@ -68,11 +68,15 @@ def from_module(module, *inputs, title: str | None = None, axes: dict[str, str] 
     """Import ``module`` run on ``inputs`` as a diagram (see the module docstring)."""
     from .capture import capture, checked_result
     from .mapping import build_program
+    from .masks import window_warning
     from .writer import write
 
     module, inputs = checked_result((module, tuple(inputs)), "from_module")
     cap = capture(module, inputs, type(module).__name__)
     program = build_program(cap)
+    window = window_warning(module, program)
+    if window:
+        program.warnings.append(window)
     title = title or type(module).__name__
     composite = {name for name, sub in module.named_modules() if name and any(True for _ in sub.children())}
     classes = {name: type(sub).__name__ for name, sub in module.named_modules() if name}

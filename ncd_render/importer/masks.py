@@ -77,3 +77,19 @@ def masked(mapper, node):
 def _causal_attention(mapper, node):
     """``scaled_dot_product_attention`` with a causal mask tensor: as with ``is_causal``."""
     return mapper.attention(node, causal=True)
+
+
+def window_warning(module, prog) -> str | None:
+    """A warning when the model's attention has a sliding window (its config's ``sliding_window``, where it uses
+    one) and the diagram has a causal mask: the mask was found at the example inputs' length, the window is not
+    drawn, so the diagram is the model only up to that many positions."""
+    if not any(stmt.fn == "mask" for stmt in prog.stmts):
+        return None
+    for sub in module.modules():
+        config = getattr(sub, "config", None)
+        window = getattr(config, "sliding_window", None)
+        if isinstance(window, int) and window > 0 and getattr(config, "use_sliding_window", True) is not False \
+                and "sliding_attention" in (getattr(config, "layer_types", None) or ["sliding_attention"]):
+            return (f"the model's attention looks back at most {window} positions (its config's sliding_window); the diagram's "
+                    f"causal mask, found at the example inputs' length, has no window: it is the model up to {window} positions")
+    return None

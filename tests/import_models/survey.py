@@ -307,8 +307,13 @@ def _causal_lm(family: str, **sizes):
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def mistral_v01_causal_lm():
+    """Mistral 7B v0.1's attention: a sliding window of 4096 positions (its config's default)."""
+    return _causal_lm("Mistral", hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2)
+
+
 WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each with its own sizes
-    "Mistral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2),
+    "Mistral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, sliding_window=None),  # v0.2's
     "Qwen2": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2),
     "Gemma2": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4),
     "GPTNeoX": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5),
