@@ -220,14 +220,15 @@ def t5_encoder_model():
 
 
 class _Seq2Seq(nn.Module):
-    """An encoder-decoder called on source and target ids, without a cache: its logits."""
+    """An encoder-decoder called on its source (ids, or a speech model's ``input_features``) and target ids, without a
+    cache: its logits."""
 
-    def __init__(self, model):
+    def __init__(self, model, source: str = "input_ids"):
         super().__init__()
-        self.model = model
+        self.model, self.source = model, source
 
-    def forward(self, ids, target):
-        return self.model(input_ids=ids, decoder_input_ids=target, use_cache=False).logits
+    def forward(self, source, target):
+        return self.model(**{self.source: source}, decoder_input_ids=target, use_cache=False).logits
 
 
 def t5_seq2seq():
@@ -248,17 +249,6 @@ def bart_seq2seq():
     return _Seq2Seq(hf.BartForConditionalGeneration(config)).eval(), (torch.randint(3, 11, (1, SEQ)), torch.randint(3, 11, (1, SEQ - 1)))
 
 
-class _Speech(nn.Module):
-    """A speech encoder-decoder called on log-mel features and target ids, without a cache: its logits."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, features, target):
-        return self.model(input_features=features, decoder_input_ids=target, use_cache=False).logits
-
-
 def whisper_seq2seq():
     """A whole WhisperForConditionalGeneration: two 1-D convolutions (the second strided) and a position table
     added over the frames, then the encoder; the decoder's positions read from its table by ``table[ids]``."""
@@ -266,7 +256,7 @@ def whisper_seq2seq():
                               decoder_attention_heads=4, encoder_ffn_dim=32, decoder_ffn_dim=32, max_source_positions=6,
                               max_target_positions=8, pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0,
                               attn_implementation="eager")
-    return _Speech(hf.WhisperForConditionalGeneration(config)).eval(), (torch.randn(1, 8, 12), torch.randint(0, 11, (1, SEQ - 1)))
+    return _Seq2Seq(hf.WhisperForConditionalGeneration(config), "input_features").eval(), (torch.randn(1, 8, 12), torch.randint(0, 11, (1, SEQ - 1)))
 
 
 def vit_model():
