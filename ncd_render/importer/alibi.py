@@ -1,16 +1,17 @@
 """ALiBi biases that a model builds from positions alone (BLOOM's ``build_alibi_tensor``, MPT's),
-recognised by their recorded value: a tensor fed by no input or parameter (constants and buffers may feed it), added to the scores
-(by ``add``, or as ``baddbmm``'s first operand), whose every row is each head's ALiBi slope times
-the key's position. A row may be shifted by a constant (BLOOM adds slope times the key's position,
-not its distance from the query) only where the scores go on to a softmax over the keys, which no
-such shift changes. It becomes one ``alibi(S: y x h)`` box; what built the bias is not imported.
+recognised by their recorded value: a tensor fed by no input or parameter (constants and buffers
+may feed it), added to the scores (by ``add``, or as ``baddbmm``'s first operand), whose every row
+is each head's ALiBi slope times the key's position. A row may be shifted by a constant (BLOOM adds
+slope times the key's position, not its distance from the query) only where the scores go on to a
+softmax over the keys, which no such shift changes. It becomes one ``alibi(S: y x h)`` box; what
+built the bias is not imported.
 
 >>> slopes = torch.tensor([2.0 ** -4, 2.0 ** -8])[:, None, None]  # two heads'
 >>> keys, distance = torch.arange(4.0), torch.arange(4.0) - torch.arange(4.0)[:, None]
 >>> _heads(slopes * keys, torch.zeros(2, 4, 4)), _heads(slopes * distance, torch.zeros(2, 4, 4))  # BLOOM's, the paper's
 ((2, False), (2, True))
->>> _heads(slopes.flip(0) * keys, torch.zeros(2, 4, 4))  # slopes of no ALiBi
-
+>>> _heads(slopes.flip(0) * keys, torch.zeros(2, 4, 4)) is None  # slopes of no ALiBi
+True
 """
 from __future__ import annotations
 
