@@ -381,6 +381,7 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     ("distilbert_model", ["bias(E: y f) as E_{position_embeddings}", 'repeat 2 "model.transformer.layer"']),
     # T5's relative position bias: one table, read by buckets both ways, made before the blocks (its first block made
     # it), so that they fold; each block's attention and feed-forward are components
+    ("modernbert_model", ["layernorm(E: f) with weight, eps=1e-05 as N_{norm}"]),  # nn.LayerNorm(bias=False)
     ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}\nrepeat 2 \"model.encoder.block\"\n"
                           "  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend", "  X = S + E2\n"]),
 ])

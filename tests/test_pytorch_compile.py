@@ -213,6 +213,17 @@ def test_pooling_index_concat_product_and_rename_match_plain_torch():
     torch.testing.assert_close(H, E * G)
 
 
+def test_a_layer_norm_with_a_weight_alone_is_nn_layernorm_without_bias():
+    module = randomized(module_for("axis y = 3\naxis m = 4\ninput X[y m]\nY = layernorm(X: m) with weight as N\noutput Y\n"))
+    assert list(module.state_dict()) == ["N.weight"]
+    reference = nn.LayerNorm(4, bias=False).double()
+    reference.weight.data.copy_(module.N.weight)
+    X = torch.randn(2, 3, 4, dtype=torch.float64)
+    torch.testing.assert_close(module(X), reference(X))
+    with pytest.raises(NcdError, match="layernorm takes 'affine' .* or 'weight' .*, not both"):
+        module_for("axis m = 4\ninput X[m]\nY = layernorm(X: m) with affine, weight\noutput Y\n")
+
+
 def test_a_sum_broadcasts_a_term_over_the_axes_it_lacks():
     # ALiBi's bias per head and key, added to every query's scores; a bias per channel after it
     module = module_for("axis y = 3\naxis x = 4\naxis h = 2\n"

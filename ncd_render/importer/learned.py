@@ -66,14 +66,14 @@ class LearnedOps:
         count = len(node.args[1])
         w, b = (self.get(a) if a is not None else None for a in (self.arg(node, 2), self.arg(node, 3)))
         eps = float(self.arg(node, 4, 1e-5))
-        if (w is None) != (b is None):
-            raise Unsupported("a layer norm with a weight but no bias (or the other way round)")
-        params = {}
-        if w is not None:
-            for p in (w, b):
-                for d, e in zip(p.dims, x.dims[-count:]):
-                    self.atoms.unify(d, e)
-            params = {"weight": w.param, "bias": b.param}
+        if w is None and b is not None:
+            raise Unsupported("a layer norm with a bias but no weight")
+        for p in (w, b):
+            for d, e in zip(p.dims if p is not None else (), x.dims[-count:]):
+                self.atoms.unify(d, e)
+        if w is not None and b is None:  # nn.LayerNorm(bias=False): ModernBERT's, MPT's
+            return self._norm(node, "layernorm", x, x.dims[-count:], {"weight": w.param}, eps, weight=True)
+        params = {"weight": w.param, "bias": b.param} if w is not None else {}
         return self._norm(node, "layernorm", x, x.dims[-count:], params, eps)
 
     def op_rms_norm(self, node, name):
@@ -123,7 +123,8 @@ class LearnedOps:
         return self._norm(node, "groupnorm", x, x.dims[1:], params, eps, groups=groups)
 
     def _norm(self, node, fn, x: Seen, dims, params, eps, **more) -> Seen:
-        options = {"affine": "weight" in params, "eps": eps, **more}
+        alone = more.pop("weight", False)  # a weight and no bias: the flag beside affine's place, before eps
+        options = {"affine": "weight" in params and not alone, **({"weight": True} if alone else {}), "eps": eps, **more}
         label = box_path(next(iter(params.values()))) if params else ""
         out = self.emit(fn, [self.data(x)], self.dsl_leaves(x), node, axes={"on": list(dims)}, params=params,
                         options=options, label=label)

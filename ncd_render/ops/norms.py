@@ -1,7 +1,8 @@
 """LayerNorm, RMSNorm, BatchNorm and GroupNorm over named axes: ``layernorm(X: m) with affine, eps=1e-6``,
 drawn as the paper's circle (labelled LN, RMS, BN, GN; bold when it learns a scale). Statistics and normalising cost 5 FLOPs per element
 (RMSNorm 3), plus one per learned scale and one per learned shift. With ``affine``, LayerNorm
-learns ``weight`` and ``bias`` over the normalised axes, RMSNorm ``weight`` only, BatchNorm
+learns ``weight`` and ``bias`` over the normalised axes (with ``weight``, the weight alone:
+nn.LayerNorm(bias=False)), RMSNorm ``weight`` only, BatchNorm
 both over the axes it does *not* normalise over (the channels), as nn.BatchNorm does; with
 ``running`` it normalises by stored statistics (``running_mean``, ``running_var``, over the channels
 too) instead of the batch's, as nn.BatchNorm does in eval mode: then it needs no pass over the batch.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..errors import NcdError
-from ..options import KINDS
+from ..options import FLAG, KINDS
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
 from .work import SCALED, WHOLE, Array, Work
@@ -25,9 +26,14 @@ SYMBOLS = {"layernorm": ("LayerNorm", "LN", 5), "rmsnorm": ("RMSNorm", "RMS", 3)
 def build(b, call, options, scope, label):
     fn = call.fn.name
     vid, acted, broadcast, out = acted_axes(b, call, scope)
-    learned = bool(options.get("affine"))
+    if options.get("affine") and options.get("weight"):
+        raise NcdError("layernorm takes 'affine' (a weight and a bias) or 'weight' (a weight alone), not both", call.span,
+                       "write 'with weight' for nn.LayerNorm(bias=False)")
+    learned = bool(options.get("affine") or options.get("weight"))
     name = label or SYMBOLS[fn][0]
     more = {"running": True} if options.get("running") else {}  # a batch norm by stored statistics, a group norm's groups
+    if options.get("weight"):  # a layer norm that learns a scale and no shift
+        more = {"shift": False}
     if fn == "groupnorm":  # the channels (the first axis named) in groups
         more = {"groups": int(options.get("groups", 1))}
         _divides(b.axes[acted[0]].size, more["groups"], acted[0], call.span)
@@ -42,7 +48,8 @@ def cost(op, c) -> Work:
     weights = ()
     if op.params["affine"]:  # batch and group norm learn one scale per channel, the others one per normalised element
         learned = op.broadcast if fn == "batchnorm" else acted[:1] if fn == "groupnorm" else acted
-        weights = tuple(Array((op.name, p), learned) for p in (("scale",) if fn == "rmsnorm" else ("scale", "shift")))
+        shifts = fn != "rmsnorm" and op.params.get("shift", True)
+        weights = tuple(Array((op.name, p), learned) for p in (("scale", "shift") if shifts else ("scale",)))
     if op.params.get("running"):  # stored statistics: subtract, scale, element by element, with no pass over the batch
         stats = tuple(Array((op.name, p), op.broadcast) for p in ("running_mean", "running_var"))
         return Work(0, (2 + len(weights)) * c.n, c.ins + weights + stats, c.outs, c.mapped, 1)
@@ -61,7 +68,7 @@ def parameters(op) -> dict:
     axes = op.params["axes"]
     if op.params["fn"] == "groupnorm":
         return {"weight": axes[:1], "bias": axes[:1]}
-    return {"weight": axes} if op.params["fn"] == "rmsnorm" else {"weight": axes, "bias": axes}
+    return {"weight": axes} if op.params["fn"] == "rmsnorm" or not op.params.get("shift", True) else {"weight": axes, "bias": axes}
 
 
 def run(op, box, xs, rt):
@@ -93,7 +100,7 @@ def source(op, w, target):
     n, eps, fn = len(op.params["axes"]), op.params["eps"], op.params["fn"]
     box = f"{w.owner}.{op.name}"
     if fn == "layernorm":
-        affine = f", {box}.weight, {box}.bias" if op.params["affine"] else ""
+        affine = (f", {box}.weight, {box}.bias" if op.params.get("shift", True) else f", {box}.weight") if op.params["affine"] else ""
         expr = f"nn.functional.layer_norm({src}, {src}.shape[-{n}:]{affine}, eps={eps})"
     elif fn == "rmsnorm":
         affine = f", {box}.weight" if op.params["affine"] else ""
@@ -127,7 +134,7 @@ def _divides(size: int | None, groups: int, channels: str, span) -> None:
 
 
 OPTIONS = {"affine": KINDS["affine"], "eps": KINDS["eps"]}
-MORE = {"groupnorm": {"groups": KINDS["groups"]}, "batchnorm": {"running": KINDS["running"]}}
+MORE = {"groupnorm": {"groups": KINDS["groups"]}, "batchnorm": {"running": KINDS["running"]}, "layernorm": {"weight": FLAG}}
 register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, **MORE.get(fn, {})}),
                   glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
                   parameters=parameters, initial=lambda op, param: "ones" if param in ("weight", "running_var") else "zeros", check=check_groups,

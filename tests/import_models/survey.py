@@ -259,6 +259,14 @@ def whisper_seq2seq():
     return _Seq2Seq(hf.WhisperForConditionalGeneration(config), "input_features").eval(), (torch.randn(1, 8, 12), torch.randint(0, 11, (1, SEQ - 1)))
 
 
+def modernbert_model():
+    """A whole ModernBertModel: LayerNorms with a weight and no bias, a gated MLP, global attention in every layer."""
+    config = hf.ModernBertConfig(vocab_size=11, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                 max_position_embeddings=8, global_attn_every_n_layers=1, pad_token_id=0, bos_token_id=0,
+                                 eos_token_id=0, cls_token_id=0, sep_token_id=0, attn_implementation="eager")
+    return _Hidden(hf.ModernBertModel(config)).eval(), (torch.randint(1, 11, (1, SEQ)),)
+
+
 def vit_model():
     """A whole ViTModel: its class token is a learned tensor joined to the patches."""
     config = hf.ViTConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, image_size=8, patch_size=4,
