@@ -425,6 +425,8 @@ def test_whole_causal_language_models_import_and_check(family, tmp_path):
     imported = import_file(f"{SURVEY}:whole_{family}", tmp_path / "lm.ncd")
     window = ["the model's attention looks back at most 4096 positions"] if family == "Gemma2" else []
     assert [w.split(" (its config")[0] for w in imported.warnings] == window
+    if family == "Gemma3":  # a window shorter than the example: drawn, and checked
+        assert "mask(S2: y x) with causal, window=3" in (tmp_path / "lm.ncd").read_text()
     assert (tmp_path / "lm.ncd").read_text().count("repeat 2 ") == 1
     assert check_file(tmp_path / "lm.ncd").passed
 

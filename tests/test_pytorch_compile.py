@@ -213,6 +213,13 @@ def test_pooling_index_concat_product_and_rename_match_plain_torch():
     torch.testing.assert_close(H, E * G)
 
 
+def test_a_sliding_window_hides_the_keys_too_far_back():
+    module = module_for("axis y = 5\naxis x = y\ninput S[y x]\nY = mask(S: y x) with causal, window=2\noutput Y\n")
+    seen = torch.tensor([[j <= i and j > i - 2 for j in range(5)] for i in range(5)])  # itself and the key before
+    S = torch.randn(2, 5, 5, dtype=torch.float64)
+    torch.testing.assert_close(module(S), S.masked_fill(~seen, -math.inf))
+
+
 def test_a_layer_norm_with_a_weight_alone_is_nn_layernorm_without_bias():
     module = randomized(module_for("axis y = 3\naxis m = 4\ninput X[y m]\nY = layernorm(X: m) with weight as N\noutput Y\n"))
     assert list(module.state_dict()) == ["N.weight"]

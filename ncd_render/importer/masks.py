@@ -21,40 +21,54 @@ def recognise_masks(cap: Capture) -> dict:
     for node in cap.graph.nodes:
         if _is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
             scores, mask = node.args
-            if mask not in fed and scores in fed and _causal(cap.values.get(mask), cap.values.get(scores)):
-                found[node] = Replacement([scores], masked)
+            window = _causal(cap.values.get(mask), cap.values.get(scores)) if mask not in fed and scores in fed else False
+            if window is not False:
+                found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
             elif mask not in fed and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
-            if isinstance(mask, torch.fx.Node) and mask not in fed and _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True):
-                found[node] = Replacement(list(node.args[:3]), _causal_attention)
+            window = _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True) \
+                if isinstance(mask, torch.fx.Node) and mask not in fed else False
+            if window is not False:
+                found[node] = Replacement(list(node.args[:3]), lambda mapper, node, window=window: mapper.attention(node, True, window))
     return found
 
 
-def _causal(mask, scores, rows: bool = False) -> bool:
+def _causal(mask, scores, rows: bool = False) -> int | None | bool:
     """Whether ``mask`` (broadcast over ``scores``, whose last two dims are queries and keys; ``rows``: the
     queries' dims, for attention, whose keys are another tensor's) lets each query see itself and what
-    comes before it only.
+    comes before it only: None when it sees all of that, the window when only the keys less than it before
+    (a sliding window), False when it is no such mask.
 
     >>> low = torch.finfo(torch.float32).min
     >>> additive = torch.zeros(3, 3).masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), low)
     >>> _causal(additive, torch.zeros(2, 4, 3, 3)), _causal(additive.T, torch.zeros(2, 4, 3, 3))
-    (True, False)
+    (None, False)
     >>> _causal(torch.ones(3, 3, dtype=torch.bool).tril(), torch.zeros(1, 3, 8), rows=True)  # attention's boolean mask
-    True
+    >>> _causal(torch.ones(4, 4, dtype=torch.bool).tril() & torch.ones(4, 4, dtype=torch.bool).triu(-1), torch.zeros(1, 4, 8), rows=True)
+    2
     """
     if not (isinstance(mask, torch.Tensor) and isinstance(scores, torch.Tensor)) or mask.dim() < 2:
         return False
     queries, keys = mask.shape[-2:]
     if queries < 2 or queries != keys or (not rows and tuple(scores.shape[-2:]) != (queries, keys)):
         return False
-    seen = torch.ones(queries, keys, dtype=torch.bool).tril()
     flat = mask.reshape(-1, queries, keys).cpu()
     if mask.dtype == torch.bool:
-        return bool((flat == seen).all())
-    low = torch.finfo(mask.dtype).min / 2 if mask.dtype.is_floating_point else None
-    return low is not None and bool((flat[:, seen] == 0).all()) and bool((flat[:, ~seen] <= low).all())
+        seen = flat
+    elif mask.dtype.is_floating_point:
+        low = torch.finfo(mask.dtype).min / 2
+        if not bool(((flat == 0) | (flat <= low)).all()):
+            return False
+        seen = flat == 0
+    else:
+        return False
+    offset = torch.arange(keys) - torch.arange(queries)[:, None]
+    for window in [None] + list(range(queries - 1, 0, -1)):  # the whole past first, then windows ever narrower
+        if bool((seen == ((offset <= 0) & (offset > -window if window else True))).all()):
+            return window
+    return False
 
 
 def _nothing(mask, scores) -> bool:
@@ -64,27 +78,23 @@ def _nothing(mask, scores) -> bool:
             and mask.dim() <= scores.dim() and mask.numel() <= scores.numel() and not bool(mask.any()))
 
 
-def masked(mapper, node):
-    """``node``'s first argument, the scores, with the mask: ``mask(S: y x) with causal`` over their last two dims
-    (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
+def masked(mapper, node, window: int | None = None):
+    """``node``'s first argument, the scores, with the mask: ``mask(S: y x) with causal`` over their last two dims,
+    ``window=`` its sliding window (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
     seen = mapper.get(node.args[0])
     for d in seen.dims[-2:]:
         mapper.atoms.atom(d).width = True
     atoms = mapper.prog.values[mapper.data(seen)].atoms
-    return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}, options={"causal": True}))
-
-
-def _causal_attention(mapper, node):
-    """``scaled_dot_product_attention`` with a causal mask tensor: as with ``is_causal``."""
-    return mapper.attention(node, causal=True)
+    options = {"causal": True, **({"window": window} if window else {})}
+    return type(seen)(seen.dims, mapper.emit("mask", [seen.dsl], atoms, node, axes={"on": seen.dims[-2:]}, options=options))
 
 
 def window_warning(module, prog) -> str | None:
     """A warning when the model's attention has a sliding window (its config's ``sliding_window``, where it uses
-    one) and the diagram has a causal mask: the mask was found at the example inputs' length, the window is not
-    drawn, so the diagram is the model only up to that many positions."""
-    if not any(stmt.fn == "mask" for stmt in prog.stmts):
-        return None
+    one) and the diagram has a causal mask without one: the mask was found at the example inputs' length, shorter
+    than the window, so the diagram is the model only up to that many positions."""
+    if not any(stmt.fn == "mask" and "window" not in stmt.options for stmt in prog.stmts):
+        return None  # no causal mask, or every one has its window (the example is longer than it)
     for sub in module.modules():
         config = getattr(sub, "config", None)
         window = getattr(config, "sliding_window", None)

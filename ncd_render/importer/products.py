@@ -74,9 +74,9 @@ class ProductOps:
             raise Unsupported("attention with a mask tensor")
         return self.attention(node, bool(self.arg(node, 5, node.kwargs.get("is_causal", False))))
 
-    def attention(self, node, causal: bool) -> Seen:
+    def attention(self, node, causal: bool, window: int | None = None) -> Seen:
         """``scaled_dot_product_attention``'s q, k and v as einsums and a softmax, with a causal mask where ``causal``
-        (its own mask argument set aside: :mod:`.masks` hands over a causal one)."""
+        (its own mask argument set aside: :mod:`.masks` hands over a causal one, and its sliding ``window``)."""
         q, k, v = (self.get(a) for a in node.args[:3])
         scale = self.arg(node, 6, node.kwargs.get("scale"))
         if float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
@@ -93,7 +93,7 @@ class ProductOps:
         s = self._matmul(node, q, kt, scale=scale if scale is not None else depth ** -0.5)
         if causal:
             s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]},
-                                         options={"causal": True}))
+                                         options={"causal": True, **({"window": window} if window else {})}))
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 

@@ -1,5 +1,6 @@
 """Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
-(one select per element; the pattern is computed, not read), ``rope(Q: y k) with base=10000,
+(one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
+query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
 interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element) and ``alibi(S: y x h)``
 (ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element)."""
 from __future__ import annotations
@@ -7,18 +8,22 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..errors import NcdError
-from ..options import KINDS
+from ..options import KINDS, Kind
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
 from .work import WHOLE, Array, Work
+
+
+WINDOW = Kind("whole", 1, 1 << 30, example="4096")  # a sliding window: how many keys, the query's own among them
 
 
 def build_mask(b, call, options, scope, label):
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     if len(acted) != 2 or not options.get("causal"):
         raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
+    window = {"window": int(options["window"])} if "window" in options else {}  # keys at most window - 1 before the query
     b.add_op(kind="mask", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "mask",
-             params=MappingProxyType({"axes": acted}), section=scope.section, span=call.span)
+             params=MappingProxyType({"axes": acted, **window}), section=scope.section, span=call.span)
     return [out]
 
 
@@ -60,13 +65,15 @@ def source_alibi(op, w, target):
 
 def run_mask(op, box, xs, rt):
     (axes,) = rt.patterns.values(op)
-    return rt.functional.causal_mask(xs[0], *rt.patterns.dims(axes, op.params["axes"]))
+    return rt.functional.causal_mask(xs[0], *rt.patterns.dims(axes, op.params["axes"]), op.params.get("window"))
 
 
 def source_mask(op, w, target):
     w.helpers.add("causal_mask")
     dims = map(str, w.dims_of(op, op.params["axes"]))
-    return [], w.call("causal_mask", [w.arg(op.inputs[0]), *dims], {}), ATOM, "causal over " + ", ".join(op.params["axes"])
+    window = op.params.get("window")
+    text = "causal over " + ", ".join(op.params["axes"]) + (f", {window} keys back at most" if window else "")
+    return [], w.call("causal_mask", [w.arg(op.inputs[0]), *dims], {"window": window}, {"window": None}), ATOM, text
 
 
 def cost_rope(op, c) -> Work:  # cos and sin of each position's angles, half the depth each
@@ -88,7 +95,8 @@ def source_rope(op, w, target):
 
 
 register(
-    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"]}), glyph="box", hold="through", fill="mask",
+    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"], "window": WINDOW}), glyph="box",
+           hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
            causal=lambda op: tuple(op.params["axes"]),
            example="input S[y n]\nY = mask(S: y n) with causal"),

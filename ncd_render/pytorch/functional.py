@@ -51,10 +51,12 @@ def concat(tensors, dim):
     return torch.cat([t.expand(shape[:dim] + [t.shape[dim]] + shape[dim:][1:]) for t in tensors], dim)
 
 
-def causal_mask(scores, query, key):
-    """-inf wherever the index along dim ``key`` is greater than the index along dim ``query``."""
-    later = torch.arange(scores.shape[key], device=scores.device) > torch.arange(scores.shape[query], device=scores.device)[:, None]
-    return scores.movedim((query, key), (-2, -1)).masked_fill(later, float("-inf")).movedim((-2, -1), (query, key))
+def causal_mask(scores, query, key, window=None):
+    """-inf wherever the index along dim ``key`` is greater than the index along dim ``query``, and, with a
+    ``window``, where it is ``window`` or more below it (a sliding window: Mistral's, Gemma's local layers)."""
+    offset = torch.arange(scores.shape[key], device=scores.device) - torch.arange(scores.shape[query], device=scores.device)[:, None]
+    hidden = (offset > 0) | (offset <= -window) if window is not None else offset > 0
+    return scores.movedim((query, key), (-2, -1)).masked_fill(hidden, float("-inf")).movedim((-2, -1), (query, key))
 
 
 def alibi(scores, query, key, head):

@@ -300,8 +300,10 @@ def opt_causal_lm():
 
 
 def _causal_lm(family: str, **sizes):
-    """``family``'s whole causal language model (``Mistral`` -> MistralForCausalLM), two layers, tiny."""
-    config = getattr(hf, f"{family}Config")(num_hidden_layers=2, vocab_size=11, attn_implementation="eager", **sizes)
+    """``family``'s whole causal language model (``Mistral`` -> MistralForCausalLM), two layers, tiny (its text
+    configuration where the family has one beside a multimodal one: Gemma 3's)."""
+    configuration = getattr(hf, f"{family}TextConfig", None) or getattr(hf, f"{family}Config")
+    config = configuration(num_hidden_layers=2, vocab_size=11, attn_implementation="eager", **sizes)
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
@@ -320,6 +322,8 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Bloom": dict(hidden_size=24, num_attention_heads=6),  # ALiBi, six heads: slopes of 4, then every other one of 8
     # rotary on the first half of each head, interleaved pairs, the sines read from a float32 buffer
     "GPTJ": dict(hidden_size=32, num_attention_heads=4, rotary_dim=4, bos_token_id=0, eos_token_id=0),
+    # local attention: a sliding window of 3 keys, shorter than the example's 5 positions
+    "Gemma3": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4, sliding_window=3),
     "Phi": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4),  # a rotary over half of each head, a parallel MLP
     # routed experts and a shared one in every layer, gathered (batched_mm) rather than looped over: capturable
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
