@@ -353,6 +353,15 @@ def test_a_sliding_window_the_example_is_too_short_to_show_is_a_warning(tmp_path
     assert check_file(tmp_path / "m.ncd").passed  # (at the example's length it is)
 
 
+def test_mpt_s_sliced_alibi_and_boolean_mask_are_its_boxes(tmp_path):
+    imported = import_file(f"{SURVEY}:mpt_causal_lm", tmp_path / "mpt.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "mpt.ncd").read_text()
+    assert "S = alibi(S: y x h)\n  S = mask(S: y x) with causal\n" in text and "with weight, eps=1e-05" in text, text
+    report = check_file(tmp_path / "mpt.ncd")
+    assert report.passed and "float64" not in str(report)  # its softmax of x.float(): checked in float32
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()

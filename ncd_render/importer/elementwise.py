@@ -28,7 +28,11 @@ class ElementOps:
 
     def op_softmax(self, node, name):
         x = self.get(node.args[0])
-        if self.arg(node, 2, node.kwargs.get("dtype")) == torch.float32:  # softmax(..., dtype=torch.float32), transformers' eager
+        source = node.args[0]
+        upcast = isinstance(source, torch.fx.Node) and source.op == "call_function" and source.target in (
+            torch.ops.aten.to.dtype, torch.ops.aten._to_copy.default) and \
+            (source.args[1:2] == (torch.float32,) or source.kwargs.get("dtype") == torch.float32)
+        if self.arg(node, 2, node.kwargs.get("dtype")) == torch.float32 or upcast:  # softmax(x, dtype=float32), or of x.float()
             self.float32 = True  # attention: the module computes it in float32 whatever it is given, so it is checked in float32
         dim = node.args[1] % len(x.dims)
         return Seen(x.dims, self.emit("softmax", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": [x.dims[dim]]}))

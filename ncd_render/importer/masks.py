@@ -2,7 +2,8 @@
 comparisons, ``where``), recognised by their recorded value: a tensor fed by no input or parameter that
 is 0 on and below the diagonal of the scores' last two dims (queries, keys) and at most half the
 dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given to
-``scaled_dot_product_attention`` as its mask (True on and below the diagonal, or that additive form).
+``scaled_dot_product_attention`` as its mask (True on and below the diagonal, or that additive form),
+or a boolean one, True above the diagonal, by which ``masked_fill`` sets the scores to the lowest (MPT's).
 Either becomes one ``mask(S: y x) with causal`` box; a mask of zeros alone (an encoder's, no position
 padding) is no box at all. What built the mask is not imported.
 """
@@ -26,6 +27,14 @@ def recognise_masks(cap: Capture) -> dict:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
             elif mask not in fed and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
+        elif _is(node, "masked_fill") and len(node.args) == 3 and isinstance(node.args[1], torch.fx.Node):
+            scores, hidden, fill = node.args  # the scores, True where hidden, filled with the lowest number (MPT's)
+            value, recorded = cap.values.get(hidden), cap.values.get(scores)
+            window = _causal(~value, recorded) if hidden not in fed and scores in fed and isinstance(value, torch.Tensor) \
+                and value.dtype == torch.bool and isinstance(fill, (int, float)) and isinstance(recorded, torch.Tensor) \
+                and recorded.is_floating_point() and fill <= torch.finfo(recorded.dtype).min / 2 else False
+            if window is not False:
+                found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
             window = _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True) \

@@ -307,6 +307,13 @@ def _causal_lm(family: str, **sizes):
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def mpt_causal_lm():
+    """A whole MptForCausalLM: ALiBi sliced from a table for its longest sequence, a boolean causal mask applied by
+    masked_fill, LayerNorms with a weight and no bias, the scores cast to float32 for their softmax."""
+    config = hf.MptConfig(d_model=16, n_heads=4, n_layers=2, vocab_size=11, expansion_ratio=2, max_seq_len=16)
+    return _Logits(hf.MptForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
 def mistral_v01_causal_lm():
     """Mistral 7B v0.1's attention: a sliding window of 4096 positions (its config's default)."""
     return _causal_lm("Mistral", hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2)
