@@ -362,6 +362,14 @@ def test_mpt_s_sliced_alibi_and_boolean_mask_are_its_boxes(tmp_path):
     assert report.passed and "float64" not in str(report)  # its softmax of x.float(): checked in float32
 
 
+def test_a_local_layer_s_window_from_a_buffer_is_its_mask(tmp_path):
+    imported = import_file(f"{SURVEY}:gpt_neo_causal_lm", tmp_path / "neo.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "neo.ncd").read_text()
+    assert text.count("with causal, window=3") == 1 and text.count("with causal\n") == 3, text  # (the model's own mask too)
+    assert check_file(tmp_path / "neo.ncd").passed
+
+
 def test_a_single_layer_keeps_its_submodules_in_place(tmp_path):
     import_file(f"{MODELS}:llama_decoder_layer", tmp_path / "layer.ncd")
     text = (tmp_path / "layer.ncd").read_text()

@@ -3,7 +3,8 @@ comparisons, ``where``), recognised by their recorded value: a tensor fed by no 
 is 0 on and below the diagonal of the scores' last two dims (queries, keys) and at most half the
 dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given to
 ``scaled_dot_product_attention`` as its mask (True on and below the diagonal, or that additive form),
-or a boolean one, True above the diagonal, by which ``masked_fill`` sets the scores to the lowest (MPT's).
+or a boolean one, True above the diagonal, by which ``masked_fill`` sets the scores to the lowest (MPT's),
+or True on and below it, by which ``where`` keeps them (GPT-Neo's, sliced from a buffer).
 Either becomes one ``mask(S: y x) with causal`` box; a mask of zeros alone (an encoder's, no position
 padding) is no box at all. What built the mask is not imported.
 """
@@ -13,28 +14,37 @@ import torch
 
 from .capture import Capture
 from .patterns import Replacement, _is
-from .recomputed import _fed
+from .recomputed import _fed, _fed_by_learning
 
 
 def recognise_masks(cap: Capture) -> dict:
     """The additions and attentions to import with one mask box, or none (what built the mask is not imported)."""
-    fed, found = _fed(cap), {}
+    # a causal pattern in a buffer is the model's structure (GPT-Neo's), constant; zeros in a buffer are only its state
+    # now (BART's final_logits_bias): those are no mask unless nothing but the code made them
+    fed, stored, found = _fed_by_learning(cap), _fed(cap), {}
     for node in cap.graph.nodes:
         if _is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
             scores, mask = node.args
             window = _causal(cap.values.get(mask), cap.values.get(scores)) if mask not in fed and scores in fed else False
             if window is not False:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
-            elif mask not in fed and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
+            elif mask not in stored and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
         elif _is(node, "masked_fill") and len(node.args) == 3 and isinstance(node.args[1], torch.fx.Node):
             scores, hidden, fill = node.args  # the scores, True where hidden, filled with the lowest number (MPT's)
             value, recorded = cap.values.get(hidden), cap.values.get(scores)
             window = _causal(~value, recorded) if hidden not in fed and scores in fed and isinstance(value, torch.Tensor) \
-                and value.dtype == torch.bool and isinstance(fill, (int, float)) and isinstance(recorded, torch.Tensor) \
-                and recorded.is_floating_point() and fill <= torch.finfo(recorded.dtype).min / 2 else False
+                and value.dtype == torch.bool and _lowest(fill, recorded) else False
             if window is not False:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
+        elif _is(node, "where") and len(node.args) == 3 and all(isinstance(a, torch.fx.Node) for a in node.args[:2]):
+            seen, scores, fill = node.args  # the scores where seen, else the lowest number (GPT-Neo's, from a buffer)
+            value, recorded = cap.values.get(seen), cap.values.get(scores)
+            low = cap.values.get(fill) if isinstance(fill, torch.fx.Node) else fill
+            window = _causal(value, recorded) if seen not in fed and scores in fed and isinstance(value, torch.Tensor) \
+                and value.dtype == torch.bool and _lowest(low, recorded) else False
+            if window is not False:
+                found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window, 1))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
             window = _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True) \
@@ -80,6 +90,14 @@ def _causal(mask, scores, rows: bool = False) -> int | None | bool:
     return False
 
 
+def _lowest(fill, scores) -> bool:
+    """Whether ``fill`` (a number, or a tensor of one) is at most half the lowest number of the scores' dtype, or -inf."""
+    if isinstance(fill, torch.Tensor) and fill.numel() == 1:
+        fill = float(fill)
+    return isinstance(fill, (int, float)) and isinstance(scores, torch.Tensor) and scores.is_floating_point() \
+        and fill <= torch.finfo(scores.dtype).min / 2
+
+
 def _nothing(mask, scores) -> bool:
     """Whether ``mask`` adds nothing to ``scores``: an encoder's attention mask where no position is padding
     (BERT's, without an ``attention_mask`` given), all zeros and no larger than them."""
@@ -87,10 +105,10 @@ def _nothing(mask, scores) -> bool:
             and mask.dim() <= scores.dim() and mask.numel() <= scores.numel() and not bool(mask.any()))
 
 
-def masked(mapper, node, window: int | None = None):
-    """``node``'s first argument, the scores, with the mask: ``mask(S: y x) with causal`` over their last two dims,
-    ``window=`` its sliding window (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
-    seen = mapper.get(node.args[0])
+def masked(mapper, node, window: int | None = None, scores: int = 0):
+    """``node``'s argument ``scores`` (its first), the scores, with the mask: ``mask(S: y x) with causal`` over their last
+    two dims, ``window=`` its sliding window (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
+    seen = mapper.get(node.args[scores])
     for d in seen.dims[-2:]:
         mapper.atoms.atom(d).width = True
     atoms = mapper.prog.values[mapper.data(seen)].atoms

@@ -314,6 +314,14 @@ def mpt_causal_lm():
     return _Logits(hf.MptForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def gpt_neo_causal_lm():
+    """A whole GPTNeoForCausalLM, a global then a local layer (a window of 3): each keeps its scores where a boolean
+    buffer says, by torch.where, before the model's own causal mask is added."""
+    config = hf.GPTNeoConfig(vocab_size=11, hidden_size=16, num_layers=2, num_heads=4, attention_types=[[["global", "local"], 1]],
+                             window_size=3, max_position_embeddings=8, bos_token_id=0, eos_token_id=0)
+    return _Logits(hf.GPTNeoForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
+
+
 def mistral_v01_causal_lm():
     """Mistral 7B v0.1's attention: a sliding window of 4096 positions (its config's default)."""
     return _causal_lm("Mistral", hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2)
