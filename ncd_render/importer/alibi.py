@@ -102,11 +102,7 @@ def _with_alibi(mapper, node, seen: Seen, heads: int) -> Seen:
 
 
 def _product(heads: int):
-    def emit(mapper, node):
-        alpha = node.kwargs.get("alpha", 1)
-        s = mapper._matmul(node, mapper.get(node.args[1]), mapper.get(node.args[2]), scale=alpha if alpha != 1 else None)
-        return _with_alibi(mapper, node, s, heads)
-    return emit
+    return lambda mapper, node: _with_alibi(mapper, node, mapper.baddbmm_product(node), heads)
 
 
 def _added(heads: int, scores):

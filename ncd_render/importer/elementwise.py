@@ -114,6 +114,10 @@ class ElementOps:
             raise Unsupported("adding a constant")
         if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)
             return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
+        return self.broadcast_sum(node, a, b)
+
+    def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
+        """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order)."""
         a, b = self.broadcast_pair(a, b)
         return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 

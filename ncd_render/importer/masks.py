@@ -30,21 +30,16 @@ def recognise_masks(cap: Capture) -> dict:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
             elif mask not in stored and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
-        elif _is(node, "masked_fill") and len(node.args) == 3 and isinstance(node.args[1], torch.fx.Node):
-            scores, hidden, fill = node.args  # the scores, True where hidden, filled with the lowest number (MPT's)
-            value, recorded = cap.values.get(hidden), cap.values.get(scores)
-            window = _causal(~value, recorded) if hidden not in fed and scores in fed and isinstance(value, torch.Tensor) \
-                and value.dtype == torch.bool and _lowest(fill, recorded) else False
-            if window is not False:
-                found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
-        elif _is(node, "where") and len(node.args) == 3 and all(isinstance(a, torch.fx.Node) for a in node.args[:2]):
-            seen, scores, fill = node.args  # the scores where seen, else the lowest number (GPT-Neo's, from a buffer)
-            value, recorded = cap.values.get(seen), cap.values.get(scores)
+        elif (_is(node, "masked_fill") or _is(node, "where")) and len(node.args) == 3:
+            # masked_fill(scores, hidden, lowest) (MPT's), or where(seen, scores, lowest) (GPT-Neo's, from a buffer)
+            at = 0 if _is(node, "masked_fill") else 1
+            scores, flags, fill = node.args[at], node.args[1 - at], node.args[2]
+            value, recorded = cap.values.get(flags), cap.values.get(scores)
             low = cap.values.get(fill) if isinstance(fill, torch.fx.Node) else fill
-            window = _causal(value, recorded) if seen not in fed and scores in fed and isinstance(value, torch.Tensor) \
-                and value.dtype == torch.bool and _lowest(low, recorded) else False
+            window = _causal(value if at else ~value, recorded) if flags not in fed and scores in fed \
+                and isinstance(value, torch.Tensor) and value.dtype == torch.bool and _lowest(low, recorded) else False
             if window is not False:
-                found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window, 1))
+                found[node] = Replacement([scores], lambda mapper, node, window=window, at=at: masked(mapper, node, window, at))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
             window = _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True) \

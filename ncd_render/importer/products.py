@@ -15,17 +15,20 @@ class ProductOps:
     def op_baddbmm(self, node, name):
         """``beta * input + alpha * (batch1 @ batch2)``: the product with its scale at the cup, then a sum
         broadcasting ``input`` (BLOOM's ALiBi bias per head and key, added to every query's scores)."""
-        beta, alpha = node.kwargs.get("beta", 1), node.kwargs.get("alpha", 1)
-        s = self._matmul(node, self.get(node.args[1]), self.get(node.args[2]), scale=alpha if alpha != 1 else None)
-        x = self.get(node.args[0])
+        beta = node.kwargs.get("beta", 1)
+        s, x = self.baddbmm_product(node), self.get(node.args[0])
         if beta == 0:
             return s
         if x.number is not None:
             raise Unsupported("adding a constant")
         if beta != 1:
             x = Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=beta))
-        big, small = self.broadcast_pair(s, x)
-        return Seen(big.dims, self.emit("add", [self.data(big), self.data(small)], self.prog.values[big.dsl].atoms, node))
+        return self.broadcast_sum(node, s, x)
+
+    def baddbmm_product(self, node) -> Seen:
+        """``alpha * (batch1 @ batch2)`` of a ``baddbmm``, its scale at the cup."""
+        alpha = node.kwargs.get("alpha", 1)
+        return self._matmul(node, self.get(node.args[1]), self.get(node.args[2]), scale=alpha if alpha != 1 else None)
 
     def _matmul(self, node, a: Seen, b: Seen, scale=None) -> Seen:
         if len(a.dims) < 2 or len(b.dims) < 2:
