@@ -241,10 +241,9 @@ def _hoist_shared(prog: Program) -> None:
     """A statement that reads nothing and is read in several layers (T5's relative position bias, made in its first
     block, added in every block's scores) is made before the first of them, by the module that holds them all, so
     that the layers compute the same statements and fold into one repeat."""
-    for at, stmt in enumerate(list(prog.stmts)):
-        readers = [s for s in prog.stmts if stmt.out in s.args]
-        layers = {_layer(s.module) for s in readers}
-        if stmt.args or len(layers) < 2 or None in layers:
+    for stmt in [s for s in prog.stmts if not s.args]:  # (its readers looked for only for these few: no pass per statement)
+        layers = {_layer(s.module) for s in prog.stmts if stmt.out in s.args}
+        if len(layers) < 2 or None in layers:
             continue
         parts = [p.split(".") for p in layers]
         common = next((n for n in range(min(map(len, parts))) if len({tuple(p[:n + 1]) for p in parts}) > 1), 0)
