@@ -30,8 +30,9 @@ def recognise_experts(cap: Capture) -> dict:
             continue
         (x,) = ins
         # the block's result, or, where it adds a shared expert (Qwen-MoE's), the routed experts' mix before that
+        dense = {normalize: _dense(cap.values[x], router, experts, normalize) for normalize in (True, False)}  # (once a block)
         for out in nodes:
-            normalize = _matches(cap.values[x], cap.values[out], router, experts)
+            normalize = _matches(cap.values[x], cap.values[out], dense)
             if normalize is not None:
                 found[out] = Replacement([x], _emitter(x, path, router, experts, normalize))
                 break
@@ -69,12 +70,13 @@ def _dense(x, router, experts, normalize: bool):
     return torch.einsum("...ef,emf,...e->...m", h, down, gates)
 
 
-def _matches(x, out, router, experts) -> bool | None:
-    """Whether ``out`` is the dense form of ``x`` (its tokens may be flattened into one dim: Qwen-MoE's), normalised or not."""
+def _matches(x, out, dense: dict) -> bool | None:
+    """Whether ``out`` is the dense form of ``x`` (``dense``: normalised or not -> that form), normalised or not; its
+    tokens may be flattened into one dim (Qwen-MoE's)."""
     if not isinstance(out, torch.Tensor) or out.numel() != x.numel() or out.shape[-1:] != x.shape[-1:] or not out.is_floating_point():
         return None
-    for normalize in (True, False):
-        if agrees(_dense(x, router, experts, normalize).reshape(out.shape), out.double()):
+    for normalize, form in dense.items():
+        if agrees(form.reshape(out.shape), out.double()):
             return normalize
     return None
 
