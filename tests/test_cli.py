@@ -24,15 +24,15 @@ def test_render_writes_the_format_of_the_extension(tmp_path, suffix, magic):
 
 
 def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps_them(tmp_path):
-    """Drawn at its natural size, DeepSeek-V3 is a 36 in strip: the file is written as asked, and a note
-    says its 9 pt labels print at 1.6 pt once set at 6.5 in, and that --layout page keeps them whole.
+    """Drawn at its natural size, DeepSeek-V3 is a 34.5 in strip: the file is written as asked, and a note
+    says its 9 pt labels print at 1.7 pt once set at 6.5 in, and that --layout page keeps them whole.
     A figure that fits a page (MHA), a target width or a page layout gets no note."""
     out = tmp_path / "deepseek.svg"
     result = ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out)
     assert result.returncode == 0 and out.read_bytes() == (ROOT / "gallery" / "deepseek_v3.svg").read_bytes()
     width_in = float(re.search(r'width="([0-9.]+)pt"', out.read_text(encoding="utf-8")).group(1)) / 72
     assert result.stderr.startswith(f"note: the figure is {width_in:.2f}in wide") and width_in > 30
-    assert "labels print at 1.6 pt; --layout page" in result.stderr  # 9 pt x 6.5 / 36
+    assert f"labels print at {9 * 6.5 / width_in:.1f} pt; --layout page" in result.stderr  # 1.7 pt: 9 pt x 6.5 / 34.5
     for args in ([MHA], [ROOT / "gallery" / "deepseek_v3.ncd", "--layout", "page"]):
         quiet = ncd("render", *args, "-o", tmp_path / "f.svg")
         assert quiet.returncode == 0 and quiet.stderr == ""

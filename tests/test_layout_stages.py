@@ -9,6 +9,7 @@ import pytest
 from ncd_render.api import load, load_text
 from ncd_render.layout import PLAIN, choose_copies, layout
 from ncd_render.layout.columns import place_columns
+from ncd_render.layout.sections import section_extents
 from ncd_render.layout.compose import compose
 from ncd_render.layout.glyphs import box_labels, draw_glyphs
 from ncd_render.layout.heights import heights
@@ -23,6 +24,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import synthetic  # noqa: E402
 RESIDUAL = "axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n"
 FIGURES = ["resnet", "transformer", "mixtral", "unet", "convolution"]
+BRACKET = 6.0  # a repeated block's brackets stand this far inside its panel
+FILES = sorted((ROOT / "gallery").glob("*.ncd")) + sorted((ROOT / "tests" / "corpus").glob("*.ncd"))
 
 
 def stages(diagram, choice=PLAIN):
@@ -111,6 +114,45 @@ def test_a_box_fed_by_branches_stands_by_its_results_not_up_at_their_source(path
         first_input, first_result = high.y[placed.consumed[0]], high.y[placed.new[0]]
         assert first_input == pytest.approx(first_result)
         assert high.y[placed.top] >= first_result - style.preset.pitch
+
+
+QKV = ("axis y = 4 width\naxis x = y width\naxis f = 8\naxis h = 2\naxis k = 4\ninput N[y f]\n"
+       "Q = linear(N: f -> h k) as L_Q\nK = linear(N: f -> h k) as L_K\nV = linear(N: f -> h k) as L_V\n"
+       "Kx = rename(K: y -> x)\nVx = rename(V: y -> x)\nS = einsum(Q, Kx: y h k, x h k -> y x h)\n"
+       "P = softmax(S: x)\nO = einsum(P, Vx: y x h, x h k -> y h k)\noutput O\n")
+
+
+@pytest.mark.parametrize("wrap", ["", 'section "Attention"\n'], ids=["bare", "in a section"])
+def test_boxes_that_read_one_tensor_share_a_column_its_branches_leave_before_it(wrap):
+    """Q, K and V, each a linear of a copy of N (as ncd import writes attention), stand in one column
+    with every branch of N in the gap before it, as the paper draws them; each branch once stood
+    just before its own box, which pushed L_Q a column ahead of L_K and L_V (631 pt wide, now 559,
+    for GPT-2's attention as imported)."""
+    text = QKV.replace("input N[y f]\n", "input N[y f]\n" + wrap) + ("end\n" if wrap else "")
+    text = text.replace("output O\nend\n", "end\noutput O\n")
+    d = load_text(text).diagram
+    for choice in (PLAIN, choose_copies(d, load_theme("paper"), load_preset("paper"))):
+        ordered = order(d, choice)
+        linears = [k for k, column in enumerate(ordered.columns) for placed in column.ops if placed.op.kind == "linear"]
+        assert len(linears) == 3 and len(set(linears)) == 1, linears
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_a_repeated_blocks_copies_stand_inside_its_brackets(path):
+    """Every copy, branch or delete of a repeated block stands between its brackets: made in every
+    repeat, not once before them (ResNet's residual copy stood left of its opening bracket, its
+    merge right of its closing one; the transformer's decoder layer branched for self-attention in
+    the gap before its block, once Q, K and V could share a column)."""
+    d = load(path).diagram
+    style, ordered, _, _, laid, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    extents = section_extents(style, ordered.columns, laid.columns)
+    for column, at in zip(ordered.columns, laid.columns):
+        for placed in column.pre:
+            op = getattr(placed.op, "copy", placed.op)
+            for sid in d.section_path(op.section):
+                if d.sections[sid].kind == "repeat":
+                    x0, x1 = extents[sid]
+                    assert x0 + BRACKET < at.x_pre < x1 - BRACKET, (d.sections[sid].title, op.id, x0, at.x_pre)
 
 
 @pytest.mark.parametrize("text", [

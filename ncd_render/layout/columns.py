@@ -26,6 +26,8 @@ from .heights import Heights
 from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style
 from .sections import section_title, title_room
 
+BRACKET_ROOM = 6.0  # between a repeated block's opening bracket and the copies inside it
+
 
 def name_label(style: Style, value: int):
     """A tensor's name, as written left of the inputs and right of the outputs."""
@@ -59,12 +61,18 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         else:  # outside every section (the hot path of long figures)
             opening = closing = ()
             x += gap
-        x_pre = x
+        x_pre, opens_at = x, None
         if column.pre:
             x_pre = x - p.column_gap / 2 - ops_width - p.section_pad * len(opening)
-            # a closing section widened for its title: copies and bends that cross its title's height start past its edge
-            edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in closing if crosses_title(style, column, sid, y)])
+            # copies and bends that cross the height of a title (of a section closing here, widened for its title, or of
+            # one that goes on) start past the title's end
+            titled = [*closing, *(sid for sid in path if sid in first_x and sid not in opening)]
+            edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in titled if crosses_title(style, column, sid, y)])
             x, x_pre = x + edge - x_pre, edge
+            if opening and owns_gap(d, opening, column.pre):  # a repeated block's own copies: inside its brackets
+                x += BRACKET_ROOM
+                x_pre = x - p.column_gap / 2 - ops_width
+                opens_at = x_pre - BRACKET_ROOM
         for sid in opening:
             first_x[sid] = x
         section_open = path
@@ -84,7 +92,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
                 boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
                 fresh.extend(placed.new)
         room = label_room(style, ordered.wires, fresh)
-        placed_columns.append(ColumnX(x_pre, x, x + width, room))
+        placed_columns.append(ColumnX(x_pre, x, x + width, room, opens_at))
         x += width
     # a page's part: wires that end just past their labels go on 2 pt past them, then the arrowhead the page may draw
     # there (a label ends a pad and 1 pt short of its room: label_room)
@@ -95,6 +103,14 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     if ordered.final_gap:
         end_gap += gap_ops_width(style, ordered.wires, ordered.final_gap, y) + p.column_gap / 2
     return Columns(placed_columns, boxes, x_start, final_x, x + end_gap)
+
+
+def owns_gap(d, opening: list[int], gap: list) -> bool:
+    """Whether the ops in a column's gap are the own ops of every section that opens at the column, one
+    of them a repeated block: copies made in every repeat, drawn inside its brackets, not before them."""
+    if not any(d.sections[sid].kind == "repeat" for sid in opening):
+        return False
+    return all(set(opening) <= set(d.section_path(getattr(placed.op, "copy", placed.op).section)) for placed in gap)
 
 
 def crosses_title(style: Style, column, sid: int, y: dict) -> bool:

@@ -107,13 +107,20 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class ColumnX:
-    """Stage 3's result for one column: where its gap's ops start, its own span, and how far
-    past it the labels of wires that start there reach."""
+    """Stage 3's result for one column: where its gap's ops start, its own span, how far
+    past it the labels of wires that start there reach, and where the sections that open at it
+    start (before its gap's ops when they are a repeated block's own copies; else at ``x0``)."""
 
     x_pre: float
     x0: float
     x1: float
     label_room: float
+    opens_at: float | None = None
+
+    @property
+    def start(self) -> float:
+        """Where the sections that open at this column start, inside their padding."""
+        return self.x0 if self.opens_at is None else self.opens_at
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,7 @@ class _Sweep:
         in_current: set[int] = set()  # the ops of the current column
         pending: list = []
         current: _ColumnDraft | None = None
+        opens: set[int] = set()  # the repeated blocks that open at the current column
 
         def in_gap(event, src: int) -> None:
             if current is None or pending or origin.get(src, -1) in in_current:
@@ -155,9 +156,11 @@ class _Sweep:
                 current.pre.append(event)
 
         for op in self.d.ops:
-            for copy, v in deferred.pop(op.id, ()):  # just before the column that uses it
-                pending.append(_Branch(copy, v))
+            branches = [_Branch(copy, v) for copy, v in deferred.pop(op.id, ())]  # just before the column that uses it
             self.absorb(op)
+            if op.kind in ("input", "copy", "delete", "save", "load", "output") or op.id in self.absorbed:
+                pending.extend(branches)
+                branches = []
             if op.kind == "input":
                 continue
             if op.kind == "copy":
@@ -179,9 +182,16 @@ class _Sweep:
                 continue
             deps = {origin.get(v, -1) for v in op.inputs}
             joinable = current is not None and not pending and current.section == op.section and deps.isdisjoint(in_current)
-            if not joinable:
+            # its branches copy tensors older than the column: they leave in the gap before it, unless a repeated block
+            # they belong to opens at the column (that gap stands outside its brackets: once, not in every repeat)
+            if joinable and not any(opens.intersection(self.d.section_path(b.copy.section)) for b in branches):
+                current.pre.extend(branches)
+            else:
+                pending.extend(branches)
                 if current is not None:
                     yield current
+                opens = {sid for sid in self.d.section_path(op.section) if self.d.sections[sid].kind == "repeat"}.difference(
+                    self.d.section_path(current.section) if current else ())
                 current = _ColumnDraft(pre=pending, section=op.section)
                 pending = []
                 in_current = set()

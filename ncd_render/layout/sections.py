@@ -38,11 +38,11 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     extents = {}
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
         cols = spans[sid]
-        x0 = cols[0].x0 - p.section_pad
+        x0 = cols[0].start - p.section_pad
         x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
         nested = [s for s in spans if d.sections[s].parent == sid]
         for s in nested:
-            x0 = min(x0, spans[s][0].x0 - p.section_pad * 2)
+            x0 = min(x0, spans[s][0].start - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
         extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))
     return extents
