@@ -47,6 +47,17 @@ def test_axes_are_renamed(tmp_path):
     assert check_file(out).passed
 
 
+def test_projections_of_one_tensor_are_written_together(tmp_path):
+    """Llama's MLP runs gate_proj(N), its SiLU, then up_proj(N): the import writes the two projections
+    of N side by side, then the SiLU, as a person writes SwiGLU, and checks the same."""
+    out = tmp_path / "mlp.ncd"
+    import_file(f"{MODELS}:llama_mlp", out)
+    lines = [line.strip() for line in out.read_text().splitlines()]
+    gate, up, silu = (next(i for i, line in enumerate(lines) if key in line) for key in ("L_{gate_proj}", "L_{up_proj}", "silu("))
+    assert gate + 1 == up < silu, lines
+    assert check_file(out).passed
+
+
 def test_query_heads_sharing_a_key_head_split_into_groups(tmp_path):
     out = tmp_path / "gqa.ncd"
     import_file(f"{MODELS}:llama_gqa_decoder_layer", out)
@@ -226,7 +237,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # captured without gradients, as it runs: a no_grad inside forward is no wrapped subgraph (an opaque box)
     ("no_grad_gate", ["R = mean(X: m)", "Y = H * H2"]),
     # a concatenation along a dim made of two axes makes one axis, once (GPT-J's partial rotary wrote it twice)
-    ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> d)", "Y = einsum(C, C2x: y h d, x h d -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
+    ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> v)", "Y = einsum(C, C2x: y h v, x h v -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
     ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),

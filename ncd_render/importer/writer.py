@@ -17,6 +17,7 @@ from .components import find_components
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 from .seen import at_cup, is_contraction, is_map
+from .siblings import siblings_together
 from .statement import axes_text, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
@@ -58,9 +59,10 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     uses = _last_uses(prog)
     outputs = [v for v, _ in prog.outputs]
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
-    uses = _last_uses(prog)
     _hoist_shared(prog)
     common = _common_prefix([s.module for s in prog.stmts])
+    prog.stmts = siblings_together(prog.stmts, lambda s: _section(s.module, composite, common))
+    uses = _last_uses(prog)  # (where each value is last read, in the order written)
     sections = [_section(s.module, composite, common) for s in prog.stmts]
     folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
     first_of = {s: (fold, n) for fold in folds for n, s in enumerate(fold.reps[0])}
