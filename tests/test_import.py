@@ -459,6 +459,22 @@ def test_whole_causal_language_models_import_and_check(family, tmp_path):
     assert check_file(tmp_path / "lm.ncd").passed
 
 
+def test_a_product_with_a_weight_is_a_map_and_a_part_packed_after_the_heads_one_of_its_own(tmp_path):
+    """Falcon's FalconLinear computes x @ W.T + b: a map with its bias, not a learned tensor and an einsum;
+    its fused query_key_value is viewed as [heads, 3, head depth], and each of q, k and v, picked from the
+    middle, is a map of its own with its rows of the weight (the check fails with any other rows)."""
+    imported = import_file(f"{SURVEY}:whole_Falcon", tmp_path / "lm.ncd")
+    text = (tmp_path / "lm.ncd").read_text()
+    assert imported.warnings == [] and "learned(" not in text and "index(" not in text, text
+    for part, name in enumerate("QKV"):
+        assert f"{name} = linear(N: f -> h k) with bias as L_{{query_key_value.{part}}}" in text
+    assert "H2 = linear(N: f -> o) with bias as L_{dense_h_to_4h}" in text
+    pairing = tmp_path / "lm.check.py"
+    assert check_file(tmp_path / "lm.ncd").passed
+    pairing.write_text(pairing.read_text().replace("(1,)", "(2,)", 1))  # the keys paired with the values' rows
+    assert not check_file(tmp_path / "lm.ncd").passed
+
+
 def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     """nn.BatchNorm in eval mode (a trained CNN's) is batchnorm ... with running: its stored statistics are
     parameters of the box, so the check fails if the diagram normalised by the batch's instead."""

@@ -8,7 +8,10 @@ class ProductOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for products: matmuls, attention and einsums."""
 
     def op_matmul(self, node, name):
-        return self._matmul(node, self.get(node.args[0]), self.get(node.args[1]))
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if b.param is not None and a.param is None and len(b.dims) == 2:  # x @ W.T: a linear map (Falcon's FalconLinear)
+            return self._linear(node, a, b, None, b.dims[0], b.dims[1])
+        return self._matmul(node, a, b)
 
     op_bmm = op_mm = op_matmul
 

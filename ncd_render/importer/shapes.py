@@ -85,14 +85,17 @@ class ShapeOps:
             return Seen(dims, seen.dsl, seen.param)
         if len(leaves) != 1:
             raise Unsupported("selecting from a flattened dimension")
-        return self._pick(node, seen, leaves[0], index % self.atoms.size(leaves[0]), dims)
+        return self._pick(node, seen, leaves[0], index % self.atoms.size(leaves[0]), dims, anywhere=True)
 
-    def _pick(self, node, seen: Seen, leaf: int, index: int, dims) -> Seen:
+    def _pick(self, node, seen: Seen, leaf: int, index: int, dims, anywhere: bool = False) -> Seen:
+        """``seen`` at ``index`` of ``leaf``. One part of a packed projection is a map of its own: the first of its
+        outputs cut into parts (GPT-2's q, k and v), or, ``anywhere``, one of them indexed (Falcon's [heads, 3, depth])."""
         if seen.param is not None:
             return Seen(dims, param=self._fix(seen.param, leaf, index))
         stmt = self.producer.get(seen.dsl)
-        if is_map(stmt) and self.leaves(stmt.axes["out"])[:1] == [self.atoms.find(leaf)]:
-            rest = self.leaves(stmt.axes["out"])[1:]   # one part of a packed projection: a map of its own
+        out = self.leaves(stmt.axes["out"]) if is_map(stmt) else []
+        if self.atoms.find(leaf) in (out if anywhere else out[:1]):
+            rest = [x for x in out if x != self.atoms.find(leaf)]
             params = {k: self._fix(p, leaf, index) for k, p in stmt.params.items()}
             atoms = [a for a in self.leaves(self.prog.values[stmt.out].atoms) if self.atoms.find(a) != self.atoms.find(leaf)]
             out = self.emit("linear", stmt.args, atoms, node, axes={"in": stmt.axes["in"], "out": rest}, params=params,

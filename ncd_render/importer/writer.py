@@ -61,7 +61,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
     _hoist_shared(prog)
     common = _common_prefix([s.module for s in prog.stmts])
-    prog.stmts = siblings_together(prog.stmts, lambda s: _section(s.module, composite, common))
+    prog.stmts = siblings_together(prog.stmts, lambda s: _innermost(s.module, composite))
     uses = _last_uses(prog)  # (where each value is last read, in the order written)
     sections = [_section(s.module, composite, common) for s in prog.stmts]
     folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
@@ -374,6 +374,12 @@ def _section(module: str, composite, skip: int = 0) -> str:
         if path in composite:
             return path
     return ""
+
+
+def _innermost(module: str, composite) -> str:
+    """The innermost submodule with submodules of its own that ran a statement (its section or its component), or ""."""
+    parts = module.split(".")
+    return next((".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in composite), "")
 
 
 def _identifier(name: str) -> str:
