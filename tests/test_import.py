@@ -459,19 +459,27 @@ def test_whole_causal_language_models_import_and_check(family, tmp_path):
     assert check_file(tmp_path / "lm.ncd").passed
 
 
-def test_a_product_with_a_weight_is_a_map_and_a_part_packed_after_the_heads_one_of_its_own(tmp_path):
-    """Falcon's FalconLinear computes x @ W.T + b: a map with its bias, not a learned tensor and an einsum;
-    its fused query_key_value is viewed as [heads, 3, head depth], and each of q, k and v, picked from the
-    middle, is a map of its own with its rows of the weight (the check fails with any other rows)."""
-    imported = import_file(f"{SURVEY}:whole_Falcon", tmp_path / "lm.ncd")
+@pytest.mark.parametrize("name, parts, wrong", [
+    # [heads, 3, head depth]: q, k and v picked from the middle axis, each a map with its part of the weight
+    ("falcon_mha_causal_lm", ["Q = linear(N: f -> h k) with bias as", "K = linear(N: f -> h k) with bias as",
+                              "V = linear(N: f -> h k) with bias as"], ("(1,)", "(2,)")),
+    # Falcon-7B's [heads + 2, head depth]: the queries the first heads' rows, the key and the value one head's each
+    ("whole_Falcon", ["Q = linear(N: f -> g k) as", "K = linear(N: f -> k) as", "V = linear(N: f -> k) as"], ("(32, 40)", "(40, 48)")),
+])
+def test_a_product_with_a_weight_is_a_map_and_each_part_of_a_packed_one_a_map_of_its_own(name, parts, wrong, tmp_path):
+    """Falcon's FalconLinear computes x @ W.T (+ b): a map (with its bias), not a learned tensor and an einsum. Its fused
+    query_key_value is cut into q, k and v, each a map of its own with its rows of the weight: the check fails when
+    the keys are paired with the values' rows."""
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / "lm.ncd")
     text = (tmp_path / "lm.ncd").read_text()
     assert imported.warnings == [] and "learned(" not in text and "index(" not in text, text
-    for part, name in enumerate("QKV"):
-        assert f"{name} = linear(N: f -> h k) with bias as L_{{query_key_value.{part}}}" in text
-    assert "H2 = linear(N: f -> o) with bias as L_{dense_h_to_4h}" in text
+    for part, statement in enumerate(parts):
+        assert f"{statement} L_{{query_key_value.{part}}}" in text, text
+    assert "H2 = linear(N: f -> o)" in text and "L_{dense_h_to_4h}" in text
     pairing = tmp_path / "lm.check.py"
     assert check_file(tmp_path / "lm.ncd").passed
-    pairing.write_text(pairing.read_text().replace("(1,)", "(2,)", 1))  # the keys paired with the values' rows
+    assert wrong[0] in pairing.read_text()
+    pairing.write_text(pairing.read_text().replace(wrong[0], wrong[1], 1))
     assert not check_file(tmp_path / "lm.ncd").passed
 
 

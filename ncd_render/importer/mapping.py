@@ -50,6 +50,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
                          **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
                          **recognise_relative(cap)}
         self.float32 = False
+        self.parts_taken: dict[int, int] = {}  # a map's result -> how many maps of its rows were taken from it (ShapeOps.rows_of_map)
 
     # -- driver ---------------------------------------------------------------
     def run(self) -> Program:

@@ -151,9 +151,34 @@ class ShapeOps:
             return Seen(list(seen.dims), seen.dsl, seen.param, seen.number)
         if taken == 0:
             return Seen(seen.dims[:dim] + [self.atoms.new(0, "")] + seen.dims[dim + 1:])
-        if step != 1 or size % taken or start % taken:
+        if step == 1 and not size % taken and not start % taken:
+            return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
+        if step == 1:
+            return self.rows_of_map(node, seen, dim, start, start + taken)
+        raise Unsupported("a slice that is not one of equal parts")
+
+    def rows_of_map(self, node, seen: Seen, dim: int, start: int, stop: int) -> Seen:
+        """``seen[..., start:stop, ...]`` along ``dim`` where ``seen`` is a map's result and ``dim`` its outermost output
+        (the outermost rows of its weight): a map of its own with those rows of the weight and bias (Falcon-7B's
+        query_key_value viewed as [heads + 2, head depth]: its queries the first heads, its key and value one head each)."""
+        leaves = self.atoms.leaves(seen.dims[dim])
+        stmt = self.producer.get(seen.dsl) if seen.param is None and len(leaves) == 1 else None
+        out = self.leaves(stmt.axes["out"]) if is_map(stmt) else []
+        weight = stmt.params["weight"] if out else None
+        if not out or out[0] != self.atoms.find(leaves[0]) or self.atoms.leaves(weight.dims[0])[:1] != out[:1] \
+                or any(p.fixed or p.runs or p.rows is not None for p in stmt.params.values()):
             raise Unsupported("a slice that is not one of equal parts")
-        return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
+        rest, per = out[1:], math.prod(self.atoms.size(x) for x in out[1:])
+        run = self.atoms.new(stop - start, self.atoms.atom(out[0]).role)
+        params = {}
+        for kind, p in stmt.params.items():
+            first = self.atoms.merge([run] + rest)
+            params[kind] = Param(p.name, [first] + list(p.dims[1:]), shift=p.shift, rows=(start * per, stop * per))
+        atoms = [run if self.atoms.find(a) == out[0] else a for a in self.leaves(self.prog.values[stmt.out].atoms)]
+        part = self.parts_taken[stmt.out] = self.parts_taken.get(stmt.out, -1) + 1  # q, k, v: parts 0, 1, 2, as an even split's
+        made = self.emit("linear", stmt.args, atoms, node, axes={"in": stmt.axes["in"], "out": [run] + rest}, params=params,
+                         label=f"{box_path(params['weight'])}.{part}", options=dict(stmt.options))
+        return Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:], made)
 
     def op_chunk(self, node, name):
         seen = self.get(node.args[0])

@@ -335,7 +335,8 @@ def _tensor_hint(stmt: Stmt, prog: Program) -> str:
             if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
                 return letter
         packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
-        if packed and stmt.label.endswith((".0", ".1", ".2")) and len(stmt.params["weight"].fixed) == 1:
+        weight = stmt.params["weight"]
+        if packed and stmt.label.endswith((".0", ".1", ".2")) and (len(weight.fixed) == 1 or weight.rows is not None):
             return "QKV"[int(stmt.label[-1])]
     if is_contraction(stmt):  # attention weights times values: the output
         return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"

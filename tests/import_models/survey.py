@@ -307,6 +307,12 @@ def _causal_lm(family: str, **sizes):
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def falcon_mha_causal_lm():
+    """A whole FalconForCausalLM with a key and value head per query head, biases: its fused query_key_value is viewed as
+    [heads, 3, head depth], q, k and v picked from the middle."""
+    return _causal_lm("Falcon", **{**WHOLE["Falcon"], "multi_query": False, "bias": True})
+
+
 def mpt_causal_lm():
     """A whole MptForCausalLM: ALiBi sliced from a table for its longest sequence, a boolean causal mask applied by
     masked_fill, LayerNorms with a weight and no bias, the scores cast to float32 for their softmax."""
@@ -341,9 +347,10 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Gemma3": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=4, sliding_window=3),
     "Phi": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4),  # a rotary over half of each head, a parallel MLP
     # routed experts and a shared one in every layer, gathered (batched_mm) rather than looped over: capturable
-    # FalconLinear is x @ W.T + b (no F.linear), and its fused q, k, v are packed after the heads: [heads, 3, head depth]
-    "Falcon": dict(hidden_size=32, num_attention_heads=4, multi_query=False, new_decoder_architecture=False, parallel_attn=True,
-                   bias=True, alibi=False, bos_token_id=0, eos_token_id=0),
+    # Falcon-7B's: FalconLinear is x @ W.T (no F.linear), its fused query_key_value viewed as [heads + 2, head depth], the
+    # queries its first heads, the one key head and the one value head the last two (multi-query attention)
+    "Falcon": dict(hidden_size=32, num_attention_heads=4, multi_query=True, new_decoder_architecture=False, parallel_attn=True,
+                   bias=False, alibi=False, bos_token_id=0, eos_token_id=0),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
