@@ -239,7 +239,10 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a concatenation along a dim made of two axes makes one axis, once (GPT-J's partial rotary wrote it twice)
     ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> v)", "Y = einsum(C, C2x: y h v, x h v -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
-    ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h k) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
+    ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h d) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
+    # fewer key and value heads: slices of unequal sizes of the packed projection, each a map with its rows of the weight
+    ("phi3_gqa_decoder_layer", ["Q = linear(N: m -> h g k) as L_{qkv_proj.0}", "K = linear(N: m -> h k) as L_{qkv_proj.1}",
+                                "S = einsum(Q, Kx: y h g k, x h k -> y x h g)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),
     ("neox_decoder_layer", ["= rope(C4: y k) with base=10000", "concat(C4, C: k, k -> d)", "Y = X2 + X"]),
 ])

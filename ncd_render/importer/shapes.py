@@ -151,23 +151,30 @@ class ShapeOps:
             return Seen(list(seen.dims), seen.dsl, seen.param, seen.number)
         if taken == 0:
             return Seen(seen.dims[:dim] + [self.atoms.new(0, "")] + seen.dims[dim + 1:])
-        if step == 1 and not size % taken and not start % taken:
-            return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
-        if step == 1:
+        if step == 1 and self._rows_source(seen, dim) is not None:  # q, k and v of unequal sizes too (Phi-3's with fewer kv heads)
             return self.rows_of_map(node, seen, dim, start, start + taken)
+        if step == 1 and not size % taken and not start % taken:  # a half of each head's depth (a partial rotary)
+            return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
         raise Unsupported("a slice that is not one of equal parts")
+
+    def _rows_source(self, seen: Seen, dim: int):
+        """The map whose outermost output (the outermost rows of its weight) ``dim`` of ``seen`` is, or None."""
+        leaves = self.atoms.leaves(seen.dims[dim])
+        stmt = self.producer.get(seen.dsl) if seen.param is None and len(leaves) == 1 else None
+        out = self.leaves(stmt.axes["out"]) if is_map(stmt) else []
+        if not out or out[0] != self.atoms.find(leaves[0]) or self.atoms.leaves(stmt.params["weight"].dims[0])[:1] != out[:1] \
+                or any(p.fixed or p.runs or p.rows is not None for p in stmt.params.values()):
+            return None
+        return stmt
 
     def rows_of_map(self, node, seen: Seen, dim: int, start: int, stop: int) -> Seen:
         """``seen[..., start:stop, ...]`` along ``dim`` where ``seen`` is a map's result and ``dim`` its outermost output
         (the outermost rows of its weight): a map of its own with those rows of the weight and bias (Falcon-7B's
         query_key_value viewed as [heads + 2, head depth]: its queries the first heads, its key and value one head each)."""
-        leaves = self.atoms.leaves(seen.dims[dim])
-        stmt = self.producer.get(seen.dsl) if seen.param is None and len(leaves) == 1 else None
-        out = self.leaves(stmt.axes["out"]) if is_map(stmt) else []
-        weight = stmt.params["weight"] if out else None
-        if not out or out[0] != self.atoms.find(leaves[0]) or self.atoms.leaves(weight.dims[0])[:1] != out[:1] \
-                or any(p.fixed or p.runs or p.rows is not None for p in stmt.params.values()):
+        stmt = self._rows_source(seen, dim)
+        if stmt is None:
             raise Unsupported("a slice that is not one of equal parts")
+        out = self.leaves(stmt.axes["out"])
         rest, per = out[1:], math.prod(self.atoms.size(x) for x in out[1:])
         run = self.atoms.new(stop - start, self.atoms.atom(out[0]).role)
         params = {}

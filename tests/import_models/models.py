@@ -489,6 +489,17 @@ def phi3_decoder_layer():
     return _LayerWithRotary(Phi3DecoderLayer(config, 0), Phi3RotaryEmbedding(config)).eval(), (torch.randn(1, 5, 16),)
 
 
+def phi3_gqa_decoder_layer():
+    """Phi-3-medium's form: fewer key and value heads than query heads, so the packed q, k and v are slices of unequal
+    sizes (16, 8, 8 rows here)."""
+    from transformers import Phi3Config
+    from transformers.models.phi3.modeling_phi3 import Phi3DecoderLayer, Phi3RotaryEmbedding
+
+    config = Phi3Config(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, pad_token_id=0,
+                        attn_implementation="eager")
+    return _LayerWithRotary(Phi3DecoderLayer(config, 0), Phi3RotaryEmbedding(config)).eval(), (torch.randn(1, 5, 16),)
+
+
 def gemma2_decoder_layer():
     """Gemma 2: RMSNorms that scale by 1 + weight, norms after attention and MLP too, soft-capped scores."""
     from transformers import Gemma2Config
