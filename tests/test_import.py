@@ -238,6 +238,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("no_grad_gate", ["R = mean(X: m)", "Y = H * H2"]),
     # a concatenation along a dim made of two axes makes one axis, once (GPT-J's partial rotary wrote it twice)
     ("joined_groups", ["C = concat(Hg, C2g: (g k), (g k) -> v)", "Y = einsum(C, C2x: y h v, x h v -> y x h)"]),  # ALiBi's bias added, recognised by its value (BLOOM's, whole, in WHOLE)
+    # a projection split into pieces of unequal sizes (DeepSeek-V3's latent and rotary part): a map per piece, its rows
+    ("latent_and_rotary", ["H = linear(X: m -> f) with bias as L_{proj.0}", "H2 = linear(X: m -> o) with bias as L_{proj.1}"]),
     ("clip_encoder_layer", ["P = softmax(S: x)"]),
     ("phi3_decoder_layer", ["Q = linear(N: m -> h k) as L_{qkv_proj.0}", "V = linear(N: m -> h d) as L_{qkv_proj.2}", "Q = rope(Q: y k)"]),
     # fewer key and value heads: slices of unequal sizes of the packed projection, each a map with its rows of the weight

@@ -200,6 +200,9 @@ class ShapeOps:
         dim = self.arg(node, 2, 0) % len(seen.dims)
         sizes = [tuple(t.shape)[dim] for t in self.cap.values[node]]
         if len(set(sizes)) != 1:
+            if seen.param is None and self._rows_source(seen, dim) is not None:  # DeepSeek-V3's latent and its rotary part
+                starts = [sum(sizes[:n]) for n in range(len(sizes))]
+                return [self.rows_of_map(node, seen, dim, a, a + size) for a, size in zip(starts, sizes)]
             if seen.param is None or dim != 0:
                 raise Unsupported("pieces of unequal sizes")
             return self._param_runs(seen, dim, sizes)

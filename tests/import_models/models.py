@@ -386,6 +386,23 @@ def alibi_shifted_scores():
     return _AlibiScores(shifted=True).eval(), (torch.randn(5, 8),)
 
 
+class _LatentAndRotary(nn.Module):
+    """DeepSeek-V3's kv_a_proj_with_mqa in outline: one projection split into pieces of unequal sizes, a latent of 6 and
+    a rotary part of 2, each used on its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x):  # [y, m]
+        latent, rotary = self.proj(x).split([6, 2], dim=-1)
+        return torch.relu(latent).sum(-1) + torch.tanh(rotary).sum(-1)
+
+
+def latent_and_rotary():
+    return _LatentAndRotary().eval(), (torch.randn(5, 8),)
+
+
 class _JoinedGroups(nn.Module):
     """GPT-J's partial rotary in outline: the first half of each head's depth regrouped in pairs and back, then joined to
     the second half: a concatenation along a dim made of several axes."""
