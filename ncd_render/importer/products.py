@@ -58,8 +58,9 @@ class ProductOps:
             b_dsl = self._rename(node, Seen(b.dims, b_dsl), renamed)
             l = renamed.get(self.atoms.find(l)) or self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(l)])
         out_dims = batch + [i, l]
-        shared = set(map(self.atoms.find, self.leaves(batch_a))) & set(map(self.atoms.find, self.leaves(batch_b)))
-        order = self.leaves(out_dims)  # the diagonal (head) axes last, as a hand-written einsum has them
+        # the batch axes (heads, and query heads that share a key head) last, as a hand-written einsum has them
+        shared = set(map(self.atoms.find, self.leaves(batch_a))) | set(map(self.atoms.find, self.leaves(batch_b)))
+        order = self.leaves(out_dims)
         order = self._diagonal_last(order, shared)
         out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
         return Seen(out_dims, out)
