@@ -351,6 +351,11 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     # queries its first heads, the one key head and the one value head the last two (multi-query attention)
     "Falcon": dict(hidden_size=32, num_attention_heads=4, multi_query=True, new_decoder_architecture=False, parallel_attn=True,
                    bias=False, alibi=False, bos_token_id=0, eos_token_id=0),
+    # StarCoder's and SantaCoder's: one key and value head, c_attn's output split into the queries and a key-value pair of
+    # unequal sizes (32, 8, 8 rows here)
+    "GPTBigCode": dict(n_embd=32, n_head=4, multi_query=True, bos_token_id=0, eos_token_id=0),
+    # Phi-3-medium's form: fewer key and value heads, so qkv_proj is sliced 16 : 8 : 8
+    "Phi3": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, pad_token_id=0),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
