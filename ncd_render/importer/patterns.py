@@ -1,6 +1,7 @@
 """Whole computations recognised by what they compute: an RMSNorm module (which torch
 captures as pow, mean, rsqrt and products; named so, or any module that takes an rsqrt, as
-T5's ``T5LayerNorm``; scaling by its weight, or by 1 + its weight as Gemma's does) becomes one ``rmsnorm`` box, but only when
+T5's ``T5LayerNorm``; scaling by its weight, or by 1 + its weight as Gemma's does) becomes one ``rmsnorm`` box,
+and a LayerNorm with a weight and no bias written out so (Cohere's) one ``layernorm ... with weight`` box, but only when
 re-computing it from its recorded input gives its recorded output (:func:`agrees`, the
 tolerance every recogniser uses). Rotary positions are :mod:`.recomputed`'s.
 """
@@ -78,13 +79,17 @@ def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
     normed = v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps)
     # the weight as stored, or stored less 1 (Gemma's RMSNorm scales by 1 + weight, so a new one is the identity)
     shift = next((s for s in (0.0, 1.0) if agrees(((weight.float() + s) * normed).to(out.dtype), out)), None)
-    if shift is None:
+    centred = v32 - v32.mean(-1, keepdim=True)  # or a LayerNorm with a weight and no bias, written out (Cohere's)
+    layer = shift is None and agrees((weight.float() * centred * torch.rsqrt(centred.pow(2).mean(-1, keepdim=True) + eps)).to(out.dtype), out)
+    if shift is None and not layer:
         return {}
 
     def emit(mapper, node):
         seen, param = mapper.get(x), mapper.get(w)
         mapper.atoms.unify(param.dims[0], seen.dims[-1])
-        mapper.float32 = True  # transformers' RMSNorms compute in float32 whatever they are given
+        mapper.float32 = True  # transformers' RMSNorms (and Cohere's LayerNorm) compute in float32 whatever they are given
+        if layer:
+            return mapper._norm(node, "layernorm", seen, [seen.dims[-1]], {"weight": param.param}, eps, weight=True)
         return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": replace(param.param, shift=shift)}, eps)
 
     return {last: Replacement([x, w], emit)}

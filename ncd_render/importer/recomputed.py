@@ -115,14 +115,21 @@ def _rope(cap: Capture, fed: set, end) -> dict:
 
 
 def _rotate_half(cap: Capture, node, inv_freq) -> dict:
-    """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` with the tables of positions 0, 1, ... along the one
-    dim the tables vary over: ``rotary(x, that dim, -1, base)``, the base read from ``inv_freq``."""
+    """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` (or its pairs interleaved, ``stack(-x[..., 1::2],
+    x[..., ::2]).flatten(-2)``) with the tables of positions 0, 1, ... along the one dim the tables vary over:
+    ``rotary(x, that dim, -1, base, interleaved)``, the base read from ``inv_freq``."""
     first, second = node.args[:2]
     if not (isinstance(first, torch.fx.Node) and isinstance(second, torch.fx.Node) and _is(first, "mul") and _is(second, "mul")):
         return {}
-    x = first.args[0]
-    cat = second.args[0]
-    if not (isinstance(cat, torch.fx.Node) and _is(cat, "cat") and isinstance(x, torch.fx.Node)):
+    x, rotated = first.args[0], second.args[0]
+    if not (isinstance(rotated, torch.fx.Node) and isinstance(x, torch.fx.Node)):
+        return {}
+    if _is(rotated, "cat"):
+        interleaved = False
+    elif any(_is(rotated, name) for name in ("view", "reshape", "flatten", "_unsafe_view")) and \
+            isinstance(rotated.args[0], torch.fx.Node) and _is(rotated.args[0], "stack"):
+        interleaved = True  # stack(-x[..., 1::2], x[..., ::2]).flatten(-2): pairs side by side (Cohere's)
+    else:
         return {}
     value, out, table = cap.values.get(x), cap.values.get(node), cap.values.get(first.args[1])
     if not all(isinstance(t, torch.Tensor) for t in (value, out, table)) or value.shape != out.shape or value.dim() < 2:
@@ -138,9 +145,9 @@ def _rotate_half(cap: Capture, node, inv_freq) -> dict:
     base = float(inv_freq[1].double() ** (-depth / 2))
     rounded = round(base)
     base = float(rounded) if abs(rounded - base) <= 1e-3 * base else base
-    if not _close(lambda: rotary(value.double(), position, -1, base), out):
+    if not _close(lambda: rotary(value.double(), position, -1, base, interleaved), out):
         return {}
-    return {node: Replacement([x], _emit_rope(x, position, base, False, float32=True))}  # the module's tables are float32
+    return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True))}  # the module's tables are float32
 
 
 def _emit_rope(x, position, base, interleaved, float32=False):

@@ -356,6 +356,8 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "GPTBigCode": dict(n_embd=32, n_head=4, multi_query=True, bos_token_id=0, eos_token_id=0),
     # Phi-3-medium's form: fewer key and value heads, so qkv_proj is sliced 16 : 8 : 8
     "Phi3": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, pad_token_id=0),
+    # Command-R's: a LayerNorm with no bias written out (x - mean), a rotary over interleaved pairs, attention and MLP in parallel
+    "Cohere": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
