@@ -183,7 +183,8 @@ class _Sweep:
             deps = {origin.get(v, -1) for v in op.inputs}
             joinable = current is not None and not pending and current.section == op.section and deps.isdisjoint(in_current)
             # its branches copy tensors older than the column: they leave in the gap before it, unless a repeated block
-            # they belong to opens at the column (that gap stands outside its brackets: once, not in every repeat)
+            # they belong to opens at the column (they leave a column later, clear of the bracket: the transformer's
+            # decoder layer; a page of it then keeps each layer's closing norm beside its bracket)
             if joinable and not any(opens.intersection(self.d.section_path(b.copy.section)) for b in branches):
                 current.pre.extend(branches)
             else:
