@@ -33,7 +33,7 @@ def recognise(cap: Capture) -> dict:
         module = _submodule(cap.original, path)
         # by name (LlamaRMSNorm), or by what it computes with (T5LayerNorm is an RMSNorm too); the recomputation decides
         if module is not None and (type(module).__name__.endswith("RMSNorm") or any(_is(n, "rsqrt") for n in nodes)):
-            found.update(_rmsnorm(cap, path, nodes))
+            found.update(_norm(cap, path, nodes))
     return found
 
 
@@ -63,7 +63,8 @@ def _path(path: str) -> str:
     return re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
 
 
-def _rmsnorm(cap: Capture, path: str, nodes: list) -> dict:
+def _norm(cap: Capture, path: str, nodes: list) -> dict:
+    """An RMSNorm (or a LayerNorm with no bias) written out in the module at ``path``: one box, where recomputing it agrees."""
     inside = set(nodes)
     last = nodes[-1]
     outer = [a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"]

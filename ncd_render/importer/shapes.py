@@ -177,10 +177,9 @@ class ShapeOps:
         out = self.leaves(stmt.axes["out"])
         rest, per = out[1:], math.prod(self.atoms.size(x) for x in out[1:])
         run = self.atoms.new(stop - start, self.atoms.atom(out[0]).role)
-        params = {}
-        for kind, p in stmt.params.items():
-            first = self.atoms.merge([run] + rest)
-            params[kind] = Param(p.name, [first] + list(p.dims[1:]), shift=p.shift, rows=(start * per, stop * per))
+        first = self.atoms.merge([run] + rest)  # the rows taken, as the stored weight's and bias's first dim
+        params = {kind: Param(p.name, [first] + list(p.dims[1:]), shift=p.shift, rows=(start * per, stop * per))
+                  for kind, p in stmt.params.items()}
         atoms = [run if self.atoms.find(a) == out[0] else a for a in self.leaves(self.prog.values[stmt.out].atoms)]
         part = self.parts_taken[stmt.out] = self.parts_taken.get(stmt.out, -1) + 1  # q, k, v: parts 0, 1, 2, as an even split's
         made = self.emit("linear", stmt.args, atoms, node, axes={"in": stmt.axes["in"], "out": [run] + rest}, params=params,

@@ -24,7 +24,8 @@ from collections import defaultdict
 def siblings_together(stmts: list, section_of) -> list:
     """``stmts`` with each statement that reads what an earlier one of its section and kind reads moved up to just
     after it (after the siblings moved there before it), when everything it reads is made by then and only
-    statements of that section stand between them. ``section_of(stmt)``: the section a statement is drawn in."""
+    statements of that section stand between them. ``section_of(stmt)``: the innermost section or component a
+    statement is drawn in (the writer's: the innermost submodule with submodules that ran it)."""
     sections = [section_of(s) for s in stmts]
     run_end, end = [0] * len(stmts), len(stmts)  # where the run of statements of one section that holds each ends
     for i in range(len(stmts) - 1, -1, -1):
