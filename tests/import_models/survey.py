@@ -358,6 +358,12 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Phi3": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, pad_token_id=0),
     # Command-R's: a LayerNorm with no bias written out (x - mean), a rotary over interleaved pairs, attention and MLP in parallel
     "Cohere": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2),
+    # tried by hand once, kept here so that they stay importable: Qwen 3 (norms on each head's queries and keys), its
+    # mixture of experts (gathered, batched_mm), Starcoder 2 (LayerNorms and biases, a plain GELU MLP)
+    "Qwen3": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=8),
+    "Qwen3Moe": dict(hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_attention_heads=4, num_key_value_heads=2,
+                     num_experts=4, num_experts_per_tok=2, head_dim=8, experts_implementation="batched_mm"),
+    "Starcoder2": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, sliding_window=None),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
