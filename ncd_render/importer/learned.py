@@ -60,12 +60,13 @@ class LearnedOps:
         """``weight[ids]``: a table's rows picked by integer inputs, an embedding (as ``ncd compile`` writes one); or
         ``x[..., [i, i + 1, ...]]``, a run of one dim taken by a list of indices (Falcon-7B's ``fused_qkv[..., [-2], :]``)."""
         table, indices = self.get(node.args[0]), node.args[1]
-        if table.param is None and indices and indices[-1] is not None and all(i is None for i in indices[:-1]):
-            at = self.cap.values.get(indices[-1])
-            dim, size = len(indices) - 1, self.atoms.size(table.dims[len(indices) - 1])
+        dim = len(indices) - 1
+        source = self.rows_source(table, dim) if indices and indices[-1] is not None and all(i is None for i in indices[:-1]) else None
+        if source is not None and indices[-1].op != "placeholder":  # a run of positions the module's code names
+            at, size = self.cap.values.get(indices[-1]), self.atoms.size(table.dims[dim])
             taken = [int(i) % size for i in at.flatten()] if isinstance(at, torch.Tensor) and at.dim() == 1 and len(at) else []
-            if taken and taken == list(range(taken[0], taken[0] + len(taken))) and node.args[1][-1].op != "placeholder":
-                return self.rows_of_map(node, table, dim, taken[0], taken[-1] + 1)
+            if taken and taken == list(range(taken[0], taken[0] + len(taken))):
+                return self.rows_of_map(node, source, table, dim, taken[0], taken[-1] + 1)
         if table.param is None or len(table.dims) != 2 or len(indices) != 1 or indices[0] is None:
             raise Unsupported("indexing by a tensor, other than a table's rows by integer inputs")
         return self._embedding(node, table, self.get(indices[0]))

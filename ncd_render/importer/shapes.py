@@ -151,13 +151,14 @@ class ShapeOps:
             return Seen(list(seen.dims), seen.dsl, seen.param, seen.number)
         if taken == 0:
             return Seen(seen.dims[:dim] + [self.atoms.new(0, "")] + seen.dims[dim + 1:])
-        if step == 1 and self._rows_source(seen, dim) is not None:  # q, k and v of unequal sizes too (Phi-3's with fewer kv heads)
-            return self.rows_of_map(node, seen, dim, start, start + taken)
+        source = self.rows_source(seen, dim) if step == 1 else None
+        if source is not None:  # q, k and v of unequal sizes too (Phi-3's with fewer kv heads)
+            return self.rows_of_map(node, source, seen, dim, start, start + taken)
         if step == 1 and not size % taken and not start % taken:  # a half of each head's depth (a partial rotary)
             return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
         raise Unsupported("a slice that is not one of equal parts")
 
-    def _rows_source(self, seen: Seen, dim: int):
+    def rows_source(self, seen: Seen, dim: int):
         """The map whose outermost output (the outermost rows of its weight) ``dim`` of ``seen`` is, or None."""
         leaves = self.atoms.leaves(seen.dims[dim])
         stmt = self.producer.get(seen.dsl) if seen.param is None and len(leaves) == 1 else None
@@ -167,13 +168,10 @@ class ShapeOps:
             return None
         return stmt
 
-    def rows_of_map(self, node, seen: Seen, dim: int, start: int, stop: int) -> Seen:
-        """``seen[..., start:stop, ...]`` along ``dim`` where ``seen`` is a map's result and ``dim`` its outermost output
-        (the outermost rows of its weight): a map of its own with those rows of the weight and bias (Falcon-7B's
+    def rows_of_map(self, node, stmt, seen: Seen, dim: int, start: int, stop: int) -> Seen:
+        """``seen[..., start:stop, ...]`` along ``dim`` where ``seen`` is the result of the map ``stmt`` and ``dim`` its
+        outermost output (:meth:`rows_source`): a map of its own with those rows of the weight and bias (Falcon-7B's
         query_key_value viewed as [heads + 2, head depth]: its queries the first heads, its key and value one head each)."""
-        stmt = self._rows_source(seen, dim)
-        if stmt is None:
-            raise Unsupported("a slice that is not one of equal parts")
         out = self.leaves(stmt.axes["out"])
         rest, per = out[1:], math.prod(self.atoms.size(x) for x in out[1:])
         run = self.atoms.new(stop - start, self.atoms.atom(out[0]).role)
@@ -199,9 +197,10 @@ class ShapeOps:
         dim = self.arg(node, 2, 0) % len(seen.dims)
         sizes = [tuple(t.shape)[dim] for t in self.cap.values[node]]
         if len(set(sizes)) != 1:
-            if seen.param is None and self._rows_source(seen, dim) is not None:  # DeepSeek-V3's latent and its rotary part
+            source = self.rows_source(seen, dim) if seen.param is None else None
+            if source is not None:  # DeepSeek-V3's latent and its rotary part
                 starts = [sum(sizes[:n]) for n in range(len(sizes))]
-                return [self.rows_of_map(node, seen, dim, a, a + size) for a, size in zip(starts, sizes)]
+                return [self.rows_of_map(node, source, seen, dim, a, a + size) for a, size in zip(starts, sizes)]
             if seen.param is None or dim != 0:
                 raise Unsupported("pieces of unequal sizes")
             return self._param_runs(seen, dim, sizes)
