@@ -143,6 +143,13 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
 
 
+def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tmp_path):
+    """★ pads with zeros, max pooling with -inf: after a convolution (values of either sign) they differ at the edges."""
+    imported = import_file(f"{MODELS}:padded_max_pool", tmp_path / "pool.ncd")
+    assert imported.warnings and "max pooling with padding of values that may be negative" in imported.warnings[0]
+    assert 'as "aten.max-pool2d"' in (tmp_path / "pool.ncd").read_text()
+
+
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
     """A handler's own error (a bug) draws its node as an opaque box with a warning naming the error, never a
     traceback: the rest of the module still imports."""
@@ -215,6 +222,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gpt2_gelu_new", ["gelu(H) with approximate=tanh"]),          # gelu_new, written out as tanh and powers
     ("tanh_gelu_mlp", ["gelu(H) with approximate=tanh"]),          # nn.GELU(approximate="tanh")
     ("grouped_and_pooled", ["with bias, per=g as L_{depthwise}", "with bias, per=g as L_{grouped}", "= max(B: ", "= mean(B: "]),
+    # max pooling pads with -inf, ★ with zeros: the same largest values where the pooled values are a ReLU's
+    ("resnet_stem", ["H = relu(N)\nB = unfold(H: r w2 -> h2 w3 p q) with stride=2, padding=1\nY = max(B: p q)"]),
     # a 1x1 convolution is a map of the channels; a strided one keeps its kernel axes of one
     ("bottleneck", ["H = linear(X: c -> f) as L_{reduce}", "linear(H: o -> g) with bias as L_{expand}",
                     "with stride=2\nH2 = linear(B: p q c -> g) as L_{shortcut}"]),
@@ -428,6 +437,16 @@ def test_whole_encoders_import_with_their_learned_positions(name, statements, tm
     text = (tmp_path / "enc.ncd").read_text()
     assert all(s in text for s in statements) and "mask" not in text, text
     assert check_file(tmp_path / "enc.ncd").passed
+
+
+def test_a_whole_resnet_imports_with_its_padded_max_pooling(tmp_path):
+    """HF's ResNetModel: the stem's max pooling with padding (of a ReLU's output) is ★ and max, no opaque box;
+    its residual stages, 1x1 convolutions and global average pooling too; the whole model checks."""
+    imported = import_file(f"{SURVEY}:resnet_model", tmp_path / "resnet.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "resnet.ncd").read_text()
+    assert "with stride=2, padding=1\n  R = max(B: p q)" in text, text
+    assert check_file(tmp_path / "resnet.ncd").passed
 
 
 def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):

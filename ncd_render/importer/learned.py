@@ -3,10 +3,32 @@ from __future__ import annotations
 
 import torch
 
-from .seen import Seen, Unsupported, box_path, linear_order, module_path, pair
+from .seen import VIEWS, Seen, Unsupported, box_path, linear_order, module_path, pair, target_name
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
 SPATIAL = {"seq", "rows", "cols"}
+# functions whose every value is at least 0, by their definition
+NONNEGATIVE = {"relu", "relu6", "sigmoid", "_softmax", "softmax", "exp", "abs"}
+
+
+def nonnegative(node) -> bool:
+    """Whether every value of the graph's ``node`` is at least 0, as the function that makes it defines
+    (through views of it): ReLU, ReLU6 (hardtanh from 0), sigmoid, softmax, exp, abs.
+
+    >>> import torch
+    >>> graph = torch.fx.symbolic_trace(lambda x: torch.relu(x).view(-1)).graph
+    >>> [nonnegative(n) for n in graph.nodes if n.op != "placeholder"]
+    [True, True, False]
+    """
+    while node.op in ("call_function", "call_method") and target_name(node) in VIEWS:
+        node = node.args[0]
+    if node.op not in ("call_function", "call_method"):
+        return False
+    name = target_name(node)
+    if name in ("hardtanh", "clamp", "clamp_min"):  # a lower bound of 0 or more
+        low = node.args[1] if len(node.args) > 1 else node.kwargs.get("min_val", node.kwargs.get("min", -1.0))
+        return isinstance(low, (int, float)) and low >= 0
+    return name in NONNEGATIVE
 
 
 class LearnedOps:
@@ -288,12 +310,17 @@ class LearnedOps:
         return Seen(x.dims[:-2] + outs, out)
 
     def op_max_pool2d(self, node, name):
-        """Max pooling: ★, then the largest over the kernel axes (no padding: ★ pads with zeros, max pooling with -inf)."""
+        """Max pooling: ★, then the largest over the kernel axes. ★ pads with zeros where max pooling pads with
+        -inf; the two agree when what is pooled is never negative (ResNet's stem pools a ReLU's output): every
+        window holds one value of the input at least (torch allows at most half a kernel of padding), so its
+        largest is at least 0, and a padded 0 changes nothing."""
         x = self.get(node.args[0])
         kernel = self.arg(node, 1)
         stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
-        if any(pair(padding)) or self.arg(node, 5, False):
-            raise Unsupported("max pooling with padding or ceil_mode (the diagram's ★ pads with zeros)")
+        if self.arg(node, 5, False):
+            raise Unsupported("max pooling with ceil_mode")
+        if any(pair(padding)) and not nonnegative(node.args[0]):
+            raise Unsupported("max pooling with padding of values that may be negative (the diagram's ★ pads with zeros)")
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
 
     def op_avg_pool2d(self, node, name):

@@ -26,7 +26,8 @@ from .patterns import recognise
 from .recomputed import recognise_recomputed
 from .relative import recognise_relative
 from .products import ProductOps
-from .seen import VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text
+from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
+                   target_name)
 from .shapes import ShapeOps
 
 PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes", "movedim", "moveaxis"}
@@ -118,8 +119,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
                 raise Unsupported("indexing a tensor by python")
             self.seen[node] = parent[node.args[1]]
             return
-        name = getattr(getattr(node.target, "overloadpacket", None), "__name__", None) or getattr(node.target, "__name__", str(node.target))
-        name = name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
+        name = target_name(node)
         handler = getattr(self, "op_" + name.lstrip("_"), None)
         if name in VIEWS:
             handler = self.op_view

@@ -80,6 +80,13 @@ def pair(v, n: int = 2):
     return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
+def target_name(node) -> str:
+    """What a graph node calls, without overload or in-place mark: ``relu`` for ``aten.relu_.default``."""
+    target = node.target
+    name = getattr(getattr(target, "overloadpacket", None), "__name__", None) or getattr(target, "__name__", str(target))
+    return name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
+
+
 def op_name(node) -> str:
     """``aten.cumsum`` for ``aten.cumsum.default``."""
     name = str(node.target)

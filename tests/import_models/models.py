@@ -187,6 +187,17 @@ def grouped_and_pooled():
     return _GroupedAndPooled(), (torch.randn(1, 4, 8, 10),)
 
 
+def resnet_stem():
+    """ResNet's stem: a 7x7 convolution, batch norm and ReLU, then max pooling with padding (3, stride 2, padding 1)."""
+    stem = nn.Sequential(nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+    return stem.eval(), (torch.randn(1, 3, 16, 16),)
+
+
+def padded_max_pool():
+    """Max pooling with padding straight after a convolution, whose values may be negative."""
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, 1)).eval(), (torch.randn(1, 3, 9, 9),)
+
+
 class _DiffusionResBlock(nn.Module):
     """A diffusion UNet's residual block (diffusers' ResnetBlock2D without its time embedding): GroupNorm, SiLU, conv, twice."""
 

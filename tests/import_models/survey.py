@@ -275,6 +275,21 @@ def vit_model():
     return _Pixels(model), (torch.randn(1, 3, 8, 8),)
 
 
+def resnet_model():
+    """A whole ResNetModel (ResNet-50's bottleneck layers, two stages): its stem max-pools a ReLU's output with padding."""
+    config = hf.ResNetConfig(num_channels=3, embedding_size=8, hidden_sizes=[16, 32], depths=[1, 1], layer_type="bottleneck")
+    return _Pooled(hf.ResNetModel(config).eval()), (torch.randn(1, 3, 16, 16),)
+
+
+class _Pooled(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixels):
+        return self.model(pixel_values=pixels).pooler_output
+
+
 class _Pixels(nn.Module):
     def __init__(self, model):
         super().__init__()
