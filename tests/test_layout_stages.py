@@ -293,3 +293,19 @@ def test_the_search_stops_sweeping_losers_yet_chooses_as_full_scores_would():
     expected = PLAIN if full[PLAIN] <= full[nested] else nested
     assert full[expected][0] == 0  # else the search goes on past these two, and this test would not say what it should pick
     assert choose_copies(d, theme, preset) == expected
+
+
+@pytest.mark.parametrize("source", ['H = opaque(: -> o) as "aten.arange"', "H = learned(: o) as E_{p}"])
+@pytest.mark.parametrize("preset", ["paper", "page"])
+def test_a_box_no_input_feeds_starts_its_wires_below_the_others(source, preset):
+    """An opaque box with no operand (``ncd import`` writes one for an ``arange``) starts its wires as a learned
+    tensor does: one wire for each axis of its result, from the box (it was a KeyError: only a learned tensor's
+    or a unit's params held its axes)."""
+    from ncd_render.render import render_bytes
+
+    figure = load_text(f"axis o = 5\naxis m = 3\ninput X[o m]\n{source}\nY = X + H\noutput Y\n", layout=preset)
+    scene = figure.scene()
+    box = next(i for i in scene.items if i.role in ("box", "box.learned") and getattr(i, "ref", None) is not None)
+    starts = [w for w in scene.items if w.role == "wire" and w.axis == "o" and abs(w.x1 - (box.x + box.w)) < 1 and w.y1 > box.y]
+    assert starts, "no wire leaves the box"
+    assert render_bytes(scene, "tikz")

@@ -374,8 +374,8 @@ class _Sweep:
         """Update the live wires for one op (``inputs``: each input's wires, a list this may reorder);
         returns what it consumes, covers and creates."""
         shape, holds = glyph(op), hold(op)
-        if not op.inputs:  # a unit's cap or a learned tensor, which no input feeds: its wires start there, below the others
-            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["axes"]]
+        if not op.inputs:  # a unit's cap, a learned tensor, an opaque source: no input feeds it; its wires start there, below
+            new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(new)
             return Placed(op, [], [], new)
         if shape == "join" and len({len(ws) for ws in inputs}) == 1:
