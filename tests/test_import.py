@@ -222,6 +222,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gpt2_gelu_new", ["gelu(H) with approximate=tanh"]),          # gelu_new, written out as tanh and powers
     ("tanh_gelu_mlp", ["gelu(H) with approximate=tanh"]),          # nn.GELU(approximate="tanh")
     ("grouped_and_pooled", ["with bias, per=g as L_{depthwise}", "with bias, per=g as L_{grouped}", "= max(B: ", "= mean(B: "]),
+    # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split
+    ("joined_then_split", ["Cg = concat(H, H2: f, f -> (h k))\nC = rearrange(Cg: y (h k) -> y h k)\nY = max(C: h)"]),
     # max pooling pads with -inf, ★ with zeros: the same largest values where the pooled values are a ReLU's
     ("resnet_stem", ["H = relu(N)\nB = unfold(H: r w2 -> h2 w3 p q) with stride=2, padding=1\nY = max(B: p q)"]),
     # a 1x1 convolution is a map of the channels; a strided one keeps its kernel axes of one

@@ -35,7 +35,8 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         spec = f"{names(source)} -> {names(target)}"
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
         joined = [names([a]) for a in axes["on"]]
-        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {names(axes['to'])}"
+        into = names(axes["to"])  # a group when the joined axis is split later (the writer splits it after)
+        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {f'({into})' if ' ' in into else into}"
     elif "on" in axes:
         spec = names(axes["on"])
     elif kind.glyph == "mark":  # an element-wise function

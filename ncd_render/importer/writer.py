@@ -153,6 +153,15 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = statement(stmt, args, order, names, axis_names, atoms)
+        split = leaves(stmt.axes["to"]) if "to" in stmt.axes else []
+        if len(split) > 1:  # a concatenation makes one axis: split after it into the axes a later view made of it
+            whole = name_for(-1 - len(prog.stmts) - at, name + "g", at)
+            made = order[stmt.out]
+            first = made.index(split[0])
+            words = [axis_names[a] for a in made[:first]] + [f"({axes_text(split, axis_names)})"] + \
+                [axis_names[a] for a in made[first + len(split):]]
+            out.append(f"{indent}{whole} = {text}")
+            text = f"rearrange({whole}: {' '.join(words)} -> {axes_text(made, axis_names)})"
         if stmt.params:  # a norm without weights is no learned box
             path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
             box = UNLABELLED[stmt.fn] if letter is None else \

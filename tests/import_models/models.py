@@ -187,6 +187,22 @@ def grouped_and_pooled():
     return _GroupedAndPooled(), (torch.randn(1, 4, 8, 10),)
 
 
+class _JoinedThenSplit(nn.Module):
+    """A concatenation whose joined dim a later view splits in two (DeepSeek-V3's rotary angles, cat((f, f)), viewed as pairs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(6, 4)
+
+    def forward(self, x):
+        h = self.proj(x)
+        return torch.cat([h, torch.tanh(h)], dim=-1).view(x.shape[0], 2, 4).amax(1)
+
+
+def joined_then_split():
+    return _JoinedThenSplit().eval(), (torch.randn(5, 6),)
+
+
 def resnet_stem():
     """ResNet's stem: a 7x7 convolution, batch norm and ReLU, then max pooling with padding (3, stride 2, padding 1)."""
     stem = nn.Sequential(nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
