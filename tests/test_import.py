@@ -222,6 +222,10 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gpt2_gelu_new", ["gelu(H) with approximate=tanh"]),          # gelu_new, written out as tanh and powers
     ("tanh_gelu_mlp", ["gelu(H) with approximate=tanh"]),          # nn.GELU(approximate="tanh")
     ("grouped_and_pooled", ["with bias, per=g as L_{depthwise}", "with bias, per=g as L_{grouped}", "= max(B: ", "= mean(B: "]),
+    # the result of a concatenation is laid out as its first operand as written (here grouped and moved to the second's layout)
+    ("grouped_then_joined", ["Xg = rearrange(X: b y m -> (y m) b)\nC = concat(Xg, Z: (y m), x -> f)\nY = einsum(C, W: f b, b -> f)"]),
+    # one block: the ★'s rows and columns of one are still its axes (they were dropped, and the unfold did not build)
+    ("one_block_convolution", ["B = unfold(X: h w -> r w2 i j) with stride=2", "batchnorm(H: r w2)"]),
     # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split
     ("joined_then_split", ["Cg = concat(H, H2: f, f -> (h k))\nC = rearrange(Cg: y (h k) -> y h k)\nY = max(C: h)"]),
     # max pooling pads with -inf, ★ with zeros: the same largest values where the pooled values are a ReLU's
@@ -449,6 +453,16 @@ def test_a_whole_resnet_imports_with_its_padded_max_pooling(tmp_path):
     text = (tmp_path / "resnet.ncd").read_text()
     assert "with stride=2, padding=1\n  R = max(B: p q)" in text, text
     assert check_file(tmp_path / "resnet.ncd").passed
+
+
+def test_a_whole_segformer_imports_with_its_keys_over_two_axes(tmp_path):
+    """SegFormer's attention runs over pixels, two axes: its keys take other names for both (``rename(K: h w -> y x)``),
+    and its reduced keys are a strided ★; the whole encoder imports with no opaque box and checks."""
+    imported = import_file(f"{SURVEY}:segformer_model", tmp_path / "segformer.ncd")
+    assert imported.warnings == []
+    text = (tmp_path / "segformer.ncd").read_text()
+    assert "Kx = rename(K: h3 w4 -> y x)" in text, text
+    assert check_file(tmp_path / "segformer.ncd").passed
 
 
 def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):

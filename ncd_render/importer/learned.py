@@ -288,7 +288,7 @@ class LearnedOps:
         spatial = x.dims[-n:]
         outs = self._spatial_outs(node, spatial)
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
-        for k in kernels:  # a kernel of one (a strided 1x1 convolution) still has its axes: the ★ maps to them
+        for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
         blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
         options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}

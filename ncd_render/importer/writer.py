@@ -123,6 +123,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         labels need only differ from the others' in it (``taken_labels``)."""
         fold, n = first_of.get(at, (None, None))
         args = [tensor[a] for a in stmt.args]
+        first = order[stmt.args[0]] if stmt.args else []  # the first operand's layout as written: a concatenation's result's
         for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
             group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
             if len(group) > 1:
@@ -136,13 +137,14 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 name = name_for(-1 - at, args[k] + "g", at)
                 out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name
+                first = before + group + after if k == 0 else first
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
             out.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
                        f"{axes_text(wanted, axis_names)})")
             args[1] = name
-        order[stmt.out] = leaves(prog.values[stmt.out].atoms)
+        order[stmt.out] = leaves(prog.values[stmt.out].atoms) if stmt.fn != "concat" else _joined_layout(stmt, first, leaves)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
             args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
@@ -153,7 +155,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = statement(stmt, args, order, names, axis_names, atoms)
-        split = leaves(stmt.axes["to"]) if "to" in stmt.axes else []
+        split = leaves(stmt.axes["to"]) if stmt.fn == "concat" else []
         if len(split) > 1:  # a concatenation makes one axis: split after it into the axes a later view made of it
             whole = name_for(-1 - len(prog.stmts) - at, name + "g", at)
             made = order[stmt.out]
@@ -324,6 +326,14 @@ def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None, param.shift, param.rows)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
+
+
+def _joined_layout(stmt: Stmt, first: list, leaves) -> list:
+    """A concatenation's result as the language lays it out: its first operand's axes as written (``first``), the
+    joined ones replaced by the axis they make."""
+    joined = leaves([stmt.axes["on"][0]])
+    at = first.index(joined[0])
+    return first[:at] + leaves(stmt.axes["to"]) + first[at + len(joined):]
 
 
 def _group(group, axis_names, atoms) -> str:

@@ -187,6 +187,25 @@ def grouped_and_pooled():
     return _GroupedAndPooled(), (torch.randn(1, 4, 8, 10),)
 
 
+class _GroupedThenJoined(nn.Module):
+    """A concatenation whose first operand is flattened and transposed to the second's layout (BEiT's relative position
+    table, joined to its rows for the class token), then read by a product that writes every operand's layout."""
+
+    def forward(self, x, z, w):
+        joined = torch.cat([x.flatten(1).T, z], 0)  # x [o g k] -> [(g k) o], then z [d o] below it
+        return torch.einsum("eo,o->e", joined, w)
+
+
+def grouped_then_joined():
+    return _GroupedThenJoined(), (torch.randn(3, 2, 4), torch.randn(5, 3), torch.randn(3))
+
+
+def one_block_convolution():
+    """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
+    layers on a small image), then batch norm over them."""
+    return nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.BatchNorm2d(4)).eval(), (torch.randn(1, 3, 3, 3),)
+
+
 class _JoinedThenSplit(nn.Module):
     """A concatenation whose joined dim a later view splits in two (DeepSeek-V3's rotary angles, cat((f, f)), viewed as pairs)."""
 

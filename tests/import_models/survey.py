@@ -281,6 +281,14 @@ def resnet_model():
     return _Pooled(hf.ResNetModel(config).eval()), (torch.randn(1, 3, 16, 16),)
 
 
+def segformer_model():
+    """A whole SegformerModel (MiT encoder, two stages): attention over pixels, its keys and values reduced by a strided ★ in
+    the first stage; overlapping patch embeddings; a depthwise 3x3 convolution in each MLP."""
+    config = hf.SegformerConfig(num_channels=3, num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1], hidden_sizes=[8, 16],
+                                patch_sizes=[7, 3], strides=[4, 2], num_attention_heads=[1, 2], mlp_ratios=[2, 2])
+    return _Pixels(hf.SegformerModel(config).eval()), (torch.randn(1, 3, 32, 32),)
+
+
 class _Pooled(nn.Module):
     def __init__(self, model):
         super().__init__()
