@@ -150,6 +150,16 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tm
     assert 'as "aten.max-pool2d"' in (tmp_path / "pool.ncd").read_text()
 
 
+@pytest.mark.parametrize("name, why", [
+    ("softmax_of_one", "a softmax over a dim of one"),  # its axis of one is no wire of the scores: softmax(S: ) did not build
+    # a one-block ★'s row of one is an axis, a pool's is not: concat(H, R: f, c -> o) did not build
+    ("one_block_beside_pooled", "joining tensors whose other axes differ in their axes of one"),
+])
+def test_what_the_language_cannot_join_or_normalise_is_an_opaque_box_not_a_broken_diagram(name, why, tmp_path):
+    imported = import_file(f"{MODELS}:{name}", tmp_path / "x.ncd")  # (a diagram that does not build is an error)
+    assert len(imported.warnings) == 1 and why in imported.warnings[0], imported.warnings
+
+
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
     """A handler's own error (a bug) draws its node as an opaque box with a warning naming the error, never a
     traceback: the rest of the module still imports."""
@@ -224,6 +234,10 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("grouped_and_pooled", ["with bias, per=g as L_{depthwise}", "with bias, per=g as L_{grouped}", "= max(B: ", "= mean(B: "]),
     # the result of a concatenation is laid out as its first operand as written (here grouped and moved to the second's layout)
     ("grouped_then_joined", ["Xg = rearrange(X: b y m -> (y m) b)\nC = concat(Xg, Z: (y m), x -> f)\nY = einsum(C, W: f b, b -> f)"]),
+    # a ★ of rows and columns a view split into patches (MobileViT's): grouped for the ★, split after it
+    ("patches_of_a_convolution", ["Hg = rearrange(H: o h r w w2 -> o (h r) (w w2))\n"
+                                  "Bg = unfold(Hg: (h r) (w w2) -> (h r) (w w2) p q) with padding=1\n"
+                                  "B = rearrange(Bg: o (h r) (w w2) p q -> o h r w w2 p q)"]),
     # one block: the ★'s rows and columns of one are still its axes (they were dropped, and the unfold did not build)
     ("one_block_convolution", ["B = unfold(X: h w -> r w2 i j) with stride=2", "batchnorm(H: r w2)"]),
     # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split

@@ -35,6 +35,8 @@ class ElementOps:
         if self.arg(node, 2, node.kwargs.get("dtype")) == torch.float32 or upcast:  # softmax(x, dtype=float32), or of x.float()
             self.float32 = True  # attention: the module computes it in float32 whatever it is given, so it is checked in float32
         dim = node.args[1] % len(x.dims)
+        if not self.atoms.leaves(x.dims[dim]):  # (its ones could be drawn; an axis of one is no wire of the scores)
+            raise Unsupported("a softmax over a dim of one")
         return Seen(x.dims, self.emit("softmax", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": [x.dims[dim]]}))
 
     def op_mul(self, node, name):
@@ -163,6 +165,9 @@ class ElementOps:
                 atom.width = any(self.atoms.atom(x).width for x in [other.dims[dim], *self.atoms.leaves(other.dims[dim])])
                 atom.role = atom.role if atom.role not in ("", "unit") else "token"
         self.data(a), self.data(b)  # (a learned operand, ViT's class token, becomes its box with its axis of one)
+        kept = [{x for x in self.dsl_leaves(t) if x not in set(self.atoms.leaves(t.dims[dim]))} for t in (a, b)]
+        if kept[0] != kept[1]:  # a dim of one drawn as a wire in one (a ★'s single row) and not in the other
+            raise Unsupported("joining tensors whose other axes differ in their axes of one")
         joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
         group = set(map(self.atoms.find, self.atoms.leaves(a.dims[dim])))  # (several, when the joined dim is a group: one axis made)
         atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(a)]

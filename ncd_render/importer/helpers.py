@@ -129,7 +129,7 @@ def _unfold(cap: Capture, pad) -> dict:
             outs.append(d if mapper.atoms.size(d) == size else mapper.atoms.new(size, mapper.atoms.atom(d).role, width=True))
         kernels = [mapper.atoms.new(kernel, "kernel") for _ in range(n)]
         options = {"stride": stride, "padding": padding, "dilation": dilation}
-        blocks = mapper.emit("unfold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), spatial, outs + kernels, mapper.atoms), node,
+        blocks = mapper.emit("unfold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), mapper.leaves(spatial), outs + kernels, mapper.atoms), node,
                              axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return type(seen)(seen.dims[:-n] + outs + kernels, blocks)
 

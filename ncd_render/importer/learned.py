@@ -290,7 +290,7 @@ class LearnedOps:
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
         for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
-        blocks_atoms = linear_order(self.dsl_leaves(x), spatial, outs + kernels, self.atoms)
+        blocks_atoms = linear_order(self.dsl_leaves(x), self.leaves(spatial), outs + kernels, self.atoms)  # (rows a view split: their atoms)
         options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return blocks, blocks_atoms, outs, kernels

@@ -11,6 +11,8 @@ from .axisnames import role
 from .graph import Stmt
 from .seen import at_cup
 
+# kinds whose every output axis in the spec is one axis: one that a later view splits is written as a group, split after
+ONE_AXIS_EACH = {"unfold": "out", "fold": "out", "upsample": "out", "concat": "to"}
 INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
 IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
 DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
@@ -32,11 +34,12 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
     if "in" in axes or "vocab" in axes or "from" in axes:
         source, target = (axes["in"], axes["out"]) if "in" in axes else (axes["vocab"], axes["out"]) if "vocab" in axes else \
             (axes["from"], axes["to"])
-        spec = f"{names(source)} -> {names(target)}"
+        if stmt.fn in ONE_AXIS_EACH:  # each axis one, a group where a view splits it (the writer groups and splits them)
+            spec = " ".join(_one(names([a])) for a in source) + " -> " + " ".join(_one(names([a])) for a in target)
+        else:
+            spec = f"{names(source)} -> {names(target)}"
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
-        joined = [names([a]) for a in axes["on"]]
-        into = names(axes["to"])  # a group when the joined axis is split later (the writer splits it after)
-        spec = ", ".join(f"({n})" if " " in n else n for n in joined) + f" -> {f'({into})' if ' ' in into else into}"
+        spec = ", ".join(_one(names([a])) for a in axes["on"]) + f" -> {_one(names(axes['to']))}"
     elif "on" in axes:
         spec = names(axes["on"])
     elif kind.glyph == "mark":  # an element-wise function
@@ -51,6 +54,19 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
     if not kind.runs:  # an opaque box says what it stands for
         text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'
     return text
+
+
+def _one(text: str) -> str:
+    """Axes that stand for one axis of a spec: a group when there are several (``(h k)``)."""
+    return f"({text})" if " " in text else text
+
+
+def split_later(stmt: Stmt, leaves, side: str | None = None) -> list[list]:
+    """The output axes ``stmt`` writes as groups (:data:`ONE_AXIS_EACH`), or those of ``side`` ("in": what it acts on):
+    each one's atoms, which a view made of one axis."""
+    if stmt.fn not in ONE_AXIS_EACH:
+        return []
+    return [group for group in (leaves([a]) for a in stmt.axes.get(side or ONE_AXIS_EACH[stmt.fn], ())) if len(group) > 1]
 
 
 def _options(stmt: Stmt, kind, names) -> list[str]:

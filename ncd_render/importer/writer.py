@@ -18,7 +18,7 @@ from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 from .seen import at_cup, is_contraction, is_map
 from .siblings import siblings_together
-from .statement import axes_text, statement
+from .statement import axes_text, split_later, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "mul": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
@@ -138,6 +138,12 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name
                 first = before + group + after if k == 0 else first
+        acted = split_later(stmt, leaves, "in")
+        if acted:  # a ★ of axes a view split (MobileViT's patches): grouped first
+            name = name_for(-1 - at, args[0] + "g", at)
+            out.append(f"{indent}{name} = rearrange({args[0]}: {axes_text(order[stmt.args[0]], axis_names)} -> "
+                       f"{_grouped_text(order[stmt.args[0]], acted, axis_names)})")
+            args[0] = name
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             name = name_for(-1 - at, args[1] + "t", at)
@@ -155,15 +161,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             name = name_for(stmt.out, hint, at)
         tensor[stmt.out] = name
         text = statement(stmt, args, order, names, axis_names, atoms)
-        split = leaves(stmt.axes["to"]) if stmt.fn == "concat" else []
-        if len(split) > 1:  # a concatenation makes one axis: split after it into the axes a later view made of it
+        groups = split_later(stmt, leaves)
+        if groups:  # axes made whole (a ★'s rows, a concatenation's joined axis): split after it, as a later view split them
             whole = name_for(-1 - len(prog.stmts) - at, name + "g", at)
-            made = order[stmt.out]
-            first = made.index(split[0])
-            words = [axis_names[a] for a in made[:first]] + [f"({axes_text(split, axis_names)})"] + \
-                [axis_names[a] for a in made[first + len(split):]]
             out.append(f"{indent}{whole} = {text}")
-            text = f"rearrange({whole}: {' '.join(words)} -> {axes_text(made, axis_names)})"
+            text = f"rearrange({whole}: {_grouped_text(order[stmt.out], groups, axis_names)} -> {axes_text(order[stmt.out], axis_names)})"
         if stmt.params:  # a norm without weights is no learned box
             path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
             box = UNLABELLED[stmt.fn] if letter is None else \
@@ -326,6 +328,21 @@ def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None, param.shift, param.rows)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
+
+
+def _grouped_text(made: list, groups: list[list], axis_names) -> str:
+    """The layout ``made`` with each of ``groups`` (a run of its atoms) written as one group: ``y (h k)``."""
+    words, at = [], 0
+    starts = {group[0]: group for group in groups}
+    while at < len(made):
+        group = starts.get(made[at])
+        if group is not None and made[at:at + len(group)] == group:
+            words.append(f"({axes_text(group, axis_names)})")
+            at += len(group)
+        else:
+            words.append(axis_names[made[at]])
+            at += 1
+    return " ".join(words)
 
 
 def _joined_layout(stmt: Stmt, first: list, leaves) -> list:

@@ -200,6 +200,50 @@ def grouped_then_joined():
     return _GroupedThenJoined(), (torch.randn(3, 2, 4), torch.randn(5, 3), torch.randn(3))
 
 
+class _PatchesOfAConvolution(nn.Module):
+    """MobileViT's unfolding: a convolution's map cut into 2x2 patches (a view splits its rows and columns), each pixel's
+    channels mixed, the patches folded back and convolved again (a ★ of rows and columns that a view split)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.mix, self.conv2 = nn.Conv2d(3, 4, 3, padding=1), nn.Linear(4, 4), nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        patches = self.conv(x).reshape(1, 4, 4, 2, 4, 2).permute(0, 2, 4, 3, 5, 1)  # [1, 4, 4, 2, 2, c]
+        back = self.mix(patches).permute(0, 5, 1, 3, 2, 4).reshape(1, 4, 8, 8)
+        return self.conv2(back)
+
+
+def patches_of_a_convolution():
+    return _PatchesOfAConvolution().eval(), (torch.randn(1, 3, 8, 8),)
+
+
+class _SoftmaxOfOne(nn.Module):
+    """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
+
+    def forward(self, x):
+        return torch.softmax(x.unsqueeze(-1) * 2.0, dim=-1).squeeze(-1) + x
+
+
+def softmax_of_one():
+    return _SoftmaxOfOne(), (torch.randn(3, 4),)
+
+
+class _OneBlockBesidePooled(nn.Module):
+    """A one-block convolution's result (its row and column of one are axes) joined to a global pool's (whose are not)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, stride=2)
+
+    def forward(self, x):
+        return torch.cat([self.conv(x), nn.functional.adaptive_avg_pool2d(x, 1)], dim=1)
+
+
+def one_block_beside_pooled():
+    return _OneBlockBesidePooled().eval(), (torch.randn(1, 4, 3, 3),)
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
