@@ -446,6 +446,10 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     # T5's relative position bias: one table, read by buckets both ways, made before the blocks (its first block made
     # it), so that they fold; each block's attention and feed-forward are components
     ("modernbert_model", ["layernorm(E: f) with weight, eps=1e-05 as N_{norm}"]),  # nn.LayerNorm(bias=False)
+    # SDPA given a mask built from positions alone that hides nothing: no mask box, no opaque attention
+    ("dinov2_model", ["P = softmax(S: y)", "repeat 2 \"model.encoder.layer\"", "H2 = layerscale(H2: f)"]),
+    # rotary positions; the exact GELU written out, x / 2 (1 + erf(x / sqrt 2)), is one gelu box
+    ("esm_model", ["K = rope(K: y k) with base=10000", "H = gelu(H)\n"]),
     ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}\nrepeat 2 \"model.encoder.block\"\n"
                           "  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend", "  X = S + E2\n"]),
 ])

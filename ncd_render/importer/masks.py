@@ -6,7 +6,7 @@ dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given t
 or a boolean one, True above the diagonal, by which ``masked_fill`` sets the scores to the lowest (MPT's),
 or True on and below it, by which ``where`` keeps them (GPT-Neo's, sliced from a buffer).
 Either becomes one ``mask(S: y x) with causal`` box; a mask of zeros alone (an encoder's, no position
-padding) is no box at all. What built the mask is not imported.
+padding), or attention's mask that is True everywhere, is no box at all. What built the mask is not imported.
 """
 from __future__ import annotations
 
@@ -46,7 +46,24 @@ def recognise_masks(cap: Capture) -> dict:
                 if isinstance(mask, torch.fx.Node) and mask not in fed else False
             if window is not False:
                 found[node] = Replacement(list(node.args[:3]), lambda mapper, node, window=window: mapper.attention(node, True, window))
+            elif isinstance(mask, torch.fx.Node) and mask not in fed \
+                    and _open(cap.values.get(mask), cap.values.get(node.args[0])):
+                found[node] = Replacement(list(node.args[:3]), lambda mapper, node: mapper.attention(node, False))
     return found
+
+
+def _open(mask, queries) -> bool:
+    """Whether attention's ``mask`` hides nothing: all True, or all zeros added (an encoder's mask where no position
+    is padding, which transformers builds from positions alone when no ``attention_mask`` is given: DINOv2's, ESM's).
+
+    >>> _open(torch.ones(1, 1, 5, 1, dtype=torch.bool), torch.zeros(1, 4, 5, 8)), _open(torch.zeros(5, 5), torch.zeros(1, 5, 8))
+    (True, True)
+    >>> _open(torch.ones(5, 5, dtype=torch.bool).tril(), torch.zeros(1, 5, 8))
+    False
+    """
+    if not (isinstance(mask, torch.Tensor) and isinstance(queries, torch.Tensor)) or mask.dim() > queries.dim():
+        return False
+    return bool(mask.all()) if mask.dtype == torch.bool else mask.dtype.is_floating_point and not bool(mask.any())
 
 
 def _causal(mask, scores, rows: bool = False) -> int | None | bool:

@@ -3,7 +3,8 @@ last node, fed by nothing else but constants (and, for a gate, its selection bia
 when the box's function, run on that tensor's recorded value, gives the recorded result. So
 ``ncd compile``'s rotary and top-k gate helpers (:func:`~ncd_render.pytorch.functional.rotary`,
 :func:`~ncd_render.pytorch.functional.topk_gate`) come back as ``rope`` and ``topk``, and the
-tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``.
+tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``, and the
+erf GELU written out (ESM's) as ``gelu``.
 Transformers' rotary positions (``x * cos + rotate_half(x) * sin``, the tables made from the
 module's ``inv_freq`` buffer, so not constants) are found by their shape and checked the same way.
 """
@@ -36,8 +37,8 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rope(cap, tables, node))
         if _is(node, "scatter"):
             found.update(_gate(cap, fed, node))
-        if _is(node, "tanh"):
-            found.update(_gelu_tanh(cap, fed, node))
+        if _is(node, "tanh") or _is(node, "erf"):
+            found.update(_gelu_written(cap, fed, node, "tanh" if _is(node, "tanh") else "none"))
     return found
 
 
@@ -222,22 +223,25 @@ def _emit_gate(x, biases, options):
     return emit
 
 
-def _gelu_tanh(cap: Capture, fed: set, tanh) -> dict:
-    """``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``: the last product within a few steps of the tanh."""
-    ends, frontier = [], [tanh]
+def _gelu_written(cap: Capture, fed: set, inner, approximate: str) -> dict:
+    """GELU written out: ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`` (``inner`` the tanh, ``approximate``
+    "tanh") or ``0.5 x (1 + erf(x / sqrt(2)))`` (the erf, "none": ESM's, BERT's original ``gelu``): the last product
+    within a few steps of ``inner``."""
+    ends, frontier = [], [inner]
     for _ in range(3):
         frontier = [u for n in frontier for u in n.users]
         ends += [n for n in frontier if _is(n, "mul")]
     for end in ends:
         for x, region in _starts(cap, fed, end):
-            if tanh in region and _close(lambda: torch.nn.functional.gelu(cap.values[x].double(), approximate="tanh"), cap.values.get(end)):
-                return {end: Replacement([x], _emit_gelu(x))}
+            if inner in region and _close(lambda: torch.nn.functional.gelu(cap.values[x].double(), approximate=approximate),
+                                          cap.values.get(end)):
+                return {end: Replacement([x], _emit_gelu(x, approximate))}
     return {}
 
 
-def _emit_gelu(x):
+def _emit_gelu(x, approximate: str):
     def emit(mapper, node):
         seen = mapper.get(x)
         atoms = mapper.prog.values[mapper.data(seen)].atoms
-        return type(seen)(seen.dims, mapper.emit("gelu", [seen.dsl], atoms, node, options={"approximate": "tanh"}))
+        return type(seen)(seen.dims, mapper.emit("gelu", [seen.dsl], atoms, node, options={"approximate": approximate}))
     return emit

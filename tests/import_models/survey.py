@@ -281,6 +281,21 @@ def resnet_model():
     return _Pooled(hf.ResNetModel(config).eval()), (torch.randn(1, 3, 16, 16),)
 
 
+def dinov2_model():
+    """A whole Dinov2Model as transformers runs it by default (SDPA): given no attention mask, it builds one from positions
+    alone that hides nothing, and hands it to every attention."""
+    config = hf.Dinov2Config(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4, image_size=8, patch_size=4)
+    return _Pixels(hf.Dinov2Model(config).eval()), (torch.randn(1, 3, 8, 8),)
+
+
+def esm_model():
+    """A whole EsmModel (ESM-2, a protein language model): rotary positions, its GELU written out with erf, SDPA with a mask
+    that hides nothing."""
+    config = hf.EsmConfig(vocab_size=11, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
+                          max_position_embeddings=12, pad_token_id=1, mask_token_id=2, position_embedding_type="rotary")
+    return _Hidden(hf.EsmModel(config, add_pooling_layer=False).eval()), (torch.randint(2, 11, (1, SEQ)),)
+
+
 def segformer_model():
     """A whole SegformerModel (MiT encoder, two stages): attention over pixels, its keys and values reduced by a strided ★ in
     the first stage; overlapping patch embeddings; a depthwise 3x3 convolution in each MLP."""
