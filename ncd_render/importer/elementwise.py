@@ -148,11 +148,13 @@ class ElementOps:
     def op_cat(self, node, name):
         dim = self.arg(node, 1, 0) % len(self.shape(node))
         tensors = [self.get(t) for t in node.args[0] if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
-        if len(tensors) == 1:
-            return tensors[0]
-        if len(tensors) != 2:
-            raise Unsupported("concatenating other than two tensors")
-        a, b = tensors
+        joined = tensors[-1]
+        for tensor in reversed(tensors[:-1]):  # more than two: each joined to those after it (DeiT's class and distillation
+            joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each
+        return joined
+
+    def _join(self, node, a: Seen, b: Seen, dim: int) -> Seen:
+        """``a`` and ``b`` joined along ``dim``: ``concat(A, B: x1, x2 -> x)``."""
         if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
             raise Unsupported("joining two pieces of one (the language joins axes)")
         for i, (x, y) in enumerate(zip(a.dims, b.dims)):
@@ -168,7 +170,8 @@ class ElementOps:
         kept = [{x for x in self.dsl_leaves(t) if x not in set(self.atoms.leaves(t.dims[dim]))} for t in (a, b)]
         if kept[0] != kept[1]:  # a dim of one drawn as a wire in one (a ★'s single row) and not in the other
             raise Unsupported("joining tensors whose other axes differ in their axes of one")
-        joined = self.atoms.new(self.shape(node)[dim], self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
+        size = self.atoms.size(a.dims[dim]) + self.atoms.size(b.dims[dim])
+        joined = self.atoms.new(size, self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
         group = set(map(self.atoms.find, self.atoms.leaves(a.dims[dim])))  # (several, when the joined dim is a group: one axis made)
         atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(a)]
         atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]

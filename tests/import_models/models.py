@@ -244,6 +244,21 @@ def one_block_beside_pooled():
     return _OneBlockBesidePooled().eval(), (torch.randn(1, 4, 3, 3),)
 
 
+class _TwoTokens(nn.Module):
+    """DeiT's embeddings: a class token and a distillation token joined to the patches, three tensors in one cat."""
+
+    def __init__(self):
+        super().__init__()
+        self.cls_token, self.distillation_token = nn.Parameter(torch.randn(1, 1, 8)), nn.Parameter(torch.randn(1, 1, 8))
+
+    def forward(self, x):
+        return torch.cat([self.cls_token, self.distillation_token, x], dim=1)
+
+
+def two_tokens():
+    return _TwoTokens(), (torch.randn(1, 4, 8),)
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
