@@ -309,3 +309,19 @@ def test_a_box_no_input_feeds_starts_its_wires_below_the_others(source, preset):
     starts = [w for w in scene.items if w.role == "wire" and w.axis == "o" and abs(w.x1 - (box.x + box.w)) < 1 and w.y1 > box.y]
     assert starts, "no wire leaves the box"
     assert render_bytes(scene, "tikz")
+
+
+@pytest.mark.parametrize("preset", ["paper", "page"])
+def test_a_scalar_a_box_reads_is_drawn_on_a_wire_of_one(preset):
+    """A tensor with no axes (here a sum over all of them) has no wire; where a box reads it, it is drawn on one wire
+    labelled 1 (it was a traceback); a product with it goes on along its other operand's wire, not the scalar's."""
+    from ncd_render.render import render_bytes
+
+    figure = load_text("axis m = 3\naxis k = 2\ninput X[m], Z[k]\nR = sum(X: m)\nH = exp(R)\nY = Z * H\noutput Y\n", layout=preset)
+    scene = figure.scene()
+    wires = [i for i in scene.items if i.role == "wire"]
+    assert {w.axis for w in wires} == {"m", "k", "1"}
+    assert len({w.y1 for w in wires if w.axis == "k"}) == 1  # Z's wire goes straight on through the product: Y is on it
+    assert {w.y1 for w in wires if w.axis == "1"}.isdisjoint({w.y1 for w in wires if w.axis == "k"})
+    assert any(i.axis == "1" for i in scene.by_role("label.axis"))  # the wire says what it is: an axis of one
+    assert render_bytes(scene, "tikz")

@@ -45,6 +45,7 @@ from .columns import place_columns
 from .glyphs import box_labels, draw_glyphs
 from .heights import Cycle
 from .model import Ordered, Style, is_wiring
+from .scalars import scalars_on_wires
 from .sections import under_titles
 
 __all__ = ["layout", "choose_copies", "is_wiring"]
@@ -55,7 +56,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`)."""
-    diagram = diagram if explicit else compact.compact(diagram)
+    diagram = scalars_on_wires(diagram if explicit else compact.compact(diagram))
     style = Style(diagram, theme, preset, part)
     chosen, ordered = choose_order(diagram, theme, preset)
     try:

@@ -378,9 +378,10 @@ class _Sweep:
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(new)
             return Placed(op, [], [], new)
-        if shape == "join" and len({len(ws) for ws in inputs}) == 1:
+        made = set(self.d.values[op.outputs[0]].axes)
+        if shape == "join" and all(set(self.d.values[v].axes) == made for v in op.inputs):
             # commutative: the sum goes on along the topmost operand, keeping figures compact
-            # (a broadcasting product goes on along the operand with every axis)
+            # (a broadcasting product goes on along the operand with every axis, a scalar's wire never)
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
         if holds == "through":  # the wires go on through the box
