@@ -67,6 +67,12 @@ def _groupnorm(x, w, b):  # one group of the k channels, normalised over them an
     return g.reshape(x.shape) * w[:, None] + b[:, None]
 
 
+def _roberta_positions(ids, padding):
+    from transformers.models.roberta.modeling_roberta import RobertaEmbeddings
+
+    return RobertaEmbeddings.create_position_ids_from_input_ids(ids, padding)
+
+
 # kind -> (inputs, state_dict) -> what torch itself computes
 REFERENCES = {
     "relu": lambda i, s: torch.relu(i["X"]),
@@ -100,6 +106,8 @@ REFERENCES = {
     "index": lambda i, s: i["X"][..., 1],
     "concat": lambda i, s: torch.cat([i["X"], i["U"]], -1),
     "embedding": lambda i, s: nn.functional.embedding(i["T"], s["E.weight"]),
+    # transformers' own RoBERTa position ids (fairseq's make_positions), padding id 1, then their table
+    "positions": lambda i, s: nn.functional.embedding(_roberta_positions(i["T"], 1), s["E.weight"]),
     "mask": lambda i, s: i["S"].masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), -math.inf),
     "rope": lambda i, s: _rope(i["X"]),
     # ALiBi over 4 heads: slopes 2^-2, 2^-4, 2^-6, 2^-8 (the paper's 2^(-8h/H)) times key - query

@@ -2,7 +2,9 @@
 (one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
 query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
 interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element) and ``alibi(S: y x h)``
-(ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element)."""
+(ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element) and
+``positions(T: y) with padding=1`` (each id's position, counted from padding + 1 over the ids that are not
+the padding id, which keeps it: RoBERTa's position ids; integer ids in, integer positions out)."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -49,6 +51,29 @@ def build_alibi(b, call, options, scope, label):
     b.add_op(kind="alibi", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "ALiBi",
              params=MappingProxyType({"axes": acted}), section=scope.section, span=call.span)
     return [out]
+
+
+def build_positions(b, call, options, scope, label):
+    vid, acted, broadcast, _ = acted_axes(b, call, scope, "the axis it counts positions along")
+    if b.values[vid].dtype != "int" or len(acted) != 1:
+        raise NcdError("positions counts along one axis of integer ids", call.spec.span if call.spec else call.span,
+                       f"for example positions({call.args[0].name}: y) with padding=1, of ids declared 'int'")
+    out = b.new_value("", b.values[vid].axes, "int", call.span)
+    b.add_op(kind="positions", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "pos",
+             params=MappingProxyType({"axes": acted, "padding": int(options.get("padding", 0))}), section=scope.section, span=call.span)
+    return [out]
+
+
+def run_positions(op, box, xs, rt):
+    (axes,) = rt.patterns.values(op)
+    return rt.functional.positions(xs[0], *rt.patterns.dims(axes, op.params["axes"]), op.params["padding"])
+
+
+def source_positions(op, w, target):
+    w.helpers.add("positions")
+    padding = op.params["padding"]
+    return [], w.call("positions", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, op.params["axes"])), str(padding)], {}), ATOM, \
+        f"positions along {op.params['axes'][0]} from {padding + 1}, skipping id {padding}"
 
 
 def run_alibi(op, box, xs, rt):
@@ -103,6 +128,9 @@ register(
     OpKind("alibi", "alibi", build=build_alibi, glyph="box", hold="through", fill="mask",
            cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, c.mapped, 1), run=run_alibi, source=source_alibi,
            example="input S[y n m]\nY = alibi(S: y n m)"),
+    OpKind("positions", "positions", build=build_positions, options=MappingProxyType({"padding": KINDS["padding"]}), glyph="box",
+           hold="through", cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, {**c.mapped, op.params["axes"][0]: WHOLE}, 1),
+           run=run_positions, source=source_positions, example="input T[y] int\nP = positions(T: y) with padding=1\nY = embedding(P: q -> m)"),
     OpKind("rope", "rope", build=build_rope, options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"]}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
 )

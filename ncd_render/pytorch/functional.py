@@ -59,6 +59,13 @@ def causal_mask(scores, query, key, window=None):
     return scores.movedim((query, key), (-2, -1)).masked_fill(hidden, float("-inf")).movedim((-2, -1), (query, key))
 
 
+def positions(ids, dim, padding):
+    """Each id's position along dim ``dim``, counted from ``padding + 1`` over the ids that are not ``padding``;
+    ``padding`` where the id is (fairseq's ``make_positions``: RoBERTa's, XLM-R's position ids)."""
+    kept = ids.ne(padding).long()
+    return kept.cumsum(dim) * kept + padding
+
+
 def alibi(scores, query, key, head):
     """ALiBi (Press et al., 2022): slope m_h times (j - i) added to the score of query i and key j in head h
     (dims ``query``, ``key``, ``head``). For H heads the slopes are 2^(-8h/H), h = 1..H, when H is a power of
