@@ -445,6 +445,9 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     # token types from a buffer of zeros: one row of the table for every position; positions a buffer's first n
     ("bert_model", ["H = bias(E: f) as E_{token_type_embeddings.0}", "H = bias(H: y f) as E_{position_embeddings}",
                     'repeat 2 "model.encoder.layer"']),
+    # positions counted over the ids that are not padding; token types a buffer of zeros gathered at them: row 0
+    ("roberta_model", ["H = positions(ids: y) with padding=1", "bias(E: f) as E_{token_type_embeddings.0}",
+                       "embedding(H: v2 -> f) as E_{position_embeddings}"]),
     ("distilbert_model", ["bias(E: y f) as E_{position_embeddings}", 'repeat 2 "model.transformer.layer"']),
     # T5's relative position bias: one table, read by buckets both ways, made before the blocks (its first block made
     # it), so that they fold; each block's attention and feed-forward are components

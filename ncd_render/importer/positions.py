@@ -1,5 +1,6 @@
 """Learned positions added to token embeddings: ``x + table[ids]`` where the ids come from no input
-(a model's positions, ``arange(n)`` or a buffer's first n; BERT's token types, all 0). Positions in a row
+(a model's positions, ``arange(n)`` or a buffer's first n; BERT's token types, all 0, and RoBERTa's, a buffer of
+zeros gathered at its positions). Positions in a row
 are one ``bias(X: y m)`` box, those rows of the table its weight (GPT-2's ``wpe``, BERT's position
 embeddings, OPT's from row 2); one id for every position is ``bias(X: m)``, that row of the table
 (BERT's token type 0).
@@ -55,7 +56,7 @@ def _rows_read(cap: Capture, inputs: set, table, ids, x) -> tuple[str, int | tup
     depth), ("first", (start, stop)) when it reads rows start..stop-1, ("one", r) when it reads row r for every
     position; None otherwise, or when the ids come from an input."""
     rows, read = cap.values.get(table), cap.values.get(ids)
-    if ids in inputs or not all(isinstance(t, torch.Tensor) for t in (rows, read, x)) or rows.dim() != 2 or read.dim() == 0:
+    if ids in inputs and not _picked_from_one_value(cap, inputs, ids) or not all(isinstance(t, torch.Tensor) for t in (rows, read, x)) or rows.dim() != 2 or read.dim() == 0:
         return None
     n = read.shape[-1]
     if x.dim() < 2 or tuple(x.shape[-2:]) != (n, rows.shape[1]) or n < 2:
@@ -67,6 +68,18 @@ def _rows_read(cap: Capture, inputs: set, table, ids, x) -> tuple[str, int | tup
     if bool((read == start).all()):
         return "one", start
     return None
+
+
+def _picked_from_one_value(cap: Capture, inputs: set, ids) -> bool:
+    """Whether ``ids`` are picked by ``gather`` from a tensor that no input makes and that holds one value everywhere,
+    so that they are that value wherever they are picked (RoBERTa's token types: its buffer of zeros, gathered at
+    the positions)."""
+    ids = _through_casts(ids)
+    if not _is(ids, "gather") or not isinstance(ids.args[0], torch.fx.Node):
+        return False
+    source = _through_casts(ids.args[0])
+    held = cap.values.get(source)
+    return source not in inputs and isinstance(held, torch.Tensor) and held.numel() > 0 and bool((held == held.flatten()[0]).all())
 
 
 def _added(x, table, how: str, n):

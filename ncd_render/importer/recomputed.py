@@ -14,7 +14,7 @@ import itertools
 
 import torch
 
-from ..pytorch.functional import rotary, topk_gate
+from ..pytorch.functional import positions, rotary, topk_gate
 from .capture import Capture
 from .patterns import Replacement, _is, agrees
 
@@ -37,6 +37,8 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rope(cap, tables, node))
         if _is(node, "scatter"):
             found.update(_gate(cap, fed, node))
+        if _is(node, "cumsum"):
+            found.update(_positions(cap, fed, node))
         if _is(node, "tanh") or _is(node, "erf"):
             found.update(_gelu_written(cap, fed, node, "tanh" if _is(node, "tanh") else "none"))
     return found
@@ -237,6 +239,36 @@ def _gelu_written(cap: Capture, fed: set, inner, approximate: str) -> dict:
                                           cap.values.get(end)):
                 return {end: Replacement([x], _emit_gelu(x, approximate))}
     return {}
+
+
+def _positions(cap: Capture, fed: set, cumsum) -> dict:
+    """``positions(ids, dim, padding)``: a count of the ids that are not padding along the cumsum's dim, times
+    whether each is, plus padding (RoBERTa's ``create_position_ids_from_input_ids``): the last sum within a few steps."""
+    ends, frontier = [], [cumsum]
+    for _ in range(5):
+        frontier = [u for n in frontier for u in n.users]
+        ends += [n for n in frontier if _is(n, "add")]
+    for end in reversed(ends):  # the furthest first: the sum of the padding id comes last
+        for x, region in _starts(cap, fed, end):
+            ids, made = cap.values.get(x), cap.values.get(end)
+            if cumsum not in region or not isinstance(made, torch.Tensor) or ids.is_floating_point():
+                continue
+            paddings = {n.args[1] for n in region if _is(n, "ne") and isinstance(n.args[1], int)}
+            for padding in sorted(paddings):
+                found = positions(ids, cumsum.args[1], padding)
+                if found.shape == made.shape and bool((found == made).all()):
+                    return {end: Replacement([x], _emit_positions(x, cumsum.args[1], padding))}
+    return {}
+
+
+def _emit_positions(x, dim: int, padding: int):
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms = mapper.prog.values[mapper.data(seen)].atoms
+        out = mapper.emit("positions", [seen.dsl], atoms, node, axes={"on": [seen.dims[dim]]}, options={"padding": padding})
+        mapper.prog.values[out].dtype = "int"
+        return type(seen)(seen.dims, out)
+    return emit
 
 
 def _emit_gelu(x, approximate: str):

@@ -206,6 +206,15 @@ def bert_model():
     return _Hidden(hf.BertModel(config, add_pooling_layer=False)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def roberta_model():
+    """A whole RobertaModel as transformers runs it by default (SDPA): its positions counted over the ids that are not
+    padding (id 1 here, which the example holds, so that the positions after it move up one); its token types a buffer
+    of zeros gathered at them."""
+    config = hf.RobertaConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2, vocab_size=11,
+                              max_position_embeddings=12, pad_token_id=1)
+    return _Hidden(hf.RobertaModel(config, add_pooling_layer=False)).eval(), (torch.tensor([[0, 5, 1, 7, 2]]),)
+
+
 def distilbert_model():
     config = hf.DistilBertConfig(dim=16, n_heads=4, hidden_dim=32, n_layers=2, vocab_size=11, attn_implementation="eager")
     return _Hidden(hf.DistilBertModel(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
