@@ -241,6 +241,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # three tensors in one cat (DeiT's class and distillation tokens and the patches): each joined to those after it
     ("two_tokens", ["H = learned(: a m) as E_{distillation_token}\nC = concat(H, X: a, y -> b)\n"
                     "H = learned(: p m) as E_{cls_token}\nY = concat(H, C: p, b -> q)"]),
+    # torch.square and x ** 2 are square(H): after a ReLU, Primer's squared ReLU
+    ("squared_relu_mlp", ["H = relu(H)\nH = square(H)", "square(X)"]),
     # one block: the ★'s rows and columns of one are still its axes (they were dropped, and the unfold did not build)
     ("one_block_convolution", ["B = unfold(X: h w -> r w2 i j) with stride=2", "batchnorm(H: r w2)"]),
     # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split

@@ -86,6 +86,7 @@ REFERENCES = {
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
     "hardswish": lambda i, s: i["X"] * (i["X"] + 3).clamp(0, 6) / 6,
     "relu6": lambda i, s: (8 * i["X"]).clamp(0, 6),
+    "square": lambda i, s: i["X"] * i["X"],
     "leaky_relu": lambda i, s: torch.where(i["X"] > 0, i["X"], 0.2 * i["X"]),
     "dropout": lambda i, s: nn.Dropout(0.1).eval()(i["X"]),
     "linear": lambda i, s: nn.functional.linear(i["X"], s["L.weight"], s["L.bias"]),

@@ -7,7 +7,7 @@ from .seen import Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
-               "relu6": "relu6", "hardtanh": "relu6"}
+               "relu6": "relu6", "hardtanh": "relu6", "square": "square"}
 
 
 class ElementOps:
@@ -25,6 +25,13 @@ class ElementOps:
             raise Unsupported("softplus with a beta or threshold other than 1 and 20")
         x = self.get(node.args[0])
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
+
+    def op_pow(self, node, name):
+        """``x ** 2`` is ``square(X)``; other powers of a tensor have no statement."""
+        if self.arg(node, 1) != 2:
+            raise Unsupported("a power of a tensor other than its square")
+        x = self.get(node.args[0])
+        return Seen(x.dims, self.emit("square", [self.data(x)], self.prog.values[x.dsl].atoms, node))
 
     def op_softmax(self, node, name):
         x = self.get(node.args[0])

@@ -50,6 +50,8 @@ register(
     elementwise("mish", "Mish", 8, lambda op, x, rt: rt.nn.functional.mish(x), lambda op, x: f"nn.functional.mish({x})",
                 special=4),  # softplus, then tanh, multiply
     elementwise("hardswish", "hswish", 5, lambda op, x, rt: rt.nn.functional.hardswish(x), lambda op, x: f"nn.functional.hardswish({x})"),
+    # square: x² (after a ReLU, Primer's squared ReLU: Persimmon's and Nemotron's MLPs)
+    elementwise("square", "x²", 1, lambda op, x, rt: rt.torch.square(x), lambda op, x: f"torch.square({x})"),
     # relu6: min(max(x, 0), 6) (MobileNetV2's bounded ReLU, nn.ReLU6)
     elementwise("relu6", "ReLU6", 2, lambda op, x, rt: rt.nn.functional.relu6(x), lambda op, x: f"nn.functional.relu6({x})",
                 example="input X[y m]\nS = X * 8\nY = relu6(S)"),  # scaled, so that the example reaches the bound at 6

@@ -259,6 +259,21 @@ def two_tokens():
     return _TwoTokens(), (torch.randn(1, 4, 8),)
 
 
+class _SquaredReluMLP(nn.Module):
+    """Primer's squared ReLU between two maps (Persimmon's and Nemotron's MLPs): relu, then torch.square; and ** 2."""
+
+    def __init__(self):
+        super().__init__()
+        self.up, self.down = nn.Linear(8, 16), nn.Linear(16, 8)
+
+    def forward(self, x):
+        return self.down(torch.square(torch.relu(self.up(x)))) + x ** 2
+
+
+def squared_relu_mlp():
+    return _SquaredReluMLP(), (torch.randn(1, 5, 8),)
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
