@@ -471,24 +471,18 @@ def test_whole_encoders_import_with_their_learned_positions(name, statements, tm
     assert check_file(tmp_path / "enc.ncd").passed
 
 
-def test_a_whole_resnet_imports_with_its_padded_max_pooling(tmp_path):
-    """HF's ResNetModel: the stem's max pooling with padding (of a ReLU's output) is ★ and max, no opaque box;
-    its residual stages, 1x1 convolutions and global average pooling too; the whole model checks."""
-    imported = import_file(f"{SURVEY}:resnet_model", tmp_path / "resnet.ncd")
+@pytest.mark.parametrize("name, statement", [
+    # HF's ResNet: the stem's max pooling with padding (of a ReLU's output) is ★ and max; 1x1 convolutions, global pooling
+    ("resnet_model", "with stride=2, padding=1\n  R = max(B: p q)"),
+    # SegFormer's attention over pixels, two axes: its keys take other names for both; its reduced keys a strided ★
+    ("segformer_model", "Kx = rename(K: h3 w4 -> y x)"),
+])
+def test_whole_vision_models_import_and_check(name, statement, tmp_path):
+    imported = import_file(f"{SURVEY}:{name}", tmp_path / "model.ncd")
     assert imported.warnings == []
-    text = (tmp_path / "resnet.ncd").read_text()
-    assert "with stride=2, padding=1\n  R = max(B: p q)" in text, text
-    assert check_file(tmp_path / "resnet.ncd").passed
-
-
-def test_a_whole_segformer_imports_with_its_keys_over_two_axes(tmp_path):
-    """SegFormer's attention runs over pixels, two axes: its keys take other names for both (``rename(K: h w -> y x)``),
-    and its reduced keys are a strided ★; the whole encoder imports with no opaque box and checks."""
-    imported = import_file(f"{SURVEY}:segformer_model", tmp_path / "segformer.ncd")
-    assert imported.warnings == []
-    text = (tmp_path / "segformer.ncd").read_text()
-    assert "Kx = rename(K: h3 w4 -> y x)" in text, text
-    assert check_file(tmp_path / "segformer.ncd").passed
+    text = (tmp_path / "model.ncd").read_text()
+    assert statement in text, text
+    assert check_file(tmp_path / "model.ncd").passed
 
 
 def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):

@@ -287,7 +287,7 @@ def vit_model():
 def resnet_model():
     """A whole ResNetModel (ResNet-50's bottleneck layers, two stages): its stem max-pools a ReLU's output with padding."""
     config = hf.ResNetConfig(num_channels=3, embedding_size=8, hidden_sizes=[16, 32], depths=[1, 1], layer_type="bottleneck")
-    return _Pooled(hf.ResNetModel(config).eval()), (torch.randn(1, 3, 16, 16),)
+    return _Pixels(hf.ResNetModel(config).eval(), "pooler_output"), (torch.randn(1, 3, 16, 16),)
 
 
 def dinov2_model():
@@ -313,22 +313,15 @@ def segformer_model():
     return _Pixels(hf.SegformerModel(config).eval()), (torch.randn(1, 3, 32, 32),)
 
 
-class _Pooled(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, pixels):
-        return self.model(pixel_values=pixels).pooler_output
-
-
 class _Pixels(nn.Module):
-    def __init__(self, model):
+    """A whole vision model called on pixels alone: its ``output`` (the last hidden states, or the pooled ones)."""
+
+    def __init__(self, model, output: str = "last_hidden_state"):
         super().__init__()
-        self.model = model
+        self.model, self.output = model, output
 
     def forward(self, pixels):
-        return self.model(pixel_values=pixels).last_hidden_state
+        return getattr(self.model(pixel_values=pixels), self.output)
 
 
 def gemma_causal_lm():
