@@ -476,6 +476,8 @@ def test_whole_encoders_import_with_their_learned_positions(name, statements, tm
     ("resnet_model", "with stride=2, padding=1\n  R = max(B: p q)"),
     # SegFormer's attention over pixels, two axes: its keys take other names for both; its reduced keys a strided ★
     ("segformer_model", "Kx = rename(K: h3 w4 -> y x)"),
+    # DeiT's class and distillation tokens and its patches, one cat of three: two concatenations
+    ("deit_model", "as E_{cls_token}\n  C = concat(H, C: p, b -> q)"),
 ])
 def test_whole_vision_models_import_and_check(name, statement, tmp_path):
     imported = import_file(f"{SURVEY}:{name}", tmp_path / "model.ncd")

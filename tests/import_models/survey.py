@@ -305,6 +305,13 @@ def esm_model():
     return _Hidden(hf.EsmModel(config, add_pooling_layer=False).eval()), (torch.randint(2, 11, (1, SEQ)),)
 
 
+def deit_model():
+    """A whole DeiTModel: a class token and a distillation token joined to the patches, one cat of three."""
+    config = hf.DeiTConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4, image_size=8, patch_size=4,
+                           attn_implementation="eager")
+    return _Pixels(hf.DeiTModel(config, add_pooling_layer=False).eval()), (torch.randn(1, 3, 8, 8),)
+
+
 def segformer_model():
     """A whole SegformerModel (MiT encoder, two stages): attention over pixels, its keys and values reduced by a strided ★ in
     the first stage; overlapping patch embeddings; a depthwise 3x3 convolution in each MLP."""
