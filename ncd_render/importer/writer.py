@@ -150,7 +150,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             out.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
                        f"{axes_text(wanted, axis_names)})")
             args[1] = name
-        order[stmt.out] = leaves(prog.values[stmt.out].atoms) if stmt.fn != "concat" else _joined_layout(stmt, first, leaves)
+        order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, first, leaves)) or leaves(prog.values[stmt.out].atoms)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
             args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
@@ -347,8 +347,10 @@ def _grouped_text(made: list, groups: list[list], axis_names) -> str:
 
 def _joined_layout(stmt: Stmt, first: list, leaves) -> list:
     """A concatenation's result as the language lays it out: its first operand's axes as written (``first``), the
-    joined ones replaced by the axis they make."""
+    joined ones replaced by the axis they make; empty when ``first`` does not hold them."""
     joined = leaves([stmt.axes["on"][0]])
+    if not joined or joined[0] not in first:  # (nothing to replace: the layout its atoms say)
+        return []
     at = first.index(joined[0])
     return first[:at] + leaves(stmt.axes["to"]) + first[at + len(joined):]
 
