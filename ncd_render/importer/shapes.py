@@ -140,8 +140,9 @@ class ShapeOps:
 
     def op_slice(self, node, name):
         """``x[..., start:end]``: all of a dim (a view), none of it (an empty piece, which a concatenation
-        leaves out: a rotary embedding over the whole head passes on an empty rest), or one of equal parts
-        (Phi-3's packed q, k and v; the rotated half of a head), taken as a split into parts is."""
+        leaves out: a rotary embedding over the whole head passes on an empty rest), one of equal parts
+        (Phi-3's packed q, k and v; the rotated half of a head), taken as a split into parts is, or every
+        step-th element (``x[:, 1::2]``, Swin's patch merging), index ``start`` of the dim split as (n / step, step)."""
         seen = self.get(node.args[0])
         dim = self.arg(node, 1, 0) % len(seen.dims)
         size = self.atoms.size(seen.dims[dim])
@@ -156,7 +157,11 @@ class ShapeOps:
             return self.rows_of_map(node, source, seen, dim, start, start + taken)
         if step == 1 and not size % taken and not start % taken:  # a half of each head's depth (a partial rotary)
             return self._pieces(node, seen, dim, size // taken, [start // taken])[0]
-        raise Unsupported("a slice that is not one of equal parts")
+        if step > 1 and not size % step and start < step and taken == size // step:  # every step-th from start (Swin's
+            parts = self.atoms.split(seen.dims[dim], [taken, step]) if self.atoms.leaves(seen.dims[dim]) else None  # merging)
+            if parts is not None:  # the dim as (taken, step): index start of the inner one
+                return self._pick(node, seen, parts[1], start, seen.dims[:dim] + [parts[0]] + seen.dims[dim + 1:])
+        raise Unsupported("a slice that is not one of equal parts, nor every step-th of a whole dim")
 
     def rows_source(self, seen: Seen, dim: int):
         """The map whose outermost output (the outermost rows of its weight) ``dim`` of ``seen`` is, or None."""

@@ -274,6 +274,23 @@ def squared_relu_mlp():
     return _SquaredReluMLP(), (torch.randn(1, 5, 8),)
 
 
+class _PatchMerging(nn.Module):
+    """Swin's patch merging: every other row and column, four ways (x[:, 0::2, 0::2], ...), joined along the channels
+    and mapped: space to depth."""
+
+    def __init__(self):
+        super().__init__()
+        self.reduction = nn.Linear(16, 8, bias=False)
+
+    def forward(self, x):
+        parts = [x[:, i::2, j::2, :] for j in (0, 1) for i in (0, 1)]
+        return self.reduction(torch.cat(parts, -1))
+
+
+def patch_merging():
+    return _PatchMerging(), (torch.randn(1, 4, 6, 4),)
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
