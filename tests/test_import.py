@@ -243,8 +243,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                     "H = learned(: p m) as E_{cls_token}\nY = concat(H, C: p, b -> q)"]),
     # torch.square and x ** 2 are square(H): after a ReLU, Primer's squared ReLU
     ("squared_relu_mlp", ["H = relu(H)\nH = square(H)", "square(X)"]),
-    # every other row and column, four ways (Swin's patch merging): each an index of the dim split in (n / 2, 2)
-    ("patch_merging", ["C = index(X: d) with at=0", "C4 = index(C4: r) with at=1", "C = concat(C, C2: w, w3 -> w4)"]),
+    # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),
+    # and all of them joined, one view of the row and column parities and the channels: one map of the three
+    ("patch_merging", ["input X[c d h r w]\nY = linear(X: r d w -> f) as L_{reduction}\n"]),
     # one block: the ★'s rows and columns of one are still its axes (they were dropped, and the unfold did not build)
     ("one_block_convolution", ["B = unfold(X: h w -> r w2 i j) with stride=2", "batchnorm(H: r w2)"]),
     # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split

@@ -155,6 +155,9 @@ class ElementOps:
     def op_cat(self, node, name):
         dim = self.arg(node, 1, 0) % len(self.shape(node))
         tensors = [self.get(t) for t in node.args[0] if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
+        picked = self.picks_joined(tensors, dim) if len(tensors) > 1 else None
+        if picked is not None:  # one tensor picked at every index of some axes, joined: those axes and the joined one, as one
+            return picked
         joined = tensors[-1]
         for tensor in reversed(tensors[:-1]):  # more than two: each joined to those after it (DeiT's class and distillation
             joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each

@@ -1,6 +1,7 @@
 """Views, permutes, dropout and splits: operations that move no data or take a part of it."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -103,6 +104,37 @@ class ShapeOps:
             return Seen(dims, out)
         atoms = [a for a in self.dsl_leaves(seen) if self.atoms.find(a) != self.atoms.find(leaf)]
         return Seen(dims, self.emit("index", [self.data(seen)], atoms, node, axes={"on": [leaf]}, options={"at": index}))
+
+    def picks_joined(self, tensors: list, dim: int):
+        """``cat(tensors, dim)`` when the tensors are one tensor picked at every index of some of its axes, in order
+        (Swin's patch merging: x[:, 0::2, 0::2], x[:, 1::2, 0::2], ..., joined along the channels): that tensor, its
+        picked axes and the joined one flattened into one dim in their place, a view that makes no statement; or None."""
+        picked = [self._picks(t) for t in tensors]
+        if any(p is None for p in picked) or len({source for source, _ in picked}) != 1:
+            return None
+        source, first = picked[0][0], picked[0][1]
+        axes = list(first)
+        if not axes or any(set(at) != set(axes) for _, at in picked):
+            return None
+        joined = tensors[0].dims[dim]
+        for t in tensors[1:]:
+            if self.atoms.find(t.dims[dim]) != self.atoms.find(joined):
+                return None
+        for order in itertools.permutations(axes):  # the picks' order: which axis varies slowest
+            grid = itertools.product(*(range(self.atoms.size(a)) for a in order))
+            if all(tuple(at[a] for a in order) == want for (_, at), want in zip(picked, grid)) \
+                    and len(picked) == math.prod(self.atoms.size(a) for a in order):
+                merged = self.atoms.merge(list(order) + [joined])
+                return Seen(tensors[0].dims[:dim] + [merged] + tensors[0].dims[dim + 1:], source)
+        return None
+
+    def _picks(self, seen: Seen):
+        """(the value ``seen`` was picked from by ``index`` statements, {axis: index} of each pick), or None."""
+        at, value = {}, seen.dsl
+        while value is not None and (stmt := self.producer.get(value)) is not None and stmt.fn == "index":
+            at[self.atoms.find(stmt.axes["on"][0])] = stmt.options["at"]
+            value = stmt.args[0]
+        return (value, at) if at and value is not None else None
 
     def _fix(self, param: Param, leaf: int, index: int) -> Param:
         """``param`` with one index of ``leaf`` taken; inside a run of parts, that part of the stored rows."""
