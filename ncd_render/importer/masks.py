@@ -60,8 +60,11 @@ def _open(mask, queries) -> bool:
     (True, True)
     >>> _open(torch.ones(5, 5, dtype=torch.bool).tril(), torch.zeros(1, 5, 8))
     False
+    >>> _open(torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1, 8))  # one position: a causal mask looks the same
+    False
     """
-    if not (isinstance(mask, torch.Tensor) and isinstance(queries, torch.Tensor)) or mask.dim() > queries.dim():
+    if not (isinstance(mask, torch.Tensor) and isinstance(queries, torch.Tensor)) or mask.dim() > queries.dim() \
+            or queries.dim() < 2 or queries.shape[-2] < 2:
         return False
     return bool(mask.all()) if mask.dtype == torch.bool else mask.dtype.is_floating_point and not bool(mask.any())
 
