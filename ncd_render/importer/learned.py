@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .seen import VIEWS, Seen, Unsupported, box_path, linear_order, module_path, pair, target_name
+from .seen import Seen, Unsupported, box_path, linear_order, module_path, pair, target_name, through_views
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
 SPATIAL = {"seq", "rows", "cols"}
@@ -20,8 +20,7 @@ def nonnegative(node) -> bool:
     >>> [nonnegative(n) for n in graph.nodes if n.op != "placeholder"]
     [True, True, False]
     """
-    while node.op in ("call_function", "call_method") and target_name(node) in VIEWS:
-        node = node.args[0]
+    node = through_views(node)
     if node.op not in ("call_function", "call_method"):
         return False
     name = target_name(node)

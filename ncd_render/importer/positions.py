@@ -15,7 +15,7 @@ from .capture import Capture
 from .graph import Param
 from .patterns import Replacement, _is
 from .recomputed import _fed
-from .seen import VIEWS, Seen, box_path
+from .seen import Seen, box_path, through_views
 
 
 def recognise_positions(cap: Capture) -> dict:
@@ -25,19 +25,12 @@ def recognise_positions(cap: Capture) -> dict:
         if not (_is(node, "add") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)):
             continue
         for x, other in (node.args, node.args[::-1]):
-            looked_up = _lookup(_through_casts(other))
+            looked_up = _lookup(through_views(other))
             read = _rows_read(cap, inputs, *looked_up, cap.values.get(x)) if x in inputs and looked_up else None
             if read is not None:
                 found[node] = Replacement([x, looked_up[0]], _added(x, looked_up[0], *read))
                 break
     return found
-
-
-def _through_casts(node):
-    """The node a chain of views and casts (:data:`.seen.VIEWS`; GPT-2 casts its position embeddings to the tokens' dtype) starts from."""
-    while any(_is(node, name) for name in VIEWS) and node.args and isinstance(node.args[0], torch.fx.Node):
-        node = node.args[0]
-    return node
 
 
 def _lookup(node) -> tuple | None:
@@ -74,10 +67,10 @@ def _picked_from_one_value(cap: Capture, inputs: set, ids) -> bool:
     """Whether ``ids`` are picked by ``gather`` from a tensor that no input makes and that holds one value everywhere,
     so that they are that value wherever they are picked (RoBERTa's token types: its buffer of zeros, gathered at
     the positions)."""
-    ids = _through_casts(ids)
+    ids = through_views(ids)
     if not _is(ids, "gather") or not isinstance(ids.args[0], torch.fx.Node):
         return False
-    source = _through_casts(ids.args[0])
+    source = through_views(ids.args[0])
     held = cap.values.get(source)
     return source not in inputs and isinstance(held, torch.Tensor) and held.numel() > 0 and bool((held == held.flatten()[0]).all())
 

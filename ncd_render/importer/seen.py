@@ -87,6 +87,15 @@ def target_name(node) -> str:
     return name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
 
 
+def through_views(node):
+    """The node a chain of views and casts (:data:`VIEWS`: GPT-2 casts its position embeddings to the tokens' dtype)
+    starts from."""
+    while node.op in ("call_function", "call_method") and target_name(node) in VIEWS and node.args \
+            and isinstance(node.args[0], torch.fx.Node):
+        node = node.args[0]
+    return node
+
+
 def op_name(node) -> str:
     """``aten.cumsum`` for ``aten.cumsum.default``."""
     name = str(node.target)
