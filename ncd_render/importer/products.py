@@ -1,6 +1,8 @@
 """Products: matmuls, attention and einsums."""
 from __future__ import annotations
 
+import torch
+
 from .seen import Seen, Unsupported, box_path, letters, linear_order
 
 
@@ -77,13 +79,16 @@ class ProductOps:
         return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": list(renamed), "to": list(renamed.values())})
 
     def op_scaled_dot_product_attention(self, node, name):
-        if self.arg(node, 3, node.kwargs.get("attn_mask")) is not None:
-            raise Unsupported("attention with a mask tensor")
-        return self.attention(node, bool(self.arg(node, 5, node.kwargs.get("is_causal", False))))
+        mask = self.arg(node, 3, node.kwargs.get("attn_mask"))
+        if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):
+            raise Unsupported("attention with a mask of booleans that is neither causal nor open")
+        causal = bool(self.arg(node, 5, node.kwargs.get("is_causal", False)))
+        return self.attention(node, causal, bias=self.get(mask) if mask is not None else None)
 
-    def attention(self, node, causal: bool, window: int | None = None) -> Seen:
+    def attention(self, node, causal: bool, window: int | None = None, bias: Seen | None = None) -> Seen:
         """``scaled_dot_product_attention``'s q, k and v as einsums and a softmax, with a causal mask where ``causal``
-        (its own mask argument set aside: :mod:`.masks` hands over a causal one, and its sliding ``window``)."""
+        (its own mask argument set aside: :mod:`.masks` hands over a causal one, and its sliding ``window``), and
+        ``bias``, a mask of numbers, added to the scaled scores (Swin's relative position bias, BEiT's)."""
         q, k, v = (self.get(a) for a in node.args[:3])
         scale = self.arg(node, 6, node.kwargs.get("scale"))
         if float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
@@ -101,6 +106,8 @@ class ProductOps:
         if causal:
             s = Seen(s.dims, self.emit("mask", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": s.dims[-2:]},
                                          options={"causal": True, **({"window": window} if window else {})}))
+        if bias is not None:
+            s = self.broadcast_sum(node, s, bias)
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 

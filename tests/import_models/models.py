@@ -291,6 +291,29 @@ def patch_merging():
     return _PatchMerging(), (torch.randn(1, 4, 6, 4),)
 
 
+class _BiasedAttention(nn.Module):
+    """Attention given a mask of numbers, added to the scaled scores (Swin's and BEiT's relative position bias)."""
+
+    def forward(self, q, k, v, bias):
+        return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+
+
+class _PaddedAttention(nn.Module):
+    """Attention given a mask of booleans made from an input (padding): no statement says which keys it hides."""
+
+    def forward(self, q, k, v, lengths):
+        seen = torch.arange(k.shape[-2]) < lengths[:, None]
+        return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=seen[:, None, None, :])
+
+
+def padded_attention():
+    return _PaddedAttention(), (torch.randn(1, 2, 5, 4), torch.randn(1, 2, 6, 4), torch.randn(1, 2, 6, 4), torch.tensor([4]))
+
+
+def biased_attention():
+    return _BiasedAttention(), (torch.randn(1, 2, 5, 4), torch.randn(1, 2, 6, 4), torch.randn(1, 2, 6, 4), torch.randn(2, 5, 6))
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
