@@ -251,6 +251,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a mask of numbers given to attention is added to its scaled scores (Swin's relative position bias)
     ("biased_attention", ["S = einsum(Q, K: c h w, c r w -> h r c) * w^-1/2\nbiast = rearrange(bias: c h r -> h r c)\n"
                           "X = S + biast\nP = softmax(X: r)"]),
+    # DeepSeek-V3's rotary, pairs turned and laid out as halves: a rope of interleaved pairs over its depth as one axis,
+    # the halves a view of it (it was slices, products and a cat, opaque)
+    ("halves_rotary", ["Hg = rearrange(H: y h n k -> y h (n k))\nYg = rope(Hg: y (n k)) with base=10000, interleaved"]),
     # one block: the ★'s rows and columns of one are still its axes (they were dropped, and the unfold did not build)
     ("one_block_convolution", ["B = unfold(X: h w -> r w2 i j) with stride=2", "batchnorm(H: r w2)"]),
     # a concatenation makes one axis (it wrote "-> h k", a diagram that did not build): made whole, then split

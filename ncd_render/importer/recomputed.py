@@ -31,6 +31,9 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rotate_half(cap, node, inv_freq[0]))
         if _is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes):
             found.update(_rope(cap, fed, node))
+            if node not in found and _is(node, "cat") and inv_freq:  # with tables made from the module's inv_freq buffer
+                tables = tables if tables is not None else _fed_by_learning(cap)
+                found.update(_rope(cap, tables, node))
         elif _is(node, "add") and any(_is(b, "stack") for a in node.all_input_nodes for b in _ancestors([a], 3)):
             # x * cos + rotated(x) * sin with the tables read from a buffer (GPT-J's): the buffer is a constant here
             tables = tables if tables is not None else _fed_by_learning(cap)
@@ -101,7 +104,9 @@ def _close(compute, b) -> bool:
 
 
 def _rope(cap: Capture, fed: set, end) -> dict:
-    """``rotary(x, -2, -1, base, interleaved)``: pair i of x's last dim turned by its position along the one before."""
+    """``rotary(x, -2, -1, base, interleaved)``: pair i of x's last dim turned by its position along the one before;
+    or its pairs interleaved, turned, and laid out as halves, the first elements of the pairs, then the second ones
+    (DeepSeek-V3's: ``cat(x[..., ::2] cos - x[..., 1::2] sin, x[..., 1::2] cos + x[..., ::2] sin)``)."""
     for x, region in _starts(cap, fed, end):
         value = cap.values[x]
         if value.dim() < 2 or value.shape[-1] % 2 or value.shape[-1] < 2:
@@ -109,12 +114,18 @@ def _rope(cap: Capture, fed: set, end) -> dict:
         constants = {a for n in region for a in n.all_input_nodes if a not in fed}
         bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))} or {10000.0}
         positions = [d for d in range(-2, -value.dim() - 1, -1) if value.shape[d] > 1]  # (GPT-J's heads come after its positions)
-        for base, interleaved, position in itertools.product(sorted(bases), (False, True), positions):
-            if _close(lambda: rotary(value.double(), position, -1, base, interleaved), cap.values.get(end)):
+        for base, (interleaved, halves), position in itertools.product(sorted(bases), ((False, False), (True, False), (True, True)),
+                                                                       positions):
+            if _close(lambda: _halves(rotary(value.double(), position, -1, base, interleaved), halves), cap.values.get(end)):
                 # tables read from a float32 buffer (GPT-J's sines) hold float32's rounding whatever the data
                 float32 = any(n.op == "get_attr" and getattr(cap.values.get(n), "dtype", None) == torch.float32 for n in _ancestors(constants))
-                return {end: Replacement([x], _emit_rope(x, position, base, interleaved, float32))}
+                return {end: Replacement([x], _emit_rope(x, position, base, interleaved, float32, halves))}
     return {}
+
+
+def _halves(x, halves: bool):
+    """``x``'s last dim laid out as the first elements of its pairs, then the second ones, where ``halves``."""
+    return x.unflatten(-1, (x.shape[-1] // 2, 2)).transpose(-1, -2).flatten(-2) if halves else x
 
 
 def _rotate_half(cap: Capture, node, inv_freq) -> dict:
@@ -153,7 +164,7 @@ def _rotate_half(cap: Capture, node, inv_freq) -> dict:
     return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True))}  # the module's tables are float32
 
 
-def _emit_rope(x, position, base, interleaved, float32=False):
+def _emit_rope(x, position, base, interleaved, float32=False, halves=False):
     def emit(mapper, node):
         seen = mapper.get(x)
         if float32:
@@ -162,7 +173,11 @@ def _emit_rope(x, position, base, interleaved, float32=False):
         atoms = mapper.prog.values[mapper.data(seen)].atoms
         options = {"base": base, **({"interleaved": True} if interleaved else {})}
         on = [seen.dims[position], seen.dims[-1]]
-        return type(seen)(seen.dims, mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": on}, options=options))
+        out = mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": on}, options=options)
+        if not halves:
+            return type(seen)(seen.dims, out)
+        pairs, pair = mapper.atoms.split(seen.dims[-1], [mapper.atoms.size(seen.dims[-1]) // 2, 2])  # laid out again, a view:
+        return type(seen)(seen.dims[:-1] + [mapper.atoms.merge([pair, pairs])], out)  # the pairs' first elements, then second
     return emit
 
 

@@ -11,8 +11,10 @@ from .axisnames import role
 from .graph import Stmt
 from .seen import at_cup
 
-# kinds whose every output axis in the spec is one axis: one that a later view splits is written as a group, split after
-ONE_AXIS_EACH = {"unfold": "out", "fold": "out", "upsample": "out", "concat": "to"}
+# kinds whose every axis in the spec is one axis: (what they read, what they make); one that a view splits is written
+# as a group, the operand grouped before and the result split after (a concatenation groups its operands itself)
+ONE_AXIS_EACH = {"unfold": ("in", "out"), "fold": ("in", "out"), "upsample": ("in", "out"), "concat": (None, "to"),
+                 "rope": ("on", "on")}
 INFIX = {"add": "+", "mul": "*"}  # kinds written as syntax (the registry's entries that are not called by name)
 IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
 DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
@@ -41,7 +43,7 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
         spec = ", ".join(_one(names([a])) for a in axes["on"]) + f" -> {_one(names(axes['to']))}"
     elif "on" in axes:
-        spec = names(axes["on"])
+        spec = " ".join(_one(names([a])) for a in axes["on"]) if stmt.fn in ONE_AXIS_EACH else names(axes["on"])
     elif kind.glyph == "mark":  # an element-wise function
         spec = None
     else:  # a contraction or an opaque box: every operand's layout
@@ -61,12 +63,11 @@ def _one(text: str) -> str:
     return f"({text})" if " " in text else text
 
 
-def split_later(stmt: Stmt, leaves, side: str | None = None) -> list[list]:
-    """The output axes ``stmt`` writes as groups (:data:`ONE_AXIS_EACH`), or those of ``side`` ("in": what it acts on):
+def split_later(stmt: Stmt, leaves, before: bool = False) -> list[list]:
+    """The axes ``stmt`` makes that it writes as groups (:data:`ONE_AXIS_EACH`), or, ``before``, those of what it reads:
     each one's atoms, which a view made of one axis."""
-    if stmt.fn not in ONE_AXIS_EACH:
-        return []
-    return [group for group in (leaves([a]) for a in stmt.axes.get(side or ONE_AXIS_EACH[stmt.fn], ())) if len(group) > 1]
+    side = ONE_AXIS_EACH.get(stmt.fn, (None, None))[0 if before else 1]
+    return [group for group in (leaves([a]) for a in stmt.axes.get(side, ())) if len(group) > 1] if side else []
 
 
 def _options(stmt: Stmt, kind, names) -> list[str]:

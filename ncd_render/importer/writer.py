@@ -138,8 +138,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
                 args[k] = name
                 first = before + group + after if k == 0 else first
-        acted = split_later(stmt, leaves, "in")
-        if acted:  # a ★ of axes a view split (MobileViT's patches): grouped first
+        acted = split_later(stmt, leaves, before=True)
+        if acted:  # a ★ of axes a view split (MobileViT's patches), a rotary of pairs a view lays out again: grouped first
             name = name_for(-1 - at, args[0] + "g", at)
             out.append(f"{indent}{name} = rearrange({args[0]}: {axes_text(order[stmt.args[0]], axis_names)} -> "
                        f"{_grouped_text(order[stmt.args[0]], acted, axis_names)})")

@@ -314,6 +314,28 @@ def biased_attention():
     return _BiasedAttention(), (torch.randn(1, 2, 5, 4), torch.randn(1, 2, 6, 4), torch.randn(1, 2, 6, 4), torch.randn(2, 5, 6))
 
 
+class _HalvesRotary(nn.Module):
+    """DeepSeek-V3's rotary as transformers 5.23 writes it: each pair (2i, 2i + 1) turned, the results laid out as
+    halves (the pairs' first elements, then their second ones), the tables made from an ``inv_freq`` buffer."""
+
+    def __init__(self, depth=4, base=10000.0):
+        super().__init__()
+        self.register_buffer("inv_freq", 1.0 / base ** (torch.arange(0, depth, 2).float() / depth), persistent=False)
+        self.proj = nn.Linear(8, 2 * depth)
+
+    def forward(self, x):
+        q = self.proj(x).view(1, 5, 2, 4).transpose(1, 2)
+        freqs = torch.arange(5).float()[:, None] * self.inv_freq[None, :]
+        emb = torch.cat((freqs, freqs), -1)
+        cos, sin = emb.cos()[None, None, :, :2], emb.sin()[None, None, :, :2]
+        x1, x2 = q[..., 0::2], q[..., 1::2]
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), -1)
+
+
+def halves_rotary():
+    return _HalvesRotary(), (torch.randn(1, 5, 8),)
+
+
 def one_block_convolution():
     """A strided 3x3 convolution of a 3x3 image, one block: its result has a row and a column of one (MobileNetV2's last
     layers on a small image), then batch norm over them."""
