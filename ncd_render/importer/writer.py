@@ -123,6 +123,13 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         labels need only differ from the others' in it (``taken_labels``)."""
         fold, n = first_of.get(at, (None, None))
         args = [tensor[a] for a in stmt.args]
+
+        def rearranged(k: int, suffix: str, layout: str) -> None:
+            """Operand ``k`` rearranged first, into ``layout``, under its name and ``suffix``."""
+            name = name_for(-1 - at, args[k] + suffix, at)
+            out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {layout})")
+            args[k] = name
+
         first = order[stmt.args[0]] if stmt.args else []  # the first operand's layout as written: a concatenation's result's
         for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
             group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
@@ -133,23 +140,14 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 other, theirs = order[stmt.args[1 - k]], leaves([stmt.axes["on"][1 - k]])
                 if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
                     before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
-                grouped = axes_text(before, axis_names) + f" ({axes_text(group, axis_names)}) " + axes_text(after, axis_names)
-                name = name_for(-1 - at, args[k] + "g", at)
-                out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {grouped.strip()})")
-                args[k] = name
+                rearranged(k, "g", _grouped_text(before + group + after, [group], axis_names))
                 first = before + group + after if k == 0 else first
         acted = split_later(stmt, leaves, before=True)
         if acted:  # a ★ of axes a view split (MobileViT's patches), a rotary of pairs a view lays out again: grouped first
-            name = name_for(-1 - at, args[0] + "g", at)
-            out.append(f"{indent}{name} = rearrange({args[0]}: {axes_text(order[stmt.args[0]], axis_names)} -> "
-                       f"{_grouped_text(order[stmt.args[0]], acted, axis_names)})")
-            args[0] = name
+            rearranged(0, "g", _grouped_text(order[stmt.args[0]], acted, axis_names))
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
-            name = name_for(-1 - at, args[1] + "t", at)
-            out.append(f"{indent}{name} = rearrange({args[1]}: {axes_text(order[stmt.args[1]], axis_names)} -> "
-                       f"{axes_text(wanted, axis_names)})")
-            args[1] = name
+            rearranged(1, "t", axes_text(wanted, axis_names))
         order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, first, leaves)) or leaves(prog.values[stmt.out].atoms)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
             args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)

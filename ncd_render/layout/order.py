@@ -378,8 +378,7 @@ class _Sweep:
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(new)
             return Placed(op, [], [], new)
-        made = set(self.d.values[op.outputs[0]].axes)
-        if shape == "join" and all(set(self.d.values[v].axes) == made for v in op.inputs):
+        if shape == "join" and all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
             # commutative: the sum goes on along the topmost operand, keeping figures compact
             # (a broadcasting product goes on along the operand with every axis, a scalar's wire never)
             inputs.sort(key=lambda ws: live.index(ws[0]))

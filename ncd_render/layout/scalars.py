@@ -22,8 +22,9 @@ UNIT = "1"  # the axis a scalar is drawn on: no axis of a file can be named so
 
 def scalars_on_wires(diagram: Diagram) -> Diagram:
     """``diagram`` with each tensor of no axes that a box reads on one axis of one, :data:`UNIT`."""
-    read = {v for op in diagram.ops for v in op.inputs}
-    scalars = {k for k, v in diagram.values.items() if not v.axes and k in read}
+    scalars = {k for k, v in diagram.values.items() if not v.axes}
+    if scalars:  # (few figures have any: the boxes' reads are looked at only then)
+        scalars &= {v for op in diagram.ops for v in op.inputs}
     if not scalars:
         return diagram
     values = {k: replace(v, axes=(UNIT,)) if k in scalars else v for k, v in diagram.values.items()}
