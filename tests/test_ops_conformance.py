@@ -163,6 +163,9 @@ def test_kind_goes_through_every_back_end(key):
     diagram = build(parse(text, f"{key}.ncd"))
     made = [op for op in diagram.ops if ops.of(op) is kind]
     assert made, f"the example of {key} makes no {key} op"
+    whole = diagram.full or diagram  # (a collapsed component's body is made by its ops expanded)
+    produced = {v for op in whole.ops for v in op.outputs}
+    assert set(whole.values) <= produced, f"{key} leaves values no op makes"  # (a shape rule's value left unused)
 
     # drawing: every op drawn as a box appears in the SVG under its op id, wiring as a region of
     # the scene; TikZ takes the same scene

@@ -17,15 +17,15 @@ def in_place(axes: tuple, acted: tuple, new: tuple) -> tuple:
     return tuple(a for a in axes[:first] if a not in acted) + tuple(new) + tuple(a for a in axes[first:] if a not in acted)
 
 
-def acted_axes(b, call, scope, what: str = "the axes it normalises over"):
-    """(input value, the axes named, the axes that pass by, a new value of the input's shape)."""
+def acted_axes(b, call, scope, what: str = "the axes it normalises over", dtype: str = "real"):
+    """(input value, the axes named, the axes that pass by, a new value of the input's shape, of ``dtype``)."""
     vid = b.one_arg(call, scope)
     fn, axes = call.fn.name, b.values[vid].axes
     if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
         raise NcdError(f"{fn} needs {what}", call.spec.span if call.spec else call.span,
                        f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'x'})")
     acted = b.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
-    out = b.new_value("", axes, "real", call.span)
+    out = b.new_value("", axes, dtype, call.span)
     return vid, acted, tuple(a for a in axes if a not in acted), out
 
 

@@ -54,11 +54,10 @@ def build_alibi(b, call, options, scope, label):
 
 
 def build_positions(b, call, options, scope, label):
-    vid, acted, broadcast, _ = acted_axes(b, call, scope, "the axis it counts positions along")
+    vid, acted, broadcast, out = acted_axes(b, call, scope, "the axis it counts positions along", dtype="int")
     if b.values[vid].dtype != "int" or len(acted) != 1:
         raise NcdError("positions counts along one axis of integer ids", call.spec.span if call.spec else call.span,
                        f"for example positions({call.args[0].name}: y) with padding=1, of ids declared 'int'")
-    out = b.new_value("", b.values[vid].axes, "int", call.span)
     b.add_op(kind="positions", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "pos",
              params=MappingProxyType({"axes": acted, "padding": int(options.get("padding", 0))}), section=scope.section, span=call.span)
     return [out]
