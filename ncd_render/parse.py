@@ -21,6 +21,7 @@ from pathlib import Path
 from . import limits
 from .errors import NcdError, Source, Span
 from .lean import import_lark
+from .lexing import quicken
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
     Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Option, Output, Program,
@@ -41,7 +42,7 @@ def _parser() -> tuple[lark.Lark, frozenset[str]]:
     punctuation only mark where a statement starts and ends)."""
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
     named = frozenset(re.findall(r"^([A-Z][A-Z0-9_]*)\s*:", grammar, re.MULTILINE))
-    return build_parser(grammar, default_cache_dir()), named
+    return quicken(build_parser(grammar, default_cache_dir())), named
 
 
 _TOKEN_WORDS = {

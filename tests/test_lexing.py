@@ -1,0 +1,85 @@
+"""The one-loop lexer (ncd_render.lexing) against lark's own: the same tokens at the same places, the same errors."""
+import random
+from pathlib import Path
+
+import pytest
+from lark import Token
+from lark.exceptions import UnexpectedInput
+
+from ncd_render import parse
+from ncd_render.lexing import quicken
+from ncd_render.parser_cache import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+GRAMMAR = (ROOT / "ncd_render" / "grammar.lark").read_text(encoding="utf-8")
+SOURCES = sorted(p for p in ROOT.rglob("*.ncd") if ".git" not in p.parts)
+EDGES = [
+    "", "\n", "# only a comment", "axis m = 4   # trailing\n\n\n", "axis m = 4\r\ninput X[m]\r\noutput X",
+    "title \"a\"\n\tinput X[m]\n", "axis m = 4\ninput X[m]\nY = linear(X: m -> m) as W_{q}^{2}\noutput Y",
+    "axis width = 4", "axis m = 4 width\ninput X[m] int\noutput X\n", "Y = f(X) * 1.5e-3", "Y = f(X) * d^-1/2",
+]
+
+
+@pytest.fixture(scope="module")
+def parsers():
+    """lark's parser as it comes, and the same tables with the one-loop lexer."""
+    plain = build_parser(GRAMMAR, None)
+    quick = quicken(build_parser(GRAMMAR, None))
+    assert type(quick.parser.lexer).__name__ == "_OneLoop" and type(plain.parser.lexer).__name__ == "ContextualLexer"
+    return plain, quick
+
+
+def _outcome(parser, text: str):
+    """Every token with its type and all its positions, or the error raised with where it points."""
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as error:
+        token = getattr(error, "token", None)  # the message lists what was expected in a set's order: compared sorted
+        return (type(error).__name__, str(error).splitlines()[0], error.line, error.column, getattr(error, "pos_in_stream", None),
+                token and (token.type, str(token)), sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or ()))
+    return tree, [(t.type, str(t), t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
+                  for t in tree.scan_values(lambda v: isinstance(v, Token))]
+
+
+def test_every_source_lexes_as_lark_lexes_it(parsers):
+    assert len(SOURCES) > 20
+    for source in SOURCES:
+        text = source.read_text(encoding="utf-8")
+        plain, quick = (_outcome(p, text) for p in parsers)
+        assert plain == quick, source.name
+        assert isinstance(quick[0], parse.lark.Tree), source.name
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_edge_cases_lex_as_lark_lexes_them(parsers, text):
+    plain, quick = (_outcome(p, text) for p in parsers)
+    assert plain == quick
+
+
+def test_broken_sources_fail_where_lark_fails(parsers):
+    """Sources cut, with characters dropped, doubled or replaced: the same tree or the same error, at the same place."""
+    rng = random.Random(7)
+    texts = [s.read_text(encoding="utf-8") for s in SOURCES]
+    noise = "()[]{},:=+*-/>#\"'\\^_ \t\n0.5e\u00e9$@!?"
+    errors = 0
+    for _ in range(600):
+        text = rng.choice(texts)
+        at = rng.randrange(len(text) + 1)
+        change = rng.randrange(4)
+        if change == 0:
+            text = text[:at]
+        elif change == 1:
+            text = text[:at] + text[at + rng.randrange(1, 4):]
+        elif change == 2:
+            text = text[:at] + text[at:at + 3] + text[at:]
+        else:
+            text = text[:at] + rng.choice(noise) + text[at + 1:]
+        plain, quick = (_outcome(p, text) for p in parsers)
+        assert plain == quick, repr(text[max(0, at - 40):at + 40])
+        errors += isinstance(plain[0], str)
+    assert errors > 100  # the errors were met, not only trees
+
+
+def test_the_package_parser_lexes_in_one_loop():
+    parser, _ = parse._parser()
+    assert type(parser.parser.lexer).__name__ == "_OneLoop"
