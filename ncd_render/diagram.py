@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import parse as ast
 from .errors import Span
+from .records import record
 
 if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True)
+@record
 class Axis:
     """A named axis. ``size`` is None when only symbolic; width axes get an overline."""
 
@@ -33,7 +34,7 @@ class Axis:
         return tuple(self.name[1:-1].split()) if self.name.startswith("(") else (self.name,)
 
 
-@dataclass(frozen=True)
+@record
 class Value:
     """One tensor: a name from the source and its axes (wires), top to bottom."""
 
@@ -44,7 +45,7 @@ class Value:
     span: Span | None
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     """A titled part of the diagram: a ``section`` or an expanded component call.
 
@@ -66,7 +67,7 @@ class Section:
     colour: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Op:
     """A box (or a wiring such as einsum, copy, add) in the diagram.
 

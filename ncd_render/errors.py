@@ -18,14 +18,14 @@ hint: declare it with 'axis a = 8'
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 
 from .chars import forbidden
+from .records import record
 
 EXCERPT_WIDTH = 100  # characters of a source line shown under a message; longer lines are cut around the place
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """The text of one .ncd file and the name to show for it in messages."""
 
@@ -43,7 +43,7 @@ class Source:
 
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     """A region of a source file; lines and columns count from 1."""
 
@@ -52,13 +52,6 @@ class Span:
     column: int
     end_line: int
     end_column: int
-
-    def __init__(self, source: Source, line: int, column: int, end_line: int, end_column: int):
-        # the fields set straight, not one frozen object.__setattr__ each: the parser makes a span for
-        # nearly every node of a file, 80,000 for 10,000 boxes; frozen all the same (dataclass's __setattr__)
-        fields = self.__dict__
-        fields["source"], fields["line"], fields["column"] = source, line, column
-        fields["end_line"], fields["end_column"] = end_line, end_column
 
     def __repr__(self) -> str:  # keeps IR reprs short
         return f"<{self.source.path}:{self.line}:{self.column}>"

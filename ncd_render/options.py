@@ -16,13 +16,13 @@ hint: stride takes a whole number from 1 to 1,099,511,627,776, e.g. stride=2
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from .errors import NcdError
 from .limits import MAX_SIZE
+from .records import record
 
 
-@dataclass(frozen=True)
+@record
 class Kind:
     """What one option takes: a flag (no value), an axis name, one of a few words, a whole number
     or a real number in a range."""

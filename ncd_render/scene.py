@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import replaced
+from .records import record, replaced
 from .text import PlacedRun
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
-@dataclass(frozen=True)
+@record
 class Stroke:
     color: str = "#000000"
     width: float = 0.8
@@ -23,7 +23,7 @@ class Stroke:
     cap: str = "butt"
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     x1: float
     y1: float
@@ -40,7 +40,7 @@ class Line:
         return (x2 if x2 < x1 else x1, y2 if y2 < y1 else y1, x2 if x2 > x1 else x1, y2 if y2 > y1 else y1)
 
 
-@dataclass(frozen=True)
+@record
 class Path:
     """A path of absolute commands: ("M", x, y), ("L", x, y), ("C", x1, y1, x2, y2, x, y), ("Z",)."""
 
@@ -57,7 +57,7 @@ class Path:
         return (min(xs), min(ys), max(xs), max(ys))
 
 
-@dataclass(frozen=True)
+@record
 class Rect:
     x: float
     y: float
@@ -76,7 +76,7 @@ class Rect:
         return (self.x, self.y, self.x + self.w, self.y + self.h)
 
 
-@dataclass(frozen=True)
+@record
 class Circle:
     cx: float
     cy: float
@@ -90,7 +90,7 @@ class Circle:
         return (self.cx - self.r, self.cy - self.r, self.cx + self.r, self.cy + self.r)
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     """A label: runs placed from (x, y), the left end of its baseline."""
 

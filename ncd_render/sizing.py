@@ -32,10 +32,11 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .backdrop import backdrop
 from .errors import NcdError, did_you_mean
+from .records import record
 from .scene import Rect, Scene
 
 #: points (1/72 in) per unit; ``pt`` is TeX's point (1/72.27 in) so ``\\the\\columnwidth`` can be pasted.
@@ -65,7 +66,7 @@ def parse_length(text: str, what: str = "the width") -> float:
     return number * UNITS[unit]
 
 
-@dataclass(frozen=True)
+@record
 class Fit:
     """How a scene was fitted: ``scale`` < 1 means it shrank."""
 

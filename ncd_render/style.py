@@ -14,16 +14,17 @@ True
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from . import checks
 from .errors import NcdError, did_you_mean
 from .limits import read_limited
+from .records import record
 from .sizing import parse_length
 
 
-@dataclass(frozen=True)
+@record
 class Font:
     family: str = "DejaVu Sans"
     axis_size: float = 9.0
@@ -52,7 +53,7 @@ class Colour(str):
         return colour
 
 
-@dataclass(frozen=True)
+@record
 class Colors:
     text: str = "#1a1a1a"
     wire: str = "#1a1a1a"
@@ -75,7 +76,7 @@ class Colors:
     section_opacity: float = 0.6
 
 
-@dataclass(frozen=True)
+@record
 class Strokes:
     wire: float = 0.9
     box: float = 0.9
@@ -84,7 +85,7 @@ class Strokes:
     dash: tuple[float, ...] = (3.0, 2.0)
 
 
-@dataclass(frozen=True)
+@record
 class Theme:
     name: str
     font: Font
@@ -92,7 +93,7 @@ class Theme:
     strokes: Strokes
 
 
-@dataclass(frozen=True)
+@record
 class Preset:
     """Spacing, in points."""
 

@@ -2,20 +2,21 @@
 came from (its :class:`~ncd_render.errors.Span`). :mod:`ncd_render.parse` makes them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 
 from .errors import Source, Span
+from .records import record
 
 
 
-@dataclass(frozen=True)
+@record
 class Name:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class AxisRef:
     """One axis as written in a shape or spec: ``m`` or a group ``(r c)``."""
 
@@ -30,19 +31,19 @@ class AxisRef:
         return self.names[0] if len(self.names) == 1 else "(" + " ".join(self.names) + ")"
 
 
-@dataclass(frozen=True)
+@record
 class SizeInt:
     value: int
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class SizeRef:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class SizeOp:
     op: str
     left: "SizeExpr"
@@ -53,19 +54,19 @@ class SizeOp:
 SizeExpr = SizeInt | SizeRef | SizeOp
 
 
-@dataclass(frozen=True)
+@record
 class Title:
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Depth:
     value: int
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Convolutions:
     """``convolutions compact``: draw each unfold and the map after it as one ★k box."""
 
@@ -73,7 +74,7 @@ class Convolutions:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class AxisDecl:
     name: str
     size: SizeExpr | None
@@ -81,14 +82,14 @@ class AxisDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Tandem:
     name: str
     axes: tuple[str, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class CheckSizes:
     """``check y=5, x=6``: the sizes ``ncd check`` runs the diagram at unless told otherwise."""
 
@@ -96,7 +97,7 @@ class CheckSizes:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class TensorDecl:
     name: str
     axes: tuple[AxisRef, ...]
@@ -104,38 +105,38 @@ class TensorDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Input:
     tensors: tuple[TensorDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Output:
     names: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Delete:
     names: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Return:
     names: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Save:
     name: Name
     store: str
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Repeat:
     """``repeat N ["title"] ... end``: the body applied N times in sequence."""
 
@@ -146,7 +147,7 @@ class Repeat:
     number: int = 0  # its place among the file's sections and repeats (Section.number)
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     """``inputs -> outputs``; ``outputs`` is None when there is no arrow."""
 
@@ -155,7 +156,7 @@ class Spec:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Scale:
     """A constant factor: a number, an axis size, or an axis size to a power."""
 
@@ -166,7 +167,7 @@ class Scale:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     name: str
     value: str | float | None
@@ -174,7 +175,7 @@ class Option:
     text: str | None = None  # the value as written
 
 
-@dataclass(frozen=True)
+@record
 class Call:
     fn: Name
     args: tuple[Name, ...]
@@ -184,13 +185,13 @@ class Call:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Add:
     terms: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Alias:
     """``Y = X``: a second name for the tensor X."""
 
@@ -198,14 +199,14 @@ class Alias:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Scaled:
     arg: Name
     scale: Scale
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Assign:
     targets: tuple[Name, ...]
     expr: Call | Add | Scaled | Alias
@@ -213,7 +214,7 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     """``section "Title" [fused] ... end``; a fused section is costed as one kernel."""
 
@@ -226,7 +227,7 @@ class Section:
     number: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     name: str
     params: tuple[TensorDecl, ...]
@@ -238,7 +239,7 @@ class Block:
 Statement = Title | Depth | Convolutions | AxisDecl | Tandem | CheckSizes | Input | Output | Delete | Save | Return | Assign | Section | Repeat | Block
 
 
-@dataclass(frozen=True)
+@record
 class Program:
     source: Source
     statements: tuple = field(default_factory=tuple)

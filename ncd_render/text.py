@@ -13,10 +13,10 @@ real font metrics, so every renderer places the same glyphs at the same spots.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .fonts import metrics
+from .records import record
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
@@ -28,13 +28,13 @@ SCRIPT_SCALE = 0.7
 _TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|-?[0-9]+(?:/[0-9]+)?|.)|(.)", re.S)
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     text: str
     shift: str  # "base" | "sub" | "sup"
 
 
-@dataclass(frozen=True)
+@record
 class PlacedRun:
     """A run at an offset from the label's origin (left end of the baseline)."""
 
@@ -46,7 +46,7 @@ class PlacedRun:
     italic: bool
 
 
-@dataclass(frozen=True)
+@record
 class SetLabel:
     runs: tuple[PlacedRun, ...]
     width: float

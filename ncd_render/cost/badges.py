@@ -11,15 +11,15 @@ lines per kernel, on the box that finishes it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import NcdError
 from ..ir import Diagram
+from ..records import record
 from .model import Report, box_name, fused_section
 from .table import si
 
 
-@dataclass(frozen=True)
+@record
 class Badge:
     """HBM bytes, FLOPs and time of one kernel; ``bound`` is 'memory' or 'compute';
     ``ops`` the boxes the kernel runs; ``section`` the fused section when the kernel is one

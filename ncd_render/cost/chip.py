@@ -23,9 +23,10 @@ element-wise kernel (:func:`.efficiency.broadcast_reads`), a copy of a permuted 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..errors import NcdError, did_you_mean
+from ..records import record
 
 CHIP_FIELDS = {"sms": int, "clock_ghz": float, "l2_mib": float, "registers_kib": int, "max_ctas_per_sm": int,
                "fp32_lanes": int, "sfu_lanes": int, "l2_bandwidth_gbs": float, "shared_bandwidth_bytes_per_clock": float, "gemm_cluster": int}
@@ -46,7 +47,7 @@ OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hb
 TENSOR_INSTRUCTION = {"flash-v2": "mma.sync", "flash-v1": "mma.sync"}
 
 
-@dataclass(frozen=True)
+@record
 class Chip:
     """Per-SM resources and the sustained fractions of the peaks. Rates in results/s, sizes in bytes, times in s."""
 

@@ -48,12 +48,12 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Mapping
 
 from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
+from ..records import record
 from .boxes import MAP, SCALED, SOFTMAX, SUM, WHOLE, Work, elements
 
 # Tile choices (per streamed axis) tried one by one; a section with more is searched by climbing.
@@ -61,7 +61,7 @@ EXHAUSTIVE = 4096
 CLIMB_BUDGET = 20_000  # tile choices a climb may cost
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """How a fused kernel splits its axes, and what that costs (bytes and FLOPs)."""
 

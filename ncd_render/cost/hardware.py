@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +23,7 @@ from typing import Mapping
 from ..checks import plain_text
 from ..errors import NcdError, did_you_mean
 from ..limits import read_limited
+from ..records import record
 from .chip import Chip, parse_chip
 
 DTYPE_BYTES = MappingProxyType({"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5})
@@ -36,7 +36,7 @@ _FIELDS = {  # TOML key -> (type, unit multiplier to SI)
 OPTIONAL = ("chip", "efficiency")  # together: the efficiency model (chip.py); without them, the plain roofline
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     """One GPU. Rates are in FLOP/s and bytes/s, sizes in bytes, times in seconds."""
 

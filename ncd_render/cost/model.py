@@ -26,7 +26,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -34,6 +34,7 @@ from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
+from ..records import record
 from .boxes import Work, elements, repeats, work
 from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads,
                          sfu_ops, vector_time)
@@ -43,7 +44,7 @@ from .kernel_tiles import fused_time
 
 
 
-@dataclass(frozen=True)
+@record
 class Kernel:
     """One row of the report: a box, or a fused section with its boxes in ``parts``.
 
@@ -86,7 +87,7 @@ class Kernel:
         return self.flops / self.hbm_bytes if self.hbm_bytes else float("inf")
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The kernels of a diagram, in composition order, on one profile and dtype."""
 

@@ -18,11 +18,11 @@ the plan is costed once more as a whole.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import NcdError
 from ..ir import build
 from ..ops import of as kind_of
+from ..records import record
 from ..sources import program_from_text
 from .model import Report, analyse, fused_section
 
@@ -31,7 +31,7 @@ MAX_CANDIDATES = 400  # whole-diagram analyses one search may run
 MIN_SAVING = 0.01     # a run must save this share of its time to be worth a kernel of its own
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     """Lines ``first``-``last`` as one kernel: HBM bytes and time of those lines before and after."""
 
@@ -47,7 +47,7 @@ class Run:
         return self.time_before - self.time_after
 
 
-@dataclass(frozen=True)
+@record
 class Suggestion:
     runs: tuple[Run, ...]
     time_before: float

@@ -24,10 +24,10 @@ outputs' names stand beside their wires. A pure function of the stages before.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from ..backdrop import backdrop
 from ..errors import NcdError
+from ..records import record
 from ..scene import Line, Scene, Stroke, Text, extent
 from ..text import overline_bar
 from .columns import name_label
@@ -38,7 +38,7 @@ from .sections import draw_sections
 BUCKET = 64.0  # points of x per bucket of the boxes a separator or a label may run into
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Laid:
     """A wire with everything the stages found: its tensor, height and span."""
 

@@ -21,9 +21,10 @@ boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .. import ops
+from ..records import record
 from ..scene import Line, Path, Rect, Stroke
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
@@ -91,7 +92,7 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict)
     return Box(label, width=max(p.min_box_width, w))
 
 
-@dataclass(frozen=True)
+@record
 class Stacked:
     """A box label set on two lines, one above the other, each centred."""
 

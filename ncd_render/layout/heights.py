@@ -22,9 +22,9 @@ True
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from itertools import chain
 
+from ..records import record
 from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
 from .routing import DOT_R
 
@@ -35,7 +35,7 @@ class Cycle(AssertionError):
     """The height constraints contradict each other: a bug in the layout, never the user's."""
 
 
-@dataclass(frozen=True)
+@record
 class Heights:
     """Stage 2's result: the height of every wire (by id), box edge (``("t", op id)``,
     ``("b", op id)``) and section edge (``("T", section)``, ``("B", section)``), in points."""

@@ -6,11 +6,12 @@ helpers they share (:mod:`.order`, :mod:`.heights`, :mod:`.columns`, :mod:`.glyp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from .. import ops
 from ..ir import Diagram, Op
+from ..records import record
 from ..scene import Path, Text
 from ..style import Preset, Theme
 from ..text import indexed, set_label
@@ -28,7 +29,7 @@ MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what fol
 CONTINUE_ARROW = 6.0
 
 
-@dataclass(frozen=True)
+@record
 class Style:
     """What the stages after the order measure and draw with: the diagram, its theme and preset.
 
@@ -92,7 +93,7 @@ class Style:
         return self.text("x", f.axis_size).ascent + f.axis_size * 0.25
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Box:
     """Stage 3's result for one op in a column: its label, where it stands and how wide it is,
     a wiring region's route, a sum's room for its other operands to come up into it."""
@@ -105,7 +106,7 @@ class Box:
     entry: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ColumnX:
     """Stage 3's result for one column: where its gap's ops start, its own span, how far
     past it the labels of wires that start there reach, and where the sections that open at it
@@ -123,7 +124,7 @@ class ColumnX:
         return self.x0 if self.opens_at is None else self.opens_at
 
 
-@dataclass(frozen=True)
+@record
 class Columns:
     """Stage 3's result: x positions of the columns and of every op's box, where the inputs'
     wires start, where the trailing gap's ops stand, and where the figure's wires end."""
@@ -135,7 +136,7 @@ class Columns:
     x_end: float
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Span:
     """Where one wire is drawn: from x0 to x1, less its gaps (regions that carry it, and
     the copy and merge dots where it ends and goes on, as (x, x))."""
@@ -145,7 +146,7 @@ class Span:
     gaps: tuple[tuple[float, float], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Drawn:
     """Stage 4's result: the boxes' and regions' items, what goes over them, the gaps'
     copies, deletes and stores, and every wire's span."""
@@ -156,7 +157,7 @@ class Drawn:
     spans: dict[int, Span]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Wire:
     """One axis's wire, from where it starts to where it ends (heights and x come later)."""
 
@@ -179,7 +180,7 @@ class _Order(list):
         self.values = {w: values[w] for w in wires}
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Placed:
     """One op in a column (or a copy, delete, save or load in a gap): its wires before and after."""
 
@@ -219,7 +220,7 @@ class Placed:
         return ("b", self.op.id)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Column:
     """Ops side by side, after a gap that holds the copies, deletes, saves and loads before them."""
 
@@ -232,7 +233,7 @@ class Column:
     section: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Ordered:
     """Stage 1's result: every wire, the columns, and the order of the live wires throughout."""
 
@@ -244,7 +245,7 @@ class Ordered:
     final_steps: list[_Order]
 
 
-@dataclass(frozen=True)
+@record
 class _Branch:
     """One output of a copy, branching off its source just before it is used."""
 
@@ -263,7 +264,7 @@ class _Branch:
         return self.copy.inputs
 
 
-@dataclass(frozen=True)
+@record
 class _Permute:
     """A permutation the layout adds to move wires out of a box's way (not an op of the diagram)."""
 

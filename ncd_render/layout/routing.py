@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..records import replaced
+from ..records import record, replaced
 from ..scene import Circle, Line, Path, Stroke
 from .model import Placed, Wire, _Permute
 
@@ -38,7 +38,7 @@ MIN_GAP = 6.0  # between two wires that run level between layers of swaps
 SIDE_BY_SIDE = 2.2  # across neighbouring wires whose bends run side by side, at their steepest: more than a near miss
 
 
-@dataclass(frozen=True)
+@record
 class Join:
     """Neighbouring slots ``lo..hi`` end in a cup, merge at a dot, or end alone."""
 

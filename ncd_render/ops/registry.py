@@ -44,11 +44,12 @@ hint: every kind lives in a module of ncd_render/ops/
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Callable, Mapping
 
 from ..errors import NcdError
+from ..records import record
 
 # Precedence of a written expression, for parentheses when one is written inside another.
 ADD, MUL, ATOM = 1, 2, 3
@@ -65,7 +66,7 @@ def no_parameters(op) -> dict:
     return {}
 
 
-@dataclass(frozen=True)
+@record
 class OpKind:
     """Everything about one op kind. ``key`` is the DSL name (or, for ops written as syntax such
     as ``A + B``, the IR kind); ``kind`` is the :attr:`~ncd_render.ir.Op.kind` it builds."""

@@ -2,8 +2,10 @@
 each axis. The cost rules of :mod:`ncd_render.ops` return these; :mod:`ncd_render.cost` reads them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Mapping
+
+from ..records import record
 
 # How an operation uses an axis; this decides how a fused kernel may split it.
 MAP = "map"          # independent along it: the axis can be tiled (group partition)
@@ -13,7 +15,7 @@ WHOLE = "whole"      # needs every index at once: never split
 SCALED = "scaled"    # divided by a sum over it (an L2 norm): streamable when a sum follows, with no per-chunk correction
 
 
-@dataclass(frozen=True)
+@record
 class Array:
     """An array a box reads or writes: a value of the diagram (``key`` its id)
     or a weight of a learned box (``key`` a tuple naming it)."""
@@ -24,7 +26,7 @@ class Array:
     times: int = 1  # moved this many times: a box of a repeat block inside a collapsed component
 
 
-@dataclass(frozen=True)
+@record
 class Work:
     """One box's work. ``kernels`` is 0 for boxes that move nothing (their
     outputs are the same memory as their input), 1 for a box, and the number of

@@ -20,17 +20,18 @@ makes that later ones (or the figure's outputs) read.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..errors import NcdError
 from ..ir import Diagram, build
 from ..parse import Add, Assign, AxisDecl, AxisRef, Block, Call, Convolutions, Delete, Depth, Input, Name, Output, Program, Repeat, Save, Scaled, Section, Tandem, TensorDecl
+from ..records import record
 from .continued import CONTINUED
 
 KEPT = (AxisDecl, Tandem, Block, Depth, Convolutions)  # what every chunk's program keeps from the file
 
 
-@dataclass(frozen=True)
+@record
 class Chunk:
     title: str | None
     diagram: Diagram

@@ -22,12 +22,11 @@ a slightly shorter row. A pure function.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.model import CONTINUE_ARROW, arrowhead_path
-from ..records import replaced
+from ..records import record, replaced
 from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent, shifted
 from ..text import overline_bar
 from ..wrap import partition, splittable
@@ -46,7 +45,7 @@ BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
-@dataclass(frozen=True)
+@record
 class Cut:
     """A place to break the figure, the wires that run on there, and what breaking there costs."""
 

@@ -21,18 +21,19 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..errors import NcdError
 from ..ir import Diagram, build
 from ..parse import Assign, AxisDecl, AxisRef, Block, Call, Input, Name, Output, Program, Return, TensorDecl, Title
+from ..records import record
 from .chunks import free_reads, writes_of
 from .definitions import local_axes
 
 MOST_ADDED = 2  # a component adding more than this many statements is drawn in full
 
 
-@dataclass(frozen=True)
+@record
 class Variant:
     base: str        # the component it adds to
     before: str      # the step the added ones come before: its function's name, or the statement as written

@@ -19,12 +19,12 @@ hint: every repetition gets modules of its own; check a copy with a smaller coun
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from .. import ops
 from ..cost.boxes import repeats, work
 from ..errors import NcdError
 from ..ir import Diagram
+from ..records import record
 from .patterns import Patterns
 
 MAX_RUNS = 10_000            # boxes run, each repetition counted
@@ -33,7 +33,7 @@ MAX_FLOPS = 10 ** 12         # arithmetic a check may do (estimated, all dtypes,
 LONG_FLOPS = 10 ** 11         # above this (some seconds) a check says what it is doing as it goes
 
 
-@dataclass(frozen=True)
+@record
 class Estimate:
     runs: int         # boxes run, each repetition counted
     parameters: int   # learned values, each repetition's counted

@@ -41,6 +41,7 @@ from .. import ops
 from ..errors import NcdError, did_you_mean, plural
 from ..ir import Diagram, Op, build
 from ..opaque import refuse
+from ..records import record
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
 from .budget import LONG_FLOPS, Estimate, require
@@ -51,7 +52,7 @@ from .structure import boxes, expanded
 
 __all__ = ["From", "Reference", "recording", "load_factory", "check_file", "check", "Comparison", "Report", "TOLERANCE"]
 
-@dataclass(frozen=True)
+@record
 class From:
     """Where one diagram parameter comes from: the reference parameter (or buffer)
     ``param``, optionally chunk ``part = (i, n)`` of n equal chunks along its first

@@ -16,14 +16,14 @@ so parameters read ``encoder_layer.3.N_1.weight``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from ..ir import Diagram, Op
+from ..records import record
 from .patterns import Patterns, identifier
 
 
-@dataclass(frozen=True)
+@record
 class Repeat:
     """A repeated block: ops ``start`` to ``stop - 1`` (its ``body``: op indices and nested
     repeats) run ``times`` times. ``feeds`` maps each carried leaving value to the values
