@@ -16,7 +16,6 @@ Point(x=1.0, y=5.0)
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import MISSING, dataclass, fields
 
 
@@ -57,16 +56,13 @@ def record(cls=None, /, *, slots: bool = False):
     """
     if cls is None:
         return lambda cls: record(cls, slots=slots)
-    cls = dataclass(frozen=True, slots=slots)(cls)
-    init = _direct_init(cls, slots)
-    if _parameters(init) != _parameters(cls.__init__):  # an InitVar, or something else dataclass does that this does not
-        raise TypeError(f"record {cls.__name__}: its fields need dataclass's own __init__")
-    cls.__init__ = init
+    if "__init__" in cls.__dict__:
+        raise TypeError(f"record {cls.__name__}: a record's __init__ is made from its fields")
+    cls = dataclass(frozen=True, slots=slots, init=False)(cls)
+    if len(fields(cls)) != len(cls.__dataclass_fields__):  # an InitVar (or a ClassVar), which this __init__ does not take
+        raise TypeError(f"record {cls.__name__}: every field of a record is a plain field")
+    cls.__init__ = _direct_init(cls, slots)
     return cls
-
-
-def _parameters(init) -> list:
-    return [(p.name, p.kind, p.default is p.empty) for p in inspect.signature(init).parameters.values()]
 
 
 def _direct_init(cls, slots: bool):
