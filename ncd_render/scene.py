@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import record, replaced
+from .records import record
 from .text import PlacedRun
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -133,7 +133,7 @@ class Scene:
         return [i for i in self.items if i.role == prefix or i.role.startswith(prefix + ".")]
 
     def translated(self, dx: float, dy: float) -> "Scene":
-        return Scene(self.width, self.height, [shifted(i, dx, dy) for i in self.items], self.background, self.title)
+        return Scene(self.width, self.height, moved(self.items, dx, dy), self.background, self.title)
 
     def scaled(self, factor: float) -> "Scene":
         """The scene at ``factor`` times its size (fonts scale too)."""
@@ -209,22 +209,41 @@ def shifted(item, dx, dy):
     >>> shifted(Line(0, 1, 2, 3, Stroke()), 1, 2)
     Line(x1=1, y1=3, x2=3, y2=5, stroke=Stroke(color='#000000', width=0.8, dash=(), cap='butt'), role='wire', axis=None, producer=None)
     """
-    mover = _MOVERS.get(type(item))
-    if mover is not None:
-        return mover(item, item.__dict__, dx, dy)
-    from dataclasses import replace
-
-    return replace(item, x=item.x + dx, y=item.y + dy)
+    return moved([item], dx, dy)[0]
 
 
-# The layout moves every item of a diagram at least once: each kind's fields are changed straight
-# (:func:`~ncd_render.records.replaced`), not through ``dataclasses.replace``.
-def _move_line(item, f, dx, dy):
-    return replaced(item, x1=f["x1"] + dx, y1=f["y1"] + dy, x2=f["x2"] + dx, y2=f["y2"] + dy)
+def moved(items, dx, dy) -> list:
+    """Each of ``items`` moved by (dx, dy): a copy whose position fields are changed straight (as
+    :func:`~ncd_render.records.replaced` does), in one loop, since a layout moves every item of a
+    figure at least once.
+
+    >>> moved([Rect(0, 1, 2, 3, None, None), Circle(1, 1, 2, None, None)], 1, 2)[1]
+    Circle(cx=2, cy=3, r=2, stroke=None, fill=None, role='dot')
+    """
+    new, movers, out = object.__new__, _MOVERS, []
+    for item in items:
+        kind = type(item)
+        mover = movers.get(kind)
+        if mover is None:
+            from dataclasses import replace
+
+            out.append(replace(item, x=item.x + dx, y=item.y + dy))
+            continue
+        fields = item.__dict__
+        copy = new(kind)
+        changed = copy.__dict__
+        changed.update(fields)  # every field, in order; the mover then overwrites the position
+        mover(changed, fields, dx, dy)
+        out.append(copy)
+    return out
 
 
-def _move_path(item, f, dx, dy):
-    return replaced(item, commands=tuple([_move_command(c, dx, dy) for c in f["commands"]]))
+def _move_line(d, f, dx, dy):
+    d["x1"], d["y1"], d["x2"], d["y2"] = f["x1"] + dx, f["y1"] + dy, f["x2"] + dx, f["y2"] + dy
+
+
+def _move_path(d, f, dx, dy):
+    d["commands"] = tuple([_move_command(c, dx, dy) for c in f["commands"]])
 
 
 def _move_command(c, dx, dy):
@@ -236,12 +255,12 @@ def _move_command(c, dx, dy):
     return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
 
 
-def _move_xy(item, f, dx, dy):
-    return replaced(item, x=f["x"] + dx, y=f["y"] + dy)
+def _move_xy(d, f, dx, dy):
+    d["x"], d["y"] = f["x"] + dx, f["y"] + dy
 
 
-def _move_circle(item, f, dx, dy):
-    return replaced(item, cx=f["cx"] + dx, cy=f["cy"] + dy)
+def _move_circle(d, f, dx, dy):
+    d["cx"], d["cy"] = f["cx"] + dx, f["cy"] + dy
 
 
 _MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}
