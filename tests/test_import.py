@@ -469,6 +469,9 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     ("dinov2_model", ["P = softmax(S: y)", "repeat 2 \"model.encoder.layer\"", "H2 = layerscale(H2: f)"]),
     # rotary positions; the exact GELU written out, x / 2 (1 + erf(x / sqrt 2)), is one gelu box
     ("esm_model", ["K = rope(K: y k) with base=10000", "H = gelu(H)\n"]),
+    # multiplied by a mask of ones, filled where none is hidden: neither is a box; the keys' division by a square
+    # root computed by the code (of the head size) is a scale by its value, written k^-1/2
+    ("deberta_v2_model", ["S = K * k^-1/2\n", "P = softmax(S: x)", "H = bias(E: y f) as E_{position_embeddings}"]),
     ("t5_encoder_model", ["E2 = relbias(: b -> y x h) with bidirectional as E_{relative_attention_bias}\nrepeat 2 \"model.encoder.block\"\n"
                           "  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend", "  X = S + E2\n"]),
 ])

@@ -23,7 +23,7 @@ from .masks import recognise_masks
 from .positions import recognise_positions
 from .helpers import recognise_helpers
 from .patterns import recognise
-from .recomputed import recognise_recomputed
+from .recomputed import _fed_by_learning, recognise_recomputed
 from .relative import recognise_relative
 from .products import ProductOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
@@ -50,6 +50,7 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
                          **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
                          **recognise_relative(cap)}
+        self.fed = _fed_by_learning(cap)  # the rest are constants of the code (an arange, a sqrt of the head size)
         self.float32 = False
         self.parts_taken: dict[int, int] = {}  # a map's result -> how many maps of its rows were taken from it (ShapeOps.rows_of_map)
 
@@ -106,8 +107,11 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         if node in self.replaced:
             self.seen[node] = self.replaced[node].emit(self, node)
             return
+        value = self.cap.values.get(node)
+        if node not in self.fed and isinstance(value, torch.Tensor) and value.dim() == 0 and value.is_floating_point():
+            self.seen[node] = Seen([], number=float(value))  # a number the code computes (DeBERTa's sqrt of its head size)
+            return
         if node.op == "get_attr":
-            value = self.cap.values[node]
             if not isinstance(value, torch.Tensor):
                 raise Unsupported("not a tensor")
             dims = [self.atoms.new(s, "out" if i == 0 else "") for i, s in enumerate(value.shape)]

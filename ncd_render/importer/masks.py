@@ -6,7 +6,8 @@ dtype's lowest above it (``finfo.min`` or -inf), added to the scores, or given t
 or a boolean one, True above the diagonal, by which ``masked_fill`` sets the scores to the lowest (MPT's),
 or True on and below it, by which ``where`` keeps them (GPT-Neo's, sliced from a buffer).
 Either becomes one ``mask(S: y x) with causal`` box; a mask of zeros alone (an encoder's, no position
-padding), or attention's mask that is True everywhere, is no box at all. What built the mask is not imported.
+padding), attention's mask that is True everywhere, a mask of ones multiplied in, or flags that hide nothing
+given to ``masked_fill`` (DeBERTa's), is no box at all. What built the mask is not imported.
 """
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ def recognise_masks(cap: Capture) -> dict:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
             elif mask not in stored and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
+        elif _is(node, "mul") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
+            # a mask of ones multiplied in (DeBERTa's embeddings times its attention mask, none given): nothing
+            for at in (0, 1):
+                data, mask = node.args[at], node.args[1 - at]
+                if data in fed and mask not in stored and _all(cap.values.get(mask), 1, cap.values.get(data)):
+                    found[node] = Replacement([data], lambda mapper, node, at=at: mapper.get(node.args[at]))
+                    break
         elif (_is(node, "masked_fill") or _is(node, "where")) and len(node.args) == 3:
             # masked_fill(scores, hidden, lowest) (MPT's), or where(seen, scores, lowest) (GPT-Neo's, from a buffer)
             at = 0 if _is(node, "masked_fill") else 1
@@ -40,6 +48,9 @@ def recognise_masks(cap: Capture) -> dict:
                 and isinstance(value, torch.Tensor) and value.dtype == torch.bool and _lowest(low, recorded) else False
             if window is not False:
                 found[node] = Replacement([scores], lambda mapper, node, window=window, at=at: masked(mapper, node, window, at))
+            elif at == 0 and scores in fed and flags not in stored and _all(value, False, recorded):
+                # nothing hidden (DeBERTa's scores, its mask of ones turned to flags of none): the scores as they are
+                found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
         elif _is(node, "scaled_dot_product_attention"):
             mask = node.args[3] if len(node.args) > 3 else node.kwargs.get("attn_mask")
             window = _causal(cap.values.get(mask), cap.values.get(node.args[0]), rows=True) \
@@ -118,6 +129,24 @@ def _nothing(mask, scores) -> bool:
     (BERT's, without an ``attention_mask`` given), all zeros and no larger than them."""
     return (isinstance(mask, torch.Tensor) and isinstance(scores, torch.Tensor) and mask.dtype.is_floating_point
             and mask.dim() <= scores.dim() and mask.numel() <= scores.numel() and not bool(mask.any()))
+
+
+def _all(mask, value, data) -> bool:
+    """Whether ``mask`` is ``value`` everywhere (1, or False), a tensor that broadcasts over ``data`` without growing it.
+
+    >>> _all(torch.ones(1, 1, 5), 1, torch.zeros(2, 5)), _all(torch.zeros(5, dtype=torch.bool), False, torch.zeros(5))
+    (True, True)
+    >>> _all(torch.ones(3, 5), 1, torch.zeros(5)), _all(torch.tensor([True, False]), False, torch.zeros(2))
+    (False, False)
+    """
+    if not (isinstance(mask, torch.Tensor) and isinstance(data, torch.Tensor)) or mask.numel() > data.numel() \
+            or mask.dim() > data.dim() and any(n != 1 for n in mask.shape[:mask.dim() - data.dim()]):
+        return False
+    try:
+        torch.broadcast_shapes(mask.shape, data.shape)
+    except RuntimeError:
+        return False
+    return bool((mask == value).all())
 
 
 def masked(mapper, node, window: int | None = None, scores: int = 0):

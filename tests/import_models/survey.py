@@ -305,6 +305,15 @@ def esm_model():
     return _Hidden(hf.EsmModel(config, add_pooling_layer=False).eval()), (torch.randint(2, 11, (1, SEQ)),)
 
 
+def deberta_v2_model():
+    """A whole DebertaV2Model as configured by default (no relative attention): its embeddings multiplied by a mask of
+    ones, its scores filled where the mask of ones, turned to flags, hides none; its keys divided by a square root the
+    code computes."""
+    config = hf.DebertaV2Config(vocab_size=11, hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2,
+                                max_position_embeddings=12)
+    return _Hidden(hf.DebertaV2Model(config).eval()), (torch.randint(0, 11, (1, SEQ)),)
+
+
 def deit_model():
     """A whole DeiTModel: a class token and a distillation token joined to the patches, one cat of three."""
     config = hf.DeiTConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4, image_size=8, patch_size=4,
