@@ -125,3 +125,14 @@ def test_a_wire_that_something_is_drawn_over_stays_where_it_was():
     pixels = [Image.open(io.BytesIO(cairosvg.svg2png(bytestring=data, dpi=150))).convert("RGBA")
               for data in (svg.to_svg(flat), svg.to_svg(Scene(90, 40, [dot, wire, box])))]
     assert pixels[0].tobytes() != pixels[1].tobytes(), "the order of the wire and the dot shows"
+
+
+def test_a_scale_written_with_many_digits_is_drawn_with_four_and_computes_with_all():
+    """An imported scale (DeBERTa's 1 / sqrt of its float32 head size) is written exactly; its box shows it rounded."""
+    from ncd_render.api import load_text
+    from ncd_render.pytorch.codegen import generate
+
+    fig = load_text("axis y = 4\naxis k = 8\ninput X[y k]\nY = X * 0.3535533966440824\nZ = Y * 0.125\noutput Z\n")
+    texts = ["".join(e.itertext()) for e in ET.fromstring(fig.svg()).iter(SVG + "text")]
+    assert "0.3536" in texts and "0.125" in texts and not any("0.35355" in t for t in texts)
+    assert "0.3535533966440824" in generate(fig.diagram)

@@ -67,9 +67,26 @@ def build_scale(b, vid, scale, scope, span):
         factor, text = scale.number, scale.text
     axes = b.values[vid].axes
     out = b.new_value("", axes, "real", span)
-    b.add_op(kind="scale", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=text,
+    b.add_op(kind="scale", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes,
+             label=text if scale.axis is not None else shown_number(text, factor),
              params=MappingProxyType({"factor": factor, "text": text}), section=scope.section, span=span)
     return [out]
+
+
+SHOWN_DIGITS = 4  # significant digits a number written with more is drawn with (its box, not what it computes)
+
+
+def shown_number(text: str, factor: float) -> str:
+    """How a scale by a number is labelled in a figure: as written, unless written with more than
+    :data:`SHOWN_DIGITS` significant digits (an imported ``0.3535533966440824``), then rounded to them.
+
+    >>> shown_number("0.3535533966440824", 0.3535533966440824), shown_number("0.125", 0.125), shown_number("1e-3", 1e-3)
+    ('0.3536', '0.125', '1e-3')
+    >>> shown_number("-123456.75", -123456.75)
+    '-1.235e+05'
+    """
+    digits = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+    return text if len(digits) <= SHOWN_DIGITS else f"{factor:.{SHOWN_DIGITS}g}"
 
 
 def _is_number(text: str) -> bool:
