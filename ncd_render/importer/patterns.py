@@ -43,8 +43,10 @@ def agrees(computed, recorded) -> bool:
 
 
 def _is(node, name: str) -> bool:
+    """Whether ``node`` calls the aten operation ``name``, or its in-place form (``add_``, as the mapper reads it: Megatron-BERT's
+    ``embeddings += position_embeddings`` stays ``aten.add_`` in the exported graph)."""
     packet = getattr(node.target, "overloadpacket", None)
-    return node.op == "call_function" and getattr(packet, "__name__", "") == name
+    return node.op == "call_function" and getattr(packet, "__name__", "") in (name, name + "_")
 
 
 def _module_runs(cap: Capture) -> dict:

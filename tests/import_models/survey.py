@@ -314,6 +314,14 @@ def deberta_v2_model():
     return _Hidden(hf.DebertaV2Model(config).eval()), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def megatron_bert_model():
+    """A whole MegatronBertModel: its position embeddings added in place (``embeddings += ...``, ``aten.add_`` in the
+    exported graph), its token types zeros the code makes."""
+    config = hf.MegatronBertConfig(vocab_size=11, hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2,
+                                   max_position_embeddings=16, attn_implementation="eager")
+    return _Hidden(hf.MegatronBertModel(config, add_pooling_layer=False).eval()), (torch.randint(0, 11, (1, SEQ)),)
+
+
 def deit_model():
     """A whole DeiTModel: a class token and a distillation token joined to the patches, one cat of three."""
     config = hf.DeiTConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4, image_size=8, patch_size=4,
