@@ -471,6 +471,8 @@ def test_learned_positions_are_a_bias_over_positions_and_depth(tmp_path):
     ("esm_model", ["K = rope(K: y k) with base=10000", "H = gelu(H)\n"]),
     # multiplied by a mask of ones, filled where none is hidden: neither is a box; the keys' division by a square
     # root computed by the code (of the head size) is a scale by its value, written k^-1/2
+    # a LayerNorm written out with a weight and a bias is one box; plus the number 0 is nothing
+    ("deberta_model", ["N = layernorm(X: f) with affine, eps=1e-07 as N_{LayerNorm}", "P = softmax(S: x)"]),
     # positions added in place (aten.add_): the same bias box as BERT's
     ("megatron_bert_model", ["H = bias(H: y f) as E_{position_embeddings}", "bias(E: f) as E_{token_type_embeddings.0}"]),
     ("deberta_v2_model", ["S = K * k^-1/2\n", "P = softmax(S: x)", "H = bias(E: y f) as E_{position_embeddings}"]),

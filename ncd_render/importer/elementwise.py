@@ -119,6 +119,10 @@ class ElementOps:
                     stmt.options["bias"] = True
                     stmt.params["bias"] = b.param
                     return a
+        if b.number == 0 and a.dsl is not None:
+            return a  # plus zero (DeBERTa adds its relative attention, 0 when it has none)
+        if a.number == 0 and b.dsl is not None and node.kwargs.get("alpha", 1) == 1:
+            return b
         if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
             raise Unsupported("adding a constant")
         if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)

@@ -32,7 +32,9 @@ def recognise(cap: Capture) -> dict:
     for path, nodes in _module_runs(cap).items():
         module = _submodule(cap.original, path)
         # by name (LlamaRMSNorm), or by what it computes with (T5LayerNorm is an RMSNorm too); the recomputation decides
-        if module is not None and (type(module).__name__.endswith("RMSNorm") or any(_is(n, "rsqrt") for n in nodes)):
+        # (or a LayerNorm written out, DeBERTa's, with sqrt; nn.LayerNorm is one aten.layer_norm, which the mapper reads)
+        if module is not None and (type(module).__name__.endswith("RMSNorm") or any(_is(n, "rsqrt") for n in nodes)
+                                   or type(module).__name__.endswith("LayerNorm") and not isinstance(module, torch.nn.LayerNorm)):
             found.update(_norm(cap, path, nodes))
     return found
 
@@ -66,13 +68,16 @@ def _path(path: str) -> str:
 
 
 def _norm(cap: Capture, path: str, nodes: list) -> dict:
-    """An RMSNorm (or a LayerNorm with no bias) written out in the module at ``path``: one box, where recomputing it agrees."""
+    """An RMSNorm, or a LayerNorm with no bias or with one, written out in the module at ``path``: one box, where
+    recomputing it agrees."""
     inside = set(nodes)
     last = nodes[-1]
     outer = [a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"]
-    weights = [a for n in nodes for a in n.all_input_nodes if a.op == "get_attr"]
-    if len(set(outer)) != 1 or len(set(weights)) != 1:
+    weights = list(dict.fromkeys(a for n in nodes for a in n.all_input_nodes if a.op == "get_attr"))
+    if len(set(outer)) != 1 or len(weights) not in (1, 2):
         return {}
+    if len(weights) == 2:
+        return _biased_layer_norm(cap, path, outer[0], weights, last)
     x, w = outer[0], weights[0]
     eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), 1e-6)
     value, weight, out = cap.values[x], cap.values[w], cap.values[last]
@@ -96,6 +101,33 @@ def _norm(cap: Capture, path: str, nodes: list) -> dict:
         return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": replace(param.param, shift=shift)}, eps)
 
     return {last: Replacement([x, w], emit)}
+
+
+def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:
+    """A LayerNorm with a weight and a bias written out (DeBERTa's ``weight * (x - mean) / sqrt(var + eps) + bias``):
+    ``layernorm ... with affine``, where recomputing it agrees."""
+    named = {str(w.target).rsplit(".", 1)[-1].rsplit("_", 1)[-1]: w for w in weights}
+    if set(named) != {"weight", "bias"}:
+        return {}
+    w, b = named["weight"], named["bias"]
+    module = _submodule(cap.original, path)
+    eps = next((float(v) for v in (getattr(module, k, None) for k in ("variance_epsilon", "eps")) if v is not None), None)
+    value, weight, bias, out = cap.values[x], cap.values[w], cap.values[b], cap.values[last]
+    if eps is None or not isinstance(out, torch.Tensor) or weight.shape != value.shape[-1:] or bias.shape != weight.shape:
+        return {}
+    v32 = value.float()
+    centred = v32 - v32.mean(-1, keepdim=True)
+    if not agrees((weight.float() * centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + eps) + bias.float()).to(out.dtype), out):
+        return {}
+
+    def emit(mapper, node):
+        seen, scale, shift = mapper.get(x), mapper.get(w), mapper.get(b)
+        for p in (scale, shift):
+            mapper.atoms.unify(p.dims[0], seen.dims[-1])
+        mapper.float32 = True  # it computes in float32 whatever it is given (DeBERTa's casts up, then back)
+        return mapper._norm(node, "layernorm", seen, [seen.dims[-1]], {"weight": scale.param, "bias": shift.param}, eps)
+
+    return {last: Replacement([x, w, b], emit)}
 
 
 def _submodule(module, path: str):

@@ -314,6 +314,14 @@ def deberta_v2_model():
     return _Hidden(hf.DebertaV2Model(config).eval()), (torch.randint(0, 11, (1, SEQ)),)
 
 
+def deberta_model():
+    """A whole DebertaModel (v1): its LayerNorms written out (mean, variance, sqrt, weight and bias), its packed q/k/v
+    projection, its relative attention (none, by default) added as the number 0."""
+    config = hf.DebertaConfig(vocab_size=11, hidden_size=16, num_attention_heads=4, intermediate_size=32, num_hidden_layers=2,
+                              max_position_embeddings=16)
+    return _Hidden(hf.DebertaModel(config).eval()), (torch.randint(0, 11, (1, SEQ)),)
+
+
 def megatron_bert_model():
     """A whole MegatronBertModel: its position embeddings added in place (``embeddings += ...``, ``aten.add_`` in the
     exported graph), its token types zeros the code makes."""
