@@ -245,6 +245,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                     "H = learned(: p m) as E_{cls_token}\nY = concat(H, C: p, b -> q)"]),
     # torch.square and x ** 2 are square(H): after a ReLU, Primer's squared ReLU
     ("squared_relu_mlp", ["H = relu(H)\nH = square(H)", "square(X)"]),
+    # torch.multiply, divide and true_divide are mul and div by other names
+    ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),
     # and all of them joined, one view of the row and column parities and the channels: one map of the three
     ("patch_merging", ["input X[c d h r w]\nY = linear(X: r d w -> f) as L_{reduction}\n"]),

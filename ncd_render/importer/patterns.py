@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 
 from .capture import Capture
-from .seen import module_path
+from .seen import module_path, target_name
 
 RTOL, ATOL = 1e-4, 1e-5  # how near a recognised computation, re-computed, must come to the recorded result
 
@@ -45,10 +45,10 @@ def agrees(computed, recorded) -> bool:
 
 
 def _is(node, name: str) -> bool:
-    """Whether ``node`` calls the aten operation ``name``, or its in-place form (``add_``, as the mapper reads it: Megatron-BERT's
-    ``embeddings += position_embeddings`` stays ``aten.add_`` in the exported graph)."""
-    packet = getattr(node.target, "overloadpacket", None)
-    return node.op == "call_function" and getattr(packet, "__name__", "") in (name, name + "_")
+    """Whether ``node`` calls the aten operation ``name`` by any of its names, in place or not, as the mapper reads it
+    (:func:`.seen.target_name`: Megatron-BERT's ``embeddings += position_embeddings`` stays ``aten.add_`` in the
+    exported graph)."""
+    return node.op == "call_function" and hasattr(node.target, "overloadpacket") and target_name(node) == name
 
 
 def _module_runs(cap: Capture) -> dict:

@@ -80,11 +80,16 @@ def pair(v, n: int = 2):
     return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
+ALIASES = {"multiply": "mul", "divide": "div", "true_divide": "div", "subtract": "sub"}  # aten's other names of one operation
+
+
 def target_name(node) -> str:
-    """What a graph node calls, without overload or in-place mark: ``relu`` for ``aten.relu_.default``."""
+    """What a graph node calls, without overload or in-place mark, by the operation's one name: ``relu`` for
+    ``aten.relu_.default``, ``mul`` for ``aten.multiply.Tensor`` (ConvBERT's ``torch.multiply``)."""
     target = node.target
     name = getattr(getattr(target, "overloadpacket", None), "__name__", None) or getattr(target, "__name__", str(target))
-    return name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
+    name = name.rstrip("_") if name.endswith("_") and not name.startswith("_") else name
+    return ALIASES.get(name, name)
 
 
 def through_views(node):

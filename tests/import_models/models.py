@@ -274,6 +274,21 @@ def squared_relu_mlp():
     return _SquaredReluMLP(), (torch.randn(1, 5, 8),)
 
 
+class _NamedProducts(nn.Module):
+    """Products and quotients by aten's other names: torch.multiply (ConvBERT's), torch.divide, torch.true_divide."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return torch.true_divide(torch.divide(torch.multiply(x, torch.sigmoid(self.gate(x))), 2.0), 4.0)
+
+
+def named_products():
+    return _NamedProducts(), (torch.randn(1, 5, 8),)
+
+
 class _PatchMerging(nn.Module):
     """Swin's patch merging: every other row and column, four ways (x[:, 0::2, 0::2], ...), joined along the channels
     and mapped: space to depth."""
