@@ -83,3 +83,19 @@ def test_broken_sources_fail_where_lark_fails(parsers):
 def test_the_package_parser_lexes_in_one_loop():
     parser, _ = parse._parser()
     assert type(parser.parser.lexer).__name__ == "_OneLoop"
+
+
+def test_a_loop_that_reads_otherwise_than_lark_is_not_installed(monkeypatch):
+    """Checked on a probe text when installed: a lark whose internals the loop misreads keeps its own lexer."""
+    from ncd_render import lexing
+
+    real = lexing._OneLoop.lex
+
+    def shifted(self, lexer_state, parser_state):
+        for token in real(self, lexer_state, parser_state):
+            token.column += 1
+            yield token
+
+    monkeypatch.setattr(lexing._OneLoop, "lex", shifted)
+    parser = quicken(build_parser(GRAMMAR, None))
+    assert type(parser.parser.lexer).__name__ == "ContextualLexer"
