@@ -295,7 +295,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("phi3_gqa_decoder_layer", ["Q = linear(N: m -> h g k) as L_{qkv_proj.0}", "K = linear(N: m -> h k) as L_{qkv_proj.1}",
                                 "S = einsum(Q, Kx: y h g k, x h k -> y x h g)"]),
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),
-    ("neox_decoder_layer", ["= rope(C4: y k) with base=10000", "concat(C4, C: k, k -> d)", "Y = X2 + X"]),
+    # a rotary over the first half of each head, the other half passed and joined back: one rope box (it was an
+    # index of the head split in halves, a rope and a concat)
+    ("neox_decoder_layer", ["C = rope(C: y k) with base=10000, rotary=4", "Y = X2 + X"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_metrics):
     out = tmp_path / f"{name}.ncd"
@@ -541,6 +543,17 @@ def test_whole_causal_language_models_import_and_check(family, tmp_path):
         assert "mask(S2: y x) with causal, window=3" in (tmp_path / "lm.ncd").read_text()
     assert (tmp_path / "lm.ncd").read_text().count("repeat 2 ") == 1
     assert check_file(tmp_path / "lm.ncd").passed
+
+
+def test_a_rotary_over_part_of_each_head_is_one_rope_box(tmp_path):
+    """StableLM turns the first quarter of each head and passes the rest (slices, a rotary, a cat): ``rope ... with
+    rotary=4``; the check fails when the diagram turns six."""
+    imported = import_file(f"{SURVEY}:whole_StableLm", tmp_path / "lm.ncd")
+    text = (tmp_path / "lm.ncd").read_text()
+    assert imported.warnings == [] and "Q = rope(Q: y k) with base=10000, rotary=4" in text, text
+    assert check_file(tmp_path / "lm.ncd").passed
+    (tmp_path / "lm.ncd").write_text(text.replace("rotary=4", "rotary=6"))
+    assert not check_file(tmp_path / "lm.ncd").passed
 
 
 @pytest.mark.parametrize("name, parts, wrong", [

@@ -185,6 +185,8 @@ def test_repeat_records_what_goes_round():
     ("input A[y c], B[t c]\nC = concat(A, B: y, t -> h)\noutput C\n", "axis 'h' has size 8, but the joined axes add up to 10"),
     ("input X[t e]\nG = topk(X: e) with k=9\noutput G\n", "topk keeps 9 of 4"),
     ("input X[t i]\nR = rope(X: t i)\noutput R\n", "rope rotates pairs, but axis 'i' has odd size 3"),
+    ("input X[t e]\nR = rope(X: t e) with rotary=6\noutput R\n", "an even number, at most its size 4"),
+    ("input X[t e]\nR = rope(X: t e) with rotary=3\noutput R\n", "rope with rotary=3 turns the first 3 elements of axis 'e'"),
     ("input X[t c]\nY = rename(X: t -> y)\noutput Y\n", "rename: axis 'y' has size 4, 't' has 6"),
     ("input X[t c], Y[t d]\nZ = X * Y\noutput Z\n", "cannot multiply X [t c] by Y [t d]"),
 ])

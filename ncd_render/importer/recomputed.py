@@ -25,11 +25,13 @@ def recognise_recomputed(cap: Capture) -> dict:
     """Nodes to import as one box each."""
     fed, tables = _fed(cap), None
     inv_freq = [b for name, b in cap.original.named_buffers() if name.endswith("inv_freq")]
-    found = {}
+    found, turned = {}, {}  # turned: a rotary's last node -> (its x, position dim, base, interleaved)
     for node in cap.graph.nodes:
         if inv_freq and _is(node, "add"):
-            found.update(_rotate_half(cap, node, inv_freq[0]))
-        if _is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes):
+            found.update(_rotate_half(cap, node, inv_freq[0], turned))
+        if _is(node, "cat") and turned:
+            found.update(_partial_rope(cap, node, turned))
+        if (_is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes)) and node not in found:
             found.update(_rope(cap, fed, node))
             if node not in found and _is(node, "cat") and inv_freq:  # with tables made from the module's inv_freq buffer
                 tables = tables if tables is not None else _fed_by_learning(cap)
@@ -128,7 +130,7 @@ def _halves(x, halves: bool):
     return x.unflatten(-1, (x.shape[-1] // 2, 2)).transpose(-1, -2).flatten(-2) if halves else x
 
 
-def _rotate_half(cap: Capture, node, inv_freq) -> dict:
+def _rotate_half(cap: Capture, node, inv_freq, turned: dict) -> dict:
     """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` (or its pairs interleaved, ``stack(-x[..., 1::2],
     x[..., ::2]).flatten(-2)``) with the tables of positions 0, 1, ... along the one dim the tables vary over:
     ``rotary(x, that dim, -1, base, interleaved)``, the base read from ``inv_freq``."""
@@ -161,17 +163,37 @@ def _rotate_half(cap: Capture, node, inv_freq) -> dict:
     base = float(rounded) if abs(rounded - base) <= 1e-3 * base else base
     if not _close(lambda: rotary(value.double(), position, -1, base, interleaved), out):
         return {}
+    turned[node] = (x, position, base, interleaved)
     return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True))}  # the module's tables are float32
 
 
-def _emit_rope(x, position, base, interleaved, float32=False, halves=False):
+def _partial_rope(cap: Capture, node, turned: dict) -> dict:
+    """``cat(rotary of x[..., :r], x[..., r:])`` along the last dim, the rotary one that :func:`_rotate_half` found:
+    ``rope ... with rotary=r`` over all of x's depth (GPT-NeoX's, Pythia's and StableLM's partial rotary)."""
+    parts = node.args[0] if node.args else None
+    if not (isinstance(parts, (list, tuple)) and len(parts) == 2 and parts[0] in turned and isinstance(parts[1], torch.fx.Node)):
+        return {}
+    (sliced, position, base, interleaved), passed = turned[parts[0]], parts[1]
+    if not (_is(sliced, "slice") and _is(passed, "slice") and sliced.args[0] is passed.args[0]):
+        return {}
+    x = sliced.args[0]
+    value, out, part = cap.values.get(x), cap.values.get(node), cap.values.get(sliced)
+    if not all(isinstance(t, torch.Tensor) for t in (value, out, part)) or value.shape != out.shape or part.shape[-1] >= value.shape[-1]:
+        return {}
+    r = part.shape[-1]
+    if not _close(lambda: rotary(value.double(), position, -1, base, interleaved, r), out):
+        return {}
+    return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, turned=r))}
+
+
+def _emit_rope(x, position, base, interleaved, float32=False, halves=False, turned=None):
     def emit(mapper, node):
         seen = mapper.get(x)
         if float32:
             mapper.float32 = True
         mapper.atoms.atom(seen.dims[position]).width = True
         atoms = mapper.prog.values[mapper.data(seen)].atoms
-        options = {"base": base, **({"interleaved": True} if interleaved else {})}
+        options = {"base": base, **({"interleaved": True} if interleaved else {}), **({"rotary": turned} if turned else {})}
         on = [seen.dims[position], seen.dims[-1]]
         out = mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": on}, options=options)
         if not halves:

@@ -1,7 +1,8 @@
 """Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
 (one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
 query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
-interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element) and ``alibi(S: y x h)``
+interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element; ``rotary=16``: only the
+depth's first 16 elements turn, the rest pass, as GPT-NeoX's and StableLM's) and ``alibi(S: y x h)``
 (ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element) and
 ``positions(T: y) with padding=1`` (each id's position, counted from padding + 1 over the ids that are not
 the padding id, which keeps it: RoBERTa's position ids; integer ids in, integer positions out)."""
@@ -17,6 +18,7 @@ from .work import WHOLE, Array, Work
 
 
 WINDOW = Kind("whole", 1, 1 << 30, example="4096")  # a sliding window: how many keys, the query's own among them
+ROTARY = Kind("whole", 2, 1 << 30, example="16")  # rope: how many of the depth's first elements turn (the rest pass)
 
 
 def build_mask(b, call, options, scope, label):
@@ -34,10 +36,15 @@ def build_rope(b, call, options, scope, label):
     if len(acted) != 2:
         raise NcdError("rope needs the position axis and the depth axis it rotates in pairs", call.span, "for example rope(Q: y k)")
     depth = b.axes[acted[1]].size
-    if depth is not None and depth % 2:
+    turned = int(options["rotary"]) if "rotary" in options else depth  # GPT-NeoX's and StableLM's: the first part of a head
+    if depth is not None and depth % 2 and "rotary" not in options:
         raise NcdError(f"rope rotates pairs, but axis '{acted[1]}' has odd size {depth}", call.spec.span)
+    if turned is not None and (turned % 2 or depth is not None and turned > depth):
+        raise NcdError(f"rope with rotary={turned} turns the first {turned} elements of axis '{acted[1]}' in pairs: an even "
+                       f"number, at most its size {depth}", call.span, f"for example rope(Q: y {acted[1]}) with rotary=2")
     params = {"axes": acted, "base": float(options.get("base", 10000.0)),
-              "interleaved": bool(options.get("interleaved"))}  # pairs (2i, 2i+1), not (i, i + d/2)
+              "interleaved": bool(options.get("interleaved")),  # pairs (2i, 2i+1), not (i, i + d/2)
+              **({"rotary": turned} if "rotary" in options else {})}
     b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "RoPE",
              params=MappingProxyType(params), section=scope.section, span=call.span)
     return [out]
@@ -107,15 +114,17 @@ def cost_rope(op, c) -> Work:  # cos and sin of each position's angles, half the
 
 def run_rope(op, box, xs, rt):
     (axes,), p = rt.patterns.values(op), op.params
-    return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"])
+    return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"], p.get("rotary"))
 
 
 def source_rope(op, w, target):
     p = op.params
     w.helpers.add("rotary")
-    call = w.call("rotary", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, p["axes"]))], {"base": p["base"], "interleaved": p["interleaved"]},
-                  {"base": 10000.0, "interleaved": False})
-    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {p['axes'][1]}"
+    call = w.call("rotary", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, p["axes"]))],
+                  {"base": p["base"], "interleaved": p["interleaved"], "rotary": p.get("rotary")},
+                  {"base": 10000.0, "interleaved": False, "rotary": None})
+    turned = f"the first {p['rotary']} of " if "rotary" in p else ""
+    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {turned}{p['axes'][1]}"
 
 
 register(
@@ -130,6 +139,7 @@ register(
     OpKind("positions", "positions", build=build_positions, options=MappingProxyType({"padding": KINDS["padding"]}), glyph="box",
            hold="through", cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, {**c.mapped, op.params["axes"][0]: WHOLE}, 1),
            run=run_positions, source=source_positions, example="input T[y] int\nP = positions(T: y) with padding=1\nY = embedding(P: q -> m)"),
-    OpKind("rope", "rope", build=build_rope, options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"]}),
+    OpKind("rope", "rope", build=build_rope,
+           options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
 )

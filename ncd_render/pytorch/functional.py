@@ -100,11 +100,15 @@ def relative_buckets(queries, keys, buckets, distance=128, bidirectional=False, 
     return ids + torch.where(offset < exact, offset, far.clamp(max=buckets - 1))
 
 
-def rotary(x, position, depth, base=10000.0, interleaved=False):
+def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None):
     """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
     ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or
-    (2i, 2i + 1) when ``interleaved`` (RoFormer, DeepSeek-V3)."""
+    (2i, 2i + 1) when ``interleaved`` (RoFormer, DeepSeek-V3). With ``rotary``, only the first
+    ``rotary`` elements of ``depth`` turn (d is ``rotary``) and the rest pass (GPT-NeoX, StableLM)."""
     x = x.movedim((position, depth), (-2, -1))
+    passed = None
+    if rotary is not None and rotary < x.shape[-1]:
+        x, passed = x[..., :rotary], x[..., rotary:]
     d = x.shape[-1]
     inverse = base ** -(torch.arange(0, d, 2, dtype=x.dtype, device=x.device) / d)
     angle = torch.arange(x.shape[-2], dtype=x.dtype, device=x.device)[:, None] * inverse  # [positions, d/2]
@@ -115,6 +119,8 @@ def rotary(x, position, depth, base=10000.0, interleaved=False):
     else:
         a, b = x.chunk(2, dim=-1)
         x = torch.cat((a * cos - b * sin, b * cos + a * sin), dim=-1)
+    if passed is not None:
+        x = torch.cat((x, passed), dim=-1)
     return x.movedim((-2, -1), (position, depth))
 
 

@@ -436,6 +436,8 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Qwen3Moe": dict(hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_attention_heads=4, num_key_value_heads=2,
                      num_experts=4, num_experts_per_tok=2, head_dim=8, experts_implementation="batched_mm"),
     "Starcoder2": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, sliding_window=None),
+    # a rotary over the first quarter of each head (16: 4 turn, 12 pass), StableLM's default; GPT-NeoX's (Pythia's) is the same
+    "StableLm": dict(hidden_size=64, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
