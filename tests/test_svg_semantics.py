@@ -136,3 +136,12 @@ def test_a_scale_written_with_many_digits_is_drawn_with_four_and_computes_with_a
     texts = ["".join(e.itertext()) for e in ET.fromstring(fig.svg()).iter(SVG + "text")]
     assert "0.3536" in texts and "0.125" in texts and not any("0.35355" in t for t in texts)
     assert "0.3535533966440824" in generate(fig.diagram)
+
+
+def test_a_partial_rope_says_how_much_of_the_depth_turns():
+    """rope with rotary=4 (GPT-NeoX's, StableLM's) is labelled RoPE with :4 below: the first four of its depth axis."""
+    from ncd_render.api import load_text
+
+    text = "axis y = 5 width\naxis k = 8\ninput Q[y k]\nR = rope(Q: y k) with rotary=4\nS = rope(R: y k)\noutput S\n"
+    labels = ["".join(e.itertext()) for e in ET.fromstring(load_text(text).svg()).iter(SVG + "text")]
+    assert "RoPE:4" in labels and "RoPE" in labels

@@ -45,7 +45,8 @@ def build_rope(b, call, options, scope, label):
     params = {"axes": acted, "base": float(options.get("base", 10000.0)),
               "interleaved": bool(options.get("interleaved")),  # pairs (2i, 2i+1), not (i, i + d/2)
               **({"rotary": turned} if "rotary" in options else {})}
-    b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "RoPE",
+    shown = "RoPE" if "rotary" not in options else f"RoPE_{{:{turned}}}"  # the first elements that turn, as a slice: RoPE:4
+    b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or shown,
              params=MappingProxyType(params), section=scope.section, span=call.span)
     return [out]
 
