@@ -289,6 +289,19 @@ def named_products():
     return _NamedProducts(), (torch.randn(1, 5, 8),)
 
 
+class _PickThenSplit(nn.Module):
+    """One position picked (x[:, 4]), then the positions split in (3, 2) by a later view (CANINE's last chunk of its
+    local attention): the pick is an index of the positions as one axis, grouped for it."""
+
+    def forward(self, x):
+        first = x[:, 4]
+        return first.unsqueeze(1) + x.view(1, 3, 2, 8).sum(2)
+
+
+def pick_then_split():
+    return _PickThenSplit(), (torch.randn(1, 6, 8),)
+
+
 class _PatchMerging(nn.Module):
     """Swin's patch merging: every other row and column, four ways (x[:, 0::2, 0::2], ...), joined along the channels
     and mapped: space to depth."""
