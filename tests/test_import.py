@@ -113,11 +113,13 @@ def _ncd(*args, cwd):
     (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
     (f"{MODELS}:fails_to_run", "fails on its example inputs"),
     ("model.txt", "is not FILE.py:FUNCTION"),
+    (f"{MODELS}:data_dependent", "cannot capture _DataDependent: torch.export failed"),
 ])
 def test_bad_input_is_a_clear_error(target, message, tmp_path):
     result = _ncd("import", target, "-o", "out.ncd", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:") and len(result.stderr.splitlines()) <= 4, result.stderr  # nothing torch printed
     assert not (tmp_path / "out.ncd").exists()
 
 

@@ -6,7 +6,10 @@ stages can recognise patterns (an RMSNorm, rotary positions) by what they comput
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
+import logging
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -72,6 +75,19 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
     return module, tuple(inputs)
 
 
+@contextlib.contextmanager
+def _quiet():
+    """What torch prints while capturing, kept from the terminal: when export fails on data-dependent control flow
+    it prints the whole graph traced so far (540 lines for Longformer), before the one-paragraph error that says why."""
+    chatter, previous = io.StringIO(), logging.root.manager.disable
+    logging.disable(logging.WARNING)  # and its loggers' warnings ("Unable to find user code corresponding to {u0}")
+    try:
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            yield
+    finally:
+        logging.disable(previous)
+
+
 def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capture:
     """Run ``module`` on ``inputs`` (an error when it fails), then capture its graph and values."""
     try:
@@ -80,11 +96,12 @@ def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capt
     except (Exception, SystemExit) as error:
         raise NcdError(f"{where} fails on its example inputs: {_what(error)}", hint=_where(error)) from None
     try:  # (without gradients, as it ran: a no_grad inside, transformers' rotary tables, is then no wrapped subgraph)
-        with torch.no_grad():
+        with torch.no_grad(), _quiet():
             graph_module, how = torch.export.export(module, inputs, strict=False).module(), "torch.export"
     except Exception as export_error:  # data-dependent control flow, unsupported python: try the symbolic tracer
         try:
-            graph_module, how = torch.fx.symbolic_trace(module), "torch.fx"
+            with _quiet():
+                graph_module, how = torch.fx.symbolic_trace(module), "torch.fx"
         except Exception:
             raise NcdError(f"cannot capture {where}: torch.export failed ({type(export_error).__name__}: "
                            f"{str(export_error).strip().splitlines()[0] if str(export_error).strip() else ''}), "

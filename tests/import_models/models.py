@@ -302,6 +302,25 @@ def pick_then_split():
     return _PickThenSplit(), (torch.randn(1, 6, 8),)
 
 
+class _DataDependent(nn.Module):
+    """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
+    torch.fx can capture (export prints the graph it traced so far when it gives up)."""
+
+    def __init__(self):
+        super().__init__()
+        self.map = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.map(x)
+        n = int((h > 0).sum())
+        return h[:, :n] if n > 1 else h
+
+
+def data_dependent():
+    torch.manual_seed(0)
+    return _DataDependent(), (torch.randn(1, 4),)
+
+
 class _PatchMerging(nn.Module):
     """Swin's patch merging: every other row and column, four ways (x[:, 0::2, 0::2], ...), joined along the channels
     and mapped: space to depth."""
