@@ -38,6 +38,7 @@ class Atoms:
     """Atoms, their splits and their unions."""
 
     atoms: list[Atom] = field(default_factory=list)
+    seconds: list[int] = field(default_factory=list)  # the atoms made by :meth:`second_name`
 
     def new(self, size: int, role: str = "", width: bool = False, parts: list[int] | None = None) -> int:
         self.atoms.append(Atom(int(size), role, parts=parts, width=width))
@@ -73,14 +74,39 @@ class Atoms:
         return self.new(size, "group", parts=leaves)
 
     def split(self, a: int, sizes: list[int]) -> list[int]:
-        """Split atom ``a`` into factors of these sizes (outermost first); returns the factor atoms."""
+        """Split atom ``a`` into factors of these sizes (outermost first); returns the factor atoms.
+        Its second names (:meth:`second_name`), and the atom it is a second name of, split alike,
+        each part a second name of the part in its place, so that a rename stays one axis to one.
+
+        >>> atoms = Atoms()
+        >>> rows = atoms.new(4, "seq"); keys = atoms.second_name(rows)
+        >>> h, w = atoms.split(rows, [2, 2])
+        >>> [atoms.related(x, y) for x, y in zip(atoms.leaves(rows), atoms.leaves(keys))]
+        [True, True]
+        """
         root = self.find(a)
         atom = self.atoms[root]
         if atom.parts is not None:
             return self.reshape([root], sizes)
         parts = [self.new(s, atom.role, atom.width) for s in sizes]
         atom.parts = parts
+        for second in self.seconds:
+            origin, name = self.find(self.atoms[second].renamed_from), self.find(second)
+            if origin == root and self.atoms[name].parts is None:
+                for part, theirs in zip(parts, self.split(name, sizes)):
+                    self.atoms[theirs].renamed_from = part
+            elif name == root and self.atoms[origin].parts is None:
+                for part, theirs in zip(parts, self.split(origin, sizes)):
+                    self.atoms[part].renamed_from = theirs
         return parts
+
+    def second_name(self, a: int) -> int:
+        """A new atom for the positions of atom ``a`` called by another name (keys beside queries)."""
+        root = self.find(a)
+        new = self.new(self.atoms[root].size, "seq", width=self.atoms[root].width)
+        self.atoms[new].renamed_from = root
+        self.seconds.append(new)
+        return new
 
     def reshape(self, dims: list[int], sizes: list[int]) -> list[int]:
         """The atoms of a view of tensor dimensions ``dims`` as ``sizes``, splitting atoms where a new boundary falls inside one."""

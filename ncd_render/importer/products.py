@@ -55,8 +55,7 @@ class ProductOps:
         if clash:  # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names
             renamed = {}
             for old in sorted(clash):
-                renamed[old] = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
-                self.atoms.atoms[renamed[old]].renamed_from = old
+                renamed[old] = self.atoms.second_name(old)
             b_dsl = self._rename(node, Seen(b.dims, b_dsl), renamed)
             l = renamed.get(self.atoms.find(l)) or self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(l)])
         out_dims = batch + [i, l]
@@ -140,8 +139,7 @@ class ProductOps:
                 clash = kept & set(map(self.atoms.find, self.atoms.leaves(dims[letter])))
                 if len(clash) == 1:  # queries and keys are the same positions: the keys get a second name
                     (old,) = clash
-                    new = self.atoms.new(self.atoms.size(old), "seq", width=self.atoms.atom(old).width)
-                    self.atoms.atoms[new].renamed_from = old
+                    new = self.atoms.second_name(old)
                     b_dsl = self._rename(node, Seen(b.dims, b_dsl), {old: new})
                     d = dims[letter]
                     dims[letter] = new if self.atoms.find(d) == old else \

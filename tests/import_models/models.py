@@ -302,6 +302,24 @@ def pick_then_split():
     return _PickThenSplit(), (torch.randn(1, 6, 8),)
 
 
+class _SplitAfterAttention(nn.Module):
+    """Self-attention over 16 positions that a later view splits in (4, 4) (Swin's windows, split again by its patch
+    merging): the keys' second name for the positions splits as they do."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 8), nn.Linear(8, 8)
+
+    def forward(self, x):
+        s = self.q(x) @ self.k(x).transpose(-1, -2)
+        return (s.softmax(-1) @ x).view(4, 4, 8).sum(1)
+
+
+def split_after_attention():
+    torch.manual_seed(0)
+    return _SplitAfterAttention(), (torch.randn(16, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
