@@ -112,6 +112,10 @@ def _ncd(*args, cwd):
     (f"{MODELS}:no_such_function", "defines no function 'no_such_function'"),
     (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
     (f"{MODELS}:fails_to_run", "fails on its example inputs"),
+    (f"{MODELS}:scalar_input", "example input 1 of 1 is a single number, with no dimension"),
+    (f"{MODELS}:empty_input", "example input 1 of 1 has a dimension of size 0 (shape [0, 3])"),
+    (f"{MODELS}:complex_input", "example input 1 of 1 is complex (torch.complex64)"),
+    (f"{MODELS}:no_tensor_out", "Constant returns no tensor on its example inputs, but int 3"),
     ("model.txt", "is not FILE.py:FUNCTION"),
     (f"{MODELS}:data_dependent", "cannot capture _DataDependent: torch.export failed"),
 ])

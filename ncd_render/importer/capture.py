@@ -72,6 +72,13 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
     if not isinstance(inputs, (tuple, list)) or not inputs or not all(isinstance(x, torch.Tensor) for x in inputs):
         raise NcdError(f"{spec} must return a non-empty tuple of tensors as its example inputs",
                        hint="for example: return model, (torch.randn(2, 5, 16),)")
+    for number, x in enumerate(inputs, 1):  # what a diagram's input cannot be: refused here, before any capture
+        what = (f"is complex ({x.dtype}): a diagram's tensors are real or integer" if x.is_complex() else
+                "is a single number, with no dimension: a diagram's input has at least one axis" if x.dim() == 0 else
+                f"has a dimension of size 0 (shape {list(x.shape)}): every axis has at least one element" if not x.numel() else "")
+        if what:
+            raise NcdError(f"{spec}: example input {number} of {len(inputs)} {what}",
+                           hint="give it the shape and kind of the data the module runs on, for example torch.randn(2, 5, 16)")
     return module, tuple(inputs)
 
 
@@ -92,9 +99,12 @@ def capture(module: nn.Module, inputs: tuple, where: str = "the module") -> Capt
     """Run ``module`` on ``inputs`` (an error when it fails), then capture its graph and values."""
     try:
         with torch.no_grad():
-            module(*inputs)
+            result = module(*inputs)
     except (Exception, SystemExit) as error:
         raise NcdError(f"{where} fails on its example inputs: {_what(error)}", hint=_where(error)) from None
+    if not any(isinstance(x, torch.Tensor) for x in pytree.tree_leaves(result)):
+        raise NcdError(f"{where} returns no tensor on its example inputs, but {_shown(result)}: a diagram draws what computes its outputs",
+                       hint="return the tensor (or tuple or dict of tensors) the module computes")
     try:  # (without gradients, as it ran: a no_grad inside, transformers' rotary tables, is then no wrapped subgraph)
         with torch.no_grad(), _quiet():
             graph_module, how = torch.export.export(module, inputs, strict=False).module(), "torch.export"
@@ -124,6 +134,12 @@ def _record(graph_module: torch.fx.GraphModule, inputs: tuple) -> dict:
     with torch.no_grad():
         Recorder(graph_module).run(*flat)
     return values
+
+
+def _shown(value) -> str:
+    """``value`` in a few words: its type, and what it is where that is short."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
 
 
 def _what(error: BaseException) -> str:

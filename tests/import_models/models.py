@@ -147,6 +147,27 @@ def fails_to_run():
     return nn.Linear(3, 4), (torch.randn(2, 5),)
 
 
+def scalar_input():  # a 0-d example: a diagram's input has at least one axis (it wrote "check " with no sizes)
+    return nn.Tanh(), (torch.tensor(3.0),)
+
+
+def empty_input():  # a dimension of size 0 (it wrote "axis y = 0")
+    return nn.Linear(3, 4), (torch.randn(0, 3),)
+
+
+def complex_input():  # it was declared an integer input
+    return nn.Identity(), (torch.randn(2, 3, dtype=torch.complex64),)
+
+
+class _Constant(nn.Module):
+    def forward(self, x):
+        return 3
+
+
+def no_tensor_out():  # it wrote "output " with no name
+    return _Constant(), (torch.randn(2, 3),)
+
+
 def unsupported():
     class Cumulative(nn.Module):
         def __init__(self):
