@@ -2,6 +2,7 @@
 diagrams that build, draw with the layout invariants, and pass `ncd check` against the
 module itself with no other argument."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -517,6 +518,15 @@ def test_whole_vision_models_import_and_check(name, statement, tmp_path):
     text = (tmp_path / "model.ncd").read_text()
     assert statement in text, text
     assert check_file(tmp_path / "model.ncd").passed
+
+
+def test_swin_imports_with_its_windows_renamed_axis_by_axis(tmp_path):
+    """Swin's keys take second names for each window's rows and columns, which its patch merging later splits in two:
+    they split alike, so every rename maps one axis to one (it wrote ``rename(K: h2 h3 w3 w4 -> y x)``, a diagram
+    that did not build). The roll and mask of its shifted windows stay opaque."""
+    import_file(f"{SURVEY}:swin_model", tmp_path / "swin.ncd")
+    renames = re.findall(r"rename\(\w+: ([\w ]+) -> ([\w ]+)\)", (tmp_path / "swin.ncd").read_text())
+    assert len(renames) >= 8 and all(len(a.split()) == len(b.split()) == 4 for a, b in renames[:4]), renames
 
 
 def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):

@@ -345,6 +345,15 @@ def segformer_model():
     return _Pixels(hf.SegformerModel(config).eval()), (torch.randn(1, 3, 32, 32),)
 
 
+def swin_model():
+    """A whole SwinModel, two stages: attention within windows of 4 x 4 patches (the keys a second name for each window's
+    rows and columns), its patch merging splitting those rows and columns again; the shifted windows' roll and mask, and
+    the relative position table, stay opaque."""
+    config = hf.SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=4,
+                           attn_implementation="eager")
+    return _Pixels(hf.SwinModel(config, add_pooling_layer=False).eval()), (torch.randn(1, 3, 32, 32),)
+
+
 class _Pixels(nn.Module):
     """A whole vision model called on pixels alone: its ``output`` (the last hidden states, or the pooled ones)."""
 
@@ -438,6 +447,8 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Starcoder2": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, sliding_window=None),
     # a rotary over the first quarter of each head (16: 4 turn, 12 pass), StableLM's default; GPT-NeoX's (Pythia's) is the same
     "StableLm": dict(hidden_size=64, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2),
+    # Persimmon's: a LayerNorm on each head's queries and keys, a rotary over half of each head, a squared ReLU
+    "Persimmon": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
