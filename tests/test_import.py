@@ -256,6 +256,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("pick_then_split", ["Xg = rearrange(X: y x m -> (y x) m)\nC = index(Xg: (y x)) with at=4\n"]),
     # keys beside queries of the same positions, which a later view splits: each part renamed (it wrote "y x -> t")
     ("split_after_attention", ["Kx = rename(K: y x -> t s)\nS = einsum(Q, Kx: y x k, t s k -> y x t s)"]),
+    # a row of a table of one row: the stored dim of one dropped, no index (its pairing did not fit the table)
+    ("one_token_type", ["Y = bias(E: f) as E_{types.0}"]),
     # torch.multiply, divide and true_divide are mul and div by other names
     ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),

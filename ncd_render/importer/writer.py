@@ -318,11 +318,12 @@ def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
 
 def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     """(parameter, einops pattern or None, index or None, shift, rows) turning the stored tensor into ``target``."""
-    fixed = [(atoms.find(a), i) for a, i in param.fixed.items()]
     groups = [[atoms.find(x) for x in atoms.leaves(d)] for d in param.dims]
+    stored = [x for g in groups for x in g]
+    # a row picked from a dim of one (a table of one token type, AltCLIP's) is that dim dropped, "()": no index
+    fixed = [(atoms.find(a), i) for a, i in param.fixed.items() if atoms.find(a) in stored or atoms.size(a) != 1]
     left = " ".join(_group(g, axis_names, atoms) for g in groups)
     right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
-    stored = [x for g in groups for x in g]
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None, param.shift, param.rows)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)

@@ -341,6 +341,24 @@ def split_after_attention():
     return _SplitAfterAttention(), (torch.randn(16, 8),)
 
 
+class _OneTokenType(nn.Module):
+    """Token embeddings plus a table of one token type, read at ids from a buffer of zeros (BERT's form, with
+    AltCLIP's ``type_vocab_size=1``): that row, a bias, from a stored table of one row."""
+
+    def __init__(self):
+        super().__init__()
+        self.words, self.types = nn.Embedding(11, 8), nn.Embedding(1, 8)
+        self.register_buffer("type_ids", torch.zeros(1, 16, dtype=torch.long))
+
+    def forward(self, ids):
+        return self.words(ids) + self.types(self.type_ids[:, :ids.shape[1]])
+
+
+def one_token_type():
+    torch.manual_seed(0)
+    return _OneTokenType(), (torch.randint(0, 11, (1, 5)),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
