@@ -567,6 +567,23 @@ def test_whole_causal_language_models_import_and_check(family, tmp_path):
     assert check_file(tmp_path / "lm.ncd").passed
 
 
+@pytest.mark.parametrize("kind, options", [
+    ("llama3", "with base=100, scaling=llama3, factor=4, low=1, high=4, context=8"),
+    ("yarn", "with base=100, scaling=yarn, factor=4, context=8"),
+    ("linear", "with base=100, scaling=linear, factor=2"),
+])
+def test_a_rotary_stretched_for_a_longer_context_keeps_its_scaling(kind, options, tmp_path):
+    """Llama 3.1's, Qwen 2.5's (yarn) and linear scaling of the rotary's frequencies (they were an opaque arange, cos and
+    sin): one rope box with the scaling transformers' config names, checked; the check fails with another factor."""
+    out = tmp_path / "lm.ncd"
+    import_file(f"{SURVEY}:{kind}_rope_causal_lm", out)
+    text = out.read_text()
+    assert f"Q = rope(Q: y k) {options}\n" in text and "opaque" not in text, text
+    assert check_file(out).passed
+    out.write_text(text.replace("factor=4", "factor=3").replace("factor=2", "factor=3"))
+    assert not check_file(out).passed
+
+
 def test_a_rotary_over_part_of_each_head_is_one_rope_box(tmp_path):
     """StableLM turns the first quarter of each head and passes the rest (slices, a rotary, a cat): ``rope ... with
     rotary=4``; the check fails when the diagram turns six."""

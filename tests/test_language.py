@@ -187,6 +187,11 @@ def test_repeat_records_what_goes_round():
     ("input X[t i]\nR = rope(X: t i)\noutput R\n", "rope rotates pairs, but axis 'i' has odd size 3"),
     ("input X[t e]\nR = rope(X: t e) with rotary=6\noutput R\n", "an even number, at most its size 4"),
     ("input X[t e]\nR = rope(X: t e) with rotary=3\noutput R\n", "rope with rotary=3 turns the first 3 elements of axis 'e'"),
+    ("input X[t e]\nR = rope(X: t e) with factor=8\noutput R\n", "rope's factor= belongs to a scaling of its frequencies"),
+    ("input X[t e]\nR = rope(X: t e) with scaling=llama3, factor=8\noutput R\n", "low, high, context missing"),
+    ("input X[t e]\nR = rope(X: t e) with scaling=linear, factor=2, low=1\noutput R\n", "low not taken"),
+    ("input X[t e]\nR = rope(X: t e) with scaling=llama3, factor=8, low=4, high=1, context=64\noutput R\n",
+     "high=1 must be more than low=4"),
     ("input X[t c]\nY = rename(X: t -> y)\noutput Y\n", "rename: axis 'y' has size 4, 't' has 6"),
     ("input X[t c], Y[t d]\nZ = X * Y\noutput Z\n", "cannot multiply X [t c] by Y [t d]"),
 ])

@@ -71,3 +71,31 @@ def test_silu_on_the_wrong_projection_is_found(feed_forward):
                                                           "U = linear(N: m -> f) as W_up\nU = silu(U)")))
     assert report.first_failure().wire == "D"
     assert "ffn.ncd:11:5:" in str(report) and "wires made before it that agree: N" in str(report)
+
+
+@pytest.mark.parametrize("scaling, ours", [
+    (None, {}),
+    ({"rope_type": "linear", "factor": 2.0}, {"scaling": "linear", "factor": 2.0}),
+    ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
+     {"scaling": "llama3", "factor": 8.0, "low": 1.0, "high": 4.0, "context": 64}),
+    ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16}, {"scaling": "yarn", "factor": 4.0, "context": 16}),
+])
+def test_rope_scalings_turn_as_transformers_turns_them(scaling, ours):
+    """``rope ... with scaling=...`` against transformers' own rotary (LlamaRotaryEmbedding, whose frequencies come from its
+    ROPE_INIT_FUNCTIONS, and apply_rotary_pos_emb) at 40 positions, head depth 16, base 500: every band of llama3's is
+    met (wavelengths from 6 to 1,500 against a first context of 64)."""
+    import torch
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
+
+    from ncd_render.pytorch.functional import rotary
+
+    config = transformers.LlamaConfig(hidden_size=32, num_attention_heads=2, max_position_embeddings=128, rope_theta=500.0,
+                                      rope_scaling=scaling)
+    torch.manual_seed(0)
+    x = torch.randn(1, 2, 40, 16)
+    cos, sin = LlamaRotaryEmbedding(config)(x, torch.arange(40)[None])
+    expected, _ = apply_rotary_pos_emb(x, x, cos, sin)
+    plain = rotary(x.double(), 2, 3, 500.0)
+    got = rotary(x.double(), 2, 3, 500.0, **ours)
+    assert torch.allclose(got.float(), expected, atol=2e-5), (got.float() - expected).abs().max()
+    assert scaling is None or not torch.allclose(plain.float(), expected, atol=1e-2)  # the scaling matters here

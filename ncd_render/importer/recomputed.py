@@ -25,10 +25,11 @@ def recognise_recomputed(cap: Capture) -> dict:
     """Nodes to import as one box each."""
     fed, tables = _fed(cap), None
     inv_freq = [b for name, b in cap.original.named_buffers() if name.endswith("inv_freq")]
-    found, turned = {}, {}  # turned: a rotary's last node -> (its x, position dim, base, interleaved)
+    scalings = _scalings(cap.original) if inv_freq else []
+    found, turned = {}, {}  # turned: a rotary's last node -> (its x, position dim, base, interleaved, scaling)
     for node in cap.graph.nodes:
         if inv_freq and _is(node, "add"):
-            found.update(_rotate_half(cap, node, inv_freq[0], turned))
+            found.update(_rotate_half(cap, node, inv_freq[0], turned, scalings))
         if _is(node, "cat") and turned:
             found.update(_partial_rope(cap, node, turned))
         if (_is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes)) and node not in found:
@@ -130,10 +131,11 @@ def _halves(x, halves: bool):
     return x.unflatten(-1, (x.shape[-1] // 2, 2)).transpose(-1, -2).flatten(-2) if halves else x
 
 
-def _rotate_half(cap: Capture, node, inv_freq, turned: dict) -> dict:
+def _rotate_half(cap: Capture, node, inv_freq, turned: dict, scalings=()) -> dict:
     """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` (or its pairs interleaved, ``stack(-x[..., 1::2],
     x[..., ::2]).flatten(-2)``) with the tables of positions 0, 1, ... along the one dim the tables vary over:
-    ``rotary(x, that dim, -1, base, interleaved)``, the base read from ``inv_freq``."""
+    ``rotary(x, that dim, -1, base, interleaved)``, the base read from ``inv_freq``; or, where its frequencies were
+    stretched for a longer context, with one of ``scalings`` (:func:`_scalings`)."""
     first, second = node.args[:2]
     if not (isinstance(first, torch.fx.Node) and isinstance(second, torch.fx.Node) and _is(first, "mul") and _is(second, "mul")):
         return {}
@@ -161,10 +163,36 @@ def _rotate_half(cap: Capture, node, inv_freq, turned: dict) -> dict:
     base = float(inv_freq[1].double() ** (-depth / 2))
     rounded = round(base)
     base = float(rounded) if abs(rounded - base) <= 1e-3 * base else base
-    if not _close(lambda: rotary(value.double(), position, -1, base, interleaved), out):
-        return {}
-    turned[node] = (x, position, base, interleaved)
-    return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True))}  # the module's tables are float32
+    for base, scaling in [(base, {})] + list(scalings):
+        if _close(lambda: rotary(value.double(), position, -1, base, interleaved, **scaling), out):
+            turned[node] = (x, position, base, interleaved, scaling)  # the module's tables are float32:
+            return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}
+    return {}
+
+
+def _scalings(module) -> list[tuple[float, dict]]:
+    """(base, rope's scaling options) that a transformers rotary module of ``module`` says it runs (its ``rope_type`` and
+    its config's ``rope_parameters``): a hint only, kept where recomputing the rotary with it gives what the module gave.
+    Llama 3.1's ``llama3``, ``linear``, and ``yarn`` at its default ramp and attention factor (Qwen 2.5's long context)."""
+    found = []
+    for sub in module.modules():
+        config, kind = getattr(sub, "config", None), getattr(sub, "rope_type", None)
+        given = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
+        if kind not in ("linear", "llama3", "yarn") or not isinstance(given, dict) or "factor" not in given:
+            continue
+        base = float(given.get("rope_theta", getattr(config, "rope_theta", 10000.0)))
+        factor = float(given["factor"])
+        if kind == "linear":
+            found.append((base, {"scaling": "linear", "factor": factor}))
+        elif kind == "llama3" and all(k in given for k in ("low_freq_factor", "high_freq_factor", "original_max_position_embeddings")):
+            found.append((base, {"scaling": "llama3", "factor": factor, "low": float(given["low_freq_factor"]),
+                                 "high": float(given["high_freq_factor"]), "context": int(given["original_max_position_embeddings"])}))
+        elif kind == "yarn":
+            context = given.get("original_max_position_embeddings")
+            if context:  # transformers then takes the factor from the context lengths (DeepSeek-V3's note in its code)
+                factor = getattr(config, "max_position_embeddings", context) / context
+            found.append((base, {"scaling": "yarn", "factor": float(factor), "context": int(context or config.max_position_embeddings)}))
+    return [f for i, f in enumerate(found) if f not in found[:i]]
 
 
 def _partial_rope(cap: Capture, node, turned: dict) -> dict:
@@ -173,7 +201,7 @@ def _partial_rope(cap: Capture, node, turned: dict) -> dict:
     parts = node.args[0] if node.args else None
     if not (isinstance(parts, (list, tuple)) and len(parts) == 2 and parts[0] in turned and isinstance(parts[1], torch.fx.Node)):
         return {}
-    (sliced, position, base, interleaved), passed = turned[parts[0]], parts[1]
+    (sliced, position, base, interleaved, scaling), passed = turned[parts[0]], parts[1]
     if not (_is(sliced, "slice") and _is(passed, "slice") and sliced.args[0] is passed.args[0]):
         return {}
     x = sliced.args[0]
@@ -181,19 +209,20 @@ def _partial_rope(cap: Capture, node, turned: dict) -> dict:
     if not all(isinstance(t, torch.Tensor) for t in (value, out, part)) or value.shape != out.shape or part.shape[-1] >= value.shape[-1]:
         return {}
     r = part.shape[-1]
-    if not _close(lambda: rotary(value.double(), position, -1, base, interleaved, r), out):
+    if not _close(lambda: rotary(value.double(), position, -1, base, interleaved, r, **scaling), out):
         return {}
-    return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, turned=r))}
+    return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, turned=r, scaling=scaling))}
 
 
-def _emit_rope(x, position, base, interleaved, float32=False, halves=False, turned=None):
+def _emit_rope(x, position, base, interleaved, float32=False, halves=False, turned=None, scaling=None):
     def emit(mapper, node):
         seen = mapper.get(x)
         if float32:
             mapper.float32 = True
         mapper.atoms.atom(seen.dims[position]).width = True
         atoms = mapper.prog.values[mapper.data(seen)].atoms
-        options = {"base": base, **({"interleaved": True} if interleaved else {}), **({"rotary": turned} if turned else {})}
+        options = {"base": base, **({"interleaved": True} if interleaved else {}), **({"rotary": turned} if turned else {}),
+                   **(scaling or {})}
         on = [seen.dims[position], seen.dims[-1]]
         out = mapper.emit("rope", [seen.dsl], atoms, node, axes={"on": on}, options=options)
         if not halves:

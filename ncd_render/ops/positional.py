@@ -2,7 +2,9 @@
 (one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
 query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
 interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element; ``rotary=16``: only the
-depth's first 16 elements turn, the rest pass, as GPT-NeoX's and StableLM's) and ``alibi(S: y x h)``
+depth's first 16 elements turn, the rest pass, as GPT-NeoX's and StableLM's; ``scaling=llama3, factor=8,
+low=1, high=4, context=8192``: its frequencies stretched for a longer context, as Llama 3.1's, or
+``scaling=linear, factor=2``, ``scaling=yarn, factor=4, context=32768``) and ``alibi(S: y x h)``
 (ALiBi: a slope per head times how far back each key is, added to the scores; 2 FLOPs per element) and
 ``positions(T: y) with padding=1`` (each id's position, counted from padding + 1 over the ids that are not
 the padding id, which keeps it: RoBERTa's position ids; integer ids in, integer positions out)."""
@@ -19,6 +21,15 @@ from .work import WHOLE, Array, Work
 
 WINDOW = Kind("whole", 1, 1 << 30, example="4096")  # a sliding window: how many keys, the query's own among them
 ROTARY = Kind("whole", 2, 1 << 30, example="16")  # rope: how many of the depth's first elements turn (the rest pass)
+# rope's frequencies stretched for a longer context (transformers' rope_type): what each scaling needs, and its kinds
+SCALINGS = {"linear": ("factor",), "llama3": ("factor", "low", "high", "context"), "yarn": ("factor", "context")}
+SCALING = MappingProxyType({
+    "scaling": Kind("choice", choices=tuple(SCALINGS), example="llama3"),
+    "factor": Kind("real", 1, 1e6, example="8"),
+    "low": Kind("real", 0, 1e6, open_low=True, example="1"),  # llama3: wavelengths over context / low are divided by factor
+    "high": Kind("real", 0, 1e6, open_low=True, example="4"),  # llama3: those under context / high are kept
+    "context": Kind("whole", 1, 1 << 40, example="8192"),  # the context the model was first trained for
+})
 
 
 def build_mask(b, call, options, scope, label):
@@ -44,11 +55,37 @@ def build_rope(b, call, options, scope, label):
                        f"number, at most its size {depth}", call.span, f"for example rope(Q: y {acted[1]}) with rotary=2")
     params = {"axes": acted, "base": float(options.get("base", 10000.0)),
               "interleaved": bool(options.get("interleaved")),  # pairs (2i, 2i+1), not (i, i + d/2)
-              **({"rotary": turned} if "rotary" in options else {})}
-    shown = "RoPE" if "rotary" not in options else f"RoPE_{{:{turned}}}"  # the first elements that turn, as a slice: RoPE:4
+              **({"rotary": turned} if "rotary" in options else {}), **_scaling(call, options)}
+    # the first elements that turn, as a slice (RoPE:4), and the scaling of its frequencies (RoPE llama3)
+    notes = [f":{turned}"] if "rotary" in options else []
+    notes += [params["scaling"]] if "scaling" in params else []
+    shown = f"RoPE_{{{', '.join(notes)}}}" if notes else "RoPE"
     b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or shown,
              params=MappingProxyType(params), section=scope.section, span=call.span)
     return [out]
+
+
+def _scaling(call, options) -> dict:
+    """rope's ``scaling`` and the options it needs (:data:`SCALINGS`), checked: each needs all of its own and
+    takes no other."""
+    scaling = options.get("scaling")
+    given = [name for name in SCALING if name != "scaling" and name in options]
+    if scaling is None:
+        if given:
+            raise NcdError(f"rope's {given[0]}= belongs to a scaling of its frequencies", call.span,
+                           f"add scaling=linear (or llama3, yarn): rope(...) with scaling=linear, {given[0]}=...")
+        return {}
+    needed = SCALINGS[scaling]
+    missing, extra = [n for n in needed if n not in options], [n for n in given if n not in needed]
+    if missing or extra:
+        raise NcdError(f"rope with scaling={scaling} takes " + ", ".join(f"{n}=" for n in needed)
+                       + (f"; {', '.join(missing)} missing" if missing else "") + (f"; {', '.join(extra)} not taken" if extra else ""),
+                       call.span, "for example rope(Q: y k) with scaling=" + scaling + ", "
+                       + ", ".join(f"{n}={SCALING[n].example}" for n in needed))
+    if scaling == "llama3" and options["high"] <= options["low"]:
+        raise NcdError(f"rope with scaling=llama3 keeps wavelengths under context / high and divides those over context / low: "
+                       f"high={options['high']:g} must be more than low={options['low']:g}", call.span, "for example low=1, high=4")
+    return {"scaling": scaling, **{n: options[n] for n in needed}}
 
 
 def build_alibi(b, call, options, scope, label):
@@ -115,17 +152,20 @@ def cost_rope(op, c) -> Work:  # cos and sin of each position's angles, half the
 
 def run_rope(op, box, xs, rt):
     (axes,), p = rt.patterns.values(op), op.params
-    return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"], p.get("rotary"))
+    return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"], p.get("rotary"),
+                                **{n: p[n] for n in SCALING if n in p})
 
 
 def source_rope(op, w, target):
     p = op.params
     w.helpers.add("rotary")
+    scaling = {n: p.get(n) for n in SCALING}
     call = w.call("rotary", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, p["axes"]))],
-                  {"base": p["base"], "interleaved": p["interleaved"], "rotary": p.get("rotary")},
-                  {"base": 10000.0, "interleaved": False, "rotary": None})
+                  {"base": p["base"], "interleaved": p["interleaved"], "rotary": p.get("rotary"), **scaling},
+                  {"base": 10000.0, "interleaved": False, "rotary": None, **dict.fromkeys(SCALING)})
     turned = f"the first {p['rotary']} of " if "rotary" in p else ""
-    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {turned}{p['axes'][1]}"
+    scaled = f", {p['scaling']} scaling" if "scaling" in p else ""
+    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {turned}{p['axes'][1]}{scaled}"
 
 
 register(
@@ -141,6 +181,6 @@ register(
            hold="through", cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, {**c.mapped, op.params["axes"][0]: WHOLE}, 1),
            run=run_positions, source=source_positions, example="input T[y] int\nP = positions(T: y) with padding=1\nY = embedding(P: q -> m)"),
     OpKind("rope", "rope", build=build_rope,
-           options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY}),
+           options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY, **SCALING}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
 )

@@ -388,6 +388,34 @@ def _causal_lm(family: str, **sizes):
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
+# rotaries whose frequencies are stretched for a longer context (transformers' rope_type), at sizes where the stretch moves
+# the example's five positions well past the check's tolerance: a short first context and a small base
+SCALED_ROPE = {
+    "llama3": ("Llama", {"rope_type": "llama3", "factor": 4.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 8}),  # Llama 3.1's form
+    "yarn": ("Qwen2", {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8}),  # Qwen 2.5's long context
+    "linear": ("Llama", {"rope_type": "linear", "factor": 2.0}),
+}
+
+
+def scaled_rope_causal_lm(kind: str):
+    family, scaling = SCALED_ROPE[kind]
+    return _causal_lm(family, hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=32, rope_theta=100.0, rope_scaling=scaling)
+
+
+def llama3_rope_causal_lm():
+    return scaled_rope_causal_lm("llama3")
+
+
+def yarn_rope_causal_lm():
+    return scaled_rope_causal_lm("yarn")
+
+
+def linear_rope_causal_lm():
+    return scaled_rope_causal_lm("linear")
+
+
 def falcon_mha_causal_lm():
     """A whole FalconForCausalLM with a key and value head per query head, biases: its fused query_key_value is viewed as
     [heads, 3, head depth], q, k and v picked from the middle."""
