@@ -258,6 +258,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("split_after_attention", ["Kx = rename(K: y x -> t s)\nS = einsum(Q, Kx: y x k, t s k -> y x t s)"]),
     # a row of a table of one row: the stored dim of one dropped, no index (its pairing did not fit the table)
     ("one_token_type", ["Y = bias(E: f) as E_{types.0}"]),
+    # a bias per key added to the scores takes the keys' second name (it unified the two: "axis y = y", no diagram); its
+    # map to one number has a bias of one number (ncd check raised a ValueError running it)
+    ("key_bias", ["H = linear(X: m -> ) with bias as L_{g}", "Hx = rename(H: y -> x)\nX2 = S + Hx\nP = softmax(X2: x)"]),
     # torch.multiply, divide and true_divide are mul and div by other names
     ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),

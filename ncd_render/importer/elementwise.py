@@ -56,7 +56,7 @@ class ElementOps:
         if (a.param is None) != (b.param is None):
             return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
         try:
-            a, b = self.broadcast_pair(a, b)
+            a, b = self.broadcast_pair(node, a, b)
         except Unsupported:  # each has an axis the other lacks: an outer product (ALiBi's slope per head times key positions)
             return self._outer(node, a, b)
         return Seen(a.dims, self.emit("mul", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
@@ -131,7 +131,7 @@ class ElementOps:
 
     def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
         """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order)."""
-        a, b = self.broadcast_pair(a, b)
+        a, b = self.broadcast_pair(node, a, b)
         return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
 
     def _reduce(self, node, fn):

@@ -199,12 +199,19 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
             raise Unsupported("a constant used as data")
         return seen.dsl
 
-    def broadcast_pair(self, a: Seen, b: Seen) -> tuple[Seen, Seen]:
+    def broadcast_pair(self, node, a: Seen, b: Seen) -> tuple[Seen, Seen]:
         """Two operands of a sum or product, their dimensions paired from the right as torch broadcasts them:
-        (the one that holds every axis, the other), which the diagram's ``+`` and ``*`` broadcast over the axes it lacks."""
+        (the one that holds every axis, the other), which the diagram's ``+`` and ``*`` broadcast over the axes it lacks.
+        Where a dimension of ``b`` holds the positions that ``a``'s holds under a second name (keys beside queries: a bias
+        per key, computed from the values, added to the scores, as Doge's), ``b`` takes the second name (a ``rename``)."""
         self.data(a), self.data(b)
+        renamed = {self.atoms.find(y): self.atoms.find(x) for x, y in zip(reversed(a.dims), reversed(b.dims))
+                   if self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]
+                   and self.atoms.related(x, y)}
+        if renamed:
+            b = Seen([renamed.get(self.atoms.find(d), d) for d in b.dims], self._rename(node, b, renamed), b.param, b.number)
         for x, y in zip(reversed(a.dims), reversed(b.dims)):
-            if self.atoms.size(x) == self.atoms.size(y):
+            if self.atoms.size(x) == self.atoms.size(y) and self.atoms.find(y) not in renamed:
                 self.atoms.unify(x, y)
         mine, theirs = (set(map(self.atoms.find, self.dsl_leaves(x))) for x in (a, b))
         if not theirs <= mine:

@@ -120,6 +120,8 @@ class Patterns:
         (``e f -> f e``, ``k h -> k h 1``); None when it already does."""
         (out,) = self.values(op, "outputs")
         axes = op.params["per"] + op.params["out_axes"]
+        if not axes:  # a map to a number (nn.Linear(m, 1), squeezed): its bias is one number, added everywhere
+            return None
         tail = out[min(out.index(a) for a in axes):]
         if tail == axes:
             return None

@@ -359,6 +359,24 @@ def one_token_type():
     return _OneTokenType(), (torch.randint(0, 11, (1, 5)),)
 
 
+class _KeyBias(nn.Module):
+    """Self-attention with a bias per key, computed from the positions the keys come from and added to every query's
+    scores (Doge's dynamic mask, without its causal part): the bias takes the keys' second name."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.g = nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+
+    def forward(self, x):
+        s = self.q(x) @ self.k(x).transpose(-1, -2) + self.g(x).squeeze(-1)[None, :]
+        return s.softmax(-1) @ x
+
+
+def key_bias():
+    torch.manual_seed(0)
+    return _KeyBias(), (torch.randn(6, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
