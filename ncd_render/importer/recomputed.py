@@ -139,7 +139,7 @@ def _rotate_half(cap: Capture, node, inv_freq, turned: dict, scalings=()) -> dic
     first, second = node.args[:2]
     if not (isinstance(first, torch.fx.Node) and isinstance(second, torch.fx.Node) and _is(first, "mul") and _is(second, "mul")):
         return {}
-    x, rotated = first.args[0], second.args[0]
+    x, rotated = _uncast(first.args[0]), _uncast(second.args[0])  # (ERNIE 4.5 turns q.float() and rotate_half(q).float())
     if not (isinstance(rotated, torch.fx.Node) and isinstance(x, torch.fx.Node)):
         return {}
     if _is(rotated, "cat"):
@@ -168,6 +168,13 @@ def _rotate_half(cap: Capture, node, inv_freq, turned: dict, scalings=()) -> dic
             turned[node] = (x, position, base, interleaved, scaling)  # the module's tables are float32:
             return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}
     return {}
+
+
+def _uncast(node):
+    """``node`` before the casts to another float type around it (``x.float()``)."""
+    while isinstance(node, torch.fx.Node) and (_is(node, "to") or _is(node, "_to_copy")) and isinstance(node.args[0], torch.fx.Node):
+        node = node.args[0]
+    return node
 
 
 def _scalings(module) -> list[tuple[float, dict]]:
