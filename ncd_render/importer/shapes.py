@@ -23,16 +23,20 @@ class ShapeOps:
                 dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
         elif out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
             dims = list(seen.dims)
-            if name in ("_to_copy", "to", "type_as") and self.cap.values[node].dtype == torch.float32 \
-                    and self.cap.values[node.args[0]].dtype != torch.float32:
-                self.float32 = True
+            self.float32 |= name in ("_to_copy", "to", "type_as") and self._to_float32(node)
         elif name in ("_to_copy", "to", "type_as") and len(out) == len(src):
-            if self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32:
-                self.float32 = True
+            self.float32 |= self._to_float32(node)
             dims = list(seen.dims)
         else:
             dims = self.atoms.reshape(seen.dims, list(out))
         return Seen(dims, seen.dsl, seen.param, seen.number)
+
+    def _to_float32(self, node) -> bool:
+        """Whether a cast makes float32 of another type, or asks for float32 by name (GPT-Neo's ``query.to(torch.float32)``:
+        a no-op on float32 inputs, but it rounds what a float64 check gives it): then the module computes in float32
+        whatever it is given, and is checked in float32."""
+        asked = node.args[1:2] == (torch.float32,) or node.kwargs.get("dtype") == torch.float32
+        return asked or self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32
 
     def op_permute(self, node, name):
         seen = self.get(node.args[0])

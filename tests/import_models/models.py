@@ -377,6 +377,24 @@ def key_bias():
     return _KeyBias(), (torch.randn(6, 8),)
 
 
+class _Float32Scores(nn.Module):
+    """Scores of queries and keys cast to float32 by name (GPT-Neo's ``query.to(torch.float32)``): on float32 inputs the
+    casts do nothing, but they round what a float64 check gives, so the module is checked in float32."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 8), nn.Linear(8, 8)
+
+    def forward(self, x):
+        s = self.q(x).to(torch.float32) @ self.k(x).to(torch.float32).transpose(-1, -2)
+        return s.softmax(-1) @ x
+
+
+def float32_scores():
+    torch.manual_seed(0)
+    return _Float32Scores(), (torch.randn(6, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
