@@ -589,6 +589,16 @@ def test_a_rotary_stretched_for_a_longer_context_keeps_its_scaling(kind, options
     assert not check_file(out).passed
 
 
+def test_gemma3_s_local_and_global_rotaries_each_keep_their_base(tmp_path):
+    """Gemma 3 keeps a table of frequencies per kind of layer (its global layers' came first, and its local layers'
+    rotary, of another base, was opaque): each layer's rope has its own base, the global one its linear scaling."""
+    out = tmp_path / "lm.ncd"
+    import_file(f"{SURVEY}:gemma3_two_rotaries_causal_lm", out)
+    text = out.read_text()
+    assert "rope(N: y k) with base=100\n" in text and "with base=1000, scaling=linear, factor=4\n" in text and "opaque" not in text, text
+    assert check_file(out).passed
+
+
 def test_a_rotary_over_part_of_each_head_is_one_rope_box(tmp_path):
     """StableLM turns the first quarter of each head and passes the rest (slices, a rotary, a cat): ``rope ... with
     rotary=4``; the check fails when the diagram turns six."""

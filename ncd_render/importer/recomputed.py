@@ -29,7 +29,7 @@ def recognise_recomputed(cap: Capture) -> dict:
     found, turned = {}, {}  # turned: a rotary's last node -> (its x, position dim, base, interleaved, scaling)
     for node in cap.graph.nodes:
         if inv_freq and _is(node, "add"):
-            found.update(_rotate_half(cap, node, inv_freq[0], turned, scalings))
+            found.update(_rotate_half(cap, node, inv_freq, turned, scalings))
         if _is(node, "cat") and turned:
             found.update(_partial_rope(cap, node, turned))
         if (_is(node, "cat") or any(_is(a, "stack") for a in node.all_input_nodes)) and node not in found:
@@ -131,11 +131,12 @@ def _halves(x, halves: bool):
     return x.unflatten(-1, (x.shape[-1] // 2, 2)).transpose(-1, -2).flatten(-2) if halves else x
 
 
-def _rotate_half(cap: Capture, node, inv_freq, turned: dict, scalings=()) -> dict:
+def _rotate_half(cap: Capture, node, inv_freqs, turned: dict, scalings=()) -> dict:
     """``x * cos + cat(-x[..., k/2:], x[..., :k/2]) * sin`` (or its pairs interleaved, ``stack(-x[..., 1::2],
     x[..., ::2]).flatten(-2)``) with the tables of positions 0, 1, ... along the one dim the tables vary over:
-    ``rotary(x, that dim, -1, base, interleaved)``, the base read from ``inv_freq``; or, where its frequencies were
-    stretched for a longer context, with one of ``scalings`` (:func:`_scalings`)."""
+    ``rotary(x, that dim, -1, base, interleaved)``, the base read from one of ``inv_freqs`` (Gemma 3 has one for its
+    global layers and one for its local ones); or, where its frequencies were stretched for a longer context, with
+    one of ``scalings`` (:func:`_scalings`)."""
     first, second = node.args[:2]
     if not (isinstance(first, torch.fx.Node) and isinstance(second, torch.fx.Node) and _is(first, "mul") and _is(second, "mul")):
         return {}
@@ -153,17 +154,20 @@ def _rotate_half(cap: Capture, node, inv_freq, turned: dict, scalings=()) -> dic
     if not all(isinstance(t, torch.Tensor) for t in (value, out, table)) or value.shape != out.shape or value.dim() < 2:
         return {}
     depth = value.shape[-1]
-    if depth % 2 or inv_freq.numel() * 2 != depth or depth < 4:
+    if depth % 2 or depth < 4:
         return {}
     shape = (1,) * (value.dim() - table.dim()) + tuple(table.shape)
     along = [i for i in range(value.dim() - 1) if shape[i] > 1]
     if len(along) != 1:
         return {}
     position = along[0]
-    base = float(inv_freq[1].double() ** (-depth / 2))
-    rounded = round(base)
-    base = float(rounded) if abs(rounded - base) <= 1e-3 * base else base
-    for base, scaling in [(base, {})] + list(scalings):
+    bases = []
+    for inv_freq in inv_freqs:
+        if inv_freq.numel() * 2 == depth:
+            base = float(inv_freq[1].double() ** (-depth / 2))
+            rounded = round(base)
+            bases.append(float(rounded) if abs(rounded - base) <= 1e-3 * base else base)
+    for base, scaling in [(b, {}) for b in dict.fromkeys(bases)] + list(scalings):
         if _close(lambda: rotary(value.double(), position, -1, base, interleaved, **scaling), out):
             turned[node] = (x, position, base, interleaved, scaling)  # the module's tables are float32:
             return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}
@@ -183,10 +187,21 @@ def _scalings(module) -> list[tuple[float, dict]]:
     Llama 3.1's ``llama3``, ``linear``, and ``yarn`` at its default ramp and attention factor (Qwen 2.5's long context)."""
     found = []
     for sub in module.modules():
-        config, kind = getattr(sub, "config", None), getattr(sub, "rope_type", None)
-        given = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
-        if kind not in ("linear", "llama3", "yarn") or not isinstance(given, dict) or "factor" not in given:
-            continue
+        config, kinds = getattr(sub, "config", None), getattr(sub, "rope_type", None)
+        parameters = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
+        if isinstance(kinds, dict):  # a kind per kind of layer, each with its own parameters (Gemma 3's global and local layers)
+            pairs = [(kind, parameters.get(layer) if isinstance(parameters, dict) else None) for layer, kind in kinds.items()]
+        else:
+            pairs = [(kinds, parameters)]
+        for kind, given in pairs:
+            found += _scaling_of(config, kind, given)
+    return [f for i, f in enumerate(found) if f not in found[:i]]
+
+
+def _scaling_of(config, kind, given) -> list[tuple[float, dict]]:
+    """(base, rope's scaling options) for one rotary of ``kind`` with the ``given`` parameters, or none."""
+    found = []
+    if kind in ("linear", "llama3", "yarn") and isinstance(given, dict) and "factor" in given:
         base = float(given.get("rope_theta", getattr(config, "rope_theta", 10000.0)))
         factor = float(given["factor"])
         if kind == "linear":
@@ -199,7 +214,7 @@ def _scalings(module) -> list[tuple[float, dict]]:
             if context:  # transformers then takes the factor from the context lengths (DeepSeek-V3's note in its code)
                 factor = getattr(config, "max_position_embeddings", context) / context
             found.append((base, {"scaling": "yarn", "factor": float(factor), "context": int(context or config.max_position_embeddings)}))
-    return [f for i, f in enumerate(found) if f not in found[:i]]
+    return found
 
 
 def _partial_rope(cap: Capture, node, turned: dict) -> dict:

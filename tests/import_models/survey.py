@@ -416,6 +416,15 @@ def linear_rope_causal_lm():
     return scaled_rope_causal_lm("linear")
 
 
+def gemma3_two_rotaries_causal_lm():
+    """Gemma 3's two rotaries: a plain one in its local (sliding window) layers, one of another base stretched linearly in
+    its global layers (a buffer of frequencies and parameters per kind of layer)."""
+    return _causal_lm("Gemma3", hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                      layer_types=["sliding_attention", "full_attention"], sliding_window=3,
+                      rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 100.0},
+                                       "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000.0}})
+
+
 def falcon_mha_causal_lm():
     """A whole FalconForCausalLM with a key and value head per query head, biases: its fused query_key_value is viewed as
     [heads, 3, head depth], q, k and v picked from the middle."""
