@@ -263,6 +263,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("key_bias", ["H = linear(X: m -> ) with bias as L_{g}", "Hx = rename(H: y -> x)\nX2 = S + Hx\nP = softmax(X2: x)"]),
     # a cast to float32 by name, a no-op on the capture's float32 inputs: checked in float32 (float64 failed at 1e-9)
     ("float32_scores", ["S = einsum(Q, Kx: y k, x k -> y x)"]),
+    # x.view_as(y) is a view (it was an opaque box)
+    ("view_as", ["P = softmax(H: d)\nY = P + X"]),
     # torch.multiply, divide and true_divide are mul and div by other names
     ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),

@@ -12,7 +12,7 @@ from .graph import Param
 
 # operations that move no data: a view of a tensor's dims, a copy, a cast (their result is the same atoms, regrouped)
 VIEWS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "clone",
-         "alias", "detach", "_to_copy", "to", "type_as", "lift_fresh_copy", "expand", "expand_as"}
+         "alias", "detach", "_to_copy", "to", "type_as", "lift_fresh_copy", "expand", "expand_as", "view_as", "reshape_as"}
 
 
 @dataclass

@@ -395,6 +395,22 @@ def float32_scores():
     return _Float32Scores(), (torch.randn(6, 8),)
 
 
+class _ViewAs(nn.Module):
+    """A softmax over groups of a map's outputs, viewed back with ``view_as`` (Beam's): a view, no box."""
+
+    def __init__(self):
+        super().__init__()
+        self.map = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.map(x).view(x.shape[0], 2, 4).softmax(-1).view_as(x) + x
+
+
+def view_as():
+    torch.manual_seed(0)
+    return _ViewAs(), (torch.randn(5, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
