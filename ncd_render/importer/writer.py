@@ -322,11 +322,24 @@ def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
     stored = [x for g in groups for x in g]
     # a row picked from a dim of one (a table of one token type, AltCLIP's) is that dim dropped, "()": no index
     fixed = [(atoms.find(a), i) for a, i in param.fixed.items() if atoms.find(a) in stored or atoms.size(a) != 1]
-    left = " ".join(_group(g, axis_names, atoms) for g in groups)
-    right = " ".join(axis_names.get(a) or _fixed_name(a, atoms) for a in [f for f, _ in fixed] + target)
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None, param.shift, param.rows)
+    on_left, on_right = _occurrences(axis_names, atoms), _occurrences(axis_names, atoms)
+    left = " ".join(_group(g, on_left) for g in groups)
+    right = " ".join(on_right(a) for a in [f for f, _ in fixed] + target)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
+
+
+def _occurrences(axis_names, atoms):
+    """A namer for one side of a pattern: an atom's axis name, and ``_in`` after it where it comes again (a map from
+    ``(m d)`` to ``(m d)`` stores both; its rows come first on both sides: the check finds it if they do not)."""
+    seen: dict[int, int] = {}
+
+    def named(atom: int) -> str:
+        seen[atom] = seen.get(atom, 0) + 1
+        name = axis_names.get(atom) or _fixed_name(atom, atoms)
+        return name if seen[atom] == 1 else f"{name}_in" + (str(seen[atom]) if seen[atom] > 2 else "")
+    return named
 
 
 def _grouped_text(made: list, groups: list[list], axis_names) -> str:
@@ -354,10 +367,10 @@ def _joined_layout(stmt: Stmt, first: list, leaves) -> list:
     return first[:at] + leaves(stmt.axes["to"]) + first[at + len(joined):]
 
 
-def _group(group, axis_names, atoms) -> str:
+def _group(group, named) -> str:
     if not group:
         return "()"
-    words = [axis_names.get(a) or _fixed_name(a, atoms) for a in group]
+    words = [named(a) for a in group]
     return words[0] if len(words) == 1 else "(" + " ".join(words) + ")"
 
 

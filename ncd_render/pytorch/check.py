@@ -336,11 +336,18 @@ def _index_text(index) -> str:
 
 
 def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:
-    """A mapping pattern in diagram axis names -> einops identifiers and the sizes of the axes it names."""
-    words = re.findall(r"[^\s()]+", pattern.replace("->", " "))
-    used = [w for w in words if w in patterns.ids]
-    text = re.sub(r"[^\s()\-\>]+", lambda m: patterns.ids.get(m.group(0), m.group(0)), pattern)
-    return text, {patterns.ids[w]: patterns.size(w) for w in used}
+    """A mapping pattern in diagram axis names -> einops identifiers and the sizes of the axes it names. An axis
+    named again on one side is written with ``_in`` after it (``(m d) (m_in d_in) -> m d m_in d_in``: a map from
+    ``m d`` to ``m d``, its columns the second ``m d``), of the axis's size."""
+    def ident(word: str) -> tuple[str, str] | None:  # (einops identifier, the axis it measures)
+        if word in patterns.ids:
+            return patterns.ids[word], word
+        again = re.fullmatch(r"(.+)_in(\d*)", word)
+        return (patterns.ids[again.group(1)] + "_in" + again.group(2), again.group(1)) if again and again.group(1) in patterns.ids else None
+
+    found = {w: ident(w) for w in re.findall(r"[^\s()]+", pattern.replace("->", " "))}
+    text = re.sub(r"[^\s()\-\>]+", lambda m: (found.get(m.group(0)) or (m.group(0),))[0], pattern)
+    return text, {i: patterns.size(axis) for i, axis in filter(None, found.values())}
 
 
 def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> list[Comparison]:
