@@ -265,6 +265,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("float32_scores", ["S = einsum(Q, Kx: y k, x k -> y x)"]),
     # x.view_as(y) is a view (it was an opaque box)
     ("view_as", ["P = softmax(H: d)\nY = P + X"]),
+    # a sum over a dim of one is its values (it wrote "sum(H: )", a diagram that did not build)
+    ("sum_of_one", ["H = linear(X: m -> f) with bias as L_{map}\nY = relu(H)\n"]),
     # torch.multiply, divide and true_divide are mul and div by other names
     ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),

@@ -141,11 +141,12 @@ class ElementOps:
         dims = list(range(len(x.dims))) if dims is None else ([dims] if isinstance(dims, int) else list(dims))
         dims = [d % len(x.dims) for d in dims]
         acted = [x.dims[d] for d in dims]
-        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.leaves(acted)))]
-        out = self.emit(fn, [self.data(x)], atoms, node, axes={"on": acted})
         rest = [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)] if keep else \
             [d for i, d in enumerate(x.dims) if i not in dims]
-        return Seen(rest, out)
+        if not self.leaves(acted):  # over dims of one (HunYuan's sum over its one expert): the values as they are
+            return Seen(rest, self.data(x))
+        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.leaves(acted)))]
+        return Seen(rest, self.emit(fn, [self.data(x)], atoms, node, axes={"on": acted}))
 
     def op_mean(self, node, name):
         return self._reduce(node, "mean")

@@ -411,6 +411,22 @@ def view_as():
     return _ViewAs(), (torch.randn(5, 8),)
 
 
+class _SumOfOne(nn.Module):
+    """A sum over a dim of one (HunYuan's mix of its one expert): the values as they are, no box."""
+
+    def __init__(self):
+        super().__init__()
+        self.map = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.map(x).unsqueeze(1).sum(1).relu()
+
+
+def sum_of_one():
+    torch.manual_seed(0)
+    return _SumOfOne(), (torch.randn(5, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
