@@ -63,6 +63,13 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
             if node.op == "placeholder":
                 self._input(node)
             elif node in needed and node.op in ("call_function", "get_attr"):
+                value = self.cap.values.get(node)
+                empty = [x for x in (value if isinstance(value, (list, tuple)) else [value])
+                         if isinstance(x, torch.Tensor) and x.dim() and not x.numel()]
+                if empty:  # an axis of no positions: no diagram has one (HiggsAudio's at a tiny configuration)
+                    raise NcdError(f"{op_name(node)} in {module_path(node) or 'the module'} makes a tensor of shape "
+                                   f"{list(empty[0].shape)}, with no elements: a diagram's axes have at least one",
+                                   hint="import it at sizes (config, example inputs) where every tensor it makes has elements")
                 try:
                     self._node(node)
                 except Unsupported as error:

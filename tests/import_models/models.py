@@ -159,6 +159,15 @@ def complex_input():  # it was declared an integer input
     return nn.Identity(), (torch.randn(2, 3, dtype=torch.complex64),)
 
 
+class _EmptyPart(nn.Module):
+    def forward(self, x):
+        return x + x[:, :0].sum(1, keepdim=True)
+
+
+def empty_part():  # a tensor of no elements on the way (it wrote "axis u = 0")
+    return _EmptyPart(), (torch.randn(5, 3),)
+
+
 class _Constant(nn.Module):
     def forward(self, x):
         return 3
