@@ -117,7 +117,7 @@ def _ncd(*args, cwd):
     (f"{MODELS}:empty_input", "example input 1 of 1 has a dimension of size 0 (shape [0, 3])"),
     (f"{MODELS}:complex_input", "example input 1 of 1 is complex (torch.complex64)"),
     (f"{MODELS}:no_tensor_out", "Constant returns no tensor on its example inputs, but int 3"),
-    (f"{MODELS}:empty_part", "aten.slice in the module makes a tensor of shape [5, 0], with no elements"),
+    (f"{MODELS}:empty_part", "aten.index in the module makes a tensor of shape [0, 3], with no elements"),
     ("model.txt", "is not FILE.py:FUNCTION"),
     (f"{MODELS}:data_dependent", "cannot capture _DataDependent: torch.export failed"),
 ])

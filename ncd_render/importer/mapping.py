@@ -63,13 +63,6 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
             if node.op == "placeholder":
                 self._input(node)
             elif node in needed and node.op in ("call_function", "get_attr"):
-                value = self.cap.values.get(node)
-                empty = [x for x in (value if isinstance(value, (list, tuple)) else [value])
-                         if isinstance(x, torch.Tensor) and x.dim() and not x.numel()]
-                if empty:  # an axis of no positions: no diagram has one (HiggsAudio's at a tiny configuration)
-                    raise NcdError(f"{op_name(node)} in {module_path(node) or 'the module'} makes a tensor of shape "
-                                   f"{list(empty[0].shape)}, with no elements: a diagram's axes have at least one",
-                                   hint="import it at sizes (config, example inputs) where every tensor it makes has elements")
                 try:
                     self._node(node)
                 except Unsupported as error:
@@ -154,6 +147,10 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
                 outs.append(None)
                 continue
             shape = tuple(result.shape)
+            if not result.numel() and shape:  # an axis of no positions: no diagram has one (HiggsAudio's at a tiny size)
+                raise NcdError(f"{op_name(node)} in {module_path(node) or 'the module'} makes a tensor of shape {list(shape)}, "
+                               "with no elements, that the diagram would draw: a diagram's axes have at least one",
+                               hint="import it at sizes (config, example inputs) where every tensor it makes has elements")
             like = next((d for d in data if tuple(self.atoms.size(x) for x in d.dims) == shape), None)
             dims = list(like.dims) if like is not None else [self.atoms.new(n, "" if n > 1 else "unit") for n in shape]
             label = op_name(node) + (f"[{i}]" if isinstance(value, (list, tuple)) else "")
