@@ -541,6 +541,16 @@ def test_swin_imports_with_its_windows_renamed_axis_by_axis(tmp_path):
     assert len(renames) >= 8 and all(len(a.split()) == len(b.split()) == 4 for a, b in renames[:4]), renames
 
 
+def test_values_after_an_opaque_slice_of_the_weights_take_the_keys_second_name(tmp_path):
+    """gpt-oss's sinks: a column joined to the scores, the softmax over both, the column sliced off (opaque), then the
+    values. The slice keeps the queries' positions, and the values take a second name for theirs (the queries and keys
+    were one axis once a residual met them: ``opaque(P: y t -> y y)``, a diagram that did not build)."""
+    imported = import_file(f"{MODELS}:sinks", tmp_path / "sinks.ncd")
+    text = (tmp_path / "sinks.ncd").read_text()
+    assert "H = opaque(P: y t -> y s)" in text and "Xx = rename(X: y -> s)\nS = einsum(H, Xx: y s, s m -> y m)" in text, text
+    assert [w.split(" is an opaque box")[0] for w in imported.warnings] == ["aten.slice [6 6] in the top module"]
+
+
 def test_a_class_token_is_a_learned_box_joined_to_the_patches(tmp_path):
     """ViT's class token is a learned tensor no input feeds, joined to the patches (it was an opaque box, and
     before that a TypeError caught as a bug): a learned box with its axis of one; the position table added

@@ -152,13 +152,22 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
                                "with no elements, that the diagram would draw: a diagram's axes have at least one",
                                hint="import it at sizes (config, example inputs) where every tensor it makes has elements")
             like = next((d for d in data if tuple(self.atoms.size(x) for x in d.dims) == shape), None)
-            dims = list(like.dims) if like is not None else [self.atoms.new(n, "" if n > 1 else "unit") for n in shape]
+            dims = list(like.dims) if like is not None else self._opaque_dims(data, shape)
             label = op_name(node) + (f"[{i}]" if isinstance(value, (list, tuple)) else "")
             out = self.emit("opaque", [d.dsl for d in data], self.leaves(dims), node, label=label)
             if result.dtype in (torch.int64, torch.int32, torch.bool):
                 self.prog.values[out].dtype = "real"
             outs.append(Seen(dims, out))
         return outs if isinstance(value, (list, tuple)) else outs[0]
+
+    def _opaque_dims(self, data: list[Seen], shape: tuple) -> list[int]:
+        """The atoms of an opaque result of another shape than its inputs': new ones, except that a dim of positions
+        of its first input stays that dim where the result has one of its size in the same place (Llama 4's rotary
+        through complex numbers keeps its positions: were they new, they would meet the queries' positions only later,
+        and queries and keys would share one axis)."""
+        first = data[0].dims if data else []
+        return [first[i] if i < len(first) and self.atoms.atom(first[i]).width and self.atoms.size(first[i]) == n > 1
+                else self.atoms.new(n, "" if n > 1 else "unit") for i, n in enumerate(shape)]
 
     # -- helpers ----------------------------------------------------------------
     def arg(self, node, i, default=None):
@@ -207,11 +216,14 @@ class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
         """Two operands of a sum or product, their dimensions paired from the right as torch broadcasts them:
         (the one that holds every axis, the other), which the diagram's ``+`` and ``*`` broadcast over the axes it lacks.
         Where a dimension of ``b`` holds the positions that ``a``'s holds under a second name (keys beside queries: a bias
-        per key, computed from the values, added to the scores, as Doge's), ``b`` takes the second name (a ``rename``)."""
+        per key, computed from the values, added to the scores, as Doge's), ``b`` takes the second name (a ``rename``);
+        two second names of the same positions are one axis (T5's bias, made once, added in every block)."""
         self.data(a), self.data(b)
-        renamed = {self.atoms.find(y): self.atoms.find(x) for x, y in zip(reversed(a.dims), reversed(b.dims))
-                   if self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]
-                   and self.atoms.related(x, y)}
+        def origin_and_name(x, y) -> bool:  # one leaf the positions, the other a second name for them
+            one_each = (self.atoms.atom(x).renamed_from is None) != (self.atoms.atom(y).renamed_from is None)
+            leaves = self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]
+            return leaves and one_each and self.atoms.related(x, y)
+        renamed = {self.atoms.find(y): self.atoms.find(x) for x, y in zip(reversed(a.dims), reversed(b.dims)) if origin_and_name(x, y)}
         if renamed:
             b = Seen([renamed.get(self.atoms.find(d), d) for d in b.dims], self._rename(node, b, renamed), b.param, b.number)
         for x, y in zip(reversed(a.dims), reversed(b.dims)):

@@ -50,6 +50,14 @@ class ProductOps:
         if renamed:   # keys renamed beside queries: the other operand takes the new names
             b_dsl = self._rename(node, b, renamed)
         else:
+            # the positions the other operand contracts are those ``a`` keeps as its queries (gpt-oss's weights, the sink
+            # joined to them sliced off again in an opaque box): the other operand calls them by second names
+            kept = set(map(self.atoms.find, self.leaves(batch_a + [i])))
+            clash = [x for x in map(self.atoms.find, self.atoms.leaves(j2)) if x in kept]
+            if clash and not kept & set(map(self.atoms.find, self.atoms.leaves(j1))):
+                renamed = {old: self.atoms.second_name(old) for old in clash}
+                b_dsl = self._rename(node, b, renamed)
+                j2 = self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(j2)])
             self.atoms.unify(j1, j2)
         clash = set(map(self.atoms.find, self.atoms.leaves(l))) & set(map(self.atoms.find, self.leaves(batch_a + [i])))
         if clash:  # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names

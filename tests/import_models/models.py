@@ -440,6 +440,27 @@ def sum_of_one():
     return _SumOfOne(), (torch.randn(5, 8),)
 
 
+class _Sinks(nn.Module):
+    """Attention with a learned sink per head joined to each query's scores, the softmax taken over both, the sink's
+    column sliced off again before the values (gpt-oss's): the slice is opaque, and the values it meets take the
+    keys' second name (the queries and keys shared one axis, a diagram that did not build)."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 8), nn.Linear(8, 8)
+        self.sinks = nn.Parameter(torch.randn(1))
+
+    def forward(self, x):
+        s = self.q(x) @ self.k(x).transpose(-1, -2)
+        p = torch.cat([s, self.sinks.expand(s.shape[0], 1)], dim=-1).softmax(-1)
+        return p[..., :-1] @ x + x
+
+
+def sinks():
+    torch.manual_seed(0)
+    return _Sinks(), (torch.randn(6, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
