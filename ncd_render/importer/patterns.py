@@ -34,9 +34,15 @@ def recognise(cap: Capture) -> dict:
         # by name (LlamaRMSNorm), or by what it computes with (T5LayerNorm is an RMSNorm too); the recomputation decides
         # (or a LayerNorm written out, DeBERTa's, with sqrt; nn.LayerNorm is one aten.layer_norm, which the mapper reads)
         if module is not None and (type(module).__name__.endswith("RMSNorm") or any(_is(n, "rsqrt") for n in nodes)
-                                   or type(module).__name__.endswith("LayerNorm") and not isinstance(module, torch.nn.LayerNorm)):
+                                   or type(module).__name__.endswith("LayerNorm") and not isinstance(module, torch.nn.LayerNorm)
+                                   or _own_layer_norm(module)):
             found.update(_norm(cap, path, nodes))
     return found
+
+
+def _own_layer_norm(module) -> bool:
+    """An nn.LayerNorm with a forward of its own (Nemotron's LayerNorm1P, ``F.layer_norm(x, ..., weight + 1, bias)``)."""
+    return isinstance(module, torch.nn.LayerNorm) and type(module).forward is not torch.nn.LayerNorm.forward
 
 
 def agrees(computed, recorded) -> bool:
@@ -117,7 +123,10 @@ def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:
         return {}
     v32 = value.float()
     centred = v32 - v32.mean(-1, keepdim=True)
-    if not agrees((weight.float() * centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + eps) + bias.float()).to(out.dtype), out):
+    normed = centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + eps)
+    # the weight as stored, or stored less 1 (Nemotron's LayerNorm1P scales by 1 + weight)
+    one = next((s for s in (0.0, 1.0) if agrees(((weight.float() + s) * normed + bias.float()).to(out.dtype), out)), None)
+    if one is None:
         return {}
 
     def emit(mapper, node):
@@ -125,7 +134,7 @@ def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:
         for p in (scale, shift):
             mapper.atoms.unify(p.dims[0], seen.dims[-1])
         mapper.float32 = True  # it computes in float32 whatever it is given (DeBERTa's casts up, then back)
-        return mapper._norm(node, "layernorm", seen, [seen.dims[-1]], {"weight": scale.param, "bias": shift.param}, eps)
+        return mapper._norm(node, "layernorm", seen, [seen.dims[-1]], {"weight": replace(scale.param, shift=one), "bias": shift.param}, eps)
 
     return {last: Replacement([x, w, b], emit)}
 
