@@ -268,6 +268,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("view_as", ["P = softmax(H: d)\nY = P + X"]),
     # a sum over a dim of one is its values (it wrote "sum(H: )", a diagram that did not build)
     ("sum_of_one", ["H = linear(X: m -> f) with bias as L_{map}\nY = relu(H)\n"]),
+    # w * b + -1e4 * (1 - b), b a causal buffer of ones (OpenAI GPT's): one mask box (it was three opaque boxes)
+    ("pushed_down", ["S = einsum(Q, Kx: y k, x k -> y x)\nS = mask(S: y x) with causal\nP = softmax(S: x)"]),
     # torch.multiply, divide and true_divide are mul and div by other names
     ("named_products", ["H = X * H\nS = H * 0.5\nY = S * 0.25\n"]),
     # every other row and column, four ways, joined (Swin's patch merging): each an index of its dim split in (n / 2, 2),

@@ -31,6 +31,8 @@ def recognise_masks(cap: Capture) -> dict:
                 found[node] = Replacement([scores], lambda mapper, node, window=window: masked(mapper, node, window))
             elif mask not in stored and scores in fed and _nothing(cap.values.get(mask), cap.values.get(scores)):
                 found[node] = Replacement([scores], lambda mapper, node: mapper.get(node.args[0]))
+            else:
+                found.update(_kept_or_pushed_down(cap, fed, node))
         elif _is(node, "mul") and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args):
             # a mask of ones multiplied in (DeBERTa's embeddings times its attention mask, none given): nothing
             for at in (0, 1):
@@ -61,6 +63,29 @@ def recognise_masks(cap: Capture) -> dict:
                     and _open(cap.values.get(mask), cap.values.get(node.args[0])):
                 found[node] = Replacement(list(node.args[:3]), lambda mapper, node: mapper.attention(node, False))
     return found
+
+
+def _kept_or_pushed_down(cap: Capture, fed: set, node) -> dict:
+    """``scores * m + c``, ``m`` a causal pattern of ones and zeros and ``c`` zero where it keeps and far below any
+    score where it does not (OpenAI GPT's ``w * b + -1e4 * (1 - b)``, ``b`` a buffer): the scores, masked. Below
+    -1e4, exp underflows to zero in float32 and float64 alike, so the softmax after it is the masked one."""
+    for product, added in (node.args, node.args[::-1]):
+        if not (_is(product, "mul") and added not in fed and all(isinstance(a, torch.fx.Node) for a in product.args)):
+            continue
+        for scores, pattern in (product.args, product.args[::-1]):
+            m, c, recorded = cap.values.get(pattern), cap.values.get(added), cap.values.get(scores)
+            if scores not in fed or pattern in fed or not all(isinstance(t, torch.Tensor) for t in (m, c, recorded)) \
+                    or not bool(((m == 0) | (m == 1)).all()):
+                continue
+            try:
+                kept = torch.broadcast_to(m, recorded.shape) == 1
+                far = torch.broadcast_to(c, recorded.shape)
+            except RuntimeError:
+                continue
+            window = _causal(m == 1, recorded)
+            if window is not False and bool((far[kept] == 0).all()) and bool((far[~kept] <= -1e4).all()):
+                return {node: Replacement([scores], lambda mapper, node, s=scores, window=window: _mask_box(mapper, node, mapper.get(s), window))}
+    return {}
 
 
 def _open(mask, queries) -> bool:
@@ -152,7 +177,11 @@ def _all(mask, value, data) -> bool:
 def masked(mapper, node, window: int | None = None, scores: int = 0):
     """``node``'s argument ``scores`` (its first), the scores, with the mask: ``mask(S: y x) with causal`` over their last
     two dims, ``window=`` its sliding window (also how :mod:`.helpers` imports ``ncd compile``'s ``masked_fill``)."""
-    seen = mapper.get(node.args[scores])
+    return _mask_box(mapper, node, mapper.get(node.args[scores]), window)
+
+
+def _mask_box(mapper, node, seen, window: int | None):
+    """``mask(S: y x) with causal`` (and ``window=``) over the last two dims of the scores ``seen``."""
     for d in seen.dims[-2:]:
         mapper.atoms.atom(d).width = True
     atoms = mapper.prog.values[mapper.data(seen)].atoms

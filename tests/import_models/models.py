@@ -461,6 +461,26 @@ def sinks():
     return _Sinks(), (torch.randn(6, 8),)
 
 
+class _PushedDown(nn.Module):
+    """Causal attention masked by arithmetic (OpenAI GPT's): the scores times a lower-triangular buffer of ones, plus
+    -1e4 where it is zero, ``w * b + -1e4 * (1 - b)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 8), nn.Linear(8, 8)
+        self.register_buffer("bias", torch.ones(16, 16).tril().view(1, 16, 16))
+
+    def forward(self, x):
+        w = self.q(x) @ self.k(x).transpose(-1, -2)
+        b = self.bias[:, :w.shape[-2], :w.shape[-1]]
+        return (w * b + -1e4 * (1 - b)).softmax(-1) @ x
+
+
+def pushed_down():
+    torch.manual_seed(0)
+    return _PushedDown(), (torch.randn(1, 6, 8),)
+
+
 class _DataDependent(nn.Module):
     """Keeps as many columns as are positive: a shape that depends on the values, which neither torch.export nor
     torch.fx can capture (export prints the graph it traced so far when it gives up)."""
