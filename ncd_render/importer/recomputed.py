@@ -169,7 +169,7 @@ def _rotate_half(cap: Capture, node, inv_freqs, turned: dict, scalings=()) -> di
             bases.append(float(rounded) if abs(rounded - base) <= 1e-3 * base else base)
     for base, scaling in [(b, {}) for b in dict.fromkeys(bases)] + list(scalings):
         if _close(lambda: rotary(value.double(), position, -1, base, interleaved, **scaling), out):
-            turned[node] = (x, position, base, interleaved, scaling)  # the module's tables are float32:
+            turned[node] = (x, position, base, interleaved, scaling)  # (the module's tables are float32)
             return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}
     return {}
 
@@ -214,7 +214,7 @@ def _scaling_of(config, kind, given) -> list[tuple[float, dict]]:
             if context:  # transformers then takes the factor from the context lengths (DeepSeek-V3's note in its code)
                 factor = getattr(config, "max_position_embeddings", context) / context
             found.append((base, {"scaling": "yarn", "factor": float(factor), "context": int(context or config.max_position_embeddings)}))
-    return found
+    return [f for f in found if f[1]["factor"] >= 1]  # (a factor under 1 shrinks no context: the language refuses it)
 
 
 def _partial_rope(cap: Capture, node, turned: dict) -> dict:
