@@ -52,20 +52,11 @@ class ProductOps:
         else:
             # the positions the other operand contracts are those ``a`` keeps as its queries (gpt-oss's weights, the sink
             # joined to them sliced off again in an opaque box): the other operand calls them by second names
-            kept = set(map(self.atoms.find, self.leaves(batch_a + [i])))
-            clash = [x for x in map(self.atoms.find, self.atoms.leaves(j2)) if x in kept]
-            if clash and not kept & set(map(self.atoms.find, self.atoms.leaves(j1))):
-                renamed = {old: self.atoms.second_name(old) for old in clash}
-                b_dsl = self._rename(node, b, renamed)
-                j2 = self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(j2)])
+            if not set(map(self.atoms.find, self.atoms.leaves(j1))) & set(map(self.atoms.find, self.leaves(batch_a + [i]))):
+                b_dsl, j2 = self._keys_renamed(node, b.dims, b_dsl, j2, batch_a + [i])
             self.atoms.unify(j1, j2)
-        clash = set(map(self.atoms.find, self.atoms.leaves(l))) & set(map(self.atoms.find, self.leaves(batch_a + [i])))
-        if clash:  # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names
-            renamed = {}
-            for old in sorted(clash):
-                renamed[old] = self.atoms.second_name(old)
-            b_dsl = self._rename(node, Seen(b.dims, b_dsl), renamed)
-            l = renamed.get(self.atoms.find(l)) or self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(l)])
+        # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names
+        b_dsl, l = self._keys_renamed(node, b.dims, b_dsl, l, batch_a + [i])
         out_dims = batch + [i, l]
         # the batch axes (heads, and query heads that share a key head) last, as a hand-written einsum has them
         shared = set(map(self.atoms.find, self.leaves(batch_a))) | set(map(self.atoms.find, self.leaves(batch_b)))
@@ -73,6 +64,15 @@ class ProductOps:
         order = self._diagonal_last(order, shared)
         out = self.emit("einsum", [self.data(a), b_dsl], order, node, scale=scale, axes={"depth": [j1]})
         return Seen(out_dims, out)
+
+    def _keys_renamed(self, node, dims: list, dsl: int, dim: int, queries: list) -> tuple[int, int]:
+        """(``dsl``, ``dim``) with a second name for each leaf of ``dim`` that ``queries`` also hold: a ``rename`` of the
+        value ``dsl`` (over ``dims``), and ``dim`` made of the new names; as they were where none is held."""
+        clash = set(map(self.atoms.find, self.atoms.leaves(dim))) & set(map(self.atoms.find, self.leaves(queries)))
+        if not clash:
+            return dsl, dim
+        renamed = {old: self.atoms.second_name(old) for old in sorted(clash)}
+        return self._rename(node, Seen(dims, dsl), renamed), self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(dim)])
 
     def _diagonal_last(self, order: list[int], shared: set[int]) -> list[int]:
         """A product's result with the axes both operands keep (heads, a batch) last, as a hand-written
