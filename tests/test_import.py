@@ -606,6 +606,19 @@ def test_a_rotary_stretched_for_a_longer_context_keeps_its_scaling(kind, options
     assert not check_file(out).passed
 
 
+def test_gpt_oss_s_rotary_keeps_its_unrounded_yarn(tmp_path):
+    """gpt-oss turns chunked halves by tables of half the depth from its own buffer, stretched by yarn with the ramp's ends
+    left unrounded (``truncate: False``; the rotary was an opaque arange, cos and sin, and its turns opaque subtractions):
+    one rope box with ``unrounded``, checked; the check fails with the ends rounded out."""
+    out = tmp_path / "rot.ncd"
+    import_file(f"{SURVEY}:gpt_oss_rotary", out)
+    text = out.read_text()
+    assert "with base=100, scaling=yarn, factor=4, context=64, unrounded\n" in text and "opaque" not in text, text
+    assert check_file(out).passed
+    out.write_text(text.replace(", unrounded", ""))
+    assert not check_file(out).passed
+
+
 def test_gemma3_s_local_and_global_rotaries_each_keep_their_base(tmp_path):
     """Gemma 3 keeps a table of frequencies per kind of layer (its global layers' came first, and its local layers'
     rotary, of another base, was opaque): each layer's rope has its own base, the global one its linear scaling."""

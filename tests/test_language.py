@@ -190,6 +190,8 @@ def test_repeat_records_what_goes_round():
     ("input X[t e]\nR = rope(X: t e) with factor=8\noutput R\n", "rope's factor= belongs to a scaling of its frequencies"),
     ("input X[t e]\nR = rope(X: t e) with scaling=llama3, factor=8\noutput R\n", "low, high, context missing"),
     ("input X[t e]\nR = rope(X: t e) with scaling=linear, factor=2, low=1\noutput R\n", "low not taken"),
+    ("input X[t e]\nR = rope(X: t e) with scaling=linear, factor=2, unrounded\noutput R\n", "unrounded not taken"),
+    ("input X[t e]\nR = rope(X: t e) with unrounded\noutput R\n", "rope's unrounded belongs to a scaling of its frequencies"),
     ("input X[t e]\nR = rope(X: t e) with scaling=llama3, factor=8, low=4, high=1, context=64\noutput R\n",
      "high=1 must be more than low=4"),
     ("input X[t c]\nY = rename(X: t -> y)\noutput Y\n", "rename: axis 'y' has size 4, 't' has 6"),

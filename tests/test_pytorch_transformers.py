@@ -79,6 +79,8 @@ def test_silu_on_the_wrong_projection_is_found(feed_forward):
     ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
      {"scaling": "llama3", "factor": 8.0, "low": 1.0, "high": 4.0, "context": 64}),
     ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16}, {"scaling": "yarn", "factor": 4.0, "context": 16}),
+    ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16, "truncate": False},  # gpt-oss's
+     {"scaling": "yarn", "factor": 4.0, "context": 16, "unrounded": True}),
 ])
 def test_rope_scalings_turn_as_transformers_turns_them(scaling, ours):
     """``rope ... with scaling=...`` against transformers' own rotary (LlamaRotaryEmbedding, whose frequencies come from its
@@ -99,3 +101,6 @@ def test_rope_scalings_turn_as_transformers_turns_them(scaling, ours):
     got = rotary(x.double(), 2, 3, 500.0, **ours)
     assert torch.allclose(got.float(), expected, atol=2e-5), (got.float() - expected).abs().max()
     assert scaling is None or not torch.allclose(plain.float(), expected, atol=1e-2)  # the scaling matters here
+    if ours.get("unrounded"):  # and so does leaving the ramp's ends as computed
+        rounded = rotary(x.double(), 2, 3, 500.0, **{**ours, "unrounded": False})
+        assert not torch.allclose(rounded.float(), expected, atol=1e-2)

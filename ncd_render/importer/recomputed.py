@@ -36,7 +36,7 @@ def recognise_recomputed(cap: Capture) -> dict:
             found.update(_rope(cap, fed, node))
             if node not in found and _is(node, "cat") and inv_freq:  # with tables made from the module's inv_freq buffer
                 tables = tables if tables is not None else _fed_by_learning(cap)
-                found.update(_rope(cap, tables, node))
+                found.update(_rope(cap, tables, node, inv_freq, scalings))
         elif _is(node, "add") and any(_is(b, "stack") for a in node.all_input_nodes for b in _ancestors([a], 3)):
             # x * cos + rotated(x) * sin with the tables read from a buffer (GPT-J's): the buffer is a constant here
             tables = tables if tables is not None else _fed_by_learning(cap)
@@ -106,24 +106,39 @@ def _close(compute, b) -> bool:
     return isinstance(b, torch.Tensor) and a.shape == b.shape and agrees(a, b.double())
 
 
-def _rope(cap: Capture, fed: set, end) -> dict:
+def _rope(cap: Capture, fed: set, end, inv_freqs=(), scalings=()) -> dict:
     """``rotary(x, -2, -1, base, interleaved)``: pair i of x's last dim turned by its position along the one before;
     or its pairs interleaved, turned, and laid out as halves, the first elements of the pairs, then the second ones
-    (DeepSeek-V3's: ``cat(x[..., ::2] cos - x[..., 1::2] sin, x[..., 1::2] cos + x[..., ::2] sin)``)."""
+    (DeepSeek-V3's: ``cat(x[..., ::2] cos - x[..., 1::2] sin, x[..., 1::2] cos + x[..., ::2] sin)``). The base is
+    one a ``pow`` of the region raises, else read from one of ``inv_freqs`` (the module's buffers), else 10000; or
+    the frequencies were stretched as one of ``scalings`` says (gpt-oss's yarn, on tables of half the depth)."""
     for x, region in _starts(cap, fed, end):
         value = cap.values[x]
         if value.dim() < 2 or value.shape[-1] % 2 or value.shape[-1] < 2:
             continue
         constants = {a for n in region for a in n.all_input_nodes if a not in fed}
-        bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))} or {10000.0}
+        bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))}
+        bases = sorted(bases or set(_bases(inv_freqs, value.shape[-1])) or {10000.0})
         positions = [d for d in range(-2, -value.dim() - 1, -1) if value.shape[d] > 1]  # (GPT-J's heads come after its positions)
-        for base, (interleaved, halves), position in itertools.product(sorted(bases), ((False, False), (True, False), (True, True)),
-                                                                       positions):
-            if _close(lambda: _halves(rotary(value.double(), position, -1, base, interleaved), halves), cap.values.get(end)):
+        for (base, scaling), (interleaved, halves), position in itertools.product(
+                [(b, {}) for b in bases] + list(scalings), ((False, False), (True, False), (True, True)), positions):
+            if _close(lambda: _halves(rotary(value.double(), position, -1, base, interleaved, **scaling), halves), cap.values.get(end)):
                 # tables read from a float32 buffer (GPT-J's sines) hold float32's rounding whatever the data
                 float32 = any(n.op == "get_attr" and getattr(cap.values.get(n), "dtype", None) == torch.float32 for n in _ancestors(constants))
-                return {end: Replacement([x], _emit_rope(x, position, base, interleaved, float32, halves))}
+                return {end: Replacement([x], _emit_rope(x, position, base, interleaved, float32, halves, scaling=scaling))}
     return {}
+
+
+def _bases(inv_freqs, depth: int) -> list[float]:
+    """The rotary bases of those of ``inv_freqs`` (a rotary module's buffers) made for a depth of ``depth``: inv_freq[i]
+    is base^(-2i/depth); a whole number where it is one to 1 part in 1000."""
+    bases = []
+    for inv_freq in inv_freqs:
+        if inv_freq.numel() * 2 == depth and depth >= 4:
+            base = float(inv_freq[1].double() ** (-depth / 2))
+            rounded = round(base)
+            bases.append(float(rounded) if abs(rounded - base) <= 1e-3 * base else base)
+    return list(dict.fromkeys(bases))
 
 
 def _halves(x, halves: bool):
@@ -161,13 +176,7 @@ def _rotate_half(cap: Capture, node, inv_freqs, turned: dict, scalings=()) -> di
     if len(along) != 1:
         return {}
     position = along[0]
-    bases = []
-    for inv_freq in inv_freqs:
-        if inv_freq.numel() * 2 == depth:
-            base = float(inv_freq[1].double() ** (-depth / 2))
-            rounded = round(base)
-            bases.append(float(rounded) if abs(rounded - base) <= 1e-3 * base else base)
-    for base, scaling in [(b, {}) for b in dict.fromkeys(bases)] + list(scalings):
+    for base, scaling in [(b, {}) for b in _bases(inv_freqs, depth)] + list(scalings):
         if _close(lambda: rotary(value.double(), position, -1, base, interleaved, **scaling), out):
             turned[node] = (x, position, base, interleaved, scaling)  # (the module's tables are float32)
             return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}
@@ -211,9 +220,12 @@ def _scaling_of(config, kind, given) -> list[tuple[float, dict]]:
                                  "high": float(given["high_freq_factor"]), "context": int(given["original_max_position_embeddings"])}))
         elif kind == "yarn":
             context = given.get("original_max_position_embeddings")
-            if context:  # transformers then takes the factor from the context lengths (DeepSeek-V3's note in its code)
-                factor = getattr(config, "max_position_embeddings", context) / context
-            found.append((base, {"scaling": "yarn", "factor": float(factor), "context": int(context or config.max_position_embeddings)}))
+            factors = [factor]
+            if context:  # transformers took the factor from the context lengths (DeepSeek-V3's note in its code), where none is given
+                factors.append(getattr(config, "max_position_embeddings", context) / context)
+            unrounded = {"unrounded": True} if given.get("truncate", True) is False else {}  # gpt-oss's ramp
+            found += [(base, {"scaling": "yarn", "factor": float(f), "context": int(context or config.max_position_embeddings), **unrounded})
+                      for f in dict.fromkeys(factors)]
     return [f for f in found if f[1]["factor"] >= 1]  # (a factor under 1 shrinks no context: the language refuses it)
 
 

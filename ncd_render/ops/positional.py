@@ -23,12 +23,14 @@ WINDOW = Kind("whole", 1, 1 << 30, example="4096")  # a sliding window: how many
 ROTARY = Kind("whole", 2, 1 << 30, example="16")  # rope: how many of the depth's first elements turn (the rest pass)
 # rope's frequencies stretched for a longer context (transformers' rope_type): what each scaling needs, and its kinds
 SCALINGS = {"linear": ("factor",), "llama3": ("factor", "low", "high", "context"), "yarn": ("factor", "context")}
+OPTIONAL = {"yarn": ("unrounded",)}  # what a scaling may also take
 SCALING = MappingProxyType({
     "scaling": Kind("choice", choices=tuple(SCALINGS), example="llama3"),
     "factor": Kind("real", 1, 1e6, example="8"),
     "low": Kind("real", 0, 1e6, open_low=True, example="1"),  # llama3: wavelengths over context / low are divided by factor
     "high": Kind("real", 0, 1e6, open_low=True, example="4"),  # llama3: those under context / high are kept
     "context": Kind("whole", 1, 1 << 40, example="8192"),  # the context the model was first trained for
+    "unrounded": KINDS["interleaved"],  # yarn: the ramp's ends as computed, not rounded out to whole pairs (gpt-oss's)
 })
 
 
@@ -72,20 +74,23 @@ def _scaling(call, options) -> dict:
     given = [name for name in SCALING if name != "scaling" and name in options]
     if scaling is None:
         if given:
-            raise NcdError(f"rope's {given[0]}= belongs to a scaling of its frequencies", call.span,
-                           f"add scaling=linear (or llama3, yarn): rope(...) with scaling=linear, {given[0]}=...")
+            named = given[0] + ("" if SCALING[given[0]].kind == "flag" else "=")
+            raise NcdError(f"rope's {named} belongs to a scaling of its frequencies", call.span,
+                           f"add scaling=linear (or llama3, yarn): rope(...) with scaling=linear, {named}...")
         return {}
     needed = SCALINGS[scaling]
-    missing, extra = [n for n in needed if n not in options], [n for n in given if n not in needed]
+    missing = [n for n in needed if n not in options]
+    extra = [n for n in given if n not in needed + OPTIONAL.get(scaling, ())]
     if missing or extra:
         raise NcdError(f"rope with scaling={scaling} takes " + ", ".join(f"{n}=" for n in needed)
+                       + "".join(f" (and may take {n})" for n in OPTIONAL.get(scaling, ()))
                        + (f"; {', '.join(missing)} missing" if missing else "") + (f"; {', '.join(extra)} not taken" if extra else ""),
                        call.span, "for example rope(Q: y k) with scaling=" + scaling + ", "
                        + ", ".join(f"{n}={SCALING[n].example}" for n in needed))
     if scaling == "llama3" and options["high"] <= options["low"]:
         raise NcdError(f"rope with scaling=llama3 keeps wavelengths under context / high and divides those over context / low: "
                        f"high={options['high']:g} must be more than low={options['low']:g}", call.span, "for example low=1, high=4")
-    return {"scaling": scaling, **{n: options[n] for n in needed}}
+    return {"scaling": scaling, **{n: options[n] for n in needed + OPTIONAL.get(scaling, ()) if n in options}}
 
 
 def build_alibi(b, call, options, scope, label):

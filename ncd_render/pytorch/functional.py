@@ -101,7 +101,7 @@ def relative_buckets(queries, keys, buckets, distance=128, bidirectional=False, 
 
 
 def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None, scaling=None, factor=1.0, low=1.0, high=4.0,
-           context=None):
+           context=None, unrounded=False):
     """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
     ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or
     (2i, 2i + 1) when ``interleaved`` (RoFormer, DeepSeek-V3). With ``rotary``, only the first
@@ -111,7 +111,8 @@ def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None, sca
     ``linear`` divides them all by ``factor``; ``llama3`` divides those whose wavelength exceeds
     ``context / low`` by ``factor``, keeps those under ``context / high`` and blends the ones between
     (Llama 3.1); ``yarn`` blends each frequency and its division by ``factor`` along a ramp over the pairs
-    that turn between 32 and 1 times in ``context`` positions, and scales the result by 0.1 ln(factor) + 1."""
+    that turn between 32 and 1 times in ``context`` positions (its ends rounded out to whole pairs, or
+    ``unrounded``, as gpt-oss's), and scales the result by 0.1 ln(factor) + 1."""
     x = x.movedim((position, depth), (-2, -1))
     passed = None
     if rotary is not None and rotary < x.shape[-1]:
@@ -129,7 +130,8 @@ def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None, sca
     elif scaling == "yarn":
         log = lambda v: float(torch.tensor(v, dtype=torch.float64).log())  # noqa: E731
         turned = lambda rotations: d * log(context / (rotations * 2 * torch.pi)) / (2 * log(base))  # noqa: E731
-        first, last = max(int(turned(32.0) // 1), 0), min(-int(-turned(1.0) // 1), d - 1)
+        first, last = (turned(32.0), turned(1.0)) if unrounded else (turned(32.0) // 1, -(-turned(1.0) // 1))
+        first, last = max(first, 0), min(last, d - 1)
         ramp = ((torch.arange(d // 2, dtype=x.dtype, device=x.device) - first) / ((last - first) or 0.001)).clamp(0, 1)
         inverse = inverse / factor * ramp + inverse * (1 - ramp)
         magnitude = 0.1 * log(factor) + 1.0 if factor > 1 else 1.0

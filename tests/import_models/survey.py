@@ -416,6 +416,29 @@ def linear_rope_causal_lm():
     return scaled_rope_causal_lm("linear")
 
 
+class GptOssRotary(nn.Module):
+    """gpt-oss's rotary on queries [batch, heads, positions, depth]: its own module (tables of half the depth, cos and sin
+    scaled by yarn's attention factor) and ``_apply_rotary_emb`` (chunk into halves, turn, cat); yarn with its ramp's ends
+    unrounded (``truncate: False``), at a first context (64) where rounding them out would move the middle pairs."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers.models.gpt_oss import modeling_gpt_oss as oss
+
+        config = hf.GptOssConfig(hidden_size=16, num_attention_heads=2, head_dim=8, max_position_embeddings=256,
+                                 rope_parameters={"rope_type": "yarn", "factor": 4.0, "beta_fast": 32.0, "beta_slow": 1.0,
+                                                  "truncate": False, "original_max_position_embeddings": 64, "rope_theta": 100.0})
+        self.rotary, self.apply = oss.GptOssRotaryEmbedding(config), oss.apply_rotary_pos_emb
+
+    def forward(self, q):
+        cos, sin = self.rotary(q, torch.arange(q.shape[2])[None])
+        return self.apply(q, q, cos, sin)[0]
+
+
+def gpt_oss_rotary():
+    return GptOssRotary().eval(), (torch.randn(1, 2, SEQ, 8),)
+
+
 def gemma3_two_rotaries_causal_lm():
     """Gemma 3's two rotaries: a plain one in its local (sliding window) layers, one of another base stretched linearly in
     its global layers (a buffer of frequencies and parameters per kind of layer)."""
