@@ -88,6 +88,7 @@ REFERENCES = {
     "relu6": lambda i, s: (8 * i["X"]).clamp(0, 6),
     "square": lambda i, s: i["X"] * i["X"],
     "leaky_relu": lambda i, s: torch.where(i["X"] > 0, i["X"], 0.2 * i["X"]),
+    "clamp": lambda i, s: torch.where(i["X"] > 0.5, 0.5, torch.where(i["X"] < -0.5, -0.5, i["X"])),
     "dropout": lambda i, s: nn.Dropout(0.1).eval()(i["X"]),
     "linear": lambda i, s: nn.functional.linear(i["X"], s["L.weight"], s["L.bias"]),
     "layernorm": lambda i, s: nn.functional.layer_norm(i["X"], (4,), s["LayerNorm.weight"], s["LayerNorm.bias"]),

@@ -213,6 +213,33 @@ def test_pooling_index_concat_product_and_rename_match_plain_torch():
     torch.testing.assert_close(H, E * G)
 
 
+def test_a_run_of_an_axis_is_a_narrowed_view():
+    """``index(X: t -> x) with at=1``: positions 1 to 1 + |x| of t as the new axis x, where t was (at=-4 counts from the
+    end); compiled and generated alike."""
+    text = "axis a = 3\naxis t = 6\naxis x = 4\ninput X[a t]\nR = index(X: t -> x) with at=1\nE = index(X: t -> x) with at=-4\noutput R, E\n"
+    X = torch.randn(2, 3, 6, dtype=torch.float64)
+    R, E = module_for(text)(X)
+    torch.testing.assert_close(R, X[:, :, 1:5])
+    torch.testing.assert_close(E, X[:, :, 2:6])
+    from ncd_render.pytorch.codegen import class_name_for, generate
+
+    diagram = build(parse(text))
+    namespace = {}
+    exec(compile(generate(diagram), "<generated>", "exec"), namespace)
+    assert ".narrow(-1, 1, 4)" in generate(diagram)
+    torch.testing.assert_close(namespace[class_name_for(diagram)]()(X)[1], X[:, :, 2:6])
+
+
+def test_clamp_holds_each_element_between_its_bounds():
+    module = module_for("axis a = 3\naxis b = 4\ninput X[a b]\nA = clamp(X) with min=-0.5, max=0.25\nB = clamp(X) with max=0.25\n"
+                        "C = clamp(X) with min=-0.5\noutput A, B, C\n")
+    X = torch.randn(2, 3, 4, dtype=torch.float64)
+    A, B, C = module(X)
+    torch.testing.assert_close(A, X.clamp(-0.5, 0.25))
+    torch.testing.assert_close(B, X.clamp(max=0.25))
+    torch.testing.assert_close(C, X.clamp(min=-0.5))
+
+
 def test_a_sliding_window_hides_the_keys_too_far_back():
     module = module_for("axis y = 5\naxis x = y\ninput S[y x]\nY = mask(S: y x) with causal, window=2\noutput Y\n")
     seen = torch.tensor([[j <= i and j > i - 2 for j in range(5)] for i in range(5)])  # itself and the key before

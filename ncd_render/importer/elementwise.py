@@ -34,8 +34,11 @@ class ElementOps:
         return Seen(x.dims, self.emit("square", [self.data(x)], self.prog.values[x.dsl].atoms, node))
 
     def op_softmax(self, node, name):
-        x = self.get(node.args[0])
-        source = node.args[0]
+        return self.softmax(node, node.args[0])
+
+    def softmax(self, node, source):
+        """The softmax ``node`` of ``source`` (its own first argument, or what it was computed from: :mod:`.shifted`)."""
+        x = self.get(source)
         upcast = isinstance(source, torch.fx.Node) and source.op == "call_function" and source.target in (
             torch.ops.aten.to.dtype, torch.ops.aten._to_copy.default) and \
             (source.args[1:2] == (torch.float32,) or source.kwargs.get("dtype") == torch.float32)

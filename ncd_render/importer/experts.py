@@ -20,9 +20,15 @@ from .patterns import Replacement, agrees
 def recognise_experts(cap: Capture) -> dict:
     found = {}
     for path, block in cap.original.named_modules():
-        router, experts = getattr(block, "gate", None), getattr(block, "experts", None)
-        if not (isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _parts(router, experts)):
-            continue
+        experts = getattr(block, "experts", None)
+        router = getattr(block, "gate", None)
+        if isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _parts(router, experts):
+            dense, emitter = _dense, _emitter
+        else:
+            router = getattr(block, "router", None)
+            if not (isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _clamped_parts(router, experts)):
+                continue
+            dense, emitter = _dense_clamped, _clamped_emitter
         nodes = [n for n in cap.graph.nodes if n.op == "call_function" and _under(n, path) and n in cap.values]
         inside = set(nodes)
         ins = {a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"}
@@ -30,11 +36,12 @@ def recognise_experts(cap: Capture) -> dict:
             continue
         (x,) = ins
         # the block's result, or, where it adds a shared expert (Qwen-MoE's), the routed experts' mix before that
-        dense = {normalize: _dense(cap.values[x], router, experts, normalize) for normalize in (True, False)}  # (once a block)
+        dense = {normalize: form for normalize in (True, False)  # (once a block)
+                 if (form := dense(cap.values[x], router, experts, normalize)) is not None}
         for out in nodes:
             normalize = _matches(cap.values[x], cap.values[out], dense)
             if normalize is not None:
-                found[out] = Replacement([x], _emitter(x, path, router, experts, normalize))
+                found[out] = Replacement([x], emitter(x, path, router, experts, normalize))
                 break
     return found
 
@@ -125,5 +132,91 @@ def _emitter(x, path: str, router, experts, normalize: bool):
         mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
         shape = list(mapper.shape(node))  # (the tokens flattened into one dim, as Qwen-MoE's are)
         return type(seen)(seen.dims if shape == list(mapper.shape(x)) else atoms.reshape(seen.dims, shape), mixed)
+
+    return emit
+
+
+# gpt-oss's experts: a router with a bias whose top k logits are softmaxed (the normalised top k of their softmax), and
+# experts stored transposed ([e, m, 2f], [e, f, m]) with biases, the gate and up rows interleaved, both clamped, the
+# gate's GLU x sigmoid(alpha x), times up + 1 (drawn as up x glu + glu)
+
+
+def _clamped_parts(router, experts) -> bool:
+    w, b = getattr(router, "weight", None), getattr(router, "bias", None)
+    names = ("gate_up_proj", "gate_up_proj_bias", "down_proj", "down_proj_bias")
+    up, up_b, down, down_b = (getattr(experts, n, None) for n in names)
+    if not (all(isinstance(t, torch.Tensor) for t in (w, b, up, up_b, down, down_b)) and isinstance(getattr(router, "top_k", None), int)
+            and getattr(experts, "is_transposed", False) and isinstance(getattr(experts, "alpha", None), float)
+            and isinstance(getattr(experts, "limit", None), float) and w.dim() == 2 and up.dim() == 3 and down.dim() == 3):
+        return False
+    e, m = w.shape
+    f = down.shape[1]
+    return (tuple(b.shape) == (e,) and tuple(up.shape) == (e, m, 2 * f) and tuple(up_b.shape) == (e, 2 * f)
+            and tuple(down.shape) == (e, f, m) and tuple(down_b.shape) == (e, m))
+
+
+def _dense_clamped(x, router, experts, normalize: bool):
+    """The block as the diagram computes it, in float64 (its top k softmaxed: normalised only)."""
+    if not normalize:
+        return None
+    x = x.double()
+    w, b, up, up_b, down, down_b = (t.detach().double() for t in (router.weight, router.bias, experts.gate_up_proj,
+                                                                   experts.gate_up_proj_bias, experts.down_proj, experts.down_proj_bias))
+    probs = torch.softmax(x @ w.T + b, -1)
+    top, index = probs.topk(router.top_k, -1)
+    gates = torch.zeros_like(probs).scatter(-1, index, top / top.sum(-1, keepdim=True))
+    both = torch.einsum("...m,emr->...er", x, up) + up_b
+    gate, up = both[..., ::2].clamp(max=experts.limit), both[..., 1::2].clamp(-experts.limit, experts.limit)
+    glu = gate * torch.sigmoid(gate * experts.alpha)
+    out = torch.einsum("...ef,efm->...em", up * glu + glu, down) + down_b
+    return torch.einsum("...em,...e->...m", out, gates)
+
+
+def _clamped_emitter(x, path: str, router, experts, normalize: bool):
+    prefix = f"{path}." if path else ""
+    e, m, two_f = experts.gate_up_proj.shape
+    limit, alpha = experts.limit, experts.alpha
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms, data, hidden = mapper.atoms, mapper.data(seen), seen.dims[-1]
+        Seen = type(seen)
+        mapper.float32 = True  # the router's softmax runs in float32
+        w_e, w_m, b_e = atoms.new(e, "experts"), atoms.new(m), atoms.new(e, "experts")
+        atoms.unify(w_m, hidden)
+        gate = mapper._linear(node, seen, Seen([w_e, w_m], param=Param(f"{prefix}router.weight", [w_e, w_m])),
+                              Seen([b_e], param=Param(f"{prefix}router.bias", [b_e])), w_m, w_e)
+        probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
+        gates = mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]},
+                            options={"k": router.top_k, "normalize": True})
+        up_e, up_m, up_rows, ub_e, ub_rows = (atoms.new(n, "experts" if n == e else "") for n in (e, m, two_f, e, two_f))
+        f_atom, two = atoms.split(up_rows, [two_f // 2, 2])  # the rows interleaved: gate, up, gate, up, ...
+        fb, twob = atoms.split(ub_rows, [two_f // 2, 2])
+        for a, b in ((up_e, w_e), (ub_e, w_e), (up_m, hidden), (fb, f_atom), (twob, two)):
+            atoms.unify(a, b)
+        per, x_atoms = mapper.leaves([w_e]), mapper.dsl_leaves(seen)
+        first = x_atoms.index(atoms.find(atoms.leaves(hidden)[0]))
+        h_atoms = x_atoms[:first] + [f_atom] + per + [a for a in x_atoms[first:] if a not in map(atoms.find, atoms.leaves(hidden))]
+        maps = [mapper.emit("linear", [data], h_atoms, node, axes={"in": [hidden], "out": [f_atom], "per": [w_e]},
+                            params={"weight": Param(f"{prefix}experts.gate_up_proj", [up_e, up_m, up_rows], {atoms.find(two): part}),
+                                    "bias": Param(f"{prefix}experts.gate_up_proj_bias", [ub_e, ub_rows], {atoms.find(two): part})},
+                            options={"bias": True}, label=f"{prefix}experts.gate_up_proj.{part}") for part in (0, 1)]
+        gated = mapper.emit("clamp", [maps[0]], h_atoms, node, options={"max": limit})
+        up = mapper.emit("clamp", [maps[1]], h_atoms, node, options={"min": -limit, "max": limit})
+        scaled = mapper.emit("scale", [gated], h_atoms, node, scale=alpha)
+        glu = mapper.emit("mul", [gated, mapper.emit("sigmoid", [scaled], h_atoms, node)], h_atoms, node)
+        hidden_f = mapper.emit("add", [mapper.emit("mul", [up, glu], h_atoms, node), glu], h_atoms, node)  # (up + 1) glu
+        d_e, d_f, d_m, db_e, db_m = atoms.new(e, "experts"), atoms.new(two_f // 2), atoms.new(m), atoms.new(e, "experts"), atoms.new(m)
+        for a, b in ((d_e, w_e), (d_f, f_atom), (db_e, w_e), (db_m, d_m)):
+            atoms.unify(a, b)
+        e_atoms = [d_m if atoms.find(a) == atoms.find(f_atom) else a for a in h_atoms]
+        down = mapper.emit("linear", [hidden_f], e_atoms, node, axes={"in": [f_atom], "out": [d_m], "per": [w_e]},
+                           params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_f, d_m]),
+                                   "bias": Param(f"{prefix}experts.down_proj_bias", [db_e, db_m])},
+                           options={"bias": True}, label=f"{prefix}experts.down_proj")
+        atoms.unify(d_m, hidden)
+        mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
+        shape = list(mapper.shape(node))  # (the tokens flattened into one dim)
+        return Seen(seen.dims if shape == list(mapper.shape(x)) else atoms.reshape(seen.dims, shape), mixed)
 
     return emit

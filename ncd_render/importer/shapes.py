@@ -135,7 +135,7 @@ class ShapeOps:
     def _picks(self, seen: Seen):
         """(the value ``seen`` was picked from by ``index`` statements, {axis: index} of each pick), or None."""
         at, value = {}, seen.dsl
-        while value is not None and (stmt := self.producer.get(value)) is not None and stmt.fn == "index":
+        while value is not None and (stmt := self.producer.get(value)) is not None and stmt.fn == "index" and "on" in stmt.axes:
             at[self.atoms.find(stmt.axes["on"][0])] = stmt.options["at"]
             value = stmt.args[0]
         return (value, at) if at and value is not None else None
@@ -197,7 +197,13 @@ class ShapeOps:
             parts = self.atoms.split(seen.dims[dim], [taken, step]) if self.atoms.leaves(seen.dims[dim]) else None  # merging)
             if parts is not None:  # the dim as (taken, step): index start of the inner one
                 return self._pick(node, seen, parts[1], start, seen.dims[:dim] + [parts[0]] + seen.dims[dim + 1:])
-        raise Unsupported("a slice that is not one of equal parts, nor every step-th of a whole dim")
+        leaves = self.atoms.leaves(seen.dims[dim])
+        if step == 1 and len(leaves) == 1 and seen.param is None:  # a run of one axis (gpt-oss's scores, its sinks sliced off)
+            run = self.atoms.new(taken, "")
+            atoms = [run if self.atoms.find(a) == self.atoms.find(leaves[0]) else a for a in self.dsl_leaves(seen)]
+            out = self.emit("index", [self.data(seen)], atoms, node, axes={"in": [leaves[0]], "out": [run]}, options={"at": start})
+            return Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:], out)
+        raise Unsupported("a slice that is not one of equal parts, nor every step-th of a whole dim, nor a run of one axis")
 
     def rows_source(self, seen: Seen, dim: int):
         """The map whose outermost output (the outermost rows of its weight) ``dim`` of ``seen`` is, or None."""

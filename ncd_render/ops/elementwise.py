@@ -10,18 +10,24 @@ from .registry import ATOM, OpKind, register
 from .work import Work
 
 
-def elementwise(name: str, symbol: str, flops: int, run, source, options=None, params=None, **more) -> OpKind:
+def elementwise(name: str, symbol, flops: int, run, source, options=None, params=None, check=None, **more) -> OpKind:
     """The entry of an element-wise function: ``run(op, x, rt)`` computes it in torch,
-    ``source(op, x)`` writes it; ``params(options)`` turns its options into op params."""
+    ``source(op, x)`` writes it; ``params(options)`` turns its options into op params, ``check(options)``
+    says what is wrong with them (None: nothing); ``symbol`` is its label, or makes it from the params."""
 
     def build(b, call, options_given, scope, label):
         vid = b.one_arg(call, scope)
         if call.spec is not None:
             raise NcdError(f"{name} acts on every element; it takes no axes", call.spec.span, f"write {name}({call.args[0].name})")
+        wrong = check(options_given) if check else None
+        if wrong:
+            raise NcdError(f"{name}: {wrong}", call.span)
         axes = b.values[vid].axes
         out = b.new_value("", axes, b.values[vid].dtype, call.span)
-        b.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or symbol,
-                 params=MappingProxyType({"fn": name, **(params(options_given) if params else {})}), section=scope.section, span=call.span)
+        given = params(options_given) if params else {}
+        shown = symbol(given) if callable(symbol) else symbol
+        b.add_op(kind="elementwise", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or shown,
+                 params=MappingProxyType({"fn": name, **given}), section=scope.section, span=call.span)
         return [out]
 
     def cost(op, c) -> Work:
@@ -33,6 +39,22 @@ def elementwise(name: str, symbol: str, flops: int, run, source, options=None, p
                   cost=cost, run=lambda op, box, xs, rt: run(op, xs[0], rt),
                   source=lambda op, w, target: ([], source(op, w.arg(op.inputs[0])), ATOM, ""),
                   example=more.pop("example", f"input X[y m]\nY = {name}(X)"), **more)
+
+
+
+def _clamp_wrong(options) -> str | None:
+    if "min" not in options and "max" not in options:
+        return "give the bounds it holds x between: with min=..., max=... (or one of them)"
+    if "min" in options and "max" in options and options["min"] >= options["max"]:
+        return f"min={options['min']:g} must be less than max={options['max']:g}"
+    return None
+
+
+def _clamp_label(params) -> str:
+    """clamp with its bounds as a subscript: clamp_{[-7, 7]}, clamp_{≤7}, clamp_{≥0}."""
+    low, high = params.get("min"), params.get("max")
+    bounds = f"[{low:g}, {high:g}]" if low is not None and high is not None else f"≤{high:g}" if high is not None else f"≥{low:g}"
+    return f"clamp_{{{bounds}}}"
 
 
 register(
@@ -60,9 +82,17 @@ register(
                 options={"slope": Kind("real", 0, 1, open_low=True, open_high=True, example="0.2")},
                 params=lambda o: {"slope": float(o.get("slope", 0.01))}, rescalable=True,
                 example="input X[y m]\nY = leaky_relu(X) with slope=0.2"),
+    # clamp: x held between min and max, either left open (gpt-oss's experts: the gate at most 7, the up projection
+    # between -7 and 7)
+    elementwise("clamp", _clamp_label, 2, lambda op, x, rt: rt.torch.clamp(x, op.params.get("min"), op.params.get("max")),
+                lambda op, x: f"torch.clamp({x}, {op.params.get('min')}, {op.params.get('max')})",
+                options={"min": Kind("real", -1e30, 1e30, example="-7"), "max": Kind("real", -1e30, 1e30, example="7")},
+                params=lambda o: {k: float(o[k]) for k in ("min", "max") if k in o}, check=_clamp_wrong,
+                example="input X[y m]\nY = clamp(X) with min=-0.5, max=0.5"),
     # dropout: compare with a random number, scale
     elementwise("dropout", "dropout", 2, lambda op, x, rt: rt.nn.functional.dropout(x, op.params["p"], rt.training),
                 lambda op, x: f"nn.functional.dropout({x}, p={op.params['p']}, training=self.training)",
                 options={"p": Kind("real", 0, 1, open_high=True, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))},
                 rescalable=True),
 )
+

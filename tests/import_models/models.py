@@ -442,8 +442,8 @@ def sum_of_one():
 
 class _Sinks(nn.Module):
     """Attention with a learned sink per head joined to each query's scores, the softmax taken over both, the sink's
-    column sliced off again before the values (gpt-oss's): the slice is opaque, and the values it meets take the
-    keys' second name (the queries and keys shared one axis, a diagram that did not build)."""
+    column sliced off again before the values (gpt-oss's): the slice is a run of the joined axis, and the values it
+    meets take the keys' second name (the queries and keys shared one axis, a diagram that did not build)."""
 
     def __init__(self):
         super().__init__()

@@ -439,6 +439,62 @@ def gpt_oss_rotary():
     return GptOssRotary().eval(), (torch.randn(1, 2, SEQ, 8),)
 
 
+class GptOssAttention(nn.Module):
+    """gpt-oss's attention (transformers' own GptOssAttention, eager): grouped queries, biases, its rotary, and a learned
+    sink per head joined to each row of scores, the scores less their row's maximum, softmax, the sink sliced off."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers.models.gpt_oss import modeling_gpt_oss as oss
+
+        config = hf.GptOssConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=2, head_dim=4,
+                                 max_position_embeddings=256, layer_types=["full_attention"])
+        config._attn_implementation = "eager"
+        self.rotary, self.attention = oss.GptOssRotaryEmbedding(config), oss.GptOssAttention(config, layer_idx=0)
+        nn.init.normal_(self.attention.sinks, std=2.0)  # (made empty: its model initialises it)
+
+    def forward(self, x):
+        cos, sin = self.rotary(x, torch.arange(x.shape[1])[None])
+        return self.attention(x, (cos, sin), None)[0]
+
+
+def gpt_oss_attention():
+    return GptOssAttention().eval(), (torch.randn(1, SEQ, 16),)
+
+
+class ShiftedSoftmax(nn.Module):
+    def forward(self, s):
+        return torch.softmax(s - s.max(dim=-1, keepdim=True).values, dim=-1)
+
+
+def shifted_softmax():
+    return ShiftedSoftmax().eval(), (torch.randn(1, 4, 5, 6),)
+
+
+class GptOssExperts(nn.Module):
+    """gpt-oss's mixture of experts (transformers' GptOssMLP, run batched): a router with a bias, the softmax of its top
+    k logits, experts stored transposed with biases, their gate and up rows interleaved, clamped, x sigmoid(1.702 x)."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers.models.gpt_oss import modeling_gpt_oss as oss
+
+        # its limit (7) lowered to where the clamps bite at ncd check's weights (within ±1 / sqrt(fan in))
+        config = hf.GptOssConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=8, num_local_experts=4,
+                                 num_experts_per_tok=2, layer_types=["full_attention"], experts_implementation="batched_mm",
+                                 swiglu_limit=0.25)
+        self.mlp = oss.GptOssMLP(config)
+        for p in self.mlp.parameters():  # (made empty: its model initialises them)
+            nn.init.normal_(p, std=0.5)
+
+    def forward(self, x):
+        return self.mlp(x)[0]
+
+
+def gpt_oss_experts():
+    return GptOssExperts().eval(), (torch.randn(1, SEQ, 16),)
+
+
 def gemma3_two_rotaries_causal_lm():
     """Gemma 3's two rotaries: a plain one in its local (sliding window) layers, one of another base stretched linearly in
     its global layers (a buffer of frequencies and parameters per kind of layer)."""
@@ -481,6 +537,10 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "GPTNeoX": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5),
     "Mixtral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
                     num_experts_per_tok=2),
+    # gpt-oss: yarn (unrounded), sinks, and experts routed by their top logits, clamped, run batched (its loop over the
+    # experts hit is data-dependent); its sliding layers' window (128) is no mask at 5 positions, so both layers are full
+    "GptOss": dict(hidden_size=16, intermediate_size=16, num_attention_heads=4, num_key_value_heads=2, head_dim=4, num_local_experts=4,
+                   num_experts_per_tok=2, layer_types=["full_attention"] * 2, experts_implementation="batched_mm"),
     "Bloom": dict(hidden_size=24, num_attention_heads=6),  # ALiBi, six heads: slopes of 4, then every other one of 8
     # rotary on the first half of each head, interleaved pairs, the sines read from a float32 buffer
     "GPTJ": dict(hidden_size=32, num_attention_heads=4, rotary_dim=4, bos_token_id=0, eos_token_id=0),
