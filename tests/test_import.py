@@ -657,6 +657,22 @@ def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     assert not check_file(out).passed
 
 
+def test_nanochat_s_weightless_norms_and_turned_back_rotary(tmp_path):
+    """NanoChat's RMSNorms have no weight, and its one final norm is called before the layers too (each call was an
+    opaque add and rsqrt: the recogniser read a module's calls as one run); its rotary turns the other way
+    (``rotate_half`` gives ``cat(x2, -x1)``): ``rmsnorm`` alone, ``rope ... with reversed``, checked; the check fails
+    with the rotary turned the usual way."""
+    out = tmp_path / "lm.ncd"
+    import_file(f"{SURVEY}:whole_NanoChat", out)
+    text = out.read_text()
+    assert "opaque" not in text and "rope(Q: y k) with base=10000, reversed\n" in text, text
+    norms = re.findall(r"= rmsnorm\((\w+): \w+\) with eps=1e-06\n", text)
+    assert "E" in norms and len(norms) == 6 and "affine" not in text, text  # q and k; before the layers, 2 a layer, after
+    assert check_file(out).passed
+    out.write_text(text.replace(", reversed", ""))
+    assert not check_file(out).passed
+
+
 def test_a_softmax_of_scores_less_their_maximum_is_the_softmax_of_the_scores(tmp_path):
     """``softmax(x - x.max(-1, keepdim=True).values)`` written out: one softmax box of x, no maximum or subtraction."""
     out = tmp_path / "shifted.ncd"

@@ -73,6 +73,23 @@ def test_silu_on_the_wrong_projection_is_found(feed_forward):
     assert "ffn.ncd:11:5:" in str(report) and "wires made before it that agree: N" in str(report)
 
 
+def test_a_reversed_rope_turns_as_nanochat_s():
+    """``rope ... with reversed`` against NanoChat's own rotary (its rotate_half gives cat(x2, -x1): each pair turned
+    back), and unlike the usual one."""
+    import torch
+    from transformers.models.nanochat.modeling_nanochat import NanoChatRotaryEmbedding, apply_rotary_pos_emb
+
+    from ncd_render.pytorch.functional import rotary
+
+    config = transformers.NanoChatConfig(hidden_size=32, num_attention_heads=2, rope_theta=500.0)
+    torch.manual_seed(0)
+    x = torch.randn(1, 2, 12, 16)
+    cos, sin = NanoChatRotaryEmbedding(config)(x, torch.arange(12)[None])
+    expected, _ = apply_rotary_pos_emb(x, x, cos, sin)
+    assert torch.allclose(rotary(x.double(), 2, 3, 500.0, reversed=True).float(), expected, atol=2e-5)
+    assert not torch.allclose(rotary(x.double(), 2, 3, 500.0).float(), expected, atol=1e-2)
+
+
 @pytest.mark.parametrize("scaling, ours", [
     (None, {}),
     ({"rope_type": "linear", "factor": 2.0}, {"scaling": "linear", "factor": 2.0}),

@@ -29,7 +29,7 @@ class Replacement:
 def recognise(cap: Capture) -> dict:
     """Nodes to import as one box each."""
     found = {}
-    for path, nodes in _module_runs(cap).items():
+    for path, nodes in _module_runs(cap):
         module = _submodule(cap.original, path)
         # by name (LlamaRMSNorm), or by what it computes with (T5LayerNorm is an RMSNorm too); the recomputation decides
         # (or a LayerNorm written out, DeBERTa's, with sqrt; nn.LayerNorm is one aten.layer_norm, which the mapper reads)
@@ -57,13 +57,15 @@ def _is(node, name: str) -> bool:
     return node.op == "call_function" and hasattr(node.target, "overloadpacket") and target_name(node) == name
 
 
-def _module_runs(cap: Capture) -> dict:
-    """The nodes each innermost submodule ran, by module path (only the last run of each)."""
+def _module_runs(cap: Capture) -> list:
+    """(module path, the nodes it ran) for each call of each innermost submodule: a module called twice (NanoChat's
+    one norm before its layers and after them) ran twice, each call under its own key (``norm``, ``norm@1``)."""
     runs = {}
     for node in cap.graph.nodes:
-        if node.op == "call_function" and node.meta.get("nn_module_stack"):
-            runs.setdefault(_path(module_path(node)), []).append(node)
-    return runs
+        stack = node.meta.get("nn_module_stack") if node.op == "call_function" else None
+        if stack:
+            runs.setdefault(list(stack)[-1], (_path(module_path(node)), []))[1].append(node)
+    return list(runs.values())
 
 
 def _path(path: str) -> str:
@@ -80,10 +82,12 @@ def _norm(cap: Capture, path: str, nodes: list) -> dict:
     last = nodes[-1]
     outer = [a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"]
     weights = list(dict.fromkeys(a for n in nodes for a in n.all_input_nodes if a.op == "get_attr"))
-    if len(set(outer)) != 1 or len(weights) not in (1, 2):
+    if len(set(outer)) != 1 or len(weights) > 2:
         return {}
     if len(weights) == 2:
         return _biased_layer_norm(cap, path, outer[0], weights, last)
+    if not weights:
+        return _plain_rms_norm(cap, path, outer[0], last)
     x, w = outer[0], weights[0]
     eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), 1e-6)
     value, weight, out = cap.values[x], cap.values[w], cap.values[last]
@@ -107,6 +111,25 @@ def _norm(cap: Capture, path: str, nodes: list) -> dict:
         return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {"weight": replace(param.param, shift=shift)}, eps)
 
     return {last: Replacement([x, w], emit)}
+
+
+def _plain_rms_norm(cap: Capture, path: str, x, last) -> dict:
+    """An RMSNorm with no weight (NanoChat's, ``x * rsqrt(mean(x^2) + eps)``): ``rmsnorm`` alone, where recomputing it
+    agrees."""
+    eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), None)
+    value, out = cap.values.get(x), cap.values.get(last)
+    if eps is None or not isinstance(value, torch.Tensor) or not isinstance(out, torch.Tensor) or out.shape != value.shape:
+        return {}
+    v32 = value.float()
+    if not agrees((v32 * torch.rsqrt(v32.pow(2).mean(-1, keepdim=True) + eps)).to(out.dtype), out):
+        return {}
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        mapper.float32 = True
+        return mapper._norm(node, "rmsnorm", seen, [seen.dims[-1]], {}, eps)
+
+    return {last: Replacement([x], emit)}
 
 
 def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:

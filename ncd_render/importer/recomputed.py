@@ -176,7 +176,8 @@ def _rotate_half(cap: Capture, node, inv_freqs, turned: dict, scalings=()) -> di
     if len(along) != 1:
         return {}
     position = along[0]
-    for base, scaling in [(b, {}) for b in _bases(inv_freqs, depth)] + list(scalings):
+    tried = [(b, {}) for b in _bases(inv_freqs, depth)] + list(scalings)
+    for base, scaling in tried + [(b, {**s, "reversed": True}) for b, s in tried]:  # (or turned the other way: NanoChat's)
         if _close(lambda: rotary(value.double(), position, -1, base, interleaved, **scaling), out):
             turned[node] = (x, position, base, interleaved, scaling)  # (the module's tables are float32)
             return {node: Replacement([x], _emit_rope(x, position, base, interleaved, float32=True, scaling=scaling))}

@@ -1,7 +1,8 @@
 """Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
 (one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
 query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
-interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element; ``rotary=16``: only the
+interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element; ``reversed``: turned the other way, as
+NanoChat's; ``rotary=16``: only the
 depth's first 16 elements turn, the rest pass, as GPT-NeoX's and StableLM's; ``scaling=llama3, factor=8,
 low=1, high=4, context=8192``: its frequencies stretched for a longer context, as Llama 3.1's, or
 ``scaling=linear, factor=2``, ``scaling=yarn, factor=4, context=32768``) and ``alibi(S: y x h)``
@@ -57,10 +58,12 @@ def build_rope(b, call, options, scope, label):
                        f"number, at most its size {depth}", call.span, f"for example rope(Q: y {acted[1]}) with rotary=2")
     params = {"axes": acted, "base": float(options.get("base", 10000.0)),
               "interleaved": bool(options.get("interleaved")),  # pairs (2i, 2i+1), not (i, i + d/2)
-              **({"rotary": turned} if "rotary" in options else {}), **_scaling(call, options)}
-    # the first elements that turn, as a slice (RoPE:4), and the scaling of its frequencies (RoPE llama3)
+              **({"rotary": turned} if "rotary" in options else {}), **_scaling(call, options),
+              **({"reversed": True} if options.get("reversed") else {})}  # turned the other way (NanoChat's)
+    # the first elements that turn, as a slice (RoPE:4), the scaling of its frequencies (RoPE llama3), and −θ turned back
     notes = [f":{turned}"] if "rotary" in options else []
     notes += [params["scaling"]] if "scaling" in params else []
+    notes += ["−θ"] if params.get("reversed") else []
     shown = f"RoPE_{{{', '.join(notes)}}}" if notes else "RoPE"
     b.add_op(kind="rope", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or shown,
              params=MappingProxyType(params), section=scope.section, span=call.span)
@@ -158,7 +161,7 @@ def cost_rope(op, c) -> Work:  # cos and sin of each position's angles, half the
 def run_rope(op, box, xs, rt):
     (axes,), p = rt.patterns.values(op), op.params
     return rt.functional.rotary(xs[0], *rt.patterns.dims(axes, p["axes"]), p["base"], p["interleaved"], p.get("rotary"),
-                                **{n: p[n] for n in SCALING if n in p})
+                                **{n: p[n] for n in SCALING if n in p}, reversed=p.get("reversed", False))
 
 
 def source_rope(op, w, target):
@@ -166,11 +169,13 @@ def source_rope(op, w, target):
     w.helpers.add("rotary")
     scaling = {n: p.get(n) for n in SCALING}
     call = w.call("rotary", [w.arg(op.inputs[0]), *map(str, w.dims_of(op, p["axes"]))],
-                  {"base": p["base"], "interleaved": p["interleaved"], "rotary": p.get("rotary"), **scaling},
-                  {"base": 10000.0, "interleaved": False, "rotary": None, **dict.fromkeys(SCALING)})
+                  {"base": p["base"], "interleaved": p["interleaved"], "rotary": p.get("rotary"), **scaling,
+                   "reversed": p.get("reversed", False)},
+                  {"base": 10000.0, "interleaved": False, "rotary": None, **dict.fromkeys(SCALING), "reversed": False})
     turned = f"the first {p['rotary']} of " if "rotary" in p else ""
     scaled = f", {p['scaling']} scaling" if "scaling" in p else ""
-    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {turned}{p['axes'][1]}{scaled}"
+    back = ", turned back" if p.get("reversed") else ""
+    return [], call, ATOM, f"positions {p['axes'][0]}, pairs along {turned}{p['axes'][1]}{scaled}{back}"
 
 
 register(
@@ -186,6 +191,7 @@ register(
            hold="through", cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, {**c.mapped, op.params["axes"][0]: WHOLE}, 1),
            run=run_positions, source=source_positions, example="input T[y] int\nP = positions(T: y) with padding=1\nY = embedding(P: q -> m)"),
     OpKind("rope", "rope", build=build_rope,
-           options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY, **SCALING}),
+           options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY, **SCALING,
+                                     "reversed": KINDS["interleaved"]}),
            glyph="box", hold="through", cost=cost_rope, run=run_rope, source=source_rope, example="input X[y m]\nY = rope(X: y m)"),
 )

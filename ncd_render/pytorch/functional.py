@@ -101,11 +101,12 @@ def relative_buckets(queries, keys, buckets, distance=128, bidirectional=False, 
 
 
 def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None, scaling=None, factor=1.0, low=1.0, high=4.0,
-           context=None, unrounded=False):
+           context=None, unrounded=False, reversed=False):
     """Rotary position embedding: pair i of dim ``depth`` turns by p * base^(-2i/d) at index p of dim
     ``position``. Pairs are (i, i + d/2) (rotate-half, as transformers' Llama and Mixtral), or
     (2i, 2i + 1) when ``interleaved`` (RoFormer, DeepSeek-V3). With ``rotary``, only the first
-    ``rotary`` elements of ``depth`` turn (d is ``rotary``) and the rest pass (GPT-NeoX, StableLM).
+    ``rotary`` elements of ``depth`` turn (d is ``rotary``) and the rest pass (GPT-NeoX, StableLM);
+    ``reversed`` turns them the other way (NanoChat).
 
     ``scaling`` stretches the frequencies for longer contexts, as transformers' ``rope_type`` does:
     ``linear`` divides them all by ``factor``; ``llama3`` divides those whose wavelength exceeds
@@ -136,7 +137,7 @@ def rotary(x, position, depth, base=10000.0, interleaved=False, rotary=None, sca
         inverse = inverse / factor * ramp + inverse * (1 - ramp)
         magnitude = 0.1 * log(factor) + 1.0 if factor > 1 else 1.0
     angle = torch.arange(x.shape[-2], dtype=x.dtype, device=x.device)[:, None] * inverse  # [positions, d/2]
-    cos, sin = angle.cos() * magnitude, angle.sin() * magnitude
+    cos, sin = angle.cos() * magnitude, angle.sin() * (-magnitude if reversed else magnitude)
     if interleaved:
         a, b = x[..., 0::2], x[..., 1::2]
         x = torch.stack((a * cos - b * sin, b * cos + a * sin), dim=-1).flatten(-2)

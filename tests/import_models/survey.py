@@ -537,10 +537,12 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "GPTNeoX": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, rotary_pct=0.5),
     "Mixtral": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
                     num_experts_per_tok=2),
-    # gpt-oss: yarn (unrounded), sinks, and experts routed by their top logits, clamped, run batched (its loop over the
-    # experts hit is data-dependent); its sliding layers' window (128) is no mask at 5 positions, so both layers are full
+    # gpt-oss: yarn (unrounded), sinks, and experts routed by their top logits, clamped (run by transformers' grouped_mm, a
+    # whole model's default); its sliding layers' window (128) is no mask at 5 positions, so both layers are full
     "GptOss": dict(hidden_size=16, intermediate_size=16, num_attention_heads=4, num_key_value_heads=2, head_dim=4, num_local_experts=4,
-                   num_experts_per_tok=2, layer_types=["full_attention"] * 2, experts_implementation="batched_mm"),
+                   num_experts_per_tok=2, layer_types=["full_attention"] * 2),
+    # NanoChat: RMSNorms with no weight (one module called before the layers and after them), its rotary turned back
+    "NanoChat": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2),
     "Bloom": dict(hidden_size=24, num_attention_heads=6),  # ALiBi, six heads: slopes of 4, then every other one of 8
     # rotary on the first half of each head, interleaved pairs, the sines read from a float32 buffer
     "GPTJ": dict(hidden_size=32, num_attention_heads=4, rotary_dim=4, bos_token_id=0, eos_token_id=0),
