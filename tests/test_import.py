@@ -703,6 +703,18 @@ def test_a_rotary_over_part_of_each_head_is_one_rope_box(tmp_path):
     assert not check_file(tmp_path / "lm.ncd").passed
 
 
+def test_a_rotary_of_one_pair_takes_its_base_from_the_config(tmp_path):
+    """A tiny GPT-NeoX turns one pair of each head (rotary_pct 0.25 of 8): ``rope ... with base=10000, rotary=2``, the
+    base its config gives; checked, and the check fails when the diagram turns two pairs."""
+    out = tmp_path / "lm.ncd"
+    import_file(f"{SURVEY}:gpt_neox_one_pair_causal_lm", out)
+    text = out.read_text()
+    assert "opaque" not in text and text.count("= rope(") == 2 and text.count("with base=10000, rotary=2\n") == 2, text
+    assert check_file(out).passed
+    out.write_text(text.replace("rotary=2", "rotary=4"))
+    assert not check_file(out).passed
+
+
 @pytest.mark.parametrize("name, parts, wrong", [
     # [heads, 3, head depth]: q, k and v picked from the middle axis, each a map with its part of the weight
     ("falcon_mha_causal_lm", ["Q = linear(N: f -> h k) with bias as", "K = linear(N: f -> h k) with bias as",

@@ -169,7 +169,7 @@ def _rotate_half(cap: Capture, node, inv_freqs, turned: dict, scalings=()) -> di
     if not all(isinstance(t, torch.Tensor) for t in (value, out, table)) or value.shape != out.shape or value.dim() < 2:
         return {}
     depth = value.shape[-1]
-    if depth % 2 or depth < 4:
+    if depth % 2 or depth < 2:
         return {}
     shape = (1,) * (value.dim() - table.dim()) + tuple(table.shape)
     along = [i for i in range(value.dim() - 1) if shape[i] > 1]
@@ -194,11 +194,16 @@ def _uncast(node):
 def _scalings(module) -> list[tuple[float, dict]]:
     """(base, rope's scaling options) that a transformers rotary module of ``module`` says it runs (its ``rope_type`` and
     its config's ``rope_parameters``): a hint only, kept where recomputing the rotary with it gives what the module gave.
-    Llama 3.1's ``llama3``, ``linear``, and ``yarn`` at its default ramp and attention factor (Qwen 2.5's long context)."""
+    Llama 3.1's ``llama3``, ``linear``, and ``yarn`` at its default ramp and attention factor (Qwen 2.5's long context);
+    and each rotary module's base with no scaling."""
     found = []
     for sub in module.modules():
         config, kinds = getattr(sub, "config", None), getattr(sub, "rope_type", None)
         parameters = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
+        theta = parameters.get("rope_theta") if isinstance(parameters, dict) else None
+        theta = theta if theta is not None else getattr(config, "rope_theta", None)
+        if kinds is not None and isinstance(theta, (int, float)):  # its base as given: the only one to read where a head
+            found.append((float(theta), {}))  # turns one pair, whose one frequency is 1 whatever the base (tiny GPT-NeoX's)
         if isinstance(kinds, dict):  # a kind per kind of layer, each with its own parameters (Gemma 3's global and local layers)
             pairs = [(kind, parameters.get(layer) if isinstance(parameters, dict) else None) for layer, kind in kinds.items()]
         else:

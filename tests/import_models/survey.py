@@ -504,6 +504,12 @@ def gemma3_two_rotaries_causal_lm():
                                        "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000.0}})
 
 
+def gpt_neox_one_pair_causal_lm():
+    """GPT-NeoX turning a quarter of each head of 8: one pair, whose one frequency is 1 whatever the base (it was an opaque
+    arange, cos, sin and slices: the base is read off the frequencies, and one frequency gives none)."""
+    return _causal_lm("GPTNeoX", **{**WHOLE["GPTNeoX"], "rotary_pct": 0.25})
+
+
 def falcon_mha_causal_lm():
     """A whole FalconForCausalLM with a key and value head per query head, biases: its fused query_key_value is viewed as
     [heads, 3, head depth], q, k and v picked from the middle."""
