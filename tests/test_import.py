@@ -673,6 +673,19 @@ def test_nanochat_s_weightless_norms_and_turned_back_rotary(tmp_path):
     assert not check_file(out).passed
 
 
+def test_m2m100_s_sinusoidal_positions_are_one_box(tmp_path):
+    """M2M100 (NLLB's architecture) reads its positions' rows from a sinusoidal table in a buffer (an opaque
+    index_select): ``sinusoid(P: f) with base=10000, padding=1``, in the encoder and the decoder; checked, and the check
+    fails with another base."""
+    out = tmp_path / "m2m.ncd"
+    import_file(f"{SURVEY}:m2m100_seq2seq", out)
+    text = out.read_text()
+    assert "opaque" not in text and text.count("= sinusoid(H: f) with base=10000, padding=1\n") == 2, text
+    assert check_file(out).passed
+    out.write_text(text.replace("base=10000, padding=1", "base=1000, padding=1"))
+    assert not check_file(out).passed
+
+
 def test_a_softmax_of_scores_less_their_maximum_is_the_softmax_of_the_scores(tmp_path):
     """``softmax(x - x.max(-1, keepdim=True).values)`` written out: one softmax box of x, no maximum or subtraction."""
     out = tmp_path / "shifted.ncd"

@@ -89,6 +89,7 @@ REFERENCES = {
     "square": lambda i, s: i["X"] * i["X"],
     "leaky_relu": lambda i, s: torch.where(i["X"] > 0, i["X"], 0.2 * i["X"]),
     "clamp": lambda i, s: torch.where(i["X"] > 0.5, 0.5, torch.where(i["X"] < -0.5, -0.5, i["X"])),
+    "sinusoid": lambda i, s: _sinusoid(i["T"]),
     "dropout": lambda i, s: nn.Dropout(0.1).eval()(i["X"]),
     "linear": lambda i, s: nn.functional.linear(i["X"], s["L.weight"], s["L.bias"]),
     "layernorm": lambda i, s: nn.functional.layer_norm(i["X"], (4,), s["LayerNorm.weight"], s["LayerNorm.bias"]),
@@ -138,6 +139,19 @@ REFERENCES = {
 def source_of(key: str) -> str:
     body = STRUCTURAL.get(key) or ops.get(key).example
     return PREAMBLE + body + "\noutput Y\n"
+
+
+def _sinusoid(ids, padding=1, size=4):
+    """fairseq's table (M2M100's get_embedding, written out) at the positions of ``ids`` (fairseq's make_positions)."""
+    import math
+
+    half = size // 2
+    rate = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000) / (half - 1)))
+    table = torch.arange(64, dtype=torch.float32)[:, None] * rate[None]
+    table = torch.cat([torch.sin(table), torch.cos(table)], dim=1)
+    table[padding] = 0
+    kept = (ids != padding).long()
+    return table[torch.cumsum(kept, 1) * kept + padding]
 
 
 def test_every_kind_is_walked():

@@ -73,6 +73,20 @@ def test_silu_on_the_wrong_projection_is_found(feed_forward):
     assert "ffn.ncd:11:5:" in str(report) and "wires made before it that agree: N" in str(report)
 
 
+@pytest.mark.parametrize("size, padding", [(16, 1), (7, None), (8, 0)])
+def test_sinusoid_is_fairseq_s_table(size, padding):
+    """``sinusoid`` against transformers' own M2M100 table (get_embedding: tensor2tensor's, sines then cosines, an odd
+    size padded with a zero column, the padding row zero), at every position of a table of 40."""
+    import torch
+    from transformers.models.m2m_100.modeling_m2m_100 import M2M100SinusoidalPositionalEmbedding
+
+    from ncd_render.pytorch.functional import sinusoid
+
+    expected = M2M100SinusoidalPositionalEmbedding.get_embedding(40, size, padding)
+    got = sinusoid(torch.arange(40), size, 10000.0, padding, torch.float64)
+    assert torch.allclose(got.float(), expected, atol=1e-5), (got.float() - expected).abs().max()
+
+
 def test_a_reversed_rope_turns_as_nanochat_s():
     """``rope ... with reversed`` against NanoChat's own rotary (its rotate_half gives cat(x2, -x1): each pair turned
     back), and unlike the usual one."""

@@ -77,6 +77,23 @@ class LearnedOps:
                         params={"weight": w.param}, label=label)
         return Seen(ids.dims + [w.dims[1]], out)
 
+    def op_index_select(self, node, name):
+        """``table.index_select(0, ids)``: rows of a sinusoidal table kept in a buffer (M2M100's and NLLB's positions)
+        as ``sinusoid(P: m)``, its base and zero row found by recomputing the table; of a learned table, an embedding."""
+        table, ids = self.get(node.args[0]), self.get(node.args[2])
+        value = self.cap.values.get(node.args[0])
+        if self.arg(node, 1) != 0 or table.param is None or not isinstance(value, torch.Tensor) or value.dim() != 2 \
+                or self.prog.values[self.data(ids)].dtype != "int":
+            raise Unsupported("index_select other than a table's rows at integer ids")
+        if node.args[0] in self.fed:  # a learned table
+            return self._embedding(node, table, ids)
+        options = _sinusoid_options(value)
+        if options is None:
+            raise Unsupported("rows of a table that is neither learned nor sinusoidal")
+        atoms = self.dsl_leaves(ids) + self.atoms.leaves(table.dims[1])
+        out = self.emit("sinusoid", [ids.dsl], atoms, node, axes={"on": [table.dims[1]]}, options=options)
+        return Seen(ids.dims + [table.dims[1]], out)
+
     def op_index(self, node, name):
         """``weight[ids]``: a table's rows picked by integer inputs, an embedding (as ``ncd compile`` writes one); or
         ``x[..., [i, i + 1, ...]]``, a run of one dim taken by a list of indices (Falcon-7B's ``fused_qkv[..., [-2], :]``)."""
@@ -353,3 +370,16 @@ class LearnedOps:
         atoms = [a for a in blocks_atoms if a not in set(map(self.atoms.find, kernels))]
         out = self.emit(fn, [blocks], atoms, node, axes={"on": kernels})
         return Seen(x.dims[:-2] + outs, out)
+
+
+def _sinusoid_options(table) -> dict | None:
+    """``sinusoid``'s options (its base, the position whose row is zero) for which its table is ``table``, else None."""
+    from ..pytorch.functional import sinusoid
+
+    zero = [int(i) for i in torch.nonzero(table.abs().sum(-1) == 0).flatten()]
+    rows = torch.arange(table.shape[0])
+    for padding in zero[:1] or [None]:
+        got = sinusoid(rows, table.shape[1], 10000.0, padding, torch.float64)
+        if torch.allclose(got, table.double(), atol=1e-5):
+            return {"base": 10000.0, **({"padding": padding} if padding is not None else {})}
+    return None

@@ -116,6 +116,41 @@ def build_positions(b, call, options, scope, label):
     return [out]
 
 
+def build_sinusoid(b, call, options, scope, label):
+    vid = b.one_arg(call, scope)
+    if b.values[vid].dtype != "int":
+        raise NcdError(f"sinusoid reads the rows of integer positions, but {call.args[0].name} is real", call.args[0].span,
+                       "give it positions declared 'int', or made by positions(...)")
+    if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
+        raise NcdError("sinusoid needs the axis its rows lie along", call.spec.span if call.spec else call.span,
+                       f"for example sinusoid({call.args[0].name}: m)")
+    new = b.shape(call.spec.inputs[0], scope, "the rows of sinusoid")
+    if len(new) != 1:
+        raise NcdError("sinusoid's rows lie along one axis", call.spec.span, f"for example sinusoid({call.args[0].name}: m)")
+    b.fresh(new, call.spec.inputs[0], vid, (), call)
+    axes = b.values[vid].axes
+    out = b.new_value("", axes + new, "real", call.span)
+    params = {"out_axes": new, "base": float(options.get("base", 10000.0)),  # (the axis that starts at the box)
+              **({"padding": int(options["padding"])} if "padding" in options else {})}
+    b.add_op(kind="sinusoid", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes, label=label or "PE_{sin}",
+             params=MappingProxyType(params), section=scope.section, span=call.span)
+    return [out]
+
+
+def run_sinusoid(op, box, xs, rt):
+    p = op.params
+    return rt.functional.sinusoid(xs[0], rt.patterns.size(p["out_axes"][0]), p["base"], p.get("padding"), rt.real)
+
+
+def source_sinusoid(op, w, target):
+    p = op.params
+    w.helpers.add("sinusoid")
+    call = w.call("sinusoid", [w.arg(op.inputs[0]), str(w.p.size(p["out_axes"][0]))], {"base": p["base"], "padding": p.get("padding")},
+                  {"base": 10000.0, "padding": None})
+    dtype = "next((p.dtype for p in self.parameters()), None)"
+    return [], f"{call[:-1]}, dtype={dtype})", ATOM, f"sines and cosines of the positions along {p['out_axes'][0]}"
+
+
 def run_positions(op, box, xs, rt):
     (axes,) = rt.patterns.values(op)
     return rt.functional.positions(xs[0], *rt.patterns.dims(axes, op.params["axes"]), op.params["padding"])
@@ -190,6 +225,10 @@ register(
     OpKind("positions", "positions", build=build_positions, options=MappingProxyType({"padding": KINDS["padding"]}), glyph="box",
            hold="through", cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, {**c.mapped, op.params["axes"][0]: WHOLE}, 1),
            run=run_positions, source=source_positions, example="input T[y] int\nP = positions(T: y) with padding=1\nY = embedding(P: q -> m)"),
+    OpKind("sinusoid", "sinusoid", build=build_sinusoid,
+           options=MappingProxyType({"base": KINDS["base"], "padding": KINDS["padding"]}), glyph="box", hold="lookup",
+           cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, c.mapped, 1), run=run_sinusoid, source=source_sinusoid,
+           example="input T[y] int\nP = positions(T: y) with padding=1\nY = sinusoid(P: m) with padding=1"),
     OpKind("rope", "rope", build=build_rope,
            options=MappingProxyType({"base": KINDS["base"], "interleaved": KINDS["interleaved"], "rotary": ROTARY, **SCALING,
                                      "reversed": KINDS["interleaved"]}),

@@ -59,7 +59,13 @@ class _Runtime:
     torch, nn, einops, functional = torch, nn, einops, functional
 
     def __init__(self, module: "DiagramModule", values: dict[int, torch.Tensor]):
-        self.patterns, self.training, self.values = module.patterns, module.training, values
+        self.patterns, self.training, self.values, self.module = module.patterns, module.training, values, module
+
+    @property
+    def real(self) -> torch.dtype | None:
+        """The dtype of the module's parameters (None when it has none): what a table computed from integers, a
+        model's buffer, takes on (``sinusoid``), as ``.double()`` turns a model's buffers too."""
+        return next((p.dtype for p in self.module.parameters()), None)
 
 
 class DiagramModule(nn.Module):

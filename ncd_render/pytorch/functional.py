@@ -66,6 +66,20 @@ def positions(ids, dim, padding):
     return kept.cumsum(dim) * kept + padding
 
 
+def sinusoid(ids, size, base=10000.0, padding=None, dtype=None):
+    """The sinusoidal table's rows at integer positions ``ids`` (tensor2tensor's, fairseq's: M2M100's, NLLB's):
+    [..., size], the sines of p w_i then their cosines, w_i = base^(-i / (size/2 - 1)), a zero column last for an
+    odd size; the row of position ``padding`` all zeros. In float64, then ``dtype`` (else torch's default)."""
+    half = size // 2
+    rate = torch.exp(torch.arange(half, dtype=torch.float64, device=ids.device) * -(torch.tensor(base, dtype=torch.float64).log()
+                                                                                     / max(half - 1, 1)))
+    angle = ids.to(torch.float64)[..., None] * rate
+    rows = torch.cat([angle.sin(), angle.cos()] + ([torch.zeros_like(angle[..., :1])] if size % 2 else []), dim=-1)
+    if padding is not None:
+        rows = rows.masked_fill((ids == padding)[..., None], 0.0)
+    return rows.to(dtype or torch.get_default_dtype())
+
+
 def alibi(scores, query, key, head):
     """ALiBi (Press et al., 2022): slope m_h times (j - i) added to the score of query i and key j in head h
     (dims ``query``, ``key``, ``head``). For H heads the slopes are 2^(-8h/H), h = 1..H, when H is a power of

@@ -258,6 +258,16 @@ def bart_seq2seq():
     return _Seq2Seq(hf.BartForConditionalGeneration(config)).eval(), (torch.randint(3, 11, (1, SEQ)), torch.randint(3, 11, (1, SEQ - 1)))
 
 
+def m2m100_seq2seq():
+    """A whole M2M100ForConditionalGeneration (NLLB's architecture): positions counted over the ids that are not padding,
+    their rows read from a sinusoidal table kept in a buffer (fairseq's, a zero row at the padding id)."""
+    config = hf.M2M100Config(vocab_size=11, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
+                             decoder_attention_heads=4, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=16,
+                             dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, pad_token_id=1, bos_token_id=0,
+                             eos_token_id=2, decoder_start_token_id=2, attn_implementation="eager")
+    return _Seq2Seq(hf.M2M100ForConditionalGeneration(config)).eval(), (torch.randint(3, 11, (1, SEQ)), torch.randint(3, 11, (1, SEQ - 1)))
+
+
 def whisper_seq2seq():
     """A whole WhisperForConditionalGeneration: two 1-D convolutions (the second strided) and a position table
     added over the frames, then the encoder; the decoder's positions read from its table by ``table[ids]``."""
