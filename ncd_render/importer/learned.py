@@ -376,10 +376,8 @@ def _sinusoid_options(table) -> dict | None:
     """``sinusoid``'s options (its base, the position whose row is zero) for which its table is ``table``, else None."""
     from ..pytorch.functional import sinusoid
 
-    zero = [int(i) for i in torch.nonzero(table.abs().sum(-1) == 0).flatten()]
-    rows = torch.arange(table.shape[0])
-    for padding in zero[:1] or [None]:
-        got = sinusoid(rows, table.shape[1], 10000.0, padding, torch.float64)
-        if torch.allclose(got, table.double(), atol=1e-5):
-            return {"base": 10000.0, **({"padding": padding} if padding is not None else {})}
-    return None
+    zero = torch.nonzero(table.abs().sum(-1) == 0).flatten()
+    padding = int(zero[0]) if len(zero) else None
+    if not torch.allclose(sinusoid(torch.arange(table.shape[0]), table.shape[1], 10000.0, padding, torch.float64), table.double(), atol=1e-5):
+        return None
+    return {"base": 10000.0, **({"padding": padding} if padding is not None else {})}

@@ -89,7 +89,7 @@ def _norm(cap: Capture, path: str, nodes: list) -> dict:
     if not weights:
         return _plain_rms_norm(cap, path, outer[0], last)
     x, w = outer[0], weights[0]
-    eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), 1e-6)
+    eps = _eps(_submodule(cap.original, path), 1e-6)
     value, weight, out = cap.values[x], cap.values[w], cap.values[last]
     if not isinstance(out, torch.Tensor) or weight.shape != value.shape[-1:]:
         return {}
@@ -116,7 +116,7 @@ def _norm(cap: Capture, path: str, nodes: list) -> dict:
 def _plain_rms_norm(cap: Capture, path: str, x, last) -> dict:
     """An RMSNorm with no weight (NanoChat's, ``x * rsqrt(mean(x^2) + eps)``): ``rmsnorm`` alone, where recomputing it
     agrees."""
-    eps = next((float(v) for v in (getattr(_submodule(cap.original, path), k, None) for k in ("variance_epsilon", "eps")) if v is not None), None)
+    eps = _eps(_submodule(cap.original, path))
     value, out = cap.values.get(x), cap.values.get(last)
     if eps is None or not isinstance(value, torch.Tensor) or not isinstance(out, torch.Tensor) or out.shape != value.shape:
         return {}
@@ -140,7 +140,7 @@ def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:
         return {}
     w, b = named["weight"], named["bias"]
     module = _submodule(cap.original, path)
-    eps = next((float(v) for v in (getattr(module, k, None) for k in ("variance_epsilon", "eps")) if v is not None), None)
+    eps = _eps(module)
     value, weight, bias, out = cap.values[x], cap.values[w], cap.values[b], cap.values[last]
     if eps is None or not isinstance(out, torch.Tensor) or weight.shape != value.shape[-1:] or bias.shape != weight.shape:
         return {}
@@ -160,6 +160,11 @@ def _biased_layer_norm(cap: Capture, path: str, x, weights: list, last) -> dict:
         return mapper._norm(node, "layernorm", seen, [seen.dims[-1]], {"weight": replace(scale.param, shift=one), "bias": shift.param}, eps)
 
     return {last: Replacement([x, w, b], emit)}
+
+
+def _eps(module, default: float | None = None) -> float | None:
+    """A norm module's epsilon, as transformers' RMSNorms (``variance_epsilon``) and others (``eps``) keep it."""
+    return next((float(v) for v in (getattr(module, k, None) for k in ("variance_epsilon", "eps")) if v is not None), default)
 
 
 def _submodule(module, path: str):
