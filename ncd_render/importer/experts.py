@@ -97,22 +97,13 @@ def _emitter(x, path: str, router, experts, normalize: bool):
         atoms = mapper.atoms
         data = mapper.data(seen)
         hidden = seen.dims[-1]
-        mapper.float32 = True  # the router's softmax runs in float32
-        w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
-        atoms.unify(w_m, hidden)
-        gate = mapper._linear(node, seen, type(seen)([w_e, w_m], param=Param(f"{prefix}gate.weight", [w_e, w_m])), None, w_m, w_e)
-        probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
-        options = {"k": router.top_k, "normalize": normalize}
-        gates = mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]}, options=options)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}gate.weight", None, router.top_k, normalize)
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])
         atoms.unify(up_e, w_e)
         atoms.unify(up_m, hidden)
         stored = [up_e, up_rows, up_m]
-        per = mapper.leaves([w_e])
-        x_atoms = mapper.dsl_leaves(seen)
-        first = x_atoms.index(atoms.find(atoms.leaves(hidden)[0]))
-        h_atoms = x_atoms[:first] + [f_atom] + per + [a for a in x_atoms[first:] if a not in map(atoms.find, atoms.leaves(hidden))]
+        x_atoms, h_atoms = _hidden_atoms(mapper, seen, w_e, f_atom)
         maps = []
         for part in (0, 1):
             param = Param(f"{prefix}experts.gate_up_proj", stored, {atoms.find(half): part})
@@ -123,15 +114,11 @@ def _emitter(x, path: str, router, experts, normalize: bool):
         d_e, d_m, d_f = atoms.new(e, "experts"), atoms.new(m), atoms.new(two_f // 2)
         atoms.unify(d_e, w_e)
         atoms.unify(d_f, f_atom)
-        out_m = d_m
-        e_atoms = [out_m if a == atoms.find(f_atom) else a for a in h_atoms]
-        down = mapper.emit("linear", [product], e_atoms, node, axes={"in": [f_atom], "out": [out_m], "per": [w_e]},
+        e_atoms = [d_m if atoms.find(a) == atoms.find(f_atom) else a for a in h_atoms]
+        down = mapper.emit("linear", [product], e_atoms, node, axes={"in": [f_atom], "out": [d_m], "per": [w_e]},
                            params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_m, d_f])}, options={"bias": False},
                            label=f"{prefix}experts.down_proj")
-        atoms.unify(out_m, hidden)
-        mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
-        shape = list(mapper.shape(node))  # (the tokens flattened into one dim, as Qwen-MoE's are)
-        return type(seen)(seen.dims if shape == list(mapper.shape(x)) else atoms.reshape(seen.dims, shape), mixed)
+        return _mixed(mapper, node, x, seen, down, d_m, gates, w_e, x_atoms)
 
     return emit
 
@@ -180,23 +167,13 @@ def _clamped_emitter(x, path: str, router, experts, normalize: bool):
     def emit(mapper, node):
         seen = mapper.get(x)
         atoms, data, hidden = mapper.atoms, mapper.data(seen), seen.dims[-1]
-        Seen = type(seen)
-        mapper.float32 = True  # the router's softmax runs in float32
-        w_e, w_m, b_e = atoms.new(e, "experts"), atoms.new(m), atoms.new(e, "experts")
-        atoms.unify(w_m, hidden)
-        gate = mapper._linear(node, seen, Seen([w_e, w_m], param=Param(f"{prefix}router.weight", [w_e, w_m])),
-                              Seen([b_e], param=Param(f"{prefix}router.bias", [b_e])), w_m, w_e)
-        probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
-        gates = mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]},
-                            options={"k": router.top_k, "normalize": True})
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}router.weight", f"{prefix}router.bias", router.top_k, True)
         up_e, up_m, up_rows, ub_e, ub_rows = (atoms.new(n, "experts" if n == e else "") for n in (e, m, two_f, e, two_f))
         f_atom, two = atoms.split(up_rows, [two_f // 2, 2])  # the rows interleaved: gate, up, gate, up, ...
         fb, twob = atoms.split(ub_rows, [two_f // 2, 2])
         for a, b in ((up_e, w_e), (ub_e, w_e), (up_m, hidden), (fb, f_atom), (twob, two)):
             atoms.unify(a, b)
-        per, x_atoms = mapper.leaves([w_e]), mapper.dsl_leaves(seen)
-        first = x_atoms.index(atoms.find(atoms.leaves(hidden)[0]))
-        h_atoms = x_atoms[:first] + [f_atom] + per + [a for a in x_atoms[first:] if a not in map(atoms.find, atoms.leaves(hidden))]
+        x_atoms, h_atoms = _hidden_atoms(mapper, seen, w_e, f_atom)
         maps = [mapper.emit("linear", [data], h_atoms, node, axes={"in": [hidden], "out": [f_atom], "per": [w_e]},
                             params={"weight": Param(f"{prefix}experts.gate_up_proj", [up_e, up_m, up_rows], {atoms.find(two): part}),
                                     "bias": Param(f"{prefix}experts.gate_up_proj_bias", [ub_e, ub_rows], {atoms.find(two): part})},
@@ -214,9 +191,43 @@ def _clamped_emitter(x, path: str, router, experts, normalize: bool):
                            params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_f, d_m]),
                                    "bias": Param(f"{prefix}experts.down_proj_bias", [db_e, db_m])},
                            options={"bias": True}, label=f"{prefix}experts.down_proj")
-        atoms.unify(d_m, hidden)
-        mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})  # the experts, summed over
-        shape = list(mapper.shape(node))  # (the tokens flattened into one dim)
-        return Seen(seen.dims if shape == list(mapper.shape(x)) else atoms.reshape(seen.dims, shape), mixed)
+        return _mixed(mapper, node, x, seen, down, d_m, gates, w_e, x_atoms)
 
     return emit
+
+
+# what both forms of experts emit alike
+
+
+def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool):
+    """(the experts axis, the gates): the router's map from the depth of ``seen`` to a score per expert (its parameters
+    named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised)."""
+    atoms, Seen = mapper.atoms, type(seen)
+    mapper.float32 = True  # the router's softmax runs in float32
+    w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
+    atoms.unify(w_m, seen.dims[-1])
+    b_e = atoms.new(e, "experts") if bias is not None else None
+    gate = mapper._linear(node, seen, Seen([w_e, w_m], param=Param(weight, [w_e, w_m])),
+                          Seen([b_e], param=Param(bias, [b_e])) if bias is not None else None, w_m, w_e)
+    probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
+    return w_e, mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]},
+                            options={"k": k, "normalize": normalize})
+
+
+def _hidden_atoms(mapper, seen, w_e: int, f_atom: int) -> tuple[list, list]:
+    """(the atoms of ``seen``'s value, those of the experts' hidden values: its depth replaced by ``f_atom``, then the
+    experts)."""
+    atoms, depth = mapper.atoms, seen.dims[-1]
+    x_atoms = mapper.dsl_leaves(seen)
+    first = x_atoms.index(atoms.find(atoms.leaves(depth)[0]))
+    gone = list(map(atoms.find, atoms.leaves(depth)))
+    return x_atoms, x_atoms[:first] + [f_atom] + mapper.leaves([w_e]) + [a for a in x_atoms[first:] if a not in gone]
+
+
+def _mixed(mapper, node, x, seen, down: int, out_m: int, gates: int, w_e: int, x_atoms: list):
+    """The experts' outputs ``down`` (their depth ``out_m``, the input's) mixed by the gates, summed over the experts; as
+    the block's result is laid out (its tokens flattened into one dim, as Qwen-MoE's are)."""
+    mapper.atoms.unify(out_m, seen.dims[-1])
+    mixed = mapper.emit("einsum", [down, gates], x_atoms, node, axes={"depth": [w_e]})
+    shape = list(mapper.shape(node))
+    return type(seen)(seen.dims if shape == list(mapper.shape(x)) else mapper.atoms.reshape(seen.dims, shape), mixed)

@@ -51,7 +51,7 @@ class ProductOps:
             b_dsl = self._rename(node, b, renamed)
         else:
             # the positions the other operand contracts are those ``a`` keeps as its queries (gpt-oss's weights, the sink
-            # joined to them sliced off again in an opaque box): the other operand calls them by second names
+            # joined to them sliced off again): the other operand calls them by second names
             if not set(map(self.atoms.find, self.atoms.leaves(j1))) & set(map(self.atoms.find, self.leaves(batch_a + [i]))):
                 b_dsl, j2 = self._keys_renamed(node, b.dims, b_dsl, j2, batch_a + [i])
             self.atoms.unify(j1, j2)

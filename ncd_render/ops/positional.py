@@ -145,10 +145,10 @@ def run_sinusoid(op, box, xs, rt):
 def source_sinusoid(op, w, target):
     p = op.params
     w.helpers.add("sinusoid")
-    call = w.call("sinusoid", [w.arg(op.inputs[0]), str(w.p.size(p["out_axes"][0]))], {"base": p["base"], "padding": p.get("padding")},
-                  {"base": 10000.0, "padding": None})
-    dtype = "next((p.dtype for p in self.parameters()), None)"
-    return [], f"{call[:-1]}, dtype={dtype})", ATOM, f"sines and cosines of the positions along {p['out_axes'][0]}"
+    dtype = "dtype=next((p.dtype for p in self.parameters()), None)"  # the module's, as a model's buffer follows it
+    call = w.call("sinusoid", [w.arg(op.inputs[0]), str(w.p.size(p["out_axes"][0])), dtype],
+                  {"base": p["base"], "padding": p.get("padding")}, {"base": 10000.0, "padding": None})
+    return [], call, ATOM, f"sines and cosines of the positions along {p['out_axes'][0]}"
 
 
 def run_positions(op, box, xs, rt):
