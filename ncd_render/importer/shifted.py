@@ -32,6 +32,8 @@ def _unshifted(shifted, dim):
     if not (_is(shifted, "sub") and len(shifted.args) == 2 and shifted.kwargs.get("alpha", 1) == 1):
         return None
     x, top = shifted.args
+    if not (isinstance(x, torch.fx.Node) and isinstance(top, torch.fx.Node)):  # less a number (softmax(x - 1))
+        return None
     if top.op == "call_function" and top.target is operator.getitem and top.args[1] == 0:  # max(...).values
         top = top.args[0]
         if not (_is(top, "max") and len(top.args) >= 3 and top.args[2] is True):

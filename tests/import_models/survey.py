@@ -481,6 +481,15 @@ def shifted_softmax():
     return ShiftedSoftmax().eval(), (torch.randn(1, 4, 5, 6),)
 
 
+class LessANumber(nn.Module):
+    def forward(self, s):
+        return torch.softmax(s - 1.0, dim=-1)
+
+
+def softmax_less_a_number():
+    return LessANumber().eval(), (torch.randn(1, 4, 5, 6),)
+
+
 class GptOssExperts(nn.Module):
     """gpt-oss's mixture of experts (transformers' GptOssMLP, run batched): a router with a bias, the softmax of its top
     k logits, experts stored transposed with biases, their gate and up rows interleaved, clamped, x sigmoid(1.702 x)."""
