@@ -636,11 +636,13 @@ def test_gpt_oss_s_sinks_are_joined_to_the_scores_and_sliced_off(tmp_path):
     assert not check_file(out).passed
 
 
-@pytest.mark.parametrize("wrong", ["clamp(H2) with max=0.3", "clamp(H3) with min=-0.3, max=0.25", "S = H2 * 1.6", "X = H3 + H3"])
+@pytest.mark.parametrize("wrong", ["clamp(H2) with max=0.3", "clamp(H3) with min=-0.3, max=0.25", "silu(H2) with beta=1.6",
+                                   "X = H3 + H3"])
 def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     """gpt-oss's experts (a router with a bias, the softmax of its top k logits; experts stored transposed with biases,
     gate and up rows interleaved, clamped, the gate's x sigmoid(1.702 x) times up + 1) were 18 opaque boxes: now the
-    dense mixture the paper draws, checked; the check fails with a clamp's bound, the 1.702 or the + 1 changed."""
+    dense mixture the paper draws, its GLU one box (``silu ... with beta=1.702``, a scale, sigmoid and product before),
+    checked; the check fails with a clamp's bound, the 1.702 or the + 1 changed."""
     out = tmp_path / "experts.ncd"
     import_file(f"{SURVEY}:gpt_oss_experts", out)
     text = out.read_text()
@@ -648,12 +650,28 @@ def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     assert body == ["H = linear(X: m -> e) with bias as L_{router}", "H2 = linear(X: m -> h) with bias, per=e as L_{gate_up_proj.0}",
                     "H3 = linear(X: m -> h) with bias, per=e as L_{gate_up_proj.1}", "P = softmax(H: e)",
                     "H = topk(P: e) with k=2, normalize", "H2 = clamp(H2) with max=0.25", "H3 = clamp(H3) with min=-0.25, max=0.25",
-                    "S = H2 * 1.702", "H4 = sigmoid(S)", "H2 = H2 * H4", "H3 = H3 * H2", "X = H3 + H2",
+                    "H2 = silu(H2) with beta=1.702", "H3 = H3 * H2", "X = H3 + H2",
                     "H2 = linear(X: h -> m) with bias, per=e as L_{down_proj}", "Y = einsum(H2, H: y m e, y e -> y m)"], body
     assert check_file(out).passed
-    right = {"clamp(H2)": "clamp(H2) with max=0.25", "clamp(H3)": "clamp(H3) with min=-0.25, max=0.25", "S = H2": "S = H2 * 1.702",
-             "X = H3": "X = H3 + H2"}[next(k for k in ("clamp(H2)", "clamp(H3)", "S = H2", "X = H3") if wrong.startswith(k))]
+    right = {"clamp(H2)": "clamp(H2) with max=0.25", "clamp(H3)": "clamp(H3) with min=-0.25, max=0.25",
+             "silu(H2)": "silu(H2) with beta=1.702", "X = H3": "X = H3 + H2"}[
+        next(k for k in ("clamp(H2)", "clamp(H3)", "silu(H2)", "X = H3") if wrong.startswith(k))]
     out.write_text(text.replace(right, wrong))
+    assert not check_file(out).passed
+
+
+@pytest.mark.parametrize("name, beta", [("quick_gelu", 1.702), ("swish_written_out", 1.0)])
+def test_swish_written_out_is_one_silu(name, beta, tmp_path):
+    """``x * sigmoid(1.702 * x)`` (CLIP's quick_gelu) and ``x * sigmoid(x)`` written out were a scale, a sigmoid and a
+    product of the tensor with itself, drawn as a branch rejoining it: one ``silu`` box now, with its beta; checked, and
+    the check fails with another beta."""
+    out = tmp_path / f"{name}.ncd"
+    import_file(f"{SURVEY}:{name}", out)
+    text = out.read_text()
+    given = f"silu(H) with beta={beta:g}" if beta != 1 else "silu(H)\n"
+    assert given in text and "sigmoid" not in text and "H * " not in text, text
+    assert check_file(out).passed
+    out.write_text(text.replace(given.strip(), "silu(H) with beta=1.5"))
     assert not check_file(out).passed
 
 

@@ -74,10 +74,16 @@ def _roberta_positions(ids, padding):
 
 
 # kind -> (inputs, state_dict) -> what torch itself computes
+def _quick_gelu():
+    from transformers.activations import QuickGELUActivation  # x * sigmoid(1.702 x)
+
+    return QuickGELUActivation()
+
+
 REFERENCES = {
     "relu": lambda i, s: torch.relu(i["X"]),
     "gelu": lambda i, s: nn.GELU(approximate="tanh")(i["X"]),
-    "silu": lambda i, s: nn.SiLU()(i["X"]),
+    "silu": lambda i, s: _quick_gelu()(i["X"]),  # the example's beta=1.702: CLIP's quick GELU, as transformers runs it
     "sigmoid": lambda i, s: torch.sigmoid(i["X"]),
     "tanh": lambda i, s: torch.tanh(i["X"]),
     "exp": lambda i, s: torch.exp(i["X"]),

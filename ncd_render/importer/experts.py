@@ -125,7 +125,7 @@ def _emitter(x, path: str, router, experts, normalize: bool):
 
 # gpt-oss's experts: a router with a bias whose top k logits are softmaxed (the normalised top k of their softmax), and
 # experts stored transposed ([e, m, 2f], [e, f, m]) with biases, the gate and up rows interleaved, both clamped, the
-# gate's GLU x sigmoid(alpha x), times up + 1 (drawn as up x glu + glu)
+# gate's GLU x sigmoid(alpha x) (silu with beta=alpha), times up + 1 (drawn as up x glu + glu)
 
 
 def _clamped_parts(router, experts) -> bool:
@@ -180,8 +180,7 @@ def _clamped_emitter(x, path: str, router, experts, normalize: bool):
                             options={"bias": True}, label=f"{prefix}experts.gate_up_proj.{part}") for part in (0, 1)]
         gated = mapper.emit("clamp", [maps[0]], h_atoms, node, options={"max": limit})
         up = mapper.emit("clamp", [maps[1]], h_atoms, node, options={"min": -limit, "max": limit})
-        scaled = mapper.emit("scale", [gated], h_atoms, node, scale=alpha)
-        glu = mapper.emit("mul", [gated, mapper.emit("sigmoid", [scaled], h_atoms, node)], h_atoms, node)
+        glu = mapper.emit("silu", [gated], h_atoms, node, options={"beta": alpha})  # gate sigmoid(alpha gate), one box
         hidden_f = mapper.emit("add", [mapper.emit("mul", [up, glu], h_atoms, node), glu], h_atoms, node)  # (up + 1) glu
         d_e, d_f, d_m, db_e, db_m = atoms.new(e, "experts"), atoms.new(two_f // 2), atoms.new(m), atoms.new(e, "experts"), atoms.new(m)
         for a, b in ((d_e, w_e), (d_f, f_atom), (db_e, w_e), (db_m, d_m)):

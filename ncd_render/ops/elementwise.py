@@ -57,10 +57,32 @@ def _clamp_label(params) -> str:
     return f"clamp_{{{bounds}}}"
 
 
+def _silu_label(params) -> str:
+    """SiLU, or with a beta its formula: xσ(1.702x)."""
+    return f"xσ({params['beta']:g}x)" if "beta" in params else "SiLU"
+
+
+def _silu_run(op, x, rt):
+    beta = op.params.get("beta")
+    return rt.nn.functional.silu(x) if beta is None else x * rt.torch.sigmoid(beta * x)
+
+
+def _silu_source(op, x: str) -> str:
+    beta = op.params.get("beta")
+    if beta is None:
+        return f"nn.functional.silu({x})"
+    x = x if x.isidentifier() else f"({x})"
+    return f"{x} * torch.sigmoid({beta!r} * {x})"
+
+
 register(
     elementwise("relu", "ReLU", 1, lambda op, x, rt: rt.torch.relu(x), lambda op, x: f"torch.relu({x})",
                 label=None, rescalable=True, pictogram=(("M", -1, 0.55), ("L", 0, 0.55), ("L", 1, -0.75))),
-    elementwise("silu", "SiLU", 4, lambda op, x, rt: rt.nn.functional.silu(x), lambda op, x: f"nn.functional.silu({x})", special=2),  # sigmoid, multiply
+    # silu: x sigmoid(x); with beta, Swish-beta, x sigmoid(beta x) (CLIP's "quick_gelu" at 1.702, gpt-oss's experts' GLU)
+    elementwise("silu", _silu_label, 4, _silu_run, _silu_source, special=2,  # sigmoid, multiply
+                options={"beta": Kind("real", 0, 1e30, open_low=True, example="1.702")},
+                params=lambda o: {"beta": float(o["beta"])} if o.get("beta", 1) != 1 else {},
+                example="input X[y m]\nY = silu(X) with beta=1.702"),
     elementwise("sigmoid", "σ", 3, lambda op, x, rt: rt.torch.sigmoid(x), lambda op, x: f"torch.sigmoid({x})", special=2),  # exp, add, divide
     elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})", special=2),  # two exps, add, subtract, divide
     elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})", special=1),

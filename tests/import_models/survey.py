@@ -514,6 +514,29 @@ def gpt_oss_experts():
     return GptOssExperts().eval(), (torch.randn(1, SEQ, 16),)
 
 
+class _GatedByItself(nn.Module):
+    """A map, an activation, a map: the activation ``act`` given as a function."""
+
+    def __init__(self, act):
+        super().__init__()
+        self.up, self.act, self.down = nn.Linear(16, 32), act, nn.Linear(32, 16)
+
+    def forward(self, x):
+        return self.down(self.act(self.up(x)))
+
+
+def quick_gelu():
+    """transformers' QuickGELUActivation (CLIP's "quick_gelu"): ``x * torch.sigmoid(1.702 * x)`` between two maps."""
+    from transformers.activations import QuickGELUActivation
+
+    return _GatedByItself(QuickGELUActivation()).eval(), (torch.randn(1, SEQ, 16),)
+
+
+def swish_written_out():
+    """SiLU written out as ``x * torch.sigmoid(x)`` between two maps."""
+    return _GatedByItself(lambda x: x * torch.sigmoid(x)).eval(), (torch.randn(1, SEQ, 16),)
+
+
 def gemma3_two_rotaries_causal_lm():
     """Gemma 3's two rotaries: a plain one in its local (sliding window) layers, one of another base stretched linearly in
     its global layers (a buffer of frequencies and parameters per kind of layer)."""
