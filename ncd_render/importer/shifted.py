@@ -1,6 +1,6 @@
 """A softmax of scores less their maximum, ``softmax(x - x.max(dim, keepdim=True).values, dim)``: the shift that
-keeps ``exp`` from overflowing, written out (gpt-oss's attention, over its scores and sinks). No shift along the
-softmax's own dim changes it, so it is ``softmax`` of the scores themselves, one box; the maximum and the
+keeps ``exp`` from overflowing, written out (gpt-oss's attention, over its scores and sinks), or less a number. No shift
+along the softmax's own dim changes it, so it is ``softmax`` of the scores themselves, one box; the maximum and the
 subtraction are not imported.
 """
 from __future__ import annotations
@@ -28,11 +28,16 @@ def recognise_shifted(cap: Capture) -> dict:
 
 
 def _unshifted(shifted, dim):
-    """``x`` where ``shifted`` is ``x - max(x, dim, keepdim=True).values`` (or ``x - amax(x, dim, keepdim=True)``), else None."""
+    """``x`` where ``shifted`` is ``x - max(x, dim, keepdim=True).values`` (or ``x - amax(x, dim, keepdim=True)``, or ``x`` less
+    a number), else None."""
     if not (_is(shifted, "sub") and len(shifted.args) == 2 and shifted.kwargs.get("alpha", 1) == 1):
         return None
     x, top = shifted.args
-    if not (isinstance(x, torch.fx.Node) and isinstance(top, torch.fx.Node)):  # less a number (softmax(x - 1))
+    if not isinstance(x, torch.fx.Node):
+        return None
+    if isinstance(top, (int, float)) and not isinstance(top, bool):  # less a number (softmax(x - 1)): a shift along every dim
+        return x
+    if not isinstance(top, torch.fx.Node):
         return None
     if top.op == "call_function" and top.target is operator.getitem and top.args[1] == 0:  # max(...).values
         top = top.args[0]
