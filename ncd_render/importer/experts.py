@@ -21,14 +21,18 @@ def recognise_experts(cap: Capture) -> dict:
     found = {}
     for path, block in cap.original.named_modules():
         experts = getattr(block, "experts", None)
-        router = getattr(block, "gate", None)
-        if isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _parts(router, experts):
+        if not isinstance(experts, nn.Module):
+            continue
+        # the router is the block's gate (Mixtral's, Qwen-MoE's) or its router (Granite-MoE's; gpt-oss's, with biases)
+        routers = {name: r for name in ("gate", "router") if isinstance(r := getattr(block, name, None), nn.Module)}
+        name = next((n for n, r in routers.items() if _parts(r, experts)), None)
+        if name is not None:
             dense, emitter = _dense, _emitter
+        elif "router" in routers and _clamped_parts(routers["router"], experts):
+            name, dense, emitter = "router", _dense_clamped, _clamped_emitter
         else:
-            router = getattr(block, "router", None)
-            if not (isinstance(router, nn.Module) and isinstance(experts, nn.Module) and _clamped_parts(router, experts)):
-                continue
-            dense, emitter = _dense_clamped, _clamped_emitter
+            continue
+        router = routers[name]
         nodes = [n for n in cap.graph.nodes if n.op == "call_function" and _under(n, path) and n in cap.values]
         inside = set(nodes)
         ins = {a for n in nodes for a in n.all_input_nodes if a not in inside and a.op != "get_attr"}
@@ -41,7 +45,7 @@ def recognise_experts(cap: Capture) -> dict:
         for out in nodes:
             normalize = _matches(cap.values[x], cap.values[out], dense)
             if normalize is not None:
-                found[out] = Replacement([x], emitter(x, path, router, experts, normalize))
+                found[out] = Replacement([x], emitter(x, path, name, router, experts, normalize))
                 break
     return found
 
@@ -88,7 +92,8 @@ def _matches(x, out, dense: dict) -> bool | None:
     return None
 
 
-def _emitter(x, path: str, router, experts, normalize: bool):
+def _emitter(x, path: str, name: str, router, experts, normalize: bool):
+    """The Mixtral form's statements; ``name``: the block's attribute that holds the router."""
     prefix = f"{path}." if path else ""
     e, two_f, m = experts.gate_up_proj.shape
 
@@ -97,7 +102,7 @@ def _emitter(x, path: str, router, experts, normalize: bool):
         atoms = mapper.atoms
         data = mapper.data(seen)
         hidden = seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}gate.weight", None, router.top_k, normalize)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize)
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])
         atoms.unify(up_e, w_e)
@@ -159,7 +164,7 @@ def _dense_clamped(x, router, experts, normalize: bool):
     return torch.einsum("...em,...e->...m", out, gates)
 
 
-def _clamped_emitter(x, path: str, router, experts, normalize: bool):
+def _clamped_emitter(x, path: str, name: str, router, experts, normalize: bool):
     prefix = f"{path}." if path else ""
     e, m, two_f = experts.gate_up_proj.shape
     limit, alpha = experts.limit, experts.alpha
@@ -167,7 +172,7 @@ def _clamped_emitter(x, path: str, router, experts, normalize: bool):
     def emit(mapper, node):
         seen = mapper.get(x)
         atoms, data, hidden = mapper.atoms, mapper.data(seen), seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}router.weight", f"{prefix}router.bias", router.top_k, True)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", f"{prefix}{name}.bias", router.top_k, True)
         up_e, up_m, up_rows, ub_e, ub_rows = (atoms.new(n, "experts" if n == e else "") for n in (e, m, two_f, e, two_f))
         f_atom, two = atoms.split(up_rows, [two_f // 2, 2])  # the rows interleaved: gate, up, gate, up, ...
         fb, twob = atoms.split(ub_rows, [two_f // 2, 2])

@@ -623,6 +623,9 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     "Ernie4_5": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=8),
     # Nemotron's: a LayerNorm of 1 + weight (LayerNorm1P, paired with its shift), a rotary over half of each head, squared ReLU
     "Nemotron": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=8),
+    # Granite-MoE's: the router is the block's `router` (not `gate`), the softmax of its top k logits; experts as Mixtral's
+    "GraniteMoe": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+                       num_experts_per_tok=2),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
