@@ -660,6 +660,23 @@ def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     assert not check_file(out).passed
 
 
+def test_minimax_m2_s_experts_are_chosen_by_a_sigmoid_and_a_bias(tmp_path):
+    """MiniMax-M2 scores its experts by a sigmoid and chooses the top k by the scores plus a bias that only chooses
+    (its ``e_score_correction_bias``), their weights the scores themselves, normalised: 16 opaque boxes before, now a
+    sigmoid and ``topk ... with select_bias``, each layer's bias read from its own buffer, checked; the check fails
+    with the two layers' biases swapped."""
+    out = tmp_path / "lm.ncd"
+    imported = import_file(f"{SURVEY}:minimax_m2_causal_lm", out)
+    text = out.read_text()
+    assert imported.warnings == [] and "opaque" not in text, text
+    assert re.search(r"\n  (\w+) = sigmoid\((\w+)\)\n  \w+ = topk\(\1: e\) with k=2, normalize, select_bias\n", text), text
+    assert check_file(out).passed
+    pairing = out.with_suffix(".check.py")
+    first, second = (f"'model.model.layers.{i}.mlp.e_score_correction_bias'" for i in (0, 1))
+    pairing.write_text(pairing.read_text().replace(first, "@").replace(second, first).replace("@", second))
+    assert not check_file(out).passed
+
+
 @pytest.mark.parametrize("name, beta", [("quick_gelu", 1.702), ("swish_written_out", 1.0)])
 def test_swish_written_out_is_one_silu(name, beta, tmp_path):
     """``x * sigmoid(1.702 * x)`` (CLIP's quick_gelu) and ``x * sigmoid(x)`` written out were a scale, a sigmoid and a

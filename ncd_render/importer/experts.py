@@ -9,6 +9,8 @@ node inside it (the routed experts' mix, before a shared expert's output is adde
 """
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import nn
 
@@ -26,8 +28,10 @@ def recognise_experts(cap: Capture) -> dict:
         # the router is the block's gate (Mixtral's, Qwen-MoE's) or its router (Granite-MoE's; gpt-oss's, with biases)
         routers = {name: r for name in ("gate", "router") if isinstance(r := getattr(block, name, None), nn.Module)}
         name = next((n for n, r in routers.items() if _parts(r, experts)), None)
-        if name is not None:
-            dense, emitter = _dense, _emitter
+        if name is not None:  # scored by a softmax, or by a sigmoid with a bias that only chooses (MiniMax-M2's)
+            select = _selection_bias(block, routers[name], f"{path}." if path else "", name)
+            dense = partial(_dense, select=select and select[1])
+            emitter = partial(_emitter, select=select and select[0])
         elif "router" in routers and _clamped_parts(routers["router"], experts):
             name, dense, emitter = "router", _dense_clamped, _clamped_emitter
         else:
@@ -67,13 +71,25 @@ def _under(node, path: str) -> bool:
     return any(p == path or p.startswith(path + ".") for p, _ in stack.values())
 
 
-def _dense(x, router, experts, normalize: bool):
-    """The block as the diagram computes it, in float64."""
+def _selection_bias(block, router, prefix: str, name: str) -> tuple[str, torch.Tensor] | None:
+    """(its parameter's name, the tensor) of a bias over the experts that only chooses them (``e_score_correction_bias``,
+    the block's as MiniMax-M2 keeps it, or its router's), or None."""
+    for owner, path in ((block, prefix), (router, f"{prefix}{name}.")):
+        bias = getattr(owner, "e_score_correction_bias", None)
+        if isinstance(bias, torch.Tensor) and tuple(bias.shape) == (router.weight.shape[0],):
+            return f"{path}e_score_correction_bias", bias
+    return None
+
+
+def _dense(x, router, experts, normalize: bool, select=None):
+    """The block as the diagram computes it, in float64: the experts scored by a softmax, or by a sigmoid when a bias
+    ``select`` chooses them (their weights the unbiased scores)."""
     x = x.double()
     w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
     f = down.shape[2]
-    probs = torch.softmax(x @ w.T, -1)
-    top, index = probs.topk(router.top_k, -1)
+    probs = torch.softmax(x @ w.T, -1) if select is None else torch.sigmoid(x @ w.T)
+    index = (probs if select is None else probs + select.detach().double()).topk(router.top_k, -1).indices
+    top = probs.gather(-1, index)
     if normalize:
         top = top / top.sum(-1, keepdim=True)
     gates = torch.zeros_like(probs).scatter(-1, index, top)
@@ -92,8 +108,9 @@ def _matches(x, out, dense: dict) -> bool | None:
     return None
 
 
-def _emitter(x, path: str, name: str, router, experts, normalize: bool):
-    """The Mixtral form's statements; ``name``: the block's attribute that holds the router."""
+def _emitter(x, path: str, name: str, router, experts, normalize: bool, select: str | None = None):
+    """The Mixtral form's statements; ``name``: the block's attribute that holds the router; ``select``: the parameter
+    of a bias that chooses the experts (a sigmoid scores them), or None."""
     prefix = f"{path}." if path else ""
     e, two_f, m = experts.gate_up_proj.shape
 
@@ -102,7 +119,7 @@ def _emitter(x, path: str, name: str, router, experts, normalize: bool):
         atoms = mapper.atoms
         data = mapper.data(seen)
         hidden = seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize, select)
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])
         atoms.unify(up_e, w_e)
@@ -203,9 +220,10 @@ def _clamped_emitter(x, path: str, name: str, router, experts, normalize: bool):
 # what both forms of experts emit alike
 
 
-def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool):
+def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: str | None = None):
     """(the experts axis, the gates): the router's map from the depth of ``seen`` to a score per expert (its parameters
-    named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised)."""
+    named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised); with a
+    selection bias (its parameter ``select``), a sigmoid of each score, and the top k chosen by the scores plus it."""
     atoms, Seen = mapper.atoms, type(seen)
     mapper.float32 = True  # the router's softmax runs in float32
     w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
@@ -213,9 +231,15 @@ def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k:
     b_e = atoms.new(e, "experts") if bias is not None else None
     gate = mapper._linear(node, seen, Seen([w_e, w_m], param=Param(weight, [w_e, w_m])),
                           Seen([b_e], param=Param(bias, [b_e])) if bias is not None else None, w_m, w_e)
-    probs = mapper.emit("softmax", [gate.dsl], mapper.prog.values[gate.dsl].atoms, node, axes={"on": [w_e]})
-    return w_e, mapper.emit("topk", [probs], mapper.prog.values[probs].atoms, node, axes={"on": [w_e]},
-                            options={"k": k, "normalize": normalize})
+    atoms_of = mapper.prog.values[gate.dsl].atoms
+    if select is None:
+        probs = mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
+        return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, options={"k": k, "normalize": normalize})
+    s_e = atoms.new(e, "experts")
+    atoms.unify(s_e, w_e)
+    probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node)
+    return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, params={"bias": Param(select, [s_e])},
+                            options={"k": k, "normalize": normalize, "select_bias": True})
 
 
 def _hidden_atoms(mapper, seen, w_e: int, f_atom: int) -> tuple[list, list]:

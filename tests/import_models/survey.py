@@ -546,6 +546,18 @@ def gemma3_two_rotaries_causal_lm():
                                        "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000.0}})
 
 
+def minimax_m2_causal_lm():
+    """MiniMax-M2's mixture: experts scored by a sigmoid, the top k chosen by the scores plus a bias that only chooses
+    (``e_score_correction_bias``, a buffer of zeros as built: set here, another in each layer, so that it changes which
+    experts are chosen)."""
+    model, inputs = _causal_lm("MiniMaxM2", hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2,
+                               head_dim=4, num_local_experts=4, num_experts_per_tok=2)
+    with torch.no_grad():
+        for layer, bias in zip(model.model.model.layers, ([0.3, -0.2, 0.1, -0.4], [-0.4, 0.1, -0.2, 0.3])):
+            layer.mlp.e_score_correction_bias.copy_(torch.tensor(bias))
+    return model, inputs
+
+
 def gpt_neox_one_pair_causal_lm():
     """GPT-NeoX turning a quarter of each head of 8: one pair, whose one frequency is 1 whatever the base (it was an opaque
     arange, cos, sin and slices: the base is read off the frequencies, and one frequency gives none)."""
