@@ -183,6 +183,7 @@ def test_repeat_records_what_goes_round():
     ("input X[t c]\nY = load(C_9)\noutput Y\n", "nothing was saved as 'C_9'"),
     ("input X[t c]\nE = embedding(X: v -> d)\noutput E\n", "embedding looks up integer ids, but X is real"),
     ("input A[y c], B[t c]\nC = concat(A, B: y, t -> h)\noutput C\n", "axis 'h' has size 8, but the joined axes add up to 10"),
+    ("input A[y c], B[t d]\nC = concat(A, B: y, t -> h)\noutput C\n", "concat: B [t d] does not match A [y c] apart from the joined axis"),
     ("input X[t e]\nG = topk(X: e) with k=9\noutput G\n", "topk keeps 9 of 4"),
     ("input X[t i]\nR = rope(X: t i)\noutput R\n", "rope rotates pairs, but axis 'i' has odd size 3"),
     ("input X[t e]\nR = rope(X: t e) with rotary=6\noutput R\n", "an even number, at most its size 4"),

@@ -213,6 +213,22 @@ def test_pooling_index_concat_product_and_rename_match_plain_torch():
     torch.testing.assert_close(H, E * G)
 
 
+def test_concat_matches_axes_by_name_and_copies_a_tensor_along_axes_it_lacks():
+    """``concat`` of tensors whose other axes come in another order, or are fewer (DeepSeek-V3's rotary key, one for every
+    head, joined to each head's own): ``torch.cat`` of them permuted and expanded; compiled and generated alike."""
+    from ncd_render.pytorch.codegen import class_name_for, generate
+
+    text = ("axis y = 3\naxis h = 2\naxis a = 4\naxis r = 5\naxis k = 9\ninput X[y h a], Z[h y r], R[y r]\n"
+            "P = concat(X, Z: a, r -> k)\nB = concat(R, X: r, a -> k)\noutput P, B\n")
+    X, Z, R = (torch.randn(*shape, dtype=torch.float64) for shape in [(2, 3, 2, 4), (2, 2, 3, 5), (2, 3, 5)])
+    diagram = build(parse(text))
+    namespace = {}
+    exec(compile(generate(diagram), "<generated>", "exec"), namespace)
+    for P, B in (module_for(text)(X, Z, R), namespace[class_name_for(diagram)]()(X, Z, R)):
+        torch.testing.assert_close(P, torch.cat([X, Z.permute(0, 2, 1, 3)], dim=-1))
+        torch.testing.assert_close(B, torch.cat([R[:, :, None].expand(2, 3, 2, 5), X], dim=-1))
+
+
 def test_a_run_of_an_axis_is_a_narrowed_view():
     """``index(X: t -> x) with at=1``: positions 1 to 1 + |x| of t as the new axis x, where t was (at=-4 counts from the
     end); compiled and generated alike."""

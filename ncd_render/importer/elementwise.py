@@ -161,8 +161,11 @@ class ElementOps:
         return self._reduce(node, "max")
 
     def op_cat(self, node, name):
-        dim = self.arg(node, 1, 0) % len(self.shape(node))
-        tensors = [self.get(t) for t in node.args[0] if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
+        return self.joined(node, node.args[0], self.arg(node, 1, 0) % len(self.shape(node)))
+
+    def joined(self, node, parts, dim: int) -> Seen:
+        """The nodes ``parts`` joined along ``dim`` (``torch.cat``'s, or slices of one tensor filled in turn: :mod:`.filled`)."""
+        tensors = [self.get(t) for t in parts if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
         picked = self.picks_joined(tensors, dim) if len(tensors) > 1 else None
         if picked is not None:  # one tensor picked at every index of some axes, joined: those axes and the joined one, as one
             return picked
@@ -186,12 +189,14 @@ class ElementOps:
                 atom.role = atom.role if atom.role not in ("", "unit") else "token"
         self.data(a), self.data(b)  # (a learned operand, ViT's class token, becomes its box with its axis of one)
         kept = [{x for x in self.dsl_leaves(t) if x not in set(self.atoms.leaves(t.dims[dim]))} for t in (a, b)]
-        if kept[0] != kept[1]:  # a dim of one drawn as a wire in one (a ★'s single row) and not in the other
+        if not (kept[0] <= kept[1] or kept[1] <= kept[0]):  # a dim of one drawn as a wire in one (a ★'s single row) and not in the other
             raise Unsupported("joining tensors whose other axes differ in their axes of one")
+        # (one may lack axes the other has, a dim it had of one expanded: copied along them, DeepSeek-V3's rotary key)
+        full = a if kept[1] <= kept[0] else b
         size = self.atoms.size(a.dims[dim]) + self.atoms.size(b.dims[dim])
         joined = self.atoms.new(size, self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
-        group = set(map(self.atoms.find, self.atoms.leaves(a.dims[dim])))  # (several, when the joined dim is a group: one axis made)
-        atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(a)]
+        group = set(map(self.atoms.find, self.atoms.leaves(full.dims[dim])))  # (several, when the joined dim is a group: one axis made)
+        atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(full)]
         atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})
-        return Seen(a.dims[:dim] + [joined] + a.dims[dim + 1:], out)
+        return Seen(full.dims[:dim] + [joined] + full.dims[dim + 1:], out)

@@ -14,6 +14,7 @@ from functools import partial
 import torch
 from torch import nn
 
+from ..pytorch.functional import topk_gate
 from .capture import Capture
 from .graph import Param
 from .patterns import Replacement, agrees
@@ -81,18 +82,27 @@ def _selection_bias(block, router, prefix: str, name: str) -> tuple[str, torch.T
     return None
 
 
+def _routing(router) -> dict:
+    """How ``router`` keeps its top k beyond k itself: in groups, the best ``topk_groups`` of them competing, the kept
+    weights scaled (DeepSeek-V3's ``num_group``, ``topk_group`` and ``routed_scaling_factor``), as ``topk`` names them."""
+    groups, best, scale = (getattr(router, n, None) for n in ("num_group", "topk_group", "routed_scaling_factor"))
+    found = {}
+    if isinstance(groups, int) and isinstance(best, int) and groups > 1:
+        found.update(groups=groups, topk_groups=best)
+    if isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0 and scale != 1:
+        found["scale"] = float(scale)
+    return found
+
+
 def _dense(x, router, experts, normalize: bool, select=None):
     """The block as the diagram computes it, in float64: the experts scored by a softmax, or by a sigmoid when a bias
-    ``select`` chooses them (their weights the unbiased scores)."""
+    ``select`` chooses them (their weights the unbiased scores), kept as the router keeps them (:func:`_routing`)."""
     x = x.double()
     w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
     f = down.shape[2]
     probs = torch.softmax(x @ w.T, -1) if select is None else torch.sigmoid(x @ w.T)
-    index = (probs if select is None else probs + select.detach().double()).topk(router.top_k, -1).indices
-    top = probs.gather(-1, index)
-    if normalize:
-        top = top / top.sum(-1, keepdim=True)
-    gates = torch.zeros_like(probs).scatter(-1, index, top)
+    gates = topk_gate(probs, -1, router.top_k, normalize=normalize, bias=None if select is None else select.detach().double(),
+                      **_routing(router))
     h = torch.nn.functional.silu(torch.einsum("...m,efm->...ef", x, up[:, :f])) * torch.einsum("...m,efm->...ef", x, up[:, f:])
     return torch.einsum("...ef,emf,...e->...m", h, down, gates)
 
@@ -119,7 +129,8 @@ def _emitter(x, path: str, name: str, router, experts, normalize: bool, select: 
         atoms = mapper.atoms
         data = mapper.data(seen)
         hidden = seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize, select)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize, select,
+                             _routing(router))
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])
         atoms.unify(up_e, w_e)
@@ -220,10 +231,12 @@ def _clamped_emitter(x, path: str, name: str, router, experts, normalize: bool):
 # what both forms of experts emit alike
 
 
-def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: str | None = None):
+def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: str | None = None,
+           routing: dict | None = None):
     """(the experts axis, the gates): the router's map from the depth of ``seen`` to a score per expert (its parameters
     named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised); with a
-    selection bias (its parameter ``select``), a sigmoid of each score, and the top k chosen by the scores plus it."""
+    selection bias (its parameter ``select``), a sigmoid of each score, and the top k chosen by the scores plus it;
+    ``routing``: the top k's groups and scale (:func:`_routing`)."""
     atoms, Seen = mapper.atoms, type(seen)
     mapper.float32 = True  # the router's softmax runs in float32
     w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
@@ -234,12 +247,13 @@ def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k:
     atoms_of = mapper.prog.values[gate.dsl].atoms
     if select is None:
         probs = mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
-        return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, options={"k": k, "normalize": normalize})
+        return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]},
+                                options={"k": k, "normalize": normalize, **(routing or {})})
     s_e = atoms.new(e, "experts")
     atoms.unify(s_e, w_e)
     probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node)
     return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, params={"bias": Param(select, [s_e])},
-                            options={"k": k, "normalize": normalize, "select_bias": True})
+                            options={"k": k, "normalize": normalize, "select_bias": True, **(routing or {})})
 
 
 def _hidden_atoms(mapper, seen, w_e: int, f_atom: int) -> tuple[list, list]:

@@ -1,5 +1,7 @@
 """``concat(A, B: x1, x2 -> x)``: tensors joined along one axis, drawn as a solid bar; a copy of
-every input into place."""
+every input into place. Their other axes match by name, in any order, and one may lack some of
+them (copied along them: DeepSeek-V3's rotary key, shared by every head, joined to each head's
+own key); the result is laid out as the tensor with the most axes."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -19,27 +21,39 @@ def build(b, call, options, scope, label):
         raise NcdError("concat joins one axis of each tensor", spec.span)
     (target,) = b.shape(spec.outputs[0], scope, "the output of concat")
     b.fresh((target,), spec.outputs[0], args[0], joined[0], call)
-    first_rest = tuple(target if a == joined[0][0] else a for a in b.values[args[0]].axes)
-    for j, v, name in zip(joined[1:], args[1:], call.args[1:]):
-        other = tuple(target if a == j[0] else a for a in b.values[v].axes)
-        if other != first_rest:
-            raise NcdError(f"concat: {name.name} {b.describe(v)} does not match {call.args[0].name} {b.describe(args[0])} apart from the joined axis",
-                           name.span)
+    rests = [tuple(target if a == j[0] else a for a in b.values[v].axes) for j, v in zip(joined, args)]
+    full = max(range(len(rests)), key=lambda k: len(rests[k]))  # (the first of the most axes)
+    for rest, v, name in zip(rests, args, call.args):
+        if not set(rest) <= set(rests[full]):
+            raise NcdError(f"concat: {name.name} {b.describe(v)} does not match {call.args[full].name} {b.describe(args[full])} apart from "
+                           "the joined axis", name.span, "one tensor must have every other axis of the rest (a tensor that lacks some "
+                           "is copied along them)")
     sizes = [b.axes[j[0]].size for j in joined]
     total = b.axes[target].size
     if None not in sizes and total is not None and sum(sizes) != total:
         raise NcdError(f"axis '{target}' has size {total}, but the joined axes add up to {sum(sizes)}", spec.span,
                        f"declare 'axis {target} = {' + '.join(j[0] for j in joined)}'")
-    out = b.new_value("", first_rest, "real", call.span)
+    out = b.new_value("", rests[full], "real", call.span)
     b.add_op(kind="concat", inputs=tuple(args), outputs=(out,), acts=tuple(j for j in joined),
-             broadcast=tuple(a for a in first_rest if a != target), label=label,
+             broadcast=tuple(a for a in rests[full] if a != target), label=label,
              params=MappingProxyType({"axes": tuple(j[0] for j in joined), "into": target}), section=scope.section, span=call.span)
     return [out]
+
+
+def _lined_up(op, p, k: int) -> str | None:
+    """The einops pattern laying input ``k`` out as the output (its joined axis where the output's is, a dim of one
+    for each axis it lacks); None when it is laid out so already."""
+    (out,), theirs, joined = p.values(op, "outputs"), p.values(op)[k], op.params["axes"][k]
+    into = op.params["into"]
+    if tuple(joined if a == into else a for a in out) == tuple(theirs):
+        return None
+    return f"{p.spec(theirs)} -> ... " + " ".join(p.ids[joined] if a == into else p.ids[a] if a in theirs else "()" for a in out)
 
 
 def run(op, box, xs, rt):
     (out,) = rt.patterns.values(op, "outputs")
     (dim,) = rt.patterns.dims(out, (op.params["into"],))
+    xs = [x if pattern is None else rt.einops.rearrange(x, pattern) for k, x in enumerate(xs) for pattern in [_lined_up(op, rt.patterns, k)]]
     return rt.functional.concat(xs, dim)
 
 
@@ -47,7 +61,9 @@ def source(op, w, target):
     p = op.params
     w.helpers.add("concat")
     (dim,) = w.dims_of(op, (p["into"],), "outputs")
-    return [], f"concat([{', '.join(w.arg(v) for v in op.inputs)}], {dim})", ATOM, f"{' + '.join(p['axes'])} -> {p['into']}"
+    parts = [w.arg(v) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
+             for k, v in enumerate(op.inputs) for pattern in [_lined_up(op, w.p, k)]]
+    return [], f"concat([{', '.join(parts)}], {dim})", ATOM, f"{' + '.join(p['axes'])} -> {p['into']}"
 
 
 register(OpKind("concat", "concat", build=build, glyph="bar", hold="all", label=None, run=run, source=source,
