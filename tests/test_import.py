@@ -160,14 +160,22 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tm
 
 @pytest.mark.parametrize("name, why, boxes", [
     ("softmax_of_one", "a softmax over a dim of one", 1),  # its axis of one is no wire of the scores: softmax(S: ) did not build
-    # a one-block ★'s row of one is an axis, a pool's is not: concat(H, R: f, c -> o) did not build
-    ("one_block_beside_pooled", "joining tensors whose other axes differ in their axes of one", 1),
     # a padding mask from an input (its arange and comparison opaque too): the language says causal, or nothing hidden
     ("padded_attention", "attention with a mask of booleans that is neither causal nor open", 3),
 ])
 def test_what_the_language_cannot_join_or_normalise_is_an_opaque_box_not_a_broken_diagram(name, why, boxes, tmp_path):
     imported = import_file(f"{MODELS}:{name}", tmp_path / "x.ncd")  # (a diagram that does not build is an error)
     assert len(imported.warnings) == boxes and any(why in w for w in imported.warnings), imported.warnings
+
+
+def test_a_tensor_joined_to_one_with_more_axes_is_copied_along_them(tmp_path):
+    """A one-block convolution's result (its row and column of one are axes) joined to a global pool's (whose are not):
+    ``concat(H, R: f, c -> o)`` did not build, so the join was an opaque box; concat now copies the pool's result along
+    the axes it lacks. No opaque box, checked."""
+    out = tmp_path / "x.ncd"
+    imported = import_file(f"{MODELS}:one_block_beside_pooled", out)
+    assert imported.warnings == [] and "Y = concat(H, R: f, c -> o)\n" in out.read_text(), out.read_text()
+    assert check_file(out).passed
 
 
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
