@@ -703,6 +703,21 @@ def test_deepseek_v3_imports_whole_and_checks(wrong, tmp_path):
     assert not check_file(out).passed
 
 
+def test_a_rotary_through_complex_numbers_is_one_rope(tmp_path):
+    """DeepSeek-V2 turns its queries' and keys' pairs as complex numbers (``view_as_complex``, a product with
+    ``freqs_cis`` made by ``torch.polar``, ``view_as_real``): each was an opaque box (12 in all); now ``rope ... with
+    interleaved``, the base read off the rotary module's buffer, and the whole model checks; it fails with the pairs
+    taken as halves."""
+    out = tmp_path / "lm.ncd"
+    imported = import_file(f"{SURVEY}:deepseek_v2_causal_lm", out)
+    text = out.read_text()
+    assert imported.warnings == [] and "opaque" not in text, text
+    assert text.count("with base=10000, interleaved\n") == 4, text  # queries and keys of both layers
+    assert check_file(out).passed
+    out.write_text(text.replace(", interleaved\n", "\n"))
+    assert not check_file(out).passed
+
+
 @pytest.mark.parametrize("name, beta", [("quick_gelu", 1.702), ("swish_written_out", 1.0)])
 def test_swish_written_out_is_one_silu(name, beta, tmp_path):
     """``x * sigmoid(1.702 * x)`` (CLIP's quick_gelu) and ``x * sigmoid(x)`` written out were a scale, a sigmoid and a

@@ -6,7 +6,8 @@ when the box's function, run on that tensor's recorded value, gives the recorded
 tanh GELU written out (transformers' ``gelu_new``, GPT-2's) as ``gelu ... with approximate=tanh``, and the
 erf GELU written out (ESM's) as ``gelu``.
 Transformers' rotary positions (``x * cos + rotate_half(x) * sin``, the tables made from the
-module's ``inv_freq`` buffer, so not constants) are found by their shape and checked the same way.
+module's ``inv_freq`` buffer, so not constants; or x's pairs times the tables as complex numbers,
+``view_as_real(view_as_complex(x) * freqs_cis).flatten(-2)``) are found by their shape and checked the same way.
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def recognise_recomputed(cap: Capture) -> dict:
             if node not in found and _is(node, "cat") and inv_freq:  # with tables made from the module's inv_freq buffer
                 tables = tables if tables is not None else _fed_by_learning(cap)
                 found.update(_rope(cap, tables, node, inv_freq, scalings))
+        elif inv_freq and _is(node, "flatten") and any(_is(a, "view_as_real") for a in node.all_input_nodes):
+            # x's pairs as complex numbers times the tables as complex numbers, back to pairs (DeepSeek-V2's, Llama 4's)
+            tables = tables if tables is not None else _fed_by_learning(cap)
+            found.update(_rope(cap, tables, node, inv_freq, scalings))
         elif _is(node, "add") and any(_is(b, "stack") for a in node.all_input_nodes for b in _ancestors([a], 3)):
             # x * cos + rotated(x) * sin with the tables read from a buffer (GPT-J's): the buffer is a constant here
             tables = tables if tables is not None else _fed_by_learning(cap)
@@ -114,7 +119,7 @@ def _rope(cap: Capture, fed: set, end, inv_freqs=(), scalings=()) -> dict:
     the frequencies were stretched as one of ``scalings`` says (gpt-oss's yarn, on tables of half the depth)."""
     for x, region in _starts(cap, fed, end):
         value = cap.values[x]
-        if value.dim() < 2 or value.shape[-1] % 2 or value.shape[-1] < 2:
+        if value.dim() < 2 or value.is_complex() or value.shape[-1] % 2 or value.shape[-1] < 2:
             continue
         constants = {a for n in region for a in n.all_input_nodes if a not in fed}
         bases = {float(n.args[0]) for n in _ancestors(constants) if _is(n, "pow") and isinstance(n.args[0], (int, float))}

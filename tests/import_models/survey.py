@@ -571,6 +571,14 @@ def deepseek_v3_causal_lm():
     return model, inputs
 
 
+def deepseek_v2_causal_lm():
+    """DeepSeek-V2: latent attention whose rotary turns each pair of the queries and keys as complex numbers,
+    ``view_as_real(view_as_complex(x) * freqs_cis)``, a dense first layer, then a softmax-routed mixture."""
+    return _causal_lm("DeepseekV2", hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_attention_heads=4,
+                      num_key_value_heads=4, n_routed_experts=8, num_experts_per_tok=2, first_k_dense_replace=1, n_shared_experts=1,
+                      q_lora_rank=16, kv_lora_rank=16, qk_rope_head_dim=4, qk_nope_head_dim=4, v_head_dim=4)
+
+
 def gpt_neox_one_pair_causal_lm():
     """GPT-NeoX turning a quarter of each head of 8: one pair, whose one frequency is 1 whatever the base (it was an opaque
     arange, cos, sin and slices: the base is read off the frequencies, and one frequency gives none)."""
