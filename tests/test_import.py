@@ -699,7 +699,7 @@ def test_deepseek_v3_imports_whole_and_checks(wrong, tmp_path):
     assert re.search(r"= concat\(\w+, \w+: \w+, \(\w+ \w+\) -> \w+\)\n", text), text  # the shared rotary key, one axis lacking
     assert "topk(H: e2) with k=2, normalize, select_bias, groups=2, scale=2.5\n" in text, text
     assert check_file(out).passed
-    out.write_text(text.replace(wrong, "" if wrong.startswith(",") else "scale=1"))
+    out.write_text(text.replace(wrong, "" if wrong.startswith(",") else "scale=2"))
     assert not check_file(out).passed
 
 
@@ -715,6 +715,26 @@ def test_a_rotary_through_complex_numbers_is_one_rope(tmp_path):
     assert text.count("with base=10000, interleaved\n") == 4, text  # queries and keys of both layers
     assert check_file(out).passed
     out.write_text(text.replace(", interleaved\n", "\n"))
+    assert not check_file(out).passed
+
+
+@pytest.mark.parametrize("wrong", ["with k=2", "softmax"])
+def test_llama4_s_experts_are_fed_their_input_scaled_by_the_gates(wrong, tmp_path):
+    """Llama 4's router keeps the top logit's sigmoid (the rest 0) and scales each expert's input by it, not its output;
+    its experts are stored [e, m, 2f] and run on every token (5 opaque boxes before: a repeat, the top k, a scatter):
+    the gates' outer product with the input, the maps per expert, their outputs summed; checked. The check fails with
+    two experts kept, or the gates a softmax: ncd check now draws a stack of experts' weights at its maps' fan-in (the
+    stored shape's, all but the first dim, made them too small for a wrong top k to show)."""
+    out = tmp_path / "lm.ncd"
+    imported = import_file(f"{SURVEY}:whole_Llama4", out)
+    text = out.read_text()
+    assert imported.warnings == [] and "opaque" not in text, text
+    gates = re.search(r"\n  (\w+) = sigmoid\(\1\)\n  \1 = topk\(\1: e\) with k=1\n  (\w+) = einsum\((\w+), \1: y f, y e -> y f e\)\n"
+                      r"  \w+ = linear\(\2: f -> \w+\) with per=e as L_\{gate_up_proj.0\}\n", text)
+    assert gates, text
+    assert check_file(out).passed
+    out.write_text(text.replace("with k=1", "with k=2") if wrong == "with k=2" else
+                   text.replace(f"{gates[1]} = sigmoid({gates[1]})", f"{gates[1]} = softmax({gates[1]}: e)"))
     assert not check_file(out).passed
 
 

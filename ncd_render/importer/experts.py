@@ -35,6 +35,8 @@ def recognise_experts(cap: Capture) -> dict:
             emitter = partial(_emitter, select=select and select[0])
         elif "router" in routers and _clamped_parts(routers["router"], experts):
             name, dense, emitter = "router", _dense_clamped, _clamped_emitter
+        elif "router" in routers and _input_gated_parts(routers["router"], experts):
+            name, dense, emitter = "router", _dense_input_gated, _input_gated_emitter
         else:
             continue
         router = routers[name]
@@ -228,15 +230,75 @@ def _clamped_emitter(x, path: str, name: str, router, experts, normalize: bool):
     return emit
 
 
+# Llama 4's experts: a router (an nn.Linear) whose top k logits' sigmoids (the rest 0) scale each expert's input, not its
+# output; experts stored [e, m, 2f] (gate, then up) and [e, f, m], run on every token by bmm; their outputs summed
+
+
+def _input_gated_parts(router, experts) -> bool:
+    w = getattr(router, "weight", None)
+    up, down = getattr(experts, "gate_up_proj", None), getattr(experts, "down_proj", None)
+    return (isinstance(w, torch.Tensor) and isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)
+            and getattr(router, "bias", None) is None and isinstance(getattr(router, "top_k", None), int)
+            and w.dim() == 2 and up.dim() == 3 and down.dim() == 3 and up.shape[0] == down.shape[0] == w.shape[0]
+            and up.shape[1] == down.shape[2] == w.shape[1] and up.shape[2] == 2 * down.shape[1]
+            and "silu" in type(getattr(experts, "act_fn", None)).__name__.lower())
+
+
+def _dense_input_gated(x, router, experts, normalize: bool):
+    """The routed experts as the diagram computes them, in float64 (never normalised)."""
+    if normalize:
+        return None
+    x = x.double()
+    w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
+    f = down.shape[1]
+    gates = topk_gate(torch.sigmoid(x @ w.T), -1, router.top_k)
+    gated = torch.einsum("...m,...e->...em", x, gates)
+    h = torch.nn.functional.silu(torch.einsum("...em,emf->...ef", gated, up[..., :f])) * torch.einsum("...em,emf->...ef", gated, up[..., f:])
+    return torch.einsum("...ef,efm->...m", h, down)
+
+
+def _input_gated_emitter(x, path: str, name: str, router, experts, normalize: bool):
+    prefix = f"{path}." if path else ""
+    e, m, two_f = experts.gate_up_proj.shape
+
+    def emit(mapper, node):
+        seen = mapper.get(x)
+        atoms, data, hidden = mapper.atoms, mapper.data(seen), seen.dims[-1]
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, False, sigmoid=True)
+        up_e, up_m, up_cols = atoms.new(e, "experts"), atoms.new(m), atoms.new(two_f, "ffn")
+        two, f_atom = atoms.split(up_cols, [2, two_f // 2])  # gate, then up
+        for a, b in ((up_e, w_e), (up_m, hidden)):
+            atoms.unify(a, b)
+        x_atoms, h_atoms = _hidden_atoms(mapper, seen, w_e, f_atom)
+        gated = mapper.emit("einsum", [data, gates], x_atoms + mapper.leaves([w_e]), node, axes={"depth": []})  # x g_e, each e
+        maps = [mapper.emit("linear", [gated], h_atoms, node, axes={"in": [hidden], "out": [f_atom], "per": [w_e]},
+                            params={"weight": Param(f"{prefix}experts.gate_up_proj", [up_e, up_m, up_cols], {atoms.find(two): part})},
+                            options={"bias": False}, label=f"{prefix}experts.gate_up_proj.{part}") for part in (0, 1)]
+        product = mapper.emit("mul", [mapper.emit("silu", [maps[0]], h_atoms, node), maps[1]], h_atoms, node)
+        d_e, d_f, d_m = atoms.new(e, "experts"), atoms.new(two_f // 2), atoms.new(m)
+        for a, b in ((d_e, w_e), (d_f, f_atom), (d_m, hidden)):
+            atoms.unify(a, b)
+        e_atoms = [hidden if atoms.find(a) == atoms.find(f_atom) else a for a in h_atoms]
+        down = mapper.emit("linear", [product], e_atoms, node, axes={"in": [f_atom], "out": [d_m], "per": [w_e]},
+                           params={"weight": Param(f"{prefix}experts.down_proj", [d_e, d_f, d_m])}, options={"bias": False},
+                           label=f"{prefix}experts.down_proj")
+        summed = mapper.emit("sum", [down], x_atoms, node, axes={"on": [w_e]})
+        shape = list(mapper.shape(node))
+        return type(seen)(seen.dims if shape == list(mapper.shape(x)) else mapper.atoms.reshape(seen.dims, shape), summed)
+
+    return emit
+
+
 # what both forms of experts emit alike
 
 
 def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: str | None = None,
-           routing: dict | None = None):
+           routing: dict | None = None, sigmoid: bool = False):
     """(the experts axis, the gates): the router's map from the depth of ``seen`` to a score per expert (its parameters
     named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised); with a
     selection bias (its parameter ``select``), a sigmoid of each score, and the top k chosen by the scores plus it;
-    ``routing``: the top k's groups and scale (:func:`_routing`)."""
+    ``routing``: the top k's groups and scale (:func:`_routing`); ``sigmoid``: scored by a sigmoid with no selection bias
+    (Llama 4's: the sigmoid of the top logits, the rest 0, as the top k of the sigmoids)."""
     atoms, Seen = mapper.atoms, type(seen)
     mapper.float32 = True  # the router's softmax runs in float32
     w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
@@ -246,7 +308,8 @@ def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k:
                           Seen([b_e], param=Param(bias, [b_e])) if bias is not None else None, w_m, w_e)
     atoms_of = mapper.prog.values[gate.dsl].atoms
     if select is None:
-        probs = mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
+        probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node) if sigmoid else \
+            mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
         return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]},
                                 options={"k": k, "normalize": normalize, **(routing or {})})
     s_e = atoms.new(e, "experts")

@@ -209,7 +209,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     model = compile_diagram(diagram).double().eval()
     if ref.module is not None:
         ref.module.double().eval()
-        _randomize(ref.module, generator)
+        _randomize(ref.module, generator, _fan_ins(model, ref))
     _copy_parameters(model, ref)
     inputs = [torch.randint(vocabulary[v], (batch, *diagram.shape(v)), generator=generator) if v in vocabulary
               else torch.randn((batch, *diagram.shape(v)), generator=generator, dtype=torch.float64) for v in diagram.inputs]
@@ -250,12 +250,24 @@ def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
     return min(vocab)
 
 
-def _randomize(module: nn.Module, generator: torch.Generator) -> None:
-    """Random values for every parameter, so no mapping mistake hides behind zeros or ones."""
+def _randomize(module: nn.Module, generator: torch.Generator, fan_ins: dict[str, int]) -> None:
+    """Random values for every parameter, so no mapping mistake hides behind zeros or ones: uniform within
+    1/sqrt(fan-in), the fan-in the diagram's map gives (``fan_ins``), else what the stored shape says (as torch's
+    layers count it: all but the first dim)."""
     with torch.no_grad():
-        for p in module.parameters():
-            bound = (p.numel() // p.shape[0]) ** -0.5 if p.dim() > 1 else 0.5
+        for name, p in module.named_parameters():
+            fan_in = fan_ins.get(name) or (p.numel() // p.shape[0] if p.dim() > 1 else 0)
+            bound = fan_in ** -0.5 if fan_in else 0.5
             p.copy_((torch.rand(p.shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound)
+
+
+def _fan_ins(model: DiagramModule, ref: Reference) -> dict[str, int]:
+    """Module parameter -> the fan-in of the diagram's map whose weight it is (its input axes' sizes multiplied): what
+    the stored shape cannot say for a stack of experts' weights, [e, out, in] or [e, in, out] (torch's count, all but
+    the first dim, made them so small that the experts barely moved a model's output, and a wrong top k passed)."""
+    maps = {f"{prefix}{op.name}.weight": model.patterns.fan_in(op) for prefix, op in boxes(model.patterns, model.plan)
+            if "in_axes" in op.params}
+    return {source.param: maps[name] for name, source in ref.parameters.items() if name in maps}
 
 
 def _copy_parameters(model: DiagramModule, ref: Reference) -> None:

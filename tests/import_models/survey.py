@@ -659,6 +659,10 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     # Granite-MoE's: the router is the block's `router` (not `gate`), the softmax of its top k logits; experts as Mixtral's
     "GraniteMoe": dict(hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
                        num_experts_per_tok=2),
+    # Llama 4's: a rotary through complex numbers, norms of each head's queries and keys, and experts whose input (not
+    # output) each top logit's sigmoid scales, beside a shared expert
+    "Llama4": dict(hidden_size=16, intermediate_size=32, intermediate_size_mlp=32, num_attention_heads=4, num_key_value_heads=2,
+                   head_dim=4, num_local_experts=4, num_experts_per_tok=1),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
