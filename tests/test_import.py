@@ -630,13 +630,14 @@ def test_gpt_oss_s_rotary_keeps_its_unrounded_yarn(tmp_path):
 
 def test_gpt_oss_s_sinks_are_joined_to_the_scores_and_sliced_off(tmp_path):
     """gpt-oss's attention joins a learned sink per head to each row of scores, takes the row's maximum off, softmaxes
-    and slices the sink off (the maximum, the subtraction and the slice were opaque): a learned tensor joined by concat,
-    the softmax of the joined scores, and ``index(P: t -> s) with at=0``, the first |s| of them; checked, and the check
+    and slices the sink off (the maximum, the subtraction and the slice were opaque): a learned tensor per head (it was
+    drawn over the queries too, which it is only expanded along), joined by a concat that copies it along them, the
+    softmax of the joined scores, and ``index(P: t -> s) with at=0``, the first |s| of them; checked, and the check
     fails when the run starts one later (the sink's weight in, the first key's out)."""
     out = tmp_path / "attention.ncd"
     import_file(f"{SURVEY}:gpt_oss_attention", out)
     text = out.read_text()
-    assert "opaque" not in text and "as E_{sinks}" in text, text
+    assert "opaque" not in text and "= learned(: h g a) as E_{sinks}\n" in text, text  # per head, copied along the queries
     joined = re.search(r"\n(\w+) = concat\(S, \w+: x, a -> (\w+)\)\n(\w+) = softmax\(\1: \2\)\n\w+ = index\(\3: \2 -> \w+\) with at=0\n", text)
     assert joined, text
     assert check_file(out).passed

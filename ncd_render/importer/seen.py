@@ -24,6 +24,7 @@ class Seen:
     dsl: int | None = None
     param: Param | None = None
     number: float | None = None
+    spread: tuple = ()  # dims a parameter was expanded along (gpt-oss's sinks, per head, over every query): no axes of its box
 
 
 class Unsupported(Exception):

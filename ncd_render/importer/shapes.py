@@ -21,6 +21,9 @@ class ShapeOps:
             dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
             for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
                 dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
+            if seen.param is not None and seen.dsl is None:  # a parameter spread along new dims: its box has none of them
+                spread = tuple(seen.spread) + tuple(d for d in dims if d not in seen.dims)
+                return Seen(dims, seen.dsl, seen.param, seen.number, spread)
         elif out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
             dims = list(seen.dims)
             self.float32 |= name in ("_to_copy", "to", "type_as") and self._to_float32(node)
