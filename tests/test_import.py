@@ -688,16 +688,18 @@ def test_minimax_m2_s_experts_are_chosen_by_a_sigmoid_and_a_bias(tmp_path):
 
 @pytest.mark.parametrize("wrong", [", groups=2", "scale=2.5"])
 def test_deepseek_v3_imports_whole_and_checks(wrong, tmp_path):
-    """DeepSeek-V3 (tiny): its keys are made empty and filled slice by slice, each head's own part and a rotary part
-    shared by every head (an opaque new_empty before: the copies into it are mutations the graph's readers do not see),
-    now one concat that copies the shared part along the heads; its experts are scored by a sigmoid and chosen in groups
-    by the scores plus the router's bias, normalised and scaled (22 opaque boxes in all before). Checked; the check fails
-    without the groups or with another scale."""
+    """DeepSeek-V3 (tiny): each head's queries and keys are split into an own part and a rotary part of another size
+    (unequal pieces of one axis were opaque: now a run each, ``index(H: d -> e) with at=0``); its keys are made empty and
+    filled slice by slice (an opaque new_empty before: the copies into it are mutations the graph's readers do not see),
+    now one concat that copies the rotary part, shared by every head, along the heads; its experts are scored by a sigmoid
+    and chosen in groups by the scores plus the router's bias, normalised and scaled (22 opaque boxes in all before, at
+    parts of equal sizes). Checked; the check fails without the groups or with another scale."""
     out = tmp_path / "lm.ncd"
     imported = import_file(f"{SURVEY}:deepseek_v3_causal_lm", out)
     text = out.read_text()
     assert imported.warnings == [] and "opaque" not in text, text
     assert re.search(r"= concat\(\w+, \w+: \w+, \(\w+ \w+\) -> \w+\)\n", text), text  # the shared rotary key, one axis lacking
+    assert re.search(r"= index\(H: d -> e\) with at=0\n  \w+ = index\(H: d -> \(\w+ \w+\)\) with at=8\n", text), text
     assert "topk(H: e2) with k=2, normalize, select_bias, groups=2, scale=2.5\n" in text, text
     assert check_file(out).passed
     out.write_text(text.replace(wrong, "" if wrong.startswith(",") else "scale=2"))

@@ -200,13 +200,17 @@ class ShapeOps:
             parts = self.atoms.split(seen.dims[dim], [taken, step]) if self.atoms.leaves(seen.dims[dim]) else None  # merging)
             if parts is not None:  # the dim as (taken, step): index start of the inner one
                 return self._pick(node, seen, parts[1], start, seen.dims[:dim] + [parts[0]] + seen.dims[dim + 1:])
-        leaves = self.atoms.leaves(seen.dims[dim])
-        if step == 1 and len(leaves) == 1 and seen.param is None:  # a run of one axis (gpt-oss's scores, its sinks sliced off)
-            run = self.atoms.new(taken, "")
-            atoms = [run if self.atoms.find(a) == self.atoms.find(leaves[0]) else a for a in self.dsl_leaves(seen)]
-            out = self.emit("index", [self.data(seen)], atoms, node, axes={"in": [leaves[0]], "out": [run]}, options={"at": start})
-            return Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:], out)
+        if step == 1 and len(self.atoms.leaves(seen.dims[dim])) == 1 and seen.param is None:  # a run of one axis (gpt-oss's
+            return self._run(node, seen, dim, start, taken)  # scores, its sinks sliced off)
         raise Unsupported("a slice that is not one of equal parts, nor every step-th of a whole dim, nor a run of one axis")
+
+    def _run(self, node, seen: Seen, dim: int, start: int, taken: int) -> Seen:
+        """``taken`` elements of ``dim`` (one axis) from ``start``, as a new axis: ``index(X: t -> s) with at=start``."""
+        (leaf,) = self.atoms.leaves(seen.dims[dim])
+        run = self.atoms.new(taken, "")
+        atoms = [run if self.atoms.find(a) == self.atoms.find(leaf) else a for a in self.dsl_leaves(seen)]
+        out = self.emit("index", [self.data(seen)], atoms, node, axes={"in": [leaf], "out": [run]}, options={"at": start})
+        return Seen(seen.dims[:dim] + [run] + seen.dims[dim + 1:], out)
 
     def rows_source(self, seen: Seen, dim: int):
         """The map whose outermost output (the outermost rows of its weight) ``dim`` of ``seen`` is, or None."""
@@ -248,9 +252,11 @@ class ShapeOps:
         sizes = [tuple(t.shape)[dim] for t in self.cap.values[node]]
         if len(set(sizes)) != 1:
             source = self.rows_source(seen, dim) if seen.param is None else None
+            starts = [sum(sizes[:n]) for n in range(len(sizes))]
             if source is not None:  # DeepSeek-V3's latent and its rotary part
-                starts = [sum(sizes[:n]) for n in range(len(sizes))]
                 return [self.rows_of_map(node, source, seen, dim, a, a + size) for a, size in zip(starts, sizes)]
+            if seen.param is None and len(self.atoms.leaves(seen.dims[dim])) == 1:  # runs of one axis (DeepSeek-V3's
+                return [self._run(node, seen, dim, a, size) for a, size in zip(starts, sizes)]  # heads' own and rotary parts)
             if seen.param is None or dim != 0:
                 raise Unsupported("pieces of unequal sizes")
             return self._param_runs(seen, dim, sizes)

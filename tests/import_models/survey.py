@@ -559,13 +559,13 @@ def minimax_m2_causal_lm():
 
 
 def deepseek_v3_causal_lm():
-    """DeepSeek-V3: latent attention (its keys made empty and filled, each head's own part and a rotary part shared by
-    every head), a dense first layer, then experts scored by a sigmoid, chosen in groups (the best of 2 groups of 4) by
+    """DeepSeek-V3: latent attention (each head's queries and keys split in an own part and a rotary part of another size,
+    its keys made empty and filled, the rotary part shared by every head), a dense first layer, then experts scored by a sigmoid, chosen in groups (the best of 2 groups of 4) by
     the scores plus the router's ``e_score_correction_bias`` (zeros as built: set here), normalised and scaled by 2.5."""
     model, inputs = _causal_lm("DeepseekV3", hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_attention_heads=4,
                                num_key_value_heads=4, n_routed_experts=8, num_experts_per_tok=2, n_group=2, topk_group=1,
                                first_k_dense_replace=1, n_shared_experts=1, q_lora_rank=16, kv_lora_rank=16, qk_rope_head_dim=4,
-                               qk_nope_head_dim=4, v_head_dim=4, routed_scaling_factor=2.5)
+                               qk_nope_head_dim=8, v_head_dim=6, routed_scaling_factor=2.5)  # (each head's parts of unequal sizes)
     with torch.no_grad():
         model.model.model.layers[1].mlp.gate.e_score_correction_bias.copy_(torch.tensor([0.3, -0.2, 0.1, -0.4, -0.1, 0.2, 0.4, -0.3]))
     return model, inputs
