@@ -721,6 +721,21 @@ def test_a_rotary_through_complex_numbers_is_one_rope(tmp_path):
     assert not check_file(out).passed
 
 
+def test_ernie_4_5_s_experts_are_chosen_by_a_softmax_and_a_bias(tmp_path):
+    """ERNIE 4.5's router softmaxes the scores and chooses the top k by them plus ``moe_statics.e_score_correction_bias``
+    ([1, e], zeros as built): the selection bias was taken only with a sigmoid, so the import left it out, and the check,
+    which fills every parameter with random values, failed (rel 1e-1). Now a softmax, then ``topk ... with select_bias``,
+    checked; the check fails with a sigmoid for the softmax."""
+    out = tmp_path / "lm.ncd"
+    imported = import_file(f"{SURVEY}:whole_Ernie4_5_Moe", out)
+    text = out.read_text()
+    found = re.search(r"\n  (\w+) = softmax\((\w+): (\w+)\)\n  \w+ = topk\(\1: \3\) with k=2, normalize, select_bias\n", text)
+    assert imported.warnings == [] and found, text
+    assert check_file(out).passed
+    out.write_text(text.replace(found[0], found[0].replace(f"softmax({found[2]}: {found[3]})", f"sigmoid({found[2]})")))
+    assert not check_file(out).passed
+
+
 @pytest.mark.parametrize("wrong", ["with k=2", "softmax"])
 def test_llama4_s_experts_are_fed_their_input_scaled_by_the_gates(wrong, tmp_path):
     """Llama 4's router keeps the top logit's sigmoid (the rest 0) and scales each expert's input by it, not its output;

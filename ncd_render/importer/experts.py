@@ -29,10 +29,12 @@ def recognise_experts(cap: Capture) -> dict:
         # the router is the block's gate (Mixtral's, Qwen-MoE's) or its router (Granite-MoE's; gpt-oss's, with biases)
         routers = {name: r for name in ("gate", "router") if isinstance(r := getattr(block, name, None), nn.Module)}
         name = next((n for n, r in routers.items() if _parts(r, experts)), None)
-        if name is not None:  # scored by a softmax, or by a sigmoid with a bias that only chooses (MiniMax-M2's)
+        forms = [(normalize,) for normalize in (True, False)]  # what recomputing tries: normalised or not, ...
+        if name is not None:  # ... scored by a softmax or a sigmoid, with a bias that only chooses or not (MiniMax-M2's)
             select = _selection_bias(block, routers[name], f"{path}." if path else "", name)
             dense = partial(_dense, select=select and select[1])
-            emitter = partial(_emitter, select=select and select[0])
+            emitter = partial(_emitter, select=select)
+            forms = [(normalize, sigmoid) for normalize in (True, False) for sigmoid in (False, True)]
         elif "router" in routers and _clamped_parts(routers["router"], experts):
             name, dense, emitter = "router", _dense_clamped, _clamped_emitter
         elif "router" in routers and _input_gated_parts(routers["router"], experts):
@@ -47,12 +49,12 @@ def recognise_experts(cap: Capture) -> dict:
             continue
         (x,) = ins
         # the block's result, or, where it adds a shared expert (Qwen-MoE's), the routed experts' mix before that
-        dense = {normalize: form for normalize in (True, False)  # (once a block)
-                 if (form := dense(cap.values[x], router, experts, normalize)) is not None}
+        dense = {how: form for how in forms  # (once a block)
+                 if (form := dense(cap.values[x], router, experts, *how)) is not None}
         for out in nodes:
-            normalize = _matches(cap.values[x], cap.values[out], dense)
-            if normalize is not None:
-                found[out] = Replacement([x], emitter(x, path, name, router, experts, normalize))
+            how = _matches(cap.values[x], cap.values[out], dense)
+            if how is not None:
+                found[out] = Replacement([x], emitter(x, path, name, router, experts, *how))
                 break
     return found
 
@@ -75,11 +77,13 @@ def _under(node, path: str) -> bool:
 
 
 def _selection_bias(block, router, prefix: str, name: str) -> tuple[str, torch.Tensor] | None:
-    """(its parameter's name, the tensor) of a bias over the experts that only chooses them (``e_score_correction_bias``,
-    the block's as MiniMax-M2 keeps it, or its router's), or None."""
-    for owner, path in ((block, prefix), (router, f"{prefix}{name}.")):
+    """(its parameter's name, the tensor) of a bias over the experts that only chooses them (``e_score_correction_bias``:
+    the block's, as MiniMax-M2 keeps it; its router's, DeepSeek-V3's; or its router's ``moe_statics``', [1, e], ERNIE
+    4.5's), or None."""
+    statics = getattr(router, "moe_statics", None)
+    for owner, path in ((block, prefix), (router, f"{prefix}{name}."), (statics, f"{prefix}{name}.moe_statics.")):
         bias = getattr(owner, "e_score_correction_bias", None)
-        if isinstance(bias, torch.Tensor) and tuple(bias.shape) == (router.weight.shape[0],):
+        if isinstance(bias, torch.Tensor) and bias.numel() == router.weight.shape[0] and bias.shape[-1] == bias.numel():
             return f"{path}e_score_correction_bias", bias
     return None
 
@@ -96,14 +100,15 @@ def _routing(router) -> dict:
     return found
 
 
-def _dense(x, router, experts, normalize: bool, select=None):
-    """The block as the diagram computes it, in float64: the experts scored by a softmax, or by a sigmoid when a bias
-    ``select`` chooses them (their weights the unbiased scores), kept as the router keeps them (:func:`_routing`)."""
+def _dense(x, router, experts, normalize: bool, sigmoid: bool, select=None):
+    """The block as the diagram computes it, in float64: the experts scored by a softmax, or a ``sigmoid``, chosen by the
+    scores plus a bias ``select`` where there is one (their weights the scores alone), kept as the router keeps them
+    (:func:`_routing`)."""
     x = x.double()
     w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
     f = down.shape[2]
-    probs = torch.softmax(x @ w.T, -1) if select is None else torch.sigmoid(x @ w.T)
-    gates = topk_gate(probs, -1, router.top_k, normalize=normalize, bias=None if select is None else select.detach().double(),
+    probs = torch.sigmoid(x @ w.T) if sigmoid else torch.softmax(x @ w.T, -1)
+    gates = topk_gate(probs, -1, router.top_k, normalize=normalize, bias=None if select is None else select.detach().double().flatten(),
                       **_routing(router))
     h = torch.nn.functional.silu(torch.einsum("...m,efm->...ef", x, up[:, :f])) * torch.einsum("...m,efm->...ef", x, up[:, f:])
     return torch.einsum("...ef,emf,...e->...m", h, down, gates)
@@ -120,9 +125,9 @@ def _matches(x, out, dense: dict) -> bool | None:
     return None
 
 
-def _emitter(x, path: str, name: str, router, experts, normalize: bool, select: str | None = None):
-    """The Mixtral form's statements; ``name``: the block's attribute that holds the router; ``select``: the parameter
-    of a bias that chooses the experts (a sigmoid scores them), or None."""
+def _emitter(x, path: str, name: str, router, experts, normalize: bool, sigmoid: bool, select: tuple | None = None):
+    """The Mixtral form's statements; ``name``: the block's attribute that holds the router; ``sigmoid``: a sigmoid scores
+    the experts, else a softmax; ``select``: (the name, the tensor) of a bias that chooses them, or None."""
     prefix = f"{path}." if path else ""
     e, two_f, m = experts.gate_up_proj.shape
 
@@ -132,7 +137,7 @@ def _emitter(x, path: str, name: str, router, experts, normalize: bool, select: 
         data = mapper.data(seen)
         hidden = seen.dims[-1]
         w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize, select,
-                             _routing(router))
+                             _routing(router), sigmoid)
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])
         atoms.unify(up_e, w_e)
@@ -264,7 +269,8 @@ def _input_gated_emitter(x, path: str, name: str, router, experts, normalize: bo
     def emit(mapper, node):
         seen = mapper.get(x)
         atoms, data, hidden = mapper.atoms, mapper.data(seen), seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, False, sigmoid=True)
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, False, sigmoid=True)  # (Llama 4's:
+        # the sigmoid of the top logits, the rest 0, is the top k of the sigmoids)
         up_e, up_m, up_cols = atoms.new(e, "experts"), atoms.new(m), atoms.new(two_f, "ffn")
         two, f_atom = atoms.split(up_cols, [2, two_f // 2])  # gate, then up
         for a, b in ((up_e, w_e), (up_m, hidden)):
@@ -292,13 +298,12 @@ def _input_gated_emitter(x, path: str, name: str, router, experts, normalize: bo
 # what both forms of experts emit alike
 
 
-def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: str | None = None,
+def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k: int, normalize: bool, select: tuple | None = None,
            routing: dict | None = None, sigmoid: bool = False):
     """(the experts axis, the gates): the router's map from the depth of ``seen`` to a score per expert (its parameters
-    named ``weight`` and ``bias``), softmax over the experts, and the top ``k`` of them kept (normalised); with a
-    selection bias (its parameter ``select``), a sigmoid of each score, and the top k chosen by the scores plus it;
-    ``routing``: the top k's groups and scale (:func:`_routing`); ``sigmoid``: scored by a sigmoid with no selection bias
-    (Llama 4's: the sigmoid of the top logits, the rest 0, as the top k of the sigmoids)."""
+    named ``weight`` and ``bias``), a softmax over the experts (or a ``sigmoid`` of each score), and the top ``k`` of
+    them kept (normalised); with a selection bias (``select``: its parameter's name and tensor), chosen by the scores
+    plus it; ``routing``: the top k's groups and scale (:func:`_routing`)."""
     atoms, Seen = mapper.atoms, type(seen)
     mapper.float32 = True  # the router's softmax runs in float32
     w_e, w_m = atoms.new(e, "experts"), atoms.new(m)
@@ -307,16 +312,15 @@ def _gates(mapper, node, seen, e: int, m: int, weight: str, bias: str | None, k:
     gate = mapper._linear(node, seen, Seen([w_e, w_m], param=Param(weight, [w_e, w_m])),
                           Seen([b_e], param=Param(bias, [b_e])) if bias is not None else None, w_m, w_e)
     atoms_of = mapper.prog.values[gate.dsl].atoms
-    if select is None:
-        probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node) if sigmoid else \
-            mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
-        return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]},
-                                options={"k": k, "normalize": normalize, **(routing or {})})
-    s_e = atoms.new(e, "experts")
-    atoms.unify(s_e, w_e)
-    probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node)
-    return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, params={"bias": Param(select, [s_e])},
-                            options={"k": k, "normalize": normalize, "select_bias": True, **(routing or {})})
+    probs = mapper.emit("sigmoid", [gate.dsl], atoms_of, node) if sigmoid else \
+        mapper.emit("softmax", [gate.dsl], atoms_of, node, axes={"on": [w_e]})
+    options, params = {"k": k, "normalize": normalize}, {}
+    if select is not None:
+        s_e = atoms.new(e, "experts")
+        atoms.unify(s_e, w_e)
+        stored = [atoms.new(1, "unit")] * (select[1].dim() - 1) + [s_e]  # (ERNIE 4.5 keeps it [1, e])
+        options["select_bias"], params["bias"] = True, Param(select[0], stored)
+    return w_e, mapper.emit("topk", [probs], atoms_of, node, axes={"on": [w_e]}, params=params, options={**options, **(routing or {})})
 
 
 def _hidden_atoms(mapper, seen, w_e: int, f_atom: int) -> tuple[list, list]:

@@ -663,6 +663,10 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     # output) each top logit's sigmoid scales, beside a shared expert
     "Llama4": dict(hidden_size=16, intermediate_size=32, intermediate_size_mlp=32, num_attention_heads=4, num_key_value_heads=2,
                    head_dim=4, num_local_experts=4, num_experts_per_tok=1),
+    # ERNIE 4.5's mixture: a softmax of the scores, the top k chosen by them plus a bias its router keeps in `moe_statics`
+    # ([1, e], a parameter built as zeros, which ncd check fills), two shared experts; every layer a mixture
+    "Ernie4_5_Moe": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, num_experts=4,
+                         num_experts_per_tok=2, moe_intermediate_size=16, moe_layer_start_index=0),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
