@@ -59,8 +59,18 @@ def recognise_experts(cap: Capture) -> dict:
     return found
 
 
+def _weight(router) -> tuple[str, torch.Tensor | None]:
+    """(its name under the router, the tensor) of the router's map to the experts: its own ``weight``, or its ``wg``'s
+    (HunYuan's gate holds an nn.Linear)."""
+    own = getattr(router, "weight", None)
+    if isinstance(own, torch.Tensor):
+        return "weight", own
+    inner = getattr(router, "wg", None)
+    return "wg.weight", getattr(inner, "weight", None) if isinstance(inner, nn.Linear) and inner.bias is None else None
+
+
 def _parts(router, experts) -> bool:
-    w = getattr(router, "weight", None)
+    w = _weight(router)[1]
     up, down = getattr(experts, "gate_up_proj", None), getattr(experts, "down_proj", None)
     return (isinstance(w, torch.Tensor) and isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)
             and w.dim() == 2 and up.dim() == 3 and down.dim() == 3 and isinstance(getattr(router, "top_k", None), int)
@@ -83,7 +93,7 @@ def _selection_bias(block, router, prefix: str, name: str) -> tuple[str, torch.T
     statics = getattr(router, "moe_statics", None)
     for owner, path in ((block, prefix), (router, f"{prefix}{name}."), (statics, f"{prefix}{name}.moe_statics.")):
         bias = getattr(owner, "e_score_correction_bias", None)
-        if isinstance(bias, torch.Tensor) and bias.numel() == router.weight.shape[0] and bias.shape[-1] == bias.numel():
+        if isinstance(bias, torch.Tensor) and bias.numel() == _weight(router)[1].shape[0] and bias.shape[-1] == bias.numel():
             return f"{path}e_score_correction_bias", bias
     return None
 
@@ -105,7 +115,7 @@ def _dense(x, router, experts, normalize: bool, sigmoid: bool, select=None):
     scores plus a bias ``select`` where there is one (their weights the scores alone), kept as the router keeps them
     (:func:`_routing`)."""
     x = x.double()
-    w, up, down = (t.detach().double() for t in (router.weight, experts.gate_up_proj, experts.down_proj))
+    w, up, down = (t.detach().double() for t in (_weight(router)[1], experts.gate_up_proj, experts.down_proj))
     f = down.shape[2]
     probs = torch.sigmoid(x @ w.T) if sigmoid else torch.softmax(x @ w.T, -1)
     gates = topk_gate(probs, -1, router.top_k, normalize=normalize, bias=None if select is None else select.detach().double().flatten(),
@@ -136,7 +146,7 @@ def _emitter(x, path: str, name: str, router, experts, normalize: bool, sigmoid:
         atoms = mapper.atoms
         data = mapper.data(seen)
         hidden = seen.dims[-1]
-        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.weight", None, router.top_k, normalize, select,
+        w_e, gates = _gates(mapper, node, seen, e, m, f"{prefix}{name}.{_weight(router)[0]}", None, router.top_k, normalize, select,
                              _routing(router), sigmoid)
         up_e, up_rows, up_m = atoms.new(e, "experts"), atoms.new(two_f, "ffn"), atoms.new(m)
         half, f_atom = atoms.split(up_rows, [2, two_f // 2])

@@ -667,6 +667,9 @@ WHOLE = {  # the whole models tried beside Llama, GPT-2, Gemma and OPT, each wit
     # ([1, e], a parameter built as zeros, which ncd check fills), two shared experts; every layer a mixture
     "Ernie4_5_Moe": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, num_experts=4,
                          num_experts_per_tok=2, moe_intermediate_size=16, moe_layer_start_index=0),
+    # HunYuan's mixture: its gate holds the map as an nn.Linear, `wg`; the softmax's top k normalised
+    "HunYuanMoEV1": dict(hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=8, num_experts=4,
+                         num_local_experts=4, moe_topk=2),
     "Qwen2Moe": dict(hidden_size=16, intermediate_size=32, moe_intermediate_size=8, shared_expert_intermediate_size=16, num_attention_heads=4,
                      num_key_value_heads=2, num_experts=4, num_experts_per_tok=2, experts_implementation="batched_mm"),
 }
