@@ -90,10 +90,10 @@ def _selection_bias(block, router, prefix: str, name: str) -> tuple[str, torch.T
     """(its parameter's name, the tensor) of a bias over the experts that only chooses them (``e_score_correction_bias``:
     the block's, as MiniMax-M2 keeps it; its router's, DeepSeek-V3's; or its router's ``moe_statics``', [1, e], ERNIE
     4.5's), or None."""
-    statics = getattr(router, "moe_statics", None)
+    statics, count = getattr(router, "moe_statics", None), _weight(router)[1].shape[0]
     for owner, path in ((block, prefix), (router, f"{prefix}{name}."), (statics, f"{prefix}{name}.moe_statics.")):
         bias = getattr(owner, "e_score_correction_bias", None)
-        if isinstance(bias, torch.Tensor) and bias.numel() == _weight(router)[1].shape[0] and bias.shape[-1] == bias.numel():
+        if isinstance(bias, torch.Tensor) and bias.numel() == count and bias.shape[-1] == count:
             return f"{path}e_score_correction_bias", bias
     return None
 
