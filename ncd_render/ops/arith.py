@@ -39,10 +39,7 @@ def build_add(b, expr, options, scope, label):
 
 def _lined_up(op, p, k: int) -> str | None:
     """The einops pattern giving term ``k`` a dim of one for each axis of the first it lacks; None when it has them all."""
-    first, theirs = p.values(op)[0], p.values(op)[k]
-    if theirs == first:
-        return None
-    return f"{p.spec(theirs)} -> ... " + " ".join(p.ids[a] if a in theirs else "()" for a in first)
+    return p.lined_up(p.values(op)[k], p.values(op)[0])
 
 
 def run_add(op, box, xs, rt):

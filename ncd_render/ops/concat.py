@@ -43,11 +43,8 @@ def build(b, call, options, scope, label):
 def _lined_up(op, p, k: int) -> str | None:
     """The einops pattern laying input ``k`` out as the output (its joined axis where the output's is, a dim of one
     for each axis it lacks); None when it is laid out so already."""
-    (out,), theirs, joined = p.values(op, "outputs"), p.values(op)[k], op.params["axes"][k]
-    into = op.params["into"]
-    if tuple(joined if a == into else a for a in out) == tuple(theirs):
-        return None
-    return f"{p.spec(theirs)} -> ... " + " ".join(p.ids[joined] if a == into else p.ids[a] if a in theirs else "()" for a in out)
+    (out,) = p.values(op, "outputs")
+    return p.lined_up(p.values(op)[k], out, {op.params["into"]: op.params["axes"][k]})
 
 
 def run(op, box, xs, rt):

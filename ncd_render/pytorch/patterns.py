@@ -127,6 +127,15 @@ class Patterns:
             return None
         return f"{self.spec(axes, batch=False)} -> " + " ".join(self.ids[a] if a in axes else "1" for a in tail)
 
+    def lined_up(self, axes, target, rename: dict[str, str] | None = None) -> str | None:
+        """The rearrange laying a value of ``axes`` out as ``target``, a dim of one for each axis of ``target`` it
+        lacks (it broadcasts there); ``rename``: an axis of ``target`` -> the value's axis in its place (a concat's
+        joined axis). None when it is laid out so already."""
+        mine = [(rename or {}).get(a, a) for a in target]
+        if tuple(mine) == tuple(axes):
+            return None
+        return f"{self.spec(axes)} -> ... " + " ".join(self.ids[a] if a in axes else "()" for a in mine)
+
     def einsum(self, op: Op) -> str:
         (out,) = self.values(op, "outputs")
         return ", ".join(self.spec(x) for x in self.values(op)) + " -> " + self.spec(out)
