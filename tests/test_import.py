@@ -15,6 +15,7 @@ pytest.importorskip("transformers")
 
 import ncd_render  # noqa: E402
 from ncd_render.importer import import_file  # noqa: E402
+from ncd_render.importer.fused import fuse_rearranges  # noqa: E402
 from ncd_render.pytorch.check import check_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -701,6 +702,7 @@ def test_deepseek_v3_imports_whole_and_checks(wrong, tmp_path):
     assert re.search(r"= concat\(\w+, \w+: \w+, \(\w+ \w+\) -> \w+\)\n", text), text  # the shared rotary key, one axis lacking
     assert re.search(r"= index\(H: d -> e\) with at=0\n  \w+ = index\(H: d -> \(\w+ \w+\)\) with at=8\n", text), text
     assert "topk(H: e2) with k=2, normalize, select_bias, groups=2, scale=2.5\n" in text, text
+    assert fuse_rearranges(text.splitlines()) == text.splitlines()  # no rearrangement only feeds another (14 -> 6 of them)
     assert check_file(out).passed
     out.write_text(text.replace(wrong, "" if wrong.startswith(",") else "scale=2"))
     assert not check_file(out).passed

@@ -14,6 +14,7 @@ from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes
 from .components import find_components
+from .fused import fuse_rearranges
 from .naming import Names, label, param_name
 from .repeats import find_folds, relative
 from .seen import at_cup, is_contraction, is_map
@@ -227,6 +228,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             parameters[f"{block}.{r}.{param_name(box)}.{kind}"] = _from(stmt.params[kind], _target(stmt, kind, order, atoms, prog),
                                                                          axis_names, atoms)
     lines.append("output " + ", ".join(tensor[v] for v, _ in prog.outputs))
+    lines = fuse_rearranges(lines)
     lines.append("")
     lines.append("# ncd check runs the diagram at the sizes of the example inputs")
     numbered = [a for a in axis_names if atoms.atom(a).renamed_from is None or atoms.find(atoms.atom(a).renamed_from) not in axis_names]
