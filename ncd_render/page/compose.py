@@ -37,6 +37,7 @@ least. :func:`ncd_render.sizing.fit_to` announces the shrinking with a warning.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from itertools import product
 
@@ -263,14 +264,31 @@ def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, 
     return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
 
 
-def _choices(options: list[list]) -> product:
-    """Every combination of one option per piece; when there are too many, the first and the last option of each."""
-    count = 1
-    for o in options:
-        count *= len(o)
-    if count > MOST_CHOICES:
-        options = [o[:1] + o[-1:] if len(o) > 1 else o for o in options]
-    return product(*options)
+def _choices(options: list[list]):
+    """Every combination of one option per piece; when there are more than :data:`MOST_CHOICES`, the first
+    and the last option of each (the widest and the narrowest cut), every combination of those while they
+    are few enough, else every piece alike and each piece alone the other way: a model of many layers
+    written out has some forty pieces, and 2^40 combinations.
+
+    >>> from itertools import islice
+    >>> len(list(_choices([[1, 2, 3]] * 5))), len(list(islice(_choices([[1, 2]] * 40), 1000)))
+    (243, 82)
+    """
+    if math.prod(map(len, options)) <= MOST_CHOICES:
+        return product(*options)
+    ends = [o[:1] + o[-1:] if len(o) > 1 else o for o in options]
+    if math.prod(map(len, ends)) <= MOST_CHOICES:
+        return product(*ends)
+    return _one_apart(ends)
+
+
+def _one_apart(ends: list[list]):
+    """Each piece's first option, then each piece's last option with the others' first; the same from the last."""
+    for base, other in ((0, -1), (-1, 0)):
+        yield tuple(o[base] for o in ends)
+        for k, o in enumerate(ends):
+            if len(o) > 1:
+                yield tuple(p[other] if j == k else p[base] for j, p in enumerate(ends))
 
 
 def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
