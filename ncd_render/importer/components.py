@@ -45,25 +45,25 @@ def find_components(prog: Program, folds: list[Fold], sections: list[str], compo
     outputs = {v for v, _ in prog.outputs}
     for fold in folds:
         first = fold.reps[0]
-        layer = sections[first[0]]
-        for run in _runs(prog, first, layer, composite):
+        for run in _runs(prog, first, sections, composite):
             stmts = [first[i] for i in run]
             made = {prog.stmts[s].out for s in stmts}
             inputs = list(dict.fromkeys(a for s in stmts for a in prog.stmts[s].args if a not in made))
             after = [v for v in made if uses.get(v, -1) > stmts[-1] or v in outputs]
             if len(stmts) < SMALLEST or len(after) != 1 or not 1 <= len(inputs) <= MOST_INPUTS:
                 continue
-            path = _child(prog.stmts[stmts[0]].module, layer)
+            path = _child(prog.stmts[stmts[0]].module, sections[stmts[0]])
             name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
             found[stmts[0]] = Component(name, stmts, inputs, after[0])
     return found
 
 
-def _runs(prog: Program, first: list[int], layer: str, composite) -> list[list[int]]:
-    """Positions in ``first`` of the runs of consecutive statements that one composite child of ``layer`` ran."""
+def _runs(prog: Program, first: list[int], sections: list[str], composite) -> list[list[int]]:
+    """Positions in ``first`` of the runs of consecutive statements that one composite child of their layer
+    (their section) ran."""
     runs: list[tuple[str, list[int]]] = []
     for i, s in enumerate(first):
-        child = _child(prog.stmts[s].module, layer)
+        child = _child(prog.stmts[s].module, sections[s])
         if child not in composite:
             continue
         if runs and runs[-1][0] == child and runs[-1][1][-1] == i - 1:

@@ -6,6 +6,12 @@ reads what the one before made exactly where the first reads the block's input
 (the value that goes round), and nothing after the block reads any repetition's
 values but the last's value that goes round. Folding makes the repetitions' axes
 one set of axes (``f`` for every layer's feed-forward depth, not ``f``, ``o``, ``e``).
+
+A repetition may be several consecutive layers (up to :data:`MOST_PERIOD`): models that
+alternate kinds of layer, gpt-oss's and Gemma 2's sliding-window and global attention, Gemma 3's
+five local layers and a global one, repeat a pattern of layers. From each layer on, the fold that
+covers the most layers wins (the fewest layers a repetition among equals), and the layers
+after it fold again on their own: DeepSeek-V3's three dense layers, then its mixtures.
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from .graph import Program
+
+MOST_PERIOD = 8  # layers in one repetition: Gemma 3 repeats five local (sliding window) layers and a global one
 
 
 @dataclass
@@ -25,10 +33,18 @@ class Fold:
     parent: str
     reps: list[list[int]]
     carried: dict[int, int] = field(default_factory=dict)
+    layers: list[str] = field(default_factory=list)  # the sections of the first repetition's layers, in order
+    span: str = ""  # which layers, where the parent's layers fold into more than one block ("2-3")
 
     @property
     def title(self) -> str:
-        return (self.parent or "layers").replace("_", " ")
+        return (self.parent or "layers").replace("_", " ") + (f" {self.span}" if self.span else "")
+
+    def relative(self, path: str, section: str) -> str:
+        """``path`` below its layer's, ``section``; in a repetition of several layers, after the first
+        layer its place in the repetition first (``1.input_layernorm``), as the layers apart are labelled."""
+        place = self.layers.index(section) if section in self.layers else 0
+        return f"{place}.{relative(path, section)}" if place else relative(path, section)
 
 
 def find_folds(prog: Program, sections: list[str], classes: dict[str, str]) -> list[Fold]:
@@ -42,18 +58,46 @@ def find_folds(prog: Program, sections: list[str], classes: dict[str, str]) -> l
         i = j
     folds, i = [], 0
     while i < len(runs):
-        parent, first = _repetition(runs[i][0])
-        group = [runs[i][1]]
-        k = i + 1
-        while first is not None and k < len(runs) and runs[k][0] == f"{parent + '.' if parent else ''}{first + len(group)}" \
-                and classes.get(runs[k][0]) == classes.get(runs[i][0]):
-            group.append(runs[k][1])
-            k += 1
-        fold = _fold(prog, sections, parent, group) if len(group) > 1 else None
-        if fold is not None:
-            folds.append(fold)
-        i = k if fold is not None else i + 1
+        best, covered = None, 0
+        for period in range(1, MOST_PERIOD + 1):
+            found = _longest_fold(prog, sections, runs, i, period, classes)
+            if found is not None and len(found[0].reps) * period > covered:
+                best, covered = found, len(found[0].reps) * period
+        if best is None:
+            i += 1
+            continue
+        fold, pairs = best
+        _unify(prog, pairs)
+        first = _repetition(runs[i][0])[1]
+        fold.span = f"{first}-{first + covered - 1}"
+        folds.append(fold)
+        i += covered
+    parents = [fold.parent for fold in folds]
+    for fold in folds:
+        fold.span = fold.span if parents.count(fold.parent) > 1 else ""
     return folds
+
+
+def _longest_fold(prog: Program, sections, runs, i: int, period: int, classes) -> tuple[Fold, list] | None:
+    """The fold of the most repetitions of ``period`` layers each from run ``i`` on (consecutive layers,
+    each of the class of its place in the first repetition), with the atoms it pairs; None if none folds."""
+    parent, first = _repetition(runs[i][0])
+    if first is None:
+        return None
+    layers = 0
+    while i + layers < len(runs) and runs[i + layers][0] == f"{parent + '.' if parent else ''}{first + layers}" \
+            and classes.get(runs[i + layers][0]) == classes.get(runs[i + layers % period][0]):
+        layers += 1
+    reps = [[s for run in runs[i + r * period:i + (r + 1) * period] for s in run[1]] for r in range(layers // period)]
+    alike = 1  # the repetitions that compute as the first does: the most that may fold
+    while alike < len(reps) and len(reps[alike]) == len(reps[0]) and all(
+            _signature(prog, a, sections[a]) == _signature(prog, b, sections[b]) for a, b in zip(reps[0], reps[alike])):
+        alike += 1
+    for n in range(alike, max(1, alike - 2), -1):  # what the block's last values are read by may hold one or two back
+        found = _fold(prog, parent, reps[:n], list(dict.fromkeys(sections[s] for s in reps[0])))
+        if found is not None:
+            return found
+    return None
 
 
 def relative(path: str, section: str) -> str:
@@ -73,12 +117,10 @@ def _signature(prog: Program, index: int, section: str) -> tuple:
             relative(stmt.label or stmt.module, section), tuple(sorted(stmt.axes)))
 
 
-def _fold(prog: Program, sections, parent: str, reps: list[list[int]]) -> Fold | None:
+def _fold(prog: Program, parent: str, reps: list[list[int]], layers: list[str]) -> tuple[Fold, list] | None:
+    """``reps`` (each computing as the first) as one block, and the atoms it pairs; None when what goes round or
+    what is read after the block does not allow it."""
     first = reps[0]
-    if any(len(rep) != len(first) for rep in reps):
-        return None
-    if any(_signature(prog, a, sections[a]) != _signature(prog, b, sections[b]) for rep in reps[1:] for a, b in zip(first, rep)):
-        return None
     made = [{prog.stmts[s].out: n for n, s in enumerate(rep)} for rep in reps]
     carried: dict[int, int] = {}
     shared = set()
@@ -96,9 +138,8 @@ def _fold(prog: Program, sections, parent: str, reps: list[list[int]]) -> Fold |
                     return None
     if not carried or shared & set(carried):
         return None
-    if not _reads_only_what_goes_round(prog, reps, carried) or not _unify(prog, reps):
-        return None
-    return Fold(parent, reps, carried)
+    pairs = _reads_only_what_goes_round(prog, reps, carried) and _pairs(prog, reps)
+    return (Fold(parent, reps, carried, layers), pairs) if pairs else None
 
 
 def _reads_only_what_goes_round(prog: Program, reps, carried) -> bool:
@@ -116,8 +157,8 @@ def _reads_only_what_goes_round(prog: Program, reps, carried) -> bool:
     return True
 
 
-def _unify(prog: Program, reps) -> bool:
-    """Make every repetition's atoms the first's, leaf by leaf; False (nothing changed) if they do not pair one to one."""
+def _pairs(prog: Program, reps) -> list[dict] | None:
+    """Each later repetition's atoms paired with the first's, leaf by leaf; None if they do not pair one to one."""
     atoms, pairs = prog.atoms, []
 
     def leaves(group):
@@ -133,13 +174,17 @@ def _unify(prog: Program, reps) -> bool:
             for g0, g in zip(groups(prog.stmts[s0]), groups(prog.stmts[s])):
                 left, right = leaves(g0), leaves(g)
                 if len(left) != len(right):
-                    return False
+                    return None
                 for x0, x in zip(left, right):
                     if atoms.size(x0) != atoms.size(x) or pairs[-1].setdefault(x, x0) != x0 or (x != x0 and x in first):
-                        return False
+                        return None
         if len(set(pairs[-1].values())) != len(pairs[-1]):
-            return False
+            return None
+    return pairs
+
+
+def _unify(prog: Program, pairs: list[dict]) -> None:
+    """Make every repetition's atoms the first's (:func:`_pairs`)."""
     for rep_pairs in pairs:
         for x, x0 in rep_pairs.items():
-            atoms.unify(x0, x)
-    return True
+            prog.atoms.unify(x0, x)

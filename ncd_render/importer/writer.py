@@ -16,7 +16,7 @@ from .axisnames import axis_names as name_axes
 from .components import find_components
 from .fused import fuse_rearranges
 from .naming import Names, label, param_name
-from .repeats import find_folds, relative
+from .repeats import find_folds
 from .seen import at_cup, is_contraction, is_map
 from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
@@ -168,7 +168,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         if stmt.params:  # a norm without weights is no learned box
             path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
             box = UNLABELLED[stmt.fn] if letter is None else \
-                label(letter, relative(path, sections[at]) if fold is not None else path, taken_labels)
+                label(letter, fold.relative(path, sections[at]) if fold is not None else path, taken_labels)
             for kind, param in stmt.params.items():
                 if fold is not None:
                     fold_boxes.append((fold, n, prefix + param_name(box), kind))
@@ -222,7 +222,9 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     taken = {key.split(".")[0] for key in parameters}
     block_names = {}
     for fold, n, box, kind in fold_boxes:  # each repetition's boxes read its own module's parameters
-        block = block_names.setdefault(id(fold), identifier(fold.title.lower(), taken))
+        if id(fold) not in block_names:  # (named once: each name tried is taken)
+            block_names[id(fold)] = identifier(fold.title.lower(), taken)
+        block = block_names[id(fold)]
         for r, rep in enumerate(fold.reps):
             stmt = prog.stmts[rep[n]]
             parameters[f"{block}.{r}.{param_name(box)}.{kind}"] = _from(stmt.params[kind], _target(stmt, kind, order, atoms, prog),

@@ -390,11 +390,11 @@ def opt_causal_lm():
     return _Logits(hf.OPTForCausalLM(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
-def _causal_lm(family: str, **sizes):
-    """``family``'s whole causal language model (``Mistral`` -> MistralForCausalLM), two layers, tiny (its text
-    configuration where the family has one beside a multimodal one: Gemma 3's)."""
+def _causal_lm(family: str, layers: int = 2, **sizes):
+    """``family``'s whole causal language model (``Mistral`` -> MistralForCausalLM), two layers (or ``layers``), tiny (its
+    text configuration where the family has one beside a multimodal one: Gemma 3's)."""
     configuration = getattr(hf, f"{family}TextConfig", None) or getattr(hf, f"{family}Config")
-    config = configuration(num_hidden_layers=2, vocab_size=11, attn_implementation="eager", **sizes)
+    config = configuration(num_hidden_layers=layers, vocab_size=11, attn_implementation="eager", **sizes)
     return _Logits(getattr(hf, f"{family}ForCausalLM")(config)).eval(), (torch.randint(0, 11, (1, SEQ)),)
 
 
@@ -544,6 +544,24 @@ def gemma3_two_rotaries_causal_lm():
                       layer_types=["sliding_attention", "full_attention"], sliding_window=3,
                       rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 100.0},
                                        "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000.0}})
+
+
+def gemma3_pattern_causal_lm():
+    """Gemma 3's pattern of layers, smaller: two local (sliding window) layers and a global one, twice, then a local one
+    (Gemma 3 repeats five local layers and a global one): every layer was written out, none folded."""
+    local, full = "sliding_attention", "full_attention"
+    return _causal_lm("Gemma3", layers=7, hidden_size=16, intermediate_size=32, num_attention_heads=4, num_key_value_heads=2,
+                      head_dim=8, layer_types=[local, local, full] * 2 + [local], sliding_window=3,
+                      rope_parameters={local: {"rope_type": "default", "rope_theta": 100.0},
+                                       full: {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000.0}})
+
+
+def deepseek_v2_dense_then_experts_causal_lm():
+    """DeepSeek-V2 with two dense layers, then two of experts (DeepSeek-V3 has three, then 58): no layer folded, since
+    all four did not compute alike."""
+    return _causal_lm("DeepseekV2", layers=4, hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_attention_heads=4,
+                      num_key_value_heads=4, n_routed_experts=8, num_experts_per_tok=2, first_k_dense_replace=2, n_shared_experts=1,
+                      q_lora_rank=16, kv_lora_rank=16, qk_rope_head_dim=4, qk_nope_head_dim=4, v_head_dim=4)
 
 
 def minimax_m2_causal_lm():
