@@ -415,34 +415,45 @@ def test_a_whole_model_s_layers_call_their_submodules_as_components(tmp_path, fi
     assert svg.count(">GPT2Attention<") == 2 and svg.count(">GPT2MLP<") == 2  # the box in the layer, its definition's title
 
 
-def test_layers_that_alternate_fold_as_a_repetition_of_several(tmp_path):
+@pytest.mark.parametrize("swap", [None, ("4", "1"), ("6", "0")])
+def test_layers_that_alternate_fold_as_a_repetition_of_several(swap, tmp_path):
     """Gemma 3's pattern, smaller (two local layers and a global one, twice, then a local one): seven layers were written
-    out, none folded; now one repeat of three layers, each with its attention and MLP components, then the last layer
-    apart. Each repetition reads its own layers' parameters: pairing the second with the first's fails the check."""
+    out, none folded; now one repeat of three layers, then the last layer apart, each layer's attention and MLP a call of
+    a component, and the components that compute alike one block (the local attention, called four times; the MLP, seven).
+    Each call reads its own layer's parameters: pairing the second repetition's second layer with the first's, or the
+    last layer with the first, fails the check."""
     out = tmp_path / "gemma3.ncd"
     import_file(f"{SURVEY}:gemma3_pattern_causal_lm", out)
     text = out.read_text()
     body = text[text.index('repeat 2 "model.model.layers"\n'):]
     body = body[:body.index("\nend\n")]
-    assert text.count("repeat ") == 1 and len(re.findall(r"= Gemma3Attention\d*\(N\)", body)) == 3, text
-    assert 'section "model.model.layers.6"' in text and "as N_{1.input_layernorm}" in body and "as N_{2.input_layernorm}" in body
-    assert text.count("with causal, window=3\n") == 3 and text.count("with causal\n") == 1  # two local blocks and one global
-    assert check_file(out).passed
+    assert text.count("repeat ") == 1 and re.findall(r"= (Gemma3\w+)\(N\)", body) == \
+        ["Gemma3Attention", "Gemma3MLP", "Gemma3Attention", "Gemma3MLP", "Gemma3Attention2", "Gemma3MLP"], text
+    last = text[text.index('section "model.model.layers.6"\n'):]
+    assert re.findall(r"= (Gemma3\w+)\(N\)", last[:last.index("\nend\n")]) == ["Gemma3Attention", "Gemma3MLP"], text
+    assert text.count("block ") == 3 and "as N_{1.input_layernorm}" in body and "as N_{2.input_layernorm}" in body
+    assert text.count("with causal, window=3\n") == 1 and text.count("with causal\n") == 1  # the local block and the global
+    if swap is None:
+        assert check_file(out).passed
+        return
     check = out.with_name("gemma3.check.py")
     pairing = check.read_text()
-    assert "('model.model.layers.4.self_attn.q_proj.weight'" in pairing
-    check.write_text(pairing.replace("('model.model.layers.4.self_attn.q_proj.weight'", "('model.model.layers.1.self_attn.q_proj.weight'"))
+    layer, other = swap
+    assert f"('model.model.layers.{layer}.self_attn.q_proj.weight'" in pairing
+    check.write_text(pairing.replace(f"('model.model.layers.{layer}.self_attn.q_proj.weight'",
+                                     f"('model.model.layers.{other}.self_attn.q_proj.weight'"))
     assert not check_file(out).passed
 
 
 def test_layers_that_change_part_way_fold_as_two_repeats(tmp_path):
     """DeepSeek-V2 with two dense layers, then two of experts: the four did not fold as one, so none folded; now a repeat
-    of each, titled with their layers."""
+    of each, titled with their layers, both calling one attention block."""
     out = tmp_path / "deepseek.ncd"
     import_file(f"{SURVEY}:deepseek_v2_dense_then_experts_causal_lm", out)
     text = out.read_text()
     dense, experts = text.split('repeat 2 "model.model.layers 0-1"\n')[1].split('repeat 2 "model.model.layers 2-3"\n')
     assert "= DeepseekV2MLP(N)" in dense and "= DeepseekV2Moe(N)" in experts and "section \"model.model.layers" not in text, text
+    assert "= DeepseekV2Attention(N)" in dense and "= DeepseekV2Attention(N)" in experts and text.count("block ") == 3  # one attention
     assert check_file(out).passed
 
 

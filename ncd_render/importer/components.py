@@ -6,8 +6,10 @@ transformer.
 A component is a run of at least :data:`SMALLEST` statements of the first repetition that one
 submodule with submodules of its own ran (``model.layers.0.self_attn``), nothing else between them,
 which reads at most :data:`MOST_INPUTS` values made before it and makes one value that is read after
-it (it may be the value that goes round). Each is its own block, called once, so that its learned boxes'
-names are the block's prefix and their labels (``LlamaAttention_L_q_proj``).
+it (it may be the value that goes round). Each is its own block, so that its learned boxes' names are
+the block's prefix and their labels (``LlamaAttention_L_q_proj``), unless it is the twin of an earlier
+one (:func:`find_twins`): then it calls that one's block, and its boxes are that call's
+(``Gemma3Attention_L_q_proj_2``). A layer outside the folds has components only where they are twins.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from .graph import Program
 from .naming import Names
-from .repeats import Fold
+from .repeats import Fold, paired_atoms, signature, unify
 
 SMALLEST = 3  # statements: fewer are no clearer as a box of their own
 MOST_INPUTS = 3
@@ -24,12 +26,14 @@ MOST_INPUTS = 3
 @dataclass
 class Component:
     """A block to write: its name, the statements it holds (indices, in order), the values it reads
-    from before it (its parameters, in the order first read) and the one it returns."""
+    from before it (its parameters, in the order first read) and the one it returns; ``twin``: an
+    earlier component of its repetition that computes as it does, whose block it calls."""
 
     name: str
     stmts: list[int]
     inputs: list[int]
     output: int
+    twin: "Component | None" = None
 
     @property
     def prefix(self) -> str:
@@ -38,24 +42,83 @@ class Component:
 
 
 def find_components(prog: Program, folds: list[Fold], sections: list[str], composite, classes: dict[str, str],
-                    uses: dict[int, int], taken: set[str]) -> dict[int, Component]:
-    """The components of the folds' first repetitions, by the index of their first statement; ``uses``: each
-    value's last reader, ``taken``: names the blocks may not have (axes, tensors)."""
-    names, found = Names(set(taken)), {}
-    outputs = {v for v, _ in prog.outputs}
-    for fold in folds:
-        first = fold.reps[0]
-        for run in _runs(prog, first, sections, composite):
-            stmts = [first[i] for i in run]
-            made = {prog.stmts[s].out for s in stmts}
-            inputs = list(dict.fromkeys(a for s in stmts for a in prog.stmts[s].args if a not in made))
-            after = [v for v in made if uses.get(v, -1) > stmts[-1] or v in outputs]
-            if len(stmts) < SMALLEST or len(after) != 1 or not 1 <= len(inputs) <= MOST_INPUTS:
-                continue
-            path = _child(prog.stmts[stmts[0]].module, sections[stmts[0]])
-            name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
-            found[stmts[0]] = Component(name, stmts, inputs, after[0])
+                    uses: dict[int, int], taken: set[str], twins: dict[int, int] | None = None) -> dict[int, Component]:
+    """The components of the folds' first repetitions, and of the layers outside them that are twins of those, by the
+    index of their first statement; ``uses``: each value's last reader, ``taken``: names the blocks may not have (axes,
+    tensors); ``twins`` (:func:`find_twins`)."""
+    names, found, twins = Names(set(taken)), {}, twins or {}
+    folded = {s for fold in folds for rep in fold.reps for s in rep}
+    rest = [s for s in range(len(prog.stmts)) if s not in folded]
+    runs = [stmts for fold in folds for stmts in _child_runs(prog, fold, sections, composite)]
+    for stmts in runs + [[rest[i] for i in run] for run in _runs(prog, rest, sections, composite)]:
+        inputs, after = _ends(prog, stmts, uses)
+        if stmts[0] in folded or found.get(twins.get(stmts[0], -1)) is not None:  # outside the folds, only twins
+            if len(stmts) >= SMALLEST and len(after) == 1 and 1 <= len(inputs) <= MOST_INPUTS:
+                found[stmts[0]] = Component("", stmts, inputs, after[0], found.get(twins.get(stmts[0], -1)))
+    for component in sorted(found.values(), key=lambda c: c.twin is not None):  # twins named last: rarely written
+        path = _child(prog.stmts[component.stmts[0]].module, sections[component.stmts[0]])
+        component.name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
     return found
+
+
+def find_twins(prog: Program, folds: list[Fold], sections: list[str], composite, classes: dict[str, str],
+               uses: dict[int, int]) -> dict[int, int]:
+    """The runs of a fold's first repetition (its layers' attention, feed-forward, ...) that compute as an earlier
+    run of the same class does, reading and making values in the same places, their atoms made the earlier run's
+    (before the axes are named): the first statement of each -> the first of the run it is a twin of. Gemma 3's
+    five local layers' attention is one block, called five times, each with its own weights."""
+    twins: dict[int, int] = {}
+    originals = []
+    for fold in folds:
+        runs = _child_runs(prog, fold, sections, composite)
+        for run in runs:
+            if not _twin(prog, sections, classes, uses, originals, run, twins):
+                originals.append(run)
+    folded = {s for fold in folds for rep in fold.reps for s in rep}
+    rest = [s for s in range(len(prog.stmts)) if s not in folded]  # a layer left over after a fold: Gemma 3's last
+    for run in _runs(prog, rest, sections, composite):
+        _twin(prog, sections, classes, uses, originals, [rest[i] for i in run], twins)
+    return twins
+
+
+def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], run: list[int], twins: dict[int, int]) -> bool:
+    """Whether ``run`` computes as one of ``originals``; if so, its atoms are made that one's and it is noted in ``twins``."""
+    for earlier in originals:
+        if _alike(prog, sections, classes, uses, earlier, run):
+            pairs = paired_atoms(prog, [earlier, run])
+            if pairs:
+                unify(prog, pairs)
+                twins[run[0]] = earlier[0]
+                return True
+    return False
+
+
+def _child_runs(prog: Program, fold: Fold, sections: list[str], composite) -> list[list[int]]:
+    first = fold.reps[0]
+    return [[first[i] for i in run] for run in _runs(prog, first, sections, composite)]
+
+
+def _ends(prog: Program, stmts: list[int], uses: dict[int, int]) -> tuple[list[int], list[int]]:
+    """The values ``stmts`` read from before them (in the order first read), and those of theirs read after them."""
+    made = {prog.stmts[s].out for s in stmts}
+    outputs = {v for v, _ in prog.outputs}
+    inputs = list(dict.fromkeys(a for s in stmts for a in prog.stmts[s].args if a not in made))
+    return inputs, [prog.stmts[s].out for s in stmts if uses.get(prog.stmts[s].out, -1) > stmts[-1] or prog.stmts[s].out in outputs]
+
+
+def _alike(prog: Program, sections, classes, uses, a: list[int], b: list[int]) -> bool:
+    """Whether runs ``a`` and ``b`` are one class's, compute the same statements (paths below their own module), and
+    read and make values in the same places."""
+    path_a, path_b = (_child(prog.stmts[r[0]].module, sections[r[0]]) for r in (a, b))
+    if len(a) != len(b) or classes.get(path_a) is None or classes.get(path_a) != classes.get(path_b):
+        return False
+    if any(signature(prog, x, path_a) != signature(prog, y, path_b) for x, y in zip(a, b)):
+        return False
+    (ins_a, after_a), (ins_b, after_b) = _ends(prog, a, uses), _ends(prog, b, uses)
+    place_a = {prog.stmts[s].out: ("made", n) for n, s in enumerate(a)} | {v: ("in", n) for n, v in enumerate(ins_a)}
+    place_b = {prog.stmts[s].out: ("made", n) for n, s in enumerate(b)} | {v: ("in", n) for n, v in enumerate(ins_b)}
+    return len(ins_a) == len(ins_b) and [place_a[v] for v in after_a] == [place_b[v] for v in after_b] and all(
+        [place_a[v] for v in prog.stmts[x].args] == [place_b[v] for v in prog.stmts[y].args] for x, y in zip(a, b))
 
 
 def _runs(prog: Program, first: list[int], sections: list[str], composite) -> list[list[int]]:

@@ -67,7 +67,7 @@ def find_folds(prog: Program, sections: list[str], classes: dict[str, str]) -> l
             i += 1
             continue
         fold, pairs = best
-        _unify(prog, pairs)
+        unify(prog, pairs)
         first = _repetition(runs[i][0])[1]
         fold.span = f"{first}-{first + covered - 1}"
         folds.append(fold)
@@ -91,7 +91,7 @@ def _longest_fold(prog: Program, sections, runs, i: int, period: int, classes) -
     reps = [[s for run in runs[i + r * period:i + (r + 1) * period] for s in run[1]] for r in range(layers // period)]
     alike = 1  # the repetitions that compute as the first does: the most that may fold
     while alike < len(reps) and len(reps[alike]) == len(reps[0]) and all(
-            _signature(prog, a, sections[a]) == _signature(prog, b, sections[b]) for a, b in zip(reps[0], reps[alike])):
+            signature(prog, a, sections[a]) == signature(prog, b, sections[b]) for a, b in zip(reps[0], reps[alike])):
         alike += 1
     for n in range(alike, max(1, alike - 2), -1):  # what the block's last values are read by may hold one or two back
         found = _fold(prog, parent, reps[:n], list(dict.fromkeys(sections[s] for s in reps[0])))
@@ -110,7 +110,7 @@ def _repetition(section: str):
     return (match.group(1) or "", int(match.group(2))) if match else ("", None)
 
 
-def _signature(prog: Program, index: int, section: str) -> tuple:
+def signature(prog: Program, index: int, section: str) -> tuple:
     stmt = prog.stmts[index]
     params = tuple(sorted((kind, relative(p.name, section), tuple(sorted(p.fixed.values()))) for kind, p in stmt.params.items()))
     return (stmt.fn, repr(sorted(stmt.options.items())), stmt.scale, params, len(stmt.args),
@@ -138,7 +138,7 @@ def _fold(prog: Program, parent: str, reps: list[list[int]], layers: list[str]) 
                     return None
     if not carried or shared & set(carried):
         return None
-    pairs = _reads_only_what_goes_round(prog, reps, carried) and _pairs(prog, reps)
+    pairs = _reads_only_what_goes_round(prog, reps, carried) and paired_atoms(prog, reps)
     return (Fold(parent, reps, carried, layers), pairs) if pairs else None
 
 
@@ -157,7 +157,7 @@ def _reads_only_what_goes_round(prog: Program, reps, carried) -> bool:
     return True
 
 
-def _pairs(prog: Program, reps) -> list[dict] | None:
+def paired_atoms(prog: Program, reps) -> list[dict] | None:
     """Each later repetition's atoms paired with the first's, leaf by leaf; None if they do not pair one to one."""
     atoms, pairs = prog.atoms, []
 
@@ -183,8 +183,8 @@ def _pairs(prog: Program, reps) -> list[dict] | None:
     return pairs
 
 
-def _unify(prog: Program, pairs: list[dict]) -> None:
-    """Make every repetition's atoms the first's (:func:`_pairs`)."""
+def unify(prog: Program, pairs: list[dict]) -> None:
+    """Make every repetition's atoms the first's (:func:`paired_atoms`)."""
     for rep_pairs in pairs:
         for x, x0 in rep_pairs.items():
             prog.atoms.unify(x0, x)

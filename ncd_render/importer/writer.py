@@ -13,7 +13,7 @@ from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes
-from .components import find_components
+from .components import find_components, find_twins
 from .fused import fuse_rearranges
 from .naming import Names, label, param_name
 from .repeats import find_folds
@@ -66,6 +66,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     uses = _last_uses(prog)  # (where each value is last read, in the order written)
     sections = [_section(s.module, composite, common) for s in prog.stmts]
     folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
+    twins = find_twins(prog, folds, sections, composite, classes or {}, uses)  # (and a twin's its original's)
     first_of = {s: (fold, n) for fold in folds for n, s in enumerate(fold.reps[0])}
     later_of = {s: (fold, r, n) for fold in folds for r, rep in enumerate(fold.reps[1:], 1) for n, s in enumerate(rep)}
     fold_boxes = []
@@ -113,15 +114,20 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
     labels: set[str] = set()
     parameters = {}
-    components = find_components(prog, folds, sections, composite, classes or {}, uses, set(axis_names.values()) | taken_tensors.taken)
+    components = find_components(prog, folds, sections, composite, classes or {}, uses, set(axis_names.values()) | taken_tensors.taken,
+                                 twins)
     inside = {s: c for c in components.values() for s in c.stmts}
     blocks: list[str] = []
+    headers: dict[str, list] = {}  # each block's parameters' layouts
+    calls: dict[str, int] = {}  # how many times each block with a twin is called so far
     section = None
     body = []
 
-    def emit(at: int, stmt: Stmt, indent: str, out: list[str], prefix: str = "", taken_labels: set[str] = labels) -> None:
+    def emit(at: int, stmt: Stmt, indent: str, out: list[str], prefix: str = "", taken_labels: set[str] = labels,
+             suffix: str = "") -> None:
         """Write statement ``at`` into ``out``; ``prefix``: its component's, before its learned boxes' names, whose
-        labels need only differ from the others' in it (``taken_labels``)."""
+        labels need only differ from the others' in it (``taken_labels``); ``suffix``: after them, in a block's
+        second call and later (``_2``), as the language names each call's boxes."""
         fold, n = first_of.get(at, (None, None))
         args = [tensor[a] for a in stmt.args]
 
@@ -171,9 +177,9 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 label(letter, fold.relative(path, sections[at]) if fold is not None else path, taken_labels)
             for kind, param in stmt.params.items():
                 if fold is not None:
-                    fold_boxes.append((fold, n, prefix + param_name(box), kind))
+                    fold_boxes.append((fold, n, prefix + param_name(box) + suffix, kind))
                 else:
-                    parameters[f"{prefix}{param_name(box)}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
+                    parameters[f"{prefix}{param_name(box)}{suffix}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
             text += f" as {box}" if letter is not None else ""
         out.append(f"{indent}{name} = {text}")
 
@@ -202,8 +208,16 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         component = inside.get(at)
         if component is None:
             emit(at, stmt, indent, body)
+        elif at == component.stmts[0] and _calls_twin(component, headers, order):  # its twin's block, called again
+            name, twin = component.twin.name, component.twin
+            calls[name] = calls.get(name, 1) + 1
+            for s in component.stmts:  # (written nowhere: this names its values and pairs its boxes' parameters)
+                if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
+                    emit(s, prog.stmts[s], "  ", [], twin.prefix, set(), f"_{calls[name]}")
+            body.append(f"{indent}{tensor[component.output]} = {name}({', '.join(tensor[a] for a in component.inputs)})")
         elif at == component.stmts[0]:  # written once, as a block; called here
             params = [tensor[a] for a in component.inputs]
+            headers[component.name] = [order[a] for a in component.inputs]
             blocks.append(f"block {component.name}(" + ", ".join(
                 f"{p}[{axes_text(order[a], axis_names)}]" + (" int" if prog.values[a].dtype == "int" else "")
                 for p, a in zip(params, component.inputs)) + ")")
@@ -237,6 +251,13 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     lines.append("check " + ", ".join(f"{axis_names[a]}={atoms.size(a)}" for a in numbered))
     return Written("\n".join(lines) + "\n", axis_names, sizes, parameters,
                    [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
+
+
+def _calls_twin(component, headers: dict[str, list], order) -> bool:
+    """Whether ``component`` calls its twin's block: it has one, written already, whose parameters are laid out as
+    its inputs are."""
+    twin = component.twin
+    return twin is not None and headers.get(twin.name) == [order[a] for a in component.inputs]
 
 
 def _second_order(stmt: Stmt, order, leaves):
