@@ -9,7 +9,8 @@ which reads at most :data:`MOST_INPUTS` values made before it and makes one valu
 it (it may be the value that goes round). Each is its own block, so that its learned boxes' names are
 the block's prefix and their labels (``LlamaAttention_L_q_proj``), unless it is the twin of an earlier
 one (:func:`find_twins`): then it calls that one's block, and its boxes are that call's
-(``Gemma3Attention_L_q_proj_2``). A layer outside the folds has components only where they are twins.
+(``Gemma3Attention_L_q_proj_2``). Layers that fold into no repeat, in a list of several (a model whose
+layers differ), have components too; a layer left over after a fold, only where they are twins.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from .graph import Program
 from .naming import Names
-from .repeats import Fold, paired_atoms, signature, unify
+from .repeats import Fold, paired_atoms, repetition, signature, unify
 
 SMALLEST = 3  # statements: fewer are no clearer as a box of their own
 MOST_INPUTS = 3
@@ -43,16 +44,16 @@ class Component:
 
 def find_components(prog: Program, folds: list[Fold], sections: list[str], composite, classes: dict[str, str],
                     uses: dict[int, int], taken: set[str], twins: dict[int, int] | None = None) -> dict[int, Component]:
-    """The components of the folds' first repetitions, and of the layers outside them that are twins of those, by the
-    index of their first statement; ``uses``: each value's last reader, ``taken``: names the blocks may not have (axes,
+    """The components of the folds' first repetitions, of the layers apart (:func:`_layers_apart`), and the twins of
+    those in the other layers outside the folds, by the index of their first statement; ``uses``: each value's last reader, ``taken``: names the blocks may not have (axes,
     tensors); ``twins`` (:func:`find_twins`)."""
     names, found, twins = Names(set(taken)), {}, twins or {}
     folded = {s for fold in folds for rep in fold.reps for s in rep}
-    rest = [s for s in range(len(prog.stmts)) if s not in folded]
+    apart = _layers_apart(sections, folded)
     runs = [stmts for fold in folds for stmts in _child_runs(prog, fold, sections, composite)]
-    for stmts in runs + [[rest[i] for i in run] for run in _runs(prog, rest, sections, composite)]:
+    for stmts in runs + _rest_runs(prog, sections, composite, folded):
         inputs, after = _ends(prog, stmts, uses)
-        if stmts[0] in folded or found.get(twins.get(stmts[0], -1)) is not None:  # outside the folds, only twins
+        if stmts[0] in folded or sections[stmts[0]] in apart or found.get(twins.get(stmts[0], -1)) is not None:
             if len(stmts) >= SMALLEST and len(after) == 1 and 1 <= len(inputs) <= MOST_INPUTS:
                 found[stmts[0]] = Component("", stmts, inputs, after[0], found.get(twins.get(stmts[0], -1)))
     for component in sorted(found.values(), key=lambda c: c.twin is not None):  # twins named last: rarely written
@@ -75,10 +76,29 @@ def find_twins(prog: Program, folds: list[Fold], sections: list[str], composite,
             if not _twin(prog, sections, classes, uses, originals, run, twins):
                 originals.append(run)
     folded = {s for fold in folds for rep in fold.reps for s in rep}
-    rest = [s for s in range(len(prog.stmts)) if s not in folded]  # a layer left over after a fold: Gemma 3's last
-    for run in _runs(prog, rest, sections, composite):
-        _twin(prog, sections, classes, uses, originals, [rest[i] for i in run], twins)
+    apart = _layers_apart(sections, folded)
+    for run in _rest_runs(prog, sections, composite, folded):  # a layer left over after a fold (Gemma 3's last), or apart
+        if not _twin(prog, sections, classes, uses, originals, run, twins) and sections[run[0]] in apart:
+            originals.append(run)
     return twins
+
+
+def _layers_apart(sections: list[str], folded: set[int]) -> set[str]:
+    """The sections of layers that no fold holds, in a list of two layers or more (a model's layers that differ:
+    the tiny DeepSeek-V3's dense layer and its layer of experts): their submodules are components too."""
+    lists: dict[str, set[str]] = {}
+    for section in set(sections):
+        parent, n = repetition(section)
+        if n is not None:
+            lists.setdefault(parent, set()).add(section)
+    held = {sections[s] for s in folded}
+    return {section for layers in lists.values() if len(layers) > 1 for section in layers if section not in held}
+
+
+def _rest_runs(prog: Program, sections: list[str], composite, folded: set[int]) -> list[list[int]]:
+    """The runs of statements outside the folds that one composite child of their section ran."""
+    rest = [s for s in range(len(prog.stmts)) if s not in folded]
+    return [[rest[i] for i in run] for run in _runs(prog, rest, sections, composite)]
 
 
 def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], run: list[int], twins: dict[int, int]) -> bool:

@@ -68,7 +68,7 @@ def find_folds(prog: Program, sections: list[str], classes: dict[str, str]) -> l
             continue
         fold, pairs = best
         unify(prog, pairs)
-        first = _repetition(runs[i][0])[1]
+        first = repetition(runs[i][0])[1]
         fold.span = f"{first}-{first + covered - 1}"
         folds.append(fold)
         i += covered
@@ -81,7 +81,7 @@ def find_folds(prog: Program, sections: list[str], classes: dict[str, str]) -> l
 def _longest_fold(prog: Program, sections, runs, i: int, period: int, classes) -> tuple[Fold, list] | None:
     """The fold of the most repetitions of ``period`` layers each from run ``i`` on (consecutive layers,
     each of the class of its place in the first repetition), with the atoms it pairs; None if none folds."""
-    parent, first = _repetition(runs[i][0])
+    parent, first = repetition(runs[i][0])
     if first is None:
         return None
     layers = 0
@@ -105,7 +105,7 @@ def relative(path: str, section: str) -> str:
     return "" if path == section else path[len(section) + 1:] if path.startswith(section + ".") else path
 
 
-def _repetition(section: str):
+def repetition(section: str):
     match = re.fullmatch(r"(?:(.*)\.)?(\d+)", section)
     return (match.group(1) or "", int(match.group(2))) if match else ("", None)
 

@@ -184,8 +184,9 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         out.append(f"{indent}{name} = {text}")
 
     for at, stmt in enumerate(prog.stmts):
-        if stmt.out not in uses and stmt.out not in outputs:
-            continue  # made but never used (a packed projection imported part by part)
+        component = inside.get(at)
+        if stmt.out not in uses and stmt.out not in outputs and (component is None or at != component.stmts[0]):
+            continue  # made but never used (a packed projection imported part by part); a component is called still
         if at in later_of:  # a later repetition: written once, as the first; its values take the first's names
             fold, r, n = later_of[at]
             order[stmt.out] = leaves(prog.values[stmt.out].atoms)
@@ -205,7 +206,6 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 body.append(f'section "{group.replace("_", " ")}"')
             section = group
         indent = "  " if section else ""
-        component = inside.get(at)
         if component is None:
             emit(at, stmt, indent, body)
         elif at == component.stmts[0] and _calls_twin(component, headers, order):  # its twin's block, called again
