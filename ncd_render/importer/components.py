@@ -42,43 +42,44 @@ class Component:
         return "".join(c if c.isalnum() else "_" for c in self.name) + "_"
 
 
-def find_components(prog: Program, folds: list[Fold], sections: list[str], composite, classes: dict[str, str],
-                    uses: dict[int, int], taken: set[str], twins: dict[int, int] | None = None) -> dict[int, Component]:
-    """The components of the folds' first repetitions, of the layers apart (:func:`_layers_apart`), and the twins of
-    those in the other layers outside the folds, by the index of their first statement; ``uses``: each value's last reader, ``taken``: names the blocks may not have (axes,
-    tensors); ``twins`` (:func:`find_twins`)."""
-    names, found, twins = Names(set(taken)), {}, twins or {}
+def candidate_runs(prog: Program, folds: list[Fold], sections: list[str], composite) -> list[tuple[list[int], bool]]:
+    """Each run of statements that one composite child of its layer ran (an attention, a feed-forward), in the
+    folds' first repetitions, then outside the folds; with whether it may be a component of its own (in a fold, or
+    in a layer apart, :func:`_layers_apart`) rather than only a twin's call."""
     folded = {s for fold in folds for rep in fold.reps for s in rep}
     apart = _layers_apart(sections, folded)
-    runs = [stmts for fold in folds for stmts in _child_runs(prog, fold, sections, composite)]
-    for stmts in runs + _rest_runs(prog, sections, composite, folded):
+    rest = [s for s in range(len(prog.stmts)) if s not in folded]
+    inside = [([fold.reps[0][i] for i in run], True) for fold in folds for run in _runs(prog, fold.reps[0], sections, composite)]
+    return inside + [(stmts, sections[stmts[0]] in apart) for stmts in ([rest[i] for i in run] for run in _runs(prog, rest, sections, composite))]
+
+
+def find_components(prog: Program, runs: list[tuple[list[int], bool]], sections: list[str], classes: dict[str, str],
+                    uses: dict[int, int], taken: set[str], twins: dict[int, int]) -> dict[int, Component]:
+    """The components among ``runs`` (:func:`candidate_runs`), by the index of their first statement: those that may
+    be, and the twins (:func:`find_twins`) of those; ``uses``: each value's last reader, ``taken``: names the blocks
+    may not have (axes, tensors)."""
+    names, found = Names(set(taken)), {}
+    for stmts, own in runs:
         inputs, after = _ends(prog, stmts, uses)
-        if stmts[0] in folded or sections[stmts[0]] in apart or found.get(twins.get(stmts[0], -1)) is not None:
-            if len(stmts) >= SMALLEST and len(after) == 1 and 1 <= len(inputs) <= MOST_INPUTS:
-                found[stmts[0]] = Component("", stmts, inputs, after[0], found.get(twins.get(stmts[0], -1)))
+        twin = found.get(twins.get(stmts[0], -1))
+        if (own or twin is not None) and len(stmts) >= SMALLEST and len(after) == 1 and 1 <= len(inputs) <= MOST_INPUTS:
+            found[stmts[0]] = Component("", stmts, inputs, after[0], twin)
     for component in sorted(found.values(), key=lambda c: c.twin is not None):  # twins named last: rarely written
         path = _child(prog.stmts[component.stmts[0]].module, sections[component.stmts[0]])
         component.name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
     return found
 
 
-def find_twins(prog: Program, folds: list[Fold], sections: list[str], composite, classes: dict[str, str],
+def find_twins(prog: Program, runs: list[tuple[list[int], bool]], sections: list[str], classes: dict[str, str],
                uses: dict[int, int]) -> dict[int, int]:
-    """The runs of a fold's first repetition (its layers' attention, feed-forward, ...) that compute as an earlier
-    run of the same class does, reading and making values in the same places, their atoms made the earlier run's
-    (before the axes are named): the first statement of each -> the first of the run it is a twin of. Gemma 3's
-    five local layers' attention is one block, called five times, each with its own weights."""
+    """The ``runs`` (:func:`candidate_runs`) that compute as an earlier run of the same class does, reading and making
+    values in the same places, their atoms made the earlier run's (before the axes are named): the first statement
+    of each -> the first of the run it is a twin of. Gemma 3's five local layers' attention is one block, called five
+    times, each with its own weights; a layer left over after the folds (Gemma 3's last) calls it too."""
     twins: dict[int, int] = {}
     originals = []
-    for fold in folds:
-        runs = _child_runs(prog, fold, sections, composite)
-        for run in runs:
-            if not _twin(prog, sections, classes, uses, originals, run, twins):
-                originals.append(run)
-    folded = {s for fold in folds for rep in fold.reps for s in rep}
-    apart = _layers_apart(sections, folded)
-    for run in _rest_runs(prog, sections, composite, folded):  # a layer left over after a fold (Gemma 3's last), or apart
-        if not _twin(prog, sections, classes, uses, originals, run, twins) and sections[run[0]] in apart:
+    for run, own in runs:
+        if not _twin(prog, sections, classes, uses, originals, run, twins) and own:
             originals.append(run)
     return twins
 
@@ -95,12 +96,6 @@ def _layers_apart(sections: list[str], folded: set[int]) -> set[str]:
     return {section for layers in lists.values() if len(layers) > 1 for section in layers if section not in held}
 
 
-def _rest_runs(prog: Program, sections: list[str], composite, folded: set[int]) -> list[list[int]]:
-    """The runs of statements outside the folds that one composite child of their section ran."""
-    rest = [s for s in range(len(prog.stmts)) if s not in folded]
-    return [[rest[i] for i in run] for run in _runs(prog, rest, sections, composite)]
-
-
 def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], run: list[int], twins: dict[int, int]) -> bool:
     """Whether ``run`` computes as one of ``originals``; if so, its atoms are made that one's and it is noted in ``twins``."""
     for earlier in originals:
@@ -111,11 +106,6 @@ def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], ru
                 twins[run[0]] = earlier[0]
                 return True
     return False
-
-
-def _child_runs(prog: Program, fold: Fold, sections: list[str], composite) -> list[list[int]]:
-    first = fold.reps[0]
-    return [[first[i] for i in run] for run in _runs(prog, first, sections, composite)]
 
 
 def _ends(prog: Program, stmts: list[int], uses: dict[int, int]) -> tuple[list[int], list[int]]:

@@ -13,7 +13,7 @@ from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Param, Program, Stmt
 from .axisnames import axis_names as name_axes
-from .components import find_components, find_twins
+from .components import candidate_runs, find_components, find_twins
 from .fused import fuse_rearranges
 from .naming import Names, label, param_name
 from .repeats import find_folds
@@ -66,7 +66,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     uses = _last_uses(prog)  # (where each value is last read, in the order written)
     sections = [_section(s.module, composite, common) for s in prog.stmts]
     folds = find_folds(prog, sections, classes or {})  # before naming axes: it makes the repetitions' axes one
-    twins = find_twins(prog, folds, sections, composite, classes or {}, uses)  # (and a twin's its original's)
+    runs = candidate_runs(prog, folds, sections, composite)
+    twins = find_twins(prog, runs, sections, classes or {}, uses)  # (and a twin's atoms its original's)
     first_of = {s: (fold, n) for fold in folds for n, s in enumerate(fold.reps[0])}
     later_of = {s: (fold, r, n) for fold in folds for r, rep in enumerate(fold.reps[1:], 1) for n, s in enumerate(rep)}
     fold_boxes = []
@@ -114,8 +115,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
     labels: set[str] = set()
     parameters = {}
-    components = find_components(prog, folds, sections, composite, classes or {}, uses, set(axis_names.values()) | taken_tensors.taken,
-                                 twins)
+    components = find_components(prog, runs, sections, classes or {}, uses, set(axis_names.values()) | taken_tensors.taken, twins)
     inside = {s: c for c in components.values() for s in c.stmts}
     blocks: list[str] = []
     headers: dict[str, list] = {}  # each block's parameters' layouts
@@ -209,7 +209,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         if component is None:
             emit(at, stmt, indent, body)
         elif at == component.stmts[0] and _calls_twin(component, headers, order):  # its twin's block, called again
-            name, twin = component.twin.name, component.twin
+            twin = component.twin
+            name = twin.name
             calls[name] = calls.get(name, 1) + 1
             for s in component.stmts:  # (written nowhere: this names its values and pairs its boxes' parameters)
                 if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
