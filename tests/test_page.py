@@ -10,6 +10,7 @@ import re
 import sys
 import warnings
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -634,6 +635,33 @@ def test_no_row_is_cut_between_a_wire_and_the_bar_it_enters():
             for bar in bars:
                 assert any(isinstance(i, Line) and bar.x - 3 < max(i.x1, i.x2) <= bar.x for i in row.items), \
                     f"at {width} pt a row starts with the bar, its wire left in the row before"
+
+
+def test_a_row_may_be_cut_through_the_label_of_a_wire_that_goes_on():
+    """Two wiring regions with a wire's label between them and no room beside it (BERT's attention, where
+    that left no cut and the page shrank to 75 %): where the page allows it, the cut goes through the
+    label, and each row names the wire once there, by its arrow; a label whose wire does not go on
+    still stands in the way."""
+    from ncd_render.page.rows import Gaps, rows_cut_at
+    from ncd_render.scene import Rect, Scene, Stroke, Text
+
+    def figure(wire_goes_on: bool):
+        label = Text(43, 3, (), "sans", "#000", 8, 6, 2, "label.axis", axis="k")  # on its wire at y = 5, just past its start
+        wires = [Line(41, 5, 54, 5, Stroke())] if wire_goes_on else [Line(41, 5, 44, 5, Stroke()), Line(41, 15, 54, 15, Stroke())]
+        scene = Scene(90, 20, [Rect(0, 0, 10, 20, Stroke(), "#fff", role="box"), Line(10, 5, 40, 5, Stroke()),
+                               Rect(40, 0, 1, 20, None, None, role="region"), label, *wires,
+                               Rect(54, 0, 1, 20, None, None, role="region"), Line(55, 5, 80, 5, Stroke()),
+                               Rect(80, 0, 10, 20, Stroke(), "#fff", role="box")])
+        scene.wire_names = ((5, 41, 54, replace(label, x=0, y=0), False, ()),)
+        return scene
+
+    scene = figure(wire_goes_on=True)
+    assert not [c for c in Gaps(scene, 2.0).candidates if 41 < c.x < 54]  # the label fills the gap between the regions
+    through = [c for c in Gaps(scene, 2.0, through_labels=True).candidates if 41 < c.x < 54]
+    assert through, "no cut through the label of a wire that goes on"
+    for row in rows_cut_at(scene, through[:1], label_pad=2.0):
+        assert len([i for i in row.items if isinstance(i, Text) and i.axis == "k"]) == 1, "the wire is not named once at the cut"
+    assert not [c for c in Gaps(figure(wire_goes_on=False), 2.0, through_labels=True).candidates if 41 < c.x < 54]
 
 
 def test_a_big_model_on_a_slide_is_set_in_rows(measure_at):

@@ -72,13 +72,13 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     set after the definitions, as its ways to be set (each a list of blocks; the cost table, :mod:`.costs`)."""
     page = _Page(diagram, theme, preset, extra)
     tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
-    scene = page.fit(width, height, tried)
+    scene = page.fit_either(width, height, tried)
     if scene is not None:
         return scene
     lo, hi, best = 0, len(LARGER), None  # the least of LARGER that fits (the larger, the more room: fewer rows)
     while lo < hi:
         mid = (lo + hi) // 2
-        scene = page.fit(width * LARGER[mid], height and height * LARGER[mid], {}, names=(True,))  # shrunk anyway: named
+        scene = page.fit_either(width * LARGER[mid], height and height * LARGER[mid], {}, names=(True,))  # shrunk anyway: named
         if scene is None:
             lo = mid + 1
         else:
@@ -96,8 +96,21 @@ class _Page:
         self.pieces: dict = {}  # depth -> _pieces(...)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
-        self.gaps: dict = {}  # (id, named) -> the scene's places to cut (:class:`.rows.Gaps`)
+        self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
         self.rows: dict = {}  # (id, named, titled, x of each cut) -> its rows cut there (widths near each other cut alike)
+        self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
+
+    def fit_either(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
+        """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
+        cut through the labels of wires that go on (each cut labels them again: :mod:`.relabel`), which leaves
+        room to cut a dense figure (BERT's attention) that was otherwise shrunk. Only then: a figure cut there has
+        more rows than it needs where it fits without, and more places to cut can choose cuts that fit worse."""
+        for through in (False, True):
+            self.through_labels = through
+            scene = self.fit(width, height, tried, names)
+            if scene is not None:
+                return scene
+        return None
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
@@ -195,9 +208,9 @@ class _Page:
         for fraction in fractions:
             at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
             source = alone if alone is not None and alone.width <= at else scene
-            gaps = self.gaps.get((id(source), named))
+            gaps = self.gaps.get((id(source), named, self.through_labels))
             if gaps is None:
-                gaps = self.gaps[id(source), named] = Gaps(source, self.preset.label_pad, named)
+                gaps = self.gaps[id(source), named, self.through_labels] = Gaps(source, self.preset.label_pad, named, self.through_labels)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
             cut_at = (id(source), named, titled, *(c.x for c in cuts))
             rows = self.rows.get(cut_at)

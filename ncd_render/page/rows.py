@@ -32,6 +32,7 @@ from ..text import overline_bar
 from ..wrap import partition, splittable
 from .continued import continued_title, titles_of
 from .passing import drop_passing
+from .relabel import blocks, is_wire_label, relabelled
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keeps room for it)
@@ -105,8 +106,8 @@ class Gaps:
     one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
     a drawn thing). None of it depends on the width the scene is cut at."""
 
-    def __init__(self, scene: Scene, label_pad: float, named: bool = True):
-        self.candidates = sorted(_candidates(scene, label_pad, named), key=lambda c: c.x)
+    def __init__(self, scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False):
+        self.candidates = sorted(_candidates(scene, label_pad, named, through_labels), key=lambda c: c.x)
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
         self.xs = [start] + [c.x for c in self.candidates] + [scene.width]
         self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
@@ -207,10 +208,13 @@ def _drawn(item) -> bool:
     return not splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
-def _candidates(scene: Scene, label_pad: float, named: bool = True) -> list[Cut]:
+def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False) -> list[Cut]:
     """A few cuts in every gap between blocked x ranges, each with its cost; ``named``: a row that
-    starts at one names the tensors it takes in."""
-    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i))
+    starts at one names the tensors it takes in; ``through_labels``: a cut may go through the label of
+    a wire that goes on there (the cut labels it again: :mod:`.relabel`)."""
+    movable = is_wire_label if through_labels else (lambda i: False)
+    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i) and not movable(i))
+    labels = [i for i in scene.items if movable(i)]
     gaps, reach = [], None
     for x0, x1 in blocked:
         if reach is not None and x0 > reach:
@@ -230,6 +234,8 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True) -> list[Cut]
             if any(abs(x - e) < END_CLEAR for e in ends):
                 continue  # between a wire's end and the bar it enters: the wire would end, uncarried, at the cut
             running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
+            if blocks(labels, x, {y for y, _ in running}, label_pad):
+                continue
             carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
@@ -272,6 +278,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             out.append(replaced(item, x=span[0], w=span[1] - span[0]))
             if span[0] > item.x + 0.5 and titles and id(item) in titles:
                 continued.append((out[-1], titles[id(item)]))
+    out = relabelled(out, [c.x for c in (before, after) if c is not None], label_pad)
     out += [t for t in (continued_title(piece, title, out) for piece, title in continued) if t is not None]
     if before is not None:
         for y, stroke, label, bar, _ in before.wires:
