@@ -304,6 +304,58 @@ def test_a_variant_is_defined_by_what_it_adds():
 
 
 
+
+def test_a_variant_may_name_its_tensors_and_axes_otherwise():
+    """BART's decoder self-attention is its encoder's with a causal mask, but as `ncd import` writes them the decoder
+    calls its positions x (4 of them) where the encoder's are y (5), its heads n, its tensors N2: the page defines
+    it by the mask alone, drawn in the encoder's names, so that the reader finds where it goes (BART's page then
+    prints at 91 %, 83 % before); an axis that is not a parameter's must be
+    as long as the one it stands for, or the two are different blocks, each drawn in full."""
+    from ncd_render.api import load_text
+    from ncd_render.page.variants import variant
+
+    text = (Path(__file__).parent / "corpus" / "bert_layer.ncd").read_text().split("input X")[0] + """axis u = 4 width
+axis s = u width
+axis n = {heads}
+block Attention(N[y m])
+  Q = linear(N: m -> h k) with bias as L_Q
+  K = linear(N: m -> h k) with bias as L_K
+  V = linear(N: m -> h d) with bias as L_V
+  Kx = rename(K: y -> x)
+  S = einsum(Q, Kx: y h k, x h k -> y x h) * k^-1/2
+  P = softmax(S: x)
+  Vx = rename(V: y -> x)
+  O = einsum(P, Vx: y x h, x h d -> y d h)
+  return O
+end
+block Attention2(N2[u m])
+  Q = linear(N2: m -> n k) with bias as L_Q
+  K = linear(N2: m -> n k) with bias as L_K
+  V = linear(N2: m -> n d) with bias as L_V
+  Kx = rename(K: u -> s)
+  S = einsum(Q, Kx: u n k, s n k -> u s n) * k^-1/2
+  S = mask(S: u s) with causal
+  P = softmax(S: s)
+  Vx = rename(V: u -> s)
+  O = einsum(P, Vx: u s n, s n d -> u d n)
+  return O
+end
+input A[y m], B[u m]
+C = Attention(A)
+D = Attention2(B)
+output C, D
+"""
+    sizes = {"y": 5, "u": 4, "m": 32, "h": 4, "k": 8, "d": 8, "x": 5, "s": 4}
+    found = variant(load_text(text.format(heads=4)).diagram.source, "Attention2", ["Attention"], {**sizes, "n": 4})
+    assert (found.base, found.before) == ("Attention", "softmax")
+    assert [op.kind for op in found.added.ops if op.kind not in ("input", "output")] == ["mask"]
+    assert [found.added.values[v].axes for v in found.added.inputs] == [("y", "x", "h")]  # in the base's names: where it goes
+    assert variant(load_text(text.format(heads=2)).diagram.source, "Attention2", ["Attention"], {**sizes, "n": 2}) is None
+    scene = load_text("depth 0\n" + text.format(heads=4), layout="page").scene()
+    titles = [i.runs for i in scene.items if isinstance(i, Text) and i.role == "label.definition"]
+    assert any("with this before its softmax" in "".join(r.text for r in runs) for runs in titles), "Attention2 drawn in full"
+
+
 NAMED = """axis y = 4 width
 axis m = 8
 block FeedForward(X[y m])

@@ -261,8 +261,9 @@ def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, 
             definitions[name] = (body, layout(body, theme, preset))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
     defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
+    sizes = {name: axis.size for name, axis in overview.axes.items()}
     for name in names:  # a variant of another component (MaskedAttention of Attention) by what it adds, after it
-        found = variant(overview.source, name, names)
+        found = variant(overview.source, name, names, sizes)
         if found is None:
             defined.append(((names.index(name), 0), f"{name} =", definitions[name][1]))
         else:  # which base it is read against depends on the components collapsed at this depth
