@@ -314,37 +314,23 @@ def test_a_variant_may_name_its_tensors_and_axes_otherwise():
     from ncd_render.api import load_text
     from ncd_render.page.variants import variant
 
-    text = (Path(__file__).parent / "corpus" / "bert_layer.ncd").read_text().split("input X")[0] + """axis u = 4 width
-axis s = u width
-axis n = {heads}
-block Attention(N[y m])
-  Q = linear(N: m -> h k) with bias as L_Q
-  K = linear(N: m -> h k) with bias as L_K
-  V = linear(N: m -> h d) with bias as L_V
-  Kx = rename(K: y -> x)
-  S = einsum(Q, Kx: y h k, x h k -> y x h) * k^-1/2
-  P = softmax(S: x)
-  Vx = rename(V: y -> x)
-  O = einsum(P, Vx: y x h, x h d -> y d h)
+    attention = """block {name}({N}[{y} m])
+  Q = linear({N}: m -> {h} k) with bias as L_Q
+  K = linear({N}: m -> {h} k) with bias as L_K
+  V = linear({N}: m -> {h} d) with bias as L_V
+  Kx = rename(K: {y} -> {x})
+  S = einsum(Q, Kx: {y} {h} k, {x} {h} k -> {y} {x} {h}) * k^-1/2
+{mask}  P = softmax(S: {x})
+  Vx = rename(V: {y} -> {x})
+  O = einsum(P, Vx: {y} {x} {h}, {x} {h} d -> {y} d {h})
   return O
 end
-block Attention2(N2[u m])
-  Q = linear(N2: m -> n k) with bias as L_Q
-  K = linear(N2: m -> n k) with bias as L_K
-  V = linear(N2: m -> n d) with bias as L_V
-  Kx = rename(K: u -> s)
-  S = einsum(Q, Kx: u n k, s n k -> u s n) * k^-1/2
-  S = mask(S: u s) with causal
-  P = softmax(S: s)
-  Vx = rename(V: u -> s)
-  O = einsum(P, Vx: u s n, s n d -> u d n)
-  return O
-end
-input A[y m], B[u m]
-C = Attention(A)
-D = Attention2(B)
-output C, D
 """
+    head = (Path(__file__).parent / "corpus" / "bert_layer.ncd").read_text().split("input X")[0]
+    both = (attention.format(name="Attention", N="N", y="y", x="x", h="h", mask="")
+            + attention.format(name="Attention2", N="N2", y="u", x="s", h="n", mask="  S = mask(S: u s) with causal\n")
+            + "input A[y m], B[u m]\nC = Attention(A)\nD = Attention2(B)\noutput C, D\n")
+    text = head + "axis u = 4 width\naxis s = u width\naxis n = {heads}\n" + both.replace("{", "{{").replace("}", "}}")
     sizes = {"y": 5, "u": 4, "m": 32, "h": 4, "k": 8, "d": 8, "x": 5, "s": 4}
     found = variant(load_text(text.format(heads=4)).diagram.source, "Attention2", ["Attention"], {**sizes, "n": 4})
     assert (found.base, found.before) == ("Attention", "softmax")
