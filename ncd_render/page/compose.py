@@ -75,7 +75,10 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     scene = page.fit_either(width, height, tried)
     if scene is not None:
         return scene
-    lo, hi, best = 0, len(LARGER), None  # the least of LARGER that fits (the larger, the more room: fewer rows)
+    lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
+    best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
+    if best is None:  # not even on the largest: none smaller is tried (Swin's page, each tried both ways, took 3x as long)
+        return _shrunk(tried, width, height)
     while lo < hi:
         mid = (lo + hi) // 2
         scene = page.fit_either(width * LARGER[mid], height and height * LARGER[mid], {}, names=(True,))  # shrunk anyway: named
@@ -83,7 +86,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
             lo = mid + 1
         else:
             hi, best = mid, scene
-    return best if best is not None else _shrunk(tried, width, height)
+    return best
 
 
 class _Page:
@@ -99,18 +102,31 @@ class _Page:
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
         self.rows: dict = {}  # (id, named, titled, x of each cut) -> its rows cut there (widths near each other cut alike)
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
+        self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
+        self.in_the_way: bool | None = None
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
         cut through the labels of wires that go on (each cut labels them again: :mod:`.relabel`), which leaves
         room to cut a dense figure (BERT's attention) that was otherwise shrunk. Only then: a figure cut there has
-        more rows than it needs where it fits without, and more places to cut can choose cuts that fit worse."""
+        more rows than it needs where it fits without, and more places to cut can choose cuts that fit worse. Not where
+        no label stands in the way of a cut: that would only lay out the same rows again."""
         for through in (False, True):
+            if through and not self.labels_in_the_way():
+                break
             self.through_labels = through
             scene = self.fit(width, height, tried, names)
             if scene is not None:
                 return scene
         return None
+
+    def labels_in_the_way(self) -> bool:
+        """Whether a label stands in the way of a place to cut one of the scenes cut so far (every piece, at every depth,
+        once the page has been tried at its own size), found once."""
+        if self.in_the_way is None:
+            self.in_the_way = any([c.x for c in Gaps(self.sources[key[0]], self.preset.label_pad, key[1], True).candidates]
+                                  != [c.x for c in gaps.candidates] for key, gaps in list(self.gaps.items()) if not key[2])
+        return self.in_the_way
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
@@ -210,6 +226,7 @@ class _Page:
             source = alone if alone is not None and alone.width <= at else scene
             gaps = self.gaps.get((id(source), named, self.through_labels))
             if gaps is None:
+                self.sources[id(source)] = source
                 gaps = self.gaps[id(source), named, self.through_labels] = Gaps(source, self.preset.label_pad, named, self.through_labels)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
             cut_at = (id(source), named, titled, *(c.x for c in cuts))
