@@ -463,6 +463,9 @@ def test_an_encoder_decoder_imports_as_two_repeats_of_components(tmp_path):
     text = (tmp_path / "t5.ncd").read_text()
     assert 'repeat 2 "model.encoder.block"\n  X = T5LayerSelfAttention(E, E2)\n  E = T5LayerFF(X)\nend' in text, text
     assert "  X = T5LayerCrossAttention(X, N)\n" in text  # the decoder's blocks read the encoder's output
+    # the decoder's feed-forward is the encoder's, over 4 positions where the encoder's has 5: it calls its block, which
+    # binds the positions at the call, and reads its own weights (the check pairs them)
+    assert "  E = T5LayerFF(X)\nend" in text.split('repeat 2 "model.decoder.block"')[1] and "block T5LayerFF2" not in text, text
     assert "with bidirectional" in text and text.count("relbias(") == 2  # the encoder's both ways, the decoder's back only
     assert check_file(tmp_path / "t5.ncd").passed
 

@@ -14,7 +14,7 @@ layers differ), have components too; a layer left over after a fold, only where 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .graph import Program
 from .naming import Names
@@ -35,6 +35,7 @@ class Component:
     inputs: list[int]
     output: int
     twin: "Component | None" = None
+    binding: dict = field(default_factory=dict)  # its parameters' atoms -> its twin's, where a call binds one to another
 
     @property
     def prefix(self) -> str:
@@ -61,9 +62,10 @@ def find_components(prog: Program, runs: list[tuple[list[int], bool]], sections:
     names, found = Names(set(taken)), {}
     for stmts, own in runs:
         inputs, after = _ends(prog, stmts, uses)
-        twin = found.get(twins.get(stmts[0], -1))
+        earlier, binding = twins.get(stmts[0], (-1, {}))
+        twin = found.get(earlier)
         if (own or twin is not None) and len(stmts) >= SMALLEST and len(after) == 1 and 1 <= len(inputs) <= MOST_INPUTS:
-            found[stmts[0]] = Component("", stmts, inputs, after[0], twin)
+            found[stmts[0]] = Component("", stmts, inputs, after[0], twin, binding if twin is not None else {})
     for component in sorted(found.values(), key=lambda c: c.twin is not None):  # twins named last: rarely written
         path = _child(prog.stmts[component.stmts[0]].module, sections[component.stmts[0]])
         component.name = names.take(_identifier(classes.get(path, path.rpartition(".")[2])))
@@ -71,12 +73,14 @@ def find_components(prog: Program, runs: list[tuple[list[int], bool]], sections:
 
 
 def find_twins(prog: Program, runs: list[tuple[list[int], bool]], sections: list[str], classes: dict[str, str],
-               uses: dict[int, int]) -> dict[int, int]:
+               uses: dict[int, int]) -> dict[int, tuple[int, dict]]:
     """The ``runs`` (:func:`candidate_runs`) that compute as an earlier run of the same class does, reading and making
     values in the same places, their atoms made the earlier run's (before the axes are named): the first statement
-    of each -> the first of the run it is a twin of. Gemma 3's five local layers' attention is one block, called five
-    times, each with its own weights; a layer left over after the folds (Gemma 3's last) calls it too."""
-    twins: dict[int, int] = {}
+    of each -> (the first of the run it is a twin of, the binding of its parameters' atoms to that run's where they
+    differ in size, which a call binds: T5's decoder feed-forward over 4 positions calls its encoder's, over 5). Gemma
+    3's five local layers' attention is one block, called five times, each with its own weights; a layer left over
+    after the folds (Gemma 3's last) calls it too."""
+    twins: dict[int, tuple[int, dict]] = {}
     originals = []
     for run, own in runs:
         if not _twin(prog, sections, classes, uses, originals, run, twins) and own:
@@ -96,16 +100,54 @@ def _layers_apart(sections: list[str], folded: set[int]) -> set[str]:
     return {section for layers in lists.values() if len(layers) > 1 for section in layers if section not in held}
 
 
-def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], run: list[int], twins: dict[int, int]) -> bool:
-    """Whether ``run`` computes as one of ``originals``; if so, its atoms are made that one's and it is noted in ``twins``."""
+def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], run: list[int], twins: dict) -> bool:
+    """Whether ``run`` computes as one of ``originals``; if so, its atoms are made that one's (but for its parameters'
+    atoms that a call binds, :func:`_bound_pairs`) and it is noted in ``twins``."""
     for earlier in originals:
         if _alike(prog, sections, classes, uses, earlier, run):
             pairs = paired_atoms(prog, [earlier, run])
+            binding = {}
+            if not pairs:
+                pairs, binding = _bound_pairs(prog, earlier, run, uses) or ([], {})
             if pairs:
                 unify(prog, pairs)
-                twins[run[0]] = earlier[0]
+                twins[run[0]] = (earlier[0], binding)
                 return True
     return False
+
+
+def _bound_pairs(prog: Program, earlier: list[int], run: list[int], uses: dict[int, int]) -> tuple[list[dict], dict] | None:
+    """``run``'s atoms paired with ``earlier``'s leaf by leaf, as :func:`.repeats.paired_atoms` pairs them, except its
+    parameters' atoms, which may differ in size (a call binds them): ([the pairs], {its parameter's atom: earlier's});
+    None when they do not pair one to one, or an atom of a parameter of one pairs with one made inside the other."""
+    atoms = prog.atoms
+
+    def leaves(group):
+        return [atoms.find(x) for d in group for x in atoms.leaves(d)]
+
+    def groups(stmt):
+        return [prog.values[stmt.out].atoms] + [stmt.axes[k] for k in sorted(stmt.axes)]
+
+    binding: dict[int, int] = {}
+    for a0, a in zip(_ends(prog, earlier, uses)[0], _ends(prog, run, uses)[0]):
+        left, right = leaves(prog.values[a0].atoms), leaves(prog.values[a].atoms)
+        if len(left) != len(right) or any(binding.setdefault(x, x0) != x0 for x0, x in zip(left, right)):
+            return None
+    formal, first, pairs = set(binding.values()), {x for s in earlier for g in groups(prog.stmts[s]) for x in leaves(g)}, {}
+    for s0, s in zip(earlier, run):
+        for g0, g in zip(groups(prog.stmts[s0]), groups(prog.stmts[s])):
+            left, right = leaves(g0), leaves(g)
+            if len(left) != len(right):
+                return None
+            for x0, x in zip(left, right):
+                if x in binding or x0 in formal:
+                    if binding.get(x) != x0:
+                        return None
+                elif atoms.size(x0) != atoms.size(x) or pairs.setdefault(x, x0) != x0 or (x != x0 and x in first):
+                    return None
+    if len(set(pairs.values())) != len(pairs) or len(set(binding.values())) != len(binding):
+        return None
+    return [pairs], {x: x0 for x, x0 in binding.items() if x != x0}
 
 
 def _ends(prog: Program, stmts: list[int], uses: dict[int, int]) -> tuple[list[int], list[int]]:

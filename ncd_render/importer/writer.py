@@ -258,7 +258,8 @@ def _calls_twin(component, headers: dict[str, list], order) -> bool:
     """Whether ``component`` calls its twin's block: it has one, written already, whose parameters are laid out as
     its inputs are."""
     twin = component.twin
-    return twin is not None and headers.get(twin.name) == [order[a] for a in component.inputs]
+    bound = component.binding  # its parameters' atoms that the call binds to its twin's
+    return twin is not None and headers.get(twin.name) == [[bound.get(x, x) for x in order[a]] for a in component.inputs]
 
 
 def _second_order(stmt: Stmt, order, leaves):
