@@ -35,9 +35,9 @@ class Imported:
         from .checkfile import write_check
 
         names, atoms = self.written.axis_names, self.program.atoms
-        inputs = [_pattern([atoms.find(x) for d in self.program.values[vid].atoms for x in atoms.leaves(d)], dims, names, atoms, True)
+        inputs = [_pattern(atoms.leaves_of(self.program.values[vid].atoms), dims, names, atoms, True)
                   for vid, dims, _ in self.program.inputs]
-        outputs = [(name, _pattern([atoms.find(x) for d in self.program.values[vid].atoms for x in atoms.leaves(d)], dims, names, atoms, False))
+        outputs = [(name, _pattern(atoms.leaves_of(self.program.values[vid].atoms), dims, names, atoms, False))
                    for name, (vid, dims) in zip(self.written.output_names, self.program.outputs)]
         return write_check(ncd_path.name, self.written, inputs, outputs, source, self.title,
                            bool(getattr(self.program, "batchnorm", False)), bool(getattr(self.program, "float32", False)))
@@ -102,7 +102,7 @@ def _pattern(diagram_order, dims, names, atoms, to_module: bool) -> str:
     for d in dims:
         leaves = [atoms.find(x) for x in atoms.leaves(d)]
         groups.append("()" if not leaves else names[leaves[0]] if len(leaves) == 1 else "(" + " ".join(names[x] for x in leaves) + ")")
-    if sorted(atoms.find(x) for d in dims for x in atoms.leaves(d)) != sorted(diagram_order):
+    if sorted(atoms.leaves_of(dims)) != sorted(diagram_order):
         raise NcdError("a module input or output repeats values along a dimension (an expand), which the pairing cannot lay out")
     diagram = "batch " + " ".join(names[a] for a in diagram_order)
     module = "batch " + " ".join(groups)

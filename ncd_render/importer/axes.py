@@ -63,6 +63,10 @@ class Atoms:
             return [] if self.atoms[root].size == 1 and not self.atoms[root].wire else [root]
         return [leaf for p in parts for leaf in self.leaves(p)]
 
+    def leaves_of(self, group) -> list[int]:
+        """The undivided atoms of each atom of ``group`` in turn, each as it stands now (the root of its union)."""
+        return [self.find(x) for a in group for x in self.leaves(a)]
+
     def merge(self, dims: list[int]) -> int:
         """One atom for several dimensions flattened together."""
         leaves = [leaf for d in dims for leaf in self.leaves(d)]

@@ -44,14 +44,14 @@ def _einsum_roles(prog: Program) -> dict[int, str]:
     atoms, roles = prog.atoms, {}
     for stmt in prog.stmts:
         if is_contraction(stmt):
-            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            a, b, out = (set(atoms.leaves_of(prog.values[v].atoms)) for v in (*stmt.args, stmt.out))
             for root in (a & b) - out:
                 roles.setdefault(root, "head_dim")
             for root in a & b & out:
                 roles.setdefault(root, "heads")
     for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
         if is_contraction(stmt):
-            a, b, out = ({atoms.find(x) for d in prog.values[v].atoms for x in atoms.leaves(d)} for v in (*stmt.args, stmt.out))
+            a, b, out = (set(atoms.leaves_of(prog.values[v].atoms)) for v in (*stmt.args, stmt.out))
             for root in (a - b) & out:
                 if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):
                     roles.setdefault(root, "groups")

@@ -117,37 +117,16 @@ def _twin(prog: Program, sections, classes, uses, originals: list[list[int]], ru
 
 
 def _bound_pairs(prog: Program, earlier: list[int], run: list[int], uses: dict[int, int]) -> tuple[list[dict], dict] | None:
-    """``run``'s atoms paired with ``earlier``'s leaf by leaf, as :func:`.repeats.paired_atoms` pairs them, except its
-    parameters' atoms, which may differ in size (a call binds them): ([the pairs], {its parameter's atom: earlier's});
-    None when they do not pair one to one, or an atom of a parameter of one pairs with one made inside the other."""
-    atoms = prog.atoms
-
-    def leaves(group):
-        return [atoms.find(x) for d in group for x in atoms.leaves(d)]
-
-    def groups(stmt):
-        return [prog.values[stmt.out].atoms] + [stmt.axes[k] for k in sorted(stmt.axes)]
-
+    """``run``'s atoms paired with ``earlier``'s (:func:`.repeats.paired_atoms`) but for its parameters' atoms, which
+    may differ in size (a call binds them): ([the pairs], {its parameter's atom: earlier's, where they differ}); None
+    when they do not pair one to one."""
     binding: dict[int, int] = {}
     for a0, a in zip(_ends(prog, earlier, uses)[0], _ends(prog, run, uses)[0]):
-        left, right = leaves(prog.values[a0].atoms), leaves(prog.values[a].atoms)
+        left, right = prog.atoms.leaves_of(prog.values[a0].atoms), prog.atoms.leaves_of(prog.values[a].atoms)
         if len(left) != len(right) or any(binding.setdefault(x, x0) != x0 for x0, x in zip(left, right)):
             return None
-    formal, first, pairs = set(binding.values()), {x for s in earlier for g in groups(prog.stmts[s]) for x in leaves(g)}, {}
-    for s0, s in zip(earlier, run):
-        for g0, g in zip(groups(prog.stmts[s0]), groups(prog.stmts[s])):
-            left, right = leaves(g0), leaves(g)
-            if len(left) != len(right):
-                return None
-            for x0, x in zip(left, right):
-                if x in binding or x0 in formal:
-                    if binding.get(x) != x0:
-                        return None
-                elif atoms.size(x0) != atoms.size(x) or pairs.setdefault(x, x0) != x0 or (x != x0 and x in first):
-                    return None
-    if len(set(pairs.values())) != len(pairs) or len(set(binding.values())) != len(binding):
-        return None
-    return [pairs], {x: x0 for x, x0 in binding.items() if x != x0}
+    pairs = len(set(binding.values())) == len(binding) and paired_atoms(prog, [earlier, run], binding)
+    return (pairs, {x: x0 for x, x0 in binding.items() if x != x0}) if pairs else None
 
 
 def _ends(prog: Program, stmts: list[int], uses: dict[int, int]) -> tuple[list[int], list[int]]:

@@ -157,26 +157,29 @@ def _reads_only_what_goes_round(prog: Program, reps, carried) -> bool:
     return True
 
 
-def paired_atoms(prog: Program, reps) -> list[dict] | None:
-    """Each later repetition's atoms paired with the first's, leaf by leaf; None if they do not pair one to one."""
-    atoms, pairs = prog.atoms, []
-
-    def leaves(group):
-        return [atoms.find(x) for d in group for x in atoms.leaves(d)]
+def paired_atoms(prog: Program, reps, bound: dict | None = None) -> list[dict] | None:
+    """Each later repetition's atoms paired with the first's, leaf by leaf; None if they do not pair one to one.
+    ``bound``: a later repetition's atoms that a call binds to the first's (a block's parameters'), which pair with
+    those alone and may differ in size; they are not among the pairs."""
+    atoms, pairs, bound = prog.atoms, [], bound or {}
+    formal = set(bound.values())
 
     def groups(stmt):
         return [prog.values[stmt.out].atoms] + [stmt.axes[k] for k in sorted(stmt.axes)]
 
-    first = {x for s in reps[0] for g in groups(prog.stmts[s]) for x in leaves(g)}
+    first = {x for s in reps[0] for g in groups(prog.stmts[s]) for x in atoms.leaves_of(g)}
     for rep in reps[1:]:
         pairs.append({})
         for s0, s in zip(reps[0], rep):
             for g0, g in zip(groups(prog.stmts[s0]), groups(prog.stmts[s])):
-                left, right = leaves(g0), leaves(g)
+                left, right = atoms.leaves_of(g0), atoms.leaves_of(g)
                 if len(left) != len(right):
                     return None
                 for x0, x in zip(left, right):
-                    if atoms.size(x0) != atoms.size(x) or pairs[-1].setdefault(x, x0) != x0 or (x != x0 and x in first):
+                    if x in bound or x0 in formal:
+                        if bound.get(x) != x0:
+                            return None
+                    elif atoms.size(x0) != atoms.size(x) or pairs[-1].setdefault(x, x0) != x0 or (x != x0 and x in first):
                         return None
         if len(set(pairs[-1].values())) != len(pairs[-1]):
             return None

@@ -51,7 +51,7 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
     options = _options(stmt, kind, names)
     text = f"{stmt.fn}({', '.join(args)}{': ' + spec if spec is not None else ''})" + (" with " + ", ".join(options) if options else "")
     if stmt.scale not in (None, 1):  # a contraction's scale, at its cup
-        depth = [atoms.find(x) for a in axes.get("depth", []) for x in atoms.leaves(a)]
+        depth = atoms.leaves_of(axes.get("depth", []))
         text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
     if not kind.runs:  # an opaque box says what it stands for
         text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'

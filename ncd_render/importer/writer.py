@@ -74,8 +74,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     axis_names = name_axes(prog, renames or {})
     sizes = {axis_names[a]: atoms.size(a) for a in axis_names}
 
-    def leaves(atom_list):
-        return [atoms.find(x) for a in atom_list for x in atoms.leaves(a)]
+    leaves = atoms.leaves_of
 
     def names(atom_list):
         return " ".join(axis_names[a] for a in leaves(atom_list))
@@ -327,8 +326,7 @@ def _fold_scales(prog: Program) -> None:
 
 def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
     """The atoms of a learned tensor in the diagram's layout (docs/pytorch.md)."""
-    def leaves(xs):
-        return [atoms.find(x) for a in xs for x in atoms.leaves(a)]
+    leaves = atoms.leaves_of
     if is_map(stmt):
         return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
     if stmt.fn == "relbias":  # a table of buckets by heads, read at each query and key
