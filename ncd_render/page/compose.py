@@ -122,10 +122,14 @@ class _Page:
 
     def labels_in_the_way(self) -> bool:
         """Whether a label stands in the way of a place to cut one of the scenes cut so far (every piece, at every depth,
-        once the page has been tried at its own size), found once."""
+        once the page has been tried at its own size), found once; the places to cut through labels are kept for the
+        rows that are then cut there."""
         if self.in_the_way is None:
-            self.in_the_way = any([c.x for c in Gaps(self.sources[key[0]], self.preset.label_pad, key[1], True).candidates]
-                                  != [c.x for c in gaps.candidates] for key, gaps in list(self.gaps.items()) if not key[2])
+            self.in_the_way = False
+            for (key, named, through), gaps in list(self.gaps.items()):
+                if not through:
+                    other = self.gaps[key, named, True] = Gaps(self.sources[key], self.preset.label_pad, named, True)
+                    self.in_the_way |= [c.x for c in other.candidates] != [c.x for c in gaps.candidates]
         return self.in_the_way
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:

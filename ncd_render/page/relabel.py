@@ -32,11 +32,8 @@ def is_wire_label(item) -> bool:
 def blocks(labels: list, x: float, carried: set, label_pad: float) -> bool:
     """Whether a cut at ``x`` would go through one of ``labels`` (axis labels, as :func:`is_wire_label`) whose
     wire does not go on there (``carried``: the heights of the wires that do)."""
-    for label in labels:
-        if (isinstance(label, Text) and label.bbox[0] - REACH < x < label.bbox[2] + REACH
-                and not any(abs(label.y + label_pad - y) < 0.01 for y in carried)):
-            return True
-    return False
+    return any(isinstance(label, Text) and _through(label, x) and not any(abs(label.y + label_pad - y) < 0.01 for y in carried)
+               for label in labels)
 
 
 def relabelled(items: list, cuts: list[float], label_pad: float) -> list:
@@ -44,10 +41,15 @@ def relabelled(items: list, cuts: list[float], label_pad: float) -> list:
     ends at) goes through, on wires that go on there: the row labels those by their arrows; each with its overline."""
     wires = [i for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
     gone = [label.bbox for label in items if isinstance(label, Text) and label.role == "label.axis"
-            and any(label.bbox[0] - REACH < x < label.bbox[2] + REACH and _goes_on(wires, label.y + label_pad, x) for x in cuts)]
+            and any(_through(label, x) and _goes_on(wires, label.y + label_pad, x) for x in cuts)]
     if not gone:
         return items
     return [i for i in items if not (i.role in ("label.axis", "label.overline") and _within(i.bbox, gone))]
+
+
+def _through(label: Text, x: float) -> bool:
+    """Whether a cut at ``x`` goes through ``label`` (or passes closer to it than :data:`REACH`)."""
+    return label.bbox[0] - REACH < x < label.bbox[2] + REACH
 
 
 def _goes_on(wires: list, y: float, x: float) -> bool:

@@ -126,10 +126,10 @@ class _Renaming:
         [] when a name kept is one of the other's own."""
         lines = []
         for statement in statements:
-            tokens = [self.to.get(t, t) if self._kind(t, 0) else t for t in _tokens(statement)]
-            if any(t not in self.to and self._kind(t, 0) and self._kind(t, 1) for t in _tokens(statement)):
+            tokens = _tokens(statement)
+            if any(t not in self.to and self._kind(t, 0) and self._kind(t, 1) for t in tokens):
                 return []
-            lines.append(" ".join(tokens))
+            lines.append(" ".join(self.to.get(t, t) if self._kind(t, 0) else t for t in tokens))
         try:
             return list(parse("\n".join(lines) + "\n", "<variant>").statements)
         except NcdError:
