@@ -59,6 +59,9 @@ MATMULS = [(4096, 4096, 4096), (8192, 8192, 8192), (16384, 1024, 4096), (1024, 1
 ATTENTION_N = [128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 UNFUSED_MAX_N = 8192  # 16 x 8 x N^2 fp16 scores: 16k would need 34 GB for S and P
 SOFTMAX_WIDTHS = [(w, "fp16") for w in (1024, 2048, 4096, 8192, 16384, 32768)] + [(4096, "fp32"), (8192, "fp32")]
+# Row lengths and dtypes the model's softmax counts were not measured at: each side of the dispatch's thresholds
+SOFTMAX_NEW_WIDTHS = [(w, "fp16") for w in (1536, 3072, 5120, 6144, 9216, 12288, 24576)] + [(4096, "bf16"), (1024, "fp32"), (2048, "fp32")]
+ATTENTION_D128_N = [1024, 2048, 4096]  # head dimension 128: other GEMM shapes, the same softmax rows
 PROFILES = {"A100-SXM4-40GB": "a100-40gb", "A100-SXM4-80GB": "a100-80gb", "A100 80GB": "a100-80gb", "H100": "h100-sxm", "H200": "h200-sxm"}
 
 
@@ -111,9 +114,9 @@ def cases(quick: bool):
             S = rand(16384, 8192, dtype=torch.float16)
             return lambda: fn(S)
         yield f"{box.split('(')[0]} 16384x8192", elementwise_source(16384, 8192, box), "fp16", build
-    for width, dtype in [] if quick else SOFTMAX_WIDTHS:
+    for width, dtype in [] if quick else SOFTMAX_WIDTHS + SOFTMAX_NEW_WIDTHS:
         def build(width=width, dtype=dtype):
-            S = rand(2 ** 27 // width, width, dtype=getattr(torch, {"fp16": "float16", "fp32": "float32"}[dtype]))
+            S = rand(2 ** 27 // width, width, dtype=getattr(torch, {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[dtype]))
             return lambda: torch.softmax(S, dim=-1)
         yield f"softmax {2 ** 27 // width}x{width} {dtype}", elementwise_source(2 ** 27 // width, width, "softmax(S: x)"), dtype, build
     for n in ATTENTION_N[::2] if quick else ATTENTION_N:
@@ -143,6 +146,37 @@ def cases(quick: bool):
                         return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
                 return call
             yield f"attention N={n}{' causal' if causal else ''} fused", attention_source(n, True, causal), "fp16", fused
+    for n in [] if quick else ATTENTION_D128_N:
+        for causal in (False, True):
+            def unfused128(n=n, causal=causal):
+                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
+                K = K * 128 ** -0.5
+                hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
+
+                def call():
+                    S = Q @ K.transpose(-1, -2)
+                    if hidden is not None:
+                        S = S.masked_fill(hidden, float("-inf"))
+                    return torch.softmax(S, dim=-1) @ V
+                return call
+
+            def fused128(n=n, causal=causal):
+                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
+
+                def call():
+                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                        return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
+                return call
+            tag = f"attention N={n} d=128{' causal' if causal else ''}"
+            yield f"{tag} unfused", attention_source(n, False, causal, d=128), "fp16", unfused128
+            yield f"{tag} fused", attention_source(n, True, causal, d=128), "fp16", fused128
+    if not quick:
+        def masked(n=4096):
+            S = rand(16, 8, n, n, dtype=torch.float16)
+            hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril()
+            return lambda: S.masked_fill(hidden, float("-inf"))
+        mask_source = "axis b = 16\naxis h = 8\naxis y = 4096\naxis x = 4096\ninput S[b h y x]\nT = mask(S: y x) with causal\noutput T\n"
+        yield "causal mask 16x8x4096x4096", mask_source, "fp16", masked
     for n in (1024, 4096):
         calls = {"QK^T": lambda t: t[0] @ t[1].transpose(-1, -2), "softmax": lambda t: torch.softmax(t[2], dim=-1),
                  "PV": lambda t: t[2] @ t[1]}
@@ -286,6 +320,26 @@ def constants(profile) -> dict[str, dict[str, float]]:
     return found
 
 
+def replay(path: Path, hw: str | None) -> None:
+    """Print the model's predictions today beside the times measured in ``path`` (a ``--json`` file)."""
+    run = json.loads(path.read_text())
+    profile = load_profile(hw or run["profile"])
+    sources = {name: (source, dtype) for name, source, dtype, _ in cases(quick=False)}
+    print(f"{run['gpu']} on {run['date']} (torch {run['torch']}), against the {hw or run['profile']} profile today")
+    print(f"{'kernel':<34} {'predicted µs':>13} {'measured µs':>12} {'measured/predicted':>19}")
+    ratios = []
+    for point in run["points"]:
+        if point["kernel"] not in sources:
+            continue
+        source, dtype = sources[point["kernel"]]
+        predicted = predict(source, profile, dtype)
+        ratios.append((point["kernel"], point["measured_s"] / predicted))
+        print(f"{point['kernel']:<34} {predicted * 1e6:>13.1f} {point['measured_s'] * 1e6:>12.1f} {ratios[-1][1]:>19.2f}")
+    big = [r for name, r in ratios if "attention" in name and "phase" not in name and int(name.split("N=")[1].split()[0]) >= 1024]
+    print(f"{sum(0.75 <= r <= 1.25 for _, r in ratios)} of {len(ratios)} points within 25%; attention at N >= 1k: "
+          f"{sum(0.75 <= r <= 1.25 for r in big)} of {len(big)}, median {statistics.median(big):.2f}")
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--hw", default=None, help="profile (default: from the GPU's name)")
@@ -293,7 +347,11 @@ def main() -> None:
     args.add_argument("--json", default=None, help="also write every point to this file")
     args.add_argument("--dry-run", action="store_true", help="predictions only, no GPU")
     args.add_argument("--launches", action="store_true", help="also record each point's kernels and launch configuration")
+    args.add_argument("--replay", default=None, metavar="FILE",
+                      help="no GPU: today's predictions beside the times a --json FILE of an earlier run measured")
     opts = args.parse_args()
+    if opts.replay:
+        return replay(Path(opts.replay), opts.hw)
     if opts.dry_run:
         profile = load_profile(opts.hw or "a100-80gb")
         for n in ATTENTION_N:

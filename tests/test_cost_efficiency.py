@@ -12,6 +12,7 @@ import pytest
 
 from ncd_render.api import load_text
 from ncd_render.cost import analyse, load_profile
+from ncd_render.cost.chip import with_kernels
 from ncd_render.cost.levels import quantisation_exponent
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
@@ -185,8 +186,12 @@ def test_spherical_attention_streams_the_keys_without_exp_and_beats_softmax_atte
 
 
 def test_spherical_attention_speed_up_over_pytorch_is_near_the_published_flashsign_figure():
+    """The paper predates PyTorch 2.11: its softmax is taken as 2.4-2.10's (rows kept in shared memory). With 2.11's
+    register kernel, 3.2x slower than its bytes at this width (bench/data/measured-h200-2026-12-04.json), the
+    model's ratio would be 5.9."""
     published = PUBLISHED["flashsign_a100"]["speedup_over_pytorch"]
     a100 = load_profile("a100-40gb")
+    a100 = replace(a100, chip=with_kernels(a100.chip, softmax="row-on-chip"))
     unfused = predicted_ms(attention(4096, False), a100)
     spherical = predicted_ms(attention(4096, True).replace("P = softmax(S: x)", "P = rmsnorm(S: x) with eps=1e-12 * x^-1/2"), a100)
     assert 0.75 <= (unfused / spherical) / published <= 1.25
@@ -204,3 +209,15 @@ def test_routing_starts_after_the_gate_gathers_each_item_k_times_and_combines_de
     w1 = rows["W_1"]
     weights = 2 * e * m * d.axes["f"].size  # bf16, every expert's W_1 read whole
     assert w1.detail["dram_bytes"] + w1.detail["l2_bytes"] == pytest.approx(weights + 2 * y * m * 2 + 2 * y * d.axes["f"].size * e * 2 / 8)
+
+
+def test_a_causal_mask_outside_a_fused_kernel_runs_pytorchs_element_by_element_loop():
+    """Unfused, the mask is masked_fill with the causal pattern expanded over the other axes (what `ncd check` runs,
+    ncd_render.pytorch.functional.causal_mask): PyTorch's element-by-element loop, at efficiency.broadcast_hbm of the
+    streaming rate (on the H200: 5.96 ms measured at N = 4096, bench/data/measured-h200-2026-12-04.json, against
+    4.68 ms so and 2.11 ms at the streaming rate). In a fused section the pattern comes from the indices."""
+    text = "axis b = 16\naxis h = 8\naxis y = 4096\naxis x = 4096\ninput S[b h y x]\nT = mask(S: y x) with causal\noutput T\n"
+    h200 = load_profile("h200-sxm")
+    (mask,) = analyse(load_text(text).diagram, h200, "fp16").kernels
+    streaming = 2 * 2 * 16 * 8 * 4096 ** 2 / (h200.hbm_bandwidth * h200.chip.hbm_efficiency)
+    assert mask.detail["masked_fill"] and mask.memory_time == pytest.approx(streaming / h200.chip.broadcast_hbm)

@@ -110,7 +110,7 @@ def test_flash_v2_is_about_twice_as_fast_as_flash_v1(n):
 
 def test_the_profile_keeps_flash_v2_unless_told_and_refuses_unknown_kernels(tmp_path):
     assert load_profile("h100-sxm").chip.fused_kernel == "flash-v2"
-    assert load_profile("a100-40gb").chip.softmax_kernel == "row-on-chip"
+    assert load_profile("a100-40gb").chip.softmax_kernel == "registers"
     text = (ROOT / "ncd_render" / "cost" / "profiles" / "a100-40gb.toml").read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace('fused_kernel = "flash-v2"', 'fused_kernel = "flash-v9"'))
@@ -255,13 +255,11 @@ def test_pytorch_from_2_4_keeps_a_row_on_chip_only_when_it_fits_48_kb(n, dtype, 
 def test_the_h100_attention_figure_keeps_its_points_within_25_percent():
     """FlashAttention-3's Figure 5 (H100, standard attention and FlashAttention-2, d = 64 and 128, causal or not;
     no constant set from it), with the softmax PyTorch released before the figure ran (three reads of rows over 1024
-    values): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too, and the standard attention
-    closer than with the one-read softmax of later releases."""
+    values): at least H100_FLOOR points of each kind within 25% for N >= 1k, medians too. (With instruction issue
+    charged, the one-read softmax of later releases fits these points as well: the figure cannot tell them apart.)"""
     validate = _validation()
     ratios = validate.h100_attention(PUBLISHED["fa2_forward_h100"], show=False)
-    later = validate.h100_attention(PUBLISHED["fa2_forward_h100"], "row-on-chip", show=False)
-    error = lambda rs: statistics.median(abs(math.log(r)) for r in rs)  # noqa: E731
-    assert validate.AS_RUN_2024 == "three-pass" and error(ratios["unfused"]) < error(later["unfused"])
+    assert validate.AS_RUN_2024 == "three-pass"
     assert {kind: len(rs) for kind, rs in ratios.items()} == {"unfused": 16, "fused": 20, "speed-up": 16}
     for kind, floor in H100_FLOOR.items():
         assert within(ratios[kind]) >= floor, (kind, ratios[kind])

@@ -5,7 +5,7 @@ tables of a hardware profile, which the efficiency model (:mod:`.efficiency`,
 A profile without these tables keeps the plain roofline of docs/cost.md.
 ``efficiency.fused_kernel`` (optional, default ``flash-v2``) names the algorithm a fused
 attention kernel runs (:data:`FUSED_KERNELS`), ``efficiency.softmax_kernel`` (optional, default
-``row-on-chip``) how an unfused softmax reads long rows (:data:`SOFTMAX_KERNELS`).
+``registers``) which kernels run an unfused softmax (:data:`SOFTMAX_KERNELS`).
 Two optional fractions (default 1) say what some kernels reach: ``chip.mma_sync_share``, the share of
 the tensor peak the warp-level ``mma.sync`` instruction sustains (the FlashAttention-1/2 kernels issue
 it; cuBLAS and CUTLASS GEMMs on Hopper issue ``wgmma``), and ``efficiency.broadcast_hbm``, the share of
@@ -37,10 +37,10 @@ FRACTIONS = {"hbm", "l2_usable"}
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
-# How an unfused softmax reads its rows (:func:`.efficiency.row_rereads`): PyTorch's from 2.4, a row kept on chip when it
+# Which kernels run an unfused softmax (:mod:`.row_kernels`): PyTorch 2.4-2.10's, a row kept in shared memory when it
 # fits the 48 KB a CTA gets without opt-in, three reads beyond; PyTorch's up to 2.3, rows over 1024 values read three
-# times (:func:`ncd_render.ops.softmax.row_passes`); or a kernel that keeps any row on chip (QuACK's cluster reduction).
-SOFTMAX_KERNELS = ("row-on-chip", "three-pass", "one-pass")
+# times; PyTorch 2.11's, rows up to 9216 values in registers; or a kernel that keeps any row on chip (QuACK's).
+SOFTMAX_KERNELS = ("registers", "row-on-chip", "three-pass", "one-pass")  # the first is the default
 OPTIONAL_FIELDS = {"fused_kernel": FUSED_KERNELS, "softmax_kernel": SOFTMAX_KERNELS}
 OPTIONAL_SHARES = {("chip", "mma_sync_share"): 1.0, ("efficiency", "broadcast_hbm"): 1.0}  # fractions in (0, 1], default 1
 # The tensor-core instruction each fused attention algorithm issues: FlashAttention-1 and -2 are Ampere kernels (mma.sync)
@@ -68,7 +68,7 @@ class Chip:
     warps_per_cta: int           # of a fused (FlashAttention-2, CUTLASS-style) kernel
     async_copy: bool             # loads can run ahead of compute (cp.async on Ampere, TMA on Hopper)
     fused_kernel: str = "flash-v2"  # the algorithm of a fused attention kernel (FUSED_KERNELS)
-    softmax_kernel: str = "row-on-chip"  # how an unfused softmax reads long rows (SOFTMAX_KERNELS)
+    softmax_kernel: str = "registers"  # which kernels run an unfused softmax (SOFTMAX_KERNELS)
     mma_sync_share: float = 1.0  # share of the tensor peak mma.sync sustains (1 on Ampere, about 2/3 on Hopper)
     broadcast_hbm: float = 1.0   # share of streaming bandwidth PyTorch's element-by-element loop reaches (broadcasts, strided copies)
 

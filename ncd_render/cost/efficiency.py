@@ -68,50 +68,6 @@ def sfu_ops(diagram: Diagram, op: Op) -> int:
     return per * math.prod(diagram.axes[a].size for a in diagram.values[op.outputs[0]].axes) if per else 0
 
 
-THREADS_PER_SM = 2048  # resident threads per SM, cc 8.0 and 9.0 (CUDA C++ Programming Guide, technical specifications)
-ROW_SMEM = 48 * 1024   # shared memory a CTA gets without opt-in (sharedMemPerBlock), all cunn_SoftMaxForwardSmem asks for
-
-
-def row_block(row: int, itemsize: float, kernel: str = "three-pass") -> int:
-    """Threads of PyTorch's CTA for one long row (aten/src/ATen/native/cuda/SoftMax.cu). Up to 2.3
-    (``SoftMax_getBlockSize``): each thread loads 16 B (ILP values), the block takes half of row / ILP threads,
-    rounded up to a power of two, at least a warp; from 2.4 (``SoftMaxForward_getBlockSize``): the row's length in
-    threads, rounded up to whole warps. At most 1024 either way.
-
-    >>> row_block(2048, 2), row_block(8192, 2), row_block(65536, 2), row_block(2048, 4), row_block(2048, 2, "row-on-chip")
-    (128, 512, 512, 256, 1024)
-    """
-    if kernel == "row-on-chip":
-        return min(1024, -(-row // 32) * 32)
-    ilp = max(1, int(16 // itemsize))
-    half = min(row // ilp, 1024) // (2 if ilp > 1 else 1)
-    return max(32, 1 << max(0, half - 1).bit_length())
-
-
-def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[int, bool]:
-    """Extra reads of a row kernel's input (its entry's ``row_passes``: a softmax over more than 1024 values reads
-    its row three times), and whether they come from L2, for the profile's ``softmax_kernel``:
-
-    * ``three-pass`` (PyTorch up to 2.3): every such row;
-    * ``row-on-chip`` (PyTorch from 2.4): only rows that do not fit the 48 KB of shared memory
-      ``cunn_SoftMaxForwardSmem`` takes (or whose length is not a whole number of 16-B vectors); the others are read once;
-    * ``one-pass``: none (a kernel that keeps any row on chip, as QuACK's cluster reduction does).
-
-    One CTA runs each row (:func:`row_block` threads), as many per SM as resident threads and CTAs allow; a re-read
-    hits L2 when the rows in flight fit in its usable part."""
-    rule = ops.of(op).row_passes
-    if chip.softmax_kernel == "one-pass" or rule is None:
-        return 0, False
-    row = math.prod(diagram.axes[a].size for a in op.acts[0])
-    block = row_block(row, itemsize, chip.softmax_kernel)
-    vector = max(1, int(16 // itemsize))
-    if chip.softmax_kernel == "row-on-chip" and row < (ROW_SMEM - block // 32 * 4) / itemsize and row % vector == 0:
-        return 0, False  # the row stays in shared memory (fp32 statistics: one value per warp beside it)
-    extra = rule(row, itemsize) - 1
-    per_sm = max(1, min(chip.max_ctas_per_sm, THREADS_PER_SM // block))
-    return extra, chip.sms * per_sm * row * itemsize <= chip.l2_bytes * chip.l2_usable
-
-
 def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, shared: float) -> tuple[float, bool, bool]:
     """A broadcasting element-wise box: the bytes its smaller operand is read again, whether from L2, and whether
     the kernel broadcasts at all (then its own streams run at ``chip.broadcast_hbm`` of the streaming bandwidth, and the

@@ -18,8 +18,8 @@ run at the tensor-core peak of the dtype and the rest at the CUDA-core peak.
 ... O = einsum(P, V: y x, x k -> y k)
 ... output O'''))
 >>> report = analyse(d, load_profile("a100-80gb"), "bf16")
->>> [(k.name, k.bound) for k in report.kernels]
-[('einsum3', 'memory'), ('scale4 (S)', 'memory'), ('softmax5 (P)', 'memory'), ('einsum6 (O)', 'memory')]
+>>> [(k.name, k.bound) for k in report.kernels]  # PyTorch's softmax: bound by issuing its instructions
+[('einsum3', 'memory'), ('scale4 (S)', 'memory'), ('softmax5 (P)', 'compute'), ('einsum6 (O)', 'memory')]
 >>> report.hbm_bytes / 2 == 6 * 4096 ** 2 + 4 * 4096 * 64  # values: S, S/√k and P go to HBM and back
 True
 """
@@ -36,11 +36,12 @@ from ..ir import Diagram, Op
 from ..opaque import refuse
 from ..records import record
 from .boxes import Work, elements, repeats, work
-from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes, row_rereads,
+from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes,
                          sfu_ops, vector_time)
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
+from .row_kernels import issue_time, row_rereads
 
 
 
@@ -224,7 +225,10 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     spread, spread_l2, broadcasts = broadcast_reads(diagram, op, w, chip, itemsize, profile.shared_memory_bytes)
     spread *= share
     nbytes, hits = nbytes + reread, hits + (reread if from_l2 else 0.0)
-    strided = ops.of(op).strided_copy and not broadcasts  # a copy of a permuted view: the same element-by-element loop
+    # a copy of a permuted view, and a causal mask outside a fused kernel (masked_fill with the pattern expanded over the
+    # other axes, ncd_render.pytorch.functional.causal_mask): the same element-by-element loop
+    loop = "strided_copy" if ops.of(op).strided_copy else "masked_fill" if ops.of(op).causal else None
+    strided = loop is not None and not broadcasts
     bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts or strided else 1.0)  # the element-by-element loop
     memory = memory_time(chip, bandwidth, nbytes - hits, hits)
     if spread:  # the loop's own streams set its pace; the broadcast operand's re-reads are requests beside them that
@@ -242,8 +246,12 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     if broadcasts:
         detail.update(broadcast_rereads=spread, broadcast_hbm=chip.broadcast_hbm)
     if strided:
-        detail.update(strided_copy=True, broadcast_hbm=chip.broadcast_hbm)
+        detail.update({loop: True, "broadcast_hbm": chip.broadcast_hbm})
     compute = tensor + vector_time(profile, special, fp32)
+    issue, row_kernel = issue_time(diagram, op, chip, itemsize, elements(diagram, w.reads[0].axes) * share if w.reads else 0)
+    if row_kernel:  # a framework row kernel: its instructions, not its arithmetic, set the pace of its pipes
+        detail.update(row_kernel=row_kernel, issue_time=issue)
+        compute = max(compute, issue)
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",
                    detail=MappingProxyType(detail))

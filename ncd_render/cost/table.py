@@ -62,7 +62,7 @@ def format_report(report: Report, title: str) -> str:
         lines[2:2] = [f"efficiency model: HBM at {c.hbm_efficiency:g} of peak, L2 {si(c.l2_bytes * c.l2_usable, 'B')} usable at "
                       f"{si(c.l2_bandwidth, 'B/s')}; exp and friends {si(c.sfu_rate * hw.derate, 'op/s')}, other FP32 "
                       f"{si(c.fp32_rate * hw.derate, 'op/s')}; {si(c.kernel_overhead, 's')} per kernel, "
-                      f"{si(c.framework_overhead, 's')} per framework call"]
+                      f"{si(c.framework_overhead, 's')} per framework call; softmax kernels '{c.softmax_kernel}'"]
     header = ("box", "kind", "FLOPs", "HBM bytes", "FLOP/B", "time", "bound")
     rows = []
     for k in report.kernels:

@@ -31,14 +31,14 @@ def source(op, w, target):
 
 
 def row_passes(row: int, itemsize: float) -> int:
-    """Reads of a softmax's input by a row kernel that does not keep the row on chip (PyTorch up to 2.3,
-    aten/src/ATen/native/cuda/SoftMax.cu): rows of at most 1024 values and 4 KB run the persistent
-    warp softmax, one read; longer rows run cunn_SoftMaxForward, three reads (max, sum of exp, write).
+    """Reads of a softmax's input by a framework row kernel that does not keep the row on chip
+    (PyTorch's ``cunn_SoftMaxForward``: the max, the sum of exps, the write); which kernel runs a row is
+    :func:`ncd_render.cost.row_kernels.row_kernel`'s question.
 
-    >>> row_passes(1024, 2), row_passes(2048, 2), row_passes(1024, 4)
-    (1, 3, 1)
+    >>> row_passes(65536, 2)
+    3
     """
-    return 1 if row <= 1024 and row * itemsize <= 4096 else 3
+    return 3
 
 
 register(OpKind("softmax", "softmax", build=build, glyph="softmax", hold="through", label=None,

@@ -1,0 +1,111 @@
+"""PyTorch's softmax kernels (ncd_render/cost/row_kernels.py) and the first measurements on a GPU
+(bench/data/measured-h200-2026-12-04.json: an H200, PyTorch 2.11, bench/gpu_kernels.py). The dispatch
+is read off aten/src/ATen/native/cuda/SoftMax.cu; the times are derived from diagrams and compared
+with the measured ones."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load_text
+from ncd_render.cost import analyse, load_profile
+from ncd_render.cost.chip import with_kernels
+from ncd_render.cost.row_kernels import ISSUE, row_kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURED = json.loads((ROOT / "bench" / "data" / "measured-h200-2026-12-04.json").read_text())
+SOFTMAX = "axis a = {rows}\naxis b = {row}\ninput X[a b]\nY = softmax(X: b)\noutput Y\n"
+
+
+@pytest.mark.parametrize("row, itemsize, dispatch, kernel", [
+    (1024, 2, "three-pass", "warp"), (1025, 2, "three-pass", "three-pass"), (1024, 4, "three-pass", "warp"),
+    (2048, 4, "three-pass", "three-pass"), (1032, 2, "row-on-chip", "shared"), (24504, 2, "row-on-chip", "shared"),
+    (24512, 2, "row-on-chip", "three-pass"), (2050, 2, "row-on-chip", "three-pass"),  # not whole 16-byte vectors
+    (2048, 2, "registers", "warp"), (2048, 4, "registers", "warp"), (4096, 1, "registers", "registers"),
+    (2049, 2, "registers", "registers"), (9216, 2, "registers", "registers"), (9224, 2, "registers", "shared"), (9217, 2, "registers", "three-pass"),
+    (65536, 2, "registers", "three-pass"), (1024, 2, "one-pass", "one-pass"),
+])
+def test_each_release_runs_the_kernel_its_source_picks_for_a_row(row, itemsize, dispatch, kernel):
+    """A warp per row up to 1024 values and 4 KB (2048 and 8 KB in 2.11); 2.11's register kernel while a 1024-thread
+    CTA holds fewer than 10 values per thread; shared memory while the row fits 48 KB less a float per warp and is whole
+    16-byte vectors; three reads beyond."""
+    assert row_kernel(row, itemsize, dispatch) == kernel
+
+
+def _softmax(rows: int, row: int, hw, dtype="fp16"):
+    (kernel,) = analyse(load_text(SOFTMAX.format(rows=rows, row=row)).diagram, hw, dtype).kernels
+    return kernel
+
+
+def test_the_register_kernel_is_paced_by_instruction_issue_not_bytes():
+    """Rows of 4096 fp16 values on an H200: 2^27 values x 2.484 warp instructions over 4 schedulers x 132 SMs at
+    1.83 GHz, 75% busy: 3.4x the time its 537 MB take at 0.85 x 4.8 TB/s; rows of 16384 (shared memory) 2x."""
+    h200 = load_profile("h200-sxm")
+    reg = _softmax(32768, 4096, h200)
+    issue = 2 ** 27 * 2.484 / (4 * 132 * 1.83e9 * 0.75)
+    assert reg.detail["row_kernel"] == "registers" and reg.bound == "compute"
+    assert reg.compute_time == pytest.approx(issue, rel=1e-3)
+    assert reg.memory_time == pytest.approx(2 ** 28 * 2 / (0.85 * 4.8e12), rel=1e-3)
+    shared = _softmax(8192, 16384, h200)
+    assert shared.detail["row_kernel"] == "shared" and shared.compute_time == pytest.approx(2 * shared.memory_time, rel=0.05)
+    older = _softmax(32768, 4096, replace(h200, chip=with_kernels(h200.chip, softmax="one-pass")))
+    assert "row_kernel" not in older.detail and older.bound == "memory"  # a kernel at the bandwidth's pace
+
+
+def test_fewer_schedulers_per_byte_bind_less_the_a100_softmax_at_1024_stays_bandwidth_bound():
+    """The A100 issues 4 x 108 x 1.41 G warp instructions per second against 1.73 TB/s: the warp kernel's 1.23 per
+    value at 74% busy takes 2.7 ps a value, its 4 bytes 2.3 ps; on the H200 the issue takes 1.7 ps, the bytes 1.0."""
+    a100, h200 = _softmax(131072, 1024, load_profile("a100-80gb")), _softmax(131072, 1024, load_profile("h200-sxm"))
+    per_value = 1.230 / (4 * 108 * 1.41e9 * 0.744)
+    assert a100.compute_time == pytest.approx(2 ** 27 * per_value, rel=1e-3)
+    assert a100.compute_time / a100.memory_time == pytest.approx(per_value / (4 / (0.85 * 2.039e12)), rel=1e-2)
+    assert h200.bound == "compute" and h200.compute_time == pytest.approx(1.75 * h200.memory_time, rel=0.01)
+
+
+def test_the_issue_table_cites_counters_that_are_in_the_committed_csv():
+    """Each row of ISSUE is Executed Instructions / 2^25 values and Issue Slots Busy of one kernel in the counters
+    Nsight Compute wrote on the H200 (bench/data/h200-softmax-counters-2026-12-04.csv)."""
+    import csv
+
+    rows = list(csv.DictReader((ROOT / "bench" / "data" / "h200-softmax-counters-2026-12-04.csv").open()))
+    per_kernel = {}
+    for r in rows:
+        if r["Metric Name"] in ("Executed Instructions", "Issue Slots Busy"):
+            per_kernel.setdefault(r["ID"], {})[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
+    counted = [(m["Executed Instructions"] / 2 ** 25, m["Issue Slots Busy"] / 100) for m in per_kernel.values()]
+    for per_value, busy in ISSUE.values():  # as written, to three places
+        assert any(abs(per_value - c) < 6e-4 and abs(busy - b) < 6e-4 for c, b in counted), (per_value, busy)
+
+
+def _gpu_kernels():
+    spec = importlib.util.spec_from_file_location("gpu_kernels", ROOT / "bench" / "gpu_kernels.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_h200_measurements_softmax_within_15_percent_attention_within_25_above_1k():
+    """The model today against the H200 run: every softmax of the sweep within 15% (their instruction counts come from
+    the same GPU's counters, so this checks the dispatch and the arithmetic, not the counts); fused attention, which
+    no constant was taken from, within 25% at N >= 1k but causal N = 1k (1.48: the FlashAttention-2 kernel's causal
+    tail, not modelled); unfused attention without a mask within 25% at N >= 1k."""
+    bench = _gpu_kernels()
+    h200 = load_profile("h200-sxm")
+    sources = {name: (source, dtype) for name, source, dtype, _ in bench.cases(quick=False)}
+    ratio = {p["kernel"]: p["measured_s"] / bench.predict(sources[p["kernel"]][0], h200, sources[p["kernel"]][1])
+             for p in MEASURED["points"]}
+    assert MEASURED["gpu"] == "NVIDIA H200" and MEASURED["torch"].startswith("2.11")
+    softmax = {k: r for k, r in ratio.items() if k.startswith("softmax")}
+    assert len(softmax) == 9 and all(0.85 <= r <= 1.15 for r in softmax.values()), softmax
+    big = lambda kind: {k: r for k, r in ratio.items() if k.startswith("attention") and k.endswith(" " + kind)  # noqa: E731
+                        and int(k.split("N=")[1].split()[0]) >= 1024}
+    fused = {k: r for k, r in big("fused").items() if k != "attention N=1024 causal fused"}
+    assert len(fused) == 9 and all(0.75 <= r <= 1.25 for r in fused.values()), fused
+    unfused = {k: r for k, r in big("unfused").items() if "causal" not in k}
+    assert len(unfused) == 4 and all(0.75 <= r <= 1.25 for r in unfused.values()), unfused
+    assert 0.9 <= statistics.median(unfused.values()) <= 1.1
