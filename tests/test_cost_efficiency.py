@@ -211,13 +211,16 @@ def test_routing_starts_after_the_gate_gathers_each_item_k_times_and_combines_de
     assert w1.detail["dram_bytes"] + w1.detail["l2_bytes"] == pytest.approx(weights + 2 * y * m * 2 + 2 * y * d.axes["f"].size * e * 2 / 8)
 
 
-def test_a_causal_mask_outside_a_fused_kernel_runs_pytorchs_element_by_element_loop():
+def test_a_causal_mask_outside_a_fused_kernel_is_a_copy_then_pytorchs_element_by_element_loop():
     """Unfused, the mask is masked_fill with the causal pattern expanded over the other axes (what `ncd check` runs,
-    ncd_render.pytorch.functional.causal_mask): PyTorch's element-by-element loop, at efficiency.broadcast_hbm of the
-    streaming rate (on the H200: 5.96 ms measured at N = 4096, bench/data/measured-h200-2026-12-04.json, against
-    4.68 ms so and 2.11 ms at the streaming rate). In a fused section the pattern comes from the indices."""
+    ncd_render.pytorch.functional.causal_mask). Out of place, at::masked_fill clones the scores (a copy at the streaming
+    rate), then masked_fill_ runs PyTorch's element-by-element loop, at efficiency.broadcast_hbm of that rate. On the
+    H200 at N = 4096 (bench/data/measured-h200-2026-12-04-second.json): two loop kernels of 2.98 ms and 1.9 ms between
+    them, 7.89 ms a call, against 6.79 ms so and 2.11 ms at the streaming rate alone. In a fused section the pattern
+    comes from the indices."""
     text = "axis b = 16\naxis h = 8\naxis y = 4096\naxis x = 4096\ninput S[b h y x]\nT = mask(S: y x) with causal\noutput T\n"
     h200 = load_profile("h200-sxm")
     (mask,) = analyse(load_text(text).diagram, h200, "fp16").kernels
     streaming = 2 * 2 * 16 * 8 * 4096 ** 2 / (h200.hbm_bandwidth * h200.chip.hbm_efficiency)
-    assert mask.detail["masked_fill"] and mask.memory_time == pytest.approx(streaming / h200.chip.broadcast_hbm)
+    assert mask.detail["masked_fill"] and mask.detail["clone_bytes"] == 2 * 2 * 16 * 8 * 4096 ** 2
+    assert mask.memory_time == pytest.approx(streaming + streaming / h200.chip.broadcast_hbm)

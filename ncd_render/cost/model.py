@@ -231,6 +231,9 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     strided = loop is not None and not broadcasts
     bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts or strided else 1.0)  # the element-by-element loop
     memory = memory_time(chip, bandwidth, nbytes - hits, hits)
+    # out of place, at::masked_fill copies the scores first (clone, then masked_fill_), at the streaming rate
+    clone = size(w.reads[0]) + size(w.writes[0]) if loop == "masked_fill" else 0.0
+    memory, nbytes = memory + memory_time(chip, profile.hbm_bandwidth, clone, 0.0), nbytes + clone
     if spread:  # the loop's own streams set its pace; the broadcast operand's re-reads are requests beside them that
         # bind only when the whole traffic outruns the streaming rates (the loop leaves HBM bandwidth unused)
         nbytes, hits = nbytes + spread, hits + (spread if spread_l2 else 0.0)
@@ -247,6 +250,8 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
         detail.update(broadcast_rereads=spread, broadcast_hbm=chip.broadcast_hbm)
     if strided:
         detail.update({loop: True, "broadcast_hbm": chip.broadcast_hbm})
+    if clone:
+        detail.update(clone_bytes=clone)
     compute = tensor + vector_time(profile, special, fp32)
     issue, row_kernel = issue_time(diagram, op, chip, itemsize, elements(diagram, w.reads[0].axes) * share if w.reads else 0)
     if row_kernel:  # a framework row kernel: its instructions, not its arithmetic, set the pace of its pipes

@@ -36,17 +36,20 @@ from .efficiency import WARP_SCHEDULERS
 THREADS_PER_SM = 2048  # resident threads per SM, cc 8.0 and 9.0 (CUDA C++ Programming Guide, technical specifications)
 ROW_SMEM = 48 * 1024   # shared memory a CTA gets without opt-in (sharedMemPerBlock), all cunn_SoftMaxForwardSmem asks for
 REGISTER_VALUES = 10   # cunn_SoftMaxForwardReg runs while ceil(row / 1024) is below this (SoftMax.cu, potential_reg_cnt < 10)
+# Registers per thread of cunn_SoftMaxForwardReg<k> in the H200 runs' launch records: 28, 30, 30, 29 for k = 3-6 (two
+# 1024-thread CTAs fit an SM's 64K registers), 37 and 40 for k = 8 and 9 (one); k = 7 was not run and counts with 8.
+FULL_OCCUPANCY_VALUES = 6
 
 # Warp instructions per value and the share of issue slots kept busy, for PyTorch 2.11's kernels built for sm_90:
-# Nsight Compute on an H200, one call each over 2^25 values (bench/gpu_softmax_counters.py, counters in
+# Nsight Compute on an H200, one call each over 2^25 values (bench/gpu_counters.py softmax, counters in
 # bench/data/h200-softmax-counters-2026-12-04.csv: "Executed Instructions" / values, "Issue Slots Busy"). Occupancy,
 # set by registers per thread, sets the busy share. fp32 rows issue the same within 5% (4096 wide: 2.359, 0.725).
 # Older releases' kernels are charged the same counts: their code is the same, their compiler older.
 ISSUE = {
     ("warp", 1): (1.230, 0.744),        # softmax_warp_forward up to 1024 values: 48 registers, 62.5% occupancy
     ("warp", 2): (1.209, 0.503),        # 1025-2048 values: 80 registers, 37.5%
-    ("registers", 1): (2.484, 0.750),   # cunn_SoftMaxForwardReg<k>, k <= 4 (4096 values: 30 registers, 100%)
-    ("registers", 2): (2.418, 0.615),   # k = 5..9 (8192 values, k = 8: 37 registers, 50%; taken for all of 5..9)
+    ("registers", 1): (2.484, 0.750),   # cunn_SoftMaxForwardReg<k>, k <= 6 (4096 values: 30 registers, 100%)
+    ("registers", 2): (2.418, 0.615),   # k = 7..9 (8192 values, k = 8: 37 registers, 50%)
     ("shared", 1): (1.426, 0.727),      # cunn_SoftMaxForwardSmem (16384 values)
     ("three-pass", 1): (1.353, 0.701),  # cunn_SoftMaxForward (32768 values)
 }
@@ -122,6 +125,6 @@ def issue_time(diagram: Diagram, op: Op, chip: Chip, itemsize: float, values: fl
     kernel = row_kernel(row, itemsize, chip.softmax_kernel)
     if kernel == "one-pass":
         return 0.0, None
-    variant = 2 if (kernel == "warp" and row > 1024) or (kernel == "registers" and -(-row // 1024) > 4) else 1
+    variant = 2 if (kernel == "warp" and row > 1024) or (kernel == "registers" and -(-row // 1024) > FULL_OCCUPANCY_VALUES) else 1
     per_value, busy = ISSUE[kernel, variant]
     return values * per_value / (WARP_SCHEDULERS * chip.sms * chip.clock * busy), kernel
