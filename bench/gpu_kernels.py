@@ -1,14 +1,15 @@
 """Predicted (``ncd cost``) against measured times on an NVIDIA GPU: one prepared run.
 
-Times, with CUDA events (median of repeated calls after a warm-up), the kernels the
-cost model is judged on, and prints each beside the model's prediction for the same
-diagram on the profile of this GPU:
+Times, with CUDA events (the median of repeated calls after a warm-up, one call after the GPU
+went idle and calls issued back to back), every point of :mod:`gpu_cases` and prints each beside
+the model's prediction for the same diagram on the profile of this GPU:
 
 * bf16 matmuls of several shapes (square, tall-skinny, small);
-* memory-bound kernels: a ReLU, a row softmax;
-* forward attention at fp16, batch 16, 8 heads, d = 64, N = 128 ... 16k: unfused
-  (QK^T, softmax, PV in eager PyTorch, the scale folded into K) and fused
-  (PyTorch SDPA's FlashAttention backend), each with and without a causal mask;
+* memory-bound kernels: a ReLU, a softmax sweep over row lengths and dtypes, GELU, SiLU, the
+  layer norm and RMSNorm;
+* forward attention at fp16, batch 16, 8 heads, d = 64 (N = 128 ... 16k) and d = 128 (1k-4k):
+  unfused (QK^T, softmax, PV in eager PyTorch, the scale folded into K) and fused (PyTorch
+  SDPA's FlashAttention backend), each with and without a causal mask; the mask alone;
 * the unfused kernel's three phases alone at N = 1k and 4k, so that errors of the
   phases cannot cancel unseen.
 
@@ -17,13 +18,14 @@ profile's values, not compared with a target): the copy bandwidth of HBM, the GP
 time of a tiny kernel, the host time of an eager call and the ``exp2`` rate of the
 special-function units (a Triton kernel, where Triton is installed).
 
-It finishes in well under 5 minutes on an A100 or H100 (``--quick``: under a
-minute). ``--json FILE`` also writes every point with the GPU's name, the date and
-the software versions, for committing under bench/data/. ``--dry-run`` prints the
-predictions alone (no GPU needed): it checks the script before a GPU session.
+It finishes in about a minute on an H200 (``--quick``: fewer points). ``--json FILE`` also
+writes every point with the GPU's name, the date and the software versions, for committing
+under bench/data/; ``--launches`` adds each point's kernels with their launch configuration
+and the SM clock. ``--dry-run`` prints predictions alone and ``--replay FILE`` today's
+predictions beside a committed run's times: neither needs a GPU.
 
-    python bench/gpu_kernels.py                       # profile from the GPU's name
-    python bench/gpu_kernels.py --hw h100-sxm --json bench/data/measured-h100.json
+    python bench/gpu_kernels.py --launches --json bench/data/measured-h100.json
+    python bench/gpu_kernels.py --replay bench/data/measured-h200-2026-12-04.json
     python bench/gpu_kernels.py --dry-run --hw a100-40gb
 """
 from __future__ import annotations
@@ -37,8 +39,8 @@ import statistics
 import time
 from pathlib import Path
 
-from ncd_render.api import load_text
-from ncd_render.cost import analyse, load_profile
+from gpu_cases import ATTENTION_N, MATMULS, attention_source, cases, matmul_source, phase_sources, predict
+from ncd_render.cost import load_profile
 
 try:  # Triton measures the special-function rate; the run does without it
     import triton
@@ -55,137 +57,7 @@ try:  # Triton measures the special-function rate; the run does without it
 except Exception:  # not installed, or a Triton that cannot compile this: the other points still run
     triton = None
 
-MATMULS = [(4096, 4096, 4096), (8192, 8192, 8192), (16384, 1024, 4096), (1024, 1024, 1024), (65536, 128, 4096)]
-ATTENTION_N = [128, 256, 512, 1024, 2048, 4096, 8192, 16384]
-UNFUSED_MAX_N = 8192  # 16 x 8 x N^2 fp16 scores: 16k would need 34 GB for S and P
-SOFTMAX_WIDTHS = [(w, "fp16") for w in (1024, 2048, 4096, 8192, 16384, 32768)] + [(4096, "fp32"), (8192, "fp32")]
-# Row lengths and dtypes the model's softmax counts were not measured at: each side of the dispatch's thresholds
-SOFTMAX_NEW_WIDTHS = [(w, "fp16") for w in (1536, 3072, 5120, 6144, 9216, 12288, 24576)] + [(4096, "bf16"), (1024, "fp32"), (2048, "fp32")]
-ATTENTION_D128_N = [1024, 2048, 4096]  # head dimension 128: other GEMM shapes, the same softmax rows
 PROFILES = {"A100-SXM4-40GB": "a100-40gb", "A100-SXM4-80GB": "a100-80gb", "A100 80GB": "a100-80gb", "H100": "h100-sxm", "H200": "h200-sxm"}
-
-
-def matmul_source(m: int, n: int, k: int) -> str:
-    return f"axis a = {m}\naxis c = {n}\naxis b = {k}\ninput A[a b], B[b c]\nC = einsum(A, B: a b, b c -> a c)\noutput C\n"
-
-
-def elementwise_source(rows: int, cols: int, box: str) -> str:
-    return f"axis y = {rows}\naxis x = {cols}\ninput S[y x]\nP = {box}\noutput P\n"
-
-
-def attention_source(n: int, fused: bool, causal: bool, b: int = 16, h: int = 8, d: int = 64) -> str:
-    mask = "S = mask(S: y x) with causal\n" if causal else ""
-    body = (f"S = einsum(Q, K: b h y k, b h x k -> b h y x)\n{mask}P = softmax(S: x)\n"
-            "O = einsum(P, V: b h y x, b h x k -> b h y k)\n")
-    if fused:
-        body = f'section "attention" fused\n{body}end\n'
-    return (f"axis b = {b}\naxis h = {h}\naxis y = {n}\naxis x = {n}\naxis k = {d}\n"
-            f"input Q[b h y k], K[b h x k], V[b h x k]\n{body}output O\n")
-
-
-def phase_sources(n: int, b: int = 16, h: int = 8, d: int = 64) -> dict[str, str]:
-    """The unfused kernel's phases as diagrams of one box each."""
-    axes = f"axis b = {b}\naxis h = {h}\naxis y = {n}\naxis x = {n}\naxis k = {d}\n"
-    return {
-        "QK^T": axes + "input Q[b h y k], K[b h x k]\nS = einsum(Q, K: b h y k, b h x k -> b h y x)\noutput S\n",
-        "softmax": axes + "input S[b h y x]\nP = softmax(S: x)\noutput P\n",
-        "PV": axes + "input P[b h y x], V[b h x k]\nO = einsum(P, V: b h y x, b h x k -> b h y k)\noutput O\n",
-    }
-
-
-def predict(source: str, profile, dtype: str) -> float:
-    return analyse(load_text(source).diagram, profile, dtype).time
-
-
-def cases(quick: bool):
-    """(name, ncd source, dtype, builder) for every point; the builder makes tensors and returns the call to time."""
-    import torch
-    import torch.nn.functional as F
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-
-    rand = lambda *shape, dtype: torch.randn(*shape, device="cuda", dtype=dtype)  # noqa: E731
-    for m, n, k in MATMULS[:2] if quick else MATMULS:
-        def build(m=m, n=n, k=k):
-            A, B = rand(m, k, dtype=torch.bfloat16), rand(k, n, dtype=torch.bfloat16)
-            return lambda: A @ B
-        yield f"matmul {m}x{n}x{k}", matmul_source(m, n, k), "bf16", build
-    for box, fn in (("relu(S)", torch.relu), ("softmax(S: x)", lambda s: torch.softmax(s, dim=-1))):
-        def build(fn=fn):
-            S = rand(16384, 8192, dtype=torch.float16)
-            return lambda: fn(S)
-        yield f"{box.split('(')[0]} 16384x8192", elementwise_source(16384, 8192, box), "fp16", build
-    for width, dtype in [] if quick else SOFTMAX_WIDTHS + SOFTMAX_NEW_WIDTHS:
-        def build(width=width, dtype=dtype):
-            S = rand(2 ** 27 // width, width, dtype=getattr(torch, {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[dtype]))
-            return lambda: torch.softmax(S, dim=-1)
-        yield f"softmax {2 ** 27 // width}x{width} {dtype}", elementwise_source(2 ** 27 // width, width, "softmax(S: x)"), dtype, build
-    for n in ATTENTION_N[::2] if quick else ATTENTION_N:
-        for causal in (False, True):
-            def qkv(n=n):
-                return [rand(16, 8, n, 64, dtype=torch.float16) for _ in range(3)]
-
-            if n <= UNFUSED_MAX_N:
-                def unfused(n=n, causal=causal):
-                    Q, K, V = qkv()
-                    K = K * 64 ** -0.5  # the scale folded into K, as in the published benchmark
-                    mask = torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
-
-                    def call():
-                        S = Q @ K.transpose(-1, -2)
-                        if mask is not None:
-                            S = S.masked_fill(~mask, float("-inf"))
-                        return torch.softmax(S, dim=-1) @ V
-                    return call
-                yield f"attention N={n}{' causal' if causal else ''} unfused", attention_source(n, False, causal), "fp16", unfused
-
-            def fused(causal=causal):
-                Q, K, V = qkv()
-
-                def call():
-                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                        return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
-                return call
-            yield f"attention N={n}{' causal' if causal else ''} fused", attention_source(n, True, causal), "fp16", fused
-    for n in [] if quick else ATTENTION_D128_N:
-        for causal in (False, True):
-            def unfused128(n=n, causal=causal):
-                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
-                K = K * 128 ** -0.5
-                hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
-
-                def call():
-                    S = Q @ K.transpose(-1, -2)
-                    if hidden is not None:
-                        S = S.masked_fill(hidden, float("-inf"))
-                    return torch.softmax(S, dim=-1) @ V
-                return call
-
-            def fused128(n=n, causal=causal):
-                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
-
-                def call():
-                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                        return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
-                return call
-            tag = f"attention N={n} d=128{' causal' if causal else ''}"
-            yield f"{tag} unfused", attention_source(n, False, causal, d=128), "fp16", unfused128
-            yield f"{tag} fused", attention_source(n, True, causal, d=128), "fp16", fused128
-    if not quick:
-        def masked(n=4096):
-            S = rand(16, 8, n, n, dtype=torch.float16)
-            hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril()
-            return lambda: S.masked_fill(hidden, float("-inf"))
-        mask_source = "axis b = 16\naxis h = 8\naxis y = 4096\naxis x = 4096\ninput S[b h y x]\nT = mask(S: y x) with causal\noutput T\n"
-        yield "causal mask 16x8x4096x4096", mask_source, "fp16", masked
-    for n in (1024, 4096):
-        calls = {"QK^T": lambda t: t[0] @ t[1].transpose(-1, -2), "softmax": lambda t: torch.softmax(t[2], dim=-1),
-                 "PV": lambda t: t[2] @ t[1]}
-        for phase, source in phase_sources(n).items():
-            def build(n=n, call=calls[phase]):
-                t = (rand(16, 8, n, 64, dtype=torch.float16), rand(16, 8, n, 64, dtype=torch.float16),
-                     rand(16, 8, n, n, dtype=torch.float16))
-                return lambda: call(t)
-            yield f"attention N={n} phase {phase}", source, "fp16", build
 
 
 def measure(fn, budget_s: float = 0.5) -> tuple[float, float]:

@@ -37,7 +37,7 @@ FRACTIONS = {"hbm", "l2_usable"}
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
 FUSED_KERNELS = ("flash-v2", "flash-v1")
-# Which kernels run an unfused softmax (:mod:`.row_kernels`): PyTorch 2.4-2.10's, a row kept in shared memory when it
+# Which kernels run an unfused softmax (:mod:`.framework_kernels`): PyTorch 2.4-2.10's, a row kept in shared memory when it
 # fits the 48 KB a CTA gets without opt-in, three reads beyond; PyTorch's up to 2.3, rows over 1024 values read three
 # times; PyTorch 2.11's, rows up to 9216 values in registers; or a kernel that keeps any row on chip (QuACK's).
 SOFTMAX_KERNELS = ("registers", "row-on-chip", "three-pass", "one-pass")  # the first is the default

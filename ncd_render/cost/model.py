@@ -41,7 +41,7 @@ from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_e
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
-from .row_kernels import issue_time, row_rereads
+from .framework_kernels import issue_time, row_rereads
 
 
 
@@ -253,9 +253,9 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     if clone:
         detail.update(clone_bytes=clone)
     compute = tensor + vector_time(profile, special, fp32)
-    issue, row_kernel = issue_time(diagram, op, chip, itemsize, elements(diagram, w.reads[0].axes) * share if w.reads else 0)
-    if row_kernel:  # a framework row kernel: its instructions, not its arithmetic, set the pace of its pipes
-        detail.update(row_kernel=row_kernel, issue_time=issue)
+    issue, kernel_name = issue_time(diagram, op, chip, itemsize, elements(diagram, w.reads[0].axes) * share if w.reads else 0)
+    if kernel_name:  # a framework kernel whose instructions, not its arithmetic, may set the pace of its pipes
+        detail.update(framework_kernel=kernel_name, issue_time=issue)
         compute = max(compute, issue)
     return replace(kernel, compute_time=compute, memory_time=memory, launch_time=w.kernels * chip.kernel_overhead,
                    host_time=w.kernels * chip.framework_overhead, bound="compute" if compute > memory else "memory",

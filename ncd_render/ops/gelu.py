@@ -20,4 +20,5 @@ register(elementwise(
     params=lambda o: {"approximate": o.get("approximate", "none")},
     example="input X[y m]\nY = gelu(X) with approximate=tanh",
     special=2,  # tanh (the tanh form), or erf's exp: two special-function results
+    framework_kernel=lambda op: "gelu-tanh" if op.params["approximate"] == "tanh" else "gelu",
 ))

@@ -139,5 +139,6 @@ register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, 
                   glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
                   parameters=parameters, initial=lambda op, param: "ones" if param in ("weight", "running_var") else "zeros", check=check_groups,
                   run=run, source=source, reads_twice=True,
+                  framework_kernel=lambda op: "layer-norm" if op.params["fn"] == "layernorm" else None,
                   example=f"input X[y k m]\nY = {fn}(X: k m) with affine, groups=1" if fn == "groupnorm" else f"input X[y m]\nY = {fn}(X: m) with affine")
            for fn in SYMBOLS))

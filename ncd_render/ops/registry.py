@@ -20,6 +20,8 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
   that sends each item to k indices of the axis; ``row_passes(row, itemsize)``, the reads of
   its input a framework's row kernel makes when it does not keep the row on chip;
+  ``framework_kernel(op)``, the name of the framework's kernel that runs it unfused, whose measured
+  instruction counts :mod:`ncd_render.cost.framework_kernels` holds (None: none measured);
   ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
   operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
   ``strided_copy``, whether, when it runs a kernel at all, that kernel is a framework's copy of a
@@ -100,6 +102,7 @@ class OpKind:
     causal: Callable | None = None  # op -> (query axis, key axis) of a causal pattern
     routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
     row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
+    framework_kernel: Callable | None = None  # op -> the name of the framework's kernel that runs it (cost.framework_kernels)
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
     strided_copy: bool = False  # its kernel, when it has one, copies a strided view (PyTorch's element-by-element loop)
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged

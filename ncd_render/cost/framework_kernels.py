@@ -1,9 +1,9 @@
-"""PyTorch's softmax over rows, kernel by kernel: which kernel runs a row, how often it reads it, and how
-long its instructions take to issue.
+"""PyTorch's own kernels for boxes outside a fused section: which kernel runs a box, how often it
+reads its input, and how long its instructions take to issue.
 
-A framework row kernel (a box whose registry entry has ``row_passes``: softmax) runs one of several
-kernels by the row's length (aten/src/ATen/native/cuda/SoftMax.cu). Which ones a release has is the
-profile's ``efficiency.softmax_kernel`` (:data:`.chip.SOFTMAX_KERNELS`):
+A box's registry entry names its ``framework_kernel``. The softmax's (a row kernel: its entry has
+``row_passes``) is one of several kernels by the row's length (aten/src/ATen/native/cuda/SoftMax.cu).
+Which ones a release has is the profile's ``efficiency.softmax_kernel`` (:data:`.chip.SOFTMAX_KERNELS`):
 
 * ``three-pass``, PyTorch up to 2.3: a warp per row (``softmax_warp_forward``) up to 1024 values and
   4 KB, else ``cunn_SoftMaxForward``, which reads the row three times;
@@ -15,9 +15,10 @@ profile's ``efficiency.softmax_kernel`` (:data:`.chip.SOFTMAX_KERNELS`):
 * ``one-pass``: a kernel that keeps any row on chip at the bandwidth's pace (QuACK's cluster reduction).
 
 Bytes do not bound these kernels on a GPU whose HBM outruns its instruction issue: Nsight Compute on
-an H200 counts 1.2 to 2.5 warp instructions per value (a full-precision ``exp`` and division per
-value, twice in some kernels) and finds the schedulers 50-75% busy, so a 1024-wide fp16 softmax takes
-1.4x its bytes' time and a 4096-wide one 3.2x. :func:`issue_time` charges that.
+an H200 counts 1.2 to 2.5 warp instructions per value for the softmax (a full-precision ``exp`` and
+division per value, twice in some kernels), 1.2 for the layer norm and 0.8-0.9 for GELU, with the
+schedulers 50-75% busy, so a 1024-wide fp16 softmax takes 1.7x its bytes' time, a 4096-wide one 3.4x
+and a layer norm 1.8x. :func:`issue_time` charges that.
 
 >>> row_kernel(1024, 2, "three-pass"), row_kernel(2048, 2, "three-pass"), row_kernel(2048, 2, "row-on-chip")
 ('warp', 'three-pass', 'shared')
@@ -52,6 +53,15 @@ ISSUE = {
     ("registers", 2): (2.418, 0.615),   # k = 7..9 (8192 values, k = 8: 37 registers, 50%)
     ("shared", 1): (1.426, 0.727),      # cunn_SoftMaxForwardSmem (16384 values)
     ("three-pass", 1): (1.353, 0.701),  # cunn_SoftMaxForward (32768 values)
+}
+# The same for single kernels, one call each over 2^25 16-bit values on the H200 (bench/gpu_counters.py, counters in
+# bench/data/h200-counters-2026-12-04.csv; the busy share is issued instructions over the kernel's cycles). Taken for
+# every dtype. PyTorch's RMSNorm (the layer norm kernel without the mean: 0.489 per value, 39% busy, 58% of the DRAM
+# bandwidth) and SiLU (0.758, 71%, 68%) are held by memory and its latency, not by issue: they have no entry.
+SINGLE = {
+    "gelu": (0.926, 0.695),             # vectorized_elementwise_kernel<8> with GeluCUDAKernelImpl, erf form
+    "gelu-tanh": (0.813, 0.670),        # the same, tanh form
+    "layer-norm": (1.205, 0.709),       # vectorized_layer_norm_kernel (4096 values a row)
 }
 
 
@@ -107,8 +117,8 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
 
 
 def issue_time(diagram: Diagram, op: Op, chip: Chip, itemsize: float, values: float) -> tuple[float, str | None]:
-    """Seconds the row kernel's instructions take to issue over ``values`` input values (:data:`ISSUE`), and its
-    name; (0, None) for a box that is no framework row kernel, or for ``one-pass``.
+    """Seconds the framework kernel's instructions take to issue over ``values`` input values (:data:`ISSUE`,
+    :data:`SINGLE`), and its name; (0, None) for a box whose kernel has no counts, or for ``one-pass``.
 
     >>> from ncd_render.api import load_text
     >>> from ncd_render.cost.chip import with_kernels
@@ -119,12 +129,16 @@ def issue_time(diagram: Diagram, op: Op, chip: Chip, itemsize: float, values: fl
     >>> kernel, round(seconds * 1e6)  # measured on an H200 at 1.96 GHz: 423-431 µs (bytes alone: 132 µs)
     ('registers', 460)
     """
-    if ops.of(op).row_passes is None:
+    name = ops.of(op).framework_kernel(op) if ops.of(op).framework_kernel else None
+    if name in SINGLE:
+        per_value, busy = SINGLE[name]
+    elif name == "softmax":
+        row = _row(diagram, op)
+        name = row_kernel(row, itemsize, chip.softmax_kernel)
+        if name == "one-pass":
+            return 0.0, None
+        variant = 2 if (name == "warp" and row > 1024) or (name == "registers" and -(-row // 1024) > FULL_OCCUPANCY_VALUES) else 1
+        per_value, busy = ISSUE[name, variant]
+    else:
         return 0.0, None
-    row = _row(diagram, op)
-    kernel = row_kernel(row, itemsize, chip.softmax_kernel)
-    if kernel == "one-pass":
-        return 0.0, None
-    variant = 2 if (kernel == "warp" and row > 1024) or (kernel == "registers" and -(-row // 1024) > FULL_OCCUPANCY_VALUES) else 1
-    per_value, busy = ISSUE[kernel, variant]
-    return values * per_value / (WARP_SCHEDULERS * chip.sms * chip.clock * busy), kernel
+    return values * per_value / (WARP_SCHEDULERS * chip.sms * chip.clock * busy), name

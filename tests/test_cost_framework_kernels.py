@@ -1,4 +1,4 @@
-"""PyTorch's softmax kernels (ncd_render/cost/row_kernels.py) and the first measurements on a GPU
+"""PyTorch's softmax kernels (ncd_render/cost/framework_kernels.py) and the first measurements on a GPU
 (bench/data/measured-h200-2026-12-04.json: an H200, PyTorch 2.11, bench/gpu_kernels.py). The dispatch
 is read off aten/src/ATen/native/cuda/SoftMax.cu; the times are derived from diagrams and compared
 with the measured ones."""
@@ -15,11 +15,12 @@ import pytest
 from ncd_render.api import load_text
 from ncd_render.cost import analyse, load_profile
 from ncd_render.cost.chip import with_kernels
-from ncd_render.cost.row_kernels import ISSUE, row_kernel
+from ncd_render.cost.framework_kernels import ISSUE, SINGLE, row_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = json.loads((ROOT / "bench" / "data" / "measured-h200-2026-12-04.json").read_text())
 SECOND = json.loads((ROOT / "bench" / "data" / "measured-h200-2026-12-04-second.json").read_text())
+THIRD = json.loads((ROOT / "bench" / "data" / "measured-h200-2026-12-04-third.json").read_text())
 SOFTMAX = "axis a = {rows}\naxis b = {row}\ninput X[a b]\nY = softmax(X: b)\noutput Y\n"
 
 
@@ -49,13 +50,13 @@ def test_the_register_kernel_is_paced_by_instruction_issue_not_bytes():
     h200 = load_profile("h200-sxm")
     reg = _softmax(32768, 4096, h200)
     issue = 2 ** 27 * 2.484 / (4 * 132 * 1.83e9 * 0.75)
-    assert reg.detail["row_kernel"] == "registers" and reg.bound == "compute"
+    assert reg.detail["framework_kernel"] == "registers" and reg.bound == "compute"
     assert reg.compute_time == pytest.approx(issue, rel=1e-3)
     assert reg.memory_time == pytest.approx(2 ** 28 * 2 / (0.85 * 4.8e12), rel=1e-3)
     shared = _softmax(8192, 16384, h200)
-    assert shared.detail["row_kernel"] == "shared" and shared.compute_time == pytest.approx(2 * shared.memory_time, rel=0.05)
+    assert shared.detail["framework_kernel"] == "shared" and shared.compute_time == pytest.approx(2 * shared.memory_time, rel=0.05)
     older = _softmax(32768, 4096, replace(h200, chip=with_kernels(h200.chip, softmax="one-pass")))
-    assert "row_kernel" not in older.detail and older.bound == "memory"  # a kernel at the bandwidth's pace
+    assert "framework_kernel" not in older.detail and older.bound == "memory"  # a kernel at the bandwidth's pace
 
 
 def test_fewer_schedulers_per_byte_bind_less_the_a100_softmax_at_1024_stays_bandwidth_bound():
@@ -83,15 +84,15 @@ def test_the_issue_table_cites_counters_that_are_in_the_committed_csv():
         assert any(abs(per_value - c) < 6e-4 and abs(busy - b) < 6e-4 for c, b in counted), (per_value, busy)
 
 
-def _gpu_kernels():
-    spec = importlib.util.spec_from_file_location("gpu_kernels", ROOT / "bench" / "gpu_kernels.py")
+def _gpu_cases():
+    spec = importlib.util.spec_from_file_location("gpu_cases", ROOT / "bench" / "gpu_cases.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def _ratios(run) -> dict[str, float]:
-    bench = _gpu_kernels()
+    bench = _gpu_cases()
     h200 = load_profile("h200-sxm")
     sources = {name: (source, dtype) for name, source, dtype, _ in bench.cases(quick=False)}
     return {p["kernel"]: p["measured_s"] / bench.predict(sources[p["kernel"]][0], h200, sources[p["kernel"]][1])
@@ -138,3 +139,34 @@ def test_the_h200_measurements_softmax_within_15_percent_attention_within_25_abo
     unfused = _at_least_1k(ratio, "unfused")
     assert len(unfused) == 8 and all(0.75 <= r <= 1.25 for r in unfused.values()), unfused
     assert 0.9 <= statistics.median(unfused.values()) <= 1.15
+
+
+def test_the_third_h200_run_gelu_and_the_layer_norm_are_paced_by_issue_rmsnorm_is_not():
+    """GELU (both forms) and the layer norm take their measured instruction counts (bench/data/h200-counters-2026-12-04.csv,
+    at 2^25 values) and come within 15% at 2^27 values and at rows twice as long; before, at their bytes' pace, they were
+    1.12-1.71. SiLU stays at its bytes' pace (1.04). PyTorch's RMSNorm is held neither by its bytes nor by issue (1.18
+    and 1.52 measured/predicted): the one miss of the run's element-wise and norm points, not modelled."""
+    ratio = _ratios(THIRD)
+    for point in ("gelu 16384x8192 fp16", "gelu tanh 16384x8192 fp16", "layernorm 32768x4096 bf16", "layernorm 16384x8192 bf16"):
+        assert 0.84 <= ratio[point] <= 1.15, (point, ratio[point])
+    before = {p["kernel"]: p["ratio"] for p in THIRD["points"]}  # the run's own predictions, at the bytes' pace
+    assert all(before[k] >= 1.12 for k in ("gelu 16384x8192 fp16", "gelu tanh 16384x8192 fp16", "layernorm 32768x4096 bf16"))
+    assert 0.9 <= ratio["silu 16384x8192 bf16"] <= 1.1
+    assert ratio["rmsnorm 32768x4096 bf16"] > 1.15 and ratio["rmsnorm 16384x8192 bf16"] > 1.4
+
+
+def test_every_single_kernel_count_is_in_the_committed_counters():
+    """Each row of SINGLE is one kernel of bench/data/h200-counters-2026-12-04.csv: Executed Instructions / 2^25 values,
+    and issued instructions over the kernel's cycles (4 schedulers x 132 SMs x its SM frequency x its duration)."""
+    import csv
+
+    per_kernel = {}
+    for r in csv.DictReader((ROOT / "bench" / "data" / "h200-counters-2026-12-04.csv").open()):
+        per_kernel.setdefault(r["ID"], {})[r["Metric Name"]] = r["Metric Value"].replace(",", "")
+    counted = []
+    for m in per_kernel.values():
+        instructions = float(m["Executed Instructions"])
+        cycles = 4 * 132 * float(m["SM Frequency"]) * float(m["Duration"]) * 1e-9
+        counted.append((instructions / 2 ** 25, instructions / cycles))
+    for per_value, busy in SINGLE.values():
+        assert any(abs(per_value - c) < 6e-4 and abs(busy - b) < 6e-4 for c, b in counted), (per_value, busy)
