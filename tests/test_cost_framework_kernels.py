@@ -128,14 +128,16 @@ def test_the_second_h200_run_new_row_lengths_dtypes_and_head_dimension():
 def test_the_h200_measurements_softmax_within_15_percent_attention_within_25_above_1k():
     """The model today against the H200 run: every softmax of the sweep within 15% (their instruction counts come from
     the same GPU's counters, so this checks the dispatch and the arithmetic, not the counts); fused attention, which
-    no constant was taken from, within 25% at N >= 1k but causal N = 1k (1.48: the FlashAttention-2 kernel's causal
-    tail, not modelled); unfused attention within 25% at N >= 1k, with a causal mask too."""
+    no constant was taken from, within 25% at N >= 1k but causal N = 1k (1.34); unfused attention within 25% at
+    N >= 1k, with a causal mask too."""
     ratio = _ratios(MEASURED)
     assert MEASURED["gpu"] == "NVIDIA H200" and MEASURED["torch"].startswith("2.11")
     softmax = {k: r for k, r in ratio.items() if k.startswith("softmax")}
     assert len(softmax) == 9 and all(0.85 <= r <= 1.15 for r in softmax.values()), softmax
     fused = {k: r for k, r in _at_least_1k(ratio, "fused").items() if k != "attention N=1024 causal fused"}
     assert len(fused) == 9 and all(0.75 <= r <= 1.25 for r in fused.values()), fused
+    # causal at 1k: 1.49 with CTAs of even work; 1.34 once the busiest SM's share of the uneven CTAs is counted
+    assert 1.25 < ratio["attention N=1024 causal fused"] < 1.36
     unfused = _at_least_1k(ratio, "unfused")
     assert len(unfused) == 8 and all(0.75 <= r <= 1.25 for r in unfused.values()), unfused
     assert 0.9 <= statistics.median(unfused.values()) <= 1.15

@@ -18,7 +18,8 @@ about 2/3 of the peak on Hopper); other fused sections run as CUTLASS, at the fu
 Loads overlap compute when double-buffered (``cp.async`` on Ampere and Hopper alike: FlashAttention-2
 needs no TMA for that). CTAs run in waves of
 ``SMs x CTAs per SM``, and a causal mask over the tiled and streamed axes skips the
-blocks above the diagonal. Re-sent inputs are read from L2 when the slices the CTAs
+blocks above the diagonal; its CTAs then differ in work, and the busiest SM may hold more
+than a wave's share (:func:`_busiest`). Re-sent inputs are read from L2 when the slices the CTAs
 in flight share fit in it. The fastest choice is the kernel's time.
 
 >>> from ncd_render.api import load_text
@@ -40,6 +41,7 @@ in flight share fit in it. The fastest choice is the kernel's time.
 """
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 
@@ -120,6 +122,8 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, sh
     once = sum(sec.full[k] for k in sec.external if k not in streamed)
     shared_reads = once + chip.warps_per_cta * (plan.read_once + plan.resent - once) * kept  # every warp reads the streamed tiles
     compute = waves * per_wave
+    if kept < 1.0:  # CTAs of unequal work: the busiest SM may hold more than a wave's share (:func:`_busiest`)
+        compute = max(compute, _busiest(causal, tile, stream, sec, groups, chip.sms) * (tensor + vector_time(profile, special, fp32)) / kept)
     time = max(compute, memory) if overlap else compute + memory
     return {"time": time, "compute_time": compute, "memory_time": memory, "overlap": overlap,
             "tile": _named(tile, sec, stream),
@@ -148,6 +152,31 @@ def _causal_fraction(causal, tile, stream, sec) -> float:
             blocks = sec.size[x] / max(tile[x], tile[y])
             return min(1.0, (blocks + 1) / (2 * blocks))
     return 1.0
+
+
+def _busiest(causal, tile, stream, sec, groups: int, sms: int) -> float:
+    """The busiest SM's work, in full CTAs, when a causal kernel's CTAs go one by one, in launch order, to the SM
+    whose work ends first (an SM runs its CTAs' work one after another): query tile ``i`` keeps about ``i + 1`` key
+    chunks, and the query tiles of each head come in a row (FlashAttention-2's grid: query tiles, batch, heads), so
+    the last tiles of the last heads leave the SMs unevenly busy. 0 without a causal mask on the streamed axis.
+
+    >>> from types import SimpleNamespace
+    >>> sec = SimpleNamespace(size={"y": 1024, "x": 1024})
+    >>> _busiest([("y", "x")], {"y": 128, "x": 128}, "x", sec, 8, 132)  # one head: its last tile does all 8 chunks
+    1.0
+    >>> round(_busiest([("y", "x")], {"y": 128, "x": 128}, "x", sec, 1024, 132) / (128 * 36 / 8 / 132), 2)  # 128 heads
+    1.15
+    """
+    for y, x in causal:
+        if x == stream and y in tile and sec.size[y] == sec.size[x]:
+            rows, chunks = -(-sec.size[y] // tile[y]), -(-sec.size[x] // tile[x])
+            work = [min(chunks, -(-(i + 1) * tile[y] // tile[x])) / chunks for i in range(rows)]
+            ends = [0.0] * sms
+            for _ in range(groups // rows):
+                for w in work:
+                    heapq.heappush(ends, heapq.heappop(ends) + w)
+            return max(ends)
+    return 0.0
 
 
 def _resent_from_l2(sec, tile, plan, groups, slots, chip) -> bool:
