@@ -17,12 +17,13 @@ UNFUSED_MAX_N = 8192  # 16 x 8 x N^2 fp16 scores: 16k would need 34 GB for S and
 SOFTMAX_WIDTHS = [(w, "fp16") for w in (1024, 2048, 4096, 8192, 16384, 32768)] + [(4096, "fp32"), (8192, "fp32")]
 # Row lengths and dtypes the model's softmax counts were not measured at: each side of the dispatch's thresholds
 SOFTMAX_NEW_WIDTHS = [(w, "fp16") for w in (1536, 3072, 5120, 6144, 9216, 12288, 24576)] + [(4096, "bf16"), (1024, "fp32"), (2048, "fp32")]
-ATTENTION_D128_N = [1024, 2048, 4096]
+ATTENTION_D128_N = [1024, 2048, 4096]  # head dimension 128: other GEMM shapes, the same softmax rows
+KEYS = [128, 256, 512, 1024, 2048, 4096]  # fused attention over 4096 queries: per-CTA costs are what is left at few keys
 # The other memory-bound kernels of a transformer, PyTorch's own: (box, rows, row, dtype)
 OTHER_KERNELS = [("gelu(S)", 16384, 8192, "fp16"), ("gelu(S) with approximate=tanh", 16384, 8192, "fp16"),
                  ("silu(S)", 16384, 8192, "bf16"), ("layernorm(S: x) with affine", 32768, 4096, "bf16"),
                  ("layernorm(S: x) with affine", 16384, 8192, "bf16"), ("rmsnorm(S: x) with affine", 32768, 4096, "bf16"),
-                 ("rmsnorm(S: x) with affine", 16384, 8192, "bf16")]  # head dimension 128: other GEMM shapes, the same softmax rows
+                 ("rmsnorm(S: x) with affine", 16384, 8192, "bf16")]
 
 
 def matmul_source(m: int, n: int, k: int) -> str:
@@ -33,13 +34,13 @@ def elementwise_source(rows: int, cols: int, box: str) -> str:
     return f"axis y = {rows}\naxis x = {cols}\ninput S[y x]\nP = {box}\noutput P\n"
 
 
-def attention_source(n: int, fused: bool, causal: bool, b: int = 16, h: int = 8, d: int = 64) -> str:
+def attention_source(n: int, fused: bool, causal: bool, b: int = 16, h: int = 8, d: int = 64, keys: int | None = None) -> str:
     mask = "S = mask(S: y x) with causal\n" if causal else ""
     body = (f"S = einsum(Q, K: b h y k, b h x k -> b h y x)\n{mask}P = softmax(S: x)\n"
             "O = einsum(P, V: b h y x, b h x k -> b h y k)\n")
     if fused:
         body = f'section "attention" fused\n{body}end\n'
-    return (f"axis b = {b}\naxis h = {h}\naxis y = {n}\naxis x = {n}\naxis k = {d}\n"
+    return (f"axis b = {b}\naxis h = {h}\naxis y = {n}\naxis x = {keys or n}\naxis k = {d}\n"
             f"input Q[b h y k], K[b h x k], V[b h x k]\n{body}output O\n")
 
 
@@ -139,6 +140,17 @@ def cases(quick: bool):
             tag = f"attention N={n} d=128{' causal' if causal else ''}"
             yield f"{tag} unfused", attention_source(n, False, causal, d=128), "fp16", unfused128
             yield f"{tag} fused", attention_source(n, True, causal, d=128), "fp16", fused128
+    for d in [] if quick else (64, 128):
+        for keys in KEYS:
+            def swept(d=d, keys=keys):
+                Q = rand(16, 8, 4096, d, dtype=torch.float16)
+                K, V = (rand(16, 8, keys, d, dtype=torch.float16) for _ in range(2))
+
+                def call():
+                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                        return F.scaled_dot_product_attention(Q, K, V)
+                return call
+            yield f"fused attention 4096 queries x {keys} keys d={d}", attention_source(4096, True, False, d=d, keys=keys), "fp16", swept
     if not quick:
         def masked(n=4096):
             S = rand(16, 8, n, n, dtype=torch.float16)

@@ -21,6 +21,9 @@ OTHERS = {  # name -> (row, dtype, call)
     "silu": (8192, torch.bfloat16, lambda s, w, b: F.silu(s)),
     "layernorm": (4096, torch.bfloat16, lambda s, w, b: F.layer_norm(s, (s.shape[1],), w, b)),
     "rmsnorm": (4096, torch.bfloat16, lambda s, w, b: F.rms_norm(s, (s.shape[1],), w)),
+    "rmsnorm 8192": (8192, torch.bfloat16, lambda s, w, b: F.rms_norm(s, (s.shape[1],), w)),
+    "layernorm fp32": (4096, torch.float32, lambda s, w, b: F.layer_norm(s, (s.shape[1],), w, b)),
+    "gelu fp32": (8192, torch.float32, lambda s, w, b: F.gelu(s)),
 }
 
 which = sys.argv[1:] or ["softmax", *OTHERS]

@@ -207,7 +207,7 @@ def replay(path: Path, hw: str | None) -> None:
         predicted = predict(source, profile, dtype)
         ratios.append((point["kernel"], point["measured_s"] / predicted))
         print(f"{point['kernel']:<34} {predicted * 1e6:>13.1f} {point['measured_s'] * 1e6:>12.1f} {ratios[-1][1]:>19.2f}")
-    big = [r for name, r in ratios if "attention" in name and "phase" not in name and int(name.split("N=")[1].split()[0]) >= 1024]
+    big = [r for name, r in ratios if name.startswith("attention") and "phase" not in name and int(name.split("N=")[1].split()[0]) >= 1024]
     print(f"{sum(0.75 <= r <= 1.25 for _, r in ratios)} of {len(ratios)} points within 25%; attention at N >= 1k: "
           f"{sum(0.75 <= r <= 1.25 for r in big)} of {len(big)}, median {statistics.median(big):.2f}")
 

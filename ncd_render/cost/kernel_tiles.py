@@ -19,7 +19,9 @@ Loads overlap compute when double-buffered (``cp.async`` on Ampere and Hopper al
 needs no TMA for that). CTAs run in waves of
 ``SMs x CTAs per SM``, and a causal mask over the tiled and streamed axes skips the
 blocks above the diagonal; its CTAs then differ in work, and the busiest SM may hold more
-than a wave's share (:func:`_busiest`). Re-sent inputs are read from L2 when the slices the CTAs
+than a wave's share (:func:`_busiest`). Before any math a CTA waits for its first tiles, one of
+every input (the queries' tile and the first key and value chunks); a wave's CTAs start
+together, so each wave first moves its CTAs' first tiles across HBM. Re-sent inputs are read from L2 when the slices the CTAs
 in flight share fit in it. The fastest choice is the kernel's time.
 
 >>> from ncd_render.api import load_text
@@ -37,7 +39,7 @@ in flight share fit in it. The fastest choice is the kernel's time.
 ... output O''')
 >>> k = analyse(fig.diagram, load_profile("a100-40gb"), "fp16").kernels[0]
 >>> k.detail["tile"], k.detail["ctas_per_sm"], k.overlap
-({'y': 64, 'x': 128}, 2, True)
+({'y': 128, 'x': 128}, 2, True)
 """
 from __future__ import annotations
 
@@ -121,13 +123,17 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, sh
     memory = memory_time(chip, profile.hbm_bandwidth, dram, l2)
     once = sum(sec.full[k] for k in sec.external if k not in streamed)
     shared_reads = once + chip.warps_per_cta * (plan.read_once + plan.resent - once) * kept  # every warp reads the streamed tiles
-    compute = waves * per_wave
+    # each CTA waits for its first tiles (one of every input: the queries' and the first key and value chunks) before
+    # any math; the CTAs of a wave start together, so a wave's first tiles cross HBM before its math begins
+    first = min(groups, slots) * shared / (profile.hbm_bandwidth * chip.hbm_efficiency)
+    compute = waves * (per_wave + first)
     if kept < 1.0:  # CTAs of unequal work: the busiest SM may hold more than a wave's share (:func:`_busiest`)
         compute = max(compute, _busiest(causal, tile, stream, sec, groups, chip.sms) * (tensor + vector_time(profile, special, fp32)) / kept)
     time = max(compute, memory) if overlap else compute + memory
     return {"time": time, "compute_time": compute, "memory_time": memory, "overlap": overlap,
             "tile": _named(tile, sec, stream),
             "ctas_per_sm": ctas, "waves": waves, "groups": groups, "shared_bytes": need, "registers_per_thread": registers,
+            "first_tiles": waves * first,
             "pipes": {"tensor": tensor * waves * ctas, "special": special * waves * ctas, "fp32": fp32 * waves * ctas},
             "dram_bytes": dram, "l2_bytes": l2, "shared_reads": shared_reads, "causal_kept": kept, "tensor_share": share, "plan": plan}
 
