@@ -1,8 +1,8 @@
 """PyTorch's own kernels for boxes outside a fused section: which kernel runs a box, how often it
 reads its input, and how long its instructions take to issue.
 
-A box's registry entry names its ``framework_kernel``. The softmax's (a row kernel: its entry has
-``row_passes``) is one of several kernels by the row's length (aten/src/ATen/native/cuda/SoftMax.cu).
+A box's registry entry names its ``framework_kernel``. The softmax's is one of several kernels by
+the row's length (aten/src/ATen/native/cuda/SoftMax.cu).
 Which ones a release has is the profile's ``efficiency.softmax_kernel`` (:data:`.chip.SOFTMAX_KERNELS`):
 
 * ``three-pass``, PyTorch up to 2.3: a warp per row (``softmax_warp_forward``) up to 1024 values and
@@ -36,6 +36,7 @@ from .efficiency import WARP_SCHEDULERS
 
 THREADS_PER_SM = 2048  # resident threads per SM, cc 8.0 and 9.0 (CUDA C++ Programming Guide, technical specifications)
 ROW_SMEM = 48 * 1024   # shared memory a CTA gets without opt-in (sharedMemPerBlock), all cunn_SoftMaxForwardSmem asks for
+THREE_PASS_READS = 3  # cunn_SoftMaxForward reads its row for the max, for the sum of exps and for the write
 REGISTER_VALUES = 10   # cunn_SoftMaxForwardReg runs while ceil(row / 1024) is below this (SoftMax.cu, potential_reg_cnt < 10)
 # Registers per thread of cunn_SoftMaxForwardReg<k> in the H200 runs' launch records: 28, 30, 30, 29 for k = 3-6 (two
 # 1024-thread CTAs fit an SM's 64K registers), 37 and 40 for k = 8 and 9 (one); k = 7 was not run and counts with 8.
@@ -102,18 +103,17 @@ def _row(diagram: Diagram, op: Op) -> int:
 
 
 def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[int, bool]:
-    """Extra reads of a row kernel's input (its entry's ``row_passes`` less one, where :func:`row_kernel` is
-    ``three-pass``), and whether they come from L2: one CTA runs each row (:func:`row_block` threads), as many per
-    SM as resident threads and CTAs allow; a re-read hits L2 when the rows in flight fit in its usable part."""
-    rule = ops.of(op).row_passes
-    if rule is None:
+    """Extra reads of a softmax's input (two, where :func:`row_kernel` is ``three-pass``), and whether they come
+    from L2: one CTA runs each row (:func:`row_block` threads), as many per SM as resident threads and CTAs allow; a
+    re-read hits L2 when the rows in flight fit in its usable part."""
+    if (ops.of(op).framework_kernel and ops.of(op).framework_kernel(op)) != "softmax":
         return 0, False
     row = _row(diagram, op)
     if row_kernel(row, itemsize, chip.softmax_kernel) != "three-pass":
         return 0, False
     block = row_block(row, itemsize, chip.softmax_kernel)
     per_sm = max(1, min(chip.max_ctas_per_sm, THREADS_PER_SM // block))
-    return rule(row, itemsize) - 1, chip.sms * per_sm * row * itemsize <= chip.l2_bytes * chip.l2_usable
+    return THREE_PASS_READS - 1, chip.sms * per_sm * row * itemsize <= chip.l2_bytes * chip.l2_usable
 
 
 def issue_time(diagram: Diagram, op: Op, chip: Chip, itemsize: float, values: float) -> tuple[float, str | None]:

@@ -21,8 +21,8 @@ needs no TMA for that). CTAs run in waves of
 blocks above the diagonal; its CTAs then differ in work, and the busiest SM may hold more
 than a wave's share (:func:`_busiest`). Before any math a CTA waits for its first tiles, one of
 every input (the queries' tile and the first key and value chunks); a wave's CTAs start
-together, so each wave first moves its CTAs' first tiles across HBM. Re-sent inputs are read from L2 when the slices the CTAs
-in flight share fit in it. The fastest choice is the kernel's time.
+together, so each wave first moves its CTAs' first tiles across HBM. Re-sent inputs are read
+from L2 when the slices the CTAs in flight share fit in it. The fastest choice is the kernel's time.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.cost import analyse, load_profile
@@ -151,20 +151,31 @@ def _main(sec) -> list[str]:
     return sorted(lacked, key=lambda a: -sec.size[a])[:2]
 
 
+def _causal_axes(causal, tile, stream, sec) -> tuple[str, str] | None:
+    """The (query, key) axes of a causal mask over a tiled axis and the streamed one, of equal size; None if none."""
+    return next(((y, x) for y, x in causal if x == stream and y in tile and sec.size[y] == sec.size[x]), None)
+
+
 def _causal_fraction(causal, tile, stream, sec) -> float:
     """Share of (tile x chunk) blocks a causal mask leaves: those on or below the diagonal."""
-    for y, x in causal:
-        if x == stream and y in tile and sec.size[y] == sec.size[x]:
-            blocks = sec.size[x] / max(tile[x], tile[y])
-            return min(1.0, (blocks + 1) / (2 * blocks))
-    return 1.0
+    axes = _causal_axes(causal, tile, stream, sec)
+    if axes is None:
+        return 1.0
+    y, x = axes
+    blocks = sec.size[x] / max(tile[x], tile[y])
+    return min(1.0, (blocks + 1) / (2 * blocks))
+
+
+SIMULATED_CTAS = 32  # per SM: the launch order's last CTAs that are handed out one by one (:func:`_busiest`)
 
 
 def _busiest(causal, tile, stream, sec, groups: int, sms: int) -> float:
     """The busiest SM's work, in full CTAs, when a causal kernel's CTAs go one by one, in launch order, to the SM
     whose work ends first (an SM runs its CTAs' work one after another): query tile ``i`` keeps about ``i + 1`` key
     chunks, and the query tiles of each head come in a row (FlashAttention-2's grid: query tiles, batch, heads), so
-    the last tiles of the last heads leave the SMs unevenly busy. 0 without a causal mask on the streamed axis.
+    the last tiles of the last heads leave the SMs unevenly busy. Until the last ``SIMULATED_CTAS`` per SM the
+    SMs are taken as evenly busy (greedy hand-out keeps them within one CTA of each other). 0 without a causal mask
+    on the streamed axis.
 
     >>> from types import SimpleNamespace
     >>> sec = SimpleNamespace(size={"y": 1024, "x": 1024})
@@ -173,16 +184,19 @@ def _busiest(causal, tile, stream, sec, groups: int, sms: int) -> float:
     >>> round(_busiest([("y", "x")], {"y": 128, "x": 128}, "x", sec, 1024, 132) / (128 * 36 / 8 / 132), 2)  # 128 heads
     1.15
     """
-    for y, x in causal:
-        if x == stream and y in tile and sec.size[y] == sec.size[x]:
-            rows, chunks = -(-sec.size[y] // tile[y]), -(-sec.size[x] // tile[x])
-            work = [min(chunks, -(-(i + 1) * tile[y] // tile[x])) / chunks for i in range(rows)]
-            ends = [0.0] * sms
-            for _ in range(groups // rows):
-                for w in work:
-                    heapq.heappush(ends, heapq.heappop(ends) + w)
-            return max(ends)
-    return 0.0
+    axes = _causal_axes(causal, tile, stream, sec)
+    if axes is None:
+        return 0.0
+    y, x = axes
+    rows, chunks = -(-sec.size[y] // tile[y]), -(-sec.size[x] // tile[x])
+    work = [min(chunks, -(-(i + 1) * tile[y] // tile[x])) / chunks for i in range(rows)]
+    heads = groups // rows
+    last = min(heads, -(-SIMULATED_CTAS * sms // rows))
+    ends = [(heads - last) * sum(work) / sms] * sms
+    for _ in range(last):
+        for w in work:
+            heapq.heappush(ends, heapq.heappop(ends) + w)
+    return max(ends)
 
 
 def _resent_from_l2(sec, tile, plan, groups, slots, chip) -> bool:

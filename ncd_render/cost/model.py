@@ -38,10 +38,10 @@ from ..records import record
 from .boxes import Work, elements, repeats, work
 from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes,
                          sfu_ops, vector_time)
+from .framework_kernels import issue_time, row_rereads
 from .fused import Plan, plan, section
 from .hardware import Profile, dtype_bytes
 from .kernel_tiles import fused_time
-from .framework_kernels import issue_time, row_rereads
 
 
 

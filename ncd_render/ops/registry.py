@@ -18,9 +18,7 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   ``rescalable``, whether it commutes with a positive rescaling (``f(c·x) = c·f(x)``), so an
   online-softmax correction passes through it; ``causal(op)``, the (query, key) axes of a
   causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
-  that sends each item to k indices of the axis; ``row_passes(row, itemsize)``, the reads of
-  its input a framework's row kernel makes when it does not keep the row on chip;
-  ``framework_kernel(op)``, the name of the framework's kernel that runs it unfused, whose measured
+  that sends each item to k indices of the axis; ``framework_kernel(op)``, the name of the framework's kernel that runs it unfused, whose measured
   instruction counts :mod:`ncd_render.cost.framework_kernels` holds (None: none measured);
   ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
   operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
@@ -101,7 +99,6 @@ class OpKind:
     rescalable: bool | Callable = False  # f(c·x) = c·f(x) for c > 0 (the online softmax may rescale after it)
     causal: Callable | None = None  # op -> (query axis, key axis) of a causal pattern
     routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
-    row_passes: Callable | None = None  # (row values, itemsize) -> reads of the input by a framework row kernel
     framework_kernel: Callable | None = None  # op -> the name of the framework's kernel that runs it (cost.framework_kernels)
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
     strided_copy: bool = False  # its kernel, when it has one, copies a strided view (PyTorch's element-by-element loop)

@@ -30,18 +30,7 @@ def source(op, w, target):
     return [], f"({x} - {x}.logsumexp(dim={dims}, keepdim=True)).exp()", ATOM, over
 
 
-def row_passes(row: int, itemsize: float) -> int:
-    """Reads of a softmax's input by a framework row kernel that does not keep the row on chip
-    (PyTorch's ``cunn_SoftMaxForward``: the max, the sum of exps, the write); which kernel runs a row is
-    :func:`ncd_render.cost.framework_kernels.row_kernel`'s question.
-
-    >>> row_passes(65536, 2)
-    3
-    """
-    return 3
-
-
 register(OpKind("softmax", "softmax", build=build, glyph="softmax", hold="through", label=None,
                 cost=lambda op, c: Work(0, 5 * c.n, c.ins, c.outs, {**c.mapped, **{a: SOFTMAX for a in op.acts[0]}}, 1),
                 run=run, source=source, reads_twice=lambda op: len(op.params["axes"]) > 1, example="input X[y m]\nY = softmax(X: m)",
-                special=1, row_passes=row_passes, framework_kernel=lambda op: "softmax"))
+                special=1, framework_kernel=lambda op: "softmax"))
