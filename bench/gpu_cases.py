@@ -80,33 +80,33 @@ def cases(quick: bool):
             S = rand(2 ** 27 // width, width, dtype=getattr(torch, {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[dtype]))
             return lambda: torch.softmax(S, dim=-1)
         yield f"softmax {2 ** 27 // width}x{width} {dtype}", elementwise_source(2 ** 27 // width, width, "softmax(S: x)"), dtype, build
+    def eager(n, causal, d):  # QK^T, the mask, softmax, PV in eager PyTorch, the scale folded into K (as published)
+        Q, K, V = (rand(16, 8, n, d, dtype=torch.float16) for _ in range(3))
+        K = K * d ** -0.5
+        hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
+
+        def call():
+            S = Q @ K.transpose(-1, -2)
+            if hidden is not None:
+                S = S.masked_fill(hidden, float("-inf"))
+            return torch.softmax(S, dim=-1) @ V
+        return call
+
+    def sdpa(n, causal, d, keys=None):  # PyTorch SDPA's FlashAttention backend
+        Q = rand(16, 8, n, d, dtype=torch.float16)
+        K, V = (rand(16, 8, keys or n, d, dtype=torch.float16) for _ in range(2))
+
+        def call():
+            with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
+        return call
+
     for n in ATTENTION_N[::2] if quick else ATTENTION_N:
         for causal in (False, True):
-            def qkv(n=n):
-                return [rand(16, 8, n, 64, dtype=torch.float16) for _ in range(3)]
-
+            tag = f"attention N={n}{' causal' if causal else ''}"
             if n <= UNFUSED_MAX_N:
-                def unfused(n=n, causal=causal):
-                    Q, K, V = qkv()
-                    K = K * 64 ** -0.5  # the scale folded into K, as in the published benchmark
-                    mask = torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
-
-                    def call():
-                        S = Q @ K.transpose(-1, -2)
-                        if mask is not None:
-                            S = S.masked_fill(~mask, float("-inf"))
-                        return torch.softmax(S, dim=-1) @ V
-                    return call
-                yield f"attention N={n}{' causal' if causal else ''} unfused", attention_source(n, False, causal), "fp16", unfused
-
-            def fused(causal=causal):
-                Q, K, V = qkv()
-
-                def call():
-                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                        return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
-                return call
-            yield f"attention N={n}{' causal' if causal else ''} fused", attention_source(n, True, causal), "fp16", fused
+                yield f"{tag} unfused", attention_source(n, False, causal), "fp16", lambda n=n, c=causal: eager(n, c, 64)
+            yield f"{tag} fused", attention_source(n, True, causal), "fp16", lambda n=n, c=causal: sdpa(n, c, 64)
     for box, rows, row, dtype in [] if quick else OTHER_KERNELS:
         def build(box=box, rows=rows, row=row, dtype=dtype):
             S = rand(rows, row, dtype=torch.bfloat16 if dtype == "bf16" else torch.float16)
@@ -118,39 +118,13 @@ def cases(quick: bool):
             elementwise_source(rows, row, box), dtype, build
     for n in [] if quick else ATTENTION_D128_N:
         for causal in (False, True):
-            def unfused128(n=n, causal=causal):
-                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
-                K = K * 128 ** -0.5
-                hidden = ~torch.ones(n, n, dtype=torch.bool, device="cuda").tril() if causal else None
-
-                def call():
-                    S = Q @ K.transpose(-1, -2)
-                    if hidden is not None:
-                        S = S.masked_fill(hidden, float("-inf"))
-                    return torch.softmax(S, dim=-1) @ V
-                return call
-
-            def fused128(n=n, causal=causal):
-                Q, K, V = (rand(16, 8, n, 128, dtype=torch.float16) for _ in range(3))
-
-                def call():
-                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                        return F.scaled_dot_product_attention(Q, K, V, is_causal=causal)
-                return call
             tag = f"attention N={n} d=128{' causal' if causal else ''}"
-            yield f"{tag} unfused", attention_source(n, False, causal, d=128), "fp16", unfused128
-            yield f"{tag} fused", attention_source(n, True, causal, d=128), "fp16", fused128
+            yield f"{tag} unfused", attention_source(n, False, causal, d=128), "fp16", lambda n=n, c=causal: eager(n, c, 128)
+            yield f"{tag} fused", attention_source(n, True, causal, d=128), "fp16", lambda n=n, c=causal: sdpa(n, c, 128)
     for d in [] if quick else (64, 128):
         for keys in KEYS:
-            def swept(d=d, keys=keys):
-                Q = rand(16, 8, 4096, d, dtype=torch.float16)
-                K, V = (rand(16, 8, keys, d, dtype=torch.float16) for _ in range(2))
-
-                def call():
-                    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                        return F.scaled_dot_product_attention(Q, K, V)
-                return call
-            yield f"fused attention 4096 queries x {keys} keys d={d}", attention_source(4096, True, False, d=d, keys=keys), "fp16", swept
+            yield (f"fused attention 4096 queries x {keys} keys d={d}", attention_source(4096, True, False, d=d, keys=keys), "fp16",
+                   lambda d=d, keys=keys: sdpa(4096, False, d, keys))
     if not quick:
         def masked(n=4096):
             S = rand(16, 8, n, n, dtype=torch.float16)

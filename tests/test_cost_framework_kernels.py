@@ -4,6 +4,7 @@ is read off aten/src/ATen/native/cuda/SoftMax.cu; the times are derived from dia
 with the measured ones."""
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import statistics
@@ -69,17 +70,19 @@ def test_fewer_schedulers_per_byte_bind_less_the_a100_softmax_at_1024_stays_band
     assert h200.bound == "compute" and h200.compute_time == pytest.approx(1.75 * h200.memory_time, rel=0.01)
 
 
+def _counters(name: str) -> list[dict[str, str]]:
+    """One {metric name: value} per kernel of a committed Nsight Compute CSV (bench/data/NAME), thousands unseparated."""
+    per_kernel = {}
+    for r in csv.DictReader((ROOT / "bench" / "data" / name).open()):
+        per_kernel.setdefault(r["ID"], {})[r["Metric Name"]] = r["Metric Value"].replace(",", "")
+    return list(per_kernel.values())
+
+
 def test_the_issue_table_cites_counters_that_are_in_the_committed_csv():
     """Each row of ISSUE is Executed Instructions / 2^25 values and Issue Slots Busy of one kernel in the counters
     Nsight Compute wrote on the H200 (bench/data/h200-softmax-counters-2026-12-04.csv)."""
-    import csv
-
-    rows = list(csv.DictReader((ROOT / "bench" / "data" / "h200-softmax-counters-2026-12-04.csv").open()))
-    per_kernel = {}
-    for r in rows:
-        if r["Metric Name"] in ("Executed Instructions", "Issue Slots Busy"):
-            per_kernel.setdefault(r["ID"], {})[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
-    counted = [(m["Executed Instructions"] / 2 ** 25, m["Issue Slots Busy"] / 100) for m in per_kernel.values()]
+    counted = [(float(m["Executed Instructions"]) / 2 ** 25, float(m["Issue Slots Busy"]) / 100)
+               for m in _counters("h200-softmax-counters-2026-12-04.csv")]
     for per_value, busy in ISSUE.values():  # as written, to three places
         assert any(abs(per_value - c) < 6e-4 and abs(busy - b) < 6e-4 for c, b in counted), (per_value, busy)
 
@@ -161,13 +164,8 @@ def test_the_third_h200_run_gelu_and_the_layer_norm_are_paced_by_issue_rmsnorm_i
 def test_every_single_kernel_count_is_in_the_committed_counters():
     """Each row of SINGLE is one kernel of bench/data/h200-counters-2026-12-04.csv: Executed Instructions / 2^25 values,
     and issued instructions over the kernel's cycles (4 schedulers x 132 SMs x its SM frequency x its duration)."""
-    import csv
-
-    per_kernel = {}
-    for r in csv.DictReader((ROOT / "bench" / "data" / "h200-counters-2026-12-04.csv").open()):
-        per_kernel.setdefault(r["ID"], {})[r["Metric Name"]] = r["Metric Value"].replace(",", "")
     counted = []
-    for m in per_kernel.values():
+    for m in _counters("h200-counters-2026-12-04.csv"):
         instructions = float(m["Executed Instructions"])
         cycles = 4 * 132 * float(m["SM Frequency"]) * float(m["Duration"]) * 1e-9
         counted.append((instructions / 2 ** 25, instructions / cycles))
