@@ -43,7 +43,7 @@ class Source:
 
 
 
-@record
+@record(slots=True)
 class Span:
     """A region of a source file; lines and columns count from 1."""
 
