@@ -18,6 +18,10 @@ figure again (2.4 and 4.2 s before, 2026-12-03).
 
 ``--stages`` adds where the time of those two sizes goes, stage by stage, in CPU time in one
 process (parse, IR build, layout, SVG): what to make cheaper per box for the second ratio.
+``--instructions`` adds the same commands run once each under valgrind's cachegrind (when
+installed; about four minutes): instructions executed and last-level cache misses (a fixed
+16 MiB, 16-way cache, whatever the machine's), counts that do not move with the machine's
+load, so a cut of a few percent per box shows where wall-clock medians vary by 20%.
 
 The commands run with bytecode caching on (in a temporary folder, after one warm-up
 run), as an installed package does, even where PYTHONDONTWRITEBYTECODE is set;
@@ -29,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,12 +105,43 @@ def targets(out: Path, runs: int, env: dict | None) -> None:
     print(f"  beyond a cold mha render: x{grow[0]:.1f} wall, x{grow[1]:.1f} CPU   (x10 is linear)")
 
 
+LAST_LEVEL = "16777216,16,64"  # cachegrind's simulated last-level cache: 16 MiB, 16-way, 64-byte lines
+
+
+def instructions(out: Path, env: dict | None) -> None:
+    """The target commands once each under cachegrind (files written by :func:`targets`): instructions
+    and last-level misses, and the ratios the targets take of wall time, taken of instructions."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("\nvalgrind not installed: instruction counts skipped (apt-get install valgrind)")
+        return
+    cmds = {"python3 -c pass": [sys.executable, "-c", "pass"],
+            "ncd render gallery/mha.ncd": NCD + ["render", str(ROOT / "gallery/mha.ncd"), "-o", str(out / "mha.svg")]}
+    for boxes in (1000, 10000):
+        cmds[f"{boxes:,d} boxes"] = NCD + ["render", str(out / f"s{boxes}.ncd"), "-o", str(out / f"s{boxes}.svg")]
+    print(f"\nunder cachegrind, once each (instructions; last-level misses, a {LAST_LEVEL.split(',')[0]}-byte cache):")
+    counts = {}
+    for name, cmd in cmds.items():
+        run = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=yes", f"--LL={LAST_LEVEL}",
+                              "--cachegrind-out-file=/dev/null", *cmd], capture_output=True, text=True, env=env, cwd=ROOT)
+        found = [re.search(rf"{key}:\s+([\d,]+)", run.stderr) for key in ("I\\s+refs", "LL misses")]
+        if run.returncode or not all(found):
+            print(f"  {name}: cachegrind failed (exit {run.returncode})")
+            return
+        counts[name] = [int(m.group(1).replace(",", "")) for m in found]
+        print(f"  {name:32s} {counts[name][0] / 1e9:7.3f} G instructions  {counts[name][1] / 1e6:7.2f} M misses")
+    (mha, _), (small, small_miss), (big, big_miss) = (counts[k] for k in list(cmds)[1:])
+    print(f"  10,000 / 1,000 boxes: x{big / small:.2f} instructions, x{big_miss / small_miss:.1f} misses   "
+          f"(beyond a cold mha render: x{(big - mha) / (small - mha):.1f} instructions; x10 is linear)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--targets-only", action="store_true", help="measure only the two target ratios")
     parser.add_argument("--no-bytecode-cache", action="store_true", help="run the commands as the environment says")
     parser.add_argument("--stages", action="store_true", help="also CPU time per stage at 1,000 and 10,000 boxes, in process")
+    parser.add_argument("--instructions", action="store_true", help="also instructions and cache misses under cachegrind")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp())
     env = None
@@ -114,6 +151,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {args.runs} runs, "
           f"bytecode cache {'off' if args.no_bytecode_cache else 'on'}\n")
     targets(out, args.runs, env)
+    if args.instructions:
+        instructions(out, env)
     if args.stages:
         stages()
     if args.targets_only:
