@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 
 from .. import ops
 from ..pytorch.patterns import identifier
-from .graph import Param, Program, Stmt
+from .graph import Program, Stmt
 from .axisnames import axis_names as name_axes
 from .components import candidate_runs, find_components, find_twins
 from .fused import fuse_rearranges
 from .naming import Names, label, param_name
+from .parameters import stored_as, target
 from .repeats import find_folds
-from .seen import at_cup, is_contraction, is_map
+from .rewrites import fold_scales, hoist_shared
+from .seen import is_contraction, is_map
 from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
 
@@ -56,11 +58,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     """``composite``: the module paths of submodules with submodules (sections); ``classes``: their
     class names (repetitions of one class may fold into a ``repeat`` block, :mod:`.repeats`)."""
     atoms = prog.atoms
-    _fold_scales(prog)
+    fold_scales(prog)
     uses = _last_uses(prog)
     outputs = [v for v, _ in prog.outputs]
     prog.stmts = [s for s in prog.stmts if s.out in uses or s.out in outputs]  # a packed projection's unused whole
-    _hoist_shared(prog)
+    hoist_shared(prog)
     common = _common_prefix([s.module for s in prog.stmts])
     prog.stmts = siblings_together(prog.stmts, lambda s: _innermost(s.module, composite))
     uses = _last_uses(prog)  # (where each value is last read, in the order written)
@@ -178,7 +180,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 if fold is not None:
                     fold_boxes.append((fold, n, prefix + param_name(box) + suffix, kind))
                 else:
-                    parameters[f"{prefix}{param_name(box)}{suffix}.{kind}"] = _from(param, _target(stmt, kind, order, atoms, prog), axis_names, atoms)
+                    parameters[f"{prefix}{param_name(box)}{suffix}.{kind}"] = stored_as(param, target(stmt, kind, order, atoms, prog), axis_names, atoms)
             text += f" as {box}" if letter is not None else ""
         out.append(f"{indent}{name} = {text}")
 
@@ -241,7 +243,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         block = block_names[id(fold)]
         for r, rep in enumerate(fold.reps):
             stmt = prog.stmts[rep[n]]
-            parameters[f"{block}.{r}.{param_name(box)}.{kind}"] = _from(stmt.params[kind], _target(stmt, kind, order, atoms, prog),
+            parameters[f"{block}.{r}.{param_name(box)}.{kind}"] = stored_as(stmt.params[kind], target(stmt, kind, order, atoms, prog),
                                                                          axis_names, atoms)
     lines.append("output " + ", ".join(tensor[v] for v, _ in prog.outputs))
     lines = fuse_rearranges(lines)
@@ -276,97 +278,6 @@ def _second_order(stmt: Stmt, order, leaves):
     return None
 
 
-def _hoist_shared(prog: Program) -> None:
-    """A statement that reads nothing and is read in several layers (T5's relative position bias, made in its first
-    block, added in every block's scores) is made before the first of them, by the module that holds them all, so
-    that the layers compute the same statements and fold into one repeat."""
-    for stmt in [s for s in prog.stmts if not s.args]:  # (its readers looked for only for these few: no pass per statement)
-        layers = {_layer(s.module) for s in prog.stmts if stmt.out in s.args}
-        if len(layers) < 2 or None in layers:
-            continue
-        parts = [p.split(".") for p in layers]
-        common = next((n for n in range(min(map(len, parts))) if len({tuple(p[:n + 1]) for p in parts}) > 1), 0)
-        first = min(i for i, s in enumerate(prog.stmts) if _layer(s.module) in layers)
-        prog.stmts.remove(stmt)
-        stmt.module = ".".join(parts[0][:max(common - 1, 0)])  # above the list of layers
-        prog.stmts.insert(first, stmt)
-
-
-def _layer(module: str) -> str | None:
-    """The item of a list of layers that ran a statement (``m.encoder.block.1``), or None."""
-    parts = module.split(".")
-    return next((".".join(parts[:n + 1]) for n, p in enumerate(parts) if p.isdigit()), None)
-
-
-def _fold_scales(prog: Program) -> None:
-    """``S = Q * c`` read only by an einsum becomes that einsum's scale, ``einsum(...) * c``, as one writes it."""
-    readers = {}
-    for stmt in prog.stmts:
-        for a in stmt.args:
-            readers.setdefault(a, []).append(stmt)
-    outputs = {v for v, _ in prog.outputs}
-    folded = set()
-    for stmt in prog.stmts:
-        if not at_cup(stmt) or stmt.out in outputs:
-            continue
-        reader = readers.get(stmt.out, [None])[0] if len(readers.get(stmt.out, [])) == 1 else None
-        if is_contraction(reader) and reader.args.count(stmt.out) == 1:
-            reader.args = [stmt.args[0] if a == stmt.out else a for a in reader.args]
-            reader.scale = (reader.scale if reader.scale is not None else 1.0) * stmt.scale
-            folded.add(id(stmt))
-        producer = next((p for p in prog.stmts if p.out == stmt.args[0]), None)
-        if id(stmt) not in folded and is_contraction(producer) and len(readers.get(producer.out, [])) == 1 \
-                and producer.out not in outputs:
-            producer.scale = (producer.scale if producer.scale is not None else 1.0) * stmt.scale
-            for reader in readers.get(stmt.out, []):  # the einsum's result is the scaled one
-                reader.args = [producer.out if a == stmt.out else a for a in reader.args]
-            folded.add(id(stmt))
-    prog.stmts = [s for s in prog.stmts if id(s) not in folded]
-
-
-def _target(stmt: Stmt, kind: str, order, atoms, prog) -> list[int]:
-    """The atoms of a learned tensor in the diagram's layout (docs/pytorch.md)."""
-    leaves = atoms.leaves_of
-    if is_map(stmt):
-        return leaves(stmt.axes.get("per", [])) + leaves(stmt.axes["out"]) + (leaves(stmt.axes["in"]) if kind == "weight" else [])
-    if stmt.fn == "relbias":  # a table of buckets by heads, read at each query and key
-        return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"][2:])
-    if "vocab" in stmt.axes:  # a table: its rows, then what each row holds
-        return leaves(stmt.axes["vocab"]) + leaves(stmt.axes["out"])
-    if stmt.fn == "batchnorm":
-        acted = set(leaves(stmt.axes["on"]))
-        return [a for a in order[stmt.args[0]] if a not in acted]
-    if stmt.fn == "groupnorm":  # per channel: the first axis it acts on
-        return leaves(stmt.axes["on"][:1])
-    return leaves(stmt.axes["on"])
-
-
-def _from(param: Param, target: list[int], axis_names, atoms) -> tuple:
-    """(parameter, einops pattern or None, index or None, shift, rows) turning the stored tensor into ``target``."""
-    groups = [[atoms.find(x) for x in atoms.leaves(d)] for d in param.dims]
-    stored = [x for g in groups for x in g]
-    # a row picked from a dim of one (a table of one token type, AltCLIP's) is that dim dropped, "()": no index
-    fixed = [(atoms.find(a), i) for a, i in param.fixed.items() if atoms.find(a) in stored or atoms.size(a) != 1]
-    if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
-        return (param.name, None, None, param.shift, param.rows)
-    on_left, on_right = _occurrences(axis_names, atoms), _occurrences(axis_names, atoms)
-    left = " ".join(_group(g, on_left) for g in groups)
-    right = " ".join(on_right(a) for a in [f for f, _ in fixed] + target)
-    return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
-
-
-def _occurrences(axis_names, atoms):
-    """A namer for one side of a pattern: an atom's axis name, and ``_in`` after it where it comes again (a map from
-    ``(m d)`` to ``(m d)`` stores both; its rows come first on both sides: the check finds it if they do not)."""
-    seen: dict[int, int] = {}
-
-    def named(atom: int) -> str:
-        seen[atom] = seen.get(atom, 0) + 1
-        name = axis_names.get(atom) or _fixed_name(atom, atoms)
-        return name if seen[atom] == 1 else f"{name}_in" + (str(seen[atom]) if seen[atom] > 2 else "")
-    return named
-
-
 def _grouped_text(made: list, groups: list[list], axis_names) -> str:
     """The layout ``made`` with each of ``groups`` (a run of its atoms) written as one group: ``y (h k)``."""
     words, at = [], 0
@@ -390,17 +301,6 @@ def _joined_layout(stmt: Stmt, first: list, leaves) -> list:
         return []
     at = first.index(joined[0])
     return first[:at] + leaves(stmt.axes["to"]) + first[at + len(joined):]
-
-
-def _group(group, named) -> str:
-    if not group:
-        return "()"
-    words = [named(a) for a in group]
-    return words[0] if len(words) == 1 else "(" + " ".join(words) + ")"
-
-
-def _fixed_name(atom: int, atoms) -> str:
-    return f"part{atom}"
 
 
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:
