@@ -524,28 +524,28 @@ def test_a_row_holds_a_box():
 def test_definitions_read_after_the_overview_or_beside_it():
     """Of the arrangements that fit, the page takes one that reads in order, though shorter ones set a
     definition beside the overview's first block (above the rest of it); beside a later block is in order."""
-    from ncd_render.page.compose import _arrangements, best_places
-    from ncd_render.page.arrange import extent
+    from ncd_render.page.arrange import arrangements, best_places, extent
+    from ncd_render.page.rows import ROW_GAP
 
     sizes = [(200, 50), (400, 50), (100, 40)]  # two blocks of the overview, then a definition
-    beside_first = [p for p in _arrangements(sizes, 468, 648, 2, frozenset()) if p[2][1] < 50]
+    beside_first = [p for p in arrangements(sizes, 468, 648, 2, frozenset(), ROW_GAP) if p[2][1] < 50]
     assert beside_first  # there is a smaller arrangement: the definition in the room right of the first block
-    (order, height, _), places = best_places(sizes, 468, 648, 2, frozenset())
+    (order, height, _), places = best_places(sizes, 468, 648, 2, frozenset(), ROW_GAP)
     assert order == 0 and places[2][1] >= 108 and height > min(extent(sizes, p)[1] for p in beside_first)
-    (order, _, _), places = best_places([(400, 50), (200, 50), (100, 40)], 468, 648, 2, frozenset())
+    (order, _, _), places = best_places([(400, 50), (200, 50), (100, 40)], 468, 648, 2, frozenset(), ROW_GAP)
     assert order == 0 and places[2] == (212.0, 58.0)  # beside the second, the overview's last block
 
 
 def test_a_definition_may_be_titled_beside_its_body():
     """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
-    from ncd_render.page.compose import _titled
+    from ncd_render.page.blocks import with_title
     from ncd_render.scene import Rect, Scene, Stroke
     from ncd_render.style import load_theme
 
     theme = load_theme("paper")
     body = Scene(100, 60, [Rect(0, 0, 100, 60, Stroke(), "#fff", role="box", ref=1)])
     for beside in (False, True):
-        scene = _titled("Block =", body, theme, beside)
+        scene = with_title("Block =", body, theme, beside)
         head = next(i for i in scene.items if i.role == "label.definition" and i.runs[0].text == "Block")
         moved = next(i for i in scene.items if getattr(i, "ref", None) == 1)
         if beside:

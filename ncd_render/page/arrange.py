@@ -205,3 +205,42 @@ def placed(blocks: list[Scene], places: list[tuple[float, float]], like: Scene) 
         items += Scene(0, 0, [i for i in block.items if i.role != "background"]).translated(x, y).items
     width, height = extent([(b.width, b.height) for b in blocks], places)
     return Scene(width, height, backdrop(width, height, like.background) + items, like.background, like.title)
+
+
+def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int],
+                gap: float):
+    """Of the arrangements (:func:`arrangements`) of blocks of ``sizes``, ``gap`` apart, within ``width`` x ``height``,
+    the one that reads in order (fewest :func:`inversions`), then the shortest (the page's
+    height is what runs out: newspaper columns rather than one narrow stack), then the smallest:
+    ((inversions, height, area), places); None when none fits."""
+    if any(w > width + 0.01 for w, _ in sizes) or (height is not None and sum(w * h for w, h in sizes) > width * height):
+        return None  # a block wider than the page, or more ink than the page has room for: no arrangement fits
+    best = None
+    for places in arrangements(sizes, width, height, first, follows, gap, fitting=True):
+        w, h = extent(sizes, places)
+        if w <= width + 0.01 and (height is None or h <= height + 0.01):
+            key = (inversions(sizes, places, first), h, w * h)
+            if best is None or key < best[0]:
+                best = (key, places)
+    return best
+
+
+def arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int],
+                 gap: float, fitting: bool = False):
+    """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
+    ``first`` blocks in bands with the definitions filling the room left beside them (those in
+    ``follows`` no higher than the block before: :func:`fill_places`), ``gap`` apart. ``fitting``: only
+    arrangements within ``height`` are wanted (bands that stand taller are not followed)."""
+    tallest = height if fitting else None
+    yield shelf_places(sizes, width, gap)
+    in_bands = band_places(sizes, width, gap, tallest)
+    if in_bands is not None:
+        yield in_bands
+    overview = band_places(sizes[:first], width, gap, tallest) if first < len(sizes) else None
+    filled = None if overview is None else fill_places(sizes, overview, width, gap, follows)
+    if filled is not None:
+        yield filled
+    if height is not None:
+        in_columns = column_places(sizes, width, height, gap)
+        if in_columns is not None:
+            yield in_columns

@@ -43,12 +43,11 @@ from itertools import product
 
 from ..ir import Diagram, build
 from ..layout import layout
-from ..layout.glyphs import DEPTH_3D, cuboid_faces
-from ..scene import Rect, Scene, Stroke, Text, ink_extent
+from ..scene import Scene
 from ..style import Preset, Theme
-from ..text import set_label
 from ..wrap import stack_rows
-from .arrange import BLOCK_GAP, band_places, column_places, extent, fill_places, inversions, placed, shelf_places
+from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
+from .blocks import inked, with_title
 from .continued import continued
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
@@ -195,7 +194,7 @@ class _Page:
         pieces = []
         for overview, defined in (p for p in tier if p is not None):
             options = [self.row_options(s, width, fractions, alone, named, titled) for s, alone in overview]
-            options += [[[_titled(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named, titled)
+            options += [[[with_title(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named, titled)
                          for beside in (False, True)] for name, s in defined]
             options += [list(self.extra)] if self.extra else []
             pieces.append((overview, options))
@@ -211,7 +210,7 @@ class _Page:
                 if key in tried:
                     continue
                 tried[key] = blocks
-                found = best_places(list(key[0]), width, height, first, follows)
+                found = best_places(list(key[0]), width, height, first, follows, ROW_GAP)
                 if found is not None and (best is None or found[0] < best[0]):
                     best = (found[0], blocks, found[1])
         return None if best is None else placed(best[1], best[2], best[1][0])
@@ -236,7 +235,7 @@ class _Page:
             cut_at = (id(source), named, titled, *(c.x for c in cuts))
             rows = self.rows.get(cut_at)
             if rows is None:
-                rows = self.rows[cut_at] = [_inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]
+                rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)
@@ -255,7 +254,7 @@ def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
     compact = {}  # blocks read out of order -> (how much it must shrink, blocks, places)
     for (sizes, first, follows), blocks in tried.items():
         for larger in OVERSIZES:
-            for places in _arrangements(list(sizes), width * larger, height and height * larger, first, follows):
+            for places in arrangements(list(sizes), width * larger, height and height * larger, first, follows, ROW_GAP):
                 w, h = extent(sizes, places)
                 shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
                 if order not in compact or shrink < compact[order][0]:
@@ -326,62 +325,6 @@ def _one_apart(ends: list[list]):
                 yield tuple(p[other] if j == k else p[base] for j, p in enumerate(ends))
 
 
-def best_places(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int]):
-    """Of the arrangements (:func:`_arrangements`) of blocks of ``sizes`` within ``width`` x ``height``,
-    the one that reads in order (fewest :func:`.arrange.inversions`), then the shortest (the page's
-    height is what runs out: newspaper columns rather than one narrow stack), then the smallest:
-    ((inversions, height, area), places); None when none fits."""
-    if any(w > width + 0.01 for w, _ in sizes) or (height is not None and sum(w * h for w, h in sizes) > width * height):
-        return None  # a block wider than the page, or more ink than the page has room for: no arrangement fits
-    best = None
-    for places in _arrangements(sizes, width, height, first, follows, fitting=True):
-        w, h = extent(sizes, places)
-        if w <= width + 0.01 and (height is None or h <= height + 0.01):
-            key = (inversions(sizes, places, first), h, w * h)
-            if best is None or key < best[0]:
-                best = (key, places)
-    return best
-
-
-def _arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int],
-                  fitting: bool = False):
-    """Places for blocks of ``sizes``: shelves, bands, newspaper columns, and the overview's
-    ``first`` blocks in bands with the definitions filling the room left beside them (those in
-    ``follows`` no higher than the block before: :func:`.arrange.fill_places`). ``fitting``: only
-    arrangements within ``height`` are wanted (bands that stand taller are not followed)."""
-    tallest = height if fitting else None
-    yield shelf_places(sizes, width, ROW_GAP)
-    in_bands = band_places(sizes, width, ROW_GAP, tallest)
-    if in_bands is not None:
-        yield in_bands
-    overview = band_places(sizes[:first], width, ROW_GAP, tallest) if first < len(sizes) else None
-    filled = None if overview is None else fill_places(sizes, overview, width, ROW_GAP, follows)
-    if filled is not None:
-        yield filled
-    if height is not None:
-        in_columns = column_places(sizes, width, height, ROW_GAP)
-        if in_columns is not None:
-            yield in_columns
-
-
-def _inked(scene: Scene) -> Scene:
-    """``scene`` cut to its ink top and bottom, so blocks set one below another are ROW_GAP apart in ink,
-    and widened where a stroke reaches past its left or right edge: no block's ink is cut.
-
-    >>> from ncd_render.scene import Rect, Stroke
-    >>> block = _inked(Scene(10, 20, [Rect(0, 5, 10, 5, Stroke(width=1.0), None)]))
-    >>> block.width, block.height, block.items[0].x
-    (11.0, 6.0, 0.5)
-    """
-    ink = [i for i in scene.items if i.role != "background"]
-    left, top, right, bottom = ink_extent(ink)
-    left = min(left, 0.0)
-    if top == 0.0 and bottom == scene.height and left == 0.0 and right <= scene.width:
-        return scene
-    return Scene(max(scene.width, right) - left, bottom - top, Scene(0, 0, ink).translated(-left, -top).items, scene.background,
-                 scene.title, scene.wire_names)
-
-
 def _stacked(rows: list[Scene], like: Scene) -> Scene:
     return rows[0] if len(rows) == 1 else stack_rows([r.items for r in rows], like, ROW_GAP)
 
@@ -406,35 +349,3 @@ def _depths(diagram: Diagram):
     deepest = max((s.depth for s in diagram.sections.values() if s.kind == "block"), default=-1)
     for depth in range(deepest, -1, -1):
         yield depth
-
-
-def _titled(title: str, scene: Scene, theme: Theme, beside: bool = False) -> Scene:
-    """``scene`` below ``title``, as the paper writes a definition: its first line, "Name =", as the
-    component's 3-D box and "="; a second line (what a variant adds) in the label weight.
-    ``beside``: the title left of the scene, centred on it, as the paper sets "Name = ..." on one line."""
-    f, c, pad = theme.font, theme.colors, 4.0
-    first, *rest = title.split("\n")
-    label = set_label(first[:-2] if first.endswith(" =") else first, f.family, f.box_size, True)
-    equals = set_label("=", f.family, f.box_size * 1.4, False)
-    top, bottom, x1 = DEPTH_3D, DEPTH_3D + label.ascent + label.descent + 2 * pad, label.width + 2 * pad
-    stroke = Stroke(c.box_stroke, theme.strokes.box)
-    mid = (top + bottom) / 2
-    heads = [cuboid_faces(0.0, top, x1, bottom, stroke, c.learned_fill), Rect(0.0, top, x1, bottom - top, stroke, c.learned_fill, role="box"),
-             Text(pad, mid + (label.ascent - label.descent) / 2, label.runs, f.family, c.text, label.width, label.ascent, label.descent, "label.definition"),
-             Text(x1 + DEPTH_3D + 6, mid + (equals.ascent - equals.descent) / 2, equals.runs, f.family, c.text, equals.width, equals.ascent,
-                  equals.descent, "label.definition")]
-    widths, y = [x1 + DEPTH_3D + 6 + equals.width], bottom
-    for line in rest:
-        text = set_label(line, f.family, f.axis_size, False)
-        y += text.ascent + 2
-        heads.append(Text(0, y, text.runs, f.family, c.text, text.width, text.ascent, text.descent, "label.definition"))
-        widths.append(text.width)
-        y += text.descent
-    body = [i for i in scene.items if i.role != "background"]
-    if beside:  # the title's middle level with the body's
-        dx, dy = max(widths) + 8, max(0.0, (y - scene.height) / 2)
-        moved = Scene(0, 0, body).translated(dx, dy).items
-        heads = Scene(0, 0, heads).translated(0, max(0.0, (scene.height - y) / 2)).items
-        return _inked(Scene(scene.width + dx, max(scene.height, y), heads + moved, scene.background, scene.title))
-    moved = Scene(0, 0, body).translated(0, y + 6).items
-    return _inked(Scene(max([scene.width] + widths), scene.height + y + 6, heads + moved, scene.background, scene.title))
