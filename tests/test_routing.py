@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ncd_render.api import load, load_text
-from ncd_render.layout import routing
+from ncd_render.layout import branches, routing
 from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
 from ncd_render.scene import Circle, Stroke
@@ -95,24 +95,24 @@ def test_a_region_swaps_no_more_than_the_inversions_it_needs():
 
 def test_copy_dots_come_nearest_first_and_branches_start_after_them():
     sources, branch = [0.0, 17.0, 34.0], [60.0, 77.0, 94.0]
-    widths = routing.copy_widths(sources, [branch], 0.55)
-    items, starts, cuts = routing.draw_copy(10.0, sources, [branch], widths, STROKE, "#000")
+    widths = branches.copy_widths(sources, [branch], 0.55)
+    items, starts, cuts = branches.draw_copy(10.0, sources, [branch], widths, STROKE, "#000")
     dots = sorted((c.cx, c.cy) for c in items if isinstance(c, Circle))
     assert [y for _, y in dots] == [34.0, 17.0, 0.0]  # the bottom wire, nearest the branch, first
-    assert all(b[0] - a[0] >= routing.STAGGER for a, b in zip(dots, dots[1:]))
+    assert all(b[0] - a[0] >= branches.STAGGER for a, b in zip(dots, dots[1:]))
     assert starts == [10.0 + widths[0]] and len(cuts) == 3
 
 
 def test_tandem_wires_share_one_dot():
-    items, _, _ = routing.draw_copy(0.0, [0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]],
-                                    routing.copy_widths([0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]], 0.55, {0}), STROKE, "#000", {0})
+    items, _, _ = branches.draw_copy(0.0, [0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]],
+                                    branches.copy_widths([0.0, 3.0, 20.0], [[40.0, 43.0, 60.0]], 0.55, {0}), STROKE, "#000", {0})
     assert len([i for i in items if isinstance(i, Circle)]) == 2
 
 
 def test_sums_operands_enter_the_box_bottom_nested():
-    items = routing.draw_entries(0.0, 30.0, 10.0, [40.0, 57.0], STROKE)
+    items = branches.draw_entries(0.0, 30.0, 10.0, [40.0, 57.0], STROKE)
     ends = [p.commands[-1][-2:] for p in items]
-    assert ends == [(36.0, 10.0), (36.0 + routing.ENTRY, 10.0)]
+    assert ends == [(36.0, 10.0), (36.0 + branches.ENTRY, 10.0)]
 
 
 @pytest.mark.parametrize("text, bound", [

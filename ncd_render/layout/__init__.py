@@ -11,7 +11,8 @@ The layout is a pipeline of small stages, each a pure function passing frozen da
    (after :func:`.glyphs.box_labels` sets the boxes' labels);
 3. :func:`.columns.place_columns`: x positions, left to right;
 4. :func:`.glyphs.draw_glyphs`: boxes, wiring regions (routed by :mod:`.routing`) and
-   the gaps' copies and stores (:mod:`.gaps`), and where each wire is drawn;
+   the gaps' copies and stores (:mod:`.gaps`; copies' branches and sums' operands drawn by
+   :mod:`.branches`), and where each wire is drawn;
 5. :func:`.compose.compose`: wires, sections, separators and labels, the scene.
 
 Composition runs left to right in columns; the wires of the live tensors are

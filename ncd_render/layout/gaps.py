@@ -1,7 +1,7 @@
 """What stands in the gaps between columns: copies (dots and branches), deletes
 (terminators), saves and loads (a named store); their widths and their drawing.
 
-A copy's branch is routed by :func:`.routing.draw_copy`; the gap's ops stand one after
+A copy's branch is routed by :func:`.branches.draw_copy`; the gap's ops stand one after
 another, 4 pt apart.
 
 >>> from ncd_render.api import load_text
@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..ir import Op
 from ..scene import Line, Rect, Stroke, extent
 from .model import Placed, Style, Wire, arrowhead_path, tight
-from .routing import copy_widths, draw_copy
+from .branches import copy_widths, draw_copy
 
 
 LOAD_ROOM = 6.0  # past a load's arrows, before the next gap op or the column's half gap: 2 in its width, 4 after it

@@ -26,11 +26,12 @@ from dataclasses import replace
 from .. import ops
 from ..records import record
 from ..scene import Line, Path, Rect, Stroke
+from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
                     arrowhead_path, glyph, is_wiring, straight_through, tight)
-from .routing import ENTRY, copy_widths, draw_entries, draw_merge, draw_region, route_plan, travel_width
+from .routing import draw_region, route_plan
 
 
 def box_labels(style: Style, ordered: Ordered) -> dict:
