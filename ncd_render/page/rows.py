@@ -27,22 +27,20 @@ from functools import cached_property
 from ..backdrop import backdrop
 from ..layout.model import CONTINUE_ARROW, arrowhead_path
 from ..records import record, replaced
-from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent, shifted
+from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent
 from ..text import overline_bar
 from ..wrap import partition, splittable
 from .continued import continued_title, titles_of
 from .passing import drop_passing
 from .relabel import blocks, is_wire_label, relabelled
+from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keeps room for it)
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
-SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
-SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
-BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
@@ -69,7 +67,7 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: b
     many widths choose the same cuts, and a page keeps the rows of each. ``titled``: a section a row
     goes on with is titled again there, marked continued (where its title fits; it takes height)."""
     if not cuts:
-        return [_tightened(scene)]
+        return [_one_row(scene)]
     bounds = [None] + cuts + [None]
     out, waiting, titles = [], {}, titles_of(scene.items) if titled else {}
     for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
@@ -79,9 +77,9 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: b
     return out
 
 
-def _tightened(scene: Scene) -> Scene:
-    """``scene`` without its empty horizontal bands (:func:`_squeeze`), sections fitted to what they hold."""
-    items = _fit_sections(_squeeze([i for i in scene.items if i.role != "background"]))
+def _one_row(scene: Scene) -> Scene:
+    """``scene`` as one row: without its empty horizontal bands, sections fitted to what they hold (:func:`.tighten.tightened`)."""
+    items = tightened([i for i in scene.items if i.role != "background"])
     height = max((i.bbox[3] for i in items), default=0.0) + min((i.bbox[1] for i in items), default=0.0)
     if height >= scene.height - 0.01:
         return scene
@@ -115,7 +113,7 @@ class Gaps:
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
-                            if not splittable(i) and not _stretches(i) and i.role != "background")
+                            if not splittable(i) and not stretches(i) and i.role != "background")
         self.drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
         self.before = [bisect_right(self.drawn, x) for x in self.xs]  # drawn things up to each node
         inf = float("inf")
@@ -292,7 +290,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if label is not None:
                 out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
-    return _fit_sections(_squeeze(out + _tensor_names(out, before, label_pad)))
+    return tightened(out + _tensor_names(out, before, label_pad))
 
 
 def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
@@ -315,90 +313,6 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
             out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
                                 anchor="end"))
     return out
-
-
-def _squeeze(items: list) -> list:
-    """The row without its empty horizontal bands: where nothing but a section's background or
-    wires bending from one height to another (their curves and the short runs between two curves)
-    spans a band taller than SQUEEZE_GAP, the band is pressed to that height, or, with runs inside
-    it, each stretch between them to BRIDGE_GAP; what lies below moves up (the layout kept that room for
-    wires elsewhere in the figure) and the bends through the band grow steeper."""
-    bridges = _bridges(items)
-    spans = sorted((bb[1], bb[3]) for i in items if not _stretches(i) and not _bends(i) and id(i) not in bridges for bb in (i.bbox,))
-    bands, reach = [], None  # (top, bottom, the share of its height it keeps)
-    for y0, y1 in spans:
-        if reach is not None and y0 - reach > SQUEEZE_GAP:
-            edges = sorted({reach, y0} | {i.y1 for i in items if id(i) in bridges and reach < i.y1 < y0})
-            least = SQUEEZE_GAP if len(edges) == 2 else BRIDGE_GAP  # between two runs, or a run and what is above or below
-            bands += [(a, b, least / (b - a)) for a, b in zip(edges, edges[1:]) if b - a > least]
-        reach = y1 if reach is None else max(reach, y1)
-    if not bands:
-        return items
-
-    def moved(y: float) -> float:
-        return y - sum((min(y, bottom) - top) * (1.0 - keep) for top, bottom, keep in bands if y > top)
-
-    out = []
-    for i in items:
-        if isinstance(i, Rect) and i.role in ("section", "region"):
-            top, bottom = moved(i.y), moved(i.y + i.h)
-            out.append(replaced(i, y=top, h=bottom - top))
-        elif i.role == "bracket" or _bends(i):  # each point moves with its own height
-            out.append(replaced(i, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else moved(v) for k, v in enumerate(c[1:])) for c in i.commands)))
-        elif id(i) in bridges:
-            out.append(replaced(i, y1=moved(i.y1), y2=moved(i.y2)))
-        else:
-            top = i.bbox[1]
-            out.append(shifted(i, 0, moved(top) - top))
-    return out
-
-
-def _bridges(items: list) -> set[int]:
-    """The ids of the short level wire runs between two bends (a wire stepping down in two curves)."""
-    ends = set()
-    for i in items:
-        if isinstance(i, Path) and i.role == "wire.bend":
-            for c in (i.commands[0], i.commands[-1]):
-                ends.add((round(c[-2], 2), round(c[-1], 2)))
-    return {id(i) for i in items if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2
-            and (round(i.x1, 2), round(i.y1, 2)) in ends and (round(i.x2, 2), round(i.y2, 2)) in ends}
-
-
-def _bends(item) -> bool:
-    """A wire's curve from one height to another, or a bend's invisible region: it stretches across a band."""
-    return (isinstance(item, Path) and item.role == "wire.bend") or (isinstance(item, Rect) and item.role == "region")
-
-
-def _stretches(item) -> bool:
-    """A section's background or a repeat's bracket: it grows and shrinks with what it holds."""
-    return (isinstance(item, Rect) and item.role == "section") or item.role == "bracket"
-
-
-def _fit_sections(items: list) -> list:
-    """Each section's piece in a row cut down, top and bottom, to what it holds in that row."""
-    sections = sorted((i for i in items if isinstance(i, Rect) and i.role == "section"), key=lambda r: r.w * r.h)
-    if sections:  # each item measured once (a path's box walks its commands), arrows at the cuts left out
-        others = [i.bbox for i in items if not _stretches(i) and not i.role.startswith("arrow.continue")]
-    fitted: dict[int, Rect] = {}
-    for s in sections:
-        x0, x1, y0, y1 = s.x - 0.5, s.x + s.w + 0.5, s.y - 0.5, s.y + s.h + 0.5
-        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1]
-        inside += [r.bbox for k, r in fitted.items() if x0 <= r.x and r.x + r.w <= x1 and s.y <= r.y and r.y + r.h <= s.y + s.h]
-        if not inside:
-            fitted[id(s)] = s
-            continue
-        top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD)
-        bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
-        fitted[id(s)] = replaced(s, y=top, h=bottom - top)
-    for b in (i for i in items if i.role == "bracket"):  # a bracket keeps to its section's top and bottom
-        owner = next((s for s in sections if abs(b.bbox[1] - s.y - 2.5) < 0.1 and s.x <= b.bbox[0] <= s.x + s.w), None)
-        if owner is not None:
-            new = fitted[id(owner)]
-            top, bottom, was_top, was_bottom = new.y + 2.5, new.y + new.h - 2.5, b.bbox[1], b.bbox[3]
-            def fit(v, top=top, bottom=bottom, was_top=was_top, was_bottom=was_bottom):  # its heights scaled to the new span, curves and all
-                return top + (v - was_top) * (bottom - top) / (was_bottom - was_top) if was_bottom > was_top else top
-            fitted[id(b)] = replaced(b, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else fit(v) for k, v in enumerate(c[1:])) for c in b.commands))
-    return [fitted.get(id(i), i) for i in items]
 
 
 def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
