@@ -109,8 +109,8 @@ LAST_LEVEL = "16777216,16,64"  # cachegrind's simulated last-level cache: 16 MiB
 
 
 def instructions(out: Path, env: dict | None) -> None:
-    """The target commands once each under cachegrind (files written by :func:`targets`): instructions
-    and last-level misses, and the ratios the targets take of wall time, taken of instructions."""
+    """The target commands once each under cachegrind (files written by :func:`targets`): their instructions
+    and last-level misses, and the 10,000-box target's ratio taken of instructions instead of wall time."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("\nvalgrind not installed: instruction counts skipped (apt-get install valgrind)")
