@@ -116,7 +116,8 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, sh
     waves = math.ceil(groups / slots)
     tensor, special, fp32 = compute_time(profile, dtype, plan.matmul_flops * kept / groups * chip.sms,
                                          plan.vector_flops * kept / groups * chip.sms, sfu * kept / groups * chip.sms, share)
-    per_wave = ctas * (tensor + vector_time(profile, special, fp32))  # GEMMs and softmax serialise, across co-resident CTAs too (FlashAttention-3 paper, 3.1)
+    per_cta = tensor + vector_time(profile, special, fp32)
+    per_wave = ctas * per_cta  # GEMMs and softmax serialise, across co-resident CTAs too (FlashAttention-3 paper, 3.1)
     resent_l2 = _resent_from_l2(sec, tile, plan, groups, slots, chip)
     dram = plan.read_once + plan.written + (plan.resent * kept if not resent_l2 else 0)
     l2 = plan.resent * kept if resent_l2 else 0.0
@@ -128,7 +129,7 @@ def _schedule(sec, tile, stream, rescaled, chip, profile, dtype, sfu, causal, sh
     first = min(groups, slots) * shared / (profile.hbm_bandwidth * chip.hbm_efficiency)
     compute = waves * (per_wave + first)
     if kept < 1.0:  # CTAs of unequal work: the busiest SM may hold more than a wave's share (:func:`_busiest`)
-        compute = max(compute, _busiest(causal, tile, stream, sec, groups, chip.sms) * (tensor + vector_time(profile, special, fp32)) / kept)
+        compute = max(compute, _busiest(causal, tile, stream, sec, groups, chip.sms) * per_cta / kept)
     time = max(compute, memory) if overlap else compute + memory
     return {"time": time, "compute_time": compute, "memory_time": memory, "overlap": overlap,
             "tile": _named(tile, sec, stream),
