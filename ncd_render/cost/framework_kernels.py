@@ -98,6 +98,12 @@ def row_kernel(row: int, itemsize: float, dispatch: str) -> str:
     return "three-pass"
 
 
+def _named(op: Op) -> str | None:
+    """The name of the framework kernel that runs ``op`` (its registry entry's ``framework_kernel``), or None."""
+    rule = ops.of(op).framework_kernel
+    return rule(op) if rule else None
+
+
 def _row(diagram: Diagram, op: Op) -> int:
     return math.prod(diagram.axes[a].size for a in op.acts[0])
 
@@ -106,7 +112,7 @@ def row_rereads(diagram: Diagram, op: Op, chip: Chip, itemsize: float) -> tuple[
     """Extra reads of a softmax's input (two, where :func:`row_kernel` is ``three-pass``), and whether they come
     from L2: one CTA runs each row (:func:`row_block` threads), as many per SM as resident threads and CTAs allow; a
     re-read hits L2 when the rows in flight fit in its usable part."""
-    if (ops.of(op).framework_kernel and ops.of(op).framework_kernel(op)) != "softmax":
+    if _named(op) != "softmax":
         return 0, False
     row = _row(diagram, op)
     if row_kernel(row, itemsize, chip.softmax_kernel) != "three-pass":
@@ -129,7 +135,7 @@ def issue_time(diagram: Diagram, op: Op, chip: Chip, itemsize: float, values: fl
     >>> kernel, round(seconds * 1e6)  # measured on an H200 at 1.96 GHz: 423-431 µs (bytes alone: 132 µs)
     ('registers', 460)
     """
-    name = ops.of(op).framework_kernel(op) if ops.of(op).framework_kernel else None
+    name = _named(op)
     if name in SINGLE:
         per_value, busy = SINGLE[name]
     elif name == "softmax":
