@@ -70,23 +70,25 @@ class _OneLoop:
             expressions = tuple(lexer.scanner._mres)  # builds the scanner and its callbacks
             if any(kind in lexer.callback for kind in lexer.ignore_types) or not all(hasattr(e, "match") for e in expressions):
                 raise TypeError("a lexer this loop does not reproduce")
-            self.states[state] = (expressions, lexer.callback, lexer.ignore_types, lexer.newline_types)
+            match = expressions[0].match if len(expressions) == 1 else _first_match(expressions)
+            self.states[state] = (match, lexer.callback, lexer.ignore_types, lexer.newline_types)
 
     def lex(self, lexer_state, parser_state):
-        """Tokens of ``lexer_state``'s text as lark's contextual lexer yields them, for ``parser_state``'s parser."""
+        """Tokens of ``lexer_state``'s text as lark's contextual lexer yields them, for ``parser_state``'s parser.
+        lark's line counter and last token are brought up to date only where lark reads them: when its own
+        lexer takes over at an error, and at the end."""
         text = lexer_state.text
         text, end = (text.text, text.end) if hasattr(text, "end") else (text, len(text))
         counter = lexer_state.line_ctr
         pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
-        states = self.states
+        states, token = self.states, lexer_state.last_token
+        parser_states = parser_state.state_stack  # the parser's state is the last: ``parser_state.position``
         while pos < end:
-            expressions, callbacks, ignored, multiline = states[parser_state.position]
-            for expression in expressions:
-                found = expression.match(text, pos, end)
-                if found:
-                    break
-            else:  # nothing matches here: lark's own lexer raises the error it always raised
+            match, callbacks, ignored, multiline = states[parser_states[-1]]
+            found = match(text, pos, end)
+            if found is None:  # nothing matches here: lark's own lexer raises the error it always raised
                 _move(counter, pos, line, line_start)
+                lexer_state.last_token = token
                 yield from self.inner.lex(lexer_state, parser_state)
                 return
             value, kind, after = found.group(), found.lastgroup, found.end()
@@ -105,10 +107,21 @@ class _OneLoop:
             if callback is not None:
                 token = callback(token)
             pos, line, line_start = after, next_line, next_start
-            _move(counter, pos, line, line_start)
-            lexer_state.last_token = token
             yield token
         _move(counter, pos, line, line_start)
+        lexer_state.last_token = token
+
+
+def _first_match(expressions):
+    """A ``match(text, pos, end)`` trying each of ``expressions`` in turn (a scanner of more terminals
+    than one expression holds)."""
+    def match(text: str, pos: int, end: int):
+        for expression in expressions:
+            found = expression.match(text, pos, end)
+            if found:
+                return found
+        return None
+    return match
 
 
 def _move(counter, pos: int, line: int, line_start: int) -> None:
