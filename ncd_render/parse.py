@@ -170,7 +170,7 @@ class _Builder:
             self.nesting -= 1
 
     def name(self, token) -> Name:
-        return Name(str(token), Span(self.source, token.line, token.column, token.end_line, token.end_column))
+        return Name(token.value, Span(self.source, token.line, token.column, token.end_line, token.end_column))
 
     # statements
     def title(self, tree):
@@ -232,8 +232,10 @@ class _Builder:
 
     def axis_refs(self, items) -> tuple[AxisRef, ...]:
         """An axis (a NAME token) or a group of them ("(r c)", an axis_group tree) each."""
-        return tuple([AxisRef((str(item),), self.span(item)) if isinstance(item, _Token)
-                      else AxisRef(tuple([str(t) for t in self.kept(item)]), self.span(item)) for item in items])
+        source = self.source
+        return tuple([AxisRef((item.value,), Span(source, item.line, item.column, item.end_line, item.end_column))
+                      if isinstance(item, _Token) else AxisRef(tuple([t.value for t in self.kept(item)]), self.span(item))
+                      for item in items])
 
     def input_decl(self, tree):
         return Input(tuple(self.tensor_decl(t) for t in self.kept(tree)), self.span(tree))
@@ -262,30 +264,47 @@ class _Builder:
         return Return(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
 
     def assign(self, tree):
-        kept = self.kept(tree)
-        at = next(i for i, item in enumerate(kept) if isinstance(item, _Tree))  # the targets' NAMEs, then the right-hand side
-        expr, label, text = kept[at], kept[at + 1 :], None
-        if label:
-            token = label[0].children[0]
-            text = str(token)[1:-1] if token.type == "STRING" else str(token)
-        return Assign(tuple([self.name(t) for t in kept[:at]]), getattr(self, expr.data)(expr), text, self.span(tree))
+        """``A, B = RHS as LABEL``: the targets, a NAME before each comma and the '=', then the
+        right-hand side (a rule), then maybe 'as' and the label (a rule); the statement ends where
+        its label, or else its right-hand side, ends."""
+        children = tree.children
+        label, text, end = children[-1], None, None
+        if label.data == "label":
+            expr = children[-3]
+            end = label.children[0]
+            text = end.value[1:-1] if end.type == "STRING" else end.value
+        else:
+            expr, label = label, None
+        rhs = getattr(self, expr.data)(expr)
+        targets = tuple([self.name(t) for t in children[0 : len(children) - (4 if label else 2) : 2]])
+        end = end or rhs.span
+        first = children[0]
+        return Assign(targets, rhs, text, Span(self.source, first.line, first.column, end.end_line, end.end_column))
 
     def call(self, tree):
-        fn, *rest = self.kept(tree)
+        """``f(X, Y: SPEC) with OPTIONS * SCALE``: the function's and the arguments' NAMEs among brackets
+        and commas, then the rules of what else is written."""
+        children = tree.children
+        span = self.span(tree)
         args, spec, options, scale = [], None, (), None
-        for item in rest:
-            if isinstance(item, _Token):  # an argument's NAME
+        for item in children[2:]:
+            if not isinstance(item, _Token):
+                if item.data == "spec":
+                    spec = self.spec(item, empty=span)
+                elif item.data == "options":
+                    options = tuple([self.option(o) for o in item.children if not isinstance(o, _Token)])
+                else:
+                    scale = self.scale(item)
+            elif item.type == "NAME":  # an argument
                 args.append(self.name(item))
-            elif item.data == "spec":
-                spec = self.spec(item, empty=self.span(tree))
-            elif item.data == "options":
-                options = tuple(self.option(o) for o in self.kept(item))
-            elif item.data == "scale":
-                scale = self.scale(item)
-        return Call(self.name(fn), tuple(args), spec, options, scale, self.span(tree))
+        return Call(self.name(children[0]), tuple(args), spec, options, scale, span)
 
     def add(self, tree):
-        return Add(tuple(self.name(t) for t in self.kept(tree)), self.span(tree))
+        """``A + B + C``: a NAME, then a '+' and a NAME each."""
+        children = tree.children
+        first, last = children[0], children[-1]
+        return Add(tuple([self.name(t) for t in children[::2]]),
+                   Span(self.source, first.line, first.column, last.end_line, last.end_column))
 
     def alias(self, tree):
         return Alias(self.name(tree.children[0]), self.span(tree))
@@ -307,20 +326,22 @@ class _Builder:
         return Scale(text, None, axis, exponent, span)
 
     def option(self, tree) -> Option:
-        name, *value = self.kept(tree)
-        parsed: str | float | None = None
-        if value:
-            token = value[0]
-            parsed = float(token) if token.type == "NUMBER" else str(token).strip('"')
-        return Option(str(name), parsed, self.span(tree), str(value[0]) if value else None)
+        """``name`` or ``name = value``: tokens only."""
+        children = tree.children
+        name, last = children[0], children[-1]
+        span = Span(self.source, name.line, name.column, last.end_line, last.end_column)
+        if len(children) == 1:
+            return Option(name.value, None, span, None)
+        text = last.value
+        return Option(name.value, float(text) if last.type == "NUMBER" else text.strip('"'), span, text)
 
     def spec(self, tree, empty: Span) -> Spec:
         groups, outputs, seen_arrow = [], [], False
-        for child in self.kept(tree):
-            if isinstance(child, _Token):  # the arrow
-                seen_arrow = True
-            else:
+        for child in tree.children:
+            if not isinstance(child, _Token):
                 (outputs if seen_arrow else groups).append(self.axis_refs(child.children))
+            elif child.type == "ARROW":  # else a comma
+                seen_arrow = True
         return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree, empty))
 
     def section(self, tree):
