@@ -49,17 +49,21 @@ def screen(text: str, path: str = "<string>") -> None:
         kind = "the whitespace character" if text[k].isspace() else "the control character"
         raise NcdError(f"{kind} {describe(text[k])} is not allowed in a diagram", _span(source, k),
                        hint="use spaces, tabs and new lines only; a title cannot hold control characters either")
-    for chunk in _CHUNK.finditer(text):
-        piece = chunk.group()
-        if piece[0] == '"' and len(piece) > MAX_STRING + 2:
-            raise NcdError(f"this quoted string is {len(piece) - 2:,} characters long; the limit is {MAX_STRING:,}",
-                           _span(source, chunk.start(), len(piece)), hint="see docs/limits.md")
-        if piece[0] not in '"#':
-            word = _LONG_WORD.search(piece)
-            if word:
-                n = len(re.match(r"\w*", piece[word.start():]).group())
-                raise NcdError(f"this name is {n:,} characters long; the limit is {MAX_NAME:,}",
-                               _span(source, chunk.start() + word.start(), n), hint="see docs/limits.md")
+    start = 0  # where ``line`` starts in ``text``
+    for line in text.split("\n"):  # neither a name nor a string goes on past the end of its line
+        if len(line) > min(MAX_NAME, MAX_STRING + 2):  # else too short to hold either, too long
+            for chunk in _CHUNK.finditer(line):
+                piece = chunk.group()
+                if piece[0] == '"' and len(piece) > MAX_STRING + 2:
+                    raise NcdError(f"this quoted string is {len(piece) - 2:,} characters long; the limit is {MAX_STRING:,}",
+                                   _span(source, start + chunk.start(), len(piece)), hint="see docs/limits.md")
+                if piece[0] not in '"#':
+                    word = _LONG_WORD.search(piece)
+                    if word:
+                        n = len(re.match(r"\w*", piece[word.start():]).group())
+                        raise NcdError(f"this name is {n:,} characters long; the limit is {MAX_NAME:,}",
+                                       _span(source, start + chunk.start() + word.start(), n), hint="see docs/limits.md")
+        start += len(line) + 1
 
 
 def read_source(path: str | Path) -> str:
