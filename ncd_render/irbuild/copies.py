@@ -13,51 +13,65 @@ from ..records import replaced
 class Copies:
     def make_copies_and_deletes(self) -> None:
         """Make fan-out explicit: a value used n times passes through a copy op."""
+        ops = self.ops
         uses: dict[int, list[tuple[int, int]]] = {}  # value -> (op index, input position)
-        for i, op in enumerate(self.ops):
+        producers: dict[int, int] = {}
+        for i, op in enumerate(ops):
             for k, v in enumerate(op.inputs):
-                uses.setdefault(v, []).append((i, k))
+                if v in uses:
+                    uses[v].append((i, k))
+                else:
+                    uses[v] = [(i, k)]
+            for v in op.outputs:
+                producers[v] = i
         out_uses = Counter(self.outputs)
-        new_ops: list[tuple[Op, tuple[int, ...]]] = []
         rewire: dict[tuple[int, int], int] = {}  # (op index, input position) -> copy value
         copies_before: dict[int, list[Op]] = {}
         deletes_after: dict[int, list[Op]] = {}
-        producers = {v: i for i, op in enumerate(self.ops) for v in op.outputs}
         self.outputs = list(self.outputs)
         for vid in sorted(self.values):
-            users = uses.get(vid, [])
-            n = len(users) + out_uses[vid]
-            value = self.values[vid]
-            if n == 0 and vid in producers:
-                deletes_after.setdefault(producers[vid], []).append(  # "unused": dropped automatically, not by 'delete'
-                    Op(-1, "delete", (vid,), (), section=self.ops[producers[vid]].section, span=value.span,
-                       params=MappingProxyType({"unused": True})))
-            if n <= 1:
+            users = uses.get(vid, ())
+            n = len(users) + out_uses.get(vid, 0)
+            if n == 1:  # most values
                 continue
-            first = users[0][0] if users else len(self.ops)
+            value = self.values[vid]
+            if n == 0:
+                if vid in producers:  # "unused": dropped automatically, not by 'delete'
+                    deletes_after.setdefault(producers[vid], []).append(
+                        Op(-1, "delete", (vid,), (), section=ops[producers[vid]].section, span=value.span,
+                           params=MappingProxyType({"unused": True})))
+                continue
+            first = users[0][0] if users else len(ops)
             copies = [self.new_value(value.name, value.axes, value.dtype, value.span) for _ in range(n)]
             for user, c in zip(users, copies):
                 rewire[user] = c
             if out_uses[vid]:
                 self.outputs[self.outputs.index(vid)] = copies[-1]
-            sections = [self.ops[u].section for u, _ in users] or [None]
+            sections = [ops[u].section for u, _ in users] or [None]
             copies_before.setdefault(first, []).append(
-                Op(-1, "copy", (vid,), tuple(copies), broadcast=value.axes, section=_common_section(self, sections), span=value.span))
+                Op(-1, "copy", (vid,), tuple(copies), (), value.axes, None, False, MappingProxyType({}), _common_section(self, sections),
+                   value.span))  # made with its fields in order, as Names.add_op makes an op
+        # each op copied once, renumbered and rewired, with the copies before it and the deletes after it
         rewired = {i for i, _ in rewire}
-        for i, op in enumerate(self.ops + [None]):  # (op, its inputs): each op is copied once, renumbered and rewired
-            if i in copies_before:
-                new_ops.extend((c, c.inputs) for c in copies_before[i])
-            if op is None:
-                break
-            new_ops.append((op, tuple(rewire.get((i, k), v) for k, v in enumerate(op.inputs)) if i in rewired else op.inputs))
-            if i in deletes_after:
-                new_ops.extend((d, d.inputs) for d in deletes_after[i])
-        self.ops = [replaced(op, id=i, inputs=inputs) for i, (op, inputs) in enumerate(new_ops)]
-        self.ops.append(Op(len(self.ops), "output", tuple(self.outputs), ()))
-
+        numbered: list[Op] = []
+        for i, op in enumerate(ops):
+            for c in copies_before.get(i, ()):
+                numbered.append(replaced(c, id=len(numbered)))
+            inputs = tuple([rewire.get((i, k), v) for k, v in enumerate(op.inputs)]) if i in rewired else op.inputs
+            numbered.append(replaced(op, id=len(numbered), inputs=inputs))
+            for d in deletes_after.get(i, ()):
+                numbered.append(replaced(d, id=len(numbered)))
+        for c in copies_before.get(len(ops), ()):  # copies of values only output
+            numbered.append(replaced(c, id=len(numbered)))
+        numbered.append(Op(len(numbered), "output", tuple(self.outputs), ()))
+        self.ops = numbered
 
 
 def _common_section(builder, sections: list[int | None]) -> int | None:
+    """The innermost section holding all of ``sections`` (None: the top level)."""
+    if len(set(sections)) == 1:  # most copies: every user in one section
+        return sections[0]
+
     def path(s):
         p = []
         while s is not None:

@@ -3,8 +3,11 @@ as ``(r c)``, tensor lookups, new values and ops, unique parameter names, and th
 the axes a spec names belong to its tensor."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 from .. import limits
 from .. import parse as ast
@@ -110,9 +113,19 @@ class Names:
         self.values[vid] = Value(vid, name, axes, dtype, span)
         return vid
 
+    def name_value(self, vid: int, name: str, span: Span) -> None:
+        """Value ``vid`` as the tensor ``name`` written at ``span`` (an assignment's target)."""
+        value = self.values[vid]
+        self.values[vid] = Value(vid, name, value.axes, value.dtype, span)
 
-    def add_op(self, **fields) -> Op:
-        op = Op(id=len(self.ops), **fields)
+
+    def add_op(self, kind: str, inputs: tuple[int, ...], outputs: tuple[int, ...], acts: tuple = (), broadcast: tuple[str, ...] = (),
+               label: str | None = None, learned: bool = False, params: Mapping | None = None, section: int | None = None,
+               span: Span | None = None) -> Op:
+        """A new op, numbered in building order; its fields are passed to :class:`Op` in order (a record
+        made with keywords costs twice as much: Python turns them into a dictionary and back)."""
+        op = Op(len(self.ops), kind, inputs, outputs, acts, broadcast, label, learned,
+                MappingProxyType({}) if params is None else params, section, span)
         self.ops.append(op)
         return op
 
@@ -144,13 +157,13 @@ class Names:
         """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
 
         Names taken are kept in a set and the last suffix per name, so this is constant time, not a scan of all ops."""
-        base = "".join(c if c.isalnum() else "_" for c in label.replace("{", "").replace("}", "")).strip("_") or "box"
+        base = _NOT_ALNUM.sub("_", label.replace("{", "").replace("}", "")).strip("_") or "box"
         prefix = ""
         sid = scope.section
         while sid is not None:
             sec = self.sections[sid]
             if sec.kind == "block":
-                prefix = "".join(c if c.isalnum() else "_" for c in sec.title) + "_" + prefix
+                prefix = _NOT_ALNUM.sub("_", sec.title) + "_" + prefix
             sid = sec.parent
         first = prefix + base
         n = self.last_suffix.get(first, 1)  # names are never freed, so first_2 .. first_{n-1} are still taken
@@ -189,6 +202,10 @@ class Names:
             if a in self.values[vid].axes and a not in acted:
                 raise NcdError(f"output axis '{a}' is already an axis of {call.args[0].name} {self.describe(vid)}", ref.span,
                                "the other axes pass by the box; name the new axis differently")
+
+
+#: a character neither a letter nor a digit, as str.isalnum() tells them (or an underscore, kept as it is)
+_NOT_ALNUM = re.compile(r"\W")
 
 
 def _product(xs) -> int:

@@ -9,7 +9,6 @@ from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean, plural
 from ..options import values as option_values
-from ..records import replaced
 from .names import Scope
 
 
@@ -86,7 +85,7 @@ class Statements:
         if len(outs) != len(s.targets):
             raise NcdError(f"{plural(len(s.targets), 'name')} on the left but the right side gives {plural(len(outs), 'tensor')}", s.span)
         for target, vid in zip(s.targets, outs):
-            self.values[vid] = replaced(self.values[vid], name=target.name, span=target.span)
+            self.name_value(vid, target.name, target.span)
             scope.names[target.name] = vid
 
 

@@ -13,8 +13,8 @@ def in_place(axes: tuple, acted: tuple, new: tuple) -> tuple:
     >>> in_place(("y", "k", "h"), ("k", "h"), ("m",))
     ('y', 'm')
     """
-    first = min(axes.index(a) for a in acted)
-    return tuple(a for a in axes[:first] if a not in acted) + tuple(new) + tuple(a for a in axes[first:] if a not in acted)
+    first = min(map(axes.index, acted))  # no axis before it is acted on; it is
+    return (*axes[:first], *new, *[a for a in axes[first + 1:] if a not in acted])
 
 
 def acted_axes(b, call, scope, what: str = "the axes it normalises over", dtype: str = "real"):
