@@ -91,15 +91,16 @@ class _OneLoop:
                 lexer_state.last_token = token
                 yield from self.inner.lex(lexer_state, parser_state)
                 return
-            value, kind, after = found.group(), found.lastgroup, found.end()
+            kind, after = found.lastgroup, found.end()
             next_line, next_start = line, line_start
             if kind in multiline:
-                newlines = value.count("\n")
+                newlines = text.count("\n", pos, after)
                 if newlines:
-                    next_line, next_start = line + newlines, pos + value.rindex("\n") + 1
-            if kind in ignored:
+                    next_line, next_start = line + newlines, text.rindex("\n", pos, after) + 1
+            if kind in ignored:  # spaces, a comment: no token
                 pos, line, line_start = after, next_line, next_start
                 continue
+            value = found.group()
             token = _new_string(_Token, value)  # as Token(kind, value, ...) makes it
             token.type, token.value, token.start_pos, token.line, token.column = kind, value, pos, line, pos - line_start + 1
             token.end_line, token.end_column, token.end_pos = next_line, after - next_start + 1, after

@@ -67,21 +67,26 @@ def _count(n: int) -> str:
 
 
 def _scan(statements, blocks: dict[str, ast.Block]) -> _Body:
-    body, stack = _Body(), [(list(statements), 0)]
+    body, stack, boxes = _Body(), [(statements, 0)], 0
     while stack:
         items, level = stack.pop()
-        for s in items:
+        if items:
             body.levels = max(body.levels, level)
-            if isinstance(s, (ast.Section, ast.Repeat)):
-                stack.append((list(s.body), level + 1))
-            elif isinstance(s, ast.Assign):
-                call = s.expr if isinstance(s.expr, ast.Call) else None
-                if call is not None and call.fn.name in blocks:
-                    body.calls.append((s, call.fn.name, level))
-                elif not isinstance(s.expr, ast.Alias):
-                    body.boxes += 1 + (call is not None and call.scale is not None)
+        for s in items:
+            if isinstance(s, ast.Assign):  # most statements: first
+                expr = s.expr
+                if isinstance(expr, ast.Call):
+                    if expr.fn.name in blocks:
+                        body.calls.append((s, expr.fn.name, level))
+                    else:
+                        boxes += 1 + (expr.scale is not None)
+                elif not isinstance(expr, ast.Alias):
+                    boxes += 1
+            elif isinstance(s, (ast.Section, ast.Repeat)):
+                stack.append((s.body, level + 1))
             elif isinstance(s, (ast.Input, ast.Delete, ast.Save)):
-                body.boxes += 1
+                boxes += 1
+    body.boxes = boxes
     return body
 
 
