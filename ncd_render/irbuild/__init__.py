@@ -9,7 +9,7 @@ from ..diagram import Axis, Diagram, Op, Section, Value
 from ..errors import NcdError, did_you_mean
 from .components import Components, check_returns
 from .copies import Copies
-from .names import Names, Scope
+from .names import Draft, Names, Scope
 from .statements import Statements
 
 
@@ -23,7 +23,7 @@ class Builder(Names, Statements, Components, Copies):
         self.sizes = sizes
         self.axes: dict[str, Axis] = {}
         self.values: dict[int, Value] = {}
-        self.ops: list[Op] = []
+        self.ops: list[Draft | Op] = []  # drafts until make_copies_and_deletes numbers them
         self.sections: dict[int, Section] = {}
         self.blocks: dict[str, ast.Block] = {}
         self.inputs: list[int] = []

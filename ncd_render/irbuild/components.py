@@ -81,7 +81,8 @@ class Components:
                 outs.append(self.new_value("", self.values[r].axes, self.values[r].dtype, call.span))
             self.add_op(kind="call", inputs=tuple(args), outputs=tuple(outs), acts=tuple(self.values[a].axes for a in args),
                         label=stmt.label or block.name, learned=any(o.learned for o in body),
-                        params=MappingProxyType({"block": block.name, "body": tuple(body)}), section=scope.section, span=call.span)
+                        params=MappingProxyType({"block": block.name, "body": tuple(d.op(first_op + k) for k, d in enumerate(body))}),
+                        section=scope.section, span=call.span)
             return outs
         return returned
 

@@ -7,12 +7,12 @@ from collections import Counter
 from types import MappingProxyType
 
 from ..diagram import Op
-from ..records import replaced
+from .names import Draft
 
 
 class Copies:
     def make_copies_and_deletes(self) -> None:
-        """Make fan-out explicit: a value used n times passes through a copy op."""
+        """Make fan-out explicit: a value used n times passes through a copy op; then number the ops."""
         ops = self.ops
         uses: dict[int, list[tuple[int, int]]] = {}  # value -> (op index, input position)
         producers: dict[int, int] = {}
@@ -26,8 +26,8 @@ class Copies:
                 producers[v] = i
         out_uses = Counter(self.outputs)
         rewire: dict[tuple[int, int], int] = {}  # (op index, input position) -> copy value
-        copies_before: dict[int, list[Op]] = {}
-        deletes_after: dict[int, list[Op]] = {}
+        copies_before: dict[int, list[Draft]] = {}
+        deletes_after: dict[int, list[Draft]] = {}
         self.outputs = list(self.outputs)
         for vid in sorted(self.values):
             users = uses.get(vid, ())
@@ -38,8 +38,8 @@ class Copies:
             if n == 0:
                 if vid in producers:  # "unused": dropped automatically, not by 'delete'
                     deletes_after.setdefault(producers[vid], []).append(
-                        Op(-1, "delete", (vid,), (), section=ops[producers[vid]].section, span=value.span,
-                           params=MappingProxyType({"unused": True})))
+                        Draft("delete", (vid,), (), (), (), None, False, MappingProxyType({"unused": True}), ops[producers[vid]].section,
+                              value.span))
                 continue
             first = users[0][0] if users else len(ops)
             copies = [self.new_value(value.name, value.axes, value.dtype, value.span) for _ in range(n)]
@@ -49,20 +49,20 @@ class Copies:
                 self.outputs[self.outputs.index(vid)] = copies[-1]
             sections = [ops[u].section for u, _ in users] or [None]
             copies_before.setdefault(first, []).append(
-                Op(-1, "copy", (vid,), tuple(copies), (), value.axes, None, False, MappingProxyType({}), _common_section(self, sections),
-                   value.span))  # made with its fields in order, as Names.add_op makes an op
-        # each op copied once, renumbered and rewired, with the copies before it and the deletes after it
+                Draft("copy", (vid,), tuple(copies), (), value.axes, None, False, MappingProxyType({}), _common_section(self, sections),
+                      value.span))
+        # each op made once, numbered and rewired, with the copies before it and the deletes after it
         rewired = {i for i, _ in rewire}
         numbered: list[Op] = []
-        for i, op in enumerate(ops):
+        for i, draft in enumerate(ops):
             for c in copies_before.get(i, ()):
-                numbered.append(replaced(c, id=len(numbered)))
-            inputs = tuple([rewire.get((i, k), v) for k, v in enumerate(op.inputs)]) if i in rewired else op.inputs
-            numbered.append(replaced(op, id=len(numbered), inputs=inputs))
+                numbered.append(c.op(len(numbered)))
+            inputs = tuple([rewire.get((i, k), v) for k, v in enumerate(draft.inputs)]) if i in rewired else None
+            numbered.append(draft.op(len(numbered), inputs))
             for d in deletes_after.get(i, ()):
-                numbered.append(replaced(d, id=len(numbered)))
+                numbered.append(d.op(len(numbered)))
         for c in copies_before.get(len(ops), ()):  # copies of values only output
-            numbered.append(replaced(c, id=len(numbered)))
+            numbered.append(c.op(len(numbered)))
         numbered.append(Op(len(numbered), "output", tuple(self.outputs), ()))
         self.ops = numbered
 

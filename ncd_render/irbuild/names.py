@@ -7,12 +7,33 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from .. import limits
 from .. import parse as ast
 from ..diagram import Axis, Op, Value
 from ..errors import NcdError, Span, did_you_mean
+
+
+class Draft(NamedTuple):
+    """An op as the builder makes it: the fields of an :class:`~ncd_render.diagram.Op` but its ``id``,
+    which the copies and deletes put before it change; :meth:`op` makes the op once it is known."""
+
+    kind: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    acts: tuple
+    broadcast: tuple[str, ...]
+    label: str | None
+    learned: bool
+    params: Mapping
+    section: int | None
+    span: Span | None
+
+    def op(self, id: int, inputs: tuple[int, ...] | None = None) -> Op:
+        """This op, numbered ``id``, reading ``inputs`` instead of its own when given."""
+        return Op(id, self.kind, self.inputs if inputs is None else inputs, self.outputs, self.acts, self.broadcast,
+                  self.label, self.learned, self.params, self.section, self.span)
 
 
 @dataclass
@@ -121,13 +142,10 @@ class Names:
 
     def add_op(self, kind: str, inputs: tuple[int, ...], outputs: tuple[int, ...], acts: tuple = (), broadcast: tuple[str, ...] = (),
                label: str | None = None, learned: bool = False, params: Mapping | None = None, section: int | None = None,
-               span: Span | None = None) -> Op:
-        """A new op, numbered in building order; its fields are passed to :class:`Op` in order (a record
-        made with keywords costs twice as much: Python turns them into a dictionary and back)."""
-        op = Op(len(self.ops), kind, inputs, outputs, acts, broadcast, label, learned,
-                MappingProxyType({}) if params is None else params, section, span)
-        self.ops.append(op)
-        return op
+               span: Span | None = None) -> None:
+        """A new op, after the others (a :class:`Draft` until :meth:`make_copies_and_deletes` numbers it)."""
+        self.ops.append(Draft(kind, inputs, outputs, acts, broadcast, label, learned,
+                              MappingProxyType({}) if params is None else params, section, span))
 
 
     def lookup(self, name: ast.Name, scope: Scope) -> int:
