@@ -283,21 +283,24 @@ class _Builder:
 
     def call(self, tree):
         """``f(X, Y: SPEC) with OPTIONS * SCALE``: the function's and the arguments' NAMEs among brackets
-        and commas, then the rules of what else is written."""
+        and commas, then the rules of what else is written; the call ends where its last part ends."""
         children = tree.children
-        span = self.span(tree)
         args, spec, options, scale = [], None, (), None
         for item in children[2:]:
             if not isinstance(item, _Token):
                 if item.data == "spec":
-                    spec = self.spec(item, empty=span)
+                    spec = item
                 elif item.data == "options":
                     options = tuple([self.option(o) for o in item.children if not isinstance(o, _Token)])
                 else:
                     scale = self.scale(item)
             elif item.type == "NAME":  # an argument
                 args.append(self.name(item))
-        return Call(self.name(children[0]), tuple(args), spec, options, scale, span)
+        first, end = children[0], scale.span if scale else options[-1].span if options else children[-1]
+        span = Span(self.source, first.line, first.column, end.end_line, end.end_column)
+        if spec is not None:
+            spec = self.spec(spec, empty=span)
+        return Call(self.name(first), tuple(args), spec, options, scale, span)
 
     def add(self, tree):
         """``A + B + C``: a NAME, then a '+' and a NAME each."""
