@@ -345,7 +345,13 @@ class _Builder:
                 (outputs if seen_arrow else groups).append(self.axis_refs(child.children))
             elif child.type == "ARROW":  # else a comma
                 seen_arrow = True
-        return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, self.span(tree, empty))
+        first, last = groups[0], outputs[-1] if seen_arrow else groups[-1]
+        if first and last:  # from the first axis named to the last
+            start, end = first[0].span, last[-1].span
+            span = Span(self.source, start.line, start.column, end.end_line, end.end_column)
+        else:  # a group that names no axis at an end: its tokens, if any
+            span = self.span(tree, empty)
+        return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, span)
 
     def section(self, tree):
         title, *body = self.kept(tree)

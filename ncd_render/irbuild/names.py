@@ -165,10 +165,11 @@ class Names:
 
     def one_arg(self, call: ast.Call, scope: Scope) -> int:
         """The one tensor a call takes."""
-        args = [self.lookup(a, scope) for a in call.args]
-        if len(args) != 1:
-            raise NcdError(f"{call.fn.name} takes one tensor, got {len(args)}", call.span)
-        return args[0]
+        if len(call.args) == 1:
+            return self.lookup(call.args[0], scope)
+        for a in call.args:  # an unknown one first
+            self.lookup(a, scope)
+        raise NcdError(f"{call.fn.name} takes one tensor, got {len(call.args)}", call.span)
 
 
     def param_name(self, label: str, scope: Scope) -> str:
