@@ -154,15 +154,12 @@ class _Solve:
             self.edge(b1, t2, p.clearance)
 
     def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
-        """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside."""
-        below = self.below
-        inner = below[top]
-        for w in order[lo:hi + 1]:
-            if inner.get(w, -INF) < pad_top:
-                inner[w] = pad_top
-            row = below[w]
-            if row.get(bottom, -INF) < pad_bottom:
-                row[bottom] = pad_bottom
+        """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside. ``order`` is
+        constrained (:meth:`constrain_list`): each of its wires lies below the one before it, so the
+        top need only be above the first and the bottom below the last (an edge to each wire between
+        would move no height, nor the room :meth:`drop_hanging` and :meth:`lower_tops` find)."""
+        self.edge(top, order[lo], pad_top)
+        self.edge(order[hi], bottom, pad_bottom)
         if lo > 0:
             self.edge(order[lo - 1], top, gap_above)
         if hi + 1 < len(order):
