@@ -76,16 +76,17 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(*(range(states[c]) for c in copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
-        uniforms = [_choice({c: k if k < states[c] else k % 2 for c in copies})  # nested first: it crosses the fewest wherever sums come back
-                    for k in (4, 5, 2, 3, 1)[6 - most:]]
+        # nested first: it crosses the fewest wherever sums come back (each made only if tried: the first often crosses none)
+        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}) for k in (4, 5, 2, 3, 1)[6 - most:])
         # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
         # it crosses more (the plain order still wins ties, as the first tried)
-        first = score(uniforms[0])
+        uniform = next(uniforms)
+        first = score(uniform)
         fewest = score(best, first[0])
         if fewest is None or first < fewest:
-            best, fewest = uniforms[0], first
+            best, fewest = uniform, first
         trials -= 1
-        for uniform in uniforms[1:]:
+        for uniform in uniforms:
             if not fewest[0]:
                 break
             trials -= 1

@@ -21,7 +21,7 @@ what an order commits to (:func:`.report.crossings`), before any height is known
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .. import ops
 from ..ir import Diagram, Op
@@ -56,15 +56,24 @@ class _WireDraft:
     end: tuple = ("output", -1)
 
 
-@dataclass(slots=True)
+class _Planned:
+    """A column as :meth:`_Sweep.plan_columns` plans it: the copies, deletes, saves and loads in the
+    gap before it, its ops (IR ops, in program order) and its section."""
+
+    __slots__ = ("pre", "ops", "section")
+
+    def __init__(self, pre: list, section: int | None):
+        self.pre, self.ops, self.section = pre, [], section
+
+
 class _ColumnDraft:
-    pre: list = field(default_factory=list)
-    ops: list = field(default_factory=list)
-    gap_in: list = field(default_factory=list)
-    gap_steps: list = field(default_factory=list)
-    before: list = field(default_factory=list)
-    after: list = field(default_factory=list)
-    section: int | None = None
+    """A column being placed: a :class:`~.model.Column` less its last order (``after``), known when it ends."""
+
+    __slots__ = ("pre", "ops", "gap_in", "gap_steps", "before", "section")
+
+    def __init__(self, gap_in: _Order, before: _Order, section: int | None):
+        self.pre, self.ops, self.gap_steps = [], [], []
+        self.gap_in, self.before, self.section = gap_in, before, section
 
 
 class _Sweep:
@@ -76,7 +85,7 @@ class _Sweep:
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
-        self.columns: list[_ColumnDraft] = []
+        self.columns: list[Column] = []
 
     def run(self) -> Ordered:
         self.absorbed: dict[int, Op] = {}  # the planner notes each as it meets its contraction (absorb)
@@ -84,9 +93,8 @@ class _Sweep:
         self.at_once: dict[int, list[int]] = {}  # eager copy op id -> the outputs that branch off at once
         self.permutes: list[_Permute] = []
         final = self.sweep()
-        columns = [Column(c.pre, c.ops, c.gap_in, c.gap_steps, c.before, c.after, c.section) for c in self.columns]
         wires = {w: Wire(draft.id, draft.axis, draft.value, draft.labelled, draft.start, draft.end) for w, draft in self.wires.items()}
-        return Ordered(wires, columns, self.input_wires, final, self.final_gap, self.final_steps)
+        return Ordered(wires, self.columns, self.input_wires, final, self.final_gap, self.final_steps)
 
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)
@@ -146,7 +154,7 @@ class _Sweep:
         origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
         in_current: set[int] = set()  # the ops of the current column
         pending: list = []
-        current: _ColumnDraft | None = None
+        current: _Planned | None = None
         opens: set[int] = set()  # the repeated blocks that open at the current column
 
         def in_gap(event, src: int) -> None:
@@ -193,7 +201,7 @@ class _Sweep:
                     yield current
                 opens = {sid for sid in self.d.section_path(op.section) if self.d.sections[sid].kind == "repeat"}.difference(
                     self.d.section_path(current.section) if current else ())
-                current = _ColumnDraft(pre=pending, section=op.section)
+                current = _Planned(pending, op.section)
                 pending = []
                 in_current = set()
             current.ops.append(op)
@@ -215,19 +223,18 @@ class _Sweep:
                 live.extend(wires)
         self.input_wires = list(live)
         now = self.snap(live)  # the live wires as they are, shared by every snapshot until they change
-        for column in self.plan_columns():
-            column.gap_in = now
-            pre, column.pre = column.pre, []
-            for op in pre:  # each copy, save or load changes the live wires in turn
+        for planned in self.plan_columns():
+            column = _ColumnDraft(now, now, planned.section)
+            for op in planned.pre:  # each copy, save or load changes the live wires in turn
                 placed = self.place_gap_op(op, live)
                 if placed is not None:
                     column.pre.append(placed)
                     column.gap_steps.append(self.snap(live))
-            ops = list(column.ops)
+            ops = planned.ops
             if len(ops) > 1:
                 ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
-            column.ops = []
-            column.before = self.snap(live) if pre else now  # a copy changes the tensor its wires carry
+            if planned.pre:  # a copy changes the tensor its wires carry
+                column.before = self.snap(live)
             spans: list[tuple[int, int]] = []
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
@@ -252,8 +259,7 @@ class _Sweep:
                     spans = [span]
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
                 column.ops.append(self.place_op(op, live, inputs))
-            column.after = now = self.snap(live)
-            self.finish(column)
+            now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.trailing:
             placed = self.place_gap_op(op, live)
@@ -267,15 +273,17 @@ class _Sweep:
 
     def next_column(self, column: _ColumnDraft, live: list[int]) -> _ColumnDraft:
         """End ``column`` here; returns the next one, in the same section, starting with the wires as they are."""
-        now = self.snap(live)
-        column.after = now
-        self.finish(column)
-        return _ColumnDraft(section=column.section, gap_in=now, before=now)
+        now = self.finish(column, live)
+        return _ColumnDraft(now, now, column.section)
 
-    def finish(self, column: _ColumnDraft) -> None:
+    def finish(self, draft: _ColumnDraft, live: list[int]) -> _Order:
+        """End ``draft`` with the wires as they are (returned); its column goes to ``self.columns``."""
+        now = self.snap(live)
+        column = Column(draft.pre, draft.ops, draft.gap_in, draft.gap_steps, draft.before, now, draft.section)
         self.columns.append(column)
         if self.stop is not None and self.stop(column, self.wires):
             raise _Stopped
+        return now
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom
