@@ -164,7 +164,8 @@ class _Sweep:
                 current.pre.append(event)
 
         for op in self.d.ops:
-            branches = [_Branch(copy, v) for copy, v in deferred.pop(op.id, ())]  # just before the column that uses it
+            waiting = deferred.pop(op.id, None)
+            branches = [_Branch(copy, v) for copy, v in waiting] if waiting else []  # just before the column that uses it
             self.absorb(op)
             if op.kind in ("input", "copy", "delete", "save", "load", "output") or op.id in self.absorbed:
                 pending.extend(branches)
@@ -188,8 +189,8 @@ class _Sweep:
             if op.id in self.absorbed:
                 origin[op.outputs[0]] = origin.get(op.inputs[0], -1)
                 continue
-            deps = {origin.get(v, -1) for v in op.inputs}
-            joinable = current is not None and not pending and current.section == op.section and deps.isdisjoint(in_current)
+            joinable = (current is not None and not pending and current.section == op.section
+                        and in_current.isdisjoint(origin.get(v, -1) for v in op.inputs))
             # its branches copy tensors older than the column: they leave in the gap before it, unless a repeated block
             # they belong to opens at the column (they leave a column later, clear of the bracket: the transformer's
             # decoder layer; a page of it then keeps each layer's closing norm beside its bracket)
@@ -199,8 +200,7 @@ class _Sweep:
                 pending.extend(branches)
                 if current is not None:
                     yield current
-                opens = {sid for sid in self.d.section_path(op.section) if self.d.sections[sid].kind == "repeat"}.difference(
-                    self.d.section_path(current.section) if current else ())
+                opens = self.repeats_opening(op.section, current.section if current else None)
                 current = _Planned(pending, op.section)
                 pending = []
                 in_current = set()
@@ -213,6 +213,12 @@ class _Sweep:
         for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
             pending.append(_Branch(copy, v))
         self.trailing = pending  # deletes and saves after the last column
+
+    def repeats_opening(self, section: int | None, before: int | None) -> set[int]:
+        """The repeated blocks around ``section`` that are not around ``before``: they open between the two."""
+        if section is None:  # outside every section (the hot path of long figures)
+            return set()
+        return {sid for sid in self.d.section_path(section) if self.d.sections[sid].kind == "repeat"}.difference(self.d.section_path(before))
 
     def sweep(self) -> _Order:
         """Walk the columns, tracking the live wires top to bottom; returns the final order."""
@@ -233,17 +239,19 @@ class _Sweep:
             ops = planned.ops
             if len(ops) > 1:
                 ops.sort(key=lambda op: min(live.index(w) for v in op.inputs for w in self.value_wires(v)) if op.inputs else len(live))
-            if planned.pre:  # a copy changes the tensor its wires carry
-                column.before = self.snap(live)
-            spans: list[tuple[int, int]] = []
+            if planned.pre:  # a copy changes the tensor its wires carry; any other gap op leaves the wires as its step has them
+                column.before = self.snap(live) if planned.pre[-1].kind == "copy" else column.gap_steps[-1]
+            side_by_side = len(ops) > 1  # ops in one column must not overlap: one that would starts the next column
+            spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
-                idx = [live.index(w) for ws in inputs for w in ws]
-                span = (min(idx), max(idx)) if idx else (len(live), len(live))
-                if spans and any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
-                    column = self.next_column(column, live)
-                    spans = []
-                spans.append(span)
+                if side_by_side:
+                    idx = [live.index(w) for ws in inputs for w in ws]
+                    span = (min(idx), max(idx)) if idx else (len(live), len(live))
+                    if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
+                        column = self.next_column(column, live)
+                        spans = []
+                    spans.append(span)
                 members = self.box_members(op, inputs)
                 in_the_way = []
                 if members:
@@ -256,7 +264,7 @@ class _Sweep:
                         column = self.next_column(column, live)
                     column.ops.append(self.place_permute(members, in_the_way, live, column.section))
                     column = self.next_column(column, live)
-                    spans = [span]
+                    spans = [span] if side_by_side else []
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
                 column.ops.append(self.place_op(op, live, inputs))
             now = self.finish(column, live)
