@@ -83,7 +83,7 @@ class _Sweep:
         self.d, self.stop = diagram, stop
         self.eager, self.above, self.inside = eager, above, inside
         self.wires: dict[int, _WireDraft] = {}
-        self.wire_of: dict[tuple[int, str], int] = {}  # (value, axis) -> wire
+        self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[Column] = []
 
@@ -99,16 +99,17 @@ class _Sweep:
     def new_wire(self, value: int, axis: str, start: tuple, labelled: bool = True) -> int:
         wid = len(self.wires)
         self.wires[wid] = _WireDraft(wid, axis, value, labelled=labelled, start=start)
-        self.wire_of[(value, axis)] = wid
+        self.wire_of.setdefault(value, {})[axis] = wid
         self.value_of[wid] = value
         return wid
 
     def value_wires(self, value: int) -> list[int]:
-        return [self.wire_of[(value, a)] for a in self.d.values[value].axes]
+        wires = self.wire_of[value]
+        return [wires[a] for a in self.d.values[value].axes]
 
     def alias(self, value: int, wires: list[int]) -> None:
-        for a, w in zip(self.d.values[value].axes, wires):
-            self.wire_of[(value, a)] = w
+        self.wire_of[value] = dict(zip(self.d.values[value].axes, wires))
+        for w in wires:
             self.wires[w].value = self.value_of[w] = value
 
     def tight(self, wires: list[int]) -> set[int]:
@@ -335,7 +336,8 @@ class _Sweep:
             return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
         if holds == "acts":
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
-            return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0] + tuple(per)]
+            wires = self.wire_of[op.inputs[0]]
+            return [wires[a] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
     def covered(self, op: Op, first: list[int]) -> list[int]:
@@ -345,7 +347,8 @@ class _Sweep:
             return []
         if shape == "join":
             return first
-        return [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]  # along-axis ops cover only their axes
+        wires = self.wire_of[op.inputs[0]]
+        return [wires[a] for a in op.acts[0]]  # along-axis ops cover only their axes
 
     def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> Placed:
         """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them),
@@ -413,9 +416,10 @@ class _Sweep:
             live[at:at] = new
             return Placed(op, [], first, new)
         if holds == "acts":
-            acted = [self.wire_of[(op.inputs[0], a)] for a in op.acts[0]]
+            wires = self.wire_of[op.inputs[0]]
+            acted = [wires[a] for a in op.acts[0]]
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]  # weights indexed by these
-            keep = {a: self.wire_of[(op.inputs[0], a)] for a in op.broadcast + tuple(per)}
+            keep = {a: wires[a] for a in op.broadcast + tuple(per)}
             covered = [keep[a] for a in per]
         else:  # einsum, rearrange, concat, call: every input wire ends, every output wire is new
             acted = [w for ws in inputs for w in ws]
@@ -431,7 +435,7 @@ class _Sweep:
         for v in op.outputs:
             for a in self.d.values[v].axes:
                 if a in keep:
-                    self.wire_of[(v, a)] = keep[a]
+                    self.wire_of.setdefault(v, {})[a] = keep[a]
                     self.wires[keep[a]].value = self.value_of[keep[a]] = v
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
