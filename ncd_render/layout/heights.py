@@ -77,19 +77,19 @@ class _Solve:
         self.below: dict = defaultdict(dict)  # a -> {b: the most b must lie below a}
         self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
+        p = self.p
+        self.pitches = (p.pitch, p.pitch + p.tensor_gap, p.tandem_pitch)  # within a tensor, between tensors, in tandem
 
     def run(self) -> dict:
         for column in self.columns:
-            for order in [column.gap_in] + column.gap_steps:
+            self.constrain_list(column.gap_in)
+            for order in column.gap_steps:
                 self.constrain_list(order)
             self.constrain_column(column)
-        for order in self.final_steps + [self.final]:
+        for order in self.final_steps:
             self.constrain_list(order)
+        self.constrain_list(self.final)
         self.constrain_sections()
-        for column in self.columns:
-            for placed in column.ops:  # new wires start no higher than the wires they replace
-                if placed.anchor is not None and placed.new:
-                    self.edge(placed.anchor, placed.new[0], 0.0)
         y = self.solve()
         self.drop_hanging(y)
         self.lower_tops(y)
@@ -107,7 +107,7 @@ class _Solve:
             return
         self.listed.add(id(order))
         values, below, tandem = order.values, self.below, self.tandem_of.get
-        pitch, apart, tandem_pitch = self.p.pitch, self.p.pitch + self.p.tensor_gap, self.p.tandem_pitch
+        pitch, apart, tandem_pitch = self.pitches
         for a, b in zip(order, order[1:]):
             if values[a] != values[b]:
                 weight = apart
@@ -147,11 +147,12 @@ class _Solve:
                     if order is column.before:
                         start = span[0]
             boxes.append((start, top, bottom))
-        # boxes side by side in one column keep apart
-        if len(boxes) > 1:
+            if placed.anchor is not None and placed.new:  # new wires start no higher than the wires they replace
+                self.edge(placed.anchor, placed.new[0], 0.0)
+        if len(boxes) > 1:  # boxes side by side in one column keep apart
             boxes.sort(key=lambda b: b[0])
-        for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
-            self.edge(b1, t2, p.clearance)
+            for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
+                self.edge(b1, t2, p.clearance)
 
     def enclose(self, order, lo, hi, top, bottom, pad_top, pad_bottom, gap_above, gap_below) -> None:
         """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside. ``order`` is
@@ -207,7 +208,7 @@ class _Solve:
         nodes.update(below)
         nodes.update(indegree)
         y = dict.fromkeys(nodes, 0.0)
-        ready = sorted((n for n in nodes if n not in indegree), key=repr)
+        ready = sorted(nodes.difference(indegree), key=repr)
         done = 0
         while ready:
             n = ready.pop()
@@ -259,6 +260,8 @@ class _Solve:
     def lower_tops(self, y: dict) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
-        tops = [n for n in self.below if n.__class__ is tuple and n[0] in ("t", "T")]  # a top with nothing below it stays
-        for n in sorted(tops, key=lambda n: -y[n]):  # innermost (lowest) first
+        below = self.below
+        tops = [placed.top for column in self.columns for placed in column.ops] + [("T", sid) for sid in self.d.sections]
+        # innermost (lowest) first; a top with nothing below it stays
+        for n in sorted((n for n in tops if n in below), key=lambda n: -y[n]):
             y[n] = min(y[b] - w for b, w in self.below[n].items())
