@@ -78,9 +78,8 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         section_open = path
         if len(column.ops) == 1:  # one box: the column is as wide as it
             placed = column.ops[0]
-            box = box_of(style, ordered.wires, placed, labels[placed.op.id], y)
+            box = boxes[placed.op.id] = box_of(style, ordered.wires, placed, labels[placed.op.id], y, x)
             width = box.width
-            boxes[placed.op.id] = Box(box.label, x, x + width, width, box.route, box.entry)
             fresh = placed.new
         else:
             fresh = []  # wires whose labels go in the next gap

@@ -57,40 +57,44 @@ def scale_label(style: Style, placed: Placed):
     return style.text("∗" + placed.scale.label, style.theme.font.box_size * 0.9, math=style.theme.font.math)
 
 
-def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict) -> Box:
+def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict, x: float = 0.0) -> Box:
     """How wide ``placed``'s box is (with its label, a region's route, a sum's entry room),
-    given the heights ``y``; x positions come later."""
+    given the heights ``y``, standing from ``x`` (a column's one box is placed as it is measured)."""
     op, p, shape = placed.op, style.preset, glyph(placed.op)
+
+    def sized(label, width: float, route=None, entry: float = 0.0) -> Box:
+        return Box(label, x, x + width, width, route, entry)
+
     if shape == "cap":
-        return Box(label, width=p.min_region)
+        return sized(label, width=p.min_region)
     if shape == "wiring":
         route = route_plan(placed, wires, y, label=scale_label(style, placed), bend=p.bend)
         if straight_through(placed, wires, y):  # a rename where nothing bends: only the labels change, past it
-            return Box(label, width=route.width, route=route)
-        return Box(label, width=max(p.min_region, route.width), route=route)
+            return sized(label, width=route.width, route=route)
+        return sized(label, width=max(p.min_region, route.width), route=route)
     if shape == "bar":
-        return Box(label, width=8.0)
+        return sized(label, width=8.0)
     if shape == "join" and placed.within:  # the other operand's wires merge into the first's at dots
         pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
         widths = copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.forks, pairs)
-        return Box(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
+        return sized(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
     if shape == "join":  # room for the longest bend into the box, from below or above
         travel = max(y[w] - y[placed.bottom] if y[w] >= y[placed.top] else y[placed.top] - y[w] for w in placed.consumed)
         entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
-        return Box(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
+        return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
-        return Box(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
+        return sized(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
     if shape == "norm":  # a circle, as wide as it is tall
-        return Box(label, width=norm_diameter(label.width, y[placed.bottom] - y[placed.top], p.clearance))
+        return sized(label, width=norm_diameter(label.width, y[placed.bottom] - y[placed.top], p.clearance))
     if shape == "mark":
         inner = 14.0 if label is None else label.width + 6
-        return Box(label, width=inner + 2 * MARK_ARROW)
+        return sized(label, width=inner + 2 * MARK_ARROW)
     if op.params.get("body"):
         label = two_lines(style, label, y[placed.bottom] - y[placed.top] + 2 * p.box_pad_y)
     w = (label.width if label else 0) + 2 * p.box_pad_x
     if op.params.get("bias"):
         w += style.theme.font.box_size * 0.35
-    return Box(label, width=max(p.min_box_width, w))
+    return sized(label, width=max(p.min_box_width, w))
 
 
 @record
@@ -177,16 +181,12 @@ class _Draw:
 
     def __init__(self, style: Style, ordered: Ordered, y: dict, spans: dict, boxes: dict):
         self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
-        self.axes = {w: wire.axis for w, wire in ordered.wires.items()}
-        self.y, self.wires, self.boxes = y, spans, boxes
+        self.ordered_wires, self.y, self.wires, self.boxes = ordered.wires, y, spans, boxes  # self.wires: each wire's span
         c, s = self.theme.colors, self.theme.strokes
         self.box, self.learned, self.wire = Stroke(c.box_stroke, s.box), Stroke(c.box_stroke, s.learned_box), Stroke(c.wire, s.wire)
 
-    def _placed_text(self, label, x, y, role, color=None, **facts):
-        return self.style.placed_text(label, x, y, role, color, **facts)
-
     def tight(self, wires: list[int]) -> set[int]:
-        return tight(self.d.tandems, [self.axes[w] for w in wires])
+        return tight(self.d.tandems, [self.ordered_wires[w].axis for w in wires])
 
     def scale_label(self, placed: Placed):
         return scale_label(self.style, placed)
@@ -225,10 +225,11 @@ class _Draw:
                     self.wires[w].x1 = x0 + ENTRY * j
             x0 += box.entry
         # wires inside the box's span that it does not touch pass over it
-        held = placed.members
-        members, order = set(held), column.before
-        idx = [order.index(w) for w in held if w in order]
-        passing = [w for w in order[min(idx):max(idx) + 1] if w not in members] if idx else []
+        held, order = set(placed.members), column.before
+        at = [order.index(w) for w in held if w in order]
+        passing = []
+        if at and max(at) - min(at) + 1 > len(at):  # some wire between them is not the box's
+            passing = [w for w in order[min(at):max(at) + 1] if w not in held]
         kind = ops.of(op)
         inset = 0.0  # how far a trapezoid's short right end is cut in at its corners
         if shape == "softmax":
@@ -272,17 +273,17 @@ class _Draw:
             mid = (top + bottom) / 2
             for k, lab in enumerate(box.label.lines):
                 ly = mid + (k - 0.5) * box.label.lead + (lab.ascent - lab.descent) / 2 - 0.5
-                overlay.append(self._placed_text(lab, (x0 + x1) / 2 - lab.width / 2, ly, "label.box", anchor="middle", ref=op.id))
+                overlay.append(self.style.placed_text(lab, (x0 + x1) / 2 - lab.width / 2, ly, "label.box", anchor="middle", ref=op.id))
         elif box.label is not None:
             lab = box.label
             lx = (x0 + x1) / 2 - lab.width / 2
             if op.params.get("bias"):  # room for the bias's "+"
                 lx -= f.box_size * 0.15
             ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
-            overlay.append(self._placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
+            overlay.append(self.style.placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
         if op.params.get("bias"):
             plus = self.style.text("+", f.box_size * 0.7, bold=True)
-            overlay.append(self._placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2 + inset, "label.box", anchor="middle", ref=op.id))
+            overlay.append(self.style.placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2 + inset, "label.box", anchor="middle", ref=op.id))
 
     def draw_merge(self, placed: Placed, body: list, overlay: list) -> None:
         """A sum whose other operand came back between its first operand's wires: each of its
@@ -301,7 +302,7 @@ class _Draw:
         split = sum(1 for t in targets if t < operands[0])
         x, mid = box.x1 - MERGE_TAIL, (targets[split - 1] + targets[split]) / 2
         label = box.label
-        overlay.append(self._placed_text(label, x - label.width - 4, mid + (label.ascent - label.descent) / 2, "label.box",
+        overlay.append(self.style.placed_text(label, x - label.width - 4, mid + (label.ascent - label.descent) / 2, "label.box",
                                          anchor="middle", ref=placed.op.id))
 
     def draw_wiring(self, placed: Placed, out: list) -> None:
@@ -321,7 +322,7 @@ class _Draw:
         label = self.scale_label(placed)
         if label is not None and label_at is not None:
             lx, ly = label_at
-            text = self._placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
+            text = self.style.placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
             out.append(replace(text, ref=placed.scale.id))
 
 
