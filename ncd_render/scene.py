@@ -52,8 +52,7 @@ class Path:
 
     @property
     def bbox(self) -> BBox:
-        xs = [v for c in self.commands for v in c[1::2]]
-        ys = [v for c in self.commands for v in c[2::2]]
+        xs, ys = _points(self.commands)
         return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -162,8 +161,7 @@ def extent(items) -> BBox:
             sides.append((min([i.x for i in group]), min([i.y - i.ascent for i in group]),
                           max([i.x + i.width for i in group]), max([i.y + i.descent for i in group])))
         elif kind is Path:
-            xs = [v for i in group for c in i.commands for v in c[1::2]]
-            ys = [v for i in group for c in i.commands for v in c[2::2]]
+            xs, ys = _points([c for i in group for c in i.commands])
             sides.append((min(xs), min(ys), max(xs), max(ys)))
         elif kind is Circle:
             sides.append((min([i.cx - i.r for i in group]), min([i.cy - i.r for i in group]),
@@ -173,6 +171,16 @@ def extent(items) -> BBox:
             sides.append((min(lefts), min(tops), max(rights), max(bottoms)))
     lefts, tops, rights, bottoms = zip(*sides)
     return min(lefts), min(tops), max(rights), max(bottoms)
+
+
+def _points(commands) -> tuple[list, list]:
+    """The x and the y of every point of path ``commands`` (the pairs after each command's letter)."""
+    xs: list = []
+    ys: list = []
+    for c in commands:
+        xs += c[1::2]
+        ys += c[2::2]
+    return xs, ys
 
 
 def ink_bbox(item) -> BBox:
@@ -214,17 +222,16 @@ def shifted(item, dx, dy):
 
 def moved(items, dx, dy) -> list:
     """Each of ``items`` moved by (dx, dy): a copy whose position fields are changed straight (as
-    :func:`~ncd_render.records.replaced` does), in one loop, since a layout moves every item of a
-    figure at least once.
+    :func:`~ncd_render.records.replaced` does), in one loop with each kind's fields written inline,
+    since a layout moves every item of a figure at least once.
 
     >>> moved([Rect(0, 1, 2, 3, None, None), Circle(1, 1, 2, None, None)], 1, 2)[1]
     Circle(cx=2, cy=3, r=2, stroke=None, fill=None, role='dot')
     """
-    new, movers, out = object.__new__, _MOVERS, []
+    new, out = object.__new__, []
     for item in items:
         kind = type(item)
-        mover = movers.get(kind)
-        if mover is None:
+        if kind not in _MOVABLE:
             from dataclasses import replace
 
             out.append(replace(item, x=item.x + dx, y=item.y + dy))
@@ -232,18 +239,18 @@ def moved(items, dx, dy) -> list:
         fields = item.__dict__
         copy = new(kind)
         changed = copy.__dict__
-        changed.update(fields)  # every field, in order; the mover then overwrites the position
-        mover(changed, fields, dx, dy)
+        changed.update(fields)  # every field, in order; then the position is overwritten
+        if kind is Rect or kind is Text:
+            changed["x"], changed["y"] = fields["x"] + dx, fields["y"] + dy
+        elif kind is Line:
+            changed["x1"], changed["y1"] = fields["x1"] + dx, fields["y1"] + dy
+            changed["x2"], changed["y2"] = fields["x2"] + dx, fields["y2"] + dy
+        elif kind is Path:
+            changed["commands"] = tuple([_move_command(c, dx, dy) for c in fields["commands"]])
+        else:
+            changed["cx"], changed["cy"] = fields["cx"] + dx, fields["cy"] + dy
         out.append(copy)
     return out
-
-
-def _move_line(d, f, dx, dy):
-    d["x1"], d["y1"], d["x2"], d["y2"] = f["x1"] + dx, f["y1"] + dy, f["x2"] + dx, f["y2"] + dy
-
-
-def _move_path(d, f, dx, dy):
-    d["commands"] = tuple([_move_command(c, dx, dy) for c in f["commands"]])
 
 
 def _move_command(c, dx, dy):
@@ -255,15 +262,7 @@ def _move_command(c, dx, dy):
     return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
 
 
-def _move_xy(d, f, dx, dy):
-    d["x"], d["y"] = f["x"] + dx, f["y"] + dy
-
-
-def _move_circle(d, f, dx, dy):
-    d["cx"], d["cy"] = f["cx"] + dx, f["cy"] + dy
-
-
-_MOVERS = {Line: _move_line, Path: _move_path, Rect: _move_xy, Text: _move_xy, Circle: _move_circle}
+_MOVABLE = frozenset([Line, Path, Rect, Text, Circle])
 
 
 def _scale(item, f):

@@ -24,6 +24,7 @@ outputs' names stand beside their wires. A pure function of the stages before.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 from ..backdrop import backdrop
 from ..errors import NcdError
@@ -181,7 +182,7 @@ class _Compose:
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
         for order, values, x0, x1 in self.stretches(final):
-            for a, b in zip(order, order[1:]):
+            for a, b in pairwise(order):
                 if values[a] == values[b]:
                     continue
                 wa, wb = wires[a], wires[b]
@@ -200,8 +201,8 @@ class _Compose:
         for (a, b), spans in sorted(runs.items()):
             sy = self.separator_y(a, b)
             for x0, x1 in spans:
-                near = set(_near(buckets, x0, x1))
-                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in near
+                # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
+                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in _near(buckets, x0, x1)
                            if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
                 for lo, hi in _subtract((x0, x1), blocked):
                     if hi - lo >= 6:
@@ -227,16 +228,18 @@ class _Compose:
             busy = set()
             for pl in column.ops:
                 busy.update(pl.consumed, pl.through, pl.new)
-            through, values, extents = [w for w in before if w not in busy], before.values, None
-            if len(through) > 1 and through == [w for w in column.after if w not in busy]:
-                for a, b in zip(through, through[1:]):
-                    if values[a] == values[b]:  # one tensor's wires: no separator between them
-                        continue
-                    if extents is None:
-                        extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
-                    ys = self.separator_y(a, b)
-                    if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
-                        yield (a, b), values, at.x0, at.x1
+            through = [w for w in before if w not in busy]
+            if len(through) < 2 or through != [w for w in column.after if w not in busy]:
+                continue
+            values, extents = before.values, None
+            for a, b in pairwise(through):
+                if values[a] == values[b]:  # one tensor's wires: no separator between them
+                    continue
+                if extents is None:
+                    extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
+                ys = self.separator_y(a, b)
+                if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
+                    yield (a, b), values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
     def wire_labels(self, boxes: list) -> list:
@@ -312,6 +315,8 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
         rows[(line.y1, line.stroke)].append(line)
     joined, used = [], set()
     for (y, stroke), lines in sorted(rows.items(), key=lambda kv: kv[0][0]):
+        if len(lines) < 2:  # a line alone at its height meets nothing
+            continue
         lines.sort(key=lambda i: (min(i.x1, i.x2), max(i.x1, i.x2)))
         run = [lines[0]]
         for line in lines[1:] + [None]:
@@ -326,4 +331,6 @@ def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
                 joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
                                    axis=axes.pop() if len(axes) == 1 else None, producer=producers.pop() if len(producers) == 1 else None))
             run = [line]
+    if not used:  # nothing met: both as they were
+        return wires, body
     return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]
