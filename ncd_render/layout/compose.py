@@ -29,7 +29,7 @@ from itertools import pairwise
 from ..backdrop import backdrop
 from ..errors import NcdError
 from ..records import record
-from ..scene import Line, Scene, Stroke, Text, extent
+from ..scene import BBox, Line, Scene, Stroke, Text, extent, moved
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
@@ -80,18 +80,17 @@ class _Compose:
         final, x_end = self.final, self.x_end
         wire_stroke = Stroke(c.wire, s.wire)
         names = [name_label(self.style, v) for v in self.d.inputs]
-        background: list = []
-        draw_sections(self.style, self.columns, self.xs, self.y, background)
+        sections: list = []
+        draw_sections(self.style, self.columns, self.xs, self.y, sections)
         body, overlay, gap_items = list(self.drawn.body), list(self.drawn.overlay), list(self.drawn.gap_items)
         obstacles = [i.bbox for i in body + gap_items if i.role in ("box", "box.shadow", "region")]
-        self.draw_separators(background, final, obstacles)
-        wires = [Line(a, w.y, b, w.y, wire_stroke, axis=w.axis, producer=w.start[1] if w.start[0] == "op" else None)
-                 for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
+        separators = self.separators(final, obstacles)
+        pieces = [(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
+                  for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
-        wires, body = _joined(wires, body, dots)
-        for w in self.wires.values():  # integer data: an arrowhead on the wire
-            if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:  # however short the wire
-                wires.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire))
+        pieces, body = _joined(pieces, body, dots)
+        arrows = [arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire)  # integer data: an arrowhead on the wire
+                  for w in self.wires.values() if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9]  # however short
         labels = self.wire_labels([i.bbox for i in body if i.role in ("box", "box.shadow")])
         ins = []  # tensor names left of the inputs, right of the outputs
         for name, v in zip(names, self.d.inputs):
@@ -100,18 +99,28 @@ class _Compose:
                 ins.append((name, ws, self.wires[ws[0]].x0 - p.label_pad - name.width, "end"))
         outs = [(name_label(self.style, v), ws, x_end + p.label_pad, "start")
                 for v in self.d.outputs for ws in [[w for w in final if self.wires[w].value == v]] if ws]
-        labels += self._names_apart(ins) + self._names_apart(outs)
-        items = background + wires + gap_items + body + overlay + labels
-        if not items:
+        tensor_names = self._names_apart(ins) + self._names_apart(outs)
+        # items made elsewhere, or few, are copied into place at the end; the wires, separators and axis labels
+        # (most of what this stage draws) are made once, in place, from their positions laid out here
+        made = sections + arrows + gap_items + body + overlay + tensor_names
+        sides = [extent(made)] if made else []
+        sides += [_level_extent(lines) for lines in (separators, pieces) if lines] + ([_label_extent(labels)] if labels else [])
+        if not sides:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
             raise NcdError("there is nothing to draw: no tensor has an axis and no box acts", first,
                            hint="give the inputs axes, e.g. input X[m]")
-        left, top, right, bottom = extent(items)
-        x0, y0 = left - p.margin, top - p.margin
-        x1, y1 = right + p.margin, bottom + p.margin
+        lefts, tops, rights, bottoms = zip(*sides)
+        x0, y0 = min(lefts) - p.margin, min(tops) - p.margin
+        x1, y1 = max(rights) + p.margin, max(bottoms) + p.margin
+        dx, dy = -x0, -y0
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
-        scene.items = backdrop(x1 - x0, y1 - y0, scene.background)
-        scene.items += Scene(0, 0, items).translated(-x0, -y0).items
+        separator = Stroke(c.separator, s.separator, s.dash)
+        scene.items = (backdrop(x1 - x0, y1 - y0, scene.background) + moved(sections, dx, dy)
+                       + [Line(a + dx, y + dy, b + dx, y + dy, separator, role="separator") for a, b, y in separators]
+                       + [Line(a + dx, y + dy, b + dx, y + dy, stroke, axis=axis, producer=producer)
+                          for a, b, y, stroke, axis, producer in pieces]
+                       + moved(arrows + gap_items + body + overlay, dx, dy) + self.axis_labels(labels, dx, dy)
+                       + moved(tensor_names, dx, dy))
         tensors = self.tensor_runs(final, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar, tensors.get(w.id, ()))
                                  for w in self.wires.values() if w.x1 > w.x0
@@ -174,11 +183,10 @@ class _Compose:
             placed[k] = next(free, tries[0])  # no free height: centred, as ever
         return [placed[k] for k in range(len(entries))]
 
-    def draw_separators(self, out: list, final: _Order, obstacles: list) -> None:
-        """Dashed lines between the tensors of a tuple, wherever both run side by side,
-        stopping clear of every box and wiring region at their height."""
-        c, s = self.theme.colors, self.theme.strokes
-        stroke = Stroke(c.separator, s.separator, s.dash)
+    def separators(self, final: _Order, obstacles: list) -> list[tuple[float, float, float]]:
+        """(x from, x to, y) of the dashed lines between the tensors of a tuple, wherever both run side
+        by side, stopping clear of every box and wiring region at their height."""
+        out = []
         runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
         for order, values, x0, x1 in self.stretches(final):
@@ -204,9 +212,8 @@ class _Compose:
                 # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
                 blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in _near(buckets, x0, x1)
                            if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
-                for lo, hi in _subtract((x0, x1), blocked):
-                    if hi - lo >= 6:
-                        out.append(Line(lo, sy, hi, sy, stroke, role="separator"))
+                out += [(lo, hi, sy) for lo, hi in _subtract((x0, x1), blocked) if hi - lo >= 6]
+        return out
 
     def separator_y(self, a: int, b: int) -> float:
         ya, yb = self.wires[a].y, self.wires[b].y
@@ -242,9 +249,10 @@ class _Compose:
                     yield (a, b), values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
-    def wire_labels(self, boxes: list) -> list:
-        """Each labelled wire's axis label above it, just past its start; one that would touch a box
-        (a wire that starts just below a box's corner) moves right past the box, where the wire runs on."""
+    def wire_labels(self, boxes: list) -> list[tuple]:
+        """(label, x, baseline, its overline bar or None, axis) of each labelled wire's axis label above it,
+        just past its start; one that would touch a box (a wire that starts just below a box's corner) moves
+        right past the box, where the wire runs on. The bar: (x from, y, x to) from the label's start."""
         p = self.p
         labels, near = [], _by_column(boxes)
         for wire in self.wires.values():
@@ -257,12 +265,36 @@ class _Compose:
             base = wire.y - p.label_pad
             x = _past_boxes(x, base - label.ascent - (1.0 if overline else 0.0), base + label.descent, label.width,
                             wire.x1 - p.label_pad, near, p.label_pad)
-            labels.append(self._placed_text(label, x, base, "label.axis", overline=overline, axis=wire.axis))
-            if overline:
-                bx0, dy, bx1 = overline_bar(label, self.theme.font.family)
-                labels.append(Line(x + bx0, base + dy, x + bx1, base + dy, Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+            labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
         return labels
 
+    def axis_labels(self, labels: list[tuple], dx: float, dy: float) -> list:
+        """The axis labels (:meth:`wire_labels`) moved by (dx, dy): each a Text, then its overline's bar."""
+        out = []
+        for label, x, base, bar, axis in labels:
+            out.append(self._placed_text(label, x + dx, base + dy, "label.axis", overline=bar is not None, axis=axis))
+            if bar is not None:
+                bx0, by, bx1 = bar
+                out.append(Line((x + bx0) + dx, (base + by) + dy, (x + bx1) + dx, (base + by) + dy,
+                                Stroke(self.theme.colors.text, 0.6), role="label.overline"))
+        return out
+
+
+def _level_extent(lines: list[tuple]) -> BBox:
+    """The box around level lines given as (x from, x to, y, ...), x from never right of x to."""
+    ys = [line[2] for line in lines]
+    return min([line[0] for line in lines]), min(ys), max([line[1] for line in lines]), max(ys)
+
+
+def _label_extent(labels: list[tuple]) -> BBox:
+    """The box around axis labels (:meth:`_Compose.wire_labels`) and their bars, as their Texts and Lines measure."""
+    boxes = [(x, base - label.ascent, x + label.width, base + label.descent) for label, x, base, _, _ in labels]
+    for label, x, base, bar, _ in labels:
+        if bar is not None:
+            a, b, y = x + bar[0], x + bar[2], base + bar[1]
+            boxes.append((min(a, b), y, max(a, b), y))
+    lefts, tops, rights, bottoms = zip(*boxes)
+    return min(lefts), min(tops), max(rights), max(bottoms)
 
 
 def _reach(wires: dict, ws: list[int]) -> float:
@@ -305,32 +337,36 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     return x
 
 
-def _joined(wires: list, body: list, dots: set) -> tuple[list, list]:
+def _joined(pieces: list[tuple], body: list, dots: set) -> tuple[list[tuple], list]:
     """Straight pieces of one wire that meet end to end (a wire running on through a
     wiring region) drawn as one line, so no seam shows where they meet; pieces that
-    meet at a copy's dot (in ``dots``, as (y, x)) stay apart."""
-    level = [i for i in wires + body if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2]
+    meet at a copy's dot (in ``dots``, as (y, x)) stay apart. ``pieces``: (x from, x to, y,
+    stroke, axis, producer) of the wires' straight pieces, which level wires of ``body`` join
+    too; returns the pieces, joined, and ``body`` less the lines joined into them."""
+    level = [(*piece, piece) for piece in pieces]  # (x from, x to, y, stroke, axis, producer, the piece or line itself)
+    level += [(min(i.x1, i.x2), max(i.x1, i.x2), i.y1, i.stroke, i.axis, i.producer, i) for i in body
+              if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2]
     rows: dict = defaultdict(list)
     for line in level:
-        rows[(line.y1, line.stroke)].append(line)
-    joined, used = [], set()
+        rows[(line[2], line[3])].append(line)
+    joined, used = [], set()  # used: id of each piece or body line joined
     for (y, stroke), lines in sorted(rows.items(), key=lambda kv: kv[0][0]):
         if len(lines) < 2:  # a line alone at its height meets nothing
             continue
-        lines.sort(key=lambda i: (min(i.x1, i.x2), max(i.x1, i.x2)))
+        lines.sort(key=lambda part: (part[0], part[1]))
         run = [lines[0]]
         for line in lines[1:] + [None]:
-            meet = max(run[-1].x1, run[-1].x2)
-            if line is not None and abs(min(line.x1, line.x2) - meet) < 1e-6 and (y, meet) not in dots:
+            meet = run[-1][1]
+            if line is not None and abs(line[0] - meet) < 1e-6 and (y, meet) not in dots:
                 run.append(line)
                 continue
             if len(run) > 1:
-                used.update(id(i) for i in run)
-                axes = {i.axis for i in run if i.axis is not None}  # pieces inside a wiring region name none
-                producers = {i.producer for i in run} - {None}
-                joined.append(Line(min(run[0].x1, run[0].x2), y, max(run[-1].x1, run[-1].x2), y, stroke,
-                                   axis=axes.pop() if len(axes) == 1 else None, producer=producers.pop() if len(producers) == 1 else None))
+                used.update(id(part[6]) for part in run)
+                axes = {part[4] for part in run if part[4] is not None}  # pieces inside a wiring region name none
+                producers = {part[5] for part in run} - {None}
+                joined.append((run[0][0], run[-1][1], y, stroke, axes.pop() if len(axes) == 1 else None,
+                               producers.pop() if len(producers) == 1 else None))
             run = [line]
     if not used:  # nothing met: both as they were
-        return wires, body
-    return [i for i in wires if id(i) not in used] + joined, [i for i in body if id(i) not in used]
+        return pieces, body
+    return [p for p in pieces if id(p) not in used] + joined, [i for i in body if id(i) not in used]
