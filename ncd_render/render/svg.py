@@ -34,7 +34,7 @@ def _n(v: float) -> str:
 
 
 def _path_d(commands) -> str:
-    return " ".join([c[0] + " ".join([_n(v) for v in c[1:]]) for c in commands])
+    return " ".join([c[0] + " ".join(map(_n, c[1:])) for c in commands])
 
 
 def to_svg(scene: Scene) -> bytes:
@@ -291,15 +291,18 @@ def _ref(ref: int | None) -> str:
     return "" if ref is None else f' data-op="{ref}"'
 
 
-@lru_cache(maxsize=1024)
 def _stroke(stroke: Stroke | None) -> str:
     """The SVG attributes of a stroke, in their order."""
     if stroke is None:
         return ' stroke="none"'
-    dash = ",".join(_n(d) for d in stroke.dash)
-    cap = "" if stroke.cap == "butt" else stroke.cap
-    return (f'{_optional("stroke", stroke.color)}{_optional("stroke-dasharray", dash)}'
-            f'{_optional("stroke-linecap", cap)} stroke-width="{_n(stroke.width)}"')
+    # cached by its fields: hashing the Stroke itself is a Python call, made once per item drawn
+    return _stroke_attributes(stroke.color, stroke.width, stroke.dash, stroke.cap)
+
+
+@lru_cache(maxsize=1024)
+def _stroke_attributes(color: str, width: float, dash: tuple[float, ...], cap: str) -> str:
+    return (f'{_optional("stroke", color)}{_optional("stroke-dasharray", ",".join(_n(d) for d in dash))}'
+            f'{_optional("stroke-linecap", "" if cap == "butt" else cap)} stroke-width="{_n(width)}"')
 
 
 @lru_cache(maxsize=None)
