@@ -7,6 +7,7 @@ group items; styling is already resolved into each item.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .records import record
@@ -146,9 +147,9 @@ def extent(items) -> BBox:
     >>> extent([Line(0, 5, 10, 5, Stroke()), Rect(2, 1, 3, 2, None, None), Circle(4, 4, 2, None, None)])
     (0, 1, 10, 6)
     """
-    kinds: dict[type, list] = {}
+    kinds: dict[type, list] = defaultdict(list)
     for item in items:
-        kinds.setdefault(type(item), []).append(item)
+        kinds[type(item)].append(item)
     sides = []  # (left, top, right, bottom) of each kind's items
     for kind, group in kinds.items():
         if kind is Line:

@@ -83,7 +83,8 @@ class _Compose:
         sections: list = []
         draw_sections(self.style, self.columns, self.xs, self.y, sections)
         body, overlay, gap_items = list(self.drawn.body), list(self.drawn.overlay), list(self.drawn.gap_items)
-        obstacles = [i.bbox for i in body + gap_items if i.role in ("box", "box.shadow", "region")]
+        boxes = [i.bbox for i in body if i.role in ("box", "box.shadow")]
+        obstacles = boxes + [i.bbox for i in body + gap_items if i.role == "region"]  # in any order: each only blocks
         separators = self.separators(final, obstacles)
         pieces = [(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
                   for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
@@ -91,7 +92,7 @@ class _Compose:
         pieces, body = _joined(pieces, body, dots)
         arrows = [arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire)  # integer data: an arrowhead on the wire
                   for w in self.wires.values() if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9]  # however short
-        labels = self.wire_labels([i.bbox for i in body if i.role in ("box", "box.shadow")])
+        labels = self.wire_labels(boxes)
         ins = []  # tensor names left of the inputs, right of the outputs
         for name, v in zip(names, self.d.inputs):
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
