@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import pairwise
+from typing import NamedTuple
 
 from ..backdrop import backdrop
 from ..errors import NcdError
@@ -52,6 +53,18 @@ class _Laid:
     x0: float
     x1: float
     gaps: tuple
+
+
+class _Piece(NamedTuple):
+    """A level piece of wire before it is placed: from ``x0`` to ``x1`` (never left of ``x0``) at height ``y``,
+    with its Line's stroke, axis and producer (:class:`~ncd_render.scene.Line`)."""
+
+    x0: float
+    x1: float
+    y: float
+    stroke: Stroke
+    axis: str | None
+    producer: int | None
 
 
 def compose(style: Style, ordered: Ordered, heights: Heights, columns: Columns, drawn: Drawn) -> Scene:
@@ -86,7 +99,7 @@ class _Compose:
         boxes = [i.bbox for i in body if i.role in ("box", "box.shadow")]
         obstacles = boxes + [i.bbox for i in body + gap_items if i.role == "region"]  # in any order: each only blocks
         separators = self.separators(final, obstacles)
-        pieces = [(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
+        pieces = [_Piece(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
                   for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
         pieces, body = _joined(pieces, body, dots)
@@ -338,36 +351,36 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     return x
 
 
-def _joined(pieces: list[tuple], body: list, dots: set) -> tuple[list[tuple], list]:
+def _joined(pieces: list[_Piece], body: list, dots: set) -> tuple[list[_Piece], list]:
     """Straight pieces of one wire that meet end to end (a wire running on through a
     wiring region) drawn as one line, so no seam shows where they meet; pieces that
-    meet at a copy's dot (in ``dots``, as (y, x)) stay apart. ``pieces``: (x from, x to, y,
-    stroke, axis, producer) of the wires' straight pieces, which level wires of ``body`` join
-    too; returns the pieces, joined, and ``body`` less the lines joined into them."""
-    level = [(*piece, piece) for piece in pieces]  # (x from, x to, y, stroke, axis, producer, the piece or line itself)
-    level += [(min(i.x1, i.x2), max(i.x1, i.x2), i.y1, i.stroke, i.axis, i.producer, i) for i in body
+    meet at a copy's dot (in ``dots``, as (y, x)) stay apart. Level wires of ``body``
+    join the ``pieces`` too; returns the pieces, joined, and ``body`` less the lines
+    joined into them."""
+    level = [(piece, piece) for piece in pieces]  # (the piece, what it stands for: itself or a line of body)
+    level += [(_Piece(min(i.x1, i.x2), max(i.x1, i.x2), i.y1, i.stroke, i.axis, i.producer), i) for i in body
               if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2]
     rows: dict = defaultdict(list)
-    for line in level:
-        rows[(line[2], line[3])].append(line)
+    for entry in level:
+        rows[(entry[0].y, entry[0].stroke)].append(entry)
     joined, used = [], set()  # used: id of each piece or body line joined
-    for (y, stroke), lines in sorted(rows.items(), key=lambda kv: kv[0][0]):
-        if len(lines) < 2:  # a line alone at its height meets nothing
+    for (y, stroke), entries in sorted(rows.items(), key=lambda kv: kv[0][0]):
+        if len(entries) < 2:  # a line alone at its height meets nothing
             continue
-        lines.sort(key=lambda part: (part[0], part[1]))
-        run = [lines[0]]
-        for line in lines[1:] + [None]:
-            meet = run[-1][1]
-            if line is not None and abs(line[0] - meet) < 1e-6 and (y, meet) not in dots:
-                run.append(line)
+        entries.sort(key=lambda entry: (entry[0].x0, entry[0].x1))
+        run = [entries[0]]
+        for entry in entries[1:] + [None]:
+            meet = run[-1][0].x1
+            if entry is not None and abs(entry[0].x0 - meet) < 1e-6 and (y, meet) not in dots:
+                run.append(entry)
                 continue
             if len(run) > 1:
-                used.update(id(part[6]) for part in run)
-                axes = {part[4] for part in run if part[4] is not None}  # pieces inside a wiring region name none
-                producers = {part[5] for part in run} - {None}
-                joined.append((run[0][0], run[-1][1], y, stroke, axes.pop() if len(axes) == 1 else None,
-                               producers.pop() if len(producers) == 1 else None))
-            run = [line]
+                used.update(id(origin) for _, origin in run)
+                axes = {piece.axis for piece, _ in run if piece.axis is not None}  # pieces inside a wiring region name none
+                producers = {piece.producer for piece, _ in run} - {None}
+                joined.append(_Piece(run[0][0].x0, run[-1][0].x1, y, stroke, axes.pop() if len(axes) == 1 else None,
+                                     producers.pop() if len(producers) == 1 else None))
+            run = [entry]
     if not used:  # nothing met: both as they were
         return pieces, body
     return [p for p in pieces if id(p) not in used] + joined, [i for i in body if id(i) not in used]
