@@ -3,7 +3,7 @@
 The layout is a pipeline of small stages, each a pure function passing frozen data
 (:mod:`.model`) to the next, imports flowing one way:
 
-1. :func:`.order.order`: columns and the order of the live wires in each
+1. :func:`.order.order`: columns (planned by :mod:`.plan`) and the order of the live wires in each
    (:func:`.choice.choose_copies` first picks how copies branch off, by the crossings each
    choice commits to, counted column by column as :func:`.report.crossings` counts them,
    so a trial that has crossed more than the best so far is swept no further);

@@ -21,6 +21,7 @@ from ..style import Preset, Theme
 from . import order
 from .compact import compact
 from .model import EXHAUSTIVE
+from .plan import stored_outputs
 from .report import column_crossings, column_drawable, crossings, lower_bound
 
 INF = float("inf")
@@ -68,7 +69,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     # there a branch never nests, which would spread its source over the whole block; nor does a
     # branch that is only stored (a skip connection), which would spread it for a stub
     most = 4 if preset.rows or preset.wrap else 6
-    states = {op.id: 4 if order.stored_outputs(diagram, op) else most for op in copies}
+    states = {op.id: 4 if stored_outputs(diagram, op) else most for op in copies}
     copies = list(states)
     best = PLAIN
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
