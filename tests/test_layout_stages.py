@@ -13,7 +13,8 @@ from ncd_render.layout.sections import section_extents
 from ncd_render.layout.compose import compose
 from ncd_render.layout.glyphs import box_labels, draw_glyphs
 from ncd_render.layout.heights import heights
-from ncd_render.layout.model import MARK_GAP, Style, inner_split
+from ncd_render.layout.model import MARK_GAP, Style
+from ncd_render.layout.nesting import inner_split
 from ncd_render.layout.order import order
 from ncd_render.layout.report import crossings, drawable
 from ncd_render.render.svg import to_svg

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from ..ir import Op
 from ..scene import Line, Rect, Stroke, extent
-from .model import Placed, Style, Wire, arrowhead_path, tight
+from .model import Placed, Style, Wire, arrowhead_path
+from .nesting import tight
 from .branches import copy_widths, draw_copy
 
 

@@ -30,7 +30,8 @@ from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
-                    arrowhead_path, glyph, is_wiring, straight_through, tight)
+                    arrowhead_path, glyph, is_wiring, straight_through)
+from .nesting import tight
 from .routing import draw_region, route_plan
 
 

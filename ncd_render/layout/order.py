@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Diagram, Op
-from .model import Column, Ordered, Placed, Wire, _Order, _Permute, glyph, hold, inner_split, tight
+from .model import Column, Ordered, Placed, Wire, _Order, _Permute, glyph, hold
+from .nesting import inner_split, tight
 from .plan import Plan
 
 NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source

@@ -5,7 +5,7 @@ drawing rules (a tensor's wires stay together and in order, wires in tandem are
 never parted): each branch of a copy of n wires leaves its source at dots and
 runs beside it (crossing all n(n-1)/2 pairs) or nested in one gap between its
 wires (the wires above the gap bend down across one another, those below bend up:
-:func:`.model.branch_crossings`), whichever crosses fewer, and each einsum or transpose needs the inversions
+:func:`.nesting.branch_crossings`), whichever crosses fewer, and each einsum or transpose needs the inversions
 between its own operands' wires and its result's, with the operands stacked in
 the better of their two orders. Crossings with other tensors' wires, and the
 permutations that move wires out of a box's way, depend on the order chosen and
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from .. import ops
 from ..ir import Diagram
-from .model import Ordered, branch_crossings, glyph, inner_split, tight
+from .model import Ordered, glyph
+from .nesting import branch_crossings, inner_split, tight
 from .routing import plan_region, route_plan
 
 
