@@ -282,32 +282,26 @@ def glyph(op) -> str:
     """How an op is drawn (:mod:`ncd_render.ops`); the layout's own permutations and branches are wiring.
     ``mark``: f: R -> R, the paper's ➤f➤ above its tensor, on no wire; ``join``: a compact box on
     one operand, the others entering from below."""
-    found = op.__dict__.get("_drawn")
-    if found is None:
-        if isinstance(op, (_Permute, _Branch)):
-            return op.glyph
-        found = _drawn(op)
-    return found[0]
+    return _drawn(op)[0]
 
 
 def hold(op) -> str:
     """Which wires an op's box holds (:mod:`ncd_render.ops`): ``through`` (its tensor goes on through it),
     ``acts`` (the axes it maps), ``all`` (every input wire ends in it) or ``none``."""
-    found = op.__dict__.get("_drawn")
-    if found is None:
-        if isinstance(op, (_Permute, _Branch)):
-            return op.hold
-        found = _drawn(op)
-    return found[1]
+    return _drawn(op)[1]
 
 
 def _drawn(op) -> tuple[str, str]:
-    """An IR op's (glyph, hold), kept on the op: the stages ask about thirty times per op (a frozen IR op never
-    changes its kind or params; the attribute is no field, so equality and repr ignore it). One attribute for
-    both: an instance dict takes one key beyond its class's fields and stays shared with the others' keys, while
-    a second key gives each op a dict of its own (about 700 bytes more per op)."""
-    kind = ops.of(op)
-    found = op.__dict__["_drawn"] = (kind.glyph_of(op), kind.hold)
+    """An op's (glyph, hold). An IR op's is kept on the op: the stages ask about thirty times per op (a frozen
+    IR op never changes its kind or params; the attribute is no field, so equality and repr ignore it). One
+    attribute for both: an instance dict takes one key beyond its class's fields and stays shared with the
+    others' keys, while a second key gives each op a dict of its own (about 700 bytes more per op)."""
+    found = op.__dict__.get("_drawn")
+    if found is None:
+        if isinstance(op, (_Permute, _Branch)):
+            return op.glyph, op.hold
+        kind = ops.of(op)
+        found = op.__dict__["_drawn"] = (kind.glyph_of(op), kind.hold)
     return found
 
 
