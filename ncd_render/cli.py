@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .console import check_style, flush_stdout, leave, reports_errors, say, stdout_failed, torch_side, warn
+from .console import check_style, flush_stdout, leave, outlive, reports_errors, say, stdout_failed, torch_side, warn
 from .errors import NcdError, plural
 
 
@@ -148,6 +148,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         scene = figure.scene(width=width, cost=report)
         figure.write(scene, output, dpi=dpi)
     _note_if_wide(scene.width, width, wrap, theme, layout_preset)
+    outlive(figure, scene)
 
 
 @main.command()

@@ -143,3 +143,21 @@ def test_the_command_ends_with_everything_it_printed_delivered(tmp_path):
     assert ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out).returncode == 0
     assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
     assert ncd("render", tmp_path / "missing.ncd", "-o", out).returncode == 2
+
+
+def test_a_render_keeps_its_figure_and_scene_for_the_process_end_and_only_its_own(tmp_path):
+    """``ncd render`` hands its figure and scene to ncd_render.console.outlive, so that they are not freed one by
+    one as it returns (the process ends without freeing them); a later command's replace them."""
+    from click.testing import CliRunner
+
+    from ncd_render import console
+    from ncd_render.cli import main
+    from ncd_render.figure import Figure
+    from ncd_render.scene import Scene
+
+    for name in ("mha", "sdpa"):
+        result = CliRunner().invoke(main, ["render", str(ROOT / "gallery" / f"{name}.ncd"), "-o", str(tmp_path / "x.svg")])
+        assert result.exit_code == 0, result.output
+        figure, scene = console._KEPT
+        assert isinstance(figure, Figure) and isinstance(scene, Scene)
+        assert figure.diagram.source.source.path.endswith(f"{name}.ncd")
