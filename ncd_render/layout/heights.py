@@ -74,11 +74,23 @@ class _Solve:
         self.axis_h = style.axis_h
         title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
-        self.below: dict = defaultdict(dict)  # a -> {b: the most b must lie below a}
+        # the constraint graph's nodes are numbered, so that its rows and heights are lists: wire w is node w (the
+        # order stage numbers the wires 0, 1, ...), then each box's top and bottom, then each section's
+        self.keys: list = list(self.wires)  # node -> its key in the result (wire id, ("t", op id), ("T", section), ...)
+        self.below: list[dict[int, float]] = [{} for _ in self.keys]  # node a -> {node b: the most b must lie below a}
+        self.box: dict[int, int] = {}  # op id -> its box's top node (its bottom is the next)
+        self.section = {sid: self.add_nodes(("T", sid), ("B", sid)) for sid in self.d.sections}  # -> its top node
         self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
         p = self.p
         self.pitches = (p.pitch, p.pitch + p.tensor_gap, p.tandem_pitch)  # within a tensor, between tensors, in tandem
+
+    def add_nodes(self, *keys) -> int:
+        """New nodes named ``keys``; returns the first's number."""
+        first = len(self.keys)
+        self.keys.extend(keys)
+        self.below.extend({} for _ in keys)
+        return first
 
     def run(self) -> dict:
         for column in self.columns:
@@ -93,7 +105,7 @@ class _Solve:
         y = self.solve()
         self.drop_hanging(y)
         self.lower_tops(y)
-        return y
+        return dict(zip(self.keys, y))
 
     def edge(self, a, b, weight: float) -> None:
         row = self.below[a]
@@ -126,21 +138,23 @@ class _Solve:
             self.constrain_list(order)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
+            top = self.box[placed.op.id] = self.add_nodes(placed.top, placed.bottom)
+            bottom = top + 1
             if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
-                top = placed.over[0]
-                self.edge(placed.top, placed.bottom, 2 * box_pad(self.p, placed.op, self.labels[placed.op.id]))
-                self.edge(placed.bottom, top, MARK_GAP)
+                wire = placed.over[0]
+                self.edge(top, bottom, 2 * box_pad(self.p, placed.op, self.labels[placed.op.id]))
+                self.edge(bottom, wire, MARK_GAP)
                 for order in orders:
-                    k = order.index(top)
+                    k = order.index(wire)
                     if k:
-                        self.edge(order[k - 1], placed.top, p.clearance)
-                boxes.append((column.before.index(top), placed.top, placed.bottom))
+                        self.edge(order[k - 1], top, p.clearance)
+                boxes.append((column.before.index(wire), top, bottom))
                 continue
             pad = 0.0 if is_wiring(placed.op) else box_pad(self.p, placed.op, self.labels[placed.op.id])
             pads = (pad, pad)
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
-            start, top, bottom = len(column.before), placed.top, placed.bottom
+            start = len(column.before)
             for order, span in zip(orders, _spans(orders, placed.members)):
                 if span is not None:
                     self.enclose(order, *span, top, bottom, *pads, p.clearance, p.clearance)
@@ -183,52 +197,52 @@ class _Solve:
                         for w in pl.before + pl.after)
             spans = _spans(orders, held)
             top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
+            top = self.section[sid]
+            bottom = top + 1
             parent = self.d.sections[sid].parent
             if parent is not None:  # a nested panel ends inside the one around it
-                self.edge(("B", sid), ("B", parent), p.section_pad / 2)
+                self.edge(bottom, self.section[parent] + 1, p.section_pad / 2)
             if (parent, sid) in self.under_titles:  # its panel starts below the title of the one around it
-                self.edge(("T", parent), ("T", sid), self.title_h + 4)
+                self.edge(self.section[parent], top, self.title_h + 4)
             for column in columns:
                 for placed in column.ops:
                     # a norm's circle may reach past its box's edges, into the clearance, for a wide label
                     # (glyphs.norm_diameter): the panel still holds it
                     edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
-                    self.edge(("T", sid), placed.top, self.title_h + 2 + edge)
-                    self.edge(placed.bottom, ("B", sid), edge)
+                    box = self.box[placed.op.id]
+                    self.edge(top, box, self.title_h + 2 + edge)
+                    self.edge(box + 1, bottom, edge)
             for order, span in zip(orders, spans):
                 if span is not None:
-                    self.enclose(order, *span, ("T", sid), ("B", sid), top_pad, p.section_pad,
+                    self.enclose(order, *span, top, bottom, top_pad, p.section_pad,
                                  p.clearance + 2, p.clearance + self.axis_h)
 
-    def solve(self) -> dict:
-        """Each node's height: the longest path to it (every row of ``self.below`` holds an edge)."""
+    def solve(self) -> list[float]:
+        """Each node's height: the longest path to it (the nodes taken in any order that keeps
+        each after those above it: a height is the most of its own, whatever the order)."""
         below = self.below
-        indegree = Counter(chain.from_iterable(below.values()))
-        nodes = set(self.wires)
-        nodes.update(below)
-        nodes.update(indegree)
-        y = dict.fromkeys(nodes, 0.0)
-        ready = sorted(nodes.difference(indegree), key=repr)
+        indegree = [0] * len(below)
+        for m, k in Counter(chain.from_iterable(below)).items():
+            indegree[m] = k
+        y = [0.0] * len(below)
+        ready = [n for n, k in enumerate(indegree) if not k]
         done = 0
         while ready:
             n = ready.pop()
             done += 1
-            row = below.get(n)
-            if row is None:
-                continue
             at = y[n]
-            for m, w in row.items():
+            for m, w in below[n].items():
                 if at + w > y[m]:
                     y[m] = at + w
                 left = indegree[m] - 1
                 indegree[m] = left
                 if not left:
                     ready.append(m)
-        if done != len(nodes):
+        if done != len(below):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
 
-    def drop_hanging(self, y: dict) -> None:
+    def drop_hanging(self, y: list[float]) -> None:
         """Longest paths hang a copy's branch just below its source, however far below that the box
         it feeds puts its results: the box then stands as tall as the whole drop (a convolution's ★
         beside the wires of the sections after it). Move such a box's branches down, as one, until its
@@ -239,7 +253,8 @@ class _Solve:
         for column in self.columns:  # each move keeps every constraint: the order only decides who has room first
             for placed in column.ops:
                 if placed.over:  # a mark: down onto its tensor
-                    y[placed.bottom] = min(y[m] - weight for m, weight in below[placed.bottom].items())
+                    bottom = self.box[placed.op.id] + 1
+                    y[bottom] = min(y[m] - weight for m, weight in below[bottom].items())
                     continue
                 if not placed.consumed or not placed.new:
                     continue
@@ -250,18 +265,18 @@ class _Solve:
                 if drop <= 0 or is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
                     continue
                 group = set(branch)
-                room = min((y[m] - weight - y[w] for w in branch for m, weight in below.get(w, {}).items() if m not in group),
+                room = min((y[m] - weight - y[w] for w in branch for m, weight in below[w].items() if m not in group),
                            default=INF)
                 drop = min(drop, room)
                 if drop > 0:
                     for w in branch:
                         y[w] += drop
 
-    def lower_tops(self, y: dict) -> None:
+    def lower_tops(self, y: list[float]) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
         below = self.below
-        tops = [placed.top for column in self.columns for placed in column.ops] + [("T", sid) for sid in self.d.sections]
+        tops = [*self.box.values(), *self.section.values()]  # the boxes' in column order, then the sections'
         # innermost (lowest) first; a top with nothing below it stays
-        for n in sorted((n for n in tops if n in below), key=lambda n: -y[n]):
-            y[n] = min(y[b] - w for b, w in self.below[n].items())
+        for n in sorted((n for n in tops if below[n]), key=lambda n: -y[n]):
+            y[n] = min(y[b] - w for b, w in below[n].items())
