@@ -133,9 +133,10 @@ class _Solve:
 
     def constrain_column(self, column: Column) -> None:
         p = self.p
-        orders = (column.before, column.after)
-        for order in orders:
-            self.constrain_list(order)
+        self.constrain_list(column.before)
+        self.constrain_list(column.after)
+        # ops that leave every wire in its place (norms, marks) enclose their boxes once: the same edges twice
+        orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
             top = self.box[placed.op.id] = self.add_nodes(placed.top, placed.bottom)
