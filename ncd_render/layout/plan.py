@@ -71,14 +71,13 @@ class Plan:
         ``self.trailing``. Each copy is planned, and each scale at a cup found, as the walk meets it."""
         position = {op.id: k for k, op in enumerate(self.d.ops)}
         deferred: dict[int, list[tuple[Op, int]]] = defaultdict(list)  # consumer op id -> (copy, output) branching off before it
-        origin: dict[int, int] = {}  # value -> op that really computed it (through copies)
-        in_current: set[int] = set()  # the ops of the current column
+        fresh: set[int] = set()  # the values the current column's ops compute (directly, or through copies and scales)
         pending: list = []
         current: Planned | None = None
         opens: set[int] = set()  # the repeated blocks that open at the current column
 
         def in_gap(event, src: int) -> None:
-            if current is None or pending or origin.get(src, -1) in in_current:
+            if current is None or pending or src in fresh:
                 pending.append(event)
             else:  # the source is older than the current column: copy it just before that column
                 current.pre.append(event)
@@ -95,8 +94,8 @@ class Plan:
             if op.kind == "copy":
                 self.plan_copy(op, position, deferred)
                 src = op.inputs[0]
-                for v in op.outputs:
-                    origin[v] = origin.get(src, -1)
+                if src in fresh:
+                    fresh.update(op.outputs)
                 in_gap(op, src)
                 for v in self.at_once.get(op.id, ()):
                     in_gap(_Branch(op, v), src)
@@ -107,10 +106,10 @@ class Plan:
             if op.kind == "output":
                 continue
             if op.id in self.absorbed:
-                origin[op.outputs[0]] = origin.get(op.inputs[0], -1)
+                if op.inputs[0] in fresh:
+                    fresh.add(op.outputs[0])
                 continue
-            joinable = (current is not None and not pending and current.section == op.section
-                        and in_current.isdisjoint(origin.get(v, -1) for v in op.inputs))
+            joinable = current is not None and not pending and current.section == op.section and fresh.isdisjoint(op.inputs)
             # its branches copy tensors older than the column: they leave in the gap before it, unless a repeated block
             # they belong to opens at the column (they leave a column later, clear of the bracket: the transformer's
             # decoder layer; a page of it then keeps each layer's closing norm beside its bracket)
@@ -123,11 +122,9 @@ class Plan:
                 opens = self.repeats_opening(op.section, current.section if current else None)
                 current = Planned(pending, op.section)
                 pending = []
-                in_current = set()
+                fresh = set()
             current.ops.append(op)
-            in_current.add(op.id)
-            for v in op.outputs:
-                origin[v] = op.id
+            fresh.update(op.outputs)
         if current is not None:
             yield current
         for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
