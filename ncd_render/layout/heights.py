@@ -79,17 +79,18 @@ class _Solve:
         self.keys: list = list(self.wires)  # node -> its key in the result (wire id, ("t", op id), ("T", section), ...)
         self.below: list[dict[int, float]] = [{} for _ in self.keys]  # node a -> {node b: the most b must lie below a}
         self.box: dict[int, int] = {}  # op id -> its box's top node (its bottom is the next)
-        self.section = {sid: self.add_nodes(("T", sid), ("B", sid)) for sid in self.d.sections}  # -> its top node
+        self.section = {sid: self.add_top_bottom(("T", sid), ("B", sid)) for sid in self.d.sections}  # -> its top node
         self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
         p = self.p
         self.pitches = (p.pitch, p.pitch + p.tensor_gap, p.tandem_pitch)  # within a tensor, between tensors, in tandem
 
-    def add_nodes(self, *keys) -> int:
-        """New nodes named ``keys``; returns the first's number."""
+    def add_top_bottom(self, top, bottom) -> int:
+        """Two new nodes, a box's or section's top and bottom edges (``top``, ``bottom``: their keys in the
+        result); returns the top's number (the bottom's is the next)."""
         first = len(self.keys)
-        self.keys.extend(keys)
-        self.below.extend({} for _ in keys)
+        self.keys += (top, bottom)
+        self.below += ({}, {})
         return first
 
     def run(self) -> dict:
@@ -139,7 +140,7 @@ class _Solve:
         orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
-            top = self.box[placed.op.id] = self.add_nodes(placed.top, placed.bottom)
+            top = self.box[placed.op.id] = self.add_top_bottom(placed.top, placed.bottom)
             bottom = top + 1
             if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
                 wire = placed.over[0]
@@ -187,8 +188,9 @@ class _Solve:
         p = self.p
         columns_of: dict[int, list[Column]] = defaultdict(list)
         for column in self.columns:
-            for sid in self.d.section_path(column.section):
-                columns_of[sid].append(column)
+            if column.section is not None:  # (long figures: most columns are in no section)
+                for sid in self.d.section_path(column.section):
+                    columns_of[sid].append(column)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
             held = {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over}
@@ -260,10 +262,10 @@ class _Solve:
                 if not placed.consumed or not placed.new:
                     continue
                 branch = placed.consumed
-                if any(wires[w].start[0] != "copy" for w in branch):
-                    continue
                 drop = y[placed.new[0]] - y[branch[0]]
-                if drop <= 0 or is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
+                if drop <= 0 or any(wires[w].start[0] != "copy" for w in branch):
+                    continue
+                if is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
                     continue
                 group = set(branch)
                 room = min((y[m] - weight - y[w] for w in branch for m, weight in below[w].items() if m not in group),
