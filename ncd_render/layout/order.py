@@ -76,6 +76,7 @@ class _Sweep:
         self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[Column] = []
+        self.splits: dict[tuple[str, ...], int | None] = {}  # axes -> where a branch nests between their wires
 
     def run(self) -> Ordered:
         self.plan = Plan(self.d, self.eager)  # its notes fill as the sweep asks it for each column
@@ -101,8 +102,13 @@ class _Sweep:
         for w in wires:
             self.wires[w].value = self.value_of[w] = value
 
-    def tight(self, wires: list[int]) -> set[int]:
-        return tight(self.d.tandems, [self.wires[w].axis for w in wires])
+    def inner_split(self, wires: list[int]) -> int | None:
+        """Where a branch nests between ``wires`` (:func:`.nesting.inner_split`): found once per stack
+        of axes, as the branches of a long figure copy tensors of a few shapes again and again."""
+        axes = tuple([self.wires[w].axis for w in wires])
+        if axes not in self.splits:
+            self.splits[axes] = inner_split(len(axes), tight(self.d.tandems, axes))
+        return self.splits[axes]
 
     def sweep(self) -> _Order:
         """Walk the columns, tracking the live wires top to bottom; returns the final order."""
@@ -194,7 +200,7 @@ class _Sweep:
         # a branch: just below or above the wires it copies, or nested between them
         src = self.value_wires(self.straight[op.id])
         wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
-        split = inner_split(len(src), self.tight(src)) if op.id in self.inside else None
+        split = self.inner_split(src) if op.id in self.inside else None
         if split is not None:
             at = live.index(src[split - 1]) + 1
         else:
