@@ -237,7 +237,7 @@ class Column:
 class Ordered:
     """Stage 1's result: every wire, the columns, and the order of the live wires throughout."""
 
-    wires: dict[int, Wire]
+    wires: dict[int, Wire]  # by id: 0, 1, ... as the wires start (the heights stage numbers its nodes so)
     columns: list[Column]
     input_wires: list[int]
     final: _Order
