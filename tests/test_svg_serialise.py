@@ -24,16 +24,14 @@ def _svgwrite_svg(scene) -> bytes:
     fonts = svg.font_face_css(scene)
     if fonts:
         dwg.defs.add(dwg.style(fonts))
-    groups = svg._box_groups(scene.items)
-    for item in scene.items:
-        group = groups.get(id(item))
-        if group is None:
-            _add(dwg, dwg, item)
-        elif group.anchor is item:
-            element = dwg.g(class_="ncd-box", **{"data-op": str(item.ref)})
-            for member in group:
+    for drawn in svg._box_groups(scene.items):
+        if isinstance(drawn, svg._BoxGroup):
+            element = dwg.g(class_="ncd-box", **{"data-op": str(drawn.anchor.ref)})
+            for member in drawn:
                 _add(dwg, element, member)
             dwg.add(element)
+        elif drawn is not None:
+            _add(dwg, dwg, drawn)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + dwg.tostring() + "\n").encode("utf-8")
 
 

@@ -46,22 +46,37 @@ def to_svg(scene: Scene) -> bytes:
     fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
     if fonts:
         dwg.defs.add(dwg.style(fonts))
-    out: list[str] = []
-    write = out.append
-    groups = _box_groups(scene.items)
+    items: list[str] = []
+    write = items.append
     writers = _WRITERS
-    for item in scene.items:
-        group = groups.get(id(item))
-        if group is None:
-            element = writers[type(item)](item)
+    for drawn in _box_groups(scene.items):
+        if drawn is None:
+            continue
+        if type(drawn) is _BoxGroup:
+            _group(items, drawn)
+        else:
+            element = writers[type(drawn)](drawn)
             if element is not None:
                 write(element)
-        elif group.anchor is item:  # the box's first item: the whole group, here
-            inner: list[str] = []
-            for member in group:
-                _item(inner.append, member)
-            write(f'<g class="ncd-box"{_ref(item.ref)}>{"".join(inner)}</g>' if inner else f'<g class="ncd-box"{_ref(item.ref)} />')
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + serialise(dwg, out) + "\n").encode("utf-8")
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n']
+    _serialise_into(out, dwg, items)
+    out.append("\n")
+    return "".join(out).encode("utf-8")  # the document copied once, then encoded once
+
+
+def _group(out: list[str], group) -> None:
+    """A box's ``<g class="ncd-box">``, its members written straight into ``out`` (not joined apart first)."""
+    head = f'<g class="ncd-box"{_ref(group.anchor.ref)}'
+    start = len(out)
+    out.append(head + ">")
+    for member in group:
+        element = _WRITERS[type(member)](member)
+        if element is not None:
+            out.append(element)
+    if len(out) == start + 1:  # nothing drawn in it (layout-only rects)
+        out[start] = head + " />"
+    else:
+        out.append("</g>")
 
 
 def serialise(drawing, items: list[str] = ()) -> str:
@@ -80,12 +95,18 @@ def serialise(drawing, items: list[str] = ()) -> str:
     >>> _attribute('a<b & "c"\\n')
     'a&lt;b &amp; &quot;c&quot;&#10;'
     """
+    out: list[str] = []
+    _serialise_into(out, drawing, items)
+    return "".join(out)
+
+
+def _serialise_into(out: list[str], drawing, items) -> None:
+    """:func:`serialise`'s text, its pieces appended to ``out``."""
     children, drawing.elements = drawing.elements, []
     try:
         root = drawing.get_xml()  # the root's attributes, as svgwrite sets them
     finally:
         drawing.elements = children
-    out: list[str] = []
     write = out.append
     write("<svg")
     for key, value in root.items():
@@ -98,7 +119,6 @@ def serialise(drawing, items: list[str] = ()) -> str:
         write("</svg>")
     else:
         write(" />")
-    return "".join(out)
 
 
 def _write(write, element) -> None:
@@ -143,9 +163,10 @@ class _BoxGroup(list):
         self.anchor = anchor
 
 
-def _box_groups(items) -> dict[int, _BoxGroup]:
-    """id(item) -> the group it belongs to: a box (its shadows first), the items after it that name
-    the same op (label, pictogram), and the wires that op produces.
+def _box_groups(items) -> list:
+    """What is drawn at each place of ``items``: the item itself, the group of a box (at the box's
+    first item), or None (an item drawn inside a group). A group holds a box (its shadows first),
+    the items after it that name the same op (label, pictogram), and the wires that op produces.
 
     A wire belongs to the box whose output it is (a wire runs from one box to the next: it is given
     to the one that produces it, never to the one that reads it). It is drawn first in the group, at
@@ -154,7 +175,7 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
     carries ``data-axis``, not ``data-op``: what it names is its axis (the browser view shows it). A second box of the same op (the same op drawn again in
     another part of a page) starts a new group; items of ops without a box stay ungrouped.
     """
-    groups: dict[int, _BoxGroup] = {}
+    drawn = list(items)
     current: dict[int, _BoxGroup] = {}
     boxes: dict[int, list[tuple[int, _BoxGroup]]] = defaultdict(list)  # op -> (index, group) of each of its boxes
     wires = []
@@ -168,15 +189,16 @@ def _box_groups(items) -> dict[int, _BoxGroup]:
             continue
         group = current.get(op)
         if item.role in ("box", "box.shadow") and (group is None or any(i.role == "box" for i in group)):
-            group = current[op] = _BoxGroup(item)
+            group = drawn[index] = current[op] = _BoxGroup(item)
             boxes[op].append((index, group))
         elif group is not None:
             group.append(item)
-        if group is not None:
-            groups[id(item)] = group
+            drawn[index] = None
     if wires and boxes:
-        _give_wires(items, wires, boxes, groups)
-    return groups
+        for index, wire, group in _given_wires(items, wires, boxes):
+            group.insert(len([i for i in group if _is_wire(i)]), wire)  # after the group's other wires, before its box
+            drawn[index] = None
+    return drawn
 
 
 def _is_wire(item) -> bool:
@@ -187,43 +209,43 @@ NEAR = 3.0  # pt: items closer than this to a wire may share pixels with it (str
 BUCKET = 64.0  # pt: the width of the strips of x the overlap search looks in
 
 
-def _give_wires(items, wires, boxes, groups) -> None:
-    """Put each wire first in the group of the box that produces it (the one whose right edge it starts
-    nearest), when no item drawn between the wire's place and that box's overlaps it."""
-    # only items drawn after the first wire and before the last box can stand between a wire and its box
-    first, last = wires[0][0], max(index for places in boxes.values() for index, _ in places)
-    strips: dict[int, list[int]] = defaultdict(list)  # strip of x -> indices of the items reaching into it
-    bboxes = {index: items[index].bbox for places in boxes.values() for index, _ in places}
-    for index in range(first + 1, last):
-        x0, _, x1, _ = bboxes[index] = items[index].bbox  # each measured once (a path's walks its commands)
-        k0, k1 = int((x0 - NEAR) // BUCKET), int((x1 + NEAR) // BUCKET)
-        if k0 == k1:  # most items lie in one strip: no range to walk
-            strips[k0].append(index)
-        else:
-            for k in range(k0, k1 + 1):
-                strips[k].append(index)
+def _given_wires(items, wires, boxes) -> list[tuple[int, Line, _BoxGroup]]:
+    """(index, wire, group) of each wire that goes first in the group of the box that produces it (the
+    one whose right edge it starts nearest): one drawn before that box, where no item drawn between
+    the two comes near it.
+
+    The wires, a few, are filed by strips of x; the items between, many, are each measured once and
+    looked for only in the strips they reach into.
+    """
+    chosen = []  # (index, wire, group) of each wire drawn before the box it goes to
+    last = 0  # the place of the last of their boxes
+    strips: dict[int, list] = defaultdict(list)  # strip of x -> (index, bbox, box's index) of the chosen wires in it
     for index, wire in wires:
         candidates = boxes.get(wire.producer)
         if not candidates:
             continue
-        x0, y0, x1, y1 = wire.bbox
-        place, group = min(candidates, key=lambda c: abs(bboxes[c[0]][2] - x0) + abs(bboxes[c[0]][1] - y0))
-        if place < index or any(index < k < place and _near(bboxes[k], (x0, y0, x1, y1))
-                                for s in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for k in strips.get(s, ())):
+        x0, y0, x1, y1 = bbox = wire.bbox
+        place, group = min(candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
+        if place < index:
             continue
-        group.insert(len([i for i in group if _is_wire(i)]), wire)  # after the group's other wires, before its box
-        groups[id(wire)] = group
+        chosen.append((index, wire, group))
+        last = max(last, place)
+        for s in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1):
+            strips[s].append((index, bbox, place))
+    if not chosen:
+        return []
+    blocked = set()  # the indices of the wires that an item drawn between them and their box comes near
+    for k in range(chosen[0][0] + 1, last):
+        bbox = items[k].bbox  # a path's walks its commands
+        for s in range(int((bbox[0] - NEAR) // BUCKET), int((bbox[2] + NEAR) // BUCKET) + 1):
+            for index, wire_bbox, place in strips.get(s, ()):
+                if index < k < place and _near(bbox, wire_bbox):
+                    blocked.add(index)
+    return [c for c in chosen if c[0] not in blocked]
 
 
 def _near(a, b) -> bool:
     return a[0] - NEAR <= b[2] and b[0] - NEAR <= a[2] and a[1] - NEAR <= b[3] and b[1] - NEAR <= a[3]
-
-
-def _item(write, item) -> None:
-    """Write one scene item, with what it means: its classes, the op it draws, the axis it carries."""
-    element = _WRITERS[type(item)](item)
-    if element is not None:
-        write(element)
 
 
 # Each writer sets an item's attributes in ElementTree's order (sorted by name) and leaves out empty ones,
