@@ -27,10 +27,26 @@ svgwrite = import_svgwrite()
 strlist = svgwrite.utils.strlist
 
 
-@lru_cache(maxsize=1 << 16)  # a figure repeats its coordinates: formatting each once halves the time spent here
-def _n(v: float) -> str:
-    s = f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+class _Numbers(dict):
+    """number -> its text: at most two decimals, no trailing zeros, never "-0". A figure repeats its
+    coordinates, so each is formatted once; a plain dict lookup (no Python call, no key tuple as
+    lru_cache makes for a float) serves the rest. Emptied when full, to stay small across figures.
+
+    >>> _n(2.0), _n(-0.001), _n(3.14159), _n(12.5)
+    ('2', '0', '3.14', '12.5')
+    """
+
+    LIMIT = 1 << 17  # a figure of 10,000 boxes has about 62,000 numbers
+
+    def __missing__(self, v: float) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        s = f"{v:.2f}".rstrip("0").rstrip(".")
+        text = self[v] = "0" if s in ("-0", "") else s
+        return text
+
+
+_n = _Numbers().__getitem__  # a number's text
 
 
 def _path_d(commands) -> str:
