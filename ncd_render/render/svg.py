@@ -172,11 +172,18 @@ _character_data = ElementTree._escape_cdata
 
 
 class _BoxGroup(list):
-    """The items of one ``<g class="ncd-box">``, in drawing order; ``anchor`` is the item where it is drawn."""
+    """The items of one ``<g class="ncd-box">``, in drawing order; ``anchor`` is the item where it is drawn,
+    ``wires`` the number of wires given to it (they come first)."""
 
     def __init__(self, anchor):
         super().__init__([anchor])
         self.anchor = anchor
+        self.wires = 0
+
+    def give(self, wire) -> None:
+        """``wire`` drawn in the group: after the wires given before it, before the box."""
+        self.insert(self.wires, wire)
+        self.wires += 1
 
 
 def _box_groups(items) -> list:
@@ -212,7 +219,7 @@ def _box_groups(items) -> list:
             drawn[index] = None
     if wires and boxes:
         for index, wire, group in _given_wires(items, wires, boxes):
-            group.insert(len([i for i in group if _is_wire(i)]), wire)  # after the group's other wires, before its box
+            group.give(wire)
             drawn[index] = None
     return drawn
 
@@ -241,7 +248,8 @@ def _given_wires(items, wires, boxes) -> list[tuple[int, Line, _BoxGroup]]:
         if not candidates:
             continue
         x0, y0, x1, y1 = bbox = wire.bbox
-        place, group = min(candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
+        place, group = candidates[0] if len(candidates) == 1 else min(  # an op drawn once: nothing to choose
+            candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
         if place < index:
             continue
         chosen.append((index, wire, group))
