@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from math import floor
 from xml.etree import ElementTree
 
 from .. import checks
@@ -240,8 +241,7 @@ def _given_wires(items, wires, boxes) -> list[tuple[int, Line, _BoxGroup]]:
     The wires, a few, are filed by strips of x; the items between, many, are each measured once and
     looked for only in the strips they reach into.
     """
-    chosen = []  # (index, wire, group) of each wire drawn before the box it goes to
-    last = 0  # the place of the last of their boxes
+    chosen = []  # (index, wire, group, box's index) of each wire drawn before the box it goes to
     strips: dict[int, list] = defaultdict(list)  # strip of x -> (index, bbox, box's index) of the chosen wires in it
     for index, wire in wires:
         candidates = boxes.get(wire.producer)
@@ -252,20 +252,19 @@ def _given_wires(items, wires, boxes) -> list[tuple[int, Line, _BoxGroup]]:
             candidates, key=lambda c: abs(c[1].anchor.bbox[2] - x0) + abs(c[1].anchor.bbox[1] - y0))
         if place < index:
             continue
-        chosen.append((index, wire, group))
-        last = max(last, place)
-        for s in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1):
+        chosen.append((index, wire, group, place))
+        for s in range(floor(x0 / BUCKET), floor(x1 / BUCKET) + 1):
             strips[s].append((index, bbox, place))
     if not chosen:
         return []
     blocked = set()  # the indices of the wires that an item drawn between them and their box comes near
-    for k in range(chosen[0][0] + 1, last):
+    for k in range(chosen[0][0] + 1, max([place for _, _, _, place in chosen])):
         bbox = items[k].bbox  # a path's walks its commands
-        for s in range(int((bbox[0] - NEAR) // BUCKET), int((bbox[2] + NEAR) // BUCKET) + 1):
+        for s in range(floor((bbox[0] - NEAR) / BUCKET), floor((bbox[2] + NEAR) / BUCKET) + 1):
             for index, wire_bbox, place in strips.get(s, ()):
                 if index < k < place and _near(bbox, wire_bbox):
                     blocked.add(index)
-    return [c for c in chosen if c[0] not in blocked]
+    return [(index, wire, group) for index, wire, group, _ in chosen if index not in blocked]
 
 
 def _near(a, b) -> bool:
