@@ -201,26 +201,35 @@ class _Compose:
         """(x from, x to, y) of the dashed lines between the tensors of a tuple, wherever both run side
         by side, stopping clear of every box and wiring region at their height."""
         out = []
-        runs: dict[tuple[int, int], list[list[float]]] = defaultdict(list)
         wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
+        # each pair of wires met side by side: (the stretch of x where both live, the runs found so far),
+        # worked out once however many stretches they share; None where they sit too far apart to need one
+        pairs: dict[tuple[int, int], tuple | None] = {}
         for order, values, x0, x1 in self.stretches(final):
-            for a, b in pairwise(order):
+            for pair in pairwise(order):
+                a, b = pair
                 if values[a] == values[b]:
                     continue
-                wa, wb = wires[a], wires[b]
-                if wb.y - wa.y > close:  # needed only where two tensors sit as close as a tuple's segments
+                found = pairs.get(pair, False)
+                if found is False:
+                    wa, wb = wires[a], wires[b]
+                    # needed only where two tensors sit as close as a tuple's segments
+                    found = pairs[pair] = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), []) if wb.y - wa.y <= close else None
+                if found is None:
                     continue
-                lo = max(x0, wa.x0, wb.x0)
-                hi = min(x1, wa.x1, wb.x1)
+                lo, hi, runs = found
+                if x0 >= lo:
+                    lo = x0
+                if x1 <= hi:
+                    hi = x1
                 if hi <= lo:
                     continue
-                pair = runs[(a, b)]
-                if pair and abs(pair[-1][1] - lo) < 1e-6:
-                    pair[-1][1] = hi
+                if runs and abs(runs[-1][1] - lo) < 1e-6:
+                    runs[-1][1] = hi
                 else:
-                    pair.append([lo, hi])
+                    runs.append([lo, hi])
         buckets = _by_column(obstacles, SEPARATOR_CLEAR)  # obstacles by the stretches of x they reach into
-        for (a, b), spans in sorted(runs.items()):
+        for (a, b), spans in sorted((pair, found[2]) for pair, found in pairs.items() if found and found[2]):
             sy = self.separator_y(a, b)
             for x0, x1 in spans:
                 # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
@@ -259,7 +268,10 @@ class _Compose:
                 if extents is None:
                     extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
                 ys = self.separator_y(a, b)
-                if not any(top - 1 <= ys <= bottom + 1 for top, bottom in extents):
+                for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
+                    if top - 1 <= ys <= bottom + 1:
+                        break
+                else:
                     yield (a, b), values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
