@@ -1,9 +1,9 @@
 """Stage 5, compose: the scene, from the order, heights, x positions and drawn glyphs.
 
-Wires are straight lines at their heights (less the stretches regions carry), labelled
-where they start; sections become rounded panels behind their columns; dashed
-separators run between the tensors of a tuple, clear of boxes; the inputs' and
-outputs' names stand beside their wires. A pure function of the stages before.
+Wires are straight lines at their heights (less the stretches regions carry; pieces that
+meet end to end drawn as one, :mod:`.joins`), labelled where they start; sections become
+rounded panels behind their columns; dashed separators run between the tensors of a tuple,
+clear of boxes; the inputs' and outputs' names stand beside their wires. A pure function of the stages before.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_theme, load_preset
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import pairwise
-from typing import NamedTuple
 
 from ..backdrop import backdrop
 from ..errors import NcdError
@@ -34,6 +33,7 @@ from ..scene import BBox, Line, Scene, Stroke, Text, extent, moved
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
+from .joins import Piece, joined
 from .model import SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
 from .sections import draw_sections
 
@@ -53,18 +53,6 @@ class _Laid:
     x0: float
     x1: float
     gaps: tuple
-
-
-class _Piece(NamedTuple):
-    """A level piece of wire before it is placed: from ``x0`` to ``x1`` (never left of ``x0``) at height ``y``,
-    with its Line's stroke, axis and producer (:class:`~ncd_render.scene.Line`)."""
-
-    x0: float
-    x1: float
-    y: float
-    stroke: Stroke
-    axis: str | None
-    producer: int | None
 
 
 def compose(style: Style, ordered: Ordered, heights: Heights, columns: Columns, drawn: Drawn) -> Scene:
@@ -99,10 +87,10 @@ class _Compose:
         boxes = [i.bbox for i in body if i.role in ("box", "box.shadow")]
         obstacles = boxes + [i.bbox for i in body + gap_items if i.role == "region"]  # in any order: each only blocks
         separators = self.separators(final, obstacles)
-        pieces = [_Piece(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
+        pieces = [Piece(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
                   for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
         dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
-        pieces, body = _joined(pieces, body, dots)
+        pieces, body = joined(pieces, body, dots)
         arrows = [arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire)  # integer data: an arrowhead on the wire
                   for w in self.wires.values() if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9]  # however short
         labels = self.wire_labels(boxes)
@@ -361,38 +349,3 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
             return at if at + width <= limit else x
         at = hit[2] + pad
     return x
-
-
-def _joined(pieces: list[_Piece], body: list, dots: set) -> tuple[list[_Piece], list]:
-    """Straight pieces of one wire that meet end to end (a wire running on through a
-    wiring region) drawn as one line, so no seam shows where they meet; pieces that
-    meet at a copy's dot (in ``dots``, as (y, x)) stay apart. Level wires of ``body``
-    join the ``pieces`` too; returns the pieces, joined, and ``body`` less the lines
-    joined into them."""
-    level = [(piece, piece) for piece in pieces]  # (the piece, what it stands for: itself or a line of body)
-    level += [(_Piece(min(i.x1, i.x2), max(i.x1, i.x2), i.y1, i.stroke, i.axis, i.producer), i) for i in body
-              if isinstance(i, Line) and i.role in ("wire", "wire.bend") and i.y1 == i.y2]
-    rows: dict = defaultdict(list)
-    for entry in level:
-        rows[(entry[0].y, entry[0].stroke)].append(entry)
-    joined, used = [], set()  # used: id of each piece or body line joined
-    for (y, stroke), entries in sorted(rows.items(), key=lambda kv: kv[0][0]):
-        if len(entries) < 2:  # a line alone at its height meets nothing
-            continue
-        entries.sort(key=lambda entry: (entry[0].x0, entry[0].x1))
-        run = [entries[0]]
-        for entry in entries[1:] + [None]:
-            meet = run[-1][0].x1
-            if entry is not None and abs(entry[0].x0 - meet) < 1e-6 and (y, meet) not in dots:
-                run.append(entry)
-                continue
-            if len(run) > 1:
-                used.update(id(origin) for _, origin in run)
-                axes = {piece.axis for piece, _ in run if piece.axis is not None}  # pieces inside a wiring region name none
-                producers = {piece.producer for piece, _ in run} - {None}
-                joined.append(_Piece(run[0][0].x0, run[-1][0].x1, y, stroke, axes.pop() if len(axes) == 1 else None,
-                                     producers.pop() if len(producers) == 1 else None))
-            run = [entry]
-    if not used:  # nothing met: both as they were
-        return pieces, body
-    return [p for p in pieces if id(p) not in used] + joined, [i for i in body if id(i) not in used]
