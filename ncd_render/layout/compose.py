@@ -24,7 +24,7 @@ clear of boxes; the inputs' and outputs' names stand beside their wires. A pure 
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from ..backdrop import backdrop
 from ..errors import NcdError
@@ -83,17 +83,13 @@ class _Compose:
         names = [name_label(self.style, v) for v in self.d.inputs]
         sections: list = []
         draw_sections(self.style, self.columns, self.xs, self.y, sections)
-        body, overlay, gap_items = list(self.drawn.body), list(self.drawn.overlay), list(self.drawn.gap_items)
-        boxes = [i.bbox for i in body if i.role in ("box", "box.shadow")]
-        obstacles = boxes + [i.bbox for i in body + gap_items if i.role == "region"]  # in any order: each only blocks
+        body, overlay, gap_items = self.drawn.body, self.drawn.overlay, self.drawn.gap_items
+        boxes, regions = _boxes_and_regions(body)
+        obstacles = boxes + regions + [i.bbox for i in gap_items if i.role == "region"]  # in any order: each only blocks
         separators = self.separators(final, obstacles)
-        pieces = [Piece(a, b, w.y, wire_stroke, w.axis, w.start[1] if w.start[0] == "op" else None)
-                  for w in self.wires.values() for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)) if b > a]
-        dots = {(w.y, a) for w in self.wires.values() for a, b in w.gaps if a == b}  # where a wire ends at its copy dot
+        pieces, dots, arrows = self.wire_pieces(wire_stroke)
         pieces, body = joined(pieces, body, dots)
-        arrows = [arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, c.wire)  # integer data: an arrowhead on the wire
-                  for w in self.wires.values() if self.d.values[w.value].dtype == "int" and w.x1 - w.x0 >= 9]  # however short
-        labels = self.wire_labels(boxes)
+        labels, named = self.wire_labels(boxes)
         ins = []  # tensor names left of the inputs, right of the outputs
         for name, v in zip(names, self.d.inputs):
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
@@ -104,8 +100,8 @@ class _Compose:
         tensor_names = self._names_apart(ins) + self._names_apart(outs)
         # items made elsewhere, or few, are copied into place at the end; the wires, separators and axis labels
         # (most of what this stage draws) are made once, in place, from their positions laid out here
-        made = sections + arrows + gap_items + body + overlay + tensor_names
-        sides = [extent(made)] if made else []
+        made = (sections, arrows, gap_items, body, overlay, tensor_names)
+        sides = [extent(chain(*made))] if any(made) else []
         sides += [_level_extent(lines) for lines in (separators, pieces) if lines] + ([_label_extent(labels)] if labels else [])
         if not sides:
             first = self.d.producer(self.d.inputs[0]).span if self.d.inputs else None
@@ -117,16 +113,16 @@ class _Compose:
         dx, dy = -x0, -y0
         scene = Scene(x1 - x0, y1 - y0, [], c.background if c.background != "none" else None, self.d.title)
         separator = Stroke(c.separator, s.separator, s.dash)
-        scene.items = (backdrop(x1 - x0, y1 - y0, scene.background) + moved(sections, dx, dy)
-                       + [Line(a + dx, y + dy, b + dx, y + dy, separator, role="separator") for a, b, y in separators]
-                       + [Line(a + dx, y + dy, b + dx, y + dy, stroke, axis=axis, producer=producer)
-                          for a, b, y, stroke, axis, producer in pieces]
-                       + moved(arrows + gap_items + body + overlay, dx, dy) + self.axis_labels(labels, dx, dy)
-                       + moved(tensor_names, dx, dy))
+        items = scene.items = backdrop(x1 - x0, y1 - y0, scene.background)  # built up in place: no copy of all items
+        items += moved(sections, dx, dy)
+        items += [Line(a + dx, y + dy, b + dx, y + dy, separator, role="separator") for a, b, y in separators]
+        items += [Line(a + dx, y + dy, b + dx, y + dy, stroke, axis=axis, producer=producer) for a, b, y, stroke, axis, producer in pieces]
+        items += moved(chain(arrows, gap_items, body, overlay), dx, dy)
+        items += self.axis_labels(labels, dx, dy)
+        items += moved(tensor_names, dx, dy)
         tensors = self.tensor_runs(final, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar, tensors.get(w.id, ()))
-                                 for w in self.wires.values() if w.x1 > w.x0
-                                 for label, bar in [self.style.axis_label(w.axis, w.value)] if label is not None)
+                                 for w, label, bar in named)
         return scene
 
     def tensor_runs(self, final: _Order, dx: float) -> dict[int, tuple]:
@@ -263,24 +259,42 @@ class _Compose:
                     yield (a, b), values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
-    def wire_labels(self, boxes: list) -> list[tuple]:
+    def wire_pieces(self, stroke: Stroke) -> tuple[list[Piece], set, list]:
+        """Each wire's straight pieces (its life less its gaps), where one ends at its copy's dot (y, x), and
+        an arrowhead on each wire of integer data, however short: one pass over the wires."""
+        pieces, dots, arrows, values = [], set(), [], self.d.values
+        for w in self.wires.values():
+            producer = w.start[1] if w.start[0] == "op" else None
+            for a, b in (_pieces(w.x0, w.x1, w.gaps) if w.gaps else ((w.x0, w.x1),)):
+                if b > a:
+                    pieces.append(Piece(a, b, w.y, stroke, w.axis, producer))
+            dots.update((w.y, a) for a, b in w.gaps if a == b)
+            if values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:
+                arrows.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, self.theme.colors.wire))
+        return pieces, dots, arrows
+
+    def wire_labels(self, boxes: list) -> tuple[list[tuple], list[tuple]]:
         """(label, x, baseline, its overline bar or None, axis) of each labelled wire's axis label above it,
         just past its start; one that would touch a box (a wire that starts just below a box's corner) moves
-        right past the box, where the wire runs on. The bar: (x from, y, x to) from the label's start."""
+        right past the box, where the wire runs on. The bar: (x from, y, x to) from the label's start.
+        Second, (wire, label, overlined) of every wire drawn that has a label, shown or not, for ``Scene.wire_names``."""
         p = self.p
-        labels, near = [], _by_column(boxes)
+        labels, named, near = [], [], _by_column(boxes)
         for wire in self.wires.values():
-            if not wire.labelled or wire.x1 <= wire.x0:
+            if wire.x1 <= wire.x0:
                 continue
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None:
+                continue
+            named.append((wire, label, overline))
+            if not wire.labelled:
                 continue
             x = wire.x0 + p.label_pad + 1 + self.style.label_clearance(wire)
             base = wire.y - p.label_pad
             x = _past_boxes(x, base - label.ascent - (1.0 if overline else 0.0), base + label.descent, label.width,
                             wire.x1 - p.label_pad, near, p.label_pad)
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
-        return labels
+        return labels, named
 
     def axis_labels(self, labels: list[tuple], dx: float, dy: float) -> list:
         """The axis labels (:meth:`wire_labels`) moved by (dx, dy): each a Text, then its overline's bar."""
@@ -292,6 +306,18 @@ class _Compose:
                 out.append(Line((x + bx0) + dx, (base + by) + dy, (x + bx1) + dx, (base + by) + dy,
                                 Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return out
+
+
+def _boxes_and_regions(body: list) -> tuple[list[BBox], list[BBox]]:
+    """The extents of the boxes (and what stands behind them) and of the wiring regions among ``body``, in one pass."""
+    boxes, regions = [], []
+    for item in body:
+        role = item.role
+        if role == "box" or role == "box.shadow":
+            boxes.append(item.bbox)
+        elif role == "region":
+            regions.append(item.bbox)
+    return boxes, regions
 
 
 def _level_extent(lines: list[tuple]) -> BBox:
