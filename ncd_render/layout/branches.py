@@ -96,6 +96,8 @@ def _mirrored(item, about: float):
 
 def _mirrored_command(cmd: tuple, about: float) -> tuple:
     """One path command reflected in x = ``about``: x, y pairs after its letter."""
+    if len(cmd) == 3:  # M, L
+        return (cmd[0], about - cmd[1], cmd[2])
     if len(cmd) == 7:  # C
         return (cmd[0], about - cmd[1], cmd[2], about - cmd[3], cmd[4], about - cmd[5], cmd[6])
     return (cmd[0],) + tuple([about - v if k % 2 == 0 else v for k, v in enumerate(cmd[1:])])

@@ -73,9 +73,6 @@ class _Compose:
         self.wires = {w: _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], drawn.spans[w].x0,
                                drawn.spans[w].x1, drawn.spans[w].gaps) for w, wire in ordered.wires.items()}
 
-    def _placed_text(self, label, x, y, role, color=None, **facts) -> Text:
-        return self.style.placed_text(label, x, y, role, color, **facts)
-
     def run(self) -> Scene:
         p, c, s = self.p, self.theme.colors, self.theme.strokes
         final, x_end = self.final, self.x_end
@@ -136,7 +133,7 @@ class _Compose:
             text = texts.get(value, False)
             if text is False:
                 name = self.d.values[value].name
-                text = texts[value] = self._placed_text(name_label(self.style, value), 0, 0, "label.name") if name else None
+                text = texts[value] = self.style.placed_text(name_label(self.style, value), 0, 0, "label.name") if name else None
             run = runs[w]
             if run and run[-1][2] is text:
                 run[-1] = (run[-1][0], x1 + dx, text)
@@ -159,12 +156,12 @@ class _Compose:
         key = (id(label), bar, axis)
         found = self.named.get(key)
         if found is None:
-            found = self.named[key] = (label, self._placed_text(label, 0, 0, "label.axis", overline=bar, axis=axis))
+            found = self.named[key] = (label, self.style.placed_text(label, 0, 0, "label.axis", overline=bar, axis=axis))
         return found[1]
 
     def _name_beside(self, name, x: float, anchor: str, mid: float) -> Text:
         """A tensor's name at x, centred on height ``mid``; ``anchor``: the end that meets its wires."""
-        return self._placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
+        return self.style.placed_text(name, x, mid + (name.ascent - name.descent) / 2, "label.name", anchor=anchor)
 
     def _names_apart(self, entries: list[tuple]) -> list[Text]:
         """The names (name, wires, x, anchor) of tensors on one side, each centred on its wires, unless a name
@@ -300,7 +297,7 @@ class _Compose:
         """The axis labels (:meth:`wire_labels`) moved by (dx, dy): each a Text, then its overline's bar."""
         out = []
         for label, x, base, bar, axis in labels:
-            out.append(self._placed_text(label, x + dx, base + dy, "label.axis", overline=bar is not None, axis=axis))
+            out.append(self.style.placed_text(label, x + dx, base + dy, "label.axis", overline=bar is not None, axis=axis))
             if bar is not None:
                 bx0, by, bx1 = bar
                 out.append(Line((x + bx0) + dx, (base + by) + dy, (x + bx1) + dx, (base + by) + dy,
