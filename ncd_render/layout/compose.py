@@ -70,6 +70,7 @@ class _Compose:
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
+        self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (new_pair)
         self.wires = {w: _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], drawn.spans[w].x0,
                                drawn.spans[w].x1, drawn.spans[w].gaps) for w, wire in ordered.wires.items()}
 
@@ -181,24 +182,17 @@ class _Compose:
     def separators(self, final: _Order, obstacles: list) -> list[tuple[float, float, float]]:
         """(x from, x to, y) of the dashed lines between the tensors of a tuple, wherever both run side
         by side, stopping clear of every box and wiring region at their height."""
-        out = []
-        wires, close = self.wires, self.p.pitch + self.p.tensor_gap + 0.5
-        # each pair of wires met side by side: (the stretch of x where both live, the runs found so far),
-        # worked out once however many stretches they share; None where they sit too far apart to need one
-        pairs: dict[tuple[int, int], tuple | None] = {}
+        out, pairs = [], self.pairs
         for order, values, x0, x1 in self.stretches(final):
             for pair in pairwise(order):
-                a, b = pair
-                if values[a] == values[b]:
+                if values[pair[0]] == values[pair[1]]:
                     continue
                 found = pairs.get(pair, False)
                 if found is False:
-                    wa, wb = wires[a], wires[b]
-                    # needed only where two tensors sit as close as a tuple's segments
-                    found = pairs[pair] = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), []) if wb.y - wa.y <= close else None
+                    found = self.new_pair(pair)
                 if found is None:
                     continue
-                lo, hi, runs = found
+                lo, hi, _, runs = found
                 if x0 >= lo:
                     lo = x0
                 if x1 <= hi:
@@ -210,8 +204,8 @@ class _Compose:
                 else:
                     runs.append([lo, hi])
         buckets = _by_column(obstacles, SEPARATOR_CLEAR)  # obstacles by the stretches of x they reach into
-        for (a, b), spans in sorted((pair, found[2]) for pair, found in pairs.items() if found and found[2]):
-            sy = self.separator_y(a, b)
+        for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
+            _, _, sy, spans = pairs[pair]
             for x0, x1 in spans:
                 # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
                 blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in _near(buckets, x0, x1)
@@ -219,13 +213,22 @@ class _Compose:
                 out += [(lo, hi, sy) for lo, hi in _subtract((x0, x1), blocked) if hi - lo >= 6]
         return out
 
-    def separator_y(self, a: int, b: int) -> float:
-        ya, yb = self.wires[a].y, self.wires[b].y
-        return ya + max(3.0, (yb - ya - self.axis_h - self.p.label_pad) / 2)
+    def new_pair(self, pair: tuple[int, int]) -> tuple | None:
+        """Wires ``pair`` (a just above b) met side by side for the first time: (the stretch of x where both live,
+        their separator's height, its runs, found as the stretches come), kept in ``self.pairs`` for every other
+        stretch they share; None where they sit too far apart to need one, farther than a tuple's segments."""
+        wa, wb = self.wires[pair[0]], self.wires[pair[1]]
+        found = None
+        if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
+            found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
+        self.pairs[pair] = found
+        return found
 
     def stretches(self, final: _Order):
         """(live wires, the tensor of each, x from, x to) for each stretch of the figure where those wires
-        run side by side; stretches of no width (a column with nothing in its gap) are left out."""
+        run side by side; stretches of no width (a column with nothing in its gap) are left out. Across a
+        column, each pair of wires that passes its boxes untouched, close enough to need a separator
+        (:meth:`new_pair`) and clear of the boxes at its height, is a stretch of its own."""
         x = min((w.x0 for w in self.wires.values()), default=0)
         for column, at in zip(self.columns, self.xs):
             before = column.before
@@ -243,17 +246,22 @@ class _Compose:
             if len(through) < 2 or through != [w for w in column.after if w not in busy]:
                 continue
             values, extents = before.values, None
-            for a, b in pairwise(through):
-                if values[a] == values[b]:  # one tensor's wires: no separator between them
+            for pair in pairwise(through):
+                if values[pair[0]] == values[pair[1]]:  # one tensor's wires: no separator between them
+                    continue
+                found = self.pairs.get(pair, False)
+                if found is False:
+                    found = self.new_pair(pair)
+                if found is None:  # too far apart for one
                     continue
                 if extents is None:
                     extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
-                ys = self.separator_y(a, b)
+                ys = found[2]
                 for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
                     if top - 1 <= ys <= bottom + 1:
                         break
                 else:
-                    yield (a, b), values, at.x0, at.x1
+                    yield pair, values, at.x0, at.x1
         yield final, final.values, x, self.x_end
 
     def wire_pieces(self, stroke: Stroke) -> tuple[list[Piece], set, list]:
