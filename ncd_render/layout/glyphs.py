@@ -199,7 +199,7 @@ class _Draw:
         stroke, wire = self.learned if op.learned else self.box, self.wire
         x0, x1 = box.x0, box.x1
         top, bottom = y[placed.top], y[placed.bottom]
-        if is_wiring(op):
+        if shape in ("wiring", "cap"):  # is_wiring(op), known from its shape
             body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
                              max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)
@@ -221,7 +221,7 @@ class _Draw:
                 far = y[entering[-1]]
                 body.append(Rect(x0, min(edge, far - 2), width - ENTRY * (len(placed.consumed) - len(entering)), abs(far - edge) + 2,
                                  None, None, role="region"))
-                body.extend(draw_entries(x0, x0 + box.entry, edge, [y[w] for w in entering], Stroke(c.wire, s.wire)))
+                body.extend(draw_entries(x0, x0 + box.entry, edge, [y[w] for w in entering], wire))
                 for j, w in enumerate(entering):
                     self.wires[w].x1 = x0 + ENTRY * j
             x0 += box.entry
@@ -295,7 +295,7 @@ class _Draw:
         body.append(Rect(box.x0, min(targets) - 3, box.x1 - box.x0, max(targets) - min(targets) + 6, None, None,
                          role="region", ref=placed.op.id))
         items, cuts = draw_merge(box.x1 - MERGE_TAIL, targets, operands, box.x1 - box.x0 - MERGE_TAIL,
-                                 Stroke(c.wire, self.theme.strokes.wire), c.dot, self.tight(placed.through))
+                                 self.wire, c.dot, self.tight(placed.through))
         body.extend(items)
         for i, at in cuts:
             self.wires[placed.through[i]].gaps.append((at, at))
@@ -309,7 +309,7 @@ class _Draw:
     def draw_wiring(self, placed: Placed, out: list) -> None:
         """Einsum and transposes: bends, cups (contractions) and merges (diagonals)."""
         op, c, s = placed.op, self.theme.colors, self.theme.strokes
-        stroke = Stroke(c.wire, s.wire)
+        stroke = self.wire
         y, box = self.y, self.boxes[placed.op.id]
         x0, x1 = box.x0, box.x1
         if glyph(op) == "cap":
