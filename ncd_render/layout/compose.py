@@ -366,6 +366,16 @@ def _near(buckets: dict[int, list], x0: float, x1: float):
     return (b for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for b in buckets.get(k, ()))
 
 
+def _touching(near: dict, x0: float, x1: float, top: float, bottom: float) -> BBox | None:
+    """The first box of ``near`` (:func:`_by_column`, in :func:`_near`'s order) that the box from (x0, top) to (x1,
+    bottom) overlaps, or None: plain loops, as a label for every wire asks."""
+    for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1):
+        for b in near.get(k, ()):
+            if x0 < b[2] and b[0] < x1 and top < b[3] and b[1] < bottom:
+                return b
+    return None
+
+
 def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float, near: dict, pad: float) -> float:
     """Where a label ``width`` wide, from ``top`` to ``bottom``, starts at or right of ``x`` touching no box of
     ``near`` (:func:`_by_column`): ``pad`` past each box it would touch; ``x`` when that ends past ``limit``.
@@ -375,7 +385,7 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     """
     at = x
     for _ in range(4):  # boxes in a row: past each in turn
-        hit = next((b for b in _near(near, at, at + width) if at < b[2] and b[0] < at + width and top < b[3] and b[1] < bottom), None)
+        hit = _touching(near, at, at + width, top, bottom)
         if hit is None:
             return at if at + width <= limit else x
         at = hit[2] + pad
