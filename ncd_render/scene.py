@@ -177,13 +177,12 @@ def extent(items) -> BBox:
 
 
 def _points(commands) -> tuple[list, list]:
-    """The x and the y of every point of path ``commands`` (the pairs after each command's letter)."""
-    xs: list = []
-    ys: list = []
+    """The x and the y of every point of path ``commands``: each command's numbers after its letter,
+    all in one list (x, y pairs: every command has an even count), then its odd and even places."""
+    numbers: list = []
     for c in commands:
-        xs += c[1::2]
-        ys += c[2::2]
-    return xs, ys
+        numbers += c[1:]
+    return numbers[::2], numbers[1::2]
 
 
 def ink_bbox(item) -> BBox:
@@ -224,9 +223,9 @@ def shifted(item, dx, dy):
 
 
 def moved(items, dx, dy) -> list:
-    """Each of ``items`` moved by (dx, dy): a copy whose position fields are changed straight (as
-    :func:`~ncd_render.records.replaced` does), in one loop with each kind's fields written inline,
-    since a layout moves every item of a figure at least once.
+    """Each of ``items`` moved by (dx, dy): a copy of its fields (``dict.copy`` shares the record's
+    field names, a plain copy of the values) with its position changed, in one loop with each kind's
+    fields written inline, since a layout moves every item of a figure at least once.
 
     >>> moved([Rect(0, 1, 2, 3, None, None), Circle(1, 1, 2, None, None)], 1, 2)[1]
     Circle(cx=2, cy=3, r=2, stroke=None, fill=None, role='dot')
@@ -234,38 +233,35 @@ def moved(items, dx, dy) -> list:
     new, out = object.__new__, []
     for item in items:
         kind = type(item)
-        if kind not in _MOVABLE:
-            from dataclasses import replace
-
-            out.append(replace(item, x=item.x + dx, y=item.y + dy))
-            continue
         fields = item.__dict__
-        copy = new(kind)
-        changed = copy.__dict__
-        changed.update(fields)  # every field, in order; then the position is overwritten
+        changed = fields.copy()
         if kind is Rect or kind is Text:
             changed["x"], changed["y"] = fields["x"] + dx, fields["y"] + dy
         elif kind is Line:
             changed["x1"], changed["y1"] = fields["x1"] + dx, fields["y1"] + dy
             changed["x2"], changed["y2"] = fields["x2"] + dx, fields["y2"] + dy
         elif kind is Path:
-            changed["commands"] = tuple([_move_command(c, dx, dy) for c in fields["commands"]])
-        else:
+            changed["commands"] = _moved_commands(fields["commands"], dx, dy)
+        else:  # Circle, the last of the five kinds
             changed["cx"], changed["cy"] = fields["cx"] + dx, fields["cy"] + dy
+        copy = new(kind)
+        object.__setattr__(copy, "__dict__", changed)  # a frozen record refuses plain assignment, even of its __dict__
         out.append(copy)
     return out
 
 
-def _move_command(c, dx, dy):
-    """One path command moved: x, y pairs after its letter."""
-    if len(c) == 3:  # M, L
-        return (c[0], c[1] + dx, c[2] + dy)
-    if len(c) == 7:  # C
-        return (c[0], c[1] + dx, c[2] + dy, c[3] + dx, c[4] + dy, c[5] + dx, c[6] + dy)
-    return (c[0], *[v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c[1:])])
-
-
-_MOVABLE = frozenset([Line, Path, Rect, Text, Circle])
+def _moved_commands(commands: tuple, dx, dy) -> tuple:
+    """Path ``commands`` (M, L, C and Z, as :class:`Path` says) moved: the x, y pairs after each command's letter."""
+    out = []
+    for c in commands:
+        n = len(c)
+        if n == 3:  # M, L
+            out.append((c[0], c[1] + dx, c[2] + dy))
+        elif n == 7:  # C
+            out.append((c[0], c[1] + dx, c[2] + dy, c[3] + dx, c[4] + dy, c[5] + dx, c[6] + dy))
+        else:  # Z: no point
+            out.append(c)
+    return tuple(out)
 
 
 def _scale(item, f):
