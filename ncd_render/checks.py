@@ -25,6 +25,7 @@ import re
 
 from .chars import bad_char, describe
 from .errors import NcdError
+from .scene import Text
 
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 def plain_text(value, what: str, *, limit: int = 1000, path: str | None = None) -> str:
@@ -67,15 +68,15 @@ def scene_text(scene) -> None:
     """
     if scene.title:
         plain_text(scene.title, "the title", limit=len(scene.title))
-    texts = [run.text for item in scene.items for run in getattr(item, "runs", ())]
-    families = {item.family for item in scene.items if hasattr(item, "family")}
-    if bad_char(" ".join(texts + sorted(families))) is None:  # one pass over all of it; item by item only to say where
+    labels = [item for item in scene.items if type(item) is Text]  # the only items with text and a font
+    texts = [run.text for label in labels for run in label.runs]
+    families = {label.family for label in labels}
+    if bad_char(" ".join(texts + sorted(families))) is None:  # one pass over all of it; label by label only to say where
         return
-    for item in scene.items:
-        for run in getattr(item, "runs", ()):
+    for label in labels:
+        for run in label.runs:
             plain_text(run.text, f"the label {run.text[:40]!r}", limit=len(run.text))
-        if hasattr(item, "family"):
-            plain_text(item.family, "the font family", limit=len(item.family))
+        plain_text(label.family, "the font family", limit=len(label.family))
 
 
 def _shown(value) -> str:

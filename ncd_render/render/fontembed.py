@@ -52,7 +52,7 @@ def used_faces(scene: Scene) -> dict[tuple[str, bool, bool], str]:
     """(family, bold, italic) -> the characters the scene's labels set in that face, for shipped families."""
     faces: dict[tuple[str, bool, bool], set[str]] = {}
     for item in scene.items:
-        if isinstance(item, Text) and item.family in SHIPPED:
+        if type(item) is Text and item.family in SHIPPED:
             for run in item.runs:
                 faces.setdefault((item.family, run.bold, run.italic), set()).update(run.text)
     return {face: "".join(sorted(chars)) for face, chars in sorted(faces.items())}
