@@ -230,7 +230,7 @@ def moved(items, dx, dy) -> list:
     >>> moved([Rect(0, 1, 2, 3, None, None), Circle(1, 1, 2, None, None)], 1, 2)[1]
     Circle(cx=2, cy=3, r=2, stroke=None, fill=None, role='dot')
     """
-    new, out = object.__new__, []
+    new, assign, out = object.__new__, object.__setattr__, []
     for item in items:
         kind = type(item)
         fields = item.__dict__
@@ -245,7 +245,7 @@ def moved(items, dx, dy) -> list:
         else:  # Circle, the last of the five kinds
             changed["cx"], changed["cy"] = fields["cx"] + dx, fields["cy"] + dy
         copy = new(kind)
-        object.__setattr__(copy, "__dict__", changed)  # a frozen record refuses plain assignment, even of its __dict__
+        assign(copy, "__dict__", changed)  # a frozen record refuses plain assignment, even of its __dict__
         out.append(copy)
     return out
 
