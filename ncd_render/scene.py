@@ -7,8 +7,8 @@ group items; styling is already resolved into each item.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
+from math import inf
 
 from .records import record
 from .text import PlacedRun
@@ -143,37 +143,50 @@ class Scene:
 
 
 def extent(items) -> BBox:
-    """The box around all of ``items`` (each item's ``bbox``, the same numbers), read kind by kind
-    from their fields rather than item by item: a figure measures every item once or twice.
+    """The box around all of ``items`` (each item's ``bbox``, the same numbers; at least one item), in
+    one loop with each kind's sides read inline from its fields: a figure measures every item once or
+    twice. The paths' numbers are gathered as they come and split into x and y once, at the end.
 
     >>> extent([Line(0, 5, 10, 5, Stroke()), Rect(2, 1, 3, 2, None, None), Circle(4, 4, 2, None, None)])
     (0, 1, 10, 6)
     """
-    kinds: dict[type, list] = defaultdict(list)
+    left = top = inf
+    right = bottom = -inf
+    numbers: list = []  # the x, y pairs of every path's points
     for item in items:
-        kinds[type(item)].append(item)
-    sides = []  # (left, top, right, bottom) of each kind's items
-    for kind, group in kinds.items():
-        if kind is Line:
-            xs, ys = [i.x1 for i in group] + [i.x2 for i in group], [i.y1 for i in group] + [i.y2 for i in group]
-            sides.append((min(xs), min(ys), max(xs), max(ys)))
-        elif kind is Rect:
-            sides.append((min([i.x for i in group]), min([i.y for i in group]),
-                          max([i.x + i.w for i in group]), max([i.y + i.h for i in group])))
+        kind = type(item)
+        if kind is Rect:
+            x0, y0 = item.x, item.y
+            x1, y1 = x0 + item.w, y0 + item.h
         elif kind is Text:
-            sides.append((min([i.x for i in group]), min([i.y - i.ascent for i in group]),
-                          max([i.x + i.width for i in group]), max([i.y + i.descent for i in group])))
+            x, y = item.x, item.y
+            x0, y0, x1, y1 = x, y - item.ascent, x + item.width, y + item.descent
+        elif kind is Line:
+            x0, y0, x1, y1 = item.x1, item.y1, item.x2, item.y2
+            if x1 < x0:
+                x0, x1 = x1, x0
+            if y1 < y0:
+                y0, y1 = y1, y0
         elif kind is Path:
-            xs, ys = _points([c for i in group for c in i.commands])
-            sides.append((min(xs), min(ys), max(xs), max(ys)))
-        elif kind is Circle:
-            sides.append((min([i.cx - i.r for i in group]), min([i.cy - i.r for i in group]),
-                          max([i.cx + i.r for i in group]), max([i.cy + i.r for i in group])))
+            for c in item.commands:
+                numbers += c[1:]
+            continue
         else:
-            lefts, tops, rights, bottoms = zip(*[i.bbox for i in group])
-            sides.append((min(lefts), min(tops), max(rights), max(bottoms)))
-    lefts, tops, rights, bottoms = zip(*sides)
-    return min(lefts), min(tops), max(rights), max(bottoms)
+            x0, y0, x1, y1 = item.bbox
+        if x0 < left:
+            left = x0
+        if y0 < top:
+            top = y0
+        if x1 > right:
+            right = x1
+        if y1 > bottom:
+            bottom = y1
+    if numbers:
+        xs, ys = numbers[::2], numbers[1::2]
+        left, top, right, bottom = min(left, min(xs)), min(top, min(ys)), max(right, max(xs)), max(bottom, max(ys))
+    if left == inf:
+        raise ValueError("extent() of no items")
+    return left, top, right, bottom
 
 
 def _points(commands) -> tuple[list, list]:
