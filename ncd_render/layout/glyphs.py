@@ -29,8 +29,8 @@ from ..scene import Line, Path, Rect, Stroke
 from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
-from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, Box, Column, Columns, Drawn, Ordered, Placed, Span, Style, Wire,
-                    arrowhead_path, glyph, is_wiring, straight_through)
+from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, WIRING_SHAPES, Box, Column, Columns, Drawn, Ordered, Placed,
+                    Span, Style, Wire, arrowhead_path, glyph, is_wiring, straight_through)
 from .nesting import tight
 from .routing import draw_region, route_plan
 
@@ -199,7 +199,7 @@ class _Draw:
         stroke, wire = self.learned if op.learned else self.box, self.wire
         x0, x1 = box.x0, box.x1
         top, bottom = y[placed.top], y[placed.bottom]
-        if shape in ("wiring", "cap"):  # is_wiring(op), known from its shape
+        if shape in WIRING_SHAPES:  # is_wiring(op), read from the shape already found
             body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
                              max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)

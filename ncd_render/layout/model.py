@@ -315,9 +315,12 @@ def straight_through(placed: Placed, wires: dict, y: dict, drop: float = 0.0) ->
                for c, n in zip(placed.consumed, placed.new))
 
 
+WIRING_SHAPES = frozenset({"wiring", "cap"})  # the glyphs drawn as wires alone
+
+
 def is_wiring(op) -> bool:
     """Ops drawn as wires alone (bends, cups, merges, crossings) rather than as a box."""
-    return glyph(op) in ("wiring", "cap")
+    return glyph(op) in WIRING_SHAPES
 
 
 def _spans(orders, members) -> list[tuple[int, int] | None]:

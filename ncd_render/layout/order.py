@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Diagram, Op
-from .model import Column, Ordered, Placed, Wire, _Order, _Permute, glyph, hold
+from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _Order, _Permute, glyph, hold
 from .nesting import inner_split, tight
 from .plan import Plan
 
@@ -318,7 +318,7 @@ class _Sweep:
         anchor = live[at]  # the new wires take its place
         span = live[at:max(where) + 1]
         ends = set(acted)
-        foreign = [w for w in span if w not in ends] if shape in ("wiring", "cap") else []
+        foreign = [w for w in span if w not in ends] if shape in WIRING_SHAPES else []
         self.end_wires(acted, live, op)
         new = []
         for v in op.outputs:
