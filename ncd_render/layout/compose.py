@@ -70,7 +70,7 @@ class _Compose:
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
-        self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (new_pair)
+        self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (pair)
         self.wires = {w: _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], drawn.spans[w].x0,
                                drawn.spans[w].x1, drawn.spans[w].gaps) for w, wire in ordered.wires.items()}
 
@@ -187,9 +187,7 @@ class _Compose:
             for pair in pairwise(order):
                 if values[pair[0]] == values[pair[1]]:
                     continue
-                found = pairs.get(pair, False)
-                if found is False:
-                    found = self.new_pair(pair)
+                found = self.pair(pair)
                 if found is None:
                     continue
                 lo, hi, _, runs = found
@@ -213,22 +211,25 @@ class _Compose:
                 out += [(lo, hi, sy) for lo, hi in _subtract((x0, x1), blocked) if hi - lo >= 6]
         return out
 
-    def new_pair(self, pair: tuple[int, int]) -> tuple | None:
-        """Wires ``pair`` (a just above b) met side by side for the first time: (the stretch of x where both live,
-        their separator's height, its runs, found as the stretches come), kept in ``self.pairs`` for every other
-        stretch they share; None where they sit too far apart to need one, farther than a tuple's segments."""
-        wa, wb = self.wires[pair[0]], self.wires[pair[1]]
-        found = None
-        if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
-            found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
-        self.pairs[pair] = found
+    def pair(self, pair: tuple[int, int]) -> tuple | None:
+        """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
+        height, its runs, found as the stretches come), worked out when they first meet and kept in ``self.pairs``
+        for every other stretch they share; None where they sit too far apart to need one, farther than a
+        tuple's segments."""
+        found = self.pairs.get(pair, False)
+        if found is False:
+            wa, wb = self.wires[pair[0]], self.wires[pair[1]]
+            found = None
+            if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
+                found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
+            self.pairs[pair] = found
         return found
 
     def stretches(self, final: _Order):
         """(live wires, the tensor of each, x from, x to) for each stretch of the figure where those wires
         run side by side; stretches of no width (a column with nothing in its gap) are left out. Across a
         column, each pair of wires that passes its boxes untouched, close enough to need a separator
-        (:meth:`new_pair`) and clear of the boxes at its height, is a stretch of its own."""
+        (:meth:`pair`) and clear of the boxes at its height, is a stretch of its own."""
         x = min((w.x0 for w in self.wires.values()), default=0)
         for column, at in zip(self.columns, self.xs):
             before = column.before
@@ -249,9 +250,7 @@ class _Compose:
             for pair in pairwise(through):
                 if values[pair[0]] == values[pair[1]]:  # one tensor's wires: no separator between them
                     continue
-                found = self.pairs.get(pair, False)
-                if found is False:
-                    found = self.new_pair(pair)
+                found = self.pair(pair)
                 if found is None:  # too far apart for one
                     continue
                 if extents is None:
@@ -366,16 +365,6 @@ def _near(buckets: dict[int, list], x0: float, x1: float):
     return (b for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for b in buckets.get(k, ()))
 
 
-def _touching(near: dict, x0: float, x1: float, top: float, bottom: float) -> BBox | None:
-    """The first box of ``near`` (:func:`_by_column`, in :func:`_near`'s order) that the box from (x0, top) to (x1,
-    bottom) overlaps, or None: plain loops, as a label for every wire asks."""
-    for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1):
-        for b in near.get(k, ()):
-            if x0 < b[2] and b[0] < x1 and top < b[3] and b[1] < bottom:
-                return b
-    return None
-
-
 def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float, near: dict, pad: float) -> float:
     """Where a label ``width`` wide, from ``top`` to ``bottom``, starts at or right of ``x`` touching no box of
     ``near`` (:func:`_by_column`): ``pad`` past each box it would touch; ``x`` when that ends past ``limit``.
@@ -385,7 +374,7 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     """
     at = x
     for _ in range(4):  # boxes in a row: past each in turn
-        hit = _touching(near, at, at + width, top, bottom)
+        hit = next((b for b in _near(near, at, at + width) if _overlaps((at, top, at + width, bottom), b)), None)
         if hit is None:
             return at if at + width <= limit else x
         at = hit[2] + pad
