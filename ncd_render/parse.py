@@ -21,7 +21,7 @@ from pathlib import Path
 from . import limits
 from .errors import NcdError, Source, Span
 from .lean import import_lark
-from .lexing import quicken
+from .lalr import quicken
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
     Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Option, Output, Program,

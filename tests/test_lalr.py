@@ -1,4 +1,4 @@
-"""The one-loop lexer (ncd_render.lexing) against lark's own: the same tokens at the same places, the same errors."""
+"""The one-loop parser (ncd_render.lalr) against lark's own: the same trees, the same tokens at the same places, the same errors."""
 import random
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from ncd_render import parse
-from ncd_render.lexing import quicken
+from ncd_render.lalr import quicken
 from ncd_render.parser_cache import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,10 +22,10 @@ EDGES = [
 
 @pytest.fixture(scope="module")
 def parsers():
-    """lark's parser as it comes, and the same tables with the one-loop lexer."""
+    """lark's parser as it comes, and the same tables run in one loop."""
     plain = build_parser(GRAMMAR, None)
     quick = quicken(build_parser(GRAMMAR, None))
-    assert type(quick.parser.lexer).__name__ == "_OneLoop" and type(plain.parser.lexer).__name__ == "ContextualLexer"
+    assert type(quick).__name__ == "_OneLoop" and type(plain.parser.lexer).__name__ == "ContextualLexer"
     return plain, quick
 
 
@@ -41,7 +41,7 @@ def _outcome(parser, text: str):
                   for t in tree.scan_values(lambda v: isinstance(v, Token))]
 
 
-def test_every_source_lexes_as_lark_lexes_it(parsers):
+def test_every_source_parses_as_lark_parses_it(parsers):
     assert len(SOURCES) > 20
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
@@ -51,7 +51,7 @@ def test_every_source_lexes_as_lark_lexes_it(parsers):
 
 
 @pytest.mark.parametrize("text", EDGES)
-def test_edge_cases_lex_as_lark_lexes_them(parsers, text):
+def test_edge_cases_parse_as_lark_parses_them(parsers, text):
     plain, quick = (_outcome(p, text) for p in parsers)
     assert plain == quick
 
@@ -80,22 +80,23 @@ def test_broken_sources_fail_where_lark_fails(parsers):
     assert errors > 100  # the errors were met, not only trees
 
 
-def test_the_package_parser_lexes_in_one_loop():
+def test_the_package_parser_runs_in_one_loop():
     parser, _ = parse._parser()
-    assert type(parser.parser.lexer).__name__ == "_OneLoop"
+    assert type(parser).__name__ == "_OneLoop"
 
 
 def test_a_loop_that_reads_otherwise_than_lark_is_not_installed(monkeypatch):
-    """Checked on a probe text when installed: a lark whose internals the loop misreads keeps its own lexer."""
-    from ncd_render import lexing
+    """Checked on a probe text when installed: a lark whose internals the loop misreads is kept as it is."""
+    from ncd_render import lalr
 
-    real = lexing._OneLoop.lex
+    real = lalr._OneLoop._run
 
-    def shifted(self, lexer_state, parser_state):
-        for token in real(self, lexer_state, parser_state):
+    def shifted(self, text):
+        tree = real(self, text)
+        for token in tree.scan_values(lambda v: isinstance(v, Token)):
             token.column += 1
-            yield token
+        return tree
 
-    monkeypatch.setattr(lexing._OneLoop, "lex", shifted)
-    parser = quicken(build_parser(GRAMMAR, None))
-    assert type(parser.parser.lexer).__name__ == "ContextualLexer"
+    monkeypatch.setattr(lalr._OneLoop, "_run", shifted)
+    parser = build_parser(GRAMMAR, None)
+    assert quicken(parser) is parser
