@@ -80,7 +80,9 @@ class _Solve:
         self.below: list[dict[int, float]] = [{} for _ in self.keys]  # node a -> {node b: the most b must lie below a}
         self.box: dict[int, int] = {}  # op id -> its box's top node (its bottom is the next)
         self.section = {sid: self.add_top_bottom(("T", sid), ("B", sid)) for sid in self.d.sections}  # -> its top node
-        self.listed: set[int] = set()  # ids of the orders constrained (order.order shares one between moments)
+        # order.order shares an order only between consecutive moments, which are constrained one after
+        # another: only the order constrained last can come again (any other repeat would only cost time)
+        self.last = None  # the order constrained last
         self.tandem_of = {w: style.diagram.tandems.get(wire.axis) for w, wire in self.wires.items()} if style.diagram.tandems else {}
         p = self.p
         self.pitches = (p.pitch, p.pitch + p.tensor_gap, p.tandem_pitch)  # within a tensor, between tensors, in tandem
@@ -116,9 +118,9 @@ class _Solve:
     def constrain_list(self, order: _Order) -> None:
         """Neighbouring wires a pitch apart, wider between tensors, closer in tandem
         (the hottest loop of the stage: :meth:`edge` inlined)."""
-        if id(order) in self.listed:  # the same order again: its edges are there
+        if order is self.last:  # the same order again: its edges are there
             return
-        self.listed.add(id(order))
+        self.last = order
         values, below, tandem = order.values, self.below, self.tandem_of.get
         pitch, apart, tandem_pitch = self.pitches
         for a, b in zip(order, order[1:]):
@@ -279,7 +281,12 @@ class _Solve:
         """Longest paths put every node as high as it may go; a box's or section's top
         edge instead belongs just above what it holds, so move it down to that."""
         below = self.below
-        tops = [*self.box.values(), *self.section.values()]  # the boxes' in column order, then the sections'
-        # innermost (lowest) first; a top with nothing below it stays
-        for n in sorted((n for n in tops if below[n]), key=lambda n: -y[n]):
-            y[n] = min(y[b] - w for b, w in below[n].items())
+        # a box's top lies above wires (a mark's, above its bottom) only, no other top: the boxes' in any
+        # order, then the sections' innermost (lowest) first; a top with nothing below it stays
+        for n in [*self.box.values(), *sorted(self.section.values(), key=lambda n: -y[n])]:
+            lowest = INF  # (a loop: a generator for min() costs more than a box's few edges)
+            for m, weight in below[n].items():
+                if y[m] - weight < lowest:
+                    lowest = y[m] - weight
+            if lowest < INF:
+                y[n] = lowest
