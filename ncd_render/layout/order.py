@@ -205,7 +205,7 @@ class _Sweep:
             at = live.index(src[split - 1]) + 1
         else:
             at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
-        here = [live.index(w) for w in src]
+        here = list(map(live.index, src))
         crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
         live[at:at] = wires
         return Placed(op, [], src, wires, crossed=crossed)
@@ -267,9 +267,9 @@ class _Sweep:
         and with its axes stacked in the first's order (top to bottom, whatever order the
         tensors name them in), so each of its wires can merge into its match at a dot;
         False when none of it is there; None (no drawing fits) when part of it is."""
-        at = sorted(live.index(w) for w in first)
+        at = sorted(map(live.index, first))
         lo, hi = at[0], at[-1]
-        where = sorted(live.index(w) for w in other)
+        where = sorted(map(live.index, other))
         if not any(lo < k < hi for k in where):
             return False
         # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom

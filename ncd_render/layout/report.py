@@ -57,7 +57,9 @@ def crossings(ordered: Ordered) -> int:
 def column_crossings(column, wires: dict) -> int:
     """:func:`crossings` of one column (its gap's branches and its ops), each term at least 0, so
     the sum over the columns swept so far bounds the whole order's from below."""
-    total = sum(placed.crossed for placed in column.pre)
+    total = 0
+    for placed in column.pre:  # (loops, not sum() or all() over generators: each trial asks of every column)
+        total += placed.crossed
     left = right = None
     for placed in column.ops:
         shape = glyph(placed.op)
@@ -69,11 +71,11 @@ def column_crossings(column, wires: dict) -> int:
             if right is None:
                 right = {w: i for i, w in enumerate(column.after)}
             total += route_plan(placed, wires, left, right).crossings
-        elif placed.within:  # each wire crosses those between it and its match
+        elif placed.within:  # each wire crosses those between it and its match, but for the other joining wires
             joining = set(placed.consumed)
-            total += sum(abs(left[a] - left[b]) - 1 - sum(1 for w in column.before[min(left[a], left[b]) + 1:max(left[a], left[b])]
-                                                          if w in joining)
-                         for a, b in zip(placed.consumed, placed.through))
+            for a, b in zip(placed.consumed, placed.through):
+                lo, hi = sorted((left[a], left[b]))
+                total += len(set(column.before[lo + 1:hi]).difference(joining))
         else:
             last = max(left[w] for w in placed.through)
             joining = set(placed.consumed)
@@ -89,4 +91,7 @@ def drawable(ordered: Ordered) -> bool:
 
 def column_drawable(column) -> bool:
     """:func:`drawable` of one column."""
-    return all(placed.within is not None for placed in column.ops)
+    for placed in column.ops:  # (a loop, as in column_crossings)
+        if placed.within is None:
+            return False
+    return True
