@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from itertools import chain
+from itertools import chain, pairwise
 
 from ..records import record
 from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
@@ -123,7 +123,7 @@ class _Solve:
         self.last = order
         values, below, tandem = order.values, self.below, self.tandem_of.get
         pitch, apart, tandem_pitch = self.pitches
-        for a, b in zip(order, order[1:]):
+        for a, b in pairwise(order):
             if values[a] != values[b]:
                 weight = apart
             elif tandem(a) is not None and tandem(a) == tandem(b):
