@@ -66,9 +66,14 @@ def scene_text(scene) -> None:
 
     Sources are screened before parsing; this guards scenes built or changed in Python.
     """
-    if scene.title:
-        plain_text(scene.title, "the title", limit=len(scene.title))
-    labels = [item for item in scene.items if type(item) is Text]  # the only items with text and a font
+    labels_text(scene.title, [item for item in scene.items if type(item) is Text])  # the only items with text and a font
+
+
+def labels_text(title: str | None, labels: list[Text]) -> None:
+    """:func:`scene_text` for a scene's ``title`` and its ``labels``, gathered by the caller (the SVG
+    writer gathers them once, for the fonts too)."""
+    if title:
+        plain_text(title, "the title", limit=len(title))
     texts = [run.text for label in labels for run in label.runs]
     families = {label.family for label in labels}
     if bad_char(" ".join(texts + sorted(families))) is None:  # one pass over all of it; label by label only to say where

@@ -21,7 +21,7 @@ def _svgwrite_svg(scene) -> bytes:
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
     if scene.title:
         dwg.set_desc(title=scene.title)
-    fonts = svg.font_face_css(scene)
+    fonts = svg.font_face_css([item for item in scene.items if isinstance(item, Text)])
     if fonts:
         dwg.defs.add(dwg.style(fonts))
     for drawn in svg._box_groups(scene.items):

@@ -11,10 +11,10 @@ Families not listed in :data:`SHIPPED` are left to the system, as before.
 >>> from ncd_render.scene import Scene, Text
 >>> from ncd_render.text import set_label
 >>> lab = set_label("x", "STIXGeneral", 9, italic=True)
->>> css = font_face_css(Scene(10, 10, [Text(0, 9, lab.runs, "STIXGeneral", "#000", lab.width, lab.ascent, lab.descent)]))
+>>> css = font_face_css([Text(0, 9, lab.runs, "STIXGeneral", "#000", lab.width, lab.ascent, lab.descent)])
 >>> css.startswith('@font-face{font-family:"STIXGeneral";font-style:italic;font-weight:normal;src:url(data:font/ttf;base64,')
 True
->>> font_face_css(Scene(10, 10, []))
+>>> font_face_css([])
 ''
 """
 from __future__ import annotations
@@ -48,20 +48,20 @@ def font_path(family: str, bold: bool, italic: bool) -> Path | None:
     return path if path.is_file() else None
 
 
-def used_faces(scene: Scene) -> dict[tuple[str, bool, bool], str]:
-    """(family, bold, italic) -> the characters the scene's labels set in that face, for shipped families."""
+def used_faces(labels: list[Text]) -> dict[tuple[str, bool, bool], str]:
+    """(family, bold, italic) -> the characters ``labels`` (a scene's Text items) set in that face, for shipped families."""
     faces: dict[tuple[str, bool, bool], set[str]] = {}
-    for item in scene.items:
-        if type(item) is Text and item.family in SHIPPED:
-            for run in item.runs:
-                faces.setdefault((item.family, run.bold, run.italic), set()).update(run.text)
+    for label in labels:
+        if label.family in SHIPPED:
+            for run in label.runs:
+                faces.setdefault((label.family, run.bold, run.italic), set()).update(run.text)
     return {face: "".join(sorted(chars)) for face, chars in sorted(faces.items())}
 
 
-def font_face_css(scene: Scene) -> str:
-    """``@font-face`` rules carrying the subsets of the shipped fonts the scene uses ('' when none)."""
+def font_face_css(labels: list[Text]) -> str:
+    """``@font-face`` rules carrying the subsets of the shipped fonts ``labels`` (a scene's Text items) use ('' when none)."""
     rules = []
-    for (family, bold, italic), chars in used_faces(scene).items():
+    for (family, bold, italic), chars in used_faces(labels).items():
         path = font_path(family, bold, italic)
         if path is None:
             continue
@@ -92,7 +92,7 @@ def _subset(path: str, chars: str) -> bytes:
 
 def register_for_cairo(scene: Scene) -> None:
     """Make the shipped fonts the scene uses known to fontconfig, where cairosvg finds its fonts."""
-    for family, bold, italic in used_faces(scene):
+    for family, bold, italic in used_faces([item for item in scene.items if type(item) is Text]):
         path = font_path(family, bold, italic)
         if path is not None:
             _add_to_fontconfig(str(path))

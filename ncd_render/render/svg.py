@@ -55,12 +55,13 @@ def _path_d(commands) -> str:
 
 
 def to_svg(scene: Scene) -> bytes:
-    checks.scene_text(scene)  # XML 1.0 cannot hold control characters
+    labels = [item for item in scene.items if type(item) is Text]
+    checks.labels_text(scene.title, labels)  # XML 1.0 cannot hold control characters
     dwg = svgwrite.Drawing(size=(f"{_n(scene.width)}pt", f"{_n(scene.height)}pt"), profile="full", debug=False)
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
     if scene.title:
         dwg.set_desc(title=scene.title)
-    fonts = font_face_css(scene)  # the serif math theme's STIX subsets travel inside the SVG
+    fonts = font_face_css(labels)  # the serif math theme's STIX subsets travel inside the SVG
     if fonts:
         dwg.defs.add(dwg.style(fonts))
     items: list[str] = []
@@ -275,7 +276,7 @@ def _near(a, b) -> bool:
 # as svgwrite's elements did; numbers need no escaping, other values are escaped.
 
 def _line(item: Line) -> str:
-    return (f'<line{_classes(item.role)}{_optional("data-axis", item.axis)}{_stroke(item.stroke)}'
+    return (f'<line{_meaning(item.role, item.axis)}{_stroke(item.stroke)}'
             f' x1="{_n(item.x1)}" x2="{_n(item.x2)}" y1="{_n(item.y1)}" y2="{_n(item.y2)}" />')
 
 
@@ -302,14 +303,31 @@ def _text(item: Text) -> str:
     runs = []
     x, y = item.x, item.y
     for run in item.runs:
-        head = f'<tspan font-size="{_n(run.size)}"{_RUN_STYLE[bool(run.italic), bool(run.bold)]} x="{_n(x + run.dx)}" y="{_n(y + run.dy)}"'
-        runs.append(f"{head}>{_character_data(run.text)}</tspan>" if run.text else head + " />")
+        head = f'{_run_style(run.size, run.italic, run.bold)} x="{_n(x + run.dx)}" y="{_n(y + run.dy)}"'
+        runs.append(f"{head}>{_text_data(run.text)}</tspan>" if run.text else head + " />")
     head = f'<text{_meaning(item.role, item.axis)}{_ref(item.ref)}{_paint(item.color, item.family)}'
     return f'{head}>{"".join(runs)}</text>' if runs else head + " />"
 
 
-_RUN_STYLE = {(italic, bold): (' font-style="italic"' if italic else "") + (' font-weight="bold"' if bold else "")
-              for italic in (False, True) for bold in (False, True)}
+@lru_cache(maxsize=1024)
+def _run_style(size: float, italic: bool, bold: bool) -> str:
+    """A run's ``<tspan`` and its attributes before ``x``, for the few sizes and styles a figure sets."""
+    return f'<tspan font-size="{_n(size)}"' + (' font-style="italic"' if italic else "") + (' font-weight="bold"' if bold else "")
+
+
+class _TextData(dict):
+    """A run's text -> its escaped XML text: labels repeat their words (an op's name, an axis's)."""
+
+    LIMIT = 1 << 14
+
+    def __missing__(self, text: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        escaped = self[text] = _character_data(text)
+        return escaped
+
+
+_text_data = _TextData().__getitem__
 
 
 @lru_cache(maxsize=4096)
