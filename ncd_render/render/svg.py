@@ -358,8 +358,18 @@ def _stroke(stroke: Stroke | None) -> str:
     """The SVG attributes of a stroke, in their order."""
     if stroke is None:
         return ' stroke="none"'
-    # cached by its fields: hashing the Stroke itself is a Python call, made once per item drawn
-    return _stroke_attributes(stroke.color, stroke.width, stroke.dash, stroke.cap)
+    # A scene shares a few Stroke objects among all its items: each is looked up by its id (hashing the
+    # Stroke itself is a Python call, made once per item drawn). The entry holds the Stroke, so that
+    # while it is there no other object can take that id.
+    held = _STROKES.get(id(stroke))
+    if held is None:
+        if len(_STROKES) >= 1024:
+            _STROKES.clear()
+        held = _STROKES[id(stroke)] = (stroke, _stroke_attributes(stroke.color, stroke.width, stroke.dash, stroke.cap))
+    return held[1]
+
+
+_STROKES: dict[int, tuple[Stroke, str]] = {}  # id of a Stroke -> (the Stroke, its attributes)
 
 
 @lru_cache(maxsize=1024)
