@@ -51,7 +51,13 @@ _n = _Numbers().__getitem__  # a number's text
 
 
 def _path_d(commands) -> str:
-    return " ".join([c[0] + " ".join(map(_n, c[1:])) for c in commands])
+    """A path's ``d``: its commands, each its letter and its numbers. Most are a move or a line to one point,
+    written without slicing the command.
+
+    >>> _path_d((("M", 0.0, 1.5), ("C", 1, 2, 3, 4, 5, 6), ("Z",)))
+    'M0 1.5 C1 2 3 4 5 6 Z'
+    """
+    return " ".join([f"{c[0]}{_n(c[1])} {_n(c[2])}" if len(c) == 3 else c[0] + " ".join(map(_n, c[1:])) for c in commands])
 
 
 def to_svg(scene: Scene) -> bytes:
