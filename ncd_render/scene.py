@@ -171,8 +171,9 @@ def extent(items) -> BBox:
             for c in item.commands:
                 numbers += c[1:]
             continue
-        else:
-            x0, y0, x1, y1 = item.bbox
+        else:  # Circle, the last of the five kinds
+            x, y, r = item.cx, item.cy, item.r
+            x0, y0, x1, y1 = x - r, y - r, x + r, y + r
         if x0 < left:
             left = x0
         if y0 < top:
