@@ -380,7 +380,8 @@ def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float,
     """
     at = x
     for _ in range(4):  # boxes in a row: past each in turn
-        hit = next((b for b in _near(near, at, at + width) if _overlaps((at, top, at + width, bottom), b)), None)
+        label = (at, top, at + width, bottom)
+        hit = next((b for b in _near(near, at, label[2]) if _overlaps(label, b)), None)
         if hit is None:
             return at if at + width <= limit else x
         at = hit[2] + pad
