@@ -18,6 +18,7 @@ hint: declare it with 'axis a = 8'
 from __future__ import annotations
 
 import difflib
+from typing import NamedTuple
 
 from .chars import forbidden
 from .records import record
@@ -43,9 +44,11 @@ class Source:
 
 
 
-@record(slots=True)
-class Span:
-    """A region of a source file; lines and columns count from 1."""
+class Span(NamedTuple):
+    """A region of a source file; lines and columns count from 1.
+
+    A named tuple, not a record: the parser makes one for nearly every name it reads (seven a
+    statement), and a tuple is made in one step where a frozen record sets each field in turn."""
 
     source: Source
     line: int

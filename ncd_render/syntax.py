@@ -1,8 +1,8 @@
 """The syntax tree of a .ncd file: small frozen dataclasses, each knowing where in the file it
 came from (its :class:`~ncd_render.errors.Span`). :mod:`ncd_render.parse` makes them.
 
-The records (and their spans) keep their fields in slots, with no ``__dict__`` each: the diagram
-holds its program to the end, and a 10,000-box program's tree and spans took 44 MB that way, 28 MB so."""
+The records keep their fields in slots (their spans are named tuples), with no ``__dict__`` each: the
+diagram holds its program to the end, and a 10,000-box program's tree and spans took 44 MB that way, 28 MB so."""
 from __future__ import annotations
 
 from dataclasses import field
