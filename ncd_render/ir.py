@@ -52,8 +52,9 @@ def build(program: ast.Program, depth: int | None = None, sizes: Mapping[str, in
     """
     check_program(program)
     depth = program.depth if depth is None else depth
-    diagram = Builder(program, depth, dict(sizes or {}), frozenset(toggle)).run()
-    if any(op.params.get("body") for op in diagram.ops):  # collapsed calls: the expanded diagram on demand
+    builder = Builder(program, depth, dict(sizes or {}), frozenset(toggle))
+    diagram = builder.run()
+    if builder.collapsed:  # the expanded diagram on demand
         diagram.expand = lambda: Builder(program, None, dict(sizes or {})).run()
     return diagram
 

@@ -32,6 +32,7 @@ class Builder(Names, Statements, Components, Copies):
         self.next_section = 0
         self.param_names: set[str] = set()  # every learned box's name so far, collapsed bodies included
         self.last_suffix: dict[str, int] = {}  # name -> the highest n tried for it in param_name
+        self.collapsed = False  # whether a component call with ops in its body is drawn as one box
         self.tandem_names = {s.name: s.axes for s in program.statements if isinstance(s, ast.Tandem)}
 
     # -- entry ---------------------------------------------------------------

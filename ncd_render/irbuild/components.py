@@ -74,6 +74,7 @@ class Components:
             raise NcdError(f"component {block.name} returns nothing", block.span, "end its body with 'return NAME'")
         if collapse:
             body = self.ops[first_op:]
+            self.collapsed = self.collapsed or bool(body)
             del self.ops[first_op:]
             del self.sections[sid]
             outs = []
