@@ -48,7 +48,7 @@ def check_program(program: ast.Program) -> None:
         body = bodies[name]
         nesting[name] = max([body.levels] + [level + 1 + nesting[c] for _, c, level in body.calls])
         boxes[name] = body.boxes + sum(boxes[c] for _, c, _ in body.calls)
-    top = _scan([s for s in program.statements if not isinstance(s, ast.Block)], blocks)
+    top = _scan(program.statements, blocks)  # which passes over the components' definitions
     for stmt, callee, level in top.calls:
         deep = level + 1 + nesting[callee]
         if deep > MAX_NESTING:

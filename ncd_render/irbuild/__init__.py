@@ -37,10 +37,12 @@ class Builder(Names, Statements, Components, Copies):
 
     # -- entry ---------------------------------------------------------------
     def run(self) -> Diagram:
-        statements = self.program.statements
         tandems: dict[str, str] = {}
-        for s in statements:
-            if isinstance(s, ast.AxisDecl):
+        body = []  # the statements built in order below: all but declarations, components and settings
+        for s in self.program.statements:
+            if isinstance(s, ast.Assign):  # most statements: first
+                body.append(s)
+            elif isinstance(s, ast.AxisDecl):
                 self.declare_axis(s)
             elif isinstance(s, ast.Tandem):
                 for a in s.axes:
@@ -53,12 +55,13 @@ class Builder(Names, Statements, Components, Copies):
                     raise NcdError(f"component '{s.name}' is already defined", s.span)
                 check_returns(s)
                 self.blocks[s.name] = s
+            elif not isinstance(s, (ast.Title, ast.Depth, ast.Convolutions, ast.CheckSizes)):
+                body.append(s)
         for name, size in self.sizes.items():
             if name not in self.axes:
                 raise NcdError(f"cannot set the size of unknown axis '{name}'", hint=did_you_mean(name, self.axes) or "axes: " + ", ".join(self.axes))
         scope = Scope({}, None, 0, {})
-        self.statements([s for s in statements if not isinstance(s, (ast.AxisDecl, ast.Block, ast.Title, ast.Depth, ast.Convolutions, ast.Tandem, ast.CheckSizes))],
-                        scope, top=True)
+        self.statements(body, scope, top=True)
         if not self.outputs:
             raise NcdError("the diagram has no 'output' statement", self.program.source.span(1, 1), "end the file with e.g. 'output Y'")
         self.make_copies_and_deletes()
