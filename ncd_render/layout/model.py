@@ -50,10 +50,13 @@ class Style:
         """``text`` set in the theme's font (:func:`ncd_render.text.set_label`)."""
         return set_label(text, self.theme.font.family, size, bold, math=math)
 
-    def placed_text(self, label, x: float, y: float, role: str, color: str | None = None, **facts) -> Text:
-        """A set label placed at x, y; ``facts`` are what it means (its op, anchor, overline, axis)."""
+    def placed_text(self, label, x: float, y: float, role: str, color: str | None = None, *, ref: int | None = None,
+                    anchor: str = "start", overline: bool = False, axis: str | None = None, section: int | None = None) -> Text:
+        """A set label placed at x, y, with what it means (its op, anchor, overline, axis, section: :class:`~ncd_render.scene.Text`).
+        Its fields are passed in order, by position: a layout places one per box and wire label, and keywords
+        cost a look-up each."""
         return Text(x, y, label.runs, self.theme.font.family, color or self.theme.colors.text, label.width, label.ascent,
-                    label.descent, role, **facts)
+                    label.descent, role, "", ref, anchor, overline, axis, section)
 
     def axis_label(self, axis: str, value: int):
         """The label of ``axis``'s wire while it carries ``value``, and whether it is overlined
