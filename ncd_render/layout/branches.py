@@ -3,7 +3,6 @@ meet at a merge's dots (:func:`draw_merge`), or come up into a sum's box (:func:
 each bend drawn as :func:`.routing.bend` draws the bends of a wiring region."""
 from __future__ import annotations
 
-from ..records import replaced
 from ..scene import Circle, Line, Path, Stroke
 from .routing import DOT_R, bend
 
@@ -57,13 +56,8 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
         for i, (a, b) in enumerate(zip(sources, branches[k])):
             items.append(bend(x + offsets[i], a, end, b, stroke))
             cuts.append((i, x + offsets[i]))
-            if i - 1 in tight:  # wires in tandem share one dot, drawn over both
-                continue
-            last = i
-            while last in tight:
-                last += 1
-            mid, r = (a + sources[last]) / 2, DOT_R + (sources[last] - a) / 2
-            items.append(Circle(x + offsets[i], mid, r, None, dot, role="dot"))
+            if i - 1 not in tight:  # wires in tandem share one dot, drawn over both
+                items.append(_dot(x + offsets[i], i, sources, tight, dot))
         starts[k] = end
         x = end
     return items, starts, cuts
@@ -73,34 +67,41 @@ def draw_merge(x1: float, targets: list[float], operands: list[float], width: fl
                tight: set[int] = frozenset()) -> tuple[list, list[tuple[int, float]]]:
     """A sum whose other operand runs between its first operand's wires (at ``targets``):
     each wire of the other (at ``operands``) bends into its match at a dot, the room
-    ``width`` ending at ``x1``. It is a copy (:func:`draw_copy`) drawn right to left, so it
-    crosses what the copy crossed and no more. Returns the items and (target, x) per dot.
+    ``width`` ending at ``x1``. It is a copy (:func:`draw_copy`) from 0 reflected in the line
+    x = ``x1``, so it crosses what the copy crossed and no more; each x is reflected as it is
+    drawn, from the copy's own, so it is the number reflecting the drawn copy would give.
+    Returns the items and (target, x) per dot.
 
     >>> items, cuts = draw_merge(30.0, [0.0, 40.0], [10.0, 20.0], 30.0, Stroke(), "#000")
     >>> sorted((round(i.cx), i.cy) for i in items if isinstance(i, Circle)), cuts
     ([(30, 0.0), (30, 40.0)], [(0, 30.0), (1, 30.0)])
     """
-    items, _, cuts = draw_copy(0.0, targets, [operands], [width], stroke, dot, tight)
-    return [_mirrored(item, x1) for item in items], [(i, x1 - at) for i, at in cuts]
+    items, cuts = [], []
+    offsets = dot_offsets(targets, operands, tight)
+    for i, (a, b) in enumerate(zip(targets, operands)):
+        items.append(_reflected_bend(x1, offsets[i], a, width, b, stroke))
+        cuts.append((i, x1 - offsets[i]))
+        if i - 1 not in tight:
+            items.append(_dot(x1 - offsets[i], i, targets, tight, dot))
+    return items, cuts
 
 
-def _mirrored(item, about: float):
-    """``item`` reflected in the vertical line x = ``about``: its fields copied straight into a new
-    item (:func:`~ncd_render.records.replaced`, as :mod:`ncd_render.scene` moves items)."""
-    if isinstance(item, Circle):
-        return replaced(item, cx=about - item.cx)
-    if isinstance(item, Line):
-        return replaced(item, x1=about - item.x1, x2=about - item.x2)
-    return replaced(item, commands=tuple([_mirrored_command(cmd, about) for cmd in item.commands]))
+def _dot(x: float, i: int, sources: list[float], tight: set[int], dot: str) -> Circle:
+    """The dot at x on copied wire i, drawn over the wires in tandem after it (``tight``)."""
+    last = i
+    while last in tight:
+        last += 1
+    a = sources[i]
+    return Circle(x, (a + sources[last]) / 2, DOT_R + (sources[last] - a) / 2, None, dot, role="dot")
 
 
-def _mirrored_command(cmd: tuple, about: float) -> tuple:
-    """One path command reflected in x = ``about``: x, y pairs after its letter."""
-    if len(cmd) == 3:  # M, L
-        return (cmd[0], about - cmd[1], cmd[2])
-    if len(cmd) == 7:  # C
-        return (cmd[0], about - cmd[1], cmd[2], about - cmd[3], cmd[4], about - cmd[5], cmd[6])
-    return (cmd[0],) + tuple([about - v if k % 2 == 0 else v for k, v in enumerate(cmd[1:])])
+def _reflected_bend(about: float, x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
+    """:func:`.routing.bend` from (x0, y0) to (x1, y1) reflected in the line x = ``about``: each x as
+    the bend computes it, then reflected."""
+    if abs(y1 - y0) < 1e-6:
+        return Line(about - x0, y0, about - x1, y1, stroke, role="wire.bend")
+    k = (x1 - x0) * 0.5
+    return Path((("M", about - x0, y0), ("C", about - (x0 + k), y0, about - (x1 - k), y1, about - x1, y1)), stroke, None, role="wire.bend")
 
 
 ENTRY = 11.0  # between the operands that come up into a sum's box, so a wire they cross never meets two at once
