@@ -21,8 +21,6 @@ boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-
 from .. import ops
 from ..records import record
 from ..scene import Line, Path, Rect, Stroke
@@ -138,20 +136,11 @@ def two_lines(style: Style, label, height: float):
     return Stacked(lines, max(line.width for line in lines), lead)
 
 
-class _Span:
-    """A wire's span while the glyphs are drawn (frozen into :class:`~.model.Span` after)."""
-
-    __slots__ = ("y", "x0", "x1", "gaps")
-
-    def __init__(self, y: float):
-        self.y, self.x0, self.x1, self.gaps = y, 0.0, 0.0, []
-
-
 def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Columns) -> Drawn:
     """Every gap's copies, deletes and stores, every box and wiring region; and where each
     wire starts, ends and is carried by a region or cut at a dot."""
     y, wires = heights.y, ordered.wires
-    spans = {w: _Span(y[w]) for w in wires}
+    spans = {w: Span() for w in wires}
     for w in ordered.input_wires:
         spans[w].x0 = columns.x_start
     gap_items: list = []
@@ -174,7 +163,7 @@ def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Colum
     for column in ordered.columns:
         for placed in column.ops:
             drawer.draw_op(placed, body, overlay, column)
-    return Drawn(body, overlay, gap_items, {w: Span(span.x0, span.x1, tuple(span.gaps)) for w, span in spans.items()})
+    return Drawn(body, overlay, gap_items, spans)
 
 
 class _Draw:
@@ -185,6 +174,8 @@ class _Draw:
         self.ordered_wires, self.y, self.wires, self.boxes = ordered.wires, y, spans, boxes  # self.wires: each wire's span
         c, s = self.theme.colors, self.theme.strokes
         self.box, self.learned, self.wire = Stroke(c.box_stroke, s.box), Stroke(c.box_stroke, s.learned_box), Stroke(c.wire, s.wire)
+        self.halo, self.pictogram = Stroke(c.halo, s.wire + 2.4), Stroke(c.text, 1.1)
+        self.plus = style.text("+", self.theme.font.box_size * 0.7, bold=True)  # a bias's sign, in its box's corner
 
     def tight(self, wires: list[int]) -> set[int]:
         return tight(self.d.tandems, [self.ordered_wires[w].axis for w in wires])
@@ -193,15 +184,14 @@ class _Draw:
         return scale_label(self.style, placed)
 
     def draw_op(self, placed: Placed, body: list, overlay: list, column: Column) -> None:
-        op, p, c, s, f = placed.op, self.p, self.theme.colors, self.theme.strokes, self.theme.font
-        shape, box = glyph(op), self.boxes[placed.op.id]
+        op, p, c, f = placed.op, self.p, self.theme.colors, self.theme.font
+        shape, box = glyph(op), self.boxes[op.id]
         y = self.y
         stroke, wire = self.learned if op.learned else self.box, self.wire
         x0, x1 = box.x0, box.x1
-        top, bottom = y[placed.top], y[placed.bottom]
         if shape in WIRING_SHAPES:  # is_wiring(op), read from the shape already found
-            body.append(Rect(x0, min(y[w] for w in placed.before + placed.new) - 2, x1 - x0,
-                             max(y[w] for w in placed.before + placed.new) - min(y[w] for w in placed.before + placed.new) + 4, None, None, role="region", ref=op.id))
+            ys = [y[w] for w in placed.before + placed.new]
+            body.append(Rect(x0, min(ys) - 2, x1 - x0, max(ys) - min(ys) + 4, None, None, role="region", ref=op.id))
             self.draw_wiring(placed, body)
             return
         if shape == "bar":  # a view or a concatenation: the solid bar
@@ -211,6 +201,7 @@ class _Draw:
         if shape == "join" and placed.within:
             self.draw_merge(placed, body, overlay)
             return
+        top, bottom = y[placed.top], y[placed.bottom]
         if shape == "join":  # the other operands come up into the box from below, or down into it from above
             width = box.entry + 6 + ENTRY * len(placed.consumed)
             below = sorted((w for w in placed.consumed if y[w] >= top), key=lambda w: y[w])
@@ -225,13 +216,7 @@ class _Draw:
                 for j, w in enumerate(entering):
                     self.wires[w].x1 = x0 + ENTRY * j
             x0 += box.entry
-        # wires inside the box's span that it does not touch pass over it
-        held, order = set(placed.members), column.before
-        at = [order.index(w) for w in held if w in order]
-        passing = []
-        if at and max(at) - min(at) + 1 > len(at):  # some wire between them is not the box's
-            passing = [w for w in order[min(at):max(at) + 1] if w not in held]
-        kind = ops.of(op)
+        params, kind = op.params, ops.of(op)
         inset = 0.0  # how far a trapezoid's short right end is cut in at its corners
         if shape == "softmax":
             mid = (top + bottom) / 2
@@ -246,11 +231,11 @@ class _Draw:
             x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
-            starred = kind.fill == "star" or "window" in op.params  # ★, or a map drawn with its ★ as one box
+            starred = kind.fill == "star" or "window" in params  # ★, or a map drawn with its ★ as one box
             fill = c.star_fill if starred else c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
-            if op.params.get("body"):  # a collapsed component: the paper's 3-D box
+            if params.get("body"):  # a collapsed component: the paper's 3-D box
                 body.append(cuboid_faces(x0, top, x1, bottom, stroke, fill, op.id))
-            elif op.params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
+            elif params.get("per"):  # one map per index: a deck of boxes, behind to the lower right
                 for k in (2, 1):
                     body.append(Rect(x0 + DECK_STEP * k, top + DECK_STEP * k, x1 - x0, bottom - top, stroke, fill, radius=1.5, role="box.shadow", ref=op.id))
             tapered = kind.taper(op) if kind.taper is not None else None
@@ -262,13 +247,13 @@ class _Draw:
                 inset = outline[2][2] - bottom if tapered == "narrow" else 0.0  # the bias's "+" stays inside the short end
             else:
                 body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, fill, radius=4.0 if shape == "join" else 1.5, role="box", ref=op.id))
-        for w in passing:
-            wy = self.wires[w].y
-            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, Stroke(c.halo, s.wire + 2.4), role="wire.halo"))
-            overlay.append(Line(x0 - 1, wy, x1 + 1, wy, wire, role="wire.over"))
+        for w in passing_wires(column.before, placed.members):
+            overlay.append(Line(x0 - 1, y[w], x1 + 1, y[w], self.halo, role="wire.halo"))
+            overlay.append(Line(x0 - 1, y[w], x1 + 1, y[w], wire, role="wire.over"))
+        bias = params.get("bias")
         if kind.pictogram is not None:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
-            overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), Stroke(c.text, 1.1), role="pictogram",
+            overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), self.pictogram, role="pictogram",
                                 ref=op.id))
         elif isinstance(box.label, Stacked):
             mid = (top + bottom) / 2
@@ -278,12 +263,12 @@ class _Draw:
         elif box.label is not None:
             lab = box.label
             lx = (x0 + x1) / 2 - lab.width / 2
-            if op.params.get("bias"):  # room for the bias's "+"
+            if bias:  # room for the bias's "+"
                 lx -= f.box_size * 0.15
             ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
             overlay.append(self.style.placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
-        if op.params.get("bias"):
-            plus = self.style.text("+", f.box_size * 0.7, bold=True)
+        if bias:
+            plus = self.plus
             overlay.append(self.style.placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2 + inset, "label.box", anchor="middle", ref=op.id))
 
     def draw_merge(self, placed: Placed, body: list, overlay: list) -> None:
@@ -323,9 +308,22 @@ class _Draw:
         label = self.scale_label(placed)
         if label is not None and label_at is not None:
             lx, ly = label_at
-            text = self.style.placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle")
-            out.append(replace(text, ref=placed.scale.id))
+            out.append(self.style.placed_text(label, lx, ly + (label.ascent - label.descent) / 2, "label.box", anchor="middle",
+                                              ref=placed.scale.id))
 
+
+
+def passing_wires(order: list[int], held: list[int]) -> list[int]:
+    """The wires of ``order`` (top to bottom) between the first and the last of ``held`` that are not
+    held: they pass over the box that holds ``held``.
+
+    >>> passing_wires([1, 2, 3, 4, 5], [4, 2, 9]), passing_wires([1, 2, 3], [1, 2])
+    ([3], [])
+    """
+    places = [i for i, w in enumerate(order) if w in held]
+    if not places or places[-1] - places[0] + 1 == len(places):  # none, or no wire between them that is not the box's
+        return []
+    return [w for w in order[places[0]:places[-1] + 1] if w not in held]
 
 
 def norm_diameter(label_width: float, span: float, clearance: float) -> float:

@@ -139,14 +139,16 @@ class Columns:
     x_end: float
 
 
-@record(slots=True)
 class Span:
     """Where one wire is drawn: from x0 to x1, less its gaps (regions that carry it, and
-    the copy and merge dots where it ends and goes on, as (x, x))."""
+    the copy and merge dots where it ends and goes on, as (x, x)). The glyph stage fills it in
+    as it draws (:func:`.glyphs.draw_glyphs`), one per wire, and hands it on as it is: the
+    stages after only read it."""
 
-    x0: float
-    x1: float
-    gaps: tuple[tuple[float, float], ...]
+    __slots__ = ("x0", "x1", "gaps")
+
+    def __init__(self):
+        self.x0, self.x1, self.gaps = 0.0, 0.0, []
 
 
 @record
