@@ -20,7 +20,7 @@ others centred in it. A pure function of the order, the heights and the boxes' l
 """
 from __future__ import annotations
 
-from .gaps import gap_ops_width, label_room
+from .gaps import gap_ops_width, label_room, measure_gap
 from .glyphs import box_of
 from .heights import Heights
 from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style
@@ -49,7 +49,8 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}
     for column in ordered.columns:
-        ops_width = gap_ops_width(style, ordered.wires, column.pre, y) if column.pre else 0.0
+        gap_ops = measure_gap(style, ordered.wires, column.pre, y) if column.pre else ()
+        ops_width = gap_ops_width(gap_ops) if gap_ops else 0.0
         gap = gap_width(room, ops_width)
         path = d.section_path(column.section) if column.section is not None else ()
         if path or section_open:
@@ -91,7 +92,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
                 boxes[placed.op.id] = Box(box.label, left, left + box.width, box.width, box.route, box.entry)
                 fresh.extend(placed.new)
         room = label_room(style, ordered.wires, fresh)
-        placed_columns.append(ColumnX(x_pre, x, x + width, room, opens_at))
+        placed_columns.append(ColumnX(x_pre, x, x + width, room, opens_at, gap_ops))
         x += width
     # a page's part: wires that end just past their labels go on 2 pt past them, then the arrowhead the page may draw
     # there (a label ends a pad and 1 pt short of its room: label_room)
@@ -99,9 +100,10 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     end_gap = gap_width(max(room, arrow_room), 0.0) + p.section_pad * len(section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
-    if ordered.final_gap:
-        end_gap += gap_ops_width(style, ordered.wires, ordered.final_gap, y) + p.column_gap / 2
-    return Columns(placed_columns, boxes, x_start, final_x, x + end_gap)
+    final_gap = measure_gap(style, ordered.wires, ordered.final_gap, y)
+    if final_gap:
+        end_gap += gap_ops_width(final_gap) + p.column_gap / 2
+    return Columns(placed_columns, boxes, x_start, final_x, x + end_gap, final_gap)
 
 
 def owns_gap(d, opening: list[int], gap: list) -> bool:

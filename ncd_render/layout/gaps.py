@@ -11,8 +11,8 @@ another, 4 pt apart.
 >>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = X + Y\\noutput Z\\n").diagram
 >>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
 >>> copy = ordered.columns[0].pre[0]
->>> gap_op_width(style, ordered.wires, copy, {w: 17.0 * w for w in ordered.wires}) > 0
-True
+>>> [width > 0 for width, _ in measure_gap(style, ordered.wires, [copy], {w: 17.0 * w for w in ordered.wires})]
+[True]
 """
 from __future__ import annotations
 
@@ -26,9 +26,24 @@ from .branches import copy_widths, draw_copy
 LOAD_ROOM = 6.0  # past a load's arrows, before the next gap op or the column's half gap: 2 in its width, 4 after it
 
 
-def gap_ops_width(style: Style, wires: dict[int, Wire], gap: list[Placed], y: dict) -> float:
-    """Room for a gap's ops, one after another, each followed by 4 pt."""
-    return sum(gap_op_width(style, wires, placed, y) + 4 for placed in gap)
+def measure_gap(style: Style, wires: dict[int, Wire], gap: list[Placed], y: dict) -> tuple:
+    """Each of a gap's ops measured, for its room (:func:`gap_ops_width`) and its drawing (:func:`draw_gap_ops`):
+    (its width, and a copy's (sources' heights, branches' heights, branches' widths, wires in tandem), else None)."""
+    measured = []
+    for placed in gap:
+        if placed.op.kind in ("save", "load", "delete"):
+            measured.append((store_width(style, wires, placed), None))
+        else:
+            sources, branches = copy_heights(placed, y)
+            pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
+            widths = copy_widths(sources, branches, style.preset.forks, pairs)
+            measured.append((sum(widths), (sources, branches, widths, pairs)))
+    return tuple(measured)
+
+
+def gap_ops_width(measured: tuple) -> float:
+    """Room for a gap's ops (:func:`measure_gap`), one after another, each followed by 4 pt."""
+    return sum(width + 4 for width, _ in measured)
 
 
 def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
@@ -43,14 +58,13 @@ def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
     return max(widths, default=0.0)
 
 
-def gap_op_width(style: Style, wires: dict[int, Wire], placed: Placed, y: dict) -> float:
+def store_width(style: Style, wires: dict[int, Wire], placed: Placed) -> float:
+    """The width of a delete (terminator), save or load (a named store)."""
     if placed.op.kind == "save":
         return store_label(style, placed.op).width + 12
     if placed.op.kind == "load":  # its wires start at its arrows, and their labels need the room a box's would
         return store_label(style, placed.op).width + 12 + max(0.0, label_room(style, wires, placed.new) - LOAD_ROOM - style.preset.column_gap / 2)
-    if placed.op.kind == "delete":
-        return 6.0
-    return sum(copy_widths(*copy_heights(placed, y), style.preset.forks, tight(style.diagram.tandems, [wires[w].axis for w in placed.through])))
+    return 6.0  # a delete
 
 
 def copy_heights(placed: Placed, y: dict) -> tuple[list[float], list[list[float]]]:
@@ -63,22 +77,17 @@ def store_label(style: Style, op: Op):
     return style.text(op.params["store"], style.theme.font.name_size)
 
 
-def draw_gap_ops(style: Style, wires: dict[int, Wire], gap: list[Placed], x: float, y: dict, spans: dict, out: list) -> None:
-    """The gap's copies, deletes, saves and loads, one after another from x, into ``out``;
-    ``spans`` (wire -> its mutable span, with x0, x1 and gaps) learn where wires end,
-    start and pass a copy's dot."""
+def draw_gap_ops(style: Style, gap: list[Placed], measured: tuple, x: float, y: dict, spans: dict, out: list) -> None:
+    """The gap's copies, deletes, saves and loads, one after another from x, into ``out``, as the
+    columns stage measured them (:func:`measure_gap`); ``spans`` (wire -> its span, with x0, x1 and
+    gaps) learn where wires end, start and pass a copy's dot."""
     x -= 4
-    for placed in gap:
+    for placed, (width, copy) in zip(gap, measured):
         x += 4
-        if placed.op.kind in ("save", "load", "delete"):
-            width = gap_op_width(style, wires, placed, y)
+        if copy is None:
             _draw_gap_op(style, placed, x, y, spans, out)
-        else:  # a copy's widths, measured once for its room and its drawing
-            sources, branches = copy_heights(placed, y)
-            pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
-            widths = copy_widths(sources, branches, style.preset.forks, pairs)
-            width = sum(widths)
-            _draw_copy_op(style, placed, x, width, (sources, branches, widths, pairs), y, spans, out)
+        else:
+            _draw_copy_op(style, placed, x, width, copy, y, spans, out)
         x += width
 
 

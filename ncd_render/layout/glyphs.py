@@ -146,7 +146,7 @@ def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Colum
     gap_items: list = []
     for column, at in zip(ordered.columns, columns.columns):
         if column.pre:
-            draw_gap_ops(style, wires, column.pre, at.x_pre, y, spans, gap_items)
+            draw_gap_ops(style, column.pre, at.gap, at.x_pre, y, spans, gap_items)
         for placed in column.ops:
             box = columns.boxes[placed.op.id]
             for w in placed.consumed:
@@ -154,7 +154,7 @@ def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Colum
             for w in placed.new:
                 spans[w].x0 = box.x1
     if ordered.final_gap:
-        draw_gap_ops(style, wires, ordered.final_gap, columns.final_x, y, spans, gap_items)
+        draw_gap_ops(style, ordered.final_gap, columns.final_gap, columns.final_x, y, spans, gap_items)
     for w in ordered.final:
         spans[w].x1 = columns.x_end
     body: list = []

@@ -112,14 +112,16 @@ class Box:
 @record(slots=True)
 class ColumnX:
     """Stage 3's result for one column: where its gap's ops start, its own span, how far
-    past it the labels of wires that start there reach, and where the sections that open at it
-    start (before its gap's ops when they are a repeated block's own copies; else at ``x0``)."""
+    past it the labels of wires that start there reach, where the sections that open at it
+    start (before its gap's ops when they are a repeated block's own copies; else at ``x0``),
+    and its gap's ops as measured (:func:`.gaps.measure_gap`), for stage 4 to draw."""
 
     x_pre: float
     x0: float
     x1: float
     label_room: float
     opens_at: float | None = None
+    gap: tuple = ()
 
     @property
     def start(self) -> float:
@@ -130,13 +132,14 @@ class ColumnX:
 @record
 class Columns:
     """Stage 3's result: x positions of the columns and of every op's box, where the inputs'
-    wires start, where the trailing gap's ops stand, and where the figure's wires end."""
+    wires start, where the trailing gap's ops stand (and they, as measured), and where the figure's wires end."""
 
     columns: list[ColumnX]
     boxes: dict[int, Box]
     x_start: float
     final_x: float
     x_end: float
+    final_gap: tuple = ()
 
 
 class Span:
