@@ -100,7 +100,8 @@ def test_neighbouring_wires_keep_at_least_a_pitch_and_boxes_hold_their_wires(nam
     for column in ordered.columns:
         for placed in column.ops:
             if placed.members:
-                assert all(y[placed.top] <= y[w] <= y[placed.bottom] for w in placed.members), f"{name}: {placed.op.kind}"
+                top, bottom = high.box[placed.op.id]
+                assert all(top <= y[w] <= bottom for w in placed.members), f"{name}: {placed.op.kind}"
 
 
 @pytest.mark.parametrize("path", ["gallery/convolution.ncd", "tests/corpus/convnext_block.ncd"])
@@ -114,7 +115,7 @@ def test_a_box_fed_by_branches_stands_by_its_results_not_up_at_their_source(path
     for placed in stars:
         first_input, first_result = high.y[placed.consumed[0]], high.y[placed.new[0]]
         assert first_input == pytest.approx(first_result)
-        assert high.y[placed.top] >= first_result - style.preset.pitch
+        assert high.box[placed.op.id][0] >= first_result - style.preset.pitch
 
 
 QKV = ("axis y = 4 width\naxis x = y width\naxis f = 8\naxis h = 2\naxis k = 4\ninput N[y f]\n"
@@ -251,7 +252,7 @@ def test_a_mark_sits_just_above_its_tensor(path):
     marks = [placed for column in ordered.columns for placed in column.ops if placed.over]
     assert marks
     for placed in marks:
-        assert high.y[placed.over[0]] - high.y[placed.bottom] == pytest.approx(MARK_GAP), placed.op.kind
+        assert high.y[placed.over[0]] - high.box[placed.op.id][1] == pytest.approx(MARK_GAP), placed.op.kind
 
 
 @pytest.mark.parametrize("path", ["gallery/unet.ncd", "tests/corpus/unet_level.ncd"])

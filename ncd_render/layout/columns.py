@@ -68,7 +68,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
             # copies and bends that cross the height of a title (of a section closing here, widened for its title, or of
             # one that goes on) start past the title's end
             titled = [*closing, *(sid for sid in path if sid in first_x and sid not in opening)]
-            edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in titled if crosses_title(style, column, sid, y)])
+            edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in titled if crosses_title(style, column, sid, heights.section[sid][0], y)])
             x, x_pre = x + edge - x_pre, edge
             if opening and owns_gap(d, opening, column.pre):  # a repeated block's own copies: inside its brackets
                 x += BRACKET_ROOM
@@ -79,12 +79,12 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         section_open = path
         if len(column.ops) == 1:  # one box: the column is as wide as it
             placed = column.ops[0]
-            box = boxes[placed.op.id] = box_of(style, ordered.wires, placed, labels[placed.op.id], y, x)
+            box = boxes[placed.op.id] = box_of(style, ordered.wires, placed, labels[placed.op.id], heights, x)
             width = box.width
             fresh = placed.new
         else:
             fresh = []  # wires whose labels go in the next gap
-            measured = {placed.op.id: box_of(style, ordered.wires, placed, labels[placed.op.id], y) for placed in column.ops}
+            measured = {placed.op.id: box_of(style, ordered.wires, placed, labels[placed.op.id], heights) for placed in column.ops}
             width = max(box.width for box in measured.values())
             for placed in column.ops:
                 box = measured[placed.op.id]
@@ -114,9 +114,8 @@ def owns_gap(d, opening: list[int], gap: list) -> bool:
     return all(set(opening) <= set(d.section_path(getattr(placed.op, "copy", placed.op).section)) for placed in gap)
 
 
-def crosses_title(style: Style, column, sid: int, y: dict) -> bool:
-    """Whether a copy or delete in ``column``'s gap reaches the height of section ``sid``'s title."""
-    top = y[("T", sid)]
+def crosses_title(style: Style, column, sid: int, top: float, y: list) -> bool:
+    """Whether a copy or delete in ``column``'s gap reaches the height of section ``sid``'s title (its top at ``top``)."""
     title = section_title(style, sid)
     bottom = top + 2 + title.ascent + title.descent
     for placed in column.pre:

@@ -66,7 +66,7 @@ class _Compose:
 
     def __init__(self, style: Style, ordered: Ordered, heights: Heights, columns: Columns, drawn: Drawn):
         self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
-        self.columns, self.xs, self.y, self.drawn = ordered.columns, columns.columns, heights.y, drawn
+        self.columns, self.xs, self.heights, self.drawn = ordered.columns, columns.columns, heights, drawn
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
@@ -82,7 +82,7 @@ class _Compose:
         wire_stroke = Stroke(c.wire, s.wire)
         names = [name_label(self.style, v) for v in self.d.inputs]
         sections: list = []
-        draw_sections(self.style, self.columns, self.xs, self.y, sections)
+        draw_sections(self.style, self.columns, self.xs, self.heights.section, sections)
         body, overlay, gap_items = self.drawn.body, self.drawn.overlay, self.drawn.gap_items
         boxes, regions = _boxes_and_regions(body)
         obstacles = boxes + regions + [i.bbox for i in gap_items if i.role == "region"]  # in any order: each only blocks
@@ -257,7 +257,7 @@ class _Compose:
                 if found is None:  # too far apart for one
                     continue
                 if extents is None:
-                    extents = [(self.y[pl.top], self.y[pl.bottom]) for pl in column.ops]
+                    extents = [self.heights.box[pl.op.id] for pl in column.ops]
                 ys = found[2]
                 for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
                     if top - 1 <= ys <= bottom + 1:

@@ -56,10 +56,10 @@ def scale_label(style: Style, placed: Placed):
     return style.text("∗" + placed.scale.label, style.theme.font.box_size * 0.9, math=style.theme.font.math)
 
 
-def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict, x: float = 0.0) -> Box:
+def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights: Heights, x: float = 0.0) -> Box:
     """How wide ``placed``'s box is (with its label, a region's route, a sum's entry room),
-    given the heights ``y``, standing from ``x`` (a column's one box is placed as it is measured)."""
-    op, p, shape = placed.op, style.preset, glyph(placed.op)
+    given the ``heights``, standing from ``x`` (a column's one box is placed as it is measured)."""
+    op, p, shape, y = placed.op, style.preset, glyph(placed.op), heights.y
 
     def sized(label, width: float, route=None, entry: float = 0.0) -> Box:
         return Box(label, x, x + width, width, route, entry)
@@ -78,18 +78,21 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, y: dict,
         widths = copy_widths([y[w] for w in placed.through], [[y[w] for w in placed.consumed]], p.forks, pairs)
         return sized(label, width=MERGE_TAIL + max(sum(widths), label.width + 10))  # room for the sign before the dots, clear of steep curves
     if shape == "join":  # room for the longest bend into the box, from below or above
-        travel = max(y[w] - y[placed.bottom] if y[w] >= y[placed.top] else y[placed.top] - y[w] for w in placed.consumed)
+        top, bottom = heights.box[op.id]
+        travel = max(y[w] - bottom if y[w] >= top else top - y[w] for w in placed.consumed)
         entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
         return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
         return sized(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
     if shape == "norm":  # a circle, as wide as it is tall
-        return sized(label, width=norm_diameter(label.width, y[placed.bottom] - y[placed.top], p.clearance))
+        top, bottom = heights.box[op.id]
+        return sized(label, width=norm_diameter(label.width, bottom - top, p.clearance))
     if shape == "mark":
         inner = 14.0 if label is None else label.width + 6
         return sized(label, width=inner + 2 * MARK_ARROW)
     if op.params.get("body"):
-        label = two_lines(style, label, y[placed.bottom] - y[placed.top] + 2 * p.box_pad_y)
+        top, bottom = heights.box[op.id]
+        label = two_lines(style, label, bottom - top + 2 * p.box_pad_y)
     w = (label.width if label else 0) + 2 * p.box_pad_x
     if op.params.get("bias"):
         w += style.theme.font.box_size * 0.35
@@ -159,7 +162,7 @@ def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Colum
         spans[w].x1 = columns.x_end
     body: list = []
     overlay: list = []
-    drawer = _Draw(style, ordered, y, spans, columns.boxes)
+    drawer = _Draw(style, ordered, heights, spans, columns.boxes)
     for column in ordered.columns:
         for placed in column.ops:
             drawer.draw_op(placed, body, overlay, column)
@@ -169,9 +172,10 @@ def draw_glyphs(style: Style, ordered: Ordered, heights: Heights, columns: Colum
 class _Draw:
     """The glyph stage's working state, private to one call of :func:`draw_glyphs`."""
 
-    def __init__(self, style: Style, ordered: Ordered, y: dict, spans: dict, boxes: dict):
+    def __init__(self, style: Style, ordered: Ordered, heights: Heights, spans: dict, boxes: dict):
         self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
-        self.ordered_wires, self.y, self.wires, self.boxes = ordered.wires, y, spans, boxes  # self.wires: each wire's span
+        self.ordered_wires, self.y, self.edges = ordered.wires, heights.y, heights.box
+        self.wires, self.boxes = spans, boxes  # self.wires: each wire's span
         c, s = self.theme.colors, self.theme.strokes
         self.box, self.learned, self.wire = Stroke(c.box_stroke, s.box), Stroke(c.box_stroke, s.learned_box), Stroke(c.wire, s.wire)
         self.halo, self.pictogram = Stroke(c.halo, s.wire + 2.4), Stroke(c.text, 1.1)
@@ -201,7 +205,7 @@ class _Draw:
         if shape == "join" and placed.within:
             self.draw_merge(placed, body, overlay)
             return
-        top, bottom = y[placed.top], y[placed.bottom]
+        top, bottom = self.edges[op.id]
         if shape == "join":  # the other operands come up into the box from below, or down into it from above
             width = box.entry + 6 + ENTRY * len(placed.consumed)
             below = sorted((w for w in placed.consumed if y[w] >= top), key=lambda w: y[w])

@@ -37,10 +37,13 @@ class Cycle(AssertionError):
 
 @record
 class Heights:
-    """Stage 2's result: the height of every wire (by id), box edge (``("t", op id)``,
-    ``("b", op id)``) and section edge (``("T", section)``, ``("B", section)``), in points."""
+    """Stage 2's result, in points: the height of every wire (``y``, by wire id: the order stage
+    numbers the wires 0, 1, ...) and the heights of every box's top and bottom edges (``box``, by op
+    id) and of every section's (``section``, by section id)."""
 
-    y: dict
+    y: list[float]
+    box: dict[int, tuple[float, float]]
+    section: dict[int, tuple[float, float]]
 
 
 def heights(style: Style, ordered: Ordered, labels: dict, under_titles: frozenset = frozenset()) -> Heights:
@@ -48,7 +51,7 @@ def heights(style: Style, ordered: Ordered, labels: dict, under_titles: frozense
     op id -> its box's label (a set label, or None); ``under_titles``: (section, nested section)
     pairs whose nested panel starts below the other's title (:func:`.sections.under_titles`).
     Raises :class:`Cycle` on a layout bug."""
-    return Heights(_Solve(style, ordered, labels, under_titles).run())
+    return _Solve(style, ordered, labels, under_titles).run()
 
 
 def box_pad(preset, op, label) -> float:
@@ -75,11 +78,10 @@ class _Solve:
         title = style.text("Ag", self.theme.font.title_size)
         self.title_h = title.ascent + title.descent
         # the constraint graph's nodes are numbered, so that its rows and heights are lists: wire w is node w (the
-        # order stage numbers the wires 0, 1, ...), then each box's top and bottom, then each section's
-        self.keys: list = list(self.wires)  # node -> its key in the result (wire id, ("t", op id), ("T", section), ...)
-        self.below: list[dict[int, float]] = [{} for _ in self.keys]  # node a -> {node b: the most b must lie below a}
+        # order stage numbers the wires 0, 1, ...), then each section's top and bottom, then each box's
+        self.below: list[dict[int, float]] = [{} for _ in self.wires]  # node a -> {node b: the most b must lie below a}
         self.box: dict[int, int] = {}  # op id -> its box's top node (its bottom is the next)
-        self.section = {sid: self.add_top_bottom(("T", sid), ("B", sid)) for sid in self.d.sections}  # -> its top node
+        self.section = {sid: self.add_top_bottom() for sid in self.d.sections}  # -> its top node
         # order.order shares an order only between consecutive moments, which are constrained one after
         # another: only the order constrained last can come again (any other repeat would only cost time)
         self.last = None  # the order constrained last
@@ -87,15 +89,13 @@ class _Solve:
         p = self.p
         self.pitches = (p.pitch, p.pitch + p.tensor_gap, p.tandem_pitch)  # within a tensor, between tensors, in tandem
 
-    def add_top_bottom(self, top, bottom) -> int:
-        """Two new nodes, a box's or section's top and bottom edges (``top``, ``bottom``: their keys in the
-        result); returns the top's number (the bottom's is the next)."""
-        first = len(self.keys)
-        self.keys += (top, bottom)
+    def add_top_bottom(self) -> int:
+        """Two new nodes, a box's or section's top and bottom edges; returns the top's number (the bottom's is the next)."""
+        first = len(self.below)
         self.below += ({}, {})
         return first
 
-    def run(self) -> dict:
+    def run(self) -> Heights:
         for column in self.columns:
             self.constrain_list(column.gap_in)
             for order in column.gap_steps:
@@ -108,7 +108,10 @@ class _Solve:
         y = self.solve()
         self.drop_hanging(y)
         self.lower_tops(y)
-        return dict(zip(self.keys, y))
+        edges = {sid: (y[n], y[n + 1]) for sid, n in self.section.items()}
+        boxes = {op: (y[n], y[n + 1]) for op, n in self.box.items()}
+        del y[len(self.wires):]
+        return Heights(y, boxes, edges)
 
     def edge(self, a, b, weight: float) -> None:
         row = self.below[a]
@@ -142,7 +145,7 @@ class _Solve:
         orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
-            top = self.box[placed.op.id] = self.add_top_bottom(placed.top, placed.bottom)
+            top = self.box[placed.op.id] = self.add_top_bottom()
             bottom = top + 1
             if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
                 wire = placed.over[0]

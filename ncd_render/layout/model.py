@@ -218,15 +218,6 @@ class Placed:
         the others join it from below, unless they run between its wires: then it holds all."""
         return self.through if glyph(self.op) == "join" and not self.within else self.before + self.after
 
-    @property
-    def top(self) -> tuple:
-        """The height constraint graph's node for the box's top edge."""
-        return ("t", self.op.id)
-
-    @property
-    def bottom(self) -> tuple:
-        return ("b", self.op.id)
-
 
 @record(slots=True)
 class Column:

@@ -68,12 +68,12 @@ def title_indent(style: Style, sid: int) -> float:
     return 10 if style.diagram.sections[sid].kind == "repeat" else 4
 
 
-def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], y: dict, out: list) -> None:
-    """Each section's panel (and brackets and title) into ``out``, outermost first."""
+def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], edges: dict, out: list) -> None:
+    """Each section's panel (and brackets and title) into ``out``, outermost first; ``edges``: section -> its (top, bottom)."""
     d, c = style.diagram, style.theme.colors
     for sid, (x0, x1) in section_extents(style, columns, xs).items():
         section = d.sections[sid]
-        top, bottom = y[("T", sid)], y[("B", sid)]
+        top, bottom = edges[sid]
         fill = c.sections[section.colour % len(c.sections)]
         # a fused section is one kernel: a dashed border says its inside stays on chip
         border = Stroke(c.box_stroke, style.theme.strokes.separator, style.theme.strokes.dash) if section.fused else None
