@@ -185,7 +185,9 @@ class _Order(list):
 
     def __init__(self, wires, values: dict[int, int]):
         super().__init__(wires)
-        self.values = {w: values[w] for w in wires}
+        own = self.values = {}
+        for w in wires:  # (a loop: a comprehension's own call costs more than the few wires live at once)
+            own[w] = values[w]
 
 
 @record(slots=True)

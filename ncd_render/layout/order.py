@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Diagram, Op
-from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _Order, _Permute, glyph, hold
+from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _drawn, _Order, _Permute
 from .nesting import inner_split, tight
 from .plan import Plan
 
@@ -135,6 +135,7 @@ class _Sweep:
             spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
+                shape, holds = _drawn(op)  # (glyph(op), hold(op)), looked up once for all that places it
                 if side_by_side:
                     idx = [live.index(w) for ws in inputs for w in ws]
                     span = (min(idx), max(idx)) if idx else (len(live), len(live))
@@ -142,7 +143,7 @@ class _Sweep:
                         column = self.next_column(column, live)
                         spans = []
                     spans.append(span)
-                members = self.box_members(op, inputs)
+                members = self.box_members(op, shape, holds, inputs)
                 in_the_way = []
                 if members:
                     held, at = set(members), list(map(live.index, members))
@@ -156,7 +157,7 @@ class _Sweep:
                     column = self.next_column(column, live)
                     spans = [span] if side_by_side else []
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
-                column.ops.append(self.place_op(op, live, inputs))
+                column.ops.append(self.place_op(op, shape, holds, live, inputs))
             now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.plan.trailing:
@@ -215,23 +216,21 @@ class _Sweep:
             live.remove(w)
             self.wires[w].end = ("op", op.id)
 
-    def box_members(self, op: Op, inputs: list[list[int]]) -> list[int]:
-        """The live wires a box will hold at its left edge (``inputs``: each input's wires); [] for
-        ops drawn as wiring or joins."""
-        if glyph(op) in ("wiring", "cap", "join"):
+    def box_members(self, op: Op, shape: str, holds: str, inputs: list[list[int]]) -> list[int]:
+        """The live wires a box will hold at its left edge (``shape``, ``holds``: the op's glyph and hold;
+        ``inputs``: each input's wires); [] for ops drawn as wiring or joins."""
+        if shape in ("wiring", "cap", "join"):
             return []
-        holds = hold(op)
         if holds == "through":
-            return self.covered(op, inputs[0]) + [w for ws in inputs[1:] for w in ws]
+            return self.covered(op, shape, inputs[0]) + [w for ws in inputs[1:] for w in ws]
         if holds == "acts":
             per = [a for a in op.params.get("per", ()) if a in self.d.values[op.inputs[0]].axes]
             wires = self.wire_of[op.inputs[0]]
             return [wires[a] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
-    def covered(self, op: Op, first: list[int]) -> list[int]:
-        """The wires a box that lets its tensor go on through it sits on."""
-        shape = glyph(op)
+    def covered(self, op: Op, shape: str, first: list[int]) -> list[int]:
+        """The wires a box (drawn as ``shape``) that lets its tensor go on through it sits on."""
         if shape == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
             return []
         if shape == "join":
@@ -278,10 +277,9 @@ class _Sweep:
                  and where == list(range(where[0], where[0] + len(where))))
         return True if whole else None
 
-    def place_op(self, op: Op, live: list[int], inputs: list[list[int]]) -> Placed:
-        """Update the live wires for one op (``inputs``: each input's wires, a list this may reorder);
-        returns what it consumes, covers and creates."""
-        shape, holds = glyph(op), hold(op)
+    def place_op(self, op: Op, shape: str, holds: str, live: list[int], inputs: list[list[int]]) -> Placed:
+        """Update the live wires for one op (``shape``, ``holds``: its glyph and hold; ``inputs``: each
+        input's wires, a list this may reorder); returns what it consumes, covers and creates."""
         if not op.inputs:  # a unit's cap, a learned tensor, an opaque source: no input feeds it; its wires start there, below
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in self.d.values[op.outputs[0]].axes]
             live.extend(new)
@@ -292,7 +290,7 @@ class _Sweep:
             inputs.sort(key=lambda ws: live.index(ws[0]))
         first = inputs[0]
         if holds == "through":  # the wires go on through the box
-            covered = self.covered(op, first)
+            covered = self.covered(op, shape, first)
             consumed = [w for ws in inputs[1:] for w in ws]
             within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
