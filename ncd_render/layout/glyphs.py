@@ -83,7 +83,7 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
         entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
         return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
-        return sized(label, width=0.9 * 2 * (box_pad(p, op, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
+        return sized(label, width=0.9 * 2 * (box_pad(p, shape, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
     if shape == "norm":  # a circle, as wide as it is tall
         top, bottom = heights.box[op.id]
         return sized(label, width=norm_diameter(label.width, bottom - top, p.clearance))

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from itertools import chain, pairwise
 
 from ..records import record
-from .model import MARK_GAP, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .model import MARK_GAP, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
 from .routing import DOT_R
 
 INF = float("inf")
@@ -54,10 +54,9 @@ def heights(style: Style, ordered: Ordered, labels: dict, under_titles: frozense
     return _Solve(style, ordered, labels, under_titles).run()
 
 
-def box_pad(preset, op, label) -> float:
-    """Half the height a one-wire box for ``op`` needs, or the pad around several wires;
-    ``label``: the box's set label, or None."""
-    shape = glyph(op)
+def box_pad(preset, shape: str, label) -> float:
+    """Half the height a one-wire box drawn as ``shape`` (its op's :func:`~.model.glyph`) needs, or the
+    pad around several wires; ``label``: the box's set label, or None."""
     if shape == "softmax":
         return preset.box_pad_y + 1.5
     if shape == "mark":
@@ -145,11 +144,13 @@ class _Solve:
         orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
         for placed in column.ops:
-            top = self.box[placed.op.id] = self.add_top_bottom()
+            op = placed.op
+            top = self.box[op.id] = self.add_top_bottom()
             bottom = top + 1
+            shape = glyph(op)
             if placed.over:  # a mark: just above its tensor's top wire, below the wire above that
                 wire = placed.over[0]
-                self.edge(top, bottom, 2 * box_pad(self.p, placed.op, self.labels[placed.op.id]))
+                self.edge(top, bottom, 2 * box_pad(p, shape, self.labels[op.id]))
                 self.edge(bottom, wire, MARK_GAP)
                 for order in orders:
                     k = order.index(wire)
@@ -157,7 +158,7 @@ class _Solve:
                         self.edge(order[k - 1], top, p.clearance)
                 boxes.append((column.before.index(wire), top, bottom))
                 continue
-            pad = 0.0 if is_wiring(placed.op) else box_pad(self.p, placed.op, self.labels[placed.op.id])
+            pad = 0.0 if shape in WIRING_SHAPES else box_pad(p, shape, self.labels[op.id])
             pads = (pad, pad)
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
