@@ -21,8 +21,8 @@ True
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from itertools import chain, pairwise
+from collections import defaultdict
+from itertools import pairwise
 
 from ..records import record
 from .model import MARK_GAP, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
@@ -231,8 +231,9 @@ class _Solve:
         each after those above it: a height is the most of its own, whatever the order)."""
         below = self.below
         indegree = [0] * len(below)
-        for m, k in Counter(chain.from_iterable(below)).items():
-            indegree[m] = k
+        for row in below:
+            for m in row:
+                indegree[m] += 1
         y = [0.0] * len(below)
         ready = [n for n, k in enumerate(indegree) if not k]
         done = 0
