@@ -36,11 +36,13 @@ class FontMetrics:
 
     def width(self, text: str, size: float, bold: bool = False, italic: bool = False) -> float:
         style = STYLES[bold + 2 * italic]
-        table = self.widths.setdefault(style, {})
-        missing = [c for c in set(text) if c not in table]
-        if missing:
-            table.update(_measure(self.family, style, "".join(missing))["widths"])
-        return size * sum(table[c] for c in text)
+        try:
+            table = self.widths[style]
+            return size * sum(map(table.__getitem__, text))  # a look-up per character, no generator
+        except KeyError:  # a style or characters not stored: measured now, once
+            table = self.widths.setdefault(style, {})
+            table.update(_measure(self.family, style, "".join(set(text) - table.keys()))["widths"])
+            return size * sum(map(table.__getitem__, text))
 
 
 @lru_cache(maxsize=None)

@@ -25,7 +25,12 @@ GREEK = {
     "Omega": "Ω", "star": "★", "cdot": "·", "times": "×", "ell": "ℓ", "otimes": "⊗", "uparrow": "↑",
 }
 SCRIPT_SCALE = 0.7
-_TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|-?[0-9]+(?:/[0-9]+)?|.)|(.)", re.S)
+# a command (\\sigma), a script (_ or ^ and its argument), or plain text: a stretch of characters that start
+# neither, matched whole (a label is mostly plain text), else the one character (a lone \\, _ or ^)
+_TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|-?[0-9]+(?:/[0-9]+)?|.)|([^\\_^]+|.)", re.S)
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_WORDS = re.compile(r"[^\W\d_]+|[\W\d_]+")  # letters, or anything else
+RAISE = {"base": 0.0, "sub": 0.25, "sup": -0.42}  # how far each kind of run's baseline is below the label's, in em
 
 
 @record
@@ -55,28 +60,30 @@ class SetLabel:
 
 
 def _symbols(text: str) -> str:
-    return re.sub(r"\\([A-Za-z]+)", lambda m: GREEK.get(m.group(1), m.group(1)), text).replace("-", "−")
+    if "\\" in text:
+        text = _COMMAND.sub(lambda m: GREEK.get(m.group(1), m.group(1)), text)
+    return text.replace("-", "−")
 
 
 def parse_label(text: str) -> list[Run]:
-    """Split a label into runs; linear in its length (chunks are joined once per run)."""
-    parts: list[tuple[list[str], str]] = []  # (chunks, shift) per run
+    """Split a label into runs."""
+    return [Run(chunk, shift) for chunk, shift in _runs(text)]
 
-    def add(chunk: str, shift: str) -> None:
-        if parts and parts[-1][1] == shift:
-            parts[-1][0].append(chunk)
-        elif chunk:
-            parts.append(([chunk], shift))
 
-    for m in _TOKEN.finditer(text):
-        command, script, argument, char = m.groups()
-        if command:
-            add(GREEK.get(command, command), "base")
-        elif script:
-            add(_symbols(argument[1:-1] if argument.startswith("{") else argument), "sub" if script == "_" else "sup")
+def _runs(text: str) -> list[tuple[str, str]]:
+    """A label's runs as (text, shift) pairs; linear in its length (chunks are joined once per run)."""
+    parts: list[tuple[str, list[str]]] = []  # (shift, chunks) per run
+    for command, script, argument, plain in _TOKEN.findall(text):  # a group that did not match is ""
+        if script:
+            shift = "sub" if script == "_" else "sup"
+            chunk = _symbols(argument[1:-1] if argument.startswith("{") else argument)
         else:
-            add(char, "base")
-    return [Run("".join(chunks), shift) for chunks, shift in parts]
+            shift, chunk = "base", (GREEK.get(command, command) if command else plain)
+        if parts and parts[-1][0] == shift:
+            parts[-1][1].append(chunk)
+        elif chunk:
+            parts.append((shift, [chunk]))
+    return [("".join(chunks), shift) for shift, chunks in parts]
 
 
 @lru_cache(maxsize=8192)
@@ -95,11 +102,12 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
     m = metrics(family)
     x, placed = 0.0, []
     top, bottom = m.ascent * size * 0.82, m.descent * size
-    for run in parse_label(text):
-        run_size = size if run.shift == "base" else size * SCRIPT_SCALE
-        dy = {"base": 0.0, "sub": 0.25 * size, "sup": -0.42 * size}[run.shift]
-        run_bold = bold and run.shift == "base"
-        for piece, slanted in _letters(run.text) if math else [(run.text, italic)]:
+    for run, shift in _runs(text):
+        base = shift == "base"
+        run_size = size if base else size * SCRIPT_SCALE
+        dy = RAISE[shift] * size
+        run_bold = bold and base
+        for piece, slanted in _letters(run) if math else ((run, italic),):
             placed.append(PlacedRun(piece, x, dy, run_size, run_bold, slanted))
             x += m.width(piece, run_size, run_bold, slanted)
         top = max(top, -dy + m.ascent * run_size * 0.82)
@@ -118,7 +126,7 @@ def indexed(name: str) -> str:
 
 def _letters(text: str) -> list[tuple[str, bool]]:
     """``text`` in pieces of letters (italic in math) and of everything else (upright)."""
-    return [(m.group(), m.group()[0].isalpha()) for m in re.finditer(r"[^\W\d_]+|[\W\d_]+", text)]
+    return [(piece, piece[0].isalpha()) for piece in _WORDS.findall(text)]
 
 
 SHORT = set("acegmnopqrsuvwxyzıȷαγεηικμνοπρστυφχψω")  # letters that stop at the x-height
