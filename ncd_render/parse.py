@@ -31,7 +31,7 @@ from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call,
 )
 
 lark = import_lark()
-_Token, _Tree = lark.Token, lark.Tree  # looked up for every node of the tree
+_Token = lark.Token  # looked up for every node of the tree
 
 # ----------------------------------------------------------------------------
 # Parsing
@@ -122,7 +122,9 @@ def _unclosed(source: Source) -> Span | None:
 
 
 class _Builder:
-    """Turns lark's parse tree into the dataclasses above.
+    """Turns the parse tree into the dataclasses above: its nodes are read by ``.data`` and ``.children`` (the
+    one-loop parser's :class:`~ncd_render.lalr.Node`, or a ``lark.Tree`` where lark's own parser runs), its
+    leaves are lark's tokens.
 
     The tree keeps every token (``keep_all_tokens``) and lark tracks no positions of rules
     (``propagate_positions`` was a third of the parse): a rule stands from its first token,
@@ -157,7 +159,7 @@ class _Builder:
         return [c for c in tree.children if not isinstance(c, _Token) or c.type in named]
 
     def statements(self, items) -> list:
-        return [getattr(self, tree.data)(tree) for tree in items if isinstance(tree, _Tree)]
+        return [getattr(self, tree.data)(tree) for tree in items if not isinstance(tree, _Token)]
 
     def nested(self, tree, body) -> tuple:
         """The statements of a section, repeat or block body, at most MAX_NESTING deep."""
@@ -211,7 +213,7 @@ class _Builder:
         while size is not None and size.data == "atom":  # ( ... ): the expression inside
             size = self.kept(size)[0]
         if size is not None:
-            operations = sum(1 for t in size.iter_subtrees() if t.data == "binop")
+            operations = _operations(size)
             if operations > limits.MAX_SIZE_TERMS:
                 raise NcdError(f"this size has {operations} operations; a size expression has at most {limits.MAX_SIZE_TERMS}",
                                self.span(size), "declare intermediate axes, e.g. 'axis a = m * h' and then 'axis k = a / 4'")
@@ -364,10 +366,20 @@ class _Builder:
 
     def block(self, tree):
         name, *rest = self.kept(tree)
-        params = tuple(self.tensor_decl(t) for t in rest if isinstance(t, _Tree) and t.data == "tensor_decl")
-        body = [t for t in rest if isinstance(t, _Tree) and t.data != "tensor_decl"]
+        params = tuple(self.tensor_decl(t) for t in rest if not isinstance(t, _Token) and t.data == "tensor_decl")
+        body = [t for t in rest if not isinstance(t, _Token) and t.data != "tensor_decl"]
         number = self.number("block")
         return Block(str(name), params, self.nested(tree, body), self.span(tree), number)
+
+
+def _operations(size) -> int:
+    """How many operations (``binop`` nodes) the size expression ``size`` holds; a loop, as in :func:`_edge`."""
+    count, pending = 0, [size]
+    while pending:
+        node = pending.pop()
+        count += node.data == "binop"
+        pending += [child for child in node.children if not isinstance(child, _Token)]
+    return count
 
 
 def _edge(children: list, last: bool):
