@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from . import limits
@@ -32,6 +32,9 @@ from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call,
 
 lark = import_lark()
 _Token = lark.Token  # looked up for every node of the tree
+# Span((source, line, column, end_line, end_column)), made in C: a named tuple's own __new__ is a Python
+# function, and a statement makes about seven spans
+_span = partial(tuple.__new__, Span)
 
 # ----------------------------------------------------------------------------
 # Parsing
@@ -145,13 +148,13 @@ class _Builder:
     def span(self, item, empty: Span | None = None) -> Span:
         """Where ``item`` stands; ``empty`` for a rule that matched nothing."""
         if isinstance(item, _Token):
-            return Span(self.source, item.line, item.column, item.end_line, item.end_column)
+            return _span((self.source, item.line, item.column, item.end_line, item.end_column))
         children = item.children
         first = children[0] if children and isinstance(children[0], _Token) else _edge(children, False)
         if first is None:
             return empty
         last = children[-1] if isinstance(children[-1], _Token) else _edge(children, True)
-        return Span(self.source, first.line, first.column, last.end_line, last.end_column)
+        return _span((self.source, first.line, first.column, last.end_line, last.end_column))
 
     def kept(self, tree) -> list:
         """The children of ``tree`` the builder reads: its rules and named tokens, no keywords or punctuation."""
@@ -175,7 +178,7 @@ class _Builder:
     def name(self, token) -> Name:
         """The NAME ``token`` as a Name. Its text is interned, as an axis's in :meth:`axis_refs`: a program
         writes each tensor's name several times and is kept as long as its diagram (1.8 MB less at 10,000 boxes)."""
-        return Name(sys.intern(token.value), Span(self.source, token.line, token.column, token.end_line, token.end_column))
+        return Name(sys.intern(token.value), _span((self.source, token.line, token.column, token.end_line, token.end_column)))
 
     # statements
     def title(self, tree):
@@ -238,7 +241,7 @@ class _Builder:
     def axis_refs(self, items) -> tuple[AxisRef, ...]:
         """An axis (a NAME token) or a group of them ("(r c)", an axis_group tree) each."""
         source = self.source
-        return tuple([AxisRef((sys.intern(item.value),), Span(source, item.line, item.column, item.end_line, item.end_column))
+        return tuple([AxisRef((sys.intern(item.value),), _span((source, item.line, item.column, item.end_line, item.end_column)))
                       if isinstance(item, _Token) else AxisRef(tuple([t.value for t in self.kept(item)]), self.span(item))
                       for item in items])
 
@@ -284,7 +287,7 @@ class _Builder:
         targets = tuple([self.name(t) for t in children[0 : len(children) - (4 if label else 2) : 2]])
         end = end or rhs.span
         first = children[0]
-        return Assign(targets, rhs, text, Span(self.source, first.line, first.column, end.end_line, end.end_column))
+        return Assign(targets, rhs, text, _span((self.source, first.line, first.column, end.end_line, end.end_column)))
 
     def call(self, tree):
         """``f(X, Y: SPEC) with OPTIONS * SCALE``: the function's and the arguments' NAMEs among brackets
@@ -302,7 +305,7 @@ class _Builder:
             elif item.type == "NAME":  # an argument
                 args.append(self.name(item))
         first, end = children[0], scale.span if scale else options[-1].span if options else children[-1]
-        span = Span(self.source, first.line, first.column, end.end_line, end.end_column)
+        span = _span((self.source, first.line, first.column, end.end_line, end.end_column))
         if spec is not None:
             spec = self.spec(spec, empty=span)
         return Call(self.name(first), tuple(args), spec, options, scale, span)
@@ -312,7 +315,7 @@ class _Builder:
         children = tree.children
         first, last = children[0], children[-1]
         return Add(tuple([self.name(t) for t in children[::2]]),
-                   Span(self.source, first.line, first.column, last.end_line, last.end_column))
+                   _span((self.source, first.line, first.column, last.end_line, last.end_column)))
 
     def alias(self, tree):
         return Alias(self.name(tree.children[0]), self.span(tree))
@@ -337,7 +340,7 @@ class _Builder:
         """``name`` or ``name = value``: tokens only."""
         children = tree.children
         name, last = children[0], children[-1]
-        span = Span(self.source, name.line, name.column, last.end_line, last.end_column)
+        span = _span((self.source, name.line, name.column, last.end_line, last.end_column))
         if len(children) == 1:
             return Option(name.value, None, span, None)
         text = last.value
@@ -353,7 +356,7 @@ class _Builder:
         first, last = groups[0], outputs[-1] if seen_arrow else groups[-1]
         if first and last:  # from the first axis named to the last
             start, end = first[0].span, last[-1].span
-            span = Span(self.source, start.line, start.column, end.end_line, end.end_column)
+            span = _span((self.source, start.line, start.column, end.end_line, end.end_column))
         else:  # a group that names no axis at an end: its tokens, if any
             span = self.span(tree, empty)
         return Spec(tuple(groups), tuple(outputs) if seen_arrow else None, span)
