@@ -66,7 +66,7 @@ def scene_text(scene) -> None:
 
     Sources are screened before parsing; this guards scenes built or changed in Python.
     """
-    labels_text(scene.title, [item for item in scene.items if type(item) is Text])  # the only items with text and a font
+    labels_text(scene.title, scene.labels())
 
 
 def labels_text(title: str | None, labels: list[Text]) -> None:

@@ -134,6 +134,10 @@ class Scene:
         """Items whose role is ``prefix`` or starts with ``prefix + '.'``."""
         return [i for i in self.items if i.role == prefix or i.role.startswith(prefix + ".")]
 
+    def labels(self) -> list:
+        """The Text items: the only ones with text and a font (which the renderers check and embed)."""
+        return [item for item in self.items if type(item) is Text]
+
     def translated(self, dx: float, dy: float) -> "Scene":
         return Scene(self.width, self.height, moved(self.items, dx, dy), self.background, self.title)
 

@@ -92,7 +92,7 @@ def _subset(path: str, chars: str) -> bytes:
 
 def register_for_cairo(scene: Scene) -> None:
     """Make the shipped fonts the scene uses known to fontconfig, where cairosvg finds its fonts."""
-    for family, bold, italic in used_faces([item for item in scene.items if type(item) is Text]):
+    for family, bold, italic in used_faces(scene.labels()):
         path = font_path(family, bold, italic)
         if path is not None:
             _add_to_fontconfig(str(path))

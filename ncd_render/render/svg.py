@@ -61,7 +61,7 @@ def _path_d(commands) -> str:
 
 
 def to_svg(scene: Scene) -> bytes:
-    labels = [item for item in scene.items if type(item) is Text]
+    labels = scene.labels()
     checks.labels_text(scene.title, labels)  # XML 1.0 cannot hold control characters
     dwg = svgwrite.Drawing(size=(f"{_n(scene.width)}pt", f"{_n(scene.height)}pt"), profile="full", debug=False)
     dwg.viewbox(0, 0, float(_n(scene.width)), float(_n(scene.height)))
