@@ -321,19 +321,9 @@ def _run_style(size: float, italic: bool, bold: bool) -> str:
     return f'<tspan font-size="{_n(size)}"' + (' font-style="italic"' if italic else "") + (' font-weight="bold"' if bold else "")
 
 
-class _TextData(dict):
-    """A run's text -> its escaped XML text: labels repeat their words (an op's name, an axis's)."""
-
-    LIMIT = 1 << 14
-
-    def __missing__(self, text: str) -> str:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        escaped = self[text] = _character_data(text)
-        return escaped
-
-
-_text_data = _TextData().__getitem__
+# a run's text -> its escaped XML text: labels repeat their words (an op's name, an axis's); a str
+# argument is its own key in lru_cache, one C call
+_text_data = lru_cache(maxsize=1 << 14)(_character_data)
 
 
 @lru_cache(maxsize=4096)
