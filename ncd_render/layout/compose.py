@@ -2,8 +2,8 @@
 
 Wires are straight lines at their heights (less the stretches regions carry; pieces that
 meet end to end drawn as one, :mod:`.joins`), labelled where they start; sections become
-rounded panels behind their columns; dashed separators run between the tensors of a tuple,
-clear of boxes; the inputs' and outputs' names stand beside their wires. A pure function of the stages before.
+rounded panels behind their columns; dashed separators run between the tensors of a tuple
+(:mod:`.separators`); the inputs' and outputs' names stand beside their wires. A pure function of the stages before.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_theme, load_preset
@@ -24,7 +24,7 @@ clear of boxes; the inputs' and outputs' names stand beside their wires. A pure 
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain, pairwise
+from itertools import chain
 
 from ..backdrop import backdrop
 from ..errors import NcdError
@@ -33,12 +33,11 @@ from ..scene import BBox, Line, Scene, Stroke, Text, extent, moved
 from ..text import overline_bar
 from .columns import name_label
 from .heights import Heights
+from .buckets import boxes_near, by_column
 from .joins import Piece, joined
-from .model import SEPARATOR_CLEAR, Columns, Drawn, Ordered, Style, _Order, _pieces, _subtract, arrowhead_path
+from .model import Columns, Drawn, Ordered, Style, _Order, _pieces, arrowhead_path
 from .sections import draw_sections
-
-BUCKET = 64.0  # points of x per bucket of the boxes a separator or a label may run into
-
+from .separators import Separators
 
 @record(slots=True)
 class _Laid:
@@ -70,7 +69,6 @@ class _Compose:
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
-        self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (pair)
         self.wires: dict[int, _Laid] = {}
         for w, wire in ordered.wires.items():
             span = drawn.spans[w]
@@ -85,8 +83,9 @@ class _Compose:
         draw_sections(self.style, self.columns, self.xs, self.heights.section, sections)
         body, overlay, gap_items = self.drawn.body, self.drawn.overlay, self.drawn.gap_items
         boxes, regions = _boxes_and_regions(body)
-        obstacles = boxes + regions + [i.bbox for i in gap_items if i.role == "region"]  # in any order: each only blocks
-        separators = self.separators(final, obstacles)
+        regions += [i.bbox for i in gap_items if i.role == "region"]
+        separators = Separators(self.wires, self.columns, self.xs, self.heights.box, x_end, p, self.axis_h,
+                                s.dash).lines(final, boxes + regions, regions, body + gap_items)  # obstacles in any order
         pieces, dots, arrows = self.wire_pieces(wire_stroke)
         pieces, body = joined(pieces, body, dots)
         labels, named = self.wire_labels(boxes)
@@ -182,90 +181,6 @@ class _Compose:
             placed[k] = next(free, tries[0])  # no free height: centred, as ever
         return [placed[k] for k in range(len(entries))]
 
-    def separators(self, final: _Order, obstacles: list) -> list[tuple[float, float, float]]:
-        """(x from, x to, y) of the dashed lines between the tensors of a tuple, wherever both run side
-        by side, stopping clear of every box and wiring region at their height."""
-        out, pairs = [], self.pairs
-        for order, values, x0, x1 in self.stretches(final):
-            for pair in pairwise(order):
-                if values[pair[0]] == values[pair[1]]:
-                    continue
-                found = self.pair(pair)
-                if found is None:
-                    continue
-                lo, hi, _, runs = found
-                if x0 >= lo:
-                    lo = x0
-                if x1 <= hi:
-                    hi = x1
-                if hi <= lo:
-                    continue
-                if runs and abs(runs[-1][1] - lo) < 1e-6:
-                    runs[-1][1] = hi
-                else:
-                    runs.append([lo, hi])
-        buckets = _by_column(obstacles, SEPARATOR_CLEAR)  # obstacles by the stretches of x they reach into
-        for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
-            _, _, sy, spans = pairs[pair]
-            for x0, x1 in spans:
-                # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
-                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in _near(buckets, x0, x1)
-                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
-                out += [(lo, hi, sy) for lo, hi in _subtract((x0, x1), blocked) if hi - lo >= 6]
-        return out
-
-    def pair(self, pair: tuple[int, int]) -> tuple | None:
-        """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
-        height, its runs, found as the stretches come), worked out when they first meet and kept in ``self.pairs``
-        for every other stretch they share; None where they sit too far apart to need one, farther than a
-        tuple's segments."""
-        found = self.pairs.get(pair, False)
-        if found is False:
-            wa, wb = self.wires[pair[0]], self.wires[pair[1]]
-            found = None
-            if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
-                found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
-            self.pairs[pair] = found
-        return found
-
-    def stretches(self, final: _Order):
-        """(live wires, the tensor of each, x from, x to) for each stretch of the figure where those wires
-        run side by side; stretches of no width (a column with nothing in its gap) are left out. Across a
-        column, each pair of wires that passes its boxes untouched, close enough to need a separator
-        (:meth:`pair`) and clear of the boxes at its height, is a stretch of its own."""
-        x = min((w.x0 for w in self.wires.values()), default=0)
-        for column, at in zip(self.columns, self.xs):
-            before = column.before
-            if at.x_pre > x:
-                yield column.gap_in, column.gap_in.values, x, at.x_pre
-            if at.x0 > at.x_pre:
-                yield before, before.values, at.x_pre, at.x0
-            x = at.x1
-            if len(before) < 2 or at.x1 <= at.x0:  # no two wires, or no room, to pass the column's boxes
-                continue
-            busy = set()
-            for pl in column.ops:
-                busy.update(pl.consumed, pl.through, pl.new)
-            through = [w for w in before if w not in busy]
-            if len(through) < 2 or through != [w for w in column.after if w not in busy]:
-                continue
-            values, extents = before.values, None
-            for pair in pairwise(through):
-                if values[pair[0]] == values[pair[1]]:  # one tensor's wires: no separator between them
-                    continue
-                found = self.pair(pair)
-                if found is None:  # too far apart for one
-                    continue
-                if extents is None:
-                    extents = [self.heights.box[pl.op.id] for pl in column.ops]
-                ys = found[2]
-                for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
-                    if top - 1 <= ys <= bottom + 1:
-                        break
-                else:
-                    yield pair, values, at.x0, at.x1
-        yield final, final.values, x, self.x_end
-
     def wire_pieces(self, stroke: Stroke) -> tuple[list[Piece], set, list]:
         """Each wire's straight pieces (its life less its gaps), where one ends at its copy's dot (y, x), and
         an arrowhead on each wire of integer data, however short: one pass over the wires."""
@@ -289,7 +204,7 @@ class _Compose:
         right past the box, where the wire runs on. The bar: (x from, y, x to) from the label's start.
         Second, (wire, label, overlined) of every wire drawn that has a label, shown or not, for ``Scene.wire_names``."""
         p = self.p
-        labels, named, near = [], [], _by_column(boxes)
+        labels, named, near = [], [], by_column(boxes)
         for wire in self.wires.values():
             if wire.x1 <= wire.x0:
                 continue
@@ -357,31 +272,17 @@ def _overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _by_column(boxes: list, reach: float = 0.0) -> dict[int, list]:
-    """Box extents (x0, y0, x1, y1) by each BUCKET of x they span, ``reach`` farther each side."""
-    near: dict[int, list] = defaultdict(list)
-    for b in boxes:
-        for k in range(int((b[0] - reach) // BUCKET), int((b[2] + reach) // BUCKET) + 1):
-            near[k].append(b)
-    return near
-
-
-def _near(buckets: dict[int, list], x0: float, x1: float):
-    """The boxes of ``buckets`` (:func:`_by_column`) filed under some x from ``x0`` to ``x1`` (a box may come more than once)."""
-    return (b for k in range(int(x0 // BUCKET), int(x1 // BUCKET) + 1) for b in buckets.get(k, ()))
-
-
 def _past_boxes(x: float, top: float, bottom: float, width: float, limit: float, near: dict, pad: float) -> float:
     """Where a label ``width`` wide, from ``top`` to ``bottom``, starts at or right of ``x`` touching no box of
-    ``near`` (:func:`_by_column`): ``pad`` past each box it would touch; ``x`` when that ends past ``limit``.
+    ``near`` (:func:`by_column`): ``pad`` past each box it would touch; ``x`` when that ends past ``limit``.
 
-    >>> _past_boxes(10.0, 0.0, 8.0, 5.0, 100.0, _by_column([(0.0, 6.0, 12.0, 20.0)]), 3.0)
+    >>> _past_boxes(10.0, 0.0, 8.0, 5.0, 100.0, by_column([(0.0, 6.0, 12.0, 20.0)]), 3.0)
     15.0
     """
     at = x
     for _ in range(4):  # boxes in a row: past each in turn
         label = (at, top, at + width, bottom)
-        hit = next((b for b in _near(near, at, label[2]) if _overlaps(label, b)), None)
+        hit = next((b for b in boxes_near(near, at, label[2]) if _overlaps(label, b)), None)
         if hit is None:
             return at if at + width <= limit else x
         at = hit[2] + pad

@@ -1,0 +1,208 @@
+"""The dashed lines between the tensors of a tuple (the paper's Fig. 5), for the compose stage.
+
+Two wires side by side that belong to different tensors, close enough to read as one bundle,
+get a dashed line between them wherever both run level, stopping clear of every box and
+wiring region at its height. Where the upper wire runs into a wiring region (or out of one)
+that stays above the line, and the lower wire runs on, the line runs on across the region, as
+the paper's separators follow a tuple until its tensors meet. A piece shorter than three dashes
+reads as a scrap, not as a line, and is left out.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.style import load_theme, load_preset
+>>> from ncd_render.layout import layout
+>>> fig = load_text('''axis y = 4
+... axis x = 5
+... axis k = 3
+... input Q[y k], K[x k], V[x k]
+... S = einsum(Q, K: y k, x k -> y x)
+... O = einsum(S, V: y x, x k -> y k)
+... output O''').diagram
+>>> scene = layout(fig, load_theme("paper"), load_preset("paper"))
+>>> [round(line.x2 - line.x1) for line in scene.items if line.role == "separator"]  # K | V on, under Q·K's cup
+[13, 47]
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import pairwise
+
+from ..scene import Line
+from .buckets import boxes_near, by_column
+from .model import SEPARATOR_CLEAR, _subtract
+
+ON = 1e-6  # two x positions this close are the same place
+
+
+class Separators:
+    """The separators of one figure: ``wires`` by id (each with ``y``, ``x0``, ``x1``), the ordered
+    ``columns`` and their ``xs``, each box's (top, bottom) by op id, the figure's right end, the preset
+    (its ``pitch``, ``tensor_gap``, ``label_pad``), the axis labels' height and the theme's dash pattern."""
+
+    def __init__(self, wires: dict, columns: list, xs: list, box_heights, x_end: float, preset, axis_h: float,
+                 dash: tuple[float, ...]):
+        self.wires, self.columns, self.xs, self.box, self.x_end = wires, columns, xs, box_heights, x_end
+        self.p, self.axis_h, self.shortest = preset, axis_h, shortest(dash)
+        self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (:meth:`pair`)
+        self.regions: list = []  # the wiring regions' extents and the items drawn, as :meth:`lines` is given them,
+        self.drawn: list = []    # indexed when first asked (:meth:`across`, :meth:`level`)
+        self.starts = self.ends = self.ink = None
+
+    def lines(self, final, obstacles: list, regions: list, drawn: list) -> list[tuple[float, float, float]]:
+        """(x from, x to, y) of every separator; ``obstacles`` are the extents of boxes and wiring regions,
+        ``regions`` those of the wiring regions alone, ``drawn`` the items the glyphs drew (the regions'
+        curves among them), ``final`` the order of the wires at the right end."""
+        pairs = self.pairs
+        self.regions, self.drawn = regions, drawn
+        for order, values, x0, x1 in self.stretches(final):
+            for pair in pairwise(order):
+                if values[pair[0]] == values[pair[1]]:
+                    continue
+                found = self.pair(pair)
+                if found is None:
+                    continue
+                lo, hi, _, runs = found
+                if x0 >= lo:
+                    lo = x0
+                if x1 <= hi:
+                    hi = x1
+                if hi <= lo:
+                    continue
+                if runs and abs(runs[-1][1] - lo) < ON:
+                    runs[-1][1] = hi
+                else:
+                    runs.append([lo, hi])
+        # pieces by height: two pairs that share a wire and a height (the other wire crossed for another under
+        # it) draw one line; obstacles by the stretches of x they reach into
+        at: dict[float, list] = {}
+        buckets = by_column(obstacles, SEPARATOR_CLEAR)
+        for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
+            _, _, sy, spans = pairs[pair]
+            self.across(pair, spans)
+            for x0, x1 in spans:
+                # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
+                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
+                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
+                at.setdefault(sy, []).extend(_subtract((x0, x1), blocked))
+        least = self.shortest
+        return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
+                if hi - lo >= least]
+
+    def across(self, pair: tuple[int, int], spans: list) -> None:
+        """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
+        its last run (or comes out of, at the start of its first) while the region keeps to that wire's side
+        of the line and the other wire runs on: a tuple's tensors are still side by side where one of them
+        bends and crosses within itself. The line runs as far as the region's curves keep to that wire's height."""
+        if self.starts is None:  # a wire ends or starts at its region's edge: both are the column's x, to the bit
+            self.starts, self.ends = defaultdict(list), defaultdict(list)
+            for r in self.regions:
+                self.starts[r[0]].append(r)
+                self.ends[r[2]].append(r)
+        a, b = self.wires[pair[0]], self.wires[pair[1]]
+        sy, last, first = self.pairs[pair][2], spans[-1], spans[0]
+        for wire, other, above in ((a, b, True), (b, a, False)):
+            if wire.x1 in self.starts and abs(last[1] - wire.x1) < ON and other.x1 > wire.x1 + ON:
+                xs = [x for r in self.starts[wire.x1] if _beside(r, wire.y, sy, above) for x in self.level(r, wire.y)]
+                last[1] = max(last[1], min(max(xs, default=wire.x1), other.x1))
+            if wire.x0 in self.ends and abs(first[0] - wire.x0) < ON and other.x0 < wire.x0 - ON:
+                xs = [x for r in self.ends[wire.x0] if _beside(r, wire.y, sy, above) for x in self.level(r, wire.y)]
+                first[0] = min(first[0], max(min(xs, default=wire.x0), other.x0))
+
+    def level(self, region: tuple, y: float) -> list[float]:
+        """The x positions where the curves and lines drawn within ``region`` meet height ``y``: the ends of
+        its level lines there and the ends of its bends that start or stop there."""
+        if self.ink is None:
+            self.ink = by_column([(*item.bbox, item) for item in self.drawn if item.role == "wire.bend"])
+        x0, y0, x1, y1 = region
+        xs = []
+        for bx0, by0, bx1, by1, item in boxes_near(self.ink, x0, x1):
+            if bx0 < x0 - ON or bx1 > x1 + ON or by0 < y0 - ON or by1 > y1 + ON:
+                continue  # not this region's
+            if isinstance(item, Line):
+                ends = ((item.x1, item.y1), (item.x2, item.y2))
+            else:
+                ends = (item.commands[0][1:3], item.commands[-1][-2:])
+            xs += [x for x, at in ends if abs(at - y) < ON]
+        return xs
+
+    def pair(self, pair: tuple[int, int]) -> tuple | None:
+        """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
+        height, its runs, found as the stretches come), worked out when they first meet and kept in ``self.pairs``
+        for every other stretch they share; None where they sit too far apart to need one, farther than a
+        tuple's segments."""
+        found = self.pairs.get(pair, False)
+        if found is False:
+            wa, wb = self.wires[pair[0]], self.wires[pair[1]]
+            found = None
+            if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
+                found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
+            self.pairs[pair] = found
+        return found
+
+    def stretches(self, final):
+        """(live wires, the tensor of each, x from, x to) for each stretch of the figure where those wires
+        run side by side; stretches of no width (a column with nothing in its gap) are left out. Across a
+        column, each pair of wires that passes its boxes untouched, close enough to need a separator
+        (:meth:`pair`) and clear of the boxes at its height, is a stretch of its own."""
+        x = min((w.x0 for w in self.wires.values()), default=0)
+        for column, at in zip(self.columns, self.xs):
+            before = column.before
+            if at.x_pre > x:
+                yield column.gap_in, column.gap_in.values, x, at.x_pre
+            if at.x0 > at.x_pre:
+                yield before, before.values, at.x_pre, at.x0
+            x = at.x1
+            if len(before) < 2 or at.x1 <= at.x0:  # no two wires, or no room, to pass the column's boxes
+                continue
+            busy = set()
+            for pl in column.ops:
+                busy.update(pl.consumed, pl.through, pl.new)
+            through = [w for w in before if w not in busy]
+            if len(through) < 2 or through != [w for w in column.after if w not in busy]:
+                continue
+            values, extents = before.values, None
+            for pair in pairwise(through):
+                if values[pair[0]] == values[pair[1]]:  # one tensor's wires: no separator between them
+                    continue
+                found = self.pair(pair)
+                if found is None:  # too far apart for one
+                    continue
+                if extents is None:
+                    extents = [self.box[pl.op.id] for pl in column.ops]
+                ys = found[2]
+                for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
+                    if top - 1 <= ys <= bottom + 1:
+                        break
+                else:
+                    yield pair, values, at.x0, at.x1
+        yield final, final.values, x, self.x_end
+
+
+def _beside(region: tuple, y: float, line: float, above: bool) -> bool:
+    """Whether ``region`` reaches height ``y`` and stays clear of a separator at height ``line``, above it or below it."""
+    return region[1] <= y <= region[3] and (region[3] + SEPARATOR_CLEAR < line if above else region[1] - SEPARATOR_CLEAR > line)
+
+
+def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping or touching stretches of x as one, left to right.
+
+    >>> _union([(5.0, 9.0), (0.0, 2.0), (2.0, 6.0), (12.0, 13.0)])
+    [(0.0, 9.0), (12.0, 13.0)]
+    """
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(pieces):
+        if out and lo <= out[-1][1] + ON:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def shortest(dash: tuple[float, ...]) -> float:
+    """The shortest piece of separator drawn: three dashes of the theme's pattern (a piece left between two
+    boxes that shows one or two dashes reads as a scrap, not as a line between tensors), 6 pt when it is solid.
+
+    >>> shortest((3.0, 2.0)), shortest((2.0, 2.0)), shortest(())
+    (13.0, 10.0, 6.0)
+    """
+    return sum(dash[k % len(dash)] for k in range(5)) if dash else 6.0
