@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..ir import Op
 from ..scene import Line, Rect, Stroke, extent
-from .model import Placed, Style, Wire, arrowhead_path
+from .model import Placed, Style, Wire, YOf, arrowhead_path
 from .nesting import tight
 from .branches import copy_widths, draw_copy
 
@@ -26,7 +26,7 @@ from .branches import copy_widths, draw_copy
 LOAD_ROOM = 6.0  # past a load's arrows, before the next gap op or the column's half gap: 2 in its width, 4 after it
 
 
-def measure_gap(style: Style, wires: dict[int, Wire], gap: list[Placed], y: dict) -> tuple:
+def measure_gap(style: Style, wires: dict[int, Wire], gap: list[Placed], y: YOf) -> tuple:
     """Each of a gap's ops measured, for its room (:func:`gap_ops_width`) and its drawing (:func:`draw_gap_ops`):
     (its width, and a copy's (sources' heights, branches' heights, branches' widths, wires in tandem), else None)."""
     measured = []
@@ -67,7 +67,7 @@ def store_width(style: Style, wires: dict[int, Wire], placed: Placed) -> float:
     return 6.0  # a delete
 
 
-def copy_heights(placed: Placed, y: dict) -> tuple[list[float], list[list[float]]]:
+def copy_heights(placed: Placed, y: YOf) -> tuple[list[float], list[list[float]]]:
     """A copy's source heights and, per branch, its wires' heights."""
     n = len(placed.through)
     return [y[w] for w in placed.through], [[y[w] for w in placed.new[k:k + n]] for k in range(0, len(placed.new), n)]
@@ -77,7 +77,7 @@ def store_label(style: Style, op: Op):
     return style.text(op.params["store"], style.theme.font.name_size)
 
 
-def draw_gap_ops(style: Style, gap: list[Placed], measured: tuple, x: float, y: dict, spans: dict, out: list) -> None:
+def draw_gap_ops(style: Style, gap: list[Placed], measured: tuple, x: float, y: YOf, spans: dict, out: list) -> None:
     """The gap's copies, deletes, saves and loads, one after another from x, into ``out``, as the
     columns stage measured them (:func:`measure_gap`); ``spans`` (wire -> its span, with x0, x1 and
     gaps) learn where wires end, start and pass a copy's dot."""
@@ -91,7 +91,7 @@ def draw_gap_ops(style: Style, gap: list[Placed], measured: tuple, x: float, y: 
         x += width
 
 
-def _draw_gap_op(style: Style, placed: Placed, x: float, y: dict, spans: dict, out: list) -> None:
+def _draw_gap_op(style: Style, placed: Placed, x: float, y: YOf, spans: dict, out: list) -> None:
     """One delete (terminator), save or load (a named store)."""
     c, s = style.theme.colors, style.theme.strokes
     kind = placed.op.kind
@@ -119,7 +119,7 @@ def _draw_gap_op(style: Style, placed: Placed, x: float, y: dict, spans: dict, o
         out += glyph + [Rect(x0, y0, x1 - x0, y1 - y0, None, None, role="region", ref=placed.op.id)]
 
 
-def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured: tuple, y: dict, spans: dict, out: list) -> None:
+def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured: tuple, y: YOf, spans: dict, out: list) -> None:
     """One copy: dots and branches; ``measured``: its (sources' heights, branches' heights, widths, wires in tandem)."""
     c, s = style.theme.colors, style.theme.strokes
     sources, branches, widths, pairs = measured

@@ -6,6 +6,7 @@ helpers they share (:mod:`.order`, :mod:`.heights`, :mod:`.columns`, :mod:`.glyp
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from functools import cached_property
 
@@ -16,6 +17,7 @@ from ..scene import Path, Text
 from ..style import Preset, Theme
 from ..text import indexed, set_label
 
+YOf = Sequence[float] | Mapping[int, float]  # each wire's height by its id: the heights stage's list, or a dict
 EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
@@ -306,7 +308,7 @@ def _drawn(op) -> tuple[str, str]:
     return found
 
 
-def straight_through(placed: Placed, wires: dict, y: dict, drop: float = 0.0) -> bool:
+def straight_through(placed: Placed, wires: dict, y: YOf, drop: float = 0.0) -> bool:
     """Whether wiring ``placed`` takes each wire it consumes on to the new wire in its place, ``drop``
     lower (a rename: new names for the same wires, in the same order): with ``drop`` 0, nothing in it bends."""
     if isinstance(placed.op, _Permute) or placed.through or placed.foreign or len(placed.new) != len(placed.consumed):

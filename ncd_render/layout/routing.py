@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..records import record
 from ..scene import Circle, Line, Path, Stroke
-from .model import Placed, Wire, _Permute
+from .model import Placed, Wire, YOf, _Permute
 
 SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
@@ -130,7 +130,7 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     return plan
 
 
-def route_plan(placed: Placed, wires: dict[int, Wire], y: dict, y_right: dict | None = None, label=None,
+def route_plan(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf | None = None, label=None,
                bend: float = 0.55) -> RegionPlan:
     """The three moves of a wiring region (see :mod:`.routing`); heights of the wires on the
     left from ``y``, on the right from ``y_right`` (the same by default); ``label``: a scale
