@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import limits
 from .errors import NcdError, Source, Span
+from .syntax_errors import syntax_error
 from .lean import import_lark
 from .lalr import quicken
 from .parser_cache import build_parser, default_cache_dir
@@ -49,17 +50,6 @@ def _parser() -> tuple[lark.Lark, frozenset[str]]:
     return quicken(build_parser(grammar, default_cache_dir())), named
 
 
-_TOKEN_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
-    "STRING": "a quoted string", "LABEL": "a label", "EXPONENT": "an exponent",
-    "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
-    "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "ARROW": "'->'", "$END": "end of file",
-}
-
-
-_KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
-
-
 def parse(text: str, path: str = "<string>") -> Program:
     """Parse .ncd source text; raise NcdError pointing at the first syntax error."""
     source = Source(path, text if text.endswith("\n") else text + "\n")
@@ -67,7 +57,7 @@ def parse(text: str, path: str = "<string>") -> Program:
         parser, named = _parser()
         tree = parser.parse(source.text)
     except lark.exceptions.UnexpectedInput as error:
-        raise _syntax_error(error, source) from None
+        raise syntax_error(error, source) from None
     builder = _Builder(source, named)
     statements = tuple(builder.statements(tree.children))
     return Program(source, statements, builder.numbered["section"])
@@ -79,49 +69,6 @@ def parse_file(path: str | Path) -> Program:
     except (OSError, UnicodeDecodeError) as error:
         raise NcdError(f"cannot read the diagram: {getattr(error, 'strerror', None) or error}", path=str(path)) from None
     return parse(text, str(path))
-
-
-def _syntax_error(error: lark.exceptions.UnexpectedInput, source: Source) -> NcdError:
-    line, column = error.line, error.column
-    if line is None or line < 1:  # unexpected end of input
-        lines = source.text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-    span = source.span(line, column)
-    if isinstance(error, lark.exceptions.UnexpectedCharacters):
-        char = source.line(line)[column - 1 : column] or "end of line"
-        return NcdError(f"unexpected character {char!r}", span)
-    token = getattr(error, "token", None)
-    if token is not None and token.type == "_NL":
-        got = "end of line"
-    elif token is not None and token.type == "$END":
-        got = "end of file"
-    else:
-        got = repr(str(token)) if token is not None else "input"
-        if token is not None:
-            span = source.span(line, column, line, column + max(1, len(str(token))))
-    expected = sorted({_TOKEN_WORDS.get(t, repr(t.lower())) for t in getattr(error, "expected", ())} - {None})
-    hint = None
-    if expected and len(expected) <= 6:
-        hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
-    first = source.line(line).split("#", 1)[0].split()
-    if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
-        hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
-    if got == "end of file" and "'end'" in expected:
-        opener = _unclosed(source)
-        return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
-    return NcdError(f"unexpected {got}", span, hint)
-
-
-def _unclosed(source: Source) -> Span | None:
-    """The innermost 'section' or 'block' line left open at the end of the file."""
-    stack = []
-    for number, line in enumerate(source.text.splitlines(), 1):
-        word = line.split("#", 1)[0].split()
-        if word and word[0] in ("section", "block", "repeat"):
-            stack.append(source.span(number, len(line) - len(line.lstrip()) + 1, number, len(line.rstrip()) + 1))
-        elif word == ["end"] and stack:
-            stack.pop()
-    return stack[-1] if stack else None
 
 
 class _Builder:
