@@ -325,26 +325,18 @@ def serve_command(file, hardware, dtype, port, no_browser):
         ncd serve model.ncd --hw h100-sxm --dtype fp8 --port 9000 --no-browser
     """
     from .cost import dtype_bytes, load_profile
-    from .serve.server import serve
+    from .serve.server import serve_until_stopped
     from .sources import read_source
 
     read_source(file)  # a missing or unreadable file is an error now; a broken diagram shows in the page
     load_profile(hardware)
     dtype_bytes(dtype)
-    server, stop = serve(file, port, hardware, dtype)
-    say(f"serving {file} at {server.url} (Ctrl-C to stop)")
-    flush_stdout()
-    if not no_browser:
-        import webbrowser
 
-        webbrowser.open(server.url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
+    def announce(line: str) -> None:  # at once: the server blocks from here on
+        say(line)
+        flush_stdout()
+
+    serve_until_stopped(file, port, hardware, dtype, not no_browser, announce)
 
 
 @main.command("html")

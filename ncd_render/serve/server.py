@@ -263,3 +263,20 @@ def serve(path: str, port: int = 0, hw: str = "a100-80gb", dtype: str = "bf16") 
     stop = threading.Event()
     source.follow(stop)
     return server, stop
+
+
+def serve_until_stopped(path: str, port: int, hw: str, dtype: str, open_browser: bool, announce) -> None:
+    """``ncd serve``: serve ``path`` until Ctrl-C, its address given to ``announce`` (and opened in a browser)."""
+    server, stop = serve(path, port, hw, dtype)
+    announce(f"serving {path} at {server.url} (Ctrl-C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
