@@ -41,7 +41,6 @@ from ncd_render.errors import NcdError  # noqa: E402
 
 GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
 CASE_SECONDS = 10
-STAGES = ("parse", "build", "collapsed", "layout+svg", "tikz", "cost")
 TOKEN = re.compile(r'"[^"\n]*"|#[^\n]*|\n|[ \t]+|->|\\?[A-Za-z_][\w\']*|-?[0-9]*\.?[0-9]+(?:[eE]-?[0-9]+)?|.')
 NUMBER = re.compile(r"-?[0-9]*\.?[0-9]+(?:[eE]-?[0-9]+)?$")
 NAME = re.compile(r"\\?[A-Za-z_][\w']*$")

@@ -133,7 +133,7 @@ def exponent(text: str, span: Span | None) -> Fraction:
     hint = f"an exponent is a whole number, a fraction p/q or a decimal between -{MAX_EXPONENT} and {MAX_EXPONENT}, e.g. k^-1/2"
     if len(text) > MAX_NUMBER_TEXT:
         raise NcdError(f"exponent {shown(text)} is too long", span, hint)
-    numerator, _, denominator = text.partition("/")
+    denominator = text.partition("/")[2]
     if denominator and int(denominator) == 0:
         raise NcdError(f"exponent {text} divides by zero", span, hint)
     value = Fraction(text)
