@@ -2,10 +2,11 @@
 
 Two wires side by side that belong to different tensors, close enough to read as one bundle,
 get a dashed line between them wherever both run level, stopping clear of every box and
-wiring region at its height. Where the upper wire runs into a wiring region (or out of one)
-that stays above the line, and the lower wire runs on, the line runs on across the region, as
-the paper's separators follow a tuple until its tensors meet. A piece shorter than three dashes
-reads as a scrap, not as a line, and is left out.
+wiring region at its height. Where one of the two wires runs into a wiring region (or out of
+one) that keeps to its side of the line, and the other wire runs on, the line runs on across the
+region as far as the region's curves keep to that wire's height, as the paper's separators follow
+a tuple until its tensors meet. A piece shorter than three dashes reads as a scrap, not as a line,
+and is left out.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_theme, load_preset
