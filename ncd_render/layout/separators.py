@@ -32,6 +32,7 @@ from .buckets import boxes_near, by_column
 from .model import SEPARATOR_CLEAR, _subtract
 
 ON = 1e-6  # two x positions this close are the same place
+REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
 
 class Separators:
@@ -78,21 +79,22 @@ class Separators:
         buckets = by_column(obstacles, SEPARATOR_CLEAR)
         for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
             _, _, sy, spans = pairs[pair]
-            self.across(pair, spans)
+            passed = self.across(pair, spans)
             for x0, x1 in spans:
                 # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
                 blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
-                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR]
+                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR and (bx0, by0, bx1, by1) not in passed]
                 at.setdefault(sy, []).extend(_subtract((x0, x1), blocked))
         least = self.shortest
         return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
                 if hi - lo >= least]
 
-    def across(self, pair: tuple[int, int], spans: list) -> None:
+    def across(self, pair: tuple[int, int], spans: list) -> list[tuple]:
         """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
-        its last run (or comes out of, at the start of its first) while the region keeps to that wire's side
-        of the line and the other wire runs on: a tuple's tensors are still side by side where one of them
-        bends and crosses within itself. The line runs as far as the region's curves keep to that wire's height."""
+        its last run (or comes out of, at the start of its first) while the region's curves keep to that wire's
+        side of the line, clear of it, and the other wire runs on: a tuple's tensors are still side by side where
+        one of them bends and crosses within itself. The line runs as far as those curves keep to that wire's
+        height. Returns the regions passed under, which do not stop the line (their curves are clear of it)."""
         if self.starts is None:  # a wire ends or starts at its region's edge: both are the column's x, to the bit
             self.starts, self.ends = defaultdict(list), defaultdict(list)
             for r in self.regions:
@@ -100,30 +102,42 @@ class Separators:
                 self.ends[r[2]].append(r)
         a, b = self.wires[pair[0]], self.wires[pair[1]]
         sy, last, first = self.pairs[pair][2], spans[-1], spans[0]
+        passed = []
         for wire, other, above in ((a, b, True), (b, a, False)):
             if wire.x1 in self.starts and abs(last[1] - wire.x1) < ON and other.x1 > wire.x1 + ON:
-                xs = [x for r in self.starts[wire.x1] if _beside(r, wire.y, sy, above) for x in self.level(r, wire.y)]
+                xs = self.under(self.starts[wire.x1], wire.y, sy, above, passed)
                 last[1] = max(last[1], min(max(xs, default=wire.x1), other.x1))
             if wire.x0 in self.ends and abs(first[0] - wire.x0) < ON and other.x0 < wire.x0 - ON:
-                xs = [x for r in self.ends[wire.x0] if _beside(r, wire.y, sy, above) for x in self.level(r, wire.y)]
+                xs = self.under(self.ends[wire.x0], wire.y, sy, above, passed)
                 first[0] = min(first[0], max(min(xs, default=wire.x0), other.x0))
+        return passed
 
-    def level(self, region: tuple, y: float) -> list[float]:
-        """The x positions where the curves and lines drawn within ``region`` meet height ``y``: the ends of
-        its level lines there and the ends of its bends that start or stop there."""
+    def under(self, regions: list, y: float, line: float, above: bool, passed: list) -> list[float]:
+        """Of ``regions`` (wiring regions a wire at height ``y`` runs into or out of), those whose curves keep
+        to the wire's side of a separator at height ``line``, ``above`` it or below, at least SEPARATOR_CLEAR
+        from it, added to ``passed``; returns the x positions where their curves meet height ``y``: the ends
+        of their level lines there and of their bends that start or stop there."""
+        xs = []
+        for region in regions:
+            if not (region[1] <= y <= region[3] and (region[3] - REGION_PAD < line if above else region[1] + REGION_PAD > line)):
+                continue  # it does not reach the wire, or its curves cross the line
+            items = self.drawn_in(region)
+            if not items:
+                continue
+            if above and max(i[3] for i in items) + SEPARATOR_CLEAR > line or not above and min(i[1] for i in items) - SEPARATOR_CLEAR < line:
+                continue
+            passed.append(region)
+            for *_, item in items:
+                ends = ((item.x1, item.y1), (item.x2, item.y2)) if isinstance(item, Line) else (item.commands[0][1:3], item.commands[-1][-2:])
+                xs += [x for x, at in ends if abs(at - y) < ON]
+        return xs
+
+    def drawn_in(self, region: tuple) -> list[tuple]:
+        """The curves and lines drawn within ``region``, each as (x0, y0, x1, y1, item)."""
         if self.ink is None:
             self.ink = by_column([(*item.bbox, item) for item in self.drawn if item.role == "wire.bend"])
         x0, y0, x1, y1 = region
-        xs = []
-        for bx0, by0, bx1, by1, item in boxes_near(self.ink, x0, x1):
-            if bx0 < x0 - ON or bx1 > x1 + ON or by0 < y0 - ON or by1 > y1 + ON:
-                continue  # not this region's
-            if isinstance(item, Line):
-                ends = ((item.x1, item.y1), (item.x2, item.y2))
-            else:
-                ends = (item.commands[0][1:3], item.commands[-1][-2:])
-            xs += [x for x, at in ends if abs(at - y) < ON]
-        return xs
+        return [b for b in boxes_near(self.ink, x0, x1) if x0 - ON <= b[0] and b[2] <= x1 + ON and y0 - ON <= b[1] and b[3] <= y1 + ON]
 
     def pair(self, pair: tuple[int, int]) -> tuple | None:
         """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
@@ -176,11 +190,6 @@ class Separators:
                 else:
                     yield pair, values, at.x0, at.x1
         yield final, final.values, x, self.x_end
-
-
-def _beside(region: tuple, y: float, line: float, above: bool) -> bool:
-    """Whether ``region`` reaches height ``y`` and stays clear of a separator at height ``line``, above it or below it."""
-    return region[1] <= y <= region[3] and (region[3] + SEPARATOR_CLEAR < line if above else region[1] - SEPARATOR_CLEAR > line)
 
 
 def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
