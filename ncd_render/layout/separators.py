@@ -46,7 +46,7 @@ class Separators:
         self.p, self.axis_h, self.shortest = preset, axis_h, shortest(dash)
         self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (:meth:`pair`)
         self.regions: list = []  # the wiring regions' extents and the items drawn, as :meth:`lines` is given them,
-        self.drawn: list = []    # indexed when first asked (:meth:`across`, :meth:`level`)
+        self.drawn: list = []    # indexed when first asked (:meth:`across`, :meth:`drawn_in`)
         self.starts = self.ends = self.ink = None
 
     def lines(self, final, obstacles: list, regions: list, drawn: list) -> list[tuple[float, float, float]]:
