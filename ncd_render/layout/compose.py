@@ -31,13 +31,14 @@ from ..errors import NcdError
 from ..records import record
 from ..scene import BBox, Line, Scene, Stroke, Text, extent, moved
 from ..text import overline_bar
+from .buckets import boxes_near, by_column
 from .columns import name_label
 from .heights import Heights
-from .buckets import boxes_near, by_column
 from .joins import Piece, joined
 from .model import Columns, Drawn, Ordered, Style, _Order, _pieces, arrowhead_path
 from .sections import draw_sections
 from .separators import Separators
+
 
 @record(slots=True)
 class _Laid:
@@ -85,7 +86,7 @@ class _Compose:
         boxes, regions = _boxes_and_regions(body)
         regions += [i.bbox for i in gap_items if i.role == "region"]
         separators = Separators(self.wires, self.columns, self.xs, self.heights.box, x_end, p, self.axis_h,
-                                s.dash).lines(final, boxes + regions, regions, body + gap_items)  # obstacles in any order
+                                s.dash).lines(final, boxes + regions, regions, (body, gap_items))  # obstacles in any order
         pieces, dots, arrows = self.wire_pieces(wire_stroke)
         pieces, body = joined(pieces, body, dots)
         labels, named = self.wire_labels(boxes)

@@ -25,7 +25,7 @@ and is left out.
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from ..scene import Line
 from .buckets import boxes_near, by_column
@@ -46,13 +46,13 @@ class Separators:
         self.p, self.axis_h, self.shortest = preset, axis_h, shortest(dash)
         self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (:meth:`pair`)
         self.regions: list = []  # the wiring regions' extents and the items drawn, as :meth:`lines` is given them,
-        self.drawn: list = []    # indexed when first asked (:meth:`across`, :meth:`drawn_in`)
+        self.drawn: tuple = ()   # indexed when first asked (:meth:`across`, :meth:`drawn_in`)
         self.starts = self.ends = self.ink = None
 
-    def lines(self, final, obstacles: list, regions: list, drawn: list) -> list[tuple[float, float, float]]:
+    def lines(self, final, obstacles: list, regions: list, drawn: tuple[list, ...]) -> list[tuple[float, float, float]]:
         """(x from, x to, y) of every separator; ``obstacles`` are the extents of boxes and wiring regions,
-        ``regions`` those of the wiring regions alone, ``drawn`` the items the glyphs drew (the regions'
-        curves among them), ``final`` the order of the wires at the right end."""
+        ``regions`` those of the wiring regions alone, ``drawn`` the lists of items the glyphs drew (the
+        regions' curves among them), ``final`` the order of the wires at the right end."""
         pairs = self.pairs
         self.regions, self.drawn = regions, drawn
         for order, values, x0, x1 in self.stretches(final):
@@ -135,7 +135,7 @@ class Separators:
     def drawn_in(self, region: tuple) -> list[tuple]:
         """The curves and lines drawn within ``region``, each as (x0, y0, x1, y1, item)."""
         if self.ink is None:
-            self.ink = by_column([(*item.bbox, item) for item in self.drawn if item.role == "wire.bend"])
+            self.ink = by_column([(*item.bbox, item) for item in chain.from_iterable(self.drawn) if item.role == "wire.bend"])
         x0, y0, x1, y1 = region
         return [b for b in boxes_near(self.ink, x0, x1) if x0 - ON <= b[0] and b[2] <= x1 + ON and y0 - ON <= b[1] and b[3] <= y1 + ON]
 
