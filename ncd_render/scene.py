@@ -203,6 +203,17 @@ def _points(commands) -> tuple[list, list]:
     return numbers[::2], numbers[1::2]
 
 
+def wire_ends(item: Line | Path) -> list[tuple[float, float]]:
+    """Where a wire's line or bend starts and where it ends (a path: its first point and its last).
+
+    >>> wire_ends(Line(0, 5, 10, 5, Stroke())), wire_ends(Path((("M", 0, 5), ("C", 4, 5, 6, 9, 10, 9)), Stroke()))
+    ([(0, 5), (10, 5)], [(0, 5), (10, 9)])
+    """
+    if isinstance(item, Line):
+        return [(item.x1, item.y1), (item.x2, item.y2)]
+    return [item.commands[0][1:3], item.commands[-1][-2:]]
+
+
 def ink_bbox(item) -> BBox:
     """``item``'s box with half its stroke's width around it: what a renderer inks. A straight
     wire's butt ends stop at its ends, so a level line grows only up and down.

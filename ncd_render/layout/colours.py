@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..scene import Circle, Line, Path, Scene, Text
+from ..scene import Circle, Line, Path, Scene, Text, wire_ends
 
 
 def colour_axes(scene: Scene, palette: tuple[str, ...]) -> Scene:
@@ -83,14 +83,8 @@ def _split(item, spans: list) -> list[tuple]:
     return pieces
 
 
-def _ends(item) -> list[tuple[float, float]]:
-    if isinstance(item, Line):
-        return [(item.x1, item.y1), (item.x2, item.y2)]
-    return [item.commands[0][1:3], item.commands[-1][-2:]]
-
-
 def _points(item) -> set[tuple[float, float]]:
-    return {(round(x, 1), round(y, 1)) for x, y in _ends(item)}
+    return {(round(x, 1), round(y, 1)) for x, y in wire_ends(item)}
 
 
 def _name(label: Text) -> str:

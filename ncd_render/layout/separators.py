@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import chain, pairwise
 
-from ..scene import Line
+from ..scene import wire_ends
 from .buckets import boxes_near, by_column
 from .model import SEPARATOR_CLEAR, _subtract
 
@@ -127,9 +127,7 @@ class Separators:
             if above and max(i[3] for i in items) + SEPARATOR_CLEAR > line or not above and min(i[1] for i in items) - SEPARATOR_CLEAR < line:
                 continue
             passed.append(region)
-            for *_, item in items:
-                ends = ((item.x1, item.y1), (item.x2, item.y2)) if isinstance(item, Line) else (item.commands[0][1:3], item.commands[-1][-2:])
-                xs += [x for x, at in ends if abs(at - y) < ON]
+            xs += [x for *_, item in items for x, at in wire_ends(item) if abs(at - y) < ON]
         return xs
 
     def drawn_in(self, region: tuple) -> list[tuple]:
