@@ -420,12 +420,13 @@ def test_a_variant_draws_what_it_adds_to_the_base_its_title_names():
     draw the exp, though the relu was laid out for depth 1 already."""
     from ncd_render.api import load_text
     from ncd_render.page.compose import _overview, _pieces
+    from ncd_render.page.refs import Numbering
     from ncd_render.style import load_preset, load_theme
 
     diagram, theme, preset = load_text(TWO_BASES).diagram, load_theme("paper"), load_preset("page")
     laid_out = {}  # kept from one depth to the next, as page_scene keeps it
     for depth, base, draws_exp in ((1, "B1", False), (0, "B2", True)):  # relu is drawn as a pictogram, exp by name
-        (_, defined), *_ = _pieces(_overview(diagram, depth), depth, theme, preset, laid_out)
+        (_, defined), *_ = _pieces(_overview(diagram, depth), depth, theme, preset, laid_out, Numbering(diagram))
         title, scene = next((t, s) for t, s in defined if t.startswith("V ="))
         assert title.split("\n")[1].startswith(f"{base} with")
         texts = {"".join(r.text for r in i.runs) for i in scene.items if hasattr(i, "runs")}

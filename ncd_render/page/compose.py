@@ -52,6 +52,7 @@ from .continued import continued
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
+from .refs import Numbering, in_figure
 from .rows import ROW_GAP, Gaps, choose_cuts, rows_cut_at
 from .variants import variant
 
@@ -93,6 +94,7 @@ class _Page:
 
     def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, extra: list[list[Scene]]):
         self.diagram, self.theme, self.preset, self.extra = diagram, theme, preset, extra
+        self.numbering = Numbering(diagram)  # each piece's items name their ops as the figure does (:mod:`.refs`)
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
         self.pieces: dict = {}  # depth -> _pieces(...)
@@ -141,7 +143,7 @@ class _Page:
         room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
         for depth, overview in self.depths().items():
             if depth not in self.pieces:
-                self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions)
+                self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions, self.numbering)
             whole, parts, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
@@ -156,7 +158,7 @@ class _Page:
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
-                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True)
+                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
             tier = None if strands is None else [([(s, None) for s in strands], titled)]
@@ -269,16 +271,17 @@ def _same(a: Diagram, b: Diagram) -> bool:
             and a.inputs == b.inputs and a.outputs == b.outputs and a.tandems == b.tandems)
 
 
-def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict):
+def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict, numbering: Numbering):
     """(the overview's [(scene, the scene alone or None)], [(title, definition's scene)]) for the
     figure whole, part by part, and part by part with sections split too (None without such parts),
     ``overview`` being the figure at ``depth``; ``definitions`` keeps each component's laid-out body from
-    one depth to the next. The whole figure is laid out for rows, and alone as well (:meth:`_Page.row_options`)."""
+    one depth to the next. The whole figure is laid out for rows, and alone as well (:meth:`_Page.row_options`).
+    Every scene's items name their ops as ``numbering``'s figure does."""
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
         if name not in definitions:
             body = definition(overview.source, name, depth=0)
-            definitions[name] = (body, layout(body, theme, preset))
+            definitions[name] = (body, in_figure(layout(body, theme, preset), body, numbering))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
     defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
     sizes = {name: axis.size for name, axis in overview.axes.items()}
@@ -289,12 +292,12 @@ def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, 
         else:  # which base it is read against depends on the components collapsed at this depth
             key = ("variant", name, found.base)
             if key not in definitions:
-                definitions[key] = layout(found.added, theme, preset)
+                definitions[key] = in_figure(layout(found.added, theme, preset), found.added, numbering)
             defined.append(((names.index(found.base), 1), f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
-    parts = part_scenes(overview, depth, theme, preset)
-    deep = part_scenes(overview, depth, theme, preset, deep=True)  # None when it splits no section: the same parts
-    whole = [(layout(overview, theme, preset), layout(overview, theme, replace(preset, rows=False)))]
+    parts = part_scenes(overview, depth, theme, preset, numbering=numbering)
+    deep = part_scenes(overview, depth, theme, preset, deep=True, numbering=numbering)  # None when it splits no section: the same parts
+    whole = [tuple(in_figure(layout(overview, theme, p), overview, numbering) for p in (preset, replace(preset, rows=False)))]
     return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
 
 

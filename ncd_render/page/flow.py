@@ -22,21 +22,24 @@ from ..scene import Scene, Text
 from ..style import Preset, Theme
 from .chunks import chunks
 from .arrange import BLOCK_GAP
+from .refs import Numbering, in_figure
 from .rows import ARROW, ROW_GAP, arrowhead
 from .strands import stranded
 
 
 def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False,
-                strands: bool = False) -> list[Scene] | None:
+                strands: bool = False, numbering: Numbering | None = None) -> list[Scene] | None:
     """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
     (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`; ``strands``: and
-    their statements into strands, :mod:`.strands`)."""
+    their statements into strands, :mod:`.strands`). Their items name their ops as ``numbering``'s figure
+    does (:mod:`.refs`; by default, as ``diagram`` does)."""
+    numbering = numbering or Numbering(diagram)
     parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True))) if strands else chunks(diagram, depth, deep)
     if not parts:
         return None
     scenes = []
     for k, part in enumerate(parts):
-        scene = layout(part.diagram, theme, preset, part=True)
+        scene = in_figure(layout(part.diagram, theme, preset, part=True), part.diagram, numbering)
         handed_in = _names(part.diagram, part.diagram.inputs) - _figure_inputs(diagram)
         handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
         scenes.append(_marked(scene, handed_in, handed_on, first=k == 0))
