@@ -17,7 +17,7 @@ from ncd_render.layout.glyphs import DEPTH_3D
 from ncd_render.parse import parse
 from ncd_render.render import render_bytes
 from ncd_render.scene import Path as PathItem, Rect
-from ncd_render.style import load_theme
+from ncd_render.style import load_preset, load_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 AXES = "axis x = 5 width\naxis z = 3 width\naxis w = 6 width\naxis m = 4\naxis k = 2\naxis h = 2\naxis i = 3\n"
@@ -99,6 +99,20 @@ def test_norms_are_circles_bold_when_learned():
             strokes.append(circle.stroke.width)
     theme = load_theme("paper")
     assert strokes == [theme.strokes.learned_box, theme.strokes.box]
+
+
+def test_a_norm_over_more_than_two_wires_is_a_capsule_not_a_disc():
+    """GroupNorm over channels and both image axes spans three wires: a circle that tall was as wide,
+    a disc with a small label in it (a diffusion block's GN took 50 pt of width). Drawn as a capsule:
+    as tall as a circle over its wires would be, as wide as the circle over two wires, round at both ends.
+    Over two wires it is still the circle."""
+    text = AXES + "axis c = 4\ninput X[x w c]\nA = groupnorm(X: c x w) with groups=2\nB = layernorm(X: c w)\noutput A, B\n"
+    figure = load_text(text, "g.ncd")
+    drawn, pitch = boxes(figure.scene()), load_preset("paper").pitch
+    group, layer = (drawn[op.id] for op in figure.diagram.ops if op.kind == "norm")
+    assert abs(layer.w - layer.h) < 1e-6  # two wires: a circle
+    assert group.h > 1.5 * group.w and abs(group.w - layer.w) < 1e-6 and abs(group.radius - group.w / 2) < 1e-6
+    assert group.h > 2 * pitch  # it still spans its three wires
 
 
 def test_collapsed_component_is_a_3d_box():

@@ -84,9 +84,10 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
         return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
         return sized(label, width=0.9 * 2 * (box_pad(p, shape, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
-    if shape == "norm":  # a circle, as wide as it is tall
+    if shape == "norm":  # a circle, as wide as it is tall; over more than two wires, a capsule as wide as two wires' circle
         top, bottom = heights.box[op.id]
-        return sized(label, width=norm_diameter(label.width, bottom - top, p.clearance))
+        two_wires = p.pitch + 2 * box_pad(p, shape, label)  # the height of a norm's box over two neighbouring wires
+        return sized(label, width=norm_diameter(label.width, bottom - top, p.clearance, two_wires))
     if shape == "mark":
         inner = 14.0 if label is None else label.width + 6
         return sized(label, width=inner + 2 * MARK_ARROW)
@@ -225,9 +226,10 @@ class _Draw:
         if shape == "softmax":
             mid = (top + bottom) / 2
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
-        elif shape == "norm":  # the paper's circle, bold when it learns a scale
-            r, cx, cy = (x1 - x0) / 2, (x0 + x1) / 2, (top + bottom) / 2
-            body.append(Rect(cx - r, cy - r, 2 * r, 2 * r, stroke, c.norm_fill, radius=r, role="box", ref=op.id))
+        elif shape == "norm":  # the paper's circle, bold when it learns a scale; stretched to a capsule over many wires
+            r, cy = (x1 - x0) / 2, (top + bottom) / 2
+            half = max(r, (bottom - top) / 2)
+            body.append(Rect(x0, cy - half, 2 * r, 2 * half, stroke, c.norm_fill, radius=r, role="box", ref=op.id))
         elif shape == "mark":  # ➤f➤: arrowheads into and out of a small box
             mid = (top + bottom) / 2
             body.append(arrowhead_path(x0 + MARK_ARROW, mid, c.wire))
@@ -330,13 +332,15 @@ def passing_wires(order: list[int], held: list[int]) -> list[int]:
     return [w for w in order[places[0]:places[-1] + 1] if w not in held]
 
 
-def norm_diameter(label_width: float, span: float, clearance: float) -> float:
-    """A norm circle's diameter: its wires' span, wider for its label, never into the clearance around it.
+def norm_diameter(label_width: float, span: float, clearance: float, most: float) -> float:
+    """A norm circle's diameter: its wires' span, wider for its label, never into the clearance around it;
+    at most ``most`` (two wires' span) unless its label needs more. A norm over more wires (GroupNorm over
+    channels and both image axes) is then a capsule: a circle as tall as its wires, not a disc as wide.
 
-    >>> norm_diameter(11.0, 10.0, 5.0), norm_diameter(30.0, 10.0, 5.0), norm_diameter(4.0, 40.0, 5.0)
-    (14.0, 18.0, 40.0)
+    >>> norm_diameter(11.0, 10.0, 5.0, 27.0), norm_diameter(30.0, 10.0, 5.0, 27.0), norm_diameter(4.0, 44.0, 5.0, 27.0)
+    (14.0, 18.0, 27.0)
     """
-    return max(span, min(label_width + 3.0, span + 2 * (clearance - 1.0)))
+    return min(max(span, min(label_width + 3.0, span + 2 * (clearance - 1.0))), max(most, label_width + 3.0))
 
 
 def trapezoid(x0: float, top: float, x1: float, bottom: float, taper: str, room: float) -> tuple:
