@@ -123,6 +123,7 @@ def _compile(folder: Path, body: str) -> str:
     ("L_q", "label.box", r"$\mathbf{L}_{q}$"), ("W^{O}", "label.box", "$W^{O}$"), ("k^-1/2", "label.box", "$k^{-1/2}$"),
     ("GELU", "label.box", r"$\mathrm{GELU}$"), ("\\sigma", "label.box", r"$\sigma$"), ("Xkv", "label.name", r"$\mathit{Xkv}$"),
     ("50% of a_b & c", "label.title", r"50\% of a\textsubscript{b} \& c"), ("\\sigma mix", "label.title", r"\ensuremath{\sigma} mix"),
+    ("ch", "label.legend", r"$\mathit{ch}$"), ("= m / h = 64", "label.legend", "$=m/h=64$"),  # TeX spaces the relations
 ])
 def test_tex_labels(text, role, expected):
     bold = text.startswith("L_")
@@ -135,6 +136,14 @@ def test_overlined_axis_labels_become_bars():
     assert r"{$\bar{x}$}" in tikz and "{$m$}" in tikz
     assert tikz.count(r"\bar") == 1 and "overline" not in tikz.split(r"\begin{tikzpicture}")[1], "the stroke is folded into the label"
     assert tex_label(label("xy", 0, 0), overline=True) == r"$\overline{\mathit{xy}}$"
+
+
+def test_the_legend_of_sizes_names_axes_as_the_wires_do():
+    """The page's legend was set as text: h = 32, upright, a width axis's bar lost; now as the wires' labels."""
+    tikz = to_tikz(load(ROOT / "gallery" / "vit.ncd", layout="page").scene()).decode()
+    legend = [line for line in tikz.splitlines() if line.startswith(r"\node[ncd legend label")]
+    assert r"{$\bar{t}$}" in "".join(legend) and r"{$=m/h=64$}" in "".join(legend)
+    assert not [line for line in legend if "$" not in line]
 
 
 def test_styles_are_in_one_block_and_every_command_uses_them():

@@ -46,7 +46,8 @@ _ESCAPE = {"#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{
 _MATH_ESCAPE = {"~": r"\mbox{\textasciitilde}", "^": r"\mbox{\textasciicircum}", "\\": r"\backslash "}
 _WORD = re.compile(r"[A-Za-z]+|[0-9.]+|\s+|.", re.S)
 #: Which labels are set as math, and how a word of several letters is set in each.
-_MATH_WORDS = {"label.axis": r"\mathit", "label.name": r"\mathit", "label.box": r"\mathrm", "label.overline": r"\mathit"}
+_MATH_WORDS = {"label.axis": r"\mathit", "label.name": r"\mathit", "label.box": r"\mathrm", "label.overline": r"\mathit",
+               "label.legend": r"\mathit"}  # a legend of sizes names axes, as the wires do
 
 
 def text_tex(text: str) -> str:
@@ -91,9 +92,10 @@ def tex_label(text: Text, overline: bool = False) -> str:
         words = [r"\textbf{" + text_tex(r.text) + "}" if r.bold and r.text.strip() else text_tex(r.text) for r in text.runs]
         return "".join(wrap[(r.dy > 0) - (r.dy < 0)] + w + "}" if r.dy else w for r, w in zip(text.runs, words))
     words = _MATH_WORDS[text.role]
+    spaced = text.role != "label.legend"  # "= m / h = 64": TeX spaces the relations and operators itself
     out = ""
     for run in text.runs:
-        body = _math_words(run.text, run.bold, words)
+        body = _math_words(run.text if spaced else run.text.replace(" ", ""), run.bold, words)
         if run.dy > 0:
             out += "_{" + body + "}"
         elif run.dy < 0:
