@@ -115,6 +115,29 @@ def test_a_norm_over_more_than_two_wires_is_a_capsule_not_a_disc():
     assert group.h > 2 * pitch  # it still spans its three wires
 
 
+def _inside_capsule(rect, x: float, y: float, inset: float) -> bool:
+    """Whether (x, y) lies inside ``rect``'s rounded outline shrunk by ``inset``."""
+    r = min(rect.w, rect.h) / 2
+    cx = min(max(x, rect.x + r), rect.x + rect.w - r)  # the nearest point of the capsule's spine
+    cy = min(max(y, rect.y + r), rect.y + rect.h - r)
+    return (x - cx) ** 2 + (y - cy) ** 2 <= (r - inset) ** 2
+
+
+@pytest.mark.parametrize("layout", ["paper", "page"])
+def test_a_norms_label_clears_its_outline(layout):
+    """RMS in a page's circle touched it (the circle's width was capped by the clearance around it):
+    the outline now lies round the label's capitals, with air, as LN's and BN's always did."""
+    text = AXES + "input X[x m]\nA = rmsnorm(X: m) with affine\nB = layernorm(A: m)\nC = batchnorm(B: x) with affine\noutput C\n"
+    scene = load_text(text, "n.ncd").scene(layout_preset=layout)
+    drawn = boxes(scene)
+    for label in (i for i in scene.items if i.role == "label.box"):
+        outline = drawn[label.ref]
+        top = label.y - 0.72 * label.ascent  # the capitals' top
+        for x in (label.x, label.x + label.width):
+            for y in (top, label.y):
+                assert _inside_capsule(outline, x, y, 0.6), (layout, "".join(r.text for r in label.runs), outline)
+
+
 def test_collapsed_component_is_a_3d_box():
     text = "axis m = 4\naxis t = 3\nblock F(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\nB = F(A)\noutput B\n"
     figure = load_text(text, "f.ncd", depth=0)

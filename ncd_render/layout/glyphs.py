@@ -20,7 +20,9 @@ boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap
 """
 from __future__ import annotations
 
+import math
 import re
+
 from .. import ops
 from ..records import record
 from ..scene import Line, Path, Rect, Stroke
@@ -84,10 +86,9 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
         return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
         return sized(label, width=0.9 * 2 * (box_pad(p, shape, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
-    if shape == "norm":  # a circle, as wide as it is tall; over more than two wires, a capsule as wide as two wires' circle
+    if shape == "norm":  # a circle, or a capsule standing over many wires or lying round a wide label
         top, bottom = heights.box[op.id]
-        two_wires = p.pitch + 2 * box_pad(p, shape, label)  # the height of a norm's box over two neighbouring wires
-        return sized(label, width=norm_diameter(label.width, bottom - top, p.clearance, two_wires))
+        return sized(label, width=norm_outline(p, label, bottom - top)[0])
     if shape == "mark":
         inner = 14.0 if label is None else label.width + 6
         return sized(label, width=inner + 2 * MARK_ARROW)
@@ -226,10 +227,10 @@ class _Draw:
         if shape == "softmax":
             mid = (top + bottom) / 2
             body.append(Path((("M", x1, top), ("L", x1, bottom), ("L", x0, mid), ("Z",)), stroke, c.softmax_fill, role="box", ref=op.id))
-        elif shape == "norm":  # the paper's circle, bold when it learns a scale; stretched to a capsule over many wires
-            r, cy = (x1 - x0) / 2, (top + bottom) / 2
-            half = max(r, (bottom - top) / 2)
-            body.append(Rect(x0, cy - half, 2 * r, 2 * half, stroke, c.norm_fill, radius=r, role="box", ref=op.id))
+        elif shape == "norm":  # the paper's circle, bold when it learns a scale; stretched to a capsule where it must
+            w, h = norm_outline(p, box.label, bottom - top)
+            cy = (top + bottom) / 2
+            body.append(Rect(x0, cy - h / 2, w, h, stroke, c.norm_fill, radius=min(w, h) / 2, role="box", ref=op.id))
         elif shape == "mark":  # ➤f➤: arrowheads into and out of a small box
             mid = (top + bottom) / 2
             body.append(arrowhead_path(x0 + MARK_ARROW, mid, c.wire))
@@ -330,6 +331,32 @@ def passing_wires(order: list[int], held: list[int]) -> list[int]:
     if not places or places[-1] - places[0] + 1 == len(places):  # none, or no wire between them that is not the box's
         return []
     return [w for w in order[places[0]:places[-1] + 1] if w not in held]
+
+
+NORM_INSET = 1.0  # between a norm's label and its outline (half a bold stroke, and a little air)
+CAP_HEIGHT = 0.78  # of a label's ascent: its capitals' height (DejaVu Sans: 0.73 em of 0.93 em)
+
+
+def norm_outline(preset, label, span: float) -> tuple[float, float]:
+    """A norm's (width, height) over wires that span ``span`` (its box's height): the circle of
+    :func:`norm_diameter`, as tall as its wires where they span more than two (a capsule standing), and
+    longer where its label would touch the circle (RMS at a page's spacing: a capsule lying round it).
+
+    >>> from ncd_render.style import load_preset, load_theme
+    >>> from ncd_render.text import set_label
+    >>> page, font = load_preset("page"), load_theme("paper").font.family
+    >>> [tuple(round(v, 1) for v in norm_outline(page, set_label(t, font, 8, bold=True), s)) for t, s in (("LN", 15.3), ("RMS", 15.3), ("GN", 39.3))]
+    [(15.3, 15.3), (22.5, 21.3), (26.0, 39.3)]
+    """
+    width = label.width if label is not None else 0.0
+    two_wires = preset.pitch + 2 * box_pad(preset, "norm", label)  # the height of a norm's box over two neighbouring wires
+    diameter = norm_diameter(width, span, preset.clearance, two_wires)
+    height = max(span, diameter)
+    if label is None or height > diameter:
+        return diameter, height
+    room = (diameter / 2 - NORM_INSET) ** 2 - (CAP_HEIGHT * label.ascent / 2) ** 2  # half the chord at the label's cap height, squared
+    straight = max(0.0, width / 2 - math.sqrt(max(room, 0.0)))  # what each half of the capsule's straight part must add
+    return diameter + 2 * straight, height
 
 
 def norm_diameter(label_width: float, span: float, clearance: float, most: float) -> float:
