@@ -148,6 +148,35 @@ def test_an_input_that_only_waits_comes_in_where_it_is_used():
     assert max(r.height for r in rows[:-1]) < last.height  # the rows B waits through are the shorter for it
 
 
+def _row_around(scene, item) -> tuple[float, float]:
+    """The top and bottom of the row of a page that holds ``item``: the band of ink around it, rows being apart."""
+    boxes = [i.bbox for i in scene.items if i.role != "background"]
+    top, bottom, grown = item.bbox[1], item.bbox[3], True
+    while grown:
+        grown = False
+        for b in boxes:
+            if b[1] <= bottom + 1 and b[3] >= top - 1 and (b[1] < top or b[3] > bottom):
+                top, bottom, grown = min(top, b[1]), max(bottom, b[3]), True
+    return top, bottom
+
+
+def test_a_row_shows_the_whole_tensor_a_mark_or_a_box_acts_on():
+    """S = gelu(S) over S[t f], in a 1.6 in column: the row holding GELU left out f (nothing in it
+    touched f, the mark standing above t) and f came back a row later, so GELU read as acting on t
+    alone; the row of S_2, over f, left out t, the wire its broadcast passes by. A tensor now passes a
+    row whole or stays whole: GELU's row and S_2's each take in both of S's wires."""
+    from ncd_render.api import load_text
+
+    text = ("axis t = 64 width\naxis m = 256\naxis f = 512\ninput N[t m], Y[t m]\nS = linear(N: m -> f) as S_1\n"
+            "S = gelu(S)\nS = linear(S: f -> m) as S_2\nY = Y + S\noutput Y\n")
+    scene = load_text(text, "tail.ncd", layout="column").scene(width="1.6in")
+    for name in ("GELU", "S2"):  # the mark; S_2's box label (S with a subscript 2)
+        label = next(t for t in scene.labels() if t.role == "label.box" and "".join(r.text for r in t.runs) == name)
+        top, bottom = _row_around(scene, label)
+        arrows = [a for a in scene.by_role("arrow.continue.in") if top <= a.bbox[1] and a.bbox[3] <= bottom]
+        assert len(arrows) == 2, (name, len(arrows))
+
+
 def test_a_row_names_the_tensors_it_takes_in():
     """A runs through eight maps, cut into rows: each row after the first names A left of the arrows its
     wires come in by, centred on them, as the figure names its inputs; cut without names (the page's

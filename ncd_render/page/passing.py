@@ -50,7 +50,7 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
                 break
             through -= partial
     else:
-        drop = _passing(items, {y for y, *_ in before.wires} & {y for y, *_ in after.wires})
+        drop = _whole(_passing(items, {y for y, *_ in before.wires} & {y for y, *_ in after.wires}), before, after)
     out = _without(items, drop)
     for n, levels in groups or ():
         if levels <= drop:
@@ -62,6 +62,30 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
             n = waiting.pop(levels)
             out.append(replace(n, x=before.x - before.pad - label_pad - n.width))
     return out
+
+
+def _whole(drop: set, *cuts) -> set:
+    """``drop`` less the wires of each tensor (as the ``cuts`` name the tensors their wires carry) that keeps
+    a wire in the row: a tensor passes a row whole or stays whole. A mark stands above its tensor's top wire
+    only, and a box may act on some of a tensor's wires while the others pass it (broadcast): left out, the
+    others would come back in a later row, and the row would show the mark, or the box, on part of the tensor.
+
+    >>> t, s = object(), object()  # two tensors' names
+    >>> sorted(_whole({10, 30, 40}, _Cut(0, ((10, None, None, None, t), (20, None, None, None, t), (30, None, None, None, s),
+    ...                                        (40, None, None, None, s)), 8)))
+    [30, 40]
+    """
+    while True:
+        partial = set()
+        for cut in cuts:
+            tensors: dict[int, set] = {}
+            for y, *rest in cut.wires:
+                if len(rest) > 3 and rest[3] is not None:
+                    tensors.setdefault(id(rest[3]), set()).add(y)
+            partial.update(*(levels & drop for levels in tensors.values() if levels & drop and not levels <= drop))
+        if not partial:
+            return drop
+        drop = drop - partial
 
 
 def _passing(items: list, through: set) -> set:
