@@ -227,3 +227,29 @@ def test_the_names_of_a_nested_output_and_the_one_around_it_stand_apart():
     assert len(wires) == 4  # X's a, Y's a and b, X's b, top to bottom
     centre = lambda b: (b[1] + b[3]) / 2  # noqa: E731
     assert abs(centre(y) - (wires[1] + wires[2]) / 2) < 3 and min(abs(centre(x) - wires[0]), abs(centre(x) - wires[3])) < 3
+
+
+NEAR_AGAIN = 40.0  # pt between two labels of one wire: a reader still has the first in view
+
+
+def _labels_said_twice(scene) -> list[tuple[str, float]]:
+    """Axis labels that name a wire again, on the same height, soon after the first, with nothing drawn on the
+    wire between them (no box, no dot, no bend): what a reader already has in front of them. (A long wire is named
+    again where a wiring region makes a new tensor of it, far from where it was named: attention's y.)"""
+    marks = [i.bbox for i in scene.items if i.role in ("box", "dot") or (isinstance(i, PathItem) and i.role.startswith("wire"))]
+    labels = sorted((i for i in scene.items if i.role == "label.axis"), key=lambda t: (round(t.y, 2), t.x))
+    twice = []
+    for a, b in zip(labels, labels[1:]):
+        if a.axis == b.axis and abs(a.y - b.y) < 0.01 and b.x - a.bbox[2] < NEAR_AGAIN:
+            wire = (a.bbox[2], a.y, b.x, a.y + 3 * 2)  # the stretch of wire below them, between the two labels
+            if not any(m[0] < wire[2] and wire[0] < m[2] and m[1] <= wire[3] and wire[1] <= m[3] for m in marks):
+                twice.append((a.axis, a.x))
+    return twice
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "gallery").glob("*.ncd")) + sorted((ROOT / "tests" / "corpus").glob("*.ncd")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_wire_is_labelled_twice_in_a_row(path):
+    """Kx = rename(K: y -> x) carries K's k and h wires on: they were labelled again a few points past the
+    labels K's map gave them (BERT's attention read "h h" and "k k"). Past a rename only the renamed wires take labels."""
+    assert _labels_said_twice(load(path).scene()) == []

@@ -34,7 +34,10 @@ then drops to the box it feeds, so that box stands by its results.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..ir import Diagram
+from ..records import replaced
 from ..scene import Scene
 from ..style import Preset, Theme
 # the stages are called through their modules (order.order, ...): imported by name, a stage
@@ -74,6 +77,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
 def _pipeline(style: Style, ordered: Ordered) -> Scene:
     labels = box_labels(style, ordered)
     high = heights.heights(style, ordered, labels)
+    ordered = _carried_on(ordered, high.y)
     laid = place_columns(style, ordered, high, labels)
     # a nested section whose panel would start under its parent's title: heights again, with it below
     # (a second pass moves bends, so x again: at most twice more, each time with what was found so far)
@@ -86,3 +90,20 @@ def _pipeline(style: Style, ordered: Ordered) -> Scene:
         high = heights.heights(style, ordered, labels, under)
         laid = place_columns(style, ordered, high, labels)
     return compose.compose(style, ordered, high, laid, draw_glyphs(style, ordered, high, laid))
+
+
+def _carried_on(ordered: Ordered, y) -> Ordered:
+    """``ordered`` with the wires a rename or a transpose carries on straight, under their own axis, unlabelled:
+    past ``Kx = rename(K: y -> x)`` only x takes a label, and past a transpose only the wires that cross;
+    k and h, labelled where K's map made them, were labelled again a few points on (BERT's attention read
+    "h h" and "k k"). A wire the op bends, or names anew, is labelled where it starts, as before."""
+    quiet = set()
+    for column in ordered.columns:
+        for placed in column.ops:
+            op = placed.op
+            if op.kind == "rename" or op.kind == "rearrange" and op.params.get("transpose"):
+                before = {ordered.wires[c].axis: c for c in placed.consumed}
+                quiet.update(n for n in placed.new if (c := before.get(ordered.wires[n].axis)) is not None and abs(y[n] - y[c]) < 1e-6)
+    if not quiet:
+        return ordered
+    return replaced(ordered, wires={w: replace(wire, labelled=False) if w in quiet else wire for w, wire in ordered.wires.items()})
