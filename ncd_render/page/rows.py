@@ -40,6 +40,7 @@ ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keep
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
+AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
@@ -287,8 +288,9 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
-            if label is not None:
-                out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
+            x = right - ARROW - label_pad - label.width if label is not None else 0.0
+            if label is not None and not _labelled_just_before(out, label, x, y - label_pad):
+                out += _relabel(label, bar, x, y - label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
     return tightened(out + _tensor_names(out, before, label_pad))
 
@@ -313,6 +315,20 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
             out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
                                 anchor="end"))
     return out
+
+
+def _labelled_just_before(items: list, label: Text, x: float, base: float) -> bool:
+    """Whether the wire a row ends with is labelled already, with the same axis, just before ``x``
+    (a box's output labels right before the cut): the label at its arrow would say it again.
+
+    >>> from ncd_render.text import set_label
+    >>> h = set_label("h", "DejaVu Sans", 9)
+    >>> own = replaced(Text(0, 0, h.runs, "DejaVu Sans", "#000", h.width, h.ascent, h.descent), x=100.0, y=20.0, axis="h")
+    >>> _labelled_just_before([own], replaced(own, axis="h"), 120.0, 20.0), _labelled_just_before([own], own, 180.0, 20.0)
+    (True, False)
+    """
+    return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
+               and 0 <= x - i.bbox[2] < AGAIN for i in items)
 
 
 def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
