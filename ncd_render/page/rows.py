@@ -283,13 +283,14 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad
             out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
-            out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
+            if label is None or not _labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
+                out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
     if after is not None:
         for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
             x = right - ARROW - label_pad - label.width if label is not None else 0.0
-            if label is not None and not _labelled_just_before(out, label, x, y - label_pad):
+            if label is not None and not _labelled_near(out, label, x, y - label_pad):
                 out += _relabel(label, bar, x, y - label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
     return tightened(out + _tensor_names(out, before, label_pad))
@@ -317,18 +318,19 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
     return out
 
 
-def _labelled_just_before(items: list, label: Text, x: float, base: float) -> bool:
-    """Whether the wire a row ends with is labelled already, with the same axis, just before ``x``
-    (a box's output labels right before the cut): the label at its arrow would say it again.
+def _labelled_near(items: list, label: Text, x: float, base: float) -> bool:
+    """Whether a wire a row ends or begins with is labelled already, with the same axis, within AGAIN of
+    ``x``, where the label at its arrow would stand: a box's output labels right before a row's end, or
+    the labels of wires a wiring region made just before a cut, which land just after it, in the next row.
 
     >>> from ncd_render.text import set_label
     >>> h = set_label("h", "DejaVu Sans", 9)
     >>> own = replaced(Text(0, 0, h.runs, "DejaVu Sans", "#000", h.width, h.ascent, h.descent), x=100.0, y=20.0, axis="h")
-    >>> _labelled_just_before([own], replaced(own, axis="h"), 120.0, 20.0), _labelled_just_before([own], own, 180.0, 20.0)
-    (True, False)
+    >>> [_labelled_near([own], own, x, 20.0) for x in (120.0, 90.0, 180.0, 40.0)]
+    [True, True, False, False]
     """
     return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
-               and 0 <= x - i.bbox[2] < AGAIN for i in items)
+               and (0 <= x - i.bbox[2] < AGAIN or 0 <= i.x - x < AGAIN) for i in items)
 
 
 def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
