@@ -219,3 +219,24 @@ def test_repeat_brackets_stay_curves_when_a_page_breaks_them_into_rows():
     brackets = [i for i in scene.items if i.role == "bracket"]
     assert brackets and all(c[0] in ("M", "C") and len(c) == {"M": 3, "C": 7}[c[0]] for b in brackets for c in b.commands)
     assert all(b.bbox[3] - b.bbox[1] > 20 for b in brackets)  # as tall as the section piece they hold, not collapsed
+
+
+@pytest.mark.parametrize("layout", ["paper", "page"])
+def test_token_ids_come_in_by_an_arrowhead_before_their_embedding(layout):
+    """docs/dsl.md promises an arrowhead on a wire of integer ids. It was drawn only where a wire's last tensor
+    held ids; the id wire runs on past the embedding, broadcast, as the embedded tensor's, so BERT's three id
+    wires and the transformer's Src and Tgt had none. Each now has one, before the box that reads the ids,
+    clear of its label."""
+    from ncd_render.api import load
+
+    for name, embeddings in (("tests/corpus/bert_embedding.ncd", 3), ("gallery/transformer.ncd", 2)):
+        figure = load(ROOT / name, layout=layout)
+        scene = figure.scene()
+        reads = [b for b in boxes(scene).values()
+                 if any(op.id == b.ref and op.kind == "embedding" for op in figure.diagram.ops)]
+        arrows = [i for i in scene.items if i.role == "arrow" and i.fill is not None and i.stroke is None]
+        labels = [i.bbox for i in scene.items if i.role.startswith("label")]
+        before = [a for a in arrows for b in reads if b.y <= (a.bbox[1] + a.bbox[3]) / 2 <= b.y + b.h and b.x - 25 <= a.bbox[2] <= b.x + 0.5]
+        assert len(before) == embeddings, (name, layout, len(before))
+        for a in before:
+            assert not any(a.bbox[0] < l[2] and l[0] < a.bbox[2] and a.bbox[1] < l[3] and l[1] < a.bbox[3] for l in labels)

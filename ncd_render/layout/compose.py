@@ -55,6 +55,10 @@ class _Laid:
     gaps: tuple
 
 
+ID_ARROW_RUN = 9.0  # pt: the shortest first run of a wire of integer ids that takes its arrowhead
+ID_ARROW = 5.0  # pt: that arrowhead's length
+
+
 def compose(style: Style, ordered: Ordered, heights: Heights, columns: Columns, drawn: Drawn) -> Scene:
     """The figure: sections, separators, wires, the drawn glyphs and every label, in points
     from its top left. Raises NcdError when there is nothing to draw."""
@@ -71,6 +75,7 @@ class _Compose:
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
         self.wires: dict[int, _Laid] = {}
+        self.ops: dict | None = None  # op id -> op, made when a wire's first tensor is looked up
         for w, wire in ordered.wires.items():
             span = drawn.spans[w]
             self.wires[w] = _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], span.x0, span.x1, span.gaps)
@@ -87,7 +92,7 @@ class _Compose:
         regions += [i.bbox for i in gap_items if i.role == "region"]
         separators = Separators(self.wires, self.columns, self.xs, self.heights.box, x_end, p, self.axis_h,
                                 s.dash).lines(final, boxes + regions, regions, (body, gap_items))  # obstacles in any order
-        pieces, dots, arrows = self.wire_pieces(wire_stroke)
+        pieces, dots, arrows = self.wire_pieces(wire_stroke, boxes)
         pieces, body = joined(pieces, body, dots)
         labels, named = self.wire_labels(boxes)
         ins = []  # tensor names left of the inputs, right of the outputs
@@ -182,22 +187,41 @@ class _Compose:
             placed[k] = next(free, tries[0])  # no free height: centred, as ever
         return [placed[k] for k in range(len(entries))]
 
-    def wire_pieces(self, stroke: Stroke) -> tuple[list[Piece], set, list]:
+    def wire_pieces(self, stroke: Stroke, boxes: list) -> tuple[list[Piece], set, list]:
         """Each wire's straight pieces (its life less its gaps), where one ends at its copy's dot (y, x), and
-        an arrowhead on each wire of integer data, however short: one pass over the wires."""
+        an arrowhead on each wire of integer data (``boxes``: the boxes' extents, one of which may read
+        the ids where the wire runs on under it): one pass over the wires."""
         pieces, dots, arrows, values = [], set(), [], self.d.values
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
-            if w.gaps:
-                for a, b in _pieces(w.x0, w.x1, w.gaps):
-                    if b > a:
-                        pieces.append(Piece(a, b, w.y, stroke, w.axis, producer))
-                dots.update((w.y, a) for a, b in w.gaps if a == b)
-            elif w.x1 > w.x0:
-                pieces.append(Piece(w.x0, w.x1, w.y, stroke, w.axis, producer))
-            if values[w.value].dtype == "int" and w.x1 - w.x0 >= 9:
-                arrows.append(arrowhead_path(w.x0 + min(18.0, w.x1 - w.x0 - 2), w.y, self.theme.colors.wire))
+            straight = [(a, b) for a, b in _pieces(w.x0, w.x1, w.gaps) if b > a] if w.gaps else [(w.x0, w.x1)] if w.x1 > w.x0 else []
+            pieces.extend(Piece(a, b, w.y, stroke, w.axis, producer) for a, b in straight)
+            dots.update((w.y, a) for a, b in w.gaps if a == b)
+            first = self.first_value(w)
+            if values[w.value].dtype == "int" or first is not None and values[first].dtype == "int":
+                # on its first straight run, where it still carries the ids: just short of the box that reads them
+                # (or the copy's dot or bend that ends the run), clear of the wire's label
+                a, b = straight[0] if straight else (0.0, 0.0)
+                b = min([b] + [box[0] for box in boxes if box[1] <= w.y <= box[3] and a < box[0] < b])  # up to a box it runs under
+                label = self.style.axis_label(w.axis, w.value)[0] if w.labelled and w.x0 == a else None
+                clear = a + (self.p.label_pad + 2 + label.width if label is not None else 0.0) + ID_ARROW  # a tip past its label
+                tip = min(max(b - 6.0, clear), b - 1.5)  # just short of the box (or dot) it runs into
+                if b - a >= ID_ARROW_RUN and tip - ID_ARROW >= a:
+                    arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
         return pieces, dots, arrows
+
+    def first_value(self, w: _Laid) -> int | None:
+        """The tensor a wire carries where it starts (its ``value`` is the last: token ids' wire runs on past
+        the embedding, broadcast, as the embedded tensor's), or None for a permutation's wire."""
+        kind, op_id = w.start
+        if self.ops is None:
+            self.ops = {op.id: op for op in self.d.ops}
+        op = self.ops.get(op_id) if kind in ("copy", "input", "op", "load") else None
+        if op is None:
+            return None
+        if kind == "copy":
+            return op.inputs[0]
+        return next((v for v in op.outputs if w.axis in self.d.values[v].axes), None)
 
     def wire_labels(self, boxes: list) -> tuple[list[tuple], list[tuple]]:
         """(label, x, baseline, its overline bar or None, axis) of each labelled wire's axis label above it,
