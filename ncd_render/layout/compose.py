@@ -75,7 +75,6 @@ class _Compose:
         self.axis_h = style.axis_h
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
         self.wires: dict[int, _Laid] = {}
-        self.ops: dict | None = None  # op id -> op, made when a wire's first tensor is looked up
         for w, wire in ordered.wires.items():
             span = drawn.spans[w]
             self.wires[w] = _Laid(w, wire.axis, wire.value, wire.labelled, wire.start, heights.y[w], span.x0, span.x1, span.gaps)
@@ -192,12 +191,13 @@ class _Compose:
         an arrowhead on each wire of integer data (``boxes``: the boxes' extents, one of which may read
         the ids where the wire runs on under it): one pass over the wires."""
         pieces, dots, arrows, values = [], set(), [], self.d.values
+        by_id = {op.id: op for op in self.d.ops}
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
             straight = [(a, b) for a, b in _pieces(w.x0, w.x1, w.gaps) if b > a] if w.gaps else [(w.x0, w.x1)] if w.x1 > w.x0 else []
             pieces.extend(Piece(a, b, w.y, stroke, w.axis, producer) for a, b in straight)
             dots.update((w.y, a) for a, b in w.gaps if a == b)
-            first = self.first_value(w)
+            first = _first_value(by_id, values, w)
             if values[w.value].dtype == "int" or first is not None and values[first].dtype == "int":
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
                 # (or the copy's dot or bend that ends the run), clear of the wire's label
@@ -209,19 +209,6 @@ class _Compose:
                 if b - a >= ID_ARROW_RUN and tip - ID_ARROW >= a:
                     arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
         return pieces, dots, arrows
-
-    def first_value(self, w: _Laid) -> int | None:
-        """The tensor a wire carries where it starts (its ``value`` is the last: token ids' wire runs on past
-        the embedding, broadcast, as the embedded tensor's), or None for a permutation's wire."""
-        kind, op_id = w.start
-        if self.ops is None:
-            self.ops = {op.id: op for op in self.d.ops}
-        op = self.ops.get(op_id) if kind in ("copy", "input", "op", "load") else None
-        if op is None:
-            return None
-        if kind == "copy":
-            return op.inputs[0]
-        return next((v for v in op.outputs if w.axis in self.d.values[v].axes), None)
 
     def wire_labels(self, boxes: list) -> tuple[list[tuple], list[tuple]]:
         """(label, x, baseline, its overline bar or None, axis) of each labelled wire's axis label above it,
@@ -256,6 +243,19 @@ class _Compose:
                 out.append(Line((x + bx0) + dx, (base + by) + dy, (x + bx1) + dx, (base + by) + dy,
                                 Stroke(self.theme.colors.text, 0.6), role="label.overline"))
         return out
+
+
+def _first_value(ops: dict, values: dict, w: _Laid) -> int | None:
+    """The tensor wire ``w`` carries where it starts (``ops``: op id -> op; its ``value`` is the last it
+    carries: token ids' wire runs on past the embedding, broadcast, as the embedded tensor's), or None
+    for a permutation's wire."""
+    kind, op_id = w.start
+    op = ops.get(op_id) if kind in ("copy", "input", "op", "load") else None
+    if op is None:
+        return None
+    if kind == "copy":
+        return op.inputs[0]
+    return next((v for v in op.outputs if w.axis in values[v].axes), None)
 
 
 def _boxes_and_regions(body: list) -> tuple[list[BBox], list[BBox]]:

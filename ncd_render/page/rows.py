@@ -283,15 +283,14 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad
             out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
-            if label is None or not _labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
+            if label is not None and not _labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
                 out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
     if after is not None:
         for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
-            x = right - ARROW - label_pad - label.width if label is not None else 0.0
-            if label is not None and not _labelled_near(out, label, x, y - label_pad):
-                out += _relabel(label, bar, x, y - label_pad)
+            if label is not None and not _labelled_near(out, label, right - ARROW - label_pad - label.width, y - label_pad):
+                out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
     return tightened(out + _tensor_names(out, before, label_pad))
 
