@@ -191,14 +191,15 @@ class _Compose:
         an arrowhead on each wire of integer data (``boxes``: the boxes' extents, one of which may read
         the ids where the wire runs on under it): one pass over the wires."""
         pieces, dots, arrows, values = [], set(), [], self.d.values
-        by_id = {op.id: op for op in self.d.ops}
+        ids = any(v.dtype == "int" for v in values.values())  # token ids anywhere: else no wire takes an arrowhead
+        by_id = {op.id: op for op in self.d.ops} if ids else {}
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
             straight = [(a, b) for a, b in _pieces(w.x0, w.x1, w.gaps) if b > a] if w.gaps else [(w.x0, w.x1)] if w.x1 > w.x0 else []
             pieces.extend(Piece(a, b, w.y, stroke, w.axis, producer) for a, b in straight)
             dots.update((w.y, a) for a, b in w.gaps if a == b)
-            first = _first_value(by_id, values, w)
-            if values[w.value].dtype == "int" or first is not None and values[first].dtype == "int":
+            first = _first_value(by_id, values, w) if ids else None
+            if ids and (values[w.value].dtype == "int" or first is not None and values[first].dtype == "int"):
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
                 # (or the copy's dot or bend that ends the run), clear of the wire's label
                 a, b = straight[0] if straight else (0.0, 0.0)

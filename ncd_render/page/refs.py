@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..diagram import Diagram
+from ..records import replaced
 from ..scene import Scene
 
 
@@ -58,5 +59,5 @@ def in_figure(scene: Scene, piece: Diagram, numbering: Numbering) -> Scene:
     if piece is numbering.figure:
         return scene
     to = {op_id: numbering.ids.get(key) for op_id, key in op_keys(piece).items()}
-    items = [replace(item, ref=to.get(item.ref)) if getattr(item, "ref", None) is not None else item for item in scene.items]
+    items = [replaced(item, ref=to.get(item.ref)) if getattr(item, "ref", None) is not None else item for item in scene.items]
     return replace(scene, items=items)
