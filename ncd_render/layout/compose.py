@@ -195,14 +195,23 @@ class _Compose:
         by_id = {op.id: op for op in self.d.ops} if ids else {}
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
-            straight = [(a, b) for a, b in _pieces(w.x0, w.x1, w.gaps) if b > a] if w.gaps else [(w.x0, w.x1)] if w.x1 > w.x0 else []
-            pieces.extend(Piece(a, b, w.y, stroke, w.axis, producer) for a, b in straight)
-            dots.update((w.y, a) for a, b in w.gaps if a == b)
-            first = _first_value(by_id, values, w) if ids else None
-            if ids and (values[w.value].dtype == "int" or first is not None and values[first].dtype == "int"):
+            first_run = None  # the wire's first straight run
+            if w.gaps:
+                for a, b in _pieces(w.x0, w.x1, w.gaps):
+                    if b > a:
+                        pieces.append(Piece(a, b, w.y, stroke, w.axis, producer))
+                        first_run = first_run or (a, b)
+                dots.update((w.y, a) for a, b in w.gaps if a == b)
+            elif w.x1 > w.x0:
+                pieces.append(Piece(w.x0, w.x1, w.y, stroke, w.axis, producer))
+                first_run = (w.x0, w.x1)
+            if not ids:
+                continue
+            first = _first_value(by_id, values, w)
+            if values[w.value].dtype == "int" or first is not None and values[first].dtype == "int":
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
                 # (or the copy's dot or bend that ends the run), clear of the wire's label
-                a, b = straight[0] if straight else (0.0, 0.0)
+                a, b = first_run or (0.0, 0.0)
                 b = min([b] + [box[0] for box in boxes if box[1] <= w.y <= box[3] and a < box[0] < b])  # up to a box it runs under
                 label = self.style.axis_label(w.axis, w.value)[0] if w.labelled and w.x0 == a else None
                 clear = a + (self.p.label_pad + 2 + label.width if label is not None else 0.0) + ID_ARROW  # a tip past its label
