@@ -66,6 +66,9 @@ def parse_length(text: str, what: str = "the width") -> float:
     return number * UNITS[unit]
 
 
+OVERSHOOT = 1e-6  # pt: a figure this much wider (or taller) than its target fits it: floating-point rounding
+
+
 @record
 class Fit:
     """How a scene was fitted: ``scale`` < 1 means it shrank."""
@@ -78,8 +81,14 @@ class Fit:
 
 def fit_scene(scene: Scene, width: float | None = None, height: float | None = None,
               label_size: float | None = None) -> tuple[Scene, Fit]:
-    """``scene`` on a canvas ``width`` x ``height`` points (None: its own size), shrunk only if it must be."""
-    scale = min([1.0] + [t / n for t, n in ((width, scene.width), (height, scene.height)) if t and n])
+    """``scene`` on a canvas ``width`` x ``height`` points (None: its own size), shrunk only if it must be
+    (not for a rounding error's overshoot: a wrapped figure's strips sum to 468.0000000000001 pt).
+
+    >>> from ncd_render.scene import Scene
+    >>> fit_scene(Scene(468.0000000000001, 90.0, []), 468.0)[1].scale, fit_scene(Scene(470.0, 90.0, []), 468.0)[1].scale < 1
+    (1.0, True)
+    """
+    scale = min([1.0] + [t / n for t, n in ((width, scene.width), (height, scene.height)) if t and n and n > t + OVERSHOOT])
     fitted = scene.scaled(scale) if scale < 1 else scene
     canvas_w = width if width else fitted.width
     canvas_h = height if height else fitted.height

@@ -143,8 +143,11 @@ def test_wrapped_figures_fit_a_page_and_keep_the_rules(name):
 
     page = 6.5 * 72
     natural = load_figure(ROOT / "gallery" / f"{name}.ncd").scene()
-    wrapped = load_figure(ROOT / "gallery" / f"{name}.ncd", wrap=True).scene(width=page)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wrapped = load_figure(ROOT / "gallery" / f"{name}.ncd", wrap=True).scene(width=page)
     assert natural.width > page and wrapped.width == pytest.approx(page)
+    assert not caught, caught[0].message  # strips that sum to 468.0000000000001 pt were "scaled to 100%", with a warning
     check_invariants(wrapped)
     count = lambda scene, role: sum(i.role == role for i in scene.items)  # noqa: E731
     for role in ("box", "label.axis", "label.name", "dot"):
