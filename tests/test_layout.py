@@ -233,17 +233,22 @@ def test_the_names_of_a_nested_output_and_the_one_around_it_stand_apart():
 
 
 NEAR_AGAIN = 40.0  # pt between two labels of one wire: a reader still has the first in view
+JOG = 2.0  # pt: a wire that steps less than this reads as going on straight
 
 
 def _labels_said_twice(scene) -> list[tuple[str, float]]:
-    """Axis labels that name a wire again, on the same height, soon after the first, with nothing drawn on the
-    wire between them (no box, no dot, no bend): what a reader already has in front of them. (A long wire is named
-    again where a wiring region makes a new tensor of it, far from where it was named: attention's y.)"""
-    marks = [i.bbox for i in scene.items if i.role in ("box", "dot") or (isinstance(i, PathItem) and i.role.startswith("wire"))]
-    labels = sorted((i for i in scene.items if i.role == "label.axis"), key=lambda t: (round(t.y, 2), t.x))
+    """Axis labels that name a wire again, on (about) the same height, soon after the first, with nothing drawn on
+    the wire between them (no box, no dot, no bend but a jog of a point, no cut's arrows): what a reader already
+    has in front of them. (A long wire is named again where a wiring region makes a new tensor of it, far from
+    where it was named: attention's y.)"""
+    marks = [i.bbox for i in scene.items if i.role in ("box", "dot") or i.role.startswith("arrow.continue")
+             or (isinstance(i, PathItem) and i.role.startswith("wire") and i.bbox[3] - i.bbox[1] > JOG)]
+    labels = [i for i in scene.items if i.role == "label.axis"]
     twice = []
-    for a, b in zip(labels, labels[1:]):
-        if a.axis == b.axis and abs(a.y - b.y) < 0.01 and b.x - a.bbox[2] < NEAR_AGAIN:
+    for a in labels:
+        after = [b for b in labels if b.axis == a.axis and abs(a.y - b.y) < JOG and b.x > a.x]
+        b = min(after, key=lambda b: b.x, default=None)
+        if b is not None and b.x - a.bbox[2] < NEAR_AGAIN:
             wire = (a.bbox[2], a.y, b.x, a.y + 3 * 2)  # the stretch of wire below them, between the two labels
             if not any(m[0] < wire[2] and wire[0] < m[2] and m[1] <= wire[3] and wire[1] <= m[3] for m in marks):
                 twice.append((a.axis, a.x))

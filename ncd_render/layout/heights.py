@@ -106,6 +106,7 @@ class _Solve:
         self.constrain_sections()
         y = self.solve()
         self.drop_hanging(y)
+        self.straighten_renames(y)
         self.lower_tops(y)
         edges = {sid: (y[n], y[n + 1]) for sid, n in self.section.items()}
         boxes = {op: (y[n], y[n + 1]) for op, n in self.box.items()}
@@ -171,6 +172,9 @@ class _Solve:
             boxes.append((start, top, bottom))
             if placed.anchor is not None and placed.new:  # new wires start no higher than the wires they replace
                 self.edge(placed.anchor, placed.new[0], 0.0)
+                if op.kind == "rename":  # each wire of a rename's, as it only names some anew: they go on straight
+                    for old, new in zip(placed.consumed, placed.new):
+                        self.edge(old, new, 0.0)
         if len(boxes) > 1:  # boxes side by side in one column keep apart
             boxes.sort(key=lambda b: b[0])
             for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):
@@ -281,6 +285,23 @@ class _Solve:
                 if drop > 0:
                     for w in branch:
                         y[w] += drop
+
+    def straighten_renames(self, y: list[float]) -> None:
+        """A rename's wires go on at no higher a height (:meth:`constrain_column`), but may go on
+        lower: a box later on a wire can push it down a point past its pitch, and the wire then
+        stepped down at the rename, a kink that reads as a new wire (and was labelled as one).
+        Move each renamed wire before it down to meet it, as far as everything below allows, the
+        lowest first (so each leaves room for the one above); the last rename first. A drop of
+        a pitch or more is not a kink: wires came in above the renamed ones, which bend there."""
+        below = self.below
+        for column in reversed(self.columns):
+            for placed in column.ops:
+                if placed.op.kind != "rename":
+                    continue
+                for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
+                    if 0 < y[new] - y[old] < self.p.pitch:  # (a wire between them, a branch's, drops it on purpose)
+                        room = min(y[m] - weight - y[old] for m, weight in below[old].items())
+                        y[old] += max(0.0, min(room, y[new] - y[old]))
 
     def lower_tops(self, y: list[float]) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
