@@ -272,3 +272,46 @@ def test_a_row_beginning_just_after_a_wiring_region_labels_its_wires_once():
         warnings.simplefilter("ignore")  # the slide shrinks Mixtral to 65%: said, and beside the point here
         scene = load(ROOT / "gallery" / "mixtral.ncd", layout="slide").scene()
     assert _labels_said_twice(scene) == []
+
+
+def test_a_learned_tensor_starts_beside_the_tensor_it_meets():
+    """A tensor no input feeds (a learned bias, T5's relative-position table) started below every live wire,
+    and crossed each wire between there and the tensor it is added to (Z's two wires here, twice each)."""
+    from ncd_render.layout.choice import crossing_report
+    from ncd_render.style import load_preset, load_theme
+
+    d = load_text("axis a = 2\naxis b = 3\ninput X[a b], Z[a b]\nY = relu(X)\nL = learned(: a b) as E\n"
+                  "W = Y + L\noutput W, Z\n").diagram
+    assert crossing_report(d, load_theme("paper"), load_preset("paper")) == (0, 0)
+
+
+SELF_ATTENTION = """axis y = 8 width
+axis x = 8 width
+axis m = 16
+axis h = 2
+axis k = 8
+axis b = 4
+input X[y m]
+N = rmsnorm(X: m) with affine
+Q = linear(N: m -> k h) as W_q
+K = linear(N: m -> k h) as W_k
+V = linear(N: m -> k h) as W_v
+Kx = rename(K: y -> x)
+Vx = rename(V: y -> x)
+S = einsum(Q, Kx: y k h, x k h -> y x h)
+B = relbias(: b -> y x h) with distance=8, bidirectional as E_{rel}
+S = S + B
+P = softmax(S: x)
+O = einsum(P, Vx: y x h, x k h -> y k h)
+Z = linear(O: k h -> m) as W_o
+Y = X + Z
+output Y
+"""
+
+
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+def test_a_learned_tensor_beside_another_box_in_its_column(layout):
+    """T5's relative-position table starts just below the scores it is added to, above the rename of V in the
+    same column (in the column layout's strands): the boxes side by side there were ordered as if it stood below
+    every wire, and the heights' constraints formed a cycle."""
+    check_invariants(load_text(SELF_ATTENTION, layout=layout).scene())

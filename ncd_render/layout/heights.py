@@ -65,6 +65,22 @@ def box_pad(preset, shape: str, label) -> float:
     return max(preset.box_pad_y, h / 2 + 3)
 
 
+def _source_start(column: Column, placed, made: dict) -> float:
+    """Where a box that holds none of the wires before its column (a source's: a learned tensor's,
+    whose wires start there) stands among the boxes beside it: just below the nearest wire above
+    its own that was there before, or that a box before it in the column made (``made``: wire ->
+    where its box starts)."""
+    before, after = column.before, column.after
+    if placed.new and placed.new[0] in after.values:
+        for w in reversed(after[:after.index(placed.new[0])]):
+            if w in before.values:
+                return before.index(w) + 0.5
+            if w in made:
+                return made[w] + 0.5
+        return -0.5
+    return len(before)
+
+
 class _Solve:
     """The heights stage's working state, private to one call of :func:`heights`."""
 
@@ -144,6 +160,7 @@ class _Solve:
         # ops that leave every wire in its place (norms, marks) enclose their boxes once: the same edges twice
         orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
+        made = {}  # wire -> where the box that made it starts
         for placed in column.ops:
             op = placed.op
             top = self.box[op.id] = self.add_top_bottom()
@@ -163,13 +180,16 @@ class _Solve:
             pads = (pad, pad)
             if placed.within:  # a sum drawn as merges: room for the dots (its sign stands between its wires)
                 pads = (DOT_R + 1, DOT_R + 1)
-            start = len(column.before)
+            start = None
             for order, span in zip(orders, _spans(orders, placed.members)):
                 if span is not None:
                     self.enclose(order, *span, top, bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = span[0]
+            if start is None:
+                start = _source_start(column, placed, made)
             boxes.append((start, top, bottom))
+            made.update(dict.fromkeys(placed.new, start))
             if placed.anchor is not None and placed.new:  # new wires start no higher than the wires they replace
                 self.edge(placed.anchor, placed.new[0], 0.0)
                 if op.kind == "rename":  # each wire of a rename's, as it only names some anew: they go on straight

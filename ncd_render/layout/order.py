@@ -138,7 +138,7 @@ class _Sweep:
                 shape, holds = _drawn(op)  # (glyph(op), hold(op)), looked up once for all that places it
                 if side_by_side:
                     idx = [live.index(w) for ws in inputs for w in ws]
-                    span = (min(idx), max(idx)) if idx else (len(live), len(live))
+                    span = (min(idx), max(idx)) if idx else (self.source_place(op, live) - 0.5,) * 2  # a source: between two wires
                     if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
                         column = self.next_column(column, live)
                         spans = []
@@ -260,6 +260,18 @@ class _Sweep:
         live[lo:lo] = new
         return Placed(op, span, [], new, anchor=span[0], targets={w: (up + kept + down).index(w) for w in span})
 
+    def source_place(self, op: Op, live: list[int]) -> int:
+        """Where the wires of ``op``, fed by no input, start: just below the tensor its output
+        meets (the other operand of the op that uses it, where that is drawn already), so
+        they need not cross the wires between; else at the bottom."""
+        user = self.d.consumer(op.outputs[0])
+        if user is None or user.kind == "copy":
+            return len(live)
+        met = [self.wire_of[v][a] for v in user.inputs if v != op.outputs[0] and v in self.wire_of for a in self.d.values[v].axes]
+        if not met or not all(w in live for w in met):
+            return len(live)
+        return max(map(live.index, met)) + 1
+
     def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
         """Whether a sum's other operand runs between its first operand's wires (a copy's
         branch nested in its source, coming back): True when it lies there whole, together
@@ -280,9 +292,10 @@ class _Sweep:
     def place_op(self, op: Op, shape: str, holds: str, live: list[int], inputs: list[list[int]]) -> Placed:
         """Update the live wires for one op (``shape``, ``holds``: its glyph and hold; ``inputs``: each
         input's wires, a list this may reorder); returns what it consumes, covers and creates."""
-        if not op.inputs:  # a unit's cap, a learned tensor, an opaque source: no input feeds it; its wires start there, below
+        if not op.inputs:  # a unit's cap, a learned tensor, an opaque source: no input feeds it
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in self.d.values[op.outputs[0]].axes]
-            live.extend(new)
+            at = self.source_place(op, live)
+            live[at:at] = new
             return Placed(op, [], [], new)
         if shape == "join" and all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
             # commutative: the sum goes on along the topmost operand, keeping figures compact
