@@ -315,3 +315,27 @@ def test_a_learned_tensor_beside_another_box_in_its_column(layout):
     same column (in the column layout's strands): the boxes side by side there were ordered as if it stood below
     every wire, and the heights' constraints formed a cycle."""
     check_invariants(load_text(SELF_ATTENTION, layout=layout).scene())
+
+
+PROJECTIONS = """axis y = 8 width
+axis m = 16
+axis k = 8
+input X[y m]
+Q = linear(X: m -> k) as W_q
+K = linear(X: m -> k) as W_k
+V = linear(X: m -> k) as W_v
+output Q, K, V
+"""
+
+
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+@pytest.mark.parametrize("text", [SELF_ATTENTION, PROJECTIONS], ids=["attention", "projections"])
+def test_q_k_and_v_stand_top_to_bottom_as_written(text, layout):
+    """Q, K and V made from one tensor stood V, K, Q top to bottom: the copy's output used last goes straight
+    on and the others branch off below it, so the file read bottom to top. Among orders that cross as few
+    wires, the layout takes the one whose boxes side by side stand in the file's order, as the paper draws them."""
+    figure = load_text(text, layout=layout)
+    ops = {op.params.get("name"): op.id for op in figure.diagram.ops}
+    tops = {str(item.ref): item.bbox[1] for item in figure.scene().items if item.role == "box"}
+    heights = [tops[str(ops[name])] for name in ("W_q", "W_k", "W_v")]
+    assert heights == sorted(heights)

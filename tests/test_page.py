@@ -880,7 +880,7 @@ def test_a_page_tries_each_drawing_of_the_figure_once():
     assert "depth 0\n" in text
     diagram = load_text(text.replace("depth 0\n", "depth 2\n")).diagram
     theme, preset = load_theme("paper"), load_preset("page")
-    tried = _Page(diagram, theme, preset, []).depths()
+    tried = _Page(diagram, theme, preset, [], 468).depths()
     every = list(_depths(diagram))
     assert list(tried) == [None, 0] and every == [None, 2, 1, 0]
     assert not _same(tried[None], tried[0]) and len(tried[0].ops) < len(tried[None].ops)

@@ -22,7 +22,7 @@ from . import order
 from .compact import compact
 from .model import EXHAUSTIVE
 from .plan import stored_outputs
-from .report import column_crossings, column_drawable, crossings, lower_bound
+from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound
 
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
@@ -34,7 +34,9 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     or nested between its wires (which spreads the source's wires apart, so among equal
     crossings the fewest nested win). With few copies every choice is tried; otherwise,
     from the best choice that treats every copy alike, passes of one-copy changes, each
-    kept only when it scores better, until a pass changes nothing. Either stops after
+    kept only when it scores better, until a pass changes nothing. Then, among choices as
+    good, one-copy changes that stand more boxes side by side in the order the file writes
+    them, top to bottom (Q, K, V, as the paper draws them). The search stops after
     about ``budget`` op visits (each trial visits every op once), so the choice never
     depends on the machine's speed. An order where a sum's other operand runs partly
     between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
@@ -46,19 +48,21 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
 
-    def score(choice, cap: float = INF) -> tuple[float, int] | None:
-        """(crossings, branches nested) of ``choice``'s order, or None once its sweep has crossed more
-        than ``cap`` (every column's count is at least 0): a choice that cannot win is swept no further."""
-        seen = [0]
+    def score(choice, cap: float = INF) -> tuple[float, int, int] | None:
+        """(crossings, branches nested, boxes out of reading order) of ``choice``'s order, or None once
+        its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice that
+        cannot win is swept no further."""
+        seen = [0, 0]
 
         def tally(column, wires) -> bool:
             seen[0] += column_crossings(column, wires) if column_drawable(column) else INF
+            seen[1] += column_inversions(column)
             return seen[0] > cap
 
         trial = order.order(diagram, choice, tally)
         if trial is None:
             return None
-        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2])
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), seen[1]
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n
@@ -84,7 +88,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         uniform = next(uniforms)
         first = score(uniform)
         fewest = score(best, first[0])
-        if fewest is None or first < fewest:
+        if fewest is None or first[:2] < fewest[:2]:
             best, fewest = uniform, first
         trials -= 1
         for uniform in uniforms:
@@ -92,8 +96,9 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
                 break
             trials -= 1
             n = score(uniform, fewest[0])
-            if n is not None and n < fewest:
+            if n is not None and n[:2] < fewest[:2]:
                 best, fewest = uniform, n
+    # first the fewest crossings, then the fewest nested ...
     while fewest[0] and trials > 0:
         improved = False
         for trial in candidates or _one_copy_changes(best, states):
@@ -101,11 +106,23 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
                 break
             trials -= 1
             n = score(trial, fewest[0])
-            if n is not None and n < fewest:
+            if n is not None and n[:2] < fewest[:2]:
                 best, fewest, improved = trial, n, True
                 if candidates is None:
                     break  # look again around the new best
         if candidates is not None or not improved:
+            break
+    # ... then, crossing and nesting as few, one copy changed at a time, the fewest boxes out of reading order
+    while fewest[2] and trials > 0:
+        for trial in _one_copy_changes(best, states):
+            if trials <= 0:
+                break
+            trials -= 1
+            n = score(trial, fewest[0])
+            if n is not None and n[:2] == fewest[:2] and n[2] < fewest[2]:
+                best, fewest = trial, n
+                break  # look again around the new best
+        else:
             break
     return best, scored["order"] if scored["choice"] == best else order.order(diagram, best)
 

@@ -89,6 +89,24 @@ def drawable(ordered: Ordered) -> bool:
     return all(column_drawable(column) for column in ordered.columns)
 
 
+def column_inversions(column) -> int:
+    """The pairs of boxes side by side in ``column`` that stand out of the file's order: a later
+    statement's box above an earlier one's (a reader takes a column top to bottom).
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.layout.order import order
+    >>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = exp(X)\\nW = Y + Z\\noutput W\\n").diagram
+    >>> [column_inversions(c) for c in order(d).columns]  # X goes on to exp; relu's branch runs below it
+    [1, 0]
+    >>> [column_inversions(c) for c in order(d, (frozenset(), frozenset({1}), frozenset())).columns]  # above it
+    [0, 0]
+    """
+    ids = [placed.op.id for placed in column.ops if placed.op.id >= 0]  # (a permutation's id is negative)
+    if len(ids) < 2:
+        return 0
+    return sum(1 for i, a in enumerate(ids) for b in ids[i + 1:] if a > b)
+
+
 def column_drawable(column) -> bool:
     """:func:`drawable` of one column."""
     for placed in column.ops:  # (a loop, as in column_crossings)

@@ -70,7 +70,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     :data:`LARGER` (rows cut at that page's width: a figure that must shrink anyway is cut no more
     than the shrunk page needs), for the caller to shrink, with a warning. ``extra``: one more piece
     set after the definitions, as its ways to be set (each a list of blocks; the cost table, :mod:`.costs`)."""
-    page = _Page(diagram, theme, preset, extra)
+    page = _Page(diagram, theme, preset, extra, width)
     tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
     scene = page.fit_either(width, height, tried)
     if scene is not None:
@@ -90,10 +90,11 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
 
 
 class _Page:
-    """The pieces of a diagram at each depth, laid out once (they do not depend on the page's size), and the tiers that set them on a page."""
+    """The pieces of a diagram at each depth, laid out once (they do not depend on the page's size, but for the
+    strands, weighed for the page's own ``width``, larger pages after it included), and the tiers that set them on a page."""
 
-    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, extra: list[list[Scene]]):
-        self.diagram, self.theme, self.preset, self.extra = diagram, theme, preset, extra
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset, extra: list[list[Scene]], width: float):
+        self.diagram, self.theme, self.preset, self.extra, self.width = diagram, theme, preset, extra, width
         self.numbering = Numbering(diagram)  # each piece's items name their ops as the figure does (:mod:`.refs`)
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
@@ -158,7 +159,8 @@ class _Page:
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
-                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering)
+                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
+                                                  width=self.width)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
             tier = None if strands is None else [([(s, None) for s in strands], titled)]

@@ -16,6 +16,8 @@ part's input wires start with them, each tensor named at both ends.
 """
 from __future__ import annotations
 
+import math
+
 from ..ir import Diagram
 from ..layout import layout
 from ..scene import Scene, Text
@@ -28,13 +30,16 @@ from .strands import stranded
 
 
 def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False,
-                strands: bool = False, numbering: Numbering | None = None) -> list[Scene] | None:
+                strands: bool = False, numbering: Numbering | None = None, width: float | None = None) -> list[Scene] | None:
     """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
     (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`; ``strands``: and
-    their statements into strands, :mod:`.strands`). Their items name their ops as ``numbering``'s figure
-    does (:mod:`.refs`; by default, as ``diagram`` does)."""
+    their statements into strands, :mod:`.strands`, weighed for a page ``width`` points wide). Their items
+    name their ops as ``numbering``'s figure does (:mod:`.refs`; by default, as ``diagram`` does)."""
     numbering = numbering or Numbering(diagram)
-    parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True))) if strands else chunks(diagram, depth, deep)
+    if strands:
+        parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True), width))
+    else:
+        parts = chunks(diagram, depth, deep)
     if not parts:
         return None
     scenes = []
@@ -50,9 +55,15 @@ def _names(diagram: Diagram, values) -> set[str]:
     return {diagram.values[v].name for v in values}
 
 
-def _room(scene: Scene) -> float:
-    """The room a part takes on the page, with the gaps around it."""
-    return (scene.width + BLOCK_GAP) * (scene.height + ROW_GAP)
+def _room(scene: Scene, width: float | None = None) -> float:
+    """The room a part takes on a page ``width`` points wide, with the gaps around it: a part wider than the page
+    is cut into rows, each about as tall as the part and as wide as the page.
+
+    >>> _room(Scene(100.0, 50.0, []), 468.0) < _room(Scene(470.0, 50.0, []), 468.0) / 2  # one row, or two
+    True
+    """
+    rows = math.ceil(scene.width / width) if width and scene.width > width else 1
+    return (min(scene.width, width or scene.width) + BLOCK_GAP) * (scene.height + ROW_GAP) * rows
 
 
 def _figure_inputs(diagram: Diagram) -> set[str]:
