@@ -74,15 +74,19 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     # branch that is only stored (a skip connection), which would spread it for a stub
     most = 4 if preset.rows or preset.wrap else 6
     states = {op.id: 4 if stored_outputs(diagram, op) else most for op in copies}
+    # a tensor no input feeds starts beside the tensor it meets (order.source_place); one that meets none
+    # as it starts (its first use is a copy, or takes nothing else) may start below every wire, or above
+    sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
+    states.update(dict.fromkeys(sources, 2))
     copies = list(states)
     best = PLAIN
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
         fewest = score(best)
-        candidates = (_choice(dict(zip(copies, combo))) for combo in itertools.product(*(range(states[c]) for c in copies)))
+        candidates = (_choice(dict(zip(copies, combo)), sources) for combo in itertools.product(*(range(states[c]) for c in copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
         # nested first: it crosses the fewest wherever sums come back (each made only if tried: the first often crosses none)
-        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}) for k in (4, 5, 2, 3, 1)[6 - most:])
+        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources) for k in (4, 5, 2, 3, 1)[6 - most:])
         # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
         # it crosses more (the plain order still wins ties, as the first tried)
         uniform = next(uniforms)
@@ -101,7 +105,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     # first the fewest crossings, then the fewest nested ...
     while fewest[0] and trials > 0:
         improved = False
-        for trial in candidates or _one_copy_changes(best, states):
+        for trial in candidates or _one_copy_changes(best, states, sources):
             if not fewest[0] or trials <= 0:
                 break
             trials -= 1
@@ -114,7 +118,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
             break
     # ... then, crossing and nesting as few, one copy changed at a time, the fewest boxes out of reading order
     while fewest[2] and trials > 0:
-        for trial in _one_copy_changes(best, states):
+        for trial in _one_copy_changes(best, states, sources):
             if trials <= 0:
                 break
             trials -= 1
@@ -127,19 +131,29 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     return best, scored["order"] if scored["choice"] == best else order.order(diagram, best)
 
 
-def _choice(states: dict[int, int]) -> tuple[frozenset, frozenset, frozenset]:
-    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`)."""
+def _choice(states: dict[int, int], sources: frozenset = frozenset()) -> tuple[frozenset, frozenset, frozenset]:
+    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
+    each source's (in ``sources``): 1 if its wires start above every wire (it joins ``above``), else 0."""
+    if sources:
+        states = {c: 2 * k if c in sources else k for c, k in states.items()}
     return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
 
 
-def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], states: dict[int, int]):
-    """Every choice that differs from ``choice`` in one copy's state (``states``: copy -> how many it may take)."""
+def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], states: dict[int, int], sources: frozenset = frozenset()):
+    """Every choice that differs from ``choice`` in one copy's (or source's) state (``states``: copy or source ->
+    how many it may take)."""
     eager, above, inside = choice
-    now = {c: (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in states}
+    now = {c: (c in above) if c in sources else (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in states}
     for c, most in states.items():
         for k in range(most):
             if k != now[c]:
-                yield _choice({**now, c: k})
+                yield _choice({**now, c: k}, sources)
+
+
+def _free(diagram: Diagram, op) -> bool:
+    """Whether a source's wires may start above every wire or below: it meets no other tensor as it starts."""
+    user = diagram.consumer(op.outputs[0])
+    return user is None or user.kind == "copy" or len(user.inputs) < 2
 
 
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:

@@ -33,8 +33,8 @@ NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off
 
 def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
-    branches all leave at once, that branch upwards, and that branch between their wires.
-    ``stop(column, wires)``, if given, sees each column as it is finished (with every wire so
+    branches all leave at once, that branch upwards (with the tensors no input feeds that start
+    above every wire), and that branch between their wires. ``stop(column, wires)``, if given, sees each column as it is finished (with every wire so
     far); once it returns True the sweep ends there and ``order`` returns None."""
     try:
         return _Sweep(diagram, *choice, stop=stop).run()
@@ -263,7 +263,10 @@ class _Sweep:
     def source_place(self, op: Op, live: list[int]) -> int:
         """Where the wires of ``op``, fed by no input, start: just below the tensor its output
         meets (the other operand of the op that uses it, where that is drawn already), so
-        they need not cross the wires between; else at the bottom."""
+        they need not cross the wires between; else at the bottom, or at the top where the choice
+        of copies (``above``) puts it."""
+        if op.id in self.above:  # chosen (:mod:`.choice`) to start above every wire
+            return 0
         user = self.d.consumer(op.outputs[0])
         if user is None or user.kind == "copy":
             return len(live)
