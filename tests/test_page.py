@@ -908,3 +908,35 @@ def test_a_part_ends_its_wires_past_their_labels_before_the_arrowheads(name, lay
         for label in labels:
             x0, y0, x1, y1 = label.bbox
             assert x1 <= ax0 + 0.3 or ax1 <= x0 + 0.3 or y1 <= ay0 + 0.3 or ay1 <= y0 + 0.3, ("".join(r.text for r in label.runs), arrow.bbox)
+
+
+LATENTS = """axis n = 16 width
+axis x = 256 width
+axis m = 128
+axis c = 64
+axis h = 4
+axis k = 32
+input X[x c]
+L = learned(: n m) as Z_0
+Q = linear(L: m -> k h) as W_q
+K = linear(X: c -> k h) as W_k
+V = linear(X: c -> k h) as W_v
+S = einsum(Q, K: n k h, x k h -> n x h) * k^-1/2
+P = softmax(S: x)
+O = einsum(P, V: n x h, x k h -> n k h)
+Z = linear(O: k h -> m) as W_o
+Y = L + Z
+output Y
+"""
+
+
+def test_a_row_too_wide_with_names_leaves_the_others_named():
+    """Perceiver's attention in a column: one row (the scores' softmax, W_o and the residual) is too wide with the
+    names of the tensors it takes in. Rows named all or none, so none were: a reader could not tell the latents
+    from the input where Q, K and V meet. Each row now names what it takes in where that leaves it narrow enough.
+    The last row ends the figure at its ink (the layout's margin was counted as its width: 3 pt too wide)."""
+    from ncd_render.api import load_text
+
+    scene = load_text(LATENTS, layout="column").scene()
+    names = Counter("".join(r.text for r in i.runs) for i in scene.items if i.role == "label.name")
+    assert scene.width <= 234.01 and names["L"] >= 1 and names["X"] >= 2

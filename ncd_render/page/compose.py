@@ -53,7 +53,7 @@ from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
 from .legend import legend
 from .refs import Numbering, in_figure
-from .rows import ROW_GAP, Gaps, choose_cuts, rows_cut_at
+from .rows import PARTLY, ROW_GAP, Gaps, choose_cuts, rows_cut_at
 from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
@@ -107,7 +107,7 @@ class _Page:
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
 
-    def fit_either(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
+    def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
         cut through the labels of wires that go on (each cut labels them again: :mod:`.relabel`), which leaves
         room to cut a dense figure (BERT's attention) that was otherwise shrunk. Only then: a figure cut there has
@@ -134,7 +134,7 @@ class _Page:
                     self.in_the_way |= [c.x for c in other.candidates] != [c.x for c in gaps.candidates]
         return self.in_the_way
 
-    def fit(self, width: float, height: float | None, tried: dict, names: tuple[bool, ...] = (True, False)) -> Scene | None:
+    def fit(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
         whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`); in each
         tier, rows title again the sections they go on with where that leaves room for the legend of sizes."""
@@ -150,7 +150,8 @@ class _Page:
             uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
             # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and
             # arrangement; each with the tensors named where a row takes them in from the row before, then, as a row so
-            # named is wider, without those names (an arrangement that was tried already is not tried again)
+            # named is wider, named only in the rows not too wide so, then without those names (an arrangement that was
+            # tried already is not tried again)
             tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
             for named in names:
                 for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
@@ -188,7 +189,7 @@ class _Page:
         return _with_legend(scene, self.diagram, self.theme, width, height) if self.preset.legend else scene
 
     def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict,
-                 named: bool = True, titled: bool = True) -> Scene | None:
+                 named: bool | str = True, titled: bool = True) -> Scene | None:
         """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
         into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
         shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once.
@@ -220,7 +221,7 @@ class _Page:
         return None if best is None else placed(best[1], best[2], best[1][0])
 
     def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None,
-                    named: bool = True, titled: bool = True) -> list[list[Scene]]:
+                    named: bool | str = True, titled: bool = True) -> list[list[Scene]]:
         """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
         wires, which would spread them over the whole height of every row) breaks into rows at
         ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own

@@ -42,6 +42,7 @@ BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
+PARTLY = "partly"  # rows name the tensors they take in where that leaves them narrow enough (:class:`Gaps`)
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
@@ -105,12 +106,19 @@ class Gaps:
     one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
     a drawn thing). None of it depends on the width the scene is cut at."""
 
-    def __init__(self, scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False):
-        self.candidates = sorted(_candidates(scene, label_pad, named, through_labels), key=lambda c: c.x)
+    def __init__(self, scene: Scene, label_pad: float, named: bool | str = True, through_labels: bool = False):
+        # named: each row names the tensors it takes in (True), or those rows do that are not too wide so (PARTLY)
+        self.partly = named == PARTLY
+        self.candidates = sorted(_candidates(scene, label_pad, bool(named), through_labels), key=lambda c: c.x)
+        # the first and last row run from the ink's left edge and to its right edge (a row is cut to its ink); a row
+        # from the start to the end, uncut, is the scene, margins and all
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
-        self.xs = [start] + [c.x for c in self.candidates] + [scene.width]
+        end = max((i.bbox[2] for i in scene.items if i.role != "background"), default=scene.width)
+        self.xs = [start] + [c.x for c in self.candidates] + [end]
+        self.whole = scene.width
         self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
         self.starts = [0.0] + [c.pad + c.named for c in self.candidates] + [0.0]  # a row's start: its tensors named too
+        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
@@ -133,6 +141,8 @@ class Gaps:
 
     def row_width(self, i: int, j: int) -> float:
         """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
+        if i == 0 and j == len(self.xs) - 1:
+            return self.whole
         return self.xs[j] - self.xs[i] + self.starts[i] + self.pads[j]
 
     @cached_property
@@ -174,31 +184,43 @@ class Gaps:
         return max(self.row_width(a, b) for a, b in zip(path, path[1:]))
 
     def cheapest(self, width: float) -> list[Cut]:
-        """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there are none."""
+        """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there
+        are none. Named :data:`PARTLY`, where no cuts keep every row that narrow with the names of the tensors each
+        takes in, the rows that would be too wide with them are drawn without them (the others keep theirs)."""
+        return self._cheapest(width, False) or (self._cheapest(width, True) if self.partly else [])
+
+    def _cheapest(self, width: float, bare: bool) -> list[Cut]:
+        """:meth:`cheapest`, ``bare``: with rows drawn without names where they would be too wide with them (each
+        costs as much as another row)."""
         xs, starts, pads, spans, before, costs, between = self.xs, self.starts, self.pads, self.spans, self.before, self.costs, self.between
-        best: dict[int, tuple[float, int | None]] = {0: (0.0, None)}
+        names = self.names if bare else [0.0] * len(xs)
+        end = len(xs) - 1
+        best: dict[int, tuple[float, int | None, bool]] = {0: (0.0, None, False)}  # node -> (cost, node before, row unnamed)
         for i in range(len(xs) - 1):
             if i not in best:
                 continue
             top, bottom = spans[i]
             for j in range(i + 1, len(xs)):
-                if xs[j] - xs[i] + starts[i] + pads[j] > width:  # the row's width (:meth:`row_width`)
+                wide = xs[j] - xs[i] + starts[i] + pads[j] if i or j < end else self.whole  # the row's width (:meth:`row_width`)
+                if wide - names[i] > width:  # too wide even unnamed
                     break
                 t, b = between[j]  # the row grows to take in what lies before xs[j]
                 top, bottom = t if t < top else top, b if b > bottom else bottom
                 if before[j] == before[i]:  # it holds nothing drawn
                     continue
                 t, b = spans[j]
-                cost = best[i][0] + ROW_COST + max(0.0, (b if b > bottom else bottom) - (t if t < top else top)) + costs[j]
+                unnamed = wide > width
+                cost = (best[i][0] + ROW_COST * (2 if unnamed else 1) + max(0.0, (b if b > bottom else bottom) - (t if t < top else top))
+                        + costs[j])
                 if j not in best or cost < best[j][0]:
-                    best[j] = (cost, i)
-        end = len(xs) - 1
+                    best[j] = (cost, i, unnamed)
         if end not in best:
             return []
-        path, node = [], best[end][1]
+        path, (_, node, unnamed) = [], best[end]
         while node:
-            path.append(self.candidates[node - 1])
-            node = best[node][1]
+            cut = self.candidates[node - 1]
+            path.append(replaced(cut, named=0.0) if unnamed else cut)
+            _, node, unnamed = best[node]
         return path[::-1]
 
 
