@@ -361,3 +361,44 @@ def test_q_k_and_v_stand_top_to_bottom_as_written(text, layout):
     tops = {str(item.ref): item.bbox[1] for item in figure.scene().items if item.role == "box"}
     heights = [tops[str(ops[name])] for name in ("W_q", "W_k", "W_v")]
     assert heights == sorted(heights)
+
+
+RENAMED_INPUTS = [
+    "axis y = 4 width\naxis x = 4 width\naxis k = 3\naxis h = 2\ninput K[y k h]\nKx = rename(K: y -> x)\nZ = relu(Kx)\noutput Z\n",
+    """axis a = 2 width
+axis b = 2 width
+axis i = 7 width
+axis j = 7 width
+axis t = 49 width
+axis s = 49 width
+axis m = 96
+axis h = 3
+axis k = 32
+input X[(a i) (b j) m]
+W = rearrange(X: (a i) (b j) m -> a b i j m)
+T = rearrange(W: a b i j m -> a b (i j) m)
+U = rename(T: (i j) -> t)
+Q = linear(U: m -> k h) as W_Q
+K = linear(U: m -> k h) as W_K
+V = linear(U: m -> k h) as W_V
+Ks = rename(K: t -> s)
+Vs = rename(V: t -> s)
+S = einsum(Q, Ks: a b t k h, a b s k h -> a b t s h) * k^-1/2
+P = softmax(S: s)
+O = einsum(P, Vs: a b t s h, a b s k h -> a b t k h)
+Z = linear(O: k h -> m) as W_O
+output Z
+""",
+]
+
+
+@pytest.mark.parametrize("text, layout", [(RENAMED_INPUTS[0], layout) for layout in ("paper", "page", "column")]
+                         + [(RENAMED_INPUTS[1], "paper")], ids=["rename-paper", "rename-page", "rename-column", "window-attention"])
+def test_an_input_renamed_goes_on_straight(text, layout):
+    """K renamed, then a mark (ReLU's ramp) above it: the mark needs room above the renamed wires, which lay
+    lower than K's, and the wires stepped down at the rename (K's came in higher, as nothing was above them;
+    a window attention's input came in at the top and fell the height of Q's and K's branches). Wires that
+    come straight from an input through renames and views (bars) now start as low as they go on."""
+    scene = load_text(text, layout=layout).scene()
+    first = min((i.bbox[0] for i in scene.items if i.role == "dot"), default=scene.width)  # where a branch leaves
+    assert not [i.bbox for i in scene.items if i.role == "wire.bend" and i.bbox[0] < first - 1]

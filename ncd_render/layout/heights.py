@@ -311,17 +311,43 @@ class _Solve:
         lower: a box later on a wire can push it down a point past its pitch, and the wire then
         stepped down at the rename, a kink that reads as a new wire (and was labelled as one).
         Move each renamed wire before it down to meet it, as far as everything below allows, the
-        lowest first (so each leaves room for the one above); the last rename first. A drop of
-        a pitch or more is not a kink: wires came in above the renamed ones, which bend there."""
-        below = self.below
+        lowest first (so each leaves room for the one above); the last rename first. A drop of a
+        pitch or more (branches came in above the renamed wires) is straightened only where the
+        wires before come straight from an input of the figure, through renames and views (bars):
+        then all of them, with those bars, move down as one (:meth:`from_input`), and bend nowhere;
+        elsewhere the bend would only move back to where the wires start."""
+        below, placed_of = self.below, None
         for column in reversed(self.columns):
             for placed in column.ops:
                 if placed.op.kind != "rename":
                     continue
+                drop = y[placed.new[0]] - y[placed.consumed[0]]
+                if drop >= self.p.pitch:
+                    placed_of = placed_of or {pl.op.id: pl for col in self.columns for pl in col.ops}
+                    group = self.from_input(placed, placed_of)
+                    if group:
+                        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group), default=drop)
+                        for n in group:
+                            y[n] += max(0.0, min(room, drop))
+                    continue
                 for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
-                    if 0 < y[new] - y[old] < self.p.pitch:  # (a wire between them, a branch's, drops it on purpose)
+                    if 0 < y[new] - y[old] < self.p.pitch:
                         room = min(y[m] - weight - y[old] for m, weight in below[old].items())
                         y[old] += max(0.0, min(room, y[new] - y[old]))
+
+    def from_input(self, placed, placed_of: dict) -> set[int]:
+        """The wires a rename takes in and, back to an input of the figure through renames and views, the wires and
+        bars before them (their nodes: they move as one); empty where something else makes them."""
+        group = set(placed.consumed)
+        while True:
+            start = self.wires[placed.consumed[0]].start
+            if start[0] == "input":
+                return group
+            placed = placed_of.get(start[1]) if start[0] == "op" else None
+            if placed is None or not (placed.op.kind == "rename" or placed.op.kind == "rearrange" and glyph(placed.op) == "bar"):
+                return set()
+            top = self.box[placed.op.id]
+            group.update(placed.consumed, (top, top + 1))
 
     def lower_tops(self, y: list[float]) -> None:
         """Longest paths put every node as high as it may go; a box's or section's top
