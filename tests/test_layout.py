@@ -402,3 +402,13 @@ def test_an_input_renamed_goes_on_straight(text, layout):
     scene = load_text(text, layout=layout).scene()
     first = min((i.bbox[0] for i in scene.items if i.role == "dot"), default=scene.width)  # where a branch leaves
     assert not [i.bbox for i in scene.items if i.role == "wire.bend" and i.bbox[0] < first - 1]
+
+
+def test_variants_of_one_input_end_in_the_order_the_file_lists_them():
+    """The gallery's convolution draws five variants of X, each a branch of it, as outputs Y, Y2, ... Y5. Each
+    branch left below X, so the first variant stood lowest and the figure read bottom to top, Y5 above Y. Among
+    orders that cross as few wires, the layout takes the one whose outputs end in the file's order."""
+    scene = load(ROOT / "gallery" / "convolution.ncd").scene()
+    names = {"".join(r.text for r in i.runs): i.y for i in scene.items if i.role == "label.name" and i.x > scene.width / 2}
+    order = ["Y", "Y2", "Y3", "Y4", "Y5"]
+    assert [names[n] for n in order] == sorted(names[n] for n in order)

@@ -22,7 +22,7 @@ from . import order
 from .compact import compact
 from .model import EXHAUSTIVE
 from .plan import stored_outputs
-from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound
+from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions
 
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
@@ -35,8 +35,8 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
     crossings the fewest nested win). With few copies every choice is tried; otherwise,
     from the best choice that treats every copy alike, passes of one-copy changes, each
     kept only when it scores better, until a pass changes nothing. Then, among choices as
-    good, one-copy changes that stand more boxes side by side in the order the file writes
-    them, top to bottom (Q, K, V, as the paper draws them). The search stops after
+    good, one-copy changes that stand more boxes side by side, and more outputs, in the order
+    the file writes them, top to bottom (Q, K, V, as the paper draws them). The search stops after
     about ``budget`` op visits (each trial visits every op once), so the choice never
     depends on the machine's speed. An order where a sum's other operand runs partly
     between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
@@ -49,9 +49,9 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
 
     def score(choice, cap: float = INF) -> tuple[float, int, int] | None:
-        """(crossings, branches nested, boxes out of reading order) of ``choice``'s order, or None once
-        its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice that
-        cannot win is swept no further."""
+        """(crossings, branches nested, boxes and outputs out of reading order) of ``choice``'s order, or
+        None once its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice
+        that cannot win is swept no further."""
         seen = [0, 0]
 
         def tally(column, wires) -> bool:
@@ -62,7 +62,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         trial = order.order(diagram, choice, tally)
         if trial is None:
             return None
-        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), seen[1]
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), seen[1] + output_inversions(trial, diagram)
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n

@@ -107,6 +107,24 @@ def column_inversions(column) -> int:
     return sum(1 for i, a in enumerate(ids) for b in ids[i + 1:] if a > b)
 
 
+def output_inversions(ordered, diagram) -> int:
+    """The pairs of the figure's outputs that end out of the order the file lists them, top to bottom
+    (``output Y, Y2, Y3``: five variants of a convolution, each a branch of the input).
+
+    >>> from ncd_render.api import load_text
+    >>> from ncd_render.layout.order import order
+    >>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = exp(X)\\noutput Y, Z\\n").diagram
+    >>> output_inversions(order(d), d), output_inversions(order(d, (frozenset(), frozenset({1}), frozenset())), d)
+    (1, 0)
+    """
+    final = ordered.final
+    where = {}
+    for k, w in enumerate(final):
+        where.setdefault(final.values[w], k)
+    at = [where[v] for v in diagram.outputs if v in where]
+    return sum(1 for i, a in enumerate(at) for b in at[i + 1:] if a > b)
+
+
 def column_drawable(column) -> bool:
     """:func:`drawable` of one column."""
     for placed in column.ops:  # (a loop, as in column_crossings)
