@@ -160,7 +160,6 @@ class _Solve:
         # ops that leave every wire in its place (norms, marks) enclose their boxes once: the same edges twice
         orders = (column.before,) if column.after == column.before else (column.before, column.after)
         boxes = []  # (where the box starts in column.before, its top node, its bottom node)
-        made = {}  # wire -> where the box that made it starts
         for placed in column.ops:
             op = placed.op
             top = self.box[op.id] = self.add_top_bottom()
@@ -186,10 +185,10 @@ class _Solve:
                     self.enclose(order, *span, top, bottom, *pads, p.clearance, p.clearance)
                     if order is column.before:
                         start = span[0]
-            if start is None:
+            if start is None:  # (rare: a source's box; the boxes before it in the column made what `made` maps)
+                made = {w: b[0] for pl, b in zip(column.ops, boxes) for w in pl.new}
                 start = _source_start(column, placed, made)
             boxes.append((start, top, bottom))
-            made.update(dict.fromkeys(placed.new, start))
             if placed.anchor is not None and placed.new:  # new wires start no higher than the wires they replace
                 self.edge(placed.anchor, placed.new[0], 0.0)
                 if op.kind == "rename":  # each wire of a rename's, as it only names some anew: they go on straight

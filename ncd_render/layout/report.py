@@ -101,9 +101,9 @@ def column_inversions(column) -> int:
     >>> [column_inversions(c) for c in order(d, (frozenset(), frozenset({1}), frozenset())).columns]  # above it
     [0, 0]
     """
-    ids = [placed.op.id for placed in column.ops if placed.op.id >= 0]  # (a permutation's id is negative)
-    if len(ids) < 2:
+    if len(column.ops) < 2:  # (most columns: asked of every column of every trial)
         return 0
+    ids = [placed.op.id for placed in column.ops if placed.op.id >= 0]  # (a permutation's id is negative)
     return sum(1 for i, a in enumerate(ids) for b in ids[i + 1:] if a > b)
 
 
