@@ -940,3 +940,43 @@ def test_a_row_too_wide_with_names_leaves_the_others_named():
     scene = load_text(LATENTS, layout="column").scene()
     names = Counter("".join(r.text for r in i.runs) for i in scene.items if i.role == "label.name")
     assert scene.width <= 234.01 and names["L"] >= 1 and names["X"] >= 2
+
+
+QK_NORM = """axis y = 128 width
+axis x = y width
+axis m = 512
+axis h = 8
+axis k = 64
+input X[y m]
+N = rmsnorm(X: m) with affine
+Q = linear(N: m -> k h) as W_Q
+K = linear(N: m -> k h) as W_K
+V = linear(N: m -> k h) as W_V
+Q = rmsnorm(Q: k) with affine as N_Q
+K = rmsnorm(K: k) with affine as N_K
+Q = rope(Q: y k)
+K = rope(K: y k)
+Kx = rename(K: y -> x)
+Vx = rename(V: y -> x)
+S = einsum(Q, Kx: y k h, x k h -> y x h) * k^-1/2
+S = mask(S: y x) with causal
+P = softmax(S: x)
+O = einsum(P, Vx: y x h, x k h -> y k h)
+A = linear(O: k h -> m) as W_O
+Y = X + A
+output Y
+"""
+
+
+def test_a_row_leaving_out_a_wire_leaves_out_its_labels_bar():
+    """On a slide (labels 1.6 times a page's), a row that left out the wires nothing in it touched left the bars
+    of their labels' overlines (ȳ, x̄) standing alone below the row: a bar stood more than 12 pt above its wire,
+    and only what stood nearer went with the wire. A bar now goes with the label under it."""
+    from ncd_render.api import load_text
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = load_text(QK_NORM, layout="slide").scene()
+    texts = [i.bbox for i in scene.items if isinstance(i, Text)]
+    bars = [i.bbox for i in scene.items if i.role == "label.overline"]
+    assert bars and all(any(t[0] - 1 <= b[0] and b[2] <= t[2] + 1 and t[1] - 3 <= b[1] <= t[3] for t in texts) for b in bars)

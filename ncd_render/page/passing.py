@@ -119,11 +119,15 @@ def _without(items: list, drop: set) -> list:
             return i.y1 in drop or not lo <= i.y1 <= hi
         if i.role.startswith("arrow.continue"):
             return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
-        if i.role in ("label.axis", "label.overline"):  # a label's baseline (an overline's bar) just above its wire
-            at = i.y if isinstance(i, Text) else i.y1
-            return any(y - 12 < at <= y + 0.01 for y in drop) and not any(y - 12 < at <= y + 0.01 for y in kept)
+        if i.role == "label.axis":  # a label's baseline just above its wire
+            return any(y - 12 < i.y <= y + 0.01 for y in drop) and not any(y - 12 < i.y <= y + 0.01 for y in kept)
         return False
-    return [i for i in items if not dropped(i)]
+
+    gone = [i.bbox for i in items if i.role == "label.axis" and dropped(i)]
+    # an overline's bar goes with the label under it (a slide's labels stand taller than a page's: its bar sat
+    # more than 12 pt above the wire, and stayed when the label went)
+    return [i for i in items if not (dropped(i) or i.role == "label.overline" and any(b[0] - 0.5 <= i.x1 and i.x2 <= b[2] + 0.5
+                                                                                   and b[1] - 3 <= i.y1 <= b[3] for b in gone))]
 
 
 def _inputs(items: list) -> list[tuple[Text, set]]:
