@@ -412,3 +412,13 @@ def test_variants_of_one_input_end_in_the_order_the_file_lists_them():
     names = {"".join(r.text for r in i.runs): i.y for i in scene.items if i.role == "label.name" and i.x > scene.width / 2}
     order = ["Y", "Y2", "Y3", "Y4", "Y5"]
     assert [names[n] for n in order] == sorted(names[n] for n in order)
+
+
+def test_a_view_before_a_rename_leaves_it_room_to_go_on_straight():
+    """A window attention's page: the rename after the windows' views took m 0.88 pt lower than the view had
+    made it, and labelled it again ("m m"); the view's bar reached no lower than m, so m could not move down to
+    meet it. The bar's bottom now moves with the wire."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scene = load_text(RENAMED_INPUTS[1], layout="page").scene()
+    assert _labels_said_twice(scene) == []

@@ -328,11 +328,23 @@ class _Solve:
                         room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group), default=drop)
                         for n in group:
                             y[n] += max(0.0, min(room, drop))
-                    continue
                 for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
                     if 0 < y[new] - y[old] < self.p.pitch:
-                        room = min(y[m] - weight - y[old] for m, weight in below[old].items())
-                        y[old] += max(0.0, min(room, y[new] - y[old]))
+                        # with the bottom of the view or rename that made it, which may reach lower (a window's m)
+                        placed_of = placed_of or {pl.op.id: pl for col in self.columns for pl in col.ops}
+                        group = {old} | self.maker_bottom(old, placed_of)
+                        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group),
+                                   default=0.0)
+                        for n in group:
+                            y[n] += max(0.0, min(room, y[new] - y[old]))
+
+    def maker_bottom(self, wire: int, placed_of: dict) -> set[int]:
+        """The bottom edge of the view (bar) or rename that made ``wire``, if one did."""
+        start = self.wires[wire].start
+        made = placed_of.get(start[1]) if start[0] == "op" else None
+        if made is not None and (made.op.kind == "rename" or made.op.kind == "rearrange" and glyph(made.op) == "bar"):
+            return {self.box[made.op.id] + 1}
+        return set()
 
     def from_input(self, placed, placed_of: dict) -> set[int]:
         """The wires a rename takes in and, back to an input of the figure through renames and views, the wires and
