@@ -285,28 +285,7 @@ def test_a_learned_tensor_starts_beside_the_tensor_it_meets():
     assert crossing_report(d, load_theme("paper"), load_preset("paper")) == (0, 0)
 
 
-SELF_ATTENTION = """axis y = 8 width
-axis x = 8 width
-axis m = 16
-axis h = 2
-axis k = 8
-axis b = 4
-input X[y m]
-N = rmsnorm(X: m) with affine
-Q = linear(N: m -> k h) as W_q
-K = linear(N: m -> k h) as W_k
-V = linear(N: m -> k h) as W_v
-Kx = rename(K: y -> x)
-Vx = rename(V: y -> x)
-S = einsum(Q, Kx: y k h, x k h -> y x h)
-B = relbias(: b -> y x h) with distance=8, bidirectional as E_{rel}
-S = S + B
-P = softmax(S: x)
-O = einsum(P, Vx: y x h, x k h -> y k h)
-Z = linear(O: k h -> m) as W_o
-Y = X + Z
-output Y
-"""
+SELF_ATTENTION = (ROOT / "tests" / "corpus" / "t5_attention.ncd").read_text()
 
 
 @pytest.mark.parametrize("layout", ["paper", "page", "column"])
@@ -328,24 +307,7 @@ output Q, K, V
 """
 
 
-LATENTS = """axis n = 16 width
-axis x = 64 width
-axis m = 32
-axis c = 16
-axis h = 2
-axis k = 8
-input X[x c]
-L = learned(: n m) as Z_0
-Q = linear(L: m -> k h) as W_q
-K = linear(X: c -> k h) as W_k
-V = linear(X: c -> k h) as W_v
-S = einsum(Q, K: n k h, x k h -> n x h) * k^-1/2
-P = softmax(S: x)
-O = einsum(P, V: n x h, x k h -> n k h)
-Z = linear(O: k h -> m) as W_o
-Y = L + Z
-output Y
-"""
+LATENTS = (ROOT / "tests" / "corpus" / "perceiver_latents.ncd").read_text()
 
 
 @pytest.mark.parametrize("layout", ["paper", "page", "column"])
@@ -365,30 +327,7 @@ def test_q_k_and_v_stand_top_to_bottom_as_written(text, layout):
 
 RENAMED_INPUTS = [
     "axis y = 4 width\naxis x = 4 width\naxis k = 3\naxis h = 2\ninput K[y k h]\nKx = rename(K: y -> x)\nZ = relu(Kx)\noutput Z\n",
-    """axis a = 2 width
-axis b = 2 width
-axis i = 7 width
-axis j = 7 width
-axis t = 49 width
-axis s = 49 width
-axis m = 96
-axis h = 3
-axis k = 32
-input X[(a i) (b j) m]
-W = rearrange(X: (a i) (b j) m -> a b i j m)
-T = rearrange(W: a b i j m -> a b (i j) m)
-U = rename(T: (i j) -> t)
-Q = linear(U: m -> k h) as W_Q
-K = linear(U: m -> k h) as W_K
-V = linear(U: m -> k h) as W_V
-Ks = rename(K: t -> s)
-Vs = rename(V: t -> s)
-S = einsum(Q, Ks: a b t k h, a b s k h -> a b t s h) * k^-1/2
-P = softmax(S: s)
-O = einsum(P, Vs: a b t s h, a b s k h -> a b t k h)
-Z = linear(O: k h -> m) as W_O
-output Z
-""",
+    (ROOT / "tests" / "corpus" / "window_attention.ncd").read_text(),
 ]
 
 

@@ -910,24 +910,8 @@ def test_a_part_ends_its_wires_past_their_labels_before_the_arrowheads(name, lay
             assert x1 <= ax0 + 0.3 or ax1 <= x0 + 0.3 or y1 <= ay0 + 0.3 or ay1 <= y0 + 0.3, ("".join(r.text for r in label.runs), arrow.bbox)
 
 
-LATENTS = """axis n = 16 width
-axis x = 256 width
-axis m = 128
-axis c = 64
-axis h = 4
-axis k = 32
-input X[x c]
-L = learned(: n m) as Z_0
-Q = linear(L: m -> k h) as W_q
-K = linear(X: c -> k h) as W_k
-V = linear(X: c -> k h) as W_v
-S = einsum(Q, K: n k h, x k h -> n x h) * k^-1/2
-P = softmax(S: x)
-O = einsum(P, V: n x h, x k h -> n k h)
-Z = linear(O: k h -> m) as W_o
-Y = L + Z
-output Y
-"""
+CORPUS = Path(ncd_render.__file__).parents[1] / "tests" / "corpus"
+LATENTS = (CORPUS / "perceiver_latents.ncd").read_text()
 
 
 def test_a_row_too_wide_with_names_leaves_the_others_named():
@@ -942,30 +926,7 @@ def test_a_row_too_wide_with_names_leaves_the_others_named():
     assert scene.width <= 234.01 and names["L"] >= 1 and names["X"] >= 2
 
 
-QK_NORM = """axis y = 128 width
-axis x = y width
-axis m = 512
-axis h = 8
-axis k = 64
-input X[y m]
-N = rmsnorm(X: m) with affine
-Q = linear(N: m -> k h) as W_Q
-K = linear(N: m -> k h) as W_K
-V = linear(N: m -> k h) as W_V
-Q = rmsnorm(Q: k) with affine as N_Q
-K = rmsnorm(K: k) with affine as N_K
-Q = rope(Q: y k)
-K = rope(K: y k)
-Kx = rename(K: y -> x)
-Vx = rename(V: y -> x)
-S = einsum(Q, Kx: y k h, x k h -> y x h) * k^-1/2
-S = mask(S: y x) with causal
-P = softmax(S: x)
-O = einsum(P, Vx: y x h, x k h -> y k h)
-A = linear(O: k h -> m) as W_O
-Y = X + A
-output Y
-"""
+QK_NORM = (CORPUS / "qk_norm_attention.ncd").read_text()
 
 
 def test_a_row_leaving_out_a_wire_leaves_out_its_labels_bar():
