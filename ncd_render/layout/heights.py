@@ -309,34 +309,31 @@ class _Solve:
         """A rename's wires go on at no higher a height (:meth:`constrain_column`), but may go on
         lower: a box later on a wire can push it down a point past its pitch, and the wire then
         stepped down at the rename, a kink that reads as a new wire (and was labelled as one).
-        Move each renamed wire before it down to meet it, as far as everything below allows, the
-        lowest first (so each leaves room for the one above); the last rename first. A drop of a
-        pitch or more (branches came in above the renamed wires) is straightened only where the
-        wires before come straight from an input of the figure, through renames and views (bars):
-        then all of them, with those bars, move down as one (:meth:`from_input`), and bend nowhere;
-        elsewhere the bend would only move back to where the wires start."""
-        below, placed_of = self.below, None
-        for column in reversed(self.columns):
-            for placed in column.ops:
-                if placed.op.kind != "rename":
-                    continue
-                drop = y[placed.new[0]] - y[placed.consumed[0]]
-                if drop >= self.p.pitch:
-                    placed_of = placed_of or {pl.op.id: pl for col in self.columns for pl in col.ops}
-                    group = self.from_input(placed, placed_of)
-                    if group:
-                        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group), default=drop)
-                        for n in group:
-                            y[n] += max(0.0, min(room, drop))
-                for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
-                    if 0 < y[new] - y[old] < self.p.pitch:
-                        # with the bottom of the view or rename that made it, which may reach lower (a window's m)
-                        placed_of = placed_of or {pl.op.id: pl for col in self.columns for pl in col.ops}
-                        group = {old} | self.maker_bottom(old, placed_of)
-                        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group),
-                                   default=0.0)
-                        for n in group:
-                            y[n] += max(0.0, min(room, y[new] - y[old]))
+        Move each renamed wire before it down to meet it, with the bottom of the view or rename
+        that made it (:meth:`maker_bottom`), as far as everything below allows, the lowest first
+        (so each leaves room for the one above); the last rename first. A drop of a pitch or more
+        (branches came in above the renamed wires) is straightened only where the wires before
+        come straight from an input of the figure, through renames and views (bars): then all of
+        them, with those bars, move down as one (:meth:`from_input`), and bend nowhere; elsewhere
+        the bend would only move back to where the wires start."""
+        renames = [pl for col in reversed(self.columns) for pl in col.ops if pl.op.kind == "rename"]
+        if not renames:
+            return
+        placed_of = {pl.op.id: pl for col in self.columns for pl in col.ops if pl.op.kind in ("rename", "rearrange")}
+        for placed in renames:
+            drop = y[placed.new[0]] - y[placed.consumed[0]]
+            if drop >= self.p.pitch:
+                self.move_down(self.from_input(placed, placed_of), drop, y)
+            for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
+                if 0 < y[new] - y[old] < self.p.pitch:
+                    self.move_down({old} | self.maker_bottom(old, placed_of), y[new] - y[old], y)
+
+    def move_down(self, group: set[int], most: float, y: list[float]) -> None:
+        """Move the nodes of ``group`` down together, by ``most`` or as far as the nodes below them allow."""
+        below = self.below
+        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group), default=most)
+        for n in group:
+            y[n] += max(0.0, min(room, most))
 
     def maker_bottom(self, wire: int, placed_of: dict) -> set[int]:
         """The bottom edge of the view (bar) or rename that made ``wire``, if one did."""
