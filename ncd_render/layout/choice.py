@@ -52,17 +52,17 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         """(crossings, branches nested, boxes and outputs out of reading order) of ``choice``'s order, or
         None once its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice
         that cannot win is swept no further."""
-        seen = [0, 0]
+        seen = [0]
 
         def tally(column, wires) -> bool:
             seen[0] += column_crossings(column, wires) if column_drawable(column) else INF
-            seen[1] += column_inversions(column)
             return seen[0] > cap
 
         trial = order.order(diagram, choice, tally)
         if trial is None:
             return None
-        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), seen[1] + output_inversions(trial, diagram)
+        disorder = sum(column_inversions(column) for column in trial.columns) + output_inversions(trial, diagram)
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), disorder
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n
@@ -121,6 +121,8 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         for trial in _one_copy_changes(best, states, sources):
             if trials <= 0:
                 break
+            if len(trial[2]) != fewest[1]:  # nests more or fewer: it cannot tie (known without a sweep)
+                continue
             trials -= 1
             n = score(trial, fewest[0])
             if n is not None and n[:2] == fewest[:2] and n[2] < fewest[2]:

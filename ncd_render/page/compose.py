@@ -102,7 +102,7 @@ class _Page:
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
-        self.rows: dict = {}  # (id, named, titled, x of each cut) -> its rows cut there (widths near each other cut alike)
+        self.rows: dict = {}  # (id, titled, x and names' width of each cut) -> its rows cut there (widths near each other cut alike)
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
@@ -235,9 +235,9 @@ class _Page:
             gaps = self.gaps.get((id(source), named, self.through_labels))
             if gaps is None:
                 self.sources[id(source)] = source
-                gaps = self.gaps[id(source), named, self.through_labels] = Gaps(source, self.preset.label_pad, named, self.through_labels)
+                gaps = self.gaps[id(source), named, self.through_labels] = self.places_to_cut(source, named)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
-            cut_at = (id(source), named, titled, *(c.x for c in cuts))
+            cut_at = (id(source), titled, *((c.x, c.named) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:
                 rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]
@@ -246,6 +246,15 @@ class _Page:
                 seen.add(key)
                 options.append(rows)
         return options
+
+
+    def places_to_cut(self, source: Scene, named: bool | str) -> Gaps:
+        """``source``'s places to cut (:class:`.rows.Gaps`); rows named :data:`.rows.PARTLY` are cut at the
+        places of rows named whole, found once."""
+        whole = self.gaps.get((id(source), True, self.through_labels)) if named == PARTLY else None
+        if whole is not None:
+            return whole.named_partly()
+        return Gaps(source, self.preset.label_pad, named, self.through_labels)
 
 
 def _overview(diagram: Diagram, depth: int | None) -> Diagram:

@@ -22,6 +22,7 @@ a slightly shorter row. A pure function.
 from __future__ import annotations
 
 from bisect import bisect_right
+from copy import copy
 from functools import cached_property
 
 from ..backdrop import backdrop
@@ -134,6 +135,12 @@ class Gaps:
         for a, b in zip(self.xs, self.xs[1:]):
             run = self.solid[bisect_right(centres, a):bisect_right(centres, b)]
             self.between.append((min((t for _, t, _ in run), default=inf), max((u for _, _, u in run), default=-inf)))
+
+    def named_partly(self) -> Gaps:
+        """These places to cut, for rows named only where they stay narrow enough so (:data:`PARTLY`)."""
+        partly = copy(self)
+        partly.partly = True
+        return partly
 
     def holds_drawn(self, i: int, j: int) -> bool:
         """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
