@@ -34,8 +34,9 @@ NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off
 def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
     branches all leave at once, that branch upwards (with the tensors no input feeds that start
-    above every wire), and that branch between their wires. ``stop(column, wires)``, if given, sees each column as it is finished (with every wire so
-    far); once it returns True the sweep ends there and ``order`` returns None."""
+    above every wire), and that branch between their wires. ``stop(column, wires)``, if given,
+    sees each column as it is finished (with every wire so far); once it returns True the sweep
+    ends there and ``order`` returns None."""
     try:
         return _Sweep(diagram, *choice, stop=stop).run()
     except _Stopped:

@@ -247,7 +247,6 @@ class _Page:
                 options.append(rows)
         return options
 
-
     def places_to_cut(self, source: Scene, named: bool | str) -> Gaps:
         """``source``'s places to cut (:class:`.rows.Gaps`); rows named :data:`.rows.PARTLY` are cut at the
         places of rows named whole, found once."""

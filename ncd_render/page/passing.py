@@ -123,11 +123,13 @@ def _without(items: list, drop: set) -> list:
             return any(y - 12 < i.y <= y + 0.01 for y in drop) and not any(y - 12 < i.y <= y + 0.01 for y in kept)
         return False
 
-    gone = [i.bbox for i in items if i.role == "label.axis" and dropped(i)]
+    out = [i for i in items if not dropped(i)]
+    kept_items = {id(i) for i in out}
+    gone = [i.bbox for i in items if i.role == "label.axis" and id(i) not in kept_items]
     # an overline's bar goes with the label under it (a slide's labels stand taller than a page's: its bar sat
     # more than 12 pt above the wire, and stayed when the label went)
-    return [i for i in items if not (dropped(i) or i.role == "label.overline" and any(b[0] - 0.5 <= i.x1 and i.x2 <= b[2] + 0.5
-                                                                                   and b[1] - 3 <= i.y1 <= b[3] for b in gone))]
+    return [i for i in out if not (i.role == "label.overline" and any(b[0] - 0.5 <= i.x1 and i.x2 <= b[2] + 0.5 and b[1] - 3 <= i.y1 <= b[3]
+                                                                      for b in gone))]
 
 
 def _inputs(items: list) -> list[tuple[Text, set]]:
