@@ -941,3 +941,38 @@ def test_a_row_leaving_out_a_wire_leaves_out_its_labels_bar():
     texts = [i.bbox for i in scene.items if isinstance(i, Text)]
     bars = [i.bbox for i in scene.items if i.role == "label.overline"]
     assert bars and all(any(t[0] - 1 <= b[0] and b[2] <= t[2] + 1 and t[1] - 3 <= b[1] <= t[3] for t in texts) for b in bars)
+
+
+def test_a_part_takes_its_inputs_in_as_its_boxes_stack_them():
+    """A part of a page takes its inputs in, top to bottom, in the order its boxes stack them, not the
+    order it first reads them: the cross-attention's second part in a column reads the image for W_V
+    before the scores P, yet P meets V as the einsum's first operand, so P stands above and crosses
+    fewer wires than with the image on top. The figure's own inputs keep their declared order."""
+    from dataclasses import replace
+
+    from ncd_render.api import load_text
+    from ncd_render.ir import build
+    from ncd_render.layout import layout
+    from ncd_render.layout.choice import crossing_report
+    from ncd_render.page.flow import _room
+    from ncd_render.page.strands import stranded
+    from ncd_render.parse import Input
+    from ncd_render.style import load_preset, load_theme
+
+    head = "axis y = 8 width\naxis x = 16 width\naxis m = 32\naxis v = 24\naxis h = 2\naxis k = 8\n"
+    body = ("N = layernorm(X: m)\nQ = linear(N: m -> k h) as W_Q\nK = linear(Img: v -> k h) as W_K\n"
+            "S = einsum(Q, K: y k h, x k h -> y x h) * k^-1/2\nP = softmax(S: x)\n"
+            "V = linear(Img: v -> k h) as W_V\nO = einsum(P, V: y x h, x k h -> y k h)\n"
+            "A = linear(O: k h -> m) as W_O\nY = X + A\noutput Y\n")
+    theme, preset = load_theme("paper"), load_preset("column")
+    parts = stranded(load_text(head + "input X[y m], Img[x v]\n" + body).diagram, None, lambda d: _room(layout(d, theme, preset)))
+    names = [[d.values[v].name for v in d.inputs] for d in (p.diagram for p in parts)]
+    second = next(p.diagram for p, n in zip(parts, names) if "P" in n)
+    assert [n.index("P") < n.index("Img") for n in names if "P" in n] == [True]
+    program = second.source  # the same part taking its inputs as first read: the image (read by W_V) first
+    decl = next(s for s in program.statements if isinstance(s, Input))
+    as_read = tuple(sorted(decl.tensors, key=lambda t: t.name != "Img"))
+    statements = tuple(replace(decl, tensors=as_read) if s is decl else s for s in program.statements)
+    as_read = build(replace(program, statements=statements))
+    assert crossing_report(second, theme, preset)[0] < crossing_report(as_read, theme, preset)[0]
+    assert all(n.index("X") < n.index("Img") for n in names if "X" in n and "Img" in n)

@@ -7,7 +7,11 @@ then the decoder, the tensors that pass between them named where one part
 ends and the next begins. Here each top-level section (or repeat) is one
 *chunk*, and the plain statements between sections are chunks too; a chunk's
 inputs are the tensors it reads that earlier chunks made, its outputs what it
-makes that later ones (or the figure's outputs) read.
+makes that later ones (or the figure's outputs) read. It takes its inputs in, top to
+bottom, in the order its boxes stack them (:func:`stacking`), not the order it first
+reads them (in a cross-attention cut before its values, the later part reads the
+image for W_V before the scores: taken in that order, the image stood above the
+scores, and the two crossed to meet in the values' einsum).
 
 >>> from ncd_render.parse import parse
 >>> from ncd_render.ir import build
@@ -68,21 +72,61 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
     kept = [s for s in program.statements if isinstance(s, KEPT)]
     inputs = [s for s in program.statements if isinstance(s, Input)]
     final = {n.name for s in program.statements if isinstance(s, Output) for n in s.names}
-    span = program.source.span(1, 1)
     gives = _ordered(n for s in part for n in writes_of(s) if n in _read_later([later], final))
     if not gives:
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
-            made = {t.name for s in inputs for t in s.tensors} | {n for s in before for n in writes_of(s)}
+            remade = {n for s in before for n in writes_of(s)}
+            made = _inputs_of(inputs) | remade
             shapes = _shapes(program, kept, inputs, before, [n for n in free_reads(part) if n in made], depth)  # (not an axis: Y * m)
-            decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), span) for a in axes), dtype, span) for n, (axes, dtype) in shapes.items()), span)
-            statements = kept + [decl] + part + [Output(tuple(Name(n, span) for n in gives), span)]
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
-            return Chunk(title, build(replace(program, statements=tuple(statements)), depth=depth))
+            own = [t.name for s in inputs for t in s.tensors if t.name not in remade]  # the figure's inputs, as given
+            d = _built_with(program, kept, shapes, list(shapes), part, gives, depth)
+            stacked = stacking(d, own)
+            if stacked != list(shapes):
+                d = _built_with(program, kept, shapes, stacked, part, gives, depth)
+            return Chunk(title, d)
     except NcdError:
         return None
+
+
+def _inputs_of(inputs: list[Input]) -> set[str]:
+    return {t.name for s in inputs for t in s.tensors}
+
+
+def _built_with(program: Program, kept: list, shapes: dict, names: list[str], part: list, gives: list[str], depth: int | None) -> Diagram:
+    """``part`` built taking the tensors ``names`` (of ``shapes``) in, in that order, and giving ``gives``."""
+    span = program.source.span(1, 1)
+    decl = Input(tuple(TensorDecl(n, tuple(AxisRef((a,), span) for a in shapes[n][0]), shapes[n][1], span) for n in names), span)
+    return build(replace(program, statements=tuple(kept + [decl] + part + [Output(tuple(Name(n, span) for n in gives), span)])), depth=depth)
+
+
+def stacking(diagram: Diagram, declared: list[str] = ()) -> list[str]:
+    """The names of ``diagram``'s inputs in the order its outputs reach them, each op's operands
+    first to last: the order their wires stack in, top to bottom, where they meet. Those in
+    ``declared`` (the figure's own inputs) keep its order among themselves, as the whole figure has them.
+
+    >>> from ncd_render.parse import parse
+    >>> d = build(parse("axis m = 4\\ninput A[m], B[m]\\nC = relu(A)\\nZ = B + C\\noutput Z\\n"))
+    >>> stacking(d)  # the sum's first term, B, stands above: read first, A would start below it and cross it
+    ['B', 'A']
+    >>> stacking(d, ["A", "B"])  # as the figure declares them
+    ['A', 'B']
+    """
+    names, seen, stack = [], set(), list(reversed(diagram.outputs))
+    while stack:
+        op = diagram.producer(stack.pop())
+        if op.id in seen:
+            continue
+        seen.add(op.id)
+        if op.kind == "input":
+            names.append(diagram.values[op.outputs[0]].name)
+        stack += reversed(op.inputs)
+    names += [diagram.values[v].name for v in diagram.inputs if diagram.values[v].name not in names]
+    own = iter(sorted((n for n in names if n in declared), key=declared.index))
+    return [next(own) if n in declared else n for n in names]
 
 
 def split_parts(steps: list, deep: bool = False) -> list[list]:
