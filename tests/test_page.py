@@ -976,3 +976,24 @@ def test_a_part_takes_its_inputs_in_as_its_boxes_stack_them():
     as_read = build(replace(program, statements=statements))
     assert crossing_report(second, theme, preset)[0] < crossing_report(as_read, theme, preset)[0]
     assert all(n.index("X") < n.index("Img") for n in names if "X" in n and "Img" in n)
+
+
+@pytest.mark.parametrize("name", ["window_attention", "perceiver_latents"])
+def test_a_page_row_never_takes_in_a_copy_it_could_have_fanned_out(name):
+    """Swin's window attention on a page: its first row ended right after its input fanned out to W_Q, W_K and W_V,
+    holding nothing but the rearrangement's bars and the copy's bends (nearly 200 pt tall), and the next row took the
+    same tensor in three times, U, U, U. A cut through a copy's branches now costs as much as another row for each
+    branch beyond the first: the fan-out stays in the row with the boxes it feeds, and no row names a tensor twice.
+    Perceiver's latents and input, copied for Q, K and V, were cut off from them the same way."""
+    from ncd_render.api import load_text
+    from ncd_render.layout import layout
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    preset = load_preset("page")
+    whole = layout(load_text((CORPUS / f"{name}.ncd").read_text()).diagram, load_theme("paper"), preset)
+    rows = row_scenes(whole, 468, preset.label_pad)
+    assert len(rows) > 1
+    for row in rows[1:]:
+        names = Counter("".join(r.text for r in t.runs) for t in row.by_role("label.name") if t.bbox[2] < row.width / 2)
+        assert names and max(names.values()) == 1, names

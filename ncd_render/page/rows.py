@@ -9,7 +9,9 @@ starts with the same wires, labelled again, entering with an arrowhead, in the
 same order, the name of each tensor they carry left of its arrows, and the title
 of each section it goes on with, marked continued, where it fits. The rows are
 chosen together (a shortest path over the gaps), so a cut at a boundary is worth
-a slightly shorter row. A pure function.
+a slightly shorter row, and a cut through a copy's branches costs a row for each
+branch past the first (the next row would name one tensor again and again, its
+fan-out cut off from the boxes it feeds). A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> from ncd_render.wrap import stack_rows
@@ -267,11 +269,24 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
             carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
-            cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried)
+            cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried) + ROW_COST * _copies_split(carried)
             widest = max((t.width for _, _, t, _, _ in carried if t is not None), default=0.0)
             names = max((t.width + label_pad for *_, t in carried if t is not None), default=0.0) if named else 0.0
             out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2, names))
     return out
+
+
+def _copies_split(carried: tuple) -> int:
+    """How many of the runs of wires ``carried`` on at a cut carry a tensor carried on already (a copy's
+    branches that have not reached their boxes): the next row would name it again and again, its
+    fan-out cut off from the boxes it feeds."""
+    names = []
+    for _, _, _, _, tensor in carried:
+        name = None if tensor is None else "".join(r.text for r in tensor.runs)
+        if not names or names[-1][1] is not tensor:
+            names.append((name, tensor))
+    seen = [n for n, _ in names if n is not None]
+    return len(seen) - len(set(seen))
 
 
 def _label_of(y: float, x: float, names: tuple):
