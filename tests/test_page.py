@@ -997,3 +997,19 @@ def test_a_page_row_never_takes_in_a_copy_it_could_have_fanned_out(name):
     for row in rows[1:]:
         names = Counter("".join(r.text for r in t.runs) for t in row.by_role("label.name") if t.bbox[2] < row.width / 2)
         assert names and max(names.values()) == 1, names
+
+
+def test_a_part_gives_q_k_v_on_top_to_bottom_though_q_turns_after_v_is_made():
+    """Llama's attention on a page: its first part makes Q, K and V and turns Q and K by RoPE, written after
+    W_V. Beside W_K and W_V, Q's RoPE counted as a box the file writes after theirs, so the reading-order
+    tie-break put Q below V (K, V, Q down the row's end). A box now ranks by where the file starts its
+    strand (W_Q's, for Q's RoPE): the part gives Q, K, V top to bottom, as the next row takes them."""
+    from ncd_render.api import load_text
+
+    scene = load_text((CORPUS / "llama_attention.ncd").read_text(), layout="page").scene()
+    ends = {}
+    for t in scene.by_role("label.name"):
+        name = "".join(r.text for r in t.runs)
+        if name in ("Q", "K", "V") and (name not in ends or t.x > ends[name].x):
+            ends[name] = t  # the name at the first row's end, right of its arrows
+    assert ends["Q"].y < ends["K"].y < ends["V"].y

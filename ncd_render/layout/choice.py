@@ -22,7 +22,7 @@ from . import order
 from .compact import compact
 from .model import EXHAUSTIVE
 from .plan import stored_outputs
-from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions
+from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions, strand_starts
 
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
@@ -47,6 +47,7 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
 def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000):
     """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
+    starts = strand_starts(diagram)
 
     def score(choice, cap: float = INF) -> tuple[float, int, int] | None:
         """(crossings, branches nested, boxes and outputs out of reading order) of ``choice``'s order, or
@@ -61,7 +62,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
         trial = order.order(diagram, choice, tally)
         if trial is None:
             return None
-        disorder = sum(column_inversions(column) for column in trial.columns) + output_inversions(trial, diagram)
+        disorder = sum(column_inversions(column, starts) for column in trial.columns) + output_inversions(trial, diagram)
         n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), disorder
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)

@@ -89,9 +89,10 @@ def drawable(ordered: Ordered) -> bool:
     return all(column_drawable(column) for column in ordered.columns)
 
 
-def column_inversions(column) -> int:
-    """The pairs of boxes side by side in ``column`` that stand out of the file's order: a later
-    statement's box above an earlier one's (a reader takes a column top to bottom).
+def column_inversions(column, starts: dict[int, int] | None = None) -> int:
+    """The pairs of boxes side by side in ``column`` that stand out of the file's order: a box whose
+    strand the file starts later above an earlier one's (a reader takes a column top to bottom).
+    ``starts``: :func:`strand_starts`, each op's strand's first op (without it, each op's own place).
 
     >>> from ncd_render.api import load_text
     >>> from ncd_render.layout.order import order
@@ -104,7 +105,29 @@ def column_inversions(column) -> int:
     if len(column.ops) < 2:  # (most columns: asked of every column of every trial)
         return 0
     ids = [placed.op.id for placed in column.ops if placed.op.id >= 0]  # (a permutation's id is negative)
+    if starts is not None:
+        ids = [starts.get(i, i) for i in ids]
     return sum(1 for i, a in enumerate(ids) for b in ids[i + 1:] if a > b)
+
+
+def strand_starts(diagram) -> dict[int, int]:
+    """Each op's strand's first op: following its first input back through ops of one input, to a
+    copy, an input or an op that joins tensors. Q's RoPE, written after W_K and W_V, goes on with
+    W_Q's strand, which the file starts first: beside W_K's box it stands above it, as Q stands
+    above K.
+
+    >>> from ncd_render.api import load_text
+    >>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = exp(X)\\nY = tanh(Y)\\nW = Y + Z\\noutput W\\n").diagram
+    >>> {d.ops[k].params.get("fn", d.ops[k].kind): d.ops[v].params.get("fn") for k, v in strand_starts(d).items()}
+    {'relu': 'relu', 'exp': 'exp', 'tanh': 'relu'}
+    """
+    starts: dict[int, int] = {}
+    for op in diagram.ops:  # (in program order: an op's producers come first)
+        if op.kind in ("input", "copy", "output") or len(op.inputs) != 1:
+            continue
+        before = diagram.producer(op.inputs[0])
+        starts[op.id] = starts.get(before.id, op.id) if before.kind != "copy" and len(before.inputs) == 1 else op.id
+    return starts
 
 
 def output_inversions(ordered, diagram) -> int:
