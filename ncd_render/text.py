@@ -9,6 +9,8 @@ real font metrics, so every renderer places the same glyphs at the same spots.
 [('k', 'base'), ('−1/2', 'sup')]
 >>> parse_label("\\\\sigma")[0].text
 'σ'
+>>> [(r.text, r.shift) for r in parse_label("W_\\\\mu")]  # a command as a script, as TeX takes it
+[('W', 'base'), ('μ', 'sub')]
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ GREEK = {
 SCRIPT_SCALE = 0.7
 # a command (\\sigma), a script (_ or ^ and its argument), or plain text: a stretch of characters that start
 # neither, matched whole (a label is mostly plain text), else the one character (a lone \\, _ or ^)
-_TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|-?[0-9]+(?:/[0-9]+)?|.)|([^\\_^]+|.)", re.S)
+_TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|\\[A-Za-z]+|-?[0-9]+(?:/[0-9]+)?|.)|([^\\_^]+|.)", re.S)
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _WORDS = re.compile(r"[^\W\d_]+|[\W\d_]+")  # letters, or anything else
 RAISE = {"base": 0.0, "sub": 0.25, "sup": -0.42}  # how far each kind of run's baseline is below the label's, in em

@@ -123,3 +123,16 @@ def test_upsampling_says_what_size_its_output_axis_must_have(body, message, line
     with pytest.raises(NcdError) as info:
         build(parse("axis h = 3 width\naxis y = 4 width\naxis m = 8\naxis c = 2\ninput X[h c]\n" + body, "t.ncd"))
     assert info.value.message == message and info.value.span.line == line
+
+
+@pytest.mark.parametrize("label, runs", [("W_\\mu", [("W", "base"), ("μ", "sub")]),
+                                         ("W^\\sigma_2", [("W", "base"), ("σ", "sup"), ("2", "sub")]),
+                                         ("W_{\\mu}", [("W", "base"), ("μ", "sub")])])
+def test_a_command_is_a_script_as_tex_takes_it(label, runs):
+    """``as W_\\mu`` is how TeX writes a subscript mu, and what a user writes for a VAE's mean; it was a
+    syntax error ("expected end of line") unless braced, ``W_{\\mu}``. Both now draw W with a subscript μ."""
+    from ncd_render.text import parse_label
+
+    d = diagram(f"input X[y m]\nM = linear(X: m -> k) as {label}\noutput M\n")
+    (box,) = [op for op in d.ops if op.kind == "linear"]
+    assert [(r.text, r.shift) for r in parse_label(box.label)] == runs
