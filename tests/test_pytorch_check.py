@@ -120,6 +120,20 @@ def test_a_missing_reference_parameter_is_named(tmp_path):
         check_file(path, sizes=SMALL["mlp"])
 
 
+def test_a_parameter_may_be_mapped_by_its_name_alone(tmp_path):
+    """``{"L_1.weight": "1.weight"}`` is ``From("1.weight")``; mapped to anything else, the message says what a
+    mapping holds (a plain name was an AttributeError traceback, the mapping being read as a From)."""
+    body = ("def reference(sizes):\n"
+            "    mlp = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 5))\n"
+            "    params = {f'L_{i}.{p}': f'{2 * i - 1}.{p}' for i in (1, 2, 3) for p in ('weight', 'bias')}\n"
+            "    {}\n"
+            "    return Reference(lambda X: mlp(X).softmax(1), mlp, params)\n")
+    assert check_file(pairing(tmp_path, body.replace("{}", "pass"), diagram="mlp"), sizes=SMALL["mlp"]).passed
+    path = pairing(tmp_path, body.replace("{}", "params['L_2.weight'] = 3"), diagram="mlp")
+    with pytest.raises(NcdError, match=r"the reference maps 'L_2.weight' to 3: parameters must map a diagram parameter's name"):
+        check_file(path, sizes=SMALL["mlp"])
+
+
 def test_an_unmapped_diagram_parameter_is_named(tmp_path):
     path = pairing(tmp_path, "def reference(sizes):\n"
                              "    mlp = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 5))\n"

@@ -68,9 +68,22 @@ class Reference:
 
     forward: Callable
     module: nn.Module | None = None
-    parameters: Mapping[str, From] = field(default_factory=dict)
+    parameters: Mapping[str, From | str] = field(default_factory=dict)  # a plain name: From(name)
     name: str = "the reference"
     dtypes: tuple[str, ...] = ("float64", "float32")
+
+
+def _sources(parameters) -> dict[str, From]:
+    """A Reference's ``parameters``, each a :class:`From`; a plain name is ``From(name)``."""
+    out = {}
+    for name, source in dict(parameters).items():
+        if isinstance(source, str):
+            source = From(source)
+        if not isinstance(name, str) or not isinstance(source, From):
+            raise NcdError(f"the reference maps {name!r} to {source!r}: parameters must map a diagram parameter's name to "
+                           "a reference parameter's name or a From(...)", hint='for example {"L_Q.weight": "q_proj.weight"}')
+        out[name] = source
+    return out
 
 
 @contextmanager
@@ -182,12 +195,13 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
         raise NcdError(_failed("the reference factory", error), hint=_where(error)) from None
     if not isinstance(ref, Reference):
         raise NcdError(f"the reference factory returned {type(ref).__name__}, not a Reference", hint="return Reference(forward, module, parameters)")
+    parameters = _sources(ref.parameters)
     generator = torch.Generator().manual_seed(seed)
     model = compile_diagram(diagram).double().eval()
     if ref.module is not None:
         ref.module.double().eval()
-        randomize(ref.module, generator, fan_ins(model, ref.parameters))
-    copy_parameters(model, ref.parameters, ref.module)
+        randomize(ref.module, generator, fan_ins(model, parameters))
+    copy_parameters(model, parameters, ref.module)
     inputs = [torch.randint(vocabulary[v], (batch, *diagram.shape(v)), generator=generator) if v in vocabulary
               else torch.randn((batch, *diagram.shape(v)), generator=generator, dtype=torch.float64) for v in diagram.inputs]
     dtypes = dtypes or ref.dtypes
