@@ -11,7 +11,7 @@ from ncd_render.pytorch.check import check_file
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-@pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock"])
+@pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock", "vae_reparameterisation"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -25,6 +25,7 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("convnext_block", GAMMA + "X = X + H", "X = X + H", "X"),  # gamma before the LayerNorm (below)
     ("squeeze_excitation", "  S = sigmoid(S)\n", "", "Y"),  # the gate without its sigmoid
     ("diffusion_resblock", "groups=32 as GN_2", "groups=1 as GN_2", "X"),  # one group: a norm over every channel
+    ("vae_reparameterisation", "S = Lv * 0.5", "S = Lv * 1.0", "Z"),  # the standard deviation is exp(logvar / 2)
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

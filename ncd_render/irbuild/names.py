@@ -176,7 +176,7 @@ class Names:
         """A python-identifier name for a learned box, unique in the diagram (collapsed bodies included).
 
         Names taken are kept in a set and the last suffix per name, so this is constant time, not a scan of all ops."""
-        base = _NOT_ALNUM.sub("_", label.replace("{", "").replace("}", "")).strip("_") or "box"
+        base = _NOT_ALNUM.sub("_", label.replace("{", "").replace("}", "").replace("\\", "")).strip("_") or "box"  # W_\mu: W_mu
         prefix = ""
         sid = scope.section
         while sid is not None:

@@ -144,7 +144,7 @@ class _Sweep:
                         column = self.next_column(column, live)
                         spans = []
                     spans.append(span)
-                members = self.box_members(op, shape, holds, inputs)
+                members = self.box_members(op, shape, holds, inputs) if shape != "join" else self.join_members(op, inputs, live)
                 in_the_way = []
                 if members:
                     held, at = set(members), list(map(live.index, members))
@@ -230,6 +230,22 @@ class _Sweep:
             return [wires[a] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
+    def join_order(self, op: Op, inputs: list[list[int]], live: list[int]) -> None:
+        """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis
+        (commutative), the topmost, keeping figures compact (a broadcasting product goes on along the
+        operand with every axis, a scalar's wire never)."""
+        if all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
+            inputs.sort(key=lambda ws: live.index(ws[0]))
+
+    def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:
+        """The wires of a sum's operands between its first operand's top and bottom wires, where its box
+        stands: another tensor's wire there would run through the box, so it is moved out first."""
+        inputs = list(inputs)
+        self.join_order(op, inputs, live)
+        at = [live.index(w) for w in inputs[0]]
+        own = {w for ws in inputs for w in ws}
+        return [w for w in live[min(at):max(at) + 1] if w in own]
+
     def covered(self, op: Op, shape: str, first: list[int]) -> list[int]:
         """The wires a box (drawn as ``shape``) that lets its tensor go on through it sits on."""
         if shape == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
@@ -301,10 +317,8 @@ class _Sweep:
             at = self.source_place(op, live)
             live[at:at] = new
             return Placed(op, [], [], new)
-        if shape == "join" and all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
-            # commutative: the sum goes on along the topmost operand, keeping figures compact
-            # (a broadcasting product goes on along the operand with every axis, a scalar's wire never)
-            inputs.sort(key=lambda ws: live.index(ws[0]))
+        if shape == "join":
+            self.join_order(op, inputs, live)
         first = inputs[0]
         if holds == "through":  # the wires go on through the box
             covered = self.covered(op, shape, first)
