@@ -97,8 +97,9 @@ def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, fused_
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
                    "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
-@click.option("--wrap", is_flag=True, help="Cut a figure wider than --width (or the layout's width) into strips stacked "
-                                           "top to bottom, so labels keep their size instead of shrinking.")
+@click.option("--wrap", is_flag=True, help="Cut a figure wider than --width (or the layout's width, else a page's 6.5in "
+                                           "text width) into strips stacked top to bottom, so labels keep their size "
+                                           "instead of shrinking.")
 @click.option("--annotate-cost", is_flag=True, help="Badge every kernel with its HBM bytes, FLOPs and time (see 'ncd cost').")
 @click.option("--hw", "hardware", default=None, help="With --annotate-cost: the GPU profile, as for 'ncd cost' (default a100-80gb).")
 @click.option("--dtype", default=None, help="With --annotate-cost: the storage dtype of real values (default bf16).")

@@ -29,7 +29,7 @@ from .layout import layout
 from .output import check_writable, write_atomic
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import fit_to, parse_length, scale_fonts
+from .sizing import PAGE_TEXT, fit_to, parse_length, scale_fonts
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -93,10 +93,11 @@ class Figure:
                 from .cost.annotate import annotate
 
                 scene = annotate(scene, self.diagram, cost, chosen)
-            if (self.wrap or preset.wrap) and target is not None:
+            if self.wrap or preset.wrap:  # at the target width, else at a page's text width
                 from .wrap import wrap
 
-                scene = wrap(scene, parse_length(target) if isinstance(target, str) else target)
+                strip = PAGE_TEXT if target is None else parse_length(target) if isinstance(target, str) else target
+                scene = wrap(scene, strip)
             return fit_to(scene, target, preset.height, chosen.font.axis_size)
 
     def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:

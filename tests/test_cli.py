@@ -161,3 +161,15 @@ def test_a_render_keeps_its_figure_and_scene_for_the_process_end_and_only_its_ow
         figure, scene = console._KEPT
         assert isinstance(figure, Figure) and isinstance(scene, Scene)
         assert figure.diagram.source.source.path.endswith(f"{name}.ncd")
+
+
+def test_wrap_without_a_width_cuts_at_a_page_s_text_width(tmp_path):
+    """``ncd render big.ncd -o big.svg --wrap`` in the paper layout, which has no width of its own: the figure was
+    left whole (2,508 pt for DeepSeek-V3), and the note about its width was not printed either, as --wrap was given.
+    It is now cut into strips as wide as a page's text, 6.5in, where the note says it is most often set."""
+    out = tmp_path / "deepseek.svg"
+    result = ncd("render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", out, "--wrap")
+    assert result.returncode == 0, result.stderr
+    width = float(re.search(rb'<svg[^>]* width="([0-9.]+)pt"', out.read_bytes()).group(1))
+    assert 300 < width <= 468.01
+
