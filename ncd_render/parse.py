@@ -273,15 +273,16 @@ class _Builder:
 
     def scale(self, tree) -> Scale:
         factor = self.kept(tree)[0]
+        divide = tree.children[0] == "/"
         span = self.span(factor)
         if factor.data == "factor_number":
             text = str(factor.children[0])
-            return Scale(text, limits.number(text, span, "the scale"), None, Fraction(1), span)
+            return Scale(text, limits.number(text, span, "the scale"), None, Fraction(1), span, divide)
         name, *power = self.kept(factor)
         axis = str(name)
         exponent = limits.exponent(str(power[0]), span) if power else Fraction(1)
         text = axis if exponent == 1 else f"{axis}^{exponent}"
-        return Scale(text, None, axis, exponent, span)
+        return Scale(text, None, axis, exponent, span, divide)
 
     def option(self, tree) -> Option:
         """``name`` or ``name = value``: tokens only."""

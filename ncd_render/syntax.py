@@ -161,13 +161,16 @@ class Spec:
 
 @record(slots=True)
 class Scale:
-    """A constant factor: a number, an axis size, or an axis size to a power."""
+    """A constant factor: a number, an axis size, or an axis size to a power; ``divide``: written
+    after ``/``, its reciprocal. After a tensor (``X * G``, ``X / G``), ``axis`` may name a tensor:
+    an element-wise product or quotient."""
 
     text: str
     number: float | None
     axis: str | None
     exponent: Fraction
     span: Span
+    divide: bool = False
 
 
 @record(slots=True)

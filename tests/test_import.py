@@ -941,3 +941,15 @@ def test_batch_norm_in_eval_mode_normalises_by_its_running_statistics(tmp_path):
     (tmp_path / "block.ncd").write_text(text.replace(", running", ""))  # by the batch's statistics: not the module
     (tmp_path / "block.check.py").write_text("\n".join(line for line in pairing.splitlines() if "running_" not in line))
     assert not check_file(tmp_path / "block.ncd").passed
+
+
+def test_a_tensor_divided_by_a_tensor_is_a_quotient_box(tmp_path):
+    """Linear attention divides each query's reading by its score against the keys' sum: a tensor by a tensor,
+    broadcast over the value depth. That was an opaque box (the language had no division); it is now
+    ``O / D``, and checks against the module."""
+    out = tmp_path / "linear.ncd"
+    imported = import_file(f"{MODELS}:linear_attention", out)
+    text = out.read_text()
+    assert not imported.warnings and "opaque" not in text
+    assert re.search(r"^\w+ = \w+ / \w+$", text, re.M), text
+    assert check_file(out).passed

@@ -136,3 +136,37 @@ def test_a_command_is_a_script_as_tex_takes_it(label, runs):
     d = diagram(f"input X[y m]\nM = linear(X: m -> k) as {label}\noutput M\n")
     (box,) = [op for op in d.ops if op.kind == "linear"]
     assert [(r.text, r.shift) for r in parse_label(box.label)] == runs
+
+
+def test_division_by_a_number_an_axis_or_a_tensor():
+    """``/`` was a syntax error outside axis sizes (linear attention's normaliser could not be written). By a number
+    or an axis size it scales by the reciprocal; by a tensor it is a quotient box, the divisor broadcast over the
+    axes it lacks; by zero, or by a tensor with an axis the dividend lacks, an error at the divisor."""
+    d = diagram("input X[y m], D[y]\nA = X / 4\nB = A / m^1/2\nC = B / D\noutput C\n")
+    scales = [op.params["factor"] for op in d.ops if op.kind == "scale"]
+    assert scales == [0.25, 8 ** -0.5]
+    (div,) = [op for op in d.ops if op.kind == "div"]
+    assert [d.values[v].name for v in div.inputs] == ["B", "D"]
+    err = error("input X[y m]\nA = X / 0\noutput A\n")
+    assert err.message == "cannot divide by 0" and (err.span.line, err.span.column) == (5, 9)
+    err = error("input X[y], D[y m]\nA = X / D\noutput A\n")
+    assert err.message.startswith("cannot divide X [y] by D [y m]: X has no axis 'm'") and "right side may lack" in err.hint
+
+
+def test_a_quotient_stands_on_its_dividend_whichever_is_drawn_above():
+    """A sum of operands with every axis goes on along the topmost (it commutes); a quotient does not: its ÷
+    box stands on the dividend's wires, N's, though D is declared first and drawn above it."""
+    from ncd_render.layout import layout
+    from ncd_render.scene import Line, Rect
+    from ncd_render.style import load_preset, load_theme
+
+    d = diagram("input D[y m], N[y m]\nR = N / D\noutput R\n")
+    scene = layout(d, load_theme("paper"), load_preset("paper"))
+    (div,) = [op for op in d.ops if op.kind == "div"]
+    (box,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == div.id]
+    starts = {}  # each input's wires, by the height they start at
+    for line in (i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2):
+        starts.setdefault(round(line.y1, 1), line)
+    heights = sorted(starts)
+    d_wires, n_wires = heights[:2], heights[2:4]  # D above N, as declared
+    assert all(box.y < y < box.y + box.h for y in n_wires) and not any(box.y < y < box.y + box.h for y in d_wires)

@@ -109,6 +109,7 @@ REFERENCES = {
     "add": lambda i, s: i["X"] + i["Z"] + i["B"][:, None, :],  # B broadcast over y
     "scale": lambda i, s: i["X"] / 2,
     "mul": lambda i, s: i["X"] * i["G"][:, None, :],
+    "div": lambda i, s: i["X"] / i["G"][:, :, None],  # the divisor per position, broadcast over m
     "max": lambda i, s: i["X"].amax(-1),
     "mean": lambda i, s: i["X"].mean(-1),
     "sum": lambda i, s: i["X"].sum(-1),

@@ -105,9 +105,14 @@ class ElementOps:
 
     def op_div(self, node, name):
         a, b = self.get(node.args[0]), self.get(node.args[1])
-        if b.number is None or b.number == 0:
-            raise Unsupported("division by a tensor")
-        return Seen(a.dims, self.emit("scale", [self.data(a)], self.prog.values[self.data(a)].atoms, node, scale=1 / b.number))
+        if b.number == 0 or a.number is not None or node.kwargs.get("rounding_mode") is not None:
+            raise Unsupported("division by zero, of a number, or rounded")
+        if b.number is not None:
+            return Seen(a.dims, self.emit("scale", [self.data(a)], self.prog.values[self.data(a)].atoms, node, scale=1 / b.number))
+        dividend, divisor = self.broadcast_pair(node, a, b)
+        if dividend.dsl != a.dsl:  # (the pair puts first the operand with every axis)
+            raise Unsupported("division by a tensor with axes the dividend lacks")
+        return Seen(dividend.dims, self.emit("div", [self.data(dividend), self.data(divisor)], self.prog.values[dividend.dsl].atoms, node))
 
     def op_add(self, node, name):
         a, b = self.get(node.args[0]), self.get(node.args[1])

@@ -73,7 +73,7 @@ class Statements:
         if isinstance(expr, ast.Add):
             outs = ops.get("add").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
-            outs = ops.get("mul").build(self, expr, {}, scope, None)
+            outs = ops.get("div" if expr.scale.divide else "mul").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled):
             outs = ops.get("scale").build(self, self.lookup(expr.arg, scope), expr.scale, scope, expr.span)
         elif expr.fn.name in self.blocks:

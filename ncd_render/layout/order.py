@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import ops
 from ..ir import Diagram, Op
 from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _drawn, _Order, _Permute
 from .nesting import inner_split, tight
@@ -231,10 +232,10 @@ class _Sweep:
         return [w for ws in inputs for w in ws]
 
     def join_order(self, op: Op, inputs: list[list[int]], live: list[int]) -> None:
-        """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis
-        (commutative), the topmost, keeping figures compact (a broadcasting product goes on along the
-        operand with every axis, a scalar's wire never)."""
-        if all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
+        """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis and
+        they commute, the topmost, keeping figures compact (a broadcasting product goes on along the
+        operand with every axis, a scalar's wire never; a quotient along its dividend)."""
+        if ops.of(op).commutes and all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
             inputs.sort(key=lambda ws: live.index(ws[0]))
 
     def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:

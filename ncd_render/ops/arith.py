@@ -55,11 +55,17 @@ def source_add(op, w, target):
 
 
 def build_scale(b, vid, scale, scope, span):
-    """``vid`` times a number or a power of an axis's size."""
+    """``vid`` times a number or a power of an axis's size; divided by one (``scale.divide``), times its
+    reciprocal: ``X / m^1/2`` is ``X * m^-1/2``, ``X / 8`` is labelled 1/8."""
     if scale.axis is not None:
         axis = b.axis(scope.rename.get(scale.axis, scale.axis), scale.span)
-        factor = None if axis.size is None else limits.power(axis.size, scale.exponent, scale.text, scale.span)
-        text = axis.name if scale.exponent == 1 else f"{axis.name}^{{{scale.exponent}}}"
+        exponent = -scale.exponent if scale.divide else scale.exponent
+        factor = None if axis.size is None else limits.power(axis.size, exponent, scale.text, scale.span)
+        text = axis.name if exponent == 1 else f"{axis.name}^{{{exponent}}}"
+    elif scale.divide:
+        if scale.number == 0:
+            raise NcdError(f"cannot divide by {scale.text}", scale.span, "divide by a number that is not zero")
+        factor, text = 1 / scale.number, f"1/{scale.text}"
     else:
         factor, text = scale.number, scale.text
     axes = b.values[vid].axes
@@ -100,7 +106,7 @@ def source_scale(op, w, target):
 
 
 register(
-    OpKind("add", "add", build=build_add, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
+    OpKind("add", "add", build=build_add, in_dsl=False, glyph="join", hold="through", commutes=True, label=lambda op: (op.label, 1.2, True),
            cost=lambda op, c: Work(0, (len(c.ins) - 1) * c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True,
            run=run_add, source=source_add, example="input X[y m], Z[y m], B[m]\nY = X + Z + B"),
     OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True, rescalable=True,

@@ -1,6 +1,7 @@
 """``A * B``: the element-wise product, broadcasting B over the axes of A it lacks
-(``X[y m] * G[m]``: a gate per channel, as in squeeze-and-excitation). Drawn as a compact
-box on A that B enters from below; 1 FLOP per element of the result. B's axes come in A's order."""
+(``X[y m] * G[m]``: a gate per channel, as in squeeze-and-excitation); ``A / B``, the quotient
+(``O[y v h] / D[y h]``: linear attention's normaliser). Drawn as a compact box on A, × or ÷,
+that B enters from below; 1 FLOP per element of the result. B's axes come in A's order."""
 from __future__ import annotations
 
 from .. import parse as ast
@@ -10,22 +11,25 @@ from .work import Work
 
 
 def build(b, expr, options, scope, label):
+    """``A * B`` (or ``A / B``, ``expr.scale.divide``): B's axes some of A's, in A's order."""
     a = b.lookup(expr.arg, scope)
     other = b.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
     axes, theirs = b.values[a].axes, b.values[other].axes
+    verb, sign = ("divide", "/") if expr.scale.divide else ("multiply", "*")
     missing = [x for x in theirs if x not in axes]
     if missing:
-        flip = not [x for x in axes if x not in theirs]
-        raise NcdError(f"cannot multiply {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}: "
+        flip = not [x for x in axes if x not in theirs] and sign == "*"
+        raise NcdError(f"cannot {verb} {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}: "
                        f"{expr.arg.name} has no axis {', '.join(repr(x) for x in missing)}", expr.scale.span,
                        f"write {expr.scale.axis} * {expr.arg.name}: the right side broadcasts over axes it lacks"
                        if flip else "the right side may lack axes of the left, but needs no axis the left does not have")
     if list(theirs) != [x for x in axes if x in theirs]:
-        raise NcdError(f"cannot multiply {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}", expr.scale.span,
+        raise NcdError(f"cannot {verb} {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}", expr.scale.span,
                        f"both need one shape, in order: {expr.arg.name} has {b.describe(a)}, {expr.scale.axis} has {b.describe(other)}"
                        if len(theirs) == len(axes) else f"{expr.scale.axis}'s axes must come in {expr.arg.name}'s order")
     out = b.new_value("", axes, "real", expr.span)
-    b.add_op(kind="mul", inputs=(a, other), outputs=(out,), acts=((), ()), broadcast=axes, label="×",
+    kind = "div" if expr.scale.divide else "mul"
+    b.add_op(kind=kind, inputs=(a, other), outputs=(out,), acts=((), ()), broadcast=axes, label="÷" if kind == "div" else "×",
              section=scope.section, span=expr.span)
     return [out]
 
@@ -46,6 +50,21 @@ def source(op, w, target):
     return [], f'einsum({w.arg(op.inputs[0])}, {w.arg(op.inputs[1])}, "{w.p.einsum(op)}")', ATOM, "broadcast product"
 
 
-register(OpKind("mul", "mul", build=build, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
+def run_div(op, box, xs, rt):
+    pattern = rt.patterns.lined_up(*rt.patterns.values(op)[::-1])
+    return xs[0] / (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
+
+
+def source_div(op, w, target):
+    pattern = w.p.lined_up(*w.p.values(op)[::-1])
+    divisor = w.arg(op.inputs[1], MUL + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
+    return [], f"{w.arg(op.inputs[0], MUL)} / {divisor}", MUL, "" if pattern is None else "broadcast quotient"
+
+
+register(OpKind("mul", "mul", build=build, in_dsl=False, glyph="join", hold="through", commutes=True, label=lambda op: (op.label, 1.2, True),
                 cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True, run=run, source=source,
                 example="input X[y m], G[m]\nY = X * G"))
+# a quotient's one FLOP per element is a reciprocal on the special-function units (then a product)
+register(OpKind("div", "div", build=build, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
+                cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True, special=1, run=run_div, source=source_div,
+                example="input X[y m], G[y]\nY = X / G"))

@@ -20,6 +20,7 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
   that sends each item to k indices of the axis; ``framework_kernel(op)``, the name of the framework's kernel that runs it unfused, whose measured
   instruction counts :mod:`ncd_render.cost.framework_kernels` holds (None: none measured);
+  ``commutes``, whether a join's operands may trade places (the layout runs a sum on along its topmost operand);
   ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
   operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
   ``strided_copy``, whether, when it runs a kernel at all, that kernel is a framework's copy of a
@@ -105,6 +106,7 @@ class OpKind:
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
     permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)
+    commutes: bool = False  # a join whose operands may trade places (a sum, a product; not a quotient)
     compacts: Callable | None = None  # (diagram, op, the op after it) -> one ★ box drawing both (ncd_render.layout.compact), or None
 
     def glyph_of(self, op) -> str:

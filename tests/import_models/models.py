@@ -957,3 +957,28 @@ def resnet_block_eval():
         bn.running_mean.copy_(torch.rand(bn.num_features, generator=generator) * 2 - 1)
         bn.running_var.copy_(torch.rand(bn.num_features, generator=generator) + 0.5)
     return block.eval(), (torch.randn(1, 4, 6, 5),)
+
+
+class _LinearAttention(nn.Module):
+    """Linear attention: softplus features, the keys' products with the values summed first, each query's
+    reading divided by its score against the keys' sum (a tensor divided by a tensor, broadcast)."""
+
+    def __init__(self, m=16, h=2, k=4):
+        super().__init__()
+        self.h, self.k = h, k
+        self.q, self.key, self.v = (nn.Linear(m, h * k, bias=False) for _ in range(3))
+        self.o = nn.Linear(h * k, m, bias=False)
+
+    def forward(self, x):
+        b, y, _ = x.shape
+        q = nn.functional.softplus(self.q(x)).view(b, y, self.h, self.k)
+        k = nn.functional.softplus(self.key(x)).view(b, y, self.h, self.k)
+        v = self.v(x).view(b, y, self.h, self.k)
+        s = torch.einsum("bxhk,bxhv->bhkv", k, v)
+        num = torch.einsum("byhk,bhkv->byhv", q, s)
+        den = torch.einsum("byhk,bhk->byh", q, k.sum(1))
+        return self.o((num / den.unsqueeze(-1)).reshape(b, y, self.h * self.k))
+
+
+def linear_attention():
+    return _LinearAttention().eval(), (torch.randn(2, 5, 16),)
