@@ -953,3 +953,13 @@ def test_a_tensor_divided_by_a_tensor_is_a_quotient_box(tmp_path):
     assert not imported.warnings and "opaque" not in text
     assert re.search(r"^\w+ = \w+ / \w+$", text, re.M), text
     assert check_file(out).passed
+
+
+def test_nn_glu_halves_its_input(tmp_path):
+    """nn.GLU (aten.glu) was an opaque box: it is the input halved, the first half times the sigmoid of the second.
+    After a linear map the halves are that map's rows, two maps, as Phi-3's fused projections are."""
+    out = tmp_path / "glu.ncd"
+    imported = import_file(f"{MODELS}:glu_block", out)
+    text = out.read_text()
+    assert not imported.warnings and "opaque" not in text and "sigmoid(" in text and text.count("linear(") == 2
+    assert check_file(out).passed

@@ -170,3 +170,21 @@ def test_a_quotient_stands_on_its_dividend_whichever_is_drawn_above():
     heights = sorted(starts)
     d_wires, n_wires = heights[:2], heights[2:4]  # D above N, as declared
     assert all(box.y < y < box.y + box.h for y in n_wires) and not any(box.y < y < box.y + box.h for y in d_wires)
+
+
+@pytest.mark.parametrize("body, message, column", [
+    ("axis f = 3\ninput X[y m]\nA, B = split(X: m -> f, f)\noutput A, B\n", "axis 'm' has size 8, but the parts add up to 6", 17),
+    ("input X[y m]\nA, B = split(X: m -> k)\noutput A\n", "split needs the axis cut and one axis per part", 17),
+    ("input X[y m]\nA, B = split(X: m -> y, k)\noutput A\n", "output axis 'y' is already an axis of X", 22),
+    ("input X[y m]\nA = split(X: m -> k, k, k, k)\noutput A\n", "1 name on the left but the right side gives 4 tensors", 1),
+])
+def test_split_says_what_does_not_add_up(body, message, column):
+    """``A, B = split(H: f2 -> f, f)``, the usual GLU's halves: an error names what is wrong, where."""
+    err = error(body)
+    assert message in err.message and err.span.column == column, (err.message, err.span)
+
+
+def test_split_cuts_in_order_and_halves_may_share_an_axis():
+    d = diagram("axis f = 4\ninput X[y m]\nA, B = split(X: m -> f, f)\nY = A * B\noutput Y\n")
+    (cut,) = [op for op in d.ops if op.kind == "split"]
+    assert [d.values[v].axes for v in cut.outputs] == [("y", "f"), ("y", "f")] and cut.params["parts"] == ("f", "f")

@@ -110,6 +110,7 @@ REFERENCES = {
     "scale": lambda i, s: i["X"] / 2,
     "mul": lambda i, s: i["X"] * i["G"][:, None, :],
     "div": lambda i, s: i["X"] / i["G"][:, :, None],  # the divisor per position, broadcast over m
+    "split": lambda i, s: torch.cat([i["X"][..., 2:], i["X"][..., :2]], -1),  # cut into 2 and 4, joined the other way round
     "max": lambda i, s: i["X"].amax(-1),
     "mean": lambda i, s: i["X"].mean(-1),
     "sum": lambda i, s: i["X"].sum(-1),

@@ -114,6 +114,16 @@ class ElementOps:
             raise Unsupported("division by a tensor with axes the dividend lacks")
         return Seen(dividend.dims, self.emit("div", [self.data(dividend), self.data(divisor)], self.prog.values[dividend.dsl].atoms, node))
 
+    def op_glu(self, node, name):
+        """nn.GLU: the input halved along ``dim``, the first half times the sigmoid of the second."""
+        seen = self.get(node.args[0])
+        dim = self.arg(node, 1, -1) % len(seen.dims)
+        if self.atoms.size(seen.dims[dim]) % 2:
+            raise Unsupported("halving a dimension of odd size")
+        first, second = self._pieces(node, seen, dim, 2)
+        gate = self.emit("sigmoid", [self.data(second)], self.prog.values[second.dsl].atoms, node)
+        return Seen(first.dims, self.emit("mul", [self.data(first), gate], self.prog.values[first.dsl].atoms, node))
+
     def op_add(self, node, name):
         a, b = self.get(node.args[0]), self.get(node.args[1])
         if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:

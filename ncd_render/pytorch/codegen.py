@@ -294,6 +294,10 @@ class _Writer:
             pre, expr, _, _ = self.expression(op, None)
             if expr is None:  # a save: a comment
                 return pre
+        if len(op.outputs) > 1:  # a split: its parts named at once
+            targets = [self.assign(v, i) for v in op.outputs]
+            pre, expr, _, comment = self.expression(op, None)
+            return pre + [f"{', '.join(targets)} = {expr}" + (f"  # {comment}" if comment else "")]
         (out,) = op.outputs
         inlined = [self.inline[v][2] for v in op.inputs if v in self.inline]
         if not self.d.values[out].name and self.inlines_into_next(i):
@@ -308,6 +312,8 @@ class _Writer:
 
     def inlines_into_next(self, i: int) -> bool:
         """Whether op i's output is used by the next box written, once, as a plain argument, in the same loop."""
+        if len(self.d.ops[i].outputs) != 1:
+            return False
         (out,) = self.d.ops[i].outputs
         j = next((j for j in range(i + 1, len(self.d.ops)) if not self.quiet(self.d.ops[j])), None)
         if j is None or out not in self.d.ops[j].inputs or self.loop_of.get(j) != self.loop_of[i]:

@@ -982,3 +982,19 @@ class _LinearAttention(nn.Module):
 
 def linear_attention():
     return _LinearAttention().eval(), (torch.randn(2, 5, 16),)
+
+
+class _GLUBlock(nn.Module):
+    """A linear map of twice the width, then nn.GLU: its first half times the sigmoid of its second."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 12)
+        self.glu = nn.GLU()
+
+    def forward(self, x):
+        return self.glu(self.proj(x))
+
+
+def glu_block():
+    return _GLUBlock().eval(), (torch.randn(2, 3, 8),)
