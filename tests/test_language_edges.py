@@ -188,3 +188,15 @@ def test_split_cuts_in_order_and_halves_may_share_an_axis():
     d = diagram("axis f = 4\ninput X[y m]\nA, B = split(X: m -> f, f)\nY = A * B\noutput Y\n")
     (cut,) = [op for op in d.ops if op.kind == "split"]
     assert [d.values[v].axes for v in cut.outputs] == [("y", "f"), ("y", "f")] and cut.params["parts"] == ("f", "f")
+
+
+@pytest.mark.parametrize("axes, pattern, hint", [
+    ("X[r m]", "r m -> a i m", "r (56) is a × i only where it is made as the group (a i): declare X[(a i) m]"),
+    ("X[a i m]", "a i m -> r m", "axes merge into a group: write (a i) for r on the right, -> (a i) m"),
+])
+def test_a_split_or_merge_by_another_name_says_how_to_write_it(axes, pattern, hint):
+    """Swin's windows: a user split r = 56 into a i (8 x 7) and was told only 'in: r m; out: a i m'."""
+    with pytest.raises(NcdError) as info:
+        build(parse(f"axis a = 8 width\naxis i = 7 width\naxis r = 56 width\naxis m = 4\ninput {axes}\n"
+                    f"W = rearrange(X: {pattern})\noutput W\n", "t.ncd"))
+    assert info.value.message == "rearrange must keep the same axes" and info.value.hint.startswith(hint)

@@ -24,7 +24,9 @@ def build_rearrange(b, call, options, scope, label):
     flat_in = [p for a in written for p in b.axes[a].parts]
     flat_out = [p for a in out_axes for p in b.axes[a].parts]
     if sorted(flat_in) != sorted(flat_out):
-        raise NcdError("rearrange must keep the same axes", spec.span, f"in: {' '.join(flat_in)}; out: {' '.join(flat_out)}")
+        raise NcdError("rearrange must keep the same axes", spec.span,
+                       _regroup_hint(b, call.args[0].name, written, out_axes, flat_in, flat_out)
+                       or f"in: {' '.join(flat_in)}; out: {' '.join(flat_out)}")
     permutation = set(written) == set(out_axes)
     pattern = " ".join(written) + " -> " + " ".join(out_axes)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
@@ -32,6 +34,33 @@ def build_rearrange(b, call, options, scope, label):
     b.add_op(kind="rearrange", inputs=(vid,), outputs=(out,), acts=(changed,), broadcast=tuple(a for a in written if a not in changed),
              label=label, params=MappingProxyType({"pattern": pattern, "transpose": permutation}), section=scope.section, span=call.span)
     return [out]
+
+
+def _regroup_hint(b, name, written, out_axes, flat_in, flat_out) -> str | None:
+    """How to write a split (``r -> a i``) or a merge (``a i -> r``) of axes whose sizes agree: an axis splits only
+    where it is made as a group, ``(a i)``, and axes merge into a group, not into another axis's name."""
+    only_in = [a for a in flat_in if a not in flat_out]
+    only_out = [a for a in flat_out if a not in flat_in]
+    sizes = b.axes
+
+    def product(axes):
+        out = 1
+        for a in axes:
+            if sizes[a].size is None:
+                return None
+            out *= sizes[a].size
+        return out
+
+    if len(only_in) == 1 and len(only_out) > 1 and product(only_in) == product(only_out) is not None:
+        group = f"({' '.join(only_out)})"
+        shape = " ".join(group if a == only_in[0] else a for a in written)
+        return (f"{only_in[0]} ({product(only_in)}) is {' × '.join(only_out)} only where it is made as the group {group}: "
+                f"declare {name}[{shape}] (an input, or the output of the op that makes it), then rearrange({name}: {shape} -> "
+                f"{' '.join(out_axes)})")
+    if len(only_out) == 1 and len(only_in) > 1 and product(only_in) == product(only_out) is not None:
+        group = f"({' '.join(only_in)})"
+        return f"axes merge into a group: write {group} for {only_out[0]} on the right, -> {' '.join(group if a == only_out[0] else a for a in out_axes)}"
+    return None
 
 
 def is_view(diagram, op) -> bool:
