@@ -107,6 +107,7 @@ REFERENCES = {
     "rearrange": lambda i, s: i["X"].transpose(-1, -2),
     "rename": lambda i, s: i["X"],
     "add": lambda i, s: i["X"] + i["Z"] + i["B"][:, None, :],  # B broadcast over y
+    "sub": lambda i, s: i["X"] - i["B"][:, None, :],  # B taken from every position
     "scale": lambda i, s: i["X"] / 2,
     "mul": lambda i, s: i["X"] * i["G"][:, None, :],
     "div": lambda i, s: i["X"] / i["G"][:, :, None],  # the divisor per position, broadcast over m
@@ -202,7 +203,8 @@ def test_kind_goes_through_every_back_end(key):
             assert op.id in drawn, f"{ops.of(op).key} op {op.id} has no wiring region"
         elif glyph != "none" and glyph not in ("wiring", "cap"):
             assert f'data-op="{op.id}"' in svg, f"{ops.of(op).key} op {op.id} is not drawn"
-    assert "\\begin{tikzpicture}" in render_bytes(scene, "tikz").decode()
+    tikz = render_bytes(scene, "tikz").decode()
+    assert "\\begin{tikzpicture}" in tikz and "?" not in tikz, f"{key}: a label character TeX is not given"  # (÷ was ?)
 
     if not kind.runs:  # drawn only: running or costing it is refused, by name
         from ncd_render.errors import NcdError

@@ -36,7 +36,7 @@ MATH = {
     "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "±": r"\pm", "∘": r"\circ", "→": r"\to", "←": r"\leftarrow",
     "′": "'", "…": r"\ldots", "–": "-", "—": "-", "★": r"\star", "☆": r"\star", "∗": "*", "⟨": r"\langle",
     "⟩": r"\rangle", "⊙": r"\odot", "⊕": r"\oplus", "∏": r"\prod", "∫": r"\int", "∂": r"\partial", "∇": r"\nabla",
-    "≈": r"\approx", "≠": r"\neq", "∈": r"\in", "↑": r"\uparrow", "↓": r"\downarrow", "↦": r"\mapsto",
+    "÷": r"\div", "²": "^2", "³": "^3", "≈": r"\approx", "≠": r"\neq", "∈": r"\in", "↑": r"\uparrow", "↓": r"\downarrow", "↦": r"\mapsto",
 }
 #: Characters that OT1 text fonts print as something else.
 _TEXT_ONLY = {"|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
