@@ -258,11 +258,11 @@ class _Builder:
         return Call(self.name(first), tuple(args), spec, options, scale, span)
 
     def add(self, tree):
-        """``A + B + C``: a NAME, then a '+' and a NAME each."""
+        """``A + B + C``: a NAME, then a '+' and a NAME each; or ``A - B``."""
         children = tree.children
         first, last = children[0], children[-1]
         return Add(tuple([self.name(t) for t in children[::2]]),
-                   _span((self.source, first.line, first.column, last.end_line, last.end_column)))
+                   _span((self.source, first.line, first.column, last.end_line, last.end_column)), children[1] == "-")
 
     def alias(self, tree):
         return Alias(self.name(tree.children[0]), self.span(tree))

@@ -193,8 +193,11 @@ class Call:
 
 @record(slots=True)
 class Add:
+    """``A + B + C``, or ``A - B`` (``subtract``: the second term taken from the first)."""
+
     terms: tuple[Name, ...]
     span: Span
+    subtract: bool = False
 
 
 @record(slots=True)

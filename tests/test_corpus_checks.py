@@ -12,7 +12,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 @pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock", "vae_reparameterisation",
-                                  "linear_attention", "glu"])
+                                  "linear_attention", "glu", "gru_cell"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -29,6 +29,7 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("vae_reparameterisation", "S = Lv * 0.5", "S = Lv * 1.0", "Z"),  # the standard deviation is exp(logvar / 2)
     ("linear_attention", "R = O / D", "R = O * D", "Y"),  # normalised by multiplying: a quotient is not a product
     ("glu", "A, B = split(", "B, A = split(", "G"),  # the first half gated by the second, not the other way round
+    ("gru_cell", "D = H - N", "D = N - H", "Hn"),  # the update gate moves the candidate toward the old state, not away
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

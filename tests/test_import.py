@@ -963,3 +963,12 @@ def test_nn_glu_halves_its_input(tmp_path):
     text = out.read_text()
     assert not imported.warnings and "opaque" not in text and "sigmoid(" in text and text.count("linear(") == 2
     assert check_file(out).passed
+
+
+def test_a_tensor_minus_a_tensor_is_a_difference_box(tmp_path):
+    """``x - x.mean(-1, keepdim=True)`` was an opaque box (the language had no subtraction): now ``X - R``."""
+    out = tmp_path / "centred.ncd"
+    imported = import_file(f"{MODELS}:centred", out)
+    text = out.read_text()
+    assert not imported.warnings and "opaque" not in text and re.search(r"^\w+ = \w+ - \w+$", text, re.M), text
+    assert check_file(out).passed

@@ -200,3 +200,16 @@ def test_a_split_or_merge_by_another_name_says_how_to_write_it(axes, pattern, hi
         build(parse(f"axis a = 8 width\naxis i = 7 width\naxis r = 56 width\naxis m = 4\ninput {axes}\n"
                     f"W = rearrange(X: {pattern})\noutput W\n", "t.ncd"))
     assert info.value.message == "rearrange must keep the same axes" and info.value.hint.startswith(hint)
+
+
+def test_a_difference_of_two_tensors():
+    """``A - B`` was a syntax error: a GRU's h - n was written as h + (-1 n). It is one box, labelled −, on A, B
+    broadcast over the axes it lacks; three terms, or B with an axis A lacks, are errors where they are written."""
+    d = diagram("input X[y m], B[m]\nY = X - B\noutput Y\n")
+    (sub,) = [op for op in d.ops if op.kind == "sub"]
+    assert sub.label == "−" and [d.values[v].name for v in sub.inputs] == ["X", "B"]
+    err = error("input X[y], B[y m]\nY = X - B\noutput Y\n")
+    assert err.message.startswith("cannot subtract B [y m] from X [y]: X has no axis 'm'") and "write B" not in err.hint
+    with pytest.raises(NcdError) as info:
+        diagram("input X[y m], B[y m], C[y m]\nY = X - B - C\noutput Y\n")
+    assert (info.value.span.line, info.value.span.column) == (5, 11)

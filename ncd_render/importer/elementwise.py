@@ -147,6 +147,18 @@ class ElementOps:
             return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
         return self.broadcast_sum(node, a, b)
 
+    def op_sub(self, node, name):
+        """``a - b`` of two tensors (``a - alpha b`` only with alpha 1), b broadcast over the axes it lacks."""
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("subtracting a constant, or a multiple")
+        if (a.param is None) != (b.param is None):
+            raise Unsupported("subtracting a learned tensor")
+        first, second = self.broadcast_pair(node, a, b)
+        if first.dsl != a.dsl:  # (the pair puts first the operand with every axis)
+            raise Unsupported("subtracting a tensor with axes the other lacks")
+        return Seen(first.dims, self.emit("sub", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
+
     def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
         """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order)."""
         a, b = self.broadcast_pair(node, a, b)

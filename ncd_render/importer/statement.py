@@ -15,7 +15,7 @@ from .seen import at_cup
 # as a group, the operand grouped before and the result split after (a concatenation groups its operands itself)
 ONE_AXIS_EACH = {"unfold": ("in", "out"), "fold": ("in", "out"), "upsample": ("in", "out"), "concat": (None, "to"),
                  "rope": ("on", "on"), "index": ("on", "out")}
-INFIX = {"add": "+", "mul": "*", "div": "/"}  # kinds written as syntax (the registry's entries that are not called by name)
+INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}  # kinds written as syntax (the registry's entries that are not called by name)
 IMPLIED = {"kernel"}  # options the axes already say (an unfold's kernel is its kernel axes' size)
 DEFAULTS = {"stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "groups": 1, "topk_groups": 1, "scale": 1.0,
             "approximate": "none", "slope": 0.01, "distance": 128}

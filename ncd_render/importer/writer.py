@@ -24,7 +24,7 @@ from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
-                 "add": "X", "mul": "H", "div": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
+                 "add": "X", "sub": "X", "mul": "H", "div": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
                  "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E"}  # a learned box drawn with a symbol of its own, as the language labels it by default

@@ -71,7 +71,7 @@ class Statements:
             scope.names[s.targets[0].name] = self.lookup(expr.arg, scope)
             return
         if isinstance(expr, ast.Add):
-            outs = ops.get("add").build(self, expr, {}, scope, None)
+            outs = ops.get("sub" if expr.subtract else "add").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
             outs = ops.get("div" if expr.scale.divide else "mul").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled):

@@ -1,5 +1,6 @@
-"""Sums ``A + B + C`` (a compact box the other terms enter from below; n - 1 FLOPs per element)
-and scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element). Both are written
+"""Sums ``A + B + C`` (a compact box the other terms enter from below; n - 1 FLOPs per element),
+differences ``A - B`` (the same, labelled −, never its terms swapped)
+and scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element). All are written
 as syntax, not calls. A later term may lack axes of the first, its axes in the first's order:
 it is broadcast over the rest (``S[h y x] + A[h x]``: ALiBi's bias per head and key, added to
 every query's scores); the sum has the first term's axes."""
@@ -14,26 +15,29 @@ from .work import Work
 
 
 def build_add(b, expr, options, scope, label):
+    """``A + B + C``, or ``A - B``: every later term's axes the first's, or some of them, in its order."""
     args = [b.lookup(t, scope) for t in expr.terms]
     first, head = b.values[args[0]].axes, expr.terms[0].name
+    verb, to = ("subtract", "from") if expr.subtract else ("add", "to")
     for name, vid in zip(expr.terms[1:], args[1:]):
         theirs = b.values[vid].axes
         missing = [x for x in theirs if x not in first]
         if missing:
-            flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs]
-            raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {head} {b.describe(args[0])}: {head} has no axis "
+            flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs] and not expr.subtract
+            raise NcdError(f"cannot {verb} {name.name} {b.describe(vid)} {to} {head} {b.describe(args[0])}: {head} has no axis "
                            + ", ".join(repr(x) for x in missing), name.span,
                            f"write {name.name} + {head}: a later term is broadcast over the axes it lacks" if flip else
                            f"every term needs the first one's axes [{' '.join(first)}], in order, or some of them (it is broadcast "
                            f"over the rest); {name.name} has {b.describe(vid)}")
         if list(theirs) != [x for x in first if x in theirs]:
-            raise NcdError(f"cannot add {name.name} {b.describe(vid)} to {head} {b.describe(args[0])}", name.span,
+            raise NcdError(f"cannot {verb} {name.name} {b.describe(vid)} {to} {head} {b.describe(args[0])}", name.span,
                            f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {b.describe(vid)}"
                            if len(theirs) == len(first) else
                            f"{name.name}'s axes must come in {head}'s order, [{' '.join(x for x in first if x in theirs)}]")
     out = b.new_value("", first, "real", expr.span)
-    b.add_op(kind="add", inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
-             label="+", section=scope.section, span=expr.span)
+    kind = "sub" if expr.subtract else "add"
+    b.add_op(kind=kind, inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
+             label="−" if expr.subtract else "+", section=scope.section, span=expr.span)
     return [out]
 
 
@@ -52,6 +56,17 @@ def source_add(op, w, target):
     terms = [w.arg(v) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
              for k, v in enumerate(op.inputs) for pattern in [_lined_up(op, w.p, k)]]
     return [], " + ".join(terms), ADD, ""
+
+
+def run_sub(op, box, xs, rt):
+    pattern = _lined_up(op, rt.patterns, 1)
+    return xs[0] - (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
+
+
+def source_sub(op, w, target):
+    pattern = _lined_up(op, w.p, 1)
+    taken = w.arg(op.inputs[1], ADD + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
+    return [], f"{w.arg(op.inputs[0], ADD)} - {taken}", ADD, ""
 
 
 def build_scale(b, vid, scale, scope, span):
@@ -109,6 +124,9 @@ register(
     OpKind("add", "add", build=build_add, in_dsl=False, glyph="join", hold="through", commutes=True, label=lambda op: (op.label, 1.2, True),
            cost=lambda op, c: Work(0, (len(c.ins) - 1) * c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True,
            run=run_add, source=source_add, example="input X[y m], Z[y m], B[m]\nY = X + Z + B"),
+    OpKind("sub", "sub", build=build_add, in_dsl=False, glyph="join", hold="through", label=lambda op: (op.label, 1.2, True),
+           cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), broadcasts=True,
+           run=run_sub, source=source_sub, example="input X[y m], B[m]\nY = X - B"),
     OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True, rescalable=True,
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
            run=lambda op, box, xs, rt: xs[0] * op.params["factor"], source=source_scale, example="input X[y m]\nY = X * m^-1/2"),

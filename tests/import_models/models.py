@@ -998,3 +998,18 @@ class _GLUBlock(nn.Module):
 
 def glu_block():
     return _GLUBlock().eval(), (torch.randn(2, 3, 8),)
+
+
+class _Centred(nn.Module):
+    """Each row less its mean, then a map: a tensor minus a tensor broadcast over the axis it lacks."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.proj(x - x.mean(-1, keepdim=True))
+
+
+def centred():
+    return _Centred().eval(), (torch.randn(2, 3, 6),)
