@@ -10,6 +10,7 @@ file for a longer search, and it reports what it found:
     python bench/fuzz.py 500 --save out/   # also write each crashing or slow mutant to out/
     python bench/fuzz.py 500 --cli         # through the real command: ncd validate, render, cost
     python bench/fuzz.py 600s --pages      # also collapsed, with cost badges, and in the page layouts
+    python bench/fuzz.py 600s --corpus     # the user-written diagrams of tests/corpus too
 
 The run's address space is capped (--memory-gb, default 4), so a mutant that allocates without
 bound is a MemoryError, counted like any crash, rather than a machine out of memory; with
@@ -40,6 +41,7 @@ if str(ROOT) not in sys.path:
 from ncd_render.errors import NcdError  # noqa: E402
 
 GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
+CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.ncd"))  # --corpus: the user-written diagrams too
 CASE_SECONDS = 10
 TOKEN = re.compile(r'"[^"\n]*"|#[^\n]*|\n|[ \t]+|->|\\?[A-Za-z_][\w\']*|-?[0-9]*\.?[0-9]+(?:[eE]-?[0-9]+)?|.')
 NUMBER = re.compile(r"-?[0-9]*\.?[0-9]+(?:[eE]-?[0-9]+)?$")
@@ -213,6 +215,7 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-gb", type=float, default=4, help="cap on the address space (default 4 GB)")
     parser.add_argument("--pages", action="store_true", help="also the collapsed figure, its cost badges and the column, "
                                                             "page and slide layouts (slower)")
+    parser.add_argument("--corpus", action="store_true", help="mutate tests/corpus/*.ncd too (division, split, subtraction, ...)")
     parser.add_argument("--cli", action="store_true", help="run each mutant through the ncd command instead, in a process "
                                                           "of its own: it must exit 0 or 2, with no traceback")
     args = parser.parse_args(argv)
@@ -225,7 +228,7 @@ def main(argv=None) -> int:
     limit_s = float(args.amount[:-1]) if args.amount.endswith("s") else None
     cases = None if limit_s else int(args.amount)
     rng = random.Random(args.seed)
-    sources = {p.name: p.read_text() for p in GALLERY}
+    sources = {p.name: p.read_text() for p in GALLERY + (CORPUS if args.corpus else [])}
     stages, findings, slow = collections.Counter(), collections.defaultdict(list), []
     start, n = time.perf_counter(), 0
     while (cases is None or n < cases) and (limit_s is None or time.perf_counter() - start < limit_s):
@@ -245,7 +248,7 @@ def main(argv=None) -> int:
         if args.save and (crash or took > CASE_SECONDS / 2):
             (args.save / f"case{n:06d}_{name}").write_text(text)
     elapsed = time.perf_counter() - start
-    print(f"{n} mutants of {len(sources)} gallery files in {elapsed:.0f} s ({n / max(elapsed, 1e-9):.1f}/s), seed {args.seed}")
+    print(f"{n} mutants of {len(sources)} files in {elapsed:.0f} s ({n / max(elapsed, 1e-9):.1f}/s), seed {args.seed}")
     for key, count in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"  {count:6d}  {key}")
     print(f"{len(findings)} distinct crash(es), {sum(map(len, findings.values()))} mutant(s) in all; "

@@ -1,4 +1,4 @@
-"""A grammar-aware fuzzer, bounded for CI: gallery files mutated token by token (bench/fuzz.py
+"""A grammar-aware fuzzer, bounded for CI: gallery and corpus files mutated token by token (bench/fuzz.py
 has the mutations and a longer run) go through parse, build, layout, SVG, TikZ and cost in
 process. The only exception allowed is NcdError, and each case finishes in 10 s."""
 import importlib.util
@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("ncd_fuzz", ROOT / "bench" / "fuzz.py")
 fuzz = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fuzz)
-SOURCES = {p.name: p.read_text() for p in fuzz.GALLERY}
+GALLERY = {p.name: p.read_text() for p in fuzz.GALLERY}
+SOURCES = {**GALLERY, **{p.name: p.read_text() for p in fuzz.CORPUS}}  # the corpus: division, split, subtraction
 
 
 @settings(max_examples=120, deadline=None, derandomize=True, database=None,
@@ -30,5 +31,5 @@ def test_mutated_gallery_files_fail_only_with_ncd_errors(name, seed, steps):
 def test_the_mutations_reach_every_stage():
     """The fuzzer is only useful if mutants get past the parser: some are drawn and costed."""
     rng = random.Random(0)
-    reached = {fuzz.run_case(fuzz.mutate(SOURCES[name], rng, 1), name)[0] for name in sorted(SOURCES) * 4}
+    reached = {fuzz.run_case(fuzz.mutate(GALLERY[name], rng, 1), name)[0] for name in sorted(GALLERY) * 4}
     assert {"parse", "build", "ok"} <= reached
