@@ -13,6 +13,8 @@ this section or block is never closed with 'end' | add a line 'end' after its bo
 """
 from __future__ import annotations
 
+import re
+
 from .errors import NcdError, Source, Span
 from .lean import import_lark
 
@@ -55,6 +57,9 @@ def syntax_error(error, source: Source) -> NcdError:
     first = source.line(line).split("#", 1)[0].split()
     if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
         hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
+    before = source.line(line)[: column - 1][-500:]  # (a statement's start: a long line is not searched whole)
+    if got in ("'-'", "'+'") and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*$", before) and ("-" in before or got == "'-'"):
+        hint = "a difference takes two terms (A - B), and a sum only adds (A + B + C): name each step, D = A - B, then E = D - C"
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")

@@ -213,3 +213,10 @@ def test_a_difference_of_two_tensors():
     with pytest.raises(NcdError) as info:
         diagram("input X[y m], B[y m], C[y m]\nY = X - B - C\noutput Y\n")
     assert (info.value.span.line, info.value.span.column) == (5, 11)
+
+
+@pytest.mark.parametrize("expr", ["X - B - C", "X + B - C", "X - B + C", "X + B + C - D"])
+def test_a_difference_of_more_than_two_terms_says_to_name_each_step(expr):
+    with pytest.raises(NcdError) as info:
+        diagram(f"input X[y m], B[y m], C[y m], D[y m]\nY = {expr}\noutput Y\n")
+    assert info.value.hint.startswith("a difference takes two terms (A - B)")
