@@ -79,6 +79,7 @@ class _Sweep:
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[Column] = []
         self.splits: dict[tuple[str, ...], int | None] = {}  # axes -> where a branch nests between their wires
+        self.commutes: dict[int, bool] = {}  # join op id -> whether its operands may trade places
 
     def run(self) -> Ordered:
         self.plan = Plan(self.d, self.eager)  # its notes fill as the sweep asks it for each column
@@ -235,17 +236,28 @@ class _Sweep:
         """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis and
         they commute, the topmost, keeping figures compact (a broadcasting product goes on along the
         operand with every axis, a scalar's wire never; a quotient along its dividend)."""
-        if ops.of(op).commutes and all(set(self.d.values[v].axes) == set(self.d.values[op.outputs[0]].axes) for v in op.inputs):
+        if self.commuting(op):
             inputs.sort(key=lambda ws: live.index(ws[0]))
+
+    def commuting(self, op: Op) -> bool:
+        """Whether a join's operands may trade places: its kind commutes and each has every axis (found once)."""
+        found = self.commutes.get(op.id)
+        if found is None:
+            axes = set(self.d.values[op.outputs[0]].axes)
+            found = self.commutes[op.id] = ops.of(op).commutes and all(set(self.d.values[v].axes) == axes for v in op.inputs)
+        return found
 
     def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:
         """The wires of a sum's operands between its first operand's top and bottom wires, where its box
-        stands: another tensor's wire there would run through the box, so it is moved out first."""
-        inputs = list(inputs)
-        self.join_order(op, inputs, live)
-        at = [live.index(w) for w in inputs[0]]
+        stands: another tensor's wire there would run through the box, so it is moved out first ([] when
+        nothing lies between them)."""
+        first = min(inputs, key=lambda ws: live.index(ws[0])) if self.commuting(op) else inputs[0]
+        at = [live.index(w) for w in first]
+        lo, hi = min(at), max(at)
+        if hi - lo + 1 == len(first):
+            return []
         own = {w for ws in inputs for w in ws}
-        return [w for w in live[min(at):max(at) + 1] if w in own]
+        return [w for w in live[lo:hi + 1] if w in own]
 
     def covered(self, op: Op, shape: str, first: list[int]) -> list[int]:
         """The wires a box (drawn as ``shape``) that lets its tensor go on through it sits on."""
