@@ -2,8 +2,9 @@
 
 A section cut by a row break goes on in the next row as a piece of its panel with no title
 (the title stands where the panel starts). There the title is set again at the piece's top
-left, in the band the layout kept for it, followed by :data:`CONTINUED`; where it would not
-fit in the piece, or would touch anything drawn there, the piece stays untitled.
+left, in the band the layout kept for it, followed by :data:`CONTINUED` (or, in a narrow piece,
+:data:`SHORT`); where it would not fit in the piece, or would touch anything drawn there, the
+piece stays untitled.
 
 >>> from ncd_render.scene import Rect, Stroke
 >>> from ncd_render.text import set_label
@@ -23,11 +24,12 @@ from ..scene import Rect, Scene, Text
 from ..text import set_label
 
 CONTINUED = " (continued)"  # after a section's title where a row goes on with it
+SHORT = " (cont.)"  # where that does not fit the piece
 
 
 def continued(scene: Scene) -> bool:
     """Whether ``scene`` (a row, or blocks of rows) titles again a section it goes on with."""
-    return any(i.role == "label.title" and i.runs[-1].text == CONTINUED for i in scene.items)
+    return any(i.role == "label.title" and i.runs[-1].text in (CONTINUED, SHORT) for i in scene.items)
 
 
 def titles_of(items: list) -> dict[int, Text]:
@@ -39,19 +41,33 @@ def titles_of(items: list) -> dict[int, Text]:
 
 def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
     """A section's title again, marked continued, at the top left of its ``piece`` in a row after the
-    first: in the band the layout kept for the title. None where it would not fit in the piece or
-    would touch anything drawn there (a nested panel's top, a wire, a label)."""
-    more = set_label(CONTINUED, title.family, title.runs[0].size)  # upright, as a note, after a bold title too
-    x = piece.x + 4.0
-    text = replaced(title, x=x, runs=title.runs + tuple(replaced(r, dx=r.dx + title.width) for r in more.runs),
-                    width=title.width + more.width, ascent=max(title.ascent, more.ascent), descent=max(title.descent, more.descent))
+    first: in the band the layout kept for the title; marked "(cont.)" where "(continued)" does not fit
+    the piece. None where neither fits in the piece, or where it would touch anything drawn there (a
+    nested panel's top, a wire, a label).
+
+    >>> from ncd_render.text import set_label
+    >>> label = set_label("Tower", "DejaVu Sans", 7)
+    >>> title = Text(4, 9, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+    >>> [None if t is None else "".join(r.text for r in t.runs) for t in
+    ...  (continued_title(Rect(0, 0, w, 40, None, "#eee", role="section"), title, []) for w in (90, 60, 20))]
+    ['Tower (continued)', 'Tower (cont.)', None]
+    """
+    for mark in (CONTINUED, SHORT):
+        more = set_label(mark, title.family, title.runs[0].size)  # upright, as a note, after a bold title too
+        text = replaced(title, x=piece.x + 4.0, runs=title.runs + tuple(replaced(r, dx=r.dx + title.width) for r in more.runs),
+                        width=title.width + more.width, ascent=max(title.ascent, more.ascent), descent=max(title.descent, more.descent))
+        if text.bbox[2] + 4.0 <= piece.x + piece.w:
+            return text if _clear(text, piece, items) else None
+    return None
+
+
+def _clear(text: Text, piece: Rect, items: list) -> bool:
+    """Whether ``text`` touches nothing drawn among ``items`` but its own panel or one around it."""
     x0, y0, x1, y1 = text.bbox
-    if x1 + 4.0 > piece.x + piece.w:
-        return None
     for i in items:
         if i is piece or (isinstance(i, Rect) and i.role == "section" and i.x <= x0 and x1 <= i.x + i.w and i.y <= y0 and y1 <= i.y + i.h):
             continue  # its own panel, or one around it
         bx0, by0, bx1, by1 = i.bbox
         if bx0 < x1 + 1 and x0 - 1 < bx1 and by0 < y1 + 1 and y0 - 1 < by1:
-            return None
-    return text
+            return False
+    return True
