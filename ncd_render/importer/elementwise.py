@@ -109,10 +109,7 @@ class ElementOps:
             raise Unsupported("division by zero, of a number, or rounded")
         if b.number is not None:
             return Seen(a.dims, self.emit("scale", [self.data(a)], self.prog.values[self.data(a)].atoms, node, scale=1 / b.number))
-        dividend, divisor = self.broadcast_pair(node, a, b)
-        if dividend.dsl != a.dsl:  # (the pair puts first the operand with every axis)
-            raise Unsupported("division by a tensor with axes the dividend lacks")
-        return Seen(dividend.dims, self.emit("div", [self.data(dividend), self.data(divisor)], self.prog.values[dividend.dsl].atoms, node))
+        return self._in_order(node, "div", a, b)
 
     def op_glu(self, node, name):
         """nn.GLU: the input halved along ``dim``, the first half times the sigmoid of the second."""
@@ -154,10 +151,15 @@ class ElementOps:
             raise Unsupported("subtracting a constant, or a multiple")
         if (a.param is None) != (b.param is None):
             raise Unsupported("subtracting a learned tensor")
+        return self._in_order(node, "sub", a, b)
+
+    def _in_order(self, node, fn: str, a: Seen, b: Seen) -> Seen:
+        """``a - b`` or ``a / b``, joins whose operands may not trade places: b broadcast over the axes it lacks, never
+        the other way round."""
         first, second = self.broadcast_pair(node, a, b)
         if first.dsl != a.dsl:  # (the pair puts first the operand with every axis)
-            raise Unsupported("subtracting a tensor with axes the other lacks")
-        return Seen(first.dims, self.emit("sub", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
+            raise Unsupported("a difference or quotient by a tensor with axes the other lacks")
+        return Seen(first.dims, self.emit(fn, [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
 
     def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
         """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order)."""

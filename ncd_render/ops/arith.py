@@ -41,30 +41,30 @@ def build_add(b, expr, options, scope, label):
     return [out]
 
 
-def _lined_up(op, p, k: int) -> str | None:
+def lined_up(op, p, k: int) -> str | None:
     """The einops pattern giving term ``k`` a dim of one for each axis of the first it lacks; None when it has them all."""
     return p.lined_up(p.values(op)[k], p.values(op)[0])
 
 
 def run_add(op, box, xs, rt):
     terms = [x if pattern is None else rt.einops.rearrange(x, pattern)
-             for k, x in enumerate(xs) for pattern in [_lined_up(op, rt.patterns, k)]]
+             for k, x in enumerate(xs) for pattern in [lined_up(op, rt.patterns, k)]]
     return sum(terms[1:], terms[0])
 
 
 def source_add(op, w, target):
     terms = [w.arg(v) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
-             for k, v in enumerate(op.inputs) for pattern in [_lined_up(op, w.p, k)]]
+             for k, v in enumerate(op.inputs) for pattern in [lined_up(op, w.p, k)]]
     return [], " + ".join(terms), ADD, ""
 
 
 def run_sub(op, box, xs, rt):
-    pattern = _lined_up(op, rt.patterns, 1)
+    pattern = lined_up(op, rt.patterns, 1)
     return xs[0] - (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
 
 
 def source_sub(op, w, target):
-    pattern = _lined_up(op, w.p, 1)
+    pattern = lined_up(op, w.p, 1)
     taken = w.arg(op.inputs[1], ADD + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
     return [], f"{w.arg(op.inputs[0], ADD)} - {taken}", ADD, ""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import parse as ast
 from ..errors import NcdError
+from .arith import lined_up
 from .registry import ATOM, MUL, OpKind, register
 from .work import Work
 
@@ -51,12 +52,12 @@ def source(op, w, target):
 
 
 def run_div(op, box, xs, rt):
-    pattern = rt.patterns.lined_up(*rt.patterns.values(op)[::-1])
+    pattern = lined_up(op, rt.patterns, 1)
     return xs[0] / (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
 
 
 def source_div(op, w, target):
-    pattern = w.p.lined_up(*w.p.values(op)[::-1])
+    pattern = lined_up(op, w.p, 1)
     divisor = w.arg(op.inputs[1], MUL + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
     return [], f"{w.arg(op.inputs[0], MUL)} / {divisor}", MUL, "" if pattern is None else "broadcast quotient"
 
