@@ -12,9 +12,7 @@ from .work import Work
 
 
 def build(b, call, options, scope, label):
-    if len(call.args) != 1:
-        raise NcdError(f"split takes one tensor, got {len(call.args)}", call.span, "split(H: f2 -> f, g)")
-    (arg,) = [b.lookup(a, scope) for a in call.args]
+    arg = b.one_arg(call, scope)
     spec = call.spec
     if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.inputs[0]) != 1 or len(spec.outputs) < 2 \
             or any(len(group) != 1 for group in spec.outputs):
