@@ -26,8 +26,8 @@ from .lean import import_lark
 from .lalr import quicken
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
-    Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Option, Output, Program,
-    Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
+    Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Offset, Option, Output,
+    Program, Repeat, Return, Save, Scale, Scaled, Section, SizeExpr, SizeInt, SizeOp, SizeRef, Spec, Statement, Tandem, TensorDecl,
     Title,
 )
 
@@ -263,6 +263,17 @@ class _Builder:
         first, last = children[0], children[-1]
         return Add(tuple([self.name(t) for t in children[::2]]),
                    _span((self.source, first.line, first.column, last.end_line, last.end_column)), children[1] == "-")
+
+    def offset(self, tree):
+        """``X + 1``, ``X - 1``, ``1 + X`` or ``1 - X``."""
+        first, sign, last = tree.children
+        negate = first.type == "NUMBER"
+        number, name = (first, last) if negate else (last, first)
+        text = str(number)
+        value = limits.number(text, self.span(number), "the number")
+        subtract = sign == "-"
+        return Offset(self.name(name), text, value if not subtract or negate else -value, subtract and negate,
+                      _span((self.source, first.line, first.column, last.end_line, last.end_column)))
 
     def alias(self, tree):
         return Alias(self.name(tree.children[0]), self.span(tree))

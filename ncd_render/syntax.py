@@ -201,6 +201,19 @@ class Add:
 
 
 @record(slots=True)
+class Offset:
+    """``X + 1``, ``X - 1``, ``1 + X`` or ``1 - X``: ``number`` added to the tensor ``arg``, or, ``negate``, the
+    tensor taken from it (``1 - X``). ``text`` is the number as written, ``number`` its value as added
+    (``X - 1`` adds -1)."""
+
+    arg: Name
+    text: str
+    number: float
+    negate: bool
+    span: Span
+
+
+@record(slots=True)
 class Alias:
     """``Y = X``: a second name for the tensor X."""
 
@@ -218,7 +231,7 @@ class Scaled:
 @record(slots=True)
 class Assign:
     targets: tuple[Name, ...]
-    expr: Call | Add | Scaled | Alias
+    expr: Call | Add | Offset | Scaled | Alias
     label: str | None
     span: Span
 

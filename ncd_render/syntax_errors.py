@@ -22,7 +22,7 @@ _TOKEN_WORDS = {
     "_NL": "end of line", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
     "STRING": "a quoted string", "LABEL": "a label", "EXPONENT": "an exponent",
     "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
-    "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "ARROW": "'->'", "$END": "end of file",
+    "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "ARROW": "'->'", "$END": "end of file",
 }
 
 
@@ -60,6 +60,15 @@ def syntax_error(error, source: Source) -> NcdError:
     before = source.line(line)[: column - 1][-500:]  # (a statement's start: a long line is not searched whole)
     if got in ("'-'", "'+'") and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*$", before) and ("-" in before or got == "'-'"):
         hint = "a difference takes two terms (A - B), and a sum only adds (A + B + C): name each step, D = A - B, then E = D - C"
+    number = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?"
+    scaled = re.search(rf"=\s*({number})\s*$", before)
+    after = re.match(r"\s*(\w+)\s*(#.*)?$", source.line(line)[column:])
+    if got == "'*'" and scaled and after:  # 2 * X
+        hint = f"a scale follows its tensor: write {after.group(1)} * {scaled.group(1)}"
+    elif got in ("'*'", "'/'", "'+'", "'-'") and re.search(rf"=\s*({number}\s*[-+]\s*\w+|\w+\s*[-+]\s*{number})\s*$", before):
+        hint = "an offset is one tensor and one number (X + 1, 1 - X): name each step, as in S = X * 2, then Y = 1 - S"
+    elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
+        hint = "a number is added to one tensor (X + 1): name the sum first, S = A + B, then Y = S + 1"
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")

@@ -972,3 +972,15 @@ def test_a_tensor_minus_a_tensor_is_a_difference_box(tmp_path):
     text = out.read_text()
     assert not imported.warnings and "opaque" not in text and re.search(r"^\w+ = \w+ - \w+$", text, re.M), text
     assert check_file(out).passed
+
+
+def test_a_number_added_to_or_taken_from_a_tensor_is_an_offset(tmp_path):
+    """DiT's ``x * (1 + scale)`` and a gate's ``1 - g`` were opaque boxes ("adding a constant", aten.rsub): they are
+    ``S + 1`` and ``1 - G``, and ``g - 0.5`` is ``G - 0.5``; the diagram checks against the module."""
+    out = tmp_path / "modulated.ncd"
+    imported = import_file(f"{MODELS}:modulated", out)
+    text = out.read_text()
+    assert not imported.warnings and "opaque" not in text, text
+    assert re.search(r"^\w+ = \w+ \+ 1$", text, re.M) and re.search(r"^\w+ = 1 - \w+$", text, re.M), text
+    assert re.search(r"^\w+ = \w+ - 0\.5$", text, re.M), text
+    assert check_file(out).passed

@@ -220,3 +220,27 @@ def test_a_difference_of_more_than_two_terms_says_to_name_each_step(expr):
     with pytest.raises(NcdError) as info:
         diagram(f"input X[y m], B[y m], C[y m], D[y m]\nY = {expr}\noutput Y\n")
     assert info.value.hint.startswith("a difference takes two terms (A - B)")
+
+
+@pytest.mark.parametrize("expr, number, negate, label", [
+    ("X + 1", 1.0, False, "+1"), ("1 + X", 1.0, False, "+1"), ("X - 0.5", -0.5, False, "−0.5"),
+    ("1 - X", 1.0, True, "1−·"), ("X + -2", -2.0, False, "−2"), ("X - -2", 2.0, False, "+2"),
+])
+def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
+    """``1 - X`` (a highway's carry gate, a GRU's 1 - z) and ``X + 1`` (DiT's x (1 + scale)) were syntax errors,
+    "expected a name": each is one offset mark over X's wires, its number as added."""
+    d = diagram(f"input X[y m]\nY = {expr}\noutput Y\n")
+    (op,) = [op for op in d.ops if op.kind == "offset"]
+    assert (op.params["number"], op.params["negate"], op.label) == (number, negate, label)
+    assert d.values[op.outputs[0]].axes == ("y", "m")
+
+
+@pytest.mark.parametrize("line, column, hint", [
+    ("Y = 2 * X", 7, "a scale follows its tensor: write X * 2"),
+    ("Y = 1 - X * 2", 11, "an offset is one tensor and one number (X + 1, 1 - X): name each step"),
+    ("Y = X + X + 1", 13, "a number is added to one tensor (X + 1): name the sum first"),
+    ("Y = X + 1 as F", 1, "to draw a labelled box, write 'Y = identity(X) as LABEL' after it"),
+])
+def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hint):
+    err = error(f"input X[y m]\n{line}\noutput Y\n")
+    assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)

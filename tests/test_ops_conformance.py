@@ -109,6 +109,7 @@ REFERENCES = {
     "add": lambda i, s: i["X"] + i["Z"] + i["B"][:, None, :],  # B broadcast over y
     "sub": lambda i, s: i["X"] - i["B"][:, None, :],  # B taken from every position
     "scale": lambda i, s: i["X"] / 2,
+    "offset": lambda i, s: 1 - i["X"],
     "mul": lambda i, s: i["X"] * i["G"][:, None, :],
     "div": lambda i, s: i["X"] / i["G"][:, :, None],  # the divisor per position, broadcast over m
     "split": lambda i, s: torch.cat([i["X"][..., 2:], i["X"][..., :2]], -1),  # cut into 2 and 4, joined the other way round

@@ -138,8 +138,10 @@ class ElementOps:
             return a  # plus zero (DeBERTa adds its relative attention, 0 when it has none)
         if a.number == 0 and b.dsl is not None and node.kwargs.get("alpha", 1) == 1:
             return b
-        if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
-            raise Unsupported("adding a constant")
+        if node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("adding a multiple")
+        if a.number is not None or b.number is not None:  # x + 1: DiT's modulation, x (1 + scale) + shift
+            return self._offset(node, *((a, b.number) if b.number is not None else (b, a.number)))
         if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)
             return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
         return self.broadcast_sum(node, a, b)
@@ -147,11 +149,30 @@ class ElementOps:
     def op_sub(self, node, name):
         """``a - b`` of two tensors (``a - alpha b`` only with alpha 1), b broadcast over the axes it lacks."""
         a, b = self.get(node.args[0]), self.get(node.args[1])
-        if a.number is not None or b.number is not None or node.kwargs.get("alpha", 1) != 1:
-            raise Unsupported("subtracting a constant, or a multiple")
+        if node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("subtracting a multiple")
+        if b.number is not None:
+            return self._offset(node, a, -b.number)
+        if a.number is not None:
+            return self._offset(node, b, a.number, negate=True)
         if (a.param is None) != (b.param is None):
             raise Unsupported("subtracting a learned tensor")
         return self._in_order(node, "sub", a, b)
+
+    def op_rsub(self, node, name):
+        """``torch.rsub(x, c)``, what ``1 - x`` records: ``c - x``."""
+        if self.arg(node, 2, node.kwargs.get("alpha", 1)) != 1:
+            raise Unsupported("subtracting a multiple")
+        return self._offset(node, self.get(node.args[0]), self.arg(node, 1), negate=True)
+
+    def _offset(self, node, x: Seen, number, negate: bool = False) -> Seen:
+        """``x + number``, or, ``negate``, ``number - x``: an offset mark (``X + 1``, ``1 - X``)."""
+        if x.number is not None or not isinstance(number, (int, float)):
+            raise Unsupported("a sum of numbers, or of a complex number")
+        if number == 0 and not negate:
+            return x
+        return Seen(x.dims, self.emit("offset", [self.data(x)], self.prog.values[self.data(x)].atoms, node,
+                                      options={"number": float(number), "negate": negate}))
 
     def _in_order(self, node, fn: str, a: Seen, b: Seen) -> Seen:
         """``a - b`` or ``a / b``, joins whose operands may not trade places: b broadcast over the axes it lacks, never

@@ -29,6 +29,11 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         return f"{args[0]} * {_factor(stmt.scale, axis_names, atoms)}"
     if stmt.fn in INFIX:
         return f" {INFIX[stmt.fn]} ".join(args)
+    if stmt.fn == "offset":  # X + 1, X - 1, 1 - X
+        number = stmt.options["number"]
+        if stmt.options["negate"]:
+            return f"{_number(number)} - {args[0]}"
+        return f"{args[0]} {'-' if number < 0 else '+'} {_number(abs(number))}"
     kind = ops.named(stmt.fn)
     if kind is None:
         raise ValueError(f"the importer made a statement of kind '{stmt.fn}', which the language does not call by name")

@@ -70,8 +70,13 @@ class Statements:
                                "to draw a box, write 'Y = identity(X) as LABEL'")
             scope.names[s.targets[0].name] = self.lookup(expr.arg, scope)
             return
+        if s.label is not None and isinstance(expr, (ast.Add, ast.Offset, ast.Scaled)):
+            raise NcdError("a sum, difference, product, quotient, scale or offset is drawn as its sign and takes no label",
+                           s.span, "to draw a labelled box, write 'Y = identity(X) as LABEL' after it")
         if isinstance(expr, ast.Add):
             outs = ops.get("sub" if expr.subtract else "add").build(self, expr, {}, scope, None)
+        elif isinstance(expr, ast.Offset):
+            outs = ops.get("offset").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled) and expr.scale.axis in scope.names and expr.scale.exponent == 1:
             outs = ops.get("div" if expr.scale.divide else "mul").build(self, expr, {}, scope, None)
         elif isinstance(expr, ast.Scaled):

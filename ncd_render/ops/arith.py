@@ -1,7 +1,7 @@
 """Sums ``A + B + C`` (a compact box the other terms enter from below; n - 1 FLOPs per element),
-differences ``A - B`` (the same, labelled −, never its terms swapped)
-and scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element). All are written
-as syntax, not calls. A later term may lack axes of the first, its axes in the first's order:
+differences ``A - B`` (the same, labelled −, never its terms swapped),
+scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element) and offsets ``X + 1``,
+``1 - X`` (the ➤+1➤, ➤1−·➤ marks; 1 FLOP per element). All are written as syntax, not calls. A later term may lack axes of the first, its axes in the first's order:
 it is broadcast over the rest (``S[h y x] + A[h x]``: ALiBi's bias per head and key, added to
 every query's scores); the sum has the first term's axes."""
 from __future__ import annotations
@@ -107,6 +107,40 @@ def shown_number(text: str, factor: float) -> str:
     return text if len(digits) <= SHOWN_DIGITS else f"{factor:.{SHOWN_DIGITS}g}"
 
 
+def build_offset(b, expr, options, scope, label):
+    """``X + 1``, ``X - 1`` (adding -1), ``1 + X`` or ``1 - X`` (``expr.negate``): a mark above X's wires,
+    labelled +1, −1 or 1−· (the dot standing for the tensor)."""
+    vid = b.lookup(expr.arg, scope)
+    axes = b.values[vid].axes
+    out = b.new_value("", axes, "real", expr.span)
+    b.add_op(kind="offset", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes,
+             label=offset_label(expr.text, expr.number, expr.negate),
+             params=MappingProxyType({"number": expr.number, "negate": expr.negate}), section=scope.section, span=expr.span)
+    return [out]
+
+
+def offset_label(text: str, number: float, negate: bool) -> str:
+    """The mark of ``X + number`` (or, ``negate``, ``number - X``), ``text`` the number as written.
+
+    >>> offset_label("1", 1.0, True), offset_label("1", -1.0, False), offset_label("-0.5", -0.5, False)
+    ('1−·', '−1', '−0.5')
+    """
+    shown = shown_number(text.lstrip("-"), abs(number)).replace("-", "−")
+    return f"{'−' if number < 0 else ''}{shown}−·" if negate else f"{'−' if number < 0 else '+'}{shown}"
+
+
+def run_offset(op, box, xs, rt):
+    number = op.params["number"]
+    return number - xs[0] if op.params["negate"] else xs[0] + number
+
+
+def source_offset(op, w, target):
+    number = op.params["number"]
+    if op.params["negate"]:
+        return [], f"{number!r} - {w.arg(op.inputs[0], ADD + 1)}", ADD, ""
+    return [], f"{w.arg(op.inputs[0], ADD)} {'-' if number < 0 else '+'} {abs(number)!r}", ADD, ""
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -130,4 +164,7 @@ register(
     OpKind("scale", "scale", build=build_scale, in_dsl=False, glyph="mark", hold="through", at_cup=True, rescalable=True,
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
            run=lambda op, box, xs, rt: xs[0] * op.params["factor"], source=source_scale, example="input X[y m]\nY = X * m^-1/2"),
+    OpKind("offset", "offset", build=build_offset, in_dsl=False, glyph="mark", hold="through",
+           cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
+           run=run_offset, source=source_offset, example="input X[y m]\nY = 1 - X"),
 )

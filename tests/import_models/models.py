@@ -1013,3 +1013,24 @@ class _Centred(nn.Module):
 
 def centred():
     return _Centred().eval(), (torch.randn(2, 3, 6),)
+
+
+class _Modulated(nn.Module):
+    """DiT's adaptive layer norm, gated: x (1 + scale) + shift from a condition, and a highway's mix by a gate,
+    g h + (1 - g) x; numbers added to and taken from tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.LayerNorm(8, elementwise_affine=False)
+        self.ada = nn.Linear(6, 16)
+        self.gate = nn.Linear(6, 8)
+
+    def forward(self, x, c):
+        shift, scale = self.ada(c).chunk(2, dim=-1)
+        h = self.norm(x) * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+        g = torch.sigmoid(self.gate(c) - 0.5).unsqueeze(1)
+        return g * h + (1 - g) * x
+
+
+def modulated():
+    return _Modulated().eval(), (torch.randn(2, 3, 8), torch.randn(2, 6))
