@@ -27,7 +27,7 @@ def reference(sizes):
     vit = ViTForImageClassification(config)
     embeddings = vit.vit.embeddings
 
-    def forward(Img, Cls, Pos):
+    def forward(Cls, Img, Pos):  # the diagram's inputs, in the order it declares them
         wires = []
         for image, cls, pos in zip(Img, Cls, Pos):
             embeddings.cls_token.copy_(cls[None])

@@ -8,12 +8,13 @@ import pytest
 
 from ncd_render.api import load, load_text
 from ncd_render.layout import PLAIN, choose_copies, layout
+from ncd_render.layout.choice import choose_order
 from ncd_render.layout.columns import place_columns
 from ncd_render.layout.sections import section_extents
 from ncd_render.layout.compose import compose
 from ncd_render.layout.glyphs import box_labels, draw_glyphs
 from ncd_render.layout.heights import heights
-from ncd_render.layout.model import MARK_GAP, Style
+from ncd_render.layout.model import MARK_GAP, Style, _Permute
 from ncd_render.layout.nesting import inner_split
 from ncd_render.layout.order import order
 from ncd_render.layout.report import crossings, drawable
@@ -327,3 +328,24 @@ def test_a_scalar_a_box_reads_is_drawn_on_a_wire_of_one(preset):
     assert {w.y1 for w in wires if w.axis == "1"}.isdisjoint({w.y1 for w in wires if w.axis == "k"})
     assert any(i.axis == "1" for i in scene.by_role("label.axis"))  # the wire says what it is: an axis of one
     assert render_bytes(scene, "tikz")
+
+
+CONCAT_HEAD = "axis u = 1 width\naxis n = 4 width\naxis t = 5 width\naxis t2 = 8 width\naxis m = 3\n"
+
+
+@pytest.mark.parametrize("body, permuted", [
+    ("input E[n m], T[u m]\nZ = concat(T, E: u, n -> t)\noutput Z\n", True),  # declared the other way round: a crossing
+    ("input E[n m]\nT = learned(: u m) as E_{cls}\nZ = concat(T, E: u, n -> t)\noutput Z\n", False),  # ViT's class token
+    ("input E[n m]\nsave E as C\nH = relu(E)\nS = load(C)\nZ = concat(S, H: n, n -> t2)\noutput Z\n", False),  # a UNet's skip
+])
+def test_a_concatenation_stacks_its_operands_in_the_order_it_joins_them(body, permuted):
+    """A bar joining tensors is read top to bottom (a tuple's first segment is on top): ViT's class token, joined before
+    the patches, was drawn below them, and a UNet's skip, joined before the upsampled features, came back in below them.
+    A tensor made for the join, or taken from a store, now starts above what it is joined to; inputs declared in
+    another order cross into it."""
+    d = load_text(CONCAT_HEAD + body).diagram
+    ordered = choose_order(d, load_theme("paper"), load_preset("paper"))[1]
+    (column, placed), = [(c, p) for c in ordered.columns for p in c.ops if getattr(p.op, "kind", None) == "concat"]
+    stacked = [column.before.values[w] for w in column.before if column.before.values[w] in placed.op.inputs]
+    assert stacked == sorted(stacked, key=placed.op.inputs.index), stacked
+    assert any(isinstance(p.op, _Permute) for c in ordered.columns for p in c.ops) == permuted

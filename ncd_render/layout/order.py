@@ -147,16 +147,17 @@ class _Sweep:
                         spans = []
                     spans.append(span)
                 members = self.box_members(op, shape, holds, inputs) if shape != "join" else self.join_members(op, inputs, live)
-                in_the_way = []
+                in_the_way, stacked = [], None
                 if members:
                     held, at = set(members), list(map(live.index, members))
                     lo, hi = min(at), max(at)
                     if hi - lo + 1 > len(held):  # some wire between them is not the box's
                         in_the_way = [w for w in live[lo:hi + 1] if w not in held]
-                if in_the_way:  # wires between the box's own: a permutation moves them out of its way first
+                    stacked = _tuple_order(shape, inputs, live)
+                if in_the_way or stacked:  # wires between the box's own, or its operands out of order: a permutation first
                     if column.ops:
                         column = self.next_column(column, live)
-                    column.ops.append(self.place_permute(members, in_the_way, live, column.section))
+                    column.ops.append(self.place_permute(members, in_the_way, live, column.section, stacked))
                     column = self.next_column(column, live)
                     spans = [span] if side_by_side else []
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
@@ -188,9 +189,10 @@ class _Sweep:
         return now
 
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
-        if op.kind == "load":  # a stored tensor comes back in at the bottom
+        if op.kind == "load":  # a stored tensor comes back in at the bottom, or above what a bar joins it to first (a UNet's skip)
             wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
-            live.extend(wires)
+            at = self.source_place(op, live) if self.joined_first(op) else len(live)
+            live[at:at] = wires
             return Placed(op, [], [], wires)
         src = self.value_wires(op.inputs[0])
         if op.kind in ("delete", "save"):
@@ -268,14 +270,15 @@ class _Sweep:
         wires = self.wire_of[op.inputs[0]]
         return [wires[a] for a in op.acts[0]]  # along-axis ops cover only their axes
 
-    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section) -> Placed:
-        """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them),
-        as a wiring region of its own; the wires go on as new wires of the same axes."""
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section, stacked: list[int] | None = None) -> Placed:
+        """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them), and the members
+        into the order ``stacked`` where it is given, as a wiring region of its own; the wires go on as new
+        wires of the same axes."""
         lo = min(live.index(w) for w in members)
         hi = max(live.index(w) for w in members)
         span = live[lo:hi + 1]
         held = set(members)
-        kept = [w for w in span if w in held]
+        kept = stacked or [w for w in span if w in held]
         up, down = [], []
         for w in in_the_way:
             above = sum(1 for m in span[:span.index(w)] if m in held)
@@ -292,8 +295,8 @@ class _Sweep:
 
     def source_place(self, op: Op, live: list[int]) -> int:
         """Where the wires of ``op``, fed by no input, start: just below the tensor its output
-        meets (the other operand of the op that uses it, where that is drawn already), so
-        they need not cross the wires between; else at the bottom, or at the top where the choice
+        meets (the other operand of the op that uses it, where that is drawn already; above it
+        where a bar joins it first), so they need not cross the wires between; else at the bottom, or at the top where the choice
         of copies (``above``) puts it."""
         if op.id in self.above:  # chosen (:mod:`.choice`) to start above every wire
             return 0
@@ -303,7 +306,14 @@ class _Sweep:
         met = [self.wire_of[v][a] for v in user.inputs if v != op.outputs[0] and v in self.wire_of for a in self.d.values[v].axes]
         if not met or not all(w in live for w in met):
             return len(live)
+        if self.joined_first(op):  # (ViT's class token): above the rest
+            return min(map(live.index, met))
         return max(map(live.index, met)) + 1
+
+    def joined_first(self, op: Op) -> bool:
+        """Whether a bar joins ``op``'s result first of several: its wires belong above the others'."""
+        user = self.d.consumer(op.outputs[0])
+        return user is not None and len(user.inputs) > 1 and user.inputs[0] == op.outputs[0] and _drawn(user)[0] == "bar"
 
     def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
         """Whether a sum's other operand runs between its first operand's wires (a copy's
@@ -377,3 +387,14 @@ class _Sweep:
         else:
             scale = None
         return Placed(op, acted, covered, new, anchor=anchor, foreign=foreign, scale=scale)
+
+
+def _tuple_order(shape: str, inputs: list[list[int]], live: list[int]) -> list[int] | None:
+    """The wires of a bar's operands top to bottom in the order it joins them, each operand's own as stacked, where
+    they are stacked otherwise (a concatenation reads its operands from the top: ViT's class token before its
+    patches); None where they are in order, or the box joins nothing."""
+    if shape != "bar" or len(inputs) < 2:
+        return None
+    wanted = [w for ws in inputs for w in sorted(ws, key=live.index)]
+    held = set(wanted)
+    return wanted if [w for w in live if w in held] != wanted else None
