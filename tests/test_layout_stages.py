@@ -349,3 +349,20 @@ def test_a_concatenation_stacks_its_operands_in_the_order_it_joins_them(body, pe
     stacked = [column.before.values[w] for w in column.before if column.before.values[w] in placed.op.inputs]
     assert stacked == sorted(stacked, key=placed.op.inputs.index), stacked
     assert any(isinstance(p.op, _Permute) for c in ordered.columns for p in c.ops) == permuted
+
+
+BRANCHED = ("axis c = 3\naxis h = 8 width\naxis w = 8 width\naxis i = 3\naxis j = 3\naxis f = 4\ninput X[c h w]\n"
+            "B = unfold(X: h w -> h w i j) with padding=1\nH = linear(B: i j c -> f) with bias\nG = relu(H)\nY = G + H\noutput Y\n")
+
+
+@pytest.mark.parametrize("text", [BRANCHED, *(path.read_text() for path in FILES)], ids=["map_after_unfold", *(p.stem for p in FILES)])
+def test_a_branch_stacks_its_wires_as_its_source_does(text):
+    """A tensor's wires need not stand in its axes' order: a convolution's map over the kernel and channels of
+    X[c h w] makes H[f h w], its f wire below h and w. Its copy stacked the branch as [f h w], so f's branch
+    crossed the other two's on the way (a knot in an imported UNet); the branch now keeps the source's order."""
+    ordered = choose_order(load_text(text).diagram, load_theme("paper"), load_preset("paper"))[1]
+    for column in ordered.columns:
+        for placed, step in zip(column.pre, column.gap_steps):
+            if placed.new and placed.through and len(placed.new) == len(placed.through):
+                axes = [[ordered.wires[w].axis for w in sorted(ws, key=step.index)] for ws in (placed.through, placed.new)]
+                assert axes[0] == axes[1], axes

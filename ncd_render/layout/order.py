@@ -203,9 +203,10 @@ class _Sweep:
         if op.kind == "copy":  # the output used last goes straight on; the others branch off later
             self.alias(self.straight[op.id], src)
             return None
-        # a branch: just below or above the wires it copies, or nested between them
-        src = self.value_wires(self.straight[op.id])
-        wires = [self.new_wire(op.value, a, ("copy", op.id), labelled=False) for a in self.d.values[op.value].axes]
+        # a branch: just below or above the wires it copies, or nested between them, its wires stacked as theirs
+        # are (a tensor's wires need not be in its axes' order: a map's new wire stands where the axes it read were)
+        src = sorted(self.value_wires(self.straight[op.id]), key=live.index)
+        wires = [self.new_wire(op.value, self.wires[w].axis, ("copy", op.id), labelled=False) for w in src]
         split = self.inner_split(src) if op.id in self.inside else None
         if split is not None:
             at = live.index(src[split - 1]) + 1
