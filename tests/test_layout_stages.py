@@ -8,7 +8,7 @@ import pytest
 
 from ncd_render.api import load, load_text
 from ncd_render.layout import PLAIN, choose_copies, layout
-from ncd_render.layout.choice import choose_order
+from ncd_render.layout.choice import choose_order, crossing_report
 from ncd_render.layout.columns import place_columns
 from ncd_render.layout.sections import section_extents
 from ncd_render.layout.compose import compose
@@ -349,6 +349,23 @@ def test_a_concatenation_stacks_its_operands_in_the_order_it_joins_them(body, pe
     stacked = [column.before.values[w] for w in column.before if column.before.values[w] in placed.op.inputs]
     assert stacked == sorted(stacked, key=placed.op.inputs.index), stacked
     assert any(isinstance(p.op, _Permute) for c in ordered.columns for p in c.ops) == permuted
+
+
+def test_the_readers_of_a_renamed_copy_stack_as_written_where_that_crosses_fewer():
+    """Differential attention names its keys anew once, ``Xk = rename(X: y -> x)``, and writes Q1, K1, Q2, K2: built as
+    written, Xk is one branch of X, copied again, so K1 and K2 stood together below Q1 and Q2, and each pair's wires
+    crossed the other's to meet. Drawn as X's branches each renamed, the maps stack as written and cross fewer."""
+    maps = "".join(f"{n} = linear({x}: m -> k h) as W_{{{n}}}\n" for n, x in (("Q1", "X"), ("K1", "Xk"), ("Q2", "X"), ("K2", "Xk"), ("V", "Xk")))
+    d = load_text("axis y = 4 width\naxis x = 4 width\naxis m = 8\naxis k = 2\naxis h = 3\ninput X[y m]\nXk = rename(X: y -> x)\n" + maps +
+                  "S1 = einsum(Q1, K1: y k h, x k h -> y x h)\nS2 = einsum(Q2, K2: y k h, x k h -> y x h)\nS = S1 - S2\n"
+                  "O = einsum(S, V: y x h, x k h -> y k h)\noutput O\n").diagram
+    theme, preset = load_theme("paper"), load_preset("paper")
+    as_built = crossings(choose_order(d, theme, preset)[1])
+    assert crossing_report(d, theme, preset)[0] < as_built
+    scene = layout(d, theme, preset)
+    boxes = sorted((i.y, op.label) for i in scene.items if i.role in ("box", "box.learned") for op in d.ops
+                   if op.kind == "linear" and getattr(i, "ref", None) == op.id)
+    assert [label for _, label in boxes] == ["W_{Q1}", "W_{K1}", "W_{Q2}", "W_{K2}", "W_{V}"]
 
 
 BRANCHED = ("axis c = 3\naxis h = 8 width\naxis w = 8 width\naxis i = 3\naxis j = 3\naxis f = 4\ninput X[c h w]\n"

@@ -43,7 +43,7 @@ from ..style import Preset, Theme
 # the stages are called through their modules (order.order, ...): imported by name, a stage
 # function would hide its module behind the package's attribute of the same name
 from . import compact, compose, heights, order
-from .choice import PLAIN, choose_copies, choose_order
+from .choice import PLAIN, choose_copies, choose_drawing
 from .colours import colour_axes
 from .columns import place_columns
 from .glyphs import box_labels, draw_glyphs
@@ -61,8 +61,8 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`)."""
     diagram = scalars_on_wires(diagram if explicit else compact.compact(diagram))
+    diagram, chosen, ordered = choose_drawing(diagram, theme, preset)
     style = Style(diagram, theme, preset, part)
-    chosen, ordered = choose_order(diagram, theme, preset)
     try:
         scene = _pipeline(style, ordered)
     except Cycle:

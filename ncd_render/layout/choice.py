@@ -22,6 +22,7 @@ from . import order
 from .compact import compact
 from .model import EXHAUSTIVE, _drawn
 from .plan import stored_outputs
+from .renames import spread_renames
 from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions, strand_starts
 
 INF = float("inf")
@@ -134,6 +135,18 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     return best, scored["order"] if scored["choice"] == best else order.order(diagram, best)
 
 
+def choose_drawing(diagram: Diagram, theme: Theme, preset: Preset):
+    """The diagram to draw, with :func:`choose_order`'s choice and order for it: ``diagram`` as built, or with
+    its renamed copies spread over their source's branches (:mod:`.renames`) where that crosses fewer."""
+    chosen, ordered = choose_order(diagram, theme, preset)
+    spread = spread_renames(diagram)
+    if spread is not diagram and crossings(ordered):
+        other = choose_order(spread, theme, preset)
+        if crossings(other[1]) < crossings(ordered):
+            return (spread, *other)
+    return diagram, chosen, ordered
+
+
 def _choice(states: dict[int, int], sources: frozenset = frozenset()) -> tuple[frozenset, frozenset, frozenset]:
     """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
     each source's (in ``sources``): 1 if its wires start above every wire (it joins ``above``), else 0."""
@@ -163,4 +176,4 @@ def _free(diagram: Diagram, op) -> bool:
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
     diagram = compact(diagram)
-    return crossings(choose_order(diagram, theme, preset)[1]), lower_bound(diagram)  # the order the choice was scored by
+    return crossings(choose_drawing(diagram, theme, preset)[2]), lower_bound(diagram)  # the order the choice was scored by
