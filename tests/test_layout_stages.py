@@ -383,3 +383,27 @@ def test_a_branch_stacks_its_wires_as_its_source_does(text):
             if placed.new and placed.through and len(placed.new) == len(placed.through):
                 axes = [[ordered.wires[w].axis for w in sorted(ws, key=step.index)] for ws in (placed.through, placed.new)]
                 assert axes[0] == axes[1], axes
+
+
+GATED = ("axis b = 4 width\naxis d = 3\naxis h = 5\ninput X[b d], H[b h]\nN = linear(X: d -> h) as W\n"
+         "Z = linear(H: h -> h) as U\nZ = sigmoid(Z)\nD = H - N\nD = Z * D\nY = N + D\noutput Y\n")
+
+
+@pytest.mark.parametrize("text", [GATED, *((ROOT / "tests" / "corpus" / f"{n}.ncd").read_text() for n in ("bert_layer", "gru_cell"))],
+                         ids=["gated", "bert_layer", "gru_cell"])
+def test_a_map_stands_as_tall_as_its_own_wires_need(text):
+    """A wire keeps one height for its life, so a map whose result runs on far from what it reads stood tall to reach it:
+    BERT's attention output map, 80 pt for two wires in and one out; a GRU's W_n. Its result now starts beside it and
+    bends there, in a wiring region just after it (layout/bends.py)."""
+    from ncd_render.layout.bends import FAR
+    from ncd_render.scene import Rect
+
+    d = load_text(text).diagram
+    preset = load_preset("paper")
+    scene = layout(d, load_theme("paper"), preset)
+    maps = {op.id: op for op in d.ops if op.kind == "linear"}
+    boxes = [(maps[i.ref], i) for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref in maps]
+    assert len(boxes) == len(maps)
+    for op, box in boxes:
+        wires = max(len(op.acts[0]), len(d.values[op.outputs[0]].axes) - len(op.broadcast))
+        assert box.h <= (wires - 1 + FAR) * preset.pitch + 2 * (preset.box_pad_y + 3), (op.label, box.h)

@@ -8,7 +8,9 @@ The layout is a pipeline of small stages, each a pure function passing frozen da
    choice commits to, counted column by column as :func:`.report.crossings` counts them,
    so a trial that has crossed more than the best so far is swept no further);
 2. :func:`.heights.heights`: a constraint solve for every wire's and box's height
-   (after :func:`.glyphs.box_labels` sets the boxes' labels);
+   (after :func:`.glyphs.box_labels` sets the boxes' labels); a box that it leaves far taller
+   than its own wires need has its results bent to their heights just after it, and the order
+   and heights are found again (:mod:`.bends`);
 3. :func:`.columns.place_columns`: x positions, left to right;
 4. :func:`.glyphs.draw_glyphs`: boxes, wiring regions (routed by :mod:`.routing`) and
    the gaps' copies and stores (:mod:`.gaps`; copies' branches and sums' operands drawn by
@@ -43,6 +45,7 @@ from ..style import Preset, Theme
 # the stages are called through their modules (order.order, ...): imported by name, a stage
 # function would hide its module behind the package's attribute of the same name
 from . import compact, compose, heights, order
+from .bends import tall_boxes
 from .choice import PLAIN, choose_copies, choose_drawing
 from .colours import colour_axes
 from .columns import place_columns
@@ -64,19 +67,25 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     diagram, chosen, ordered = choose_drawing(diagram, theme, preset)
     style = Style(diagram, theme, preset, part)
     try:
-        scene = _pipeline(style, ordered)
+        scene = _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))
     except Cycle:
         if chosen == PLAIN:
             raise
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
-        scene = _pipeline(style, order.order(diagram, PLAIN))
+        scene = _pipeline(style, order.order(diagram, PLAIN), lambda bends: order.order(diagram, PLAIN, bends=bends))
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
-def _pipeline(style: Style, ordered: Ordered) -> Scene:
+def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:
+    """The stages after the order; ``bent(ops)``: the order again, with those boxes' results bent (:mod:`.bends`)."""
     labels = box_labels(style, ordered)
     high = heights.heights(style, ordered, labels)
+    tall = tall_boxes(style, ordered, high)
+    if tall:  # a box whose result runs on far from what it reads: its result bends there just after it
+        ordered = bent(tall)
+        labels = box_labels(style, ordered)
+        high = heights.heights(style, ordered, labels)
     ordered = _carried_on(ordered, high.y)
     laid = place_columns(style, ordered, high, labels)
     # a nested section whose panel would start under its parent's title: heights again, with it below

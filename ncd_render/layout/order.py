@@ -32,14 +32,16 @@ from .plan import Plan
 NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
 
 
-def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None) -> Ordered | None:
+def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None,
+          bends: frozenset = frozenset()) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
     branches all leave at once, that branch upwards (with the tensors no input feeds that start
     above every wire), and that branch between their wires. ``stop(column, wires)``, if given,
     sees each column as it is finished (with every wire so far); once it returns True the sweep
-    ends there and ``order`` returns None."""
+    ends there and ``order`` returns None. ``bends``: the boxes (op ids) whose results start beside
+    them and bend, in a wiring region of their own just after them, to where they run on."""
     try:
-        return _Sweep(diagram, *choice, stop=stop).run()
+        return _Sweep(diagram, *choice, stop=stop, bends=bends).run()
     except _Stopped:
         return None
 
@@ -71,8 +73,8 @@ class _ColumnDraft:
 class _Sweep:
     """The order stage's working state, private to one call of :func:`order`."""
 
-    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, stop=None):
-        self.d, self.stop = diagram, stop
+    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, stop=None, bends: frozenset = frozenset()):
+        self.d, self.stop, self.bends = diagram, stop, bends
         self.eager, self.above, self.inside = eager, above, inside
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
@@ -136,6 +138,7 @@ class _Sweep:
                 column.before = self.snap(live) if planned.pre[-1].kind == "copy" else column.gap_steps[-1]
             side_by_side = len(ops) > 1  # ops in one column must not overlap: one that would starts the next column
             spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
+            bent = []  # boxes whose results bend to where they run on, in a column of their own after this one
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
                 shape, holds = _drawn(op)  # (glyph(op), hold(op)), looked up once for all that places it
@@ -162,6 +165,11 @@ class _Sweep:
                     spans = [span] if side_by_side else []
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
                 column.ops.append(self.place_op(op, shape, holds, live, inputs))
+                if op.id in self.bends and column.ops[-1].new:
+                    bent.append(column.ops[-1].new)
+            if bent:  # (:mod:`.bends`) their results start beside them, then bend to where they run on
+                column = self.next_column(column, live)
+                column.ops.extend(self.place_permute(new, [], live, column.section) for new in bent)
             now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.plan.trailing:
