@@ -191,9 +191,10 @@ def test_a_sums_other_operand_enters_from_the_side_it_runs_on(tmp_path, figure_m
     scene = load_text(RESIDUAL_AROUND, "residual.ncd").scene()
     (sign,) = [t for t in scene.by_role("label.box") if "".join(r.text for r in t.runs) == "+"]
     (box,) = [i for i in scene.items if i.role == "box" and isinstance(i, Rect) and box_holds(i, sign)]
-    ends = sorted(round(i.commands[-1][-1] - box.y, 2) for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
-                  and box.x < i.commands[-1][-2] < box.x + box.w and i.commands[-1][-1] in (box.y, box.y + box.h))  # where each bend ends
-    assert ends == [0.0, 0.0, round(box.h, 2)], ends  # two into the top edge, one into the bottom
+    entries = [(i.commands[0][2], i.commands[-1][-1]) for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
+               and box.x < i.commands[-1][-2] < box.x + box.w and i.commands[-1][-1] in (box.y, box.y + box.h)]  # (start, end) of each
+    assert all(end == (box.y if start < box.y else box.y + box.h) for start, end in entries), entries  # the side it runs on
+    assert {end for _, end in entries} == {box.y, box.y + box.h} and len(entries) == 3, entries  # both sides
     svg = tmp_path / "residual.svg"
     svg.write_bytes(render_bytes(scene, "svg"))
     result, _ = figure_metrics.analyse(str(svg))

@@ -35,6 +35,7 @@ JOIN_MIN = 10.0
 JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
+FAR_SETTLE = 40.0  # wires that settle farther than this cross before they settle, not on the way
 SIDE_BY_SIDE = 2.2  # across neighbouring wires whose bends run side by side, at their steepest: more than a near miss
 
 
@@ -67,8 +68,10 @@ class RegionPlan:
 
     @property
     def settles_in_last_swap(self) -> bool:
-        """Whether the last layer of swaps also settles: swaps and no joins, so slot k leaves as settle[k]."""
-        return bool(self.swaps) and not self.joins
+        """Whether the last layer of swaps also settles: swaps and no joins, so slot k leaves as settle[k]; not
+        where the wires settle far (a crossing halfway down a long bundle of bends would meet the bundle's other
+        wires there, a knot: it crosses first, at the slots, and the bundle settles after)."""
+        return bool(self.swaps) and not self.joins and max(abs(b - a) for a, b in self.settle) <= FAR_SETTLE
 
 
 def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width: float = 0.0,
