@@ -244,3 +244,17 @@ def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
 def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hint):
     err = error(f"input X[y m]\n{line}\noutput Y\n")
     assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
+
+
+def test_an_outer_sum_has_the_first_terms_axes_then_the_seconds_own():
+    """Additive attention adds each query's map to each key's, A[y k] + B[x k]: it was an error ("A has no axis 'x'").
+    Two terms that each lack an axis of the other add every pair; three terms, or a difference, still may not."""
+    d = diagram("axis x = 5 width\ninput A[y k], B[x k]\nE = A + B\noutput E\n")
+    (add,) = [op for op in d.ops if op.kind == "add"]
+    assert d.values[add.outputs[0]].axes == ("y", "k", "x")
+    err = error("axis x = 5 width\ninput A[y k], B[x k]\nE = A - B\noutput E\n")
+    assert err.message.startswith("cannot subtract B [x k] from A [y k]: A has no axis 'x'")
+    err = error("axis x = 5 width\ninput A[y k], B[x k], C[y k]\nE = A + C + B\noutput E\n")
+    assert err.message.startswith("cannot add B [x k] to A [y k]: A has no axis 'x'")
+    err = error("axis x = 5 width\ninput A[y k m], B[x m k]\nE = A + B\noutput E\n")
+    assert "B's axes must come in A's order, [k m]" in err.hint

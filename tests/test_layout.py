@@ -362,3 +362,21 @@ def test_a_view_before_a_rename_leaves_it_room_to_go_on_straight():
         warnings.simplefilter("ignore")
         scene = load_text(RENAMED_INPUTS[1], layout="page").scene()
     assert _labels_said_twice(scene) == []
+
+
+def test_an_outer_sums_own_axes_of_its_second_term_go_on_past_its_box(tmp_path, figure_metrics):
+    """In additive attention's ``A[y a] + B[x a]`` the keys' x is not summed into anything: it goes on past the
+    + box as the result's last wire, and only B's a enters the box."""
+    figure = load_text((ROOT / "tests" / "corpus" / "additive_attention.ncd").read_text(), "additive.ncd")
+    scene = figure.scene()
+    (add,) = [op for op in figure.diagram.ops if op.kind == "add"]
+    (box,) = [i for i in scene.items if i.role == "box" and isinstance(i, Rect) and i.ref == add.id]
+    entering = [i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
+                and box.x < i.commands[-1][-2] < box.x + box.w and i.commands[-1][-1] in (box.y, box.y + box.h)]
+    assert len(entering) == 1  # B's a, into the bottom edge
+    passing = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.axis == "x" and i.x1 < box.x and i.x2 > box.x + box.w]
+    assert passing and all(not box.y <= i.y1 <= box.y + box.h for i in passing)  # the keys' x passes outside it
+    svg = tmp_path / "additive.svg"
+    svg.write_bytes(render_bytes(scene, "svg"))
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["wire_through_box"] == 0 and result["knots_elsewhere"] == 0, result

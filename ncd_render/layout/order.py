@@ -261,14 +261,22 @@ class _Sweep:
     def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:
         """The wires of a sum's operands between its first operand's top and bottom wires, where its box
         stands: another tensor's wire there would run through the box, so it is moved out first ([] when
-        nothing lies between them)."""
+        nothing lies between them), as is a wire that goes on past the box (an outer sum's)."""
         first = min(inputs, key=lambda ws: live.index(ws[0])) if self.commuting(op) else inputs[0]
         at = [live.index(w) for w in first]
         lo, hi = min(at), max(at)
         if hi - lo + 1 == len(first):
             return []
-        own = {w for ws in inputs for w in ws}
+        own = {w for ws in inputs for w in ws}.difference(self.passing(op))
         return [w for w in live[lo:hi + 1] if w in own]
+
+    def passing(self, op: Op) -> list[int]:
+        """The wires of an outer sum's second term for the axes its first lacks, in the term's order ([] for any
+        other op): they go on past its box, as the result's last axes."""
+        if op.kind != "add" or len(op.inputs) != 2:
+            return []
+        mine = set(self.d.values[op.inputs[0]].axes)
+        return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]
 
     def covered(self, op: Op, shape: str, first: list[int]) -> list[int]:
         """The wires a box (drawn as ``shape``) that lets its tensor go on through it sits on."""
@@ -354,10 +362,11 @@ class _Sweep:
         first = inputs[0]
         if holds == "through":  # the wires go on through the box
             covered = self.covered(op, shape, first)
-            consumed = [w for ws in inputs[1:] for w in ws]
+            passing = self.passing(op)  # an outer sum's second term's own axes: they go on past the box
+            consumed = [w for ws in inputs[1:] for w in ws if w not in passing]
             within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
-            self.alias(op.outputs[0], first)
+            self.alias(op.outputs[0], first + passing)
             return Placed(op, consumed, covered, [], over=first if shape == "mark" else [], within=within)
         if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)

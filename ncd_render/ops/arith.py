@@ -15,14 +15,19 @@ from .work import Work
 
 
 def build_add(b, expr, options, scope, label):
-    """``A + B + C``, or ``A - B``: every later term's axes the first's, or some of them, in its order."""
+    """``A + B + C``, or ``A - B``: every later term's axes the first's, or some of them, in its order; or ``A + B``
+    where each has axes the other lacks (an outer sum: additive attention's W q_y + U k_x), the result the first's
+    axes then the second's own, in its order."""
     args = [b.lookup(t, scope) for t in expr.terms]
     first, head = b.values[args[0]].axes, expr.terms[0].name
     verb, to = ("subtract", "from") if expr.subtract else ("add", "to")
+    extra = ()  # an outer sum's axes that only its second term has: they go on past the box, after the first's
     for name, vid in zip(expr.terms[1:], args[1:]):
         theirs = b.values[vid].axes
         missing = [x for x in theirs if x not in first]
-        if missing:
+        if missing and len(expr.terms) == 2 and not expr.subtract and [x for x in first if x not in theirs]:
+            extra, theirs = tuple(missing), tuple(x for x in theirs if x in first)  # (the shared axes still in the first's order)
+        elif missing:
             flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs] and not expr.subtract
             raise NcdError(f"cannot {verb} {name.name} {b.describe(vid)} {to} {head} {b.describe(args[0])}: {head} has no axis "
                            + ", ".join(repr(x) for x in missing), name.span,
@@ -34,16 +39,16 @@ def build_add(b, expr, options, scope, label):
                            f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {b.describe(vid)}"
                            if len(theirs) == len(first) else
                            f"{name.name}'s axes must come in {head}'s order, [{' '.join(x for x in first if x in theirs)}]")
-    out = b.new_value("", first, "real", expr.span)
+    out = b.new_value("", first + extra, "real", expr.span)
     kind = "sub" if expr.subtract else "add"
-    b.add_op(kind=kind, inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first,
+    b.add_op(kind=kind, inputs=tuple(args), outputs=(out,), acts=tuple(() for _ in args), broadcast=first + extra,
              label="−" if expr.subtract else "+", section=scope.section, span=expr.span)
     return [out]
 
 
 def lined_up(op, p, k: int) -> str | None:
-    """The einops pattern giving term ``k`` a dim of one for each axis of the first it lacks; None when it has them all."""
-    return p.lined_up(p.values(op)[k], p.values(op)[0])
+    """The einops pattern laying term ``k`` out as the result, a dim of one for each axis it lacks; None when it has them all."""
+    return p.lined_up(p.values(op)[k], p.values(op, "outputs")[0])
 
 
 def run_add(op, box, xs, rt):
