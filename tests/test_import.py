@@ -984,3 +984,14 @@ def test_a_number_added_to_or_taken_from_a_tensor_is_an_offset(tmp_path):
     assert re.search(r"^\w+ = \w+ \+ 1$", text, re.M) and re.search(r"^\w+ = 1 - \w+$", text, re.M), text
     assert re.search(r"^\w+ = \w+ - 0\.5$", text, re.M), text
     assert check_file(out).passed
+
+
+def test_a_sum_broadcast_both_ways_is_an_outer_sum(tmp_path):
+    """Additive attention's ``Wa(q).unsqueeze(2) + Ua(k).unsqueeze(1)`` was an opaque box ("each operand has an axis
+    the other lacks"): it is the language's outer sum, ``X = H + H2``, written with no rearrange, and checks."""
+    out = tmp_path / "additive.ncd"
+    imported = import_file(f"{MODELS}:additive", out)
+    text = out.read_text()
+    assert not imported.warnings and "opaque" not in text and "rearrange" not in text, text
+    assert re.search(r"^\w+ = \w+ \+ \w+$", text, re.M), text
+    assert check_file(out).passed

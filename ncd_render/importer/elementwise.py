@@ -183,9 +183,19 @@ class ElementOps:
         return Seen(first.dims, self.emit(fn, [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
 
     def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
-        """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order)."""
-        a, b = self.broadcast_pair(node, a, b)
-        return Seen(a.dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms, node))
+        """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order);
+        where each has an axis the other lacks, an outer sum (additive attention's ``Wa(q)[:, :, None] + Ua(k)[:, None]``):
+        the result is ``a``'s axes, then ``b``'s own."""
+        try:
+            first, second = self.broadcast_pair(node, a, b)
+        except Unsupported:
+            pad = len(self.shape(node))
+            da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
+            dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
+            mine = set(map(self.atoms.find, self.dsl_leaves(a)))
+            own = [t for t in self.prog.values[b.dsl].atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
+            return Seen(dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node))
+        return Seen(first.dims, self.emit("add", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
 
     def _reduce(self, node, fn):
         x = self.get(node.args[0])

@@ -265,10 +265,11 @@ def _calls_twin(component, headers: dict[str, list], order) -> bool:
 
 def _second_order(stmt: Stmt, order, leaves):
     """The layout a sum, product or concatenation needs its second operand in: the first's (with the
-    second's own joined axis for a concatenation), or None for other statements."""
-    if ops.get(stmt.fn).glyph == "join":  # a sum or product: the second's axes in the first's order
-        theirs = set(order[stmt.args[1]])
-        return [x for x in order[stmt.args[0]] if x in theirs]
+    second's own joined axis for a concatenation, its own axes last for an outer sum), or None for other statements."""
+    if ops.get(stmt.fn).glyph == "join":  # a sum or product: the second's axes in the first's order (an outer sum's own after)
+        theirs, mine = order[stmt.args[1]], set(order[stmt.args[0]])
+        shared = [x for x in order[stmt.args[0]] if x in set(theirs)]
+        return list(theirs) if [x for x in theirs if x in mine] == shared else shared + [x for x in theirs if x not in mine]
     if "on" in stmt.axes and "to" in stmt.axes:  # a concatenation
         a, b = (leaves([x]) for x in stmt.axes["on"])
         if len(a) != 1 or len(b) != 1:

@@ -1034,3 +1034,20 @@ class _Modulated(nn.Module):
 
 def modulated():
     return _Modulated().eval(), (torch.randn(2, 3, 8), torch.randn(2, 6))
+
+
+class _Additive(nn.Module):
+    """Bahdanau's attention as PyTorch's seq2seq tutorial writes it: each query's map added to each key's, by
+    broadcasting both ways, then tanh and a map to one score."""
+
+    def __init__(self):
+        super().__init__()
+        self.Wa, self.Ua, self.Va = nn.Linear(8, 6), nn.Linear(8, 6), nn.Linear(6, 1)
+
+    def forward(self, q, k):
+        scores = self.Va(torch.tanh(self.Wa(q).unsqueeze(2) + self.Ua(k).unsqueeze(1))).squeeze(-1)
+        return torch.bmm(torch.softmax(scores, dim=-1), k)
+
+
+def additive():
+    return _Additive().eval(), (torch.randn(2, 3, 8), torch.randn(2, 5, 8))
