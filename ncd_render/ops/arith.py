@@ -16,8 +16,8 @@ from .work import Work
 
 def build_add(b, expr, options, scope, label):
     """``A + B + C``, or ``A - B``: every later term's axes the first's, or some of them, in its order; or ``A + B``
-    where each has axes the other lacks (an outer sum: additive attention's W q_y + U k_x), the result the first's
-    axes then the second's own, in its order."""
+    where each has axes the other lacks and they share some (an outer sum: additive attention's W q_y + U k_x), the
+    result the first's axes then the second's own, in its order."""
     args = [b.lookup(t, scope) for t in expr.terms]
     first, head = b.values[args[0]].axes, expr.terms[0].name
     verb, to = ("subtract", "from") if expr.subtract else ("add", "to")
@@ -25,7 +25,7 @@ def build_add(b, expr, options, scope, label):
     for name, vid in zip(expr.terms[1:], args[1:]):
         theirs = b.values[vid].axes
         missing = [x for x in theirs if x not in first]
-        if missing and len(expr.terms) == 2 and not expr.subtract and [x for x in first if x not in theirs]:
+        if missing and len(expr.terms) == 2 and not expr.subtract and [x for x in first if x not in theirs] and len(missing) < len(theirs):
             extra, theirs = tuple(missing), tuple(x for x in theirs if x in first)  # (the shared axes still in the first's order)
         elif missing:
             flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs] and not expr.subtract
