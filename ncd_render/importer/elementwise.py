@@ -184,8 +184,8 @@ class ElementOps:
 
     def broadcast_sum(self, node, a: Seen, b: Seen) -> Seen:
         """``a + b``, the operand with fewer axes broadcast over the other's (the language's ``+``, its terms in that order);
-        where each has an axis the other lacks, an outer sum (additive attention's ``Wa(q)[:, :, None] + Ua(k)[:, None]``):
-        the result is ``a``'s axes, then ``b``'s own."""
+        where each has an axis the other lacks and they share one, an outer sum (additive attention's
+        ``Wa(q)[:, :, None] + Ua(k)[:, None]``): the result is ``a``'s axes, then ``b``'s own."""
         try:
             first, second = self.broadcast_pair(node, a, b)
         except Unsupported:
@@ -194,6 +194,8 @@ class ElementOps:
             dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
             mine = set(map(self.atoms.find, self.dsl_leaves(a)))
             own = [t for t in self.prog.values[b.dsl].atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
+            if len(own) == len(self.prog.values[b.dsl].atoms):  # (the language's outer sum shares an axis: Swin's mask of two ranges does not)
+                raise
             return Seen(dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node))
         return Seen(first.dims, self.emit("add", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
 
