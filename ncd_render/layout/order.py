@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import ops
 from ..ir import Diagram, Op
 from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _drawn, _Order, _Permute
 from .nesting import inner_split, tight
 from .plan import Plan
+from .sums import Sums
 
 NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
 
@@ -70,7 +70,7 @@ class _ColumnDraft:
         self.gap_in, self.before, self.section = gap_in, before, section
 
 
-class _Sweep:
+class _Sweep(Sums):
     """The order stage's working state, private to one call of :func:`order`."""
 
     def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, stop=None, bends: frozenset = frozenset()):
@@ -243,41 +243,6 @@ class _Sweep:
             return [wires[a] for a in op.acts[0] + tuple(per)]
         return [w for ws in inputs for w in ws]
 
-    def join_order(self, op: Op, inputs: list[list[int]], live: list[int]) -> None:
-        """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis and
-        they commute, the topmost, keeping figures compact (a broadcasting product goes on along the
-        operand with every axis, a scalar's wire never; a quotient along its dividend)."""
-        if self.commuting(op):
-            inputs.sort(key=lambda ws: live.index(ws[0]))
-
-    def commuting(self, op: Op) -> bool:
-        """Whether a join's operands may trade places: its kind commutes and each has every axis (found once)."""
-        found = self.commutes.get(op.id)
-        if found is None:
-            axes = set(self.d.values[op.outputs[0]].axes)
-            found = self.commutes[op.id] = ops.of(op).commutes and all(set(self.d.values[v].axes) == axes for v in op.inputs)
-        return found
-
-    def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:
-        """The wires of a sum's operands between its first operand's top and bottom wires, where its box
-        stands: another tensor's wire there would run through the box, so it is moved out first ([] when
-        nothing lies between them), as is a wire that goes on past the box (an outer sum's)."""
-        first = min(inputs, key=lambda ws: live.index(ws[0])) if self.commuting(op) else inputs[0]
-        at = [live.index(w) for w in first]
-        lo, hi = min(at), max(at)
-        if hi - lo + 1 == len(first):
-            return []
-        own = {w for ws in inputs for w in ws}.difference(self.passing(op))
-        return [w for w in live[lo:hi + 1] if w in own]
-
-    def passing(self, op: Op) -> list[int]:
-        """The wires of an outer sum's second term for the axes its first lacks, in the term's order ([] for any
-        other op): they go on past its box, as the result's last axes."""
-        if op.kind != "add" or len(op.inputs) != 2:
-            return []
-        mine = set(self.d.values[op.inputs[0]].axes)
-        return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]
-
     def covered(self, op: Op, shape: str, first: list[int]) -> list[int]:
         """The wires a box (drawn as ``shape``) that lets its tensor go on through it sits on."""
         if shape == "mark":  # f: R -> R acts on no axis: its mark sits above the tensor, on no wire
@@ -331,23 +296,6 @@ class _Sweep:
         """Whether a bar joins ``op``'s result first of several: its wires belong above the others'."""
         user = self.d.consumer(op.outputs[0])
         return user is not None and len(user.inputs) > 1 and user.inputs[0] == op.outputs[0] and _drawn(user)[0] == "bar"
-
-    def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
-        """Whether a sum's other operand runs between its first operand's wires (a copy's
-        branch nested in its source, coming back): True when it lies there whole, together
-        and with its axes stacked in the first's order (top to bottom, whatever order the
-        tensors name them in), so each of its wires can merge into its match at a dot;
-        False when none of it is there; None (no drawing fits) when part of it is."""
-        at = sorted(map(live.index, first))
-        lo, hi = at[0], at[-1]
-        where = sorted(map(live.index, other))
-        if not any(lo < k < hi for k in where):
-            return False
-        # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom
-        stacked = [self.wires[live[k]].axis for k in at]
-        whole = (len(op.inputs) == 2 and [self.wires[live[k]].axis for k in where] == stacked and lo < where[0] and where[-1] < hi
-                 and where == list(range(where[0], where[0] + len(where))))
-        return True if whole else None
 
     def place_op(self, op: Op, shape: str, holds: str, live: list[int], inputs: list[list[int]]) -> Placed:
         """Update the live wires for one op (``shape``, ``holds``: its glyph and hold; ``inputs``: each

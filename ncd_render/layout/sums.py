@@ -1,0 +1,71 @@
+"""The order stage's rules for sums and products (joins): which operand a join goes on along, which wires its
+box holds, which go on past it (an outer sum's), and whether its other operand runs between the first's wires.
+A mixin of :class:`.order._Sweep`, whose state it reads: the diagram ``d``, ``wires``, ``wire_of`` and the
+``commutes`` cache.
+
+>>> from ncd_render.api import load_text
+>>> from ncd_render.layout.order import order
+>>> d = load_text("axis y = 2 width\\naxis x = 3 width\\naxis a = 2\\ninput A[y a], B[x a]\\nE = A + B\\noutput E\\n").diagram
+>>> [order(d).wires[w].axis for w in order(d).final]  # the result: A's wires, then B's x, gone on past the box
+['y', 'a', 'x']
+"""
+from __future__ import annotations
+
+from .. import ops
+from ..ir import Op
+
+
+class Sums:
+    """The sweep's rules for joins (see the module)."""
+
+    def join_order(self, op: Op, inputs: list[list[int]], live: list[int]) -> None:
+        """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis and
+        they commute, the topmost, keeping figures compact (a broadcasting product goes on along the
+        operand with every axis, a scalar's wire never; a quotient along its dividend)."""
+        if self.commuting(op):
+            inputs.sort(key=lambda ws: live.index(ws[0]))
+
+    def commuting(self, op: Op) -> bool:
+        """Whether a join's operands may trade places: its kind commutes and each has every axis (found once)."""
+        found = self.commutes.get(op.id)
+        if found is None:
+            axes = set(self.d.values[op.outputs[0]].axes)
+            found = self.commutes[op.id] = ops.of(op).commutes and all(set(self.d.values[v].axes) == axes for v in op.inputs)
+        return found
+
+    def join_members(self, op: Op, inputs: list[list[int]], live: list[int]) -> list[int]:
+        """The wires of a sum's operands between its first operand's top and bottom wires, where its box
+        stands: another tensor's wire there would run through the box, so it is moved out first ([] when
+        nothing lies between them), as is a wire that goes on past the box (an outer sum's)."""
+        first = min(inputs, key=lambda ws: live.index(ws[0])) if self.commuting(op) else inputs[0]
+        at = [live.index(w) for w in first]
+        lo, hi = min(at), max(at)
+        if hi - lo + 1 == len(first):
+            return []
+        own = {w for ws in inputs for w in ws}.difference(self.passing(op))
+        return [w for w in live[lo:hi + 1] if w in own]
+
+    def passing(self, op: Op) -> list[int]:
+        """The wires of an outer sum's second term for the axes its first lacks, in the term's order ([] for any
+        other op): they go on past its box, as the result's last axes."""
+        if op.kind != "add" or len(op.inputs) != 2:
+            return []
+        mine = set(self.d.values[op.inputs[0]].axes)
+        return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]
+
+    def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
+        """Whether a sum's other operand runs between its first operand's wires (a copy's
+        branch nested in its source, coming back): True when it lies there whole, together
+        and with its axes stacked in the first's order (top to bottom, whatever order the
+        tensors name them in), so each of its wires can merge into its match at a dot;
+        False when none of it is there; None (no drawing fits) when part of it is."""
+        at = sorted(map(live.index, first))
+        lo, hi = at[0], at[-1]
+        where = sorted(map(live.index, other))
+        if not any(lo < k < hi for k in where):
+            return False
+        # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom
+        stacked = [self.wires[live[k]].axis for k in at]
+        whole = (len(op.inputs) == 2 and [self.wires[live[k]].axis for k in where] == stacked and lo < where[0] and where[-1] < hi
+                 and where == list(range(where[0], where[0] + len(where))))
+        return True if whole else None
