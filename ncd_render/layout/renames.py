@@ -28,14 +28,15 @@ from ..diagram import Diagram, Op
 def spread_renames(diagram: Diagram) -> Diagram:
     """``diagram`` with each copied tensor that is a renamed copy of another drawn as the other's branches, each
     renamed on its own."""
-    spread = {}  # rename op id -> (the copy before it, the copy after it)
+    spread = {}  # rename op id -> (it, the copy before it, the copy after it)
     for op in diagram.ops:
         if op.kind == "rename":
             before, after = diagram.producer(op.inputs[0]), diagram.consumer(op.outputs[0])
-            if before.kind == "copy" and after is not None and after.kind == "copy" and after.section == op.section:
-                spread[op.id] = (before, after)
-    afters = {after.id for _, after in spread.values()}
-    spread = {k: (before, after) for k, (before, after) in spread.items() if before.id not in afters}  # (a renamed rename: once)
+            if (before.kind == "copy" and after is not None and after.kind == "copy" and after.section == op.section
+                    and all(diagram.consumer(v) is not None for v in after.outputs)):
+                spread[op.id] = (op, before, after)
+    afters = {after.id for _, _, after in spread.values()}
+    spread = {k: found for k, found in spread.items() if found[1].id not in afters}  # (a renamed rename: once)
     if not spread:
         return diagram
     values = dict(diagram.values)
@@ -43,8 +44,7 @@ def spread_renames(diagram: Diagram) -> Diagram:
     added: dict[int, list[Op]] = {}  # a reader's op id -> the renames just before it
     branches: dict[int, list[int]] = {}  # a first copy's id -> the outputs it gains
     gone: set[int] = set()
-    for rename_id, (before, after) in spread.items():
-        rename = next(op for op in diagram.ops if op.id == rename_id)
+    for rename, before, after in spread.values():
         source = values.pop(rename.inputs[0])
         del values[rename.outputs[0]]
         gone |= {rename.id, after.id}
@@ -59,7 +59,7 @@ def spread_renames(diagram: Diagram) -> Diagram:
             continue
         ops.extend(added.get(op.id, ()))
         if op.id in branches:
-            kept = tuple(v for v in op.outputs if diagram.consumer(v).id not in spread)
+            kept = tuple(v for v in op.outputs if getattr(diagram.consumer(v), "id", None) not in spread)
             op = replace(op, outputs=kept + tuple(branches[op.id]))
         ops.append(op)
     return replace(diagram, ops=ops, values=values)
