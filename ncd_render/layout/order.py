@@ -167,6 +167,7 @@ class _Sweep(Sums):
                 column.ops.append(self.place_op(op, shape, holds, live, inputs))
                 if op.id in self.bends and column.ops[-1].new:
                     bent.append(column.ops[-1].new)
+            bent = [new for new in bent if max(map(live.index, new)) - min(map(live.index, new)) + 1 == len(new)]  # (still together)
             if bent:  # (:mod:`.bends`) their results start beside them, then bend to where they run on
                 column = self.next_column(column, live)
                 column.ops.extend(self.place_permute(new, [], live, column.section) for new in bent)
