@@ -67,11 +67,16 @@ class ElementOps:
     def _outer(self, node, a: Seen, b: Seen) -> Seen:
         """``a * b`` broadcast both ways, as an einsum that contracts nothing: each dimension of the result is
         the operand's that is not of size one."""
-        pad = len(self.shape(node))
-        da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
-        dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
+        dims = self._both_ways(node, a, b)
         out = self.emit("einsum", [self.data(a), self.data(b)], self.leaves(dims), node, axes={"depth": []})
         return Seen(dims, out)
+
+    def _both_ways(self, node, a: Seen, b: Seen) -> list:
+        """The dimensions of ``a`` and ``b`` broadcast both ways, as torch pairs them from the right: each the
+        operand's that is not of size one."""
+        pad = len(self.shape(node))
+        da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
+        return [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
 
     def _stored_number(self, seen: Seen) -> Seen:
         """``seen`` as a number when it is one kept as a buffer, a constant, not learned (Gemma's embedding scale,
@@ -188,16 +193,20 @@ class ElementOps:
         ``Wa(q)[:, :, None] + Ua(k)[:, None]``): the result is ``a``'s axes, then ``b``'s own."""
         try:
             first, second = self.broadcast_pair(node, a, b)
-        except Unsupported:
-            pad = len(self.shape(node))
-            da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
-            dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
-            mine = set(map(self.atoms.find, self.dsl_leaves(a)))
-            own = [t for t in self.prog.values[b.dsl].atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
-            if len(own) == len(self.prog.values[b.dsl].atoms):  # (the language's outer sum shares an axis: Swin's mask of two ranges does not)
-                raise
-            return Seen(dims, self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node))
+        except Unsupported:  # each has an axis the other lacks
+            return self._outer_sum(node, a, b)
         return Seen(first.dims, self.emit("add", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
+
+    def _outer_sum(self, node, a: Seen, b: Seen) -> Seen:
+        """``a + b`` broadcast both ways, the language's outer sum: ``a``'s axes, then ``b``'s own; where they share
+        no axis (Swin's mask of two ranges), none the language writes."""
+        mine = set(map(self.atoms.find, self.dsl_leaves(a)))
+        atoms = self.prog.values[b.dsl].atoms
+        own = [t for t in atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
+        if len(own) == len(atoms):
+            raise Unsupported("each operand has an axis the other lacks, and they share none")
+        out = self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node)
+        return Seen(self._both_ways(node, a, b), out)
 
     def _reduce(self, node, fn):
         x = self.get(node.args[0])
