@@ -200,7 +200,7 @@ class _Sweep(Sums):
     def place_gap_op(self, op, live: list[int]) -> Placed | None:
         if op.kind == "load":  # a stored tensor comes back in at the bottom, or above what a bar joins it to first (a UNet's skip)
             wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
-            at = self.source_place(op, live) if self.joined_first(op) else len(live)
+            at = self.source_place(op, live) if joined_first(self.d, op) else len(live)
             live[at:at] = wires
             return Placed(op, [], [], wires)
         src = self.value_wires(op.inputs[0])
@@ -289,14 +289,9 @@ class _Sweep(Sums):
         met = [self.wire_of[v][a] for v in user.inputs if v != op.outputs[0] and v in self.wire_of for a in self.d.values[v].axes]
         if not met or not all(w in live for w in met):
             return len(live)
-        if self.joined_first(op):  # (ViT's class token): above the rest
+        if joined_first(self.d, op):  # (ViT's class token): above the rest
             return min(map(live.index, met))
         return max(map(live.index, met)) + 1
-
-    def joined_first(self, op: Op) -> bool:
-        """Whether a bar joins ``op``'s result first of several: its wires belong above the others'."""
-        user = self.d.consumer(op.outputs[0])
-        return user is not None and len(user.inputs) > 1 and user.inputs[0] == op.outputs[0] and _drawn(user)[0] == "bar"
 
     def place_op(self, op: Op, shape: str, holds: str, live: list[int], inputs: list[list[int]]) -> Placed:
         """Update the live wires for one op (``shape``, ``holds``: its glyph and hold; ``inputs``: each
@@ -365,3 +360,10 @@ def _tuple_order(shape: str, inputs: list[list[int]], live: list[int]) -> list[i
     wanted = [w for ws in inputs for w in sorted(ws, key=live.index)]
     held = set(wanted)
     return wanted if [w for w in live if w in held] != wanted else None
+
+
+def joined_first(diagram: Diagram, op: Op) -> bool:
+    """Whether a bar joins ``op``'s result first of several (ViT's class token, a UNet's skip): its wires belong
+    above the others'."""
+    user = diagram.consumer(op.outputs[0])
+    return user is not None and len(user.inputs) > 1 and user.inputs[0] == op.outputs[0] and _drawn(user)[0] == "bar"
