@@ -51,27 +51,34 @@ def lined_up(op, p, k: int) -> str | None:
     return p.lined_up(p.values(op)[k], p.values(op, "outputs")[0])
 
 
+def lined_terms(op, rt, xs) -> list:
+    """Each term as run, laid out as the result (:func:`lined_up`)."""
+    return [x if pattern is None else rt.einops.rearrange(x, pattern) for k, x in enumerate(xs) for pattern in [lined_up(op, rt.patterns, k)]]
+
+
+def lined_args(op, w, precedence: tuple[int, ...]) -> list[str]:
+    """Each term as written source, laid out as the result: as it is where it needs no rearrange, at its ``precedence``."""
+    return [w.arg(v, precedence[k]) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
+            for k, v in enumerate(op.inputs) for pattern in [lined_up(op, w.p, k)]]
+
+
 def run_add(op, box, xs, rt):
-    terms = [x if pattern is None else rt.einops.rearrange(x, pattern)
-             for k, x in enumerate(xs) for pattern in [lined_up(op, rt.patterns, k)]]
+    terms = lined_terms(op, rt, xs)
     return sum(terms[1:], terms[0])
 
 
 def source_add(op, w, target):
-    terms = [w.arg(v) if pattern is None else f'rearrange({w.arg(v)}, "{pattern}")'
-             for k, v in enumerate(op.inputs) for pattern in [lined_up(op, w.p, k)]]
-    return [], " + ".join(terms), ADD, ""
+    return [], " + ".join(lined_args(op, w, (0,) * len(op.inputs))), ADD, ""
 
 
 def run_sub(op, box, xs, rt):
-    pattern = lined_up(op, rt.patterns, 1)
-    return xs[0] - (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
+    first, taken = lined_terms(op, rt, xs)
+    return first - taken
 
 
 def source_sub(op, w, target):
-    pattern = lined_up(op, w.p, 1)
-    taken = w.arg(op.inputs[1], ADD + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
-    return [], f"{w.arg(op.inputs[0], ADD)} - {taken}", ADD, ""
+    first, taken = lined_args(op, w, (ADD, ADD + 1))
+    return [], f"{first} - {taken}", ADD, ""
 
 
 def build_scale(b, vid, scale, scope, span):

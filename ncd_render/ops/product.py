@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import parse as ast
 from ..errors import NcdError
-from .arith import lined_up
+from .arith import lined_args, lined_terms, lined_up
 from .registry import ATOM, MUL, OpKind, register
 from .work import Work
 
@@ -52,14 +52,13 @@ def source(op, w, target):
 
 
 def run_div(op, box, xs, rt):
-    pattern = lined_up(op, rt.patterns, 1)
-    return xs[0] / (xs[1] if pattern is None else rt.einops.rearrange(xs[1], pattern))
+    dividend, divisor = lined_terms(op, rt, xs)
+    return dividend / divisor
 
 
 def source_div(op, w, target):
-    pattern = lined_up(op, w.p, 1)
-    divisor = w.arg(op.inputs[1], MUL + 1) if pattern is None else f'rearrange({w.arg(op.inputs[1])}, "{pattern}")'
-    return [], f"{w.arg(op.inputs[0], MUL)} / {divisor}", MUL, "" if pattern is None else "broadcast quotient"
+    dividend, divisor = lined_args(op, w, (MUL, MUL + 1))
+    return [], f"{dividend} / {divisor}", MUL, "" if lined_up(op, w.p, 1) is None else "broadcast quotient"
 
 
 register(OpKind("mul", "mul", build=build, in_dsl=False, glyph="join", hold="through", commutes=True, label=lambda op: (op.label, 1.2, True),
