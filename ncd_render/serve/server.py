@@ -56,6 +56,9 @@ class ViewServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = False
+    # pages load several files at once, and many pages may load together; socketserver's backlog of 5 let a
+    # burst fill the kernel's accept queue, where a connection the client took for open waited out its timeout
+    request_queue_size = 128
 
     def __init__(self, source: WatchedFile, port: int, hw: str, dtype: str):
         super().__init__((HOST, port), Handler)
