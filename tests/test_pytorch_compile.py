@@ -229,6 +229,24 @@ def test_concat_matches_axes_by_name_and_copies_a_tensor_along_axes_it_lacks():
         torch.testing.assert_close(B, torch.cat([R[:, :, None].expand(2, 3, 2, 5), X], dim=-1))
 
 
+def test_a_tensor_with_no_axis_named_in_a_concat_is_one_position_of_the_joined_axis():
+    """``concat(A, M: , -> s)`` stacks two maps as the positions of a new last axis (CBAM's channel pool, torch.cat of
+    maps kept with a dim of one); ``concat(C, P: , y -> t)`` puts one token before the rest, in y's place; compiled and
+    generated alike."""
+    from ncd_render.pytorch.codegen import class_name_for, generate
+
+    text = ("axis h = 3\naxis w = 4\naxis s = 2\naxis y = 5\naxis t = y + 1\naxis m = 6\n"
+            "input A[h w], M[h w], C[m], P[y m]\nS = concat(M, A: , -> s)\nT = concat(C, P: , y -> t)\noutput S, T\n")
+    A, M, C, P = (torch.randn(*shape, dtype=torch.float64) for shape in [(2, 3, 4), (2, 3, 4), (2, 6), (2, 5, 6)])
+    diagram = build(parse(text))
+    assert [diagram.values[v].axes for v in diagram.outputs] == [("h", "w", "s"), ("t", "m")]
+    namespace = {}
+    exec(compile(generate(diagram), "<generated>", "exec"), namespace)
+    for S, T in (module_for(text)(A, M, C, P), namespace[class_name_for(diagram)]()(A, M, C, P)):
+        torch.testing.assert_close(S, torch.stack([M, A], dim=-1))
+        torch.testing.assert_close(T, torch.cat([C[:, None], P], dim=1))
+
+
 def test_a_run_of_an_axis_is_a_narrowed_view():
     """``index(X: t -> x) with at=1``: positions 1 to 1 + |x| of t as the new axis x, where t was (at=-4 counts from the
     end); compiled and generated alike."""
