@@ -235,6 +235,25 @@ def test_batch_norm_takes_its_statistics_over_the_batch(tmp_path, layer, agrees)
     assert check_file(tmp_path / "bn.ncd", batch=3).passed == agrees
 
 
+@pytest.mark.parametrize("mode, option, hint", [
+    ("norm", "", "ran in eval mode, with its running statistics"),  # ncd check left it in eval mode
+    ("norm.train()", " with running", "ran in training mode, with the batch's statistics")])
+def test_a_batch_norm_run_in_the_other_mode_is_named_in_a_hint(tmp_path, mode, option, hint):
+    """A reference's nn.BatchNorm2d in eval mode against the diagram's batch statistics (a new user's CBAM check), or in
+    training mode against 'with running': the failure says which module ran in which mode."""
+    (tmp_path / "bn.ncd").write_text("axis h = 4\naxis w = 5\naxis c = 3\ninput X[h w c]\n"
+                                     f"Y = batchnorm(X: h w) with affine{option.replace(' with', ',')} as BN\noutput Y\n")
+    (tmp_path / "bn.check.py").write_text(
+        "from torch import nn\nfrom ncd_render.pytorch.check import From, Reference\n\n"
+        "def reference(sizes):\n    norm = nn.BatchNorm2d(3)\n    norm.running_mean.fill_(0.5)\n"
+        f"    def forward(X):\n        return {mode}(X.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)\n"
+        "    return Reference(forward, norm, {'BN.weight': From('weight'), 'BN.bias': From('bias')"
+        + (", 'BN.running_mean': From('running_mean'), 'BN.running_var': From('running_var')" if option else "") + "})\n")
+    report = check_file(tmp_path / "bn.ncd", batch=3)
+    assert not report.passed
+    assert f"hint: the reference's BatchNorm2d {hint}" in str(report)
+
+
 def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
     (tmp_path / "ids.ncd").write_text("axis t = 7\naxis s = t\naxis v = 3\naxis m = 2\ninput T[t] int\n"
                                       "Ts = rename(T: t -> s)\nE = embedding(Ts: v -> m) as E\noutput E\n")

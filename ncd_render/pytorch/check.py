@@ -208,16 +208,17 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
     say(f"built the diagram and {ref.name} ({time.perf_counter() - clock:.0f} s)")
-    comparisons = []
+    comparisons, modes = [], {}
     for dtype in dtypes:
         kind = getattr(torch, dtype)
         model.to(kind)
         if ref.module is not None:
             ref.module.to(kind)
         comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
+        modes.update(_batch_norm_modes(ref.module))
         say(f"ran both in {dtype} ({time.perf_counter() - clock:.0f} s)")
     name = ref.name + (f" ({source})" if source else "")
-    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram)
+    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes)
 
 
 def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
@@ -259,6 +260,14 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op))
     return result
+
+
+def _batch_norm_modes(module) -> dict[str, bool]:
+    """Whether each batch norm of the reference module ran in training mode (batch statistics), by its class and name."""
+    if module is None:
+        return {}
+    return {f"{type(m).__name__} '{name}'" if name else type(m).__name__: m.training
+            for name, m in module.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
 
 
 def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:

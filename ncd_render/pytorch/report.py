@@ -43,6 +43,7 @@ class Report:
     comparisons: list[Comparison]
     origin: str = ""  # where the sizes come from: "the file's check line", "the declared sizes", ...
     diagram: Diagram | None = field(default=None, repr=False)  # the diagram checked (components expanded)
+    batch_norms: dict[str, bool] = field(default_factory=dict)  # the reference's batch norms (class 'name') -> ran in training mode
 
     @property
     def passed(self) -> bool:
@@ -81,10 +82,28 @@ class Report:
             lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
         before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
         lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
-        single = self.single_precision(first)
-        if single:
-            lines.append(single)
+        for hint in (self.batch_statistics(first), self.single_precision(first)):
+            if hint:
+                lines.append(hint)
         return "\n".join(lines)
+
+    def batch_statistics(self, first: Comparison) -> str | None:
+        """A hint when the first wire to disagree is a batch norm's and the reference's batch norms ran in the
+        other mode: ncd check puts the reference module in eval mode, where they use their running statistics."""
+        if first.op.params.get("fn") != "batchnorm" or not self.batch_norms:
+            return None
+        running = bool(first.op.params.get("running"))
+        other = sorted(name for name, training in self.batch_norms.items() if training == running)
+        if not other:
+            return None
+        if running:
+            return (f"hint: the reference's {', '.join(other)} ran in training mode, with the batch's statistics, "
+                    "but this one is written 'with running' (its stored statistics): drop 'with running', or leave the "
+                    "reference in eval mode")
+        return (f"hint: the reference's {', '.join(other)} ran in eval mode, with its running statistics (ncd check "
+                "puts the reference module in eval mode), but the diagram's batchnorm uses the batch's statistics: call "
+                ".train() on the module in the reference's forward (as gallery/resnet.check.py does), or write "
+                "'batchnorm(...) with running' for eval mode")
 
     def single_precision(self, first: Comparison) -> str | None:
         """A hint when only float64 fails, by about float32's rounding: the reference computes in float32."""
