@@ -311,6 +311,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("conv1d_sequence", ["input X[c y]", "B = unfold(X: y -> y i) with padding=1", "unfold(H: y -> y j) with padding=2, dilation=2",
                          "linear(B: j -> ) with bias, per=f"]),
     ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
+    # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)
+    ("cbam", ["R = mean(X: h w)", "R = max(X: h w)", "R = max(H: c)", "C = concat(R, R2: , -> o)"]),
+    ("stacked_pools", ["C = concat(R, R2, R3: , , -> f)", "linear(C: f -> o) with bias"]),  # torch.stack (opaque)
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand

@@ -231,8 +231,21 @@ class ElementOps:
     def op_amax(self, node, name):
         return self._reduce(node, "max")
 
+    def op_max(self, node, name):
+        """``x.max(dim)``: (the largest values, where they are), only the values having a statement; ``x.max()``: the largest."""
+        if self.arg(node, 1) is None:
+            return self._reduce(node, "max")
+        return [self._reduce(node, "max"), None]
+
     def op_cat(self, node, name):
         return self.joined(node, node.args[0], self.arg(node, 1, 0) % len(self.shape(node)))
+
+    def op_stack(self, node, name):
+        """``torch.stack(tensors, dim)``: each given a dim of one there, then joined along it."""
+        dim = self.arg(node, 1, 0) % len(self.shape(node))
+        pieces = [self.get(t) for t in node.args[0]]
+        pieces = [Seen(p.dims[:dim] + [self.atoms.new(1, "unit")] + p.dims[dim:], p.dsl, p.param, p.number) for p in pieces]
+        return self._stacked(node, pieces, dim) if len(pieces) > 1 else pieces[0]
 
     def joined(self, node, parts, dim: int) -> Seen:
         """The nodes ``parts`` joined along ``dim`` (``torch.cat``'s, or slices of one tensor filled in turn: :mod:`.filled`)."""
@@ -240,10 +253,30 @@ class ElementOps:
         picked = self.picks_joined(tensors, dim) if len(tensors) > 1 else None
         if picked is not None:  # one tensor picked at every index of some axes, joined: those axes and the joined one, as one
             return picked
+        if len(tensors) > 1 and not any(self.atoms.leaves(t.dims[dim]) for t in tensors):
+            return self._stacked(node, tensors, dim)
         joined = tensors[-1]
         for tensor in reversed(tensors[:-1]):  # more than two: each joined to those after it (DeiT's class and distillation
             joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each
         return joined
+
+    def _stacked(self, node, tensors: list[Seen], dim: int) -> Seen:
+        """Tensors each with a dim of one at ``dim``, joined there (torch.stack's, or CBAM's channel max and mean kept
+        with a dim of one and joined): ``concat(A, B: , -> s)``, each one position of the new axis, laid out last."""
+        for t in tensors[1:]:
+            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
+                if i != dim:
+                    self.atoms.unify(x, y)
+        for t in tensors:
+            self.data(t)  # (a learned operand becomes its box)
+        kept = [set(map(self.atoms.find, self.dsl_leaves(t))) for t in tensors]
+        full = max(range(len(tensors)), key=lambda k: len(kept[k]))
+        if any(not k <= kept[full] for k in kept):
+            raise Unsupported("stacking tensors whose other axes differ in their axes of one")
+        joined = self.atoms.new(len(tensors), "")
+        atoms = self.dsl_leaves(tensors[full]) + [joined]
+        out = self.emit("concat", [t.dsl for t in tensors], atoms, node, axes={"on": [t.dims[dim] for t in tensors], "to": [joined]})
+        return Seen(tensors[full].dims[:dim] + [joined] + tensors[full].dims[dim + 1:], out)
 
     def _join(self, node, a: Seen, b: Seen, dim: int) -> Seen:
         """``a`` and ``b`` joined along ``dim``: ``concat(A, B: x1, x2 -> x)``."""

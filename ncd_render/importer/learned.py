@@ -335,6 +335,8 @@ class LearnedOps:
         stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
         if self.arg(node, 5, False):
             raise Unsupported("max pooling with ceil_mode")
+        if self._whole_map(x, kernel, padding, dilation):
+            return self._over_map(node, x, "max")
         if any(pair(padding)) and not nonnegative(node.args[0]):
             raise Unsupported("max pooling with padding of values that may be negative (the diagram's ★ pads with zeros)")
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
@@ -346,6 +348,8 @@ class LearnedOps:
         stride, padding = self.arg(node, 2) or kernel, self.arg(node, 3, 0)
         if self.arg(node, 4, False) or not self.arg(node, 5, True) or self.arg(node, 6) is not None:
             raise Unsupported("average pooling with ceil_mode, without counting the padding, or with a divisor")
+        if self._whole_map(x, kernel, padding, 1):
+            return self._over_map(node, x, "mean")
         return self._pool(node, x, "mean", kernel, stride, padding, 1)
 
     def op_adaptive_avg_pool2d(self, node, name):
@@ -356,10 +360,19 @@ class LearnedOps:
         return [self._global_pool(node, "max"), None]  # (the largest values, where they are): only the values have a statement
 
     def _global_pool(self, node, fn) -> Seen:
-        """``fn`` over the two spatial dims (``mean(H: h w)``), which stay as dims of one; only a pool to one value per channel."""
+        """Adaptive pooling to one value per channel (only that): ``fn`` over the two spatial dims."""
         x = self.get(node.args[0])
         if pair(self.arg(node, 1)) != (1, 1):
             raise Unsupported("adaptive pooling to more than one value per channel")
+        return self._over_map(node, x, fn)
+
+    def _whole_map(self, x: Seen, kernel, padding, dilation) -> bool:
+        """Whether a pooling window, unpadded and undilated, is the whole map (``F.avg_pool2d(x, x.shape[2:])``, CBAM's)."""
+        return not any(pair(padding)) and pair(dilation) == (1, 1) and \
+            tuple(pair(kernel)) == tuple(self.atoms.size(d) for d in x.dims[-2:])
+
+    def _over_map(self, node, x: Seen, fn) -> Seen:
+        """``fn`` over the two spatial dims (``mean(H: h w)``), which stay as dims of one."""
         spatial = x.dims[-2:]
         gone = set(map(self.atoms.find, self.leaves(spatial)))
         out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": spatial})

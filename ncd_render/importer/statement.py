@@ -46,7 +46,7 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         else:
             spec = f"{names(source)} -> {names(target)}"
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
-        spec = ", ".join(_one(names([a])) for a in axes["on"]) + f" -> {_one(names(axes['to']))}"
+        spec = ", ".join(_one(names([a])) for a in axes["on"]).rstrip() + f" -> {_one(names(axes['to']))}"  # (none: stacked)
     elif "on" in axes:
         spec = " ".join(_one(names([a])) for a in axes["on"]) if stmt.fn in ONE_AXIS_EACH else names(axes["on"])
     elif kind.glyph == "mark":  # an element-wise function

@@ -270,7 +270,7 @@ def _second_order(stmt: Stmt, order, leaves):
         theirs, mine = order[stmt.args[1]], set(order[stmt.args[0]])
         shared = [x for x in order[stmt.args[0]] if x in set(theirs)]
         return list(theirs) if [x for x in theirs if x in mine] == shared else shared + [x for x in theirs if x not in mine]
-    if "on" in stmt.axes and "to" in stmt.axes:  # a concatenation
+    if "on" in stmt.axes and "to" in stmt.axes and len(stmt.axes["on"]) == 2:  # a concatenation of two
         a, b = (leaves([x]) for x in stmt.axes["on"])
         if len(a) != 1 or len(b) != 1:
             return None

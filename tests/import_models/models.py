@@ -719,6 +719,43 @@ def classifier_head():
     return nn.Sequential(nn.Conv2d(4, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3)), (torch.randn(1, 4, 6, 6),)
 
 
+class _CBAM(nn.Module):
+    """CBAM (Woo et al., 2018) as its reference code writes it: a shared MLP over the pixels' mean and maximum, each pooled
+    by a window the size of the map, then the channels' maximum and mean, each kept with a dim of one, joined and
+    convolved."""
+
+    def __init__(self, c=16, r=4):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(c, c // r), nn.ReLU(), nn.Linear(c // r, c))
+        self.conv, self.bn = nn.Conv2d(2, 1, 7, padding=3, bias=False), nn.BatchNorm2d(1)
+
+    def forward(self, x):
+        pooled = [self.mlp(pool(x, x.shape[2:])) for pool in (nn.functional.avg_pool2d, nn.functional.max_pool2d)]
+        x = x * torch.sigmoid(pooled[0] + pooled[1])[:, :, None, None]
+        maps = torch.cat([x.max(1, keepdim=True)[0], x.mean(1, keepdim=True)], 1)
+        return x * torch.sigmoid(self.bn(self.conv(maps)))
+
+
+def cbam():
+    torch.manual_seed(0)
+    return _CBAM().eval(), (torch.randn(1, 16, 6, 5),)
+
+
+class _StackedPools(nn.Module):
+    """Three poolings of each token's features stacked along a new last dim (torch.stack), then mixed by a map over it."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Linear(3, 4)
+
+    def forward(self, x):
+        return self.mix(torch.stack([x.amax(-1), x.mean(-1), x.sum(-1)], -1))
+
+
+def stacked_pools():
+    return _StackedPools(), (torch.randn(1, 5, 6),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
