@@ -114,7 +114,11 @@ def shown_number(text: str, factor: float) -> str:
     ('0.3536', '0.125', '1e-3')
     >>> shown_number("-123456.75", -123456.75)
     '-1.235e+05'
+    >>> shown_number("1/128", 1 / 128), shown_number("1/22.627416997969522", 1 / 22.627416997969522)  # a division: its divisor
+    ('1/128', '1/22.63')
     """
+    if text.startswith("1/"):
+        return "1/" + shown_number(text[2:], 1 / factor)
     digits = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
     return text if len(digits) <= SHOWN_DIGITS else f"{factor:.{SHOWN_DIGITS}g}"
 
