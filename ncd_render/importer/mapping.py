@@ -29,6 +29,7 @@ from .swish import recognise_swish
 from .filled import recognise_filled
 from .relative import recognise_relative
 from .products import ProductOps
+from .recurrent import RecurrentOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
@@ -41,7 +42,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps):
+class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

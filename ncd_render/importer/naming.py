@@ -60,9 +60,11 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     'L_{q_proj}'
     >>> label("E", "E", set()), label("L", "L_Q", set())  # already labels, as ncd compile names boxes
     ('E', 'L_Q')
+    >>> label("L", "cell.W_{hz}", set())  # or as the importer names a GRU cell's maps
+    'W_{hz}'
     """
     parts = [p for p in path.split(".") if p] or ["0"]
-    if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6})?", parts[-1]) and _param(parts[-1]) not in taken:
+    if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6}|_\{[A-Za-z0-9]{1,6}\})?", parts[-1]) and _param(parts[-1]) not in taken:
         taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
         return parts[-1]
     for n in range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1):

@@ -756,6 +756,44 @@ def stacked_pools():
     return _StackedPools(), (torch.randn(1, 5, 6),)
 
 
+def gru_cell():
+    """nn.GRUCell: one aten.gru_cell (it was an opaque box), its three maps of each side rows of one weight."""
+    torch.manual_seed(0)
+    return nn.GRUCell(8, 16), (torch.randn(1, 8), torch.randn(1, 16))
+
+
+class _Tagger(nn.Module):
+    """A GRU cell without biases inside a module, a batch of two, its new state read by a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell, self.out = nn.GRUCell(8, 16, bias=False), nn.Linear(16, 4)
+
+    def forward(self, x, h):
+        return self.out(self.cell(x, h))
+
+
+def gru_tagger():
+    torch.manual_seed(0)
+    return _Tagger(), (torch.randn(2, 8), torch.randn(2, 16))
+
+
+class _LSTMStep(nn.Module):
+    """nn.LSTMCell, its state given as two tensors: one aten.lstm_cell making the new state and cell."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(8, 16)
+
+    def forward(self, x, h, c):
+        return self.cell(x, (h, c))
+
+
+def lstm_cell():
+    torch.manual_seed(0)
+    return _LSTMStep(), (torch.randn(1, 8), torch.randn(1, 16), torch.randn(1, 16))
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
