@@ -188,6 +188,7 @@ def test_repeat_records_what_goes_round():
     ("input A[y c], B[y c]\nC = concat(A, B: , -> h)\noutput C\n",
      "axis 'h' has size 8, but the joined axes add up to 2"),
     ("input A[y c], B[y c]\nC = concat(A, B: , -> c)\noutput C\n", "output axis 'c' is already an axis of A [y c]"),
+    ("input A[y c], B[y c]\nC = concat(A, B: -> h)\noutput C\n", "(the spec has 1 place, separated by commas, for 2 tensors)"),
     ("input X[t e]\nG = topk(X: e) with k=9\noutput G\n", "topk keeps 9 of 4"),
     ("input X[t i]\nR = rope(X: t i)\noutput R\n", "rope rotates pairs, but axis 'i' has odd size 3"),
     ("input X[t e]\nR = rope(X: t e) with rotary=6\noutput R\n", "an even number, at most its size 4"),

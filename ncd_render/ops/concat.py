@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ..errors import NcdError
+from ..errors import NcdError, plural
 from .registry import ATOM, OpKind, register
 from .work import WHOLE, Work
 
@@ -15,7 +15,10 @@ def build(b, call, options, scope, label):
     args = [b.lookup(a, scope) for a in call.args]
     spec = call.spec
     if spec is None or spec.outputs is None or len(spec.outputs) != 1 or len(spec.inputs) != len(args) or len(spec.outputs[0]) != 1:
-        raise NcdError("concat needs one axis per tensor and the joined axis: concat(A, B: x1, x2 -> x)", spec.span if spec else call.span)
+        counted = f" (the spec has {plural(len(spec.inputs), 'place')}, separated by commas, for {plural(len(args), 'tensor')})" if spec is not None and len(spec.inputs) != len(args) else ""
+        raise NcdError(f"concat needs one axis per tensor and the joined axis: concat(A, B: x1, x2 -> x){counted}",
+                       spec.span if spec else call.span, "a tensor with no axis named, concat(A, B: , -> s), is one position of "
+                       "the joined axis: that stacks tensors")
     joined = [b.spec_axes(refs, v, scope, "concat", spec.span) if refs else () for refs, v in zip(spec.inputs, args)]
     if any(len(j) > 1 for j in joined):
         raise NcdError("concat joins one axis of each tensor", spec.span)
