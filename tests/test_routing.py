@@ -134,6 +134,18 @@ def test_every_gallery_layout_is_at_or_above_its_lower_bound(gallery_file):
     assert counted >= bound
 
 
+@pytest.mark.parametrize("inputs, crossed", [("C[f], X[y m]", 1), ("X[y m], C[f]", 0)])
+def test_an_operand_that_comes_into_its_box_from_above_crosses_the_wires_in_its_way(inputs, crossed, tmp_path, figure_metrics):
+    """A, the upper half of C, comes down past B into the product on X's wires: the layout counted that as crossing
+    nothing, so an order sending operands down over others looked free (DiT's six modulations from above: 7 counted,
+    26 drawn)."""
+    text = f"axis y = 3 width\naxis m = 4\naxis f = m + m\ninput {inputs}\nA, B = split(C: f -> m, m)\nY = X * A\nZ = Y + B\noutput Z\n"
+    counted, _ = crossing_report(load_text(text).diagram, load_theme("paper"), load_preset("paper"))
+    load_text(text).render(tmp_path / "f.svg")
+    measured = figure_metrics.analyse(str(tmp_path / "f.svg"))[0]["crossings"]
+    assert counted == measured == crossed
+
+
 def test_an_order_whose_heights_contradict_falls_back_to_the_order_as_swept():
     path = Path(__file__).parent / "fuzz_cases" / "branch_above_section_cycle.ncd"
     scene = load(path).scene()  # raised "layout constraints form a cycle"

@@ -76,10 +76,12 @@ def column_crossings(column, wires: dict) -> int:
             for a, b in zip(placed.consumed, placed.through):
                 lo, hi = sorted((left[a], left[b]))
                 total += len(set(column.before[lo + 1:hi]).difference(joining))
-        else:
-            last = max(left[w] for w in placed.through)
+        else:  # the other operand comes into the box from below, or from above (each crosses the wires in its way)
+            first, last = min(left[w] for w in placed.through), max(left[w] for w in placed.through)
             joining = set(placed.consumed)
-            total += sum(1 for b in placed.consumed for w in column.before[last + 1:left[b]] if w not in joining)
+            for b in placed.consumed:
+                way = column.before[last + 1:left[b]] if left[b] > last else column.before[left[b] + 1:first]
+                total += sum(1 for w in way if w not in joining)
     return total
 
 
