@@ -46,6 +46,19 @@ def test_latex_notes_a_figure_wider_than_a_page_too(tmp_path):
     assert "note:" not in ncd("latex", MHA, "-o", tmp_path / "mha.pdf").stderr
 
 
+def test_inputs_declared_in_an_order_that_crosses_far_more_are_noted(tmp_path, figure_metrics):
+    """T joins the concatenation first, so it is drawn above E, but declared below it: the figure crosses 4 times and
+    the note names the order that crosses none, which, declared so, draws with none and no note."""
+    text = "axis u = 1 width\naxis n = 4 width\naxis t = 5 width\naxis m = 8\ninput {}\nZ = concat(T, E: u, n -> t)\noutput Z\n"
+    for inputs, crossed, note in [("E[n m], T[u m]", 4, "note: the figure crosses 4 times; with its inputs declared in the order T, E "
+                                   "it would cross 0\n"), ("T[u m], E[n m]", 0, "")]:
+        (tmp_path / "c.ncd").write_text(text.format(inputs))
+        result = ncd("render", tmp_path / "c.ncd", "-o", tmp_path / "c.svg")
+        assert result.returncode == 0 and result.stderr == note
+        assert figure_metrics.analyse(str(tmp_path / "c.svg"))[0]["crossings"] == crossed
+    assert ncd("latex", tmp_path / "c.ncd", "-o", tmp_path / "c.pdf").stderr == f"wrote {tmp_path / 'c.pdf'}\n"
+
+
 def test_validate_summarises_a_good_file():
     result = ncd("validate", MHA)
     assert result.returncode == 0
