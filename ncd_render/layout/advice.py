@@ -21,7 +21,7 @@ from ..ir import Diagram
 from ..style import Preset, Theme
 from .choice import choose_drawing
 from .compact import compact
-from .report import crossings
+from .report import crossings, lower_bound
 from .scalars import scalars_on_wires
 
 MOST_INPUTS = 3  # every order of more would take too long to try on each render
@@ -39,15 +39,22 @@ def better_inputs(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[tuple
         return None
     declared = diagram.ops[:count]
     base = _crossings(diagram, theme, preset)
+    if base - lower_bound(compact(diagram)) < _saving(base):  # no order can save enough (the bound holds for every order)
+        return None
     best = (base, declared)
     for inputs in itertools.permutations(declared):
         if list(inputs) != declared and best[0]:
             n = _crossings(replace(diagram, ops=list(inputs) + diagram.ops[count:]), theme, preset)
             best = min(best, (n, list(inputs)), key=lambda found: found[0])
     fewest, inputs = best
-    if base - fewest < max(2, base / 5):
+    if base - fewest < _saving(base):
         return None
     return tuple(diagram.values[op.outputs[0]].name for op in inputs), fewest, base
+
+
+def _saving(base: int) -> float:
+    """The fewest crossings another order must save, of ``base``, to be worth a note: two, and a fifth of them."""
+    return max(2, base / 5)
 
 
 def _crossings(diagram: Diagram, theme: Theme, preset: Preset) -> int:
