@@ -40,7 +40,7 @@ def syntax_error(error, source: Source) -> NcdError:
     span = source.span(line, column)
     if isinstance(error, import_lark().exceptions.UnexpectedCharacters):
         char = source.line(line)[column - 1 : column] or "end of line"
-        return NcdError(f"unexpected character {char!r}", span)
+        return NcdError(f"unexpected character {char!r}", span, _from_python(source.line(line), column, repr(char)))
     token = getattr(error, "token", None)
     if token is not None and token.type == "_NL":
         got = "end of line"
@@ -69,10 +69,51 @@ def syntax_error(error, source: Source) -> NcdError:
         hint = "an offset is one tensor and one number (X + 1, 1 - X): name each step, as in S = X * 2, then Y = 1 - S"
     elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
         hint = "a number is added to one tensor (X + 1): name the sum first, S = A + B, then Y = S + 1"
+    hint = _from_python(source.line(line), column, got) or hint
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
     return NcdError(f"unexpected {got}", span, hint)
+
+
+_REDUCTIONS = {"sum", "mean", "max", "amax", "softmax"}
+_MOVES = {"transpose", "permute", "view", "reshape", "flatten", "unsqueeze", "squeeze", "T", "mT"}
+
+
+def _from_python(text: str, column: int, got: str) -> str | None:
+    """A hint for PyTorch written where the language is expected (``got`` came at ``column`` of ``text``):
+    a method or a module's function, ``@``, ``dim=``, a spec after a comma, ``sqrt(k)``, a number among axes.
+
+    >>> _from_python("P = S.sum(x)", 6, "'.'"), _from_python("Y = X @ W", 7, "'@'")[:34]
+    ('the language has no methods: write sum(S: x), the axes after a colon', 'a product of tensors is an einsum ')
+    """
+    before, after = text[: column - 1], text[column - 1:]
+    if got == "'.'":
+        owner = re.search(r"(\w*)$", before).group(1)
+        if not owner or owner[0].isdigit():  # (a number: 5. is no method)
+            return None
+        called = re.match(r"\.(\w+)(?:\(([^()]*)\))?", after)
+        name, args = (called.group(1), called.group(2) or "") if called else ("", "")
+        if owner in ("torch", "F", "nn", "np", "functional") and name:
+            return f"the language calls its operations by name alone: write {name}({args}), not {owner}.{name}({args})"
+        if name in _REDUCTIONS:
+            axis = args if re.fullmatch(r"[A-Za-z_]\w*", args.strip()) else "x"
+            return f"the language has no methods: write {'max' if name == 'amax' else name}({owner}: {axis.strip()}), the axes after a colon"
+        if name in _MOVES:
+            return f"the language has no methods: axes are moved or grouped by rearrange({owner}: y m -> m y)"
+        return "names have no '.': operations are functions of their tensors, e.g. relu(X), sum(X: m)"
+    if got == "'@'":
+        return "a product of tensors is an einsum that names its axes, einsum(A, B: y m, m k -> y k); a learned weight is linear(X: m -> k)"
+    keyword = re.search(r"(\w+\(\s*\w+)\s*,\s*\w+\s*$", before)
+    if got == "'='" and keyword:
+        return f"the axes follow a colon, not a keyword: {keyword.group(1)}: ...)"
+    if got == "'->'" and re.search(r"\w+\(\s*\w+\s*,[\w\s]*$", before):
+        return "the spec follows a colon after the tensors: linear(X: m -> k)"
+    if got == "'('" and re.search(r"\bsqrt\s*$", before):
+        return "the square root of an axis size is written as a power: * k^-1/2, or / k^1/2"
+    if re.fullmatch(r"'\d[\w.]*'", got) and re.search(r"\w+\([^()]*(:|->)[^()]*$", before):
+        return "a spec names axes, not sizes: declare one of that size, as in 'axis k2 = 2 * k', and name it"
+    return None
 
 
 def _unclosed(source: Source) -> Span | None:

@@ -246,6 +246,22 @@ def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hi
     assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
 
 
+@pytest.mark.parametrize("line, column, hint", [
+    ("Y = torch.relu(X)", 10, "the language calls its operations by name alone: write relu(X), not torch.relu(X)"),
+    ("Y = X.sum(m)", 6, "the language has no methods: write sum(X: m), the axes after a colon"),
+    ("Y = X.transpose(y, m)", 6, "the language has no methods: axes are moved or grouped by rearrange(X: y m -> m y)"),
+    ("Y = X @ X", 7, "a product of tensors is an einsum that names its axes"),
+    ("Y = softmax(X, dim=m)", 19, "the axes follow a colon, not a keyword: softmax(X: ...)"),
+    ("Y = linear(X, m -> k)", 17, "the spec follows a colon after the tensors: linear(X: m -> k)"),
+    ("Y = X / sqrt(m)", 13, "the square root of an axis size is written as a power"),
+    ("Y = linear(X: m -> 2k)", 20, "a spec names axes, not sizes: declare one of that size"),
+])
+def test_pytorch_written_where_the_language_is_expected_gets_a_hint_in_its_terms(line, column, hint):
+    """A new user writes what PyTorch would: each was a bare 'unexpected ...' naming tokens, not what to write."""
+    err = error(f"input X[y m]\n{line}\noutput Y\n")
+    assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
+
+
 def test_an_outer_sum_has_the_first_terms_axes_then_the_seconds_own():
     """Additive attention adds each query's map to each key's, A[y k] + B[x k]: it was an error ("A has no axis 'x'").
     Two terms that each lack an axis of the other add every pair; three terms, or a difference, still may not."""
