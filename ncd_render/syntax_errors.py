@@ -95,7 +95,7 @@ def _from_python(text: str, column: int, got: str) -> str | None:
         called = re.match(r"\.(\w+)(?:\(([^()]*)\))?", after)
         name, args = (called.group(1), called.group(2) or "") if called else ("", "")
         if owner in ("torch", "F", "nn", "np", "functional") and name:
-            return f"the language calls its operations by name alone: write {name}({args}), not {owner}.{name}({args})"
+            return f"the language calls its operations by name alone: write {name.lower().replace('_', '')}({args}), not {owner}.{name}({args})"
         if name in _REDUCTIONS:
             axis = args if re.fullmatch(r"[A-Za-z_]\w*", args.strip()) else "x"
             return f"the language has no methods: write {'max' if name == 'amax' else name}({owner}: {axis.strip()}), the axes after a colon"
@@ -111,8 +111,24 @@ def _from_python(text: str, column: int, got: str) -> str | None:
         return "the spec follows a colon after the tensors: linear(X: m -> k)"
     if got == "'('" and re.search(r"\bsqrt\s*$", before):
         return "the square root of an axis size is written as a power: * k^-1/2, or / k^1/2"
-    if re.fullmatch(r"'\d[\w.]*'", got) and re.search(r"\w+\([^()]*(:|->)[^()]*$", before):
-        return "a spec names axes, not sizes: declare one of that size, as in 'axis k2 = 2 * k', and name it"
+    number = re.fullmatch(r"'-?\d[\w.]*'", got)
+    if number and re.search(r"\w+\([^()]*(:|->)[^()]*$", before):
+        return "a spec names axes, not dims or sizes: write the axis's name (softmax(S: x)); for a new size, declare an axis, " \
+               "as in 'axis k2 = 2 * k', and name it"
+    if number and re.search(r"\w+\(\s*\w+\s*,\s*$", before):
+        return "options follow 'with' after the call: dropout(X) with p=0.1"
+    if got == "'='" and re.search(r"\w+\([^()]*(:|->)[^()]*,\s*\w+\s*$", before):
+        return "options follow 'with' after the call: linear(X: m -> k) with bias"
+    if got == "','" and re.search(r"\[[\w\s]*$", before):
+        return "a tensor's axes are separated by spaces: X[b y m]"
+    if got == "':'" and re.match(r"\s*axis\s+\w+\s*$", before):
+        size = re.match(r":\s*([^\s#]+)", after)
+        return f"an axis is declared with '=': {before.strip()} = {size.group(1) if size else 512}"
+    if got == "'('" and re.match(r"\s*input\b", before):
+        return "a tensor's axes go in brackets: input X[y m]"
+    if got in ("'+'", "'-'", "'*'", "'['") and re.search(r"=\s*\w+\(.*\)\s*$", before):
+        return "a statement makes one tensor from one operation: name its result, H = linear(X: m -> k), then use it, Y = H + X" \
+            if got != "'['" else "a statement's result is one tensor, not a tuple: drop the index"
     return None
 
 

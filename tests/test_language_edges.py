@@ -254,11 +254,20 @@ def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hi
     ("Y = softmax(X, dim=m)", 19, "the axes follow a colon, not a keyword: softmax(X: ...)"),
     ("Y = linear(X, m -> k)", 17, "the spec follows a colon after the tensors: linear(X: m -> k)"),
     ("Y = X / sqrt(m)", 13, "the square root of an axis size is written as a power"),
-    ("Y = linear(X: m -> 2k)", 20, "a spec names axes, not sizes: declare one of that size"),
+    ("Y = linear(X: m -> 2k)", 20, "a spec names axes, not dims or sizes"),
+    ("Y = softmax(X: -1)", 16, "a spec names axes, not dims or sizes: write the axis's name"),
+    ("Y = nn.Linear(X: m -> k)", 7, "the language calls its operations by name alone: write linear(X: m -> k), not nn.Linear"),
+    ("Y = dropout(X, 0.1)", 16, "options follow 'with' after the call: dropout(X) with p=0.1"),
+    ("Y = linear(X: m -> k, bias=True)", 27, "options follow 'with' after the call: linear(X: m -> k) with bias"),
+    ("Y = linear(X: m -> m) + X", 23, "a statement makes one tensor from one operation: name its result"),
+    ("Y = max(X: y)[0]", 14, "a statement's result is one tensor, not a tuple: drop the index"),
+    ("input Z[b, y]", 10, "a tensor's axes are separated by spaces: X[b y m]"),
+    ("input Z(y m)", 8, "a tensor's axes go in brackets: input X[y m]"),
+    ("axis q: 5", 7, "an axis is declared with '=': axis q = 5"),
 ])
 def test_pytorch_written_where_the_language_is_expected_gets_a_hint_in_its_terms(line, column, hint):
     """A new user writes what PyTorch would: each was a bare 'unexpected ...' naming tokens, not what to write."""
-    err = error(f"input X[y m]\n{line}\noutput Y\n")
+    err = error(f"axis b = 2 width\ninput X[y m]\n{line}\noutput Y\n")
     assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
 
 
