@@ -318,6 +318,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "X = Hx - H"]),
     ("gru_tagger", ["input X[y m], H[y d]", "linear(X: m -> d) as W_{ir}", "linear(X: d -> f) with bias as L_{out}"]),
     ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H * H2"]),
+    # (its second call's labels were L_{W_{ir}}, which did not parse)
+    ("gru_unrolled", ["linear(C: m -> d) with bias as W_{ir}", "with bias as W_{ir.2}", "with bias as W_{hn.3}"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand

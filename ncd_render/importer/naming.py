@@ -60,13 +60,20 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     'L_{q_proj}'
     >>> label("E", "E", set()), label("L", "L_Q", set())  # already labels, as ncd compile names boxes
     ('E', 'L_Q')
-    >>> label("L", "cell.W_{hz}", set())  # or as the importer names a GRU cell's maps
-    'W_{hz}'
+    >>> label("L", "cell.W_{hz}", set()), label("L", "cell.W_{hz}", {"W_hz"})  # as the importer names a GRU cell's maps
+    ('W_{hz}', 'W_{hz.2}')
     """
     parts = [p for p in path.split(".") if p] or ["0"]
     if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6}|_\{[A-Za-z0-9]{1,6}\})?", parts[-1]) and _param(parts[-1]) not in taken:
         taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
         return parts[-1]
+    braced = re.fullmatch(r"([A-Z][A-Za-z]?)_\{([A-Za-z0-9]{1,6})\}", parts[-1])
+    if braced:  # a braced label taken (a cell called again): numbered inside its braces, W_{ir.2}
+        n = 2
+        while _param(f"{braced.group(1)}_{{{braced.group(2)}.{n}}}") in taken:
+            n += 1
+        taken.add(_param(f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"))
+        return f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"
     for n in range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1):
         text = ".".join(parts[-n:])
         candidate = f"{letter}_{{{text}}}"

@@ -778,6 +778,24 @@ def gru_tagger():
     return _Tagger(), (torch.randn(2, 8), torch.randn(2, 16))
 
 
+class _Unrolled(nn.Module):
+    """One GRU cell called at each of three time steps: its maps drawn once a step, the later ones' labels numbered."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell, self.head = nn.GRUCell(8, 16), nn.Linear(16, 3)
+
+    def forward(self, xs, h):
+        for t in range(xs.shape[1]):
+            h = self.cell(xs[:, t], h)
+        return self.head(h)
+
+
+def gru_unrolled():
+    torch.manual_seed(0)
+    return _Unrolled(), (torch.randn(1, 3, 8), torch.randn(1, 16))
+
+
 class _LSTMStep(nn.Module):
     """nn.LSTMCell, its state given as two tensors: one aten.lstm_cell making the new state and cell."""
 
