@@ -160,7 +160,8 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tm
 
 
 @pytest.mark.parametrize("name, why, boxes", [
-    ("softmax_of_one", "a softmax over a dim of one", 1),  # its axis of one is no wire of the scores: softmax(S: ) did not build
+    ("softmax_of_one", "a softmax over a dim of one", 1),
+    ("bidirectional_gru", "a bidirectional GRU layer", 1),  # (its first state of zeros no box: only the GRU reads it)  # its axis of one is no wire of the scores: softmax(S: ) did not build
     # a padding mask from an input (its arange and comparison opaque too): the language says causal, or nothing hidden
     ("padded_attention", "attention with a mask of booleans that is neither causal nor open", 3),
 ])
@@ -317,9 +318,13 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # recurrent cells, each one aten operation (opaque), written out: a map per gate and side, rows of one weight
     ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "X = Hx - H"]),
     ("gru_tagger", ["input X[y m], H[y d]", "linear(X: m -> d) as W_{ir}", "linear(X: d -> f) with bias as L_{out}"]),
-    ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H * H2"]),
+    ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H3 * H"]),
     # (its second call's labels were L_{W_{ir}}, which did not parse)
     ("gru_unrolled", ["linear(C: m -> d) with bias as W_{ir}", "with bias as W_{ir.2}", "with bias as W_{hn.3}"]),
+    # nn.GRU and nn.LSTM over a sequence (opaque), unrolled: a step's input picked by an index, the states stacked; a first
+    # state of zeros has no maps, only the state side's biases (a bias box; r times b_hn, a layer scale)
+    ("gru_layer", ["input X[y m]", "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", "Y = concat(X, X2, X3: , , -> y)"]),
+    ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand

@@ -64,10 +64,10 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     ('W_{hz}', 'W_{hz.2}')
     """
     parts = [p for p in path.split(".") if p] or ["0"]
-    if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6}|_\{[A-Za-z0-9]{1,6}\})?", parts[-1]) and _param(parts[-1]) not in taken:
+    if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6})?|[A-Za-z][A-Za-z]?_\{[A-Za-z0-9]{1,6}\}", parts[-1]) and _param(parts[-1]) not in taken:
         taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
         return parts[-1]
-    braced = re.fullmatch(r"([A-Z][A-Za-z]?)_\{([A-Za-z0-9]{1,6})\}", parts[-1])
+    braced = re.fullmatch(r"([A-Za-z][A-Za-z]?)_\{([A-Za-z0-9]{1,6})\}", parts[-1])
     if braced:  # a braced label taken (a cell called again): numbered inside its braces, W_{ir.2}
         n = 2
         while _param(f"{braced.group(1)}_{{{braced.group(2)}.{n}}}") in taken:

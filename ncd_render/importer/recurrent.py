@@ -1,72 +1,168 @@
-"""Recurrent cells: ``nn.GRUCell``'s and ``nn.LSTMCell``'s aten operations, ``gru_cell`` and ``lstm_cell``,
-written out as the language's statements.
+"""Recurrent cells and layers written out as the language's statements: ``nn.GRUCell`` and ``nn.LSTMCell``
+(aten's ``gru_cell``, ``lstm_cell``), and ``nn.GRU`` and ``nn.LSTM`` over a whole sequence (``gru``,
+``lstm``), unrolled over the example's time steps.
 
-torch computes, for the input x and state h, with ``weight_ih`` and ``weight_hh`` each the rows of
-three maps (r, z, n) stacked::
+torch computes a GRU step, for the input x and state h, with ``weight_ih`` and ``weight_hh`` each the
+rows of three maps (r, z, n) stacked::
 
     r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
     z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
     h' = (1 - z) * n + z * h
 
-and h' is written n + z (h - n), as ``tests/corpus/gru_cell.ncd`` writes it. An LSTM cell's four
-maps each side (i, f, g, o) make c' = sigmoid(f) c + sigmoid(i) tanh(g) and h' = sigmoid(o) tanh(c').
-Each map is a ``linear`` with its rows of the stored weight and bias, labelled as torch's
-documentation names it (W_{ir}, W_{hr}, ...).
+and h' is written n + z (h - n), as ``tests/corpus/gru_cell.ncd`` writes it. An LSTM step's four maps
+each side (i, f, g, o) make c' = sigmoid(f) c + sigmoid(i) tanh(g) and h' = sigmoid(o) tanh(c'). Each
+map is a ``linear`` with its rows of the stored weight and bias, labelled as torch's documentation
+names it (W_{ir}, W_{hr}, ...). A layer's first state, when torch makes it zeros, has no maps: its
+biases alone are added (a ``bias`` box, b_{hr}) and r * b_{hn} is a ``layerscale``.
 """
 from __future__ import annotations
 
 from .graph import Param
-from .seen import Seen, Unsupported, linear_order, module_path
+from .seen import Seen, Unsupported, linear_order, module_path, target_name
 
 GATES = {"gru": "rzn", "lstm": "ifgo"}  # the order of the maps' rows in weight_ih and weight_hh
+SEQUENCES = {"gru", "lstm"}
 
 
 class RecurrentOps:
-    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for recurrent cells."""
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for recurrent cells and layers."""
 
     def op_gru_cell(self, node, name):
         x, h = self.get(node.args[0]), self.get(node.args[1])
-        maps = self._gates(node, x, h, "gru")
-        r = self._elementwise(node, "sigmoid", self._elementwise(node, "add", maps["ir"], maps["hr"]))
-        z = self._elementwise(node, "sigmoid", self._elementwise(node, "add", maps["iz"], maps["hz"]))
-        n = self._elementwise(node, "tanh", self._elementwise(node, "add", maps["in"], self._elementwise(node, "mul", r, maps["hn"])))
-        moved = self._elementwise(node, "mul", z, self._elementwise(node, "sub", self.data(h), n))
-        return Seen(h.dims, self._elementwise(node, "add", n, moved))
+        weights, biases = self._weights(node, [node.args[i] for i in (2, 3)], [self.arg(node, i) for i in (4, 5)], "gru")
+        return self._step(node, "gru", x, h, None, weights, biases, _prefix(node))[0]
 
     def op_lstm_cell(self, node, name):
         x, (h, c) = self.get(node.args[0]), (self.get(a) for a in node.args[1])
-        for a, b in zip(h.dims, c.dims):
-            self.atoms.unify(a, b)
-        maps = self._gates(node, x, h, "lstm")
-        i, f, g, o = (self._elementwise(node, "tanh" if gate == "g" else "sigmoid",
-                                        self._elementwise(node, "add", maps["i" + gate], maps["h" + gate])) for gate in GATES["lstm"])
-        kept = self._elementwise(node, "mul", f, self.data(c))
-        cell = self._elementwise(node, "add", kept, self._elementwise(node, "mul", i, g))
-        state = self._elementwise(node, "mul", o, self._elementwise(node, "tanh", cell))
-        return [Seen(h.dims, state), Seen(h.dims, cell)]
+        weights, biases = self._weights(node, [node.args[i] for i in (2, 3)], [self.arg(node, i) for i in (4, 5)], "lstm")
+        return list(self._step(node, "lstm", x, h, c, weights, biases, _prefix(node)))
 
-    def _gates(self, node, x: Seen, h: Seen, cell: str) -> dict[str, int]:
-        """Every map of a cell, by side (i: of the input, h: of the state) and gate: ``{"ir": ..., "hr": ...}``."""
-        weights = [self.get(node.args[i]) for i in (2, 3)]
-        biases = [self.get(node.args[i]) if self.arg(node, i) is not None else None for i in (4, 5)]
+    def op_gru(self, node, name):
+        return self._sequence(node, "gru")
+
+    def op_lstm(self, node, name):
+        return self._sequence(node, "lstm")
+
+    def op_zeros(self, node, name):
+        """A first state of zeros that only a recurrent layer reads (torch makes it when given none): no statement."""
+        if not node.users or any(target_name(user) not in SEQUENCES for user in node.users):
+            raise Unsupported("no DSL equivalent")
+        return Seen([self.atoms.new(n, "unit" if n == 1 else "") for n in self.shape(node)])
+
+    def _sequence(self, node, cell: str):
+        """``nn.GRU`` / ``nn.LSTM`` over the sequence: each layer's cell at each time step, its input picked from the
+        sequence by an index, the steps' states stacked back into one (a ``concat`` that names no axis of them)."""
+        sequence = self.get(node.args[0])
+        has_biases, layers, dropout, train, bidirectional, batch_first = node.args[3:9]
+        if bidirectional:
+            raise Unsupported(f"a bidirectional {cell.upper()} layer")
+        if train and dropout and layers > 1:
+            raise Unsupported(f"a {cell.upper()} layer with dropout between its layers, in training")
+        first = list(node.args[1]) if cell == "lstm" else [node.args[1]]
+        states = [None if target_name(s) == "zeros" else self.get(s) for s in first]
+        params = list(node.args[2])
+        per = 4 if has_biases else 2
+        time = 1 if batch_first else 0
+        for k, d in enumerate(sequence.dims[:-1]):  # positions along time, and a batch (whichever way round torch has them)
+            atom = self.atoms.atom(self.atoms.find(d))
+            atom.role, atom.width = ("seq", True) if k == time else ("batch", atom.width)
+        for s in states:
+            if s is not None:  # the layers of the first states are no batch
+                self.atoms.atom(self.atoms.find(s.dims[0])).role = ""
+        steps = self.atoms.size(sequence.dims[time])
+        finals = []
+        for layer in range(layers):
+            group = params[layer * per:(layer + 1) * per]
+            weights, biases = self._weights(node, group[:2], group[2:] or [None, None], cell)
+            h, c = (self._layer_of(node, s, layer) if s is not None else None for s in states + [None] * (2 - len(states)))
+            out = []
+            for t in range(steps):
+                x = self._step_of(node, sequence, time, t)
+                h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node))
+                out.append(h)
+            sequence = self._stacked_along(node, out, sequence.dims[time], time)
+            finals.append((h, c))
+        return [sequence] + [self._stacked_along(node, [f[k] for f in finals], self.atoms.new(layers, ""), 0)
+                             for k in range(1 if cell == "gru" else 2)]
+
+    def _weights(self, node, weights, biases, cell: str):
+        """The Seen of each weight (ih, hh) and bias (ih, hh; None without), which must be the module's parameters."""
+        weights = [self.get(w) for w in weights]
+        biases = [self.get(b) if b is not None else None for b in biases]
         if any(w.param is None for w in weights) or any(b is not None and b.param is None for b in biases):
-            raise Unsupported(f"a {cell.upper()} cell whose weights are not the module's parameters")
+            raise Unsupported(f"a {cell.upper()} whose weights are not the module's parameters")
+        return weights, biases
+
+    def _layer_of(self, node, states: Seen, layer: int) -> Seen:
+        """A layer's first state: ``states`` [layers, batch, hidden] at ``layer``."""
+        leaves = self.atoms.leaves(states.dims[0])
+        if not leaves:
+            return Seen(states.dims[1:], states.dsl, states.param)
+        return self._pick(node, states, leaves[0], layer, states.dims[1:])
+
+    def _step_of(self, node, sequence: Seen, time: int, t: int) -> Seen:
+        """The sequence's input at time step ``t`` (an ``index`` of its time axis)."""
+        leaves = self.atoms.leaves(sequence.dims[time])
+        dims = sequence.dims[:time] + sequence.dims[time + 1:]
+        if not leaves:
+            return Seen(dims, sequence.dsl)
+        return self._pick(node, sequence, leaves[0], t, dims)
+
+    def _stacked_along(self, node, states: list[Seen], axis: int, dim: int) -> Seen:
+        """The states, each of one position, stacked along ``axis`` at torch's dim ``dim``."""
+        if not self.atoms.leaves(axis) or len(states) == 1:
+            return Seen(states[-1].dims[:dim] + [axis] + states[-1].dims[dim:], states[-1].dsl)
+        atoms = self.dsl_leaves(states[0]) + self.atoms.leaves(axis)
+        out = self.emit("concat", [s.dsl for s in states], atoms, node,
+                        axes={"on": [self.atoms.new(1, "unit") for _ in states], "to": [axis]})
+        return Seen(states[0].dims[:dim] + [axis] + states[0].dims[dim:], out)
+
+    def _step(self, node, cell: str, x: Seen, h: Seen | None, c: Seen | None, weights, biases, prefix: str):
+        """One step of ``cell`` from input ``x`` and state ``h`` (and ``c``), None for zeros: (new state, new cell state)."""
+        (w_ih, w_hh), (b_ih, b_hh) = weights, biases
+        state = self._state_axis(x, h, w_hh)
+        self.atoms.unify(x.dims[-1], w_ih.dims[-1])
+        pre = {}
+        for k, gate in enumerate(GATES[cell]):
+            pre[gate] = self._rows(node, x, state, w_ih, b_ih, k, f"{prefix}W_{{i{gate}}}")
+            if h is not None and not (cell == "gru" and gate == "n"):
+                pre[gate] = self._fn(node, "add", pre[gate], self._rows(node, h, state, w_hh, b_hh, k, f"{prefix}W_{{h{gate}}}"))
+            elif b_hh is not None and not (cell == "gru" and gate == "n"):
+                pre[gate] = self._learned(node, "bias", pre[gate], state, b_hh, k, f"{prefix}b_{{h{gate}}}")
+        dims = h.dims if h is not None else x.dims[:-1] + [state]
+        for a, b in zip(c.dims if c is not None else [], dims):  # the cell state is laid out as the state
+            self.atoms.unify(a, b)
+        if cell == "gru":
+            r, z = (self._fn(node, "sigmoid", pre[g]) for g in "rz")
+            if h is not None:
+                gated = self._fn(node, "mul", r, self._rows(node, h, state, w_hh, b_hh, 2, f"{prefix}W_{{hn}}"))
+            else:
+                gated = self._learned(node, "layerscale", r, state, b_hh, 2, f"{prefix}b_{{hn}}") if b_hh is not None else None
+            n = self._fn(node, "tanh", self._fn(node, "add", pre["n"], gated) if gated is not None else pre["n"])
+            if h is not None:
+                new = self._fn(node, "add", n, self._fn(node, "mul", z, self._fn(node, "sub", self.data(h), n)))
+            else:
+                new = self._fn(node, "sub", n, self._fn(node, "mul", z, n))
+            return Seen(dims, new), None
+        i, f, o = (self._fn(node, "sigmoid", pre[g]) for g in "ifo")
+        g = self._fn(node, "tanh", pre["g"])
+        made = self._fn(node, "mul", i, g)
+        kept = self._fn(node, "add", self._fn(node, "mul", f, self.data(c)), made) if c is not None else made
+        return Seen(dims, self._fn(node, "mul", o, self._fn(node, "tanh", kept))), Seen(dims, kept)
+
+    def _state_axis(self, x: Seen, h: Seen | None, w_hh: Seen) -> int:
+        """The state's axis: the state's own last dim, one with the hh weight's columns; a batch shared with the input."""
+        if h is None:
+            return w_hh.dims[-1]
         for a, b in zip(x.dims[:-1], h.dims[:-1]):  # a batch: the input's and the state's are one
             self.atoms.unify(a, b)
-        state = h.dims[-1]
-        prefix = module_path(node) + "." if module_path(node) else ""
-        maps = {}
-        for side, (source, weight, bias) in zip("ih", zip((x, h), weights, biases)):
-            self.atoms.unify(source.dims[-1], weight.dims[-1])
-            for k, gate in enumerate(GATES[cell]):
-                maps[side + gate] = self._rows(node, source, state, weight, bias, k, f"{prefix}W_{{{side}{gate}}}")
-        return maps
+        self.atoms.unify(h.dims[-1], w_hh.dims[-1])
+        return h.dims[-1]
 
     def _rows(self, node, source: Seen, state: int, weight: Seen, bias: Seen | None, k: int, label: str) -> int:
         """The map of the ``k``-th block of rows of ``weight`` (and ``bias``), from ``source``'s last dim to ``state``."""
-        size = self.atoms.size(state)
-        rows = (k * size, (k + 1) * size)
+        rows = self._block(state, k)
         params = {"weight": Param(weight.param.name, [state] + list(weight.param.dims[1:]), rows=rows)}
         if bias is not None:
             params["bias"] = Param(bias.param.name, [state], rows=rows)
@@ -75,6 +171,19 @@ class RecurrentOps:
         return self.emit("linear", [self.data(source)], atoms, node, axes={"in": [source.dims[-1]], "out": [state]},
                          params=params, options={"bias": bias is not None}, label=label)
 
-    def _elementwise(self, node, fn: str, *args: int) -> int:
+    def _learned(self, node, fn: str, value: int, state: int, bias: Seen, k: int, label: str) -> int:
+        """The ``k``-th block of ``bias`` as a learned box over the state's axis: added (``bias``) or a product (``layerscale``)."""
+        params = {"weight": Param(bias.param.name, [state], rows=self._block(state, k))}
+        return self.emit(fn, [value], self.prog.values[value].atoms, node, axes={"on": [state]}, params=params, label=label)
+
+    def _block(self, state: int, k: int) -> tuple[int, int]:
+        size = self.atoms.size(state)
+        return k * size, (k + 1) * size
+
+    def _fn(self, node, fn: str, *args: int) -> int:
         """``fn`` of DSL values of one shape (a sum, product or difference, or a function of one)."""
         return self.emit(fn, list(args), self.prog.values[args[-1]].atoms, node)
+
+
+def _prefix(node) -> str:
+    return module_path(node) + "." if module_path(node) else ""

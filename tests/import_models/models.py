@@ -796,6 +796,34 @@ def gru_unrolled():
     return _Unrolled(), (torch.randn(1, 3, 8), torch.randn(1, 16))
 
 
+class _Recurrent(nn.Module):
+    """nn.GRU or nn.LSTM over a sequence (one aten.gru / aten.lstm, opaque before, and its zeros as first state)."""
+
+    def __init__(self, kind, **options):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(8, 16, **options)
+
+    def forward(self, x, *state):
+        return self.rnn(x, *(((state[0], state[1]) if len(state) == 2 else state[0],) if state else ()))[0]
+
+
+def gru_layer():
+    """nn.GRU, batch first, its first state zeros: three steps unrolled, the states stacked into the output."""
+    torch.manual_seed(0)
+    return _Recurrent("GRU", batch_first=True), (torch.randn(1, 3, 8),)
+
+
+def lstm_layers():
+    """Two layers of nn.LSTM, sequence first, without biases, their first states given."""
+    torch.manual_seed(0)
+    return _Recurrent("LSTM", num_layers=2, bias=False), (torch.randn(3, 1, 8), torch.randn(2, 1, 16), torch.randn(2, 1, 16))
+
+
+def bidirectional_gru():
+    torch.manual_seed(0)
+    return _Recurrent("GRU", bidirectional=True), (torch.randn(3, 1, 8),)
+
+
 class _LSTMStep(nn.Module):
     """nn.LSTMCell, its state given as two tensors: one aten.lstm_cell making the new state and cell."""
 
