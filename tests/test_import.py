@@ -323,6 +323,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gru_unrolled", ["linear(C: m -> d) with bias as W_{ir}", "with bias as W_{ir.2}", "with bias as W_{hn.3}"]),
     # nn.GRU and nn.LSTM over a sequence (opaque), unrolled: a step's input picked by an index, the states stacked; a first
     # state of zeros has no maps, only the state side's biases (a bias box; r times b_hn, a layer scale)
+    # a tensor over its L2 norm (F.normalize; x / x.norm(dim=-1, keepdim=True)), opaque before: a scaled rmsnorm
+    ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),
     ("gru_layer", ["input X[y m]", "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", "Y = concat(X, X2, X3: , , -> y)"]),
     ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]

@@ -840,6 +840,26 @@ def lstm_cell():
     return _LSTMStep(), (torch.randn(1, 8), torch.randn(1, 16), torch.randn(1, 16))
 
 
+class _CosineLogits(nn.Module):
+    """CLIP's logits: images and texts projected, each divided by its L2 norm (F.normalize; x / x.norm(...)), compared,
+    scaled by a temperature. The norms were opaque boxes (linalg_vector_norm, clamp_min)."""
+
+    def __init__(self):
+        super().__init__()
+        self.image, self.text = nn.Linear(12, 8, bias=False), nn.Linear(10, 8, bias=False)
+
+    def forward(self, images, texts):
+        a = nn.functional.normalize(self.image(images), dim=-1)
+        b = self.text(texts)
+        b = b / b.norm(dim=-1, keepdim=True)
+        return 14.3 * a @ b.t()
+
+
+def cosine_logits():
+    torch.manual_seed(0)
+    return _CosineLogits(), (torch.randn(4, 12), torch.randn(5, 10))
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
