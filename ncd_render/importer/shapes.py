@@ -41,6 +41,17 @@ class ShapeOps:
         asked = node.args[1:2] == (torch.float32,) or node.kwargs.get("dtype") == torch.float32
         return asked or self.cap.values[node].dtype == torch.float32 and self.cap.values[node.args[0]].dtype != torch.float32
 
+    def op_pixel_shuffle(self, node, name):
+        """``F.pixel_shuffle(x, r)`` (sub-pixel upsampling): a view and a permute, no statement; the channels split into
+        (c, r, r), each r joining its spatial axis, [..., c (h r) (w r)], as a rearrange would write it."""
+        seen, r = self.get(node.args[0]), node.args[1]
+        sizes = [self.atoms.size(d) for d in seen.dims]
+        *batch, channels, rows, cols = sizes
+        split = self.atoms.reshape(seen.dims, batch + [channels // (r * r), r, r, rows, cols])
+        b = len(batch)
+        moved = [split[i] for i in [*range(b), b, b + 3, b + 1, b + 4, b + 2]]
+        return Seen(self.atoms.reshape(moved, batch + [channels // (r * r), rows * r, cols * r]), seen.dsl, seen.param, seen.number)
+
     def op_permute(self, node, name):
         seen = self.get(node.args[0])
         n = len(seen.dims)

@@ -151,8 +151,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 rearranged(k, "g", _grouped_text(before + group + after, [group], axis_names))
                 first = before + group + after if k == 0 else first
         acted = split_later(stmt, leaves, before=True)
-        if acted:  # a ★ of axes a view split (MobileViT's patches), a rotary of pairs a view lays out again: grouped first
-            rearranged(0, "g", _grouped_text(order[stmt.args[0]], acted, axis_names))
+        if acted:  # a ★ of axes a view split (MobileViT's patches, a pixel shuffle's), a rotary of pairs a view lays out again:
+            rearranged(0, "g", _grouped_text(_gathered(order[stmt.args[0]], acted), acted, axis_names))  # grouped first
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             rearranged(1, "t", axes_text(wanted, axis_names))
@@ -277,6 +277,21 @@ def _second_order(stmt: Stmt, order, leaves):
         wanted = [b[0] if x == a[0] else x for x in order[stmt.args[0]]]
         return wanted if sorted(wanted) == sorted(order[stmt.args[1]]) else None
     return None
+
+
+def _gathered(made: list, groups: list[list]) -> list:
+    """``made`` with each group's atoms brought together, in the group's order, where its first to come stands
+    (a pixel shuffle's [c g k h w] as [c (h g) (w k)])."""
+    of = {x: tuple(g) for g in groups for x in g}
+    out, placed = [], set()
+    for x in made:
+        group = of.get(x)
+        if group is None:
+            out.append(x)
+        elif group not in placed:
+            placed.add(group)
+            out.extend(group)
+    return out
 
 
 def _grouped_text(made: list, groups: list[list], axis_names) -> str:

@@ -860,6 +860,22 @@ def cosine_logits():
     return _CosineLogits(), (torch.randn(4, 12), torch.randn(5, 10))
 
 
+class _SubPixel(nn.Module):
+    """Sub-pixel upsampling (ESPCN): a convolution to c r^2 channels, F.pixel_shuffle (an opaque box before), a convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.out = nn.Conv2d(4, 12, 3, padding=1), nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        return self.out(nn.functional.pixel_shuffle(self.conv(x), 2))
+
+
+def sub_pixel():
+    torch.manual_seed(0)
+    return _SubPixel(), (torch.randn(1, 4, 5, 6),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
