@@ -90,6 +90,7 @@ REFERENCES = {
     "identity": lambda i, s: i["X"],
     "softplus": lambda i, s: torch.log1p(torch.exp(i["X"])),
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
+    "elu": lambda i, s: torch.where(i["X"] > 0, i["X"], torch.expm1(i["X"])),
     "hardswish": lambda i, s: i["X"] * (i["X"] + 3).clamp(0, 6) / 6,
     "relu6": lambda i, s: (8 * i["X"]).clamp(0, 6),
     "square": lambda i, s: i["X"] * i["X"],

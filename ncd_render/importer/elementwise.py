@@ -7,7 +7,7 @@ from .seen import Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
-               "relu6": "relu6", "hardtanh": "relu6", "square": "square"}
+               "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu"}
 
 
 class ElementOps:
@@ -21,6 +21,8 @@ class ElementOps:
             options = {"slope": float(self.arg(node, 1, node.kwargs.get("negative_slope", 0.01)))}
         elif name == "hardtanh" and (self.arg(node, 1, -1.0), self.arg(node, 2, 1.0)) != (0.0, 6.0):
             raise Unsupported("hardtanh with bounds other than 0 and 6 (nn.ReLU6)")
+        elif name == "elu" and (self.arg(node, 1, node.kwargs.get("alpha", 1.0)), self.arg(node, 2, 1), self.arg(node, 3, 1)) != (1.0, 1, 1):
+            raise Unsupported("an ELU with an alpha or scale other than 1 (SELU's)")
         elif name == "softplus" and (self.arg(node, 1, node.kwargs.get("beta", 1)) != 1 or self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20):
             raise Unsupported("softplus with a beta or threshold other than 1 and 20")
         x = self.get(node.args[0])

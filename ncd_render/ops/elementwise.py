@@ -93,6 +93,8 @@ register(
                 special=2),  # exp, add, log
     elementwise("mish", "Mish", 8, lambda op, x, rt: rt.nn.functional.mish(x), lambda op, x: f"nn.functional.mish({x})",
                 special=4),  # softplus, then tanh, multiply
+    # elu: x, or exp(x) - 1 below 0 (a graph attention network's layers, Clevert et al.)
+    elementwise("elu", "ELU", 3, lambda op, x, rt: rt.nn.functional.elu(x), lambda op, x: f"nn.functional.elu({x})", special=1),
     elementwise("hardswish", "hswish", 5, lambda op, x, rt: rt.nn.functional.hardswish(x), lambda op, x: f"nn.functional.hardswish({x})"),
     # square: x² (after a ReLU, Primer's squared ReLU: Persimmon's and Nemotron's MLPs)
     elementwise("square", "x²", 1, lambda op, x, rt: rt.torch.square(x), lambda op, x: f"torch.square({x})"),

@@ -876,6 +876,21 @@ def sub_pixel():
     return _SubPixel(), (torch.randn(1, 4, 5, 6),)
 
 
+class _GraphAttention(nn.Module):
+    """A graph attention layer's last step (Velickovic et al.): the heads' outputs through an ELU (opaque before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return nn.functional.elu(self.proj(x))
+
+
+def elu_layer():
+    return _GraphAttention(), (torch.randn(1, 5, 8),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
