@@ -29,6 +29,7 @@ from .swish import recognise_swish
 from .normalized import recognise_normalized
 from .filled import recognise_filled
 from .relative import recognise_relative
+from .pooling import PoolingOps
 from .products import ProductOps
 from .recurrent import RecurrentOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
@@ -43,7 +44,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, ProductOps, ElementOps, RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

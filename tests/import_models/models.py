@@ -891,6 +891,24 @@ def elu_layer():
     return _GraphAttention(), (torch.randn(1, 5, 8),)
 
 
+class _Pooled1d(nn.Module):
+    """A 1-D convolution's ReLU max-pooled by twos, then averaged over the whole sequence (F.max_pool1d, F.avg_pool1d:
+    opaque boxes before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)
+
+    def forward(self, x):
+        h = nn.functional.max_pool1d(torch.relu(self.conv(x)), 2)
+        return nn.functional.avg_pool1d(h, h.shape[-1])
+
+
+def pooled_1d():
+    torch.manual_seed(0)
+    return _Pooled1d(), (torch.randn(1, 4, 8),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 

@@ -1,0 +1,77 @@
+"""Pooling, 1-D or 2-D: a window's largest or mean value (★, then ``max`` or ``mean`` over the kernel axes), and
+pooling over the whole map, adaptive to one value per channel or by a window the map's size (``mean(H: h w)``)."""
+from __future__ import annotations
+
+from .learned import nonnegative
+from .seen import Seen, Unsupported, pair
+
+
+class PoolingOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for pooling (its ★ is :meth:`.learned.LearnedOps._blocks`)."""
+
+    def op_max_pool2d(self, node, name):
+        """Max pooling (1-D or 2-D): ★, then the largest over the kernel axes. ★ pads with zeros where max pooling pads with
+        -inf; the two agree when what is pooled is never negative (ResNet's stem pools a ReLU's output): every
+        window holds one value of the input at least (torch allows at most half a kernel of padding), so its
+        largest is at least 0, and a padded 0 changes nothing."""
+        x = self.get(node.args[0])
+        kernel = self.arg(node, 1)
+        stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
+        if self.arg(node, 5, False):
+            raise Unsupported("max pooling with ceil_mode")
+        if self._whole_map(x, kernel, padding, dilation):
+            return self._over_map(node, x, "max", _spatial(kernel))
+        if any(pair(padding)) and not nonnegative(node.args[0]):
+            raise Unsupported("max pooling with padding of values that may be negative (the diagram's ★ pads with zeros)")
+        return self._pool(node, x, "max", kernel, stride, padding, dilation)
+
+    def op_avg_pool2d(self, node, name):
+        """Average pooling (1-D or 2-D): ★, then the mean over the kernel axes (padding counted, as torch's default)."""
+        x = self.get(node.args[0])
+        kernel = self.arg(node, 1)
+        stride, padding = self.arg(node, 2) or kernel, self.arg(node, 3, 0)
+        if self.arg(node, 4, False) or not self.arg(node, 5, True) or self.arg(node, 6) is not None:
+            raise Unsupported("average pooling with ceil_mode, without counting the padding, or with a divisor")
+        if self._whole_map(x, kernel, padding, 1):
+            return self._over_map(node, x, "mean", _spatial(kernel))
+        return self._pool(node, x, "mean", kernel, stride, padding, 1)
+
+    def op_adaptive_avg_pool2d(self, node, name):
+        """Global average pooling (``nn.AdaptiveAvgPool2d(1)``, a classifier's head): the mean over the spatial axes."""
+        return self._global_pool(node, "mean")
+
+    def op_adaptive_max_pool2d(self, node, name):
+        return [self._global_pool(node, "max"), None]  # (the largest values, where they are): only the values have a statement
+
+    def _global_pool(self, node, fn) -> Seen:
+        """Adaptive pooling to one value per channel (only that): ``fn`` over the two spatial dims."""
+        x = self.get(node.args[0])
+        if pair(self.arg(node, 1)) != (1, 1):
+            raise Unsupported("adaptive pooling to more than one value per channel")
+        return self._over_map(node, x, fn)
+
+    def _whole_map(self, x: Seen, kernel, padding, dilation) -> bool:
+        """Whether a pooling window, unpadded and undilated, is the whole map (``F.avg_pool2d(x, x.shape[2:])``, CBAM's)."""
+        n = _spatial(kernel)
+        return not any(pair(padding, n)) and pair(dilation, n) == (1,) * n and \
+            tuple(pair(kernel, n)) == tuple(self.atoms.size(d) for d in x.dims[-n:])
+
+    def _over_map(self, node, x: Seen, fn, n: int = 2) -> Seen:
+        """``fn`` over the ``n`` spatial dims (``mean(H: h w)``), which stay as dims of one."""
+        spatial = x.dims[-n:]
+        gone = set(map(self.atoms.find, self.leaves(spatial)))
+        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": spatial})
+        return Seen(x.dims[:-n] + [self.atoms.new(1, "unit") for _ in range(n)], out)
+
+    def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation) -> Seen:
+        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation)
+        atoms = [a for a in blocks_atoms if a not in set(map(self.atoms.find, kernels))]
+        out = self.emit(fn, [blocks], atoms, node, axes={"on": kernels})
+        return Seen(x.dims[:-len(outs)] + outs, out)
+
+    op_max_pool1d, op_avg_pool1d = op_max_pool2d, op_avg_pool2d  # (one spatial dim: a 1-D kernel, [k])
+
+
+def _spatial(kernel) -> int:
+    """How many spatial dims a pooling runs over: its kernel's length (aten gives a 1-D pooling's as [k]), else 2."""
+    return len(kernel) if isinstance(kernel, (list, tuple)) else 2
