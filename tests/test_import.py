@@ -326,6 +326,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a tensor over its L2 norm (F.normalize; x / x.norm(dim=-1, keepdim=True)), opaque before: a scaled rmsnorm
     # a pixel shuffle is a view: each r joins its spatial axis, grouped where the next convolution reads them
     ("elu_layer", ["Y = elu(H)"]),
+    ("log_probabilities", ["P = softmax(H: f)\nY = log(P)"]),
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
     ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),

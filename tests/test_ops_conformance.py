@@ -88,6 +88,7 @@ REFERENCES = {
     "tanh": lambda i, s: torch.tanh(i["X"]),
     "exp": lambda i, s: torch.exp(i["X"]),
     "identity": lambda i, s: i["X"],
+    "log": lambda i, s: i["X"],  # of exp(X)
     "softplus": lambda i, s: torch.log1p(torch.exp(i["X"])),
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
     "elu": lambda i, s: torch.where(i["X"] > 0, i["X"], torch.expm1(i["X"])),

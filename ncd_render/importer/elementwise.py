@@ -7,7 +7,7 @@ from .seen import Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
-               "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu"}
+               "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu", "log": "log"}
 
 
 class ElementOps:
@@ -37,6 +37,11 @@ class ElementOps:
 
     def op_softmax(self, node, name):
         return self.softmax(node, node.args[0])
+
+    def op_log_softmax(self, node, name):
+        """``F.log_softmax``: the softmax, then its log (two marks, ◁ then ➤log➤)."""
+        probabilities = self.softmax(node, node.args[0])
+        return Seen(probabilities.dims, self.emit("log", [probabilities.dsl], self.prog.values[probabilities.dsl].atoms, node))
 
     def softmax(self, node, source):
         """The softmax ``node`` of ``source`` (its own first argument, or what it was computed from: :mod:`.shifted`)."""

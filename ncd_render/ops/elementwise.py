@@ -86,6 +86,9 @@ register(
     elementwise("sigmoid", "σ", 3, lambda op, x, rt: rt.torch.sigmoid(x), lambda op, x: f"torch.sigmoid({x})", special=2),  # exp, add, divide
     elementwise("tanh", "tanh", 5, lambda op, x, rt: rt.torch.tanh(x), lambda op, x: f"torch.tanh({x})", special=2),  # two exps, add, subtract, divide
     elementwise("exp", "exp", 1, lambda op, x, rt: rt.torch.exp(x), lambda op, x: f"torch.exp({x})", special=1),
+    # log: the natural logarithm (a log-softmax is softmax, then log: a classifier's log-probabilities)
+    elementwise("log", "log", 1, lambda op, x, rt: rt.torch.log(x), lambda op, x: f"torch.log({x})", special=1,
+                example="input X[y m]\nS = exp(X)\nY = log(S)"),  # (of a positive tensor)
     elementwise("identity", "id", 0, lambda op, x, rt: x, lambda op, x: x),
     # softplus: log(1 + exp x) (Mamba's step sizes); mish: x tanh(softplus x) (YOLOv4); hardswish: x relu6(x + 3) / 6
     # (MobileNetV3); leaky_relu: x, or slope x below 0 (GANs)

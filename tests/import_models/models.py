@@ -909,6 +909,12 @@ def pooled_1d():
     return _Pooled1d(), (torch.randn(1, 4, 8),)
 
 
+def log_probabilities():
+    """A classifier's log-probabilities, F.log_softmax of its logits (an opaque box before): softmax, then log."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(8, 5), nn.LogSoftmax(-1)), (torch.randn(1, 3, 8),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
