@@ -13,6 +13,7 @@ from .patterns import Replacement, _is, agrees
 from .seen import Seen
 
 EPS = 1e-12  # F.normalize's: the rmsnorm's eps, over the size, adds what its clamp would keep away from zero
+# (the rmsnorm is written by :meth:`.products.ProductOps._normalized`, with this eps)
 
 
 def recognise_normalized(cap: Capture) -> dict:
@@ -36,6 +37,4 @@ def recognise_normalized(cap: Capture) -> dict:
 
 def _normalized(mapper, node, x, dim: int) -> Seen:
     seen = mapper.get(x)
-    normed = mapper._norm(node, "rmsnorm", seen, [seen.dims[dim]], {}, EPS)
-    return Seen(seen.dims, mapper.emit("scale", [normed.dsl], mapper.prog.values[normed.dsl].atoms, node,
-                                       scale=mapper.atoms.size(seen.dims[dim]) ** -0.5))
+    return Seen(seen.dims, mapper._normalized(node, seen, dim))

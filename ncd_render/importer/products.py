@@ -17,6 +17,25 @@ class ProductOps:
 
     op_bmm = op_mm = op_matmul
 
+    def op_cosine_similarity(self, node, name):
+        """``F.cosine_similarity(a, b, dim)``: each divided by its L2 norm (a scaled ``rmsnorm``, as :mod:`.normalized`
+        writes ``F.normalize``), then their product summed over ``dim``, an einsum; torch's eps only guards a zero norm."""
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        if len(a.dims) != len(b.dims) or [self.atoms.size(d) for d in a.dims] != [self.atoms.size(d) for d in b.dims]:
+            raise Unsupported("a cosine similarity of tensors of different shapes")
+        dim = self.arg(node, 2, node.kwargs.get("dim", 1)) % len(a.dims)
+        for x, y in zip(a.dims, b.dims):
+            self.atoms.unify(x, y)
+        unit = [self._normalized(node, seen, dim) for seen in (a, b)]
+        atoms = [x for x in self.prog.values[unit[0]].atoms if self.atoms.find(x) not in set(map(self.atoms.find, self.leaves([a.dims[dim]])))]
+        out = self.emit("einsum", unit, atoms, node, axes={"depth": [a.dims[dim]]})
+        return Seen(a.dims[:dim] + a.dims[dim + 1:], out)
+
+    def _normalized(self, node, seen: Seen, dim: int) -> int:
+        """``seen`` over its L2 norm along ``dim``: ``rmsnorm(X: m) with eps=1e-12`` then ``* m^-1/2``."""
+        normed = self._norm(node, "rmsnorm", seen, [seen.dims[dim]], {}, 1e-12)
+        return self.emit("scale", [normed.dsl], self.prog.values[normed.dsl].atoms, node, scale=self.atoms.size(seen.dims[dim]) ** -0.5)
+
     def op_baddbmm(self, node, name):
         """``beta * input + alpha * (batch1 @ batch2)``: the product with its scale at the cup, then a sum
         broadcasting ``input`` (BLOOM's ALiBi bias per head and key, added to every query's scores)."""

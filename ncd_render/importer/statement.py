@@ -99,12 +99,22 @@ def axes_text(order, axis_names) -> str:
 def _factor(scale: float, axis_names, atoms, depth=()) -> str:
     """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
     ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, role(item[0], atoms) != "head_dim"))
-    for power, text in ((-0.5, "-1/2"), (0.5, "1/2")):
+    for power, text in ((-0.5, "-1/2"), (0.5, "1/2"), (-1.0, "-1")):
         for root, name in ranked:
+            if power == -1.0 and root not in depth:  # (a mean over the contracted axis: two unit vectors' scales, cosine's)
+                continue
             if atoms.size(root) > 1 and role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
                 return f"{name}^{text}"
     return _number(scale)
 
 
 def _number(x: float) -> str:
-    return repr(float(x)) if not float(x).is_integer() else str(int(x)) if abs(x) >= 1 else repr(float(x))
+    """A number as written: a float's last-bit noise rounded off (a product of scales, 0.12500000000000003, is 0.125).
+
+    >>> _number(0.12500000000000003), _number(3.0), _number(0.3535533905932738)
+    ('0.125', '3', '0.3535533905932738')
+    """
+    x = float(x)
+    near = float(f"{x:.12g}")
+    x = near if abs(near - x) <= 4 * math.ulp(x) else x  # (a number that needs all its digits keeps them)
+    return repr(x) if not x.is_integer() else str(int(x)) if abs(x) >= 1 else repr(x)

@@ -915,6 +915,18 @@ def log_probabilities():
     return nn.Sequential(nn.Linear(8, 5), nn.LogSoftmax(-1)), (torch.randn(1, 3, 8),)
 
 
+class _Cosine(nn.Module):
+    """F.cosine_similarity of two sequences' features, position by position (an opaque box before)."""
+
+    def forward(self, a, b):
+        return nn.functional.cosine_similarity(a, b, dim=-1)
+
+
+def cosine_similarity():
+    torch.manual_seed(0)
+    return _Cosine(), (torch.randn(1, 4, 8), torch.randn(1, 4, 8))
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
