@@ -331,8 +331,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product
     ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),
-    ("gru_layer", ["input X[y m]", "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", "Y = concat(X, X2, X3: , , -> y)"]),
-    ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
+    ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
+    ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand

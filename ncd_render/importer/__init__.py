@@ -78,7 +78,7 @@ def from_module(module, *inputs, title: str | None = None, axes: dict[str, str] 
     if window:
         program.warnings.append(window)
     title = title or type(module).__name__
-    composite = {name for name, sub in module.named_modules() if name and any(True for _ in sub.children())}
+    composite = {name for name, sub in module.named_modules() if name and any(True for _ in sub.children())} | program.sections
     classes = {name: type(sub).__name__ for name, sub in module.named_modules() if name}
     written = write(program, title, axes, note=f"{type(module).__module__}.{type(module).__name__}, captured with {cap.how}",
                     composite=composite, classes=classes)

@@ -60,6 +60,7 @@ class Program:
     inputs: list[int] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sections: set[str] = field(default_factory=set)  # module paths the importer made up, each a section (an RNN's time steps)
 
     def value(self, atoms: list[int], dtype: str = "real", hint: str = "") -> int:
         self.values.append(Value(list(atoms), dtype, hint))

@@ -28,6 +28,8 @@ SEQUENCES = {"gru", "lstm"}
 class RecurrentOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for recurrent cells and layers."""
 
+    _in: str | None = None  # the module path the step being written puts its statements in (None: its node's)
+
     def op_gru_cell(self, node, name):
         x, h = self.get(node.args[0]), self.get(node.args[1])
         weights, biases = self._weights(node, [node.args[i] for i in (2, 3)], [self.arg(node, i) for i in (4, 5)], "gru")
@@ -77,9 +79,11 @@ class RecurrentOps:
             weights, biases = self._weights(node, group[:2], group[2:] or [None, None], cell)
             h, c = (self._layer_of(node, s, layer) if s is not None else None for s in states + [None] * (2 - len(states)))
             out = []
-            for t in range(steps):
+            for t in range(steps):  # each step a section of its own, "layer 2 step 3" (a page's rows break between them)
                 x = self._step_of(node, sequence, time, t)
-                h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node))
+                step = f"{_prefix(node)}{f'layer {layer + 1} ' if layers > 1 else ''}step {t + 1}"
+                self.prog.sections.add(step)
+                h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node), step)
                 out.append(h)
             sequence = self._stacked_along(node, out, sequence.dims[time], time)
             finals.append((h, c))
@@ -118,8 +122,10 @@ class RecurrentOps:
                         axes={"on": [self.atoms.new(1, "unit") for _ in states], "to": [axis]})
         return Seen(states[0].dims[:dim] + [axis] + states[0].dims[dim:], out)
 
-    def _step(self, node, cell: str, x: Seen, h: Seen | None, c: Seen | None, weights, biases, prefix: str):
-        """One step of ``cell`` from input ``x`` and state ``h`` (and ``c``), None for zeros: (new state, new cell state)."""
+    def _step(self, node, cell: str, x: Seen, h: Seen | None, c: Seen | None, weights, biases, prefix: str, module=None):
+        """One step of ``cell`` from input ``x`` and state ``h`` (and ``c``), None for zeros: (new state, new cell state);
+        its statements in ``module`` (a made-up path, a section of its own), else in the node's."""
+        self._in = module
         (w_ih, w_hh), (b_ih, b_hh) = weights, biases
         state = self._state_axis(x, h, w_hh)
         self.atoms.unify(x.dims[-1], w_ih.dims[-1])
@@ -169,12 +175,13 @@ class RecurrentOps:
         acted = self.atoms.leaves(source.dims[-1])
         atoms = linear_order(self.dsl_leaves(source), acted, self.atoms.leaves(state), self.atoms)
         return self.emit("linear", [self.data(source)], atoms, node, axes={"in": [source.dims[-1]], "out": [state]},
-                         params=params, options={"bias": bias is not None}, label=label)
+                         params=params, options={"bias": bias is not None}, label=label, module=self._in)
 
     def _learned(self, node, fn: str, value: int, state: int, bias: Seen, k: int, label: str) -> int:
         """The ``k``-th block of ``bias`` as a learned box over the state's axis: added (``bias``) or a product (``layerscale``)."""
         params = {"weight": Param(bias.param.name, [state], rows=self._block(state, k))}
-        return self.emit(fn, [value], self.prog.values[value].atoms, node, axes={"on": [state]}, params=params, label=label)
+        return self.emit(fn, [value], self.prog.values[value].atoms, node, axes={"on": [state]}, params=params, label=label,
+                         module=self._in)
 
     def _block(self, state: int, k: int) -> tuple[int, int]:
         size = self.atoms.size(state)
@@ -182,7 +189,7 @@ class RecurrentOps:
 
     def _fn(self, node, fn: str, *args: int) -> int:
         """``fn`` of DSL values of one shape (a sum, product or difference, or a function of one)."""
-        return self.emit(fn, list(args), self.prog.values[args[-1]].atoms, node)
+        return self.emit(fn, list(args), self.prog.values[args[-1]].atoms, node, module=self._in)
 
 
 def _prefix(node) -> str:
