@@ -314,6 +314,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)
     ("cbam", ["R = mean(X: h w)", "R = max(X: h w)", "R = max(H: c)", "C = concat(R, R2: , -> o)"]),
+    ("stacked_experts", ["C = concat(H, H2, H3: , , -> f)\nH = C * P\nY = sum(H: f)"]),
     ("stacked_pools", ["C = concat(R, R2, R3: , , -> f)", "linear(C: f -> o) with bias"]),  # torch.stack (opaque)
     # recurrent cells, each one aten operation (opaque), written out: a map per gate and side, rows of one weight
     ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "X = Hx - H"]),

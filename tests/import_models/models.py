@@ -927,6 +927,25 @@ def cosine_similarity():
     return _Cosine(), (torch.randn(1, 4, 8), torch.randn(1, 4, 8))
 
 
+class _StackedExperts(nn.Module):
+    """A mixture of experts as simple code writes one: every expert's output stacked (torch.stack, an opaque box before),
+    weighted by the gate's softmax and summed over the experts."""
+
+    def __init__(self, e=3):
+        super().__init__()
+        self.gate = nn.Linear(8, e)
+        self.experts = nn.ModuleList(nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8)) for _ in range(e))
+
+    def forward(self, x):
+        g = torch.softmax(self.gate(x), -1)
+        return (torch.stack([expert(x) for expert in self.experts], dim=-1) * g.unsqueeze(-2)).sum(-1)
+
+
+def stacked_experts():
+    torch.manual_seed(0)
+    return _StackedExperts(), (torch.randn(1, 5, 8),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
