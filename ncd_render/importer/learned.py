@@ -314,16 +314,29 @@ class LearnedOps:
     def op_upsample_nearest2d(self, node, name):
         """``nn.Upsample(scale_factor=k)``, nearest: ``upsample(X: h w -> h2 w2) with factor=k``, the same whole
         factor both ways (found from the shapes, so ``size=`` and ``scale_factor=`` read alike)."""
+        return self._upsample(node, 2, "nearest")
+
+    def op_upsample_bilinear2d(self, node, name):
+        """Bilinear upsampling, the half-pixel way (``align_corners=False``): ``upsample ... with factor=k, linear``."""
+        return self._upsample(node, 2, "bilinear")
+
+    def op_upsample_linear1d(self, node, name):
+        return self._upsample(node, 1, "linear")
+
+    def _upsample(self, node, n: int, mode: str) -> Seen:
         x = self.get(node.args[0])
-        spatial, made = x.dims[-2:], self.shape(node)[-2:]
+        spatial, made = x.dims[-n:], self.shape(node)[-n:]
         factors = {out / self.atoms.size(d) for d, out in zip(spatial, made)}
         factor = factors.pop() if len(factors) == 1 else None
         if factor is None or factor != int(factor) or factor < 2:
-            raise Unsupported("nearest upsampling by other than one whole factor both ways")
+            raise Unsupported(f"{mode} upsampling by other than one whole factor every way")
+        if mode != "nearest" and self.arg(node, 2, node.kwargs.get("align_corners", False)):
+            raise Unsupported(f"{mode} upsampling with align_corners=True")
         outs = self._spatial_outs(node, spatial)
         atoms = linear_order(self.dsl_leaves(x), spatial, outs, self.atoms)
-        out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options={"factor": int(factor)})
-        return Seen(x.dims[:-2] + outs, out)
+        options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {})}
+        out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options=options)
+        return Seen(x.dims[:-n] + outs, out)
 
 
 def _sinusoid_options(table) -> dict | None:

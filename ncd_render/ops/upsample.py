@@ -1,7 +1,10 @@
 """Nearest-neighbour upsampling: ``upsample(X: h w -> h2 w2) with factor=2`` repeats every element
 ``factor`` times along each width axis named, into the output axis it maps to (nn.Upsample with
 ``scale_factor=2``, mode "nearest", a UNet decoder's way up). Drawn as a box that widens to its output,
-labelled ↑2; it moves data only: it reads its input once and writes the larger output.
+labelled ↑2; it moves data only: it reads its input once and writes the larger output. ``with linear``
+interpolates between neighbours instead, along each axis named in turn (over two axes, nn.Upsample's
+"bilinear" with ``align_corners=False``: DeepLab's, an FPN's way up), labelled ↑2 lin, 3 FLOPs an output
+element for each axis.
 
 >>> from ncd_render.api import load_text
 >>> d = load_text("axis h = 3 width\\naxis g = 6 width\\naxis c = 2\\ninput X[h c]\\n"
@@ -41,13 +44,14 @@ def build(b, call, options, scope, label):
     out_axes = in_place(axes, ins, outs)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
     b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
-             label=label or f"\\uparrow{factor}", params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor}),
+             label=label or f"\\uparrow{factor}" + (" lin" if options.get("linear") else ""),
+             params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor, "linear": bool(options.get("linear"))}),
              section=scope.section, span=call.span)
     return [out]
 
 
-def cost(op, c) -> Work:  # a copy: reads the input once, writes every element factor^n times
-    return Work(0, 0, c.ins, c.outs, c.mapped, 1)
+def cost(op, c) -> Work:  # a copy: reads the input once, writes every element factor^n times (interpolated: 3 FLOPs each, per axis)
+    return Work(0, 3 * len(op.params["spatial_in"]) * c.n if op.params.get("linear") else 0, c.ins, c.outs, c.mapped, 1)
 
 
 def moves(op, pt) -> tuple[list[int], str | None]:
@@ -62,16 +66,24 @@ def moves(op, pt) -> tuple[list[int], str | None]:
 def run(op, box, xs, rt):
     dims, after = moves(op, rt.patterns)
     x = xs[0]
-    for dim in dims:
-        x = x.repeat_interleave(op.params["factor"], dim=dim)  # counted from the right: batch dims lead
+    for dim in dims:  # counted from the right: batch dims lead
+        if op.params.get("linear"):
+            x = rt.functional.linear_upsample(x, dim, op.params["factor"])
+        else:
+            x = x.repeat_interleave(op.params["factor"], dim=dim)
     return rt.einops.rearrange(x, after) if after else x
 
 
 def source(op, w, target):
     dims, after = moves(op, w.p)
     expr = w.arg(op.inputs[0])
+    if op.params.get("linear"):
+        w.helpers.add("linear_upsample")
     for dim in dims:
-        expr = f"{expr}.repeat_interleave({op.params['factor']}, dim={dim})"
+        if op.params.get("linear"):
+            expr = f"linear_upsample({expr}, {dim}, {op.params['factor']})"
+        else:
+            expr = f"{expr}.repeat_interleave({op.params['factor']}, dim={dim})"
     pre = []
     if after:
         pre.append(f"{target} = {expr}")
@@ -79,6 +91,7 @@ def source(op, w, target):
     return pre, expr, ATOM, ""
 
 
-register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({"factor": Kind("whole", 2, MAX_SIZE, example="2")}),
+register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({"factor": Kind("whole", 2, MAX_SIZE, example="2"),
+                                                                           "linear": Kind("flag")}),
                 glyph="box", hold="acts", taper=lambda op: "widen", cost=cost, run=run, source=source,
                 keeps_ids=True, example="input X[y m]\nY = upsample(X: y -> q) with factor=2"))

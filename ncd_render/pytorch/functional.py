@@ -51,6 +51,15 @@ def concat(tensors, dim):
     return torch.cat([t.expand(shape[:dim] + [t.shape[dim]] + shape[dim:][1:]) for t in tensors], dim)
 
 
+def linear_upsample(x, dim, factor):
+    """``x`` stretched ``factor`` times along ``dim`` by linear interpolation between neighbours, the half-pixel
+    way (``align_corners=False``, the edges held): along two dims in turn, ``F.interpolate``'s bilinear."""
+    moved = x.movedim(dim, -1)
+    flat = moved.reshape(-1, 1, moved.shape[-1])
+    out = torch.nn.functional.interpolate(flat, scale_factor=factor, mode="linear", align_corners=False)
+    return out.reshape(*moved.shape[:-1], out.shape[-1]).movedim(-1, dim)
+
+
 def causal_mask(scores, query, key, window=None):
     """-inf wherever the index along dim ``key`` is greater than the index along dim ``query``, and, with a
     ``window``, where it is ``window`` or more below it (a sliding window: Mistral's, Gemma's local layers)."""

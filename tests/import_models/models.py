@@ -946,6 +946,22 @@ def stacked_experts():
     return _StackedExperts(), (torch.randn(1, 5, 8),)
 
 
+class _BilinearHead(nn.Module):
+    """A segmentation head: a 1x1 convolution to the classes, then F.interpolate bilinear by 2 (an opaque box before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes = nn.Conv2d(4, 3, 1)
+
+    def forward(self, x):
+        return nn.functional.interpolate(self.classes(x), scale_factor=2, mode="bilinear", align_corners=False)
+
+
+def bilinear_head():
+    torch.manual_seed(0)
+    return _BilinearHead(), (torch.randn(1, 4, 3, 5),)
+
+
 class _ChannelScale(nn.Module):
     """A learned scale per channel, stored [c, 1, 1] for a [batch, c, h, w] image (CaiT's layer scale, channels first)."""
 
