@@ -160,8 +160,7 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tm
 
 
 @pytest.mark.parametrize("name, why, boxes", [
-    ("softmax_of_one", "a softmax over a dim of one", 1),
-    ("bidirectional_gru", "a bidirectional GRU layer", 1),  # (its first state of zeros no box: only the GRU reads it)  # its axis of one is no wire of the scores: softmax(S: ) did not build
+    ("softmax_of_one", "a softmax over a dim of one", 1),  # its axis of one is no wire of the scores: softmax(S: ) did not build
     # a padding mask from an input (its arange and comparison opaque too): the language says causal, or nothing hidden
     ("padded_attention", "attention with a mask of booleans that is neither causal nor open", 3),
 ])
@@ -333,6 +332,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product
     ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),
+    # a bidirectional layer (opaque before): a second cell from the last step back, each step's states joined
+    ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, o -> g)", "Y = concat(C, C2, C3: , , -> y)"]),
     ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
     ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]

@@ -14,7 +14,8 @@ and h' is written n + z (h - n), as ``tests/corpus/gru_cell.ncd`` writes it. An 
 each side (i, f, g, o) make c' = sigmoid(f) c + sigmoid(i) tanh(g) and h' = sigmoid(o) tanh(c'). Each
 map is a ``linear`` with its rows of the stored weight and bias, labelled as torch's documentation
 names it (W_{ir}, W_{hr}, ...). A layer's first state, when torch makes it zeros, has no maps: its
-biases alone are added (a ``bias`` box, b_{hr}) and r * b_{hn} is a ``layerscale``.
+biases alone are added (a ``bias`` box, b_{hr}) and r * b_{hn} is a ``layerscale``. A bidirectional layer
+runs a second cell from the last step back, each step's two states joined along the features.
 """
 from __future__ import annotations
 
@@ -57,14 +58,12 @@ class RecurrentOps:
         sequence by an index, the steps' states stacked back into one (a ``concat`` that names no axis of them)."""
         sequence = self.get(node.args[0])
         has_biases, layers, dropout, train, bidirectional, batch_first = node.args[3:9]
-        if bidirectional:
-            raise Unsupported(f"a bidirectional {cell.upper()} layer")
         if train and dropout and layers > 1:
             raise Unsupported(f"a {cell.upper()} layer with dropout between its layers, in training")
         first = list(node.args[1]) if cell == "lstm" else [node.args[1]]
         states = [None if target_name(s) == "zeros" else self.get(s) for s in first]
         params = list(node.args[2])
-        per = 4 if has_biases else 2
+        per, directions = 4 if has_biases else 2, 2 if bidirectional else 1
         time = 1 if batch_first else 0
         for k, d in enumerate(sequence.dims[:-1]):  # positions along time, and a batch (whichever way round torch has them)
             atom = self.atoms.atom(self.atoms.find(d))
@@ -75,20 +74,33 @@ class RecurrentOps:
         steps = self.atoms.size(sequence.dims[time])
         finals = []
         for layer in range(layers):
-            group = params[layer * per:(layer + 1) * per]
-            weights, biases = self._weights(node, group[:2], group[2:] or [None, None], cell)
-            h, c = (self._layer_of(node, s, layer) if s is not None else None for s in states + [None] * (2 - len(states)))
-            out = []
-            for t in range(steps):  # each step a section of its own, "layer 2 step 3" (a page's rows break between them)
-                x = self._step_of(node, sequence, time, t)
-                step = f"{_prefix(node)}{f'layer {layer + 1} ' if layers > 1 else ''}step {t + 1}"
-                self.prog.sections.add(step)
-                h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node), step)
-                out.append(h)
-            sequence = self._stacked_along(node, out, sequence.dims[time], time)
-            finals.append((h, c))
-        return [sequence] + [self._stacked_along(node, [f[k] for f in finals], self.atoms.new(layers, ""), 0)
+            runs = []
+            for backward in range(directions):  # a bidirectional layer runs a second cell from the last step back
+                k = layer * directions + backward
+                group = params[k * per:(k + 1) * per]
+                weights, biases = self._weights(node, group[:2], group[2:] or [None, None], cell)
+                h, c = (self._layer_of(node, s, k) if s is not None else None for s in states + [None] * (2 - len(states)))
+                out = [None] * steps
+                for t in reversed(range(steps)) if backward else range(steps):  # each step a section of its own (a page's rows
+                    x = self._step_of(node, sequence, time, t)                    # break between them)
+                    step = f"{_prefix(node)}{f'layer {layer + 1} ' if layers > 1 else ''}{'backward ' if backward else ''}step {t + 1}"
+                    self.prog.sections.add(step)
+                    h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node), step)
+                    out[t] = h
+                runs.append(out)
+                finals.append((h, c))
+            if backward:  # each step's two states joined along the features, forward first
+                both = self.atoms.new(2 * self.atoms.size(runs[0][0].dims[-1]), "")
+                runs = [[self._joined(node, a, b, both) for a, b in zip(*runs)]]
+            sequence = self._stacked_along(node, runs[0], sequence.dims[time], time)
+        return [sequence] + [self._stacked_along(node, [f[k] for f in finals], self.atoms.new(layers * directions, ""), 0)
                              for k in range(1 if cell == "gru" else 2)]
+
+    def _joined(self, node, a: Seen, b: Seen, both: int) -> Seen:
+        """``a`` and ``b`` joined along their features into ``both`` (a bidirectional step's output)."""
+        atoms = [both if self.atoms.find(x) == self.atoms.find(a.dims[-1]) else x for x in self.dsl_leaves(a)]
+        out = self.emit("concat", [a.dsl, b.dsl], atoms, node, axes={"on": [a.dims[-1], b.dims[-1]], "to": [both]})
+        return Seen(a.dims[:-1] + [both], out)
 
     def _weights(self, node, weights, biases, cell: str):
         """The Seen of each weight (ih, hh) and bias (ih, hh; None without), which must be the module's parameters."""
