@@ -155,6 +155,19 @@ def test_unfold_records_the_window_and_checks_output_sizes():
     assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == (3, 2, 1)
     err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=1\noutput B\n")
     assert "axis 'y' has size 4, but h=8 with kernel 3, stride 1" in err.message and "axis y = 6" in err.hint
+    assert "causal" not in err.hint
+
+
+def test_a_causal_convolution_written_in_place_says_how_to_keep_the_first_positions():
+    """Mamba's causal convolution pads k - 1 and keeps the first n: written unfold(X: h -> h i) with padding=2, the size
+    error's hint shows the new axis and the index that keep them, and that form builds."""
+    err = vocab_error("input X[h c]\nB = unfold(X: h -> h i) with padding=2\noutput B\n")
+    assert err.message.startswith("axis 'h' has size 8, but h=8 with kernel 3")
+    assert "a causal convolution (Mamba's) pads 2 and keeps the first 8 positions" in err.hint
+    assert "'axis h2 = 10 width' then unfold(...: h -> h2 ...), and after the map, index(...: h2 -> h) with at=0" in err.hint
+    d = build(parse(VOCAB + "axis h2 = 10 width\ninput X[h c]\nB = unfold(X: h -> h2 i) with padding=2\n"
+                            "H = linear(B: i -> ) with per=c\nY = index(H: h2 -> h) with at=0\noutput Y\n"))
+    assert d.values[d.outputs[0]].axes == ("h", "c")
 
 
 def test_convolution_transposed_and_pooling_shapes():

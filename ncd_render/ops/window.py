@@ -49,7 +49,13 @@ def build(b, call, options, scope, label):
             expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
             what = f"folding {a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
         if expected != size_c:
-            raise NcdError(f"axis '{c}' has size {size_c}, but {what}", spec.span, f"declare 'axis {c} = {expected}' or change the options")
+            hint = f"declare 'axis {c} = {expected}' or change the options"
+            if fn == "unfold" and stride == 1 and padding == dilation * (kernel - 1) and size_c == size_a:  # a causal convolution
+                t = next(name for name in (f"{c}2", "t", "p", "u", f"{c}_2") if name not in b.axes)
+                hint += (f"; a causal convolution (Mamba's) pads {padding} and keeps the first {size_a} positions: unfold into "
+                         f"a new axis, 'axis {t} = {expected} width' then unfold(...: {a} -> {t} ...), and after the map, "
+                         f"index(...: {t} -> {c}) with at=0")
+            raise NcdError(f"axis '{c}' has size {size_c}, but {what}", spec.span, hint)
     acted = ins
     b.fresh(outs, spec.outputs[0], vid, acted, call)
     axes = b.values[vid].axes
