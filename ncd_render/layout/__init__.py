@@ -63,8 +63,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`)."""
-    diagram = scalars_on_wires(diagram if explicit else compact.compact(diagram))
-    diagram, chosen, ordered = choose_drawing(diagram, theme, preset)
+    diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit), theme, preset)
     style = Style(diagram, theme, preset, part)
     try:
         scene = _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))
@@ -75,6 +74,12 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
         scene = _pipeline(style, order.order(diagram, PLAIN), lambda bends: order.order(diagram, PLAIN, bends=bends))
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
+
+
+def as_drawn(diagram: Diagram, explicit: bool = False) -> Diagram:
+    """``diagram`` as the layout draws it: its convolutions one ★k box where the file asks (:mod:`.compact`) unless
+    ``explicit``, and a tensor with no axes on a wire of one (:mod:`.scalars`)."""
+    return scalars_on_wires(diagram if explicit else compact.compact(diagram))
 
 
 def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:

@@ -19,10 +19,10 @@ from dataclasses import replace
 
 from ..ir import Diagram
 from ..style import Preset, Theme
+from . import as_drawn
 from .choice import choose_drawing
 from .compact import compact
 from .report import crossings, lower_bound
-from .scalars import scalars_on_wires
 
 MOST_INPUTS = 3  # every order of more would take too long to try on each render
 MOST_OPS = 400
@@ -59,4 +59,4 @@ def _saving(base: int) -> float:
 
 def _crossings(diagram: Diagram, theme: Theme, preset: Preset) -> int:
     """The crossings of ``diagram`` laid out as :func:`ncd_render.layout.layout` lays it out."""
-    return crossings(choose_drawing(scalars_on_wires(compact(diagram)), theme, preset)[2])
+    return crossings(choose_drawing(as_drawn(diagram), theme, preset)[2])
