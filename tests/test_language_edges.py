@@ -242,7 +242,12 @@ def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
     ("Y = X + 1 as F", 1, "to draw a labelled box, write 'Y = identity(X) as LABEL' after it"),
 ])
 def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hint):
-    err = error(f"input X[y m]\n{line}\noutput Y\n")
+    assert_hint_at(line, column, hint)
+
+
+def assert_hint_at(line: str, column: int, hint: str) -> None:
+    """``line``, in a file declaring X[y m] (and b), is an error at ``column`` whose hint starts with ``hint``."""
+    err = error(f"axis b = 2 width\ninput X[y m]\n{line}\noutput Y\n")
     assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
 
 
@@ -267,8 +272,7 @@ def test_what_an_offset_or_a_scale_cannot_be_says_what_to_write(line, column, hi
 ])
 def test_pytorch_written_where_the_language_is_expected_gets_a_hint_in_its_terms(line, column, hint):
     """A new user writes what PyTorch would: each was a bare 'unexpected ...' naming tokens, not what to write."""
-    err = error(f"axis b = 2 width\ninput X[y m]\n{line}\noutput Y\n")
-    assert err.span.column == column and err.hint.startswith(hint), (err.span, err.hint)
+    assert_hint_at(line, column, hint)
 
 
 def test_an_outer_sum_has_the_first_terms_axes_then_the_seconds_own():
