@@ -333,7 +333,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product
     ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),
     # a bidirectional layer (opaque before): a second cell from the last step back, each step's states joined
-    ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, o -> g)", "Y = concat(C, C2, C3: , , -> y)"]),
+    ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, f -> o)", "Y = concat(C, C2, C3: , , -> y)"]),
     ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
     ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
     ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]

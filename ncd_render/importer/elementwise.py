@@ -267,9 +267,10 @@ class ElementOps:
             joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each
         return joined
 
-    def _stacked(self, node, tensors: list[Seen], dim: int) -> Seen:
+    def _stacked(self, node, tensors: list[Seen], dim: int, joined: int | None = None) -> Seen:
         """Tensors each with a dim of one at ``dim``, joined there (torch.stack's, or CBAM's channel max and mean kept
-        with a dim of one and joined): ``concat(A, B: , -> s)``, each one position of the new axis, laid out last."""
+        with a dim of one and joined): ``concat(A, B: , -> s)``, each one position of the new axis (``joined``, else a
+        new one), laid out last."""
         for t in tensors[1:]:
             for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
                 if i != dim:
@@ -280,8 +281,8 @@ class ElementOps:
         full = max(range(len(tensors)), key=lambda k: len(kept[k]))
         if any(not k <= kept[full] for k in kept):
             raise Unsupported("stacking tensors whose other axes differ in their axes of one")
-        joined = self.atoms.new(len(tensors), "")
-        atoms = self.dsl_leaves(tensors[full]) + [joined]
+        joined = self.atoms.new(len(tensors), "") if joined is None else joined
+        atoms = self.dsl_leaves(tensors[full]) + self.atoms.leaves(joined)
         out = self.emit("concat", [t.dsl for t in tensors], atoms, node, axes={"on": [t.dims[dim] for t in tensors], "to": [joined]})
         return Seen(tensors[full].dims[:dim] + [joined] + tensors[full].dims[dim + 1:], out)
 

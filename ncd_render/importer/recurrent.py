@@ -129,10 +129,7 @@ class RecurrentOps:
         """The states, each of one position, stacked along ``axis`` at torch's dim ``dim``."""
         if not self.atoms.leaves(axis) or len(states) == 1:
             return Seen(states[-1].dims[:dim] + [axis] + states[-1].dims[dim:], states[-1].dsl)
-        atoms = self.dsl_leaves(states[0]) + self.atoms.leaves(axis)
-        out = self.emit("concat", [s.dsl for s in states], atoms, node,
-                        axes={"on": [self.atoms.new(1, "unit") for _ in states], "to": [axis]})
-        return Seen(states[0].dims[:dim] + [axis] + states[0].dims[dim:], out)
+        return self._stacked(node, [Seen(s.dims[:dim] + [self.atoms.new(1, "unit")] + s.dims[dim:], s.dsl) for s in states], dim, axis)
 
     def _step(self, node, cell: str, x: Seen, h: Seen | None, c: Seen | None, weights, biases, prefix: str, module=None):
         """One step of ``cell`` from input ``x`` and state ``h`` (and ``c``), None for zeros: (new state, new cell state);
