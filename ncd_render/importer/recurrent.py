@@ -79,10 +79,10 @@ class RecurrentOps:
                 k = layer * directions + backward
                 group = params[k * per:(k + 1) * per]
                 weights, biases = self._weights(node, group[:2], group[2:] or [None, None], cell)
-                h, c = (self._layer_of(node, s, k) if s is not None else None for s in states + [None] * (2 - len(states)))
+                h, c = (self.selected(node, s, 0, k) if s is not None else None for s in states + [None] * (2 - len(states)))
                 out = [None] * steps
-                for t in reversed(range(steps)) if backward else range(steps):  # each step a section of its own (a page's rows
-                    x = self._step_of(node, sequence, time, t)                    # break between them)
+                for t in reversed(range(steps)) if backward else range(steps):  # each step a section (a page's rows break there)
+                    x = self.selected(node, sequence, time, t)
                     step = f"{_prefix(node)}{f'layer {layer + 1} ' if layers > 1 else ''}{'backward ' if backward else ''}step {t + 1}"
                     self.prog.sections.add(step)
                     h, c = self._step(node, cell, x, h, c, weights, biases, _prefix(node), step)
@@ -109,21 +109,6 @@ class RecurrentOps:
         if any(w.param is None for w in weights) or any(b is not None and b.param is None for b in biases):
             raise Unsupported(f"a {cell.upper()} whose weights are not the module's parameters")
         return weights, biases
-
-    def _layer_of(self, node, states: Seen, layer: int) -> Seen:
-        """A layer's first state: ``states`` [layers, batch, hidden] at ``layer``."""
-        leaves = self.atoms.leaves(states.dims[0])
-        if not leaves:
-            return Seen(states.dims[1:], states.dsl, states.param)
-        return self._pick(node, states, leaves[0], layer, states.dims[1:])
-
-    def _step_of(self, node, sequence: Seen, time: int, t: int) -> Seen:
-        """The sequence's input at time step ``t`` (an ``index`` of its time axis)."""
-        leaves = self.atoms.leaves(sequence.dims[time])
-        dims = sequence.dims[:time] + sequence.dims[time + 1:]
-        if not leaves:
-            return Seen(dims, sequence.dsl)
-        return self._pick(node, sequence, leaves[0], t, dims)
 
     def _stacked_along(self, node, states: list[Seen], axis: int, dim: int) -> Seen:
         """The states, each of one position, stacked along ``axis`` at torch's dim ``dim``."""

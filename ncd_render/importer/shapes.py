@@ -97,7 +97,10 @@ class ShapeOps:
     # -- splitting a tensor -----------------------------------------------------
     def op_select(self, node, name):
         seen = self.get(node.args[0])
-        dim, index = node.args[1] % len(seen.dims), node.args[2]
+        return self.selected(node, seen, node.args[1] % len(seen.dims), node.args[2])
+
+    def selected(self, node, seen: Seen, dim: int, index: int) -> Seen:
+        """``seen`` at ``index`` of its dim ``dim``, which goes (an ``index`` statement, none for a dim of one)."""
         leaves = self.atoms.leaves(seen.dims[dim])
         dims = seen.dims[:dim] + seen.dims[dim + 1:]
         if not leaves:
