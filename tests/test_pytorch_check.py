@@ -2,6 +2,7 @@
 modules, the PyTorch tutorial's MLP, transformers' models), and a one-detail
 change to a diagram makes its check fail at the changed statement."""
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -101,6 +102,66 @@ def test_swapped_head_axes_give_a_shape_error_naming_the_parameter(tmp_path):
     assert ("mha.ncd:19:5: L_O.weight: expected [m=12 h=3 k=4], got [12 4 3] "
             "from out_proj.weight [12 12], rearranged 'm (h k) -> m k h'") in str(error.value)
 
+
+
+ECA = """axis h = 3 width
+axis w = 4 width
+axis c = 6
+axis i = 3
+input X[h w c]
+P = mean(X: h w)
+B = unfold(P: c -> c i) with padding=1
+G = linear(B: i -> ) as w_eca
+G = sigmoid(G)
+Y = X * G
+output Y
+"""
+ECA_REFERENCE = """import torch
+from torch import nn
+from ncd_render.pytorch.check import From, Reference
+
+def reference(sizes):
+    conv = nn.Conv1d(1, 1, 3, padding=1, bias=False)
+    def forward(X):
+        G = conv(X.mean(dim=(-3, -2)).unsqueeze(-2)).squeeze(-2)
+        return X * torch.sigmoid(G)[..., None, None, :]
+    return Reference(forward, conv, {"w_eca.weight": SOURCE}, name="ECA")
+"""
+
+
+@pytest.mark.parametrize("diagram, source, box", [
+    (ECA, '"weight"', "w_eca"),  # a Conv1d's [1 1 3] for a map over i
+    (None, None, "L_O"),  # MultiheadAttention's out_proj.weight [m (h k)] for L_O's [m k h]
+])
+def test_a_parameter_of_another_shape_gets_the_pattern_that_fits_it(tmp_path, diagram, source, box):
+    """A weight whose shape differs from the box's by dimensions of one, a transpose or a split gets the From
+    patterns that fit it by size; one of them passes the check (the hint was a bare "expected ..., got ...")."""
+    if diagram is None:
+        path = tmp_path / "mha.ncd"
+        shutil.copy(GALLERY / "mha.ncd", path)
+        pairing_text = (GALLERY / "mha.check.py").read_text()
+        pairing_text = pairing_text.replace('From("out_proj.weight", "m (h k) -> m k h")', 'From("out_proj.weight")')
+        sizes = SMALL["mha"]
+    else:
+        path = tmp_path / "eca.ncd"
+        path.write_text(diagram)
+        pairing_text = ECA_REFERENCE.replace("SOURCE", source)
+        sizes = None
+    path.with_name(path.stem + ".check.py").write_text(pairing_text)
+    with pytest.raises(NcdError) as error:
+        check_file(path, sizes=sizes)
+    hint = str(error.value).split("hint: ")[-1]
+    fits = re.findall(r'From\("[^"]+", "[^"]+"\)', hint)
+    assert fits and str(error.value).startswith(f"{path}:") and f"{box}.weight: expected" in str(error.value)
+    passed = []
+    for fit in fits:
+        fixed = pairing_text.replace('From("out_proj.weight")', fit) if diagram is None else ECA_REFERENCE.replace("SOURCE", fit)
+        path.with_name(path.stem + ".check.py").write_text(fixed)
+        try:
+            passed.append(check_file(path, sizes=sizes).passed)
+        except NcdError:
+            passed.append(False)
+    assert any(passed) and (len(fits) > 1 or all(passed))
 
 def pairing(tmp_path, body, diagram="sdpa"):
     """gallery/DIAGRAM.ncd beside a pairing file with the given body."""

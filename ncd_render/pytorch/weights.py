@@ -5,6 +5,8 @@ shift (:func:`copy_parameters`); a mapping that does not fit is an :class:`~ncd_
 naming the box and the shapes."""
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from typing import Mapping
 
@@ -114,7 +116,8 @@ def copy_parameters(model: DiagramModule, parameters: Mapping[str, From], module
         if source.shift:
             value = value + source.shift
         if tuple(value.shape) != patterns.shape(axes):
-            raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {shape_text(value.shape)} from {got}", op.span)
+            raise NcdError(f"{name}: expected {patterns.describe(axes)}, got {shape_text(value.shape)} from {got}", op.span,
+                           None if source.pattern else _pattern_hint(source.param, tuple(value.shape), list(axes), patterns.shape(axes)))
         with torch.no_grad():
             ours[name].copy_(value)
     missing = [(name, op, axes) for name, (op, axes) in slots.items() if name not in parameters]
@@ -122,6 +125,36 @@ def copy_parameters(model: DiagramModule, parameters: Mapping[str, From], module
         names = _some([f"{name} {patterns.describe(axes)}" for name, _, axes in missing])
         raise NcdError(f"diagram parameter(s) {names} have no source in the reference", missing[0][1].span,
                        f"map them in the pairing: \"{missing[0][0]}\": From(\"...\"), ...")
+
+
+def _pattern_hint(param: str, got: tuple[int, ...], axes: list[str], sizes: tuple[int, ...]) -> str | None:
+    """A :class:`From` pattern that turns a parameter shaped ``got`` into the axes a box wants (sizes ``sizes``),
+    where one fits: dimensions of one dropped, the others transposed or split; several where the sizes
+    cannot tell them apart. None where none fits, or the axes are too many to try.
+
+    >>> _pattern_hint("conv.weight", (1, 1, 3), ["i"], (3,))
+    'From("conv.weight", "1 1 i -> i") fits it'
+    >>> _pattern_hint("w", (8, 6), ["k", "h", "m"], (4, 2, 6))
+    'the sizes alone cannot tell which of these fits: From("w", "(k h) m -> k h m"), From("w", "(h k) m -> k h m") (inside ( ), the axes in the order the reference packs them)'
+    """
+    if len(axes) > 6 or 1 in sizes or not all(a.isidentifier() for a in axes):
+        return None
+    size = dict(zip(axes, sizes))
+    dims = [d for d in got if d != 1]
+    fits, right = [], " ".join(axes)
+    for perm in itertools.permutations(axes):
+        for cuts in itertools.combinations(range(1, len(axes)), len(dims) - 1) if dims else ():
+            groups = [perm[a:b] for a, b in zip((0, *cuts), (*cuts, len(axes)))]
+            if [math.prod(size[a] for a in g) for g in groups] == dims:
+                words = iter(g[0] if len(g) == 1 else "(" + " ".join(g) + ")" for g in groups)
+                left = " ".join("1" if d == 1 else next(words) for d in got)
+                fits.append(f'From("{param}", "{left} -> {right}")')
+    if not fits:
+        return None
+    if len(fits) == 1:
+        return f"{fits[0]} fits it"
+    return ("the sizes alone cannot tell which of these fits: " + ", ".join(fits[:3]) + (", ..." if len(fits) > 3 else "")
+            + " (inside ( ), the axes in the order the reference packs them)")
 
 
 def _some(names: list[str], most: int = 8) -> str:
