@@ -121,9 +121,10 @@ from torch import nn
 from ncd_render.pytorch.check import From, Reference
 
 def reference(sizes):
-    conv = nn.Conv1d(1, 1, 3, padding=1, bias=False)
+    conv = nn.Conv1d(1, 1, 3, padding=1, bias=False) if ACROSS else nn.Conv1d(sizes["c"], sizes["c"], 1, bias=False)
     def forward(X):
-        G = conv(X.mean(dim=(-3, -2)).unsqueeze(-2)).squeeze(-2)
+        P = X.mean(dim=(-3, -2))
+        G = conv(P.unsqueeze(-2)).squeeze(-2) if ACROSS else conv(P.unsqueeze(-1)).squeeze(-1)
         return X * torch.sigmoid(G)[..., None, None, :]
     return Reference(forward, conv, {"w_eca.weight": SOURCE}, name="ECA")
 """
@@ -132,7 +133,9 @@ def reference(sizes):
 @pytest.mark.parametrize("diagram, source, box", [
     (ECA, '"weight"', "w_eca"),  # a Conv1d's [1 1 3] for a map over i
     (None, None, "L_O"),  # MultiheadAttention's out_proj.weight [m (h k)] for L_O's [m k h]
-])
+    (ECA.replace("B = unfold(P: c -> c i) with padding=1\n", "").replace("axis i = 3\n", "").replace("B: i -> ", "P: c -> c"),
+     '"weight"', "w_eca"),  # a 1x1 Conv1d's [out in 1] for a map from c to c (the second c, c_in in a pattern)
+], ids=["conv1d", "packed heads", "1x1 conv1d"])
 def test_a_parameter_of_another_shape_gets_the_pattern_that_fits_it(tmp_path, diagram, source, box):
     """A weight whose shape differs from the box's by dimensions of one, a transpose or a split gets the From
     patterns that fit it by size; one of them passes the check (the hint was a bare "expected ..., got ...")."""
@@ -145,7 +148,7 @@ def test_a_parameter_of_another_shape_gets_the_pattern_that_fits_it(tmp_path, di
     else:
         path = tmp_path / "eca.ncd"
         path.write_text(diagram)
-        pairing_text = ECA_REFERENCE.replace("SOURCE", source)
+        pairing_text = ECA_REFERENCE.replace("ACROSS", str("unfold" in diagram)).replace("SOURCE", source)
         sizes = None
     path.with_name(path.stem + ".check.py").write_text(pairing_text)
     with pytest.raises(NcdError) as error:
@@ -155,13 +158,14 @@ def test_a_parameter_of_another_shape_gets_the_pattern_that_fits_it(tmp_path, di
     assert fits and str(error.value).startswith(f"{path}:") and f"{box}.weight: expected" in str(error.value)
     passed = []
     for fit in fits:
-        fixed = pairing_text.replace('From("out_proj.weight")', fit) if diagram is None else ECA_REFERENCE.replace("SOURCE", fit)
+        fixed = pairing_text.replace('From("out_proj.weight")', fit) if diagram is None else pairing_text.replace('"weight"', fit)
         path.with_name(path.stem + ".check.py").write_text(fixed)
         try:
             passed.append(check_file(path, sizes=sizes).passed)
         except NcdError:
             passed.append(False)
     assert any(passed) and (len(fits) > 1 or all(passed))
+
 
 def pairing(tmp_path, body, diagram="sdpa"):
     """gallery/DIAGRAM.ncd beside a pairing file with the given body."""

@@ -129,32 +129,39 @@ def copy_parameters(model: DiagramModule, parameters: Mapping[str, From], module
 
 def _pattern_hint(param: str, got: tuple[int, ...], axes: list[str], sizes: tuple[int, ...]) -> str | None:
     """A :class:`From` pattern that turns a parameter shaped ``got`` into the axes a box wants (sizes ``sizes``),
-    where one fits: dimensions of one dropped, the others transposed or split; several where the sizes
-    cannot tell them apart. None where none fits, or the axes are too many to try.
+    where one fits: dimensions of one dropped, the others transposed or split; those closest to the box's order
+    first, several where the sizes cannot tell them apart. None where none fits, or the axes are too many to try.
 
     >>> _pattern_hint("conv.weight", (1, 1, 3), ["i"], (3,))
     'From("conv.weight", "1 1 i -> i") fits it'
     >>> _pattern_hint("w", (8, 6), ["k", "h", "m"], (4, 2, 6))
     'the sizes alone cannot tell which of these fits: From("w", "(k h) m -> k h m"), From("w", "(h k) m -> k h m") (inside ( ), the axes in the order the reference packs them)'
+    >>> _pattern_hint("conv.weight", (4, 3, 2), ["c", "i", "c"], (4, 2, 3))  # a map from c to c: the second is c_in
+    'From("conv.weight", "c c_in i -> c i c_in") fits it'
     """
     if len(axes) > 6 or 1 in sizes or not all(a.isidentifier() for a in axes):
         return None
-    size = dict(zip(axes, sizes))
+    names = [a if a not in axes[:k] else f"{a}_in" + (str(axes[:k].count(a)) if axes[:k].count(a) > 1 else "")
+             for k, a in enumerate(axes)]  # an axis named again is written with _in after it (:func:`_einops_pattern`)
+    size = dict(zip(names, sizes))
     dims = [d for d in got if d != 1]
-    fits, right = [], " ".join(axes)
-    for perm in itertools.permutations(axes):
-        for cuts in itertools.combinations(range(1, len(axes)), len(dims) - 1) if dims else ():
-            groups = [perm[a:b] for a, b in zip((0, *cuts), (*cuts, len(axes)))]
+    fits = []
+    for perm in itertools.permutations(range(len(names))):
+        for cuts in itertools.combinations(range(1, len(names)), len(dims) - 1) if dims else ():
+            groups = [[names[k] for k in perm[a:b]] for a, b in zip((0, *cuts), (*cuts, len(names)))]
             if [math.prod(size[a] for a in g) for g in groups] == dims:
                 words = iter(g[0] if len(g) == 1 else "(" + " ".join(g) + ")" for g in groups)
                 left = " ".join("1" if d == 1 else next(words) for d in got)
-                fits.append(f'From("{param}", "{left} -> {right}")')
+                moved = sum(a > b for a, b in itertools.combinations(perm, 2))
+                fits.append((moved, f'From("{param}", "{left} -> {" ".join(names)}")'))
+    fits = [fit for _, fit in sorted(fits)]
     if not fits:
         return None
     if len(fits) == 1:
         return f"{fits[0]} fits it"
+    grouped = any("(" in fit for fit in fits[:3])
     return ("the sizes alone cannot tell which of these fits: " + ", ".join(fits[:3]) + (", ..." if len(fits) > 3 else "")
-            + " (inside ( ), the axes in the order the reference packs them)")
+            + (" (inside ( ), the axes in the order the reference packs them)" if grouped else ""))
 
 
 def _some(names: list[str], most: int = 8) -> str:
