@@ -328,6 +328,11 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a pixel shuffle is a view: each r joins its spatial axis, grouped where the next convolution reads them
     ("elu_layer", ["Y = elu(H)"]),
     ("log_probabilities", ["P = softmax(H: f)\nY = log(P)"]),
+    # square roots, abs, sin and cos, log-sigmoid: each an opaque box before
+    ("inline_rms_norm", ["H = square(X)\nR = mean(H: m)\nH = R + 1e-06\nH = rsqrt(H)\nH = X * H"]),
+    ("squash", ["sqrt(H2)"]),
+    ("fourier_features", ["sin(S)", "cos(S)"]),
+    ("signs", ["logsigmoid(H)", "abs(H)", "sqrt(H)"]),
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product

@@ -90,6 +90,13 @@ REFERENCES = {
     "identity": lambda i, s: i["X"],
     "log": lambda i, s: i["X"],  # of exp(X)
     "softplus": lambda i, s: torch.log1p(torch.exp(i["X"])),
+    "sqrt": lambda i, s: i["X"].abs(),  # of X²
+    "rsqrt": lambda i, s: torch.exp(-i["X"] / 2),  # of exp(X)
+    "abs": lambda i, s: torch.where(i["X"] < 0, -i["X"], i["X"]),
+    "sin": lambda i, s: torch.imag(torch.exp(1j * i["X"])),
+    "cos": lambda i, s: torch.real(torch.exp(1j * i["X"])),
+    "softsign": lambda i, s: i["X"] / (1 + i["X"].abs()),
+    "logsigmoid": lambda i, s: -torch.log1p(torch.exp(-i["X"])),
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
     "elu": lambda i, s: torch.where(i["X"] > 0, i["X"], torch.expm1(i["X"])),
     "hardswish": lambda i, s: i["X"] * (i["X"] + 3).clamp(0, 6) / 6,

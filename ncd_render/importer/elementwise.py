@@ -7,7 +7,9 @@ from .seen import Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
-               "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu", "log": "log"}
+               "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu", "log": "log", "sqrt": "sqrt",
+               "rsqrt": "rsqrt", "abs": "abs", "sin": "sin", "cos": "cos", "softsign": "softsign", "log_sigmoid": "logsigmoid"}
+POWERS = {2: "square", 0.5: "sqrt", -0.5: "rsqrt"}  # x ** p as an element-wise function
 
 
 class ElementOps:
@@ -29,11 +31,13 @@ class ElementOps:
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
 
     def op_pow(self, node, name):
-        """``x ** 2`` is ``square(X)``; other powers of a tensor have no statement."""
-        if self.arg(node, 1) != 2:
-            raise Unsupported("a power of a tensor other than its square")
+        """``x ** 2`` is ``square(X)``, ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt(X)`` and ``rsqrt(X)``; other powers of a
+        tensor have no statement."""
+        power = self.arg(node, 1)
+        if not isinstance(power, (int, float)) or power not in POWERS:
+            raise Unsupported("a power of a tensor other than its square, square root or reciprocal square root")
         x = self.get(node.args[0])
-        return Seen(x.dims, self.emit("square", [self.data(x)], self.prog.values[x.dsl].atoms, node))
+        return Seen(x.dims, self.emit(POWERS[power], [self.data(x)], self.prog.values[x.dsl].atoms, node))
 
     def op_softmax(self, node, name):
         return self.softmax(node, node.args[0])

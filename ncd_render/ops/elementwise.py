@@ -101,6 +101,20 @@ register(
     elementwise("hardswish", "hswish", 5, lambda op, x, rt: rt.nn.functional.hardswish(x), lambda op, x: f"nn.functional.hardswish({x})"),
     # square: x² (after a ReLU, Primer's squared ReLU: Persimmon's and Nemotron's MLPs)
     elementwise("square", "x²", 1, lambda op, x, rt: rt.torch.square(x), lambda op, x: f"torch.square({x})"),
+    # sqrt, rsqrt: the square root and its reciprocal (a norm written out, x / sqrt(mean x² + eps): an RMSNorm inline;
+    # a capsule's squash); abs: |x| (an L1 distance); sin, cos (Fourier features, a NeRF's positional encoding)
+    elementwise("sqrt", "√", 1, lambda op, x, rt: rt.torch.sqrt(x), lambda op, x: f"torch.sqrt({x})", special=1,
+                example="input X[y m]\nS = square(X)\nY = sqrt(S)"),  # (of a tensor at least 0)
+    elementwise("rsqrt", "1/√", 1, lambda op, x, rt: rt.torch.rsqrt(x), lambda op, x: f"torch.rsqrt({x})", special=1,
+                example="input X[y m]\nS = exp(X)\nY = rsqrt(S)"),  # (of a positive tensor)
+    elementwise("abs", "|·|", 1, lambda op, x, rt: rt.torch.abs(x), lambda op, x: f"torch.abs({x})", rescalable=True),
+    elementwise("sin", "sin", 1, lambda op, x, rt: rt.torch.sin(x), lambda op, x: f"torch.sin({x})", special=1),
+    elementwise("cos", "cos", 1, lambda op, x, rt: rt.torch.cos(x), lambda op, x: f"torch.cos({x})", special=1),
+    # softsign: x / (1 + |x|); logsigmoid: log σ(x), the log-likelihood of a binary label (a DPO or a word2vec loss)
+    elementwise("softsign", "softsign", 3, lambda op, x, rt: rt.nn.functional.softsign(x),
+                lambda op, x: f"nn.functional.softsign({x})", special=1),  # abs, add, reciprocal
+    elementwise("logsigmoid", "log σ", 4, lambda op, x, rt: rt.nn.functional.logsigmoid(x),
+                lambda op, x: f"nn.functional.logsigmoid({x})", special=2),  # exp, log
     # relu6: min(max(x, 0), 6) (MobileNetV2's bounded ReLU, nn.ReLU6)
     elementwise("relu6", "ReLU6", 2, lambda op, x, rt: rt.nn.functional.relu6(x), lambda op, x: f"nn.functional.relu6({x})",
                 example="input X[y m]\nS = X * 8\nY = relu6(S)"),  # scaled, so that the example reaches the bound at 6

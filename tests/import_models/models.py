@@ -1,7 +1,10 @@
 """Modules for tests/test_import.py: each FUNC() returns (module, example_inputs) at tiny sizes,
 as a user would hand them to `ncd import FILE.py:FUNC`. transformers blocks come from tiny random
 configurations (nothing is downloaded). A batch of one keeps the batch axis out of the diagram."""
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -1294,3 +1297,66 @@ class _Additive(nn.Module):
 
 def additive():
     return _Additive().eval(), (torch.randn(2, 3, 8), torch.randn(2, 5, 8))
+
+
+class _InlineRMSNorm(nn.Module):
+    """An RMSNorm written out at the top level, not as a module the recogniser reads (its rsqrt was an opaque box)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 6)
+
+    def forward(self, x):
+        return self.lin(x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+
+
+def inline_rms_norm():
+    torch.manual_seed(0)
+    return _InlineRMSNorm(), (torch.randn(1, 5, 8),)
+
+
+class _Squash(nn.Module):
+    """A capsule network's squash (Sabour et al., 2017): |s|² / (1 + |s|²) · s / |s| (its sqrt was an opaque box)."""
+
+    def forward(self, s):
+        n2 = (s ** 2).sum(-1, keepdim=True)
+        return n2 / (1 + n2) * s / torch.sqrt(n2 + 1e-8)
+
+
+def squash():
+    torch.manual_seed(0)
+    return _Squash(), (torch.randn(1, 5, 8),)
+
+
+class _Fourier(nn.Module):
+    """Fourier features (Tancik et al., 2020): sin and cos of a projection, joined (both were opaque boxes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(3, 16, bias=False)
+
+    def forward(self, x):
+        p = 2 * math.pi * self.proj(x)
+        return torch.cat([torch.sin(p), torch.cos(p)], -1)
+
+
+def fourier_features():
+    torch.manual_seed(0)
+    return _Fourier(), (torch.randn(1, 5, 3),)
+
+
+class _Signs(nn.Module):
+    """F.logsigmoid, F.softsign (abs, + 1, divide), abs and a power of one half: each an opaque box before."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.lin(x)
+        return F.logsigmoid(h) + F.softsign(h) + (h.abs() + 1) ** 0.5
+
+
+def signs():
+    torch.manual_seed(0)
+    return _Signs(), (torch.randn(1, 5, 8),)
