@@ -76,7 +76,7 @@ def syntax_error(error, source: Source) -> NcdError:
     return NcdError(f"unexpected {got}", span, hint)
 
 
-_REDUCTIONS = {"sum", "mean", "max", "amax", "softmax"}
+_REDUCTIONS = {"sum", "mean", "max", "amax", "min", "amin", "softmax"}
 _MOVES = {"transpose", "permute", "view", "reshape", "flatten", "unsqueeze", "squeeze", "T", "mT"}
 
 
@@ -98,7 +98,7 @@ def _from_python(text: str, column: int, got: str) -> str | None:
             return f"the language calls its operations by name alone: write {name.lower().replace('_', '')}({args}), not {owner}.{name}({args})"
         if name in _REDUCTIONS:
             axis = args if re.fullmatch(r"[A-Za-z_]\w*", args.strip()) else "x"
-            return f"the language has no methods: write {'max' if name == 'amax' else name}({owner}: {axis.strip()}), the axes after a colon"
+            return f"the language has no methods: write {name[1:] if name in ('amax', 'amin') else name}({owner}: {axis.strip()}), the axes after a colon"
         if name in _MOVES:
             return f"the language has no methods: axes are moved or grouped by rearrange({owner}: y m -> m y)"
         return "names have no '.': operations are functions of their tensors, e.g. relu(X), sum(X: m)"

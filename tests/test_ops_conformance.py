@@ -123,6 +123,7 @@ REFERENCES = {
     "div": lambda i, s: i["X"] / i["G"][:, :, None],  # the divisor per position, broadcast over m
     "split": lambda i, s: torch.cat([i["X"][..., 2:], i["X"][..., :2]], -1),  # cut into 2 and 4, joined the other way round
     "max": lambda i, s: i["X"].amax(-1),
+    "min": lambda i, s: -(-i["X"]).amax(-1),
     "mean": lambda i, s: i["X"].mean(-1),
     "sum": lambda i, s: i["X"].sum(-1),
     "index": lambda i, s: i["X"][..., 1],

@@ -1,4 +1,4 @@
-"""``max``, ``mean`` and ``sum`` over named axes (pooling after unfold; one FLOP per element
+"""``max``, ``min``, ``mean`` and ``sum`` over named axes (pooling after unfold; one FLOP per element
 read), and ``index(X: t) with at=0``, one position of an axis (a ket |0⟩; a strided view), or
 ``index(X: t -> s) with at=0``, the run of positions 0 to |s| of t as axis s (a ket |0:5⟩; a view too:
 the softmax over scores and sinks that gpt-oss slices its sinks off)."""
@@ -12,7 +12,7 @@ from .registry import ATOM, OpKind, register
 from .window import taper
 from .work import SUM, Work
 
-SYMBOLS = {"max": ("max", "amax"), "mean": ("avg", "mean"), "sum": ("Σ", "sum")}
+SYMBOLS = {"max": ("max", "amax"), "min": ("min", "amin"), "mean": ("avg", "mean"), "sum": ("Σ", "sum")}
 
 
 def build(b, call, options, scope, label):
