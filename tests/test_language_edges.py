@@ -277,12 +277,14 @@ def test_pytorch_written_where_the_language_is_expected_gets_a_hint_in_its_terms
 
 def test_an_outer_sum_has_the_first_terms_axes_then_the_seconds_own():
     """Additive attention adds each query's map to each key's, A[y k] + B[x k]: it was an error ("A has no axis 'x'").
-    Two terms that each lack an axis of the other add every pair; three terms, or a difference, still may not."""
-    d = diagram("axis x = 5 width\ninput A[y k], B[x k]\nE = A + B\noutput E\n")
-    (add,) = [op for op in d.ops if op.kind == "add"]
-    assert d.values[add.outputs[0]].axes == ("y", "k", "x")
-    err = error("axis x = 5 width\ninput A[y k], B[x k]\nE = A - B\noutput E\n")
-    assert err.message.startswith("cannot subtract B [x k] from A [y k]: A has no axis 'x'")
+    Two terms that each lack an axis of the other add every pair, or take every pair's difference (a Chamfer
+    distance's offsets, an error too before); three terms still may not, nor terms that share no axis."""
+    for sign, kind in (("+", "add"), ("-", "sub")):
+        d = diagram(f"axis x = 5 width\ninput A[y k], B[x k]\nE = A {sign} B\noutput E\n")
+        (op,) = [op for op in d.ops if op.kind == kind]
+        assert d.values[op.outputs[0]].axes == ("y", "k", "x") and d.values[op.inputs[0]].axes == ("y", "k")
+    err = error("axis x = 5 width\ninput A[y k], B[x m]\nE = A - B\noutput E\n")
+    assert err.message.startswith("cannot subtract B [x m] from A [y k]: A has no axis 'x', 'm'")
     err = error("axis x = 5 width\ninput A[y k], B[x k], C[y k]\nE = A + C + B\noutput E\n")
     assert err.message.startswith("cannot add B [x k] to A [y k]: A has no axis 'x'")
     err = error("axis x = 5 width\ninput A[y k m], B[x m k]\nE = A + B\noutput E\n")

@@ -364,12 +364,14 @@ def test_a_view_before_a_rename_leaves_it_room_to_go_on_straight():
     assert _labels_said_twice(scene) == []
 
 
-def test_an_outer_sums_own_axes_of_its_second_term_go_on_past_its_box(tmp_path, figure_metrics):
+@pytest.mark.parametrize("sign, kind", [("+", "add"), ("-", "sub")])
+def test_an_outer_sums_own_axes_of_its_second_term_go_on_past_its_box(tmp_path, figure_metrics, sign, kind):
     """In additive attention's ``A[y a] + B[x a]`` the keys' x is not summed into anything: it goes on past the
-    + box as the result's last wire, and only B's a enters the box."""
-    figure = load_text((ROOT / "tests" / "corpus" / "additive_attention.ncd").read_text(), "additive.ncd")
+    + box as the result's last wire, and only B's a enters the box; so too past an outer difference's − box."""
+    text = (ROOT / "tests" / "corpus" / "additive_attention.ncd").read_text().replace("E = A + B", f"E = A {sign} B")
+    figure = load_text(text, "additive.ncd")
     scene = figure.scene()
-    (add,) = [op for op in figure.diagram.ops if op.kind == "add"]
+    (add,) = [op for op in figure.diagram.ops if op.kind == kind]
     (box,) = [i for i in scene.items if i.role == "box" and isinstance(i, Rect) and i.ref == add.id]
     entering = [i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
                 and box.x < i.commands[-1][-2] < box.x + box.w and i.commands[-1][-1] in (box.y, box.y + box.h)]

@@ -432,15 +432,18 @@ def test_batch_norm_takes_statistics_over_leading_batch_dimensions():
     torch.testing.assert_close(module(Z), bn(Z.reshape(10, 6, 4)).reshape(2, 5, 6, 4))
 
 
-def test_an_outer_sum_adds_every_pair_compiled_and_generated_alike():
-    """``E = A + B`` with A[y a], B[x a]: additive attention's W q_y + U k_x for every pair, the result [y a x];
-    compiled and generated alike, against broadcasting in plain torch."""
+@pytest.mark.parametrize("sign", ["+", "-"])
+def test_an_outer_sum_adds_every_pair_compiled_and_generated_alike(sign):
+    """``E = A + B`` with A[y a], B[x a]: additive attention's W q_y + U k_x for every pair, the result [y a x]
+    (``A - B``: every pair's difference, a Chamfer distance's offsets); compiled and generated alike, against
+    broadcasting in plain torch."""
     from ncd_render.pytorch.codegen import class_name_for, generate
 
-    text = "axis y = 3\naxis x = 4\naxis a = 2\ninput A[y a], B[x a]\nE = A + B\noutput E\n"
+    text = f"axis y = 3\naxis x = 4\naxis a = 2\ninput A[y a], B[x a]\nE = A {sign} B\noutput E\n"
     A, B = torch.randn(2, 3, 2, dtype=torch.float64), torch.randn(2, 4, 2, dtype=torch.float64)
     diagram = build(parse(text))
     namespace = {}
     exec(compile(generate(diagram), "<generated>", "exec"), namespace)
+    pairs = A[:, :, :, None] + B.transpose(1, 2)[:, None, :, :] if sign == "+" else A[:, :, :, None] - B.transpose(1, 2)[:, None, :, :]
     for E in (module_for(text)(A, B), namespace[class_name_for(diagram)]()(A, B)):
-        torch.testing.assert_close(E, A[:, :, :, None] + B.transpose(1, 2)[:, None, :, :])
+        torch.testing.assert_close(E, pairs)

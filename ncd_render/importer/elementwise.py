@@ -192,8 +192,14 @@ class ElementOps:
 
     def _in_order(self, node, fn: str, a: Seen, b: Seen) -> Seen:
         """``a - b`` or ``a / b``, joins whose operands may not trade places: b broadcast over the axes it lacks, never
-        the other way round."""
-        first, second = self.broadcast_pair(node, a, b)
+        the other way round; a difference where each has an axis the other lacks is an outer one (every pair of
+        points' offset, ``a[:, :, None] - b[:, None]``)."""
+        try:
+            first, second = self.broadcast_pair(node, a, b)
+        except Unsupported:
+            if fn != "sub":
+                raise
+            return self._outer_sum(node, a, b, "sub")
         if first.dsl != a.dsl:  # (the pair puts first the operand with every axis)
             raise Unsupported("a difference or quotient by a tensor with axes the other lacks")
         return Seen(first.dims, self.emit(fn, [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
@@ -208,15 +214,15 @@ class ElementOps:
             return self._outer_sum(node, a, b)
         return Seen(first.dims, self.emit("add", [self.data(first), self.data(second)], self.prog.values[first.dsl].atoms, node))
 
-    def _outer_sum(self, node, a: Seen, b: Seen) -> Seen:
-        """``a + b`` broadcast both ways, the language's outer sum: ``a``'s axes, then ``b``'s own; where they share
-        no axis (Swin's mask of two ranges), none the language writes."""
+    def _outer_sum(self, node, a: Seen, b: Seen, fn: str = "add") -> Seen:
+        """``a + b`` (or, ``fn`` "sub", ``a - b``) broadcast both ways, the language's outer sum: ``a``'s axes, then
+        ``b``'s own; where they share no axis (Swin's mask of two ranges), none the language writes."""
         mine = set(map(self.atoms.find, self.dsl_leaves(a)))
         atoms = self.prog.values[b.dsl].atoms
         own = [t for t in atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
         if len(own) == len(atoms):
             raise Unsupported("each operand has an axis the other lacks, and they share none")
-        out = self.emit("add", [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node)
+        out = self.emit(fn, [self.data(a), self.data(b)], self.prog.values[a.dsl].atoms + own, node)
         return Seen(self._both_ways(node, a, b), out)
 
     def _reduce(self, node, fn):
@@ -242,11 +248,16 @@ class ElementOps:
     def op_amax(self, node, name):
         return self._reduce(node, "max")
 
+    def op_amin(self, node, name):
+        return self._reduce(node, "min")
+
     def op_max(self, node, name):
         """``x.max(dim)``: (the largest values, where they are), only the values having a statement; ``x.max()``: the largest."""
         if self.arg(node, 1) is None:
-            return self._reduce(node, "max")
-        return [self._reduce(node, "max"), None]
+            return self._reduce(node, name)
+        return [self._reduce(node, name), None]
+
+    op_min = op_max  # x.min(dim), x.min(): the smallest
 
     def op_cat(self, node, name):
         return self.joined(node, node.args[0], self.arg(node, 1, 0) % len(self.shape(node)))

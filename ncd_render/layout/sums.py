@@ -46,9 +46,9 @@ class Sums:
         return [w for w in live[lo:hi + 1] if w in own]
 
     def passing(self, op: Op) -> list[int]:
-        """The wires of an outer sum's second term for the axes its first lacks, in the term's order ([] for any
-        other op): they go on past its box, as the result's last axes."""
-        if op.kind != "add" or len(op.inputs) != 2:
+        """The wires of an outer sum's (or difference's) second term for the axes its first lacks, in the term's order
+        ([] for any other op): they go on past its box, as the result's last axes."""
+        if op.kind not in ("add", "sub") or len(op.inputs) != 2:
             return []
         mine = set(self.d.values[op.inputs[0]].axes)
         return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]

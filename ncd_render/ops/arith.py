@@ -1,5 +1,5 @@
 """Sums ``A + B + C`` (a compact box the other terms enter from below; n - 1 FLOPs per element),
-differences ``A - B`` (the same, labelled −, never its terms swapped),
+differences ``A - B`` (the same, labelled −, never its terms swapped; outer, as a sum may be),
 scalings ``X * 0.5``, ``X * k^-1/2`` (the ➤×k➤ mark; 1 FLOP per element) and offsets ``X + 1``,
 ``1 - X`` (the ➤+1➤, ➤1−·➤ marks; 1 FLOP per element). All are written as syntax, not calls. A later term may lack axes of the first, its axes in the first's order:
 it is broadcast over the rest (``S[h y x] + A[h x]``: ALiBi's bias per head and key, added to
@@ -21,11 +21,11 @@ def build_add(b, expr, options, scope, label):
     args = [b.lookup(t, scope) for t in expr.terms]
     first, head = b.values[args[0]].axes, expr.terms[0].name
     verb, to = ("subtract", "from") if expr.subtract else ("add", "to")
-    extra = ()  # an outer sum's axes that only its second term has: they go on past the box, after the first's
+    extra = ()  # an outer sum's (or difference's) axes that only its second term has: they go on past the box, after the first's
     for name, vid in zip(expr.terms[1:], args[1:]):
         theirs = b.values[vid].axes
         missing = [x for x in theirs if x not in first]
-        if missing and len(expr.terms) == 2 and not expr.subtract and [x for x in first if x not in theirs] and len(missing) < len(theirs):
+        if missing and len(expr.terms) == 2 and [x for x in first if x not in theirs] and len(missing) < len(theirs):
             extra, theirs = tuple(missing), tuple(x for x in theirs if x in first)  # (the shared axes still in the first's order)
         elif missing:
             flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs] and not expr.subtract

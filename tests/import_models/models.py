@@ -1360,3 +1360,18 @@ class _Signs(nn.Module):
 def signs():
     torch.manual_seed(0)
     return _Signs(), (torch.randn(1, 5, 8),)
+
+
+class _Chamfer(nn.Module):
+    """A Chamfer distance between two point sets: every pair's offset, ``a[:, :, None] - b[:, None]`` (an opaque box
+    before: each operand has an axis the other lacks), squared and summed, the nearest of each set (``min``, opaque
+    too) averaged."""
+
+    def forward(self, a, b):
+        d = ((a[:, :, None] - b[:, None]) ** 2).sum(-1)
+        return d.min(-1).values.mean(-1) + d.min(-2).values.mean(-1)
+
+
+def chamfer():
+    torch.manual_seed(0)
+    return _Chamfer(), (torch.randn(1, 5, 3), torch.randn(1, 6, 3))
