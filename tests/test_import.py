@@ -333,6 +333,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("squash", ["sqrt(H2)"]),
     ("fourier_features", ["sin(S)", "cos(S)"]),
     ("signs", ["logsigmoid(H)", "abs(H)", "sqrt(H)"]),
+    ("prelu_net", ["H = prelu(H: f) as PReLU_{act}", "Y = prelu(H) as PReLU_{act2}"]),  # a slope a channel, one slope
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = min(R: x)\nH2 = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),

@@ -144,6 +144,7 @@ REFERENCES = {
     "upsample": lambda i, s: nn.functional.interpolate(i["X"].transpose(-1, -2), scale_factor=2, mode="nearest").transpose(-1, -2),
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
+    "prelu": lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"]),  # a slope per m below 0
     "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
     "learned": lambda i, s: torch.cat([s["E_cls.weight"].expand(BATCH, -1, -1), i["X"]], -2),  # ViT: a class token before the patches
     "load": lambda i, s: torch.relu(i["X"]) + i["X"],
@@ -263,6 +264,8 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
      "approximate takes one of none, tanh, e.g. approximate=tanh"),
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
     ("input X[y m]\nY = layerscale(X)", "c.ncd:10:5: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
+    ("input X[y m]\nY = prelu(X: m -> k)", "c.ncd:10:14: prelu names the axes its slopes vary along, or none for one slope",
+     "prelu(X: m), or prelu(X)"),
     ("input X[y m], G[k]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [k]: X has no axis 'k'", "needs no axis the left does not have"),
     ("input X[m], G[y m]\nY = X * G", "c.ncd:10:9: cannot multiply X [m] by G [y m]: X has no axis 'y'", "write G * X"),
     ("input X[y m], G[m y]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [m y]", "both need one shape, in order"),

@@ -127,6 +127,21 @@ class ElementOps:
             return Seen(a.dims, self.emit("scale", [self.data(a)], self.prog.values[self.data(a)].atoms, node, scale=1 / b.number))
         return self._in_order(node, "div", a, b)
 
+    def op_prelu(self, node, name):
+        """nn.PReLU: one slope a channel (dim 1, or 0 of a vector) or one for all, ``prelu(X: c)`` or ``prelu(X)``."""
+        x, w = self.get(node.args[0]), self.get(node.args[1])
+        if w.param is None:
+            raise Unsupported("a PReLU whose slopes are not learned")
+        slopes = self.atoms.size(w.dims[0]) if w.dims else 1
+        acted = []
+        if slopes != 1:
+            channel = x.dims[1 if len(x.dims) > 1 else 0]
+            self.atoms.unify(channel, w.dims[0])
+            acted = [channel]
+        out = self.emit("prelu", [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": acted},
+                        params={"weight": w.param}, label=box_path(w.param))
+        return Seen(x.dims, out)
+
     def op_glu(self, node, name):
         """nn.GLU: the input halved along ``dim``, the first half times the sigmoid of the second."""
         seen = self.get(node.args[0])

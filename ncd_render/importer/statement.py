@@ -47,8 +47,10 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
             spec = f"{names(source)} -> {names(target)}"
     elif "to" in axes:  # a concatenation: each operand's joined axis, and the axis they make
         spec = ", ".join(_one(names([a])) for a in axes["on"]).rstrip() + f" -> {_one(names(axes['to']))}"  # (none: stacked)
-    elif "on" in axes:
+    elif axes.get("on"):
         spec = " ".join(_one(names([a])) for a in axes["on"]) if stmt.fn in ONE_AXIS_EACH else names(axes["on"])
+    elif "on" in axes:  # on no axis (nn.PReLU()'s one slope for all)
+        spec = None
     elif kind.glyph == "mark":  # an element-wise function
         spec = None
     else:  # a contraction or an opaque box: every operand's layout

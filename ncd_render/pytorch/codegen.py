@@ -191,8 +191,8 @@ class _Writer:
         if start == "fan_in":
             fan_in = self.dims(op.params["in_axes"]).replace(", ", " * ")
             return f"torch.randn({self.dims(axes)}) / {fan_in if fan_in.isidentifier() else f'({fan_in})'} ** 0.5"
-        if isinstance(start, tuple):
-            return f"torch.full(({self.dims(axes)},), {start[1]!r})"
+        if isinstance(start, tuple):  # (of no axes, one number: nn.PReLU()'s one slope)
+            return f"torch.full(({self.dims(axes)},), {start[1]!r})" if axes else f"torch.full((), {start[1]!r})"
         return f"torch.{start}({self.dims(axes)})"
 
     # -- forward -------------------------------------------------------------

@@ -1375,3 +1375,24 @@ class _Chamfer(nn.Module):
 def chamfer():
     torch.manual_seed(0)
     return _Chamfer(), (torch.randn(1, 5, 3), torch.randn(1, 6, 3))
+
+
+class _PReLUNet(nn.Module):
+    """nn.PReLU with a slope a channel after a convolution, and with one slope after a map (both opaque boxes before);
+    slopes set away from torch's 0.25, so that a slope taken from the wrong place shows."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.act = nn.Conv2d(3, 4, 3, padding=1), nn.PReLU(4)
+        self.lin, self.act2 = nn.Linear(4, 5), nn.PReLU()
+        with torch.no_grad():
+            self.act.weight.copy_(torch.tensor([0.1, 0.5, 0.9, -0.3]))
+            self.act2.weight.fill_(0.05)
+
+    def forward(self, x):
+        return self.act2(self.lin(self.act(self.conv(x)).mean((-2, -1))))
+
+
+def prelu_net():
+    torch.manual_seed(0)
+    return _PReLUNet(), (torch.randn(1, 3, 6, 6),)
