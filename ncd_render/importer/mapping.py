@@ -20,6 +20,7 @@ from .experts import recognise_experts
 from .graph import Param, Program, Stmt
 from .learned import LearnedOps
 from .masks import recognise_masks
+from .moments import MomentOps
 from .positions import recognise_positions
 from .helpers import recognise_helpers
 from .patterns import recognise
@@ -44,7 +45,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

@@ -1396,3 +1396,23 @@ class _PReLUNet(nn.Module):
 def prelu_net():
     torch.manual_seed(0)
     return _PReLUNet(), (torch.randn(1, 3, 6, 6),)
+
+
+class _LayerNormWrittenOut(nn.Module):
+    """A LayerNorm as tutorials write it, ``(x - mean) / sqrt(var + eps) * g + b`` with ``x.var(unbiased=False)`` (an
+    opaque box before), and a style statistic's variances over two dims and deviations with Bessel's correction."""
+
+    def __init__(self):
+        super().__init__()
+        self.g, self.b = nn.Parameter(torch.rand(8)), nn.Parameter(torch.rand(8))
+        self.lin = nn.Linear(8, 4)
+
+    def forward(self, x):
+        m, v = x.mean(-1, keepdim=True), x.var(-1, keepdim=True, unbiased=False)
+        h = self.lin((x - m) / torch.sqrt(v + 1e-5) * self.g + self.b)
+        return h.var(dim=(-2, -1)) + h.std(-1).sum(-1)
+
+
+def layer_norm_written_out():
+    torch.manual_seed(0)
+    return _LayerNormWrittenOut(), (torch.randn(1, 3, 5, 8),)

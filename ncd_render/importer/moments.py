@@ -1,0 +1,42 @@
+"""A variance and a standard deviation (``x.var(dim)``, ``x.std(dim)``: a LayerNorm or a style loss written out), as the
+language writes them: the mean of the squared difference from the mean, ``mean(square(X - mean(X: m)): m)``, times
+n / (n - correction) where torch corrects (Bessel's, its default), and for the deviation its square root."""
+from __future__ import annotations
+
+import math
+
+from .seen import Seen, Unsupported
+
+
+class MomentOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for variances and standard deviations."""
+
+    def op_var(self, node, name):
+        x = self.get(node.args[0])
+        if node.target._overloadname == "correction":  # var(x, dim=None, *, correction=None, keepdim=False)
+            correction, keep = node.kwargs.get("correction"), bool(node.kwargs.get("keepdim", False))
+            correction = 1 if correction is None else correction
+        else:  # var(x, dim, unbiased=True, keepdim=False)
+            correction, keep = int(bool(self.arg(node, 2, True))), bool(self.arg(node, 3, False))
+        dims = self.arg(node, 1)
+        dims = range(len(x.dims)) if dims is None else [dims] if isinstance(dims, int) else dims
+        dims = sorted({d % len(x.dims) for d in dims})
+        acted = [x.dims[d] for d in dims]
+        n = math.prod(self.atoms.size(d) for d in acted)
+        if not self.leaves(acted) or n <= correction:
+            raise Unsupported("a variance over no more elements than its correction")
+        whole = self.prog.values[x.dsl].atoms if x.dsl is not None else self.leaves(x.dims)
+        gone = set(map(self.atoms.find, self.leaves(acted)))
+        atoms = [a for a in self.dsl_leaves(x) if a not in gone]
+        mean = self.emit("mean", [self.data(x)], atoms, node, axes={"on": acted})
+        squared = self.emit("square", [self.emit("sub", [self.data(x), mean], whole, node)], whole, node)
+        out = self.emit("mean", [squared], atoms, node, axes={"on": acted})
+        if correction:
+            out = self.emit("scale", [out], atoms, node, scale=n / (n - correction))
+        if name == "std":
+            out = self.emit("sqrt", [out], atoms, node)
+        rest = [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)] if keep else \
+            [d for i, d in enumerate(x.dims) if i not in dims]
+        return Seen(rest, out)
+
+    op_std = op_var
