@@ -124,6 +124,8 @@ REFERENCES = {
     "split": lambda i, s: torch.cat([i["X"][..., 2:], i["X"][..., :2]], -1),  # cut into 2 and 4, joined the other way round
     "max": lambda i, s: i["X"].amax(-1),
     "min": lambda i, s: -(-i["X"]).amax(-1),
+    "argmax": lambda i, s: (i["X"] == i["X"].amax(-1, keepdim=True)).long().argmax(-1),  # the first largest's place
+    "argmin": lambda i, s: (i["X"] == i["X"].amin(-1, keepdim=True)).long().argmax(-1),
     "mean": lambda i, s: i["X"].mean(-1),
     "sum": lambda i, s: i["X"].sum(-1),
     "index": lambda i, s: i["X"][..., 1],

@@ -353,3 +353,20 @@ def test_a_slice_that_does_not_fit_is_reported_with_the_index(tmp_path):
                                             "                     {'L.weight': From('weight', index=slice(0, 2))})\n")
     with pytest.raises(NcdError, match=r"half.ncd:4:5: L.weight: expected \[f=3 m=4\], got \[2 4\] from weight \[6 4\], indexed \[0:2\]"):
         check_file(tmp_path / "half.ncd")
+
+
+def test_integer_ids_are_compared_exactly_not_within_a_tolerance():
+    """An argmax's ids one place off out of 20,000 are within float32's relative tolerance (1e-4 of the largest, 2),
+    but a different code or token: integer wires pass only where they are equal."""
+    import torch
+
+    from ncd_render.ir import Op
+    from ncd_render.pytorch.check import _comparison
+
+    theirs = torch.arange(0, 20_000, 7, dtype=torch.float64)
+    mine = theirs.clone()
+    mine[3] += 1
+    op = Op(0, "argmax", (), ())
+    assert _comparison("float32", "I", True, mine, theirs, op).passed  # as real numbers, it would pass
+    assert not _comparison("float32", "I", True, mine, theirs, op, exact=True).passed
+    assert _comparison("float32", "I", True, theirs.clone(), theirs, op, exact=True).passed

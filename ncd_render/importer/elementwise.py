@@ -267,12 +267,31 @@ class ElementOps:
         return self._reduce(node, "min")
 
     def op_max(self, node, name):
-        """``x.max(dim)``: (the largest values, where they are), only the values having a statement; ``x.max()``: the largest."""
+        """``x.max(dim)``: (the largest values, where they are: ``max`` and ``argmax``); ``x.max()``: the largest."""
         if self.arg(node, 1) is None:
             return self._reduce(node, name)
-        return [self._reduce(node, name), None]
+        return [self._reduce(node, name), self.op_argmax(node, "arg" + name)]
 
     op_min = op_max  # x.min(dim), x.min(): the smallest
+
+    def op_argmax(self, node, name):
+        """``x.argmax(dim)``: integer ids of where along ``dim`` the largest value is (``argmin``: the smallest); over
+        all of a tensor of several dims, a place in it flattened, which the language does not write."""
+        x = self.get(node.args[0])
+        dim, keep = self.arg(node, 1, node.kwargs.get("dim")), bool(self.arg(node, 2, node.kwargs.get("keepdim", False)))
+        if dim is None and len(x.dims) > 1:
+            raise Unsupported("the place of the largest or smallest of a whole tensor of several dims")
+        dim = 0 if dim is None else dim % len(x.dims)
+        if len(self.atoms.leaves(x.dims[dim])) != 1:
+            raise Unsupported("the place of the largest or smallest along a dim of several axes or of one")
+        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.atoms.leaves(x.dims[dim])))]
+        out = self.emit(name, [self.data(x)], atoms, node, axes={"on": [x.dims[dim]]})
+        self.prog.values[out].dtype = "int"
+        rest = [self.atoms.new(1, "unit") if i == dim else d for i, d in enumerate(x.dims)] if keep else \
+            [d for i, d in enumerate(x.dims) if i != dim]
+        return Seen(rest, out)
+
+    op_argmin = op_argmax
 
     def op_cat(self, node, name):
         return self.joined(node, node.args[0], self.arg(node, 1, 0) % len(self.shape(node)))

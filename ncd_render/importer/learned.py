@@ -69,6 +69,9 @@ class LearnedOps:
         if w.param is None or self.prog.values[self.data(ids)].dtype != "int":
             raise Unsupported("an embedding of something other than integer inputs")
         self.atoms.atom(w.dims[0]).role = "vocab"
+        found = self.producer.get(ids.dsl)
+        if found is not None and found.fn in ("argmax", "argmin") and self.atoms.size(found.axes["on"][0]) == self.atoms.size(w.dims[0]):
+            self.atoms.unify(found.axes["on"][0], w.dims[0])  # ids of places along an axis look up rows of that axis
         atoms = self.dsl_leaves(ids) + self.atoms.leaves(w.dims[1])
         # a tied table (GPT-2's head is its token embedding, and export may name the weight after the head) is
         # labelled after the module that looks it up

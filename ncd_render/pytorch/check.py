@@ -258,7 +258,8 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
             got = shape_text(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             raise NcdError(f"{ref.name} gives {value.name} as {got}, the diagram as "
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
-        result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op))
+        result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
+                                  exact=value.dtype == "int"))
     return result
 
 
@@ -295,11 +296,15 @@ def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:
     return wires
 
 
-def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: torch.Tensor, op: Op) -> Comparison:
+def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: torch.Tensor, op: Op,
+                exact: bool = False) -> Comparison:
+    """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal."""
     scale = theirs.abs().max().item() if theirs.numel() else 0.0
     max_abs = (mine - theirs).abs().max().item() if theirs.numel() else 0.0
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
-    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op)
+    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact)
+    if exact:
+        return comparison
     power = (theirs * theirs).sum().item()
     if not comparison.passed and power > 0 and math.isfinite(max_abs):
         factor = (mine * theirs).sum().item() / power

@@ -24,10 +24,11 @@ class Comparison:
     max_rel: float
     op: Op
     factor: float | None = None  # the diagram is this multiple of the reference
+    exact: bool = False  # integer ids (an argmax's): equal or not, whatever the dtype
 
     @property
     def tolerance(self) -> float:
-        return TOLERANCE[self.dtype]
+        return 0.0 if self.exact else TOLERANCE[self.dtype]
 
     @property
     def passed(self) -> bool:

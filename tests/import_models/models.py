@@ -1416,3 +1416,22 @@ class _LayerNormWrittenOut(nn.Module):
 def layer_norm_written_out():
     torch.manual_seed(0)
     return _LayerNormWrittenOut(), (torch.randn(1, 3, 5, 8),)
+
+
+class _Predicted(nn.Module):
+    """A classifier's prediction looked up again: ``x.max(-1)``'s values and places (the places had no statement),
+    the places as ids into an embedding of the classes, and ``torch.argmin`` of the scores (an opaque box before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.emb, self.low = nn.Linear(4, 3), nn.Embedding(3, 2), nn.Embedding(3, 2)
+
+    def forward(self, x):
+        scores = self.lin(x)
+        best, place = scores.max(-1)
+        return self.emb(place) * best.unsqueeze(-1) + self.low(torch.argmin(scores, dim=-1))
+
+
+def predicted():
+    torch.manual_seed(0)
+    return _Predicted(), (torch.randn(1, 5, 4),)
