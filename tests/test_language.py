@@ -100,7 +100,7 @@ def test_networkx_graph_mirrors_the_ops():
     ("input X[y m]\nY = softmax(X: x)\noutput Y\n", "softmax acts on axis 'x', but the tensor has axes [y m]", 7, 16, None),
     ("input Q[y k h], K[x h k]\nS = einsum(Q, K: y k h, x k h -> y x h)\noutput S\n",
      "einsum operand K has axes [x h k]", 7, 25, "the spec writes K as [x k h], but K is [x h k]"),
-    ("input A[y m], B[x m]\nC = A - B\noutput C\n", "cannot subtract B [x m] from A [y m]", 7, 9, "every term needs the first one's axes [y m], in order, or some of them (it is broadcast over the rest); B has [x m]"),
+    ("input A[y m], B[x k]\nC = A - B\noutput C\n", "cannot subtract B [x k] from A [y m]", 7, 9, "every term needs the first one's axes [y m], in order, or some of them (it is broadcast over the rest); B has [x k]"),
     ("input A[y m], B[x k]\nC = A + B\noutput C\n", "cannot add B [x k] to A [y m]", 7, 9, "every term needs the first one's axes [y m], in order, or some of them (it is broadcast over the rest); B has [x k]"),
     ("input X[y m]\nY = relu(Z)\noutput Y\n", "unknown tensor 'Z'", 7, 10, None),
     ("input X[y m]\nY = linear(X: m -> y)\noutput Y\n", "output axis 'y' is already an axis of X [y m]", 7, 20, None),
