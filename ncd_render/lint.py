@@ -1,5 +1,6 @@
 """Warnings about a diagram that builds but probably says something it does not mean:
-tensors that are never used, and learned boxes whose result reaches no output.
+tensors that are never used, learned boxes whose result reaches no output, and a sum over every pair of two
+axes of one size (one axis under two names, more often than not).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -15,6 +16,8 @@ u.ncd:3:1: the learned box L makes H, which is never used: its weights reach no 
 hint: use H, output it, or remove the box
 """
 from __future__ import annotations
+
+import math
 
 from .errors import NcdError
 from .ir import Diagram
@@ -47,7 +50,35 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             label = op.label or op.kind
             _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
                                  "everything it makes is dropped later; use its result or remove the box"))
+    for op in diagram.ops:
+        warning = _outer_by_mistake(diagram, op)
+        if warning is not None:
+            _add(found, warning)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
+
+
+def _outer_by_mistake(diagram: Diagram, op) -> NcdError | None:
+    """A warning where a sum or difference of two terms is an outer one, over every pair of what each has and the
+    other lacks, though those are depth axes of one size: more often one axis under two names (a head's features
+    grouped, ``(h k)``, beside the model depth ``m``) than the pairs wanted. An outer sum of positions (additive
+    attention's queries and keys, a Chamfer distance's points) is left alone."""
+    if op.kind not in ("add", "sub") or len(op.inputs) != 2:
+        return None
+    first, second = (diagram.values[v] for v in op.inputs)
+    mine = [a for a in first.axes if a not in second.axes]
+    theirs = [a for a in second.axes if a not in first.axes]
+    if not mine or not theirs or all(diagram.axes[a].width for a in mine + theirs):
+        return None
+    sizes = [[diagram.axes[a].size for a in axes] for axes in (mine, theirs)]
+    if None in sizes[0] + sizes[1] or math.prod(sizes[0]) != math.prod(sizes[1]):
+        return None
+    a, b = first.name or "the first term", second.name or "the second"
+    verb = "adds" if op.kind == "add" else "takes the difference of"
+    out = diagram.values[op.outputs[0]].axes
+    return NcdError(f"{a} {'+' if op.kind == 'add' else '-'} {b} {verb} every pair of [{' '.join(mine)}] and [{' '.join(theirs)}] "
+                    f"(an outer {'sum' if op.kind == 'add' else 'difference'}, [{' '.join(out)}]), though they are the same size",
+                    op.span, f"if they are one axis under two names, rename one first: {a}2 = rename({a}: {' '.join(mine)} -> "
+                    f"{' '.join(theirs)})" if len(mine) == len(theirs) == 1 else "if they are one axis under two names, rename one first")
 
 
 def _add(found: dict, warning: NcdError) -> None:

@@ -60,6 +60,23 @@ def test_unused_tensors_and_dead_learned_boxes_are_warned_about_with_their_place
     assert (w.span.line, w.span.column) == (line, column)
 
 
+def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
+    """Set Transformer's pooling written with a head's features grouped, [s (h k)], plus the map's [s m]: an outer sum
+    (a tensor of 128 x 128 per seed) that built without a word. Both depth axes of one size: a warning and the rename
+    that makes them one; an outer sum or difference of positions (additive attention, a Chamfer distance) has none."""
+    body = ("axis s = 3 width\naxis h = 2\naxis n = 4\naxis kk = m / h\ninput O[s kk h], F[s m]\n"
+            "Y = rearrange(O: s kk h -> s (h kk))\nZ = Y {} F\noutput Z\n")
+    for sign, words in (("+", "adds every pair of [(h kk)] and [m] (an outer sum, [s (h kk) m])"),
+                        ("-", "takes the difference of every pair of [(h kk)] and [m] (an outer difference")):
+        (w,) = warnings(diagram(body.format(sign)))
+        assert words in w.message and (w.span.line, w.span.column) == (10, 5)
+        assert w.hint.endswith("rename one first: Y2 = rename(Y: (h kk) -> m)")
+        renamed = body.format(sign).replace("Z = Y", "Y2 = rename(Y: (h kk) -> m)\nZ = Y2")
+        assert warnings(diagram(renamed)) == []
+    for sign in "+-":
+        assert warnings(diagram(f"axis x = 4 width\ninput A[y k], B[x k]\nE = A {sign} B\noutput E\n")) == []
+
+
 def test_deleted_outputs_and_carried_values_are_not_warned_about():
     assert warnings(diagram("input X[y m], Z[y m]\ndelete Z\nY = relu(X)\noutput Y\n")) == []
     assert warnings(diagram("input X[y m]\nrepeat 3\n  H = relu(X)\n  X = X + H\nend\noutput X\n")) == []
