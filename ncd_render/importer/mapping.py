@@ -28,6 +28,7 @@ from .recomputed import _fed_by_learning, recognise_recomputed
 from .shifted import recognise_shifted
 from .swish import recognise_swish
 from .normalized import recognise_normalized
+from .pairwise import recognise_pairwise
 from .filled import recognise_filled
 from .relative import recognise_relative
 from .pooling import PoolingOps
@@ -57,7 +58,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
                          **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
                          **recognise_relative(cap), **recognise_shifted(cap), **recognise_swish(cap),
-                         **recognise_filled(cap), **recognise_normalized(cap)}
+                         **recognise_filled(cap), **recognise_normalized(cap), **recognise_pairwise(cap)}
         self.fed = _fed_by_learning(cap)  # the rest are constants of the code (an arange, a sqrt of the head size)
         self.float32 = False
         self.parts_taken: dict[int, int] = {}  # a map's result -> how many maps of its rows were taken from it (ShapeOps.rows_of_map)

@@ -1435,3 +1435,24 @@ class _Predicted(nn.Module):
 def predicted():
     torch.manual_seed(0)
     return _Predicted(), (torch.randn(1, 5, 4),)
+
+
+class _VectorQuantizer(nn.Module):
+    """The VQ-VAE notebooks' quantiser: squared distances |z|^2 + |c|^2 - 2 z.c (the first sum broadcast both ways,
+    [n, 1] + [e], an opaque box before), the nearest code's index (torch.argmin, opaque too) and its row, passed
+    straight through."""
+
+    def __init__(self):
+        super().__init__()
+        self._embedding = nn.Embedding(6, 4)
+
+    def forward(self, z):
+        distances = (torch.sum(z ** 2, dim=-1, keepdim=True) + torch.sum(self._embedding.weight ** 2, dim=1)
+                     - 2 * torch.matmul(z, self._embedding.weight.t()))
+        quantized = self._embedding(torch.argmin(distances, dim=-1))
+        return z + (quantized - z).detach()
+
+
+def vector_quantizer():
+    torch.manual_seed(0)
+    return _VectorQuantizer(), (torch.randn(1, 5, 4),)
