@@ -382,3 +382,17 @@ def test_an_outer_sums_own_axes_of_its_second_term_go_on_past_its_box(tmp_path, 
     svg.write_bytes(render_bytes(scene, "svg"))
     result, _ = figure_metrics.analyse(str(svg))
     assert result["wire_through_box"] == 0 and result["knots_elsewhere"] == 0, result
+
+
+def test_an_element_wise_mark_sits_above_its_tensors_topmost_wire():
+    """A depthwise convolution's result is [c h w] with c drawn lowest (its h and w passed over the box): a GELU's
+    mark after it sat above c, between the tensor's own wires, as if it acted on c alone; it sits above h now."""
+    text = ("axis h = 4 width\naxis w = 4 width\naxis c = 3\naxis i = 3\naxis j = 3\ninput X[c h w]\n"
+            "B = unfold(X: h w -> h w i j) with padding=1\nD = linear(B: i j -> ) with per=c\nY = gelu(D)\noutput Y\n")
+    figure = load_text(text)
+    (gelu,) = [op for op in figure.diagram.ops if op.kind == "elementwise"]
+    scene = figure.scene()
+    (mark,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == gelu.id]
+    under = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 <= mark.x and i.x2 >= mark.x + mark.w]
+    assert sorted(i.axis for i in under) == ["c", "h", "w"]  # Y's wires, and only they, run under the mark
+    assert mark.y + mark.h < min(i.y1 for i in under)

@@ -311,7 +311,8 @@ class _Sweep(Sums):
             within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
-            return Placed(op, consumed, covered, [], over=first if shape == "mark" else [], within=within)
+            over = sorted(first, key=live.index) if shape == "mark" else []  # a mark: above the tensor's topmost wire
+            return Placed(op, consumed, covered, [], over=over, within=within)
         if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]
