@@ -338,6 +338,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                                 "* 1.0526", "* 1.3333", "sqrt(S2)"]),  # x.var, x.std: Bessel's n / (n - 1) over 20, then 4
     ("predicted", ["R = max(H: v)\nH2 = argmax(H: v)\nE = embedding(H2: v -> f)", "H = argmin(H: v)"]),  # ids of places
     ("vector_quantizer", ["S = H * -2\nX = S + R + R2\nH = argmin(X: v)\nE = embedding(H: v -> m)"]),  # distances
+    ("bounded", ["hardsigmoid(H)", "selu(H)", "clamp(H) with min=0.1\n", "clamp(H) with min=-0.5, max=0.5",
+                 "clamp(H) with min=-1, max=1", "clamp(H) with max=0.2", "clamp(H) with max=0.3"]),
+    ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = min(R: x)\nH2 = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),

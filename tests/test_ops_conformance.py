@@ -97,6 +97,8 @@ REFERENCES = {
     "cos": lambda i, s: torch.real(torch.exp(1j * i["X"])),
     "softsign": lambda i, s: i["X"] / (1 + i["X"].abs()),
     "logsigmoid": lambda i, s: -torch.log1p(torch.exp(-i["X"])),
+    "hardsigmoid": lambda i, s: ((i["X"] + 3) / 6).clamp(0, 1),
+    "selu": lambda i, s: 1.0507009873554805 * torch.where(i["X"] > 0, i["X"], 1.6732632423543772 * torch.expm1(i["X"])),
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
     "elu": lambda i, s: torch.where(i["X"] > 0, i["X"], torch.expm1(i["X"])),
     "hardswish": lambda i, s: i["X"] * (i["X"] + 3).clamp(0, 6) / 6,

@@ -1,6 +1,8 @@
 """Element-wise functions, softmax, sums, products, reductions and concatenation."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .seen import Seen, Unsupported, box_path, is_map
@@ -8,7 +10,8 @@ from .seen import Seen, Unsupported, box_path, is_map
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
                "relu6": "relu6", "hardtanh": "relu6", "square": "square", "elu": "elu", "log": "log", "sqrt": "sqrt",
-               "rsqrt": "rsqrt", "abs": "abs", "sin": "sin", "cos": "cos", "softsign": "softsign", "log_sigmoid": "logsigmoid"}
+               "rsqrt": "rsqrt", "abs": "abs", "sin": "sin", "cos": "cos", "softsign": "softsign", "log_sigmoid": "logsigmoid",
+               "hardsigmoid": "hardsigmoid", "selu": "selu"}
 POWERS = {2: "square", 0.5: "sqrt", -0.5: "rsqrt"}  # x ** p as an element-wise function
 
 
@@ -21,14 +24,31 @@ class ElementOps:
             options = {"approximate": node.kwargs.get("approximate", self.arg(node, 1, "none"))}
         elif name == "leaky_relu":
             options = {"slope": float(self.arg(node, 1, node.kwargs.get("negative_slope", 0.01)))}
-        elif name == "hardtanh" and (self.arg(node, 1, -1.0), self.arg(node, 2, 1.0)) != (0.0, 6.0):
-            raise Unsupported("hardtanh with bounds other than 0 and 6 (nn.ReLU6)")
+        elif name == "hardtanh" and (self.arg(node, 1, -1.0), self.arg(node, 2, 1.0)) != (0.0, 6.0):  # (0 to 6: nn.ReLU6)
+            return self._clamp(node, self.arg(node, 1, -1.0), self.arg(node, 2, 1.0))
         elif name == "elu" and (self.arg(node, 1, node.kwargs.get("alpha", 1.0)), self.arg(node, 2, 1), self.arg(node, 3, 1)) != (1.0, 1, 1):
             raise Unsupported("an ELU with an alpha or scale other than 1 (SELU's)")
         elif name == "softplus" and (self.arg(node, 1, node.kwargs.get("beta", 1)) != 1 or self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20):
             raise Unsupported("softplus with a beta or threshold other than 1 and 20")
         x = self.get(node.args[0])
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
+
+    def op_clamp(self, node, name):
+        """``x.clamp(min, max)``, either left out, ``clamp_min``, ``clamp_max``: ``clamp ... with min=..., max=...``."""
+        if name == "clamp":
+            return self._clamp(node, self.arg(node, 1, node.kwargs.get("min")), self.arg(node, 2, node.kwargs.get("max")))
+        return self._clamp(node, *((self.arg(node, 1), None) if name == "clamp_min" else (None, self.arg(node, 1))))
+
+    op_clamp_min = op_clamp_max = op_clamp
+
+    def _clamp(self, node, low, high) -> Seen:
+        bounds = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+        if not bounds or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bounds.values()) \
+                or len(bounds) == 2 and low >= high:
+            raise Unsupported("a clamp by tensors, or by no bounds or empty ones")
+        x = self.get(node.args[0])
+        return Seen(x.dims, self.emit("clamp", [self.data(x)], self.prog.values[x.dsl].atoms, node,
+                                      options={k: float(v) for k, v in bounds.items()}))
 
     def op_pow(self, node, name):
         """``x ** 2`` is ``square(X)``, ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt(X)`` and ``rsqrt(X)``; other powers of a

@@ -28,7 +28,7 @@ from .recomputed import _fed_by_learning, recognise_recomputed
 from .shifted import recognise_shifted
 from .swish import recognise_swish
 from .normalized import recognise_normalized
-from .pairwise import recognise_pairwise
+from .pairwise import DistanceOps, recognise_pairwise
 from .filled import recognise_filled
 from .relative import recognise_relative
 from .pooling import PoolingOps
@@ -46,7 +46,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, DistanceOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

@@ -11,7 +11,7 @@ import torch
 
 from .capture import Capture
 from .patterns import Replacement, _is, agrees
-from .seen import Seen
+from .seen import Seen, Unsupported
 
 
 def recognise_pairwise(cap: Capture) -> dict:
@@ -61,3 +61,25 @@ def _led_by(mapper, node, full, a, b, sign: int) -> Seen:
             f = Seen(f.dims, lead)
     terms = [mapper.broadcast_pair(node, f, mapper.get(x))[1] for x in (a, b)]
     return Seen(f.dims, mapper.emit("add", [lead] + [mapper.data(t) for t in terms], mapper.prog.values[lead].atoms, node))
+
+
+class DistanceOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for distances between every pair of vectors."""
+
+    def op_cdist(self, node, name):
+        """``torch.cdist(a, b)``: the Euclidean distance of every row of ``a`` to every row of ``b``, written out as the
+        language has it: every pair's difference (an outer difference), squared, summed over the depth, its square root."""
+        if self.arg(node, 2, node.kwargs.get("p", 2.0)) != 2:
+            raise Unsupported("a distance other than the Euclidean")
+        a, b = self.get(node.args[0]), self.get(node.args[1])
+        for x, y in zip(reversed(a.dims[:-2] + a.dims[-1:]), reversed(b.dims[:-2] + b.dims[-1:])):  # depth, then batch
+            if self.atoms.size(x) == self.atoms.size(y):
+                self.atoms.unify(x, y)
+        mine = set(map(self.atoms.find, self.dsl_leaves(a)))
+        own = [t for t in self.prog.values[self.data(b)].atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
+        whole = self.prog.values[self.data(a)].atoms + own
+        pairs = self.emit("square", [self.emit("sub", [a.dsl, b.dsl], whole, node)], whole, node)
+        depth = set(map(self.atoms.find, self.atoms.leaves(a.dims[-1])))
+        rest = [t for t in whole if not depth & set(map(self.atoms.find, self.atoms.leaves(t)))]
+        summed = self.emit("sum", [pairs], rest, node, axes={"on": [a.dims[-1]]})
+        return Seen(a.dims[:-1] + [b.dims[-2]], self.emit("sqrt", [summed], rest, node))

@@ -115,6 +115,9 @@ register(
                 lambda op, x: f"nn.functional.softsign({x})", special=1),  # abs, add, reciprocal
     elementwise("logsigmoid", "log σ", 4, lambda op, x, rt: rt.nn.functional.logsigmoid(x),
                 lambda op, x: f"nn.functional.logsigmoid({x})", special=2),  # exp, log
+    # hardsigmoid: relu6(x + 3) / 6 (MobileNetV3's gates); selu: a scaled ELU, 1.0507 (x, or 1.6733 (eˣ − 1) below 0)
+    elementwise("hardsigmoid", "hσ", 3, lambda op, x, rt: rt.nn.functional.hardsigmoid(x), lambda op, x: f"nn.functional.hardsigmoid({x})"),
+    elementwise("selu", "SELU", 4, lambda op, x, rt: rt.nn.functional.selu(x), lambda op, x: f"nn.functional.selu({x})", special=1),
     # relu6: min(max(x, 0), 6) (MobileNetV2's bounded ReLU, nn.ReLU6)
     elementwise("relu6", "ReLU6", 2, lambda op, x, rt: rt.nn.functional.relu6(x), lambda op, x: f"nn.functional.relu6({x})",
                 example="input X[y m]\nS = X * 8\nY = relu6(S)"),  # scaled, so that the example reaches the bound at 6

@@ -1456,3 +1456,34 @@ class _VectorQuantizer(nn.Module):
 def vector_quantizer():
     torch.manual_seed(0)
     return _VectorQuantizer(), (torch.randn(1, 5, 4),)
+
+
+class _Bounded(nn.Module):
+    """x.clamp(min, max), clamp_min, clamp_max, F.hardtanh at other bounds than ReLU6's, F.hardsigmoid and F.selu: each
+    an opaque box before."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.lin(x)
+        return (F.hardsigmoid(h) + F.selu(h) + h.clamp_min(0.1) + h.clamp(-0.5, 0.5) + F.hardtanh(h) + h.clamp(max=0.2)
+                + h.clamp_max(0.3))
+
+
+def bounded():
+    torch.manual_seed(0)
+    return _Bounded(), (torch.randn(1, 5, 8),)
+
+
+class _Distances(nn.Module):
+    """torch.cdist of two point sets (an opaque box before): every pair's difference, squared, summed, its root."""
+
+    def forward(self, a, b):
+        return torch.cdist(a, b).min(-1).values
+
+
+def distances():
+    torch.manual_seed(0)
+    return _Distances(), (torch.randn(1, 5, 3), torch.randn(1, 6, 3))
