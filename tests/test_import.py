@@ -145,11 +145,11 @@ def test_from_module_writes_a_pickled_pairing(tmp_path):
 def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_path):
     result = _ncd("import", f"{MODELS}:unsupported", "-o", "cum.ncd", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "warning: aten.cumsum [4 3] in the top module is an opaque box" in result.stderr
+    assert "warning: aten.cumprod [4 3] in the top module is an opaque box" in result.stderr
     text = (tmp_path / "cum.ncd").read_text()
-    assert 'opaque(H: y f -> y f) as "aten.cumsum"' in text and "relu(H)" in text
+    assert 'opaque(H: y f -> y f) as "aten.cumprod"' in text and "relu(H)" in text
     check = _ncd("check", "cum.ncd", cwd=tmp_path)  # never run as something it is not
-    assert check.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in check.stderr
+    assert check.returncode == 2 and "cannot run the opaque box 'aten.cumprod'" in check.stderr
 
 
 def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tmp_path):
@@ -336,12 +336,14 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("prelu_net", ["H = prelu(H: f) as PReLU_{act}", "Y = prelu(H) as PReLU_{act2}"]),  # a slope a channel, one slope
     ("layer_norm_written_out", ["H = square(X2)\nR = mean(H: w)\nH = R + 1e-05\nH = sqrt(H)\nH = X / H",
                                 "* 1.0526", "* 1.3333", "sqrt(S2)"]),  # x.var, x.std: Bessel's n / (n - 1) over 20, then 4
-    ("predicted", ["R = max(H: v)\nH2 = argmax(H: v)\nE = embedding(H2: v -> f)", "H = argmin(H: v)"]),  # ids of places
-    ("vector_quantizer", ["S = H * -2\nX = S + R + R2\nH = argmin(X: v)\nE = embedding(H: v -> m)"]),  # distances
+    ("predicted", ["R = max(H: v)\nI = argmax(H: v)\nE = embedding(I: v -> f)", "I = argmin(H: v)"]),  # ids of places
+    ("vector_quantizer", ["S = H * -2\nX = S + R + R2\nI = argmin(X: v)\nE = embedding(I: v -> m)"]),  # distances
     ("bounded", ["hardsigmoid(H)", "selu(H)", "clamp(H) with min=0.1\n", "clamp(H) with min=-0.5, max=0.5",
                  "clamp(H) with min=-1, max=1", "clamp(H) with max=0.2", "clamp(H) with max=0.3"]),
     ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
-    ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = min(R: x)\nH2 = min(R: y)"]),  # an outer difference, min
+    ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "pad(X: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
+    ("shifted", ["roll(X: c h) with shift=-1", "roll(H: c h) with shift=1"]),  # two dims by one shift: one statement
+    ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nR2 = min(R: x)\nR = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product

@@ -98,6 +98,10 @@ REFERENCES = {
     "softsign": lambda i, s: i["X"] / (1 + i["X"].abs()),
     "logsigmoid": lambda i, s: -torch.log1p(torch.exp(-i["X"])),
     "hardsigmoid": lambda i, s: ((i["X"] + 3) / 6).clamp(0, 1),
+    "cumsum": lambda i, s: torch.stack([i["X"][:, :k + 1].sum(1) for k in range(i["X"].shape[1])], 1),  # along y
+    "flip": lambda i, s: i["X"][:, torch.arange(i["X"].shape[1] - 1, -1, -1)],
+    "roll": lambda i, s: i["X"][:, (torch.arange(i["X"].shape[1]) - 2) % i["X"].shape[1]],  # y[k] from y[k - 2]
+    "pad": lambda i, s: torch.cat([torch.zeros_like(i["X"][:, :1]), i["X"], torch.zeros_like(i["X"][:, :2])], 1),
     "selu": lambda i, s: 1.0507009873554805 * torch.where(i["X"] > 0, i["X"], 1.6732632423543772 * torch.expm1(i["X"])),
     "mish": lambda i, s: i["X"] * torch.tanh(torch.log1p(torch.exp(i["X"]))),
     "elu": lambda i, s: torch.where(i["X"] > 0, i["X"], torch.expm1(i["X"])),

@@ -34,6 +34,7 @@ from .relative import recognise_relative
 from .pooling import PoolingOps
 from .products import ProductOps
 from .recurrent import RecurrentOps
+from .sequence import SequenceOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
@@ -46,7 +47,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, DistanceOps, RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, DistanceOps, SequenceOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

@@ -79,14 +79,6 @@ class ShapeOps:
             raise Unsupported("repeating a tensor along a dimension (the language broadcasts instead)")
         return Seen([self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]] + seen.dims, seen.dsl, seen.param, seen.number)
 
-    def op_pad(self, node, name):
-        """``F.pad(x, (0, 0, ...))``: nothing padded (Swin's, when the windows divide the image), the tensor itself."""
-        if any(self.arg(node, 1, ())):
-            raise Unsupported("padding a tensor")
-        return self.get(node.args[0])
-
-    op_constant_pad_nd = op_pad
-
     def op_dropout(self, node, name):
         seen = self.get(node.args[0])
         p, train = float(self.arg(node, 1, 0.5)), bool(self.arg(node, 2, True))

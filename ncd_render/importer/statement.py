@@ -102,6 +102,8 @@ def _factor(scale: float, axis_names, atoms, depth=()) -> str:
     """A scale as a power of an axis size (``k^-1/2``), the contracted axis first, else as a number."""
     ranked = sorted(axis_names.items(), key=lambda item: (item[0] not in depth, role(item[0], atoms) != "head_dim"))
     for power, text in ((-0.5, "-1/2"), (0.5, "1/2"), (-1.0, "-1")):
+        if power > 0 and float(scale).is_integer() and scale <= 3:  # 2 x is two of x (a distance's -2 z.c), not m^1/2 at m = 4
+            continue
         for root, name in ranked:
             if power == -1.0 and root not in depth:  # (a mean over the contracted axis: two unit vectors' scales, cosine's)
                 continue

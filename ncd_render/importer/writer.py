@@ -25,7 +25,8 @@ from .statement import axes_text, split_later, statement
 
 TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
                  "add": "X", "sub": "X", "mul": "H", "div": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
-                 "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "dropout": "H", "opaque": "H"}
+                 "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "min": "R", "dropout": "H", "opaque": "H",
+                 "argmax": "I", "argmin": "I", "pad": "H", "cumsum": "H", "flip": "H", "roll": "H"}
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E", "prelu": "PReLU"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words

@@ -191,7 +191,7 @@ def unsupported():
             self.proj = nn.Linear(3, 3)
 
         def forward(self, x):
-            return torch.relu(torch.cumsum(self.proj(x), -1))
+            return torch.relu(torch.cumprod(self.proj(x), -1))
     return Cumulative(), (torch.randn(4, 3),)
 
 
@@ -1487,3 +1487,38 @@ class _Distances(nn.Module):
 def distances():
     torch.manual_seed(0)
     return _Distances(), (torch.randn(1, 5, 3), torch.randn(1, 6, 3))
+
+
+class _Moved(nn.Module):
+    """torch.cumsum, torch.flip, torch.roll (one dim; two dims by one shift, Swin's cyclic shift and back) and zero
+    padding, F.pad before a convolution with none of its own (a causal one: on the left only): each an opaque box before."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.conv = nn.Linear(8, 8), nn.Conv1d(8, 4, 3)
+
+    def forward(self, x):
+        h = self.lin(x)
+        h = torch.cumsum(h, 1) + torch.flip(h, [1]) + torch.roll(h, 2, dims=1)
+        return self.conv(F.pad(h.transpose(1, 2), (2, 0))).transpose(1, 2)
+
+
+def moved():
+    torch.manual_seed(0)
+    return _Moved(), (torch.randn(1, 5, 8),)
+
+
+class _Shifted(nn.Module):
+    """Swin's cyclic shift of a window grid [b, h, w, c] by one row and column, a map, and the shift back."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return torch.roll(self.lin(torch.roll(x, shifts=(-1, -1), dims=(1, 2))), shifts=(1, 1), dims=(1, 2))
+
+
+def shifted():
+    torch.manual_seed(0)
+    return _Shifted(), (torch.randn(1, 4, 4, 3),)
