@@ -342,7 +342,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                  "clamp(H) with min=-1, max=1", "clamp(H) with max=0.2", "clamp(H) with max=0.3"]),
     ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
     ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "pad(X: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
-    ("shifted", ["roll(X: c h) with shift=-1", "roll(H: c h) with shift=1"]),  # two dims by one shift: one statement
+    ("shifted", ["roll(X: c h) with shift=-1", "S = H * 2\n", "roll(S: c h) with shift=1"]),  # two dims by one shift: one statement
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nR2 = min(R: x)\nR = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),

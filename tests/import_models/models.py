@@ -1509,14 +1509,15 @@ def moved():
 
 
 class _Shifted(nn.Module):
-    """Swin's cyclic shift of a window grid [b, h, w, c] by one row and column, a map, and the shift back."""
+    """Swin's cyclic shift of a window grid [b, h, w, c] by one row and column, a map, twice it (with rows 4 long:
+    2 was written as the square root of their size), and the shift back."""
 
     def __init__(self):
         super().__init__()
         self.lin = nn.Linear(3, 3)
 
     def forward(self, x):
-        return torch.roll(self.lin(torch.roll(x, shifts=(-1, -1), dims=(1, 2))), shifts=(1, 1), dims=(1, 2))
+        return torch.roll(2 * self.lin(torch.roll(x, shifts=(-1, -1), dims=(1, 2))), shifts=(1, 1), dims=(1, 2))
 
 
 def shifted():
