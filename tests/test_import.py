@@ -334,7 +334,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("fourier_features", ["sin(S)", "cos(S)"]),
     ("signs", ["logsigmoid(H)", "abs(H)", "sqrt(H)"]),
     ("prelu_net", ["H = prelu(H: f) as PReLU_{act}", "Y = prelu(H) as PReLU_{act2}"]),  # a slope a channel, one slope
-    ("layer_norm_written_out", ["H = square(X2)\nR = mean(H: w)\nH = R + 1e-05\nH = sqrt(H)\nH = X / H",
+    ("layer_norm_written_out", ["H = square(X2)\nR = mean(H: c)\nH = R + 1e-05\nH = sqrt(H)\nH = X / H",
                                 "* 1.0526", "* 1.3333", "sqrt(S2)"]),  # x.var, x.std: Bessel's n / (n - 1) over 20, then 4
     ("predicted", ["R = max(H: v)\nI = argmax(H: v)\nE = embedding(I: v -> f)", "I = argmin(H: v)"]),  # ids of places
     ("vector_quantizer", ["S = H * -2\nX = S + R + R2\nI = argmin(X: v)\nE = embedding(I: v -> m)"]),  # distances
@@ -342,7 +342,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                  "clamp(H) with min=-1, max=1", "clamp(H) with max=0.2", "clamp(H) with max=0.3"]),
     ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
     ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "pad(X: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
-    ("shifted", ["roll(X: c h) with shift=-1", "S = H * 2\n", "roll(S: c h) with shift=1"]),  # two dims by one shift: one statement
+    # two dims by one shift, one statement; the grid channels last, [b h w c], as the map over its last dim tells
+    ("shifted", ["input X[h w c]\nH = roll(X: h w) with shift=-1\nH = linear(H: c -> f)", "S = H * 2\n", "roll(S: h w) with shift=1"]),
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nR2 = min(R: x)\nR = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),

@@ -108,6 +108,8 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps
         value = self.cap.values[node]
         dtype = "int" if not value.is_floating_point() else "real"
         roles = input_roles(value, dtype)
+        if value.dim() == 4 and dtype == "real" and _channels_last(node):  # [batch, rows, cols, channels]: Swin's windows
+            roles = ["batch", "rows", "cols", "channels"]
         dims = [self.atoms.new(s, r, width=r in ("seq", "rows", "cols")) for s, r in zip(value.shape, roles)]
         vid = self.prog.value(dims, dtype, hint=node.name)
         self.prog.inputs.append((vid, dims, node.name))
@@ -248,3 +250,36 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps
         if len(b.dims) > len(a.dims):  # the result has the other's leading dimensions, all of one
             a = Seen([self.atoms.new(1, "unit") for _ in range(len(b.dims) - len(a.dims))] + a.dims, a.dsl)
         return a, b
+
+
+CHANNELS_FIRST = {"convolution", "conv2d", "_conv_forward", "batch_norm", "_native_batch_norm_legit_no_training",
+                  "_native_batch_norm_legit", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "group_norm", "instance_norm",
+                  "upsample_nearest2d", "upsample_bilinear2d", "pixel_shuffle"}  # they read [batch, channels, rows, cols]
+PASSING = VIEWS | {"roll", "add", "sub", "mul", "div", "dropout", "relu", "gelu", "silu", "to", "_to_copy", "pad",
+                   "constant_pad_nd"}  # what an image goes through keeping its layout, on the way to what tells it
+
+
+def _channels_last(node, depth: int = 6) -> bool:
+    """Whether a 4-D input is an image with its channels last, [batch, rows, cols, channels] (Swin's windows, ConvNeXt's
+    blocks inside): the first operation that tells, on the way through views and element-wise ones, acts on its last dim
+    (a map, a layer norm) or moves it to the front (``permute(0, 3, 1, 2)``); one that reads channels first (a
+    convolution, a batch norm, pooling) says it is not."""
+    seen, frontier = {node}, [node]
+    for _ in range(depth):
+        later = []
+        for n in frontier:
+            for user in n.users:
+                if user in seen:
+                    continue
+                seen.add(user)
+                name = target_name(user) if user.op in ("call_function", "call_method") else ""
+                if name in CHANNELS_FIRST:
+                    return False
+                if name in ("linear", "layer_norm", "native_layer_norm") and user.args[0] is n:
+                    return True
+                if name == "permute" and [d % 4 for d in user.args[1]] == [0, 3, 1, 2]:
+                    return True
+                if name in PASSING:
+                    later.append(user)
+        frontier = later
+    return False

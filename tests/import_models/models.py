@@ -1510,7 +1510,8 @@ def moved():
 
 class _Shifted(nn.Module):
     """Swin's cyclic shift of a window grid [b, h, w, c] by one row and column, a map, twice it (with rows 4 long:
-    2 was written as the square root of their size), and the shift back."""
+    2 was written as the square root of their size), and the shift back. The grid has its channels last (it was
+    named as an image's [c h w], the map acting on a width axis)."""
 
     def __init__(self):
         super().__init__()
