@@ -396,3 +396,51 @@ def test_an_element_wise_mark_sits_above_its_tensors_topmost_wire():
     under = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 <= mark.x and i.x2 >= mark.x + mark.w]
     assert sorted(i.axis for i in under) == ["c", "h", "w"]  # Y's wires, and only they, run under the mark
     assert mark.y + mark.h < min(i.y1 for i in under)
+
+
+PMA = """axis n = 100 width
+axis s = 4 width
+axis m = 128
+axis h = 4
+axis k = m / h
+input X[n m]
+S = learned(: s m) as S_{seed}
+Q = linear(S: m -> k h) with bias as W_Q
+K = linear(X: m -> k h) with bias as W_K
+V = linear(X: m -> k h) with bias as W_V
+A = einsum(Q, K: s k h, n k h -> s n h) * m^-1/2
+A = softmax(A: n)
+O = einsum(A, V: s n h, n k h -> s k h)
+O = O + Q
+F = linear(O: k h -> m) with bias as W_O
+F = relu(F)
+Y = rearrange(O: s k h -> s (h k))
+Y = rename(Y: (h k) -> m)
+Y = Y + F
+output Y
+"""
+
+
+def test_an_einsums_result_may_take_the_place_of_its_operands_lowest_wires(tmp_path, figure_metrics):
+    """A Set Transformer's pooling: learned seeds attend to a set, the queries below the keys and values. Each
+    einsum's result took the place of its operands' topmost wires; the values' weighted sum there crossed 16 times.
+    The choice phase may put a result where its operands' lowest wires were, choosing the copies again around it:
+    here the attention's output, beside the seeds' queries it is added to, and the figure draws fewer crossings."""
+    from ncd_render.layout import choice, order
+    from ncd_render.layout.report import crossings
+    from ncd_render.style import load_preset, load_theme
+
+    figure = load_text(PMA)
+    d = figure.diagram
+    high = choice._choose(d, load_preset("paper"), 40_000, frozenset())  # every result high, as before
+    chosen, ordered = choice.choose_order(d, load_theme("paper"), load_preset("paper"))
+    (low,) = chosen[3]
+    assert d.ops[low].kind == "einsum" and d.values[d.ops[low].inputs[1]].axes == ("n", "k", "h")  # with the values
+    assert crossings(ordered) < crossings(high[1])
+    placed = order.order(d, chosen)
+    svg = tmp_path / "pma.svg"
+    svg.write_bytes(render_bytes(figure.scene(), "svg"))
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["crossings"] == crossings(placed) < crossings(high[1])  # what was counted is what is drawn
+    assert {m: result[m] for m in ("knots_elsewhere", "wire_through_box", "label_overlaps")} == dict.fromkeys(
+        ("knots_elsewhere", "wire_through_box", "label_overlaps"), 0), result

@@ -28,6 +28,7 @@ from .report import column_crossings, column_drawable, column_inversions, crossi
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
 SIDES = ("below", "above", "inside")
+MOST_LOWS = 6  # ops of several operands that may each place their result low, at most (beyond it none is tried)
 
 
 def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
@@ -46,7 +47,29 @@ def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 
 
 
 def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000):
-    """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again)."""
+    """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again). Where
+    that order crosses wires, each op of several operands whose result is all new wires (an einsum, a
+    concatenation) in turn puts its result where its operands' lowest wires were, not their topmost, and the copies
+    are chosen again around it: kept where that crosses fewer (attention's output beside the values it read, not
+    the queries: XCiT's, a Set Transformer's pooling)."""
+    lows = [op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op)]
+    best = _choose(diagram, preset, budget, frozenset())
+    if len(lows) > MOST_LOWS:  # (each try is a whole search)
+        return best[:2]
+    for _ in range(2):  # the best of the ops placed low one more at a time, twice at most
+        if not best[2][0]:
+            break
+        tries = [_choose(diagram, preset, budget, best[0][3] | {op_id}) for op_id in lows if op_id not in best[0][3]]
+        better = min(tries, key=lambda t: t[2], default=None)
+        if better is None or better[2][0] >= best[2][0]:  # only for fewer crossings (a tie keeps every result high)
+            break
+        best = better
+    return best[:2]
+
+
+def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
+    """(the choice, its order, its score) that :func:`choose_order` makes with the ops in ``low`` placing their results
+    low."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
     starts = strand_starts(diagram)
 
@@ -81,14 +104,14 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
     states.update(dict.fromkeys(sources, 2))
     copies = list(states)
-    best = PLAIN
+    best = PLAIN[:3] + (low,)
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
         fewest = score(best)
-        candidates = (_choice(dict(zip(copies, combo)), sources) for combo in itertools.product(*(range(states[c]) for c in copies)))
+        candidates = (_choice(dict(zip(copies, combo)), sources, low) for combo in itertools.product(*(range(states[c]) for c in copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
         # nested first: it crosses the fewest wherever sums come back (each made only if tried: the first often crosses none)
-        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources) for k in (4, 5, 2, 3, 1)[6 - most:])
+        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources, low) for k in (4, 5, 2, 3, 1)[6 - most:])
         # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
         # it crosses more (the plain order still wins ties, as the first tried)
         uniform = next(uniforms)
@@ -132,7 +155,7 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
                 break  # look again around the new best
         else:
             break
-    return best, scored["order"] if scored["choice"] == best else order.order(diagram, best)
+    return best, scored["order"] if scored["choice"] == best else order.order(diagram, best), fewest
 
 
 def choose_drawing(diagram: Diagram, theme: Theme, preset: Preset):
@@ -147,23 +170,24 @@ def choose_drawing(diagram: Diagram, theme: Theme, preset: Preset):
     return diagram, chosen, ordered
 
 
-def _choice(states: dict[int, int], sources: frozenset = frozenset()) -> tuple[frozenset, frozenset, frozenset]:
-    """(eager, above, inside) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
-    each source's (in ``sources``): 1 if its wires start above every wire (it joins ``above``), else 0."""
+def _choice(states: dict[int, int], sources: frozenset = frozenset(), low: frozenset = frozenset()) -> tuple[frozenset, ...]:
+    """(eager, above, inside, low) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
+    each source's (in ``sources``): 1 if its wires start above every wire (it joins ``above``), else 0; ``low`` as given."""
     if sources:
         states = {c: 2 * k if c in sources else k for c, k in states.items()}
-    return tuple(frozenset(c for c, k in states.items() if test(k)) for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2))
+    return tuple(frozenset(c for c, k in states.items() if test(k))
+                 for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2)) + (low,)
 
 
-def _one_copy_changes(choice: tuple[frozenset, frozenset, frozenset], states: dict[int, int], sources: frozenset = frozenset()):
+def _one_copy_changes(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset = frozenset()):
     """Every choice that differs from ``choice`` in one copy's (or source's) state (``states``: copy or source ->
     how many it may take)."""
-    eager, above, inside = choice
+    eager, above, inside, low = choice
     now = {c: (c in above) if c in sources else (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in states}
     for c, most in states.items():
         for k in range(most):
             if k != now[c]:
-                yield _choice({**now, c: k}, sources)
+                yield _choice({**now, c: k}, sources, low)
 
 
 def _free(diagram: Diagram, op) -> bool:

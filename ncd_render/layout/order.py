@@ -29,14 +29,15 @@ from .nesting import inner_split, tight
 from .plan import Plan
 from .sums import Sums
 
-NONE_CHOSEN = (frozenset(), frozenset(), frozenset())  # every copy branches off where used, below its source
+NONE_CHOSEN = (frozenset(),) * 4  # every copy branches off where used, below its source; every result where its operands began
 
 
-def order(diagram: Diagram, choice: tuple[frozenset, frozenset, frozenset] = NONE_CHOSEN, stop=None,
+def order(diagram: Diagram, choice: tuple[frozenset, ...] = NONE_CHOSEN, stop=None,
           bends: frozenset = frozenset()) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
     branches all leave at once, that branch upwards (with the tensors no input feeds that start
-    above every wire), and that branch between their wires. ``stop(column, wires)``, if given,
+    above every wire), and that branch between their wires; and the ops of several operands (an
+    einsum, a concatenation) whose results take the place of their operands' lowest wires, not their topmost. ``stop(column, wires)``, if given,
     sees each column as it is finished (with every wire so far); once it returns True the sweep
     ends there and ``order`` returns None. ``bends``: the boxes (op ids) whose results start beside
     them and bend, in a wiring region of their own just after them, to where they run on."""
@@ -73,9 +74,10 @@ class _ColumnDraft:
 class _Sweep(Sums):
     """The order stage's working state, private to one call of :func:`order`."""
 
-    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, stop=None, bends: frozenset = frozenset()):
+    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, low: frozenset = frozenset(),
+                 stop=None, bends: frozenset = frozenset()):
         self.d, self.stop, self.bends = diagram, stop, bends
-        self.eager, self.above, self.inside = eager, above, inside
+        self.eager, self.above, self.inside, self.low = eager, above, inside, low
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
@@ -328,10 +330,12 @@ class _Sweep(Sums):
         else:  # einsum, rearrange, concat, call: every input wire ends, every output wire is new
             acted = [w for ws in inputs for w in ws]
             keep, covered = {}, []
-        where = list(map(live.index, acted))
-        at = min(where)
+        where = sorted(map(live.index, acted))
+        at, span = where[0], live[where[0]:where[-1] + 1]
         anchor = live[at]  # the new wires take its place
-        span = live[at:max(where) + 1]
+        if op.id in self.low and len(op.inputs) > 1:  # chosen (:mod:`.choice`) to take the place of the lowest instead
+            anchor = live[where[max(0, len(where) - sum(len(self.d.values[v].axes) for v in op.outputs))]]
+            at = where[-1] + 1 - len(acted)
         ends = set(acted)
         foreign = [w for w in span if w not in ends] if shape in WIRING_SHAPES else []
         self.end_wires(acted, live, op)
@@ -350,6 +354,12 @@ class _Sweep(Sums):
         else:
             scale = None
         return Placed(op, acted, covered, new, anchor=anchor, foreign=foreign, scale=scale)
+
+
+def takes_place(op: Op) -> bool:
+    """Whether ``op``'s result is all new wires, in the place of every wire of its operands (an einsum, a
+    concatenation, a component's call), not a box its tensor's wires go through or a map that keeps some."""
+    return op.kind not in ("input", "output") and _drawn(op)[1] not in ("through", "lookup", "acts")
 
 
 def _tuple_order(shape: str, inputs: list[list[int]], live: list[int]) -> list[int] | None:
