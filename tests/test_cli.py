@@ -42,7 +42,8 @@ def test_latex_notes_a_figure_wider_than_a_page_too(tmp_path):
     """ncd latex writes Mixtral's 21 in strip and its snippet as asked, and notes where its labels end up."""
     result = ncd("latex", ROOT / "gallery" / "mixtral.ncd", "-o", tmp_path / "mixtral.pdf")
     assert result.returncode == 0 and "\\includegraphics" in result.stdout
-    assert re.search(r"note: the figure is 2\d\.\d+in wide", result.stderr) and "labels print at 2.8 pt; --layout page" in result.stderr
+    wide = re.search(r"note: the figure is (2\d\.\d+)in wide", result.stderr)
+    assert wide and f"labels print at {9 * 6.5 / float(wide.group(1)):.1f} pt; --layout page" in result.stderr
     assert "note:" not in ncd("latex", MHA, "-o", tmp_path / "mha.pdf").stderr
 
 

@@ -288,7 +288,7 @@ def test_the_search_stops_sweeping_losers_yet_chooses_as_full_scores_would():
     decide it when one of them crosses nothing (the plain order wins ties, as the first tried)."""
     theme, preset = load_theme("paper"), load_preset("paper")
     d = load_text(synthetic(50)).diagram
-    nested = (frozenset(), frozenset(), frozenset(op.id for op in d.ops if op.kind == "copy"))
+    nested = (frozenset(), frozenset(), frozenset(op.id for op in d.ops if op.kind == "copy"), frozenset())
     full = {}
     for choice in (PLAIN, nested):
         ordered = order(d, choice)
