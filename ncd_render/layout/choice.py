@@ -28,7 +28,8 @@ from .report import column_crossings, column_drawable, column_inversions, crossi
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
 SIDES = ("below", "above", "inside")
-MOST_LOWS = 6  # ops of several operands that may each place their result low, at most (beyond it none is tried)
+MOST_LOWS = 6  # ops of several operands whose result's place is tried low in a round, at most (beyond it none is)
+LOW_OPS = 24  # the most ops a figure (or a page's row) may have for results to be tried low: a block, not a model
 
 
 def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
@@ -52,14 +53,17 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     concatenation) in turn puts its result where its operands' lowest wires were, not their topmost, and the copies
     are chosen again around it: kept where that crosses fewer (attention's output beside the values it read, not
     the queries: XCiT's, a Set Transformer's pooling)."""
-    lows = [op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op)]
+    lows = frozenset(op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op))  # (einsums, concatenations)
     best = _choose(diagram, preset, budget, frozenset())
-    if len(lows) > MOST_LOWS:  # (each try is a whole search)
+    if len(diagram.ops) > LOW_OPS:  # (each try is a whole search: in small figures only)
         return best[:2]
     for _ in range(2):  # the best of the ops placed low one more at a time, twice at most
         if not best[2][0]:
             break
-        tries = [_choose(diagram, preset, budget, best[0][3] | {op_id}) for op_id in lows if op_id not in best[0][3]]
+        untried = sorted(lows - best[0][3])
+        if not untried or len(untried) > MOST_LOWS:
+            break
+        tries = [_choose(diagram, preset, budget, best[0][3] | {op_id}) for op_id in untried]
         better = min(tries, key=lambda t: t[2], default=None)
         if better is None or better[2][0] >= best[2][0]:  # only for fewer crossings (a tie keeps every result high)
             break
@@ -93,16 +97,7 @@ def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
         return n
 
     trials = max(8, budget // max(1, len(diagram.ops)))
-    copies = [op for op in diagram.ops if op.kind == "copy"]
-    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
-    # there a branch never nests, which would spread its source over the whole block; nor does a
-    # branch that is only stored (a skip connection), which would spread it for a stub
-    most = 4 if preset.rows or preset.wrap else 6
-    states = {op.id: 4 if stored_outputs(diagram, op) else most for op in copies}
-    # a tensor no input feeds starts beside the tensor it meets (order.source_place); one that meets none
-    # as it starts (its first use is a copy, or takes nothing else) may start below every wire, or above
-    sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
-    states.update(dict.fromkeys(sources, 2))
+    states, sources, most = _states(diagram, preset)
     copies = list(states)
     best = PLAIN[:3] + (low,)
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
@@ -168,6 +163,21 @@ def choose_drawing(diagram: Diagram, theme: Theme, preset: Preset):
         if crossings(other[1]) < crossings(ordered):
             return (spread, *other)
     return diagram, chosen, ordered
+
+
+def _states(diagram: Diagram, preset: Preset) -> tuple[dict[int, int], frozenset, int]:
+    """(how many states each copy and free source may take, the free sources, the most a copy may take)."""
+    copies = [op for op in diagram.ops if op.kind == "copy"]
+    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
+    # there a branch never nests, which would spread its source over the whole block; nor does a
+    # branch that is only stored (a skip connection), which would spread it for a stub
+    most = 4 if preset.rows or preset.wrap else 6
+    states = {op.id: 4 if stored_outputs(diagram, op) else most for op in copies}
+    # a tensor no input feeds starts beside the tensor it meets (order.source_place); one that meets none
+    # as it starts (its first use is a copy, or takes nothing else) may start below every wire, or above
+    sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
+    states.update(dict.fromkeys(sources, 2))
+    return states, sources, most
 
 
 def _choice(states: dict[int, int], sources: frozenset = frozenset(), low: frozenset = frozenset()) -> tuple[frozenset, ...]:
