@@ -303,6 +303,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                      "softplus(H)", "mish(H)"]),  # nn.InstanceNorm2d: a group per channel
     ("up_block", ["H = upsample(X: h w -> r w2) with factor=2"]),  # nn.Upsample, nearest
     ("bilinear_head", ["Y = upsample(H: h w -> r w2) with factor=2, linear"]),  # F.interpolate, bilinear
+    ("corners_head", ["Y = upsample(H: h w -> r w2) with factor=2, linear, corners"]),  # align_corners=True
     ("tiny_unet", ["groupnorm(", "upsample(", "concat(", "with stride=2"]),  # a diffusion UNet's parts, no opaque box
     ("diffusion_resblock", ["groupnorm(X: c h w) with affine, eps=1e-05, groups=4", "groupnorm(H: f h w) with eps=1e-05, groups=4"]),
     # a depthwise convolution, one output a channel, maps its kernel to no axis; a learned per-channel product is a layer scale

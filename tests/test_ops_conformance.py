@@ -272,6 +272,8 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
      "approximate takes one of none, tanh, e.g. approximate=tanh"),
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
     ("input X[y m]\nY = layerscale(X)", "c.ncd:10:5: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
+    ("input X[y m]\nY = upsample(X: y -> q) with factor=2, corners", "c.ncd:10:5: corners keeps the first and last samples of a linear "
+     "interpolation", "write 'with linear, corners'"),
     ("input X[y m]\nY = prelu(X: m -> k)", "c.ncd:10:14: prelu names the axes its slopes vary along, or none for one slope",
      "prelu(X: m), or prelu(X)"),
     ("input X[y m], G[k]\nY = X * G", "c.ncd:10:9: cannot multiply X [y m] by G [k]: X has no axis 'k'", "needs no axis the left does not have"),

@@ -247,18 +247,20 @@ def test_a_tensor_with_no_axis_named_in_a_concat_is_one_position_of_the_joined_a
         torch.testing.assert_close(T, torch.cat([C[:, None], P], dim=1))
 
 
-def test_linear_upsampling_over_two_axes_is_bilinear_interpolation():
+@pytest.mark.parametrize("corners", [False, True])
+def test_linear_upsampling_over_two_axes_is_bilinear_interpolation(corners):
     """``upsample(X: h w -> h2 w2) with factor=2, linear``: nn.Upsample's bilinear with align_corners=False (DeepLab's,
-    an FPN's way up), the channels last as the diagram has them; compiled and generated alike."""
+    an FPN's way up), the channels last as the diagram has them; ``with linear, corners``, align_corners=True (an
+    opaque box on import before); compiled and generated alike."""
     from ncd_render.pytorch.codegen import class_name_for, generate
 
     text = ("axis h = 3 width\naxis w = 5 width\naxis h2 = 6 width\naxis w2 = 10 width\naxis c = 4\ninput X[h w c]\n"
-            "Y = upsample(X: h w -> h2 w2) with factor=2, linear\noutput Y\n")
+            f"Y = upsample(X: h w -> h2 w2) with factor=2, linear{', corners' if corners else ''}\noutput Y\n")
     X = torch.randn(2, 3, 5, 4, dtype=torch.float64)
     diagram = build(parse(text))
     namespace = {}
     exec(compile(generate(diagram), "<generated>", "exec"), namespace)
-    want = nn.functional.interpolate(X.permute(0, 3, 1, 2), scale_factor=2, mode="bilinear", align_corners=False).permute(0, 2, 3, 1)
+    want = nn.functional.interpolate(X.permute(0, 3, 1, 2), scale_factor=2, mode="bilinear", align_corners=corners).permute(0, 2, 3, 1)
     for Y in (module_for(text)(X), namespace[class_name_for(diagram)]()(X)):
         torch.testing.assert_close(Y, want)
 

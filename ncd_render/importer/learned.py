@@ -320,7 +320,8 @@ class LearnedOps:
         return self._upsample(node, 2, "nearest")
 
     def op_upsample_bilinear2d(self, node, name):
-        """Bilinear upsampling, the half-pixel way (``align_corners=False``): ``upsample ... with factor=k, linear``."""
+        """Bilinear upsampling, the half-pixel way (``align_corners=False``): ``upsample ... with factor=k, linear``;
+        with ``align_corners=True``, ``... linear, corners``."""
         return self._upsample(node, 2, "bilinear")
 
     def op_upsample_linear1d(self, node, name):
@@ -333,11 +334,10 @@ class LearnedOps:
         factor = factors.pop() if len(factors) == 1 else None
         if factor is None or factor != int(factor) or factor < 2:
             raise Unsupported(f"{mode} upsampling by other than one whole factor every way")
-        if mode != "nearest" and self.arg(node, 2, node.kwargs.get("align_corners", False)):
-            raise Unsupported(f"{mode} upsampling with align_corners=True")
+        corners = mode != "nearest" and bool(self.arg(node, 2, node.kwargs.get("align_corners", False)))
         outs = self._spatial_outs(node, spatial)
         atoms = linear_order(self.dsl_leaves(x), spatial, outs, self.atoms)
-        options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {})}
+        options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {}), **({"corners": True} if corners else {})}
         out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options=options)
         return Seen(x.dims[:-n] + outs, out)
 

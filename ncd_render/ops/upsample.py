@@ -3,7 +3,8 @@
 ``scale_factor=2``, mode "nearest", a UNet decoder's way up). Drawn as a box that widens to its output,
 labelled ↑2; it moves data only: it reads its input once and writes the larger output. ``with linear``
 interpolates between neighbours instead, along each axis named in turn (over two axes, nn.Upsample's
-"bilinear" with ``align_corners=False``: DeepLab's, an FPN's way up), labelled ↑2 lin, 3 FLOPs an output
+"bilinear" with ``align_corners=False``: DeepLab's, an FPN's way up), labelled ↑2 lin (``with linear, corners``:
+``align_corners=True``, the first and last samples kept where they were, labelled ↑2 lin corners), 3 FLOPs an output
 element for each axis.
 
 >>> from ncd_render.api import load_text
@@ -34,6 +35,8 @@ def build(b, call, options, scope, label):
     if len(outs) != len(ins):
         raise NcdError("upsample maps each axis it names to one output axis", spec.span, f"for example upsample({call.args[0].name}: {EXAMPLE})")
     factor = int(options.get("factor", 2))
+    if options.get("corners") and not options.get("linear"):
+        raise NcdError("corners keeps the first and last samples of a linear interpolation: write 'with linear, corners'", call.span)
     for a, c in zip(ins, outs):
         size_a, size_c = b.axes[a].size, b.axes[c].size
         if size_a is not None and size_c is not None and size_c != factor * size_a:
@@ -44,8 +47,9 @@ def build(b, call, options, scope, label):
     out_axes = in_place(axes, ins, outs)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
     b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
-             label=label or f"\\uparrow{factor}" + (" lin" if options.get("linear") else ""),
-             params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor, "linear": bool(options.get("linear"))}),
+             label=label or f"\\uparrow{factor}" + (" lin" if options.get("linear") else "") + (" corners" if options.get("corners") else ""),
+             params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor, "linear": bool(options.get("linear")),
+                                      **({"corners": True} if options.get("corners") else {})}),
              section=scope.section, span=call.span)
     return [out]
 
@@ -68,7 +72,7 @@ def run(op, box, xs, rt):
     x = xs[0]
     for dim in dims:  # counted from the right: batch dims lead
         if op.params.get("linear"):
-            x = rt.functional.linear_upsample(x, dim, op.params["factor"])
+            x = rt.functional.linear_upsample(x, dim, op.params["factor"], op.params.get("corners", False))
         else:
             x = x.repeat_interleave(op.params["factor"], dim=dim)
     return rt.einops.rearrange(x, after) if after else x
@@ -81,7 +85,7 @@ def source(op, w, target):
         w.helpers.add("linear_upsample")
     for dim in dims:
         if op.params.get("linear"):
-            expr = f"linear_upsample({expr}, {dim}, {op.params['factor']})"
+            expr = f"linear_upsample({expr}, {dim}, {op.params['factor']}" + (", corners=True)" if op.params.get("corners") else ")")
         else:
             expr = f"{expr}.repeat_interleave({op.params['factor']}, dim={dim})"
     pre = []
@@ -92,6 +96,6 @@ def source(op, w, target):
 
 
 register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({"factor": Kind("whole", 2, MAX_SIZE, example="2"),
-                                                                           "linear": Kind("flag")}),
+                                                                           "linear": Kind("flag"), "corners": Kind("flag")}),
                 glyph="box", hold="acts", taper=lambda op: "widen", cost=cost, run=run, source=source,
                 keeps_ids=True, example="input X[y m]\nY = upsample(X: y -> q) with factor=2"))

@@ -51,12 +51,13 @@ def concat(tensors, dim):
     return torch.cat([t.expand(shape[:dim] + [t.shape[dim]] + shape[dim:][1:]) for t in tensors], dim)
 
 
-def linear_upsample(x, dim, factor):
+def linear_upsample(x, dim, factor, corners=False):
     """``x`` stretched ``factor`` times along ``dim`` by linear interpolation between neighbours, the half-pixel
-    way (``align_corners=False``, the edges held): along two dims in turn, ``F.interpolate``'s bilinear."""
+    way (``align_corners=False``, the edges held), or, ``corners``, with the first and last samples kept where they
+    were (``align_corners=True``): along two dims in turn, ``F.interpolate``'s bilinear."""
     moved = x.movedim(dim, -1)
     flat = moved.reshape(-1, 1, moved.shape[-1])
-    out = torch.nn.functional.interpolate(flat, scale_factor=factor, mode="linear", align_corners=False)
+    out = torch.nn.functional.interpolate(flat, scale_factor=factor, mode="linear", align_corners=corners)
     return out.reshape(*moved.shape[:-1], out.shape[-1]).movedim(-1, dim)
 
 

@@ -1524,3 +1524,19 @@ class _Shifted(nn.Module):
 def shifted():
     torch.manual_seed(0)
     return _Shifted(), (torch.randn(1, 4, 4, 3),)
+
+
+class _CornersHead(nn.Module):
+    """A segmentation head upsampled with align_corners=True, as many DeepLab ports do (an opaque box before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes = nn.Conv2d(4, 3, 1)
+
+    def forward(self, x):
+        return nn.functional.interpolate(self.classes(x), scale_factor=2, mode="bilinear", align_corners=True)
+
+
+def corners_head():
+    torch.manual_seed(0)
+    return _CornersHead(), (torch.randn(1, 4, 3, 5),)
