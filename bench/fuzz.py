@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ncd_render.errors import NcdError  # noqa: E402
+from ncd_render.ops import dsl_names  # noqa: E402
 
 GALLERY = sorted((ROOT / "gallery").glob("*.ncd"))
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.ncd"))  # --corpus: the user-written diagrams too
@@ -51,6 +52,7 @@ EXTREMES = WHOLE + ["-1", "1e999", "1e-999", "0.0", "-0", "3.5", "-1000000000000
 KEYWORDS = ["axis", "tandem", "input", "output", "delete", "save", "load", "section", "repeat", "block", "return", "end",
             "fused", "width", "int", "with", "as", "title", "depth", "check", "einsum", "linear", "softmax", "rearrange",
             "unfold", "fold", "concat", "index", "topk", "rope", "mask", "unit", "relu", "identity", "bias", "per"]
+KEYWORDS += [name for name in dsl_names() if name not in KEYWORDS]  # every operation, new ones too (argmax, pad, roll, ...)
 PUNCTUATION = ["(", ")", "[", "]", ",", ":", "=", "->", "*", "+", "/", "^", "-", '"x"', "\n", "\nend\n", '\nsection "s"\n']
 
 
