@@ -950,19 +950,25 @@ def stacked_experts():
 
 
 class _BilinearHead(nn.Module):
-    """A segmentation head: a 1x1 convolution to the classes, then F.interpolate bilinear by 2 (an opaque box before)."""
+    """A segmentation head: a 1x1 convolution to the classes, then F.interpolate bilinear by 2 (an opaque box before);
+    ``corners``: with align_corners=True, as many DeepLab ports do (an opaque box until later)."""
 
-    def __init__(self):
+    def __init__(self, corners: bool = False):
         super().__init__()
-        self.classes = nn.Conv2d(4, 3, 1)
+        self.classes, self.corners = nn.Conv2d(4, 3, 1), corners
 
     def forward(self, x):
-        return nn.functional.interpolate(self.classes(x), scale_factor=2, mode="bilinear", align_corners=False)
+        return nn.functional.interpolate(self.classes(x), scale_factor=2, mode="bilinear", align_corners=self.corners)
 
 
 def bilinear_head():
     torch.manual_seed(0)
     return _BilinearHead(), (torch.randn(1, 4, 3, 5),)
+
+
+def corners_head():
+    torch.manual_seed(0)
+    return _BilinearHead(corners=True), (torch.randn(1, 4, 3, 5),)
 
 
 class _ChannelScale(nn.Module):
@@ -1524,19 +1530,3 @@ class _Shifted(nn.Module):
 def shifted():
     torch.manual_seed(0)
     return _Shifted(), (torch.randn(1, 4, 4, 3),)
-
-
-class _CornersHead(nn.Module):
-    """A segmentation head upsampled with align_corners=True, as many DeepLab ports do (an opaque box before)."""
-
-    def __init__(self):
-        super().__init__()
-        self.classes = nn.Conv2d(4, 3, 1)
-
-    def forward(self, x):
-        return nn.functional.interpolate(self.classes(x), scale_factor=2, mode="bilinear", align_corners=True)
-
-
-def corners_head():
-    torch.manual_seed(0)
-    return _CornersHead(), (torch.randn(1, 4, 3, 5),)
