@@ -266,13 +266,21 @@ class ElementOps:
         keep = bool(self.arg(node, 2, False))
         dims = list(range(len(x.dims))) if dims is None else ([dims] if isinstance(dims, int) else list(dims))
         dims = [d % len(x.dims) for d in dims]
-        acted = [x.dims[d] for d in dims]
-        rest = [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)] if keep else \
-            [d for i, d in enumerate(x.dims) if i not in dims]
+        acted, rest = [x.dims[d] for d in dims], self._kept(x, dims, keep)
         if not self.leaves(acted):  # over dims of one (HunYuan's sum over its one expert): the values as they are
             return Seen(rest, self.data(x))
-        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.leaves(acted)))]
-        return Seen(rest, self.emit(fn, [self.data(x)], atoms, node, axes={"on": acted}))
+        return Seen(rest, self.emit(fn, [self.data(x)], self._without(x, acted), node, axes={"on": acted}))
+
+    def _kept(self, x: Seen, dims: list[int], keep: bool) -> list[int]:
+        """``x``'s dims less those numbered ``dims``, a reduction's result; each kept as a dim of one where ``keep``."""
+        if keep:
+            return [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)]
+        return [d for i, d in enumerate(x.dims) if i not in dims]
+
+    def _without(self, x: Seen, acted: list[int]) -> list[int]:
+        """The atoms of ``x``'s DSL value less those of the dims ``acted``: the value a reduction over them makes."""
+        gone = set(map(self.atoms.find, self.leaves(acted)))
+        return [a for a in self.dsl_leaves(x) if a not in gone]
 
     def op_mean(self, node, name):
         return self._reduce(node, "mean")
@@ -304,12 +312,9 @@ class ElementOps:
         dim = 0 if dim is None else dim % len(x.dims)
         if len(self.atoms.leaves(x.dims[dim])) != 1:
             raise Unsupported("the place of the largest or smallest along a dim of several axes or of one")
-        atoms = [a for a in self.dsl_leaves(x) if a not in set(map(self.atoms.find, self.atoms.leaves(x.dims[dim])))]
-        out = self.emit(name, [self.data(x)], atoms, node, axes={"on": [x.dims[dim]]})
+        out = self.emit(name, [self.data(x)], self._without(x, [x.dims[dim]]), node, axes={"on": [x.dims[dim]]})
         self.prog.values[out].dtype = "int"
-        rest = [self.atoms.new(1, "unit") if i == dim else d for i, d in enumerate(x.dims)] if keep else \
-            [d for i, d in enumerate(x.dims) if i != dim]
-        return Seen(rest, out)
+        return Seen(self._kept(x, [dim], keep), out)
 
     op_argmin = op_argmax
 

@@ -25,18 +25,14 @@ class MomentOps:
         n = math.prod(self.atoms.size(d) for d in acted)
         if not self.leaves(acted) or n <= correction:
             raise Unsupported("a variance over no more elements than its correction")
-        whole = self.prog.values[x.dsl].atoms if x.dsl is not None else self.leaves(x.dims)
-        gone = set(map(self.atoms.find, self.leaves(acted)))
-        atoms = [a for a in self.dsl_leaves(x) if a not in gone]
-        mean = self.emit("mean", [self.data(x)], atoms, node, axes={"on": acted})
-        squared = self.emit("square", [self.emit("sub", [self.data(x), mean], whole, node)], whole, node)
+        whole, atoms = self.prog.values[self.data(x)].atoms, self._without(x, acted)
+        mean = self.emit("mean", [x.dsl], atoms, node, axes={"on": acted})
+        squared = self.emit("square", [self.emit("sub", [x.dsl, mean], whole, node)], whole, node)
         out = self.emit("mean", [squared], atoms, node, axes={"on": acted})
         if correction:
             out = self.emit("scale", [out], atoms, node, scale=n / (n - correction))
         if name == "std":
             out = self.emit("sqrt", [out], atoms, node)
-        rest = [self.atoms.new(1, "unit") if i in dims else d for i, d in enumerate(x.dims)] if keep else \
-            [d for i, d in enumerate(x.dims) if i not in dims]
-        return Seen(rest, out)
+        return Seen(self._kept(x, dims, keep), out)
 
     op_std = op_var

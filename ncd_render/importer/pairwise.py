@@ -75,11 +75,9 @@ class DistanceOps:
         for x, y in zip(reversed(a.dims[:-2] + a.dims[-1:]), reversed(b.dims[:-2] + b.dims[-1:])):  # depth, then batch
             if self.atoms.size(x) == self.atoms.size(y):
                 self.atoms.unify(x, y)
-        mine = set(map(self.atoms.find, self.dsl_leaves(a)))
-        own = [t for t in self.prog.values[self.data(b)].atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
-        whole = self.prog.values[self.data(a)].atoms + own
-        pairs = self.emit("square", [self.emit("sub", [a.dsl, b.dsl], whole, node)], whole, node)
-        depth = set(map(self.atoms.find, self.atoms.leaves(a.dims[-1])))
-        rest = [t for t in whole if not depth & set(map(self.atoms.find, self.atoms.leaves(t)))]
+        self.data(a), self.data(b)
+        offsets = self._outer_sum(node, a, b, "sub").dsl  # every pair's difference: a's rows, the depth, b's rows
+        pairs = self.emit("square", [offsets], self.prog.values[offsets].atoms, node)
+        rest = self._without(Seen([], pairs), [a.dims[-1]])
         summed = self.emit("sum", [pairs], rest, node, axes={"on": [a.dims[-1]]})
         return Seen(a.dims[:-1] + [b.dims[-2]], self.emit("sqrt", [summed], rest, node))
