@@ -53,10 +53,10 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     concatenation) in turn puts its result where its operands' lowest wires were, not their topmost, and the copies
     are chosen again around it: kept where that crosses fewer (attention's output beside the values it read, not
     the queries: XCiT's, a Set Transformer's pooling)."""
-    lows = frozenset(op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op))  # (einsums, concatenations)
     best = _choose(diagram, preset, budget, frozenset())
     if len(diagram.ops) > LOW_OPS:  # (each try is a whole search: in small figures only)
         return best[:2]
+    lows = frozenset(op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op))  # (einsums, concatenations)
     for _ in range(2):  # the best of the ops placed low one more at a time, twice at most
         if not best[2][0]:
             break

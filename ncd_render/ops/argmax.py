@@ -13,8 +13,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..errors import NcdError
+from .reductions import cost_reduce
 from .registry import ATOM, OpKind, register
-from .work import SUM, Work
 
 
 def build(b, call, options, scope, label):
@@ -48,7 +48,6 @@ def source(op, w, target):
     return [], f"{w.arg(op.inputs[0], ATOM)}.{op.kind}(dim={dim})", ATOM, f"where {op.params['axes'][0]} is {op.kind[3:]}"
 
 
-register(*(OpKind(fn, fn, build=build, glyph="box", hold="acts", run=run, source=source,
-                  cost=lambda op, c: Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {**c.mapped, **{a: SUM for a in op.params["axes"]}}, 1),
+register(*(OpKind(fn, fn, build=build, glyph="box", hold="acts", run=run, source=source, cost=cost_reduce,
                   example=f"input X[y m]\nY = {fn}(X: m)")
            for fn in ("argmax", "argmin")))

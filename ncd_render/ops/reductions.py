@@ -67,6 +67,11 @@ def _ket(params, length: int | None) -> str:
     return f"|{at}:{at + length}⟩" if length is not None else f"|{at}:{at}+{params['to']}⟩"
 
 
+def cost_reduce(op, c) -> Work:
+    """One operation for each element read; the axes named are summed over (their tiles meet)."""
+    return Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {**c.mapped, **{a: SUM for a in op.params["axes"]}}, 1)
+
+
 def run_reduce(op, box, xs, rt):
     (axes,) = rt.patterns.values(op)
     return getattr(rt.torch, SYMBOLS[op.params["fn"]][1])(xs[0], rt.patterns.dims(axes, op.params["axes"]))
@@ -97,7 +102,7 @@ def source_index(op, w, target):
 
 register(
     *(OpKind(fn, "reduce", build=build, glyph="box", hold="acts", taper=taper, run=run_reduce, source=source_reduce, example=f"input X[y m]\nY = {fn}(X: m)",
-             cost=lambda op, c: Work(0, c.size(c.ins[0].axes), c.ins, c.outs, {**c.mapped, **{a: SUM for a in op.params["axes"]}}, 1))
+             cost=cost_reduce)
       for fn in SYMBOLS),
     OpKind("index", "index", build=build, options=MappingProxyType({"at": KINDS["at"]}), glyph="box", hold="acts", run=run_index, source=source_index,
            cost=lambda op, c: Work(0, 0, c.ins, c.outs, c.mapped, 0), keeps_ids=True, example="input X[y m]\nY = index(X: m) with at=1"),
