@@ -421,6 +421,23 @@ output Y
 """
 
 
+def test_a_mark_on_a_tensor_a_copy_spread_apart_sits_by_the_wires_its_last_op_made():
+    """The pooling's F = relu(linear(O)) is [s m]: its s is the copy of the residual's at the top of the figure,
+    its m the output of W_O far below. The ReLU sat above s, beside nothing it follows; it sits above m now,
+    right after W_O, with the wires of other tensors between it and s."""
+    figure = load_text(PMA)
+    (relu,) = [op for op in figure.diagram.ops if op.kind == "elementwise"]
+    (w_o,) = [op for op in figure.diagram.ops if op.name == "W_O"]
+    scene = figure.scene()
+    (mark,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == relu.id]
+    (box,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == w_o.id]
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 <= mark.x and i.x2 >= mark.x + mark.w]
+    (m,) = [i for i in wires if i.axis == "m" and box.y <= i.y1 <= box.y + box.h]  # W_O's result under the mark
+    above = [i for i in wires if i.y1 < m.y1]
+    assert mark.y + mark.h < m.y1 and all(i.y1 < mark.y for i in above), (mark, m.y1, [i.y1 for i in above])
+    assert any(i.axis == "s" for i in above)  # F's own s is among the wires far above
+
+
 def test_an_einsums_result_may_take_the_place_of_its_operands_lowest_wires(tmp_path, figure_metrics):
     """A Set Transformer's pooling: learned seeds attend to a set, the queries below the keys and values. Each
     einsum's result took the place of its operands' topmost wires; the values' weighted sum there crossed 16 times.

@@ -313,7 +313,7 @@ class _Sweep(Sums):
             within = self.within(op, first, consumed, live) if shape == "join" else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
-            over = sorted(first, key=live.index) if shape == "mark" else []  # a mark: above the tensor's topmost wire
+            over = _marked(first, live) if shape == "mark" else []
             return Placed(op, consumed, covered, [], over=over, within=within)
         if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
@@ -354,6 +354,22 @@ class _Sweep(Sums):
         else:
             scale = None
         return Placed(op, acted, covered, new, anchor=anchor, foreign=foreign, scale=scale)
+
+
+def _marked(wires: list[int], live: list[int]) -> list[int]:
+    """A mark's tensor's ``wires``, the one it stands above first: the topmost wire of the tensor's
+    youngest run of adjacent wires. A tensor drawn together gets its mark above its top wire; one whose
+    wires a copy spread apart (a Set Transformer's ReLU on ``[s m]``, ``s`` far above with the
+    residual) gets it beside the wires its last op made, not above a wire it shares.
+
+    >>> _marked([7, 3], [3, 5, 7]), _marked([3, 7], [3, 7, 5]), _marked([4, 2], [2, 4])
+    ([7, 3], [3, 7], [2, 4])
+    """
+    at = sorted(map(live.index, wires))
+    start = max(range(len(at)), key=lambda k: live[at[k]])  # where the youngest wire is...
+    while start and at[start - 1] == at[start] - 1:  # ...back to the top of its run
+        start -= 1
+    return [live[k] for k in at[start:] + at[:start]]
 
 
 def takes_place(op: Op) -> bool:
