@@ -421,6 +421,23 @@ output Y
 """
 
 
+def test_a_box_on_an_inputs_last_wire_holds_its_wires_only():
+    """Differential attention's second query map (its lambda a learned table of one) reads X's m last, and its d
+    runs below the keys' and values' wires made after it: the box stood as tall as that drop (104 pt against 18 for the other maps). The input's
+    wire comes down to the box instead, as a copy's branch does, and its branches rise from it."""
+    text = ("axis y = 128 width\naxis x = y width\naxis m = 256\naxis d = 32\naxis v = 64\naxis u = 1\ninput X[y m]\n"
+            "Xk = rename(X: y -> x)\nQ1 = linear(X: m -> d) as W_{Q1}\nQ2 = linear(X: m -> d) as W_{Q2}\n"
+            "K1 = linear(Xk: m -> d) as W_{K1}\nK2 = linear(Xk: m -> d) as W_{K2}\nV = linear(Xk: m -> v) as W_V\n"
+            "S1 = einsum(Q1, K1: y d, x d -> y x) * d^-1/2\nS2 = einsum(Q2, K2: y d, x d -> y x) * d^-1/2\n"
+            "P1 = softmax(S1: x)\nP2 = softmax(S2: x)\nL = learned(: u) as \\lambda\nL = index(L: u) with at=0\n"
+            "P2 = P2 * L\nA = P1 - P2\nO = einsum(A, V: y x, x v -> y v)\n"
+            "Y = linear(O: v -> m) as W_O\noutput Y\n")
+    figure = load_text(text)
+    maps = {op.id for op in figure.diagram.ops if op.kind == "linear"}
+    boxes = [i for i in figure.scene().items if isinstance(i, Rect) and i.role == "box" and i.ref in maps]
+    assert len(boxes) == 6 and max(b.h for b in boxes) <= 1.2 * min(b.h for b in boxes), sorted(b.h for b in boxes)
+
+
 def test_a_mark_on_a_tensor_a_copy_spread_apart_sits_by_the_wires_its_last_op_made():
     """The pooling's F = relu(linear(O)) is [s m]: its s is the copy of the residual's at the top of the figure,
     its m the output of W_O far below. The ReLU sat above s, beside nothing it follows; it sits above m now,

@@ -280,7 +280,8 @@ class _Solve:
         it feeds puts its results: the box then stands as tall as the whole drop (a convolution's ★
         beside the wires of the sections after it). Move such a box's branches down, as one, until its
         first input meets its first result, as far as everything below them allows: the branch bends
-        down in its gap instead, and the box holds its wires only. A mark (➤f➤) hangs likewise just
+        down in its gap instead, and the box holds its wires only. An input's wire that a box reads last
+        (its copies' branches made) comes down likewise, its branches rising from it. A mark (➤f➤) hangs likewise just
         below the wire above its tensor: it comes down onto its tensor."""
         below, wires = self.below, self.wires
         for column in self.columns:  # each move keeps every constraint: the order only decides who has room first
@@ -293,7 +294,7 @@ class _Solve:
                     continue
                 branch = placed.consumed
                 drop = y[placed.new[0]] - y[branch[0]]
-                if drop <= 0 or any(wires[w].start[0] != "copy" for w in branch):
+                if drop <= 0 or any(wires[w].start[0] not in ("copy", "input") for w in branch):
                     continue
                 if is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
                     continue
