@@ -375,6 +375,10 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a rotary over the first half of each head, the other half passed and joined back: one rope box (it was an
     # index of the head split in halves, a rope and a concat)
     ("neox_decoder_layer", ["C = rope(C: y k) with base=10000, rotary=4", "Y = X2 + X"]),
+    # F.mse_loss and F.l1_loss written out (with the broadcast_tensors they call, of one shape: nothing), an
+    # nn.Dropout1d in eval (nothing, as nn.Dropout), a softplus of beta 2 (its 1 / beta was d^-1/2 at d = 4)
+    ("losses", ["S = H * 2\nH = softplus(S)\nS = H * 0.5\n", "X = S - target", "H = square(X)\nY1 = mean(H: y d)",
+                "H = abs(X2)\nY2 = sum(H: y d)"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_metrics):
     out = tmp_path / f"{name}.ncd"

@@ -28,9 +28,14 @@ class ElementOps:
             return self._clamp(node, self.arg(node, 1, -1.0), self.arg(node, 2, 1.0))
         elif name == "elu" and (self.arg(node, 1, node.kwargs.get("alpha", 1.0)), self.arg(node, 2, 1), self.arg(node, 3, 1)) != (1.0, 1, 1):
             raise Unsupported("an ELU with an alpha or scale other than 1 (SELU's)")
-        elif name == "softplus" and (self.arg(node, 1, node.kwargs.get("beta", 1)) != 1 or self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20):
-            raise Unsupported("softplus with a beta or threshold other than 1 and 20")
+        elif name == "softplus" and self.arg(node, 2, node.kwargs.get("threshold", 20)) != 20:
+            raise Unsupported("softplus with a threshold other than 20")
         x = self.get(node.args[0])
+        beta = float(self.arg(node, 1, node.kwargs.get("beta", 1))) if name == "softplus" else 1.0
+        if beta != 1:  # softplus(beta x) / beta, torch's threshold on beta x as the plain one's on its input: exact
+            atoms = self.prog.values[self.data(x)].atoms
+            scaled = self.emit("scale", [self.data(x)], atoms, node, scale=beta)
+            return Seen(x.dims, self.emit("scale", [self.emit("softplus", [scaled], atoms, node)], atoms, node, scale=1 / beta))
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
 
     def op_clamp(self, node, name):

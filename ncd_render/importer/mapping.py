@@ -19,6 +19,7 @@ from .elementwise import ELEMENTWISE, ElementOps
 from .experts import recognise_experts
 from .graph import Param, Program, Stmt
 from .learned import LearnedOps
+from .losses import LossOps
 from .masks import recognise_masks
 from .moments import MomentOps
 from .positions import recognise_positions
@@ -47,7 +48,8 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, DistanceOps, SequenceOps, RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, LossOps, DistanceOps, SequenceOps,
+             RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

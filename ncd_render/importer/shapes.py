@@ -80,11 +80,17 @@ class ShapeOps:
         return Seen([self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]] + seen.dims, seen.dsl, seen.param, seen.number)
 
     def op_dropout(self, node, name):
+        """Dropout in evaluation does nothing; in training, ``dropout`` of its elements. Dropping whole channels
+        (``nn.Dropout2d``'s ``feature_dropout``) or SELU's alpha dropout in training has no statement."""
         seen = self.get(node.args[0])
         p, train = float(self.arg(node, 1, 0.5)), bool(self.arg(node, 2, True))
         if not train or p == 0:
             return seen
+        if name != "dropout":
+            raise Unsupported(f"{name.replace('_', ' ')} in training")
         return Seen(seen.dims, self.emit("dropout", [self.data(seen)], self.prog.values[seen.dsl].atoms, node, options={"p": p}))
+
+    op_feature_dropout = op_alpha_dropout = op_feature_alpha_dropout = op_dropout
 
     # -- splitting a tensor -----------------------------------------------------
     def op_select(self, node, name):

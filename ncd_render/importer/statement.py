@@ -104,9 +104,10 @@ def _factor(scale: float, axis_names, atoms, depth=()) -> str:
     for power, text in ((-0.5, "-1/2"), (0.5, "1/2"), (-1.0, "-1")):
         if power > 0 and float(scale).is_integer() and scale <= 3:  # 2 x is two of x (a distance's -2 z.c), not m^1/2 at m = 4
             continue
+        half = power == -0.5 and float(1 / scale).is_integer() and 1 / scale <= 3  # half of x (softplus's 1 / beta)...
         for root, name in ranked:
-            if power == -1.0 and root not in depth:  # (a mean over the contracted axis: two unit vectors' scales, cosine's)
-                continue
+            if (power == -1.0 or half and role(root, atoms) != "head_dim") and root not in depth:  # (a mean over the
+                continue  # contracted axis: two unit vectors' scales, cosine's; ...is k^-1/2 only of a head's depth of 4)
             if atoms.size(root) > 1 and role(root, atoms) != "batch" and math.isclose(scale, atoms.size(root) ** power, rel_tol=1e-12):
                 return f"{name}^{text}"
     return _number(scale)

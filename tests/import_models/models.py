@@ -1530,3 +1530,23 @@ class _Shifted(nn.Module):
 def shifted():
     torch.manual_seed(0)
     return _Shifted(), (torch.randn(1, 4, 4, 3),)
+
+
+class _Losses(nn.Module):
+    """A prediction's squared and absolute error against a target, as training code writes them: F.mse_loss (the
+    mean), F.l1_loss (the sum), and a Dropout1d and a softplus of beta 2 on the way (eval: the dropout does nothing).
+    Each was an opaque box (mse_loss's two operands also went through a broadcast_tensors, two more)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.drop = nn.Linear(6, 4), nn.Dropout1d(0.3)
+
+    def forward(self, x, target):
+        h = F.softplus(self.drop(self.lin(x)), beta=2.0)
+        return F.mse_loss(h, target), F.l1_loss(h, target, reduction="sum")
+
+
+def losses():
+    torch.manual_seed(0)
+    module = _Losses().eval()
+    return module, (torch.randn(1, 5, 6), torch.randn(1, 5, 4))
