@@ -200,10 +200,24 @@ def _inputs(diagram, generator):
     return out
 
 
-@pytest.mark.parametrize("key", sorted(ops.kinds()))
+# A kind's second form, walked as its example is: (the kind, the statement, a torch reference)
+SECOND_FORMS = {
+    "layerscale, one number": ("layerscale", "input X[y m]\nY = layerscale(X) as \\lambda",
+                               lambda i, s: s["lambda_.weight"] * i["X"]),  # differential attention's lambda
+    "prelu, one slope": ("prelu", "input X[y m]\nY = prelu(X)",
+                         lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"])),  # nn.PReLU()
+}
+
+
+@pytest.mark.parametrize("key", sorted(ops.kinds()) + sorted(SECOND_FORMS))
 def test_kind_goes_through_every_back_end(key):
+    reference = REFERENCES.get(key)
+    if key in SECOND_FORMS:
+        key, body, reference = SECOND_FORMS[key]
+        text = PREAMBLE + body + "\noutput Y\n"
+    else:
+        text = source_of(key)
     kind = ops.get(key)
-    text = source_of(key)
     diagram = build(parse(text, f"{key}.ncd"))
     made = [op for op in diagram.ops if ops.of(op) is kind]
     assert made, f"the example of {key} makes no {key} op"
@@ -251,7 +265,7 @@ def test_kind_goes_through_every_back_end(key):
     written = namespace[class_name_for(diagram)]().double().eval()
     written.load_state_dict(module.state_dict())
     torch.testing.assert_close(written(**inputs), compiled)
-    torch.testing.assert_close(compiled, REFERENCES[key](inputs, module.state_dict()))
+    torch.testing.assert_close(compiled, reference(inputs, module.state_dict()))
 
 
 def test_an_unknown_kind_is_an_error_in_every_back_end():
@@ -271,7 +285,9 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = gelu(X) with approximate=fast", "c.ncd:10:18: approximate=fast: approximate takes one of none, tanh",
      "approximate takes one of none, tanh, e.g. approximate=tanh"),
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
-    ("input X[y m]\nY = layerscale(X)", "c.ncd:10:5: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
+    ("input X[y m]\nL = learned(: ) as \\lambda\nY = X * L", "c.ncd:10:5: learned needs the axes its values lie over",
+     "layerscale(X) as \\lambda"),
+    ("input X[y m]\nY = layerscale(X: m -> k)", "c.ncd:10:19: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
     ("input X[y m]\nY = upsample(X: y -> q) with factor=2, corners", "c.ncd:10:5: corners keeps the first and last samples of a linear "
      "interpolation", "write 'with linear, corners'"),
     ("input X[y m]\nY = prelu(X: m -> k)", "c.ncd:10:14: prelu names the axes its slopes vary along, or none for one slope",

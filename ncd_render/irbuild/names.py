@@ -3,6 +3,7 @@ as ``(r c)``, tensor lookups, new values and ops, unique parameter names, and th
 the axes a spec names belong to its tensor."""
 from __future__ import annotations
 
+import keyword
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -185,6 +186,8 @@ class Names:
                 prefix = _NOT_ALNUM.sub("_", sec.title) + "_" + prefix
             sid = sec.parent
         first = prefix + base
+        if keyword.iskeyword(first) or first[0].isdigit():  # \lambda: lambda_, as PEP 8 writes a keyword's name
+            first = f"_{first}" if first[0].isdigit() else f"{first}_"
         n = self.last_suffix.get(first, 1)  # names are never freed, so first_2 .. first_{n-1} are still taken
         name = first if n == 1 else f"{first}_{n}"
         while name in self.param_names:

@@ -12,6 +12,9 @@ from .work import Array, Work
 
 def build(b, call, options, scope, label):
     spec = call.spec
+    if not call.args and spec is not None and spec.outputs is None and len(spec.inputs) == 1 and not spec.inputs[0]:
+        raise NcdError("learned needs the axes its values lie over: a learned tensor of no axes is drawn on no wire",
+                       spec.span, "for one learned number that scales a tensor, write layerscale(X) as \\lambda")
     if call.args or spec is None or spec.outputs is not None or len(spec.inputs) != 1 or not spec.inputs[0]:
         raise NcdError("learned takes no tensor, and the axes its values lie over: learned(: n m)", spec.span if spec else call.span)
     axes = b.shape(spec.inputs[0], scope, "a learned tensor")
