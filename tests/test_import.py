@@ -379,6 +379,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # nn.Dropout1d in eval (nothing, as nn.Dropout), a softplus of beta 2 (its 1 / beta was d^-1/2 at d = 4)
     ("losses", ["S = H * 2\nH = softplus(S)\nS = H * 0.5\n", "X = S - target", "H = square(X)\nY1 = mean(H: y d)",
                 "H = abs(X2)\nY2 = sum(H: y d)"]),
+    ("tempered", ["Y = layerscale(H) as \\gamma_{t}"]),  # one learned number
+    ("extremes", ["H = maximum(H, H2)\nH = minimum(H, cap)\nY = clamp(H) with min=-1.5"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_metrics):
     out = tmp_path / f"{name}.ncd"

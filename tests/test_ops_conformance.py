@@ -152,6 +152,8 @@ REFERENCES = {
     "upsample": lambda i, s: nn.functional.interpolate(i["X"].transpose(-1, -2), scale_factor=2, mode="nearest").transpose(-1, -2),
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
+    "maximum": lambda i, s: torch.maximum(i["X"], i["F"][:, None]),  # F broadcast over y
+    "minimum": lambda i, s: torch.minimum(i["X"], i["F"][:, None]),
     "prelu": lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"]),  # a slope per m below 0
     "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
     "learned": lambda i, s: torch.cat([s["E_cls.weight"].expand(BATCH, -1, -1), i["X"]], -2),  # ViT: a class token before the patches
@@ -287,6 +289,10 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
     ("input X[y m]\nL = learned(: ) as \\lambda\nY = X * L", "c.ncd:10:5: learned needs the axes its values lie over",
      "layerscale(X) as \\lambda"),
+    ("input X[y m], F[y m]\nY = max(X, F)", "c.ncd:10:5: max takes one tensor, got 2", "write maximum(X, F)"),
+    ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
+     "the larger of A and B"),
+    ("input X[y], F[y m]\nY = minimum(X, F)", "c.ncd:10:16: cannot take the minimum of X [y] and F [y m]", "write minimum(F, X)"),
     ("input X[y m]\nY = layerscale(X: m -> k)", "c.ncd:10:19: layerscale needs the axes its weight lies over", "layerscale(X: m)"),
     ("input X[y m]\nY = upsample(X: y -> q) with factor=2, corners", "c.ncd:10:5: corners keeps the first and last samples of a linear "
      "interpolation", "write 'with linear, corners'"),

@@ -1,8 +1,6 @@
 """Element-wise functions, softmax, sums, products, reductions and concatenation."""
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .seen import Seen, Unsupported, box_path, is_map
@@ -37,23 +35,6 @@ class ElementOps:
             scaled = self.emit("scale", [self.data(x)], atoms, node, scale=beta)
             return Seen(x.dims, self.emit("scale", [self.emit("softplus", [scaled], atoms, node)], atoms, node, scale=1 / beta))
         return Seen(x.dims, self.emit(ELEMENTWISE[name], [self.data(x)], self.prog.values[x.dsl].atoms, node, options=options))
-
-    def op_clamp(self, node, name):
-        """``x.clamp(min, max)``, either left out, ``clamp_min``, ``clamp_max``: ``clamp ... with min=..., max=...``."""
-        if name == "clamp":
-            return self._clamp(node, self.arg(node, 1, node.kwargs.get("min")), self.arg(node, 2, node.kwargs.get("max")))
-        return self._clamp(node, *((self.arg(node, 1), None) if name == "clamp_min" else (None, self.arg(node, 1))))
-
-    op_clamp_min = op_clamp_max = op_clamp
-
-    def _clamp(self, node, low, high) -> Seen:
-        bounds = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
-        if not bounds or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bounds.values()) \
-                or len(bounds) == 2 and low >= high:
-            raise Unsupported("a clamp by tensors, or by no bounds or empty ones")
-        x = self.get(node.args[0])
-        return Seen(x.dims, self.emit("clamp", [self.data(x)], self.prog.values[x.dsl].atoms, node,
-                                      options={k: float(v) for k, v in bounds.items()}))
 
     def op_pow(self, node, name):
         """``x ** 2`` is ``square(X)``, ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt(X)`` and ``rsqrt(X)``; other powers of a
@@ -127,7 +108,8 @@ class ElementOps:
 
     def _learned_over(self, node, fn: str, x: Seen, w: Seen) -> Seen:
         """``x * w`` or ``x + w`` for a learned ``w`` over some of ``x``'s trailing dimensions (the rest of one,
-        broadcast): ConvNeXt's and CaiT's layer scale, ``layerscale(X: c)``; ViT's position table, ``bias(X: y m)``."""
+        broadcast): ConvNeXt's and CaiT's layer scale, ``layerscale(X: c)``, or of none, a learned temperature,
+        ``layerscale(X)``; ViT's position table, ``bias(X: y m)``."""
         if len(w.dims) > len(x.dims):
             raise Unsupported("a learned tensor of more dimensions than the data")
         acted = []
@@ -138,8 +120,8 @@ class ElementOps:
                 raise Unsupported("a learned tensor that does not broadcast over the data")
             self.atoms.unify(d, e)
             acted.insert(0, d)
-        if not acted:
-            raise Unsupported("a learned scalar")
+        if not acted and fn != "layerscale":
+            raise Unsupported("a learned number added")
         out = self.emit(fn, [self.data(x)], self.prog.values[x.dsl].atoms, node, axes={"on": acted},
                         params={"weight": w.param}, label=box_path(w.param))
         return Seen(x.dims, out)

@@ -14,6 +14,7 @@ import torch
 from ..errors import NcdError
 from .alibi import recognise_alibi
 from .axes import Atoms
+from .bounds import BoundOps
 from .capture import Capture
 from .elementwise import ELEMENTWISE, ElementOps
 from .experts import recognise_experts
@@ -48,8 +49,8 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, MomentOps, LossOps, DistanceOps, SequenceOps,
-             RecurrentOps):
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps, MomentOps, LossOps, DistanceOps,
+             SequenceOps, RecurrentOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):

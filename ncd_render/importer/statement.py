@@ -51,7 +51,7 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         spec = " ".join(_one(names([a])) for a in axes["on"]) if stmt.fn in ONE_AXIS_EACH else names(axes["on"])
     elif "on" in axes:  # on no axis (nn.PReLU()'s one slope for all)
         spec = None
-    elif kind.glyph == "mark":  # an element-wise function
+    elif kind.glyph in ("mark", "join"):  # an element-wise function, or of two tensors (maximum)
         spec = None
     else:  # a contraction or an opaque box: every operand's layout
         spec = ", ".join(axes_text(order[v], axis_names) for v in stmt.args) + f" -> {axes_text(order[stmt.out], axis_names)}"

@@ -170,7 +170,10 @@ class Names:
             return self.lookup(call.args[0], scope)
         for a in call.args:  # an unknown one first
             self.lookup(a, scope)
-        raise NcdError(f"{call.fn.name} takes one tensor, got {len(call.args)}", call.span)
+        fn, pair = call.fn.name, len(call.args) == 2 and call.fn.name in ("max", "min")
+        raise NcdError(f"{fn} takes one tensor, got {len(call.args)}", call.span,
+                       f"for the {'larger' if fn == 'max' else 'smaller'} of two tensors element by element, write "
+                       f"{fn}imum({call.args[0].name}, {call.args[1].name})" if pair else None)
 
 
     def param_name(self, label: str, scope: Scope) -> str:

@@ -1550,3 +1550,38 @@ def losses():
     torch.manual_seed(0)
     module = _Losses().eval()
     return module, (torch.randn(1, 5, 6), torch.randn(1, 5, 4))
+
+
+class _Tempered(nn.Module):
+    """A map's output times one learned number (a learned temperature, differential attention's lambda): an opaque
+    box before, as the language had no learned number."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.t = nn.Linear(6, 4), nn.Parameter(torch.full((1,), 0.7))
+
+    def forward(self, x):
+        return self.lin(x) * self.t
+
+
+def tempered():
+    torch.manual_seed(0)
+    return _Tempered(), (torch.randn(1, 5, 6),)
+
+
+class _Extremes(nn.Module):
+    """torch.maximum of two maps' outputs, torch.minimum with a cap per feature broadcast over the positions, and
+    torch.maximum with a number held in a tensor: each an opaque box before."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(6, 4), nn.Linear(6, 4)
+
+    def forward(self, x, cap):
+        h = torch.maximum(self.a(x), self.b(x))
+        return torch.maximum(torch.minimum(h, cap), torch.tensor(-1.5))
+
+
+def extremes():
+    torch.manual_seed(0)
+    return _Extremes(), (torch.randn(1, 5, 6), torch.randn(1, 4))
