@@ -1,6 +1,6 @@
 """Dashed tuple separators, on every gallery and corpus figure in the paper and page layouts: each
-piece shows at least three dashes of its own pattern (a shorter piece between two boxes reads as
-a scrap), and no two pieces at one height overlap (two pairs of wires that share the upper wire and
+piece shows at least five dashes of its own pattern (a shorter piece between two boxes reads as
+a scrap; a page's cut between rows leaves none either), and no two pieces at one height overlap (two pairs of wires that share the upper wire and
 the height draw one line)."""
 from pathlib import Path
 
@@ -22,7 +22,7 @@ def separators(source: Path, layout: str) -> list:
 def test_separators_are_lines_not_scraps(source, layout):
     lines = separators(source, layout)
     short = [(round(s.x1, 1), round(s.y1, 1), round(s.x2 - s.x1, 1)) for s in lines if s.x2 - s.x1 < shortest(s.stroke.dash) - 1e-6]
-    assert not short, f"{source.name} ({layout}): separators shorter than three dashes (x, y, length): {short}"
+    assert not short, f"{source.name} ({layout}): separators shorter than five dashes (x, y, length): {short}"
     by_height: dict[float, list] = {}
     for s in lines:
         by_height.setdefault(round(s.y1, 6), []).append((s.x1, s.x2))

@@ -5,7 +5,7 @@ get a dashed line between them wherever both run level, stopping clear of every 
 wiring region at its height. Where one of the two wires runs into a wiring region (or out of
 one) that keeps to its side of the line, and the other wire runs on, the line runs on across the
 region as far as the region's curves keep to that wire's height, as the paper's separators follow
-a tuple until its tensors meet. A piece shorter than three dashes reads as a scrap, not as a line,
+a tuple until its tensors meet. A piece shorter than five dashes reads as a scrap, not as a line,
 and is left out.
 
 >>> from ncd_render.api import load_text
@@ -20,7 +20,7 @@ and is left out.
 ... output O''').diagram
 >>> scene = layout(fig, load_theme("paper"), load_preset("paper"))
 >>> [round(line.x2 - line.x1) for line in scene.items if line.role == "separator"]  # K | V on, under Q·K's cup
-[13, 47]
+[47]
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from .buckets import boxes_near, by_column
 from .model import SEPARATOR_CLEAR, _subtract
 
 ON = 1e-6  # two x positions this close are the same place
+DASHES = 5  # the fewest dashes a piece of separator shows
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
 
@@ -207,10 +208,12 @@ def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def shortest(dash: tuple[float, ...]) -> float:
-    """The shortest piece of separator drawn: three dashes of the theme's pattern (a piece left between two
-    boxes that shows one or two dashes reads as a scrap, not as a line between tensors), 6 pt when it is solid.
+    """The shortest piece of separator drawn: five dashes of the theme's pattern (a piece left between two
+    boxes, or between a box and a bend, that shows three or four dashes reads as a scrap floating between
+    the wires, not as a line between tensors; the gap between them still shows where one ends), 12 pt when
+    it is solid.
 
     >>> shortest((3.0, 2.0)), shortest((2.0, 2.0)), shortest(())
-    (13.0, 10.0, 6.0)
+    (23.0, 18.0, 12.0)
     """
-    return sum(dash[k % len(dash)] for k in range(5)) if dash else 6.0
+    return sum(dash[k % len(dash)] for k in range(2 * DASHES - 1)) if dash else 12.0

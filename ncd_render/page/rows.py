@@ -29,6 +29,7 @@ from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.model import CONTINUE_ARROW, arrowhead_path
+from ..layout.separators import shortest
 from ..records import record, replaced
 from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent
 from ..text import overline_bar
@@ -316,6 +317,8 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         elif isinstance(item, Line):  # a wire that goes on reaches out to the arrow and label at the cut
             lo = span[0] - before.pad if before is not None and item.bbox[0] < a else span[0]
             hi = span[1] + after.pad if after is not None and item.bbox[2] > b else span[1]
+            if item.role == "separator" and hi - lo < shortest(item.stroke.dash):  # (a scrap the cut left)
+                continue
             out.append(replaced(item, x1=lo, x2=hi))
         elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
             out.append(replaced(item, x=span[0], w=span[1] - span[0]))
