@@ -381,6 +381,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                 "H = abs(X2)\nY2 = sum(H: y d)"]),
     ("tempered", ["Y = layerscale(H) as \\gamma_{t}"]),  # one learned number
     ("extremes", ["H = maximum(H, H2)\nH = minimum(H, cap)\nY = clamp(H) with min=-1.5"]),
+    # grouped 1x1 convolutions as a map per group and a depthwise one as a scale and shift per channel, no ★
+    ("grouped_pointwise", ["H = layerscale(X: c d) as \\gamma_{dw}\nH = bias(H: c d) as E_{dw}",
+                           "Y = linear(H: d -> k) with bias, per=c as L_{g1}"]),
 ])
 def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_metrics):
     out = tmp_path / f"{name}.ncd"

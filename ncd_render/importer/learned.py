@@ -235,11 +235,9 @@ class LearnedOps:
             self.atoms.atom(channel).role, self.atoms.atom(channel).width = "channels", False
         o, c, *kernel_dims = w.dims
         settings = [self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1))]
-        if groups == 1 and all(self.atoms.size(k) == 1 for k in kernel_dims) and set(pair(settings[0], n)) == {1} \
-                and set(pair(settings[1], n)) == {0}:
-            # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★
-            self.atoms.unify(c, channel)
-            return self._pointwise(node, x, w, b, channel, o, n)
+        if all(self.atoms.size(k) == 1 for k in kernel_dims) and set(pair(settings[0], n)) == {1} and set(pair(settings[1], n)) == {0}:
+            # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★ (grouped: a map per group)
+            return self._pointwise(node, x, w, b, channel, c, o, n, groups)
         blocks, blocks_atoms, outs, kernels = self._blocks(node, x, [self.atoms.size(k) for k in kernel_dims], *settings)
         for kernel, made in zip(kernel_dims, kernels):
             self.atoms.atom(kernel).wire = True  # a kernel of one (a strided 1x1 convolution) keeps its axis, as the ★'s does
@@ -277,16 +275,41 @@ class LearnedOps:
         group, part = self.atoms.split(axis, [groups, self.atoms.size(axis) // groups])
         return group, part
 
-    def _pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int, o: int, n: int) -> Seen:
-        """A 1x1 convolution: ``linear(X: c -> o)`` over the channels, broadcast over the pixels."""
-        out_atoms = linear_order(self.dsl_leaves(x), self.leaves([channel]), self.leaves([o]), self.atoms)
+    def _pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int, c: int, o: int, n: int, groups: int) -> Seen:
+        """A 1x1 convolution: ``linear(X: c -> o)`` over the channels, broadcast over the pixels; grouped (ShuffleNet's),
+        ``linear(X: c -> d) with per=g``, the channels (g c) and the outputs (g d)."""
+        acted, new, per = [channel], [o], []
+        if groups == 1:
+            self.atoms.unify(c, channel)
+        else:
+            group, part = self._grouped(channel, groups)
+            if len(self.atoms.leaves(group)) != 1:
+                raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
+            out_group, out_part = self._grouped(o, groups)
+            self.atoms.unify(out_group, group)
+            if part is not None:
+                self.atoms.unify(c, part)
+            elif out_part is None:  # a channel a group, one output each (depthwise): a scale and a shift per channel
+                return self._depthwise_pointwise(node, x, w, b, group)
+            acted, new, per = [part] if part is not None else [], [out_part] if out_part is not None else [], [group]
+        out_atoms = linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
         params = {"weight": w.param}
         if b is not None:
             self.atoms.unify(b.dims[0], o)
             params["bias"] = b.param
-        out = self.emit("linear", [self.data(x)], out_atoms, node, axes={"in": [channel], "out": [o]},
+        out = self.emit("linear", [self.data(x)], out_atoms, node, axes={"in": acted, "out": new, **({"per": per} if per else {})},
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
         return Seen(x.dims[:-n - 1] + [o] + x.dims[-n:], out)
+
+    def _depthwise_pointwise(self, node, x: Seen, w: Seen, b: Seen | None, channel: int) -> Seen:
+        """A depthwise 1x1 convolution, ``layerscale(X: c)`` then (with its bias) ``bias(X: c)``."""
+        atoms = self.dsl_leaves(x)
+        out = self.emit("layerscale", [self.data(x)], atoms, node, axes={"on": [channel]}, params={"weight": w.param},
+                        label=box_path(w.param))
+        if b is not None:
+            self.atoms.unify(b.dims[0], channel)
+            out = self.emit("bias", [out], atoms, node, axes={"on": [channel]}, params={"weight": b.param}, label=box_path(b.param))
+        return Seen(list(x.dims), out)
 
     def _spatial_outs(self, node, spatial: list[int]) -> list[int]:
         """The result's spatial dims (the node's last ones): width axes, the input's own where the size is kept."""

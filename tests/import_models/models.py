@@ -1585,3 +1585,22 @@ class _Extremes(nn.Module):
 def extremes():
     torch.manual_seed(0)
     return _Extremes(), (torch.randn(1, 5, 6), torch.randn(1, 4))
+
+
+class _GroupedPointwise(nn.Module):
+    """A depthwise 1x1 convolution (a scale and shift per channel), then ShuffleNet's grouped 1x1 one and its channel
+    shuffle: a grouped 1x1 convolution was ★ with kernel axes of one, then a map per group."""
+
+    def __init__(self):
+        super().__init__()
+        self.dw, self.g1 = nn.Conv2d(8, 8, 1, groups=8), nn.Conv2d(8, 12, 1, groups=2)
+
+    def forward(self, x):
+        h = self.g1(self.dw(x))
+        b, c, r, s = h.shape
+        return h.view(b, 2, c // 2, r, s).transpose(1, 2).reshape(b, c, r, s)
+
+
+def grouped_pointwise():
+    torch.manual_seed(0)
+    return _GroupedPointwise(), (torch.randn(1, 8, 4, 5),)
