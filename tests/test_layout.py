@@ -421,6 +421,18 @@ output Y
 """
 
 
+@pytest.mark.parametrize("sign", ["/", "-", "*"])
+def test_a_difference_or_quotient_keeps_its_box_on_the_first_operand(sign):
+    """Softsign, X / (|X| + 1): the divisor, a copy of X's branch, came back between X's own wires and merged into them
+    at dots, a bare ÷ between: which was divided by which? A join that does not commute keeps its box on the first
+    operand, the second entering it; a product (it commutes) may still merge."""
+    text = f"axis y = 5 width\naxis m = 8\ninput X[y m]\nH = abs(X)\nH = H + 1\nY = X {sign} H\noutput Y\n"
+    figure = load_text(text)
+    (join,) = [op for op in figure.diagram.ops if op.kind in ("div", "sub", "mul")]
+    boxes = [i for i in figure.scene().items if isinstance(i, Rect) and i.role == "box" and i.ref == join.id]
+    assert bool(boxes) == (sign != "*"), boxes
+
+
 def test_a_box_on_an_inputs_last_wire_holds_its_wires_only():
     """Differential attention's second query map (its lambda a learned table of one) reads X's m last, and its d
     runs below the keys' and values' wires made after it: the box stood as tall as that drop (104 pt against 18 for the other maps). The input's

@@ -58,7 +58,9 @@ class Sums:
         branch nested in its source, coming back): True when it lies there whole, together
         and with its axes stacked in the first's order (top to bottom, whatever order the
         tensors name them in), so each of its wires can merge into its match at a dot;
-        False when none of it is there; None (no drawing fits) when part of it is."""
+        False when none of it is there; None (no drawing fits) when part of it is, or when the
+        join does not commute (a difference, a quotient): merged, its wires would not say which
+        operand is taken away, so it keeps its box on the first."""
         at = sorted(map(live.index, first))
         lo, hi = at[0], at[-1]
         where = sorted(map(live.index, other))
@@ -68,4 +70,4 @@ class Sums:
         stacked = [self.wires[live[k]].axis for k in at]
         whole = (len(op.inputs) == 2 and [self.wires[live[k]].axis for k in where] == stacked and lo < where[0] and where[-1] < hi
                  and where == list(range(where[0], where[0] + len(where))))
-        return True if whole else None
+        return True if whole and ops.of(op).commutes else None  # (merged, A - B would not say which is taken away)
