@@ -63,8 +63,17 @@ def syntax_error(error, source: Source) -> NcdError:
     number = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?"
     scaled = re.search(rf"=\s*({number})\s*$", before)
     after = re.match(r"\s*(\w+)\s*(#.*)?$", source.line(line)[column:])
+    result = re.match(r"\s*(\w+)\s*=", source.line(line))
+    offset = re.search(rf"=\s*(\w+)\s*([-+])\s*({number})\s*$", before)
+    scaling = re.search(rf"=\s*(\w+)\s*([*/])\s*({number}|[A-Za-z_]\w*(?:\^-?\d+(?:/\d+)?)?)\s*$", before)
     if got == "'*'" and scaled and after:  # 2 * X
         hint = f"a scale follows its tensor: write {after.group(1)} * {scaled.group(1)}"
+    elif got in ("'*'", "'/'") and offset and after and result and not offset.group(1)[0].isdigit():  # X + 0.5 * Z
+        hint = (f"a statement does one operation: scale first, S = {after.group(1)} {got[1]} {offset.group(3)}, "
+                f"then {result.group(1)} = {offset.group(1)} {offset.group(2)} S")
+    elif got in ("'+'", "'-'") and scaling and after and result and not scaling.group(1)[0].isdigit():  # X * 0.5 + Z
+        hint = (f"a statement does one operation: scale first, S = {scaling.group(1)} {scaling.group(2)} {scaling.group(3)}, "
+                f"then {result.group(1)} = S {got[1]} {after.group(1)}")
     elif got in ("'*'", "'/'", "'+'", "'-'") and re.search(rf"=\s*({number}\s*[-+]\s*\w+|\w+\s*[-+]\s*{number})\s*$", before):
         hint = "an offset is one tensor and one number (X + 1, 1 - X): name each step, as in S = X * 2, then Y = 1 - S"
     elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
