@@ -206,6 +206,10 @@ def _inputs(diagram, generator):
 SECOND_FORMS = {
     "layerscale, one number": ("layerscale", "input X[y m]\nY = layerscale(X) as \\lambda",
                                lambda i, s: s["lambda_.weight"] * i["X"]),  # differential attention's lambda
+    "pad, reflect": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=1, after=2, mode=reflect",  # an image generator's
+                     lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (1, 2), mode="reflect").transpose(1, 2)),
+    "pad, circular": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=2, after=1, mode=circular",
+                      lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (2, 1), mode="circular").transpose(1, 2)),
     "prelu, one slope": ("prelu", "input X[y m]\nY = prelu(X)",
                          lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"])),  # nn.PReLU()
 }
@@ -289,6 +293,9 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
     ("input X[y m]\nL = learned(: ) as \\lambda\nY = X * L", "c.ncd:10:5: learned needs the axes its values lie over",
      "layerscale(X) as \\lambda"),
+    ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=reflect", "c.ncd:10:5: a reflect pad takes at most 2 positions of y=3 on a "
+     "side, not 3", "pad less, or with zeros"),
+    ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=mirror", "c.ncd:10:35: mode=mirror: mode takes one of zeros, reflect", "mode=reflect"),
     ("input X[y m], F[y m]\nY = max(X, F)", "c.ncd:10:5: max takes one tensor, got 2", "write maximum(X, F)"),
     ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
      "the larger of A and B"),

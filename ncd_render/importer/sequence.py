@@ -7,6 +7,9 @@ from __future__ import annotations
 from .seen import Seen, Unsupported, linear_order
 
 
+MODES = {"reflection_pad": "reflect", "replication_pad": "replicate"}  # aten's padding kernels (..._pad2d) by what F.pad calls them
+
+
 class SequenceOps:
     """Methods of the importer's mapper (:class:`.mapping.Mapper`) for cumulative sums, flips, rolls and padding."""
 
@@ -46,15 +49,17 @@ class SequenceOps:
         return Seen(x.dims, out)
 
     def op_pad(self, node, name):
-        """Zero padding: ``widths`` from the last dim back, (before, after) each; a dim padded both ways by nothing is kept."""
+        """Padding by zeros, or (``F.pad``'s ``mode``, or aten's ``reflection_pad2d`` and the like) by the positions
+        mirrored, the edge repeated or the other end's: ``widths`` from the last dim back, (before, after) each; a
+        dim padded both ways by nothing is kept."""
         x = self.get(node.args[0])
         widths = list(self.arg(node, 1, node.kwargs.get("pad")))
         if not any(widths):  # nothing padded (Swin's, when the windows divide the image): the tensor itself
             return x
-        mode = self.arg(node, 2, node.kwargs.get("mode", "constant")) if name == "pad" else "constant"
-        value = self.arg(node, 3 if name == "pad" else 2, node.kwargs.get("value")) or 0
-        if mode != "constant" or value != 0 or any(not isinstance(w, int) or w < 0 for w in widths):
-            raise Unsupported("padding other than by zeros, or cropping")
+        mode = self.arg(node, 2, node.kwargs.get("mode", "constant")) if name == "pad" else MODES.get(name[:-3], "constant")
+        value = self.arg(node, 3 if name == "pad" else 2, node.kwargs.get("value")) if mode == "constant" else 0
+        if mode not in ("constant", "reflect", "replicate", "circular") or value or any(not isinstance(w, int) or w < 0 for w in widths):
+            raise Unsupported("padding by a number other than zero, or cropping")
         dims, out = list(x.dims), self.data(x)
         for k in range(len(widths) // 2):
             before, after = widths[2 * k], widths[2 * k + 1]
@@ -67,9 +72,9 @@ class SequenceOps:
             atom = self.atoms.atom(old)
             new = self.atoms.new(self.atoms.size(old) + before + after, atom.role, width=atom.width)
             atoms = linear_order(self.prog.values[out].atoms, [old], [new], self.atoms)
-            options = {k: v for k, v in (("before", before), ("after", after)) if v}
+            options = {k: v for k, v in (("before", before), ("after", after)) if v} | ({"mode": mode} if mode != "constant" else {})
             out = self.emit("pad", [out], atoms, node, axes={"in": [old], "out": [new]}, options=options)
             dims[at] = new
         return Seen(dims, out)
 
-    op_constant_pad_nd = op_pad
+    op_constant_pad_nd = op_reflection_pad1d = op_reflection_pad2d = op_replication_pad1d = op_replication_pad2d = op_pad

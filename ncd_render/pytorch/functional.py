@@ -61,6 +61,15 @@ def linear_upsample(x, dim, factor, corners=False):
     return out.reshape(*moved.shape[:-1], out.shape[-1]).movedim(-1, dim)
 
 
+def pad_along(x, dim, before, after, mode):
+    """``x`` padded ``before`` and ``after`` along ``dim`` by ``F.pad``'s ``mode`` (reflect, replicate, circular), which
+    pads a tensor's last dims only, of a batch of channels: the dim moved last, the others flattened into the batch."""
+    moved = x.movedim(dim, -1)
+    flat = moved.reshape(-1, 1, moved.shape[-1])
+    out = torch.nn.functional.pad(flat, (before, after), mode=mode)
+    return out.reshape(*moved.shape[:-1], out.shape[-1]).movedim(-1, dim)
+
+
 def causal_mask(scores, query, key, window=None):
     """-inf wherever the index along dim ``key`` is greater than the index along dim ``query``, and, with a
     ``window``, where it is ``window`` or more below it (a sliding window: Mistral's, Gemma's local layers)."""

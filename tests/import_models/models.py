@@ -1604,3 +1604,22 @@ class _GroupedPointwise(nn.Module):
 def grouped_pointwise():
     torch.manual_seed(0)
     return _GroupedPointwise(), (torch.randn(1, 8, 4, 5),)
+
+
+class _Mirrored(nn.Module):
+    """A ResNet generator's reflection padding before its convolution (nn.ReflectionPad2d), a replicate pad along
+    the width and a circular pad of the columns: opaque boxes before (padding by zeros alone had a statement)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad, self.conv = nn.ReflectionPad2d(1), nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        h = self.conv(self.pad(x))
+        h = F.pad(h, (2, 0, 0, 0), mode="replicate")
+        return F.pad(h.mean(2), (1, 1), mode="circular")
+
+
+def mirrored():
+    torch.manual_seed(0)
+    return _Mirrored(), (torch.randn(1, 3, 5, 6),)
