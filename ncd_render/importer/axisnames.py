@@ -43,14 +43,14 @@ def _einsum_roles(prog: Program) -> dict[int, str]:
     """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
     atoms, roles = prog.atoms, {}
     for stmt in prog.stmts:
-        if is_contraction(stmt):
+        if is_contraction(stmt) and len(stmt.args) == 2:  # (a bilinear form's three operands name no heads)
             a, b, out = (set(atoms.leaves_of(prog.values[v].atoms)) for v in (*stmt.args, stmt.out))
             for root in (a & b) - out:
                 roles.setdefault(root, "head_dim")
             for root in a & b & out:
                 roles.setdefault(root, "heads")
     for stmt in prog.stmts:  # then the query heads that share a key head (grouped-query attention)
-        if is_contraction(stmt):
+        if is_contraction(stmt) and len(stmt.args) == 2:  # (a bilinear form's three operands name no heads)
             a, b, out = (set(atoms.leaves_of(prog.values[v].atoms)) for v in (*stmt.args, stmt.out))
             for root in (a - b) & out:
                 if any(atoms.find(p) == root for x in atoms.atoms if x.parts and len(x.parts) > 1 for p in x.parts):

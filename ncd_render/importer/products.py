@@ -104,6 +104,28 @@ class ProductOps:
         atoms = [renamed.get(self.atoms.find(x), x) for x in self.dsl_leaves(seen)]
         return self.emit("rename", [self.data(seen)], atoms, node, axes={"from": list(renamed), "to": list(renamed.values())})
 
+    def op_bilinear(self, node, name):
+        """``nn.Bilinear``, x1ᵀ W x2 + b: a learned tensor W [o m n] contracted with both inputs in one einsum
+        (``einsum(A, W, B: y m, o m n, y n -> y o)``), then its bias."""
+        a, b, w = (self.get(x) for x in node.args[:3])
+        bias = self.get(node.args[3]) if self.arg(node, 3) is not None else None
+        if w.param is None or bias is not None and bias.param is None or len(w.dims) != 3:
+            raise Unsupported("a bilinear form with computed weights")
+        out, m, n = w.dims
+        self.atoms.unify(m, a.dims[-1])
+        self.atoms.unify(n, b.dims[-1])
+        if self.atoms.find(m) == self.atoms.find(n):
+            raise Unsupported("a bilinear form of a tensor with itself")
+        for x, y in zip(a.dims[:-1], b.dims[:-1]):
+            self.atoms.unify(x, y)
+        self.atoms.atom(out).role = "channels"
+        atoms = self.leaves(a.dims[:-1] + [out])
+        made = self.emit("einsum", [self.data(a), self.data(w), self.data(b)], atoms, node, axes={"depth": [m, n]})
+        if bias is not None:
+            self.atoms.unify(bias.dims[0], out)
+            made = self.emit("bias", [made], atoms, node, axes={"on": [out]}, params={"weight": bias.param}, label=box_path(bias.param))
+        return Seen(a.dims[:-1] + [out], made)
+
     def op_scaled_dot_product_attention(self, node, name):
         mask = self.arg(node, 3, node.kwargs.get("attn_mask"))
         if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):

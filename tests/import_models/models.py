@@ -1623,3 +1623,19 @@ class _Mirrored(nn.Module):
 def mirrored():
     torch.manual_seed(0)
     return _Mirrored(), (torch.randn(1, 3, 5, 6),)
+
+
+class _Bilinear(nn.Module):
+    """nn.Bilinear, x1ᵀ W x2 + b: an opaque box before (aten.bilinear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.form = nn.Bilinear(6, 3, 4)
+
+    def forward(self, x, z):
+        return self.form(x, z)
+
+
+def bilinear():
+    torch.manual_seed(0)
+    return _Bilinear(), (torch.randn(1, 5, 6), torch.randn(1, 5, 3))
