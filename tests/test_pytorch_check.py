@@ -319,6 +319,22 @@ def test_a_batch_norm_run_in_the_other_mode_is_named_in_a_hint(tmp_path, mode, o
     assert f"hint: the reference's BatchNorm2d {hint}" in str(report)
 
 
+def test_a_batch_norm_in_the_other_mode_is_named_when_only_a_wire_after_it_is_compared(tmp_path):
+    """A new user's MBConv reference without .train(): only its gate and output were exposed, so the first wire to
+    disagree was the squeeze-excitation's sigmoid, and the failure said nothing of the batch norm before it."""
+    (tmp_path / "bn.ncd").write_text("axis h = 4\naxis w = 5\naxis c = 3\ninput X[h w c]\n"
+                                     "Y = batchnorm(X: h w) with affine as BN\nG = sigmoid(Y)\noutput G\n")
+    (tmp_path / "bn.check.py").write_text(
+        "from torch import nn\nfrom ncd_render.pytorch.check import From, Reference\n\n"
+        "def reference(sizes):\n    norm = nn.BatchNorm2d(3)\n    norm.running_mean.fill_(0.5)\n"
+        "    def forward(X):\n        return norm(X.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).sigmoid()\n"
+        "    return Reference(forward, norm, {'BN.weight': From('weight'), 'BN.bias': From('bias')})\n")
+    report = check_file(tmp_path / "bn.ncd", batch=3)
+    assert not report.passed and report.first_failure().wire == "G"
+    assert "hint: the reference's BatchNorm2d ran in eval mode, but line 5's batchnorm, before this wire, uses the " \
+           "batch's statistics" in str(report), str(report)
+
+
 def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
     (tmp_path / "ids.ncd").write_text("axis t = 7\naxis s = t\naxis v = 3\naxis m = 2\ninput T[t] int\n"
                                       "Ts = rename(T: t -> s)\nE = embedding(Ts: v -> m) as E\noutput E\n")

@@ -89,14 +89,22 @@ class Report:
         return "\n".join(lines)
 
     def batch_statistics(self, first: Comparison) -> str | None:
-        """A hint when the first wire to disagree is a batch norm's and the reference's batch norms ran in the
-        other mode: ncd check puts the reference module in eval mode, where they use their running statistics."""
-        if first.op.params.get("fn") != "batchnorm" or not self.batch_norms:
+        """A hint when the first wire to disagree is a batch norm's, or comes after one (a squeeze-excitation's gate
+        exposed, the norm's own wire not), and the reference's batch norms ran in the other mode: ncd check puts the
+        reference module in eval mode, where they use their running statistics."""
+        norm = next(iter(self._batch_norms_before(first.op)), None)
+        if norm is None or not self.batch_norms:
             return None
-        running = bool(first.op.params.get("running"))
+        running = bool(norm.params.get("running"))
         other = sorted(name for name, training in self.batch_norms.items() if training == running)
         if not other:
             return None
+        if norm is not first.op and norm.span is not None:
+            where = f"line {norm.span.line}'s batchnorm, before this wire,"
+            return (f"hint: the reference's {', '.join(other)} ran in {'training' if running else 'eval'} mode, but {where} uses "
+                    + ("its stored statistics ('with running')" if running else "the batch's statistics")
+                    + (": drop 'with running', or leave the reference in eval mode" if running else
+                       ": call .train() on the module in the reference's forward, or write 'batchnorm(...) with running'"))
         if running:
             return (f"hint: the reference's {', '.join(other)} ran in training mode, with the batch's statistics, "
                     "but this one is written 'with running' (its stored statistics): drop 'with running', or leave the "
@@ -105,6 +113,21 @@ class Report:
                 "puts the reference module in eval mode), but the diagram's batchnorm uses the batch's statistics: call "
                 ".train() on the module in the reference's forward (as gallery/resnet.check.py does), or write "
                 "'batchnorm(...) with running' for eval mode")
+
+    def _batch_norms_before(self, op) -> list:
+        """The batch norms ``op`` is computed from, itself first if it is one, then the rest in program order."""
+        if self.diagram is None:
+            return [op] if op.params.get("fn") == "batchnorm" else []
+        made = {v: o for o in self.diagram.ops for v in o.outputs}
+        seen, stack = {op.id}, [op]
+        while stack:
+            for v in stack.pop().inputs:
+                maker = made.get(v)
+                if maker is not None and maker.id not in seen:
+                    seen.add(maker.id)
+                    stack.append(maker)
+        norms = [o for o in self.diagram.ops if o.id in seen and o.params.get("fn") == "batchnorm"]
+        return sorted(norms, key=lambda o: (o is not op, o.id))
 
     def single_precision(self, first: Comparison) -> str | None:
         """A hint when only float64 fails, by about float32's rounding: the reference computes in float32."""
