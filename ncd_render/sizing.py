@@ -38,6 +38,7 @@ from .backdrop import backdrop
 from .errors import NcdError, did_you_mean
 from .records import record
 from .scene import Rect, Scene
+from .text import SCRIPT_SCALE
 
 #: points (1/72 in) per unit; ``pt`` is TeX's point (1/72.27 in) so ``\\the\\columnwidth`` can be pasted.
 UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 72 / 72.27, "bp": 1.0, "pc": 12 * 72 / 72.27, "px": 0.75}
@@ -142,14 +143,15 @@ def wide_note(width: float, label_size: float) -> str | None:
     them; else None.
 
     >>> wide_note(936.0, 9.0)
-    "the figure is 13.00in wide at its natural size: set at a page's 6.5in text width, its 9 pt labels print at 4.5 pt; --layout page (or column, slide) sets it in rows at full size"
+    "the figure is 13.00in wide at its natural size: set at a page's 6.5in text width, its 9 pt labels print at 4.5 pt (their subscripts at 3.2 pt); --layout page (or column, slide) sets it in rows at full size"
     >>> wide_note(400.0, 9.0) is None
     True
     """
     if width <= PAGE_TEXT + 0.5:
         return None
+    shrunk = label_size * PAGE_TEXT / width
     return (f"the figure is {width / 72:.2f}in wide at its natural size: set at a page's 6.5in text width, "
-            f"its {label_size:g} pt labels print at {label_size * PAGE_TEXT / width:.1f} pt; "
+            f"its {label_size:g} pt labels print at {shrunk:.1f} pt (their subscripts at {shrunk * SCRIPT_SCALE:.1f} pt); "
             "--layout page (or column, slide) sets it in rows at full size")
 
 

@@ -32,7 +32,8 @@ def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps
     assert result.returncode == 0 and out.read_bytes() == (ROOT / "gallery" / "deepseek_v3.svg").read_bytes()
     width_in = float(re.search(r'width="([0-9.]+)pt"', out.read_text(encoding="utf-8")).group(1)) / 72
     assert result.stderr.startswith(f"note: the figure is {width_in:.2f}in wide") and width_in > 30
-    assert f"labels print at {9 * 6.5 / width_in:.1f} pt; --layout page" in result.stderr  # 1.7 pt: 9 pt x 6.5 / 34.5
+    shrunk = 9 * 6.5 / width_in  # 1.7 pt: 9 pt x 6.5 / 34.5; their subscripts (0.7 of them, as figure_metrics' smallest) 1.2 pt
+    assert f"labels print at {shrunk:.1f} pt (their subscripts at {shrunk * 0.7:.1f} pt); --layout page" in result.stderr
     for args in ([MHA], [ROOT / "gallery" / "deepseek_v3.ncd", "--layout", "page"]):
         quiet = ncd("render", *args, "-o", tmp_path / "f.svg")
         assert quiet.returncode == 0 and quiet.stderr == ""
@@ -43,7 +44,7 @@ def test_latex_notes_a_figure_wider_than_a_page_too(tmp_path):
     result = ncd("latex", ROOT / "gallery" / "mixtral.ncd", "-o", tmp_path / "mixtral.pdf")
     assert result.returncode == 0 and "\\includegraphics" in result.stdout
     wide = re.search(r"note: the figure is (2\d\.\d+)in wide", result.stderr)
-    assert wide and f"labels print at {9 * 6.5 / float(wide.group(1)):.1f} pt; --layout page" in result.stderr
+    assert wide and f"labels print at {9 * 6.5 / float(wide.group(1)):.1f} pt (their subscripts" in result.stderr
     assert "note:" not in ncd("latex", MHA, "-o", tmp_path / "mha.pdf").stderr
 
 
