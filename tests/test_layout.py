@@ -421,6 +421,15 @@ output Y
 """
 
 
+def test_a_learned_bias_box_carries_a_bias_sign():
+    """DETR's object queries are a learned table added to the decoder's input, bias(T: y m): its box read as a learned
+    map until it, too, carried the "+" a map's bias has in its corner; a layer scale (a product) carries none."""
+    figure = load_text("axis y = 5 width\naxis m = 8\ninput T[y m]\nQ = bias(T: y m) as E_{query}\nG = layerscale(Q: m)\noutput G\n")
+    scene = figure.scene()
+    signed = {t.ref for t in scene.by_role("label.box") if "".join(r.text for r in t.runs) == "+"}
+    assert signed == {op.id for op in figure.diagram.ops if op.kind == "bias"}
+
+
 @pytest.mark.parametrize("sign", ["/", "-", "*"])
 def test_a_difference_or_quotient_keeps_its_box_on_the_first_operand(sign):
     """Softsign, X / (|X| + 1): the divisor, a copy of X's branch, came back between X's own wires and merged into them

@@ -96,9 +96,15 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
         top, bottom = heights.box[op.id]
         label = two_lines(style, label, bottom - top + 2 * p.box_pad_y)
     w = (label.width if label else 0) + 2 * p.box_pad_x
-    if op.params.get("bias"):
+    if adds(op):
         w += style.theme.font.box_size * 0.35
     return sized(label, width=max(p.min_box_width, w))
+
+
+def adds(op) -> bool:
+    """Whether ``op``'s box carries a bias's "+" in its corner: a map with a bias, or a learned bias itself
+    (``bias(X: y m)``, a position table added: without it, the box read as a learned map)."""
+    return bool(op.params.get("bias")) or op.kind == "bias"
 
 
 @record
@@ -257,7 +263,7 @@ class _Draw:
         for w in passing_wires(column.before, placed.members):
             overlay.append(Line(x0 - 1, y[w], x1 + 1, y[w], self.halo, role="wire.halo"))
             overlay.append(Line(x0 - 1, y[w], x1 + 1, y[w], wire, role="wire.over"))
-        bias = params.get("bias")
+        bias = adds(op)
         if kind.pictogram is not None:
             cx, cy, r = (x0 + x1) / 2, (top + bottom) / 2, min(x1 - x0, bottom - top) * 0.3
             overlay.append(Path(tuple((cmd, cx + r * dx, cy + r * dy) for cmd, dx, dy in kind.pictogram), self.pictogram, role="pictogram",
