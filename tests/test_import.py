@@ -14,6 +14,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import ncd_render  # noqa: E402
+from ncd_render.errors import NcdError  # noqa: E402
 from ncd_render.importer import import_file  # noqa: E402
 from ncd_render.importer.fused import fuse_rearranges  # noqa: E402
 from ncd_render.pytorch.check import check_file  # noqa: E402
@@ -398,6 +399,17 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
     ncd_render.render(out, tmp_path / f"{name}.svg")  # GPT-NeoX's bundle of three wires settling far: no knot
     result, _ = figure_metrics.analyse(str(tmp_path / f"{name}.svg"))
     assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
+
+
+def test_a_write_in_place_that_is_read_later_is_refused_at_its_line(tmp_path):
+    """prev[:, 0] = 0 after torch.roll: the import followed the roll's value and lost the write; it is refused now,
+    naming the line. Writes whose own results are read next (an in-place ReLU, +=) import and check as before."""
+    with pytest.raises(NcdError, match=r"aten\.fill_ in the top module writes in place into a tensor that aten\.cat reads "
+                                       r"afterwards \(File .*models\.py\", line \d+, in forward: prev\[:, 0\] = 0\)") as caught:
+        import_file(f"{MODELS}:zeroed_shift", tmp_path / "shift.ncd")
+    assert "torch.cat or F.pad" in caught.value.hint and not (tmp_path / "shift.ncd").exists()
+    imported = import_file(f"{MODELS}:in_place", tmp_path / "in_place.ncd")
+    assert imported.warnings == [] and check_file(tmp_path / "in_place.ncd").passed
 
 
 SURVEY = ROOT / "tests" / "import_models" / "survey.py"

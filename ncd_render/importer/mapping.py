@@ -40,6 +40,7 @@ from .sequence import SequenceOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
+from .writes import refuse_lost_writes
 
 PERMUTES = {"transpose", "permute", "t", "numpy_T", "swapaxes", "movedim", "moveaxis"}
 
@@ -72,6 +73,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
         nodes = list(self.cap.graph.nodes)
         output = next(n for n in nodes if n.op == "output")
         needed = self._needed(output)
+        refuse_lost_writes(self.cap.graph, needed, self.replaced)
         for node in nodes:
             if node.op == "placeholder":
                 self._input(node)

@@ -1639,3 +1639,40 @@ class _Bilinear(nn.Module):
 def bilinear():
     torch.manual_seed(0)
     return _Bilinear(), (torch.randn(1, 5, 6), torch.randn(1, 5, 3))
+
+
+class _ZeroedShift(nn.Module):
+    """A token shift as people write it: torch.roll, then the position that wrapped round zeroed in place. The
+    import drew the roll alone, the zeroing lost without a word, and the diagram was wrong."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 4)
+
+    def forward(self, x):
+        prev = torch.roll(x, shifts=1, dims=1)
+        prev[:, 0] = 0
+        return self.proj(torch.cat([x, prev], dim=-1))
+
+
+def zeroed_shift():
+    torch.manual_seed(0)
+    return _ZeroedShift(), (torch.randn(1, 5, 4),)
+
+
+class _InPlace(nn.Module):
+    """Writes in place whose own results are what is read next: nn.ReLU(inplace=True), a residual added with +=."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.act = nn.Linear(4, 4), nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        h = self.act(self.lin(x))
+        h += x
+        return h
+
+
+def in_place():
+    torch.manual_seed(0)
+    return _InPlace(), (torch.randn(1, 5, 4),)
