@@ -335,6 +335,37 @@ def test_a_batch_norm_in_the_other_mode_is_named_when_only_a_wire_after_it_is_co
            "batch's statistics" in str(report), str(report)
 
 
+MASKED = ("axis y = 4 width\naxis x = y width\ninput S[y x]\nM = mask(S: y x) with causal\noutput M\n",
+          "import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+          "def reference(sizes):\n    def forward(S):\n        future = torch.ones(4, 4).triu(1).bool()\n"
+          "        return {'M': S.masked_fill(future, float('-inf')) if MASK else S}\n"
+          "    return Reference(forward, torch.nn.Module(), {})\n")
+
+
+@pytest.mark.parametrize("mask, passed", [(True, True), (False, False)])
+def test_masked_scores_agree_where_both_are_minus_infinity(tmp_path, mask, passed):
+    """A new user exposed ALiBi's masked scores: both sides held -inf in the same places and equal values elsewhere,
+    and the check said 'max abs nan ... FAIL'. Infinities alike on both sides agree, and are counted; a mask on one
+    side only still fails."""
+    (tmp_path / "m.ncd").write_text(MASKED[0])
+    (tmp_path / "m.check.py").write_text(MASKED[1].replace("MASK", str(mask)))
+    report = check_file(tmp_path / "m.ncd", batch=2)
+    assert report.passed == passed, str(report)
+    assert ("(12 -inf alike)" in str(report)) == passed  # 6 above the diagonal, each of 2 in the batch
+
+
+def test_a_wire_that_is_nan_everywhere_on_both_sides_fails_with_why(tmp_path):
+    """A graph convolution's degree^-1/2 of random inputs of either sign: NaN on both sides, everywhere. Nothing was
+    compared, so it does not pass; the hint says where NaN comes from."""
+    (tmp_path / "n.ncd").write_text("axis y = 3\naxis m = 2\ninput X[y m]\nR = sum(X: m)\nR = R - 100\nY = rsqrt(R)\noutput Y\n")
+    (tmp_path / "n.check.py").write_text("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                                         "def reference(sizes):\n    def forward(X):\n        return {'Y': (X.sum(-1) - 100).rsqrt()}\n"
+                                         "    return Reference(forward, torch.nn.Module(), {})\n")
+    report = check_file(tmp_path / "n.ncd", batch=2)
+    assert not report.passed and "(6 NaN alike)" in str(report)
+    assert "hint: both sides give NaN in the same places and nothing finite is left to compare" in str(report)
+
+
 def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
     (tmp_path / "ids.ncd").write_text("axis t = 7\naxis s = t\naxis v = 3\naxis m = 2\ninput T[t] int\n"
                                       "Ts = rename(T: t -> s)\nE = embedding(Ts: v -> m) as E\noutput E\n")

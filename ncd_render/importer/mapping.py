@@ -242,6 +242,14 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
             leaves = self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]
             return leaves and one_each and self.atoms.related(x, y)
         renamed = {self.atoms.find(y): self.atoms.find(x) for x, y in zip(reversed(a.dims), reversed(b.dims)) if origin_and_name(x, y)}
+        # a dim of b holding positions a already has under another of its dims (a graph's degrees, per node, scaling
+        # an adjacency's columns as well as its rows): b calls them by a second name, which the column takes
+        for k, (x, y) in enumerate(zip(reversed(a.dims), reversed(b.dims))):
+            root, others = self.atoms.find(y), {self.atoms.find(d) for j, d in enumerate(reversed(a.dims)) if j != k}
+            if self.atoms.size(x) == self.atoms.size(y) > 1 and root not in renamed and root != self.atoms.find(x) and root in others \
+                    and self.atoms.leaves(y) == [root]:
+                renamed[root] = self.atoms.second_name(root)
+                self.atoms.unify(x, renamed[root])
         if renamed:
             b = Seen([renamed.get(self.atoms.find(d), d) for d in b.dims], self._rename(node, b, renamed), b.param, b.number)
         for x, y in zip(reversed(a.dims), reversed(b.dims)):

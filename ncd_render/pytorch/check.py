@@ -298,11 +298,23 @@ def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:
 
 def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: torch.Tensor, op: Op,
                 exact: bool = False) -> Comparison:
-    """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal."""
+    """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal.
+    Values that are not finite on both sides and the same there (a masked score's -inf, the NaN of a root of a
+    negative number) agree, and are counted; one side's alone fails the wire."""
+    same = ~torch.isfinite(theirs) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))
+    alike = ""
+    if same.any():
+        kinds = [(int(n), name) for n, name in ((((theirs == -math.inf) & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
+                                                 ((theirs.isnan() & same).sum(), "NaN")) if n]
+        alike = ", ".join(f"{n} {name}" for n, name in kinds)
+        mine, theirs = mine.masked_fill(same, 0.0), theirs.masked_fill(same, 0.0)
     scale = theirs.abs().max().item() if theirs.numel() else 0.0
     max_abs = (mine - theirs).abs().max().item() if theirs.numel() else 0.0
+    nothing_finite = bool(same.numel()) and bool(same.all())
+    if math.isnan(max_abs) or nothing_finite:  # a NaN on one side alone; no finite value to compare
+        max_abs = math.inf
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
-    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact)
+    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite)
     if exact:
         return comparison
     power = (theirs * theirs).sum().item()

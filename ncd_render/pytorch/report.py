@@ -25,6 +25,8 @@ class Comparison:
     op: Op
     factor: float | None = None  # the diagram is this multiple of the reference
     exact: bool = False  # integer ids (an argmax's): equal or not, whatever the dtype
+    alike: str = ""  # the values not finite on both sides, in the same places ("12 -inf", a masked score's), if any
+    nothing_finite: bool = False  # every value was such: nothing was compared (it fails)
 
     @property
     def tolerance(self) -> float:
@@ -67,7 +69,7 @@ class Report:
         for c in self.comparisons:
             label = f"{c.wire} ({'output' if c.output else 'wire'})"
             lines.append(f"  {c.dtype:8} {label:{width}} max abs {c.max_abs:.2e}  max rel {c.max_rel:.2e}  "
-                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}")
+                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}" + (f"  ({c.alike} alike)" if c.alike else ""))
         first = self.first_failure()
         if first is None:
             return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"])
@@ -83,7 +85,7 @@ class Report:
             lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
         before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
         lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
-        for hint in (self.batch_statistics(first), self.single_precision(first)):
+        for hint in (self.batch_statistics(first), self.single_precision(first), self.undefined(first)):
             if hint:
                 lines.append(hint)
         return "\n".join(lines)
@@ -128,6 +130,15 @@ class Report:
                     stack.append(maker)
         norms = [o for o in self.diagram.ops if o.id in seen and o.params.get("fn") == "batchnorm"]
         return sorted(norms, key=lambda o: (o is not op, o.id))
+
+    @staticmethod
+    def undefined(first: Comparison) -> str | None:
+        """A hint when the wire is NaN on both sides, everywhere: nothing finite was left to compare."""
+        if not first.nothing_finite or "NaN" not in first.alike:
+            return None
+        return ("hint: both sides give NaN in the same places and nothing finite is left to compare: ncd check feeds "
+                "normal random inputs, of either sign, which may lie outside what the model is defined on (a square "
+                "root or rsqrt of a sum that goes negative, the log of a negative number)")
 
     def single_precision(self, first: Comparison) -> str | None:
         """A hint when only float64 fails, by about float32's rounding: the reference computes in float32."""

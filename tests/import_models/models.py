@@ -1676,3 +1676,23 @@ class _InPlace(nn.Module):
 def in_place():
     torch.manual_seed(0)
     return _InPlace(), (torch.randn(1, 5, 4),)
+
+
+class _GraphConv(nn.Module):
+    """A graph convolution's symmetric normalisation, D^-1/2 A D^-1/2 H W, its degrees (of squared weights, so that
+    ncd check's random inputs keep them positive) scaling the adjacency's rows and its columns: the columns' scale
+    took the rows' axis, and the import wrote adj[m m], which does not build."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 5, bias=False)
+
+    def forward(self, x, adj):
+        d = (adj * adj).sum(-1).add(1).pow(-0.5)
+        a = d.unsqueeze(-1) * adj * d.unsqueeze(-2)
+        return torch.relu(a @ self.lin(x))
+
+
+def graph_conv():
+    torch.manual_seed(0)
+    return _GraphConv(), (torch.randn(1, 6, 8), torch.rand(1, 6, 6))
