@@ -366,6 +366,19 @@ def test_a_wire_that_is_nan_everywhere_on_both_sides_fails_with_why(tmp_path):
     assert "hint: both sides give NaN in the same places and nothing finite is left to compare" in str(report)
 
 
+def test_a_reference_with_its_dropout_on_is_named_in_a_hint(tmp_path):
+    """A new user's PointNet reference left dropout on: the failure pointed at the log-softmax, with nothing on why.
+    Run again on the same inputs the reference gives other results, and the hint says so; one with none passes."""
+    (tmp_path / "d.ncd").write_text("axis y = 3\naxis m = 4\ninput X[y m]\nY = relu(X)\noutput Y\n")
+    body = ("import torch\nfrom torch.nn import functional as F\nfrom ncd_render.pytorch.check import Reference\n\n"
+            "def reference(sizes):\n    def forward(X):\n        return {'Y': F.dropout(X.relu(), 0.5, training=P)}\n"
+            "    return Reference(forward, torch.nn.Module(), {})\n")
+    for on in (True, False):
+        (tmp_path / "d.check.py").write_text(body.replace("training=P", f"training={on}"))
+        report = check_file(tmp_path / "d.ncd", batch=2)
+        assert report.passed != on and ("hint: the reference gave other results when run again" in str(report)) == on
+
+
 def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
     (tmp_path / "ids.ncd").write_text("axis t = 7\naxis s = t\naxis v = 3\naxis m = 2\ninput T[t] int\n"
                                       "Ts = rename(T: t -> s)\nE = embedding(Ts: v -> m) as E\noutput E\n")

@@ -208,17 +208,18 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
     say(f"built the diagram and {ref.name} ({time.perf_counter() - clock:.0f} s)")
-    comparisons, modes = [], {}
+    comparisons, modes, unsteady = [], {}, False
     for dtype in dtypes:
         kind = getattr(torch, dtype)
         model.to(kind)
         if ref.module is not None:
             ref.module.to(kind)
-        comparisons += _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
+        compared, changed = _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
+        comparisons, unsteady = comparisons + compared, unsteady or changed
         modes.update(_batch_norm_modes(ref.module))
         say(f"ran both in {dtype} ({time.perf_counter() - clock:.0f} s)")
     name = ref.name + (f" ({source})" if source else "")
-    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes)
+    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes, unsteady)
 
 
 def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
@@ -242,7 +243,9 @@ def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
     return min(vocab)
 
 
-def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> list[Comparison]:
+def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> tuple[list[Comparison], bool]:
+    """Each wire the reference gives against the diagram's, in ``dtype``; and, where one disagrees, whether the
+    reference run again on the same inputs gives other results (a dropout left on)."""
     with torch.no_grad():
         ours = model.run(*inputs)
         try:
@@ -260,7 +263,11 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
                                   exact=value.dtype == "int"))
-    return result
+    if all(c.passed for c in result):
+        return result, False
+    with torch.no_grad():
+        again = _wires(diagram, ref.forward(*inputs), ref.name)
+    return result, any(not torch.equal(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor))
 
 
 def _batch_norm_modes(module) -> dict[str, bool]:

@@ -47,6 +47,7 @@ class Report:
     origin: str = ""  # where the sizes come from: "the file's check line", "the declared sizes", ...
     diagram: Diagram | None = field(default=None, repr=False)  # the diagram checked (components expanded)
     batch_norms: dict[str, bool] = field(default_factory=dict)  # the reference's batch norms (class 'name') -> ran in training mode
+    unsteady: bool = False  # the reference, run twice on the same inputs, gave other results
 
     @property
     def passed(self) -> bool:
@@ -85,7 +86,7 @@ class Report:
             lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
         before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
         lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
-        for hint in (self.batch_statistics(first), self.single_precision(first), self.undefined(first)):
+        for hint in (self.random_reference(), self.batch_statistics(first), self.single_precision(first), self.undefined(first)):
             if hint:
                 lines.append(hint)
         return "\n".join(lines)
@@ -130,6 +131,14 @@ class Report:
                     stack.append(maker)
         norms = [o for o in self.diagram.ops if o.id in seen and o.params.get("fn") == "batchnorm"]
         return sorted(norms, key=lambda o: (o is not op, o.id))
+
+    def random_reference(self) -> str | None:
+        """A hint when the reference is not a function of its inputs: run twice, it gave other results."""
+        if not self.unsteady:
+            return None
+        return ("hint: the reference gave other results when run again on the same inputs: a dropout (or another random "
+                "operation) is on in it. ncd check puts the module in eval mode; a module set to .train() in the forward, "
+                "or F.dropout(..., training=True), stays random: leave dropout out of the reference")
 
     @staticmethod
     def undefined(first: Comparison) -> str | None:
