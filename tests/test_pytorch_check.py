@@ -379,6 +379,25 @@ def test_a_reference_with_its_dropout_on_is_named_in_a_hint(tmp_path):
         assert report.passed != on and ("hint: the reference gave other results when run again" in str(report)) == on
 
 
+@pytest.mark.parametrize("pattern, hint", [
+    ("o i 1 -> o i", "in a pattern the diagram's axes o (3) and i (4) stand for their sizes"),  # a Conv1d's kernel of one
+    ("a b i -> i", "a dim of one is written 1 (1 1 i -> i)"),  # RWKV's time_mix [1 1 m]
+])
+def test_a_pattern_einops_refuses_gets_a_hint_in_the_diagrams_terms(tmp_path, pattern, hint):
+    """New users' mapping patterns: letters that are also the diagram's axes are bound to its sizes ("Shape mismatch,
+    4 != 3"), and words on the left alone are refused ("Unexpected identifiers..."): einops' words, passed through."""
+    (tmp_path / "p.ncd").write_text("axis o = 3\naxis i = 4\ninput X[o]\nY = linear(X: o -> i) as L\noutput Y\n")
+    shape = "(4, 3, 1)" if "1" in pattern else "(1, 1, 4)"
+    (tmp_path / "p.check.py").write_text(
+        "import torch\nfrom ncd_render.pytorch.check import From, Reference\n\n"
+        f"def reference(sizes):\n    m = torch.nn.Module()\n    m.w = torch.nn.Parameter(torch.zeros{shape})\n"
+        "    def forward(X):\n        return {'Y': X}\n"
+        f"    return Reference(forward, m, {{'L.weight': From('w', '{pattern}')}})\n")
+    with pytest.raises(NcdError, match=f"L.weight: pattern '{pattern}' does not fit w") as caught:
+        check_file(tmp_path / "p.ncd")
+    assert caught.value.hint.startswith(hint) and "  " not in caught.value.message, caught.value
+
+
 def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
     (tmp_path / "ids.ncd").write_text("axis t = 7\naxis s = t\naxis v = 3\naxis m = 2\ninput T[t] int\n"
                                       "Ts = rename(T: t -> s)\nE = embedding(Ts: v -> m) as E\noutput E\n")

@@ -104,8 +104,9 @@ def copy_parameters(model: DiagramModule, parameters: Mapping[str, From], module
                 text, axis_sizes = _einops_pattern(source.pattern, patterns)
                 value = einops.repeat(value, text, **axis_sizes)
             except einops.EinopsError as error:
-                message = str(error).strip().splitlines()[-1]
-                raise NcdError(f"{name}: pattern '{source.pattern}' does not fit {got}: {message}", op.span) from None
+                message = " ".join(str(error).strip().splitlines()[-1].split())
+                raise NcdError(f"{name}: pattern '{source.pattern}' does not fit {got}: {message}", op.span,
+                               _pattern_words(source.pattern, patterns, message)) from None
             got += f", rearranged '{source.pattern}'"
         if source.index is not None:
             try:
@@ -177,6 +178,31 @@ def _index_text(index) -> str:
         start, stop = ("" if x is None else x for x in (i.start, i.stop))
         return f"{start}:{stop}" + ("" if i.step is None else f":{i.step}")
     return "[" + ", ".join(one(i) for i in (index if isinstance(index, tuple) else (index,))) + "]"
+
+
+def _pattern_words(pattern: str, patterns: Patterns, message: str) -> str | None:
+    """What a mapping pattern's words mean, where einops refused it: the diagram's axes among them stand for their
+    sizes; a dim of one is written 1, a word on the left alone is not dropped.
+
+    >>> from ncd_render.api import load_text
+    >>> p = Patterns(load_text("axis o = 3\\naxis i = 4\\ninput X[o]\\nY = linear(X: o -> i)\\noutput Y\\n").diagram)
+    >>> _pattern_words("o i 1 -> o i", p, "Shape mismatch, 4 != 3")
+    "in a pattern the diagram's axes o (3) and i (4) stand for their sizes: the dims they name must have them; name the reference's other dims by words that are no axis of the diagram"
+    >>> _pattern_words("a b m -> m", p, "Unexpected identifiers on the left side of repeat: {'a', 'b'}")
+    'a dim of one is written 1 (1 1 m -> m); a word on the left alone names a dim the result keeps nowhere'
+    """
+    if "Unexpected identifiers on the left" in message:
+        alone = set(re.findall(r"'([^']+)'", message))
+        left = pattern.split("->")[0].split()
+        example = " ".join("1" if w in alone else w for w in left) + " ->" + pattern.split("->", 1)[1]
+        return f"a dim of one is written 1 ({example.strip()}); a word on the left alone names a dim the result keeps nowhere"
+    named = [w for w in dict.fromkeys(re.findall(r"[^\s()]+", pattern.replace("->", " "))) if w in patterns.ids]
+    if "mismatch" in message.lower() and named:
+        words = [f"{w} ({patterns.size(w)})" for w in named]
+        listed = ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
+        return (f"in a pattern the diagram's axes {listed} stand for their sizes: the dims they name must have them; "
+                "name the reference's other dims by words that are no axis of the diagram")
+    return None
 
 
 def _einops_pattern(pattern: str, patterns: Patterns) -> tuple[str, dict]:
