@@ -22,7 +22,7 @@ _TOKEN_WORDS = {
     "_NL": "end of line", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
     "STRING": "a quoted string", "LABEL": "a label", "EXPONENT": "an exponent",
     "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
-    "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "ARROW": "'->'", "$END": "end of file",
+    "EQUAL": "'='", "CIRCUMFLEX": "'^'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "ARROW": "'->'", "$END": "end of file",
 }
 
 
@@ -76,6 +76,10 @@ def syntax_error(error, source: Source) -> NcdError:
                 f"then {result.group(1)} = S {got[1]} {after.group(1)}")
     elif got in ("'*'", "'/'", "'+'", "'-'") and re.search(rf"=\s*({number}\s*[-+]\s*\w+|\w+\s*[-+]\s*{number})\s*$", before):
         hint = "an offset is one tensor and one number (X + 1, 1 - X): name each step, as in S = X * 2, then Y = 1 - S"
+    elif got in ("'*'", "'/'") and result and (operand := re.match(r"\s*(\S+?)\s*(#.*)?$", source.line(line)[column:])) \
+            and (step := re.search(r"=\s*(\S.*?\S)\s*$", before)) and re.search(r"[*/]", step.group(1)):  # X * X * 2
+        hint = (f"a statement does one operation: name the first result, S = {step.group(1)}, "
+                f"then {result.group(1)} = S {got[1]} {operand.group(1)}")
     elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
         hint = "a number is added to one tensor (X + 1): name the sum first, S = A + B, then Y = S + 1"
     hint = _from_python(source.line(line), column, got) or hint
