@@ -296,6 +296,7 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=reflect", "c.ncd:10:5: a reflect pad takes at most 2 positions of y=3 on a "
      "side, not 3", "pad less, or with zeros"),
     ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=mirror", "c.ncd:10:35: mode=mirror: mode takes one of zeros, reflect", "mode=reflect"),
+    ("input X[m]\nY = batchnorm(X: ) with affine", "c.ncd:10:5: batchnorm needs at least one axis", "name the batch as an axis"),
     ("input X[y m], F[y m]\nY = max(X, F)", "c.ncd:10:5: max takes one tensor, got 2", "write maximum(X, F)"),
     ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
      "the larger of A and B"),

@@ -206,7 +206,9 @@ class Names:
         axes = self.values[vid].axes
         acted = self.shape(refs, scope, f"the axes of {fn}")
         if not acted:
-            raise NcdError(f"{fn} needs at least one axis", where)
+            raise NcdError(f"{fn} needs at least one axis", where,
+                           "a batch norm of vectors (BatchNorm1d on [batch, features]) takes its statistics over the batch "
+                           "alone: name the batch as an axis, input X[s f], and write batchnorm(X: s)" if fn == "batchnorm" else None)
         for ref, a in zip(refs, acted):
             if a not in axes:
                 raise NcdError(f"{fn} acts on axis '{a}', but the tensor has axes {self.describe(vid)}", ref.span,
