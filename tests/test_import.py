@@ -355,7 +355,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, f -> o)", "Y = concat(C, C2, C3: , , -> y)"]),
     ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
     ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
-    ("channel_scale", ["layerscale(H: f) as \\gamma_{gamma}"]),  # stored [c, 1, 1]
+    ("channel_scale", ["layerscale(H: f) as \\gamma\n"]),  # stored [c, 1, 1]; its parameter named gamma: γ, not γ_gamma
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries

@@ -62,8 +62,13 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     ('E', 'L_Q')
     >>> label("L", "cell.W_{hz}", set()), label("L", "cell.W_{hz}", {"W_hz"})  # as the importer names a GRU cell's maps
     ('W_{hz}', 'W_{hz.2}')
+    >>> label("\\\\gamma", "block.gamma", set()), label("\\\\gamma", "block.gamma", {"gamma"})  # its symbol's own name: γ, not γ_gamma
+    ('\\\\gamma', '\\\\gamma_{gamma}')
     """
     parts = [p for p in path.split(".") if p] or ["0"]
+    if letter.startswith("\\") and parts[-1] == letter[1:] and _param(letter) not in taken:
+        taken.add(_param(letter))
+        return letter
     if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6})?|[A-Za-z][A-Za-z]?_\{[A-Za-z0-9]{1,6}\}", parts[-1]) and _param(parts[-1]) not in taken:
         taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
         return parts[-1]
