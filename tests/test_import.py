@@ -386,6 +386,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                   "Y = pad(R: w4 -> w5) with before=1, after=1, mode=circular"]),  # nn.ReflectionPad2d, F.pad's modes
     ("bilinear", ["H = learned(: c m d) as E_{form}\nS = einsum(X, H, Z: y m, c m d, y d -> y c)\nY = bias(S: c)"]),
     ("graph_conv", ["input X[m d], adj[y m]", "Hx = rename(H: y -> m)\nH = H2 * Hx", "S = einsum(H, H2: y m, m f -> y f)"]),
+    ("local_attention", ["B = unfold(K: h w -> h w i j) with padding=1", "P = softmax(S: i j)", "Y = sum(H: i j)"]),  # F.unfold
     # grouped 1x1 convolutions as a map per group and a depthwise one as a scale and shift per channel, no ★
     ("grouped_pointwise", ["H = layerscale(X: c d) as \\gamma_{dw}\nH = bias(H: c d) as E_{dw}",
                            "Y = linear(H: d -> k) with bias, per=c as L_{g1}"]),

@@ -311,24 +311,26 @@ class LearnedOps:
             out = self.emit("bias", [out], atoms, node, axes={"on": [channel]}, params={"weight": b.param}, label=box_path(b.param))
         return Seen(list(x.dims), out)
 
-    def _spatial_outs(self, node, spatial: list[int]) -> list[int]:
-        """The result's spatial dims (the node's last ones): width axes, the input's own where the size is kept."""
+    def _spatial_outs(self, node, spatial: list[int], sizes=None) -> list[int]:
+        """The result's spatial dims (``sizes``, else the node's last ones): width axes, the input's own where the size is kept."""
         outs = []
-        for d, size, role in zip(spatial, self.shape(node)[-len(spatial):], SPATIAL_ROLES[len(spatial)]):
+        for d, size, role in zip(spatial, sizes or self.shape(node)[-len(spatial):], SPATIAL_ROLES[len(spatial)]):
             self.atoms.atom(d).width = True
             if self.atoms.atom(d).role not in SPATIAL:
                 self.atoms.atom(d).role = role
             outs.append(d if self.atoms.size(d) == size else self.atoms.new(size, self.atoms.atom(d).role or role, width=True))
         return outs
 
-    def _blocks(self, node, x: Seen, kernel, stride, padding, dilation):
-        """★ of x's last ``len(kernel)`` (spatial) dims: (the blocks' DSL value, its atoms, the block positions, the kernel axes)."""
+    def _blocks(self, node, x: Seen, kernel, stride, padding, dilation, sized: bool = False):
+        """★ of x's last ``len(kernel)`` (spatial) dims: (the blocks' DSL value, its atoms, the block positions, the kernel
+        axes); ``sized``: the positions' sizes from the settings, not the node's last dims (``F.unfold``'s are flattened)."""
         n = len(kernel) if isinstance(kernel, (list, tuple)) else 2
         stride, padding, dilation, kernel = (pair(v, n) for v in (stride, padding, dilation, kernel))
         if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
             raise Unsupported("a convolution or pooling with different settings per direction")
         spatial = x.dims[-n:]
-        outs = self._spatial_outs(node, spatial)
+        sizes = [(self.atoms.size(d) + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1 for d in spatial] if sized else None
+        outs = self._spatial_outs(node, spatial, sizes)
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
         for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
@@ -336,6 +338,14 @@ class LearnedOps:
         options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return blocks, blocks_atoms, outs, kernels
+
+    def op_im2col(self, node, name):
+        """``F.unfold(x, kernel, dilation, padding, stride)``: ★ (``unfold``), its result viewed as torch gives it,
+        [..., (c i j), (h2 w2)]: each block's channels and kernel offsets, then the blocks."""
+        x = self.get(node.args[0])
+        kernel, dilation, padding, stride = (self.arg(node, k) for k in range(1, 5))
+        blocks, _, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation, sized=True)
+        return Seen(x.dims[:-3] + [self.atoms.merge([x.dims[-3]] + kernels), self.atoms.merge(outs)], blocks)
 
     def op_upsample_nearest2d(self, node, name):
         """``nn.Upsample(scale_factor=k)``, nearest: ``upsample(X: h w -> h2 w2) with factor=k``, the same whole
