@@ -143,7 +143,7 @@ def wide_note(width: float, label_size: float) -> str | None:
     them; else None.
 
     >>> wide_note(936.0, 9.0)
-    "the figure is 13.00in wide at its natural size: set at a page's 6.5in text width, its 9 pt labels print at 4.5 pt (their subscripts at 3.2 pt); --layout page (or column, slide) sets it in rows at full size"
+    "the figure is 13.00in wide at its natural size: set at a page's 6.5in text width, its 9 pt labels print at 4.5 pt (their subscripts at 3.1 pt); --layout page (or column, slide) sets it in rows at full size"
     >>> wide_note(400.0, 9.0) is None
     True
     """
