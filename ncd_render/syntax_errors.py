@@ -76,8 +76,11 @@ def syntax_error(error, source: Source) -> NcdError:
                 f"then {result.group(1)} = S {got[1]} {after.group(1)}")
     elif got in ("'*'", "'/'", "'+'", "'-'") and re.search(rf"=\s*({number}\s*[-+]\s*\w+|\w+\s*[-+]\s*{number})\s*$", before):
         hint = "an offset is one tensor and one number (X + 1, 1 - X): name each step, as in S = X * 2, then Y = 1 - S"
+    elif got == "'*'" and re.search(r"\*\s*$", before):  # X ** 2
+        hint = "the language has no **: x² is square(X), its square root sqrt(X), 1/√x rsqrt(X)"
     elif got in ("'*'", "'/'") and result and (operand := re.match(r"\s*(\S+?)\s*(#.*)?$", source.line(line)[column:])) \
-            and (step := re.search(r"=\s*(\S.*?\S)\s*$", before)) and re.search(r"[*/]", step.group(1)):  # X * X * 2
+            and (step := re.search(r"=\s*(\S.*?\S)\s*$", before)) and re.search(r"[*/]", step.group(1)) \
+            and not re.search(r"[-+*/^(,]\s*$", step.group(1)):  # X * X * 2
         hint = (f"a statement does one operation: name the first result, S = {step.group(1)}, "
                 f"then {result.group(1)} = S {got[1]} {operand.group(1)}")
     elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
@@ -128,6 +131,10 @@ def _from_python(text: str, column: int, got: str) -> str | None:
     if number and re.search(r"\w+\([^()]*(:|->)[^()]*$", before):
         return "a spec names axes, not dims or sizes: write the axis's name (softmax(S: x)); for a new size, declare an axis, " \
                "as in 'axis k2 = 2 * k', and name it"
+    bounded = re.search(r"\b(max|maximum|min|minimum)\(\s*(\w+)\s*,\s*$", before)
+    if number and bounded:  # maximum(A, 2): a clamp
+        bound = "min" if bounded.group(1).startswith("max") else "max"
+        return f"the {'larger' if bound == 'min' else 'smaller'} of a tensor and a number is a clamp: clamp({bounded.group(2)}) with {bound}={got.strip(chr(39))}"
     if number and re.search(r"\w+\(\s*\w+\s*,\s*$", before):
         return "options follow 'with' after the call: dropout(X) with p=0.1"
     if got == "'='" and re.search(r"\w+\([^()]*(:|->)[^()]*,\s*\w+\s*$", before):

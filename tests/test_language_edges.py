@@ -258,6 +258,8 @@ def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
     ("Y = X + X + 1", 13, "a number is added to one tensor (X + 1): name the sum first"),
     ("Y = X + 0.5 * X", 13, "a statement does one operation: scale first, S = X * 0.5, then Y = X + S"),  # (it was the offset's)
     ("Y = X * m^-1/2 + X", 16, "a statement does one operation: scale first, S = X * m^-1/2, then Y = S + X"),
+    ("Y = X ** 2", 8, "the language has no **: x² is square(X)"),  # (it was told S = X *, then Y = S * 2)
+    ("Y = maximum(X, 0)", 16, "the larger of a tensor and a number is a clamp: clamp(X) with min=0"),
     ("Y = X * X * 2", 11, "a statement does one operation: name the first result, S = X * X, then Y = S * 2"),
     ("Y = X * m^-1/2 * 0.5", 16, "a statement does one operation: name the first result, S = X * m^-1/2, then Y = S * 0.5"),
     ("Y = X + 1 as F", 1, "to draw a labelled box, write 'Y = identity(X) as LABEL' after it"),

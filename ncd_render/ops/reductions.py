@@ -20,7 +20,10 @@ def build(b, call, options, scope, label):
     vid = b.one_arg(call, scope)
     ranged = fn == "index" and call.spec is not None and call.spec.outputs is not None
     if call.spec is None or call.spec.outputs is not None and not ranged or len(call.spec.inputs) != 1:
-        raise NcdError(f"{fn} needs the axes it removes", call.spec.span if call.spec else call.span, f"for example {fn}({call.args[0].name}: kh kw)")
+        axes = b.values[vid].axes
+        raise NcdError(f"{fn} needs the axes it removes", call.spec.span if call.spec else call.span,
+                       f"for example {fn}({call.args[0].name}: {axes[-1] if axes else 'm'})" + (f", or {fn}({call.args[0].name}: "
+                       f"{' '.join(axes)}) for all of it" if len(axes) > 1 else ""))
     acted = b.spec_axes(call.spec.inputs[0], vid, scope, fn, call.spec.span)
     axes = b.values[vid].axes
     params = {"fn": fn, "axes": acted}
