@@ -338,20 +338,24 @@ def test_a_batch_norm_in_the_other_mode_is_named_when_only_a_wire_after_it_is_co
 MASKED = ("axis y = 4 width\naxis x = y width\ninput S[y x]\nM = mask(S: y x) with causal\noutput M\n",
           "import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
           "def reference(sizes):\n    def forward(S):\n        future = torch.ones(4, 4).triu(1).bool()\n"
-          "        return {'M': S.masked_fill(future, float('-inf')) if MASK else S}\n"
+          "        return {'M': MASKED}\n"
           "    return Reference(forward, torch.nn.Module(), {})\n")
 
 
-@pytest.mark.parametrize("mask, passed", [(True, True), (False, False)])
+@pytest.mark.parametrize("mask, passed", [("S.masked_fill(future, float('-inf'))", True), ("S", False),
+                                          ("S.masked_fill(future, torch.finfo(S.dtype).min)", True),
+                                          ("S.masked_fill(future.T, float('-inf'))", False)])
 def test_masked_scores_agree_where_both_are_minus_infinity(tmp_path, mask, passed):
     """A new user exposed ALiBi's masked scores: both sides held -inf in the same places and equal values elsewhere,
-    and the check said 'max abs nan ... FAIL'. Infinities alike on both sides agree, and are counted; a mask on one
-    side only still fails."""
+    and the check said 'max abs nan ... FAIL'. Infinities alike on both sides agree, and are counted, as does a mask
+    written with the dtype's lowest number (transformers'); a mask on one side only, or the other triangle, fails,
+    by a finite relative error (it was NaN)."""
     (tmp_path / "m.ncd").write_text(MASKED[0])
-    (tmp_path / "m.check.py").write_text(MASKED[1].replace("MASK", str(mask)))
+    (tmp_path / "m.check.py").write_text(MASKED[1].replace("MASKED", mask))
     report = check_file(tmp_path / "m.ncd", batch=2)
     assert report.passed == passed, str(report)
     assert ("(12 -inf alike)" in str(report)) == passed  # 6 above the diagonal, each of 2 in the batch
+    assert "nan" not in str(report)
 
 
 def test_a_wire_that_is_nan_everywhere_on_both_sides_fails_with_why(tmp_path):

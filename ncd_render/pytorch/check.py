@@ -308,14 +308,18 @@ def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs:
     """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal.
     Values that are not finite on both sides and the same there (a masked score's -inf, the NaN of a root of a
     negative number) agree, and are counted; one side's alone fails the wire."""
-    same = ~torch.isfinite(theirs) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))
+    lowest = -1e9  # a mask written with a huge negative number (-1e9, transformers' torch.finfo(dtype).min) is -inf's
+    same = ((~torch.isfinite(theirs) | ~torch.isfinite(mine)) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))) \
+        | (mine.isneginf() & (theirs <= lowest)) | (theirs.isneginf() & (mine <= lowest))
     alike = ""
     if same.any():
-        kinds = [(int(n), name) for n, name in ((((theirs == -math.inf) & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
+        low = (theirs <= lowest) | theirs.isneginf()
+        kinds = [(int(n), name) for n, name in (((low & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
                                                  ((theirs.isnan() & same).sum(), "NaN")) if n]
         alike = ", ".join(f"{n} {name}" for n, name in kinds)
         mine, theirs = mine.masked_fill(same, 0.0), theirs.masked_fill(same, 0.0)
-    scale = theirs.abs().max().item() if theirs.numel() else 0.0
+    finite = theirs[torch.isfinite(theirs)]
+    scale = finite.abs().max().item() if finite.numel() else 0.0  # (an infinity on one side alone fails by max_abs)
     max_abs = (mine - theirs).abs().max().item() if theirs.numel() else 0.0
     nothing_finite = bool(same.numel()) and bool(same.all())
     if math.isnan(max_abs) or nothing_finite:  # a NaN on one side alone; no finite value to compare
