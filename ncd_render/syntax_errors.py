@@ -85,6 +85,14 @@ def syntax_error(error, source: Source) -> NcdError:
                 f"then {result.group(1)} = S {got[1]} {operand.group(1)}")
     elif token is not None and token.type == "NUMBER" and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*[-+]\s*$", before):
         hint = "a number is added to one tensor (X + 1): name the sum first, S = A + B, then Y = S + 1"
+    inner = re.search(r"\w+\(\s*(\w+)\s*$", before)
+    if got == "'-'" and re.search(r"=\s*$", before) and after:  # Y = -X
+        hint = f"a tensor is negated by a scale: {after.group(1)} * -1"
+    elif got == "'('" and re.search(r"=\s*$", before):  # Y = (X + Z) * 2
+        hint = "a statement does one operation, on named tensors: name the inner result first, as in S = X + Z, then Y = S * 2"
+    elif got in ("'+'", "'-'", "'*'", "'/'") and inner and result:  # relu(X + Z)
+        hint = (f"a statement does one operation, on named tensors: name the argument first, S = {inner.group(1)} {got[1]} ..., "
+                f"then {result.group(1)} = {before.split('=', 1)[1].strip()[:-len(inner.group(1))].strip()}S)")
     hint = _from_python(source.line(line), column, got) or hint
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)

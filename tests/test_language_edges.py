@@ -259,6 +259,9 @@ def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
     ("Y = X + 0.5 * X", 13, "a statement does one operation: scale first, S = X * 0.5, then Y = X + S"),  # (it was the offset's)
     ("Y = X * m^-1/2 + X", 16, "a statement does one operation: scale first, S = X * m^-1/2, then Y = S + X"),
     ("Y = X ** 2", 8, "the language has no **: x² is square(X)"),  # (it was told S = X *, then Y = S * 2)
+    ("Y = -X", 5, "a tensor is negated by a scale: X * -1"),  # (these three were "expected a name, a number" or "')'")
+    ("Y = (X + X) * 2", 5, "a statement does one operation, on named tensors: name the inner result first"),
+    ("Y = relu(X + X)", 12, "a statement does one operation, on named tensors: name the argument first, S = X + ..., then Y = relu(S)"),
     ("Y = maximum(X, 0)", 16, "the larger of a tensor and a number is a clamp: clamp(X) with min=0"),
     ("Y = X * X * 2", 11, "a statement does one operation: name the first result, S = X * X, then Y = S * 2"),
     ("Y = X * m^-1/2 * 0.5", 16, "a statement does one operation: name the first result, S = X * m^-1/2, then Y = S * 0.5"),
