@@ -246,16 +246,7 @@ class LearnedOps:
             self.atoms.unify(c, channel)
             acted, new, per = [*kernel_dims, channel], [o], []
         else:  # channels (g c) and outputs (g d): group g's outputs read only its own channels
-            group, part = self._grouped(channel, groups)
-            if len(self.atoms.leaves(group)) != 1:
-                raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
-            out_group, out_part = self._grouped(o, groups)
-            self.atoms.unify(out_group, group)
-            if part is not None:  # a depthwise convolution (a channel a group) keeps its channel axis as it was
-                self.atoms.atom(group).role = "groups"
-                self.atoms.unify(c, part)
-            if out_part is not None:
-                self.atoms.atom(out_part).role = "channels"
+            group, part, out_part = self._split_groups(channel, c, o, groups)
             # one output a group (ConvNeXt's and MobileNet's depthwise kernels): the map ends in no axis, ``linear(B: i j -> ) with per=c``
             acted, new, per = kernel_dims + ([part] if part is not None else []), [out_part] if out_part is not None else [], [group]
         out_atoms = linear_order(self.leaves(blocks_atoms), self.leaves(acted), self.leaves(new), self.atoms)
@@ -266,6 +257,22 @@ class LearnedOps:
         out = self.emit("linear", [blocks], out_atoms, node, axes={"in": acted, "out": new, **({"per": per} if per else {})},
                         params=params, options={"bias": b is not None}, label=box_path(w.param))
         return Seen(x.dims[:-n - 1] + [o] + outs, out)
+
+    def _split_groups(self, channel: int, c: int, o: int, groups: int) -> tuple[int, int | None, int | None]:
+        """A grouped convolution's input ``channel`` (the weight's ``c`` a group's part of it) and outputs ``o``, each
+        split into (group, part within it): (the group axis, the channels' part, the outputs' part), a part None where
+        each index is a group of its own."""
+        group, part = self._grouped(channel, groups)
+        if len(self.atoms.leaves(group)) != 1:
+            raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
+        out_group, out_part = self._grouped(o, groups)
+        self.atoms.unify(out_group, group)
+        if part is not None:  # several channels a group: the group is an axis of its own
+            self.atoms.atom(group).role = "groups"
+            self.atoms.unify(c, part)
+        if out_part is not None:
+            self.atoms.atom(out_part).role = "channels"
+        return group, part, out_part
 
     def _grouped(self, axis: int, groups: int) -> tuple[int, int | None]:
         """``axis`` as (its group, its part within the group), split when a group holds more than one index;
@@ -282,14 +289,8 @@ class LearnedOps:
         if groups == 1:
             self.atoms.unify(c, channel)
         else:
-            group, part = self._grouped(channel, groups)
-            if len(self.atoms.leaves(group)) != 1:
-                raise Unsupported("a grouped convolution whose groups cut across the axes its channels are made of")
-            out_group, out_part = self._grouped(o, groups)
-            self.atoms.unify(out_group, group)
-            if part is not None:
-                self.atoms.unify(c, part)
-            elif out_part is None:  # a channel a group, one output each (depthwise): a scale and a shift per channel
+            group, part, out_part = self._split_groups(channel, c, o, groups)
+            if part is None and out_part is None:  # a channel a group, one output each (depthwise): a scale and a shift per channel
                 return self._depthwise_pointwise(node, x, w, b, group)
             acted, new, per = [part] if part is not None else [], [out_part] if out_part is not None else [], [group]
         out_atoms = linear_order(self.dsl_leaves(x), self.leaves(acted), self.leaves(new), self.atoms)
