@@ -331,8 +331,8 @@ def test_a_batch_norm_in_the_other_mode_is_named_when_only_a_wire_after_it_is_co
         "    return Reference(forward, norm, {'BN.weight': From('weight'), 'BN.bias': From('bias')})\n")
     report = check_file(tmp_path / "bn.ncd", batch=3)
     assert not report.passed and report.first_failure().wire == "G"
-    assert "hint: the reference's BatchNorm2d ran in eval mode, but line 5's batchnorm, before this wire, uses the " \
-           "batch's statistics" in str(report), str(report)
+    assert "hint: the reference's BatchNorm2d ran in eval mode, with its running statistics (ncd check puts the reference " \
+           "module in eval mode), but line 5's batchnorm, before this wire, uses the batch's statistics" in str(report), str(report)
 
 
 MASKED = ("axis y = 4 width\naxis x = y width\ninput S[y x]\nM = mask(S: y x) with causal\noutput M\n",

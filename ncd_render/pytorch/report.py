@@ -102,18 +102,13 @@ class Report:
         other = sorted(name for name, training in self.batch_norms.items() if training == running)
         if not other:
             return None
-        if norm is not first.op and norm.span is not None:
-            where = f"line {norm.span.line}'s batchnorm, before this wire,"
-            return (f"hint: the reference's {', '.join(other)} ran in {'training' if running else 'eval'} mode, but {where} uses "
-                    + ("its stored statistics ('with running')" if running else "the batch's statistics")
-                    + (": drop 'with running', or leave the reference in eval mode" if running else
-                       ": call .train() on the module in the reference's forward, or write 'batchnorm(...) with running'"))
+        ours = "this one" if norm is first.op or norm.span is None else f"line {norm.span.line}'s batchnorm, before this wire,"
         if running:
             return (f"hint: the reference's {', '.join(other)} ran in training mode, with the batch's statistics, "
-                    "but this one is written 'with running' (its stored statistics): drop 'with running', or leave the "
+                    f"but {ours} is written 'with running' (its stored statistics): drop 'with running', or leave the "
                     "reference in eval mode")
         return (f"hint: the reference's {', '.join(other)} ran in eval mode, with its running statistics (ncd check "
-                "puts the reference module in eval mode), but the diagram's batchnorm uses the batch's statistics: call "
+                f"puts the reference module in eval mode), but {ours} uses the batch's statistics: call "
                 ".train() on the module in the reference's forward (as gallery/resnet.check.py does), or write "
                 "'batchnorm(...) with running' for eval mode")
 
@@ -121,12 +116,11 @@ class Report:
         """The batch norms ``op`` is computed from, itself first if it is one, then the rest in program order."""
         if self.diagram is None:
             return [op] if op.params.get("fn") == "batchnorm" else []
-        made = {v: o for o in self.diagram.ops for v in o.outputs}
         seen, stack = {op.id}, [op]
         while stack:
             for v in stack.pop().inputs:
-                maker = made.get(v)
-                if maker is not None and maker.id not in seen:
+                maker = self.diagram.producer(v)
+                if maker.id not in seen:
                     seen.add(maker.id)
                     stack.append(maker)
         norms = [o for o in self.diagram.ops if o.id in seen and o.params.get("fn") == "batchnorm"]
