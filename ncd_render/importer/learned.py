@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from ..ops.window import blocks as block_count
 from .seen import Seen, Unsupported, box_path, linear_order, module_path, pair, target_name, through_views
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
@@ -330,7 +331,7 @@ class LearnedOps:
         if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
             raise Unsupported("a convolution or pooling with different settings per direction")
         spatial = x.dims[-n:]
-        sizes = [(self.atoms.size(d) + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1 for d in spatial] if sized else None
+        sizes = [block_count(self.atoms.size(d), kernel[0], stride[0], dilation[0], padding[0]) for d in spatial] if sized else None
         outs = self._spatial_outs(node, spatial, sizes)
         kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
         for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them

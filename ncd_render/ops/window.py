@@ -16,6 +16,15 @@ from .work import WHOLE, Work
 WINDOW = ("kernel", "stride", "dilation", "padding")
 
 
+def blocks(size: int, kernel: int, stride: int = 1, dilation: int = 1, padding: int = 0) -> int:
+    """How many blocks unfold takes along an axis of ``size`` (a convolution's output positions).
+
+    >>> blocks(5, 3), blocks(5, 3, padding=1), blocks(8, 3, stride=2, padding=1), blocks(7, 3, dilation=2)
+    (3, 5, 4, 3)
+    """
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
 def build(b, call, options, scope, label):
     fn = call.fn.name
     vid = b.one_arg(call, scope)
@@ -43,7 +52,7 @@ def build(b, call, options, scope, label):
         if size_a is None or size_c is None:
             continue
         if fn == "unfold":
-            expected = (size_a + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+            expected = blocks(size_a, kernel, stride, dilation, padding)
             what = f"{a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
         else:
             expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
