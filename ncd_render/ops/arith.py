@@ -14,6 +14,22 @@ from .registry import ADD, MUL, OpKind, register
 from .work import Work
 
 
+def broadcast_fault(first: tuple, theirs: tuple) -> str | None:
+    """Why a tensor with axes ``theirs`` cannot be broadcast onto one with axes ``first`` (as a later term of a
+    sum, the right side of a product, the second of a maximum): ``"swap"``, it has axes the first lacks and all the
+    first's (the two may trade places); ``"missing"``, it has axes the first lacks; ``"order"``, its axes come in
+    another order; None where it can.
+
+    >>> broadcast_fault(("y", "m"), ("m",)), broadcast_fault(("m",), ("y", "m")), broadcast_fault(("m",), ("y",))
+    (None, 'swap', 'missing')
+    >>> broadcast_fault(("y", "x", "h"), ("h", "y"))
+    'order'
+    """
+    if any(x not in first for x in theirs):
+        return "swap" if all(x in theirs for x in first) else "missing"
+    return "order" if list(theirs) != [x for x in first if x in theirs] else None
+
+
 def build_add(b, expr, options, scope, label):
     """``A + B + C``, or ``A - B``: every later term's axes the first's, or some of them, in its order; or ``A + B``
     where each has axes the other lacks and they share some (an outer sum: additive attention's W q_y + U k_x), the
@@ -25,16 +41,18 @@ def build_add(b, expr, options, scope, label):
     for name, vid in zip(expr.terms[1:], args[1:]):
         theirs = b.values[vid].axes
         missing = [x for x in theirs if x not in first]
-        if missing and len(expr.terms) == 2 and [x for x in first if x not in theirs] and len(missing) < len(theirs):
+        fault = broadcast_fault(first, theirs)
+        if fault == "missing" and len(expr.terms) == 2 and len(missing) < len(theirs):
             extra, theirs = tuple(missing), tuple(x for x in theirs if x in first)  # (the shared axes still in the first's order)
-        elif missing:
-            flip = len(expr.terms) == 2 and not [x for x in first if x not in theirs] and not expr.subtract
+            fault = broadcast_fault(first, theirs)
+        elif fault in ("missing", "swap"):
+            flip = len(expr.terms) == 2 and fault == "swap" and not expr.subtract
             raise NcdError(f"cannot {verb} {name.name} {b.describe(vid)} {to} {head} {b.describe(args[0])}: {head} has no axis "
                            + ", ".join(repr(x) for x in missing), name.span,
                            f"write {name.name} + {head}: a later term is broadcast over the axes it lacks" if flip else
                            f"every term needs the first one's axes [{' '.join(first)}], in order, or some of them (it is broadcast "
                            f"over the rest); {name.name} has {b.describe(vid)}")
-        if list(theirs) != [x for x in first if x in theirs]:
+        if fault == "order":
             raise NcdError(f"cannot {verb} {name.name} {b.describe(vid)} {to} {head} {b.describe(args[0])}", name.span,
                            f"every term needs the first one's axes [{' '.join(first)}], in order; {name.name} has {b.describe(vid)}"
                            if len(theirs) == len(first) else

@@ -11,7 +11,7 @@ from below; the operands may trade places. 1 FLOP per element of the result.
 from __future__ import annotations
 
 from ..errors import NcdError
-from .arith import lined_args, lined_terms
+from .arith import broadcast_fault, lined_args, lined_terms
 from .registry import ATOM, OpKind, register
 from .work import Work
 
@@ -27,11 +27,11 @@ def build(b, call, options, scope, label):
                        f"{fn}(A, B): the {'larger' if fn == 'maximum' else 'smaller'} of A and B, element by element")
     (first, second), (a, other) = call.args, (b.lookup(x, scope) for x in call.args)
     axes, theirs = b.values[a].axes, b.values[other].axes
-    missing = [x for x in theirs if x not in axes]
-    if missing or list(theirs) != [x for x in axes if x in theirs]:
+    fault = broadcast_fault(axes, theirs)
+    if fault:
         raise NcdError(f"cannot take the {fn} of {first.name} {b.describe(a)} and {second.name} {b.describe(other)}", second.span,
                        f"write {fn}({second.name}, {first.name}): the second is broadcast over the axes it lacks"
-                       if missing and not [x for x in axes if x not in theirs] else
+                       if fault == "swap" else
                        f"the second needs the first one's axes [{' '.join(axes)}], or some of them, in order")
     out = b.new_value("", axes, "real", call.span)
     b.add_op(kind=fn, inputs=(a, other), outputs=(out,), acts=((), ()), broadcast=axes, label=fn[:3],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import parse as ast
 from ..errors import NcdError
-from .arith import lined_args, lined_terms, lined_up
+from .arith import broadcast_fault, lined_args, lined_terms, lined_up
 from .registry import ATOM, MUL, OpKind, register
 from .work import Work
 
@@ -17,14 +17,15 @@ def build(b, expr, options, scope, label):
     other = b.lookup(ast.Name(expr.scale.axis, expr.scale.span), scope)
     axes, theirs = b.values[a].axes, b.values[other].axes
     verb, sign = ("divide", "/") if expr.scale.divide else ("multiply", "*")
-    missing = [x for x in theirs if x not in axes]
-    if missing:
-        flip = not [x for x in axes if x not in theirs] and sign == "*"
+    fault = broadcast_fault(axes, theirs)
+    if fault in ("missing", "swap"):
+        missing = [x for x in theirs if x not in axes]
+        flip = fault == "swap" and sign == "*"
         raise NcdError(f"cannot {verb} {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}: "
                        f"{expr.arg.name} has no axis {', '.join(repr(x) for x in missing)}", expr.scale.span,
                        f"write {expr.scale.axis} * {expr.arg.name}: the right side broadcasts over axes it lacks"
                        if flip else "the right side may lack axes of the left, but needs no axis the left does not have")
-    if list(theirs) != [x for x in axes if x in theirs]:
+    if fault == "order":
         raise NcdError(f"cannot {verb} {expr.arg.name} {b.describe(a)} by {expr.scale.axis} {b.describe(other)}", expr.scale.span,
                        f"both need one shape, in order: {expr.arg.name} has {b.describe(a)}, {expr.scale.axis} has {b.describe(other)}"
                        if len(theirs) == len(axes) else f"{expr.scale.axis}'s axes must come in {expr.arg.name}'s order")
