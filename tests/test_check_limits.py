@@ -144,6 +144,30 @@ def test_a_bad_check_line_is_an_error_at_the_line(tmp_path, line, message):
     assert message in info.value.message and info.value.span.line == 5
 
 
+@pytest.mark.parametrize("sizes", [None, {"y": 2}])
+def test_a_check_at_sizes_too_small_for_the_diagram_says_it_builds_as_declared(tmp_path, sizes):
+    """A reflect pad of 2 needs 3 positions: at the check line's (or --sizes') y=2 it cannot be, at the declared 8 it is."""
+    check_line = "check y=2\n" if sizes is None else ""
+    (tmp_path / "p.ncd").write_text("axis y = 8 width\naxis t = y + 4 width\naxis m = 4\ninput X[y m]\n"
+                                    f"Z = pad(X: y -> t) with before=2, after=2, mode=reflect\noutput Z\n{check_line}")
+    (tmp_path / "p.check.py").write_text(PAIRING + "def reference(sizes):\n    raise AssertionError('never called')\n")
+    with pytest.raises(NcdError) as info:
+        check_file(tmp_path / "p.ncd", sizes=sizes)
+    assert info.value.span.line == 5 and "takes at most 1 position of y=2" in info.value.message
+    assert info.value.hint.startswith("pad less, or with zeros; ncd check builds it at y=2 from the check line (line 7), and"
+                                      if sizes is None else "pad less, or with zeros; ncd check builds it at y=2 from --sizes, and")
+    assert info.value.hint.endswith("and it builds at its declared sizes: check it at larger ones")
+
+
+def test_a_diagram_that_does_not_build_as_declared_gets_the_error_alone(tmp_path):
+    (tmp_path / "p.ncd").write_text("axis y = 2 width\naxis t = y + 4 width\naxis m = 4\ninput X[y m]\n"
+                                    "Z = pad(X: y -> t) with before=2, after=2, mode=reflect\noutput Z\ncheck y=2\n")
+    (tmp_path / "p.check.py").write_text(PAIRING + "def reference(sizes):\n    raise AssertionError('never called')\n")
+    with pytest.raises(NcdError) as info:
+        check_file(tmp_path / "p.ncd")
+    assert info.value.hint == "pad less, or with zeros"
+
+
 def test_a_keyword_used_as_a_tensor_name_gets_a_hint():
     with pytest.raises(NcdError) as info:
         parse("axis m = 4\ninput X[m]\ncheck = relu(X)\noutput check\n")

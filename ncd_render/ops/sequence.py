@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ..errors import NcdError
+from ..errors import NcdError, plural
 from ..limits import MAX_SIZE
 from ..options import Kind
 from .along import acted_axes, in_place
@@ -57,7 +57,7 @@ def build_pad(b, call, options, scope, label):
                        f"{size + before + after}", spec.span, f"declare 'axis {outs[0]} = {axis} + {before + after}' or change the padding")
     reach = None if size is None else size - (mode == "reflect")  # a mirror leaves out the edge it turns at
     if mode != "zeros" and reach is not None and max(before, after) > reach:
-        raise NcdError(f"a {mode} pad takes at most {reach} positions of {axis}={size} on a side, not {max(before, after)}", call.span,
+        raise NcdError(f"a {mode} pad takes at most {plural(reach, 'position')} of {axis}={size} on a side, not {max(before, after)}", call.span,
                        "pad less, or with zeros")
     b.fresh(outs, spec.outputs[0], vid, ins, call)
     axes = b.values[vid].axes
