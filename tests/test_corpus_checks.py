@@ -12,7 +12,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 @pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock", "vae_reparameterisation",
-                                  "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser"])
+                                  "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser",
+                                  "key_padding_attention"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -34,6 +35,7 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("additive_attention", "E = tanh(E)", "E = sigmoid(E)", "P"),  # Bahdanau's scores squash the outer sum with tanh
     ("cbam", "concat(Mc, Ac: ", "concat(Ac, Mc: ", "C"),  # the channels' maximum is the first map the convolution reads
     ("vector_quantiser", "argmin(D: e)", "argmax(D: e)", "I"),  # the farthest code, not the nearest
+    ("key_padding_attention", "S = mask(S, Pad)\n", "delete Pad\n", "P"),  # the padded keys weighed as the rest
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

@@ -153,6 +153,7 @@ REFERENCES = {
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
     "maximum": lambda i, s: torch.maximum(i["X"], i["F"][:, None]),  # F broadcast over y
+    "hide": lambda i, s: i["S"].masked_fill(i["M"][:, None], -math.inf),  # a key-padding mask, broadcast over the queries
     "minimum": lambda i, s: torch.minimum(i["X"], i["F"][:, None]),
     "prelu": lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"]),  # a slope per m below 0
     "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
@@ -198,6 +199,7 @@ def _inputs(diagram, generator):
         value = diagram.values[v]
         shape = (BATCH,) + tuple(diagram.axes[a].size for a in value.axes)
         out[value.name] = (torch.randint(0, SIZES["v"], shape, generator=generator) if value.dtype == "int"
+                           else torch.rand(shape, generator=generator) < 0.5 if value.dtype == "bool"
                            else torch.randn(shape, generator=generator, dtype=torch.float64))
     return out
 
@@ -298,6 +300,13 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=mirror", "c.ncd:10:35: mode=mirror: mode takes one of zeros, reflect", "mode=reflect"),
     ("input X[m]\nY = batchnorm(X: ) with affine", "c.ncd:10:5: batchnorm needs at least one axis", "name the batch as an axis"),
     ("input X[y m], F[y m]\nY = max(X, F)", "c.ncd:10:5: max takes one tensor, got 2", "write maximum(X, F)"),
+    ("input S[y m], M[m] int\nY = mask(S, M)", "c.ncd:10:13: mask hides S where M is true, but M holds integer ids",
+     "declare it 'input M[...] bool'; an additive mask of numbers is added: S + M"),
+    ("input S[y m], M[m]\nY = mask(S, M)", "c.ncd:10:13: mask hides S where M is true, but M holds real numbers", "S + M"),
+    ("input S[y m], M[m y] bool\nY = mask(S, M)", "c.ncd:10:13: cannot mask S [y m] by M [m y]", "in order: [y m]"),
+    ("input S[y m], M[k] bool\nY = mask(S, M)", "c.ncd:10:13: cannot mask S [y m] by M [k]", "or some of them"),
+    ("input S[y m], M[m] bool\nY = mask(S, M) with causal", "c.ncd:10:5: mask by a tensor takes the scores and a boolean mask",
+     "mask(S: y x) with causal computes a causal one"),
     ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
      "the larger of A and B"),
     ("input X[y], F[y m]\nY = minimum(X, F)", "c.ncd:10:16: cannot take the minimum of X [y] and F [y m]", "write minimum(F, X)"),

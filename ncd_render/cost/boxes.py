@@ -26,6 +26,8 @@ from ..ops.rearrange import is_view
 from ..ops.topk import topk_flops
 from ..ops.work import MAP, SCALED, SOFTMAX, SUM, WHOLE, Array, Work
 
+ITEMSIZE = {"int": 4, "bool": 1}  # bytes an element of data that is not real, whatever the run's dtype (ids as int32)
+
 __all__ = ["MAP", "SCALED", "SOFTMAX", "SUM", "WHOLE", "Array", "Work", "elements", "is_view", "pairwise_flops", "repeats", "topk_flops", "work"]
 
 
@@ -49,8 +51,8 @@ class _Context:
     def __init__(self, diagram: Diagram, op: Op):
         values = diagram.values
         self.d = diagram
-        self.ins = tuple(Array(v, values[v].axes, values[v].dtype == "int") for v in op.inputs)
-        self.outs = tuple(Array(v, values[v].axes, values[v].dtype == "int") for v in op.outputs)
+        self.ins = tuple(Array(v, values[v].axes, ITEMSIZE.get(values[v].dtype)) for v in op.inputs)
+        self.outs = tuple(Array(v, values[v].axes, ITEMSIZE.get(values[v].dtype)) for v in op.outputs)
         self.mapped = {a: MAP for x in self.ins + self.outs for a in x.axes}
 
     def size(self, axes) -> int:

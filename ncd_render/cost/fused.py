@@ -187,7 +187,7 @@ class _Section:
 
     # -- costs of one choice of roles ----------------------------------------
     def nbytes(self, key) -> float:
-        return 4 if self.arrays[key].integer else self.itemsize
+        return self.arrays[key].itemsize or self.itemsize
 
     def extent(self, key, axis: str, tile: dict) -> int:
         """How many indices of ``axis`` one group holds of array ``key``: its tile, or

@@ -174,7 +174,7 @@ def _times(profile: Profile, dtype: str, matmul: int, vector: int, nbytes: float
 
 
 def _box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, itemsize: float) -> Kernel:
-    nbytes = sum((4 if x.integer else itemsize) * elements(diagram, x.axes) * x.times for x in w.reads + w.writes) if w.kernels else 0
+    nbytes = sum((x.itemsize or itemsize) * elements(diagram, x.axes) * x.times for x in w.reads + w.writes) if w.kernels else 0
     compute, memory = _times(profile, dtype, w.matmul_flops, w.vector_flops, nbytes)
     bound = "free" if not w.kernels else "compute" if compute > memory else "memory"
     return Kernel(box_name(diagram, op), _kind(op), (op.id,), w.matmul_flops, w.vector_flops, nbytes, compute, memory,
@@ -206,7 +206,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
                cache: L2, alias: dict) -> Kernel:
     """``kernel`` timed by the efficiency model: its class's rates, L2 hits, routing, fixed costs."""
     chip = profile.chip
-    size = lambda x: (4 if x.integer else itemsize) * elements(diagram, x.axes) * x.times  # noqa: E731
+    size = lambda x: (x.itemsize or itemsize) * elements(diagram, x.axes) * x.times  # noqa: E731
     values = [x for x in w.reads + w.writes if isinstance(x.key, int)]  # the weights are read whole
     routed = {a: kn for a, kn in routed_axes(diagram, op).items() if any(a in x.axes for x in values)}
     share = math.prod(k / n for k, n in routed.values())  # the items each expert really gets

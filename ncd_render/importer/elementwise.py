@@ -160,6 +160,9 @@ class ElementOps:
         return Seen(first.dims, self.emit("mul", [self.data(first), gate], self.prog.values[first.dsl].atoms, node))
 
     def op_add(self, node, name):
+        if node.args[1] in self.additive or node.args[0] in self.additive:  # scores plus a boolean mask's additive form
+            scores, added = node.args if node.args[1] in self.additive else node.args[::-1]
+            return self.hidden_by(node, self.get(scores), added)
         a, b = self.get(node.args[0]), self.get(node.args[1])
         if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias

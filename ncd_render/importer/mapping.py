@@ -25,6 +25,7 @@ from .masks import recognise_masks
 from .moments import MomentOps
 from .positions import recognise_positions
 from .helpers import recognise_helpers
+from .hiding import HidingOps, recognise_additive
 from .patterns import recognise
 from .recomputed import _fed_by_learning, recognise_recomputed
 from .shifted import recognise_shifted
@@ -51,7 +52,7 @@ def build_program(cap: Capture) -> Program:
 
 
 class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps, MomentOps, LossOps, DistanceOps,
-             SequenceOps, RecurrentOps):
+             SequenceOps, RecurrentOps, HidingOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):
@@ -63,10 +64,11 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
         self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
                          **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
                          **recognise_relative(cap), **recognise_shifted(cap), **recognise_swish(cap),
-                         **recognise_filled(cap), **recognise_normalized(cap), **recognise_pairwise(cap)}
+                         **recognise_filled(cap), **recognise_normalized(cap), **recognise_pairwise(cap), **recognise_additive(cap)}
         self.fed = _fed_by_learning(cap)  # the rest are constants of the code (an arange, a sqrt of the head size)
         self.float32 = False
         self.parts_taken: dict[int, int] = {}  # a map's result -> how many maps of its rows were taken from it (ShapeOps.rows_of_map)
+        self.additive: set = set()  # nodes that are a boolean mask's additive form, -inf where hidden (HidingOps)
 
     # -- driver ---------------------------------------------------------------
     def run(self) -> Program:
@@ -111,7 +113,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
 
     def _input(self, node) -> None:
         value = self.cap.values[node]
-        dtype = "int" if not value.is_floating_point() else "real"
+        dtype = "real" if value.is_floating_point() else "bool" if value.dtype == torch.bool else "int"
         roles = input_roles(value, dtype)
         if value.dim() == 4 and dtype == "real" and _channels_last(node):  # [batch, rows, cols, channels]: Swin's windows
             roles = ["batch", "rows", "cols", "channels"]

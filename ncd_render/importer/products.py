@@ -131,12 +131,15 @@ class ProductOps:
         if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):
             raise Unsupported("attention with a mask of booleans that is neither causal nor open")
         causal = bool(self.arg(node, 5, node.kwargs.get("is_causal", False)))
+        if mask in self.additive:  # a boolean mask's additive form (nn.MultiheadAttention's key_padding_mask)
+            return self.attention(node, causal, hidden=mask)
         return self.attention(node, causal, bias=self.get(mask) if mask is not None else None)
 
-    def attention(self, node, causal: bool, window: int | None = None, bias: Seen | None = None) -> Seen:
+    def attention(self, node, causal: bool, window: int | None = None, bias: Seen | None = None, hidden=None) -> Seen:
         """``scaled_dot_product_attention``'s q, k and v as einsums and a softmax, with a causal mask where ``causal``
         (its own mask argument set aside: :mod:`.masks` hands over a causal one, and its sliding ``window``), and
-        ``bias``, a mask of numbers, added to the scaled scores (Swin's relative position bias, BEiT's)."""
+        ``bias``, a mask of numbers, added to the scaled scores (Swin's relative position bias, BEiT's), or
+        ``hidden``, the node of a boolean mask's additive form, as ``mask(S, M)`` (:mod:`.hiding`)."""
         q, k, v = (self.get(a) for a in node.args[:3])
         scale = self.arg(node, 6, node.kwargs.get("scale"))
         if float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
@@ -156,6 +159,8 @@ class ProductOps:
                                          options={"causal": True, **({"window": window} if window else {})}))
         if bias is not None:
             s = self.broadcast_sum(node, s, bias)
+        if hidden is not None:
+            s = self.hidden_by(node, s, hidden)
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 

@@ -132,7 +132,7 @@ def input_roles(value, dtype) -> list[str]:
     """Default roles of an input's dimensions: ids are positions; the last real dimension is depth,
     the ones before it positions; an image [batch, channels, rows, cols]."""
     n = value.dim()
-    if dtype == "int":
+    if dtype in ("int", "bool"):  # ids or flags: of positions
         return (["batch"] if n > 1 else []) + ["seq"] * (n - (1 if n > 1 else 0))
     if n == 4:
         return ["batch", "channels", "rows", "cols"]

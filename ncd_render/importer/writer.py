@@ -111,7 +111,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     for vid, dims, arg in prog.inputs:
         name = name_for(vid, _identifier(arg), -1)
         tensor[vid] = name
-        inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + (" int" if prog.values[vid].dtype == "int" else ""))
+        inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + _dtype(prog.values[vid].dtype))
     lines.append("input " + ", ".join(inputs))
     defined_at = len(lines) - 1  # the components' blocks go before the inputs
     order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
@@ -222,7 +222,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             params = [tensor[a] for a in component.inputs]
             headers[component.name] = [order[a] for a in component.inputs]
             blocks.append(f"block {component.name}(" + ", ".join(
-                f"{p}[{axes_text(order[a], axis_names)}]" + (" int" if prog.values[a].dtype == "int" else "")
+                f"{p}[{axes_text(order[a], axis_names)}]" + _dtype(prog.values[a].dtype)
                 for p, a in zip(params, component.inputs)) + ")")
             own_labels: set[str] = set()
             for s in component.stmts:
@@ -267,7 +267,8 @@ def _calls_twin(component, headers: dict[str, list], order) -> bool:
 def _second_order(stmt: Stmt, order, leaves):
     """The layout a sum, product or concatenation needs its second operand in: the first's (with the
     second's own joined axis for a concatenation, its own axes last for an outer sum), or None for other statements."""
-    if ops.get(stmt.fn).glyph == "join":  # a sum or product: the second's axes in the first's order (an outer sum's own after)
+    if ops.get(stmt.fn).glyph == "join" or stmt.fn == "mask" and len(stmt.args) == 2:
+        # a sum or product, or a mask by a tensor: the second's axes in the first's order (an outer sum's own after)
         theirs, mine = order[stmt.args[1]], set(order[stmt.args[0]])
         shared = [x for x in order[stmt.args[0]] if x in set(theirs)]
         return list(theirs) if [x for x in theirs if x in mine] == shared else shared + [x for x in theirs if x not in mine]
@@ -382,3 +383,8 @@ def _identifier(name: str) -> str:
     if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
         return "X"
     return name[0].upper() + name[1:] if len(name) <= 2 else name
+
+
+def _dtype(dtype: str) -> str:
+    """What follows a tensor's axes where it is declared: its data's kind, unless real numbers."""
+    return "" if dtype == "real" else f" {dtype}"

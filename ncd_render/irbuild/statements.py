@@ -22,7 +22,7 @@ class Statements:
                 if not top:
                     raise NcdError("'input' belongs at the top level; components take parameters instead", s.span)
                 for t in s.tensors:
-                    vid = self.new_value(t.name, self.shape(t.axes, scope, f"tensor {t.name}"), "int" if t.dtype == "int" else "real", t.span)
+                    vid = self.new_value(t.name, self.shape(t.axes, scope, f"tensor {t.name}"), t.dtype if t.dtype in ("int", "bool") else "real", t.span)
                     self.add_op(kind="input", inputs=(), outputs=(vid,), label=t.name, span=t.span, section=scope.section)
                     scope.names[t.name] = vid
                     self.inputs.append(vid)

@@ -188,10 +188,10 @@ class _Compose:
 
     def wire_pieces(self, stroke: Stroke, boxes: list) -> tuple[list[Piece], set, list]:
         """Each wire's straight pieces (its life less its gaps), where one ends at its copy's dot (y, x), and
-        an arrowhead on each wire of integer data (``boxes``: the boxes' extents, one of which may read
+        an arrowhead on each wire of integer or boolean data (``boxes``: the boxes' extents, one of which may read
         the ids where the wire runs on under it): one pass over the wires."""
         pieces, dots, arrows, values = [], set(), [], self.d.values
-        ids = any(v.dtype == "int" for v in values.values())  # token ids anywhere: else no wire takes an arrowhead
+        ids = any(v.dtype != "real" for v in values.values())  # token ids or flags anywhere: else no wire takes an arrowhead
         by_id = {op.id: op for op in self.d.ops} if ids else {}
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
@@ -208,7 +208,7 @@ class _Compose:
             if not ids:
                 continue
             first = _first_value(by_id, values, w)
-            if values[w.value].dtype == "int" or first is not None and values[first].dtype == "int":
+            if values[w.value].dtype != "real" or first is not None and values[first].dtype != "real":
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
                 # (or the copy's dot or bend that ends the run), clear of the wire's label
                 a, b = first_run or (0.0, 0.0)

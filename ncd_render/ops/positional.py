@@ -1,5 +1,5 @@
 """Ops along the query/key or position/depth axes that keep the shape: ``mask(S: y x) with causal``
-(one select per element; the pattern is computed, not read; ``window=4096``: a sliding window, the
+(one select per element; the pattern is computed, not read (``mask(S, M)`` reads it: :mod:`.hidden`); ``window=4096``: a sliding window, the
 query and the keys at most 4095 before it), ``rope(Q: y k) with base=10000,
 interleaved`` (rotary embedding: x·cos + rotate(x)·sin, 3 FLOPs per element; ``reversed``: turned the other way, as
 NanoChat's; ``rotary=16``: only the
@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..options import KINDS, Kind
+from . import hidden
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
 from .work import WHOLE, Array, Work
@@ -36,6 +37,8 @@ SCALING = MappingProxyType({
 
 
 def build_mask(b, call, options, scope, label):
+    if len(call.args) == 2 and call.spec is None:  # by a boolean tensor: mask(S, M)
+        return hidden.build(b, call, options, scope, label)
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     if len(acted) != 2 or not options.get("causal"):
         raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")

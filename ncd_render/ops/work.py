@@ -22,7 +22,7 @@ class Array:
 
     key: int | tuple
     axes: tuple[str, ...]
-    integer: bool = False
+    itemsize: int | None = None  # bytes an element, whatever the run's dtype: 4 for integer ids (int32), 1 for flags
     times: int = 1  # moved this many times: a box of a repeat block inside a collapsed component
 
 

@@ -161,9 +161,11 @@ class DiagramModule(nn.Module):
             integer = not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
             if self.diagram.values[vid].dtype == "int" and not integer:
                 raise NcdError(f"input {name}: expected integer ids, got {tensor.dtype}", op.span, "convert them with .long()")
+            if self.diagram.values[vid].dtype == "bool" and tensor.dtype != torch.bool:
+                raise NcdError(f"input {name}: expected booleans, got {tensor.dtype}", op.span, "convert them with .bool()")
             if self.diagram.values[vid].dtype == "real" and not tensor.is_floating_point():
                 raise NcdError(f"input {name}: expected real numbers, got {tensor.dtype}", op.span,
-                               "convert them with .float(), or declare the input 'int'")
+                               "convert them with .float(), or declare the input 'int' (ids) or 'bool' (a mask)")
             values[vid] = tensor
         batches = {name: t.shape[:t.dim() - len(self.diagram.values[v].axes)] for (v, t), name in zip(values.items(), names)}
         try:

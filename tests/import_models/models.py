@@ -1718,3 +1718,42 @@ class _LocalAttention(nn.Module):
 def local_attention():
     torch.manual_seed(0)
     return _LocalAttention(), (torch.randn(1, 8, 5, 6),)
+
+
+class _MaskedScores(nn.Module):
+    """Scores hidden where a boolean key-padding mask is true, by masked_fill (the mask was an opaque box, and its
+    batch a second axis of its own)."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(8, 8, bias=False), nn.Linear(8, 8, bias=False)
+
+    def forward(self, x, pad):
+        s = self.q(x) @ self.k(x).transpose(1, 2) * 8 ** -0.5
+        return s.masked_fill(pad[:, None, :], float("-inf")).softmax(-1) @ x
+
+
+def masked_scores():
+    torch.manual_seed(0)
+    pad = torch.zeros(2, 5, dtype=torch.bool)
+    pad[0, 3:] = True
+    return _MaskedScores(), (torch.randn(2, 5, 8), pad)
+
+
+class _KeyPaddingMHA(nn.Module):
+    """nn.MultiheadAttention's key_padding_mask: torch makes it additive, zeros_like(mask).masked_fill(mask, -inf),
+    and hands it to scaled_dot_product_attention (zeros_like was an opaque box)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x, pad):
+        return self.mha(x, x, x, key_padding_mask=pad, need_weights=False)[0]
+
+
+def key_padding_mha():
+    torch.manual_seed(0)
+    pad = torch.zeros(2, 5, dtype=torch.bool)
+    pad[1, 2:] = True
+    return _KeyPaddingMHA().eval(), (torch.randn(2, 5, 8), pad)

@@ -1,0 +1,86 @@
+"""A mask the model is given: ``scores.masked_fill(mask, -inf)`` with ``mask`` a boolean input (a key-padding
+mask, ``pad[:, None, None, :]``; a graph's non-edges) as ``mask(S, M)``, the mask broadcast over the axes it lacks;
+so too its additive form, ``zeros_like(mask, dtype=float).masked_fill(mask, -inf)`` added to the scores, by ``+`` or
+as ``scaled_dot_product_attention``'s mask (``nn.MultiheadAttention``'s ``key_padding_mask``), where nothing else
+reads it. The lowest value may be written as -inf, ``torch.finfo(dtype).min`` or a number at most -1e9 (``ncd check``
+counts each as -inf). A causal mask the model builds itself is recognised whole (:mod:`.masks`).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .patterns import Replacement, _is
+from .seen import VIEWS, Seen, Unsupported, target_name
+
+LOWEST = -1e9  # a fill at or below this hides a score as -inf does (exp of it is 0 in every dtype)
+ZEROS = {"zeros_like", "zeros", "new_zeros"}  # what an additive mask is filled into
+
+
+class HidingOps:
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for masks by a tensor."""
+
+    def op_masked_fill(self, node, name):
+        """``x.masked_fill(mask, value)``: ``mask(X, M)`` where ``value`` hides (-inf, or about as low) and ``mask`` is
+        boolean data the model is given, broadcast over x."""
+        if not _hides(node):
+            raise Unsupported("a masked_fill with a value other than -inf (or at most -1e9), or by a mask that is not boolean data")
+        x, mask = self.get(node.args[0]), self.get(node.args[1])
+        if mask.dsl is None or self.prog.values[mask.dsl].dtype != "bool":
+            raise Unsupported("a masked_fill by a mask that is not boolean data the model is given")
+        scores, hidden = self.broadcast_pair(node, x, mask)
+        if scores.dsl != self.data(x):  # the mask holds axes the tensor lacks: the result is the mask's shape
+            raise Unsupported("a masked_fill by a mask with axes the tensor lacks")
+        return Seen(scores.dims, self.emit("mask", [self.data(scores), self.data(hidden)], self.prog.values[scores.dsl].atoms, node,
+                                           axes={"on": []}))
+
+    def hidden_by(self, node, scores: Seen, additive) -> Seen:
+        """``scores`` plus the additive mask made by :meth:`op_masked_fill` (``additive``, the node added), as ``mask(S, M)``."""
+        first, hidden = self.broadcast_pair(node, scores, self.get(additive))
+        if first.dsl != scores.dsl:
+            raise Unsupported("an additive mask with axes the scores lack")
+        return Seen(first.dims, self.emit("mask", [self.data(first), self.data(hidden)], self.prog.values[first.dsl].atoms, node,
+                                          axes={"on": []}))
+
+
+def recognise_additive(cap) -> dict:
+    """A boolean mask's additive form, ``zeros_like(mask, dtype=float).masked_fill(mask, -inf)`` read only by adding it
+    (through views): the mask itself, each node that adds it noted (``mapper.additive``) to write ``mask(S, M)`` there."""
+    found = {}
+    for node in cap.graph.nodes:
+        if _is(node, "masked_fill") and _hides(node) and any(_is(node.args[0], name) for name in ZEROS) \
+                and list(cap.values[node].shape) == list(cap.values[node.args[1]].shape):
+            added = _added(node)
+            if added is not None:
+                found[node] = Replacement([node.args[1]], lambda mapper, node, added=added: _noted(mapper, node, added))
+    return found
+
+
+def _noted(mapper, node, added: set) -> Seen:
+    mapper.additive |= added
+    return mapper.get(node.args[1])
+
+
+def _hides(node) -> bool:
+    """Whether a ``masked_fill`` node sets a boolean mask's places to -inf (or about as low)."""
+    value = node.args[2] if len(node.args) > 2 else node.kwargs.get("value")
+    return isinstance(value, (int, float)) and (value == -math.inf or value <= LOWEST) and isinstance(node.args[1], torch.fx.Node) \
+        and node.args[1].meta.get("val") is not None and node.args[1].meta["val"].dtype == torch.bool
+
+
+def _added(node) -> set | None:
+    """``node`` and the views of it between it and what reads it, where every reader adds it (``+``, or as
+    ``scaled_dot_product_attention``'s mask); else None."""
+    seen, stack = {node}, [node]
+    while stack:
+        at = stack.pop()
+        for user in at.users:
+            name = target_name(user) if user.op == "call_function" and hasattr(user.target, "overloadpacket") else None
+            if name in VIEWS:
+                seen.add(user)
+                stack.append(user)
+            elif not (name == "add" and user.kwargs.get("alpha", 1) == 1 or name == "scaled_dot_product_attention"
+                      and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)):
+                return None
+    return seen
