@@ -122,7 +122,7 @@ class Atoms:
                 continue
             taken, product = [], 1
             while product < size:
-                if not queue:
+                if not queue or size % product:  # (5 then 6 as 6 then 5: no whole split of the next leaf makes 6)
                     raise _mismatch(dims, sizes, self)
                 leaf = queue.pop(0)
                 need = size // product

@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from ..errors import NcdError
 from .graph import Param
 from .seen import Seen, Unsupported, box_path, is_map
 
@@ -31,7 +32,10 @@ class ShapeOps:
             self.float32 |= self._to_float32(node)
             dims = list(seen.dims)
         else:
-            dims = self.atoms.reshape(seen.dims, list(out))
+            try:
+                dims = self.atoms.reshape(seen.dims, list(out))
+            except NcdError as error:  # dimensions read across their boundaries (Transformer-XL's relative shift)
+                raise Unsupported(error.message) from None
         return Seen(dims, seen.dsl, seen.param, seen.number)
 
     def _to_float32(self, node) -> bool:

@@ -1757,3 +1757,16 @@ def key_padding_mha():
     pad = torch.zeros(2, 5, dtype=torch.bool)
     pad[1, 2:] = True
     return _KeyPaddingMHA().eval(), (torch.randn(2, 5, 8), pad)
+
+
+class _RelativeShift(nn.Module):
+    """Transformer-XL's relative shift: scores [queries, keys] viewed as [keys, queries], their first row dropped.
+    The view reads across the dims' boundaries; following it looped, splitting a dim of 6 into 1 and 6 forever
+    until the machine ran out of memory."""
+
+    def forward(self, x):
+        return x.view(x.shape[1], x.shape[0])[1:] * 2
+
+
+def relative_shift():
+    return _RelativeShift(), (torch.randn(5, 6),)
