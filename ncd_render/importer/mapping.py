@@ -91,6 +91,8 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
             seen = self.seen.get(arg)
             if seen is None or seen.dsl is None:
                 raise NcdError(f"the module's output {arg} is not computed from its inputs")
+            if any(seen.dsl == v for v, _ in self.prog.outputs):  # one value returned twice (s, s.t()): a second, as laid out
+                seen = Seen(seen.dims, self.emit("rearrange", [seen.dsl], self.leaves(seen.dims), arg))
             self.prog.outputs.append((seen.dsl, seen.dims))
         self.prog.float32 = self.float32
         return self.prog

@@ -1770,3 +1770,17 @@ class _RelativeShift(nn.Module):
 
 def relative_shift():
     return _RelativeShift(), (torch.randn(5, 6),)
+
+
+class _BothWays(nn.Module):
+    """CLIP's logits returned both ways, (s, s.t()): one value of the graph (a transpose is a view) was written as the
+    output twice, 'output Y1, Y1', a diagram that did not build."""
+
+    def forward(self, a, b):
+        s = a @ b.t()
+        return s, s.t()
+
+
+def both_ways():
+    torch.manual_seed(0)
+    return _BothWays(), (torch.randn(3, 8), torch.randn(5, 8))
