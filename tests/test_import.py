@@ -408,6 +408,23 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
     assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
 
 
+def test_a_model_file_finds_the_helpers_beside_it(tmp_path, monkeypatch):
+    """A model file that imports a module from its own folder, as ``python model.py`` would find it (it was a
+    ModuleNotFoundError unless PYTHONPATH named the folder), imported and checked from elsewhere."""
+    (tmp_path / "my_layers_beside.py").write_text("from torch import nn\n\nclass Block(nn.Module):\n"
+                                                  "    def __init__(self):\n        super().__init__()\n"
+                                                  "        self.f = nn.Linear(4, 4)\n\n"
+                                                  "    def forward(self, x):\n        return self.f(x).relu()\n")
+    (tmp_path / "model.py").write_text("import torch\nfrom my_layers_beside import Block\n\n"
+                                       "def make():\n    return Block(), (torch.randn(3, 4),)\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    imported = import_file(f"{tmp_path / 'model.py'}:make", elsewhere / "m.ncd")
+    assert imported.warnings == [] and check_file(elsewhere / "m.ncd").passed
+    assert str(tmp_path) not in sys.path  # (the folder is on the path only while the file loads)
+
+
 def test_a_write_in_place_that_is_read_later_is_refused_at_its_line(tmp_path):
     """prev[:, 0] = 0 after torch.roll: the import followed the roll's value and lost the write; it is refused now,
     naming the line. Writes whose own results are read next (an in-place ReLU, +=) import and check as before."""

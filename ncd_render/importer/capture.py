@@ -11,6 +11,7 @@ import importlib.util
 import io
 import logging
 import re
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,19 +45,32 @@ def load_function(spec: str):
         raise NcdError(f"file '{path}' does not exist")
     module_spec = importlib.util.spec_from_file_location("ncd_import_" + re.sub(r"\W", "_", Path(path).stem), path)
     source = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(source)
-    except (Exception, SystemExit) as error:
-        raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
-    function = getattr(source, name, None)
-    if not callable(function):
-        raise NcdError(f"{path} defines no function '{name}'",
-                       hint="define it to return (module, example_inputs): an nn.Module and a tuple of tensors")
-    try:
-        result = function()
-    except (Exception, SystemExit) as error:
-        raise NcdError(f"{spec} raised {_what(error)}", hint=_where(error)) from None
+    with _beside(path):
+        try:
+            module_spec.loader.exec_module(source)
+        except (Exception, SystemExit) as error:
+            raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
+        function = getattr(source, name, None)
+        if not callable(function):
+            raise NcdError(f"{path} defines no function '{name}'",
+                           hint="define it to return (module, example_inputs): an nn.Module and a tuple of tensors")
+        try:
+            result = function()
+        except (Exception, SystemExit) as error:
+            raise NcdError(f"{spec} raised {_what(error)}", hint=_where(error)) from None
     return checked_result(result, spec)
+
+
+@contextlib.contextmanager
+def _beside(path: str):
+    """The file's folder first on ``sys.path`` while it loads and makes its module, as ``python FILE.py`` has it:
+    a model file that imports a helper beside it (``from layers import Block``) finds it."""
+    folder = str(Path(path).resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path.remove(folder)
 
 
 def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
