@@ -116,6 +116,19 @@ def test_a_reference_computing_in_float32_gets_a_hint(tmp_path):
     assert "does sdpa in float32 compute in float32 whatever it is given? If so, return Reference(..., dtypes=(\"float32\",))" in text
 
 
+def test_a_reference_in_float64_throughout_gets_no_float32_hint(tmp_path):
+    """The diagram's own small mistake (a missing epsilon, 5e-7 relative) failing float64 alone was blamed on the
+    reference computing in float32, and following the hint would have passed a wrong diagram."""
+    (tmp_path / "n.ncd").write_text("axis y = 4\naxis m = 6\ninput X[y m]\nS = square(X)\nM = mean(S: m)\n"
+                                    "R = rsqrt(M)\nY = X * R\noutput Y\n")
+    (tmp_path / "n.check.py").write_text(
+        PAIRING + "import torch\n\ndef reference(sizes):\n"
+        "    return Reference(lambda X: X * torch.rsqrt(X.square().mean(-1, keepdim=True) + 1e-6), name='norm with eps')\n")
+    report = check_file(tmp_path / "n.ncd")
+    assert not report.passed and [c.passed for c in report.comparisons] == [False, True]  # float64 fails, float32 agrees
+    assert "float32's rounding" not in str(report)
+
+
 def test_without_torch_check_says_how_to_install_it():
     code = ("import sys; sys.modules['torch'] = None; sys.modules['einops'] = None\n"
             "from ncd_render.cli import main; main()")

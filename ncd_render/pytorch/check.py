@@ -35,6 +35,8 @@ from typing import Callable, Mapping
 
 import torch
 from torch import nn
+from torch.utils import _pytree as pytree
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .. import ops
 from ..errors import NcdError, did_you_mean, plural
@@ -231,18 +233,18 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
     say(f"built the diagram and {ref.name} ({time.perf_counter() - clock:.0f} s)")
-    comparisons, modes, unsteady = [], {}, False
+    comparisons, modes, unsteady, narrower = [], {}, False, False
     for dtype in dtypes:
         kind = getattr(torch, dtype)
         model.to(kind)
         if ref.module is not None:
             ref.module.to(kind)
-        compared, changed = _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
-        comparisons, unsteady = comparisons + compared, unsteady or changed
+        compared, changed, narrow = _compare(diagram, patterns, model, ref, [x.to(kind) if x.is_floating_point() else x for x in inputs], dtype)
+        comparisons, unsteady, narrower = comparisons + compared, unsteady or changed, narrower or narrow and dtype == "float64"
         modes.update(_batch_norm_modes(ref.module))
         say(f"ran both in {dtype} ({time.perf_counter() - clock:.0f} s)")
     name = ref.name + (f" ({source})" if source else "")
-    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes, unsteady)
+    return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes, unsteady, narrower)
 
 
 def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
@@ -275,15 +277,19 @@ def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
     return min(vocab)
 
 
-def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str) -> tuple[list[Comparison], bool]:
-    """Each wire the reference gives against the diagram's, in ``dtype``; and, where one disagrees, whether the
-    reference run again on the same inputs gives other results (a dropout left on)."""
+def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str
+             ) -> tuple[list[Comparison], bool, bool]:
+    """Each wire the reference gives against the diagram's, in ``dtype``; where one disagrees, whether the
+    reference run again on the same inputs gives other results (a dropout left on); and whether the reference
+    made real numbers of less precision than ``dtype`` as it ran (computes in float32 whatever it is given)."""
     with torch.no_grad():
         ours = model.run(*inputs)
         try:
-            theirs = ref.forward(*inputs)
+            with _Precisions() as made:
+                theirs = ref.forward(*inputs)
         except (Exception, SystemExit) as error:
             raise NcdError(_failed(ref.name, error), hint=_where(error)) from None
+    narrower = any(torch.finfo(kind).bits < torch.finfo(getattr(torch, dtype)).bits for kind in made.kinds)
     wires = _wires(diagram, theirs, ref.name)
     result = []
     for vid, tensor in sorted(wires.items(), key=lambda item: diagram.producer(item[0]).id):
@@ -296,10 +302,24 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
                                   exact=value.dtype != "real"))
     if all(c.passed for c in result):
-        return result, False
+        return result, False, narrower
     with torch.no_grad():
         again = _wires(diagram, ref.forward(*inputs), ref.name)
-    return result, any(not torch.equal(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor))
+    return result, any(not torch.equal(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
+
+
+class _Precisions(TorchDispatchMode):
+    """The kinds of real numbers the operations run inside it make (``kinds``): float32 among them, in a run in
+    float64, where a reference casts down (transformers' RMSNorm)."""
+
+    def __enter__(self):
+        self.kinds = set()
+        return super().__enter__()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.kinds.update(t.dtype for t in pytree.tree_leaves(out) if isinstance(t, torch.Tensor) and t.is_floating_point())
+        return out
 
 
 def _batch_norm_modes(module) -> dict[str, bool]:
