@@ -24,7 +24,8 @@ from .recomputed import _fed_by_learning
 from .seen import Seen, Unsupported
 
 PASSING = {"view", "reshape", "_unsafe_view", "unsqueeze", "squeeze", "contiguous", "clone", "_to_copy", "to", "type_as",
-           "masked_fill", "add", "dropout"}  # what may come between the scores and their softmax (a mask, a cast)
+           "masked_fill", "add", "mul", "div", "dropout"}  # what may come between the scores and their softmax (a mask, a cast,
+#   Falcon's scale after the bias)
 
 
 def recognise_alibi(cap: Capture) -> dict:

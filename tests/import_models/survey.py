@@ -61,6 +61,32 @@ def olmo2():
     return _decoder("olmo2", _small(hf.Olmo2Config, num_key_value_heads=2), 32)
 
 
+class _FalconAlibiLayer(nn.Module):
+    """Falcon-RW's decoder layer with ALiBi: its bias added to the scores, then scaled (attention_logits *= inv_norm_factor),
+    which the ALiBi recognition did not look through (three opaque boxes); a causal mask of finfo.min above the diagonal."""
+
+    def __init__(self, layer, heads):
+        super().__init__()
+        self.layer, self.heads = layer, heads
+
+    def forward(self, x):
+        from transformers.models.falcon.modeling_falcon import build_alibi_tensor
+
+        n = x.shape[1]
+        alibi = build_alibi_tensor(torch.ones(1, n), self.heads, x.dtype)
+        mask = torch.full((n, n), torch.finfo(x.dtype).min).triu(1)[None, None]
+        return self.layer(x, alibi=alibi, attention_mask=mask)[0]
+
+
+def falcon_alibi():
+    from transformers.models.falcon.modeling_falcon import FalconDecoderLayer
+
+    config = hf.FalconConfig(hidden_size=32, num_attention_heads=4, multi_query=False, parallel_attn=False, new_decoder_architecture=False,
+                             alibi=True, bias=True, attn_implementation="eager")
+    torch.manual_seed(0)
+    return _FalconAlibiLayer(FalconDecoderLayer(config, 0), 4).eval(), (torch.randn(1, SEQ, 32),)
+
+
 def stablelm():
     """StableLM: a rotary over a quarter of each head."""
     return _decoder("stablelm", _small(hf.StableLmConfig, num_key_value_heads=4, partial_rotary_factor=0.5), 32)
@@ -154,7 +180,8 @@ def qwen2_moe_block():
 
 
 BLOCKS = ["mistral", "qwen2", "qwen3", "olmo", "olmo2", "stablelm", "granite", "opt", "bert", "roberta", "whisper_encoder",
-          "siglip_vision", "dinov2", "wav2vec2_feature_layer", "t5_self_attention", "t5_decoder_self_attention", "qwen2_moe_block"]
+          "siglip_vision", "dinov2", "wav2vec2_feature_layer", "t5_self_attention", "t5_decoder_self_attention", "qwen2_moe_block",
+          "falcon_alibi"]
 
 
 class _Logits(nn.Module):
