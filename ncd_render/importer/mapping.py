@@ -38,6 +38,7 @@ from .pooling import PoolingOps
 from .products import ProductOps
 from .recurrent import RecurrentOps
 from .sequence import SequenceOps
+from .transposed import TransposedOps
 from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
@@ -52,7 +53,7 @@ def build_program(cap: Capture) -> Program:
 
 
 class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps, MomentOps, LossOps, DistanceOps,
-             SequenceOps, RecurrentOps, HidingOps):
+             SequenceOps, RecurrentOps, HidingOps, TransposedOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 
     def __init__(self, cap: Capture):
@@ -269,7 +270,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
         return a, b
 
 
-CHANNELS_FIRST = {"convolution", "conv2d", "_conv_forward", "batch_norm", "_native_batch_norm_legit_no_training",
+CHANNELS_FIRST = {"convolution", "conv2d", "_conv_forward", "conv_transpose2d", "conv_transpose1d", "batch_norm", "_native_batch_norm_legit_no_training",
                   "_native_batch_norm_legit", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "group_norm", "instance_norm",
                   "upsample_nearest2d", "upsample_bilinear2d", "pixel_shuffle"}  # they read [batch, channels, rows, cols]
 PASSING = VIEWS | {"roll", "add", "sub", "mul", "div", "dropout", "relu", "gelu", "silu", "to", "_to_copy", "pad",

@@ -1784,3 +1784,23 @@ class _BothWays(nn.Module):
 def both_ways():
     torch.manual_seed(0)
     return _BothWays(), (torch.randn(3, 8), torch.randn(5, 8))
+
+
+class _UpConvolutions(nn.Module):
+    """Transposed convolutions, a UNet's up step (2 x 2, stride 2, its bias per channel) and a decoder's odd one
+    (3 x 3, stride 2, padding 1, output padding 1, no bias), then a 1-D one: each was an opaque box."""
+
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.odd = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1, bias=False)
+        self.line = nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        y = self.odd(self.up(x).relu())
+        return self.line(y.flatten(2))
+
+
+def up_convolutions():
+    torch.manual_seed(0)
+    return _UpConvolutions(), (torch.randn(1, 8, 3, 2),)
