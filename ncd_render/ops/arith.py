@@ -116,12 +116,23 @@ def build_scale(b, vid, scale, scope, span):
     axes = b.values[vid].axes
     out = b.new_value("", axes, "real", span)
     b.add_op(kind="scale", inputs=(vid,), outputs=(out,), acts=((),), broadcast=axes,
-             label=text if scale.axis is not None else shown_number(text, factor),
+             label=text if scale.axis is not None else scale_label(text, factor),
              params=MappingProxyType({"factor": factor, "text": text}), section=scope.section, span=span)
     return [out]
 
 
 SHOWN_DIGITS = 4  # significant digits a number written with more is drawn with (its box, not what it computes)
+
+
+def scale_label(text: str, factor: float) -> str:
+    """The mark of a scale by a number: the number as shown (:func:`shown_number`), a negative one after a times sign
+    and with a minus sign, so that it never reads as an offset's (``X * -1`` beside ``X - 1``'s ➤−1➤).
+
+    >>> scale_label("0.5", 0.5), scale_label("-1", -1.0), scale_label("1/-2", -0.5)
+    ('0.5', '×−1', '×1/−2')
+    """
+    shown = shown_number(text, factor)
+    return "×" + shown.replace("-", "−") if factor < 0 else shown
 
 
 def shown_number(text: str, factor: float) -> str:
