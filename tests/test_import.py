@@ -411,6 +411,13 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
     assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
 
 
+def test_a_module_whose_output_is_not_finite_is_said_so(tmp_path):
+    imported = import_file(f"{MODELS}:never_initialised", tmp_path / "m.ncd")
+    assert imported.warnings == ["the module's output 1 holds NaN or infinite values on the example inputs: weights made with "
+                                 "torch.empty and never initialised (transformers' experts, built bare)? The import follows the "
+                                 "computation, but ncd check compares finite values only"]
+
+
 def test_a_model_file_finds_the_helpers_beside_it(tmp_path, monkeypatch):
     """A model file that imports a module from its own folder, as ``python model.py`` would find it (it was a
     ModuleNotFoundError unless PYTHONPATH named the folder), imported and checked from elsewhere."""

@@ -88,10 +88,17 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
                 except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
                     # the importer's own failure on a node it has a statement for: drawn as what it is, an opaque box
                     self._opaque_instead(node, f"the importer failed on it ({type(error).__name__}: {error}), a bug to report")
-        for arg in flat(output.args[0]):
+        results = flat(output.args[0])
+        for k, arg in enumerate(results):
             seen = self.seen.get(arg)
             if seen is None or seen.dsl is None:
                 raise NcdError(f"the module's output {arg} is not computed from its inputs")
+            value = self.cap.values.get(arg)
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(value.isfinite().all()):
+                which = f"output {k + 1}" if len(results) > 1 else "output"
+                self.prog.warnings.append(f"the module's {which} holds NaN or infinite values on the example inputs: weights "
+                                          "made with torch.empty and never initialised (transformers' experts, built bare)? "
+                                          "The import follows the computation, but ncd check compares finite values only")
             if any(seen.dsl == v for v, _ in self.prog.outputs):  # one value returned twice (s, s.t()): a second, as laid out
                 seen = Seen(seen.dims, self.emit("rearrange", [seen.dsl], self.leaves(seen.dims), arg))
             self.prog.outputs.append((seen.dsl, seen.dims))

@@ -1804,3 +1804,19 @@ class _UpConvolutions(nn.Module):
 def up_convolutions():
     torch.manual_seed(0)
     return _UpConvolutions(), (torch.randn(1, 8, 3, 2),)
+
+
+class _NeverInitialised(nn.Module):
+    """A weight made with torch.empty and left so (transformers' experts, built bare) may hold anything: here infinities,
+    so the output is not finite; the import said nothing of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.full((4, 4), float("inf")))
+
+    def forward(self, x):
+        return x @ self.w, x.relu()
+
+
+def never_initialised():
+    return _NeverInitialised(), (torch.randn(3, 4),)
