@@ -44,11 +44,18 @@ class PoolingOps:
         return [self._global_pool(node, "max"), None]  # (the largest values, where they are): only the values have a statement
 
     def _global_pool(self, node, fn) -> Seen:
-        """Adaptive pooling to one value per channel (only that): ``fn`` over the two spatial dims."""
+        """Adaptive pooling to one value per channel, or along one spatial dim only (coordinate attention's
+        ``nn.AdaptiveAvgPool2d((None, 1))``, a mean over each row): ``fn`` over the dims pooled to one."""
         x = self.get(node.args[0])
-        if pair(self.arg(node, 1)) != (1, 1):
-            raise Unsupported("adaptive pooling to more than one value per channel")
-        return self._over_map(node, x, fn)
+        sizes, spatial = pair(self.arg(node, 1)), x.dims[-2:]
+        if any(s not in (1, self.atoms.size(d)) for s, d in zip(sizes, spatial)):
+            raise Unsupported("adaptive pooling to other than one value or all of them along a dim")
+        pooled = [d for s, d in zip(sizes, spatial) if s == 1 and self.atoms.size(d) > 1]
+        if not pooled:
+            return x
+        gone = set(map(self.atoms.find, self.leaves(pooled)))
+        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": pooled})
+        return Seen([self.atoms.new(1, "unit") if d in pooled else d for d in x.dims], out)
 
     def _whole_map(self, x: Seen, kernel, padding, dilation) -> bool:
         """Whether a pooling window, unpadded and undilated, is the whole map (``F.avg_pool2d(x, x.shape[2:])``, CBAM's)."""

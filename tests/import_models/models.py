@@ -1820,3 +1820,20 @@ class _NeverInitialised(nn.Module):
 
 def never_initialised():
     return _NeverInitialised(), (torch.randn(3, 4),)
+
+
+class _CoordinatePooling(nn.Module):
+    """Coordinate attention's pools (Hou et al. 2021): the mean of each row, nn.AdaptiveAvgPool2d((None, 1)), and of each
+    column, ((1, None)), each an opaque box ('adaptive pooling to more than one value per channel')."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cols = nn.AdaptiveAvgPool2d((None, 1)), nn.AdaptiveMaxPool2d((1, None))
+
+    def forward(self, x):
+        return self.rows(x) * self.cols(x)
+
+
+def coordinate_pooling():
+    torch.manual_seed(0)
+    return _CoordinatePooling(), (torch.randn(1, 3, 4, 5),)
