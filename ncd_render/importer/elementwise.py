@@ -40,6 +40,8 @@ class ElementOps:
         """``x ** 2`` is ``square(X)``, ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt(X)`` and ``rsqrt(X)``; other powers of a
         tensor have no statement."""
         power = self.arg(node, 1)
+        if not isinstance(node.args[0], torch.fx.Node):  # base ** x (ALiBi's slopes, 2 ** -arange)
+            raise Unsupported("a number raised to a tensor's power")
         if not isinstance(power, (int, float)) or power not in POWERS:
             raise Unsupported("a power of a tensor other than its square, square root or reciprocal square root")
         x = self.get(node.args[0])

@@ -1837,3 +1837,14 @@ class _CoordinatePooling(nn.Module):
 def coordinate_pooling():
     torch.manual_seed(0)
     return _CoordinatePooling(), (torch.randn(1, 3, 4, 5),)
+
+
+class _NumberPower(nn.Module):
+    """2 ** -arange (ALiBi's slopes written out): the opaque box said 'a power of a tensor other than its square'."""
+
+    def forward(self, x):
+        return x * 2 ** -torch.arange(1.0, 5.0)
+
+
+def number_power():
+    return _NumberPower(), (torch.randn(3, 4),)
