@@ -396,6 +396,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                          "U = fold(H: r w2 p q -> h2 w3) with stride=2, padding=1, output_padding=1\n",  # nn.ConvTranspose2d
                          "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY = bias(U: g) as E_{line}"]),  # 1-D
     ("both_ways", ["Y1 = einsum(A, B: y m, x m -> y x)\nY2 = rearrange(Y1: y x -> x y)\noutput Y1, Y2"]),  # (s, s.t())
+    ("kept_scores", ["S3 = mask(S, seent) with keep", "S = mask(S, hiddent)\n",  # torch.where both ways, SDPA's booleans
+                     "P = softmax(S3: x)"]),
     ("masked_scores", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),  # masked_fill by a boolean input
     ("key_padding_mha", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),
     ("grouped_pointwise", ["H = layerscale(X: g c) as \\gamma_{dw}\nH = bias(H: g c) as E_{dw}",
@@ -415,7 +417,7 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
 
 def test_a_module_whose_output_is_not_finite_is_said_so(tmp_path):
     imported = import_file(f"{MODELS}:never_initialised", tmp_path / "m.ncd")
-    assert imported.warnings == ["the module's output 1 holds NaN or infinite values on the example inputs: weights made with "
+    assert imported.warnings == ["the module's output 1 holds NaN on the example inputs: weights made with "
                                  "torch.empty and never initialised (transformers' experts, built bare)? The import follows the "
                                  "computation, but ncd check compares finite values only"]
 

@@ -210,6 +210,8 @@ SECOND_FORMS = {
                                lambda i, s: s["lambda_.weight"] * i["X"]),  # differential attention's lambda
     "pad, reflect": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=1, after=2, mode=reflect",  # an image generator's
                      lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (1, 2), mode="reflect").transpose(1, 2)),
+    "mask, kept where true": ("hide", "input S[y m], M[m] bool\nY = mask(S, M) with keep",  # SDPA's boolean attn_mask
+                              lambda i, s: i["S"].masked_fill(~i["M"][:, None], -math.inf)),
     "pad, circular": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=2, after=1, mode=circular",
                       lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (2, 1), mode="circular").transpose(1, 2)),
     "prelu, one slope": ("prelu", "input X[y m]\nY = prelu(X)",
@@ -307,6 +309,8 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input S[y m], M[k] bool\nY = mask(S, M)", "c.ncd:10:13: cannot mask S [y m] by M [k]", "or some of them"),
     ("input S[y m], M[m] bool\nY = mask(S, M) with causal", "c.ncd:10:5: mask by a tensor takes the scores and a boolean mask",
      "mask(S: y x) with causal computes a causal one"),
+    ("input S[y m]\nY = mask(S: y m) with causal, keep", "c.ncd:10:5: keep belongs to a mask by a boolean tensor",
+     "a causal mask computes what it hides"),
     ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
      "the larger of A and B"),
     ("input X[y], F[y m]\nY = minimum(X, F)", "c.ncd:10:16: cannot take the minimum of X [y] and F [y m]", "write minimum(F, X)"),

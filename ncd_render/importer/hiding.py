@@ -24,24 +24,35 @@ class HidingOps:
     def op_masked_fill(self, node, name):
         """``x.masked_fill(mask, value)``: ``mask(X, M)`` where ``value`` hides (-inf, or about as low) and ``mask`` is
         boolean data the model is given, broadcast over x."""
-        if not _hides(node):
-            raise Unsupported("a masked_fill with a value other than -inf (or at most -1e9), or by a mask that is not boolean data")
-        x, mask = self.get(node.args[0]), self.get(node.args[1])
-        if mask.dsl is None or self.prog.values[mask.dsl].dtype != "bool":
-            raise Unsupported("a masked_fill by a mask that is not boolean data the model is given")
-        scores, hidden = self.broadcast_pair(node, x, mask)
-        if scores.dsl != self.data(x):  # the mask holds axes the tensor lacks: the result is the mask's shape
-            raise Unsupported("a masked_fill by a mask with axes the tensor lacks")
-        return Seen(scores.dims, self.emit("mask", [self.data(scores), self.data(hidden)], self.prog.values[scores.dsl].atoms, node,
-                                           axes={"on": []}))
+        if not _hides(node.args[2] if len(node.args) > 2 else node.kwargs.get("value")):
+            raise Unsupported("a masked_fill with a value other than -inf (or at most -1e9)")
+        return self._masked(node, node.args[0], node.args[1], keep=False)
 
-    def hidden_by(self, node, scores: Seen, additive) -> Seen:
-        """``scores`` plus the additive mask made by :meth:`op_masked_fill` (``additive``, the node added), as ``mask(S, M)``."""
-        first, hidden = self.broadcast_pair(node, scores, self.get(additive))
-        if first.dsl != scores.dsl:
-            raise Unsupported("an additive mask with axes the scores lack")
+    def op_where(self, node, name):
+        """``torch.where(mask, x, -inf)``: ``mask(X, M) with keep``; ``torch.where(mask, -inf, x)``: ``mask(X, M)``."""
+        mask, a, b = node.args[:3]
+        if _hides(b) and isinstance(a, torch.fx.Node):
+            return self._masked(node, a, mask, keep=True)
+        if _hides(a) and isinstance(b, torch.fx.Node):
+            return self._masked(node, b, mask, keep=False)
+        raise Unsupported("a where that picks other than a tensor or -inf")
+
+    def _masked(self, node, scores_node, mask_node, keep: bool) -> Seen:
+        """``mask(S, M)`` (``keep``: ``with keep``) of the nodes given, the mask boolean data the model is given."""
+        if not isinstance(mask_node, torch.fx.Node):
+            raise Unsupported("a mask that is not a tensor")
+        x, mask = self.get(scores_node), self.get(mask_node)
+        if mask.dsl is None or self.prog.values[mask.dsl].dtype != "bool":
+            raise Unsupported("a mask that is not boolean data the model is given")
+        return self.hidden(node, x, mask, keep)
+
+    def hidden(self, node, scores: Seen, mask: Seen, keep: bool = False) -> Seen:
+        """``mask(S, M)`` (``keep``: ``with keep``), the mask broadcast over the axes of the scores it lacks."""
+        first, hidden = self.broadcast_pair(node, scores, mask)
+        if first.dsl != scores.dsl:  # the mask holds axes the scores lack: the result is the mask's shape
+            raise Unsupported("a mask with axes the scores lack")
         return Seen(first.dims, self.emit("mask", [self.data(first), self.data(hidden)], self.prog.values[first.dsl].atoms, node,
-                                          axes={"on": []}))
+                                          axes={"on": []}, options={"keep": True} if keep else {}))
 
 
 def recognise_additive(cap) -> dict:
@@ -49,7 +60,8 @@ def recognise_additive(cap) -> dict:
     (through views): the mask itself, each node that adds it noted (``mapper.additive``) to write ``mask(S, M)`` there."""
     found = {}
     for node in cap.graph.nodes:
-        if _is(node, "masked_fill") and _hides(node) and any(_is(node.args[0], name) for name in ZEROS) \
+        if _is(node, "masked_fill") and _hides(node.args[2] if len(node.args) > 2 else node.kwargs.get("value")) \
+                and _boolean(node.args[1]) and any(_is(node.args[0], name) for name in ZEROS) \
                 and list(cap.values[node].shape) == list(cap.values[node.args[1]].shape):
             added = _added(node)
             if added is not None:
@@ -62,11 +74,13 @@ def _noted(mapper, node, added: set) -> Seen:
     return mapper.get(node.args[1])
 
 
-def _hides(node) -> bool:
-    """Whether a ``masked_fill`` node sets a boolean mask's places to -inf (or about as low)."""
-    value = node.args[2] if len(node.args) > 2 else node.kwargs.get("value")
-    return isinstance(value, (int, float)) and (value == -math.inf or value <= LOWEST) and isinstance(node.args[1], torch.fx.Node) \
-        and node.args[1].meta.get("val") is not None and node.args[1].meta["val"].dtype == torch.bool
+def _hides(value) -> bool:
+    """Whether a value filled in hides a score: -inf, or about as low."""
+    return isinstance(value, (int, float)) and (value == -math.inf or value <= LOWEST)
+
+
+def _boolean(node) -> bool:
+    return isinstance(node, torch.fx.Node) and node.meta.get("val") is not None and node.meta["val"].dtype == torch.bool
 
 
 def _added(node) -> set | None:

@@ -128,18 +128,23 @@ class ProductOps:
 
     def op_scaled_dot_product_attention(self, node, name):
         mask = self.arg(node, 3, node.kwargs.get("attn_mask"))
-        if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):
-            raise Unsupported("attention with a mask of booleans that is neither causal nor open")
         causal = bool(self.arg(node, 5, node.kwargs.get("is_causal", False)))
+        if isinstance(mask, torch.fx.Node) and self.cap.values[mask].dtype == torch.bool:  # true where the key takes part
+            seen = self.get(mask)
+            if seen.dsl is None or self.prog.values[seen.dsl].dtype != "bool":
+                raise Unsupported("attention with a mask of booleans that is neither causal nor open, nor given")
+            return self.attention(node, causal, hidden=(seen, True))
+        if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):
+            raise Unsupported("attention with a mask that is neither numbers nor booleans")
         if mask in self.additive:  # a boolean mask's additive form (nn.MultiheadAttention's key_padding_mask)
-            return self.attention(node, causal, hidden=mask)
+            return self.attention(node, causal, hidden=(self.get(mask), False))
         return self.attention(node, causal, bias=self.get(mask) if mask is not None else None)
 
     def attention(self, node, causal: bool, window: int | None = None, bias: Seen | None = None, hidden=None) -> Seen:
         """``scaled_dot_product_attention``'s q, k and v as einsums and a softmax, with a causal mask where ``causal``
         (its own mask argument set aside: :mod:`.masks` hands over a causal one, and its sliding ``window``), and
         ``bias``, a mask of numbers, added to the scaled scores (Swin's relative position bias, BEiT's), or
-        ``hidden``, the node of a boolean mask's additive form, as ``mask(S, M)`` (:mod:`.hiding`)."""
+        ``hidden``, a boolean mask and whether it keeps where true (else hides), as ``mask(S, M)`` (:mod:`.hiding`)."""
         q, k, v = (self.get(a) for a in node.args[:3])
         scale = self.arg(node, 6, node.kwargs.get("scale"))
         if float(self.arg(node, 4, node.kwargs.get("dropout_p", 0.0))) != 0.0:
@@ -160,7 +165,7 @@ class ProductOps:
         if bias is not None:
             s = self.broadcast_sum(node, s, bias)
         if hidden is not None:
-            s = self.hidden_by(node, s, hidden)
+            s = self.hidden(node, s, *hidden)
         p = Seen(s.dims, self.emit("softmax", [s.dsl], self.prog.values[s.dsl].atoms, node, axes={"on": [s.dims[-1]]}))
         return self._matmul(node, p, v)
 

@@ -40,6 +40,9 @@ def build_mask(b, call, options, scope, label):
     if len(call.args) == 2 and call.spec is None:  # by a boolean tensor: mask(S, M)
         return hidden.build(b, call, options, scope, label)
     vid, acted, broadcast, out = acted_axes(b, call, scope)
+    if "keep" in options:
+        raise NcdError("keep belongs to a mask by a boolean tensor: mask(S, M) with keep hides S where M is false", call.span,
+                       "a causal mask computes what it hides: mask(S: y x) with causal")
     if len(acted) != 2 or not options.get("causal"):
         raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
     window = {"window": int(options["window"])} if "window" in options else {}  # keys at most window - 1 before the query
@@ -217,7 +220,8 @@ def source_rope(op, w, target):
 
 
 register(
-    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"], "window": WINDOW}), glyph="box",
+    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"], "window": WINDOW, "keep": KINDS["causal"]}),
+           glyph="box",
            hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
            causal=lambda op: tuple(op.params["axes"]),

@@ -227,7 +227,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
         randomize(ref.module, generator, fan_ins(model, parameters))
     copy_parameters(model, parameters, ref.module)
     inputs = [torch.randint(vocabulary[v], (batch, *diagram.shape(v)), generator=generator) if v in vocabulary
-              else _flags((batch, *diagram.shape(v)), generator) if diagram.values[v].dtype == "bool"
+              else _flags((batch, *diagram.shape(v)), generator, _keeps(diagram, v)) if diagram.values[v].dtype == "bool"
               else torch.randn((batch, *diagram.shape(v)), generator=generator, dtype=torch.float64) for v in diagram.inputs]
     dtypes = dtypes or ref.dtypes
     if not dtypes or set(dtypes) - set(TOLERANCE):
@@ -254,13 +254,23 @@ def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
                    "check at smaller sizes: drop --declared-sizes, or give smaller ones with --sizes AXIS=N,...")
 
 
-def _flags(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+def _flags(shape: tuple[int, ...], generator: torch.Generator, keep: bool = False) -> torch.Tensor:
     """A boolean input: true a quarter of the time, never at the first position of its last axis (a mask of
-    keys that hides them all would leave a softmax nothing, on both sides)."""
+    keys that hides them all would leave a softmax nothing, on both sides); ``keep``, for a mask that keeps
+    where true, the other way round."""
     flags = torch.rand(shape, generator=generator) < 0.25
     if flags.dim():
         flags[..., 0] = False
-    return flags
+    return ~flags if keep else flags
+
+
+def _keeps(diagram: Diagram, vid: int) -> bool:
+    """Whether the boolean input ``vid`` is read, through copies, renames and rearranges, by a mask that keeps where true."""
+    reach = {vid}
+    for op in diagram.ops:
+        if ops.of(op).keeps_ids and reach & set(op.inputs):
+            reach |= set(op.outputs)
+    return any(op.params.get("keep") and op.inputs[1:] and op.inputs[1] in reach for op in diagram.ops)
 
 
 def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:

@@ -1848,3 +1848,23 @@ class _NumberPower(nn.Module):
 
 def number_power():
     return _NumberPower(), (torch.randn(3, 4),)
+
+
+class _KeptScores(nn.Module):
+    """Boolean masks that say which keys take part, torch.where(seen, s, -inf) and scaled_dot_product_attention's
+    boolean attn_mask (each was an opaque box, 'a mask of booleans that is neither causal nor open'), and one that
+    says which are hidden, torch.where(hidden, -inf, s)."""
+
+    def forward(self, q, k, v, seen, hidden):
+        s = (q @ k.transpose(-1, -2)) * 4 ** -0.5
+        a = torch.where(seen[:, None, :], s, float("-inf")).softmax(-1) @ v
+        b = torch.where(hidden[:, None, :], float("-inf"), s).softmax(-1) @ v
+        c = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=seen[:, None, :])
+        return a + b + c
+
+
+def kept_scores():
+    torch.manual_seed(0)
+    seen = torch.ones(2, 5, dtype=torch.bool)
+    seen[1, 3:] = False
+    return _KeptScores(), (torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 4), seen, ~seen)
