@@ -5,6 +5,7 @@ at its cup (``k^-1/2``), and an opaque box's ``as "..."``.
 from __future__ import annotations
 
 import math
+import re
 
 from .. import ops
 from .axisnames import role
@@ -61,8 +62,18 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         depth = atoms.leaves_of(axes.get("depth", []))
         text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
     if not kind.runs:  # an opaque box says what it stands for
-        text += ' as "' + stmt.label.replace("_", "-").replace('"', "'") + '"'
+        text += ' as "' + opaque_label(stmt.label) + '"'
     return text
+
+
+def opaque_label(name: str) -> str:
+    """An opaque box's label: the operation's name, a dunder's underscores left out and the rest as hyphens (an
+    underscore would start a subscript), quotes as apostrophes.
+
+    >>> opaque_label("aten.__and__"), opaque_label("aten.new_ones"), opaque_label('a"b')
+    ('aten.and', 'aten.new-ones', "a'b")
+    """
+    return re.sub(r"(?<![^\W_])_+|_+(?![^\W_])", "", name).replace("_", "-").replace('"', "'")
 
 
 def _one(text: str) -> str:
