@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+import os
 import re
 import time
 import traceback
@@ -154,8 +155,13 @@ def _failed(who: str, error: BaseException) -> str:
 
 
 def _where(error: BaseException) -> str | None:
-    frames = traceback.extract_tb(error.__traceback__)
+    """Where the error was raised: the last line of the traceback outside torch's own code and this module's (which
+    watches the reference run), the line of the reference or model that called what failed."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_TORCH) and f.filename != __file__]
     return f"raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+_TORCH = str(Path(torch.__file__).parent) + os.sep
 
 
 # ----------------------------------------------------------------------------
