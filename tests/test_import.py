@@ -391,6 +391,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("graph_conv", ["input X[m d], adj[y m]", "Hx = rename(H: y -> m)\nH = H2 * Hx", "S = einsum(H, H2: y m, m f -> y f)"]),
     ("local_attention", ["B = unfold(K: h w -> h w i j) with padding=1", "P = softmax(S: i j)", "Y = sum(H: i j)"]),  # F.unfold
     # grouped 1x1 convolutions as a map per group and a depthwise one as a scale and shift per channel, no ★
+    ("logit_loss", ["H = softplus(logits)", "H3 = logits * targets", "Y1 = H - H3", "Y2 = mean(X: y m)"]),  # BCE with logits
     ("coordinate_pooling", ["R = mean(X: w)", "R2 = max(X: h)"]),  # adaptive pooling along one dim
     ("up_convolutions", ["H = linear(X: c -> f i j) as L_{up}\nU = fold(H: h w i j -> r w2) with stride=2\nH = bias(U: f) as E_{up}",
                          "U = fold(H: r w2 p q -> h2 w3) with stride=2, padding=1, output_padding=1\n",  # nn.ConvTranspose2d

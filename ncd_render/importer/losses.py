@@ -1,6 +1,8 @@
 """Losses as the language writes them: ``F.mse_loss`` the mean (or sum) of the squared difference,
-``square(P - T)``, and ``F.l1_loss`` of its absolute value; and ``torch.broadcast_tensors``, which
-``F.mse_loss`` and ``F.l1_loss`` call first: of operands of one shape, the operands themselves."""
+``square(P - T)``, ``F.l1_loss`` of its absolute value, and ``F.binary_cross_entropy_with_logits``
+of ``softplus(X) - X * T`` (what it computes, written without its log and exp); and
+``torch.broadcast_tensors``, which ``F.mse_loss`` and ``F.l1_loss`` call first: of operands of one shape,
+the operands themselves."""
 from __future__ import annotations
 
 from .seen import Seen, Unsupported
@@ -17,6 +19,18 @@ class LossOps:
     def op_l1_loss(self, node, name):
         return self._loss(node, "abs")
 
+    def op_binary_cross_entropy_with_logits(self, node, name):
+        """``softplus(x) - x t`` of the logits x and the targets t (a focal loss's and a detector's), then their mean or
+        sum; with no per-element ``weight`` or ``pos_weight``."""
+        logits, target = self.get(node.args[0]), self.get(node.args[1])
+        if self.arg(node, 2, node.kwargs.get("weight")) is not None or self.arg(node, 3, node.kwargs.get("pos_weight")) is not None:
+            raise Unsupported("a binary cross-entropy with weights")
+        if logits.param is not None or target.param is not None:
+            raise Unsupported("a loss against a learned tensor")
+        soft = Seen(logits.dims, self.emit("softplus", [self.data(logits)], self.prog.values[self.data(logits)].atoms, node))
+        error = self._in_order(node, "sub", soft, self._in_order(node, "mul", logits, target))
+        return self._reduced(node, error, error.dsl, REDUCTIONS[self.arg(node, 4, node.kwargs.get("reduction", 1))])
+
     def _loss(self, node, fn: str) -> Seen:
         """``fn`` (square, abs) of the prediction less the target, then their mean or sum, as ``reduction`` asks."""
         prediction, target = self.get(node.args[0]), self.get(node.args[1])
@@ -25,6 +39,10 @@ class LossOps:
         reduction = REDUCTIONS[self.arg(node, 2, node.kwargs.get("reduction", 1))]
         error = self._in_order(node, "sub", prediction, target)
         out = self.emit(fn, [error.dsl], self.prog.values[error.dsl].atoms, node)
+        return self._reduced(node, error, out, reduction)
+
+    def _reduced(self, node, error: Seen, out: int, reduction: str | None) -> Seen:
+        """The loss ``out`` of each element of ``error``'s shape, or its mean or sum (``reduction``)."""
         if reduction is None:
             return Seen(error.dims, out)
         if not self.leaves(error.dims):  # (a loss of one number: that number)

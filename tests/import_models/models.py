@@ -1868,3 +1868,17 @@ def kept_scores():
     seen = torch.ones(2, 5, dtype=torch.bool)
     seen[1, 3:] = False
     return _KeptScores(), (torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 4), seen, ~seen)
+
+
+class _LogitLoss(nn.Module):
+    """A detector's classification loss, F.binary_cross_entropy_with_logits (opaque: 'no DSL equivalent'), per element
+    and averaged."""
+
+    def forward(self, logits, targets):
+        each = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        return each, F.binary_cross_entropy_with_logits(logits, targets)
+
+
+def logit_loss():
+    torch.manual_seed(0)
+    return _LogitLoss(), (torch.randn(4, 3), torch.rand(4, 3))
