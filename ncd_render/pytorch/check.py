@@ -8,9 +8,8 @@ in it. ``check`` then
 
 1. fills the reference's parameters with random values and copies them into
    the diagram (reshaped as each :class:`From` says: :mod:`.weights`);
-2. runs both on the same random inputs (integer ids below the vocabulary
-   size for ``int`` inputs), with one leading batch dimension, in float64 and
-   float32;
+2. runs both on the same random inputs (:mod:`.inputs`), with one leading
+   batch dimension, in float64 and float32;
 3. compares every output, and every intermediate wire the reference exposes,
    in max abs and max rel error (``max |diagram - reference| / max |reference|``):
    a wire passes when its rel error is within the dtype's tolerance.
@@ -39,12 +38,12 @@ from torch import nn
 from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .. import ops
 from ..errors import NcdError, did_you_mean, plural
 from ..ir import Diagram, Op, build
 from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
+from .inputs import random_inputs, vocabularies
 from .budget import LONG_FLOPS, Estimate, require
 from .patterns import Patterns, shape_text
 from .report import TOLERANCE, Comparison, Report
@@ -217,7 +216,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     clock = time.perf_counter()
     say(f"checking at these sizes takes {cost}; this may take a while")
     sizes = {a: axis.size for a, axis in diagram.axes.items() if len(axis.parts) == 1}
-    vocabulary = {v: _vocabulary(diagram, patterns, v) for v in diagram.inputs if diagram.values[v].dtype == "int"}
+    vocabulary = vocabularies(diagram, patterns)
     torch.manual_seed(seed)
     try:
         ref = factory(dict(sizes))
@@ -232,9 +231,7 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
         ref.module.double().eval()
         randomize(ref.module, generator, fan_ins(model, parameters))
     copy_parameters(model, parameters, ref.module)
-    inputs = [torch.randint(vocabulary[v], (batch, *diagram.shape(v)), generator=generator) if v in vocabulary
-              else _flags((batch, *diagram.shape(v)), generator, _keeps(diagram, v)) if diagram.values[v].dtype == "bool"
-              else torch.randn((batch, *diagram.shape(v)), generator=generator, dtype=torch.float64) for v in diagram.inputs]
+    inputs = random_inputs(diagram, vocabulary, batch, generator)
     dtypes = dtypes or ref.dtypes
     if not dtypes or set(dtypes) - set(TOLERANCE):
         raise NcdError(f"cannot check in dtypes {', '.join(dtypes) or '(none)'}", hint="choose from " + ", ".join(TOLERANCE))
@@ -258,39 +255,6 @@ def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
     Patterns(diagram).check()
     return require(diagram, batch, dtypes or ("float64", "float32"),
                    "check at smaller sizes: drop --declared-sizes, or give smaller ones with --sizes AXIS=N,...")
-
-
-def _flags(shape: tuple[int, ...], generator: torch.Generator, keep: bool = False) -> torch.Tensor:
-    """A boolean input: true a quarter of the time, never at the first position of its last axis (a mask of
-    keys that hides them all would leave a softmax nothing, on both sides); ``keep``, for a mask that keeps
-    where true, the other way round."""
-    flags = torch.rand(shape, generator=generator) < 0.25
-    if flags.dim():
-        flags[..., 0] = False
-    return ~flags if keep else flags
-
-
-def _keeps(diagram: Diagram, vid: int) -> bool:
-    """Whether the boolean input ``vid`` is read, through copies, renames and rearranges, by a mask that keeps where true."""
-    reach = {vid}
-    for op in diagram.ops:
-        if ops.of(op).keeps_ids and reach & set(op.inputs):
-            reach |= set(op.outputs)
-    return any(op.params.get("keep") and op.inputs[1:] and op.inputs[1] in reach for op in diagram.ops)
-
-
-def _vocabulary(diagram: Diagram, patterns: Patterns, vid: int) -> int:
-    """How many ids the integer input ``vid`` may take: the size of the vocabulary of the embeddings that read it."""
-    reach = {vid}
-    for op in diagram.ops:  # the ids pass through copies, renames, rearranges and indexing unchanged
-        if ops.of(op).keeps_ids and reach & set(op.inputs):
-            reach |= set(op.outputs)
-    lookups = [(op, ops.of(op).vocabulary) for op in diagram.ops if reach & set(op.inputs)]
-    vocab = [patterns.size(rows(op)) for op, rows in lookups if rows is not None]
-    if not vocab:
-        value = diagram.values[vid]
-        raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span)
-    return min(vocab)
 
 
 def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str

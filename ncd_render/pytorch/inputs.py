@@ -1,0 +1,60 @@
+"""The random inputs ``ncd check`` feeds the diagram and the reference alike: normal reals, integer ids below
+the vocabulary of the embeddings that read them, and boolean flags, true a quarter of the time and never at
+the first position of their last axis (the other way round for a mask that keeps where true), so that a
+padding mask never hides every key of a softmax."""
+from __future__ import annotations
+
+import torch
+
+from .. import ops
+from ..errors import NcdError
+from ..ir import Diagram
+from .patterns import Patterns
+
+
+def vocabularies(diagram: Diagram, patterns: Patterns) -> dict[int, int]:
+    """How many ids each integer input may take: the size of the vocabulary of the embeddings that read it; an error
+    for one no embedding reads (before anything runs)."""
+    found = {}
+    for vid in diagram.inputs:
+        if diagram.values[vid].dtype != "int":
+            continue
+        reach = _reach(diagram, vid)
+        lookups = [(op, ops.of(op).vocabulary) for op in diagram.ops if reach & set(op.inputs)]
+        vocab = [patterns.size(rows(op)) for op, rows in lookups if rows is not None]
+        if not vocab:
+            value = diagram.values[vid]
+            raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span)
+        found[vid] = min(vocab)
+    return found
+
+
+def random_inputs(diagram: Diagram, vocabulary: dict[int, int], batch: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """One random tensor per input of the diagram, a leading batch dimension of ``batch``, in float64 where real."""
+    made = []
+    for vid in diagram.inputs:
+        shape = (batch, *diagram.shape(vid))
+        if vid in vocabulary:
+            made.append(torch.randint(vocabulary[vid], shape, generator=generator))
+        elif diagram.values[vid].dtype == "bool":
+            flags = torch.rand(shape, generator=generator) < 0.25
+            flags[..., 0] = False
+            made.append(~flags if _keeps(diagram, vid) else flags)
+        else:
+            made.append(torch.randn(shape, generator=generator, dtype=torch.float64))
+    return made
+
+
+def _reach(diagram: Diagram, vid: int) -> set[int]:
+    """``vid`` and the values that hold its values, moved or picked (copies, renames, rearranges, indexing)."""
+    reach = {vid}
+    for op in diagram.ops:
+        if ops.of(op).keeps_ids and reach & set(op.inputs):
+            reach |= set(op.outputs)
+    return reach
+
+
+def _keeps(diagram: Diagram, vid: int) -> bool:
+    """Whether the boolean input ``vid`` is read by a mask that keeps where true (``mask(S, M) with keep``)."""
+    reach = _reach(diagram, vid)
+    return any(op.params.get("keep") and op.inputs[1:] and op.inputs[1] in reach for op in diagram.ops)
