@@ -1,6 +1,7 @@
 """Warnings about a diagram that builds but probably says something it does not mean:
-tensors that are never used, learned boxes whose result reaches no output, and a sum over every pair of two
-axes of one size (one axis under two names, more often than not).
+tensors that are never used, learned boxes whose result reaches no output, a sum over every pair of two
+axes of one size (one axis under two names, more often than not), and a label whose subscript is one
+letter where more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -18,6 +19,7 @@ hint: use H, output it, or remove the box
 from __future__ import annotations
 
 import math
+import re
 
 from .errors import NcdError
 from .ir import Diagram
@@ -51,7 +53,7 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
                                  "everything it makes is dropped later; use its result or remove the box"))
     for op in diagram.ops:
-        warning = _outer_by_mistake(diagram, op)
+        warning = _outer_by_mistake(diagram, op) or _short_subscript(op)
         if warning is not None:
             _add(found, warning)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
@@ -79,6 +81,28 @@ def _outer_by_mistake(diagram: Diagram, op) -> NcdError | None:
                     f"(an outer {'sum' if op.kind == 'add' else 'difference'}, [{' '.join(out)}]), though they are the same size",
                     op.span, f"if they are one axis under two names, rename one first: {a}2 = rename({a}: {' '.join(mine)} -> "
                     f"{' '.join(theirs)})" if len(mine) == len(theirs) == 1 else "if they are one axis under two names, rename one first")
+
+
+def _short_subscript(op) -> NcdError | None:
+    """A warning where a label's subscript, written without braces, runs on past its first character: TeX (and the
+    figure) set only that one below, the rest on the line (``L_emb``: L with e below, then mb).
+
+    >>> from types import SimpleNamespace as Op
+    >>> print(_short_subscript(Op(label="L_emb", span=None)))
+    the label L_emb has one character below the line, 'e', then 'mb' on it (as TeX sets it)
+    hint: write L_{emb} for a subscript of several characters
+    >>> _short_subscript(Op(label="L_{emb}", span=None)), _short_subscript(Op(label="W_\\mu", span=None))
+    (None, None)
+    """
+    found = _RUN_ON.search(op.label or "")
+    if found is None:
+        return None
+    fixed = op.label[:found.start()] + "_{" + found.group(1) + found.group(2) + "}" + op.label[found.end():]
+    return NcdError(f"the label {op.label} has one character below the line, '{found.group(1)}', then '{found.group(2)}' on it "
+                    "(as TeX sets it)", op.span, f"write {fixed} for a subscript of several characters")
+
+
+_RUN_ON = re.compile(r"_([A-Za-z0-9])([A-Za-z0-9]+)")
 
 
 def _add(found: dict, warning: NcdError) -> None:
