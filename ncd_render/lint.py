@@ -93,11 +93,15 @@ def _short_subscript(op) -> NcdError | None:
     hint: write L_{emb} for a subscript of several characters
     >>> _short_subscript(Op(label="L_{emb}", span=None)), _short_subscript(Op(label="W_\\mu", span=None))
     (None, None)
+    >>> _short_subscript(Op(label="L_{to_rgb}", span=None)) is None  # (an imported module path, braced)
+    True
     """
-    found = _RUN_ON.search(op.label or "")
+    label = op.label or ""
+    outside = re.sub(r"\{[^{}]*\}", lambda m: "\0" * len(m.group()), label)  # (what braces hold is one subscript already)
+    found = _RUN_ON.search(outside)
     if found is None:
         return None
-    fixed = op.label[:found.start()] + "_{" + found.group(1) + found.group(2) + "}" + op.label[found.end():]
+    fixed = label[:found.start()] + "_{" + found.group(1) + found.group(2) + "}" + label[found.end():]
     return NcdError(f"the label {op.label} has one character below the line, '{found.group(1)}', then '{found.group(2)}' on it "
                     "(as TeX sets it)", op.span, f"write {fixed} for a subscript of several characters")
 

@@ -77,6 +77,18 @@ def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
         assert warnings(diagram(f"axis x = 4 width\ninput A[y k], B[x k]\nE = A {sign} B\noutput E\n")) == []
 
 
+@pytest.mark.parametrize("label, below, on, fixed", [
+    ("L_emb", "e", "mb", "L_{emb}"), ("E_pos", "p", "os", "E_{pos}"), ("W_{a}_bc", "b", "c", "W_{a}_{bc}"),
+])
+def test_a_subscript_that_runs_on_past_one_letter_is_warned_about(label, below, on, fixed):
+    """as L_emb is drawn as TeX sets it, L with e below and mb on the line: a new user's T_mask and E_pos were."""
+    (w,) = warnings(diagram(f"input X[y m]\nY = linear(X: m -> m) as {label}\noutput Y\n"))
+    assert w.message == f"the label {label} has one character below the line, '{below}', then '{on}' on it (as TeX sets it)"
+    assert w.hint == f"write {fixed} for a subscript of several characters" and w.span.line == 5
+    for fine in ("L_{emb}", "L_e", "W_\\mu", "L_{to_rgb}", "L_Q"):
+        assert warnings(diagram(f"input X[y m]\nY = linear(X: m -> m) as {fine}\noutput Y\n")) == []
+
+
 def test_deleted_outputs_and_carried_values_are_not_warned_about():
     assert warnings(diagram("input X[y m], Z[y m]\ndelete Z\nY = relu(X)\noutput Y\n")) == []
     assert warnings(diagram("input X[y m]\nrepeat 3\n  H = relu(X)\n  X = X + H\nend\noutput X\n")) == []

@@ -311,6 +311,16 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
      "mask(S: y x) with causal computes a causal one"),
     ("input S[y m]\nY = mask(S: y m) with causal, keep", "c.ncd:10:5: keep belongs to a mask by a boolean tensor",
      "a causal mask computes what it hides"),
+    ("input S[y m], M[m] bool\nY = mask(M, S)", "c.ncd:10:10: mask takes the scores first, then the flags: M holds flags",
+     "write mask(S, M)"),
+    ("input S[y m]\nY = mask(S)", "c.ncd:10:5: mask needs the query and key axes and 'with causal', or a boolean tensor",
+     "mask(S: y x) with causal, or mask(S, M) with M an input declared bool"),
+    ("input S[y m], M[m] bool\nY = mask(S, M: m)", "c.ncd:10:5: mask by a tensor takes the scores and a boolean mask, no axes",
+     "mask(S, M): S where M is false"),
+    # BERT's 1 - mask on flags built, then ncd check died in torch with a traceback
+    ("input S[y m], M[m] bool\nH = 1 - M\nY = S * H", "c.ncd:10:5: M holds flags (booleans): they hide scores, mask(S, M), and do "
+     "no arithmetic", "a mask of 1s for the kept keys is mask(S, M) with keep"),
+    ("input S[y m], M[m] bool\nY = S + M", "c.ncd:10:5: M holds flags (booleans)", "is declared real and added, S + M"),
     ("input X[y m], F[y]\nY = maximum(X, F: m)", "c.ncd:10:5: maximum takes two tensors and no axes, got 2 tensors and axes",
      "the larger of A and B"),
     ("input X[y], F[y m]\nY = minimum(X, F)", "c.ncd:10:16: cannot take the minimum of X [y] and F [y m]", "write minimum(F, X)"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
-from .. import limits
+from .. import limits, ops
 from .. import parse as ast
 from ..diagram import Axis, Op, Value
 from ..errors import NcdError, Span, did_you_mean
@@ -144,7 +144,16 @@ class Names:
     def add_op(self, kind: str, inputs: tuple[int, ...], outputs: tuple[int, ...], acts: tuple = (), broadcast: tuple[str, ...] = (),
                label: str | None = None, learned: bool = False, params: Mapping | None = None, section: int | None = None,
                span: Span | None = None) -> None:
-        """A new op, after the others (a :class:`Draft` until :meth:`make_copies_and_deletes` numbers it)."""
+        """A new op, after the others (a :class:`Draft` until :meth:`make_copies_and_deletes` numbers it); an error
+        where it reads flags (a boolean input) other than as a mask or moved as they are."""
+        for k, vid in enumerate(inputs):
+            if self.values[vid].dtype == "bool" and not (kind == "hide" and k == 1):
+                entry = ops.get((params or {}).get("fn") or kind)
+                if not (entry.free or entry.keeps_ids):
+                    name = self.values[vid].name or "the tensor"
+                    raise NcdError(f"{name} holds flags (booleans): they hide scores, mask(S, {name}), and do no arithmetic", span,
+                                   f"a mask of 1s for the kept keys is mask(S, {name}) with keep; a mask of numbers (0 or -inf) "
+                                   f"is declared real and added, S + {name}")
         self.ops.append(Draft(kind, inputs, outputs, acts, broadcast, label, learned,
                               MappingProxyType({}) if params is None else params, section, span))
 

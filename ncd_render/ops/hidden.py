@@ -30,6 +30,9 @@ def build(b, call, options, scope, label):
         raise NcdError("mask by a tensor takes the scores and a boolean mask, no axes, and no option but keep", call.span,
                        f"{EXAMPLE}; mask(S: y x) with causal computes a causal one")
     (first, second), (vid, hider) = call.args, (b.lookup(x, scope) for x in call.args)
+    if b.values[hider].dtype != "bool" and b.values[vid].dtype == "bool":
+        raise NcdError(f"mask takes the scores first, then the flags: {first.name} holds flags", first.span,
+                       f"write mask({second.name}, {first.name})")
     if b.values[hider].dtype != "bool":
         raise NcdError(f"mask hides {first.name} where {second.name} is {'false' if options.get('keep') else 'true'}, but {second.name} holds "
                        + ("integer ids" if b.values[hider].dtype == "int" else "real numbers"), second.span,

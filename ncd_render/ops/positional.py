@@ -37,8 +37,13 @@ SCALING = MappingProxyType({
 
 
 def build_mask(b, call, options, scope, label):
-    if len(call.args) == 2 and call.spec is None:  # by a boolean tensor: mask(S, M)
+    if len(call.args) >= 2:  # by a boolean tensor: mask(S, M)
         return hidden.build(b, call, options, scope, label)
+    if call.spec is None:
+        b.one_arg(call, scope)  # (an unknown tensor first)
+        raise NcdError("mask needs the query and key axes and 'with causal', or a boolean tensor of the flags that hide", call.span,
+                       f"mask({call.args[0].name}: y x) with causal, or mask({call.args[0].name}, M) with M an input declared bool"
+                       if call.args else "mask(S: y x) with causal, or mask(S, M)")
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     if "keep" in options:
         raise NcdError("keep belongs to a mask by a boolean tensor: mask(S, M) with keep hides S where M is false", call.span,

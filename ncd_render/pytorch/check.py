@@ -263,7 +263,13 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
     reference run again on the same inputs gives other results (a dropout left on); and whether the reference
     made real numbers of less precision than ``dtype`` as it ran (computes in float32 whatever it is given)."""
     with torch.no_grad():
-        ours = model.run(*inputs)
+        try:
+            ours = model.run(*inputs)
+        except NcdError:
+            raise
+        except Exception as error:  # (the builder refuses what torch cannot run: one that passes it is ncd-render's bug)
+            raise NcdError(f"running the diagram raised {type(error).__name__}: {error}", hint="the diagram builds, so this is "
+                           "a bug of ncd-render's to report, with the .ncd file") from None
         try:
             with _Precisions() as made:
                 theirs = ref.forward(*inputs)
