@@ -396,6 +396,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("up_convolutions", ["H = linear(X: c -> f i j) as L_{up}\nU = fold(H: h w i j -> r w2) with stride=2\nH = bias(U: f) as E_{up}",
                          "U = fold(H: r w2 p q -> h2 w3) with stride=2, padding=1, output_padding=1\n",  # nn.ConvTranspose2d
                          "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY = bias(U: g) as E_{line}"]),  # 1-D
+    ("generator_convolutions", ["U = fold(H: h w i j -> r w2)\n", "H2 = linear(H: f -> f p q) as L_{same}\n"
+                                "U = fold(H2: r w2 p q -> r w2) with padding=1", "H = bias(U: o) as E_{rgb}"]),
     ("both_ways", ["Y1 = einsum(A, B: y m, x m -> y x)\nY2 = rearrange(Y1: y x -> x y)\noutput Y1, Y2"]),  # (s, s.t())
     ("kept_scores", ["S3 = mask(S, seent) with keep", "S = mask(S, hiddent)\n",  # torch.where both ways, SDPA's booleans
                      "P = softmax(S3: x)"]),

@@ -21,6 +21,7 @@ class Param:
     runs: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     shift: float = 0.0
     rows: int | tuple[int, int] | None = None  # only these rows of the stored first dim: the first n, or (start, stop)
+    inputs_first: bool = False  # stored [in, out, ...] (a transposed convolution's): of one axis stored twice, the first is the input
 
 
 @dataclass

@@ -32,21 +32,25 @@ def stored_as(param: Param, target: list[int], axis_names, atoms) -> tuple:
     fixed = [(atoms.find(a), i) for a, i in param.fixed.items() if atoms.find(a) in stored or atoms.size(a) != 1]
     if not fixed and stored == target and all(len(g) == 1 for g in groups):  # (a dimension of one, "()", must go)
         return (param.name, None, None, param.shift, param.rows)
-    on_left, on_right = _occurrences(axis_names, atoms), _occurrences(axis_names, atoms)
+    on_left, on_right = _occurrences(axis_names, atoms, stored if param.inputs_first else None), _occurrences(axis_names, atoms)
     left = " ".join(_group(g, on_left) for g in groups)
     right = " ".join(on_right(a) for a in [f for f, _ in fixed] + target)
     return (param.name, f"{left} -> {right}", tuple(i for _, i in fixed) or None, param.shift, param.rows)
 
 
-def _occurrences(axis_names, atoms):
+def _occurrences(axis_names, atoms, inputs_first: list | None = None):
     """A namer for one side of a pattern: an atom's axis name, and ``_in`` after it where it comes again (a map from
-    ``(m d)`` to ``(m d)`` stores both; its rows come first on both sides: the check finds it if they do not)."""
+    ``(m d)`` to ``(m d)`` stores both; its rows come first on both sides: the check finds it if they do not);
+    ``inputs_first``, the stored atoms of a weight that holds its inputs first (a transposed convolution's
+    ``[in, out, ...]``): an atom's first occurrence there is the ``_in`` one."""
     seen: dict[int, int] = {}
+    times = {a: inputs_first.count(a) for a in inputs_first} if inputs_first is not None else {}
 
     def named(atom: int) -> str:
         seen[atom] = seen.get(atom, 0) + 1
         name = axis_names.get(atom) or _fixed_name(atom, atoms)
-        return name if seen[atom] == 1 else f"{name}_in" + (str(seen[atom]) if seen[atom] > 2 else "")
+        k = seen[atom] if atom not in times else (times[atom] - seen[atom] + 1 if times[atom] == 2 else seen[atom])
+        return name if k == 1 else f"{name}_in" + (str(k) if k > 2 else "")
     return named
 
 

@@ -32,8 +32,11 @@ class TransposedOps:
         channel, spatial = x.dims[-n - 1], x.dims[-n:]
         c, o, *kernels = w.dims
         self.atoms.unify(c, channel)
+        w.param.inputs_first = True  # stored [in, out, ...]: where in and out are one axis, the pairing must know which is which
         for k in kernels:
             self.atoms.atom(k).role, self.atoms.atom(k).wire = "kernel", True
+        for d in (channel, o, *spatial):  # one channel, or a map of one pixel (a generator's latent): still wires
+            self.atoms.atom(d).wire = True
         mapped_atoms = linear_order(self.dsl_leaves(x), self.leaves([channel]), self.leaves([o, *kernels]), self.atoms)
         mapped = self.emit("linear", [self.data(x)], mapped_atoms, node, axes={"in": [channel], "out": [o, *kernels]},
                            params={"weight": w.param}, options={"bias": False}, label=box_path(w.param))

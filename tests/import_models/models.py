@@ -1882,3 +1882,24 @@ class _LogitLoss(nn.Module):
 def logit_loss():
     torch.manual_seed(0)
     return _LogitLoss(), (torch.randn(4, 3), torch.rand(4, 3))
+
+
+class _GeneratorConvolutions(nn.Module):
+    """A DCGAN generator's first step, a latent of one pixel made 4 x 4 (fold of no width axes: a diagram that did not
+    build), a transposed convolution from channels to as many (a residual round it: the pairing read torch's
+    [in, out, ...] weight as [out, in, ...], and the check failed a right diagram), and one channel out, with a bias
+    (bias over no axis: a diagram that did not build)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.same = nn.ConvTranspose2d(6, 4, 4, 1, 0), nn.ConvTranspose2d(4, 4, 3, 1, 1)
+        self.rgb = nn.ConvTranspose2d(4, 1, 4, 2, 1)
+
+    def forward(self, z):
+        h = self.first(z).relu()
+        return self.rgb(h + self.same(h)).tanh()
+
+
+def generator_convolutions():
+    torch.manual_seed(0)
+    return _GeneratorConvolutions(), (torch.randn(2, 6, 1, 1),)
