@@ -167,6 +167,7 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tm
     # a view that reads across its dims' boundaries (Transformer-XL's relative shift): an opaque view, not an endless loop
     ("relative_shift", "cannot follow a view of dimensions [5, 6] as [6, 5]: its dimensions do not split evenly", 1),
     ("number_power", "a number raised to a tensor's power", 3),  # (and the arange, and its negation)
+    ("node_pairs", "a sum or product of an axis with itself, broadcast both ways (every pair of its positions)", 1),
 ])
 def test_what_the_language_cannot_join_or_normalise_is_an_opaque_box_not_a_broken_diagram(name, why, boxes, tmp_path):
     imported = import_file(f"{MODELS}:{name}", tmp_path / "x.ncd")  # (a diagram that does not build is an error)

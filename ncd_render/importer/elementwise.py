@@ -95,7 +95,11 @@ class ElementOps:
         operand's that is not of size one."""
         pad = len(self.shape(node))
         da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
-        return [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
+        dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
+        roots = [self.atoms.find(d) for d in self.leaves(dims)]
+        if len(set(roots)) < len(roots):  # (one axis on both sides: every pair of its positions, which it cannot name twice)
+            raise Unsupported("a sum or product of an axis with itself, broadcast both ways (every pair of its positions)")
+        return dims
 
     def _stored_number(self, seen: Seen) -> Seen:
         """``seen`` as a number when it is one kept as a buffer, a constant, not learned (Gemma's embedding scale,

@@ -249,6 +249,13 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
         per key, computed from the values, added to the scores, as Doge's), ``b`` takes the second name (a ``rename``);
         two second names of the same positions are one axis (T5's bias, made once, added in every block)."""
         self.data(a), self.data(b)
+        ra, rb = list(reversed(a.dims)), list(reversed(b.dims))
+        for k, (x, y) in enumerate(zip(ra, rb)):  # an axis against a dim of one, and in the other against one not its size
+            for mine, theirs, other, partners in ((x, y, ra, rb), (y, x, rb, ra)):
+                if self.atoms.size(mine) == 1 < self.atoms.size(theirs) and any(
+                        self.atoms.find(d) == self.atoms.find(theirs) and (j >= len(partners) or self.atoms.size(partners[j]) != self.atoms.size(d))
+                        for j, d in enumerate(other)):
+                    raise Unsupported("a sum or product of an axis with itself, broadcast both ways (every pair of its positions)")
         def origin_and_name(x, y) -> bool:  # one leaf the positions, the other a second name for them
             one_each = (self.atoms.atom(x).renamed_from is None) != (self.atoms.atom(y).renamed_from is None)
             leaves = self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]

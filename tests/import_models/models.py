@@ -1903,3 +1903,21 @@ class _GeneratorConvolutions(nn.Module):
 def generator_convolutions():
     torch.manual_seed(0)
     return _GeneratorConvolutions(), (torch.randn(2, 6, 1, 1),)
+
+
+class _NodePairs(nn.Module):
+    """A dense graph attention's scores, a1(h)[y, 1] + a2(h)[1, y]: every pair of nodes. Each operand's one axis is the
+    same positions, against the other's dim of one; the import wrote the element-wise sum over [y], a wrong diagram."""
+
+    def __init__(self):
+        super().__init__()
+        self.w, self.a1, self.a2 = nn.Linear(4, 3, bias=False), nn.Linear(3, 1, bias=False), nn.Linear(3, 1, bias=False)
+
+    def forward(self, x):
+        h = self.w(x)
+        return self.a1(h) + self.a2(h).transpose(-1, -2)
+
+
+def node_pairs():
+    torch.manual_seed(0)
+    return _NodePairs(), (torch.randn(5, 4),)
