@@ -402,6 +402,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("both_ways", ["Y1 = einsum(A, B: y m, x m -> y x)\nY2 = rearrange(Y1: y x -> x y)\noutput Y1, Y2"]),  # (s, s.t())
     ("kept_scores", ["S3 = mask(S, seent) with keep", "S = mask(S, hiddent)\n",  # torch.where both ways, SDPA's booleans
                      "P = softmax(S3: x)"]),
+    ("negated_masks", ["axis t = 5 width\naxis x = t width\n",  # (x, the second name of t, was declared before t)
+                       "S2 = mask(S, seen) with keep\nS = mask(S, seen) with keep", "  S = mask(S, seent) with keep"]),
     ("masked_scores", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),  # masked_fill by a boolean input
     ("key_padding_mha", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),
     ("grouped_pointwise", ["H = layerscale(X: g c) as \\gamma_{dw}\nH = bias(H: g c) as E_{dw}",

@@ -168,7 +168,7 @@ class ElementOps:
     def op_add(self, node, name):
         if node.args[1] in self.additive or node.args[0] in self.additive:  # scores plus a boolean mask's additive form
             scores, added = node.args if node.args[1] in self.additive else node.args[::-1]
-            return self.hidden(node, self.get(scores), self.get(added))
+            return self.hidden(node, self.get(scores), self.get(added), self.additive[added])
         a, b = self.get(node.args[0]), self.get(node.args[1])
         if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias

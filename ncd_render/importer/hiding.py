@@ -1,8 +1,9 @@
 """A mask the model is given: ``scores.masked_fill(mask, -inf)`` with ``mask`` a boolean input (a key-padding
 mask, ``pad[:, None, None, :]``; a graph's non-edges) as ``mask(S, M)``, the mask broadcast over the axes it lacks;
 so too its additive form, ``zeros_like(mask, dtype=float).masked_fill(mask, -inf)`` added to the scores, by ``+`` or
-as ``scaled_dot_product_attention``'s mask (``nn.MultiheadAttention``'s ``key_padding_mask``), where nothing else
-reads it. The lowest value may be written as -inf, ``torch.finfo(dtype).min`` or a number at most -1e9 (``ncd check``
+as ``scaled_dot_product_attention``'s mask or ``baddbmm``'s addend (``nn.MultiheadAttention``'s
+``key_padding_mask``, with or without its weights), where nothing else reads it (two masks merged stay opaque).
+The lowest value may be written as -inf, ``torch.finfo(dtype).min`` or a number at most -1e9 (``ncd check``
 counts each as -inf). A causal mask the model builds itself is recognised whole (:mod:`.masks`).
 """
 from __future__ import annotations
@@ -41,13 +42,30 @@ class HidingOps:
         """``mask(S, M)`` (``keep``: ``with keep``) of the nodes given, the mask boolean data the model is given."""
         if not isinstance(mask_node, torch.fx.Node):
             raise Unsupported("a mask that is not a tensor")
+        keep ^= mask_node in self.negated  # (~m: the flags the other way round)
         x, mask = self.get(scores_node), self.get(mask_node)
         if mask.dsl is None or self.prog.values[mask.dsl].dtype != "bool":
             raise Unsupported("a mask that is not boolean data the model is given")
         return self.hidden(node, x, mask, keep)
 
+    def op_bitwise_not(self, node, name):
+        """``~m`` (``m.logical_not()``) of flags the model is given, read only as a mask (through views): the flags
+        themselves, each node that reads them noted (``negated``) to write the mask the other way round."""
+        x = self.get(node.args[0])
+        if x.dsl is None or self.prog.values[x.dsl].dtype != "bool":
+            raise Unsupported("a not of other than flags the model is given")
+        read = _read_as_mask(node)
+        if read is None:
+            raise Unsupported("flags turned the other way round and read other than as a mask")
+        self.negated |= read
+        return x
+
+    op_logical_not = op_bitwise_not
+
     def hidden(self, node, scores: Seen, mask: Seen, keep: bool = False) -> Seen:
         """``mask(S, M)`` (``keep``: ``with keep``), the mask broadcast over the axes of the scores it lacks."""
+        if mask.dsl is None or self.prog.values[mask.dsl].dtype != "bool":
+            raise Unsupported("a mask that is not boolean data the model is given")
         first, hidden = self.broadcast_pair(node, scores, mask)
         if first.dsl != scores.dsl:  # the mask holds axes the scores lack: the result is the mask's shape
             raise Unsupported("a mask with axes the scores lack")
@@ -70,7 +88,8 @@ def recognise_additive(cap) -> dict:
 
 
 def _noted(mapper, node, added: set) -> Seen:
-    mapper.additive |= added
+    keep = node.args[1] in mapper.negated  # (the additive form of ~m: -inf where m is false)
+    mapper.additive.update(dict.fromkeys(added, keep))
     return mapper.get(node.args[1])
 
 
@@ -81,6 +100,33 @@ def _hides(value) -> bool:
 
 def _boolean(node) -> bool:
     return isinstance(node, torch.fx.Node) and node.meta.get("val") is not None and node.meta["val"].dtype == torch.bool
+
+
+def _read_as_mask(node) -> set | None:
+    """``node`` and its views, where every reader past them masks by it (``masked_fill``'s mask, ``where``'s
+    condition, ``scaled_dot_product_attention``'s mask); else None."""
+    seen, stack = {node}, [node]
+    while stack:
+        at = stack.pop()
+        for user in at.users:
+            name = target_name(user) if user.op == "call_function" and hasattr(user.target, "overloadpacket") else None
+            if name in VIEWS:
+                seen.add(user)
+                stack.append(user)
+            elif name in ZEROS:  # (zeros of its shape, to fill: it reads no value)
+                continue
+            elif not (name == "masked_fill" and user.args[1] is at or name == "where" and user.args[0] is at
+                      or name == "scaled_dot_product_attention" and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)):
+                return None
+    return seen
+
+
+def _additive_source(node) -> bool:
+    """Whether ``node`` is, through views, a boolean mask's additive form, ``zeros_like(mask).masked_fill(mask, -inf)``."""
+    while isinstance(node, torch.fx.Node) and node.op == "call_function" and hasattr(node.target, "overloadpacket") \
+            and target_name(node) in VIEWS:
+        node = node.args[0]
+    return isinstance(node, torch.fx.Node) and _is(node, "masked_fill") and any(_is(node.args[0], name) for name in ZEROS)
 
 
 def _added(node) -> set | None:
@@ -94,7 +140,10 @@ def _added(node) -> set | None:
             if name in VIEWS:
                 seen.add(user)
                 stack.append(user)
-            elif not (name == "add" and user.kwargs.get("alpha", 1) == 1 or name == "scaled_dot_product_attention"
-                      and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)):
+            elif name == "add" and user.kwargs.get("alpha", 1) == 1:
+                if any(_additive_source(other) for other in user.args if other is not at):
+                    return None  # two masks merged (attn_mask + key_padding_mask): no mask(S, M) says either
+            elif not (name == "scaled_dot_product_attention" and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)
+                      or name == "baddbmm" and user.args[0] is at and user.kwargs.get("beta", 1) == 1):
                 return None
     return seen

@@ -69,7 +69,8 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
         self.fed = _fed_by_learning(cap)  # the rest are constants of the code (an arange, a sqrt of the head size)
         self.float32 = False
         self.parts_taken: dict[int, int] = {}  # a map's result -> how many maps of its rows were taken from it (ShapeOps.rows_of_map)
-        self.additive: set = set()  # nodes that are a boolean mask's additive form, -inf where hidden (HidingOps)
+        self.additive: dict = {}  # node -> keep: a boolean mask's additive form, -inf where hidden (where kept: HidingOps)
+        self.negated: set = set()  # nodes that hold flags turned the other way round, ~m, read as masks (HidingOps)
 
     # -- driver ---------------------------------------------------------------
     def run(self) -> Program:

@@ -40,7 +40,10 @@ class ProductOps:
         """``beta * input + alpha * (batch1 @ batch2)``: the product with its scale at the cup, then a sum
         broadcasting ``input`` (BLOOM's ALiBi bias per head and key, added to every query's scores)."""
         beta = node.kwargs.get("beta", 1)
-        s, x = self.baddbmm_product(node), self.get(node.args[0])
+        s = self.baddbmm_product(node)
+        if beta == 1 and node.args[0] in self.additive:  # a boolean mask's additive form (nn.MultiheadAttention's, with weights)
+            return self.hidden(node, s, self.get(node.args[0]), self.additive[node.args[0]])
+        x = self.get(node.args[0])
         if beta == 0:
             return s
         if x.number is not None:
@@ -133,11 +136,11 @@ class ProductOps:
             seen = self.get(mask)
             if seen.dsl is None or self.prog.values[seen.dsl].dtype != "bool":
                 raise Unsupported("attention with a mask of booleans that is neither causal nor open, nor given")
-            return self.attention(node, causal, hidden=(seen, True))
+            return self.attention(node, causal, hidden=(seen, mask not in self.negated))
         if mask is not None and not (isinstance(mask, torch.fx.Node) and self.cap.values[mask].is_floating_point()):
             raise Unsupported("attention with a mask that is neither numbers nor booleans")
         if mask in self.additive:  # a boolean mask's additive form (nn.MultiheadAttention's key_padding_mask)
-            return self.attention(node, causal, hidden=(self.get(mask), False))
+            return self.attention(node, causal, hidden=(self.get(mask), self.additive[mask]))
         return self.attention(node, causal, bias=self.get(mask) if mask is not None else None)
 
     def attention(self, node, causal: bool, window: int | None = None, bias: Seen | None = None, hidden=None) -> Seen:

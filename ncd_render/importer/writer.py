@@ -83,11 +83,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         return " ".join(axis_names[a] for a in leaves(atom_list))
 
     lines = [f"# Imported by ncd import{': ' + note if note else ''}", f'title "{title}"', ""]
-    for a, name in axis_names.items():
+    for a in _declared_order(axis_names, atoms):
         atom = atoms.atom(a)
         base = atom.renamed_from is not None and atoms.find(atom.renamed_from) in axis_names
         size = axis_names[atoms.find(atom.renamed_from)] if base else str(atom.size)
-        lines.append(f"axis {name} = {size}" + (" width" if atom.width else ""))
+        lines.append(f"axis {axis_names[a]} = {size}" + (" width" if atom.width else ""))
     lines.append("")
     tensor = {}
     bound: dict[str, int] = {}
@@ -383,6 +383,24 @@ def _identifier(name: str) -> str:
     if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
         return "X"
     return name[0].upper() + name[1:] if len(name) <= 2 else name
+
+
+def _declared_order(axis_names, atoms) -> list[int]:
+    """The axes in the order they are named, a second name (``axis x = t``) moved to just after the axis it names
+    where it came first (an input's keys met by the keys of an attention inside the module)."""
+    later: dict[int, list[int]] = {}
+    for a in axis_names:
+        base = atoms.atom(a).renamed_from
+        base = atoms.find(base) if base is not None else None
+        if base in axis_names and list(axis_names).index(base) > list(axis_names).index(a):
+            later.setdefault(base, []).append(a)
+    moved = {a for names in later.values() for a in names}
+    order = []
+    for a in axis_names:
+        if a not in moved:
+            order.append(a)
+            order.extend(later.get(a, []))
+    return order
 
 
 def _dtype(dtype: str) -> str:

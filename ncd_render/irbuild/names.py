@@ -149,7 +149,7 @@ class Names:
         for k, vid in enumerate(inputs):
             if self.values[vid].dtype == "bool" and not (kind == "hide" and k == 1):
                 entry = ops.get((params or {}).get("fn") or kind)
-                if not (entry.free or entry.keeps_ids):
+                if not (entry.free or entry.keeps_ids or not entry.runs):  # (an opaque box reads anything: it is drawn only)
                     name = self.values[vid].name or "the tensor"
                     raise NcdError(f"{name} holds flags (booleans): they hide scores, mask(S, {name}), and do no arithmetic", span,
                                    f"a mask of 1s for the kept keys is mask(S, {name}) with keep; a mask of numbers (0 or -inf) "

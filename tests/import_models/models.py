@@ -1921,3 +1921,25 @@ class _NodePairs(nn.Module):
 def node_pairs():
     torch.manual_seed(0)
     return _NodePairs(), (torch.randn(5, 4),)
+
+
+class _NegatedMasks(nn.Module):
+    """Flags turned the other way round before they mask, ~seen and seen.logical_not() (opaque: no statement says
+    'not'), and nn.MultiheadAttention's key_padding_mask with its weights asked for (the mask added by baddbmm,
+    its zeros an opaque box)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(5, 1, batch_first=True)
+
+    def forward(self, s, x, seen):
+        a = s.masked_fill(~seen[:, None, :], float("-inf")).softmax(-1)
+        b = s.masked_fill(seen.logical_not()[:, None, :], -1e9).softmax(-1)
+        return a + b, self.mha(x, x, x, key_padding_mask=~seen)[0]
+
+
+def negated_masks():
+    torch.manual_seed(0)
+    seen = torch.ones(2, 5, dtype=torch.bool)
+    seen[1, 3:] = False
+    return _NegatedMasks().eval(), (torch.randn(2, 4, 5), torch.randn(2, 5, 5), seen)
