@@ -410,8 +410,11 @@ def test_integer_inputs_get_ids_below_the_vocabulary(tmp_path):
                                            "    return Reference(table, table, {'E.weight': From('weight')}, name='nn.Embedding')\n")
     assert check_file(tmp_path / "ids.ncd", batch=50).passed  # ids of 3 or more would raise in nn.Embedding
     (tmp_path / "ids.ncd").write_text("axis t = 7\ninput T[t] int\nY = identity(T)\noutput Y\n")
-    with pytest.raises(NcdError, match="ids.ncd:2:7: ncd check cannot choose ids for the integer input T: no embedding reads it"):
+    with pytest.raises(NcdError, match="ids.ncd:2:7: ncd check cannot choose ids for the integer input T: no embedding reads it") \
+            as info:
         check_file(tmp_path / "ids.ncd")
+    assert info.value.hint == "an attention mask of 0s and 1s is flags: declare it 'input T[...] bool' and hide the scores with " \
+                              "mask(S, T) with keep"
 
 
 def test_parameters_of_repeated_blocks_are_named_per_repetition(tmp_path):

@@ -24,7 +24,9 @@ def vocabularies(diagram: Diagram, patterns: Patterns) -> dict[int, int]:
         vocab = [patterns.size(rows(op)) for op, rows in lookups if rows is not None]
         if not vocab:
             value = diagram.values[vid]
-            raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span)
+            raise NcdError(f"ncd check cannot choose ids for the integer input {value.name}: no embedding reads it", value.span,
+                           f"an attention mask of 0s and 1s is flags: declare it 'input {value.name}[...] bool' and hide the "
+                           f"scores with mask(S, {value.name}) with keep")
         found[vid] = min(vocab)
     return found
 
