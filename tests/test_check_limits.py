@@ -116,6 +116,19 @@ def test_a_reference_computing_in_float32_gets_a_hint(tmp_path):
     assert "does sdpa in float32 compute in float32 whatever it is given? If so, return Reference(..., dtypes=(\"float32\",))" in text
 
 
+@pytest.mark.parametrize("form, noted", [("gelu(X) with approximate=tanh", True), ("gelu(X)", False)])
+def test_a_float32_only_pass_far_above_rounding_gets_a_note(tmp_path, form, noted):
+    """A GELU's tanh form on a residual branch, against the exact one, checked in float32 alone (as a transformers
+    reference is): it agreed by 1.3e-5 of a 1e-4 tolerance with no word; the right form agrees by about 1e-7."""
+    (tmp_path / "g.ncd").write_text(f"axis y = 6\naxis m = 8\ninput X[y m]\nH = {form}\nH = H * 0.2\nY = X + H\noutput Y\n")
+    (tmp_path / "g.check.py").write_text(
+        PAIRING + "import torch\n\ndef reference(sizes):\n"
+        "    return Reference(lambda X: X + 0.2 * torch.nn.functional.gelu(X), name='exact GELU', dtypes=('float32',))\n")
+    report = check_file(tmp_path / "g.ncd")
+    assert report.passed
+    assert ("note: checked in float32 alone, Y agrees by" in str(report)) == noted, str(report)
+
+
 def test_a_reference_in_float64_throughout_gets_no_float32_hint(tmp_path):
     """The diagram's own small mistake (a missing epsilon, 5e-7 relative) failing float64 alone was blamed on the
     reference computing in float32, and following the hint would have passed a wrong diagram."""
