@@ -77,6 +77,15 @@ def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
         assert warnings(diagram(f"axis x = 4 width\ninput A[y k], B[x k]\nE = A {sign} B\noutput E\n")) == []
 
 
+def test_a_rearrange_from_a_group_the_tensor_was_not_made_as_says_so():
+    """rearrange(X: t (g q) -> t g q) of X[t c], c = 6 = g q: the hint said 'write its axes in order', which they were."""
+    err = error("axis g = 2\naxis q = 4\ninput X[y m]\nY = rearrange(X: y (g q) -> y g q)\noutput Y\n")
+    assert err.hint == ("m (8) is g × q only where it is made as the group (g q): declare X[y (g q)] (an input, or the output "
+                        "of the op that makes it), then rearrange(X: y (g q) -> y g q)")
+    assert error("input X[y m]\nY = rearrange(X: y k -> k y)\noutput Y\n").hint.endswith("the left side is X's axes")
+    assert error("input X[y m]\nY = rearrange(X: m y -> y m)\noutput Y\n").hint.endswith("write its axes in order")
+
+
 @pytest.mark.parametrize("label, below, on, fixed", [
     ("L_emb", "e", "mb", "L_{emb}"), ("E_pos", "p", "os", "E_{pos}"), ("W_{a}_bc", "b", "c", "W_{a}_{bc}"),
 ])

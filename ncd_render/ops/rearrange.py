@@ -16,10 +16,15 @@ def build_rearrange(b, call, options, scope, label):
     if spec is None or spec.outputs is None or len(spec.inputs) != 1 or len(spec.outputs) != 1:
         raise NcdError("rearrange needs a pattern 'IN AXES -> OUT AXES'", spec.span if spec else call.span,
                        "for example rearrange(X: y (k h) -> y k h)")
-    written = tuple(b.axis_name(r, scope) for r in spec.inputs[0])
-    if written != b.values[vid].axes:
+    written, axes = tuple(b.axis_name(r, scope) for r in spec.inputs[0]), b.values[vid].axes
+    if written != axes:
+        name = call.args[0].name
+        flat_in, flat_written = ([p for a in x for p in b.axes[a].parts] for x in (axes, written))
         raise NcdError(f"rearrange input has axes {b.describe(vid)}", spec.span,
-                       f"the pattern starts from [{' '.join(written)}], but {call.args[0].name} is {b.describe(vid)}; write its axes in order")
+                       f"the pattern starts from [{' '.join(written)}], but {name} is {b.describe(vid)}; write its axes in order"
+                       if sorted(written) == sorted(axes) else
+                       _regroup_hint(b, name, axes, b.shape(spec.outputs[0], scope, "the output of rearrange"), flat_in, flat_written)
+                       or f"the pattern starts from [{' '.join(written)}], but {name} is {b.describe(vid)}: the left side is {name}'s axes")
     out_axes = b.shape(spec.outputs[0], scope, "the output of rearrange")
     flat_in = [p for a in written for p in b.axes[a].parts]
     flat_out = [p for a in out_axes for p in b.axes[a].parts]
