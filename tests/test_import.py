@@ -394,11 +394,11 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # grouped 1x1 convolutions as a map per group and a depthwise one as a scale and shift per channel, no ★
     ("logit_loss", ["H = softplus(logits)", "H3 = logits * targets", "Y1 = H - H3", "Y2 = mean(X: y m)"]),  # BCE with logits
     ("coordinate_pooling", ["R = mean(X: w)", "R2 = max(X: h)"]),  # adaptive pooling along one dim
-    ("up_convolutions", ["H = linear(X: c -> f i j) as L_{up}\nU = fold(H: h w i j -> r w2) with stride=2\nH = bias(U: f) as E_{up}",
+    ("up_convolutions", ["H = linear(X: c -> d i j) as L_{up}\nU = fold(H: h w i j -> r w2) with stride=2\nH = bias(U: d) as E_{up}",
                          "U = fold(H: r w2 p q -> h2 w3) with stride=2, padding=1, output_padding=1\n",  # nn.ConvTranspose2d
-                         "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY = bias(U: g) as E_{line}"]),  # 1-D
-    ("generator_convolutions", ["U = fold(H: h w i j -> r w2)\n", "H2 = linear(H: f -> f p q) as L_{same}\n"
-                                "U = fold(H2: r w2 p q -> r w2) with padding=1", "H = bias(U: o) as E_{rgb}"]),
+                         "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY = bias(U: c2) as E_{line}"]),  # 1-D
+    ("generator_convolutions", ["U = fold(H: h w i j -> r w2)\n", "H2 = linear(H: d -> d p q) as L_{same}\n"
+                                "U = fold(H2: r w2 p q -> r w2) with padding=1", "H = bias(U: e) as E_{rgb}"]),
     ("both_ways", ["Y1 = einsum(A, B: y m, x m -> y x)\nY2 = rearrange(Y1: y x -> x y)\noutput Y1, Y2"]),  # (s, s.t())
     ("kept_scores", ["S3 = mask(S, seent) with keep", "S = mask(S, hiddent)\n",  # torch.where both ways, SDPA's booleans
                      "P = softmax(S3: x)"]),

@@ -37,6 +37,8 @@ class TransposedOps:
             self.atoms.atom(k).role, self.atoms.atom(k).wire = "kernel", True
         for d in (channel, o, *spatial):  # one channel, or a map of one pixel (a generator's latent): still wires
             self.atoms.atom(d).wire = True
+        for d in (channel, o):  # (a view of a map's output as an image named its channels as it guessed: h, a height)
+            self.atoms.atom(d).role, self.atoms.atom(d).width = "channels", False
         mapped_atoms = linear_order(self.dsl_leaves(x), self.leaves([channel]), self.leaves([o, *kernels]), self.atoms)
         mapped = self.emit("linear", [self.data(x)], mapped_atoms, node, axes={"in": [channel], "out": [o, *kernels]},
                            params={"weight": w.param}, options={"bias": False}, label=box_path(w.param))
