@@ -153,11 +153,14 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumprod'" in check.stderr
 
 
-def test_max_pooling_with_padding_of_values_that_may_be_negative_stays_opaque(tmp_path):
-    """★ pads with zeros, max pooling with -inf: after a convolution (values of either sign) they differ at the edges."""
+def test_max_pooling_with_padding_of_values_that_may_be_negative_repeats_the_edges(tmp_path):
+    """★ pads with zeros, max pooling with -inf: after a convolution (values of either sign) they differ at the edges,
+    and the pooling was an opaque box. Its edges repeated, then a ★ that pads nothing, is exact: every window over the
+    padding holds the edge it repeats. Checked."""
     imported = import_file(f"{MODELS}:padded_max_pool", tmp_path / "pool.ncd")
-    assert imported.warnings and "max pooling with padding of values that may be negative" in imported.warnings[0]
-    assert 'as "aten.max-pool2d"' in (tmp_path / "pool.ncd").read_text()
+    text = (tmp_path / "pool.ncd").read_text()
+    assert imported.warnings == [] and "with before=1, after=1, mode=replicate" in text and "with stride=2\nY = max(B: " in text, text
+    assert check_file(tmp_path / "pool.ncd").passed
 
 
 @pytest.mark.parametrize("name, why, boxes", [

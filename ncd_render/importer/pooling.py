@@ -3,7 +3,7 @@ pooling over the whole map, adaptive to one value per channel or by a window the
 from __future__ import annotations
 
 from .learned import nonnegative
-from .seen import Seen, Unsupported, pair
+from .seen import Seen, Unsupported, linear_order, pair
 
 
 class PoolingOps:
@@ -13,7 +13,9 @@ class PoolingOps:
         """Max pooling (1-D or 2-D): ★, then the largest over the kernel axes. ★ pads with zeros where max pooling pads with
         -inf; the two agree when what is pooled is never negative (ResNet's stem pools a ReLU's output): every
         window holds one value of the input at least (torch allows at most half a kernel of padding), so its
-        largest is at least 0, and a padded 0 changes nothing."""
+        largest is at least 0, and a padded 0 changes nothing. Where it may be negative, undilated, the edges are
+        repeated first (``pad ... with mode=replicate``) and the ★ pads nothing: every window over the padding holds the
+        edge it repeats (torch pads at most half a kernel), so its largest is the same as over -inf."""
         x = self.get(node.args[0])
         kernel = self.arg(node, 1)
         stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
@@ -22,8 +24,25 @@ class PoolingOps:
         if self._whole_map(x, kernel, padding, dilation):
             return self._over_map(node, x, "max", _spatial(kernel))
         if any(pair(padding)) and not nonnegative(node.args[0]):
-            raise Unsupported("max pooling with padding of values that may be negative (the diagram's ★ pads with zeros)")
+            n = _spatial(kernel)
+            if set(pair(dilation, n)) != {1} or len(set(pair(padding, n))) != 1:
+                raise Unsupported("max pooling of values that may be negative, dilated or padded unevenly (the diagram's ★ pads "
+                                  "with zeros)")
+            x = self._edges_repeated(node, x, n, pair(padding, n)[0])
+            padding = 0
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
+
+    def _edges_repeated(self, node, x: Seen, n: int, width: int) -> Seen:
+        """``x`` with its last ``n`` dims padded by ``width`` each way, repeating their edges."""
+        dims, out = list(x.dims), self.data(x)
+        for at in range(len(dims) - n, len(dims)):
+            old = dims[at]
+            new = self.atoms.new(self.atoms.size(old) + 2 * width, self.atoms.atom(old).role, width=True)
+            atoms = linear_order(self.prog.values[out].atoms, [old], [new], self.atoms)
+            out = self.emit("pad", [out], atoms, node, axes={"in": [old], "out": [new]},
+                            options={"before": width, "after": width, "mode": "replicate"})
+            dims[at] = new
+        return Seen(dims, out)
 
     def op_avg_pool2d(self, node, name):
         """Average pooling (1-D or 2-D): ★, then the mean over the kernel axes (padding counted, as torch's default)."""
