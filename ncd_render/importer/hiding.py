@@ -105,45 +105,48 @@ def _boolean(node) -> bool:
 def _read_as_mask(node) -> set | None:
     """``node`` and its views, where every reader past them masks by it (``masked_fill``'s mask, ``where``'s
     condition, ``scaled_dot_product_attention``'s mask); else None."""
+    return _through_views(node, lambda user, name, at: name == "masked_fill" and user.args[1] is at
+                          or name == "where" and user.args[0] is at or _attention_mask(user, name, at))
+
+
+def _added(node) -> set | None:
+    """``node`` and its views, where every reader past them adds it (``+``, ``baddbmm``'s addend, or as
+    ``scaled_dot_product_attention``'s mask), and no other such mask with it (an ``attn_mask`` and a
+    ``key_padding_mask`` merged: no mask(S, M) says either); else None."""
+    def adds(user, name, at) -> bool:
+        if name == "add" and user.kwargs.get("alpha", 1) == 1:
+            return not any(_additive_source(other) for other in user.args if other is not at)
+        return name == "baddbmm" and user.args[0] is at and user.kwargs.get("beta", 1) == 1 or _attention_mask(user, name, at)
+    return _through_views(node, adds)
+
+
+def _through_views(node, reads) -> set | None:
+    """``node`` and its views down to what reads them, where ``reads(user, name, at)`` accepts every reader (zeros of
+    its shape, to fill, read no value); else None."""
     seen, stack = {node}, [node]
     while stack:
         at = stack.pop()
         for user in at.users:
-            name = target_name(user) if user.op == "call_function" and hasattr(user.target, "overloadpacket") else None
+            name = _called(user)
             if name in VIEWS:
                 seen.add(user)
                 stack.append(user)
-            elif name in ZEROS:  # (zeros of its shape, to fill: it reads no value)
-                continue
-            elif not (name == "masked_fill" and user.args[1] is at or name == "where" and user.args[0] is at
-                      or name == "scaled_dot_product_attention" and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)):
+            elif name not in ZEROS and not reads(user, name, at):
                 return None
     return seen
+
+
+def _attention_mask(user, name, at) -> bool:
+    return name == "scaled_dot_product_attention" and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)
 
 
 def _additive_source(node) -> bool:
     """Whether ``node`` is, through views, a boolean mask's additive form, ``zeros_like(mask).masked_fill(mask, -inf)``."""
-    while isinstance(node, torch.fx.Node) and node.op == "call_function" and hasattr(node.target, "overloadpacket") \
-            and target_name(node) in VIEWS:
+    while isinstance(node, torch.fx.Node) and _called(node) in VIEWS:
         node = node.args[0]
     return isinstance(node, torch.fx.Node) and _is(node, "masked_fill") and any(_is(node.args[0], name) for name in ZEROS)
 
 
-def _added(node) -> set | None:
-    """``node`` and the views of it between it and what reads it, where every reader adds it (``+``, or as
-    ``scaled_dot_product_attention``'s mask); else None."""
-    seen, stack = {node}, [node]
-    while stack:
-        at = stack.pop()
-        for user in at.users:
-            name = target_name(user) if user.op == "call_function" and hasattr(user.target, "overloadpacket") else None
-            if name in VIEWS:
-                seen.add(user)
-                stack.append(user)
-            elif name == "add" and user.kwargs.get("alpha", 1) == 1:
-                if any(_additive_source(other) for other in user.args if other is not at):
-                    return None  # two masks merged (attn_mask + key_padding_mask): no mask(S, M) says either
-            elif not (name == "scaled_dot_product_attention" and (user.args[3:4] == (at,) or user.kwargs.get("attn_mask") is at)
-                      or name == "baddbmm" and user.args[0] is at and user.kwargs.get("beta", 1) == 1):
-                return None
-    return seen
+def _called(node) -> str | None:
+    """The aten operation a graph node calls (``masked_fill`` for ``aten.masked_fill_.Scalar``), or None."""
+    return target_name(node) if node.op == "call_function" and hasattr(node.target, "overloadpacket") else None
