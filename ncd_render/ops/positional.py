@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..errors import NcdError
-from ..options import KINDS, Kind
+from ..options import FLAG, KINDS, Kind
 from . import hidden
 from .along import acted_axes
 from .registry import ATOM, OpKind, register
@@ -225,7 +225,7 @@ def source_rope(op, w, target):
 
 
 register(
-    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"], "window": WINDOW, "keep": KINDS["causal"]}),
+    OpKind("mask", "mask", build=build_mask, options=MappingProxyType({"causal": KINDS["causal"], "window": WINDOW, "keep": FLAG}),
            glyph="box",
            hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
