@@ -232,7 +232,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     bandwidth = profile.hbm_bandwidth * (chip.broadcast_hbm if broadcasts or strided else 1.0)  # the element-by-element loop
     memory = memory_time(chip, bandwidth, nbytes - hits, hits)
     # out of place, at::masked_fill copies the scores first (clone, then masked_fill_), at the streaming rate
-    clone = size(w.reads[0]) + size(w.writes[0]) if loop == "masked_fill" else 0.0
+    clone = size(w.reads[0]) + size(w.writes[0]) if ops.of(op).clones else 0.0
     memory, nbytes = memory + memory_time(chip, profile.hbm_bandwidth, clone, 0.0), nbytes + clone
     if spread:  # the loop's own streams set its pace; the broadcast operand's re-reads are requests beside them that
         # bind only when the whole traffic outruns the streaming rates (the loop leaves HBM bandwidth unused)

@@ -24,7 +24,9 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   ``broadcasts``, whether a framework runs it as one element-wise kernel over its output with an
   operand expanded along the axes it lacks (PyTorch's binary ops: ``X * G``, a layer scale);
   ``strided_copy``, whether, when it runs a kernel at all, that kernel is a framework's copy of a
-  strided view (PyTorch's ``contiguous()`` of a permutation, a rearrange that is not a view);
+  strided view (PyTorch's ``contiguous()`` of a permutation, a rearrange that is not a view); ``clones``,
+  whether, run out of place, it copies its first operand first (PyTorch's ``masked_fill``: clone, then
+  ``masked_fill_``);
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
   and what ``ncd check`` asks to choose integer ids: ``keeps_ids``, whether ids pass through
   it unchanged (a copy, rename, rearrange or index), and ``vocabulary(op)``, the axis whose
@@ -103,6 +105,7 @@ class OpKind:
     framework_kernel: Callable | None = None  # op -> the name of the framework's kernel that runs it (cost.framework_kernels)
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
     strided_copy: bool = False  # its kernel, when it has one, copies a strided view (PyTorch's element-by-element loop)
+    clones: bool = False  # run out of place, it copies its first operand before writing into it (at::masked_fill's clone)
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
     permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)
