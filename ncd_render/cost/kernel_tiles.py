@@ -149,7 +149,10 @@ def _main(sec) -> list[str]:
     """The tiled axes real kernels tile: the two largest that some input lacks (a GEMM's M and N, the
     queries of attention); batch and head axes, which every input has, get one index per CTA."""
     lacked = [a for a in sec.tiles if any(a not in sec.arrays[k].axes for k in sec.external)]
-    return sorted(lacked, key=lambda a: -sec.size[a])[:2]
+    # an axis shorter than a tile that a broadcast operand lacks (the heads a padding mask has no axis for, the queries
+    # of a group that share keys) gets one index per CTA as the heads do, where a longer axis can be tiled instead
+    long = [a for a in lacked if sec.size[a] >= REAL_TILES[0]]
+    return sorted(long or lacked, key=lambda a: -sec.size[a])[:2]
 
 
 def _causal_axes(causal, tile, stream, sec) -> tuple[str, str] | None:
