@@ -395,3 +395,21 @@ def test_an_axis_shorter_than_a_tile_that_a_broadcast_operand_lacks_is_not_tiled
             f"  O = einsum(P, V: {scores.split('->')[1].strip()}, {inputs.split('V[')[1].split(']')[0]} -> {out})\nend\noutput O\n")
     (kernel,) = analyse(load_text(text).diagram, load_profile("a100-80gb"), "bf16").kernels
     assert set(kernel.detail["tile"]) == {"y", "x"} and kernel.detail["tile"]["y"] in (64, 128), kernel.detail["tile"]
+
+
+def test_a_sliding_window_in_a_fused_section_skips_the_blocks_outside_it():
+    """FlashAttention-2's local attention runs, for each query tile, only the key chunks within the window of one of its
+    queries: at N = 4096 and a window of 512, about an eighth of the blocks. The window was ignored, and the section
+    cost as much as plain causal attention (3.4 ms against about 1 ms)."""
+    def fused(mask: str):
+        text = ("axis b = 4\naxis h = 32\naxis y = 4096 width\naxis x = y width\naxis k = 128\ninput Q[y k h b], K[x k h b], "
+                f"V[x k h b]\nsection \"core\" fused\n  S = einsum(Q, K: y k h b, x k h b -> y x h b) * k^-1/2\n  S = {mask}\n"
+                "  P = softmax(S: x)\n  O = einsum(P, V: y x h b, x k h b -> y k h b)\nend\noutput O\n")
+        (kernel,) = analyse(load_text(text).diagram, load_profile("a100-80gb"), "bf16").kernels
+        return kernel
+    causal, window = fused("mask(S: y x) with causal"), fused("mask(S: y x) with causal, window=512")
+    tile = window.detail["tile"]
+    rows, chunks = 4096 // tile["y"], 4096 // tile["x"]
+    kept = sum(min(chunks, (i + 1) * tile["y"] // tile["x"]) - max(0, (i * tile["y"] - 511) // tile["x"]) for i in range(rows))
+    assert window.detail["causal_kept"] == pytest.approx(kept / (rows * chunks)) and window.detail["causal_kept"] < 0.2
+    assert window.time < causal.time / 2

@@ -98,7 +98,7 @@ def schedule(diagram, sec, stream: str, rows: list[str], profile, dtype: str, sf
     tile[stream] = block
     # a causal mask: at key block j the kernel starts at query j·B_c (fmha_fprop_kernel_1xN.h, `begin`), so a row
     # block i is visited i + 1 times: (T + 1) / 2 on average, and that share of the steps and re-reads runs
-    kept = (outer + 1) / (2 * outer) if any(y in rows and x == stream and sec.size[y] == sec.size[x] for y, x in causal) else 1.0
+    kept = (outer + 1) / (2 * outer) if any(y in rows and x == stream and sec.size[y] == sec.size[x] for y, x, *_ in causal) else 1.0
     visits = kept * outer  # outer steps each query row takes part in, on average
     steps = math.prod(-(-sec.size[a] // tile[a]) for a in rows) * visits  # inner steps per CTA
     plan = sec.cost({**tile, **{a: sec.size[a] for a in rows}}, sec.tiles, stream, sec.rescaled(stream))

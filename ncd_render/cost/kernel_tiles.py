@@ -155,17 +155,35 @@ def _main(sec) -> list[str]:
     return sorted(long or lacked, key=lambda a: -sec.size[a])[:2]
 
 
-def _causal_axes(causal, tile, stream, sec) -> tuple[str, str] | None:
-    """The (query, key) axes of a causal mask over a tiled axis and the streamed one, of equal size; None if none."""
-    return next(((y, x) for y, x in causal if x == stream and y in tile and sec.size[y] == sec.size[x]), None)
+def _causal_axes(causal, tile, stream, sec) -> tuple[str, str, int | None] | None:
+    """The (query, key) axes of a causal mask over a tiled axis and the streamed one, of equal size, and its sliding
+    window (None: every key before the query); None if none."""
+    return next(((y, x, (*rest, None)[0]) for y, x, *rest in causal if x == stream and y in tile and sec.size[y] == sec.size[x]),
+                None)
+
+
+def _kept_chunks(i: int, tile, y: str, x: str, window: int | None, chunks: int) -> int:
+    """How many key chunks query tile ``i`` runs: those holding a key on or before one of its queries, and, with a
+    sliding ``window``, within it of one of them (keys at most window - 1 before the query).
+
+    >>> _kept_chunks(3, {"y": 64, "x": 64}, "y", "x", None, 64), _kept_chunks(40, {"y": 64, "x": 64}, "y", "x", 128, 64)
+    (4, 3)
+    """
+    last = min(chunks, -(-(i + 1) * tile[y] // tile[x]))
+    first = 0 if window is None else max(0, (i * tile[y] - window + 1) // tile[x])
+    return last - first
 
 
 def _causal_fraction(causal, tile, stream, sec) -> float:
-    """Share of (tile x chunk) blocks a causal mask leaves: those on or below the diagonal."""
+    """Share of (tile x chunk) blocks a causal mask leaves: those on or below the diagonal (with a sliding window,
+    those within it too)."""
     axes = _causal_axes(causal, tile, stream, sec)
     if axes is None:
         return 1.0
-    y, x = axes
+    y, x, window = axes
+    if window is not None:  # a sliding window: the chunks each query tile runs, counted
+        rows, chunks = -(-sec.size[y] // tile[y]), -(-sec.size[x] // tile[x])
+        return sum(_kept_chunks(i, tile, y, x, window, chunks) for i in range(rows)) / (rows * chunks)
     blocks = sec.size[x] / max(tile[x], tile[y])
     return min(1.0, (blocks + 1) / (2 * blocks))
 
@@ -191,9 +209,9 @@ def _busiest(causal, tile, stream, sec, groups: int, sms: int) -> float:
     axes = _causal_axes(causal, tile, stream, sec)
     if axes is None:
         return 0.0
-    y, x = axes
+    y, x, window = axes
     rows, chunks = -(-sec.size[y] // tile[y]), -(-sec.size[x] // tile[x])
-    work = [min(chunks, -(-(i + 1) * tile[y] // tile[x])) / chunks for i in range(rows)]
+    work = [_kept_chunks(i, tile, y, x, window, chunks) / chunks for i in range(rows)]
     heads = groups // rows
     last = min(heads, -(-SIMULATED_CTAS * sms // rows))
     ends = [(heads - last) * sum(work) / sms] * sms

@@ -229,7 +229,7 @@ register(
            glyph="box",
            hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
-           causal=lambda op: tuple(op.params["axes"]), clones=True,
+           causal=lambda op: (*op.params["axes"], op.params.get("window")), clones=True,
            example="input S[y n]\nY = mask(S: y n) with causal"),
     OpKind("alibi", "alibi", build=build_alibi, glyph="box", hold="through", fill="mask",
            cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, c.mapped, 1), run=run_alibi, source=source_alibi,

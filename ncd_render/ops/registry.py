@@ -17,7 +17,7 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
   ``special``, special-function results (exp, reciprocal, tanh) per output element;
   ``rescalable``, whether it commutes with a positive rescaling (``f(c·x) = c·f(x)``), so an
   online-softmax correction passes through it; ``causal(op)``, the (query, key) axes of a
-  causal pattern whose blocks a fused kernel skips; ``routes(op)``, ``(axis, k)`` of a gate
+  causal pattern whose blocks a fused kernel skips, and its sliding window (or None); ``routes(op)``, ``(axis, k)`` of a gate
   that sends each item to k indices of the axis; ``framework_kernel(op)``, the name of the framework's kernel that runs it unfused, whose measured
   instruction counts :mod:`ncd_render.cost.framework_kernels` holds (None: none measured);
   ``commutes``, whether a join's operands may trade places (the layout runs a sum on along its topmost operand);
@@ -100,7 +100,7 @@ class OpKind:
     gemm: Callable | None = None  # (diagram, op) -> (batch, M, N, K) on tensor cores, or None
     special: int = 0  # special-function results per output element (exp, reciprocal, tanh)
     rescalable: bool | Callable = False  # f(c·x) = c·f(x) for c > 0 (the online softmax may rescale after it)
-    causal: Callable | None = None  # op -> (query axis, key axis) of a causal pattern
+    causal: Callable | None = None  # op -> (query axis, key axis, window or None) of a causal pattern
     routes: Callable | None = None  # op -> (axis, k): each item goes to k indices of the axis
     framework_kernel: Callable | None = None  # op -> the name of the framework's kernel that runs it (cost.framework_kernels)
     broadcasts: bool = False  # one element-wise kernel over the output, an operand expanded (stride 0) where it lacks axes
