@@ -98,3 +98,18 @@ def test_an_opaque_box_inside_a_collapsed_component_is_refused_by_name(command, 
     result = subprocess.run([sys.executable, "-m", "ncd_render", command, "c.ncd"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "cannot run the opaque box 'aten.cumsum'" in result.stderr, result.stderr
     assert "c.ncd:6:7:" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["mixtral", "deepseek_v3", "flash_attention"])
+def test_no_roofline_point_stands_above_its_roofs(name):
+    """A point was the dense FLOPs over the routed (or causal) time: DeepSeek-V3's experts plotted at 6.6 PFLOP/s on an
+    A100, 25 times its peak. Each point is now the work its kernel runs over the bytes it moves, under both roofs."""
+    from ncd_render.api import load
+    from ncd_render.cost import analyse, load_profile
+    from ncd_render.cost.roofline import _executed
+
+    hw = load_profile("a100-80gb")
+    for kernel in analyse(load(GALLERY / f"{name}.ncd").diagram, hw, "bf16").kernels:
+        if kernel.flops and kernel.hbm_bytes:
+            x, y = _executed(kernel)
+            assert y <= min(hw.matmul_rate("bf16"), hw.hbm_bandwidth * x) * 1.001, (kernel.name, x, y)

@@ -1,5 +1,7 @@
 """A roofline chart of a cost report: one point per kernel, at its arithmetic
-intensity and attained FLOP/s, under the roofs of the profile.
+intensity and attained FLOP/s, under the roofs of the profile. A point is the work the kernel runs: a routed
+expert's share of its dense FLOPs, a causal kernel's blocks that are not skipped, over the HBM bytes it moves
+(a fused kernel's as it is timed), so that no point stands above its roof.
 
 Drawn with matplotlib's Agg canvas (no pyplot, no global backend) and written
 with fixed metadata, so the same report always gives the same bytes.
@@ -49,8 +51,8 @@ def plot_roofline(report: Report, path: str | Path) -> None:
 
     path = check_plot_path(path)
     hw, dtype = report.profile, report.dtype
-    points = [k for k in report.kernels if k.flops and k.hbm_bytes]
-    intensities = [k.intensity for k in points] or [1.0]
+    points = [(k, *_executed(k)) for k in report.kernels if k.flops and k.hbm_bytes]
+    intensities = [x for _, x, _ in points] or [1.0]
     ridge = hw.matmul_rate(dtype) / hw.hbm_bandwidth
     lo, hi = min(intensities + [ridge]) / 4, max(intensities + [ridge]) * 4
     with matplotlib.rc_context({"svg.hashsalt": "ncd-render", "svg.fonttype": "path", "font.size": 8}):
@@ -60,10 +62,10 @@ def plot_roofline(report: Report, path: str | Path) -> None:
         xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
         for rate, style, label in ((hw.matmul_rate(dtype), "-", f"matmul peak ({dtype})"), (hw.vector_rate(), "--", "other FLOPs peak")):
             ax.plot(xs, [min(rate, hw.hbm_bandwidth * x) for x in xs], style, color="0.35", linewidth=1, label=label)
-        for k in points:
-            ax.plot([k.intensity], [k.flops / k.time], "s" if k.plan else "o", color=BOUND_COLORS[k.bound])
+        for k, x, y in points:
+            ax.plot([x], [y], "s" if k.plan else "o", color=BOUND_COLORS[k.bound])
         stacked = 0  # labels under the flat roof go to the left of their points, one line below another
-        for x, y, labels in _clusters([(k.intensity, k.flops / k.time, k.name) for k in points]):
+        for x, y, labels in _clusters([(x, y, k.name) for k, x, y in points]):
             under = x > ridge
             stacked += under
             ax.annotate(", ".join(labels), (x, y), textcoords="offset points", xytext=(-4, -10 * stacked) if under else (4, 3),
@@ -79,6 +81,15 @@ def plot_roofline(report: Report, path: str | Path) -> None:
         buffer = io.BytesIO()
         figure.savefig(buffer, format=path.suffix.lower()[1:], metadata=FORMATS[path.suffix.lower()])
     write_atomic(path, buffer.getvalue())
+
+
+def _executed(kernel) -> tuple[float, float]:
+    """(FLOP per HBM byte, FLOP/s) of the work ``kernel`` runs: its dense FLOPs times its routed share and the causal
+    blocks it keeps, over the bytes it moves from HBM as timed (else the table's), and over its time."""
+    detail = kernel.detail or {}
+    flops = kernel.flops * detail.get("routed_share", 1.0) * detail.get("causal_kept", 1.0)
+    moved = detail.get("dram_bytes", kernel.hbm_bytes) or kernel.hbm_bytes
+    return flops / moved, flops / kernel.time
 
 
 def _clusters(points: list[tuple[float, float, str]], decades: float = 0.2) -> list[tuple[float, float, list[str]]]:
