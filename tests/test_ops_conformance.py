@@ -315,6 +315,8 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
      "write mask(S, M)"),
     ("input S[y m]\nY = mask(S)", "c.ncd:10:5: mask needs the query and key axes and 'with causal', or a boolean tensor",
      "mask(S: y x) with causal, or mask(S, M) with M an input declared bool"),
+    ("input S[y m], M[m] bool\nY = mask(S: m, M)", "c.ncd:10:5: mask needs the query and key axes and 'with causal', or a boolean",
+     "mask(S: y x) with causal, or mask(S, M)"),  # (it said 'mask needs the axes it normalises over')
     ("input S[y m], M[m] bool\nY = mask(S, M: m)", "c.ncd:10:5: mask by a tensor takes the scores and a boolean mask, no axes",
      "mask(S, M): S where M is false"),
     # BERT's 1 - mask on flags built, then ncd check died in torch with a traceback

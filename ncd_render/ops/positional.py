@@ -39,7 +39,7 @@ SCALING = MappingProxyType({
 def build_mask(b, call, options, scope, label):
     if len(call.args) >= 2:  # by a boolean tensor: mask(S, M)
         return hidden.build(b, call, options, scope, label)
-    if call.spec is None:
+    if call.spec is None or call.spec.outputs is not None or len(call.spec.inputs) != 1:
         b.one_arg(call, scope)  # (an unknown tensor first)
         raise NcdError("mask needs the query and key axes and 'with causal', or a boolean tensor of the flags that hide", call.span,
                        f"mask({call.args[0].name}: y x) with causal, or mask({call.args[0].name}, M) with M an input declared bool"
