@@ -1,7 +1,8 @@
 """Warnings about a diagram that builds but probably says something it does not mean:
 tensors that are never used, learned boxes whose result reaches no output, a sum over every pair of two
-axes of one size (one axis under two names, more often than not), and a label whose subscript is one
-letter where more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb).
+axes of one size (one axis under two names, more often than not), a mask by flags that lack the axis of
+the softmax after it (a padding mask over the queries), and a label whose subscript is one letter where
+more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -53,7 +54,7 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
                                  "everything it makes is dropped later; use its result or remove the box"))
     for op in diagram.ops:
-        warning = _outer_by_mistake(diagram, op) or _short_subscript(op)
+        warning = _outer_by_mistake(diagram, op) or _short_subscript(op) or _rows_hidden(diagram, op)
         if warning is not None:
             _add(found, warning)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
@@ -81,6 +82,21 @@ def _outer_by_mistake(diagram: Diagram, op) -> NcdError | None:
                     f"(an outer {'sum' if op.kind == 'add' else 'difference'}, [{' '.join(out)}]), though they are the same size",
                     op.span, f"if they are one axis under two names, rename one first: {a}2 = rename({a}: {' '.join(mine)} -> "
                     f"{' '.join(theirs)})" if len(mine) == len(theirs) == 1 else "if they are one axis under two names, rename one first")
+
+
+def _rows_hidden(diagram: Diagram, op) -> NcdError | None:
+    """A warning where a mask by flags, read next by a softmax, has none of the axes the softmax runs over: each flag
+    hides a whole row of it (a padding mask over the queries, not the keys), and a hidden row is NaN."""
+    if op.kind != "hide" or len(op.inputs) != 2:
+        return None
+    user = diagram.consumer(op.outputs[0])
+    flags = diagram.values[op.inputs[1]]
+    if user is None or user.params.get("fn", user.kind) != "softmax" or any(a in flags.axes for a in user.acts[0]):
+        return None
+    over = " ".join(user.acts[0])
+    return NcdError(f"{flags.name or 'the mask'} has no axis {over}, which the softmax after it runs over: each of its flags "
+                    "stands for a whole row, and a row hidden whole is NaN", op.span,
+                    f"a padding mask is over the keys: {flags.name or 'M'}[{over}], the axis the softmax runs over")
 
 
 def _short_subscript(op) -> NcdError | None:

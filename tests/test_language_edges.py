@@ -77,6 +77,16 @@ def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
         assert warnings(diagram(f"axis x = 4 width\ninput A[y k], B[x k]\nE = A {sign} B\noutput E\n")) == []
 
 
+def test_a_padding_mask_over_the_queries_is_warned_about():
+    """input M[y] bool masking the scores before a softmax over the keys x hides whole rows (NaN); it built silently."""
+    body = "axis x = 5\ninput S[y x], M[{}] bool\nT = mask(S, M){}\nP = softmax(T: x)\noutput P\n"
+    for keep in ("", " with keep"):
+        (w,) = warnings(diagram(body.format("y", keep)))
+        assert w.message == ("M has no axis x, which the softmax after it runs over: each of its flags stands for a whole row, "
+                             "and a row hidden whole is NaN") and w.hint == "a padding mask is over the keys: M[x], the axis the softmax runs over"
+        assert warnings(diagram(body.format("x", keep))) == [] and warnings(diagram(body.format("y x", keep))) == []
+
+
 def test_a_rearrange_from_a_group_the_tensor_was_not_made_as_says_so():
     """rearrange(X: t (g q) -> t g q) of X[t c], c = 6 = g q: the hint said 'write its axes in order', which they were."""
     err = error("axis g = 2\naxis q = 4\ninput X[y m]\nY = rearrange(X: y (g q) -> y g q)\noutput Y\n")
