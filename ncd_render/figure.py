@@ -72,6 +72,7 @@ class Figure:
     layout: str = "paper"
     width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
     wrap: bool = False  # cut a figure wider than the target into strips stacked top to bottom (ncd_render.wrap)
+    caption_room: float = 0.0  # points of the layout's page height kept free under the figure (ncd latex: its caption's)
 
     def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None,
               cost: Report | None = None) -> Scene:
@@ -106,7 +107,7 @@ class Figure:
         from .page.compose import page_scene
 
         width = parse_length(target) if isinstance(target, str) else target
-        height = parse_length(preset.page_height, "the page height") if preset.page_height else None
+        height = parse_length(preset.page_height, "the page height") - self.caption_room if preset.page_height else None
         extra = []
         if cost is not None:
             from .page.costs import cost_table

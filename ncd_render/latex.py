@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import warnings
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path, PurePath
 
 from .errors import NcdError
@@ -27,6 +28,8 @@ FIGURE_FORMATS = ("pdf", "tikz", "png")
 _TEX_SAFE = re.compile(r"[A-Za-z0-9_.+/:-]+")
 #: wider than this (points) does not fit one column of a two-column paper: use figure*
 COLUMN_WIDTH = 4.0 * 72
+#: of a layout's page height, what a figure leaves for its caption (three lines and the space above them)
+CAPTION_ROOM = 0.5 * 72
 
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str) -> str:
@@ -74,7 +77,7 @@ def write_figure(figure, output: str | Path, theme=None, layout_preset=None, wid
     if fmt not in FIGURE_FORMATS:
         raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
-    scene = figure.scene(theme, layout_preset, width)
+    scene = replace(figure, caption_room=CAPTION_ROOM).scene(theme, layout_preset, width)
     write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi))
     return scene.width
 

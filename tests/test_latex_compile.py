@@ -178,3 +178,13 @@ def _tikz(path: Path) -> bytes:
 
 def _content(pdf: Path) -> bytes:
     return b"".join(page.get_contents().get_data() for page in PdfReader(pdf).pages)
+
+
+def test_a_page_tall_figure_leaves_room_for_its_caption(pdflatex_program, tmp_path):
+    """DeepSeek-V3 set on a page filled the layout's 9in, and with its caption the float was too large for a 9in text
+    block ('Float too large for page by 34pt'): ncd latex keeps half an inch of the page for the caption."""
+    snippet, _ = ncd_latex(tmp_path, GALLERY / "deepseek_v3.ncd", "ds.pdf", "--layout", "page")
+    snippet = snippet.replace("\\caption{", "\\caption{A caption of two lines under the figure, as a paper's would be, "
+                                            "long enough to run on to a second line of text in a 6.5in column: ")
+    _, log = pdflatex(pdflatex_program, tmp_path, snippet, preamble="\\setlength{\\textheight}{9in}")
+    assert "Float too large" not in log
