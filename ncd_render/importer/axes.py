@@ -169,10 +169,20 @@ class Atoms:
                 self.atoms[drop].parent = keep
 
     def related(self, a: int, b: int) -> bool:
-        """Whether ``b`` is a second name for ``a``'s positions, or the other way round."""
+        """Whether ``b`` is a second name for ``a``'s positions, or the other way round. A second name unified with
+        the positions it names (DeBERTa-v2's relative attention adds scores over [y y]) names itself: no loop.
+
+        >>> atoms = Atoms()
+        >>> y = atoms.new(5, "seq"); x = atoms.second_name(y); z = atoms.new(5, "seq")
+        >>> atoms.related(y, x), atoms.related(y, z)
+        (True, False)
+        >>> atoms.unify(x, y); atoms.related(x, z)  # (it looped for ever)
+        False
+        """
         def origin(x):
-            x = self.find(x)
-            while self.atoms[x].renamed_from is not None:
+            x, seen = self.find(x), set()
+            while self.atoms[x].renamed_from is not None and x not in seen:  # (a name unified with its origin: a loop)
+                seen.add(x)
                 x = self.find(self.atoms[x].renamed_from)
             return x
         return self.find(a) != self.find(b) and origin(a) == origin(b)

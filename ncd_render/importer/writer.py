@@ -85,7 +85,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     lines = [f"# Imported by ncd import{': ' + note if note else ''}", f'title "{title}"', ""]
     for a in _declared_order(axis_names, atoms):
         atom = atoms.atom(a)
-        base = atom.renamed_from is not None and atoms.find(atom.renamed_from) in axis_names
+        base = atom.renamed_from is not None and atoms.find(atom.renamed_from) in axis_names and atoms.find(atom.renamed_from) != a
         size = axis_names[atoms.find(atom.renamed_from)] if base else str(atom.size)
         lines.append(f"axis {axis_names[a]} = {size}" + (" width" if atom.width else ""))
     lines.append("")
@@ -250,7 +250,8 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     lines = fuse_rearranges(lines)
     lines.append("")
     lines.append("# ncd check runs the diagram at the sizes of the example inputs")
-    numbered = [a for a in axis_names if atoms.atom(a).renamed_from is None or atoms.find(atoms.atom(a).renamed_from) not in axis_names]
+    numbered = [a for a in axis_names if atoms.atom(a).renamed_from is None or atoms.find(atoms.atom(a).renamed_from) not in axis_names
+                or atoms.find(atoms.atom(a).renamed_from) == a]
     lines.append("check " + ", ".join(f"{axis_names[a]}={atoms.size(a)}" for a in numbered))
     return Written("\n".join(lines) + "\n", axis_names, sizes, parameters,
                    [tensor[v] for v, _, _ in prog.inputs], [tensor[v] for v, _ in prog.outputs])
