@@ -203,6 +203,31 @@ def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, mo
     assert text.count('as "aten.relu"') == 2 and text.count("= linear(") == 3
 
 
+def test_the_writers_own_failure_is_an_error_paragraph_not_a_traceback(tmp_path, monkeypatch):
+    """WavLM's layers (KeyError) and Funnel's pooling (ValueError) broke the writer, after every operation was followed,
+    with a raw traceback: a bug of the importer's, said as one, and nothing written."""
+    import ncd_render.importer.writer as writer
+
+    def broken(*args, **kwargs):
+        raise KeyError(31)
+
+    monkeypatch.setattr(writer, "write", broken)
+    with pytest.raises(NcdError, match=r"ncd import failed writing the diagram \(a bug in the importer\): KeyError: 31"):
+        import_file(f"{MODELS}:mlp", tmp_path / "mlp.ncd")
+    assert not (tmp_path / "mlp.ncd").exists()
+
+
+def test_a_view_of_a_dim_split_with_a_part_of_one_follows_it(tmp_path):
+    """A dim of 8 split as (8, 1) (Funnel's pooling slices a dim of one off it) viewed again as [8, 1]: the part of one
+    was left over, and the import stopped with 'cannot follow a view of dimensions [8] as [8, 1]'."""
+    from ncd_render.importer.axes import Atoms
+
+    atoms = Atoms()
+    d = atoms.new(8, "seq")
+    atoms.split(d, [8, 1])
+    assert [atoms.size(x) for x in atoms.reshape([d], [8, 1])] == [8, 1]
+
+
 ROUND_TRIP = sorted(p.stem for p in (ROOT / "gallery").glob("*.ncd"))
 MOVES_ONLY = {"rename", "rearrange"}  # the import reads views and permutes as axis names, not as boxes
 

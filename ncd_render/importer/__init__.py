@@ -80,8 +80,12 @@ def from_module(module, *inputs, title: str | None = None, axes: dict[str, str] 
     title = title or type(module).__name__
     composite = {name for name, sub in module.named_modules() if name and any(True for _ in sub.children())} | program.sections
     classes = {name: type(sub).__name__ for name, sub in module.named_modules() if name}
-    written = write(program, title, axes, note=f"{type(module).__module__}.{type(module).__name__}, captured with {cap.how}",
-                    composite=composite, classes=classes)
+    try:
+        written = write(program, title, axes, note=f"{type(module).__module__}.{type(module).__name__}, captured with {cap.how}",
+                        composite=composite, classes=classes)
+    except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:  # (never a traceback)
+        raise NcdError(f"ncd import failed writing the diagram (a bug in the importer): {type(error).__name__}: {error}",
+                       hint="report it with the model file; the module's operations were all followed") from None
     _validate(written.text)
     return Imported(written.text, written, program, title, list(program.warnings), module)
 

@@ -137,7 +137,7 @@ class Atoms:
             if product != size:
                 raise _mismatch(dims, sizes, self)
             out.append(taken[0] if len(taken) == 1 else self.new(size, "group", parts=taken))
-        if queue:
+        if any(self.size(leaf) != 1 for leaf in queue):  # (a part of one left over, 8 as (8, 1) viewed as [8, 1]: nothing)
             raise _mismatch(dims, sizes, self)
         return out
 
@@ -205,5 +205,6 @@ def _rank(atom: Atom) -> int:
 
 
 def _mismatch(dims, sizes, atoms) -> NcdError:
-    got = [atoms.size(d) for d in dims]
-    return NcdError(f"cannot follow a view of dimensions {got} as {list(sizes)}: its dimensions do not split evenly")
+    """The error of a view across dims' boundaries; a dim already split shows its parts (``[4·2]``: 8 as 4 then 2)."""
+    got = ", ".join("·".join(str(atoms.size(x)) for x in atoms.leaves(d)) or "1" for d in dims)
+    return NcdError(f"cannot follow a view of dimensions [{got}] as {list(sizes)}: its dimensions do not split evenly")
