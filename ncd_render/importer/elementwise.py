@@ -206,6 +206,13 @@ class ElementOps:
             raise Unsupported("subtracting a learned tensor")
         return self._in_order(node, "sub", a, b)
 
+    def op_neg(self, node, name):
+        """``-x``: a scale by -1 (Mamba's ``-exp(A_log)``)."""
+        x = self.get(node.args[0])
+        if x.number is not None:
+            return Seen([], number=-x.number)
+        return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=-1.0))
+
     def op_rsub(self, node, name):
         """``torch.rsub(x, c)``, what ``1 - x`` records: ``c - x``."""
         if self.arg(node, 2, node.kwargs.get("alpha", 1)) != 1:

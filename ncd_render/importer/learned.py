@@ -236,6 +236,7 @@ class LearnedOps:
             self.atoms.atom(channel).role, self.atoms.atom(channel).width = "channels", False
         o, c, *kernel_dims = w.dims
         settings = [self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1))]
+        settings[1] = _padding(settings[1], [self.atoms.size(k) for k in kernel_dims], settings[0], settings[2])
         if all(self.atoms.size(k) == 1 for k in kernel_dims) and set(pair(settings[0], n)) == {1} and set(pair(settings[1], n)) == {0}:
             # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★ (grouped: a map per group)
             return self._pointwise(node, x, w, b, channel, c, o, n, groups)
@@ -367,6 +368,8 @@ class LearnedOps:
         spatial, made = x.dims[-n:], self.shape(node)[-n:]
         factors = {out / self.atoms.size(d) for d, out in zip(spatial, made)}
         factor = factors.pop() if len(factors) == 1 else None
+        if factor == 1:  # the same size (SegFormer's head resizing its finest level to itself): the tensor itself
+            return x
         if factor is None or factor != int(factor) or factor < 2:
             raise Unsupported(f"{mode} upsampling by other than one whole factor every way")
         corners = mode != "nearest" and bool(self.arg(node, 2, node.kwargs.get("align_corners", False)))
@@ -375,6 +378,23 @@ class LearnedOps:
         options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {}), **({"corners": True} if corners else {})}
         out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options=options)
         return Seen(x.dims[:-n] + outs, out)
+
+
+def _padding(padding, kernel: list[int], stride, dilation):
+    """A convolution's padding as numbers: ``"valid"`` none, ``"same"`` half the dilated kernel each way (EfficientNet's,
+    Keras-style), where that is a whole number and the stride is one; as given otherwise.
+
+    >>> _padding("same", [3, 3], 1, 1), _padding("valid", [3, 3], 1, 1), _padding(2, [5, 5], 1, 1)
+    ([1, 1], 0, 2)
+    """
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        reach = [d * (k - 1) for k, d in zip(kernel, pair(dilation, len(kernel)))]
+        if set(pair(stride, len(kernel))) != {1} or any(r % 2 for r in reach):
+            raise Unsupported("padding='same' that pads one side more than the other (an even kernel, or a stride)")
+        return [r // 2 for r in reach]
+    return padding
 
 
 def _sinusoid_options(table) -> dict | None:

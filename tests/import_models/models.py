@@ -1943,3 +1943,22 @@ def negated_masks():
     seen = torch.ones(2, 5, dtype=torch.bool)
     seen[1, 3:] = False
     return _NegatedMasks().eval(), (torch.randn(2, 4, 5), torch.randn(2, 5, 5), seen)
+
+
+class _SameAndNegated(nn.Module):
+    """EfficientNet's padding='same' (a 3 x 3 and a 1 x 1: 'different settings per direction', opaque), a bilinear
+    resize to the size it has (SegFormer's head: 'other than one whole factor', opaque), a negation (Mamba's -exp(A):
+    aten.neg, 'no DSL equivalent')."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.point = nn.Conv2d(3, 4, 3, padding="same"), nn.Conv2d(4, 4, 1, padding="valid")
+
+    def forward(self, x):
+        h = self.point(self.conv(x))
+        return -F.interpolate(h, size=h.shape[-2:], mode="bilinear", align_corners=False).exp()
+
+
+def same_and_negated():
+    torch.manual_seed(0)
+    return _SameAndNegated(), (torch.randn(1, 3, 5, 6),)
