@@ -117,8 +117,8 @@ class Atoms:
         queue = [leaf for d in dims for leaf in self.leaves(d)]
         out = []
         for size in sizes:
-            if size == 1:
-                out.append(self.new(1, "unit"))
+            if size == 1:  # a part of one where it stands (8 split as (8, 1), viewed as [8, 1]), else a new unit
+                out.append(queue.pop(0) if queue and self.size(queue[0]) == 1 else self.new(1, "unit"))
                 continue
             taken, product = [], 1
             while product < size:
@@ -137,7 +137,7 @@ class Atoms:
             if product != size:
                 raise _mismatch(dims, sizes, self)
             out.append(taken[0] if len(taken) == 1 else self.new(size, "group", parts=taken))
-        if any(self.size(leaf) != 1 for leaf in queue):  # (a part of one left over, 8 as (8, 1) viewed as [8, 1]: nothing)
+        if queue:
             raise _mismatch(dims, sizes, self)
         return out
 
