@@ -129,6 +129,19 @@ def test_a_float32_only_pass_far_above_rounding_gets_a_note(tmp_path, form, note
     assert ("note: checked in float32 alone, Y agrees by" in str(report)) == noted, str(report)
 
 
+@pytest.mark.parametrize("returned, noted", [("Y", True), ("{'H': torch.relu(X), 'Y': Y}", False)])
+def test_a_failure_at_an_output_with_nothing_else_compared_says_the_mistake_may_be_earlier(tmp_path, returned, noted):
+    """An imported diagram's pairing exposes its outputs only: its check failed at the last statement, caret and all,
+    where the mistake was earlier, and a user took the caret's word."""
+    (tmp_path / "o.ncd").write_text("axis y = 3\naxis m = 4\ninput X[y m]\nH = relu(X)\nY = H * 2\noutput Y\n")
+    (tmp_path / "o.check.py").write_text(
+        PAIRING + "import torch\n\ndef reference(sizes):\n    def forward(X):\n        Y = torch.relu(X) * 3\n"
+        f"        return {returned}\n    return Reference(forward, name='three times')\n")
+    report = check_file(tmp_path / "o.ncd")
+    assert not report.passed and report.first_failure().wire == "Y"
+    assert ("note: only outputs were compared, so the mistake may be in any statement before this one" in str(report)) == noted
+
+
 def test_a_reference_in_float64_throughout_gets_no_float32_hint(tmp_path):
     """The diagram's own small mistake (a missing epsilon, 5e-7 relative) failing float64 alone was blamed on the
     reference computing in float32, and following the hint would have passed a wrong diagram."""

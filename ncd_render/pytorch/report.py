@@ -90,6 +90,9 @@ class Report:
             lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
         before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
         lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
+        if first.output and not any(not c.output for c in self.comparisons):
+            lines.append("note: only outputs were compared, so the mistake may be in any statement before this one; a "
+                         "reference that returns a dict with more of the diagram's tensors by name narrows it down")
         for hint in (self.random_reference(), self.batch_statistics(first), self.single_precision(first), self.undefined(first)):
             if hint:
                 lines.append(hint)
