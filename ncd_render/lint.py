@@ -87,7 +87,7 @@ def _outer_by_mistake(diagram: Diagram, op) -> NcdError | None:
 def _rows_hidden(diagram: Diagram, op) -> NcdError | None:
     """A warning where a mask by flags, read next by a softmax, has none of the axes the softmax runs over: each flag
     hides a whole row of it (a padding mask over the queries, not the keys), and a hidden row is NaN."""
-    if op.kind != "hide" or len(op.inputs) != 2:
+    if op.kind != "masked" or len(op.inputs) != 2:
         return None
     user = diagram.consumer(op.outputs[0])
     flags = diagram.values[op.inputs[1]]

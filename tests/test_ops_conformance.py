@@ -153,7 +153,7 @@ REFERENCES = {
     "fold": lambda i, s: _fold(i["U"]),
     "layerscale": lambda i, s: s["gamma.weight"] * i["X"],  # ConvNeXt: gamma * x
     "maximum": lambda i, s: torch.maximum(i["X"], i["F"][:, None]),  # F broadcast over y
-    "hide": lambda i, s: i["S"].masked_fill(i["M"][:, None], -math.inf),  # a key-padding mask, broadcast over the queries
+    "masked": lambda i, s: i["S"].masked_fill(i["M"][:, None], -math.inf),  # a key-padding mask, broadcast over the queries
     "minimum": lambda i, s: torch.minimum(i["X"], i["F"][:, None]),
     "prelu": lambda i, s: torch.where(i["X"] >= 0, i["X"], s["prelu.weight"] * i["X"]),  # a slope per m below 0
     "bias": lambda i, s: i["X"] + s["E_pos.weight"][:, None, :],  # a learned position table over y and k, broadcast over m
@@ -210,7 +210,7 @@ SECOND_FORMS = {
                                lambda i, s: s["lambda_.weight"] * i["X"]),  # differential attention's lambda
     "pad, reflect": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=1, after=2, mode=reflect",  # an image generator's
                      lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (1, 2), mode="reflect").transpose(1, 2)),
-    "mask, kept where true": ("hide", "input S[y m], M[m] bool\nY = mask(S, M) with keep",  # SDPA's boolean attn_mask
+    "mask, kept where true": ("masked", "input S[y m], M[m] bool\nY = mask(S, M) with keep",  # SDPA's boolean attn_mask
                               lambda i, s: i["S"].masked_fill(~i["M"][:, None], -math.inf)),
     "pad, circular": ("pad", "input X[y m]\nY = pad(X: y -> q) with before=2, after=1, mode=circular",
                       lambda i, s: nn.functional.pad(i["X"].transpose(1, 2), (2, 1), mode="circular").transpose(1, 2)),

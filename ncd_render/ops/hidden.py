@@ -7,8 +7,8 @@ pink box on S, labelled mask (keep), that M enters from below; 1 select per elem
 
 >>> from ncd_render.api import load_text
 >>> d = load_text("axis y = 2\\naxis x = 3\\ninput S[y x], M[x] bool\\nY = mask(S, M)\\noutput Y\\n").diagram
->>> [(op.kind, [d.values[v].axes for v in op.inputs]) for op in d.ops if op.kind == "hide"]
-[('hide', [('y', 'x'), ('x',)])]
+>>> [(op.kind, [d.values[v].axes for v in op.inputs]) for op in d.ops if op.kind == "masked"]
+[('masked', [('y', 'x'), ('x',)])]
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def build(b, call, options, scope, label):
                        f"rest), in order" + (f": [{' '.join(x for x in axes if x in theirs)}]" if fault == "order" else ""))
     out = b.new_value("", axes, "real", call.span)
     keep = bool(options.get("keep"))
-    b.add_op(kind="hide", inputs=(vid, hider), outputs=(out,), acts=((), ()), broadcast=axes, label=label or ("keep" if keep else "mask"),
+    b.add_op(kind="masked", inputs=(vid, hider), outputs=(out,), acts=((), ()), broadcast=axes, label=label or ("keep" if keep else "mask"),
              params=MappingProxyType({"keep": keep}), section=scope.section, span=call.span)
     return [out]
 
@@ -64,6 +64,6 @@ def _source(op, w, target):
     return [], f'{scores}.masked_fill({hidden}, float("-inf"))', ATOM, ""
 
 
-register(OpKind("hide", "hide", build=build, glyph="join", hold="through", fill="mask", in_dsl=False,
+register(OpKind("masked", "masked", build=build, glyph="join", hold="through", fill="mask", in_dsl=False,
                 label=lambda op: (op.label, 0.9, False), cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
                 broadcasts=True, clones=True, run=_run, source=_source, example="input S[y n], M[n] bool\nY = mask(S, M)"))
