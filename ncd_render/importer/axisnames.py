@@ -39,6 +39,24 @@ def axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
     return out
 
 
+def declared_order(axis_names, atoms) -> list[int]:
+    """The axes in the order they are named, a second name (``axis x = t``) moved to just after the axis it names
+    where it came first (an input's keys met by the keys of an attention inside the module)."""
+    later: dict[int, list[int]] = {}
+    for a in axis_names:
+        base = atoms.atom(a).renamed_from
+        base = atoms.find(base) if base is not None else None
+        if base in axis_names and list(axis_names).index(base) > list(axis_names).index(a):
+            later.setdefault(base, []).append(a)
+    moved = {a for names in later.values() for a in names}
+    order = []
+    for a in axis_names:
+        if a not in moved:
+            order.append(a)
+            order.extend(later.get(a, []))
+    return order
+
+
 def _einsum_roles(prog: Program) -> dict[int, str]:
     """Axes a product contracts are head depths, the ones it keeps from both operands heads."""
     atoms, roles = prog.atoms, {}

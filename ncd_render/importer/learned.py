@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..ops.window import blocks as block_count
-from .seen import Seen, Unsupported, box_path, linear_order, module_path, pair, target_name, through_views
+from .seen import Seen, Unsupported, box_path, conv_padding, linear_order, module_path, pair, target_name, through_views
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
 SPATIAL = {"seq", "rows", "cols"}
@@ -236,7 +236,7 @@ class LearnedOps:
             self.atoms.atom(channel).role, self.atoms.atom(channel).width = "channels", False
         o, c, *kernel_dims = w.dims
         settings = [self.arg(node, k, d) for k, d in ((3, 1), (4, 0), (5, 1))]
-        settings[1] = _padding(settings[1], [self.atoms.size(k) for k in kernel_dims], settings[0], settings[2])
+        settings[1] = conv_padding(settings[1], [self.atoms.size(k) for k in kernel_dims], settings[0], settings[2])
         if all(self.atoms.size(k) == 1 for k in kernel_dims) and set(pair(settings[0], n)) == {1} and set(pair(settings[1], n)) == {0}:
             # a pointwise (1x1) convolution is a map of the channels at every pixel: no ★ (grouped: a map per group)
             return self._pointwise(node, x, w, b, channel, c, o, n, groups)
@@ -378,23 +378,6 @@ class LearnedOps:
         options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {}), **({"corners": True} if corners else {})}
         out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options=options)
         return Seen(x.dims[:-n] + outs, out)
-
-
-def _padding(padding, kernel: list[int], stride, dilation):
-    """A convolution's padding as numbers: ``"valid"`` none, ``"same"`` half the dilated kernel each way (EfficientNet's,
-    Keras-style), where that is a whole number and the stride is one; as given otherwise.
-
-    >>> _padding("same", [3, 3], 1, 1), _padding("valid", [3, 3], 1, 1), _padding(2, [5, 5], 1, 1)
-    ([1, 1], 0, 2)
-    """
-    if padding == "valid":
-        return 0
-    if padding == "same":
-        reach = [d * (k - 1) for k, d in zip(kernel, pair(dilation, len(kernel)))]
-        if set(pair(stride, len(kernel))) != {1} or any(r % 2 for r in reach):
-            raise Unsupported("padding='same' that pads one side more than the other (an even kernel, or a stride)")
-        return [r // 2 for r in reach]
-    return padding
 
 
 def _sinusoid_options(table) -> dict | None:

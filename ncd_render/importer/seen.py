@@ -81,6 +81,23 @@ def pair(v, n: int = 2):
     return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
+def conv_padding(padding, kernel: list[int], stride, dilation):
+    """A convolution's padding as numbers: ``"valid"`` none, ``"same"`` half the dilated kernel each way (EfficientNet's,
+    Keras-style), where that is a whole number and the stride is one; as given otherwise.
+
+    >>> conv_padding("same", [3, 3], 1, 1), conv_padding("valid", [3, 3], 1, 1), conv_padding(2, [5, 5], 1, 1)
+    ([1, 1], 0, 2)
+    """
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        reach = [d * (k - 1) for k, d in zip(kernel, pair(dilation, len(kernel)))]
+        if set(pair(stride, len(kernel))) != {1} or any(r % 2 for r in reach):
+            raise Unsupported("padding='same' that pads one side more than the other (an even kernel, or a stride)")
+        return [r // 2 for r in reach]
+    return padding
+
+
 ALIASES = {"multiply": "mul", "divide": "div", "true_divide": "div", "subtract": "sub"}  # aten's other names of one operation
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .. import ops
 from ..pytorch.patterns import identifier
 from .graph import Program, Stmt
-from .axisnames import axis_names as name_axes
+from .axisnames import axis_names as name_axes, declared_order
 from .components import candidate_runs, find_components, find_twins
 from .fused import fuse_rearranges
 from .naming import Names, label, param_name
@@ -83,7 +83,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         return " ".join(axis_names[a] for a in leaves(atom_list))
 
     lines = [f"# Imported by ncd import{': ' + note if note else ''}", f'title "{title}"', ""]
-    for a in _declared_order(axis_names, atoms):
+    for a in declared_order(axis_names, atoms):
         atom = atoms.atom(a)
         base = atom.renamed_from is not None and atoms.find(atom.renamed_from) in axis_names and atoms.find(atom.renamed_from) != a
         size = axis_names[atoms.find(atom.renamed_from)] if base else str(atom.size)
@@ -384,24 +384,6 @@ def _identifier(name: str) -> str:
     if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
         return "X"
     return name[0].upper() + name[1:] if len(name) <= 2 else name
-
-
-def _declared_order(axis_names, atoms) -> list[int]:
-    """The axes in the order they are named, a second name (``axis x = t``) moved to just after the axis it names
-    where it came first (an input's keys met by the keys of an attention inside the module)."""
-    later: dict[int, list[int]] = {}
-    for a in axis_names:
-        base = atoms.atom(a).renamed_from
-        base = atoms.find(base) if base is not None else None
-        if base in axis_names and list(axis_names).index(base) > list(axis_names).index(a):
-            later.setdefault(base, []).append(a)
-    moved = {a for names in later.values() for a in names}
-    order = []
-    for a in axis_names:
-        if a not in moved:
-            order.append(a)
-            order.extend(later.get(a, []))
-    return order
 
 
 def _dtype(dtype: str) -> str:
