@@ -120,8 +120,8 @@ CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def two_lines(style: Style, label, height: float):
-    """A component's CamelCase name broken at the capital that leaves its longer line shortest (each
-    line 3 letters or more), as the paper's boxes break theirs, where the box (``height`` tall)
+    """A component's CamelCase name broken at the capital that leaves its longer line shortest (the first
+    line 4 letters or more, the second 3), as the paper's boxes break theirs, where the box (``height`` tall)
     holds two lines; else ``label``.
 
     >>> from ncd_render.api import load_text
@@ -131,14 +131,15 @@ def two_lines(style: Style, label, height: float):
     >>> stacked = two_lines(style, label, 60.0)
     >>> ["".join(r.text for r in line.runs) for line in stacked.lines], stacked.width < label.width
     (['Masked', 'Attention'], True)
-    >>> moe = style.text("MoE", 9.0, bold=True)
-    >>> two_lines(style, label, 20.0) is label, two_lines(style, moe, 60.0) is moe
-    (True, True)
+    >>> moe, swiglu = style.text("MoE", 9.0, bold=True), style.text("SwiGLU", 9.0, bold=True)
+    >>> two_lines(style, label, 20.0) is label, two_lines(style, moe, 60.0) is moe, two_lines(style, swiglu, 60.0) is swiglu
+    (True, True, True)
     """
     if label is None or len(label.runs) != 1 or not label.runs[0].bold:
         return label
     run = label.runs[0]
-    cuts = [m.start() for m in CAMEL.finditer(run.text) if 3 <= m.start() <= len(run.text) - 3]  # never "Mo" over "E"
+    # never "Mo" over "E", nor "Swi" over "GLU": the first line a word of four letters or more
+    cuts = [m.start() for m in CAMEL.finditer(run.text) if 4 <= m.start() <= len(run.text) - 3]
     lead = 1.2 * run.size
     if not cuts or height < lead + label.ascent + label.descent + 4:
         return label
