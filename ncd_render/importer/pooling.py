@@ -3,7 +3,7 @@ pooling over the whole map, adaptive to one value per channel or by a window the
 from __future__ import annotations
 
 from .learned import nonnegative
-from .seen import Seen, Unsupported, linear_order, pair
+from .seen import Seen, Unsupported, pair
 
 
 class PoolingOps:
@@ -28,21 +28,10 @@ class PoolingOps:
             if set(pair(dilation, n)) != {1} or len(set(pair(padding, n))) != 1:
                 raise Unsupported("max pooling of values that may be negative, dilated or padded unevenly (the diagram's ★ pads "
                                   "with zeros)")
-            x = self._edges_repeated(node, x, n, pair(padding, n)[0])
+            width = pair(padding, n)[0]
+            x = self.padded(node, x, {at: (width, width) for at in range(len(x.dims) - n, len(x.dims))}, "replicate")
             padding = 0
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
-
-    def _edges_repeated(self, node, x: Seen, n: int, width: int) -> Seen:
-        """``x`` with its last ``n`` dims padded by ``width`` each way, repeating their edges."""
-        dims, out = list(x.dims), self.data(x)
-        for at in range(len(dims) - n, len(dims)):
-            old = dims[at]
-            new = self.atoms.new(self.atoms.size(old) + 2 * width, self.atoms.atom(old).role, width=True)
-            atoms = linear_order(self.prog.values[out].atoms, [old], [new], self.atoms)
-            out = self.emit("pad", [out], atoms, node, axes={"in": [old], "out": [new]},
-                            options={"before": width, "after": width, "mode": "replicate"})
-            dims[at] = new
-        return Seen(dims, out)
 
     def op_avg_pool2d(self, node, name):
         """Average pooling (1-D or 2-D): ★, then the mean over the kernel axes (padding counted, as torch's default)."""
@@ -70,11 +59,7 @@ class PoolingOps:
         if any(s not in (1, self.atoms.size(d)) for s, d in zip(sizes, spatial)):
             raise Unsupported("adaptive pooling to other than one value or all of them along a dim")
         pooled = [d for s, d in zip(sizes, spatial) if s == 1 and self.atoms.size(d) > 1]
-        if not pooled:
-            return x
-        gone = set(map(self.atoms.find, self.leaves(pooled)))
-        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": pooled})
-        return Seen([self.atoms.new(1, "unit") if d in pooled else d for d in x.dims], out)
+        return self._over(node, x, fn, pooled) if pooled else x
 
     def _whole_map(self, x: Seen, kernel, padding, dilation) -> bool:
         """Whether a pooling window, unpadded and undilated, is the whole map (``F.avg_pool2d(x, x.shape[2:])``, CBAM's)."""
@@ -84,10 +69,13 @@ class PoolingOps:
 
     def _over_map(self, node, x: Seen, fn, n: int = 2) -> Seen:
         """``fn`` over the ``n`` spatial dims (``mean(H: h w)``), which stay as dims of one."""
-        spatial = x.dims[-n:]
-        gone = set(map(self.atoms.find, self.leaves(spatial)))
-        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": spatial})
-        return Seen(x.dims[:-n] + [self.atoms.new(1, "unit") for _ in range(n)], out)
+        return self._over(node, x, fn, x.dims[-n:])
+
+    def _over(self, node, x: Seen, fn, pooled: list) -> Seen:
+        """``fn`` over the dims ``pooled`` of ``x``, which stay as dims of one."""
+        gone = set(map(self.atoms.find, self.leaves(pooled)))
+        out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": list(pooled)})
+        return Seen([self.atoms.new(1, "unit") if d in pooled else d for d in x.dims], out)
 
     def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation) -> Seen:
         blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation)

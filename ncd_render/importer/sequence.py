@@ -60,10 +60,13 @@ class SequenceOps:
         value = self.arg(node, 3 if name == "pad" else 2, node.kwargs.get("value")) if mode == "constant" else 0
         if mode not in ("constant", "reflect", "replicate", "circular") or value or any(not isinstance(w, int) or w < 0 for w in widths):
             raise Unsupported("padding by a number other than zero, or cropping")
+        return self.padded(node, x, {len(x.dims) - 1 - k: (widths[2 * k], widths[2 * k + 1]) for k in range(len(widths) // 2)},
+                           mode)
+
+    def padded(self, node, x: Seen, widths: dict[int, tuple[int, int]], mode: str = "constant") -> Seen:
+        """``x`` padded along each dim of ``widths`` by its (before, after), in ``mode``: a statement for each dim padded."""
         dims, out = list(x.dims), self.data(x)
-        for k in range(len(widths) // 2):
-            before, after = widths[2 * k], widths[2 * k + 1]
-            at = len(dims) - 1 - k
+        for at, (before, after) in widths.items():
             if not before and not after:
                 continue
             (old,) = self._positions(Seen(dims, out), [at]) or [None]
