@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .seen import Seen, Unsupported, box_path, is_map
+from .seen import WITH_ITSELF, Seen, Unsupported, box_path, is_map
 
 ELEMENTWISE = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "softplus": "softplus", "mish": "mish", "hardswish": "hardswish", "leaky_relu": "leaky_relu",
@@ -97,8 +97,8 @@ class ElementOps:
         da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
         dims = [x if y is None or (x is not None and self.atoms.size(x) != 1) else y for x, y in zip(da, db)]
         roots = [self.atoms.find(d) for d in self.leaves(dims)]
-        if len(set(roots)) < len(roots):  # (one axis on both sides: every pair of its positions, which it cannot name twice)
-            raise Unsupported("a sum or product of an axis with itself, broadcast both ways (every pair of its positions)")
+        if len(set(roots)) < len(roots):
+            raise Unsupported(WITH_ITSELF)
         return dims
 
     def _stored_number(self, seen: Seen) -> Seen:

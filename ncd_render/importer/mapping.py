@@ -39,7 +39,7 @@ from .products import ProductOps
 from .recurrent import RecurrentOps
 from .sequence import SequenceOps
 from .transposed import TransposedOps
-from .seen import (VIEWS, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
+from .seen import (VIEWS, WITH_ITSELF, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
 from .writes import refuse_lost_writes
@@ -256,7 +256,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps,
                 if self.atoms.size(mine) == 1 < self.atoms.size(theirs) and any(
                         self.atoms.find(d) == self.atoms.find(theirs) and (j >= len(partners) or self.atoms.size(partners[j]) != self.atoms.size(d))
                         for j, d in enumerate(other)):
-                    raise Unsupported("a sum or product of an axis with itself, broadcast both ways (every pair of its positions)")
+                    raise Unsupported(WITH_ITSELF)
         def origin_and_name(x, y) -> bool:  # one leaf the positions, the other a second name for them
             one_each = (self.atoms.atom(x).renamed_from is None) != (self.atoms.atom(y).renamed_from is None)
             leaves = self.atoms.leaves(x) == [self.atoms.find(x)] and self.atoms.leaves(y) == [self.atoms.find(y)]

@@ -31,6 +31,10 @@ class Unsupported(Exception):
     """An operation the DSL has no statement for."""
 
 
+# one axis on both sides of a sum or product broadcast both ways: every pair of its positions, which no axis names twice
+WITH_ITSELF = "a sum or product of an axis with itself, broadcast both ways (every pair of its positions)"
+
+
 def is_map(stmt) -> bool:
     """Whether a statement is a learned map on axes (a ``linear``), as the op registry declares its kind:
     one that acts on the axes it names and holds a weight."""
