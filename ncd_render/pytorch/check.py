@@ -194,14 +194,19 @@ def _built_at(program, chosen: dict[str, int], sizes: Mapping[str, int] | None) 
             given.insert(0, (f"the check line (line {program.check_sizes.span.line})", line))
         told = [f"{', '.join(f'{name}={chosen[name]}' for name in axes if name in chosen)} from {who}" for who, axes in given
                 if any(name in chosen for name in axes)]
-        try:
-            if not told:
-                raise error
-            build(program)
-        except NcdError:
-            raise error from None
+        if not told or not _builds(program):
+            raise
         raise NcdError(error.message, error.span, (f"{error.hint}; " if error.hint else "") + "ncd check builds it at "
                        + " and ".join(told) + ", and it builds at its declared sizes: check it at larger ones", path=error.path) from None
+
+
+def _builds(program) -> bool:
+    """Whether ``program`` builds at its declared sizes."""
+    try:
+        build(program)
+    except NcdError:
+        return False
+    return True
 
 
 def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
