@@ -71,15 +71,20 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     except Cycle:
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
-        try:
-            if chosen == PLAIN:
-                raise
-            scene = _pipeline(style, order.order(diagram, PLAIN), lambda bends: order.order(diagram, PLAIN, bends=bends))
-        except Cycle:  # (a fused section opened inside another and a wire read long after it: bench/fuzz.py's)
+        scene = _as_swept(style, diagram) if chosen != PLAIN else None
+        if scene is None:  # (a fused section opened inside another and a wire read long after it: bench/fuzz.py's)
             raise NcdError("ncd-render could not lay this diagram out: the heights its wires need form a cycle, a bug in "
                            "the layout, not in the file", hint="report it with the .ncd file; closing each section before "
                            "the next opens may draw it") from None
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
+
+
+def _as_swept(style: Style, diagram: Diagram) -> Scene | None:
+    """The scene of ``diagram`` in the order as swept, every copy branching off where used; None where its heights cycle too."""
+    try:
+        return _pipeline(style, order.order(diagram, PLAIN), lambda bends: order.order(diagram, PLAIN, bends=bends))
+    except Cycle:
+        return None
 
 
 def as_drawn(diagram: Diagram, explicit: bool = False) -> Diagram:
