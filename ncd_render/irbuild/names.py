@@ -147,9 +147,9 @@ class Names:
         """A new op, after the others (a :class:`Draft` until :meth:`make_copies_and_deletes` numbers it); an error
         where it reads flags (a boolean input) other than as a mask or moved as they are."""
         for k, vid in enumerate(inputs):
-            if self.values[vid].dtype == "bool" and not (kind == "masked" and k == 1):
+            if self.values[vid].dtype == "bool":
                 entry = ops.get((params or {}).get("fn") or kind)
-                if not (entry.free or entry.keeps_ids or not entry.runs):  # (an opaque box reads anything: it is drawn only)
+                if not (entry.reads_flags == k or entry.free or entry.keeps_ids or not entry.runs):  # (an opaque box: drawn only)
                     name = self.values[vid].name or "the tensor"
                     raise NcdError(f"{name} holds flags (booleans): they hide scores, mask(S, {name}), and do no arithmetic", span,
                                    f"a mask of 1s for the kept keys is mask(S, {name}) with keep; a mask of numbers (0 or -inf) "

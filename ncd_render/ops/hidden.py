@@ -66,4 +66,4 @@ def _source(op, w, target):
 
 register(OpKind("masked", "masked", build=build, glyph="join", hold="through", fill="mask", in_dsl=False,
                 label=lambda op: (op.label, 0.9, False), cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1),
-                broadcasts=True, clones=True, run=_run, source=_source, example="input S[y n], M[n] bool\nY = mask(S, M)"))
+                broadcasts=True, clones=True, reads_flags=1, run=_run, source=_source, example="input S[y n], M[n] bool\nY = mask(S, M)"))

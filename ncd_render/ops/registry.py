@@ -30,7 +30,8 @@ never match on kind strings, they ask :func:`of` for an op's entry and call what
 * ``parameters(op)`` and ``initial(op, name)``: its learned tensors and how they start;
   and what ``ncd check`` asks to choose integer ids: ``keeps_ids``, whether ids pass through
   it unchanged (a copy, rename, rearrange or index), and ``vocabulary(op)``, the axis whose
-  size is how many ids it looks up (an embedding's rows);
+  size is how many ids it looks up (an embedding's rows); ``reads_flags``, which operand it reads as
+  flags (``mask(S, M)``'s M), the one place, besides moving them, that a boolean input may go;
 * ``run(op, box, xs, rt)``: how it runs in torch (``rt`` lends ``torch``, ``nn``, ``einops``,
   ``functional``, ``patterns``); ``source(op, w, target)``: how it is written as PyTorch
   source, ``(lines before, expression, precedence, comment)``;
@@ -107,6 +108,7 @@ class OpKind:
     strided_copy: bool = False  # its kernel, when it has one, copies a strided view (PyTorch's element-by-element loop)
     clones: bool = False  # run out of place, it copies its first operand before writing into it (at::masked_fill's clone)
     keeps_ids: bool = False  # its outputs hold its input's values, moved or picked: integer ids pass through unchanged
+    reads_flags: int | None = None  # the operand it reads as flags (a boolean input), a mask's; flags go into no other
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
     permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)
     commutes: bool = False  # a join whose operands may trade places (a sum, a product; not a quotient)
