@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 
+from . import ops
 from .errors import NcdError
 from .ir import Diagram
 
@@ -87,10 +88,11 @@ def _outer_by_mistake(diagram: Diagram, op) -> NcdError | None:
 def _rows_hidden(diagram: Diagram, op) -> NcdError | None:
     """A warning where a mask by flags, read next by a softmax, has none of the axes the softmax runs over: each flag
     hides a whole row of it (a padding mask over the queries, not the keys), and a hidden row is NaN."""
-    if op.kind != "masked" or len(op.inputs) != 2:
+    at = ops.of(op).reads_flags
+    if at is None or at >= len(op.inputs):
         return None
     user = diagram.consumer(op.outputs[0])
-    flags = diagram.values[op.inputs[1]]
+    flags = diagram.values[op.inputs[at]]
     if user is None or user.params.get("fn", user.kind) != "softmax" or any(a in flags.axes for a in user.acts[0]):
         return None
     over = " ".join(user.acts[0])
