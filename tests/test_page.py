@@ -1013,3 +1013,17 @@ def test_a_part_gives_q_k_v_on_top_to_bottom_though_q_turns_after_v_is_made():
         if name in ("Q", "K", "V") and (name not in ends or t.x > ends[name].x):
             ends[name] = t  # the name at the first row's end, right of its arrows
     assert ends["Q"].y < ends["K"].y < ends["V"].y
+
+
+def test_a_residual_stream_made_again_comes_into_its_next_part_with_arrowheads():
+    """X = X + A, then a part reading X: that X was made by the part before, but it has the figure input's name, and
+    it came in with no arrowheads, reading as the figure's own input (the wrong residual). Which inputs a part was
+    handed is known by where they were made, not by their names."""
+    from ncd_render.page.flow import part_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    text = ("axis y = 3 width\naxis m = 4\ninput X[y m]\nsection \"A\"\n  A = linear(X: m -> m) as W_1\nend\nX = X + A\n"
+            "section \"B\"\n  F = linear(X: m -> m) as W_2\nend\nX = X + F\noutput X\n")
+    parts = part_scenes(ncd_render.load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
+    counts = [len(p.by_role("arrow.continue.in")) for p in parts]
+    assert counts == [0, 2, 2, 4], counts  # A: the figure's X; the sum: A; B: the new X; the last sum: X and F

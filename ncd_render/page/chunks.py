@@ -39,6 +39,7 @@ KEPT = (AxisDecl, Tandem, Block, Depth, Convolutions)  # what every chunk's prog
 class Chunk:
     title: str | None
     diagram: Diagram
+    handed: frozenset = frozenset()  # the inputs an earlier part made (a residual stream's X made again), not the figure's
 
 
 def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> list[Chunk]:
@@ -87,7 +88,7 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
             stacked = stacking(d, own)
             if stacked != list(shapes):
                 d = _built_with(program, kept, shapes, stacked, part, gives, depth)
-            return Chunk(title, d)
+            return Chunk(title, d, frozenset(n for n in shapes if n in remade))
     except NcdError:
         return None
 

@@ -45,7 +45,7 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
     scenes = []
     for k, part in enumerate(parts):
         scene = in_figure(layout(part.diagram, theme, preset, part=True), part.diagram, numbering)
-        handed_in = _names(part.diagram, part.diagram.inputs) - _figure_inputs(diagram)
+        handed_in = part.handed  # (by where it was made, not its name: a residual stream's X made again comes in)
         handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
         scenes.append(_marked(scene, handed_in, handed_on, first=k == 0))
     return scenes
@@ -64,10 +64,6 @@ def _room(scene: Scene, width: float | None = None) -> float:
     """
     rows = math.ceil(scene.width / width) if width and scene.width > width else 1
     return (min(scene.width, width or scene.width) + BLOCK_GAP) * (scene.height + ROW_GAP) * rows
-
-
-def _figure_inputs(diagram: Diagram) -> set[str]:
-    return _names(diagram, diagram.inputs)
 
 
 def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool) -> Scene:
