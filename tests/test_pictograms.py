@@ -159,6 +159,28 @@ def test_repeat_sits_between_round_brackets():
     assert left.bbox[0] < left.commands[0][1] and right.bbox[2] > right.commands[0][1]  # bowed outwards
 
 
+@pytest.mark.parametrize("preset", ["paper", "page", "column", "slide"])
+@pytest.mark.parametrize("body", [
+    "  X = linear(X: m -> m) as L\n  X = relu(X)\n",  # a box first
+    "  A = relu(X)\n  X = X + A\n  X = layernorm(X: m)\n",  # copies first, a norm last
+], ids=["box-first", "norm-last"])
+def test_a_repeats_brackets_stand_clear_of_what_is_inside(preset, body):
+    """A repeated block's brackets pass no box, norm or dot inside it, in every layout: where the
+    padding of a section was thinner than the bracket's inset (page, column) the opening bracket ran
+    through a first box, and in every layout the closing one through a last layer norm (the gallery
+    transformer's encoder layer, on a page) or touched a residual's last dots (ResNet)."""
+    text = f'axis m = 4\naxis t = 3 width\ninput X[t m]\nrepeat 2 "Block"\n{body}end\noutput X\n'
+    scene = load_text(text, "r.ncd").scene(layout_preset=preset)
+    brackets = [i.bbox for i in scene.items if i.role == "bracket"]
+    inside = [i.bbox for i in scene.items if i.role in ("box", "dot", "label.box") or (isinstance(i, PathItem) and i.role == "pictogram")]
+    assert len(brackets) == 2 and inside
+    for bx0, by0, bx1, by1 in brackets:
+        for x0, y0, x1, y1 in inside:
+            apart = max(x0 - bx1, bx0 - x1)
+            if y0 < by1 and by0 < y1:
+                assert apart >= 2.0, (preset, (bx0, bx1), (x0, x1))
+
+
 def test_definition_is_headed_by_the_components_3d_box():
     text = ("axis m = 4\naxis t = 3\nblock Feed(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\n"
             "B = Feed(A)\nC = Feed(B)\nD = Feed(C)\noutput D\n")

@@ -24,9 +24,7 @@ from .gaps import gap_ops_width, label_room, measure_gap
 from .glyphs import box_of
 from .heights import Heights
 from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style
-from .sections import section_title, title_room
-
-BRACKET_ROOM = 6.0  # between a repeated block's opening bracket and the copies inside it
+from .sections import bracket_room, section_title, title_room
 
 
 def name_label(style: Style, value: int):
@@ -56,7 +54,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
         if path or section_open:
             opening = [sid for sid in path if sid not in section_open]
             closing = [sid for sid in section_open if sid not in path]
-            x += gap + p.section_pad * (len(opening) + len(closing))
+            x += gap + p.section_pad * (len(opening) + len(closing)) + sum(bracket_room(style, sid) for sid in closing)
             if closing:
                 x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
         else:  # outside every section (the hot path of long figures)
@@ -70,10 +68,14 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
             titled = [*closing, *(sid for sid in path if sid in first_x and sid not in opening)]
             edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in titled if crosses_title(style, column, sid, heights.section[sid][0], y)])
             x, x_pre = x + edge - x_pre, edge
-            if opening and owns_gap(d, opening, column.pre):  # a repeated block's own copies: inside its brackets
-                x += BRACKET_ROOM
-                x_pre = x - p.column_gap / 2 - ops_width
-                opens_at = x_pre - BRACKET_ROOM
+        brackets = sum(bracket_room(style, sid) for sid in opening)
+        if column.pre and opening and owns_gap(d, opening, column.pre):  # a repeated block's own copies: inside its brackets
+            x += brackets
+            x_pre = x - p.column_gap / 2 - ops_width
+            opens_at = x_pre - brackets
+        elif brackets:  # its first box, past its bracket
+            opens_at = x
+            x += brackets
         for sid in opening:
             first_x[sid] = x
         section_open = path
@@ -97,7 +99,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     # a page's part: wires that end just past their labels go on 2 pt past them, then the arrowhead the page may draw
     # there (a label ends a pad and 1 pt short of its room: label_room)
     arrow_room = room - p.label_pad - 1 + 2 + CONTINUE_ARROW if style.part and room else 0.0
-    end_gap = gap_width(max(room, arrow_room), 0.0) + p.section_pad * len(section_open)
+    end_gap = gap_width(max(room, arrow_room), 0.0) + sum(p.section_pad + bracket_room(style, sid) for sid in section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
     final_gap = measure_gap(style, ordered.wires, ordered.final_gap, y)

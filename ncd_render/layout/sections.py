@@ -14,6 +14,17 @@ from __future__ import annotations
 from ..scene import Path, Rect, Stroke
 from .model import Column, ColumnX, Style
 
+BRACKET_INSET = 6.0  # from a repeated block's panel edge to its bracket's ends (the bracket bows out 5 pt)
+BRACKET_ROOM = 6.0  # between a repeated block's bracket and the boxes and copies inside it
+
+
+def bracket_room(style: Style, sid: int) -> float:
+    """The room a section's bracket takes, besides the panel's padding, between its edge and the boxes,
+    copies and labels inside it: a repeated block's (wider with a thin padding), none for a plain section."""
+    if style.diagram.sections[sid].kind != "repeat":
+        return 0.0
+    return BRACKET_ROOM + max(0.0, BRACKET_INSET - style.preset.section_pad)
+
 
 def section_title(style: Style, sid: int):
     section = style.diagram.sections[sid]
@@ -39,11 +50,11 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
         cols = spans[sid]
         x0 = cols[0].start - p.section_pad
-        x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad
+        x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad + bracket_room(style, sid)
         nested = [s for s in spans if d.sections[s].parent == sid]
         for s in nested:
             x0 = min(x0, spans[s][0].start - p.section_pad * 2)
-            x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2)
+            x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2 + bracket_room(style, s))
         extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))
     return extents
 
@@ -81,7 +92,7 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], edges:
         if section.kind == "repeat":  # a repeated block sits between the paper's large round brackets
             ink = Stroke(c.text, style.theme.strokes.learned_box * 1.3)
             bow = 0.25 * (bottom - top)
-            for end, bulge in ((x0 + 6.0, -5.0), (x1 - 6.0, 5.0)):
+            for end, bulge in ((x0 + BRACKET_INSET, -5.0), (x1 - BRACKET_INSET, 5.0)):
                 out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
                                 ink, None, role="bracket"))
         title = section_title(style, sid)
