@@ -383,6 +383,20 @@ def test_a_reference_with_its_dropout_on_is_named_in_a_hint(tmp_path):
         assert report.passed != on and ("hint: the reference gave other results when run again" in str(report)) == on
 
 
+def test_a_reference_nan_where_the_diagram_is_not_gets_its_own_hint_not_dropouts(tmp_path):
+    """A new user's dense GAT kept the wrong keys (`with keep`): whole softmax rows hidden, the reference NaN there.
+    Run twice it is NaN twice, in the same places: it was named a dropout left on (NaN != NaN); the hint now says
+    which side gives NaN where the other gives numbers."""
+    (tmp_path / "g.ncd").write_text("axis y = 3\naxis x = 4 width\ninput S[y x]\nP = softmax(S: x)\noutput P\n")
+    (tmp_path / "g.check.py").write_text(
+        "import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+        "def reference(sizes):\n    def forward(S):\n        S = S.clone()\n        S[:, 0] = float('-inf')\n"
+        "        return {'P': S.softmax(-1)}\n    return Reference(forward, torch.nn.Module(), {})\n")
+    report = str(check_file(tmp_path / "g.ncd", batch=2))
+    assert "hint: the reference gives NaN at 8 elements of P where the diagram gives numbers" in report, report
+    assert "gave other results when run again" not in report
+
+
 @pytest.mark.parametrize("pattern, hint", [
     ("o i 1 -> o i", "in a pattern the diagram's axes o (3) and i (4) stand for their sizes"),  # a Conv1d's kernel of one
     ("a b i -> i", "a dim of one is written 1 (1 1 i -> i)"),  # RWKV's time_mix [1 1 m]

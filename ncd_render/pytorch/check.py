@@ -296,7 +296,20 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
         return result, False, narrower
     with torch.no_grad():
         again = _wires(diagram, ref.forward(*inputs), ref.name)
-    return result, any(not torch.equal(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
+    return result, any(not _same(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
+
+
+def _same(again, first) -> bool:
+    """Whether a second run of the reference gave ``first`` again, NaN where it gave NaN (a whole softmax row masked
+    is NaN every time: no sign of a dropout left on).
+
+    >>> nan = float("nan")
+    >>> _same(torch.tensor([1.0, nan]), torch.tensor([1.0, nan])), _same(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 3.0]))
+    (True, False)
+    """
+    if not first.is_floating_point():
+        return torch.equal(again, first)
+    return again.shape == first.shape and bool(((again == first) | (again.isnan() & first.isnan())).all())
 
 
 class _Precisions(TorchDispatchMode):
@@ -354,7 +367,7 @@ def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs:
     lowest = -1e9  # a mask written with a huge negative number (-1e9, transformers' torch.finfo(dtype).min) is -inf's
     same = ((~torch.isfinite(theirs) | ~torch.isfinite(mine)) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))) \
         | (mine.isneginf() & (theirs <= lowest)) | (theirs.isneginf() & (mine <= lowest))
-    alike = ""
+    alike, nan_alone = "", (int((mine.isnan() & ~theirs.isnan()).sum()), int((theirs.isnan() & ~mine.isnan()).sum()))
     if same.any():
         low = (theirs <= lowest) | theirs.isneginf()
         kinds = [(int(n), name) for n, name in (((low & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
@@ -368,7 +381,8 @@ def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs:
     if math.isnan(max_abs) or nothing_finite:  # a NaN on one side alone; no finite value to compare
         max_abs = math.inf
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
-    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite)
+    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite,
+                            nan_alone=nan_alone)
     if exact:
         return comparison
     power = (theirs * theirs).sum().item()

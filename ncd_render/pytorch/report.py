@@ -27,6 +27,7 @@ class Comparison:
     exact: bool = False  # integer ids (an argmax's): equal or not, whatever the dtype
     alike: str = ""  # the values not finite on both sides, in the same places ("12 -inf", a masked score's), if any
     nothing_finite: bool = False  # every value was such: nothing was compared (it fails)
+    nan_alone: tuple[int, int] = (0, 0)  # NaN on the diagram's side alone, and on the reference's alone
 
     @property
     def tolerance(self) -> float:
@@ -93,7 +94,8 @@ class Report:
         if first.output and not any(not c.output for c in self.comparisons):
             lines.append("note: only outputs were compared, so the mistake may be in any statement before this one; a "
                          "reference that returns a dict with more of the diagram's tensors by name narrows it down")
-        for hint in (self.random_reference(), self.batch_statistics(first), self.single_precision(first), self.undefined(first)):
+        for hint in (self.random_reference(), self.batch_statistics(first), self.single_precision(first), self.undefined(first),
+                     self.one_sided_nan(first)):
             if hint:
                 lines.append(hint)
         return "\n".join(lines)
@@ -163,6 +165,22 @@ class Report:
         return ("hint: both sides give NaN in the same places and nothing finite is left to compare: ncd check feeds "
                 "normal random inputs, of either sign, which may lie outside what the model is defined on (a square "
                 "root or rsqrt of a sum that goes negative, the log of a negative number)")
+
+    @staticmethod
+    def one_sided_nan(first: Comparison) -> str | None:
+        """A hint when one side alone gives NaN somewhere (a softmax over a row that a mask hides whole is NaN).
+
+        >>> c = Comparison("float64", "O", True, float("inf"), float("inf"), None, nan_alone=(0, 12))
+        >>> Report.one_sided_nan(c).split(": a softmax")[0]
+        'hint: the reference gives NaN at 12 elements of O where the diagram gives numbers'
+        """
+        ours, theirs = first.nan_alone
+        if not ours and not theirs:
+            return None
+        side, other, n = ("the diagram", "the reference", ours) if ours >= theirs else ("the reference", "the diagram", theirs)
+        return (f"hint: {side} gives NaN at {n} elements of {first.wire} where {other} gives numbers: a softmax over a row "
+                "that a mask hides whole is NaN (is a mask's `with keep` the wrong way round, or its flags over the wrong "
+                "axes?), as is a root or log of a negative number")
 
     def single_precision(self, first: Comparison) -> str | None:
         """A hint when only float64 fails, by about float32's rounding, and the reference made float32 numbers as it ran."""
