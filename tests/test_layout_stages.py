@@ -62,9 +62,15 @@ def test_every_copy_branch_arrives_together_and_in_order(name):
     branches = [(placed, step) for placed, step in gaps if placed.op.kind == "branch"]
     assert branches
     for placed, step in branches:
-        at = [step.index(w) for w in placed.new]
+        n = len(placed.through or placed.consumed)  # (a tensor bowed apart around the branch: its wires end at the dots)
+        own, bowed = placed.new[:n], placed.new[n:]
+        at = [step.index(w) for w in own]
         assert at == list(range(at[0], at[0] + len(at))), f"{name}: a branch's wires apart"
-        assert [ordered.wires[w].axis for w in placed.new] == list(d.values[placed.op.value].axes)
+        assert [ordered.wires[w].axis for w in own] == list(d.values[placed.op.value].axes)
+        if bowed:  # the tensor it nests in goes on around it, as stacked before
+            around = [step.index(w) for w in bowed]
+            assert around == sorted(around) and around[0] < at[0] and at[-1] < around[-1], name
+            assert [ordered.wires[w].axis for w in bowed] == [ordered.wires[w].axis for w in placed.consumed]
         assert len(set(step)) == len(step)
 
 
@@ -407,3 +413,33 @@ def test_a_map_stands_as_tall_as_its_own_wires_need(text):
     for op, box in boxes:
         wires = max(len(op.acts[0]), len(d.values[op.outputs[0]].axes) - len(op.broadcast))
         assert box.h <= (wires - 1 + FAR) * preset.pitch + 2 * (preset.box_pad_y + 3), (op.label, box.h)
+
+
+SUBLAYERS = ("axis y = 8 width\naxis m = 4\naxis f = 16\naxis x = 5 width\ninput X[y m], T[x m]\n"
+             'section "Cross"\n  S = einsum(X, T: y m, x m -> y x)\n  P = softmax(S: x)\n  A = einsum(P, T: y x, x m -> y m)\nend\n'
+             "X = X + A\n"
+             'section "A"\n  N = layernorm(X: m)\n  H = linear(N: m -> f) as L_1\n  F = linear(H: f -> m) as L_2\nend\n'
+             "X = X + F\n"
+             'section "B"\n  N = layernorm(X: m)\n  F = linear(N: m -> m) as L_3\nend\n'
+             "X = X + F\noutput X\n")
+
+
+def test_a_residual_stream_bows_apart_at_its_nested_branch_and_comes_together_after():
+    """A residual stream stays one bundle where nothing nests in it: it bows apart from the dots of the first branch
+    that nests in it and comes together after the sum that merges the last back. Spread from its start, it was torn
+    apart for the whole figure: the input's and the output's names stood at mid-height between wires 70 pt apart, and
+    a sum before the first nested branch (attention's, which comes in from below) was an empty `+` box that tall."""
+    d = load_text(SUBLAYERS).diagram
+    style, ordered, _, high, laid, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    x_in = [w for w in ordered.input_wires if ordered.wires[w].start == ("input", d.producer(d.inputs[0]).id)]
+    pitch = style.preset.pitch
+    for ends in (x_in, list(ordered.final)):
+        assert high.y[ends[1]] - high.y[ends[0]] == pytest.approx(pitch), ends  # together at both ends
+    sums = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "add"]
+    first, *nested = sums
+    top, bottom = high.box[first.op.id]
+    assert bottom - top < 3 * pitch, (top, bottom)  # attention's sum: a box on its two wires
+    for placed in nested:  # the sublayers' sums: merges between wires bowed apart around the branch
+        assert placed.within
+        ys = [high.y[w] for w in placed.through]
+        assert ys[1] - ys[0] > 3 * pitch, ys

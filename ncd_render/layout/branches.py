@@ -47,18 +47,28 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
     """Dots on the copied wires and a branch from each to its copy, one copy after
     another from x, the farthest first; the dot of the wire nearest the copies comes
     first (:func:`dot_offsets`), so each branch leaves its dot before it crosses the
-    copied wires. Returns the items, where each branch's wires start, and (source, x) for
-    every dot, where the copied wire is cut so that it ends and goes on at its dot."""
+    copied wires. One width for several branches: they all leave the same dots (a tensor
+    bowed apart around a branch nested in it). Returns the items, where each branch's wires
+    start, and (source, x) for every dot, where the copied wire is cut so that it ends and
+    goes on at its dot.
+
+    >>> items, starts, cuts = draw_copy(0.0, [0.0, 10.0], [[4.0, 6.0], [-2.0, 14.0]], [12.0], Stroke(), "#000")
+    >>> starts, sorted(cuts), len([i for i in items if isinstance(i, Circle)])
+    ([12.0, 12.0], [(0, 0.0), (1, 0.0)], 2)
+    """
     items, starts, cuts = [], [0.0] * len(branches), []
     offsets = dot_offsets(sources, branches[0], tight) if branches else []
-    for k, width in zip(range(len(branches) - 1, -1, -1), widths):
+    at_once = len(widths) < len(branches)
+    groups = [range(len(branches))] if at_once else [[k] for k in range(len(branches) - 1, -1, -1)]
+    for group, width in zip(groups, widths):
         end = x + width
-        for i, (a, b) in enumerate(zip(sources, branches[k])):
-            items.append(bend(x + offsets[i], a, end, b, stroke))
+        for i, a in enumerate(sources):
+            items.extend(bend(x + offsets[i], a, end, branches[k][i], stroke) for k in group)
             cuts.append((i, x + offsets[i]))
             if i - 1 not in tight:  # wires in tandem share one dot, drawn over both
                 items.append(_dot(x + offsets[i], i, sources, tight, dot))
-        starts[k] = end
+        for k in group:
+            starts[k] = end
         x = end
     return items, starts, cuts
 

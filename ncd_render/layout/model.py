@@ -176,7 +176,7 @@ class Wire:
     value: int  # the last tensor it carries
     labelled: bool = True
     start: tuple = ("input", -1)  # ("input", -1) | ("op", op id) | ("copy", op id) | ("permute", id) | ("load", op id)
-    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("save", op id) | ("output", -1)
+    end: tuple = ("output", -1)  # ("op", op id) | ("delete", op id) | ("save", op id) | ("copy", op id) | ("output", -1)
 
 
 class _Order(list):
@@ -279,6 +279,7 @@ class _Permute:
     learned: bool = False
     label: str | None = None
     params: dict = field(default_factory=dict)
+    bows: bool = False  # it bows a tensor apart around a nested branch, or together after one (room for the dots there)
 
 
 def glyph(op) -> str:

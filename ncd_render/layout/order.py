@@ -3,7 +3,8 @@
 :mod:`.plan` decides which ops share a column and where each copy branches off; the sweep
 here places the wires column by column as planned. Copies branch off where they are used (or all at once), new wires take the place
 of the ones they replace, and wires in a box's way are moved out of it by a
-permutation of their own. :func:`order` is a pure function from the diagram and a
+permutation of their own. A tensor a branch with a box nests in bows apart from the branch's dots and
+comes together again after the sum that merges it back (a residual stream stays one bundle). :func:`order` is a pure function from the diagram and a
 choice of how copies branch to an :class:`~.model.Ordered`; one can count
 what an order commits to (:func:`.report.crossings`), before any height is known, so
 :func:`.choose_copies` can compare orders.
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Diagram, Op
-from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _drawn, _Order, _Permute
+from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _Branch, _drawn, _Order, _Permute, glyph
 from .nesting import inner_split, tight
 from .plan import Plan
 from .sums import Sums
@@ -49,6 +50,9 @@ def order(diagram: Diagram, choice: tuple[frozenset, ...] = NONE_CHOSEN, stop=No
 
 class _Stopped(Exception):
     """``order``'s ``stop`` asked the sweep to end."""
+
+
+LOOK_AHEAD = 32  # ops a copy's branch is followed for a box (:meth:`_Sweep.boxed`)
 
 
 @dataclass(slots=True)
@@ -82,6 +86,7 @@ class _Sweep(Sums):
         self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[Column] = []
+        self.bowed: set[int] = set()  # wires of tensors bowed apart around a nested branch (:meth:`bows_apart`)
         self.splits: dict[tuple[str, ...], int | None] = {}  # axes -> where a branch nests between their wires
         self.commutes: dict[int, bool] = {}  # join op id -> whether its operands may trade places
 
@@ -141,6 +146,7 @@ class _Sweep(Sums):
             side_by_side = len(ops) > 1  # ops in one column must not overlap: one that would starts the next column
             spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
             bent = []  # boxes whose results bend to where they run on, in a column of their own after this one
+            merged = []  # and tensors a nested branch was merged back into, coming together again
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
                 shape, holds = _drawn(op)  # (glyph(op), hold(op)), looked up once for all that places it
@@ -169,10 +175,13 @@ class _Sweep(Sums):
                 column.ops.append(self.place_op(op, shape, holds, live, inputs))
                 if op.id in self.bends and column.ops[-1].new:
                     bent.append(column.ops[-1].new)
+                elif column.ops[-1].within and self.bowed.issuperset(column.ops[-1].through) and not self.nests_next(op):
+                    merged.append(column.ops[-1].through)  # a branch merged back into a bowed tensor: it comes together
+                    bent.append(merged[-1])  # again, unless another branch nests in it at once
             bent = [new for new in bent if max(map(live.index, new)) - min(map(live.index, new)) + 1 == len(new)]  # (still together)
             if bent:  # (:mod:`.bends`) their results start beside them, then bend to where they run on
                 column = self.next_column(column, live)
-                column.ops.extend(self.place_permute(new, [], live, column.section) for new in bent)
+                column.ops.extend(self.place_permute(new, [], live, column.section, bows=new in merged) for new in bent)
             now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.plan.trailing:
@@ -181,6 +190,33 @@ class _Sweep(Sums):
                 self.final_gap.append(placed)
                 self.final_steps.append(self.snap(live))
         return self.snap(live)
+
+    def bows_apart(self, op: _Branch, src: list[int], live: list[int]) -> bool:
+        """Whether the tensor whose wires ``src`` a copy's branch (``op``) nests between goes on bowed apart around it,
+        from the branch's dots: where a box on the branch spreads them (marks alone, a residual ReLU's, spread them
+        little: it stays nested, as the paper draws it) and they run together (the first branch to nest there), so
+        the tensor stays together before (a residual stream, not torn apart from its start for a sublayer far on)."""
+        at = [live.index(w) for w in src]
+        return at[-1] - at[0] + 1 == len(src) and self.bowed.isdisjoint(src) and self.boxed(op)
+
+    def boxed(self, op: _Branch) -> bool:
+        """Whether a copy's branch meets a box before the op that reads the copy's tensor again (its sum), or before
+        it ends; looked at :data:`LOOK_AHEAD` ops ahead at most (a branch that long holds a box)."""
+        straight, queue, seen = self.straight[op.id], [op.value], 0
+        while queue and seen < LOOK_AHEAD:
+            user = self.d.consumer(queue.pop())
+            seen += 1
+            if user is None or straight in user.inputs:
+                continue
+            if user.kind not in ("copy", "output") and glyph(user) != "mark":
+                return True
+            queue.extend(user.outputs)
+        return bool(queue)
+
+    def nests_next(self, op: Op) -> bool:
+        """Whether the result of ``op`` is copied next, with a branch that nests in it."""
+        user = self.d.consumer(op.outputs[0])
+        return user is not None and user.kind == "copy" and user.id in self.inside
 
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, self.value_of)
@@ -225,6 +261,15 @@ class _Sweep(Sums):
             at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
         here = list(map(live.index, src))
         crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
+        if split is not None and self.bows_apart(op, src, live):  # its tensor goes on from the same dots, bowed apart around it
+            at = here[0]
+            for w in src:
+                live.remove(w)
+                self.wires[w].end = ("copy", op.id)
+            stream = [self.new_wire(self.straight[op.id], self.wires[w].axis, ("copy", op.id), labelled=False) for w in src]
+            live[at:at] = stream[:split] + wires + stream[split:]
+            self.bowed.update(stream)
+            return Placed(op, src, [], wires + stream, crossed=crossed)
         live[at:at] = wires
         return Placed(op, [], src, wires, crossed=crossed)
 
@@ -255,7 +300,8 @@ class _Sweep(Sums):
         wires = self.wire_of[op.inputs[0]]
         return [wires[a] for a in op.acts[0]]  # along-axis ops cover only their axes
 
-    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section, stacked: list[int] | None = None) -> Placed:
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section, stacked: list[int] | None = None,
+                      bows: bool = False) -> Placed:
         """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them), and the members
         into the order ``stacked`` where it is given, as a wiring region of its own; the wires go on as new
         wires of the same axes."""
@@ -268,7 +314,7 @@ class _Sweep(Sums):
         for w in in_the_way:
             above = sum(1 for m in span[:span.index(w)] if m in held)
             (up if above < len(kept) - above else down).append(w)
-        op = _Permute(-1 - len(self.permutes), section)
+        op = _Permute(-1 - len(self.permutes), section, bows=bows)
         self.permutes.append(op)
         new = []
         for w in up + kept + down:
