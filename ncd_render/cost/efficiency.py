@@ -15,9 +15,9 @@ at the rate it sustains, not at the peak.
 
 >>> from ncd_render.cost.hardware import load_profile
 >>> hw = load_profile("a100-80gb")
->>> eff, tile, waves = matmul_efficiency(hw.chip, (1, 4096, 4096, 4096), hw.matmul_rate("bf16"), 2)
->>> round(eff, 3), tile, waves  # 512 CTAs of 128x256 on 108 SMs: 5 waves, the last 74% full
-(0.948, (128, 256), 5)
+>>> eff, tile, waves, split = matmul_efficiency(hw.chip, (1, 4096, 4096, 4096), hw.matmul_rate("bf16"), 2)
+>>> round(eff, 3), tile, waves, split  # 512 CTAs of 128x256 on 108 SMs: 5 waves, the last 74% full
+(0.948, (128, 256), 5, 1)
 >>> round(hw.matmul_rate("bf16") * eff / 1e12)  # public figures for this GEMM: 250-290 TFLOP/s
 251
 """
@@ -33,6 +33,11 @@ from .chip import Chip
 # CTA tiles of CUTLASS's Ampere/Hopper tensor-core GEMMs (CUTLASS docs, efficient_gemm.md and the
 # profiler's default kernels): the library picks the one that wastes least.
 GEMM_TILES = ((128, 256), (256, 128), (128, 128), (128, 64), (64, 128), (64, 64))
+# Where a GEMM's output tiles are fewer than the SMs (a matrix-vector product, a linear of a few rows), cuBLAS and
+# CUTLASS split K over several CTAs and add their partial tiles (CUTLASS docs, efficient_gemm.md, "Parallelized
+# Reductions: Split K"; cuBLAS chooses split-K kernels for such shapes): each slice keeps at least this much of K,
+# four of the 64-deep k-tiles a CTA's pipeline streams.
+SPLIT_K_SLICE = 256
 
 
 def gemm_shape(diagram: Diagram, op: Op) -> tuple[int, int, int, int] | None:
@@ -42,22 +47,37 @@ def gemm_shape(diagram: Diagram, op: Op) -> tuple[int, int, int, int] | None:
     return rule(diagram, op) if rule else None
 
 
-def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float, itemsize: float) -> tuple[float, tuple[int, int], int]:
-    """The fraction of the derated tensor ``rate`` a GEMM of ``shape`` sustains, its CTA tile and its waves.
+def matmul_efficiency(chip: Chip, shape: tuple[int, int, int, int], rate: float, itemsize: float) -> tuple[float, tuple[int, int], int, int]:
+    """The fraction of the derated tensor ``rate`` a GEMM of ``shape`` sustains, its CTA tile, its waves and
+    how many slices of K it is split into (:data:`SPLIT_K_SLICE`).
 
     Each CTA reads its rows of A and columns of B through L2, so small tiles are
     bound by L2 bandwidth: MNK·itemsize·(1/(tm·cluster) + 1/tn) bytes at ``l2_bandwidth``,
-    where a cluster of CTAs along M reads the shared B tile once (TMA multicast)."""
+    where a cluster of CTAs along M reads the shared B tile once (TMA multicast); a split
+    GEMM also writes and reads back its partial tiles, in fp32.
+
+    >>> from ncd_render.cost.hardware import load_profile
+    >>> chip = load_profile("a100-80gb").chip
+    >>> eff, tile, waves, split = matmul_efficiency(chip, (1, 1, 128, 16384), 250e12, 2)  # a matrix-vector product
+    >>> tile, split  # one output tile: K split 64 ways, so 64 CTAs, not 1, stream the weights
+    ((64, 128), 64)
+    """
     batch, m, n, k = shape
     best = None
     for tm, tn in GEMM_TILES:
-        ctas = batch * math.ceil(m / tm) * math.ceil(n / tn)
+        tiles = batch * math.ceil(m / tm) * math.ceil(n / tn)
+        split = 1
+        while split * 2 * tiles <= chip.sms and k / (split * 2) >= SPLIT_K_SLICE:
+            split *= 2
+        ctas = tiles * split
         waves = math.ceil(ctas / chip.sms)
-        eff = (batch * m * n) / (ctas * tm * tn) * ctas / (waves * chip.sms)
-        l2_time = batch * m * n * k * itemsize * (1 / min(tm * chip.gemm_cluster, m) + 1 / min(tn, n)) / chip.l2_bandwidth
+        eff = (batch * m * n) / (tiles * tm * tn) * ctas / (waves * chip.sms)
+        l2_bytes = batch * m * n * k * itemsize * (1 / min(tm * chip.gemm_cluster, m) + 1 / min(tn, n))
+        l2_bytes += 2 * 4 * batch * m * n * split if split > 1 else 0.0  # the partial tiles, out and back in
+        l2_time = l2_bytes / chip.l2_bandwidth
         eff = min(eff, 2 * batch * m * n * k / rate / l2_time) if l2_time else eff
         if best is None or eff > best[0] + 1e-12:
-            best = (eff, (tm, tn), waves)
+            best = (eff, (tm, tn), waves, split)
     return best
 
 

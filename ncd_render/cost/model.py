@@ -219,7 +219,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     extra, from_l2 = row_rereads(diagram, op, chip, itemsize)  # a three-pass softmax reads its input again, and exps twice
     reread = extra * size(w.reads[0]) * share if extra else 0.0
     shape = gemm_shape(diagram, op) if w.matmul_flops else None
-    eff, tile, waves = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0)
+    eff, tile, waves, split = matmul_efficiency(chip, shape, profile.matmul_rate(dtype), itemsize) if shape else (1.0, None, 0, 1)
     sfu = sfu_ops(diagram, op) * share * (extra or 1)
     tensor, special, fp32 = compute_time(profile, dtype, w.matmul_flops * share, w.vector_flops * share, sfu, eff)
     spread, spread_l2, broadcasts = broadcast_reads(diagram, op, w, chip, itemsize, profile.shared_memory_bytes)
@@ -243,7 +243,7 @@ def _timed_box(diagram: Diagram, op: Op, w: Work, profile: Profile, dtype: str, 
     detail = {"pipes": {"tensor": tensor, "special": special, "fp32": fp32}, "dram_bytes": nbytes - hits, "l2_bytes": hits,
               "matmul_efficiency": eff, "routed_share": share, "itemsize": itemsize}
     if tile:
-        detail.update(gemm_tile=tile, waves=waves)
+        detail.update(gemm_tile=tile, waves=waves, split_k=split)
     if extra:
         detail.update(row_reads=1 + extra)
     if broadcasts:
