@@ -194,12 +194,32 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     warn(figure.diagram)
+    if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
+        figure, layout_preset = _fit_page(figure, width, wrap)
     with size_warnings(lambda line: click.echo(line, err=True)):
         figure_width = write_figure(figure, output, width=width)
     click.echo(f"wrote {output}", err=True)
     _note_if_wide(figure_width, width, wrap, theme, layout_preset)
     _note_if_crossed(figure.diagram, wrap, theme, layout_preset)
     say(snippet(output, figure.diagram.title, figure_width, label))
+
+
+def _fit_page(figure, width, wrap: bool):
+    """(the figure, its layout) for a paper where no layout was asked for: one wider than a page's text at its
+    natural size is set in rows on the page layout, at full size (set at the natural size, a GPT-2 block was 14.6in
+    wide: 'Overfull \\hbox' by 500 pt and more, or labels at 4 pt where scaled down), with a note that says so."""
+    from dataclasses import replace
+
+    from .sizing import PAGE_TEXT
+
+    if width is not None or wrap:
+        return figure, figure.layout
+    natural = figure.scene().width
+    if natural <= PAGE_TEXT + 0.5:
+        return figure, figure.layout
+    click.echo(f"note: the figure is {natural / 72:.2f}in wide at its natural size, wider than a page's 6.5in text: "
+               "it is set in rows at full size (--layout page); --layout paper keeps it one strip", err=True)
+    return replace(figure, layout="page"), "page"
 
 
 def _note_if_wide(drawn: float, width, wrap: bool, theme: str, layout_preset: str) -> None:

@@ -40,8 +40,9 @@ def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps
 
 
 def test_latex_notes_a_figure_wider_than_a_page_too(tmp_path):
-    """ncd latex writes Mixtral's 21 in strip and its snippet as asked, and notes where its labels end up."""
-    result = ncd("latex", ROOT / "gallery" / "mixtral.ncd", "-o", tmp_path / "mixtral.pdf")
+    """ncd latex writes Mixtral's 21 in strip and its snippet as asked (--layout paper: with no layout asked for, it
+    is set in rows), and notes where its labels end up."""
+    result = ncd("latex", ROOT / "gallery" / "mixtral.ncd", "-o", tmp_path / "mixtral.pdf", "--layout", "paper")
     assert result.returncode == 0 and "\\includegraphics" in result.stdout
     wide = re.search(r"note: the figure is (2\d\.\d+)in wide", result.stderr)
     assert wide and f"labels print at {9 * 6.5 / float(wide.group(1)):.1f} pt (their subscripts" in result.stderr

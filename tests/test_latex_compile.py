@@ -188,3 +188,18 @@ def test_a_page_tall_figure_leaves_room_for_its_caption(pdflatex_program, tmp_pa
                                             "long enough to run on to a second line of text in a 6.5in column: ")
     _, log = pdflatex(pdflatex_program, tmp_path, snippet, preamble="\\setlength{\\textheight}{9in}")
     assert "Float too large" not in log
+
+
+@pytest.mark.parametrize("output", ["vit.pdf", "vit.tikz"])
+def test_a_figure_wider_than_the_page_is_set_in_rows_unless_a_layout_is_asked_for(pdflatex_program, tmp_path, output):
+    """A new user's `ncd latex f.ncd -o f.tikz` of a GPT-2 block wrote it at its natural 14.6in: 'Overfull \\hbox'
+    by 500 pt and more in a 6.5in text, with only a note. With no layout asked for, a figure wider than a page's
+    text is set in rows on the page layout, and a note says so; --layout paper keeps the strip, overfull."""
+    snippet, err = ncd_latex(tmp_path, GALLERY / "vit.ncd", output)
+    assert "it is set in rows at full size (--layout page)" in err
+    _, log = pdflatex(pdflatex_program, tmp_path, snippet)
+    assert "Overfull \\hbox" not in log
+    snippet, err = ncd_latex(tmp_path, GALLERY / "vit.ncd", output, "--layout", "paper")
+    assert "set in rows" not in err
+    _, log = pdflatex(pdflatex_program, tmp_path, snippet)
+    assert "Overfull \\hbox" in log
