@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import ncd_render
-from ncd_render.api import load
+from ncd_render.api import load, load_text
 from ncd_render.scene import Line, Rect, Text, ink_bbox
 from ncd_render.sizing import SizeWarning
 
@@ -908,6 +908,22 @@ def test_a_part_ends_its_wires_past_their_labels_before_the_arrowheads(name, lay
         for label in labels:
             x0, y0, x1, y1 = label.bbox
             assert x1 <= ax0 + 0.3 or ax1 <= x0 + 0.3 or y1 <= ay0 + 0.3 or ay1 <= y0 + 0.3, ("".join(r.text for r in label.runs), arrow.bbox)
+
+
+def test_a_part_sets_its_input_labels_clear_of_the_arrowheads_that_bring_them_in():
+    """A part that takes what an earlier part made starts those wires with arrowheads; their axis labels stand past
+    the arrowheads' tips, not on them (a new user's MLP in a column: the second part's f and ȳ sat on the tips)."""
+    text = ('axis y = 8 width\naxis m = 4\naxis f = 16\ninput X[y m]\nsection "First"\n  H = linear(X: m -> f) as L_1\n'
+            '  H = relu(H)\n  H = linear(H: f -> f) as L_2\n  H = relu(H)\nend\nsection "Second"\n  H = linear(H: f -> f) as L_3\n'
+            '  H = relu(H)\n  H = linear(H: f -> m) as L_4\nend\noutput H\n')
+    scene = load_text(text, "r.ncd").scene(layout_preset="column")
+    arrows = scene.by_role("arrow.continue.in")
+    labels = [i for i in scene.items if i.role == "label.axis"]
+    assert len(arrows) == 2
+    for arrow in arrows:
+        ax0, ay0, ax1, ay1 = arrow.bbox
+        near = [label for label in labels if label.bbox[1] < ay1 + 12 and label.bbox[3] > ay0 - 12 and label.bbox[0] < ax1 + 8]
+        assert near and all(label.bbox[0] >= ax1 + 1.0 for label in near), (arrow.bbox, [label.bbox for label in near])
 
 
 CORPUS = Path(ncd_render.__file__).parents[1] / "tests" / "corpus"

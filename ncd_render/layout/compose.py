@@ -35,7 +35,7 @@ from .buckets import boxes_near, by_column
 from .columns import name_label
 from .heights import Heights
 from .joins import Piece, joined
-from .model import Columns, Drawn, Ordered, Style, _Order, _pieces, arrowhead_path
+from .model import Columns, Drawn, Ordered, Style, _Order, _pieces, arrowhead_path, entry_room
 from .sections import draw_sections
 from .separators import Separators
 
@@ -238,8 +238,13 @@ class _Compose:
                 continue
             x = wire.x0 + p.label_pad + 1 + self.style.label_clearance(wire)
             base = wire.y - p.label_pad
-            x = _past_boxes(x, base - label.ascent - (1.0 if overline else 0.0), base + label.descent, label.width,
-                            wire.x1 - p.label_pad, near, p.label_pad)
+            top, bottom = base - label.ascent - (1.0 if overline else 0.0), base + label.descent
+            if self.style.part and wire.start[0] == "input":  # past the arrowhead a page may draw there (page.flow),
+                clear = x + entry_room(p)  # where that leaves it clear of every box
+                spot = (clear, top, clear + label.width + p.label_pad, bottom)
+                if not any(_overlaps(spot, b) for b in boxes_near(near, spot[0], spot[2])):
+                    x = clear
+            x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
         return labels, named
 

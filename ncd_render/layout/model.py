@@ -31,6 +31,17 @@ MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what fol
 CONTINUE_ARROW = 6.0
 
 
+def entry_room(preset) -> float:
+    """How much further right a page's part sets its input wires' labels, past the arrowhead a page may draw where
+    they come in (1 pt clear of its tip): the label's own pad from the wire's start less.
+
+    >>> from ncd_render.style import load_preset
+    >>> entry_room(load_preset("page")), entry_room(load_preset("slide"))
+    (4.0, 1.0)
+    """
+    return max(0.0, CONTINUE_ARROW - preset.label_pad)
+
+
 @record
 class Style:
     """What the stages after the order measure and draw with: the diagram, its theme and preset.
