@@ -239,14 +239,21 @@ class _Compose:
             x = wire.x0 + p.label_pad + 1 + self.style.label_clearance(wire)
             base = wire.y - p.label_pad
             top, bottom = base - label.ascent - (1.0 if overline else 0.0), base + label.descent
-            if self.style.part and wire.start[0] == "input":  # past the arrowhead a page may draw there (page.flow),
-                clear = x + entry_room(p)  # where that leaves it clear of every box
+            if self.style.part and wire.start[0] == "input" and not self.holds_ids(wire):  # past the arrowhead a page may
+                # draw there (page.flow), where that leaves it clear of every box (an id wire's own arrowhead follows its label)
+                clear = x + entry_room(p)
                 spot = (clear, top, clear + label.width + p.label_pad, bottom)
                 if not any(_overlaps(spot, b) for b in boxes_near(near, spot[0], spot[2])):
                     x = clear
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
         return labels, named
+
+    def holds_ids(self, wire: _Laid) -> bool:
+        """Whether ``wire`` carries integer ids or flags where it starts (it gets an arrowhead of its own)."""
+        values = self.d.values
+        first = _first_value({op.id: op for op in self.d.ops}, values, wire)
+        return values[wire.value].dtype != "real" or first is not None and values[first].dtype != "real"
 
     def axis_labels(self, labels: list[tuple], dx: float, dy: float) -> list:
         """The axis labels (:meth:`wire_labels`) moved by (dx, dy): each a Text, then its overline's bar."""
