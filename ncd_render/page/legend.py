@@ -10,6 +10,8 @@ others, ``k = m / h = 64``; width axes keep their overline.
 >>> d = load_text("axis m = 512\\naxis h = 8\\naxis k = m / h\\ninput X[k]\\nY = relu(X)\\noutput Y\\n").diagram
 >>> entries(d)
 [('m', '= 512', False), ('h', '= 8', False), ('k', '= m / h = 64', False)]
+>>> entries(load_text("axis m = 8\\naxis f = 4 * m\\ninput X[f]\\noutput X\\n").diagram)[1]
+('f', '= 4 · m = 32', False)
 >>> box = legend(d, load_theme("paper"), 468)
 >>> box.width <= 468, [i.role for i in box.items][:2]
 (True, ['legend', 'label.title'])
@@ -48,6 +50,9 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
     return out
 
 
+SIGNS = {"*": "·"}  # a product in a size's rule reads m₆ = 6 · m, as the paper writes it, not the file's 6 * m
+
+
 def _names(expr) -> set[str]:
     if isinstance(expr, SizeInt):
         return set()
@@ -61,7 +66,7 @@ def _rule(expr) -> str:
         return str(expr.value)
     if isinstance(expr, SizeRef):
         return indexed(expr.name)
-    return f"{_rule(expr.left)} {expr.op} {_rule(expr.right)}"
+    return f"{_rule(expr.left)} {SIGNS.get(expr.op, expr.op)} {_rule(expr.right)}"
 
 
 def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
