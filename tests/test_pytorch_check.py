@@ -470,3 +470,32 @@ def test_integer_ids_are_compared_exactly_not_within_a_tolerance():
     assert _comparison("float32", "I", True, mine, theirs, op).passed  # as real numbers, it would pass
     assert not _comparison("float32", "I", True, mine, theirs, op, exact=True).passed
     assert _comparison("float32", "I", True, theirs.clone(), theirs, op, exact=True).passed
+
+
+WINDOWED = ("axis y = 4096\naxis x = y\naxis m = 4096\ninput Q[y m], K[x m]\nS = einsum(Q, K: y m, x m -> y x)\n"
+            "S = mask(S: y x) with causal, window=WINDOW\nP = softmax(S: x)\noutput P\n")
+WINDOWED_REFERENCE = ("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                      "def reference(sizes):\n    def forward(Q, K):\n        S = torch.einsum('bym,bxm->byx', Q, K)\n"
+                      "        y = torch.arange(S.shape[1])\n        offset = y[:, None] - y[None, :]\n"
+                      "        S = S.masked_fill((offset < 0) | (offset >= 4), float('-inf'))\n"
+                      "        return {'P': S.softmax(-1)}\n    return Reference(forward, torch.nn.Module(), {})\n")
+
+
+@pytest.mark.parametrize("window, passes", [(4, True), (3, False), (2, False)])
+def test_sizes_ncd_check_chooses_keep_a_window_shorter_than_the_keys(tmp_path, window, passes):
+    """A new user's Mamba-2 with a wrong window=2 passed at the sizes ncd check chose (two keys: a window of two hides
+    nothing more than the causal mask). The sizes chosen keep every window shorter than its keys, so a wrong one fails."""
+    (tmp_path / "w.ncd").write_text(WINDOWED.replace("WINDOW", str(window)))
+    (tmp_path / "w.check.py").write_text(WINDOWED_REFERENCE)
+    report = check_file(tmp_path / "w.ncd", batch=2)
+    assert report.passed == passes, str(report)
+    assert report.sizes["x"] > window and "so a wrong value passes" not in str(report)
+
+
+def test_a_check_line_too_small_for_a_window_notes_that_it_cannot_tell(tmp_path):
+    """At a check line whose keys are no more than the window, a wrong window passes: the report says so."""
+    (tmp_path / "w.ncd").write_text(WINDOWED.replace("WINDOW", "3") + "check y=3, m=4\n")
+    (tmp_path / "w.check.py").write_text(WINDOWED_REFERENCE)
+    report = check_file(tmp_path / "w.ncd", batch=2)
+    assert report.passed and "its window=3 is as long as the keys (x = 3)" in str(report)
+    assert "so a wrong value passes at these sizes" in str(report)

@@ -56,6 +56,25 @@ def build_mask(b, call, options, scope, label):
     return [out]
 
 
+def idle_window(diagram, op) -> str | None:
+    """A causal mask's window where it hides nothing more than the mask does: the keys are no more than it.
+
+    >>> from ncd_render.api import load_text
+    >>> text = "axis y = {}\\naxis x = y\\ninput S[y x]\\nY = mask(S: y x) with causal, window=3\\noutput Y\\n"
+    >>> d = load_text(text.format(3)).diagram
+    >>> idle_window(d, d.ops[1])
+    'its window=3 is as long as the keys (x = 3): it hides no key the causal mask does not'
+    >>> d = load_text(text.format(4)).diagram
+    >>> idle_window(d, d.ops[1]) is None
+    True
+    """
+    window, keys = op.params.get("window"), op.params["axes"][1]
+    size = diagram.axes[keys].size
+    if window is None or size is None or size > window:
+        return None
+    return f"its window={window} is as long as the keys ({keys} = {size}): it hides no key the causal mask does not"
+
+
 def build_rope(b, call, options, scope, label):
     vid, acted, broadcast, out = acted_axes(b, call, scope)
     if len(acted) != 2:
@@ -229,7 +248,7 @@ register(
            glyph="box",
            hold="through", fill="mask",
            cost=lambda op, c: Work(0, c.n, c.ins, c.outs, c.mapped, 1), run=run_mask, source=source_mask,
-           causal=lambda op: (*op.params["axes"], op.params.get("window")), clones=True,
+           causal=lambda op: (*op.params["axes"], op.params.get("window")), clones=True, idle=idle_window,
            example="input S[y n]\nY = mask(S: y n) with causal"),
     OpKind("alibi", "alibi", build=build_alibi, glyph="box", hold="through", fill="mask",
            cost=lambda op, c: Work(0, 2 * c.n, c.ins, c.outs, c.mapped, 1), run=run_alibi, source=source_alibi,

@@ -112,6 +112,7 @@ class OpKind:
     vocabulary: Callable | None = None  # op -> the axis whose size is how many ids it looks up (a table's rows)
     permutes: bool | Callable = False  # wiring that reorders its operands' axes into its output's (a contraction, a transpose)
     commutes: bool = False  # a join whose operands may trade places (a sum, a product; not a quotient)
+    idle: Callable | None = None  # (diagram, op) -> which of its options makes no difference at the diagram's sizes, or None
     compacts: Callable | None = None  # (diagram, op, the op after it) -> one ★ box drawing both (ncd_render.layout.compact), or None
 
     def glyph_of(self, op) -> str:

@@ -39,6 +39,29 @@ def build(b, call, options, scope, label):
     return [out]
 
 
+def idle_distance(diagram, op) -> str | None:
+    """Relative positions' buckets where no position is far enough for the ``distance`` to place it: each of the
+    nearest positions has a bucket of its own (half the buckets, each way where bidirectional), only the farther
+    ones are spread over the rest up to the distance (T5's scheme, as :func:`relative_buckets` computes it).
+
+    >>> from ncd_render.api import load_text
+    >>> text = "axis b = 7\\naxis y = {}\\naxis x = y\\naxis h = 2\\nB = relbias(: b -> y x h) with distance=16, bidirectional\\noutput B\\n"
+    >>> d = load_text(text.format(2)).diagram
+    >>> idle_distance(d, d.ops[0])
+    'its distance=16 places only positions more than 1 apart, and here none is more than 1'
+    >>> d = load_text(text.format(3)).diagram
+    >>> idle_distance(d, d.ops[0]) is None
+    True
+    """
+    p = op.params
+    queries, keys, buckets = (diagram.axes[a].size for a in (*p["axes"][:2], p["buckets"]))
+    exact = buckets // (4 if p["bidirectional"] else 2)
+    if None in (queries, keys) or max(queries, keys) - 1 > exact:
+        return None
+    return (f"its distance={p['distance']} places only positions more than {exact} apart, "
+            f"and here none is more than {max(queries, keys) - 1}")
+
+
 def _weight(op) -> tuple:
     return op.params["buckets"], op.params["axes"][2]
 
@@ -75,5 +98,5 @@ register(OpKind("relbias", "relbias", build=build,
                 glyph="box", hold="none",
                 cost=lambda op, c: Work(0, 0, (Array((op.name, "entries"), c.outs[0].axes),), c.outs, {}, 1),
                 parameters=lambda op: {"weight": _weight(op)}, initial=lambda op, param: "randn",
-                run=run, source=source,
+                run=run, source=source, idle=idle_distance,
                 example="axis b = 8\naxis x = y\ninput S[y x m]\nB = relbias(: b -> y x m) with bidirectional\nY = S + B"))

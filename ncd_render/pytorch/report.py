@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import ops
 from ..ir import Diagram, Op
 
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
@@ -71,6 +72,7 @@ class Report:
             lines.insert(2, f"these are {self.origin}")
         if not self.comparisons:
             return "\n".join(lines + ["FAIL: nothing was compared"])
+        idle = self.idle()
         width = max(len(c.wire) for c in self.comparisons) + 9
         for c in self.comparisons:
             label = f"{c.wire} ({'output' if c.output else 'wire'})"
@@ -78,7 +80,7 @@ class Report:
                          f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}" + (f"  ({c.alike} alike)" if c.alike else ""))
         first = self.first_failure()
         if first is None:
-            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"] + self.near_tolerance())
+            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"] + self.near_tolerance() + idle)
         bad_outputs = sorted({c.wire for c in self.comparisons if c.output and not c.passed})
         lines.append(f"FAIL: {'output(s) ' + ', '.join(bad_outputs) if bad_outputs else 'intermediate wires'} "
                      f"disagree with {self.reference}")
@@ -98,7 +100,20 @@ class Report:
                      self.one_sided_nan(first)):
             if hint:
                 lines.append(hint)
-        return "\n".join(lines)
+        return "\n".join(lines + idle)
+
+    def idle(self) -> list[str]:
+        """A note for each option that makes no difference at the sizes checked (its registry entry's ``idle``: a
+        window as long as the keys), so a wrong one passes: a new user's window=2 passed at the sizes chosen for it."""
+        notes = []
+        for op in self.diagram.ops if self.diagram is not None else ():
+            rule = ops.of(op).idle
+            why = rule(self.diagram, op) if rule else None
+            if why:
+                where = f"{op.span.source.path}:{op.span.line}" if op.span else op.name
+                notes.append(f"note: {where}: {why}, so a wrong value passes at these sizes: check at larger ones "
+                             "(a check line, or --sizes AXIS=N,...)")
+        return notes
 
     def near_tolerance(self) -> list[str]:
         """A note where the check ran in float32 alone and a wire agreed by more than a tenth of its tolerance: far

@@ -11,7 +11,9 @@ default a check runs small:
    brought down to the smallest size from 2 to 16 (different from the others
    where possible, so that mixed-up axes show) with which the diagram still
    builds: derived axes (``axis k = m / h``) follow, and the checks on
-   convolutions, concatenations and routing still hold. An axis that cannot
+   convolutions, concatenations and routing still hold, and no option that
+   matters at the declared sizes stops mattering (a causal mask's window stays
+   shorter than its keys, so a wrong window fails). An axis that cannot
    shrink alone keeps its declared size.
 
 ``--sizes`` overrides come on top; ``--declared-sizes`` runs at the declared sizes.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean
 from ..ir import build
@@ -83,6 +86,7 @@ def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
     if start is None:
         return overrides  # the diagram does not build as declared: the check reports why
     floor = {name: min(SMALLEST, axis.size) for name, axis in start.axes.items() if axis.size is not None}
+    idle = _idle(start)
     for _ in range(2):  # a second pass: an axis may shrink once those it divides have
         changed = False
         for s in free:
@@ -93,12 +97,22 @@ def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
             for n in sorted((n for n in range(SMALLEST, min(sizes[s.name] - 1, LARGEST) + 1) if rank(n) < rank(sizes[s.name])), key=rank):
                 trial = {**sizes, s.name: n}
                 built = _built(program, trial)
-                if built is not None and all(built.axes[a].size >= n for a, n in floor.items()):  # no derived axis drops to 1
+                # no derived axis drops to 1, no option stops mattering
+                if built is not None and all(built.axes[a].size >= n for a, n in floor.items()) and _idle(built) <= idle:
                     sizes, changed = trial, True
                     break
         if not changed:
             break
     return sizes
+
+
+def _idle(diagram) -> set[int]:
+    """The ops of ``diagram`` (components expanded) with an option that makes no difference at its sizes (their
+    registry entries' ``idle``)."""
+    if not any(ops.of(op).idle or op.kind == "call" for op in diagram.ops):
+        return set()
+    whole = expanded(diagram)
+    return {op.id for op in whole.ops if ops.of(op).idle and ops.of(op).idle(whole, op)}
 
 
 def _built(program: ast.Program, sizes: dict[str, int]):
