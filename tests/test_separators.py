@@ -41,3 +41,23 @@ def test_a_separator_runs_on_under_a_bend_of_the_tensor_above(layout):
     bends = [i for i in scene.items if i.role == "wire.bend" and getattr(i, "y1", None) == getattr(i, "y2", 0.0)]
     below_k = max(b.y1 for b in bends if b.y1 < k_v.y1)  # K's level wire within the region, right above the line
     assert k_v.x2 == pytest.approx(max(b.x2 for b in bends if b.y1 == below_k))
+
+
+@pytest.mark.parametrize("layout", ["paper", "slide"])
+def test_a_separator_runs_under_a_box_on_the_upper_tensors_lowest_wire(layout):
+    """A learned scale on X's lowest wire reached down over the line between X and B: the line stopped at the box,
+    two pieces read as two separators (DeepSeek-V3's RoPE on k_r, a Mamba-2 block's D). It runs on under the box,
+    one line, clear of it and above B's label, where the tensors stand far enough apart for that (not on a page's
+    tighter pitch, where it still stops at the box)."""
+    from ncd_render.api import load_text
+
+    text = ("axis y = 8 width\naxis p = 4\naxis h = 2\naxis n = 3\ninput X[y p h], B[y n]\nC = linear(B: n -> n) as L_1\n"
+            "C = linear(C: n -> n) as L_2\nR = layerscale(X: h) as D\nC = linear(C: n -> n) as L_3\nC = linear(C: n -> n) as L_4\n"
+            "output R, C\n")
+    scene = load_text(text, "s.ncd").scene(layout_preset=layout)
+    lines = [i for i in scene.items if i.role == "separator"]
+    (box,) = [i for i in scene.items if i.role == "box" and i.ref == next(op.id for op in load_text(text).diagram.ops if op.kind == "layerscale")]
+    (line,) = lines
+    assert line.x1 < box.x and line.x2 > box.x + box.w and line.y1 > box.y + box.h + 1.0
+    labels = [i.bbox for i in scene.items if i.role == "label.axis" and i.bbox[1] > line.y1]
+    assert all(top > line.y1 for _, top, _, _ in labels)

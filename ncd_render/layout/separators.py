@@ -33,6 +33,7 @@ from .model import SEPARATOR_CLEAR, _subtract
 
 ON = 1e-6  # two x positions this close are the same place
 DASHES = 5  # the fewest dashes a piece of separator shows
+LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
 
@@ -79,6 +80,7 @@ class Separators:
         at: dict[float, list] = {}
         buckets = by_column(obstacles, SEPARATOR_CLEAR)
         for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
+            self.below_boxes(pair, buckets, set(regions))
             _, _, sy, spans = pairs[pair]
             passed = self.across(pair, spans)
             for x0, x1 in spans:
@@ -89,6 +91,27 @@ class Separators:
         least = self.shortest
         return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
                 if hi - lo >= least]
+
+    def below_boxes(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
+        """Lower the separator of ``pair`` under the boxes on its upper wire that reach down past it (a learned
+        scale on a tensor's lowest wire), where there is room above the lower wire's label: it stopped at each
+        such box, a line broken in two, read as two separators."""
+        lo, hi, sy, spans = self.pairs[pair]
+        a, b = self.wires[pair[0]], self.wires[pair[1]]
+        x0, x1 = spans[0][0], spans[-1][1]  # (and between its runs: they stop at the boxes on its wires)
+        on = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in set(boxes_near(buckets, x0, x1))
+              if by0 < a.y < by1 and bx0 < x1 and x0 < bx1 and (bx0, by0, bx1, by1) not in regions]
+        reach = max((by1 for *_, by1 in on), default=None)
+        room = b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR  # the lowest it may run, above b's label
+        if reach is None or reach + SEPARATOR_CLEAR <= sy or reach + SEPARATOR_CLEAR > room:
+            return
+        runs = [list(spans[0])]  # the runs a box on the upper wire alone parted now go on under it
+        for start, end in spans[1:]:
+            if any(bx0 - SEPARATOR_CLEAR <= runs[-1][1] + ON and start - ON <= bx1 + SEPARATOR_CLEAR for bx0, bx1, _ in on):
+                runs[-1][1] = end
+            else:
+                runs.append([start, end])
+        self.pairs[pair] = (lo, hi, (reach + SEPARATOR_CLEAR + room) / 2, runs)
 
     def across(self, pair: tuple[int, int], spans: list) -> list[tuple]:
         """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
