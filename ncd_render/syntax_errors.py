@@ -154,6 +154,11 @@ def _from_python(text: str, column: int, got: str) -> str | None:
         return f"an axis is declared with '=': {before.strip()} = {size.group(1) if size else 512}"
     if got == "'('" and re.match(r"\s*input\b", before):
         return "a tensor's axes go in brackets: input X[y m]"
+    brace = re.search(r"\bas\s+(\w+)$", before)
+    if got == "'_'" and brace and after.startswith("_{") and "}" not in after:
+        return f"a subscript of several characters is closed by a brace: as {brace.group(1)}{after.rstrip()}}}"
+    if got == "'['" and re.search(r"=\s*\w+$", before) and re.match(r"\[\s*-?\d", after):
+        return "the language has no indexing: take part of an axis with split(X: m -> a, b), its axes named"
     if got in ("'+'", "'-'", "'*'", "'['") and re.search(r"=\s*\w+\(.*\)\s*$", before):
         return "a statement makes one tensor from one operation: name its result, H = linear(X: m -> k), then use it, Y = H + X" \
             if got != "'['" else "a statement's result is one tensor, not a tuple: drop the index"

@@ -326,6 +326,8 @@ def assert_hint_at(line: str, column: int, hint: str) -> None:
     ("input Z[b, y]", 10, "a tensor's axes are separated by spaces: X[b y m]"),
     ("input Z(y m)", 8, "a tensor's axes go in brackets: input X[y m]"),
     ("axis q: 5", 7, "an axis is declared with '=': axis q = 5"),
+    ("Y = X[0]", 6, "the language has no indexing: take part of an axis with split(X: m -> a, b)"),
+    ("Y = linear(X: m -> k) as W_{Q", 27, "a subscript of several characters is closed by a brace: as W_{Q}"),
 ])
 def test_pytorch_written_where_the_language_is_expected_gets_a_hint_in_its_terms(line, column, hint):
     """A new user writes what PyTorch would: each was a bare 'unexpected ...' naming tokens, not what to write."""
