@@ -88,7 +88,11 @@ def check_png(width: float, height: float, dpi: float) -> None:
 
 
 def check_side(width: float, height: float, limit: float, fmt: str, why: str) -> None:
-    """NcdError when a ``fmt`` figure is wider or taller than ``limit`` points."""
+    """NcdError when a ``fmt`` figure is wider or taller than ``limit`` points, or less than a hundredth of a
+    point on a side (scaled to a tiny --width: cairo finds its size undefined)."""
+    if min(width, height) < MIN_SIDE:
+        raise NcdError(f"the figure would be {width:.3g}pt x {height:.3g}pt: too small for {fmt} output to draw",
+                       hint="give a larger --width, or cut it into rows with --layout page")
     if width > limit or height > limit:
         raise NcdError(f"the figure is {width / 72:,.1f}in x {height / 72:,.1f}in; {fmt} output can be at most "
                        f"{limit / 72:,.1f}in ({limit:,.0f}bp) a side ({why})",
@@ -97,6 +101,7 @@ def check_side(width: float, height: float, limit: float, fmt: str, why: str) ->
 
 # -- what a diagram may ask for ------------------------------------------------
 
+MIN_SIDE = 0.01           # points: a side of a PDF smaller than this is one cairo cannot size
 MAX_SIZE = 2 ** 40        # an axis size, a repeat count, a whole-number option
 MAX_SIZE_TERMS = 64       # operations (+ - * /) in one size expression
 MAX_NESTING = 32          # sections, repeats, blocks and component calls inside one another

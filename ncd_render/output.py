@@ -28,16 +28,35 @@ def check_writable(path: str | Path) -> Path:
     if not folder.is_dir():
         raise NcdError(f"cannot write '{path}': folder '{folder}' does not exist", hint=f"create it first: mkdir -p {folder}")
     if path.is_dir():
-        raise NcdError(f"cannot write '{path}': it is a folder", hint="give a file name such as fig.svg")
+        raise NcdError(f"cannot write '{path}': it is a folder", hint="give the name of a file to write, not a folder's")
     if not os.access(folder, os.W_OK):
         raise NcdError(f"cannot write '{path}': folder '{folder}' is not writable")
     return path
 
 
+def not_an_input(output: str | Path, *inputs: str | Path) -> None:
+    """Fail when ``output`` is one of the files the command reads: written, it would replace its own source.
+
+    >>> not_an_input("fig.py", "model.ncd")
+    >>> not_an_input("./model.ncd", "model.ncd")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: cannot write 'model.ncd': it is the file this reads, which it would replace
+    hint: write to another file
+    """
+    target = Path(output).resolve()
+    for source in inputs:
+        if Path(source).resolve() == target:
+            raise NcdError(f"cannot write '{source}': it is the file this reads, which it would replace", hint="write to another file")
+
+
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder."""
     path = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:  # (a folder that passes the access check may still refuse a new file: /proc)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    except OSError as error:
+        raise NcdError(f"cannot write '{path}': {error.strerror or error}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
