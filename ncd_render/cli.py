@@ -322,10 +322,11 @@ def html_command(file, output, hardware, dtype, sizes):
         ncd html gallery/mha.ncd -o mha.html
     """
     from .cost import parse_sizes
-    from .output import check_writable, write_atomic
+    from .output import check_writable, not_an_input, write_atomic
     from .serve.export import html
     from .sources import read_source
 
+    not_an_input(output, file)
     check_writable(output)
     page = html(read_source(file), file, hardware, dtype, parse_sizes(sizes))
     write_atomic(output, page.encode("utf-8"))

@@ -23,7 +23,7 @@ from .errors import NcdError
               help="Check at the sizes the file declares (slow for big models), not at small ones.")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=2, show_default=True,
               help="Leading batch dimension of the random inputs.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True, help="Seed of the random inputs and weights.")
 @reports_errors
 def check_command(file, reference, sizes, declared, batch, seed):
     """Run FILE and a reference implementation on the same random inputs and weights.
@@ -70,11 +70,12 @@ def compile_command(file, output, sizes, class_name):
     """
     from .cost import parse_sizes
     from .ir import build
-    from .output import check_writable, write_atomic
+    from .output import check_writable, not_an_input, write_atomic
     from .sources import program_from_file
     from .pytorch.codegen import generate
 
     if output:
+        not_an_input(output, file)
         check_writable(output)
     diagram = build(program_from_file(file), sizes=parse_sizes(sizes))
     warn(diagram)
@@ -102,11 +103,14 @@ def import_command(target, output, axes):
         ncd import model.py:make -o model.ncd
         ncd import model.py:make -o model.ncd --axes hidden=d,seq=t
     """
-    from .output import check_writable
+    from .output import check_writable, not_an_input
 
     if not output.endswith(".ncd"):
         raise NcdError(f"the output '{output}' must end in .ncd")
-    check_writable(output)
+    pairing = output.removesuffix(".ncd") + ".check.py"
+    for path in (output, pairing):  # both, before anything is written: never the first alone
+        not_an_input(path, target.rsplit(":", 1)[0])
+        check_writable(path)
     try:
         from .importer import import_file
         from .importer.naming import parse_renames
@@ -116,4 +120,4 @@ def import_command(target, output, axes):
     imported = import_file(target, output, parse_renames(axes))
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
-    say(f"wrote {output} and {output.removesuffix('.ncd')}.check.py; run: ncd check {output}")
+    say(f"wrote {output} and {pairing}; run: ncd check {output}")

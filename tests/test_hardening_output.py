@@ -104,3 +104,35 @@ def test_the_repr_of_a_figure_is_one_short_line():
     fig = ncd_render.load_text('title "Long chain"\naxis m = 4\ninput X0[m]\n' + body + "output X500\n", "chain.ncd")
     assert repr(fig) == "<Figure 'Long chain' from 'chain.ncd': 1 axes, 500 boxes; theme 'paper', layout 'paper'>"
     assert repr(ncd_render.load_text(TINY, "x" * 500)).count("x") < 70
+
+
+def test_a_pdf_too_small_to_size_and_a_folder_that_refuses_new_files_are_errors(tmp_path):
+    """Tracebacks a tester found: a PDF scaled to a hundredth of a point (cairo: 'The SVG size is undefined'), and
+    an output folder the access check passes but that takes no new file (/proc: mkstemp outside the try)."""
+    refused(cli("render", MHA, "-o", tmp_path / "tiny.pdf", "--width", "0.01pt"), "too small for PDF output to draw")
+    assert list(tmp_path.iterdir()) == []
+    if Path("/proc").is_dir():
+        refused(cli("render", MHA, "-o", "/proc/ncd-test.svg"), "cannot write '/proc/ncd-test.svg'")
+
+
+@pytest.mark.parametrize("command", [["compile", "{src}", "-o", "{src}"], ["html", "{src}", "-o", "{src}"],
+                                     ["import", "{model}:make", "-o", "{ncd}"]])
+def test_no_command_writes_over_the_file_it_reads(tmp_path, command):
+    """`ncd compile m.ncd -o m.ncd` and `ncd html` replaced the diagram with Python or HTML, and `ncd import
+    m.check.py:make -o m.ncd` its module with the pairing; --apply alone refused. Each refuses now, writing nothing."""
+    src, model = tmp_path / "m.ncd", tmp_path / "m.check.py"
+    src.write_text(TINY)
+    model.write_text("import torch\n\ndef make():\n    return torch.nn.ReLU(), (torch.randn(2, 3),)\n")
+    args = [a.format(src=src, model=model, ncd=src) for a in command]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    refused(cli(*args), "it is the file this reads, which it would replace")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_import_checks_both_files_it_writes_before_writing_either(tmp_path):
+    """With the pairing's path a folder, ncd import wrote the diagram, then failed on the pairing: half a result."""
+    model = tmp_path / "model.py"
+    model.write_text("import torch\n\ndef make():\n    return torch.nn.ReLU(), (torch.randn(2, 3),)\n")
+    (tmp_path / "out" / "m.check.py").mkdir(parents=True)
+    refused(cli("import", f"{model}:make", "-o", tmp_path / "out" / "m.ncd"), "it is a folder")
+    assert not (tmp_path / "out" / "m.ncd").exists()
