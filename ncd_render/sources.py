@@ -67,7 +67,9 @@ def screen(text: str, path: str = "<string>") -> None:
 
 
 def read_source(path: str | Path) -> str:
-    """The text of a .ncd file: at most 1 MiB of UTF-8, new lines as in Python's text mode."""
+    """The text of a .ncd file: at most 1 MiB of UTF-8, CRLF line ends read as new lines; a lone carriage return is
+    left for :func:`screen` to refuse at its place (read as a new line, it ran a statement an editor shows inside
+    a comment)."""
     data = read_limited(path, "the diagram")
     try:
         text = data.decode("utf-8")
@@ -76,7 +78,7 @@ def read_source(path: str | Path) -> str:
         raise NcdError(f"cannot read the diagram: byte 0x{data[error.start]:02x} on line {line} is not UTF-8",
                        path=str(path), hint="save the file as UTF-8") from None
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n")
 
 
 def program_from_text(text: str, name: str = "<string>"):

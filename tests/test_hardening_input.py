@@ -52,6 +52,22 @@ def test_a_carriage_return_in_a_title_from_python_is_an_error():
     assert ncd_render.load_text("title \"Fine\"\r\n" + TINY.replace("\n", "\r\n")).diagram.title == "Fine"
 
 
+def test_a_lone_carriage_return_in_a_file_is_an_error_not_a_hidden_line(tmp_path, monkeypatch):
+    """docs/limits.md promises it: a file read lone carriage returns as new lines, so a statement ran that an editor
+    shows inside a comment (`# one comment line\rY = relu(X)`). CRLF files still read as they should."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.ncd").write_bytes(b"axis m = 4\ninput X[m]\n# one comment line\rY = relu(X)\noutput X\n")
+    fails_cleanly(cli("validate", "c.ncd"), "c.ncd:3:19: error: the whitespace character U+000D (carriage return)")
+    (tmp_path / "d.ncd").write_bytes(TINY.replace("\n", "\r\n").encode())
+    assert cli("validate", "d.ncd").returncode == 0
+
+
+def test_a_seed_beyond_what_torch_takes_is_a_usage_error():
+    """--seed 2**64 reached torch.manual_seed: a traceback and exit 1, which ncd check uses for 'disagrees'."""
+    result = cli("check", "gallery/mha.ncd", "--seed", str(2 ** 64))
+    assert result.returncode == 2 and "Invalid value for '--seed'" in result.output
+
+
 def test_the_caret_line_is_the_line_the_parser_counts(tmp_path):
     # splitlines() also breaks at \x1c, \x85, \u2028: the excerpt must not drift from lark's line numbers
     source = Source("t.ncd", "a\x85b\nsecond\n")
