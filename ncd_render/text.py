@@ -90,21 +90,23 @@ def _runs(text: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=8192)
 def set_label(text: str, family: str, size: float, bold: bool = False, italic: bool = False,
-              math: bool = False) -> SetLabel:
+              math: bool = False, plain: bool = False) -> SetLabel:
     """Place a label's runs and measure it. ``math``: set as TeX sets math, letters in italic,
-    digits and signs upright. Kept for the same arguments (a layout sets its axis names over and
-    over; a SetLabel is frozen).
+    digits and signs upright; ``plain``: text as written, no _ or ^ scripts nor commands (a section's
+    title). Kept for the same arguments (a layout sets its axis names over and over; a SetLabel is frozen).
 
     >>> lab = set_label("L_q", "DejaVu Sans", 10, bold=True)
     >>> [r.text for r in lab.runs], lab.width > 0
     (['L', 'q'], True)
     >>> [(r.text, r.italic) for r in set_label("∗k^{-1/2}", "STIXGeneral", 9, math=True).runs]
     [('∗', False), ('k', True), ('−1/2', False)]
+    >>> [r.text for r in set_label("feed_forward (x^2)", "DejaVu Sans", 9, plain=True).runs]
+    ['feed_forward (x^2)']
     """
     m = metrics(family)
     x, placed = 0.0, []
     top, bottom = m.ascent * size * 0.82, m.descent * size
-    for run, shift in _runs(text):
+    for run, shift in [(text, "base")] if plain else _runs(text):
         base = shift == "base"
         run_size = size if base else size * SCRIPT_SCALE
         dy = RAISE[shift] * size

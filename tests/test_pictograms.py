@@ -262,3 +262,16 @@ def test_token_ids_come_in_by_an_arrowhead_before_their_embedding(layout):
         assert len(before) == embeddings, (name, layout, len(before))
         for a in before:
             assert not any(a.bbox[0] < l[2] and l[0] < a.bbox[2] and a.bbox[1] < l[3] and l[1] < a.bbox[3] for l in labels)
+
+
+def test_a_section_title_is_plain_text_in_every_format(tmp_path):
+    """docs/latex.md: section titles are text. `section "feed_forward block (x^2), C:\\models"` was set with a
+    subscript f, a superscript 2 and its backslashes dropped, in SVG and TikZ, with no warning."""
+    title = "feed_forward block (x^2), C:\\models"
+    text = f'axis m = 4\ninput X[m]\nsection "{title}"\n  H = relu(X)\nend\nrepeat 2 "encoder_layer"\n  H = relu(H)\nend\noutput H\n'
+    scene = load_text(text, "t.ncd").scene()
+    titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.title"]
+    assert titles == [title, "encoder_layer ×2"]
+    assert all(len(i.runs) == 1 for i in scene.items if i.role == "label.title")
+    tikz = render_bytes(scene, "tikz").decode()
+    assert "feed\\_forward block (x\\textasciicircum{}2), C:\\textbackslash{}models" in tikz and "encoder\\_layer" in tikz

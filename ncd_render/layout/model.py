@@ -59,9 +59,9 @@ class Style:
     part: bool = False  # one part of a page: its outputs may go on in a later part, an arrowhead at their ends
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
-    def text(self, text: str, size: float, bold: bool = False, math: bool = False):
+    def text(self, text: str, size: float, bold: bool = False, math: bool = False, plain: bool = False):
         """``text`` set in the theme's font (:func:`ncd_render.text.set_label`)."""
-        return set_label(text, self.theme.font.family, size, bold, math=math)
+        return set_label(text, self.theme.font.family, size, bold, math=math, plain=plain)
 
     def placed_text(self, label, x: float, y: float, role: str, color: str | None = None, *, ref: int | None = None,
                     anchor: str = "start", overline: bool = False, axis: str | None = None, section: int | None = None) -> Text:

@@ -29,7 +29,7 @@ def bracket_room(style: Style, sid: int) -> float:
 def section_title(style: Style, sid: int):
     section = style.diagram.sections[sid]
     suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
-    return style.text((section.title + suffix).strip(), style.theme.font.title_size, bold=section.kind == "repeat")
+    return style.text((section.title + suffix).strip(), style.theme.font.title_size, bold=section.kind == "repeat", plain=True)
 
 
 def title_room(style: Style, sid: int) -> float:
