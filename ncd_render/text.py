@@ -106,7 +106,7 @@ def set_label(text: str, family: str, size: float, bold: bool = False, italic: b
     m = metrics(family)
     x, placed = 0.0, []
     top, bottom = m.ascent * size * 0.82, m.descent * size
-    for run, shift in [(text, "base")] if plain else _runs(text):
+    for run, shift in ([(text, "base")] if text else []) if plain else _runs(text):
         base = shift == "base"
         run_size = size if base else size * SCRIPT_SCALE
         dy = RAISE[shift] * size
