@@ -275,3 +275,13 @@ def test_a_section_title_is_plain_text_in_every_format(tmp_path):
     assert all(len(i.runs) == 1 for i in scene.items if i.role == "label.title")
     tikz = render_bytes(scene, "tikz").decode()
     assert "feed\\_forward block (x\\textasciicircum{}2), C:\\textbackslash{}models" in tikz and "encoder\\_layer" in tikz
+
+
+def test_a_page_draws_no_empty_title_for_an_untitled_section_piece():
+    """A section's pieces after its first on a page are untitled; set as plain text, each drew an empty title and
+    took its height (DeepSeek-V3's page grew 5 pt)."""
+    from ncd_render.api import load
+
+    scene = load(ROOT / "gallery" / "deepseek_v3.ncd", layout="page").scene()
+    titles = [i for i in scene.items if i.role == "label.title"]
+    assert titles and all("".join(r.text for r in i.runs).strip() for i in titles)
