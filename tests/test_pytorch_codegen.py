@@ -239,6 +239,24 @@ def test_a_bad_class_name_is_an_error():
         generate(build(parse_file(ROOT / "gallery" / "sdpa.ncd")), class_name="3D")
 
 
+def test_a_class_name_that_hides_an_import_is_an_error():
+    """--class-name nn compiled, then the module failed to build (type object 'nn' has no attribute 'ParameterDict')."""
+    for name in ("nn", "torch", "einsum"):
+        with pytest.raises(NcdError, match=f"'{name}' is a name the generated module imports"):
+            generate(build(parse_file(ROOT / "gallery" / "sdpa.ncd")), class_name=name)
+
+
+def test_a_title_with_backslashes_compiles_to_a_module_that_imports(tmp_path):
+    """title "Router with \\xi gating" went into a docstring as written: the module did not import (SyntaxError:
+    truncated \\xXX escape)."""
+    diagram = build(parse('title "Router with \\xi gating, C:\\new"\naxis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n', "t.ncd"))
+    source = generate(diagram)
+    compile(source, "t.py", "exec")  # (a SyntaxError here is the bug)
+    namespace = {}
+    exec(source, namespace)
+    assert namespace["__doc__"].startswith("Router with \\xi gating, C:\\new")
+
+
 def test_batch_norm_with_running_statistics_is_nn_batch_norm_in_eval_mode():
     """``batchnorm ... with running`` normalises by stored statistics, compiled and as written source alike."""
     diagram = build(parse("axis c = 3\naxis h = 4 width\naxis w = 5 width\ninput X[c h w]\n"
