@@ -106,6 +106,8 @@ MAX_SIZE = 2 ** 40        # an axis size, a repeat count, a whole-number option
 MAX_SIZE_TERMS = 64       # operations (+ - * /) in one size expression
 MAX_NESTING = 32          # sections, repeats, blocks and component calls inside one another
 MAX_BOXES = 20_000        # boxes of a diagram once every component call is written out (10,000 lay out in about 5 s)
+MAX_OPERANDS = 256        # tensors one statement takes (a sum of 3,000 terms laid out in 68 s, 8,000 ran out of time)
+MAX_READS = 1024          # statements that read one tensor (a copy of 4,000 branches laid out in 111 s)
 MAX_EXPONENT = 64         # |exponent| of a scale such as k^-1/2
 MAX_NUMBER_TEXT = 24      # characters of one written number or exponent
 

@@ -122,3 +122,16 @@ def test_a_byte_order_mark_and_crlf_lines_are_read_as_text(tmp_path, monkeypatch
     assert cli("validate", "t.ncd").returncode == 0
     (tmp_path / "u.ncd").write_bytes(TINY.encode() + b"# caf\xe9\n")
     fails_cleanly(cli("validate", "u.ncd"), "u.ncd: cannot read the diagram: byte 0xe9 on line 5 is not UTF-8")
+
+
+@pytest.mark.parametrize("text, message, where", [
+    ("axis m = 4\ninput X[m]\nY = " + " + ".join(["X"] * 3000) + "\noutput Y\n", "this statement takes 3,000 tensors; the limit is 256", ":3:5"),
+    ("axis m = 4\ninput X[m]\n" + "".join(f"H{k} = relu(X)\n" for k in range(1100)) + "output H0\n",
+     "X is read by 1,100 statements; the limit is 1,024", ":1027:"),
+])
+def test_a_statement_of_thousands_of_terms_or_a_tensor_read_thousands_of_times_is_refused(tmp_path, text, message, where):
+    """A tester's one-statement sum of 3,000 terms laid out in 68 s (8,000: still running at 15 minutes, 2.3 GB);
+    4,000 readers of one tensor in 111 s. Each is refused before any layout, at its statement."""
+    (tmp_path / "big.ncd").write_text(text)
+    result = ncd("validate", tmp_path / "big.ncd", timeout=60)
+    fails_cleanly(result, message, where)

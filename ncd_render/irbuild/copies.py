@@ -8,6 +8,8 @@ from itertools import chain
 from types import MappingProxyType
 
 from ..diagram import Op
+from ..errors import NcdError
+from ..limits import MAX_READS
 from .names import Draft
 
 
@@ -58,6 +60,9 @@ class Copies:
                         readings[v].append((i, k))
         for vid in shared:
             value, readers = values[vid], readings[vid]
+            if reads[vid] > MAX_READS:
+                raise NcdError(f"{value.name or 'this tensor'} is read by {reads[vid]:,} statements; the limit is {MAX_READS:,}",
+                               ops[readers[MAX_READS][0]].span, "see docs/limits.md")
             copies = [self.new_value(value.name, value.axes, value.dtype, value.span) for _ in range(reads[vid])]
             for reader, c in zip(readers, copies):
                 rewire[reader] = c

@@ -145,7 +145,11 @@ class Names:
                label: str | None = None, learned: bool = False, params: Mapping | None = None, section: int | None = None,
                span: Span | None = None) -> None:
         """A new op, after the others (a :class:`Draft` until :meth:`make_copies_and_deletes` numbers it); an error
-        where it reads flags (a boolean input) other than as a mask or moved as they are."""
+        where it reads flags (a boolean input) other than as a mask or moved as they are, or more tensors than
+        :data:`~ncd_render.limits.MAX_OPERANDS`."""
+        if len(inputs) > limits.MAX_OPERANDS:
+            raise NcdError(f"this statement takes {len(inputs):,} tensors; the limit is {limits.MAX_OPERANDS}", span,
+                           "name partial results, as in S1 = A + B + C, then Y = S1 + D + E (docs/limits.md)")
         for k, vid in enumerate(inputs):
             if self.values[vid].dtype == "bool":
                 entry = ops.get((params or {}).get("fn") or kind)
