@@ -59,7 +59,8 @@ def check_program(program: ast.Program) -> None:
         stmt, callee, _ = max(top.calls, key=lambda call: boxes[call[1]], default=(None, None, 0))
         where = f"; calling {callee} here makes {_count(boxes[callee])} of them" if callee else ""
         raise NcdError(f"the diagram has {_count(total)} boxes with its components written out, more than {MAX_BOXES:,}{where}",
-                       stmt.span if stmt else None, "split it into several diagrams, or call big components fewer times")
+                       stmt.span if stmt else None, "split it into several diagrams, or call big components fewer times",
+                       path=program.source.path)
 
 
 def _count(n: int) -> str:

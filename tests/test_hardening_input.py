@@ -135,3 +135,15 @@ def test_a_statement_of_thousands_of_terms_or_a_tensor_read_thousands_of_times_i
     (tmp_path / "big.ncd").write_text(text)
     result = ncd("validate", tmp_path / "big.ncd", timeout=60)
     fails_cleanly(result, message, where)
+
+
+def test_a_box_limit_and_a_check_line_of_zero_name_their_file(tmp_path):
+    """Two errors that named no file: the box limit of a diagram without component calls, and a check line setting
+    a size of 0 (its error named no file or line; its hint spoke of 'line 5')."""
+    (tmp_path / "boxes.ncd").write_text("axis m = 2\ninput X0[m]\n" + "".join(f"X{k + 1} = relu(X{k})\n" for k in range(20_001))
+                                        + "output X20001\n")
+    fails_cleanly(cli("validate", tmp_path / "boxes.ncd"), "boxes.ncd: the diagram has 20,00")
+    (tmp_path / "zero.ncd").write_text(TINY + "check m=0\n")
+    (tmp_path / "zero.check.py").write_text("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                                            "def reference(sizes):\n    return Reference(lambda X: torch.relu(X), torch.nn.Module(), {})\n")
+    fails_cleanly(cli("check", tmp_path / "zero.ncd"), "zero.ncd:5:1: error: the check line sets axis 'm' to 0")

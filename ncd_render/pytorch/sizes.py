@@ -68,7 +68,10 @@ def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
 
 def _validate(program: ast.Program, line: ast.CheckSizes) -> None:
     declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
-    for name, _ in line.sizes:
+    for name, n in line.sizes:
+        if n < 1:
+            raise NcdError(f"the check line sets axis '{name}' to {n}; sizes are whole numbers from 1", line.span,
+                           f"for example {name}=3")
         if name not in declared:
             raise NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
         if declared[name].size is not None and not isinstance(declared[name].size, ast.SizeInt):
