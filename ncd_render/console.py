@@ -96,7 +96,8 @@ def leave(code) -> None:
 
 
 def reports_errors(command):
-    """Turn NcdError into a one-paragraph message and exit status 2, no traceback."""
+    """Turn NcdError into a one-paragraph message and exit status 2, no traceback; an interrupt (Ctrl-C) exits 130,
+    as a shell reports SIGINT (click's 1 is what ncd check says for a diagram that disagrees)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -107,6 +108,9 @@ def reports_errors(command):
                 flush_stdout()
         except NcdError as error:
             fail(error)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
 
     return wrapper
 

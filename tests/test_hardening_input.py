@@ -6,6 +6,7 @@ in bounded time (docs/limits.md).
 """
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -147,3 +148,21 @@ def test_a_box_limit_and_a_check_line_of_zero_name_their_file(tmp_path):
     (tmp_path / "zero.check.py").write_text("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
                                             "def reference(sizes):\n    return Reference(lambda X: torch.relu(X), torch.nn.Module(), {})\n")
     fails_cleanly(cli("check", tmp_path / "zero.ncd"), "zero.ncd:5:1: error: the check line sets axis 'm' to 0")
+
+
+def test_ctrl_c_exits_130_not_1(tmp_path):
+    """Interrupted, a command printed click's 'Aborted!' and exited 1, which ncd check uses for 'the diagram disagrees'.
+    It exits 130, as a shell reports SIGINT, with one line."""
+    import signal
+    import time
+
+    (tmp_path / "long.ncd").write_text("axis m = 2\ninput X0[m]\n" + "".join(f"X{k + 1} = relu(X{k})\n" for k in range(19_000))
+                                       + "output X19000\n")
+    child = subprocess.Popen([sys.executable, "-m", "ncd_render", "render", str(tmp_path / "long.ncd"), "-o", str(tmp_path / "f.svg"),
+                              "--layout", "page"],
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)  # past start-up, inside the command (a page of it takes a minute more)
+    child.send_signal(signal.SIGINT)
+    err = child.communicate(timeout=120)[1]
+    assert child.returncode == 130 and err.strip().endswith("interrupted") and "Traceback" not in err, err
+    assert not (tmp_path / "f.svg").exists()
