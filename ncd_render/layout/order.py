@@ -191,12 +191,12 @@ class _Sweep(Sums):
                 self.final_steps.append(self.snap(live))
         return self.snap(live)
 
-    def bows_apart(self, op: _Branch, src: list[int], live: list[int]) -> bool:
-        """Whether the tensor whose wires ``src`` a copy's branch (``op``) nests between goes on bowed apart around it,
-        from the branch's dots: where a box on the branch spreads them (marks alone, a residual ReLU's, spread them
-        little: it stays nested, as the paper draws it) and they run together (the first branch to nest there), so
-        the tensor stays together before (a residual stream, not torn apart from its start for a sublayer far on)."""
-        at = [live.index(w) for w in src]
+    def bows_apart(self, op: _Branch, src: list[int], at: list[int]) -> bool:
+        """Whether the tensor whose wires ``src`` (at places ``at`` among the live wires) a copy's branch (``op``)
+        nests between goes on bowed apart around it, from the branch's dots: where a box on the branch spreads them
+        (marks alone, a residual ReLU's, spread them little: it stays nested, as the paper draws it) and they run
+        together (the first branch to nest there), so the tensor stays together before (a residual stream, not torn
+        apart from its start for a sublayer far on)."""
         return at[-1] - at[0] + 1 == len(src) and self.bowed.isdisjoint(src) and self.boxed(op)
 
     def boxed(self, op: _Branch) -> bool:
@@ -261,7 +261,7 @@ class _Sweep(Sums):
             at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
         here = list(map(live.index, src))
         crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
-        if split is not None and self.bows_apart(op, src, live):  # its tensor goes on from the same dots, bowed apart around it
+        if split is not None and self.bows_apart(op, src, here):  # its tensor goes on from the same dots, bowed apart around it
             at = here[0]
             for w in src:
                 live.remove(w)
