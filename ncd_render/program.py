@@ -1,4 +1,5 @@
-"""Checks on the whole program before the IR is built: components that call
+"""Checks on the whole program before the IR is built: a file line written twice
+(``title``, ``depth``, ``convolutions``, ``check``: the second was ignored), components that call
 themselves, nesting too deep once component calls are counted, and diagrams
 that would expand to too many boxes (docs/dsl.md, "Limits").
 
@@ -35,7 +36,8 @@ class _Body:
 
 def check_program(program: ast.Program) -> None:
     """Raise NcdError for a component that calls itself, nesting deeper than MAX_NESTING
-    with component calls counted, or more than MAX_BOXES boxes once calls are expanded."""
+    with component calls counted, or more than MAX_BOXES boxes once calls are expanded; or a file line written twice."""
+    _once(program)
     blocks: dict[str, ast.Block] = {}
     for s in program.statements:
         if isinstance(s, ast.Block):
@@ -61,6 +63,31 @@ def check_program(program: ast.Program) -> None:
         raise NcdError(f"the diagram has {_count(total)} boxes with its components written out, more than {MAX_BOXES:,}{where}",
                        stmt.span if stmt else None, "split it into several diagrams, or call big components fewer times",
                        path=program.source.path)
+
+
+ONCE = {ast.Title: "title", ast.Depth: "depth", ast.Convolutions: "convolutions", ast.CheckSizes: "check"}  # a file's own lines
+
+
+def _once(program: ast.Program) -> None:
+    """NcdError at the second of a line a file has once: only the first counted, and an edit to the second did nothing.
+
+    >>> from ncd_render.parse import parse
+    >>> _once(parse('title "A"\\naxis m = 4\\ninput X[m]\\noutput X\\ntitle "B"\\n', "t.ncd"))
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: t.ncd:5:1: a second title line: a file has one, and line 1 has it
+        5 | title "B"
+          | ^^^^^^^^^
+    hint: keep one of them
+    """
+    first: dict[type, ast.Title | ast.Depth | ast.Convolutions | ast.CheckSizes] = {}
+    for s in program.statements:
+        word = ONCE.get(type(s))
+        if word is None:
+            continue
+        if type(s) in first:
+            raise NcdError(f"a second {word} line: a file has one, and line {first[type(s)].span.line} has it", s.span, "keep one of them")
+        first[type(s)] = s
 
 
 def _count(n: int) -> str:

@@ -348,3 +348,12 @@ def test_an_outer_sum_has_the_first_terms_axes_then_the_seconds_own():
     assert err.message.startswith("cannot add B [x k] to A [y k]: A has no axis 'x'")
     err = error("axis x = 5 width\ninput A[y k m], B[x m k]\nE = A + B\noutput E\n")
     assert "B's axes must come in A's order, [k m]" in err.hint
+
+
+@pytest.mark.parametrize("line, word", [('title "B"', "title"), ("check m=5", "check"), ("depth 1", "depth"),
+                                        ("convolutions compact", "convolutions")])
+def test_a_file_line_written_twice_is_an_error_at_the_second(line, word):
+    """A tester's second check line was ignored: ncd check ran at the first, and editing the second did nothing."""
+    first = {"title": 'title "A"', "check": "check m=3", "depth": "depth 0", "convolutions": "convolutions explicit"}[word]
+    err = error(f"{first}\ninput X[m]\nY = relu(X)\noutput Y\n{line}\n")  # (after HEADER's three lines)
+    assert err.message == f"a second {word} line: a file has one, and line 4 has it" and err.span.line == 8
