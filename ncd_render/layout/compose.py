@@ -73,6 +73,7 @@ class _Compose:
         self.columns, self.xs, self.heights, self.drawn = ordered.columns, columns.columns, heights, drawn
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
+        self.ops_by_id: dict | None = None  # op id -> op, made when a wire is first asked whether it holds ids
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
         self.wires: dict[int, _Laid] = {}
         for w, wire in ordered.wires.items():
@@ -192,7 +193,6 @@ class _Compose:
         the ids where the wire runs on under it): one pass over the wires."""
         pieces, dots, arrows, values = [], set(), [], self.d.values
         ids = any(v.dtype != "real" for v in values.values())  # token ids or flags anywhere: else no wire takes an arrowhead
-        by_id = {op.id: op for op in self.d.ops} if ids else {}
         for w in self.wires.values():
             producer = w.start[1] if w.start[0] == "op" else None
             first_run = None  # the wire's first straight run
@@ -207,8 +207,7 @@ class _Compose:
                 first_run = (w.x0, w.x1)
             if not ids:
                 continue
-            first = _first_value(by_id, values, w)
-            if values[w.value].dtype != "real" or first is not None and values[first].dtype != "real":
+            if self.holds_ids(w):
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
                 # (or the copy's dot or bend that ends the run), clear of the wire's label
                 a, b = first_run or (0.0, 0.0)
@@ -251,8 +250,10 @@ class _Compose:
 
     def holds_ids(self, wire: _Laid) -> bool:
         """Whether ``wire`` carries integer ids or flags where it starts (it gets an arrowhead of its own)."""
+        if self.ops_by_id is None:
+            self.ops_by_id = {op.id: op for op in self.d.ops}
         values = self.d.values
-        first = _first_value({op.id: op for op in self.d.ops}, values, wire)
+        first = _first_value(self.ops_by_id, values, wire)
         return values[wire.value].dtype != "real" or first is not None and values[first].dtype != "real"
 
     def axis_labels(self, labels: list[tuple], dx: float, dy: float) -> list:
