@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .registry import ADD, ATOM, MUL, OpKind, dsl_names, get, kinds, named, of, register
+from .registry import ADD, ATOM, MUL, OpKind, dsl_names, get, idle, kinds, named, of, register
 
 __all__ = ["ADD", "ATOM", "MUL", "OpKind", "dsl_names", "get", "kinds", "named", "of", "register"]
 

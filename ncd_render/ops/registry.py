@@ -156,6 +156,18 @@ def get(key: str) -> OpKind:
         raise NcdError(f"no op kind '{key}' is registered", hint="every kind lives in a module of ncd_render/ops/") from None
 
 
+def idle(diagram) -> list[tuple]:
+    """(op, why) for each op of ``diagram`` with an option that makes no difference at its sizes (its entry's
+    ``idle``: a causal window as long as the keys), in program order."""
+    found = []
+    for op in diagram.ops:
+        rule = of(op).idle
+        why = rule(diagram, op) if rule else None
+        if why:
+            found.append((op, why))
+    return found
+
+
 def of(op) -> OpKind:
     """The entry of an IR op: its function (``params['fn']``, e.g. ``gelu``) or its kind (the layout asks
     this about thirty times per op, so it is one dictionary look-up when the kind is known)."""

@@ -106,13 +106,10 @@ class Report:
         """A note for each option that makes no difference at the sizes checked (its registry entry's ``idle``: a
         window as long as the keys), so a wrong one passes: a new user's window=2 passed at the sizes chosen for it."""
         notes = []
-        for op in self.diagram.ops if self.diagram is not None else ():
-            rule = ops.of(op).idle
-            why = rule(self.diagram, op) if rule else None
-            if why:
-                where = f"{op.span.source.path}:{op.span.line}" if op.span else op.name
-                notes.append(f"note: {where}: {why}, so a wrong value passes at these sizes: check at larger ones "
-                             "(a check line, or --sizes AXIS=N,...)")
+        for op, why in ops.idle(self.diagram) if self.diagram is not None else ():
+            where = f"{op.span.source.path}:{op.span.line}" if op.span else op.name
+            notes.append(f"note: {where}: {why}, so a wrong value passes at these sizes: check at larger ones "
+                         "(a check line, or --sizes AXIS=N,...)")
         return notes
 
     def near_tolerance(self) -> list[str]:

@@ -114,8 +114,7 @@ def _idle(diagram) -> set[int]:
     registry entries' ``idle``)."""
     if not any(ops.of(op).idle or op.kind == "call" for op in diagram.ops):
         return set()
-    whole = expanded(diagram)
-    return {op.id for op in whole.ops if ops.of(op).idle and ops.of(op).idle(whole, op)}
+    return {op.id for op, _ in ops.idle(expanded(diagram))}
 
 
 def _built(program: ast.Program, sizes: dict[str, int]):
