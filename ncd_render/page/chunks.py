@@ -73,7 +73,8 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
     kept = [s for s in program.statements if isinstance(s, KEPT)]
     inputs = [s for s in program.statements if isinstance(s, Input)]
     final = {n.name for s in program.statements if isinstance(s, Output) for n in s.names}
-    gives = _ordered(n for s in part for n in writes_of(s) if n in _read_later([later], final))
+    wanted = read_later([later], final)
+    gives = _ordered(n for s in part for n in writes_of(s) if n in wanted)
     if not gives:
         return None
     try:
@@ -81,7 +82,7 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
             warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
             remade = {n for s in before for n in writes_of(s)}
             made = _inputs_of(inputs) | remade
-            shapes = _shapes(program, kept, inputs, before, [n for n in free_reads(part) if n in made], depth)  # (not an axis: Y * m)
+            shapes = shapes_after(program, before, [n for n in free_reads(part) if n in made], depth)  # (not an axis: Y * m)
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
             own = [t.name for s in inputs for t in s.tensors if t.name not in remade]  # the figure's inputs, as given
             d = _built_with(program, kept, shapes, list(shapes), part, gives, depth)
@@ -158,8 +159,10 @@ def _alone(part: list) -> bool:
     return len(part) == 1 and isinstance(part[0], (Section, Repeat))
 
 
-def _shapes(program, kept, inputs, before, names, depth) -> dict[str, tuple[tuple[str, ...], str]]:
+def shapes_after(program: Program, before: list, names: list[str], depth: int | None) -> dict[str, tuple[tuple[str, ...], str]]:
     """The axes and dtype of each tensor in ``names`` after the statements ``before``."""
+    kept = [s for s in program.statements if isinstance(s, KEPT)]
+    inputs = [s for s in program.statements if isinstance(s, Input)]
     span = program.source.span(1, 1)
     prefix = kept + inputs + before + [Output(tuple(Name(n, span) for n in names), span)]
     d = build(replace(program, statements=tuple(prefix)), depth=depth)
@@ -196,7 +199,7 @@ def reads_of(s) -> list[str]:
     return []
 
 
-def _read_later(later: list[list], final: set[str]) -> set[str]:
+def read_later(later: list[list], final: set[str]) -> set[str]:
     """The names the parts ``later`` read before remaking them, or the figure outputs, if no later part remakes them."""
     wanted, remade = set(), set()
     for part in later:

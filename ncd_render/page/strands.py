@@ -30,6 +30,7 @@ from dataclasses import replace
 from ..ir import Diagram
 from ..parse import Assign, Delete, Program, Repeat, Save, Section
 from .chunks import Chunk, built, built_part, reads_of, split_parts, writes_of
+from .likeness import likeness
 
 PLAIN = (Assign, Delete, Save)  # the statements a strand holds
 PIECE = 5000.0  # one more part, in square points: about the room of a part holding one box
@@ -41,33 +42,58 @@ MOST_CUTS = 16
 
 def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float]) -> list[Chunk]:
     """The parts of ``diagram`` (:func:`.chunks.chunks` with sections split), their plain statements
-    cut into strands where the parts take least ``room``; [] when no part splits."""
+    cut into strands where the parts take least ``room``; [] when no part splits. A part written as
+    an earlier one was, but for its names and labels (a model's layers, written out one by one), is
+    cut where that one was: in the same places, and weighed once."""
     program = diagram.source
     parts = split_parts([s for s in program.statements if isinstance(s, PLAIN + (Section, Repeat))], deep=True)
-    out, split = [], False
+    out, split, cut = [], False, {}
     for k, part in enumerate(parts):
-        later = [s for p in parts[k + 1:] for s in p]
-        pieces = _strands(program, [s for p in out for s in p], part, later, depth, room)
+        before, later = [s for p in out for s in p], [s for p in parts[k + 1:] for s in p]
+        steps = _steps(part)
+        if steps is None:
+            out.append(part)
+            continue
+        key = likeness(program, before, steps, later, depth)
+        if key not in cut:
+            cut[key] = _cuts(program, before, part, steps, later, depth, room)
+        pieces = [_wrapped(part, steps[i:j], i == 0) for i, j in cut[key]]
         split = split or len(pieces) > 1
         out += pieces
     return built(program, out, depth) if split else []
 
 
-def _strands(program: Program, before: list, part: list, later: list, depth: int | None, room) -> list[list]:
-    """``part`` as the strands that take least room: a run of plain statements, or a section of them
-    (each strand in a copy of it, untitled after the first); [part] when it does not split."""
-    section = part[0] if len(part) == 1 and isinstance(part[0], Section) else None
-    steps = list(section.body) if section is not None else part
+def _steps(part: list) -> list | None:
+    """The plain statements of ``part`` (a run of them, or a section of them) in :func:`strand_order`; None
+    when it holds something else or fewer than two."""
+    steps = list(part[0].body) if _section(part) else part
     if len(steps) < 2 or not all(isinstance(s, PLAIN) for s in steps):
-        return [part]
-    steps = [steps[k] for k in strand_order(steps)]
+        return None
+    return [steps[k] for k in strand_order(steps)]
+
+
+def _section(part: list) -> bool:
+    return len(part) == 1 and isinstance(part[0], Section)
+
+
+def _wrapped(part: list, run: list, first: bool) -> list:
+    """The statements ``run`` of ``part``, in a copy of its section if it is one (untitled but for the ``first``)."""
+    if not _section(part):
+        return run
+    section = part[0]
+    return [replace(section, body=tuple(run), title=section.title if first else "")]
+
+
+def _cuts(program: Program, before: list, part: list, steps: list, later: list, depth: int | None, room) -> list[tuple[int, int]]:
+    """Where ``part`` (its ``steps``) is cut into the strands that take least room: each strand's first step
+    and the step after its last; one strand when it does not split."""
+    whole = [(0, len(steps))]
     cuts = [0] + breaks(steps) + [len(steps)]
     if len(cuts) > MOST_CUTS:  # every run between two cuts is laid out: quadratic in the cuts
-        return [part]
+        return whole
 
     def wrapped(i: int, j: int) -> list:
-        run = steps[cuts[i]:cuts[j]]
-        return run if section is None else [replace(section, body=tuple(run), title=section.title if i == 0 else "")]
+        return _wrapped(part, steps[cuts[i]:cuts[j]], i == 0)
 
     best = {0: (0.0, None)}  # cut -> (least room up to it, the cut before)
     for j in range(1, len(cuts)):
@@ -79,11 +105,11 @@ def _strands(program: Program, before: list, part: list, later: list, depth: int
             if total is not None and (j not in best or total < best[j][0]):
                 best[j] = (total, i)
     if len(cuts) - 1 not in best:
-        return [part]
+        return whole
     pieces, j = [], len(cuts) - 1
     while j:
         i = best[j][1]
-        pieces.append(wrapped(i, j))
+        pieces.append((cuts[i], cuts[j]))
         j = i
     return pieces[::-1]
 
