@@ -443,3 +443,19 @@ def test_a_residual_stream_bows_apart_at_its_nested_branch_and_comes_together_af
         assert placed.within
         ys = [high.y[w] for w in placed.through]
         assert ys[1] - ys[0] > 3 * pitch, ys
+
+
+def test_each_sublayer_bows_a_residual_stream_as_far_as_its_own_branch_needs():
+    """A stream bows apart again at each sublayer that nests in it, as far as that branch needs: bowed once for the
+    whole figure, a one-box sublayer's wires stood as far apart as a gated MLP's three boxes needed further on (a
+    tester's Llama block: the stream's two wires at the figure's top and bottom edges, 440 pt apart)."""
+    text = ("axis n = 8 width\naxis d = 4\naxis f = 16\ninput L[n d]\n"
+            "N = layernorm(L: d)\nH = linear(N: d -> d) as L_1\nL = L + H\n"
+            "N = layernorm(L: d)\nG = linear(N: d -> f) as W_g\nU = linear(N: d -> f) as W_u\nG = silu(G)\nG = G * U\n"
+            "M = linear(G: f -> d) as W_d\nL = L + M\noutput L\n")
+    d = load_text(text).diagram
+    style, ordered, _, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    sums = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "add"]
+    assert len(sums) == 2 and all(placed.within for placed in sums)
+    spread = [high.y[placed.through[-1]] - high.y[placed.through[0]] for placed in sums]
+    assert spread[0] + 2 * style.preset.pitch <= spread[1], spread

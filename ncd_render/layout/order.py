@@ -195,9 +195,10 @@ class _Sweep(Sums):
         """Whether the tensor whose wires ``src`` (at places ``at`` among the live wires) a copy's branch (``op``)
         nests between goes on bowed apart around it, from the branch's dots: where a box on the branch spreads them
         (marks alone, a residual ReLU's, spread them little: it stays nested, as the paper draws it) and they run
-        together (the first branch to nest there), so the tensor stays together before (a residual stream, not torn
-        apart from its start for a sublayer far on)."""
-        return at[-1] - at[0] + 1 == len(src) and self.bowed.isdisjoint(src) and self.boxed(op)
+        together (in the order: a tensor already bowed around an earlier branch bows again, from its own heights to
+        this branch's), so the tensor stays together before (a residual stream, not torn apart from its start for a
+        sublayer far on) and each sublayer spreads it as far as its own branch needs."""
+        return at[-1] - at[0] + 1 == len(src) and self.boxed(op)
 
     def boxed(self, op: _Branch) -> bool:
         """Whether a copy's branch meets a box before the op that reads the copy's tensor again (its sum), or before
