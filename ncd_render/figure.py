@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import gc
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from .layout import layout
 from .output import check_writable, write_atomic
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import PAGE_TEXT, fit_to, parse_length, scale_fonts
+from .sizing import PAGE_TEXT, fit_to, parse_length, scale_fonts, tall_warning
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -95,10 +96,16 @@ class Figure:
 
                 scene = annotate(scene, self.diagram, cost, chosen)
             if self.wrap or preset.wrap:  # at the target width, else at a page's text width
-                from .wrap import wrap
+                from .page.rows import ROW_GAP, row_scenes
+                from .wrap import stack_rows
 
                 strip = PAGE_TEXT if target is None else parse_length(target) if isinstance(target, str) else target
-                scene = wrap(scene, strip)
+                strips = row_scenes(scene, strip, preset.label_pad)
+                fitted = fit_to(stack_rows([row.items for row in strips], scene, ROW_GAP), target, preset.height, chosen.font.axis_size)
+                tall = tall_warning(fitted, len(strips)) if preset.height is None else None
+                if tall is not None:
+                    warnings.warn(tall, stacklevel=2)
+                return fitted
             return fit_to(scene, target, preset.height, chosen.font.axis_size)
 
     def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:

@@ -135,6 +135,21 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
 
 
 PAGE_TEXT = 468.0  # pt: a page's text width (6.5 in), where a figure drawn at its natural size is most often set
+PAGE_HEIGHT = 648.0  # pt: and its text height (9 in)
+
+
+def tall_warning(scene: Scene, strips: int) -> SizeWarning | None:
+    """For a figure wrapped into ``strips`` strips: a warning where it stands taller than a page's text, which no
+    page can hold (LaTeX: "Float too large for page"); else None.
+
+    >>> str(tall_warning(Scene(468.0, 900.0, []), 4))
+    "the figure, wrapped into 4 strips, is 12.50in tall, taller than a page's 9in text: no page holds it; --layout page sets its rows side by side, and its components apart, at full size, or --depth 0 collapses them"
+    """
+    if scene.height <= PAGE_HEIGHT + 0.5:
+        return None
+    return SizeWarning(f"the figure, wrapped into {strips} strips, is {scene.height / 72:.2f}in tall, taller than a page's "
+                       "9in text: no page holds it; --layout page sets its rows side by side, and its components apart, "
+                       "at full size, or --depth 0 collapses them")
 
 
 def wide_note(width: float, label_size: float) -> str | None:

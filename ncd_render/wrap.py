@@ -1,42 +1,23 @@
-"""Wrap a wide scene into strips stacked top to bottom, like lines of text.
+"""Rows of a scene's items: cutting them at x bounds (:func:`partition`), and stacking rows top to bottom
+(:func:`stack_rows`), like lines of text. :mod:`ncd_render.page.rows` cuts a figure into rows with
+them, for a page and for ``--wrap``'s strips.
 
-A long diagram at a paper's column width would otherwise shrink until its
-labels cannot be read. Every wire is a horizontal line, so a figure can be
-cut at any x that no box, bend or label crosses: the wires running through the
-cut end there with a small chevron and go on, in the same order, at the start
-of the next strip. A pure function from scene to scene.
+Every wire is a horizontal line, so a figure can be cut at any x that no box, bend or label crosses.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
->>> boxes = [Rect(x, 0, 10, 10, Stroke(), "#fff") for x in (10, 50, 90)]
->>> wide = Scene(110, 10, boxes + [Line(0, 5, 110, 5, Stroke())])
->>> narrow = wrap(wide, 60)
->>> narrow.width <= 60, len([i for i in narrow.items if i.role == "box"])
-(True, 3)
+>>> rows = [[Rect(0, 0, 10, 10, Stroke(), "#fff")], [Line(0, 5, 30, 5, Stroke())]]
+>>> stacked = stack_rows(rows, Scene(30, 10, []), 8.0)
+>>> [i.role for i in stacked.items], stacked.height > 10 + 8
+(['box', 'wire'], True)
 """
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import replace
 
 from .backdrop import backdrop
-from .scene import Line, Path, Rect, Scene, Stroke, ink_extent
+from .scene import Line, Rect, Scene, ink_extent
 
 SPLITTABLE_LINES = ("wire", "separator")
-STRIP_GAP = 16.0
-CHEVRON = 3.0
-
-
-def wrap(scene: Scene, width: float) -> Scene:
-    """``scene`` cut into strips at most ``width`` points wide, where free cuts allow."""
-    if scene.width <= width:
-        return scene
-    cuts = _cuts(scene, width)
-    if not cuts:
-        return scene
-    bounds = [0.0] + cuts + [scene.width]
-    strips = [_strip(pieces, a, b, first=k == 0, last=k == len(bounds) - 2)
-              for k, (a, b, pieces) in enumerate(zip(bounds, bounds[1:], partition(scene.items, bounds)))]
-    return stack_rows(strips, scene, STRIP_GAP, width=max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * CHEVRON)
 
 
 def stack_rows(rows: list[list], like: Scene, gap: float, width: float | None = None) -> Scene:
@@ -60,49 +41,12 @@ def splittable(item) -> bool:
     return isinstance(item, Rect) and item.role in ("section", "background")
 
 
-def _cuts(scene: Scene, width: float) -> list[float]:
-    """The x of each cut: the rightmost free x that keeps every strip within ``width``."""
-    blocked = sorted((i.bbox[0] - 3, i.bbox[2] + 3) for i in scene.items if not splittable(i))
-    free, reach = [], 0.0  # gaps between the blocked intervals
-    for x0, x1 in blocked:
-        if x0 > reach:
-            free.append((reach, x0))
-        reach = max(reach, x1)
-    cuts, start = [], 0.0
-    while scene.width - start > width - 2 * CHEVRON:
-        limit = start + width - 2 * CHEVRON
-        options = [min(g1, limit) for g0, g1 in free if start < g0 < limit and min(g1, limit) > start + width * 0.25]
-        if not options:
-            break
-        cut = max(options)
-        cuts.append(cut)
-        start = cut
-    return cuts
-
-
-def _strip(pieces: list, a: float, b: float, first: bool, last: bool) -> list:
-    """The items between x = a and x = b (``pieces``: :func:`partition`'s), moved to start at x = CHEVRON,
-    with chevrons where wires go on."""
-    out = []
-    for item, span in pieces:
-        if span is None:
-            out.append(item)
-        elif isinstance(item, Line):
-            if item.role == "wire" and not first and item.bbox[0] < a:
-                out.append(_chevron(a, item.y1, item.stroke))
-            if item.role == "wire" and not last and item.bbox[2] > b:
-                out.append(_chevron(b, item.y1, item.stroke))
-            out.append(replace(item, x1=span[0], x2=span[1]))
-        else:
-            out.append(replace(item, x=span[0], w=span[1] - span[0]))
-    return Scene(0, 0, out).translated(CHEVRON - a, 0).items
-
-
 def partition(items: list, bounds: list[float]) -> list[list]:
     """For each slice between consecutive x ``bounds`` (sorted), its (item, span) pairs, in the
     items' order: a splittable item that reaches in, with the x span it has there; any other whose
     middle lies there, with None; the background left out. One pass over the items, however many slices.
 
+    >>> from ncd_render.scene import Stroke
     >>> wire, box = Line(0, 5, 100, 5, Stroke()), Rect(40, 0, 10, 10, Stroke(), "#fff")
     >>> [[(i.role, span) for i, span in s] for s in partition([wire, box], [0, 30, 100])]
     [[('wire', (0, 30))], [('wire', (30, 100)), ('box', None)]]
@@ -124,8 +68,3 @@ def partition(items: list, bounds: list[float]) -> list[list]:
             if 0 <= k < len(slices):
                 slices[k].append((item, None))
     return slices
-
-
-def _chevron(x: float, y: float, stroke: Stroke) -> Path:
-    """A small '>' on a wire where the figure breaks and goes on."""
-    return Path((("M", x - CHEVRON, y - CHEVRON), ("L", x, y), ("L", x - CHEVRON, y + CHEVRON)), stroke, None, role="chevron")

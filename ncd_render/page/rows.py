@@ -325,7 +325,10 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if span[0] > item.x + 0.5 and titles and id(item) in titles:
                 continued.append((out[-1], titles[id(item)]))
     out = relabelled(out, [c.x for c in (before, after) if c is not None], label_pad)
-    out += [t for t in (continued_title(piece, title, out) for piece, title in continued) if t is not None]
+    for piece, title in continued:  # (each clear of those set before it: a nested section's piece starts at the same cut)
+        again = continued_title(piece, title, out)
+        if again is not None:
+            out.append(again)
     if before is not None:
         for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad
