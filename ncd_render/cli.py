@@ -218,7 +218,7 @@ def _fit_page(figure, width, wrap: bool):
     if natural <= PAGE_TEXT + 0.5:
         return figure, figure.layout
     click.echo(f"note: the figure is {natural / 72:.2f}in wide at its natural size, wider than a page's 6.5in text: "
-               "it is set in rows at full size (--layout page); --layout paper keeps it one strip", err=True)
+               "it is set in rows on a page (--layout page); --layout paper keeps it one strip", err=True)
     return replace(figure, layout="page"), "page"
 
 

@@ -26,8 +26,9 @@ from .sizing import SizeWarning
 FIGURE_FORMATS = ("pdf", "tikz", "png")
 #: what a file name or label may hold to go into \\includegraphics, \\input or \\label unescaped
 _TEX_SAFE = re.compile(r"[A-Za-z0-9_.+/:-]+")
-#: wider than this (points) does not fit one column of a two-column paper: use figure*
-COLUMN_WIDTH = 4.0 * 72
+#: wider than this (points, with a point's rounding) does not fit one column of a two-column paper (3.25in: ICML's,
+#: NeurIPS' two-column workshops', the column layout's; 4in overflowed it by 38 pt): use figure*
+COLUMN_WIDTH = 3.25 * 72 + 1.0
 #: of a layout's page height, what a figure leaves for its caption (three lines and the space above them)
 CAPTION_ROOM = 0.5 * 72
 

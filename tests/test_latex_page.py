@@ -35,7 +35,9 @@ def paper(pdflatex_program, tmp_path_factory):
             ncd_latex(folder, GALLERY / "resnet.ncd", "resnet.pdf", "--layout", "page"),
             ncd_latex(folder, GALLERY / "resnet.ncd", "resnet.tikz", "--layout", "page", "--label", "fig:resnet-tikz"),
             ncd_latex(folder, GALLERY / "resnet.ncd", "resnet-serif.pdf", "--layout", "page", "--theme", "serif",
-                      "--label", "fig:resnet-serif")]
+                      "--label", "fig:resnet-serif"),
+            # 3.8in at its natural size: wider than a column, narrower than 4in (it was set in a column, 38 pt over)
+            ncd_latex(folder, GALLERY / "spherical_attention.ncd", "spherical.pdf")]
     body = "\n".join(snippet for snippet, _ in made) + "\n\\clearpage\nText.\n"
     (folder / "paper.tex").write_text(PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n")
     run = subprocess.run([pdflatex_program, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
