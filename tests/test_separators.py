@@ -61,3 +61,24 @@ def test_a_separator_runs_under_a_box_on_the_upper_tensors_lowest_wire(layout):
     assert line.x1 < box.x and line.x2 > box.x + box.w and line.y1 > box.y + box.h + 1.0
     labels = [i.bbox for i in scene.items if i.role == "label.axis" and i.bbox[1] > line.y1]
     assert all(top > line.y1 for _, top, _, _ in labels)
+
+
+@pytest.mark.parametrize("layout", ["paper", "page"])
+def test_a_split_s_halves_are_parted_by_a_dashed_line_over_a_mark(layout):
+    """GEGLU: the halves of a split run on side by side, the second under ➤GELU➤. The mark, just under the first
+    half's wire, stopped the dashed line on either side in scraps, and farther apart than a tuple's segments the pair
+    got none: four wires out of the bar read as one tensor of four axes (a tester's Stable Diffusion block)."""
+    from ncd_render.api import load_text
+
+    text = ("axis y = 64 width\naxis m = 128\naxis f = 256\naxis f2 = f + f\ninput X[y m]\n"
+            "H2 = linear(X: m -> f2) as W_1\nH, G = split(H2: f2 -> f, f)\nG = gelu(G)\nH = H * G\n"
+            "Y = linear(H: f -> m) as W_2\noutput Y\n")
+    scene = load_text(text).scene(layout_preset=layout)
+    gelu = next(i for i in scene.items if i.role == "label.box" and "".join(r.text for r in i.runs) == "GELU")
+    mark = next(i for i in scene.items if i.role == "box" and i.bbox[0] <= gelu.bbox[0] and gelu.bbox[2] <= i.bbox[2]
+                and i.bbox[1] <= gelu.bbox[1] and gelu.bbox[3] <= i.bbox[3])
+    lines = [s for s in scene.items if s.role == "separator"]
+    over = [s for s in lines if s.y1 < mark.bbox[1] and s.x1 < mark.bbox[2] and mark.bbox[0] < s.x2]
+    assert over, (mark.bbox, [(s.x1, s.x2, s.y1) for s in lines])
+    wires = [i for i in scene.items if i.role == "wire" and i.y1 == i.y2 and i.x1 < mark.bbox[0] < i.x2 and i.y1 < mark.bbox[1]]
+    assert over[0].y1 - max(w.y1 for w in wires) >= 3.0  # clear of the first half's wire above it

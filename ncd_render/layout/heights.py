@@ -25,7 +25,7 @@ from collections import defaultdict
 from itertools import pairwise
 
 from ..records import record
-from .model import MARK_GAP, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
 from .routing import DOT_R
 
 INF = float("inf")
@@ -184,8 +184,9 @@ class _Solve:
                 self.edge(bottom, wire, MARK_GAP)
                 for order in orders:
                     k = order.index(wire)
-                    if k:
-                        self.edge(order[k - 1], top, p.clearance)
+                    if k:  # (below another tensor's wire: room for the dashed line between them, over the mark)
+                        apart = order.values[order[k - 1]] != order.values[wire]
+                        self.edge(order[k - 1], top, max(p.clearance, MARK_ROOM) if apart else p.clearance)
                 boxes.append((column.before.index(wire), top, bottom))
                 continue
             pad = 0.0 if shape in WIRING_SHAPES else box_pad(p, shape, self.labels[op.id])

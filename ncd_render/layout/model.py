@@ -20,6 +20,7 @@ from ..text import indexed, set_label
 YOf = Sequence[float] | Mapping[int, float]  # each wire's height by its id: the heights stage's list, or a dict
 EXHAUSTIVE = 256  # choices of how copies branch off that are all tried, at most
 SEPARATOR_CLEAR = 3.0  # a dashed separator stops this far from a box or wiring region
+MARK_ROOM = 2 * SEPARATOR_CLEAR + 1  # the least between a mark and another tensor's wire above it: a separator runs between
 MARK_ARROW = 5.0  # the mark's arrowheads, each side of its box
 MARK_GAP = 4.0  # between a mark and the top wire of its tensor
 DECK_STEP = 1.8  # a per-index map's deck: each box behind this far to the lower right of the one before

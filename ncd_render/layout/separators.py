@@ -29,7 +29,7 @@ from itertools import chain, pairwise
 
 from ..scene import wire_ends
 from .buckets import boxes_near, by_column
-from .model import SEPARATOR_CLEAR, _subtract
+from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 
 ON = 1e-6  # two x positions this close are the same place
 DASHES = 5  # the fewest dashes a piece of separator shows
@@ -81,6 +81,7 @@ class Separators:
         buckets = by_column(obstacles, SEPARATOR_CLEAR)
         for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
             self.below_boxes(pair, buckets, set(regions))
+            self.above_marks(pair, buckets, set(regions))
             _, _, sy, spans = pairs[pair]
             passed = self.across(pair, spans)
             for x0, x1 in spans:
@@ -112,6 +113,18 @@ class Separators:
             else:
                 runs.append([start, end])
         self.pairs[pair] = (lo, hi, (reach + SEPARATOR_CLEAR + room) / 2, runs)
+
+    def above_marks(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
+        """Raise the separator of ``pair`` over the marks on its lower tensor that reach up past it (➤GELU➤ on a
+        split's second half), midway between them and the upper wire, where that keeps it clear of both: it
+        stopped at each, in pieces too short to draw, and the two tensors read as one."""
+        lo, hi, sy, spans = self.pairs[pair]
+        a, b = self.wires[pair[0]], self.wires[pair[1]]
+        x0, x1 = spans[0][0], spans[-1][1]
+        tops = [by0 for bx0, by0, bx1, by1 in set(boxes_near(buckets, x0, x1))
+                if a.y < by0 < sy + SEPARATOR_CLEAR and by1 < b.y and bx0 < x1 and x0 < bx1 and (bx0, by0, bx1, by1) not in regions]
+        if tops and min(tops) - a.y >= 2 * SEPARATOR_CLEAR:
+            self.pairs[pair] = (lo, hi, (a.y + min(tops)) / 2, spans)
 
     def across(self, pair: tuple[int, int], spans: list) -> list[tuple]:
         """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
@@ -165,12 +178,14 @@ class Separators:
         """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
         height, its runs, found as the stretches come), worked out when they first meet and kept in ``self.pairs``
         for every other stretch they share; None where they sit too far apart to need one, farther than a
-        tuple's segments."""
+        tuple's segments, unless one op made both (a split's halves: a glyph on the lower one spread them, and
+        they read as one tensor of four axes)."""
         found = self.pairs.get(pair, False)
         if found is False:
             wa, wb = self.wires[pair[0]], self.wires[pair[1]]
             found = None
-            if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + 0.5:
+            over_mark = max(0.0, MARK_ROOM - self.p.clearance)  # (the more the heights keep where a mark stands between)
+            if wb.y - wa.y <= self.p.pitch + self.p.tensor_gap + over_mark + 0.5 or (wa.start == wb.start and wa.start[0] == "op"):
                 found = (max(wa.x0, wb.x0), min(wa.x1, wb.x1), wa.y + max(3.0, (wb.y - wa.y - self.axis_h - self.p.label_pad) / 2), [])
             self.pairs[pair] = found
         return found
@@ -190,9 +205,10 @@ class Separators:
             x = at.x1
             if len(before) < 2 or at.x1 <= at.x0:  # no two wires, or no room, to pass the column's boxes
                 continue
-            busy = set()
+            busy = set()  # (a mark leaves its wires in place: a separator over it is weighed with the boxes, above_marks)
             for pl in column.ops:
-                busy.update(pl.consumed, pl.through, pl.new)
+                if not pl.over:
+                    busy.update(pl.consumed, pl.through, pl.new)
             through = [w for w in before if w not in busy]
             if len(through) < 2 or through != [w for w in column.after if w not in busy]:
                 continue
@@ -204,7 +220,7 @@ class Separators:
                 if found is None:  # too far apart for one
                     continue
                 if extents is None:
-                    extents = [self.box[pl.op.id] for pl in column.ops]
+                    extents = [self.box[pl.op.id] for pl in column.ops if not pl.over]
                 ys = found[2]
                 for top, bottom in extents:  # a plain loop: a generator for any() costs more than the test, per column
                     if top - 1 <= ys <= bottom + 1:
