@@ -1043,3 +1043,40 @@ def test_a_residual_stream_made_again_comes_into_its_next_part_with_arrowheads()
     parts = part_scenes(ncd_render.load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
     counts = [len(p.by_role("arrow.continue.in")) for p in parts]
     assert counts == [0, 2, 2, 4], counts  # A: the figure's X; the sum: A; B: the new X; the last sum: X and F
+
+
+def _labels_left_of_out_arrows(scene) -> list:
+    """(arrow tip, wire height) of each arrowhead carrying a wire on with no axis label on its wire just left of it."""
+    labels = [t for t in scene.items if t.role == "label.axis"]
+    missing = []
+    for arrow in scene.items:
+        if arrow.role != "arrow.continue.out":
+            continue
+        x0, y0, x1, y1 = arrow.bbox
+        y = (y0 + y1) / 2
+        if not any(t.bbox[3] <= y + 1 and y - t.bbox[3] < 8 and x0 - 60 < t.bbox[2] <= x0 + 0.5 for t in labels):
+            missing.append((round(x1, 1), round(y, 1)))
+    return missing
+
+
+def test_every_wire_a_part_hands_on_is_labelled_at_its_arrow():
+    """The column layout's MHA: Q, K and V's first part ended with ȳ, x̄ and the x̄ copy for V carried on by arrowheads
+    with no label (they were labelled at their start, 150 pt back), though a row's end labels every wire it carries on
+    (a tester's paper)."""
+    scene = load(Path(__file__).resolve().parents[1] / "gallery" / "mha.ncd", layout="column").scene()
+    assert scene.by_role("arrow.continue.out")
+    assert not _labels_left_of_out_arrows(scene)
+
+
+def test_a_tandem_wire_carried_into_a_row_names_its_tensor_once():
+    """A tensor of a tandem axis (x = h w) and a channel axis, carried into the next row: its name stood at each
+    line of the tandem pair and at its channel wire, 'X, X, H, H' beside four arrows (a tester's UNet ResBlock)."""
+    text = ("axis h = 8 width\naxis w = 8 width\naxis i = 3\naxis j = 3\naxis c = 16\naxis d = 32\ntandem x = h w\n"
+            "input X[h w c]\nsection \"Block\"\n"
+            + "".join(f"  H{k} = groupnorm({'X' if k == 0 else f'H{k - 1}'}: c h w) with groups=4 as GN_{k}\n"
+                      f"  H{k} = silu(H{k})\n" for k in range(6))
+            + "  Y = X + H5\nend\noutput Y\n")
+    scene = load_text(text).scene(layout_preset="column")
+    assert scene.by_role("arrow.continue.in"), "the figure is cut into rows"
+    names = Counter("".join(r.text for r in t.runs) for t in scene.items if t.role == "label.name")
+    assert names["X"] == 2, names  # where it comes in, and where the next row takes it in

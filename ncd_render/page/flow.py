@@ -25,7 +25,7 @@ from ..style import Preset, Theme
 from .chunks import chunks
 from .arrange import BLOCK_GAP
 from .refs import Numbering, in_figure
-from .rows import ARROW, ROW_GAP, arrowhead
+from .rows import ARROW, ROW_GAP, arrowhead, end_label, label_of
 from .strands import stranded
 
 
@@ -47,7 +47,7 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
         scene = in_figure(layout(part.diagram, theme, preset, part=True), part.diagram, numbering)
         handed_in = part.handed  # (by where it was made, not its name: a residual stream's X made again comes in)
         handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
-        scenes.append(_marked(scene, handed_in, handed_on, first=k == 0))
+        scenes.append(_marked(scene, handed_in, handed_on, k == 0, preset.label_pad))
     return scenes
 
 
@@ -66,9 +66,9 @@ def _room(scene: Scene, width: float | None = None) -> float:
     return (min(scene.width, width or scene.width) + BLOCK_GAP) * (scene.height + ROW_GAP) * rows
 
 
-def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool) -> Scene:
+def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool, label_pad: float) -> Scene:
     """Arrowheads where the part's outputs go on to a later part (not where they are only the figure's
-    outputs) and where tensors from an earlier part come in."""
+    outputs), each wire labelled there, and where tensors from an earlier part come in."""
     names = scene.wire_names
     if not names:
         return scene
@@ -79,10 +79,20 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool)
     marks, ink = [], _ink(scene)
     for y, x0, x1, *_ in names:
         if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on):
-            marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))
+            marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))  # labelled there, as a row's end labels its wires,
+            label = end_label(scene.items + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
+            if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
+                marks += label
         if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:
             marks.append(arrowhead(x0 + ARROW, y, ink, "arrow.continue.in"))
     return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
+
+
+def _clear(text: Text, items: list) -> bool:
+    """Whether ``text`` touches none of ``items`` but wires and panels."""
+    x0, y0, x1, y1 = text.bbox
+    return not any(i.bbox[0] < x1 + 1 and x0 - 1 < i.bbox[2] and i.bbox[1] < y1 + 1 and y0 - 1 < i.bbox[3]
+                   for i in items if i.role not in ("wire", "section", "background", "separator"))
 
 
 def _name_at(labels: list[Text], y: float) -> str | None:

@@ -47,6 +47,7 @@ END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (sh
 AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
 PARTLY = "partly"  # rows name the tensors they take in where that leaves them narrow enough (:class:`Gaps`)
+TANDEM = 6.0  # pt: two lines this close are one wire's, in tandem (4 pt apart in every layout that ships)
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
@@ -267,7 +268,7 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
             running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
             if blocks(labels, x, {y for y, _ in running}, label_pad):
                 continue
-            carried = tuple((y, stroke, *_label_of(y, x, scene.wire_names)) for y, stroke in running)
+            carried = tuple((y, stroke, *label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
             cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried) + ROW_COST * _copies_split(carried)
@@ -290,7 +291,7 @@ def _copies_split(carried: tuple) -> int:
     return len(seen) - len(set(seen))
 
 
-def _label_of(y: float, x: float, names: tuple):
+def label_of(y: float, x: float, names: tuple):
     """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
     ``Scene.wire_names``, labelled where it starts or not), its overline for a width axis, and
     the name of the tensor it carries."""
@@ -339,8 +340,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
-            if label is not None and not _labelled_near(out, label, right - ARROW - label_pad - label.width, y - label_pad):
-                out += _relabel(label, bar, right - ARROW - label_pad - label.width, y - label_pad)
+            out += end_label(out, label, bar, right, y, label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
     return tightened(out + _tensor_names(out, before, label_pad))
 
@@ -355,6 +355,9 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
     kept = {round((i.bbox[1] + i.bbox[3]) / 2, 2) for i in items if i.role == "arrow.continue.in" and abs(i.bbox[0] - edge) < 0.5}
     named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name" and i.bbox[2] <= edge + 0.5]
     wires = [(y, tensor) for y, _, _, _, tensor in before.wires if round(y, 2) in kept]
+    for k in range(1, len(wires)):  # a tandem wire's second line (TANDEM apart) carries the first's tensor
+        if wires[k][1] is None and wires[k][0] - wires[k - 1][0] <= TANDEM:
+            wires[k] = (wires[k][0], wires[k - 1][1])
     out, k = [], 0
     while k < len(wires):  # each run of wires of one tensor, named once, centred on them
         first, tensor = wires[k]
@@ -365,6 +368,14 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
             out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
                                 anchor="end"))
     return out
+
+
+def end_label(items: list, label: Text | None, bar: Line | None, tip: float, y: float, label_pad: float) -> list:
+    """The axis ``label`` (and its overline ``bar``) of a wire at height ``y`` that ends in an arrowhead whose tip is
+    at ``tip``, set left of the arrow; [] where ``items`` label it so already (:func:`_labelled_near`)."""
+    if label is None or _labelled_near(items, label, tip - ARROW - label_pad - label.width, y - label_pad):
+        return []
+    return _relabel(label, bar, tip - ARROW - label_pad - label.width, y - label_pad)
 
 
 def _labelled_near(items: list, label: Text, x: float, base: float) -> bool:
@@ -379,7 +390,7 @@ def _labelled_near(items: list, label: Text, x: float, base: float) -> bool:
     [True, True, False, False]
     """
     return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
-               and (0 <= x - i.bbox[2] < AGAIN or 0 <= i.x - x < AGAIN) for i in items)
+               and i.x - AGAIN < x < i.bbox[2] + AGAIN for i in items)  # (before it, after it, or on it)
 
 
 def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
