@@ -38,12 +38,14 @@ least. :func:`ncd_render.sizing.fit_to` announces the shrinking with a warning.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 from itertools import product
 
 from ..ir import Diagram, build
 from ..layout import layout
 from ..scene import Scene
+from ..sizing import SizeWarning
 from ..style import Preset, Theme
 from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
@@ -74,6 +76,12 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
     scene = page.fit_either(width, height, tried)
     if scene is not None:
+        if page.unnamed:
+            warnings.warn(SizeWarning(
+                f"to fit {width / 72:.2f}in x {height / 72:.2f}in at full size, the rows after the first do not name the "
+                "tensors they take in (their axes stay labelled); a wider --width or a taller page_height keeps the names"
+                if height else f"to fit {width / 72:.2f}in at full size, the rows after the first do not name the tensors "
+                "they take in (their axes stay labelled); a wider --width keeps the names"), stacklevel=3)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
     best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
@@ -106,6 +114,7 @@ class _Page:
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
+        self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
@@ -156,6 +165,7 @@ class _Page:
             for named in names:
                 for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
                     scene = self.arranged(tier, fractions, width, height, tried, named, False)
+                    self.unnamed = named is False
                     if scene is not None:  # the same tier again, the sections rows go on with titled, where that fits too
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
@@ -168,6 +178,7 @@ class _Page:
             for named in names:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
                     scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
+                    self.unnamed = named is False
                     if scene is not None:
                         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
         return None
