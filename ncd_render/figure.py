@@ -121,6 +121,7 @@ class Figure:
 
             extra = cost_table(self.diagram, cost, theme)
         scene = page_scene(self.diagram, theme, preset, width, height, extra)
+        scene.title = self.diagram.title  # (a page of parts took its first block's: none, and TikZ's header lost it)
         # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
         # keeps its own shape, rather than standing in the middle of a page-tall canvas
         too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height

@@ -1090,3 +1090,12 @@ def test_a_page_that_fits_only_without_the_names_of_the_tensors_rows_take_in_say
     _, shrunk, notes = measure_at(gallery / "deepseek_v3.ncd", "page")
     assert not shrunk and len(notes) == 1 and "do not name the tensors they take in" in str(notes[0])
     assert measure_at(gallery / "transformer.ncd", "page")[2] == []
+
+
+def test_a_page_keeps_the_figure_s_title():
+    """A page set part by part took its first block's title, none: a TikZ file's header comment read 'A neural
+    circuit diagram' and an SVG had no <title> (a tester's GPT-2 in a column)."""
+    figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd", layout="column")
+    scene = figure.scene()
+    assert scene.by_role("arrow.continue.in"), "set in parts"
+    assert scene.title == figure.diagram.title and scene.title

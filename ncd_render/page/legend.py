@@ -15,6 +15,9 @@ others, ``k = m / h = 64``; width axes keep their overline.
 >>> box = legend(d, load_theme("paper"), 468)
 >>> box.width <= 468, [i.role for i in box.items][:2]
 (True, ['legend', 'label.title'])
+>>> keys = legend(load_text("axis y = 8 width\\naxis x = y width\\ninput X[x]\\noutput X\\n").diagram, load_theme("paper"), 468)
+>>> [("".join(r.text for r in t.runs), t.overline) for t in keys.items if t.role == "label.legend"]  # ȳ overlined in x̄'s rule too
+[('y', True), ('= 8', False), ('x', True), ('=', False), ('y', True), ('= 8', False)]
 """
 from __future__ import annotations
 
@@ -76,11 +79,20 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
         return None
     f, ink = theme.font, theme.colors.text
     title = set_label("Sizes", f.family, f.title_size, True)
+    widths = {indexed(name) for name, axis in diagram.axes.items() if axis.width}  # overlined in a rule too: x̄ = ȳ = 1024
+    equals = set_label("=", f.family, f.axis_size, math=f.math).width
+    gap = set_label("= =", f.family, f.axis_size, math=f.math).width - 2 * equals  # a space, between a rule's words
     cells = []
     for name, text, overlined in rows:
         axis = set_label(name, f.family, f.axis_size, math=f.math)
-        rest = set_label(text, f.family, f.axis_size, math=f.math)
-        cells.append((axis, rest, overlined, axis.width + SPACE + rest.width))
+        pieces: list[list] = []  # the rule's words in runs, each width axis a run of its own (it takes its overline)
+        for word in text.split(" "):
+            if word in widths or not pieces or pieces[-1][1]:
+                pieces.append([word, word in widths])
+            else:
+                pieces[-1][0] += " " + word
+        rest = [(set_label(piece, f.family, f.axis_size, math=f.math), bar) for piece, bar in pieces]
+        cells.append((axis, rest, overlined, axis.width + SPACE + sum(w.width for w, _ in rest) + gap * (len(rest) - 1), gap))
     cell_w = max(c[3] for c in cells) + COLUMN_GAP
     columns = max(1, min(len(cells), int((width - 2 * PAD + COLUMN_GAP) // cell_w)))
     lines = math.ceil(len(cells) / columns)
@@ -90,12 +102,17 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     h = top + lines * step + PAD - (step - f.axis_size)
     items = [Rect(0, 0, w, h, None, theme.colors.sections[-1], radius=3.0, role="legend", opacity=theme.colors.section_opacity),
              Text(PAD, PAD + title.ascent, title.runs, f.family, ink, title.width, title.ascent, title.descent, "label.title")]
-    for k, (axis, rest, overlined, _) in enumerate(cells):
+    for k, (axis, rest, overlined, _, gap) in enumerate(cells):
         x = PAD + (k // lines) * cell_w
         base = top + (k % lines) * step + axis.ascent
-        items.append(Text(x, base, axis.runs, f.family, ink, axis.width, axis.ascent, axis.descent, "label.legend", overline=overlined))
-        items.append(Text(x + axis.width + SPACE, base, rest.runs, f.family, ink, rest.width, rest.ascent, rest.descent, "label.legend"))
-        if overlined:
-            x0, dy, x1 = overline_bar(axis, f.family)
-            items.append(Line(x + x0, base + dy, x + x1, base + dy, Stroke(ink, 0.6), role="label.overline"))
+        words = [(axis, overlined, x)]
+        x += axis.width + SPACE
+        for word, bar in rest:
+            words.append((word, bar, x))
+            x += word.width + gap
+        for word, bar, at in words:
+            items.append(Text(at, base, word.runs, f.family, ink, word.width, word.ascent, word.descent, "label.legend", overline=bar))
+            if bar:
+                x0, dy, x1 = overline_bar(word, f.family)
+                items.append(Line(at + x0, base + dy, at + x1, base + dy, Stroke(ink, 0.6), role="label.overline"))
     return Scene(w, h, items)
