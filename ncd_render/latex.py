@@ -46,6 +46,8 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str)
     size = f"the figure is {width / 72:.2f}in wide"
     note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz
                                          else "include it unscaled, so its labels keep their size")
+    if tikz:  # (Computer Modern comes in steps from 5 pt: 3.1 pt labels were set at 5 pt, past their boxes)
+        note += "\n% in Computer Modern, \\RequirePackage{fix-cm} before \\documentclass sets its labels at every size it asks for"
     if env == "figure*":
         note += "\n% figure* spans both columns of a two-column paper (the same as figure in a one-column one)"
     caption = text_tex(title) if title else "% TODO: the diagram has no title; write a caption here"
