@@ -119,7 +119,7 @@ def _compile(folder: Path, body: str) -> str:
 
 
 @pytest.mark.parametrize("text, role, expected", [
-    ("x", "label.axis", "$x$"), ("k·h", "label.axis", r"$k\cdot h$"), ("seq", "label.axis", r"$\mathit{seq}$"),
+    ("x", "label.axis", "$x$"), ("k·h", "label.axis", r"$k{\cdot}h$"), ("seq", "label.axis", r"$\mathit{seq}$"),
     ("L_q", "label.box", r"$\mathbf{L}_{q}$"), ("W^{O}", "label.box", "$W^{O}$"), ("k^-1/2", "label.box", "$k^{-1/2}$"),
     ("GELU", "label.box", r"$\mathrm{GELU}$"), ("\\sigma", "label.box", r"$\sigma$"), ("Xkv", "label.name", r"$\mathit{Xkv}$"),
     ("50% of a_b & c", "label.title", r"50\% of a\textsubscript{b} \& c"), ("\\sigma mix", "label.title", r"\ensuremath{\sigma} mix"),

@@ -26,15 +26,18 @@ from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .svg import _n
 from .texchars import comment_text, math_char, text_char
 
+#: ★ (a convolution's box) as large as DejaVu's, not math's small binary \star (graphicx, which TikZ loads, scales it)
+STAR = r"\mathord{\raisebox{-0.2ex}{\scalebox{1.5}{$\star$}}}"
+INSET = 1.0  # bp: the least a label inside a rectangular box keeps from its outline
 #: Unicode symbols the labels use, as TeX math.
 MATH = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta", "θ": r"\theta",
     "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
     "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\Sigma",
-    "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "⋆": r"\star", "·": r"\cdot", "×": r"\times", "ℓ": r"\ell",
+    "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "⋆": r"\star", "·": r"{\cdot}", "×": r"\times", "ℓ": r"\ell",
     "⊗": r"\otimes", "−": "-", "◁": r"\triangleleft", "▷": r"\triangleright", "∑": r"\sum", "√": r"\surd",
     "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "±": r"\pm", "∘": r"\circ", "→": r"\to", "←": r"\leftarrow",
-    "′": "'", "…": r"\ldots", "–": "-", "—": "-", "★": r"\star", "☆": r"\star", "∗": "*", "⟨": r"\langle",
+    "′": "'", "…": r"\ldots", "–": "-", "—": "-", "★": STAR, "☆": r"\star", "∗": "*", "⟨": r"\langle",
     "⟩": r"\rangle", "⊙": r"\odot", "⊕": r"\oplus", "∏": r"\prod", "∫": r"\int", "∂": r"\partial", "∇": r"\nabla",
     "÷": r"\div", "²": "^2", "³": "^3", "≈": r"\approx", "≠": r"\neq", "∈": r"\in", "↑": r"\uparrow", "↓": r"\downarrow", "↦": r"\mapsto",
 }
@@ -69,8 +72,8 @@ def _math_words(text: str, bold: bool, words: str) -> str:
             out.append(r"\ ")
         elif token in MATH:
             out.append(MATH[token] + (" " if MATH[token][-1].isalpha() else ""))
-        elif token == "+" and bold:
-            out.append(r"\mathbf{+}")
+        elif token == "+" and bold:  # (\mathbf sets letters only: math's + stays thin)
+            out.append(r"\mbox{\textbf{+}}")
         else:
             out.append(_MATH_ESCAPE.get(token) or _ESCAPE.get(token) or (token if token.isascii() else math_char(token)))
     return "".join(out).rstrip()
@@ -232,12 +235,33 @@ def _path(commands) -> str:
     return " ".join(parts)
 
 
-def _node(text: Text, style: str) -> str:
+def _node(text: Text, style: str, room: float | None = None) -> str:
     """A label as a node anchored at the end the layout keeps put (its ``anchor``), so that the
-    document's own font, wider or narrower, grows away from the wire or box it belongs to."""
+    document's own font, wider or narrower, grows away from the wire or box it belongs to; no wider than
+    ``room`` (bp), where given."""
     anchor, x = {"start": ("base west", text.x), "middle": ("base", text.x + text.width / 2),
                  "end": ("base east", text.x + text.width)}[text.anchor]
-    return rf"\node[{style}, anchor={anchor}] at {_pt(x, text.y)} {{{tex_label(text, text.overline)}}};"
+    label = tex_label(text, text.overline)
+    if room is not None:
+        label = rf"\ncdfit{{{_n(room)}bp}}{{{label}}}"
+    return rf"\node[{style}, anchor={anchor}] at {_pt(x, text.y)} {{{label}}};"
+
+
+def _rooms(scene: Scene) -> dict[int, float]:
+    """How wide each box's label may be set (by the label's id): a document font wider than DejaVu (Computer
+    Modern's bold LN overran its circle) shrinks to it. In a round box (a norm's circle), as wide as the layout
+    measured it; in a rectangle, as wide as the box holds, :data:`INSET` inside its outline."""
+    boxes = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.stroke is not None]
+    rooms = {}
+    for text in scene.items:
+        if not isinstance(text, Text) or text.role != "label.box":
+            continue
+        cx, cy = (text.bbox[0] + text.bbox[2]) / 2, (text.bbox[1] + text.bbox[3]) / 2
+        around = [b for b in boxes if b.x <= cx <= b.x + b.w and b.y <= cy <= b.y + b.h]
+        if around:
+            box = min(around, key=lambda b: b.w * b.h)
+            rooms[id(text)] = text.width if box.radius >= min(box.w, box.h) / 2 - 0.5 else box.w - box.stroke.width - 2 * INSET
+    return rooms
 
 
 def _draw(item, style: str) -> str | None:
@@ -258,12 +282,12 @@ def to_tikz(scene: Scene) -> bytes:
     checks.scene_text(scene)
     check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
     styles = _Styles()
-    body = []
+    body, rooms = [], _rooms(scene)
     for item in scene.items:
         if item.role == "label.overline" or (isinstance(item, Rect) and item.stroke is None and item.fill is None):
             continue  # overlines are part of their labels (Text.overline); layout-only regions are invisible
         style = styles.name(item)
-        body.append(_node(item, style) if isinstance(item, Text) else _draw(item, style))
+        body.append(_node(item, style, rooms.get(id(item))) if isinstance(item, Text) else _draw(item, style))
     title = comment_text(scene.title or "A neural circuit diagram")  # a line end would end the % comment
     head = [
         f"% {title}: a neural circuit diagram drawn by ncd-render.",
@@ -274,6 +298,8 @@ def to_tikz(scene: Scene) -> bytes:
     ]
     lines = head + styles.block() + [
         r"\tikzset{ncd overrides/.try}%",
+        # a box's label no wider than the layout measured it (graphicx's \resizebox; TikZ loads graphicx)
+        r"\providecommand\ncdfit[2]{\setbox0=\hbox{#2}\ifdim\wd0>#1\resizebox{#1}{!}{\box0}\else\box0\fi}%",
         r"\begin{tikzpicture}[ncd]",
         rf"\useasboundingbox (0,0) rectangle {_pt(scene.width, scene.height)};",
         *body,
