@@ -125,8 +125,8 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
     fitted, fit = fit_scene(scene, w, h, label_size)
     if fit.scale < 1:
         target = " x ".join(_show(v) for v in (width, height) if v is not None)
-        sizes = (f"{label_size:g} pt labels shrink to {fit.label_size:.1f} pt" if label_size
-                 else f"its fonts shrink to {fit.scale:.0%} of their size")
+        sizes = (f"{label_size:g} pt labels shrink to {fit.label_size:.1f} pt (their subscripts to "
+                 f"{fit.label_size * SCRIPT_SCALE:.1f} pt)" if label_size else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(
             f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in at its natural size; to fit {target} "
             f"it is scaled to {fit.scale:.0%}, so {sizes}; {advice}"),
