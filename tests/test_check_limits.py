@@ -37,10 +37,13 @@ def test_a_billion_repetitions_are_refused_before_any_module_is_built(tmp_path):
         check_file(tmp_path / "deep.ncd")
     assert time.perf_counter() - began < 5
     assert "repeat 1000000000 runs its boxes 1,000,000,000 times" in info.value.message
-    assert "more than the 10,000 that ncd check and compile_diagram run" in info.value.message
+    assert "more than the 10,000 that ncd check, ncd compile and compile_diagram build" in info.value.message
     assert (info.value.span.line, info.value.span.column) == (3, 1)
     with pytest.raises(NcdError, match="1,000,000,000 box runs"):
         compile_diagram(build(parse_file(tmp_path / "deep.ncd")))
+    # ncd compile wrote a module whose __init__ built a billion blocks, and never returned; it refuses it, writing nothing
+    result = ncd("compile", tmp_path / "deep.ncd", "-o", tmp_path / "deep.py")
+    assert result.exit_code == 2 and "1,000,000,000 box runs" in result.output and not (tmp_path / "deep.py").exists()
 
 
 def test_mixtral_at_its_declared_sizes_is_refused_at_once_with_the_estimate():

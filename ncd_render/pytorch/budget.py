@@ -11,7 +11,7 @@ repetition of a ``repeat`` block counts) or, for a check, need more than
 >>> require_runs(d)
 Traceback (most recent call last):
 ...
-ncd_render.errors.NcdError: r.ncd:3:1: repeat 1000000000 runs its boxes 1,000,000,000 times: 1,000,000,000 box runs, more than the 10,000 that ncd check and compile_diagram run
+ncd_render.errors.NcdError: r.ncd:3:1: repeat 1000000000 runs its boxes 1,000,000,000 times: 1,000,000,000 box runs, more than the 10,000 that ncd check, ncd compile and compile_diagram build
     3 | repeat 1000000000
       | ^^^^^^^^^^^^^^^^^
 hint: every repetition gets modules of its own; check a copy with a smaller count (repeat 2 checks the same wiring)
@@ -60,7 +60,7 @@ def require_runs(diagram: Diagram) -> int:
         counted = [s for s in diagram.sections.values() if s.kind == "repeat"]
         worst = max(counted, key=lambda s: repeats(diagram, s.id), default=None)
         where = f"repeat {worst.times} runs its boxes {repeats(diagram, worst.id):,} times: " if worst else ""
-        raise NcdError(f"{where}{runs:,} box runs, more than the {MAX_RUNS:,} that ncd check and compile_diagram run",
+        raise NcdError(f"{where}{runs:,} box runs, more than the {MAX_RUNS:,} that ncd check, ncd compile and compile_diagram build",
                        worst.span if worst else None,
                        "every repetition gets modules of its own; check a copy with a smaller count (repeat 2 checks the same wiring)")
     return runs

@@ -33,6 +33,7 @@ from .. import ops
 from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
+from .budget import require_runs
 from .patterns import Patterns, identifier
 from .structure import Repeat, expanded, plan, roots
 
@@ -45,6 +46,7 @@ IMPORTED = ("nn", "torch", "einsum", "rearrange", "itertools", "math")  # names 
 def generate(diagram: Diagram, class_name: str | None = None) -> str:
     """PyTorch source for ``diagram`` (components are written out expanded)."""
     refuse(diagram, "ncd compile")
+    require_runs(diagram)  # the module builds every repetition's boxes: 2**40 of them never finished constructing
     return _Writer(diagram, class_name).source()
 
 
