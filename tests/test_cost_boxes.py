@@ -143,9 +143,13 @@ def test_badges_sit_on_the_box_that_finishes_each_kernel():
 
 def test_a_fused_section_that_cannot_fit_in_shared_memory_says_why():
     d = build(parse('axis y = 64\naxis m = 4096\ninput X[y m]\nsection "norm" fused\n  Y = layernorm(X: m)\nend\noutput Y\n'))
-    with pytest.raises(NcdError, match="fused section 'norm': the fused kernel needs at least 16.0 KiB") as error:
+    with pytest.raises(NcdError, match="fused section 'norm': the fused kernel needs at least 16 KiB of shared memory per group, "
+                       "more than the 8 KiB there is") as error:
         analyse(d, replace(A100, shared_memory_bytes=8 * 1024))
     assert "cannot tile m" in error.value.hint
+    huge = build(parse('axis y = 64\naxis m = 1099511627776\ninput X[y m]\nsection "norm" fused\n  Y = layernorm(X: m)\nend\noutput Y\n'))
+    with pytest.raises(NcdError, match="needs at least 4 TiB of shared memory") as error:  # (was '4294967296.0 KiB')
+        analyse(huge, A100)
 
 
 def test_a_box_of_an_unknown_kind_is_an_error_not_a_default():

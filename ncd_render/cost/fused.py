@@ -220,8 +220,8 @@ class _Section:
                     best = (key, candidate)
         if best is None:
             kept = [a for a in sorted(self.usage) if a not in tiles]
-            raise NcdError(f"the fused kernel needs at least {need / 1024:.1f} KiB of shared memory per group, "
-                           f"more than the {limit / 1024:.0f} KiB there is",
+            raise NcdError(f"the fused kernel needs at least {binary(need)} of shared memory per group, "
+                           f"more than the {binary(limit)} there is",
                            hint=f"it cannot tile {', '.join(kept)}; fuse fewer boxes or give them smaller sizes")
         return best[1]
 
@@ -309,3 +309,15 @@ class _Section:
 def _options(n: int) -> list[int]:
     """The tile sizes of an axis of size n: powers of two below n, and n itself."""
     return [1 << i for i in range(n.bit_length()) if 1 << i < n] + [n]
+
+
+def binary(n: float) -> str:
+    """``n`` bytes in KiB, MiB, GiB or TiB, whichever reads best.
+
+    >>> binary(163 * 1024), binary(38654705664 * 1024)
+    ('163 KiB', '36 TiB')
+    """
+    for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n / 1024:.3g} KiB"
