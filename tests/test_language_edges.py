@@ -357,3 +357,11 @@ def test_a_file_line_written_twice_is_an_error_at_the_second(line, word):
     first = {"title": 'title "A"', "check": "check m=3", "depth": "depth 0", "convolutions": "convolutions explicit"}[word]
     err = error(f"{first}\ninput X[m]\nY = relu(X)\noutput Y\n{line}\n")  # (after HEADER's three lines)
     assert err.message == f"a second {word} line: a file has one, and line 4 has it" and err.span.line == 8
+
+
+@pytest.mark.parametrize("inputs, line, column", [("input X[m], X[m]\n", 4, 13), ("input X[m]\ninput X[m]\n", 5, 7)])
+def test_an_input_declared_twice_is_an_error_at_the_second(inputs, line, column):
+    """The second X hid the first, which went unused with only a warning: a figure with one of two inputs."""
+    found = error(inputs + "Y = relu(X)\noutput Y\n")
+    assert "'X' is already an input, declared at line 4" in found.message
+    assert (found.span.line, found.span.column) == (line, column)

@@ -22,6 +22,11 @@ class Statements:
                 if not top:
                     raise NcdError("'input' belongs at the top level; components take parameters instead", s.span)
                 for t in s.tensors:
+                    first = next((v for v in self.inputs if self.values[v].name == t.name), None)
+                    if first is not None:  # (the second hid the first, which then went unused, with only a warning)
+                        at = self.values[first].span
+                        raise NcdError(f"'{t.name}' is already an input" + (f", declared at line {at.line}" if at else ""), t.span,
+                                       "give each input its own name")
                     vid = self.new_value(t.name, self.shape(t.axes, scope, f"tensor {t.name}"), t.dtype if t.dtype in ("int", "bool") else "real", t.span)
                     self.add_op(kind="input", inputs=(), outputs=(vid,), label=t.name, span=t.span, section=scope.section)
                     scope.names[t.name] = vid
