@@ -104,6 +104,21 @@ def test_a_reference_that_calls_sys_exit_is_an_error_not_agreement(tmp_path, whe
     assert "agrees" not in result.output
 
 
+@pytest.mark.parametrize("where", ["factory", "forward", "module"])
+def test_a_reference_that_calls_os_exit_is_an_error_not_agreement(tmp_path, where):
+    """os._exit(0) ends the process at once, with no exception to catch: ncd check ended with status 0, as if the
+    diagram agreed. (In a process of its own: unguarded, it would end the test run.)"""
+    shutil.copy(GALLERY / "sdpa.ncd", tmp_path)
+    body = {"factory": "import os\n\ndef reference(sizes):\n    os._exit(0)\n",
+            "forward": "import os\n\ndef reference(sizes):\n    return Reference(lambda Q, K, V: os._exit(0))\n",
+            "module": "import os\nos._exit(0)\n"}[where]
+    (tmp_path / "sdpa.check.py").write_text(PAIRING + body)
+    run = subprocess.run([sys.executable, "-m", "ncd_render", "check", str(tmp_path / "sdpa.ncd")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "called os._exit(0) instead of returning, so nothing was compared" in run.stderr
+
+
 def test_a_reference_computing_in_float32_gets_a_hint(tmp_path):
     shutil.copy(GALLERY / "sdpa.ncd", tmp_path)
     (tmp_path / "sdpa.check.py").write_text(

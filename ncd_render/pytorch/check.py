@@ -45,6 +45,7 @@ from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
 from .inputs import random_inputs, vocabularies
 from .budget import LONG_FLOPS, Estimate, require
+from .guard import ProcessExit, watched
 from .patterns import Patterns, shape_text
 from .report import TOLERANCE, Comparison, Report
 from .sizes import check_sizes
@@ -132,9 +133,11 @@ def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Cal
                 raise NcdError(f"reference file '{target}' does not exist")
             module_spec = importlib.util.spec_from_file_location("ncd_pairing_" + re.sub(r"\W", "_", Path(target).stem), target)
             module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
+            with watched():
+                module_spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(target)
+            with watched():
+                module = importlib.import_module(target)
     except NcdError:
         raise
     except (Exception, SystemExit) as error:
@@ -149,7 +152,8 @@ def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Cal
 def _failed(who: str, error: BaseException) -> str:
     """What went wrong in the pairing's code: an exception, or a sys.exit() (which must not end ncd check as if it agreed)."""
     if isinstance(error, SystemExit):
-        return f"{who} called sys.exit({error.code!r}) instead of returning, so nothing was compared"
+        how = "os._exit" if isinstance(error, ProcessExit) else "sys.exit"
+        return f"{who} called {how}({error.code!r}) instead of returning, so nothing was compared"
     return f"{who} raised {type(error).__name__}: {error}"
 
 
@@ -224,7 +228,8 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     vocabulary = vocabularies(diagram, patterns)
     torch.manual_seed(seed)
     try:
-        ref = factory(dict(sizes))
+        with watched():
+            ref = factory(dict(sizes))
     except (Exception, SystemExit) as error:
         raise NcdError(_failed("the reference factory", error), hint=_where(error)) from None
     if not isinstance(ref, Reference):
@@ -276,7 +281,7 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
             raise NcdError(f"running the diagram raised {type(error).__name__}: {error}", hint="the diagram builds, so this is "
                            "a bug of ncd-render's to report, with the .ncd file") from None
         try:
-            with _Precisions() as made:
+            with _Precisions() as made, watched():
                 theirs = ref.forward(*inputs)
         except (Exception, SystemExit) as error:
             raise NcdError(_failed(ref.name, error), hint=_where(error)) from None
