@@ -271,3 +271,14 @@ def test_batch_norm_with_running_statistics_is_nn_batch_norm_in_eval_mode():
     ours.load_state_dict({f"BN.{k}": v for k, v in torch_bn.state_dict().items() if k != "num_batches_tracked"})
     x = torch.randn(2, 3, 4, 5, dtype=torch.float64)
     torch.testing.assert_close(ours(x), torch_bn(x), rtol=1e-12, atol=1e-12)
+
+
+def test_names_python_reads_alike_get_variables_of_their_own(tmp_path):
+    """Python reads identifiers in NFKC: X and the fullwidth Ｘ were one argument, twice, and the written module
+    did not import ('duplicate argument')."""
+    d = build(parse("axis m = 4\ninput X[m], Ｘ[m]\nY = X - Ｘ\noutput Y\n", "wide.ncd"))
+    source = generate(d, "Wide")
+    namespace = {}
+    exec(compile(source, "wide.py", "exec"), namespace)
+    out = namespace["Wide"]()(torch.ones(4), 3 * torch.ones(4))
+    assert torch.equal(out, -2 * torch.ones(4))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import unicodedata
 
 from .. import ops
 from ..errors import NcdError
@@ -52,8 +53,10 @@ def identifier(name: str, taken: set[str]) -> str:
 
     >>> identifier("x'", set()), identifier("lambda", set()), identifier("m", {"m"})
     ('x_prime', 'lambda2', 'm2')
+    >>> identifier("Ｘ", {"X"})  # Python reads the fullwidth Ｘ as X: the two were one argument, twice
+    'X2'
     """
-    base = re.sub(r"\W", "_", name.replace("'", "_prime")).strip("_") or "t"
+    base = re.sub(r"\W", "_", unicodedata.normalize("NFKC", name).replace("'", "_prime")).strip("_") or "t"
     if base[0].isdigit():
         base = "t" + base
     candidate, n = base, 1
