@@ -1136,3 +1136,20 @@ def test_a_sum_broadcast_both_ways_is_an_outer_sum(tmp_path):
     assert not imported.warnings and "opaque" not in text and "rearrange" not in text, text
     assert re.search(r"^\w+ = \w+ \+ \w+$", text, re.M), text
     assert check_file(out).passed
+
+
+def test_modules_named_what_a_label_cannot_hold_import_as_a_diagram_that_reads_back(tmp_path):
+    """Submodules named with an escape character, a backslash and 300 letters were written into labels as they were:
+    the diagram did not read back ('the control character U+001B is not allowed'), and the 300 letters ran a
+    subscript across the page."""
+    (tmp_path / "odd.py").write_text(
+        "import torch\nfrom torch import nn\n\nNAMES = ['lin\\x1bear', 'back\\\\slash', 'a' * 300]\n\n"
+        "class Odd(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        for name in NAMES:\n            self.add_module(name, nn.Linear(4, 4))\n\n"
+        "    def forward(self, x):\n        for name in NAMES:\n            x = getattr(self, name)(x)\n        return x\n\n\n"
+        "def make():\n    return Odd(), (torch.randn(2, 4),)\n")
+    out = tmp_path / "odd.ncd"
+    import_file(f"{tmp_path / 'odd.py'}:make", out)
+    labels = re.findall(r" as (\S+)", out.read_text())
+    assert labels == ["L_{linear}", "L_{back-slash}", "L_{" + "a" * 23 + "…}"], labels
+    assert check_file(out).passed

@@ -7,8 +7,10 @@ and tensors, and labels for learned boxes after their module's path.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Role -> the letters a hand-written diagram would use for it, in order of preference.
+LONGEST = 24  # characters of a module's name a label keeps (300 ran a subscript across the page)
 LETTERS = {
     "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
     "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "buckets": "bqr", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
@@ -65,6 +67,7 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     >>> label("\\\\gamma", "block.gamma", set()), label("\\\\gamma", "block.gamma", {"gamma"})  # its symbol's own name: γ, not γ_gamma
     ('\\\\gamma', '\\\\gamma_{gamma}')
     """
+    path = ".".join(_readable(p) for p in path.split("."))
     parts = [p for p in path.split(".") if p] or ["0"]
     if letter.startswith("\\") and parts[-1] == letter[1:] and _param(letter) not in taken:
         taken.add(_param(letter))
@@ -90,6 +93,20 @@ def label(letter: str, path: str, taken: set[str]) -> str:
         n += 1
     taken.add(_param(f"{letter}_{{{path}.{n}}}"))
     return f"{letter}_{{{path}.{n}}}"
+
+
+def _readable(part: str) -> str:
+    r"""A module's name as a label may hold it: no control characters (the diagram would not read back), no braces
+    or backslashes (a label's syntax) but a label's own (``W_{hz}``), at most :data:`LONGEST` characters, the rest
+    cut to an ellipsis.
+
+    >>> _readable("lin\x1bear"), _readable("back\\slash"), _readable("a}b"), _readable("W_{hz}"), len(_readable("a" * 300))
+    ('linear', 'back-slash', 'a-b', 'W_{hz}', 24)
+    """
+    if re.fullmatch(r"[A-Za-z][A-Za-z]?_\{[A-Za-z0-9]{1,6}\}", part):
+        return part
+    text = "".join("-" if c in "{}\\" else c for c in part if not unicodedata.category(c).startswith("C"))
+    return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
 
 
 def param_name(text: str) -> str:
