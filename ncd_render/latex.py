@@ -8,7 +8,7 @@ r"""Figures for LaTeX papers: write the figure file and the snippet that include
   \caption{Multi-head attention}
   \label{fig:mha}
 \end{figure}
->>> print(snippet("mha.tikz", None, 468.0, "fig:mha").splitlines()[4])
+>>> print("\n".join(line for line in snippet("mha.tikz", None, 468.0, "fig:mha").splitlines() if "input" in line))
   \input{mha.tikz}
 """
 from __future__ import annotations
