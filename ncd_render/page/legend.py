@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..ir import Diagram
+from ..layout.compact import compact
 from ..parse import AxisDecl, SizeInt, SizeRef
 from ..scene import Line, Rect, Scene, Stroke, Text
 from ..style import Theme
@@ -36,8 +37,15 @@ SPACE = 3.0      # between an axis and its "= size"
 
 
 def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
-    """(axis name, "= size" or "= rule = size", overlined) for each declared axis the diagram uses."""
-    used = {a for v in diagram.values.values() for a in v.axes}
+    """(axis name, "= size" or "= rule = size", overlined) for each declared axis the diagram draws (a convolution
+    drawn as one ★ box draws no kernel axes), then each tandem group, as the pair of axes its bold name stands for.
+
+    >>> from ncd_render.api import load_text
+    >>> entries(load_text("axis h = 4 width\\naxis w = 5 width\\ntandem x = h w\\ninput X[h w]\\noutput X\\n").diagram)[2]
+    ('x', '= h × w = 4 × 5', True)
+    """
+    drawn = compact(diagram)
+    used = {a for v in drawn.values.values() for a in v.axes}
     declared = [s for s in diagram.source.statements if isinstance(s, AxisDecl)]
     for s in reversed(declared):  # an axis a used one is declared from is listed too
         if s.name in used and s.size is not None:
@@ -50,6 +58,14 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
         rule = None if s.size is None or isinstance(s.size, SizeInt) else _rule(s.size)
         text = "= " + (f"{rule} = " if rule else "") + (str(size) if size is not None else "?")
         out.append((indexed(s.name), text, diagram.axes[s.name].width))
+    groups: dict[str, list[str]] = {}
+    for axis, group in diagram.tandems.items():
+        if axis in used:
+            groups.setdefault(group, []).append(axis)
+    for group, axes in groups.items():
+        sizes = [diagram.axes[a].size for a in axes]
+        text = "= " + " × ".join(indexed(a) for a in axes) + " = " + " × ".join("?" if n is None else str(n) for n in sizes)
+        out.append((indexed(group), text, all(diagram.axes[a].width for a in axes)))
     return out
 
 
@@ -83,8 +99,9 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     equals = set_label("=", f.family, f.axis_size, math=f.math).width
     gap = set_label("= =", f.family, f.axis_size, math=f.math).width - 2 * equals  # a space, between a rule's words
     cells = []
+    tandems = {indexed(group) for group in diagram.tandems.values()}  # bold, as the figure names them
     for name, text, overlined in rows:
-        axis = set_label(name, f.family, f.axis_size, math=f.math)
+        axis = set_label(name, f.family, f.axis_size, name in tandems, math=f.math)
         pieces: list[list] = []  # the rule's words in runs, each width axis a run of its own (it takes its overline)
         for word in text.split(" "):
             if word in widths or not pieces or pieces[-1][1]:
