@@ -1043,7 +1043,9 @@ def test_a_residual_stream_made_again_comes_into_its_next_part_with_arrowheads()
             "section \"B\"\n  F = linear(X: m -> m) as W_2\nend\nX = X + F\noutput X\n")
     parts = part_scenes(ncd_render.load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
     counts = [len(p.by_role("arrow.continue.in")) for p in parts]
-    assert counts == [0, 2, 2, 4], counts  # A: the figure's X; the sum: A; B: the new X; the last sum: X and F
+    # A: the figure's X; the sum: X, which A hands on past its box (a residual stream), and A; B: the new X; the last
+    # sum: X and F
+    assert counts == [0, 4, 2, 4], counts
 
 
 def _labels_left_of_out_arrows(scene) -> list:
@@ -1099,3 +1101,17 @@ def test_a_page_keeps_the_figure_s_title():
     scene = figure.scene()
     assert scene.by_role("arrow.continue.in"), "set in parts"
     assert scene.title == figure.diagram.title and scene.title
+
+
+def test_a_sublayer_s_part_carries_its_residual_stream_on_to_the_sum():
+    """Mixtral's page drew its attention section reading X into RMS with no copy, and the sum 'X + A' below it took in
+    an X that came from nowhere (two testers): a tensor a part reads, that the statement after it joins to what the
+    part makes, goes on through the part, copied where it is read, and is handed to the sum."""
+    from ncd_render.page.flow import part_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    text = ("axis y = 3 width\naxis m = 4\ninput X[y m]\nsection \"A\"\n  N = layernorm(X: m)\n  A = linear(N: m -> m) as W_1\n"
+            "end\nX = X + A\noutput X\n")
+    first, total = part_scenes(ncd_render.load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
+    assert len(first.by_role("dot")) == 2  # X's two wires copied: one copy into the norm, one on
+    assert len(first.by_role("arrow.continue.out")) == 4 and len(total.by_role("arrow.continue.in")) == 4

@@ -82,16 +82,35 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
             warnings.simplefilter("ignore")  # a part's unused inputs are used by a later part
             remade = {n for s in before for n in writes_of(s)}
             made = _inputs_of(inputs) | remade
-            shapes = shapes_after(program, before, [n for n in free_reads(part) if n in made], depth)  # (not an axis: Y * m)
+            reads = [n for n in free_reads(part) if n in made]
+            # what it reads and the statement after it that next reads joins to what it makes goes on through it,
+            # copied where it reads it, above what it makes: a residual stream past its sublayer, to the sum (drawn
+            # apart, the sum's X came from nowhere); not a tensor later parts only read again (convolution's X)
+            written = {n for s in part for n in writes_of(s)}
+            gives = [n for n in reads if n not in written and _joined_later(n, later, set(gives))] + gives
+            shapes = shapes_after(program, before, reads, depth)  # (not an axis: Y * m)
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
             own = [t.name for s in inputs for t in s.tensors if t.name not in remade]  # the figure's inputs, as given
             d = _built_with(program, kept, shapes, list(shapes), part, gives, depth)
             stacked = stacking(d, own)
             if stacked != list(shapes):
                 d = _built_with(program, kept, shapes, stacked, part, gives, depth)
-            return Chunk(title, d, frozenset(n for n in shapes if n in remade))
+            passed = set(free_reads(before))  # (an earlier part that read it handed it on)
+            return Chunk(title, d, frozenset(n for n in shapes if n in remade or n in passed))
     except NcdError:
         return None
+
+
+def _joined_later(name: str, later: list, made: set[str]) -> bool:
+    """Whether the first of the statements ``later`` that reads ``name`` reads one of ``made`` too (X = X + A)."""
+    for s in later:
+        for step in (s.body if isinstance(s, (Section, Repeat)) else (s,)):
+            reads = set(reads_of(step)) if not isinstance(step, (Section, Repeat)) else set(free_reads([step]))
+            if name in reads:
+                return bool(reads & made)
+            if name in writes_of(step):
+                return False
+    return False
 
 
 def _inputs_of(inputs: list[Input]) -> set[str]:
