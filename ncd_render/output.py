@@ -15,6 +15,7 @@ hint: create it first: mkdir -p ...missing
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -31,6 +32,15 @@ def check_writable(path: str | Path) -> Path:
         raise NcdError(f"cannot write '{path}': it is a folder", hint="give the name of a file to write, not a folder's")
     if not os.access(folder, os.W_OK):
         raise NcdError(f"cannot write '{path}': folder '{folder}' is not writable")
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # (none there yet)
+        return path
+    if not stat.S_ISREG(mode):  # a file written is put in its place: /dev/null, written to as root, became a file
+        raise NcdError(f"cannot write '{path}': it is not a file but a device, pipe or socket, which writing would replace",
+                       hint="give the name of a file to write")
+    if not mode & 0o222:
+        raise NcdError(f"cannot write '{path}': it is read-only", hint=f"make it writable first (chmod u+w {path}), or write another file")
     return path
 
 
@@ -62,7 +72,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)  # (a file replaced keeps its mode)
         os.replace(tmp, path)
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)

@@ -136,3 +136,38 @@ def test_import_checks_both_files_it_writes_before_writing_either(tmp_path):
     (tmp_path / "out" / "m.check.py").mkdir(parents=True)
     refused(cli("import", f"{model}:make", "-o", tmp_path / "out" / "m.ncd"), "it is a folder")
     assert not (tmp_path / "out" / "m.ncd").exists()
+
+
+@pytest.mark.parametrize("command", [["compile", "{src}", "-o", "{out}"], ["html", "{src}", "-o", "{out}"],
+                                     ["cost", "{src}", "--suggest", "--apply", "{out}"], ["render", "{src}", "-o", "{out}"]])
+def test_a_pipe_or_device_given_as_the_output_is_refused_not_replaced(tmp_path, command):
+    """`ncd compile -o /dev/null`, `html -o` and `cost --apply`, run as root, put a file where /dev/null was and
+    said 'wrote' (a tester's machine lost /dev/null and /dev/full): a pipe (as a device) is refused, and stays."""
+    import os
+    import stat
+
+    src = tmp_path / "m.ncd"
+    src.write_text(TINY)
+    out = tmp_path / ("fig.svg" if command[0] == "render" else "out")
+    os.mkfifo(out)
+    refused(cli(*[a.format(src=src, out=out) for a in command]), "it is not a file but a device, pipe or socket")
+    assert stat.S_ISFIFO(out.stat().st_mode)
+
+
+def test_a_read_only_output_is_refused_not_replaced(tmp_path):
+    """A read-only file was replaced by a writable one: a rename needs only the folder's permission."""
+    src, out = tmp_path / "m.ncd", tmp_path / "m.py"
+    src.write_text(TINY)
+    out.write_text("# mine\n")
+    out.chmod(0o444)
+    refused(cli("compile", src, "-o", out), "it is read-only")
+    assert out.read_text() == "# mine\n" and oct(out.stat().st_mode & 0o777) == "0o444"
+
+
+def test_a_file_written_again_keeps_its_mode(tmp_path):
+    src, out = tmp_path / "m.ncd", tmp_path / "m.py"
+    src.write_text(TINY)
+    out.write_text("# old\n")
+    out.chmod(0o600)
+    assert cli("compile", src, "-o", out).returncode == 0
+    assert out.read_text() != "# old\n" and oct(out.stat().st_mode & 0o777) == "0o600"
