@@ -171,3 +171,18 @@ def test_a_file_written_again_keeps_its_mode(tmp_path):
     out.chmod(0o600)
     assert cli("compile", src, "-o", out).returncode == 0
     assert out.read_text() != "# old\n" and oct(out.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_pdf_is_the_same_bytes_in_every_time_zone(tmp_path):
+    """cairo dated the PDF in local time: D:20000101000000+05'30 in India, Z in London, the same input."""
+    import os
+
+    made = []
+    for zone in ("UTC", "Asia/Kolkata", "America/New_York"):
+        out = tmp_path / f"{zone.replace('/', '_')}.pdf"
+        run = subprocess.run([sys.executable, "-m", "ncd_render", "render", str(MHA), "-o", str(out)],
+                             env={**os.environ, "TZ": zone}, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        made.append(out.read_bytes())
+    assert made[0] == made[1] == made[2]
+    assert b"/CreationDate (D:20000101000000Z)" in made[0]

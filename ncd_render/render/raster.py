@@ -13,9 +13,12 @@ before drawing (docs/limits.md).
 """
 from __future__ import annotations
 
+import os
 import re
 import struct
+import time
 import zlib
+from contextlib import contextmanager
 
 from ..limits import MAX_PDF_SIDE, check_png, check_side
 from ..scene import Scene
@@ -31,8 +34,25 @@ def to_pdf(scene: Scene) -> bytes:
 
     check_side(scene.width, scene.height, MAX_PDF_SIDE, "PDF", "cairo draws nothing on a larger page")
     register_for_cairo(scene)
-    pdf = cairosvg.svg2pdf(bytestring=to_svg(scene))
+    with _utc():  # (cairo dates the file in local time: '+05'30' in one place and 'Z' in another, same input)
+        pdf = cairosvg.svg2pdf(bytestring=to_svg(scene))
     return re.sub(rb"(/CreationDate \(D:)(\d{14})", lambda m: m.group(1) + _FIXED_DATE, pdf)
+
+
+@contextmanager
+def _utc():
+    """Local time is UTC within (the process's TZ set, and given back, around the call)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def to_png(scene: Scene, dpi: float = 300) -> bytes:
