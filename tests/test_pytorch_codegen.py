@@ -1,6 +1,7 @@
 """ncd compile: the generated source runs, matches compile_diagram's module
 weight for weight, and reads like code a person would write."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,38 @@ def test_names_python_reads_alike_get_variables_of_their_own(tmp_path):
     exec(compile(source, "wide.py", "exec"), namespace)
     out = namespace["Wide"]()(torch.ones(4), 3 * torch.ones(4))
     assert torch.equal(out, -2 * torch.ones(4))
+
+
+def test_the_names_an_nn_module_answers_to_are_the_ones_compile_keeps_clear_of():
+    """ncd compile writes source without importing torch, so it keeps its own list: torch's, for the pinned version."""
+    from ncd_render.pytorch.patterns import MODULE_ATTRIBUTES
+
+    assert MODULE_ATTRIBUTES == {n for n in dir(nn.Module()) if not n.startswith("_")}
+
+
+@pytest.mark.parametrize("label, message", [
+    ('"Ｗ"', "learned boxes 'W' and 'Ｗ' are one name in Python"),  # both self.W: W - Ｗ was always 0
+    ("forward", "a learned box cannot be called 'forward' in PyTorch"),  # it replaced the module's forward
+    ("training", "a learned box cannot be called 'training' in PyTorch"),
+])
+def test_labels_python_or_nn_module_would_read_as_another_name_are_refused(label, message):
+    d = build(parse(f"axis m = 4\ninput X[m]\nA = linear(X: m -> m) as W\nB = linear(X: m -> m) as {label}\nH = A - B\noutput H\n",
+                    "lab.ncd"))
+    with pytest.raises(NcdError, match=re.escape(message)) as info:
+        generate(d)
+    assert info.value.span.line == 4
+
+
+def test_a_class_name_python_reads_as_an_import_is_refused():
+    with pytest.raises(NcdError, match="a name the generated module imports"):
+        generate(build(parse_file(Path(__file__).resolve().parents[1] / "gallery" / "mha.ncd")), "ｎｎ")
+
+
+def test_a_repeated_block_titled_as_a_module_attribute_is_named_apart():
+    """A repeat titled "Training" was self.training, the module's flag: compile_diagram refused it, ncd compile wrote it."""
+    d = build(parse('axis m = 4\ninput X[m]\nrepeat 2 "Training"\n  X = linear(X: m -> m) as L\nend\noutput X\n', "t.ncd"))
+    namespace = {}
+    exec(compile(generate(d, "T"), "t.py", "exec"), namespace)
+    model = namespace["T"]()
+    assert model.training is True and len(model.training2) == 2
+    assert set(model.state_dict()) == set(compile_diagram(d).state_dict())

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import unicodedata
 from pathlib import Path
 
 from .. import ops
@@ -34,7 +35,7 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from .budget import require_runs
-from .patterns import Patterns, identifier
+from .patterns import MODULE_ATTRIBUTES, Patterns, identifier
 from .structure import Repeat, expanded, plan, roots
 
 FUNCTIONAL = Path(__file__).with_name("functional.py")
@@ -77,9 +78,10 @@ class _Writer:
         self.p.check()
         self.plan = plan(self.p)
         self.class_name = class_name or class_name_for(self.d)
-        if not self.class_name.isidentifier() or keyword.iskeyword(self.class_name):
+        read = unicodedata.normalize("NFKC", self.class_name)  # as Python reads it: the fullwidth ｎｎ is nn
+        if not self.class_name.isidentifier() or keyword.iskeyword(read):
             raise NcdError(f"'{self.class_name}' cannot name a python class", hint="use letters, digits and _, e.g. MultiHeadAttention")
-        if self.class_name in IMPORTED or self.class_name in helper_names():
+        if read in IMPORTED or read in helper_names():
             raise NcdError(f"'{self.class_name}' is a name the generated module imports: the class would hide it",
                            hint="choose another, e.g. MultiHeadAttention")
         self.var: dict[int, str] = {}      # value -> python variable
@@ -102,9 +104,16 @@ class _Writer:
         self.block_class: dict[int, str] = {}  # repeated block (its section) -> the name of its class
         self.name_blocks(self.plan, {self.class_name, *IMPORTED, *helper_names()})
         self.blocks: list[list[str]] = []  # the block classes' source, each written as its loop is
+        learned: dict[str, str] = {}  # each learned box's name as Python reads it (NFKC: the fullwidth Ｗ is W)
         for op in self.d.ops:
-            if self.p.parameters(op) and (not op.name.isidentifier() or keyword.iskeyword(op.name)):
+            if not self.p.parameters(op):
+                continue
+            read = unicodedata.normalize("NFKC", op.name)
+            if not op.name.isidentifier() or keyword.iskeyword(read) or read in MODULE_ATTRIBUTES or read.startswith("_"):
                 raise NcdError(f"a learned box cannot be called '{op.name}' in PyTorch", op.span, "give it another label with 'as NAME'")
+            if learned.setdefault(read, op.name) != op.name:  # (the second replaced the first: W - Ｗ was always 0)
+                raise NcdError(f"learned boxes '{learned[read]}' and '{op.name}' are one name in Python, which reads them alike",
+                               op.span, "give one of them another label with 'as NAME'")
 
     def follow_loops(self, items, around: tuple[int, ...]) -> None:
         """Note the blocks around each op, and keep every value a loop reads from before it

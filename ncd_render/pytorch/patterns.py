@@ -46,6 +46,18 @@ from ..ir import Diagram, Op
 
 # Names a generated module uses for itself; tensors and axes avoid them.
 RESERVED = {"self", "super", "torch", "nn", "einsum", "rearrange", "axis"}
+#: what an nn.Module answers to (torch 2.13, without torch imported: ``ncd compile`` writes source alone); a box or a
+#: block of one of these names would replace it (``self.forward``, ``self.training``), or be refused
+MODULE_ATTRIBUTES = frozenset({
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda",
+    "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
+    "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad",
+})
 
 
 def identifier(name: str, taken: set[str]) -> str:

@@ -20,7 +20,7 @@ from typing import Iterator, Mapping
 
 from ..ir import Diagram, Op
 from ..records import record
-from .patterns import Patterns, identifier
+from .patterns import MODULE_ATTRIBUTES, Patterns, identifier
 
 
 @record
@@ -63,6 +63,7 @@ def plan(patterns: Patterns) -> tuple:
 def _items(diagram: Diagram, patterns: Patterns, paths, start: int, stop: int, depth: int) -> tuple:
     items, i = [], start
     taken = {op.name for op, path in zip(diagram.ops[start:stop], paths[start:stop]) if len(path) == depth and patterns.parameters(op)}
+    taken |= MODULE_ATTRIBUTES  # a block titled "Training" is training2: self.training is the module's
     while i < stop:
         if len(paths[i]) <= depth:
             items.append(i)
