@@ -53,8 +53,8 @@ def color(value, what: str, *, allow_none: bool = False, path: str | None = None
 
 def number(value, what: str, low: float, high: float, *, above: bool = False, path: str | None = None) -> float:
     """``value`` as a float if it is a finite number in [low, high] (in (low, high] when ``above``)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and (value > low if above else value >= low) and value <= high
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (isinstance(value, int) or math.isfinite(value)) \
+        and (value > low if above else value >= low) and value <= high  # (an int past a float's range compares exactly)
     if not ok:
         rule = f"greater than {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}"
         raise NcdError(f"{what} must be a number {rule}, not {_shown(value)}", path=path)

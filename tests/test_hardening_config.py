@@ -81,6 +81,7 @@ LAYOUT = {
     "nan margin": ("margin", "nan", "'margin' must be a number from 0 to 1000, not nan"),
     "inf clearance": ("clearance", "inf", "not inf"),
     "huge spacing": ("tensor_gap", "1e300", "not 1e+300"),
+    "an integer past a float": ("pitch", "1" + "0" * 400, "'pitch' must be a number greater than 0 and at most 1000, not 1000"),
     "text spacing": ("label_pad", '"3"', "'label_pad' must be a number from 0 to 1000, not '3'"),
     "zero font scale": ("font_scale", "0", "'font_scale' must be a number from 0.1 to 10, not 0"),
     "width without unit": ("width", "3.25", "cannot read 'width' '3.25': it has no unit"),
@@ -103,13 +104,18 @@ def test_a_bad_layout_value_is_refused_before_any_work(tmp_path, case):
 
 
 PROFILES = {
-    "nan bandwidth": (None, "hbm_bandwidth_gbs", "nan", "field 'hbm_bandwidth_gbs' must be a positive finite number, not nan"),
+    "nan bandwidth": (None, "hbm_bandwidth_gbs", "nan", "field 'hbm_bandwidth_gbs' must be a number greater than 0.001 and at most 1e+07, not nan"),
     "inf bandwidth": (None, "hbm_bandwidth_gbs", "inf", "not inf"),
     "overflowing bandwidth": (None, "hbm_bandwidth_gbs", "1e308", "not 1e+308"),
-    "inf launch": (None, "launch_overhead_us", "inf", "field 'launch_overhead_us' must be a positive finite number"),
-    "nan peak": ("peak_tflops", "bf16", "nan", "peak_tflops.bf16 must be a positive finite number, not nan"),
-    "inf peak": ("peak_tflops", "fp16", "inf", "peak_tflops.fp16 must be a positive finite number, not inf"),
-    "zero shared memory": (None, "shared_memory_kib", "0", "field 'shared_memory_kib' must be a positive finite number, not 0"),
+    # positive and finite, but kernel times came out infinite, and the JSON report raised a traceback
+    "vanishing bandwidth": (None, "hbm_bandwidth_gbs", "1e-300", "greater than 0.001 and at most 1e+07, not 1e-300"),
+    "an integer past a float": (None, "hbm_bandwidth_gbs", "1" + "0" * 400, "at most 1e+07, not 1000"),  # (a traceback)
+    "inf launch": (None, "launch_overhead_us", "inf", "field 'launch_overhead_us' must be a number greater than 0"),
+    "nan peak": ("peak_tflops", "bf16", "nan", "peak_tflops.bf16 must be a number greater than 1e-06 and at most 1e+07, not nan"),
+    "inf peak": ("peak_tflops", "fp16", "inf", "peak_tflops.fp16 must be a number greater than 1e-06 and at most 1e+07, not inf"),
+    "zero shared memory": (None, "shared_memory_kib", "0", "field 'shared_memory_kib' must be a number greater than 1 and at most 1.04858e+06, not 0"),
+    "fractional shared memory": (None, "shared_memory_kib", "164.5", "field 'shared_memory_kib' must be a whole number, not 164.5"),
+    "derate past one": (None, "derate", "1.5", "field 'derate' must be a number greater than 0 and at most 1, not 1.5"),
     "name with a control character": (None, "name", '"A100\\u0007"', "field 'name' holds the control character U+0007"),
 }
 

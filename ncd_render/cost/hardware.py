@@ -13,14 +13,13 @@ the path of a user's own file with the same fields (docs/cost.md).
 """
 from __future__ import annotations
 
-import math
 import tomllib
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from ..checks import plain_text
+from ..checks import number, plain_text
 from ..errors import NcdError, did_you_mean
 from ..limits import read_limited
 from ..records import record
@@ -33,6 +32,10 @@ _FIELDS = {  # TOML key -> (type, unit multiplier to SI)
     "launch_overhead_us": ((int, float), 1e-6), "vector_tflops": ((int, float), 1e12), "derate": ((int, float), 1),
     "peak_tflops": (dict, None),
 }
+#: what a number of the profile may be, in its own unit: every GPU made, and room for many more (a bandwidth of
+#: 1e-300 GB/s, positive and finite, made kernel times infinite, and the JSON report could not hold them)
+RANGES = {"hbm_bandwidth_gbs": (0.001, 1e7), "shared_memory_kib": (1, 1 << 20), "launch_overhead_us": (0.0, 1e6),
+          "vector_tflops": (1e-6, 1e6), "derate": (0.0, 1.0), "peak_tflops": (1e-6, 1e7)}
 OPTIONAL = ("chip", "efficiency")  # together: the efficiency model (chip.py); without them, the plain roofline
 
 
@@ -85,10 +88,6 @@ def load_profile(spec: str) -> Profile:
     return _profile(spec, (resources.files(__package__) / "profiles" / f"{spec}.toml").read_bytes(), spec)
 
 
-def _positive(x) -> bool:
-    return math.isfinite(x) and x > 0
-
-
 def _profile(key: str, data: bytes, where: str) -> Profile:
     try:
         table = tomllib.loads(data.decode("utf-8"))
@@ -102,19 +101,20 @@ def _profile(key: str, data: bytes, where: str) -> Profile:
             raise NcdError(f"hardware profile has an unknown field '{k}'", path=where, hint=did_you_mean(k, _FIELDS))
     v = {}
     for k, (kind, unit) in _FIELDS.items():
-        if not isinstance(table[k], kind) or isinstance(table[k], bool) or (unit and not _positive(table[k] * unit)):
-            raise NcdError(f"hardware profile field '{k}' must be {'a positive finite number' if unit else 'a ' + kind.__name__}"
-                           f", not {table[k]!r:.40}", path=where)
-        v[k] = table[k] * unit if unit else table[k]
+        if unit:
+            low, high = RANGES[k]
+            v[k] = number(table[k], f"hardware profile field '{k}'", low, high, above=True, path=where) * unit
+            if kind is int and not isinstance(table[k], int):
+                raise NcdError(f"hardware profile field '{k}' must be a whole number, not {table[k]!r:.40}", path=where)
+            continue
+        if not isinstance(table[k], kind):
+            raise NcdError(f"hardware profile field '{k}' must be a {kind.__name__}, not {table[k]!r:.40}", path=where)
+        v[k] = table[k]
     plain_text(v["name"], "hardware profile field 'name'", limit=200, path=where)
     peaks = {}
     for dtype, tflops in v["peak_tflops"].items():
         dtype_bytes(dtype)
-        if not isinstance(tflops, (int, float)) or isinstance(tflops, bool) or not _positive(tflops * 1e12):
-            raise NcdError(f"peak_tflops.{dtype} must be a positive finite number, not {tflops!r:.40}", path=where)
-        peaks[dtype] = tflops * 1e12
-    if not 0 < v["derate"] <= 1:
-        raise NcdError("derate must be in (0, 1]: the fraction of peak compute sustained", path=where)
+        peaks[dtype] = number(tflops, f"peak_tflops.{dtype}", *RANGES["peak_tflops"], above=True, path=where) * 1e12
     given = [k for k in OPTIONAL if k in table]
     if len(given) == 1:
         raise NcdError(f"hardware profile gives [{given[0]}] without [{OPTIONAL[1 - OPTIONAL.index(given[0])]}]", path=where,
