@@ -3,6 +3,7 @@ section (it recursed forever), a view read by a fused kernel, and fused sections
 axes, whose tile search was exponential (8 axes: 47 s; 10: over two minutes). The search
 tries every choice when there are few (the gallery, a matmul, attention) and climbs
 otherwise; the climb finds the same tiles where both can run."""
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -89,3 +90,18 @@ def test_a_billion_repetitions_inside_a_collapsed_component_are_counted_not_list
     assert time.perf_counter() - began < 5
     expanded = analyse(build(parse(text)), A100, "bf16")
     assert collapsed.hbm_bytes == expanded.hbm_bytes and collapsed.flops == expanded.flops
+
+
+def test_a_tensor_past_any_machine_is_an_error_at_its_statement_not_a_traceback():
+    """27 axes of 2^40, or 27 repeats of 2^40 around one box, each within the language's limits: the cost model's
+    float times and bytes overflowed ('int too large to convert to float'), in ncd cost, html, serve and render."""
+    from ncd_render.errors import NcdError
+
+    names = [f"a{i}" for i in range(27)]
+    wide = "".join(f"axis {a} = 1099511627776\n" for a in names) + f"input X[{' '.join(names)}]\nH = relu(X)\noutput H\n"
+    deep = ("axis m = 4\ninput X[m]\n" + "".join(f"{'  ' * k}repeat 1099511627776\n" for k in range(27))
+            + "  " * 27 + "X = linear(X: m -> m) as L\n" + "".join(f"{'  ' * k}end\n" for k in reversed(range(27))) + "output X\n")
+    for text, line, what in ((wide, 28, "'X' would hold about 2^1080 values"), (deep, 30, "would hold about 2^1082 values")):
+        with pytest.raises(NcdError, match=re.escape(what)) as info:
+            analyse(build(parse(text, "big.ncd")), load_profile("a100-80gb"))
+        assert info.value.span.line == line and "more than the 2^80 the cost model works with" in info.value.message

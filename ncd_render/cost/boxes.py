@@ -74,6 +74,24 @@ class _Context:
         return _repeated(w, n)
 
 
+MAX_VALUES = 2 ** 80  # values a tensor may hold, over all its runs, for the cost model (a yottabyte: past any machine)
+
+
+def within_scale(diagram: Diagram) -> None:
+    """NcdError at the first statement whose tensor, over every run of the repeats around it, holds more than
+    :data:`MAX_VALUES` values: 27 axes of 2^40 (each within the language's limits) overflowed the float times
+    and bytes with a traceback."""
+    for op in diagram.ops:
+        for v in op.outputs:
+            axes = diagram.values[v].axes
+            if all(diagram.axes[a].size is not None for a in axes):
+                n = elements(diagram, axes) * repeats(diagram, op.section)
+                if n > MAX_VALUES:
+                    raise NcdError(f"'{diagram.values[v].name or op.name}' would hold about 2^{n.bit_length() - 1} values over its runs, "
+                                   f"more than the 2^80 the cost model works with", op.span,
+                                   "give its axes (or the repeats around it) sizes a machine could hold, e.g. with --sizes")
+
+
 def repeats(diagram: Diagram, section: int | None) -> int:
     """How many times a box in ``section`` runs: the product of the ``repeat`` counts around it
     (up to a collapsed component, whose section is gone from the diagram)."""

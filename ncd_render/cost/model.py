@@ -35,7 +35,7 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 from ..opaque import refuse
 from ..records import record
-from .boxes import Work, elements, repeats, work
+from .boxes import Work, elements, repeats, within_scale, work
 from .efficiency import (L2, broadcast_reads, compute_time, gemm_shape, matmul_efficiency, memory_time, routed_axes,
                          sfu_ops, vector_time)
 from .framework_kernels import issue_time, row_rereads
@@ -113,6 +113,7 @@ class Report:
 def analyse(diagram: Diagram, profile: Profile, dtype: str = "bf16") -> Report:
     """Cost every kernel of ``diagram`` at ``dtype`` (bytes per value: :data:`~.hardware.DTYPE_BYTES`)."""
     refuse(diagram, "ncd cost")
+    within_scale(diagram)
     itemsize = dtype_bytes(dtype)
     profile.matmul_rate(dtype)  # the profile must know the dtype's peak
     boxes = [(op, work(diagram, op)) for op in diagram.ops]
