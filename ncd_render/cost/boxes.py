@@ -74,7 +74,7 @@ class _Context:
         return _repeated(w, n)
 
 
-MAX_VALUES = 2 ** 80  # values a tensor may hold, over all its runs, for the cost model (a yottabyte: past any machine)
+MAX_VALUES = 2 ** 256  # values a tensor may hold, over all its runs, for the cost model: past any machine, far from a float's 2^1024
 
 
 def within_scale(diagram: Diagram) -> None:
@@ -88,7 +88,7 @@ def within_scale(diagram: Diagram) -> None:
                 n = elements(diagram, axes) * repeats(diagram, op.section)
                 if n > MAX_VALUES:
                     raise NcdError(f"'{diagram.values[v].name or op.name}' would hold about 2^{n.bit_length() - 1} values over its runs, "
-                                   f"more than the 2^80 the cost model works with", op.span,
+                                   f"more than the 2^256 the cost model works with", op.span,
                                    "give its axes (or the repeats around it) sizes a machine could hold, e.g. with --sizes")
 
 
