@@ -124,6 +124,8 @@ def _compile(folder: Path, body: str) -> str:
     ("GELU", "label.box", r"$\mathrm{GELU}$"), ("\\sigma", "label.box", r"$\sigma$"), ("Xkv", "label.name", r"$\mathit{Xkv}$"),
     ("50% of a_b & c", "label.title", r"50\% of a\textsubscript{b} \& c"), ("\\sigma mix", "label.title", r"\ensuremath{\sigma} mix"),
     ("ch", "label.legend", r"$\mathit{ch}$"), ("= m / h = 64", "label.legend", "$=m/h=64$"),  # TeX spaces the relations
+    # a space alone in a script, or before one: '^{\}' and '\^{b}' (a text accent in math), and pdflatex stopped
+    ("a^ b", "label.box", r"$a^{\ }b$"), ("a ^b", "label.box", r"$a\ ^{b}$"),
 ])
 def test_tex_labels(text, role, expected):
     bold = text.startswith("L_")

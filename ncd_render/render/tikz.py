@@ -76,7 +76,7 @@ def _math_words(text: str, bold: bool, words: str) -> str:
             out.append(r"\mbox{\textbf{+}}")
         else:
             out.append(_MATH_ESCAPE.get(token) or _ESCAPE.get(token) or (token if token.isascii() else math_char(token)))
-    return "".join(out).rstrip()
+    return re.sub(r"(?<!\\) +$", "", "".join(out))  # (the space after \alpha; not a control space's: '^{\}' broke the file)
 
 
 def tex_label(text: Text, overline: bool = False) -> str:
