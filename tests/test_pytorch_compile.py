@@ -15,6 +15,7 @@ from torch import nn
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
 from ncd_render.parse import parse, parse_file
+from ncd_render.pytorch.codegen import generate
 from ncd_render.pytorch.compile import compile_diagram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -449,3 +450,20 @@ def test_an_outer_sum_adds_every_pair_compiled_and_generated_alike(sign):
     pairs = A[:, :, :, None] + B.transpose(1, 2)[:, None, :, :] if sign == "+" else A[:, :, :, None] - B.transpose(1, 2)[:, None, :, :]
     for E in (module_for(text)(A, B), namespace[class_name_for(diagram)]()(A, B)):
         torch.testing.assert_close(E, pairs)
+
+
+def test_an_identity_with_no_input_to_take_its_dtype_from_runs_and_compiles():
+    """unit(: a b) took its dtype from the first real input, and a diagram with none raised StopIteration, as a bug."""
+    d = build(parse("axis a = 4\naxis b = 4\nI = unit(: a b)\noutput I\n", "unit.ncd"))
+    assert torch.equal(compile_diagram(d)(), torch.eye(4))
+    namespace = {}
+    exec(compile(generate(d, "Unit"), "unit.py", "exec"), namespace)
+    assert torch.equal(namespace["Unit"]()(), torch.eye(4))
+
+
+def test_a_box_with_more_axes_than_einsum_names_is_an_error_at_its_statement():
+    names = [f"a{i}" for i in range(53)]
+    text = "".join(f"axis {a} = 1\n" for a in names) + f"input X[{' '.join(names)}]\nH = relu(X)\noutput H\n"
+    with pytest.raises(NcdError, match="have 53 axes; PyTorch's einsum, which runs them, names at most 52") as info:
+        compile_diagram(build(parse(text, "wide.ncd")))
+    assert info.value.span.line == 54

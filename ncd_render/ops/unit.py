@@ -20,15 +20,17 @@ def build(b, call, options, scope, label):
     return [out]
 
 
-def run(op, box, xs, rt):  # the identity, in the dtype and on the device of the inputs
-    like = next(t for t in rt.values.values() if t.is_floating_point())
-    return rt.torch.eye(rt.patterns.shape(op.params["axes"])[0], dtype=like.dtype, device=like.device)
+def run(op, box, xs, rt):  # the identity, in the dtype and on the device of the inputs (torch's default without any)
+    like = next((t for t in rt.values.values() if t.is_floating_point()), None)
+    n = rt.patterns.shape(op.params["axes"])[0]
+    return rt.torch.eye(n) if like is None else rt.torch.eye(n, dtype=like.dtype, device=like.device)
 
 
 def source(op, w, target):
-    like = next(w.var[v] for v in w.d.inputs if w.d.values[v].dtype == "real")
+    like = next((w.var[v] for v in w.d.inputs if w.d.values[v].dtype == "real"), None)
     n = w.p.shape(op.params["axes"])[0]
-    return [], f"torch.eye({n}, dtype={like}.dtype, device={like}.device)", ATOM, "unit over " + ", ".join(op.params["axes"])
+    made = f"torch.eye({n})" if like is None else f"torch.eye({n}, dtype={like}.dtype, device={like}.device)"
+    return [], made, ATOM, "unit over " + ", ".join(op.params["axes"])
 
 
 register(OpKind("unit", "unit", build=build, glyph="cap", hold="none", label=None, cost=lambda op, c: Work(0, 0, (), c.outs, {}, 0),

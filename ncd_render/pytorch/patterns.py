@@ -45,6 +45,7 @@ from ..errors import NcdError
 from ..ir import Diagram, Op
 
 # Names a generated module uses for itself; tensors and axes avoid them.
+EINSUM_AXES = 52  # the letters torch.einsum names axes with, a-z and A-Z
 RESERVED = {"self", "super", "torch", "nn", "einsum", "rearrange", "axis"}
 #: what an nn.Module answers to (torch 2.13, without torch imported: ``ncd compile`` writes source alone); a box or a
 #: block of one of these names would replace it (``self.forward``, ``self.training``), or be refused
@@ -194,6 +195,10 @@ class Patterns:
         """Everything a diagram needs before it can run: sizes, and options that fit them."""
         self.require_sizes()
         for op in self.diagram.ops:
+            used = {p for v in op.inputs + op.outputs for a in self.diagram.values[v].axes for p in self.diagram.axes[a].parts}
+            if len(used) > EINSUM_AXES:  # (torch's own 'Too many axes in einsum' named no statement, as an ncd-render bug)
+                raise NcdError(f"this statement's tensors have {len(used)} axes; PyTorch's einsum, which runs them, names at most "
+                               f"{EINSUM_AXES}", op.span, "ncd render draws it; to check or compile it, give its tensors fewer axes")
             check = ops.of(op).check
             if check is not None:
                 check(op, self)
