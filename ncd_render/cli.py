@@ -10,7 +10,7 @@ import errno
 import click
 
 from .cli_pytorch import check_command, compile_command, import_command
-from .console import check_style, flush_stdout, leave, outlive, reports_errors, say, stdout_failed, warn
+from .console import check_style, flush_stdout, leave, open_stderr, outlive, reports_errors, say, stdout_failed, tell, warn
 from .errors import NcdError, plural
 
 
@@ -145,7 +145,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     else:
         figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
     warn(figure.diagram)
-    with size_warnings(lambda line: click.echo(line, err=True)):
+    with size_warnings(tell):
         scene = figure.scene(width=width, cost=report)
         figure.write(scene, output, dpi=dpi)
     _note_if_wide(scene.width, width, wrap, theme, layout_preset)
@@ -196,9 +196,9 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     warn(figure.diagram)
     if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
         figure, layout_preset = _fit_page(figure, width, wrap)
-    with size_warnings(lambda line: click.echo(line, err=True)):
+    with size_warnings(tell):
         figure_width = write_figure(figure, output, width=width)
-    click.echo(f"wrote {output}", err=True)
+    tell(f"wrote {output}")
     _note_if_wide(figure_width, width, wrap, theme, layout_preset)
     _note_if_crossed(figure.diagram, wrap, theme, layout_preset)
     say(snippet(output, figure.diagram.title, figure_width, label))
@@ -217,8 +217,8 @@ def _fit_page(figure, width, wrap: bool):
     natural = figure.scene().width
     if natural <= PAGE_TEXT + 0.5:
         return figure, figure.layout
-    click.echo(f"note: the figure is {natural / 72:.2f}in wide at its natural size, wider than a page's 6.5in text: "
-               "it is set in rows on a page (--layout page); --layout paper keeps it one strip", err=True)
+    tell(f"note: the figure is {natural / 72:.2f}in wide at its natural size, wider than a page's 6.5in text: "
+         "it is set in rows on a page (--layout page); --layout paper keeps it one strip")
     return replace(figure, layout="page"), "page"
 
 
@@ -233,7 +233,7 @@ def _note_if_wide(drawn: float, width, wrap: bool, theme: str, layout_preset: st
         return
     note = wide_note(drawn, scale_fonts(load_theme(theme), preset.font_scale).font.axis_size)
     if note:
-        click.echo(f"note: {note}", err=True)
+        tell(f"note: {note}")
 
 
 def _note_if_crossed(diagram, wrap: bool, theme: str, layout_preset: str) -> None:
@@ -249,8 +249,8 @@ def _note_if_crossed(diagram, wrap: bool, theme: str, layout_preset: str) -> Non
     found = better_inputs(diagram, scale_fonts(load_theme(theme), preset.font_scale), replace(preset, wrap=preset.wrap or wrap))
     if found:
         names, fewest, base = found
-        click.echo(f"note: the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} "
-                   f"it would cross {fewest}", err=True)
+        tell(f"note: the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} "
+             f"it would cross {fewest}")
 
 
 @main.group()
@@ -340,6 +340,7 @@ for _command in (check_command, compile_command, import_command):
 def run() -> None:
     """The installed ``ncd`` command: :func:`main`, then :func:`.console.leave`, which ends the
     process without freeing its objects one by one. ``main`` is what tests and ``CliRunner`` call."""
+    open_stderr()
     try:
         try:
             main()

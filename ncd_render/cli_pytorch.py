@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from .console import reports_errors, say, torch_side, warn
+from .console import reports_errors, say, tell, torch_side, warn
 from .errors import NcdError
 
 
@@ -48,7 +48,7 @@ def check_command(file, reference, sizes, declared, batch, seed):
 
     check = torch_side("check", "check")
     report = check.check_file(file, reference, parse_sizes(sizes), declared=declared, batch=batch, seed=seed,
-                              progress=lambda line: click.echo(f"ncd check: {line}", err=True))
+                              progress=lambda line: tell(f"ncd check: {line}"))
     warn(report.diagram)
     say(str(report))
     sys.exit(0 if report.passed else 1)
@@ -119,5 +119,5 @@ def import_command(target, output, axes):
                        hint='install it with: pip install "ncd-render[torch]"') from None
     imported = import_file(target, output, parse_renames(axes))
     for warning in imported.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        tell(f"warning: {warning}")
     say(f"wrote {output} and {pairing}; run: ncd check {output}")

@@ -20,7 +20,7 @@ def warn(diagram) -> None:
 
     for warning in warnings(diagram):
         text = str(warning)
-        click.echo(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1), err=True)
+        tell(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1))
 
 
 def torch_side(module: str, command: str):
@@ -37,7 +37,9 @@ def torch_side(module: str, command: str):
 
 
 def say(text: str, nl: bool = True) -> None:
-    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full) is an NcdError."""
+    """Print to stdout; a stdout that cannot take it (a full disk, /dev/full, closed: ``>&-``) is an NcdError."""
+    if sys.stdout is None:  # (click would print nothing, and say nothing of it)
+        raise NcdError("cannot write to standard output: it is closed", hint="run the command with its output open, or redirect it to a file")
     try:
         click.echo(text, nl=nl)
     except OSError as error:
@@ -45,6 +47,8 @@ def say(text: str, nl: bool = True) -> None:
 
 
 def flush_stdout() -> None:
+    if sys.stdout is None:  # closed: nothing was written to it (say refuses)
+        return
     try:
         sys.stdout.flush()
     except OSError as error:
@@ -89,7 +93,8 @@ def leave(code) -> None:
         code = 1
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # (closed when the process began: >&-)
+                stream.flush()
         except (OSError, ValueError):
             code = code or 120
     os._exit(code)
@@ -109,16 +114,34 @@ def reports_errors(command):
         except NcdError as error:
             fail(error)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            tell("interrupted")
             sys.exit(130)
 
     return wrapper
 
 
+def tell(text: str) -> None:
+    """Print a note, warning or progress line on stderr; one stderr cannot take (2>/dev/full) is let go: the work
+    is done, and it ended the command with a traceback and status 1."""
+    try:
+        click.echo(text, err=True)
+    except (OSError, ValueError):
+        pass
+
+
 def fail(error: NcdError) -> None:
-    """Report ``error`` as one paragraph on stderr and exit with status 2."""
-    click.echo(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1), err=True)
+    """Report ``error`` as one paragraph on stderr and exit with status 2 (2 still where stderr cannot take it)."""
+    tell(f"error: {error}" if error.span is None else str(error).replace(": ", ": error: ", 1))  # (2>/dev/full: the status says it)
     sys.exit(2)
+
+
+def open_stderr() -> None:
+    """A stderr closed when the process began (``2>&-``) becomes /dev/null: every note and error written to it
+    raised, and the command ended with status 1 whatever it did."""
+    try:
+        os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
 
 
 def stdout_failed(error: OSError) -> None:

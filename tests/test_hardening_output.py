@@ -186,3 +186,35 @@ def test_a_pdf_is_the_same_bytes_in_every_time_zone(tmp_path):
         made.append(out.read_bytes())
     assert made[0] == made[1] == made[2]
     assert b"/CreationDate (D:20000101000000Z)" in made[0]
+
+
+@pytest.mark.parametrize("args, status", [(["validate", MHA], 2), (["compile", MHA], 2), (["render", MHA, "-o", "{tmp}/f.svg"], 0)])
+def test_a_closed_stdout_is_an_error_where_a_command_writes_to_it(tmp_path, args, status):
+    """`ncd validate m.ncd >&-` raised AttributeError ('NoneType' has no 'flush') with status 1; a command that
+    writes its result to a file has nothing to say on stdout, and succeeds."""
+    import os
+
+    run = subprocess.run([sys.executable, "-m", "ncd_render", *[str(a).format(tmp=tmp_path) for a in args]],
+                         stderr=subprocess.PIPE, text=True, timeout=120, preexec_fn=lambda: os.close(1))
+    assert run.returncode == status, run.stderr
+    assert "Traceback" not in run.stderr
+    assert status == 0 or "cannot write to standard output: it is closed" in run.stderr
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_an_error_keeps_its_status_when_stderr_cannot_take_its_message(tmp_path, closed):
+    """With stderr closed (2>&-) or full (2>/dev/full), an error exited 1, from a traceback nobody saw; a note that
+    could not be written failed a command whose work was done."""
+    import os
+
+    def stderr_gone():
+        if closed:
+            os.close(2)
+        else:
+            os.dup2(os.open("/dev/full", os.O_WRONLY), 2)
+
+    for args, status in ((["validate", tmp_path / "missing.ncd"], 2), (["render", ROOT / "gallery" / "deepseek_v3.ncd", "-o", tmp_path / "d.svg"], 0)):
+        run = subprocess.run([sys.executable, "-m", "ncd_render", *map(str, args)], stdout=subprocess.PIPE, text=True,
+                             timeout=300, preexec_fn=stderr_gone)
+        assert run.returncode == status, args
+    assert (tmp_path / "d.svg").exists()
