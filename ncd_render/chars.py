@@ -42,3 +42,16 @@ def describe(c: str) -> str:
     """``U+000C (form feed)``: a character named so that a terminal shows it."""
     name = _NAMES.get(c) or unicodedata.name(c, "").lower()
     return f"U+{ord(c):04X}" + (f" ({name})" if name else "")
+
+
+def shown(text: str) -> str:
+    """``text`` for a terminal: each forbidden character but the line feed written as ``\\x1b`` or ``\\u202e``
+    (a file name's escape sequences set the terminal's title or cleared its screen, in an error's header).
+
+    >>> shown("x\\x1b]0;title\\x07 and \\u202egpj.ncd\\nnext line")
+    'x\\\\x1b]0;title\\\\x07 and \\\\u202egpj.ncd\\nnext line'
+    """
+    if bad_char(text, "\n") is None:
+        return text
+    return "".join(c if c == "\n" or not forbidden(c) else c.encode("unicode_escape").decode("ascii") for c in text)
+

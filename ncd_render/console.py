@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from .chars import shown
 from .errors import NcdError
 
 
@@ -41,7 +42,7 @@ def say(text: str, nl: bool = True) -> None:
     if sys.stdout is None:  # (click would print nothing, and say nothing of it)
         raise NcdError("cannot write to standard output: it is closed", hint="run the command with its output open, or redirect it to a file")
     try:
-        click.echo(text, nl=nl)
+        click.echo(shown(text), nl=nl)
     except OSError as error:
         raise _stdout_failed(error) from None
 
@@ -124,7 +125,7 @@ def tell(text: str) -> None:
     """Print a note, warning or progress line on stderr; one stderr cannot take (2>/dev/full) is let go: the work
     is done, and it ended the command with a traceback and status 1."""
     try:
-        click.echo(text, err=True)
+        click.echo(shown(text), err=True)  # (a file name's escape sequences reached the terminal)
     except (OSError, ValueError):
         pass
 

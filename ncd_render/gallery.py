@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .api import load
 from .errors import NcdError
+from .chars import shown
 from .output import write_atomic
 from .render import render_bytes
 from .sizing import SizeWarning
@@ -60,7 +61,7 @@ def _index(entries, formats) -> str:
                  f'alt="{html.escape(title)}">' if "svg" in formats else "")
         shrunk = f'<p class="shrunk">{html.escape(note)}</p>\n' if note else ""
         cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n{shrunk}'
-                     f'<p><a href="{_url(source.name)}">{html.escape(source.name)}</a> · on a page: {page_links} · '
+                     f'<p><a href="{_url(source.name)}">{html.escape(shown(source.name))}</a> · on a page: {page_links} · '
                      f'at natural size ({scene.width / 72:.1f} x {scene.height / 72:.1f} in): {links}</p></section>')
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ncd-render gallery</title>\n"
             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"

@@ -145,3 +145,20 @@ def test_a_failing_gallery_diagram_leaves_every_file_as_it_was(tmp_path):
     with pytest.raises(NcdError, match="unknown tensor 'Z'"):
         build_gallery(tmp_path, formats=("svg",))
     assert (tmp_path / "a.svg").read_bytes() == b"old" and not (tmp_path / "index.html").exists()
+
+
+def test_a_file_name_s_escape_sequences_never_reach_the_terminal(tmp_path):
+    """A file named with ESC ] 0 ; ... BEL (a terminal's title) and ESC [ 2 J (clear the screen): its errors printed
+    the name raw, in the header of every message; it is written with escapes instead."""
+    name = tmp_path / "x\x1b]0;PWNED\x07\x1b[2J.ncd"
+    name.write_text("axis m = \n")
+    run = subprocess.run([sys.executable, "-m", "ncd_render", "validate", str(name)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "\x1b" not in run.stderr + run.stdout and "\x07" not in run.stderr
+    assert "x\\x1b]0;PWNED\\x07\\x1b[2J.ncd:1:10: error:" in run.stderr
+
+
+def test_a_gallery_names_a_file_with_a_right_to_left_override_as_an_escape(tmp_path):
+    (tmp_path / "a\u202egpj.ncd").write_text('title "T"\naxis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n')
+    build_gallery(tmp_path, formats=("svg",))
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "\u202e" not in page.split("<body")[1] and "a\\u202egpj.ncd" in page
