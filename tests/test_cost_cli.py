@@ -113,3 +113,14 @@ def test_no_roofline_point_stands_above_its_roofs(name):
         if kernel.flops and kernel.hbm_bytes:
             x, y = _executed(kernel)
             assert y <= min(hw.matmul_rate("bf16"), hw.hbm_bandwidth * x) * 1.001, (kernel.name, x, y)
+
+
+def test_apply_refuses_a_fused_copy_too_large_to_read_back(tmp_path):
+    """A file just under 1 MiB, with its sections marked fused, was written past the limit: ncd then refused its own copy."""
+    source = (ROOT / "gallery" / "sdpa.ncd").read_text()
+    pad = (1 << 20) - 2 - len(source.encode())
+    big = tmp_path / "big.ncd"
+    big.write_text(source + ("#" + "x" * 98 + "\n") * (pad // 100) + "#" * (pad % 100 - 1) + "\n")
+    result = ncd(big, "--sizes", "y=4096,x=4096", "--apply", tmp_path / "fused.ncd")
+    assert result.returncode == 2 and "the fused copy would be" in result.stderr and "more than the 1 MiB" in result.stderr
+    assert not (tmp_path / "fused.ncd").exists()

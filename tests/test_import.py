@@ -1153,3 +1153,10 @@ def test_modules_named_what_a_label_cannot_hold_import_as_a_diagram_that_reads_b
     labels = re.findall(r" as (\S+)", out.read_text())
     assert labels == ["L_{linear}", "L_{back-slash}", "L_{" + "a" * 23 + "…}"], labels
     assert check_file(out).passed
+
+
+def test_an_axis_name_too_long_to_read_back_is_refused(tmp_path):
+    """--axes hidden=<300 letters> wrote a diagram that ncd then refused ('the limit is 200')."""
+    run = _ncd("import", f"{MODELS}:llama_mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "hidden=" + "a" * 300, cwd=tmp_path)
+    assert run.returncode == 2 and "--axes: the name for 'hidden' is 300 characters long; the limit is 200" in run.stderr
+    assert not (tmp_path / "m.ncd").exists()

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import NcdError
+from ..limits import MAX_FILE_BYTES
 from ..output import check_writable, write_atomic
 from .chip import with_fused_kernel
 from .table import si
@@ -55,7 +56,11 @@ def run_cost(file: str, hardware: str, dtype: str, sizes: str | None, plot: str 
             say("")
             say("\n".join(suggestion_lines(plan)))
     if apply_to:
-        write_atomic(apply_to, plan.text.encode("utf-8"))
+        data = plan.text.encode("utf-8")
+        if len(data) > MAX_FILE_BYTES:  # (a file just under the limit, with its sections marked fused, did not read back)
+            raise NcdError(f"the fused copy would be {len(data):,} bytes, more than the {MAX_FILE_BYTES >> 20} MiB a diagram "
+                           "may be", hint="fuse in a copy with fewer comments or statements")
+        write_atomic(apply_to, data)
         if fmt != "json":
             say(f"wrote {apply_to}")
     if plot:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..limits import MAX_NAME
+
 # Role -> the letters a hand-written diagram would use for it, in order of preference.
 LONGEST = 24  # characters of a module's name a label keeps (300 ran a subscript across the page)
 LETTERS = {
@@ -51,6 +53,8 @@ def parse_renames(text: str | None) -> dict[str, str]:
         key, eq, value = (s.strip() for s in item.partition("="))
         if not eq or not key or not re.fullmatch(r"[A-Za-z_]\w*", value):
             raise NcdError(f"--axes: '{item}' is not NAME=NEW", hint="for example --axes hidden=m,seq=y")
+        if len(value) > MAX_NAME:  # (the diagram written would not read back)
+            raise NcdError(f"--axes: the name for '{key}' is {len(value)} characters long; the limit is {MAX_NAME}")
         out[key] = value
     return out
 
