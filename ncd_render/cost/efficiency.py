@@ -124,8 +124,21 @@ def broadcast_reads(diagram: Diagram, op: Op, w, chip: Chip, itemsize: float, sh
 def routed_axes(diagram: Diagram, after: Op) -> dict[str, tuple[int, int]]:
     """Axes a gate before the box ``after`` (a box whose entry ``routes``, e.g. ``topk``) chooses along:
     axis -> (k, its size). A routed kernel runs k of them per item; the router itself, before the gate, is dense."""
-    gates = [ops.of(op).routes(op) for op in diagram.ops if op.id < after.id and ops.of(op).routes]
-    return {axis: (k, diagram.axes[axis].size) for axis, k in gates}
+    return {axis: (k, diagram.axes[axis].size) for at, axis, k in _gates(diagram.ops) if at < after.id}
+
+
+_GATES: dict[int, tuple] = {}  # id of a diagram's ops -> (those ops, kept so the id stays theirs; their gates)
+
+
+def _gates(boxes: tuple) -> list[tuple[int, str, int]]:
+    """(op id, axis, k) of every gate among ``boxes``, found once per diagram (each box asked again: 256 boxes,
+    costed 400 times by --suggest, walked the 256 ops 100,000 times)."""
+    found = _GATES.get(id(boxes))
+    if found is None or found[0] is not boxes:
+        if len(_GATES) >= 8:
+            _GATES.clear()
+        found = _GATES[id(boxes)] = (boxes, [(op.id, *ops.of(op).routes(op)) for op in boxes if ops.of(op).routes])
+    return found[1]
 
 
 def compute_time(profile, dtype: str, matmul: float, vector: float, sfu: float, matmul_eff: float = 1.0) -> tuple[float, float, float]:
