@@ -28,6 +28,7 @@ from copy import copy
 from functools import cached_property
 
 from ..backdrop import backdrop
+from ..layout.buckets import boxes_near, by_column
 from ..layout.model import CONTINUE_ARROW, arrowhead_path
 from ..layout.separators import shortest
 from ..records import record, replaced
@@ -36,7 +37,7 @@ from ..text import overline_bar
 from ..wrap import partition, splittable
 from .continued import continued_title, titles_of
 from .passing import drop_passing
-from .relabel import blocks, is_wire_label, relabelled
+from .relabel import REACH, blocks, is_wire_label, relabelled
 from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -254,7 +255,11 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
         reach = x1 if reach is None else max(reach, x1)
     sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
-    ends = {x for w in wires for x in (w.x1, w.x2)}
+    ends = sorted({x for w in wires for x in (w.x1, w.x2)})
+    # filed by x, so that each cut looks at the wires and labels near it (a 3,000-box chain weighed every wire and
+    # label of the figure at each of its thousands of cuts: quadratic, minutes)
+    wires_at = by_column([(min(w.x1, w.x2), w.y1, max(w.x1, w.x2), w.y1, w) for w in wires])
+    labels_at = by_column([(*label.bbox, label) for label in labels], REACH)
     # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
     drawn = [i.bbox for i in scene.items if _drawn(i)]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
@@ -263,10 +268,12 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
         for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
-            if any(abs(x - e) < END_CLEAR for e in ends):
+            k = bisect_right(ends, x - END_CLEAR)
+            if k < len(ends) and ends[k] < x + END_CLEAR:
                 continue  # between a wire's end and the bar it enters: the wire would end, uncarried, at the cut
-            running = sorted({(w.y1, w.stroke) for w in wires if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
-            if blocks(labels, x, {y for y, _ in running}, label_pad):
+            here = boxes_near(wires_at, x, x)
+            running = sorted({(w.y1, w.stroke) for *_, w in here if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
+            if blocks([label for *_, label in boxes_near(labels_at, x, x)], x, {y for y, _ in running}, label_pad):
                 continue
             carried = tuple((y, stroke, *label_of(y, x, scene.wire_names)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
