@@ -286,10 +286,16 @@ def test_names_python_reads_alike_get_variables_of_their_own(tmp_path):
 
 
 def test_the_names_an_nn_module_answers_to_are_the_ones_compile_keeps_clear_of():
-    """ncd compile writes source without importing torch, so it keeps its own list: torch's, for the pinned version."""
+    """ncd compile writes source without importing torch, so it keeps its own list: torch's, for the pinned version
+    (asked of a fresh process: a library imported in this one, transformers, adds its own to nn.Module)."""
+    import subprocess
+    import sys
+
     from ncd_render.pytorch.patterns import MODULE_ATTRIBUTES
 
-    assert MODULE_ATTRIBUTES == {n for n in dir(nn.Module()) if not n.startswith("_")}
+    ask = "import json, torch; print(json.dumps(sorted(n for n in dir(torch.nn.Module()) if not n.startswith('_'))))"
+    run = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True, timeout=300)
+    assert MODULE_ATTRIBUTES == set(json.loads(run.stdout))
 
 
 @pytest.mark.parametrize("label, message", [
