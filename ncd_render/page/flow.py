@@ -25,7 +25,8 @@ from ..style import Preset, Theme
 from .chunks import chunks
 from .arrange import BLOCK_GAP
 from .refs import Numbering, in_figure
-from .rows import ARROW, ROW_GAP, arrowhead, end_label, label_of
+from .relabel import end_label, label_of
+from .rows import ARROW, ROW_GAP, arrowhead
 from .strands import stranded
 
 

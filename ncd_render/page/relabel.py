@@ -1,4 +1,5 @@
-"""Wire labels at a row's cuts: a cut may pass through the label of a wire that goes on there.
+"""Wire labels at a row's cuts: each wire that goes on labelled by its arrows (:func:`end_label`, :func:`label_of`),
+and a cut may pass through the label of a wire that goes on there.
 
 A row that ends at a cut labels each wire that goes on beside its arrow, and the next row
 labels it again where it comes in (:mod:`.rows`). So the label a wire has at its start, just
@@ -19,9 +20,13 @@ blocking a cut where its wire does not go on (a label that stands clear of its w
 """
 from __future__ import annotations
 
-from ..scene import Line, Text
+from ..layout.model import CONTINUE_ARROW as ARROW
+from ..records import replaced
+from ..scene import Line, Stroke, Text
+from ..text import overline_bar
 
 REACH = 2.0  # a cut this close to a label goes through it (rows.BLOCK_PAD)
+AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 
 
 def is_wire_label(item) -> bool:
@@ -60,3 +65,50 @@ def _goes_on(wires: list, y: float, x: float) -> bool:
 def _within(box, boxes: list) -> bool:
     """Whether ``box`` lies inside one of ``boxes`` (a label's overline inside its label's box, give or take)."""
     return any(b[0] - 0.5 <= box[0] and box[2] <= b[2] + 0.5 and b[1] - 2 <= box[1] and box[3] <= b[3] + 0.5 for b in boxes)
+
+
+def label_of(y: float, x: float, names: tuple):
+    """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
+    ``Scene.wire_names``, labelled where it starts or not), its overline for a width axis, and
+    the name of the tensor it carries."""
+    for wy, x0, x1, label, overlined, runs in names:
+        if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
+            tensor = next((t for t0, t1, t in runs if t0 - 0.5 <= x <= t1 + 0.5), None)
+            if not overlined:
+                return label, None, tensor
+            x0, dy, x1 = overline_bar(label, label.family)
+            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline"), tensor
+    return None, None, None
+
+
+def end_label(items: list, label: Text | None, bar: Line | None, tip: float, y: float, label_pad: float) -> list:
+    """The axis ``label`` (and its overline ``bar``) of a wire at height ``y`` that ends in an arrowhead whose tip is
+    at ``tip``, set left of the arrow; [] where ``items`` label it so already (:func:`labelled_near`)."""
+    if label is None or labelled_near(items, label, tip - ARROW - label_pad - label.width, y - label_pad):
+        return []
+    return relabel(label, bar, tip - ARROW - label_pad - label.width, y - label_pad)
+
+
+def labelled_near(items: list, label: Text, x: float, base: float) -> bool:
+    """Whether a wire a row ends or begins with is labelled already, with the same axis, within AGAIN of
+    ``x``, where the label at its arrow would stand: a box's output labels right before a row's end, or
+    the labels of wires a wiring region made just before a cut, which land just after it, in the next row.
+
+    >>> from ncd_render.text import set_label
+    >>> h = set_label("h", "DejaVu Sans", 9)
+    >>> own = replaced(Text(0, 0, h.runs, "DejaVu Sans", "#000", h.width, h.ascent, h.descent), x=100.0, y=20.0, axis="h")
+    >>> [labelled_near([own], own, x, 20.0) for x in (120.0, 90.0, 180.0, 40.0)]
+    [True, True, False, False]
+    """
+    return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
+               and i.x - AGAIN < x < i.bbox[2] + AGAIN for i in items)  # (before it, after it, or on it)
+
+
+def relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
+    """A wire's axis ``label`` (with its overline ``bar``) set again from ``x`` on the baseline ``base``."""
+    if label is None:
+        return []
+    out = [replaced(label, x=x, y=base, role="label.axis")]
+    if bar is not None:
+        out.append(replaced(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
+    return out

@@ -32,12 +32,11 @@ from ..layout.buckets import boxes_near, by_column
 from ..layout.model import CONTINUE_ARROW, arrowhead_path
 from ..layout.separators import shortest
 from ..records import record, replaced
-from ..scene import Line, Path, Rect, Scene, Stroke, Text, ink_extent
-from ..text import overline_bar
+from ..scene import Line, Path, Rect, Scene, Text, ink_extent
 from ..wrap import partition, splittable
 from .continued import continued_title, titles_of
 from .passing import drop_passing
-from .relabel import REACH, blocks, is_wire_label, relabelled
+from .relabel import REACH, blocks, end_label, is_wire_label, label_of, labelled_near, relabel, relabelled
 from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -45,7 +44,6 @@ ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keep
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
-AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
 PARTLY = "partly"  # rows name the tensors they take in where that leaves them narrow enough (:class:`Gaps`)
 TANDEM = 6.0  # pt: two lines this close are one wire's, in tandem (4 pt apart in every layout that ships)
@@ -298,20 +296,6 @@ def _copies_split(carried: tuple) -> int:
     return len(seen) - len(set(seen))
 
 
-def label_of(y: float, x: float, names: tuple):
-    """The axis label of the wire at height ``y`` running past ``x`` (from the layout's
-    ``Scene.wire_names``, labelled where it starts or not), its overline for a width axis, and
-    the name of the tensor it carries."""
-    for wy, x0, x1, label, overlined, runs in names:
-        if abs(wy - y) < 0.01 and x0 - 0.5 <= x <= x1 + 0.5:
-            tensor = next((t for t0, t1, t in runs if t0 - 0.5 <= x <= t1 + 0.5), None)
-            if not overlined:
-                return label, None, tensor
-            x0, dy, x1 = overline_bar(label, label.family)
-            return label, Line(x0, dy, x1, dy, Stroke(label.color, 0.6), role="label.overline"), tensor
-    return None, None, None
-
-
 def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict) -> list:
     """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, where they stand
     in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows; ``titles``:
@@ -341,8 +325,8 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         for y, stroke, label, bar, _ in before.wires:
             left = a - before.pad
             out.append(arrowhead(left + ARROW, y, stroke.color, "arrow.continue.in"))
-            if label is not None and not _labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
-                out += _relabel(label, bar, left + ARROW + label_pad, y - label_pad)
+            if label is not None and not labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
+                out += relabel(label, bar, left + ARROW + label_pad, y - label_pad)
     if after is not None:
         for y, stroke, label, bar, _ in after.wires:
             right = b + after.pad
@@ -374,38 +358,6 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
         if tensor is not None and not any(first - 1 <= y <= last + 1 for y in named):
             out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
                                 anchor="end"))
-    return out
-
-
-def end_label(items: list, label: Text | None, bar: Line | None, tip: float, y: float, label_pad: float) -> list:
-    """The axis ``label`` (and its overline ``bar``) of a wire at height ``y`` that ends in an arrowhead whose tip is
-    at ``tip``, set left of the arrow; [] where ``items`` label it so already (:func:`_labelled_near`)."""
-    if label is None or _labelled_near(items, label, tip - ARROW - label_pad - label.width, y - label_pad):
-        return []
-    return _relabel(label, bar, tip - ARROW - label_pad - label.width, y - label_pad)
-
-
-def _labelled_near(items: list, label: Text, x: float, base: float) -> bool:
-    """Whether a wire a row ends or begins with is labelled already, with the same axis, within AGAIN of
-    ``x``, where the label at its arrow would stand: a box's output labels right before a row's end, or
-    the labels of wires a wiring region made just before a cut, which land just after it, in the next row.
-
-    >>> from ncd_render.text import set_label
-    >>> h = set_label("h", "DejaVu Sans", 9)
-    >>> own = replaced(Text(0, 0, h.runs, "DejaVu Sans", "#000", h.width, h.ascent, h.descent), x=100.0, y=20.0, axis="h")
-    >>> [_labelled_near([own], own, x, 20.0) for x in (120.0, 90.0, 180.0, 40.0)]
-    [True, True, False, False]
-    """
-    return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
-               and i.x - AGAIN < x < i.bbox[2] + AGAIN for i in items)  # (before it, after it, or on it)
-
-
-def _relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
-    if label is None:
-        return []
-    out = [replaced(label, x=x, y=base, role="label.axis")]
-    if bar is not None:
-        out.append(replaced(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
     return out
 
 
