@@ -459,3 +459,18 @@ def test_each_sublayer_bows_a_residual_stream_as_far_as_its_own_branch_needs():
     assert len(sums) == 2 and all(placed.within for placed in sums)
     spread = [high.y[placed.through[-1]] - high.y[placed.through[0]] for placed in sums]
     assert spread[0] + 2 * style.preset.pitch <= spread[1], spread
+
+
+def test_a_stream_through_a_projection_shortcut_comes_together_after_its_sum():
+    """H = R + H with R = linear(X) (a UNet ResBlock's projection shortcut): R's new wire stood where X's bowed wire
+    stood, but was not counted as bowed, so after the sum H's two wires stayed 150 pt apart to the figure's end, its
+    name at mid-height between them (a tester's UNet stage)."""
+    text = ("axis h = 8 width\naxis w = 8 width\naxis c = 16\ntandem x = h w\ninput X[h w c]\n"
+            "H = groupnorm(X: c h w) with groups=4, affine as GN\nH = linear(H: c -> c) as L_1\n"
+            "R = linear(X: c -> c) as L_s\nH = R + H\noutput H\n")
+    d = load_text(text).diagram
+    style, ordered, _, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
+    (merge,) = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "add"]
+    assert merge.within  # merged between the shortcut's wires, bowed apart around the branch
+    ys = sorted(high.y[w] for w in ordered.final)
+    assert ys[-1] - ys[0] <= 2 * style.preset.pitch, ys  # together again at the end (the tandem pair, then c)

@@ -395,6 +395,8 @@ class _Sweep(Sums):
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
+        if holds == "acts" and self.bowed.intersection(acted):  # (it stands where a bowed tensor's wire stood: a
+            self.bowed.update(new)  # projection shortcut's L_s on a residual stream; merged into, it comes together)
         scale = self.d.consumer(op.outputs[0]) if len(op.outputs) == 1 else None
         if scale is not None and scale.id in self.absorbed:
             self.alias(scale.outputs[0], self.value_wires(op.outputs[0]))
