@@ -182,7 +182,8 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     from pathlib import Path
 
     from .api import load
-    from .latex import check_tex_name, default_label, size_warnings, snippet, write_figure
+    from .latex import check_tex_name, default_label, draw_figure, size_warnings, snippet
+    from .output import write_atomic
     from .sizing import parse_length
 
     name = Path(file).stem
@@ -197,11 +198,13 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
         figure, layout_preset = _fit_page(figure, width, wrap)
     with size_warnings(tell):
-        figure_width = write_figure(figure, output, width=width)
+        data, figure_width = draw_figure(figure, output, width=width)
+    say(snippet(output, figure.diagram.title, figure_width, label))
+    flush_stdout()  # (the snippet out first: a stdout that cannot take it leaves no figure behind)
+    write_atomic(output, data)
     tell(f"wrote {output}")
     _note_if_wide(figure_width, width, wrap, theme, layout_preset)
     _note_if_crossed(figure.diagram, wrap, theme, layout_preset)
-    say(snippet(output, figure.diagram.title, figure_width, label))
 
 
 def _fit_page(figure, width, wrap: bool):

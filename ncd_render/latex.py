@@ -72,17 +72,17 @@ def default_label(name: str) -> str:
     return "fig:" + re.sub(r"[^A-Za-z0-9_.+/:-]", "-", name)
 
 
-def write_figure(figure, output: str | Path, theme=None, layout_preset=None, width=None, dpi: float = 300) -> float:
-    """Render ``figure`` (an api.Figure) to ``output``; returns the figure's width in points."""
-    from .output import check_writable, write_atomic
+def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, width=None, dpi: float = 300) -> tuple[bytes, float]:
+    """``figure`` (an api.Figure) drawn for ``output``, not yet written (the caller writes it once its snippet is out:
+    a stdout that failed left a figure behind, and an error); returns its bytes and its width in points."""
+    from .output import check_writable
 
     fmt = format_of(output)
     if fmt not in FIGURE_FORMATS:
         raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
     scene = replace(figure, caption_room=CAPTION_ROOM).scene(theme, layout_preset, width)
-    write_atomic(output, render_bytes(scene, fmt, output, dpi=dpi))
-    return scene.width
+    return render_bytes(scene, fmt, output, dpi=dpi), scene.width
 
 
 @contextmanager

@@ -97,6 +97,7 @@ def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(tmp_path, command):
     assert result.stderr.rstrip().endswith("error: cannot write to standard output: No space left on device\n"
                                            "hint: redirect it to a file on a disk with room, or use -o where the command has it")
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert not (tmp_path / "fig.pdf").exists()  # ncd latex wrote its figure, then failed on the snippet: half a result
 
 
 def test_the_repr_of_a_figure_is_one_short_line():
