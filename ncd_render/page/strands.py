@@ -57,8 +57,11 @@ def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], floa
         key = likeness(program, before, steps, later, depth)
         if key not in cut:
             cut[key] = _cuts(program, before, part, steps, later, depth, room)
+        if len(cut[key]) == 1:  # not cut: the part as written (its statements in the file's order, not the strands')
+            out.append(part)
+            continue
         pieces = [_wrapped(part, steps[i:j], i == 0) for i, j in cut[key]]
-        split = split or len(pieces) > 1
+        split = True
         out += pieces
     return built(program, out, depth) if split else []
 
