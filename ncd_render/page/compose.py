@@ -77,11 +77,10 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     scene = page.fit_either(width, height, tried)
     if scene is not None:
         if page.unnamed:
-            warnings.warn(SizeWarning(
-                f"to fit {width / 72:.2f}in x {height / 72:.2f}in at full size, the rows after the first do not name the "
-                "tensors they take in (their axes stay labelled); a wider --width or a taller page_height keeps the names"
-                if height else f"to fit {width / 72:.2f}in at full size, the rows after the first do not name the tensors "
-                "they take in (their axes stay labelled); a wider --width keeps the names"), stacklevel=3)
+            size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
+            warnings.warn(SizeWarning(f"to fit {size} at full size, the rows after the first do not name the tensors they take "
+                                      "in (their axes stay labelled); a wider --width" + (" or a taller page_height" if height else "")
+                                      + " keeps the names"), stacklevel=3)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
     best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))

@@ -78,10 +78,11 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
     labels = [i for i in scene.items if isinstance(i, Text) and i.role == "label.name"]
     inputs, outputs = [i for i in labels if i.x < x_start], [i for i in labels if i.x > x_end - 0.5]
     marks, ink = [], _ink(scene)
+    axis_labels = [i for i in scene.items if i.role == "label.axis"]  # (what end_label looks among, found once)
     for y, x0, x1, *_ in names:
         if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on):
             marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))  # labelled there, as a row's end labels its wires,
-            label = end_label(scene.items + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
+            label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
             if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
                 marks += label
         if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:

@@ -109,7 +109,7 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
             else:
                 pieces[-1][0] += " " + word
         rest = [(set_label(piece, f.family, f.axis_size, math=f.math), bar) for piece, bar in pieces]
-        cells.append((axis, rest, overlined, axis.width + SPACE + sum(w.width for w, _ in rest) + gap * (len(rest) - 1), gap))
+        cells.append((axis, rest, overlined, axis.width + SPACE + sum(w.width for w, _ in rest) + gap * (len(rest) - 1)))
     cell_w = max(c[3] for c in cells) + COLUMN_GAP
     columns = max(1, min(len(cells), int((width - 2 * PAD + COLUMN_GAP) // cell_w)))
     lines = math.ceil(len(cells) / columns)
@@ -119,7 +119,7 @@ def legend(diagram: Diagram, theme: Theme, width: float) -> Scene | None:
     h = top + lines * step + PAD - (step - f.axis_size)
     items = [Rect(0, 0, w, h, None, theme.colors.sections[-1], radius=3.0, role="legend", opacity=theme.colors.section_opacity),
              Text(PAD, PAD + title.ascent, title.runs, f.family, ink, title.width, title.ascent, title.descent, "label.title")]
-    for k, (axis, rest, overlined, _, gap) in enumerate(cells):
+    for k, (axis, rest, overlined, _) in enumerate(cells):
         x = PAD + (k // lines) * cell_w
         base = top + (k % lines) * step + axis.ascent
         words = [(axis, overlined, x)]
