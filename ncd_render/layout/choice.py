@@ -20,6 +20,7 @@ from ..ir import Diagram
 from ..style import Preset, Theme
 from . import order
 from .compact import compact
+from .copies import joined_first
 from .model import EXHAUSTIVE
 from .plan import stored_outputs
 from .renames import spread_renames
@@ -204,7 +205,7 @@ def _free(diagram: Diagram, op) -> bool:
     """Whether a source's wires may start above every wire or below: it meets no other tensor as it starts, or
     a bar joins it first (ViT's class token, which belongs above the patches it is joined to)."""
     user = diagram.consumer(op.outputs[0])
-    return user is None or user.kind == "copy" or len(user.inputs) < 2 or order.joined_first(diagram, op)
+    return user is None or user.kind == "copy" or len(user.inputs) < 2 or joined_first(diagram, op)
 
 
 def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:

@@ -3,8 +3,8 @@
 :mod:`.plan` decides which ops share a column and where each copy branches off; the sweep
 here places the wires column by column as planned. Copies branch off where they are used (or all at once), new wires take the place
 of the ones they replace, and wires in a box's way are moved out of it by a
-permutation of their own. A tensor a branch with a box nests in bows apart from the branch's dots and
-comes together again after the sum that merges it back (a residual stream stays one bundle). :func:`order` is a pure function from the diagram and a
+permutation of their own. Where copies' branches go, and when the tensor a branch nests in bows apart around it,
+are :mod:`.copies`' rules; the rules for sums are :mod:`.sums`'. :func:`order` is a pure function from the diagram and a
 choice of how copies branch to an :class:`~.model.Ordered`; one can count
 what an order commits to (:func:`.report.crossings`), before any height is known, so
 :func:`.choose_copies` can compare orders.
@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Diagram, Op
-from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _Branch, _drawn, _Order, _Permute, glyph
-from .nesting import inner_split, tight
+from .model import WIRING_SHAPES, Column, Ordered, Placed, Wire, _drawn, _Order, _Permute
+from .copies import Copies, joined_first
 from .plan import Plan
 from .sums import Sums
 
@@ -52,9 +52,6 @@ class _Stopped(Exception):
     """``order``'s ``stop`` asked the sweep to end."""
 
 
-LOOK_AHEAD = 32  # ops a copy's branch is followed for a box (:meth:`_Sweep.boxed`)
-
-
 @dataclass(slots=True)
 class _WireDraft:
     id: int
@@ -75,7 +72,7 @@ class _ColumnDraft:
         self.gap_in, self.before, self.section = gap_in, before, section
 
 
-class _Sweep(Sums):
+class _Sweep(Copies, Sums):
     """The order stage's working state, private to one call of :func:`order`."""
 
     def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, low: frozenset = frozenset(),
@@ -113,14 +110,6 @@ class _Sweep(Sums):
         self.wire_of[value] = dict(zip(self.d.values[value].axes, wires))
         for w in wires:
             self.wires[w].value = self.value_of[w] = value
-
-    def inner_split(self, wires: list[int]) -> int | None:
-        """Where a branch nests between ``wires`` (:func:`.nesting.inner_split`): found once per stack
-        of axes, as the branches of a long figure copy tensors of a few shapes again and again."""
-        axes = tuple([self.wires[w].axis for w in wires])
-        if axes not in self.splits:
-            self.splits[axes] = inner_split(len(axes), tight(self.d.tandems, axes))
-        return self.splits[axes]
 
     def sweep(self) -> _Order:
         """Walk the columns, tracking the live wires top to bottom; returns the final order."""
@@ -191,34 +180,6 @@ class _Sweep(Sums):
                 self.final_steps.append(self.snap(live))
         return self.snap(live)
 
-    def bows_apart(self, op: _Branch, src: list[int], at: list[int]) -> bool:
-        """Whether the tensor whose wires ``src`` (at places ``at`` among the live wires) a copy's branch (``op``)
-        nests between goes on bowed apart around it, from the branch's dots: where a box on the branch spreads them
-        (marks alone, a residual ReLU's, spread them little: it stays nested, as the paper draws it) and they run
-        together (in the order: a tensor already bowed around an earlier branch bows again, from its own heights to
-        this branch's), so the tensor stays together before (a residual stream, not torn apart from its start for a
-        sublayer far on) and each sublayer spreads it as far as its own branch needs."""
-        return at[-1] - at[0] + 1 == len(src) and self.boxed(op)
-
-    def boxed(self, op: _Branch) -> bool:
-        """Whether a copy's branch meets a box before the op that reads the copy's tensor again (its sum), or before
-        it ends; looked at :data:`LOOK_AHEAD` ops ahead at most (a branch that long holds a box)."""
-        straight, queue, seen = self.straight[op.id], [op.value], 0
-        while queue and seen < LOOK_AHEAD:
-            user = self.d.consumer(queue.pop())
-            seen += 1
-            if user is None or straight in user.inputs:
-                continue
-            if user.kind not in ("copy", "output") and glyph(user) != "mark":
-                return True
-            queue.extend(user.outputs)
-        return bool(queue)
-
-    def nests_next(self, op: Op) -> bool:
-        """Whether the result of ``op`` is copied next, with a branch that nests in it."""
-        user = self.d.consumer(op.outputs[0])
-        return user is not None and user.kind == "copy" and user.id in self.inside
-
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, self.value_of)
 
@@ -235,44 +196,6 @@ class _Sweep(Sums):
         if self.stop is not None and self.stop(column, self.wires):
             raise _Stopped
         return now
-
-    def place_gap_op(self, op, live: list[int]) -> Placed | None:
-        if op.kind == "load":  # a stored tensor comes back in at the bottom, or above what a bar joins it to first (a UNet's skip)
-            wires = [self.new_wire(op.outputs[0], a, ("load", op.id)) for a in self.d.values[op.outputs[0]].axes]
-            at = self.source_place(op, live) if joined_first(self.d, op) else len(live)
-            live[at:at] = wires
-            return Placed(op, [], [], wires)
-        src = self.value_wires(op.inputs[0])
-        if op.kind in ("delete", "save"):
-            for w in src:
-                live.remove(w)
-                self.wires[w].end = (op.kind, op.id)
-            return Placed(op, src, [], [])
-        if op.kind == "copy":  # the output used last goes straight on; the others branch off later
-            self.alias(self.straight[op.id], src)
-            return None
-        # a branch: just below or above the wires it copies, or nested between them, its wires stacked as theirs
-        # are (a tensor's wires need not be in its axes' order: a map's new wire stands where the axes it read were)
-        src = sorted(self.value_wires(self.straight[op.id]), key=live.index)
-        wires = [self.new_wire(op.value, self.wires[w].axis, ("copy", op.id), labelled=False) for w in src]
-        split = self.inner_split(src) if op.id in self.inside else None
-        if split is not None:
-            at = live.index(src[split - 1]) + 1
-        else:
-            at = live.index(src[0]) if op.id in self.above else live.index(src[-1]) + 1
-        here = list(map(live.index, src))
-        crossed = sum(at - k - 1 if k < at else k - at for k in here)  # each wire passes those between it and its copy
-        if split is not None and self.bows_apart(op, src, here):  # its tensor goes on from the same dots, bowed apart around it
-            at = here[0]
-            for w in src:
-                live.remove(w)
-                self.wires[w].end = ("copy", op.id)
-            stream = [self.new_wire(self.straight[op.id], self.wires[w].axis, ("copy", op.id), labelled=False) for w in src]
-            live[at:at] = stream[:split] + wires + stream[split:]
-            self.bowed.update(stream)
-            return Placed(op, src, [], wires + stream, crossed=crossed)
-        live[at:at] = wires
-        return Placed(op, [], src, wires, crossed=crossed)
 
     def end_wires(self, wires: list[int], live: list[int], op: Op) -> None:
         for w in wires:
@@ -436,10 +359,3 @@ def _tuple_order(shape: str, inputs: list[list[int]], live: list[int]) -> list[i
     wanted = [w for ws in inputs for w in sorted(ws, key=live.index)]
     held = set(wanted)
     return wanted if [w for w in live if w in held] != wanted else None
-
-
-def joined_first(diagram: Diagram, op: Op) -> bool:
-    """Whether a bar joins ``op``'s result first of several (ViT's class token, a UNet's skip): its wires belong
-    above the others'."""
-    user = diagram.consumer(op.outputs[0])
-    return user is not None and len(user.inputs) > 1 and user.inputs[0] == op.outputs[0] and _drawn(user)[0] == "bar"
