@@ -11,7 +11,7 @@ from ncd_render.api import load, load_text
 from ncd_render.layout import branches, routing
 from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
-from ncd_render.scene import Circle, Stroke
+from ncd_render.scene import Circle, Line, Stroke
 from ncd_render.style import load_preset, load_theme
 
 STROKE = Stroke()
@@ -31,33 +31,102 @@ def random_region(rng: random.Random):
     return [(float(h), t) for h, t in zip(heights, targets)], [float(r) for r in right]
 
 
-def inversions(left, right) -> int:
-    """Crossings a region needs when its groups keep their order among each other's members."""
-    plan = routing.plan_region(left, right)
-    order = [t for _, t in sorted(left)]
-    final = []
-    arrangement = list(range(len(order)))
-    for layer in plan.swaps:
+def swept(plan, order: list) -> list:
+    """``order`` (what each slot carries, top to bottom) after ``plan``'s layers of swaps: slot i with i + 1."""
+    order = list(order)
+    for layer in plan:
         for i in layer:
-            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
-    final = [order[k] for k in arrangement]
-    return sum(1 for a, b in itertools.combinations(range(len(order)), 2)
-               if arrangement.index(a) > arrangement.index(b)), final, plan
+            order[i], order[i + 1] = order[i + 1], order[i]
+    return order
+
+
+def inversions(order: list, final: list) -> int:
+    """The pairs of ``order``'s items that ``final`` holds the other way round."""
+    at = {item: k for k, item in enumerate(final)}
+    return sum(1 for a, b in itertools.combinations(order, 2) if at[a] > at[b])
+
+
+def together(groups: list, kinds: tuple) -> None:
+    """Every group of one target among ``groups`` whose kind is in ``kinds`` stands in neighbouring slots."""
+    for t in set(groups):
+        where = [k for k, g in enumerate(groups) if g == t]
+        if t[0] in kinds:
+            assert where == list(range(where[0], where[-1] + 1)), f"{t} not together in {groups}"
 
 
 @pytest.mark.parametrize("seed", range(200))
 def test_region_moves_are_disjoint_swaps_then_neighbour_joins_then_ordered_bends(seed):
     left, right = random_region(random.Random(seed))
-    n_swapped, final, plan = inversions(left, right)
-    for layer in plan.swaps:  # each layer swaps disjoint neighbours, so a crossing is two curves
+    plan = routing.plan_region(left, right)
+    targets = [t for _, t in sorted(left)]
+    for layer in plan.swaps + plan.later:  # each layer swaps disjoint neighbours, so a crossing is two curves
         assert layer and all(b - a >= 2 for a, b in zip(layer, layer[1:]))
-    assert plan.crossings == n_swapped == sum(len(layer) for layer in plan.swaps)
-    groups = [t for t in final]
-    for t in set(groups):  # every cup and merge is between neighbours once the swaps are done
-        where = [k for k, g in enumerate(groups) if g == t]
-        assert where == list(range(where[0], where[-1] + 1)), f"{t} not together in {groups}"
+    strands = swept(plan.swaps, range(len(targets)))
+    assert plan.crossings == sum(map(len, plan.swaps + plan.later))
+    if not plan.later and not plan.merges:  # every swap first, then every join
+        assert plan.crossings == inversions(range(len(targets)), strands)
+        together([targets[k] for k in strands], ("to", "cup"))
+    else:  # the cups close first, then the survivors swap into order and merge
+        together([targets[k] for k in strands], ("cup",))
+        assert [targets[strands[k]][0] for k in plan.survivors] == ["to"] * len(plan.survivors)
+        assert {k for j in plan.joins for k in range(j.lo, j.hi + 1)} == set(range(len(targets))) - set(plan.survivors)
+        after = swept(plan.later, [strands[k] for k in plan.survivors])
+        assert plan.crossings == inversions(range(len(targets)), strands) + inversions([strands[k] for k in plan.survivors], after)
+        together([targets[k] for k in after], ("to",))
     ends = [b for _, b in plan.settle]  # the survivors bend to their heights without crossing
     assert ends == sorted(ends) and len(ends) == len(right)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_cups_close_first_only_where_that_crosses_fewer(seed):
+    """Closing a cup before the survivors swap spares them crossing its wires; it is chosen only for fewer crossings."""
+    left, right = random_region(random.Random(seed))
+    plan = routing.plan_region(left, right)
+    targets = [t for _, t in sorted(left)]
+    groups = {}
+    for pos, t in enumerate(targets):
+        groups.setdefault(t, []).append(pos)
+    rank = {r: k for k, r in enumerate(sorted(range(len(right)), key=lambda r: right[r]))}
+    at_once = routing._at_once([h for h, _ in sorted(left)], targets, groups, rank, right)
+    assert plan.crossings <= at_once.crossings
+    assert bool(plan.later or plan.merges) <= (plan.crossings < at_once.crossings)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_region_is_drawn_as_unbroken_wires(seed):
+    """Every curve of a region that ends inside it meets another there (or a dot, or a terminator): no wire
+    is left hanging between the moves, whichever order they come in."""
+    left, right = random_region(random.Random(seed))
+    plan = routing.plan_region(left, right)
+    width = plan.width or 10.0
+    items, _ = routing.draw_region(plan, 0.0, width, STROKE, "#000", STROKE)
+    ends = []
+    for item in items:
+        if isinstance(item, Circle) or item.role == "terminator":
+            continue
+        if hasattr(item, "y1"):
+            ends += [(item.x1, item.y1), (item.x2, item.y2)]
+        else:
+            ends += [item.commands[0][1:3], item.commands[-1][-2:]]
+    stops = {(round(i.x1, 6), round((i.y1 + i.y2) / 2, 6)) for i in items if getattr(i, "role", "") == "terminator"}
+    meets = {}
+    for x, y in ends:
+        meets[(round(x, 6), round(y, 6))] = meets.get((round(x, 6), round(y, 6)), 0) + 1
+    hanging = [p for p, n in meets.items() if n < 2 and 1e-6 < p[0] < width - 1e-6 and p not in stops]
+    assert not hanging
+
+
+def test_grouped_query_attention_closes_its_cup_before_the_values_rise():
+    """P V of grouped-query attention, [y x g n] and [x k n] to [y k g n]: x's cup crosses g and P's n, and V's k
+    rises past g and n, 4 crossings; swapped all at once, k would pass both x wires too, 6."""
+    left = [(0.0, ("to", 0)), (17.0, ("cup", "x")), (34.0, ("to", 2)), (51.0, ("to", 3)),
+            (77.0, ("cup", "x")), (94.0, ("to", 1)), (111.0, ("to", 3))]
+    plan = routing.plan_region(left, [0.0, 17.0, 34.0, 51.0])
+    assert plan.crossings == 4 and [j.kind for j in plan.joins] == ["cup"] and [j.kind for j in plan.merges] == ["merge"]
+    items, _ = routing.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    assert len([i for i in items if isinstance(i, Circle)]) == 1
+    assert lower_bound(load_text("axis y = 8 width\naxis x = 8 width\naxis n = 8\naxis g = 4\naxis k = 16\n"
+                                 "input P[y x g n], V[x k n]\nO = einsum(P, V: y x g n, x k n -> y k g n)\noutput O\n").diagram) == 4
 
 
 def test_a_wire_that_crosses_arrives_with_its_crossing_and_bends_no_more():
@@ -187,3 +256,4 @@ def test_a_tensor_stored_after_its_other_use_goes_straight_on_into_the_store(pre
     assert texts.count("C") == 2 and len(scene.by_role("box")) >= 3  # the store and the load; L, L_2 and the sum
     dots = [i for i in scene.items if isinstance(i, Circle)]
     assert len(dots) == 1  # one copy of X0
+

@@ -13,6 +13,10 @@ so the region is split into moves that never share room:
    never cross. Where nothing joins, the last layer of swaps bends each wire straight to
    its height on the right instead: a second, small bend just after a crossing reads as a jog.
 
+Where it crosses fewer, the cups close first: swaps bring only each cup's wires together,
+the cups and lone summed axes close, then the survivors swap into their order and merge
+(a wire that must pass a cup's place then need not cross its two wires).
+
 K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 2 and 3.
 
 >>> plan = plan_region([(0.0, ("to", 0)), (17.0, ("cup", "k")), (43.0, ("to", 1)), (60.0, ("cup", "k"))], [0.0, 26.0])
@@ -23,6 +27,7 @@ K's k must pass K's x to meet Q's k in a cup: one layer with one swap, of slots 
 """
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,6 +41,7 @@ JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
 FAR_SETTLE = 40.0  # wires that settle farther than this cross before they settle, not on the way
+MAX_CUPS_TRIED = 4  # cups each tried closing at their top and bottom wire; more close at the top
 SIDE_BY_SIDE = 2.2  # across neighbouring wires whose bends run side by side, at their steepest: more than a near miss
 
 
@@ -61,6 +67,10 @@ class RegionPlan:
     label_width: float = 0.0  # room for a scale written at the first cup
     label_above: bool = False  # the scale fits above the cup, between it and the wire above
     widths: list[float] = field(default_factory=list)
+    later: list[list[int]] = field(default_factory=list)  # cups first: per layer, the survivors k that swap with k + 1
+    merges: list[Join] = field(default_factory=list)  # cups first: among the survivors, once they have swapped
+    survivors: list[int] = field(default_factory=list)  # cups first: the slots that go on after the joins
+    travel: float = 0.0  # cups first: how far the survivors move, to choose where each cup closes
 
     @property
     def width(self) -> float:
@@ -79,7 +89,7 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     """Plan a region: ``left`` is (height, target) per entering wire, where a target is
     ``("to", r)`` (leaves as right wire r; several such wires merge), ``("cup", name)``
     (contracted with the other wires of that name) or ``("end", name)``; ``right`` are
-    the heights of the leaving wires."""
+    the heights of the leaving wires. The cups close first where that crosses fewer wires."""
     order = sorted(range(len(left)), key=lambda i: left[i][0])
     slots = [left[i][0] for i in order]
     targets = [left[i][1] for i in order]
@@ -87,6 +97,22 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     for pos, t in enumerate(targets):
         groups.setdefault(t, []).append(pos)
     right_rank = {r: k for k, r in enumerate(sorted(range(len(right)), key=lambda r: right[r]))}
+    plan = _at_once(slots, targets, groups, right_rank, right)
+    if plan.crossings and any(t[0] == "cup" for t in groups):
+        cups = [t for t in groups if t[0] == "cup"]
+        tries = itertools.product((0, -1), repeat=len(cups)) if len(cups) <= MAX_CUPS_TRIED else [(0,) * len(cups)]
+        first = min((_cups_first(slots, targets, groups, right_rank, right, dict(zip(cups, ends))) for ends in tries),
+                    key=lambda p: (p.crossings, p.travel))
+        if first.crossings < plan.crossings:
+            plan = first
+    plan.label_width = label_width
+    plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
+    plan.widths = _widths(plan, bend)
+    return plan
+
+
+def _at_once(slots, targets, groups, right_rank, right) -> RegionPlan:
+    """Every swap first, then every join: a cup's wires meet where the wires that leave between them go on."""
     going = sorted(sum(p) / len(p) for t, p in groups.items() if t[0] == "to")
 
     def key(t):
@@ -95,42 +121,75 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
         mean = sum(groups[t]) / len(groups[t])
         return sum(1 for g in going if g < mean) - 0.5
 
-    target_order = sorted(range(len(slots)), key=lambda pos: (key(targets[pos]), groups[targets[pos]][0], pos))
-    rank = {pos: k for k, pos in enumerate(target_order)}
-    arrangement = list(range(len(slots)))  # strand (left position) in each slot
-    swaps: list[list[int]] = []
-    crossings, parity, quiet = 0, 0, 0
-    while quiet < 2:
-        layer = [i for i in range(parity, len(slots) - 1, 2) if rank[arrangement[i]] > rank[arrangement[i + 1]]]
-        for i in layer:
-            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
-        crossings += len(layer)
-        quiet = 0 if layer else quiet + 1
-        if layer:
-            swaps.append(layer)
-        parity ^= 1
-    joins, settle = [], []
+    layers, arrangement = _sorted_by([(key(t), groups[t][0], pos) for pos, t in enumerate(targets)])
+    joins, settle = _joined(arrangement, targets, slots, right)
+    return RegionPlan(slots, layers, joins, settle, sum(map(len, layers)))
+
+
+def _cups_first(slots, targets, groups, right_rank, right, ends: dict[tuple, int]) -> RegionPlan:
+    """The cups' wires meet first, each cup where its top (``ends[cup]`` 0) or bottom (-1) wire is, and close
+    with the lone summed axes; the survivors swap into their order after, so none crosses a cup's wires
+    but those between them (P V of grouped-query attention: 4 crossings, not 6)."""
+    layers, arrangement = _sorted_by([(groups[t][ends[t]], groups[t].index(pos)) if t[0] == "cup" else (pos, 0)
+                                      for pos, t in enumerate(targets)])
+    joins = []
     pos = 0
     while pos < len(slots):
+        t, end = targets[arrangement[pos]], pos
+        while t[0] == "cup" and end + 1 < len(slots) and targets[arrangement[end + 1]] == t:
+            end += 1
+        if t[0] != "to":
+            joins.append(Join("cup" if end > pos else "end", pos, end))
+        pos = end + 1
+    survivors = [k for k in range(len(slots)) if targets[arrangement[k]][0] == "to"]
+    strands = [arrangement[k] for k in survivors]
+    later, after = _sorted_by([(right_rank[targets[p][1]], groups[targets[p]][0], p) for p in strands])
+    heights = [slots[k] for k in survivors]
+    merges, settle = _joined([strands[k] for k in after], targets, heights, right)
+    travel = sum(heights[k + 1] - heights[k] for layer in later for k in layer) + sum(abs(b - a) for a, b in settle)
+    return RegionPlan(slots, layers, joins, settle, sum(map(len, layers)) + sum(map(len, later)),
+                      later=later, merges=merges, survivors=survivors, travel=travel)
+
+
+def _sorted_by(rank: list) -> tuple[list[list[int]], list[int]]:
+    """Layers of disjoint neighbour swaps (odd-even transposition) that sort the positions by ``rank`` (one
+    key each), each pair out of order swapped once; and the final arrangement (the position in each slot)."""
+    arrangement = list(range(len(rank)))
+    layers: list[list[int]] = []
+    parity, quiet = 0, 0
+    while quiet < 2:
+        layer = [i for i in range(parity, len(rank) - 1, 2) if rank[arrangement[i]] > rank[arrangement[i + 1]]]
+        for i in layer:
+            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
+        quiet = 0 if layer else quiet + 1
+        if layer:
+            layers.append(layer)
+        parity ^= 1
+    return layers, arrangement
+
+
+def _joined(arrangement: list[int], targets: list[tuple], heights: list[float], right: list[float]) -> tuple[list[Join], list]:
+    """The joins of neighbouring wires with one target (``arrangement``: the wire in each slot, at ``heights``),
+    and the survivors' (height, height on the right), top to bottom."""
+    joins, settle = [], []
+    pos = 0
+    while pos < len(arrangement):
         t = targets[arrangement[pos]]
         end = pos
-        while end + 1 < len(slots) and targets[arrangement[end + 1]] == t:
+        while end + 1 < len(arrangement) and targets[arrangement[end + 1]] == t:
             end += 1
         if t[0] == "to":
             target_y = right[t[1]]
             if end > pos:
-                keep = min(range(pos, end + 1), key=lambda s: (abs(slots[s] - target_y), s))
+                keep = min(range(pos, end + 1), key=lambda s: (abs(heights[s] - target_y), s))
                 joins.append(Join("merge", pos, end, keep))
-                settle.append((slots[keep], target_y))
+                settle.append((heights[keep], target_y))
             else:
-                settle.append((slots[pos], target_y))
+                settle.append((heights[pos], target_y))
         else:
             joins.append(Join("cup" if end > pos else "end", pos, end))
         pos = end + 1
-    plan = RegionPlan(slots, swaps, joins, settle, crossings, label_width)
-    plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
-    plan.widths = _widths(plan, bend)
-    return plan
+    return joins, settle
 
 
 def route_plan(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf | None = None, label=None,
@@ -167,7 +226,8 @@ def _room_above_cup(plan: RegionPlan, height: float) -> bool:
     band = ((top + bottom) / 2 - height / 2 - 1.5, (top + bottom) / 2 + height / 2 + 1.5)
     if band[0] <= top or band[1] >= bottom:
         return False
-    return not any(min(a, b) < band[1] and max(a, b) > band[0] for a, b in plan.settle)
+    spans = plan.settle + [(h[k], h[k + 1]) for h in [[plan.slots[k] for k in plan.survivors]] for layer in plan.later for k in layer]
+    return not any(min(a, b) < band[1] and max(a, b) > band[0] for a, b in spans)
 
 
 def _widths(plan: RegionPlan, bend: float) -> list[float]:
@@ -177,6 +237,10 @@ def _widths(plan: RegionPlan, bend: float) -> list[float]:
         spread = max(s[j.hi] - s[j.lo] for j in plan.joins)
         beside = plan.label_width + 4 if plan.label_width and not plan.label_above else 0.0
         widths.append(max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX)) + beside)
+    h = [s[k] for k in plan.survivors]
+    widths += [max(SWAP_MIN, min(0.8 * gap, 12 + 0.2 * gap)) for gap in (max(h[k + 1] - h[k] for k in layer) for layer in plan.later)]
+    if plan.merges:
+        widths.append(max(JOIN_MIN, min(6 + max(h[j.hi] - h[j.lo] for j in plan.merges) * 0.45, JOIN_MAX)))
     travel = max((abs(a - b) for a, b in plan.settle), default=0.0)
     if travel > 0.01:
         settle = max(JOIN_MIN, min(bend * travel * 0.8, 16 + 0.12 * travel), _side_by_side(plan.settle))
@@ -219,18 +283,10 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
     widths = [w * scale for w in plan.widths]
     s = plan.slots
     x = x0
-    live = list(range(len(s)))  # slots still carrying a wire
     settled = plan.settles_in_last_swap
     heights = _swap_heights(plan) if settled else [s] * (len(plan.swaps) + 1)
     for k, layer in enumerate(plan.swaps):
-        w = widths.pop(0)
-        before, after = heights[k], heights[k + 1]  # each slot's wire's height before and after the layer
-        swapped = {i for i in layer} | {i + 1 for i in layer}
-        for i in layer:
-            items.append(bend(x, before[i], x + w, after[i + 1], stroke))
-            items.append(bend(x, before[i + 1], x + w, after[i], stroke))
-        items.extend(bend(x, before[i], x + w, after[i], stroke) for i in live if i not in swapped)
-        x += w
+        x = _swap_layer(items, layer, heights[k], heights[k + 1], x, widths.pop(0), stroke)
     label_at = None
     if plan.joins:
         w = widths.pop(0)
@@ -249,13 +305,19 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
                 items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
                 items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
             else:
-                xm = x + min(w * 0.6, max(JOIN_MIN, 6 + (ys[-1] - ys[0]) * 0.45))
-                ym = s[j.keep]
-                for i in range(j.lo, j.hi + 1):
-                    items.append(bend(x, s[i], xm, ym, stroke))
-                items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
-                items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
-        items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in live if i not in joined)
+                _merge(items, j, s, x, w, stroke, dot)
+        items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in range(len(s)) if i not in joined)
+        x += w
+    h = [s[k] for k in plan.survivors]  # cups first: the survivors swap, then merge
+    for layer in plan.later:
+        x = _swap_layer(items, layer, h, h, x, widths.pop(0), stroke)
+    if plan.merges:
+        w = widths.pop(0)
+        joined = set()
+        for j in plan.merges:
+            joined.update(range(j.lo, j.hi + 1))
+            _merge(items, j, h, x, w, stroke, dot)
+        items.extend(Line(x, h[i], x + w, h[i], stroke, role="wire.bend") for i in range(len(h)) if i not in joined)
         x += w
     if widths:
         for a, b in plan.settle:
@@ -266,6 +328,27 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
                 y = b if settled else a
                 items.append(Line(x, y, x1, y, stroke, role="wire.bend"))
     return items, label_at
+
+
+def _swap_layer(items: list, layer: list[int], before: list[float], after: list[float], x: float, w: float, stroke: Stroke) -> float:
+    """One layer of swaps, slot i with i + 1 for each i in ``layer`` (each slot's wire at ``before`` on the left
+    and ``after`` on the right), the other wires running on; returns where the layer ends."""
+    swapped = set(layer) | {i + 1 for i in layer}
+    for i in layer:
+        items.append(bend(x, before[i], x + w, after[i + 1], stroke))
+        items.append(bend(x, before[i + 1], x + w, after[i], stroke))
+    items.extend(bend(x, before[i], x + w, after[i], stroke) for i in range(len(before)) if i not in swapped)
+    return x + w
+
+
+def _merge(items: list, j: Join, heights: list[float], x: float, w: float, stroke: Stroke, dot: str) -> None:
+    """Wires ``j.lo..j.hi`` (at ``heights``) meeting at a dot on the one that goes on."""
+    xm = x + min(w * 0.6, max(JOIN_MIN, 6 + (heights[j.hi] - heights[j.lo]) * 0.45))
+    ym = heights[j.keep]
+    for i in range(j.lo, j.hi + 1):
+        items.append(bend(x, heights[i], xm, ym, stroke))
+    items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
+    items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
 
 
 def _swap_heights(plan: RegionPlan) -> list[list[float]]:
