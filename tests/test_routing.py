@@ -257,3 +257,36 @@ def test_a_tensor_stored_after_its_other_use_goes_straight_on_into_the_store(pre
     dots = [i for i in scene.items if isinstance(i, Circle)]
     assert len(dots) == 1  # one copy of X0
 
+
+SE_BLOCK = """axis h = 8 width
+axis w = 8 width
+axis c = 16
+axis r = c / 4
+tandem x = h w
+input X[h w c]
+Z = mean(X: h w)
+S = linear(Z: c -> r) with bias as L_1
+S = relu(S)
+S = linear(S: r -> c) with bias as L_2
+S = sigmoid(S)
+Y = X * S
+output Y
+"""
+
+
+def test_a_gate_nested_beside_the_channels_it_scales_comes_into_the_box_there(tmp_path, figure_metrics):
+    """A squeeze-and-excitation block, the pixels in tandem: the feature map goes on bowed apart around the branch
+    (avg, L_1, ReLU, L_2, sigmoid), and the gate comes into the product's box from the left, just above the channels
+    it scales. Before, that order had no drawing: the branch went on, the pooled channels 60 pt below the avg box
+    they pass, and the feature map bowed around the skip."""
+    scene = load_text(SE_BLOCK).scene()
+    boxes = {i.ref: i for i in scene.items if i.role == "box"}
+    avg, times = boxes[2], boxes[7]  # (op ids: the input, its copy, then one a statement)
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role.startswith("wire") and abs(i.x2 - times.x) < 0.01]
+    assert not [i for i in scene.items if i.role == "wire.over"]  # nothing drawn across the product's box
+    gate = [i for i in wires if i.axis == "c" and times.y < i.y1 < times.y + times.h]
+    assert len(gate) == 1  # the gate's c ends at the box's left edge, inside it (the map's wires go on through)
+    first_use = min((i for i in scene.items if isinstance(i, Line) and i.axis == "c" and i.y1 > avg.y + avg.h), key=lambda i: i.y1)
+    assert first_use.y1 - (avg.y + avg.h) < 20  # the pooled channels pass just below the avg box
+    load_text(SE_BLOCK).render(tmp_path / "se.svg")
+    assert figure_metrics.analyse(str(tmp_path / "se.svg"))[0]["crossings"] <= 1

@@ -82,7 +82,7 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
     if shape == "join":  # room for the longest bend into the box, from below or above
         top, bottom = heights.box[op.id]
         travel = max(y[w] - bottom if y[w] >= top else top - y[w] for w in placed.consumed)
-        entry = travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
+        entry = 0.0 if placed.between else travel_width(travel, p.forks) + ENTRY * (len(placed.consumed) - 1)
         return sized(label, width=entry + max(12.0, ENTRY * len(placed.consumed) + 2, label.width + 2 * p.box_pad_x), entry=entry)
     if shape == "softmax":
         return sized(label, width=0.9 * 2 * (box_pad(p, shape, label) + 0.5 * (max(y[w] for w in placed.through) - min(y[w] for w in placed.through))))
@@ -217,8 +217,9 @@ class _Draw:
         top, bottom = self.edges[op.id]
         if shape == "join":  # the other operands come up into the box from below, or down into it from above
             width = box.entry + 6 + ENTRY * len(placed.consumed)
-            below = sorted((w for w in placed.consumed if y[w] >= top), key=lambda w: y[w])
-            above = sorted((w for w in placed.consumed if y[w] < top), key=lambda w: -y[w])  # the nearest first: the bends nest
+            outside = [] if placed.between else placed.consumed  # (or, between the first's wires, into its left edge)
+            below = sorted((w for w in outside if y[w] >= top), key=lambda w: y[w])
+            above = sorted((w for w in outside if y[w] < top), key=lambda w: -y[w])  # the nearest first: the bends nest
             for entering, edge in ((below, bottom), (above, top)):
                 if not entering:
                     continue

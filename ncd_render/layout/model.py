@@ -219,6 +219,7 @@ class Placed:
     over: list[int] = field(default_factory=list)  # a mark's tensor, whose wires pass under it
     crossed: int = 0  # a copy's branch: the wires it crosses on the way to its place
     within: bool | None = False  # a sum: its other operands run between its first's wires (None: some do)
+    between: bool = False  # a sum not within: its other operand, lacking some of the first's axes, comes into its box's left edge
 
     @property
     def before(self) -> list[int]:
@@ -232,7 +233,9 @@ class Placed:
     def members(self) -> list[int]:
         """The wires inside the box: a sum's box holds only the operand it goes on along,
         the others join it from below, unless they run between its wires: then it holds all."""
-        return self.through if glyph(self.op) == "join" and not self.within else self.before + self.after
+        if glyph(self.op) == "join" and not self.within:
+            return self.through + self.consumed if self.between else self.through
+        return self.before + self.after
 
 
 @record(slots=True)

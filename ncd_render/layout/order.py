@@ -281,10 +281,11 @@ class _Sweep(Copies, Sums):
             passing = self.passing(op)  # an outer sum's second term's own axes: they go on past the box
             consumed = [w for ws in inputs[1:] for w in ws if w not in passing]
             within = self.within(op, first, consumed, live) if shape == "join" else False
+            between = within is False and shape == "join" and bool(consumed) and self.between(op, first, consumed, live)
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
             over = _marked(first, live) if shape == "mark" else []
-            return Placed(op, consumed, covered, [], over=over, within=within)
+            return Placed(op, consumed, covered, [], over=over, within=within, between=between)
         if holds == "lookup":  # the ids' wires go on; the looked-up axes start below them
             self.alias(op.outputs[0], first)
             new = [self.new_wire(op.outputs[0], a, ("op", op.id)) for a in op.params["out_axes"]]

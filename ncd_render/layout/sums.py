@@ -53,18 +53,36 @@ class Sums:
         mine = set(self.d.values[op.inputs[0]].axes)
         return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]
 
+    def between(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool:
+        """Whether a sum's other operand lacks some of its first operand's axes and lies all between the first's top
+        and bottom wires, its wires together and right beside the first's of the same axes, in their order (an SE
+        block's gate over channels, nested in the feature map it scales just above its channels): it comes into the
+        box's left edge, as a box's inputs do, beside the wires it meets."""
+        if not ops.of(op).commutes or self.commuting(op):
+            return False
+        at, where = sorted(map(live.index, first)), sorted(map(live.index, other))
+        if not (at[0] < where[0] and where[-1] < at[-1] and where[-1] - where[0] + 1 == len(where)):
+            return False
+        axes = [self.wires[live[k]].axis for k in where]
+        n = len(axes)
+        below, above = live[where[-1] + 1:min(where[-1] + 1 + n, at[-1] + 1)], live[max(at[0], where[0] - n):where[0]]
+        return [self.wires[w].axis for w in below] == axes or [self.wires[w].axis for w in above] == axes
+
     def within(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool | None:
         """Whether a sum's other operand runs between its first operand's wires (a copy's
         branch nested in its source, coming back): True when it lies there whole, together
         and with its axes stacked in the first's order (top to bottom, whatever order the
         tensors name them in), so each of its wires can merge into its match at a dot;
-        False when none of it is there; None (no drawing fits) when part of it is, or when the
+        False when none of it is there, or when all of it is and it lacks some of the first's axes (a gate over
+        channels nested in the feature map it scales: its wires come into the box's left edge); None (no drawing fits) when part of it is, or when the
         join does not commute (a difference, a quotient): merged, its wires would not say which
         operand is taken away, so it keeps its box on the first."""
         at = sorted(map(live.index, first))
         lo, hi = at[0], at[-1]
         where = sorted(map(live.index, other))
         if not any(lo < k < hi for k in where):
+            return False
+        if self.between(op, first, other, live):
             return False
         # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom
         stacked = [self.wires[live[k]].axis for k in at]
