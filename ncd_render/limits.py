@@ -37,6 +37,7 @@ MAX_PNG_PIXELS = 50_000_000  #: pixels in all (200 MB while drawing)
 MAX_PDF_SIDE = (1 << 23) - 1  #: points on either side of a PDF page: cairo draws nothing beyond
 MAX_TEX_SIDE = 16383 * 72 / 72.27  #: bp on either side of a TikZ picture: TeX's largest dimension
 MIN_DPI = 10
+MAX_DPI = 100_000  #: a 24 pt figure is already wider than cairo's limit; more overflows the pixel count
 
 
 def read_limited(path: str | Path, what: str) -> bytes:
@@ -56,10 +57,10 @@ def read_limited(path: str | Path, what: str) -> bytes:
 
 
 def check_dpi(dpi) -> float:
-    """``dpi`` as a float if it is a finite number of at least :data:`MIN_DPI`."""
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not math.isfinite(dpi) or dpi < MIN_DPI:
-        raise NcdError(f"the resolution must be a finite number of at least {MIN_DPI} dpi, not {dpi!r}",
-                       hint="e.g. --dpi 300")
+    """``dpi`` as a float if it is a number from :data:`MIN_DPI` to :data:`MAX_DPI`."""
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not math.isfinite(dpi) or not MIN_DPI <= dpi <= MAX_DPI:
+        given = f"{dpi:g}" if isinstance(dpi, float) else repr(dpi)
+        raise NcdError(f"the resolution must be a number from {MIN_DPI} to {MAX_DPI:,} dpi, not {given}", hint="e.g. --dpi 300")
     return float(dpi)
 
 

@@ -64,6 +64,7 @@ BAD = {
     "unknown dtype": (["--dtype", "bf17"], "error: unknown dtype 'bf17'", "did you mean 'bf16'?"),
     "unknown axis": (["--sizes", "y=8,z=2"], "error: cannot set the size of unknown axis 'z'", "axes: y, x, k, v"),
     "bad sizes": (["--sizes", "y=lots"], "error: --sizes: 'y=lots' is not AXIS=N", "for example --sizes y=4096,x=4096"),
+    "superscript size": (["--sizes", "y=\u00b2"], "error: --sizes: 'y=\u00b2' is not AXIS=N", "for example --sizes y=4096,x=4096"),  # (int() refuses
     "zero size": (["--sizes", "y=0"], "error: axis 'y' cannot have size 0", None),
     "plot format": (["--plot", "chart.gif"], "error: cannot draw a roofline chart as '.gif'", "name a .png, .svg or .pdf file"),
 }

@@ -29,8 +29,10 @@ TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
 @pytest.mark.parametrize("args, message", [
     (["--width", "2000in"], "a PNG 2000.00in wide at 300 dpi would be 600,000 pixels wide; the limit is 32,767 pixels a side"),
     (["--dpi", "1e5"], re.compile(r"at 100000 dpi would be [\d,]+ x [\d,]+ pixels")),
-    (["--dpi", "inf"], "the resolution must be a finite number of at least 10 dpi, not inf"),
-    (["--dpi", "nan"], "the resolution must be a finite number of at least 10 dpi, not nan"),
+    (["--dpi", "inf"], "the resolution must be a number from 10 to 100,000 dpi, not inf"),
+    (["--dpi", "nan"], "the resolution must be a number from 10 to 100,000 dpi, not nan"),
+    (["--dpi", "1e308"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),  # (overflowed the pixel count)
+    (["--dpi", "1e308", "--width", "1in"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),
 ])
 def test_a_png_cairo_cannot_make_is_refused_and_the_old_file_kept(tmp_path, args, message):
     out = tmp_path / "fig.png"

@@ -370,6 +370,11 @@ def test_the_server_refuses_other_hosts_paths_and_methods(served):
         assert status == 405 and headers["Allow"] == "GET"
     status, _, body = ask("GET", "/view.json?hw=/etc/passwd")
     assert status == 200 and b"unknown hardware profile" in body
+    for query, said in (("toggle=%C2%B2:1", b"is not LINE:COLUMN"), ("sizes=y%3D%C2%B2", b"is not AXIS=N"),  # ('\u00b2': int() refuses it)
+                        ("&".join(f"f{k}=1" for k in range(9)), b"more than 8 fields")):
+        for route in ("/view.json", "/advice.json"):  # (the server answered nothing and printed a traceback)
+            status, _, body = ask("GET", f"{route}?{query}")
+            assert status == 200 and said in body and json.loads(body)["ok"] is False
 
 
 def test_a_thousand_saves_and_a_hundred_page_loads(browser, served):

@@ -47,7 +47,7 @@ def parse_sizes(text: str | None) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         name, _, number = (s.strip() for s in item.partition("="))
-        if not name.isidentifier() or not number.isdigit():
+        if not name.isidentifier() or not (number.isascii() and number.isdigit()):  # (not '²': int() refuses it)
             raise NcdError(f"--sizes: '{item}' is not AXIS=N with N a whole number", hint="for example --sizes y=4096,x=4096")
         if name in sizes:
             raise NcdError(f"--sizes gives axis '{name}' twice")

@@ -138,7 +138,10 @@ class ViewServer(ThreadingHTTPServer):
 
     def settings(self, query: str):
         """The query's settings, checked: a known profile and dtype, sizes as --sizes, components by line:column."""
-        q = {k: v[-1] for k, v in parse_qs(query, max_num_fields=8).items()}
+        try:
+            q = {k: v[-1] for k, v in parse_qs(query, max_num_fields=8).items()}
+        except ValueError:  # more fields than any page asks with
+            raise NcdError("the query has more than 8 fields") from None
         hw, dtype = q.get("hw", self.hw), q.get("dtype", self.dtype)
         if hw not in self.profiles:
             raise NcdError(f"unknown hardware profile '{hw[:40]}'", hint="profiles: " + ", ".join(sorted(self.profiles)))
@@ -147,7 +150,7 @@ class ViewServer(ThreadingHTTPServer):
         toggle = []
         for item in filter(None, q.get("toggle", "").split(",")):
             line, _, column = item.partition(":")
-            if not (line.isdigit() and column.isdigit()) or len(item) > 16:
+            if not (item.isascii() and line.isdigit() and column.isdigit()) or len(item) > 16:  # (not '²')
                 raise NcdError(f"toggle: '{item[:40]}' is not LINE:COLUMN")
             toggle.append((int(line), int(column)))
         if len(toggle) > MAX_TOGGLES:
