@@ -109,6 +109,8 @@ MAX_NESTING = 32          # sections, repeats, blocks and component calls inside
 MAX_BOXES = 20_000        # boxes of a diagram once every component call is written out (10,000 lay out in about 5 s)
 MAX_OPERANDS = 256        # tensors one statement takes (a sum of 3,000 terms laid out in 68 s, 8,000 ran out of time)
 MAX_READS = 1024          # statements that read one tensor (a copy of 4,000 branches laid out in 111 s)
+MAX_AXES = 64             # axes of one tensor (2,000, reversed, took 33 s and 4.9 GB to draw)
+MAX_CROSSINGS = 20_000    # wire crossings a drawing must have (each two curves placed and drawn)
 MAX_EXPONENT = 64         # |exponent| of a scale such as k^-1/2
 MAX_NUMBER_TEXT = 24      # characters of one written number or exponent
 

@@ -138,6 +138,38 @@ def test_a_statement_of_thousands_of_terms_or_a_tensor_read_thousands_of_times_i
     fails_cleanly(result, message, where)
 
 
+def reversals(axes: int, times: int) -> str:
+    """A tensor of ``axes`` axes, its axes reversed ``times`` times: each reversal crosses every pair of its wires."""
+    names = [f"a{k}" for k in range(axes)]
+    order = [" ".join(names), " ".join(reversed(names))]
+    return ("".join(f"axis {a} = 2\n" for a in names) + f"input X0[{order[0]}]\n"
+            + "".join(f"X{k + 1} = rearrange(X{k}: {order[k % 2]} -> {order[1 - k % 2]})\n" for k in range(times)) + f"output X{times}\n")
+
+
+def test_a_tensor_of_thousands_of_axes_is_refused_where_it_is_declared(tmp_path):
+    """A tester's 2,000 axes, reversed in one statement: `validate` passed it, and drawing it took 33 s, 4.9 GB and wrote a
+    650 MB SVG (every wire crossing every other). A tensor has at most 64 axes."""
+    (tmp_path / "wide.ncd").write_text(reversals(2000, 1))
+    fails_cleanly(ncd("validate", tmp_path / "wide.ncd", timeout=60), "X0 has 2,000 axes; the limit is 64", ":2001:7")
+
+
+def test_a_figure_that_must_cross_wires_too_often_is_refused_before_its_layout(tmp_path):
+    """Twelve reversals of 64 axes demand 24,192 crossings: any drawing of them is a braid no reader follows, and its
+    curves cost time and memory, so drawing is refused at the statement that demands the most; nine (18,144) draw."""
+    (tmp_path / "braid.ncd").write_text(reversals(64, 12))
+    out = tmp_path / "braid.svg"
+    fails_cleanly(ncd("render", tmp_path / "braid.ncd", "-o", out, timeout=60),
+                  "drawn, the diagram would cross wires at least 24,192 times, more than 20,000; this statement alone crosses 2,016", ":66:6")
+    assert not out.exists()
+    sections = "".join(f'section "s{k}"\n  {line}\nend\n' if line.startswith("X") else line + "\n"
+                       for k, line in enumerate(reversals(64, 12).splitlines()))  # a page part each, each under the limit
+    (tmp_path / "parts.ncd").write_text(sections)
+    fails_cleanly(ncd("render", tmp_path / "parts.ncd", "-o", out, "--layout", "page", timeout=60), "at least 24,192 times")
+    assert ncd("validate", tmp_path / "braid.ncd").returncode == 0  # (building and costing it draw nothing)
+    (tmp_path / "nine.ncd").write_text(reversals(64, 9))
+    assert ncd("render", tmp_path / "nine.ncd", "-o", out, timeout=120).returncode == 0
+
+
 def test_a_box_limit_and_a_check_line_of_zero_name_their_file(tmp_path):
     """Two errors that named no file: the box limit of a diagram without component calls, and a check line setting
     a size of 0 (its error named no file or line; its hint spoke of 'line 5')."""

@@ -131,6 +131,9 @@ class Names:
         return axes
 
     def new_value(self, name: str, axes: tuple[str, ...], dtype: str, span: Span | None) -> int:
+        if len(axes) > limits.MAX_AXES:
+            raise NcdError(f"{name or 'this tensor'} has {len(axes):,} axes; the limit is {limits.MAX_AXES}", span,
+                           "join axes that always go together into one (docs/limits.md)")
         vid = len(self.values)
         self.values[vid] = Value(vid, name, axes, dtype, span)
         return vid

@@ -53,6 +53,7 @@ from .columns import place_columns
 from .glyphs import box_labels, draw_glyphs
 from .heights import Cycle
 from .model import Ordered, Style, is_wiring
+from .report import check_crossings
 from .scalars import scalars_on_wires
 from .sections import under_titles
 
@@ -64,6 +65,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`)."""
+    check_crossings(diagram)
     diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit), theme, preset)
     style = Style(diagram, theme, preset, part)
     try:
