@@ -62,3 +62,20 @@ def test_json_holds_every_figure_of_the_table():
     assert {"flops", "hbm_bytes", "time", "bound", "plan", "efficiency", "levels"} <= set(k)
     assert [lv["level"] for lv in k["levels"]] == ["HBM -> L2", "L2 -> shared", "shared -> registers"]
     assert data["total"]["time"] == k["time"] and data["suggestions"]["runs"] == []
+
+
+def test_a_long_diagram_tries_the_runs_that_take_most_time_within_a_bound():
+    """Each run tried costs the whole diagram again, so 500 statements took 145 s (3,472 runs, each costing 500 ops).
+    The search now makes at most 40,000 op visits, trying first the runs whose kernels take the most time, and says
+    so: the wide maps, near the end of the file, are in the plan (tried in line order, the 99 runs would end at line 100)."""
+    lines = ["axis y = 64", "axis m = 64", "axis f = 65536", "input X[y m]"]
+    lines += [f"X = relu(X)" for _ in range(200)] + ["H = linear(X: m -> f) as L_1", "X = linear(H: f -> m) as L_2"]
+    lines += [f"X = relu(X)" for _ in range(200)] + ["output X"]
+    text = "\n".join(lines) + "\n"
+    plan = suggest(text, "long.ncd", load_profile("a100-80gb"), "bf16")
+    ops = len(load_text(text).diagram.ops)
+    assert plan.tried == 40_000 // ops < plan.possible
+    wide = lines.index("H = linear(X: m -> f) as L_1") + 1
+    assert any(r.first <= wide and r.last >= wide + 1 for r in plan.runs)
+    from ncd_render.cost.command import suggestion_lines
+    assert f"the {plan.tried} whose kernels take the most time were tried" in suggestion_lines(plan)[-1]

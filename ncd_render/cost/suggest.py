@@ -8,7 +8,9 @@ streaming and tiling rules of :mod:`.fused` decide what may be split, and shared
 memory what fits (a run that cannot be tiled to fit is refused by the planner).
 Each legal run is costed on the whole diagram (so L2 reuse and fixed costs count);
 the best set of non-overlapping runs is chosen by weighted interval scheduling, and
-the plan is costed once more as a whole.
+the plan is costed once more as a whole. Each costing visits every op, so a search runs
+at most ``SEARCH_OPS`` op visits: on a long diagram, the runs whose kernels take the
+most time are tried first, as many as that allows (all of them on a block's diagram).
 
 >>> from ncd_render.cost import load_profile
 >>> text = open("gallery/sdpa.ncd").read()
@@ -28,6 +30,8 @@ from .model import Report, analyse, fused_section
 
 MAX_RUN = 8          # statements in one candidate kernel
 MAX_CANDIDATES = 400  # whole-diagram analyses one search may run
+SEARCH_OPS = 40_000   # op visits one search may make, all analyses together (a chain of 500 statements took 145 s)
+MIN_TRIES = 8         # runs tried however long the diagram
 MIN_SAVING = 0.01     # a run must save this share of its time to be worth a kernel of its own
 
 
@@ -53,31 +57,49 @@ class Suggestion:
     time_before: float
     time_after: float
     text: str  # the source with the runs wrapped in fused sections
+    tried: int = 0  # the runs costed
+    possible: int = 0  # the runs that could have been: more than tried where the search was cut short
 
 
 def suggest(text: str, name: str, profile, dtype: str, sizes: dict | None = None) -> Suggestion:
     """The best set of runs to fuse in the .ncd source ``text``."""
     base = _cost(text, name, profile, dtype, sizes)
-    diagram = base[1]
-    statements = _statements(diagram)
+    possible = _possible(text, _statements(base[1]))
+    budget = min(MAX_CANDIDATES, max(MIN_TRIES, SEARCH_OPS // max(1, len(base[1].ops))))
+    spent = _time_by_line(*base)
+    ranked = sorted(possible, key=lambda run: (-sum(spent.get(line, 0.0) for line in range(run[0], run[1] + 1)), run))
     candidates = []
-    for i in range(len(statements)):
-        for j in range(i + 1, min(len(statements), i + MAX_RUN)):
-            first = statements[i][0]
-            section = statements[i][1]
-            if statements[j][1] != section or any(s[1] != section for s in statements[i:j + 1]):
-                break
-            if not all(_only_statements(text, statements[i:j + 1])):
-                break
-            if sum(s[2] for s in statements[i:j + 1]) < 2 or len(candidates) >= MAX_CANDIDATES:
-                continue
-            run = _try(text, name, profile, dtype, sizes, base, first, statements[j][3])
-            if run is not None and run.saving > MIN_SAVING * run.time_before:
-                candidates.append(run)
+    for first, last in sorted(ranked[:budget]):  # (in line order, as found before: the same plan whatever the ranking's ties)
+        run = _try(text, name, profile, dtype, sizes, base, first, last)
+        if run is not None and run.saving > MIN_SAVING * run.time_before:
+            candidates.append(run)
     chosen = _schedule(candidates)
     fused = _wrap(text, [(r.first, r.last) for r in chosen])
     after = _cost(fused, name, profile, dtype, sizes)[0].time if chosen else base[0].time
-    return Suggestion(tuple(chosen), base[0].time, after, fused)
+    return Suggestion(tuple(chosen), base[0].time, after, fused, min(budget, len(possible)), len(possible))
+
+
+def _possible(text: str, statements) -> list[tuple[int, int]]:
+    """(first line, last line) of every run that may be one kernel: 2 to MAX_RUN statements of one section, in a row
+    (only blank lines and comments between them), with at least two boxes that make kernels."""
+    runs = []
+    for i in range(len(statements)):
+        for j in range(i + 1, min(len(statements), i + MAX_RUN)):
+            if any(s[1] != statements[i][1] for s in statements[i:j + 1]) or not all(_only_statements(text, statements[i:j + 1])):
+                break
+            if sum(s[2] for s in statements[i:j + 1]) >= 2:
+                runs.append((statements[i][0], statements[j][3]))
+    return runs
+
+
+def _time_by_line(report: Report, diagram) -> dict[int, float]:
+    """The time of each kernel, by the line its first op is written on."""
+    spent: dict[int, float] = {}
+    for k in report.kernels:
+        spans = [diagram.ops[i].span for i in k.ops if diagram.ops[i].span is not None]
+        if spans:
+            spent[spans[0].line] = spent.get(spans[0].line, 0.0) + k.time
+    return spent
 
 
 def _cost(text, name, profile, dtype, sizes) -> tuple[Report, object]:
