@@ -1,4 +1,5 @@
 """``ncd cost`` as a user runs it: the table, the roofline chart, exit codes and messages."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,17 @@ def test_the_roofline_chart_is_written_atomically_and_deterministically(tmp_path
         charts.append(out.read_bytes())
     assert charts[0].startswith(magic) and charts[0] == charts[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a" + suffix, "b" + suffix]
+
+
+def test_dollar_signs_in_a_profile_or_kernel_name_are_text_on_the_chart(tmp_path):
+    """matplotlib typesets text between two $ as TeX maths: a profile named 'My $\\frac{x$ GPU' ended the chart in a
+    mathtext traceback. The names are drawn as written."""
+    profile = (Path(__file__).resolve().parents[1] / "ncd_render" / "cost" / "profiles" / "a100-80gb.toml").read_text()
+    (tmp_path / "gpu.toml").write_text(re.sub(r'(?m)^name = ".*"', lambda _: "name = 'My $\\frac{x$ GPU'", profile))
+    (tmp_path / "d.ncd").write_text('axis m = 4\ninput X[m]\nsection "$\\frac{y$" fused\n  Y = relu(X)\n  Z = exp(Y)\nend\noutput Z\n')
+    result = ncd(tmp_path / "d.ncd", "--hw", tmp_path / "gpu.toml", "--plot", tmp_path / "c.svg")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert (tmp_path / "c.svg").read_bytes().startswith(b"<?xml")
 
 
 BAD = {

@@ -2,6 +2,7 @@
 its source), and the laws it must keep: exp on the special-function units, causal blocks
 skipped, routed experts, L2 reuse, real tiles, quantisation as q^(1+β)."""
 import math
+import re
 import statistics
 import tomllib
 from dataclasses import replace
@@ -180,7 +181,25 @@ def test_a_profile_with_half_the_efficiency_tables_or_a_bad_fraction_is_refused(
     with pytest.raises(NcdError, match="efficiency.hbm must be a fraction"):
         load_profile(str(mine))
     mine.write_text(text.replace("sms = 108", "sms = 108.5"))
-    with pytest.raises(NcdError, match="chip.sms must be a positive whole number"):
+    with pytest.raises(NcdError, match="chip.sms must be a whole number from 1 to 1,048,576, not 108.5"):
+        load_profile(str(mine))
+
+
+@pytest.mark.parametrize("line, said", [
+    ("sms = 1e308", "chip.sms must be a whole number from 1 to 1,048,576, not 1e+308"),  # (overflowed int to float)
+    ("l2_bandwidth_gbs = 1e-308", "chip.l2_bandwidth_gbs must be a number greater than 0.001 and at most 1e+08"),  # (divided by 0)
+    ("clock_ghz = 1e308", "chip.clock_ghz must be a number greater than 0.001 and at most 1000"),  # (infinite JSON)
+    ("l2_mib = 1e308", "chip.l2_mib must be a number greater than 0 and at most 1.04858e+06"),
+    ("warps_per_cta = 0", "efficiency.warps_per_cta must be a whole number from 1 to 1,024, not 0"),
+])
+def test_a_chip_figure_past_any_gpu_is_refused_by_name(tmp_path, line, said):
+    """A tester's profiles: each value only had to be positive, so 1e308 SMs overflowed, 1e-308 GB/s of L2 divided by
+    zero, and a 1e308 GHz clock printed infinite JSON, each a traceback. Every chip figure now has a range."""
+    text = (resources.files("ncd_render.cost") / "profiles" / "h100-sxm.toml").read_text()
+    key = line.split(" =")[0]
+    mine = tmp_path / "gpu.toml"
+    mine.write_text(re.sub(rf"(?m)^{key} = [^ ]+", line, text))
+    with pytest.raises(NcdError, match=re.escape(said)):
         load_profile(str(mine))
 
 

@@ -33,6 +33,12 @@ CHIP_FIELDS = {"sms": int, "clock_ghz": float, "l2_mib": float, "registers_kib":
 EFFICIENCY_FIELDS = {"hbm": float, "l2_usable": float, "kernel_overhead_us": float, "framework_overhead_us": float,
                      "warps_per_cta": int, "async_copy": bool}
 FRACTIONS = {"hbm", "l2_usable"}
+# Ranges that hold every GPU made, many times over (a value past them overflowed or divided by zero): (low, high], or
+# [low, high] for whole numbers
+RANGES = {"sms": (1, 1 << 20), "clock_ghz": (0.001, 1000.0), "l2_mib": (0.0, 1 << 20), "registers_kib": (1, 1 << 20),
+          "max_ctas_per_sm": (1, 1 << 16), "fp32_lanes": (1, 1 << 16), "sfu_lanes": (1, 1 << 16), "l2_bandwidth_gbs": (0.001, 1e8),
+          "shared_bandwidth_bytes_per_clock": (0.001, 1 << 20), "gemm_cluster": (1, 1 << 10), "hbm": (0.0, 1.0),
+          "l2_usable": (0.0, 1.0), "kernel_overhead_us": (0.0, 1e6), "framework_overhead_us": (0.0, 1e6), "warps_per_cta": (1, 1 << 10)}
 # The algorithms of a fused (online-softmax) attention kernel: FlashAttention-2's (queries split across
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
@@ -103,9 +109,11 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
             if kind is bool:
                 if not isinstance(value, bool):
                     raise NcdError(f"{name}.{key} must be true or false, not {value!r:.40}", path=where)
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 \
-                    or (kind is int and value != int(value)) or (key in FRACTIONS and value > 1):
-                what = "a fraction in (0, 1]" if key in FRACTIONS else "a positive whole number" if kind is int else "a positive finite number"
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or (kind is int and value != int(value)) or not _within(value, *RANGES[key], whole=kind is int):
+                low, high = RANGES[key]
+                what = "a fraction in (0, 1]" if key in FRACTIONS else f"a whole number from {low:,} to {high:,}" if kind is int \
+                    else f"a number greater than {low:g} and at most {high:g}"
                 raise NcdError(f"{name}.{key} must be {what}, not {value!r:.40}", path=where)
             values[key] = kind(value)
     for key, choices in OPTIONAL_FIELDS.items():
@@ -124,6 +132,10 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
                 c["shared_bandwidth_bytes_per_clock"] * c["sms"] * c["clock_ghz"] * 1e9, c["gemm_cluster"],
                 c["hbm"], c["l2_usable"], c["kernel_overhead_us"] * 1e-6, c["framework_overhead_us"] * 1e-6,
                 c["warps_per_cta"], c["async_copy"], c["fused_kernel"], c["softmax_kernel"], c["mma_sync_share"], c["broadcast_hbm"])
+
+
+def _within(value: float, low: float, high: float, whole: bool) -> bool:
+    return (low <= value if whole else low < value) and value <= high
 
 
 def with_kernels(chip: Chip, fused: str | None = None, softmax: str | None = None) -> Chip:

@@ -69,12 +69,12 @@ def plot_roofline(report: Report, path: str | Path) -> None:
             under = x > ridge
             stacked += under
             ax.annotate(", ".join(labels), (x, y), textcoords="offset points", xytext=(-4, -10 * stacked) if under else (4, 3),
-                        ha="right" if under else "left", fontsize=7)
+                        ha="right" if under else "left", fontsize=7, parse_math=False)  # (names are the file's text, not TeX)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("arithmetic intensity (FLOP per HBM byte)")
         ax.set_ylabel("attained FLOP/s (launch overhead included)")
-        ax.set_title(f"{hw.name}, {dtype}: blue memory-bound, red compute-bound, squares fused")
+        ax.set_title(f"{hw.name}, {dtype}: blue memory-bound, red compute-bound, squares fused", parse_math=False)
         ax.grid(True, which="major", linewidth=0.3)
         ax.legend(loc="lower right")
         figure.tight_layout()
