@@ -121,11 +121,12 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .api import load
     from .latex import size_warnings
     from .limits import check_dpi, check_png
-    from .output import check_writable
+    from .output import check_writable, not_an_input
     from .render import format_of
     from .sizing import parse_length
 
     fmt = format_of(output)
+    not_an_input(output, file, *([hardware] if annotate_cost else []))
     check_dpi(dpi)
     if width is not None and fmt == "png":
         check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
@@ -183,11 +184,12 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
 
     from .api import load
     from .latex import check_tex_name, default_label, draw_figure, size_warnings, snippet
-    from .output import write_atomic
+    from .output import not_an_input, write_atomic
     from .sizing import parse_length
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
+    not_an_input(output, file)
     check_tex_name(Path(output).as_posix(), "the figure's file name", "choose one with -o, e.g. -o figs/model.pdf")
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:

@@ -39,7 +39,7 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str)
 
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
     check_tex_name(label, "the label", "e.g. fig:model")
-    tikz = path.endswith(".tikz")
+    tikz = path.lower().endswith(".tikz")  # (as the format is told from it: fig.TIKZ is TikZ too)
     env = "figure*" if width > COLUMN_WIDTH else "figure"
     needs = r"\usepackage{tikz}" if tikz else r"\usepackage{graphicx}"
     include = rf"\input{{{path}}}" if tikz else rf"\includegraphics{{{path}}}"

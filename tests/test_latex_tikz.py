@@ -207,3 +207,11 @@ def test_pdf_and_tikz_files_are_byte_stable(tmp_path):
             outputs.append(out.read_bytes())
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
     assert outputs[0].startswith(b"%PDF") and outputs[1].startswith(b"% Multi-head attention")
+
+
+def test_an_upper_case_tikz_name_is_input_not_included_as_graphics():
+    """`ncd latex -o fig.TIKZ` wrote TikZ (the format is told from the suffix in any case) but printed
+    \\includegraphics{fig.TIKZ}, which pdflatex stops at: 'Unknown graphics extension: .TIKZ'."""
+    from ncd_render.latex import snippet
+    text = snippet("figs/fig.TIKZ", "A title", 200.0, "fig:a")
+    assert r"\input{figs/fig.TIKZ}" in text and r"\usepackage{tikz}" in text and "includegraphics" not in text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NcdError
 from ..limits import MAX_FILE_BYTES
-from ..output import check_writable, write_atomic
+from ..output import check_writable, not_an_input, write_atomic
 from .chip import with_fused_kernel
 from .table import si
 
@@ -33,9 +33,12 @@ def run_cost(file: str, hardware: str, dtype: str, sizes: str | None, plot: str 
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
+        not_an_input(plot, file, hardware)  # (a profile named by its path too)
     if apply_to:
         if Path(apply_to).resolve() == Path(file).resolve():
             raise NcdError("--apply writes a copy: give a path other than the input file", hint=f"for example --apply {Path(file).stem}_fused.ncd")
+        if plot and Path(apply_to).resolve() == Path(plot).resolve():
+            raise NcdError(f"--apply and --plot both name '{plot}': the chart would replace the fused copy", hint="give them two files")
         check_writable(apply_to)
     text = read_source(file)
     overrides = parse_sizes(sizes)
