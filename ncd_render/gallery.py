@@ -32,16 +32,17 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
     sources = sorted(folder.glob("*.ncd"))
     if not sources:
         raise NcdError(f"no .ncd files in '{folder}'")
+    _distinct(sources, formats)
     outputs, entries = [], []
     for source in sources:
         figure = load(source, theme=theme, layout=layout)
         scene = figure.scene()
-        for out in (source.with_suffix("." + fmt) for fmt in formats):
+        for out in _figures(source, formats)[0]:
             outputs.append((out, render_bytes(scene, out.suffix[1:], out)))
         with warnings.catch_warnings(record=True) as shrunk:  # said on the index page instead
             warnings.simplefilter("always", SizeWarning)
             page = figure.scene(layout_preset=PAGE)
-        for out in (source.with_suffix(f".{PAGE}.{fmt}") for fmt in formats):
+        for out in _figures(source, formats)[1]:
             outputs.append((out, render_bytes(page, out.suffix[1:], out)))
         note = next((str(w.message) for w in shrunk if isinstance(w.message, SizeWarning)), None)
         entries.append((source, figure.diagram.title or source.stem, scene, page, note))
@@ -49,6 +50,23 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
     for path, data in outputs:
         write_atomic(path, data)
     return [path for path, _ in outputs]
+
+
+def _figures(source: Path, formats) -> tuple[list[Path], list[Path]]:
+    """The files ``source``'s figure is drawn to, and its page figure."""
+    return [source.with_suffix("." + fmt) for fmt in formats], [source.with_suffix(f".{PAGE}.{fmt}") for fmt in formats]
+
+
+def _distinct(sources: list[Path], formats) -> None:
+    """NcdError, before drawing anything, where two sources would draw the same file (x.ncd's page figure is
+    x.page.svg, which x.page.ncd draws too: the second replaced the first, and the index showed one twice)."""
+    drawn: dict[Path, Path] = {}
+    for source in sources:
+        for out in sum(_figures(source, formats), []):
+            if out in drawn:
+                raise NcdError(f"'{shown(source.name)}' and '{shown(drawn[out].name)}' would both draw '{shown(out.name)}'",
+                               hint=f"rename '{shown(source.name)}': a gallery draws NAME.ncd as NAME.svg and, on a page, NAME.{PAGE}.svg")
+            drawn[out] = source
 
 
 def _index(entries, formats) -> str:

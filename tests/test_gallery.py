@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from ncd_render.api import load
+from ncd_render.errors import NcdError
 from ncd_render.gallery import build_gallery
 from ncd_render.render import render_bytes
 
@@ -37,6 +38,16 @@ def test_build_writes_svg_pdf_and_index(tmp_path):
     written = build_gallery(tmp_path)
     assert sorted(p.name for p in written) == ["a.page.pdf", "a.page.svg", "a.pdf", "a.svg", "index.html"]
     assert (tmp_path / "a.svg").read_bytes() == (GALLERY / "sdpa.svg").read_bytes()
+
+
+def test_two_sources_that_would_draw_one_file_are_refused_before_anything_is_written(tmp_path):
+    """x.ncd's page figure is x.page.svg, which x.page.ncd draws too: each file was written twice, the count said 9
+    files where 8 existed, and the index showed one figure under both titles."""
+    (tmp_path / "x.ncd").write_text((GALLERY / "mlp.ncd").read_text())
+    (tmp_path / "x.page.ncd").write_text((GALLERY / "mha.ncd").read_text())
+    with pytest.raises(NcdError, match=r"'x.page.ncd' and 'x.ncd' would both draw 'x.page.svg'"):
+        build_gallery(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.ncd", "x.page.ncd"]
 
 
 def test_depth_collapses_components_into_boxes():
