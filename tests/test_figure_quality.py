@@ -23,17 +23,20 @@ FIGURE_IDS = [f"{p.parent.name}/{p.stem}" for p in FIGURES]
 
 # Crossings. Issue #10 asked for at most 80 over its 12 gallery figures, none more than at
 # issue time (ISSUE_CROSSINGS, as figure_metrics measured them then); the layout nests a
-# copy's branch between its source's wires where that crosses fewer (79 over the 12 today).
+# copy's branch between its source's wires where that crosses fewer, and a wiring region
+# closes its cups before the wires that pass their place swap (75 over the 12 today).
 # Above the lower bound of the drawing rules (ncd_render.layout.report, which lets every
-# branch nest): 39 today, mostly where nesting cannot pay: a branch's result stays between
+# branch nest): 38 today, mostly where nesting cannot pay: a branch's result stays between
 # its source's wires, so a later branch of the same source must cross it (convolution's five
 # variants of one X: 10), a sum that merges a nested branch back crosses what its split
-# crossed, and the permutations and einsums of deepseek_v3's attention (14).
+# crossed, and the permutations and einsums of deepseek_v3's attention (15: the bound lets
+# its rotary keys K_r stack above the queries, where their einsum crosses 2 wires, not 3;
+# the layout keeps Q above K, as written).
 ISSUE_CROSSINGS = {"attention_scores": 3, "convolution": 30, "deepseek_v3": 46, "flash_attention": 1, "mha": 15,
                    "mixtral": 39, "mlp": 0, "resnet": 3, "sdpa": 1, "transformer": 7, "unet": 10, "vit": 3}
 ISSUE_GOAL = 80
 GALLERY_EXCESS_BUDGET = 40
-FIGURE_EXCESS_BUDGET = 14
+FIGURE_EXCESS_BUDGET = 15
 # Wires in tandem (resnet's and ConvNeXt's pixel positions x = h w) are two wires 3 pt apart
 # by definition, so a tandem pair crossing any third wire is three wires within 5 pt: a knot
 # to the tool. Each of these figures has exactly one such crossing, at its copy.
