@@ -274,7 +274,7 @@ def gallery_build(folder, theme, layout_preset):
 
     check_style(theme, layout_preset)
     written = build_gallery(folder, theme=theme, layout=layout_preset)
-    say(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
+    tell(f"wrote {len(written)} files in {folder}/ (open {folder}/index.html)")
 
 
 @main.command("serve")
@@ -335,7 +335,7 @@ def html_command(file, output, hardware, dtype, sizes):
     check_writable(output)
     page = html(read_source(file), file, hardware, dtype, parse_sizes(sizes))
     write_atomic(output, page.encode("utf-8"))
-    say(f"wrote {output}")
+    tell(f"wrote {output}")  # (a note: the result is the file, so a stdout that cannot take it changes nothing)
 
 
 for _command in (check_command, compile_command, import_command):

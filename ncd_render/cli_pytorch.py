@@ -82,7 +82,7 @@ def compile_command(file, output, sizes, class_name):
     source = generate(diagram, class_name)
     if output:
         write_atomic(output, source.encode())
-        say(f"wrote {output}")
+        tell(f"wrote {output}")  # (a note, as the result is the file)
     else:
         say(source, nl=False)
 
@@ -120,4 +120,4 @@ def import_command(target, output, axes):
     imported = import_file(target, output, parse_renames(axes))
     for warning in imported.warnings:
         tell(f"warning: {warning}")
-    say(f"wrote {output} and {pairing}; run: ncd check {output}")
+    tell(f"wrote {output} and {pairing}; run: ncd check {output}")

@@ -89,7 +89,7 @@ def test_latex_includes_a_png_at_the_size_it_advises(tmp_path, pdflatex_program)
 
 
 @pytest.mark.parametrize("command", [["validate", MHA], ["compile", MHA], ["cost", MHA], ["latex", MHA, "-o", "fig.pdf"],
-                                     ["gallery", "build", "g"], ["--version"], ["--help"], ["render", "--help"]])
+                                     ["--version"], ["--help"], ["render", "--help"]])
 def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(tmp_path, command):
     (tmp_path / "g").mkdir()
     (tmp_path / "g" / "a.ncd").write_text(TINY)
@@ -100,6 +100,19 @@ def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(tmp_path, command):
                                            "hint: redirect it to a file on a disk with room, or use -o where the command has it")
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert not (tmp_path / "fig.pdf").exists()  # ncd latex wrote its figure, then failed on the snippet: half a result
+
+
+@pytest.mark.parametrize("command, written", [(["gallery", "build", "g"], "g/a.svg"), (["html", MHA, "-o", "m.html"], "m.html"),
+                                              (["compile", MHA, "-o", "m.py"], "m.py")])
+def test_a_command_whose_result_is_a_file_says_so_on_stderr(tmp_path, command, written):
+    """With stdout full, `ncd html`, `compile -o` and `gallery build` wrote their files, then failed on 'wrote ...' and
+    exited 2: a success reported as a failure. That line is a note, on stderr, as `ncd latex`'s is."""
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "a.ncd").write_text(TINY)
+    with open("/dev/full", "w") as full:
+        result = ncd(*command, cwd=tmp_path, stdout=full)
+    assert result.returncode == 0 and result.stderr.startswith("wrote "), result.stderr
+    assert (tmp_path / written).stat().st_size > 0
 
 
 def test_the_repr_of_a_figure_is_one_short_line():
