@@ -143,6 +143,16 @@ def test_from_module_writes_a_pickled_pairing(tmp_path):
     assert check_file(tmp_path / "seq.ncd").passed
 
 
+def test_one_tensor_given_as_two_inputs_is_two_inputs(tmp_path):
+    """An example of (t, t) for forward(x, y) = x + y was captured as one input read twice: the diagram declared X and
+    Y of different axes and wrote Y = Y + Y, which ncd check failed. Each input is its own tensor now."""
+    result = _ncd("import", f"{MODELS}:one_tensor_twice", "-o", "add.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in (tmp_path / "add.ncd").read_text().splitlines() if not line.startswith("#")]
+    assert "input X[y m], Y[y m]" in lines and "Y = X + Y" in lines
+    assert check_file(tmp_path / "add.ncd").passed
+
+
 def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_path):
     result = _ncd("import", f"{MODELS}:unsupported", "-o", "cum.ncd", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -93,7 +93,25 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
         if what:
             raise NcdError(f"{spec}: example input {number} of {len(inputs)} {what}",
                            hint="give it the shape and kind of the data the module runs on, for example torch.randn(2, 5, 16)")
-    return module, tuple(inputs)
+    return module, _apart(tuple(inputs))
+
+
+def _apart(inputs: tuple) -> tuple:
+    """``inputs`` with each one that shares memory with an earlier one (the same tensor given twice, ``(t, t)``, or a
+    view of it) copied: captured as given, the two were one input, and the diagram read the second as the first's.
+
+    >>> t = torch.zeros(2, 3)
+    >>> a, b, c = _apart((t, t, t[0]))
+    >>> a is t, b is t, c.data_ptr() == t.data_ptr()
+    (True, False, False)
+    """
+    seen: set[int] = set()
+    out = []
+    for x in inputs:
+        memory = x.untyped_storage().data_ptr()
+        out.append(x.clone() if memory in seen else x)
+        seen.add(memory)
+    return tuple(out)
 
 
 @contextlib.contextmanager

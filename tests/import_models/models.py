@@ -1962,3 +1962,14 @@ class _SameAndNegated(nn.Module):
 def same_and_negated():
     torch.manual_seed(0)
     return _SameAndNegated(), (torch.randn(1, 3, 5, 6),)
+
+
+class _Add(nn.Module):
+    def forward(self, x, y):
+        return x + y
+
+
+def one_tensor_twice():
+    """forward(x, y) = x + y, its example one tensor given as both inputs."""
+    t = torch.randn(2, 3)
+    return _Add(), (t, t)
