@@ -38,6 +38,17 @@ def bad_char(text: str, allow: str = "") -> int | None:
     return min(found) if found else None
 
 
+def quotable(text: str, limit: int) -> str:
+    """``text`` as a quoted string of a .ncd file may hold it (a title that comes from a Python name, say): each
+    forbidden character, and the double quote, as ``?``, at most ``limit`` characters (the last an ellipsis).
+
+    >>> quotable('Evil\x1b[31m\u202e "x"', 100), quotable("E" * 10, 5)
+    ('Evil?[31m? ?x?', 'EEEE…')
+    """
+    text = "".join("?" if c == '"' or forbidden(c) else c for c in text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def describe(c: str) -> str:
     """``U+000C (form feed)``: a character named so that a terminal shows it."""
     name = _NAMES.get(c) or unicodedata.name(c, "").lower()

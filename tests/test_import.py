@@ -153,6 +153,18 @@ def test_one_tensor_given_as_two_inputs_is_two_inputs(tmp_path):
     assert check_file(tmp_path / "add.ncd").passed
 
 
+@pytest.mark.parametrize("model, expected", [("control_name", 'title "Evil?[31m?"'), ("long_name", 'title "' + "E" * 999 + '…"'),
+                                             ("huge_number", "Y = 1e300 - X")])
+def test_what_python_allows_in_a_module_is_written_as_the_language_reads_it(tmp_path, model, expected):
+    """A class named with an escape sequence or 5,000 letters, or a constant of 1e300, was written as it was: ncd import
+    exited 0 and ncd validate then refused its file (a control character, a title over 1,000 characters, a number
+    of 301 digits). The written diagram is read back as any file is, and these are written so that it reads."""
+    result = _ncd("import", f"{MODELS}:{model}", "-o", "m.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert expected in (tmp_path / "m.ncd").read_text().splitlines()
+    assert _ncd("validate", "m.ncd", cwd=tmp_path).returncode == 0
+
+
 def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_path):
     result = _ncd("import", f"{MODELS}:unsupported", "-o", "cum.ncd", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -114,12 +114,13 @@ def _pattern(diagram_order, dims, names, atoms, to_module: bool) -> str:
 
 
 def _validate(text: str) -> None:
-    """The written diagram must build: a mistake here is the importer's, said as such."""
+    """The written diagram must read back as a file does (screened for characters and lengths) and build: a mistake
+    here is the importer's, said as such."""
     from ..ir import build
-    from ..parse import parse
+    from ..sources import program_from_text
 
     try:
-        build(parse(text, "imported.ncd"))
+        build(program_from_text(text, "imported.ncd"))
     except NcdError as error:
         raise NcdError(f"ncd import wrote a diagram that does not build (a bug in the importer):\n{error}\n--- the diagram:\n{text}") from None
 

@@ -129,8 +129,10 @@ def _number(x: float) -> str:
 
     >>> _number(0.12500000000000003), _number(3.0), _number(0.3535533905932738)
     ('0.125', '3', '0.3535533905932738')
+    >>> _number(1e300), _number(-2.5e-30)  # (1e300 was written out in 301 digits, past the 24 a number may have)
+    ('1e300', '-2.5e-30')
     """
     x = float(x)
     near = float(f"{x:.12g}")
     x = near if abs(near - x) <= 4 * math.ulp(x) else x  # (a number that needs all its digits keeps them)
-    return repr(x) if not x.is_integer() else str(int(x)) if abs(x) >= 1 else repr(x)
+    return str(int(x)) if x.is_integer() and 1 <= abs(x) < 1e16 else repr(x).replace("e+", "e")

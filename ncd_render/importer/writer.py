@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ops
+from ..chars import quotable
+from ..limits import MAX_STRING
 from ..pytorch.patterns import identifier
 from .graph import Program, Stmt
 from .axisnames import axis_names as name_axes, declared_order
@@ -82,6 +84,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     def names(atom_list):
         return " ".join(axis_names[a] for a in leaves(atom_list))
 
+    note, title = quotable(note, MAX_STRING), quotable(title, MAX_STRING)  # (names Python allows, the language may not)
     lines = [f"# Imported by ncd import{': ' + note if note else ''}", f'title "{title}"', ""]
     for a in declared_order(axis_names, atoms):
         atom = atoms.atom(a)
@@ -203,9 +206,9 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             if section:
                 body.append("end")
             if fold is not None:
-                body.append(f'repeat {len(fold.reps)} "{fold.title}"')
+                body.append(f'repeat {len(fold.reps)} "{quotable(fold.title, MAX_STRING)}"')
             elif group:  # a title is set like a label: an underscore would start a subscript
-                body.append(f'section "{group.replace("_", " ")}"')
+                body.append(f'section "{quotable(group.replace("_", " "), MAX_STRING)}"')
             section = group
         indent = "  " if section else ""
         if component is None:

@@ -1973,3 +1973,21 @@ def one_tensor_twice():
     """forward(x, y) = x + y, its example one tensor given as both inputs."""
     t = torch.randn(2, 3)
     return _Add(), (t, t)
+
+
+def _named(name: str, fn):
+    return type(name, (nn.Module,), {"forward": lambda self, x: fn(x)})()
+
+
+def control_name():
+    """A module class whose name holds an escape sequence and a right-to-left override."""
+    return _named("Evil\x1b[31m\u202e", torch.relu), (torch.randn(2, 3),)
+
+
+def long_name():
+    return _named("E" * 5000, torch.relu), (torch.randn(2, 3),)
+
+
+def huge_number():
+    """1e300 - x: the number was written out in 301 digits."""
+    return _named("Huge", lambda x: 1e300 - x), (torch.randn(2, 3),)
