@@ -1182,3 +1182,11 @@ def test_an_axis_name_too_long_to_read_back_is_refused(tmp_path):
     run = _ncd("import", f"{MODELS}:llama_mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "hidden=" + "a" * 300, cwd=tmp_path)
     assert run.returncode == 2 and "--axes: the name for 'hidden' is 300 characters long; the limit is 200" in run.stderr
     assert not (tmp_path / "m.ncd").exists()
+
+
+def test_an_axis_name_einops_refuses_is_refused_before_importing(tmp_path):
+    """--axes hidden=_ wrote a diagram whose pairing ncd check then stopped in einops ('axis name should not start or end
+    with underscore')."""
+    run = _ncd("import", f"{MODELS}:mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "hidden=_", cwd=tmp_path)
+    assert run.returncode == 2 and "--axes: '_' starts or ends with _, which einops does not take as an axis name" in run.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -55,6 +55,9 @@ def parse_renames(text: str | None) -> dict[str, str]:
             raise NcdError(f"--axes: '{item}' is not NAME=NEW", hint="for example --axes hidden=m,seq=y")
         if len(value) > MAX_NAME:  # (the diagram written would not read back)
             raise NcdError(f"--axes: the name for '{key}' is {len(value)} characters long; the limit is {MAX_NAME}")
+        if value.startswith("_") or value.endswith("_"):  # (the pairing's einops patterns name axes as the diagram does)
+            raise NcdError(f"--axes: '{value}' starts or ends with _, which einops does not take as an axis name",
+                           hint=f"for example --axes {key}={value.strip('_') or 'm'}")
         out[key] = value
     return out
 
