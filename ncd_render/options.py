@@ -72,8 +72,8 @@ KINDS = {
     "k": Kind("whole", 1, MAX_SIZE, example="2"),
     "groups": Kind("whole", 1, MAX_SIZE, example="8"),
     "topk_groups": Kind("whole", 1, MAX_SIZE, example="4"),
-    "eps": Kind("real", 0, 1, open_low=True, open_high=True, example="1e-5"),
-    "p": Kind("real", 0, 1, open_high=True, example="0.1"),
+    "eps": Kind("real", 0, 1e6, example="1e-5"),  # (as torch takes it: 0, or 5, are a module's to choose)
+    "p": Kind("real", 0, 1, example="0.1"),
     "base": Kind("real", 1, open_low=True, example="10000"),
     "scale": Kind("real", 0, 1e30, open_low=True, example="2.5"),
 }

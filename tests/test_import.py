@@ -116,6 +116,7 @@ def _ncd(*args, cwd):
     (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
     (f"{MODELS}:fails_to_run", "fails on its example inputs"),
     (f"{MODELS}:scalar_input", "example input 1 of 1 is a single number, with no dimension"),
+    (f"{MODELS}:ones_input", "example input 1 of 1 holds a single number (shape [1, 1]): its dimensions of size 1 are dropped"),
     (f"{MODELS}:empty_input", "example input 1 of 1 has a dimension of size 0 (shape [0, 3])"),
     (f"{MODELS}:complex_input", "example input 1 of 1 is complex (torch.complex64)"),
     (f"{MODELS}:no_tensor_out", "Constant returns no tensor on its example inputs, but int 3"),
@@ -1190,3 +1191,16 @@ def test_an_axis_name_einops_refuses_is_refused_before_importing(tmp_path):
     run = _ncd("import", f"{MODELS}:mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "hidden=_", cwd=tmp_path)
     assert run.returncode == 2 and "--axes: '_' starts or ends with _, which einops does not take as an axis name" in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("module, option", [("nn.LayerNorm(3, eps=0.0)", "eps=0"), ("nn.LayerNorm(3, eps=5.0)", "eps=5"),
+                                            ("nn.LeakyReLU(-5.0)", "slope=-5")])
+def test_a_setting_torch_takes_is_one_the_language_takes(tmp_path, module, option):
+    """A layer norm with eps 0 or 5 and a leaky ReLU with a negative slope are valid PyTorch: the import wrote them,
+    then refused its own diagram ('eps=0 is out of range', 'a bug in the importer'). The options take what torch does."""
+    model = tmp_path / "m.py"
+    model.write_text(f"import torch\nfrom torch import nn\n\ndef make():\n    return {module}, (torch.randn(2, 3),)\n")
+    result = _ncd("import", f"{model}:make", "-o", "m.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert option in (tmp_path / "m.ncd").read_text()
+    assert check_file(tmp_path / "m.ncd").passed

@@ -123,7 +123,7 @@ register(
                 example="input X[y m]\nS = X * 8\nY = relu6(S)"),  # scaled, so that the example reaches the bound at 6
     elementwise("leaky_relu", "LReLU", 2, lambda op, x, rt: rt.nn.functional.leaky_relu(x, op.params["slope"]),
                 lambda op, x: f"nn.functional.leaky_relu({x}, {op.params['slope']})",
-                options={"slope": Kind("real", 0, 1, open_low=True, open_high=True, example="0.2")},
+                options={"slope": Kind("real", -1e6, 1e6, example="0.2")},  # (torch takes any: a negative one too)
                 params=lambda o: {"slope": float(o.get("slope", 0.01))}, rescalable=True,
                 example="input X[y m]\nY = leaky_relu(X) with slope=0.2"),
     # clamp: x held between min and max, either left open (gpt-oss's experts: the gate at most 7, the up projection
@@ -136,7 +136,7 @@ register(
     # dropout: compare with a random number, scale
     elementwise("dropout", "dropout", 2, lambda op, x, rt: rt.nn.functional.dropout(x, op.params["p"], rt.training),
                 lambda op, x: f"nn.functional.dropout({x}, p={op.params['p']}, training=self.training)",
-                options={"p": Kind("real", 0, 1, open_high=True, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))},
+                options={"p": Kind("real", 0, 1, example="0.1")}, params=lambda o: {"p": float(o.get("p", 0.1))},
                 rescalable=True),
 )
 

@@ -154,6 +154,10 @@ def scalar_input():  # a 0-d example: a diagram's input has at least one axis (i
     return nn.Tanh(), (torch.tensor(3.0),)
 
 
+def ones_input():  # a [1, 1] example: its dims of size 1 are dropped, so it had no axes (it wrote "input X[]")
+    return nn.Tanh(), (torch.randn(1, 1),)
+
+
 def empty_input():  # a dimension of size 0 (it wrote "axis y = 0")
     return nn.Linear(3, 4), (torch.randn(0, 3),)
 
