@@ -89,3 +89,13 @@ def test_chromium_draws_the_embedded_stix(chromium, tmp_path):
     mean_bare, fraction_bare = difference(browser_png(chromium, bare, w, h, tmp_path / "control"), cairo_png(svg, w, h))
     print(f"with the fonts: mean {mean:.2f}, fraction {fraction:.4f}; without: mean {mean_bare:.2f}, fraction {fraction_bare:.4f}")
     assert mean_bare > MEAN_TOL or fraction_bare > FRACTION_TOL, "Chromium draws the same without the embedded fonts"
+
+
+def test_a_tandem_named_with_digits_is_labelled_with_its_index_as_the_legend_has_it():
+    """`tandem x2 = h2 w2` labelled its wires with a bold 'x2' all on the line, while the legend printed x with
+    subscript 2, as every axis's trailing digits are (f2 is f with subscript 2)."""
+    from ncd_render.api import load_text
+    scene = load_text("axis h2 = 4 width\naxis w2 = 4 width\naxis c = 3\ntandem x2 = h2 w2\ninput X[h2 w2 c]\n"
+                      "Y = relu(X)\noutput Y\n").scene()
+    (tandem,) = [i for i in scene.items if i.role == "label.axis" and i.runs[0].bold]
+    assert [(r.text, r.bold) for r in tandem.runs] == [("x", True), ("2", False)] and tandem.runs[1].dy > 0

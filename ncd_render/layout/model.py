@@ -74,17 +74,17 @@ class Style:
 
     def axis_label(self, axis: str, value: int):
         """The label of ``axis``'s wire while it carries ``value``, and whether it is overlined
-        (a width axis); axes in tandem share one bold label, on their first wire (the others: None)."""
+        (a width axis); axes in tandem share one bold label, on their first wire (the others: None). Trailing digits
+        read as an index: an axis y2, and a tandem x2, are drawn with subscript 2."""
         group = self.diagram.tandems.get(axis)
         if group is not None:
             members = [a for a in self.diagram.values[value].axes if self.diagram.tandems.get(a) == group]
             if members[0] != axis:
                 return None, False
-            return self.text(group, self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.diagram.axes[axis].width
+            return self.text(indexed(group), self.theme.font.axis_size, bold=True, math=self.theme.font.math), self.diagram.axes[axis].width
         found = self._labels.get(axis)  # outside a tandem the label is the axis's alone: set it once
         if found is None:
             declared = self.diagram.axes[axis]
-            # trailing digits read as an index: y2 is drawn y with subscript 2
             parts = [indexed(part) for part in declared.parts]
             found = self._labels[axis] = self.text("·".join(parts), self.theme.font.axis_size, math=self.theme.font.math), declared.width
         return found
