@@ -1115,3 +1115,39 @@ def test_a_sublayer_s_part_carries_its_residual_stream_on_to_the_sum():
     first, total = part_scenes(ncd_render.load_text(text).diagram, None, load_theme("paper"), load_preset("page"))
     assert len(first.by_role("dot")) == 2  # X's two wires copied: one copy into the norm, one on
     assert len(first.by_role("arrow.continue.out")) == 4 and len(total.by_role("arrow.continue.in")) == 4
+
+
+GQA_OUTPUT = """title "Grouped-query attention, its output map"
+axis y = 8 width
+axis x = y width
+axis m = 64
+axis n = 2
+axis g = 4
+axis k = 16
+input X[y m]
+section "Attention"
+  Q = linear(X: m -> k g n) as W_Q
+  K = linear(X: m -> k n) as W_K
+  V = linear(X: m -> k n) as W_V
+  Kx = rename(K: y -> x)
+  Vx = rename(V: y -> x)
+  S = einsum(Q, Kx: y k g n, x k n -> y x g n) * k^-1/2
+  P = softmax(S: x)
+  O = einsum(P, Vx: y x g n, x k n -> y k g n)
+end
+Y = linear(O: k g n -> m) as W_O
+output Y
+"""
+
+
+@pytest.mark.parametrize("text", [GQA_OUTPUT] + [(Path(__file__).resolve().parents[1] / "gallery" / f"{name}.ncd").read_text() for name in ("transformer", "vit")],
+                         ids=["gqa", "transformer", "vit"])
+def test_a_parts_input_labels_stand_past_the_arrowheads_the_page_draws(text):
+    """A part whose first box stands at its input wires' height (GQA's W_O: 'k g n' read off three arrowheads, a g's tail
+    on one; one label each in the transformer's and ViT's pages): the gap before the box holds the arrowhead and the label."""
+    scene = load_text(text).scene(layout_preset="page")
+    arrows = [i.bbox for i in scene.items if i.role == "arrow.continue.in"]
+    for label in (i for i in scene.items if i.role == "label.axis"):
+        a = label.bbox
+        hit = [b for b in arrows if a[0] < b[2] - 0.3 and b[0] < a[2] - 0.3 and a[1] < b[3] - 0.3 and b[1] < a[3] - 0.3]
+        assert not hit, f"the label {''.join(r.text for r in label.runs)!r} at {a} overlaps an arrowhead at {hit[0]}"

@@ -20,10 +20,10 @@ others centred in it. A pure function of the order, the heights and the boxes' l
 """
 from __future__ import annotations
 
-from .gaps import gap_ops_width, label_room, measure_gap
+from .gaps import entry_blocked, gap_ops_width, label_room, measure_gap
 from .glyphs import box_of
 from .heights import Heights
-from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style
+from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style, entry_room
 from .sections import bracket_room, section_title, title_room
 
 
@@ -43,6 +43,8 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     names = [name_label(style, v) for v in d.inputs]
     x = x_start = max((n.width for n in names), default=0) + (p.label_pad * 2 if names else 0)
     room = label_room(style, ordered.wires, ordered.input_wires)  # how far the labels that go in the next gap reach
+    if style.part and ordered.columns and entry_blocked(style, ordered, y):  # a page's part sets its inputs' labels past
+        room += entry_room(p) - p.label_pad  # the arrowheads it draws there, where a box at their height does not stop them
     section_open: list[int] = []
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}

@@ -241,7 +241,7 @@ class _Compose:
             if self.style.part and wire.start[0] == "input" and not self.holds_ids(wire):  # past the arrowhead a page may
                 # draw there (page.flow), where that leaves it clear of every box (an id wire's own arrowhead follows its label)
                 clear = x + entry_room(p)
-                spot = (clear, top, clear + label.width + p.label_pad, bottom)
+                spot = (clear, top, clear + label.width + 0.5, bottom)  # (to within half a point of a box: the page had it room)
                 if not any(_overlaps(spot, b) for b in boxes_near(near, spot[0], spot[2])):
                     x = clear
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)

@@ -61,6 +61,26 @@ def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
     return max(widths, default=0.0)
 
 
+def entry_blocked(style: Style, ordered, y: list[float]) -> bool:
+    """Whether a box of a page part's first column (no copy's dots before it) stands at the height of an input wire's
+    label: the label, set past the arrowhead the page draws where the wire comes in, needs room for both before the
+    box (GQA's output map read 'k g n' off three arrowheads, a g's tail on one)."""
+    first = ordered.columns[0]
+    if first.pre:
+        return False
+    pad, spans = style.preset.label_pad, []
+    for placed in first.ops:
+        ys = [y[w] for w in placed.before + placed.new]
+        if ys:
+            spans.append((min(ys) - pad, max(ys) + pad))
+    for w in ordered.input_wires:
+        if ordered.wires[w].labelled:
+            top, bottom = y[w] - pad - 10.0, y[w]  # (the label's line above its wire, a generous ascent)
+            if any(a < bottom and top < b for a, b in spans):
+                return True
+    return False
+
+
 def store_width(style: Style, wires: dict[int, Wire], placed: Placed) -> float:
     """The width of a delete (terminator), save or load (a named store)."""
     if placed.op.kind == "save":
