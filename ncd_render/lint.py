@@ -1,8 +1,9 @@
 """Warnings about a diagram that builds but probably says something it does not mean:
 tensors that are never used, learned boxes whose result reaches no output, a sum over every pair of two
 axes of one size (one axis under two names, more often than not), a mask by flags that lack the axis of
-the softmax after it (a padding mask over the queries), and a label whose subscript is one letter where
-more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb).
+the softmax after it (a padding mask over the queries), a label whose subscript is one letter where
+more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb), and a label on a box that
+draws its own symbol and learns nothing (``softmax(S: x) as P``: a triangle, and no parameters to name).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -54,8 +55,9 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             label = op.label or op.kind
             _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
                                  "everything it makes is dropped later; use its result or remove the box"))
+    labelled = _labelled(diagram.source.statements)
     for op in diagram.ops:
-        warning = _outer_by_mistake(diagram, op) or _short_subscript(op) or _rows_hidden(diagram, op)
+        warning = _outer_by_mistake(diagram, op) or _short_subscript(op) or _rows_hidden(diagram, op) or _label_unseen(op, labelled)
         if warning is not None:
             _add(found, warning)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
@@ -125,6 +127,29 @@ def _short_subscript(op) -> NcdError | None:
 
 
 _RUN_ON = re.compile(r"_([A-Za-z0-9])([A-Za-z0-9]+)")
+
+
+def _labelled(statements) -> set:
+    """The spans of the operations written with ``as LABEL``, in ``statements`` and every body they hold."""
+    spans = set()
+    for s in statements:
+        if getattr(s, "label", None) and hasattr(s, "expr"):
+            spans.add(s.expr.span)
+        spans |= _labelled(getattr(s, "body", ()))
+    return spans
+
+
+def _label_unseen(op, labelled: set) -> NcdError | None:
+    """A warning where ``as LABEL`` does nothing: the box is drawn as its own symbol (the softmax's triangle, a norm's
+    circle, ReLU's ramp) and learns nothing the label could name for ncd check and ncd compile."""
+    kind = ops.of(op)
+    if op.learned or op.span not in labelled or not (kind.glyph in ("softmax", "norm") or kind.pictogram is not None):
+        return None
+    drawn = {"softmax": "the softmax's triangle", "norm": "its circle"}.get(kind.glyph, "its pictogram")
+    hint = f"drop 'as {op.label}'" + ("; or write 'with affine': a norm that learns a scale and shift is named by its label"
+                                      if kind.glyph == "norm" else "")
+    return NcdError(f"the label {op.label} is not drawn: this box is drawn as {drawn}, and learns nothing the label could name",
+                    op.span, hint)
 
 
 def _add(found: dict, warning: NcdError) -> None:

@@ -60,6 +60,18 @@ def test_unused_tensors_and_dead_learned_boxes_are_warned_about_with_their_place
     assert (w.span.line, w.span.column) == (line, column)
 
 
+def test_a_label_on_a_box_that_draws_its_own_symbol_and_learns_nothing_is_warned_about():
+    """A new user's `layernorm(X: m) as GN` and `softmax(B: m) as Foo` were drawn as LN's circle and a triangle, the labels
+    nowhere and naming nothing, without a word. A norm with a learned scale keeps its label: it names the parameters."""
+    found = warnings(diagram("input X[y m]\nA = layernorm(X: m) as GN\nB = layernorm(A: m) with affine as N_1\n"
+                             "C = softmax(B: m) as Foo\nD = relu(C) as R\nE = gelu(D) as G\noutput E\n"))
+    said = [(w.message, w.span.line) for w in found]
+    assert said == [("the label GN is not drawn: this box is drawn as its circle, and learns nothing the label could name", 5),
+                    ("the label Foo is not drawn: this box is drawn as the softmax's triangle, and learns nothing the label could name", 7),
+                    ("the label R is not drawn: this box is drawn as its pictogram, and learns nothing the label could name", 8)]
+    assert found[0].hint.startswith("drop 'as GN'; or write 'with affine'") and found[1].hint == "drop 'as Foo'"
+
+
 def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
     """Set Transformer's pooling written with a head's features grouped, [s (h k)], plus the map's [s m]: an outer sum
     (a tensor of 128 x 128 per seed) that built without a word. Both depth axes of one size: a warning and the rename
