@@ -23,10 +23,11 @@ FIGURE_IDS = [f"{p.parent.name}/{p.stem}" for p in FIGURES]
 
 # Crossings. Issue #10 asked for at most 80 over its 12 gallery figures, none more than at
 # issue time (ISSUE_CROSSINGS, as figure_metrics measured them then); the layout nests a
-# copy's branch between its source's wires where that crosses fewer, and a wiring region
-# closes its cups before the wires that pass their place swap (75 over the 12 today).
-# Above the lower bound of the drawing rules (ncd_render.layout.report, which lets every
-# branch nest): 38 today, mostly where nesting cannot pay: a branch's result stays between
+# copy's branch between its source's wires where that crosses fewer (not where two of its
+# branches hold boxes: those stack, as the paper draws them), and a wiring region closes its
+# cups before the wires that pass their place swap (77 over the 12 today). Above the lower
+# bound of the drawing rules (ncd_render.layout.report, which lets every branch nest): 40
+# today (mixtral's experts stacked: 4), mostly where nesting cannot pay: a branch's result stays between
 # its source's wires, so a later branch of the same source must cross it (convolution's five
 # variants of one X: 10), a sum that merges a nested branch back crosses what its split
 # crossed, and the permutations and einsums of deepseek_v3's attention (15: the bound lets

@@ -484,33 +484,34 @@ def test_a_box_on_an_inputs_last_wire_holds_its_wires_only():
     assert len(boxes) == 6 and max(b.h for b in boxes) <= 1.2 * min(b.h for b in boxes), sorted(b.h for b in boxes)
 
 
-def test_a_mark_on_a_tensor_a_copy_spread_apart_sits_by_the_wires_its_last_op_made():
-    """The pooling's F = relu(linear(O)) is [s m]: its s is the copy of the residual's at the top of the figure,
-    its m the output of W_O far below. The ReLU sat above s, beside nothing it follows; it sits above m now,
-    right after W_O, with the wires of other tensors between it and s."""
+def test_a_mark_sits_just_above_the_tensor_it_acts_on():
+    """The pooling's F = relu(linear(O)) is [s m]: its s a copy of O's, its m W_O's output. O's copy once nested its
+    branches, so F's s ran at the top of the figure and its m far below, and the ReLU sat beside neither; the mark
+    then moved beside the wires F's last op made (:func:`ncd_render.layout.order._marked`). O's two branches each hold
+    a box (the rearrange's bar, W_O), so they stack now, F's wires run together, and its mark stands just above them."""
     figure = load_text(PMA)
     (relu,) = [op for op in figure.diagram.ops if op.kind == "elementwise"]
-    (w_o,) = [op for op in figure.diagram.ops if op.name == "W_O"]
     scene = figure.scene()
     (mark,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == relu.id]
-    (box,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == w_o.id]
-    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 <= mark.x and i.x2 >= mark.x + mark.w]
-    (m,) = [i for i in wires if i.axis == "m" and box.y <= i.y1 <= box.y + box.h]  # W_O's result under the mark
-    above = [i for i in wires if i.y1 < m.y1]
-    assert mark.y + mark.h < m.y1 and all(i.y1 < mark.y for i in above), (mark, m.y1, [i.y1 for i in above])
-    assert any(i.axis == "s" for i in above)  # F's own s is among the wires far above
+    wires = sorted((i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 <= mark.x and i.x2 >= mark.x + mark.w),
+                   key=lambda i: i.y1)
+    below = [i for i in wires if i.y1 > mark.y + mark.h]
+    assert [i.axis for i in below[:2]] == ["s", "m"] and below[1].y1 - below[0].y1 < 30  # F's s and m, together
+    assert below[0].y1 - (mark.y + mark.h) < 10  # and the mark just above them
 
 
 def test_an_einsums_result_may_take_the_place_of_its_operands_lowest_wires(tmp_path, figure_metrics):
     """A Set Transformer's pooling: learned seeds attend to a set, the queries below the keys and values. Each
     einsum's result took the place of its operands' topmost wires; the values' weighted sum there crossed 16 times.
     The choice phase may put a result where its operands' lowest wires were, choosing the copies again around it:
-    here the attention's output, beside the seeds' queries it is added to, and the figure draws fewer crossings."""
+    here the attention's output, beside the seeds' queries it is added to, and the figure draws fewer crossings. (The
+    pooling is followed here by a residual ReLU: in the whole block, O's two boxed branches stack instead, and choose
+    no low result.)"""
     from ncd_render.layout import choice, order
     from ncd_render.layout.report import crossings
     from ncd_render.style import load_preset, load_theme
 
-    figure = load_text(PMA)
+    figure = load_text(PMA[:PMA.index("F = linear")] + "F = relu(O)\nY = O + F\noutput Y\n")
     d = figure.diagram
     high = choice._choose(d, load_preset("paper"), 40_000, frozenset())  # every result high, as before
     chosen, ordered = choice.choose_order(d, load_theme("paper"), load_preset("paper"))

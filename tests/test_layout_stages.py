@@ -464,13 +464,44 @@ def test_each_sublayer_bows_a_residual_stream_as_far_as_its_own_branch_needs():
 def test_a_stream_through_a_projection_shortcut_comes_together_after_its_sum():
     """H = R + H with R = linear(X) (a UNet ResBlock's projection shortcut): R's new wire stood where X's bowed wire
     stood, but was not counted as bowed, so after the sum H's two wires stayed 150 pt apart to the figure's end, its
-    name at mid-height between them (a tester's UNet stage)."""
+    name at mid-height between them (a tester's UNet stage). Both branches hold boxes, so they now stack, as the
+    paper draws a projection shortcut below its residual branch (Fig. IdResNet), and H's wires stay together."""
     text = ("axis h = 8 width\naxis w = 8 width\naxis c = 16\ntandem x = h w\ninput X[h w c]\n"
             "H = groupnorm(X: c h w) with groups=4, affine as GN\nH = linear(H: c -> c) as L_1\n"
             "R = linear(X: c -> c) as L_s\nH = R + H\noutput H\n")
     d = load_text(text).diagram
     style, ordered, _, high, _, _ = stages(d, choose_copies(d, load_theme("paper"), load_preset("paper")))
     (merge,) = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "add"]
-    assert merge.within  # merged between the shortcut's wires, bowed apart around the branch
+    assert not merge.within  # the shortcut comes into the sum's box from below, not bowed around the branch
     ys = sorted(high.y[w] for w in ordered.final)
     assert ys[-1] - ys[0] <= 2 * style.preset.pitch, ys  # together again at the end (the tandem pair, then c)
+
+
+LORA = """axis y = 8 width
+axis m = 16
+axis o = 16
+axis r = 2
+input X[y m]
+H = linear(X: m -> o) with bias as W
+D = linear(X: m -> r) as A
+D = linear(D: r -> o) as B
+D = D * 2
+Y = H + D
+output Y
+"""
+
+
+def test_two_branches_that_each_hold_a_box_stack_rather_than_nest():
+    """LoRA's W beside its A, B: nested, the update's tensor wrapped the frozen map's, so the four wires read H.y,
+    D.y, H.o, D.o top to bottom, the mark between H.o and D.o, and a reader saw one tensor of four axes (no crossing,
+    but no reading either). Each branch holds a box, so they stack, as the paper stacks a shortcut below its branch:
+    one crossing, at the copy's dots."""
+    d = load_text(LORA).diagram
+    chosen = choose_copies(d, load_theme("paper"), load_preset("paper"))
+    assert not chosen[2]  # (eager, above, inside, low): no branch nests
+    style, ordered, _, high, _, _ = stages(d, chosen)
+    (merge,) = [placed for column in ordered.columns for placed in column.ops if placed.op.kind == "add"]
+    assert not merge.within
+    for operand in merge.consumed, merge.through:  # each tensor's wires run together into the sum
+        ys = sorted(high.y[w] for w in operand)
+        assert ys[-1] - ys[0] <= 2 * style.preset.pitch, ys

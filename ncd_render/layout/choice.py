@@ -20,8 +20,8 @@ from ..ir import Diagram
 from ..style import Preset, Theme
 from . import order
 from .compact import compact
-from .copies import joined_first
-from .model import EXHAUSTIVE
+from .copies import LOOK_AHEAD, joined_first
+from .model import EXHAUSTIVE, glyph
 from .plan import stored_outputs
 from .renames import spread_renames
 from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions, strand_starts
@@ -173,7 +173,7 @@ def _states(diagram: Diagram, preset: Preset) -> tuple[dict[int, int], frozenset
     # there a branch never nests, which would spread its source over the whole block; nor does a
     # branch that is only stored (a skip connection), which would spread it for a stub
     most = 4 if preset.rows or preset.wrap else 6
-    states = {op.id: 4 if stored_outputs(diagram, op) else most for op in copies}
+    states = {op.id: 4 if stored_outputs(diagram, op) or _parallel(diagram, op) else most for op in copies}
     # a tensor no input feeds starts beside the tensor it meets (order.source_place); one that meets none
     # as it starts (its first use is a copy, or takes nothing else) may start below every wire, or above
     sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
@@ -199,6 +199,23 @@ def _one_copy_changes(choice: tuple[frozenset, ...], states: dict[int, int], sou
         for k in range(most):
             if k != now[c]:
                 yield _choice({**now, c: k}, sources, low)
+
+
+def _parallel(diagram: Diagram, copy) -> bool:
+    """Whether two or more of ``copy``'s outputs each meet a box before they join again (LoRA's W and A, B; a projection
+    shortcut beside its residual branch): the paper stacks such branches, one below the other. Nested, one tensor's
+    wires wrap the other's, each with boxes on them, and the two read as one tensor of interleaved axes."""
+    boxed = 0
+    for v in copy.outputs:
+        for _ in range(LOOK_AHEAD):
+            user = diagram.consumer(v)
+            if user is None or user.kind in ("output", "copy", "save") or len(user.inputs) > 1:
+                break
+            if glyph(user) != "mark":
+                boxed += 1
+                break
+            v = user.outputs[0]
+    return boxed > 1
 
 
 def _free(diagram: Diagram, op) -> bool:
