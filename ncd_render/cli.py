@@ -126,7 +126,7 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .sizing import parse_length
 
     fmt = format_of(output)
-    not_an_input(output, file, *([hardware] if annotate_cost else []))
+    not_an_input(output, file, *([hardware] if annotate_cost and hardware else []))
     check_dpi(dpi)
     if width is not None and fmt == "png":
         check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work

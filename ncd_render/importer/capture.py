@@ -90,7 +90,7 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
         what = (f"is complex ({x.dtype}): a diagram's tensors are real or integer" if x.is_complex() else
                 "is a single number, with no dimension: a diagram's input has at least one axis" if x.dim() == 0 else
                 f"holds a single number (shape {list(x.shape)}): its dimensions of size 1 are dropped, and a diagram's input "
-                "has at least one axis" if x.numel() == 1 else
+                "has at least one axis" if x.numel() == 1 and x.dim() > 1 else
                 f"has a dimension of size 0 (shape {list(x.shape)}): every axis has at least one element" if not x.numel() else "")
         if what:
             raise NcdError(f"{spec}: example input {number} of {len(inputs)} {what}",
