@@ -1151,3 +1151,14 @@ def test_a_parts_input_labels_stand_past_the_arrowheads_the_page_draws(text):
         a = label.bbox
         hit = [b for b in arrows if a[0] < b[2] - 0.3 and b[0] < a[2] - 0.3 and a[1] < b[3] - 0.3 and b[1] < a[3] - 0.3]
         assert not hit, f"the label {''.join(r.text for r in label.runs)!r} at {a} overlaps an arrowhead at {hit[0]}"
+
+
+def test_a_cut_leaves_no_empty_strip_of_a_section_beside_the_next_row():
+    """MHA in a 229.5 pt column (a stock two-column article's): the cut after the attention left 12.2 pt of its panel,
+    the whole section tall, beside W_O in the next row, an empty purple strip 1.6 in high (the figure 6.94 in tall, 5.34
+    at 3.25 in). A narrow piece of a section that holds no box is left out, as a sliver is."""
+    scene = load(Path(__file__).resolve().parents[1] / "gallery" / "mha.ncd").scene(layout_preset="column", width="229.5pt")
+    boxes = [i.bbox for i in scene.items if i.role in ("box", "region")]
+    for panel in (i for i in scene.items if i.role == "section"):
+        x0, y0, x1, y1 = panel.bbox
+        assert any(b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0 for b in boxes), panel

@@ -303,6 +303,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
     out, continued = [], []
+    held = [item.bbox for item, span in pieces if span is None and item.role in ("box", "region")]
     for item, span in pieces:
         if span is None:
             out.append(item)
@@ -312,7 +313,9 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             if item.role == "separator" and hi - lo < shortest(item.stroke.dash):  # (a scrap the cut left)
                 continue
             out.append(replaced(item, x1=lo, x2=hi))
-        elif span[1] - span[0] > SLIVER:  # a section's piece (a sliver left of a cut is left out)
+        elif span[1] - span[0] > SLIVER and (span[1] - span[0] > 3 * SLIVER or any(h[0] < span[1] and h[2] > span[0] for h in held)):
+            # a section's piece (a sliver left of a cut is left out, as is a narrow one that holds no box: MHA's panel
+            # at a 229.5 pt column left a strip 12.2 pt wide and the whole section tall beside W_O)
             out.append(replaced(item, x=span[0], w=span[1] - span[0]))
             if span[0] > item.x + 0.5 and titles and id(item) in titles:
                 continued.append((out[-1], titles[id(item)]))
