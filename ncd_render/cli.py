@@ -183,7 +183,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     from pathlib import Path
 
     from .api import load
-    from .latex import check_tex_name, default_label, draw_figure, size_warnings, snippet
+    from .latex import COLUMN_WIDTH, check_tex_name, default_label, draw_figure, size_warnings, snippet
     from .output import not_an_input, write_atomic
     from .sizing import parse_length
 
@@ -200,8 +200,9 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
         figure, layout_preset = _fit_page(figure, width, wrap)
     with size_warnings(tell):
-        data, figure_width = draw_figure(figure, output, width=width)
-    say(snippet(output, figure.diagram.title, figure_width, label))
+        data, figure_width, figure_height = draw_figure(figure, output, width=width)
+    column = parse_length(width) + 1.0 if width is not None and layout_preset == "column" else COLUMN_WIDTH  # (IEEE's 3.5in)
+    say(snippet(output, figure.diagram.title, figure_width, label, figure_height, column))
     flush_stdout()  # (the snippet out first: a stdout that cannot take it leaves no figure behind)
     write_atomic(output, data)
     tell(f"wrote {output}")

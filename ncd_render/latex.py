@@ -1,7 +1,9 @@
 r"""Figures for LaTeX papers: write the figure file and the snippet that includes it.
 
->>> print(snippet("mha.pdf", "Multi-head attention", 234.0, "fig:mha"))
-% needs \usepackage{graphicx}; the figure is 3.25in wide: include it unscaled, so its labels keep their size
+>>> print(snippet("mha.pdf", "Multi-head attention", 234.0, "fig:mha", height=384.0))
+% needs \usepackage{graphicx}; the figure is 3.25in wide and 5.33in tall: include it unscaled, so its labels keep their size
+% drawn for a 3.25in column; for a column of another width draw it at that width (--width 229.5pt for a stock
+% two-column article; \showthe\columnwidth prints yours)
 \begin{figure}[tbp]
   \centering
   \includegraphics{mha.pdf}
@@ -29,27 +31,34 @@ _TEX_SAFE = re.compile(r"[A-Za-z0-9_.+/:-]+")
 #: wider than this (points, with a point's rounding) does not fit one column of a two-column paper (3.25in: ICML's,
 #: NeurIPS' two-column workshops', the column layout's; 4in overflowed it by 38 pt): use figure*
 COLUMN_WIDTH = 3.25 * 72 + 1.0
+#: the columns of a stock ``\documentclass[twocolumn]{article}``, 229.5 pt: a figure wider is told how to fit them
+ARTICLE_COLUMN = 229.5 + 0.5
 #: of a layout's page height, what a figure leaves for its caption (three lines and the space above them)
 CAPTION_ROOM = 0.5 * 72
 
 
-def snippet(figure: str | PurePath, title: str | None, width: float, label: str) -> str:
-    """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file)."""
+def snippet(figure: str | PurePath, title: str | None, width: float, label: str, height: float | None = None,
+            column: float = COLUMN_WIDTH) -> str:
+    """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file) ``width`` by ``height`` points: a
+    ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked)."""
     from .render.tikz import text_tex  # here, not above: every 'ncd render' imports this module for size_warnings
 
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
     check_tex_name(label, "the label", "e.g. fig:model")
     tikz = path.lower().endswith(".tikz")  # (as the format is told from it: fig.TIKZ is TikZ too)
-    env = "figure*" if width > COLUMN_WIDTH else "figure"
+    env = "figure*" if width > column else "figure"
     needs = r"\usepackage{tikz}" if tikz else r"\usepackage{graphicx}"
     include = rf"\input{{{path}}}" if tikz else rf"\includegraphics{{{path}}}"
-    size = f"the figure is {width / 72:.2f}in wide"
+    size = f"the figure is {width / 72:.2f}in wide" + (f" and {height / 72:.2f}in tall" if height else "")
     note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz
                                          else "include it unscaled, so its labels keep their size")
     if tikz:  # (Computer Modern comes in steps from 5 pt: 3.1 pt labels were set at 5 pt, past their boxes)
         note += "\n% in Computer Modern, \\RequirePackage{fix-cm} before \\documentclass sets its labels at every size it asks for"
     if env == "figure*":
         note += "\n% figure* spans both columns of a two-column paper (the same as figure in a one-column one)"
+    elif column == COLUMN_WIDTH and width > ARTICLE_COLUMN:  # (5 pt too wide for a stock article's column: Overfull \hbox)
+        note += ("\n% drawn for a 3.25in column; for a column of another width draw it at that width (--width 229.5pt for a"
+                 " stock\n% two-column article; \\showthe\\columnwidth prints yours)")
     caption = text_tex(title) if title else "% TODO: the diagram has no title; write a caption here"
     return "\n".join([note, rf"\begin{{{env}}}[tbp]", r"  \centering", f"  {include}",
                       rf"  \caption{{{caption}}}" if title else "  \\caption{}  " + caption,
@@ -74,7 +83,7 @@ def default_label(name: str) -> str:
 
 def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, width=None, dpi: float = 300) -> tuple[bytes, float]:
     """``figure`` (an api.Figure) drawn for ``output``, not yet written (the caller writes it once its snippet is out:
-    a stdout that failed left a figure behind, and an error); returns its bytes and its width in points."""
+    a stdout that failed left a figure behind, and an error); returns its bytes, its width and its height in points."""
     from .output import check_writable
 
     fmt = format_of(output)
@@ -82,7 +91,7 @@ def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, widt
         raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
     scene = replace(figure, caption_room=CAPTION_ROOM).scene(theme, layout_preset, width)
-    return render_bytes(scene, fmt, output, dpi=dpi), scene.width
+    return render_bytes(scene, fmt, output, dpi=dpi), scene.width, scene.height
 
 
 @contextmanager

@@ -74,3 +74,25 @@ def test_axis_labels_print_at_nine_points(paper):
     runs = [run for page in text_runs(paper["pdf"]) for run in page]
     axis = [size for text, font, size in runs if text in ("c", "k") and ("DejaVu" in font or "STIX" in font)]
     assert axis and all(abs(size - 9.0) < 0.05 for size in axis), sorted(set(round(s, 2) for s in axis))
+
+
+def test_a_stock_article_gets_figures_that_fit_it_when_drawn_at_its_widths(pdflatex_program, tmp_path):
+    """A new user's paper: a stock `\\documentclass[twocolumn]{article}` (229.5 pt columns, 469 pt text) took the
+    snippets as printed and overflowed every column figure by 5 pt. The snippet says so and how to fit, and drawn at
+    the article's widths (docs/latex.md) nothing overflows; a column figure keeps `figure` at the column width asked."""
+    column, _ = ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha.pdf", "--layout", "column")
+    assert "the figure is 3.25in wide and" in column and "--width 229.5pt for a stock" in column
+    ieee, _ = ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha-ieee.pdf", "--layout", "column", "--width", "3.5in")
+    assert "\\begin{figure}[" in ieee and "figure*" not in ieee  # (it was figure*: IEEE's recipe spanned both columns)
+    made = [ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha-a.pdf", "--layout", "column", "--width", "229.5pt", "--label", "fig:a"),
+            ncd_latex(tmp_path, GALLERY / "sdpa.ncd", "sdpa-a.tikz", "--layout", "column", "--width", "229.5pt", "--label", "fig:b"),
+            ncd_latex(tmp_path, GALLERY / "resnet.ncd", "resnet-a.pdf", "--layout", "page", "--width", "469pt", "--label", "fig:c")]
+    assert all("figure*" not in snippet for snippet, _ in made[:2]) and "figure*" in made[2][0]
+    body = "\n".join(snippet for snippet, _ in made)
+    (tmp_path / "a.tex").write_text("\\documentclass[twocolumn]{article}\n\\usepackage{graphicx}\n\\usepackage{tikz}\n"
+                                    "\\begin{document}\n" + body + "\nText.\n\\end{document}\n")
+    run = subprocess.run([pdflatex_program, "-interaction=nonstopmode", "-halt-on-error", "a.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    log = (tmp_path / "a.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    assert "Overfull \\hbox" not in log and "Float too large" not in log, log[-3000:]
