@@ -15,13 +15,23 @@ from .chars import shown
 from .errors import NcdError
 
 
+MOST_WARNINGS = 20  # printed in full; the rest are counted (500 labels L_10 ... L_499 printed 2,000 lines)
+
+
 def warn(diagram) -> None:
-    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on."""
+    """Print the diagram's warnings (unused tensors, dead learned boxes) on stderr, like errors but carrying on: the
+    first :data:`MOST_WARNINGS` in full, then how many more there are and the lines they are on."""
     from .lint import warnings
 
-    for warning in warnings(diagram):
+    found = warnings(diagram)
+    for warning in found[:MOST_WARNINGS]:
         text = str(warning)
         tell(f"warning: {text}" if warning.span is None else text.replace(": ", ": warning: ", 1))
+    rest = found[MOST_WARNINGS:]
+    if rest:
+        lines = sorted({w.span.line for w in rest if w.span is not None})
+        at = f", on lines {lines[0]} to {lines[-1]}" if len(lines) > 1 else f", on line {lines[0]}" if lines else ""
+        tell(f"warning: {len(rest)} more warnings{at}, not shown")
 
 
 def torch_side(module: str, command: str):

@@ -379,3 +379,15 @@ def test_an_input_declared_twice_is_an_error_at_the_second(inputs, line, column)
     found = error(inputs + "Y = relu(X)\noutput Y\n")
     assert "'X' is already an input, declared at line 4" in found.message
     assert (found.span.line, found.span.column) == (line, column)
+
+
+def test_a_file_of_hundreds_of_warnings_prints_twenty_and_counts_the_rest(tmp_path):
+    """A tester's 500 maps labelled L_10 ... L_499 printed 2,000 lines of warnings (four each) before the one line that
+    said the file was fine. The first twenty are printed; the rest are counted, with the lines they are on."""
+    lines = ["axis m = 4", "input X[m]"] + [f"X = linear(X: m -> m) as L_{k}" for k in range(10, 110)] + ["output X"]
+    (tmp_path / "many.ncd").write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "many.ncd")])
+    said = result.output.splitlines()
+    assert result.exit_code == 0 and said[-1].endswith("many.ncd: ok: 1 axis, 100 boxes, 1 input, 1 output")
+    assert sum("warning: the label" in line for line in said) == 20
+    assert "warning: 80 more warnings, on lines 23 to 102, not shown" in said
