@@ -2,8 +2,9 @@
 tensors that are never used, learned boxes whose result reaches no output, a sum over every pair of two
 axes of one size (one axis under two names, more often than not), a mask by flags that lack the axis of
 the softmax after it (a padding mask over the queries), a label whose subscript is one letter where
-more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb), and a label on a box that
-draws its own symbol and learns nothing (``softmax(S: x) as P``: a triangle, and no parameters to name).
+more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb), a label on a box that
+draws its own symbol and learns nothing (``softmax(S: x) as P``: a triangle, and no parameters to name), and
+one label given to two maps (drawn alike, they read as one map used twice, but each learns its own weights).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -60,6 +61,8 @@ def warnings(diagram: Diagram) -> list[NcdError]:
         warning = _outer_by_mistake(diagram, op) or _short_subscript(op) or _rows_hidden(diagram, op) or _label_unseen(op, labelled)
         if warning is not None:
             _add(found, warning)
+    for warning in _labels_twice(diagram, labelled):
+        _add(found, warning)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
 
 
@@ -127,6 +130,27 @@ def _short_subscript(op) -> NcdError | None:
 
 
 _RUN_ON = re.compile(r"_([A-Za-z0-9])([A-Za-z0-9]+)")
+
+
+def _labels_twice(diagram: Diagram, labelled: set) -> list[NcdError]:
+    """A warning at each statement after the first whose learned box is given (``as``) a label another statement's box
+    has: the figure draws two alike boxes, which reads as one map used twice, while each learns weights of its own
+    (``W_1`` and ``W_1_2`` for ncd compile). Not for the same statement run again (a repeat, a component's body), a
+    component's call (a layer drawn as one box by its name), or a box drawn as its symbol (a norm's circle)."""
+    first: dict[str, tuple] = {}
+    out = []
+    for op in diagram.ops:
+        kind = ops.of(op)
+        if not op.learned or op.span not in labelled or op.params.get("body") or kind.glyph in ("softmax", "norm") \
+                or kind.pictogram is not None:
+            continue
+        where = (op.span.line, op.span.column)
+        seen = first.setdefault(op.label, where)
+        if seen != where:
+            out.append(NcdError(f"the label {op.label} is also line {seen[0]}'s: the two boxes are drawn alike, as one map used "
+                                "twice, but each learns weights of its own", op.span,
+                                "give each its own label; to use one map twice, stack the inputs along an axis and map them once"))
+    return out
 
 
 def _labelled(statements) -> set:

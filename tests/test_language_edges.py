@@ -72,6 +72,20 @@ def test_a_label_on_a_box_that_draws_its_own_symbol_and_learns_nothing_is_warned
     assert found[0].hint.startswith("drop 'as GN'; or write 'with affine'") and found[1].hint == "drop 'as Foo'"
 
 
+def test_one_label_on_two_maps_is_warned_about_at_the_second():
+    """A new user's CBAM wrote its shared MLP as two maps `as W_1`: the figure drew two alike W_1 boxes, read as one map
+    used twice, while each learned its own weights (W_1 and W_1_2), without a word. The same statement repeated, a
+    component called twice, and norms (drawn as their circle) are not warned about."""
+    found = warnings(diagram("axis f = 8\ninput X[y m]\nA = linear(X: m -> f) as W_1\nB = linear(X: m -> f) as W_1\n"
+                             "C = A + B\noutput C\n"))
+    assert [(w.message, w.span.line) for w in found] == [
+        ("the label W_1 is also line 6's: the two boxes are drawn alike, as one map used twice, but each learns weights of "
+         "its own", 7)]
+    repeated = ("input X[y m]\nrepeat 2 \"Layer\"\n  X = linear(X: m -> m) as W\n  X = layernorm(X: m) with affine as N\nend\n"
+                "Y = layernorm(X: m) with affine as N\noutput Y\n")
+    assert warnings(diagram(repeated)) == []
+
+
 def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
     """Set Transformer's pooling written with a head's features grouped, [s (h k)], plus the map's [s m]: an outer sum
     (a tensor of 128 x 128 per seed) that built without a word. Both depth axes of one size: a warning and the rename
