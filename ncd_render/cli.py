@@ -163,7 +163,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
               help="Exact figure width, e.g. 3.25in (default: the layout's); see 'ncd render --help'.")
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
 @click.option("--layout", "layout_preset", default="paper", show_default=True,
-              help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file.")
+              help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file; when none is given, a "
+                   "figure wider than a page's 6.5in text is set in rows on the page layout.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
 @click.option("--wrap", is_flag=True, help="Cut a figure wider than the target into strips instead of shrinking it.")
