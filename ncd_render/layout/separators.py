@@ -100,9 +100,13 @@ class Separators:
         lo, hi, sy, spans = self.pairs[pair]
         a, b = self.wires[pair[0]], self.wires[pair[1]]
         x0, x1 = spans[0][0], spans[-1][1]  # (and between its runs: they stop at the boxes on its wires)
-        on = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in set(boxes_near(buckets, x0, x1))
-              if by0 < a.y < by1 and bx0 < x1 and x0 < bx1 and (bx0, by0, bx1, by1) not in regions]
-        reach = max((by1 for *_, by1 in on), default=None)
+        near = [box for box in set(boxes_near(buckets, x0 - ON, x1 + ON))  # (on the upper wire alone: not a sum's box of both)
+                if box[1] < a.y < box[3] and not box[1] < b.y < box[3] and box not in regions]
+        on = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near if bx0 < x1 and x0 < bx1]
+        # the boxes its upper wire starts or ends at (an SE gate's L_1 and L_2): the line goes on under them too, to meet
+        # the next pair's, where it is lowered (it stopped at each, and read as a wire into it)
+        at_ends = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near if abs(bx0 - x1) < ON or abs(bx1 - x0) < ON]
+        reach = max((by1 for *_, by1 in on + at_ends), default=None)
         room = b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR  # the lowest it may run, above b's label
         if reach is None or reach + SEPARATOR_CLEAR <= sy or reach + SEPARATOR_CLEAR > room:
             return
@@ -112,6 +116,11 @@ class Separators:
                 runs[-1][1] = end
             else:
                 runs.append([start, end])
+        for bx0, bx1, _ in at_ends:
+            if abs(bx0 - x1) < ON:
+                runs[-1][1] = bx1
+            else:
+                runs[0][0] = bx0
         self.pairs[pair] = (lo, hi, (reach + SEPARATOR_CLEAR + room) / 2, runs)
 
     def above_marks(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
