@@ -533,3 +533,24 @@ def test_ncd_serve_runs_until_ctrl_c(tmp_path):
     finally:
         p.kill() if p.poll() is None else None
     assert p.returncode == 0 and err == ""
+
+
+def test_a_bug_in_a_request_is_one_line_to_the_page_and_the_terminal(served, monkeypatch, capsys):
+    """A request that raised anything but the server's own errors got no answer at all (curl saw status 000) and
+    printed a traceback: a tester's '²' in the sizes did. Such a bug now answers 500 with one line, and says one
+    line on the terminal. (Forced here: every bad request the tester found is an error of its own now.)"""
+    from ncd_render.serve import server as module
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("forced")
+
+    s = served(MHA)
+    monkeypatch.setattr(module, "view", broken)
+    c = http.client.HTTPConnection("127.0.0.1", s.server.port, timeout=10)
+    c.request("GET", "/view.json?hw=a100-80gb", headers={"Host": f"127.0.0.1:{s.server.port}"})
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    assert r.status == 500 and "ncd serve failed on this request (RuntimeError)" in body
+    err = capsys.readouterr().err
+    assert "a bug in ncd serve" in err and "Traceback" not in err

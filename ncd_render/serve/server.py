@@ -19,6 +19,8 @@ from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ..chars import shown
+from ..console import tell
 from ..cost import DTYPE_BYTES, bundled, parse_sizes
 from ..errors import NcdError
 from .costdata import advice
@@ -207,7 +209,13 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             self.refuse(404, "not found")
             return
-        route(parts.query)
+        try:
+            route(parts.query)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+            raise  # (the page went away: handle_error lets it go)
+        except Exception as error:  # a bug, said in one line to the page and the terminal, never a traceback
+            tell(f"error: the request {shown(self.path[:200])} failed: {type(error).__name__}: {shown(str(error)[:200])} (a bug in ncd serve)")
+            self.refuse(500, f"ncd serve failed on this request ({type(error).__name__}); the terminal says more")
 
     def not_allowed(self):
         self.refuse(405, "only GET", {"Allow": "GET"})
