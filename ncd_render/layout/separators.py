@@ -107,7 +107,8 @@ class Separators:
         # the next pair's, where it is lowered (it stopped at each, and read as a wire into it)
         at_ends = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near if abs(bx0 - x1) < ON or abs(bx1 - x0) < ON]
         reach = max((by1 for *_, by1 in on + at_ends), default=None)
-        room = b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR  # the lowest it may run, above b's label
+        # the lowest it may run: above b's label, or, where b has none (a copy's branch), clear of b itself
+        room = b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if b.labelled else b.y - 2 * SEPARATOR_CLEAR
         if reach is None or reach + SEPARATOR_CLEAR <= sy or reach + SEPARATOR_CLEAR > room:
             return
         runs = [list(spans[0])]  # the runs a box on the upper wire alone parted now go on under it
