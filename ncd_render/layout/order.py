@@ -280,8 +280,8 @@ class _Sweep(Copies, Sums):
             covered = self.covered(op, shape, first)
             passing = self.passing(op)  # an outer sum's second term's own axes: they go on past the box
             consumed = [w for ws in inputs[1:] for w in ws if w not in passing]
-            within = self.within(op, first, consumed, live) if shape == "join" else False
-            between = within is False and shape == "join" and bool(consumed) and self.between(op, first, consumed, live)
+            between = shape == "join" and bool(consumed) and self.between(op, first, consumed, live)
+            within = self.within(op, first, consumed, live) if shape == "join" and not between else False
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
             over = _marked(first, live) if shape == "mark" else []

@@ -73,16 +73,13 @@ class Sums:
         branch nested in its source, coming back): True when it lies there whole, together
         and with its axes stacked in the first's order (top to bottom, whatever order the
         tensors name them in), so each of its wires can merge into its match at a dot;
-        False when none of it is there, or when all of it is and it lacks some of the first's axes (a gate over
-        channels nested in the feature map it scales: its wires come into the box's left edge); None (no drawing fits) when part of it is, or when the
+        False when none of it is there (an operand :meth:`between` them is not asked); None (no drawing fits) when part of it is, or when the
         join does not commute (a difference, a quotient): merged, its wires would not say which
         operand is taken away, so it keeps its box on the first."""
         at = sorted(map(live.index, first))
         lo, hi = at[0], at[-1]
         where = sorted(map(live.index, other))
         if not any(lo < k < hi for k in where):
-            return False
-        if self.between(op, first, other, live):
             return False
         # each wire merges into the first's wire of its axis: the merges nest when both run in one order, top to bottom
         stacked = [self.wires[live[k]].axis for k in at]
