@@ -126,7 +126,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .sizing import parse_length
 
     fmt = format_of(output)
-    not_an_input(output, file, *([hardware] if annotate_cost and hardware else []))
+    not_an_input(output, file, theme, layout_preset, *([hardware] if annotate_cost and hardware else []))  # (a theme's
+    # or layout's path too: read again after the write, the theme file had become the figure)
     check_dpi(dpi)
     if width is not None and fmt == "png":
         check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
@@ -190,7 +191,7 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
-    not_an_input(output, file)
+    not_an_input(output, file, theme, layout_preset)
     check_tex_name(Path(output).as_posix(), "the figure's file name", "choose one with -o, e.g. -o figs/model.pdf")
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
@@ -333,7 +334,7 @@ def html_command(file, output, hardware, dtype, sizes):
     from .serve.export import html
     from .sources import read_source
 
-    not_an_input(output, file)
+    not_an_input(output, file, *([hardware] if hardware else []))
     check_writable(output)
     page = html(read_source(file), file, hardware, dtype, parse_sizes(sizes))
     write_atomic(output, page.encode("utf-8"))

@@ -12,7 +12,7 @@ import sys
 import click
 
 from .chars import shown
-from .errors import NcdError
+from .errors import NcdError, plural
 
 
 MOST_WARNINGS = 20  # printed in full; the rest are counted (500 labels L_10 ... L_499 printed 2,000 lines)
@@ -31,7 +31,7 @@ def warn(diagram) -> None:
     if rest:
         lines = sorted({w.span.line for w in rest if w.span is not None})
         at = f", on lines {lines[0]} to {lines[-1]}" if len(lines) > 1 else f", on line {lines[0]}" if lines else ""
-        tell(f"warning: {len(rest)} more warnings{at}, not shown")
+        tell(f"warning: {plural(len(rest), 'more warning')}{at}, not shown")
 
 
 def torch_side(module: str, command: str):

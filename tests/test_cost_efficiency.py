@@ -191,6 +191,8 @@ def test_a_profile_with_half_the_efficiency_tables_or_a_bad_fraction_is_refused(
     ("clock_ghz = 1e308", "chip.clock_ghz must be a number greater than 0.001 and at most 1000"),  # (infinite JSON)
     ("l2_mib = 1e308", "chip.l2_mib must be a number greater than 0 and at most 1.04858e+06"),
     ("warps_per_cta = 0", "efficiency.warps_per_cta must be a whole number from 1 to 1,024, not 0"),
+    ("hbm = 5e-324", "efficiency.hbm must be a fraction above 0.01 and at most 1, not 5e-324"),  # (infinite times, JSON)
+    ("broadcast_hbm = 1e-300", "efficiency.broadcast_hbm must be a fraction above 0.01 and at most 1"),
 ])
 def test_a_chip_figure_past_any_gpu_is_refused_by_name(tmp_path, line, said):
     """A tester's profiles: each value only had to be positive, so 1e308 SMs overflowed, 1e-308 GB/s of L2 divided by

@@ -134,20 +134,26 @@ def test_a_pdf_too_small_to_size_and_a_folder_that_refuses_new_files_are_errors(
 @pytest.mark.parametrize("command", [["compile", "{src}", "-o", "{src}"], ["html", "{src}", "-o", "{src}"],
                                      ["import", "{model}:make", "-o", "{ncd}"], ["render", "{svg}", "-o", "{svg}"],
                                      ["latex", "{tikz}", "-o", "{tikz}"], ["cost", "{svg}", "--plot", "{svg}"],
-                                     ["cost", "{src}", "--hw", "{hw}", "--plot", "{hw}"]])
+                                     ["cost", "{src}", "--hw", "{hw}", "--plot", "{hw}"],
+                                     ["render", "{src}", "--theme", "{theme}", "-o", "{theme}"],
+                                     ["latex", "{src}", "--layout", "{layout}", "-o", "{layout}"],
+                                     ["html", "{src}", "--hw", "{hwpage}", "-o", "{hwpage}"]])
 def test_no_command_writes_over_the_file_it_reads(tmp_path, command):
     """`ncd compile m.ncd -o m.ncd` and `ncd html` replaced the diagram with Python or HTML, and `ncd import
     m.check.py:make -o m.ncd` its module with the pairing; --apply alone refused. A diagram named m.svg or m.tikz was
-    replaced by `render` and `latex`, and by a chart from `cost --plot`, as was a hardware profile named as the chart.
-    Each refuses now, writing nothing."""
+    replaced by `render` and `latex`, and by a chart from `cost --plot`, as was a hardware profile named as the chart, or
+    as `ncd html`'s page, and a theme or layout named as the figure. Each refuses now, writing nothing."""
     src, model = tmp_path / "m.ncd", tmp_path / "m.check.py"
     src.write_text(TINY)
     (tmp_path / "m.svg").write_text(TINY)
     (tmp_path / "m.tikz").write_text(TINY)
     (tmp_path / "gpu.svg").write_text((ROOT / "ncd_render" / "cost" / "profiles" / "a100-80gb.toml").read_text())
+    (tmp_path / "gpu.html").write_text((ROOT / "ncd_render" / "cost" / "profiles" / "a100-80gb.toml").read_text())
+    (tmp_path / "th.svg").write_text((ROOT / "themes" / "paper.toml").read_text())  # (read again after the write, the
+    (tmp_path / "lay.pdf").write_text((ROOT / "layouts" / "column.toml").read_text())  # theme had become the figure)
     model.write_text("import torch\n\ndef make():\n    return torch.nn.ReLU(), (torch.randn(2, 3),)\n")
-    args = [a.format(src=src, model=model, ncd=src, svg=tmp_path / "m.svg", tikz=tmp_path / "m.tikz", hw=tmp_path / "gpu.svg")
-            for a in command]
+    args = [a.format(src=src, model=model, ncd=src, svg=tmp_path / "m.svg", tikz=tmp_path / "m.tikz", hw=tmp_path / "gpu.svg",
+                     hwpage=tmp_path / "gpu.html", theme=tmp_path / "th.svg", layout=tmp_path / "lay.pdf") for a in command]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     refused(cli(*args), "it is the file this reads, which it would replace")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

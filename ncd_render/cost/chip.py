@@ -37,8 +37,8 @@ FRACTIONS = {"hbm", "l2_usable"}
 # [low, high] for whole numbers
 RANGES = {"sms": (1, 1 << 20), "clock_ghz": (0.001, 1000.0), "l2_mib": (0.0, 1 << 20), "registers_kib": (1, 1 << 20),
           "max_ctas_per_sm": (1, 1 << 16), "fp32_lanes": (1, 1 << 16), "sfu_lanes": (1, 1 << 16), "l2_bandwidth_gbs": (0.001, 1e8),
-          "shared_bandwidth_bytes_per_clock": (0.001, 1 << 20), "gemm_cluster": (1, 1 << 10), "hbm": (0.0, 1.0),
-          "l2_usable": (0.0, 1.0), "kernel_overhead_us": (0.0, 1e6), "framework_overhead_us": (0.0, 1e6), "warps_per_cta": (1, 1 << 10)}
+          "shared_bandwidth_bytes_per_clock": (0.001, 1 << 20), "gemm_cluster": (1, 1 << 10), "hbm": (0.01, 1.0),
+          "l2_usable": (0.01, 1.0), "kernel_overhead_us": (0.0, 1e6), "framework_overhead_us": (0.0, 1e6), "warps_per_cta": (1, 1 << 10)}
 # The algorithms of a fused (online-softmax) attention kernel: FlashAttention-2's (queries split across
 # CTAs, keys streamed, docs/cost.md "Times"), or FlashAttention-1's (one CTA per batch and head, key
 # blocks outer, O, l, m round-tripped through HBM: :mod:`.flash_v1`).
@@ -112,7 +112,7 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or (kind is int and value != int(value)) or not _within(value, *RANGES[key], whole=kind is int):
                 low, high = RANGES[key]
-                what = "a fraction in (0, 1]" if key in FRACTIONS else f"a whole number from {low:,} to {high:,}" if kind is int \
+                what = "a fraction above 0.01 and at most 1" if key in FRACTIONS else f"a whole number from {low:,} to {high:,}" if kind is int \
                     else f"a number greater than {low:g} and at most {high:g}"
                 raise NcdError(f"{name}.{key} must be {what}, not {value!r:.40}", path=where)
             values[key] = kind(value)
@@ -123,8 +123,8 @@ def parse_chip(chip: dict, efficiency: dict, where: str) -> Chip:
                            hint=did_you_mean(str(values[key]), choices))
     for (name, key), default in OPTIONAL_SHARES.items():
         value = (chip if name == "chip" else efficiency).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise NcdError(f"{name}.{key} must be a fraction in (0, 1], not {value!r:.40}", path=where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.01 < value <= 1:  # (5e-324 made times infinite)
+            raise NcdError(f"{name}.{key} must be a fraction above 0.01 and at most 1, not {value!r:.40}", path=where)
         values[key] = float(value)
     c = values
     return Chip(c["sms"], c["clock_ghz"] * 1e9, c["l2_mib"] * 2 ** 20, c["registers_kib"] * 1024, c["max_ctas_per_sm"],

@@ -83,9 +83,10 @@ def _possible(text: str, statements) -> list[tuple[int, int]]:
     """(first line, last line) of every run that may be one kernel: 2 to MAX_RUN statements of one section, in a row
     (only blank lines and comments between them), with at least two boxes that make kernels."""
     runs = []
+    joined = _only_statements(text.splitlines(), statements)  # (each gap once: a 1 MiB file split per run took minutes)
     for i in range(len(statements)):
         for j in range(i + 1, min(len(statements), i + MAX_RUN)):
-            if any(s[1] != statements[i][1] for s in statements[i:j + 1]) or not all(_only_statements(text, statements[i:j + 1])):
+            if statements[j][1] != statements[i][1] or not joined[j - 1]:
                 break
             if sum(s[2] for s in statements[i:j + 1]) >= 2:
                 runs.append((statements[i][0], statements[j][3]))
@@ -118,9 +119,8 @@ def _statements(diagram) -> list[tuple[int, int | None, int, int]]:
             for line, ops in sorted(by_line.items())]
 
 
-def _only_statements(text: str, run) -> list[bool]:
-    """True for each gap between the run's statements that holds only blank lines and comments."""
-    rows = text.splitlines()
+def _only_statements(rows: list[str], run) -> list[bool]:
+    """True for each gap between the run's statements that holds only blank lines and comments (``rows``: the file's lines)."""
     gaps = []
     for (_, _, _, end), (start, _, _, _) in zip(run, run[1:]):
         gaps.append(all(not r.strip() or r.strip().startswith("#") for r in rows[end:start - 1]))
