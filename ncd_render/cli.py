@@ -126,8 +126,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
     from .sizing import parse_length
 
     fmt = format_of(output)
-    not_an_input(output, file, theme, layout_preset, *([hardware] if annotate_cost and hardware else []))  # (a theme's
-    # or layout's path too: read again after the write, the theme file had become the figure)
+    not_an_input(output, file, theme, layout_preset, hardware if annotate_cost else None)  # (a theme's or layout's path
+    # too: read again after the write, the theme file had become the figure)
     check_dpi(dpi)
     if width is not None and fmt == "png":
         check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
@@ -334,7 +334,7 @@ def html_command(file, output, hardware, dtype, sizes):
     from .serve.export import html
     from .sources import read_source
 
-    not_an_input(output, file, *([hardware] if hardware else []))
+    not_an_input(output, file, hardware)
     check_writable(output)
     page = html(read_source(file), file, hardware, dtype, parse_sizes(sizes))
     write_atomic(output, page.encode("utf-8"))

@@ -140,9 +140,7 @@ def _labels_twice(diagram: Diagram, labelled: set) -> list[NcdError]:
     first: dict[str, tuple] = {}
     out = []
     for op in diagram.ops:
-        kind = ops.of(op)
-        if not op.learned or op.span not in labelled or op.params.get("body") or kind.glyph in ("softmax", "norm") \
-                or kind.pictogram is not None:
+        if not op.learned or op.span not in labelled or op.params.get("body") or _own_symbol(ops.of(op)):
             continue
         where = (op.span.line, op.span.column)
         seen = first.setdefault(op.label, where)
@@ -151,6 +149,12 @@ def _labels_twice(diagram: Diagram, labelled: set) -> list[NcdError]:
                                 "twice, but each learns weights of its own", op.span,
                                 "give each its own label; to use one map twice, stack the inputs along an axis and map them once"))
     return out
+
+
+def _own_symbol(kind) -> bool:
+    """Whether an op of ``kind`` is drawn as a symbol of its own, never its label: the softmax's triangle, a norm's
+    circle, ReLU's ramp."""
+    return kind.glyph in ("softmax", "norm") or kind.pictogram is not None
 
 
 def _labelled(statements) -> set:
@@ -167,7 +171,7 @@ def _label_unseen(op, labelled: set) -> NcdError | None:
     """A warning where ``as LABEL`` does nothing: the box is drawn as its own symbol (the softmax's triangle, a norm's
     circle, ReLU's ramp) and learns nothing the label could name for ncd check and ncd compile."""
     kind = ops.of(op)
-    if op.learned or op.span not in labelled or not (kind.glyph in ("softmax", "norm") or kind.pictogram is not None):
+    if op.learned or op.span not in labelled or not _own_symbol(kind):
         return None
     drawn = {"softmax": "the softmax's triangle", "norm": "its circle"}.get(kind.glyph, "its pictogram")
     hint = f"drop 'as {op.label}'" + ("; or write 'with affine': a norm that learns a scale and shift is named by its label"

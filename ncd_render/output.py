@@ -44,8 +44,9 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
-def not_an_input(output: str | Path, *inputs: str | Path) -> None:
-    """Fail when ``output`` is one of the files the command reads: written, it would replace its own source.
+def not_an_input(output: str | Path, *inputs: str | Path | None) -> None:
+    """Fail when ``output`` is one of the files the command reads (None: an option not given): written, it would
+    replace its own source.
 
     >>> not_an_input("fig.py", "model.ncd")
     >>> not_an_input("./model.ncd", "model.ncd")  # doctest: +ELLIPSIS
@@ -56,7 +57,7 @@ def not_an_input(output: str | Path, *inputs: str | Path) -> None:
     """
     target = Path(output).resolve()
     for source in inputs:
-        if Path(source).resolve() == target:
+        if source is not None and Path(source).resolve() == target:
             raise NcdError(f"cannot write '{source}': it is the file this reads, which it would replace", hint="write to another file")
 
 

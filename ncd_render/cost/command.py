@@ -33,7 +33,7 @@ def run_cost(file: str, hardware: str, dtype: str, sizes: str | None, plot: str 
     dtype_bytes(dtype)
     if plot:
         check_plot_path(plot)
-        not_an_input(plot, file, *([hardware] if hardware else []))  # (a profile named by its path too)
+        not_an_input(plot, file, hardware)  # (a profile named by its path too)
     if apply_to:
         if Path(apply_to).resolve() == Path(file).resolve():
             raise NcdError("--apply writes a copy: give a path other than the input file", hint=f"for example --apply {Path(file).stem}_fused.ncd")
