@@ -78,8 +78,8 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     if scene is not None:
         if page.unnamed:
             size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
-            warnings.warn(SizeWarning(f"to fit {size} at full size, the rows after the first do not name the tensors they take "
-                                      "in (their axes stay labelled); a wider --width" + (" or a taller page_height" if height else "")
+            warnings.warn(SizeWarning(f"to fit {size} at full size, the rows do not name the tensors they hand on "
+                                      "and take in (their axes stay labelled); a wider --width" + (" or a taller page_height" if height else "")
                                       + " keeps the names"), stacklevel=3)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
@@ -247,7 +247,7 @@ class _Page:
                 self.sources[id(source)] = source
                 gaps = self.gaps[id(source), named, self.through_labels] = self.places_to_cut(source, named)
             cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
-            cut_at = (id(source), titled, *((c.x, c.named) for c in cuts))  # (rows named partly are often named whole)
+            cut_at = (id(source), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:
                 rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]

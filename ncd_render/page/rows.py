@@ -4,9 +4,10 @@ Every wire is a horizontal line, so a figure can be cut at any x that no box,
 bend or label crosses (a *gap*). Of the gaps, the ones where the figure's own
 structure ends are preferred: outside every section (between the encoder and
 the decoder), at a section's edge, or where few wires run on. A row ends with
-each wire that goes on labelled and carried on by an arrowhead; the next row
-starts with the same wires, labelled again, entering with an arrowhead, in the
-same order, the name of each tensor they carry left of its arrows, and the title
+each wire that goes on labelled and carried on by an arrowhead, the name of each
+tensor they carry right of its arrows; the next row starts with the same wires,
+labelled again, entering with an arrowhead, in the same order, the name of each
+tensor left of its arrows, and the title
 of each section it goes on with, marked continued, where it fits. The rows are
 chosen together (a shortest path over the gaps), so a cut at a boundary is worth
 a slightly shorter row, and a cut through a copy's branches costs a row for each
@@ -59,6 +60,7 @@ class Cut:
     cost: float
     pad: float  # room a row needs on either side of the cut for the labels and arrows
     named: float = 0.0  # and left of it, for the names of the tensors the next row takes in (0: none drawn)
+    told: float = 0.0  # and right of it, for the same names where the row before hands them on and has room (0: none drawn)
 
 
 def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | None = None) -> list[Scene]:
@@ -122,7 +124,8 @@ class Gaps:
         self.whole = scene.width
         self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
         self.starts = [0.0] + [c.pad + c.named for c in self.candidates] + [0.0]  # a row's start: its tensors named too
-        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names
+        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names, at a row's start
+        self.told = [0.0] + [c.told for c in self.candidates] + [0.0]  # and at its end, where it has room
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
@@ -226,10 +229,19 @@ class Gaps:
                     best[j] = (cost, i, unnamed)
         if end not in best:
             return []
+        # a row hands its tensors on by name where it is named and the names leave it no wider than the widest row (they
+        # cost no width: a figure shrunk to fit shrinks no more for them)
+        rows, node = [], end
+        while node:
+            _, before, unnamed = best[node]
+            rows.append((before, node, unnamed, self.row_width(before, node) - (names[before] if unnamed else 0.0)))
+            node = before
+        widest = max(w for *_, w in rows)
+        told = {j: 0.0 if unnamed or w + self.told[j] > widest else self.told[j] for _, j, unnamed, w in rows}
         path, (_, node, unnamed) = [], best[end]
         while node:
             cut = self.candidates[node - 1]
-            path.append(replaced(cut, named=0.0) if unnamed else cut)
+            path.append(replaced(cut, named=0.0 if unnamed else cut.named, told=told[node]))
             _, node, unnamed = best[node]
         return path[::-1]
 
@@ -279,7 +291,7 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
             cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried) + ROW_COST * _copies_split(carried)
             widest = max((t.width for _, _, t, _, _ in carried if t is not None), default=0.0)
             names = max((t.width + label_pad for *_, t in carried if t is not None), default=0.0) if named else 0.0
-            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2, names))
+            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2, names, names))
     return out
 
 
@@ -336,19 +348,22 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             out.append(arrowhead(right, y, stroke.color, "arrow.continue.out"))
             out += end_label(out, label, bar, right, y, label_pad)
     out = drop_passing(out, before, after, label_pad, waiting)
-    return tightened(out + _tensor_names(out, before, label_pad))
+    return tightened(out + _tensor_names(out, before, label_pad) + _tensor_names(out, after, label_pad, handed=True))
 
 
-def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
+def _tensor_names(items: list, cut: Cut | None, label_pad: float, handed: bool = False) -> list:
     """The names of the tensors a row takes in from the row before, left of the arrows of their wires
     (those :func:`.passing.drop_passing` kept), as the figure names its inputs; where a name already
-    stands there (an input that comes in late), none again."""
-    if before is None or not before.named:
+    stands there (an input that comes in late), none again. ``handed``: the names of those a row hands
+    on to the next, right of its arrows, as the figure names its outputs."""
+    if cut is None or not (cut.told if handed else cut.named):
         return []
-    edge = before.x - before.pad  # where the arrows start
-    kept = {round((i.bbox[1] + i.bbox[3]) / 2, 2) for i in items if i.role == "arrow.continue.in" and abs(i.bbox[0] - edge) < 0.5}
-    named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name" and i.bbox[2] <= edge + 0.5]
-    wires = [(y, tensor) for y, _, _, _, tensor in before.wires if round(y, 2) in kept]
+    edge = cut.x + cut.pad if handed else cut.x - cut.pad  # where the arrows end, or start
+    role = "arrow.continue.out" if handed else "arrow.continue.in"
+    kept = {round((i.bbox[1] + i.bbox[3]) / 2, 2) for i in items if i.role == role and abs(i.bbox[2 if handed else 0] - edge) < 0.5}
+    named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name"
+             and (i.bbox[0] >= edge - 0.5 if handed else i.bbox[2] <= edge + 0.5)]
+    wires = [(y, tensor) for y, _, _, _, tensor in cut.wires if round(y, 2) in kept]
     for k in range(1, len(wires)):  # a tandem wire's second line (TANDEM apart) carries the first's tensor
         if wires[k][1] is None and wires[k][0] - wires[k - 1][0] <= TANDEM:
             wires[k] = (wires[k][0], wires[k - 1][1])
@@ -359,8 +374,8 @@ def _tensor_names(items: list, before: Cut | None, label_pad: float) -> list:
             k += 1
         last, k = wires[k][0], k + 1
         if tensor is not None and not any(first - 1 <= y <= last + 1 for y in named):
-            out.append(replaced(tensor, x=edge - label_pad - tensor.width, y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2,
-                                anchor="end"))
+            out.append(replaced(tensor, x=edge + label_pad if handed else edge - label_pad - tensor.width,
+                                y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2, anchor="start" if handed else "end"))
     return out
 
 
