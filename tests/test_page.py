@@ -207,9 +207,12 @@ def test_a_row_names_the_tensors_it_takes_in():
             ys = [(a.bbox[1] + a.bbox[3]) / 2 for a in arrows]
             assert len(ys) == 2 and abs((name.bbox[1] + name.bbox[3]) / 2 - sum(ys) / 2) < 2
             assert (name.bbox[2] < min(a.bbox[0] for a in arrows)) if side == 0 else (name.bbox[0] > max(a.bbox[2] for a in arrows))
-    cuts = choose_cuts(whole, 200, preset.label_pad)
+    assert handed and max(r.width for r in rows) <= 200
+    # rows to be shrunk to fit: the names widen no row past the widest (the figure shrinks no more for them)
+    cuts = choose_cuts(whole, 200, preset.label_pad, shrunk=True)
+    told = rows_cut_at(whole, cuts, preset.label_pad)
     untold = rows_cut_at(whole, [replace(c, told=0.0) for c in cuts], preset.label_pad)
-    assert handed and max(r.width for r in rows) == max(r.width for r in untold)  # the names widen no row past the widest
+    assert any(c.told for c in cuts) and max(r.width for r in told) == max(r.width for r in untold)
     unnamed = rows_cut_at(whole, choose_cuts(whole, 200, preset.label_pad, Gaps(whole, preset.label_pad, named=False)), preset.label_pad)
     assert len(unnamed) > 2 and not any(row.by_role("label.name") for row in unnamed[1:-1])
 

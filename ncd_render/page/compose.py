@@ -83,6 +83,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
                                       + " keeps the names"), stacklevel=3)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
+    page.shrunk = True
     best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
     if best is None:  # not even on the largest: none smaller is tried (Swin's page, each tried both ways, took 3x as long)
         return _shrunk(tried, width, height)
@@ -114,6 +115,7 @@ class _Page:
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
         self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
+        self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.rows.choose_cuts`)
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
@@ -246,7 +248,7 @@ class _Page:
             if gaps is None:
                 self.sources[id(source)] = source
                 gaps = self.gaps[id(source), named, self.through_labels] = self.places_to_cut(source, named)
-            cuts = choose_cuts(source, at, self.preset.label_pad, gaps) if source.width > at else []
+            cuts = choose_cuts(source, at, self.preset.label_pad, gaps, self.shrunk) if source.width > at else []
             cut_at = (id(source), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:

@@ -94,17 +94,18 @@ def _one_row(scene: Scene) -> Scene:
     return Scene(scene.width, height, backdrop(scene.width, height, scene.background) + items, scene.background, scene.title)
 
 
-def choose_cuts(scene: Scene, width: float, label_pad: float, gaps: Gaps | None = None) -> list[Cut]:
+def choose_cuts(scene: Scene, width: float, label_pad: float, gaps: Gaps | None = None, shrunk: bool = False) -> list[Cut]:
     """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
     its height (the page's height is what runs out), each cut its own cost (inside sections, wires
     carried on). Where no cuts keep every row that narrow (a box with what must stay beside it is
     wider), the cuts whose widest row is the narrowest that can be, at the least cost, so that what
-    is shrunk to fit shrinks least; [] when the gaps allow no cut."""
+    is shrunk to fit shrinks least; [] when the gaps allow no cut. ``shrunk``: the rows will be shrunk to
+    fit (laid out for a larger page), so that a row's names of the tensors it hands on may not make it the widest."""
     gaps = gaps or Gaps(scene, label_pad)
-    cuts = gaps.cheapest(width)
+    cuts = gaps.cheapest(width, shrunk)
     if cuts or gaps.least is None or gaps.least <= width:
         return cuts
-    return gaps.cheapest(gaps.least + 0.01)
+    return gaps.cheapest(gaps.least + 0.01, True)
 
 
 class Gaps:
@@ -196,15 +197,15 @@ class Gaps:
         path[-1] = end  # the rows past the last drawn thing join the last row
         return max(self.row_width(a, b) for a, b in zip(path, path[1:]))
 
-    def cheapest(self, width: float) -> list[Cut]:
+    def cheapest(self, width: float, shrunk: bool = False) -> list[Cut]:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there
         are none. Named :data:`PARTLY`, where no cuts keep every row that narrow with the names of the tensors each
         takes in, the rows that would be too wide with them are drawn without them (the others keep theirs)."""
-        return self._cheapest(width, False) or (self._cheapest(width, True) if self.partly else [])
+        return self._cheapest(width, False, shrunk) or (self._cheapest(width, True, shrunk) if self.partly else [])
 
-    def _cheapest(self, width: float, bare: bool) -> list[Cut]:
+    def _cheapest(self, width: float, bare: bool, shrunk: bool = False) -> list[Cut]:
         """:meth:`cheapest`, ``bare``: with rows drawn without names where they would be too wide with them (each
-        costs as much as another row)."""
+        costs as much as another row); ``shrunk``: :func:`choose_cuts`'s."""
         xs, starts, pads, spans, before, costs, between = self.xs, self.starts, self.pads, self.spans, self.before, self.costs, self.between
         names = self.names if bare else [0.0] * len(xs)
         end = len(xs) - 1
@@ -229,14 +230,14 @@ class Gaps:
                     best[j] = (cost, i, unnamed)
         if end not in best:
             return []
-        # a row hands its tensors on by name where it is named and the names leave it no wider than the widest row (they
-        # cost no width: a figure shrunk to fit shrinks no more for them)
+        # a row hands its tensors on by name where it is named and the names leave it within the width, or, where the rows
+        # will be shrunk to fit, no wider than the widest row (they cost no width: a figure shrinks no more for them)
         rows, node = [], end
         while node:
             _, before, unnamed = best[node]
             rows.append((before, node, unnamed, self.row_width(before, node) - (names[before] if unnamed else 0.0)))
             node = before
-        widest = max(w for *_, w in rows)
+        widest = max(w for *_, w in rows) if shrunk else width
         told = {j: 0.0 if unnamed or w + self.told[j] > widest else self.told[j] for _, j, unnamed, w in rows}
         path, (_, node, unnamed) = [], best[end]
         while node:
