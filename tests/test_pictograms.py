@@ -181,6 +181,22 @@ def test_a_repeats_brackets_stand_clear_of_what_is_inside(preset, body):
                 assert apart >= 2.0, (preset, (bx0, bx1), (x0, x1))
 
 
+@pytest.mark.parametrize("preset", ["paper", "page", "column", "slide"])
+@pytest.mark.parametrize("body", [
+    "  X = linear(X: m -> m) as L\n  X = relu(X)\n",  # a box first
+    "  A = relu(X)\n  X = X + A\n",  # copies first
+], ids=["box-first", "copies-first"])
+def test_a_section_nested_at_a_repeats_start_opens_past_its_bracket(preset, body):
+    """A section that opens where its repeated block opens starts its panel right of the block's opening
+    bracket, in every layout: drawn over it, its fill hid the bracket, which showed through it faded (a
+    reviewer's "Transformer layer ×6" opening on "Add & Norm")."""
+    text = f'axis m = 4\naxis t = 3 width\ninput X[t m]\nrepeat 2 "Block"\n  section "Inner"\n{body}  end\nend\noutput X\n'
+    scene = load_text(text, "r.ncd").scene(layout_preset=preset)
+    opening = min((i.bbox for i in scene.items if i.role == "bracket"), key=lambda b: b[0])
+    outer, inner = sorted(scene.by_role("section"), key=lambda r: r.x)
+    assert outer.x < opening[0] and opening[2] + 1.0 <= inner.x, (preset, opening, inner.x)
+
+
 def test_definition_is_headed_by_the_components_3d_box():
     text = ("axis m = 4\naxis t = 3\nblock Feed(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\n"
             "B = Feed(A)\nC = Feed(B)\nD = Feed(C)\noutput D\n")

@@ -49,14 +49,26 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     extents = {}
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
         cols = spans[sid]
-        x0 = cols[0].start - p.section_pad
+        x0 = cols[0].start + _inside_brackets(style, spans, sid) - p.section_pad
         x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad + bracket_room(style, sid)
         nested = [s for s in spans if d.sections[s].parent == sid]
         for s in nested:
-            x0 = min(x0, spans[s][0].start - p.section_pad * 2)
+            x0 = min(x0, spans[s][0].start + _inside_brackets(style, spans, s) - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2 + bracket_room(style, s))
         extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))
     return extents
+
+
+def _inside_brackets(style: Style, spans: dict, sid: int) -> float:
+    """The room taken by the brackets of the repeated blocks around section ``sid`` that open at its first
+    column (``spans``: each section's columns): its panel starts past them, not over them (a panel nested
+    at a repeat's start was drawn over the repeat's opening bracket, which showed through it faded)."""
+    room, parent = 0.0, style.diagram.sections[sid].parent
+    while parent is not None and parent in spans and spans[parent][0] is spans[sid][0]:
+        if style.diagram.sections[parent].kind == "repeat":  # (2 pt clear of it, however thick the padding)
+            room += max(bracket_room(style, parent), BRACKET_INSET + 2.0)
+        parent = style.diagram.sections[parent].parent
+    return room
 
 
 def under_titles(style: Style, columns: list[Column], xs: list[ColumnX]) -> frozenset[tuple[int, int]]:
