@@ -106,7 +106,7 @@ def stages(boxes: int, runs: int) -> None:
                 done[name] = time.process_time() - start
                 return result
 
-            ordered = timed("choose copies + order", lambda: L.choose_order(diagram, theme, preset)[1])
+            ordered = timed("choose copies + order", lambda: L.choose_order(diagram)[1])
             labels = timed("box labels", lambda: box_labels(style, ordered))
             high = timed("heights", lambda: heights(style, ordered, labels))
             laid = timed("columns", lambda: place_columns(style, ordered, high, labels))

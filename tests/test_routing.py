@@ -1,7 +1,6 @@
 """The layout's routing stage on its own: wiring regions, copies and sums' entries as pure geometry."""
 import itertools
 import random
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,8 +10,7 @@ from ncd_render.api import load, load_text
 from ncd_render.layout import branches, routing
 from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
-from ncd_render.scene import Circle, Line, Stroke
-from ncd_render.style import load_preset, load_theme
+from ncd_render.scene import Circle, Line, Path as PathItem, Stroke
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cli_runs import cli  # noqa: E402
@@ -191,11 +189,11 @@ def test_sums_operands_enter_the_box_bottom_nested():
 
 @pytest.mark.parametrize("text, bound", [
     ("axis a = 2\naxis b = 3\ninput X[a b]\nY = rearrange(X: a b -> b a)\noutput Y\n", 1),
-    # a branch of a 3-wire copy nested after a: b's copy rises past nothing, a's falls past nothing, c's passes b
-    ("axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
-    ("axis a = 2\naxis b = 3\ninput X[a b]\nY = relu(X)\nZ = X + Y\noutput Z\n", 0),
-    # a and b in tandem are never parted: nested after b, a's copy passes b (and beside them, likewise)
-    ("axis a = 2\naxis b = 3\naxis c = 4\ntandem t = a b\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
+    # a branch of a 3-wire copy runs beside it, its wires together: each of its wires passes the source's others
+    ("axis a = 2\naxis b = 3\naxis c = 4\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 3),
+    ("axis a = 2\naxis b = 3\ninput X[a b]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
+    # a and b in tandem or not, alike
+    ("axis a = 2\naxis b = 3\naxis c = 4\ntandem t = a b\ninput X[a b c]\nY = relu(X)\nZ = X + Y\noutput Z\n", 3),
     ("axis a = 2\naxis b = 3\ntandem t = a b\ninput X[a b]\nY = relu(X)\nZ = X + Y\noutput Z\n", 1),
     ("axis y = 4 width\naxis k = 2\ninput Q[y k], K[y k]\nS = einsum(Q, K: y k, y k -> y)\noutput S\n", 1),
 ])
@@ -204,7 +202,7 @@ def test_lower_bound_counts_what_the_diagram_demands(text, bound):
 
 
 def test_every_gallery_layout_is_at_or_above_its_lower_bound(gallery_file):
-    counted, bound = crossing_report(load(gallery_file).diagram, load_theme("paper"), load_preset("paper"))
+    counted, bound = crossing_report(load(gallery_file).diagram)
     assert counted >= bound
 
 
@@ -214,7 +212,7 @@ def test_an_operand_that_comes_into_its_box_from_above_crosses_the_wires_in_its_
     nothing, so an order sending operands down over others looked free (DiT's six modulations from above: 7 counted,
     26 drawn)."""
     text = f"axis y = 3 width\naxis m = 4\naxis f = m + m\ninput {inputs}\nA, B = split(C: f -> m, m)\nY = X * A\nZ = Y + B\noutput Z\n"
-    counted, _ = crossing_report(load_text(text).diagram, load_theme("paper"), load_preset("paper"))
+    counted, _ = crossing_report(load_text(text).diagram)
     load_text(text).render(tmp_path / "f.svg")
     measured = figure_metrics.analyse(str(tmp_path / "f.svg"))[0]["crossings"]
     assert counted == measured == crossed
@@ -226,20 +224,12 @@ def test_an_order_whose_heights_contradict_falls_back_to_the_order_as_swept():
     assert [i for i in scene.items if i.role == "box"]
 
 
-def test_an_order_that_contradicts_itself_as_swept_too_is_an_error_paragraph(tmp_path, monkeypatch):
+def test_an_order_that_contradicts_itself_as_swept_too_is_an_error_paragraph(tmp_path):
     """Where the heights of the order chosen and of the order as swept both cycle, the layout's bug is said as one, with
     the file, never a traceback (Cycle). bench/fuzz.py's mutant of mixtral.ncd (a fused section opened inside the
-    attention's, a map of Nx long after it) did that until its parallel branches stopped nesting; it draws now, so the
-    cycle is forced."""
-    from ncd_render import layout
-
+    attention's, a map of Nx long after it) does that: it drew while its parallel branches were stacked and its other
+    branches could nest, and cycles again now that no branch nests."""
     case = Path(__file__).parent / "fuzz_cases" / "fused_inside_section_cycle.ncd"
-    assert [i for i in load(case).scene().items if i.role == "box"]  # (it draws)
-
-    def cycles(*_args):
-        raise layout.Cycle("forced")
-
-    monkeypatch.setattr(layout, "_pipeline", cycles)
     result = cli("render", case, "-o", tmp_path / "c.svg")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "error: ncd-render could not lay this diagram out: the heights its wires need form a cycle" in result.output
@@ -286,19 +276,21 @@ output Y
 """
 
 
-def test_a_gate_nested_beside_the_channels_it_scales_comes_into_the_box_there(tmp_path, figure_metrics):
-    """A squeeze-and-excitation block, the pixels in tandem: the feature map goes on bowed apart around the branch
-    (avg, L_1, ReLU, L_2, sigmoid), and the gate comes into the product's box from the left, just above the channels
-    it scales. Before, that order had no drawing: the branch went on, the pooled channels 60 pt below the avg box
-    they pass, and the feature map bowed around the skip."""
+def test_a_squeeze_and_excitation_gate_comes_up_into_the_product_beside_its_map(tmp_path, figure_metrics):
+    """A squeeze-and-excitation block, the pixels in tandem: the feature map runs straight on, the branch (avg, L_1,
+    ReLU, L_2, sigmoid) below it, and the gate comes up into the product's box through its bottom edge. Nested between
+    the map's wires, the gate came in from the left between them; before that had a drawing, the pooled channels ran
+    60 pt below the avg box they pass, and the feature map bowed around the skip."""
     scene = load_text(SE_BLOCK).scene()
     boxes = {i.ref: i for i in scene.items if i.role == "box"}
     avg, times = boxes[2], boxes[7]  # (op ids: the input, its copy, then one a statement)
-    wires = [i for i in scene.items if isinstance(i, Line) and i.role.startswith("wire") and abs(i.x2 - times.x) < 0.01]
     assert not [i for i in scene.items if i.role == "wire.over"]  # nothing drawn across the product's box
-    gate = [i for i in wires if i.axis == "c" and times.y < i.y1 < times.y + times.h]
-    assert len(gate) == 1  # the gate's c ends at the box's left edge, inside it (the map's wires go on through)
+    entering = [i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
+                and times.x < i.commands[-1][-2] < times.x + times.w and abs(i.commands[-1][-1] - (times.y + times.h)) < 0.01]
+    assert len(entering) == 1  # the gate's c, up into the box's bottom edge (the map's wires go on through it)
     first_use = min((i for i in scene.items if isinstance(i, Line) and i.axis == "c" and i.y1 > avg.y + avg.h), key=lambda i: i.y1)
     assert first_use.y1 - (avg.y + avg.h) < 20  # the pooled channels pass just below the avg box
     load_text(SE_BLOCK).render(tmp_path / "se.svg")
-    assert figure_metrics.analyse(str(tmp_path / "se.svg"))[0]["crossings"] <= 1
+    result = figure_metrics.analyse(str(tmp_path / "se.svg"))[0]
+    # the tandem pair's branch crosses c: its two lines and c meet within 5 pt, which the metric counts as a knot
+    assert result["crossings"] <= 3 and result["knots_elsewhere"] <= 1 and result["wire_through_box"] == 0, result

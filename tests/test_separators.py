@@ -85,14 +85,27 @@ def test_a_split_s_halves_are_parted_by_a_dashed_line_over_a_mark(layout):
 
 
 def test_a_line_under_a_branch_goes_on_under_the_boxes_on_its_wire():
-    """ResNet's residual (gallery/resnet.ncd), and an SE block's gate: the line between the branch and the stream's
-    lowest wire stopped at each box the branch's wire runs into and out of (★3, ★3; L_1, L_2), in pieces at the height
-    of the boxes' lower thirds, which read as wires going into them. Where there is room above the stream's label it
-    runs under them as one line, as the paper's dashed line runs under its residual component. The stream's c, a
-    copy's branch, carries no label there: on a page's tighter pitch the line needs only to clear the wire."""
-    for layout in ("paper", "page"):
-        scene = load(ROOT / "gallery" / "resnet.ncd").scene(layout_preset=layout)
-        boxes = [i for i in scene.items if i.role == "box" and i.w < 40 and i.h < 40]  # the two ★3 boxes on the branch's c
-        low = max(b.y + b.h for b in boxes)
-        under = [i for i in scene.items if i.role == "separator" and i.y1 > low]
-        assert len(under) == 1 and all(under[0].x1 < b.x and b.x + b.w < under[0].x2 for b in boxes), (layout, under)
+    """ResNet's residual (gallery/resnet.ncd) with its branch above the stream, as the choice may place a branch: the
+    line between the branch and the stream stopped at each box on the branch's lowest wire (L_1, L_2, reaching down
+    past it), in pieces at the height of the boxes' lower thirds, which read as wires going into them. Where there is
+    room above the stream's label it runs under them as one line, as the paper's dashed line runs under its residual
+    component."""
+    from ncd_render.layout.compose import compose
+    from ncd_render.layout.columns import place_columns
+    from ncd_render.layout.glyphs import box_labels, draw_glyphs
+    from ncd_render.layout.heights import heights
+    from ncd_render.layout.model import Style
+    from ncd_render.layout.order import order
+    from ncd_render.style import load_preset, load_theme
+
+    d = load(ROOT / "gallery" / "resnet.ncd").diagram
+    style = Style(d, load_theme("paper"), load_preset("paper"))
+    ordered = order(d, (frozenset(), frozenset(op.id for op in d.ops if op.kind == "copy"), frozenset()))  # branches above
+    labels = box_labels(style, ordered)
+    high = heights(style, ordered, labels)
+    laid = place_columns(style, ordered, high, labels)
+    scene = compose(style, ordered, high, laid, draw_glyphs(style, ordered, high, laid))
+    maps = [i for i in scene.items if i.role == "box" and i.ref in {op.id for op in d.ops if op.kind == "linear"}]
+    low = max(b.y + b.h for b in maps)
+    under = [i for i in scene.items if i.role == "separator" and i.y1 > low]
+    assert len(maps) == 2 and len(under) == 1 and all(under[0].x1 < b.x and b.x + b.w < under[0].x2 + 0.5 for b in maps), under

@@ -66,7 +66,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`)."""
     check_crossings(diagram)
-    diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit), theme, preset)
+    diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit))
     style = Style(diagram, theme, preset, part)
     try:
         scene = _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))

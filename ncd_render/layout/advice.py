@@ -59,4 +59,4 @@ def _saving(base: int) -> float:
 
 def _crossings(diagram: Diagram, theme: Theme, preset: Preset) -> int:
     """The crossings of ``diagram`` laid out as :func:`ncd_render.layout.layout` lays it out."""
-    return crossings(choose_drawing(as_drawn(diagram), theme, preset)[2])
+    return crossings(choose_drawing(as_drawn(diagram))[2])

@@ -1,5 +1,5 @@
 """Boxes kept short: a box whose result runs on far from the wires it reads (BERT's attention output
-map, whose m wire runs on below a branch nested later between the residual's wires, stood 81 pt tall
+map, whose m wire ran on below a branch then nested between the residual's wires, stood 81 pt tall
 for two wires in and one out) has its result start beside it and bend to that height in a wiring
 region just after it, as a hand drawing would; wires keep one height otherwise.
 

@@ -24,7 +24,7 @@ def dot_offsets(sources: list[float], branch: list[float], tight: set[int] = fro
     """How far past the copy's start each copied wire's dot stands. The wires whose copy
     lies below them (a prefix) take their dots from the lowest up, those whose copy lies
     above them from the highest down, so each branch leaves its dot before it crosses the
-    copied wires; a branch nested between the wires splits both ways at once.
+    copied wires; operands that merge between a sum's wires (:func:`draw_merge`) split both ways at once.
 
     >>> dot_offsets([0.0, 20.0], [40.0, 60.0]), dot_offsets([0.0, 40.0], [10.0, 20.0])
     ([8.0, 0.0], [0.0, 0.0])
@@ -47,28 +47,23 @@ def draw_copy(x: float, sources: list[float], branches: list[list[float]], width
     """Dots on the copied wires and a branch from each to its copy, one copy after
     another from x, the farthest first; the dot of the wire nearest the copies comes
     first (:func:`dot_offsets`), so each branch leaves its dot before it crosses the
-    copied wires. One width for several branches: they all leave the same dots (a tensor
-    bowed apart around a branch nested in it). Returns the items, where each branch's wires
-    start, and (source, x) for every dot, where the copied wire is cut so that it ends and
-    goes on at its dot.
+    copied wires. Returns the items, where each branch's wires start, and (source, x) for
+    every dot, where the copied wire is cut so that it goes on at its dot.
 
-    >>> items, starts, cuts = draw_copy(0.0, [0.0, 10.0], [[4.0, 6.0], [-2.0, 14.0]], [12.0], Stroke(), "#000")
+    >>> items, starts, cuts = draw_copy(0.0, [0.0, 10.0], [[20.0, 30.0], [40.0, 50.0]], [30.0, 20.0], Stroke(), "#000")
     >>> starts, sorted(cuts), len([i for i in items if isinstance(i, Circle)])
-    ([12.0, 12.0], [(0, 0.0), (1, 0.0)], 2)
+    ([50.0, 30.0], [(0, 8.0), (0, 38.0), (1, 0.0), (1, 30.0)], 4)
     """
     items, starts, cuts = [], [0.0] * len(branches), []
     offsets = dot_offsets(sources, branches[0], tight) if branches else []
-    at_once = len(widths) < len(branches)
-    groups = [range(len(branches))] if at_once else [[k] for k in range(len(branches) - 1, -1, -1)]
-    for group, width in zip(groups, widths):
+    for k, width in zip(range(len(branches) - 1, -1, -1), widths):  # the farthest first
         end = x + width
         for i, a in enumerate(sources):
-            items.extend(bend(x + offsets[i], a, end, branches[k][i], stroke) for k in group)
+            items.append(bend(x + offsets[i], a, end, branches[k][i], stroke))
             cuts.append((i, x + offsets[i]))
             if i - 1 not in tight:  # wires in tandem share one dot, drawn over both
                 items.append(_dot(x + offsets[i], i, sources, tight, dot))
-        for k in group:
-            starts[k] = end
+        starts[k] = end
         x = end
     return items, starts, cuts
 

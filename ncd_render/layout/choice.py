@@ -5,10 +5,9 @@ Each trial is an :func:`.order.order` sweep whose columns are counted as :func:`
 counts them, so a trial that has crossed more than the best so far is swept no further.
 
 >>> from ncd_render.api import load_text
->>> from ncd_render.style import load_theme, load_preset
 >>> d = load_text("axis y = 4 width\\naxis x = 4 width\\naxis k = 2\\ninput Q[y k], K[x k]\\n"
 ...               "S = einsum(Q, K: y k, x k -> y x)\\noutput S\\n").diagram
->>> crossing_report(d, load_theme("paper"), load_preset("paper"))
+>>> crossing_report(d)
 (1, 1)
 """
 from __future__ import annotations
@@ -17,54 +16,53 @@ import itertools
 import math
 
 from ..ir import Diagram
-from ..style import Preset, Theme
 from . import order
 from .compact import compact
-from .copies import LOOK_AHEAD, joined_first
-from .model import EXHAUSTIVE, glyph
-from .plan import stored_outputs
+from .copies import joined_first
+from .model import EXHAUSTIVE
 from .renames import spread_renames
 from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions, strand_starts
 
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
-SIDES = ("below", "above", "inside")
+SIDES = ("below", "above")
 MOST_LOWS = 6  # ops of several operands whose result's place is tried low in a round, at most (beyond it none is)
 LOW_OPS = 24  # the most ops a figure (or a page's row) may have for results to be tried low: a block, not a model
 
 
-def choose_copies(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
-    """How each copy branches off: where used or all at once; below its source, above it,
-    or nested between its wires (which spreads the source's wires apart, so among equal
-    crossings the fewest nested win). With few copies every choice is tried; otherwise,
+def choose_copies(diagram: Diagram, budget: int = 40_000) -> tuple[frozenset, frozenset, frozenset]:
+    """How each copy branches off: where used or all at once; below its source or above it,
+    its wires together as the source's are (never nested between the source's wires: that
+    tears a residual stream apart around its sublayer, and leaves its sum floating between
+    dots far apart, where the paper keeps the stream whole and the branch beside it). With
+    few copies every choice is tried; otherwise,
     from the best choice that treats every copy alike, passes of one-copy changes, each
     kept only when it scores better, until a pass changes nothing. Then, among choices as
     good, one-copy changes that stand more boxes side by side, and more outputs, in the order
     the file writes them, top to bottom (Q, K, V, as the paper draws them). The search stops after
     about ``budget`` op visits (each trial visits every op once), so the choice never
     depends on the machine's speed. An order where a sum's other operand runs partly
-    between its wires is never chosen, nor nesting on a page's rows or a wrapped figure's
-    strips, nor for a copy with a branch that is only stored. Returns (eager, above, inside)."""
-    return choose_order(diagram, theme, preset, budget)[0]
+    between its wires is never chosen. Returns (eager, above, low)."""
+    return choose_order(diagram, budget)[0]
 
 
-def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 40_000):
+def choose_order(diagram: Diagram, budget: int = 40_000):
     """:func:`choose_copies`' choice and the order it scored (kept, so the layout need not sweep it again). Where
     that order crosses wires, each op of several operands whose result is all new wires (an einsum, a
     concatenation) in turn puts its result where its operands' lowest wires were, not their topmost, and the copies
     are chosen again around it: kept where that crosses fewer (attention's output beside the values it read, not
     the queries: XCiT's, a Set Transformer's pooling)."""
-    best = _choose(diagram, preset, budget, frozenset())
+    best = _choose(diagram, budget, frozenset())
     if len(diagram.ops) > LOW_OPS:  # (each try is a whole search: in small figures only)
         return best[:2]
     lows = frozenset(op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op))  # (einsums, concatenations)
     for _ in range(2):  # the best of the ops placed low one more at a time, twice at most
         if not best[2][0]:
             break
-        untried = sorted(lows - best[0][3])
+        untried = sorted(lows - best[0][2])
         if not untried or len(untried) > MOST_LOWS:
             break
-        tries = [_choose(diagram, preset, budget, best[0][3] | {op_id}) for op_id in untried]
+        tries = [_choose(diagram, budget, best[0][2] | {op_id}) for op_id in untried]
         better = min(tries, key=lambda t: t[2], default=None)
         if better is None or better[2][0] >= best[2][0]:  # only for fewer crossings (a tie keeps every result high)
             break
@@ -72,14 +70,14 @@ def choose_order(diagram: Diagram, theme: Theme, preset: Preset, budget: int = 4
     return best[:2]
 
 
-def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
+def _choose(diagram: Diagram, budget: int, low: frozenset):
     """(the choice, its order, its score) that :func:`choose_order` makes with the ops in ``low`` placing their results
     low."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
     starts = strand_starts(diagram)
 
-    def score(choice, cap: float = INF) -> tuple[float, int, int] | None:
-        """(crossings, branches nested, boxes and outputs out of reading order) of ``choice``'s order, or
+    def score(choice, cap: float = INF) -> tuple[float, int] | None:
+        """(crossings, boxes and outputs out of reading order) of ``choice``'s order, or
         None once its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice
         that cannot win is swept no further."""
         seen = [0]
@@ -92,28 +90,28 @@ def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
         if trial is None:
             return None
         disorder = sum(column_inversions(column, starts) for column in trial.columns) + output_inversions(trial, diagram)
-        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), len(choice[2]), disorder
+        n = seen[0] + sum(placed.crossed for placed in trial.final_gap), disorder
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n
 
     trials = max(8, budget // max(1, len(diagram.ops)))
-    states, sources, most = _states(diagram, preset)
+    states, sources = _states(diagram)
     copies = list(states)
-    best = PLAIN[:3] + (low,)
+    best = PLAIN[:2] + (low,)
     if math.prod(states.values()) <= EXHAUSTIVE:  # few copies: try every choice (the first found of the best wins)
         fewest = score(best)
         candidates = (_choice(dict(zip(copies, combo)), sources, low) for combo in itertools.product(*(range(states[c]) for c in copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
-        # nested first: it crosses the fewest wherever sums come back (each made only if tried: the first often crosses none)
-        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources, low) for k in (4, 5, 2, 3, 1)[6 - most:])
+        # above first (each made only if tried: the first often crosses none)
+        uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources, low) for k in (2, 3, 1))
         # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
         # it crosses more (the plain order still wins ties, as the first tried)
         uniform = next(uniforms)
         first = score(uniform)
         fewest = score(best, first[0])
-        if fewest is None or first[:2] < fewest[:2]:
+        if fewest is None or first[0] < fewest[0]:
             best, fewest = uniform, first
         trials -= 1
         for uniform in uniforms:
@@ -121,9 +119,9 @@ def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
                 break
             trials -= 1
             n = score(uniform, fewest[0])
-            if n is not None and n[:2] < fewest[:2]:
+            if n is not None and n[0] < fewest[0]:
                 best, fewest = uniform, n
-    # first the fewest crossings, then the fewest nested ...
+    # first the fewest crossings ...
     while fewest[0] and trials > 0:
         improved = False
         for trial in candidates or _one_copy_changes(best, states, sources):
@@ -131,22 +129,20 @@ def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
                 break
             trials -= 1
             n = score(trial, fewest[0])
-            if n is not None and n[:2] < fewest[:2]:
+            if n is not None and n[0] < fewest[0]:
                 best, fewest, improved = trial, n, True
                 if candidates is None:
                     break  # look again around the new best
         if candidates is not None or not improved:
             break
-    # ... then, crossing and nesting as few, one copy changed at a time, the fewest boxes out of reading order
-    while fewest[2] and trials > 0:
+    # ... then, crossing as few, one copy changed at a time, the fewest boxes out of reading order
+    while fewest[1] and trials > 0:
         for trial in _one_copy_changes(best, states, sources):
             if trials <= 0:
                 break
-            if len(trial[2]) != fewest[1]:  # nests more or fewer: it cannot tie (known without a sweep)
-                continue
             trials -= 1
             n = score(trial, fewest[0])
-            if n is not None and n[:2] == fewest[:2] and n[2] < fewest[2]:
+            if n is not None and n[0] == fewest[0] and n[1] < fewest[1]:
                 best, fewest = trial, n
                 break  # look again around the new best
         else:
@@ -154,68 +150,45 @@ def _choose(diagram: Diagram, preset: Preset, budget: int, low: frozenset):
     return best, scored["order"] if scored["choice"] == best else order.order(diagram, best), fewest
 
 
-def choose_drawing(diagram: Diagram, theme: Theme, preset: Preset):
+def choose_drawing(diagram: Diagram):
     """The diagram to draw, with :func:`choose_order`'s choice and order for it: ``diagram`` as built, or with
     its renamed copies spread over their source's branches (:mod:`.renames`) where that crosses fewer."""
-    chosen, ordered = choose_order(diagram, theme, preset)
+    chosen, ordered = choose_order(diagram)
     spread = spread_renames(diagram)
     if spread is not diagram and crossings(ordered):
-        other = choose_order(spread, theme, preset)
+        other = choose_order(spread)
         if crossings(other[1]) < crossings(ordered):
             return (spread, *other)
     return diagram, chosen, ordered
 
 
-def _states(diagram: Diagram, preset: Preset) -> tuple[dict[int, int], frozenset, int]:
-    """(how many states each copy and free source may take, the free sources, the most a copy may take)."""
-    copies = [op for op in diagram.ops if op.kind == "copy"]
-    # a page's rows (or a wrapped figure's strips) each stand as tall as their highest bundle:
-    # there a branch never nests, which would spread its source over the whole block; nor does a
-    # branch that is only stored (a skip connection), which would spread it for a stub
-    most = 4 if preset.rows or preset.wrap else 6
-    states = {op.id: 4 if stored_outputs(diagram, op) or _parallel(diagram, op) else most for op in copies}
+def _states(diagram: Diagram) -> tuple[dict[int, int], frozenset]:
+    """(how many states each copy and free source may take, the free sources)."""
+    states = {op.id: 2 * len(SIDES) for op in diagram.ops if op.kind == "copy"}  # (where used or at once) x each side
     # a tensor no input feeds starts beside the tensor it meets (order.source_place); one that meets none
     # as it starts (its first use is a copy, or takes nothing else) may start below every wire, or above
     sources = frozenset(op.id for op in diagram.ops if not op.inputs and op.kind != "input" and _free(diagram, op))
     states.update(dict.fromkeys(sources, 2))
-    return states, sources, most
+    return states, sources
 
 
 def _choice(states: dict[int, int], sources: frozenset = frozenset(), low: frozenset = frozenset()) -> tuple[frozenset, ...]:
-    """(eager, above, inside, low) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
+    """(eager, above, low) from each copy's state: bit 0 eager, state // 2 its side (:data:`SIDES`); and from
     each source's (in ``sources``): 1 if its wires start above every wire (it joins ``above``), else 0; ``low`` as given."""
     if sources:
         states = {c: 2 * k if c in sources else k for c, k in states.items()}
-    return tuple(frozenset(c for c, k in states.items() if test(k))
-                 for test in (lambda k: k & 1, lambda k: k // 2 == 1, lambda k: k // 2 == 2)) + (low,)
+    return frozenset(c for c, k in states.items() if k & 1), frozenset(c for c, k in states.items() if k // 2 == 1), low
 
 
 def _one_copy_changes(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset = frozenset()):
     """Every choice that differs from ``choice`` in one copy's (or source's) state (``states``: copy or source ->
     how many it may take)."""
-    eager, above, inside, low = choice
-    now = {c: (c in above) if c in sources else (c in eager) + 2 * (1 if c in above else 2 if c in inside else 0) for c in states}
+    eager, above, low = choice
+    now = {c: (c in above) if c in sources else (c in eager) + 2 * (c in above) for c in states}
     for c, most in states.items():
         for k in range(most):
             if k != now[c]:
                 yield _choice({**now, c: k}, sources, low)
-
-
-def _parallel(diagram: Diagram, copy) -> bool:
-    """Whether two or more of ``copy``'s outputs each meet a box before they join again (LoRA's W and A, B; a projection
-    shortcut beside its residual branch): the paper stacks such branches, one below the other. Nested, one tensor's
-    wires wrap the other's, each with boxes on them, and the two read as one tensor of interleaved axes."""
-    boxed = 0
-    for v in copy.outputs:
-        for _ in range(LOOK_AHEAD):
-            user = diagram.consumer(v)
-            if user is None or user.kind in ("output", "copy", "save") or len(user.inputs) > 1:
-                break
-            if glyph(user) != "mark":
-                boxed += 1
-                break
-            v = user.outputs[0]
-    return boxed > 1
 
 
 def _free(diagram: Diagram, op) -> bool:
@@ -225,7 +198,7 @@ def _free(diagram: Diagram, op) -> bool:
     return user is None or user.kind == "copy" or len(user.inputs) < 2 or joined_first(diagram, op)
 
 
-def crossing_report(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[int, int]:
+def crossing_report(diagram: Diagram) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
     diagram = compact(diagram)
-    return crossings(choose_drawing(diagram, theme, preset)[2]), lower_bound(diagram)  # the order the choice was scored by
+    return crossings(choose_drawing(diagram)[2]), lower_bound(diagram)  # the order the choice was scored by

@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..ir import Op
 from ..scene import Line, Rect, Stroke, extent
 from .model import Placed, Style, Wire, YOf, arrowhead_path
-from .nesting import tight
+from .tandem import tight
 from .branches import copy_widths, draw_copy
 
 
@@ -35,11 +35,8 @@ def measure_gap(style: Style, wires: dict[int, Wire], gap: list[Placed], y: YOf)
             measured.append((store_width(style, wires, placed), None))
         else:
             sources, branches = copy_heights(placed, y)
-            pairs = tight(style.diagram.tandems, [wires[w].axis for w in copied(placed)])
-            if placed.consumed:  # its tensor bows apart from the branch's dots: both leave them at once
-                widths = [max(copy_widths(sources, [ys], style.preset.forks, pairs)[0] for ys in branches)]
-            else:
-                widths = copy_widths(sources, branches, style.preset.forks, pairs)
+            pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
+            widths = copy_widths(sources, branches, style.preset.forks, pairs)
             measured.append((sum(widths), (sources, branches, widths, pairs)))
     return tuple(measured)
 
@@ -90,15 +87,9 @@ def store_width(style: Style, wires: dict[int, Wire], placed: Placed) -> float:
     return 6.0  # a delete
 
 
-def copied(placed: Placed) -> list[int]:
-    """A copy's source wires: they go on past its dots, or end there where the tensor goes on bowed apart around a
-    nested branch (:meth:`.order._Sweep.bows_apart`; its wires then start at the dots, after the branch's)."""
-    return placed.through or placed.consumed
-
-
 def copy_heights(placed: Placed, y: YOf) -> tuple[list[float], list[list[float]]]:
     """A copy's source heights and, per branch, its wires' heights."""
-    src = copied(placed)
+    src = placed.through
     n = len(src)
     return [y[w] for w in src], [[y[w] for w in placed.new[k:k + n]] for k in range(0, len(placed.new), n)]
 
@@ -153,16 +144,13 @@ def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured
     """One copy: dots and branches; ``measured``: its (sources' heights, branches' heights, widths, wires in tandem)."""
     c, s = style.theme.colors, style.theme.strokes
     sources, branches, widths, pairs = measured
-    src = copied(placed)
+    src = placed.through
     ys = [y[w] for w in src + placed.new]
     out.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
     items, starts, cuts = draw_copy(x, sources, branches, widths, Stroke(c.wire, s.wire), c.dot, pairs)
     out.extend(items)
     for i, at in cuts:
-        if placed.consumed:  # the copied wire ends at its dot
-            spans[src[i]].x1 = at
-        else:
-            spans[src[i]].gaps.append((at, at))
+        spans[src[i]].gaps.append((at, at))
     n = len(src)
     for k, w in enumerate(placed.new):
         spans[w].x0 = starts[k // n]

@@ -31,7 +31,7 @@ from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, WIRING_SHAPES, Box, Column, Columns, Drawn, Ordered, Placed,
                     Span, Style, Wire, arrowhead_path, glyph, is_wiring, straight_through)
-from .nesting import tight
+from .tandem import tight
 from .routing import draw_region, route_plan
 
 

@@ -115,9 +115,6 @@ class _Solve:
             self.constrain_list(column.gap_in)
             for order in column.gap_steps:
                 self.constrain_list(order)
-            for placed in column.pre:
-                if placed.consumed and placed.op.kind == "branch":  # its tensor bows apart from its dots
-                    self.bow(placed)
             self.constrain_column(column)
         for order in self.final_steps:
             self.constrain_list(order)
@@ -131,16 +128,6 @@ class _Solve:
         boxes = {op: (y[n], y[n + 1]) for op, n in self.box.items()}
         del y[len(self.wires):]
         return Heights(y, boxes, edges)
-
-    def bow(self, placed) -> None:
-        """A copy's wires that end at its dots, where its tensor goes on bowed apart around a nested branch: the
-        tensor's top wire goes on no higher, and both leave a dot's room above them, as a sum's merge leaves
-        (else a tensor at the top of the figure would step down into its bow by that room)."""
-        room = self.add_top_bottom()
-        top = placed.new[len(placed.consumed)]  # (the branch's wires, then the tensor's, the topmost first)
-        self.edge(placed.consumed[0], top, 0.0)
-        for w in (placed.consumed[0], top):
-            self.edge(room, w, DOT_R + 1)
 
     def edge(self, a, b, weight: float) -> None:
         row = self.below[a]
@@ -191,7 +178,7 @@ class _Solve:
                 continue
             pad = 0.0 if shape in WIRING_SHAPES else box_pad(p, shape, self.labels[op.id])
             pads = (pad, pad)
-            if placed.within or getattr(op, "bows", False):  # a sum drawn as merges, or its tensor bowed: room for the dots
+            if placed.within:  # a sum drawn as merges: room for the dots
                 pads = (DOT_R + 1, DOT_R + 1)
             start = None
             for order, span in zip(orders, _spans(orders, placed.members)):
@@ -235,9 +222,7 @@ class _Solve:
                 for sid in self.d.section_path(column.section):
                     columns_of[sid].append(column)
         for sid, columns in columns_of.items():
-            # (and a first column's, where the section's own branch ends its tensor's wires at the dots: a repeat's)
-            orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k or self.bows_in(col, sid) else ())
-                      + (col.before, col.after)]
+            orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
             held = {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over}
             # a copy made inside the section branches off there: its source's wires are the section's too (a wire
             # passing above a norm and branching down would otherwise cross the section's title)
@@ -264,10 +249,6 @@ class _Solve:
                 if span is not None:
                     self.enclose(order, *span, top, bottom, top_pad, p.section_pad,
                                  p.clearance + 2, p.clearance + self.axis_h)
-
-    def bows_in(self, column: Column, sid: int) -> bool:
-        """Whether a copy of section ``sid``'s own, in ``column``'s gap, bows its tensor apart from its dots."""
-        return any(pl.consumed and pl.op.kind == "branch" and sid in self.d.section_path(pl.op.copy.section) for pl in column.pre)
 
     def solve(self) -> list[float]:
         """Each node's height: the longest path to it (the nodes taken in any order that keeps

@@ -294,7 +294,6 @@ class _Permute:
     learned: bool = False
     label: str | None = None
     params: dict = field(default_factory=dict)
-    bows: bool = False  # it bows a tensor apart around a nested branch, or together after one (room for the dots there)
 
 
 def glyph(op) -> str:

@@ -3,22 +3,20 @@
 :mod:`.plan` decides which ops share a column and where each copy branches off; the sweep
 here places the wires column by column as planned. Copies branch off where they are used (or all at once), new wires take the place
 of the ones they replace, and wires in a box's way are moved out of it by a
-permutation of their own. Where copies' branches go, and when the tensor a branch nests in bows apart around it,
-are :mod:`.copies`' rules; the rules for sums are :mod:`.sums`'. :func:`order` is a pure function from the diagram and a
+permutation of their own. Where copies' branches go is :mod:`.copies`' rule; the rules for sums are :mod:`.sums`'. :func:`order` is a pure function from the diagram and a
 choice of how copies branch to an :class:`~.model.Ordered`; one can count
 what an order commits to (:func:`.report.crossings`), before any height is known, so
 :func:`.choose_copies` can compare orders.
 
 >>> from ncd_render.api import load_text
 >>> d = load_text("axis a = 2\\naxis b = 3\\ninput X[a b]\\nY = relu(X)\\nZ = X + Y\\noutput Z\\n").diagram
->>> below, nested = order(d), order(d, (frozenset(), frozenset(), frozenset({1})))
->>> [[below.wires[w].axis for w in step] for step in below.columns[0].gap_steps]  # the copy's branch runs below X
-[['a', 'b', 'a', 'b']]
->>> [[nested.wires[w].axis for w in step] for step in nested.columns[0].gap_steps]  # or nested between its wires
-[['a', 'a', 'b', 'b']]
+>>> below, above = order(d), order(d, (frozenset(), frozenset({1}), frozenset()))
+>>> branch = lambda ordered: [ordered.wires[w].axis + ("'" if not ordered.wires[w].labelled else "") for w in ordered.columns[0].gap_steps[0]]
+>>> branch(below), branch(above)  # the copy's branch (its wires unlabelled) runs below X, or above it
+(['a', 'b', "a'", "b'"], ["a'", "b'", 'a', 'b'])
 >>> from ncd_render.layout.report import crossings
->>> crossings(below), crossings(nested)
-(1, 0)
+>>> crossings(below), crossings(above)  # its a wire crosses X's b wire, as it leaves the copy's dots (or X's a, its b)
+(1, 1)
 """
 from __future__ import annotations
 
@@ -30,14 +28,14 @@ from .copies import Copies, joined_first
 from .plan import Plan
 from .sums import Sums
 
-NONE_CHOSEN = (frozenset(),) * 4  # every copy branches off where used, below its source; every result where its operands began
+NONE_CHOSEN = (frozenset(),) * 3  # every copy branches off where used, below its source; every result where its operands began
 
 
 def order(diagram: Diagram, choice: tuple[frozenset, ...] = NONE_CHOSEN, stop=None,
           bends: frozenset = frozenset()) -> Ordered | None:
     """Columns and the order of the live wires in each. ``choice``: the copies (op ids) whose
-    branches all leave at once, that branch upwards (with the tensors no input feeds that start
-    above every wire), and that branch between their wires; and the ops of several operands (an
+    branches all leave at once, and that branch upwards (with the tensors no input feeds that start
+    above every wire); and the ops of several operands (an
     einsum, a concatenation) whose results take the place of their operands' lowest wires, not their topmost. ``stop(column, wires)``, if given,
     sees each column as it is finished (with every wire so far); once it returns True the sweep
     ends there and ``order`` returns None. ``bends``: the boxes (op ids) whose results start beside
@@ -75,16 +73,14 @@ class _ColumnDraft:
 class _Sweep(Copies, Sums):
     """The order stage's working state, private to one call of :func:`order`."""
 
-    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, inside: frozenset, low: frozenset = frozenset(),
+    def __init__(self, diagram: Diagram, eager: frozenset, above: frozenset, low: frozenset = frozenset(),
                  stop=None, bends: frozenset = frozenset()):
         self.d, self.stop, self.bends = diagram, stop, bends
-        self.eager, self.above, self.inside, self.low = eager, above, inside, low
+        self.eager, self.above, self.low = eager, above, low
         self.wires: dict[int, _WireDraft] = {}
         self.wire_of: dict[int, dict[str, int]] = {}  # value -> axis -> its wire
         self.value_of: dict[int, int] = {}  # wire -> the tensor it carries now (what a snapshot records)
         self.columns: list[Column] = []
-        self.bowed: set[int] = set()  # wires of tensors bowed apart around a nested branch (:meth:`bows_apart`)
-        self.splits: dict[tuple[str, ...], int | None] = {}  # axes -> where a branch nests between their wires
         self.commutes: dict[int, bool] = {}  # join op id -> whether its operands may trade places
 
     def run(self) -> Ordered:
@@ -135,7 +131,6 @@ class _Sweep(Copies, Sums):
             side_by_side = len(ops) > 1  # ops in one column must not overlap: one that would starts the next column
             spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
             bent = []  # boxes whose results bend to where they run on, in a column of their own after this one
-            merged = []  # and tensors a nested branch was merged back into, coming together again
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
                 shape, holds = _drawn(op)  # (glyph(op), hold(op)), looked up once for all that places it
@@ -164,13 +159,10 @@ class _Sweep(Copies, Sums):
                 column.ops.append(self.place_op(op, shape, holds, live, inputs))
                 if op.id in self.bends and column.ops[-1].new:
                     bent.append(column.ops[-1].new)
-                elif column.ops[-1].within and self.bowed.issuperset(column.ops[-1].through) and not self.nests_next(op):
-                    merged.append(column.ops[-1].through)  # a branch merged back into a bowed tensor: it comes together
-                    bent.append(merged[-1])  # again, unless another branch nests in it at once
             bent = [new for new in bent if max(map(live.index, new)) - min(map(live.index, new)) + 1 == len(new)]  # (still together)
             if bent:  # (:mod:`.bends`) their results start beside them, then bend to where they run on
                 column = self.next_column(column, live)
-                column.ops.extend(self.place_permute(new, [], live, column.section, bows=new in merged) for new in bent)
+                column.ops.extend(self.place_permute(new, [], live, column.section) for new in bent)
             now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.plan.trailing:
@@ -224,8 +216,7 @@ class _Sweep(Copies, Sums):
         wires = self.wire_of[op.inputs[0]]
         return [wires[a] for a in op.acts[0]]  # along-axis ops cover only their axes
 
-    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section, stacked: list[int] | None = None,
-                      bows: bool = False) -> Placed:
+    def place_permute(self, members: list[int], in_the_way: list[int], live: list[int], section, stacked: list[int] | None = None) -> Placed:
         """Move ``in_the_way`` above or below ``members`` (whichever crosses fewer of them), and the members
         into the order ``stacked`` where it is given, as a wiring region of its own; the wires go on as new
         wires of the same axes."""
@@ -238,7 +229,7 @@ class _Sweep(Copies, Sums):
         for w in in_the_way:
             above = sum(1 for m in span[:span.index(w)] if m in held)
             (up if above < len(kept) - above else down).append(w)
-        op = _Permute(-1 - len(self.permutes), section, bows=bows)
+        op = _Permute(-1 - len(self.permutes), section)
         self.permutes.append(op)
         new = []
         for w in up + kept + down:
@@ -319,8 +310,6 @@ class _Sweep(Copies, Sums):
                 else:
                     new.append(self.new_wire(v, a, ("op", op.id)))
         live[at:at] = new
-        if holds == "acts" and self.bowed.intersection(acted):  # (it stands where a bowed tensor's wire stood: a
-            self.bowed.update(new)  # projection shortcut's L_s on a residual stream; merged into, it comes together)
         scale = self.d.consumer(op.outputs[0]) if len(op.outputs) == 1 else None
         if scale is not None and scale.id in self.absorbed:
             self.alias(scale.outputs[0], self.value_wires(op.outputs[0]))

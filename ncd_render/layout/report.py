@@ -3,9 +3,8 @@
 The lower bound counts only crossings the diagram itself demands under the
 drawing rules (a tensor's wires stay together and in order, wires in tandem are
 never parted): each branch of a copy of n wires leaves its source at dots and
-runs beside it (crossing all n(n-1)/2 pairs) or nested in one gap between its
-wires (the wires above the gap bend down across one another, those below bend up:
-:func:`.nesting.branch_crossings`), whichever crosses fewer, and each einsum or transpose needs the inversions
+runs beside it, its wires together (crossing all n(n-1)/2 pairs of the source's
+wires and its own), and each einsum or transpose needs the inversions
 between its own operands' wires and its result's, with the operands stacked in
 the better of their two orders. Crossings with other tensors' wires, and the
 permutations that move wires out of a box's way, depend on the order chosen and
@@ -19,7 +18,6 @@ from ..errors import NcdError
 from ..ir import Diagram
 from ..limits import MAX_CROSSINGS
 from .model import Ordered, glyph
-from .nesting import branch_crossings, inner_split, tight
 from .routing import plan_region, route_plan
 
 
@@ -32,9 +30,8 @@ def demanded(diagram: Diagram):
     """Each copy, einsum or transpose of ``diagram`` with the crossings it demands (:func:`lower_bound`'s terms)."""
     for op in diagram.ops:
         if op.kind == "copy":
-            axes = diagram.values[op.inputs[0]].axes
-            split = inner_split(len(axes), tight(diagram.tandems, axes))
-            yield op, (len(op.outputs) - 1) * min(branch_crossings(len(axes)), branch_crossings(len(axes), split))
+            n = len(diagram.values[op.inputs[0]].axes)
+            yield op, (len(op.outputs) - 1) * n * (n - 1) // 2
         elif ops.of(op).permutes_of(op):
             out = diagram.values[op.outputs[0]].axes
             operands = [diagram.values[v].axes for v in op.inputs]

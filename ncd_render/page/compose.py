@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
 from itertools import product
 
 from ..ir import Diagram, build
@@ -157,7 +156,7 @@ class _Page:
                 self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions, self.numbering)
             whole, parts, deep = self.pieces[depth]
             defined[depth] = whole[1]
-            uncut = whole if whole[0][0][1].width <= width + 0.01 else None  # (the whole figure, laid out alone, fits uncut)
+            uncut = whole if whole[0][0].width <= width + 0.01 else None  # (the whole figure fits uncut)
             # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and
             # arrangement; each with the tensors named where a row takes them in from the row before, then, as a row so
             # named is wider, named only in the rows not too wide so, then without those names (an arrangement that was
@@ -175,7 +174,7 @@ class _Page:
                                                   width=self.width)
             strands = self.strands[depth]
             # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
-            tier = None if strands is None else [([(s, None) for s in strands], titled)]
+            tier = None if strands is None else [(list(strands), titled)]
             for named in names:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
                     scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
@@ -202,7 +201,7 @@ class _Page:
 
     def arranged(self, tier: list, fractions: tuple[float, ...], width: float, height: float | None, tried: dict,
                  named: bool | str = True, titled: bool = True) -> Scene | None:
-        """The pieces of ``tier`` (each (the overview's [(scene, alone)], [(title, definition)]), or None), cut
+        """The pieces of ``tier`` (each (the overview's [scene], [(title, definition)]), or None), cut
         into rows at ``fractions`` of ``width`` and set on the page the way that reads in order, then is
         shortest; None when none fits. Each set of blocks is kept in ``tried``, and tried once.
         ``named``, ``titled``: a row names the tensors it takes in, titles the sections it goes on with.
@@ -210,8 +209,8 @@ class _Page:
         best = None  # ((blocks read out of order, height, area), blocks, places) of the best arrangement that fits
         pieces = []
         for overview, defined in (p for p in tier if p is not None):
-            options = [self.row_options(s, width, fractions, alone, named, titled) for s, alone in overview]
-            options += [[[with_title(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, None, named, titled)
+            options = [self.row_options(s, width, fractions, named, titled) for s in overview]
+            options += [[[with_title(name, _stacked(rows, s), self.theme, beside)] for rows in self.row_options(s, width, fractions, named, titled)
                          for beside in (False, True)] for name, s in defined]
             options += [list(self.extra)] if self.extra else []
             pieces.append((overview, options))
@@ -232,27 +231,22 @@ class _Page:
                     best = (found[0], blocks, found[1])
         return None if best is None else placed(best[1], best[2], best[1][0])
 
-    def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], alone: Scene | None = None,
-                    named: bool | str = True, titled: bool = True) -> list[list[Scene]]:
-        """The different ways ``scene`` (laid out for rows: no copy's branch nested between its source's
-        wires, which would spread them over the whole height of every row) breaks into rows at
-        ``fractions`` of ``width``, widest first; ``alone``, the same laid out as a figure on its own
-        (branches nested), is drawn instead where it fits uncut, as no row is cut from it (ResNet's copy
-        of x and c then branches between them instead of across c). Each scene's gaps, and its rows at
-        each set of cuts, are found once."""
+    def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], named: bool | str = True,
+                    titled: bool = True) -> list[list[Scene]]:
+        """The different ways ``scene`` breaks into rows at ``fractions`` of ``width``, widest first. Each
+        scene's gaps, and its rows at each set of cuts, are found once."""
         options, seen = [], set()
         for fraction in fractions:
             at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
-            source = alone if alone is not None and alone.width <= at else scene
-            gaps = self.gaps.get((id(source), named, self.through_labels))
+            gaps = self.gaps.get((id(scene), named, self.through_labels))
             if gaps is None:
-                self.sources[id(source)] = source
-                gaps = self.gaps[id(source), named, self.through_labels] = self.places_to_cut(source, named)
-            cuts = choose_cuts(source, at, self.preset.label_pad, gaps, self.shrunk) if source.width > at else []
-            cut_at = (id(source), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
+                self.sources[id(scene)] = scene
+                gaps = self.gaps[id(scene), named, self.through_labels] = self.places_to_cut(scene, named)
+            cuts = choose_cuts(scene, at, self.preset.label_pad, gaps, self.shrunk) if scene.width > at else []
+            cut_at = (id(scene), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:
-                rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(source, cuts, self.preset.label_pad, titled)]
+                rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(scene, cuts, self.preset.label_pad, titled)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)
@@ -295,10 +289,10 @@ def _same(a: Diagram, b: Diagram) -> bool:
 
 
 def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict, numbering: Numbering):
-    """(the overview's [(scene, the scene alone or None)], [(title, definition's scene)]) for the
+    """(the overview's [scene], [(title, definition's scene)]) for the
     figure whole, part by part, and part by part with sections split too (None without such parts),
     ``overview`` being the figure at ``depth``; ``definitions`` keeps each component's laid-out body from
-    one depth to the next. The whole figure is laid out for rows, and alone as well (:meth:`_Page.row_options`).
+    one depth to the next.
     Every scene's items name their ops as ``numbering``'s figure does."""
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
@@ -320,8 +314,8 @@ def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, 
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     parts = part_scenes(overview, depth, theme, preset, numbering=numbering)
     deep = part_scenes(overview, depth, theme, preset, deep=True, numbering=numbering)  # None when it splits no section: the same parts
-    whole = [tuple(in_figure(layout(overview, theme, p), overview, numbering) for p in (preset, replace(preset, rows=False)))]
-    return (whole, defined), *((None if p is None else ([(s, None) for s in p], defined)) for p in (parts, deep))
+    whole = [in_figure(layout(overview, theme, preset), overview, numbering)]
+    return (whole, defined), *((None if p is None else (list(p), defined)) for p in (parts, deep))
 
 
 def _choices(options: list[list]):
