@@ -24,6 +24,7 @@ hint: an axis size is at most 1,099,511,627,776 (2^40)
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -45,8 +46,10 @@ def read_limited(path: str | Path, what: str) -> bytes:
 
     Reads at most one byte past the limit, so ``/dev/zero`` fails at once.
     """
-    try:
-        with open(path, "rb") as f:
+    try:  # opened without waiting: a named pipe no program writes to reads as empty, where open() waited for ever
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise NcdError(f"cannot read {what}: {error.strerror or error}", path=str(path)) from None

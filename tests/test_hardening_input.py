@@ -82,6 +82,20 @@ def test_dev_zero_is_refused_at_once(tmp_path):
     fails_cleanly(ncd("latex", "/dev/zero", "-o", tmp_path / "z.pdf", timeout=20), "larger than the limit of 1 MiB")
 
 
+def test_a_named_pipe_no_program_writes_to_is_read_at_once(tmp_path):
+    """A FIFO as the diagram, or as a theme, with no writer: open() waited for a writer for ever."""
+    import os
+
+    pipe = tmp_path / "p.ncd"
+    os.mkfifo(pipe)
+    fails_cleanly(ncd("render", pipe, "-o", tmp_path / "p.svg", timeout=30), "the diagram has no 'output' statement")
+    theme = tmp_path / "t.toml"
+    os.mkfifo(theme)
+    assert not (tmp_path / "p.svg").exists()
+    result = ncd("render", Path(ncd_render.__file__).parents[1] / "gallery" / "mlp.ncd", "--theme", theme, "-o", tmp_path / "p.svg", timeout=30)
+    assert "Traceback" not in result.stderr  # (read as an empty theme: every setting its default)
+
+
 def test_a_file_over_the_size_limit_is_refused(tmp_path):
     big = tmp_path / "big.ncd"
     big.write_text(TINY + "#" * MAX_FILE_BYTES + "\n")

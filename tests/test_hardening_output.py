@@ -33,6 +33,9 @@ TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
     (["--dpi", "nan"], "the resolution must be a number from 10 to 100,000 dpi, not nan"),
     (["--dpi", "1e308"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),  # (overflowed the pixel count)
     (["--dpi", "1e308", "--width", "1in"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),
+    # within the limits, beyond what cairo draws: a label's glyph too large for FreeType, a size the SVG rounds to 0
+    (["--width", "1in", "--dpi", "6000"], "cairo could not draw a PNG 72pt x"),
+    (["--width", "0.0001in", "--dpi", "100000"], "cairo could not draw a PNG 0.0072pt x"),
 ])
 def test_a_png_cairo_cannot_make_is_refused_and_the_old_file_kept(tmp_path, args, message):
     out = tmp_path / "fig.png"

@@ -46,13 +46,14 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     for column, at in zip(columns, xs):
         for sid in d.section_path(column.section):
             spans.setdefault(sid, []).append(at)
-    extents = {}
+    extents, nested = {}, {}
+    for s in spans:  # (each section's children found once: asked per section, 8,192 nested calls took minutes)
+        nested.setdefault(d.sections[s].parent, []).append(s)
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
         cols = spans[sid]
         x0 = cols[0].start + _inside_brackets(style, spans, sid) - p.section_pad
         x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad + bracket_room(style, sid)
-        nested = [s for s in spans if d.sections[s].parent == sid]
-        for s in nested:
+        for s in nested.get(sid, ()):
             x0 = min(x0, spans[s][0].start + _inside_brackets(style, spans, s) - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2 + bracket_room(style, s))
         extents[sid] = (x0, max(x1, x0 + title_room(style, sid)))

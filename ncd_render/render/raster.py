@@ -20,6 +20,7 @@ import time
 import zlib
 from contextlib import contextmanager
 
+from ..errors import NcdError
 from ..limits import MAX_PDF_SIDE, check_png, check_side
 from ..scene import Scene
 from .fontembed import register_for_cairo
@@ -57,10 +58,15 @@ def _utc():
 
 def to_png(scene: Scene, dpi: float = 300) -> bytes:
     import cairosvg
+    from cairocffi import CairoError
 
     check_png(scene.width, scene.height, dpi)
     register_for_cairo(scene)
-    return with_resolution(cairosvg.svg2png(bytestring=to_svg(scene), dpi=dpi), dpi)
+    try:
+        return with_resolution(cairosvg.svg2png(bytestring=to_svg(scene), dpi=dpi), dpi)
+    except (CairoError, ValueError) as error:  # (a glyph too large for FreeType at 6,000 dpi; a size its SVG rounds to 0)
+        raise NcdError(f"cairo could not draw a PNG {scene.width:.4g}pt x {scene.height:.4g}pt at {dpi:g} dpi ({error})",
+                       hint="a lower --dpi or a wider --width, or .svg/.pdf") from None
 
 
 def with_resolution(png: bytes, dpi: float) -> bytes:
