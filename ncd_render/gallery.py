@@ -16,7 +16,7 @@ from pathlib import Path
 from .api import load
 from .errors import NcdError
 from .chars import shown
-from .output import write_atomic
+from .output import not_an_input, write_atomic
 from .render import render_bytes
 from .sizing import SizeWarning
 
@@ -33,6 +33,8 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
     if not sources:
         raise NcdError(f"no .ncd files in '{folder}'")
     _distinct(sources, formats)
+    for out in [folder / "index.html"] + [p for source in sources for p in sum(_figures(source, formats), [])]:
+        not_an_input(out, theme, layout)  # (a theme or layout that is a figure's file would become the figure)
     outputs, entries = [], []
     for source in sources:
         figure = load(source, theme=theme, layout=layout)

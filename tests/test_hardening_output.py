@@ -140,12 +140,15 @@ def test_a_pdf_too_small_to_size_and_a_folder_that_refuses_new_files_are_errors(
                                      ["cost", "{src}", "--hw", "{hw}", "--plot", "{hw}"],
                                      ["render", "{src}", "--theme", "{theme}", "-o", "{theme}"],
                                      ["latex", "{src}", "--layout", "{layout}", "-o", "{layout}"],
-                                     ["html", "{src}", "--hw", "{hwpage}", "-o", "{hwpage}"]])
+                                     ["html", "{src}", "--hw", "{hwpage}", "-o", "{hwpage}"],
+                                     ["gallery", "build", "{folder}", "--theme", "{gtheme}"],
+                                     ["gallery", "build", "{folder}", "--layout", "{glayout}"]])
 def test_no_command_writes_over_the_file_it_reads(tmp_path, command):
     """`ncd compile m.ncd -o m.ncd` and `ncd html` replaced the diagram with Python or HTML, and `ncd import
     m.check.py:make -o m.ncd` its module with the pairing; --apply alone refused. A diagram named m.svg or m.tikz was
     replaced by `render` and `latex`, and by a chart from `cost --plot`, as was a hardware profile named as the chart, or
-    as `ncd html`'s page, and a theme or layout named as the figure. Each refuses now, writing nothing."""
+    as `ncd html`'s page, and a theme or layout named as the figure (by `gallery build` too). Each refuses now, writing
+    nothing."""
     src, model = tmp_path / "m.ncd", tmp_path / "m.check.py"
     src.write_text(TINY)
     (tmp_path / "m.svg").write_text(TINY)
@@ -154,12 +157,31 @@ def test_no_command_writes_over_the_file_it_reads(tmp_path, command):
     (tmp_path / "gpu.html").write_text((ROOT / "ncd_render" / "cost" / "profiles" / "a100-80gb.toml").read_text())
     (tmp_path / "th.svg").write_text((ROOT / "themes" / "paper.toml").read_text())  # (read again after the write, the
     (tmp_path / "lay.pdf").write_text((ROOT / "layouts" / "column.toml").read_text())  # theme had become the figure)
+    (tmp_path / "m.page.svg").write_text((ROOT / "themes" / "paper.toml").read_text())  # what a gallery draws m.ncd's
+    (tmp_path / "m.page.pdf").write_text((ROOT / "layouts" / "column.toml").read_text())  # page figure to
     model.write_text("import torch\n\ndef make():\n    return torch.nn.ReLU(), (torch.randn(2, 3),)\n")
     args = [a.format(src=src, model=model, ncd=src, svg=tmp_path / "m.svg", tikz=tmp_path / "m.tikz", hw=tmp_path / "gpu.svg",
-                     hwpage=tmp_path / "gpu.html", theme=tmp_path / "th.svg", layout=tmp_path / "lay.pdf") for a in command]
+                     hwpage=tmp_path / "gpu.html", theme=tmp_path / "th.svg", layout=tmp_path / "lay.pdf", folder=tmp_path,
+                     gtheme=tmp_path / "m.page.svg", glayout=tmp_path / "m.page.pdf") for a in command]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     refused(cli(*args), "it is the file this reads, which it would replace")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_import_writes_where_it_was_asked_though_the_module_changes_folder(tmp_path, monkeypatch):
+    """A module whose FUNC changes the working folder (to its own) made `ncd import sub/x.check.py:make -o x.ncd` write
+    x.ncd and its pairing, x.check.py, in that folder: over the module itself."""
+    pytest.importorskip("torch")
+    (tmp_path / "sub").mkdir()
+    module = tmp_path / "sub" / "x.check.py"
+    module.write_text("import os, torch\n\ndef make():\n    os.chdir(os.path.dirname(os.path.abspath(__file__)))\n"
+                      "    return torch.nn.Linear(4, 4), (torch.randn(2, 4),)\n")
+    source = module.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = ncd("import", "sub/x.check.py:make", "-o", "x.ncd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert module.read_bytes() == source and (tmp_path / "x.ncd").exists() and (tmp_path / "x.check.py").exists()
+    assert ncd("check", "x.ncd", cwd=tmp_path).returncode == 0
 
 
 def test_a_chart_and_a_fused_copy_never_share_a_file(tmp_path):

@@ -13,6 +13,8 @@ the render path.
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,8 +96,12 @@ def import_file(spec: str, output: str | Path, axes: dict[str, str] | None = Non
     """``ncd import FILE.py:FUNC -o OUTPUT``: import, then write the diagram and its pairing."""
     from .capture import load_function
 
-    module, inputs = load_function(spec)
-    imported = from_module(module, *inputs, title=type(module).__name__, axes=axes)
+    here = os.getcwd()
+    try:  # the module's code may change the working folder: OUTPUT and FILE are paths from this one
+        module, inputs = load_function(spec)
+        imported = from_module(module, *inputs, title=type(module).__name__, axes=axes)
+    finally:
+        os.chdir(here)
     imported.write(output, spec)
     return imported
 
