@@ -83,6 +83,17 @@ def test_learned_boxes_get_unique_names_the_same_at_every_depth():
     assert expanded == collapsed == ["Head_L", "Head_L_2"]
 
 
+def test_a_component_that_stores_a_tensor_loaded_outside_it_is_drawn_open_at_every_depth():
+    """Block B saves C_1, read after the call: collapsed (depth 0), B's save went with its body and the load found no
+    save (a KeyError, a tester's). Its call is drawn open, the save and the load in the figure, at every depth."""
+    text = (HEADER + "block B(A[y m])\n  save A as C_1\n  R = relu(A)\n  return R\nend\ninput X[y m]\n"
+            "X = B(X)\nY = load(C_1)\nZ = X + Y\noutput Z\n")
+    for depth in (None, 0):
+        d = build(parse(text), depth=depth)
+        assert [o.kind for o in d.ops if o.kind in ("save", "load", "call")] == ["save", "load"]
+        assert d.graph.number_of_edges() == sum(len(op.inputs) for op in d.ops) + 1  # the store's edge, save to load
+
+
 def test_networkx_graph_mirrors_the_ops():
     d = diagram("input X[y m]\nY = relu(X)\nsave Y as C\nZ = Y * k^-1/2\nW = load(C)\nZ = Z + W\noutput Z\n")
     assert d.graph.number_of_nodes() == len(d.ops)

@@ -72,7 +72,8 @@ class Components:
         returned = self.statements(block.body, inner)
         if not returned:
             raise NcdError(f"component {block.name} returns nothing", block.span, "end its body with 'return NAME'")
-        if collapse:
+        # a body that stores a tensor is drawn open: collapsed, its save would be hidden from the load that reads it later
+        if collapse and not any(op.kind == "save" for op in self.ops[first_op:]):
             body = self.ops[first_op:]
             self.collapsed = self.collapsed or bool(body)
             del self.ops[first_op:]
