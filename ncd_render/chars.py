@@ -55,6 +55,27 @@ def describe(c: str) -> str:
     return f"U+{ord(c):04X}" + (f" ({name})" if name else "")
 
 
+def docstring_safe(text: str) -> str:
+    r"""``text`` as it may stand in a generated docstring, its backslashes doubled and three quotes in a row escaped: a
+    title's ``\xi`` read as an escape made the module fail to import (SyntaxError: truncated \xXX escape).
+
+    >>> print(docstring_safe(r"Router with \xi gating"))
+    Router with \\xi gating
+    """
+    return text.replace("\\", "\\\\").replace('"' * 3, '\\"' * 3)
+
+
+def readable(text: str) -> str:
+    """``text`` with each byte a file's name held that is not UTF-8 (which Python reads as a lone surrogate, and
+    cannot write as UTF-8) as U+FFFD, so that a name may be written into a file.
+
+    >>> import os
+    >>> readable(os.fsdecode(b"bad\\xff.ncd"))
+    'bad\ufffd.ncd'
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def shown(text: str) -> str:
     """``text`` for a terminal: each forbidden character but the line feed written as ``\\x1b`` or ``\\u202e``
     (a file name's escape sequences set the terminal's title or cleared its screen, in an error's header).

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import html
+import os
 import warnings
 from urllib.parse import quote
 from pathlib import Path
 
 from .api import load
 from .errors import NcdError
-from .chars import shown
+from .chars import readable, shown
 from .output import not_an_input, write_atomic
 from .render import render_bytes
 from .sizing import SizeWarning
@@ -47,7 +48,7 @@ def build_gallery(folder: str | Path, formats=("svg", "pdf"), theme: str = "pape
         for out in _figures(source, formats)[1]:
             outputs.append((out, render_bytes(page, out.suffix[1:], out)))
         note = next((str(w.message) for w in shrunk if isinstance(w.message, SizeWarning)), None)
-        entries.append((source, figure.diagram.title or source.stem, scene, page, note))
+        entries.append((source, figure.diagram.title or readable(source.stem), scene, page, note))
     outputs.append((folder / "index.html", _index(entries, formats).encode("utf-8")))
     for path, data in outputs:
         write_atomic(path, data)
@@ -81,7 +82,7 @@ def _index(entries, formats) -> str:
                  f'alt="{html.escape(title)}">' if "svg" in formats else "")
         shrunk = f'<p class="shrunk">{html.escape(note)}</p>\n' if note else ""
         cards.append(f'<section><h2>{html.escape(title)}</h2>\n{image}\n{shrunk}'
-                     f'<p><a href="{_url(source.name)}">{html.escape(shown(source.name))}</a> · on a page: {page_links} · '
+                     f'<p><a href="{_url(source.name)}">{html.escape(shown(readable(source.name)))}</a> · on a page: {page_links} · '
                      f'at natural size ({scene.width / 72:.1f} x {scene.height / 72:.1f} in): {links}</p></section>')
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ncd-render gallery</title>\n"
             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
@@ -92,5 +93,6 @@ def _index(entries, formats) -> str:
 
 
 def _url(name: str) -> str:
-    """A file name as a relative URL inside an attribute: percent-encoded, so no quote or bracket survives."""
-    return html.escape(quote(name, safe=""))
+    """A file name as a relative URL inside an attribute: its bytes percent-encoded (a name's bytes that are not UTF-8
+    too: `bad%FF.svg`), so no quote or bracket survives."""
+    return html.escape(quote(os.fsencode(name), safe=""))

@@ -33,14 +33,24 @@ TINY = "axis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n"
     (["--dpi", "nan"], "the resolution must be a number from 10 to 100,000 dpi, not nan"),
     (["--dpi", "1e308"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),  # (overflowed the pixel count)
     (["--dpi", "1e308", "--width", "1in"], "the resolution must be a number from 10 to 100,000 dpi, not 1e+308"),
-    # within the limits, beyond what cairo draws: a label's glyph too large for FreeType, a size the SVG rounds to 0
-    (["--width", "1in", "--dpi", "6000"], "cairo could not draw a PNG 72pt x"),
-    (["--width", "0.0001in", "--dpi", "100000"], "cairo could not draw a PNG 0.0072pt x"),
 ])
 def test_a_png_cairo_cannot_make_is_refused_and_the_old_file_kept(tmp_path, args, message):
     out = tmp_path / "fig.png"
     out.write_bytes(b"good")
     refused(cli("render", MHA, "-o", out, *args), message)
+    assert out.read_bytes() == b"good" and sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--width", "1in", "--dpi", "6000"], "cairo could not draw a PNG 72pt x"),  # (FreeType fails on the labels)
+    (["--width", "0.0001in", "--dpi", "100000"], "cairo could not draw a PNG 0.0072pt x"),  # (its SVG's size rounds to 0)
+])
+def test_a_png_within_the_limits_that_cairo_fails_to_draw_is_an_error(tmp_path, args, message):
+    """Within the limits, beyond what cairo draws: a traceback (CairoError, ValueError), now an error, the old file kept.
+    In a process of its own: after FreeType's failure, cairo's font cache in that process can fail later PNGs too."""
+    out = tmp_path / "fig.png"
+    out.write_bytes(b"good")
+    refused(ncd("render", MHA, "-o", out, *args), message)
     assert out.read_bytes() == b"good" and sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
 
 
@@ -182,6 +192,26 @@ def test_import_writes_where_it_was_asked_though_the_module_changes_folder(tmp_p
     assert result.returncode == 0, result.stderr
     assert module.read_bytes() == source and (tmp_path / "x.ncd").exists() and (tmp_path / "x.check.py").exists()
     assert ncd("check", "x.ncd", cwd=tmp_path).returncode == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_written_into_source_and_pages(tmp_path):
+    """A diagram named with a byte that is not UTF-8 (bad\\xff.ncd, as a Latin-1 system names files): `ncd compile`
+    and `ncd gallery build` wrote the name into a docstring and an index page, and ended in a UnicodeEncodeError
+    traceback. The source says U+FFFD there, and the page links to the file by its bytes."""
+    import os
+
+    folder = tmp_path / "g"
+    folder.mkdir()
+    name = os.fsdecode(b"bad\xff")
+    (folder / f"{name}.ncd").write_text(TINY)
+    result = ncd("compile", folder / f"{name}.ncd", "-o", tmp_path / "m.py")
+    assert result.returncode == 0, result.stderr
+    namespace = {}
+    exec(compile((tmp_path / "m.py").read_text(encoding="utf-8"), "m.py", "exec"), namespace)
+    assert "bad\ufffd.ncd" in namespace["__doc__"]
+    result = ncd("gallery", "build", folder)
+    assert result.returncode == 0, result.stderr
+    assert 'href="bad%FF.svg"' in (folder / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_chart_and_a_fused_copy_never_share_a_file(tmp_path):

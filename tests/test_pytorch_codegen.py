@@ -258,6 +258,18 @@ def test_a_title_with_backslashes_compiles_to_a_module_that_imports(tmp_path):
     assert namespace["__doc__"].startswith("Router with \\xi gating, C:\\new")
 
 
+@pytest.mark.parametrize("text", [
+    "axis y = 4 width\naxis m = 6\naxis i = 3\ninput X[y m]\nunfold = unfold(X: y -> y i) with padding=1\noutput unfold\n",
+    "axis y = 4 width\naxis m = 8\ninput X[y m]\nG = linear(X: m -> ) with bias as L_g\noutput G\n",
+    'axis y = 4 width\naxis m = 4\ninput X[y m]\nrepeat 2 "Layer \\N"\n  X = linear(X: m -> m) as L\nend\noutput X\n',
+], ids=["a-tensor-named-as-a-helper", "a-bias-of-no-axes", "a-repeat-titled-with-a-backslash"])
+def test_source_that_ncd_check_never_ran_imports_and_matches(text):
+    """`ncd check` runs compile_diagram, not the written source: these passed it, and `ncd compile` wrote a module whose
+    `unfold = unfold(...)` called the tensor, whose `torch.zeros()` had no size (additive attention's and CBAM's
+    scalar biases in tests/corpus), or whose block class docstring held `\\N` (a SyntaxError) (a tester's)."""
+    assert_same_as_compiled(build(parse(text, "t.ncd")))
+
+
 def test_batch_norm_with_running_statistics_is_nn_batch_norm_in_eval_mode():
     """``batchnorm ... with running`` normalises by stored statistics, compiled and as written source alike."""
     diagram = build(parse("axis c = 3\naxis h = 4 width\naxis w = 5 width\ninput X[c h w]\n"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TEMPLATE = '''"""{ncd} against {what}, written by ncd import.
+from ..chars import docstring_safe, readable
+
+TEMPLATE = '''"""{ncd} against {what_doc}, written by ncd import.
 
 Each batch element of ncd check's inputs is laid out as the module's example input
 ({how}); the module's outputs are laid out as the diagram's. Every learned box of the
@@ -66,7 +68,7 @@ def write_check(ncd_name: str, written, inputs, outputs, source: str, what: str,
                 float32: bool) -> str:
     parameters = "\n".join(f"    {k!r}: {v!r}," for k, v in written.parameters.items())
     how = "all at once, merged into its batch dimension" if merge else "one element at a time"
-    return TEMPLATE.format(ncd=ncd_name, what=what, how=how, sizes=written.sizes, inputs=inputs, outputs=outputs,
+    return TEMPLATE.format(ncd=docstring_safe(readable(ncd_name)), what=what, what_doc=docstring_safe(readable(what)), how=how, sizes=written.sizes, inputs=inputs, outputs=outputs,
                            merge=merge, parameters=parameters, source=source,
                            dtypes=("float32",) if float32 else ("float64", "float32"))
 
