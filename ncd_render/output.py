@@ -24,6 +24,8 @@ from .errors import NcdError
 
 def check_writable(path: str | Path) -> Path:
     """Fail early, before any work, when ``path`` cannot be written."""
+    if isinstance(path, str) and path.endswith(("/", os.sep)):  # (Path drops the slash: `-o x.svg/` wrote a file x.svg)
+        raise NcdError(f"cannot write '{path}': a name ending in '/' names a folder", hint="give the name of a file, without the '/'")
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():

@@ -178,7 +178,9 @@ def _text(v, what):
 def _dash(v, what):
     if not isinstance(v, list) or len(v) > 16:
         raise NcdError(f"{what} must be a list of at most 16 numbers, not {v!r:.40}")
-    return tuple(checks.number(x, f"{what}[{k}]", 0, 1000, above=True) for k, x in enumerate(v))
+    # (a dash under a tenth of a point prints as none, and TikZ, to two places, wrote `on 0bp off 0bp`: a pattern of
+    # zeros, which PDF forbids)
+    return tuple(checks.number(x, f"{what}[{k}]", 0.1, 1000) for k, x in enumerate(v))
 
 
 def _colors(v, what):

@@ -53,7 +53,9 @@ THEME = {
     "opacity too big": ("colors", "section_opacity", "2", "'section_opacity' must be a number from 0 to 1, not 2"),
     "negative stroke": ("strokes", "wire", "-1", "'wire' must be a number from 0 to 100, not -1"),
     "nan stroke": ("strokes", "box", "nan", "'box' must be a number from 0 to 100, not nan"),
-    "zero dash": ("strokes", "dash", "[3.0, 0]", "'dash'[1] must be a number greater than 0 and at most 1000, not 0"),
+    "zero dash": ("strokes", "dash", "[3.0, 0]", "'dash'[1] must be a number from 0.1 to 1000, not 0"),
+    # TikZ writes lengths to two places: `on 0bp off 0bp`, a dash pattern of zeros, which PDF forbids (a tester's)
+    "dash too fine to print": ("strokes", "dash", "[0.004, 0.004]", "'dash'[0] must be a number from 0.1 to 1000, not 0.004"),
     "dash not a list": ("strokes", "dash", "3", "'dash' must be a list of at most 16 numbers, not 3"),
     "font not a table": (None, "font", "3", "[font] must be a table of settings, not 3"),
 }

@@ -220,6 +220,17 @@ def test_a_chart_and_a_fused_copy_never_share_a_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["render", "{src}", "-o", "{out}"], ["latex", "{src}", "-o", "{out}"],
+                                     ["compile", "{src}", "-o", "{out}"], ["html", "{src}", "-o", "{out}"]])
+def test_an_output_named_as_a_folder_is_refused(tmp_path, command):
+    """`-o x.svg/` wrote a file named x.svg: the slash, which names a folder, was dropped (a tester's)."""
+    src = tmp_path / "m.ncd"
+    src.write_text(TINY)
+    out = {"render": "x.svg/", "latex": "x.pdf/", "compile": "x.py/", "html": "x.html/"}[command[0]]
+    refused(cli(*[a.format(src=src, out=f"{tmp_path}/{out}") for a in command]), "a name ending in '/' names a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ncd"]
+
+
 def test_import_checks_both_files_it_writes_before_writing_either(tmp_path):
     """With the pairing's path a folder, ncd import wrote the diagram, then failed on the pairing: half a result."""
     model = tmp_path / "model.py"
