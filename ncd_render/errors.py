@@ -18,6 +18,7 @@ hint: declare it with 'axis a = 8'
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from typing import NamedTuple
 
 from .chars import forbidden
@@ -72,7 +73,18 @@ class Span(NamedTuple):
             width = min(width, EXCERPT_WIDTH - column + (4 if start else 1))
         text = "".join("?" if forbidden(c) else c for c in text)
         gutter = f"{self.line:5d} | "
-        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (column - 1)}{'^' * max(1, width)}"
+        # the caret under its character as a terminal sets the line: a tab as the line's tab, a wide character
+        # (CJK, most emoji) two columns (padded with spaces, the caret stood left of its place after each)
+        pad = "".join("\t" if c == "\t" else " " * _columns(c) for c in text[:column - 1])
+        carets = sum(_columns(c) for c in text[column - 1:column - 1 + width])
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {pad}{'^' * max(1, carets)}"
+
+
+def _columns(c: str) -> int:
+    """How many columns a terminal gives character ``c``: two for a wide one, none for a combining mark."""
+    if unicodedata.combining(c):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1
 
 
 class NcdError(Exception):

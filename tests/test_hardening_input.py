@@ -75,6 +75,28 @@ def test_the_caret_line_is_the_line_the_parser_counts(tmp_path):
     assert source.line(2) == "second" and source.line(1) == "a\x85b"
 
 
+@pytest.mark.parametrize("line, under", [("\t\tH = relu(Q)", "Q"), ("H = relu(数据) + Q", "+"), ("H = relu(Ｘ２) + Q", "+")])
+def test_the_caret_stands_under_its_place_past_tabs_and_wide_characters(line, under):
+    """The caret line was padded with one space per character: past a tab it stood left of its place, and one column
+    left for each wide character (a tester's). It keeps the line's tabs now, and two columns for a wide character."""
+    import unicodedata
+
+    text = "axis m = 4\ninput X[m], 数据[m], Ｘ２[m]\n" + line + "\noutput H\n"
+    with pytest.raises(NcdError) as caught:
+        from ncd_render.api import load_text
+        load_text(text)
+    shown_line, carets = str(caught.value).split("\n")[1:3]
+    source, marks = shown_line.split(" | ", 1)[1], carets.split("| ", 1)[1]
+
+    def columns(s):  # as a terminal with 8-column tabs sets them
+        at = 0
+        for c in s:
+            at = (at // 8 + 1) * 8 if c == "\t" else at + (2 if unicodedata.east_asian_width(c) in "WF" else 1)
+        return at
+    place = source.index(under)
+    assert columns(marks[:marks.index("^")]) == columns(source[:place]), (source, marks)
+
+
 def test_dev_zero_is_refused_at_once(tmp_path):
     result = ncd("render", "/dev/zero", "-o", tmp_path / "z.svg", timeout=20)
     fails_cleanly(result, "error: /dev/zero: the diagram is larger than the limit of 1 MiB")
