@@ -21,6 +21,8 @@ from .page import standalone
 from .view import cost_view, figure_view, settable
 
 MAX_COMPONENTS = 64  # components whose other state the file holds; past this, only the figure as drawn
+MAX_VIEW_OPS = 4_000  # ops laid out for those figures in all, the figure as drawn's op count each: a file of 1,500
+# statements and 64 calls was 65 full figures and their costs (89 s, 3.4 GB, a 466 MB page); a long one holds fewer
 
 
 def views(text: str, name: str, hw: str, dtype: str, sizes: dict[str, int] | None = None, **style) -> dict:
@@ -30,7 +32,7 @@ def views(text: str, name: str, hw: str, dtype: str, sizes: dict[str, int] | Non
     base, diagram = figure_view(text, name, sizes, **style)
     profiles = list(dict.fromkeys([*bundled(), hw]))
     figures = {"": {"view": base, "costs": {f"{p}|{d}": cost_view(diagram, p, d, name) for p in profiles for d in DTYPE_BYTES}}}
-    for key in list(base["components"])[:MAX_COMPONENTS]:
+    for key in list(base["components"])[:min(MAX_COMPONENTS, MAX_VIEW_OPS // max(1, len(diagram.ops)))]:
         line, column = map(int, key.split(":"))
         other, diagram = figure_view(text, name, sizes, frozenset({(line, column)}), **style)
         figures[key] = {"view": other, "costs": {f"{p}|{dtype}": cost_view(diagram, p, dtype, name) for p in profiles}}
