@@ -234,3 +234,16 @@ def test_a_keyword_used_as_a_tensor_name_gets_a_hint():
 def test_a_check_line_belongs_at_the_top_level():
     with pytest.raises(NcdError, match="'check' statements belong at the top level"):
         build(parse('axis m = 4\ninput X[m]\nsection "s"\n  check m=2\nend\noutput X\n'))
+
+
+def test_a_convolution_s_padding_counts_in_the_memory_a_check_needs():
+    """unfold(X: h -> y i) with padding=134217728 on a 2 x 2 input pads it to 268 M rows before taking one block a
+    stride: the estimate counted the input and the output only, and the check took 8.7 GB (and at padding 2^30, 64 GB,
+    'a bug of ncd-render's'); a tester's. The padded buffer counts now: it is refused before anything is built."""
+    from ncd_render.pytorch.budget import MAX_BYTES, estimate
+
+    text = ("axis h = 2 width\naxis y = 3 width\naxis i = 1\naxis c = 2\ninput X[h c]\n"
+            "B = unfold(X: h -> y i) with padding=134217728, stride=134217728\noutput B\n")
+    assert estimate(build(parse(text, "pad.ncd")), batch=2).bytes > MAX_BYTES
+    unpadded = text.replace("padding=134217728, stride=134217728", "stride=1").replace("axis y = 3", "axis y = 2")
+    assert estimate(build(parse(unpadded, "pad.ncd")), batch=2).bytes < 10_000
