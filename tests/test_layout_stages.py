@@ -458,3 +458,14 @@ def test_two_branches_that_each_hold_a_box_stack_rather_than_nest():
     for operand in merge.consumed, merge.through:  # each tensor's wires run together into the sum
         ys = sorted(high.y[w] for w in operand)
         assert ys[-1] - ys[0] <= 2 * style.preset.pitch, ys
+
+
+def test_a_sum_goes_on_along_its_residual_stream_when_the_branch_runs_above_it():
+    """The transformer's decoder stream, its inputs below it, branched above for each sublayer: the sum went on along
+    its topmost operand, the branch's result, so the stream climbed a level at every sum (four in the decoder, a
+    reviewer's). It goes on along the stream, the copy's output that went straight on, wherever the branch runs."""
+    d = load_text("axis a = 2\naxis b = 3\ninput X[a b]\nY = linear(X: b -> b) as L\nZ = X + Y\noutput Z\n").diagram
+    copy = copy_id(d)
+    for above in (frozenset(), frozenset({copy})):
+        ordered = order(d, (frozenset(), above, frozenset()))
+        assert list(ordered.final) == list(ordered.input_wires), above  # the stream's own wires, from input to output

@@ -14,6 +14,7 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import torch
@@ -86,6 +87,12 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
     if not isinstance(inputs, (tuple, list)) or not inputs or not all(isinstance(x, torch.Tensor) for x in inputs):
         raise NcdError(f"{spec} must return a non-empty tuple of tensors as its example inputs",
                        hint="for example: return model, (torch.randn(2, 5, 16),)")
+    held = [("parameter or buffer " + name, t) for name, t in chain(module.named_parameters(), module.named_buffers())]
+    for what, t in [*held, *((f"example input {k}", x) for k, x in enumerate(inputs, 1))]:
+        if t.is_meta or t.layout != torch.strided:  # (meta tensors hold no values: Tensor.item() raised, a traceback)
+            kind = "on the meta device, with no values" if t.is_meta else f"sparse ({t.layout})"
+            raise NcdError(f"{spec}: its {what} is {kind}: ncd import runs the module on dense tensors with values",
+                           hint="build the module and its inputs on the CPU (module.to_empty(device='cpu') and load its weights)")
     for number, x in enumerate(inputs, 1):  # what a diagram's input cannot be: refused here, before any capture
         what = (f"is complex ({x.dtype}): a diagram's tensors are real or integer" if x.is_complex() else
                 "is a single number, with no dimension: a diagram's input has at least one axis" if x.dim() == 0 else

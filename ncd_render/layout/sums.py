@@ -20,10 +20,19 @@ class Sums:
 
     def join_order(self, op: Op, inputs: list[list[int]], live: list[int]) -> None:
         """Put a sum's operand that goes on first in ``inputs``: where every operand has every axis and
-        they commute, the topmost, keeping figures compact (a broadcasting product goes on along the
-        operand with every axis, a scalar's wire never; a quotient along its dividend)."""
+        they commute, a residual stream (a copy's output that went straight on while its branch made the
+        other operand), else the topmost, keeping figures compact (a broadcasting product goes on along the
+        operand with every axis, a scalar's wire never; a quotient along its dividend). Going on along the
+        topmost, a stream whose branch ran above it climbed a level at each sum: the transformer's decoder, four."""
         if self.commuting(op):
-            inputs.sort(key=lambda ws: live.index(ws[0]))
+            inputs.sort(key=self._goes_on(op, live))
+
+    def _goes_on(self, op: Op, live: list[int]):
+        """The key that sorts a commuting join's operands (lists of wires, as :meth:`join_order` has them) so the
+        one it goes on along comes first."""
+        streams = set(self.straight.values())
+        rank = {self.value_wires(v)[0]: v not in streams for v in op.inputs}  # (by an operand's first wire)
+        return lambda ws: (rank.get(ws[0], True), live.index(ws[0]))
 
     def commuting(self, op: Op) -> bool:
         """Whether a join's operands may trade places: its kind commutes and each has every axis (found once)."""
@@ -37,7 +46,7 @@ class Sums:
         """The wires of a sum's operands between its first operand's top and bottom wires, where its box
         stands: another tensor's wire there would run through the box, so it is moved out first ([] when
         nothing lies between them), as is a wire that goes on past the box (an outer sum's)."""
-        first = min(inputs, key=lambda ws: live.index(ws[0])) if self.commuting(op) else inputs[0]
+        first = min(inputs, key=self._goes_on(op, live)) if self.commuting(op) else inputs[0]
         at = [live.index(w) for w in first]
         lo, hi = min(at), max(at)
         if hi - lo + 1 == len(first):
