@@ -119,6 +119,8 @@ def _ncd(*args, cwd):
     (f"{MODELS}:ones_input", "example input 1 of 1 holds a single number (shape [1, 1]): its dimensions of size 1 are dropped"),
     (f"{MODELS}:empty_input", "example input 1 of 1 has a dimension of size 0 (shape [0, 3])"),
     (f"{MODELS}:complex_input", "example input 1 of 1 is complex (torch.complex64)"),
+    (f"{MODELS}:meta_module", "its parameter or buffer weight is on the meta device, with no values"),
+    (f"{MODELS}:sparse_input", "its example input 1 is sparse (torch.sparse_coo)"),
     (f"{MODELS}:no_tensor_out", "Constant returns no tensor on its example inputs, but int 3"),
     (f"{MODELS}:empty_part", "aten.index in the module makes a tensor of shape [0, 3], with no elements"),
     ("model.txt", "is not FILE.py:FUNCTION"),

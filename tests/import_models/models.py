@@ -166,6 +166,14 @@ def complex_input():  # it was declared an integer input
     return nn.Identity(), (torch.randn(2, 3, dtype=torch.complex64),)
 
 
+def meta_module():  # Tensor.item() cannot be called on meta tensors: a traceback (a tester's)
+    return nn.Linear(8, 8).to("meta"), (torch.randn(1, 4, 8, device="meta"),)
+
+
+def sparse_input():
+    return nn.Identity(), (torch.eye(3).to_sparse(),)
+
+
 class _EmptyPart(nn.Module):
     def __init__(self):
         super().__init__()
