@@ -216,6 +216,16 @@ def test_a_reference_that_raises_is_reported_with_where(tmp_path):
     assert "sdpa.check.py:6" in str(error.value)
 
 
+@pytest.mark.parametrize("made, said", [("torch.empty(len(Q), Q.shape[1], V.shape[2], device='meta')", "on the meta device, with no values"),
+                                        ("torch.zeros(len(Q), Q.shape[1], V.shape[2]).to_sparse()", "sparse (torch.sparse_coo)")])
+def test_a_reference_output_with_no_dense_values_is_reported(tmp_path, made, said):
+    """A reference that gives an output on the meta device, or sparse, made the comparison raise: a traceback, and exit
+    status 1, which says the diagram disagrees (a tester's)."""
+    path = pairing(tmp_path, f"def reference(sizes):\n    return Reference(lambda Q, K, V: {{'O': {made}}}, name='odd')\n")
+    with pytest.raises(NcdError, match=f"odd gives O {re.escape(said)}: ncd check compares dense tensors with values"):
+        check_file(path, sizes=SMALL["sdpa"])
+
+
 def test_a_reference_output_of_the_wrong_shape_is_reported(tmp_path):
     path = pairing(tmp_path, "def reference(sizes):\n    return Reference(lambda Q, K, V: {'O': Q}, name='identity')\n")
     with pytest.raises(NcdError, match=r"sdpa.ncd:12:5: identity gives O as \[2 5 4\], the diagram as \[batch=2 y=5 v=3\]"):

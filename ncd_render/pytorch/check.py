@@ -295,6 +295,10 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
             got = shape_text(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             raise NcdError(f"{ref.name} gives {value.name} as {got}, the diagram as "
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
+        if tensor.is_meta or tensor.layout != torch.strided:  # (compared, it raised: a traceback and exit 1, "disagrees")
+            kind = "on the meta device, with no values" if tensor.is_meta else f"sparse ({tensor.layout})"
+            raise NcdError(f"{ref.name} gives {value.name} {kind}: ncd check compares dense tensors with values", op.span,
+                           hint="return it as a dense tensor on the CPU (tensor.to_dense(), or run the module on the CPU)")
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
                                   exact=value.dtype != "real"))
     if all(c.passed for c in result):
