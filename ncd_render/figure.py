@@ -101,7 +101,8 @@ class Figure:
 
                 strip = PAGE_TEXT if target is None else parse_length(target) if isinstance(target, str) else target
                 strips = row_scenes(scene, strip, preset.label_pad)
-                fitted = fit_to(stack_rows([row.items for row in strips], scene, ROW_GAP), target, preset.height, chosen.font.axis_size)
+                fitted = fit_to(stack_rows([row.items for row in strips], scene, ROW_GAP), target, preset.height, chosen.font.axis_size,
+                                drawn=f"wrapped into {len(strips)} strips at full size")
                 tall = tall_warning(fitted, len(strips)) if preset.height is None else None
                 if tall is not None:
                     warnings.warn(tall, stacklevel=2)
@@ -125,7 +126,8 @@ class Figure:
         # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
         # keeps its own shape, rather than standing in the middle of a page-tall canvas
         too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height
-        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size, ROWS_ADVICE)
+        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size, ROWS_ADVICE,
+                      "set in rows at full size")
 
     def svg(self, **options) -> bytes:
         with paused_gc():

@@ -115,9 +115,10 @@ ADVICE = ("use --layout column or page (rows at its sections, components defined
 
 
 def fit_to(scene: Scene, width: str | float | None, height: str | float | None = None,
-           label_size: float | None = None, advice: str = ADVICE) -> Scene:
+           label_size: float | None = None, advice: str = ADVICE, drawn: str = "at its natural size") -> Scene:
     """Fit ``scene`` to lengths given as text (``"3.25in"``) or points; warns with :class:`SizeWarning` if it
-    shrank, ending with ``advice``: what the user can do about it."""
+    shrank, ending with ``advice``: what the user can do about it; ``drawn``: how ``scene`` was set (a page's rows,
+    a column's: not the figure's natural size, which the warning once claimed)."""
     if width is None and height is None:
         return scene
     w = parse_length(width) if isinstance(width, str) else width
@@ -128,7 +129,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
         sizes = (f"{label_size:g} pt labels shrink to {fit.label_size:.1f} pt (their subscripts to "
                  f"{fit.label_size * SCRIPT_SCALE:.1f} pt)" if label_size else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(
-            f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in at its natural size; to fit {target} "
+            f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in {drawn}; to fit {target} "
             f"it is scaled to {fit.scale:.0%}, so {sizes}; {advice}"),
             stacklevel=3)
     return fitted

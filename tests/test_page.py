@@ -766,7 +766,9 @@ def test_a_loaded_wire_has_room_for_its_label(measure_at):
 
 def test_the_shrink_warning_gives_advice_the_layout_can_take(tmp_path):
     """A layout with rows refuses --wrap and has tried every depth: its warning does not suggest
-    them; a plain layout's warning points to the layouts with rows."""
+    them, and gives the size of the rows it set, not the figure's natural size, which it once claimed
+    (a reviewer's: "3.12in x 10.06in at its natural size" of a figure 16.9 in wide); a plain layout's
+    warning points to the layouts with rows."""
     from click.testing import CliRunner
 
     from ncd_render.cli import main
@@ -776,7 +778,8 @@ def test_the_shrink_warning_gives_advice_the_layout_can_take(tmp_path):
     plain = CliRunner().invoke(main, ["render", str(source), "--width", "3in", "-o", str(tmp_path / "p.svg")])
     assert column.exit_code == plain.exit_code == 0
     assert "scaled to" in column.output and "--wrap" not in column.output and "--depth" not in column.output
-    assert "--layout column or page" in plain.output
+    assert "set in rows at full size; to fit 3.25in" in column.output and "natural size" not in column.output
+    assert "--layout column or page" in plain.output and "at its natural size; to fit 3in" in plain.output
 
 
 def test_a_long_chain_on_a_page_is_not_weighed_strand_by_strand(monkeypatch):
