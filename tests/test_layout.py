@@ -547,3 +547,16 @@ def test_an_einsums_result_may_take_the_place_of_its_operands_lowest_wires(tmp_p
     assert result["crossings"] == crossings(placed) < crossings(high[1])  # what was counted is what is drawn
     assert {m: result[m] for m in ("knots_elsewhere", "wire_through_box", "label_overlaps")} == dict.fromkeys(
         ("knots_elsewhere", "wire_through_box", "label_overlaps"), 0), result
+
+
+def test_a_chain_of_maps_from_a_flattened_input_runs_straight():
+    """The MLP (gallery/mlp.ncd): a mark above m pushed L_1's result below the flattened r·c wire it reads, so L_1 stood
+    a third taller than L_2 and L_3 and its input stepped down through it (a reviewer set it beside the paper's
+    Fig. 21). The input's wires and the bar move down as one: every map holds its two wires at one height."""
+    figure = load(Path(__file__).resolve().parents[1] / "gallery" / "mlp.ncd")
+    scene = figure.scene()
+    maps = {op.id for op in figure.diagram.ops if op.kind == "linear"}
+    boxes = sorted((i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref in maps), key=lambda b: b.x)
+    assert len(boxes) == 3 and len({(round(b.y, 3), round(b.h, 3)) for b in boxes}) == 1, [(b.y, b.h) for b in boxes]
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 >= boxes[0].x - 30]
+    assert len({round(w.y1, 3) for w in wires}) == 1, sorted({w.y1 for w in wires})  # r·c, m, m and o: one height

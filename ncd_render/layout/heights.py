@@ -123,6 +123,7 @@ class _Solve:
         y = self.solve()
         self.drop_hanging(y)
         self.straighten_renames(y)
+        self.straighten_first_map(y)
         self.lower_tops(y)
         edges = {sid: (y[n], y[n + 1]) for sid, n in self.section.items()}
         boxes = {op: (y[n], y[n + 1]) for op, n in self.box.items()}
@@ -329,6 +330,18 @@ class _Solve:
             for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
                 if 0 < y[new] - y[old] < self.p.pitch:
                     self.move_down({old} | self.maker_bottom(old, placed_of), y[new] - y[old], y)
+
+    def straighten_first_map(self, y: list[float]) -> None:
+        """A map of one wire into one wire whose result runs lower than the wire it reads (the MLP's L_1: a mark above its
+        result pushes it down, and L_1 stood a third taller than L_2 and L_3, its input stepping down through it), where
+        that wire comes straight from an input of the figure through renames and views (bars): the input's wires and those
+        bars move down as one, so that the wire runs straight through the map."""
+        placed_of = {pl.op.id: pl for col in self.columns for pl in col.ops if pl.op.kind in ("rename", "rearrange")}
+        for column in self.columns:
+            for placed in column.ops:
+                if len(placed.consumed) == 1 and len(placed.new) == 1 and not placed.through and not placed.over \
+                        and glyph(placed.op) == "box" and 0 < y[placed.new[0]] - y[placed.consumed[0]] < self.p.pitch:
+                    self.move_down(self.from_input(placed, placed_of), y[placed.new[0]] - y[placed.consumed[0]], y)
 
     def move_down(self, group: set[int], most: float, y: list[float]) -> None:
         """Move the nodes of ``group`` down together, by ``most`` or as far as the nodes below them allow."""
