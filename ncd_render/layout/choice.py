@@ -96,6 +96,7 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
         return n
 
     trials = max(8, budget // max(1, len(diagram.ops)))
+    floor = lower_bound(diagram)  # no order crosses fewer: one that crosses as few ends the search for fewer crossings
     states, sources = _states(diagram)
     copies = list(states)
     best = PLAIN[:2] + (low,)
@@ -115,17 +116,17 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
             best, fewest = uniform, first
         trials -= 1
         for uniform in uniforms:
-            if not fewest[0]:
+            if fewest[0] <= floor:
                 break
             trials -= 1
             n = score(uniform, fewest[0])
             if n is not None and n[0] < fewest[0]:
                 best, fewest = uniform, n
     # first the fewest crossings ...
-    while fewest[0] and trials > 0:
+    while fewest[0] > floor and trials > 0:
         improved = False
         for trial in candidates or _one_copy_changes(best, states, sources):
-            if not fewest[0] or trials <= 0:
+            if fewest[0] <= floor or trials <= 0:
                 break
             trials -= 1
             n = score(trial, fewest[0])

@@ -30,8 +30,11 @@ class Sums:
     def _goes_on(self, op: Op, live: list[int]):
         """The key that sorts a commuting join's operands (lists of wires, as :meth:`join_order` has them) so the
         one it goes on along comes first."""
-        streams = set(self.straight.values())
-        rank = {self.value_wires(v)[0]: v not in streams for v in op.inputs}  # (by an operand's first wire)
+        def stream(v: int) -> bool:  # (asked of the copy that made it: a set of every copy's, made per sum, was quadratic)
+            maker = self.d.producer(v)
+            return maker.kind == "copy" and self.straight.get(maker.id) == v
+
+        rank = {self.value_wires(v)[0]: not stream(v) for v in op.inputs}  # (by an operand's first wire)
         return lambda ws: (rank.get(ws[0], True), live.index(ws[0]))
 
     def commuting(self, op: Op) -> bool:
