@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from itertools import pairwise
 
 from ..records import record
@@ -322,26 +323,24 @@ class _Solve:
         renames = [pl for col in reversed(self.columns) for pl in col.ops if pl.op.kind == "rename"]
         if not renames:
             return
-        placed_of = {pl.op.id: pl for col in self.columns for pl in col.ops if pl.op.kind in ("rename", "rearrange")}
         for placed in renames:
             drop = y[placed.new[0]] - y[placed.consumed[0]]
             if drop >= self.p.pitch:
-                self.move_down(self.from_input(placed, placed_of), drop, y)
+                self.move_down(self.from_input(placed), drop, y)
             for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
                 if 0 < y[new] - y[old] < self.p.pitch:
-                    self.move_down({old} | self.maker_bottom(old, placed_of), y[new] - y[old], y)
+                    self.move_down({old} | self.maker_bottom(old), y[new] - y[old], y)
 
     def straighten_first_map(self, y: list[float]) -> None:
         """A map of one wire into one wire whose result runs lower than the wire it reads (the MLP's L_1: a mark above its
         result pushes it down, and L_1 stood a third taller than L_2 and L_3, its input stepping down through it), where
         that wire comes straight from an input of the figure through renames and views (bars): the input's wires and those
         bars move down as one, so that the wire runs straight through the map."""
-        placed_of = {pl.op.id: pl for col in self.columns for pl in col.ops if pl.op.kind in ("rename", "rearrange")}
         for column in self.columns:
             for placed in column.ops:
                 if len(placed.consumed) == 1 and len(placed.new) == 1 and not placed.through and not placed.over \
                         and glyph(placed.op) == "box" and 0 < y[placed.new[0]] - y[placed.consumed[0]] < self.p.pitch:
-                    self.move_down(self.from_input(placed, placed_of), y[placed.new[0]] - y[placed.consumed[0]], y)
+                    self.move_down(self.from_input(placed), y[placed.new[0]] - y[placed.consumed[0]], y)
 
     def move_down(self, group: set[int], most: float, y: list[float]) -> None:
         """Move the nodes of ``group`` down together, by ``most`` or as far as the nodes below them allow."""
@@ -350,24 +349,28 @@ class _Solve:
         for n in group:
             y[n] += max(0.0, min(room, most))
 
-    def maker_bottom(self, wire: int, placed_of: dict) -> set[int]:
+    @cached_property
+    def views(self) -> dict:
+        """Each rename and view (a rearrange drawn as a bar) by its op's id, as placed: what a wire passes unbent."""
+        return {pl.op.id: pl for col in self.columns for pl in col.ops
+                if pl.op.kind == "rename" or pl.op.kind == "rearrange" and glyph(pl.op) == "bar"}
+
+    def maker_bottom(self, wire: int) -> set[int]:
         """The bottom edge of the view (bar) or rename that made ``wire``, if one did."""
         start = self.wires[wire].start
-        made = placed_of.get(start[1]) if start[0] == "op" else None
-        if made is not None and (made.op.kind == "rename" or made.op.kind == "rearrange" and glyph(made.op) == "bar"):
-            return {self.box[made.op.id] + 1}
-        return set()
+        made = self.views.get(start[1]) if start[0] == "op" else None
+        return set() if made is None else {self.box[made.op.id] + 1}
 
-    def from_input(self, placed, placed_of: dict) -> set[int]:
-        """The wires a rename takes in and, back to an input of the figure through renames and views, the wires and
-        bars before them (their nodes: they move as one); empty where something else makes them."""
+    def from_input(self, placed) -> set[int]:
+        """The wires ``placed`` (a rename, or a map) takes in and, back to an input of the figure through renames and
+        views, the wires and bars before them (their nodes: they move as one); empty where something else makes them."""
         group = set(placed.consumed)
         while True:
             start = self.wires[placed.consumed[0]].start
             if start[0] == "input":
                 return group
-            placed = placed_of.get(start[1]) if start[0] == "op" else None
-            if placed is None or not (placed.op.kind == "rename" or placed.op.kind == "rearrange" and glyph(placed.op) == "bar"):
+            placed = self.views.get(start[1]) if start[0] == "op" else None
+            if placed is None:
                 return set()
             top = self.box[placed.op.id]
             group.update(placed.consumed, (top, top + 1))
