@@ -125,8 +125,7 @@ class Gaps:
         self.whole = scene.width
         self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
         self.starts = [0.0] + [c.pad + c.named for c in self.candidates] + [0.0]  # a row's start: its tensors named too
-        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names, at a row's start
-        self.told = [0.0] + [c.told for c in self.candidates] + [0.0]  # and at its end, where it has room
+        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names (at a row's end too)
         self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
         self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
         self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
@@ -238,7 +237,7 @@ class Gaps:
             rows.append((before, node, unnamed, self.row_width(before, node) - (names[before] if unnamed else 0.0)))
             node = before
         widest = max(w for *_, w in rows) if shrunk else width
-        told = {j: 0.0 if unnamed or w + self.told[j] > widest else self.told[j] for _, j, unnamed, w in rows}
+        told = {j: 0.0 if unnamed or w + self.names[j] > widest else self.names[j] for _, j, unnamed, w in rows}
         path, (_, node, unnamed) = [], best[end]
         while node:
             cut = self.candidates[node - 1]
