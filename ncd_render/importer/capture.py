@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils import _pytree as pytree
 
 from ..errors import NcdError
+from ..pytorch.inputs import without_values
 
 
 @dataclass
@@ -89,8 +90,8 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
                        hint="for example: return model, (torch.randn(2, 5, 16),)")
     held = [("parameter or buffer " + name, t) for name, t in chain(module.named_parameters(), module.named_buffers())]
     for what, t in [*held, *((f"example input {k}", x) for k, x in enumerate(inputs, 1))]:
-        if t.is_meta or t.layout != torch.strided:  # (meta tensors hold no values: Tensor.item() raised, a traceback)
-            kind = "on the meta device, with no values" if t.is_meta else f"sparse ({t.layout})"
+        kind = without_values(t)
+        if kind is not None:  # (meta tensors hold no values: Tensor.item() raised, a traceback)
             raise NcdError(f"{spec}: its {what} is {kind}: ncd import runs the module on dense tensors with values",
                            hint="build the module and its inputs on the CPU (module.to_empty(device='cpu') and load its weights)")
     for number, x in enumerate(inputs, 1):  # what a diagram's input cannot be: refused here, before any capture

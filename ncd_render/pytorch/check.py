@@ -43,7 +43,7 @@ from ..ir import Diagram, Op, build
 from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
-from .inputs import random_inputs, vocabularies
+from .inputs import random_inputs, vocabularies, without_values
 from .budget import LONG_FLOPS, Estimate, require
 from .guard import ProcessExit, watched
 from .patterns import Patterns, shape_text
@@ -295,8 +295,8 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
             got = shape_text(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             raise NcdError(f"{ref.name} gives {value.name} as {got}, the diagram as "
                            f"[batch={len(mine)} {patterns.describe(value.axes)[1:]}", op.span)
-        if tensor.is_meta or tensor.layout != torch.strided:  # (compared, it raised: a traceback and exit 1, "disagrees")
-            kind = "on the meta device, with no values" if tensor.is_meta else f"sparse ({tensor.layout})"
+        kind = without_values(tensor)
+        if kind is not None:  # (compared, it raised: a traceback and exit 1, "disagrees")
             raise NcdError(f"{ref.name} gives {value.name} {kind}: ncd check compares dense tensors with values", op.span,
                            hint="return it as a dense tensor on the CPU (tensor.to_dense(), or run the module on the CPU)")
         result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,

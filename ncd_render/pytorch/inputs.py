@@ -60,3 +60,15 @@ def _keeps(diagram: Diagram, vid: int) -> bool:
     """Whether the boolean input ``vid`` is read by a mask that keeps where true (``mask(S, M) with keep``)."""
     reach = _reach(diagram, vid)
     return any(op.params.get("keep") and op.inputs[1:] and op.inputs[1] in reach for op in diagram.ops)
+
+
+def without_values(tensor: torch.Tensor) -> str | None:
+    """Why ``tensor`` holds no dense values to run a module on or compare (a module or input ``ncd import`` is given,
+    an output a reference gives ``ncd check``), as a message says it; None where it holds them.
+
+    >>> without_values(torch.zeros(2)), without_values(torch.zeros(2, device="meta")), without_values(torch.eye(2).to_sparse())
+    (None, 'on the meta device, with no values', 'sparse (torch.sparse_coo)')
+    """
+    if tensor.is_meta:
+        return "on the meta device, with no values"
+    return None if tensor.layout == torch.strided else f"sparse ({tensor.layout})"
