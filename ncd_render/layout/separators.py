@@ -79,9 +79,10 @@ class Separators:
         # it) draw one line; obstacles by the stretches of x they reach into
         at: dict[float, list] = {}
         buckets = by_column(obstacles, SEPARATOR_CLEAR)
+        region_set = set(regions)
         for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
-            self.below_boxes(pair, buckets, set(regions))
-            self.above_marks(pair, buckets, set(regions))
+            self.below_boxes(pair, buckets, region_set)
+            self.above_marks(pair, buckets, region_set)
             _, _, sy, spans = pairs[pair]
             passed = self.across(pair, spans)
             for x0, x1 in spans:
