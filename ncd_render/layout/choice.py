@@ -105,20 +105,14 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
         candidates = (_choice(dict(zip(copies, combo)), sources, low) for combo in itertools.product(*(range(states[c]) for c in copies)))
     else:  # many copies: start from the best of the uniform choices (every copy the same way, as far as it may)
         candidates = None
-        # above first (each made only if tried: the first often crosses none)
+        # above first (each made only if tried: where the plain order crosses no more than the lower bound, none is)
         uniforms = (_choice({c: k if k < states[c] else k % 2 for c in copies}, sources, low) for k in (2, 3, 1))
-        # the first uniform is swept before the plain order, only so that the plain order's sweep can stop as soon as
-        # it crosses more (the plain order still wins ties, as the first tried)
-        uniform = next(uniforms)
-        first = score(uniform)
-        fewest = score(best, first[0])
-        if fewest is None or first[0] < fewest[0]:
-            best, fewest = uniform, first
-        trials -= 1
-        for uniform in uniforms:
+        fewest = score(best)
+        trials -= 1  # (the plain order and the first uniform count as one trial)
+        for k, uniform in enumerate(uniforms):
             if fewest[0] <= floor:
                 break
-            trials -= 1
+            trials -= bool(k)
             n = score(uniform, fewest[0])
             if n is not None and n[0] < fewest[0]:
                 best, fewest = uniform, n
