@@ -206,6 +206,19 @@ def test_every_gallery_layout_is_at_or_above_its_lower_bound(gallery_file):
     assert counted >= bound
 
 
+def test_the_choice_of_branches_leaves_a_local_minimum_of_one_copy_changes():
+    """Mixtral's normed tensor as written (Nx a rename of N): from the best uniform choice no one copy's change crosses
+    fewer, but two do (N's branch to W_Q where used and Nx's to W_K and W_V at once, both below), down to the lower
+    bound: the search stopped two above it and drew the spread renames instead, the normed tensor along the section's
+    foot with Q and K climbing over it."""
+    from ncd_render.layout.choice import choose_order
+    from ncd_render.layout.compact import compact
+    from ncd_render.layout.report import crossings
+
+    diagram = compact(load(Path(__file__).parents[1] / "gallery" / "mixtral.ncd").diagram)
+    assert crossings(choose_order(diagram)[1]) == lower_bound(diagram)
+
+
 @pytest.mark.parametrize("inputs, crossed", [("C[f], X[y m]", 1), ("X[y m], C[f]", 0)])
 def test_an_operand_that_comes_into_its_box_from_above_crosses_the_wires_in_its_way(inputs, crossed, tmp_path, figure_metrics):
     """A, the upper half of C, comes down past B into the product on X's wires: the layout counted that as crossing

@@ -119,7 +119,7 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
     # first the fewest crossings ...
     while fewest[0] > floor and trials > 0:
         improved = False
-        for trial in candidates or _one_copy_changes(best, states, sources):
+        for trial in candidates or _nearby(best, states, sources):
             if fewest[0] <= floor or trials <= 0:
                 break
             trials -= 1
@@ -178,12 +178,29 @@ def _choice(states: dict[int, int], sources: frozenset = frozenset(), low: froze
 def _one_copy_changes(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset = frozenset()):
     """Every choice that differs from ``choice`` in one copy's (or source's) state (``states``: copy or source ->
     how many it may take)."""
-    eager, above, low = choice
-    now = {c: (c in above) if c in sources else (c in eager) + 2 * (c in above) for c in states}
+    now = _now(choice, states, sources)
     for c, most in states.items():
         for k in range(most):
             if k != now[c]:
-                yield _choice({**now, c: k}, sources, low)
+                yield _choice({**now, c: k}, sources, choice[2])
+
+
+def _nearby(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset):
+    """Every choice one copy's change from ``choice``, then every choice two copies' changes from it: where no one
+    change crosses fewer, two may (Mixtral's normed tensor: its branch to W_Q where used, the one to W_K and W_V
+    at once, both below it, reading Q, K, V top to bottom, crosses two fewer; either change alone crosses more)."""
+    yield from _one_copy_changes(choice, states, sources)
+    now = _now(choice, states, sources)
+    for a, b in itertools.combinations(states, 2):
+        for ka, kb in itertools.product(range(states[a]), range(states[b])):
+            if ka != now[a] and kb != now[b]:
+                yield _choice({**now, a: ka, b: kb}, sources, choice[2])
+
+
+def _now(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset) -> dict[int, int]:
+    """Each copy's (and source's) state in ``choice``, as :func:`_choice` reads it."""
+    eager, above, _ = choice
+    return {c: (c in above) if c in sources else (c in eager) + 2 * (c in above) for c in states}
 
 
 def _free(diagram: Diagram, op) -> bool:
