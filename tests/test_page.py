@@ -580,6 +580,22 @@ def test_definitions_read_after_the_overview_or_beside_it():
     assert order == 0 and places[2] == (212.0, 58.0)  # beside the second, the overview's last block
 
 
+def test_blocks_side_by_side_read_as_a_line_left_to_right():
+    """Two blocks side by side read as a line: a newspaper arrangement of two stacks (0 and 1 in the left column, 2
+    and 3 in the right), shorter than two lines, was taken as in order, and read 0, 2, 1, 3: Mixtral's page set the sum
+    of the attention's output A right of the piece before the one that makes A, two reviewers' first complaint."""
+    from ncd_render.page.arrange import best_places, inversions
+    from ncd_render.page.rows import ROW_GAP
+
+    sizes = [(200, 100), (200, 60), (200, 60), (200, 100)]
+    stacks = [(0.0, 0.0), (0.0, 100 + ROW_GAP), (212.0, 0.0), (212.0, 60 + ROW_GAP)]
+    assert inversions(sizes, stacks) == 2  # 2 and 3 start above 1
+    (order, _, _), places = best_places(sizes, 468, None, len(sizes), frozenset(), ROW_GAP)
+    assert order == 0 and places[1] == (212.0, 0.0) and places[2][1] >= 100  # 0 and 1 a line, then 2 and 3
+    (order, _, _), places = best_places([(200, 220), (200, 60), (200, 60)], 468, None, 3, frozenset(), ROW_GAP)
+    assert order == 0 and places[1:] == [(212.0, 0.0), (212.0, 60 + ROW_GAP)]  # a tall block, a stack beside it
+
+
 def test_a_definition_may_be_titled_beside_its_body():
     """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
     from ncd_render.page.blocks import with_title

@@ -62,11 +62,13 @@ def column_places(sizes: list[tuple[float, float]], width: float, height: float,
 
 
 def band_places(sizes: list[tuple[float, float]], width: float, gap: float,
-                tallest: float | None = None) -> list[tuple[float, float]] | None:
+                tallest: float | None = None, in_order: bool = False) -> list[tuple[float, float]] | None:
     """Blocks in bands stacked ``gap`` apart, each band newspaper columns of consecutive blocks
     within ``width``: the bands that make the page shortest (a shortest path over where bands
     begin); None when a block is wider than ``width``, or when given ``tallest``, when no
-    arrangement is that short (bands that already stand taller are not followed further)."""
+    arrangement is that short (bands that already stand taller are not followed further).
+    ``in_order``: only the last column of a band holds more than one block, so that no block starts
+    above one it follows (:func:`inversions`): a band of a block beside a stack, never of two stacks."""
     n = len(sizes)
     if any(w > width + 0.01 for w, _ in sizes):
         return None
@@ -75,7 +77,7 @@ def band_places(sizes: list[tuple[float, float]], width: float, gap: float,
         if best[i] is None or (tallest is not None and best[i][0] > tallest + 0.01):
             continue
         for j in range(i + 1, min(n, i + MOST_IN_BAND) + 1):
-            band = _band(tuple(sizes[i:j]), width, gap)
+            band = (_stack_last if in_order else _band)(tuple(sizes[i:j]), width, gap)
             if band is None:
                 break
             height = best[i][0] + (gap if i else 0.0) + band[0]
@@ -151,6 +153,20 @@ def _band(sizes: tuple[tuple[float, float], ...], width: float, gap: float) -> t
     return found
 
 
+@lru_cache(maxsize=1 << 14)
+def _stack_last(sizes: tuple[tuple[float, float], ...], width: float, gap: float) -> tuple[float, tuple[int, ...]] | None:
+    """(height, blocks per column) of the shortest band of ``sizes`` within ``width`` whose columns hold one block each
+    but the last, which stacks the rest (:func:`band_places`' ``in_order``)."""
+    found = None
+    for k in range(1, len(sizes) + 1):  # the last column's blocks
+        alone, stack = sizes[:len(sizes) - k], sizes[len(sizes) - k:]
+        wide = sum(w for w, _ in alone) + BLOCK_GAP * len(alone) + max(w for w, _ in stack)
+        high = max([h for _, h in alone] + [sum(h for _, h in stack) + gap * (k - 1)])
+        if wide <= width + 0.01 and (found is None or high < found[0] - 0.01):
+            found = (high, (1,) * len(alone) + (k,))
+    return found
+
+
 def _fill(sizes: list[tuple[float, float]], width: float, height: float, gap: float) -> list[int] | None:
     """Blocks per column, each column filled top to bottom up to ``height``; None when wider than ``width``."""
     columns, used, column_width, x = [], 0.0, 0.0, 0.0
@@ -174,14 +190,16 @@ def extent(sizes: list[tuple[float, float]], places: list[tuple[float, float]]) 
 
 
 def inversions(sizes: list[tuple[float, float]], places: list[tuple[float, float]], first: int | None = None) -> int:
-    """How many pairs of blocks read out of order: a later block set above an earlier one in the same
-    column (overlapping it in x), or left of it on the same line (overlapping it in y); a newspaper
-    column's top, right of the last column's bottom, reads in order. Of ``first`` blocks (an overview)
-    and the others (definitions), a definition may stand beside the overview, right of it, anywhere
-    below its first block.
+    """How many pairs of blocks read out of order: a later block that starts above an earlier one, in its
+    column or beside it, or stands left of it on the same line (overlapping it in y). A newspaper column's
+    top, right of the last column's bottom, is read before it (two blocks side by side read as a line, left to
+    right, as a paper's reader reads them). Of ``first`` blocks (an overview) and the others (definitions), a
+    definition may stand beside the overview, right of it, anywhere below its first block.
 
     >>> inversions([(100, 50), (100, 50)], [(0, 60), (0, 0)]), inversions([(100, 50), (100, 50)], [(0, 60), (116, 0)])
-    (1, 0)
+    (1, 1)
+    >>> inversions([(100, 110), (100, 50), (100, 50)], [(0, 0), (116, 0), (116, 60)])  # a tall block, a stack beside it
+    0
     >>> sizes, places = [(300, 50), (100, 50), (300, 50), (100, 50)], [(0, 0), (0, 60), (0, 120), (116, 60)]
     >>> inversions(sizes, places), inversions(sizes, places, first=3)  # the last block above the third; as a definition, beside the second
     (1, 0)
@@ -194,17 +212,17 @@ def inversions(sizes: list[tuple[float, float]], places: list[tuple[float, float
     ends = [(INF, INF)] * (n + 1)
     for k in range(n - 1, -1, -1):
         later = ends[k + 1] if k + 1 != first else (INF, INF)
-        ends[k] = (min(rects[k][2], later[0]), min(rects[k][3], later[1]))
+        ends[k] = (min(rects[k][2], later[0]), min(rects[k][1], later[1]))
     overview_end = rects[0][3] - 0.01 if rects else 0.0
     count = 0
     for i, (ax0, ay0, ax1, ay1) in enumerate(rects):  # (written out: a page of 200 blocks weighs 40,000 pairs, thousands of times)
         left, top, right, bottom = ax0 + 0.01, ay0 + 0.01, ax1 - 0.01, ay1 - 0.01
         stop = first if i < first else n
-        if i + 1 < stop and (ends[i + 1][0] <= left or ends[i + 1][1] <= top):
+        if i + 1 < stop and (ends[i + 1][0] <= left or ends[i + 1][1] < ay0 - 0.01):
             for j in range(i + 1, stop):
                 bx0, by0, bx1, by1 = rects[j]
                 count += ((bx1 <= left and by0 < bottom and ay0 < by1 - 0.01)  # b left of a on its line
-                          or (by1 <= top and bx0 < right and ax0 < bx1 - 0.01))  # b above a in its column
+                          or by0 < ay0 - 0.01)  # b starts above a, in its column or beside it
         if i < first:
             for j in range(first, n):  # b, a definition, reads before a if left of it, or beside the overview below its first block
                 bx0, by0, bx1, by1 = rects[j]
@@ -247,13 +265,15 @@ def arrangements(sizes: list[tuple[float, float]], width: float, height: float |
     arrangements within ``height`` are wanted (bands that stand taller are not followed)."""
     tallest = height if fitting else None
     yield shelf_places(sizes, width, gap)
-    in_bands = band_places(sizes, width, gap, tallest)
-    if in_bands is not None:
-        yield in_bands
-    overview = band_places(sizes[:first], width, gap, tallest) if first < len(sizes) else None
-    filled = None if overview is None else fill_places(sizes, overview, width, gap, follows)
-    if filled is not None:
-        yield filled
+    for in_order in (False, True):
+        in_bands = band_places(sizes, width, gap, tallest, in_order)
+        if in_bands is not None:
+            yield in_bands
+    for in_order in (False, True):
+        overview = band_places(sizes[:first], width, gap, tallest, in_order) if first < len(sizes) else None
+        filled = None if overview is None else fill_places(sizes, overview, width, gap, follows)
+        if filled is not None:
+            yield filled
     if height is not None:
         in_columns = column_places(sizes, width, height, gap)
         if in_columns is not None:

@@ -12,8 +12,10 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
    (:mod:`.arrange`): of the arrangements that fit, the one that reads in order (fewest blocks
-   set above or left of one they follow, :func:`.arrange.inversions`), then the shortest;
-   each definition titled above its body or, as the paper writes "Name = ...", beside it.
+   that start above one they follow, or stand left of it on its line, :func:`.arrange.inversions`),
+   then the shortest; each definition titled above its body or, as the paper writes "Name = ...", beside it.
+
+A tier that fits but reads out of order is kept only where no later tier, depth or strand fits in order.
 
 A row that goes on from the row before names the tensors it takes in, left of their arrows, and
 titles again each section it goes on with, marked continued: first all tiers with the names, then
@@ -115,6 +117,7 @@ class _Page:
         self.in_the_way: bool | None = None
         self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
         self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.rows.choose_cuts`)
+        self.order = 0  # how many blocks the arrangement :meth:`arranged` gave last sets out of reading order
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
@@ -144,11 +147,13 @@ class _Page:
         return self.in_the_way
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
-        """The first tier, at the first depth, that fits ``width`` x ``height``; None when none does. ``names``:
+        """The first tier, at the first depth, that fits ``width`` x ``height`` and reads in order (:func:`.arrange.inversions`),
+        else the first that fits (a page read in order though cut further, or its components collapsed, reads
+        better); None when none fits. ``names``:
         whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`); in each
         tier, rows title again the sections they go on with where that leaves room for the legend of sizes."""
         diagram, theme, preset = self.diagram, self.theme, self.preset
-        defined = {}
+        defined, fallback = {}, None
         box = legend(diagram, theme, width) if preset.legend and height is not None else None
         room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
         for depth, overview in self.depths().items():
@@ -165,9 +170,11 @@ class _Page:
             for named in names:
                 for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
                     scene = self.arranged(tier, fractions, width, height, tried, named, False)
-                    self.unnamed = named is False
                     if scene is not None:  # the same tier again, the sections rows go on with titled, where that fits too
-                        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
+                        fallback = self.kept(fallback, self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene,
+                                                                     width, height), named)
+                        if not fallback[2]:
+                            return self.chosen(fallback)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
                 self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
@@ -178,10 +185,22 @@ class _Page:
             for named in names:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
                     scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
-                    self.unnamed = named is False
                     if scene is not None:
-                        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
-        return None
+                        fallback = self.kept(fallback, self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene,
+                                                                     width, height), named)
+                        if not fallback[2]:
+                            return self.chosen(fallback)
+        return None if fallback is None else self.chosen(fallback)
+
+    def kept(self, fallback: tuple | None, scene: Scene, named: bool | str) -> tuple:
+        """(scene, named, blocks out of reading order) of ``scene``, just arranged, or ``fallback``, the first found, where
+        ``scene`` too reads out of order."""
+        return (scene, named, self.order) if fallback is None or not self.order else fallback
+
+    def chosen(self, found: tuple) -> Scene:
+        """The scene of ``found`` (:meth:`kept`), noting whether its rows name what they take in."""
+        self.unnamed = found[1] is False
+        return found[0]
 
     def depths(self) -> dict:
         """Each depth to try (:func:`_depths`) and the diagram drawn there, less a depth that draws what an
@@ -229,7 +248,10 @@ class _Page:
                 found = best_places(list(key[0]), width, height, first, follows, ROW_GAP)
                 if found is not None and (best is None or found[0] < best[0]):
                     best = (found[0], blocks, found[1])
-        return None if best is None else placed(best[1], best[2], best[1][0])
+        if best is None:
+            return None
+        self.order = best[0][0]
+        return placed(best[1], best[2], best[1][0])
 
     def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], named: bool | str = True,
                     titled: bool = True) -> list[list[Scene]]:
