@@ -215,3 +215,24 @@ def test_an_upper_case_tikz_name_is_input_not_included_as_graphics():
     from ncd_render.latex import snippet
     text = snippet("figs/fig.TIKZ", "A title", 200.0, "fig:a")
     assert r"\input{figs/fig.TIKZ}" in text and r"\usepackage{tikz}" in text and "includegraphics" not in text
+
+
+def test_the_document_s_own_tikz_styles_do_not_reach_into_a_figure(tmp_path):
+    """A paper's preamble restyling every node, path or picture: each label framed in red, the geometry halved under
+    labels set at full size (a reviewer's paper). The figure keeps its size and draws no red."""
+    need("pdftoppm")
+    (tmp_path / "fig.tikz").write_bytes(render_bytes(load(ROOT / "gallery" / "mlp.ncd").scene(), "tikz"))
+    measure = (r"\newsavebox\fig\sbox\fig{\input{fig.tikz}}\typeout{SIZE \the\wd\fig\space\the\ht\fig}"
+               r"\noindent\usebox\fig")
+    sizes = []
+    for preamble in ("", r"\tikzset{every node/.style={draw=red, fill=red!20}, every path/.style={draw=red},"
+                         r" every picture/.style={scale=0.5}}"):
+        log = _compile(tmp_path, preamble + measure)
+        sizes.append(re.search(r"SIZE (\S+) (\S+)", log).groups())
+    assert sizes[0] == sizes[1], sizes
+    subprocess.run([need("pdftoppm"), "-png", "-r", "72", "doc.pdf", "page"], cwd=tmp_path, check=True)
+    from PIL import Image
+
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    red = sum(n for n, (r, g, b) in image.getcolors(1 << 24) if r > 150 and g < 100 and b < 100)
+    assert red == 0

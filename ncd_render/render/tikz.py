@@ -180,7 +180,9 @@ class _Styles:
     def block(self) -> list[str]:
         lines = [r"\definecolor{" + name + "}{HTML}{" + hex_[1:] + "}%" for (_, hex_), name in self.colors.items()]
         lines.append(r"\tikzset{")
-        lines.append("  ncd/.style={x=1bp, y=-1bp, inner sep=0pt, outer sep=0pt},")
+        # the document's own every node, every path and scale (every picture) do not reach into the figure: a frame
+        # round each label, an arrowhead on each wire, the geometry halved under labels set at full size
+        lines.append("  ncd/.style={reset cm, every node/.style={}, every path/.style={}, x=1bp, y=-1bp, inner sep=0pt, outer sep=0pt},")
         for role, looks in self.looks.items():
             base = _style_name(role)
             parent = self._parent(role)
