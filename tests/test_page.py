@@ -526,6 +526,19 @@ def test_legend_lists_every_axis_with_its_size():
     assert len(scene.by_role("legend")) == 1
 
 
+@pytest.mark.parametrize("name", ["sdpa", "resnet", "mha"])
+def test_a_figure_narrower_than_the_page_stands_in_its_middle_over_its_legend(name):
+    """The legend of sizes was as wide as the page under a figure half as wide, so the figure stood off the page's
+    middle (ResNet's 0.47in left of the legend and caption) and the legend's entries spread apart."""
+    scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd", layout="page").scene()
+    (box,) = scene.by_role("legend")
+    drawn = [i.bbox for i in scene.items if i.role not in ("background", "legend", "label.legend", "label.overline")
+             and i.bbox[1] < box.y and i.bbox[2] > i.bbox[0]]
+    left, right = min(b[0] for b in drawn), max(b[2] for b in drawn)
+    assert box.x + box.w <= right + 1.0, (box.x + box.w, right)
+    assert abs((left + right) / 2 - scene.width / 2) < 3.0, ((left + right) / 2, scene.width / 2)
+
+
 @pytest.mark.parametrize("name", ["mha", "sdpa", "mlp", "flash_attention", "resnet", "vit"])
 def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
     """--annotate-cost on a page sets a table (a line per kernel, in its bound's colour) where

@@ -376,13 +376,18 @@ def _fits(scene: Scene, width: float, height: float | None) -> bool:
 
 
 def _with_legend(scene: Scene, diagram: Diagram, theme: Theme, width: float, height: float | None) -> Scene:
-    """``scene`` with the legend of sizes below it, when the page has room for it."""
-    box = legend(diagram, theme, width)
-    if box is None:
-        return scene
-    below = stack_rows([[i for i in scene.items if i.role != "background"], box.items], scene, DEFINITION_GAP)
-    below.wire_names = scene.wire_names
-    return below if _fits(below, width, height) else scene
+    """``scene`` with the legend of sizes below it, when the page has room for it: no wider than the figure where the
+    page has the height for its lines (a legend the page's width, under a figure half as wide, left the figure off
+    the page's middle and spread its entries apart), else as wide as the page."""
+    for room in dict.fromkeys((min(scene.width, width), width)):
+        box = legend(diagram, theme, room)
+        if box is None:
+            return scene
+        below = stack_rows([[i for i in scene.items if i.role != "background"], box.items], scene, DEFINITION_GAP)
+        below.wire_names = scene.wire_names
+        if _fits(below, width, height):
+            return below
+    return scene
 
 
 def _depths(diagram: Diagram):
