@@ -97,6 +97,9 @@ def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, fused_
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
                    "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
+@click.option("--height", default=None, metavar="LENGTH",
+              help="With a layout of rows (column, page, slide): the most the figure may stand, e.g. 550pt for a stock "
+                   "article's text (default: the layout's page_height, 9in).")
 @click.option("--wrap", is_flag=True, help="Cut a figure wider than --width (or the layout's width, else a page's 6.5in "
                                            "text width) into strips stacked top to bottom, so labels keep their size "
                                            "instead of shrinking.")
@@ -105,7 +108,7 @@ def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, fused_
 @click.option("--dtype", default=None, help="With --annotate-cost: the storage dtype of real values (default bf16).")
 @click.option("--sizes", default=None, metavar="AXIS=N,...", help="With --annotate-cost: override axis sizes, e.g. y=4096,x=4096.")
 @reports_errors
-def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate_cost, hardware, dtype, sizes):
+def render(file, output, theme, layout_preset, depth, dpi, width, height, wrap, annotate_cost, hardware, dtype, sizes):
     """Draw FILE to OUTPUT. Nothing is written unless drawing succeeds.
 
     \b
@@ -133,6 +136,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         check_png(parse_length(width), 0, dpi)  # the canvas is at least this wide: refuse before any work
     elif width is not None:
         parse_length(width)
+    if height is not None:
+        parse_length(height, "the height")
     check_writable(output)
     check_style(theme, layout_preset)
     if not annotate_cost and (hardware or dtype or sizes):
@@ -142,10 +147,10 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
         from .cost import analyse, load_profile, parse_sizes
 
         profile = load_profile(hardware or "a100-80gb")
-        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset, wrap=wrap)
+        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
         report = analyse(figure.diagram, profile, dtype or "bf16")
     else:
-        figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+        figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
     warn(figure.diagram)
     with size_warnings(tell):
         scene = figure.scene(width=width, cost=report)
@@ -168,10 +173,13 @@ def render(file, output, theme, layout_preset, depth, dpi, width, wrap, annotate
                    "figure wider than a page's 6.5in text is set in rows on the page layout.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
+@click.option("--height", default=None, metavar="LENGTH",
+              help="The most the figure and its caption may stand: your text height, e.g. 550pt for a stock article "
+                   "(default: the layout's page_height, 9in); see 'ncd render --help'.")
 @click.option("--wrap", is_flag=True, help="Cut a figure wider than the target into strips instead of shrinking it.")
 @click.option("--label", default=None, help="The \\label key (default: fig:NAME).")
 @reports_errors
-def latex(file, output, width, theme, layout_preset, depth, wrap, label):
+def latex(file, output, width, theme, layout_preset, depth, height, wrap, label):
     """Write FILE as a figure for a LaTeX paper and print the snippet that includes it.
 
     The snippet (a figure environment with the diagram's title as caption)
@@ -196,15 +204,17 @@ def latex(file, output, width, theme, layout_preset, depth, wrap, label):
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
+    if height is not None:
+        parse_length(height, "the height")
     check_style(theme, layout_preset)
-    figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap)
+    figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
     warn(figure.diagram)
     if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
         figure, layout_preset = _fit_page(figure, width, wrap)
-    with size_warnings(tell):
+    with size_warnings(tell) as shrunk:
         data, figure_width, figure_height = draw_figure(figure, output, width=width)
     column = parse_length(width) + 1.0 if width is not None and layout_preset == "column" else COLUMN_WIDTH  # (IEEE's 3.5in)
-    say(snippet(output, figure.diagram.title, figure_width, label, figure_height, column))
+    say(snippet(output, figure.diagram.title, figure_width, label, figure_height, column, scaled=bool(shrunk)))
     flush_stdout()  # (the snippet out first: a stdout that cannot take it leaves no figure behind)
     write_atomic(output, data)
     tell(f"wrote {output}")

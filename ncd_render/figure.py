@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 
 # a layout with rows has tried every depth and cut, and refuses --wrap: what is left to the user
-ROWS_ADVICE = "rows, collapsed components and definitions did not fit it; use a wider --width or a layout with less spacing"
+ROWS_ADVICE = ("rows, collapsed components and definitions did not fit it; use a wider --width (--layout page: a page's "
+               "6.5in, figure* in a two-column paper), a taller --height, or a layout with less spacing")
 
 
 @contextmanager
@@ -74,6 +75,7 @@ class Figure:
     width: str | float | None = None  # target width ("3.25in", or points); None: the preset's, else natural
     wrap: bool = False  # cut a figure wider than the target into strips stacked top to bottom (ncd_render.wrap)
     caption_room: float = 0.0  # points of the layout's page height kept free under the figure (ncd latex: its caption's)
+    page_height: str | float | None = None  # with rows: the most the figure may stand ("550pt"); None: the layout's
 
     def scene(self, theme: str | None = None, layout_preset: str | None = None, width: str | float | None = None,
               cost: Report | None = None) -> Scene:
@@ -82,6 +84,8 @@ class Figure:
         preset = load_preset(layout_preset or self.layout)
         chosen = scale_fonts(load_theme(theme or self.theme), preset.font_scale)
         target = width or self.width or preset.width
+        if self.page_height is not None and preset.rows:
+            preset = replace(preset, page_height=self.page_height)
         if preset.rows and (self.wrap or preset.wrap):
             asked = "--wrap" if self.wrap else f"layout '{preset.name}' sets wrap = true, which"
             raise NcdError(f"{asked} cuts a figure into strips at arbitrary points, but layout '{preset.name}' already "
@@ -101,13 +105,23 @@ class Figure:
 
                 strip = PAGE_TEXT if target is None else parse_length(target) if isinstance(target, str) else target
                 strips = row_scenes(scene, strip, preset.label_pad)
-                fitted = fit_to(stack_rows([row.items for row in strips], scene, ROW_GAP), target, preset.height, chosen.font.axis_size,
+                stacked = stack_rows([row.items for row in strips], scene, ROW_GAP)
+                fitted = fit_to(stacked, target, preset.height or self._taller(stacked, target), chosen.font.axis_size,
                                 drawn=f"wrapped into {len(strips)} strips at full size")
-                tall = tall_warning(fitted, len(strips)) if preset.height is None else None
+                tall = tall_warning(fitted, len(strips)) if preset.height is None and self.page_height is None else None
                 if tall is not None:
                     warnings.warn(tall, stacklevel=2)
                 return fitted
-            return fit_to(scene, target, preset.height, chosen.font.axis_size)
+            return fit_to(scene, target, preset.height or self._taller(scene, target), chosen.font.axis_size)
+
+    def _taller(self, scene: Scene, target: str | float | None) -> float | None:
+        """:attr:`page_height` in points where ``scene``, fitted to the ``target`` width, would stand taller (it is then
+        shrunk to it, with a warning), else None (no canvas taller than the figure)."""
+        if self.page_height is None:
+            return None
+        most = (parse_length(self.page_height, "the height") if isinstance(self.page_height, str) else self.page_height) - self.caption_room
+        width = parse_length(target) if isinstance(target, str) else target
+        return most if scene.height * min(1.0, (width or scene.width) / scene.width) > most + 1e-6 else None
 
     def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:
         """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page),
@@ -115,7 +129,8 @@ class Figure:
         from .page.compose import page_scene
 
         width = parse_length(target) if isinstance(target, str) else target
-        height = parse_length(preset.page_height, "the page height") - self.caption_room if preset.page_height else None
+        page = preset.page_height
+        height = (parse_length(page, "the page height") if isinstance(page, str) else page) - self.caption_room if page else None
         extra = []
         if cost is not None:
             from .page.costs import cost_table

@@ -38,9 +38,10 @@ CAPTION_ROOM = 0.5 * 72
 
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str, height: float | None = None,
-            column: float = COLUMN_WIDTH) -> str:
+            column: float = COLUMN_WIDTH, scaled: bool = False) -> str:
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file) ``width`` by ``height`` points: a
-    ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked)."""
+    ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked);
+    ``scaled``: the figure was scaled down to fit, its labels smaller than its theme sets them."""
     from .render.tikz import text_tex  # here, not above: every 'ncd render' imports this module for size_warnings
 
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
@@ -52,6 +53,9 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
     size = f"the figure is {width / 72:.2f}in wide" + (f" and {height / 72:.2f}in tall" if height else "")
     note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz
                                          else "include it unscaled, so its labels keep their size")
+    if scaled:  # (the snippet said the labels kept their size under a figure shrunk to 59%)
+        note += ("\n% it was scaled down to fit, so its labels print smaller than its theme sets them (the warning says how"
+                 " small);\n% a wider --width, --layout page and figure*, or --depth 0 keeps them at full size")
     if tikz:  # (Computer Modern comes in steps from 5 pt: 3.1 pt labels were set at 5 pt, past their boxes)
         note += "\n% in Computer Modern, \\RequirePackage{fix-cm} before \\documentclass sets its labels at every size it asks for"
     if env == "figure*":
@@ -96,12 +100,15 @@ def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, widt
 
 @contextmanager
 def size_warnings(echo):
-    """Pass every :class:`SizeWarning` raised inside to ``echo`` as one 'warning: ...' line."""
+    """Pass every :class:`SizeWarning` raised inside to ``echo`` as one 'warning: ...' line; yields a list that then
+    holds their messages."""
+    said = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SizeWarning)
-        yield
+        yield said
     for w in caught:
         if issubclass(w.category, SizeWarning):
             echo(f"warning: {w.message}")
+            said.append(str(w.message))
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)

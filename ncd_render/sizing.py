@@ -57,7 +57,8 @@ def parse_length(text: str, what: str = "the width") -> float:
         raise NcdError(f"cannot read {what} '{text}'", hint=_HINT)
     number, unit = float(m.group(1)), m.group(2).lower()
     if not unit:
-        raise NcdError(f"cannot read {what} '{text}': it has no unit", hint=f"did you mean '{m.group(1)}in'? " + _HINT)
+        guess = "in" if number <= 40 else "pt"  # (no page is 40in wide; LaTeX prints a column width as 229.5pt)
+        raise NcdError(f"cannot read {what} '{text}': it has no unit", hint=f"did you mean '{m.group(1)}{guess}'? " + _HINT)
     if unit not in UNITS:
         close = did_you_mean(unit, UNITS)
         raise NcdError(f"cannot read {what} '{text}': unknown unit '{unit}'", hint=(close + " " if close else "") + _HINT)
@@ -125,7 +126,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
     h = parse_length(height, "the height") if isinstance(height, str) else height
     fitted, fit = fit_scene(scene, w, h, label_size)
     if fit.scale < 1:
-        target = " x ".join(_show(v) for v in (width, height) if v is not None)
+        target = " x ".join(_show(v) for v in (width, height) if v is not None) + (" tall" if width is None else "")
         sizes = (f"{label_size:g} pt labels shrink to {fit.label_size:.1f} pt (their subscripts to "
                  f"{fit.label_size * SCRIPT_SCALE:.1f} pt)" if label_size else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(

@@ -83,11 +83,11 @@ def test_a_stock_article_gets_figures_that_fit_it_when_drawn_at_its_widths(pdfla
     column, _ = ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha.pdf", "--layout", "column")
     assert "the figure is 3.25in wide and" in column and "--width 229.5pt for a stock" in column
     ieee, _ = ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha-ieee.pdf", "--layout", "column", "--width", "3.5in")
-    assert "\\begin{figure}[" in ieee and "figure*" not in ieee  # (it was figure*: IEEE's recipe spanned both columns)
+    assert "\\begin{figure}[" in ieee and "\\begin{figure*}" not in ieee  # (it was figure*: IEEE's recipe spanned both columns)
     made = [ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha-a.pdf", "--layout", "column", "--width", "229.5pt", "--label", "fig:a"),
             ncd_latex(tmp_path, GALLERY / "sdpa.ncd", "sdpa-a.tikz", "--layout", "column", "--width", "229.5pt", "--label", "fig:b"),
             ncd_latex(tmp_path, GALLERY / "resnet.ncd", "resnet-a.pdf", "--layout", "page", "--width", "469pt", "--label", "fig:c")]
-    assert all("figure*" not in snippet for snippet, _ in made[:2]) and "figure*" in made[2][0]
+    assert all("\\begin{figure*}" not in snippet for snippet, _ in made[:2]) and "\\begin{figure*}" in made[2][0]
     body = "\n".join(snippet for snippet, _ in made)
     (tmp_path / "a.tex").write_text("\\documentclass[twocolumn]{article}\n\\usepackage{graphicx}\n\\usepackage{tikz}\n"
                                     "\\begin{document}\n" + body + "\nText.\n\\end{document}\n")

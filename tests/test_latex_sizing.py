@@ -110,3 +110,48 @@ def test_cli_render_reports_the_shrink(tmp_path):
     assert result.exit_code == 0
     found = re.search(r"warning: .*9 pt labels shrink to ([0-9.]+) pt \(their subscripts to ([0-9.]+) pt\)", result.output)
     assert found and float(found.group(2)) == pytest.approx(0.7 * float(found.group(1)), abs=0.06)
+
+
+def test_a_bare_number_is_read_as_the_unit_it_most_likely_has():
+    """'--width 229.5', as LaTeX prints a column width, was asked 'did you mean 229.5in?'."""
+    for text, meant in (("3.25", "3.25in"), ("229.5", "229.5pt")):
+        with pytest.raises(NcdError) as error:
+            parse_length(text)
+        assert f"did you mean '{meant}'?" in str(error.value)
+
+
+TRANSFORMER = ROOT / "gallery" / "transformer.ncd"
+
+
+@pytest.mark.parametrize("command", ["latex", "render"])
+def test_height_sets_the_most_a_figure_in_rows_may_stand(command, tmp_path):
+    """A stock two-column article's text is 550 pt tall: the docs' --width 229.5pt figure stood 8.5in and LaTeX said
+    'Float too large for page'. --height is the most the figure (with its caption, for ncd latex) may take."""
+    out = tmp_path / "fig.pdf"
+    result = CliRunner().invoke(main, [command, str(TRANSFORMER), "-o", str(out), "--layout", "column", "--width", "229.5pt",
+                                       "--height", "550pt"])
+    assert result.exit_code == 0, result.output
+    box = PdfReader(out).pages[0].mediabox
+    room = 550 - (36 if command == "latex" else 0)  # (ncd latex keeps room for a caption of three lines)
+    assert float(box.width) <= 229.5 + 0.05 and float(box.height) <= room + 0.05, (box.width, box.height)
+    assert float(box.height) > 0.9 * room  # the height binds (a page 5% larger at a time is tried, then shrunk to fit)
+    assert "x 7.1" in result.output or "x 7.6" in result.output  # the warning names the height it fit
+
+
+def test_height_limits_a_figure_drawn_at_its_natural_size(tmp_path):
+    out = tmp_path / "fig.pdf"
+    result = CliRunner().invoke(main, ["render", str(MHA), "-o", str(out), "--height", "2in"])
+    assert result.exit_code == 0, result.output
+    assert float(PdfReader(out).pages[0].mediabox.height) == pytest.approx(144, abs=0.05)
+    assert "to fit 2.00in tall it is scaled to" in result.output
+    result = CliRunner().invoke(main, ["render", str(MHA), "-o", str(out), "--height", "9in"])
+    assert float(PdfReader(out).pages[0].mediabox.height) < 300 and "warning" not in result.output  # no taller canvas
+
+
+def test_the_snippet_of_a_figure_scaled_down_says_so(tmp_path):
+    """It said 'include it unscaled, so its labels keep their size' under a figure shrunk to 59%."""
+    result = CliRunner().invoke(main, ["latex", str(TRANSFORMER), "-o", str(tmp_path / "fig.pdf"), "--layout", "column"])
+    assert result.exit_code == 0, result.output
+    assert "scaled to" in result.output and "it was scaled down to fit, so its labels print smaller" in result.output
+    result = CliRunner().invoke(main, ["latex", str(SDPA), "-o", str(tmp_path / "fig.pdf"), "--layout", "column"])
+    assert "scaled down" not in result.output and "keep their size" in result.output

@@ -80,7 +80,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
         if page.unnamed:
             size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
             warnings.warn(SizeWarning(f"to fit {size} at full size, the rows do not name the tensors they hand on "
-                                      "and take in (their axes stay labelled); a wider --width" + (" or a taller page_height" if height else "")
+                                      "and take in (their axes stay labelled); a wider --width" + (" or a taller --height" if height else "")
                                       + " keeps the names"), stacklevel=3)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
