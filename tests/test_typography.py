@@ -99,3 +99,18 @@ def test_a_tandem_named_with_digits_is_labelled_with_its_index_as_the_legend_has
                       "Y = relu(X)\noutput Y\n").scene()
     (tandem,) = [i for i in scene.items if i.role == "label.axis" and i.runs[0].bold]
     assert [(r.text, r.bold) for r in tandem.runs] == [("x", True), ("2", False)] and tandem.runs[1].dy > 0
+
+
+SCALED = ["attention_scores", "flash_attention", "mha", "mixtral", "sdpa"]
+
+
+@pytest.mark.parametrize("name", SCALED)
+def test_a_scale_at_a_cup_stands_clear_of_the_labels_after_it(name):
+    """'∗k^-1/2' ended 5 pt before the next wire's label on its baseline, and read as one expression: '∗k^-1/2 x̄'."""
+    scene = load(Path(__file__).resolve().parents[1] / "gallery" / f"{name}.ncd").scene()
+    texts = [i for i in scene.items if isinstance(i, Text)]
+    scales = [t for t in texts if "".join(r.text for r in t.runs).startswith("∗")]
+    assert scales
+    for scale in scales:
+        after = [t.bbox[0] - scale.bbox[2] for t in texts if t is not scale and abs(t.y - scale.y) < 5 and t.bbox[0] >= scale.bbox[2] - 0.5]
+        assert min(after, default=99) >= 9.0, after

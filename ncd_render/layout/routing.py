@@ -38,6 +38,7 @@ from .model import Placed, Wire, YOf, _Permute
 SWAP_MIN = 12.0  # width of one layer of swaps, at least
 JOIN_MIN = 10.0
 JOIN_MAX = 18.0  # a cup between far wires is deep, not wide
+SCALE_CLEAR = 10.0  # between a scale written above a cup and the wire labels after the region (5 pt read as one: ∗k^-1/2 x̄)
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
 FAR_SETTLE = 40.0  # wires that settle farther than this cross before they settle, not on the way
@@ -248,8 +249,8 @@ def _widths(plan: RegionPlan, bend: float) -> list[float]:
             widths[-1] = max(widths[-1], settle)
         else:
             widths.append(settle)
-    if plan.label_above:  # from the cup's start to the region's end, the label must fit
-        widths[len(plan.swaps)] += max(0.0, plan.label_width + 4 - sum(widths[len(plan.swaps):]))
+    if plan.label_above:  # from the cup's start to the region's end, the label must fit, clear of the labels after it
+        widths[len(plan.swaps)] += max(0.0, plan.label_width + 2 + SCALE_CLEAR - sum(widths[len(plan.swaps):]))
     return widths
 
 
