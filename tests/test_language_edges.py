@@ -117,8 +117,19 @@ def test_a_rearrange_from_a_group_the_tensor_was_not_made_as_says_so():
     """rearrange(X: t (g q) -> t g q) of X[t c], c = 6 = g q: the hint said 'write its axes in order', which they were."""
     err = error("axis g = 2\naxis q = 4\ninput X[y m]\nY = rearrange(X: y (g q) -> y g q)\noutput Y\n")
     assert err.hint == ("m (8) is g × q only where it is made as the group (g q): declare X[y (g q)] (an input, or the output "
-                        "of the op that makes it), then rearrange(X: y (g q) -> y g q)")
-    assert error("input X[y m]\nY = rearrange(X: y k -> k y)\noutput Y\n").hint.endswith("the left side is X's axes")
+                        "of the op that makes it), or rename(X: m -> (g q)) first; then rearrange(X: y (g q) -> y g q)")
+    assert error("input X[y m]\nY = rearrange(X: y k -> k y)\noutput Y\n").hint.endswith(
+        "the left side names every axis of X, in order (rearrange(X: y m -> ...); none is broadcast)")
+
+
+def test_the_rename_a_rearrange_hint_offers_makes_the_group_it_splits():
+    """A new user's Mamba-2: U made by a per-channel map could not be declared U[y (p h)]; the hint named only that."""
+    hint = error("axis p = 2\naxis h = 4\naxis d = p * h\ninput U[y d]\nV = rearrange(U: y d -> y p h)\noutput V\n").hint
+    rename = hint[hint.index("rename("):hint.index(") first") + 1]
+    assert rename == "rename(U: d -> (p h))"
+    text = f"axis y = 3 width\naxis p = 2\naxis h = 4\naxis d = p * h\ninput U[y d]\nU = {rename}\nV = rearrange(U: y (p h) -> y p h)\noutput V\n"
+    diagram = build(parse(text))
+    assert list(diagram.values[diagram.outputs[0]].axes) == ["y", "p", "h"]
     assert error("input X[y m]\nY = rearrange(X: m y -> y m)\noutput Y\n").hint.endswith("write its axes in order")
 
 

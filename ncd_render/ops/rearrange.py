@@ -24,7 +24,8 @@ def build_rearrange(b, call, options, scope, label):
                        f"the pattern starts from [{' '.join(written)}], but {name} is {b.describe(vid)}; write its axes in order"
                        if sorted(written) == sorted(axes) else
                        _regroup_hint(b, name, axes, b.shape(spec.outputs[0], scope, "the output of rearrange"), flat_in, flat_written)
-                       or f"the pattern starts from [{' '.join(written)}], but {name} is {b.describe(vid)}: the left side is {name}'s axes")
+                       or f"the pattern starts from [{' '.join(written)}], but {name} is {b.describe(vid)}: the left side names "
+                          f"every axis of {name}, in order (rearrange({name}: {' '.join(axes)} -> ...); none is broadcast)")
     out_axes = b.shape(spec.outputs[0], scope, "the output of rearrange")
     flat_in = [p for a in written for p in b.axes[a].parts]
     flat_out = [p for a in out_axes for p in b.axes[a].parts]
@@ -60,8 +61,8 @@ def _regroup_hint(b, name, written, out_axes, flat_in, flat_out) -> str | None:
         group = f"({' '.join(only_out)})"
         shape = " ".join(group if a == only_in[0] else a for a in written)
         return (f"{only_in[0]} ({product(only_in)}) is {' × '.join(only_out)} only where it is made as the group {group}: "
-                f"declare {name}[{shape}] (an input, or the output of the op that makes it), then rearrange({name}: {shape} -> "
-                f"{' '.join(out_axes)})")
+                f"declare {name}[{shape}] (an input, or the output of the op that makes it), or rename({name}: {only_in[0]} -> "
+                f"{group}) first; then rearrange({name}: {shape} -> {' '.join(out_axes)})")
     if len(only_out) == 1 and len(only_in) > 1 and product(only_in) == product(only_out) is not None:
         group = f"({' '.join(only_in)})"
         return f"axes merge into a group: write {group} for {only_out[0]} on the right, -> {' '.join(group if a == only_out[0] else a for a in out_axes)}"
