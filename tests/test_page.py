@@ -6,6 +6,7 @@ a figure must print its smallest label (the 9 pt labels' 6.3 pt subscripts) at f
 column layout (3.25 in) must hold the MLP, SDPA, attention scores and flash attention at full
 size. Rows must not add knots, wires through boxes or label collisions.
 """
+import itertools
 import re
 import sys
 import warnings
@@ -607,6 +608,16 @@ def test_blocks_side_by_side_read_as_a_line_left_to_right():
     assert order == 0 and places[1] == (212.0, 0.0) and places[2][1] >= 100  # 0 and 1 a line, then 2 and 3
     (order, _, _), places = best_places([(200, 220), (200, 60), (200, 60)], 468, None, 3, frozenset(), ROW_GAP)
     assert order == 0 and places[1:] == [(212.0, 0.0), (212.0, 60 + ROW_GAP)]  # a tall block, a stack beside it
+
+
+def test_wires_in_tandem_go_on_under_one_arrowhead():
+    """ResNet's x̄ pair, 4 pt apart, ended each row under two heads, one over the other: a double arrow (a new user's
+    squeeze-and-excitation block in a column showed two heads, then two overlapping ones)."""
+    scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / "resnet.ncd", layout="column").scene()
+    heads = [i.bbox for i in scene.items if i.role.startswith("arrow.continue")]
+    assert heads
+    for a, b in itertools.combinations(heads, 2):
+        assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] - 0.01 and b[1] < a[3] - 0.01), (a, b)
 
 
 def test_a_definition_may_be_titled_beside_its_body():

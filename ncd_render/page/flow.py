@@ -26,7 +26,7 @@ from .chunks import chunks
 from .arrange import BLOCK_GAP
 from .refs import Numbering, in_figure
 from .relabel import end_label, label_of
-from .rows import ARROW, ROW_GAP, arrowhead
+from .rows import ARROW, ROW_GAP, arrowheads
 from .strands import stranded
 
 
@@ -79,14 +79,17 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
     inputs, outputs = [i for i in labels if i.x < x_start], [i for i in labels if i.x > x_end - 0.5]
     marks, ink = [], _ink(scene)
     axis_labels = [i for i in scene.items if i.role == "label.axis"]  # (what end_label looks among, found once)
-    for y, x0, x1, *_ in names:
-        if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on):
-            marks.append(arrowhead(x1, y, ink, "arrow.continue.out"))  # labelled there, as a row's end labels its wires,
-            label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
-            if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
-                marks += label
-        if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in:
-            marks.append(arrowhead(x0 + ARROW, y, ink, "arrow.continue.in"))
+    out = [(y, x1) for y, x0, x1, *_ in names
+           if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on)]
+    into = [(y, x0) for y, x0, *_ in names if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in]
+    for x1 in sorted({x1 for _, x1 in out}):
+        marks += arrowheads(x1, [(y, ink) for y, at in out if at == x1], "arrow.continue.out")
+    for y, x1 in out:  # each labelled there, as a row's end labels its wires,
+        label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
+        if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
+            marks += label
+    for x0 in sorted({x0 for _, x0 in into}):
+        marks += arrowheads(x0 + ARROW, [(y, ink) for y, at in into if at == x0], "arrow.continue.in")
     return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
 
 
