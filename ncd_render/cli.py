@@ -218,8 +218,22 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
     flush_stdout()  # (the snippet out first: a stdout that cannot take it leaves no figure behind)
     write_atomic(output, data)
     tell(f"wrote {output}")
+    _note_if_dark(theme)
     _note_if_wide(figure_width, width, wrap, theme, layout_preset)
     _note_if_crossed(figure.diagram, wrap, theme, layout_preset)
+
+
+def _note_if_dark(theme: str) -> None:
+    """A note on stderr when a paper's figure is drawn on a dark background (a reviewer's paper set --theme dark,
+    made for slides, as a black slab on its white page)."""
+    from .style import load_theme
+
+    background = load_theme(theme).colors.background
+    if background and len(background) == 7:
+        r, g, b = (int(background[k:k + 2], 16) / 255 for k in (1, 3, 5))
+        if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4:
+            tell(f"note: theme '{theme}' draws on a dark background ({background}), made for slides: on a paper's white "
+                 "page the figure prints as a dark panel; --theme paper, serif, mono or colorblind draw on white")
 
 
 def _fit_page(figure, width, wrap: bool):

@@ -30,7 +30,7 @@ from .layout import layout
 from .output import check_writable, write_atomic
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import PAGE_TEXT, fit_to, parse_length, scale_fonts, tall_warning
+from .sizing import PAGE_TEXT, WRAPPED_ADVICE, fit_to, parse_length, scale_fonts, tall_warning
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class Figure:
                 strips = row_scenes(scene, strip, preset.label_pad)
                 stacked = stack_rows([row.items for row in strips], scene, ROW_GAP)
                 fitted = fit_to(stacked, target, preset.height or self._taller(stacked, target), chosen.font.axis_size,
-                                drawn=f"wrapped into {len(strips)} strips at full size")
+                                WRAPPED_ADVICE, f"wrapped into {len(strips)} strips at full size")
                 tall = tall_warning(fitted, len(strips)) if preset.height is None and self.page_height is None else None
                 if tall is not None:
                     warnings.warn(tall, stacklevel=2)

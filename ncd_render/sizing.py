@@ -113,6 +113,7 @@ def scale_fonts(theme, factor: float):
 
 ADVICE = ("use --layout column or page (rows at its sections, components defined apart), --wrap, --depth, "
           "a wider --width, or a layout with less spacing")
+WRAPPED_ADVICE = ADVICE.replace(" --wrap,", "")  # (a figure already wrapped was told to use --wrap)
 
 
 def fit_to(scene: Scene, width: str | float | None, height: str | float | None = None,

@@ -155,3 +155,17 @@ def test_the_snippet_of_a_figure_scaled_down_says_so(tmp_path):
     assert "scaled to" in result.output and "it was scaled down to fit, so its labels print smaller" in result.output
     result = CliRunner().invoke(main, ["latex", str(SDPA), "-o", str(tmp_path / "fig.pdf"), "--layout", "column"])
     assert "scaled down" not in result.output and "keep their size" in result.output
+
+
+def test_a_wrapped_figure_that_must_shrink_is_not_told_to_wrap(tmp_path):
+    result = CliRunner().invoke(main, ["latex", str(MHA), "-o", str(tmp_path / "fig.pdf"), "--width", "3.25in", "--wrap"])
+    assert result.exit_code == 0 and "wrapped into" in result.output and "scaled to" in result.output, result.output
+    assert "--wrap" not in result.output.split("scaled to")[1].split("\n")[0]
+
+
+@pytest.mark.parametrize("theme, noted", [("dark", True), ("paper", False), ("mono", False), ("serif", False), ("colorblind", False)])
+def test_a_paper_s_figure_on_a_dark_background_gets_a_note(theme, noted, tmp_path):
+    """A reviewer set --theme dark, made for slides, in a paper: a black slab on a white page, and no word said."""
+    result = CliRunner().invoke(main, ["latex", str(SDPA), "-o", str(tmp_path / "fig.pdf"), "--theme", theme])
+    assert result.exit_code == 0, result.output
+    assert ("draws on a dark background" in result.output) == noted
