@@ -109,3 +109,45 @@ def test_a_line_under_a_branch_goes_on_under_the_boxes_on_its_wire():
     low = max(b.y + b.h for b in maps)
     under = [i for i in scene.items if i.role == "separator" and i.y1 > low]
     assert len(maps) == 2 and len(under) == 1 and all(under[0].x1 < b.x and b.x + b.w < under[0].x2 + 0.5 for b in maps), under
+
+
+@pytest.mark.parametrize("source", FIGURES, ids=[f"{p.parent.name}/{p.stem}" for p in FIGURES])
+def test_no_separator_runs_along_a_section_s_edge(source):
+    """The edge of a section's panel parts a tensor inside from one outside; a dashed line a few points under it read as
+    a stray (DiT's 720 pt along the attention's foot; a new user's Mamba-2 had one 387 pt long 4.5 pt under its section)."""
+    scene = load(source).scene()
+    panels = [i.bbox for i in scene.items if i.role == "section"]
+    for s in (i for i in scene.items if i.role == "separator"):
+        along = [p for p in panels if p[0] < s.x2 - 1e-6 and s.x1 < p[2] - 1e-6 and min(abs(s.y1 - p[1]), abs(s.y1 - p[3])) < 5.0]
+        assert not along, (round(s.x1, 1), round(s.x2, 1), round(s.y1, 1), along)
+
+
+GMLP = """axis y = 256 width
+axis t = y width
+axis m = 256
+axis f2 = 1536
+axis f = 768
+input X[y m]
+N = layernorm(X: m) with affine as N_1
+H = linear(N: m -> f2) with bias as L_1
+H = gelu(H)
+section "Spatial gating unit"
+  U, V = split(H: f2 -> f, f)
+  V = layernorm(V: f) with affine as N_2
+  V = linear(V: y -> t) with bias as L_s
+  V = rename(V: t -> y)
+  G = U * V
+end
+Z = linear(G: f -> m) with bias as L_2
+X = X + Z
+output X
+"""
+
+
+def test_a_separator_keeps_its_height_across_a_box_on_a_wire_of_the_tensor_below():
+    """A new user's gMLP: across L_s, on V's ȳ wire, the line between U and V was the line between U's f and V's f, the
+    wires either side of the box, and it stepped 1.6 pt down over the box and back."""
+    from ncd_render.api import load_text
+
+    lines = [i for i in load_text(GMLP).scene().items if i.role == "separator"]
+    assert len({round(s.y1, 3) for s in lines}) == 1 and len(lines) == 1, [(s.x1, s.x2, s.y1) for s in lines]

@@ -91,7 +91,8 @@ class _Compose:
         boxes, regions = _boxes_and_regions(body)
         regions += [i.bbox for i in gap_items if i.role == "region"]
         separators = Separators(self.wires, self.columns, self.xs, self.heights.box, x_end, p, self.axis_h,
-                                s.dash).lines(final, boxes + regions, regions, (body, gap_items))  # obstacles in any order
+                                s.dash).lines(final, boxes + regions, regions, (body, gap_items),  # obstacles in any order
+                                              [i.bbox for i in sections if i.role == "section"])
         pieces, dots, arrows = self.wire_pieces(wire_stroke, boxes)
         pieces, body = joined(pieces, body, dots)
         labels, named = self.wire_labels(boxes)

@@ -34,6 +34,7 @@ from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 ON = 1e-6  # two x positions this close are the same place
 DASHES = 5  # the fewest dashes a piece of separator shows
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
+PANEL_CLEAR = 5.0  # a separator nearer a section's top or bottom edge than this runs along it, and is left out there
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
 
@@ -51,10 +52,13 @@ class Separators:
         self.drawn: tuple = ()   # indexed when first asked (:meth:`across`, :meth:`drawn_in`)
         self.starts = self.ends = self.ink = None
 
-    def lines(self, final, obstacles: list, regions: list, drawn: tuple[list, ...]) -> list[tuple[float, float, float]]:
+    def lines(self, final, obstacles: list, regions: list, drawn: tuple[list, ...],
+              panels: list = ()) -> list[tuple[float, float, float]]:
         """(x from, x to, y) of every separator; ``obstacles`` are the extents of boxes and wiring regions,
         ``regions`` those of the wiring regions alone, ``drawn`` the lists of items the glyphs drew (the
-        regions' curves among them), ``final`` the order of the wires at the right end."""
+        regions' curves among them), ``final`` the order of the wires at the right end; ``panels`` the sections'
+        extents: a separator within :data:`PANEL_CLEAR` of a panel's top or bottom edge is left out where it runs
+        along it (the edge parts the tensors already; a dashed line 4 pt under it read as a stray)."""
         pairs = self.pairs
         self.regions, self.drawn = regions, drawn
         for order, values, x0, x1 in self.stretches(final):
@@ -89,7 +93,10 @@ class Separators:
                 # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
                 blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
                            if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR and (bx0, by0, bx1, by1) not in passed]
+                blocked += [(px0, px1) for px0, py0, px1, py1 in panels if px0 < x1 and x0 < px1
+                            and min(abs(sy - py0), abs(sy - py1)) < PANEL_CLEAR]
                 at.setdefault(sy, []).extend(_subtract((x0, x1), blocked))
+        level(at, buckets, self.p.pitch / 2)
         least = self.shortest
         return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
                 if hi - lo >= least]
@@ -239,6 +246,35 @@ class Separators:
                 else:
                     yield pair, values, at.x0, at.x1
         yield final, final.values, x, self.x_end
+
+
+def level(at: dict[float, list], buckets: dict, near: float) -> None:
+    """Set at its neighbours' height a piece that runs from where one line ends to where another at that height
+    begins, within ``near`` of it, where nothing stands in its way there (``at``: height -> pieces, changed in place):
+    across a box on a wire between the pair's, the pair is the wires on either side of it, whose line stood 1.6 pt
+    lower over gMLP's L_s, a step in one line.
+
+    >>> at = {10.0: [(0.0, 20.0), (30.0, 50.0)], 11.6: [(20.0, 30.0)]}
+    >>> level(at, {}, 8.5); at
+    {10.0: [(0.0, 20.0), (30.0, 50.0), (20.0, 30.0)]}
+    """
+    ends, starts = defaultdict(set), defaultdict(set)  # x -> the heights of the pieces that end (start) there
+    for sy, pieces in at.items():
+        for lo, hi in pieces:
+            ends[round(hi, 3)].add(sy)
+            starts[round(lo, 3)].add(sy)
+    for sy in list(at):
+        for piece in list(at[sy]):
+            lo, hi = piece
+            for other in sorted(o for o in ends.get(round(lo, 3), ()) if o != sy and abs(o - sy) <= near):
+                clear = not any(bx0 - SEPARATOR_CLEAR < hi and lo < bx1 + SEPARATOR_CLEAR and by0 - SEPARATOR_CLEAR <= other <= by1 + SEPARATOR_CLEAR
+                                for bx0, by0, bx1, by1 in boxes_near(buckets, lo, hi))
+                if other in starts.get(round(hi, 3), ()) and clear:
+                    at[sy].remove(piece)
+                    at[other].append(piece)
+                    break
+        if not at[sy]:
+            del at[sy]
 
 
 def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
