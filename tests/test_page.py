@@ -620,6 +620,20 @@ def test_wires_in_tandem_go_on_under_one_arrowhead():
         assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] - 0.01 and b[1] < a[3] - 0.01), (a, b)
 
 
+def test_a_sublayer_s_residual_sum_goes_in_its_part():
+    """MLP-Mixer's page set each residual sum, X = X + T, as a part of its own: a lone + between two rows, fed by
+    arrows from the part before (10 arrowheads in and 10 out); the paper draws each sublayer with its sum, the stream
+    passing it by. Now only X goes from the first sublayer's part to the second's."""
+    from ncd_render.page.chunks import split_parts
+    from ncd_render.parse import parse
+
+    text = (Path(__file__).resolve().parents[1] / "tests" / "corpus" / "mlp_mixer.ncd").read_text()
+    steps = [s for s in parse(text).statements if type(s).__name__ in ("Assign", "Section")]
+    assert [len(p) for p in split_parts(steps, sums=True)] == [2, 2] and len(split_parts(steps)) == 4
+    scene = load(Path(__file__).resolve().parents[1] / "tests" / "corpus" / "mlp_mixer.ncd", layout="page").scene()
+    assert len(scene.by_role("arrow.continue.in")) == len(scene.by_role("arrow.continue.out")) == 2  # X's two wires
+
+
 def test_a_definition_may_be_titled_beside_its_body():
     """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
     from ncd_render.page.blocks import with_title

@@ -42,15 +42,18 @@ class Chunk:
     handed: frozenset = frozenset()  # the inputs an earlier part made (a residual stream's X made again), not the figure's
 
 
-def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False) -> list[Chunk]:
+def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False, sums: bool = False) -> list[Chunk]:
     """The top-level parts of ``diagram``, each built on its own; [] when it has fewer than two
     parts or a part cannot stand alone (a tensor saved in one part and loaded in another).
     ``deep``: a top-level section holding sections or repeats is split the same way, its plain
     statements in a section of the same title (the decoder's embedding, then its layers); [] when
-    no section splits, the parts being the plain ones."""
+    no section splits, the parts being the plain ones. ``sums``: a sublayer's residual sum right after
+    it goes in its part (:func:`split_parts`); [] when no sum does."""
     steps = [s for s in diagram.source.statements if isinstance(s, (Assign, Section, Repeat, Delete, Save))]
-    parts = split_parts(steps, deep)
-    if len(parts) < 2 or deep and len(parts) == len(split_parts(steps)):  # a split only adds parts
+    parts = split_parts(steps, deep, sums)
+    if len(parts) < 2 or deep and len(parts) == len(split_parts(steps, sums=sums)):  # a split only adds parts
+        return []
+    if sums and parts == split_parts(steps, deep):
         return []
     return built(diagram.source, parts, depth)
 
@@ -150,27 +153,41 @@ def stacking(diagram: Diagram, declared: list[str] = ()) -> list[str]:
     return [next(own) if n in declared else n for n in names]
 
 
-def split_parts(steps: list, deep: bool = False) -> list[list]:
+def split_parts(steps: list, deep: bool = False, sums: bool = False) -> list[list]:
     """Each top-level section or repeat alone; the plain statements between them together;
-    ``deep``: a section holding sections or repeats as its own parts, each in a copy of the section."""
+    ``deep``: a section holding sections or repeats as its own parts, each in a copy of the section;
+    ``sums``: a residual sum of what a section or repeat makes, right after it, in its part (:func:`_sums_onto`)."""
     parts, plain = [], []
     for s in steps:
         if isinstance(s, (Section, Repeat)):
             if plain:
                 parts.append(plain)
                 plain = []
-            inner = split_parts(list(s.body)) if deep and isinstance(s, Section) else []
+            inner = split_parts(list(s.body), sums=sums) if deep and isinstance(s, Section) else []
             if len(inner) > 1:  # the section's plain runs each in a copy of it, titled continued after the first
                 wrapped = [k for k, p in enumerate(inner) if not _alone(p)]
                 parts += [p if _alone(p) else [replace(s, body=tuple(p), title=s.title + (CONTINUED if k != wrapped[0] and s.title else ""))]
                           for k, p in enumerate(inner)]
             else:
                 parts.append([s])
+        elif sums and not plain and parts and _alone(parts[-1]) and _sums_onto(s, parts[-1][0]):
+            parts[-1] = parts[-1] + [s]  # the sublayer's residual sum with it, its stream passing by, as the paper draws it
         else:
             plain.append(s)
     if plain:
         parts.append(plain)
     return parts
+
+
+def _sums_onto(step, section) -> bool:
+    """Whether ``step`` adds what ``section`` (a section or repeat just before it) makes to a tensor made before it:
+    X = X + A, the residual sum of a sublayer (alone, it was a part of its own, a lone + between two rows, the copy
+    of X out of sight in the part before)."""
+    if not (isinstance(step, Assign) and isinstance(step.expr, Add) and not step.expr.subtract):
+        return False
+    made = set(writes_of(section))
+    terms = [n.name for n in step.expr.terms]
+    return any(t in made for t in terms) and any(t not in made for t in terms)
 
 
 def _alone(part: list) -> bool:

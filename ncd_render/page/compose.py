@@ -7,7 +7,8 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
 
 1. the figure as it is, broken into rows at semantic boundaries (:mod:`.rows`), or, where it
    fits uncut, laid out as it is on its own;
-2. its top-level parts laid out one by one (:mod:`.flow`), their rows set in shelves;
+2. its top-level parts laid out one by one (:mod:`.flow`), their rows set in shelves: first each
+   sublayer with the residual sum right after it (:func:`.chunks.split_parts`' ``sums``), then alone;
 3. the same, a section's own sections and repeats laid out as parts too;
 4. every piece (the figure, its parts, each definition) cut into rows at the page's
    width or a fraction of it, the blocks set in shelves or newspaper columns
@@ -159,16 +160,16 @@ class _Page:
         for depth, overview in self.depths().items():
             if depth not in self.pieces:
                 self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions, self.numbering)
-            whole, parts, deep = self.pieces[depth]
+            whole, summed, parts, deep_summed, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0].width <= width + 0.01 else None  # (the whole figure fits uncut)
             # as it is, uncut; part by part (each part on its rows, as the paper draws them); in rows; then every width and
             # arrangement; each with the tensors named where a row takes them in from the row before, then, as a row so
             # named is wider, named only in the rows not too wide so, then without those names (an arrangement that was
             # tried already is not tried again)
-            tiers = ([uncut], [parts], [deep], [whole], [whole, parts, deep])
+            tiers = ([uncut], [summed], [parts], [deep_summed], [deep], [whole], [whole, summed, parts, deep_summed, deep])
             for named in names:
-                for tier, fractions in zip(tiers, ((1.0,), (1.0,), (1.0,), (1.0,), ROW_WIDTHS)):
+                for tier, fractions in zip(tiers, ((1.0,),) * 6 + (ROW_WIDTHS,)):
                     scene = self.arranged(tier, fractions, width, height, tried, named, False)
                     if scene is not None:  # the same tier again, the sections rows go on with titled, where that fits too
                         fallback = self.kept(fallback, self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene,
@@ -334,10 +335,12 @@ def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, 
                 definitions[key] = in_figure(layout(found.added, theme, preset), found.added, numbering)
             defined.append(((names.index(found.base), 1), f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
-    parts = part_scenes(overview, depth, theme, preset, numbering=numbering)
-    deep = part_scenes(overview, depth, theme, preset, deep=True, numbering=numbering)  # None when it splits no section: the same parts
+    # part by part, each sublayer with its residual sum first (a lone + between rows, its copy out of sight), then
+    # alone; deep, the same (None where they would be the same parts: no sum to take in, no section to split)
+    found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums)
+             for deep in (False, True) for sums in (True, False)]
     whole = [in_figure(layout(overview, theme, preset), overview, numbering)]
-    return (whole, defined), *((None if p is None else (list(p), defined)) for p in (parts, deep))
+    return (whole, defined), *((None if p is None else (list(p), defined)) for p in found)
 
 
 def _choices(options: list[list]):
