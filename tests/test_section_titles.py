@@ -54,3 +54,17 @@ def test_a_section_nested_first_starts_below_the_title_of_the_one_around_it(text
     assert inner.y >= title.y + title.descent
     assert inner.y + inner.h < outer.y + outer.h
 
+
+
+def test_a_section_holds_the_wires_its_boxes_broadcast_over():
+    """A new user's router: W_g on X's m, X's ȳ broadcast, passed above the panel with the title between ȳ and m,
+    and the name X floated in the gap between them. The panel holds every wire of a tensor its boxes read or make."""
+    from ncd_render.api import load_text
+
+    scene = load_text('axis y = 8 width\naxis m = 4\naxis e = 6\ninput X[y m]\nsection "Router"\n'
+                      '  G = linear(X: m -> e) as W_g\n  G = softmax(G: e)\nend\noutput G\n').scene()
+    (panel,) = [i for i in scene.items if i.role == "section"]
+    (title,) = [i for i in scene.items if i.role == "label.title"]
+    wires = [i for i in scene.items if i.role == "wire" and abs(i.y1 - i.y2) < 1e-6]
+    assert wires and all(panel.bbox[1] < w.y1 < panel.bbox[3] for w in wires)
+    assert all(title.bbox[3] < w.y1 for w in wires)  # the title above every wire
