@@ -610,6 +610,27 @@ def test_blocks_side_by_side_read_as_a_line_left_to_right():
     assert order == 0 and places[1:] == [(212.0, 0.0), (212.0, 60 + ROW_GAP)]  # a tall block, a stack beside it
 
 
+PAGED = sorted((Path(__file__).resolve().parents[1] / "gallery").glob("*.ncd")) + sorted((Path(__file__).resolve().parent / "corpus").glob("*.ncd"))
+
+
+@pytest.mark.parametrize("layout", ["page", "column"])
+@pytest.mark.parametrize("source", PAGED, ids=[p.stem for p in PAGED])
+def test_every_arrowhead_ends_a_wire_and_every_wire_at_one_is_under_it(source, layout):
+    """A tandem pair's second wire, unnamed, went on bare beside its pair's arrowhead (a squeeze-and-excitation block's
+    parts); a pair's one head, its wires left out of a row they only pass, stayed there alone."""
+    from ncd_render.page.passing import tips
+
+    scene = load(source, layout=layout).scene()
+    wires = [i for i in scene.items if i.role == "wire" and isinstance(i, Line) and abs(i.y1 - i.y2) < 1e-6]
+    for head in (i for i in scene.items if i.role.startswith("arrow.continue")):
+        out = head.role.endswith("out")
+        x = head.bbox[2] if out else head.bbox[0]
+        ends = [w.y1 for w in wires if abs((max(w.x1, w.x2) if out else min(w.x1, w.x2)) - x) < 0.6]
+        assert all(any(abs(t - y) < 0.05 for y in ends) for t in tips(head)), (head.bbox, tips(head), ends)
+        beside = [y for y in ends if any(abs(y - t) < 5.5 for t in tips(head))]  # (a tandem pair is 4 pt apart)
+        assert all(any(abs(t - y) < 0.05 for t in tips(head)) for y in beside), (head.bbox, tips(head), beside)
+
+
 def test_wires_in_tandem_go_on_under_one_arrowhead():
     """ResNet's x̄ pair, 4 pt apart, ended each row under two heads, one over the other: a double arrow (a new user's
     squeeze-and-excitation block in a column showed two heads, then two overlapping ones)."""

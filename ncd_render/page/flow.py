@@ -20,13 +20,13 @@ import math
 
 from ..ir import Diagram
 from ..layout import layout
-from ..scene import Scene, Text
+from ..scene import Line, Scene, Text
 from ..style import Preset, Theme
 from .chunks import chunks
 from .arrange import BLOCK_GAP
 from .refs import Numbering, in_figure
 from .relabel import end_label, label_of
-from .rows import ARROW, ROW_GAP, arrowheads
+from .rows import ARROW, HALF, ROW_GAP, arrowheads
 from .strands import stranded
 
 
@@ -84,15 +84,28 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
     out = [(y, x1) for y, x0, x1, *_ in names
            if handed_on and x1 >= x_end - 0.5 and (not outputs or _name_at(outputs, y) in handed_on)]
     into = [(y, x0) for y, x0, *_ in names if not first and x0 <= x_start + 0.5 and _name_at(inputs, y) in handed_in]
+    partners = _partners(scene, {y for y, *_ in names})
     for x1 in sorted({x1 for _, x1 in out}):
-        marks += arrowheads(x1, [(y, ink) for y, at in out if at == x1], "arrow.continue.out")
+        marks += arrowheads(x1, [(v, ink) for y, at in out if at == x1 for v in partners(y, x1, end=True)], "arrow.continue.out")
     for y, x1 in out:  # each labelled there, as a row's end labels its wires,
         label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
         if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
             marks += label
     for x0 in sorted({x0 for _, x0 in into}):
-        marks += arrowheads(x0 + ARROW, [(y, ink) for y, at in into if at == x0], "arrow.continue.in")
+        marks += arrowheads(x0 + ARROW, [(v, ink) for y, at in into if at == x0 for v in partners(y, x0, end=False)], "arrow.continue.in")
     return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
+
+
+def _partners(scene: Scene, named: set[float]):
+    """``partners(y, x, end)``: the height ``y`` of a named wire, and of each unnamed wire that ends (starts) at ``x`` beside
+    it, closer than an arrowhead is high: a tandem pair names one wire of two, and took the part's arrowhead on that
+    one alone (a squeeze-and-excitation block's x̄: its head on the upper wire, the lower one bare)."""
+    wires = [i for i in scene.items if i.role == "wire" and isinstance(i, Line) and abs(i.y1 - i.y2) < 1e-6]
+
+    def partners(y: float, x: float, end: bool) -> list[float]:
+        return [y] + sorted({w.y1 for w in wires if abs((max(w.x1, w.x2) if end else min(w.x1, w.x2)) - x) < 0.5
+                             and 0 < abs(w.y1 - y) < 2 * HALF and w.y1 not in named})
+    return partners
 
 
 def _clear(text: Text, items: list) -> bool:

@@ -107,6 +107,11 @@ def _passing(items: list, through: set) -> set:
     return set() if len(drop) == len(levels) else drop
 
 
+def tips(head: Path) -> list[float]:
+    """The heights of the wires an arrowhead ends: its tip's, or the ends of the tandem pair its flat front spans."""
+    return [c[2] for c in head.commands if c[0] == "L" and abs(c[1] - head.bbox[2]) < 0.01]
+
+
 def _without(items: list, drop: set) -> list:
     """``items`` without the wires at heights ``drop``, their arrows, axis labels and the separators beyond the wires kept."""
     if not drop:
@@ -118,7 +123,7 @@ def _without(items: list, drop: set) -> list:
         if isinstance(i, Line) and i.role in ("wire", "separator") and i.y1 == i.y2:
             return i.y1 in drop or not lo <= i.y1 <= hi
         if i.role.startswith("arrow.continue"):
-            return any(abs((i.bbox[1] + i.bbox[3]) / 2 - y) < 0.01 for y in drop)
+            return any(abs(t - y) < 0.01 for t in tips(i) for y in drop)
         if i.role == "label.axis":  # a label's baseline just above its wire
             return any(y - 12 < i.y <= y + 0.01 for y in drop) and not any(y - 12 < i.y <= y + 0.01 for y in kept)
         return False

@@ -36,7 +36,7 @@ from ..records import record, replaced
 from ..scene import Line, Path, Rect, Scene, Text, ink_extent
 from ..wrap import partition, splittable
 from .continued import continued_title, titles_of
-from .passing import drop_passing
+from .passing import drop_passing, tips
 from .relabel import REACH, blocks, end_label, is_wire_label, label_of, labelled_near, relabel, relabelled
 from .tighten import SECTION_PAD, stretches, tightened
 
@@ -360,7 +360,7 @@ def _tensor_names(items: list, cut: Cut | None, label_pad: float, handed: bool =
         return []
     edge = cut.x + cut.pad if handed else cut.x - cut.pad  # where the arrows end, or start
     role = "arrow.continue.out" if handed else "arrow.continue.in"
-    kept = {round((i.bbox[1] + i.bbox[3]) / 2, 2) for i in items if i.role == role and abs(i.bbox[2 if handed else 0] - edge) < 0.5}
+    kept = {round(t, 2) for i in items if i.role == role and abs(i.bbox[2 if handed else 0] - edge) < 0.5 for t in tips(i)}
     named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name"
              and (i.bbox[0] >= edge - 0.5 if handed else i.bbox[2] <= edge + 0.5)]
     wires = [(y, tensor) for y, _, _, _, tensor in cut.wires if round(y, 2) in kept]
