@@ -655,6 +655,17 @@ def test_a_sublayer_s_residual_sum_goes_in_its_part():
     assert len(scene.by_role("arrow.continue.in")) == len(scene.by_role("arrow.continue.out")) == 2  # X's two wires
 
 
+def test_a_part_that_reads_the_residual_stream_first_hands_it_on_to_its_sum():
+    """LLaMA's attention on a page: its first part, X -> RMSNorm -> Q, K, V, drew no copy of X, and X came back into
+    the sum, two rows down, from nowhere (DeepSeek's, Mamba-2's and a router's pages too, three reviewers saw). The
+    part reading X first now copies it and hands it on, named, to the part with the sum."""
+    scene = load(Path(__file__).resolve().parent / "corpus" / "llama_attention.ncd", layout="page").scene()
+    heads = [i.bbox for i in scene.items if i.role == "arrow.continue.out"]
+    handed = {"".join(r.text for r in i.runs) for i in scene.items if i.role == "label.name"
+              and any(0 <= i.bbox[0] - h[2] < 12 and h[1] - 12 < i.bbox[3] and i.bbox[1] < h[3] + 12 for h in heads)}
+    assert "X" in handed and {"Q", "K", "V"} <= handed, handed
+
+
 def test_a_definition_may_be_titled_beside_its_body():
     """"Name =" above the body, or left of it and level with its middle, as the paper writes it on one line."""
     from ncd_render.page.blocks import with_title

@@ -48,31 +48,40 @@ def chunks(diagram: Diagram, depth: int | None = None, deep: bool = False, sums:
     ``deep``: a top-level section holding sections or repeats is split the same way, its plain
     statements in a section of the same title (the decoder's embedding, then its layers); [] when
     no section splits, the parts being the plain ones. ``sums``: a sublayer's residual sum right after
-    it goes in its part (:func:`split_parts`); [] when no sum does."""
+    it goes in its part (:func:`split_parts`), and a tensor a part reads that a later sum adds to goes on through
+    it, copied there (:func:`_joined_later`'s ``carry``); [] when that changes no part."""
     steps = [s for s in diagram.source.statements if isinstance(s, (Assign, Section, Repeat, Delete, Save))]
     parts = split_parts(steps, deep, sums)
     if len(parts) < 2 or deep and len(parts) == len(split_parts(steps, sums=sums)):  # a split only adds parts
         return []
-    if sums and parts == split_parts(steps, deep):
+    out = built(diagram.source, parts, depth, carry=sums)
+    if sums and parts == split_parts(steps, deep) and [_ends(c) for c in out] == [_ends(c) for c in built(diagram.source, parts, depth)]:
         return []
-    return built(diagram.source, parts, depth)
+    return out
 
 
-def built(program: Program, parts: list[list], depth: int | None) -> list[Chunk]:
-    """Each of ``parts`` (the program's steps, in order) built on its own; [] when one cannot stand alone."""
+def _ends(chunk: Chunk) -> tuple:
+    d = chunk.diagram
+    return tuple(d.values[v].name for v in d.inputs), tuple(d.values[v].name for v in d.outputs)
+
+
+def built(program: Program, parts: list[list], depth: int | None, carry: bool = False) -> list[Chunk]:
+    """Each of ``parts`` (the program's steps, in order) built on its own; [] when one cannot stand alone. ``carry``:
+    as :func:`built_part`'s."""
     out = []
     for k, part in enumerate(parts):
-        chunk = built_part(program, [s for p in parts[:k] for s in p], part, [s for p in parts[k + 1:] for s in p], depth)
+        chunk = built_part(program, [s for p in parts[:k] for s in p], part, [s for p in parts[k + 1:] for s in p], depth, carry)
         if chunk is None:
             return []
         out.append(chunk)
     return out
 
 
-def built_part(program: Program, before: list, part: list, later: list, depth: int | None) -> Chunk | None:
+def built_part(program: Program, before: list, part: list, later: list, depth: int | None, carry: bool = False) -> Chunk | None:
     """The steps ``part`` built on their own, their inputs what they read that the steps ``before`` made,
     their outputs what they make that the steps ``later`` (or the figure's outputs) read; None when it
-    gives nothing on or cannot stand alone (a tensor saved in one part and loaded in another)."""
+    gives nothing on or cannot stand alone (a tensor saved in one part and loaded in another). ``carry``: a
+    tensor it reads goes on through it where a later sum adds to it what a later part makes, too."""
     kept = [s for s in program.statements if isinstance(s, KEPT)]
     inputs = [s for s in program.statements if isinstance(s, Input)]
     final = {n.name for s in program.statements if isinstance(s, Output) for n in s.names}
@@ -90,7 +99,7 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
             # copied where it reads it, above what it makes: a residual stream past its sublayer, to the sum (drawn
             # apart, the sum's X came from nowhere); not a tensor later parts only read again (convolution's X)
             written = {n for s in part for n in writes_of(s)}
-            gives = [n for n in reads if n not in written and _joined_later(n, later, set(gives))] + gives
+            gives = [n for n in reads if n not in written and _joined_later(n, later, set(gives), carry)] + gives
             shapes = shapes_after(program, before, reads, depth)  # (not an axis: Y * m)
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
             own = [t.name for s in inputs for t in s.tensors if t.name not in remade]  # the figure's inputs, as given
@@ -104,8 +113,11 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
         return None
 
 
-def _joined_later(name: str, later: list, made: set[str]) -> bool:
-    """Whether the first of the statements ``later`` that reads ``name`` reads one of ``made`` too (X = X + A)."""
+def _joined_later(name: str, later: list, made: set[str], carry: bool = False) -> bool:
+    """Whether the first of the statements ``later`` that reads ``name`` reads one of ``made`` too (X = X + A);
+    ``carry``: or what a statement between makes (A made in a later part: the first part, X -> RMSNorm -> N, drew
+    no copy of X, and X came back into the sum from nowhere)."""
+    made = set(made)
     for s in later:
         for step in (s.body if isinstance(s, (Section, Repeat)) else (s,)):
             reads = set(reads_of(step)) if not isinstance(step, (Section, Repeat)) else set(free_reads([step]))
@@ -113,6 +125,8 @@ def _joined_later(name: str, later: list, made: set[str]) -> bool:
                 return bool(reads & made)
             if name in writes_of(step):
                 return False
+            if carry:
+                made.update(writes_of(step))
     return False
 
 
