@@ -151,3 +151,11 @@ def test_a_separator_keeps_its_height_across_a_box_on_a_wire_of_the_tensor_below
 
     lines = [i for i in load_text(GMLP).scene().items if i.role == "separator"]
     assert len({round(s.y1, 3) for s in lines}) == 1 and len(lines) == 1, [(s.x1, s.x2, s.y1) for s in lines]
+
+
+@pytest.mark.parametrize("layout", ["paper", "page"])
+def test_a_line_goes_on_where_nothing_stands_in_its_way(layout):
+    """ResNet's line between X and its branch broke at each BN, whose circle stands 8 pt below it (every reviewer who
+    looked at it saw two lines); a gMLP-like part's broke over its L_s. One line each now."""
+    lines = separators(ROOT / "gallery" / "resnet.ncd", layout)
+    assert len(lines) == 1, [(round(s.x1, 1), round(s.x2, 1), round(s.y1, 1)) for s in lines]

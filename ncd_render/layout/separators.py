@@ -34,6 +34,7 @@ from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 ON = 1e-6  # two x positions this close are the same place
 DASHES = 5  # the fewest dashes a piece of separator shows
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
+BRIDGE = 40.0  # a gap no wider than this between two pieces of a line at one height, nothing in its way, is closed
 PANEL_CLEAR = 5.0  # a separator nearer a section's top or bottom edge than this runs along it, and is left out there
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
@@ -252,11 +253,12 @@ def level(at: dict[float, list], buckets: dict, near: float) -> None:
     """Set at its neighbours' height a piece that runs from where one line ends to where another at that height
     begins, within ``near`` of it, where nothing stands in its way there (``at``: height -> pieces, changed in place):
     across a box on a wire between the pair's, the pair is the wires on either side of it, whose line stood 1.6 pt
-    lower over gMLP's L_s, a step in one line.
+    lower over gMLP's L_s, a step in one line (or, where that line would meet the box, none: a line in two). Then
+    close a gap of at most :data:`BRIDGE` between two pieces at one height where nothing stands.
 
-    >>> at = {10.0: [(0.0, 20.0), (30.0, 50.0)], 11.6: [(20.0, 30.0)]}
-    >>> level(at, {}, 8.5); at
-    {10.0: [(0.0, 20.0), (30.0, 50.0), (20.0, 30.0)]}
+    >>> at = {10.0: [(0.0, 20.0), (30.0, 50.0)], 11.6: [(20.0, 30.0)], 40.0: [(0.0, 10.0), (25.0, 60.0)]}
+    >>> level(at, {}, 8.5); at  # (pieces that meet are joined later, as any at one height are)
+    {10.0: [(0.0, 20.0), (20.0, 30.0), (30.0, 50.0)], 40.0: [(0.0, 60.0)]}
     """
     ends, starts = defaultdict(set), defaultdict(set)  # x -> the heights of the pieces that end (start) there
     for sy, pieces in at.items():
@@ -275,6 +277,14 @@ def level(at: dict[float, list], buckets: dict, near: float) -> None:
                     break
         if not at[sy]:
             del at[sy]
+    for sy, pieces in at.items():  # then a gap between two pieces at one height, where nothing stands, is closed
+        pieces.sort()
+        for k in range(len(pieces) - 1, 0, -1):
+            (lo, hi), (after, end) = pieces[k - 1], pieces[k]
+            if 0 < after - hi <= BRIDGE and not any(
+                    bx0 - SEPARATOR_CLEAR < after and hi < bx1 + SEPARATOR_CLEAR and by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR
+                    for bx0, by0, bx1, by1 in boxes_near(buckets, hi, after)):
+                pieces[k - 1:k + 1] = [(lo, max(hi, end))]
 
 
 def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
