@@ -1264,3 +1264,12 @@ def test_a_cut_leaves_no_empty_strip_of_a_section_beside_the_next_row():
     for panel in (i for i in scene.items if i.role == "section"):
         x0, y0, x1, y1 = panel.bbox
         assert any(b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0 for b in boxes), panel
+
+
+@pytest.mark.parametrize("layout", ["column", "page"])
+def test_a_figure_whose_output_is_written_inside_a_section_is_set_in_rows(layout):
+    """bench/fuzz.py's mutant of unet_level.ncd wraps its last statements, 'output' among them, in a section: the
+    figure builds and draws, but weighing that section's strands built a part with nothing to give, which stopped the
+    column layout with 'the diagram has no output statement' on line 1."""
+    scene = load(Path(__file__).resolve().parent / "fuzz_cases" / "output_inside_a_section.ncd", layout=layout).scene()
+    assert scene.by_role("box")

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from ..errors import NcdError
 from ..ir import Diagram
 from ..parse import Assign, Delete, Program, Repeat, Save, Section
 from .chunks import Chunk, built, built_part, reads_of, split_parts, writes_of
@@ -54,7 +55,10 @@ def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], floa
         if steps is None:
             out.append(part)
             continue
-        key = likeness(program, before, steps, later, depth)
+        try:
+            key = likeness(program, before, steps, later, depth)
+        except NcdError:  # a part that cannot stand alone (it reads nothing made before it and holds the output): no strands
+            return []
         if key not in cut:
             cut[key] = _cuts(program, before, part, steps, later, depth, room)
         if len(cut[key]) == 1:  # not cut: the part as written (its statements in the file's order, not the strands')
