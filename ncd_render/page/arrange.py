@@ -216,7 +216,7 @@ def inversions(sizes: list[tuple[float, float]], places: list[tuple[float, float
     overview_end = rects[0][3] - 0.01 if rects else 0.0
     count = 0
     for i, (ax0, ay0, ax1, ay1) in enumerate(rects):  # (written out: a page of 200 blocks weighs 40,000 pairs, thousands of times)
-        left, top, right, bottom = ax0 + 0.01, ay0 + 0.01, ax1 - 0.01, ay1 - 0.01
+        left, bottom = ax0 + 0.01, ay1 - 0.01
         stop = first if i < first else n
         if i + 1 < stop and (ends[i + 1][0] <= left or ends[i + 1][1] < ay0 - 0.01):
             for j in range(i + 1, stop):

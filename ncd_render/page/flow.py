@@ -22,11 +22,12 @@ from ..ir import Diagram
 from ..layout import layout
 from ..scene import Line, Scene, Text
 from ..style import Preset, Theme
-from .chunks import chunks
 from .arrange import BLOCK_GAP
+from .arrows import ARROW, HALF, arrowheads
+from .chunks import chunks
 from .refs import Numbering, in_figure
 from .relabel import end_label, label_of
-from .rows import ARROW, HALF, ROW_GAP, arrowheads
+from .rows import ROW_GAP
 from .strands import stranded
 
 

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from ..layout.model import MARK_GAP
 from ..scene import Line, Path, Text
+from .arrows import tips
 
 NAME_REACH = 12.0  # an input's wires start this close to the right of its name
 _Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, as rows.Cut has them: for the examples
@@ -105,11 +106,6 @@ def _passing(items: list, through: set) -> set:
                 break
             drop.add(y)
     return set() if len(drop) == len(levels) else drop
-
-
-def tips(head: Path) -> list[float]:
-    """The heights of the wires an arrowhead ends: its tip's, or the ends of the tandem pair its flat front spans."""
-    return [c[2] for c in head.commands if c[0] == "L" and abs(c[1] - head.bbox[2]) < 0.01]
 
 
 def _without(items: list, drop: set) -> list:

@@ -30,18 +30,17 @@ from functools import cached_property
 
 from ..backdrop import backdrop
 from ..layout.buckets import boxes_near, by_column
-from ..layout.model import CONTINUE_ARROW, arrowhead_path
 from ..layout.separators import shortest
 from ..records import record, replaced
-from ..scene import Line, Path, Rect, Scene, Text, ink_extent
+from ..scene import Line, Rect, Scene, Text, ink_extent
 from ..wrap import partition, splittable
+from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
-from .passing import drop_passing, tips
+from .passing import drop_passing
 from .relabel import REACH, blocks, end_label, is_wire_label, label_of, labelled_near, relabel, relabelled
 from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
-ARROW = CONTINUE_ARROW  # an arrowhead's length (a figure laid out for rows keeps room for it)
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
@@ -377,30 +376,3 @@ def _tensor_names(items: list, cut: Cut | None, label_pad: float, handed: bool =
             out.append(replaced(tensor, x=edge + label_pad if handed else edge - label_pad - tensor.width,
                                 y=(first + last) / 2 + (tensor.ascent - tensor.descent) / 2, anchor="start" if handed else "end"))
     return out
-
-
-HALF = 2.8  # half an arrowhead's height
-
-
-def arrowhead(tip: float, y: float, color: str, role: str) -> Path:
-    """A filled arrowhead on a wire, pointing right: the wire goes on in the next row (out), or comes from the last (in)."""
-    return arrowhead_path(tip, y, color, ARROW, HALF, role)
-
-
-def arrowheads(tip: float, wires: list[tuple[float, str]], role: str) -> list[Path]:
-    """An arrowhead on each of ``wires`` ((y, colour)), but one over wires closer than an arrowhead is high (a tandem
-    pair 4 pt apart drew two heads, one over the other, read as a double arrow), its front flat across their ends.
-
-    >>> [round(head.bbox[3] - head.bbox[1], 1) for head in arrowheads(10.0, [(0.0, "#000"), (4.0, "#000"), (20.0, "#000")], "a")]
-    [9.6, 5.6]
-    """
-    heads, group = [], []
-    for y, color in sorted(wires) + [(float("inf"), "")]:
-        if group and y - group[-1][0] >= 2 * HALF:
-            top, bottom = group[0][0], group[-1][0]
-            heads.append(arrowhead_path(tip, top, group[0][1], ARROW, HALF, role) if top == bottom else
-                         Path((("M", tip - ARROW, top - HALF), ("L", tip, top), ("L", tip, bottom), ("L", tip - ARROW, bottom + HALF),
-                               ("Z",)), None, group[0][1], role=role))  # its front flat, where each wire ends
-            group = []
-        group.append((y, color))
-    return heads
