@@ -26,6 +26,7 @@ from .report import column_crossings, column_drawable, column_inversions, crossi
 INF = float("inf")
 PLAIN = order.NONE_CHOSEN  # every copy branches off where used, below its source
 SIDES = ("below", "above")
+MOST_PAIRS = 72  # two copies' changes tried at once, at most, each time no one change crosses fewer (8 copies' first pairs)
 MOST_LOWS = 6  # ops of several operands whose result's place is tried low in a round, at most (beyond it none is)
 LOW_OPS = 24  # the most ops a figure (or a page's row) may have for results to be tried low: a block, not a model
 
@@ -191,10 +192,10 @@ def _nearby(choice: tuple[frozenset, ...], states: dict[int, int], sources: froz
     at once, both below it, reading Q, K, V top to bottom, crosses two fewer; either change alone crosses more)."""
     yield from _one_copy_changes(choice, states, sources)
     now = _now(choice, states, sources)
-    for a, b in itertools.combinations(states, 2):
-        for ka, kb in itertools.product(range(states[a]), range(states[b])):
-            if ka != now[a] and kb != now[b]:
-                yield _choice({**now, a: ka, b: kb}, sources, choice[2])
+    pairs = ((a, b) for a, b in itertools.combinations(states, 2))
+    yield from itertools.islice((_choice({**now, a: ka, b: kb}, sources, choice[2]) for a, b in pairs
+                                 for ka, kb in itertools.product(range(states[a]), range(states[b])) if ka != now[a] and kb != now[b]),
+                                MOST_PAIRS)
 
 
 def _now(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozenset) -> dict[int, int]:

@@ -171,11 +171,12 @@ class _Page:
             for named in names:
                 for tier, fractions in zip(tiers, ((1.0,),) * 6 + (ROW_WIDTHS,)):
                     scene = self.arranged(tier, fractions, width, height, tried, named, False)
-                    if scene is not None:  # the same tier again, the sections rows go on with titled, where that fits too
-                        fallback = self.kept(fallback, self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene,
-                                                                     width, height), named)
-                        if not fallback[2]:
-                            return self.chosen(fallback)
+                    if scene is not None:
+                        fallback = self.kept(fallback, (scene, tier, fractions, named))
+                        if not fallback[-1]:
+                            return self.chosen(fallback, width, room, height)
+            if fallback is not None:  # (another depth is not tried for an order that reads better: each is laid out anew)
+                return self.chosen(fallback, width, room, height)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
             if depth not in self.strands:
                 self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
@@ -187,21 +188,22 @@ class _Page:
                 for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
                     scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
                     if scene is not None:
-                        fallback = self.kept(fallback, self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene,
-                                                                     width, height), named)
-                        if not fallback[2]:
-                            return self.chosen(fallback)
-        return None if fallback is None else self.chosen(fallback)
+                        fallback = self.kept(fallback, (scene, tier, fractions, named))
+                        if not fallback[-1]:
+                            return self.chosen(fallback, width, room, height)
+        return None if fallback is None else self.chosen(fallback, width, room, height)
 
-    def kept(self, fallback: tuple | None, scene: Scene, named: bool | str) -> tuple:
-        """(scene, named, blocks out of reading order) of ``scene``, just arranged, or ``fallback``, the first found, where
-        ``scene`` too reads out of order."""
-        return (scene, named, self.order) if fallback is None or not self.order else fallback
+    def kept(self, fallback: tuple | None, found: tuple) -> tuple:
+        """``found`` ((scene, tier, fractions, named), just arranged) with how many blocks it sets out of reading order,
+        or ``fallback``, the first found, where ``found`` too reads out of order."""
+        return found + (self.order,) if fallback is None or not self.order else fallback
 
-    def chosen(self, found: tuple) -> Scene:
-        """The scene of ``found`` (:meth:`kept`), noting whether its rows name what they take in."""
-        self.unnamed = found[1] is False
-        return found[0]
+    def chosen(self, found: tuple, width: float, room: float | None, height: float | None) -> Scene:
+        """The scene of ``found`` (:meth:`kept`): its tier again, the sections rows go on with titled, where that fits too,
+        with the legend; noting whether its rows name what they take in."""
+        scene, tier, fractions, named, _ = found
+        self.unnamed = named is False
+        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
 
     def depths(self) -> dict:
         """Each depth to try (:func:`_depths`) and the diagram drawn there, less a depth that draws what an
