@@ -16,7 +16,8 @@ by those steps, :mod:`.variants`), four tiers are tried, the first that fits win
    that start above one they follow, or stand left of it on its line, :func:`.arrange.inversions`),
    then the shortest; each definition titled above its body or, as the paper writes "Name = ...", beside it.
 
-A tier that fits but reads out of order is kept only where no later tier, depth or strand fits in order.
+A tier that fits but reads out of order is kept only where no later tier at its depth (or, for strands, no later
+arrangement of them) fits in order; another depth, laid out anew, is not tried for it.
 
 A row that goes on from the row before names the tensors it takes in, left of their arrows, and
 titles again each section it goes on with, marked continued: first all tiers with the names, then
@@ -148,9 +149,9 @@ class _Page:
         return self.in_the_way
 
     def fit(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
-        """The first tier, at the first depth, that fits ``width`` x ``height`` and reads in order (:func:`.arrange.inversions`),
-        else the first that fits (a page read in order though cut further, or its components collapsed, reads
-        better); None when none fits. ``names``:
+        """The first tier, at the first depth, that fits ``width`` x ``height``: of the tiers at that depth, the first that
+        reads in order (:func:`.arrange.inversions`; a page read in order though cut further reads better), else the
+        first that fits; None when none fits. ``names``:
         whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`); in each
         tier, rows title again the sections they go on with where that leaves room for the legend of sizes."""
         diagram, theme, preset = self.diagram, self.theme, self.preset
