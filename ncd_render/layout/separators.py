@@ -91,13 +91,8 @@ class Separators:
             _, _, sy, spans = pairs[pair]
             passed = self.across(pair, spans)
             for x0, x1 in spans:
-                # a box filed under two buckets comes twice: blocking the same stretch twice changes nothing
-                blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
-                           if by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR and (bx0, by0, bx1, by1) not in passed]
-                blocked += [(px0, px1) for px0, py0, px1, py1 in panels if px0 < x1 and x0 < px1
-                            and min(abs(sy - py0), abs(sy - py1)) < PANEL_CLEAR]
-                at.setdefault(sy, []).extend(_subtract((x0, x1), blocked))
-        level(at, buckets, self.p.pitch / 2)
+                at.setdefault(sy, []).extend(_subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed)))
+        level(at, buckets, panels, self.p.pitch / 2)
         least = self.shortest
         return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
                 if hi - lo >= least]
@@ -249,16 +244,36 @@ class Separators:
         yield final, final.values, x, self.x_end
 
 
-def level(at: dict[float, list], buckets: dict, near: float) -> None:
+def in_the_way(buckets: dict, panels, x0: float, x1: float, y: float, passed=()) -> list[tuple[float, float]]:
+    """The stretches of x from ``x0`` to ``x1`` where a line at height ``y`` may not run: by each box or wiring region
+    of ``buckets`` (:func:`.buckets.by_column`) at that height, with its clearance, but those ``passed``, and along
+    each of the ``panels`` (sections' extents) whose top or bottom edge is within :data:`PANEL_CLEAR` of it. (A box
+    filed under two buckets comes twice: blocking the same stretch twice changes nothing.)"""
+    blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
+               if by0 - SEPARATOR_CLEAR <= y <= by1 + SEPARATOR_CLEAR and (bx0, by0, bx1, by1) not in passed]
+    return blocked + [(px0, px1) for px0, py0, px1, py1 in panels if px0 < x1 and x0 < px1
+                      and min(abs(y - py0), abs(y - py1)) < PANEL_CLEAR]
+
+
+def _open(buckets: dict, panels, x0: float, x1: float, y: float) -> bool:
+    """Whether a line at height ``y`` may run all the way from ``x0`` to ``x1`` (:func:`in_the_way`)."""
+    return not any(a < x1 and x0 < b for a, b in in_the_way(buckets, panels, x0, x1, y))
+
+
+def level(at: dict[float, list], buckets: dict, panels, near: float) -> None:
     """Set at its neighbours' height a piece that runs from where one line ends to where another at that height
-    begins, within ``near`` of it, where nothing stands in its way there (``at``: height -> pieces, changed in place):
+    begins, within ``near`` of it, where nothing stands in its way there (:func:`in_the_way`, of ``buckets`` and
+    ``panels``; ``at``: height -> pieces, changed in place):
     across a box on a wire between the pair's, the pair is the wires on either side of it, whose line stood 1.6 pt
     lower over gMLP's L_s, a step in one line (or, where that line would meet the box, none: a line in two). Then
     close a gap of at most :data:`BRIDGE` between two pieces at one height where nothing stands.
 
     >>> at = {10.0: [(0.0, 20.0), (30.0, 50.0)], 11.6: [(20.0, 30.0)], 40.0: [(0.0, 10.0), (25.0, 60.0)]}
-    >>> level(at, {}, 8.5); at  # (pieces that meet are joined later, as any at one height are)
+    >>> level(at, {}, (), 8.5); at  # (pieces that meet are joined later, as any at one height are)
     {10.0: [(0.0, 20.0), (20.0, 30.0), (30.0, 50.0)], 40.0: [(0.0, 60.0)]}
+    >>> at = {40.0: [(0.0, 10.0), (25.0, 60.0)]}
+    >>> level(at, {}, [(10.0, 38.0, 25.0, 90.0)], 8.5); at  # the gap runs along a narrow panel's top edge: left open
+    {40.0: [(0.0, 10.0), (25.0, 60.0)]}
     """
     ends, starts = defaultdict(set), defaultdict(set)  # x -> the heights of the pieces that end (start) there
     for sy, pieces in at.items():
@@ -269,9 +284,7 @@ def level(at: dict[float, list], buckets: dict, near: float) -> None:
         for piece in list(at[sy]):
             lo, hi = piece
             for other in sorted(o for o in ends.get(round(lo, 3), ()) if o != sy and abs(o - sy) <= near):
-                clear = not any(bx0 - SEPARATOR_CLEAR < hi and lo < bx1 + SEPARATOR_CLEAR and by0 - SEPARATOR_CLEAR <= other <= by1 + SEPARATOR_CLEAR
-                                for bx0, by0, bx1, by1 in boxes_near(buckets, lo, hi))
-                if other in starts.get(round(hi, 3), ()) and clear:
+                if other in starts.get(round(hi, 3), ()) and _open(buckets, panels, lo, hi, other):
                     at[sy].remove(piece)
                     at[other].append(piece)
                     break
@@ -281,9 +294,7 @@ def level(at: dict[float, list], buckets: dict, near: float) -> None:
         pieces.sort()
         for k in range(len(pieces) - 1, 0, -1):
             (lo, hi), (after, end) = pieces[k - 1], pieces[k]
-            if 0 < after - hi <= BRIDGE and not any(
-                    bx0 - SEPARATOR_CLEAR < after and hi < bx1 + SEPARATOR_CLEAR and by0 - SEPARATOR_CLEAR <= sy <= by1 + SEPARATOR_CLEAR
-                    for bx0, by0, bx1, by1 in boxes_near(buckets, hi, after)):
+            if 0 < after - hi <= BRIDGE and _open(buckets, panels, hi, after, sy):
                 pieces[k - 1:k + 1] = [(lo, max(hi, end))]
 
 
