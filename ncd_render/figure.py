@@ -30,7 +30,7 @@ from .layout import layout
 from .output import check_writable, write_atomic
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import PAGE_TEXT, WRAPPED_ADVICE, fit_to, parse_length, scale_fonts, tall_warning
+from .sizing import PAGE_TEXT, WRAPPED_ADVICE, fit_to, points, scale_fonts, tall_warning
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class Figure:
                 from .page.rows import ROW_GAP, row_scenes
                 from .wrap import stack_rows
 
-                strip = PAGE_TEXT if target is None else parse_length(target) if isinstance(target, str) else target
+                strip = PAGE_TEXT if target is None else points(target)
                 strips = row_scenes(scene, strip, preset.label_pad)
                 stacked = stack_rows([row.items for row in strips], scene, ROW_GAP)
                 fitted = fit_to(stacked, target, preset.height or self._taller(stacked, target), chosen.font.axis_size,
@@ -119,8 +119,7 @@ class Figure:
         shrunk to it, with a warning), else None (no canvas taller than the figure)."""
         if self.page_height is None:
             return None
-        most = (parse_length(self.page_height, "the height") if isinstance(self.page_height, str) else self.page_height) - self.caption_room
-        width = parse_length(target) if isinstance(target, str) else target
+        most, width = points(self.page_height, "the height") - self.caption_room, points(target)
         return most if scene.height * min(1.0, (width or scene.width) / scene.width) > most + 1e-6 else None
 
     def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:
@@ -128,9 +127,8 @@ class Figure:
         ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page."""
         from .page.compose import page_scene
 
-        width = parse_length(target) if isinstance(target, str) else target
-        page = preset.page_height
-        height = (parse_length(page, "the page height") if isinstance(page, str) else page) - self.caption_room if page else None
+        width = points(target)
+        height = points(preset.page_height, "the page height") - self.caption_room if preset.page_height else None
         extra = []
         if cost is not None:
             from .page.costs import cost_table

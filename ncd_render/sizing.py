@@ -68,6 +68,15 @@ def parse_length(text: str, what: str = "the width") -> float:
     return number * UNITS[unit]
 
 
+def points(length: str | float | None, what: str = "the width") -> float | None:
+    """``length`` in points: a length given as text (``"3.25in"``, :func:`parse_length`), a number as it is, None as None.
+
+    >>> points("1in"), points(72.0), points(None)
+    (72.0, 72.0, None)
+    """
+    return parse_length(length, what) if isinstance(length, str) else length
+
+
 OVERSHOOT = 1e-6  # pt: a figure this much wider (or taller) than its target fits it: floating-point rounding
 
 
@@ -123,8 +132,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
     a column's: not the figure's natural size, which the warning once claimed)."""
     if width is None and height is None:
         return scene
-    w = parse_length(width) if isinstance(width, str) else width
-    h = parse_length(height, "the height") if isinstance(height, str) else height
+    w, h = points(width), points(height, "the height")
     fitted, fit = fit_scene(scene, w, h, label_size)
     if fit.scale < 1:
         target = " x ".join(_show(v) for v in (width, height) if v is not None) + (" tall" if width is None else "")
