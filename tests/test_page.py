@@ -1273,3 +1273,27 @@ def test_a_figure_whose_output_is_written_inside_a_section_is_set_in_rows(layout
     column layout with 'the diagram has no output statement' on line 1."""
     scene = load(Path(__file__).resolve().parent / "fuzz_cases" / "output_inside_a_section.ncd", layout=layout).scene()
     assert scene.by_role("box")
+
+
+def test_a_row_ends_level_where_its_wires_bend_only_to_meet_the_next_row():
+    """UNet's upsampled tensor steps down past its box to enter the concatenation under the skip connection; cut
+    into rows, the step stayed in the row that hands U on, which ended in a fall 20 pt deep with nothing below it.
+    Here a wire steps down after its first box to meet the second: the row with the first box ends level with it,
+    and the next row takes the wire in at the height the figure gives it, as before."""
+    from ncd_render.page.rows import ROW_GAP, row_scenes
+    from ncd_render.scene import Path as ScenePath, Scene, Stroke
+    from ncd_render.wrap import stack_rows
+
+    box = lambda x, y: Rect(x, y - 5, 10, 10, Stroke(), "#fff")  # noqa: E731
+    bend = ScenePath((("M", 40, 5), ("C", 45, 5, 45, 45, 50, 45)), Stroke(), role="wire.bend")
+    wide = Scene(200, 50, [box(10, 5), Line(0, 5, 40, 5, Stroke()), bend, Line(50, 45, 200, 45, Stroke()), box(150, 45)])
+    first, second = row_scenes(wide, 120, label_pad=3)
+    assert not first.by_role("wire.bend")
+    (head,) = first.by_role("arrow.continue.out")
+    (box_in_row,) = first.by_role("box")
+    assert abs((head.bbox[1] + head.bbox[3]) / 2 - (box_in_row.y + 5)) < 0.01  # level with the box
+    assert first.height < 20
+    (head,) = second.by_role("arrow.continue.in")
+    (box_in_row,) = second.by_role("box")
+    assert abs((head.bbox[1] + head.bbox[3]) / 2 - (box_in_row.y + 5)) < 0.01
+    assert len(stack_rows([first.items, second.items], wide, ROW_GAP).by_role("box")) == 2

@@ -7,7 +7,8 @@ the decoder), at a section's edge, or where few wires run on. A row ends with
 each wire that goes on labelled and carried on by an arrowhead, the name of each
 tensor they carry right of its arrows; the next row starts with the same wires,
 labelled again, entering with an arrowhead, in the same order, the name of each
-tensor left of its arrows, and the title
+tensor left of its arrows (a row whose wires bend only to meet the next ends level:
+:mod:`.straight`), and the title
 of each section it goes on with, marked continued, where it fits. The rows are
 chosen together (a shortest path over the gaps), so a cut at a boundary is worth
 a slightly shorter row, and a cut through a copy's branches costs a row for each
@@ -38,6 +39,7 @@ from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
 from .passing import drop_passing
 from .relabel import REACH, blocks, end_label, is_wire_label, label_of, labelled_near, relabel, relabelled
+from .straight import straightened
 from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
@@ -313,6 +315,8 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
     :func:`.continued.titles_of`, for the sections this row goes on with)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
+    if after is not None:
+        pieces, after = straightened(pieces, after)
     out, continued = [], []
     held = [item.bbox for item, span in pieces if span is None and item.role in ("box", "region")]
     for item, span in pieces:
