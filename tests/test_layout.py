@@ -560,3 +560,15 @@ def test_a_chain_of_maps_from_a_flattened_input_runs_straight():
     assert len(boxes) == 3 and len({(round(b.y, 3), round(b.h, 3)) for b in boxes}) == 1, [(b.y, b.h) for b in boxes]
     wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 >= boxes[0].x - 30]
     assert len({round(w.y1, 3) for w in wires}) == 1, sorted({w.y1 for w in wires})  # r·c, m, m and o: one height
+
+
+def test_a_sliding_window_mask_is_a_mask_labelled_with_its_window():
+    """A causal mask with window=4 was filled in the ★'s blue and labelled plain "mask": the glyph took the mask's own
+    window option for the window of a convolution drawn compact, and the 4 appeared nowhere in the figure."""
+    text = ("axis y = 8 width\naxis x = y width\ninput S[y x]\n"
+            "A = mask(S: y x) with causal\nB = mask(S: y x) with causal, window=4\noutput A, B\n")
+    scene = load_text(text).scene()
+    fills = {t: [b.fill for b in scene.by_role("box") if b.ref == ref] for t, ref in
+             (("".join(r.text for r in label.runs), label.ref) for label in scene.by_role("label.box"))}
+    assert set(fills) == {"mask", "window 4"}
+    assert fills["mask"] == fills["window 4"] and len(fills["mask"]) == 1

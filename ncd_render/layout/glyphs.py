@@ -246,7 +246,7 @@ class _Draw:
             x0, x1 = x0 + MARK_ARROW, x1 - MARK_ARROW
             body.append(Rect(x0, top, x1 - x0, bottom - top, stroke, c.box_fill, radius=1.5, role="box", ref=op.id))
         else:
-            starred = kind.fill == "star" or "window" in params  # ★, or a map drawn with its ★ as one box
+            starred = kind.fill == "star" or "compact" in params  # ★, or a map drawn with its ★ as one box
             fill = c.star_fill if starred else c.learned_fill if op.learned else c.mask_fill if kind.fill == "mask" else c.box_fill
             if params.get("body"):  # a collapsed component: the paper's 3-D box
                 body.append(cuboid_faces(x0, top, x1, bottom, stroke, fill, op.id))

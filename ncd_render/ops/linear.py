@@ -51,7 +51,7 @@ def build(b, call, options, scope, label):
 def label(op):
     """Bold L; drawn with its ★ as one box (a convolution, :mod:`ncd_render.layout.compact`), the
     paper's upright ★k, the box's bold outline saying it learns."""
-    return (op.label, 1.0, False) if "window" in op.params else default_label(op)
+    return (op.label, 1.0, False) if "compact" in op.params else default_label(op)
 
 
 def cost(op, c) -> Work:

@@ -51,7 +51,7 @@ def build_mask(b, call, options, scope, label):
     if len(acted) != 2 or not options.get("causal"):
         raise NcdError("mask needs the query and key axes and 'with causal'", call.span, "for example mask(S: y x) with causal")
     window = {"window": int(options["window"])} if "window" in options else {}  # keys at most window - 1 before the query
-    b.add_op(kind="mask", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or "mask",
+    b.add_op(kind="mask", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or (f"window {window['window']}" if window else "mask"),
              params=MappingProxyType({"axes": acted, **window}), section=scope.section, span=call.span)
     return [out]
 

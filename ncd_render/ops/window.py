@@ -133,7 +133,7 @@ def source(op, w, target, folding: bool):
 
 def taper(op) -> str | None:
     """The paper's trapezoid: a strided ★ narrows to its output; also for a map drawn with its ★ as
-    one box (its ``window``, :mod:`ncd_render.layout.compact`). A transposed one (fold) always widens.
+    one box (its ``compact`` window, :mod:`ncd_render.layout.compact`). A transposed one (fold) always widens.
 
     >>> from ncd_render.ir import Op
     >>> taper(Op(0, "unfold", (), (), params={"stride": 2})), taper(Op(0, "unfold", (), (), params={"stride": 1}))
@@ -141,7 +141,7 @@ def taper(op) -> str | None:
     >>> taper(Op(0, "linear", (), ())) is None
     True
     """
-    window = op.params.get("window", op.params)
+    window = op.params.get("compact", op.params)
     return "narrow" if window.get("stride", 1) > 1 else None
 
 
@@ -190,7 +190,7 @@ def _one_box(d, first, second, acted: tuple, label: str, window):
     if not held:  # pooling keeps the width names only when the sizes do: it holds them all the same
         held = tuple(a for a in axes if a in window["spatial_in"])
     return replace(second, inputs=first.inputs, acts=(held,), broadcast=tuple(a for a in axes if a not in held), label=label,
-                   params=MappingProxyType({**second.params, "window": MappingProxyType(dict(window))}))
+                   params=MappingProxyType({**second.params, "compact": MappingProxyType(dict(window))}))
 
 
 options = MappingProxyType({k: KINDS[k] for k in WINDOW})
