@@ -52,7 +52,15 @@ def test_mixtral_at_its_declared_sizes_is_refused_at_once_with_the_estimate():
     assert time.perf_counter() - began < 20
     assert result.exit_code == 2
     assert "would take about 97.4 TFLOP and 169 GB, more memory than ncd check allows" in result.output
-    assert "hint: check at smaller sizes" in result.output
+    assert "hint: check at smaller sizes: drop --declared-sizes, or give smaller ones with --sizes" in result.output
+
+
+def test_a_check_too_big_at_the_sizes_given_names_only_the_options_given():
+    """Refused at --sizes given by hand, ncd check told a new user to 'drop --declared-sizes', a flag they had not given."""
+    result = ncd("check", GALLERY / "mixtral.ncd", "--sizes", "y=4096,m=4096,f=14336")
+    assert result.exit_code == 2 and "more memory than ncd check allows" in result.output
+    assert "hint: check at smaller sizes: give smaller ones with --sizes AXIS=N" in result.output
+    assert "--declared-sizes" not in result.output
 
 
 @pytest.mark.parametrize("name", ["mixtral", "vit"])

@@ -181,7 +181,7 @@ def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[st
     chosen, origin = check_sizes(program, sizes, declared)
     diagram = _built_at(program, chosen, sizes)
     refuse(diagram, "ncd check")
-    _affordable(expanded(diagram), options.get("batch", 2), options.get("dtypes"))  # before the pairing imports anything
+    _affordable(expanded(diagram), options.get("batch", 2), options.get("dtypes"), declared)  # before the pairing imports anything
     factory, where = load_factory(path, reference)
     return check(diagram, factory, source=where, origin=origin, progress=progress, **options)
 
@@ -260,11 +260,12 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     return Report(diagram.source.source.path, name, sizes, batch, comparisons, origin, diagram, modes, unsteady, narrower)
 
 
-def _affordable(diagram: Diagram, batch: int, dtypes) -> Estimate:
-    """What checking the (expanded) diagram takes; an error when it could run but ncd check will not."""
+def _affordable(diagram: Diagram, batch: int, dtypes, declared: bool = False) -> Estimate:
+    """What checking the (expanded) diagram takes; an error when it could run but ncd check will not, its advice
+    naming --declared-sizes only where it was given (``declared``)."""
     Patterns(diagram).check()
-    return require(diagram, batch, dtypes or ("float64", "float32"),
-                   "check at smaller sizes: drop --declared-sizes, or give smaller ones with --sizes AXIS=N,...")
+    return require(diagram, batch, dtypes or ("float64", "float32"), "check at smaller sizes: "
+                   + ("drop --declared-sizes, or give smaller ones" if declared else "give smaller ones") + " with --sizes AXIS=N,...")
 
 
 def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Reference, inputs, dtype: str
