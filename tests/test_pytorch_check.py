@@ -509,3 +509,15 @@ def test_a_check_line_too_small_for_a_window_notes_that_it_cannot_tell(tmp_path)
     report = check_file(tmp_path / "w.ncd", batch=2)
     assert report.passed and "its window=3 is as long as the keys (x = 3)" in str(report)
     assert "so a wrong value passes at these sizes" in str(report)
+
+
+def test_inputs_reach_a_reference_by_name_where_its_parameters_are_named_as_they_are(tmp_path):
+    """Render advised declaring an LSTM cell's inputs as C, X, H (fewer crossings); done, ncd check handed them to the
+    reference's forward(X, H, C) in the new order, and failed: two inputs of one shape swapped would only disagree."""
+    (tmp_path / "gate.ncd").write_text("axis b = 3 width\naxis h = 4\ninput C[b h], H[b h]\nY = H - C\nY = tanh(Y)\noutput Y\n")
+    (tmp_path / "gate.check.py").write_text("from ncd_render.pytorch.check import Reference\n\n\ndef reference(sizes):\n"
+                                            "    return Reference(lambda H, C: (H - C).tanh())\n")
+    assert check_file(tmp_path / "gate.ncd").passed
+    (tmp_path / "gate.check.py").write_text("from ncd_render.pytorch.check import Reference\n\n\ndef reference(sizes):\n"
+                                            "    return Reference(lambda a, b: (b - a).tanh())\n")  # unnamed: in declaration order
+    assert check_file(tmp_path / "gate.ncd").passed

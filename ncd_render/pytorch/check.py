@@ -43,7 +43,7 @@ from ..ir import Diagram, Op, build
 from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
-from .inputs import random_inputs, vocabularies, without_values
+from .inputs import fed, random_inputs, vocabularies, without_values
 from .budget import LONG_FLOPS, Estimate, require
 from .guard import ProcessExit, watched
 from .patterns import Patterns, shape_text
@@ -58,8 +58,8 @@ __all__ = ["From", "Reference", "recording", "load_factory", "check_file", "chec
 class Reference:
     """An implementation to check a diagram against.
 
-    ``forward`` takes the diagram's inputs (in declaration order, each with a
-    leading batch dimension) and returns its outputs: a tensor, a tuple, or a
+    ``forward`` takes the diagram's inputs (in declaration order, or by name
+    where its parameters are named as they are; each with a leading batch dimension) and returns its outputs: a tensor, a tuple, or a
     dict from diagram tensor names to tensors, which may also hold
     intermediate wires (named as in the diagram; a name assigned several times
     means its last value). Tensors are in the diagram's layout, batch first.
@@ -283,7 +283,7 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
                            "a bug of ncd-render's to report, with the .ncd file") from None
         try:
             with _Precisions() as made, watched():
-                theirs = ref.forward(*inputs)
+                theirs = fed(ref.forward, diagram, inputs)
         except (Exception, SystemExit) as error:
             raise NcdError(_failed(ref.name, error), hint=_where(error)) from None
     narrower = any(torch.finfo(kind).bits < torch.finfo(getattr(torch, dtype)).bits for kind in made.kinds)
@@ -305,7 +305,7 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
     if all(c.passed for c in result):
         return result, False, narrower
     with torch.no_grad():
-        again = _wires(diagram, ref.forward(*inputs), ref.name)
+        again = _wires(diagram, fed(ref.forward, diagram, inputs), ref.name)
     return result, any(not _same(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
 
 

@@ -1,8 +1,10 @@
 """The random inputs ``ncd check`` feeds the diagram and the reference alike: normal reals, integer ids below
 the vocabulary of the embeddings that read them, and boolean flags, true a quarter of the time and never at
 the first position of their last axis (the other way round for a mask that keeps where true), so that a
-padding mask never hides every key of a softmax."""
+padding mask never hides every key of a softmax; and how they reach the reference (:func:`fed`)."""
 from __future__ import annotations
+
+import inspect
 
 import torch
 
@@ -72,3 +74,26 @@ def without_values(tensor: torch.Tensor) -> str | None:
     if tensor.is_meta:
         return "on the meta device, with no values"
     return None if tensor.layout == torch.strided else f"sparse ({tensor.layout})"
+
+
+NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def fed(forward, diagram: Diagram, inputs: list):
+    """``forward`` (a reference's) run on ``inputs``: by name where its parameters are named as the diagram's inputs, in
+    whatever order (render's advice to declare the inputs in another order reorders them, and two of one shape
+    swapped would only disagree), else in the order the diagram declares them.
+
+    >>> from ncd_render.api import load_text
+    >>> d = load_text("axis m = 2\\ninput H[m], C[m]\\nY = H - C\\noutput Y\\n").diagram
+    >>> fed(lambda C, H: C, d, ["h", "c"]), fed(lambda a, b: a, d, ["h", "c"])
+    ('c', 'h')
+    """
+    names = [diagram.values[v].name for v in diagram.inputs]
+    try:
+        taken = [p.name for p in inspect.signature(forward).parameters.values() if p.kind in NAMED]
+    except (TypeError, ValueError):  # (a builtin without a signature)
+        taken = []
+    if sorted(taken) == sorted(names) and taken != names:
+        return forward(**dict(zip(names, inputs)))
+    return forward(*inputs)
