@@ -130,7 +130,8 @@ def test_narrow_blocks_share_a_line():
 
 def test_an_input_that_only_waits_comes_in_where_it_is_used():
     """B waits while A goes through eight maps: the rows leave B's wires and name out until the row
-    that adds it to A, where they come in with arrows, B named left of them."""
+    that adds it to A, where they come in as an input's do, B named left of them, without the arrowheads of wires
+    carried on from an earlier row (a new user looked for B in the rows before)."""
     from ncd_render.api import load_text
     from ncd_render.layout import layout
     from ncd_render.page.rows import row_scenes
@@ -145,8 +146,10 @@ def test_an_input_that_only_waits_comes_in_where_it_is_used():
     assert len(rows) > 2 and set(names[0]) == {"A"} and "B" in names[-1] and not any("B" in n for n in names[:-1])
     last = rows[-1]
     b = next(t for t in last.by_role("label.name") if t.runs[0].text == "B")
-    arrows = [a for a in last.by_role("arrow.continue.in") if b.bbox[1] - 4 < (a.bbox[1] + a.bbox[3]) / 2 < b.bbox[3] + 4]
-    assert arrows and all(b.bbox[2] < a.bbox[0] for a in arrows)
+    near_b = lambda i: b.bbox[1] - 4 < (i.bbox[1] + i.bbox[3]) / 2 < b.bbox[3] + 4  # noqa: E731
+    assert not [a for a in last.by_role("arrow.continue.in") if near_b(a)] and last.by_role("arrow.continue.in")  # A's only
+    starts = [i.bbox[0] for i in last.items if isinstance(i, Line) and i.role == "wire" and near_b(i)]
+    assert starts and all(b.bbox[2] < x < b.bbox[2] + 12 for x in starts)
     assert max(r.height for r in rows[:-1]) < last.height  # the rows B waits through are the shorter for it
 
 
@@ -1297,3 +1300,19 @@ def test_a_row_ends_level_where_its_wires_bend_only_to_meet_the_next_row():
     (box_in_row,) = second.by_role("box")
     assert abs((head.bbox[1] + head.bbox[3]) / 2 - (box_in_row.y + 5)) < 0.01
     assert len(stack_rows([first.items, second.items], wide, ROW_GAP).by_role("box")) == 2
+
+
+def test_a_part_s_input_made_earlier_keeps_its_arrowheads_where_it_comes_in_late():
+    """DiT's gate Ga, made by the first part (W_ada's split), waits through the attention's first rows and comes in
+    where it gates the attention's output: with arrowheads, as from an earlier part; only the figure's own inputs
+    come in late without them."""
+    scene = load(Path(__file__).resolve().parent / "corpus" / "dit_block.ncd", layout="page").scene()
+    names = {"".join(r.text for r in t.runs): t for t in scene.by_role("label.name")}
+    assert {"Ga", "Cf", "Gf"} <= set(names)
+    for name in ("Ga", "Cf", "Gf"):
+        text = names[name]
+        if text.bbox[2] > scene.width / 2:
+            continue  # (a part's output named right of its arrows)
+        heads = [a for a in scene.by_role("arrow.continue.in") if text.bbox[2] < a.bbox[0] < text.bbox[2] + 8
+                 and text.bbox[1] - 4 < (a.bbox[1] + a.bbox[3]) / 2 < text.bbox[3] + 4]
+        assert heads, name

@@ -4,8 +4,10 @@ A tensor that waits (DeepSeek's values while the scores are computed, the encode
 while the decoder attends to itself) keeps its room in every row it waits through. Where
 its wires lie at a row's top or bottom and nothing in the row touches them, the row leaves
 them out: they end with an arrow and a label in one row and come back, labelled, in a later
-one. An input of the figure that waits through the first row is left out of it whole, its
-name with it; the name is set where its wires come in, left of their arrows.
+one. An input that waits through the first row is left out of it whole, its name with it,
+and comes in where it is used, named left of its wires: with arrowheads where it came in
+with them (a part's input an earlier part made), else as the figure's inputs do, without
+(they would say it came from an earlier row).
 
 >>> from ncd_render.scene import Line, Rect, Stroke, Text
 >>> wire = lambda y: Line(0, y, 100, y, Stroke())
@@ -35,8 +37,8 @@ _Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, 
 def drop_passing(items: list, before, after, label_pad: float, waiting: dict) -> list:
     """The row ``items`` between cuts ``before`` and ``after`` (None at the figure's start or end)
     without the wires at its top and bottom that only pass through it. ``waiting``: the names of
-    inputs left out of earlier rows, by the heights of their wires; a row where they come in sets
-    the name left of their arrows (and forgets it), a first row adds the inputs it leaves out."""
+    inputs left out of earlier rows (and whether they came in with arrowheads), by the heights of their wires; a row
+    where they come in sets the name left of their wires (and forgets it), a first row adds the inputs it leaves out."""
     groups = None
     if after is None:
         drop = set()
@@ -56,13 +58,21 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
     for n, levels in groups or ():
         if levels <= drop:
             out.remove(n)
-            waiting[frozenset(levels)] = n
+            waiting[frozenset(levels)] = (n, bool(_heads(items, levels)))
     if before is not None:
         entering = {y for y, *_ in before.wires} - drop
         for levels in [k for k in waiting if k <= entering]:
-            n = waiting.pop(levels)
+            n, handed = waiting.pop(levels)
+            if not handed:  # the figure's own input: no arrowheads, as if from an earlier row
+                out = [i for i in out if id(i) not in {id(h) for h in _heads(out, levels)}]
             out.append(replace(n, x=before.x - before.pad - label_pad - n.width))
     return out
+
+
+def _heads(items: list, levels: set) -> list:
+    """The arrowheads in ``items`` that bring in wires at ``levels`` (and no others)."""
+    at = {round(y, 2) for y in levels}
+    return [i for i in items if i.role == "arrow.continue.in" and all(round(t, 2) in at for t in tips(i))]
 
 
 def _whole(drop: set, *cuts) -> set:
