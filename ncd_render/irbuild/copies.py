@@ -68,7 +68,9 @@ class Copies:
                 rewire[reader] = c
             if len(copies) > len(readers):  # an output too: it takes the last copy
                 self.outputs[self.outputs.index(vid)] = copies[-1]
-            section = _common_section(self, [ops[i].section for i, _ in readers] or [None])
+            # an output is read at the top level: a copy of X that a section's norm reads and the figure gives out is
+            # not the section's (its panel took in the stream X passing by the norm)
+            section = _common_section(self, [ops[i].section for i, _ in readers] + [None] * (len(copies) > len(readers)))
             copies_before.setdefault(readers[0][0] if readers else len(ops), []).append(
                 Draft("copy", (vid,), tuple(copies), (), value.axes, None, False, MappingProxyType({}), section, value.span))
         return rewire, copies_before
