@@ -68,3 +68,27 @@ def test_a_section_holds_the_wires_its_boxes_broadcast_over():
     wires = [i for i in scene.items if i.role == "wire" and abs(i.y1 - i.y2) < 1e-6]
     assert wires and all(panel.bbox[1] < w.y1 < panel.bbox[3] for w in wires)
     assert all(title.bbox[3] < w.y1 for w in wires)  # the title above every wire
+
+
+def test_a_section_holds_the_wires_a_norm_normalises_in_place():
+    """Mixtral's first strand on a column, X -> RMSNorm -> N inside the attention's section: a norm acts on the wires
+    through it (it consumes none and makes none), so the panel held only m, its title between ȳ and m."""
+    scene = load_text('axis y = 8 width\naxis m = 4\ninput X[y m]\nsection "Attention"\n'
+                      '  N = rmsnorm(X: m) with affine as N_1\nend\noutput N\n').scene()
+    (panel,) = [i for i in scene.items if i.role == "section"]
+    (title,) = [i for i in scene.items if i.role == "label.title"]
+    wires = [i for i in scene.items if i.role == "wire" and abs(i.y1 - i.y2) < 1e-6]
+    assert len({w.y1 for w in wires}) == 2 and all(panel.bbox[1] < w.y1 < panel.bbox[3] for w in wires)
+    assert all(title.bbox[3] < w.y1 for w in wires)
+
+
+def test_a_tensor_the_figure_gives_out_passes_a_section_that_reads_a_copy_of_it():
+    """X read by a section's norm and given out as it is: the copy was the section's (outputs were not counted among
+    its readers), and the panel took in the stream X passing by; as X = X + Y after the section, it stands outside."""
+    scene = load_text('axis t = 8 width\naxis d = 4\ninput X[t d]\nsection "Module"\n  N = layernorm(X: d)\n'
+                      '  Y = linear(N: d -> d) as L\nend\noutput X, Y\n').scene()
+    (panel,) = [i for i in scene.items if i.role == "section"]
+    x_name = next(t for t in scene.by_role("label.name") if t.runs[0].text == "X" and t.x > panel.bbox[2])
+    stream = [w for w in scene.items if w.role == "wire" and abs(w.y1 - w.y2) < 1e-6 and max(w.x1, w.x2) > panel.bbox[2]
+              and x_name.bbox[1] - 8 < w.y1 < x_name.bbox[3] + 8]
+    assert len(stream) == 2 and all(w.y1 < panel.bbox[1] for w in stream)

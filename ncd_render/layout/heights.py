@@ -228,9 +228,9 @@ class _Solve:
             held = {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over}
             # and every wire of each tensor its boxes read or make, the axes they broadcast over too (a router's W_g on
             # X's m: X's ȳ passed above the panel, its title between ȳ and m, and X's name floated in the gap)
-            for col in columns:
-                read = {col.before.values[w] for pl in col.ops for w in pl.consumed}
-                made = {col.after.values[w] for pl in col.ops for w in pl.new}
+            for col in columns:  # (a norm reads and makes on the wires through it: it consumes none and makes none)
+                read = {col.before.values[w] for pl in col.ops for w in pl.before}
+                made = {col.after.values[w] for pl in col.ops for w in pl.after}
                 held.update(w for w in col.before if col.before.values[w] in read)
                 held.update(w for w in col.after if col.after.values[w] in made)
             # a copy made inside the section branches off there: its source's wires are the section's too (a wire
