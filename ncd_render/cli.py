@@ -193,9 +193,9 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
     from pathlib import Path
 
     from .api import load
-    from .latex import COLUMN_WIDTH, check_tex_name, default_label, draw_figure, size_warnings, snippet
+    from .latex import CAPTION_ROOM, COLUMN_WIDTH, check_tex_name, default_label, draw_figure, size_warnings, snippet
     from .output import not_an_input, write_atomic
-    from .sizing import parse_length
+    from .sizing import SMALLEST, parse_length
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
@@ -204,8 +204,9 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
-    if height is not None:
-        parse_length(height, "the height")
+    if height is not None and parse_length(height, "the height") - CAPTION_ROOM < SMALLEST:
+        raise NcdError(f"the height '{height}' leaves {max(0.0, parse_length(height, 'the height') - CAPTION_ROOM):.0f}pt for the "
+                       f"figure under its caption ({CAPTION_ROOM / 72:g}in)", hint=f"give at least {(SMALLEST + CAPTION_ROOM) / 72:g}in")
     check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
     warn(figure.diagram)
@@ -246,7 +247,7 @@ def _fit_page(figure, width, wrap: bool):
 
     if width is not None or wrap:
         return figure, figure.layout
-    natural = figure.scene().width
+    natural = replace(figure, page_height=None).scene().width  # (its width: fitted to --height, it warned, and passed)
     if natural <= PAGE_TEXT + 0.5:
         return figure, figure.layout
     tell(f"note: the figure is {natural / 72:.2f}in wide at its natural size, wider than a page's 6.5in text: "

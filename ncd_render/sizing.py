@@ -42,7 +42,8 @@ from .text import SCRIPT_SCALE
 
 #: points (1/72 in) per unit; ``pt`` is TeX's point (1/72.27 in) so ``\\the\\columnwidth`` can be pasted.
 UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 72 / 72.27, "bp": 1.0, "pc": 12 * 72 / 72.27, "px": 0.75}
-_LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*")
+_LENGTH = re.compile(r"\s*(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*([A-Za-z]*)\s*")
+SMALLEST = 36.0  # points: no figure is narrower or shorter (at half an inch, a small MLP's labels print at 1 pt)
 _HINT = "give a number and a unit, e.g. 3.25in, 8.5cm, 85mm or 241pt (units: " + ", ".join(UNITS) + ")"
 
 
@@ -65,6 +66,9 @@ def parse_length(text: str, what: str = "the width") -> float:
     if number <= 0 or not math.isfinite(number * UNITS[unit]):
         raise NcdError(f"{what} '{text}' must be greater than zero" if number <= 0 else f"{what} '{text:.40}' is too large",
                        hint=_HINT)
+    if number * UNITS[unit] < SMALLEST:  # (0.0000001pt drew a figure whose labels printed at 0.0 pt, and exited 0)
+        raise NcdError(f"{what} '{text}' is too small for a figure: its labels would print at a fraction of a point",
+                       hint=f"give at least {SMALLEST / 72:g}in ({SMALLEST:g}bp)")
     return number * UNITS[unit]
 
 

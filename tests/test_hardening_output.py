@@ -43,7 +43,6 @@ def test_a_png_cairo_cannot_make_is_refused_and_the_old_file_kept(tmp_path, args
 
 @pytest.mark.parametrize("args, message", [
     (["--width", "1in", "--dpi", "6000"], "cairo could not draw a PNG 72pt x"),  # (FreeType fails on the labels)
-    (["--width", "0.0001in", "--dpi", "100000"], "cairo could not draw a PNG 0.0072pt x"),  # (its SVG's size rounds to 0)
 ])
 def test_a_png_within_the_limits_that_cairo_fails_to_draw_is_an_error(tmp_path, args, message):
     """Within the limits, beyond what cairo draws: a traceback (CairoError, ValueError), now an error, the old file kept.
@@ -138,7 +137,8 @@ def test_the_repr_of_a_figure_is_one_short_line():
 def test_a_pdf_too_small_to_size_and_a_folder_that_refuses_new_files_are_errors(tmp_path):
     """Tracebacks a tester found: a PDF scaled to a hundredth of a point (cairo: 'The SVG size is undefined'), and
     an output folder the access check passes but that takes no new file (/proc: mkstemp outside the try)."""
-    refused(cli("render", MHA, "-o", tmp_path / "tiny.pdf", "--width", "0.01pt"), "too small for PDF output to draw")
+    with pytest.raises(NcdError, match="too small for PDF output to draw"):  # (the command line refuses such a width first)
+        ncd_render.load(MHA).render(tmp_path / "tiny.pdf", width=0.01)
     assert list(tmp_path.iterdir()) == []
     if Path("/proc").is_dir():
         refused(cli("render", MHA, "-o", "/proc/ncd-test.svg"), "cannot write '/proc/ncd-test.svg'")
@@ -320,3 +320,29 @@ def test_an_error_keeps_its_status_when_stderr_cannot_take_its_message(tmp_path,
                              timeout=300, preexec_fn=stderr_gone)
         assert run.returncode == status, args
     assert (tmp_path / "d.svg").exists()
+
+
+@pytest.mark.parametrize("command, length, message", [
+    (["render", MHA, "-o", "{out}.svg", "--width"], "0.0000001pt", "the width '0.0000001pt' is too small for a figure"),
+    (["render", MHA, "-o", "{out}.svg", "--layout", "page", "--height"], "1pt", "the height '1pt' is too small for a figure"),
+    (["render", MHA, "-o", "{out}.svg", "--width"], "-3in", "the width '-3in' must be greater than zero"),
+    (["latex", MHA, "-o", "{out}.pdf", "--height"], "0.6in", "the height '0.6in' leaves 7pt for the figure under its caption"),
+    (["latex", MHA, "-o", "{out}.pdf", "--layout", "page", "--height"], "0.4in", "the height '0.4in' is too small"),
+])
+def test_a_length_too_small_for_any_figure_is_refused_before_any_work(tmp_path, command, length, message):
+    """--width 0.0000001pt drew a figure with its labels at 0.0 pt and exited 0; ncd latex --height 0.4in --layout page
+    laid the transformer out for 33 s, then said 'the figure would be 468pt x -7.2pt' and advised a larger --width;
+    --width -3in 'cannot be read'."""
+    args = [str(a).replace("{out}", str(tmp_path / "fig")) for a in command] + [length]
+    refused(cli(*args), message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_latex_with_a_height_but_no_layout_sets_a_wide_figure_in_rows_and_says_it_once(tmp_path):
+    """ncd latex --height without --layout measured the figure's width fitted to the height: a raw Python warning
+    ('cli.py:249: SizeWarning ...'), the transformer kept as one 27.68in strip, and a snippet saying to include it
+    unscaled."""
+    result = cli("latex", ROOT / "gallery" / "transformer.ncd", "-o", tmp_path / "t.pdf", "--height", "5in")
+    assert result.exit_code == 0, result.output
+    assert "SizeWarning" not in result.output and "cli.py" not in result.output
+    assert "it is set in rows on a page" in result.output and "27.68in wide and" not in result.output
