@@ -34,6 +34,12 @@ def check_writable(path: str | Path) -> Path:
         raise NcdError(f"cannot write '{path}': it is a folder", hint="give the name of a file to write, not a folder's")
     if not os.access(folder, os.W_OK):
         raise NcdError(f"cannot write '{path}': folder '{folder}' is not writable")
+    try:  # a file is written beside it and put in its place: the folder must take one (/proc passes the access check)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise NcdError(f"cannot write '{path}': folder '{folder}' takes no new files ({error.strerror or error})") from None
     try:
         mode = path.stat().st_mode
     except OSError:  # (none there yet)

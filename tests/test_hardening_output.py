@@ -346,3 +346,11 @@ def test_latex_with_a_height_but_no_layout_sets_a_wide_figure_in_rows_and_says_i
     assert result.exit_code == 0, result.output
     assert "SizeWarning" not in result.output and "cli.py" not in result.output
     assert "it is set in rows on a page" in result.output and "27.68in wide and" not in result.output
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc, a folder that passes the access check but takes no file")
+def test_cost_refuses_a_chart_it_cannot_write_before_printing_its_report(tmp_path):
+    """ncd cost --plot /proc/x.png printed its whole report, then failed: 'cannot write ...: No such file or directory'."""
+    result = ncd("cost", ROOT / "gallery" / "mlp.ncd", "--plot", "/proc/ncd-test.png")
+    assert result.returncode == 2 and "folder '/proc' takes no new files" in result.stderr, result.stderr
+    assert result.stdout == ""
