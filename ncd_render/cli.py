@@ -12,9 +12,10 @@ import click
 from .cli_pytorch import check_command, compile_command, import_command
 from .console import check_style, flush_stdout, leave, open_stderr, outlive, reports_errors, say, stdout_failed, tell, warn
 from .errors import NcdError, plural
+from .usage import Commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ncd-render")
 def main():
     """Neural circuit diagrams from .ncd text files.

@@ -11,9 +11,10 @@ import click
 
 from .console import reports_errors, say, tell, torch_side, warn
 from .errors import NcdError
+from .usage import Command
 
 
-@click.command("check")
+@click.command("check", cls=Command)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--reference", metavar="FILE.py[:FN]|MODULE[:FN]",
               help="The function returning the Reference; default: reference() in NAME.check.py beside NAME.ncd.")
@@ -54,7 +55,7 @@ def check_command(file, reference, sizes, declared, batch, seed):
     sys.exit(0 if report.passed else 1)
 
 
-@click.command("compile")
+@click.command("compile", cls=Command)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the source to this .py file instead of printing it.")
 @click.option("--sizes", default=None, metavar="AXIS=N,...", help="Override axis sizes, e.g. y=8,x=16; derived axes follow.")
@@ -87,7 +88,7 @@ def compile_command(file, output, sizes, class_name):
         say(source, nl=False)
 
 
-@click.command("import")
+@click.command("import", cls=Command)
 @click.argument("target", metavar="FILE.py:FUNC")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ncd file to write (its pairing goes beside it).")
 @click.option("--axes", default=None, metavar="NAME=NEW,...", help="Rename axes, by default name or role: hidden=m,seq=y.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+GALLERY = ROOT / "gallery"
 MHA = ROOT / "gallery" / "mha.ncd"
 
 
@@ -189,3 +190,22 @@ def test_wrap_without_a_width_cuts_at_a_page_s_text_width(tmp_path):
     width = float(re.search(rb'<svg[^>]* width="([0-9.]+)pt"', out.read_bytes()).group(1))
     assert 300 < width <= 468.01
 
+
+
+@pytest.mark.parametrize("args, said, hint", [
+    (["render", "{mlp}", "-o", "{out}", "--page", "6.5in"], "error: ncd render: no such option '--page'", "did you mean '--layout page'?"),
+    (["render", "{mlp}", "-o", "{out}", "--layot", "page"], "error: ncd render: no such option '--layot'", "did you mean '--layout'?"),
+    (["render"], "error: ncd render: missing argument 'FILE'", "'ncd render --help' lists the options"),
+    (["render", "{mlp}", "-o", "{out}", "--depth", "-1"], "error: ncd render: invalid value for '--depth': -1 must be at least 0", "--help"),
+    (["rendr", "{mlp}"], "error: ncd: no such command 'rendr'", "did you mean 'render'?"),
+    (["gallery", "biuld"], "error: ncd gallery: no such command 'biuld'", "did you mean 'build'?"),
+    (["check", "{mlp}", "--bogus"], "error: ncd check: no such option '--bogus'", "'ncd check --help' lists the options"),
+])
+def test_a_command_line_mistake_is_one_paragraph_with_a_hint(tmp_path, args, said, hint):
+    """Click's own report: a usage block, "Try ... --help", a blank line, 'Error: No such option '--page'. Did you mean
+    '--dtype'?'. Every mistake on the command line reads as the others do, and a layout's name points to --layout."""
+    result = ncd(*[str(a).format(mlp=GALLERY / "mlp.ncd", out=tmp_path / "f.svg") for a in args])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == said and lines[1].startswith("hint: ") and hint in lines[1] and len(lines) == 2, result.stderr
+    assert not list(tmp_path.iterdir())

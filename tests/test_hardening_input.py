@@ -66,7 +66,7 @@ def test_a_lone_carriage_return_in_a_file_is_an_error_not_a_hidden_line(tmp_path
 def test_a_seed_beyond_what_torch_takes_is_a_usage_error():
     """--seed 2**64 reached torch.manual_seed: a traceback and exit 1, which ncd check uses for 'disagrees'."""
     result = cli("check", "gallery/mha.ncd", "--seed", str(2 ** 64))
-    assert result.returncode == 2 and "Invalid value for '--seed'" in result.output
+    assert result.returncode == 2 and "invalid value for '--seed'" in result.output
 
 
 def test_the_caret_line_is_the_line_the_parser_counts(tmp_path):
