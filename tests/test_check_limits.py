@@ -255,3 +255,14 @@ def test_a_convolution_s_padding_counts_in_the_memory_a_check_needs():
     assert estimate(build(parse(text, "pad.ncd")), batch=2).bytes > MAX_BYTES
     unpadded = text.replace("padding=134217728, stride=134217728", "stride=1").replace("axis y = 3", "axis y = 2")
     assert estimate(build(parse(unpadded, "pad.ncd")), batch=2).bytes < 10_000
+
+
+def test_sizes_given_by_hand_are_named_as_such_and_an_unknown_one_is_refused():
+    """--sizes q=3 (no axis q) was refused with 'ncd check builds it at q=3 from --sizes, and it builds at its declared
+    sizes: check it at larger ones'; every axis given by --sizes was reported as 'the declared sizes'."""
+    result = ncd("check", GALLERY / "mlp.ncd", "--sizes", "q=3")
+    assert result.exit_code == 2 and "--sizes sets unknown axis 'q'" in result.output and "larger ones" not in result.output
+    result = ncd("check", GALLERY / "mlp.ncd", "--sizes", "r=2,c=2,m=7,o=3")
+    assert result.exit_code == 0 and "these are the sizes --sizes gives" in result.output, result.output
+    result = ncd("check", GALLERY / "mlp.ncd", "--sizes", "m=7")
+    assert result.exit_code == 0 and "m as --sizes gives it" in result.output

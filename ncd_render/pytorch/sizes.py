@@ -23,7 +23,7 @@ default a check runs small:
 >>> check_sizes(program)
 ({'y': 2, 'm': 8, 'h': 4}, 'small sizes chosen by ncd check (--declared-sizes to check at the declared ones)')
 >>> check_sizes(program, {"y": 8}, declared=True)
-({'y': 8}, 'the declared sizes with --sizes overrides')
+({'y': 8}, 'the declared sizes, y as --sizes gives it')
 """
 from __future__ import annotations
 
@@ -44,7 +44,14 @@ CHEAP_FLOPS, CHEAP_BYTES = 10 ** 9, 2 ** 28  # a check this small runs at the de
 def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None, declared: bool = False) -> tuple[dict[str, int], str]:
     """The sizes to build ``program`` with for a check, and a phrase saying where they come from."""
     overrides = dict(overrides or {})
-    given = " with --sizes overrides" if overrides else ""
+    axes = [s.name for s in program.statements if isinstance(s, ast.AxisDecl)]
+    for name in overrides:  # (an unknown one failed the build, and the hint then said it builds at its declared sizes)
+        if name not in axes:
+            raise NcdError(f"--sizes sets unknown axis '{name}'", hint=did_you_mean(name, axes) or "axes: " + ", ".join(axes))
+    free = {s.name for s in program.statements if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt))}
+    if overrides and free <= overrides.keys():  # (they were "the declared sizes, small enough to check as they are")
+        return overrides, "the sizes --sizes gives"
+    given = f", {', '.join(overrides)} as --sizes gives {'it' if len(overrides) == 1 else 'them'}" if overrides else ""
     if declared:
         return overrides, "the declared sizes" + given
     line = program.check_sizes
