@@ -23,6 +23,7 @@ from pathlib import Path, PurePath
 
 from .errors import NcdError
 from .render import format_of, render_bytes
+from .render.texchars import LostLetters
 from .sizing import SizeWarning
 
 FIGURE_FORMATS = ("pdf", "tikz", "png")
@@ -100,15 +101,16 @@ def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, widt
 
 @contextmanager
 def size_warnings(echo):
-    """Pass every :class:`SizeWarning` raised inside to ``echo`` as one 'warning: ...' line; yields a list that then
-    holds their messages."""
+    """Pass every :class:`SizeWarning` (and TikZ's :class:`LostLetters`) raised inside to ``echo`` as one 'warning: ...'
+    line; yields a list that then holds the size warnings' messages."""
     said = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SizeWarning)
         yield said
     for w in caught:
-        if issubclass(w.category, SizeWarning):
+        if issubclass(w.category, (SizeWarning, LostLetters)):
             echo(f"warning: {w.message}")
-            said.append(str(w.message))
+            if issubclass(w.category, SizeWarning):
+                said.append(str(w.message))
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)

@@ -236,3 +236,19 @@ def test_the_document_s_own_tikz_styles_do_not_reach_into_a_figure(tmp_path):
     image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
     red = sum(n for n, (r, g, b) in image.getcolors(1 << 24) if r > 150 and g < 100 and b < 100)
     assert red == 0
+
+
+def test_letters_tikz_cannot_set_are_named_in_a_warning(tmp_path):
+    """A box labelled "注意 🚀" came out of TikZ as "?? ?" and nothing said so; Greek and accented letters set as TeX."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cli_runs import ncd
+
+    source = tmp_path / "cjk.ncd"
+    source.write_text('axis m = 4\ninput X[m]\nY = linear(X: m -> m) as "注意 🚀"\nZ = linear(Y: m -> m) as "σé"\noutput Z\n', encoding="utf-8")
+    result = ncd("render", source, "-o", tmp_path / "cjk.tikz")
+    assert result.returncode == 0
+    assert "warning: the TikZ output cannot set 注 意 🚀 (pdflatex's fonts lack them): they print as '?'" in result.stderr
+    assert "σ" not in result.stderr.split("cannot set")[1] and (tmp_path / "cjk.tikz").exists()
+    assert "warning" not in ncd("render", source, "-o", tmp_path / "cjk.svg").stderr

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import unicodedata
 
+
+class LostLetters(UserWarning):
+    """Letters the TikZ output cannot set (no pdflatex font has them): they print as ``?``."""
+
 #: combining marks -> text accent commands that exist in OT1 and T1
 _TEXT_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
                  "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c"}

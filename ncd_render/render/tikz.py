@@ -19,12 +19,13 @@ Coordinates are in bp (the scene's points, 1/72 in); font sizes in TeX pt.
 from __future__ import annotations
 
 import re
+import warnings
 
 from .. import checks
 from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .svg import _n
-from .texchars import comment_text, math_char, text_char
+from .texchars import LostLetters, comment_text, math_char, text_char
 
 #: ★ (a convolution's box) as large as DejaVu's, not math's small binary \star (graphicx, which TikZ loads, scales it)
 STAR = r"\mathord{\raisebox{-0.2ex}{\scalebox{1.5}{$\star$}}}"
@@ -283,6 +284,11 @@ def to_tikz(scene: Scene) -> bytes:
     """The ``tikzpicture`` for ``scene``, with its colour and style block, as UTF-8 bytes."""
     checks.scene_text(scene)
     check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
+    lost = list(dict.fromkeys(c for item in scene.items if isinstance(item, Text) for run in item.runs for c in run.text
+                              if not c.isascii() and c not in MATH and text_char(c) == "?"))
+    if lost:  # ("注意 🚀" printed as "?? ?", and nothing said so)
+        warnings.warn(LostLetters(f"the TikZ output cannot set {' '.join(lost)} (pdflatex's fonts lack them): "
+                                  "they print as '?'; .pdf or .svg output draws them"), stacklevel=2)
     styles = _Styles()
     body, rooms = [], _rooms(scene)
     for item in scene.items:
