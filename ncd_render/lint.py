@@ -4,7 +4,8 @@ axes of one size (one axis under two names, more often than not), a mask by flag
 the softmax after it (a padding mask over the queries), a label whose subscript is one letter where
 more were meant (``as L_emb`` is drawn as TeX sets it: L with e below, then mb), a label on a box that
 draws its own symbol and learns nothing (``softmax(S: x) as P``: a triangle, and no parameters to name), and
-one label given to two maps (drawn alike, they read as one map used twice, but each learns its own weights).
+one label given to two maps (drawn alike, they read as one map used twice, but each learns its own weights),
+and a check line ncd check would refuse (an axis unknown, derived, or set below 1).
 
 Each warning is an :class:`~ncd_render.errors.NcdError` (never raised) so that it
 reads like an error, with the place and a caret; ``ncd`` prints them with
@@ -25,7 +26,8 @@ import math
 import re
 
 from . import ops
-from .errors import NcdError
+from . import syntax as ast
+from .errors import NcdError, did_you_mean
 from .ir import Diagram
 
 
@@ -63,6 +65,9 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             _add(found, warning)
     for warning in _labels_twice(diagram, labelled):
         _add(found, warning)
+    mistake = check_line_mistake(diagram.source)  # (only ncd check said so; validate and render passed it)
+    if mistake is not None:
+        _add(found, mistake)
     return sorted(found.values(), key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
 
 
@@ -200,3 +205,29 @@ def _live(diagram: Diagram) -> set[int]:
                 reached.add(parent)
                 frontier.append(parent)
     return reached
+
+
+def check_line_mistake(program) -> NcdError | None:
+    """What is wrong with ``program``'s check line (an axis unknown, derived, or set to less than 1), else None:
+    ncd check refuses it; validate and render warn.
+
+    >>> from ncd_render.parse import parse
+    >>> print(check_line_mistake(parse("axis m = 4\\ninput X[m]\\noutput X\\ncheck q=3\\n", "c.ncd")))
+    c.ncd:4:1: the check line sets unknown axis 'q'
+        4 | check q=3
+          | ^^^^^^^^^
+    hint: axes: m
+    """
+    line = getattr(program, "check_sizes", None)
+    if line is None:
+        return None
+    declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
+    for name, n in line.sizes:
+        if n < 1:
+            return NcdError(f"the check line sets axis '{name}' to {n}; sizes are whole numbers from 1", line.span, f"for example {name}=3")
+        if name not in declared:
+            return NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
+        if declared[name].size is not None and not isinstance(declared[name].size, ast.SizeInt):
+            return NcdError(f"the check line sets axis '{name}', which is derived from others", line.span,
+                            "set the axes it is computed from instead")
+    return None

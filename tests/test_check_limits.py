@@ -266,3 +266,10 @@ def test_sizes_given_by_hand_are_named_as_such_and_an_unknown_one_is_refused():
     assert result.exit_code == 0 and "these are the sizes --sizes gives" in result.output, result.output
     result = ncd("check", GALLERY / "mlp.ncd", "--sizes", "m=7")
     assert result.exit_code == 0 and "m as --sizes gives it" in result.output
+
+
+def test_validate_warns_of_a_check_line_ncd_check_would_refuse(tmp_path):
+    """'check y=3, q=4' passed validate, render and cost; only ncd check said that there is no axis q."""
+    (tmp_path / "c.ncd").write_text("axis y = 8 width\naxis m = 4\ninput X[y m]\noutput X\ncheck y=3, q=4\n")
+    result = ncd("validate", tmp_path / "c.ncd")
+    assert result.exit_code == 0 and "c.ncd:5:1: warning: the check line sets unknown axis 'q'" in result.output

@@ -33,6 +33,7 @@ from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean
 from ..ir import build
+from ..lint import check_line_mistake
 from .budget import estimate
 from .patterns import Patterns
 from .structure import expanded
@@ -56,7 +57,9 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
         return overrides, "the declared sizes" + given
     line = program.check_sizes
     if line is not None:
-        _validate(program, line)
+        mistake = check_line_mistake(program)
+        if mistake is not None:
+            raise mistake
         return {**dict(line.sizes), **overrides}, f"the sizes of the file's check line (line {line.span.line}){given}; --declared-sizes checks at the declared ones"
     if _cheap(program, overrides):
         return overrides, "the declared sizes, small enough to check as they are" + given
@@ -71,19 +74,6 @@ def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
     except NcdError:
         return False
     return cost.total_flops <= CHEAP_FLOPS and cost.bytes <= CHEAP_BYTES
-
-
-def _validate(program: ast.Program, line: ast.CheckSizes) -> None:
-    declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
-    for name, n in line.sizes:
-        if n < 1:
-            raise NcdError(f"the check line sets axis '{name}' to {n}; sizes are whole numbers from 1", line.span,
-                           f"for example {name}=3")
-        if name not in declared:
-            raise NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
-        if declared[name].size is not None and not isinstance(declared[name].size, ast.SizeInt):
-            raise NcdError(f"the check line sets axis '{name}', which is derived from others", line.span,
-                           "set the axes it is computed from instead")
 
 
 def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
