@@ -1316,3 +1316,16 @@ def test_a_part_s_input_made_earlier_keeps_its_arrowheads_where_it_comes_in_late
         heads = [a for a in scene.by_role("arrow.continue.in") if text.bbox[2] < a.bbox[0] < text.bbox[2] + 8
                  and text.bbox[1] - 4 < (a.bbox[1] + a.bbox[3]) / 2 < text.bbox[3] + 4]
         assert heads, name
+
+
+def test_a_figure_output_the_last_part_reads_goes_out_of_that_part_too():
+    """CLIP's logits L are an output, and their transpose Lᵀ another, made after L's section: cut into parts, L left
+    its part with arrowheads and the last part turned it into Lᵀ alone, so nowhere did L end as a result."""
+    from ncd_render.page.chunks import chunks
+
+    d = load_text('axis a = 4 width\naxis b = a width\naxis e = 3\ninput I[a e], T[b e]\nsection "Similarities"\n'
+                  '  L = einsum(I, T: a e, b e -> a b)\nend\nLp = rearrange(L: a b -> b a)\noutput L, Lp\n').diagram
+    parts = chunks(d)
+    assert len(parts) == 2
+    last = parts[-1].diagram
+    assert sorted(last.values[v].name for v in last.outputs) == ["L", "Lp"]

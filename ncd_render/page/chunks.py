@@ -100,6 +100,10 @@ def built_part(program: Program, before: list, part: list, later: list, depth: i
             # apart, the sum's X came from nowhere); not a tensor later parts only read again (convolution's X)
             written = {n for s in part for n in writes_of(s)}
             gives = [n for n in reads if n not in written and _joined_later(n, later, set(gives), carry)] + gives
+            # a figure output this part reads last goes on to its end, where the figure gives it out (CLIP's logits L,
+            # read by their transpose: they came in with arrowheads and went out as Lᵀ alone, nowhere an output)
+            last = read_later([later], set()) | {n for s in later for n in writes_of(s)}
+            gives = [n for n in reads if n in final and n not in written and n not in last and n not in gives] + gives
             shapes = shapes_after(program, before, reads, depth)  # (not an axis: Y * m)
             title = part[0].title if len(part) == 1 and isinstance(part[0], (Section, Repeat)) else None
             own = [t.name for s in inputs for t in s.tensors if t.name not in remade]  # the figure's inputs, as given
