@@ -1329,3 +1329,17 @@ def test_a_figure_output_the_last_part_reads_goes_out_of_that_part_too():
     assert len(parts) == 2
     last = parts[-1].diagram
     assert sorted(last.values[v].name for v in last.outputs) == ["L", "Lp"]
+
+
+def test_a_repeat_cut_into_rows_leaves_no_box_alone_in_its_last_row():
+    """The transformer's encoder layer, too wide for the page, left its last norm alone in a row with the closing
+    bracket, "X -> LN ) X", set apart from the layer it ends; it is cut after its first sublayer now."""
+    scene = load(Path(__file__).resolve().parents[1] / "gallery" / "transformer.ncd", layout="page").scene()
+    boxes, panels = scene.by_role("box"), scene.by_role("section")
+    assert scene.by_role("bracket")
+    for bracket in scene.by_role("bracket"):
+        x0, y0, x1, y1 = bracket.bbox
+        (panel,) = [p for p in panels if p.bbox[0] <= x0 and x1 <= p.bbox[2] + 8 and p.bbox[1] <= y0 and y1 <= p.bbox[3]]
+        inside = [b for b in boxes if panel.bbox[0] <= b.bbox[0] and b.bbox[2] <= panel.bbox[2] and panel.bbox[1] <= b.bbox[1]
+                  and b.bbox[3] <= panel.bbox[3]]
+        assert len(inside) >= 3, (bracket.bbox, len(inside))

@@ -11,9 +11,11 @@ tensor left of its arrows (a row whose wires bend only to meet the next ends lev
 :mod:`.straight`), and the title
 of each section it goes on with, marked continued, where it fits. The rows are
 chosen together (a shortest path over the gaps), so a cut at a boundary is worth
-a slightly shorter row, and a cut through a copy's branches costs a row for each
+a slightly shorter row, a cut through a copy's branches costs a row for each
 branch past the first (the next row would name one tensor again and again, its
-fan-out cut off from the boxes it feeds). A pure function.
+fan-out cut off from the boxes it feeds), and a first or last row narrower than
+a quarter of the width costs two rows more (a widow: the transformer's encoder
+layer left its last norm and closing bracket alone in a row). A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> from ncd_render.wrap import stack_rows
@@ -44,6 +46,7 @@ from .tighten import SECTION_PAD, stretches, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
 ROW_COST = 30.0   # one more row, in points of height (besides its own height)
+WIDOW, WIDOW_SHARE = 2 * ROW_COST, 0.25  # a first or last row narrower than this share of the width: a widow, as two more rows
 BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
@@ -225,7 +228,7 @@ class Gaps:
                 t, b = spans[j]
                 unnamed = wide > width
                 cost = (best[i][0] + ROW_COST * (2 if unnamed else 1) + max(0.0, (b if b > bottom else bottom) - (t if t < top else top))
-                        + costs[j])
+                        + costs[j] + (WIDOW if (i == 0 or j == end) and (i or j < end) and wide < width * WIDOW_SHARE else 0.0))
                 if j not in best or cost < best[j][0]:
                     best[j] = (cost, i, unnamed)
         if end not in best:
