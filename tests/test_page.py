@@ -1343,3 +1343,60 @@ def test_a_repeat_cut_into_rows_leaves_no_box_alone_in_its_last_row():
         inside = [b for b in boxes if panel.bbox[0] <= b.bbox[0] and b.bbox[2] <= panel.bbox[2] and panel.bbox[1] <= b.bbox[1]
                   and b.bbox[3] <= panel.bbox[3]]
         assert len(inside) >= 3, (bracket.bbox, len(inside))
+
+
+def _chain(n: int) -> str:
+    return "axis m = 2\ninput X0[m]\n" + "".join(f"X{k + 1} = relu(X{k})\n" for k in range(n)) + f"output X{n}\n"
+
+
+def test_a_long_chain_s_strand_breaks_read_each_step_once(monkeypatch):
+    """:func:`.strands.breaks` reads each step's names once, not every later step's again for each step (a chain of
+    5,000 relus made 25 million reads, 11 s of its page layout); the breaks stay where they were."""
+    import ncd_render.page.strands as strands
+    from ncd_render.parse import parse
+
+    text = ("axis m = 4\ninput X[m]\nY = relu(X)\nA = relu(Y)\nB = relu(Y)\nA = tanh(A)\nB = tanh(B)\nZ = A + B\n"
+            "Z = relu(Z)\nY = relu(Z)\nW = Y + Z\noutput W\n")
+    assert strands.breaks(parse(text).statements[2:-1]) == [1, 2, 3, 4, 5, 7, 8]  # as the step-by-step reading found them
+    steps = parse(_chain(300)).statements[2:-1]
+    reads = []
+    real = strands.reads_of
+    monkeypatch.setattr(strands, "reads_of", lambda s: reads.append(1) or real(s))
+    assert strands.breaks(steps) == []  # one strand: each step reads what the step before made, and nothing else does
+    assert len(reads) <= len(steps), f"{len(reads)} reads for {len(steps)} steps"
+
+
+def test_wire_labels_at_many_cuts_are_found_near_each_cut():
+    """:func:`.relabel.labels_of` finds what :func:`.relabel.label_of` finds, at every place to cut and at every
+    wire's ends (the rows' cuts looked through every wire of the figure at each: quadratic in a long chain)."""
+    from ncd_render.layout import layout
+    from ncd_render.page.relabel import label_of, labels_of
+    from ncd_render.style import load_preset, load_theme
+
+    for source in (Path(ncd_render.__file__).parents[1] / "gallery" / "mha.ncd", None):
+        diagram = load(source).diagram if source else load_text(_chain(40)).diagram
+        names = layout(diagram, load_theme("paper"), load_preset("page")).wire_names
+        find = labels_of(names)
+        asked = 0
+        for y, x0, x1, _, _, runs in names:  # (a chain's one wire carries a run for each tensor)
+            for a, b in [(x0, x1)] + [(t0, t1) for t0, t1, _ in runs]:
+                for x in (a - 0.51, a - 0.5, a, (a + b) / 2, b, b + 0.5, b + 0.51):
+                    for at in (y, y + 0.009, y - 0.011):
+                        assert find(at, x) == label_of(at, x, names), (at, x)
+                        asked += 1
+        assert asked >= 15 * 21
+
+
+def test_a_page_chooses_each_scene_s_cuts_once_at_each_width(monkeypatch):
+    """Each tier, each width fraction 1.0 and the tier chosen, titled again, asked for a scene's cuts at the same width:
+    :func:`.rows.choose_cuts` (a shortest path over thousands of places to cut in a long chain) runs once for each."""
+    import ncd_render.page.compose as compose
+
+    asked = Counter()
+    real = compose.choose_cuts
+    monkeypatch.setattr(compose, "choose_cuts", lambda scene, at, pad, gaps, shrunk: asked.update([(id(gaps), at, shrunk)])
+                        or real(scene, at, pad, gaps, shrunk))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        load_text(_chain(60)).scene(layout_preset="page")
+    assert asked and max(asked.values()) == 1, asked.most_common(3)

@@ -114,6 +114,7 @@ class _Page:
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
         self.rows: dict = {}  # (id, titled, x and names' width of each cut) -> its rows cut there (widths near each other cut alike)
+        self.cuts: dict = {}  # (id of the scene's gaps, width, shrunk) -> the cuts chosen there (:func:`.rows.choose_cuts`)
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
@@ -268,7 +269,9 @@ class _Page:
             if gaps is None:
                 self.sources[id(scene)] = scene
                 gaps = self.gaps[id(scene), named, self.through_labels] = self.places_to_cut(scene, named)
-            cuts = choose_cuts(scene, at, self.preset.label_pad, gaps, self.shrunk) if scene.width > at else []
+            cuts = self.cuts.get((id(gaps), at, self.shrunk)) if scene.width > at else []
+            if cuts is None:  # (each tier, the titled rows of the tier chosen, and each width fraction 1.0 ask again)
+                cuts = self.cuts[id(gaps), at, self.shrunk] = choose_cuts(scene, at, self.preset.label_pad, gaps, self.shrunk)
             cut_at = (id(scene), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:

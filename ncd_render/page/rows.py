@@ -40,7 +40,7 @@ from ..wrap import partition, splittable
 from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
 from .passing import drop_passing
-from .relabel import REACH, blocks, end_label, is_wire_label, label_of, labelled_near, relabel, relabelled
+from .relabel import REACH, blocks, end_label, is_wire_label, labelled_near, labels_of, relabel, relabelled
 from .straight import straightened
 from .tighten import SECTION_PAD, stretches, tightened
 
@@ -278,7 +278,7 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
     drawn = [i.bbox for i in scene.items if _drawn(i)]
     first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
     gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) > max(g0, first)]
-    out = []
+    out, wire_label = [], labels_of(scene.wire_names)
     for g0, g1 in gaps:
         edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
         for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
@@ -289,7 +289,7 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
             running = sorted({(w.y1, w.stroke) for *_, w in here if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
             if blocks([label for *_, label in boxes_near(labels_at, x, x)], x, {y for y, _ in running}, label_pad):
                 continue
-            carried = tuple((y, stroke, *label_of(y, x, scene.wire_names)) for y, stroke in running)
+            carried = tuple((y, stroke, *wire_label(y, x)) for y, stroke in running)
             inside = sum(1 for s in sections if s.x < x < s.x + s.w)
             edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
             cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried) + ROW_COST * _copies_split(carried)
