@@ -519,7 +519,8 @@ def test_ncd_serve_runs_until_ctrl_c(tmp_path):
     path.write_text(MHA)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     p = subprocess.Popen([sys.executable, "-m", "ncd_render", "serve", str(path), "--no-browser", "--port", "0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # (a shell's background job ignores it)
     try:
         line = p.stdout.readline()
         url = re.search(r"at (http://127\.0\.0\.1:\d+/) ", line).group(1)
