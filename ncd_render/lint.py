@@ -119,7 +119,7 @@ def _short_subscript(op) -> NcdError | None:
     >>> print(_short_subscript(Op(label="L_emb", span=None)))
     the label L_emb has one character below the line, 'e', then 'mb' on it (as TeX sets it)
     hint: write L_{emb} for a subscript of several characters
-    >>> _short_subscript(Op(label="L_{emb}", span=None)), _short_subscript(Op(label="W_\\mu", span=None))
+    >>> _short_subscript(Op(label="L_{emb}", span=None)), _short_subscript(Op(label="W_\\\\mu", span=None))
     (None, None)
     >>> _short_subscript(Op(label="L_{to_rgb}", span=None)) is None  # (an imported module path, braced)
     True
