@@ -7,7 +7,7 @@ file, line and column, says what came where, and hints at what was expected or w
 ...         parse(text, "bad.ncd")
 ...     except NcdError as error:
 ...         print(error.message, "|", error.hint)
-unexpected '4' | expected '=', width, end of line
+unexpected '4' | expected '=', 'width', end of line
 unexpected '=' | 'input' starts a statement of its own; give the tensor another name
 this section or block is never closed with 'end' | add a line 'end' after its body
 """
@@ -15,19 +15,36 @@ from __future__ import annotations
 
 import re
 
-from .errors import NcdError, Source, Span
+from .errors import NcdError, Source, Span, did_you_mean
 from .lean import import_lark
 
+# what the user may write where the parser expected each terminal: never its internal name
 _TOKEN_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
-    "STRING": "a quoted string", "LABEL": "a label", "EXPONENT": "an exponent",
-    "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'",
-    "EQUAL": "'='", "CIRCUMFLEX": "'^'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "ARROW": "'->'", "$END": "end of file",
+    "_NL": ("end of line",), "NAME": ("a name",), "INT": ("a whole number",), "NUMBER": ("a number",),
+    "STRING": ("a quoted string",), "LABEL": ("a label",), "EXPONENT": ("an exponent",), "ARROW": ("'->'",),
+    "ADD_OP": ("'+'", "'-'"), "MUL_OP": ("'*'", "'/'"), "DTYPE": ("'int'", "'bool'"), "$END": ("end of file",),
+    "LSQB": ("'['",), "RSQB": ("']'",), "LPAR": ("'('",), "RPAR": ("')'",), "COMMA": ("','",), "COLON": ("':'",),
+    "EQUAL": ("'='",), "CIRCUMFLEX": ("'^'",), "PLUS": ("'+'",), "MINUS": ("'-'",), "STAR": ("'*'",), "SLASH": ("'/'",),
 }
 
 
 _KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
 
+
+def _expected(terminals, before: str) -> list[str]:
+    """What may be written where the parser expected ``terminals``, after ``before`` on the line: symbols and keywords
+    quoted, then kinds of token; a closing bracket only where one is open (the LALR tables offer ')' after any size).
+
+    >>> _expected({"ADD_OP", "WIDTH", "RPAR", "_NL", "INT"}, "axis m = 4")
+    ["'+'", "'-'", "'width'", 'a whole number', 'end of line']
+    """
+    words = set()
+    for terminal in terminals:
+        if terminal == "RPAR" and before.count("(") <= before.count(")") or terminal == "RSQB" and before.count("[") <= before.count("]"):
+            continue
+        words.update(_TOKEN_WORDS.get(terminal) or ((repr(terminal.lower()),) if terminal.isalpha() and terminal.isupper() else ()))
+    order = "'(', ')', '[', ']', ',', ':', '=', '+', '-', '*', '/', '^', '->'".split(", ")
+    return sorted(words, key=lambda w: (not w.startswith("'"), order.index(w) if w in order else len(order), w))
 
 
 def syntax_error(error, source: Source) -> NcdError:
@@ -50,10 +67,13 @@ def syntax_error(error, source: Source) -> NcdError:
         got = repr(str(token)) if token is not None else "input"
         if token is not None:
             span = source.span(line, column, line, column + max(1, len(str(token))))
-    expected = sorted({_TOKEN_WORDS.get(t, repr(t.lower())) for t in getattr(error, "expected", ())} - {None})
+    expected = _expected(getattr(error, "expected", ()), source.line(line)[: column - 1])
     hint = None
     if expected and len(expected) <= 6:
-        hint = "expected " + ", ".join(w.strip("'") if w.startswith("'") and len(w) > 4 and w[1:-1].isalpha() else w for w in expected)
+        hint = "expected " + ", ".join(expected)
+    keywords = [w[1:-1] for w in expected if w.startswith("'") and w[1:-1].isalpha()]
+    if token is not None and token.type in ("NAME", "LABEL") and keywords and did_you_mean(str(token), keywords):
+        hint = did_you_mean(str(token), keywords)  # axis y = 8 widht
     first = source.line(line).split("#", 1)[0].split()
     if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
         hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"

@@ -1,6 +1,10 @@
 """The DSL: what parses, what the IR records, and how mistakes are reported."""
+import re
+from pathlib import Path
+
 import pytest
 
+import ncd_render
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
 from ncd_render.parse import parse
@@ -137,6 +141,29 @@ def test_mistakes_name_the_place_and_hint(body, message, line, column, hint):
 def test_unclosed_section_points_at_its_opening_line():
     err = error('input X[y m]\nsection "s"\nY = relu(X)\noutput Y\n')
     assert "never closed" in err.message and err.span.line == 7
+
+
+def syntax(line: str) -> NcdError:
+    """The error of ``line``, written as line 7 of a diagram; its caret line checked against its column."""
+    err = error(f"input X[y m]\n{line}\noutput X\n")
+    caret_line = str(err).splitlines()[2]
+    assert err.span.line == 7 and caret_line.index("^") - caret_line.index("|") - 2 == err.span.column - 1, str(err)
+    return err
+
+
+TERMINALS = re.findall(r"^([A-Z_][A-Z0-9_]*)\s*:", (Path(ncd_render.__file__).with_name("grammar.lark")).read_text(), re.M)
+
+
+@pytest.mark.parametrize("line, column, hint", [
+    ("axis n = 8 widht", 12, "did you mean 'width'?"), ("Y = relu(X) wiht p", 13, "did you mean 'with'?"),
+    ("axis n = 8 bar", 12, "expected '+', '-', '*', '/', 'width', end of line"),  # (was: ')', 'add_op', 'mul_op', width, ...)
+    ("input Z[y m] bar", 14, "expected ',', 'bool', 'int', end of line"),  # (was: 'dtype')
+])
+def test_a_hint_names_what_to_write_never_the_grammars_own_names(line, column, hint):
+    """A new user's audit: the hints listed token names, ')', 'add_op', 'mul_op' (and a ')' with none open)."""
+    err = syntax(line)
+    assert (err.hint, err.span.column) == (hint, column)
+    assert not [t for t in TERMINALS if t in err.hint or f"'{t.lower()}'" in err.hint.replace("'width'", "").replace("'int'", "")]
 
 
 def test_sizes_are_at_least_one():
