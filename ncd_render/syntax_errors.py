@@ -57,7 +57,7 @@ def syntax_error(error, source: Source) -> NcdError:
     span = source.span(line, column)
     if isinstance(error, import_lark().exceptions.UnexpectedCharacters):
         char = source.line(line)[column - 1 : column] or "end of line"
-        return NcdError(f"unexpected character {char!r}", span, _from_python(source.line(line), column, repr(char)))
+        return NcdError(f"unexpected character {char!r}", span, _from_python(source.line(line), column, repr(char)) or _size_hint(source.line(line), column, char))
     token = getattr(error, "token", None)
     if token is not None and token.type == "_NL":
         got = "end of line"
@@ -74,6 +74,7 @@ def syntax_error(error, source: Source) -> NcdError:
     keywords = [w[1:-1] for w in expected if w.startswith("'") and w[1:-1].isalpha()]
     if token is not None and token.type in ("NAME", "LABEL") and keywords and did_you_mean(str(token), keywords):
         hint = did_you_mean(str(token), keywords)  # axis y = 8 widht
+    size = _size_hint(source.line(line), column, str(token)) if token is not None and token.type not in ("NAME", "LABEL") else None
     first = source.line(line).split("#", 1)[0].split()
     if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
         hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
@@ -116,11 +117,24 @@ def syntax_error(error, source: Source) -> NcdError:
     elif got in ("'+'", "'-'", "'*'", "'/'") and inner and result:  # relu(X + Z)
         hint = (f"a statement does one operation, on named tensors: name the argument first, S = {inner.group(1)} {got[1]} ..., "
                 f"then {result.group(1)} = {before.split('=', 1)[1].strip()[:-len(inner.group(1))].strip()}S)")
-    hint = _from_python(source.line(line), column, got) or hint
+    hint = size or _from_python(source.line(line), column, got) or hint
     if got == "end of file" and "'end'" in expected:
         opener = _unclosed(source)
         return NcdError("this section or block is never closed with 'end'", opener or span, "add a line 'end' after its body")
     return NcdError(f"unexpected {got}", span, hint)
+
+
+def _size_hint(text: str, column: int, got: str) -> str | None:
+    """What an axis size may be written as, for a mistake after the '=' of ``axis NAME = ...``.
+
+    >>> _size_hint("axis m = 10**30", 13, "*")
+    'an axis size has no powers (** or ^): write the number out, 1024 for 2^10, or a product, 2 * 2 * 2'
+    """
+    if not re.match(r"\s*axis\s+\w+\s*=", text[: column - 1]):
+        return None
+    if got == "^" or got == "*" and text[: column - 1].rstrip().endswith("*"):
+        return "an axis size has no powers (** or ^): write the number out, 1024 for 2^10, or a product, 2 * 2 * 2"
+    return "an axis size is a whole number, another axis, or these joined by + - * / and parentheses: axis k = m / h"
 
 
 _REDUCTIONS = {"sum", "mean", "max", "amax", "min", "amin", "softmax"}

@@ -166,6 +166,16 @@ def test_a_hint_names_what_to_write_never_the_grammars_own_names(line, column, h
     assert not [t for t in TERMINALS if t in err.hint or f"'{t.lower()}'" in err.hint.replace("'width'", "").replace("'int'", "")]
 
 
+@pytest.mark.parametrize("line, hint", [
+    ("axis n = 10**30", "an axis size has no powers (** or ^): write the number out"),
+    ("axis n = 2^10", "an axis size has no powers (** or ^): write the number out"),
+    ("axis n = sqrt(m)", "an axis size is a whole number, another axis, or these joined by + - * / and parentheses"),
+])
+def test_a_mistake_in_an_axis_size_says_what_a_size_may_be(line, hint):
+    """'axis m = 10**30' was told of square(X) and sqrt(X), a tensor's functions; 'sqrt(m)' of a scale's k^-1/2."""
+    assert syntax(line).hint.startswith(hint)
+
+
 def test_sizes_are_at_least_one():
     with pytest.raises(NcdError, match="axis 'd' would have size 0") as info:
         build(parse("axis m = 4\naxis d = m - m\ninput X[m]\noutput X\n"))
