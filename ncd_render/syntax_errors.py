@@ -17,6 +17,7 @@ import re
 
 from .errors import NcdError, Source, Span, did_you_mean
 from .lean import import_lark
+from .syntax_mistakes import KEYWORDS, mistake
 
 # what the user may write where the parser expected each terminal: never its internal name
 _TOKEN_WORDS = {
@@ -26,9 +27,6 @@ _TOKEN_WORDS = {
     "LSQB": ("'['",), "RSQB": ("']'",), "LPAR": ("'('",), "RPAR": ("')'",), "COMMA": ("','",), "COLON": ("':'",),
     "EQUAL": ("'='",), "CIRCUMFLEX": ("'^'",), "PLUS": ("'+'",), "MINUS": ("'-'",), "STAR": ("'*'",), "SLASH": ("'/'",),
 }
-
-
-_KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat", "block", "return", "end"}
 
 
 def _expected(terminals, before: str) -> list[str]:
@@ -57,7 +55,8 @@ def syntax_error(error, source: Source) -> NcdError:
     span = source.span(line, column)
     if isinstance(error, import_lark().exceptions.UnexpectedCharacters):
         char = source.line(line)[column - 1 : column] or "end of line"
-        return NcdError(f"unexpected character {char!r}", span, _from_python(source.line(line), column, repr(char)) or _size_hint(source.line(line), column, char))
+        return mistake(source, line, column, repr(char), None) or \
+            NcdError(f"unexpected character {char!r}", span, _from_python(source.line(line), column, repr(char)) or _size_hint(source.line(line), column, char))
     token = getattr(error, "token", None)
     if token is not None and token.type == "_NL":
         got = "end of line"
@@ -67,6 +66,9 @@ def syntax_error(error, source: Source) -> NcdError:
         got = repr(str(token)) if token is not None else "input"
         if token is not None:
             span = source.span(line, column, line, column + max(1, len(str(token))))
+    special = mistake(source, line, column, got, token.type if token is not None else "")
+    if special:
+        return special
     expected = _expected(getattr(error, "expected", ()), source.line(line)[: column - 1])
     hint = None
     if expected and len(expected) <= 6:
@@ -76,7 +78,7 @@ def syntax_error(error, source: Source) -> NcdError:
         hint = did_you_mean(str(token), keywords)  # axis y = 8 widht
     size = _size_hint(source.line(line), column, str(token)) if token is not None and token.type not in ("NAME", "LABEL") else None
     first = source.line(line).split("#", 1)[0].split()
-    if got == "'='" and first and first[0] in _KEYWORDS and len(first) > 1 and first[1] == "=":
+    if got == "'='" and first and first[0] in KEYWORDS and len(first) > 1 and first[1] == "=":
         hint = f"'{first[0]}' starts a statement of its own; give the tensor another name"
     before = source.line(line)[: column - 1][-500:]  # (a statement's start: a long line is not searched whole)
     if got in ("'-'", "'+'") and re.search(r"=\s*\w+(\s*[-+]\s*\w+)+\s*$", before) and ("-" in before or got == "'-'"):

@@ -176,6 +176,17 @@ def test_a_mistake_in_an_axis_size_says_what_a_size_may_be(line, hint):
     assert syntax(line).hint.startswith(hint)
 
 
+@pytest.mark.parametrize("line, column, message, hint", [
+    ("inptu Z[y m]", 1, "unknown statement 'inptu'", "did you mean 'input'?"),
+    ("Axis n = 8 width", 1, "unknown statement 'Axis'", "did you mean 'axis'? keywords are lower case"),
+    ("  Ouptut X", 3, "unknown statement 'Ouptut'", "did you mean 'output'? keywords are lower case"),
+])
+def test_a_syntax_error_that_shows_what_was_meant_says_it(line, column, message, hint):
+    """Each was an 'unexpected ...' at the token after the mistake, with the tokens the parser could take there."""
+    err = syntax(line)
+    assert (err.message, err.span.column) == (message, column) and err.hint.startswith(hint), (err.message, err.hint)
+
+
 def test_sizes_are_at_least_one():
     with pytest.raises(NcdError, match="axis 'd' would have size 0") as info:
         build(parse("axis m = 4\naxis d = m - m\ninput X[m]\noutput X\n"))
