@@ -1,5 +1,5 @@
 """Syntax errors that have a message of their own: the parser only saw an unexpected token, but the line shows
-what was meant (a misspelt statement).
+what was meant (a misspelt statement, a size that is not a whole number).
 
 >>> from .errors import Source
 >>> def say(text, column, got, token_type=None):
@@ -7,6 +7,8 @@ what was meant (a misspelt statement).
 ...     print(error.message, "|", error.hint, "|", error.span.column, error.span.end_column)
 >>> say("inptu X[y m]", 7, "'X'")
 unknown statement 'inptu' | did you mean 'input'? | 1 6
+>>> say("axis m = -4", 10, "'-4'", "NUMBER")
+an axis size is a positive whole number, not -4 | write one such as 4, or work it out from other axes with + - * / and parentheses (division must be exact) | 10 12
 """
 from __future__ import annotations
 
@@ -17,12 +19,21 @@ from .errors import NcdError, Source, did_you_mean
 KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat",
             "block", "return", "end"}
 
+# the statements that take a whole number: what it is, and whether 0 is one
+_WHOLE = {"axis": ("an axis size", False), "check": ("a size on a check line", False), "depth": ("a depth", True),
+          "repeat": ("a repeat count", False)}
+_WHOLE_HINTS = {"axis": "write one such as {n}, or work it out from other axes with + - * / and parentheses (division must be exact)",
+                "check": "give each axis a size such as {n}: check y=5, m=12",
+                "depth": "write one such as {n}: component calls nested deeper than the depth are drawn as single boxes",
+                "repeat": "write how many times the body is applied, such as {n}"}
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
 
 def mistake(source: Source, line: int, column: int, got: str, token_type: str | None) -> NcdError | None:
     """The NcdError for a mistake the line at ``line`` shows, ``got`` (a token's repr, or a character's for
     ``token_type`` None) having come at ``column``; None when the parser's own 'unexpected ...' is the best."""
     text = source.line(line)
-    for find in (_unknown_statement,):
+    for find in (_unknown_statement, _whole_number):
         found = find(text, column, got, token_type)
         if found:
             message, start, end, hint = found
@@ -44,3 +55,24 @@ def _unknown_statement(text, column, got, token_type):
             hint += " keywords are lower case"
     start = len(first.group(1)) + 1
     return hint and (f"unknown statement '{word}'", start, start + len(word), hint)
+
+
+def _whole_number(text, column, got, token_type):
+    """``axis m = -4``, ``axis m = 32.5``, ``depth -1``: a number where a whole number is taken."""
+    words = text.split("#", 1)[0].split()
+    if not words or words[0] not in _WHOLE or (words[0] in ("axis", "check") and "=" not in text[: column - 1]):
+        return None
+    number = next((m for m in _NUMBER.finditer(text) if m.start() <= column - 1 < m.end()), None)
+    if token_type in (None, "STRING") or number is None or not re.search(r"[-.eE]", number.group()):
+        return None
+    lead = text[: number.start()].rstrip()  # where a size stands: after '=', an operator or '(', or the keyword
+    if not (lead.endswith(("=", "+", "-", "*", "/", "(")) or lead.strip() == words[0]):
+        return None
+    what, zero = _WHOLE[words[0]]
+    written = number.group()
+    try:
+        example = min(abs(round(float(written))) or (0 if zero else 1), 1 << 40)
+    except (ValueError, OverflowError):
+        example = 1
+    return (f"{what} is a {'non-negative' if zero else 'positive'} whole number, not {written}", number.start() + 1,
+            number.end() + 1, _WHOLE_HINTS[words[0]].format(n=example))
