@@ -1,5 +1,5 @@
 """Syntax errors that have a message of their own: the parser only saw an unexpected token, but the line shows
-what was meant (a misspelt statement, a size that is not a whole number).
+what was meant (a misspelt statement, a size that is not a whole number, a nested call).
 
 >>> from .errors import Source
 >>> def say(text, column, got, token_type=None):
@@ -33,7 +33,7 @@ def mistake(source: Source, line: int, column: int, got: str, token_type: str | 
     """The NcdError for a mistake the line at ``line`` shows, ``got`` (a token's repr, or a character's for
     ``token_type`` None) having come at ``column``; None when the parser's own 'unexpected ...' is the best."""
     text = source.line(line)
-    for find in (_unknown_statement, _whole_number):
+    for find in (_unknown_statement, _whole_number, _nested_call):
         found = find(text, column, got, token_type)
         if found:
             message, start, end, hint = found
@@ -76,3 +76,25 @@ def _whole_number(text, column, got, token_type):
         example = 1
     return (f"{what} is a {'non-negative' if zero else 'positive'} whole number, not {written}", number.start() + 1,
             number.end() + 1, _WHOLE_HINTS[words[0]].format(n=example))
+
+
+def _nested_call(text, column, got, token_type):
+    """``H = relu(linear(X: m -> f))``: a call among another's arguments."""
+    before = text[: column - 1]
+    inner = re.search(r"\w+\(\s*(?:\w+\s*,\s*)*(\w+)\s*$", before[-500:])
+    if got != "'('" or not inner or "=" not in before or re.match(r"\s*block\b", text):
+        return None
+    start = len(before) - len(before[-500:]) + inner.start(1)
+    depth, end = 0, None
+    for index in range(column - 1, min(len(text), column + 500)):  # the inner call's closing bracket
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            end = index + 1
+            break
+    call = text[start:end] if end else ""
+    statement = text.split("#", 1)[0].strip()
+    if call and "(" not in call[column - start:]:
+        hint = f"name the inner result first, S = {call}, then {statement.replace(call, 'S', 1)}"
+    else:
+        hint = f"name the inner result first, as in S = {inner.group(1)}(...), then use S"
+    return "calls cannot be nested: one call per statement", start + 1, column + 1, hint

@@ -193,6 +193,10 @@ def test_a_mistake_in_an_axis_size_says_what_a_size_may_be(line, hint):
     ("inptu Z[y m]", 1, "unknown statement 'inptu'", "did you mean 'input'?"),
     ("Axis n = 8 width", 1, "unknown statement 'Axis'", "did you mean 'axis'? keywords are lower case"),
     ("  Ouptut X", 3, "unknown statement 'Ouptut'", "did you mean 'output'? keywords are lower case"),
+    ("H = relu(linear(X: m -> k))", 10, "calls cannot be nested: one call per statement",
+     "name the inner result first, S = linear(X: m -> k), then H = relu(S)"),
+    ("Y = linear(relu(X): m -> k) as L", 12, "calls cannot be nested: one call per statement",
+     "name the inner result first, S = relu(X), then Y = linear(S: m -> k) as L"),
 ])
 def test_a_syntax_error_that_shows_what_was_meant_says_it(line, column, message, hint):
     """Each was an 'unexpected ...' at the token after the mistake, with the tokens the parser could take there."""
