@@ -1,5 +1,5 @@
 """Syntax errors that have a message of their own: the parser only saw an unexpected token, but the line shows
-what was meant (a misspelt statement, a size that is not a whole number, a nested call).
+what was meant (a misspelt statement, a size that is not a whole number, a nested call, a string that does not close).
 
 >>> from .errors import Source
 >>> def say(text, column, got, token_type=None):
@@ -33,7 +33,7 @@ def mistake(source: Source, line: int, column: int, got: str, token_type: str | 
     """The NcdError for a mistake the line at ``line`` shows, ``got`` (a token's repr, or a character's for
     ``token_type`` None) having come at ``column``; None when the parser's own 'unexpected ...' is the best."""
     text = source.line(line)
-    for find in (_unknown_statement, _whole_number, _nested_call):
+    for find in (_unknown_statement, _whole_number, _nested_call, _string):
         found = find(text, column, got, token_type)
         if found:
             message, start, end, hint = found
@@ -98,3 +98,27 @@ def _nested_call(text, column, got, token_type):
     else:
         hint = f"name the inner result first, as in S = {inner.group(1)}(...), then use S"
     return "calls cannot be nested: one call per statement", start + 1, column + 1, hint
+
+
+def _string(text, column, got, token_type):
+    """``title "Small MLP`` (no closing quote), ``title "a \\"b\\" c"`` (a string ends at its second quote)."""
+    before = text[: column - 1]
+    if token_type is None and got == repr('"') and '"' not in text[column:]:
+        if re.search(r'"[^"]*"$', before):  # title "A""
+            return ("unexpected '\"' after the quoted string", column, column + 1,
+                    "a string ends at its second '\"' and cannot hold one: remove this one, or use single quotes inside it")
+        return ("this quoted string is never closed", column, column + 1,
+                "end it with '\"' on the same line: a string cannot run on past its line")
+    if token_type is None or not before.endswith('"') or '"' not in text[column - 1:] or not re.search(r'"[^"]*"$', before):
+        return None
+    opening = before.rfind('"', 0, len(before) - 1)
+    escaped = before.endswith('\\"')
+    first = (text.split()[:1] or [""])[0]
+    what = {"title": "a title", "section": "a section's title", "repeat": "a repeat's title"}.get(first, "a quoted string")
+    if re.search(r"\bas\s*$", before[:opening]):
+        what = "a label"
+    meant = text[opening:text.rfind('"') + 1]
+    inside = re.sub(r'\\?"', "'", meant[1:-1])
+    hint = ("there is no escape for a quote (\\\"); " if escaped else "") + "use single quotes inside it" + \
+        (f": \"{inside}\"" if len(inside) < 100 else "")
+    return f"{what} cannot contain a double quote", column - 1 - escaped, column, hint

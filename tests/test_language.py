@@ -197,6 +197,9 @@ def test_a_mistake_in_an_axis_size_says_what_a_size_may_be(line, hint):
      "name the inner result first, S = linear(X: m -> k), then H = relu(S)"),
     ("Y = linear(relu(X): m -> k) as L", 12, "calls cannot be nested: one call per statement",
      "name the inner result first, S = relu(X), then Y = linear(S: m -> k) as L"),
+    ('title "Small MLP', 7, "this quoted string is never closed", "end it with '\"' on the same line"),
+    ('title "a \\"b\\" c"', 10, "a title cannot contain a double quote", "there is no escape for a quote (\\\"); use single quotes inside it: \"a 'b' c\""),
+    ('section "say "hi" now"', 14, "a section's title cannot contain a double quote", "use single quotes inside it: \"say 'hi' now\""),
 ])
 def test_a_syntax_error_that_shows_what_was_meant_says_it(line, column, message, hint):
     """Each was an 'unexpected ...' at the token after the mistake, with the tokens the parser could take there."""
