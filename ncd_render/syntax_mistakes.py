@@ -1,5 +1,6 @@
 """Syntax errors that have a message of their own: the parser only saw an unexpected token, but the line shows
-what was meant (a misspelt statement, a size that is not a whole number, a nested call, a string that does not close).
+what was meant (a misspelt statement, a size that is not a whole number, a nested call, a string that does not
+close, a label that is not ASCII).
 
 >>> from .errors import Source
 >>> def say(text, column, got, token_type=None):
@@ -13,8 +14,11 @@ an axis size is a positive whole number, not -4 | write one such as 4, or work i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from .errors import NcdError, Source, did_you_mean
+from .text import GREEK
 
 KEYWORDS = {"title", "depth", "convolutions", "axis", "tandem", "check", "input", "output", "delete", "save", "section", "repeat",
             "block", "return", "end"}
@@ -33,7 +37,7 @@ def mistake(source: Source, line: int, column: int, got: str, token_type: str | 
     """The NcdError for a mistake the line at ``line`` shows, ``got`` (a token's repr, or a character's for
     ``token_type`` None) having come at ``column``; None when the parser's own 'unexpected ...' is the best."""
     text = source.line(line)
-    for find in (_unknown_statement, _whole_number, _nested_call, _string):
+    for find in (_unknown_statement, _whole_number, _nested_call, _string, _label):
         found = find(text, column, got, token_type)
         if found:
             message, start, end, hint = found
@@ -122,3 +126,29 @@ def _string(text, column, got, token_type):
     hint = ("there is no escape for a quote (\\\"); " if escaped else "") + "use single quotes inside it" + \
         (f": \"{inside}\"" if len(inside) < 100 else "")
     return f"{what} cannot contain a double quote", column - 1 - escaped, column, hint
+
+
+def _label(text, column, got, token_type):
+    """``as L_σ``, ``as σ``: a label written with a character only a quoted label takes."""
+    before = text[: column - 1]
+    written = re.search(r"\bas\s+(\S*)$", before[-500:])
+    if not written or got in ("end of line", "end of file"):
+        return None
+    start = len(before) - len(before[-500:]) + written.start(1)
+    word = (text[start:].split("#", 1)[0].split()[:1] or [""])[0]
+    odd = next((i for i, c in enumerate(word) if not c.isascii()), None)
+    if odd is None:
+        return None
+    commands = {symbol: name for name, symbol in GREEK.items()}
+    spelt = re.sub(r"[^\x00-\x7f]", lambda m: "\\" + commands.get(m.group(), "?"), word)
+    tex = f"write {spelt}, or " if "?" not in spelt and _label_pattern().fullmatch(spelt) else ""
+    quoted = f"quote it, as \"{word}\"" if tex else f"quote any other text, as \"{word}\""
+    return (f"a label cannot hold {word[odd]!r} unquoted", start + odd + 1, start + odd + 2,
+            f"a label is ASCII letters and digits, with TeX-like _ and ^ scripts and commands (L_1, W^{{O}}, \\sigma): {tex}{quoted}")
+
+
+@lru_cache(maxsize=1)
+def _label_pattern() -> re.Pattern:
+    """The grammar's LABEL: what a label may be written as without quotes."""
+    grammar = Path(__file__).with_name("grammar.lark").read_text(encoding="utf-8")
+    return re.compile(re.search(r"^LABEL: /(.*)/$", grammar, re.MULTILINE).group(1))

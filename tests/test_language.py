@@ -200,11 +200,21 @@ def test_a_mistake_in_an_axis_size_says_what_a_size_may_be(line, hint):
     ('title "Small MLP', 7, "this quoted string is never closed", "end it with '\"' on the same line"),
     ('title "a \\"b\\" c"', 10, "a title cannot contain a double quote", "there is no escape for a quote (\\\"); use single quotes inside it: \"a 'b' c\""),
     ('section "say "hi" now"', 14, "a section's title cannot contain a double quote", "use single quotes inside it: \"say 'hi' now\""),
+    ("Y = relu(X) as L_σ", 18, "a label cannot hold 'σ' unquoted", "a label is ASCII letters and digits"),
+    ("Y = relu(X) as σ", 16, "a label cannot hold 'σ' unquoted", "a label is ASCII letters and digits"),
+    ("Y = relu(X) as L_é", 18, "a label cannot hold 'é' unquoted", "a label is ASCII letters and digits"),
 ])
 def test_a_syntax_error_that_shows_what_was_meant_says_it(line, column, message, hint):
     """Each was an 'unexpected ...' at the token after the mistake, with the tokens the parser could take there."""
     err = syntax(line)
     assert (err.message, err.span.column) == (message, column) and err.hint.startswith(hint), (err.message, err.hint)
+
+
+def test_a_label_the_grammar_refuses_is_offered_in_its_tex_spelling_and_quoted():
+    assert syntax("Y = relu(X) as L_σ").hint.endswith(": write L_\\sigma, or quote it, as \"L_σ\"")
+    assert syntax("Y = relu(X) as L_é").hint.endswith(": quote any other text, as \"L_é\"")
+    for label in ("L_\\sigma", '"L_σ"', '"L_é"', "\\sigma"):  # and what they offer is a label
+        assert diagram(f"input X[y m]\nY = linear(X: m -> m) as {label}\noutput Y\n")
 
 
 def test_sizes_are_at_least_one():
