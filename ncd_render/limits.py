@@ -28,7 +28,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import NcdError, Span
+from .errors import NcdError, Source, Span
 
 MAX_FILE_BYTES = 1 << 20  #: a .ncd source, theme, layout or hardware profile: 1 MiB
 MAX_NAME = 200  #: characters in a name (axis, tensor, box, label) or number
@@ -57,6 +57,29 @@ def read_limited(path: str | Path, what: str) -> bytes:
         raise NcdError(f"{what} is larger than the limit of {MAX_FILE_BYTES >> 20} MiB", path=str(path),
                        hint="ncd-render reads files of at most 1 MiB (docs/limits.md)")
     return data
+
+
+def decode_utf8(data: bytes, path: str | Path, what: str) -> str:
+    """``data``, read from ``path``, as text; NcdError at the line and column of the first byte that is not UTF-8.
+
+    >>> decode_utf8(b"axis m = 4  # caf\\xe9\\n", "t.ncd", "the diagram")
+    Traceback (most recent call last):
+    ...
+    ncd_render.errors.NcdError: t.ncd:1:18: cannot read the diagram: byte 0xe9 is not UTF-8
+        1 | axis m = 4  # caf\ufffd
+          |                  ^
+    hint: save the file as UTF-8
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8")
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        text = data.decode("utf-8", "replace")
+        controls = sum(c < " " and c not in "\t\n\r" for c in text[:4096])  # none in text of any encoding
+        hint = "it holds binary data, not text" if controls > 2 else "save the file as UTF-8"
+        raise NcdError(f"cannot read {what}: byte 0x{data[error.start]:02x} is not UTF-8",
+                       Source(str(path), text).span(line, column), hint) from None
 
 
 def check_dpi(dpi) -> float:

@@ -24,6 +24,7 @@ from .errors import NcdError, Source, Span
 from .syntax_errors import syntax_error
 from .lean import import_lark
 from .lalr import quicken
+from .limits import decode_utf8
 from .parser_cache import build_parser, default_cache_dir
 from .syntax import (  # noqa: F401 (the tree is read as parse.Name, parse.Call, ...)
     Add, Alias, Assign, AxisDecl, AxisRef, Block, Call, CheckSizes, Convolutions, Delete, Depth, Input, Name, Offset, Option, Output,
@@ -65,10 +66,10 @@ def parse(text: str, path: str = "<string>") -> Program:
 
 def parse_file(path: str | Path) -> Program:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise NcdError(f"cannot read the diagram: {getattr(error, 'strerror', None) or error}", path=str(path)) from None
-    return parse(text, str(path))
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise NcdError(f"cannot read the diagram: {error.strerror or error}", path=str(path)) from None
+    return parse(decode_utf8(data, path, "the diagram"), str(path))
 
 
 class _Builder:

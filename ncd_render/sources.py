@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .chars import bad_char, describe
 from .errors import NcdError, Source
-from .limits import MAX_NAME, MAX_STRING, read_limited
+from .limits import MAX_NAME, MAX_STRING, decode_utf8, read_limited
 
 #: a quoted string (maybe unclosed), a comment, or a stretch of code between them
 _CHUNK = re.compile(r'"[^"\n]*"?|#[^\n]*|[^"#]+')
@@ -70,15 +70,8 @@ def read_source(path: str | Path) -> str:
     """The text of a .ncd file: at most 1 MiB of UTF-8, CRLF line ends read as new lines; a lone carriage return is
     left for :func:`screen` to refuse at its place (read as a new line, it ran a statement an editor shows inside
     a comment)."""
-    data = read_limited(path, "the diagram")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise NcdError(f"cannot read the diagram: byte 0x{data[error.start]:02x} on line {line} is not UTF-8",
-                       path=str(path), hint="save the file as UTF-8") from None
-    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
-    return text.replace("\r\n", "\n")
+    data = read_limited(path, "the diagram").removeprefix(b"\xef\xbb\xbf")  # a byte-order mark some editors write
+    return decode_utf8(data, path, "the diagram").replace("\r\n", "\n")
 
 
 def program_from_text(text: str, name: str = "<string>"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import checks
 from .errors import NcdError, did_you_mean
-from .limits import read_limited
+from .limits import decode_utf8, read_limited
 from .records import record
 from .sizing import parse_length
 
@@ -148,9 +148,10 @@ def _read(kind: str, folder_name: str, name_or_path: str) -> tuple[dict, str]:
         raise NcdError(f"unknown {kind} '{name_or_path}'" + (" (that is a folder, not a .toml file)" if path.is_dir() else ""),
                        hint=" ".join(filter(None, [did_you_mean(name_or_path, names),
                                                    f"built-in {kind}s: {', '.join(names)}; or give a path to a .toml file"])))
+    text = decode_utf8(data, shown, f"the {kind} file")
     try:
-        return tomllib.loads(data.decode("utf-8")), shown
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return tomllib.loads(text), shown
+    except tomllib.TOMLDecodeError as error:
         raise NcdError(f"{kind} '{shown}' is not valid TOML: {error}") from None
 
 

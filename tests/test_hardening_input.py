@@ -14,6 +14,7 @@ import pytest
 
 import ncd_render
 from ncd_render.errors import NcdError, Source
+from ncd_render.parse import parse_file
 from ncd_render.text import parse_label
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -158,7 +159,27 @@ def test_a_byte_order_mark_and_crlf_lines_are_read_as_text(tmp_path, monkeypatch
     (tmp_path / "t.ncd").write_bytes(b"\xef\xbb\xbf" + TINY.replace("\n", "\r\n").encode())
     assert cli("validate", "t.ncd").returncode == 0
     (tmp_path / "u.ncd").write_bytes(TINY.encode() + b"# caf\xe9\n")
-    fails_cleanly(cli("validate", "u.ncd"), "u.ncd: cannot read the diagram: byte 0xe9 on line 5 is not UTF-8")
+    fails_cleanly(cli("validate", "u.ncd"), "u.ncd:5:6: error: cannot read the diagram: byte 0xe9 is not UTF-8\n"
+                  "    5 | # caf\ufffd\n      |      ^\nhint: save the file as UTF-8")
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_column_in_the_projects_words(tmp_path, monkeypatch):
+    """A Latin-1 diagram's error gave a line but no column or caret; a binary theme or layout file gave Python's
+    "'utf-8' codec can't decode byte 0x9d in position 2"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.ncd").write_bytes(b'title "R\xe9seau"\n' + TINY.encode())
+    fails_cleanly(cli("validate", "t.ncd"), "t.ncd:1:9: error: cannot read the diagram: byte 0xe9 is not UTF-8\n"
+                  '    1 | title "R\ufffdseau"\n      |         ^\n')
+    with pytest.raises(NcdError, match="t.ncd:1:9: cannot read the diagram: byte 0xe9 is not UTF-8"):
+        parse_file("t.ncd")  # (it gave Python's wording too)
+    (tmp_path / "t.ncd").write_text(TINY)
+    (tmp_path / "bin.toml").write_bytes(b"\xc3\x92\x9d\xce\x00\x01\x02\x03rest")
+    for option, what in (("--theme", "theme file"), ("--layout", "layout file")):
+        result = cli("render", "t.ncd", "-o", "t.svg", option, "bin.toml")
+        fails_cleanly(result, f"bin.toml:1:2: error: cannot read the {what}: byte 0x9d is not UTF-8\n", "      |  ^\n",
+                      "hint: it holds binary data, not text")
+        assert "codec" not in result.stderr and not (tmp_path / "t.svg").exists()
+    fails_cleanly(cli("cost", "t.ncd", "--hw", "bin.toml"), "bin.toml:1:2: error: cannot read the hardware profile: byte 0x9d")
 
 
 @pytest.mark.parametrize("text, message, where", [

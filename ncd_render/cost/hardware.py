@@ -21,7 +21,7 @@ from typing import Mapping
 
 from ..checks import number, plain_text
 from ..errors import NcdError, did_you_mean
-from ..limits import read_limited
+from ..limits import decode_utf8, read_limited
 from ..records import record
 from .chip import Chip, parse_chip
 
@@ -89,9 +89,10 @@ def load_profile(spec: str) -> Profile:
 
 
 def _profile(key: str, data: bytes, where: str) -> Profile:
+    text = decode_utf8(data, where, "the hardware profile")
     try:
-        table = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise NcdError(f"not a valid TOML file: {error}", path=where) from None
     missing = [k for k in _FIELDS if k not in table]
     if missing:
