@@ -27,7 +27,7 @@ def test_lengths(text, points):
 
 
 @pytest.mark.parametrize("text, says", [("3 furlongs", "unknown unit 'furlongs'"), ("3.25", "no unit"), ("wide", "cannot read"),
-                                        ("0in", "greater than zero"), ("-3in", "cannot read"), ("3.25inch", "unknown unit")])
+                                        ("0in", "greater than zero"), ("-3in", "greater than zero"), ("0.2in", "too small for a figure"), ("3.25inch", "unknown unit")])
 def test_bad_lengths_are_ncd_errors(text, says):
     with pytest.raises(NcdError) as error:
         parse_length(text)
