@@ -26,6 +26,7 @@ import click
 from .console import tell
 from .errors import did_you_mean
 
+HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # (click 8.2 on: a group given no command shows its help)
 LAYOUTS = ("paper", "page", "column", "slide", "compact")  # an option named for a layout: --layout NAME
 _RANGE = [(re.compile(r"is not in the range x>=(\S+?)\.?$"), r"must be at least \1"),
           (re.compile(r"is not in the range x<=(\S+?)\.?$"), r"must be at most \1"),
@@ -86,7 +87,7 @@ def _reworded(make, *args, **kwargs):
     try:
         return make(*args, **kwargs)
     except click.UsageError as error:
-        if isinstance(error, Mistake):
+        if isinstance(error, (Mistake, HELP)):  # (a bare 'ncd' or 'ncd gallery' prints its help, as click does)
             raise
         raise _mistake(error) from None
 

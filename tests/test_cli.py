@@ -209,3 +209,10 @@ def test_a_command_line_mistake_is_one_paragraph_with_a_hint(tmp_path, args, sai
     lines = result.stderr.strip().splitlines()
     assert lines[0] == said and lines[1].startswith("hint: ") and hint in lines[1] and len(lines) == 2, result.stderr
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args", [[], ["gallery"]])
+def test_a_bare_command_group_prints_its_help_not_an_error(args):
+    """Wrapping click's usage errors turned a bare 'ncd' into 'error: ncd: usage: ...' with the whole help inside."""
+    result = ncd(*args)
+    assert "Commands:" in result.stdout + result.stderr and "error:" not in result.stdout + result.stderr
