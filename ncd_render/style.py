@@ -132,12 +132,17 @@ def _builtin_folder(folder: str) -> Path:
     return next((p for p in (here / folder, here.parent / folder) if p.is_dir()), here / folder)
 
 
+def builtin_names(folder: str) -> list[str]:
+    """The built-in themes (``folder`` "themes") or layouts ("layouts"), by name."""
+    return sorted(p.stem for p in _builtin_folder(folder).glob("*.toml"))
+
+
 def _read(kind: str, folder_name: str, name_or_path: str) -> tuple[dict, str]:
     """The TOML of a built-in ``name_or_path`` (a bare name: a folder called ``paper`` beside a paper's
     sources does not hide the built-in theme), else of the file at that path."""
     path = Path(name_or_path)
     folder = _builtin_folder(folder_name)
-    names = sorted(p.stem for p in folder.glob("*.toml"))
+    names = builtin_names(folder_name)
     if name_or_path in names:
         data, shown = (folder / (name_or_path + ".toml")).read_bytes(), name_or_path
     elif path.suffix == ".toml" or (path.exists() and not path.is_dir()):

@@ -25,9 +25,9 @@ import click
 
 from .console import tell
 from .errors import did_you_mean
+from .style import builtin_names
 
 HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # (click 8.2 on: a group given no command shows its help)
-LAYOUTS = ("paper", "page", "column", "slide", "compact")  # an option named for a layout: --layout NAME
 _RANGE = [(re.compile(r"is not in the range x>=(\S+?)\.?$"), r"must be at least \1"),
           (re.compile(r"is not in the range x<=(\S+?)\.?$"), r"must be at most \1"),
           (re.compile(r"is not in the range (\S+?)<=x<=(\S+?)\.?$"), r"must be from \1 to \2")]
@@ -98,7 +98,7 @@ def _mistake(error: click.UsageError) -> Mistake:
     helping = f"'{path} --help' lists the options"
     if isinstance(error, click.NoSuchOption):
         name = error.option_name
-        if name.lstrip("-") in LAYOUTS:
+        if name.lstrip("-") in builtin_names("layouts"):  # an option named for a layout: --layout NAME
             return Mistake(f"{path}: no such option '{name}'", f"did you mean '--layout {name.lstrip('-')}'? {helping}")
         close = f"did you mean {' or '.join(repr(p) for p in error.possibilities)}? " if error.possibilities else ""
         return Mistake(f"{path}: no such option '{name}'", close + helping)
