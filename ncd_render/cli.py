@@ -205,9 +205,10 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
     if width is not None:
         parse_length(width)
-    if height is not None and parse_length(height, "the height") - CAPTION_ROOM < SMALLEST:
-        raise NcdError(f"the height '{height}' leaves {max(0.0, parse_length(height, 'the height') - CAPTION_ROOM):.0f}pt for the "
-                       f"figure under its caption ({CAPTION_ROOM / 72:g}in)", hint=f"give at least {(SMALLEST + CAPTION_ROOM) / 72:g}in")
+    room = parse_length(height, "the height") - CAPTION_ROOM if height is not None else None  # (under the caption)
+    if room is not None and room < SMALLEST:
+        raise NcdError(f"the height '{height}' leaves {max(0.0, room):.0f}pt for the figure under its caption ({CAPTION_ROOM / 72:g}in)",
+                       hint=f"give at least {(SMALLEST + CAPTION_ROOM) / 72:g}in")
     check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
     warn(figure.diagram)
