@@ -49,8 +49,7 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
     for name in overrides:  # (an unknown one failed the build, and the hint then said it builds at its declared sizes)
         if name not in axes:
             raise NcdError(f"--sizes sets unknown axis '{name}'", hint=did_you_mean(name, axes) or "axes: " + ", ".join(axes))
-    free = {s.name for s in program.statements if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt))}
-    if overrides and free <= overrides.keys():  # (they were "the declared sizes, small enough to check as they are")
+    if overrides and {s.name for s in _free(program)} <= overrides.keys():  # (they were "the declared sizes, small enough to check as they are")
         return overrides, "the sizes --sizes gives"
     given = f", {', '.join(overrides)} as --sizes gives {'it' if len(overrides) == 1 else 'them'}" if overrides else ""
     if declared:
@@ -76,10 +75,15 @@ def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
     return cost.total_flops <= CHEAP_FLOPS and cost.bytes <= CHEAP_BYTES
 
 
+def _free(program: ast.Program) -> list:
+    """The axes declared with a number, or with none: those a check may size (the others follow from them)."""
+    return [s for s in program.statements if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt))]
+
+
 def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
     """Small sizes for the axes declared with a number (or none), as described above."""
     overrides = dict(overrides or {})
-    free = [s for s in program.statements if isinstance(s, ast.AxisDecl) and (s.size is None or isinstance(s.size, ast.SizeInt))]
+    free = _free(program)
     sizes = {s.name: overrides.get(s.name, s.size.value if s.size is not None else LARGEST) for s in free}
     sizes.update(overrides)
     start = _built(program, sizes)
