@@ -1400,3 +1400,21 @@ def test_a_page_chooses_each_scene_s_cuts_once_at_each_width(monkeypatch):
         warnings.simplefilter("ignore", SizeWarning)
         load_text(_chain(60)).scene(layout_preset="page")
     assert asked and max(asked.values()) == 1, asked.most_common(3)
+
+
+def test_a_part_s_wires_take_their_labels_at_its_arrowheads_where_the_page_leaves_room():
+    """The transformer's embedding ends in its sum, a box too close to the part's end for the labels of the wires it
+    hands on: X's m went on unlabelled. Once the page is arranged, the part runs on into the room beside it (the
+    definition to its right keeps half the gap between blocks) and m is labelled at its arrowhead; the page's size
+    and everything on it stay as they were."""
+    from ncd_render.page.arrows import ARROW, tips
+
+    scene = load(Path(__file__).resolve().parents[1] / "gallery" / "transformer.ncd", layout="page").scene()
+    assert (round(scene.width), round(scene.height)) == (468, 629)
+    x_name = min((t for t in scene.by_role("label.name") if "".join(r.text for r in t.runs) == "X"), key=lambda t: (t.y, -t.x))
+    heads = [h for h in scene.by_role("arrow.continue.out") if h.bbox[2] < x_name.bbox[0] + 1 and h.bbox[1] < x_name.bbox[3] + 8]
+    assert len([y for h in heads for y in tips(h)]) == 2
+    axis_labels = scene.by_role("label.axis")
+    for head in heads:
+        for y in tips(head):
+            assert any(abs(t.y - (y - 2.0)) < 0.6 and head.bbox[0] - ARROW <= t.bbox[2] <= head.bbox[0] for t in axis_labels), y

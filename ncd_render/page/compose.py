@@ -55,6 +55,7 @@ from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, p
 from .blocks import inked, with_title
 from .continued import continued
 from .definitions import collapsed_blocks, definition
+from .endroom import with_room
 from .flow import part_scenes
 from .legend import legend
 from .refs import Numbering, in_figure
@@ -256,7 +257,7 @@ class _Page:
         if best is None:
             return None
         self.order = best[0][0]
-        return placed(best[1], best[2], best[1][0])
+        return placed(with_room(best[1], best[2], self.preset.label_pad), best[2], best[1][0])
 
     def row_options(self, scene: Scene, width: float, fractions: tuple[float, ...], named: bool | str = True,
                     titled: bool = True) -> list[list[Scene]]:
