@@ -14,7 +14,7 @@ from ..records import replaced
 from ..scene import Line, Path, Scene, Text, shifted, wire_ends
 from .arrange import BLOCK_GAP, extent
 from .arrows import ARROW, tips
-from .relabel import labelled_near, relabel
+from .relabel import bar_over, labelled_near, relabel
 
 MOST_ROOM = 30.0  # pt: the farthest a block's wires run on for their labels
 
@@ -24,10 +24,11 @@ def with_room(blocks: list[Scene], places: list[tuple[float, float]], label_pad:
     right = extent([(b.width, b.height) for b in blocks], places)[0]
     out = []
     for k, (block, (x, y)) in enumerate(zip(blocks, places)):
-        room = _room(block, label_pad)
+        missing = _unlabelled(block, label_pad)
+        room = _room(block, missing, label_pad)
         free = min([right] + [px - BLOCK_GAP / 2 for j, (b, (px, py)) in enumerate(zip(blocks, places))
                               if j != k and px >= x + block.width - 0.5 and py < y + block.height and y < py + b.height])
-        out.append(_run_on(block, room, label_pad) if 0 < room <= min(MOST_ROOM, free - x - block.width) else block)
+        out.append(_run_on(block, missing, room, label_pad) if 0 < room <= min(MOST_ROOM, free - x - block.width) else block)
     return out
 
 
@@ -50,10 +51,11 @@ def _unlabelled(block: Scene, label_pad: float) -> list[tuple[float, float, Text
     return found
 
 
-def _room(block: Scene, label_pad: float) -> float:
-    """How far the block's wires must run on for each unlabelled one to take its label clear of what stands there."""
+def _room(block: Scene, missing: list, label_pad: float) -> float:
+    """How far the block's wires must run on for each unlabelled one (``missing``, :func:`_unlabelled`'s) to take its
+    label clear of what stands there."""
     room = 0.0
-    for tip, y, label in _unlabelled(block, label_pad):
+    for tip, y, label in missing:
         x0 = tip - ARROW - label_pad - label.width
         top, bottom = y - label_pad - label.ascent, y - label_pad + label.descent
         blocking = [i.bbox[2] for i in block.items if i.role not in ("wire", "section", "background", "separator", "label.name")
@@ -62,11 +64,10 @@ def _room(block: Scene, label_pad: float) -> float:
     return room
 
 
-def _run_on(block: Scene, room: float, label_pad: float) -> Scene:
+def _run_on(block: Scene, missing: list, room: float, label_pad: float) -> Scene:
     """``block`` with the wires that end at its arrowheads out ``room`` longer, the heads and names past them moved on,
-    and each unlabelled wire labelled left of its head."""
-    missing = _unlabelled(block, label_pad)
-    ends = {round(t, 2) for h in block.by_role("arrow.continue.out") for t in [h.bbox[2]]}
+    and each unlabelled wire (``missing``) labelled left of its head."""
+    ends = {round(h.bbox[2], 2) for h in block.by_role("arrow.continue.out")}
     items = []
     for i in block.items:
         if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2 and round(max(i.x1, i.x2), 2) in ends:
@@ -78,6 +79,6 @@ def _run_on(block: Scene, room: float, label_pad: float) -> Scene:
         items.append(i)
     bars = [i for i in block.items if i.role == "label.overline"]
     for tip, y, label in missing:
-        bar = next((b for b in bars if label.bbox[0] - 0.5 <= b.x1 and b.x2 <= label.bbox[2] + 0.5 and label.bbox[1] - 3 <= b.y1 <= label.bbox[3]), None)
+        bar = next((b for b in bars if bar_over(label.bbox, b)), None)
         items += relabel(label, bar, tip + room - ARROW - label_pad - label.width, y - label_pad)
     return Scene(block.width + room, block.height, items, block.background, block.title, block.wire_names)

@@ -29,6 +29,7 @@ from dataclasses import replace
 from ..layout.model import MARK_GAP
 from ..scene import Line, Path, Text
 from .arrows import tips
+from .relabel import bar_over
 
 NAME_REACH = 12.0  # an input's wires start this close to the right of its name
 _Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, as rows.Cut has them: for the examples
@@ -139,8 +140,7 @@ def _without(items: list, drop: set) -> list:
     gone = [i.bbox for i in items if i.role == "label.axis" and id(i) not in kept_items]
     # an overline's bar goes with the label under it (a slide's labels stand taller than a page's: its bar sat
     # more than 12 pt above the wire, and stayed when the label went)
-    return [i for i in out if not (i.role == "label.overline" and any(b[0] - 0.5 <= i.x1 and i.x2 <= b[2] + 0.5 and b[1] - 3 <= i.y1 <= b[3]
-                                                                      for b in gone))]
+    return [i for i in out if not (i.role == "label.overline" and any(bar_over(b, i) for b in gone))]
 
 
 def _inputs(items: list) -> list[tuple[Text, set]]:

@@ -142,6 +142,12 @@ def labelled_near(items: list, label: Text, x: float, base: float) -> bool:
                and i.x - AGAIN < x < i.bbox[2] + AGAIN for i in items)  # (before it, after it, or on it)
 
 
+def bar_over(box: tuple, bar: Line) -> bool:
+    """Whether ``bar`` (a ``label.overline`` Line) is the overline of the label whose box is ``box``: within its width,
+    from a little above its top (a slide's labels stand taller than a page's) to its bottom."""
+    return box[0] - 0.5 <= bar.x1 and bar.x2 <= box[2] + 0.5 and box[1] - 3 <= bar.y1 <= box[3]
+
+
 def relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list:
     """A wire's axis ``label`` (with its overline ``bar``) set again from ``x`` on the baseline ``base``."""
     if label is None:
