@@ -13,7 +13,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 @pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock", "vae_reparameterisation",
                                   "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser",
-                                  "key_padding_attention"])
+                                  "key_padding_attention", "clip_logits", "conformer_conv", "film_block", "gqa_mistral",
+                                  "lstm_cell"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -36,6 +37,11 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("cbam", "concat(Mc, Ac: ", "concat(Ac, Mc: ", "C"),  # the channels' maximum is the first map the convolution reads
     ("vector_quantiser", "argmin(D: e)", "argmax(D: e)", "I"),  # the farthest code, not the nearest
     ("key_padding_attention", "S = mask(S, Pad)\n", "delete Pad\n", "P"),  # the padded keys weighed as the rest
+    ("clip_logits", "Lt = exp(Lt)\n", "", "L"),  # the temperature is learned as a logarithm
+    ("conformer_conv", "A, B = split(", "B, A = split(", "G"),  # GLU gates the first half by the second
+    ("film_block", "H = H * Gm\n  H = H + Bt", "H = H * Bt\n  H = H + Gm", "Y"),  # gamma scales, beta shifts
+    ("gqa_mistral", "K = rope(K: x k) with base=1000000\n", "", "P"),  # keys without their positions
+    ("lstm_cell", "Fc = F * C", "Fc = I * C", "Cn"),  # the forget gate, not the input gate, keeps the old cell
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ncd_render.api import load, load_text
-from ncd_render.layout import PLAIN, choose_copies, layout
+from ncd_render.layout import PLAIN, as_drawn, choose_copies, layout
 from ncd_render.layout.choice import choose_order, crossing_report
 from ncd_render.layout.columns import place_columns
 from ncd_render.layout.sections import section_extents
@@ -73,7 +73,7 @@ def test_a_branch_runs_beside_its_source_never_between_its_wires(path):
     draw a residual's skip: a branch nested between its source's wires crossed fewer, but tore a
     residual stream apart around its sublayer (LLaMA's m wire ran along the figure's foot and back),
     and left its sum, a bare + between dots 150 pt apart, floating (two reviewers, each unprompted)."""
-    d = load(path).diagram
+    d = as_drawn(load(path).diagram)  # as the layout orders it: a tensor of no axes on a wire (CLIP's temperature)
     ordered = order(d, choose_copies(d))
     gaps = [(p, step) for column in ordered.columns for p, step in zip(column.pre, column.gap_steps)]
     for placed, step in gaps + list(zip(ordered.final_gap, ordered.final_steps)):
@@ -150,7 +150,7 @@ def test_a_repeated_blocks_copies_stand_inside_its_brackets(path):
     repeat, not once before them (ResNet's residual copy stood left of its opening bracket, its
     merge right of its closing one; the transformer's decoder layer branched for self-attention in
     the gap before its block, once Q, K and V could share a column)."""
-    d = load(path).diagram
+    d = as_drawn(load(path).diagram)
     style, ordered, _, _, laid, _ = stages(d, choose_copies(d))
     extents = section_extents(style, ordered.columns, laid.columns)
     for column, at in zip(ordered.columns, laid.columns):
@@ -350,7 +350,7 @@ def test_a_branch_stacks_its_wires_as_its_source_does(text):
     """A tensor's wires need not stand in its axes' order: a convolution's map over the kernel and channels of
     X[c h w] makes H[f h w], its f wire below h and w. Its copy stacked the branch as [f h w], so f's branch
     crossed the other two's on the way (a knot in an imported UNet); the branch now keeps the source's order."""
-    ordered = choose_order(load_text(text).diagram)[1]
+    ordered = choose_order(as_drawn(load_text(text).diagram))[1]
     for column in ordered.columns:
         for placed, step in zip(column.pre, column.gap_steps):
             if placed.new and placed.through and len(placed.new) == len(placed.through):
