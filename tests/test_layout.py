@@ -107,6 +107,22 @@ def test_broadcast_wire_passes_by_the_box():
     assert len(passing) == 1 and passing[0].y1 < box.y  # y runs above the box, untouched
 
 
+@pytest.mark.parametrize("statement, held", [("Y = X * S", "c"), ("Y = X + S", "c"), ("Y = X / S", "c"), ("Y = Y2 * S", "hwc")])
+def test_a_broadcasting_joins_box_stands_only_on_the_axes_both_operands_have(statement, held):
+    """FiLM's ``H * Gm`` with ``Gm[c]``: the × box stood on h, w and c, as if the gate acted on positions; the paper
+    draws broadcasting with the broadcast wires passing the box untouched. Where c is not the first operand's wire
+    nearest the gate (``Y2[c h w]``), the box keeps every wire: h and w would cross the gate's wire into it."""
+    text = ("axis h = 3 width\naxis w = 3 width\naxis c = 4\ninput X[h w c], S[c]\nY2 = rearrange(X: h w c -> c h w)\n"
+            f"{statement}\noutput Y\n")
+    figure = load_text(text)
+    scene = figure.scene()
+    (join,) = [op for op in figure.diagram.ops if op.kind in ("mul", "add", "div")]
+    (box,) = [i for i in scene.items if isinstance(i, Rect) and i.role == "box" and i.ref == join.id]
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2 and i.x1 < box.x and i.x2 > box.x + box.w]
+    inside = {w.axis for w in wires if box.y < w.y1 < box.y + box.h}
+    assert inside == set(held) and {w.axis for w in wires} == set("hwc")
+
+
 @pytest.mark.parametrize("fmt", ["svg", "pdf", "png"])
 def test_rendering_twice_gives_identical_bytes(gallery_file, fmt):
     first = render_bytes(load(gallery_file).scene(), fmt)

@@ -273,6 +273,8 @@ class _Sweep(Copies, Sums):
             consumed = [w for ws in inputs[1:] for w in ws if w not in passing]
             between = shape == "join" and bool(consumed) and self.between(op, first, consumed, live)
             within = self.within(op, first, consumed, live) if shape == "join" and not between else False
+            if shape == "join" and not (between or within):
+                covered = self.join_covered(first, consumed, live)
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
             over = _marked(first, live) if shape == "mark" else []

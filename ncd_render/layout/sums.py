@@ -57,6 +57,28 @@ class Sums:
         own = {w for ws in inputs for w in ws}.difference(self.passing(op))
         return [w for w in live[lo:hi + 1] if w in own]
 
+    def join_covered(self, first: list[int], others: list[int], live: list[int]) -> list[int]:
+        """The wires of a join's first operand its box stands on: only those of the axes its other operands (their
+        wires ``others``, all beyond its top or all beyond its bottom) share, where those stand together on that side;
+        the first's other wires, the axes the others are broadcast over, pass over (or under) the box untouched, as
+        the paper draws broadcasting (FiLM's gamma over positions). Else every wire of the first."""
+        shared = {self.wires[w].axis for w in others}
+        at = sorted(map(live.index, first))
+        if not others or at[-1] - at[0] + 1 != len(at) or all(self.wires[w].axis in shared for w in first):
+            return first
+        where = [live.index(w) for w in others]
+        stack = [live[k] for k in at]  # the first's wires, top to bottom
+        if min(where) > at[-1]:  # the others come up from below: the shared wires must be the first's lowest
+            stack.reverse()
+        elif max(where) > at[0]:
+            return first
+        near = 0
+        while near < len(stack) and self.wires[stack[near]].axis in shared:
+            near += 1
+        if near == 0 or any(self.wires[w].axis in shared for w in stack[near:]):
+            return first
+        return stack[:near]
+
     def passing(self, op: Op) -> list[int]:
         """The wires of an outer sum's (or difference's) second term for the axes its first lacks, in the term's order
         ([] for any other op): they go on past its box, as the result's last axes."""
