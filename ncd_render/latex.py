@@ -43,7 +43,7 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file) ``width`` by ``height`` points: a
     ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked);
     ``scaled``: the figure was scaled down to fit, its labels smaller than its theme sets them."""
-    from .render.tikz import text_tex  # here, not above: every 'ncd render' imports this module for size_warnings
+    from .render.tikz import text_tex, unset_letters  # here, not above: every 'ncd render' imports this module for size_warnings
 
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
     check_tex_name(label, "the label", "e.g. fig:model")
@@ -65,6 +65,10 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
         note += ("\n% drawn for a 3.25in column; for a column of another width draw it at that width (--width 229.5pt for a"
                  " stock\n% two-column article; \\showthe\\columnwidth prints yours)")
     caption = text_tex(title) if title else "% TODO: the diagram has no title; write a caption here"
+    lost = unset_letters(title or "")
+    if lost:  # (a PDF figure draws them; its caption printed '?' and nothing said so)
+        warnings.warn(LostLetters(f"the caption cannot set {' '.join(lost)} (pdflatex's fonts lack them): they print as '?'; "
+                                  "write them as TeX in the snippet"), stacklevel=2)
     return "\n".join([note, rf"\begin{{{env}}}[tbp]", r"  \centering", f"  {include}",
                       rf"  \caption{{{caption}}}" if title else "  \\caption{}  " + caption,
                       rf"  \label{{{label}}}", rf"\end{{{env}}}"])

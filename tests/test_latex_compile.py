@@ -221,3 +221,14 @@ def test_a_scaled_tikz_figure_takes_every_font_size_it_asks_for_with_fix_cm(pdfl
         logs.append((tmp_path / "fonts.log").read_text(errors="replace"))
     assert "Font Warning" in logs[0]  # (without it: the trouble this guards against is real)
     assert "Font Warning" not in logs[1]
+
+
+def test_a_captions_typographic_punctuation_prints_as_typed_and_lost_letters_are_said(pdflatex_program, tmp_path):
+    """A title's dashes came out as math minus signs and its curly quotes as '?' in the caption `ncd latex` wrote, and
+    nothing said so where the figure was a PDF (which draws them): TeX's ligatures set them, and a letter no pdflatex
+    font has is warned about whatever the figure's format."""
+    (tmp_path / "dashes.ncd").write_text('title "Encoder–decoder — Abbott’s “NCD” … 注"\naxis m = 4\ninput X[m]\nY = relu(X)\noutput Y\n')
+    snippet, err = ncd_latex(tmp_path, tmp_path / "dashes.ncd", "dashes.pdf")
+    assert "warning: the caption cannot set 注" in err
+    pdf, _ = pdflatex(pdflatex_program, tmp_path, snippet)
+    assert "Figure 1: Encoder–decoder — Abbott’s “NCD” . . . ?" in PdfReader(pdf).pages[0].extract_text()

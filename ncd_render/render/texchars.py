@@ -6,6 +6,8 @@ else becomes ``?``, the same in every run.
 
 >>> text_char("é"), text_char("ß"), text_char("ç"), text_char("中")
 ("\\'{e}", '\\ss{}', '\\c{c}', '?')
+>>> "".join(map(text_char, "“–’”"))
+"``{}--{}'{}''{}"
 >>> math_char("é"), math_char("ç"), math_char("ß")
 ('\\acute{e}', '\\mbox{\\c{c}}', '\\mbox{\\ss{}}')
 >>> comment_text("Réseau ≠ 中")
@@ -28,6 +30,8 @@ _MATH_ACCENTS = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303"
 _LETTERS = {"ß": r"\ss", "æ": r"\ae", "Æ": r"\AE", "œ": r"\oe", "Œ": r"\OE", "ø": r"\o", "Ø": r"\O",
             "ł": r"\l", "Ł": r"\L", "ı": r"\i", "å": r"\aa", "Å": r"\AA"}
 _DOTLESS = {"i": (r"\i", r"\imath"), "j": (r"\j", r"\jmath")}
+#: typographic punctuation -> the ligatures TeX's text fonts set it with (the braces keep "–-" from becoming "---")
+TEXT_PUNCTUATION = {"–": "--{}", "—": "---{}", "‘": "`{}", "’": "'{}", "“": "``{}", "”": "''{}", "…": r"\ldots{}"}
 
 
 def _split(c: str) -> tuple[str, str] | None:
@@ -40,6 +44,8 @@ def text_char(c: str) -> str:
     """One non-ASCII character for a TeX text node."""
     if c in _LETTERS:
         return _LETTERS[c] + "{}"
+    if c in TEXT_PUNCTUATION:
+        return TEXT_PUNCTUATION[c]
     parts = _split(c)
     if parts and parts[1] in _TEXT_ACCENTS:
         base = _DOTLESS[parts[0]][0] if parts[0] in _DOTLESS else parts[0]

@@ -25,7 +25,7 @@ from .. import checks
 from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .svg import _n
-from .texchars import LostLetters, comment_text, math_char, text_char
+from .texchars import TEXT_PUNCTUATION, LostLetters, comment_text, math_char, text_char
 
 #: ★ (a convolution's box) as large as DejaVu's, not math's small binary \star (graphicx, which TikZ loads, scales it)
 STAR = r"\mathord{\raisebox{-0.2ex}{\scalebox{1.5}{$\star$}}}"
@@ -59,9 +59,20 @@ def text_tex(text: str) -> str:
 
     >>> text_tex("50% of σ_x")
     '50\\% of \\ensuremath{\\sigma}\\_x'
+    >>> text_tex("Encoder–decoder — Abbott’s")
+    "Encoder--{}decoder ---{} Abbott'{}s"
     """
-    return "".join(_ESCAPE.get(c) or _TEXT_ONLY.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else
+    return "".join(_ESCAPE.get(c) or _TEXT_ONLY.get(c) or TEXT_PUNCTUATION.get(c) or (r"\ensuremath{" + MATH[c] + "}" if c in MATH else
                    c if c.isascii() else text_char(c)) for c in text)
+
+
+def unset_letters(text: str) -> list[str]:
+    """The letters of ``text`` that no pdflatex font sets (they print as ``?``), each once.
+
+    >>> unset_letters("Réseau – 注意 🚀 注")
+    ['注', '意', '🚀']
+    """
+    return list(dict.fromkeys(c for c in text if not c.isascii() and c not in MATH and text_char(c) == "?"))
 
 
 def _math_words(text: str, bold: bool, words: str) -> str:
@@ -284,8 +295,7 @@ def to_tikz(scene: Scene) -> bytes:
     """The ``tikzpicture`` for ``scene``, with its colour and style block, as UTF-8 bytes."""
     checks.scene_text(scene)
     check_side(scene.width, scene.height, MAX_TEX_SIDE, "TikZ", "TeX's largest dimension is 16,383pt")
-    lost = list(dict.fromkeys(c for item in scene.items if isinstance(item, Text) for run in item.runs for c in run.text
-                              if not c.isascii() and c not in MATH and text_char(c) == "?"))
+    lost = unset_letters("".join(run.text for item in scene.items if isinstance(item, Text) for run in item.runs))
     if lost:  # ("注意 🚀" printed as "?? ?", and nothing said so)
         warnings.warn(LostLetters(f"the TikZ output cannot set {' '.join(lost)} (pdflatex's fonts lack them): "
                                   "they print as '?'; .pdf or .svg output draws them"), stacklevel=2)
