@@ -1418,3 +1418,24 @@ def test_a_part_s_wires_take_their_labels_at_its_arrowheads_where_the_page_leave
     for head in heads:
         for y in tips(head):
             assert any(abs(t.y - (y - 2.0)) < 0.6 and head.bbox[0] - ARROW <= t.bbox[2] <= head.bbox[0] for t in axis_labels), y
+
+
+@pytest.mark.parametrize("width", ["150pt", "165pt", "180pt", "200pt"])
+def test_a_tandem_leaves_or_stays_in_a_row_with_both_its_lines(width):
+    """ResNet's pixel positions x = h w are two lines 4 pt apart. In a 165 pt column the row of its second ★3, which
+    the branch's x only passes, left out one line of the pair with its arrowheads and kept the other, a lone thin line
+    labelled x̄ at both ends, its tensor's name gone; each line labelled x̄ now has its partner beside it."""
+    from ncd_render.style import load_preset
+
+    pitch, pad = load_preset("column").tandem_pitch, load_preset("column").label_pad  # (closer in a figure scaled to fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / "resnet.ncd", layout="column").scene(width=width)
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    bold = [t for t in scene.labels() if t.role == "label.axis" and "".join(r.text for r in t.runs) == "x"]
+    assert bold
+    for label in bold:
+        under = [w for w in wires if abs(w.y1 - label.y - pad) < 0.5 and min(w.x1, w.x2) - 1 <= label.x <= max(w.x1, w.x2) + 1]
+        assert under, label
+        assert all(any(pitch / 2 < abs(v.y1 - w.y1) <= pitch + 0.01 and min(v.x1, v.x2) < label.x < max(v.x1, v.x2) for v in wires)
+                   for w in under), (label.x, label.y)

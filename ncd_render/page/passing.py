@@ -86,14 +86,23 @@ def _whole(drop: set, *cuts) -> set:
     >>> sorted(_whole({10, 30, 40}, _Cut(0, ((10, None, None, None, t), (20, None, None, None, t), (30, None, None, None, s),
     ...                                        (40, None, None, None, s)), 8)))
     [30, 40]
+
+    A tandem's second line (no label of its own, as ResNet's bold x is drawn) goes with the line above it:
+
+    >>> x = object()  # its label
+    >>> sorted(_whole({10, 14}, _Cut(0, ((10, None, x, None, t), (14, None, None, None, None), (30, None, x, None, t)), 8)))
+    []
     """
     while True:
         partial = set()
         for cut in cuts:
             tensors: dict[int, set] = {}
+            tensor = None
             for y, *rest in cut.wires:
-                if len(rest) > 3 and rest[3] is not None:
-                    tensors.setdefault(id(rest[3]), set()).add(y)
+                if len(rest) > 3 and (rest[3] is not None or rest[1] is None):  # (no label: a tandem's second line)
+                    tensor = rest[3] if rest[3] is not None else tensor
+                    if tensor is not None:
+                        tensors.setdefault(id(tensor), set()).add(y)
             partial.update(*(levels & drop for levels in tensors.values() if levels & drop and not levels <= drop))
         if not partial:
             return drop
