@@ -1439,3 +1439,37 @@ def test_a_tandem_leaves_or_stays_in_a_row_with_both_its_lines(width):
         assert under, label
         assert all(any(pitch / 2 < abs(v.y1 - w.y1) <= pitch + 0.01 and min(v.x1, v.x2) < label.x < max(v.x1, v.x2) for v in wires)
                    for w in under), (label.x, label.y)
+
+
+DECAY = ("axis y = 8 width\naxis x = y width\naxis h = 4\ninput T[y h], S[y x]\nsection \"Decay mask\"\n"
+         "  G = layerscale(T: h) as A\n  G = cumsum(G: y)\n  Gx = rename(G: y -> x)\n  D = G - Gx\n"
+         "  D = mask(D: y x) with causal\n  L = exp(D)\nend\nsection \"Use\"\n  M = L * S\n  M = softmax(M: x)\n"
+         "  M = sum(M: h)\nend\noutput M\n")
+
+
+def _tensor_ends(scene, start: bool) -> dict:
+    """Each tensor a part's scene takes in (``start``) or hands on, its axes top to bottom at that edge."""
+    edge = (min if start else max)(n[1] if start else n[2] for n in scene.wire_names)
+    found = {}
+    for y, x0, x1, label, _, runs in sorted(scene.wire_names, key=lambda n: n[0]):
+        at, run = (x0, runs[0]) if start else (x1, runs[-1])
+        if abs(at - edge) < 0.5 and abs(run[0 if start else 1] - at) < 0.5 and run[2] is not None:
+            found.setdefault("".join(r.text for r in run[2].runs), []).append(label.axis)
+    return found
+
+
+@pytest.mark.parametrize("strands", [False, True])
+def test_a_tensor_goes_into_the_next_part_with_its_wires_as_they_left_the_last(strands):
+    """A Mamba-2 decay mask, exp(G - Gx) with its causal mask, handed L on x, y, h top to bottom (the outer difference
+    put the keys' x on top) and the next part took L in y, h, x, its axes' order: the rows swapped L's wires across
+    the break, unmarked. It goes in now as it came out."""
+    from ncd_render.page.flow import part_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    parts = part_scenes(load_text(DECAY).diagram, None, load_theme("paper"), load_preset("column"), strands=strands, width=234.0)
+    handed = {}
+    for scene in parts:
+        taken = _tensor_ends(scene, start=True)
+        assert all(taken[n] == handed[n] for n in taken if n in handed), (taken, handed)
+        handed.update(_tensor_ends(scene, start=False))
+    assert "L" in handed

@@ -111,8 +111,9 @@ class _Sweep(Copies, Sums):
         """Walk the columns, tracking the live wires top to bottom; returns the final order."""
         live: list[int] = []
         for op in self.d.ops:
-            if op.kind == "input":
-                wires = [self.new_wire(op.outputs[0], a, ("input", op.id)) for a in self.d.values[op.outputs[0]].axes]
+            if op.kind == "input":  # its wires top to bottom as its axes, or as the part that made it handed it on
+                axes = op.params.get("stacked") or self.d.values[op.outputs[0]].axes
+                wires = [self.new_wire(op.outputs[0], a, ("input", op.id)) for a in axes]
                 live.extend(wires)
         self.input_wires = list(live)
         now = self.snap(live)  # the live wires as they are, shared by every snapshot until they change

@@ -17,8 +17,11 @@ part's input wires start with them, each tensor named at both ends.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from types import MappingProxyType
 
 from ..ir import Diagram
+from ..records import replaced
 from ..layout import layout
 from ..scene import Line, Scene, Text
 from ..style import Preset, Theme
@@ -46,13 +49,39 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
         parts = chunks(diagram, depth, deep, sums)
     if not parts:
         return None
-    scenes = []
+    scenes, handed = [], {}
     for k, part in enumerate(parts):
-        scene = in_figure(layout(part.diagram, theme, preset, part=True), part.diagram, numbering)
+        taken = taking_in(part.diagram, handed)
+        scene = in_figure(layout(taken, theme, preset, part=True), taken, numbering)
+        handed.update(handing_on(scene))
         handed_in = part.handed  # (by where it was made, not its name: a residual stream's X made again comes in)
         handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
         scenes.append(_marked(scene, handed_in, handed_on, k == 0, preset.label_pad))
     return scenes
+
+
+def handing_on(scene: Scene) -> dict[str, tuple[str, ...]]:
+    """The axes of each tensor a part's ``scene`` ends with, top to bottom as its wires end there."""
+    x_end = max((x1 for _, _, x1, *_ in scene.wire_names), default=0.0)
+    stacked: dict[str, list[str]] = {}
+    for _, _, x1, label, _, runs in sorted(scene.wire_names, key=lambda n: n[0]):
+        if x1 >= x_end - 0.5 and runs and abs(runs[-1][1] - x1) < 0.5 and runs[-1][2] is not None:
+            stacked.setdefault("".join(r.text for r in runs[-1][2].runs), []).append(label.axis)
+    return {name: tuple(axes) for name, axes in stacked.items()}
+
+
+def taking_in(diagram: Diagram, handed: dict[str, tuple[str, ...]]) -> Diagram:
+    """``diagram`` (a part) with each input an earlier part handed on (``handed``, :func:`handing_on`'s) taken in
+    with its wires stacked as they were handed on: a tensor whose wires came out of one part x, y, h went into the
+    next y, h, x, in its axes' order."""
+    ops = []
+    for op in diagram.ops:
+        name, axes = (diagram.values[op.outputs[0]].name, diagram.values[op.outputs[0]].axes) if op.kind == "input" else (None, ())
+        stacked = handed.get(name)
+        if stacked and stacked != axes and sorted(stacked) == sorted(axes):
+            op = replaced(op, params=MappingProxyType({**op.params, "stacked": stacked}))
+        ops.append(op)
+    return diagram if ops == diagram.ops else replace(diagram, ops=ops)
 
 
 def _names(diagram: Diagram, values) -> set[str]:
