@@ -107,6 +107,21 @@ def test_broadcast_wire_passes_by_the_box():
     assert len(passing) == 1 and passing[0].y1 < box.y  # y runs above the box, untouched
 
 
+@pytest.mark.parametrize("name, axes", [("resnet", "xc"), ("squeeze_excitation", "hwc"), ("mha", "ym")])
+def test_a_figures_outputs_are_labelled_at_its_end(name, axes):
+    """The paper labels a figure's output wires where they end, beside the tensor's name; ResNet's X went out bare,
+    its labels last seen left of the residual branch, and SE's Y after the gate's product. Each output wire now
+    takes its axis label at the end, where it was not labelled just before (MHA's m, right after L_O)."""
+    path = ROOT / ("gallery" if (ROOT / "gallery" / f"{name}.ncd").exists() else "tests/corpus") / f"{name}.ncd"
+    scene = load(path).scene()
+    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    end = max(max(w.x1, w.x2) for w in wires)
+    ending = {round(w.y1, 2) for w in wires if max(w.x1, w.x2) > end - 0.5}
+    near = [t for t in scene.labels() if t.role == "label.axis" and t.bbox[2] > end - 20
+            and any(0 < y - t.y < 6 for y in ending)]  # (its baseline just above its wire)
+    assert sorted("".join(r.text for r in t.runs) for t in near) == sorted(axes)
+
+
 @pytest.mark.parametrize("statement, held", [("Y = X * S", "c"), ("Y = X + S", "c"), ("Y = X / S", "c"), ("Y = Y2 * S", "hwc")])
 def test_a_broadcasting_joins_box_stands_only_on_the_axes_both_operands_have(statement, held):
     """FiLM's ``H * Gm`` with ``Gm[c]``: the × box stood on h, w and c, as if the gate acted on positions; the paper

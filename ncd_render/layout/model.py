@@ -30,6 +30,7 @@ MERGE_TAIL = 5.0  # after a sum's last merge dot, so it stands clear of what fol
 # a page's arrowhead where a wire comes from, or goes on to, another part or row (ncd_render.page); a page's
 # part keeps room for one at the end of its wires, clear of their labels
 CONTINUE_ARROW = 6.0
+AGAIN = 40.0  # pt: a wire labelled this little before an end (the figure's, a row's) is not labelled again there
 
 
 def entry_room(preset) -> float:

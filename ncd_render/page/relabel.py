@@ -23,13 +23,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from ..layout.buckets import boxes_near, by_column
+from ..layout.model import AGAIN
 from ..layout.model import CONTINUE_ARROW as ARROW
 from ..records import replaced
 from ..scene import Line, Stroke, Text
 from ..text import overline_bar
 
 REACH = 2.0  # a cut this close to a label goes through it (rows.BLOCK_PAD)
-AGAIN = 40.0  # pt: a wire labelled this little before a row's end is not labelled again at its arrow
 
 
 def is_wire_label(item) -> bool:
