@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ncd_render.api import load
+from ncd_render.api import load, load_text
 from ncd_render.render import render_bytes
 from ncd_render.render.svg import _n
 from ncd_render.render.tikz import tex_label, to_tikz
@@ -176,7 +176,7 @@ def test_gallery_tikz_is_byte_stable_and_complete(theme, gallery_file):
     text = first.decode()
     scene = figure.scene()
     texts = [i for i in scene.items if isinstance(i, Text)]
-    assert text.count(r"\node[") == len(texts)
+    assert text.count(r"\node[") + text.count(r"\path[ncd sign]") == len(texts)  # (a box's sign alone is drawn)
     assert text.count(r"\bar{") + text.count(r"\overline{") == len(scene.by_role("label.overline"))
     assert f"\\useasboundingbox (0,0) rectangle ({_n(scene.width)},{_n(scene.height)});" in text
 
@@ -252,3 +252,51 @@ def test_letters_tikz_cannot_set_are_named_in_a_warning(tmp_path):
     assert "warning: the TikZ output cannot set 注 意 🚀 (pdflatex's fonts lack them): they print as '?'" in result.stderr
     assert "σ" not in result.stderr.split("cannot set")[1] and (tmp_path / "cjk.tikz").exists()
     assert "warning" not in ncd("render", source, "-o", tmp_path / "cjk.svg").stderr
+
+
+SIGNS = "axis m = 4\ninput A[m], B[m]\nC = A + B\nD = C * B\nE = D - A\nF = linear(E: m -> m) with bias\noutput F\n"
+
+
+def _beside_pdf(folder: Path, scene: Scene, dpi: int = 576) -> list:
+    """``scene`` as its PDF draws it and as its TikZ compiles on a page of the same size: two greyscale images."""
+    from PIL import Image
+
+    (folder / "fig.pdf").write_bytes(render_bytes(scene, "pdf"))
+    (folder / "fig.tikz").write_bytes(render_bytes(scene, "tikz"))
+    _compile(folder, rf"\pdfpagewidth={_n(scene.width)}bp \pdfpageheight={_n(scene.height)}bp \hoffset=-1in \voffset=-1in"
+                     r" \oddsidemargin=0pt \topmargin=0pt \headheight=0pt \headsep=0pt \noindent\input{fig.tikz}")
+    for name in ("fig", "doc"):
+        subprocess.run([need("pdftoppm"), "-r", str(dpi), "-gray", "-singlefile", f"{name}.pdf", name], cwd=folder, check=True)
+    return [Image.open(folder / f"{name}.pgm") for name in ("fig", "doc")]
+
+
+def _ink(image, box: tuple, dpi: int = 576) -> int:
+    """How much ink ``image`` has inside ``box`` (bp)."""
+    return sum((255 - v) * n for v, n in enumerate(image.crop(tuple(round(v * dpi / 72) for v in box)).histogram()))
+
+
+def _apart(image, other, box: tuple, dpi: int = 576) -> float:
+    """How much two images differ inside ``box`` (bp), as a share of the second's ink there."""
+    from PIL import ImageChops
+
+    crops = [i.crop(tuple(round(v * dpi / 72) for v in box)) for i in (image, other)]
+    return sum(v * n for v, n in enumerate(ImageChops.difference(*crops).histogram())) / _ink(other, box, dpi)
+
+
+@pytest.mark.parametrize("theme", ["paper", "serif"])
+def test_a_box_s_sign_is_as_large_heavy_and_placed_as_the_pdf_s(tmp_path, theme):
+    """Set in the document's font, a sum's + and a product's × were thin, and a bias's + larger, thin and on its
+    box's bottom edge (a paper's author): each sign has the PDF's ink, in the PDF's place."""
+    need("pdflatex")
+    scene = load_text(SIGNS, theme=theme).scene()
+    signs = [t for t in scene.items if isinstance(t, Text) and t.role == "label.box" and "".join(r.text for r in t.runs) in "+×−"]
+    assert len(signs) == 4
+    pdf, tikz = _beside_pdf(tmp_path, scene)
+    off = []
+    for sign in signs:
+        run = sign.runs[0]
+        x, y = sign.x + run.dx, sign.y + run.dy
+        box = (x, y - 0.75 * run.size, x + 0.85 * run.size, y + 0.05 * run.size)  # the glyph's ink, and no more
+        if _apart(tikz, pdf, box) > 0.25:  # (0.03 to 0.12 apart now; 0.45 to 0.94 in TeX's fonts)
+            off.append((run.text, run.size, round(_apart(tikz, pdf, box), 2)))
+    assert not off, off

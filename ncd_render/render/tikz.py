@@ -2,7 +2,8 @@ r"""Scene -> a TikZ picture that takes the LaTeX document's own fonts.
 
 Labels become TeX: ``$\bar{x}$`` for width axes (the scene's overline is
 folded into the label), ``$\mathbf{L}_{Q}$`` for learned boxes,
-``$k^{-1/2}$`` for factors; titles are text. Every colour, stroke and font
+``$k^{-1/2}$`` for factors; titles are text. A box's sign alone (a sum's +, a product's ×,
+a bias's +) is drawn as the outline of the PDF's bold glyph (style ``ncd sign``). Every colour, stroke and font
 size is a named style in one ``\tikzset`` block at the top of the file, so
 an author restyles the figure there, or for every figure at once from the
 preamble with ``\tikzset{ncd overrides/.style={ncd wire/.append style=blue}}``.
@@ -22,6 +23,7 @@ import re
 import warnings
 
 from .. import checks
+from ..fonts import metrics
 from ..limits import MAX_TEX_SIDE, check_side
 from ..scene import Circle, Line, Path, Rect, Scene, Stroke, Text
 from .svg import _n
@@ -278,6 +280,19 @@ def _rooms(scene: Scene) -> dict[int, float]:
     return rooms
 
 
+def _sign(text: Text) -> Path | None:
+    """A box's sign alone (a sum's +, a product's ×, a bias's +) as the outline of the bold glyph the PDF draws,
+    or None: set in the document's font, Computer Modern's bold + was half as heavy, larger, and (a bias's)
+    sat on its box's bottom edge (a paper's author)."""
+    run = text.runs[0] if len(text.runs) == 1 else None
+    outline = metrics(text.family).signs.get(run.text) if text.role == "label.box" and run and run.bold else None
+    if outline is None:
+        return None
+    x, y, s = text.x + run.dx, text.y + run.dy, run.size
+    return Path(tuple((cmd[0], *(x + s * v if k % 2 == 0 else y - s * v for k, v in enumerate(cmd[1:]))) for cmd in outline),
+                None, text.color, role="sign", ref=text.ref)
+
+
 def _draw(item, style: str) -> str | None:
     if isinstance(item, Line):
         return rf"\path[{style}] {_pt(item.x1, item.y1)} -- {_pt(item.x2, item.y2)};"
@@ -304,6 +319,8 @@ def to_tikz(scene: Scene) -> bytes:
     for item in scene.items:
         if item.role == "label.overline" or (isinstance(item, Rect) and item.stroke is None and item.fill is None):
             continue  # overlines are part of their labels (Text.overline); layout-only regions are invisible
+        if isinstance(item, Text):
+            item = _sign(item) or item
         style = styles.name(item)
         body.append(_node(item, style, rooms.get(id(item))) if isinstance(item, Text) else _draw(item, style))
     title = comment_text(scene.title or "A neural circuit diagram")  # a line end would end the % comment
