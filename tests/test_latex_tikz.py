@@ -132,6 +132,25 @@ def test_tex_labels(text, role, expected):
     assert tex_label(label(text, 0, 0, role=role, bold=bold)) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("\\sigma_\\alpha", r"$\mbox{\boldmath$\sigma$}_{\alpha}$"), ("Ŵ_é", r"$\mbox{\boldmath$\hat{\mathbf{W}}$}_{\acute{e}}$"),
+    ("W + b2", r"$\mathbf{W}\ \mbox{\boldmath$+$}\ \mathbf{b}\mbox{\boldmath$2$}$"), ("L_Q", r"$\mathbf{L}_{Q}$"),
+])
+def test_a_bold_label_is_bold_past_ascii_letters(text, expected):
+    """σ_α and Ŵ_é on learned boxes lost their bold in TikZ (a paper's author): \\mathbf sets ASCII letters only;
+    Greek, accented letters, signs and digits are set in math's bold version."""
+    assert tex_label(label(text, 0, 0, 10, "label.box", bold=True)) == expected
+
+
+def test_bold_greek_and_accents_compile_in_bold_fonts(tmp_path):
+    need("pdflatex")
+    boxes = [label(t, 10, 20 + 20 * k, 10, "label.box", bold=True) for k, t in enumerate(("\\sigma_\\alpha", "Ŵ_é"))]
+    (tmp_path / "fig.tikz").write_bytes(to_tikz(Scene(60, 70, boxes)))
+    _compile(tmp_path, r"\input{fig.tikz}")
+    fonts = subprocess.run([need("pdffonts"), "doc.pdf"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "CMMIB10" in fonts and "CMBX10" in fonts and "CMMI10" not in fonts, fonts  # bold σ and Ŵ; no light one
+
+
 def test_overlined_axis_labels_become_bars():
     scene = wires()
     tikz = to_tikz(scene).decode()

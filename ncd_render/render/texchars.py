@@ -53,14 +53,18 @@ def text_char(c: str) -> str:
     return "?"
 
 
-def math_char(c: str) -> str:
-    """One non-ASCII character inside ``$...$``."""
+def math_char(c: str, bold: bool = False) -> str:
+    r"""One non-ASCII character inside ``$...$``; ``bold``: its letter upright and bold, as ``\mathbf`` sets ASCII's.
+
+    >>> math_char("é", bold=True), math_char("ç", bold=True)
+    ('\\acute{\\mathbf{e}}', '\\mbox{\\textbf{\\c{c}}}')
+    """
     parts = _split(c)
     if parts and parts[1] in _MATH_ACCENTS:
-        base = _DOTLESS[parts[0]][1] if parts[0] in _DOTLESS else parts[0]
+        base = _DOTLESS[parts[0]][1] if parts[0] in _DOTLESS else r"\mathbf{" + parts[0] + "}" if bold else parts[0]
         return "\\" + _MATH_ACCENTS[parts[1]] + "{" + base + "}"
     text = text_char(c)
-    return r"\mbox{" + text + "}" if text != "?" else "?"
+    return r"\mbox{" + (r"\textbf{" + text + "}" if bold else text) + "}" if text != "?" else "?"
 
 
 def comment_text(text: str) -> str:

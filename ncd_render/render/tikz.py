@@ -84,12 +84,11 @@ def _math_words(text: str, bold: bool, words: str) -> str:
             out.append(r"\mathbf{" + token + "}" if bold else token if len(token) == 1 else words + "{" + token + "}")
         elif token.isspace():
             out.append(r"\ ")
-        elif token in MATH:
-            out.append(MATH[token] + (" " if MATH[token][-1].isalpha() else ""))
-        elif token == "+" and bold:  # (\mathbf sets letters only: math's + stays thin)
-            out.append(r"\mbox{\textbf{+}}")
         else:
-            out.append(_MATH_ESCAPE.get(token) or _ESCAPE.get(token) or (token if token.isascii() else math_char(token)))
+            sign = (MATH[token] + (" " if MATH[token][-1].isalpha() else "") if token in MATH
+                    else _MATH_ESCAPE.get(token) or _ESCAPE.get(token) or (token if token.isascii() else math_char(token, bold)))
+            # \mathbf sets ASCII letters only: math's Greek, signs and accents are bold in its bold version
+            out.append(r"\mbox{\boldmath$" + sign.rstrip() + "$}" if bold else sign)
     return re.sub(r"(?<!\\) +$", "", "".join(out))  # (the space after \alpha; not a control space's: '^{\}' broke the file)
 
 
