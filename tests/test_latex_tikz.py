@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -289,6 +290,20 @@ def _beside_pdf(folder: Path, scene: Scene, dpi: int = 576) -> list:
     return [Image.open(folder / f"{name}.pgm") for name in ("fig", "doc")]
 
 
+def _ink_box(folder: Path, scene: Scene, margin: float = 20.0, dpi: int = 576) -> tuple:
+    """Where the compiled TikZ of ``scene`` has ink, in bp from the picture's top left corner (set ``margin`` in)."""
+    from PIL import Image
+
+    (folder / "fig.tikz").write_bytes(render_bytes(scene, "tikz"))
+    m = _n(margin)
+    _compile(folder, rf"\pdfpagewidth={_n(scene.width + 2 * margin)}bp \pdfpageheight={_n(scene.height + 2 * margin)}bp"
+                     rf" \hoffset=-1in \voffset=-1in \oddsidemargin={m}bp \topmargin={m}bp \headheight=0pt \headsep=0pt"
+                     r" \noindent\input{fig.tikz}")
+    subprocess.run([need("pdftoppm"), "-r", str(dpi), "-gray", "-singlefile", "doc.pdf", "doc"], cwd=folder, check=True)
+    box = Image.open(folder / "doc.pgm").point(lambda v: 255 if v < 128 else 0).getbbox()
+    return tuple(v * 72 / dpi - margin for v in box)
+
+
 def _ink(image, box: tuple, dpi: int = 576) -> int:
     """How much ink ``image`` has inside ``box`` (bp)."""
     return sum((255 - v) * n for v, n in enumerate(image.crop(tuple(round(v * dpi / 72) for v in box)).histogram()))
@@ -319,3 +334,14 @@ def test_a_box_s_sign_is_as_large_heavy_and_placed_as_the_pdf_s(tmp_path, theme)
         if _apart(tikz, pdf, box) > 0.25:  # (0.03 to 0.12 apart now; 0.45 to 0.94 in TeX's fonts)
             off.append((run.text, run.size, round(_apart(tikz, pdf, box), 2)))
     assert not off, off
+
+
+def test_a_label_is_set_no_wider_than_the_room_to_the_picture_s_edge(tmp_path):
+    """The picture's bounding box is fixed, so TeX never saw a name in Computer Modern, wider than DejaVu's, run 3bp
+    past it into the margin (X_in; UNet's input, 1.4bp: a paper's author). Every label now stays inside it."""
+    need("pdflatex")
+    left, right = label("X_in", 0, 14, role="label.name", anchor="end"), label("Y_out", 0, 14, role="label.name")
+    left, right = replace(left, x=14.0 - left.width), replace(right, x=69.5 - right.width)  # DejaVu's fit, TeX's are wider
+    scene = Scene(70, 20, [Line(16, 10, 54, 10, Stroke(INK, 0.9)), left, right])
+    x0, _, x1, _ = _ink_box(tmp_path, scene)
+    assert x0 > -0.1 and x1 < scene.width + 0.1, (x0, x1)

@@ -32,6 +32,8 @@ from .texchars import TEXT_PUNCTUATION, LostLetters, comment_text, math_char, te
 #: ★ (a convolution's box) as large as DejaVu's, not math's small binary \star (graphicx, which TikZ loads, scales it)
 STAR = r"\mathord{\raisebox{-0.2ex}{\scalebox{1.5}{$\star$}}}"
 INSET = 1.0  # bp: the least a label inside a rectangular box keeps from its outline
+#: a label with this many times its width between its anchor and the picture's edge reaches it in no document font
+SPARE = 2.0
 #: Unicode symbols the labels use, as TeX math.
 MATH = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta", "θ": r"\theta",
@@ -292,6 +294,14 @@ def _sign(text: Text) -> Path | None:
                 None, text.color, role="sign", ref=text.ref)
 
 
+def _edge_room(text: Text, width: float) -> float | None:
+    """How wide ``text`` may be set before it runs past the picture's bounding box (which TeX takes as given: a
+    name in Computer Modern ran 3bp into the margin unseen), where that is less than :data:`SPARE` times its width."""
+    middle = text.x + text.width / 2
+    room = {"start": width - text.x, "end": text.x + text.width, "middle": 2 * min(middle, width - middle)}[text.anchor]
+    return room if room < SPARE * text.width else None
+
+
 def _draw(item, style: str) -> str | None:
     if isinstance(item, Line):
         return rf"\path[{style}] {_pt(item.x1, item.y1)} -- {_pt(item.x2, item.y2)};"
@@ -321,7 +331,8 @@ def to_tikz(scene: Scene) -> bytes:
         if isinstance(item, Text):
             item = _sign(item) or item
         style = styles.name(item)
-        body.append(_node(item, style, rooms.get(id(item))) if isinstance(item, Text) else _draw(item, style))
+        room = rooms.get(id(item)) or _edge_room(item, scene.width) if isinstance(item, Text) else None
+        body.append(_node(item, style, room) if isinstance(item, Text) else _draw(item, style))
     title = comment_text(scene.title or "A neural circuit diagram")  # a line end would end the % comment
     head = [
         f"% {title}: a neural circuit diagram drawn by ncd-render.",
