@@ -9,6 +9,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from ncd_render.api import load, load_text
+from ncd_render.fonts import metrics
 from ncd_render.render import render_bytes
 from ncd_render.scene import Line, Rect
 from ncd_render.scene import Path as PathItem
@@ -603,3 +604,21 @@ def test_a_sliding_window_mask_is_a_mask_labelled_with_its_window():
              (("".join(r.text for r in label.runs), label.ref) for label in scene.by_role("label.box"))}
     assert set(fills) == {"mask", "window 4"}
     assert fills["mask"] == fills["window 4"] and len(fills["mask"]) == 1
+
+
+@pytest.mark.parametrize("path", ["tests/corpus/gru_cell.ncd", "gallery/transformer.ncd", "gallery/unet.ncd", "gallery/mlp.ncd"])
+def test_a_bias_sign_stands_clear_of_its_box_s_label(path):
+    """On a box on one wire the bias's "+" stood beside the label, 1.9pt from its end, and read as part of W_n's or
+    U_n's subscript (the GRU; the transformer's last L): where the two share a height, 2.5pt of paper parts them."""
+    boxes: dict = {}
+    for text in load(ROOT / path).scene().by_role("label.box"):
+        boxes.setdefault(text.ref, []).append(text)
+    checked = 0
+    for label, plus in (texts for texts in boxes.values() if len(texts) == 2 and texts[1].runs[0].text == "+"):  # a label, its "+"
+        points = [c[k:k + 2] for c in metrics(plus.family).signs["+"] for k in range(1, len(c), 2)]
+        size = plus.runs[0].size
+        left, top = plus.x + size * min(x for x, _ in points), plus.y - size * max(y for _, y in points)
+        if top < label.y + label.descent:  # side by side
+            checked += 1
+            assert left - (label.x + label.width) >= 2.5, "".join(r.text for r in label.runs)
+    assert checked

@@ -26,6 +26,7 @@ import re
 from .. import ops
 from ..records import record
 from ..scene import Line, Path, Rect, Stroke
+from .bias import INSET, adds, bias_box, label_baseline, plus_label
 from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
@@ -95,16 +96,16 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
     if op.params.get("body"):
         top, bottom = heights.box[op.id]
         label = two_lines(style, label, bottom - top + 2 * p.box_pad_y)
-    w = (label.width if label else 0) + 2 * p.box_pad_x
     if adds(op):
-        w += style.theme.font.box_size * 0.35
-    return sized(label, width=max(p.min_box_width, w))
+        top, bottom = heights.box[op.id]
+        return sized(label, width=bias_box(style, label, top, bottom, _lift(op, top, bottom))[0])
+    return sized(label, width=max(p.min_box_width, (label.width if label else 0) + 2 * p.box_pad_x))
 
 
-def adds(op) -> bool:
-    """Whether ``op``'s box carries a bias's "+" in its corner: a map with a bias, or a learned bias itself
-    (``bias(X: y m)``, a position table added: without it, the box read as a learned map)."""
-    return bool(op.params.get("bias")) or op.kind == "bias"
+def _lift(op, top: float, bottom: float) -> float:
+    """The most a box's short right end (a strided trapezoid's, see :func:`trapezoid`) raises its bias's "+"."""
+    kind = ops.of(op)
+    return 0.2 * (bottom - top) if kind.taper is not None and kind.taper(op) == "narrow" else 0.0
 
 
 @record
@@ -188,7 +189,7 @@ class _Draw:
         c, s = self.theme.colors, self.theme.strokes
         self.box, self.learned, self.wire = Stroke(c.box_stroke, s.box), Stroke(c.box_stroke, s.learned_box), Stroke(c.wire, s.wire)
         self.halo, self.pictogram = Stroke(c.halo, s.wire + 2.4), Stroke(c.text, 1.1)
-        self.plus = style.text("+", self.theme.font.box_size * 0.7, bold=True)  # a bias's sign, in its box's corner
+        self.plus = plus_label(style)  # a bias's sign, in its box's corner
 
     def tight(self, wires: list[int]) -> set[int]:
         return tight(self.d.tandems, [self.ordered_wires[w].axis for w in wires])
@@ -197,7 +198,7 @@ class _Draw:
         return scale_label(self.style, placed)
 
     def draw_op(self, placed: Placed, body: list, overlay: list, column: Column) -> None:
-        op, p, c, f = placed.op, self.p, self.theme.colors, self.theme.font
+        op, p, c = placed.op, self.p, self.theme.colors
         shape, box = glyph(op), self.boxes[op.id]
         y = self.y
         stroke, wire = self.learned if op.learned else self.box, self.wire
@@ -277,14 +278,12 @@ class _Draw:
                 overlay.append(self.style.placed_text(lab, (x0 + x1) / 2 - lab.width / 2, ly, "label.box", anchor="middle", ref=op.id))
         elif box.label is not None:
             lab = box.label
-            lx = (x0 + x1) / 2 - lab.width / 2
-            if bias:  # room for the bias's "+"
-                lx -= f.box_size * 0.15
-            ly = (top + bottom) / 2 + (lab.ascent - lab.descent) / 2 - 0.5
-            overlay.append(self.style.placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))
+            lx = x0 + bias_box(self.style, lab, top, bottom)[1] if bias else (x0 + x1) / 2 - lab.width / 2  # (off the "+")
+            overlay.append(self.style.placed_text(lab, lx, label_baseline(top, bottom, lab), "label.box", anchor="middle", ref=op.id))
         if bias:
             plus = self.plus
-            overlay.append(self.style.placed_text(plus, x1 - plus.width - 1.2, bottom - 1.2 + inset, "label.box", anchor="middle", ref=op.id))
+            overlay.append(self.style.placed_text(plus, x1 - plus.width - INSET, bottom - INSET + inset, "label.box", anchor="middle",
+                                                  ref=op.id))
 
     def draw_merge(self, placed: Placed, body: list, overlay: list) -> None:
         """A sum whose other operand came back between its first operand's wires: each of its
