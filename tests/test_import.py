@@ -212,6 +212,26 @@ def test_a_tensor_joined_to_one_with_more_axes_is_copied_along_them(tmp_path):
     assert check_file(out).passed
 
 
+def test_a_token_computed_without_its_dim_of_one_is_one_position_of_the_join(tmp_path):
+    """A token torch.cat joins to many along a dim of one that its own tensor does not have (the patches' mean kept
+    with keepdim) is one position of the joined axis, ``concat(R, X: , y -> x)``: it was written with an axis of one
+    it lacks (a diagram that did not build). Checked."""
+    out = tmp_path / "x.ncd"
+    imported = import_file(f"{MODELS}:pooled_token", out)
+    assert imported.warnings == [] and "R = mean(X: y)\nC = concat(R, X: , y -> x)\n" in out.read_text(), out.read_text()
+    assert check_file(out).passed
+
+
+def test_a_class_token_per_frame_joined_to_each_frames_patches_imports(tmp_path):
+    """TimeSformer's spatial step: the class token repeated per frame, joined to that frame's patches, mixed, then
+    averaged over the frames. The join's result lacked its joined axis, and writing the diagram failed ("19 is not in
+    list"); now the diagram builds, its repeat an opaque box."""
+    out = tmp_path / "x.ncd"
+    imported = import_file(f"{MODELS}:token_per_frame", out)
+    assert [w.split(" in ")[0] for w in imported.warnings] == ["aten.repeat [1 2 8]"], imported.warnings
+    assert "C = concat(H, C2: , h -> f)\n" in out.read_text(), out.read_text()
+
+
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
     """A handler's own error (a bug) draws its node as an opaque box with a warning naming the error, never a
     traceback: the rest of the module still imports."""

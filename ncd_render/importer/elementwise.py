@@ -1,4 +1,4 @@
-"""Element-wise functions, softmax, sums, products, reductions and concatenation."""
+"""Element-wise functions, softmax, sums, products and reductions (concatenation: :mod:`.joins`)."""
 from __future__ import annotations
 
 import torch
@@ -14,7 +14,7 @@ POWERS = {2: "square", 0.5: "sqrt", -0.5: "rsqrt"}  # x ** p as an element-wise 
 
 
 class ElementOps:
-    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for element-wise functions, softmax, sums, products, reductions and concatenation."""
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for element-wise functions, softmax, sums, products and reductions."""
 
     def op_elementwise(self, node, name):
         options = {}
@@ -320,72 +320,3 @@ class ElementOps:
         return Seen(self._kept(x, [dim], keep), out)
 
     op_argmin = op_argmax
-
-    def op_cat(self, node, name):
-        return self.joined(node, node.args[0], self.arg(node, 1, 0) % len(self.shape(node)))
-
-    def op_stack(self, node, name):
-        """``torch.stack(tensors, dim)``: each given a dim of one there, then joined along it."""
-        dim = self.arg(node, 1, 0) % len(self.shape(node))
-        pieces = [self.get(t) for t in node.args[0]]
-        pieces = [Seen(p.dims[:dim] + [self.atoms.new(1, "unit")] + p.dims[dim:], p.dsl, p.param, p.number) for p in pieces]
-        return self._stacked(node, pieces, dim) if len(pieces) > 1 else pieces[0]
-
-    def joined(self, node, parts, dim: int) -> Seen:
-        """The nodes ``parts`` joined along ``dim`` (``torch.cat``'s, or slices of one tensor filled in turn: :mod:`.filled`)."""
-        tensors = [self.get(t) for t in parts if self.cap.values[t].numel()]  # an empty piece (an empty cache's) adds nothing
-        picked = self.picks_joined(tensors, dim) if len(tensors) > 1 else None
-        if picked is not None:  # one tensor picked at every index of some axes, joined: those axes and the joined one, as one
-            return picked
-        if len(tensors) > 1 and not any(self.atoms.leaves(t.dims[dim]) for t in tensors):
-            return self._stacked(node, tensors, dim)
-        joined = tensors[-1]
-        for tensor in reversed(tensors[:-1]):  # more than two: each joined to those after it (DeiT's class and distillation
-            joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each
-        return joined
-
-    def _stacked(self, node, tensors: list[Seen], dim: int, joined: int | None = None) -> Seen:
-        """Tensors each with a dim of one at ``dim``, joined there (torch.stack's, or CBAM's channel max and mean kept
-        with a dim of one and joined): ``concat(A, B: , -> s)``, each one position of the new axis (``joined``, else a
-        new one), laid out last."""
-        for t in tensors[1:]:
-            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
-                if i != dim:
-                    self.atoms.unify(x, y)
-        for t in tensors:
-            self.data(t)  # (a learned operand becomes its box)
-        kept = [set(map(self.atoms.find, self.dsl_leaves(t))) for t in tensors]
-        full = max(range(len(tensors)), key=lambda k: len(kept[k]))
-        if any(not k <= kept[full] for k in kept):
-            raise Unsupported("stacking tensors whose other axes differ in their axes of one")
-        joined = self.atoms.new(len(tensors), "") if joined is None else joined
-        atoms = self.dsl_leaves(tensors[full]) + self.atoms.leaves(joined)
-        out = self.emit("concat", [t.dsl for t in tensors], atoms, node, axes={"on": [t.dims[dim] for t in tensors], "to": [joined]})
-        return Seen(tensors[full].dims[:dim] + [joined] + tensors[full].dims[dim + 1:], out)
-
-    def _join(self, node, a: Seen, b: Seen, dim: int) -> Seen:
-        """``a`` and ``b`` joined along ``dim``: ``concat(A, B: x1, x2 -> x)``."""
-        if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
-            raise Unsupported("joining two pieces of one (the language joins axes)")
-        for i, (x, y) in enumerate(zip(a.dims, b.dims)):
-            if i != dim:
-                self.atoms.unify(x, y)
-        for seen, other in ((a, b), (b, a)):  # one item joined to many (a class token to the patches) is an axis of size 1
-            if not self.atoms.leaves(seen.dims[dim]) and self.atoms.leaves(other.dims[dim]):
-                atom = self.atoms.atom(seen.dims[dim])
-                atom.wire = True
-                atom.width = any(self.atoms.atom(x).width for x in [other.dims[dim], *self.atoms.leaves(other.dims[dim])])
-                atom.role = atom.role if atom.role not in ("", "unit") else "token"
-        self.data(a), self.data(b)  # (a learned operand, ViT's class token, becomes its box with its axis of one)
-        kept = [{x for x in self.dsl_leaves(t) if x not in set(self.atoms.leaves(t.dims[dim]))} for t in (a, b)]
-        if not (kept[0] <= kept[1] or kept[1] <= kept[0]):  # a dim of one drawn as a wire in one (a ★'s single row) and not in the other
-            raise Unsupported("joining tensors whose other axes differ in their axes of one")
-        # (one may lack axes the other has, a dim it had of one expanded: copied along them, DeepSeek-V3's rotary key)
-        full = a if kept[1] <= kept[0] else b
-        size = self.atoms.size(a.dims[dim]) + self.atoms.size(b.dims[dim])
-        joined = self.atoms.new(size, self.atoms.atom(a.dims[dim]).role, width=self.atoms.atom(a.dims[dim]).width)
-        group = set(map(self.atoms.find, self.atoms.leaves(full.dims[dim])))  # (several, when the joined dim is a group: one axis made)
-        atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(full)]
-        atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]
-        out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": [a.dims[dim], b.dims[dim]], "to": [joined]})
-        return Seen(full.dims[:dim] + [joined] + full.dims[dim + 1:], out)

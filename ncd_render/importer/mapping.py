@@ -25,6 +25,7 @@ from .masks import recognise_masks
 from .moments import MomentOps
 from .positions import recognise_positions
 from .helpers import recognise_helpers
+from .joins import JoinOps
 from .hiding import HidingOps, recognise_additive
 from .patterns import recognise
 from .recomputed import _fed_by_learning, recognise_recomputed
@@ -52,7 +53,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, BoundOps, MomentOps, LossOps, DistanceOps,
+class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, BoundOps, MomentOps, LossOps, DistanceOps,
              SequenceOps, RecurrentOps, HidingOps, TransposedOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 

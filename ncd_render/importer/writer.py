@@ -142,7 +142,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             out.append(f"{indent}{name} = rearrange({args[k]}: {axes_text(order[stmt.args[k]], axis_names)} -> {layout})")
             args[k] = name
 
-        first = order[stmt.args[0]] if stmt.args else []  # the first operand's layout as written: a concatenation's result's
+        laid = [order[a] for a in stmt.args]  # the operands' layouts as written: a concatenation's result's
         for k, joined in enumerate(stmt.axes.get("on", []) if "to" in stmt.axes else []):
             group = leaves([joined])  # a concatenation joins one axis: several flattened together are grouped first
             if len(group) > 1:
@@ -153,14 +153,14 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 if len(theirs) == 1 and sorted(rest) == sorted(x for x in other if x != theirs[0]):  # laid out as the other operand
                     before, after = other[:other.index(theirs[0])], other[other.index(theirs[0]) + 1:]
                 rearranged(k, "g", _grouped_text(before + group + after, [group], axis_names))
-                first = before + group + after if k == 0 else first
+                laid[k] = before + group + after
         acted = split_later(stmt, leaves, before=True)
         if acted:  # a ★ of axes a view split (MobileViT's patches, a pixel shuffle's), a rotary of pairs a view lays out again:
             rearranged(0, "g", _grouped_text(_gathered(order[stmt.args[0]], acted), acted, axis_names))  # grouped first
         wanted = _second_order(stmt, order, leaves)
         if wanted is not None and order[stmt.args[1]] != wanted:  # the second operand laid out as the first
             rearranged(1, "t", axes_text(wanted, axis_names))
-        order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, first, leaves)) or leaves(prog.values[stmt.out].atoms)
+        order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, laid, leaves)) or leaves(prog.values[stmt.out].atoms)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
             args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
@@ -315,14 +315,17 @@ def _grouped_text(made: list, groups: list[list], axis_names) -> str:
     return " ".join(words)
 
 
-def _joined_layout(stmt: Stmt, first: list, leaves) -> list:
-    """A concatenation's result as the language lays it out: its first operand's axes as written (``first``), the
-    joined ones replaced by the axis they make; empty when ``first`` does not hold them."""
-    joined = leaves([stmt.axes["on"][0]])
-    if not joined or joined[0] not in first:  # (nothing to replace: the layout its atoms say)
+def _joined_layout(stmt: Stmt, laid: list[list], leaves) -> list:
+    """A concatenation's result as the language lays it out: the layout (``laid``, as written) of the first operand of
+    the most axes among those that name their joined axis, that axis replaced by the one they make; empty when none
+    holds it."""
+    joined = [leaves([x]) for x in stmt.axes["on"]]
+    named = [k for k, group in enumerate(joined) if group and group[0] in laid[k]]
+    if not named:  # (nothing to replace: the layout its atoms say)
         return []
-    at = first.index(joined[0])
-    return first[:at] + leaves(stmt.axes["to"]) + first[at + len(joined):]
+    k = max(named, key=lambda k: len(laid[k]) - len(joined[k]))  # (a group is one axis of the language's)
+    at = laid[k].index(joined[k][0])
+    return laid[k][:at] + leaves(stmt.axes["to"]) + laid[k][at + len(joined[k]):]
 
 
 def _tensor_hint(stmt: Stmt, prog: Program) -> str:

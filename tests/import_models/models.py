@@ -308,6 +308,45 @@ def two_tokens():
     return _TwoTokens(), (torch.randn(1, 4, 8),)
 
 
+class _TokenPerFrame(nn.Module):
+    """TimeSformer's spatial attention step: the class token copied to every frame (``repeat``), joined to that frame's
+    patches, mixed, then averaged back over the frames; the patches laid out [batch, 1 + frames * patches, d]."""
+
+    def __init__(self, frames=2):
+        super().__init__()
+        self.frames, self.mix = frames, nn.Linear(8, 8)
+
+    def forward(self, x):
+        b, length, d = x.shape
+        t = self.frames
+        n = (length - 1) // t
+        token = x[:, 0, :].unsqueeze(1).repeat(1, t, 1).reshape(b * t, d).unsqueeze(1)
+        patches = x[:, 1:, :].reshape(b, n, t, d).permute(0, 2, 1, 3).reshape(b * t, n, d)
+        h = self.mix(torch.cat((token, patches), 1))
+        token = h[:, 0, :].reshape(b, t, d).mean(1, True)
+        patches = h[:, 1:, :].reshape(b, t, n, d).permute(0, 2, 1, 3).reshape(b, n * t, d)
+        return torch.cat((token, patches), 1)
+
+
+def token_per_frame():
+    return _TokenPerFrame().eval(), (torch.randn(1, 9, 8),)
+
+
+class _PooledToken(nn.Module):
+    """The patches' mean, kept as a dim of one, joined before them as a token."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.mix(torch.cat((x.mean(1, keepdim=True), x), 1))
+
+
+def pooled_token():
+    return _PooledToken().eval(), (torch.randn(1, 4, 8),)
+
+
 class _SquaredReluMLP(nn.Module):
     """Primer's squared ReLU between two maps (Persimmon's and Nemotron's MLPs): relu, then torch.square; and ** 2."""
 
