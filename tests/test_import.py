@@ -196,6 +196,8 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_repeats_the_edg
     ("relative_shift", "cannot follow a view of dimensions [5, 6] as [6, 5]: its dimensions do not split evenly", 1),
     ("number_power", "a number raised to a tensor's power", 2),  # (and the arange; its negation is a scale by -1)
     ("node_pairs", "a sum or product of an axis with itself, broadcast both ways (every pair of its positions)", 1),
+    # x.repeat tiling a dim of more than one; a sum over a dim a repeat of a dim of one only copied along (no axis of its)
+    ("tiled_and_summed", "reducing along a dim the tensor was only copied along", 2),
 ])
 def test_what_the_language_cannot_join_or_normalise_is_an_opaque_box_not_a_broken_diagram(name, why, boxes, tmp_path):
     imported = import_file(f"{MODELS}:{name}", tmp_path / "x.ncd")  # (a diagram that does not build is an error)
@@ -225,11 +227,12 @@ def test_a_token_computed_without_its_dim_of_one_is_one_position_of_the_join(tmp
 def test_a_class_token_per_frame_joined_to_each_frames_patches_imports(tmp_path):
     """TimeSformer's spatial step: the class token repeated per frame, joined to that frame's patches, mixed, then
     averaged over the frames. The join's result lacked its joined axis, and writing the diagram failed ("19 is not in
-    list"); now the diagram builds, its repeat an opaque box."""
+    list"); a repeat along dims of one is an expand, the token copied along the frames by the concat. Checked."""
     out = tmp_path / "x.ncd"
     imported = import_file(f"{MODELS}:token_per_frame", out)
-    assert [w.split(" in ")[0] for w in imported.warnings] == ["aten.repeat [1 2 8]"], imported.warnings
-    assert "C = concat(H, C2: , h -> f)\n" in out.read_text(), out.read_text()
+    text = out.read_text()
+    assert imported.warnings == [] and "C = concat(C, C2: , h -> f)\nH = linear(C: m -> o)" in text and "R = mean(C: k)" in text, text
+    assert check_file(out).passed
 
 
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
@@ -340,6 +343,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                     "H = learned(: p m) as E_{cls_token}\nY = concat(H, C: p, b -> q)"]),
     # torch.square and x ** 2 are square(H): after a ReLU, Primer's squared ReLU
     ("squared_relu_mlp", ["H = relu(H)\nH = square(H)", "square(X)"]),
+    # a token repeated along its dims of one (as expand copies it) and joined to each frame's patches (it did not build)
+    ("repeated_token", ["input token[m], patches[c h m]\nC = concat(token, patches: , h -> r)"]),
     # one position picked, the positions split by a later view: the index acts on them grouped, as one axis
     ("pick_then_split", ["Xg = rearrange(X: y x m -> (y x) m)\nC = index(Xg: (y x)) with at=4\n"]),
     # keys beside queries of the same positions, which a later view splits: each part renamed (it wrote "y x -> t")

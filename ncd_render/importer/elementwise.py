@@ -272,7 +272,14 @@ class ElementOps:
         acted, rest = [x.dims[d] for d in dims], self._kept(x, dims, keep)
         if not self.leaves(acted):  # over dims of one (HunYuan's sum over its one expert): the values as they are
             return Seen(rest, self.data(x))
+        self._held(x, acted)
         return Seen(rest, self.emit(fn, [self.data(x)], self._without(x, acted), node, axes={"on": acted}))
+
+    def _held(self, x: Seen, acted: list[int]) -> None:
+        """Refuse to act on dims the diagram's tensor only stands copied along (an expand's, a repeat's): it has no such axes."""
+        held = set(map(self.atoms.find, self.dsl_leaves(x)))
+        if any(self.atoms.find(a) not in held for a in self.leaves(acted)):
+            raise Unsupported("reducing along a dim the tensor was only copied along (an expand or a repeat of a dim of one)")
 
     def _kept(self, x: Seen, dims: list[int], keep: bool) -> list[int]:
         """``x``'s dims less those numbered ``dims``, a reduction's result; each kept as a dim of one where ``keep``."""
@@ -315,6 +322,7 @@ class ElementOps:
         dim = 0 if dim is None else dim % len(x.dims)
         if len(self.atoms.leaves(x.dims[dim])) != 1:
             raise Unsupported("the place of the largest or smallest along a dim of several axes or of one")
+        self._held(x, [x.dims[dim]])
         out = self.emit(name, [self.data(x)], self._without(x, [x.dims[dim]]), node, axes={"on": [x.dims[dim]]})
         self.prog.values[out].dtype = "int"
         return Seen(self._kept(x, [dim], keep), out)

@@ -19,13 +19,8 @@ class ShapeOps:
         out = self.shape(node)
         src = self.shape(node.args[0])
         if name in ("expand", "expand_as"):
-            dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
-            for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
-                dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
-            if seen.param is not None and seen.dsl is None:  # a parameter spread along new dims: its box has none of them
-                spread = tuple(seen.spread) + tuple(d for d in dims if d not in seen.dims)
-                return Seen(dims, seen.dsl, seen.param, seen.number, spread)
-        elif out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
+            return self._expanded(seen, src, out)
+        if out == src:  # the same shape: the same atoms (a size-1 dimension stays the one it was)
             dims = list(seen.dims)
             self.float32 |= name in ("_to_copy", "to", "type_as") and self._to_float32(node)
         elif name in ("_to_copy", "to", "type_as") and len(out) == len(src):
@@ -75,13 +70,25 @@ class ShapeOps:
         dims = [seen.dims[i] for i in order]
         return Seen(dims, seen.dsl, seen.param, seen.number)
 
+    def _expanded(self, seen: Seen, src: list, out: list) -> Seen:
+        """``seen`` expanded from shape ``src`` to ``out``: each dim of one that grows a new atom, along which the
+        diagram's tensor is copied where it is read (broadcast); a parameter's box has none of them."""
+        dims = [self.atoms.new(s, "") for s in out[: len(out) - len(src)]]
+        for d, s_in, s_out in zip(seen.dims, src, out[len(out) - len(src):]):
+            dims.append(d if s_in == s_out else self.atoms.new(s_out, ""))
+        if seen.param is not None and seen.dsl is None:
+            return Seen(dims, seen.dsl, seen.param, seen.number, tuple(seen.spread) + tuple(d for d in dims if d not in seen.dims))
+        return Seen(dims, seen.dsl, seen.param, seen.number)
+
     def op_repeat(self, node, name):
-        """``x.repeat(1, 1, ...)``, once along every dimension (a batch of one): the tensor itself, a copy."""
-        seen = self.get(node.args[0])
-        repeats = list(node.args[1])
-        if any(r != 1 for r in repeats):
-            raise Unsupported("repeating a tensor along a dimension (the language broadcasts instead)")
-        return Seen([self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]] + seen.dims, seen.dsl, seen.param, seen.number)
+        """``x.repeat(...)`` copying only dims of one (a class token per frame, TimeSformer's): an expand, each copied
+        along its new atom; repeating a dim of more (tiling it) has no statement."""
+        seen, repeats = self.get(node.args[0]), list(node.args[1])
+        src = [1] * (len(repeats) - len(seen.dims)) + list(self.shape(node.args[0]))
+        if any(r != 1 and s != 1 for r, s in zip(repeats, src)):
+            raise Unsupported("repeating a tensor along a dimension of more than one (tiling it: the language broadcasts instead)")
+        ones = [self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]]
+        return self._expanded(Seen(ones + seen.dims, seen.dsl, seen.param, seen.number, seen.spread), src, list(self.shape(node)))
 
     def op_dropout(self, node, name):
         """Dropout in evaluation does nothing; in training, ``dropout`` of its elements. Dropping whole channels

@@ -332,6 +332,21 @@ def token_per_frame():
     return _TokenPerFrame().eval(), (torch.randn(1, 9, 8),)
 
 
+class _RepeatedToken(nn.Module):
+    """A token given frames by ``repeat`` along its dims of one and joined to each frame's patches by torch.cat."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Linear(8, 8)
+
+    def forward(self, token, patches):  # [1, d], [1, frames, n, d]
+        return self.mix(torch.cat((token[:, None, None].repeat(1, patches.shape[1], 1, 1), patches), 2))
+
+
+def repeated_token():
+    return _RepeatedToken().eval(), (torch.randn(1, 8), torch.randn(1, 2, 4, 8))
+
+
 class _PooledToken(nn.Module):
     """The patches' mean, kept as a dim of one, joined before them as a token."""
 
@@ -345,6 +360,17 @@ class _PooledToken(nn.Module):
 
 def pooled_token():
     return _PooledToken().eval(), (torch.randn(1, 4, 8),)
+
+
+class _TiledAndSummed(nn.Module):
+    """``repeat`` tiling a dim of more than one (no statement), and a sum over a dim a token was only copied along."""
+
+    def forward(self, x):
+        return x.repeat(1, 2), x.unsqueeze(1).repeat(1, 3, 1).sum(1)
+
+
+def tiled_and_summed():
+    return _TiledAndSummed().eval(), (torch.randn(3, 4),)
 
 
 class _SquaredReluMLP(nn.Module):
