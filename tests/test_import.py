@@ -235,6 +235,15 @@ def test_a_class_token_per_frame_joined_to_each_frames_patches_imports(tmp_path)
     assert check_file(out).passed
 
 
+def test_a_parameter_read_as_data_by_a_map_is_its_box(tmp_path):
+    """Swin V2's table of coordinates, a buffer no input feeds, through a map: asking its layout before its box was
+    made failed (TypeError: list indices must be integers or slices, not NoneType), an opaque box. Checked."""
+    out = tmp_path / "table.ncd"
+    imported = import_file(f"{MODELS}:mapped_table", out)
+    assert imported.warnings == [] and "H = learned(: y f) as E_{coords}\n" in out.read_text(), out.read_text()
+    assert check_file(out).passed
+
+
 def test_a_node_the_importer_fails_on_is_an_opaque_box_that_says_so(tmp_path, monkeypatch):
     """A handler's own error (a bug) draws its node as an opaque box with a warning naming the error, never a
     traceback: the rest of the module still imports."""

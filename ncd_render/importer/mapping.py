@@ -231,7 +231,9 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
         return [leaf for d in dims for leaf in self.atoms.leaves(d)]
 
     def dsl_leaves(self, seen: Seen) -> list[int]:
-        return self.leaves(self.prog.values[seen.dsl].atoms)
+        """The atoms of the diagram's tensor ``seen`` holds, as laid out; a parameter read as data is its box first
+        (Swin V2's table of coordinates, a buffer, fed to a map)."""
+        return self.leaves(self.prog.values[self.data(seen)].atoms)
 
     def data(self, seen: Seen) -> int:
         """The DSL value ``seen`` holds; a parameter used as data (ViT's class token, joined to the patches) is

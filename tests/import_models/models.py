@@ -373,6 +373,22 @@ def tiled_and_summed():
     return _TiledAndSummed().eval(), (torch.randn(3, 4),)
 
 
+class _MappedTable(nn.Module):
+    """Swin V2's continuous position bias: a buffer of coordinates (no input feeds it) through a small MLP, added."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("coords", torch.randn(3, 2), persistent=False)
+        self.continuous_position_bias_mlp = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 4, bias=False))
+
+    def forward(self, x):
+        return x + self.continuous_position_bias_mlp(self.coords)
+
+
+def mapped_table():
+    return _MappedTable().eval(), (torch.randn(3, 4),)
+
+
 class _SquaredReluMLP(nn.Module):
     """Primer's squared ReLU between two maps (Persimmon's and Nemotron's MLPs): relu, then torch.square; and ** 2."""
 
