@@ -33,6 +33,8 @@ _TOKEN = re.compile(r"\\([A-Za-z]+)|([_^])(\{[^}]*\}|\\[A-Za-z]+|-?[0-9]+(?:/[0-
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _WORDS = re.compile(r"[^\W\d_]+|[\W\d_]+")  # letters, or anything else
 RAISE = {"base": 0.0, "sub": 0.25, "sup": -0.42}  # how far each kind of run's baseline is below the label's, in em
+LONGEST_SCRIPT = 24  # characters of a braced script a box draws (a module's name of 300 ran a subscript across the page)
+_BRACED = re.compile(r"([_^])\{([^}\\]*)\}")  # a braced script without commands
 
 
 @record
@@ -65,6 +67,22 @@ def _symbols(text: str) -> str:
     if "\\" in text:
         text = _COMMAND.sub(lambda m: GREEK.get(m.group(1), m.group(1)), text)
     return text.replace("-", "−")
+
+
+def shortened(text: str) -> str:
+    """A label as a box draws it: a braced script longer than :data:`LONGEST_SCRIPT` cut in its middle to an ellipsis,
+    its start and end kept (the file keeps it whole; its end tells ``.0`` from ``.2``).
+
+    >>> shortened("L_{continuous_position_bias_mlp.2}"), shortened("L_{q_proj}")
+    ('L_{continuous_posi…as_mlp.2}', 'L_{q_proj}')
+    """
+    def cut(match) -> str:
+        script, inner = match.groups()
+        if len(inner) <= LONGEST_SCRIPT:
+            return match.group(0)
+        tail = LONGEST_SCRIPT // 3
+        return f"{script}{{{inner[:LONGEST_SCRIPT - 1 - tail]}…{inner[-tail:]}}}"
+    return _BRACED.sub(cut, text)
 
 
 def parse_label(text: str) -> list[Run]:

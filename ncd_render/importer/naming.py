@@ -12,7 +12,6 @@ import unicodedata
 from ..limits import MAX_NAME
 
 # Role -> the letters a hand-written diagram would use for it, in order of preference.
-LONGEST = 24  # characters of a module's name a label keeps (300 ran a subscript across the page)
 LETTERS = {
     "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
     "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "buckets": "bqr", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
@@ -90,30 +89,42 @@ def label(letter: str, path: str, taken: set[str]) -> str:
         taken.add(_param(f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"))
         return f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"
     for n in range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1):
-        text = ".".join(parts[-n:])
-        candidate = f"{letter}_{{{text}}}"
+        candidate = _subscripted(letter, ".".join(parts[-n:]))
         if _param(candidate) not in taken:
             taken.add(_param(candidate))
             return candidate
     n = 2
-    while _param(f"{letter}_{{{path}.{n}}}") in taken:
+    while _param(_subscripted(letter, f"{path}.{n}")) in taken:
         n += 1
-    taken.add(_param(f"{letter}_{{{path}.{n}}}"))
-    return f"{letter}_{{{path}.{n}}}"
+    taken.add(_param(_subscripted(letter, f"{path}.{n}")))
+    return _subscripted(letter, f"{path}.{n}")
+
+
+def _subscripted(letter: str, text: str) -> str:
+    """``letter`` with ``text`` as its subscript, whole (a drawing shortens a long one, :func:`ncd_render.text.shortened`)
+    unless it is longer than a name may be: then cut in its middle, its start and its end kept.
+
+    >>> _subscripted("L", "continuous_position_bias_mlp.2")
+    'L_{continuous_position_bias_mlp.2}'
+    >>> len(_subscripted("L", "a" * 300 + ".2")), _subscripted("L", "a" * 300 + ".2")[-6:]
+    (204, 'aaa.2}')
+    """
+    if len(text) > MAX_NAME:
+        tail = MAX_NAME // 3
+        text = text[:MAX_NAME - 1 - tail] + "…" + text[-tail:]
+    return f"{letter}_{{{text}}}"
 
 
 def _readable(part: str) -> str:
     r"""A module's name as a label may hold it: no control characters (the diagram would not read back), no braces
-    or backslashes (a label's syntax) but a label's own (``W_{hz}``), at most :data:`LONGEST` characters, the rest
-    cut to an ellipsis.
+    or backslashes (a label's syntax) but a label's own (``W_{hz}``).
 
-    >>> _readable("lin\x1bear"), _readable("back\\slash"), _readable("a}b"), _readable("W_{hz}"), len(_readable("a" * 300))
-    ('linear', 'back-slash', 'a-b', 'W_{hz}', 24)
+    >>> _readable("lin\x1bear"), _readable("back\\slash"), _readable("a}b"), _readable("W_{hz}")
+    ('linear', 'back-slash', 'a-b', 'W_{hz}')
     """
     if re.fullmatch(r"[A-Za-z][A-Za-z]?_\{[A-Za-z0-9]{1,6}\}", part):
         return part
-    text = "".join("-" if c in "{}\\" else c for c in part if not unicodedata.category(c).startswith("C"))
-    return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
+    return "".join("-" if c in "{}\\" else c for c in part if not unicodedata.category(c).startswith("C"))
 
 
 def param_name(text: str) -> str:

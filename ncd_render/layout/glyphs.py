@@ -26,6 +26,7 @@ import re
 from .. import ops
 from ..records import record
 from ..scene import Line, Path, Rect, Stroke
+from ..text import shortened
 from .bias import INSET, adds, bias_box, label_baseline, plus_label
 from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
 from .gaps import draw_gap_ops
@@ -49,7 +50,7 @@ def box_label(style: Style, op):
     if text is None:
         return None
     text, size, bold = text
-    return style.text(text, style.theme.font.box_size * size, bold=bold)
+    return style.text(shortened(text), style.theme.font.box_size * size, bold=bold)
 
 
 def scale_label(style: Style, placed: Placed):
