@@ -510,11 +510,26 @@ def test_vocabulary_beyond_the_plain_layers(name, statements, tmp_path, figure_m
     assert {m: result[m] for m in INVARIANTS} == dict.fromkeys(INVARIANTS, 0), result
 
 
-def test_a_module_whose_output_is_not_finite_is_said_so(tmp_path):
+def test_a_module_whose_parameters_are_not_finite_is_said_so_first(tmp_path):
+    """A parameter never initialised (infinite here) is named up front, with what to do; its output's NaN, which it
+    causes, is not said again (that was all the import said)."""
     imported = import_file(f"{MODELS}:never_initialised", tmp_path / "m.ncd")
-    assert imported.warnings == ["the module's output 1 holds NaN on the example inputs: weights made with "
-                                 "torch.empty and never initialised (transformers' experts, built bare)? The import follows the "
-                                 "computation, but ncd check compares finite values only"]
+    assert imported.warnings == ["the module's parameter w holds NaN, infinities or values beyond ±1,000,000: never "
+                                 "initialised (made with torch.empty, as transformers builds a module alone)? The import "
+                                 "recognises a mixture of experts' routing, norms and rotary tables by running them on these "
+                                 "values, and misses them here; initialise the parameters first (torch.nn.init.normal_(p, "
+                                 "std=0.02) for each, or model.apply(model._init_weights) for a transformers model), then "
+                                 "import again"]
+
+
+def test_experts_never_initialised_are_named_before_the_opaque_boxes_they_cause(tmp_path):
+    """Mixtral's experts left uninitialised (NaN): the mixture is not recognised (its dense form is compared with the
+    module's values), and the first warning says why, before the routing's opaque boxes; it said only, last, that the
+    output held NaN."""
+    imported = import_file(f"{MODELS}:mixtral_moe_uninitialised", tmp_path / "m.ncd")
+    first, *rest = imported.warnings
+    assert first.startswith("the module's parameter experts.down_proj holds NaN") and "model.apply(model._init_weights)" in first
+    assert rest and all("opaque box" in w for w in rest), imported.warnings
 
 
 def test_a_model_file_finds_the_helpers_beside_it(tmp_path, monkeypatch):

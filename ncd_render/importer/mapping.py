@@ -40,6 +40,7 @@ from .products import ProductOps
 from .recurrent import RecurrentOps
 from .sequence import SequenceOps
 from .transposed import TransposedOps
+from .uninitialised import uninitialised_warning
 from .seen import (VIEWS, WITH_ITSELF, Seen, Unsupported, box_path, flat, input_roles, module_path, op_name, shapes_text,
                    target_name)
 from .shapes import ShapeOps
@@ -79,6 +80,8 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
         output = next(n for n in nodes if n.op == "output")
         needed = self._needed(output)
         refuse_lost_writes(self.cap.graph, needed, self.replaced)
+        unset = uninitialised_warning(self.cap.module)
+        self.prog.warnings += [unset] if unset else []  # (first: the opaque boxes below may be what it causes)
         for node in nodes:
             if node.op == "placeholder":
                 self._input(node)
@@ -96,7 +99,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
             if seen is None or seen.dsl is None:
                 raise NcdError(f"the module's output {arg} is not computed from its inputs")
             value = self.cap.values.get(arg)
-            if isinstance(value, torch.Tensor) and value.is_floating_point() and bool(value.isnan().any()):
+            if not unset and isinstance(value, torch.Tensor) and value.is_floating_point() and bool(value.isnan().any()):
                 which = f"output {k + 1}" if len(results) > 1 else "output"
                 self.prog.warnings.append(f"the module's {which} holds NaN on the example inputs: weights made with "
                                           "torch.empty and never initialised (transformers' experts, built bare)? "

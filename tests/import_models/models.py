@@ -141,6 +141,14 @@ def mixtral_moe():
     return block, (torch.randn(1, 5, 16),)
 
 
+def mixtral_moe_uninitialised():
+    """Mixtral's block as transformers builds it alone: its experts' weights never initialised, here NaN."""
+    block, inputs = mixtral_moe()
+    with torch.no_grad():
+        block.experts.down_proj.fill_(float("nan"))
+    return block, inputs
+
+
 # Bad inputs for the error tests
 def not_a_pair():
     return nn.Linear(3, 4)
