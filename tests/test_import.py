@@ -1250,6 +1250,18 @@ def test_an_axis_name_too_long_to_read_back_is_refused(tmp_path):
     assert not (tmp_path / "m.ncd").exists()
 
 
+def test_an_axis_to_rename_that_the_diagram_lacks_is_refused(tmp_path):
+    """--axes zz=q renamed nothing and said nothing. Refused as --sizes refuses an unknown axis: one paragraph, the
+    diagram's axes (and roles, which --axes takes too) listed, a close one suggested; nothing written."""
+    run = _ncd("import", f"{MODELS}:mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "zz=q", cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == ("error: --axes renames 'zz', which is neither an axis of the diagram nor the role of one\n"
+                          "hint: its axes, each with its role: y (seq), m (hidden), f (out), o (out), g (out)\n")
+    assert list(tmp_path.iterdir()) == []
+    run = _ncd("import", f"{MODELS}:mlp", "-o", str(tmp_path / "m.ncd"), "--axes", "hiden=d", cwd=tmp_path)
+    assert run.returncode == 2 and "hint: did you mean 'hidden'? its axes" in run.stderr, run.stderr
+
+
 def test_an_axis_name_einops_refuses_is_refused_before_importing(tmp_path):
     """--axes hidden=_ wrote a diagram whose pairing ncd check then stopped in einops ('axis name should not start or end
     with underscore')."""

@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+from ..errors import NcdError, did_you_mean
 from .graph import Program
 from .naming import Names
 from .seen import is_contraction
@@ -27,16 +28,29 @@ def axis_names(prog: Program, renames: dict[str, str]) -> dict[int, str]:
                         seen.append(atoms.find(leaf))
     roles = _einsum_roles(prog)
     names = Names()
-    out = {}
+    out, kinds = {}, {}  # (each axis's default name -> its role)
     for root in seen:
         raw = atoms.atoms[root].role in ("", "out", "group")
         kind = roles[root] if raw and root in roles else role(root, atoms)
         default = names.pick(kind)
+        kinds[default] = kind
         out[root] = renames.get(default) or renames.get(kind) or default
+    _refuse_unknown(renames, kinds)
     if len(set(out.values())) != len(out):
-        from ..errors import NcdError
         raise NcdError("--axes gives two axes the same name", hint="names now: " + ", ".join(out.values()))
     return out
+
+
+def _refuse_unknown(renames: dict[str, str], kinds: dict[str, str]) -> None:
+    """An error for a name ``--axes`` renames that is neither an axis's default name nor its role (``kinds``: each
+    default name's role): renaming nothing silently, the diagram came out as if the option were not given."""
+    known = set(kinds) | set(kinds.values())
+    for name in renames:
+        if name not in known:
+            listed = ", ".join(f"{default} ({kind})" for default, kind in kinds.items())
+            close = did_you_mean(name, known)
+            raise NcdError(f"--axes renames '{name}', which is neither an axis of the diagram nor the role of one",
+                           hint=(f"{close} " if close else "") + f"its axes, each with its role: {listed}")
 
 
 def declared_order(axis_names, atoms) -> list[int]:
