@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right
 
 from ..layout.buckets import boxes_near, by_column
 from ..layout.model import AGAIN
+from ..layout.separators import shortest
 from ..layout.model import CONTINUE_ARROW as ARROW
 from ..records import replaced
 from ..scene import Line, Stroke, Text
@@ -155,4 +156,34 @@ def relabel(label: Text | None, bar: Line | None, x: float, base: float) -> list
     out = [replaced(label, x=x, y=base, role="label.axis")]
     if bar is not None:
         out.append(replaced(bar, x1=x + (bar.x1 - label.x), x2=x + (bar.x2 - label.x), y1=base + bar.y1 - label.y, y2=base + bar.y2 - label.y))
+    return out
+
+
+def clear_of_labels(items: list, edges: list[float]) -> list:
+    """``items`` (a row's) with each separator that reaches one of its ``edges`` (where it was cut) shortened to stop
+    short of the axis labels set there, or left out where too little of it is left: a row labels the wires it takes
+    in and hands on where the figure had no label, and a tuple's separator, carried to the cut, ran through them
+    (OLMo's ȳ read as y under a dashed line).
+
+    >>> from ncd_render.scene import Line, Stroke, Text
+    >>> dash = Line(0.0, 10.0, 60.0, 10.0, Stroke(dash=(3.0, 2.0)), role="separator")
+    >>> label = Text(4.0, 12.0, (), "serif", "#000", 6.0, 5.0, 2.0, axis="y")  # from y 7 to 14, x 4 to 10
+    >>> [(i.x1, i.x2) for i in clear_of_labels([dash, label], [0.0]) if i.role == "separator"]
+    [(11.0, 60.0)]
+    """
+    labels = [i.bbox for i in items if i.role in ("label.axis", "label.overline")]
+    out = []
+    for item in items:
+        if item.role == "separator" and isinstance(item, Line):
+            x1, x2 = sorted((item.x1, item.x2))
+            for lx0, ly0, lx1, ly1 in sorted(labels):
+                if ly0 - 0.5 <= item.y1 <= ly1 + 0.5 and x1 < lx1 and lx0 < x2:
+                    if any(abs(x1 - e) < 0.5 for e in edges) and lx0 - x1 < x2 - lx1:
+                        x1 = max(x1, lx1 + 1)
+                    elif any(abs(x2 - e) < 0.5 for e in edges):
+                        x2 = min(x2, lx0 - 1)
+            if x2 - x1 < shortest(item.stroke.dash):
+                continue
+            item = replaced(item, x1=x1, x2=x2) if (x1, x2) != tuple(sorted((item.x1, item.x2))) else item
+        out.append(item)
     return out

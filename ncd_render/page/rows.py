@@ -40,7 +40,7 @@ from ..wrap import partition, splittable
 from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
 from .passing import drop_passing
-from .relabel import REACH, blocks, end_label, is_wire_label, labelled_near, labels_of, relabel, relabelled
+from .relabel import REACH, blocks, clear_of_labels, end_label, is_wire_label, labelled_near, labels_of, relabel, relabelled
 from .straight import straightened
 from .tighten import SECTION_PAD, stretches, tightened
 
@@ -353,7 +353,8 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         out += arrowheads(right, [(y, stroke.color) for y, stroke, *_ in after.wires], "arrow.continue.out")
         for y, stroke, label, bar, _ in after.wires:
             out += end_label(out, label, bar, right, y, label_pad)
-    out = drop_passing(out, before, after, label_pad, waiting)
+    edges = [a - before.pad] if before is not None else []
+    out = clear_of_labels(drop_passing(out, before, after, label_pad, waiting), edges + ([b + after.pad] if after is not None else []))
     return tightened(out + _tensor_names(out, before, label_pad) + _tensor_names(out, after, label_pad, handed=True))
 
 
