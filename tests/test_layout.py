@@ -622,3 +622,29 @@ def test_a_bias_sign_stands_clear_of_its_box_s_label(path):
             checked += 1
             assert left - (label.x + label.width) >= 2.5, "".join(r.text for r in label.runs)
     assert checked
+
+
+DEPTHWISE = ("axis h = 8 width\naxis w = 8 width\naxis c = 4\naxis i = 3\naxis j = 3\ninput H[h w c]\n"
+             "section \"Depthwise\"\n  B = unfold(H: h w -> h w i j) with padding=1\n"
+             "  H = linear(B: i j -> ) with per=c as L_{dw}\nend\noutput H\n")
+
+
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+@pytest.mark.parametrize("source", ["depthwise", "gallery/mixtral", "gallery/transformer", "tests/corpus/qwen2_moe"])
+def test_what_stands_behind_a_box_stays_inside_its_section(source, layout):
+    """A depthwise convolution's deck of maps (one per channel) ran 2 pt past the bottom of its section's panel and
+    touched its right edge; a panel now holds a deck below its box and a 3-D box's faces above."""
+    from ncd_render.scene import ink_bbox
+    from ncd_render.sizing import SizeWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        figure = load_text(DEPTHWISE, layout=layout) if source == "depthwise" else load(ROOT / f"{source}.ncd", layout=layout)
+        scene = figure.scene()
+    panels = [i.bbox for i in scene.items if i.role == "section"]
+    shadows = [ink_bbox(i) for i in scene.items if i.role == "box.shadow"]
+    assert shadows
+    for s in shadows:
+        for x0, y0, x1, y1 in panels:
+            if s[0] < x1 and x0 < s[2] and s[1] < y1 and y0 < s[3]:  # a panel it stands on holds it whole, as a box's own
+                assert x0 + 0.25 <= s[0] and s[2] <= x1 - 0.25 and y0 + 0.25 <= s[1] and s[3] <= y1 - 0.25, (s, (x0, y0, x1, y1))

@@ -43,16 +43,19 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     sections', and wide enough for its title."""
     d, p = style.diagram, style.preset
     spans: dict[int, list] = {}
+    behind: dict[int, float] = {}  # how far what stands behind its last column's boxes reaches past them (a deck)
     for column, at in zip(columns, xs):
+        reach = max((style.behind.get(placed.op.id, 0.0) for placed in column.ops), default=0.0)
         for sid in d.section_path(column.section):
             spans.setdefault(sid, []).append(at)
+            behind[sid] = reach
     extents, nested = {}, {}
     for s in spans:  # (each section's children found once: asked per section, 8,192 nested calls took minutes)
         nested.setdefault(d.sections[s].parent, []).append(s)
     for sid in sorted(spans, key=lambda s: d.sections[s].depth):
         cols = spans[sid]
         x0 = cols[0].start + _inside_brackets(style, spans, sid) - p.section_pad
-        x1 = cols[-1].x1 + cols[-1].label_room + p.section_pad + bracket_room(style, sid)
+        x1 = cols[-1].x1 + max(cols[-1].label_room, behind[sid]) + p.section_pad + bracket_room(style, sid)
         for s in nested.get(sid, ()):
             x0 = min(x0, spans[s][0].start + _inside_brackets(style, spans, s) - p.section_pad * 2)
             x1 = max(x1, spans[s][-1].x1 + spans[s][-1].label_room + p.section_pad * 2 + bracket_room(style, s))
