@@ -1476,3 +1476,15 @@ def test_a_tensor_goes_into_the_next_part_with_its_wires_as_they_left_the_last(s
         assert all(taken[n] == handed[n] for n in taken if n in handed), (taken, handed)
         handed.update(_tensor_ends(scene, start=False))
     assert "L" in handed
+
+
+def test_a_section_goes_on_titled_even_where_its_title_is_wider_than_the_piece():
+    """A section whose title is wider than its piece in the next row went on there untitled, as if another
+    section; its title now goes on shortened: "A rather long section tit… (cont.)"."""
+    text = ("axis y = 8 width\naxis m = 4\ninput X[y m], R[y m]\nsection \"A rather long section title for this block\"\n"
+            + "".join(f"  H = linear({'X' if k == 1 else 'H'}: m -> m) as L_{k}\n" for k in range(1, 8))
+            + "  H = H + R\nend\nZ = relu(H)\noutput Z\n")
+    scene = load_text(text, layout="column").scene()
+    titles = ["".join(r.text for r in t.runs) for t in scene.labels() if t.role == "label.title"]
+    assert titles[0] == "A rather long section title for this block"
+    assert len(titles) == 2 and titles[1].startswith("A rather") and titles[1].endswith("… (cont.)"), titles

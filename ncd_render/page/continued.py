@@ -19,6 +19,8 @@ True
 """
 from __future__ import annotations
 
+import re
+
 from ..records import replaced
 from ..scene import Rect, Scene, Text
 from ..text import set_label
@@ -42,8 +44,9 @@ def titles_of(items: list) -> dict[int, Text]:
 def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
     """A section's title again, marked continued, at the top left of its ``piece`` in a row after the
     first: in the band the layout kept for the title; marked "(cont.)" where "(continued)" does not fit
-    the piece. None where neither fits in the piece, or where it would touch anything drawn there (a
-    nested panel's top, a wire, a label).
+    the piece, the title itself cut after a whole word where even that does not ("A rather long… (cont.)": a piece left
+    untitled read as another section). None where nothing fits in the piece, or where it would touch anything
+    drawn there (a nested panel's top, a wire, a label).
 
     >>> from ncd_render.text import set_label
     >>> label = set_label("Tower", "DejaVu Sans", 7)
@@ -51,14 +54,27 @@ def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
     >>> [None if t is None else "".join(r.text for r in t.runs) for t in
     ...  (continued_title(Rect(0, 0, w, 40, None, "#eee", role="section"), title, []) for w in (90, 60, 20))]
     ['Tower (continued)', 'Tower (cont.)', None]
+    >>> label = set_label("A rather long title", "DejaVu Sans", 7)
+    >>> title = Text(4, 9, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+    >>> "".join(r.text for r in continued_title(Rect(0, 0, 90, 40, None, "#eee", role="section"), title, []).runs)
+    'A rather long… (cont.)'
     """
-    for mark in (CONTINUED, SHORT):
+    words = "".join(r.text for r in title.runs)
+    ends = sorted({m.start() for m in re.finditer(r"[\s-]", words) if m.start() > 0}, reverse=True)  # after whole words
+    shortened = (_set(title, words[:k].rstrip(" ,;:-") + "…") for k in ends)
+    for head, mark in [(title, CONTINUED), (title, SHORT)] + [(cut, SHORT) for cut in shortened]:
         more = set_label(mark, title.family, title.runs[0].size)  # upright, as a note, after a bold title too
-        text = replaced(title, x=piece.x + 4.0, runs=title.runs + tuple(replaced(r, dx=r.dx + title.width) for r in more.runs),
-                        width=title.width + more.width, ascent=max(title.ascent, more.ascent), descent=max(title.descent, more.descent))
+        text = replaced(head, x=piece.x + 4.0, runs=head.runs + tuple(replaced(r, dx=r.dx + head.width) for r in more.runs),
+                        width=head.width + more.width, ascent=max(head.ascent, more.ascent), descent=max(head.descent, more.descent))
         if text.bbox[2] + 4.0 <= piece.x + piece.w:
             return text if _clear(text, piece, items) else None
     return None
+
+
+def _set(title: Text, words: str) -> Text:
+    """``title`` set again as ``words`` (a shortened title), in its font, size and weight."""
+    label = set_label(words, title.family, title.runs[0].size, bold=title.runs[0].bold, plain=True)
+    return replaced(title, runs=label.runs, width=label.width, ascent=label.ascent, descent=label.descent)
 
 
 def _clear(text: Text, piece: Rect, items: list) -> bool:
