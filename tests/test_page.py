@@ -1480,7 +1480,7 @@ def test_a_tensor_goes_into_the_next_part_with_its_wires_as_they_left_the_last(s
 
 def test_a_section_goes_on_titled_even_where_its_title_is_wider_than_the_piece():
     """A section whose title is wider than its piece in the next row went on there untitled, as if another
-    section; its title now goes on shortened: "A rather long section tit… (cont.)"."""
+    section; its title now goes on cut after a whole word: "A rather long section title… (cont.)"."""
     text = ("axis y = 8 width\naxis m = 4\ninput X[y m], R[y m]\nsection \"A rather long section title for this block\"\n"
             + "".join(f"  H = linear({'X' if k == 1 else 'H'}: m -> m) as L_{k}\n" for k in range(1, 8))
             + "  H = H + R\nend\nZ = relu(H)\noutput Z\n")
