@@ -34,15 +34,20 @@ _TEX_SAFE = re.compile(r"[A-Za-z0-9_.+/:-]+")
 COLUMN_WIDTH = 3.25 * 72 + 1.0
 #: the columns of a stock ``\documentclass[twocolumn]{article}``, 229.5 pt: a figure wider is told how to fit them
 ARTICLE_COLUMN = 229.5 + 0.5
+#: a stock ``\documentclass{article}``'s text width, 345 TeX pt, and a two-column one's, 469 TeX pt (0.75 pt less than a
+#: page's 6.5in), in points with a point's rounding: a figure wider is told how to fit them
+ONE_COLUMN_TEXT = 345 * 72 / 72.27 + 0.5
+TWO_COLUMN_TEXT = 469 * 72 / 72.27 + 0.5
 #: of a layout's page height, what a figure leaves for its caption (three lines and the space above them)
 CAPTION_ROOM = 0.5 * 72
 
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str, height: float | None = None,
-            column: float = COLUMN_WIDTH, scaled: bool = False) -> str:
+            column: float = COLUMN_WIDTH, scaled: bool = False, asked: bool = False) -> str:
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file) ``width`` by ``height`` points: a
     ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked);
-    ``scaled``: the figure was scaled down to fit, its labels smaller than its theme sets them."""
+    ``scaled``: the figure was scaled down to fit, its labels smaller than its theme sets them; ``asked``: its width was
+    asked for (``--width``), so it is not told how to fit a stock article's."""
     from .render.tikz import text_tex, unset_letters  # here, not above: every 'ncd render' imports this module for size_warnings
 
     path = check_tex_name(PurePath(figure).as_posix(), "the figure's file name", "rename it")
@@ -64,6 +69,12 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
     elif column == COLUMN_WIDTH and width > ARTICLE_COLUMN:  # (5 pt too wide for a stock article's column: Overfull \hbox)
         note += ("\n% drawn for a 3.25in column; for a column of another width draw it at that width (--width 229.5pt for a"
                  " stock\n% two-column article; \\showthe\\columnwidth prints yours)")
+    if width > ONE_COLUMN_TEXT and not asked:  # (a stock one-column article took the README's figure 99 pt too wide)
+        across = " and 469pt across two" if width > TWO_COLUMN_TEXT else ""
+        note += (f"\n% it is wider than a stock article's text, 345pt in one column{across} (Overfull \\hbox): for a text"
+                 " of another\n% width draw it at that width: --layout page --width 345pt --height 550pt for a stock"
+                 " one-column article\n% (" + ("--width 469pt for a two-column one; " if across else "") +
+                 "\\showthe\\textwidth and \\showthe\\textheight print yours)")
     caption = text_tex(title) if title else "% TODO: the diagram has no title; write a caption here"
     lost = unset_letters(title or "")
     if lost:  # (a PDF figure draws them; its caption printed '?' and nothing said so)
