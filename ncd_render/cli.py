@@ -218,8 +218,8 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
         data, figure_width, figure_height = draw_figure(figure, output, width=width)
     column = parse_length(width) + 1.0 if width is not None and layout_preset == "column" else COLUMN_WIDTH  # (IEEE's 3.5in)
     with size_warnings(tell):  # (letters its caption cannot set)
-        text = snippet(output, figure.diagram.title, figure_width, label, figure_height, column, scaled=bool(shrunk),
-                       asked=width is not None)
+        text = snippet(output, figure.diagram.title, figure_width, label, figure_height, column,
+                       scaled=shrunk[-1] if shrunk else (), asked=width is not None)
     say(text)
     flush_stdout()  # (the snippet out first: a stdout that cannot take it leaves no figure behind)
     write_atomic(output, data)

@@ -23,23 +23,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import ops
+from . import ops, remedy
 from .errors import NcdError
 from .ir import Diagram
 from .layout import layout
 from .output import check_writable, write_atomic
 from .render import format_of, render_bytes
 from .scene import Scene
-from .sizing import PAGE_TEXT, WRAPPED_ADVICE, fit_to, points, scale_fonts, tall_warning
+from .sizing import PAGE_TEXT, fit_to, points, scale_fonts, tall_warning
 from .style import load_preset, load_theme
 
 if TYPE_CHECKING:
     from .cost import Report
-
-
-# a layout with rows has tried every depth and cut, and refuses --wrap: what is left to the user
-ROWS_ADVICE = ("rows, collapsed components and definitions did not fit it; use a wider --width (--layout page: a page's "
-               "6.5in, figure* in a two-column paper), a taller --height, or a layout with less spacing")
 
 
 @contextmanager
@@ -93,7 +88,7 @@ class Figure:
                            hint=f"drop --wrap (layout '{preset.name}' fits the page by itself), or use --wrap with --layout paper")
         with paused_gc():
             if preset.rows and target is not None:
-                return self._page(chosen, preset, target, cost)
+                return self._page(chosen, preset, target, cost, asked=(width or self.width) is not None)
             scene = layout(self.diagram, chosen, preset, explicit=cost is not None)  # a badge for each kernel: ★ and its map apart
             if cost is not None:
                 from .cost.annotate import annotate
@@ -107,12 +102,14 @@ class Figure:
                 strips = row_scenes(scene, strip, preset.label_pad)
                 stacked = stack_rows([row.items for row in strips], scene, ROW_GAP)
                 fitted = fit_to(stacked, target, preset.height or self._taller(stacked, target), chosen.font.axis_size,
-                                WRAPPED_ADVICE, f"wrapped into {len(strips)} strips at full size")
-                tall = tall_warning(fitted, len(strips)) if preset.height is None and self.page_height is None else None
+                                remedy.plain(self.diagram, wrapped=True), f"wrapped into {len(strips)} strips at full size")
+                tall = (tall_warning(fitted, len(strips), remedy.collapsible(self.diagram))
+                        if preset.height is None and self.page_height is None else None)
                 if tall is not None:
                     warnings.warn(tall, stacklevel=2)
                 return fitted
-            return fit_to(scene, target, preset.height or self._taller(scene, target), chosen.font.axis_size)
+            return fit_to(scene, target, preset.height or self._taller(scene, target), chosen.font.axis_size,
+                          remedy.plain(self.diagram, wrapped=False))
 
     def _taller(self, scene: Scene, target: str | float | None) -> float | None:
         """:attr:`page_height` in points where ``scene``, fitted to the ``target`` width, would stand taller (it is then
@@ -122,9 +119,10 @@ class Figure:
         most, width = points(self.page_height, "the height") - self.caption_room, points(target)
         return most if scene.height * min(1.0, (width or scene.width) / scene.width) > most + 1e-6 else None
 
-    def _page(self, theme, preset, target, cost: Report | None = None) -> Scene:
+    def _page(self, theme, preset, target, cost: Report | None = None, asked: bool = False) -> Scene:
         """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page),
-        ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page."""
+        ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page.
+        ``asked``: the width was given, not the layout's (then the page layout would not widen it)."""
         from .page.compose import page_scene
 
         width = points(target)
@@ -139,8 +137,10 @@ class Figure:
         # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
         # keeps its own shape, rather than standing in the middle of a page-tall canvas
         too_tall = height is not None and scene.height * min(1.0, width / scene.width) > height
-        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size, ROWS_ADVICE,
-                      "set in rows at full size")
+        wider_page = not asked and preset.name != "page" and width < PAGE_TEXT - 0.5  # (the page layout: 6.5in)
+        return fit_to(scene, width, preset.height or (height if too_tall else None), theme.font.axis_size,
+                      remedy.in_rows(wider_page, taller=preset.height is None), "set in rows at full size",
+                      tried="rows, collapsed components and definitions did not fit it")
 
     def svg(self, **options) -> bytes:
         with paused_gc():

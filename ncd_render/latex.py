@@ -16,11 +16,13 @@ r"""Figures for LaTeX papers: write the figure file and the snippet that include
 from __future__ import annotations
 
 import re
+import textwrap
 import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path, PurePath
 
+from . import remedy
 from .errors import NcdError
 from .render import format_of, render_bytes
 from .render.texchars import LostLetters
@@ -43,10 +45,11 @@ CAPTION_ROOM = 0.5 * 72
 
 
 def snippet(figure: str | PurePath, title: str | None, width: float, label: str, height: float | None = None,
-            column: float = COLUMN_WIDTH, scaled: bool = False, asked: bool = False) -> str:
+            column: float = COLUMN_WIDTH, scaled: tuple = (), asked: bool = False) -> str:
     """The ``figure`` environment that includes ``figure`` (a .pdf/.png or a .tikz file) ``width`` by ``height`` points: a
     ``figure*`` where it is wider than the paper's ``column`` (points, the layout's 3.25in unless a column was asked);
-    ``scaled``: the figure was scaled down to fit, its labels smaller than its theme sets them; ``asked``: its width was
+    ``scaled``: where the figure was scaled down to fit, its labels smaller than its theme sets them, what keeps them at
+    full size (:mod:`.remedy`: only what would change this figure); ``asked``: its width was
     asked for (``--width``), so it is not told how to fit a stock article's."""
     from .render.tikz import text_tex, unset_letters  # here, not above: every 'ncd render' imports this module for size_warnings
 
@@ -61,7 +64,7 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
                                          else "include it unscaled, so its labels keep their size")
     if scaled:  # (the snippet said the labels kept their size under a figure shrunk to 59%)
         note += ("\n% it was scaled down to fit, so its labels print smaller than its theme sets them (the warning says how"
-                 " small);\n% a wider --width, --layout page and figure*, or --depth 0 keeps them at full size")
+                 " small);\n% " + "\n% ".join(textwrap.wrap(f"{remedy.cli(scaled)} keeps them at full size", 116)))
     if tikz:  # (Computer Modern comes in steps from 5 pt: 3.1 pt labels were set at 5 pt, past their boxes)
         note += "\n% in Computer Modern, \\RequirePackage{fix-cm} before \\documentclass sets its labels at every size it asks for"
     if env == "figure*":
@@ -117,7 +120,7 @@ def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, widt
 @contextmanager
 def size_warnings(echo):
     """Pass every :class:`SizeWarning` (and TikZ's :class:`LostLetters`) raised inside to ``echo`` as one 'warning: ...'
-    line; yields a list that then holds the size warnings' messages."""
+    line; yields a list that then holds the remedies of those that shrank the figure (:mod:`.remedy`)."""
     said = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SizeWarning)
@@ -125,7 +128,7 @@ def size_warnings(echo):
     for w in caught:
         if issubclass(w.category, (SizeWarning, LostLetters)):
             echo(f"warning: {w.message}")
-            if issubclass(w.category, SizeWarning):
-                said.append(str(w.message))
+            if issubclass(w.category, SizeWarning) and w.message.remedies:  # (not the page's note on unnamed rows)
+                said.append(w.message.remedies)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)

@@ -34,6 +34,7 @@ import re
 import warnings
 from dataclasses import replace
 
+from . import remedy
 from .backdrop import backdrop
 from .errors import NcdError, did_you_mean
 from .records import record
@@ -49,6 +50,10 @@ _HINT = "give a number and a unit, e.g. 3.25in, 8.5cm, 85mm or 241pt (units: " +
 
 class SizeWarning(UserWarning):
     """The figure had to shrink to fit its target size, so its labels are smaller than the theme says."""
+
+    def __init__(self, message: str, remedies: tuple = ()):
+        super().__init__(message)
+        self.remedies = remedies  # where it shrank: what keeps it at full size (:mod:`ncd_render.remedy`)
 
 
 def parse_length(text: str, what: str = "the width") -> float:
@@ -124,16 +129,13 @@ def scale_fonts(theme, factor: float):
                                        title_size=f.title_size * factor, name_size=f.name_size * factor))
 
 
-ADVICE = ("use --layout column or page (rows at its sections, components defined apart), --wrap, --depth, "
-          "a wider --width, or a layout with less spacing")
-WRAPPED_ADVICE = ADVICE.replace(" --wrap,", "")  # (a figure already wrapped was told to use --wrap)
-
-
 def fit_to(scene: Scene, width: str | float | None, height: str | float | None = None,
-           label_size: float | None = None, advice: str = ADVICE, drawn: str = "at its natural size") -> Scene:
+           label_size: float | None = None, remedies: tuple = remedy.plain(None, wrapped=False),
+           drawn: str = "at its natural size", tried: str = "") -> Scene:
     """Fit ``scene`` to lengths given as text (``"3.25in"``) or points; warns with :class:`SizeWarning` if it
-    shrank, ending with ``advice``: what the user can do about it; ``drawn``: how ``scene`` was set (a page's rows,
-    a column's: not the figure's natural size, which the warning once claimed)."""
+    shrank, ending with ``remedies``: what the user can do about it (:mod:`ncd_render.remedy`); ``drawn``: how
+    ``scene`` was set (a page's rows, a column's: not the figure's natural size, which the warning once claimed);
+    ``tried``: what was done to fit it, before the remedies."""
     if width is None and height is None:
         return scene
     w, h = points(width), points(height, "the height")
@@ -144,7 +146,7 @@ def fit_to(scene: Scene, width: str | float | None, height: str | float | None =
                  f"{fit.label_size * SCRIPT_SCALE:.1f} pt)" if label_size else f"its fonts shrink to {fit.scale:.0%} of their size")
         warnings.warn(SizeWarning(
             f"the figure is {scene.width / 72:.2f}in x {scene.height / 72:.2f}in {drawn}; to fit {target} "
-            f"it is scaled to {fit.scale:.0%}, so {sizes}; {advice}"),
+            f"it is scaled to {fit.scale:.0%}, so {sizes}; {tried + '; ' if tried else ''}{remedy.said(remedies)}", remedies),
             stacklevel=3)
     return fitted
 
@@ -153,18 +155,20 @@ PAGE_TEXT = 468.0  # pt: a page's text width (6.5 in), where a figure drawn at i
 PAGE_HEIGHT = 648.0  # pt: and its text height (9 in)
 
 
-def tall_warning(scene: Scene, strips: int) -> SizeWarning | None:
+def tall_warning(scene: Scene, strips: int, collapsible: bool = False) -> SizeWarning | None:
     """For a figure wrapped into ``strips`` strips: a warning where it stands taller than a page's text, which no
-    page can hold (LaTeX: "Float too large for page"); else None.
+    page can hold (LaTeX: "Float too large for page"); else None. ``collapsible``: ``--depth 0`` would collapse some
+    of its components (:func:`ncd_render.remedy.collapsible`).
 
-    >>> str(tall_warning(Scene(468.0, 900.0, []), 4))
-    "the figure, wrapped into 4 strips, is 12.50in tall, taller than a page's 9in text: no page holds it; --layout page sets its rows side by side, and its components apart, at full size, or --depth 0 collapses them"
+    >>> str(tall_warning(Scene(468.0, 900.0, []), 4, collapsible=True))
+    "the figure, wrapped into 4 strips, is 12.50in tall, taller than a page's 9in text: no page holds it; --layout page sets its rows side by side, and its components apart, at full size, or --depth 0 collapses them (from Python: layout='page', depth=0)"
     """
     if scene.height <= PAGE_HEIGHT + 0.5:
         return None
     return SizeWarning(f"the figure, wrapped into {strips} strips, is {scene.height / 72:.2f}in tall, taller than a page's "
                        "9in text: no page holds it; --layout page sets its rows side by side, and its components apart, "
-                       "at full size, or --depth 0 collapses them")
+                       "at full size" + (", or --depth 0 collapses them (from Python: layout='page', depth=0)" if collapsible
+                                         else " (from Python: layout='page')"))
 
 
 def wide_note(width: float, label_size: float) -> str | None:

@@ -70,7 +70,7 @@ def test_a_wide_figure_shrinks_and_says_to_what():
     assert fitted.width == pytest.approx(234.0)
     assert axis_sizes(fitted) == {round(expected, 3)}
     message = str(caught[0].message)
-    assert f"shrink to {expected:.1f} pt" in message and "--depth" in message
+    assert f"shrink to {expected:.1f} pt" in message and "--depth" not in message  # (MHA has no component to collapse)
 
 
 def test_the_preset_width_and_the_option():
@@ -161,6 +161,27 @@ def test_a_wrapped_figure_that_must_shrink_is_not_told_to_wrap(tmp_path):
     result = CliRunner().invoke(main, ["latex", str(MHA), "-o", str(tmp_path / "fig.pdf"), "--width", "3.25in", "--wrap"])
     assert result.exit_code == 0 and "wrapped into" in result.output and "scaled to" in result.output, result.output
     assert "--wrap" not in result.output.split("scaled to")[1].split("\n")[0]
+
+
+def test_the_advice_for_a_shrunk_figure_names_only_what_would_change_it(tmp_path):
+    """The snippet told every figure scaled down to use "--depth 0" (MHA has no component, transformer.ncd says
+    'depth 0' already: the same bytes) and "--layout page" (already on it). The warning and the snippet name only what
+    changes the figure, and the warning says it in Python's words too."""
+    def latex(source, *options):
+        result = CliRunner().invoke(main, ["latex", str(source), "-o", str(tmp_path / "fig.pdf"), *options])
+        assert result.exit_code == 0 and "scaled to" in result.stderr, result.output
+        return result.stdout, result.stderr
+
+    snippet, err = latex(MHA, "--width", "3.25in")
+    assert "--depth" not in snippet + err and "--wrap" in snippet and "(from Python: layout='column' or 'page', wrap=True" in err
+    snippet, err = latex(TRANSFORMER, "--layout", "page", "--width", "345pt", "--height", "550pt")
+    assert "--layout page" not in snippet + err and "--depth" not in snippet + err and "a taller --height" in snippet
+    snippet, err = latex(TRANSFORMER, "--layout", "column")
+    assert "--layout page (a page's 6.5in" in snippet and "layout='page'" in err and "--depth" not in snippet + err
+    drawn_open = tmp_path / "open.ncd"
+    drawn_open.write_text(TRANSFORMER.read_text().replace("\ndepth 0\n", "\n"))
+    snippet, err = latex(drawn_open, "--width", "3in")
+    assert "--depth 0" in snippet and "depth=0" in err
 
 
 @pytest.mark.parametrize("theme, noted", [("dark", True), ("paper", False), ("mono", False), ("serif", False), ("colorblind", False)])
