@@ -165,7 +165,8 @@ def render(file, output, theme, layout_preset, depth, dpi, width, height, wrap, 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", default=None, type=click.Path(dir_okay=False),
-              help="The figure: .pdf for \\includegraphics, .tikz for \\input (default: NAME.pdf in this folder).")
+              help="The figure: .pdf or .png (300 dpi) for \\includegraphics, .tikz for \\input (default: NAME.pdf in this "
+                   "folder).")
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in (default: the layout's); see 'ncd render --help'.")
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")

@@ -111,7 +111,7 @@ def draw_figure(figure, output: str | Path, theme=None, layout_preset=None, widt
 
     fmt = format_of(output)
     if fmt not in FIGURE_FORMATS:
-        raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf file (\\includegraphics) or a .tikz file (\\input)")
+        raise NcdError(f"'{output}' cannot go into a LaTeX document", hint="use a .pdf or .png file (\\includegraphics) or a .tikz file (\\input)")
     check_writable(output)
     scene = replace(figure, caption_room=CAPTION_ROOM).scene(theme, layout_preset, width)
     return render_bytes(scene, fmt, output, dpi=dpi), scene.width, scene.height
