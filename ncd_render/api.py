@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import figure
+from .errors import NcdError
 from .figure import paused_gc
 from .ir import build
 from .sources import program_from_file, program_from_text
@@ -29,20 +30,38 @@ class Figure(figure.Figure):
         return notebook_frame(self.diagram, self.theme, self.layout)
 
 
-def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, **style) -> Figure:
-    """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does)."""
+def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, height: str | float | None = None,
+         **style) -> Figure:
+    """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does; ``height``, as ``--height``:
+    the most the figure may stand); ``style``: ``theme``, ``layout``, ``width``, ``wrap``, as the flags."""
     with paused_gc():
-        return Figure(build(program_from_file(path), depth=depth, sizes=sizes), **style)
+        return Figure(build(program_from_file(path), depth=depth, sizes=sizes), page_height=height, **style)
 
 
-def load_text(text: str, name: str = "<string>", depth: int | None = None, **style) -> Figure:
-    """Parse and check .ncd source given as a string."""
+def load_text(text: str, name: str = "<string>", depth: int | None = None, height: str | float | None = None,
+              **style) -> Figure:
+    """Parse and check .ncd source given as a string; the options as :func:`load`'s."""
     with paused_gc():
-        return Figure(build(program_from_text(text, name), depth=depth), **style)
+        return Figure(build(program_from_text(text, name), depth=depth), page_height=height, **style)
 
 
 def render(source: str | Path, output: str | Path, depth: int | None = None, theme: str = "paper", layout: str = "paper",
-           width: str | float | None = None, wrap: bool = False, dpi: float = 300) -> Path:
-    """Render a .ncd file to an output file in one call, with ``ncd render``'s options (an unknown one is an
-    error, not ignored): ``render("mha.ncd", "mha.pdf", layout="page")``."""
-    return load(source, depth=depth, theme=theme, layout=layout, width=width, wrap=wrap).render(output, dpi=dpi)
+           width: str | float | None = None, height: str | float | None = None, wrap: bool = False, dpi: float = 300,
+           annotate_cost: bool = False, hw: str | None = None, dtype: str | None = None,
+           sizes: str | dict[str, int] | None = None) -> Path:
+    """Render a .ncd file to an output file in one call, with ``ncd render``'s options named as its flags (an unknown
+    one is an error, not ignored): ``render("mha.ncd", "mha.pdf", layout="page", height="550pt")``. ``sizes``:
+    ``"y=4096,x=4096"`` or a dict; ``hw`` and ``dtype`` go with ``annotate_cost=True``, as on the command line."""
+    if not annotate_cost and (hw or dtype):
+        raise NcdError("hw and dtype choose what annotate_cost shows", hint="add annotate_cost=True")
+    if isinstance(sizes, str):
+        from .cost import parse_sizes
+
+        sizes = parse_sizes(sizes)
+    figure = load(source, depth=depth, sizes=sizes, theme=theme, layout=layout, width=width, height=height, wrap=wrap)
+    report = None
+    if annotate_cost:  # (the cost model is imported only here, as by the command)
+        from .cost import analyse, load_profile
+
+        report = analyse(figure.diagram, load_profile(hw or "a100-80gb"), dtype or "bf16")
+    return figure.render(output, cost=report, dpi=dpi)

@@ -148,10 +148,10 @@ def render(file, output, theme, layout_preset, depth, dpi, width, height, wrap, 
         from .cost import analyse, load_profile, parse_sizes
 
         profile = load_profile(hardware or "a100-80gb")
-        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
+        figure = load(file, depth=depth, sizes=parse_sizes(sizes), theme=theme, layout=layout_preset, wrap=wrap, height=height)
         report = analyse(figure.diagram, profile, dtype or "bf16")
     else:
-        figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
+        figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, height=height)
     warn(figure.diagram)
     with size_warnings(tell):
         scene = figure.scene(width=width, cost=report)
@@ -211,7 +211,7 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
         raise NcdError(f"the height '{height}' leaves {max(0.0, room):.0f}pt for the figure under its caption ({CAPTION_ROOM / 72:g}in)",
                        hint=f"give at least {(SMALLEST + CAPTION_ROOM) / 72:g}in")
     check_style(theme, layout_preset)
-    figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, page_height=height)
+    figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, height=height)
     warn(figure.diagram)
     if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
         figure, layout_preset = _fit_page(figure, width, wrap)

@@ -1,6 +1,7 @@
 """The Python API: it pauses the cyclic garbage collector while it works, and always restores it; its
 one-call render takes the command's options."""
 import gc
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,27 @@ def test_render_in_one_call_takes_the_commands_options(tmp_path):
     assert 'width="468pt"' in (tmp_path / "t.svg").read_text()
     with pytest.raises(TypeError):
         ncd_render.render(gallery / "mha.ncd", tmp_path / "m.svg", layout_preset="page")
+
+
+@pytest.mark.filterwarnings("ignore::ncd_render.sizing.SizeWarning")
+def test_render_in_one_call_takes_every_option_of_ncd_render(tmp_path):
+    """``render(..., height="550pt")`` raised TypeError, though the README said it takes ``ncd render``'s options: it
+    takes each of them, named as the flag, and draws what the command draws."""
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    gallery = Path(__file__).resolve().parents[1] / "gallery"
+    flags = {"depth": "0", "theme": "mono", "layout": "column", "width": "229.5pt", "height": "3in", "dpi": "150",
+             "hw": "h100-sxm", "dtype": "fp8", "sizes": "y=4096,x=4096"}
+    ncd_render.render(gallery / "mha.ncd", tmp_path / "api.svg", annotate_cost=True, wrap=False,
+                      **{k: int(v) if k in ("depth", "dpi") else v for k, v in flags.items()})
+    cli = CliRunner().invoke(main, ["render", str(gallery / "mha.ncd"), "-o", str(tmp_path / "cli.svg"),
+                                    "--annotate-cost"] + [w for k, v in flags.items() for w in (f"--{k}", v)])
+    assert cli.exit_code == 0, cli.output
+    assert (tmp_path / "api.svg").read_bytes() == (tmp_path / "cli.svg").read_bytes()
+    drawn = float(re.search(r'height="([0-9.]+)pt"', (tmp_path / "api.svg").read_text()).group(1))
+    assert drawn <= 216 and ncd_render.load(gallery / "mha.ncd", layout="column", height="3in").scene().height <= 216
+    assert ncd_render.load(gallery / "mha.ncd", layout="column").scene().height > 300  # (3in binds: it is 4.69in)
+    with pytest.raises(ncd_render.NcdError, match="annotate_cost"):
+        ncd_render.render(gallery / "mha.ncd", tmp_path / "m.svg", hw="h100-sxm")
