@@ -138,13 +138,40 @@ def _label(text, column, got, token_type):
     word = (text[start:].split("#", 1)[0].split()[:1] or [""])[0]
     odd = next((i for i, c in enumerate(word) if not c.isascii()), None)
     if odd is None:
-        return None
+        return _tex(text[start:].split("#", 1)[0].rstrip(), start)
     commands = {symbol: name for name, symbol in GREEK.items()}
     spelt = re.sub(r"[^\x00-\x7f]", lambda m: "\\" + commands.get(m.group(), "?"), word)
     tex = f"write {spelt}, or " if "?" not in spelt and _label_pattern().fullmatch(spelt) else ""
     quoted = f"quote it, as \"{word}\"" if tex else f"quote any other text, as \"{word}\""
     return (f"a label cannot hold {word[odd]!r} unquoted", start + odd + 1, start + odd + 2,
             f"a label is ASCII letters and digits, with TeX-like _ and ^ scripts and commands (L_1, W^{{O}}, \\sigma): {tex}{quoted}")
+
+
+#: what a label takes, for the hints of those it does not
+LABEL_SYNTAX = ("a label is a name with TeX-like _ and ^ scripts (L_q, W^{O}, W^-1, W_{out}: braces that do not nest) "
+                "and the commands of Greek letters and a few symbols (\\sigma, W_\\mu, \\cdot, \\times), set as math "
+                "without $...$; quoted, it may hold spaces and signs too (docs/dsl.md)")
+_NOT_TEX = (re.compile(r"\\([A-Za-z]+)"), re.compile(r"\$"), re.compile(r"\{[^{}]*\{"))  # a command, a $, nested braces
+
+
+def _tex(word: str, start: int):
+    """``as W_{\\mathrm{out}}``, ``as $W^2$``, ``as W_{a{b}}``: TeX a label does not take (the parser only saw an
+    unexpected '}'), and how to write it."""
+    found = next((m for pattern in _NOT_TEX for m in pattern.finditer(word) if m.groups() == () or m.group(1) not in GREEK), None)
+    if found is None:
+        return None
+    if found.group() == "$":
+        message = "a label is set as math already: '$' has no meaning in it"
+    elif found.groups():
+        message = f"a label knows no TeX command \\{found.group(1)}"
+    else:
+        message = "a label's braces cannot nest"
+    plain = word.replace("$", "")
+    while (unwrapped := re.sub(r"\\(?!(?:" + "|".join(GREEK) + r")\b)[A-Za-z]+\{([^{}]*)\}", r"\1", plain)) != plain:
+        plain = unwrapped  # \mathrm{out} -> out
+    written = (f"write {plain}; " if _label_pattern().fullmatch(plain) else
+               f"write \"{plain}\"; " if plain and '"' not in plain and not _NOT_TEX[2].search(plain) else "")
+    return message, start + found.start() + 1, start + found.end() + 1, written + LABEL_SYNTAX
 
 
 @lru_cache(maxsize=1)

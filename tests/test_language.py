@@ -210,6 +210,34 @@ def test_a_label_the_grammar_refuses_is_offered_in_its_tex_spelling_and_quoted()
         assert diagram(f"input X[y m]\nY = linear(X: m -> m) as {label}\noutput Y\n")
 
 
+@pytest.mark.parametrize("label, message, at, written", [
+    ("W_{\\mathrm{out}}", "a label knows no TeX command \\mathrm", "\\mathrm", "W_{out}"),
+    ("$W^2$", "a label is set as math already: '$' has no meaning in it", "$", "W^2"),
+    ("\\text{Attn out}", "a label knows no TeX command \\text", "\\text", '"Attn out"'),
+    ("W_{a{b}}", "a label's braces cannot nest", "{a{", None)])
+def test_a_tex_label_says_what_a_label_takes_and_how_to_write_it(label, message, at, written, tmp_path):
+    """`as W_{\\mathrm{out}}` was "unexpected character '}'" with no hint, though the docs call labels TeX-like;
+    `as $W^2$` the same at its '$'. The error points at what a label does not take, says what it does, and offers
+    the label written so (a label too); on the command line, one paragraph and exit status 2."""
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    line = f"Y = linear(X: m -> k) as {label}"
+    err = syntax(line)
+    assert (err.message, err.span.column, err.span.end_column) == (message, line.index(at) + 1, line.index(at) + len(at) + 1)
+    assert "braces that do not nest" in err.hint and "\\sigma" in err.hint and "without $...$" in err.hint, err.hint
+    if written:
+        assert err.hint.startswith(f"write {written}; ")
+        assert diagram(f"input X[y m]\nY = linear(X: m -> k) as {written}\noutput Y\n")
+    else:
+        assert not err.hint.startswith("write")
+    (tmp_path / "t.ncd").write_text(HEADER + f"input X[y m]\n{line}\noutput Y\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "t.ncd")])
+    assert result.exit_code == 2 and f"t.ncd:7:{line.index(at) + 1}: error: {message}" in result.stderr, result.output
+    assert "\n    7 | " + line in result.stderr and "\nhint: " in result.stderr and "\n\n" not in result.stderr.strip()
+
+
 def test_sizes_are_at_least_one():
     with pytest.raises(NcdError, match="axis 'd' would have size 0") as info:
         build(parse("axis m = 4\naxis d = m - m\ninput X[m]\noutput X\n"))
