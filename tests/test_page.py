@@ -1488,3 +1488,19 @@ def test_a_section_goes_on_titled_even_where_its_title_is_wider_than_the_piece()
     titles = ["".join(r.text for r in t.runs) for t in scene.labels() if t.role == "label.title"]
     assert titles[0] == "A rather long section title for this block"
     assert len(titles) == 2 and titles[1].startswith("A rather") and titles[1].endswith("… (cont.)"), titles
+
+
+def test_a_flag_wires_arrowhead_stands_by_its_label_not_at_a_rows_end():
+    """A boolean mask that waits across a page's rows took its datatype arrowhead just short of the box that reads
+    it, which a row's cut put by the row's end: two arrowheads a label apart on one wire (▸ ȳ ▸). It stands near the
+    wire's label now, where the wire first says what it carries."""
+    text = ("axis y = 8 width\naxis x = y width\naxis h = 4\naxis f = 4\ninput Hx[x f h], H[y f h], M[y x] bool\n"
+            "section \"Attention coefficients\"\n  El = linear(H: f -> ) with per=h as a_l\n"
+            "  Er = linear(Hx: f -> ) with per=h as a_r\n  E = El + Er\n  E = leaky_relu(E) with slope=0.2\n"
+            "  E = mask(E, M)\n  P = softmax(E: x)\nend\noutput P\n")
+    scene = load_text(text, layout="column").scene()
+    rows = [a.bbox for a in scene.items if a.role.startswith("arrow.continue")]
+    flags = [a.bbox for a in scene.items if a.role == "arrow"]  # (a mark's arrows too: none stands on a wire's end)
+    assert rows and flags
+    beside = [(f, r) for f in flags for r in rows if f[1] < r[3] and r[1] < f[3] and f[0] - 20 < r[2] and r[0] < f[2] + 20]
+    assert not beside, beside

@@ -58,6 +58,7 @@ class _Laid:
 
 ID_ARROW_RUN = 9.0  # pt: the shortest first run of a wire of integer ids that takes its arrowhead
 ID_ARROW = 5.0  # pt: that arrowhead's length
+ID_NEAR = 24.0  # pt: the farthest that arrowhead's tip stands past where it clears the wire's label
 
 
 def compose(style: Style, ordered: Ordered, heights: Heights, columns: Columns, drawn: Drawn) -> Scene:
@@ -211,12 +212,13 @@ class _Compose:
                 continue
             if self.holds_ids(w):
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
-                # (or the copy's dot or bend that ends the run), clear of the wire's label
+                # (or the copy's dot or bend that ends the run), clear of the wire's label; on a long run, within ID_NEAR of
+                # its label (a mask that waited across a page's rows took it at a row's end, beside the row's own arrow)
                 a, b = first_run or (0.0, 0.0)
                 b = min([b] + [box[0] for box in boxes if box[1] <= w.y <= box[3] and a < box[0] < b])  # up to a box it runs under
                 label = self.style.axis_label(w.axis, w.value)[0] if w.labelled and w.x0 == a else None
                 clear = a + (self.p.label_pad + 2 + label.width if label is not None else 0.0) + ID_ARROW  # a tip past its label
-                tip = min(max(b - 6.0, clear), b - 1.5)  # just short of the box (or dot) it runs into
+                tip = min(max(b - 6.0, clear), b - 1.5, clear + ID_NEAR)  # just short of the box (or dot) it runs into
                 if b - a >= ID_ARROW_RUN and tip - ID_ARROW >= a:
                     arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
         return pieces, dots, arrows
