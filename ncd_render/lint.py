@@ -208,8 +208,8 @@ def _live(diagram: Diagram) -> set[int]:
 
 
 def check_line_mistake(program) -> NcdError | None:
-    """What is wrong with ``program``'s check line (an axis unknown, derived, or set to less than 1), else None:
-    ncd check refuses it; validate and render warn.
+    """What is wrong with ``program``'s check line (an axis unknown, set to less than 1, or derived and set to another
+    size than it follows), else None: ncd check refuses it; validate and render warn.
 
     >>> from ncd_render.parse import parse
     >>> print(check_line_mistake(parse("axis m = 4\\ninput X[m]\\noutput X\\ncheck q=3\\n", "c.ncd")))
@@ -227,7 +227,31 @@ def check_line_mistake(program) -> NcdError | None:
             return NcdError(f"the check line sets axis '{name}' to {n}; sizes are whole numbers from 1", line.span, f"for example {name}=3")
         if name not in declared:
             return NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
-        if declared[name].size is not None and not isinstance(declared[name].size, ast.SizeInt):
-            return NcdError(f"the check line sets axis '{name}', which is derived from others", line.span,
-                            "set the axes it is computed from instead")
+        if derived(declared[name]):
+            follows = _derived_size(program, name)
+            if follows != n:  # (one that agrees with the axes it follows from says the same twice: f=16 with m=4, f = 4 * m)
+                at = f": at the line's other sizes it is {follows}" if follows is not None else ""
+                return NcdError(f"the check line sets axis '{name}' to {n}, but it is derived from others{at}", line.span,
+                                "leave it out (it follows from the axes it is computed from), or set those instead")
     return None
+
+
+def derived(decl) -> bool:
+    """Whether an axis declaration computes its size from other axes (``axis f = 4 * m``)."""
+    return decl.size is not None and not isinstance(decl.size, ast.SizeInt)
+
+
+def check_line_free(program) -> dict[str, int]:
+    """The sizes ``program``'s check line gives the axes that are not derived (a derived one it gives follows from them)."""
+    declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
+    return {name: n for name, n in program.check_sizes.sizes if name in declared and not derived(declared[name])}
+
+
+def _derived_size(program, name: str) -> int | None:
+    """The size of derived axis ``name`` at the check line's other sizes, or None where the file does not build there."""
+    from .ir import build
+
+    try:
+        return build(program, sizes=check_line_free(program)).axes[name].size
+    except NcdError:
+        return None

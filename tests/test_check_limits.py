@@ -14,10 +14,12 @@ from click.testing import CliRunner
 from ncd_render.cli import main
 from ncd_render.errors import NcdError
 from ncd_render.ir import build
+from ncd_render.lint import check_line_mistake
 from ncd_render.parse import parse, parse_file
 from ncd_render.pytorch import check as check_module
 from ncd_render.pytorch.check import check_file
 from ncd_render.pytorch.compile import compile_diagram
+from ncd_render.pytorch.sizes import check_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "gallery"
@@ -196,7 +198,8 @@ def test_the_tests_small_sizes_are_the_gallery_files_check_lines():
 
 
 @pytest.mark.parametrize("line, message", [
-    ("check k=2", "the check line sets axis 'k', which is derived from others"),
+    ("check k=3", "the check line sets axis 'k' to 3, but it is derived from others: at the line's other sizes it is 2"),
+    ("check m=6, k=2", "the check line sets axis 'k' to 2, but it is derived from others: at the line's other sizes it is 3"),
     ("check z=2", "the check line sets unknown axis 'z'"),
     ("check m=2, m=4", "the check line gives axis 'm' twice"),
     ("check m=" + "9" * 150, "an axis size of 9999999999999... (150 digits) is too large"),  # longer is refused earlier, as a 200-character name
@@ -207,6 +210,15 @@ def test_a_bad_check_line_is_an_error_at_the_line(tmp_path, line, message):
     with pytest.raises(NcdError) as info:
         check_file(tmp_path / "c.ncd")
     assert message in info.value.message and info.value.span.line == 5
+
+
+@pytest.mark.parametrize("line", ["check m=6, k=3", "check k=2"])
+def test_a_check_line_may_give_a_derived_axis_the_size_it_follows(tmp_path, line):
+    """f = 4 * m with f=16 beside m=4 says the same thing twice: ncd check refused it (validate only warned)."""
+    (tmp_path / "c.ncd").write_text(f"axis m = 4\naxis k = m / 2\ninput X[m]\noutput X\n{line}\n")
+    program = parse_file(tmp_path / "c.ncd")
+    assert check_line_mistake(program) is None
+    assert check_sizes(program)[0] == ({"m": 6} if "m=6" in line else {})  # (the derived one follows; it is not set)
 
 
 @pytest.mark.parametrize("sizes", [None, {"y": 2}])

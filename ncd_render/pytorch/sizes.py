@@ -33,7 +33,7 @@ from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean
 from ..ir import build
-from ..lint import check_line_mistake
+from ..lint import check_line_free, check_line_mistake
 from .budget import estimate
 from .patterns import Patterns
 from .structure import expanded
@@ -59,7 +59,7 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
         mistake = check_line_mistake(program)
         if mistake is not None:
             raise mistake
-        return {**dict(line.sizes), **overrides}, f"the sizes of the file's check line (line {line.span.line}){given}; --declared-sizes checks at the declared ones"
+        return {**check_line_free(program), **overrides}, f"the sizes of the file's check line (line {line.span.line}){given}; --declared-sizes checks at the declared ones"
     if _cheap(program, overrides):
         return overrides, "the declared sizes, small enough to check as they are" + given
     return small_sizes(program, overrides), "small sizes chosen by ncd check (--declared-sizes to check at the declared ones)" + given
