@@ -301,3 +301,11 @@ def test_a_page_draws_no_empty_title_for_an_untitled_section_piece():
     scene = load(ROOT / "gallery" / "deepseek_v3.ncd", layout="page").scene()
     titles = [i for i in scene.items if i.role == "label.title"]
     assert titles and all("".join(r.text for r in i.runs).strip() for i in titles)
+
+
+@pytest.mark.parametrize("options, shown", [(" with slope=0.2", ["LReLU", "0.2"]), ("", ["LReLU"])])
+def test_a_leaky_relu_shows_its_slope_where_it_is_not_torchs(options, shown):
+    """GAT's leaky_relu with slope=0.2 was drawn as a plain LReLU, the same as torch's default 0.01."""
+    scene = load_text(f"axis y = 4 width\naxis m = 3\ninput X[y m]\nY = leaky_relu(X){options}\noutput Y\n").scene()
+    (mark,) = [t for t in scene.labels() if t.role == "label.box"]
+    assert [r.text for r in mark.runs] == shown and (len(shown) == 1 or mark.runs[1].dy > 0)  # the slope a subscript

@@ -57,6 +57,12 @@ def _clamp_label(params) -> str:
     return f"clamp_{{{bounds}}}"
 
 
+def _leaky_label(params) -> str:
+    """LReLU with its slope below 0 as a subscript where it is not torch's 0.01: LReLU_{0.2} (a GAT's, a GAN's)."""
+    slope = params.get("slope", 0.01)
+    return "LReLU" if slope == 0.01 else f"LReLU_{{{slope:g}}}"
+
+
 def _silu_label(params) -> str:
     """SiLU, or with a beta its formula: xσ(1.702x)."""
     return f"xσ({params['beta']:g}x)" if "beta" in params else "SiLU"
@@ -121,7 +127,7 @@ register(
     # relu6: min(max(x, 0), 6) (MobileNetV2's bounded ReLU, nn.ReLU6)
     elementwise("relu6", "ReLU6", 2, lambda op, x, rt: rt.nn.functional.relu6(x), lambda op, x: f"nn.functional.relu6({x})",
                 example="input X[y m]\nS = X * 8\nY = relu6(S)"),  # scaled, so that the example reaches the bound at 6
-    elementwise("leaky_relu", "LReLU", 2, lambda op, x, rt: rt.nn.functional.leaky_relu(x, op.params["slope"]),
+    elementwise("leaky_relu", _leaky_label, 2, lambda op, x, rt: rt.nn.functional.leaky_relu(x, op.params["slope"]),
                 lambda op, x: f"nn.functional.leaky_relu({x}, {op.params['slope']})",
                 options={"slope": Kind("real", -1e6, 1e6, example="0.2")},  # (torch takes any: a negative one too)
                 params=lambda o: {"slope": float(o.get("slope", 0.01))}, rescalable=True,
