@@ -469,3 +469,10 @@ def test_a_sum_goes_on_along_its_residual_stream_when_the_branch_runs_above_it()
     for above in (frozenset(), frozenset({copy})):
         ordered = order(d, (frozenset(), above, frozenset()))
         assert list(ordered.final) == list(ordered.input_wires), above  # the stream's own wires, from input to output
+
+
+def test_the_crossing_report_measures_a_figure_with_a_scalar_as_drawn():
+    """CLIP's logits scale by exp(t), a tensor of no axes, drawn on a wire of one: the public crossing report, which
+    skipped that step, failed on a KeyError instead of counting."""
+    crossed, bound = crossing_report(load(ROOT / "tests" / "corpus" / "clip_logits.ncd").diagram)
+    assert crossed == crossings(choose_order(as_drawn(load(ROOT / "tests" / "corpus" / "clip_logits.ncd").diagram))[1]) >= bound >= 0

@@ -21,6 +21,7 @@ from .compact import compact
 from .copies import joined_first
 from .model import EXHAUSTIVE
 from .renames import spread_renames
+from .scalars import scalars_on_wires
 from .report import column_crossings, column_drawable, column_inversions, crossings, lower_bound, output_inversions, strand_starts
 
 INF = float("inf")
@@ -212,6 +213,7 @@ def _free(diagram: Diagram, op) -> bool:
 
 
 def crossing_report(diagram: Diagram) -> tuple[int, int]:
-    """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks."""
-    diagram = compact(diagram)
+    """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks
+    and a tensor of no axes on a wire of one (CLIP's temperature: without it, the report failed on a KeyError)."""
+    diagram = scalars_on_wires(compact(diagram))
     return crossings(choose_drawing(diagram)[2]), lower_bound(diagram)  # the order the choice was scored by
