@@ -70,6 +70,17 @@ def test_query_heads_sharing_a_key_head_split_into_groups(tmp_path):
     assert check_file(out).passed
 
 
+def test_keys_repeated_per_query_head_by_repeat_interleave_split_the_heads_into_groups(tmp_path):
+    """``k.repeat_interleave(g, dim=1)`` copies each key head for the g query heads of its group, as transformers'
+    repeat_kv does by expand and reshape: the query heads split into key heads and groups, no opaque box."""
+    out = tmp_path / "gqa.ncd"
+    imported = import_file(f"{MODELS}:gqa_repeat_interleave", out)
+    text = out.read_text()
+    assert "opaque(" not in text and not imported.warnings, imported.warnings
+    assert "linear(X: m -> h g k) as L_{to_q}" in text and "x h k -> y x h g)" in text, text
+    assert check_file(out).passed
+
+
 def test_the_same_dimension_through_views_is_one_axis(tmp_path):
     out = tmp_path / "mha.ncd"
     import_file(f"{MODELS}:multihead_attention", out)

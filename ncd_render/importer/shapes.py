@@ -90,6 +90,25 @@ class ShapeOps:
         ones = [self.atoms.new(1, "unit") for _ in repeats[len(seen.dims):]]
         return self._expanded(Seen(ones + seen.dims, seen.dsl, seen.param, seen.number, seen.spread), src, list(self.shape(node)))
 
+    def op_repeat_interleave(self, node, name):
+        """``x.repeat_interleave(r, dim)`` (grouped-query keys and values, one per query head): each element copied
+        ``r`` times in place, which is ``x.unsqueeze(dim + 1).expand(..., r, ...)`` viewed with ``dim`` and the copies as
+        one dim, as transformers' ``repeat_kv`` writes it: the dim splits into (dim, r) where it is read. Repeats that
+        differ from element to element, or of the flattened tensor, have no statement."""
+        seen, repeats, dim = self.get(node.args[0]), node.args[1], self.arg(node, 2)
+        if isinstance(repeats, torch.fx.Node):  # a tensor of repeats, one per element: the same for every one, or none
+            counts = self.cap.values[repeats].flatten().tolist()
+            if len(set(counts)) != 1:
+                raise Unsupported("repeating the elements of a dimension unequal numbers of times")
+            repeats = counts[0]
+        if dim is None:
+            raise Unsupported("repeating the elements of the flattened tensor")
+        dim %= len(seen.dims)
+        src = list(self.shape(node.args[0]))
+        copies = Seen(seen.dims[:dim + 1] + [self.atoms.new(1, "unit")] + seen.dims[dim + 1:], seen.dsl, seen.param, seen.number)
+        copied = self._expanded(copies, src[:dim + 1] + [1] + src[dim + 1:], src[:dim + 1] + [int(repeats)] + src[dim + 1:])
+        return Seen(self.atoms.reshape(copied.dims, list(self.shape(node))), seen.dsl, seen.param, seen.number)
+
     def op_dropout(self, node, name):
         """Dropout in evaluation does nothing; in training, ``dropout`` of its elements. Dropping whole channels
         (``nn.Dropout2d``'s ``feature_dropout``) or SELU's alpha dropout in training has no statement."""

@@ -355,6 +355,30 @@ def repeated_token():
     return _RepeatedToken().eval(), (torch.randn(1, 8), torch.randn(1, 2, 4, 8))
 
 
+class _GroupedQueryByRepeatInterleave(nn.Module):
+    """Grouped-query attention with each key and value head copied per query head of its group by
+    ``repeat_interleave`` along the heads (the spelling lucidrains' and many hand-written models use), then einsum."""
+
+    def __init__(self, dim=16, heads=4, kv_heads=2):
+        super().__init__()
+        self.heads, self.kv_heads, self.depth = heads, kv_heads, dim // heads
+        self.to_q = nn.Linear(dim, dim, bias=False)
+        self.to_kv = nn.Linear(dim, 2 * kv_heads * self.depth, bias=False)
+        self.to_out = nn.Linear(dim, dim, bias=False)
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q = self.to_q(x).view(b, n, self.heads, self.depth).transpose(1, 2)
+        k, v = self.to_kv(x).view(b, n, 2, self.kv_heads, self.depth).permute(2, 0, 3, 1, 4)
+        k, v = (t.repeat_interleave(self.heads // self.kv_heads, dim=1) for t in (k, v))
+        attn = torch.einsum("bhid,bhjd->bhij", q, k).mul(self.depth ** -0.5).softmax(-1)
+        return self.to_out(torch.einsum("bhij,bhjd->bhid", attn, v).transpose(1, 2).reshape(b, n, -1))
+
+
+def gqa_repeat_interleave():
+    return _GroupedQueryByRepeatInterleave().eval(), (torch.randn(1, 5, 16),)
+
+
 class _PooledToken(nn.Module):
     """The patches' mean, kept as a dim of one, joined before them as a token."""
 
