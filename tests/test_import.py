@@ -81,6 +81,20 @@ def test_keys_repeated_per_query_head_by_repeat_interleave_split_the_heads_into_
     assert check_file(out).passed
 
 
+@pytest.mark.parametrize("name, statements", [
+    ("convnextv2_layer", ["H2 = square(H)", "R = sum(H2: h w)", "H2 = sqrt(R)", "R = mean(H2: f)"]),  # its response norm
+    ("vector_norms", ["Y1 = sum(H: y)", "R = sum(H: m)\nY2 = sqrt(R)", "Y3 = max(H2: m)"]),  # x.norm(p=1, dim=1), 2, inf
+])
+def test_a_vector_norm_is_written_out(name, statements, tmp_path):
+    """``torch.linalg.vector_norm`` has no statement of its own: its 2-norm is the square root of the sum of squares,
+    its 1-norm and largest absolute value the sum and max of ``abs``, each checked against the module."""
+    out = tmp_path / f"{name}.ncd"
+    imported = import_file(f"{MODELS}:{name}", out)
+    text = out.read_text()
+    assert not imported.warnings and all(s in text for s in statements), text
+    assert check_file(out).passed
+
+
 def test_the_same_dimension_through_views_is_one_axis(tmp_path):
     out = tmp_path / "mha.ncd"
     import_file(f"{MODELS}:multihead_attention", out)

@@ -379,6 +379,29 @@ def gqa_repeat_interleave():
     return _GroupedQueryByRepeatInterleave().eval(), (torch.randn(1, 5, 16),)
 
 
+def convnextv2_layer():
+    """ConvNeXt V2's layer: its global response norm takes the 2-norm of each channel over the image."""
+    from transformers import ConvNextV2Config
+    from transformers.models.convnextv2.modeling_convnextv2 import ConvNextV2Layer
+
+    layer = ConvNextV2Layer(ConvNextV2Config(), dim=8)
+    for name, p in layer.named_parameters():
+        if "grn" in name:
+            nn.init.normal_(p, std=0.5)  # (zeros at first: the norm would add nothing)
+    return layer.eval(), (torch.randn(1, 8, 6, 6),)
+
+
+class _VectorNorms(nn.Module):
+    """Vector norms of orders 1, 2 and infinity."""
+
+    def forward(self, x):
+        return x.norm(p=1, dim=1), x.norm(dim=-1), torch.linalg.vector_norm(x, ord=float("inf"), dim=-1)
+
+
+def vector_norms():
+    return _VectorNorms().eval(), (torch.randn(1, 5, 8),)
+
+
 class _PooledToken(nn.Module):
     """The patches' mean, kept as a dim of one, joined before them as a token."""
 
