@@ -447,7 +447,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("elu_layer", ["Y = elu(H)"]),
     ("log_probabilities", ["P = softmax(H: f)\nY = log(P)"]),
     # square roots, abs, sin and cos, log-sigmoid: each an opaque box before
-    ("inline_rms_norm", ["H = square(X)\nR = mean(H: m)\nH = R + 1e-06\nH = rsqrt(H)\nH = X * H"]),
+    ("inline_rms_norm", ["N = rmsnorm(X: m) with eps=1e-06\nY = linear(N: m -> f)"]),  # an RMSNorm written out is one
+    # Llama's spelling with a learned scale, and x / x.pow(2).mean(-1, keepdim=True).add(eps).sqrt() * g, in no RMSNorm class
+    ("written_rms_norms", ["N = rmsnorm(X: m) with affine, eps=1e-05 as N_{weight}", "Y = rmsnorm(H: f) with affine, eps=1e-06 as N_{norm}"]),
     ("squash", ["sqrt(H2)"]),
     ("fourier_features", ["sin(S)", "cos(S)"]),
     ("signs", ["logsigmoid(H)", "abs(H)", "sqrt(H)"]),

@@ -32,6 +32,7 @@ from .recomputed import _fed_by_learning, recognise_recomputed
 from .shifted import recognise_shifted
 from .swish import recognise_swish
 from .normalized import recognise_normalized
+from .rmsnorms import recognise_rmsnorms
 from .pairwise import DistanceOps, recognise_pairwise
 from .filled import recognise_filled
 from .relative import recognise_relative
@@ -64,7 +65,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
         self.prog = Program(self.atoms)
         self.seen: dict = {}
         self.producer: dict[int, Stmt] = {}
-        self.replaced = {**recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
+        self.replaced = {**recognise_rmsnorms(cap), **recognise(cap), **recognise_experts(cap), **recognise_helpers(cap), **recognise_recomputed(cap),
                          **recognise_masks(cap), **recognise_positions(cap), **recognise_alibi(cap),
                          **recognise_relative(cap), **recognise_shifted(cap), **recognise_swish(cap),
                          **recognise_filled(cap), **recognise_normalized(cap), **recognise_pairwise(cap), **recognise_additive(cap)}

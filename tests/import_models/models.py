@@ -1469,6 +1469,39 @@ def inline_rms_norm():
     return _InlineRMSNorm(), (torch.randn(1, 5, 8),)
 
 
+class _ScaleNorm(nn.Module):
+    """An RMSNorm by another name, written as a division by the root (the hand-written spelling ``x / norm * g``)."""
+
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.g = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x / x.pow(2).mean(-1, keepdim=True).add(self.eps).sqrt() * self.g
+
+
+class _WrittenRMSNorms(nn.Module):
+    """RMSNorms written out, not named so: Llama's spelling inline with a learned scale, and a division by the root."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(8) * 0.3 + 1)
+        self.norm = _ScaleNorm(6)
+        self.lin = nn.Linear(8, 6)
+
+    def forward(self, x):
+        h = self.lin(x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight)
+        return self.norm(h)
+
+
+def written_rms_norms():
+    torch.manual_seed(0)
+    model = _WrittenRMSNorms()
+    nn.init.normal_(model.norm.g, 1.0, 0.3)
+    return model.eval(), (torch.randn(1, 5, 8),)
+
+
 class _Squash(nn.Module):
     """A capsule network's squash (Sabour et al., 2017): |s|² / (1 + |s|²) · s / |s| (its sqrt was an opaque box)."""
 
