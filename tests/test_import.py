@@ -81,6 +81,25 @@ def test_keys_repeated_per_query_head_by_repeat_interleave_split_the_heads_into_
     assert check_file(out).passed
 
 
+def test_a_gate_s_halves_are_named_as_a_gate_s_not_as_queries_and_keys(tmp_path):
+    """A projection chunked in two halves read by no attention (a gate) names them H and H2 on an axis of features,
+    not Q and K on a head depth, though its module is called in_proj as nn.MultiheadAttention's packed one is."""
+    out = tmp_path / "gate.ncd"
+    import_file(f"{MODELS}:gated_short_conv", out)
+    text = out.read_text()
+    assert "H = linear(X: m -> f) with bias as L_{in_proj.0}\nH2 = linear(X: m -> f) with bias as L_{in_proj.1}" in text, text
+    assert "Q = " not in text and "axis k" not in text
+    assert check_file(out).passed
+
+
+def test_lucidrains_to_q_and_to_kv_are_queries_keys_and_values(tmp_path):
+    """``to_q`` and the two parts of a packed ``to_kv`` (lucidrains' names) are Q, K and V, as q_proj and in_proj are."""
+    out = tmp_path / "gqa.ncd"
+    import_file(f"{MODELS}:gqa_repeat_interleave", out)
+    text = out.read_text()
+    assert "Q = linear(X: m -> h g k) as L_{to_q}\nK = linear(X: m -> h k) as L_{to_kv.0}\nV = linear(X: m -> h k) as L_{to_kv.1}" in text, text
+
+
 @pytest.mark.parametrize("name, statements", [
     ("convnextv2_layer", ["H2 = square(H)", "R = sum(H2: h w)", "H2 = sqrt(R)", "R = mean(H2: f)"]),  # its response norm
     ("vector_norms", ["Y1 = sum(H: y)", "R = sum(H: m)\nY2 = sqrt(R)", "Y3 = max(H2: m)"]),  # x.norm(p=1, dim=1), 2, inf

@@ -94,8 +94,9 @@ def role(root: int, atoms) -> str:
     atom = atoms.atoms[root]
     if atom.role in ("", "out", "group"):
         parent = next((i for i, x in enumerate(atoms.atoms) if x.parts and root in [atoms.find(p) for p in x.parts]), None)
-        if parent is not None:
-            parts = [atoms.find(p) for p in atoms.atoms[parent].parts]
+        parts = [atoms.find(p) for p in atoms.atoms[parent].parts] if parent is not None else []
+        parts = [p for p in parts if atoms.atoms[p].role != "pieces"]  # (a chunk's halves are no heads of a depth)
+        if len(parts) > 1:
             return "heads" if parts.index(root) < len(parts) - 1 else "head_dim"
         return "out"
     return atom.role

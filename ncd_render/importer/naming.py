@@ -15,6 +15,7 @@ from ..limits import MAX_NAME
 LETTERS = {
     "batch": "b", "seq": "yxtsuw", "hidden": "mdn", "heads": "hng", "groups": "gr", "head_dim": "kdv", "ffn": "fge", "experts": "e", "channels": "cde",
     "rows": "hr", "cols": "wc", "kernel": "ijpq", "vocab": "v", "buckets": "bqr", "out": "fogedpq", "": "abpqz", "unit": "u", "group": "g",
+    "pieces": "hng",  # which of a chunk's pieces (named where an index picks one), as the heads a split's first part was
 }
 
 class Names:

@@ -214,9 +214,12 @@ class ShapeOps:
     def _pieces(self, node, seen: Seen, dim: int, count: int, which=None) -> list:
         """``seen`` cut into ``count`` equal pieces along ``dim``: each piece, or those ``which`` names."""
         size = self.atoms.size(seen.dims[dim])
+        fresh = self.atoms.atom(seen.dims[dim]).parts is None
         parts = self.atoms.split(seen.dims[dim], [count, size // count]) if self.atoms.leaves(seen.dims[dim]) else None
         if parts is None:
             raise Unsupported("splitting a size-1 dimension")
+        if fresh:  # which piece: no heads of what each piece holds (axisnames.role)
+            self.atoms.atom(parts[0]).role = "pieces"
         return [self._pick(node, seen, parts[0], i, seen.dims[:dim] + [parts[1]] + seen.dims[dim + 1:]) for i in which or range(count)]
 
     def op_slice(self, node, name):

@@ -21,14 +21,10 @@ from .naming import Names, label, param_name
 from .parameters import stored_as, target
 from .repeats import find_folds
 from .rewrites import fold_scales, hoist_shared
-from .seen import is_contraction, is_map
 from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
+from .tensornames import tensor_hint
 
-TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
-                 "add": "X", "sub": "X", "mul": "H", "div": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
-                 "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "min": "R", "dropout": "H", "opaque": "H",
-                 "argmax": "I", "argmin": "I", "pad": "H", "cumsum": "H", "flip": "H", "roll": "H"}
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E", "prelu": "PReLU"}  # a learned box drawn with a symbol of its own, as the language labels it by default
 UNLABELLED = {"topk": "bias_e"}  # the language's name for the parameters of a learned box drawn with its own words
@@ -162,7 +158,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             rearranged(1, "t", axes_text(wanted, axis_names))
         order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, laid, leaves)) or leaves(prog.values[stmt.out].atoms)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
-            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else _tensor_hint(stmt, prog)
+            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else tensor_hint(stmt, prog)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
         if going_round:  # the value the next repetition reads takes the name of the one the block read
             name = tensor[going_round[0]]
@@ -326,21 +322,6 @@ def _joined_layout(stmt: Stmt, laid: list[list], leaves) -> list:
     k = max(named, key=lambda k: len(laid[k]) - len(joined[k]))  # (a group is one axis of the language's)
     at = laid[k].index(joined[k][0])
     return laid[k][:at] + leaves(stmt.axes["to"]) + laid[k][at + len(joined[k]):]
-
-
-def _tensor_hint(stmt: Stmt, prog: Program) -> str:
-    if is_map(stmt):
-        last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
-        for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
-            if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin"):
-                return letter
-        packed = any(word in stmt.label for word in ("in_proj", "qkv", "c_attn", "query_key_value"))
-        weight = stmt.params["weight"]
-        if packed and stmt.label.endswith((".0", ".1", ".2")) and (len(weight.fixed) == 1 or weight.rows is not None):
-            return "QKV"[int(stmt.label[-1])]
-    if is_contraction(stmt):  # attention weights times values: the output
-        return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
-    return TENSOR_LETTER.get(stmt.fn, "H")
 
 
 def _last_uses(prog: Program) -> dict[int, int]:

@@ -379,6 +379,26 @@ def gqa_repeat_interleave():
     return _GroupedQueryByRepeatInterleave().eval(), (torch.randn(1, 5, 16),)
 
 
+class _GatedShortConv(nn.Module):
+    """Hyena's and Mamba's gate: one projection chunked in two halves, a causal depthwise convolution of one, a sigmoid
+    of the other; no attention, though its packed projection is called in_proj as nn.MultiheadAttention's is."""
+
+    def __init__(self, dim=8, k=3):
+        super().__init__()
+        self.in_proj = nn.Linear(dim, 2 * dim)
+        self.conv = nn.Conv1d(dim, dim, k, groups=dim, padding=k - 1)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        u, g = self.in_proj(x).chunk(2, dim=-1)
+        u = self.conv(u.transpose(1, 2))[..., :x.shape[1]].transpose(1, 2)
+        return self.out_proj(u * torch.sigmoid(g))
+
+
+def gated_short_conv():
+    return _GatedShortConv().eval(), (torch.randn(1, 6, 8),)
+
+
 def convnextv2_layer():
     """ConvNeXt V2's layer: its global response norm takes the 2-norm of each channel over the image."""
     from transformers import ConvNextV2Config

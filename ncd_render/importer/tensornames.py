@@ -1,0 +1,40 @@
+"""Names of an imported diagram's tensors: a letter for what made each (``H`` a map's, ``P`` a softmax's), and Q, K, V
+and O for attention's projections and output."""
+from __future__ import annotations
+
+from .. import ops
+from .graph import Program, Stmt
+from .seen import is_contraction, is_map
+
+TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N", "rmsnorm": "N", "batchnorm": "N",
+                 "add": "X", "sub": "X", "mul": "H", "div": "H", "scale": "S", "mask": "S", "rename": "K", "unfold": "B", "fold": "U", "index": "C",
+                 "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "min": "R", "dropout": "H", "opaque": "H",
+                 "argmax": "I", "argmin": "I", "pad": "H", "cumsum": "H", "flip": "H", "roll": "H"}
+
+# packed projections, by words of their names, and the letters of their parts in order (lucidrains' to_kv: keys, values)
+PACKED = [(("in_proj", "qkv", "c_attn", "query_key_value"), "QKV"), (("to_kv",), "KV")]
+
+
+def tensor_hint(stmt: Stmt, prog: Program) -> str:
+    """The letter a statement's tensor is named by: Q, K and V for attention's projections, O for attention's output."""
+    if is_map(stmt):
+        last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
+        for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
+            if last in (key, f"{key}_proj", f"{key}proj", f"w{key}", f"{key}_lin", f"to_{key}"):
+                return letter
+        packed = next((letters for words, letters in PACKED if any(word in stmt.label for word in words)), "")
+        weight = stmt.params["weight"]
+        if packed and _parts(stmt, prog) == len(packed) and (len(weight.fixed) == 1 or weight.rows is not None):
+            return packed[int(stmt.label[-1])]  # (Mamba's in_proj chunked in a gate's two halves: no queries and keys)
+    if is_contraction(stmt):  # attention weights times values: the output
+        return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
+    return TENSOR_LETTER.get(stmt.fn, "H")
+
+
+def _parts(stmt: Stmt, prog: Program) -> int:
+    """How many parts of one packed projection there are, ``stmt`` one of them (labelled ``in_proj.0``, ``in_proj.1``,
+    ...); 0 where its label numbers no part."""
+    base, _, part = stmt.label.rpartition(".")
+    if not part.isdigit():
+        return 0
+    return len({s.label for s in prog.stmts if s.label.rpartition(".")[0] == base and s.label.rpartition(".")[2].isdigit()})
