@@ -101,6 +101,20 @@ def test_lucidrains_to_q_and_to_kv_are_queries_keys_and_values(tmp_path):
 
 
 @pytest.mark.parametrize("name, statements", [
+    ("gqa_repeat_interleave", ["Y = linear(O: h g k -> m) as L_{to_out}"]),
+    ("gated_short_conv", ["Y = linear(H: f -> m) with bias as L_{out_proj}"]),
+])
+def test_a_last_projection_back_to_the_input_s_width_is_on_the_input_s_axis(name, statements, tmp_path):
+    """An output laid out as the input but for one axis a map made of the input's width, with no residual sum to make
+    them one, is on the input's axis: ``-> m``, not a new ``f``."""
+    out = tmp_path / f"{name}.ncd"
+    import_file(f"{MODELS}:{name}", out)
+    text = out.read_text()
+    assert all(s in text for s in statements), text
+    assert check_file(out).passed
+
+
+@pytest.mark.parametrize("name, statements", [
     ("convnextv2_layer", ["H2 = square(H)", "R = sum(H2: h w)", "H2 = sqrt(R)", "R = mean(H2: f)"]),  # its response norm
     ("vector_norms", ["Y1 = sum(H: y)", "R = sum(H: m)\nY2 = sqrt(R)", "Y3 = max(H2: m)"]),  # x.norm(p=1, dim=1), 2, inf
 ])
@@ -217,7 +231,7 @@ def test_an_operation_without_a_statement_is_an_opaque_box_and_a_warning(tmp_pat
     assert result.returncode == 0, result.stderr
     assert "warning: aten.cumprod [4 3] in the top module is an opaque box" in result.stderr
     text = (tmp_path / "cum.ncd").read_text()
-    assert 'opaque(H: y f -> y f) as "aten.cumprod"' in text and "relu(H)" in text
+    assert 'opaque(H: y m -> y m) as "aten.cumprod"' in text and "relu(H)" in text
     check = _ncd("check", "cum.ncd", cwd=tmp_path)  # never run as something it is not
     assert check.returncode == 2 and "cannot run the opaque box 'aten.cumprod'" in check.stderr
 
@@ -412,7 +426,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # x.view_as(y) is a view (it was an opaque box)
     ("view_as", ["P = softmax(H: d)\nY = P + X"]),
     # a sum over a dim of one is its values (it wrote "sum(H: )", a diagram that did not build)
-    ("sum_of_one", ["H = linear(X: m -> f) with bias as L_{map}\nY = relu(H)\n"]),
+    ("sum_of_one", ["H = linear(X: m -> m) with bias as L_{map}\nY = relu(H)\n"]),
     # w * b + -1e4 * (1 - b), b a causal buffer of ones (OpenAI GPT's): one mask box (it was three opaque boxes)
     ("pushed_down", ["S = einsum(Q, Kx: y k, x k -> y x)\nS = mask(S: y x) with causal\nP = softmax(S: x)"]),
     # torch.multiply, divide and true_divide are mul and div by other names
@@ -482,7 +496,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
     ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "pad(X: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
     # two dims by one shift, one statement; the grid channels last, [b h w c], as the map over its last dim tells
-    ("shifted", ["input X[h w c]\nH = roll(X: h w) with shift=-1\nH = linear(H: c -> f)", "S = H * 2\n", "roll(S: h w) with shift=1"]),
+    ("shifted", ["input X[h w c]\nH = roll(X: h w) with shift=-1\nH = linear(H: c -> c)", "S = H * 2\n", "roll(S: h w) with shift=1"]),
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nR2 = min(R: x)\nR = min(R: y)"]),  # an outer difference, min
     ("pooled_1d", ["B = unfold(H: y -> x j) with stride=2\nR = max(B: j)\nY = mean(R: x)"]),  # 1-D pooling, and over all of it
     ("sub_pixel", ["linear(B: i j c -> n g k) with bias", "Hg = rearrange(H: n g k h w -> n (h g) (w k))"]),
@@ -492,9 +506,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, f -> o)", "Y = concat(C, C2, C3: , , -> y)"]),
     ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
     ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
-    ("channel_scale", ["layerscale(H: f) as \\gamma\n"]),  # stored [c, 1, 1]; its parameter named gamma: γ, not γ_gamma
+    ("channel_scale", ["layerscale(H: c) as \\gamma\n"]),  # stored [c, 1, 1]; its parameter named gamma: γ, not γ_gamma
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
-    ("token_gate", ["H = V * H", "R = mean(H: f)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
+    ("token_gate", ["H = V * H", "R = mean(H: m)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
     ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
     ("alibi_scores", ["Y = alibi(S: y x h)"]),

@@ -32,6 +32,7 @@ from .recomputed import _fed_by_learning, recognise_recomputed
 from .shifted import recognise_shifted
 from .swish import recognise_swish
 from .normalized import recognise_normalized
+from .outputaxes import outputs_in_input_axes
 from .rmsnorms import recognise_rmsnorms
 from .pairwise import DistanceOps, recognise_pairwise
 from .filled import recognise_filled
@@ -108,6 +109,7 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
             if any(seen.dsl == v for v, _ in self.prog.outputs):  # one value returned twice (s, s.t()): a second, as laid out
                 seen = Seen(seen.dims, self.emit("rearrange", [seen.dsl], self.leaves(seen.dims), arg))
             self.prog.outputs.append((seen.dsl, seen.dims))
+        outputs_in_input_axes(self.prog)
         self.prog.float32 = self.float32
         return self.prog
 
