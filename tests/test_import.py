@@ -114,6 +114,16 @@ def test_a_last_projection_back_to_the_input_s_width_is_on_the_input_s_axis(name
     assert check_file(out).passed
 
 
+def test_a_parameter_read_as_data_then_added_is_one_learned_box(tmp_path):
+    """Perceiver's latents, normed as queries and then added back to the attention's result, are one learned tensor
+    read twice, not a learned box and a second bias box of the same parameter."""
+    out = tmp_path / "latents.ncd"
+    import_file(f"{MODELS}:latents_read_twice", out)
+    text = out.read_text()
+    assert text.count("learned(") == 1 and "bias(" not in text and "Y = H + O" in text, text
+    assert check_file(out).passed
+
+
 @pytest.mark.parametrize("name, statements", [
     ("convnextv2_layer", ["H2 = square(H)", "R = sum(H2: h w)", "H2 = sqrt(R)", "R = mean(H2: f)"]),  # its response norm
     ("vector_norms", ["Y1 = sum(H: y)", "R = sum(H: m)\nY2 = sqrt(R)", "Y3 = max(H2: m)"]),  # x.norm(p=1, dim=1), 2, inf

@@ -75,8 +75,8 @@ class ElementOps:
             if c == 1 and x.number is None:  # a scale of one (BART's embed_scale when it does not scale): the tensor itself
                 return x
             return Seen(x.dims, self.emit("scale", [self.data(x)], self.prog.values[self.data(x)].atoms, node, scale=c))
-        if (a.param is None) != (b.param is None):
-            return self._learned_over(node, "layerscale", *((a, b) if b.param is not None else (b, a)))
+        if _unread(a) != _unread(b):
+            return self._learned_over(node, "layerscale", *((a, b) if _unread(b) else (b, a)))
         try:
             a, b = self.broadcast_pair(node, a, b)
         except Unsupported:  # each has an axis the other lacks: an outer product (ALiBi's slope per head times key positions)
@@ -170,7 +170,7 @@ class ElementOps:
             scores, added = node.args if node.args[1] in self.additive else node.args[::-1]
             return self.hidden(node, self.get(scores), self.get(added), self.additive[added])
         a, b = self.get(node.args[0]), self.get(node.args[1])
-        if b.param is not None and a.dsl is not None and len(node.args[0].users) == 1:
+        if _unread(b) and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
             out = self.leaves(stmt.axes["out"]) if is_map(stmt) else None
             if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
@@ -189,8 +189,8 @@ class ElementOps:
             raise Unsupported("adding a multiple")
         if a.number is not None or b.number is not None:  # x + 1: DiT's modulation, x (1 + scale) + shift
             return self._offset(node, *((a, b.number) if b.number is not None else (b, a.number)))
-        if (a.param is None) != (b.param is None):  # a learned table added (ViT's position embeddings)
-            return self._learned_over(node, "bias", *((a, b) if b.param is not None else (b, a)))
+        if _unread(a) != _unread(b):  # a learned table added (ViT's position embeddings)
+            return self._learned_over(node, "bias", *((a, b) if _unread(b) else (b, a)))
         return self.broadcast_sum(node, a, b)
 
     def op_sub(self, node, name):
@@ -202,7 +202,7 @@ class ElementOps:
             return self._offset(node, a, -b.number)
         if a.number is not None:
             return self._offset(node, b, a.number, negate=True)
-        if (a.param is None) != (b.param is None):
+        if _unread(a) != _unread(b):
             raise Unsupported("subtracting a learned tensor")
         return self._in_order(node, "sub", a, b)
 
@@ -328,3 +328,9 @@ class ElementOps:
         return Seen(self._kept(x, [dim], keep), out)
 
     op_argmin = op_argmax
+
+
+def _unread(seen: Seen) -> bool:
+    """Whether ``seen`` is a parameter not yet read as data, so a scale or a bias of what it meets; once read (its
+    ``learned`` box made: Perceiver's latents, normed, then added back to the attention's result) it is that data."""
+    return seen.param is not None and seen.dsl is None

@@ -399,6 +399,24 @@ def gated_short_conv():
     return _GatedShortConv().eval(), (torch.randn(1, 6, 8),)
 
 
+class _LatentsReadTwice(nn.Module):
+    """Perceiver's latents: one learned tensor, normed as the queries of an attention over the input, then added back
+    to what the attention gives (a residual)."""
+
+    def __init__(self, dim=8, latents=3):
+        super().__init__()
+        self.latents = nn.Parameter(torch.randn(latents, dim))
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        lat = self.latents.unsqueeze(0).expand(x.shape[0], -1, -1)
+        return lat + torch.softmax(self.norm(lat) @ x.transpose(1, 2), dim=-1) @ x
+
+
+def latents_read_twice():
+    return _LatentsReadTwice().eval(), (torch.randn(1, 5, 8),)
+
+
 def convnextv2_layer():
     """ConvNeXt V2's layer: its global response norm takes the 2-norm of each channel over the image."""
     from transformers import ConvNextV2Config
