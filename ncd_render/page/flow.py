@@ -29,7 +29,7 @@ from .arrange import BLOCK_GAP
 from .arrows import ARROW, HALF, arrowheads
 from .chunks import chunks
 from .refs import Numbering, in_figure
-from .relabel import end_label, label_of
+from .relabel import clear_of_labels, end_label, label_of
 from .rows import ROW_GAP
 from .strands import stranded
 
@@ -123,7 +123,8 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
             marks += label
     for x0 in sorted({x0 for _, x0 in into}):
         marks += arrowheads(x0 + ARROW, [(v, ink) for y, at in into if at == x0 for v in partners(y, x0, end=False)], "arrow.continue.in")
-    return Scene(scene.width, scene.height, scene.items + marks, scene.background, scene.title, names)
+    items = clear_of_labels(scene.items + marks, [x_start, x_end]) if marks else scene.items  # (a tuple's separator ran on under them)
+    return Scene(scene.width, scene.height, items, scene.background, scene.title, names)
 
 
 def _partners(scene: Scene, named: set[float]):
