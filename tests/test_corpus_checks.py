@@ -14,7 +14,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 @pytest.mark.parametrize("name", ["gpt2_mlp", "convnext_block", "squeeze_excitation", "diffusion_resblock", "vae_reparameterisation",
                                   "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser",
                                   "key_padding_attention", "clip_logits", "conformer_conv", "film_block", "gqa_mistral",
-                                  "lstm_cell"])
+                                  "lstm_cell", "mobilenet_v2_block", "palm_parallel_block", "gat_layer", "alibi_attention",
+                                  "mamba2_ssd"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -42,6 +43,11 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("film_block", "H = H * Gm\n  H = H + Bt", "H = H * Bt\n  H = H + Gm", "Y"),  # gamma scales, beta shifts
     ("gqa_mistral", "K = rope(K: x k) with base=1000000\n", "", "P"),  # keys without their positions
     ("lstm_cell", "Fc = F * C", "Fc = I * C", "Cn"),  # the forget gate, not the input gate, keeps the old cell
+    ("mobilenet_v2_block", '  H = relu6(H)\nend\nsection "Linear', 'end\nsection "Linear', "X"),  # the depthwise ReLU6 left out
+    ("palm_parallel_block", "  K = rope(K: x k)\n", "", "X"),  # keys without their positions
+    ("gat_layer", "slope=0.2", "slope=0.02", "P"),  # GAT's LeakyReLU slope is 0.2
+    ("alibi_attention", "  S = alibi(S: y x h)\n", "", "P"),  # the scores without their distance penalty
+    ("mamba2_ssd", "  D = mask(D: y x) with causal\n", "", "O"),  # a future step's input leaks into the past
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()
