@@ -212,13 +212,14 @@ class _Compose:
                 continue
             if self.holds_ids(w):
                 # on its first straight run, where it still carries the ids: just short of the box that reads them
-                # (or the copy's dot or bend that ends the run), clear of the wire's label; on a long run, within ID_NEAR of
-                # its label (a mask that waited across a page's rows took it at a row's end, beside the row's own arrow)
+                # (or the copy's dot or bend that ends the run), clear of the wire's label; in a layout of rows, which may
+                # cut a long run, within ID_NEAR of its label (a mask waiting across rows took it by a row's end, beside
+                # the row's own arrow)
                 a, b = first_run or (0.0, 0.0)
                 b = min([b] + [box[0] for box in boxes if box[1] <= w.y <= box[3] and a < box[0] < b])  # up to a box it runs under
                 label = self.style.axis_label(w.axis, w.value)[0] if w.labelled and w.x0 == a else None
                 clear = a + (self.p.label_pad + 2 + label.width if label is not None else 0.0) + ID_ARROW  # a tip past its label
-                tip = min(max(b - 6.0, clear), b - 1.5, clear + ID_NEAR)  # just short of the box (or dot) it runs into
+                tip = min(max(b - 6.0, clear), b - 1.5, clear + ID_NEAR if self.p.rows else b)  # just short of the box it runs into
                 if b - a >= ID_ARROW_RUN and tip - ID_ARROW >= a:
                     arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
         return pieces, dots, arrows
