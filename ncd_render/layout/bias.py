@@ -2,8 +2,9 @@
 
 A box with a bias is :data:`ROOM` wider than its label asks, the label :data:`SHIFT` left of the middle,
 off the "+". Where the "+" stands beside the label (a box on one wire, whose label's subscript comes down
-to it), the box grows until :data:`CLEAR` parts the two, its label staying where it stood: W_n's "+"
-touched its subscript and read as part of it.
+to it), the label moves further left, to half the box's padding, and then the box grows, until :data:`CLEAR`
+parts the two: W_n's "+" touched its subscript and read as part of it (grown alone, every such box was 0.9 pt
+wider, and ConvNeXt's strip no longer fit a page).
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.layout.model import Style
@@ -11,7 +12,7 @@ touched its subscript and read as part of it.
 >>> style = Style(load_text("axis m = 4\\ninput X[m]\\noutput X\\n").diagram, load_theme("paper"), load_preset("paper"))
 >>> label = style.text("W_n", 10.0, bold=True)
 >>> [round(v, 2) for v in bias_box(style, label, 0.0, 60.0)], [round(v, 2) for v in bias_box(style, label, 0.0, 17.76)]  # tall; one wire
-([28.97, 5.25], [29.84, 5.25])
+([28.97, 5.25], [28.97, 4.38])
 """
 from __future__ import annotations
 
@@ -54,4 +55,6 @@ def bias_box(style, label, top: float, bottom: float, lift: float = 0.0) -> tupl
     ink_left, ink_top = (min(x for x, _ in points) * run, max(y for _, y in points) * run) if points else (0.0, plus.ascent)
     if bottom - INSET - lift - ink_top >= label_baseline(top, bottom, label) + label.descent:  # the "+" stands below the label
         return least, pad
+    needed = pad + width + CLEAR * run + plus.width + INSET - ink_left
+    pad = max(min(pad, p.box_pad_x / 2), pad - (needed - least))  # the label moves left first, then the box grows
     return max(least, pad + width + CLEAR * run + plus.width + INSET - ink_left), pad
