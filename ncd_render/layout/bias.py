@@ -55,6 +55,6 @@ def bias_box(style, label, top: float, bottom: float, lift: float = 0.0) -> tupl
     ink_left, ink_top = (min(x for x, _ in points) * run, max(y for _, y in points) * run) if points else (0.0, plus.ascent)
     if bottom - INSET - lift - ink_top >= label_baseline(top, bottom, label) + label.descent:  # the "+" stands below the label
         return least, pad
-    needed = pad + width + CLEAR * run + plus.width + INSET - ink_left
-    pad = max(min(pad, p.box_pad_x / 2), pad - (needed - least))  # the label moves left first, then the box grows
-    return max(least, pad + width + CLEAR * run + plus.width + INSET - ink_left), pad
+    after = width + CLEAR * run + plus.width + INSET - ink_left  # the label, the gap and the "+", from the label's start
+    pad = max(min(pad, p.box_pad_x / 2), least - after)  # the label moves left first, then the box grows
+    return max(least, pad + after), pad

@@ -26,7 +26,7 @@ from functools import cached_property
 from itertools import pairwise
 
 from ..records import record
-from .model import DECK_STEP, DEPTH_3D, MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
 from .routing import DOT_R
 
 INF = float("inf")
@@ -87,6 +87,7 @@ class _Solve:
 
     def __init__(self, style: Style, ordered: Ordered, labels: dict, under_titles: frozenset = frozenset()):
         self.d, self.theme, self.p = style.diagram, style.theme, style.preset
+        self.behind = style.behind  # op id -> how far a deck or a 3-D box's faces reach past its box
         self.under_titles = under_titles
         self.wires, self.columns, self.labels = ordered.wires, ordered.columns, labels
         self.final, self.final_steps = ordered.final, ordered.final_steps
@@ -251,10 +252,10 @@ class _Solve:
                     # a norm's circle may reach past its box's edges, into the clearance, for a wide label
                     # (glyphs.norm_diameter): the panel still holds it
                     edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
-                    box, params = self.box[placed.op.id], placed.op.params
-                    # (and what stands behind it: a 3-D box's top face above, a deck of boxes below)
-                    self.edge(top, box, self.title_h + 2 + edge + (DEPTH_3D if params.get("body") else 0.0))
-                    self.edge(box + 1, bottom, edge + (2 * DECK_STEP if params.get("per") and not params.get("body") else 0.0))
+                    box, behind = self.box[placed.op.id], self.behind.get(placed.op.id, 0.0)
+                    above = bool(placed.op.params.get("body"))  # (what stands behind it: a 3-D box's faces above, a deck below)
+                    self.edge(top, box, self.title_h + 2 + edge + (behind if above else 0.0))
+                    self.edge(box + 1, bottom, edge + (0.0 if above else behind))
             for order, span in zip(orders, spans):
                 if span is not None:
                     self.enclose(order, *span, top, bottom, top_pad, p.section_pad,

@@ -269,13 +269,13 @@ class _Sweep(Copies, Sums):
             self.join_order(op, inputs, live)
         first = inputs[0]
         if holds == "through":  # the wires go on through the box
-            covered = self.covered(op, shape, first)
             passing = self.passing(op)  # an outer sum's second term's own axes: they go on past the box
             consumed = [w for ws in inputs[1:] for w in ws if w not in passing]
             between = shape == "join" and bool(consumed) and self.between(op, first, consumed, live)
             within = self.within(op, first, consumed, live) if shape == "join" and not between else False
-            if shape == "join" and not (between or within):
-                covered = self.join_covered(first, consumed, live)
+            # a join whose other operands come in from beyond its first's wires stands on the axes they share alone
+            covered = (self.join_covered(first, consumed, live) if shape == "join" and not (between or within)
+                       else self.covered(op, shape, first))
             self.end_wires(consumed, live, op)
             self.alias(op.outputs[0], first + passing)
             over = _marked(first, live) if shape == "mark" else []

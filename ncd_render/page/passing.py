@@ -32,6 +32,7 @@ from .arrows import tips
 from .relabel import bar_over
 
 NAME_REACH = 12.0  # an input's wires start this close to the right of its name
+TANDEM = 6.0  # pt: two lines this close are one wire's, in tandem (4 pt apart in every layout that ships)
 _Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, as rows.Cut has them: for the examples
 
 
@@ -76,6 +77,23 @@ def _heads(items: list, levels: set) -> list:
     return [i for i in items if i.role == "arrow.continue.in" and all(round(t, 2) in at for t in tips(i))]
 
 
+def carried(wires: tuple) -> list[tuple[float, object]]:
+    """(height, the tensor's name or None) of each of a cut's ``wires`` (as :class:`.rows.Cut` has them), a tandem's
+    second line, which names no tensor, carrying the first's.
+
+    >>> t = object()
+    >>> [name is t for _, name in carried(((10, None, None, None, t), (14, None, None, None, None), (30, None, None, None, None)))]
+    [True, True, False]
+    """
+    out: list[tuple[float, object]] = []
+    for y, *rest in wires:
+        tensor = rest[3] if len(rest) > 3 else None
+        if tensor is None and out and y - out[-1][0] <= TANDEM:
+            tensor = out[-1][1]
+        out.append((y, tensor))
+    return out
+
+
 def _whole(drop: set, *cuts) -> set:
     """``drop`` less the wires of each tensor (as the ``cuts`` name the tensors their wires carry) that keeps
     a wire in the row: a tensor passes a row whole or stays whole. A mark stands above its tensor's top wire
@@ -97,12 +115,9 @@ def _whole(drop: set, *cuts) -> set:
         partial = set()
         for cut in cuts:
             tensors: dict[int, set] = {}
-            tensor = None
-            for y, *rest in cut.wires:
-                if len(rest) > 3 and (rest[3] is not None or rest[1] is None):  # (no label: a tandem's second line)
-                    tensor = rest[3] if rest[3] is not None else tensor
-                    if tensor is not None:
-                        tensors.setdefault(id(tensor), set()).add(y)
+            for y, tensor in carried(cut.wires):
+                if tensor is not None:
+                    tensors.setdefault(id(tensor), set()).add(y)
             partial.update(*(levels & drop for levels in tensors.values() if levels & drop and not levels <= drop))
         if not partial:
             return drop

@@ -24,8 +24,8 @@ from bisect import bisect_left, bisect_right
 
 from ..layout.buckets import boxes_near, by_column
 from ..layout.model import AGAIN
-from ..layout.separators import shortest
 from ..layout.model import CONTINUE_ARROW as ARROW
+from ..layout.separators import shortest
 from ..records import replaced
 from ..scene import Line, Stroke, Text
 from ..text import overline_bar
@@ -171,19 +171,24 @@ def clear_of_labels(items: list, edges: list[float]) -> list:
     >>> [(i.x1, i.x2) for i in clear_of_labels([dash, label], [0.0]) if i.role == "separator"]
     [(11.0, 60.0)]
     """
-    labels = [i.bbox for i in items if i.role in ("label.axis", "label.overline")]
+    def at_edge(x: float) -> bool:
+        return any(abs(x - e) < 0.5 for e in edges)
+
+    labels = sorted(i.bbox for i in items if i.role in ("label.axis", "label.overline"))
     out = []
     for item in items:
         if item.role == "separator" and isinstance(item, Line):
-            x1, x2 = sorted((item.x1, item.x2))
-            for lx0, ly0, lx1, ly1 in sorted(labels):
-                if ly0 - 0.5 <= item.y1 <= ly1 + 0.5 and x1 < lx1 and lx0 < x2:
-                    if any(abs(x1 - e) < 0.5 for e in edges) and lx0 - x1 < x2 - lx1:
-                        x1 = max(x1, lx1 + 1)
-                    elif any(abs(x2 - e) < 0.5 for e in edges):
-                        x2 = min(x2, lx0 - 1)
+            lo, hi = sorted((item.x1, item.x2))
+            x1, x2 = lo, hi
+            if at_edge(lo) or at_edge(hi):  # (the others the layout kept clear of labels already)
+                for lx0, ly0, lx1, ly1 in labels:
+                    if ly0 - 0.5 <= item.y1 <= ly1 + 0.5 and x1 < lx1 and lx0 < x2:
+                        if at_edge(lo) and lx0 - x1 < x2 - lx1:
+                            x1 = max(x1, lx1 + 1)
+                        elif at_edge(hi):
+                            x2 = min(x2, lx0 - 1)
             if x2 - x1 < shortest(item.stroke.dash):
                 continue
-            item = replaced(item, x1=x1, x2=x2) if (x1, x2) != tuple(sorted((item.x1, item.x2))) else item
+            item = replaced(item, x1=x1, x2=x2) if (x1, x2) != (lo, hi) else item
         out.append(item)
     return out

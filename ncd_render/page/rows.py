@@ -39,7 +39,7 @@ from ..scene import Line, Rect, Scene, Text, ink_extent
 from ..wrap import partition, splittable
 from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
-from .passing import drop_passing
+from .passing import carried, drop_passing
 from .relabel import REACH, blocks, clear_of_labels, end_label, is_wire_label, labelled_near, labels_of, relabel, relabelled
 from .straight import straightened
 from .tighten import SECTION_PAD, stretches, tightened
@@ -51,7 +51,6 @@ BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
 END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
 PARTLY = "partly"  # rows name the tensors they take in where that leaves them narrow enough (:class:`Gaps`)
-TANDEM = 6.0  # pt: two lines this close are one wire's, in tandem (4 pt apart in every layout that ships)
 BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
 
 
@@ -370,10 +369,7 @@ def _tensor_names(items: list, cut: Cut | None, label_pad: float, handed: bool =
     kept = {round(t, 2) for i in items if i.role == role and abs(i.bbox[2 if handed else 0] - edge) < 0.5 for t in tips(i)}
     named = [(i.bbox[1] + i.bbox[3]) / 2 for i in items if isinstance(i, Text) and i.role == "label.name"
              and (i.bbox[0] >= edge - 0.5 if handed else i.bbox[2] <= edge + 0.5)]
-    wires = [(y, tensor) for y, _, _, _, tensor in cut.wires if round(y, 2) in kept]
-    for k in range(1, len(wires)):  # a tandem wire's second line (TANDEM apart) carries the first's tensor
-        if wires[k][1] is None and wires[k][0] - wires[k - 1][0] <= TANDEM:
-            wires[k] = (wires[k][0], wires[k - 1][1])
+    wires = [(y, tensor) for y, tensor in carried(cut.wires) if round(y, 2) in kept]
     out, k = [], 0
     while k < len(wires):  # each run of wires of one tensor, named once, centred on them
         first, tensor = wires[k]
