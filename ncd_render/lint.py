@@ -222,17 +222,16 @@ def check_line_mistake(program) -> NcdError | None:
     if line is None:
         return None
     declared = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl)}
+    follows = _sizes_at_line(program) if any(name in declared and derived(declared[name]) for name, _ in line.sizes) else {}
     for name, n in line.sizes:
         if n < 1:
             return NcdError(f"the check line sets axis '{name}' to {n}; sizes are whole numbers from 1", line.span, f"for example {name}=3")
         if name not in declared:
             return NcdError(f"the check line sets unknown axis '{name}'", line.span, did_you_mean(name, declared) or "axes: " + ", ".join(declared))
-        if derived(declared[name]):
-            follows = _derived_size(program, name)
-            if follows != n:  # (one that agrees with the axes it follows from says the same twice: f=16 with m=4, f = 4 * m)
-                at = f": at the line's other sizes it is {follows}" if follows is not None else ""
-                return NcdError(f"the check line sets axis '{name}' to {n}, but it is derived from others{at}", line.span,
-                                "leave it out (it follows from the axes it is computed from), or set those instead")
+        if derived(declared[name]) and follows.get(name) != n:  # (one that agrees says the same twice: f=16 with m=4, f = 4 * m)
+            at = f": at the line's other sizes it is {follows[name]}" if name in follows else ""
+            return NcdError(f"the check line sets axis '{name}' to {n}, but it is derived from others{at}", line.span,
+                            "leave it out (it follows from the axes it is computed from), or set those instead")
     return None
 
 
@@ -247,11 +246,12 @@ def check_line_free(program) -> dict[str, int]:
     return {name: n for name, n in program.check_sizes.sizes if name in declared and not derived(declared[name])}
 
 
-def _derived_size(program, name: str) -> int | None:
-    """The size of derived axis ``name`` at the check line's other sizes, or None where the file does not build there."""
+def _sizes_at_line(program) -> dict[str, int]:
+    """Every axis's size at the check line's sizes for the axes that are not derived; {} where the file does not build
+    there."""
     from .ir import build
 
     try:
-        return build(program, sizes=check_line_free(program)).axes[name].size
+        return {name: axis.size for name, axis in build(program, sizes=check_line_free(program)).axes.items()}
     except NcdError:
-        return None
+        return {}
