@@ -123,6 +123,38 @@ def test_a_figures_outputs_are_labelled_at_its_end(name, axes):
     assert sorted("".join(r.text for r in t.runs) for t in near) == sorted(axes)
 
 
+MARK_AT_THE_END = """axis y = 8 width
+axis x = y width
+axis m = 4
+axis f = 4
+input A[y x], X[y m]
+section "s"
+  D = sum(A: x)
+  Dx = rename(D: y -> x)
+  A = A * Dx
+end
+H = linear(X: m -> f) as W
+Hx = rename(H: y -> x)
+O = einsum(A, Hx: y x, x f -> y f)
+O = bias(O: f) as b
+O = relu(O)
+output O
+"""
+
+
+@pytest.mark.parametrize("source, layout", [("text", "column"), ("gru_cell", "column"), ("film_block", "page"), ("mamba2_ssd", "column")])
+def test_an_outputs_end_label_keeps_clear_of_a_marks_arrowheads(source, layout):
+    """A ReLU's mark drawn over an output's end stood its right arrowhead on the ȳ set there (a new user's column
+    render; GRU's b and FiLM's h likewise): the end label keeps clear of it, as of boxes and separators."""
+    figure = load_text(MARK_AT_THE_END, layout=layout) if source == "text" else load(ROOT / "tests/corpus" / f"{source}.ncd", layout=layout)
+    scene = figure.scene()
+    heads = [i.bbox for i in scene.items if i.role == "arrow"]
+    for label in scene.by_role("label.axis"):
+        x0, y0, x1, y1 = label.bbox
+        assert not any(min(x1, b[2]) - max(x0, b[0]) > 0.5 and min(y1, b[3]) - max(y0, b[1]) > 0.5 for b in heads), \
+            f"{''.join(r.text for r in label.runs)} at ({x0:.1f}, {y0:.1f}) under a mark's arrowhead"
+
+
 @pytest.mark.parametrize("statement, held", [("Y = X * S", "c"), ("Y = X + S", "c"), ("Y = X / S", "c"), ("Y = Y2 * S", "hwc")])
 def test_a_broadcasting_joins_box_stands_only_on_the_axes_both_operands_have(statement, held):
     """FiLM's ``H * Gm`` with ``Gm[c]``: the × box stood on h, w and c, as if the gate acted on positions; the paper

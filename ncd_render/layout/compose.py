@@ -97,7 +97,8 @@ class _Compose:
                                               [i.bbox for i in sections if i.role == "section"])
         pieces, dots, arrows = self.wire_pieces(wire_stroke, boxes)
         pieces, body = joined(pieces, body, dots)
-        labels, named = self.wire_labels(boxes, separators, [i.bbox for i in sections if i.role == "bracket"])
+        standing = [i.bbox for i in chain(sections, body) if i.role in ("bracket", "arrow")]  # (a mark's arrowheads)
+        labels, named = self.wire_labels(boxes, separators, standing)
         ins = []  # tensor names left of the inputs, right of the outputs
         for name, v in zip(names, self.d.inputs):
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
@@ -224,13 +225,13 @@ class _Compose:
                     arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
         return pieces, dots, arrows
 
-    def wire_labels(self, boxes: list, separators: list = (), brackets: list = ()) -> tuple[list[tuple], list[tuple]]:
+    def wire_labels(self, boxes: list, separators: list = (), standing: list = ()) -> tuple[list[tuple], list[tuple]]:
         """(label, x, baseline, its overline bar or None, axis) of each labelled wire's axis label above it,
         just past its start; one that would touch a box (a wire that starts just below a box's corner) moves
         right past the box, where the wire runs on. The bar: (x from, y, x to) from the label's start.
         Second, (wire, label, overlined) of every wire drawn that has a label, shown or not, for ``Scene.wire_names``.
-        ``separators``: the dashed lines (x from, x to, y), and ``brackets``: the extents of repeats' brackets, which an
-        output's label at its end keeps clear of."""
+        ``separators``: the dashed lines (x from, x to, y), and ``standing``: the extents of repeats' brackets and marks'
+        arrowheads, which an output's label at its end keeps clear of."""
         p = self.p
         labels, named, near = [], [], by_column(boxes)
         for wire in self.wires.values():
@@ -253,13 +254,14 @@ class _Compose:
                     x = clear
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
-        return labels + self.end_labels(labels, near, separators, brackets), named
+        return labels + self.end_labels(labels, near, separators, standing), named
 
-    def end_labels(self, labels: list[tuple], near: dict, separators, brackets: list = ()) -> list[tuple]:
+    def end_labels(self, labels: list[tuple], near: dict, separators, standing: list = ()) -> list[tuple]:
         """:meth:`wire_labels`' labels for the figure's output wires at their ends, as the paper labels them, where
         they were labelled no nearer than AGAIN before it and the end leaves room clear of every box (``near``,
-        :func:`by_column`'s), separator and repeat's bracket (a part's ends: before the arrowhead a page may draw
-        there; a page's transformer layer ends in a norm just before its bracket, no room for its outputs' m)."""
+        :func:`by_column`'s), separator, repeat's bracket and mark's arrowhead (``standing``; a part's ends: before
+        the arrowhead a page may draw there; a page's transformer layer ends in a norm just before its bracket, no
+        room for its outputs' m; a ReLU's mark above an output's end stood on its ȳ)."""
         p, out = self.p, []
         dashed = [(a, y - 0.5, b, y + 0.5) for a, b, y in separators if b > self.x_end - AGAIN]  # (those that reach the end)
         end = self.x_end - p.label_pad - (CONTINUE_ARROW + 1 if self.style.part else 0.0)
@@ -271,7 +273,7 @@ class _Compose:
             x, base = end - label.width, wire.y - p.label_pad
             spot = (x - 1, base - label.ascent - (1.0 if overline else 0.0) - 1, end + 1, base + label.descent + 1)  # (boxes' ink)
             if (x < wire.x0 + p.label_pad or any(b == base and a < end + AGAIN and x - AGAIN < a + t.width for t, a, b, *_ in labels)
-                    or any(_overlaps(spot, box) for box in chain(boxes_near(near, spot[0], spot[2]), dashed, brackets))):
+                    or any(_overlaps(spot, box) for box in chain(boxes_near(near, spot[0], spot[2]), dashed, standing))):
                 continue
             out.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
         return out
