@@ -150,6 +150,19 @@ def test_narrow_blocks_share_a_line():
                for a in sections for b in boxes)
 
 
+def test_a_chain_of_like_boxes_breaks_into_rows_alike():
+    """Forty maps in a chain broke 6 | 12 | 11 | 11 on a page (each row reached back as far as it could, the first left
+    with what remained), the widest row too wide to name its tensors: of cuts that cost the same, the rows most alike."""
+    from ncd_render.api import load_text
+
+    text = "axis y = 8 width\naxis m = 4\ninput X[y m]\n" + "".join(f"X = linear(X: m -> m) as L_{{{i}}}\n" for i in range(1, 41)) + "output X\n"
+    scene = load_text(text, layout="page").scene()
+    rows = Counter(round(box.bbox[1]) for box in scene.by_role("box"))
+    boxes = [rows[y] for y in sorted(rows)]
+    assert sum(boxes) == 40 and max(boxes) - min(boxes) <= 2, boxes
+    assert len(scene.by_role("label.name")) == 2 * len(boxes), boxes  # each row names X where it takes it in and hands it on
+
+
 def test_an_input_that_only_waits_comes_in_where_it_is_used():
     """B waits while A goes through eight maps: the rows leave B's wires and name out until the row
     that adds it to A, where they come in as an input's do, B named left of them, without the arrowheads of wires
