@@ -43,6 +43,20 @@ def test_a_separator_runs_on_under_a_bend_of_the_tensor_above(layout):
     assert k_v.x2 == pytest.approx(max(b.x2 for b in bends if b.y1 == below_k))
 
 
+@pytest.mark.parametrize("layout", ["paper", "slide"])  # (a page's Q and K come to the cup within 20 pt: a scrap still)
+def test_the_line_between_q_and_k_runs_on_to_the_cup(layout):
+    """The paper's SDPA parts Q from K with a dashed line from the left up to the cup: Q's k and K's x̄ both run into
+    the einsum's wiring region at once (K's wires cross there, under the line), so the line had 16 pt of its own, a
+    scrap, and was left out. It runs on into the region to just short of the cup's curve, the first to reach it."""
+    scene = load(ROOT / "gallery" / "sdpa.ncd").scene(layout_preset=layout)
+    wires = sorted({round(i.y1, 3) for i in scene.items if i.role == "wire" and i.y1 == i.y2})
+    q_k, k_x = wires[1], wires[2]  # (ȳ above them)
+    between = [s for s in scene.items if s.role == "separator" and q_k < s.y1 < k_x]
+    assert len(between) == 1, [(s.x1, s.y1) for s in scene.items if s.role == "separator"]
+    cup = min(b.bbox[0] for b in scene.items if b.role == "wire.bend" and b.bbox[1] < between[0].y1 < b.bbox[3])
+    assert between[0].x2 < cup and between[0].x2 - between[0].x1 >= shortest(between[0].stroke.dash)
+
+
 @pytest.mark.parametrize("layout", ["paper", "slide"])
 def test_a_separator_runs_under_a_box_on_the_upper_tensors_lowest_wire(layout):
     """A learned scale on X's lowest wire reached down over the line between X and B: the line stopped at the box,

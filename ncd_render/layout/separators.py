@@ -32,6 +32,7 @@ from .buckets import boxes_near, by_column
 from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 
 ON = 1e-6  # two x positions this close are the same place
+INF = float("inf")
 DASHES = 5  # the fewest dashes a piece of separator shows
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
 BRIDGE = 40.0  # a gap no wider than this between two pieces of a line at one height, nothing in its way, is closed
@@ -155,30 +156,40 @@ class Separators:
         sy, last, first = self.pairs[pair][2], spans[-1], spans[0]
         passed = []
         for wire, other, above in ((a, b, True), (b, a, False)):
-            if wire.x1 in self.starts and abs(last[1] - wire.x1) < ON and other.x1 > wire.x1 + ON:
-                xs = self.under(self.starts[wire.x1], wire.y, sy, above, passed)
-                last[1] = max(last[1], min(max(xs, default=wire.x1), other.x1))
-            if wire.x0 in self.ends and abs(first[0] - wire.x0) < ON and other.x0 < wire.x0 - ON:
-                xs = self.under(self.ends[wire.x0], wire.y, sy, above, passed)
-                first[0] = min(first[0], max(min(xs, default=wire.x0), other.x0))
+            # (the other wire runs on, or into the same region: there its curves say how far the line goes)
+            if wire.x1 in self.starts and abs(last[1] - wire.x1) < ON and other.x1 > wire.x1 - ON:
+                xs = self.under(self.starts[wire.x1], wire.y, sy, above, passed, True)
+                last[1] = max(last[1], min(max(xs, default=wire.x1), other.x1 if other.x1 > wire.x1 + ON else INF))
+            if wire.x0 in self.ends and abs(first[0] - wire.x0) < ON and other.x0 < wire.x0 + ON:
+                xs = self.under(self.ends[wire.x0], wire.y, sy, above, passed, False)
+                first[0] = min(first[0], max(min(xs, default=wire.x0), other.x0 if other.x0 < wire.x0 - ON else -INF))
         return passed
 
-    def under(self, regions: list, y: float, line: float, above: bool, passed: list) -> list[float]:
-        """Of ``regions`` (wiring regions a wire at height ``y`` runs into or out of), those whose curves keep
-        to the wire's side of a separator at height ``line``, ``above`` it or below, at least SEPARATOR_CLEAR
+    def under(self, regions: list, y: float, line: float, above: bool, passed: list, ahead: bool) -> list[float]:
+        """Of ``regions`` (wiring regions a wire at height ``y`` runs into, ``ahead``, or out of), those whose curves
+        keep to the wire's side of a separator at height ``line``, ``above`` it or below, at least SEPARATOR_CLEAR
         from it, added to ``passed``; returns the x positions where their curves meet height ``y``: the ends
-        of their level lines there and of their bends that start or stop there."""
+        of their level lines there and of their bends that start or stop there. A region whose curves come to the
+        line only further on is passed as far as SEPARATOR_CLEAR short of the first of them (SDPA's K crosses
+        within itself under Q's k before Q's k comes down to its cup: the paper's line runs on to the cup)."""
         xs = []
         for region in regions:
-            if not (region[1] <= y <= region[3] and (region[3] - REGION_PAD < line if above else region[1] + REGION_PAD > line)):
-                continue  # it does not reach the wire, or its curves cross the line
+            if not region[1] <= y <= region[3]:
+                continue  # it does not reach the wire
             items = self.drawn_in(region)
             if not items:
                 continue
-            if above and max(i[3] for i in items) + SEPARATOR_CLEAR > line or not above and min(i[1] for i in items) - SEPARATOR_CLEAR < line:
+            near = [i for i in items if i[1] - SEPARATOR_CLEAR < line < i[3] + SEPARATOR_CLEAR]  # its curves at the line
+            if not near:
+                if above and max(i[3] for i in items) + SEPARATOR_CLEAR > line or not above and min(i[1] for i in items) - SEPARATOR_CLEAR < line:
+                    continue
+                passed.append(region)
+                xs += [x for *_, item in items for x, at in wire_ends(item) if abs(at - y) < ON]
                 continue
-            passed.append(region)
-            xs += [x for *_, item in items for x, at in wire_ends(item) if abs(at - y) < ON]
+            stop = min(i[0] for i in near) - SEPARATOR_CLEAR if ahead else max(i[2] for i in near) + SEPARATOR_CLEAR
+            if stop > region[0] if ahead else stop < region[2]:
+                passed.append(region)
+                xs.append(stop)
         return xs
 
     def drawn_in(self, region: tuple) -> list[tuple]:
