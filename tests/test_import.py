@@ -214,6 +214,59 @@ def test_from_module_writes_a_pickled_pairing(tmp_path):
     assert check_file(tmp_path / "seq.ncd").passed
 
 
+MODEL_FILE = """import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return torch.relu(self.a(x))
+"""
+
+
+def _python(code, cwd):
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+
+
+def test_a_pickled_module_checks_from_any_folder(tmp_path):
+    """from_module(...).write() pickles the module, which names its class by module (model.MLP): ncd check failed
+    with ModuleNotFoundError: No module named 'model' unless that module's folder was on PYTHONPATH. The classes' folders
+    are recorded in the pairing, and the pairing's own folder is searched too."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "src" / "model.py").write_text(MODEL_FILE)
+    made = _python("import torch, ncd_render\nfrom model import MLP\n"
+                   "ncd_render.from_module(MLP(), torch.randn(1, 5, 4)).write('../out/mlp.ncd')", cwd=tmp_path / "src")
+    assert made.returncode == 0 and "Warning" not in made.stderr, made.stderr
+    result = _ncd("check", "../out/mlp.ncd", cwd=tmp_path / "elsewhere")
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "src" / "model.py").rename(tmp_path / "out" / "model.py")  # moved beside the diagram
+    assert _ncd("check", "../out/mlp.ncd", cwd=tmp_path / "elsewhere").returncode == 0
+    (tmp_path / "out" / "model.py").unlink()
+    result = _ncd("check", "../out/mlp.ncd", cwd=tmp_path / "elsewhere")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "cannot unpickle mlp.module.pt: it needs module 'model'" in result.stderr and "hint: put model.py" in result.stderr
+
+
+def test_a_class_of_a_script_is_said_when_written_and_when_checked(tmp_path):
+    """A class defined in the script that writes (or a notebook) is pickled as __main__.MLP, which ncd check's
+    process cannot find: it raised a bare AttributeError. write() warns and says what to do, and ncd check says why."""
+    made = _python(MODEL_FILE + "import ncd_render\nncd_render.from_module(MLP(), torch.randn(1, 5, 4)).write('mlp.ncd')",
+                   cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "PickleWarning: MLP is defined in __main__" in made.stderr and "define the class in a file" in made.stderr
+    result = _ncd("check", "mlp.ncd", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "AttributeError" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: cannot unpickle mlp.module.pt: the module's class MLP was defined in __main__")
+    assert "hint: define the class in a file" in result.stderr
+
+
 def test_one_tensor_given_as_two_inputs_is_two_inputs(tmp_path):
     """An example of (t, t) for forward(x, y) = x + y was captured as one input read twice: the diagram declared X and
     Y of different axes and wrote Y = Y + Y, which ncd check failed. Each input is its own tensor now."""

@@ -32,8 +32,9 @@ class Imported:
     warnings: list[str] = field(default_factory=list)
     module: object = None
 
-    def pairing(self, ncd_path: Path, source: str) -> str:
-        """The text of the pairing for the diagram at ``ncd_path``, rebuilding the module from ``source``."""
+    def pairing(self, ncd_path: Path, source: str, folders: list[str] = ()) -> str:
+        """The text of the pairing for the diagram at ``ncd_path``, rebuilding the module from ``source`` (a pickle's
+        classes imported from ``folders`` too)."""
         from .checkfile import write_check
 
         names, atoms = self.written.axis_names, self.program.atoms
@@ -42,25 +43,29 @@ class Imported:
         outputs = [(name, _pattern(atoms.leaves_of(self.program.values[vid].atoms), dims, names, atoms, False))
                    for name, (vid, dims) in zip(self.written.output_names, self.program.outputs)]
         return write_check(ncd_path.name, self.written, inputs, outputs, source, self.title,
-                           bool(getattr(self.program, "batchnorm", False)), bool(getattr(self.program, "float32", False)))
+                           bool(getattr(self.program, "batchnorm", False)), bool(getattr(self.program, "float32", False)),
+                           folders)
 
     def write(self, path: str | Path, source: str | None = None) -> list[Path]:
-        """Write ``path`` (.ncd) and its pairing beside it; without ``source`` (``FILE.py:FUNC``) the module is pickled."""
+        """Write ``path`` (.ncd) and its pairing beside it; without ``source`` (``FILE.py:FUNC``) the module is pickled
+        (a :class:`~.pairing.PickleWarning` where a class of it is defined in ``__main__``, which ncd check cannot load)."""
         import torch
 
         from ..output import write_atomic
         from .checkfile import relative_source
+        from .pairing import class_folders
 
         path = Path(path)
         check = path.with_name(path.name.removesuffix(".ncd") + ".check.py")
-        written = [path, check]
+        written, folders = [path, check], []
         if source is None:
             pickled = path.with_name(path.name.removesuffix(".ncd") + ".module.pt")
+            folders = class_folders(self.module, check)
             torch.save(self.module, pickled)
             source, written = pickled.name, written + [pickled]
         else:
             source = relative_source(source, check)
-        pairing = self.pairing(path, source)
+        pairing = self.pairing(path, source, folders)
         write_atomic(str(path), self.text.encode())
         write_atomic(str(check), pairing.encode())
         return written

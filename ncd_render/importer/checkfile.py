@@ -39,7 +39,7 @@ def reference(sizes):
     wrong = {{a: n for a, n in sizes.items() if SIZES.get(a, n) != n}}
     if wrong:
         raise ValueError(f"the module was imported at {{SIZES}}; it cannot run at {{wrong}}")
-    module = load_module({source!r}, __file__)
+    module = load_module({source!r}, __file__, {folders!r})
     flags = training_flags(module)
 
     def forward(*xs):
@@ -65,11 +65,12 @@ def _sizes(pattern):
 
 
 def write_check(ncd_name: str, written, inputs, outputs, source: str, what: str, merge: bool,
-                float32: bool) -> str:
+                float32: bool, folders: list[str] = ()) -> str:
+    """The pairing's text; ``folders``: where a pickled module's classes are imported from (:mod:`.pairing`)."""
     parameters = "\n".join(f"    {k!r}: {v!r}," for k, v in written.parameters.items())
     how = "all at once, merged into its batch dimension" if merge else "one element at a time"
     return TEMPLATE.format(ncd=docstring_safe(readable(ncd_name)), what=what, what_doc=docstring_safe(readable(what)), how=how, sizes=written.sizes, inputs=inputs, outputs=outputs,
-                           merge=merge, parameters=parameters, source=source,
+                           merge=merge, parameters=parameters, source=source, folders=list(folders),
                            dtypes=("float32",) if float32 else ("float64", "float32"))
 
 

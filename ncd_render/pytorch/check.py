@@ -230,6 +230,8 @@ def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,
     try:
         with watched():
             ref = factory(dict(sizes))
+    except NcdError:  # (the pairing's own clear error: a pickled module that cannot load)
+        raise
     except (Exception, SystemExit) as error:
         raise NcdError(_failed("the reference factory", error), hint=_where(error)) from None
     if not isinstance(ref, Reference):
