@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import ops, remedy
-from .errors import NcdError
+from .errors import NcdError, did_you_mean
 from .ir import Diagram
 from .layout import layout
 from .output import check_writable, write_atomic
@@ -142,16 +142,21 @@ class Figure:
                       remedy.in_rows(wider_page, taller=preset.height is None), "set in rows at full size",
                       tried="rows, collapsed components and definitions did not fit it")
 
-    def svg(self, **options) -> bytes:
+    def svg(self, theme: str | None = None, layout: str | None = None, width: str | float | None = None,
+            cost: Report | None = None, **unknown) -> bytes:
+        """The figure as SVG; the options as :meth:`render`'s."""
+        _refuse(unknown, "svg", SVG_OPTIONS)
         with paused_gc():
-            return render_bytes(self.scene(**options), "svg")
+            return render_bytes(self.scene(theme, layout, width, cost), "svg")
 
-    def render(self, path: str | Path, theme: str | None = None, layout_preset: str | None = None,
-               width: str | float | None = None, cost: Report | None = None, **options) -> Path:
-        """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked."""
+    def render(self, path: str | Path, theme: str | None = None, layout: str | None = None,
+               width: str | float | None = None, cost: Report | None = None, dpi: float = 300, **unknown) -> Path:
+        """Draw to ``path`` (.svg, .pdf, .png, .tikz); the file appears only if everything worked. ``theme``,
+        ``layout`` and ``width`` replace the figure's own for this drawing; ``dpi``: a PNG's resolution."""
+        _refuse(unknown, "render", RENDER_OPTIONS)
         format_of(path)
         check_writable(path)
-        return self.write(self.scene(theme, layout_preset, width, cost), path, **options)
+        return self.write(self.scene(theme, layout, width, cost), path, dpi=dpi)
 
     def write(self, scene: Scene, path: str | Path, **options) -> Path:
         """Draw ``scene``, this figure's (:meth:`scene`), to ``path``; the file appears only if everything worked."""
@@ -171,6 +176,23 @@ class Figure:
 
     def _repr_svg_(self) -> str:
         return self.svg().decode("utf-8")
+
+
+SVG_OPTIONS = ("theme", "layout", "width", "cost")
+RENDER_OPTIONS = SVG_OPTIONS + ("dpi",)
+
+
+class OptionError(NcdError, TypeError):
+    """A keyword a figure's method does not take: a TypeError, as Python's own, said as ncd's errors are."""
+
+
+def _refuse(unknown: dict, method: str, valid: tuple[str, ...]) -> None:
+    """An :class:`OptionError` for the first of ``unknown`` (a keyword silently dropped drew the default)."""
+    if unknown:
+        name = next(iter(unknown))
+        close = did_you_mean(name, valid)
+        raise OptionError(f"Figure.{method}() takes no option '{name}'" + (f"; {close}" if close else ""),
+                          hint=f"its options: {', '.join(valid)} (a layout is named layout=, as in load() and render())")
 
 
 def _short(value, limit: int = 60) -> str:

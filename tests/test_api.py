@@ -65,3 +65,28 @@ def test_render_in_one_call_takes_every_option_of_ncd_render(tmp_path):
     assert ncd_render.load(gallery / "mha.ncd", layout="column").scene().height > 300  # (3in binds: it is 4.69in)
     with pytest.raises(ncd_render.NcdError, match="annotate_cost"):
         ncd_render.render(gallery / "mha.ncd", tmp_path / "m.svg", hw="h100-sxm")
+
+
+def test_a_figure_renders_with_the_layout_named_as_elsewhere(tmp_path):
+    """``fig.render("a.svg", layout="page")`` and ``bogus_option=5`` drew byte for byte what no option drew: its keyword
+    was ``layout_preset`` and anything else was dropped. It takes ``layout=``, as load() and render() do, and refuses
+    what it does not take, naming what it takes."""
+    from ncd_render.errors import NcdError
+
+    source = Path(__file__).resolve().parents[1] / "gallery" / "transformer.ncd"
+    fig = ncd_render.load(source)
+    fig.render(tmp_path / "page.svg", layout="page")
+    assert 'width="468pt"' in (tmp_path / "page.svg").read_text()  # a page's text width, 6.5in
+    assert (tmp_path / "page.svg").read_bytes() == ncd_render.load(source, layout="page").svg()
+    assert fig.svg(layout="page") == (tmp_path / "page.svg").read_bytes()
+    for wrong, close in [({"layout_preset": "page"}, "did you mean 'layout'?"), ({"bogus_option": 5}, None)]:
+        with pytest.raises(NcdError) as raised:
+            fig.render(tmp_path / "wrong.svg", **wrong)
+        assert isinstance(raised.value, TypeError)
+        message = str(raised.value)
+        assert message.startswith(f"Figure.render() takes no option '{next(iter(wrong))}'")
+        assert (close in message) if close else "did you mean" not in message
+        assert "hint: its options: theme, layout, width, cost, dpi" in message
+        assert not (tmp_path / "wrong.svg").exists()
+    with pytest.raises(TypeError):
+        fig.svg(layout_preset="page")

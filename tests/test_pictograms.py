@@ -200,7 +200,7 @@ def test_a_section_nested_at_a_repeats_start_opens_past_its_bracket(preset, body
 def test_definition_is_headed_by_the_components_3d_box():
     text = ("axis m = 4\naxis t = 3\nblock Feed(X[y m])\n  Y = relu(X)\n  return Y\nend\ninput A[t m]\n"
             "B = Feed(A)\nC = Feed(B)\nD = Feed(C)\noutput D\n")
-    svg = load_text(text, "d.ncd", depth=0).svg(layout_preset="page").decode()
+    svg = load_text(text, "d.ncd", depth=0).svg(layout="page").decode()
     assert re.search(r'ncd-label-definition[^>]*>\s*<tspan[^>]*>Feed</tspan>', svg)
     assert re.search(r'ncd-label-definition[^>]*>\s*<tspan[^>]*>=</tspan>', svg)
 
