@@ -10,6 +10,7 @@ True
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import figure
@@ -30,10 +31,12 @@ class Figure(figure.Figure):
         return notebook_frame(self.diagram, self.theme, self.layout)
 
 
-def load(path: str | Path, depth: int | None = None, sizes: dict[str, int] | None = None, height: str | float | None = None,
-         **style) -> Figure:
-    """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does; ``height``, as ``--height``:
-    the most the figure may stand); ``style``: ``theme``, ``layout``, ``width``, ``wrap``, as the flags."""
+def load(path: str | Path, depth: int | None = None, sizes: str | Mapping[str, int] | None = None,
+         height: str | float | None = None, **style) -> Figure:
+    """Parse and check a .ncd file (``sizes`` replaces axis sizes, as ``--sizes`` does: ``"y=4096,x=4096"`` or a dict;
+    ``height``, as ``--height``: the most the figure may stand); ``style``: ``theme``, ``layout``, ``width``, ``wrap``,
+    as the flags."""
+    sizes = _sizes(sizes)
     with paused_gc():
         return Figure(build(program_from_file(path), depth=depth, sizes=sizes), page_height=height, **style)
 
@@ -48,16 +51,12 @@ def load_text(text: str, name: str = "<string>", depth: int | None = None, heigh
 def render(source: str | Path, output: str | Path, depth: int | None = None, theme: str = "paper", layout: str = "paper",
            width: str | float | None = None, height: str | float | None = None, wrap: bool = False, dpi: float = 300,
            annotate_cost: bool = False, hw: str | None = None, dtype: str | None = None,
-           sizes: str | dict[str, int] | None = None) -> Path:
+           sizes: str | Mapping[str, int] | None = None) -> Path:
     """Render a .ncd file to an output file in one call, with ``ncd render``'s options named as its flags (an unknown
     one is an error, not ignored): ``render("mha.ncd", "mha.pdf", layout="page", height="550pt")``. ``sizes``:
     ``"y=4096,x=4096"`` or a dict; ``hw`` and ``dtype`` go with ``annotate_cost=True``, as on the command line."""
     if not annotate_cost and (hw or dtype):
         raise NcdError("hw and dtype choose what annotate_cost shows", hint="add annotate_cost=True")
-    if isinstance(sizes, str):
-        from .cost import parse_sizes
-
-        sizes = parse_sizes(sizes)
     figure = load(source, depth=depth, sizes=sizes, theme=theme, layout=layout, width=width, height=height, wrap=wrap)
     report = None
     if annotate_cost:  # (the cost model is imported only here, as by the command)
@@ -65,3 +64,15 @@ def render(source: str | Path, output: str | Path, depth: int | None = None, the
 
         report = analyse(figure.diagram, load_profile(hw or "a100-80gb"), dtype or "bf16")
     return figure.render(output, cost=report, dpi=dpi)
+
+
+def _sizes(sizes: str | Mapping[str, int] | None) -> Mapping[str, int] | None:
+    """``sizes`` as a dict: a string read as ``--sizes`` reads it."""
+    if isinstance(sizes, str):
+        from .cost import parse_sizes
+
+        return parse_sizes(sizes)
+    if sizes is not None and not isinstance(sizes, Mapping):
+        raise NcdError(f"sizes is a {type(sizes).__name__}, not a dict or a string", hint='for example sizes="y=4096,x=4096" '
+                       'or sizes={"y": 4096, "x": 4096}')
+    return sizes

@@ -90,3 +90,18 @@ def test_a_figure_renders_with_the_layout_named_as_elsewhere(tmp_path):
         assert not (tmp_path / "wrong.svg").exists()
     with pytest.raises(TypeError):
         fig.svg(layout_preset="page")
+
+
+def test_load_reads_sizes_written_as_render_takes_them():
+    """``load("sdpa.ncd", sizes="y=4096,x=4096")`` raised a bare ValueError, though the README says sizes may be a
+    string as render()'s are: it is read as ``--sizes`` is, and a list is a clear error."""
+    from ncd_render.errors import NcdError
+
+    sdpa = Path(__file__).resolve().parents[1] / "gallery" / "sdpa.ncd"
+    axes = ncd_render.load(sdpa, sizes="y=4096,x=4096").diagram.axes
+    assert (axes["y"].size, axes["x"].size) == (4096, 4096)
+    given = ncd_render.load(sdpa, sizes={"y": 4096, "x": 4096}).diagram.axes
+    assert {a: x.size for a, x in axes.items()} == {a: x.size for a, x in given.items()}
+    for wrong, said in [("y=4096,x", "'x' is not AXIS=N"), (["y", 4096], "sizes is a list, not a dict or a string")]:
+        with pytest.raises(NcdError, match=re.escape(said)):
+            ncd_render.load(sdpa, sizes=wrong)
