@@ -68,3 +68,18 @@ def test_compile_prints_or_writes_runnable_source(tmp_path):
 def test_compile_reports_a_folder_that_does_not_exist(tmp_path):
     result = ncd("compile", MHA, "-o", tmp_path / "missing" / "mha.py")
     assert result.exit_code == 2 and "folder" in result.output and "does not exist" in result.output
+
+
+def test_a_gallery_check_without_transformers_says_how_to_install_it(monkeypatch):
+    """``ncd check gallery/vit.ncd`` (and mixtral, deepseek_v3) without transformers said only ModuleNotFoundError:
+    only the [test] extra installs it. The hint says what to install: the version pyproject pins."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pinned = [r for r in pyproject["project"]["optional-dependencies"]["test"] if r.startswith("transformers")]
+    monkeypatch.setitem(sys.modules, "transformers", None)  # (import transformers raises ModuleNotFoundError)
+    for name in ("vit", "mixtral", "deepseek_v3"):
+        result = ncd("check", ROOT / "gallery" / f"{name}.ncd")
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "ModuleNotFoundError" in result.output
+        assert f"hint: this pairing builds its reference with transformers: pip install {pinned[0]}" in result.output

@@ -159,12 +159,16 @@ def _failed(who: str, error: BaseException) -> str:
 
 def _where(error: BaseException) -> str | None:
     """Where the error was raised: the last line of the traceback outside torch's own code and this module's (which
-    watches the reference run), the line of the reference or model that called what failed."""
+    watches the reference run), the line of the reference or model that called what failed; for transformers not
+    installed (the gallery's ViT, Mixtral and DeepSeek-V3 pairings build its models), how to install it."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").partition(".")[0] == "transformers":
+        return f"this pairing builds its reference with transformers: pip install {TRANSFORMERS} (the [test] extra has it)"
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_TORCH) and f.filename != __file__]
     return f"raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else None
 
 
 _TORCH = str(Path(torch.__file__).parent) + os.sep
+TRANSFORMERS = "transformers==5.23.0"  # as pyproject's [test] extra pins it: the version the gallery's pairings are tested with
 
 
 # ----------------------------------------------------------------------------
