@@ -521,3 +521,29 @@ def test_inputs_reach_a_reference_by_name_where_its_parameters_are_named_as_they
     (tmp_path / "gate.check.py").write_text("from ncd_render.pytorch.check import Reference\n\n\ndef reference(sizes):\n"
                                             "    return Reference(lambda a, b: (b - a).tanh())\n")  # unnamed: in declaration order
     assert check_file(tmp_path / "gate.ncd").passed
+
+
+ROOT_OF_A_SUM = ("axis y = 4 width\naxis x = y width\ninput A[y x]\nD = sum(A: x)\nD = rsqrt(D)\noutput D\ncheck y=4\n",
+                 "import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                 "def reference(sizes):\n    def forward(A):\n        return {'D': A.sum(-1).rsqrt()}\n"
+                 "    return Reference(forward, torch.nn.Module(), {})\n")
+
+
+def test_an_ok_with_most_values_nan_on_both_sides_says_how_few_were_compared(tmp_path):
+    """The rsqrt of a sum of signed inputs is NaN wherever the sum is negative: the check said a plain 'ok (6 NaN
+    alike)', 6 of the 8 values never compared. The ok comes with a note of how many of how many were compared, and
+    why; the documented way out (abs of the input on both sides) compares every value, with no note."""
+    (tmp_path / "d.ncd").write_text(ROOT_OF_A_SUM[0])
+    counted = "        (__import__('pathlib').Path(__file__).parent / 'negative.txt').write_text(str(int((A.sum(-1) < 0).sum())))\n"
+    (tmp_path / "d.check.py").write_text(ROOT_OF_A_SUM[1].replace("        return {'D'", counted + "        return {'D'"))
+    report = check_file(tmp_path / "d.ncd", batch=2)
+    undefined, values = int((tmp_path / "negative.txt").read_text()), 2 * 4  # (the sums the reference saw below 0)
+    assert 2 * undefined > values
+    text = str(report)
+    assert report.passed and f"({undefined} NaN alike)" in text, text
+    assert f"note: D is NaN on both sides at {undefined} of its {values} values ({values - undefined} compared)" in text, text
+    assert "a square root, rsqrt or log of something that goes negative" in text
+    (tmp_path / "d.ncd").write_text(ROOT_OF_A_SUM[0].replace("D = sum", "A = abs(A)\nD = sum"))
+    (tmp_path / "d.check.py").write_text(ROOT_OF_A_SUM[1].replace("A.sum(-1)", "A.abs().sum(-1)"))
+    report = check_file(tmp_path / "d.ncd", batch=2)
+    assert report.passed and "NaN" not in str(report), str(report)

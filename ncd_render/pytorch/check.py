@@ -384,10 +384,11 @@ def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs:
     same = ((~torch.isfinite(theirs) | ~torch.isfinite(mine)) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))) \
         | (mine.isneginf() & (theirs <= lowest)) | (theirs.isneginf() & (mine <= lowest))
     alike, nan_alone = "", (int((mine.isnan() & ~theirs.isnan()).sum()), int((theirs.isnan() & ~mine.isnan()).sum()))
+    nan_alike = int((theirs.isnan() & same).sum())
     if same.any():
         low = (theirs <= lowest) | theirs.isneginf()
         kinds = [(int(n), name) for n, name in (((low & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
-                                                 ((theirs.isnan() & same).sum(), "NaN")) if n]
+                                                 (nan_alike, "NaN")) if n]
         alike = ", ".join(f"{n} {name}" for n, name in kinds)
         mine, theirs = mine.masked_fill(same, 0.0), theirs.masked_fill(same, 0.0)
     finite = theirs[torch.isfinite(theirs)]
@@ -398,7 +399,7 @@ def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs:
         max_abs = math.inf
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
     comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite,
-                            nan_alone=nan_alone)
+                            nan_alone=nan_alone, nan_alike=nan_alike, values=same.numel())
     if exact:
         return comparison
     power = (theirs * theirs).sum().item()

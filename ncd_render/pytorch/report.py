@@ -29,6 +29,8 @@ class Comparison:
     alike: str = ""  # the values not finite on both sides, in the same places ("12 -inf", a masked score's), if any
     nothing_finite: bool = False  # every value was such: nothing was compared (it fails)
     nan_alone: tuple[int, int] = (0, 0)  # NaN on the diagram's side alone, and on the reference's alone
+    nan_alike: int = 0  # values NaN on both sides (not compared), of ...
+    values: int = 0  # ... the wire's values, all dtypes' batch elements counted
 
     @property
     def tolerance(self) -> float:
@@ -80,7 +82,8 @@ class Report:
                          f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}" + (f"  ({c.alike} alike)" if c.alike else ""))
         first = self.first_failure()
         if first is None:
-            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"] + self.near_tolerance() + idle)
+            return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"] + self.near_tolerance()
+                             + self.mostly_undefined() + idle)
         bad_outputs = sorted({c.wire for c in self.comparisons if c.output and not c.passed})
         lines.append(f"FAIL: {'output(s) ' + ', '.join(bad_outputs) if bad_outputs else 'intermediate wires'} "
                      f"disagree with {self.reference}")
@@ -125,6 +128,25 @@ class Report:
         return [f"note: checked in float32 alone, {worst.wire} agrees by {worst.max_rel:.1e} of its {worst.tolerance:.0e} "
                 "tolerance, far above float32's rounding: a small mistake (a GELU's tanh form, a missing epsilon) would "
                 "agree as well; a reference that can run in float64 tells them apart"]
+
+    def mostly_undefined(self) -> list[str]:
+        """A note where more than half a wire's values are NaN on both sides: they agree, but only the rest were compared.
+
+        >>> c = Comparison("float64", "D", True, 0.0, 0.0, None, alike="6 NaN", nan_alike=6, values=8)
+        >>> Report("d.ncd", "r", {}, 2, [c]).mostly_undefined()[0].split(":")[1]
+        ' D is NaN on both sides at 6 of its 8 values (2 compared)'
+        """
+        worst: dict[str, Comparison] = {}
+        for c in self.comparisons:
+            if 2 * c.nan_alike > c.values and (c.wire not in worst or c.nan_alike > worst[c.wire].nan_alike):
+                worst[c.wire] = c
+        if not worst:
+            return []
+        said = "; ".join(f"{c.wire} is NaN on both sides at {c.nan_alike} of its {c.values} values ({c.values - c.nan_alike} "
+                         "compared)" for c in list(worst.values())[:3]) + ("; ..." if len(worst) > 3 else "")
+        return [f"note:{' ' + said}: a mistake hidden under the NaN would pass unseen. ncd check feeds normal random inputs, "
+                "of either sign, and a square root, rsqrt or log of something that goes negative is NaN (docs/pytorch.md, "
+                "'Values that are NaN on both sides')"]
 
     def batch_statistics(self, first: Comparison) -> str | None:
         """A hint when the first wire to disagree is a batch norm's, or comes after one (a squeeze-excitation's gate
