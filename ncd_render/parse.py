@@ -22,6 +22,7 @@ from pathlib import Path
 from . import limits
 from .errors import NcdError, Source, Span
 from .syntax_errors import syntax_error
+from .syntax_mistakes import unknown_command
 from .lean import import_lark
 from .lalr import quicken
 from .limits import decode_utf8
@@ -205,7 +206,18 @@ class _Builder:
     def save(self, tree):
         name, label = self.kept(tree)
         token = label.children[0]
-        return Save(self.name(name), str(token)[1:-1] if token.type == "STRING" else str(token), self.span(tree))
+        return Save(self.name(name), self.label(token), self.span(tree))
+
+    def label(self, token) -> str:
+        """A label's text: a quoted one's inside; an unquoted one's whole, with no command but those a label knows."""
+        if token.type == "STRING":
+            return token.value[1:-1]
+        unknown = unknown_command(token.value)
+        if unknown is not None:
+            message, start, end, hint = unknown
+            at = token.column - 1
+            raise NcdError(message, _span((self.source, token.line, at + start, token.line, at + end)), hint)
+        return token.value
 
     def repeat(self, tree):
         times, *rest = self.kept(tree)
@@ -228,7 +240,7 @@ class _Builder:
         if label.data == "label":
             expr = children[-3]
             end = label.children[0]
-            text = end.value[1:-1] if end.type == "STRING" else end.value
+            text = self.label(end)
         else:
             expr, label = label, None
         rhs = getattr(self, expr.data)(expr)

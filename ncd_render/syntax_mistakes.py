@@ -13,6 +13,7 @@ an axis size is a positive whole number, not -4 | write one such as 4, or work i
 """
 from __future__ import annotations
 
+import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -154,21 +155,33 @@ LABEL_SYNTAX = ("a label is a name with TeX-like _ and ^ scripts (L_q, W^{O}, W^
 _NOT_TEX = (re.compile(r"\\([A-Za-z]+)"), re.compile(r"\$"), re.compile(r"\{[^{}]*\{"))  # a command, a $, nested braces
 
 
+def unknown_command(word: str):
+    """An unquoted label that reads as a LABEL but holds a command that is no Greek letter or symbol (``as \\textbf``,
+    ``as W_\\foo``: each printed its name): (message, first column, end column, hint) counted in ``word``, or None."""
+    return _tex(word, 0) if _NOT_TEX[0].search(word) else None
+
+
 def _tex(word: str, start: int):
     """``as W_{\\mathrm{out}}``, ``as $W^2$``, ``as W_{a{b}}``: TeX a label does not take (the parser only saw an
-    unexpected '}'), and how to write it."""
+    unexpected '}'; a command alone, ``as \\textbf``, it read), and how to write it."""
     found = next((m for pattern in _NOT_TEX for m in pattern.finditer(word) if m.groups() == () or m.group(1) not in GREEK), None)
     if found is None:
         return None
+    close = None
     if found.group() == "$":
         message = "a label is set as math already: '$' has no meaning in it"
     elif found.groups():
         message = f"a label knows no TeX command \\{found.group(1)}"
+        close = difflib.get_close_matches(found.group(1), GREEK, n=1, cutoff=0.75)  # (\sigm; not \sqrt for \star)
     else:
         message = "a label's braces cannot nest"
     plain = word.replace("$", "")
-    while (unwrapped := re.sub(r"\\(?!(?:" + "|".join(GREEK) + r")\b)[A-Za-z]+\{([^{}]*)\}", r"\1", plain)) != plain:
+    unknown = r"\\(?!(?:" + "|".join(GREEK) + r")(?![A-Za-z]))([A-Za-z]+)"  # (a command ends at a non-letter: \Sigma_)
+    while (unwrapped := re.sub(unknown + r"\{([^{}]*)\}", r"\2", plain)) != plain:
         plain = unwrapped  # \mathrm{out} -> out
+    plain = re.sub(unknown, r"\1", plain)  # \textbf -> textbf
+    if close:
+        return message, start + found.start() + 1, start + found.end() + 1, f"did you mean \\{close[0]}? " + LABEL_SYNTAX
     written = (f"write {plain}; " if _label_pattern().fullmatch(plain) else
                f"write \"{plain}\"; " if plain and '"' not in plain and not _NOT_TEX[2].search(plain) else "")
     return message, start + found.start() + 1, start + found.end() + 1, written + LABEL_SYNTAX

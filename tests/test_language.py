@@ -210,6 +210,33 @@ def test_a_label_the_grammar_refuses_is_offered_in_its_tex_spelling_and_quoted()
         assert diagram(f"input X[y m]\nY = linear(X: m -> m) as {label}\noutput Y\n")
 
 
+@pytest.mark.parametrize("label, at, hint", [
+    ("\\foo", "\\foo", "write foo; "), ("\\textbf", "\\textbf", "write textbf; "), ("\\sqrt", "\\sqrt", "write sqrt; "),
+    ("W_\\foo", "\\foo", "write W_foo; "), ("W^{\\bar}", "\\bar", "write W^{bar}; "),
+    ("\\Sigma_{\\mathbf}", "\\mathbf", "write \\Sigma_{mathbf}; "), ("\\sigm", "\\sigm", "did you mean \\sigma? ")])
+def test_a_label_with_a_command_it_does_not_know_is_an_error(label, at, hint, tmp_path):
+    """dsl.md says an unquoted label takes the Greek letters and a few symbols, "nothing else", but `as \\foo`,
+    `as \\textbf` and `as \\sqrt` read as labels and printed "foo", "textbf" ($\\mathbf{textbf}$ in TikZ); only a
+    command the parser stumbled on (`W_{\\mathrm{out}}`) was refused. Every other command is an error at it, with
+    how to write the label; a known command, and a quoted label's, still read."""
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    line = f"Y = linear(X: m -> k) as {label}"
+    err = syntax(line)
+    assert err.message == f"a label knows no TeX command {at}", err.message
+    assert (err.span.column, err.span.end_column) == (line.index(at) + 1, line.index(at) + len(at) + 1)
+    assert err.hint.startswith(hint) and "\\sigma" in err.hint, err.hint
+    (tmp_path / "t.ncd").write_text(HEADER + f"input X[y m]\n{line}\noutput Y\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "t.ncd")])
+    assert result.exit_code == 2 and f"t.ncd:7:{line.index(at) + 1}: error: a label knows" in result.stderr, result.output
+    assert "Traceback" not in result.output
+    assert error(f"input X[y m]\nsave X as {label}\noutput X\n").message == f"a label knows no TeX command {at}"
+    for fine in ("\\sigma", "W_\\mu", "\\Sigma_{\\cdot}", '"' + label + '"'):
+        assert diagram(f"input X[y m]\nY = linear(X: m -> k) as {fine}\noutput Y\n")
+
+
 @pytest.mark.parametrize("label, message, at, written", [
     ("W_{\\mathrm{out}}", "a label knows no TeX command \\mathrm", "\\mathrm", "W_{out}"),
     ("$W^2$", "a label is set as math already: '$' has no meaning in it", "$", "W^2"),
