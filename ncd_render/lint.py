@@ -137,18 +137,20 @@ def _short_subscript(op) -> NcdError | None:
 _RUN_ON = re.compile(r"_([A-Za-z0-9])([A-Za-z0-9]+)")
 
 
-def _labels_twice(diagram: Diagram, labelled: set) -> list[NcdError]:
+def _labels_twice(diagram: Diagram, labelled: dict) -> list[NcdError]:
     """A warning at each statement after the first whose learned box is given (``as``) a label another statement's box
-    has: the figure draws two alike boxes, which reads as one map used twice, while each learns weights of its own
-    (``W_1`` and ``W_1_2`` for ncd compile). Not for the same statement run again (a repeat, a component's body), a
-    component's call (a layer drawn as one box by its name), or a box drawn as its symbol (a norm's circle)."""
-    first: dict[str, tuple] = {}
+    of the same component body (or of none) has: the figure draws two alike boxes, which reads as one map used twice,
+    while each learns weights of its own (``W_1`` and ``W_1_2`` for ncd compile). Not for the same statement run again
+    (a repeat, a component's body), a component's call (a layer drawn as one box by its name), a box drawn as its symbol
+    (a norm's circle), or boxes of two components: each body is drawn by its name and its labels are its own, as
+    ncd compile names them (``GPT2Attention_L_c_proj``, ``GPT2MLP_L_c_proj``; ncd import labels them so)."""
+    first: dict[tuple, tuple] = {}
     out = []
     for op in diagram.ops:
         if not op.learned or op.span not in labelled or op.params.get("body") or _own_symbol(ops.of(op)):
             continue
         where = (op.span.line, op.span.column)
-        seen = first.setdefault(op.label, where)
+        seen = first.setdefault((labelled[op.span], op.label), where)
         if seen != where:
             out.append(NcdError(f"the label {op.label} is also line {seen[0]}'s: the two boxes are drawn alike, as one map used "
                                 "twice, but each learns weights of its own", op.span,
@@ -162,13 +164,14 @@ def _own_symbol(kind) -> bool:
     return kind.glyph in ("softmax", "norm") or kind.pictogram is not None
 
 
-def _labelled(statements) -> set:
-    """The spans of the operations written with ``as LABEL``, in ``statements`` and every body they hold."""
-    spans = set()
+def _labelled(statements, block: str | None = None) -> dict:
+    """The spans of the operations written with ``as LABEL``, in ``statements`` and every body they hold, each with the
+    component (``block``) whose body holds it, or None."""
+    spans = {}
     for s in statements:
         if getattr(s, "label", None) and hasattr(s, "expr"):
-            spans.add(s.expr.span)
-        spans |= _labelled(getattr(s, "body", ()))
+            spans[s.expr.span] = block
+        spans.update(_labelled(getattr(s, "body", ()), s.name if isinstance(s, ast.Block) else block))
     return spans
 
 

@@ -86,6 +86,26 @@ def test_one_label_on_two_maps_is_warned_about_at_the_second():
     assert warnings(diagram(repeated)) == []
 
 
+def test_one_label_in_two_components_is_not_warned_about_but_twice_in_one_is():
+    """ncd import labels each component's boxes within it (GPT-2's attention and MLP both end in L_{c_proj}, as
+    docs/import.md says is meant), and ncd compile names them by their component (GPT2Attention_L_c_proj,
+    GPT2MLP_L_c_proj); yet every render of the imported GPT-2 at depth 1, and every ncd check, warned that the label
+    was also the other block's. Labels are compared within a component's body, and outside any, only."""
+    blocks = ("axis f = 8\nblock Attn(N[y m])\n  H = linear(N: m -> f) as L_p\n  H = linear(H: f -> m) as L_{c_proj}\n"
+              "  return H\nend\nblock MLP(N[y m])\n  H = linear(N: m -> f) as L_{c_fc}\n  H = relu(H)\n"
+              "  H = linear(H: f -> m) as L_{c_proj}\n  return H\nend\n")
+    calls = "input X[y m]\nA = Attn(X)\nB = MLP(A)\nC = linear(B: m -> m) as L_{c_proj}\noutput C\n"
+    for depth in (None, 1):
+        assert warnings(build(parse(HEADER + blocks + calls, "t.ncd"), depth=depth)) == []
+    twice = blocks.replace("as L_{c_fc}", "as L_{c_proj}")
+    found = warnings(build(parse(HEADER + twice + calls, "t.ncd"), depth=1))
+    lines = [n for n, line in enumerate((HEADER + twice + calls).splitlines(), 1) if "as L_{c_proj}" in line]
+    first, second = lines[1:3]  # the MLP's two; the attention's and the top level's are others'
+    assert [(w.message, w.span.line) for w in found] == [
+        (f"the label L_{{c_proj}} is also line {first}'s: the two boxes are drawn alike, as one map used twice, but each "
+         "learns weights of its own", second)]
+
+
 def test_a_sum_over_every_pair_of_two_depth_axes_of_one_size_is_warned_about():
     """Set Transformer's pooling written with a head's features grouped, [s (h k)], plus the map's [s m]: an outer sum
     (a tensor of 128 x 128 per seed) that built without a word. Both depth axes of one size: a warning and the rename
