@@ -467,3 +467,14 @@ def test_a_box_with_more_axes_than_einsum_names_is_an_error_at_its_statement():
     with pytest.raises(NcdError, match="have 53 axes; PyTorch's einsum, which runs them, names at most 52") as info:
         compile_diagram(build(parse(text, "wide.ncd")))
     assert info.value.span.line == 54
+
+
+def test_the_decoder_loop_the_docs_quote_is_the_one_ncd_compile_writes():
+    """docs/pytorch.md and docs/import.md said the compiled transformer's decoder loop is `Y = layer(Y, X)`, while
+    ncd compile writes `Y = layer(X, Y)` (the decoder layer's forward takes the encoder's output first)."""
+    import re
+
+    source = generate(build(parse_file(str(ROOT / "gallery" / "transformer.ncd"))))
+    for doc in ("pytorch.md", "import.md"):
+        quoted = re.findall(r"`(Y = layer\([^`]*\))`", (ROOT / "docs" / doc).read_text())
+        assert quoted and all(f"            {q}\n" in source for q in quoted), (doc, quoted)
