@@ -2,6 +2,7 @@
 fit the diagram), refusing up front what would take too long or too much memory, never
 mistaking a reference's sys.exit() for agreement, and saying plainly when torch is missing."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -233,7 +234,26 @@ def test_a_check_at_sizes_too_small_for_the_diagram_says_it_builds_as_declared(t
     assert info.value.span.line == 5 and "takes at most 1 position of y=2" in info.value.message
     assert info.value.hint.startswith("pad less, or with zeros; ncd check builds it at y=2 from the check line (line 7), and"
                                       if sizes is None else "pad less, or with zeros; ncd check builds it at y=2 from --sizes, and")
-    assert info.value.hint.endswith("and it builds at its declared sizes: check it at larger ones")
+    larger = re.search(r", and at y=(\d+) it builds: check it at larger ones$", info.value.hint)
+    assert larger and int(larger.group(1)) >= 3, info.value.hint  # (a reflect pad of 2 needs 3 positions)
+    assert build(parse_file(tmp_path / "p.ncd"), sizes={"y": int(larger.group(1))})
+
+
+@pytest.mark.parametrize("sizes, said, hint", [
+    ("m=13", "m / h = 13 / 3 is not a whole number", "make m a multiple of h (3): 12 or 15; ncd check builds it at "),
+    ("h=5", "m / h = 12 / 5 is not a whole number", "make m a multiple of h (5): 10 or 15; ncd check builds it at "),
+    ("k=3", "cannot set the size of axis 'k': it is derived (m / h)", "--sizes sets the axes it is computed from instead: m, h")])
+def test_sizes_that_break_a_relation_between_axes_are_not_told_to_grow(sizes, said, hint):
+    """--sizes m=13 on mha.ncd (k = m / h, h=3 from its check line), or --sizes k=3 (a derived axis), was told 'it builds
+    at its declared sizes: check it at larger ones': no larger size makes 13 divide by 3, nor lets a derived axis be
+    set. The hint says what would: a multiple, or the axes it is computed from."""
+    result = ncd("check", GALLERY / "mha.ncd", "--sizes", sizes)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert f"error: {said}\n" in result.output and f"\nhint: {hint}" in result.output, result.output
+    assert "larger" not in result.output
+    h = sizes.removeprefix("h=") if sizes.startswith("h=") else "3"  # (the check line's)
+    for m in (re.findall(r"(\d+) or (\d+);", result.output) or [()])[0]:  # the multiples offered do check
+        assert ncd("check", GALLERY / "mha.ncd", "--sizes", f"m={m},h={h}").exit_code == 0
 
 
 def test_a_diagram_that_does_not_build_as_declared_gets_the_error_alone(tmp_path):

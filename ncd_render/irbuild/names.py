@@ -80,7 +80,9 @@ class Names:
             return None, text
         if expr.op == "/":
             if b == 0 or a % b:
-                raise NcdError(f"{ta} / {tb} = {a} / {b} is not a whole number", expr.span)
+                multiples = " or ".join(str(n) for n in (a - a % b, a - a % b + b) if n > 0) if b else ""
+                raise NcdError(f"{ta} / {tb} = {a} / {b} is not a whole number", expr.span,
+                               f"make {ta} a multiple of {tb} ({b}): {multiples}" if multiples else None)
             return a // b, text
         return {"+": a + b, "-": a - b, "*": a * b}[expr.op], text
 

@@ -48,7 +48,7 @@ from .budget import LONG_FLOPS, Estimate, require
 from .guard import ProcessExit, watched
 from .patterns import Patterns, shape_text
 from .report import TOLERANCE, Comparison, Report
-from .sizes import check_sizes
+from .sizes import built_at, check_sizes
 from .structure import expanded
 from .weights import From, copy_parameters, fan_ins, randomize
 
@@ -183,38 +183,11 @@ def check_file(path: str | Path, reference: str | None = None, sizes: Mapping[st
     (:mod:`.sizes`); ``declared`` runs it at its declared sizes; ``sizes`` overrides either."""
     program = program_from_file(path)
     chosen, origin = check_sizes(program, sizes, declared)
-    diagram = _built_at(program, chosen, sizes)
+    diagram = built_at(program, chosen, sizes)
     refuse(diagram, "ncd check")
     _affordable(expanded(diagram), options.get("batch", 2), options.get("dtypes"), declared)  # before the pairing imports anything
     factory, where = load_factory(path, reference)
     return check(diagram, factory, source=where, origin=origin, progress=progress, **options)
-
-
-def _built_at(program, chosen: dict[str, int], sizes: Mapping[str, int] | None) -> Diagram:
-    """``program`` built at the sizes a check runs at; where it does not build at them but does at its
-    declared sizes (a check line or ``--sizes`` too small for a pad or a window), the error says so."""
-    try:
-        return build(program, sizes=chosen)
-    except NcdError as error:
-        given = [("--sizes", dict(sizes or {}))]
-        if program.check_sizes is not None:
-            line = {name: n for name, n in program.check_sizes.sizes if name not in given[0][1]}
-            given.insert(0, (f"the check line (line {program.check_sizes.span.line})", line))
-        told = [f"{', '.join(f'{name}={chosen[name]}' for name in axes if name in chosen)} from {who}" for who, axes in given
-                if any(name in chosen for name in axes)]
-        if not told or not _builds(program):
-            raise
-        raise NcdError(error.message, error.span, (f"{error.hint}; " if error.hint else "") + "ncd check builds it at "
-                       + " and ".join(told) + ", and it builds at its declared sizes: check it at larger ones", path=error.path) from None
-
-
-def _builds(program) -> bool:
-    """Whether ``program`` builds at its declared sizes."""
-    try:
-        build(program)
-    except NcdError:
-        return False
-    return True
 
 
 def check(diagram: Diagram, factory: Callable, *, batch: int = 2, seed: int = 0,

@@ -32,6 +32,7 @@ from typing import Mapping
 from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean
+from ..limits import MAX_SIZE
 from ..ir import build
 from ..lint import check_line_free, check_line_mistake
 from .budget import estimate
@@ -46,9 +47,16 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
     """The sizes to build ``program`` with for a check, and a phrase saying where they come from."""
     overrides = dict(overrides or {})
     axes = [s.name for s in program.statements if isinstance(s, ast.AxisDecl)]
+    free = {s.name for s in _free(program)}
+    derived = {s.name: s for s in program.statements if isinstance(s, ast.AxisDecl) and s.name not in free}
     for name in overrides:  # (an unknown one failed the build, and the hint then said it builds at its declared sizes)
         if name not in axes:
             raise NcdError(f"--sizes sets unknown axis '{name}'", hint=did_you_mean(name, axes) or "axes: " + ", ".join(axes))
+        if name in derived:  # (the build said so, and the hint then said to check at larger sizes)
+            size = derived[name].size.span
+            raise NcdError(f"cannot set the size of axis '{name}': it is derived "
+                           f"({size.source.line(size.line)[size.column - 1:size.end_column - 1]})", derived[name].span,
+                           f"--sizes sets the axes it is computed from instead: {', '.join(_names(derived[name].size))}")
     if overrides and {s.name for s in _free(program)} <= overrides.keys():  # (they were "the declared sizes, small enough to check as they are")
         return overrides, "the sizes --sizes gives"
     given = f", {', '.join(overrides)} as --sizes gives {'it' if len(overrides) == 1 else 'them'}" if overrides else ""
@@ -63,6 +71,13 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
     if _cheap(program, overrides):
         return overrides, "the declared sizes, small enough to check as they are" + given
     return small_sizes(program, overrides), "small sizes chosen by ncd check (--declared-sizes to check at the declared ones)" + given
+
+
+def _names(size) -> list[str]:
+    """The axes a size expression reads, in order."""
+    if isinstance(size, ast.SizeRef):
+        return [size.name]
+    return _names(size.left) + _names(size.right) if isinstance(size, ast.SizeOp) else []
 
 
 def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
@@ -108,6 +123,48 @@ def small_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
         if not changed:
             break
     return sizes
+
+
+def built_at(program: ast.Program, chosen: dict[str, int], sizes: Mapping[str, int] | None):
+    """``program`` built at the sizes a check runs at, ``chosen``; where it does not build at them but does at its
+    declared sizes, the hint names the sizes given and where from, and says to check at larger ones only where
+    larger ones build (a pad or a window longer than the check line's axis), not where no size helps but other ones
+    (m / h with m=13, h=3, a convolution's output axis set apart from its input's)."""
+    try:
+        return build(program, sizes=chosen)
+    except NcdError as error:
+        given = [("--sizes", dict(sizes or {}))]
+        if program.check_sizes is not None:
+            line = {name: n for name, n in program.check_sizes.sizes if name not in given[0][1]}
+            given.insert(0, (f"the check line (line {program.check_sizes.span.line})", line))
+        told = [f"{', '.join(f'{name}={chosen[name]}' for name in axes if name in chosen)} from {who}" for who, axes in given
+                if any(name in chosen for name in axes)]
+        if not told or not _builds(program, {}):
+            raise
+        larger = _larger(program, chosen, {name for _, axes in given for name in axes if name in chosen})
+        advice = (f"at {', '.join(f'{a}={n}' for a, n in larger.items())} it builds: check it at larger ones" if larger else
+                  "it builds at its declared sizes: change the sizes given as the error asks, or use --declared-sizes")
+        raise NcdError(error.message, error.span, (f"{error.hint}; " if error.hint else "") + "ncd check builds it at "
+                       + " and ".join(told) + ", and " + advice, path=error.path) from None
+
+
+def _larger(program: ast.Program, chosen: dict[str, int], given: set[str]) -> dict[str, int] | None:
+    """The sizes ``given`` made 2, 4 or 8 times larger, together, at the first at which ``program`` builds, or None:
+    sizes too small for an option (a pad, a window) build so; a relation between axes that the sizes given break (a
+    division that is not whole, an output axis a convolution does not give) still breaks."""
+    for factor in (2, 4, 8):
+        trial = {name: n * factor if name in given else n for name, n in chosen.items()}
+        if max(trial.values()) <= MAX_SIZE and _builds(program, trial):
+            return {name: trial[name] for name in chosen if name in given}
+    return None
+
+
+def _builds(program: ast.Program, sizes: dict[str, int]) -> bool:
+    try:
+        build(program, sizes=sizes)
+    except NcdError:
+        return False
+    return True
 
 
 def _idle(diagram) -> set[int]:
