@@ -105,3 +105,13 @@ def test_load_reads_sizes_written_as_render_takes_them():
     for wrong, said in [("y=4096,x", "'x' is not AXIS=N"), (["y", 4096], "sizes is a list, not a dict or a string")]:
         with pytest.raises(NcdError, match=re.escape(said)):
             ncd_render.load(sdpa, sizes=wrong)
+
+
+def test_the_readme_says_what_a_figure_shows_in_a_notebook():
+    """The README said `fig` "displays the SVG in a notebook"; Jupyter shows its rich HTML first, the browser view
+    in a sandboxed frame, and the SVG only where HTML cannot be shown."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (comment,) = re.findall(r"^fig +# (.*)$", readme, re.M)
+    fig = ncd_render.load_text(TEXT)
+    assert fig._repr_html_().startswith("<iframe sandbox=") and "<svg" in fig._repr_svg_()
+    assert "browser view" in comment and "sandboxed frame" in comment and "displays the SVG" not in comment
