@@ -99,8 +99,10 @@ def cost(file, hardware, dtype, sizes, plot, fmt, want_suggest, apply_to, fused_
               help="Exact figure width, e.g. 3.25in, 8.5cm, 241pt (default: the layout's). Labels keep the theme's "
                    "size; a wider figure is scaled down, with a warning giving the size its labels end at.")
 @click.option("--height", default=None, metavar="LENGTH",
-              help="With a layout of rows (column, page, slide): the most the figure may stand, e.g. 550pt for a stock "
-                   "article's text (default: the layout's page_height, 9in).")
+              help="The most the figure may stand, e.g. 550pt for a stock article's text: a layout of rows (column, "
+                   "page, slide) sets its rows to fit it at full size (default: the layout's page_height, 9in; a slide's "
+                   "5.625in); any other "
+                   "layout shrinks a taller figure to it, with a warning.")
 @click.option("--wrap", is_flag=True, help="Cut a figure wider than --width (or the layout's width, else a page's 6.5in "
                                            "text width) into strips stacked top to bottom, so labels keep their size "
                                            "instead of shrinking.")
@@ -170,9 +172,10 @@ def render(file, output, theme, layout_preset, depth, dpi, width, height, wrap, 
 @click.option("--width", default=None, metavar="LENGTH",
               help="Exact figure width, e.g. 3.25in (default: the layout's); see 'ncd render --help'.")
 @click.option("--theme", default="paper", show_default=True, help="A built-in theme name, or a path to a theme .toml file.")
-@click.option("--layout", "layout_preset", default="paper", show_default=True,
-              help="A layout preset (column: 3.25in, page: 6.5in, slide), or a path to a .toml file; when none is given, a "
-                   "figure wider than a page's 6.5in text is set in rows on the page layout.")
+@click.option("--layout", "layout_preset", default=None,
+              help="A layout preset (paper, column: 3.25in, page: 6.5in, slide), or a path to a .toml file (default: paper, "
+                   "but a figure wider than a page's 6.5in text is set in rows on the page layout; --layout paper keeps "
+                   "it one strip).")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse component calls nested deeper than this into single boxes (default: the file's 'depth' line, else none).")
 @click.option("--height", default=None, metavar="LENGTH",
@@ -201,6 +204,7 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
 
     name = Path(file).stem
     output = output or f"{name}.pdf"
+    chosen, layout_preset = layout_preset is not None, layout_preset or "paper"
     not_an_input(output, file, theme, layout_preset)
     check_tex_name(Path(output).as_posix(), "the figure's file name", "choose one with -o, e.g. -o figs/model.pdf")
     label = check_tex_name(label, "the label", "e.g. --label fig:model") if label else default_label(name)
@@ -213,7 +217,7 @@ def latex(file, output, width, theme, layout_preset, depth, height, wrap, label)
     check_style(theme, layout_preset)
     figure = load(file, depth=depth, theme=theme, layout=layout_preset, wrap=wrap, height=height)
     warn(figure.diagram)
-    if click.get_current_context().get_parameter_source("layout_preset") is click.core.ParameterSource.DEFAULT:
+    if not chosen:
         figure, layout_preset = _fit_page(figure, width, wrap)
     with size_warnings(tell) as shrunk:
         data, figure_width, figure_height = draw_figure(figure, output, width=width)

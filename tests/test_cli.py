@@ -216,3 +216,29 @@ def test_a_bare_command_group_prints_its_help_not_an_error(args):
     """Wrapping click's usage errors turned a bare 'ncd' into 'error: ncd: usage: ...' with the whole help inside."""
     result = ncd(*args)
     assert "Commands:" in result.stdout + result.stderr and "error:" not in result.stdout + result.stderr
+
+
+def test_help_on_height_and_layout_says_what_they_do(tmp_path):
+    """`ncd render --help` said --height works only "with a layout of rows", though it shrinks a paper figure too; and
+    `ncd latex --help` showed `--layout [default: paper]`, though with no --layout a figure wider than a page is set in
+    rows, and `--layout paper` keeps it one strip."""
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    def flag_help(command: str, flag: str) -> str:
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        return " ".join(re.search(rf"\n  {flag} \S+(.*?)\n  -", shown, re.S).group(1).split())
+
+    ncd("render", MHA, "-o", tmp_path / "tall.svg")
+    ncd("render", MHA, "-o", tmp_path / "low.svg", "--height", "2in")  # (the paper layout: no rows)
+    heights = [float(re.search(r'height="([\d.]+)pt"', (tmp_path / f"{n}.svg").read_text()).group(1)) for n in ("tall", "low")]
+    assert heights[0] > 144 >= heights[1], heights
+    height = flag_help("render", "--height")
+    assert not height.startswith("With a layout of rows") and "any other layout shrinks a taller figure to it" in height
+    wide = ROOT / "gallery" / "transformer.ncd"
+    default = ncd("latex", wide, "-o", tmp_path / "a.pdf")
+    paper = ncd("latex", wide, "-o", tmp_path / "b.pdf", "--layout", "paper")
+    assert default.stdout != paper.stdout and "set in rows on a page" in default.stderr  # no --layout is not --layout paper
+    layout = flag_help("latex", "--layout")
+    assert "[default: paper]" not in layout and "set in rows on the page layout" in layout and "--layout paper keeps" in layout
