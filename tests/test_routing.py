@@ -307,3 +307,16 @@ def test_a_squeeze_and_excitation_gate_comes_up_into_the_product_beside_its_map(
     result = figure_metrics.analyse(str(tmp_path / "se.svg"))[0]
     # the tandem pair's branch crosses c: its two lines and c meet within 5 pt, which the metric counts as a knot
     assert result["crossings"] <= 3 and result["knots_elsewhere"] <= 1 and result["wire_through_box"] == 0, result
+
+
+def test_a_full_contractions_scalar_comes_out_of_its_cup():
+    """einsum(A, B: d, d -> ) is a scalar, drawn on a wire labelled 1 to the box that reads it: the wire began a gap
+    past the cup, in mid-air, and which cup made it could not be told. It comes out of the cup's apex."""
+    scene = load_text("axis y = 8 width\naxis d = 4\ninput X[y d], A[d], B[d]\nL = einsum(A, B: d, d -> )\n"
+                      "Y = X * L\noutput Y\n").scene()
+    one = next(t for t in scene.by_role("label.axis") if "".join(r.text for r in t.runs) == "1")
+    wire = min((i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2 and i.x1 <= one.x <= i.x2),
+               key=lambda i: abs(i.y1 - one.y))
+    cup = next(i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend" and i.bbox[3] - i.bbox[1] > 10)
+    out = [i for i in scene.items if i.role == "wire.bend" and abs(i.bbox[2] - wire.x1) < 1e-6 and cup.bbox[0] < i.bbox[0] < cup.bbox[2]]
+    assert out and any(abs(y - wire.y1) < 1e-6 for i in out for y in (i.bbox[1], i.bbox[3]))

@@ -72,6 +72,7 @@ class RegionPlan:
     merges: list[Join] = field(default_factory=list)  # cups first: among the survivors, once they have swapped
     survivors: list[int] = field(default_factory=list)  # cups first: the slots that go on after the joins
     travel: float = 0.0  # cups first: how far the survivors move, to choose where each cup closes
+    born: list[float] = field(default_factory=list)  # the heights of leaving wires no entering wire goes to (a scalar)
 
     @property
     def width(self) -> float:
@@ -108,6 +109,8 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
             plan = first
     plan.label_width = label_width
     plan.label_above = label_width > 0 and _room_above_cup(plan, label_height)
+    fed = {t[1] for t in targets if t[0] == "to"}
+    plan.born = [h for r, h in enumerate(right) if r not in fed]
     plan.widths = _widths(plan, bend)
     return plan
 
@@ -302,6 +305,7 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
                     items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
                 if label_at is None:
                     label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
+                apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)  # (where a full contraction's scalar comes out)
             elif j.kind == "end":
                 items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
                 items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
@@ -320,6 +324,8 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
             _merge(items, j, h, x, w, stroke, dot)
         items.extend(Line(x, h[i], x + w, h[i], stroke, role="wire.bend") for i in range(len(h)) if i not in joined)
         x += w
+    if plan.born and plan.joins and any(j.kind == "cup" for j in plan.joins):  # a scalar's wire comes out of the last
+        items.extend(bend(*apex, x1, b, stroke) for b in plan.born)  # cup, not out of the air past the region
     if widths:
         for a, b in plan.settle:
             items.append(bend(x, a, x1, b, stroke))
