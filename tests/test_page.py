@@ -150,6 +150,27 @@ def test_narrow_blocks_share_a_line():
                for a in sections for b in boxes)
 
 
+def test_a_sections_piece_in_a_row_holds_the_wires_that_pass_over_its_box():
+    """A Set Transformer's pooling block ended, in a column, with its LayerNorm alone in a row: the section's piece there
+    was cut down to the norm, its tensor's s̄ wire, broadcast over it, drawn outside the panel the figure drew it in."""
+    from ncd_render.api import load_text
+
+    text = ("axis n = 1000 width\naxis s = 4 width\naxis m = 128\naxis h = 4\naxis k = m / h\ninput X[n m]\n"
+            "S = learned(: s m) as S\nQ = linear(S: m -> k h) with bias as L_Q\nK = linear(X: m -> k h) with bias as L_K\n"
+            "V = linear(X: m -> k h) with bias as L_V\nsection \"Multihead attention block\"\n"
+            "  A = einsum(Q, K: s k h, n k h -> s n h) * m^-1/2\n  O = einsum(A, V: s n h, n k h -> s k h)\n"
+            "  F = linear(O: k h -> k h) with bias as L_O\n  O = O + F\n  O = layernorm(O: k h) with affine as LN_1\nend\noutput O\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scene = load_text(text, layout="column").scene()
+    norm = max((b for b in scene.by_role("box")), key=lambda b: b.bbox[1])  # the LayerNorm, in the last row
+    piece = next(r for r in scene.items if isinstance(r, Rect) and r.role == "section"
+                 and r.x <= norm.bbox[0] and norm.bbox[2] <= r.x + r.w and r.y <= norm.bbox[1] and norm.bbox[3] <= r.y + r.h)
+    over = [w for w in scene.items if isinstance(w, Line) and w.role == "wire" and w.y1 == w.y2 and w.y1 < norm.bbox[1]
+            and min(w.x1, w.x2) <= piece.x and max(w.x1, w.x2) >= piece.x + piece.w and norm.bbox[1] - w.y1 < 20]
+    assert over and all(piece.y <= w.y1 <= piece.y + piece.h for w in over), (piece.y, [w.y1 for w in over])
+
+
 def test_a_chain_of_like_boxes_breaks_into_rows_alike():
     """Forty maps in a chain broke 6 | 12 | 11 | 11 on a page (each row reached back as far as it could, the first left
     with what remained), the widest row too wide to name its tensors: of cuts that cost the same, the rows most alike."""

@@ -78,6 +78,7 @@ def fit_sections(items: list) -> list:
     sections = sorted((i for i in items if isinstance(i, Rect) and i.role == "section"), key=lambda r: r.w * r.h)
     if sections:  # each item measured once (a path's box walks its commands), arrows at the cuts left out
         others = [i.bbox for i in items if not stretches(i) and not i.role.startswith("arrow.continue")]
+        level = [(min(i.x1, i.x2), i.y1, max(i.x1, i.x2)) for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
     fitted: dict[int, Rect] = {}
     for s in sections:
         x0, x1, y0, y1 = s.x - 0.5, s.x + s.w + 0.5, s.y - 0.5, s.y + s.h + 0.5
@@ -86,6 +87,9 @@ def fit_sections(items: list) -> list:
         if not inside:
             fitted[id(s)] = s
             continue
+        # and the wires that run across the whole piece within its height, past what it holds (a tensor's broadcast
+        # axis over a norm at a row's end: the piece was cut down to the norm, the wire left outside it)
+        inside += [(a, y, b, y) for a, y, b in level if a <= x0 + 0.5 and b >= x1 - 0.5 and y0 <= y <= y1]
         top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD)
         bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
         fitted[id(s)] = replaced(s, y=top, h=bottom - top)
