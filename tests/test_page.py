@@ -171,6 +171,28 @@ def test_a_sections_piece_in_a_row_holds_the_wires_that_pass_over_its_box():
     assert over and all(piece.y <= w.y1 <= piece.y + piece.h for w in over), (piece.y, [w.y1 for w in over])
 
 
+def test_a_sections_piece_far_below_its_title_takes_its_title_down_with_it():
+    """RetNet's decay mask, in a column, went on in a row beside copies of X: its piece kept the row's whole height,
+    its title at the top and its one box at the bottom, because the title counted as what the piece holds. The piece
+    is fitted to what it holds and the title goes down with its top; a title just above what it holds stays put."""
+    from ncd_render.page.tighten import SECTION_PAD, fit_sections
+    from ncd_render.scene import Stroke
+    from ncd_render.text import set_label
+
+    label = set_label("Decay (cont.)", "DejaVu Sans", 8)
+    for box_top in (80.0, 20.0):
+        title = Text(4.0, 9.0, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+        section = Rect(0.0, 0.0, 100.0, 120.0, None, "#eee", role="section")
+        box = Rect(30.0, box_top, 20.0, 20.0, Stroke(), "#fff")
+        fitted = fit_sections([section, title, box])
+        piece, moved = fitted[0], fitted[1]
+        if box_top > 40:
+            assert piece.y == pytest.approx(box_top - SECTION_PAD - title.bbox[3]) and moved.y - title.y == pytest.approx(piece.y)
+            assert moved.bbox[3] <= box_top - SECTION_PAD + 1e-6
+        else:
+            assert piece.y == 0.0 and moved is title
+
+
 def test_a_chain_of_like_boxes_breaks_into_rows_alike():
     """Forty maps in a chain broke 6 | 12 | 11 | 11 on a page (each row reached back as far as it could, the first left
     with what remained), the widest row too wide to name its tensors: of cuts that cost the same, the rows most alike."""

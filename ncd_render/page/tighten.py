@@ -7,6 +7,7 @@ from ..records import replaced
 from ..scene import Line, Path, Rect, shifted
 
 SECTION_PAD = 6.0  # a section's piece in a row reaches this far beyond what it holds
+TITLE_BAND = 14.0  # a title whose bottom is this near its section's top is the section's own, at its top
 SQUEEZE_GAP = 2 * SECTION_PAD + 2  # the most empty height a row keeps between two things
 BRIDGE_GAP = 8.0  # the least height a squeezed band keeps between two wire runs in it
 
@@ -79,10 +80,15 @@ def fit_sections(items: list) -> list:
     if sections:  # each item measured once (a path's box walks its commands), arrows at the cuts left out
         others = [i.bbox for i in items if not stretches(i) and not i.role.startswith("arrow.continue")]
         level = [(min(i.x1, i.x2), i.y1, max(i.x1, i.x2)) for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+        titles = {id(i): i for i in items if i.role == "label.title"}
     fitted: dict[int, Rect] = {}
+    moved: dict[int, object] = {}  # the titles gone down with their pieces' tops
     for s in sections:
         x0, x1, y0, y1 = s.x - 0.5, s.x + s.w + 0.5, s.y - 0.5, s.y + s.h + 0.5
-        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1]
+        # its title at its top moves down with it, where what it holds starts far below (a continued title kept a
+        # piece of RetNet's decay mask as tall as the row, its one box at the bottom, copies of X beside it)
+        title = next((t for t in titles.values() if x0 <= t.bbox[0] and t.bbox[2] <= x1 and y0 <= t.bbox[1] and t.bbox[3] <= s.y + TITLE_BAND), None)
+        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1 and (title is None or bb != title.bbox)]
         inside += [r.bbox for k, r in fitted.items() if x0 <= r.x and r.x + r.w <= x1 and s.y <= r.y and r.y + r.h <= s.y + s.h]
         if not inside:
             fitted[id(s)] = s
@@ -90,9 +96,16 @@ def fit_sections(items: list) -> list:
         # and the wires that run across the whole piece within its height, past what it holds (a tensor's broadcast
         # axis over a norm at a row's end: the piece was cut down to the norm, the wire left outside it)
         inside += [(a, y, b, y) for a, y, b in level if a <= x0 + 0.5 and b >= x1 - 0.5 and y0 <= y <= y1]
-        top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD)
+        highest = min(bb[1] for bb in inside)
+        if title is not None and highest - title.bbox[3] <= SQUEEZE_GAP:  # (what it holds starts just below its title)
+            inside.append(title.bbox)
+            highest, title = min(highest, title.bbox[1]), None
+        band = title.bbox[3] - s.y if title is not None else 0.0
+        top = max(s.y, highest - SECTION_PAD - band)
         bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
         fitted[id(s)] = replaced(s, y=top, h=bottom - top)
+        if title is not None and top > s.y:
+            moved[id(title)] = shifted(title, 0, top - s.y)
     for b in (i for i in items if i.role == "bracket"):  # a bracket keeps to its section's top and bottom
         owner = next((s for s in sections if abs(b.bbox[1] - s.y - 2.5) < 0.1 and s.x <= b.bbox[0] <= s.x + s.w), None)
         if owner is not None:
@@ -101,4 +114,4 @@ def fit_sections(items: list) -> list:
             def fit(v, top=top, bottom=bottom, was_top=was_top, was_bottom=was_bottom):  # its heights scaled to the new span, curves and all
                 return top + (v - was_top) * (bottom - top) / (was_bottom - was_top) if was_bottom > was_top else top
             fitted[id(b)] = replaced(b, commands=tuple(c[:1] + tuple(v if k % 2 == 0 else fit(v) for k, v in enumerate(c[1:])) for c in b.commands))
-    return [fitted.get(id(i), i) for i in items]
+    return [fitted.get(id(i)) or moved.get(id(i), i) for i in items]
