@@ -146,7 +146,7 @@ class _Page:
             self.in_the_way = False
             for (key, named, through), gaps in list(self.gaps.items()):
                 if not through:
-                    other = self.gaps[key, named, True] = Gaps(self.sources[key], self.preset.label_pad, named, True)
+                    other = self.places_to_cut(self.sources[key], named, True)
                     self.in_the_way |= [c.x for c in other.candidates] != [c.x for c in gaps.candidates]
         return self.in_the_way
 
@@ -266,10 +266,7 @@ class _Page:
         options, seen = [], set()
         for fraction in fractions:
             at = width if fraction == 1.0 else (width - BLOCK_GAP) * fraction
-            gaps = self.gaps.get((id(scene), named, self.through_labels))
-            if gaps is None:
-                self.sources[id(scene)] = scene
-                gaps = self.gaps[id(scene), named, self.through_labels] = self.places_to_cut(scene, named)
+            gaps = self.places_to_cut(scene, named, self.through_labels)
             cuts = self.cuts.get((id(gaps), at, self.shrunk)) if scene.width > at else []
             if cuts is None:  # (each tier, the titled rows of the tier chosen, and each width fraction 1.0 ask again)
                 cuts = self.cuts[id(gaps), at, self.shrunk] = choose_cuts(scene, at, self.preset.label_pad, gaps, self.shrunk)
@@ -283,13 +280,20 @@ class _Page:
                 options.append(rows)
         return options
 
-    def places_to_cut(self, source: Scene, named: bool | str) -> Gaps:
-        """``source``'s places to cut (:class:`.rows.Gaps`); rows named :data:`.rows.PARTLY` are cut at the
-        places of rows named whole, found once."""
-        whole = self.gaps.get((id(source), True, self.through_labels)) if named == PARTLY else None
-        if whole is not None:
-            return whole.named_partly()
-        return Gaps(source, self.preset.label_pad, named, self.through_labels)
+    def places_to_cut(self, source: Scene, named: bool | str, through: bool) -> Gaps:
+        """``source``'s places to cut (:class:`.rows.Gaps`), found once for each way rows are named and each
+        ``through``; only those of rows named whole are searched for: rows named :data:`.rows.PARTLY`, or not
+        at all, are cut at the same places (:meth:`.rows.Gaps.named_partly`, :meth:`.rows.Gaps.unnamed`)."""
+        gaps = self.gaps.get((id(source), named, through))
+        if gaps is None:
+            if named is True:
+                gaps = Gaps(source, self.preset.label_pad, True, through)
+            else:
+                whole = self.places_to_cut(source, True, through)
+                gaps = whole.named_partly() if named == PARTLY else whole.unnamed()
+            self.sources[id(source)] = source
+            self.gaps[id(source), named, through] = gaps
+        return gaps
 
 
 def _overview(diagram: Diagram, depth: int | None) -> Diagram:

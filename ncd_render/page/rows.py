@@ -151,6 +151,17 @@ class Gaps:
         partly.partly = True
         return partly
 
+    def unnamed(self) -> Gaps:
+        """These places to cut, for rows that name none of the tensors they take in (``named`` False): the same
+        candidates (only their names' widths depend on it), with no room for names."""
+        bare = copy(self)
+        bare.__dict__.pop("least", None)  # (found from the rows' widths, which the names widened)
+        bare.partly = False
+        bare.candidates = [replaced(c, named=0.0, told=0.0) for c in self.candidates]
+        bare.starts = [0.0] + [c.pad + c.named for c in bare.candidates] + [0.0]
+        bare.names = [0.0] * len(self.xs)
+        return bare
+
     def holds_drawn(self, i: int, j: int) -> bool:
         """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
         return self.before[j] != self.before[i]
