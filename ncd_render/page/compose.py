@@ -115,6 +115,7 @@ class _Page:
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
         self.rows: dict = {}  # (id, titled, x and names' width of each cut) -> its rows cut there (widths near each other cut alike)
+        self.made: dict = {}  # each row made so far (:func:`.rows.rows_cut_at`'s ``made``)
         self.cuts: dict = {}  # (id of the scene's gaps, width, shrunk) -> the cuts chosen there (:func:`.rows.choose_cuts`)
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
@@ -273,7 +274,7 @@ class _Page:
             cut_at = (id(scene), titled, *((c.x, c.named, c.told) for c in cuts))  # (rows named partly are often named whole)
             rows = self.rows.get(cut_at)
             if rows is None:
-                rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(scene, cuts, self.preset.label_pad, titled)]
+                rows = self.rows[cut_at] = [inked(r) for r in rows_cut_at(scene, cuts, self.preset.label_pad, titled, self.made)]
             key = tuple((round(r.width, 1), round(r.height, 1)) for r in rows)
             if key not in seen:
                 seen.add(key)

@@ -73,19 +73,41 @@ def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | 
     return rows_cut_at(scene, choose_cuts(scene, width, label_pad, gaps) if scene.width > width else [], label_pad)
 
 
-def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: bool = True) -> list[Scene]:
+def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: bool = True, made: dict | None = None) -> list[Scene]:
     """The rows of ``scene`` cut at ``cuts`` (:func:`choose_cuts`), as :func:`row_scenes` gives them:
     many widths choose the same cuts, and a page keeps the rows of each. ``titled``: a section a row
-    goes on with is titled again there, marked continued (where its title fits; it takes height)."""
+    goes on with is titled again there, marked continued (where its title fits; it takes height).
+    ``made``: the rows made so far, for a caller that cuts one scene in many ways (:func:`_row_key`)."""
     if not cuts:
         return [_one_row(scene)]
     bounds = [None] + cuts + [None]
-    out, waiting, titles = [], {}, titles_of(scene.items) if titled else {}
-    for before, after, pieces in zip(bounds, bounds[1:], partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])):
-        items = _row(pieces, before, after, label_pad, waiting, titles)
-        left, top, right, bottom = ink_extent(items)
-        out.append(Scene(right - left, bottom - top, Scene(0, 0, items).translated(-left, -top).items, scene.background, scene.title))
+    out, waiting, titles, pieces = [], {}, titles_of(scene.items) if titled else {}, None
+    for k, (before, after) in enumerate(zip(bounds, bounds[1:])):
+        key = None if made is None else _row_key(scene, before, after, label_pad, titled, waiting)
+        row = None if key is None else made.get(key)
+        if row is None:
+            if pieces is None:  # (one pass over the items for every row)
+                pieces = partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])
+            ahead = tuple(waiting.values())  # (kept with the row: its key names them by id)
+            items = _row(pieces[k], before, after, label_pad, waiting, titles)
+            left, top, right, bottom = ink_extent(items)
+            row = (Scene(right - left, bottom - top, Scene(0, 0, items).translated(-left, -top).items, scene.background, scene.title),
+                   tuple(waiting.items()), ahead)
+            if key is not None:
+                made[key] = row
+        else:
+            waiting.clear()
+            waiting.update(row[1])
+        out.append(row[0])
     return out
+
+
+def _row_key(scene: Scene, before: Cut | None, after: Cut | None, label_pad: float, titled: bool, waiting: dict) -> tuple:
+    """What a row of ``scene`` is made of, but for the scene's items: the cuts it runs between (a cut of the scene is
+    told by its x, as the names at it are by their widths) and the names of inputs still to come in (``waiting``, in
+    order). Many ways to cut share rows: each is made once."""
+    ends = tuple(None if c is None else (c.x, c.pad, c.named, c.told) for c in (before, after))
+    return (id(scene), label_pad, titled, ends, tuple((levels, id(name), handed) for levels, (name, handed) in waiting.items()))
 
 
 def _one_row(scene: Scene) -> Scene:
