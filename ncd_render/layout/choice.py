@@ -76,12 +76,18 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
     """(the choice, its order, its score) that :func:`choose_order` makes with the ops in ``low`` placing their results
     low."""
     scored = {}  # the order of the best choice so far (order() is pure: the same choice gives the same order)
+    swept = {}  # choice -> (its score, what its columns crossed), or (None, a cap they crossed more than)
     starts = strand_starts(diagram)
 
     def score(choice, cap: float = INF) -> tuple[float, int] | None:
         """(crossings, boxes and outputs out of reading order) of ``choice``'s order, or
         None once its sweep has crossed more than ``cap`` (every column's count is at least 0): a choice
-        that cannot win is swept no further."""
+        that cannot win is swept no further. A choice tried before is not swept again (each search's
+        phases and passes meet the same choices) where what its sweep found answers for this ``cap``."""
+        known = swept.get(choice)
+        if known is not None and (known[0] is not None or cap <= known[1]):
+            n, crossed = known
+            return None if n is None or crossed > cap else n
         seen = [0]
 
         def tally(column, wires) -> bool:
@@ -90,9 +96,11 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
 
         trial = order.order(diagram, choice, tally)
         if trial is None:
+            swept[choice] = (None, cap)
             return None
         disorder = sum(column_inversions(column, starts) for column in trial.columns) + output_inversions(trial, diagram)
         n = seen[0] + sum(placed.crossed for placed in trial.final_gap), disorder
+        swept[choice] = (n, seen[0])
         if not scored or n < scored["n"]:
             scored.update(n=n, choice=choice, order=trial)
         return n
