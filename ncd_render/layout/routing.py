@@ -201,9 +201,18 @@ def route_plan(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf | No
     """The three moves of a wiring region (see :mod:`.routing`); heights of the wires on the
     left from ``y``, on the right from ``y_right`` (the same by default); ``label``: a scale
     written at its cup (a set label), or None."""
-    op, y_right = placed.op, y if y_right is None else y_right
+    left, right = region_ends(placed, wires, y, y if y_right is None else y_right)
+    if isinstance(placed.op, _Permute):
+        return plan_region(left, right, bend=bend)
+    return plan_region(left, right, label.width if label else 0.0, bend, label.ascent + label.descent if label else 0.0)
+
+
+def region_ends(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf) -> tuple[list[tuple[float, tuple]], list[float]]:
+    """:func:`plan_region`'s ``left`` and ``right`` for the wiring region ``placed``: each wire it takes in, at its
+    height in ``y``, with where it goes; the height in ``y_right`` of each wire that leaves it."""
+    op = placed.op
     if isinstance(op, _Permute):
-        return plan_region([(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new], bend=bend)
+        return [(y[w], ("to", k)) for w, k in placed.targets.items()], [y_right[w] for w in placed.new]
     renamed = dict(op.params.get("mapping", ()))
     right = placed.new + placed.foreign
     index = {wires[w].axis: k for k, w in enumerate(placed.new)}
@@ -216,8 +225,7 @@ def route_plan(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf | No
         target = ("to", index[axis]) if axis in index else ("cup" if counts[axis] > 1 else "end", axis)
         left.append((y[w], target))
     left += [(y[w], ("to", len(placed.new) + k)) for k, w in enumerate(placed.foreign)]
-    return plan_region(left, [y_right[w] for w in right], label.width if label else 0.0, bend,
-                       label.ascent + label.descent if label else 0.0)
+    return left, [y_right[w] for w in right]
 
 
 def _room_above_cup(plan: RegionPlan, height: float) -> bool:
