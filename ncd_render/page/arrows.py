@@ -31,4 +31,5 @@ def arrowheads(tip: float, wires: list[tuple[float, str]], role: str) -> list[Pa
 
 def tips(head: Path) -> list[float]:
     """The heights of the wires an arrowhead ends: its tip's, or the ends of the tandem pair its flat front spans."""
-    return [c[2] for c in head.commands if c[0] == "L" and abs(c[1] - head.bbox[2]) < 0.01]
+    front = head.bbox[2]  # (a path's box walks its commands: once, not once a command)
+    return [c[2] for c in head.commands if c[0] == "L" and abs(c[1] - front) < 0.01]

@@ -380,17 +380,22 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
         again = continued_title(piece, title, out)
         if again is not None:
             out.append(again)
+    said = [i for i in out if i.role == "label.axis"]  # (what labelled_near looks among, kept as labels are added)
     if before is not None:
         left = a - before.pad
         out += arrowheads(left + ARROW, [(y, stroke.color) for y, stroke, *_ in before.wires], "arrow.continue.in")
         for y, stroke, label, bar, _ in before.wires:
-            if label is not None and not labelled_near(out, label, left + ARROW + label_pad, y - label_pad):
-                out += relabel(label, bar, left + ARROW + label_pad, y - label_pad)
+            if label is not None and not labelled_near(said, label, left + ARROW + label_pad, y - label_pad):
+                again = relabel(label, bar, left + ARROW + label_pad, y - label_pad)
+                out += again
+                said += again
     if after is not None:
         right = b + after.pad
         out += arrowheads(right, [(y, stroke.color) for y, stroke, *_ in after.wires], "arrow.continue.out")
         for y, stroke, label, bar, _ in after.wires:
-            out += end_label(out, label, bar, right, y, label_pad)
+            again = end_label(said, label, bar, right, y, label_pad)
+            out += again
+            said += again
     edges = [a - before.pad] if before is not None else []
     out = clear_of_labels(drop_passing(out, before, after, label_pad, waiting), edges + ([b + after.pad] if after is not None else []))
     return tightened(out + _tensor_names(out, before, label_pad) + _tensor_names(out, after, label_pad, handed=True))
