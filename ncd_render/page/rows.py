@@ -15,7 +15,8 @@ a slightly shorter row, a cut through a copy's branches costs a row for each
 branch past the first (the next row would name one tensor again and again, its
 fan-out cut off from the boxes it feeds), and a first or last row narrower than
 a quarter of the width costs two rows more (a widow: the transformer's encoder
-layer left its last norm and closing bracket alone in a row). A pure function.
+layer left its last norm and closing bracket alone in a row); of cuts that cost the
+same, the rows most alike in width. A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> from ncd_render.wrap import stack_rows
