@@ -5,7 +5,8 @@ get a dashed line between them wherever both run level, stopping clear of every 
 wiring region at its height. Where one of the two wires runs into a wiring region (or out of
 one) that keeps to its side of the line, and the other wire runs on, the line runs on across the
 region as far as the region's curves keep to that wire's height, as the paper's separators follow
-a tuple until its tensors meet. A piece shorter than five dashes reads as a scrap, not as a line,
+a tuple until its tensors meet; where both wires run into one region, the line goes on into it up to
+the first curve that comes to its height (SDPA's Q and K, up to their cup). A piece shorter than five dashes reads as a scrap, not as a line,
 and is left out.
 
 >>> from ncd_render.api import load_text
@@ -19,8 +20,8 @@ and is left out.
 ... O = einsum(S, V: y x, x k -> y k)
 ... output O''').diagram
 >>> scene = layout(fig, load_theme("paper"), load_preset("paper"))
->>> [round(line.x2 - line.x1) for line in scene.items if line.role == "separator"]  # K | V on, under Q·K's cup
-[47]
+>>> [round(line.x2 - line.x1) for line in scene.items if line.role == "separator"]  # Q | K up to Q·K's cup; K | V on, under it
+[27, 47]
 """
 from __future__ import annotations
 
