@@ -269,7 +269,8 @@ def test_a_row_names_the_tensors_it_takes_in():
     of Qwen2-MoE, cut inside their section, hand H and G on by name."""
     from ncd_render.api import load_text
     from ncd_render.layout import layout
-    from ncd_render.page.rows import Gaps, choose_cuts, row_scenes, rows_cut_at
+    from ncd_render.page.cuts import Gaps, choose_cuts
+    from ncd_render.page.rows import row_scenes, rows_cut_at
     from ncd_render.style import load_preset, load_theme
 
     text = "axis y = 4 width\naxis m = 8\ninput A[y m]\n" + "".join(f"A = linear(A: m -> m) as L_{i}\nA = relu(A)\n" for i in range(8))
@@ -312,7 +313,8 @@ def test_a_row_titles_again_the_section_it_goes_on_with():
     from ncd_render.api import load_text
     from ncd_render.layout import layout
     from ncd_render.page.compose import page_scene
-    from ncd_render.page.rows import Gaps, choose_cuts, row_scenes, rows_cut_at
+    from ncd_render.page.cuts import Gaps, choose_cuts
+    from ncd_render.page.rows import row_scenes, rows_cut_at
     from ncd_render.style import load_preset, load_theme
 
     text = ("axis y = 4 width\naxis m = 8\ninput A[y m]\nsection \"Body of maps\"\n"
@@ -891,7 +893,8 @@ def test_a_row_may_be_cut_through_the_label_of_a_wire_that_goes_on():
     that left no cut and the page shrank to 75 %): where the page allows it, the cut goes through the
     label, and each row names the wire once there, by its arrow; a label whose wire does not go on
     still stands in the way."""
-    from ncd_render.page.rows import Gaps, rows_cut_at
+    from ncd_render.page.cuts import Gaps
+    from ncd_render.page.rows import rows_cut_at
     from ncd_render.scene import Rect, Scene, Stroke, Text
 
     def figure(wire_goes_on: bool):
@@ -1467,7 +1470,7 @@ def test_wire_labels_at_many_cuts_are_found_near_each_cut():
 
 def test_a_page_chooses_each_scene_s_cuts_once_at_each_width(monkeypatch):
     """Each tier, each width fraction 1.0 and the tier chosen, titled again, asked for a scene's cuts at the same width:
-    :func:`.rows.choose_cuts` (a shortest path over thousands of places to cut in a long chain) runs once for each."""
+    :func:`.cuts.choose_cuts` (a shortest path over thousands of places to cut in a long chain) runs once for each."""
     import ncd_render.page.compose as compose
 
     asked = Counter()

@@ -54,12 +54,13 @@ from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
 from .blocks import inked, with_title
 from .continued import continued
+from .cuts import PARTLY, Gaps, choose_cuts
 from .definitions import collapsed_blocks, definition
 from .endroom import with_room
 from .flow import part_scenes
 from .legend import legend
 from .refs import Numbering, in_figure
-from .rows import PARTLY, ROW_GAP, Gaps, choose_cuts, rows_cut_at
+from .rows import ROW_GAP, rows_cut_at
 from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
@@ -113,15 +114,15 @@ class _Page:
         self.pieces: dict = {}  # depth -> _pieces(...)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
-        self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.rows.Gaps`)
+        self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.cuts.Gaps`)
         self.rows: dict = {}  # (id, titled, x and names' width of each cut) -> its rows cut there (widths near each other cut alike)
         self.made: dict = {}  # each row made so far (:func:`.rows.rows_cut_at`'s ``made``)
-        self.cuts: dict = {}  # (id of the scene's gaps, width, shrunk) -> the cuts chosen there (:func:`.rows.choose_cuts`)
+        self.cuts: dict = {}  # (id of the scene's gaps, width, shrunk) -> the cuts chosen there (:func:`.cuts.choose_cuts`)
         self.through_labels = False  # rows may be cut through the labels of wires that go on (:mod:`.relabel`)
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
         self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
-        self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.rows.choose_cuts`)
+        self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.cuts.choose_cuts`)
         self.order = 0  # how many blocks the arrangement :meth:`arranged` gave last sets out of reading order
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
@@ -155,7 +156,7 @@ class _Page:
         """The first tier, at the first depth, that fits ``width`` x ``height``: of the tiers at that depth, the first that
         reads in order (:func:`.arrange.inversions`; a page read in order though cut further reads better), else the
         first that fits; None when none fits. ``names``:
-        whether rows name the tensors they take in, in the order tried (:func:`.rows.choose_cuts`); in each
+        whether rows name the tensors they take in, in the order tried (:func:`.cuts.choose_cuts`); in each
         tier, rows title again the sections they go on with where that leaves room for the legend of sizes."""
         diagram, theme, preset = self.diagram, self.theme, self.preset
         defined, fallback = {}, None
@@ -282,9 +283,9 @@ class _Page:
         return options
 
     def places_to_cut(self, source: Scene, named: bool | str, through: bool) -> Gaps:
-        """``source``'s places to cut (:class:`.rows.Gaps`), found once for each way rows are named and each
-        ``through``; only those of rows named whole are searched for: rows named :data:`.rows.PARTLY`, or not
-        at all, are cut at the same places (:meth:`.rows.Gaps.named_partly`, :meth:`.rows.Gaps.unnamed`)."""
+        """``source``'s places to cut (:class:`.cuts.Gaps`), found once for each way rows are named and each
+        ``through``; only those of rows named whole are searched for: rows named :data:`.cuts.PARTLY`, or not
+        at all, are cut at the same places (:meth:`.cuts.Gaps.named_partly`, :meth:`.cuts.Gaps.unnamed`)."""
         gaps = self.gaps.get((id(source), named, through))
         if gaps is None:
             if named is True:

@@ -30,7 +30,7 @@ from ..records import replaced
 from ..scene import Line, Stroke, Text
 from ..text import overline_bar
 
-REACH = 2.0  # a cut this close to a label goes through it (rows.BLOCK_PAD)
+REACH = 2.0  # a cut this close to a label goes through it (cuts.BLOCK_PAD)
 
 
 def is_wire_label(item) -> bool:

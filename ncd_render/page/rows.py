@@ -9,14 +9,9 @@ tensor they carry right of its arrows; the next row starts with the same wires,
 labelled again, entering with an arrowhead, in the same order, the name of each
 tensor left of its arrows (a row whose wires bend only to meet the next ends level:
 :mod:`.straight`), and the title
-of each section it goes on with, marked continued, where it fits. The rows are
-chosen together (a shortest path over the gaps), so a cut at a boundary is worth
-a slightly shorter row, a cut through a copy's branches costs a row for each
-branch past the first (the next row would name one tensor again and again, its
-fan-out cut off from the boxes it feeds), and a first or last row narrower than
-a quarter of the width costs two rows more (a widow: the transformer's encoder
-layer left its last norm and closing bracket alone in a row); of cuts that cost the
-same, the rows most alike in width. A pure function.
+of each section it goes on with, marked continued, where it fits. Where to cut is
+:mod:`.cuts`' choice (a shortest path over the gaps: a cut at a boundary is worth a
+slightly shorter row). A pure function.
 
 >>> from ncd_render.scene import Line, Rect, Scene, Stroke
 >>> from ncd_render.wrap import stack_rows
@@ -28,43 +23,21 @@ same, the rows most alike in width. A pure function.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from copy import copy
-from functools import cached_property
-
 from ..backdrop import backdrop
-from ..layout.buckets import boxes_near, by_column
 from ..layout.separators import shortest
-from ..records import record, replaced
-from ..scene import Line, Rect, Scene, Text, ink_extent
-from ..wrap import partition, splittable
+from ..records import replaced
+from ..scene import Line, Scene, Text, ink_extent
+from ..wrap import partition
 from .arrows import ARROW, arrowheads, tips
 from .continued import continued_title, titles_of
+from .cuts import Cut, Gaps, choose_cuts
 from .passing import carried, drop_passing
-from .relabel import REACH, blocks, clear_of_labels, end_label, is_wire_label, labelled_near, labels_of, relabel, relabelled
+from .relabel import clear_of_labels, end_label, labelled_near, relabel, relabelled
 from .straight import straightened
-from .tighten import SECTION_PAD, stretches, tightened
+from .tighten import SECTION_PAD, tightened
 
 ROW_GAP = 8.0    # between one row's lowest ink and the next row's highest
-ROW_COST = 30.0   # one more row, in points of height (besides its own height)
-WIDOW, WIDOW_SHARE = 2 * ROW_COST, 0.25  # a first or last row narrower than this share of the width: a widow, as two more rows
-BLOCK_PAD = 2.0   # least distance from a cut to a box, bend or label
-END_CLEAR = 3.0   # least distance from a cut to where a wire ends or starts (short of a bar, a wire ends in the gap before it)
 SLIVER = 2 * SECTION_PAD  # a section's piece in a row no wider than this holds nothing but wires (it would reach SECTION_PAD past what it held): left out
-PARTLY = "partly"  # rows name the tensors they take in where that leaves them narrow enough (:class:`Gaps`)
-BOXES = ("box", "arrow", "pictogram")  # a row holds one of these at least: a row of copies or bends alone says nothing
-
-
-@record
-class Cut:
-    """A place to break the figure, the wires that run on there, and what breaking there costs."""
-
-    x: float
-    wires: tuple  # (y, stroke, label Text or None, overline Line or None, tensor name Text or None), top to bottom
-    cost: float
-    pad: float  # room a row needs on either side of the cut for the labels and arrows
-    named: float = 0.0  # and left of it, for the names of the tensors the next row takes in (0: none drawn)
-    told: float = 0.0  # and right of it, for the same names where the row before hands them on and has room (0: none drawn)
 
 
 def row_scenes(scene: Scene, width: float, label_pad: float = 3.0, gaps: Gaps | None = None) -> list[Scene]:
@@ -118,237 +91,6 @@ def _one_row(scene: Scene) -> Scene:
     if height >= scene.height - 0.01:
         return scene
     return Scene(scene.width, height, backdrop(scene.width, height, scene.background) + items, scene.background, scene.title)
-
-
-def choose_cuts(scene: Scene, width: float, label_pad: float, gaps: Gaps | None = None, shrunk: bool = False) -> list[Cut]:
-    """The cuts that keep every row within ``width`` at the least cost: each row costs ROW_COST plus
-    its height (the page's height is what runs out), each cut its own cost (inside sections, wires
-    carried on). Where no cuts keep every row that narrow (a box with what must stay beside it is
-    wider), the cuts whose widest row is the narrowest that can be, at the least cost, so that what
-    is shrunk to fit shrinks least; [] when the gaps allow no cut. ``shrunk``: the rows will be shrunk to
-    fit (laid out for a larger page), so that a row's names of the tensors it hands on may not make it the widest."""
-    gaps = gaps or Gaps(scene, label_pad)
-    cuts = gaps.cheapest(width, shrunk)
-    if cuts or gaps.least is None or gaps.least <= width:
-        return cuts
-    return gaps.cheapest(gaps.least + 0.01, True)
-
-
-class Gaps:
-    """The candidate cuts of a scene as the nodes of a path from its start to its end (a row runs from
-    one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
-    a drawn thing). None of it depends on the width the scene is cut at."""
-
-    def __init__(self, scene: Scene, label_pad: float, named: bool | str = True, through_labels: bool = False):
-        # named: each row names the tensors it takes in (True), or those rows do that are not too wide so (PARTLY)
-        self.partly = named == PARTLY
-        self.candidates = sorted(_candidates(scene, label_pad, bool(named), through_labels), key=lambda c: c.x)
-        # the first and last row run from the ink's left edge and to its right edge (a row is cut to its ink); a row
-        # from the start to the end, uncut, is the scene, margins and all
-        start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
-        end = max((i.bbox[2] for i in scene.items if i.role != "background"), default=scene.width)
-        self.xs = [start] + [c.x for c in self.candidates] + [end]
-        self.whole = scene.width
-        self.pads = [0.0] + [c.pad for c in self.candidates] + [0.0]  # a row's end at each node
-        self.starts = [0.0] + [c.pad + c.named for c in self.candidates] + [0.0]  # a row's start: its tensors named too
-        self.names = [0.0] + [c.named for c in self.candidates] + [0.0]  # the width of those names (at a row's end too)
-        self.costs = [0.0] + [c.cost for c in self.candidates] + [0.0]
-        self.levels = [()] + [tuple(w[0] for w in c.wires) for c in self.candidates] + [()]
-        self.solid = sorted(((i.bbox[0] + i.bbox[2]) / 2, i.bbox[1], i.bbox[3]) for i in scene.items
-                            if not splittable(i) and not stretches(i) and i.role != "background")
-        self.drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)  # a row holds one at least
-        self.before = [bisect_right(self.drawn, x) for x in self.xs]  # drawn things up to each node
-        inf = float("inf")
-        self.spans = [(min(ys, default=inf), max(ys, default=-inf)) for ys in self.levels]  # each node's wires, top and bottom
-        # the top and bottom of what cannot be cut between each node and the one before it (the nodes go left to right:
-        # every candidate lies right of the first thing drawn and left of the scene's right edge)
-        centres = [c for c, _, _ in self.solid]
-        self.between = [(inf, -inf)]
-        for a, b in zip(self.xs, self.xs[1:]):
-            run = self.solid[bisect_right(centres, a):bisect_right(centres, b)]
-            self.between.append((min((t for _, t, _ in run), default=inf), max((u for _, _, u in run), default=-inf)))
-
-    def named_partly(self) -> Gaps:
-        """These places to cut, for rows named only where they stay narrow enough so (:data:`PARTLY`)."""
-        partly = copy(self)
-        partly.partly = True
-        return partly
-
-    def unnamed(self) -> Gaps:
-        """These places to cut, for rows that name none of the tensors they take in (``named`` False): the same
-        candidates (only their names' widths depend on it), with no room for names."""
-        bare = copy(self)
-        bare.__dict__.pop("least", None)  # (found from the rows' widths, which the names widened)
-        bare.partly = False
-        bare.candidates = [replaced(c, named=0.0, told=0.0) for c in self.candidates]
-        bare.starts = [0.0] + [c.pad + c.named for c in bare.candidates] + [0.0]
-        bare.names = [0.0] * len(self.xs)
-        return bare
-
-    def holds_drawn(self, i: int, j: int) -> bool:
-        """Whether the row from node ``i`` to node ``j`` holds a box, arrow or pictogram."""
-        return self.before[j] != self.before[i]
-
-    def row_width(self, i: int, j: int) -> float:
-        """The width of the row from node ``i`` to node ``j``, with the labels and arrows at its ends."""
-        if i == 0 and j == len(self.xs) - 1:
-            return self.whole
-        return self.xs[j] - self.xs[i] + self.starts[i] + self.pads[j]
-
-    @cached_property
-    def least(self) -> float | None:
-        """The least width of the widest row over every way to cut (a minimax path, found only when
-        asked: no cuts fit); None when no row holds a drawn thing."""
-        end = len(self.xs) - 1
-        most = self._short_rows()  # the widest row of one way to cut: no row of the best is wider
-        if most is None:
-            return None
-        least: dict[int, float] = {0: 0.0}
-        for i in range(end):
-            if i in least:
-                for j in range(i + 1, end + 1):
-                    if self.xs[j] - self.xs[i] > most:
-                        break
-                    if self.holds_drawn(i, j):
-                        w = max(least[i], self.row_width(i, j))
-                        if w < least.get(j, float("inf")):
-                            least[j] = w
-        return least.get(end)
-
-    def _short_rows(self) -> float | None:
-        """The widest row when each row ends at the first node past its first drawn thing (the
-        last row runs to the end); None when nothing is drawn past the start."""
-        xs, drawn, end = self.xs, self.drawn, len(self.xs) - 1
-        path, i = [0], 0
-        while True:
-            k = bisect_right(drawn, xs[i])  # the first drawn thing past node i
-            if k == len(drawn):
-                break
-            i = bisect_right(xs, drawn[k], i + 1)  # the first node past it
-            if i > end:
-                break
-            path.append(i)
-        if len(path) < 2:
-            return None
-        path[-1] = end  # the rows past the last drawn thing join the last row
-        return max(self.row_width(a, b) for a, b in zip(path, path[1:]))
-
-    def cheapest(self, width: float, shrunk: bool = False) -> list[Cut]:
-        """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there
-        are none. Named :data:`PARTLY`, where no cuts keep every row that narrow with the names of the tensors each
-        takes in, the rows that would be too wide with them are drawn without them (the others keep theirs)."""
-        return self._cheapest(width, False, shrunk) or (self._cheapest(width, True, shrunk) if self.partly else [])
-
-    def _cheapest(self, width: float, bare: bool, shrunk: bool = False) -> list[Cut]:
-        """:meth:`cheapest`, ``bare``: with rows drawn without names where they would be too wide with them (each
-        costs as much as another row); ``shrunk``: :func:`choose_cuts`'s."""
-        xs, starts, pads, spans, before, costs, between = self.xs, self.starts, self.pads, self.spans, self.before, self.costs, self.between
-        names = self.names if bare else [0.0] * len(xs)
-        end = len(xs) - 1
-        # node -> (cost, the rows' squared room left, node before, row unnamed): of cuts that cost the same (a chain of
-        # like boxes), the one whose rows are most alike in width (40 maps broke 6 | 12 | 11 | 11: each row reached
-        # back as far as it could, the first left with what remained)
-        best: dict[int, tuple[float, float, int | None, bool]] = {0: (0.0, 0.0, None, False)}
-        for i in range(len(xs) - 1):
-            if i not in best:
-                continue
-            top, bottom = spans[i]
-            for j in range(i + 1, len(xs)):
-                wide = xs[j] - xs[i] + starts[i] + pads[j] if i or j < end else self.whole  # the row's width (:meth:`row_width`)
-                if wide - names[i] > width:  # too wide even unnamed
-                    break
-                t, b = between[j]  # the row grows to take in what lies before xs[j]
-                top, bottom = t if t < top else top, b if b > bottom else bottom
-                if before[j] == before[i]:  # it holds nothing drawn
-                    continue
-                t, b = spans[j]
-                unnamed = wide > width
-                cost = round(best[i][0] + ROW_COST * (2 if unnamed else 1) + max(0.0, (b if b > bottom else bottom) - (t if t < top else top))
-                             + costs[j] + (WIDOW if (i == 0 or j == end) and (i or j < end) and wide < width * WIDOW_SHARE else 0.0), 6)
-                # (with the names it may hand on; rows to be shrunk hand them on where a row is narrower than the widest,
-                # and are left as they come)
-                room = 0.0 if shrunk else best[i][1] + ((width - wide - self.names[j]) / width) ** 2
-                if j not in best or (cost, room) < best[j][:2]:
-                    best[j] = (cost, room, i, unnamed)
-        if end not in best:
-            return []
-        # a row hands its tensors on by name where it is named and the names leave it within the width, or, where the rows
-        # will be shrunk to fit, no wider than the widest row (they cost no width: a figure shrinks no more for them)
-        rows, node = [], end
-        while node:
-            *_, before, unnamed = best[node]
-            rows.append((before, node, unnamed, self.row_width(before, node) - (names[before] if unnamed else 0.0)))
-            node = before
-        widest = max(w for *_, w in rows) if shrunk else width
-        told = {j: 0.0 if unnamed or w + self.names[j] > widest else self.names[j] for _, j, unnamed, w in rows}
-        path, (*_, node, unnamed) = [], best[end]
-        while node:
-            cut = self.candidates[node - 1]
-            path.append(replaced(cut, named=0.0 if unnamed else cut.named, told=told[node]))
-            *_, node, unnamed = best[node]
-        return path[::-1]
-
-
-def _drawn(item) -> bool:
-    """A box, dot, bend or bracket: something a row must hold besides wires, their labels and arrows."""
-    return not splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
-
-
-def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False) -> list[Cut]:
-    """A few cuts in every gap between blocked x ranges, each with its cost; ``named``: a row that
-    starts at one names the tensors it takes in; ``through_labels``: a cut may go through the label of
-    a wire that goes on there (the cut labels it again: :mod:`.relabel`)."""
-    movable = is_wire_label if through_labels else (lambda i: False)
-    blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i) and not movable(i))
-    labels = [i for i in scene.items if movable(i)]
-    gaps, reach = [], None
-    for x0, x1 in blocked:
-        if reach is not None and x0 > reach:
-            gaps.append((reach, x0))
-        reach = x1 if reach is None else max(reach, x1)
-    sections = [i for i in scene.items if isinstance(i, Rect) and i.role == "section"]
-    wires = [i for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
-    ends = sorted({x for w in wires for x in (w.x1, w.x2)})
-    # filed by x, so that each cut looks at the wires and labels near it (a 3,000-box chain weighed every wire and
-    # label of the figure at each of its thousands of cuts: quadratic, minutes)
-    wires_at = by_column([(min(w.x1, w.x2), w.y1, max(w.x1, w.x2), w.y1, w) for w in wires])
-    labels_at = by_column([(*label.bbox, label) for label in labels], REACH)
-    # a row holds at least one drawn thing: no cut among the input names before the first box or after the last
-    drawn = [i.bbox for i in scene.items if _drawn(i)]
-    first, last = min((b[2] for b in drawn), default=0.0), max((b[0] for b in drawn), default=scene.width)
-    gaps = [(max(g0, first), min(g1, last)) for g0, g1 in gaps if min(g1, last) > max(g0, first)]
-    out, wire_label = [], labels_of(scene.wire_names)
-    for g0, g1 in gaps:
-        edges = [e + d for sec in sections for e, d in ((sec.x, -3.0), (sec.x + sec.w, 3.0)) if g0 + 4 < e + d < g1 - 4]
-        for x in sorted({(g0 + g1) / 2, g0 + (g1 - g0) / 4, g1 - (g1 - g0) / 4, *edges}):
-            k = bisect_right(ends, x - END_CLEAR)
-            if k < len(ends) and ends[k] < x + END_CLEAR:
-                continue  # between a wire's end and the bar it enters: the wire would end, uncarried, at the cut
-            here = boxes_near(wires_at, x, x)
-            running = sorted({(w.y1, w.stroke) for *_, w in here if min(w.x1, w.x2) < x < max(w.x1, w.x2)}, key=lambda t: t[0])
-            if blocks([label for *_, label in boxes_near(labels_at, x, x)], x, {y for y, _ in running}, label_pad):
-                continue
-            carried = tuple((y, stroke, *wire_label(y, x)) for y, stroke in running)
-            inside = sum(1 for s in sections if s.x < x < s.x + s.w)
-            edge = any(min(abs(s.x - x), abs(s.x + s.w - x)) <= (g1 - g0) / 2 + 1 for s in sections)
-            cost = 12.0 * inside - (12.0 if edge else 0.0) + 2.0 * len(carried) + ROW_COST * _copies_split(carried)
-            widest = max((t.width for _, _, t, _, _ in carried if t is not None), default=0.0)
-            names = max((t.width + label_pad for *_, t in carried if t is not None), default=0.0) if named else 0.0
-            out.append(Cut(x, carried, cost, widest + 2 * label_pad + ARROW + 2, names, names))
-    return out
-
-
-def _copies_split(carried: tuple) -> int:
-    """How many of the runs of wires ``carried`` on at a cut carry a tensor carried on already (a copy's
-    branches that have not reached their boxes): the next row would name it again and again, its
-    fan-out cut off from the boxes it feeds."""
-    names = []
-    for _, _, _, _, tensor in carried:
-        name = None if tensor is None else "".join(r.text for r in tensor.runs)
-        if not names or names[-1][1] is not tensor:
-            names.append((name, tensor))
-    seen = [n for n, _ in names if n is not None]
-    return len(seen) - len(set(seen))
 
 
 def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict) -> list:

@@ -8,7 +8,7 @@ or after them, and the wires keep their order), the wires run on level from wher
 next row takes them in at the heights the figure gives them, as before.
 
 >>> from ncd_render.scene import Stroke
->>> from ncd_render.page.rows import Cut
+>>> from ncd_render.page.cuts import Cut
 >>> run, bend = Line(0, 5, 40, 5, Stroke()), Path((("M", 40, 5), ("C", 45, 5, 45, 25, 50, 25)), Stroke(), role="wire.bend")
 >>> pieces = [(run, (0, 40)), (bend, None), (Line(50, 25, 90, 25, Stroke()), (50, 60))]
 >>> pieces, cut = straightened(pieces, Cut(60, ((25, Stroke(), None, None, None),), 0, 10))

@@ -39,7 +39,7 @@ from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..errors import NcdError, did_you_mean, plural
-from ..ir import Diagram, Op, build
+from ..ir import Diagram, Op
 from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
