@@ -299,7 +299,7 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
     heights = _swap_heights(plan) if settled else [s] * (len(plan.swaps) + 1)
     for k, layer in enumerate(plan.swaps):
         x = _swap_layer(items, layer, heights[k], heights[k + 1], x, widths.pop(0), stroke)
-    label_at = None
+    label_at = apex = None  # apex: where the last cup's curve turns, and a full contraction's scalar comes out
     if plan.joins:
         w = widths.pop(0)
         joined = set()
@@ -313,7 +313,7 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
                     items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
                 if label_at is None:
                     label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
-                apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)  # (where a full contraction's scalar comes out)
+                apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)
             elif j.kind == "end":
                 items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
                 items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
@@ -332,8 +332,8 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
             _merge(items, j, h, x, w, stroke, dot)
         items.extend(Line(x, h[i], x + w, h[i], stroke, role="wire.bend") for i in range(len(h)) if i not in joined)
         x += w
-    if plan.born and plan.joins and any(j.kind == "cup" for j in plan.joins):  # a scalar's wire comes out of the last
-        items.extend(bend(*apex, x1, b, stroke) for b in plan.born)  # cup, not out of the air past the region
+    if plan.born and apex is not None:  # a scalar's wire comes out of the last cup, not out of the air past the region
+        items.extend(bend(*apex, x1, b, stroke) for b in plan.born)
     if widths:
         for a, b in plan.settle:
             items.append(bend(x, a, x1, b, stroke))

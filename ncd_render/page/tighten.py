@@ -80,15 +80,12 @@ def fit_sections(items: list) -> list:
     if sections:  # each item measured once (a path's box walks its commands), arrows at the cuts left out
         others = [i.bbox for i in items if not stretches(i) and not i.role.startswith("arrow.continue")]
         level = [(min(i.x1, i.x2), i.y1, max(i.x1, i.x2)) for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
-        titles = {id(i): i for i in items if i.role == "label.title"}
+        titles = [i for i in items if i.role == "label.title"]
     fitted: dict[int, Rect] = {}
     moved: dict[int, object] = {}  # the titles gone down with their pieces' tops
     for s in sections:
         x0, x1, y0, y1 = s.x - 0.5, s.x + s.w + 0.5, s.y - 0.5, s.y + s.h + 0.5
-        # its title at its top moves down with it, where what it holds starts far below (a continued title kept a
-        # piece of RetNet's decay mask as tall as the row, its one box at the bottom, copies of X beside it)
-        title = next((t for t in titles.values() if x0 <= t.bbox[0] and t.bbox[2] <= x1 and y0 <= t.bbox[1] and t.bbox[3] <= s.y + TITLE_BAND), None)
-        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1 and (title is None or bb != title.bbox)]
+        inside = [bb for bb in others if x0 <= bb[0] and bb[2] <= x1 and y0 <= bb[1] and bb[3] <= y1]
         inside += [r.bbox for k, r in fitted.items() if x0 <= r.x and r.x + r.w <= x1 and s.y <= r.y and r.y + r.h <= s.y + s.h]
         if not inside:
             fitted[id(s)] = s
@@ -96,12 +93,16 @@ def fit_sections(items: list) -> list:
         # and the wires that run across the whole piece within its height, past what it holds (a tensor's broadcast
         # axis over a norm at a row's end: the piece was cut down to the norm, the wire left outside it)
         inside += [(a, y, b, y) for a, y, b in level if a <= x0 + 0.5 and b >= x1 - 0.5 and y0 <= y <= y1]
-        highest = min(bb[1] for bb in inside)
-        if title is not None and highest - title.bbox[3] <= SQUEEZE_GAP:  # (what it holds starts just below its title)
-            inside.append(title.bbox)
-            highest, title = min(highest, title.bbox[1]), None
-        band = title.bbox[3] - s.y if title is not None else 0.0
-        top = max(s.y, highest - SECTION_PAD - band)
+        # its title at its top goes down with it, where what it holds starts far below the title (a continued title kept
+        # a piece of RetNet's decay mask as tall as the row, its one box at the bottom, copies of X beside it)
+        title = next((t for t in titles if x0 <= t.bbox[0] and t.bbox[2] <= x1 and y0 <= t.bbox[1] and t.bbox[3] <= s.y + TITLE_BAND), None)
+        held = [bb for bb in inside if title is None or bb != title.bbox]
+        band = 0.0
+        if title is not None and held and min(bb[1] for bb in held) - title.bbox[3] > SQUEEZE_GAP:
+            inside, band = held, title.bbox[3] - s.y
+        else:
+            title = None
+        top = max(s.y, min(bb[1] for bb in inside) - SECTION_PAD - band)
         bottom = min(s.y + s.h, max(bb[3] for bb in inside) + SECTION_PAD)
         fitted[id(s)] = replaced(s, y=top, h=bottom - top)
         if title is not None and top > s.y:
