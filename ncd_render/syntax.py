@@ -57,6 +57,13 @@ class SizeOp:
 SizeExpr = SizeInt | SizeRef | SizeOp
 
 
+def size_names(size: SizeExpr) -> list[str]:
+    """The axes a size expression reads, in the order written (``c + r`` reads c, then r)."""
+    if isinstance(size, SizeRef):
+        return [size.name]
+    return size_names(size.left) + size_names(size.right) if isinstance(size, SizeOp) else []
+
+
 @record(slots=True)
 class Title:
     text: str

@@ -28,6 +28,7 @@ from ..layout.compact import compact
 from ..parse import AxisDecl, SizeInt, SizeRef
 from ..scene import Line, Rect, Scene, Stroke, Text
 from ..style import Theme
+from ..syntax import size_names
 from ..text import indexed, overline_bar, set_label
 
 PAD = 6.0        # inside the legend's box
@@ -49,7 +50,7 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
     declared = [s for s in diagram.source.statements if isinstance(s, AxisDecl)]
     for s in reversed(declared):  # an axis a used one is declared from is listed too
         if s.name in used and s.size is not None:
-            used.update(_names(s.size))
+            used.update(size_names(s.size))
     out = []
     for s in declared:
         if s.name not in used or s.name not in diagram.axes:
@@ -70,14 +71,6 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
 
 
 SIGNS = {"*": "·"}  # a product in a size's rule reads m₆ = 6 · m, as the paper writes it, not the file's 6 * m
-
-
-def _names(expr) -> set[str]:
-    if isinstance(expr, SizeInt):
-        return set()
-    if isinstance(expr, SizeRef):
-        return {expr.name}
-    return _names(expr.left) | _names(expr.right)
 
 
 def _rule(expr) -> str:

@@ -33,6 +33,7 @@ from .. import ops
 from .. import parse as ast
 from ..errors import NcdError, did_you_mean
 from ..limits import MAX_SIZE
+from ..syntax import size_names
 from ..ir import build
 from ..lint import check_line_free, check_line_mistake
 from .budget import estimate
@@ -56,7 +57,7 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
             size = derived[name].size.span
             raise NcdError(f"cannot set the size of axis '{name}': it is derived "
                            f"({size.source.line(size.line)[size.column - 1:size.end_column - 1]})", derived[name].span,
-                           f"--sizes sets the axes it is computed from instead: {', '.join(_names(derived[name].size))}")
+                           f"--sizes sets the axes it is computed from instead: {', '.join(size_names(derived[name].size))}")
     if overrides and {s.name for s in _free(program)} <= overrides.keys():  # (they were "the declared sizes, small enough to check as they are")
         return overrides, "the sizes --sizes gives"
     given = f", {', '.join(overrides)} as --sizes gives {'it' if len(overrides) == 1 else 'them'}" if overrides else ""
@@ -71,13 +72,6 @@ def check_sizes(program: ast.Program, overrides: Mapping[str, int] | None = None
     if _cheap(program, overrides):
         return overrides, "the declared sizes, small enough to check as they are" + given
     return small_sizes(program, overrides), "small sizes chosen by ncd check (--declared-sizes to check at the declared ones)" + given
-
-
-def _names(size) -> list[str]:
-    """The axes a size expression reads, in order."""
-    if isinstance(size, ast.SizeRef):
-        return [size.name]
-    return _names(size.left) + _names(size.right) if isinstance(size, ast.SizeOp) else []
 
 
 def _cheap(program: ast.Program, overrides: dict[str, int]) -> bool:
