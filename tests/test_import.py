@@ -214,6 +214,22 @@ def test_from_module_writes_a_pickled_pairing(tmp_path):
     assert check_file(tmp_path / "seq.ncd").passed
 
 
+def test_from_module_into_a_missing_folder_is_our_error_and_writes_nothing(tmp_path):
+    """torch.save raised its own RuntimeError ("Parent directory ... does not exist") before anything was checked."""
+    import torch
+    from torch import nn
+
+    from ncd_render import from_module
+
+    imported = from_module(nn.Linear(4, 3), torch.randn(1, 4))
+    with pytest.raises(NcdError, match="folder .* does not exist"):
+        imported.write(tmp_path / "missing" / "lin.ncd")
+    (tmp_path / "lin.check.py").mkdir()  # the pairing's name taken by a folder: refused before the .ncd is written
+    with pytest.raises(NcdError, match="it is a folder"):
+        imported.write(tmp_path / "lin.ncd")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lin.check.py"]
+
+
 MODEL_FILE = """import torch
 from torch import nn
 

@@ -49,26 +49,30 @@ class Imported:
     def write(self, path: str | Path, source: str | None = None) -> list[Path]:
         """Write ``path`` (.ncd) and its pairing beside it; without ``source`` (``FILE.py:FUNC``) the module is pickled
         (a :class:`~.pairing.PickleWarning` where a class of it is defined in ``__main__``, which ncd check cannot load)."""
+        import io
+
         import torch
 
-        from ..output import write_atomic
+        from ..output import check_writable, write_atomic
         from .checkfile import relative_source
         from .pairing import class_folders
 
         path = Path(path)
         check = path.with_name(path.name.removesuffix(".ncd") + ".check.py")
-        written, folders = [path, check], []
+        files, folders = {path: self.text.encode()}, []
         if source is None:
             pickled = path.with_name(path.name.removesuffix(".ncd") + ".module.pt")
-            folders = class_folders(self.module, check)
-            torch.save(self.module, pickled)
-            source, written = pickled.name, written + [pickled]
+            folders, buffer = class_folders(self.module, check), io.BytesIO()
+            torch.save(self.module, buffer)
+            source, files[pickled] = pickled.name, buffer.getvalue()
         else:
             source = relative_source(source, check)
-        pairing = self.pairing(path, source, folders)
-        write_atomic(str(path), self.text.encode())
-        write_atomic(str(check), pairing.encode())
-        return written
+        files[check] = self.pairing(path, source, folders).encode()
+        for target in files:  # (all refused before any is written)
+            check_writable(target)
+        for target, data in files.items():
+            write_atomic(str(target), data)
+        return [path, check] + [target for target in files if target not in (path, check)]
 
 
 def from_module(module, *inputs, title: str | None = None, axes: dict[str, str] | None = None) -> Imported:
