@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ncd_render.api import load, load_text
-from ncd_render.layout import branches, routing
+from ncd_render.layout import branches, curves, routing
 from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
 from ncd_render.scene import Circle, Line, Path as PathItem, Stroke
@@ -100,7 +100,7 @@ def test_a_region_is_drawn_as_unbroken_wires(seed):
     left, right = random_region(random.Random(seed))
     plan = routing.plan_region(left, right)
     width = plan.width or 10.0
-    items, _ = routing.draw_region(plan, 0.0, width, STROKE, "#000", STROKE)
+    items, _ = curves.draw_region(plan, 0.0, width, STROKE, "#000", STROKE)
     ends = []
     for item in items:
         if isinstance(item, Circle) or item.role == "terminator":
@@ -124,7 +124,7 @@ def test_grouped_query_attention_closes_its_cup_before_the_values_rise():
             (77.0, ("cup", "x")), (94.0, ("to", 1)), (111.0, ("to", 3))]
     plan = routing.plan_region(left, [0.0, 17.0, 34.0, 51.0])
     assert plan.crossings == 4 and [j.kind for j in plan.joins] == ["cup"] and [j.kind for j in plan.merges] == ["merge"]
-    items, _ = routing.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    items, _ = curves.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
     assert len([i for i in items if isinstance(i, Circle)]) == 1
     assert lower_bound(load_text("axis y = 8 width\naxis x = 8 width\naxis n = 8\naxis g = 4\naxis k = 16\n"
                                  "input P[y x g n], V[x k n]\nO = einsum(P, V: y x g n, x k n -> y k g n)\noutput O\n").diagram) == 4
@@ -136,10 +136,10 @@ def test_a_wire_that_crosses_arrives_with_its_crossing_and_bends_no_more():
     not again just after it (three more small bends: the jogs once drawn)."""
     plan = routing.plan_region([(0.0, ("to", 2)), (10.0, ("to", 0)), (20.0, ("to", 1))], [-1.0, 9.0, 24.0])
     assert plan.swaps == [[0], [1]] and plan.crossings == 2
-    items, _ = routing.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
-    curves = [i for i in items if not hasattr(i, "y1")]
-    assert len(curves) == 2 * plan.crossings
-    assert {c.commands[-1][-1] for c in curves} >= {-1.0, 9.0, 24.0}  # each ends its crossing at its port's height
+    items, _ = curves.draw_region(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    bent = [i for i in items if not hasattr(i, "y1")]
+    assert len(bent) == 2 * plan.crossings
+    assert {c.commands[-1][-1] for c in bent} >= {-1.0, 9.0, 24.0}  # each ends its crossing at its port's height
 
 
 @pytest.mark.parametrize("seed", range(100))
@@ -153,10 +153,10 @@ def test_wires_settled_early_keep_their_order_between_layers(seed):
     plan = routing.plan_region([(float(13 * k), ("to", t)) for k, t in enumerate(targets)], right)
     if not plan.swaps:
         return
-    heights = routing._swap_heights(plan)
+    heights = curves._swap_heights(plan)
     assert heights[0] == plan.slots and heights[-1] == [b for _, b in plan.settle]
     for row in heights[1:-1]:
-        assert all(b - a >= routing.MIN_GAP for a, b in zip(row, row[1:]))
+        assert all(b - a >= curves.MIN_GAP for a, b in zip(row, row[1:]))
 
 
 def test_a_region_swaps_no_more_than_the_inversions_it_needs():

@@ -12,7 +12,7 @@ The layout is a pipeline of small stages, each a pure function passing frozen da
    than its own wires need has its results bent to their heights just after it, and the order
    and heights are found again (:mod:`.bends`);
 3. :func:`.columns.place_columns`: x positions, left to right;
-4. :func:`.glyphs.draw_glyphs`: boxes, wiring regions (routed by :mod:`.routing`) and
+4. :func:`.glyphs.draw_glyphs`: boxes, wiring regions (routed by :mod:`.routing`, drawn by :mod:`.curves`) and
    the gaps' copies and stores (:mod:`.gaps`; copies' branches and sums' operands drawn by
    :mod:`.branches`), and where each wire is drawn;
 5. :func:`.compose.compose`: wires, sections, separators and labels, the scene.

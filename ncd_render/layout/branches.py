@@ -1,10 +1,10 @@
 """A copy's branches and a sum's operands: wires that fan out of a copy's dots (:func:`draw_copy`),
 meet at a merge's dots (:func:`draw_merge`), or come up into a sum's box (:func:`draw_entries`),
-each bend drawn as :func:`.routing.bend` draws the bends of a wiring region."""
+each bend drawn as :func:`.curves.bend` draws the bends of a wiring region."""
 from __future__ import annotations
 
 from ..scene import Circle, Line, Path, Stroke
-from .routing import DOT_R, bend
+from .curves import DOT_R, bend
 
 
 STAGGER = 8.0  # between the dots of one copy, so a branch never crosses a wire at its dot
@@ -101,7 +101,7 @@ def _dot(x: float, i: int, sources: list[float], tight: set[int], dot: str) -> C
 
 
 def _reflected_bend(about: float, x0: float, y0: float, x1: float, y1: float, stroke: Stroke) -> Path | Line:
-    """:func:`.routing.bend` from (x0, y0) to (x1, y1) reflected in the line x = ``about``: each x as
+    """:func:`.curves.bend` from (x0, y0) to (x1, y1) reflected in the line x = ``about``: each x as
     the bend computes it, then reflected."""
     if abs(y1 - y0) < 1e-6:
         return Line(about - x0, y0, about - x1, y1, stroke, role="wire.bend")

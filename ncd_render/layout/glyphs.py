@@ -5,7 +5,7 @@ maps are bold L boxes (a "+" for a bias), SoftMax a triangle, norms circles, str
 and transposed ★ trapezoids, collapsed components 3-D boxes, element-wise functions the paper's ➤f➤ mark above their tensor, sums a compact box
 that the other operands enter from below, or from above where they run above it (or, when
 the other operand runs between the first's wires, merge dots under the sign), and wiring regions (einsums, transposes,
-renames) are routed by :mod:`.routing`. :func:`box_labels` and :func:`box_of` measure
+renames) are routed by :mod:`.routing` and drawn by :mod:`.curves`. :func:`box_labels` and :func:`box_of` measure
 boxes for the stages before; :func:`draw_glyphs` draws every box, region and gap.
 
 >>> from ncd_render.api import load_text
@@ -29,12 +29,13 @@ from ..scene import Line, Path, Rect, Stroke
 from ..text import shortened
 from .bias import INSET, adds, bias_box, label_baseline, plus_label
 from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
+from .curves import draw_region
 from .gaps import draw_gap_ops
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, WIRING_SHAPES, Box, Column, Columns, Drawn, Ordered, Placed,
                     Span, Style, Wire, arrowhead_path, glyph, is_wiring, straight_through)
+from .routing import route_plan
 from .tandem import tight
-from .routing import draw_region, route_plan
 
 
 def box_labels(style: Style, ordered: Ordered) -> dict:

@@ -26,8 +26,8 @@ from functools import cached_property
 from itertools import pairwise
 
 from ..records import record
+from .curves import DOT_R
 from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
-from .routing import DOT_R
 
 INF = float("inf")
 
