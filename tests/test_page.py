@@ -546,14 +546,14 @@ def test_a_variant_draws_what_it_adds_to_the_base_its_title_names():
     defined beside it; at depth 0 B2 comes first, so V's definition is read against B2 and must
     draw the exp, though the relu was laid out for depth 1 already."""
     from ncd_render.api import load_text
-    from ncd_render.page.compose import _overview, _pieces
+    from ncd_render.page.depths import overview_at, pieces_at
     from ncd_render.page.refs import Numbering
     from ncd_render.style import load_preset, load_theme
 
     diagram, theme, preset = load_text(TWO_BASES).diagram, load_theme("paper"), load_preset("page")
     laid_out = {}  # kept from one depth to the next, as page_scene keeps it
     for depth, base, draws_exp in ((1, "B1", False), (0, "B2", True)):  # relu is drawn as a pictogram, exp by name
-        (_, defined), *_ = _pieces(_overview(diagram, depth), depth, theme, preset, laid_out, Numbering(diagram))
+        (_, defined), *_ = pieces_at(overview_at(diagram, depth), depth, theme, preset, laid_out, Numbering(diagram))
         title, scene = next((t, s) for t, s in defined if t.startswith("V ="))
         assert title.split("\n")[1].startswith(f"{base} with")
         texts = {"".join(r.text for r in i.runs) for i in scene.items if hasattr(i, "runs")}
@@ -1060,7 +1060,8 @@ def test_a_page_tries_each_drawing_of_the_figure_once():
     (the transformer built at depth 2 draws the same at 2 and 1: no call is deeper than the first) are
     laid out and tried once, and the figure set on the page is still the one the shallower tries find."""
     from ncd_render.api import load_text
-    from ncd_render.page.compose import _depths, _overview, _Page, _same, page_scene
+    from ncd_render.page.compose import _Page, page_scene
+    from ncd_render.page.depths import depths_to_try, overview_at, same_drawing
     from ncd_render.style import load_preset, load_theme
 
     text = (Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd").read_text()
@@ -1068,10 +1069,10 @@ def test_a_page_tries_each_drawing_of_the_figure_once():
     diagram = load_text(text.replace("depth 0\n", "depth 2\n")).diagram
     theme, preset = load_theme("paper"), load_preset("page")
     tried = _Page(diagram, theme, preset, [], 468).depths()
-    every = list(_depths(diagram))
+    every = list(depths_to_try(diagram))
     assert list(tried) == [None, 0] and every == [None, 2, 1, 0]
-    assert not _same(tried[None], tried[0]) and len(tried[0].ops) < len(tried[None].ops)
-    assert all(any(_same(_overview(diagram, d), o) for o in tried.values()) for d in every)
+    assert not same_drawing(tried[None], tried[0]) and len(tried[0].ops) < len(tried[None].ops)
+    assert all(any(same_drawing(overview_at(diagram, d), o) for o in tried.values()) for d in every)
     page = page_scene(diagram, theme, preset, 468, 648)  # fits at depth 0, collapsed, with its definitions
     assert page.width <= 468.01 and any(i.role == "label.definition" for i in page.items)
 

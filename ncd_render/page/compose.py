@@ -45,8 +45,7 @@ import math
 import warnings
 from itertools import product
 
-from ..ir import Diagram, build
-from ..layout import layout
+from ..ir import Diagram
 from ..scene import Scene
 from ..sizing import SizeWarning
 from ..style import Preset, Theme
@@ -55,13 +54,12 @@ from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, p
 from .blocks import inked, with_title
 from .continued import continued
 from .cuts import PARTLY, Gaps, choose_cuts
-from .definitions import collapsed_blocks, definition
+from .depths import depths_to_try, overview_at, pieces_at, same_drawing
 from .endroom import with_room
 from .flow import part_scenes
 from .legend import legend
-from .refs import Numbering, in_figure
+from .refs import Numbering
 from .rows import ROW_GAP, rows_cut_at
-from .variants import variant
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
@@ -111,7 +109,7 @@ class _Page:
         self.numbering = Numbering(diagram)  # each piece's items name their ops as the figure does (:mod:`.refs`)
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
-        self.pieces: dict = {}  # depth -> _pieces(...)
+        self.pieces: dict = {}  # depth -> its pieces (:func:`.depths.pieces_at`)
         self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.cuts.Gaps`)
@@ -164,7 +162,7 @@ class _Page:
         room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
         for depth, overview in self.depths().items():
             if depth not in self.pieces:
-                self.pieces[depth] = _pieces(overview, depth, theme, preset, self.definitions, self.numbering)
+                self.pieces[depth] = pieces_at(overview, depth, theme, preset, self.definitions, self.numbering)
             whole, summed, parts, deep_summed, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0].width <= width + 0.01 else None  # (the whole figure fits uncut)
@@ -211,14 +209,14 @@ class _Page:
         return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
 
     def depths(self) -> dict:
-        """Each depth to try (:func:`_depths`) and the diagram drawn there, less a depth that draws what an
+        """Each depth to try (:func:`.depths.depths_to_try`) and the diagram drawn there, less a depth that draws what an
         earlier one drew (the depth the diagram was built at, or one below its deepest call): its pieces,
         tiers and strands would all be laid out and tried again, to the same end."""
         if self.overviews is None:
             self.overviews = {}
-            for depth in _depths(self.diagram):
-                overview = _overview(self.diagram, depth)
-                if not any(_same(overview, seen) for seen in self.overviews.values()):
+            for depth in depths_to_try(self.diagram):
+                overview = overview_at(self.diagram, depth)
+                if not any(same_drawing(overview, seen) for seen in self.overviews.values()):
                     self.overviews[depth] = overview
         return self.overviews
 
@@ -298,11 +296,6 @@ class _Page:
         return gaps
 
 
-def _overview(diagram: Diagram, depth: int | None) -> Diagram:
-    """The diagram with its component calls deeper than ``depth`` collapsed (None: as built)."""
-    return diagram if depth is None else build(diagram.source, depth=depth)
-
-
 def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
     """The last resort, of the sets of blocks ``tried``: set on a page OVERSIZES larger, the arrangement
     that reads in order, then shrinks least (the caller shrinks it)."""
@@ -316,44 +309,6 @@ def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
                     compact[order] = (shrink, blocks, places)
     _, blocks, places = compact[min(compact)]
     return placed(blocks, places, blocks[0])
-
-
-def _same(a: Diagram, b: Diagram) -> bool:
-    """Whether ``a`` and ``b``, built from one file, draw the same (a layout reads no more than these)."""
-    return (a.ops == b.ops and a.sections == b.sections and a.values == b.values and a.axes == b.axes
-            and a.inputs == b.inputs and a.outputs == b.outputs and a.tandems == b.tandems)
-
-
-def _pieces(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict, numbering: Numbering):
-    """(the overview's [scene], [(title, definition's scene)]) for the
-    figure whole, part by part, and part by part with sections split too (None without such parts),
-    ``overview`` being the figure at ``depth``; ``definitions`` keeps each component's laid-out body from
-    one depth to the next.
-    Every scene's items name their ops as ``numbering``'s figure does."""
-    names = collapsed_blocks(overview)
-    for name in names:  # each definition once, its own calls collapsed and defined after it
-        if name not in definitions:
-            body = definition(overview.source, name, depth=0)
-            definitions[name] = (body, in_figure(layout(body, theme, preset), body, numbering))
-        names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
-    defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
-    sizes = {name: axis.size for name, axis in overview.axes.items()}
-    for name in names:  # a variant of another component (MaskedAttention of Attention) by what it adds, after it
-        found = variant(overview.source, name, names, sizes)
-        if found is None:
-            defined.append(((names.index(name), 0), f"{name} =", definitions[name][1]))
-        else:  # which base it is read against depends on the components collapsed at this depth
-            key = ("variant", name, found.base)
-            if key not in definitions:
-                definitions[key] = in_figure(layout(found.added, theme, preset), found.added, numbering)
-            defined.append(((names.index(found.base), 1), f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
-    defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
-    # part by part, each sublayer with its residual sum first (a lone + between rows, its copy out of sight), then
-    # alone; deep, the same (None where they would be the same parts: no sum to take in, no section to split)
-    found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums)
-             for deep in (False, True) for sums in (True, False)]
-    whole = [in_figure(layout(overview, theme, preset), overview, numbering)]
-    return (whole, defined), *((None if p is None else (list(p), defined)) for p in found)
 
 
 def _choices(options: list[list]):
@@ -404,11 +359,3 @@ def _with_legend(scene: Scene, diagram: Diagram, theme: Theme, width: float, hei
         if _fits(below, width, height):
             return below
     return scene
-
-
-def _depths(diagram: Diagram):
-    """None (the diagram as built), then collapsing from the deepest component call up to depth 0."""
-    yield None
-    deepest = max((s.depth for s in diagram.sections.values() if s.kind == "block"), default=-1)
-    for depth in range(deepest, -1, -1):
-        yield depth
