@@ -43,6 +43,7 @@ def measure_at(figure_metrics, tmp_path_factory):  # noqa: F811
                 ncd_render.render(source, svg, layout=layout)
             result, items = figure_metrics.analyse(str(svg))
             result["label_on_bracket"] = _labels_on_brackets(items)
+            result["continued_marks"] = sorted(set(re.findall(r">\s*(\(continued\)|\(cont\.\))</tspan>", svg.read_text())))
             cache[key] = (result, [w.message for w in caught if isinstance(w.message, SizeWarning) and "scaled to" in str(w.message)],
                           [w.message for w in caught if isinstance(w.message, SizeWarning) and "scaled to" not in str(w.message)])
         return cache[key]
@@ -93,6 +94,8 @@ def test_rows_add_no_defects(source, layout, measure_at):
     defects = {m: result[m] for m in ("wire_through_box", "label_overlaps", "label_separator", "dashed_through_box", "dashed_grazing_box",
                                       "label_on_bracket")}
     assert not any(defects.values()), f"{name} at --layout {layout}: {defects}"
+    # one mark for a section a row goes on with (UNet's page titled "Down (cont.)", then "Up (continued)")
+    assert len(result["continued_marks"]) <= 1, f"{name} at --layout {layout}: titles marked {result['continued_marks']}"
     # resnet and convnext have one as in their figures: a copy of a tandem pair and c, branched below, crosses c
     assert result["knots_elsewhere"] <= TANDEM_KNOTS.get(name, 0), f"{name}: {result['knots_elsewhere']} knots away from copy dots"
 

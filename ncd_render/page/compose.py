@@ -52,7 +52,7 @@ from ..style import Preset, Theme
 from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
 from .blocks import inked, with_title
-from .continued import continued
+from .continued import continued, one_mark
 from .cuts import PARTLY, Gaps, choose_cuts
 from .depths import depths_to_try, overview_at, pieces_at, same_drawing
 from .endroom import with_room
@@ -75,6 +75,10 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     :data:`LARGER` (rows cut at that page's width: a figure that must shrink anyway is cut no more
     than the shrunk page needs), for the caller to shrink, with a warning. ``extra``: one more piece
     set after the definitions, as its ways to be set (each a list of blocks; the cost table, :mod:`.costs`)."""
+    return one_mark(_page_scene(diagram, theme, preset, width, height, extra))
+
+
+def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None, extra) -> Scene:
     page = _Page(diagram, theme, preset, extra, width)
     tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
     scene = page.fit_either(width, height, tried)
@@ -83,7 +87,7 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
             size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
             warnings.warn(SizeWarning(f"to fit {size} at full size, the rows do not name the tensors they hand on "
                                       "and take in (their axes stay labelled); a wider --width" + (" or a taller --height" if height else "")
-                                      + " keeps the names"), stacklevel=3)
+                                      + " keeps the names"), stacklevel=4)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
     page.shrunk = True

@@ -34,6 +34,29 @@ def continued(scene: Scene) -> bool:
     return any(i.role == "label.title" and i.runs[-1].text in (CONTINUED, SHORT) for i in scene.items)
 
 
+def one_mark(scene: Scene) -> Scene:
+    """``scene`` with every section's title marked "(cont.)" where any is (where one did not fit its piece): a
+    figure that marked one "Down (cont.)" and the next "Up (continued)" read as if the two meant different things.
+    The shorter mark only narrows a title, which stays where it was.
+
+    >>> from ncd_render.text import set_label
+    >>> label = set_label("Up", "DejaVu Sans", 7)
+    >>> title = Text(4, 9, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+    >>> wide, narrow = (continued_title(Rect(0, 0, w, 40, None, "#eee", role="section"), title, []) for w in (90, 50))
+    >>> ["".join(r.text for r in t.runs) for t in one_mark(Scene(100, 100, [wide, narrow])).items]
+    ['Up (cont.)', 'Up (cont.)']
+    """
+    if not any(i.role == "label.title" and i.runs[-1].text == SHORT for i in scene.items):
+        return scene
+    items = []
+    for i in scene.items:
+        if i.role == "label.title" and i.runs[-1].text == CONTINUED:
+            head, short = i.runs[-1].dx, set_label(SHORT, i.family, i.runs[-1].size)  # (the mark starts where the title ends)
+            i = replaced(i, runs=i.runs[:-1] + tuple(replaced(r, dx=r.dx + head) for r in short.runs), width=head + short.width)
+        items.append(i)
+    return replaced(scene, items=items)
+
+
 def titles_of(items: list) -> dict[int, Text]:
     """The id of each titled section's panel, and its title: the two that draw one section of one
     layout's items (:func:`ncd_render.layout.sections.draw_sections` marks both with the section)."""
