@@ -30,14 +30,12 @@ from itertools import chain, pairwise
 
 from ..scene import wire_ends
 from .buckets import boxes_near, by_column
+from .dashes import ON, in_the_way, length, level, shortest, union
 from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 
-ON = 1e-6  # two x positions this close are the same place
 INF = float("inf")
-DASHES = 5  # the fewest dashes a piece of separator shows
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
-BRIDGE = 40.0  # a gap no wider than this between two pieces of a line at one height, nothing in its way, is closed
-PANEL_CLEAR = 5.0  # a separator nearer a section's top or bottom edge than this runs along it, and is left out there
+STEP = 2 * SEPARATOR_CLEAR  # two pieces of a line at different heights this near each other read as one line, stepped
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
 
@@ -54,13 +52,14 @@ class Separators:
         self.regions: list = []  # the wiring regions' extents and the items drawn, as :meth:`lines` is given them,
         self.drawn: tuple = ()   # indexed when first asked (:meth:`across`, :meth:`drawn_in`)
         self.starts = self.ends = self.ink = None
+        self.lowered: dict[tuple[int, int], tuple] = {}  # the pairs whose line runs lower, under a box: their height and runs before
 
     def lines(self, final, obstacles: list, regions: list, drawn: tuple[list, ...],
               panels: list = ()) -> list[tuple[float, float, float]]:
         """(x from, x to, y) of every separator; ``obstacles`` are the extents of boxes and wiring regions,
         ``regions`` those of the wiring regions alone, ``drawn`` the lists of items the glyphs drew (the
         regions' curves among them), ``final`` the order of the wires at the right end; ``panels`` the sections'
-        extents: a separator within :data:`PANEL_CLEAR` of a panel's top or bottom edge is left out where it runs
+        extents: a separator within :data:`.dashes.PANEL_CLEAR` of a panel's top or bottom edge is left out where it runs
         along it (the edge parts the tensors already; a dashed line 4 pt under it read as a stray)."""
         pairs = self.pairs
         self.regions, self.drawn = regions, drawn
@@ -87,16 +86,17 @@ class Separators:
         at: dict[float, list] = {}
         buckets = by_column(obstacles, SEPARATOR_CLEAR)
         region_set = set(regions)
-        for pair in sorted(pair for pair, found in pairs.items() if found is not None and found[3]):
+        drawn = sorted(pair for pair, found in pairs.items() if found is not None and found[3])
+        for pair in drawn:
             self.below_boxes(pair, buckets, region_set)
             self.above_marks(pair, buckets, region_set)
-            _, _, sy, spans = pairs[pair]
-            passed = self.across(pair, spans)
-            for x0, x1 in spans:
-                at.setdefault(sy, []).extend(_subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed)))
+        pieces = {pair: self.pieces(pair, buckets, panels) for pair in drawn}
+        self.carry_lowered(drawn, pieces, lambda pair: self.pieces(pair, buckets, panels))
+        for pair in drawn:
+            at.setdefault(pairs[pair][2], []).extend(pieces[pair])
         level(at, buckets, panels, self.p.pitch / 2)
         least = self.shortest
-        return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (_union(pieces) if len(pieces) > 1 else pieces)
+        return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (union(pieces) if len(pieces) > 1 else pieces)
                 if hi - lo >= least]
 
     def below_boxes(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
@@ -111,10 +111,10 @@ class Separators:
         on = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near if bx0 < x1 and x0 < bx1]
         # the boxes its upper wire starts or ends at (an SE gate's L_1 and L_2): the line goes on under them too, to meet
         # the next pair's, where it is lowered (it stopped at each, and read as a wire into it)
-        at_ends = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near if abs(bx0 - x1) < ON or abs(bx1 - x0) < ON]
+        at_ends = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near
+                   if abs(bx0 - a.x1) < ON and self.in_column(bx0, bx1, x1, True) or abs(bx1 - a.x0) < ON and self.in_column(bx0, bx1, x0, False)]
         reach = max((by1 for *_, by1 in on + at_ends), default=None)
-        # the lowest it may run: above b's label, or, where b has none (a copy's branch), clear of b itself
-        room = b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if b.labelled else b.y - 2 * SEPARATOR_CLEAR
+        room = self.room_above(b)
         if reach is None or reach + SEPARATOR_CLEAR <= sy or reach + SEPARATOR_CLEAR > room:
             return
         runs = [list(spans[0])]  # the runs a box on the upper wire alone parted now go on under it
@@ -124,11 +124,83 @@ class Separators:
             else:
                 runs.append([start, end])
         for bx0, bx1, _ in at_ends:
-            if abs(bx0 - x1) < ON:
+            if abs(bx0 - a.x1) < ON:
                 runs[-1][1] = bx1
             else:
                 runs[0][0] = bx0
         self.pairs[pair] = (lo, hi, (reach + SEPARATOR_CLEAR + room) / 2, runs)
+        self.lowered[pair] = (sy, spans)
+
+    def room_above(self, b) -> float:
+        """The lowest a separator may run over wire ``b``: above its label, or, where it has none (a copy's branch),
+        clear of the wire itself."""
+        return b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if b.labelled else b.y - 2 * SEPARATOR_CLEAR
+
+    def pieces(self, pair: tuple[int, int], buckets: dict, panels) -> list[tuple[float, float]]:
+        """The pieces of ``pair``'s line at its height: its runs, carried on across the regions it passes
+        under (:meth:`across`), less what stands in their way (:func:`in_the_way`)."""
+        sy, spans = self.pairs[pair][2], [list(run) for run in self.pairs[pair][3]]
+        passed = self.across(pair, spans)
+        return [piece for x0, x1 in spans for piece in _subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed))]
+
+    def carry_lowered(self, drawn: list, pieces: dict, pieces_of) -> None:
+        """Carry the lines :meth:`below_boxes` lowered on at their new height into the lines of ``drawn`` that go on
+        from them at the old height, a piece within :data:`STEP` of theirs (``pieces``: each pair's, changed in place;
+        ``pieces_of``: a pair's at the height it has). Where one has no room for it (its lower wire's label, or a box,
+        in the way), one of their wires' goes on at another height (raised over a mark), or lines lowered under
+        one box were lowered to different heights, every line joined to them is set back as it was: a line lowered
+        in part stepped up and down beside T5's W_k."""
+        def beside(p, q) -> bool:  # a piece of q that is drawn, within STEP of one of p's
+            return any(b1 - b0 >= self.shortest and a0 - STEP <= b1 and b0 - STEP <= a1 for a0, a1 in pieces[p] for b0, b1 in pieces[q])
+
+        def under_one_box(p, q) -> bool:
+            return (p[0] == q[0] or p[1] == q[1]) and any(a0 - ON <= b1 and b0 - ON <= a1 for a0, a1 in self.pairs[p][3]
+                                                           for b0, b1 in self.pairs[q][3])
+
+        done = set()
+        for root in list(self.lowered):
+            if root in done:
+                continue
+            old, sy = self.lowered[root][0], self.pairs[root][2]
+            group, work, carried, fits = {root}, [root], [], True
+            while work:
+                pair = work.pop()
+                for other in drawn:
+                    if other in group:
+                        continue
+                    at_old = abs(self.pairs[other][2] - old) < ON
+                    if other in self.lowered:
+                        joined = under_one_box(pair, other)
+                        fits = fits and not (joined and abs(self.pairs[other][2] - sy) >= ON)
+                    else:
+                        joined = beside(pair, other) and (at_old or bool(set(other) & set(pair)))
+                        fits = fits and not (joined and not (at_old and sy <= self.room_above(self.wires[other[1]])))
+                        carried += [other] if joined else []
+                    if joined:
+                        group.add(other)
+                        work.append(other)
+            done |= group
+            moved = {}
+            for p in carried if fits else ():
+                lo, hi, was, runs = self.pairs[p]
+                self.pairs[p] = (lo, hi, sy, runs)
+                moved[p] = pieces_of(p)
+                self.pairs[p] = (lo, hi, was, runs)
+                fits = length(moved[p]) >= length(pieces[p]) - ON  # (no box in its way lower down)
+                if not fits:
+                    break
+            for p in group:
+                lo, hi, *_ = self.pairs[p]
+                if fits and p in moved:
+                    self.pairs[p], pieces[p] = (lo, hi, sy, self.pairs[p][3]), moved[p]
+                elif not fits and p in self.lowered:
+                    self.pairs[p] = (lo, hi) + self.lowered[p]
+                    pieces[p] = pieces_of(p)
+
+    def in_column(self, bx0: float, bx1: float, x: float, starts: bool) -> bool:
+        """Whether the box from ``bx0`` to ``bx1`` stands in the column that ``starts`` (or, not ``starts``, ends) at
+        ``x``: a narrower box than its column's widest stands in from the column's edges, where a run stops."""
+        return any(abs((at.x0 if starts else at.x1) - x) < ON and at.x0 - ON <= bx0 and bx1 <= at.x1 + ON for at in self.xs)
 
     def above_marks(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
         """Raise the separator of ``pair`` over the marks on its lower tensor that reach up past it (➤GELU➤ on a
@@ -141,6 +213,7 @@ class Separators:
                 if a.y < by0 < sy + SEPARATOR_CLEAR and by1 < b.y and bx0 < x1 and x0 < bx1 and (bx0, by0, bx1, by1) not in regions]
         if tops and min(tops) - a.y >= 2 * SEPARATOR_CLEAR:
             self.pairs[pair] = (lo, hi, (a.y + min(tops)) / 2, spans)
+            self.lowered.pop(pair, None)  # (raised, after all)
 
     def across(self, pair: tuple[int, int], spans: list) -> list[tuple]:
         """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
@@ -254,85 +327,3 @@ class Separators:
                 else:
                     yield pair, values, at.x0, at.x1
         yield final, final.values, x, self.x_end
-
-
-def in_the_way(buckets: dict, panels, x0: float, x1: float, y: float, passed=()) -> list[tuple[float, float]]:
-    """The stretches of x from ``x0`` to ``x1`` where a line at height ``y`` may not run: by each box or wiring region
-    of ``buckets`` (:func:`.buckets.by_column`) at that height, with its clearance, but those ``passed``, and along
-    each of the ``panels`` (sections' extents) whose top or bottom edge is within :data:`PANEL_CLEAR` of it. (A box
-    filed under two buckets comes twice: blocking the same stretch twice changes nothing.)"""
-    blocked = [(bx0 - SEPARATOR_CLEAR, bx1 + SEPARATOR_CLEAR) for bx0, by0, bx1, by1 in boxes_near(buckets, x0, x1)
-               if by0 - SEPARATOR_CLEAR <= y <= by1 + SEPARATOR_CLEAR and (bx0, by0, bx1, by1) not in passed]
-    return blocked + [(px0, px1) for px0, py0, px1, py1 in panels if px0 < x1 and x0 < px1
-                      and min(abs(y - py0), abs(y - py1)) < PANEL_CLEAR]
-
-
-def _open(buckets: dict, panels, x0: float, x1: float, y: float) -> bool:
-    """Whether a line at height ``y`` may run all the way from ``x0`` to ``x1`` (:func:`in_the_way`)."""
-    return not any(a < x1 and x0 < b for a, b in in_the_way(buckets, panels, x0, x1, y))
-
-
-def level(at: dict[float, list], buckets: dict, panels, near: float) -> None:
-    """Set at its neighbours' height a piece that runs from where one line ends to where another at that height
-    begins, within ``near`` of it, where nothing stands in its way there (:func:`in_the_way`, of ``buckets`` and
-    ``panels``; ``at``: height -> pieces, changed in place):
-    across a box on a wire between the pair's, the pair is the wires on either side of it, whose line stood 1.6 pt
-    lower over gMLP's L_s, a step in one line (or, where that line would meet the box, none: a line in two). Then
-    close a gap of at most :data:`BRIDGE` between two pieces at one height where nothing stands.
-
-    >>> at = {10.0: [(0.0, 20.0), (30.0, 50.0)], 11.6: [(20.0, 30.0)], 40.0: [(0.0, 10.0), (25.0, 60.0)]}
-    >>> level(at, {}, (), 8.5); at  # (pieces that meet are joined later, as any at one height are)
-    {10.0: [(0.0, 20.0), (20.0, 30.0), (30.0, 50.0)], 40.0: [(0.0, 60.0)]}
-    >>> at = {40.0: [(0.0, 10.0), (25.0, 60.0)]}
-    >>> level(at, {}, [(10.0, 38.0, 25.0, 90.0)], 8.5); at  # the gap runs along a narrow panel's top edge: left open
-    {40.0: [(0.0, 10.0), (25.0, 60.0)]}
-    """
-    ends, starts = defaultdict(set), defaultdict(set)  # x -> the heights of the pieces that end (start) there
-    for sy, pieces in at.items():
-        for lo, hi in pieces:
-            ends[round(hi, 3)].add(sy)
-            starts[round(lo, 3)].add(sy)
-    for sy in list(at):
-        for piece in list(at[sy]):
-            lo, hi = piece
-            for other in sorted(o for o in ends.get(round(lo, 3), ()) if o != sy and abs(o - sy) <= near):
-                if other in starts.get(round(hi, 3), ()) and _open(buckets, panels, lo, hi, other):
-                    at[sy].remove(piece)
-                    at[other].append(piece)
-                    break
-        if not at[sy]:
-            del at[sy]
-    for sy, pieces in at.items():  # then a gap between two pieces at one height, where nothing stands, is closed
-        pieces.sort()
-        for k in range(len(pieces) - 1, 0, -1):
-            (lo, hi), (after, end) = pieces[k - 1], pieces[k]
-            if 0 < after - hi <= BRIDGE and _open(buckets, panels, hi, after, sy):
-                pieces[k - 1:k + 1] = [(lo, max(hi, end))]
-
-
-def _union(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Overlapping or touching stretches of x as one, left to right.
-
-    >>> _union([(5.0, 9.0), (0.0, 2.0), (2.0, 6.0), (12.0, 13.0)])
-    [(0.0, 9.0), (12.0, 13.0)]
-    """
-    out: list[tuple[float, float]] = []
-    for lo, hi in sorted(pieces):
-        if out and lo <= out[-1][1] + ON:
-            if hi > out[-1][1]:
-                out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def shortest(dash: tuple[float, ...]) -> float:
-    """The shortest piece of separator drawn: five dashes of the theme's pattern (a piece left between two
-    boxes, or between a box and a bend, that shows three or four dashes reads as a scrap floating between
-    the wires, not as a line between tensors; the gap between them still shows where one ends), 12 pt when
-    it is solid.
-
-    >>> shortest((3.0, 2.0)), shortest((2.0, 2.0)), shortest(())
-    (23.0, 18.0, 12.0)
-    """
-    return sum(dash[k % len(dash)] for k in range(2 * DASHES - 1)) if dash else 12.0

@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from ..layout.buckets import boxes_near, by_column
 from ..layout.model import AGAIN
 from ..layout.model import CONTINUE_ARROW as ARROW
-from ..layout.separators import shortest
+from ..layout.dashes import shortest
 from ..records import replaced
 from ..scene import Line, Stroke, Text
 from ..text import overline_bar

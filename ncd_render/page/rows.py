@@ -24,7 +24,7 @@ slightly shorter row). A pure function.
 from __future__ import annotations
 
 from ..backdrop import backdrop
-from ..layout.separators import shortest
+from ..layout.dashes import shortest
 from ..records import replaced
 from ..scene import Line, Scene, Text, ink_extent
 from ..wrap import partition
