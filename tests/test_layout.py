@@ -432,6 +432,22 @@ def test_an_input_renamed_goes_on_straight(text, layout):
     assert not [i.bbox for i in scene.items if i.role == "wire.bend" and i.bbox[0] < first - 1]
 
 
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+def test_a_rename_just_past_the_old_name_is_marked_with_an_arrow(layout):
+    """``Kx = rename(K: y -> x)`` on an input: the keys' new name x̄ stood a few points past ȳ on the same wire,
+    "ȳ x̄", which reads as K's two axes. Where the new name stands that near the old one it follows an arrow,
+    "ȳ →x̄"; a rename the wire reaches farther on (ViT's keys, renamed on their branch) stands alone, as before."""
+    text = "axis y = 4 width\naxis x = y width\naxis s = 4\ninput Q[y s], K[y s]\nKx = rename(K: y -> x)\nA = einsum(Q, Kx: y s, x s -> y x)\noutput A\n"
+    labels = [i for i in load_text(text, layout=layout).scene().items if i.role == "label.axis"]
+    said = ["".join(r.text for r in i.runs) for i in labels]
+    assert said.count("→x") == 1 and "x" in said, said  # (the output's x̄, plain, at its end)
+    (arrowed,) = [i for i in labels if i.runs[0].text == "→"]
+    (old,) = [i for i in labels if abs(i.y - arrowed.y) < 0.01 and i.x < arrowed.x]
+    assert "".join(r.text for r in old.runs) == "y"
+    vit = [i for i in load(ROOT / "gallery" / "vit.ncd").scene().items if i.role == "label.axis"]
+    assert not any(i.runs[0].text == "→" for i in vit)
+
+
 def test_variants_of_one_input_end_in_the_order_the_file_lists_them():
     """The gallery's convolution draws five variants of X, each a branch of it, as outputs Y, Y2, ... Y5. Each
     branch left below X, so the first variant stood lowest and the figure read bottom to top, Y5 above Y. Among

@@ -29,7 +29,7 @@ from itertools import chain
 
 from ..backdrop import backdrop
 from ..errors import NcdError
-from ..records import record
+from ..records import record, replaced
 from ..scene import BBox, Line, Scene, Stroke, Text, extent, moved
 from ..text import overline_bar
 from .buckets import boxes_near, by_column
@@ -56,6 +56,8 @@ class _Laid:
     gaps: tuple
 
 
+RENAMED_NEAR = 2.0  # a renamed wire's label no farther than this many ems past the old name's is marked with an arrow
+ARROW_GAP = 0.5  # pt: between that arrow and the new name
 ID_ARROW_RUN = 9.0  # pt: the shortest first run of a wire of integer ids that takes its arrowhead
 ID_ARROW = 5.0  # pt: that arrowhead's length
 ID_NEAR = 24.0  # pt: the farthest that arrowhead's tip stands past where it clears the wire's label
@@ -75,7 +77,7 @@ class _Compose:
         self.columns, self.xs, self.heights, self.drawn = ordered.columns, columns.columns, heights, drawn
         self.final, self.input_wires, self.x_end = ordered.final, ordered.input_wires, columns.x_end
         self.axis_h = style.axis_h
-        self.ops_by_id: dict | None = None  # op id -> op, made when a wire is first asked whether it holds ids
+        self.ops_by_id: dict | None = None  # op id -> op (:meth:`ops`)
         self.named: dict[tuple, tuple] = {}  # (id of a label, overlined, axis) -> (the label, its Text at the origin)
         self.wires: dict[int, _Laid] = {}
         for w, wire in ordered.wires.items():
@@ -233,7 +235,7 @@ class _Compose:
         ``separators``: the dashed lines (x from, x to, y), and ``standing``: the extents of repeats' brackets and marks'
         arrowheads, which an output's label at its end keeps clear of."""
         p = self.p
-        labels, named, near = [], [], by_column(boxes)
+        labels, named, near, renamed = [], [], by_column(boxes), []
         for wire in self.wires.values():
             if wire.x1 <= wire.x0:
                 continue
@@ -254,7 +256,34 @@ class _Compose:
                     x = clear
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
+            if wire.start[0] == "op" and self.ops()[wire.start[1]].kind == "rename":
+                renamed.append((len(labels) - 1, wire.x1 - p.label_pad))
+        for k, end in renamed:
+            labels[k] = self.arrowed(labels, k, end)
         return labels + self.end_labels(labels, near, separators, standing), named
+
+    def arrowed(self, labels: list[tuple], k: int, end: float) -> tuple:
+        """``labels[k]``, a renamed wire's, after an arrow where it would stand just past the old name's label on
+        that wire ("ȳ →x̄"): beside it, the two read as a tensor's two axes (a rename of an input's axis at once).
+        Moved left, as far as the old label, where the arrow would take it past ``end``."""
+        label, x, base, bar, axis = labels[k]
+        near = RENAMED_NEAR * self.theme.font.axis_size
+        old = [a + t.width for j, (t, a, b, *_) in enumerate(labels) if j != k and abs(b - base) < 0.01 and 0 <= x - (a + t.width) <= near]
+        if not old:
+            return labels[k]
+        arrow = self.style.text("→", self.theme.font.axis_size)
+        shift = arrow.width + ARROW_GAP
+        runs = arrow.runs + tuple(replaced(r, dx=r.dx + shift) for r in label.runs)
+        label = replaced(label, runs=runs, width=label.width + shift, ascent=max(label.ascent, arrow.ascent),
+                         descent=max(label.descent, arrow.descent))
+        x = max(min(x, end - label.width), max(old) + self.p.label_pad)
+        return label, x, base, bar and (bar[0] + shift, bar[1], bar[2] + shift), axis
+
+    def ops(self) -> dict:
+        """Op id -> op, made when first asked (whether a wire holds ids, starts at a rename)."""
+        if self.ops_by_id is None:
+            self.ops_by_id = {op.id: op for op in self.d.ops}
+        return self.ops_by_id
 
     def end_labels(self, labels: list[tuple], near: dict, separators, standing: list = ()) -> list[tuple]:
         """:meth:`wire_labels`' labels for the figure's output wires at their ends, as the paper labels them, where
@@ -280,10 +309,8 @@ class _Compose:
 
     def holds_ids(self, wire: _Laid) -> bool:
         """Whether ``wire`` carries integer ids or flags where it starts (it gets an arrowhead of its own)."""
-        if self.ops_by_id is None:
-            self.ops_by_id = {op.id: op for op in self.d.ops}
         values = self.d.values
-        first = _first_value(self.ops_by_id, values, wire)
+        first = _first_value(self.ops(), values, wire)
         return values[wire.value].dtype != "real" or first is not None and values[first].dtype != "real"
 
     def axis_labels(self, labels: list[tuple], dx: float, dy: float) -> list:
