@@ -448,6 +448,23 @@ def test_a_rename_just_past_the_old_name_is_marked_with_an_arrow(layout):
     assert not any(i.runs[0].text == "→" for i in vit)
 
 
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+def test_a_norm_on_a_copy_s_branch_says_which_axis_it_runs_over(layout):
+    """XCiT normalises Q and K along the tokens: each RMS circle stands on ȳ, one on X's own wire, labelled at the
+    figure's left, one on a copy's branch, unlabelled (a branch's axis is its source's): the reader traced it back
+    to learn which axis that norm ran over. The branch is labelled where a norm or softmax stands on it."""
+    text = ("axis y = 4 width\naxis m = 4\naxis k = 4\naxis j = k\ninput X[y m]\nQ = linear(X: m -> k) as W_Q\n"
+            "K = linear(X: m -> j) as W_K\nQ = rmsnorm(Q: y)\nK = rmsnorm(K: y)\nA = einsum(Q, K: y k, y j -> k j)\noutput A\n")
+    items = load_text(text, layout=layout).scene().items
+    circles = [i.bbox for i in items if i.role == "box" and any(t.role == "label.box" and "".join(r.text for r in t.runs) == "RMS"
+                                                                  and i.bbox[0] <= t.bbox[0] and t.bbox[2] <= i.bbox[2] for t in items)]
+    ys = [i.bbox for i in items if i.role == "label.axis" and "".join(r.text for r in i.runs) == "y"]
+    assert len(circles) == 2
+    for x0, top, x1, bottom in circles:  # a ȳ just above the circle's wire, left of it or just past it, on each
+        middle = (top + bottom) / 2
+        assert any(middle - 14 < b < middle + 0.5 and a < x1 + 20 for a, _, _, b in ys), (circles, ys)
+
+
 def test_variants_of_one_input_end_in_the_order_the_file_lists_them():
     """The gallery's convolution draws five variants of X, each a branch of it, as outputs Y, Y2, ... Y5. Each
     branch left below X, so the first variant stood lowest and the figure read bottom to top, Y5 above Y. Among

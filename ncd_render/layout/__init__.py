@@ -104,7 +104,7 @@ def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:
         ordered = bent(tall)
         labels = box_labels(style, ordered)
         high = heights.heights(style, ordered, labels)
-    ordered = _carried_on(ordered, high.y)
+    ordered = _named_where_normalised(_carried_on(ordered, high.y))
     laid = place_columns(style, ordered, high, labels)
     # a nested section whose panel would start under its parent's title: heights again, with it below
     # (a second pass moves bends, so x again: at most twice more, each time with what was found so far)
@@ -117,6 +117,24 @@ def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:
         high = heights.heights(style, ordered, labels, under)
         laid = place_columns(style, ordered, high, labels)
     return compose.compose(style, ordered, high, laid, draw_glyphs(style, ordered, high, laid))
+
+
+NORMALISING = ("norm", "softmax")  # the ops whose box says which axes they run over by the wires it stands on
+
+
+def _named_where_normalised(ordered: Ordered) -> Ordered:
+    """``ordered`` with a copy's branch labelled where a norm or softmax runs over its axis: a branch goes unlabelled
+    (its axis is its source's), and the reader traced XCiT's second RMS back along it to learn which axis it ran over."""
+    named = set()
+    for column in ordered.columns:
+        for placed in column.ops:
+            if placed.op.kind in NORMALISING:
+                axes = placed.op.params.get("axes", ())
+                named.update(w for w in placed.before if (wire := ordered.wires[w]).axis in axes and not wire.labelled
+                             and wire.start[0] == "copy")
+    if not named:
+        return ordered
+    return replaced(ordered, wires={w: replace(wire, labelled=True) if w in named else wire for w, wire in ordered.wires.items()})
 
 
 def _carried_on(ordered: Ordered, y) -> Ordered:

@@ -255,6 +255,8 @@ class _Compose:
                 if not any(_overlaps(spot, b) for b in boxes_near(near, spot[0], spot[2])):
                     x = clear
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
+            if wire.start[0] == "copy" and any(_overlaps((x, top, x + label.width, bottom), b) for b in boxes_near(near, x, x + label.width)):
+                continue  # a branch labelled for the norm on it (layout._named_where_normalised), where there is room
             labels.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
             if wire.start[0] == "op" and self.ops()[wire.start[1]].kind == "rename":
                 renamed.append((len(labels) - 1, wire.x1 - p.label_pad))
