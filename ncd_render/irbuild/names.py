@@ -122,14 +122,17 @@ class Names:
         return key
 
 
-    def shape(self, refs, scope: Scope, what: str) -> tuple[str, ...]:
+    def shape(self, refs, scope: Scope, what: str, twice=None) -> tuple[str, ...]:
+        """The axes ``refs`` names, each once; ``twice(axis)`` gives the hint where one is named twice (else: name
+        them differently)."""
         axes = tuple([self.axis_name(r, scope) for r in refs])
         if len(set(axes)) == len(axes):
             return axes
         for ref, (name, count) in zip(refs, Counter(axes).items()):
             if count > 1:
                 bad = [r for r, a in zip(refs, axes) if a == name][1]
-                raise NcdError(f"axis '{name}' appears twice in {what}", bad.span, "give the two axes different names")
+                raise NcdError(f"axis '{name}' appears twice in {what}", bad.span,
+                               twice(name) if twice else "give the two axes different names")
         return axes
 
     def new_value(self, name: str, axes: tuple[str, ...], dtype: str, span: Span | None) -> int:

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from types import MappingProxyType
 
+from .. import syntax as ast
 from ..errors import NcdError, Span, plural
 from .registry import ATOM, OpKind, register
 from .work import MAP, SUM, Work
@@ -30,7 +31,7 @@ def build(b, call, options, scope, label):
             span = Span(spec.span.source, refs[0].span.line, refs[0].span.column, refs[-1].span.end_line, refs[-1].span.end_column) if refs else spec.span
             raise NcdError(f"einsum operand {name.name} has axes {b.describe(vid)}", span, hint)
         groups.append(written)
-    out_axes = b.shape(spec.outputs[0], scope, "the output of einsum")
+    out_axes = b.shape(spec.outputs[0], scope, "the output of einsum", twice=lambda a: _rename_hint(b, call, scope, groups, a))
     for ref, a in zip(spec.outputs[0], out_axes):
         if not any(a in g for g in groups):
             raise NcdError(f"output axis '{a}' is not an axis of any operand", ref.span, "einsum cannot create axes")
@@ -45,6 +46,39 @@ def build(b, call, options, scope, label):
              params=MappingProxyType({"equation": equation, "contracted": contracted, "merged": merged}),
              section=scope.section, span=call.span)
     return [out]
+
+
+def _rename_hint(b, call, scope, groups, twice: str) -> str:
+    """What to do about an output that names axis ``twice`` twice (``Q, K: y k, y k -> y y``): rename it in one of
+    the operands that hold it first, as the attention examples do (``Kx = rename(K: y -> x)``), spelled in the
+    statement's own names; an axis declared as the same as it (``axis x = y``) is taken where there is one."""
+    spec = call.spec
+    second = [r for r in spec.outputs[0] if b.axis_name(r, scope) == twice][1]
+    holders = [i for i, g in enumerate(groups) if twice in g]
+    if not holders:
+        return "an einsum's output names each axis once, and only axes of its operands"
+    if second.grouped:
+        return "an einsum's output names each axis once: rename the axis of one operand first, as in Kx = rename(K: y -> x)"
+    written, i = str(second), holders[-1]
+    taken = {n for refs in (*spec.inputs, *spec.outputs) for r in refs for n in r.names}
+    new = next((s.name for s in b.program.statements if isinstance(s, ast.AxisDecl) and isinstance(s.size, ast.SizeRef)
+                and s.size.name == written and s.name not in taken), None)
+    declare = ""
+    if new is None:  # a new axis of the same size
+        new = next(f"{written}{n}" for n in range(2, len(b.axes) + 3) if f"{written}{n}" not in b.axes)
+        declare = f"declare an axis of the same size, 'axis {new} = {written}{' width' if b.axes[twice].width else ''}', "
+    operand = call.args[i].name
+    renamed = f"{operand}{new}" if f"{operand}{new}".isidentifier() else f"{operand}_{new}"
+    rename = f"{renamed} = rename({operand}: {written} -> {new})"
+    if len(holders) < 2:  # one tensor's axis, wanted twice: a renamed copy is a second operand
+        return (f"an einsum's output names each axis once; for a second '{written}', {declare}and pass a copy of "
+                f"{operand} with its '{written}' renamed, {rename}")
+    sides = [" ".join(new if k == i and a == twice else str(r) for r, a in zip(refs, g))
+             for k, (refs, g) in enumerate(zip(spec.inputs, groups))]
+    out = " ".join(new if r is second else str(r) for r in spec.outputs[0])
+    args = ", ".join(renamed if k == i else a.name for k, a in enumerate(call.args))
+    return (f"an einsum's output names each axis once: {declare}rename {operand}'s '{written}' to "
+            f"{'it' if declare else repr(new)} first, {rename}, then einsum({args}: {', '.join(sides)} -> {out})")
 
 
 def cost(op, c) -> Work:
