@@ -38,7 +38,7 @@ def mistake(source: Source, line: int, column: int, got: str, token_type: str | 
     """The NcdError for a mistake the line at ``line`` shows, ``got`` (a token's repr, or a character's for
     ``token_type`` None) having come at ``column``; None when the parser's own 'unexpected ...' is the best."""
     text = source.line(line)
-    for find in (_unknown_statement, _whole_number, _nested_call, _string, _label):
+    for find in (_unknown_statement, _whole_number, _nested_call, _options_after_scale, _string, _label):
         found = find(text, column, got, token_type)
         if found:
             message, start, end, hint = found
@@ -103,6 +103,23 @@ def _nested_call(text, column, got, token_type):
     else:
         hint = f"name the inner result first, as in S = {inner.group(1)}(...), then use S"
     return "calls cannot be nested: one call per statement", start + 1, column + 1, hint
+
+
+def _options_after_scale(text, column, got, token_type):
+    """``Y = rmsnorm(X: m) * y^-1/2 with eps=0``: a call's options follow its ')', and its scale comes after them.
+
+    >>> _options_after_scale("Y = rmsnorm(X: m) * y^-1/2 with eps=0 as N  # q", 28, "'with'", "WITH")[::3]
+    ("'with' comes before the scale: a call's options follow its ')', and '* y^-1/2' goes after them", 'write Y = rmsnorm(X: m) with eps=0 * y^-1/2 as N')
+    """
+    before = text[: column - 1]
+    call = re.match(r"(\s*[\w\s,]*=\s*\w+\(.*\))\s*([*/]\s*[^\s#]+)\s*$", before[:2000])
+    if got != "'with'" or not call:
+        return None
+    written = re.match(r"(with\b.*?)(\s+as\s.*?)?\s*(#.*)?$", text[column - 1:])  # (the options, the label, a comment)
+    scale = " ".join(call.group(2).split())
+    fixed = f"{call.group(1).strip()} {' '.join(written.group(1).split())} {scale}{written.group(2) or ''}"
+    return (f"'with' comes before the scale: a call's options follow its ')', and '{scale}' goes after them", column, column + 4,
+            f"write {fixed}")
 
 
 def _string(text, column, got, token_type):

@@ -36,3 +36,30 @@ def test_an_einsum_hint_on_one_operand_says_to_pass_a_renamed_copy():
     err = error("axis y = 8 width\naxis k = 4\ninput Q[y k]\nS = einsum(Q: y k -> y y)\noutput S\n")
     assert err.hint == ("an einsum's output names each axis once; for a second 'y', declare an axis of the same size, "
                         "'axis y2 = y width', and pass a copy of Q with its 'y' renamed, Qy2 = rename(Q: y -> y2)")
+
+
+@pytest.mark.parametrize("statement, scale, fixed", [
+    ("Y = rmsnorm(X: m) * y^-1/2 with eps=0", "* y^-1/2", "Y = rmsnorm(X: m) with eps=0 * y^-1/2"),
+    ("  Y = layernorm(X: m) /  2   with  eps=1e-6, affine as N  # pre-norm", "/ 2", "Y = layernorm(X: m) with eps=1e-6, affine / 2 as N"),
+])
+def test_options_written_after_a_scale_say_they_come_first(statement, scale, fixed):
+    """`Y = rmsnorm(X: m) * y^-1/2 with eps=0` said only "unexpected 'with'" (expected 'as', end of line): a call's
+    options follow its ')', and the scale comes after them. The hint is the user's statement in that order, and parses."""
+    head = "axis y = 8\naxis m = 4\ninput X[y m]\n"
+    err = error(head + statement + "\noutput Y\n")
+    column = statement.index("with") + 1
+    assert err.message == f"'with' comes before the scale: a call's options follow its ')', and '{scale}' goes after them"
+    assert (err.span.line, err.span.column, err.span.end_column) == (4, column, column + 4)
+    assert err.hint == f"write {fixed}"
+    build(parse(head + fixed + "\noutput Y\n", "fixed.ncd"))
+
+
+def test_options_after_a_scale_exit_2_with_one_paragraph(tmp_path):
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    (tmp_path / "s.ncd").write_text("axis y = 8\naxis m = 4\ninput X[y m]\nY = rmsnorm(X: m) * y^-1/2 with eps=0\noutput Y\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "s.ncd")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "s.ncd:4:28: error: 'with' comes before the scale" in result.output
