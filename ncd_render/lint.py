@@ -58,6 +58,9 @@ def warnings(diagram: Diagram) -> list[NcdError]:
             label = op.label or op.kind
             _add(found, NcdError(f"the learned box {label} reaches no output: its weights do nothing", op.span,
                                  "everything it makes is dropped later; use its result or remove the box"))
+    scales = {op.span: op for op in diagram.ops if op.kind == "scale"}
+    for warning in _zero_scales(diagram.source.statements, {span: diagram.values[op.outputs[0]].axes for span, op in scales.items()}):
+        _add(found, warning)
     labelled = _labelled(diagram.source.statements)
     for op in diagram.ops:
         warning = _outer_by_mistake(diagram, op) or _short_subscript(op) or _rows_hidden(diagram, op) or _label_unseen(op, labelled)
@@ -162,6 +165,34 @@ def _own_symbol(kind) -> bool:
     """Whether an op of ``kind`` is drawn as a symbol of its own, never its label: the softmax's triangle, a norm's
     circle, ReLU's ramp."""
     return kind.glyph in ("softmax", "norm") or kind.pictogram is not None
+
+
+def _zero_scales(statements, axes: dict) -> list[NcdError]:
+    """A warning at each scale by the number 0 (``One = K * 0``, ``relu(X) * 0.0``), in ``statements`` and every body
+    they hold: every element of its result is 0 whatever the tensor holds, more often a hack or a slip than meant.
+    ``axes``: the axes of the result of each scale op, by its span (the statement's, or the scale's after a call).
+
+    >>> from ncd_render.parse import parse
+    >>> print(_zero_scales(parse("axis m = 4\\ninput K[m]\\nOne = K * 0\\noutput One\\n", "z.ncd").statements, {})[0])
+    z.ncd:3:11: a scale by 0: every element of One is 0, whatever K holds
+        3 | One = K * 0
+          |           ^
+    hint: scale by another number; for a tensor of constants, declare it as an input (input One[...])
+    """
+    found = []
+    for s in statements:
+        found += _zero_scales(getattr(s, "body", ()), axes)
+        expr = getattr(s, "expr", None)
+        scale = getattr(expr, "scale", None)
+        if scale is None or scale.axis is not None or scale.divide or scale.number != 0:
+            continue
+        made = ", ".join(t.name for t in s.targets)
+        of = f"whatever {expr.arg.name} holds" if isinstance(expr, ast.Scaled) else f"whatever {expr.fn.name}(...) makes"
+        shape = axes.get(expr.span if isinstance(expr, ast.Scaled) else scale.span)
+        found.append(NcdError(f"a scale by {scale.text}: every element of {made} is 0, {of}", scale.span,
+                              "scale by another number; for a tensor of constants, declare it as an input "
+                              f"(input {made}[{' '.join(shape) if shape is not None else '...'}])"))
+    return found
 
 
 def _labelled(statements, block: str | None = None) -> dict:

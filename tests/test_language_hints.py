@@ -63,3 +63,46 @@ def test_options_after_a_scale_exit_2_with_one_paragraph(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "s.ncd")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "s.ncd:4:28: error: 'with' comes before the scale" in result.output
+
+
+@pytest.mark.parametrize("statement, column, text, of", [
+    ("One = K * 0", 11, "0", "whatever K holds"),
+    ("One = relu(K) * 0.0", 17, "0.0", "whatever relu(...) makes"),
+    ("One = einsum(K: y m -> y m) * -0", 31, "-0", "whatever einsum(...) makes"),
+])
+def test_a_scale_by_zero_is_warned_about_at_the_number(statement, column, text, of):
+    """`One = K * 0`, a new user's hack for a tensor of ones, was taken silently: every element of One is 0, whatever K
+    holds. A warning (printed like an error, and the command carries on) points at the 0."""
+    from ncd_render.lint import warnings
+
+    d = build(parse(f"axis y = 8\naxis m = 4\ninput K[y m]\n{statement}\noutput One\n", "z.ncd"))
+    (found,) = warnings(d)
+    assert found.message == f"a scale by {text}: every element of One is 0, {of}"
+    assert (found.span.line, found.span.column, found.span.end_column) == (4, column, column + len(text))
+    assert found.hint == "scale by another number; for a tensor of constants, declare it as an input (input One[y m])"
+
+
+def test_a_scale_by_zero_in_a_component_or_a_repeat_is_warned_about_once():
+    from ncd_render.lint import warnings
+
+    text = ("axis y = 8\naxis m = 4\nblock F(A[y m])\n  B = A * 0\n  return B\nend\ninput K[y m]\nrepeat 2\n  K = F(K)\n  K = K * 0.5\nend\n"
+            "output K\n")
+    found = warnings(build(parse(text, "z.ncd")))
+    assert [(w.span.line, w.message) for w in found] == [(4, "a scale by 0: every element of B is 0, whatever A holds")]
+
+
+def test_a_scale_by_a_small_number_or_an_axis_is_not_warned_about():
+    from ncd_render.lint import warnings
+
+    d = build(parse("axis y = 8\naxis m = 4\ninput K[y m]\nA = K * 1e-6\nB = A * m^-1/2\nC = B * -1\noutput C\n", "z.ncd"))
+    assert warnings(d) == []
+
+
+def test_a_scale_by_zero_is_printed_as_a_warning_and_the_command_carries_on(tmp_path):
+    from click.testing import CliRunner
+
+    from ncd_render.cli import main
+
+    (tmp_path / "z.ncd").write_text("axis y = 8\naxis m = 4\ninput K[y m]\nOne = K * 0\noutput One\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "z.ncd")])
+    assert result.exit_code == 0 and "z.ncd:4:11: warning: a scale by 0: every element of One is 0" in result.output
