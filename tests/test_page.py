@@ -1586,3 +1586,18 @@ def test_a_flag_wires_arrowhead_stands_by_its_label_not_at_a_rows_end():
     assert rows and flags
     beside = [(f, r) for f in flags for r in rows if f[1] < r[3] and r[1] < f[3] and f[0] - 20 < r[2] and r[0] < f[2] + 20]
     assert not beside, beside
+
+
+@pytest.mark.parametrize("source", ["corpus/mamba2_ssd", "corpus/dit_block"])
+def test_an_axis_label_keeps_clear_of_a_mark_s_arrowheads(source):
+    """RWKV's page: R came into a part of its own, its σ mark at the start, and ȳ, set past the page's arrowhead,
+    stood under the mark's left arrowhead, its overline through it (Mamba-2's ȳ under a SiLU likewise). A label set
+    there moves on past the mark's arrowheads, where the wire leaves room."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        items = load(Path(__file__).parent / f"{source}.ncd").scene(layout_preset="page").items
+    heads = [i.bbox for i in items if i.role == "arrow"]
+    marks = [i for i in items if i.role in ("label.axis", "label.overline")]
+    hit = [(i.role, [round(v, 1) for v in i.bbox]) for i in marks for a in heads
+           if min(i.bbox[2], a[2]) - max(i.bbox[0], a[0]) > 0.2 and min(i.bbox[3], a[3]) - max(i.bbox[1], a[1]) > 0.2]
+    assert not hit, hit

@@ -100,7 +100,8 @@ class _Compose:
         pieces, dots, arrows = self.wire_pieces(wire_stroke, boxes)
         pieces, body = joined(pieces, body, dots)
         standing = [i.bbox for i in chain(sections, body) if i.role in ("bracket", "arrow")]  # (a mark's arrowheads)
-        labels, named = self.wire_labels(boxes, separators, standing)
+        heads = [i.bbox for i in body if i.role == "arrow"]  # (a mark's: a label past a part's arrowhead keeps clear of them)
+        labels, named = self.wire_labels(boxes + heads, separators, standing)
         ins = []  # tensor names left of the inputs, right of the outputs
         for name, v in zip(names, self.d.inputs):
             ws = [w for w in self.input_wires if self.wires[w].start == ("input", self.d.producer(v).id)]
@@ -250,10 +251,10 @@ class _Compose:
             top, bottom = base - label.ascent - (1.0 if overline else 0.0), base + label.descent
             if self.style.part and wire.start[0] == "input" and not self.holds_ids(wire):  # past the arrowhead a page may
                 # draw there (page.flow), where that leaves it clear of every box (an id wire's own arrowhead follows its label)
-                clear = x + entry_room(p)
+                clear = _past_boxes(x + entry_room(p), top, bottom, label.width + 0.5, wire.x1 - p.label_pad, near, p.label_pad)
                 spot = (clear, top, clear + label.width + 0.5, bottom)  # (to within half a point of a box: the page had it room)
                 if not any(_overlaps(spot, b) for b in boxes_near(near, spot[0], spot[2])):
-                    x = clear
+                    x = clear  # (past a mark's arrowhead standing there: RWKV's ȳ under R's σ)
             x = _past_boxes(x, top, bottom, label.width, wire.x1 - p.label_pad, near, p.label_pad)
             if wire.start[0] == "copy" and any(_overlaps((x, top, x + label.width, bottom), b) for b in boxes_near(near, x, x + label.width)):
                 continue  # a branch labelled for the norm on it (layout._named_where_normalised), where there is room
