@@ -1601,3 +1601,38 @@ def test_an_axis_label_keeps_clear_of_a_mark_s_arrowheads(source):
     hit = [(i.role, [round(v, 1) for v in i.bbox]) for i in marks for a in heads
            if min(i.bbox[2], a[2]) - max(i.bbox[0], a[0]) > 0.2 and min(i.bbox[3], a[3]) - max(i.bbox[1], a[1]) > 0.2]
     assert not hit, hit
+
+
+XCIT_NORMS = """axis y = 196 width
+axis m = 384
+axis h = 8
+axis k = m / h
+axis j = k
+input X[y m]
+Q = linear(X: m -> k h) with bias as W_Q
+K = linear(X: m -> k h) with bias as W_K
+V = linear(X: m -> k h) with bias as W_V
+section "L2 norm along tokens"
+  Q = rmsnorm(Q: y) with eps=0 * y^-1/2
+  K = rmsnorm(K: y) with eps=0 * y^-1/2
+end
+section "Cross-covariance attention"
+  Kj = rename(K: k -> j)
+  Vj = rename(V: k -> j)
+  A = einsum(Q, Kj: y k h, y j h -> k j h)
+  O = einsum(A, Vj: k j h, y j h -> y k h)
+end
+Y = linear(O: k h -> m) with bias as W_O
+output Y
+"""
+
+
+def test_a_wire_a_part_hands_on_is_labelled_though_a_mark_stands_at_its_end():
+    """XCiT's page: K's y^-1/2 stood over the end of K's ȳ, where the part labels the wires it hands on, and the
+    label was left out: K went on to the next part unsaid but for its input label, a part's width away. The label
+    stands left of the mark instead."""
+    items = load_text(XCIT_NORMS, "xcit.ncd").scene(layout_preset="page").items
+    labels = [i.bbox for i in items if i.role == "label.axis"]
+    tips = [(i.bbox[2], (i.bbox[1] + i.bbox[3]) / 2) for i in items if i.role == "arrow.continue.out"]
+    bare = [(round(x), round(y)) for x, y in tips if not any(y - 14 < b < y + 0.5 and x - 70 < a1 <= x for _, _, a1, b in labels)]
+    assert tips and not bare, bare

@@ -119,7 +119,9 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
         marks += arrowheads(x1, [(v, ink) for y, at in out if at == x1 for v in partners(y, x1, end=True)], "arrow.continue.out")
     for y, x1 in out:  # each labelled there, as a row's end labels its wires,
         label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
-        if label and _clear(label[0], scene.items):  # where nothing stands (a part's end kept no room for it)
+        if label and not _clear(label[0], scene.items):
+            label = _left_of_marks(label, scene.items, y, x_start, label_pad)
+        if label:  # where nothing stands (a part's end kept no room for it)
             marks += label
     for x0 in sorted({x0 for _, x0 in into}):
         marks += arrowheads(x0 + ARROW, [(v, ink) for y, at in into if at == x0 for v in partners(y, x0, end=False)], "arrow.continue.in")
@@ -137,6 +139,22 @@ def _partners(scene: Scene, named: set[float]):
         return [y] + sorted({w.y1 for w in wires if abs((max(w.x1, w.x2) if end else min(w.x1, w.x2)) - x) < 0.5
                              and 0 < abs(w.y1 - y) < 2 * HALF and w.y1 not in named})
     return partners
+
+
+def _left_of_marks(label: list, items: list, y: float, start: float, label_pad: float) -> list:
+    """``label`` (a Text and its overline) moved left of the marks standing over its wire's end (XCiT's y^-1/2 over
+    K's, which left K's ȳ unsaid), where nothing else is in its way and it stays right of ``start``; [] where not."""
+    for _ in range(4):  # past the mark's right arrowhead, its box, its left arrowhead, then clear
+        x0, y0, x1, y1 = label[0].bbox
+        hits = [i.bbox for i in items if i.role not in ("wire", "section", "background", "separator")
+                and i.bbox[0] < x1 + 1 and x0 - 1 < i.bbox[2] and i.bbox[1] < y1 + 1 and y0 - 1 < i.bbox[3]]
+        if not hits:
+            return label if x0 > start else []
+        if not all(b[3] < y for b in hits):  # (not a mark above the wire: a box on it, a label)
+            return []
+        dx = min(b[0] for b in hits) - label_pad - x1
+        label = [replaced(i, x=i.x + dx) if isinstance(i, Text) else replaced(i, x1=i.x1 + dx, x2=i.x2 + dx) for i in label]
+    return []
 
 
 def _clear(text: Text, items: list) -> bool:
