@@ -471,15 +471,15 @@ def test_integer_ids_are_compared_exactly_not_within_a_tolerance():
     import torch
 
     from ncd_render.ir import Op
-    from ncd_render.pytorch.check import _comparison
+    from ncd_render.pytorch.compare import comparison
 
     theirs = torch.arange(0, 20_000, 7, dtype=torch.float64)
     mine = theirs.clone()
     mine[3] += 1
     op = Op(0, "argmax", (), ())
-    assert _comparison("float32", "I", True, mine, theirs, op).passed  # as real numbers, it would pass
-    assert not _comparison("float32", "I", True, mine, theirs, op, exact=True).passed
-    assert _comparison("float32", "I", True, theirs.clone(), theirs, op, exact=True).passed
+    assert comparison("float32", "I", True, mine, theirs, op).passed  # as real numbers, it would pass
+    assert not comparison("float32", "I", True, mine, theirs, op, exact=True).passed
+    assert comparison("float32", "I", True, theirs.clone(), theirs, op, exact=True).passed
 
 
 WINDOWED = ("axis y = 4096\naxis x = y\naxis m = 4096\ninput Q[y m], K[x m]\nS = einsum(Q, K: y m, x m -> y x)\n"

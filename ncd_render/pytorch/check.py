@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 import os
 import re
 import time
@@ -39,10 +38,11 @@ from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..errors import NcdError, did_you_mean, plural
-from ..ir import Diagram, Op
+from ..ir import Diagram
 from ..opaque import refuse
 from ..sources import program_from_file
 from .compile import DiagramModule, compile_diagram
+from .compare import comparison, same
 from .inputs import fed, random_inputs, vocabularies, without_values
 from .budget import LONG_FLOPS, Estimate, require
 from .guard import ProcessExit, watched
@@ -279,26 +279,13 @@ def _compare(diagram: Diagram, patterns: Patterns, model: DiagramModule, ref: Re
         if kind is not None:  # (compared, it raised: a traceback and exit 1, "disagrees")
             raise NcdError(f"{ref.name} gives {value.name} {kind}: ncd check compares dense tensors with values", op.span,
                            hint="return it as a dense tensor on the CPU (tensor.to_dense(), or run the module on the CPU)")
-        result.append(_comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
+        result.append(comparison(dtype, value.name, vid in diagram.outputs, mine.double(), tensor.double(), op,
                                   exact=value.dtype != "real"))
     if all(c.passed for c in result):
         return result, False, narrower
     with torch.no_grad():
         again = _wires(diagram, fed(ref.forward, diagram, inputs), ref.name)
-    return result, any(not _same(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
-
-
-def _same(again, first) -> bool:
-    """Whether a second run of the reference gave ``first`` again, NaN where it gave NaN (a whole softmax row masked
-    is NaN every time: no sign of a dropout left on).
-
-    >>> nan = float("nan")
-    >>> _same(torch.tensor([1.0, nan]), torch.tensor([1.0, nan])), _same(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 3.0]))
-    (True, False)
-    """
-    if not first.is_floating_point():
-        return torch.equal(again, first)
-    return again.shape == first.shape and bool(((again == first) | (again.isnan() & first.isnan())).all())
+    return result, any(not same(again[vid], tensor) for vid, tensor in wires.items() if isinstance(tensor, torch.Tensor)), narrower
 
 
 class _Precisions(TorchDispatchMode):
@@ -346,38 +333,3 @@ def _wires(diagram: Diagram, theirs, name: str) -> dict[int, torch.Tensor]:
     if absent:
         raise NcdError(f"{name} does not return output(s) {', '.join(absent)}")
     return wires
-
-
-def _comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: torch.Tensor, op: Op,
-                exact: bool = False) -> Comparison:
-    """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal.
-    Values that are not finite on both sides and the same there (a masked score's -inf, the NaN of a root of a
-    negative number) agree, and are counted; one side's alone fails the wire."""
-    lowest = -1e9  # a mask written with a huge negative number (-1e9, transformers' torch.finfo(dtype).min) is -inf's
-    same = ((~torch.isfinite(theirs) | ~torch.isfinite(mine)) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))) \
-        | (mine.isneginf() & (theirs <= lowest)) | (theirs.isneginf() & (mine <= lowest))
-    alike, nan_alone = "", (int((mine.isnan() & ~theirs.isnan()).sum()), int((theirs.isnan() & ~mine.isnan()).sum()))
-    nan_alike = int((theirs.isnan() & same).sum())
-    if same.any():
-        low = (theirs <= lowest) | theirs.isneginf()
-        kinds = [(int(n), name) for n, name in (((low & same).sum(), "-inf"), (((theirs == math.inf) & same).sum(), "inf"),
-                                                 (nan_alike, "NaN")) if n]
-        alike = ", ".join(f"{n} {name}" for n, name in kinds)
-        mine, theirs = mine.masked_fill(same, 0.0), theirs.masked_fill(same, 0.0)
-    finite = theirs[torch.isfinite(theirs)]
-    scale = finite.abs().max().item() if finite.numel() else 0.0  # (an infinity on one side alone fails by max_abs)
-    max_abs = (mine - theirs).abs().max().item() if theirs.numel() else 0.0
-    nothing_finite = bool(same.numel()) and bool(same.all())
-    if math.isnan(max_abs) or nothing_finite:  # a NaN on one side alone; no finite value to compare
-        max_abs = math.inf
-    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
-    comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite,
-                            nan_alone=nan_alone, nan_alike=nan_alike, values=same.numel())
-    if exact:
-        return comparison
-    power = (theirs * theirs).sum().item()
-    if not comparison.passed and power > 0 and math.isfinite(max_abs):
-        factor = (mine * theirs).sum().item() / power
-        if (mine - factor * theirs).abs().max().item() <= comparison.tolerance * scale * max(1.0, abs(factor)):
-            comparison.factor = factor
-    return comparison
