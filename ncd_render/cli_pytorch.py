@@ -24,14 +24,16 @@ from .usage import Command
               help="Check at the sizes the file declares (slow for big models), not at small ones.")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=2, show_default=True,
               help="Leading batch dimension of the random inputs.")
-@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True, help="Seed of the random inputs and weights.")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True,
+              help="Seed of the random inputs and weights; where they leave a wire one value everywhere, the next 4 are tried.")
 @reports_errors
 def check_command(file, reference, sizes, declared, batch, seed):
     """Run FILE and a reference implementation on the same random inputs and weights.
 
     Compares every output (and every wire the reference exposes) in float64
     and float32. Exits 0 when they agree, 1 when they do not (naming the first
-    wire that differs), 2 on an error.
+    wire that differs) or when a wire is one value everywhere at every seed
+    tried (no mistake in it could show), 2 on an error.
 
     It runs at small sizes: the file's 'check' line (check y=5, x=6), else
     the declared sizes when they are small, else small sizes chosen to fit the

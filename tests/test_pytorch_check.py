@@ -547,3 +547,95 @@ def test_an_ok_with_most_values_nan_on_both_sides_says_how_few_were_compared(tmp
     (tmp_path / "d.check.py").write_text(ROOT_OF_A_SUM[1].replace("A.sum(-1)", "A.abs().sum(-1)"))
     report = check_file(tmp_path / "d.ncd", batch=2)
     assert report.passed and "NaN" not in str(report), str(report)
+
+
+SQUARED_RELU = ("axis y = 5 width\naxis x = y width\naxis s = 4\ninput Z[y s]\nZ = silu(Z)\n"
+                "Q = layerscale(Z: s) as g_q\nQ = bias(Q: s) as b_q\nK = layerscale(Z: s) as g_k\nK = bias(K: s) as b_k\n"
+                "Kx = rename(K: y -> x)\nA = einsum(Q, Kx: y s, x s -> y x) * SCALE\nA = relu(A)\nA = square(A)\noutput A\n",
+                "import torch\nfrom torch import nn\nfrom torch.nn import functional as F\n"
+                "from ncd_render.pytorch.check import From, Reference\n\n\n"
+                "class M(nn.Module):\n    def __init__(self, s):\n        super().__init__()\n"
+                "        self.gamma = nn.Parameter(torch.ones(2, s))\n        self.beta = nn.Parameter(torch.zeros(2, s))\n\n"
+                "    def forward(self, z):\n        z = F.silu(z)\n"
+                "        q, k = (z[..., None, :] * self.gamma + self.beta).unbind(-2)\n"
+                "        return F.relu(q @ k.transpose(-1, -2) / z.shape[-2]) ** 2\n\n\n"
+                "def reference(sizes):\n    m = M(sizes['s'])\n"
+                "    return Reference(m.forward, m, {'g_q.weight': From('gamma', index=0), 'g_k.weight': From('gamma', index=1),\n"
+                "                                    'b_q.weight': From('beta', index=0), 'b_k.weight': From('beta', index=1)})\n")
+
+
+HIDING = 3  # the seed at which the repro's random offsets make every score negative: A is 0 on both sides (asserted)
+
+
+def squared_relu(tmp_path, scale):
+    """GAU's squared-ReLU attention, relu(q k / n)^2, its scores scaled by ``scale``, and its pairing."""
+    (tmp_path / "a.ncd").write_text(SQUARED_RELU[0].replace("SCALE", scale))
+    (tmp_path / "a.check.py").write_text(SQUARED_RELU[1])
+    return tmp_path / "a.ncd"
+
+
+def test_a_wrong_scale_under_a_relu_that_is_zero_everywhere_does_not_pass(tmp_path):
+    """A new user's Gated Attention Unit scaled its scores by n^-1/2 for 1/n and passed: the random offsets made every
+    score negative, A was 0 on both sides, and the report said 'max abs 0.00e+00 ... ok'. A later seed gives A
+    values, and the scale is found, the report saying which seed and why; with no further seed tried, A is untested
+    and the check fails all the same."""
+    path = squared_relu(tmp_path, "y^-1/2")
+    report = check_file(path, seed=HIDING)
+    text = str(report)
+    assert not report.passed and report.first_failure().wire == "A", text
+    assert report.others[HIDING] == {"A": 0.0} and report.seed > HIDING, text
+    assert f"seed {report.seed}, not {HIDING}: seed {HIDING} left A at 0 everywhere on both sides" in text, text
+    assert "times the reference: is a scale factor wrong?" in text
+    alone = check_file(path, seed=HIDING, further_seeds=0)
+    assert not alone.passed and all(c.passed for c in alone.comparisons), str(alone)  # (it agrees, as 0 does with 0)
+    assert "UNTESTED: 0 everywhere" in str(alone) and "ok: the diagram agrees" not in str(alone)
+
+
+def test_a_right_diagram_whose_wire_is_zero_at_first_passes_at_a_later_seed_that_it_names(tmp_path):
+    """The same attention scaled rightly, 1/n, at the seed that leaves A 0: it passes at a later seed, which the
+    report names, and --seed with that one gives the same comparison again."""
+    path = squared_relu(tmp_path, "y^-1")
+    report = check_file(path, seed=HIDING)
+    text = str(report)
+    assert report.passed and f", not {HIDING}: seed {HIDING} left A at 0 everywhere on both sides" in text, text
+    assert report.others[HIDING] == {"A": 0.0} and not report.flat(), text
+    assert f"batch 2, seed {report.seed};" in text and f"--seed {report.seed} gives these inputs and weights again" in text
+    again = check_file(path, seed=report.seed)
+    assert not again.others and [c.max_abs for c in again.comparisons] == [c.max_abs for c in report.comparisons]
+
+
+def test_a_wire_that_is_zero_at_every_seed_fails_as_untested(tmp_path):
+    """A ReLU of a negative square is 0 whatever the inputs: no seed tells a mistake in it from none. Every wire
+    agrees, yet the check fails (exit 1), naming the wire and the seeds tried, and says where such wires come from."""
+    (tmp_path / "z.ncd").write_text("axis y = 3\naxis m = 4\ninput X[y m]\nS = square(X)\nS = S * -1\nA = relu(S)\n"
+                                    "Y = X + A\noutput Y\n")
+    (tmp_path / "z.check.py").write_text("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                                         "def reference(sizes):\n    def forward(X):\n        a = (-X.square()).relu()\n"
+                                         "        return {'A': a, 'Y': X + a}\n    return Reference(forward, torch.nn.Module(), {})\n")
+    report = check_file(tmp_path / "z.ncd", seed=7)
+    text = str(report)
+    assert not report.passed and report.first_failure() is None and report.seed == 7 and report.flat() == {"A": 0.0}, text
+    assert sorted(report.others) == [8, 9, 10, 11] and all(left == {"A": 0.0} for left in report.others.values())
+    assert "FAIL: ncd check could not test A: at seed 7 it is 0 everywhere on both sides, where no mistake in it can " \
+           "show, and so it is at seeds 8 to 11" in text, text
+    assert "leave it out of what the reference returns" in text  # (A is a wire, not an output)
+    from click.testing import CliRunner
+    from ncd_render.cli import main
+    assert CliRunner().invoke(main, ["check", str(tmp_path / "z.ncd")]).exit_code == 1
+
+
+def test_no_further_seed_is_tried_beyond_the_checks_arithmetic_limit(tmp_path, monkeypatch):
+    """Each further seed runs the whole check again: only as many are tried as keep it within its FLOP limit, and
+    where none fits the untested wire still fails, the verdict saying that no other seed was tried."""
+    from ncd_render.pytorch import check as check_module
+
+    (tmp_path / "z.ncd").write_text("axis y = 3\naxis m = 4\ninput X[y m]\nS = square(X)\nS = S * -1\nA = relu(S)\noutput A\n")
+    (tmp_path / "z.check.py").write_text("import torch\nfrom ncd_render.pytorch.check import Reference\n\n"
+                                         "def reference(sizes):\n    return Reference(lambda X: (-X.square()).relu())\n")
+    assert sorted(check_file(tmp_path / "z.ncd").others) == [1, 2, 3, 4]
+    monkeypatch.setattr(check_module, "MAX_FLOPS", 1)
+    report = check_file(tmp_path / "z.ncd")
+    assert not report.passed and not report.others and report.flat() == {"A": 0.0}
+    text = str(report)
+    assert "at seed 0 it is 0 everywhere on both sides, where no mistake in it can show, and no other seed was tried" in text
+    assert "leave it out of what the reference returns" not in text  # (A is the output)

@@ -27,7 +27,17 @@ def comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: 
                exact: bool = False) -> Comparison:
     """``mine`` against ``theirs``, within ``dtype``'s tolerance; ``exact``, integer ids, only where they are equal.
     Values that are not finite on both sides and the same there (a masked score's -inf, the NaN of a root of a
-    negative number) agree, and are counted; one side's alone fails the wire."""
+    negative number) agree, and are counted; one side's alone fails the wire. Where it agrees and the reference's
+    values compared are one value, to within the tolerance, the comparison holds it (``flat``): nothing there could
+    tell a mistake from none.
+
+    >>> from ncd_render.ir import Op
+    >>> zeros, op = torch.zeros(2, 3, dtype=torch.float64), Op(0, "relu", (), ())
+    >>> comparison("float64", "A", False, zeros, zeros, op).flat, comparison("float64", "A", False, zeros + 1, zeros + 1, op).flat
+    (0.0, 1.0)
+    >>> comparison("float64", "A", False, zeros.exp().cumsum(1), zeros.exp().cumsum(1), op).flat is None
+    True
+    """
     lowest = -1e9  # a mask written with a huge negative number (-1e9, transformers' torch.finfo(dtype).min) is -inf's
     same = ((~torch.isfinite(theirs) | ~torch.isfinite(mine)) & ((mine == theirs) | (mine.isnan() & theirs.isnan()))) \
         | (mine.isneginf() & (theirs <= lowest)) | (theirs.isneginf() & (mine <= lowest))
@@ -48,6 +58,9 @@ def comparison(dtype: str, wire: str, output: bool, mine: torch.Tensor, theirs: 
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
     comparison = Comparison(dtype, wire, output, max_abs, max_rel, op, exact=exact, alike=alike, nothing_finite=nothing_finite,
                             nan_alone=nan_alone, nan_alike=nan_alike, values=same.numel())
+    kept = theirs[~same]  # (finite where it passed)
+    if comparison.passed and kept.numel() and (kept.max() - kept.min()).item() <= comparison.tolerance * scale:
+        comparison.flat = kept.mean().item() + 0.0  # (one value everywhere within the tolerance; -0.0 as 0.0)
     if exact:
         return comparison
     power = (theirs * theirs).sum().item()

@@ -31,6 +31,7 @@ class Comparison:
     nan_alone: tuple[int, int] = (0, 0)  # NaN on the diagram's side alone, and on the reference's alone
     nan_alike: int = 0  # values NaN on both sides (not compared), of ...
     values: int = 0  # ... the wire's values, all dtypes' batch elements counted
+    flat: float | None = None  # where it agrees, the one value the reference gives everywhere compared (no test of it)
 
     @property
     def tolerance(self) -> float:
@@ -56,11 +57,26 @@ class Report:
     batch_norms: dict[str, bool] = field(default_factory=dict)  # the reference's batch norms (class 'name') -> ran in training mode
     unsteady: bool = False  # the reference, run twice on the same inputs, gave other results
     narrower: bool = True  # the reference, run in float64, made float32 numbers (or less) as it ran
+    seed: int = 0  # the seed of the random inputs and parameters compared
+    others: dict[int, dict[str, float]] = field(default_factory=dict)  # seeds also tried -> the wires each left flat
 
     @property
     def passed(self) -> bool:
-        """Every wire compared agrees, and at least one was."""
-        return bool(self.comparisons) and all(c.passed for c in self.comparisons)
+        """Every wire compared agrees, at least one was, and none is one value everywhere (where nothing tells a
+        mistake from none: squared-ReLU scores that came out negative everywhere are 0 whatever their scale).
+
+        >>> flat = Comparison("float64", "A", False, 0.0, 0.0, None, flat=0.0)
+        >>> Report("d.ncd", "r", {}, 2, [flat]).passed, Report("d.ncd", "r", {}, 2, [flat, flat]).flat()
+        (False, {'A': 0.0})
+        """
+        return bool(self.comparisons) and all(c.passed for c in self.comparisons) and not self.flat()
+
+    def flat(self) -> dict[str, float]:
+        """The wires that agree and are one value everywhere, in every dtype compared, with that value."""
+        wires: dict[str, list[Comparison]] = {}
+        for c in self.comparisons:
+            wires.setdefault(c.wire, []).append(c)
+        return {wire: found[0].flat for wire, found in wires.items() if all(c.flat is not None for c in found)}
 
     def first_failure(self) -> Comparison | None:
         failed = [c for c in self.comparisons if not c.passed]
@@ -69,18 +85,25 @@ class Report:
     def __str__(self) -> str:
         sizes = " ".join(f"{a}={n}" for a, n in self.sizes.items())
         lines = [f"{self.path} vs {self.reference}",
-                 f"sizes {sizes}, batch {self.batch}; a wire passes when max|diagram - reference| <= tol * max|reference|"]
+                 f"sizes {sizes}, batch {self.batch}, seed {self.seed}; a wire passes when max|diagram - reference| <= tol * "
+                 "max|reference|"]
         if self.origin:
             lines.insert(2, f"these are {self.origin}")
+        flat = self.flat()
+        if self.others and not flat:
+            lines.append(self.reseeded())
         if not self.comparisons:
             return "\n".join(lines + ["FAIL: nothing was compared"])
         idle = self.idle()
         width = max(len(c.wire) for c in self.comparisons) + 9
         for c in self.comparisons:
             label = f"{c.wire} ({'output' if c.output else 'wire'})"
+            verdict = "FAIL" if not c.passed else f"UNTESTED: {c.flat:.3g} everywhere" if c.wire in flat else "ok"
             lines.append(f"  {c.dtype:8} {label:{width}} max abs {c.max_abs:.2e}  max rel {c.max_rel:.2e}  "
-                         f"tol {c.tolerance:.0e}  {'ok' if c.passed else 'FAIL'}" + (f"  ({c.alike} alike)" if c.alike else ""))
+                         f"tol {c.tolerance:.0e}  {verdict}" + (f"  ({c.alike} alike)" if c.alike else ""))
         first = self.first_failure()
+        if first is None and flat:
+            return "\n".join(lines + self.untested(flat) + idle)
         if first is None:
             return "\n".join(lines + [f"ok: the diagram agrees with {self.reference}"] + self.near_tolerance()
                              + self.mostly_undefined() + idle)
@@ -94,7 +117,7 @@ class Report:
             lines.append(span.excerpt())
         if first.factor is not None:
             lines.append(f"it is {first.factor:.6g} times the reference: is a scale factor wrong?")
-        before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed})
+        before = sorted({c.wire for c in self.comparisons if c.op.id < first.op.id and c.passed and c.wire not in flat})
         lines.append("wires made before it that agree: " + (", ".join(before) if before else "none compared"))
         if first.output and not any(not c.output for c in self.comparisons):
             lines.append("note: only outputs were compared, so the mistake may be in any statement before this one; a "
@@ -104,6 +127,38 @@ class Report:
             if hint:
                 lines.append(hint)
         return "\n".join(lines + idle)
+
+    def reseeded(self) -> str:
+        """Why the seed compared is not the one asked for: that one left a wire one value everywhere.
+
+        >>> Report("d.ncd", "r", {}, 2, [], seed=5, others={3: {"A": 0.0}, 4: {"A": 0.0}}).reseeded()[:51]
+        'seed 5, not 3: seeds 3 and 4 left A at 0 everywhere'
+        """
+        them = "it" if len({w for left in self.others.values() for w in left}) == 1 else "them"
+        return (f"seed {self.seed}, not {min(self.others)}: {_left(self.others)}, where no mistake in {them} can show, so "
+                f"ncd check went on to the next seed (--seed {self.seed} gives these inputs and weights again)")
+
+    def untested(self, flat: dict[str, float]) -> list[str]:
+        """The verdict where every wire agrees but some are one value everywhere at every seed tried.
+
+        >>> Report("d.ncd", "r", {}, 2, [], others={1: {"A": 0.0}, 2: {"A": 0.0}}).untested({"A": 0.0})[0]
+        'FAIL: ncd check could not test A: at seed 0 it is 0 everywhere on both sides, where no mistake in it can show, and so it is at seeds 1 and 2'
+        """
+        one = len(flat) == 1
+        them, are = ("it", "it is") if one else ("them", "they are")
+        said = f"{are} {next(iter(flat.values())):.3g}" if one else _listed([f"{w} is {v:.3g}" for w, v in flat.items()])
+        tail = ", and no other seed was tried (--seed N tries one)"
+        if self.others:
+            alike = all(_rounded(left) == _rounded(flat) for left in self.others.values())
+            tail = f", and so {are} at {_seeds(sorted(self.others))}" if alike else f"; {_left(self.others)}"
+        return [f"FAIL: ncd check could not test {_listed(list(flat))}: at seed {self.seed} {said} everywhere on both sides, "
+                f"where no mistake in {them} can show{tail}",
+                "hint: a wire that is one value everywhere on random inputs and weights is often a ReLU, clamp or mask whose "
+                "input fell on one side of it everywhere (squared-ReLU attention's scores, all negative), or a softmax or "
+                "norm over an axis of size 1: check at other sizes (--sizes AXIS=N,...) or seeds (--seed N)"
+                + ("" if any(c.output for c in self.comparisons if c.wire in flat) else "; a wire that is one value by "
+                   "design tells nothing: leave it out of what the reference returns")
+                + " (docs/pytorch.md, 'Wires that are one value everywhere')"]
 
     def idle(self) -> list[str]:
         """A note for each option that makes no difference at the sizes checked (its registry entry's ``idle``: a
@@ -227,3 +282,39 @@ class Report:
         return (f"hint: {agrees}a float64 error of {first.max_rel:.1e} is the size of float32's rounding: does "
                 f"{self.reference.split(' (')[0]} compute in float32 whatever it is given? If so, return "
                 f"Reference(..., dtypes=(\"float32\",)) to check it in float32 only")
+
+
+def _listed(words: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _rounded(flat: dict[str, float]) -> dict[str, str]:
+    """Each wire's one value as a report says it."""
+    return {wire: f"{value:.3g}" for wire, value in flat.items()}
+
+
+def _seeds(seeds: list[int]) -> str:
+    """Seeds in a sentence, a run of three or more as one.
+
+    >>> _seeds([3]), _seeds([3, 4]), _seeds([1, 2, 3, 4]), _seeds([1, 3, 4])
+    ('seed 3', 'seeds 3 and 4', 'seeds 1 to 4', 'seeds 1, 3 and 4')
+    """
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]} to {seeds[-1]}"
+    return "seeds " + _listed([str(n) for n in seeds])
+
+
+def _left(others: dict[int, dict[str, float]]) -> str:
+    """What each seed left one value everywhere, seeds that left the same grouped.
+
+    >>> _left({3: {"A": 0.0}, 4: {"A": 0.0, "P": 1.0}})
+    'seed 3 left A at 0 everywhere on both sides; seed 4 left A at 0 and P at 1 everywhere on both sides'
+    """
+    groups: dict[tuple, list[int]] = {}
+    for seed, flat in sorted(others.items()):
+        groups.setdefault(tuple(_rounded(flat).items()), []).append(seed)
+    return "; ".join(f"{_seeds(seeds)} left {_listed([f'{w} at {v}' for w, v in flat])} everywhere on both sides"
+                     for flat, seeds in groups.items())
