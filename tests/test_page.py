@@ -1636,3 +1636,13 @@ def test_a_wire_a_part_hands_on_is_labelled_though_a_mark_stands_at_its_end():
     tips = [(i.bbox[2], (i.bbox[1] + i.bbox[3]) / 2) for i in items if i.role == "arrow.continue.out"]
     bare = [(round(x), round(y)) for x, y in tips if not any(y - 14 < b < y + 0.5 and x - 70 < a1 <= x for _, _, a1, b in labels)]
     assert tips and not bare, bare
+
+
+def test_a_row_cut_inside_a_statement_names_what_it_hands_on_as_the_statement_does():
+    """Performer's column: ``N = sum(N: k) * 0.5`` cut between its Σ and its scale; the sum, which has no name of its
+    own, went on to the next row unnamed at both ends. It is named as the statement's result, N."""
+    text = ("axis y = 4 width\naxis k = 4\naxis h = 2\naxis r = 6\ninput K[y k h], W[r k]\nP = einsum(K, W: y k h, r k -> y r h)\n"
+            "N = square(K)\nN = sum(N: k) * 0.5\nP = P - N\nF = exp(P)\nF = F * r^-1/2\noutput F\n")
+    scene = load_text(text, "performer.ncd").scene(layout_preset="column")
+    names = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.name"]
+    assert scene.by_role("arrow.continue.out") and names.count("N") == 2, names

@@ -24,7 +24,6 @@ rounded panels behind their columns; dashed separators run between the tensors o
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from itertools import chain
 
 from ..backdrop import backdrop
@@ -36,9 +35,10 @@ from .buckets import boxes_near, by_column
 from .columns import name_label
 from .heights import Heights
 from .joins import Piece, joined
-from .model import AGAIN, CONTINUE_ARROW, Columns, Drawn, Ordered, Style, _Order, _pieces, arrowhead_path, entry_room
+from .model import AGAIN, CONTINUE_ARROW, Columns, Drawn, Ordered, Style, _pieces, arrowhead_path, entry_room
 from .sections import draw_sections
 from .separators import Separators
+from .tensor_names import tensor_runs
 
 
 @record(slots=True)
@@ -133,38 +133,10 @@ class _Compose:
         items += moved(chain(arrows, gap_items, body, overlay), dx, dy)
         items += self.axis_labels(labels, dx, dy)
         items += moved(tensor_names, dx, dy)
-        tensors = self.tensor_runs(final, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
+        tensors = tensor_runs(self.style, self.columns, self.xs, self.wires, final, self.x_end, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar, tensors.get(w.id, ()))
                                  for w, label, bar in named)
         return scene
-
-    def tensor_runs(self, final: _Order, dx: float) -> dict[int, tuple]:
-        """For ``Scene.wire_names``: each wire's (x from, x to, its tensor's name) runs in the gaps between
-        the columns, where a page's row break may cut it (x moved by ``dx``). The name is a Text at the
-        origin, one per tensor, None for a tensor without one (a component's result)."""
-        runs: dict[int, list] = defaultdict(list)
-        texts: dict[int, Text | None] = {}
-
-        def add(w: int, x0: float, x1: float, value: int) -> None:
-            text = texts.get(value, False)
-            if text is False:
-                name = self.d.values[value].name
-                text = texts[value] = self.style.placed_text(name_label(self.style, value), 0, 0, "label.name") if name else None
-            run = runs[w]
-            if run and run[-1][2] is text:
-                run[-1] = (run[-1][0], x1 + dx, text)
-            else:
-                run.append((x0 + dx, x1 + dx, text))
-
-        x = min((w.x0 for w in self.wires.values()), default=0)
-        for column, at in zip(self.columns, self.xs):
-            values = {**column.gap_in.values, **column.before.values}
-            for w, value in values.items():
-                add(w, x, at.x0, value)
-            x = at.x1
-        for w, value in final.values.items():
-            add(w, x, self.x_end, value)
-        return {w: tuple(run) for w, run in runs.items()}
 
     def name_text(self, label, bar: bool, axis: str) -> Text:
         """A wire's label at the origin, for ``Scene.wire_names``: one (frozen) Text for all the wires that show
