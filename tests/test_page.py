@@ -1646,3 +1646,15 @@ def test_a_row_cut_inside_a_statement_names_what_it_hands_on_as_the_statement_do
     scene = load_text(text, "performer.ncd").scene(layout_preset="column")
     names = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.name"]
     assert scene.by_role("arrow.continue.out") and names.count("N") == 2, names
+
+
+def test_a_section_drawn_in_strands_titles_each_strand_after_its_first_as_it_goes_on():
+    """Cross-attention in a column is drawn strand by strand (queries and keys, then values and L_O): the second
+    panel had no title, and read as another section than the first, of the same colour. Where that still fits, each
+    strand after the first is titled as its section goes on; where it does not (DeepSeek's page), untitled, as before."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SizeWarning)
+        scene = load(Path(__file__).parent / "corpus" / "cross_attention.ncd").scene(layout_preset="column")
+    titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.title"]
+    panels = [i for i in scene.items if i.role == "section"]
+    assert titles == ["Cross-attention", "Cross-attention (cont.)"] and len(panels) == 2, (titles, len(panels))

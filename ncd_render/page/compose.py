@@ -114,7 +114,8 @@ class _Page:
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
         self.pieces: dict = {}  # depth -> its pieces (:func:`.depths.pieces_at`)
-        self.strands: dict = {}  # depth -> the overview's strands (:mod:`.strands`), or None
+        self.strands: dict = {}  # (depth, titled) -> the overview's strands (:mod:`.strands`), or None
+        self.strand_cuts: dict = {}  # depth -> where each part is cut into strands, weighed once for both
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
         self.gaps: dict = {}  # (id, named, through labels) -> the scene's places to cut (:class:`.cuts.Gaps`)
         self.rows: dict = {}  # (id, titled, x and names' width of each cut) -> its rows cut there (widths near each other cut alike)
@@ -184,20 +185,22 @@ class _Page:
                             return self.chosen(fallback, width, room, height)
             if fallback is not None:  # (another depth is not tried for an order that reads better: each is laid out anew)
                 return self.chosen(fallback, width, room, height)
-        for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`)
-            if depth not in self.strands:
-                self.strands[depth] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
-                                                  width=self.width)
-            strands = self.strands[depth]
-            # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
-            tier = None if strands is None else [(list(strands), titled)]
-            for named in names:
-                for fractions, seen in (((1.0,), tried), (ROW_WIDTHS, {})):
-                    scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
-                    if scene is not None:
-                        fallback = self.kept(fallback, (scene, tier, fractions, named))
-                        if not fallback[-1]:
-                            return self.chosen(fallback, width, room, height)
+        for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`), the
+            # strands of a section after its first titled as it goes on, else (where that does not fit) untitled
+            for again in (True, False):
+                if (depth, again) not in self.strands:
+                    self.strands[depth, again] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
+                                                             width=self.width, titled=again, cuts=self.strand_cuts.setdefault(depth, {}))
+                strands = self.strands[depth, again]
+                # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
+                tier = None if strands is None else [(list(strands), titled)]
+                for named in names:
+                    for fractions, seen in (((1.0,), tried if not again else {}), (ROW_WIDTHS, {})):
+                        scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
+                        if scene is not None:
+                            fallback = self.kept(fallback, (scene, tier, fractions, named))
+                            if not fallback[-1]:
+                                return self.chosen(fallback, width, room, height)
         return None if fallback is None else self.chosen(fallback, width, room, height)
 
     def kept(self, fallback: tuple | None, found: tuple) -> tuple:

@@ -46,7 +46,7 @@ def one_mark(scene: Scene) -> Scene:
     >>> ["".join(r.text for r in t.runs) for t in one_mark(Scene(100, 100, [wide, narrow])).items]
     ['Up (cont.)', 'Up (cont.)']
     """
-    if not any(i.role == "label.title" and i.runs[-1].text == SHORT for i in scene.items):
+    if not any(i.role == "label.title" and i.runs[-1].text.endswith(SHORT) for i in scene.items):  # (a strand's, :mod:`.strands`, in its one run)
         return scene
     items = []
     for i in scene.items:

@@ -33,6 +33,7 @@ from ..errors import NcdError
 from ..ir import Diagram
 from ..parse import Assign, Delete, Program, Repeat, Save, Section
 from .chunks import Chunk, built, built_part, reads_of, split_parts, writes_of
+from .continued import SHORT
 from .likeness import likeness
 
 PLAIN = (Assign, Delete, Save)  # the statements a strand holds
@@ -43,14 +44,17 @@ PIECE = 5000.0  # one more part, in square points: about the room of a part hold
 MOST_CUTS = 16
 
 
-def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float]) -> list[Chunk]:
+def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], float], titled: bool = False,
+             cut: dict | None = None) -> list[Chunk]:
     """The parts of ``diagram`` (:func:`.chunks.chunks` with sections split), their plain statements
     cut into strands where the parts take least ``room``; [] when no part splits. A part written as
     an earlier one was, but for its names and labels (a model's layers, written out one by one), is
-    cut where that one was: in the same places, and weighed once."""
+    cut where that one was: in the same places, and weighed once. ``titled``: a section's strands after
+    its first are titled as it goes on ("Attention (cont.)"), cut where the untitled ones are; ``cut``: where
+    each part was cut, kept from one call to the next (the strands weighed untitled, once)."""
     program = diagram.source
     parts = split_parts([s for s in program.statements if isinstance(s, PLAIN + (Section, Repeat))], deep=True)
-    out, split, cut = [], False, {}
+    out, split, cut = [], False, {} if cut is None else cut
     for k, part in enumerate(parts):
         before, later = [s for p in out for s in p], [s for p in parts[k + 1:] for s in p]
         steps = _steps(part)
@@ -66,7 +70,7 @@ def stranded(diagram: Diagram, depth: int | None, room: Callable[[Diagram], floa
         if len(cut[key]) == 1:  # not cut: the part as written (its statements in the file's order, not the strands')
             out.append(part)
             continue
-        pieces = [_wrapped(part, steps[i:j], i == 0) for i, j in cut[key]]
+        pieces = [_wrapped(part, steps[i:j], i == 0, titled) for i, j in cut[key]]
         split = True
         out += pieces
     return built(program, out, depth) if split else []
@@ -85,12 +89,13 @@ def _section(part: list) -> bool:
     return len(part) == 1 and isinstance(part[0], Section)
 
 
-def _wrapped(part: list, run: list, first: bool) -> list:
-    """The statements ``run`` of ``part``, in a copy of its section if it is one (untitled but for the ``first``)."""
+def _wrapped(part: list, run: list, first: bool, titled: bool = False) -> list:
+    """The statements ``run`` of ``part``, in a copy of its section if it is one (untitled but for the ``first``, or
+    ``titled`` as it goes on)."""
     if not _section(part):
         return run
     section = part[0]
-    return [replace(section, body=tuple(run), title=section.title if first else "")]
+    return [replace(section, body=tuple(run), title=section.title if first else section.title + SHORT if titled and section.title else "")]
 
 
 def _cuts(program: Program, before: list, part: list, steps: list, later: list, depth: int | None, room) -> list[tuple[int, int]]:
