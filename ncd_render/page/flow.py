@@ -29,7 +29,7 @@ from .arrange import BLOCK_GAP
 from .arrows import ARROW, HALF, arrowheads
 from .chunks import chunks
 from .refs import Numbering, in_figure
-from .relabel import clear_of_labels, end_label, label_of
+from .relabel import clear_of_labels, end_label, label_of, labelled_near
 from .rows import ROW_GAP
 from .strands import stranded
 
@@ -122,6 +122,8 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
         label = end_label(axis_labels + marks, *label_of(y, x1 - 0.5, names)[:2], x1, y, label_pad)
         if label and not _clear(label[0], scene.items):
             label = _left_of_marks(label, scene.items, y, x_start, label_pad)
+            if label and labelled_near(axis_labels + marks, label[0], label[0].x, label[0].y):
+                label = []  # (labelled just before it: a box's output label)
         if label:  # where nothing stands (a part's end kept no room for it)
             marks += label
     for x0 in sorted({x0 for _, x0 in into}):
