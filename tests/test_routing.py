@@ -320,3 +320,12 @@ def test_a_full_contractions_scalar_comes_out_of_its_cup():
     cup = next(i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend" and i.bbox[3] - i.bbox[1] > 10)
     out = [i for i in scene.items if i.role == "wire.bend" and abs(i.bbox[2] - wire.x1) < 1e-6 and cup.bbox[0] < i.bbox[0] < cup.bbox[2]]
     assert out and any(abs(y - wire.y1) < 1e-6 for i in out for y in (i.bbox[1], i.bbox[3]))
+
+
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
+def test_a_full_contractions_scale_stands_off_its_scalars_wire(layout, tmp_path, figure_metrics):
+    """``einsum(A, B: e, e -> ) * e`` (a MoE's load-balancing loss): the scale's label, set beside the cup's apex,
+    stood on the scalar's wire rising out of it. It moves off the way the wire goes."""
+    load_text("axis e = 8\ninput A[e], B[e]\nL = einsum(A, B: e, e -> ) * e\noutput L\n", layout=layout).render(tmp_path / "l.svg")
+    result = figure_metrics.analyse(str(tmp_path / "l.svg"))[0]
+    assert result["label_overlaps"] == 0, result["label_overlap_list"]

@@ -8,6 +8,7 @@ from .routing import JOIN_MAX, JOIN_MIN, Join, RegionPlan
 
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
+SCALAR_CLEAR = 7.0  # pt: a cup's scale label, centred this far above or below its apex, off the scalar's wire
 
 
 def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str, end_stroke: Stroke) -> tuple[list, tuple | None]:
@@ -57,6 +58,9 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
         x += w
     if plan.born and apex is not None:  # a scalar's wire comes out of the last cup, not out of the air past the region
         items.extend(bend(*apex, x1, b, stroke) for b in plan.born)
+        if label_at is not None and not plan.label_above and label_at[1] == apex[1]:  # the scale's label, beside the apex,
+            # moves off the way the scalar's wire goes (MoE's ∗e stood on the "1" rising out of its cup)
+            label_at = (label_at[0], apex[1] + (SCALAR_CLEAR if min(plan.born) <= apex[1] else -SCALAR_CLEAR))
     if widths:
         for a, b in plan.settle:
             items.append(bend(x, a, x1, b, stroke))
