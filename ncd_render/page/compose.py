@@ -83,11 +83,15 @@ def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, he
     tried = {}  # each set of blocks once, by (sizes, first, follows), for the last resort
     scene = page.fit_either(width, height, tried)
     if scene is not None:
+        size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
+        wider = "a wider --width" + (" or a taller --height" if height else "")
         if page.unnamed:
-            size = f"{width / 72:.2f}in" + (f" x {height / 72:.2f}in" if height else "")
             warnings.warn(SizeWarning(f"to fit {size} at full size, the rows do not name the tensors they hand on "
-                                      "and take in (their axes stay labelled); a wider --width" + (" or a taller --height" if height else "")
-                                      + " keeps the names"), stacklevel=4)
+                                      f"and take in (their axes stay labelled); {wider} keeps the names"), stacklevel=4)
+        if page.untitled:
+            legend = " with its legend of sizes" if scene.by_role("legend") else ""
+            warnings.warn(SizeWarning(f"to fit {size} at full size{legend}, the rows that go on with a section "
+                                      f"do not title it again; {wider} keeps the titles"), stacklevel=4)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
     page.shrunk = True
@@ -125,6 +129,8 @@ class _Page:
         self.sources: dict = {}  # id -> each scene cut so far (the keys of gaps), for :meth:`labels_in_the_way`
         self.in_the_way: bool | None = None
         self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
+        self.untitled = False  # ... or do not title again the sections they go on with (no room for the titles)
+        self.went_on = False  # the last arrangement asked to title sections again had rows that go on with one
         self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.cuts.choose_cuts`)
         self.order = 0  # how many blocks the arrangement :meth:`arranged` gave last sets out of reading order
 
@@ -213,7 +219,17 @@ class _Page:
         with the legend; noting whether its rows name what they take in."""
         scene, tier, fractions, named, _ = found
         self.unnamed = named is False
-        return self.legended(self.arranged(tier, fractions, width, room, {}, named) or scene, width, height)
+        again = self.arranged(tier, fractions, width, room, {}, named)
+        if again is not None:
+            return self.legended(again, width, height)
+        with_legend = self.legended(scene, width, height)
+        if with_legend is scene and room != height and self.went_on:  # no room for the legend anyway: the titles, where they
+            # fit without it (the transformer's page dropped its layers' titles for a legend it then had no room for)
+            again = self.arranged(tier, fractions, width, height, {}, named)
+            if again is not None:
+                return again
+        self.untitled = self.went_on  # (titles dropped for the legend: said, as names dropped are)
+        return with_legend
 
     def depths(self) -> dict:
         """Each depth to try (:func:`.depths.depths_to_try`) and the diagram drawn there, less a depth that draws what an
@@ -246,8 +262,10 @@ class _Page:
                          for beside in (False, True)] for name, s in defined]
             options += [list(self.extra)] if self.extra else []
             pieces.append((overview, options))
-        if titled and not any(continued(block) for _, options in pieces for option in options for rows in option for block in rows):
-            return None  # no row goes on with a titled section: the same blocks as untitled
+        if titled:
+            self.went_on = any(continued(block) for _, options in pieces for option in options for rows in option for block in rows)
+            if not self.went_on:
+                return None  # no row goes on with a titled section: the same blocks as untitled
         for overview, options in pieces:
             for choice in _choices(options):
                 blocks = [block for rows in choice for block in rows]
