@@ -106,7 +106,7 @@ def test_a_norm_over_more_than_two_wires_is_a_capsule_not_a_disc():
     a disc with a small label in it (a diffusion block's GN took 50 pt of width). Drawn as a capsule:
     as tall as a circle over its wires would be, as wide as the circle over two wires, round at both ends.
     Over two wires it is still the circle."""
-    text = AXES + "axis c = 4\ninput X[x w c]\nA = groupnorm(X: c x w) with groups=2\nB = layernorm(X: c w)\noutput A, B\n"
+    text = AXES + "axis c = 4\ninput X[x w c]\nA = layernorm(X: c x w)\nB = layernorm(X: c w)\noutput A, B\n"  # (GN's as LN's)
     figure = load_text(text, "g.ncd")
     drawn, pitch = boxes(figure.scene()), load_preset("paper").pitch
     group, layer = (drawn[op.id] for op in figure.diagram.ops if op.kind == "norm")
@@ -309,3 +309,13 @@ def test_a_leaky_relu_shows_its_slope_where_it_is_not_torchs(options, shown):
     scene = load_text(f"axis y = 4 width\naxis m = 3\ninput X[y m]\nY = leaky_relu(X){options}\noutput Y\n").scene()
     (mark,) = [t for t in scene.labels() if t.role == "label.box"]
     assert [r.text for r in mark.runs] == shown and (len(shown) == 1 or mark.runs[1].dy > 0)  # the slope a subscript
+
+
+def test_options_that_change_what_a_box_computes_are_drawn():
+    """A group norm of 32 groups and one of 1 (a layer norm over its axes) both read GN, and a top-k whose kept
+    weights are renormalised read as one that keeps them as they are: a reader could not tell them apart. GN takes
+    its groups as a subscript, and the renormalising top-k says the weights sum to 1."""
+    text = ("axis c = 64\naxis h = 4 width\naxis e = 8\ninput X[c h], G[e]\nA = groupnorm(X: c h) with groups=32\n"
+            "B = groupnorm(X: c h) with groups=1\nP = topk(G: e) with k=2\nQ = topk(G: e) with k=2, normalize\noutput A, B, P, Q\n")
+    said = sorted("".join(r.text for r in t.runs) for t in load_text(text, "o.ncd").scene().items if t.role == "label.box")
+    assert said == ["GN1", "GN32", "top2", "top2 Σ=1"], said

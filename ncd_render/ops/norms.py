@@ -133,10 +133,18 @@ def _divides(size: int | None, groups: int, channels: str, span) -> None:
                        "divide them", span, f"give groups a divisor of {size}, or name the channel axis first: groupnorm(X: c h w)")
 
 
+def _symbol(op) -> str:
+    """What the norm's circle reads: LN, RMS, BN, or GN with its groups as a subscript (GN₃₂: a group norm of 32
+    groups and one of 1, a layer norm over all its axes, read alike), set at the full size of a box's label so the
+    subscript keeps the size a page's subscripts have."""
+    fn = op.params["fn"]
+    return SYMBOLS[fn][1] + (f"_{{{op.params['groups']}}}" if fn == "groupnorm" else "")
+
+
 OPTIONS = {"affine": KINDS["affine"], "eps": KINDS["eps"]}
 MORE = {"groupnorm": {"groups": KINDS["groups"]}, "batchnorm": {"running": KINDS["running"]}, "layernorm": {"weight": FLAG}}
 register(*(OpKind(fn, "norm", build=build, options=MappingProxyType({**OPTIONS, **MORE.get(fn, {})}),
-                  glyph="norm", hold="through", label=lambda op: (SYMBOLS[op.params["fn"]][1], 0.8, op.learned), cost=cost,
+                  glyph="norm", hold="through", label=lambda op: (_symbol(op), 1.0 if op.params["fn"] == "groupnorm" else 0.8, op.learned), cost=cost,
                   parameters=parameters, initial=lambda op, param: "ones" if param in ("weight", "running_var") else "zeros", check=check_groups,
                   run=run, source=source, reads_twice=True,
                   framework_kernel=lambda op: "layer-norm" if op.params["fn"] == "layernorm" else None,

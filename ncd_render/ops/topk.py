@@ -28,7 +28,7 @@ def build(b, call, options, scope, label):
                   select_bias=bool(options.get("select_bias")))
     if params["select_bias"]:
         params["name"] = b.param_name(label or "bias_e", scope)
-    b.add_op(kind="topk", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or f"top{k}",
+    b.add_op(kind="topk", inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=broadcast, label=label or f"top{k}" + (" Σ=1" if params["normalize"] else ""),
              learned=params["select_bias"], params=MappingProxyType(params), section=scope.section, span=call.span)
     return [out]
 
