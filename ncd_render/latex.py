@@ -60,8 +60,8 @@ def snippet(figure: str | PurePath, title: str | None, width: float, label: str,
     needs = r"\usepackage{tikz}" if tikz else r"\usepackage{graphicx}"
     include = rf"\input{{{path}}}" if tikz else rf"\includegraphics{{{path}}}"
     size = f"the figure is {width / 72:.2f}in wide" + (f" and {height / 72:.2f}in tall" if height else "")
-    note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz
-                                         else "include it unscaled, so its labels keep their size")
+    note = f"% needs {needs}; {size}: " + ("its labels take the document's fonts" if tikz  # (scaled: not their theme's size)
+                                         else "include it unscaled" + ("" if scaled else ", so its labels keep their size"))
     if scaled:  # (the snippet said the labels kept their size under a figure shrunk to 59%)
         note += ("\n% it was scaled down to fit, so its labels print smaller than its theme sets them (the warning says how"
                  " small);\n% " + "\n% ".join(textwrap.wrap(f"{remedy.cli(scaled)} keeps them at full size", 116)))

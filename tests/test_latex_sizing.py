@@ -154,6 +154,7 @@ def test_the_snippet_of_a_figure_scaled_down_says_so(tmp_path):
     result = CliRunner().invoke(main, ["latex", str(TRANSFORMER), "-o", str(tmp_path / "fig.pdf"), "--layout", "column"])
     assert result.exit_code == 0, result.output
     assert "scaled to" in result.output and "it was scaled down to fit, so its labels print smaller" in result.output
+    assert "keep their size" not in result.output.split("scaled down to fit")[0]  # (its first line said so, above it)
     result = CliRunner().invoke(main, ["latex", str(SDPA), "-o", str(tmp_path / "fig.pdf"), "--layout", "column"])
     assert "scaled down" not in result.output and "keep their size" in result.output
 
