@@ -289,10 +289,12 @@ def _note_if_crossed(diagram, wrap: bool, theme: str, layout_preset: str) -> Non
     from .style import load_preset, load_theme
 
     preset = load_preset(layout_preset)
-    found = better_inputs(diagram, scale_fonts(load_theme(theme), preset.font_scale), replace(preset, wrap=preset.wrap or wrap))
+    rows = preset.rows  # (a page's rows are cut from the figure laid out whole: its crossings are theirs)
+    found = better_inputs(diagram, scale_fonts(load_theme(theme), preset.font_scale), replace(preset, wrap=preset.wrap or wrap, rows=False))
     if found:
         names, fewest, base = found
-        tell(f"note: the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} "
+        whole = "laid out whole, before it is set in rows, " if rows else ""
+        tell(f"note: {whole}the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} "
              f"it would cross {fewest}")
 
 

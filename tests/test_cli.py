@@ -63,6 +63,16 @@ def test_inputs_declared_in_an_order_that_crosses_far_more_are_noted(tmp_path, f
     assert ncd("latex", tmp_path / "c.ncd", "-o", tmp_path / "c.pdf").stderr == f"wrote {tmp_path / 'c.pdf'}\n"
 
 
+def test_the_note_on_the_inputs_order_is_given_on_a_page_and_in_a_column_too(tmp_path):
+    """The note was given only at natural size: a page's figure, its rows cut from the figure laid out whole, crossed
+    as often, and said nothing (a UNet decoder's Z and Skip, swapped whole before their concatenation)."""
+    (tmp_path / "c.ncd").write_text("axis u = 1 width\naxis n = 4 width\naxis t = 5 width\naxis m = 8\ninput E[n m], T[u m]\n"
+                                    "Z = concat(T, E: u, n -> t)\noutput Z\n")
+    for layout in ("page", "column"):
+        result = ncd("render", tmp_path / "c.ncd", "--layout", layout, "-o", tmp_path / "c.svg")
+        assert result.returncode == 0 and "the figure crosses 4 times; with its inputs declared in the order T, E" in result.stderr
+
+
 def test_validate_summarises_a_good_file():
     result = ncd("validate", MHA)
     assert result.returncode == 0
