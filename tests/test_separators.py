@@ -190,3 +190,14 @@ def test_a_line_under_a_box_narrower_than_its_column_runs_under_it_too(name):
     (x0, y0, x1, y1) = next(t.bbox for t in scene.items if t.role == "label.box" and [r.text for r in t.runs] == ["L", "K"])
     k_box = next(b for b in boxes if b.x <= x0 and x1 <= b.x + b.w and b.y <= y0 and y1 <= b.y + b.h)
     assert any(s.x1 <= k_box.x + 0.5 and k_box.x + k_box.w <= s.x2 and s.y1 > k_box.y + k_box.h for s in lines), k_box
+
+
+def test_a_line_lowered_near_the_end_leaves_room_for_an_outputs_end_label():
+    """K and V, two maps of one X: the line between them, lowered under W_K, ran at the height of V's x̄ label at the
+    figure's end (V's x̄ is a copy's branch, labelled nowhere else), and the label was left out."""
+    from ncd_render.api import load_text
+
+    scene = load_text("axis x = 8 width\naxis m = 8\naxis k = 4\ninput X[x m]\nK = linear(X: m -> k) as W_K\n"
+                      "V = linear(X: m -> k) as W_V\noutput K, V\n").scene()
+    ends = [i for i in scene.items if i.role == "label.axis" and i.axis == "x" and i.x > scene.width / 2]
+    assert len(ends) == 2, [(i.x, i.y) for i in ends]  # K's x̄ and V's

@@ -35,6 +35,7 @@ from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
 
 INF = float("inf")
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
+END_LABEL = 20.0  # a line lowered this near the figure's end keeps clear of the end labels of the outputs below it
 STEP = 2 * SEPARATOR_CLEAR  # two pieces of a line at different heights this near each other read as one line, stepped
 REGION_PAD = 3.0  # the most a wiring region's extent reaches past its curves, above and below (glyphs, gaps)
 
@@ -114,7 +115,7 @@ class Separators:
         at_ends = [(bx0, bx1, by1) for bx0, by0, bx1, by1 in near
                    if abs(bx0 - a.x1) < ON and self.in_column(bx0, bx1, x1, True) or abs(bx1 - a.x0) < ON and self.in_column(bx0, bx1, x0, False)]
         reach = max((by1 for *_, by1 in on + at_ends), default=None)
-        room = self.room_above(b)
+        room = self.room_above(b, spans[-1][1])
         if reach is None or reach + SEPARATOR_CLEAR <= sy or reach + SEPARATOR_CLEAR > room:
             return
         runs = [list(spans[0])]  # the runs a box on the upper wire alone parted now go on under it
@@ -131,10 +132,12 @@ class Separators:
         self.pairs[pair] = (lo, hi, (reach + SEPARATOR_CLEAR + room) / 2, runs)
         self.lowered[pair] = (sy, spans)
 
-    def room_above(self, b) -> float:
+    def room_above(self, b, until: float = -INF) -> float:
         """The lowest a separator may run over wire ``b``: above its label, or, where it has none (a copy's branch),
-        clear of the wire itself."""
-        return b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if b.labelled else b.y - 2 * SEPARATOR_CLEAR
+        clear of the wire itself; an output's wire takes a label at the figure's end, where the line reaches
+        (``until``) within :data:`END_LABEL` of it (V's x̄, a copy's branch, lost it to the line lowered under W_K)."""
+        labelled = b.labelled or b.x1 >= self.x_end - ON and until >= self.x_end - END_LABEL
+        return b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if labelled else b.y - 2 * SEPARATOR_CLEAR
 
     def pieces(self, pair: tuple[int, int], buckets: dict, panels) -> list[tuple[float, float]]:
         """The pieces of ``pair``'s line at its height: its runs, carried on across the regions it passes
@@ -174,7 +177,7 @@ class Separators:
             lowered = [p for p in group if p in self.lowered]
             sy = max(self.pairs[p][2] for p in lowered)
             fits = all(p in self.lowered or abs(self.pairs[p][2] - old) < ON for p in group) and all(
-                sy <= self.room_above(self.wires[p[1]]) + ON for p in group)
+                sy <= self.room_above(self.wires[p[1]], self.pairs[p][3][-1][1]) + ON for p in group)
             moved = {}
             for p in sorted(group) if fits else ():
                 if abs(self.pairs[p][2] - sy) < ON:
