@@ -148,23 +148,26 @@ def _left_of_marks(label: list, items: list, y: float, start: float, label_pad: 
     """``label`` (a Text and its overline) moved left of the marks standing over its wire's end (XCiT's y^-1/2 over
     K's, which left K's ȳ unsaid), where nothing else is in its way and it stays right of ``start``; [] where not."""
     for _ in range(4):  # past the mark's right arrowhead, its box, its left arrowhead, then clear
-        x0, y0, x1, y1 = label[0].bbox
-        hits = [i.bbox for i in items if i.role not in ("wire", "section", "background", "separator")
-                and i.bbox[0] < x1 + 1 and x0 - 1 < i.bbox[2] and i.bbox[1] < y1 + 1 and y0 - 1 < i.bbox[3]]
+        hits = _touching(label[0], items)
         if not hits:
-            return label if x0 > start else []
+            return label if label[0].bbox[0] > start else []
         if not all(b[3] < y for b in hits):  # (not a mark above the wire: a box on it, a label)
             return []
-        dx = min(b[0] for b in hits) - label_pad - x1
+        dx = min(b[0] for b in hits) - label_pad - label[0].bbox[2]
         label = [replaced(i, x=i.x + dx) if isinstance(i, Text) else replaced(i, x1=i.x1 + dx, x2=i.x2 + dx) for i in label]
     return []
 
 
 def _clear(text: Text, items: list) -> bool:
     """Whether ``text`` touches none of ``items`` but wires and panels."""
+    return not _touching(text, items)
+
+
+def _touching(text: Text, items: list) -> list[tuple]:
+    """The extents of ``items`` (but wires and panels) that ``text`` touches, to within a point."""
     x0, y0, x1, y1 = text.bbox
-    return not any(i.bbox[0] < x1 + 1 and x0 - 1 < i.bbox[2] and i.bbox[1] < y1 + 1 and y0 - 1 < i.bbox[3]
-                   for i in items if i.role not in ("wire", "section", "background", "separator"))
+    return [i.bbox for i in items if i.role not in ("wire", "section", "background", "separator")
+            and i.bbox[0] < x1 + 1 and x0 - 1 < i.bbox[2] and i.bbox[1] < y1 + 1 and y0 - 1 < i.bbox[3]]
 
 
 def _name_at(labels: list[Text], y: float) -> str | None:
