@@ -92,7 +92,7 @@ class Separators:
             self.below_boxes(pair, buckets, region_set)
             self.above_marks(pair, buckets, region_set)
         pieces = {pair: self.pieces(pair, buckets, panels) for pair in drawn}
-        self.carry_lowered(drawn, pieces, lambda pair: self.pieces(pair, buckets, panels))
+        self.carry_lowered(drawn, pieces, lambda pair, sy=None: self.pieces(pair, buckets, panels, sy))
         for pair in drawn:
             at.setdefault(pairs[pair][2], []).extend(pieces[pair])
         level(at, buckets, panels, self.p.pitch / 2)
@@ -139,17 +139,18 @@ class Separators:
         labelled = b.labelled or b.x1 >= self.x_end - ON and until >= self.x_end - END_LABEL
         return b.y - self.axis_h - self.p.label_pad - LABEL_CLEAR if labelled else b.y - 2 * SEPARATOR_CLEAR
 
-    def pieces(self, pair: tuple[int, int], buckets: dict, panels) -> list[tuple[float, float]]:
-        """The pieces of ``pair``'s line at its height: its runs, carried on across the regions it passes
+    def pieces(self, pair: tuple[int, int], buckets: dict, panels, sy: float | None = None) -> list[tuple[float, float]]:
+        """The pieces of ``pair``'s line at its height (or at ``sy``): its runs, carried on across the regions it passes
         under (:meth:`across`), less what stands in their way (:func:`in_the_way`)."""
-        sy, spans = self.pairs[pair][2], [list(run) for run in self.pairs[pair][3]]
-        passed = self.across(pair, spans)
+        sy = self.pairs[pair][2] if sy is None else sy
+        spans = [list(run) for run in self.pairs[pair][3]]
+        passed = self.across(pair, spans, sy)
         return [piece for x0, x1 in spans for piece in _subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed))]
 
     def carry_lowered(self, drawn: list, pieces: dict, pieces_of) -> None:
         """Set the lines :meth:`below_boxes` lowered that meet under their boxes at one height, the lowest of theirs, and
         carry them on at it into the lines of ``drawn`` that go on from them, a piece within :data:`STEP` of theirs
-        (``pieces``: each pair's, changed in place; ``pieces_of``: a pair's at the height it has). Where one of those
+        (``pieces``: each pair's, changed in place; ``pieces_of``: a pair's at the height it has, or one given). Where one of those
         goes on at another height (raised over a mark), or one has no room for the line (its lower wire's label, or a
         box, in the way), every line joined to them is set back as it was: a line lowered in part stepped up and down
         beside T5's W_k. (Two lowered under a box and a sum beside it, 0.1 pt apart, were set back for that alone.)"""
@@ -182,10 +183,7 @@ class Separators:
             for p in sorted(group) if fits else ():
                 if abs(self.pairs[p][2] - sy) < ON:
                     continue
-                lo, hi, was, runs = self.pairs[p]
-                self.pairs[p] = (lo, hi, sy, runs)
-                moved[p] = pieces_of(p)
-                self.pairs[p] = (lo, hi, was, runs)
+                moved[p] = pieces_of(p, sy)
                 fits = p in self.lowered or length(moved[p]) >= length(pieces[p]) - ON  # (no box in its way lower down)
                 if not fits:
                     break
@@ -215,19 +213,19 @@ class Separators:
             self.pairs[pair] = (lo, hi, (a.y + min(tops)) / 2, spans)
             self.lowered.pop(pair, None)  # (raised, after all)
 
-    def across(self, pair: tuple[int, int], spans: list) -> list[tuple]:
+    def across(self, pair: tuple[int, int], spans: list, sy: float) -> list[tuple]:
         """Carry the separator of ``pair`` on across a wiring region one of its wires runs into at the end of
         its last run (or comes out of, at the start of its first) while the region's curves keep to that wire's
         side of the line, clear of it, and the other wire runs on: a tuple's tensors are still side by side where
         one of them bends and crosses within itself. The line runs as far as those curves keep to that wire's
-        height. Returns the regions passed under, which do not stop the line (their curves are clear of it)."""
+        height (``sy``, the line's). Returns the regions passed under, which do not stop the line (their curves are clear of it)."""
         if self.starts is None:  # a wire ends or starts at its region's edge: both are the column's x, to the bit
             self.starts, self.ends = defaultdict(list), defaultdict(list)
             for r in self.regions:
                 self.starts[r[0]].append(r)
                 self.ends[r[2]].append(r)
         a, b = self.wires[pair[0]], self.wires[pair[1]]
-        sy, last, first = self.pairs[pair][2], spans[-1], spans[0]
+        last, first = spans[-1], spans[0]
         passed = []
         for wire, other, above in ((a, b, True), (b, a, False)):
             # (the other wire runs on, or into the same region: there its curves say how far the line goes)
