@@ -342,7 +342,7 @@ def passing_wires(order: list[int], held: list[int]) -> list[int]:
     return [w for w in order[places[0]:places[-1] + 1] if w not in held]
 
 
-NORM_INSET = 1.0  # between a norm's label and its outline (half a bold stroke, and a little air)
+NORM_INSET = 1.25  # between a norm's label and its outline: half a bold stroke (1.3 pt), and 0.6 pt of air
 CAP_HEIGHT = 0.78  # of a label's ascent: its capitals' height (DejaVu Sans: 0.73 em of 0.93 em)
 
 
@@ -355,28 +355,36 @@ def norm_outline(preset, label, span: float) -> tuple[float, float]:
     >>> from ncd_render.text import set_label
     >>> page, font = load_preset("page"), load_theme("paper").font.family
     >>> [tuple(round(v, 1) for v in norm_outline(page, set_label(t, font, 8, bold=True), s)) for t, s in (("LN", 15.3), ("RMS", 15.3), ("GN", 39.3))]
-    [(15.3, 15.3), (22.5, 21.3), (26.0, 39.3)]
+    [(15.9, 15.9), (23.5, 21.3), (26.0, 39.3)]
     """
-    width = label.width if label is not None else 0.0
+    width, half = (label.width, _half_height(label)) if label is not None else (0.0, 0.0)
     two_wires = preset.pitch + 2 * box_pad(preset, "norm", label)  # the height of a norm's box over two neighbouring wires
-    diameter = norm_diameter(width, span, preset.clearance, two_wires)
+    need = 2 * (NORM_INSET + math.hypot(width / 2, half)) if label is not None else 0.0  # a circle round the label, with air
+    diameter = norm_diameter(need, span, preset.clearance, two_wires)
     height = max(span, diameter)
     if label is None or height > diameter:
         return diameter, height
-    room = (diameter / 2 - NORM_INSET) ** 2 - (CAP_HEIGHT * label.ascent / 2) ** 2  # half the chord at the label's cap height, squared
+    room = (diameter / 2 - NORM_INSET) ** 2 - half ** 2  # half the chord at the label's farther edge, squared
     straight = max(0.0, width / 2 - math.sqrt(max(room, 0.0)))  # what each half of the capsule's straight part must add
     return diameter + 2 * straight, height
 
 
-def norm_diameter(label_width: float, span: float, clearance: float, most: float) -> float:
-    """A norm circle's diameter: its wires' span, wider for its label, never into the clearance around it;
-    at most ``most`` (two wires' span) unless its label needs more. A norm over more wires (GroupNorm over
-    channels and both image axes) is then a capsule: a circle as tall as its wires, not a disc as wide.
+def _half_height(label) -> float:
+    """How far a norm's label reaches up or down from its circle's middle: its capitals' top or its baseline, whichever
+    is farther (the label's ink is centred, not its capitals, :func:`.bias.label_baseline`)."""
+    base = label_baseline(0.0, 0.0, label)
+    return max(abs(base), abs(CAP_HEIGHT * label.ascent - base))
 
-    >>> norm_diameter(11.0, 10.0, 5.0, 27.0), norm_diameter(30.0, 10.0, 5.0, 27.0), norm_diameter(4.0, 44.0, 5.0, 27.0)
+
+def norm_diameter(need: float, span: float, clearance: float, most: float) -> float:
+    """A norm circle's diameter: its wires' span, wider where its label ``need`` s a wider circle, never into the
+    clearance around it; at most ``most`` (two wires' span) unless its label needs more. A norm over more wires
+    (GroupNorm over channels and both image axes) is then a capsule: a circle as tall as its wires, not a disc as wide.
+
+    >>> norm_diameter(14.0, 10.0, 5.0, 27.0), norm_diameter(33.0, 10.0, 5.0, 27.0), norm_diameter(7.0, 44.0, 5.0, 27.0)
     (14.0, 18.0, 27.0)
     """
-    return min(max(span, min(label_width + 3.0, span + 2 * (clearance - 1.0))), max(most, label_width + 3.0))
+    return min(max(span, min(need, span + 2 * (clearance - 1.0))), max(most, need))
 
 
 def trapezoid(x0: float, top: float, x1: float, bottom: float, taper: str, room: float) -> tuple:
