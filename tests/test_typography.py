@@ -114,3 +114,11 @@ def test_a_scale_at_a_cup_stands_clear_of_the_labels_after_it(name):
     for scale in scales:
         after = [t.bbox[0] - scale.bbox[2] for t in texts if t is not scale and abs(t.y - scale.y) < 5 and t.bbox[0] >= scale.bbox[2] - 0.5]
         assert min(after, default=99) >= 9.0, after
+
+
+def test_a_negative_scale_at_a_cup_is_written_with_one_times_sign():
+    """``einsum(...) * -1`` was written '∗×−1' at its cup: the ∗ and the × a negative scale's box opens with."""
+    from ncd_render.api import load_text
+    text = "axis y = 8 width\naxis x = 8 width\naxis k = 4\ninput A[y k], B[x k]\nT = einsum(A, B: y k, x k -> y x) * -1\noutput T\n"
+    labels = ["".join(r.text for r in i.runs) for i in load_text(text, "n.ncd").scene().items if isinstance(i, Text)]
+    assert "∗−1" in labels and not any("×" in label for label in labels), labels

@@ -55,10 +55,11 @@ def box_label(style: Style, op):
 
 
 def scale_label(style: Style, placed: Placed):
-    """A scale written at a contraction's cup (``∗k^-1/2``), or None."""
+    """A scale written at a contraction's cup (``∗k^-1/2``; ``∗−1``, its ∗ the times sign a negative number's box
+    label opens with, :func:`..ops.arith.scale_label`), or None."""
     if placed.scale is None:
         return None
-    return style.text("∗" + placed.scale.label, style.theme.font.box_size * 0.9, math=style.theme.font.math)
+    return style.text("∗" + placed.scale.label.removeprefix("×"), style.theme.font.box_size * 0.9, math=style.theme.font.math)
 
 
 def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights: Heights, x: float = 0.0) -> Box:
