@@ -617,6 +617,15 @@ def test_legend_lists_every_axis_with_its_size():
     assert len(scene.by_role("legend")) == 1
 
 
+def test_legend_lists_the_axes_a_group_joins():
+    """Swin's patch merging, (a i) (b j) c -> a b (j i c), drew i and j only inside groups, and its legend left them
+    out: the sizes the figure is about."""
+    text = "axis a = 4 width\naxis i = 2\naxis c = 3\ninput X[(a i) c]\nY = rearrange(X: (a i) c -> a (i c))\noutput Y\n"
+    figure = load_text(text, "g.ncd", layout="page")
+    listed = ["".join(r.text for r in t.runs) for t in figure.scene().items if t.role == "label.legend"]
+    assert {"a", "i", "c"} <= set(listed), listed
+
+
 @pytest.mark.parametrize("name", ["sdpa", "resnet", "mha"])
 def test_a_figure_narrower_than_the_page_stands_in_its_middle_over_its_legend(name):
     """The legend of sizes was as wide as the page under a figure half as wide, so the figure stood off the page's

@@ -46,7 +46,7 @@ def entries(diagram: Diagram) -> list[tuple[str, str, bool]]:
     ('x', '= h × w = 4 × 5', True)
     """
     drawn = compact(diagram)
-    used = {a for v in drawn.values.values() for a in v.axes}
+    used = {p for v in drawn.values.values() for a in v.axes for p in (a, *(diagram.axes[a].parts if a in diagram.axes else ()))}  # ((a i): a, i)
     declared = [s for s in diagram.source.statements if isinstance(s, AxisDecl)]
     for s in reversed(declared):  # an axis a used one is declared from is listed too
         if s.name in used and s.size is not None:
