@@ -71,7 +71,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
             edge = max([x_pre] + [first_x[sid] + title_room(style, sid) for sid in titled if crosses_title(style, column, sid, heights.section[sid][0], y)])
             x, x_pre = x + edge - x_pre, edge
         brackets = sum(bracket_room(style, sid) for sid in opening)
-        if column.pre and opening and owns_gap(d, opening, column.pre):  # a repeated block's own copies: inside its brackets
+        if column.pre and opening and owns_gap(d, opening, column.pre, closing):  # a section's own copies: inside its panel
             x += brackets
             x_pre = x - p.column_gap / 2 - ops_width
             opens_at = x_pre - brackets
@@ -110,10 +110,19 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     return Columns(placed_columns, boxes, x_start, final_x, x + end_gap, final_gap)
 
 
-def owns_gap(d, opening: list[int], gap: list) -> bool:
-    """Whether the ops in a column's gap are the own ops of every section that opens at the column, one
-    of them a repeated block: copies made in every repeat, drawn inside its brackets, not before them."""
-    if not any(d.sections[sid].kind == "repeat" for sid in opening):
+def owns_gap(d, opening: list[int], gap: list, closing=()) -> bool:
+    """Whether the ops in a column's gap are the own ops of every section that opens at the column, and drawn
+    inside its panel: a repeated block's, copies made in every repeat, inside its brackets, not before them; or
+    another section's where none closes at the column (whose panel, wide for its title, the copies may stand
+    under). A block's input read twice is copied inside its panel: drawn before it, the block read one tensor
+    handed in twice (a page cut there handed it on twice).
+
+    >>> from ncd_render.api import load_text
+    >>> d = load_text('axis m = 4\\ninput X[m]\\nsection "S"\\n  A = relu(X)\\n  Y = A + X\\nend\\noutput Y\\n').diagram
+    >>> owns_gap(d, [0], []), owns_gap(d, [0], [], closing=[1])
+    (True, False)
+    """
+    if closing and not any(d.sections[sid].kind == "repeat" for sid in opening):
         return False
     return all(set(opening) <= set(d.section_path(getattr(placed.op, "copy", placed.op).section)) for placed in gap)
 
