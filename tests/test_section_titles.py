@@ -92,3 +92,38 @@ def test_a_tensor_the_figure_gives_out_passes_a_section_that_reads_a_copy_of_it(
     stream = [w for w in scene.items if w.role == "wire" and abs(w.y1 - w.y2) < 1e-6 and max(w.x1, w.x2) > panel.bbox[2]
               and x_name.bbox[1] - 8 < w.y1 < x_name.bbox[3] + 8]
     assert len(stream) == 2 and all(w.y1 < panel.bbox[1] for w in stream)
+
+
+NESTED_COPY = ('axis u = 8 width\naxis w = u width\naxis m = 16\naxis k = 4\n'
+               'block Attn(Xq[y m], Xkv[x m])\n  Q = linear(Xq: m -> k)\n  K = linear(Xkv: m -> k)\n  V = linear(Xkv: m -> k)\n'
+               '  S = einsum(Q, K: y k, x k -> y x)\n  P = softmax(S: x)\n  O = einsum(P, V: y x, x k -> y k)\n  return O\nend\n'
+               'input X[u m]\nsection "Self-attention"\n  N = layernorm(X: m)\n  Nw = rename(N: u -> w)\n  A = Attn(N, Nw)\nend\n'
+               'output A\n')
+
+
+def test_a_blocks_input_read_twice_is_copied_inside_its_panel():
+    """Attn(N, Nw) reads Nw twice (K and V): the copy was drawn before Attn's panel, as if the block took one tensor
+    handed in twice, and a page cut at the panel's edge handed Nw on twice (a user's decoder block)."""
+    scene = load_text(NESTED_COPY, "a.ncd").scene()
+    panels = {i.section: i for i in scene.items if i.role == "section"}
+    inner = min(panels.values(), key=lambda p: p.w)
+    rename_end = max(i.bbox[2] for i in scene.items if i.role == "label.axis" and "".join(r.text for r in i.runs) == "w"
+                     and i.bbox[0] < inner.x + 40)
+    dots = [i for i in scene.items if i.role == "dot" and i.bbox[0] > rename_end]
+    assert len(dots) >= 2 and all(inner.x < d.bbox[0] and d.bbox[2] < inner.x + inner.w for d in dots), (inner, dots)
+
+
+def test_a_sections_copies_stay_out_of_the_panel_of_a_section_that_closes_there():
+    """Where a section closes at the column a section opens at, the new one's copies stay before its panel: the
+    closing one is wide for its title, and CNN's residual panel ran under its max pooling's title."""
+    scene = load(ROOT / "tests" / "corpus" / "cnn_compact.ncd").scene()
+    panels = sorted((i for i in scene.items if i.role == "section"), key=lambda p: p.x)
+    assert all(a.x + a.w <= b.x + 0.01 for a, b in zip(panels, panels[1:])), [(p.x, p.x + p.w) for p in panels]
+
+
+def test_a_row_going_on_with_a_nested_section_titles_the_panel_it_shows():
+    """A row that goes on with Attn inside Self-attention drew Self-attention's title on Attn's panel, in front."""
+    scene = load_text(NESTED_COPY, "a.ncd", layout="column").scene()
+    titles = ["".join(r.text for r in t.runs) for t in scene.items if t.role == "label.title"]
+    went_on = [t for t in titles if t.endswith(("(continued)", "(cont.)"))]
+    assert went_on and all(t.startswith("Attn") for t in went_on), titles

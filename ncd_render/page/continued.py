@@ -101,10 +101,12 @@ def _set(title: Text, words: str) -> Text:
 
 
 def _clear(text: Text, piece: Rect, items: list) -> bool:
-    """Whether ``text`` touches nothing drawn among ``items`` but its own panel or one around it."""
+    """Whether ``text`` touches nothing drawn among ``items`` but its own panel or one around it: a nested section's
+    panel, in front of its own, is in the way (an outer section's title set on the inner panel read as the inner's)."""
     x0, y0, x1, y1 = text.bbox
     for i in items:
-        if i is piece or (isinstance(i, Rect) and i.role == "section" and i.x <= x0 and x1 <= i.x + i.w and i.y <= y0 and y1 <= i.y + i.h):
+        if i is piece or (isinstance(i, Rect) and i.role == "section" and i.x <= piece.x and piece.x + piece.w <= i.x + i.w
+                          and i.y <= piece.y and piece.y + piece.h <= i.y + i.h):
             continue  # its own panel, or one around it
         bx0, by0, bx1, by1 = i.bbox
         if bx0 < x1 + 1 and x0 - 1 < bx1 and by0 < y1 + 1 and y0 - 1 < by1:
