@@ -209,6 +209,22 @@ def test_a_chain_of_like_boxes_breaks_into_rows_alike():
     assert len(scene.by_role("label.name")) == 2 * len(boxes), boxes  # each row names X where it takes it in and hands it on
 
 
+ROPE_QKV = ("axis y = 512 width\naxis x = y width\naxis m = 1024\naxis h = 16\naxis k = m / h\ninput X[y m]\n"
+            "Xk = rename(X: y -> x)\nQ = linear(X: m -> k h) as W_Q\nK = linear(Xk: m -> k h) as W_K\n"
+            "V = linear(Xk: m -> k h) as W_V\nQ = rope(Q: y k)\nK = rope(K: x k)\nsection \"Attention\"\n"
+            "  S = einsum(Q, K: y k h, x k h -> y x h)\n  S = mask(S: y x) with causal\n  P = softmax(S: x)\n"
+            "  O = einsum(P, V: y x h, x k h -> y k h)\nend\noutput O\n")
+
+
+def test_a_parts_last_row_leaves_out_what_only_passes_it_to_be_handed_on():
+    """In a column the projections' last row held K's RoPE, and Q and V passed through it untouched, named at both
+    ends, to be handed on to the attention: they now end in the row before, named there, and come in where read."""
+    scene = load_text(ROPE_QKV, "r.ncd", layout="column").scene()
+    names = ["".join(r.text for r in t.runs) for t in scene.items if t.role == "label.name"]
+    assert names.count("Q") == 2 and names.count("V") == 2, names  # handed on once, taken in once
+    assert names.count("K") == 4, names  # (K's RoPE row takes K in and hands it on)
+
+
 def test_an_input_that_only_waits_comes_in_where_it_is_used():
     """B waits while A goes through eight maps: the rows leave B's wires and name out until the row
     that adds it to A, where they come in as an input's do, B named left of them, without the arrowheads of wires

@@ -7,7 +7,8 @@ them out: they end with an arrow and a label in one row and come back, labelled,
 one. An input that waits through the first row is left out of it whole, its name with it,
 and comes in where it is used, named left of its wires: with arrowheads where it came in
 with them (a part's input an earlier part made), else as the figure's inputs do, without
-(they would say it came from an earlier row).
+(they would say it came from an earlier row). A part's last row leaves out what only passes it to
+be handed on to a later part (Q and V beside K's RoPE): it ends, named, in the row before.
 
 >>> from ncd_render.scene import Line, Rect, Stroke, Text
 >>> wire = lambda y: Line(0, y, 100, y, Stroke())
@@ -42,8 +43,10 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
     inputs left out of earlier rows (and whether they came in with arrowheads), by the heights of their wires; a row
     where they come in sets the name left of their wires (and forgets it), a first row adds the inputs it leaves out."""
     groups = None
-    if after is None:
+    if after is None and before is None:
         drop = set()
+    elif after is None:  # a part's last row: what only passes it to be handed on ends in the row before, named there
+        drop = _whole(_handed_on(items, _passing(items, {y for y, *_ in before.wires})), before)
     elif before is None:
         carried = {y for y, *_ in after.wires}
         groups = [(n, levels) for n, levels in _inputs(items) if levels <= carried]
@@ -57,6 +60,8 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
     else:
         drop = _whole(_passing(items, {y for y, *_ in before.wires} & {y for y, *_ in after.wires}), before, after)
     out = _without(items, drop)
+    if after is None and drop:  # (their names at the part's end go with them)
+        out = [i for i in out if not (i.role == "label.name" and id(i) in {id(n) for n in _ends_named(items, drop)})]
     for n, levels in groups or ():
         if levels <= drop:
             out.remove(n)
@@ -69,6 +74,23 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
                 out = [i for i in out if id(i) not in {id(h) for h in _heads(out, levels)}]
             out.append(replace(n, x=before.x - before.pad - label_pad - n.width))
     return out
+
+
+def _handed_on(items: list, levels: set) -> set:
+    """The heights among ``levels`` whose wires end in an arrowhead a part draws where it hands a tensor on to a later
+    part (not the figure's outputs, which end the figure where they are)."""
+    tips_out = {round(t, 2) for i in items if i.role == "arrow.continue.out" for t in tips(i)}
+    return {y for y in levels if round(y, 2) in tips_out}
+
+
+def _ends_named(items: list, levels: set) -> list[Text]:
+    """The names right of the wires' ends that stand nearest a wire at one of ``levels``."""
+    wires = [i for i in items if isinstance(i, Line) and i.role == "wire" and i.y1 == i.y2]
+    end = max((max(w.x1, w.x2) for w in wires), default=0.0)
+    heights = sorted({w.y1 for w in wires})
+    names = [i for i in items if isinstance(i, Text) and i.role == "label.name" and i.x >= end - 0.5]
+    middle = lambda n: n.y - (n.ascent - n.descent) / 2  # noqa: E731 (a name is centred on its wires)
+    return [n for n in names if heights and min(heights, key=lambda y: abs(y - middle(n))) in levels]
 
 
 def _heads(items: list, levels: set) -> list:
