@@ -1692,9 +1692,14 @@ def test_a_section_drawn_in_strands_titles_each_strand_after_its_first_as_it_goe
 def test_a_page_with_no_room_for_its_legend_keeps_its_continued_titles():
     """The transformer's page left out its layers' "(continued)" titles to leave room for the legend of sizes, then
     had no room for the legend either: neither was drawn. Where the legend does not fit anyway, the titles are kept."""
-    scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd").scene(layout_preset="page")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd").scene(layout_preset="page")
     titles = ["".join(r.text for r in i.runs) for i in scene.items if i.role == "label.title"]
     assert "Encoder layer ×6 (continued)" in titles and "Decoder layer ×6 (continued)" in titles, titles
+    # the legend left out is said, as names and titles left out are (a user's decoder block lost it unsaid)
+    assert not scene.by_role("legend")
+    assert any("without its legend of sizes" in str(w.message) for w in caught if isinstance(w.message, SizeWarning))
 
 
 def test_titles_left_out_for_the_legend_are_warned_of():

@@ -89,9 +89,12 @@ def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, he
             warnings.warn(SizeWarning(f"to fit {size} at full size, the rows do not name the tensors they hand on "
                                       f"and take in (their axes stay labelled); {wider} keeps the names"), stacklevel=4)
         if page.untitled:
-            legend = " with its legend of sizes" if scene.by_role("legend") else ""
-            warnings.warn(SizeWarning(f"to fit {size} at full size{legend}, the rows that go on with a section "
+            with_legend = " with its legend of sizes" if scene.by_role("legend") else ""
+            warnings.warn(SizeWarning(f"to fit {size} at full size{with_legend}, the rows that go on with a section "
                                       f"do not title it again; {wider} keeps the titles"), stacklevel=4)
+        if preset.legend and height and not scene.by_role("legend") and legend(diagram, theme, width) is not None:
+            warnings.warn(SizeWarning(f"to fit {size} at full size, the figure goes without its legend of sizes, "
+                                      f"which has no room below it; a taller --height keeps the legend"), stacklevel=4)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
     page.shrunk = True
