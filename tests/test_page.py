@@ -950,11 +950,12 @@ def test_a_row_may_be_cut_through_the_label_of_a_wire_that_goes_on():
 
 def test_a_big_model_on_a_slide_is_set_in_rows(measure_at):
     """The slide layout breaks rows and defines components as a page does: the transformer is one
-    16:9 slide with 7.4 pt labels (their subscripts 5.2 pt), where uncut it was a strip whose
-    subscripts printed at 2.7 pt."""
+    16:9 slide with 7.0 pt labels (their subscripts 4.9 pt), where uncut it was a strip whose
+    subscripts printed at 2.7 pt. (7.3 pt and 5.1 pt before its LNs' capsules lengthened half a point
+    to keep their labels off the stroke: the rows needed the next larger page.)"""
     result, shrunk, _ = measure_at(Path(ncd_render.__file__).parents[1] / "gallery" / "transformer.ncd", "slide")
     assert (result["width_pt"], result["height_pt"]) == pytest.approx((720.0, 405.0))
-    assert result["min_font_pt"] >= 5.0, f"labels print at {result['min_font_pt']} pt on the slide"
+    assert result["min_font_pt"] >= 4.8, f"labels print at {result['min_font_pt']} pt on the slide"
     assert result["label_overlaps"] == 0 and result["wire_through_box"] == 0
 
 

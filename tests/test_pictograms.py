@@ -95,7 +95,8 @@ def test_norms_are_circles_bold_when_learned():
     for op in figure.diagram.ops:
         if op.kind == "norm":
             circle = drawn[op.id]
-            assert abs(circle.w - circle.h) < 1e-6 and abs(circle.radius - circle.w / 2) < 1e-6
+            # round, and no longer than a tenth past round (it lengthens a little where its label's corners would touch it)
+            assert circle.h <= circle.w <= 1.1 * circle.h and abs(circle.radius - circle.h / 2) < 1e-6, circle
             strokes.append(circle.stroke.width)
     theme = load_theme("paper")
     assert strokes == [theme.strokes.learned_box, theme.strokes.box]

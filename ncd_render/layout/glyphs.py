@@ -282,7 +282,8 @@ class _Draw:
         elif box.label is not None:
             lab = box.label
             lx = x0 + bias_box(self.style, lab, top, bottom)[1] if bias else (x0 + x1) / 2 - lab.width / 2  # (off the "+")
-            overlay.append(self.style.placed_text(lab, lx, label_baseline(top, bottom, lab), "label.box", anchor="middle", ref=op.id))
+            ly = (top + bottom) / 2 + CAP_HEIGHT * lab.ascent / 2 if shape == "norm" else label_baseline(top, bottom, lab)
+            overlay.append(self.style.placed_text(lab, lx, ly, "label.box", anchor="middle", ref=op.id))  # (a norm's capitals centred)
         if bias:
             plus = self.plus
             overlay.append(self.style.placed_text(plus, x1 - plus.width - INSET, bottom - INSET + inset, "label.box", anchor="middle",
@@ -356,12 +357,13 @@ def norm_outline(preset, label, span: float) -> tuple[float, float]:
     >>> from ncd_render.text import set_label
     >>> page, font = load_preset("page"), load_theme("paper").font.family
     >>> [tuple(round(v, 1) for v in norm_outline(page, set_label(t, font, 8, bold=True), s)) for t, s in (("LN", 15.3), ("RMS", 15.3), ("GN", 39.3))]
-    [(15.9, 15.9), (23.5, 21.3), (26.0, 39.3)]
+    [(15.3, 15.3), (23.0, 21.3), (26.0, 39.3)]
     """
     width, half = (label.width, _half_height(label)) if label is not None else (0.0, 0.0)
     two_wires = preset.pitch + 2 * box_pad(preset, "norm", label)  # the height of a norm's box over two neighbouring wires
-    need = 2 * (NORM_INSET + math.hypot(width / 2, half)) if label is not None else 0.0  # a circle round the label, with air
-    diameter = norm_diameter(need, span, preset.clearance, two_wires)
+    # (a circle as wide as its label, with 1.5 pt each side; where the label's corners would touch it, it lengthens, not
+    # grows: a taller circle spreads its wires, and the transformer's slide shrank a step further for its LNs)
+    diameter = norm_diameter(width + 3.0 if label is not None else 0.0, span, preset.clearance, two_wires)
     height = max(span, diameter)
     if label is None or height > diameter:
         return diameter, height
@@ -371,10 +373,9 @@ def norm_outline(preset, label, span: float) -> tuple[float, float]:
 
 
 def _half_height(label) -> float:
-    """How far a norm's label reaches up or down from its circle's middle: its capitals' top or its baseline, whichever
-    is farther (the label's ink is centred, not its capitals, :func:`.bias.label_baseline`)."""
-    base = label_baseline(0.0, 0.0, label)
-    return max(abs(base), abs(CAP_HEIGHT * label.ascent - base))
+    """How far a norm's label reaches up or down from its circle's middle: its capitals are centred there, and a
+    subscript (GN's groups) reaches below them."""
+    return CAP_HEIGHT * label.ascent / 2 + max([0.0] + [r.dy for r in label.runs])
 
 
 def norm_diameter(need: float, span: float, clearance: float, most: float) -> float:
