@@ -449,6 +449,21 @@ def test_a_rename_just_past_the_old_name_is_marked_with_an_arrow(layout):
 
 
 @pytest.mark.parametrize("layout", ["paper", "page", "column"])
+def test_a_renamed_wire_s_arrow_keeps_clear_of_the_box_after_it(layout):
+    """``rename(H: (h k) -> d)`` just before a LayerNorm: "→d" ran into the LN circle (a user's ISAB). The arrowed label
+    moves left, as far as the old name; where even that is too little room, it stands without the arrow."""
+    text = ("axis y = 16 width\naxis h = 4\naxis k = 8\naxis d = h * k\ninput X[y k h]\nH = rearrange(X: y k h -> y (h k))\n"
+            "H = rename(H: (h k) -> d)\nH = layernorm(H: d) with affine\noutput H\n")
+    items = load_text(text, layout=layout).scene().items
+    boxes = [i.bbox for i in items if i.role == "box"]
+    labels = [i for i in items if i.role == "label.axis" and "d" in "".join(r.text for r in i.runs)]
+    assert labels
+    for label in labels:
+        x0, y0, x1, y1 = label.bbox
+        assert not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes), (label.bbox, boxes)
+
+
+@pytest.mark.parametrize("layout", ["paper", "page", "column"])
 def test_a_norm_on_a_copy_s_branch_says_which_axis_it_runs_over(layout):
     """XCiT normalises Q and K along the tokens: each RMS circle stands on ȳ, one on X's own wire, labelled at the
     figure's left, one on a copy's branch, unlabelled (a branch's axis is its source's): the reader traced it back

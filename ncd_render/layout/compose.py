@@ -234,13 +234,14 @@ class _Compose:
             if wire.start[0] == "op" and self.ops()[wire.start[1]].kind == "rename":
                 renamed.append((len(labels) - 1, wire.x1 - p.label_pad))
         for k, end in renamed:
-            labels[k] = self.arrowed(labels, k, end)
+            labels[k] = self.arrowed(labels, k, end, near)
         return labels + self.end_labels(labels, near, separators, standing), named
 
-    def arrowed(self, labels: list[tuple], k: int, end: float) -> tuple:
+    def arrowed(self, labels: list[tuple], k: int, end: float, boxes: dict) -> tuple:
         """``labels[k]``, a renamed wire's, after an arrow where it would stand just past the old name's label on
         that wire ("ȳ →x̄"): beside it, the two read as a tensor's two axes (a rename of an input's axis at once).
-        Moved left, as far as the old label, where the arrow would take it past ``end``."""
+        Moved left, as far as the old label, where the arrow would take it past ``end`` or into a box (``boxes``,
+        :func:`by_column`'s); as it was where it would still run into one ("→d" into the LN just after it)."""
         label, x, base, bar, axis = labels[k]
         near = RENAMED_NEAR * self.theme.font.axis_size
         old = [a + t.width for j, (t, a, b, *_) in enumerate(labels) if j != k and abs(b - base) < 0.01 and 0 <= x - (a + t.width) <= near]
@@ -252,6 +253,12 @@ class _Compose:
         label = replaced(label, runs=runs, width=label.width + shift, ascent=max(label.ascent, arrow.ascent),
                          descent=max(label.descent, arrow.descent))
         x = max(min(x, end - label.width), max(old) + self.p.label_pad)
+        spot = (x, base - label.ascent - (1.0 if bar else 0.0), x + label.width, base + label.descent)
+        if any(_overlaps(spot, b) for b in boxes_near(boxes, spot[0], spot[2])):
+            spot = (max(old) + self.p.label_pad, spot[1], max(old) + self.p.label_pad + label.width, spot[3])
+            if any(_overlaps(spot, b) for b in boxes_near(boxes, spot[0], spot[2])):
+                return labels[k]
+            x = spot[0]
         return label, x, base, bar and (bar[0] + shift, bar[1], bar[2] + shift), axis
 
     def ops(self) -> dict:
