@@ -1714,3 +1714,55 @@ def test_titles_left_out_for_the_legend_are_warned_of():
     said = [str(w.message) for w in caught if isinstance(w.message, SizeWarning)]
     titled = [i for i in scene.items if i.role == "label.title"]
     assert len(titled) == 1 and any("do not title it again" in s for s in said), (len(titled), said)
+
+
+LLAMA_LAYER = """axis y = 2048 width
+axis x = y width
+axis m = 1024
+axis n = 2
+axis g = 4
+axis k = 128
+axis f = 2816
+input X[y m]
+section "Grouped-query attention"
+  N = rmsnorm(X: m) with affine as N_{attn}
+  Nx = rename(N: y -> x)
+  Q = linear(N: m -> k g n) as W_Q
+  K = linear(Nx: m -> k n) as W_K
+  V = linear(Nx: m -> k n) as W_V
+  Q = rope(Q: y k)
+  K = rope(K: x k)
+  S = einsum(Q, K: y k g n, x k n -> y x g n) * k^-1/2
+  S = mask(S: y x) with causal
+  P = softmax(S: x)
+  O = einsum(P, V: y x g n, x k n -> y k g n)
+  A = linear(O: k g n -> m) as W_O
+end
+X = X + A
+section "SwiGLU MLP"
+  N = rmsnorm(X: m) with affine as N_{mlp}
+  G = linear(N: m -> f) as W_{gate}
+  U = linear(N: m -> f) as W_{up}
+  G = silu(G)
+  H = G * U
+  M = linear(H: f -> m) as W_{down}
+end
+X = X + M
+output X
+"""
+
+
+def test_a_figure_shrunk_anyway_reads_in_order(monkeypatch):
+    """A LLaMA layer in a column must shrink; laid out on a larger page to be shrunk, it took the first arrangement
+    that fit there, out of reading order (K's RoPE before W_K, the SiLU before W_gate; a user's), where a page a step
+    larger held one in order. Shrunk anyway, it reads in order, on the least larger page that allows it."""
+    from ncd_render.page import compose
+
+    chosen = []
+    original = compose._Page.chosen
+    monkeypatch.setattr(compose._Page, "chosen", lambda self, found, *a: chosen.append(found[-1]) or original(self, found, *a))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_text(LLAMA_LAYER, "llama.ncd").scene(layout_preset="column")
+    assert any("scaled to" in str(w.message) for w in caught)  # (it shrinks)
+    assert chosen and chosen[-1] == 0, chosen  # blocks out of reading order in the arrangement set

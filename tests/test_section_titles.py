@@ -127,3 +127,14 @@ def test_a_row_going_on_with_a_nested_section_titles_the_panel_it_shows():
     titles = ["".join(r.text for r in t.runs) for t in scene.items if t.role == "label.title"]
     went_on = [t for t in titles if t.endswith(("(continued)", "(cont.)"))]
     assert went_on and all(t.startswith("Attn") for t in went_on), titles
+
+
+def test_a_strand_titled_as_going_on_is_marked_once_when_a_row_goes_on_with_it():
+    """DiT's column read "Attention (cont.) (cont.)": a strand titled as its section goes on, cut into rows, was marked
+    again in the row after."""
+    from ncd_render.page.continued import continued_title
+    from ncd_render.text import set_label
+    label = set_label("Attention (cont.)", "DejaVu Sans", 7)
+    title = Text(4, 9, label.runs, "DejaVu Sans", "#333", label.width, label.ascent, label.descent, "label.title")
+    again = continued_title(Rect(0, 0, 200, 40, None, "#eee", role="section"), title, [])
+    assert "".join(r.text for r in again.runs) == "Attention (continued)"

@@ -97,8 +97,11 @@ def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, he
                                       f"which has no room below it; a taller --height keeps the legend"), stacklevel=4)
         return scene
     lo, hi = 0, len(LARGER) - 1  # the least of LARGER that fits (the larger, the more room: fewer rows)
-    page.shrunk = True
-    best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
+    page.shrunk = page.in_order = True  # read in order, where any larger page allows: it shrinks anyway, and a column that
+    best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))  # shrank a step less
+    if best is None:  # set a LLaMA layer's strands out of order (K's RoPE before W_K, the SiLU before W_gate)
+        page.in_order = False
+        best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
     if best is None:  # not even on the largest: none smaller is tried (Swin's page, each tried both ways, took 3x as long)
         return _shrunk(tried, width, height)
     while lo < hi:
@@ -136,6 +139,7 @@ class _Page:
         self.went_on = False  # the last arrangement asked to title sections again had rows that go on with one
         self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.cuts.choose_cuts`)
         self.order = 0  # how many blocks the arrangement :meth:`arranged` gave last sets out of reading order
+        self.in_order = False  # only an arrangement that reads in order fits (a page laid out larger, to be shrunk)
 
     def fit_either(self, width: float, height: float | None, tried: dict, names: tuple = (True, PARTLY, False)) -> Scene | None:
         """:meth:`fit` with rows cut only where no label stands; where nothing fits so, with rows that may also be
@@ -192,8 +196,8 @@ class _Page:
                         fallback = self.kept(fallback, (scene, tier, fractions, named))
                         if not fallback[-1]:
                             return self.chosen(fallback, width, room, height)
-            if fallback is not None:  # (another depth is not tried for an order that reads better: each is laid out anew)
-                return self.chosen(fallback, width, room, height)
+            if fallback is not None and not self.in_order:  # (another depth is not tried for an order that reads better:
+                return self.chosen(fallback, width, room, height)  # each is laid out anew)
         for depth, titled in defined.items():  # nothing fits: sections drawn branch by branch (:mod:`.strands`), the
             # strands of a section after its first titled as it goes on, else (where that does not fit) untitled
             for again in (True, False):
@@ -210,7 +214,7 @@ class _Page:
                             fallback = self.kept(fallback, (scene, tier, fractions, named))
                             if not fallback[-1]:
                                 return self.chosen(fallback, width, room, height)
-        return None if fallback is None else self.chosen(fallback, width, room, height)
+        return None if fallback is None or self.in_order else self.chosen(fallback, width, room, height)
 
     def kept(self, fallback: tuple | None, found: tuple) -> tuple:
         """``found`` ((scene, tier, fractions, named), just arranged) with how many blocks it sets out of reading order,

@@ -83,6 +83,9 @@ def continued_title(piece: Rect, title: Text, items: list) -> Text | None:
     'A rather long… (cont.)'
     """
     words = "".join(r.text for r in title.runs)
+    for mark in (CONTINUED, SHORT):  # a strand titled as its section goes on ("Attention (cont.)", :mod:`.strands`) is
+        if words.endswith(mark):  # marked once, not "Attention (cont.) (cont.)"
+            title, words = _set(title, words[:-len(mark)]), words[:-len(mark)]
     ends = sorted({m.start() for m in re.finditer(r"[\s-]", words) if m.start() > 0}, reverse=True)  # after whole words
     shortened = (_set(title, words[:k].rstrip(" ,;:-") + "…") for k in ends)
     for head, mark in [(title, CONTINUED), (title, SHORT)] + [(cut, SHORT) for cut in shortened]:
