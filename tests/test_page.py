@@ -225,6 +225,20 @@ def test_a_parts_last_row_leaves_out_what_only_passes_it_to_be_handed_on():
     assert names.count("K") == 4, names  # (K's RoPE row takes K in and hands it on)
 
 
+@pytest.mark.parametrize("width", [160, 200, 234])
+def test_a_flag_wires_arrowhead_is_no_box_a_row_may_hold_alone(width):
+    """A key-padding attention's column opened with a row of Xkv's copy alone, the mask's datatype arrowhead below it
+    taken for the box every row holds; the row said nothing, and handed Xkv on twice."""
+    from ncd_render.layout import layout
+    from ncd_render.page.rows import row_scenes
+    from ncd_render.style import load_preset, load_theme
+
+    preset = load_preset("column")
+    whole = layout(load(Path(__file__).parent / "corpus" / "key_padding_attention.ncd").diagram, load_theme("paper"), preset)
+    for row in row_scenes(whole, width, preset.label_pad):
+        assert row.by_role("box"), [i.role for i in row.items]
+
+
 def test_an_input_that_only_waits_comes_in_where_it_is_used():
     """B waits while A goes through eight maps: the rows leave B's wires and name out until the row
     that adds it to A, where they come in as an input's do, B named left of them, without the arrowheads of wires
@@ -1612,7 +1626,7 @@ def test_a_flag_wires_arrowhead_stands_by_its_label_not_at_a_rows_end():
             "  E = mask(E, M)\n  P = softmax(E: x)\nend\noutput P\n")
     scene = load_text(text, layout="column").scene()
     rows = [a.bbox for a in scene.items if a.role.startswith("arrow.continue")]
-    flags = [a.bbox for a in scene.items if a.role == "arrow"]  # (a mark's arrows too: none stands on a wire's end)
+    flags = [a.bbox for a in scene.items if a.role in ("arrow", "arrow.ids")]  # (a mark's arrows too: none on a wire's end)
     assert rows and flags
     beside = [(f, r) for f in flags for r in rows if f[1] < r[3] and r[1] < f[3] and f[0] - 20 < r[2] and r[0] < f[2] + 20]
     assert not beside, beside

@@ -197,7 +197,7 @@ class _Compose:
                 clear = a + (self.p.label_pad + 2 + label.width if label is not None else 0.0) + ID_ARROW  # a tip past its label
                 tip = min(max(b - 6.0, clear), b - 1.5, clear + ID_NEAR if self.p.rows else b)  # just short of the box it runs into
                 if b - a >= ID_ARROW_RUN and tip - ID_ARROW >= a:
-                    arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW))
+                    arrows.append(arrowhead_path(tip, w.y, self.theme.colors.wire, ID_ARROW, role="arrow.ids"))  # (no box: page.cuts)
         return pieces, dots, arrows
 
     def wire_labels(self, boxes: list, separators: list = (), standing: list = ()) -> tuple[list[tuple], list[tuple]]:
