@@ -240,8 +240,9 @@ class _Compose:
     def arrowed(self, labels: list[tuple], k: int, end: float, boxes: dict) -> tuple:
         """``labels[k]``, a renamed wire's, after an arrow where it would stand just past the old name's label on
         that wire ("ȳ →x̄"): beside it, the two read as a tensor's two axes (a rename of an input's axis at once).
-        Moved left, as far as the old label, where the arrow would take it past ``end`` or into a box (``boxes``,
-        :func:`by_column`'s); as it was where it would still run into one ("→d" into the LN just after it)."""
+        The name stays where it stood and the arrow goes before it, over the old wire's end, where the old label leaves
+        room (else the label reaches on, as far as ``end``, clear of the boxes, ``boxes``, :func:`by_column`'s); as it was
+        where it would still run into one ("→d" into the LN just after it; "→ȳ" ran into a copy's dot just after it)."""
         label, x, base, bar, axis = labels[k]
         near = RENAMED_NEAR * self.theme.font.axis_size
         old = [a + t.width for j, (t, a, b, *_) in enumerate(labels) if j != k and abs(b - base) < 0.01 and 0 <= x - (a + t.width) <= near]
@@ -252,7 +253,7 @@ class _Compose:
         runs = arrow.runs + tuple(replaced(r, dx=r.dx + shift) for r in label.runs)
         label = replaced(label, runs=runs, width=label.width + shift, ascent=max(label.ascent, arrow.ascent),
                          descent=max(label.descent, arrow.descent))
-        x = max(min(x, end - label.width), max(old) + self.p.label_pad)
+        x = max(min(x - shift, end - label.width), max(old) + self.p.label_pad)  # (its name where it stood, where there is room)
         spot = (x, base - label.ascent - (1.0 if bar else 0.0), x + label.width, base + label.descent)
         if any(_overlaps(spot, b) for b in boxes_near(boxes, spot[0], spot[2])):
             spot = (max(old) + self.p.label_pad, spot[1], max(old) + self.p.label_pad + label.width, spot[3])
