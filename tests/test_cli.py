@@ -35,7 +35,7 @@ def test_a_figure_wider_than_a_page_says_what_its_labels_print_at_and_what_keeps
     assert result.stderr.startswith(f"note: the figure is {width_in:.2f}in wide") and width_in > 30
     shrunk = 9 * 6.5 / width_in  # 1.7 pt: 9 pt x 6.5 / 34.5; their subscripts (0.7 of them, as figure_metrics' smallest) 1.2 pt
     assert f"labels print at {shrunk:.1f} pt (their subscripts at {shrunk * 0.7:.1f} pt); --layout page" in result.stderr
-    for args in ([MHA], [ROOT / "gallery" / "transformer.ncd", "--layout", "page"]):
+    for args in ([MHA], [ROOT / "gallery" / "vit.ncd", "--layout", "page"]):
         quiet = ncd("render", *args, "-o", tmp_path / "f.svg")
         assert quiet.returncode == 0 and quiet.stderr == ""
 

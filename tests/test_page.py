@@ -679,9 +679,10 @@ def test_cost_on_a_page_is_a_table_that_fits(name, figure_metrics, tmp_path):
 
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / f"{name}.ncd")
     report = analyse(figure.diagram, load_profile("a100-80gb"), "bf16")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", SizeWarning)
+    with warnings.catch_warnings(record=True) as caught:  # (ViT's legend of sizes gives way to the table, and says so)
+        warnings.simplefilter("always")
         scene = figure.scene(layout_preset="page", cost=report)
+    assert not [w for w in caught if isinstance(w.message, SizeWarning) and "scaled to" in str(w.message)]
     svg = tmp_path / f"{name}.svg"
     svg.write_bytes(render_bytes(scene, "svg"))
     result, _ = figure_metrics.analyse(str(svg))
@@ -1324,8 +1325,9 @@ def test_a_page_that_fits_only_without_the_names_of_the_tensors_rows_take_in_say
     unnamed wires entering a sum, and nothing said why (a tester's Perceiver); a figure that keeps them says nothing."""
     gallery = Path(ncd_render.__file__).parents[1] / "gallery"
     _, shrunk, notes = measure_at(gallery / "deepseek_v3.ncd", "page")
+    notes = [n for n in notes if "legend of sizes" not in str(n)]  # (its legend left out is said apart)
     assert not shrunk and len(notes) == 1 and "do not name the tensors they hand on and take in" in str(notes[0])
-    assert measure_at(gallery / "transformer.ncd", "page")[2] == []
+    assert [n for n in measure_at(gallery / "transformer.ncd", "page")[2] if "legend of sizes" not in str(n)] == []
 
 
 def test_a_page_keeps_the_figure_s_title():
