@@ -274,7 +274,7 @@ def test_token_ids_come_in_by_an_arrowhead_before_their_embedding(layout):
         scene = figure.scene()
         reads = [b for b in boxes(scene).values()
                  if any(op.id == b.ref and op.kind == "embedding" for op in figure.diagram.ops)]
-        arrows = [i for i in scene.items if i.role == "arrow" and i.fill is not None and i.stroke is None]
+        arrows = [i for i in scene.items if i.role == "arrow.ids" and i.fill is not None and i.stroke is None]
         labels = [i.bbox for i in scene.items if i.role.startswith("label")]
         before = [a for a in arrows for b in reads if b.y <= (a.bbox[1] + a.bbox[3]) / 2 <= b.y + b.h and b.x - 25 <= a.bbox[2] <= b.x + 0.5]
         assert len(before) == embeddings, (name, layout, len(before))

@@ -250,7 +250,7 @@ class _Solve:
             for column in columns:
                 for placed in column.ops:
                     # a norm's circle may reach past its box's edges, into the clearance, for a wide label
-                    # (glyphs.norm_diameter): the panel still holds it
+                    # (norms.norm_diameter): the panel still holds it
                     edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
                     box, behind = self.box[placed.op.id], self.behind.get(placed.op.id, 0.0)
                     above = bool(placed.op.params.get("body"))  # (what stands behind it: a 3-D box's faces above, a deck below)
