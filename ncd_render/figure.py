@@ -123,8 +123,6 @@ class Figure:
         """Rows at semantic boundaries, then collapsed components with their definitions (ncd_render.page),
         ``cost`` as a table set with them; shrunk, with a SizeWarning, only when neither fits the page.
         ``asked``: the width was given, not the layout's (then the page layout would not widen it)."""
-        from .page.compose import page_scene
-
         width = points(target)
         height = points(preset.page_height, "the page height") - self.caption_room if preset.page_height else None
         extra = []
@@ -132,7 +130,15 @@ class Figure:
             from .page.costs import cost_table
 
             extra = cost_table(self.diagram, cost, theme)
-        scene = page_scene(self.diagram, theme, preset, width, height, extra)
+        scene, said = _page_scene(self.diagram, theme, preset, width, height, extra)
+        wrap = replace(preset, title_wrap=True)
+        if _scale(scene, width, height) < 1.0 and wraps(self.diagram, theme, wrap):  # it shrinks: its long section titles on
+            # two lines, where that shrinks it less (MHA's column, 88%, fits at full size)
+            wrapped, told = _page_scene(self.diagram, theme, wrap, width, height, extra)
+            if _scale(wrapped, width, height) > _scale(scene, width, height) + 0.005:
+                scene, said = wrapped, told
+        for w in said:  # (the warnings of the page chosen)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         scene.title = self.diagram.title  # (a page of parts took its first block's: none, and TikZ's header lost it)
         # the page's height is the canvas's only where it binds: a figure that shrinks to fit the width
         # keeps its own shape, rather than standing in the middle of a page-tall canvas
@@ -198,3 +204,33 @@ def _refuse(unknown: dict, method: str, valid: tuple[str, ...]) -> None:
 def _short(value, limit: int = 60) -> str:
     text = str(value)
     return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
+RETRY_OPS = 40  # the most ops of a figure whose shrinking page is laid out again with its long titles on two lines
+
+
+def _page_scene(diagram: Diagram, theme, preset, width: float, height: float | None, extra) -> tuple[Scene, list]:
+    """:func:`.page.compose.page_scene`'s scene and the warnings it gave, held back until one page is chosen."""
+    from .page.compose import page_scene
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        scene = page_scene(diagram, theme, preset, width, height, extra)
+    return scene, said
+
+
+def wraps(diagram: Diagram, theme, preset) -> bool:
+    """Whether ``preset`` (with ``title_wrap``) sets a section title of ``diagram`` on two lines, in a figure of at most
+    RETRY_OPS ops: its page is then laid out again (DeepSeek-V3's column took twice its 2 s for 3 points of scale)."""
+    from .layout.model import Style
+    from .layout.sections import title_lines
+
+    if len(diagram.ops) > RETRY_OPS:
+        return False
+    style = Style(diagram, theme, preset)
+    return any(len(title_lines(style, sid)) > 1 for sid in diagram.sections)
+
+
+def _scale(scene: Scene, width: float, height: float | None) -> float:
+    """How much ``scene`` shrinks to fit ``width`` x ``height`` points (1: not at all)."""
+    return min(1.0, width / scene.width, height / scene.height if height else 1.0)

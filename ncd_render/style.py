@@ -119,6 +119,7 @@ class Preset:
     rows: bool = False           # compose a page: rows at semantic boundaries, collapsed components defined below
     page_height: str | None = None  # with rows: the most height before components collapse, then labels shrink
     legend: bool = False         # with rows: a legend of the axes' sizes below the figure, where the page has room
+    title_wrap: bool = False     # with rows: long section titles on two lines (set by the page where that shrinks it less)
 
     @property
     def forks(self) -> float:

@@ -24,7 +24,7 @@ from .gaps import entry_blocked, gap_ops_width, label_room, measure_gap
 from .glyphs import box_of
 from .heights import Heights
 from .model import CONTINUE_ARROW, Box, Columns, ColumnX, Ordered, Style, entry_room
-from .sections import bracket_room, section_title, title_room
+from .sections import bracket_room, title_height, title_room
 
 
 def name_label(style: Style, value: int):
@@ -129,8 +129,7 @@ def owns_gap(d, opening: list[int], gap: list, closing=()) -> bool:
 
 def crosses_title(style: Style, column, sid: int, top: float, y: list) -> bool:
     """Whether a copy or delete in ``column``'s gap reaches the height of section ``sid``'s title (its top at ``top``)."""
-    title = section_title(style, sid)
-    bottom = top + 2 + title.ascent + title.descent
+    bottom = top + 2 + title_height(style, sid)
     for placed in column.pre:
         ys = [y[w] for w in placed.consumed + placed.through + placed.new]
         if ys and min(ys) <= bottom and max(ys) >= top:

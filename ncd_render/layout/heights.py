@@ -28,6 +28,7 @@ from itertools import pairwise
 from ..records import record
 from .curves import DOT_R
 from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .sections import title_height
 
 INF = float("inf")
 
@@ -86,7 +87,7 @@ class _Solve:
     """The heights stage's working state, private to one call of :func:`heights`."""
 
     def __init__(self, style: Style, ordered: Ordered, labels: dict, under_titles: frozenset = frozenset()):
-        self.d, self.theme, self.p = style.diagram, style.theme, style.preset
+        self.style, self.d, self.theme, self.p = style, style.diagram, style.theme, style.preset
         self.behind = style.behind  # op id -> how far a deck or a 3-D box's faces reach past its box
         self.under_titles = under_titles
         self.wires, self.columns, self.labels = ordered.wires, ordered.columns, labels
@@ -239,14 +240,15 @@ class _Solve:
             held.update(w for col in columns for pl in col.pre if pl.op.kind == "branch" and sid in self.d.section_path(pl.op.copy.section)
                         for w in pl.before + pl.after)
             spans = _spans(orders, held)
-            top_pad = self.title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
+            title_h = max(self.title_h, title_height(self.style, sid))  # (a long title on two lines in a layout of rows)
+            top_pad = title_h + 4 + p.label_pad + self.axis_h  # the title, then room for wire labels
             top = self.section[sid]
             bottom = top + 1
             parent = self.d.sections[sid].parent
             if parent is not None:  # a nested panel ends inside the one around it
                 self.edge(bottom, self.section[parent] + 1, p.section_pad / 2)
             if (parent, sid) in self.under_titles:  # its panel starts below the title of the one around it
-                self.edge(self.section[parent], top, self.title_h + 4)
+                self.edge(self.section[parent], top, max(self.title_h, title_height(self.style, parent)) + 4)
             for column in columns:
                 for placed in column.ops:
                     # a norm's circle may reach past its box's edges, into the clearance, for a wide label
@@ -254,7 +256,7 @@ class _Solve:
                     edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
                     box, behind = self.box[placed.op.id], self.behind.get(placed.op.id, 0.0)
                     above = bool(placed.op.params.get("body"))  # (what stands behind it: a 3-D box's faces above, a deck below)
-                    self.edge(top, box, self.title_h + 2 + edge + (behind if above else 0.0))
+                    self.edge(top, box, title_h + 2 + edge + (behind if above else 0.0))
                     self.edge(box + 1, bottom, edge + (0.0 if above else behind))
             for order, span in zip(orders, spans):
                 if span is not None:

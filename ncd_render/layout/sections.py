@@ -12,10 +12,13 @@ repeated block between large brackets, a fused one (one kernel) with a dashed bo
 from __future__ import annotations
 
 from ..scene import Path, Rect, Stroke
+from ..sizing import points
 from .model import Column, ColumnX, Style
 
 BRACKET_INSET = 6.0  # from a repeated block's panel edge to its bracket's ends (the bracket bows out 5 pt)
 BRACKET_ROOM = 6.0  # between a repeated block's bracket and the boxes and copies inside it
+TITLE_WRAP = 0.4  # in a layout of rows, a section's title wider than this share of the page's width takes two lines
+TITLE_LEAD = 1.2  # a two-line title's baseline to baseline, in its size
 
 
 def bracket_room(style: Style, sid: int) -> float:
@@ -27,15 +30,44 @@ def bracket_room(style: Style, sid: int) -> float:
 
 
 def section_title(style: Style, sid: int):
+    """A section's title on one line (a repeat's ``×6`` and a fused section's ``· one kernel`` after it)."""
     section = style.diagram.sections[sid]
-    suffix = " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
-    return style.text((section.title + suffix).strip(), style.theme.font.title_size, bold=section.kind == "repeat", plain=True)
+    return style.text((section.title + _suffix(section)).strip(), style.theme.font.title_size, bold=section.kind == "repeat",
+                      plain=True)
+
+
+def _suffix(section) -> str:
+    return " · one kernel" if section.fused else f" ×{section.times}" if section.kind == "repeat" else ""
+
+
+def title_lines(style: Style, sid: int) -> list:
+    """A section's title as set: on one line, or, where the layout asks (``title_wrap``: a page whose figure would
+    shrink less so, :meth:`ncd_render.figure.Figure._page`) and it is wider than TITLE_WRAP of the page, on two, split
+    between words where the longer line is shortest. A row is cut only past a title's end: "Attention, broadcast
+    over heads" kept MHA's first row too wide for a column, and the figure shrank to 88%. [] for an untitled section."""
+    one = section_title(style, sid)
+    section, p = style.diagram.sections[sid], style.preset
+    words = section.title.split()
+    if not one.runs or not p.title_wrap or not p.width or len(words) < 2 or one.width <= TITLE_WRAP * points(p.width):
+        return [one] if one.runs else []
+    size, bold = style.theme.font.title_size, section.kind == "repeat"
+    splits = ([style.text(" ".join(words[:k]), size, bold=bold, plain=True),
+               style.text(" ".join(words[k:]) + _suffix(section), size, bold=bold, plain=True)] for k in range(1, len(words)))
+    return min(splits, key=lambda lines: max(line.width for line in lines))
+
+
+def title_height(style: Style, sid: int) -> float:
+    """How tall a section's title stands, from its first line's top to its last line's bottom (0 untitled)."""
+    lines = title_lines(style, sid)
+    if not lines:
+        return 0.0
+    return (len(lines) - 1) * TITLE_LEAD * style.theme.font.title_size + lines[-1].ascent + lines[-1].descent
 
 
 def title_room(style: Style, sid: int) -> float:
     """How far past its first column a section reaches so its title fits inside it."""
     bracket = 10 if style.diagram.sections[sid].kind == "repeat" else 0  # clear of the closing bracket
-    return title_indent(style, sid) + section_title(style, sid).width + bracket + 6
+    return title_indent(style, sid) + max((line.width for line in title_lines(style, sid)), default=0.0) + bracket + 6
 
 
 def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> dict[int, tuple[float, float]]:
@@ -84,8 +116,8 @@ def under_titles(style: Style, columns: list[Column], xs: list[ColumnX]) -> froz
         parent = d.sections[sid].parent
         if parent is None or parent not in extents:
             continue
-        title = section_title(style, parent)
-        if title.runs and x0 < extents[parent][0] + title_indent(style, parent) + title.width + 2:
+        lines = title_lines(style, parent)
+        if lines and x0 < extents[parent][0] + title_indent(style, parent) + max(line.width for line in lines) + 2:
             found.add((parent, sid))
     return frozenset(found)
 
@@ -111,6 +143,6 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], edges:
             for end, bulge in ((x0 + BRACKET_INSET, -5.0), (x1 - BRACKET_INSET, 5.0)):
                 out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
                                 ink, None, role="bracket"))
-        title = section_title(style, sid)
-        if title.runs:  # (a section's part after the first, on a page, is untitled)
-            out.append(style.placed_text(title, x0 + title_indent(style, sid), top + 2 + title.ascent, "label.title", c.title, section=sid))
+        for k, line in enumerate(title_lines(style, sid)):  # (a section's part after the first, on a page, is untitled)
+            baseline = top + 2 + line.ascent + k * TITLE_LEAD * style.theme.font.title_size
+            out.append(style.placed_text(line, x0 + title_indent(style, sid), baseline, "label.title", c.title, section=sid))

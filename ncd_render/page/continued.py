@@ -59,8 +59,14 @@ def one_mark(scene: Scene) -> Scene:
 
 def titles_of(items: list) -> dict[int, Text]:
     """The id of each titled section's panel, and its title: the two that draw one section of one
-    layout's items (:func:`ncd_render.layout.sections.draw_sections` marks both with the section)."""
-    titles = {i.section: i for i in items if isinstance(i, Text) and i.role == "label.title" and i.section is not None}
+    layout's items (:func:`ncd_render.layout.sections.draw_sections` marks both with the section); a title set on
+    two lines, as one line at the first's place (a row going on with it titles it again on one line, cut to fit)."""
+    lines: dict[int, list[Text]] = {}
+    for i in items:
+        if isinstance(i, Text) and i.role == "label.title" and i.section is not None:
+            lines.setdefault(i.section, []).append(i)
+    titles = {sid: first if not rest else _set(first, " ".join("".join(r.text for r in t.runs) for t in (first, *rest)))
+              for sid, (first, *rest) in lines.items()}
     return {id(r): titles[r.section] for r in items if isinstance(r, Rect) and r.role == "section" and r.section in titles}
 
 
