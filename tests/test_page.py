@@ -963,6 +963,15 @@ def test_a_row_may_be_cut_through_the_label_of_a_wire_that_goes_on():
     assert not [c for c in Gaps(figure(wire_goes_on=False), 2.0, through_labels=True).candidates if 41 < c.x < 54]
 
 
+def test_a_copy_cut_off_from_its_consumers_is_handed_on_once():
+    """Linear attention's page cut just past Q's copy, the labels of the wires before the dots in the way of a cut
+    there: the first row handed Q on twice, two runs of wires named Q, and the second took Q in twice. A cut through
+    those labels is offered where it splits no copy, so Q is handed on once and its dot stands in the next row."""
+    scene = load(Path(__file__).parent / "corpus" / "linear_attention.ncd", layout="page").scene()
+    names = Counter("".join(r.text for r in t.runs) for t in scene.by_role("label.name"))
+    assert names["Q"] == 2, names  # handed on once, taken in once
+
+
 def test_a_big_model_on_a_slide_is_set_in_rows(measure_at):
     """The slide layout breaks rows and defines components as a page does: the transformer is one
     16:9 slide with 7.0 pt labels (their subscripts 4.9 pt), where uncut it was a strip whose

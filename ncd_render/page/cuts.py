@@ -4,7 +4,10 @@ Every wire is a horizontal line, so a figure can be cut at any x that no box, be
 crosses (a *gap*); a few places in each gap are candidates (:class:`Cut`), each with its cost:
 inside a section costs, at a section's edge saves, each wire carried on costs a little, and a
 cut through a copy's branches costs a row for each branch past the first (the next row would
-name one tensor again and again, its fan-out cut off from the boxes it feeds). The cuts are
+name one tensor again and again, its fan-out cut off from the boxes it feeds); just before such a
+cut (no box between), a place through the labels of wires that go on is a candidate too, where it splits fewer copies
+and the cuts chosen without such places split one (the row before hands the tensor on once, the copy's dot stands
+with its consumers). The cuts are
 chosen together (:class:`Gaps`, a shortest path over the candidates): each row costs ROW_COST
 and its height, a first or last row narrower than a quarter of the width costs two rows more (a
 widow: the transformer's encoder layer left its last norm and closing bracket alone in a row), and
@@ -69,10 +72,16 @@ class Gaps:
     one node to a later one), and ``least``, the narrowest its widest row can be (None: no row holds
     a drawn thing). None of it depends on the width the scene is cut at."""
 
-    def __init__(self, scene: Scene, label_pad: float, named: bool | str = True, through_labels: bool = False):
-        # named: each row names the tensors it takes in (True), or those rows do that are not too wide so (PARTLY)
+    def __init__(self, scene: Scene, label_pad: float, named: bool | str = True, through_labels: bool = False, spare: bool = False):
+        # named: each row names the tensors it takes in (True), or those rows do that are not too wide so (PARTLY);
+        # spare: with the places through labels just before a copy's dots too (:func:`_candidates`), taken only where the
+        # cuts chosen without them split a copy (:meth:`cheapest`)
         self.partly = named == PARTLY
-        self.candidates = sorted(_candidates(scene, label_pad, bool(named), through_labels), key=lambda c: c.x)
+        self.candidates = sorted(_candidates(scene, label_pad, bool(named), through_labels, spare), key=lambda c: c.x)
+        self.spare = None
+        if not spare and not through_labels and any(_copies_split(c.wires) for c in self.candidates):
+            spared = Gaps(scene, label_pad, named, through_labels, True)
+            self.spare = spared if len(spared.candidates) > len(self.candidates) else None
         # the first and last row run from the ink's left edge and to its right edge (a row is cut to its ink); a row
         # from the start to the end, uncut, is the scene, margins and all
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
@@ -102,6 +111,7 @@ class Gaps:
         """These places to cut, for rows named only where they stay narrow enough so (:data:`PARTLY`)."""
         partly = copy(self)
         partly.partly = True
+        partly.spare = self.spare and self.spare.named_partly()
         return partly
 
     def unnamed(self) -> Gaps:
@@ -113,6 +123,7 @@ class Gaps:
         bare.candidates = [replaced(c, named=0.0, told=0.0) for c in self.candidates]
         bare.starts = [0.0] + [c.pad + c.named for c in bare.candidates] + [0.0]
         bare.names = [0.0] * len(self.xs)
+        bare.spare = self.spare and self.spare.unnamed()
         return bare
 
     def holds_drawn(self, i: int, j: int) -> bool:
@@ -167,7 +178,10 @@ class Gaps:
         """The cuts, every row within ``width``, of the least cost (a shortest path over the candidates); [] when there
         are none. Named :data:`PARTLY`, where no cuts keep every row that narrow with the names of the tensors each
         takes in, the rows that would be too wide with them are drawn without them (the others keep theirs)."""
-        return self._cheapest(width, False, shrunk) or (self._cheapest(width, True, shrunk) if self.partly else [])
+        cuts = self._cheapest(width, False, shrunk) or (self._cheapest(width, True, shrunk) if self.partly else [])
+        if self.spare is not None and any(_copies_split(c.wires) for c in cuts):  # (only then: more places to cut can
+            return self.spare.cheapest(width, shrunk) or cuts  # set the blocks otherwise, a column of GQA a row taller)
+        return cuts
 
     def _cheapest(self, width: float, bare: bool, shrunk: bool = False) -> list[Cut]:
         """:meth:`cheapest`, ``bare``: with rows drawn without names where they would be too wide with them (each
@@ -224,10 +238,32 @@ def _drawn(item) -> bool:
     return not splittable(item) and not item.role.startswith(("label", "arrow.continue", "region"))
 
 
-def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False) -> list[Cut]:
+def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labels: bool = False, spare: bool = False) -> list[Cut]:
     """A few cuts in every gap between blocked x ranges, each with its cost; ``named``: a row that
     starts at one names the tensors it takes in; ``through_labels``: a cut may go through the label of
-    a wire that goes on there (the cut labels it again: :mod:`.relabel`)."""
+    a wire that goes on there (the cut labels it again: :mod:`.relabel`). Without it, ``spare``: a cut may also go through
+    such labels only just before a place to cut that splits a copy's branches (:func:`_copies_split`), no box
+    between, where the cut through them does not: the row before hands that tensor on once, its dot in the next row."""
+    out = _cuts(scene, label_pad, named, through_labels)
+    if through_labels or not spare or not any(_copies_split(c.wires) for c in out):
+        return out
+    # a cut through a copy's branches, just past its dot, where the labels of the wires that go on stand before the dot:
+    # the places through those labels are offered too (each lets the row hand the tensor on once, the dot standing with
+    # its consumers); where the next place past one splits copies it does not (linear attention handed Q on twice)
+    # with no box between them (a cut before the boxes too moves those to the next row)
+    out.sort(key=lambda c: c.x)
+    xs = [c.x for c in out]
+    drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)
+    for cut in _cuts(scene, label_pad, named, True):
+        k = bisect_right(xs, cut.x)
+        if ((k == 0 or xs[k - 1] != cut.x) and k < len(out) and _copies_split(out[k].wires) > _copies_split(cut.wires)
+                and bisect_right(drawn, cut.x) == bisect_right(drawn, xs[k])):
+            out.append(cut)
+    return out
+
+
+def _cuts(scene: Scene, label_pad: float, named: bool, through_labels: bool) -> list[Cut]:
+    """:func:`_candidates`, through labels where ``through_labels`` and nowhere else."""
     movable = is_wire_label if through_labels else (lambda i: False)
     blocked = sorted((i.bbox[0] - BLOCK_PAD, i.bbox[2] + BLOCK_PAD) for i in scene.items if not splittable(i) and not movable(i))
     labels = [i for i in scene.items if movable(i)]
