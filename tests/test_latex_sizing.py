@@ -106,7 +106,7 @@ def test_cli_render_width_sets_the_pdf_page(tmp_path):
 
 def test_cli_render_reports_the_shrink(tmp_path):
     """With the size its subscripts print at, the smallest text: a tester measured 4.3 pt where the warning said 6.1."""
-    result = CliRunner().invoke(main, ["render", str(MHA), "-o", str(tmp_path / "fig.svg"), "--layout", "column"])
+    result = CliRunner().invoke(main, ["render", str(ROOT / "gallery" / "vit.ncd"), "-o", str(tmp_path / "fig.svg"), "--layout", "column"])
     assert result.exit_code == 0
     found = re.search(r"warning: .*9 pt labels shrink to ([0-9.]+) pt \(their subscripts to ([0-9.]+) pt\)", result.output)
     assert found and float(found.group(2)) == pytest.approx(0.7 * float(found.group(1)), abs=0.06)
