@@ -78,10 +78,9 @@ class Gaps:
         # cuts chosen without them split a copy (:meth:`cheapest`)
         self.partly = named == PARTLY
         self.candidates = sorted(_candidates(scene, label_pad, bool(named), through_labels, spare), key=lambda c: c.x)
-        self.spare = None
-        if not spare and not through_labels and any(_copies_split(c.wires) for c in self.candidates):
-            spared = Gaps(scene, label_pad, named, through_labels, True)
-            self.spare = spared if len(spared.candidates) > len(self.candidates) else None
+        splits = not spare and not through_labels and any(_copies_split(c.wires) for c in self.candidates)
+        self.spare_of = (scene, label_pad, named, through_labels) if splits else None  # (:attr:`spare`, found when asked)
+        self.spare_steps: tuple = ()  # what a copy of these places did to them (named_partly, unnamed), done to its spare too
         # the first and last row run from the ink's left edge and to its right edge (a row is cut to its ink); a row
         # from the start to the end, uncut, is the scene, margins and all
         start = min((i.bbox[0] for i in scene.items if i.role != "background"), default=0.0)
@@ -107,11 +106,24 @@ class Gaps:
             run = self.solid[bisect_right(centres, a):bisect_right(centres, b)]
             self.between.append((min((t for _, t, _ in run), default=inf), max((u for _, _, u in run), default=-inf)))
 
+    @cached_property
+    def spare(self) -> Gaps | None:
+        """These places with those through labels just before a copy's dots too (:func:`_candidates`), or None where
+        none splits a copy or none is added; found only where the cuts chosen split one (:meth:`cheapest`)."""
+        if self.spare_of is None:
+            return None
+        spared = Gaps(*self.spare_of, spare=True)
+        if len(spared.candidates) <= len(self.candidates):
+            return None
+        for step in self.spare_steps:
+            spared = getattr(spared, step)()
+        return spared
+
     def named_partly(self) -> Gaps:
         """These places to cut, for rows named only where they stay narrow enough so (:data:`PARTLY`)."""
         partly = copy(self)
         partly.partly = True
-        partly.spare = self.spare and self.spare.named_partly()
+        _step(partly, self, "named_partly")
         return partly
 
     def unnamed(self) -> Gaps:
@@ -123,7 +135,7 @@ class Gaps:
         bare.candidates = [replaced(c, named=0.0, told=0.0) for c in self.candidates]
         bare.starts = [0.0] + [c.pad + c.named for c in bare.candidates] + [0.0]
         bare.names = [0.0] * len(self.xs)
-        bare.spare = self.spare and self.spare.unnamed()
+        _step(bare, self, "unnamed")
         return bare
 
     def holds_drawn(self, i: int, j: int) -> bool:
@@ -179,7 +191,7 @@ class Gaps:
         are none. Named :data:`PARTLY`, where no cuts keep every row that narrow with the names of the tensors each
         takes in, the rows that would be too wide with them are drawn without them (the others keep theirs)."""
         cuts = self._cheapest(width, False, shrunk) or (self._cheapest(width, True, shrunk) if self.partly else [])
-        if self.spare is not None and any(_copies_split(c.wires) for c in cuts):  # (only then: more places to cut can
+        if any(_copies_split(c.wires) for c in cuts) and self.spare is not None:  # (only then: more places to cut can
             return self.spare.cheapest(width, shrunk) or cuts  # set the blocks otherwise, a column of GQA a row taller)
         return cuts
 
@@ -231,6 +243,14 @@ class Gaps:
             path.append(replaced(cut, named=0.0 if unnamed else cut.named, told=told[node]))
             *_, node, unnamed = best[node]
         return path[::-1]
+
+
+def _step(made: Gaps, source: Gaps, step: str) -> None:
+    """``made``, ``source`` copied and changed by its method ``step``: its spare places changed the same way, when found."""
+    made.spare_steps = source.spare_steps + (step,)
+    made.__dict__.pop("spare", None)
+    if "spare" in source.__dict__:
+        made.__dict__["spare"] = source.spare and getattr(source.spare, step)()
 
 
 def _drawn(item) -> bool:
