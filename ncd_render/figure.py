@@ -132,7 +132,7 @@ class Figure:
             extra = cost_table(self.diagram, cost, theme)
         scene, said = _page_scene(self.diagram, theme, preset, width, height, extra)
         wrap = replace(preset, title_wrap=True)
-        if _scale(scene, width, height) < 1.0 and wraps(self.diagram, theme, wrap):  # it shrinks: its long section titles on
+        if _scale(scene, width, height) < 1.0 and _wraps(self.diagram, theme, wrap):  # it shrinks: its long section titles on
             # two lines, where that shrinks it less (MHA's column, 88%, fits at full size)
             wrapped, told = _page_scene(self.diagram, theme, wrap, width, height, extra)
             if _scale(wrapped, width, height) > _scale(scene, width, height) + 0.005:
@@ -219,7 +219,7 @@ def _page_scene(diagram: Diagram, theme, preset, width: float, height: float | N
     return scene, said
 
 
-def wraps(diagram: Diagram, theme, preset) -> bool:
+def _wraps(diagram: Diagram, theme, preset) -> bool:
     """Whether ``preset`` (with ``title_wrap``) sets a section title of ``diagram`` on two lines, in a figure of at most
     RETRY_OPS ops: its page is then laid out again (DeepSeek-V3's column took twice its 2 s for 3 points of scale)."""
     from .layout.model import Style

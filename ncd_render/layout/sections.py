@@ -17,8 +17,8 @@ from .model import Column, ColumnX, Style
 
 BRACKET_INSET = 6.0  # from a repeated block's panel edge to its bracket's ends (the bracket bows out 5 pt)
 BRACKET_ROOM = 6.0  # between a repeated block's bracket and the boxes and copies inside it
+TITLE_LEAD = 1.2  # a two-line title's baseline to baseline, in its lines' height
 TITLE_WRAP = 0.4  # in a layout of rows, a section's title wider than this share of the page's width takes two lines
-TITLE_LEAD = 1.2  # a two-line title's baseline to baseline, in its size
 
 
 def bracket_room(style: Style, sid: int) -> float:
@@ -61,7 +61,7 @@ def title_height(style: Style, sid: int) -> float:
     lines = title_lines(style, sid)
     if not lines:
         return 0.0
-    return (len(lines) - 1) * TITLE_LEAD * style.theme.font.title_size + lines[-1].ascent + lines[-1].descent
+    return ((len(lines) - 1) * TITLE_LEAD + 1) * (lines[0].ascent + lines[0].descent)  # (a slide's larger titles too)
 
 
 def title_room(style: Style, sid: int) -> float:
@@ -144,5 +144,5 @@ def draw_sections(style: Style, columns: list[Column], xs: list[ColumnX], edges:
                 out.append(Path((("M", end, top + 2.5), ("C", end + bulge, top + 2.5 + bow, end + bulge, bottom - 2.5 - bow, end, bottom - 2.5)),
                                 ink, None, role="bracket"))
         for k, line in enumerate(title_lines(style, sid)):  # (a section's part after the first, on a page, is untitled)
-            baseline = top + 2 + line.ascent + k * TITLE_LEAD * style.theme.font.title_size
+            baseline = top + 2 + line.ascent + k * TITLE_LEAD * (line.ascent + line.descent)
             out.append(style.placed_text(line, x0 + title_indent(style, sid), baseline, "label.title", c.title, section=sid))
