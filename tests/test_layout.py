@@ -463,6 +463,24 @@ def test_a_renamed_wire_s_arrow_keeps_clear_of_the_box_after_it(layout):
         assert not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes), (label.bbox, boxes)
 
 
+def test_a_renamed_wire_s_arrow_goes_before_its_name_not_into_a_copy_s_dot():
+    """A UNet's spatial attention flattens h w, renames it y, and copies it: "→ȳ" pushed ȳ on past the dot where the
+    copy leaves (a user's). The arrow goes before the name, over the old wire's end, where the old label leaves room."""
+    text = ("axis c = 8\naxis h = 4 width\naxis w = 4 width\naxis y = h * w width\naxis x = y width\ninput X[c h w]\n"
+            "section \"Spatial self-attention\"\n  N = groupnorm(X: c h w) with affine, groups=2 as GN\n"
+            "  F = rearrange(N: c h w -> c (h w))\n  F = rename(F: (h w) -> y)\n  Fx = rename(F: y -> x)\n"
+            "  Q = linear(F: c -> c) as L_Q\n  K = linear(Fx: c -> c) as L_K\n  S = einsum(Q, K: c y, c x -> y x)\nend\n"
+            "output S\n")
+    items = load_text(text).scene().items
+    dots = [i.bbox for i in items if i.role == "dot"]
+    arrowed = [i for i in items if i.role == "label.axis" and i.runs[0].text == "→"]
+    assert arrowed
+    for label in arrowed:
+        x0, _, x1, y1 = label.bbox
+        on_its_wire = [d for d in dots if d[0] > x0 and d[1] - 4 < y1 < d[3] + 12]  # (a label stands just above its wire)
+        assert all(d[0] >= x1 for d in on_its_wire), (label.bbox, on_its_wire)
+
+
 @pytest.mark.parametrize("layout", ["paper", "page", "column"])
 def test_a_norm_on_a_copy_s_branch_says_which_axis_it_runs_over(layout):
     """XCiT normalises Q and K along the tokens: each RMS circle stands on ȳ, one on X's own wire, labelled at the
