@@ -61,7 +61,8 @@ def drop_passing(items: list, before, after, label_pad: float, waiting: dict) ->
         drop = _whole(_passing(items, {y for y, *_ in before.wires} & {y for y, *_ in after.wires}), before, after)
     out = _without(items, drop)
     if after is None and drop:  # (their names at the part's end go with them)
-        out = [i for i in out if not (i.role == "label.name" and id(i) in {id(n) for n in _ends_named(items, drop)})]
+        ended = {id(n) for n in _ends_named(items, drop)}
+        out = [i for i in out if id(i) not in ended]
     for n, levels in groups or ():
         if levels <= drop:
             out.remove(n)
