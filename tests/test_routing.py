@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ncd_render.api import load, load_text
-from ncd_render.layout import branches, curves, routing
+from ncd_render.layout import branches, curves, level, routing
 from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
 from ncd_render.scene import Circle, Line, Path as PathItem, Stroke
@@ -329,3 +329,61 @@ def test_a_full_contractions_scale_stands_off_its_scalars_wire(layout, tmp_path,
     load_text("axis e = 8\ninput A[e], B[e]\nL = einsum(A, B: e, e -> ) * e\noutput L\n", layout=layout).render(tmp_path / "l.svg")
     result = figure_metrics.analyse(str(tmp_path / "l.svg"))[0]
     assert result["label_overlaps"] == 0, result["label_overlap_list"]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_level_plan_keeps_its_level_wires_straight_and_brings_every_other_to_its_height(seed):
+    """Where a region is drawn with its level wires straight, each wire that leaves at the height it came in at is
+    drawn as level lines across the whole region, no curve starts or ends at its height, and every height on the
+    right is reached."""
+    left, right = random_region(random.Random(seed))
+    plan = level.plan_level(left, right, 0.0, 0.0, 0.55)
+    if plan is None:
+        return
+    items, _ = level.draw(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    counts = {}
+    for _, t in left:
+        counts[t] = counts.get(t, 0) + 1
+    flat = [h for h, t in left if t[0] == "to" and counts[t] == 1 and abs(right[t[1]] - h) <= level.LEVEL]
+    curves_ = [i for i in items if isinstance(i, PathItem)]
+    ends = {round(y, 6) for c in curves_ for y in (c.commands[0][2], c.commands[-1][-1])}
+    for h in flat:
+        assert round(h, 6) not in ends
+        pieces = sorted((i.x1, i.x2) for i in items if isinstance(i, Line) and i.role == "wire.bend" and i.y1 == i.y2 == h)
+        assert pieces[0][0] == 0.0 and abs(pieces[-1][1] - plan.width) < 1e-6
+        assert all(abs(a[1] - b[0]) < 1e-6 for a, b in zip(pieces, pieces[1:]))
+    reached = {round(i.y2 if isinstance(i, Line) else i.commands[-1][-1], 6) for i in items
+               if getattr(i, "role", "") == "wire.bend" and abs((i.x2 if isinstance(i, Line) else i.commands[-1][-2]) - plan.width) < 1e-6}
+    assert {round(r, 6) for r in right} <= reached
+
+
+def test_a_tensor_that_only_passes_an_einsum_runs_straight_through_it(tmp_path, figure_metrics):
+    """K takes no part in P and V's product: its wires run level across the region while P's x cups with V's across
+    them and V's k rises (with the swaps, K's wires stepped up as P's x passed and back down as V's k did), crossing
+    as often as the swaps did: 6."""
+    text = ("axis y = 4 width\naxis x = 6 width\naxis h = 2\naxis k = 8\ninput P[y x h], K[x k], V[x k]\n"
+            "O = einsum(P, V: y x h, x k -> y k h)\noutput O, K\n")
+    scene = load_text(text).scene()
+    starts = sorted({i.y1 for i in scene.items if isinstance(i, Line) and i.role == "wire" and i.x1 == min(
+        j.x1 for j in scene.items if isinstance(j, Line) and j.role == "wire")})
+    k_heights = starts[3:5]  # P's three wires, then K's two
+    bends = [i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"]
+    assert len(bends) == 2  # the cup and V's k
+    assert not {round(y, 3) for b in bends for y in (b.commands[0][2], b.commands[-1][-1])} & {round(y, 3) for y in k_heights}
+    load_text(text).render(tmp_path / "f.svg")
+    assert figure_metrics.analyse(str(tmp_path / "f.svg"))[0]["crossings"] == routing.plan_region(
+        [(0.0, ("to", 0)), (1.0, ("cup", "x")), (2.0, ("to", 2)), (3.0, ("to", 3)), (4.0, ("to", 4)),
+         (5.0, ("cup", "x")), (6.0, ("to", 1))], [0.0, 1.0, 2.0, 3.0, 4.0]).crossings == 6
+
+
+def test_three_wires_contracted_together_meet_at_a_dot():
+    """A three-way contraction's middle wire comes to the cup's apex at a dot, a junction, not in a hook."""
+    text = ("axis y = 4 width\naxis x = 6 width\naxis k = 8\ninput Q[y k], K[x k], D[y k x]\n"
+            "A = einsum(Q, K, D: y k, x k, y k x -> y x)\noutput A\n")
+    scene = load_text(text).scene()
+    cups = [i for i in scene.items if isinstance(i, PathItem) and i.commands[0][1] == i.commands[-1][-2]
+            and i.commands[0][2] != i.commands[-1][-1]]  # a curve that leaves and comes back to one x: a cup
+    dots = [i for i in scene.items if isinstance(i, Circle) and i.role == "dot"]
+    (cup,) = cups
+    (_, x, y0), (_, cx, _, _, _, _, y1) = cup.commands
+    assert any(abs(d.cx - (x + 0.75 * (cx - x))) < 0.01 and abs(d.cy - (y0 + y1) / 2) < 0.01 for d in dots)

@@ -35,6 +35,8 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
                 items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
                 for y in ys[1:-1]:
                     items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
+                if len(ys) > 2:  # three or more wires contracted: they meet at a dot on the cup's apex, not in a hook
+                    items.append(Circle(x + depth * 0.75, (ys[0] + ys[-1]) / 2, DOT_R, None, dot, role="dot"))
                 if label_at is None:
                     label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
                 apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)

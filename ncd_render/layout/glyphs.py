@@ -28,13 +28,12 @@ from ..scene import Line, Path, Rect, Stroke
 from ..text import shortened
 from .bias import INSET, adds, bias_box, label_baseline, plus_label
 from .branches import ENTRY, copy_widths, draw_entries, draw_merge, travel_width
-from .curves import draw_region
 from .gaps import draw_gap_ops
+from . import level
 from .heights import Heights, box_pad
 from .model import (DECK_STEP, DEPTH_3D, MARK_ARROW, MERGE_TAIL, WIRING_SHAPES, Box, Column, Columns, Drawn, Ordered, Placed,
                     Span, Style, Wire, arrowhead_path, glyph, is_wiring, straight_through)
 from .norms import CAP_HEIGHT, norm_outline
-from .routing import route_plan
 from .tandem import tight
 
 
@@ -73,7 +72,7 @@ def box_of(style: Style, wires: dict[int, Wire], placed: Placed, label, heights:
     if shape == "cap":
         return sized(label, width=p.min_region)
     if shape == "wiring":
-        route = route_plan(placed, wires, y, label=scale_label(style, placed), bend=p.bend)
+        route = level.route(placed, wires, y, label=scale_label(style, placed), bend_factor=p.bend)
         if straight_through(placed, wires, y):  # a rename where nothing bends: only the labels change, past it
             return sized(label, width=route.width, route=route)
         return sized(label, width=max(p.min_region, route.width), route=route)
@@ -319,7 +318,7 @@ class _Draw:
             top, bottom = (y[w] for w in placed.new)
             out.append(Path((("M", x1, top), ("C", x0, top, x0, bottom, x1, bottom)), stroke, None, role="wire.bend"))
             return
-        items, label_at = draw_region(box.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
+        items, label_at = level.draw(box.route, x0, x1, stroke, c.dot, Stroke(c.wire, s.wire * 1.4))
         out.extend(items)
         for w in placed.foreign:
             self.wires[w].gaps.append((x0, x1))

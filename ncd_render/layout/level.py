@@ -1,0 +1,228 @@
+"""Wiring regions drawn as the paper draws them where that crosses no more: the wires that leave at the
+height they came in at run straight through, and only the others move: each cup closes where its wires
+are, across the wires between them; merges meet at a dot on the wire that goes on; the wires that change
+height bend to it, one bundle after another, each across the straight wires in its way.
+
+:mod:`.routing`'s swaps move every wire a crossing passes by a slot, and back when the next crossing
+passes: a tensor that only passes an einsum climbed to the top of it and came back down (V's wires,
+past the queries' product with the keys). :func:`route` keeps the swaps' plan where it moves no wire
+that leaves at its own height, or where keeping those straight crosses more.
+
+The keys' k meets the queries' k across V's two wires, which run straight on; the keys' x moves down:
+
+>>> left = [(0.0, ("to", 1)), (10.0, ("cup", "k")), (30.0, ("to", 2)), (40.0, ("to", 3)), (60.0, ("to", 0)), (70.0, ("cup", "k"))]
+>>> plan = plan_level(left, [60.0, 70.0, 30.0, 40.0], 0.0, 0.0, 0.55)
+>>> [band.kind for band in plan.bands], plan.crossings, plan_region(left, [60.0, 70.0, 30.0, 40.0]).crossings
+(['cups', 'moves'], 6, 6)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..scene import Circle, Line, Path, Stroke
+from .curves import DOT_R, bend, draw_region
+from .model import _Permute
+from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region, region_ends
+
+LEVEL = 0.01  # a wire leaving within this of the height it entered at goes straight on
+ROOM = 6.0  # a wire bends to a height only where no other wire runs within this of it
+LABEL_CLEAR = 1.5  # between a scale written above a cup and the wires above and below it
+
+
+@dataclass
+class Band:
+    """One stretch of a region, left to right: ``cups`` (each a list of the slots it closes, and the lone summed
+    axes that end), ``merges`` (each the slots that meet and the one that goes on) or ``moves`` (slot, from, to)."""
+
+    kind: str
+    cups: list[list[int]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    merges: list[tuple[list[int], int]] = field(default_factory=list)
+    moves: list[tuple[int, float, float]] = field(default_factory=list)
+    width: float = 0.0
+
+
+@dataclass
+class LevelPlan:
+    """A region whose level wires run straight: its bands, left to right, over the wires' heights on the left."""
+
+    slots: list[float]
+    bands: list[Band]
+    crossings: int
+    label: tuple[int, str] | None = None  # the cup (its first slot) a scale is written at, "beside" its apex or "above" it
+
+    @property
+    def width(self) -> float:
+        return sum(b.width for b in self.bands)
+
+
+def route(placed, wires: dict, y, label=None, bend_factor: float = 0.55) -> RegionPlan | LevelPlan:
+    """A wiring region's plan (:func:`.routing.route_plan`), as a :class:`LevelPlan` where the swaps would move a wire
+    that leaves at its own height and the level plan crosses no more wires; ``label``: a scale at its cup, or None."""
+    left, right = region_ends(placed, wires, y, y)
+    label = None if isinstance(placed.op, _Permute) else label
+    width, height = (label.width, label.ascent + label.descent) if label is not None else (0.0, 0.0)
+    swaps = plan_region(left, right, width, bend_factor, height)
+    if not swaps.crossings or swaps.born or not _moves_level(swaps, left, right):
+        return swaps
+    level = plan_level(left, right, width, height, bend_factor)
+    return level if level is not None and level.crossings <= swaps.crossings else swaps
+
+
+def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot: str, end_stroke: Stroke) -> tuple[list, tuple | None]:
+    """The region's curves between x0 and x1 and where its scale's label goes (:func:`.curves.draw_region`)."""
+    if isinstance(plan, RegionPlan):
+        return draw_region(plan, x0, x1, stroke, dot, end_stroke)
+    items: list = []
+    scale = (x1 - x0) / plan.width if plan.width else 1.0
+    live = dict(enumerate(plan.slots))
+    x, label_at = x0, None
+    for band in plan.bands:
+        w = band.width * scale
+        busy: set[int] = set()
+        for slots in band.cups:
+            ys = [live[s] for s in slots]
+            depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45, JOIN_MAX - 4)
+            items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
+            items.extend(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke) for y in ys[1:-1])
+            if len(ys) > 2:  # three or more wires contracted meet at a dot on the cup's apex
+                items.append(Circle(x + depth * 0.75, (ys[0] + ys[-1]) / 2, DOT_R, None, dot, role="dot"))
+            if plan.label is not None and plan.label[0] == slots[0]:
+                above = max((h for s, h in live.items() if h < ys[0]), default=ys[0])
+                label_at = (x + 2, (above + ys[0]) / 2) if plan.label[1] == "above" else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
+            busy.update(slots)
+        for s in band.ends:
+            items.append(Line(x, live[s], x + 5, live[s], stroke, role="wire.bend"))
+            items.append(Line(x + 5, live[s] - 3.5, x + 5, live[s] + 3.5, end_stroke, role="terminator"))
+            busy.add(s)
+        for slots, keep in band.merges:
+            xm, ym = x + min(w * 0.6, max(JOIN_MIN, 6 + (max(live[s] for s in slots) - min(live[s] for s in slots)) * 0.45)), live[keep]
+            items.extend(bend(x, live[s], xm, ym, stroke) for s in slots)
+            items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
+            items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
+            busy.update(slots)
+        for s, a, b in band.moves:
+            items.append(bend(x, a, x + w, b, stroke))
+            busy.add(s)
+        items.extend(Line(x, h, x + w, h, stroke, role="wire.bend") for s, h in live.items() if s not in busy)
+        for slots in band.cups:
+            for s in slots:
+                del live[s]
+        for s in band.ends:
+            del live[s]
+        for slots, keep in band.merges:
+            for s in slots:
+                if s != keep:
+                    del live[s]
+        for s, _, b in band.moves:
+            live[s] = b
+        x += w
+    return items, label_at
+
+
+def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width: float, label_height: float,
+               bend_factor: float) -> LevelPlan | None:
+    """The region of :func:`.routing.plan_region`'s ``left`` and ``right`` with its level wires straight: cups (inner
+    ones first), then merges, then the wires that change height, in bundles that keep their order, each bending
+    once no other wire stands at its height. None where no such plan exists (two wires trade heights), merges
+    overlap, or a scale finds no room at its cup."""
+    order = sorted(range(len(left)), key=lambda i: left[i][0])
+    slots = [left[i][0] for i in order]
+    targets = [left[i][1] for i in order]
+    groups: dict[tuple, list[int]] = {}
+    for pos, t in enumerate(targets):
+        groups.setdefault(t, []).append(pos)
+    live = dict(enumerate(slots))
+    bands: list[Band] = []
+    crossings = 0
+
+    def between(a: float, b: float, skip) -> int:
+        return sum(1 for s, h in live.items() if s not in skip and min(a, b) < h < max(a, b))
+
+    cups = sorted((g for t, g in groups.items() if t[0] == "cup"), key=lambda g: (slots[g[-1]] - slots[g[0]], g[0]))
+    ends = [g[0] for t, g in groups.items() if t[0] == "end"]
+    depth: dict[int, int] = {}
+    for k, g in enumerate(cups):  # a cup closes after the cups it overlaps that are drawn before it
+        depth[k] = 1 + max((depth[j] for j in range(k) if cups[j][0] <= g[-1] and g[0] <= cups[j][-1]), default=-1)
+    label = None
+    for d in range(max(depth.values(), default=-1) + 1):
+        band = Band("cups", cups=sorted((g for k, g in enumerate(cups) if depth[k] == d), key=lambda g: g[0]),
+                    ends=ends if d == 0 else [])
+        width = max(max(JOIN_MIN, min(6 + (slots[g[-1]] - slots[g[0]]) * 0.45, JOIN_MAX)) for g in band.cups)
+        if label_width and label is None:
+            g = band.cups[0]
+            if not between(slots[g[0]], slots[g[-1]], set(g)):
+                label, width = (g[0], "beside"), width + label_width + 4
+            else:
+                above = [h for s, h in live.items() if h < slots[g[0]]]
+                if not above or slots[g[0]] - max(above) < label_height + 2 * LABEL_CLEAR:
+                    return None
+                label, width = (g[0], "above"), max(width, label_width + 4)
+        band.width = width
+        crossings += sum(between(slots[g[0]], slots[g[-1]], set(g)) for g in band.cups)
+        for g in band.cups:
+            for s in g:
+                del live[s]
+        bands.append(band)
+    if ends and not cups:
+        bands.append(Band("cups", ends=ends, width=JOIN_MIN))
+    for s in ends:
+        live.pop(s, None)
+    merges = []
+    for t, g in groups.items():
+        if t[0] == "to" and len(g) > 1:
+            keep = min(g, key=lambda s: (abs(slots[s] - right[t[1]]), s))
+            merges.append((g, keep))
+    if merges:
+        spans = sorted((slots[g[0]], slots[g[-1]]) for g, _ in merges)
+        if any(b[0] <= a[1] for a, b in zip(spans, spans[1:])):
+            return None
+        crossings += sum(between(slots[s], slots[keep], set(g)) for g, keep in merges for s in g if s != keep)
+        spread = max(b - a for a, b in spans)
+        bands.append(Band("merges", merges=merges, width=max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX))))
+        for g, keep in merges:
+            for s in g:
+                if s != keep:
+                    del live[s]
+    kept = {tuple(g): keep for g, keep in merges}
+    to = {kept.get(tuple(g), g[0]): right[t[1]] for t, g in groups.items() if t[0] == "to"}  # each survivor's height on the right
+    moving = sorted((s for s in live if abs(to[s] - live[s]) > LEVEL), key=lambda s: live[s])
+    while moving:
+        band: list[tuple[int, float, float]] = []
+        for s in moving:
+            a, b = live[s], to[s]
+            free = all(abs(h - b) >= ROOM for q, h in live.items() if q != s)
+            if free and all((a < a2) == (b < b2) for _, a2, b2 in band):
+                band.append((s, a, b))
+        if not band:
+            return None  # two wires trade heights: the swaps cross them
+        mine = {s for s, _, _ in band}
+        crossings += sum(between(a, b, mine) for _, a, b in band)
+        travel = max(abs(b - a) for _, a, b in band)
+        width = max(JOIN_MIN, min(bend_factor * travel * 0.8, 16 + 0.12 * travel), _side_by_side([(a, b) for _, a, b in band]))
+        bands.append(Band("moves", moves=band, width=width))
+        for s, _, b in band:
+            live[s] = b
+        moving = [s for s in moving if s not in mine]
+    return LevelPlan(slots, bands, crossings, label)
+
+
+def _moves_level(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float]) -> bool:
+    """Whether ``plan``'s swaps move a wire that leaves the region at the height it came in at."""
+    slots = sorted(h for h, _ in left)
+    targets = [t for _, t in sorted(left, key=lambda e: e[0])]
+    counts: dict[tuple, int] = {}
+    for t in targets:
+        counts[t] = counts.get(t, 0) + 1
+    level = {p for p, t in enumerate(targets) if t[0] == "to" and counts[t] == 1 and abs(right[t[1]] - slots[p]) <= LEVEL}
+    arrangement, moved = list(range(len(slots))), set()
+    for layer in plan.swaps:
+        for i in layer:
+            moved.update(arrangement[i:i + 2])
+            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
+    strands = [arrangement[k] for k in plan.survivors]
+    for layer in plan.later:
+        for k in layer:
+            moved.update(strands[k:k + 2])
+            strands[k], strands[k + 1] = strands[k + 1], strands[k]
+    return bool(level & moved)
