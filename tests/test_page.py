@@ -1791,3 +1791,19 @@ def test_a_figure_shrunk_anyway_reads_in_order(monkeypatch):
         load_text(LLAMA_LAYER, "llama.ncd").scene(layout_preset="column")
     assert any("scaled to" in str(w.message) for w in caught)  # (it shrinks)
     assert chosen and chosen[-1] == 0, chosen  # blocks out of reading order in the arrangement set
+
+
+def test_a_parts_output_that_ends_the_figure_is_labelled_at_its_end():
+    """A column's last part ends with the figure's output: no arrowhead comes after it, so its axes are labelled
+    there as the figure labels its outputs (room was kept for an arrowhead, and the labels, pushed onto the box,
+    were dropped: A left as three bare stubs)."""
+    text = ("axis y = 8 width\naxis x = 8 width\naxis k = 4\naxis h = 2\ninput Q1[y k h], K1[x k h], Q2[y k h], K2[x k h]\n"
+            "section \"Two maps\"\n  S1 = einsum(Q1, K1: y k h, x k h -> y x h)\n  S2 = einsum(Q2, K2: y k h, x k h -> y x h)\n"
+            "  A1 = softmax(S1: x)\n  A2 = softmax(S2: x)\nend\nA = A1 - A2\noutput A\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scene = load_text(text, layout="column").scene()
+    minus = max(scene.by_role("box"), key=lambda b: b.bbox[1])  # the difference, in the last part
+    after = sorted("".join(r.text for r in t.runs) for t in scene.items
+                   if t.role == "label.axis" and t.x > minus.bbox[2] and minus.bbox[1] - 10 < t.y < minus.bbox[3] + 10)
+    assert after == ["h", "x", "y"]

@@ -60,14 +60,16 @@ from .sections import under_titles
 __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
-def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False, part: bool = False) -> Scene:
+def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False, part: bool = False,
+           ending: frozenset = frozenset()) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points. Convolutions are
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
-    where they go on in a later part (:mod:`ncd_render.page.flow`)."""
+    where they go on in a later part (:mod:`ncd_render.page.flow`), but for its outputs named in ``ending``, which end
+    the figure."""
     check_crossings(diagram)
     diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit))
-    style = Style(diagram, theme, preset, part)
+    style = Style(diagram, theme, preset, part, ending)
     try:
         scene = _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))
     except Cycle:

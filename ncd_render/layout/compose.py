@@ -273,22 +273,30 @@ class _Compose:
         they were labelled no nearer than AGAIN before it and the end leaves room clear of every box (``near``,
         :func:`by_column`'s), separator, repeat's bracket and mark's arrowhead (``standing``; a part's ends: before
         the arrowhead a page may draw there; a page's transformer layer ends in a norm just before its bracket, no
-        room for its outputs' m; a ReLU's mark above an output's end stood on its ȳ)."""
+        room for its outputs' m; a ReLU's mark above an output's end stood on its ȳ). A part's output that ends the
+        figure (``style.ending``) has no arrowhead after it; one whose labels do not all find room there gets none
+        (Mixtral's residual sum, ending a page, labelled its ȳ and not its wider m)."""
         p, out = self.p, []
         dashed = [(a, y - 0.5, b, y + 0.5) for a, b, y in separators if b > self.x_end - AGAIN]  # (those that reach the end)
-        end = self.x_end - p.label_pad - (CONTINUE_ARROW + 1 if self.style.part else 0.0)
+        arrow = CONTINUE_ARROW + 1 if self.style.part else 0.0
+        cramped = set()  # the part's outputs ending the figure with a label that found no room
         for w in self.final:
             wire = self.wires[w]
+            ends = self.d.values[wire.value].name in self.style.ending
+            end = self.x_end - p.label_pad - (0.0 if ends else arrow)
             label, overline = self.style.axis_label(wire.axis, wire.value)
             if label is None or wire.x1 < self.x_end - 0.5:
                 continue
             x, base = end - label.width, wire.y - p.label_pad
             spot = (x - 1, base - label.ascent - (1.0 if overline else 0.0) - 1, end + 1, base + label.descent + 1)  # (boxes' ink)
-            if (x < wire.x0 + p.label_pad or any(b == base and a < end + AGAIN and x - AGAIN < a + t.width for t, a, b, *_ in labels)
-                    or any(_overlaps(spot, box) for box in chain(boxes_near(near, spot[0], spot[2]), dashed, standing))):
+            if any(b == base and a < end + AGAIN and x - AGAIN < a + t.width for t, a, b, *_ in labels):
                 continue
-            out.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis))
-        return out
+            if x < wire.x0 + p.label_pad or any(_overlaps(spot, box) for box in chain(boxes_near(near, spot[0], spot[2]), dashed, standing)):
+                if ends:
+                    cramped.add(wire.value)
+                continue
+            out.append((label, x, base, overline_bar(label, self.theme.font.family) if overline else None, wire.axis, wire.value))
+        return [entry[:5] for entry in out if entry[5] not in cramped]
 
     def holds_ids(self, wire: _Laid) -> bool:
         """Whether ``wire`` carries integer ids or flags where it starts (it gets an arrowhead of its own)."""

@@ -53,10 +53,11 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
     scenes, handed = [], {}
     for k, part in enumerate(parts):
         taken = taking_in(part.diagram, handed)
-        scene = in_figure(layout(taken, theme, preset, part=True), taken, numbering)
+        outputs = _names(part.diagram, part.diagram.outputs)
+        handed_on = outputs & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
+        scene = in_figure(layout(taken, theme, preset, part=True, ending=frozenset(outputs - handed_on)), taken, numbering)
         handed.update(handing_on(scene))
         handed_in = part.handed  # (by where it was made, not its name: a residual stream's X made again comes in)
-        handed_on = _names(part.diagram, part.diagram.outputs) & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
         scenes.append(_marked(scene, handed_in, handed_on, k == 0, preset.label_pad))
     return scenes
 
