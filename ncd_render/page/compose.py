@@ -46,6 +46,7 @@ import warnings
 from itertools import product
 
 from ..ir import Diagram
+from ..records import replaced
 from ..scene import Scene
 from ..sizing import SizeWarning
 from ..style import Preset, Theme
@@ -59,6 +60,7 @@ from .endroom import with_room
 from .flow import part_scenes
 from .legend import legend
 from .refs import Numbering
+from .relabel import said_once
 from .rows import ROW_GAP, rows_cut_at
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
@@ -75,7 +77,8 @@ def page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, hei
     :data:`LARGER` (rows cut at that page's width: a figure that must shrink anyway is cut no more
     than the shrunk page needs), for the caller to shrink, with a warning. ``extra``: one more piece
     set after the definitions, as its ways to be set (each a list of blocks; the cost table, :mod:`.costs`)."""
-    return one_mark(_page_scene(diagram, theme, preset, width, height, extra))
+    scene = _page_scene(diagram, theme, preset, width, height, extra)
+    return one_mark(replaced(scene, items=said_once(scene.items)))
 
 
 def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, height: float | None, extra) -> Scene:

@@ -27,10 +27,11 @@ from ..layout.model import AGAIN
 from ..layout.model import CONTINUE_ARROW as ARROW
 from ..layout.dashes import shortest
 from ..records import replaced
-from ..scene import Line, Stroke, Text
+from ..scene import Line, Path, Stroke, Text
 from ..text import overline_bar
 
 REACH = 2.0  # a cut this close to a label goes through it (cuts.BLOCK_PAD)
+JOG = 2.0  # pt: a wire that steps less than this reads as going on straight
 
 
 def is_wire_label(item) -> bool:
@@ -140,7 +141,7 @@ def labelled_near(items: list, label: Text, x: float, base: float) -> bool:
     [True, True, False, False]
     """
     return any(isinstance(i, Text) and i.role == "label.axis" and i.axis == label.axis and abs(i.y - base) < 0.5
-               and i.x - AGAIN < x < i.bbox[2] + AGAIN for i in items)  # (before it, after it, or on it)
+               and i.x - AGAIN < x + label.width and x < i.bbox[2] + AGAIN for i in items)  # (less than AGAIN before it, after it, or on it)
 
 
 def bar_over(box: tuple, bar: Line) -> bool:
@@ -192,3 +193,34 @@ def clear_of_labels(items: list, edges: list[float]) -> list:
             item = replaced(item, x1=x1, x2=x2) if (x1, x2) != (lo, hi) else item
         out.append(item)
     return out
+
+
+def said_once(items: list) -> list:
+    """``items`` (a page's) without the axis labels that name a wire again less than AGAIN after a label of the same
+    axis at the same height, with nothing drawn on the wire between them (no box, dot, bend or arrowhead): a row
+    whose wires a cut relabelled where they come in, or a part narrowed once its labels were set, said "ȳ ... ȳ" with
+    the first still in view.
+
+    >>> from ncd_render.text import set_label
+    >>> y = set_label("y", "DejaVu Sans", 9)
+    >>> at = [replaced(Text(0, 0, y.runs, "DejaVu Sans", "#000", y.width, y.ascent, y.descent), x=x, y=20.0, axis="y")
+    ...       for x in (10.0, 40.0, 120.0)]
+    >>> [t.x for t in said_once(at)]  # the second 24 pt after the first: dropped; the third far on
+    [10.0, 120.0]
+    """
+    labels = sorted((i for i in items if isinstance(i, Text) and i.role == "label.axis"), key=lambda t: t.x)
+    marks = [i.bbox for i in items if i.role in ("box", "dot") or i.role.startswith("arrow")
+             or (isinstance(i, Path) and i.role.startswith("wire") and i.bbox[3] - i.bbox[1] > JOG)]
+    dropped, kept = set(), []
+    for b in labels:
+        a = next((a for a in reversed(kept) if a.axis == b.axis and abs(a.y - b.y) < 0.5), None)
+        if a is not None and 0 <= b.x - a.bbox[2] < AGAIN:
+            below = (a.bbox[2], b.y, b.x, b.y + 6.0)  # the stretch of wire under and just below them, between the two
+            if not any(m[0] < below[2] and below[0] < m[2] and m[1] <= below[3] and below[1] <= m[3] for m in marks):
+                dropped.add(id(b))
+                continue
+        kept.append(b)
+    if not dropped:
+        return items
+    bars = {id(bar) for bar in items if bar.role == "label.overline" for t in labels if id(t) in dropped and bar_over(t.bbox, bar)}
+    return [i for i in items if id(i) not in dropped and id(i) not in bars]
