@@ -280,22 +280,19 @@ def _note_if_wide(drawn: float, width, wrap: bool, theme: str, layout_preset: st
 
 
 def _note_if_crossed(diagram, wrap: bool, theme: str, layout_preset: str) -> None:
-    """A note on stderr when declaring the inputs in another order would cross far fewer wires
-    (:func:`ncd_render.layout.advice.better_inputs`)."""
+    """A note on stderr when declaring the inputs in another order, or writing a statement earlier, would cross far
+    fewer wires (:func:`ncd_render.layout.advice.crossing_note`)."""
     from dataclasses import replace
 
-    from .layout.advice import better_inputs
+    from .layout.advice import crossing_note
     from .sizing import scale_fonts
     from .style import load_preset, load_theme
 
-    preset = load_preset(layout_preset)
-    rows = preset.rows  # (a page's rows are cut from the figure laid out whole: its crossings are theirs)
-    found = better_inputs(diagram, scale_fonts(load_theme(theme), preset.font_scale), replace(preset, wrap=preset.wrap or wrap, rows=False))
-    if found:
-        names, fewest, base = found
-        whole = "laid out whole, before it is set in rows, " if rows else ""
-        tell(f"note: {whole}the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} "
-             f"it would cross {fewest}")
+    preset = load_preset(layout_preset)  # (a page's rows are cut from the figure laid out whole: its crossings are theirs)
+    note = crossing_note(diagram, scale_fonts(load_theme(theme), preset.font_scale), replace(preset, wrap=preset.wrap or wrap, rows=False),
+                         whole=preset.rows)
+    if note:
+        tell(f"note: {note}")
 
 
 @main.group()

@@ -63,6 +63,26 @@ def test_inputs_declared_in_an_order_that_crosses_far_more_are_noted(tmp_path, f
     assert ncd("latex", tmp_path / "c.ncd", "-o", tmp_path / "c.pdf").stderr == f"wrote {tmp_path / 'c.pdf'}\n"
 
 
+def test_a_statement_written_where_it_braids_the_figure_is_noted(tmp_path, figure_metrics):
+    """Two heads' queries written before both their keys: each head's keys run past the other head's queries to
+    meet their own, and the figure braids. The note names the statement to write earlier and where; written so,
+    the figure crosses as few times as the note says, and says nothing more."""
+    head = "axis y = 8 width\naxis x = 8 width\naxis m = 16\naxis k = 4\ninput X[y m]\nXk = rename(X: y -> x)\n"
+    q1, q2 = "Q1 = linear(X: m -> k) as W_{Q1}\n", "Q2 = linear(X: m -> k) as W_{Q2}\n"
+    k1, k2 = "K1 = linear(Xk: m -> k) as W_{K1}\n", "K2 = linear(Xk: m -> k) as W_{K2}\n"
+    tail = "S1 = einsum(Q1, K1: y k, x k -> y x)\nS2 = einsum(Q2, K2: y k, x k -> y x)\noutput S1, S2\n"
+    (tmp_path / "b.ncd").write_text(head + q1 + q2 + k1 + k2 + tail)
+    result = ncd("render", tmp_path / "b.ncd", "-o", tmp_path / "b.svg")
+    note = re.fullmatch(r"note: the figure crosses (\d+) times; with line 9 \(K1 = linear\(Xk: m -> k\) as W_\{K1\}\) "
+                        r"written before line 8 it would cross (\d+)\n", result.stderr)
+    assert result.returncode == 0 and note, result.stderr
+    assert figure_metrics.analyse(str(tmp_path / "b.svg"))[0]["crossings"] == int(note.group(1))
+    (tmp_path / "b.ncd").write_text(head + q1 + k1 + q2 + k2 + tail)
+    result = ncd("render", tmp_path / "b.ncd", "-o", tmp_path / "b.svg")
+    assert result.returncode == 0 and result.stderr == ""
+    assert figure_metrics.analyse(str(tmp_path / "b.svg"))[0]["crossings"] == int(note.group(2)) < int(note.group(1))
+
+
 def test_the_note_on_the_inputs_order_is_given_on_a_page_and_in_a_column_too(tmp_path):
     """The note was given only at natural size: a page's figure, its rows cut from the figure laid out whole, crossed
     as often, and said nothing (a UNet decoder's Z and Skip, swapped whole before their concatenation)."""
