@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ncd_render.api import load
+from ncd_render.api import load, load_text
 from ncd_render.layout.dashes import shortest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,3 +201,20 @@ def test_a_line_lowered_near_the_end_leaves_room_for_an_outputs_end_label():
                       "V = linear(X: m -> k) as W_V\noutput K, V\n").scene()
     ends = [i for i in scene.items if i.role == "label.axis" and i.axis == "x" and i.x > scene.width / 2]
     assert len(ends) == 2, [(i.x, i.y) for i in ends]  # K's x̄ and V's
+
+
+BESIDE = ("axis y = 8 width\naxis x = 8 width\naxis m = 16\ninput X[y m]\nN = layernorm(X: m)\nNk = rename(N: y -> x)\n"
+          "Q = linear(N: m -> m) as W_Q\nK = linear(Nk: m -> m) as W_K\nV = linear(Nk: m -> m) as W_V\n"
+          "S = einsum(Q, K: y m, x m -> y x)\nO = einsum(S, V: y x, x m -> y m)\nX = X + O\noutput X\n")
+
+
+@pytest.mark.parametrize("layout", ["paper", "page"])
+@pytest.mark.parametrize("source", FIGURES + ["beside"], ids=[f"{p.parent.name}/{p.stem}" for p in FIGURES] + ["beside"])
+def test_a_gap_between_two_tensors_has_one_line(source, layout):
+    """No two separators run side by side less than a pitch apart: the keys' x̄ below N's m and then below Q's (W_Q
+    on N's m) drew two lines 3 pt apart under W_Q, the lower one on the label of x̄."""
+    scene = (load_text(BESIDE) if source == "beside" else load(source)).scene(layout_preset=layout)
+    lines = [(min(s.x1, s.x2), max(s.x1, s.x2), s.y1) for s in scene.items if s.role == "separator"]
+    beside = [(a, b) for a in lines for b in lines if a < b and a[2] != b[2] and abs(a[2] - b[2]) < 17.0
+              and a[0] < b[1] - 1e-6 and b[0] < a[1] - 1e-6]
+    assert not beside, beside

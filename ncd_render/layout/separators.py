@@ -97,8 +97,8 @@ class Separators:
             at.setdefault(pairs[pair][2], []).extend(pieces[pair])
         level(at, buckets, panels, self.p.pitch / 2)
         least = self.shortest
-        return [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (union(pieces) if len(pieces) > 1 else pieces)
-                if hi - lo >= least]
+        lines = [(lo, hi, sy) for sy, pieces in at.items() for lo, hi in (union(pieces) if len(pieces) > 1 else pieces)]
+        return [line for line in _one_per_gap(lines, self.p.pitch) if line[1] - line[0] >= least]
 
     def below_boxes(self, pair: tuple[int, int], buckets: dict, regions: set) -> None:
         """Lower the separator of ``pair`` under the boxes on its upper wire that reach down past it (a learned
@@ -325,3 +325,19 @@ class Separators:
                 else:
                     yield pair, values, at.x0, at.x1
         yield final, final.values, x, self.x_end
+
+
+def _one_per_gap(lines: list[tuple[float, float, float]], pitch: float) -> list[tuple[float, float, float]]:
+    """``lines`` (x from, x to, y) with each that runs on beside a later one less than ``pitch`` above or below it
+    stopped where that one starts: two such lines part one gap between two tensors, each found for another pair
+    (the keys' x̄ under N's m, then under Q's, two dashes 3 pt apart under W_Q, one on the label of x̄).
+
+    >>> _one_per_gap([(10.0, 60.0, 30.0), (40.0, 90.0, 27.0), (0.0, 90.0, 50.0)], 17.0)
+    [(10.0, 40.0, 30.0), (40.0, 90.0, 27.0), (0.0, 90.0, 50.0)]
+    """
+    out = []
+    for lo, hi, y in lines:
+        later = [b_lo for b_lo, b_hi, b_y in lines if lo < b_lo < hi and abs(b_y - y) < pitch]
+        out.append((lo, min([hi] + later), y))
+    return out
+
