@@ -53,7 +53,7 @@ from ..style import Preset, Theme
 from ..wrap import stack_rows
 from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
 from .blocks import inked, with_title
-from .continued import continued, one_mark
+from .continued import SHORT, continued, one_mark
 from .cuts import PARTLY, Gaps, choose_cuts
 from .depths import depths_to_try, overview_at, pieces_at, same_drawing
 from .endroom import with_room
@@ -140,6 +140,7 @@ class _Page:
         self.unnamed = False  # the scene fit_either gave last is one whose rows do not name the tensors they take in
         self.untitled = False  # ... or do not title again the sections they go on with (no room for the titles)
         self.went_on = False  # the last arrangement asked to title sections again had rows that go on with one
+        self.bare: list = []  # the tiers of strands set untitled where the titled ones go on with a section
         self.shrunk = False  # the page is laid out larger, to be shrunk to fit (:func:`.cuts.choose_cuts`)
         self.order = 0  # how many blocks the arrangement :meth:`arranged` gave last sets out of reading order
         self.in_order = False  # only an arrangement that reads in order fits (a page laid out larger, to be shrunk)
@@ -210,6 +211,9 @@ class _Page:
                 strands = self.strands[depth, again]
                 # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
                 tier = None if strands is None else [(list(strands), titled)]
+                if tier is not None and not again and any(i.role == "label.title" and i.runs[-1].text.endswith(SHORT)
+                                                          for s in self.strands.get((depth, True)) or () for i in s.items):
+                    self.bare.append(tier)  # (its strands leave a section's titles out: said, as rows' are)
                 for named in names:
                     for fractions, seen in (((1.0,), tried if not again else {}), (ROW_WIDTHS, {})):
                         scene = None if tier is None else self.arranged(tier, fractions, width, height, seen, named, False)
@@ -229,8 +233,10 @@ class _Page:
         with the legend; noting whether its rows name what they take in."""
         scene, tier, fractions, named, _ = found
         self.unnamed = named is False
+        bare = any(t is tier for t in self.bare)
         again = self.arranged(tier, fractions, width, room, {}, named)
         if again is not None:
+            self.untitled = bare
             return self.legended(again, width, height)
         with_legend = self.legended(scene, width, height)
         if with_legend is scene and room != height and self.went_on:  # no room for the legend anyway: the titles, where they
@@ -238,7 +244,7 @@ class _Page:
             again = self.arranged(tier, fractions, width, height, {}, named)
             if again is not None:
                 return again
-        self.untitled = self.went_on  # (titles dropped for the legend: said, as names dropped are)
+        self.untitled = self.went_on or bare  # (titles dropped for the legend: said, as names dropped are)
         return with_legend
 
     def depths(self) -> dict:
