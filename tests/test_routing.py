@@ -387,3 +387,14 @@ def test_three_wires_contracted_together_meet_at_a_dot():
     (cup,) = cups
     (_, x, y0), (_, cx, _, _, _, _, y1) = cup.commands
     assert any(abs(d.cx - (x + 0.75 * (cx - x))) < 0.01 and abs(d.cy - (y0 + y1) / 2) < 0.01 for d in dots)
+
+
+def test_two_learned_vectors_whose_product_gates_a_tensor_may_start_above_it(tmp_path, figure_metrics):
+    """a and b meet only each other as they start, so, like any tensor that meets none, they may start above every
+    wire: their scalar comes down into the product on A's wires, crossing nothing. They started at the bottom, the
+    first meeting a tensor not drawn yet, and the scalar crossed V's two wires to come up into the box."""
+    text = ("axis y = 8 width\naxis x = 8 width\naxis v = 8\naxis k = 4\ninput A[y x], V[x v]\na = learned(: k) as a\n"
+            "b = learned(: k) as b\nL = einsum(a, b: k, k -> )\nB = A * L\nO = einsum(B, V: y x, x v -> y v)\noutput O\n")
+    assert crossing_report(load_text(text).diagram) == (0, 0)
+    load_text(text).render(tmp_path / "f.svg")
+    assert figure_metrics.analyse(str(tmp_path / "f.svg"))[0]["crossings"] == 0

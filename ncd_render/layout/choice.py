@@ -214,10 +214,14 @@ def _now(choice: tuple[frozenset, ...], states: dict[int, int], sources: frozens
 
 
 def _free(diagram: Diagram, op) -> bool:
-    """Whether a source's wires may start above every wire or below: it meets no other tensor as it starts, or
-    a bar joins it first (ViT's class token, which belongs above the patches it is joined to)."""
+    """Whether a source's wires may start above every wire or below: it meets no other tensor as it starts (or only
+    tensors made after it, which start beside it: two learned vectors whose product is a scalar gate), or a bar joins
+    it first (ViT's class token, which belongs above the patches it is joined to)."""
     user = diagram.consumer(op.outputs[0])
-    return user is None or user.kind == "copy" or len(user.inputs) < 2 or joined_first(diagram, op)
+    if user is None or user.kind == "copy" or len(user.inputs) < 2 or joined_first(diagram, op):
+        return True
+    at = {o.id: k for k, o in enumerate(diagram.ops)}
+    return all(at[diagram.producer(v).id] > at[op.id] for v in user.inputs if v != op.outputs[0])
 
 
 def crossing_report(diagram: Diagram) -> tuple[int, int]:
