@@ -1849,3 +1849,17 @@ def test_a_column_whose_strands_leave_a_sections_title_out_says_so():
     titles = [t for t in scene.items if t.role == "label.title"]
     assert len(titles) < len(panels)
     assert any("do not title it again" in str(w.message) for w in said)
+
+
+def test_a_residual_sum_that_ends_the_figure_has_room_for_its_outputs_labels():
+    """Mixtral's page ends with the residual sum alone in its part: its outputs ran 11 pt past the box, too short
+    for m's label, and X went out bare. A part's outputs that end the figure now have room for their labels."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scene = load(Path(ncd_render.__file__).parents[1] / "gallery" / "mixtral.ncd", layout="page").scene()
+    sums = [t for t in scene.items if t.role == "label.box" and "".join(r.text for r in t.runs) == "+"]
+    last = max(sums, key=lambda t: (t.y, t.x))
+    box = min((b for b in scene.by_role("box") if b.bbox[0] <= last.x <= b.bbox[2] and b.bbox[1] <= last.y <= b.bbox[3]),
+              key=lambda b: b.bbox[2] - b.bbox[0])
+    after = sorted(t.axis for t in scene.items if t.role == "label.axis" and t.x > box.bbox[2] and box.bbox[1] - 12 < t.y < box.bbox[3])
+    assert after == ["m", "y"]

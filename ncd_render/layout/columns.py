@@ -101,6 +101,9 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     # a page's part: wires that end just past their labels go on 2 pt past them, then the arrowhead the page may draw
     # there (a label ends a pad and 1 pt short of its room: label_room)
     arrow_room = room - p.label_pad - 1 + 2 + CONTINUE_ARROW if style.part and room else 0.0
+    if style.ending:  # a part's outputs that end the figure are labelled at their ends, as the figure's are: room for them
+        # past the box they leave (a residual sum's m, 11 pt past its box, lost its label to the box's edge)
+        room = max(room, label_room(style, ordered.wires, [w for w in ordered.final if d.values[ordered.wires[w].value].name in style.ending]) + 1)
     end_gap = gap_width(max(room, arrow_room), 0.0) + sum(p.section_pad + bracket_room(style, sid) for sid in section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
