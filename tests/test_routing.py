@@ -398,3 +398,34 @@ def test_two_learned_vectors_whose_product_gates_a_tensor_may_start_above_it(tmp
     assert crossing_report(load_text(text).diagram) == (0, 0)
     load_text(text).render(tmp_path / "f.svg")
     assert figure_metrics.analyse(str(tmp_path / "f.svg"))[0]["crossings"] == 0
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_level_plan_ends_its_lone_axes_before_its_cups_and_never_crosses_two_cups(seed):
+    """A lone summed axis's bar stood 5 pt into the band where a tall cup passed, and read as joined to it; the bars
+    now come first, in a band of their own. Cups that would cross each other (interleaved), and three wires meeting
+    across others (a dot on a passing wire), keep the swaps."""
+    left, right = random_region(random.Random(seed))
+    plan = level.plan_level(left, right, 0.0, 0.0, 0.55)
+    if plan is None:
+        return
+    groups = {}
+    for _, t in left:
+        groups[t] = groups.get(t, 0) + 1
+    assert all(n <= 2 for t, n in groups.items())
+    items, _ = level.draw(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    bars = [i.x1 for i in items if getattr(i, "role", "") == "terminator"]
+    cups = [i.commands[0][1] for i in items if isinstance(i, PathItem) and i.commands[0][1] == i.commands[-1][-2]
+            and i.commands[0][2] != i.commands[-1][-1]]
+    assert not bars or not cups or max(bars) < min(cups)
+    spans = [sorted((c.commands[0][2], c.commands[-1][-1])) for c in items if isinstance(c, PathItem) and c.commands[0][1] in cups
+             and c.commands[0][1] == c.commands[-1][-2]]
+    assert not any(a[0] < b[0] < a[1] < b[1] for a in spans for b in spans)
+
+
+def test_a_scale_on_an_einsum_with_no_cup_is_drawn_as_its_own_mark():
+    """j is summed alone (a bar), so no cup is there to write ∗j^-1 at: it was dropped, and the figure showed the
+    sum without its scale. It stands as its own mark after the region."""
+    text = "axis y = 4 width\naxis x = 5 width\naxis j = 7\ninput A[y j], B[x]\nS = einsum(A, B: y j, x -> y x) * j^-1\noutput S\n"
+    texts = ["".join(r.text for r in t.runs) for t in load_text(text).scene().items if hasattr(t, "runs")]
+    assert any(t.startswith("j") and "1" in t for t in texts), texts

@@ -18,6 +18,7 @@ The keys' k meets the queries' k across V's two wires, which run straight on; th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from ..scene import Circle, Line, Path, Stroke
 from .curves import DOT_R, bend, draw_region
@@ -27,6 +28,7 @@ from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region,
 LEVEL = 0.01  # a wire leaving within this of the height it entered at goes straight on
 ROOM = 6.0  # a wire bends to a height only where no other wire runs within this of it
 LABEL_CLEAR = 1.5  # between a scale written above a cup and the wires above and below it
+PAIR_APART = 4.0  # pt between two wires bending together at their steepest: nearer, they read as a tandem pair
 
 
 @dataclass
@@ -76,6 +78,7 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
     items: list = []
     scale = (x1 - x0) / plan.width if plan.width else 1.0
     live = dict(enumerate(plan.slots))
+    ended = [plan.slots[s] for band in plan.bands for s in band.ends]
     x, label_at = x0, None
     for band in plan.bands:
         w = band.width * scale
@@ -87,8 +90,8 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
             items.extend(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke) for y in ys[1:-1])
             if len(ys) > 2:  # three or more wires contracted meet at a dot on the cup's apex
                 items.append(Circle(x + depth * 0.75, (ys[0] + ys[-1]) / 2, DOT_R, None, dot, role="dot"))
-            if plan.label is not None and plan.label[0] == slots[0]:
-                above = max((h for s, h in live.items() if h < ys[0]), default=ys[0])
+            if plan.label is not None and plan.label[0] == slots[0]:  # (above it, clear of the bars of the axes that ended)
+                above = max((h for h in [*live.values(), *ended] if h < ys[0]), default=ys[0])
                 label_at = (x + 2, (above + ys[0]) / 2) if plan.label[1] == "above" else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
             busy.update(slots)
         for s in band.ends:
@@ -140,21 +143,26 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
         return sum(1 for s, h in live.items() if s not in skip and min(a, b) < h < max(a, b))
 
     cups = sorted((g for t, g in groups.items() if t[0] == "cup"), key=lambda g: (slots[g[-1]] - slots[g[0]], g[0]))
+    if any(len(g) > 2 for t, g in groups.items() if t[0] != "end") or _interleaved(cups):
+        return None  # three wires meeting across others (a dot on a passing wire), or cups that cross: the swaps
     ends = [g[0] for t, g in groups.items() if t[0] == "end"]
+    if ends:  # lone summed axes end first, in a band of their own: a bar beside a tall cup read as joined to it
+        bands.append(Band("cups", ends=ends, width=JOIN_MIN))
+        for s in ends:
+            del live[s]
     depth: dict[int, int] = {}
     for k, g in enumerate(cups):  # a cup closes after the cups it overlaps that are drawn before it
         depth[k] = 1 + max((depth[j] for j in range(k) if cups[j][0] <= g[-1] and g[0] <= cups[j][-1]), default=-1)
     label = None
     for d in range(max(depth.values(), default=-1) + 1):
-        band = Band("cups", cups=sorted((g for k, g in enumerate(cups) if depth[k] == d), key=lambda g: g[0]),
-                    ends=ends if d == 0 else [])
+        band = Band("cups", cups=sorted((g for k, g in enumerate(cups) if depth[k] == d), key=lambda g: g[0]))
         width = max(max(JOIN_MIN, min(6 + (slots[g[-1]] - slots[g[0]]) * 0.45, JOIN_MAX)) for g in band.cups)
         if label_width and label is None:
             g = band.cups[0]
             if not between(slots[g[0]], slots[g[-1]], set(g)):
                 label, width = (g[0], "beside"), width + label_width + 4
             else:
-                above = [h for s, h in live.items() if h < slots[g[0]]]
+                above = [h for s, h in live.items() if h < slots[g[0]]] + [slots[s] for s in ends if slots[s] < slots[g[0]]]
                 if not above or slots[g[0]] - max(above) < label_height + 2 * LABEL_CLEAR:
                     return None
                 label, width = (g[0], "above"), max(width, label_width + 4)
@@ -164,10 +172,6 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
             for s in g:
                 del live[s]
         bands.append(band)
-    if ends and not cups:
-        bands.append(Band("cups", ends=ends, width=JOIN_MIN))
-    for s in ends:
-        live.pop(s, None)
     merges = []
     for t, g in groups.items():
         if t[0] == "to" and len(g) > 1:
@@ -199,7 +203,8 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
         mine = {s for s, _, _ in band}
         crossings += sum(between(a, b, mine) for _, a, b in band)
         travel = max(abs(b - a) for _, a, b in band)
-        width = max(JOIN_MIN, min(bend_factor * travel * 0.8, 16 + 0.12 * travel), _side_by_side([(a, b) for _, a, b in band]))
+        width = max(JOIN_MIN, min(bend_factor * travel * 0.8, 16 + 0.12 * travel), _side_by_side([(a, b) for _, a, b in band]),
+                    _apart([(a, b) for _, a, b in band]))
         bands.append(Band("moves", moves=band, width=width))
         for s, _, b in band:
             live[s] = b
@@ -226,3 +231,28 @@ def _moves_level(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[
             moved.update(strands[k:k + 2])
             strands[k], strands[k + 1] = strands[k + 1], strands[k]
     return bool(level & moved)
+
+
+def _interleaved(cups: list[list[int]]) -> bool:
+    """Whether two cups' spans interleave (one's top between the other's ends, its bottom past them): drawn one after
+    the other they would cross twice (a tandem pair contracted across a passing tensor)."""
+    return any(a[0] < b[0] < a[-1] < b[-1] or b[0] < a[0] < b[-1] < a[-1] for a, b in combinations(cups, 2))
+
+
+def _apart(moves: list[tuple[float, float]]) -> float:
+    """The least width over which any two wires that bend the same way in one band keep PAIR_APART apart at their
+    steepest (:func:`.routing._side_by_side` asks SIDE_BY_SIDE of three): two wires rising together far, 2 pt apart,
+    read as a tandem pair.
+
+    >>> round(_apart([(100.0, 0.0), (112.0, 12.0)]), 1), _apart([(0.0, 10.0), (30.0, 5.0)])
+    (70.7, 0.0)
+    """
+    need = 0.0
+    for (a0, b0), (a1, b1) in combinations(sorted(moves), 2):
+        if (b0 > a0) != (b1 > a1):
+            continue
+        apart = min(abs(a1 - a0), abs(b1 - b0))
+        if apart > PAIR_APART:
+            need = max(need, 2 * min(abs(b0 - a0), abs(b1 - a1)) / ((apart / PAIR_APART) ** 2 - 1) ** 0.5)
+    return need
+

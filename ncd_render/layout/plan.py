@@ -37,7 +37,9 @@ class Plan:
     def absorb(self, op: Op) -> None:
         """A scale written at the cup of the contraction ``op`` (``einsum(...) * k^-1/2``), if one
         follows it: noted in ``self.absorbed`` (scale op id -> the einsum)."""
-        if op.params.get("contracted") and is_wiring(op):  # a contraction: it has a cup
+        if is_wiring(op) and any(sum(a in self.d.values[v].axes for v in op.inputs) > 1 for a in op.params.get("contracted", ())):
+            # a contraction of an axis two operands share: it has a cup (a lone summed axis ends in a bar, where a
+            # scale written at it was lost: its own box, then)
             after = self.d.consumer(op.outputs[0])
             if after is not None and ops.of(after).at_cup and after.section == op.section:
                 self.absorbed[after.id] = op
