@@ -23,7 +23,7 @@ from itertools import combinations
 from ..scene import Circle, Line, Path, Stroke
 from .curves import DOT_R, bend, draw_region
 from .model import _Permute
-from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region, region_ends
+from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region, region_ends, slotted
 
 LEVEL = 0.01  # a wire leaving within this of the height it entered at goes straight on
 ROOM = 6.0  # a wire bends to a height only where no other wire runs within this of it
@@ -129,12 +129,7 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
     ones first), then merges, then the wires that change height, in bundles that keep their order, each bending
     once no other wire stands at its height. None where no such plan exists (two wires trade heights), merges
     overlap, or a scale finds no room at its cup."""
-    order = sorted(range(len(left)), key=lambda i: left[i][0])
-    slots = [left[i][0] for i in order]
-    targets = [left[i][1] for i in order]
-    groups: dict[tuple, list[int]] = {}
-    for pos, t in enumerate(targets):
-        groups.setdefault(t, []).append(pos)
+    slots, targets, groups = slotted(left)
     live = dict(enumerate(slots))
     bands: list[Band] = []
     crossings = 0
@@ -214,12 +209,8 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
 
 def _moves_level(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float]) -> bool:
     """Whether ``plan``'s swaps move a wire that leaves the region at the height it came in at."""
-    slots = sorted(h for h, _ in left)
-    targets = [t for _, t in sorted(left, key=lambda e: e[0])]
-    counts: dict[tuple, int] = {}
-    for t in targets:
-        counts[t] = counts.get(t, 0) + 1
-    level = {p for p, t in enumerate(targets) if t[0] == "to" and counts[t] == 1 and abs(right[t[1]] - slots[p]) <= LEVEL}
+    slots, targets, groups = slotted(left)
+    level = {p for p, t in enumerate(targets) if t[0] == "to" and len(groups[t]) == 1 and abs(right[t[1]] - slots[p]) <= LEVEL}
     arrangement, moved = list(range(len(slots))), set()
     for layer in plan.swaps:
         for i in layer:

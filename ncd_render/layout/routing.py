@@ -90,12 +90,7 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     ``("to", r)`` (leaves as right wire r; several such wires merge), ``("cup", name)``
     (contracted with the other wires of that name) or ``("end", name)``; ``right`` are
     the heights of the leaving wires. The cups close first where that crosses fewer wires."""
-    order = sorted(range(len(left)), key=lambda i: left[i][0])
-    slots = [left[i][0] for i in order]
-    targets = [left[i][1] for i in order]
-    groups: dict[tuple, list[int]] = {}
-    for pos, t in enumerate(targets):
-        groups.setdefault(t, []).append(pos)
+    slots, targets, groups = slotted(left)
     right_rank = {r: k for k, r in enumerate(sorted(range(len(right)), key=lambda r: right[r]))}
     plan = _at_once(slots, targets, groups, right_rank, right)
     if plan.crossings and any(t[0] == "cup" for t in groups):
@@ -111,6 +106,22 @@ def plan_region(left: list[tuple[float, tuple]], right: list[float], label_width
     plan.born = [h for r, h in enumerate(right) if r not in fed]
     plan.widths = _widths(plan, bend)
     return plan
+
+
+def slotted(left: list[tuple[float, tuple]]) -> tuple[list[float], list[tuple], dict[tuple, list[int]]]:
+    """A region's entering wires (:func:`plan_region`'s ``left``) top to bottom: their heights (the slots), their targets,
+    and the slots of each target.
+
+    >>> slotted([(10.0, ("to", 0)), (0.0, ("cup", "k")), (20.0, ("cup", "k"))])
+    ([0.0, 10.0, 20.0], [('cup', 'k'), ('to', 0), ('cup', 'k')], {('cup', 'k'): [0, 2], ('to', 0): [1]})
+    """
+    order = sorted(range(len(left)), key=lambda i: left[i][0])
+    slots = [left[i][0] for i in order]
+    targets = [left[i][1] for i in order]
+    groups: dict[tuple, list[int]] = {}
+    for pos, t in enumerate(targets):
+        groups.setdefault(t, []).append(pos)
+    return slots, targets, groups
 
 
 def _at_once(slots, targets, groups, right_rank, right) -> RegionPlan:
