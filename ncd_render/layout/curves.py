@@ -4,7 +4,7 @@ curve every wire that changes height is drawn with (a copy's branches too, :mod:
 from __future__ import annotations
 
 from ..scene import Circle, Line, Path, Stroke
-from .routing import JOIN_MAX, JOIN_MIN, Join, RegionPlan
+from .routing import JOIN_MAX, JOIN_MIN, RegionPlan
 
 DOT_R = 2.1
 MIN_GAP = 6.0  # between two wires that run level between layers of swaps
@@ -31,20 +31,14 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
             joined.update(range(j.lo, j.hi + 1))
             ys = [s[i] for i in range(j.lo, j.hi + 1)]
             if j.kind == "cup":
-                depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45, JOIN_MAX - 4)
-                items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
-                for y in ys[1:-1]:
-                    items.append(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke))
-                if len(ys) > 2:  # three or more wires contracted: they meet at a dot on the cup's apex, not in a hook
-                    items.append(Circle(x + depth * 0.75, (ys[0] + ys[-1]) / 2, DOT_R, None, dot, role="dot"))
+                closed, apex = cup(x, ys, w, stroke, dot)
+                items += closed
                 if label_at is None:
-                    label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
-                apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)
+                    label_at = (x + 2, (s[j.lo - 1] + ys[0]) / 2) if plan.label_above else (apex[0] + 5, apex[1])
             elif j.kind == "end":
-                items.append(Line(x, ys[0], x + 5, ys[0], stroke, role="wire.bend"))
-                items.append(Line(x + 5, ys[0] - 3.5, x + 5, ys[0] + 3.5, end_stroke, role="terminator"))
+                items += end_bar(x, ys[0], stroke, end_stroke)
             else:
-                _merge(items, j, s, x, w, stroke, dot)
+                items += meet(x, ys, s[j.keep], w, stroke, dot)
         items.extend(Line(x, s[i], x + w, s[i], stroke, role="wire.bend") for i in range(len(s)) if i not in joined)
         x += w
     h = [s[k] for k in plan.survivors]  # cups first: the survivors swap, then merge
@@ -55,7 +49,7 @@ def draw_region(plan: RegionPlan, x0: float, x1: float, stroke: Stroke, dot: str
         joined = set()
         for j in plan.merges:
             joined.update(range(j.lo, j.hi + 1))
-            _merge(items, j, h, x, w, stroke, dot)
+            items += meet(x, h[j.lo:j.hi + 1], h[j.keep], w, stroke, dot)
         items.extend(Line(x, h[i], x + w, h[i], stroke, role="wire.bend") for i in range(len(h)) if i not in joined)
         x += w
     if plan.born and apex is not None:  # a scalar's wire comes out of the last cup, not out of the air past the region
@@ -85,14 +79,28 @@ def _swap_layer(items: list, layer: list[int], before: list[float], after: list[
     return x + w
 
 
-def _merge(items: list, j: Join, heights: list[float], x: float, w: float, stroke: Stroke, dot: str) -> None:
-    """Wires ``j.lo..j.hi`` (at ``heights``) meeting at a dot on the one that goes on."""
-    xm = x + min(w * 0.6, max(JOIN_MIN, 6 + (heights[j.hi] - heights[j.lo]) * 0.45))
-    ym = heights[j.keep]
-    for i in range(j.lo, j.hi + 1):
-        items.append(bend(x, heights[i], xm, ym, stroke))
-    items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
-    items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
+def cup(x: float, ys: list[float], w: float, stroke: Stroke, dot: str) -> tuple[list, tuple[float, float]]:
+    """The cup that closes the wires at heights ``ys`` (top to bottom) from ``x``, as deep as a band ``w`` wide allows;
+    three or more contracted together meet at a dot on its apex, not in a hook. Returns its items and its apex."""
+    depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45, JOIN_MAX - 4)
+    apex = (x + depth * 0.75, (ys[0] + ys[-1]) / 2)
+    items = [Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend")]
+    items += [bend(x, y, *apex, stroke) for y in ys[1:-1]]
+    if len(ys) > 2:
+        items.append(Circle(*apex, DOT_R, None, dot, role="dot"))
+    return items, apex
+
+
+def end_bar(x: float, y: float, stroke: Stroke, end_stroke: Stroke) -> list:
+    """A lone summed axis's wire at height ``y`` ending in a bar just past ``x``."""
+    return [Line(x, y, x + 5, y, stroke, role="wire.bend"), Line(x + 5, y - 3.5, x + 5, y + 3.5, end_stroke, role="terminator")]
+
+
+def meet(x: float, ys: list[float], ym: float, w: float, stroke: Stroke, dot: str) -> list:
+    """Wires at heights ``ys`` meeting at a dot on the one at ``ym`` that goes on, in a band ``w`` wide from ``x``."""
+    xm = x + min(w * 0.6, max(JOIN_MIN, 6 + (max(ys) - min(ys)) * 0.45))
+    return [bend(x, y, xm, ym, stroke) for y in ys] + [Line(xm, ym, x + w, ym, stroke, role="wire.bend"),
+                                                        Circle(xm, ym, DOT_R, None, dot, role="dot")]
 
 
 def _swap_heights(plan: RegionPlan) -> list[list[float]]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from ..scene import Circle, Line, Path, Stroke
-from .curves import DOT_R, bend, draw_region
+from ..scene import Line, Stroke
+from .curves import bend, cup, draw_region, end_bar, meet
 from .model import _Permute
 from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region, region_ends, slotted
 
@@ -85,24 +85,17 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
         busy: set[int] = set()
         for slots in band.cups:
             ys = [live[s] for s in slots]
-            depth = min(w * 0.8, 4 + (ys[-1] - ys[0]) * 0.45, JOIN_MAX - 4)
-            items.append(Path((("M", x, ys[0]), ("C", x + depth, ys[0], x + depth, ys[-1], x, ys[-1])), stroke, None, role="wire.bend"))
-            items.extend(bend(x, y, x + depth * 0.75, (ys[0] + ys[-1]) / 2, stroke) for y in ys[1:-1])
-            if len(ys) > 2:  # three or more wires contracted meet at a dot on the cup's apex
-                items.append(Circle(x + depth * 0.75, (ys[0] + ys[-1]) / 2, DOT_R, None, dot, role="dot"))
+            closed, apex = cup(x, ys, w, stroke, dot)
+            items += closed
             if plan.label is not None and plan.label[0] == slots[0]:  # (above it, clear of the bars of the axes that ended)
                 above = max((h for h in [*live.values(), *ended] if h < ys[0]), default=ys[0])
-                label_at = (x + 2, (above + ys[0]) / 2) if plan.label[1] == "above" else (x + depth * 0.75 + 5, (ys[0] + ys[-1]) / 2)
+                label_at = (x + 2, (above + ys[0]) / 2) if plan.label[1] == "above" else (apex[0] + 5, apex[1])
             busy.update(slots)
         for s in band.ends:
-            items.append(Line(x, live[s], x + 5, live[s], stroke, role="wire.bend"))
-            items.append(Line(x + 5, live[s] - 3.5, x + 5, live[s] + 3.5, end_stroke, role="terminator"))
+            items += end_bar(x, live[s], stroke, end_stroke)
             busy.add(s)
         for slots, keep in band.merges:
-            xm, ym = x + min(w * 0.6, max(JOIN_MIN, 6 + (max(live[s] for s in slots) - min(live[s] for s in slots)) * 0.45)), live[keep]
-            items.extend(bend(x, live[s], xm, ym, stroke) for s in slots)
-            items.append(Line(xm, ym, x + w, ym, stroke, role="wire.bend"))
-            items.append(Circle(xm, ym, DOT_R, None, dot, role="dot"))
+            items += meet(x, [live[s] for s in slots], live[keep], w, stroke, dot)
             busy.update(slots)
         for s, a, b in band.moves:
             items.append(bend(x, a, x + w, b, stroke))
