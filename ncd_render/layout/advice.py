@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from functools import cached_property
 
 from ..ir import Diagram, Op
 from ..style import Preset, Theme
@@ -49,11 +50,12 @@ def crossing_note(diagram: Diagram, theme: Theme, preset: Preset, whole: bool = 
     written earlier (:func:`better_statement`), crosses far fewer wires; None where none does. ``whole``: the figure
     is set in rows, cut from it laid out whole, whose crossings are counted."""
     lead = "laid out whole, before it is set in rows, " if whole else ""
-    found = better_inputs(diagram, theme, preset)
+    counted = _Counted(diagram, theme, preset)  # (the figure laid out once for both)
+    found = better_inputs(diagram, theme, preset, counted)
     if found:
         names, fewest, base = found
         return f"{lead}the figure crosses {base} times; with its inputs declared in the order {', '.join(names)} it would cross {fewest}"
-    moved = better_statement(diagram, theme, preset)
+    moved = better_statement(diagram, theme, preset, counted)
     if moved:
         statement, before, fewest, base = moved
         line = statement.span.line
@@ -62,19 +64,20 @@ def crossing_note(diagram: Diagram, theme: Theme, preset: Preset, whole: bool = 
     return None
 
 
-def better_inputs(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[tuple[str, ...], int, int] | None:
+def better_inputs(diagram: Diagram, theme: Theme, preset: Preset, counted: _Counted | None = None) -> tuple[tuple[str, ...], int, int] | None:
     """(the inputs' names in the order that crosses fewest, its crossings, the crossings as declared) when that
     order saves two crossings and a fifth of them at least; None otherwise, and for a figure set in rows or
     strips (whose parts cross on their own), more than :data:`MOST_INPUTS` inputs or :data:`MOST_OPS` boxes,
-    or inputs declared after a statement."""
+    or inputs declared after a statement. ``counted``: the figure's crossings, where :func:`crossing_note` asks twice."""
     kinds = [op.kind == "input" for op in diagram.ops]
     count = sum(kinds)
     if preset.rows or preset.wrap or not 2 <= count <= MOST_INPUTS or len(diagram.ops) > MOST_OPS or any(kinds[count:]):
         return None
     declared = diagram.ops[:count]
-    base = _crossings(diagram, theme, preset)
-    if base - lower_bound(compact(diagram)) < _saving(base):  # no order can save enough (the bound holds for every order)
+    counted = counted or _Counted(diagram, theme, preset)
+    if not counted.may_save:
         return None
+    base = counted.base
     best = (base, declared)
     for inputs in itertools.permutations(declared):
         if list(inputs) != declared and best[0]:
@@ -86,7 +89,7 @@ def better_inputs(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[tuple
     return tuple(diagram.values[op.outputs[0]].name for op in inputs), fewest, base
 
 
-def better_statement(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[Op, Op, int, int] | None:
+def better_statement(diagram: Diagram, theme: Theme, preset: Preset, counted: _Counted | None = None) -> tuple[Op, Op, int, int] | None:
     """(a statement, the statement it would be written before, the crossings so, the crossings as written) where
     writing one statement earlier, just before another of its section that it does not depend on, saves two
     crossings and a fifth of them at least (the most saved); None otherwise, and for a figure set in rows or strips,
@@ -94,9 +97,10 @@ def better_statement(diagram: Diagram, theme: Theme, preset: Preset) -> tuple[Op
     statements = [op for op in diagram.ops if op.span is not None and op.kind not in _NOT_STATEMENTS]
     if preset.rows or preset.wrap or not 2 <= len(statements) <= MOST_STATEMENTS:
         return None
-    base = _crossings(diagram, theme, preset)
-    if base - lower_bound(compact(diagram)) < _saving(base):
+    counted = counted or _Counted(diagram, theme, preset)
+    if not counted.may_save:
         return None
+    base = counted.base
     best, tries = (base, None, None), 0
     pairs = sorted(((s, t) for k, s in enumerate(statements) for t in statements[:k]),
                    key=lambda pair: statements.index(pair[0]) - statements.index(pair[1]))  # the nearest moves first
@@ -135,6 +139,22 @@ def _moved(ops: list[Op], s: Op, t: Op) -> list[Op] | None:
     rest = [op for op in ops if op is not s and op not in brought]
     k = rest.index(t)
     return rest[:k] + brought + [s] + rest[k:]
+
+
+class _Counted:
+    """A figure's crossings as laid out (``base``), counted when first asked, and whether they exceed the fewest any
+    order could leave (:func:`.report.lower_bound`, which holds for every order) by enough to save (``may_save``)."""
+
+    def __init__(self, diagram: Diagram, theme: Theme, preset: Preset):
+        self.diagram, self.theme, self.preset = diagram, theme, preset
+
+    @cached_property
+    def base(self) -> int:
+        return _crossings(self.diagram, self.theme, self.preset)
+
+    @cached_property
+    def may_save(self) -> bool:
+        return self.base - lower_bound(compact(self.diagram)) >= _saving(self.base)
 
 
 def _saving(base: int) -> float:
