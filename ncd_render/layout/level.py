@@ -59,8 +59,9 @@ class LevelPlan:
 
 
 def route(placed, wires: dict, y, label=None, bend_factor: float = 0.55) -> RegionPlan | LevelPlan:
-    """A wiring region's plan (:func:`.routing.route_plan`), as a :class:`LevelPlan` where the swaps would move a wire
-    that leaves at its own height and the level plan crosses no more wires; ``label``: a scale at its cup, or None."""
+    """A wiring region's plan: its swaps (:func:`.routing.plan_region`, heights from ``y``), or a :class:`LevelPlan`
+    where the swaps would move a wire that leaves at its own height and the level plan crosses no more wires;
+    ``label``: a scale at its cup (a set label; a permutation has none), or None."""
     left, right = region_ends(placed, wires, y, y)
     label = None if isinstance(placed.op, _Permute) else label
     width, height = (label.width, label.ascent + label.descent) if label is not None else (0.0, 0.0)

@@ -205,17 +205,6 @@ def _joined(arrangement: list[int], targets: list[tuple], heights: list[float], 
     return joins, settle
 
 
-def route_plan(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf | None = None, label=None,
-               bend: float = 0.55) -> RegionPlan:
-    """The three moves of a wiring region (see :mod:`.routing`); heights of the wires on the
-    left from ``y``, on the right from ``y_right`` (the same by default); ``label``: a scale
-    written at its cup (a set label), or None."""
-    left, right = region_ends(placed, wires, y, y if y_right is None else y_right)
-    if isinstance(placed.op, _Permute):
-        return plan_region(left, right, bend=bend)
-    return plan_region(left, right, label.width if label else 0.0, bend, label.ascent + label.descent if label else 0.0)
-
-
 def region_ends(placed: Placed, wires: dict[int, Wire], y: YOf, y_right: YOf) -> tuple[list[tuple[float, tuple]], list[float]]:
     """:func:`plan_region`'s ``left`` and ``right`` for the wiring region ``placed``: each wire it takes in, at its
     height in ``y``, with where it goes; the height in ``y_right`` of each wire that leaves it."""
