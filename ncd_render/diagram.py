@@ -104,6 +104,9 @@ class Diagram:
     outputs: tuple[int, ...]
     tandems: dict[str, str] = field(default_factory=dict)  # axis -> the name of its tandem group
     expand: Callable[[], Diagram] | None = field(default=None, repr=False)  # builds the diagram with every call expanded
+    # section -> the run of parallel sections it is drawn stacked with, in shared columns (drawing only:
+    # :func:`ncd_render.layout.parallel.stack` sets it)
+    stacks: dict[int, int] = field(default_factory=dict)
 
     @cached_property
     def full(self) -> Diagram | None:

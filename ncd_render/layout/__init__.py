@@ -3,7 +3,8 @@
 The layout is a pipeline of small stages, each a pure function passing frozen data
 (:mod:`.model`) to the next, imports flowing one way:
 
-1. :func:`.order.order`: columns (planned by :mod:`.plan`) and the order of the live wires in each
+1. :func:`.order.order`: columns (planned by :mod:`.plan`; parallel sections share them, one above the other,
+   :mod:`.parallel`) and the order of the live wires in each
    (:func:`.choice.choose_copies` first picks how copies branch off, by the crossings each
    choice commits to, counted column by column as :func:`.report.crossings` counts them,
    so a trial that has crossed more than the best so far is swept no further);
@@ -45,7 +46,7 @@ from ..scene import Scene
 from ..style import Preset, Theme
 # the stages are called through their modules (order.order, ...): imported by name, a stage
 # function would hide its module behind the package's attribute of the same name
-from . import compact, compose, heights, order
+from . import compact, compose, heights, order, parallel
 from .bends import tall_boxes
 from .choice import PLAIN, choose_copies, choose_drawing
 from .colours import colour_axes
@@ -61,18 +62,36 @@ __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False, part: bool = False,
-           ending: frozenset = frozenset()) -> Scene:
+           ending: frozenset = frozenset(), rows: bool = False) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points. Convolutions are
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
     where they go on in a later part (:mod:`ncd_render.page.flow`), but for its outputs named in ``ending``, which end
-    the figure."""
+    the figure. ``rows``: it is a page's piece, cut into rows and pressed (:mod:`ncd_render.page.tighten`), as a part
+    is: parallel sections one after another, as written (the page sets them in parts of its own), not one above the
+    other in shared columns (:mod:`.parallel`)."""
     check_crossings(diagram)
-    diagram, chosen, ordered = choose_drawing(as_drawn(diagram, explicit))
-    style = Style(diagram, theme, preset, part, ending)
+    rows = rows or part  # (stacked in one part, every branch to them crossed the wires they read: the page of
+    # convolutions stood twice as tall)
+    drawn = as_drawn(diagram, explicit, stacked=not rows)
     try:
-        scene = _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))
+        scene = _laid(drawn, theme, preset, part, ending, rows)
+    except Cycle:  # (raised only where it stacked parallel sections)
+        # parallel sections whose wires interleave in a shared column: drawn one after another, as written
+        scene = _laid(as_drawn(diagram, explicit, stacked=False), theme, preset, part, ending, rows)
+    return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
+
+
+def _laid(diagram: Diagram, theme: Theme, preset: Preset, part: bool, ending: frozenset, rows: bool) -> Scene:
+    """:func:`layout`'s scene of ``diagram`` as drawn; raises :class:`~.heights.Cycle` where parallel sections
+    stacked in shared columns find no heights, for :func:`layout` to draw them one after another."""
+    diagram, chosen, ordered = choose_drawing(diagram)
+    style = Style(diagram, theme, preset, part, ending, rows)
+    try:
+        return _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))
     except Cycle:
+        if diagram.stacks:
+            raise
         # a branch sent above its source can pull a wire both into and out of a section: draw
         # the order as swept instead (found by bench/fuzz.py; the gallery never needs it)
         scene = _as_swept(style, diagram) if chosen != PLAIN else None
@@ -80,7 +99,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
             raise NcdError("ncd-render could not lay this diagram out: the heights its wires need form a cycle, a bug in "
                            "the layout, not in the file", hint="report it with the .ncd file; closing each section before "
                            "the next opens may draw it") from None
-    return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
+    return scene
 
 
 def _as_swept(style: Style, diagram: Diagram) -> Scene | None:
@@ -91,10 +110,12 @@ def _as_swept(style: Style, diagram: Diagram) -> Scene | None:
         return None
 
 
-def as_drawn(diagram: Diagram, explicit: bool = False) -> Diagram:
+def as_drawn(diagram: Diagram, explicit: bool = False, stacked: bool = True) -> Diagram:
     """``diagram`` as the layout draws it: its convolutions one ★k box where the file asks (:mod:`.compact`) unless
-    ``explicit``, and a tensor with no axes on a wire of one (:mod:`.scalars`)."""
-    return scalars_on_wires(diagram if explicit else compact.compact(diagram))
+    ``explicit``, a tensor with no axes on a wire of one (:mod:`.scalars`), and, if ``stacked``, parallel sections
+    one above the other (:mod:`.parallel`)."""
+    drawn = scalars_on_wires(diagram if explicit else compact.compact(diagram))
+    return parallel.stack(drawn) if stacked else drawn
 
 
 def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:

@@ -48,15 +48,15 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     section_open: list[int] = []
     first_x: dict[int, float] = {}  # where each section's first column starts
     placed_columns, boxes = [], {}
-    for column in ordered.columns:
+    for column, path in zip(ordered.columns, open_sections(d, ordered.columns)):
         gap_ops = measure_gap(style, ordered.wires, column.pre, y) if column.pre else ()
         ops_width = gap_ops_width(gap_ops) if gap_ops else 0.0
         gap = gap_width(room, ops_width)
-        path = d.section_path(column.section) if column.section is not None else ()
         if path or section_open:
             opening = [sid for sid in path if sid not in section_open]
             closing = [sid for sid in section_open if sid not in path]
-            x += gap + p.section_pad * (len(opening) + len(closing)) + sum(bracket_room(style, sid) for sid in closing)
+            # (parallel sections open and close side by side, one above the other: one padding for them all)
+            x += gap + p.section_pad * (_deep(d, opening) + _deep(d, closing)) + sum(bracket_room(style, sid) for sid in closing)
             if closing:
                 x += max([0.0] + [title_room(style, sid) - (x - first_x[sid]) for sid in closing])
         else:  # outside every section (the hot path of long figures)
@@ -64,7 +64,7 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
             x += gap
         x_pre, opens_at = x, None
         if column.pre:
-            x_pre = x - p.column_gap / 2 - ops_width - p.section_pad * len(opening)
+            x_pre = x - p.column_gap / 2 - ops_width - p.section_pad * _deep(d, opening)
             # copies and bends that cross the height of a title (of a section closing here, widened for its title, or of
             # one that goes on) start past the title's end
             titled = [*closing, *(sid for sid in path if sid in first_x and sid not in opening)]
@@ -104,13 +104,36 @@ def place_columns(style: Style, ordered: Ordered, heights: Heights, labels: dict
     if style.ending:  # a part's outputs that end the figure are labelled at their ends, as the figure's are: room for them
         # past the box they leave (a residual sum's m, 11 pt past its box, lost its label to the box's edge)
         room = max(room, label_room(style, ordered.wires, [w for w in ordered.final if d.values[ordered.wires[w].value].name in style.ending]) + 1)
-    end_gap = gap_width(max(room, arrow_room), 0.0) + sum(p.section_pad + bracket_room(style, sid) for sid in section_open)
+    end_gap = gap_width(max(room, arrow_room), 0.0) + p.section_pad * _deep(d, section_open) + sum(bracket_room(style, sid) for sid in section_open)
     end_gap += max([0.0] + [title_room(style, sid) - (x + end_gap - first_x[sid]) for sid in section_open])
     final_x = x + end_gap
     final_gap = measure_gap(style, ordered.wires, ordered.final_gap, y)
     if final_gap:
         end_gap += gap_ops_width(final_gap) + p.column_gap / 2
     return Columns(placed_columns, boxes, x_start, final_x, x + end_gap, final_gap)
+
+
+def open_sections(d, columns) -> list[tuple[int, ...]]:
+    """The sections open at each column, outermost first: those its ops stand in, and a parallel section's from its
+    first column to its last, though it has no op in some between (where the others have theirs: it closed there,
+    and opened again, its title's room kept twice)."""
+    paths = [column.sections_of(d) if column.section is not None else () for column in columns]
+    if not d.stacks:
+        return paths
+    where: dict[int, list[int]] = {}
+    for k, path in enumerate(paths):
+        for sid in path:
+            where.setdefault(sid, []).append(k)
+    for sid, ks in where.items():
+        for k in range(ks[0] + 1, ks[-1]):
+            if sid not in paths[k]:
+                paths[k] = tuple(sorted({*paths[k], *d.section_path(sid)}, key=lambda s: (d.sections[s].depth, s)))
+    return paths
+
+
+def _deep(d, sections) -> int:
+    """How many panels deep ``sections`` stand: each one's padding, but parallel ones side by side share theirs."""
+    return len({d.sections[sid].depth for sid in sections})
 
 
 def owns_gap(d, opening: list[int], gap: list, closing=()) -> bool:

@@ -28,6 +28,7 @@ from itertools import pairwise
 from ..records import record
 from .curves import DOT_R
 from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .parallel import one_above_another, own_ops
 from .sections import title_height
 
 INF = float("inf")
@@ -223,16 +224,18 @@ class _Solve:
         columns_of: dict[int, list[Column]] = defaultdict(list)
         for column in self.columns:
             if column.section is not None:  # (long figures: most columns are in no section)
-                for sid in self.d.section_path(column.section):
+                for sid in column.sections_of(self.d):
                     columns_of[sid].append(column)
+        stacked: dict[int, dict[int, tuple]] = {}  # a parallel section -> id(order) -> its span there (:mod:`.parallel`)
         for sid, columns in columns_of.items():
             orders = [o for k, col in enumerate(columns) for o in ((col.gap_in,) if k else ()) + (col.before, col.after)]
-            held = {w for col in columns for pl in col.ops for w in pl.before + pl.after + pl.over}
+            own = own_ops(self.d, sid)
+            held = {w for col in columns for pl in col.ops if own(pl) for w in pl.before + pl.after + pl.over}
             # and every wire of each tensor its boxes read or make, the axes they broadcast over too (a router's W_g on
             # X's m: X's ȳ passed above the panel, its title between ȳ and m, and X's name floated in the gap)
             for col in columns:  # (a norm reads and makes on the wires through it: it consumes none and makes none)
-                read = {col.before.values[w] for pl in col.ops for w in pl.before}
-                made = {col.after.values[w] for pl in col.ops for w in pl.after}
+                read = {col.before.values[w] for pl in col.ops if own(pl) for w in pl.before}
+                made = {col.after.values[w] for pl in col.ops if own(pl) for w in pl.after}
                 held.update(w for w in col.before if col.before.values[w] in read)
                 held.update(w for w in col.after if col.after.values[w] in made)
             # a copy made inside the section branches off there: its source's wires are the section's too (a wire
@@ -250,7 +253,7 @@ class _Solve:
             if (parent, sid) in self.under_titles:  # its panel starts below the title of the one around it
                 self.edge(self.section[parent], top, max(self.title_h, title_height(self.style, parent)) + 4)
             for column in columns:
-                for placed in column.ops:
+                for placed in filter(own, column.ops):
                     # a norm's circle may reach past its box's edges, into the clearance, for a wide label
                     # (norms.norm_diameter): the panel still holds it
                     edge = max(p.section_pad / 2, p.clearance) if glyph(placed.op) == "norm" else p.section_pad / 2
@@ -262,6 +265,18 @@ class _Solve:
                 if span is not None:
                     self.enclose(order, *span, top, bottom, top_pad, p.section_pad,
                                  p.clearance + 2, p.clearance + self.axis_h)
+            if sid in self.d.stacks:
+                stacked[sid] = {id(order): span for order, span in zip(orders, spans) if span is not None}
+        self.stack_panels(stacked)
+
+    def stack_panels(self, stacked: dict[int, dict[int, tuple]]) -> None:
+        """Parallel sections in one column stand one panel above the next, a clearance apart (:func:`.parallel.one_above_another`;
+        where their wires interleave, :class:`Cycle`, for :func:`ncd_render.layout.layout` to draw them one after another)."""
+        pairs = one_above_another(stacked)
+        if pairs is None:
+            raise Cycle("parallel sections' wires interleave")
+        for upper, lower in pairs:
+            self.edge(self.section[upper] + 1, self.section[lower], self.p.clearance + 2)
 
     def solve(self) -> list[float]:
         """Each node's height: the longest path to it (the nodes taken in any order that keeps

@@ -60,6 +60,7 @@ class Style:
     preset: Preset
     part: bool = False  # one part of a page: its outputs may go on in a later part, an arrowhead at their ends
     ending: frozenset = frozenset()  # a part's outputs that end the figure: no arrowhead after them, no room kept for one
+    rows: bool = False  # a page's piece, to be cut into rows and pressed (:mod:`ncd_render.page.tighten`)
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
     def text(self, text: str, size: float, bold: bool = False, math: bool = False, plain: bool = False):
@@ -250,7 +251,18 @@ class Column:
     gap_steps: list[_Order]  # live wires after each of them
     before: _Order
     after: _Order
-    section: int | None = None
+    section: int | None = None  # its first op's (a column of parallel sections holds ops of several: :func:`sections_of`)
+
+    def sections_of(self, d) -> tuple[int, ...]:
+        """The sections its ops stand in, and those around them, outermost first (one path, but where it holds ops of
+        parallel sections, drawn one above the other: :mod:`.parallel`)."""
+        path = d.section_path(self.section)
+        if not d.stacks or not path or path[0] not in d.stacks:
+            return path
+        found = dict.fromkeys(path)
+        for placed in self.ops:
+            found.update(dict.fromkeys(d.section_path(placed.op.section)))
+        return tuple(sorted(found, key=lambda sid: d.sections[sid].depth))
 
 
 @record

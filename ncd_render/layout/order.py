@@ -130,7 +130,7 @@ class _Sweep(Copies, Sums):
             if planned.pre:  # a copy changes the tensor its wires carry; any other gap op leaves the wires as its step has them
                 column.before = self.snap(live) if planned.pre[-1].kind == "copy" else column.gap_steps[-1]
             side_by_side = len(ops) > 1  # ops in one column must not overlap: one that would starts the next column
-            spans: list[tuple[int, int]] = []  # the places of the inputs of the ops in the column so far, when side by side
+            beside: list[tuple[Placed, tuple]] = []  # the ops in the column so far, when side by side, and where they read
             bent = []  # boxes whose results bend to where they run on, in a column of their own after this one
             for op in ops:
                 inputs = [self.value_wires(v) for v in op.inputs]
@@ -138,10 +138,12 @@ class _Sweep(Copies, Sums):
                 if side_by_side:
                     idx = [live.index(w) for ws in inputs for w in ws]
                     span = (min(idx), max(idx)) if idx else (self.source_place(op, live) - 0.5,) * 2  # a source: between two wires
-                    if any(not (span[1] < s[0] or span[0] > s[1]) for s in spans):
-                        column = self.next_column(column, live)
-                        spans = []
-                    spans.append(span)
+                    # an op of another of parallel sections (:mod:`.parallel`) stands where its results are now (where it
+                    # read, measured then, a box that made fewer wires than it read stood where the next one reads)
+                    if any(not (span[1] < s[0] or span[0] > s[1])
+                           for s in (_place(pl, live) if pl.op.section != op.section else at for pl, at in beside)):
+                        column = self.next_column(column, live, op.section)
+                        beside = []
                 members = self.box_members(op, shape, holds, inputs) if shape != "join" else self.join_members(op, inputs, live)
                 in_the_way, stacked = [], None
                 if members:
@@ -152,18 +154,20 @@ class _Sweep(Copies, Sums):
                     stacked = _tuple_order(shape, inputs, live)
                 if in_the_way or stacked:  # wires between the box's own, or its operands out of order: a permutation first
                     if column.ops:
-                        column = self.next_column(column, live)
-                    column.ops.append(self.place_permute(members, in_the_way, live, column.section, stacked))
-                    column = self.next_column(column, live)
-                    spans = [span] if side_by_side else []
+                        column = self.next_column(column, live, op.section)
+                    column.ops.append(self.place_permute(members, in_the_way, live, op.section, stacked))
+                    column = self.next_column(column, live, op.section)
+                    beside = []
                     inputs = [self.value_wires(v) for v in op.inputs]  # its wires are new now
                 column.ops.append(self.place_op(op, shape, holds, live, inputs))
+                if side_by_side:
+                    beside.append((column.ops[-1], span))
                 if op.id in self.bends and column.ops[-1].new:
-                    bent.append(column.ops[-1].new)
-            bent = [new for new in bent if max(map(live.index, new)) - min(map(live.index, new)) + 1 == len(new)]  # (still together)
+                    bent.append((column.ops[-1].new, op.section))
+            bent = [(new, sid) for new, sid in bent if max(map(live.index, new)) - min(map(live.index, new)) + 1 == len(new)]  # (still together)
             if bent:  # (:mod:`.bends`) their results start beside them, then bend to where they run on
-                column = self.next_column(column, live)
-                column.ops.extend(self.place_permute(new, [], live, column.section) for new in bent)
+                column = self.next_column(column, live, bent[0][1])
+                column.ops.extend(self.place_permute(new, [], live, sid) for new, sid in bent)
             now = self.finish(column, live)
         self.final_gap, self.final_steps = [], []
         for op in self.plan.trailing:
@@ -176,10 +180,11 @@ class _Sweep(Copies, Sums):
     def snap(self, live: list[int]) -> _Order:
         return _Order(live, self.value_of)
 
-    def next_column(self, column: _ColumnDraft, live: list[int]) -> _ColumnDraft:
-        """End ``column`` here; returns the next one, in the same section, starting with the wires as they are."""
+    def next_column(self, column: _ColumnDraft, live: list[int], section: int | None) -> _ColumnDraft:
+        """End ``column`` here; returns the next one, in ``section`` (the column's, but where parallel sections share
+        it: :mod:`.parallel`), starting with the wires as they are."""
         now = self.finish(column, live)
-        return _ColumnDraft(now, now, column.section)
+        return _ColumnDraft(now, now, section)
 
     def finish(self, draft: _ColumnDraft, live: list[int]) -> _Order:
         """End ``draft`` with the wires as they are (returned); its column goes to ``self.columns``."""
@@ -341,6 +346,13 @@ def takes_place(op: Op) -> bool:
     """Whether ``op``'s result is all new wires, in the place of every wire of its operands (an einsum, a
     concatenation, a component's call), not a box its tensor's wires go through or a map that keeps some."""
     return op.kind not in ("input", "output") and _drawn(op)[1] not in ("through", "lookup", "acts")
+
+
+def _place(placed: Placed, live: list[int]) -> tuple[float, float]:
+    """Where a placed op stands among the live wires: from its first wire on the right to its last, a wiring region's
+    wires that it carries across too ((-1, -1), above every wire, where it leaves none)."""
+    idx = [live.index(w) for w in placed.after + placed.foreign if w in live]  # (and the wires a region carries across)
+    return (min(idx), max(idx)) if idx else (-1.0, -1.0)
 
 
 def _tuple_order(shape: str, inputs: list[list[int]], live: list[int]) -> list[int] | None:

@@ -111,7 +111,7 @@ class Plan:
                 if op.inputs[0] in fresh:
                     fresh.add(op.outputs[0])
                 continue
-            joinable = current is not None and not pending and current.section == op.section and fresh.isdisjoint(op.inputs)
+            joinable = current is not None and not pending and self.together(current.section, op.section) and fresh.isdisjoint(op.inputs)
             # its branches copy tensors older than the column: they leave in the gap before it, unless a repeated block
             # they belong to opens at the column (they leave a column later, clear of the bracket: the transformer's
             # decoder layer; a page of it then keeps each layer's closing norm beside its bracket)
@@ -132,6 +132,17 @@ class Plan:
         for copy, v in deferred.pop(-1, ()):  # copies that are outputs of the diagram
             pending.append(_Branch(copy, v))
         self.trailing = pending  # deletes and saves after the last column
+
+    def together(self, section: int | None, other: int | None) -> bool:
+        """Whether ops of ``section`` and ``other`` may share a column: the same section, or two of one run of
+        parallel sections (:mod:`.parallel`), drawn one above the other."""
+        if section == other:
+            return True
+        stacks = self.d.stacks
+        if not stacks:
+            return False
+        one, two = self.d.section_path(section), self.d.section_path(other)
+        return bool(one and two) and one[0] != two[0] and stacks.get(one[0], -1) == stacks.get(two[0], -2)
 
     def repeats_opening(self, section: int | None, before: int | None) -> set[int]:
         """The repeated blocks around ``section`` that are not around ``before``: they open between the two."""

@@ -78,7 +78,7 @@ def section_extents(style: Style, columns: list[Column], xs: list[ColumnX]) -> d
     behind: dict[int, float] = {}  # how far what stands behind its last column's boxes reaches past them (a deck)
     for column, at in zip(columns, xs):
         reach = max((style.behind.get(placed.op.id, 0.0) for placed in column.ops), default=0.0)
-        for sid in d.section_path(column.section):
+        for sid in column.sections_of(d):
             spans.setdefault(sid, []).append(at)
             behind[sid] = reach
     extents, nested = {}, {}

@@ -41,7 +41,7 @@ def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset
     for name in names:  # each definition once, its own calls collapsed and defined after it
         if name not in definitions:
             body = definition(overview.source, name, depth=0)
-            definitions[name] = (body, in_figure(layout(body, theme, preset), body, numbering))
+            definitions[name] = (body, in_figure(layout(body, theme, preset, rows=True), body, numbering))
         names += [n for n in collapsed_blocks(definitions[name][0]) if n not in names]
     defined = []  # (where it goes: components in the order first met, each variant right after its base; title; scene)
     sizes = {name: axis.size for name, axis in overview.axes.items()}
@@ -52,12 +52,12 @@ def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset
         else:  # which base it is read against depends on the components collapsed at this depth
             key = ("variant", name, found.base)
             if key not in definitions:
-                definitions[key] = in_figure(layout(found.added, theme, preset), found.added, numbering)
+                definitions[key] = in_figure(layout(found.added, theme, preset, rows=True), found.added, numbering)
             defined.append(((names.index(found.base), 1), f"{name} =\n{found.base} with this before its {found.before}:", definitions[key]))
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     # part by part, each sublayer with its residual sum first (a lone + between rows, its copy out of sight), then
     # alone; deep, the same (None where they would be the same parts: no sum to take in, no section to split)
     found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums)
              for deep in (False, True) for sums in (True, False)]
-    whole = [in_figure(layout(overview, theme, preset), overview, numbering)]
+    whole = [in_figure(layout(overview, theme, preset, rows=True), overview, numbering)]
     return (whole, defined), *((None if p is None else (list(p), defined)) for p in found)

@@ -1,0 +1,84 @@
+"""Parallel sections (sibling sections that read nothing the others make) stand one above the other in shared
+columns, rather than running as a staircase."""
+from pathlib import Path
+
+from ncd_render.api import load, load_text
+from ncd_render.layout.parallel import parallel_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+THREE = """axis h = 8 width
+axis w = 8 width
+axis c = 4
+axis d = 6
+input X[h w c]
+section "Wide"
+  A = linear(X: c -> d) with bias as L_A
+  A = relu(A)
+end
+section "Narrow"
+  B = linear(X: c -> d) as L_B
+end
+section "Gated"
+  G = linear(X: c -> d) as L_G
+  G = sigmoid(G)
+end
+output A, B, G
+"""
+
+
+def panels(scene) -> dict[str, tuple[float, float, float, float]]:
+    """Each section's panel, (x0, y0, x1, y1), by its title."""
+    titles = {t.section: "".join(r.text for r in t.runs) for t in scene.by_role("label.title")}
+    return {titles[r.section]: r.bbox for r in scene.items if r.role == "section"}
+
+
+def stacked(a, b) -> bool:
+    """Whether two panels share columns (their x ranges overlap) and stand one above the other (their y ranges don't)."""
+    return a[0] < b[2] and b[0] < a[2] and (a[3] <= b[1] or b[3] <= a[1])
+
+
+def test_parallel_sections_stand_one_above_the_other():
+    """Three sections that each read X and nothing the others make share their columns: before, each stood in
+    columns of its own, a staircase three panels long."""
+    scene = load_text(THREE, "three.ncd").scene()
+    found = panels(scene)
+    assert set(found) == {"Wide", "Narrow", "Gated"}, found
+    for one, two in [("Wide", "Narrow"), ("Narrow", "Gated"), ("Wide", "Gated")]:
+        assert stacked(found[one], found[two]), (one, two, found)
+
+
+def test_a_section_that_reads_anothers_result_follows_it():
+    """The second section reads the first's result: it runs after it, so its panel stands to its right, not under
+    it; the third reads only X, so it stands under the second."""
+    text = THREE.replace("  B = linear(X: c -> d) as L_B", "  B = linear(A: d -> d) as L_B").replace("output A, B, G", "output B, G")
+    d = load_text(text, "chained.ncd").diagram
+    assert [[d.sections[s].title for s in run] for *_, run in parallel_runs(d)] == [["Narrow", "Gated"]]
+    found = panels(load_text(text, "chained.ncd").scene())
+    assert found["Wide"][2] <= found["Narrow"][0], found
+    assert stacked(found["Narrow"], found["Gated"]), found
+
+
+def test_each_box_stands_in_its_own_sections_panel():
+    """A box of one of the stacked sections lies inside its own panel and no other's."""
+    scene = load_text(THREE, "three.ncd").scene()
+    found = panels(scene)
+    names = {"L_A": "Wide", "L_B": "Narrow", "L_G": "Gated"}
+    for t in scene.by_role("label.box"):
+        text = "".join(r.text for r in t.runs)
+        key = next((k for k in names if text == k[0] + k[2:]), None)  # L_A is set as L and a subscript A
+        if key is None:
+            continue
+        x0, y0, x1, y1 = t.bbox
+        inside = [title for title, (a, b, c, e) in found.items() if a <= x0 and x1 <= c and b <= y0 and y1 <= e]
+        assert inside == [names[key]], (text, inside, found)
+
+
+def test_the_convolution_gallery_figures_five_panels_stand_one_above_the_other():
+    """gallery/convolution.ncd tries five convolutions on one image: as a staircase it was 918 pt wide, its labels
+    3.2 pt on a page."""
+    scene = load(ROOT / "gallery" / "convolution.ncd").scene()
+    found = panels(scene)
+    assert len(found) == 5
+    xs = sorted(found.values())
+    assert all(stacked(a, b) for a, b in zip(xs, xs[1:])), found
