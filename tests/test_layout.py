@@ -201,7 +201,7 @@ def test_tandem_axes_run_close_under_one_bold_label():
     assert labels[0].runs[0].bold
 
 
-@pytest.mark.parametrize("name", ["mixtral", "deepseek_v3", "transformer", "convolution"])
+@pytest.mark.parametrize("name", ["mixtral", "deepseek_v3", "transformer", "unet"])
 def test_wrapped_figures_fit_a_page_and_keep_the_rules(name):
     from ncd_render.api import load as load_figure
 

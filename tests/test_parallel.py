@@ -1,9 +1,10 @@
 """Parallel sections (sibling sections that read nothing the others make) stand one above the other in shared
-columns, rather than running as a staircase."""
+columns, and a copy's branches to them tuck in one after another, rather than running as a staircase."""
 from pathlib import Path
 
 from ncd_render.api import load, load_text
 from ncd_render.layout.parallel import parallel_runs
+from ncd_render.scene import Circle
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,11 +75,31 @@ def test_each_box_stands_in_its_own_sections_panel():
         assert inside == [names[key]], (text, inside, found)
 
 
-def test_the_convolution_gallery_figures_five_panels_stand_one_above_the_other():
-    """gallery/convolution.ncd tries five convolutions on one image: as a staircase it was 918 pt wide, its labels
-    3.2 pt on a page."""
+def test_the_convolution_gallery_figure_fits_a_page_at_full_size():
+    """gallery/convolution.ncd tries five convolutions on one image: stacked, the figure is narrower than a page's
+    text (6.5in), so its labels print at their size; as a staircase it was 918 pt wide, its labels 3.2 pt on a page."""
     scene = load(ROOT / "gallery" / "convolution.ncd").scene()
     found = panels(scene)
     assert len(found) == 5
+    assert scene.width < 6.5 * 72, scene.width
     xs = sorted(found.values())
     assert all(stacked(a, b) for a, b in zip(xs, xs[1:])), found
+
+
+def test_a_copys_branches_tuck_in_one_after_another(tmp_path, figure_metrics):
+    """The branches of X to the three sections leave their dots on X's top wire nearer together than a branch is
+    wide (each starts once the one before has risen clear of it), and no wire passes near a dot."""
+    figure = load_text(THREE, "three.ncd")
+    scene = figure.scene()
+    svg = tmp_path / "three.svg"
+    svg.write_bytes(figure.svg())
+    result, _ = figure_metrics.analyse(str(svg))
+    assert result["knots_elsewhere"] == 0 and result["wire_through_box"] == 0, result
+    dots = [i for i in scene.items if isinstance(i, Circle) and i.role == "dot"]
+    top = min(d.cy for d in dots)
+    xs = sorted(d.cx for d in dots if abs(d.cy - top) < 0.01)
+    assert len(xs) >= 2, xs
+    bends = [i for i in scene.items if i.role == "wire.bend" and abs(i.bbox[3] - top) < 0.01 and abs(i.bbox[0] - xs[0]) < 0.01]
+    assert bends, "no branch leaves the first dot"
+    width = max(b.bbox[2] - b.bbox[0] for b in bends)
+    assert xs[1] - xs[0] < width, (xs, width)

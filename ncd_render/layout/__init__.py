@@ -69,7 +69,8 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     where they go on in a later part (:mod:`ncd_render.page.flow`), but for its outputs named in ``ending``, which end
     the figure. ``rows``: it is a page's piece, cut into rows and pressed (:mod:`ncd_render.page.tighten`), as a part
     is: parallel sections one after another, as written (the page sets them in parts of its own), not one above the
-    other in shared columns (:mod:`.parallel`)."""
+    other in shared columns (:mod:`.parallel`); and a copy's branches one after another, not tucked in
+    (:func:`.branches.tucked`: pressed, they knotted)."""
     check_crossings(diagram)
     rows = rows or part  # (stacked in one part, every branch to them crossed the wires they read: the page of
     # convolutions stood twice as tall)

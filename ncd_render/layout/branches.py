@@ -3,6 +3,8 @@ meet at a merge's dots (:func:`draw_merge`), or come up into a sum's box (:func:
 each bend drawn as :func:`.curves.bend` draws the bends of a wiring region."""
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from ..scene import Circle, Line, Path, Stroke
 from .curves import DOT_R, bend
 
@@ -18,6 +20,78 @@ def copy_widths(sources: list[float], branches: list[list[float]], bend: float, 
     """
     stagger = max(dot_offsets(sources, branches[0], tight)) if branches else 0.0
     return [stagger + travel_width(max(abs(b - a) for a, b in zip(sources, ys)), bend) for ys in reversed(branches)]
+
+
+def tucked(first: tuple, then: tuple, room: float) -> float:
+    """How far past the start of one copy's branch the next may start, when both copy the same wires the same way
+    (``first``, ``then``: each (sources' heights, branches' heights, widths, wires in tandem), one branch each, as
+    :func:`.gaps.measure_gap` measures them): as soon as every wire of the first has cleared the copied wires and
+    stays at least PACK_APART beyond every wire of the next wherever both bend. ``room`` (the first's width and the
+    gap after it) where they bend different ways or copy different heights. A figure that tried five convolutions on
+    one image fanned its branches out one after another, a third of its width.
+
+    >>> one = ([100.0, 110.0], [[0.0, 10.0]], [60.0], set())
+    >>> two = ([100.0, 110.0], [[40.0, 50.0]], [40.0], set())
+    >>> 0 < tucked(one, two, 64.0) < 64.0, tucked(one, ([0.0, 10.0], [[40.0, 50.0]], [40.0], set()), 64.0)
+    (True, 64.0)
+    """
+    (sources, [far], [far_width], tight), (again, [near], [near_width], tight2) = first, then
+    up = [b < a for a, b in zip(sources, far)] + [b < a for a, b in zip(sources, near)]
+    if again != sources or tight != tight2 or any(abs(a - b) < 1e-6 for a, b in zip(sources, far + near)) or len(set(up)) > 1:
+        return room
+    sign = 1.0 if up[0] else -1.0  # (heights grow downwards: going up, the first's wires stand at smaller heights)
+    ahead = _samples(sources, far, far_width, dot_offsets(sources, far, tight))
+    behind = _samples(sources, near, near_width, dot_offsets(sources, near, tight))
+    clear = lambda shift: all(_clear(ahead, [(x + shift, y) for x, y in curve], sign) for curve in behind)
+    if not clear(room):
+        return room
+    lo, hi = 0.0, room  # (clear at hi; the later the next starts, the clearer it stands: halved to within a point)
+    while hi - lo > 1.0:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if clear(mid) else (mid, hi)
+    return hi
+
+
+PACK_APART = 6.0  # between a branch and the next, where one starts before the other has risen clear
+SAMPLES = 48  # points along a bend, where :func:`tucked` measures it (16 read a steep bend's start as risen too soon)
+
+
+def _samples(sources: list[float], branch: list[float], width: float, offsets: list[float]) -> list[list[tuple[float, float]]]:
+    """Points along each wire of a branch, as :func:`.curves.bend` draws it from its dot, level before and after it."""
+    curves = []
+    for a, b, off in zip(sources, branch, offsets):
+        k = (width - off) * 0.5
+        points = [(off - 50.0, a)]  # the copied wire, level, up to the dot: a branch started later must not cross it
+        for t in (i / SAMPLES for i in range(SAMPLES + 1)):
+            u = 1 - t
+            x = u ** 3 * off + 3 * u * u * t * (off + k) + 3 * u * t * t * (width - k) + t ** 3 * width
+            points.append((x, u ** 3 * a + 3 * u * u * t * a + 3 * u * t * t * b + t ** 3 * b))
+        curves.append(points + [(width + 1000.0, b)])  # (and level after it)
+    return curves
+
+
+def _clear(ahead: list[list[tuple[float, float]]], curve: list[tuple[float, float]], sign: float) -> bool:
+    """Whether every wire of ``ahead`` stands beyond ``curve`` (above it where ``sign`` is 1, below where -1) wherever
+    both are drawn, and PACK_APART from it every way (a steep bend 6 pt above, 1.5 pt aside, read as a knot)."""
+    for line in ahead:
+        xs = [x for x, _ in line]
+        for x, y in curve[1:]:
+            k = bisect_right(xs, x)
+            if 0 < k < len(line):
+                (x0, y0), (x1, y1) = line[k - 1], line[k]
+                if sign * (y - (y0 + (y1 - y0) * (x - x0) / (x1 - x0))) < 0:
+                    return False
+            for j in range(max(1, bisect_right(xs, x - PACK_APART)), min(len(line), bisect_right(xs, x + PACK_APART) + 1)):
+                if _distance((x, y), line[j - 1], line[j]) < PACK_APART:
+                    return False
+    return True
+
+
+def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    """From point ``p`` to the segment from ``a`` to ``b``."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t = max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy or 1.0)))
+    return ((p[0] - a[0] - t * dx) ** 2 + (p[1] - a[1] - t * dy) ** 2) ** 0.5
 
 
 def dot_offsets(sources: list[float], branch: list[float], tight: set[int] = frozenset()) -> list[float]:

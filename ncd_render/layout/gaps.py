@@ -2,7 +2,7 @@
 (terminators), saves and loads (a named store); their widths and their drawing.
 
 A copy's branch is routed by :func:`.branches.draw_copy`; the gap's ops stand one after
-another, 4 pt apart.
+another, 4 pt apart, but for a copy's branches, each tucked in after the one before (:func:`.branches.tucked`).
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_theme, load_preset
@@ -11,7 +11,7 @@ another, 4 pt apart.
 >>> d = load_text("axis a = 2\\ninput X[a]\\nY = relu(X)\\nZ = X + Y\\noutput Z\\n").diagram
 >>> style, ordered = Style(d, load_theme("paper"), load_preset("paper")), order(d)
 >>> copy = ordered.columns[0].pre[0]
->>> [width > 0 for width, _ in measure_gap(style, ordered.wires, [copy], {w: 17.0 * w for w in ordered.wires})]
+>>> [width > 0 for (width, _), step in measure_gap(style, ordered.wires, [copy], {w: 17.0 * w for w in ordered.wires})]
 [True]
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..ir import Op
 from ..scene import Line, Rect, Stroke, extent
 from .model import Placed, Style, Wire, YOf, arrowhead_path
 from .tandem import tight
-from .branches import copy_widths, draw_copy
+from .branches import copy_widths, draw_copy, tucked
 
 
 LOAD_ROOM = 6.0  # past a load's arrows, before the next gap op or the column's half gap: 2 in its width, 4 after it
@@ -38,12 +38,27 @@ def measure_gap(style: Style, wires: dict[int, Wire], gap: list[Placed], y: YOf)
             pairs = tight(style.diagram.tandems, [wires[w].axis for w in placed.through])
             widths = copy_widths(sources, branches, style.preset.forks, pairs)
             measured.append((sum(widths), (sources, branches, widths, pairs)))
-    return tuple(measured)
+    return tuple(zip(measured, _advances(measured, not style.rows)))
+
+
+def _advances(measured: list, tuck: bool) -> list[float]:
+    """From each of a gap's ops to the next: its width and 4 pt, but, if ``tuck``, where the next is another branch of
+    the same wires, the way it went, as soon as it stands clear of it (:func:`.branches.tucked`)."""
+    steps = [width + 4 for width, _ in measured]
+    for k in range(len(measured) - 1 if tuck else 0):
+        (_, copy), (_, after) = measured[k], measured[k + 1]
+        if copy is not None and after is not None and len(copy[1]) == 1 and len(after[1]) == 1:
+            steps[k] = tucked(copy, after, steps[k])
+    return steps
 
 
 def gap_ops_width(measured: tuple) -> float:
-    """Room for a gap's ops (:func:`measure_gap`), one after another, each followed by 4 pt."""
-    return sum(width + 4 for width, _ in measured)
+    """Room for a gap's ops (:func:`measure_gap`): each starts where the one before it let it, the last followed by 4 pt;
+    none ends before one that started earlier."""
+    x, end = 0.0, 0.0
+    for (width, _), step in measured:
+        end, x = max(end, x + width + 4), x + step
+    return end
 
 
 def label_room(style: Style, wires: dict[int, Wire], fresh: list[int]) -> float:
@@ -102,14 +117,20 @@ def draw_gap_ops(style: Style, gap: list[Placed], measured: tuple, x: float, y: 
     """The gap's copies, deletes, saves and loads, one after another from x, into ``out``, as the
     columns stage measured them (:func:`measure_gap`); ``spans`` (wire -> its span, with x0, x1 and
     gaps) learn where wires end, start and pass a copy's dot."""
-    x -= 4
-    for placed, (width, copy) in zip(gap, measured):
-        x += 4
+    regions: list[list[float]] = []  # the copies' (x0, y0, x1, y1): a branch tucked in under the one before shares its region
+    for placed, ((width, copy), step) in zip(gap, measured):
         if copy is None:
             _draw_gap_op(style, placed, x, y, spans, out)
         else:
+            ys = [y[w] for w in placed.through + placed.new]
+            here = [x - 3, min(ys) - 3, x + width, max(ys) + 3]
+            if regions and regions[-1][2] > here[0]:
+                regions[-1] = [min(a, b) for a, b in zip(regions[-1][:2], here[:2])] + [max(a, b) for a, b in zip(regions[-1][2:], here[2:])]
+            else:
+                regions.append(here)
             _draw_copy_op(style, placed, x, width, copy, y, spans, out)
-        x += width
+        x += step
+    out.extend(Rect(x0, y0, x1 - x0, y1 - y0, None, None, role="region") for x0, y0, x1, y1 in regions)
 
 
 def _draw_gap_op(style: Style, placed: Placed, x: float, y: YOf, spans: dict, out: list) -> None:
@@ -145,8 +166,6 @@ def _draw_copy_op(style: Style, placed: Placed, x: float, width: float, measured
     c, s = style.theme.colors, style.theme.strokes
     sources, branches, widths, pairs = measured
     src = placed.through
-    ys = [y[w] for w in src + placed.new]
-    out.append(Rect(x - 3, min(ys) - 3, width + 3, max(ys) - min(ys) + 6, None, None, role="region"))
     items, starts, cuts = draw_copy(x, sources, branches, widths, Stroke(c.wire, s.wire), c.dot, pairs)
     out.extend(items)
     for i, at in cuts:

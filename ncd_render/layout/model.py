@@ -60,7 +60,7 @@ class Style:
     preset: Preset
     part: bool = False  # one part of a page: its outputs may go on in a later part, an arrowhead at their ends
     ending: frozenset = frozenset()  # a part's outputs that end the figure: no arrowhead after them, no room kept for one
-    rows: bool = False  # a page's piece, to be cut into rows and pressed (:mod:`ncd_render.page.tighten`)
+    rows: bool = False  # a page's piece, to be cut into rows and pressed (:mod:`ncd_render.page.tighten`): as written, untucked
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # axis -> its label, once set
 
     def text(self, text: str, size: float, bold: bool = False, math: bool = False, plain: bool = False):
