@@ -429,3 +429,17 @@ def test_a_scale_on_an_einsum_with_no_cup_is_drawn_as_its_own_mark():
     text = "axis y = 4 width\naxis x = 5 width\naxis j = 7\ninput A[y j], B[x]\nS = einsum(A, B: y j, x -> y x) * j^-1\noutput S\n"
     texts = ["".join(r.text for r in t.runs) for t in load_text(text).scene().items if hasattr(t, "runs")]
     assert any(t.startswith("j") and "1" in t for t in texts), texts
+
+
+def test_attentions_scores_are_drawn_with_each_wire_bending_once():
+    """MHA's Q·K: the queries' k cups with the keys' k across Q's h and the keys' x, x rises to its place, and the keys'
+    h meets the queries' h at a dot, each wire bending once, with the swaps' 3 crossings. The swaps, kept because no
+    wire leaves at its own height but ȳ, which they never moved, stepped Q's h down and back up past x, and braided k."""
+    left = [(24.0, ("to", 0)), (41.0, ("cup", "k")), (58.0, ("to", 2)), (84.0, ("to", 1)), (101.0, ("cup", "k")), (118.0, ("to", 2))]
+    right = [24.0, 41.0, 58.0]
+    placed = routing.plan_region(left, right)
+    plan = level.plan_level(left, right, 0.0, 0.0, 0.55)
+    assert plan is not None and plan.crossings == placed.crossings == 3
+    bent = [s for band in plan.bands for s in [*(x for g in band.cups for x in g), *band.ends,
+                                                *(x for g, keep in band.merges for x in g if x != keep), *(m[0] for m in band.moves)]]
+    assert sorted(bent) == sorted(set(bent)) == [1, 3, 4, 5], plan.bands  # each once; ȳ and Q's h run straight

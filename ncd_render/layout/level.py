@@ -1,12 +1,15 @@
 """Wiring regions drawn as the paper draws them where that crosses no more: the wires that leave at the
 height they came in at run straight through, and only the others move: each cup closes where its wires
 are, across the wires between them; merges meet at a dot on the wire that goes on; the wires that change
-height bend to it, one bundle after another, each across the straight wires in its way.
+height bend to it, one bundle after another, each across the straight wires in its way, before the merges or
+after them, whichever crosses fewer.
 
 :mod:`.routing`'s swaps move every wire a crossing passes by a slot, and back when the next crossing
 passes: a tensor that only passes an einsum climbed to the top of it and came back down (V's wires,
-past the queries' product with the keys). :func:`route` keeps the swaps' plan where it moves no wire
-that leaves at its own height, or where keeping those straight crosses more.
+past the queries' product with the keys), and MHA's Q·K stepped Q's h down past the keys' x and up
+again. :func:`route` keeps the swaps' plan where it moves no wire that leaves at its own height and
+moves none one way and back (it then reads as the paper's own drawing: SDPA's K transposed, then
+its k's cup with Q's), or where keeping the level wires straight crosses more.
 
 The keys' k meets the queries' k across V's two wires, which run straight on; the keys' x moves down:
 
@@ -66,7 +69,7 @@ def route(placed, wires: dict, y, label=None, bend_factor: float = 0.55) -> Regi
     label = None if isinstance(placed.op, _Permute) else label
     width, height = (label.width, label.ascent + label.descent) if label is not None else (0.0, 0.0)
     swaps = plan_region(left, right, width, bend_factor, height)
-    if not swaps.crossings or swaps.born or not _moves_level(swaps, left, right):
+    if not swaps.crossings or swaps.born or not _uneven(swaps, left, right):
         return swaps
     level = plan_level(left, right, width, height, bend_factor)
     return level if level is not None and level.crossings <= swaps.crossings else swaps
@@ -120,16 +123,13 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
 def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width: float, label_height: float,
                bend_factor: float) -> LevelPlan | None:
     """The region of :func:`.routing.plan_region`'s ``left`` and ``right`` with its level wires straight: cups (inner
-    ones first), then merges, then the wires that change height, in bundles that keep their order, each bending
-    once no other wire stands at its height. None where no such plan exists (two wires trade heights), merges
-    overlap, or a scale finds no room at its cup."""
+    ones first), then merges and the wires that change height, in bundles that keep their order, each bending
+    once no other wire stands at its height (:func:`_tail`). None where no such plan exists (two wires trade
+    heights), merges overlap, or a scale finds no room at its cup."""
     slots, targets, groups = slotted(left)
     live = dict(enumerate(slots))
     bands: list[Band] = []
     crossings = 0
-
-    def between(a: float, b: float, skip) -> int:
-        return sum(1 for s, h in live.items() if s not in skip and min(a, b) < h < max(a, b))
 
     cups = sorted((g for t, g in groups.items() if t[0] == "cup"), key=lambda g: (slots[g[-1]] - slots[g[0]], g[0]))
     if any(len(g) > 2 for t, g in groups.items() if t[0] != "end") or _interleaved(cups):
@@ -148,7 +148,7 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
         width = max(max(JOIN_MIN, min(6 + (slots[g[-1]] - slots[g[0]]) * 0.45, JOIN_MAX)) for g in band.cups)
         if label_width and label is None:
             g = band.cups[0]
-            if not between(slots[g[0]], slots[g[-1]], set(g)):
+            if not _between(live, slots[g[0]], slots[g[-1]], set(g)):
                 label, width = (g[0], "beside"), width + label_width + 4
             else:
                 above = [h for s, h in live.items() if h < slots[g[0]]] + [slots[s] for s in ends if slots[s] < slots[g[0]]]
@@ -156,7 +156,7 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
                     return None
                 label, width = (g[0], "above"), max(width, label_width + 4)
         band.width = width
-        crossings += sum(between(slots[g[0]], slots[g[-1]], set(g)) for g in band.cups)
+        crossings += sum(_between(live, slots[g[0]], slots[g[-1]], set(g)) for g in band.cups)
         for g in band.cups:
             for s in g:
                 del live[s]
@@ -170,16 +170,41 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
         spans = sorted((slots[g[0]], slots[g[-1]]) for g, _ in merges)
         if any(b[0] <= a[1] for a, b in zip(spans, spans[1:])):
             return None
-        crossings += sum(between(slots[s], slots[keep], set(g)) for g, keep in merges for s in g if s != keep)
+    kept = {tuple(g): keep for g, keep in merges}
+    to = {kept.get(tuple(g), g[0]): right[t[1]] for t, g in groups.items() if t[0] == "to"}  # each survivor's height on the right
+    tails = [tail for first in (True, False) if (tail := _tail(dict(live), merges, to, bend_factor, first)) is not None]
+    if not tails:
+        return None  # two wires trade heights: the swaps cross them
+    more, crossed = min(tails, key=lambda tail: tail[1])  # (merges first where that crosses no more)
+    bands += more
+    crossings += crossed
+    return LevelPlan(slots, bands, crossings, label)
+
+
+def _tail(live: dict[int, float], merges: list, to: dict[int, float], bend_factor: float, merges_first: bool):
+    """The bands after the cups: the merges (each slots meeting at the one that goes on) and the moves of the wires
+    that change height, in bundles that keep their order, merges first or last; and the wires they cross. None where
+    two wires trade heights. ``live``: slot -> height after the cups (changed here)."""
+    bands, crossings = [], 0
+
+    def merge() -> bool:
+        nonlocal crossings
+        spans = sorted((min(live[s] for s in g), max(live[s] for s in g)) for g, _ in merges)
+        if any(b[0] <= a[1] for a, b in zip(spans, spans[1:])):
+            return False  # (moved first, two merges came to overlap)
+        crossings += sum(_between(live, live[s], live[keep], set(g)) for g, keep in merges for s in g if s != keep)
         spread = max(b - a for a, b in spans)
         bands.append(Band("merges", merges=merges, width=max(JOIN_MIN, min(6 + spread * 0.45, JOIN_MAX))))
         for g, keep in merges:
             for s in g:
                 if s != keep:
                     del live[s]
-    kept = {tuple(g): keep for g, keep in merges}
-    to = {kept.get(tuple(g), g[0]): right[t[1]] for t, g in groups.items() if t[0] == "to"}  # each survivor's height on the right
-    moving = sorted((s for s in live if abs(to[s] - live[s]) > LEVEL), key=lambda s: live[s])
+        return True
+
+    if merges and merges_first:
+        merge()
+    merging = {s for g, keep in merges for s in g if s != keep} if not merges_first else set()
+    moving = sorted((s for s in live if s not in merging and abs(to[s] - live[s]) > LEVEL), key=lambda s: live[s])
     while moving:
         band: list[tuple[int, float, float]] = []
         for s in moving:
@@ -188,9 +213,9 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
             if free and all((a < a2) == (b < b2) for _, a2, b2 in band):
                 band.append((s, a, b))
         if not band:
-            return None  # two wires trade heights: the swaps cross them
+            return None
         mine = {s for s, _, _ in band}
-        crossings += sum(between(a, b, mine) for _, a, b in band)
+        crossings += sum(_between(live, a, b, mine) for _, a, b in band)
         travel = max(abs(b - a) for _, a, b in band)
         width = max(JOIN_MIN, min(bend_factor * travel * 0.8, 16 + 0.12 * travel), _side_by_side([(a, b) for _, a, b in band]),
                     _apart([(a, b) for _, a, b in band]))
@@ -198,24 +223,40 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
         for s, _, b in band:
             live[s] = b
         moving = [s for s in moving if s not in mine]
-    return LevelPlan(slots, bands, crossings, label)
+    if merges and not merges_first and not merge():
+        return None
+    return bands, crossings
 
 
-def _moves_level(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float]) -> bool:
-    """Whether ``plan``'s swaps move a wire that leaves the region at the height it came in at."""
+def _uneven(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float]) -> bool:
+    """Whether ``plan``'s swaps move a wire that leaves the region at the height it came in at (alone, or met there by
+    another), or move a wire one way and then back: else they read as the paper's own drawing (SDPA's K transposed,
+    then its k's cup with Q's), and stand."""
     slots, targets, groups = slotted(left)
-    level = {p for p, t in enumerate(targets) if t[0] == "to" and len(groups[t]) == 1 and abs(right[t[1]] - slots[p]) <= LEVEL}
-    arrangement, moved = list(range(len(slots))), set()
+    # (a wire that another meets where it leaves is level too: P's h in MHA's P·V stepped down to V's h, and the two
+    # came back up as one)
+    level = {p for p, t in enumerate(targets) if t[0] == "to" and abs(right[t[1]] - slots[p]) <= LEVEL}
+    ways: dict[int, set[int]] = {}  # wire -> the ways it moved: +1 down, -1 up
+
+    def swap(order: list[int], i: int) -> None:
+        ways.setdefault(order[i], set()).add(1)
+        ways.setdefault(order[i + 1], set()).add(-1)
+        order[i], order[i + 1] = order[i + 1], order[i]
+
+    arrangement = list(range(len(slots)))
     for layer in plan.swaps:
         for i in layer:
-            moved.update(arrangement[i:i + 2])
-            arrangement[i], arrangement[i + 1] = arrangement[i + 1], arrangement[i]
+            swap(arrangement, i)
     strands = [arrangement[k] for k in plan.survivors]
     for layer in plan.later:
         for k in layer:
-            moved.update(strands[k:k + 2])
-            strands[k], strands[k + 1] = strands[k + 1], strands[k]
-    return bool(level & moved)
+            swap(strands, k)
+    return bool(level & ways.keys()) or any(len(way) > 1 for way in ways.values())
+
+
+def _between(live: dict[int, float], a: float, b: float, skip) -> int:
+    """How many of the ``live`` wires (slot -> height), but those in ``skip``, stand strictly between heights a and b."""
+    return sum(1 for s, h in live.items() if s not in skip and min(a, b) < h < max(a, b))
 
 
 def _interleaved(cups: list[list[int]]) -> bool:
