@@ -100,15 +100,15 @@ def test_a_stock_article_gets_figures_that_fit_it_when_drawn_at_its_widths(pdfla
 
 
 def test_a_stock_one_column_article_is_told_how_to_fit_its_text(pdflatex_program, tmp_path):
-    """The README's `ncd latex gallery/mha.ncd`, with no flags, drew 6.14in (convolution 6.5in) on a page; a stock
+    """The README's `ncd latex gallery/mha.ncd`, with no flags, drew 6.14in (UNet 6.5in) on a page; a stock
     `\\documentclass{article}` (345 pt text) took it 99 pt too wide ("Overfull \\hbox"), and the snippet spoke only of
     two-column papers. It says so, with the flags that fit; drawn with them nothing overflows; asked for, no note."""
     mha, _ = ncd_latex(tmp_path, GALLERY / "mha.ncd", "mha-default.pdf")
-    conv, _ = ncd_latex(tmp_path, GALLERY / "convolution.ncd", "conv-default.pdf")
+    unet, _ = ncd_latex(tmp_path, GALLERY / "unet.ncd", "unet-default.pdf")
     assert "wider than a stock article's text, 345pt in one column (Overfull" in mha and "469pt" not in mha
-    assert "345pt in one column and 469pt across two" in conv and "--width 469pt for a two-column one" in conv
+    assert "345pt in one column and 469pt across two" in unet and "--width 469pt for a two-column one" in unet
     flags = re.search(r"--layout page --width 345pt --height 550pt", mha).group().split()
-    made = [ncd_latex(tmp_path, GALLERY / name, f"{name[:-4]}.pdf", *flags) for name in ("mha.ncd", "convolution.ncd")]
+    made = [ncd_latex(tmp_path, GALLERY / name, f"{name[:-4]}.pdf", *flags) for name in ("mha.ncd", "unet.ncd")]
     assert not any("Overfull" in snippet or "warning" in err for snippet, err in made), made
     (tmp_path / "b.tex").write_text("\\documentclass{article}\n\\usepackage{graphicx}\n\\begin{document}\n" +
                                     "\n".join(snippet for snippet, _ in made) + "\nText.\n\\end{document}\n")
