@@ -12,6 +12,8 @@ from ncd_render.layout.choice import crossing_report
 from ncd_render.layout.report import lower_bound
 from ncd_render.scene import Circle, Line, Path as PathItem, Stroke
 
+ROOT = Path(__file__).resolve().parents[1]
+
 sys.path.insert(0, str(Path(__file__).parent))
 from cli_runs import cli  # noqa: E402
 
@@ -443,3 +445,39 @@ def test_attentions_scores_are_drawn_with_each_wire_bending_once():
     bent = [s for band in plan.bands for s in [*(x for g in band.cups for x in g), *band.ends,
                                                 *(x for g, keep in band.merges for x in g if x != keep), *(m[0] for m in band.moves)]]
     assert sorted(bent) == sorted(set(bent)) == [1, 3, 4, 5], plan.bands  # each once; ȳ and Q's h run straight
+
+
+def test_a_scale_with_no_room_above_its_cup_is_written_past_it_at_its_upper_wires_height():
+    """At a page's 12 pt pitch a 13.7 pt scale label has no room above its cup, and such a region kept the swaps
+    (Mixtral's page braided Q.K). The label now stands past the cup, where its upper wire ran, and the wires between
+    run straight."""
+    left = [(0.0, ("to", 0)), (12.0, ("cup", "k")), (24.0, ("to", 2)), (36.0, ("to", 3)), (54.0, ("to", 1)), (66.0, ("cup", "k")),
+            (78.0, ("to", 3))]
+    right = [0.0, 12.0, 24.0, 36.0]
+    plan = level.plan_level(left, right, 30.0, 13.7, 0.55)
+    assert plan is not None and plan.label == (1, "arm"), plan
+    items, (lx, ly) = level.draw(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    (cup,) = [i for i in items if isinstance(i, PathItem) and i.commands[0][1] == i.commands[-1][-2] and i.commands[0][2] != i.commands[-1][-1]]
+    assert ly == 12.0 and lx > cup.bbox[2] and lx + 30.0 <= plan.width + 1e-6  # past the cup, in its band
+    assert not any(isinstance(i, PathItem) and 24.0 in (i.commands[0][2], i.commands[-1][-1]) for i in items)  # Q's g straight
+
+
+def test_a_wire_leaving_within_a_point_of_its_height_drifts_across_the_whole_region():
+    """A wire that leaves 0.8 pt from where it came in bent in a band of its own, a kink; it now drifts the whole way."""
+    left = [(0.0, ("to", 0)), (12.0, ("cup", "k")), (24.8, ("to", 2)), (40.0, ("to", 1)), (52.0, ("cup", "k"))]
+    right = [0.0, 12.0, 24.0]
+    plan = level.plan_level(left, right, 0.0, 0.0, 0.55)
+    assert plan is not None and set(plan.drift) == {2}, plan
+    items, _ = level.draw(plan, 0.0, plan.width, STROKE, "#000", STROKE)
+    (drift,) = [i for i in items if isinstance(i, PathItem) and i.commands[0][2] == 24.8]
+    assert drift.commands[0][1] == 0.0 and drift.commands[-1][-2:] == (plan.width, 24.0)
+
+
+@pytest.mark.parametrize("path", ["gallery/mixtral.ncd", "tests/corpus/perceiver_latents.ncd", "gallery/mha.ncd"])
+def test_an_axis_that_goes_on_past_an_einsum_in_its_place_runs_straight_on_a_page(path):
+    """On a page, the heights left Mixtral's g and n, and Perceiver's h, 0.8 pt higher past Q.K and P.V than before
+    them: each jogged by under a point where it could run straight. What goes on in its place goes on no higher now."""
+    scene = load(ROOT / path).scene(layout_preset="page")
+    jogs = [i for i in scene.items if isinstance(i, PathItem) and i.role == "wire.bend"
+            and 0 < abs(i.commands[-1][-1] - i.commands[0][2]) < 1.0]
+    assert not jogs, [(i.commands[0][1:], i.commands[-1][-2:]) for i in jogs]

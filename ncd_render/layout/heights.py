@@ -200,6 +200,14 @@ class _Solve:
                 if op.kind == "rename":  # each wire of a rename's, as it only names some anew: they go on straight
                     for old, new in zip(placed.consumed, placed.new):
                         self.edge(old, new, 0.0)
+                elif op.kind == "einsum":  # an axis that goes on in the same place among the wires after it goes on no
+                    # higher than it came in (Mixtral's g and n, 0.8 pt higher past Q.K on a page, jogged where they
+                    # could run straight)
+                    for new in placed.new:
+                        at = column.after.index(new)
+                        old = column.before[at] if at < len(column.before) else None
+                        if old in placed.consumed and self.wires[old].axis == self.wires[new].axis:
+                            self.edge(old, new, 0.0)
         if len(boxes) > 1:  # boxes side by side in one column keep apart
             boxes.sort(key=lambda b: b[0])
             for (_, _, b1), (_, t2, _) in zip(boxes, boxes[1:]):

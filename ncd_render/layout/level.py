@@ -29,6 +29,8 @@ from .model import _Permute
 from .routing import JOIN_MAX, JOIN_MIN, RegionPlan, _side_by_side, plan_region, region_ends, slotted
 
 LEVEL = 0.01  # a wire leaving within this of the height it entered at goes straight on
+NEAR_LEVEL = 1.0  # one leaving within this of it is as good as level, for whether the swaps should stand (a page's heights
+# left Mixtral's g and n 0.8 pt apart either side of Q.K)
 ROOM = 6.0  # a wire bends to a height only where no other wire runs within this of it
 LABEL_CLEAR = 1.5  # between a scale written above a cup and the wires above and below it
 PAIR_APART = 4.0  # pt between two wires bending together at their steepest: nearer, they read as a tandem pair
@@ -54,7 +56,10 @@ class LevelPlan:
     slots: list[float]
     bands: list[Band]
     crossings: int
-    label: tuple[int, str] | None = None  # the cup (its first slot) a scale is written at, "beside" its apex or "above" it
+    label: tuple[int, str] | None = None  # the cup (its first slot) a scale is written at: "beside" its apex, "above" it, or
+    # past it at its upper wire's height ("arm")
+    drift: dict[int, tuple[float, float]] = field(default_factory=dict)  # slot -> heights of a wire that leaves within
+    # NEAR_LEVEL of where it came in: drawn across the whole region, not in a band (a 0.8 pt jog read as a kink)
 
     @property
     def width(self) -> float:
@@ -93,7 +98,7 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
             items += closed
             if plan.label is not None and plan.label[0] == slots[0]:  # (above it, clear of the bars of the axes that ended)
                 above = max((h for h in [*live.values(), *ended] if h < ys[0]), default=ys[0])
-                label_at = (x + 2, (above + ys[0]) / 2) if plan.label[1] == "above" else (apex[0] + 5, apex[1])
+                label_at = {"above": (x + 2, (above + ys[0]) / 2), "arm": (apex[0] + 4, ys[0])}.get(plan.label[1], (apex[0] + 5, apex[1]))
             busy.update(slots)
         for s in band.ends:
             items += end_bar(x, live[s], stroke, end_stroke)
@@ -104,7 +109,7 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
         for s, a, b in band.moves:
             items.append(bend(x, a, x + w, b, stroke))
             busy.add(s)
-        items.extend(Line(x, h, x + w, h, stroke, role="wire.bend") for s, h in live.items() if s not in busy)
+        items.extend(Line(x, h, x + w, h, stroke, role="wire.bend") for s, h in live.items() if s not in busy and s not in plan.drift)
         for slots in band.cups:
             for s in slots:
                 del live[s]
@@ -117,6 +122,7 @@ def draw(plan: RegionPlan | LevelPlan, x0: float, x1: float, stroke: Stroke, dot
         for s, _, b in band.moves:
             live[s] = b
         x += w
+    items.extend(bend(x0, a, x1, b, stroke) for a, b in plan.drift.values())
     return items, label_at
 
 
@@ -125,7 +131,7 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
     """The region of :func:`.routing.plan_region`'s ``left`` and ``right`` with its level wires straight: cups (inner
     ones first), then merges and the wires that change height, in bundles that keep their order, each bending
     once no other wire stands at its height (:func:`_tail`). None where no such plan exists (two wires trade
-    heights), merges overlap, or a scale finds no room at its cup."""
+    heights) or merges overlap."""
     slots, targets, groups = slotted(left)
     live = dict(enumerate(slots))
     bands: list[Band] = []
@@ -152,9 +158,10 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
                 label, width = (g[0], "beside"), width + label_width + 4
             else:
                 above = [h for s, h in live.items() if h < slots[g[0]]] + [slots[s] for s in ends if slots[s] < slots[g[0]]]
-                if not above or slots[g[0]] - max(above) < label_height + 2 * LABEL_CLEAR:
-                    return None
-                label, width = (g[0], "above"), max(width, label_width + 4)
+                if above and slots[g[0]] - max(above) >= label_height + 2 * LABEL_CLEAR:
+                    label, width = (g[0], "above"), max(width, label_width + 4)
+                else:  # (a page's 12 pt pitch: no room above) past the cup, where its upper wire ran
+                    label, width = (g[0], "arm"), width + label_width + 4
         band.width = width
         crossings += sum(_between(live, slots[g[0]], slots[g[-1]], set(g)) for g in band.cups)
         for g in band.cups:
@@ -175,10 +182,10 @@ def plan_level(left: list[tuple[float, tuple]], right: list[float], label_width:
     tails = [tail for first in (True, False) if (tail := _tail(dict(live), merges, to, bend_factor, first)) is not None]
     if not tails:
         return None  # two wires trade heights: the swaps cross them
-    more, crossed = min(tails, key=lambda tail: tail[1])  # (merges first where that crosses no more)
+    more, crossed, drift = min(tails, key=lambda tail: tail[1])  # (merges first where that crosses no more)
     bands += more
     crossings += crossed
-    return LevelPlan(slots, bands, crossings, label)
+    return LevelPlan(slots, bands, crossings, label, drift)
 
 
 def _tail(live: dict[int, float], merges: list, to: dict[int, float], bend_factor: float, merges_first: bool):
@@ -204,7 +211,9 @@ def _tail(live: dict[int, float], merges: list, to: dict[int, float], bend_facto
     if merges and merges_first:
         merge()
     merging = {s for g, keep in merges for s in g if s != keep} if not merges_first else set()
-    moving = sorted((s for s in live if s not in merging and abs(to[s] - live[s]) > LEVEL), key=lambda s: live[s])
+    kept = {keep for _, keep in merges}  # (a wire met on its way drifts no more: it bends where it moves)
+    drift = {s: (live[s], to[s]) for s in live if s not in merging and s not in kept and LEVEL < abs(to[s] - live[s]) <= NEAR_LEVEL}
+    moving = sorted((s for s in live if s not in merging and s not in drift and abs(to[s] - live[s]) > LEVEL), key=lambda s: live[s])
     while moving:
         band: list[tuple[int, float, float]] = []
         for s in moving:
@@ -225,7 +234,7 @@ def _tail(live: dict[int, float], merges: list, to: dict[int, float], bend_facto
         moving = [s for s in moving if s not in mine]
     if merges and not merges_first and not merge():
         return None
-    return bands, crossings
+    return bands, crossings, drift
 
 
 def _uneven(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float]) -> bool:
@@ -235,7 +244,7 @@ def _uneven(plan: RegionPlan, left: list[tuple[float, tuple]], right: list[float
     slots, targets, groups = slotted(left)
     # (a wire that another meets where it leaves is level too: P's h in MHA's P·V stepped down to V's h, and the two
     # came back up as one)
-    level = {p for p, t in enumerate(targets) if t[0] == "to" and abs(right[t[1]] - slots[p]) <= LEVEL}
+    level = {p for p, t in enumerate(targets) if t[0] == "to" and abs(right[t[1]] - slots[p]) <= NEAR_LEVEL}
     ways: dict[int, set[int]] = {}  # wire -> the ways it moved: +1 down, -1 up
 
     def swap(order: list[int], i: int) -> None:
