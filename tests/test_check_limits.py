@@ -305,3 +305,24 @@ def test_validate_warns_of_a_check_line_ncd_check_would_refuse(tmp_path):
     (tmp_path / "c.ncd").write_text("axis y = 8 width\naxis m = 4\ninput X[y m]\noutput X\ncheck y=3, q=4\n")
     result = ncd("validate", tmp_path / "c.ncd")
     assert result.exit_code == 0 and "c.ncd:5:1: warning: the check line sets unknown axis 'q'" in result.output
+
+
+@pytest.mark.parametrize("form, told", [("gelu(X) with approximate=tanh", "look for a small mistake first"),
+                                        ("gelu(X)", None)])
+def test_a_float64_failure_far_above_rounding_is_not_blamed_on_float32(tmp_path, form, told):
+    """A T5 layer drawn with a GELU's exact form, against a reference with its tanh one that computes in float32:
+    float64 failed by about 1e-5, and the hint asked whether the reference computes in float32, to check in float32
+    alone, where the mistake would have passed. An error that far above float32's rounding is now said to look like
+    a small mistake first; the right form passes."""
+    (tmp_path / "g.ncd").write_text(f"axis y = 6\naxis m = 8\ninput X[y m]\nH = {form}\nH = H * 0.2\nY = X + H\noutput Y\n")
+    (tmp_path / "g.check.py").write_text(
+        PAIRING + "import torch\n\ndef reference(sizes):\n"
+        "    def forward(X):\n"
+        "        return (X.float() + 0.2 * torch.nn.functional.gelu(X.float())).to(X.dtype)\n"
+        "    return Reference(forward, name='exact GELU in float32')\n")
+    report = check_file(tmp_path / "g.ncd")
+    text = str(report)
+    if told is None:
+        assert "float32's rounding (about 1e-6)" not in text and "look for a small mistake" not in text, text
+    else:
+        assert not report.passed and told in text and "dtypes=(" not in text, text

@@ -272,13 +272,20 @@ class Report:
                 "axes?), as is a root or log of a negative number")
 
     def single_precision(self, first: Comparison) -> str | None:
-        """A hint when only float64 fails, by about float32's rounding, and the reference made float32 numbers as it ran."""
+        """A hint when only float64 fails, within float32's tolerance, and the reference made float32 numbers as it ran:
+        by about float32's rounding, to check it in float32; by more (a tenth of that tolerance, far above rounding), to
+        look for a small mistake first. A T5 layer with a GELU's exact form for its tanh one was told to check in float32,
+        where it would have passed."""
         if first.dtype != "float64" or first.max_rel > TOLERANCE["float32"] or not self.narrower:
             return None  # (a reference that runs in float64 throughout: the difference is the diagram's, however small)
         single = [c for c in self.comparisons if c.dtype == "float32"]
         if single and not all(c.passed for c in single):
             return None
         agrees = "float32 agrees, and " if single else ""
+        if first.max_rel > TOLERANCE["float32"] / NEAR:
+            return (f"hint: {agrees.replace(', and ', ', but ')}a float64 error of {first.max_rel:.1e} is far above "
+                    "float32's rounding (about 1e-6): look for a small mistake first (a GELU's tanh form for its exact "
+                    "one, a missing epsilon); checked in float32 alone it would pass")
         return (f"hint: {agrees}a float64 error of {first.max_rel:.1e} is the size of float32's rounding: does "
                 f"{self.reference.split(' (')[0]} compute in float32 whatever it is given? If so, return "
                 f"Reference(..., dtypes=(\"float32\",)) to check it in float32 only")
