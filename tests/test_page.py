@@ -1864,3 +1864,10 @@ def test_a_residual_sum_that_ends_the_figure_has_room_for_its_outputs_labels():
               key=lambda b: b.bbox[2] - b.bbox[0])
     after = sorted(t.axis for t in scene.items if t.role == "label.axis" and t.x > box.bbox[2] and box.bbox[1] - 12 < t.y < box.bbox[3])
     assert after == ["m", "y"]
+
+
+def test_a_cut_through_labels_past_the_last_place_to_cut_is_weighed_without_error():
+    """bench/fuzz.py's mutant of resnet.ncd (an unfold whose result nothing reads): its column layout offered cuts
+    through labels and looked up the place to cut after the last one, IndexError, a traceback."""
+    scene = load(Path(__file__).resolve().parent / "fuzz_cases" / "cut_past_the_last_place.ncd", layout="column").scene()
+    assert scene.by_role("box")

@@ -274,9 +274,9 @@ def _candidates(scene: Scene, label_pad: float, named: bool = True, through_labe
     out.sort(key=lambda c: c.x)
     xs = [c.x for c in out]
     drawn = sorted((i.bbox[0] + i.bbox[2]) / 2 for i in scene.items if i.role in BOXES)
-    for cut in _cuts(scene, label_pad, named, True):
+    for cut in _cuts(scene, label_pad, named, True):  # (out grows as it goes: xs is the places it had, what k indexes)
         k = bisect_right(xs, cut.x)
-        if ((k == 0 or xs[k - 1] != cut.x) and k < len(out) and _copies_split(out[k].wires) > _copies_split(cut.wires)
+        if ((k == 0 or xs[k - 1] != cut.x) and k < len(xs) and _copies_split(out[k].wires) > _copies_split(cut.wires)
                 and bisect_right(drawn, cut.x) == bisect_right(drawn, xs[k])):
             out.append(cut)
     return out
