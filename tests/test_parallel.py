@@ -103,3 +103,17 @@ def test_a_copys_branches_tuck_in_one_after_another(tmp_path, figure_metrics):
     assert bends, "no branch leaves the first dot"
     width = max(b.bbox[2] - b.bbox[0] for b in bends)
     assert xs[1] - xs[0] < width, (xs, width)
+
+
+def test_a_copy_or_delete_between_parallel_sections_stays_after_what_it_reads():
+    """Interleaving a run's ops by depth put a copy or delete that stood between two sections, of the first's result,
+    before the op that made it (it sorted as its producer's depth, ahead of every section's ops at that depth)."""
+    from types import SimpleNamespace
+
+    from ncd_render.layout.parallel import _by_depth
+
+    d = SimpleNamespace(section_path=lambda sid: () if sid is None else (sid,))
+    op = lambda kind, ins, outs, section: SimpleNamespace(kind=kind, inputs=ins, outputs=outs, section=section)  # noqa: E731
+    made, dropped, other = op("elementwise", (0,), (1,), 0), op("delete", (1,), (), None), op("elementwise", (0,), (2,), 1)
+    ordered = _by_depth(d, [made, dropped, other], [0, 1])
+    assert ordered.index(made) < ordered.index(dropped), [o.kind for o in ordered]

@@ -82,14 +82,16 @@ def _top_section(d: Diagram, section: int | None) -> int | None:
 def _by_depth(d: Diagram, ops: list, sections: list[int]) -> list:
     """``ops`` (a run's) ordered by how deep each stands in its section (a copy or delete with what it reads), then by
     section, then as written: each section's first boxes come first, together."""
-    made_at: dict[int, int] = {}  # value -> the depth of the op that made it
+    made_at: dict[int, tuple[int, int]] = {}  # value -> the depth and the section's place of the op that made it
     place = {sid: k for k, sid in enumerate(sections)}
     keys = []
     for k, op in enumerate(ops):
-        below = max((made_at.get(v, -1) for v in op.inputs), default=-1)
-        depth = below if op.kind in PASSING else below + 1
-        made_at.update((v, depth) for v in op.outputs)
-        keys.append((depth, place.get(_top_section(d, op.section), -1), k))
+        below = max((made_at.get(v, (-1, -1)) for v in op.inputs), default=(-1, -1))
+        # (a copy or delete goes with what it reads: a copy between two sections of a section's result, for what reads
+        # it after the run, sorted after the op that made it, not before, at its depth)
+        key = below if op.kind in PASSING else (below[0] + 1, place.get(_top_section(d, op.section), -1))
+        made_at.update((v, key) for v in op.outputs)
+        keys.append((*key, k))
     return [ops[k] for *_, k in sorted(keys)]
 
 
