@@ -295,8 +295,8 @@ def test_an_unknown_kind_is_an_error_in_every_back_end():
     ("input X[y m]\nY = gelu(X) with approximate=fast", "c.ncd:10:18: approximate=fast: approximate takes one of none, tanh",
      "approximate takes one of none, tanh, e.g. approximate=tanh"),
     ("input X[y m]\nY = layerscale(X: m) with init=0", "c.ncd:10:27: init=0 is out of range", "init takes a number greater than 0"),
-    ("input X[y m]\nL = learned(: ) as \\lambda\nY = X * L", "c.ncd:10:5: learned needs the axes its values lie over",
-     "layerscale(X) as \\lambda"),
+    ("input X[y m]\nL = learned(X: m) as W\nY = X * L", "c.ncd:10:5: learned takes no tensor, and the axes its values lie over",
+     "learned(:) for one number"),  # (learned(:), one learned number, is drawn on a wire of one: CLIP's temperature)
     ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=reflect", "c.ncd:10:5: a reflect pad takes at most 2 positions of y=3 on a "
      "side, not 3", "pad less, or with zeros"),
     ("input X[y m]\nY = pad(X: y -> q) with before=3, mode=mirror", "c.ncd:10:35: mode=mirror: mode takes one of zeros, reflect", "mode=reflect"),

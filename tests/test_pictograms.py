@@ -321,3 +321,15 @@ def test_options_that_change_what_a_box_computes_are_drawn():
             "B = groupnorm(X: c h) with groups=1\nP = topk(G: e) with k=2\nQ = topk(G: e) with k=2, normalize\noutput A, B, P, Q\n")
     said = sorted("".join(r.text for r in t.runs) for t in load_text(text, "o.ncd").scene().items if t.role == "label.box")
     assert said == ["GN1", "GN32", "top2", "top2 Σ=1"], said
+
+
+def test_one_learned_number_is_a_box_on_a_wire_of_one():
+    """``learned(:)``, one learned number (CLIP's temperature), was refused: a tensor of no axes had no wire. Any
+    tensor of no axes a box reads is drawn on a wire of one now, and so is this one: its box, then its wire, labelled 1."""
+    text = "axis y = 4 width\naxis m = 3\ninput X[y m]\nt = learned(:) as t\ns = exp(t)\nY = X * s\noutput Y\n"
+    figure = load_text(text, "t.ncd")
+    (learned,) = [op for op in figure.diagram.ops if op.kind == "learned"]
+    scene = figure.scene()
+    (box,) = [i for i in scene.items if i.role == "box" and i.ref == learned.id]
+    ones = [t for t in scene.by_role("label.axis") if "".join(r.text for r in t.runs) == "1"]
+    assert ones and any(abs(t.x - (box.x + box.w)) < 12 for t in ones), (box, ones)

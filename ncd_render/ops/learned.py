@@ -1,6 +1,8 @@
 """``T = learned(: n m)``: a learned tensor over the named axes that no input feeds (ViT's class token,
 joined to the patches), drawn as a bold box its wires leave, labelled W unless named (``as E_{cls}``);
-its ``weight`` lies over the axes, in their order. No FLOP: the box that reads it reads its bytes."""
+its ``weight`` lies over the axes, in their order. ``learned(:)`` is one learned number (CLIP's
+temperature, ``exp`` of it scaling the logits), drawn on a wire of one as any tensor of no axes is
+(:mod:`ncd_render.layout.scalars`). No FLOP: the box that reads it reads its bytes."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -12,11 +14,9 @@ from .work import Array, Work
 
 def build(b, call, options, scope, label):
     spec = call.spec
-    if not call.args and spec is not None and spec.outputs is None and len(spec.inputs) == 1 and not spec.inputs[0]:
-        raise NcdError("learned needs the axes its values lie over: a learned tensor of no axes is drawn on no wire",
-                       spec.span, "for one learned number that scales a tensor, write layerscale(X) as \\lambda")
-    if call.args or spec is None or spec.outputs is not None or len(spec.inputs) != 1 or not spec.inputs[0]:
-        raise NcdError("learned takes no tensor, and the axes its values lie over: learned(: n m)", spec.span if spec else call.span)
+    if call.args or spec is None or spec.outputs is not None or len(spec.inputs) != 1:
+        raise NcdError("learned takes no tensor, and the axes its values lie over", spec.span if spec and not call.args else call.span,
+                       "learned(: n m) for a tensor over n and m, learned(:) for one number")
     axes = b.shape(spec.inputs[0], scope, "a learned tensor")
     out = b.new_value("", axes, "real", call.span)
     b.add_op(kind="learned", inputs=(), outputs=(out,), label=label or "W", learned=True,

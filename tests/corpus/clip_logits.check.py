@@ -25,5 +25,5 @@ def reference(sizes):
         return {"L": per_text.transpose(-1, -2), "Lp": per_text}
 
     parameters = {"W_i.weight": From("visual_projection.weight"), "W_t.weight": From("text_projection.weight"),
-                  "t.weight": From("logit_scale", "-> o")}
+                  "t.weight": From("logit_scale")}
     return Reference(forward, model, parameters, name="transformers CLIPModel head")
