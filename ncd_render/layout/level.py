@@ -208,8 +208,8 @@ def _tail(live: dict[int, float], merges: list, to: dict[int, float], bend_facto
                     del live[s]
         return True
 
-    if merges and merges_first:
-        merge()
+    if merges and merges_first and not merge():
+        return None
     merging = {s for g, keep in merges for s in g if s != keep} if not merges_first else set()
     kept = {keep for _, keep in merges}  # (a wire met on its way drifts no more: it bends where it moves)
     drift = {s: (live[s], to[s]) for s in live if s not in merging and s not in kept and LEVEL < abs(to[s] - live[s]) <= NEAR_LEVEL}

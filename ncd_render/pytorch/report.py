@@ -281,12 +281,11 @@ class Report:
         single = [c for c in self.comparisons if c.dtype == "float32"]
         if single and not all(c.passed for c in single):
             return None
-        agrees = "float32 agrees, and " if single else ""
         if first.max_rel > TOLERANCE["float32"] / NEAR:
-            return (f"hint: {agrees.replace(', and ', ', but ')}a float64 error of {first.max_rel:.1e} is far above "
+            return (f"hint: {'float32 agrees, but ' if single else ''}a float64 error of {first.max_rel:.1e} is far above "
                     "float32's rounding (about 1e-6): look for a small mistake first (a GELU's tanh form for its exact "
                     "one, a missing epsilon); checked in float32 alone it would pass")
-        return (f"hint: {agrees}a float64 error of {first.max_rel:.1e} is the size of float32's rounding: does "
+        return (f"hint: {'float32 agrees, and ' if single else ''}a float64 error of {first.max_rel:.1e} is the size of float32's rounding: does "
                 f"{self.reference.split(' (')[0]} compute in float32 whatever it is given? If so, return "
                 f"Reference(..., dtypes=(\"float32\",)) to check it in float32 only")
 
