@@ -471,6 +471,23 @@ def test_a_sum_goes_on_along_its_residual_stream_when_the_branch_runs_above_it()
         assert list(ordered.final) == list(ordered.input_wires), above  # the stream's own wires, from input to output
 
 
+def test_a_sublayer_above_its_residual_stream_stands_just_above_it():
+    """The transformer's decoder feed-forward branched above its stream with nothing above it, and longest
+    paths hung it at the top of its panel: its box 150 pt above the stream, its branch a long climb and its
+    results a long fall to the sum. Every feed-forward now stands a tensor's gap above the stream it adds to."""
+    d = load(ROOT / "gallery" / "transformer.ncd").diagram
+    style, ordered, _, high, _, _ = stages(d, choose_copies(d))
+    placed = {pl.op.id: pl for column in ordered.columns for pl in column.ops}
+    made_by = {w: pl for pl in placed.values() for w in pl.new}
+    sums = [pl for pl in placed.values() if pl.op.kind == "add" and pl.consumed[0] in made_by
+            and made_by[pl.consumed[0]].op.params.get("block") == "FeedForward"]
+    assert len(sums) == 2  # the encoder's and the decoder's
+    gap = style.preset.pitch + style.preset.tensor_gap
+    for pl in sums:
+        stream_top, result_bottom = min(high.y[w] for w in pl.through), max(high.y[w] for w in pl.consumed)
+        assert 0 < stream_top - result_bottom <= gap + 0.01
+
+
 def test_the_crossing_report_measures_a_figure_with_a_scalar_as_drawn():
     """CLIP's logits scale by exp(t), a tensor of no axes, drawn on a wire of one: the public crossing report, which
     skipped that step, failed on a KeyError instead of counting."""

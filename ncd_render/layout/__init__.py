@@ -9,7 +9,8 @@ The layout is a pipeline of small stages, each a pure function passing frozen da
    choice commits to, counted column by column as :func:`.report.crossings` counts them,
    so a trial that has crossed more than the best so far is swept no further);
 2. :func:`.heights.heights`: a constraint solve for every wire's and box's height
-   (after :func:`.glyphs.box_labels` sets the boxes' labels); a box that it leaves far taller
+   (after :func:`.glyphs.box_labels` sets the boxes' labels), then moves down of what hangs
+   too high (:mod:`.settle`); a box that it leaves far taller
    than its own wires need has its results bent to their heights just after it, and the order
    and heights are found again (:mod:`.bends`);
 3. :func:`.columns.place_columns`: x positions, left to right;

@@ -3,9 +3,9 @@
 Neighbouring wires keep a pitch (wider between tensors), boxes enclose their
 wires with the wires around them clear, sections enclose every wire they use.
 The constraints form a DAG; the lowest height each node may take is its height,
-except that a copy's branches drop, where there is room, to the box they feed
-and marks onto their tensors (:meth:`_Solve.drop_hanging`), and boxes' tops come down to
-what they hold.
+except where :mod:`.settle` then moves nodes down: a copy's branches drop, where there
+is room, to the box they feed, a sublayer above its residual stream comes down to it,
+marks come onto their tensors, and boxes' tops come down to what they hold.
 :func:`heights` is a pure function from the order (and the boxes' labels) to the
 height of every wire and of every box's and section's edges.
 
@@ -22,14 +22,14 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cached_property
 from itertools import pairwise
 
 from ..records import record
 from .curves import DOT_R
-from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph, is_wiring, straight_through
+from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph
 from .parallel import one_above_another, own_ops
 from .sections import title_height
+from .settle import settle
 
 INF = float("inf")
 
@@ -125,10 +125,7 @@ class _Solve:
         self.constrain_list(self.final)
         self.constrain_sections()
         y = self.solve()
-        self.drop_hanging(y)
-        self.straighten_renames(y)
-        self.straighten_first_map(y)
-        self.lower_tops(y)
+        settle(y, self.below, self.wires, self.columns, self.box, self.section, self.p.pitch)
         edges = {sid: (y[n], y[n + 1]) for sid, n in self.section.items()}
         boxes = {op: (y[n], y[n + 1]) for op, n in self.box.items()}
         del y[len(self.wires):]
@@ -217,7 +214,7 @@ class _Solve:
         """Wires order[lo..hi] lie inside (top, bottom); their neighbours outside. ``order`` is
         constrained (:meth:`constrain_list`): each of its wires lies below the one before it, so the
         top need only be above the first and the bottom below the last (an edge to each wire between
-        would move no height, nor the room :meth:`drop_hanging` and :meth:`lower_tops` find)."""
+        would move no height, nor the room :mod:`.settle` finds)."""
         self.edge(top, order[lo], pad_top)
         self.edge(order[hi], bottom, pad_bottom)
         if lo > 0:
@@ -311,114 +308,3 @@ class _Solve:
         if done != len(below):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
-
-    def drop_hanging(self, y: list[float]) -> None:
-        """Longest paths hang a copy's branch just below its source, however far below that the box
-        it feeds puts its results: the box then stands as tall as the whole drop (a convolution's ★
-        beside the wires of the sections after it). Move such a box's branches down, as one, until its
-        first input meets its first result, as far as everything below them allows: the branch bends
-        down in its gap instead, and the box holds its wires only. An input's wire that a box reads last
-        (its copies' branches made) comes down likewise, its branches rising from it. A mark (➤f➤) hangs likewise just
-        below the wire above its tensor: it comes down onto its tensor."""
-        below, wires = self.below, self.wires
-        for column in self.columns:  # each move keeps every constraint: the order only decides who has room first
-            for placed in column.ops:
-                if placed.over:  # a mark: down onto its tensor
-                    bottom = self.box[placed.op.id] + 1
-                    y[bottom] = min(y[m] - weight for m, weight in below[bottom].items())
-                    continue
-                if not placed.consumed or not placed.new:
-                    continue
-                branch = placed.consumed
-                drop = y[placed.new[0]] - y[branch[0]]
-                if drop <= 0 or any(wires[w].start[0] not in ("copy", "input") for w in branch):
-                    continue
-                if is_wiring(placed.op) and not straight_through(placed, wires, y, drop):
-                    continue
-                group = set(branch)
-                room = min((y[m] - weight - y[w] for w in branch for m, weight in below[w].items() if m not in group),
-                           default=INF)
-                drop = min(drop, room)
-                if drop > 0:
-                    for w in branch:
-                        y[w] += drop
-
-    def straighten_renames(self, y: list[float]) -> None:
-        """A rename's wires go on at no higher a height (:meth:`constrain_column`), but may go on
-        lower: a box later on a wire can push it down a point past its pitch, and the wire then
-        stepped down at the rename, a kink that reads as a new wire (and was labelled as one).
-        Move each renamed wire before it down to meet it, with the bottom of the view or rename
-        that made it (:meth:`maker_bottom`), as far as everything below allows, the lowest first
-        (so each leaves room for the one above); the last rename first. A drop of a pitch or more
-        (branches came in above the renamed wires) is straightened only where the wires before
-        come straight from an input of the figure, through renames and views (bars): then all of
-        them, with those bars, move down as one (:meth:`from_input`), and bend nowhere; elsewhere
-        the bend would only move back to where the wires start."""
-        renames = [pl for col in reversed(self.columns) for pl in col.ops if pl.op.kind == "rename"]
-        if not renames:
-            return
-        for placed in renames:
-            drop = y[placed.new[0]] - y[placed.consumed[0]]
-            if drop >= self.p.pitch:
-                self.move_down(self.from_input(placed), drop, y)
-            for old, new in sorted(zip(placed.consumed, placed.new), key=lambda pair: -y[pair[0]]):
-                if 0 < y[new] - y[old] < self.p.pitch:
-                    self.move_down({old} | self.maker_bottom(old), y[new] - y[old], y)
-
-    def straighten_first_map(self, y: list[float]) -> None:
-        """A map of one wire into one wire whose result runs lower than the wire it reads (the MLP's L_1: a mark above its
-        result pushes it down, and L_1 stood a third taller than L_2 and L_3, its input stepping down through it), where
-        that wire comes straight from an input of the figure through renames and views (bars): the input's wires and those
-        bars move down as one, so that the wire runs straight through the map."""
-        for column in self.columns:
-            for placed in column.ops:
-                if len(placed.consumed) == 1 and len(placed.new) == 1 and not placed.through and not placed.over \
-                        and glyph(placed.op) == "box" and 0 < y[placed.new[0]] - y[placed.consumed[0]] < self.p.pitch:
-                    self.move_down(self.from_input(placed), y[placed.new[0]] - y[placed.consumed[0]], y)
-
-    def move_down(self, group: set[int], most: float, y: list[float]) -> None:
-        """Move the nodes of ``group`` down together, by ``most`` or as far as the nodes below them allow."""
-        below = self.below
-        room = min((y[m] - weight - y[n] for n in group for m, weight in below[n].items() if m not in group), default=most)
-        for n in group:
-            y[n] += max(0.0, min(room, most))
-
-    @cached_property
-    def views(self) -> dict:
-        """Each rename and view (a rearrange drawn as a bar) by its op's id, as placed: what a wire passes unbent."""
-        return {pl.op.id: pl for col in self.columns for pl in col.ops
-                if pl.op.kind == "rename" or pl.op.kind == "rearrange" and glyph(pl.op) == "bar"}
-
-    def maker_bottom(self, wire: int) -> set[int]:
-        """The bottom edge of the view (bar) or rename that made ``wire``, if one did."""
-        start = self.wires[wire].start
-        made = self.views.get(start[1]) if start[0] == "op" else None
-        return set() if made is None else {self.box[made.op.id] + 1}
-
-    def from_input(self, placed) -> set[int]:
-        """The wires ``placed`` (a rename, or a map) takes in and, back to an input of the figure through renames and
-        views, the wires and bars before them (their nodes: they move as one); empty where something else makes them."""
-        group = set(placed.consumed)
-        while True:
-            start = self.wires[placed.consumed[0]].start
-            if start[0] == "input":
-                return group
-            placed = self.views.get(start[1]) if start[0] == "op" else None
-            if placed is None:
-                return set()
-            top = self.box[placed.op.id]
-            group.update(placed.consumed, (top, top + 1))
-
-    def lower_tops(self, y: list[float]) -> None:
-        """Longest paths put every node as high as it may go; a box's or section's top
-        edge instead belongs just above what it holds, so move it down to that."""
-        below = self.below
-        # a box's top lies above wires (a mark's, above its bottom) only, no other top: the boxes' in any
-        # order, then the sections' innermost (lowest) first; a top with nothing below it stays
-        for n in [*self.box.values(), *sorted(self.section.values(), key=lambda n: -y[n])]:
-            lowest = INF  # (a loop: a generator for min() costs more than a box's few edges)
-            for m, weight in below[n].items():
-                if y[m] - weight < lowest:
-                    lowest = y[m] - weight
-            if lowest < INF:
-                y[n] = lowest
