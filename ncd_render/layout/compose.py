@@ -35,9 +35,10 @@ from .buckets import boxes_near, by_column
 from .columns import name_label
 from .heights import Heights
 from .joins import Piece, joined
-from .model import AGAIN, CONTINUE_ARROW, Columns, Drawn, Ordered, Style, _pieces, arrowhead_path, entry_room
+from .model import AGAIN, CONTINUE_ARROW, Columns, Drawn, Ordered, Style, arrowhead_path, entry_room
 from .sections import draw_sections
 from .separators import Separators
+from .stretches import pieces as straight_pieces
 from .tensor_names import tensor_runs
 
 
@@ -176,7 +177,7 @@ class _Compose:
             producer = w.start[1] if w.start[0] == "op" else None
             first_run = None  # the wire's first straight run
             if w.gaps:
-                for a, b in _pieces(w.x0, w.x1, w.gaps):
+                for a, b in straight_pieces(w.x0, w.x1, w.gaps):
                     if b > a:
                         pieces.append(Piece(a, b, w.y, stroke, w.axis, producer))
                         first_run = first_run or (a, b)

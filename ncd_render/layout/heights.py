@@ -26,7 +26,7 @@ from itertools import pairwise
 
 from ..records import record
 from .curves import DOT_R
-from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, _spans, glyph
+from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, glyph
 from .parallel import one_above_another, own_ops
 from .sections import title_height
 from .settle import settle
@@ -308,3 +308,24 @@ class _Solve:
         if done != len(below):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
         return y
+
+
+def _spans(orders, members) -> list[tuple[int, int] | None]:
+    """Per order of ``orders``, the first and last place of ``members`` and of every wire that runs
+    between them in any of the orders (None where none is): what one rectangle over all those
+    moments must hold."""
+    inside = set(members)
+    while True:
+        spans, grown = [], False
+        for order in orders:
+            idx = [i for i, w in enumerate(order) if w in inside]
+            if not idx:
+                spans.append(None)
+                continue
+            lo, hi = idx[0], idx[-1]
+            if hi - lo + 1 != len(idx):  # wires between them that are not inside yet (an order holds each wire once)
+                inside.update(order[lo:hi + 1])
+                grown = True
+            spans.append((lo, hi))
+        if not grown:
+            return spans

@@ -355,60 +355,6 @@ def is_wiring(op) -> bool:
     return glyph(op) in WIRING_SHAPES
 
 
-def _spans(orders, members) -> list[tuple[int, int] | None]:
-    """Per order of ``orders``, the first and last place of ``members`` and of every wire that runs
-    between them in any of the orders (None where none is): what one rectangle over all those
-    moments must hold."""
-    inside = set(members)
-    while True:
-        spans, grown = [], False
-        for order in orders:
-            idx = [i for i, w in enumerate(order) if w in inside]
-            if not idx:
-                spans.append(None)
-                continue
-            lo, hi = idx[0], idx[-1]
-            if hi - lo + 1 != len(idx):  # wires between them that are not inside yet (an order holds each wire once)
-                inside.update(order[lo:hi + 1])
-                grown = True
-            spans.append((lo, hi))
-        if not grown:
-            return spans
-
-
-def _subtract(span: tuple[float, float], blocked: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """``span`` less the intervals in ``blocked``.
-
-    >>> _subtract((0, 10), [(2, 3), (5, 12)])
-    [(0, 2), (3, 5)]
-    """
-    pieces, x = [], span[0]
-    for lo, hi in sorted(blocked):
-        if lo > x:
-            pieces.append((x, min(lo, span[1])))
-        x = max(x, hi)
-        if x >= span[1]:
-            break
-    if x < span[1]:
-        pieces.append((x, span[1]))
-    return [(a, b) for a, b in pieces if b > a]
-
-
-def _pieces(x0: float, x1: float, gaps) -> list[tuple[float, float]]:
-    """The stretches of a wire from ``x0`` to ``x1`` drawn as one straight line: its life less
-    the ``gaps`` (regions that carry it, and copy dots where it ends and goes on).
-
-    >>> _pieces(0.0, 10.0, [(2.0, 4.0), (6.0, 6.0)])
-    [(0.0, 2.0), (4.0, 6.0), (6.0, 10.0)]
-    """
-    pieces, x = [], x0
-    for a, b in sorted(gaps):
-        pieces.append((x, min(a, x1)))
-        x = max(x, b)
-    pieces.append((x, x1))
-    return pieces
-
-
 def arrowhead_path(tip: float, y: float, color: str, length: float = 5.0, half: float = 2.6, role: str = "arrow") -> Path:
     """A filled arrowhead pointing right, its tip at (tip, y), ``length`` long and ``2 * half`` high."""
     return Path((("M", tip - length, y - half), ("L", tip, y), ("L", tip - length, y + half), ("Z",)), None, color, role=role)

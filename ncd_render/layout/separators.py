@@ -31,7 +31,8 @@ from itertools import chain, pairwise
 from ..scene import wire_ends
 from .buckets import boxes_near, by_column
 from .dashes import ON, in_the_way, length, level, shortest, union
-from .model import MARK_ROOM, SEPARATOR_CLEAR, _subtract
+from .model import MARK_ROOM, SEPARATOR_CLEAR
+from .stretches import subtract
 
 INF = float("inf")
 LABEL_CLEAR = 1.5  # the least a separator lowered under a box keeps above the label below it
@@ -145,7 +146,7 @@ class Separators:
         sy = self.pairs[pair][2] if sy is None else sy
         spans = [list(run) for run in self.pairs[pair][3]]
         passed = self.across(pair, spans, sy)
-        return [piece for x0, x1 in spans for piece in _subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed))]
+        return [piece for x0, x1 in spans for piece in subtract((x0, x1), in_the_way(buckets, panels, x0, x1, sy, passed))]
 
     def carry_lowered(self, drawn: list, pieces: dict, pieces_of) -> None:
         """Set the lines :meth:`below_boxes` lowered that meet under their boxes at one height, the lowest of theirs, and
