@@ -488,6 +488,20 @@ def test_a_sublayer_above_its_residual_stream_stands_just_above_it():
         assert 0 < stream_top - result_bottom <= gap + 0.01
 
 
+def test_a_box_at_the_top_stands_above_the_figure_rather_than_step_the_wire_it_holds():
+    """The key-padding mask's box reads the scores as the einsum makes them, at the top of the figure: its top stood
+    at the figure's top line and pushed its wires a pad below it, so the queries' ȳ and h stepped down 7.5 pt in the
+    einsum's region, a kink that reads as a new wire. The box now stands up past that line; the wires run level."""
+    d = load(ROOT / "tests" / "corpus" / "key_padding_attention.ncd").diagram
+    _, ordered, _, high, _, _ = stages(d, choose_copies(d))
+    scores = next(pl for column in ordered.columns for pl in column.ops if pl.op.kind == "einsum")
+    top, result = scores.consumed[0], scores.new[0]
+    assert ordered.wires[top].axis == ordered.wires[result].axis == "y"
+    assert high.y[result] == pytest.approx(high.y[top])
+    mask = next(pl for column in ordered.columns for pl in column.ops if pl.op.kind == "masked")
+    assert high.box[mask.op.id][0] < high.y[result]  # (its top above what it holds, as every box's)
+
+
 def test_the_crossing_report_measures_a_figure_with_a_scalar_as_drawn():
     """CLIP's logits scale by exp(t), a tensor of no axes, drawn on a wire of one: the public crossing report, which
     skipped that step, failed on a KeyError instead of counting."""

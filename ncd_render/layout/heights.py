@@ -26,7 +26,7 @@ from itertools import pairwise
 
 from ..records import record
 from .curves import DOT_R
-from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, glyph
+from .model import MARK_GAP, MARK_ROOM, WIRING_SHAPES, Column, Ordered, Style, _Order, glyph, is_wiring
 from .parallel import one_above_another, own_ops
 from .sections import title_height
 from .settle import settle
@@ -100,6 +100,8 @@ class _Solve:
         # order stage numbers the wires 0, 1, ...), then each section's top and bottom, then each box's
         self.below: list[dict[int, float]] = [{} for _ in self.wires]  # node a -> {node b: the most b must lie below a}
         self.box: dict[int, int] = {}  # op id -> its box's top node (its bottom is the next)
+        self.ops = {op.id: op for op in self.d.ops}
+        self.liftable: set[int] = set()  # the top nodes of boxes that may stand above the figure's top (:meth:`solve`)
         self.section = {sid: self.add_top_bottom() for sid in self.d.sections}  # -> its top node
         # order.order shares an order only between consecutive moments, which are constrained one after
         # another: only the order constrained last can come again (any other repeat would only cost time)
@@ -179,6 +181,9 @@ class _Solve:
                 boxes.append((column.before.index(wire), top, bottom))
                 continue
             pad = 0.0 if shape in WIRING_SHAPES else box_pad(p, shape, self.labels[op.id])
+            origin = self.wires[min(placed.before, key=column.before.index)].start if placed.before else None
+            if origin and origin[0] == "op" and is_wiring(self.ops[origin[1]]):
+                self.liftable.add(top)
             pads = (pad, pad)
             if placed.within:  # a sum drawn as merges: room for the dots
                 pads = (DOT_R + 1, DOT_R + 1)
@@ -285,7 +290,11 @@ class _Solve:
 
     def solve(self) -> list[float]:
         """Each node's height: the longest path to it (the nodes taken in any order that keeps
-        each after those above it: a height is the most of its own, whatever the order)."""
+        each after those above it: a height is the most of its own, whatever the order). The top
+        of a box that holds wires coming out of a wiring region, with nothing above it, pushes
+        nothing: it stands just above its wires, up past the figure's top line where they run
+        there (the key-padding mask on the scores), so that they go on level with the wires they
+        came from rather than step down by the box's pad."""
         below = self.below
         indegree = [0] * len(below)
         for row in below:
@@ -293,13 +302,14 @@ class _Solve:
                 indegree[m] += 1
         y = [0.0] * len(below)
         ready = [n for n, k in enumerate(indegree) if not k]
+        free = {top for top in self.liftable if not indegree[top]}
         done = 0
         while ready:
             n = ready.pop()
             done += 1
             at = y[n]
             for m, w in below[n].items():
-                if at + w > y[m]:
+                if at + w > y[m] and n not in free:
                     y[m] = at + w
                 left = indegree[m] - 1
                 indegree[m] = left
@@ -307,6 +317,8 @@ class _Solve:
                     ready.append(m)
         if done != len(below):
             raise Cycle("layout constraints form a cycle")  # a bug in layout, never a user error
+        for top in free:
+            y[top] = min((y[m] - w for m, w in below[top].items()), default=0.0)
         return y
 
 
