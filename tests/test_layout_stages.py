@@ -502,6 +502,19 @@ def test_a_box_at_the_top_stands_above_the_figure_rather_than_step_the_wire_it_h
     assert high.box[mask.op.id][0] < high.y[result]  # (its top above what it holds, as every box's)
 
 
+def test_the_inputs_come_down_so_that_a_wire_runs_level_under_a_mark():
+    """Spherical attention's scores carry a mark (x^-1/2) under the section's title, which put their ȳ 7.6 pt below
+    the queries' ȳ: the wire stepped down past the cup. The inputs, and the panel's bottom, now come down instead."""
+    d = load(ROOT / "gallery" / "spherical_attention.ncd").diagram
+    _, ordered, _, high, _, _ = stages(d, choose_copies(d))
+    einsums = [pl for column in ordered.columns for pl in column.ops if pl.op.kind == "einsum"]
+    assert [ordered.wires[pl.consumed[0]].axis for pl in einsums] == ["y", "y"]
+    for pl in einsums:
+        assert high.y[pl.new[0]] == pytest.approx(high.y[pl.consumed[0]])
+    section = high.section[0]
+    assert section[0] < min(high.y) and section[1] > max(high.y)
+
+
 def test_the_crossing_report_measures_a_figure_with_a_scalar_as_drawn():
     """CLIP's logits scale by exp(t), a tensor of no axes, drawn on a wire of one: the public crossing report, which
     skipped that step, failed on a KeyError instead of counting."""

@@ -3,8 +3,9 @@
 Longest paths put every node as high as it may go. That is right for most wires (the
 figure stays compact) but not for all: a copy's branch would hang just below its source
 however far below that its box puts its results, a sublayer with nothing above it would
-stand at the top of its panel, a renamed wire would step down at the rename, a box's top
-would float above what it holds. :func:`settle` moves those down, each only as far as the
+stand at the top of its panel, a renamed wire would step down at the rename, an input's
+wire would step down into an einsum whose result carries a mark, a box's top would float
+above what it holds. :func:`settle` moves those down, each only as far as the
 constraints below it allow (``below``: node -> {node below it: the least distance}).
 
 >>> below = [{1: 10.0}, {}, {}]  # node 0 at least 10 above node 1; node 2 free
@@ -34,6 +35,7 @@ def settle(y: list[float], below: list[dict[int, float]], wires: dict[int, Wire]
     s.lower_sublayers(y)
     s.straighten_renames(y)
     s.straighten_first_map(y)
+    s.level_inputs(y)
     s.lower_tops(y)
 
 
@@ -153,6 +155,42 @@ class _Settle:
                 if len(placed.consumed) == 1 and len(placed.new) == 1 and not placed.through and not placed.over \
                         and glyph(placed.op) == "box" and 0 < y[placed.new[0]] - y[placed.consumed[0]] < self.pitch:
                     self.move_down(self.from_input(placed), y[placed.new[0]] - y[placed.consumed[0]], y)
+
+    def level_inputs(self, y: list[float]) -> None:
+        """An einsum whose first operand comes from the figure's inputs, its top wire going on lower, by less than
+        a pitch, as its result's: spherical attention's ȳ stepped down 7.6 pt past its cup, the room for the mark on
+        the scores under the section's title. Push the inputs down by that step, and what lies below them, so that
+        the wire runs level; only where what must move is the inputs' wires and the bottoms of the panels around
+        them (a box pushed would stand taller)."""
+        for column in self.columns:
+            for placed in column.ops:
+                if placed.op.kind != "einsum" or not placed.consumed or not placed.new:
+                    continue
+                top, result = placed.consumed[0], placed.new[0]
+                step = y[result] - y[top]
+                if self.wires[top].axis == self.wires[result].axis and 0 < step < self.pitch \
+                        and self.wires[top].start[0] == "input":
+                    moved = self.pushed({w for w in placed.consumed if self.wires[w].start[0] == "input"}, step, y)
+                    for n, at in (moved or {}).items():
+                        y[n] = at
+
+    def pushed(self, group: set[int], step: float, y: list[float]) -> dict[int, float] | None:
+        """Where the nodes of ``group`` and those they push go, moved down by ``step``; None where one of
+        them is neither an input's wire nor the bottom edge of a panel or of a wiring region (which draws
+        no edge: its wires bend within it)."""
+        bottoms = {top + 1 for top in self.section.values()}
+        bottoms.update(self.box[pl.op.id] + 1 for pl in self.placed.values() if is_wiring(pl.op))
+        moved = {n: y[n] + step for n in group}
+        stack = list(group)
+        while stack:
+            n = stack.pop()
+            for m, weight in self.below[n].items():
+                if moved[n] + weight > moved.get(m, y[m]) + 1e-9:
+                    if m not in bottoms and (m not in self.wires or self.wires[m].start[0] != "input"):
+                        return None
+                    moved[m] = moved[n] + weight
+                    stack.append(m)
+        return moved
 
     def move_down(self, group: set[int], most: float, y: list[float]) -> None:
         """Move the nodes of ``group`` down together, by ``most`` or as far as the nodes below them allow."""
