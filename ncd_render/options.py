@@ -33,7 +33,7 @@ class Kind:
     open_low: bool = False   # the range excludes ``low``
     open_high: bool = False  # the range excludes ``high``
     example: str = ""
-    choices: tuple[str, ...] = ()  # the words a "choice" takes
+    choices: tuple[str, ...] = ()  # the words a "choice" takes (a "whole" one: besides its numbers)
 
     def describe(self, name: str) -> str:
         if self.kind == "flag":
@@ -44,7 +44,7 @@ class Kind:
             return f"{name} takes one of {', '.join(self.choices)}, e.g. {name}={self.example}"
         what = "a whole number" if self.kind == "whole" else "a number"
         if self.kind == "whole":
-            span = f" from {int(self.low):,} to {int(self.high):,}"
+            span = f" from {int(self.low):,} to {int(self.high):,}" + "".join(f", or {word}" for word in self.choices)
         else:
             bounds = [f"{'greater than' if self.open_low else 'at least'} {self.low:g}"] * (self.low > -math.inf) + \
                      [f"{'less than' if self.open_high else 'at most'} {self.high:g}"] * (self.high < math.inf)
@@ -104,6 +104,9 @@ def values(options, kinds=KINDS) -> dict:
         if kind.kind == "choice":
             if o.value not in kind.choices:
                 raise NcdError(f"{written}: {o.name} takes one of {', '.join(kind.choices)}", o.span, kind.describe(o.name))
+            out[o.name] = o.value
+            continue
+        if isinstance(o.value, str) and o.value in kind.choices:  # a number's word (padding=same)
             out[o.name] = o.value
             continue
         if isinstance(o.value, str):

@@ -15,7 +15,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
                                   "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser",
                                   "key_padding_attention", "clip_logits", "conformer_conv", "film_block", "gqa_mistral",
                                   "lstm_cell", "mobilenet_v2_block", "palm_parallel_block", "gat_layer", "alibi_attention",
-                                  "mamba2_ssd"])
+                                  "mamba2_ssd", "factorised_convolution"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -48,6 +48,7 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("gat_layer", "slope=0.2", "slope=0.02", "P"),  # GAT's LeakyReLU slope is 0.2
     ("alibi_attention", "  S = alibi(S: y x h)\n", "", "P"),  # the scores without their distance penalty
     ("mamba2_ssd", "  D = mask(D: y x) with causal\n", "", "O"),  # a future step's input leaks into the past
+    ("factorised_convolution", "unfold(X: h w -> h w a b)", "unfold(X: h w -> h w b a)", "Y"),  # 7 x 1 first: rows mixed first
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()

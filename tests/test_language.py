@@ -289,10 +289,25 @@ def test_unfold_records_the_window_and_checks_output_sizes():
     d = build(parse(VOCAB + "input X[h c]\nB = unfold(X: h -> y i) with stride=2, padding=1\noutput B\n"))
     op = next(o for o in d.ops if o.kind == "unfold")
     assert d.values[op.outputs[0]].axes == ("y", "i", "c")
-    assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == (3, 2, 1)
+    assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == ((3,), 2, (1,))  # kernel and padding per width axis
     err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=1\noutput B\n")
     assert "axis 'y' has size 4, but h=8 with kernel 3, stride 1" in err.message and "axis y = 6" in err.hint
     assert "causal" not in err.hint
+
+
+def test_a_kernel_takes_its_shape_from_its_axes_and_padding_same_keeps_the_size():
+    """Inception's 1 x 7 kernel: each kernel axis its own size (a kernel= option once stood for them all, and a
+    second size was an error), padding=same half a kernel on each side of each axis; where same cannot keep the
+    size (a stride, an even kernel) it says so."""
+    text = "axis a = 1\naxis b = 7\ninput X[h x c]\nB = unfold(X: h x -> h x a b) with padding={pad}{more}\noutput B\n"
+    op = next(o for o in build(parse(VOCAB + "axis x = 6 width\n" + text.format(pad="same", more=""))).ops if o.kind == "unfold")
+    assert (op.params["kernel"], op.params["padding"]) == ((1, 7), (0, 3))
+    err = vocab_error("axis x = 6 width\n" + text.format(pad="3", more=""))
+    assert err.message == "axis 'h' has size 8, but h=8 with kernel 1, stride 1, dilation 1, padding 3 gives 14"
+    assert "padding=same keeps each axis's size only at stride 1, not stride 2" in vocab_error(
+        "axis x = 6 width\n" + text.format(pad="same", more=", stride=2")).message
+    assert "padding=same needs an odd kernel, and 2 is even" in vocab_error("axis x = 6 width\naxis a = 2\n" + text.replace("axis a = 1\n", "").format(pad="same", more="")).message
+    assert "padding takes a whole number from 0 to" in vocab_error("input X[h c]\nB = unfold(X: h -> h i) with padding=full\noutput B\n").hint
 
 
 def test_a_causal_convolution_written_in_place_says_how_to_keep_the_first_positions():

@@ -25,6 +25,25 @@ def blocks(size: int, kernel: int, stride: int = 1, dilation: int = 1, padding: 
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def _padding(written, kernel: list[int], stride: int, dilation: int, span) -> tuple[int, ...]:
+    """The zeros on each side of each width axis: ``padding=p`` on every one; ``padding=same``, as PyTorch's,
+    half a kernel's reach on each (a kernel of odd reach, at stride 1), so each axis keeps its size.
+
+    >>> _padding(1, [3, 3], 1, 1, None), _padding("same", [1, 7], 1, 1, None), _padding("same", [3], 1, 2, None)
+    ((1, 1), (0, 3), (2,))
+    """
+    if written != "same":
+        return (int(written),) * len(kernel)
+    if stride != 1:
+        raise NcdError(f"padding=same keeps each axis's size only at stride 1, not stride {stride}", span,
+                       "write the padding as a number, e.g. padding=1")
+    even = [k for k in kernel if dilation * (k - 1) % 2]
+    if even:
+        raise NcdError(f"padding=same needs an odd kernel, and {even[0]} is even: it cannot be padded alike on both sides",
+                       span, "write the padding as a number (the axis then loses or gains a position)")
+    return tuple(dilation * (k - 1) // 2 for k in kernel)
+
+
 def build(b, call, options, scope, label):
     fn = call.fn.name
     vid = b.one_arg(call, scope)
@@ -35,33 +54,34 @@ def build(b, call, options, scope, label):
     n = len(ins) if fn == "unfold" else len(outs)
     if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
         raise NcdError(f"{fn} maps each width axis to an output axis and a kernel axis", spec.span, f"for example {fn}({call.args[0].name}: {example})")
-    kernel = int(options.get("kernel", 0)) or None
-    stride, dilation, padding = (int(options.get(k, d)) for k, d in (("stride", 1), ("dilation", 1), ("padding", 0)))
+    given = int(options.get("kernel", 0)) or None
+    stride, dilation = (int(options.get(k, 1)) for k in ("stride", "dilation"))
     extra = int(options.get("output_padding", 0))
-    spatial_in, spatial_out, kernels = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
-    for k_axis in kernels:
+    spatial_in, spatial_out, kernel_axes = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
+    kernel = []
+    for k_axis in kernel_axes:
         size = b.axes[k_axis].size
-        if kernel is None:
-            kernel = size
-        if size is not None and kernel is not None and size != kernel:
-            raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {kernel}", spec.span)
-    if kernel is None:
+        if size is not None and given is not None and size != given:
+            raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {given}", spec.span)
+        kernel.append(size or given)
+    if None in kernel:
         raise NcdError(f"{fn} needs a kernel size", call.span, "add 'with kernel=3' or give the kernel axis a size")
-    for a, c in zip(spatial_in, spatial_out):
+    padding = _padding(options.get("padding", 0), kernel, stride, dilation, spec.span)
+    for a, c, k, pad in zip(spatial_in, spatial_out, kernel, padding):
         size_a, size_c = b.axes[a].size, b.axes[c].size
         if size_a is None or size_c is None:
             continue
         if fn == "unfold":
-            expected = blocks(size_a, kernel, stride, dilation, padding)
-            what = f"{a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+            expected = blocks(size_a, k, stride, dilation, pad)
+            what = f"{a}={size_a} with kernel {k}, stride {stride}, dilation {dilation}, padding {pad} gives {expected}"
         else:
-            expected = (size_a - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + extra
-            what = f"folding {a}={size_a} with kernel {kernel}, stride {stride}, dilation {dilation}, padding {padding} gives {expected}"
+            expected = (size_a - 1) * stride - 2 * pad + dilation * (k - 1) + 1 + extra
+            what = f"folding {a}={size_a} with kernel {k}, stride {stride}, dilation {dilation}, padding {pad} gives {expected}"
         if expected != size_c:
             hint = f"declare 'axis {c} = {expected}' or change the options"
-            if fn == "unfold" and stride == 1 and padding == dilation * (kernel - 1) and size_c == size_a:  # a causal convolution
+            if fn == "unfold" and stride == 1 and pad == dilation * (k - 1) and size_c == size_a:  # a causal convolution
                 t = next(name for name in (f"{c}2", "t", "p", "u", f"{c}_2") if name not in b.axes)
-                hint += (f"; a causal convolution (Mamba's) pads {padding} and keeps the first {size_a} positions: unfold into "
+                hint += (f"; a causal convolution (Mamba's) pads {pad} and keeps the first {size_a} positions: unfold into "
                          f"a new axis, 'axis {t} = {expected} width' then unfold(...: {a} -> {t} ...), and after the map, "
                          f"index(...: {t} -> {c}) with at=0")
             raise NcdError(f"axis '{c}' has size {size_c}, but {what}", spec.span, hint)
@@ -74,7 +94,7 @@ def build(b, call, options, scope, label):
     text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
     b.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=tuple(a for a in axes if a not in acted),
              label=text + (f"_{{{sub}}}" if sub and not label else ""),
-             params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernels, "kernel": kernel,
+             params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernel_axes, "kernel": tuple(kernel),
                                       "stride": stride, "dilation": dilation, "padding": padding, "output_padding": extra}),
              section=scope.section, span=call.span)
     return [out]
@@ -82,8 +102,7 @@ def build(b, call, options, scope, label):
 
 def cost_unfold(op, c) -> Work:  # reads the input once, writes kernel-times more: the blocks
     p = op.params
-    reach = p["dilation"] * (p["kernel"] - 1) + 1
-    windows = {a: (w, p["stride"], reach) for a, w in zip(p["spatial_in"], p["spatial_out"])}
+    windows = {a: (w, p["stride"], p["dilation"] * (k - 1) + 1) for a, w, k in zip(p["spatial_in"], p["spatial_out"], p["kernel"])}
     return Work(0, 0, c.ins, c.outs, c.mapped, 1, MappingProxyType(windows))
 
 
@@ -124,7 +143,7 @@ def source(op, w, target, folding: bool):
         pre.append(f'{target} = rearrange({x}, "{before}")')
         x = target
     shape = str(w.p.shape(p["spatial_out"])) if folding else str(len(p["spatial_in"]))
-    expr = w.call(op.kind, [x, shape], {k: p[k] for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
+    expr = w.call(op.kind, [x, shape], {k: one(p[k]) if k in ("kernel", "padding") else p[k] for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
     if after:
         pre.append(f"{target} = {expr}")
         expr = f'rearrange({target}, "{after}")'
@@ -176,9 +195,21 @@ def compact_fold(d, first, second):
 
 
 def _star(window, sup: str = "") -> str:
-    """★k with its stride and dilation, as the unfold's own label writes them (``sup``: a superscript T)."""
+    """★k (★1×7 for a kernel not square) with its stride and dilation, as the unfold's own label writes them
+    (``sup``: a superscript T)."""
     sub = ",".join(f"{k[0]}{window[k]}" for k in ("stride", "dilation") if window[k] != 1)
-    return f"\\star{window['kernel']}" + sup + (f"_{{{sub}}}" if sub else "")
+    kernel = one(window["kernel"])
+    size = "\\times".join(map(str, kernel)) if isinstance(kernel, tuple) else kernel
+    return f"\\star{size}" + sup + (f"_{{{sub}}}" if sub else "")
+
+
+def one(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
+    """One number for a setting alike on every width axis, else one per axis.
+
+    >>> one((3, 3)), one((1, 7))
+    (3, (1, 7))
+    """
+    return sizes[0] if len(set(sizes)) == 1 else tuple(sizes)
 
 
 def _one_box(d, first, second, acted: tuple, label: str, window):
@@ -195,7 +226,7 @@ def _one_box(d, first, second, acted: tuple, label: str, window):
 
 options = MappingProxyType({k: KINDS[k] for k in WINDOW})
 register(
-    OpKind("unfold", "unfold", build=build, options=options, glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
+    OpKind("unfold", "unfold", build=build, options=MappingProxyType({**options, "padding": replace(KINDS["padding"], choices=("same",))}), glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
            compacts=compact_unfold, cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
     OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
            label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", compacts=compact_fold, cost=cost_fold,

@@ -81,11 +81,11 @@ def estimate(diagram: Diagram, batch: int, dtypes=("float64", "float32")) -> Est
 def _padded(diagram: Diagram, op, patterns: Patterns) -> int:
     """The values of the zero-padded buffer a convolution's unfold (its input, padded) or fold (its output, padded)
     makes for one batch element, 0 for any other op: padding=134217728 on a 2 x 2 input needed 8.7 GB unestimated."""
-    if op.kind not in ("unfold", "fold") or not op.params.get("padding"):
+    if op.kind not in ("unfold", "fold") or not any(op.params["padding"]):
         return 0
     value, spatial = (op.inputs[0], op.params["spatial_in"]) if op.kind == "unfold" else (op.outputs[0], op.params["spatial_out"])
-    pad = 2 * op.params["padding"]
-    return math.prod(patterns.size(a) + (pad if a in spatial else 0) for a in diagram.values[value].axes)
+    pads = dict(zip(spatial, op.params["padding"]))
+    return math.prod(patterns.size(a) + 2 * pads.get(a, 0) for a in diagram.values[value].axes)
 
 
 def require(diagram: Diagram, batch: int, dtypes, sizes_hint: str) -> Estimate:
