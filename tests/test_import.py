@@ -542,6 +542,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("conv1d_sequence", ["input X[c y]", "B = unfold(X: y -> y i) with padding=1", "unfold(H: y -> y j) with padding=2, dilation=2",
                          "linear(B: j -> ) with bias, per=f"]),
     ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
+    # Inception's 1x7 and 7x1 kernels, padded to keep the image's size: kernel axes of each shape (it was unsupported)
+    ("factorised_convolution", ["axis i = 1\naxis j = 7", "axis p = 7\naxis q = 1", "B = unfold(X: h w -> h w i j) with padding=same\n"]),
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)
     ("cbam", ["R = mean(X: h w)", "R = max(X: h w)", "R = max(H: c)", "C = concat(R, R2: , -> o)"]),
     ("stacked_experts", ["C = concat(H, H2, H3: , , -> f)\nH = C * P\nY = sum(H: f)"]),

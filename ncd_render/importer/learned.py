@@ -329,16 +329,20 @@ class LearnedOps:
         axes); ``sized``: the positions' sizes from the settings, not the node's last dims (``F.unfold``'s are flattened)."""
         n = len(kernel) if isinstance(kernel, (list, tuple)) else 2
         stride, padding, dilation, kernel = (pair(v, n) for v in (stride, padding, dilation, kernel))
-        if any(len(set(v)) > 1 for v in (stride, padding, dilation, kernel)) or isinstance(padding[0], str):
-            raise Unsupported("a convolution or pooling with different settings per direction")
+        if any(len(set(v)) > 1 for v in (stride, dilation)) or isinstance(padding[0], str):
+            raise Unsupported("a convolution or pooling with a different stride or dilation per direction")
+        same = stride[0] == 1 and all(p == dilation[0] * (k - 1) / 2 for p, k in zip(padding, kernel))  # padding=same
+        if len(set(padding)) > 1 and not same:
+            raise Unsupported("a convolution or pooling padded differently per direction, other than to keep its size")
         spatial = x.dims[-n:]
-        sizes = [block_count(self.atoms.size(d), kernel[0], stride[0], dilation[0], padding[0]) for d in spatial] if sized else None
+        sizes = [block_count(self.atoms.size(d), k, stride[0], dilation[0], p) for d, k, p in zip(spatial, kernel, padding)] if sized else None
         outs = self._spatial_outs(node, spatial, sizes)
-        kernels = [self.atoms.new(kernel[0], "kernel") for _ in range(n)]
+        kernels = [self.atoms.new(k, "kernel") for k in kernel]
         for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
         blocks_atoms = linear_order(self.dsl_leaves(x), self.leaves(spatial), outs + kernels, self.atoms)  # (rows a view split: their atoms)
-        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "kernel": kernel[0]}
+        options = {"stride": stride[0], "padding": padding[0] if len(set(padding)) == 1 else "same", "dilation": dilation[0],
+                   **({"kernel": kernel[0]} if len(set(kernel)) == 1 else {})}  # (a kernel not square: its axes' sizes)
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return blocks, blocks_atoms, outs, kernels
 

@@ -275,6 +275,22 @@ def patches_of_a_convolution():
     return _PatchesOfAConvolution().eval(), (torch.randn(1, 3, 8, 8),)
 
 
+class _FactorisedConvolution(nn.Module):
+    """Inception-v3's factorised 7x7 branch (torchvision's InceptionC): a 1x7 convolution padded (0, 3), then a 7x1 one
+    padded (3, 0), each keeping the image's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.row, self.column = nn.Conv2d(3, 4, (1, 7), padding=(0, 3)), nn.Conv2d(4, 4, (7, 1), padding=(3, 0))
+
+    def forward(self, x):
+        return self.column(torch.relu(self.row(x)))
+
+
+def factorised_convolution():
+    return _FactorisedConvolution().eval(), (torch.randn(1, 3, 9, 8),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
