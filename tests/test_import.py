@@ -626,7 +626,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("coordinate_pooling", ["R = mean(X: w)", "R2 = max(X: h)"]),  # adaptive pooling along one dim
     ("up_convolutions", ["H = linear(X: c -> d i j) as L_{up}\nU = fold(H: h w i j -> r w2) with stride=2\nH = bias(U: d) as E_{up}",
                          "U = fold(H: r w2 p q -> h2 w3) with stride=2, padding=1, output_padding=1\n",  # nn.ConvTranspose2d
-                         "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY = bias(U: c2) as E_{line}"]),  # 1-D
+                         "U = fold(Hg: (h2 w3) i2 -> y) with stride=2, padding=1\nY1 = bias(U: c2) as E_{line}",  # 1-D
+                         "axis i3 = 1\naxis i4 = 3", "U = fold(H2: h2 w3 i3 i4 -> h3 w4) with stride=2\n"]),  # 1 x 3: it was refused
     ("generator_convolutions", ["U = fold(H: h w i j -> r w2)\n", "H2 = linear(H: d -> d p q) as L_{same}\n"
                                 "U = fold(H2: r w2 p q -> r w2) with padding=1", "H = bias(U: e) as E_{rgb}"]),
     ("both_ways", ["Y1 = einsum(A, B: y m, x m -> y x)\nY2 = rearrange(Y1: y x -> x y)\noutput Y1, Y2"]),  # (s, s.t())

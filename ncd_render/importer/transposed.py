@@ -18,7 +18,7 @@ class TransposedOps:
 
     def _transposed(self, node, n: int) -> Seen:
         """``conv_transpose(x, weight [c, o, k...], bias, stride, padding, output_padding, groups, dilation)``, ungrouped,
-        the same settings every way."""
+        the same settings every way but the kernel's size."""
         x, w = self.get(node.args[0]), self.get(node.args[1])
         b = self.get(node.args[2]) if self.arg(node, 2) is not None else None
         stride, padding, extra, dilation = (pair(self.arg(node, k, d), n) for k, d in ((3, 1), (4, 0), (5, 0), (7, 1)))
@@ -26,9 +26,9 @@ class TransposedOps:
             raise Unsupported("a transposed convolution with computed weights")
         if self.arg(node, 6, 1) != 1:
             raise Unsupported("a grouped transposed convolution")
-        kernel = [self.atoms.size(k) for k in w.dims[2:]]
-        if any(len(set(v)) > 1 for v in (stride, padding, extra, dilation, kernel)):
-            raise Unsupported("a transposed convolution with different settings per direction")
+        kernel = [self.atoms.size(k) for k in w.dims[2:]]  # (a kernel not square: its axes' sizes, each its own)
+        if any(len(set(v)) > 1 for v in (stride, padding, extra, dilation)):
+            raise Unsupported("a transposed convolution with a different stride, padding or dilation per direction")
         channel, spatial = x.dims[-n - 1], x.dims[-n:]
         c, o, *kernels = w.dims
         self.atoms.unify(c, channel)
@@ -43,7 +43,8 @@ class TransposedOps:
         mapped = self.emit("linear", [self.data(x)], mapped_atoms, node, axes={"in": [channel], "out": [o, *kernels]},
                            params={"weight": w.param}, options={"bias": False}, label=box_path(w.param))
         outs = self._spatial_outs(node, spatial)
-        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "output_padding": extra[0], "kernel": kernel[0]}
+        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "output_padding": extra[0],
+                   **({"kernel": kernel[0]} if len(set(kernel)) == 1 else {})}
         acted = [*spatial, *kernels]
         out_atoms = linear_order(mapped_atoms, self.leaves(acted), outs, self.atoms)
         out = self.emit("fold", [mapped], out_atoms, node, axes={"in": acted, "out": outs}, options=options)

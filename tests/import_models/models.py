@@ -2023,17 +2023,18 @@ def both_ways():
 
 class _UpConvolutions(nn.Module):
     """Transposed convolutions, a UNet's up step (2 x 2, stride 2, its bias per channel) and a decoder's odd one
-    (3 x 3, stride 2, padding 1, output padding 1, no bias), then a 1-D one: each was an opaque box."""
+    (3 x 3, stride 2, padding 1, output padding 1, no bias), then a 1-D one: each was an opaque box; and a 1 x 3 one."""
 
     def __init__(self):
         super().__init__()
         self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
         self.odd = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1, bias=False)
         self.line = nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1)
+        self.wide = nn.ConvTranspose2d(3, 2, (1, 3), stride=2)  # a kernel not square
 
     def forward(self, x):
         y = self.odd(self.up(x).relu())
-        return self.line(y.flatten(2))
+        return self.line(y.flatten(2)), self.wide(y)
 
 
 def up_convolutions():
