@@ -31,7 +31,6 @@ def unfold(x, n, kernel, stride=1, dilation=1, padding=0):
     return x
 
 
-
 def fold(x, sizes, kernel, stride=1, dilation=1, padding=0):
     """The transpose of :func:`unfold` (a transposed convolution's data movement):
     [..., o_1..o_n, k_1..k_n] -> [..., s_1..s_n] with s = ``sizes``, every block element
