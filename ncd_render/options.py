@@ -34,6 +34,7 @@ class Kind:
     open_high: bool = False  # the range excludes ``high``
     example: str = ""
     choices: tuple[str, ...] = ()  # the words a "choice" takes (a "whole" one: besides its numbers)
+    per_axis: bool = False  # a "whole" one also takes one number per width axis: padding=(0, 3)
 
     def describe(self, name: str) -> str:
         if self.kind == "flag":
@@ -49,7 +50,8 @@ class Kind:
             bounds = [f"{'greater than' if self.open_low else 'at least'} {self.low:g}"] * (self.low > -math.inf) + \
                      [f"{'less than' if self.open_high else 'at most'} {self.high:g}"] * (self.high < math.inf)
             span = " " + " and ".join(bounds) if bounds else ""
-        return f"{name} takes {what}{span}, e.g. {name}={self.example}"
+        each = f", or one per width axis, e.g. {name}=(1, {self.example})" if self.per_axis else ""
+        return f"{name} takes {what}{span}, e.g. {name}={self.example}{each}"
 
     def admits(self, value: float) -> bool:
         if not math.isfinite(value):
@@ -81,7 +83,7 @@ KINDS = {
 
 def values(options, kinds=KINDS) -> dict:
     """``{name: value}`` for the parsed options of one call: True for flags, ints for whole
-    numbers, floats for real ones, names for axes and choices. ``kinds`` says what each
+    numbers (a tuple of them, one per width axis), floats for real ones, names for axes and choices. ``kinds`` says what each
     option takes (an op's own, from :mod:`ncd_render.ops`); the names are known options."""
     out = {}
     for o in options:
@@ -111,9 +113,14 @@ def values(options, kinds=KINDS) -> dict:
             continue
         if isinstance(o.value, str):
             raise NcdError(f"{written}: {o.name} takes a number, not {o.text}", o.span, kind.describe(o.name))
-        if kind.kind == "whole" and math.isfinite(o.value) and o.value != int(o.value):
-            raise NcdError(f"{written}: {o.name} takes a whole number", o.span, kind.describe(o.name))
-        if not kind.admits(o.value):
+        if isinstance(o.value, tuple) and not kind.per_axis:
+            raise NcdError(f"{written}: {o.name} takes one number, not one per axis", o.span, kind.describe(o.name))
+        numbers = o.value if isinstance(o.value, tuple) else (o.value,)
+        if kind.kind == "whole" and any(math.isfinite(v) and v != int(v) for v in numbers):
+            raise NcdError(f"{written}: {o.name} takes whole numbers" if len(numbers) > 1 else
+                           f"{written}: {o.name} takes a whole number", o.span, kind.describe(o.name))
+        if not all(kind.admits(v) for v in numbers):
             raise NcdError(f"{written} is out of range", o.span, kind.describe(o.name))
-        out[o.name] = int(o.value) if kind.kind == "whole" else float(o.value)
+        made = tuple(int(v) if kind.kind == "whole" else float(v) for v in numbers)
+        out[o.name] = made if isinstance(o.value, tuple) else made[0]
     return out

@@ -312,9 +312,13 @@ class _Builder:
         """``name`` or ``name = value``: tokens only."""
         children = tree.children
         name, last = children[0], children[-1]
-        span = _span((self.source, name.line, name.column, last.end_line, last.end_column))
+        numbers = None if isinstance(last, _Token) else [t for t in last.children if t.type == "NUMBER"]  # one per width axis
+        end = last if numbers is None else last.children[-1]
+        span = _span((self.source, name.line, name.column, end.end_line, end.end_column))
         if len(children) == 1:
             return Option(name.value, None, span, None)
+        if numbers is not None:
+            return Option(name.value, tuple(float(t.value) for t in numbers), span, f"({', '.join(t.value for t in numbers)})")
         text = last.value
         return Option(name.value, float(text) if last.type == "NUMBER" else text.strip('"'), span, text)
 

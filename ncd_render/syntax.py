@@ -183,7 +183,7 @@ class Scale:
 @record(slots=True)
 class Option:
     name: str
-    value: str | float | None
+    value: str | float | tuple[float, ...] | None  # a tuple: one number per width axis
     span: Span
     text: str | None = None  # the value as written
 

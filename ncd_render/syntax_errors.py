@@ -111,9 +111,17 @@ def syntax_error(error, source: Source) -> NcdError:
     inner = re.search(r"\w+\(\s*(\w+)\s*$", before)
     if got == "'-'" and re.search(r"=\s*$", before) and after:  # Y = -X
         hint = f"a tensor is negated by a scale: {after.group(1)} * -1"
-    elif got == "'('" and (option := re.search(r"\bwith\b.*?(\w+)\s*=\s*$", before)):  # with padding=(i - 1) / 2
-        hint = (f"an option takes one number or word, not an expression: write the number, e.g. {option.group(1)}=1 (sizes "
-                "are worked out only where axes are declared)")
+    elif (option := re.search(rf"\bwith\b.*?(\w+)\s*=\s*\(\s*({number}(?:\s*,\s*{number})*)?\s*,?\s*$", before)) \
+            and not (token is not None and token.type == "NUMBER"):  # with padding=(i - 1) / 2, with padding=(1)
+        name, inside = option.group(1), option.group(2)
+        if got == "')'" and inside and "," not in inside:
+            hint = (f"one number is written without parentheses, {name}={inside}; they hold one number per width axis, "
+                    f"{name}=(0, 3)")
+        elif got == "end of line" and inside:
+            hint = f"close the parentheses: {name}=({inside.rstrip(', ')})"
+        else:
+            hint = (f"an option takes one number or word (a window's setting: one number per width axis, {name}=(0, 3)), "
+                    f"not an expression: write the number, e.g. {name}=1 (sizes are worked out only where axes are declared)")
     elif got == "'('" and re.search(r"=\s*$", before):  # Y = (X + Z) * 2
         hint = "a statement does one operation, on named tensors: name the inner result first, as in S = X + Z, then Y = S * 2"
     elif got in ("'+'", "'-'", "'*'", "'/'") and inner and result:  # relu(X + Z)

@@ -289,7 +289,7 @@ def test_unfold_records_the_window_and_checks_output_sizes():
     d = build(parse(VOCAB + "input X[h c]\nB = unfold(X: h -> y i) with stride=2, padding=1\noutput B\n"))
     op = next(o for o in d.ops if o.kind == "unfold")
     assert d.values[op.outputs[0]].axes == ("y", "i", "c")
-    assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == ((3,), 2, (1,))  # kernel and padding per width axis
+    assert (op.params["kernel"], op.params["stride"], op.params["padding"]) == ((3,), (2,), (1,))  # each setting per width axis
     err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=1\noutput B\n")
     assert "axis 'y' has size 4, but h=8 with kernel 3, stride 1" in err.message and "axis y = 6" in err.hint
     assert "causal" not in err.hint
@@ -308,6 +308,30 @@ def test_a_kernel_takes_its_shape_from_its_axes_and_padding_same_keeps_the_size(
         "axis x = 6 width\n" + text.format(pad="same", more=", stride=2")).message
     assert "padding=same needs an odd kernel, and 2 is even" in vocab_error("axis x = 6 width\naxis a = 2\n" + text.replace("axis a = 1\n", "").format(pad="same", more="")).message
     assert "padding takes a whole number from 0 to" in vocab_error("input X[h c]\nB = unfold(X: h -> h i) with padding=full\noutput B\n").hint
+
+
+def test_a_window_setting_takes_one_number_per_width_axis():
+    """CRNN's pooling, stride=(2, 1), padding=(0, 1): each setting one number per width axis, in the spec's order
+    (one number once stood for every axis, and a tuple did not parse); a wrong count, or a tuple for an option
+    that is not a window's, is an error at the option."""
+    text = "axis r = 3 width\naxis x = 7 width\ninput X[h t c]\nB = unfold(X: h t -> r x i i2) with {options}\noutput B\n"
+    vocab = VOCAB + "axis i2 = 2\n"
+    d = build(parse(vocab + text.format(options="stride=(2, 1), padding=(0, 1), dilation=(1, 1)")))
+    op = next(o for o in d.ops if o.kind == "unfold")
+    assert {k: op.params[k] for k in ("kernel", "stride", "dilation", "padding")} == \
+        {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 1), "padding": (0, 1)}
+    assert op.label == "\\star_{s2\\times1}"
+    with pytest.raises(NcdError) as info:  # the rows' stride on the columns: sizes that do not fit
+        build(parse(vocab + text.format(options="stride=(1, 2), padding=(0, 1)")))
+    assert info.value.message == "axis 'r' has size 3, but h=8 with kernel 3, stride 1, dilation 1, padding 0 gives 6"
+    with pytest.raises(NcdError) as info:
+        build(parse(vocab + text.format(options="stride=2, padding=(0, 1, 1)"), "v.ncd"))
+    assert (info.value.message, info.value.span.column) == ("padding=(0, 1, 1) gives 3 numbers for 2 width axes (h t)", 47)
+    assert info.value.hint.endswith("padding=(1, 1)")
+    err = vocab_error("input X[y c]\nY = dropout(X) with p=(0.1, 0.2)\noutput Y\n")
+    assert err.message == "p=(0.1, 0.2): p takes one number, not one per axis"
+    err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=(2, 0.5)\noutput B\n")
+    assert err.message == "stride=(2, 0.5): stride takes whole numbers" and err.hint.endswith("or one per width axis, e.g. stride=(1, 2)")
 
 
 def test_a_causal_convolution_written_in_place_says_how_to_keep_the_first_positions():

@@ -349,8 +349,10 @@ def test_a_number_added_to_or_taken_from_a_tensor(expr, number, negate, label):
     ("Y = X ** 2", 8, "the language has no **: x² is square(X)"),  # (it was told S = X *, then Y = S * 2)
     ("Y = -X", 5, "a tensor is negated by a scale: X * -1"),  # (these three were "expected a name, a number" or "')'")
     ("Y = (X + X) * 2", 5, "a statement does one operation, on named tensors: name the inner result first"),
-    ("Y = dropout(X) with p=(1 - 0.5)", 23, "an option takes one number or word, not an expression: write the number, e.g. p=1"),  # (it
-    # was told to name the inner result first, a statement's hint)
+    ("Y = dropout(X) with p=(1 - 0.5)", 26, "an option takes one number or word (a window's setting: one number per width "
+     "axis, p=(0, 3)), not an expression: write the number, e.g. p=1"),  # (it was told to name the inner result first)
+    ("Y = dropout(X) with p=(0.5)", 27, "one number is written without parentheses, p=0.5"),  # (it was told "expected ','")
+    ("Y = dropout(X) with p=(0.5, 1", 30, "close the parentheses: p=(0.5, 1)"),
     ("Y = relu(X + X)", 12, "a statement does one operation, on named tensors: name the argument first, S = X + ..., then Y = relu(S)"),
     ("Y = maximum(X, 0)", 16, "the larger of a tensor and a number is a clamp: clamp(X) with min=0"),
     ("Y = X * X * 2", 11, "a statement does one operation: name the first result, S = X * X, then Y = S * 2"),

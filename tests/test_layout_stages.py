@@ -240,7 +240,7 @@ def test_a_branch_only_stored_leaves_its_source_together(path):
     preset = load_preset("paper")
     _, ordered, _, high, _, _ = stages(d, choose_copies(d))
     pools = [placed for column in ordered.columns for placed in column.ops
-             if placed.op.kind == "unfold" and placed.op.params.get("stride") == 2]
+             if placed.op.kind == "unfold" and placed.op.params.get("stride") == (2, 2)]
     assert pools
     for placed in pools:  # the height and width wires it pools run a pitch apart
         top, bottom = (high.y[w] for w in placed.consumed[:2])

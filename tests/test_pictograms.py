@@ -72,8 +72,8 @@ def test_compact_drawing_leaves_the_diagram_that_runs_unchanged():
 def test_strided_star_narrows_and_transposed_star_widens():
     scene = load_text(CONVOLUTIONS, "c.ncd").scene()
     diagram = load_text(CONVOLUTIONS, "c.ncd").diagram
-    strided = next(op for op in diagram.ops if op.kind == "unfold" and op.params["stride"] == 2)
-    plain = next(op for op in diagram.ops if op.kind == "unfold" and op.params["stride"] == 1)
+    strided = next(op for op in diagram.ops if op.kind == "unfold" and set(op.params["stride"]) == {2})
+    plain = next(op for op in diagram.ops if op.kind == "unfold" and set(op.params["stride"]) == {1})
     left, right = edge_lengths(boxes(scene)[strided.id])
     assert right < left - 1
     assert isinstance(boxes(scene)[plain.id], Rect)  # no stride: the plain box

@@ -25,23 +25,47 @@ def blocks(size: int, kernel: int, stride: int = 1, dilation: int = 1, padding: 
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _padding(written, kernel: list[int], stride: int, dilation: int, span) -> tuple[int, ...]:
-    """The zeros on each side of each width axis: ``padding=p`` on every one; ``padding=same``, as PyTorch's,
-    half a kernel's reach on each (a kernel of odd reach, at stride 1), so each axis keeps its size.
+def _padding(written, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], span) -> tuple[int, ...]:
+    """The zeros on each side of each width axis: ``padding=p`` on every one, ``padding=(p, q)`` one each;
+    ``padding=same``, as PyTorch's, half a kernel's reach on each (a kernel of odd reach, at stride 1), so each
+    axis keeps its size.
 
-    >>> _padding(1, [3, 3], 1, 1, None), _padding("same", [1, 7], 1, 1, None), _padding("same", [3], 1, 2, None)
-    ((1, 1), (0, 3), (2,))
+    >>> _padding(1, (3, 3), (1, 1), (1, 1), None), _padding("same", (1, 7), (1, 1), (1, 1), None)
+    ((1, 1), (0, 3))
+    >>> _padding("same", (3,), (1,), (2,), None), _padding((0, 2), (1, 5), (2, 1), (1, 1), None)
+    ((2,), (0, 2))
     """
     if written != "same":
-        return (int(written),) * len(kernel)
-    if stride != 1:
-        raise NcdError(f"padding=same keeps each axis's size only at stride 1, not stride {stride}", span,
+        return each(written, len(kernel))
+    if set(stride) != {1}:
+        raise NcdError(f"padding=same keeps each axis's size only at stride 1, not stride {_written(stride)}", span,
                        "write the padding as a number, e.g. padding=1")
-    even = [k for k in kernel if dilation * (k - 1) % 2]
+    even = [k for k, d in zip(kernel, dilation) if d * (k - 1) % 2]
     if even:
         raise NcdError(f"padding=same needs an odd kernel, and {even[0]} is even: it cannot be padded alike on both sides",
                        span, "write the padding as a number (the axis then loses or gains a position)")
-    return tuple(dilation * (k - 1) // 2 for k in kernel)
+    return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+
+
+def each(value, n: int) -> tuple[int, ...]:
+    """A setting as one number per width axis: ``value`` itself if it gives one each, else ``value`` ``n`` times.
+
+    >>> each(2, 3), each((1, 7), 2)
+    ((2, 2, 2), (1, 7))
+    """
+    return tuple(value) if isinstance(value, tuple) else (int(value),) * n
+
+
+def _settings(call, options, axes: tuple[str, ...]) -> dict:
+    """Each window option that gives one number per width axis, checked to give exactly one per axis in ``axes``."""
+    for o in call.options:
+        value = options.get(o.name)
+        if isinstance(value, tuple) and len(value) != len(axes):
+            raise NcdError(f"{o.name}={o.text} gives {len(value)} numbers for {len(axes)} width "
+                           f"{'axis' if len(axes) == 1 else 'axes'} ({' '.join(axes)})", o.span,
+                           f"give one number for every width axis, or one per axis, in order: {o.name}=({', '.join(['1'] * len(axes))})"
+                           if len(axes) > 1 else f"give one number, e.g. {o.name}=1")
+    return {k: each(options.get(k, default), len(axes)) for k, default in (("stride", 1), ("dilation", 1), ("output_padding", 0))}
 
 
 def build(b, call, options, scope, label):
@@ -54,32 +78,33 @@ def build(b, call, options, scope, label):
     n = len(ins) if fn == "unfold" else len(outs)
     if (fn == "unfold" and len(outs) != 2 * n) or (fn == "fold" and len(ins) != 2 * n):
         raise NcdError(f"{fn} maps each width axis to an output axis and a kernel axis", spec.span, f"for example {fn}({call.args[0].name}: {example})")
-    given = int(options.get("kernel", 0)) or None
-    stride, dilation = (int(options.get(k, 1)) for k in ("stride", "dilation"))
-    extra = int(options.get("output_padding", 0))
     spatial_in, spatial_out, kernel_axes = (ins, outs[:n], outs[n:]) if fn == "unfold" else (ins[:n], outs, ins[n:])
+    settings = _settings(call, options, spatial_in if fn == "unfold" else spatial_out)
+    stride, dilation, extra = settings["stride"], settings["dilation"], settings["output_padding"]
+    given = each(options["kernel"], n) if "kernel" in options else (None,) * n
     kernel = []
-    for k_axis in kernel_axes:
+    for k_axis, k_given in zip(kernel_axes, given):
         size = b.axes[k_axis].size
-        if size is not None and given is not None and size != given:
-            raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {given}", spec.span)
-        kernel.append(size or given)
+        if size is not None and k_given is not None and size != k_given:
+            raise NcdError(f"kernel axis '{k_axis}' has size {size} but the kernel is {k_given}", spec.span)
+        kernel.append(size or k_given)
     if None in kernel:
         raise NcdError(f"{fn} needs a kernel size", call.span, "add 'with kernel=3' or give the kernel axis a size")
+    kernel = tuple(kernel)
     padding = _padding(options.get("padding", 0), kernel, stride, dilation, spec.span)
-    for a, c, k, pad in zip(spatial_in, spatial_out, kernel, padding):
+    for a, c, k, s, d, pad, more in zip(spatial_in, spatial_out, kernel, stride, dilation, padding, extra):
         size_a, size_c = b.axes[a].size, b.axes[c].size
         if size_a is None or size_c is None:
             continue
         if fn == "unfold":
-            expected = blocks(size_a, k, stride, dilation, pad)
-            what = f"{a}={size_a} with kernel {k}, stride {stride}, dilation {dilation}, padding {pad} gives {expected}"
+            expected = blocks(size_a, k, s, d, pad)
+            what = f"{a}={size_a} with kernel {k}, stride {s}, dilation {d}, padding {pad} gives {expected}"
         else:
-            expected = (size_a - 1) * stride - 2 * pad + dilation * (k - 1) + 1 + extra
-            what = f"folding {a}={size_a} with kernel {k}, stride {stride}, dilation {dilation}, padding {pad} gives {expected}"
+            expected = (size_a - 1) * s - 2 * pad + d * (k - 1) + 1 + more
+            what = f"folding {a}={size_a} with kernel {k}, stride {s}, dilation {d}, padding {pad} gives {expected}"
         if expected != size_c:
             hint = f"declare 'axis {c} = {expected}' or change the options"
-            if fn == "unfold" and stride == 1 and pad == dilation * (k - 1) and size_c == size_a:  # a causal convolution
+            if fn == "unfold" and s == 1 and pad == d * (k - 1) and size_c == size_a:  # a causal convolution
                 t = next(name for name in (f"{c}2", "t", "p", "u", f"{c}_2") if name not in b.axes)
                 hint += (f"; a causal convolution (Mamba's) pads {pad} and keeps the first {size_a} positions: unfold into "
                          f"a new axis, 'axis {t} = {expected} width' then unfold(...: {a} -> {t} ...), and after the map, "
@@ -90,19 +115,19 @@ def build(b, call, options, scope, label):
     axes = b.values[vid].axes
     out_axes = in_place(axes, acted, outs)
     out = b.new_value("", out_axes, "real", call.span)
-    sub = ",".join(f"{k[0]}{v}" for k, v in (("stride", stride), ("dilation", dilation)) if v != 1)
+    window = {"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernel_axes, "kernel": kernel,
+              "stride": stride, "dilation": dilation, "padding": padding, "output_padding": extra}
     text = label or ("\\star" if fn == "unfold" else "\\star^{T}")
+    sub = _steps(window)
     b.add_op(kind=fn, inputs=(vid,), outputs=(out,), acts=(acted,), broadcast=tuple(a for a in axes if a not in acted),
-             label=text + (f"_{{{sub}}}" if sub and not label else ""),
-             params=MappingProxyType({"spatial_in": spatial_in, "spatial_out": spatial_out, "kernel_axes": kernel_axes, "kernel": tuple(kernel),
-                                      "stride": stride, "dilation": dilation, "padding": padding, "output_padding": extra}),
+             label=text + (f"_{{{sub}}}" if sub and not label else ""), params=MappingProxyType(window),
              section=scope.section, span=call.span)
     return [out]
 
 
 def cost_unfold(op, c) -> Work:  # reads the input once, writes kernel-times more: the blocks
     p = op.params
-    windows = {a: (w, p["stride"], p["dilation"] * (k - 1) + 1) for a, w, k in zip(p["spatial_in"], p["spatial_out"], p["kernel"])}
+    windows = {a: (w, s, d * (k - 1) + 1) for a, w, k, s, d in zip(p["spatial_in"], p["spatial_out"], p["kernel"], p["stride"], p["dilation"])}
     return Work(0, 0, c.ins, c.outs, c.mapped, 1, MappingProxyType(windows))
 
 
@@ -143,7 +168,7 @@ def source(op, w, target, folding: bool):
         pre.append(f'{target} = rearrange({x}, "{before}")')
         x = target
     shape = str(w.p.shape(p["spatial_out"])) if folding else str(len(p["spatial_in"]))
-    expr = w.call(op.kind, [x, shape], {k: one(p[k]) if k in ("kernel", "padding") else p[k] for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
+    expr = w.call(op.kind, [x, shape], {k: one(p[k]) for k in WINDOW}, {"stride": 1, "dilation": 1, "padding": 0})
     if after:
         pre.append(f"{target} = {expr}")
         expr = f'rearrange({target}, "{after}")'
@@ -155,13 +180,13 @@ def taper(op) -> str | None:
     one box (its ``compact`` window, :mod:`ncd_render.layout.compact`). A transposed one (fold) always widens.
 
     >>> from ncd_render.ir import Op
-    >>> taper(Op(0, "unfold", (), (), params={"stride": 2})), taper(Op(0, "unfold", (), (), params={"stride": 1}))
+    >>> taper(Op(0, "unfold", (), (), params={"stride": (2, 2)})), taper(Op(0, "unfold", (), (), params={"stride": (1, 1)}))
     ('narrow', None)
     >>> taper(Op(0, "linear", (), ())) is None
     True
     """
     window = op.params.get("compact", op.params)
-    return "narrow" if window.get("stride", 1) > 1 else None
+    return "narrow" if max(window.get("stride", (1,))) > 1 else None
 
 
 # A convolution drawn compact (``convolutions compact``, ncd_render.layout.compact): the ★ and the map
@@ -197,10 +222,23 @@ def compact_fold(d, first, second):
 def _star(window, sup: str = "") -> str:
     """★k (★1×7 for a kernel not square) with its stride and dilation, as the unfold's own label writes them
     (``sup``: a superscript T)."""
-    sub = ",".join(f"{k[0]}{window[k]}" for k in ("stride", "dilation") if window[k] != 1)
-    kernel = one(window["kernel"])
-    size = "\\times".join(map(str, kernel)) if isinstance(kernel, tuple) else kernel
-    return f"\\star{size}" + sup + (f"_{{{sub}}}" if sub else "")
+    sub = _steps(window)
+    return f"\\star{_written(window['kernel'])}" + sup + (f"_{{{sub}}}" if sub else "")
+
+
+def _steps(window) -> str:
+    """A window's stride and dilation as its ★'s subscript writes them, those other than 1.
+
+    >>> _steps({"stride": (2, 2), "dilation": (1, 1)}), _steps({"stride": (2, 1), "dilation": (3, 3)})
+    ('s2', 's2\\\\times1,d3')
+    """
+    return ",".join(f"{k[0]}{_written(window[k])}" for k in ("stride", "dilation") if set(window[k]) != {1})
+
+
+def _written(sizes: tuple[int, ...]) -> str:
+    """A setting as a label writes it: ``3``, or ``1×7`` (in TeX) where the width axes differ."""
+    value = one(sizes)
+    return "\\times".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def one(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
@@ -224,11 +262,11 @@ def _one_box(d, first, second, acted: tuple, label: str, window):
                    params=MappingProxyType({**second.params, "compact": MappingProxyType(dict(window))}))
 
 
-options = MappingProxyType({k: KINDS[k] for k in WINDOW})
+options = MappingProxyType({k: replace(KINDS[k], per_axis=True) for k in WINDOW})
 register(
-    OpKind("unfold", "unfold", build=build, options=MappingProxyType({**options, "padding": replace(KINDS["padding"], choices=("same",))}), glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
+    OpKind("unfold", "unfold", build=build, options=MappingProxyType({**options, "padding": replace(KINDS["padding"], choices=("same",), per_axis=True)}), glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
            compacts=compact_unfold, cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
-    OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": KINDS["output_padding"]}), glyph="box", hold="acts",
+    OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": replace(KINDS["output_padding"], per_axis=True)}), glyph="box", hold="acts",
            label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", compacts=compact_fold, cost=cost_fold,
            run=partial(run, folding=True), source=partial(source, folding=True), example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )

@@ -23,11 +23,12 @@ import torch
 def unfold(x, n, kernel, stride=1, dilation=1, padding=0):
     """The convolution tensor: blocks of the last ``n`` dims, [..., s_1..s_n] -> [..., o_1..o_n, k_1..k_n],
     zero-padded by ``padding`` on each side; o = (s + 2 padding - dilation (kernel - 1) - 1) // stride + 1.
-    ``kernel`` and ``padding``: one number for every dim, or one each."""
-    kernel, padding = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * n for v in (kernel, padding))  # each dim's
+    Each setting: one number for every dim, or one each."""
+    kernel, stride, dilation, padding = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+                                         for v in (kernel, stride, dilation, padding))  # each dim's
     x = torch.nn.functional.pad(x, tuple(p for pad in reversed(padding) for p in (pad, pad)))
-    for k in kernel:  # each unfold turns dim -n into block positions and appends the block's own dim
-        x = x.unfold(-n, dilation * (k - 1) + 1, stride)[..., ::dilation]
+    for k, s, d in zip(kernel, stride, dilation):  # each unfold turns dim -n into block positions and appends the block's own dim
+        x = x.unfold(-n, d * (k - 1) + 1, s)[..., ::d]
     return x
 
 
@@ -36,11 +37,12 @@ def fold(x, sizes, kernel, stride=1, dilation=1, padding=0):
     [..., o_1..o_n, k_1..k_n] -> [..., s_1..s_n] with s = ``sizes``, every block element
     added into the place it was taken from."""
     n = len(sizes)
-    kernel, padding = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * n for v in (kernel, padding))  # each dim's
+    kernel, stride, dilation, padding = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+                                         for v in (kernel, stride, dilation, padding))  # each dim's
     blocks = x.shape[x.dim() - 2 * n:x.dim() - n]
     out = x.new_zeros(*x.shape[:x.dim() - 2 * n], *(s + 2 * p for s, p in zip(sizes, padding)))
     for offsets in itertools.product(*(range(k) for k in kernel)):
-        places = tuple(slice(k * dilation, k * dilation + stride * (b - 1) + 1, stride) for k, b in zip(offsets, blocks))
+        places = tuple(slice(k * d, k * d + s * (b - 1) + 1, s) for k, b, s, d in zip(offsets, blocks, stride, dilation))
         out[(..., *places)] += x[(..., *offsets)]
     return out[(..., *(slice(p, p + s) for s, p in zip(sizes, padding)))]
 
