@@ -544,6 +544,12 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("classifier_head", ["R = mean(H: r w2)"]),  # nn.AdaptiveAvgPool2d(1)
     # Inception's 1x7 and 7x1 kernels, padded to keep the image's size: kernel axes of each shape (it was unsupported)
     ("factorised_convolution", ["axis i = 1\naxis j = 7", "axis p = 7\naxis q = 1", "B = unfold(X: h w -> h w i j) with padding=same\n"]),
+    # CRNN's pooling by (2, 1) padded (0, 1), a convolution and a transposed one strided (2, 1): settings per direction
+    # (each was unsupported)
+    ("text_line_features", ["unfold(H: h w -> r w2 p q) with stride=(2, 1), padding=(0, 1)\nR = max(B: p q)",
+                            "with stride=(2, 1), padding=(1, 0)", "U = fold(H: h2 w2 i4 i5 -> h3 w2) with stride=(2, 1)"]),
+    # max pooling of negative values padded by column only: the columns' edges repeated, the rows' not (it was unsupported)
+    ("uneven_max_pool", ["H = pad(X: w -> w2) with before=1, after=1, mode=replicate\nB = unfold(H: h w2 -> r w3 i j)\n"]),
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)
     ("cbam", ["R = mean(X: h w)", "R = max(X: h w)", "R = max(H: c)", "C = concat(R, R2: , -> o)"]),
     ("stacked_experts", ["C = concat(H, H2, H3: , , -> f)\nH = C * P\nY = sum(H: f)"]),

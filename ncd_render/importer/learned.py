@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..ops.window import blocks as block_count
+from ..ops.window import blocks as block_count, one
 from .seen import Seen, Unsupported, box_path, conv_padding, linear_order, module_path, pair, target_name, through_views
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)
@@ -329,19 +329,18 @@ class LearnedOps:
         axes); ``sized``: the positions' sizes from the settings, not the node's last dims (``F.unfold``'s are flattened)."""
         n = len(kernel) if isinstance(kernel, (list, tuple)) else 2
         stride, padding, dilation, kernel = (pair(v, n) for v in (stride, padding, dilation, kernel))
-        if any(len(set(v)) > 1 for v in (stride, dilation)) or isinstance(padding[0], str):
-            raise Unsupported("a convolution or pooling with a different stride or dilation per direction")
-        same = stride[0] == 1 and all(p == dilation[0] * (k - 1) / 2 for p, k in zip(padding, kernel))  # padding=same
-        if len(set(padding)) > 1 and not same:
-            raise Unsupported("a convolution or pooling padded differently per direction, other than to keep its size")
+        if isinstance(padding[0], str):
+            raise Unsupported(f"a convolution or pooling padded '{padding[0]}'")
+        same = set(stride) == {1} and all(p == d * (k - 1) / 2 for p, k, d in zip(padding, kernel, dilation))  # padding=same
         spatial = x.dims[-n:]
-        sizes = [block_count(self.atoms.size(d), k, stride[0], dilation[0], p) for d, k, p in zip(spatial, kernel, padding)] if sized else None
+        sizes = [block_count(self.atoms.size(a), k, s, d, p) for a, k, s, d, p in zip(spatial, kernel, stride, dilation, padding)] \
+            if sized else None
         outs = self._spatial_outs(node, spatial, sizes)
         kernels = [self.atoms.new(k, "kernel") for k in kernel]
         for k in outs + kernels:  # a kernel of one (a strided 1x1 convolution), or one block, still has its axes: the ★ maps to them
             self.atoms.atom(k).wire = True
         blocks_atoms = linear_order(self.dsl_leaves(x), self.leaves(spatial), outs + kernels, self.atoms)  # (rows a view split: their atoms)
-        options = {"stride": stride[0], "padding": padding[0] if len(set(padding)) == 1 else "same", "dilation": dilation[0],
+        options = {"stride": one(stride), "padding": "same" if same and len(set(padding)) > 1 else one(padding), "dilation": one(dilation),
                    **({"kernel": kernel[0]} if len(set(kernel)) == 1 else {})}  # (a kernel not square: its axes' sizes)
         blocks = self.emit("unfold", [self.data(x)], blocks_atoms, node, axes={"in": list(spatial), "out": outs + kernels}, options=options)
         return blocks, blocks_atoms, outs, kernels

@@ -25,11 +25,10 @@ class PoolingOps:
             return self._over_map(node, x, "max", _spatial(kernel))
         if any(pair(padding)) and not nonnegative(node.args[0]):
             n = _spatial(kernel)
-            if set(pair(dilation, n)) != {1} or len(set(pair(padding, n))) != 1:
-                raise Unsupported("max pooling of values that may be negative, dilated or padded unevenly (the diagram's ★ pads "
-                                  "with zeros)")
-            width = pair(padding, n)[0]
-            x = self.padded(node, x, {at: (width, width) for at in range(len(x.dims) - n, len(x.dims))}, "replicate")
+            if set(pair(dilation, n)) != {1}:
+                raise Unsupported("dilated max pooling of values that may be negative (the diagram's ★ pads with zeros)")
+            x = self.padded(node, x, {at: (width, width) for at, width in zip(range(len(x.dims) - n, len(x.dims)), pair(padding, n))},
+                            "replicate")
             padding = 0
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
 

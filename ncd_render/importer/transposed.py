@@ -4,6 +4,7 @@ then the mirrored ★ that adds each block into its place, ``fold(U: h w p q -> 
 then the one bias per output channel, ``bias(U: o)`` (added once a pixel, after the fold, as torch adds it)."""
 from __future__ import annotations
 
+from ..ops.window import one
 from .seen import Seen, Unsupported, box_path, linear_order, pair
 
 
@@ -27,8 +28,6 @@ class TransposedOps:
         if self.arg(node, 6, 1) != 1:
             raise Unsupported("a grouped transposed convolution")
         kernel = [self.atoms.size(k) for k in w.dims[2:]]  # (a kernel not square: its axes' sizes, each its own)
-        if any(len(set(v)) > 1 for v in (stride, padding, extra, dilation)):
-            raise Unsupported("a transposed convolution with a different stride, padding or dilation per direction")
         channel, spatial = x.dims[-n - 1], x.dims[-n:]
         c, o, *kernels = w.dims
         self.atoms.unify(c, channel)
@@ -43,7 +42,7 @@ class TransposedOps:
         mapped = self.emit("linear", [self.data(x)], mapped_atoms, node, axes={"in": [channel], "out": [o, *kernels]},
                            params={"weight": w.param}, options={"bias": False}, label=box_path(w.param))
         outs = self._spatial_outs(node, spatial)
-        options = {"stride": stride[0], "padding": padding[0], "dilation": dilation[0], "output_padding": extra[0],
+        options = {"stride": one(stride), "padding": one(padding), "dilation": one(dilation), "output_padding": one(extra),
                    **({"kernel": kernel[0]} if len(set(kernel)) == 1 else {})}
         acted = [*spatial, *kernels]
         out_atoms = linear_order(mapped_atoms, self.leaves(acted), outs, self.atoms)

@@ -291,6 +291,33 @@ def factorised_convolution():
     return _FactorisedConvolution().eval(), (torch.randn(1, 3, 9, 8),)
 
 
+class _TextLineFeatures(nn.Module):
+    """CRNN's later feature maps (crnn.pytorch): a 3x3 convolution, ReLU, a max pooling by (2, 1) padded (0, 1) that
+    keeps the columns; then settings per direction elsewhere: a (3, 1) convolution strided (2, 1), padded (1, 0),
+    and a transposed (2, 1) one strided (2, 1) (an audio decoder's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d((2, 2), (2, 1), (0, 1))
+        self.down = nn.Conv2d(4, 5, (3, 1), stride=(2, 1), padding=(1, 0))
+        self.up = nn.ConvTranspose2d(5, 2, (2, 1), stride=(2, 1))
+
+    def forward(self, x):
+        return self.up(self.down(self.pool(torch.relu(self.conv(x)))))
+
+
+def text_line_features():
+    torch.manual_seed(0)
+    return _TextLineFeatures().eval(), (torch.randn(1, 3, 8, 7),)
+
+
+def uneven_max_pool():
+    """Max pooling padded (0, 1) of values that may be negative: torch pads with -inf, the ★ with zeros, so the
+    columns' edges are repeated first (it was refused as padded unevenly)."""
+    return nn.MaxPool2d((3, 3), 1, (0, 1)), (torch.randn(1, 2, 5, 6),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
