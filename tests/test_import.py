@@ -548,6 +548,10 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # (each was unsupported)
     ("text_line_features", ["unfold(H: h w -> r w2 p q) with stride=(2, 1), padding=(0, 1)\nR = max(B: p q)",
                             "with stride=(2, 1), padding=(1, 0)", "U = fold(H: h2 w2 i4 i5 -> h3 w2) with stride=(2, 1)"]),
+    # ceil_mode (GoogLeNet's stem): a last window past the edge kept, the edge repeated on the right where it runs past;
+    # none where every window fits (it was an opaque box)
+    ("inception_stem", ["H = relu(H)\nH = pad(H: h -> r) with after=1, mode=replicate\nB = unfold(H: r w -> h2 w2 p q) with stride=2\n",
+                        "H = pad(R: h4 -> h5) with after=1, mode=replicate\nB = unfold(H: h5 w4 -> h6 w5 i4 i5) with stride=2\n"]),
     # max pooling of negative values padded by column only: the columns' edges repeated, the rows' not (it was unsupported)
     ("uneven_max_pool", ["H = pad(X: w -> w2) with before=1, after=1, mode=replicate\nB = unfold(H: h w2 -> r w3 i j)\n"]),
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)

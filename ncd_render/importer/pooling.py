@@ -15,19 +15,22 @@ class PoolingOps:
         window holds one value of the input at least (torch allows at most half a kernel of padding), so its
         largest is at least 0, and a padded 0 changes nothing. Where it may be negative, undilated, the edges are
         repeated first (``pad ... with mode=replicate``) and the ★ pads nothing: every window over the padding holds the
-        edge it repeats (torch pads at most half a kernel), so its largest is the same as over -inf."""
+        edge it repeats (torch pads at most half a kernel), so its largest is the same as over -inf. With ``ceil_mode``
+        (GoogLeNet's, SqueezeNet's), a last window that runs past the edge is kept: the edge is repeated that much further
+        on the right (:func:`past_the_edge`), as the window still holds the edge itself."""
         x = self.get(node.args[0])
         kernel = self.arg(node, 1)
         stride, padding, dilation = self.arg(node, 2) or kernel, self.arg(node, 3, 0), self.arg(node, 4, 1)
-        if self.arg(node, 5, False):
-            raise Unsupported("max pooling with ceil_mode")
-        if self._whole_map(x, kernel, padding, dilation):
-            return self._over_map(node, x, "max", _spatial(kernel))
-        if any(pair(padding)) and not nonnegative(node.args[0]):
-            n = _spatial(kernel)
+        n = _spatial(kernel)
+        settings = [pair(v, n) for v in (kernel, stride, padding, dilation)]
+        over = past_the_edge([self.atoms.size(d) for d in x.dims[-n:]], *settings) if self.arg(node, 5, False) else (0,) * n
+        if not any(over) and self._whole_map(x, kernel, padding, dilation):
+            return self._over_map(node, x, "max", n)
+        if any(over) or any(pair(padding, n)) and not nonnegative(node.args[0]):
             if set(pair(dilation, n)) != {1}:
-                raise Unsupported("dilated max pooling of values that may be negative (the diagram's ★ pads with zeros)")
-            x = self.padded(node, x, {at: (width, width) for at, width in zip(range(len(x.dims) - n, len(x.dims)), pair(padding, n))},
+                raise Unsupported("dilated max pooling of values that may be negative, or with ceil_mode (the diagram's ★ "
+                                  "pads with zeros)")
+            x = self.padded(node, x, {at: (p, p + more) for at, p, more in zip(range(len(x.dims) - n, len(x.dims)), pair(padding, n), over)},
                             "replicate")
             padding = 0
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
@@ -83,6 +86,23 @@ class PoolingOps:
         return Seen(x.dims[:-len(outs)] + outs, out)
 
     op_max_pool1d, op_avg_pool1d = op_max_pool2d, op_avg_pool2d  # (one spatial dim: a 1-D kernel, [k])
+
+
+def past_the_edge(sizes, kernel, stride, padding, dilation) -> tuple[int, ...]:
+    """How far each axis's last window runs past its right edge, padding included, where ``ceil_mode`` keeps it: 0
+    where every window fits. torch keeps a last window that starts inside the input or its left padding.
+
+    >>> past_the_edge([112, 8], [3, 2], [2, 2], [0, 0], [1, 1])  # GoogLeNet's 3 x 3 pooling by 2, then one that fits
+    (1, 0)
+    """
+    out = []
+    for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        reach, room = d * (k - 1) + 1, size + 2 * p
+        blocks = -(-(room - reach) // s) + 1  # rounded up
+        if (blocks - 1) * s >= size + p:  # the last would start in the right padding
+            blocks -= 1
+        out.append(max(0, (blocks - 1) * s + reach - room))
+    return tuple(out)
 
 
 def _spatial(kernel) -> int:

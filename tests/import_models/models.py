@@ -318,6 +318,26 @@ def uneven_max_pool():
     return nn.MaxPool2d((3, 3), 1, (0, 1)), (torch.randn(1, 2, 5, 6),)
 
 
+class _InceptionStem(nn.Module):
+    """GoogLeNet's stem (torchvision's): max pooling 3 x 3 by 2 with ceil_mode, keeping a last window that runs past the
+    edge, after a ReLU and, last, of values that may be negative; and one that fits anyway, 3 x 3 by 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.again = nn.MaxPool2d(3, 1, padding=1, ceil_mode=True)
+
+    def forward(self, x):
+        h = self.pool(torch.relu(self.conv(x)))
+        return self.pool(self.again(self.conv(x))), h
+
+
+def inception_stem():
+    torch.manual_seed(0)
+    return _InceptionStem().eval(), (torch.randn(1, 3, 8, 7),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
