@@ -69,8 +69,8 @@ def test_a_long_diagram_tries_the_runs_that_take_most_time_within_a_bound():
     The search now makes at most 40,000 op visits, trying first the runs whose kernels take the most time, and says
     so: the wide maps, near the end of the file, are in the plan (tried in line order, the 99 runs would end at line 100)."""
     lines = ["axis y = 64", "axis m = 64", "axis f = 65536", "input X[y m]"]
-    lines += [f"X = relu(X)" for _ in range(200)] + ["H = linear(X: m -> f) as L_1", "X = linear(H: f -> m) as L_2"]
-    lines += [f"X = relu(X)" for _ in range(200)] + ["output X"]
+    lines += ["X = relu(X)" for _ in range(200)] + ["H = linear(X: m -> f) as L_1", "X = linear(H: f -> m) as L_2"]
+    lines += ["X = relu(X)" for _ in range(200)] + ["output X"]
     text = "\n".join(lines) + "\n"
     plan = suggest(text, "long.ncd", load_profile("a100-80gb"), "bf16")
     ops = len(load_text(text).diagram.ops)

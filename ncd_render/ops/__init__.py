@@ -14,7 +14,7 @@ import pkgutil
 
 from .registry import ADD, ATOM, MUL, OpKind, dsl_names, get, idle, kinds, named, of, register
 
-__all__ = ["ADD", "ATOM", "MUL", "OpKind", "dsl_names", "get", "kinds", "named", "of", "register"]
+__all__ = ["ADD", "ATOM", "MUL", "OpKind", "dsl_names", "get", "idle", "kinds", "named", "of", "register"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")

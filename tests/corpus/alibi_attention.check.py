@@ -3,7 +3,6 @@ build_alibi_tensor rule) written in torch, via scaled_dot_product_attention's fl
 import math
 import torch
 from torch import nn
-from torch.nn import functional as F
 from ncd_render.pytorch.check import From, Reference
 
 
