@@ -303,6 +303,20 @@ def test_a_scalar_a_box_reads_is_drawn_on_a_wire_of_one(preset):
     assert render_bytes(scene, "tikz")
 
 
+@pytest.mark.parametrize("sign", ["+", "-"])
+def test_a_scalar_added_to_a_tensor_ends_at_the_sum(sign):
+    """A tensor with no axes added to one (FiLM's shift made by a map to no axis, found by the fuzzer): its wire of one
+    ends at the sum, as a product's does; it was taken for an outer sum's own axis, passing the box, and the layout
+    had no wire to bring in (a traceback)."""
+    figure = load_text(f"axis m = 3\naxis k = 2\ninput X[m], Z[k]\nR = sum(X: m)\nY = Z {sign} R\noutput Y\n")
+    scene = figure.scene()
+    (join,) = [op.id for op in figure.diagram.ops if op.kind in ("add", "sub")]
+    sum_box = next(i for i in scene.items if getattr(i, "ref", None) == join and i.role == "box")
+    ones = [w for w in scene.items if w.role == "wire" and w.axis == "1"]
+    assert ones and max(max(w.x1, w.x2) for w in ones) <= sum_box.x + sum_box.w / 2 + 0.5  # it ends at the box
+    assert {w.axis for w in scene.items if w.role == "wire" and max(w.x1, w.x2) > sum_box.x + sum_box.w} == {"k"}  # Y is on k
+
+
 CONCAT_HEAD = "axis u = 1 width\naxis n = 4 width\naxis t = 5 width\naxis t2 = 8 width\naxis m = 3\n"
 
 

@@ -84,8 +84,8 @@ class Sums:
         ([] for any other op): they go on past its box, as the result's last axes."""
         if op.kind not in ("add", "sub") or len(op.inputs) != 2:
             return []
-        mine = set(self.d.values[op.inputs[0]].axes)
-        return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine]
+        mine, made = set(self.d.values[op.inputs[0]].axes), set(self.d.values[op.outputs[0]].axes)
+        return [w for a, w in self.wire_of[op.inputs[1]].items() if a not in mine and a in made]  # (not a scalar's wire: it ends)
 
     def between(self, op: Op, first: list[int], other: list[int], live: list[int]) -> bool:
         """Whether a sum's other operand lacks some of its first operand's axes and lies all between the first's top
