@@ -63,7 +63,7 @@ def _settings(call, options, axes: tuple[str, ...]) -> dict:
         if isinstance(value, tuple) and len(value) != len(axes):
             raise NcdError(f"{o.name}={o.text} gives {len(value)} numbers for {len(axes)} width "
                            f"{'axis' if len(axes) == 1 else 'axes'} ({' '.join(axes)})", o.span,
-                           f"give one number for every width axis, or one per axis, in order: {o.name}=({', '.join(['1'] * len(axes))})"
+                           f"give one number for all of them, or one for each, in the spec's order: {o.name}=({', '.join(['1'] * len(axes))})"
                            if len(axes) > 1 else f"give one number, e.g. {o.name}=1")
     return {k: each(options.get(k, default), len(axes)) for k, default in (("stride", 1), ("dilation", 1), ("output_padding", 0))}
 
