@@ -164,6 +164,14 @@ def test_generated_source_covers_the_rest_of_the_vocabulary():
     assert_same_as_compiled(diagram)
 
 
+def test_a_window_set_per_axis_is_written_per_axis():
+    """CRNN's pooling, stride=(2, 1), padding=(0, 1): the generated module passes each setting as a tuple (the
+    rows' first) and computes what the diagram does (which tests/corpus/crnn_pooling.check.py holds to nn.MaxPool2d)."""
+    diagram = build(parse_file(ROOT / "tests" / "corpus" / "crnn_pooling.ncd"), sizes={"h": 6, "w": 5, "c": 3, "d": 4})
+    assert "P = unfold(P, 2, kernel=2, stride=(2, 1), padding=(0, 1))" in generate(diagram)
+    assert_same_as_compiled(diagram)
+
+
 def test_the_gallery_is_covered_by_the_round_trip():
     assert {p.stem for p in (ROOT / "gallery").glob("*.ncd")} <= set(SMALL)
 
