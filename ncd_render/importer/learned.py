@@ -369,18 +369,26 @@ class LearnedOps:
     def _upsample(self, node, n: int, mode: str) -> Seen:
         x = self.get(node.args[0])
         spatial, made = x.dims[-n:], self.shape(node)[-n:]
-        factors = {out / self.atoms.size(d) for d, out in zip(spatial, made)}
-        factor = factors.pop() if len(factors) == 1 else None
-        if factor == 1:  # the same size (SegFormer's head resizing its finest level to itself): the tensor itself
-            return x
-        if factor is None or factor != int(factor) or factor < 2:
-            raise Unsupported(f"{mode} upsampling by other than one whole factor every way")
+        factors = [out / self.atoms.size(d) for d, out in zip(spatial, made)]
+        if any(f != int(f) or f < 1 for f in factors):
+            raise Unsupported(f"{mode} upsampling by other than a whole factor each way")
         corners = mode != "nearest" and bool(self.arg(node, 2, node.kwargs.get("align_corners", False)))
-        outs = self._spatial_outs(node, spatial)
-        atoms = linear_order(self.dsl_leaves(x), spatial, outs, self.atoms)
-        options = {"factor": int(factor), **({"linear": True} if mode != "nearest" else {}), **({"corners": True} if corners else {})}
-        out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": list(spatial), "out": outs}, options=options)
-        return Seen(x.dims[:-n] + outs, out)
+        return self.upsampled(node, x, [int(f) for f in factors], mode != "nearest", corners)
+
+    def upsampled(self, node, x: Seen, factors: list[int], linear: bool = False, corners: bool = False) -> Seen:
+        """``x``'s last ``len(factors)`` dims each stretched by its whole factor: one ``upsample`` for each factor
+        other than 1, over the axes it stretches (``nn.Upsample(scale_factor=(2, 1))`` stretches the rows alone); ``x``
+        itself where every factor is 1 (SegFormer's head resizing its finest level to its own size)."""
+        n = len(factors)
+        for factor in sorted(set(factors) - {1}):
+            spatial = x.dims[-n:]
+            outs = self._spatial_outs(node, spatial, [self.atoms.size(d) * (factor if f == factor else 1) for d, f in zip(spatial, factors)])
+            moved, made = ([d for d, f in zip(dims, factors) if f == factor] for dims in (spatial, outs))
+            atoms = linear_order(self.dsl_leaves(x), moved, made, self.atoms)
+            options = {"factor": factor, **({"linear": True} if linear else {}), **({"corners": True} if corners else {})}
+            out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": moved, "out": made}, options=options)
+            x = Seen(x.dims[:-n] + outs, out)
+        return x
 
 
 def _sinusoid_options(table) -> dict | None:

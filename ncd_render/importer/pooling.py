@@ -54,14 +54,23 @@ class PoolingOps:
         return [self._global_pool(node, "max"), None]  # (the largest values, where they are): only the values have a statement
 
     def _global_pool(self, node, fn) -> Seen:
-        """Adaptive pooling to one value per channel, or along one spatial dim only (coordinate attention's
-        ``nn.AdaptiveAvgPool2d((None, 1))``, a mean over each row): ``fn`` over the dims pooled to one."""
+        """Adaptive pooling: to one value per channel, or along one spatial dim only (coordinate attention's
+        ``nn.AdaptiveAvgPool2d((None, 1))``, a mean over each row), ``fn`` over the dims pooled to one; to sizes that
+        divide the map's (``nn.AdaptiveAvgPool2d((2, 2))`` of an 8 x 8 map), windows that tile it, ★ strided by the
+        window; to sizes the map's divide (VGG's ``(7, 7)`` of a map of one pixel), each value repeated over the
+        windows that hold it alone, ``upsample``. Windows that overlap unevenly stay opaque."""
         x = self.get(node.args[0])
         sizes, spatial = pair(self.arg(node, 1)), x.dims[-2:]
-        if any(s not in (1, self.atoms.size(d)) for s, d in zip(sizes, spatial)):
-            raise Unsupported("adaptive pooling to other than one value or all of them along a dim")
-        pooled = [d for s, d in zip(sizes, spatial) if s == 1 and self.atoms.size(d) > 1]
-        return self._over(node, x, fn, pooled) if pooled else x
+        have = [self.atoms.size(d) for d in spatial]
+        if all(s in (1, h) for s, h in zip(sizes, have)):
+            pooled = [d for s, d, h in zip(sizes, spatial, have) if s == 1 and h > 1]
+            return self._over(node, x, fn, pooled) if pooled else x
+        if all(h % s == 0 for s, h in zip(sizes, have)):
+            window = [h // s for s, h in zip(sizes, have)]
+            return self._pool(node, x, fn, window, window, 0, 1, sized=True)  # (adaptive max pooling's node is a pair)
+        if all(s % h == 0 for s, h in zip(sizes, have)):
+            return self.upsampled(node, x, [s // h for s, h in zip(sizes, have)])
+        raise Unsupported("adaptive pooling to sizes that neither divide the map's nor are whole multiples of them")
 
     def _whole_map(self, x: Seen, kernel, padding, dilation) -> bool:
         """Whether a pooling window, unpadded and undilated, is the whole map (``F.avg_pool2d(x, x.shape[2:])``, CBAM's)."""
@@ -79,8 +88,8 @@ class PoolingOps:
         out = self.emit(fn, [self.data(x)], [a for a in self.dsl_leaves(x) if a not in gone], node, axes={"on": list(pooled)})
         return Seen([self.atoms.new(1, "unit") if d in pooled else d for d in x.dims], out)
 
-    def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation) -> Seen:
-        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation)
+    def _pool(self, node, x: Seen, fn, kernel, stride, padding, dilation, sized: bool = False) -> Seen:
+        blocks, blocks_atoms, outs, kernels = self._blocks(node, x, kernel, stride, padding, dilation, sized)
         atoms = [a for a in blocks_atoms if a not in set(map(self.atoms.find, kernels))]
         out = self.emit(fn, [blocks], atoms, node, axes={"on": kernels})
         return Seen(x.dims[:-len(outs)] + outs, out)

@@ -338,6 +338,26 @@ def inception_stem():
     return _InceptionStem().eval(), (torch.randn(1, 3, 8, 7),)
 
 
+class _Resizing(nn.Module):
+    """Resizing by a whole factor each way but not the same one: adaptive pooling to a size that divides the map's
+    (an 8 x 8 map to 2 x 2, and by max to 4 x 1), adaptive pooling to a multiple of it (VGG's head, 2 x 2 to 4 x 4),
+    average pooling by (2, 1), and nearest and bilinear upsampling by (2, 1) and (2, 3)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tile, self.column = nn.AdaptiveAvgPool2d((2, 2)), nn.AdaptiveMaxPool2d((4, 1))
+        self.grow, self.rows = nn.AdaptiveAvgPool2d((4, 4)), nn.AvgPool2d((2, 1))
+        self.up, self.smooth = nn.Upsample(scale_factor=(2, 1)), nn.Upsample(scale_factor=(2, 3), mode="bilinear")
+
+    def forward(self, x):
+        h = self.tile(x)
+        return self.smooth(self.up(self.rows(h))), self.column(x), self.grow(h)
+
+
+def resizing():
+    return _Resizing().eval(), (torch.randn(1, 3, 8, 8),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
