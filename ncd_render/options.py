@@ -124,3 +124,25 @@ def values(options, kinds=KINDS) -> dict:
         made = tuple(int(v) if kind.kind == "whole" else float(v) for v in numbers)
         out[o.name] = made if isinstance(o.value, tuple) else made[0]
     return out
+
+
+def each(value, n: int) -> tuple[int, ...]:
+    """A setting as one number per axis: ``value`` itself where it gives one each, else ``value`` ``n`` times.
+
+    >>> each(2, 3), each((1, 7), 2)
+    ((2, 2, 2), (1, 7))
+    """
+    return tuple(value) if isinstance(value, tuple) else (int(value),) * n
+
+
+def one_per_axis(options, given: dict, axes: tuple[str, ...], kinds=KINDS) -> None:
+    """Check that each option of the parsed ``options`` that gives one number per axis (its value in ``given``, from
+    :func:`values`) gives exactly one for each of ``axes``, the width axes the op acts on, in the spec's order."""
+    for o in options:
+        value = given.get(o.name)
+        if isinstance(value, tuple) and len(value) != len(axes):
+            example = kinds[o.name].example
+            raise NcdError(f"{o.name}={o.text} gives {len(value)} numbers for {len(axes)} width "
+                           f"{'axis' if len(axes) == 1 else 'axes'} ({' '.join(axes)})", o.span,
+                           f"give one number for all of them, or one for each, in the spec's order: {o.name}=({', '.join([example] * len(axes))})"
+                           if len(axes) > 1 else f"give one number, e.g. {o.name}={example}")

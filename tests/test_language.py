@@ -334,6 +334,17 @@ def test_a_window_setting_takes_one_number_per_width_axis():
     assert err.message == "stride=(2, 0.5): stride takes whole numbers" and err.hint.endswith("or one per width axis, e.g. stride=(1, 2)")
 
 
+def test_upsampling_takes_a_factor_per_axis():
+    """nn.Upsample(scale_factor=(2, 3)): one factor for each axis named, in order, labelled ↑2×3; sizes checked per
+    axis, and a count that does not fit is an error at the option."""
+    text = "axis g = 16 width\naxis u = 18 width\ninput X[h t c]\nY = upsample(X: h t -> g u) with {options}\noutput Y\n"
+    op = next(o for o in build(parse(VOCAB + text.format(options="factor=(2, 3), linear"))).ops if o.kind == "upsample")
+    assert (op.params["factor"], op.label) == ((2, 3), "\\uparrow2\\times3 lin")
+    assert vocab_error(text.format(options="factor=(3, 2)")).message == "axis 'g' has size 16, but upsampling h=8 by 3 gives 24"
+    err = vocab_error(text.format(options="factor=(2, 3, 4)"))
+    assert err.message == "factor=(2, 3, 4) gives 3 numbers for 2 width axes (h t)" and err.hint.endswith("factor=(2, 2)")
+
+
 def test_a_causal_convolution_written_in_place_says_how_to_keep_the_first_positions():
     """Mamba's causal convolution pads k - 1 and keeps the first n: written unfold(X: h -> h i) with padding=2, the size
     error's hint shows the new axis and the index that keep them, and that form builds."""

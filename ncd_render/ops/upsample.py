@@ -1,5 +1,5 @@
 """Nearest-neighbour upsampling: ``upsample(X: h w -> h2 w2) with factor=2`` repeats every element
-``factor`` times along each width axis named, into the output axis it maps to (nn.Upsample with
+``factor`` times along each width axis named (``factor=(2, 3)``: one factor for each, in order), into the output axis it maps to (nn.Upsample with
 ``scale_factor=2``, mode "nearest", a UNet decoder's way up). Drawn as a box that widens to its output,
 labelled ↑2; it moves data only: it reads its input once and writes the larger output. ``with linear``
 interpolates between neighbours instead, along each axis named in turn (over two axes, nn.Upsample's
@@ -11,7 +11,7 @@ element for each axis.
 >>> d = load_text("axis h = 3 width\\naxis g = 6 width\\naxis c = 2\\ninput X[h c]\\n"
 ...               "Y = upsample(X: h -> g) with factor=2\\noutput Y\\n").diagram
 >>> [(op.label, op.params["factor"]) for op in d.ops if op.kind == "upsample"], d.values[d.outputs[0]].axes
-([('\\\\uparrow2', 2)], ('g', 'c'))
+([('\\\\uparrow2', (2,))], ('g', 'c'))
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..limits import MAX_SIZE
-from ..options import Kind
+from ..options import Kind, each, one_per_axis
 from .along import in_place
 from .registry import ATOM, OpKind, register
 from .work import Work
@@ -34,10 +34,11 @@ def build(b, call, options, scope, label):
     outs = b.shape(spec.outputs[0], scope, "the output of upsample")
     if len(outs) != len(ins):
         raise NcdError("upsample maps each axis it names to one output axis", spec.span, f"for example upsample({call.args[0].name}: {EXAMPLE})")
-    factor = int(options.get("factor", 2))
+    one_per_axis(call.options, options, ins, KINDS)
+    factors = each(options.get("factor", 2), len(ins))
     if options.get("corners") and not options.get("linear"):
         raise NcdError("corners keeps the first and last samples of a linear interpolation: write 'with linear, corners'", call.span)
-    for a, c in zip(ins, outs):
+    for a, c, factor in zip(ins, outs, factors):
         size_a, size_c = b.axes[a].size, b.axes[c].size
         if size_a is not None and size_c is not None and size_c != factor * size_a:
             raise NcdError(f"axis '{c}' has size {size_c}, but upsampling {a}={size_a} by {factor} gives {factor * size_a}", spec.span,
@@ -47,11 +48,20 @@ def build(b, call, options, scope, label):
     out_axes = in_place(axes, ins, outs)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
     b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
-             label=label or f"\\uparrow{factor}" + (" lin" if options.get("linear") else "") + (" corners" if options.get("corners") else ""),
-             params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factor, "linear": bool(options.get("linear")),
+             label=label or _arrow(factors) + (" lin" if options.get("linear") else "") + (" corners" if options.get("corners") else ""),
+             params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factors, "linear": bool(options.get("linear")),
                                       **({"corners": True} if options.get("corners") else {})}),
              section=scope.section, span=call.span)
     return [out]
+
+
+def _arrow(factors: tuple[int, ...]) -> str:
+    """↑2, or ↑2×3 (in TeX) where the axes' factors differ.
+
+    >>> _arrow((2, 2)), _arrow((2, 3))
+    ('\\\\uparrow2', '\\\\uparrow2\\\\times3')
+    """
+    return "\\uparrow" + (str(factors[0]) if len(set(factors)) == 1 else "\\times".join(map(str, factors)))
 
 
 def cost(op, c) -> Work:  # a copy: reads the input once, writes every element factor^n times (interpolated: 3 FLOPs each, per axis)
@@ -70,11 +80,11 @@ def moves(op, pt) -> tuple[list[int], str | None]:
 def run(op, box, xs, rt):
     dims, after = moves(op, rt.patterns)
     x = xs[0]
-    for dim in dims:  # counted from the right: batch dims lead
+    for dim, factor in zip(dims, op.params["factor"]):  # counted from the right: batch dims lead
         if op.params.get("linear"):
-            x = rt.functional.linear_upsample(x, dim, op.params["factor"], op.params.get("corners", False))
+            x = rt.functional.linear_upsample(x, dim, factor, op.params.get("corners", False))
         else:
-            x = x.repeat_interleave(op.params["factor"], dim=dim)
+            x = x.repeat_interleave(factor, dim=dim)
     return rt.einops.rearrange(x, after) if after else x
 
 
@@ -83,11 +93,11 @@ def source(op, w, target):
     expr = w.arg(op.inputs[0])
     if op.params.get("linear"):
         w.helpers.add("linear_upsample")
-    for dim in dims:
+    for dim, factor in zip(dims, op.params["factor"]):
         if op.params.get("linear"):
-            expr = f"linear_upsample({expr}, {dim}, {op.params['factor']}" + (", corners=True)" if op.params.get("corners") else ")")
+            expr = f"linear_upsample({expr}, {dim}, {factor}" + (", corners=True)" if op.params.get("corners") else ")")
         else:
-            expr = f"{expr}.repeat_interleave({op.params['factor']}, dim={dim})"
+            expr = f"{expr}.repeat_interleave({factor}, dim={dim})"
     pre = []
     if after:
         pre.append(f"{target} = {expr}")
@@ -95,7 +105,8 @@ def source(op, w, target):
     return pre, expr, ATOM, ""
 
 
-register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({"factor": Kind("whole", 2, MAX_SIZE, example="2"),
+KINDS = {"factor": Kind("whole", 2, MAX_SIZE, example="2", per_axis=True)}
+register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({**KINDS,
                                                                            "linear": Kind("flag"), "corners": Kind("flag")}),
                 glyph="box", hold="acts", taper=lambda op: "widen", cost=cost, run=run, source=source,
                 keeps_ids=True, example="input X[y m]\nY = upsample(X: y -> q) with factor=2"))

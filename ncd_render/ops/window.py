@@ -8,7 +8,7 @@ from functools import partial
 from types import MappingProxyType
 
 from ..errors import NcdError
-from ..options import KINDS
+from ..options import KINDS, each, one_per_axis
 from .along import in_place
 from .registry import OpKind, register, ATOM
 from .work import WHOLE, Work
@@ -47,24 +47,9 @@ def _padding(written, kernel: tuple[int, ...], stride: tuple[int, ...], dilation
     return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
 
 
-def each(value, n: int) -> tuple[int, ...]:
-    """A setting as one number per width axis: ``value`` itself if it gives one each, else ``value`` ``n`` times.
-
-    >>> each(2, 3), each((1, 7), 2)
-    ((2, 2, 2), (1, 7))
-    """
-    return tuple(value) if isinstance(value, tuple) else (int(value),) * n
-
-
 def _settings(call, options, axes: tuple[str, ...]) -> dict:
-    """Each window option that gives one number per width axis, checked to give exactly one per axis in ``axes``."""
-    for o in call.options:
-        value = options.get(o.name)
-        if isinstance(value, tuple) and len(value) != len(axes):
-            raise NcdError(f"{o.name}={o.text} gives {len(value)} numbers for {len(axes)} width "
-                           f"{'axis' if len(axes) == 1 else 'axes'} ({' '.join(axes)})", o.span,
-                           f"give one number for all of them, or one for each, in the spec's order: {o.name}=({', '.join(['1'] * len(axes))})"
-                           if len(axes) > 1 else f"give one number, e.g. {o.name}=1")
+    """The window's stride, dilation and output padding, one number per width axis in ``axes``."""
+    one_per_axis(call.options, options, axes, WINDOW_KINDS)
     return {k: each(options.get(k, default), len(axes)) for k, default in (("stride", 1), ("dilation", 1), ("output_padding", 0))}
 
 
@@ -263,10 +248,11 @@ def _one_box(d, first, second, acted: tuple, label: str, window):
 
 
 options = MappingProxyType({k: replace(KINDS[k], per_axis=True) for k in WINDOW})
+WINDOW_KINDS = {**options, "output_padding": replace(KINDS["output_padding"], per_axis=True)}
 register(
     OpKind("unfold", "unfold", build=build, options=MappingProxyType({**options, "padding": replace(KINDS["padding"], choices=("same",), per_axis=True)}), glyph="box", hold="acts", label=lambda op: (op.label, 1.15, False), taper=taper, fill="star",
            compacts=compact_unfold, cost=cost_unfold, run=partial(run, folding=False), source=partial(source, folding=False), example="input X[y m]\nY = unfold(X: m -> n j) with kernel=2"),
-    OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": replace(KINDS["output_padding"], per_axis=True)}), glyph="box", hold="acts",
+    OpKind("fold", "fold", build=build, options=MappingProxyType({**options, "output_padding": WINDOW_KINDS["output_padding"]}), glyph="box", hold="acts",
            label=lambda op: (op.label, 1.0 if op.learned else 1.15, False), taper=lambda op: "widen", fill="star", compacts=compact_fold, cost=cost_fold,
            run=partial(run, folding=True), source=partial(source, folding=True), example="input U[y n j]\nY = fold(U: n j -> m) with kernel=2"),
 )
