@@ -555,8 +555,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     # a whole factor each way but not the same: adaptive pooling whose windows tile the map (★ strided by the window)
     # or that repeats each value (upsample), upsampling by (2, 1) and (2, 3) (each was an opaque box)
     ("resizing", ["B = unfold(X: h w -> r w2 i j) with stride=4\n", "B2 = unfold(X: h w -> h2 w3 p q) with stride=(2, 8)\n",
-                  "H = upsample(R2: h3 -> h4) with factor=2\nH = upsample(H: h4 -> h5) with factor=2, linear\n"
-                  "Y1 = upsample(H: w2 -> w4) with factor=3, linear\n", "Y3 = upsample(R: r w2 -> h6 w5) with factor=2\n"]),
+                  "H = upsample(R2: h3 -> h4) with factor=2\nY1 = upsample(H: h4 w2 -> h5 w4) with factor=(2, 3), linear\n",
+                  "Y3 = upsample(R: r w2 -> h6 w5) with factor=2\n"]),
     # max pooling of negative values padded by column only: the columns' edges repeated, the rows' not (it was unsupported)
     ("uneven_max_pool", ["H = pad(X: w -> w2) with before=1, after=1, mode=replicate\nB = unfold(H: h w2 -> r w3 i j)\n"]),
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)

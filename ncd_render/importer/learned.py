@@ -376,19 +376,20 @@ class LearnedOps:
         return self.upsampled(node, x, [int(f) for f in factors], mode != "nearest", corners)
 
     def upsampled(self, node, x: Seen, factors: list[int], linear: bool = False, corners: bool = False) -> Seen:
-        """``x``'s last ``len(factors)`` dims each stretched by its whole factor: one ``upsample`` for each factor
-        other than 1, over the axes it stretches (``nn.Upsample(scale_factor=(2, 1))`` stretches the rows alone); ``x``
-        itself where every factor is 1 (SegFormer's head resizing its finest level to its own size)."""
+        """``x``'s last ``len(factors)`` dims each stretched by its whole factor: ``upsample`` over the axes stretched,
+        a factor each where they differ (``nn.Upsample(scale_factor=(2, 1))`` stretches the rows alone); ``x`` itself
+        where every factor is 1 (SegFormer's head resizing its finest level to its own size)."""
         n = len(factors)
-        for factor in sorted(set(factors) - {1}):
-            spatial = x.dims[-n:]
-            outs = self._spatial_outs(node, spatial, [self.atoms.size(d) * (factor if f == factor else 1) for d, f in zip(spatial, factors)])
-            moved, made = ([d for d, f in zip(dims, factors) if f == factor] for dims in (spatial, outs))
-            atoms = linear_order(self.dsl_leaves(x), moved, made, self.atoms)
-            options = {"factor": factor, **({"linear": True} if linear else {}), **({"corners": True} if corners else {})}
-            out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": moved, "out": made}, options=options)
-            x = Seen(x.dims[:-n] + outs, out)
-        return x
+        if set(factors) == {1}:
+            return x
+        spatial = x.dims[-n:]
+        outs = self._spatial_outs(node, spatial, [self.atoms.size(d) * f for d, f in zip(spatial, factors)])
+        moved, made = ([d for d, f in zip(dims, factors) if f > 1] for dims in (spatial, outs))
+        stretched = [f for f in factors if f > 1]
+        atoms = linear_order(self.dsl_leaves(x), moved, made, self.atoms)
+        options = {"factor": one(stretched), **({"linear": True} if linear else {}), **({"corners": True} if corners else {})}
+        out = self.emit("upsample", [self.data(x)], atoms, node, axes={"in": moved, "out": made}, options=options)
+        return Seen(x.dims[:-n] + outs, out)
 
 
 def _sinusoid_options(table) -> dict | None:
