@@ -25,10 +25,37 @@ class JoinOps:
             return picked
         if len(tensors) > 1 and not any(self.atoms.leaves(t.dims[dim]) for t in tensors):
             return self._stacked(node, tensors, dim)
+        if len(tensors) > 2 and (whole := self._join_all(node, tensors, dim)) is not None:
+            return whole
         joined = tensors[-1]
-        for tensor in reversed(tensors[:-1]):  # more than two: each joined to those after it (DeiT's class and distillation
+        for tensor in reversed(tensors[:-1]):  # else each joined to those after it (DeiT's class and distillation
             joined = self._join(node, tensor, joined, dim)  # tokens, each of one, to the patches), a bar each
         return joined
+
+    def _join_all(self, node, tensors: list[Seen], dim: int) -> Seen | None:
+        """More than two tensors that each name the joined axis and share every other (an Inception block's four
+        branches) joined by one ``concat(A, B, C, D: f, g, d, e -> o)``, one bar, as ``torch.cat`` joins them; None
+        where one lacks the axis or an axis of the others (:meth:`_join` takes them two by two)."""
+        if not all(self.atoms.leaves(t.dims[dim]) for t in tensors) or len({len(t.dims) for t in tensors}) != 1:
+            return None
+        for t in tensors[1:]:
+            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
+                if i != dim:
+                    self.atoms.unify(x, y)
+        for t in tensors:
+            self.data(t)
+        kept = [{self.atoms.find(x) for x in self.dsl_leaves(t)} - {self.atoms.find(x) for x in self.atoms.leaves(t.dims[dim])}
+                for t in tensors]
+        if any(k != kept[0] for k in kept):
+            return None
+        first = tensors[0]
+        head = self.atoms.atom(first.dims[dim])
+        joined = self.atoms.new(sum(self.atoms.size(t.dims[dim]) for t in tensors), head.role, width=head.width)
+        group = set(map(self.atoms.find, self.atoms.leaves(first.dims[dim])))
+        atoms = [joined if self.atoms.find(x) in group else x for x in self.dsl_leaves(first)]
+        atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]
+        out = self.emit("concat", [t.dsl for t in tensors], atoms, node, axes={"on": [t.dims[dim] for t in tensors], "to": [joined]})
+        return Seen(first.dims[:dim] + [joined] + first.dims[dim + 1:], out)
 
     def _stacked(self, node, tensors: list[Seen], dim: int, joined: int | None = None) -> Seen:
         """Tensors each with a dim of one at ``dim``, joined there (torch.stack's, or CBAM's channel max and mean kept

@@ -358,6 +358,41 @@ def resizing():
     return _Resizing().eval(), (torch.randn(1, 3, 8, 8),)
 
 
+class _BasicConv2d(nn.Module):
+    """torchvision's GoogLeNet convolution: unbiased, a batch norm, ReLU."""
+
+    def __init__(self, i, o, **settings):
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(i, o, bias=False, **settings), nn.BatchNorm2d(o, eps=0.001)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class _InceptionBlock(nn.Module):
+    """GoogLeNet's Inception block (torchvision's): four branches, a 1x1, a 1x1 then 3x3 twice, and a 3x3 max pooling
+    with ceil_mode then a 1x1, joined by one torch.cat."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.branch1 = _BasicConv2d(c, 4, kernel_size=1)
+        self.branch2 = nn.Sequential(_BasicConv2d(c, 3, kernel_size=1), _BasicConv2d(3, 4, kernel_size=3, padding=1))
+        self.branch3 = nn.Sequential(_BasicConv2d(c, 2, kernel_size=1), _BasicConv2d(2, 3, kernel_size=3, padding=1))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, padding=1, ceil_mode=True), _BasicConv2d(c, 3, kernel_size=1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+def inception_block():
+    torch.manual_seed(0)
+    block = _InceptionBlock().eval()
+    for norm in (m for m in block.modules() if isinstance(m, nn.BatchNorm2d)):
+        norm.running_mean.normal_()
+        norm.running_var.uniform_(0.5, 1.5)
+    return block, (torch.randn(1, 8, 6, 6),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
