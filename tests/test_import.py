@@ -559,6 +559,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                   "Y3 = upsample(R: r w2 -> h6 w5) with factor=2\n"]),
     # GoogLeNet's block: its four branches joined by one bar, as torch.cat joins them (three nested bars before)
     ("inception_block", ["Y = concat(H, H2, H3, H4: f, g, d, f2 -> f3)\n", "B = unfold(H4: r w2 -> h w i2 i3)\n  R = max(B: i2 i3)\n"]),
+    # ResNet-D's shortcut: ceil_mode and count_include_pad=False change no window of an even, unpadded map (it was opaque)
+    ("average_down", ["B = unfold(X: h w -> r w2 i j) with stride=2\nR = mean(B: i j)\n"]),
     # max pooling of negative values padded by column only: the columns' edges repeated, the rows' not (it was unsupported)
     ("uneven_max_pool", ["H = pad(X: w -> w2) with before=1, after=1, mode=replicate\nB = unfold(H: h w2 -> r w3 i j)\n"]),
     # pooled by a window the size of the map (it was an opaque box), x.max(dim) (opaque), maps of one joined (opaque)

@@ -36,12 +36,19 @@ class PoolingOps:
         return self._pool(node, x, "max", kernel, stride, padding, dilation)
 
     def op_avg_pool2d(self, node, name):
-        """Average pooling (1-D or 2-D): ★, then the mean over the kernel axes (padding counted, as torch's default)."""
+        """Average pooling (1-D or 2-D): ★, then the mean over the kernel axes (padding counted, as torch's default).
+        ``ceil_mode`` where no window runs past the edge, and ``count_include_pad=False`` where nothing is padded, change
+        nothing (ResNet-D's shortcut, ``nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False)`` of an even map);
+        where they would, an edge window divides by fewer values, which the mean does not, so it stays opaque."""
         x = self.get(node.args[0])
         kernel = self.arg(node, 1)
         stride, padding = self.arg(node, 2) or kernel, self.arg(node, 3, 0)
-        if self.arg(node, 4, False) or not self.arg(node, 5, True) or self.arg(node, 6) is not None:
-            raise Unsupported("average pooling with ceil_mode, without counting the padding, or with a divisor")
+        n = _spatial(kernel)
+        past = self.arg(node, 4, False) and any(past_the_edge([self.atoms.size(d) for d in x.dims[-n:]],
+                                                               *(pair(v, n) for v in (kernel, stride, padding, 1))))
+        if past or not self.arg(node, 5, True) and any(pair(padding, n)) or self.arg(node, 6) is not None:
+            raise Unsupported("average pooling whose edge windows divide by fewer values (ceil_mode with a window past the "
+                              "edge, count_include_pad=False with padding), or with a divisor")
         if self._whole_map(x, kernel, padding, 1):
             return self._over_map(node, x, "mean", _spatial(kernel))
         return self._pool(node, x, "mean", kernel, stride, padding, 1)

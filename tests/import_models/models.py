@@ -393,6 +393,22 @@ def inception_block():
     return block, (torch.randn(1, 8, 6, 6),)
 
 
+class _AverageDown(nn.Module):
+    """ResNet-D's shortcut (timm's avg_down): nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False) of an even
+    map, where neither setting changes a window, then a 1x1 convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool, self.conv = nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False), nn.Conv2d(3, 4, 1, bias=False)
+
+    def forward(self, x):
+        return self.conv(self.pool(x))
+
+
+def average_down():
+    return _AverageDown().eval(), (torch.randn(1, 3, 6, 4),)
+
+
 class _SoftmaxOfOne(nn.Module):
     """Attention over one patch (MobileViT's on a small image): a softmax over a dim of one."""
 
