@@ -38,10 +38,7 @@ class JoinOps:
         where one lacks the axis or an axis of the others (:meth:`_join` takes them two by two)."""
         if not all(self.atoms.leaves(t.dims[dim]) for t in tensors) or len({len(t.dims) for t in tensors}) != 1:
             return None
-        for t in tensors[1:]:
-            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
-                if i != dim:
-                    self.atoms.unify(x, y)
+        self._same_elsewhere(tensors, dim)
         for t in tensors:
             self.data(t)
         kept = [{self.atoms.find(x) for x in self.dsl_leaves(t)} - {self.atoms.find(x) for x in self.atoms.leaves(t.dims[dim])}
@@ -61,10 +58,7 @@ class JoinOps:
         """Tensors each with a dim of one at ``dim``, joined there (torch.stack's, or CBAM's channel max and mean kept
         with a dim of one and joined): ``concat(A, B: , -> s)``, each one position of the new axis (``joined``, else a
         new one), laid out last."""
-        for t in tensors[1:]:
-            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
-                if i != dim:
-                    self.atoms.unify(x, y)
+        self._same_elsewhere(tensors, dim)
         for t in tensors:
             self.data(t)  # (a learned operand becomes its box)
         kept = [set(map(self.atoms.find, self.dsl_leaves(t))) for t in tensors]
@@ -80,9 +74,7 @@ class JoinOps:
         """``a`` and ``b`` joined along ``dim``: ``concat(A, B: x1, x2 -> x)``."""
         if not self.atoms.leaves(a.dims[dim]) and not self.atoms.leaves(b.dims[dim]):
             raise Unsupported("joining two pieces of one (the language joins axes)")
-        for i, (x, y) in enumerate(zip(a.dims, b.dims)):
-            if i != dim:
-                self.atoms.unify(x, y)
+        self._same_elsewhere([a, b], dim)
         on = [a.dims[dim], b.dims[dim]]
         for k, (seen, other) in enumerate(((a, b), (b, a))):  # one item joined to many (a class token to the patches)
             if not self.atoms.leaves(seen.dims[dim]) and self.atoms.leaves(other.dims[dim]):
@@ -111,6 +103,13 @@ class JoinOps:
         atoms = [x for i, x in enumerate(atoms) if x != joined or joined not in atoms[:i]]
         out = self.emit("concat", [self.data(a), self.data(b)], atoms, node, axes={"on": on, "to": [joined]})
         return Seen(full.dims[:dim] + [joined] + full.dims[dim + 1:], out)
+
+    def _same_elsewhere(self, tensors: list[Seen], dim: int) -> None:
+        """Tensors joined along ``dim`` have the same axes at every other dim: each made one atom with the first's."""
+        for t in tensors[1:]:
+            for i, (x, y) in enumerate(zip(tensors[0].dims, t.dims)):
+                if i != dim:
+                    self.atoms.unify(x, y)
 
     def _holds_axis_of_one(self, seen: Seen, one: int) -> bool:
         """Whether the diagram's tensor for ``seen`` has its dim of one ``one`` as an axis: a learned one, whose box is

@@ -34,7 +34,7 @@ def build(b, call, options, scope, label):
     outs = b.shape(spec.outputs[0], scope, "the output of upsample")
     if len(outs) != len(ins):
         raise NcdError("upsample maps each axis it names to one output axis", spec.span, f"for example upsample({call.args[0].name}: {EXAMPLE})")
-    one_per_axis(call.options, options, ins, KINDS)
+    one_per_axis(call.options, options, ins, FACTOR)
     factors = each(options.get("factor", 2), len(ins))
     if options.get("corners") and not options.get("linear"):
         raise NcdError("corners keeps the first and last samples of a linear interpolation: write 'with linear, corners'", call.span)
@@ -105,8 +105,8 @@ def source(op, w, target):
     return pre, expr, ATOM, ""
 
 
-KINDS = {"factor": Kind("whole", 2, MAX_SIZE, example="2", per_axis=True)}
-register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({**KINDS,
+FACTOR = {"factor": Kind("whole", 2, MAX_SIZE, example="2", per_axis=True)}  # a whole factor, or one per axis named
+register(OpKind("upsample", "upsample", build=build, options=MappingProxyType({**FACTOR,
                                                                            "linear": Kind("flag"), "corners": Kind("flag")}),
                 glyph="box", hold="acts", taper=lambda op: "widen", cost=cost, run=run, source=source,
                 keeps_ids=True, example="input X[y m]\nY = upsample(X: y -> q) with factor=2"))
