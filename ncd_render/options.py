@@ -50,7 +50,7 @@ class Kind:
             bounds = [f"{'greater than' if self.open_low else 'at least'} {self.low:g}"] * (self.low > -math.inf) + \
                      [f"{'less than' if self.open_high else 'at most'} {self.high:g}"] * (self.high < math.inf)
             span = " " + " and ".join(bounds) if bounds else ""
-        each = f", or one per width axis, e.g. {name}=(1, {self.example})" if self.per_axis else ""
+        each = f", or one per width axis, e.g. {name}=({self.example}, {int(self.low)})" if self.per_axis else ""  # (2, 1), (1, 0)
         return f"{name} takes {what}{span}, e.g. {name}={self.example}{each}"
 
     def admits(self, value: float) -> bool:

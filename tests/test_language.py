@@ -331,7 +331,7 @@ def test_a_window_setting_takes_one_number_per_width_axis():
     err = vocab_error("input X[y c]\nY = dropout(X) with p=(0.1, 0.2)\noutput Y\n")
     assert err.message == "p=(0.1, 0.2): p takes one number, not one per axis"
     err = vocab_error("input X[h c]\nB = unfold(X: h -> y i) with stride=(2, 0.5)\noutput B\n")
-    assert err.message == "stride=(2, 0.5): stride takes whole numbers" and err.hint.endswith("or one per width axis, e.g. stride=(1, 2)")
+    assert err.message == "stride=(2, 0.5): stride takes whole numbers" and err.hint.endswith("or one per width axis, e.g. stride=(2, 1)")
 
 
 def test_upsampling_takes_a_factor_per_axis():
