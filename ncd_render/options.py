@@ -135,6 +135,25 @@ def each(value, n: int) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, tuple) else (int(value),) * n
 
 
+def one(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
+    """A setting as the language writes it: one number where it is alike on every axis, else one per axis.
+
+    >>> one((3, 3)), one((1, 7))
+    (3, (1, 7))
+    """
+    return sizes[0] if len(set(sizes)) == 1 else tuple(sizes)
+
+
+def written(sizes: tuple[int, ...]) -> str:
+    """A setting as a label writes it: ``3``, or ``1×7`` (in TeX) where the axes differ.
+
+    >>> written((3, 3)), written((2, 1))
+    ('3', '2\\\\times1')
+    """
+    value = one(sizes)
+    return "\\times".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def one_per_axis(options, given: dict, axes: tuple[str, ...], kinds=KINDS) -> None:
     """Check that each option of the parsed ``options`` that gives one number per axis (its value in ``given``, from
     :func:`values`) gives exactly one for each of ``axes``, the width axes the op acts on, in the spec's order."""

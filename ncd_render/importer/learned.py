@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from ..ops.window import blocks as block_count, one
+from ..ops.window import blocks as block_count
+from ..options import one
 from .seen import Seen, Unsupported, box_path, conv_padding, linear_order, module_path, pair, target_name, through_views
 
 SPATIAL_ROLES = {1: ("seq",), 2: ("rows", "cols")}  # a 1-D convolution runs along a sequence (Mamba's, wav2vec's)

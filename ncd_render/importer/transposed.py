@@ -4,7 +4,7 @@ then the mirrored ★ that adds each block into its place, ``fold(U: h w p q -> 
 then the one bias per output channel, ``bias(U: o)`` (added once a pixel, after the fold, as torch adds it)."""
 from __future__ import annotations
 
-from ..ops.window import one
+from ..options import one
 from .seen import Seen, Unsupported, box_path, linear_order, pair
 
 

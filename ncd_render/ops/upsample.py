@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from ..errors import NcdError
 from ..limits import MAX_SIZE
-from ..options import Kind, each, one_per_axis
+from ..options import Kind, each, one_per_axis, written
 from .along import in_place
 from .registry import ATOM, OpKind, register
 from .work import Work
@@ -48,20 +48,11 @@ def build(b, call, options, scope, label):
     out_axes = in_place(axes, ins, outs)
     out = b.new_value("", out_axes, b.values[vid].dtype, call.span)
     b.add_op(kind="upsample", inputs=(vid,), outputs=(out,), acts=(ins,), broadcast=tuple(a for a in axes if a not in ins),
-             label=label or _arrow(factors) + (" lin" if options.get("linear") else "") + (" corners" if options.get("corners") else ""),
+             label=label or f"\\uparrow{written(factors)}" + (" lin" if options.get("linear") else "") + (" corners" if options.get("corners") else ""),
              params=MappingProxyType({"spatial_in": ins, "spatial_out": outs, "factor": factors, "linear": bool(options.get("linear")),
                                       **({"corners": True} if options.get("corners") else {})}),
              section=scope.section, span=call.span)
     return [out]
-
-
-def _arrow(factors: tuple[int, ...]) -> str:
-    """↑2, or ↑2×3 (in TeX) where the axes' factors differ.
-
-    >>> _arrow((2, 2)), _arrow((2, 3))
-    ('\\\\uparrow2', '\\\\uparrow2\\\\times3')
-    """
-    return "\\uparrow" + (str(factors[0]) if len(set(factors)) == 1 else "\\times".join(map(str, factors)))
 
 
 def cost(op, c) -> Work:  # a copy: reads the input once, writes every element factor^n times (interpolated: 3 FLOPs each, per axis)

@@ -8,7 +8,7 @@ from functools import partial
 from types import MappingProxyType
 
 from ..errors import NcdError
-from ..options import KINDS, each, one_per_axis
+from ..options import KINDS, each, one, one_per_axis, written
 from .along import in_place
 from .registry import OpKind, register, ATOM
 from .work import WHOLE, Work
@@ -25,7 +25,7 @@ def blocks(size: int, kernel: int, stride: int = 1, dilation: int = 1, padding: 
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _padding(written, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], span) -> tuple[int, ...]:
+def _padding(given, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], span) -> tuple[int, ...]:
     """The zeros on each side of each width axis: ``padding=p`` on every one, ``padding=(p, q)`` one each;
     ``padding=same``, as PyTorch's, half a kernel's reach on each (a kernel of odd reach, at stride 1), so each
     axis keeps its size.
@@ -35,10 +35,10 @@ def _padding(written, kernel: tuple[int, ...], stride: tuple[int, ...], dilation
     >>> _padding("same", (3,), (1,), (2,), None), _padding((0, 2), (1, 5), (2, 1), (1, 1), None)
     ((2,), (0, 2))
     """
-    if written != "same":
-        return each(written, len(kernel))
+    if given != "same":
+        return each(given, len(kernel))
     if set(stride) != {1}:
-        raise NcdError(f"padding=same keeps each axis's size only at stride 1, not stride {_written(stride)}", span,
+        raise NcdError(f"padding=same keeps each axis's size only at stride 1, not stride {written(stride)}", span,
                        "write the padding as a number, e.g. padding=1")
     even = [k for k, d in zip(kernel, dilation) if d * (k - 1) % 2]
     if even:
@@ -208,7 +208,7 @@ def _star(window, sup: str = "") -> str:
     """★k (★1×7 for a kernel not square) with its stride and dilation, as the unfold's own label writes them
     (``sup``: a superscript T)."""
     sub = _steps(window)
-    return f"\\star{_written(window['kernel'])}" + sup + (f"_{{{sub}}}" if sub else "")
+    return f"\\star{written(window['kernel'])}" + sup + (f"_{{{sub}}}" if sub else "")
 
 
 def _steps(window) -> str:
@@ -217,22 +217,7 @@ def _steps(window) -> str:
     >>> _steps({"stride": (2, 2), "dilation": (1, 1)}), _steps({"stride": (2, 1), "dilation": (3, 3)})
     ('s2', 's2\\\\times1,d3')
     """
-    return ",".join(f"{k[0]}{_written(window[k])}" for k in ("stride", "dilation") if set(window[k]) != {1})
-
-
-def _written(sizes: tuple[int, ...]) -> str:
-    """A setting as a label writes it: ``3``, or ``1×7`` (in TeX) where the width axes differ."""
-    value = one(sizes)
-    return "\\times".join(map(str, value)) if isinstance(value, tuple) else str(value)
-
-
-def one(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
-    """One number for a setting alike on every width axis, else one per axis.
-
-    >>> one((3, 3)), one((1, 7))
-    (3, (1, 7))
-    """
-    return sizes[0] if len(set(sizes)) == 1 else tuple(sizes)
+    return ",".join(f"{k[0]}{written(window[k])}" for k in ("stride", "dilation") if set(window[k]) != {1})
 
 
 def _one_box(d, first, second, acted: tuple, label: str, window):
