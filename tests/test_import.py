@@ -466,6 +466,25 @@ def test_round_trip_keeps_the_learned_boxes_names(tmp_path):
     assert labels(out) == labels(ROOT / "gallery" / "mha.ncd")
 
 
+def test_boxes_that_share_a_module_name_are_all_told_apart_as_far_back_as_it_takes(tmp_path):
+    """GoogLeNet's Inception block has a conv in each of six BasicConv2d: each label's subscript is the end
+    of its own module path that no other conv's path ends with, not "conv" for the first and more for the rest."""
+    import importlib.util
+
+    out = tmp_path / "inception.ncd"
+    import_file(f"{MODELS}:inception_block", out)
+    spec = importlib.util.spec_from_file_location("models", MODELS)
+    models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(models)
+    module, _ = models.inception_block()
+    convs = [path for path, m in module.named_modules() if m.__class__.__name__ == "Conv2d"]
+    subscripts = re.findall(r" as L_\{([^}]*)\}", out.read_text())
+    assert len(subscripts) == len(convs) == 6, subscripts
+    for sub in subscripts:
+        own = [path for path in convs if path == sub or path.endswith("." + sub)]
+        assert len(own) == 1, (sub, own)  # no other conv's path ends with it
+
+
 def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     """The decoder layers read the encoder's output: the import folds both stacks, six layers each."""
     out = tmp_path / "transformer.ncd"

@@ -62,8 +62,11 @@ def parse_renames(text: str | None) -> dict[str, str]:
     return out
 
 
-def label(letter: str, path: str, taken: set[str]) -> str:
-    """A learned box's label from its module path: ``L_{q\\_proj}``-like, unique.
+def label(letter: str, path: str, taken: set[str], peers=()) -> str:
+    """A learned box's label from its module path: ``L_{q\\_proj}``-like, unique. ``peers``: the paths of
+    the other boxes labelled beside it with this letter; its subscript is the parts of its path that tell
+    it apart from theirs (:func:`_told_apart`), so boxes that share a name are all named as far back as
+    tells them apart, not the first by its last part alone and the rest further back.
 
     >>> label("L", "self_attn.q_proj", set())
     'L_{q_proj}'
@@ -73,6 +76,9 @@ def label(letter: str, path: str, taken: set[str]) -> str:
     ('W_{hz}', 'W_{hz.2}')
     >>> label("\\\\gamma", "block.gamma", set()), label("\\\\gamma", "block.gamma", {"gamma"})  # its symbol's own name: γ, not γ_gamma
     ('\\\\gamma', '\\\\gamma_{gamma}')
+    >>> paths = ["branch1.conv", "branch2.0.conv", "branch2.1.conv", "branch3.0.conv", "branch3.1.conv"]
+    >>> [label("L", p, set(), paths)[3:-1] for p in paths]  # not conv, 0.conv, 1.conv, branch3.0.conv, branch3.1.conv
+    ['branch1.conv', 'branch2.0.conv', 'branch2.1.conv', 'branch3.0.conv', 'branch3.1.conv']
     """
     path = ".".join(_readable(p) for p in path.split("."))
     parts = [p for p in path.split(".") if p] or ["0"]
@@ -89,8 +95,9 @@ def label(letter: str, path: str, taken: set[str]) -> str:
             n += 1
         taken.add(_param(f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"))
         return f"{braced.group(1)}_{{{braced.group(2)}.{n}}}"
-    for n in range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1):
-        candidate = _subscripted(letter, ".".join(parts[-n:]))
+    told_apart = _told_apart(parts, peers)
+    for candidate in [_subscripted(letter, told_apart)] + [_subscripted(letter, ".".join(parts[-n:])) for n in
+                                                           range(2 if len(parts) > 1 and parts[-1].isdigit() else 1, len(parts) + 1)]:
         if _param(candidate) not in taken:
             taken.add(_param(candidate))
             return candidate
@@ -99,6 +106,35 @@ def label(letter: str, path: str, taken: set[str]) -> str:
         n += 1
     taken.add(_param(_subscripted(letter, f"{path}.{n}")))
     return _subscripted(letter, f"{path}.{n}")
+
+
+def _told_apart(parts: list[str], peers) -> str:
+    """The parts of a module path that tell it apart from ``peers`` (the other boxes' paths): its last part
+    and, while some peer agrees on every part kept, the last part in which that peer differs; parts left
+    out between those kept are an ellipsis. A path that some peer ends with whole is kept whole.
+
+    >>> _told_apart(["branch2", "0", "conv"], ["branch1.conv", "branch2.0.conv", "branch3.0.conv"])
+    'branch2.0.conv'
+    >>> _told_apart(["attn", "q_proj"], ["attn.q_proj", "attn.k_proj"])
+    'q_proj'
+    >>> _told_apart("encoder.layers.0.self_attn.q_proj".split("."), ["decoder.layers.0.self_attn.q_proj"])
+    'encoder…q_proj'
+    """
+    others = [o for o in dict.fromkeys(tuple(p for p in ".".join(_readable(q) for q in peer.split(".")).split(".") if p)
+                                       for peer in peers) if list(o) != parts]
+    kept = {len(parts) - 1, len(parts) - 2} if len(parts) > 1 and parts[-1].isdigit() else {len(parts) - 1}
+
+    def agrees(other) -> bool:
+        return all(i - len(parts) >= -len(other) and other[i - len(parts)] == parts[i] for i in kept)
+
+    while (agreeing := next((o for o in others if agrees(o)), None)) is not None:
+        differs = [i for i in range(len(parts) - 1, -1, -1)
+                   if i not in kept and (i - len(parts) < -len(agreeing) or agreeing[i - len(parts)] != parts[i])]
+        if not differs:
+            return ".".join(parts)
+        kept.add(differs[0])
+    shown = sorted(kept)
+    return "".join(("" if k == 0 else "." if i == shown[k - 1] + 1 else "…") + parts[i] for k, i in enumerate(shown))
 
 
 def _subscripted(letter: str, text: str) -> str:

@@ -124,10 +124,31 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     section = None
     body = []
 
+    def box_path(at: int) -> tuple[str, str] | None:
+        """The letter and module path of statement ``at``'s label, if it is a learned box with one."""
+        stmt = prog.stmts[at]
+        letter = _letter(stmt.fn) if stmt.params else None
+        if letter is None:
+            return None
+        fold, path = first_of.get(at, (None, None))[0], stmt.label or stmt.module or stmt.fn
+        return letter, fold.relative(path, sections[at]) if fold is not None else path
+
+    def peers_of(stmts) -> dict[str, list[str]]:
+        """The module paths of the learned boxes among ``stmts`` that are written, by letter: the labels they
+        must be told apart from."""
+        out: dict[str, list[str]] = {}
+        for at in stmts:
+            got = box_path(at) if prog.stmts[at].out in uses or prog.stmts[at].out in outputs else None
+            if got is not None:
+                out.setdefault(got[0], []).append(got[1])
+        return out
+
+    main_peers = peers_of(at for at in range(len(prog.stmts)) if at not in inside and at not in later_of)
+
     def emit(at: int, stmt: Stmt, indent: str, out: list[str], prefix: str = "", taken_labels: set[str] = labels,
-             suffix: str = "") -> None:
+             suffix: str = "", peers: dict[str, list[str]] = main_peers) -> None:
         """Write statement ``at`` into ``out``; ``prefix``: its component's, before its learned boxes' names, whose
-        labels need only differ from the others' in it (``taken_labels``); ``suffix``: after them, in a block's
+        labels need only differ from the others' in it (``taken_labels``, ``peers``); ``suffix``: after them, in a block's
         second call and later (``_2``), as the language names each call's boxes."""
         fold, n = first_of.get(at, (None, None))
         args = [tensor[a] for a in stmt.args]
@@ -173,15 +194,14 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             out.append(f"{indent}{whole} = {text}")
             text = f"rearrange({whole}: {_grouped_text(order[stmt.out], groups, axis_names)} -> {axes_text(order[stmt.out], axis_names)})"
         if stmt.params:  # a norm without weights is no learned box
-            path, letter = stmt.label or stmt.module or stmt.fn, _letter(stmt.fn)
-            box = UNLABELLED[stmt.fn] if letter is None else \
-                label(letter, fold.relative(path, sections[at]) if fold is not None else path, taken_labels)
+            labelled = box_path(at)
+            box = UNLABELLED[stmt.fn] if labelled is None else label(*labelled, taken_labels, peers[labelled[0]])
             for kind, param in stmt.params.items():
                 if fold is not None:
                     fold_boxes.append((fold, n, prefix + param_name(box) + suffix, kind))
                 else:
                     parameters[f"{prefix}{param_name(box)}{suffix}.{kind}"] = stored_as(param, target(stmt, kind, order, atoms, prog), axis_names, atoms)
-            text += f" as {box}" if letter is not None else ""
+            text += f" as {box}" if labelled is not None else ""
         out.append(f"{indent}{name} = {text}")
 
     for at, stmt in enumerate(prog.stmts):
@@ -215,7 +235,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             calls[name] = calls.get(name, 1) + 1
             for s in component.stmts:  # (written nowhere: this names its values and pairs its boxes' parameters)
                 if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
-                    emit(s, prog.stmts[s], "  ", [], twin.prefix, set(), f"_{calls[name]}")
+                    emit(s, prog.stmts[s], "  ", [], twin.prefix, set(), f"_{calls[name]}", peers_of(component.stmts))
             body.append(f"{indent}{tensor[component.output]} = {name}({', '.join(tensor[a] for a in component.inputs)})")
         elif at == component.stmts[0]:  # written once, as a block; called here
             params = [tensor[a] for a in component.inputs]
@@ -226,7 +246,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             own_labels: set[str] = set()
             for s in component.stmts:
                 if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
-                    emit(s, prog.stmts[s], "  ", blocks, component.prefix, own_labels)
+                    emit(s, prog.stmts[s], "  ", blocks, component.prefix, own_labels, peers=peers_of(component.stmts))
             blocks += [f"  return {tensor[component.output]}", "end", ""]
             body.append(f"{indent}{tensor[component.output]} = {component.name}({', '.join(params)})")
     if section:
