@@ -31,6 +31,7 @@ from ..scene import Scene
 
 BLOCK_GAP = 12.0  # between two blocks side by side
 INF = float("inf")
+OVERSIZES = (1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # the last resort sets the blocks on a page this much larger
 MOST_IN_BAND = 16  # blocks in one band at most: each band's columns are weighed in time quadratic in its blocks
 
 
@@ -255,6 +256,27 @@ def best_places(sizes: list[tuple[float, float]], width: float, height: float | 
             if best is None or key < best[0]:
                 best = (key, places)
     return best
+
+
+def least_shrunk(tried: dict, width: float, height: float | None, gap: float) -> Scene:
+    """The last resort, of the sets of blocks ``tried`` (``(sizes, first, follows) -> blocks``), ``gap`` apart: set on
+    a page :data:`OVERSIZES` larger, the arrangement that reads in order, then shrinks least (the caller shrinks it).
+
+    >>> block = Scene(items=[], width=300, height=100)
+    >>> scene = least_shrunk({(((300, 100), (300, 100)), 2, frozenset()): [block, block]}, 200, 150, 10)
+    >>> scene.width, scene.height  # one above the other, 1.5 times too wide (side by side: 3.05 times)
+    (300.0, 210.0)
+    """
+    compact = {}  # blocks read out of order -> (how much it must shrink, blocks, places)
+    for (sizes, first, follows), blocks in tried.items():
+        for larger in OVERSIZES:
+            for places in arrangements(list(sizes), width * larger, height and height * larger, first, follows, gap):
+                w, h = extent(sizes, places)
+                shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
+                if order not in compact or shrink < compact[order][0]:
+                    compact[order] = (shrink, blocks, places)
+    _, blocks, places = compact[min(compact)]
+    return placed(blocks, places, blocks[0])
 
 
 def arrangements(sizes: list[tuple[float, float]], width: float, height: float | None, first: int, follows: frozenset[int],

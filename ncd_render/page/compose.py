@@ -30,7 +30,7 @@ Only when nothing fits then is the figure shrunk: all of the above is tried agai
 3 times as large (the least of :data:`LARGER`, steps of 5%, that fits, found by bisection), so rows are cut at the width the shrunk
 figure has room for, not narrower; where not even that fits, the pieces cut for the page are set in
 shelves or columns on a page 1.05 to 2 times as large, the arrangement that reads in order and shrinks
-least. :func:`ncd_render.sizing.fit_to` announces the shrinking with a warning.
+least (:func:`.arrange.least_shrunk`). :func:`ncd_render.sizing.fit_to` announces the shrinking with a warning.
 
 >>> from ncd_render.api import load_text
 >>> from ncd_render.style import load_preset, load_theme
@@ -51,7 +51,7 @@ from ..scene import Scene
 from ..sizing import SizeWarning
 from ..style import Preset, Theme
 from ..wrap import stack_rows
-from .arrange import BLOCK_GAP, arrangements, best_places, extent, inversions, placed
+from .arrange import BLOCK_GAP, best_places, least_shrunk, placed
 from .blocks import inked, with_title
 from .continued import SHORT, continued, one_mark
 from .cuts import PARTLY, Gaps, choose_cuts
@@ -65,7 +65,6 @@ from .rows import ROW_GAP, rows_cut_at
 
 DEFINITION_GAP = 12.0  # between the figure and its legend
 ROW_WIDTHS = (1.0, 0.8, 0.65, 0.5)  # in the last tier, each piece's rows are cut at one of these fractions of the page's width
-OVERSIZES = (1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0)  # the last resort sets the blocks cut for the page on one this much larger
 LARGER = tuple(round(1.05 ** k, 3) for k in range(1, 24))  # what must shrink is laid out on a page this much larger, then shrunk to fit
 MOST_CHOICES = 512  # more combinations than this: only the widest and the narrowest cut of each piece are tried
 
@@ -106,7 +105,7 @@ def _page_scene(diagram: Diagram, theme: Theme, preset: Preset, width: float, he
         page.in_order = False
         best = page.fit_either(width * LARGER[hi], height and height * LARGER[hi], {}, names=(True,))
     if best is None:  # not even on the largest: none smaller is tried (Swin's page, each tried both ways, took 3x as long)
-        return _shrunk(tried, width, height)
+        return least_shrunk(tried, width, height, ROW_GAP)
     while lo < hi:
         mid = (lo + hi) // 2
         scene = page.fit_either(width * LARGER[mid], height and height * LARGER[mid], {}, names=(True,))  # shrunk anyway: named
@@ -335,21 +334,6 @@ class _Page:
             self.sources[id(source)] = source
             self.gaps[id(source), named, through] = gaps
         return gaps
-
-
-def _shrunk(tried: dict, width: float, height: float | None) -> Scene:
-    """The last resort, of the sets of blocks ``tried``: set on a page OVERSIZES larger, the arrangement
-    that reads in order, then shrinks least (the caller shrinks it)."""
-    compact = {}  # blocks read out of order -> (how much it must shrink, blocks, places)
-    for (sizes, first, follows), blocks in tried.items():
-        for larger in OVERSIZES:
-            for places in arrangements(list(sizes), width * larger, height and height * larger, first, follows, ROW_GAP):
-                w, h = extent(sizes, places)
-                shrink, order = max(w / width, h / (height or h)), inversions(sizes, places, first)
-                if order not in compact or shrink < compact[order][0]:
-                    compact[order] = (shrink, blocks, places)
-    _, blocks, places = compact[min(compact)]
-    return placed(blocks, places, blocks[0])
 
 
 def _choices(options: list[list]):
