@@ -107,6 +107,8 @@ class Diagram:
     # section -> the run of parallel sections it is drawn stacked with, in shared columns (drawing only:
     # :func:`ncd_render.layout.parallel.stack` sets it)
     stacks: dict[int, int] = field(default_factory=dict)
+    # the tensor drawn for the axes every tensor has, passing the whole figure (drawing only: :mod:`ncd_render.layout.through`)
+    through: int | None = None
 
     @cached_property
     def full(self) -> Diagram | None:

@@ -129,6 +129,9 @@ class Scene:
     # gaps between columns, laid out for rows only (else empty): what a wire and its tensor are called where a
     # page's row break labels them again (ncd_render.page.rows)
     wire_names: tuple = ()
+    # the heights of the wires of the axes every tensor has, drawn once (ncd_render.layout.through): wires that pass a
+    # page's every row untouched, which its rows keep nonetheless (ncd_render.page.passing)
+    through: tuple = ()
 
     def by_role(self, prefix: str) -> list:
         """Items whose role is ``prefix`` or starts with ``prefix + '.'``."""

@@ -873,7 +873,7 @@ def test_deepseek_sections_drawn_as_strands():
 
     figure = load(Path(ncd_render.__file__).parents[1] / "gallery" / "deepseek_v3.ncd")
     theme, preset = load_theme("paper"), load_preset("page")
-    parts = stranded(figure.diagram, None, lambda d: _room(layout(d, theme, preset)))
+    parts = stranded(figure.diagram, None, lambda d: _room(layout(d, theme, preset, part=True)))  # (as flow.part_scenes weighs them)
     assert len(stranded(figure.diagram, None, lambda d: 0.0)) < len(parts)  # parts cost room: fewer when only their number counts
     made = [{d.values[o.outputs[0]].name for o in d.ops if o.outputs and o.kind not in ("input", "output")} for d in (p.diagram for p in parts)]
     assert any("G" in m and "H" not in m and "ES" not in m for m in made)  # the router alone

@@ -87,7 +87,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
 def _laid(diagram: Diagram, theme: Theme, preset: Preset, part: bool, ending: frozenset, rows: bool) -> Scene:
     """:func:`layout`'s scene of ``diagram`` as drawn; raises :class:`~.heights.Cycle` where parallel sections
     stacked in shared columns find no heights, for :func:`layout` to draw them one after another."""
-    diagram, chosen, ordered = choose_drawing(diagram)
+    diagram, chosen, ordered = choose_drawing(diagram, through=not part)  # (a page's parts hand on tensors by name)
     style = Style(diagram, theme, preset, part, ending, rows)
     try:
         return _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))

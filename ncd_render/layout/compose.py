@@ -96,7 +96,7 @@ class _Compose:
         boxes, regions = _boxes_and_regions(body)
         regions += [i.bbox for i in gap_items if i.role == "region"]
         separators = Separators(self.wires, self.columns, self.xs, self.heights.box, x_end, p, self.axis_h,
-                                s.dash).lines(final, boxes + regions, regions, (body, gap_items),  # obstacles in any order
+                                s.dash, self.d.through).lines(final, boxes + regions, regions, (body, gap_items),  # obstacles in any order
                                               [i.bbox for i in sections if i.role == "section"])
         pieces, dots, arrows = self.wire_pieces(wire_stroke, boxes)
         pieces, body = joined(pieces, body, dots)
@@ -137,6 +137,7 @@ class _Compose:
         tensors = tensor_runs(self.style, self.columns, self.xs, self.wires, final, self.x_end, -x0) if self.p.rows else {}  # only a page's row breaks name tensors
         scene.wire_names = tuple((w.y - y0, w.x0 - x0, w.x1 - x0, self.name_text(label, bar, w.axis), bar, tensors.get(w.id, ()))
                                  for w, label, bar in named)
+        scene.through = tuple(w.y - y0 for w in self.wires.values() if w.value == self.d.through) if self.d.through is not None else ()
         return scene
 
     def name_text(self, label, bar: bool, axis: str) -> Text:

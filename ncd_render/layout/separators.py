@@ -47,8 +47,9 @@ class Separators:
     (its ``pitch``, ``tensor_gap``, ``label_pad``), the axis labels' height and the theme's dash pattern."""
 
     def __init__(self, wires: dict, columns: list, xs: list, box_heights, x_end: float, preset, axis_h: float,
-                 dash: tuple[float, ...]):
+                 dash: tuple[float, ...], through: int | None = None):
         self.wires, self.columns, self.xs, self.box, self.x_end = wires, columns, xs, box_heights, x_end
+        self.through = through  # the tensor of the axes every tensor has (:mod:`.through`): part of each, parted from none
         self.p, self.axis_h, self.shortest = preset, axis_h, shortest(dash)
         self.pairs: dict[tuple[int, int], tuple | None] = {}  # wires side by side -> their separator (:meth:`pair`)
         self.regions: list = []  # the wiring regions' extents and the items drawn, as :meth:`lines` is given them,
@@ -67,7 +68,7 @@ class Separators:
         self.regions, self.drawn = regions, drawn
         for order, values, x0, x1 in self.stretches(final):
             for pair in pairwise(order):
-                if values[pair[0]] == values[pair[1]]:
+                if values[pair[0]] == values[pair[1]] or self.through in (values[pair[0]], values[pair[1]]):
                     continue
                 found = self.pair(pair)
                 if found is None:
@@ -312,8 +313,8 @@ class Separators:
                 continue
             values, extents = before.values, None
             for pair in pairwise(through):
-                if values[pair[0]] == values[pair[1]]:  # one tensor's wires: no separator between them
-                    continue
+                if values[pair[0]] == values[pair[1]] or self.through in (values[pair[0]], values[pair[1]]):  # one tensor's
+                    continue  # wires, or the axes every tensor has: no separator between them
                 found = self.pair(pair)
                 if found is None:  # too far apart for one
                     continue

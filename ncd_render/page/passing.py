@@ -37,11 +37,16 @@ TANDEM = 6.0  # pt: two lines this close are one wire's, in tandem (4 pt apart i
 _Cut = namedtuple("_Cut", "x wires pad")  # a cut's x, wires (y first) and pad, as rows.Cut has them: for the examples
 
 
-def drop_passing(items: list, before, after, label_pad: float, waiting: dict) -> list:
+def drop_passing(items: list, before, after, label_pad: float, waiting: dict, kept: frozenset = frozenset()) -> list:
     """The row ``items`` between cuts ``before`` and ``after`` (None at the figure's start or end)
     without the wires at its top and bottom that only pass through it. ``waiting``: the names of
     inputs left out of earlier rows (and whether they came in with arrowheads), by the heights of their wires; a row
-    where they come in sets the name left of their wires (and forgets it), a first row adds the inputs it leaves out."""
+    where they come in sets the name left of their wires (and forgets it), a first row adds the inputs it leaves out.
+    ``kept``: the heights of wires kept in every row (the axes every tensor has, passing the whole figure, which no box
+    touches: left out, they came in nowhere)."""
+    if kept:  # (what only passes a row is told by the wires the cuts either side carry: these, never)
+        return drop_passing(items, *(cut if cut is None else replace(cut, wires=tuple(w for w in cut.wires if w[0] not in kept))
+                                     for cut in (before, after)), label_pad, waiting)
     groups = None
     if after is None and before is None:
         drop = set()

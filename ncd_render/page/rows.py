@@ -63,7 +63,7 @@ def rows_cut_at(scene: Scene, cuts: list[Cut], label_pad: float = 3.0, titled: b
             if pieces is None:  # (one pass over the items for every row)
                 pieces = partition(scene.items, [float("-inf")] + [c.x for c in cuts] + [float("inf")])
             ahead = tuple(waiting.values())  # (kept with the row: its key names them by id)
-            items = _row(pieces[k], before, after, label_pad, waiting, titles)
+            items = _row(pieces[k], before, after, label_pad, waiting, titles, frozenset(scene.through))
             left, top, right, bottom = ink_extent(items)
             row = (Scene(right - left, bottom - top, Scene(0, 0, items).translated(-left, -top).items, scene.background, scene.title),
                    tuple(waiting.items()), ahead)
@@ -93,10 +93,12 @@ def _one_row(scene: Scene) -> Scene:
     return Scene(scene.width, height, backdrop(scene.width, height, scene.background) + items, scene.background, scene.title)
 
 
-def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict) -> list:
+def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, waiting: dict, titles: dict,
+         kept: frozenset = frozenset()) -> list:
     """A row's items (``pieces``: :func:`ncd_render.wrap.partition`'s), the labels and arrows at its ends, where they stand
     in the figure (``waiting``: :func:`.passing.drop_passing`'s names of inputs left out of earlier rows; ``titles``:
-    :func:`.continued.titles_of`, for the sections this row goes on with)."""
+    :func:`.continued.titles_of`, for the sections this row goes on with; ``kept``: the heights of the wires every row
+    keeps, ``Scene.through``)."""
     a = float("-inf") if before is None else before.x
     b = float("inf") if after is None else after.x
     if after is not None:
@@ -140,7 +142,7 @@ def _row(pieces: list, before: Cut | None, after: Cut | None, label_pad: float, 
             out += again
             said += again
     edges = [a - before.pad] if before is not None else []
-    out = clear_of_labels(drop_passing(out, before, after, label_pad, waiting), edges + ([b + after.pad] if after is not None else []))
+    out = clear_of_labels(drop_passing(out, before, after, label_pad, waiting, kept), edges + ([b + after.pad] if after is not None else []))
     return tightened(out + _tensor_names(out, before, label_pad) + _tensor_names(out, after, label_pad, handed=True))
 
 

@@ -1,0 +1,82 @@
+"""An axis every tensor has and no box acts on (a batch) is drawn once, passing the whole figure, as the
+paper draws a function broadcast over an axis (Fig. 13), not copied and joined with every tensor."""
+import re
+from pathlib import Path
+
+import pytest
+
+from ncd_render.api import load, load_text
+from ncd_render.layout import as_drawn
+from ncd_render.layout.choice import choose_drawing
+from ncd_render.layout.through import through_axes
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+BATCHED = ["gru_cell", "lstm_cell", "vae_reparameterisation"]  # every tensor [b ...]
+
+
+def _without_batch(text: str) -> str:
+    """The same file with its batch axis b left out of every tensor (and its declaration and check size)."""
+    text = re.sub(r"(?m)^axis b = .*$", "", text)
+    text = re.sub(r"\[b ", "[", text)
+    return re.sub(r"check b=\d+, ", "check ", text)
+
+
+def _crossings(figure_metrics, fig, tmp_path, name, **layout) -> int:
+    path = tmp_path / f"{name}.svg"
+    fig.render(path, **layout)
+    result, _ = figure_metrics.analyse(str(path))
+    return result["crossings"]
+
+
+@pytest.mark.parametrize("name", BATCHED)
+@pytest.mark.parametrize("layout", ["paper", "page"])
+def test_a_batch_axis_costs_no_crossings(name, layout, tmp_path, figure_metrics):
+    """The GRU cell crossed 18 times with its batch axis in every tensor (each copy and each sum braided it
+    through the rest), 3 without it; drawn once, passing everything, it costs none."""
+    text = (CORPUS / f"{name}.ncd").read_text()
+    assert "axis b = " in text and "b" not in _without_batch(text).split("input", 1)[1].split("\n")[0]
+    batched = _crossings(figure_metrics, load(CORPUS / f"{name}.ncd"), tmp_path, "batched", layout=layout)
+    plain = _crossings(figure_metrics, load_text(_without_batch(text)), tmp_path, "plain", layout=layout)
+    assert batched <= plain, (batched, plain)
+
+
+def test_the_batch_wire_runs_once_above_every_box():
+    scene = load(CORPUS / "gru_cell.ncd").scene()
+    wires = [i for i in scene.items if i.role == "wire" and i.axis == "b"]
+    boxes = [i.bbox for i in scene.items if i.role == "box"]
+    assert len(wires) == 1, wires  # one wire, not one per tensor
+    (wire,) = wires
+    assert wire.y1 == wire.y2 < min(top for _, top, _, _ in boxes)
+    ends = [i for i in scene.items if i.role == "wire"]
+    assert min(min(w.x1, w.x2) for w in ends) == min(wire.x1, wire.x2)  # from the inputs' start
+    assert max(max(w.x1, w.x2) for w in ends) == max(wire.x1, wire.x2)  # to the outputs' end
+
+
+def test_a_page_keeps_the_batch_wire_in_every_row():
+    """A page's rows leave out what only passes them; the batch wire passes every row untouched, and left out of
+    each, it came back as a row of its own under the first, with the cell's rows below it."""
+    scene = load(CORPUS / "gru_cell.ncd", layout="page").scene()
+    lines = [i for i in scene.items if i.role == "wire" and i.y1 == i.y2]
+    top = min(lines, key=lambda w: w.y1)
+    assert top.axis == "b"  # the first row starts with it
+    batch = sorted((w for w in lines if w.axis == "b"), key=lambda w: w.y1)
+    outs = {round((a.bbox[1] + a.bbox[3]) / 2, 1) for a in scene.by_role("arrow.continue.out")}  # (their tips' heights)
+    assert len(batch) > 1 and all(round(w.y1, 1) in outs for w in batch[:-1]), (batch, outs)  # each row hands it on
+
+
+@pytest.mark.parametrize("body", [
+    "H = softmax(X: b)",  # acted on
+    "H = linear(X: m -> m) with per=b",  # a map per index of it
+    "H = rename(X: b -> c)",  # renamed
+    "H = sum(X: b)",  # summed away
+])
+def test_an_axis_a_box_acts_on_is_drawn_in_its_tensors(body):
+    text = f"axis b = 2\naxis c = 2\naxis m = 3\ninput X[b m], G[b m]\n{body}\nY = H + H\noutput Y\n"
+    assert "b" not in through_axes(load_text(text).diagram)
+
+
+def test_an_mlp_keeps_its_positions_in_its_tensors():
+    """Every tensor of an MLP has its positions, but drawn once they would save one copy's crossing: X stays X[y m]."""
+    diagram = load(CORPUS / "llama_mlp.ncd").diagram
+    assert through_axes(diagram) == ("y",)
+    assert choose_drawing(as_drawn(diagram))[0].through is None
