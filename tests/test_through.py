@@ -40,6 +40,40 @@ def test_a_batch_axis_costs_no_crossings(name, layout, tmp_path, figure_metrics)
     assert batched <= plain, (batched, plain)
 
 
+PER_CHANNEL = """axis c = 2
+axis h = 5 width
+axis r = 6 width
+axis w = 4 width
+axis v = 4 width
+input Q[c h w], K[c r w], V[c r v], B[c h r]
+S = einsum(Q, K: c h w, c r w -> h r c) * w^-1/2
+Bt = rearrange(B: c h r -> h r c)
+S = S + Bt
+P = softmax(S: r)
+Y = einsum(P, V: h r c, c r v -> h v c)
+output Y
+"""
+ONE_CHANNEL = """axis h = 5 width
+axis r = 6 width
+axis w = 4 width
+axis v = 4 width
+input Q[h w], K[r w], V[r v], B[h r]
+S = einsum(Q, K: h w, r w -> h r) * w^-1/2
+S = S + B
+P = softmax(S: r)
+Y = einsum(P, V: h r, r v -> h v)
+output Y
+"""
+
+
+def test_an_attention_broadcast_over_a_leading_axis_crosses_as_often_as_without_it(tmp_path, figure_metrics):
+    """An attention per channel c with a bias (as imported from a module that adds one): nothing is copied, but each
+    einsum's diagonal over c and the bias's transpose braided c through the rest, 18 crossings."""
+    per_channel = _crossings(figure_metrics, load_text(PER_CHANNEL), tmp_path, "per_channel")
+    one_channel = _crossings(figure_metrics, load_text(ONE_CHANNEL), tmp_path, "one_channel")
+    assert per_channel <= one_channel, (per_channel, one_channel)
+
+
 def test_the_batch_wire_runs_once_above_every_box():
     scene = load(CORPUS / "gru_cell.ncd").scene()
     wires = [i for i in scene.items if i.role == "wire" and i.axis == "b"]

@@ -36,7 +36,7 @@ REWRITTEN = {"einsum": ("equation", "merged"), "rearrange": ("pattern",)}  # ops
 def through_axes(diagram: Diagram) -> tuple[str, ...]:
     """The axes every tensor of ``diagram`` has, that every box passes by (or, at an einsum, joins as a
     diagonal, or a rearrange moves), and that lead every input's, as a batch does (drawn above them all,
-    they keep their place first); none where nothing is copied, which is what braids them.
+    they keep their place first).
 
     >>> from ncd_render.api import load_text
     >>> head = "axis b = 2\\naxis n = 2\\naxis u = 1\\naxis t = 3\\naxis m = 3\\n"
@@ -46,7 +46,7 @@ def through_axes(diagram: Diagram) -> tuple[str, ...]:
     ()
     """
     values = list(diagram.values.values())
-    if not diagram.inputs or not any(op.kind == "copy" for op in diagram.ops):
+    if not diagram.inputs:
         return ()
     leading = [diagram.values[v].axes for v in diagram.inputs]
     found = []
