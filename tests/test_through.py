@@ -114,3 +114,17 @@ def test_an_mlp_keeps_its_positions_in_its_tensors():
     diagram = load(CORPUS / "llama_mlp.ncd").diagram
     assert through_axes(diagram) == ("y",)
     assert choose_drawing(as_drawn(diagram))[0].through is None
+
+
+@pytest.mark.parametrize("name", BATCHED)
+def test_every_part_of_a_slide_draws_the_batch_once_as_the_figure_does(name):
+    """A slide sets a figure in parts (strands of it) or rows; each part drew its batch axis in its tensors, as the
+    figure did before, or once, as the figure does now, by its own crossings: the same b read two ways on one slide.
+    Every part now draws it as the whole figure does: no b wire enters a box."""
+    scene = load(CORPUS / f"{name}.ncd", layout="slide").scene()
+    batch = [w for w in scene.items if w.role == "wire" and w.axis == "b"]
+    boxes = [i.bbox for i in scene.items if i.role == "box"]
+    assert batch
+    for w in batch:
+        lo, hi = sorted((w.x1, w.x2))
+        assert not [b for b in boxes if b[0] < hi and b[2] > lo and b[1] <= w.y1 <= b[3]], w

@@ -63,7 +63,7 @@ __all__ = ["layout", "choose_copies", "is_wiring"]
 
 
 def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = False, part: bool = False,
-           ending: frozenset = frozenset(), rows: bool = False) -> Scene:
+           ending: frozenset = frozenset(), rows: bool = False, through: tuple[str, ...] | None = None) -> Scene:
     """Place every wire, box and label of ``diagram``; returns a scene in points. Convolutions are
     drawn as one ★k box where the file asks for it (:mod:`.compact`) unless ``explicit``. ``part``:
     the diagram is one part of a page, whose wires end with room for the arrowhead a page draws
@@ -71,23 +71,27 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     the figure. ``rows``: it is a page's piece, cut into rows and pressed (:mod:`ncd_render.page.tighten`), as a part
     is: parallel sections one after another, as written (the page sets them in parts of its own), not one above the
     other in shared columns (:mod:`.parallel`); and a copy's branches one after another, not tucked in
-    (:func:`.branches.tucked`: pressed, they knotted)."""
+    (:func:`.branches.tucked`: pressed, they knotted). ``through``: the axes to draw once, passing the whole figure
+    (:mod:`.through`): a part draws those the whole figure draws so (:func:`.choice.drawn_once`), none by default;
+    else, by default, those that save crossings."""
     check_crossings(diagram)
     rows = rows or part  # (stacked in one part, every branch to them crossed the wires they read: the page of
     # convolutions stood twice as tall)
     drawn = as_drawn(diagram, explicit, stacked=not rows)
+    through = () if part and through is None else through
     try:
-        scene = _laid(drawn, theme, preset, part, ending, rows)
+        scene = _laid(drawn, theme, preset, part, ending, rows, through)
     except Cycle:  # (raised only where it stacked parallel sections)
         # parallel sections whose wires interleave in a shared column: drawn one after another, as written
-        scene = _laid(as_drawn(diagram, explicit, stacked=False), theme, preset, part, ending, rows)
+        scene = _laid(as_drawn(diagram, explicit, stacked=False), theme, preset, part, ending, rows, through)
     return colour_axes(scene, theme.colors.axes) if theme.colors.axes else scene
 
 
-def _laid(diagram: Diagram, theme: Theme, preset: Preset, part: bool, ending: frozenset, rows: bool) -> Scene:
+def _laid(diagram: Diagram, theme: Theme, preset: Preset, part: bool, ending: frozenset, rows: bool,
+          through: tuple[str, ...] | None) -> Scene:
     """:func:`layout`'s scene of ``diagram`` as drawn; raises :class:`~.heights.Cycle` where parallel sections
     stacked in shared columns find no heights, for :func:`layout` to draw them one after another."""
-    diagram, chosen, ordered = choose_drawing(diagram, through=not part)  # (a page's parts hand on tensors by name)
+    diagram, chosen, ordered = choose_drawing(diagram, through)
     style = Style(diagram, theme, preset, part, ending, rows)
     try:
         return _pipeline(style, ordered, lambda bends: order.order(diagram, chosen, bends=bends))

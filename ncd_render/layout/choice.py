@@ -158,18 +158,24 @@ def _choose(diagram: Diagram, budget: int, low: frozenset):
     return best, scored["order"] if scored["choice"] == best else order.order(diagram, best), fewest
 
 
-def choose_drawing(diagram: Diagram, through: bool = True):
+def choose_drawing(diagram: Diagram, through: tuple[str, ...] | None = None):
     """The diagram to draw, with :func:`choose_order`'s choice and order for it: ``diagram`` as built, or with
-    its renamed copies spread over their source's branches (:mod:`.renames`) where that crosses fewer; and, if
-    ``through``, with the axes every tensor has drawn once, passing the whole figure (:mod:`.through`), where
-    that crosses :data:`THROUGH_SAVES` fewer and half as often."""
+    its renamed copies spread over their source's branches (:mod:`.renames`) where that crosses fewer; and with
+    the axes every tensor has drawn once, passing the whole figure (:mod:`.through`): ``through`` (a page's part
+    draws those the whole figure draws so, where it has them; none if empty), or, if None, those that lead every
+    input where that crosses :data:`THROUGH_SAVES` fewer and half as often."""
     chosen, ordered = choose_order(diagram)
     spread = spread_renames(diagram)
     if spread is not diagram and crossings(ordered):
         other = choose_order(spread)
         if crossings(other[1]) < crossings(ordered):
             diagram, chosen, ordered = spread, *other
-    axes = through_axes(diagram) if through and crossings(ordered) >= THROUGH_SAVES else ()
+    if through:
+        if set(through) <= set(through_axes(diagram)):
+            pulled = pulled_out(diagram, through)
+            return (pulled, *choose_order(pulled))
+        return diagram, chosen, ordered
+    axes = through_axes(diagram) if through is None and crossings(ordered) >= THROUGH_SAVES else ()
     if axes:
         pulled = pulled_out(diagram, axes)
         other = choose_order(pulled)
@@ -233,6 +239,14 @@ def _free(diagram: Diagram, op) -> bool:
         return True
     at = {o.id: k for k, o in enumerate(diagram.ops)}
     return all(at[diagram.producer(v).id] > at[op.id] for v in user.inputs if v != op.outputs[0])
+
+
+def drawn_once(diagram: Diagram) -> tuple[str, ...]:
+    """The axes :func:`choose_drawing` draws once, passing the whole of ``diagram`` (as laid out whole), if any."""
+    if not through_axes(diagram):  # (most figures: nothing to lay out)
+        return ()
+    drawn = choose_drawing(diagram)[0]
+    return drawn.values[drawn.through].axes if drawn.through is not None else ()
 
 
 def crossing_report(diagram: Diagram) -> tuple[int, int]:

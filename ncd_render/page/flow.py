@@ -23,6 +23,7 @@ from types import MappingProxyType
 from ..ir import Diagram
 from ..records import replaced
 from ..layout import layout
+from ..layout.choice import drawn_once
 from ..scene import Line, Scene, Text
 from ..style import Preset, Theme
 from .arrange import BLOCK_GAP
@@ -44,8 +45,9 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
     sections go on, cut as ``cuts`` keeps). Their items
     name their ops as ``numbering``'s figure does (:mod:`.refs`; by default, as ``diagram`` does)."""
     numbering = numbering or Numbering(diagram)
+    once = drawn_once(diagram)  # (every part draws a batch once as the whole figure does, or none does)
     if strands:
-        parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True), width), titled, cuts)
+        parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True, through=once), width), titled, cuts)
     else:
         parts = chunks(diagram, depth, deep, sums)
     if not parts:
@@ -55,7 +57,8 @@ def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Prese
         taken = taking_in(part.diagram, handed)
         outputs = _names(part.diagram, part.diagram.outputs)
         handed_on = outputs & {n for later in parts[k + 1:] for n in _names(later.diagram, later.diagram.inputs)}
-        scene = in_figure(layout(taken, theme, preset, part=True, ending=frozenset(outputs - handed_on)), taken, numbering)
+        scene = in_figure(layout(taken, theme, preset, part=True, ending=frozenset(outputs - handed_on), through=once), taken,
+                          numbering)
         handed.update(handing_on(scene))
         handed_in = part.handed  # (by where it was made, not its name: a residual stream's X made again comes in)
         scenes.append(_marked(scene, handed_in, handed_on, k == 0, preset.label_pad))
@@ -130,7 +133,7 @@ def _marked(scene: Scene, handed_in: set[str], handed_on: set[str], first: bool,
     for x0 in sorted({x0 for _, x0 in into}):
         marks += arrowheads(x0 + ARROW, [(v, ink) for y, at in into if at == x0 for v in partners(y, x0, end=False)], "arrow.continue.in")
     items = clear_of_labels(scene.items + marks, [x_start, x_end]) if marks else scene.items  # (a tuple's separator ran on under them)
-    return Scene(scene.width, scene.height, items, scene.background, scene.title, names)
+    return Scene(scene.width, scene.height, items, scene.background, scene.title, names, scene.through)
 
 
 def _partners(scene: Scene, named: set[float]):
