@@ -124,7 +124,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     section = None
     body = []
 
-    def box_path(at: int) -> tuple[str, str] | None:
+    def letter_and_path(at: int) -> tuple[str, str] | None:
         """The letter and module path of statement ``at``'s label, if it is a learned box with one."""
         stmt = prog.stmts[at]
         letter = _letter(stmt.fn) if stmt.params else None
@@ -138,7 +138,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         must be told apart from."""
         out: dict[str, list[str]] = {}
         for at in stmts:
-            got = box_path(at) if prog.stmts[at].out in uses or prog.stmts[at].out in outputs else None
+            got = letter_and_path(at) if prog.stmts[at].out in uses or prog.stmts[at].out in outputs else None
             if got is not None:
                 out.setdefault(got[0], []).append(got[1])
         return out
@@ -194,7 +194,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             out.append(f"{indent}{whole} = {text}")
             text = f"rearrange({whole}: {_grouped_text(order[stmt.out], groups, axis_names)} -> {axes_text(order[stmt.out], axis_names)})"
         if stmt.params:  # a norm without weights is no learned box
-            labelled = box_path(at)
+            labelled = letter_and_path(at)
             box = UNLABELLED[stmt.fn] if labelled is None else label(*labelled, taken_labels, peers[labelled[0]])
             for kind, param in stmt.params.items():
                 if fold is not None:
@@ -233,9 +233,10 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             twin = component.twin
             name = twin.name
             calls[name] = calls.get(name, 1) + 1
+            peers = peers_of(component.stmts)
             for s in component.stmts:  # (written nowhere: this names its values and pairs its boxes' parameters)
                 if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
-                    emit(s, prog.stmts[s], "  ", [], twin.prefix, set(), f"_{calls[name]}", peers_of(component.stmts))
+                    emit(s, prog.stmts[s], "  ", [], twin.prefix, set(), f"_{calls[name]}", peers)
             body.append(f"{indent}{tensor[component.output]} = {name}({', '.join(tensor[a] for a in component.inputs)})")
         elif at == component.stmts[0]:  # written once, as a block; called here
             params = [tensor[a] for a in component.inputs]
@@ -244,9 +245,10 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
                 f"{p}[{axes_text(order[a], axis_names)}]" + _dtype(prog.values[a].dtype)
                 for p, a in zip(params, component.inputs)) + ")")
             own_labels: set[str] = set()
+            peers = peers_of(component.stmts)
             for s in component.stmts:
                 if prog.stmts[s].out in uses or prog.stmts[s].out in outputs:
-                    emit(s, prog.stmts[s], "  ", blocks, component.prefix, own_labels, peers=peers_of(component.stmts))
+                    emit(s, prog.stmts[s], "  ", blocks, component.prefix, own_labels, peers=peers)
             blocks += [f"  return {tensor[component.output]}", "end", ""]
             body.append(f"{indent}{tensor[component.output]} = {component.name}({', '.join(params)})")
     if section:
