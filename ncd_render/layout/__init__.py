@@ -57,6 +57,7 @@ from .heights import Cycle
 from .model import Ordered, Style, is_wiring
 from .report import check_crossings
 from .scalars import scalars_on_wires
+from .through import through_axes
 from .sections import under_titles
 
 __all__ = ["layout", "choose_copies", "is_wiring"]
@@ -72,7 +73,7 @@ def layout(diagram: Diagram, theme: Theme, preset: Preset, explicit: bool = Fals
     is: parallel sections one after another, as written (the page sets them in parts of its own), not one above the
     other in shared columns (:mod:`.parallel`); and a copy's branches one after another, not tucked in
     (:func:`.branches.tucked`: pressed, they knotted). ``through``: the axes to draw once, passing the whole figure
-    (:mod:`.through`): a part draws those the whole figure draws so (:func:`.choice.drawn_once`), none by default;
+    (:mod:`.through`): a part draws those the whole figure draws so (:func:`drawn_once`), none by default;
     else, by default, those that save crossings."""
     check_crossings(diagram)
     rows = rows or part  # (stacked in one part, every branch to them crossed the wires they read: the page of
@@ -122,6 +123,21 @@ def as_drawn(diagram: Diagram, explicit: bool = False, stacked: bool = True) -> 
     one above the other (:mod:`.parallel`)."""
     drawn = scalars_on_wires(diagram if explicit else compact.compact(diagram))
     return parallel.stack(drawn) if stacked else drawn
+
+
+def drawn_once(diagram: Diagram) -> tuple[str, ...]:
+    """The axes that ``diagram``, laid out whole, draws once, passing the whole figure (:mod:`.through`): those a
+    page's parts draw so too.
+
+    >>> from ncd_render.api import load_text
+    >>> text = "axis b = 2\\naxis m = 3\\naxis z = 2\\ninput H[b m], E[b z]\\nMu = linear(H: m -> z)\\nLv = linear(H: m -> z)\\n"
+    >>> drawn_once(load_text(text + "S = exp(Lv)\\nZ = S * E\\nZ = Z + Mu\\noutput Z, Lv\\n").diagram)  # a VAE's sampling over a batch
+    ('b',)
+    """
+    if not through_axes(diagram):  # (most figures: nothing to lay out)
+        return ()
+    drawn = choose_drawing(as_drawn(diagram))[0]
+    return drawn.values[drawn.through].axes if drawn.through is not None else ()
 
 
 def _pipeline(style: Style, ordered: Ordered, bent) -> Scene:

@@ -241,14 +241,6 @@ def _free(diagram: Diagram, op) -> bool:
     return all(at[diagram.producer(v).id] > at[op.id] for v in user.inputs if v != op.outputs[0])
 
 
-def drawn_once(diagram: Diagram) -> tuple[str, ...]:
-    """The axes :func:`choose_drawing` draws once, passing the whole of ``diagram`` (as laid out whole), if any."""
-    if not through_axes(diagram):  # (most figures: nothing to lay out)
-        return ()
-    drawn = choose_drawing(diagram)[0]
-    return drawn.values[drawn.through].axes if drawn.through is not None else ()
-
-
 def crossing_report(diagram: Diagram) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks
     and a tensor of no axes on a wire of one (CLIP's temperature: without it, the report failed on a KeyError)."""

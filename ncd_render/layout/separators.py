@@ -68,7 +68,7 @@ class Separators:
         self.regions, self.drawn = regions, drawn
         for order, values, x0, x1 in self.stretches(final):
             for pair in pairwise(order):
-                if values[pair[0]] == values[pair[1]] or self.through in (values[pair[0]], values[pair[1]]):
+                if not self.parted(values, pair):
                     continue
                 found = self.pair(pair)
                 if found is None:
@@ -273,6 +273,12 @@ class Separators:
         x0, y0, x1, y1 = region
         return [b for b in boxes_near(self.ink, x0, x1) if x0 - ON <= b[0] and b[2] <= x1 + ON and y0 - ON <= b[1] and b[3] <= y1 + ON]
 
+    def parted(self, values, pair: tuple[int, int]) -> bool:
+        """Whether a separator may part the two wires of ``pair`` (``values``: each wire's tensor): not one tensor's
+        wires, nor the wire of the axes every tensor has, which is part of each."""
+        a, b = values[pair[0]], values[pair[1]]
+        return a != b and self.through not in (a, b)
+
     def pair(self, pair: tuple[int, int]) -> tuple | None:
         """Wires ``pair`` (a just above b) side by side: (the stretch of x where both live, their separator's
         height, its runs, found as the stretches come), worked out when they first meet and kept in ``self.pairs``
@@ -313,8 +319,8 @@ class Separators:
                 continue
             values, extents = before.values, None
             for pair in pairwise(through):
-                if values[pair[0]] == values[pair[1]] or self.through in (values[pair[0]], values[pair[1]]):  # one tensor's
-                    continue  # wires, or the axes every tensor has: no separator between them
+                if not self.parted(values, pair):
+                    continue
                 found = self.pair(pair)
                 if found is None:  # too far apart for one
                     continue

@@ -83,7 +83,7 @@ def pulled_out(diagram: Diagram, axes: tuple[str, ...]) -> Diagram:
     ops, values, moved = _without_moves(ops, values)
     wire = max(diagram.values) + 1
     values[wire] = Value(wire, "", tuple(axes), "real", None)
-    first = max(op.id for op in ops) + 1
+    first = max(op.id for op in diagram.ops) + 1  # (past the moves left out too: no id stands for two ops)
     last = next(k for k, op in enumerate(ops) if op.kind == "output")
     ops[last] = replace(ops[last], inputs=(wire,) + ops[last].inputs)
     ops.insert(0, Op(first, "input", (), (wire,)))

@@ -22,8 +22,7 @@ from types import MappingProxyType
 
 from ..ir import Diagram
 from ..records import replaced
-from ..layout import layout
-from ..layout.choice import drawn_once
+from ..layout import drawn_once, layout
 from ..scene import Line, Scene, Text
 from ..style import Preset, Theme
 from .arrange import BLOCK_GAP
