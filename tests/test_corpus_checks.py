@@ -15,7 +15,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
                                   "linear_attention", "glu", "gru_cell", "dit_block", "additive_attention", "cbam", "vector_quantiser",
                                   "key_padding_attention", "clip_logits", "conformer_conv", "film_block", "gqa_mistral",
                                   "lstm_cell", "mobilenet_v2_block", "palm_parallel_block", "gat_layer", "alibi_attention",
-                                  "mamba2_ssd", "factorised_convolution", "crnn_pooling"])
+                                  "mamba2_ssd", "factorised_convolution", "crnn_pooling", "swin_block"])
 def test_the_diagram_agrees_with_its_reference(name):
     report = check_file(CORPUS / f"{name}.ncd")
     assert report.passed, str(report)
@@ -50,6 +50,8 @@ GAMMA = "H = layerscale(H: c) with init=1e-6 as \\gamma\n"
     ("mamba2_ssd", "  D = mask(D: y x) with causal\n", "", "O"),  # a future step's input leaks into the past
     ("factorised_convolution", "unfold(X: h w -> h w a b)", "unfold(X: h w -> h w b a)", "Y"),  # 7 x 1 first: rows mixed first
     ("crnn_pooling", "Y = max(P: p q)", "Y = mean(P: p q)", "Y"),  # CRNN takes each window's largest, not its mean
+    ("swin_block", "G = rename(Z: t -> (i j))\n  R = rearrange(G: a b (i j) m", "G = rename(Z: t -> (j i))\n  R = rearrange(G: a b (j i) m",
+     "X"),  # each window put back transposed, its rows as columns
 ])
 def test_a_wrong_diagram_is_caught(tmp_path, name, right, wrong, wire):
     text = (CORPUS / f"{name}.ncd").read_text()
