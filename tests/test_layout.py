@@ -416,7 +416,13 @@ def test_q_k_and_v_stand_top_to_bottom_as_written(text, layout):
 
 RENAMED_INPUTS = [
     "axis y = 4 width\naxis x = 4 width\naxis k = 3\naxis h = 2\ninput K[y k h]\nKx = rename(K: y -> x)\nZ = relu(Kx)\noutput Z\n",
-    (ROOT / "tests" / "corpus" / "window_attention.ncd").read_text(),
+    # one window's attention (a whole image's windows, drawn once across the figure, start at the bar above everything:
+    # tests/test_through.py)
+    "axis i = 7 width\naxis j = 7 width\naxis t = 49 width\naxis s = 49 width\naxis m = 96\naxis h = 3\naxis k = 32\n"
+    "input X[i j m]\nT = rearrange(X: i j m -> (i j) m)\nU = rename(T: (i j) -> t)\nQ = linear(U: m -> k h) as W_Q\n"
+    "K = linear(U: m -> k h) as W_K\nV = linear(U: m -> k h) as W_V\nKs = rename(K: t -> s)\nVs = rename(V: t -> s)\n"
+    "S = einsum(Q, Ks: t k h, s k h -> t s h) * k^-1/2\nP = softmax(S: s)\nO = einsum(P, Vs: t s h, s k h -> t k h)\n"
+    "Z = linear(O: k h -> m) as W_O\noutput Z\n",
 ]
 
 

@@ -1239,14 +1239,14 @@ def test_a_part_takes_its_inputs_in_as_its_boxes_stack_them():
     assert all(n.index("X") < n.index("Img") for n in names if "X" in n and "Img" in n)
 
 
-@pytest.mark.parametrize("name, width", [("window_attention", 468), ("perceiver_latents", 400)])
+@pytest.mark.parametrize("name, width", [("window_attention", 400), ("perceiver_latents", 400)])
 def test_a_page_row_never_takes_in_a_copy_it_could_have_fanned_out(name, width):
     """Swin's window attention on a page: its first row ended right after its input fanned out to W_Q, W_K and W_V,
     holding nothing but the rearrangement's bars and the copy's bends (nearly 200 pt tall), and the next row took the
     same tensor in three times, U, U, U. A cut through a copy's branches now costs as much as another row for each
     branch beyond the first: the fan-out stays in the row with the boxes it feeds, and no row names a tensor twice.
     Perceiver's latents and input, copied for Q, K and V, were cut off from them the same way (its regions drawn
-    straight, it fits a page's row: cut at 400 pt)."""
+    straight, it fits a page's row: cut at 400 pt; so does the window attention, its windows drawn once)."""
     from ncd_render.api import load_text
     from ncd_render.layout import layout
     from ncd_render.page.rows import row_scenes

@@ -128,3 +128,60 @@ def test_every_part_of_a_slide_draws_the_batch_once_as_the_figure_does(name):
     for w in batch:
         lo, hi = sorted((w.x1, w.x2))
         assert not [b for b in boxes if b[0] < hi and b[2] > lo and b[1] <= w.y1 <= b[3]], w
+
+
+WINDOWS_GIVEN = """title "Window attention, its windows given"
+axis a = 2 width
+axis b = 2 width
+axis t = 49 width
+axis s = 49 width
+axis m = 96
+axis h = 3
+axis k = 32
+input U[a b t m]
+"""
+
+
+def test_windows_made_by_a_view_cost_no_crossings(tmp_path, figure_metrics):
+    """Swin's windows a, b are made by a view of the image's rows and columns, so no input leads with them; copied
+    into every tensor of the attention within each window, they crossed 31 times, 7 once drawn once: as often as
+    the same attention given its windows as an input."""
+    text = (CORPUS / "window_attention.ncd").read_text()
+    body = text.split("T = rearrange", 1)[1].split("\n", 2)[2]  # from U's first use on
+    assert body.startswith("Q = linear(U")
+    made = _crossings(figure_metrics, load_text(text), tmp_path, "made")
+    given = _crossings(figure_metrics, load_text(WINDOWS_GIVEN + body), tmp_path, "given")
+    assert made <= given, (made, given)
+
+
+def test_the_windows_wire_runs_once_from_the_view_that_makes_them_to_the_one_that_ends_them():
+    """A Swin block puts its windows back into the image before its MLP: the wire of each window axis starts at one
+    bar and ends at the other, straight, above every box between."""
+    scene = load(CORPUS / "swin_block.ncd").scene()
+    bars = sorted((i.bbox for i in scene.items if i.role == "box" and i.bbox[2] - i.bbox[0] < 5), key=lambda b: b[0])
+    for axis in "ab":
+        (wire,) = [i for i in scene.items if i.role == "wire" and i.axis == axis]
+        assert wire.y1 == wire.y2
+        assert abs(wire.x1 - bars[0][2]) < 3 and abs(wire.x2 - bars[-1][0]) < 3, (wire, bars)
+        between = [i.bbox for i in scene.items if i.role == "box" and wire.x1 < i.bbox[0] < wire.x2]
+        assert between and wire.y1 < min(b[1] for b in between)
+
+
+SPAN = "axis a = 2\naxis i = 3\naxis m = 3\n"
+
+
+@pytest.mark.parametrize("body, axes", [
+    ("input X[(a i) m]\nW = rearrange(X: (a i) m -> a i m)\nY = softmax(W: i)\nY = Y + W\noutput Y\n", ("a",)),
+    # put back before the end: the wire ends at the second view
+    ("input X[(a i) m]\nW = rearrange(X: (a i) m -> a i m)\nY = softmax(W: i)\nR = rearrange(Y: a i m -> (a i) m)\n"
+     "Z = R + X\noutput Z\n", ("a",)),
+    # a box acts on it between
+    ("input X[(a i) m]\nW = rearrange(X: (a i) m -> a i m)\nY = softmax(W: a)\nY = Y + W\noutput Y\n", ()),
+    # a second tensor has it from the start, not from the view
+    ("input X[(a i) m], G[a i m]\nW = rearrange(X: (a i) m -> a i m)\nY = softmax(W: i)\nY = Y + G\noutput Y\n", ()),
+    # it runs past the view that ends it
+    ("input X[(a i) m]\nW = rearrange(X: (a i) m -> a i m)\nY = softmax(W: i)\nR = rearrange(Y: a i m -> (a i) m)\n"
+     "output R, W\n", ()),
+])
+def test_axes_made_by_a_view_are_drawn_once_only_where_one_wire_can_carry_them(body, axes):
+    assert through_axes(load_text(SPAN + body).diagram) == axes

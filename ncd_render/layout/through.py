@@ -1,11 +1,14 @@
 """Axes the whole figure is broadcast over, drawn once: an axis that every tensor has and that no box
 acts on (a batch of sequences through a GRU cell, of queries through an attention) passes over the whole
 diagram, as the paper draws a function broadcast over an axis (its Fig. 13: the function, and the axis
-passing by).
+passing by). So do axes a view makes and another ends, that every tensor between has (Swin's windows, made
+from the image's rows and columns and put back after an attention within each): their wire starts at the
+first view's bar and ends at the second's (:func:`span`).
 
 Drawn in every tensor instead, its wire is copied with each tensor and joined again wherever two
 meet (at each sum, each einsum's diagonal), and every copy and join crosses the wires between: an
-imported key-padding attention with a batch axis crossed 26 times, 10 with the batch drawn once.
+imported key-padding attention with a batch axis crossed 26 times, 10 with the batch drawn once; a Swin
+block, 37 times, 13 with its windows drawn once.
 Here it becomes one wire of its own, an input that runs straight to the outputs above every other
 wire, and the tensors are drawn without it; :func:`.choice.choose_drawing` keeps that drawing where it
 crosses clearly fewer times. For drawing only, as :mod:`.compact` is: ``Diagram.through`` names the
@@ -22,6 +25,7 @@ wire's tensor, which no separator parts from the others (:mod:`.separators`) and
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 from types import MappingProxyType
@@ -34,9 +38,10 @@ REWRITTEN = {"einsum": ("equation", "merged"), "rearrange": ("pattern",)}  # ops
 
 
 def through_axes(diagram: Diagram) -> tuple[str, ...]:
-    """The axes every tensor of ``diagram`` has, that every box passes by (or, at an einsum, joins as a
-    diagonal, or a rearrange moves), and that lead every input's, as a batch does (drawn above them all,
-    they keep their place first).
+    """The axes every tensor of ``diagram`` has (or every tensor from the view that makes them to the view that
+    ends them, :func:`span`), that every box passes by (or, at an einsum, joins as a diagonal, or a rearrange
+    moves), and that lead every input's, or the view's result, as a batch does (drawn above them all, they keep
+    their place first).
 
     >>> from ncd_render.api import load_text
     >>> head = "axis b = 2\\naxis n = 2\\naxis u = 1\\naxis t = 3\\naxis m = 3\\n"
@@ -44,26 +49,91 @@ def through_axes(diagram: Diagram) -> tuple[str, ...]:
     ('b',)
     >>> through_axes(load_text(head + "input E[n m], T[u m]\\nZ = concat(T, E: u, n -> t)\\noutput Z\\n").diagram)
     ()
+    >>> windows = "input X[(n t) m]\\nW = rearrange(X: (n t) m -> n t m)\\nY = softmax(W: t)\\nY = Y + W\\n"
+    >>> through_axes(load_text(head + windows + "output Y\\n").diagram)  # windows, made by the view
+    ('n',)
     """
-    values = list(diagram.values.values())
-    if not diagram.inputs:
-        return ()
-    leading = [diagram.values[v].axes for v in diagram.inputs]
-    found = []
-    for k, axis in enumerate(leading[0]):
-        if any(len(axes) <= k or axes[k] != axis for axes in leading) or \
-                not all(axis in v.axes for v in values) or not all(_passes(op, axis) for op in diagram.ops):
-            break
-        found.append(axis)
-    while found and any(set(v.axes) <= set(found) for v in values):  # every tensor keeps a wire of its own
-        found.pop()  # (a gate per position, [y]: y stays in it)
-    return tuple(found)
+    best: tuple[str, ...] = ()
+    for leading in _leading(diagram):
+        found: list[str] = []
+        for axis in leading:
+            if span(diagram, (*found, axis)) is None:
+                break
+            found.append(axis)
+        while found and any(set(v.axes) <= set(found) for v in diagram.values.values()):  # every tensor keeps a wire
+            found.pop()  # of its own (a gate per position, [y]: y stays in it)
+        if _reach(diagram, found) > _reach(diagram, best):
+            best = tuple(found)
+    return best
 
 
-def _passes(op: Op, axis: str) -> bool:
-    if any(axis in _names(value) for key, value in op.params.items() if key not in REWRITTEN.get(op.kind, ())):
-        return False  # a map per index of it, a softmax over it, a rename of it: it is acted on
-    return op.kind in ENDS or op.kind in REWRITTEN or axis in op.broadcast
+def _reach(diagram: Diagram, axes) -> int:
+    """How many tensors have ``axes`` (none if none are named): of two ways to draw axes once, the longer wins."""
+    return sum(set(axes) <= set(v.axes) for v in diagram.values.values()) if axes else 0
+
+
+def _leading(diagram: Diagram):
+    """The axes that lead every input, in order; then, for each view, those that lead its result and that it makes."""
+    if diagram.inputs:
+        first, *rest = (diagram.values[v].axes for v in diagram.inputs)
+        n = 0
+        while n < len(first) and all(x[n:n + 1] == first[n:n + 1] for x in rest):
+            n += 1
+        yield first[:n]
+    for op in diagram.ops:
+        if _is_view(op):
+            made = [a for a in diagram.values[op.outputs[0]].axes if a not in diagram.values[op.inputs[0]].axes]
+            yield tuple(itertools.takewhile(made.__contains__, diagram.values[op.outputs[0]].axes))
+
+
+def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None] | None:
+    """Where the wire of ``axes`` would run, drawn once: (the view that makes them, or None where every input has
+    them; the view that ends them, or None where every output has them); None where they cannot be drawn once.
+
+    They can where the tensors that have them are all the tensors between its two ends (the others have none of
+    them: they come before the view that makes them, after the view that ends them, or go round), every box
+    there passes them, and they lead the tensors at its ends. Swin's windows are made by a view of the image's
+    rows and columns, ``(a i) (b j) m -> a b i j m``, and an attention runs within each window."""
+    values = diagram.values
+    has = {k: set(axes) <= set(v.axes) for k, v in values.items()}
+    if any(not has[k] and set(axes) & set(v.axes) for k, v in values.items()):
+        return None  # some of them only
+    births, deaths, passed = [], [], False
+    for op in diagram.ops:
+        into, out = {has[v] for v in op.inputs}, {has[v] for v in op.outputs}
+        if len(into) > 1 or len(out) > 1:
+            return None  # a box that meets tensors with them and tensors without
+        if into == {False} and out == {True}:
+            births.append(op)
+        elif into == {True} and out == {False}:
+            deaths.append(op)
+        elif True in into | out:
+            if not _passes(op, axes):
+                return None
+            passed = passed or op.kind not in ENDS
+    if len(births) > 1 or len(deaths) > 1 or not all(map(_is_view, births + deaths)) or not passed:
+        return None  # (a view of an input, with nothing between: nothing to draw once)
+    birth, death = (births or [None])[0], (deaths or [None])[0]
+    if birth and any(not op.inputs and any(has[v] for v in op.outputs) for op in diagram.ops):
+        return None  # a second start: an input (or a source) that has them already
+    if not birth and not (diagram.inputs and all(has[v] for v in diagram.inputs)):
+        return None
+    if any(has[v] == bool(death) for v in diagram.outputs):
+        return None  # an output that has them past the view that ends them, or one that lacks them with none
+    ends = [values[v].axes for v in (birth.outputs if birth else diagram.inputs)] + \
+        [values[v].axes for v in (death.inputs if death else ())]
+    return (birth, death) if all(x[:len(axes)] == axes for x in ends) else None  # they lead where they start and end
+
+
+def _is_view(op: Op) -> bool:
+    """A rearrange drawn as a bar (a reshape): it may make or end the axes drawn once."""
+    return op.kind == "rearrange" and not op.params.get("transpose") and len(op.inputs) == len(op.outputs) == 1
+
+
+def _passes(op: Op, axes: tuple[str, ...]) -> bool:
+    if any(set(axes) & _names(value) for key, value in op.params.items() if key not in REWRITTEN.get(op.kind, ())):
+        return False  # a map per index of one, a softmax over it, a rename of it: it is acted on
+    return op.kind in ENDS or op.kind in REWRITTEN or set(axes) <= set(op.broadcast)
 
 
 def _names(value) -> set[str]:
@@ -74,22 +144,35 @@ def _names(value) -> set[str]:
 
 
 def pulled_out(diagram: Diagram, axes: tuple[str, ...]) -> Diagram:
-    """``diagram`` with ``axes`` taken out of every tensor and drawn as a tensor of their own, unnamed, read
-    first and output first, so that it runs straight above every other wire."""
+    """``diagram`` with ``axes`` taken out of every tensor and drawn as a tensor of their own, unnamed: read first
+    (or the first result of the view that makes them) and output first (or read first by the view that ends them),
+    so that it runs straight above every other wire."""
+    birth, death = span(diagram, axes)
     values = {k: replace(v, axes=tuple(a for a in v.axes if a not in axes)) for k, v in diagram.values.items()}
-    ops = [replace(op, acts=tuple(tuple(a for a in acted if a not in axes) for acted in op.acts),
-                   broadcast=tuple(a for a in op.broadcast if a not in axes), params=_spec_without(op, axes))
-           for op in diagram.ops]
-    ops, values, moved = _without_moves(ops, values)
     wire = max(diagram.values) + 1
     values[wire] = Value(wire, "", tuple(axes), "real", None)
-    first = max(op.id for op in diagram.ops) + 1  # (past the moves left out too: no id stands for two ops)
-    last = next(k for k, op in enumerate(ops) if op.kind == "output")
-    ops[last] = replace(ops[last], inputs=(wire,) + ops[last].inputs)
-    ops.insert(0, Op(first, "input", (), (wire,)))
-    outputs = (wire,) + tuple(moved.get(v, v) for v in diagram.outputs)
-    return replace(diagram, values=values, ops=ops, inputs=(wire,) + diagram.inputs, outputs=outputs,
-                   through=wire)
+    ops = []
+    for op in diagram.ops:
+        acts = tuple(tuple(a for a in acted if a not in axes) for acted in op.acts)
+        if op is birth:
+            op = replace(op, outputs=(wire,) + op.outputs)
+        elif op is death:
+            op = replace(op, inputs=(wire,) + op.inputs, acts=(axes,) + acts)
+        else:
+            op = replace(op, acts=acts, broadcast=tuple(a for a in op.broadcast if a not in axes), params=_spec_without(op, axes))
+        ops.append(op)
+    ops, values, moved = _without_moves(ops, values)
+    outputs = tuple(moved.get(v, v) for v in diagram.outputs)
+    if death is None:
+        last = next(k for k, op in enumerate(ops) if op.kind == "output")
+        ops[last] = replace(ops[last], inputs=(wire,) + ops[last].inputs)
+        outputs = (wire,) + outputs
+    inputs = diagram.inputs
+    if birth is None:
+        first = max(op.id for op in diagram.ops) + 1  # (past the moves left out too: no id stands for two ops)
+        ops.insert(0, Op(first, "input", (), (wire,)))
+        inputs = (wire,) + inputs
+    return replace(diagram, values=values, ops=ops, inputs=inputs, outputs=outputs, through=wire)
 
 
 def _without_moves(ops: list[Op], values: dict) -> tuple[list[Op], dict, dict[int, int]]:
