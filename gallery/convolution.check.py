@@ -36,7 +36,7 @@ def reference(sizes):
                 "B3": blocks(image, sizes["y3"], 3, dilation=2), "Y3": run["dilated"],
                 "B4": blocks(image, sizes["y2"], 2, stride=2), "Y4": run["pool"], "Y5": run["transposed"]}
 
-    parameters = {"L_4.weight": From("transposed.weight", "c d i j -> d i j c")}  # ConvTranspose2d: [in, out, ...]
+    parameters = {"L_4.weight": From("transposed.weight", "c d i j -> i j d c")}  # ConvTranspose2d: [in, out, ...]
     for box, layer in [("L_1", "conv"), ("L_2", "strided"), ("L_3", "dilated")]:
         parameters[f"{box}.weight"] = From(f"{layer}.weight", "d c i j -> d i j c")
         parameters[f"{box}.bias"] = From(f"{layer}.bias")
