@@ -74,6 +74,20 @@ def test_an_attention_broadcast_over_a_leading_axis_crosses_as_often_as_without_
     assert per_channel <= one_channel, (per_channel, one_channel)
 
 
+@pytest.mark.parametrize("bias", ["input Q[c h w], K[c r w], V[c r v], B[h r]\n",
+                                  "input Q[c h w], K[c r w], V[c r v]\nB = learned(: h r) as B\n"])
+def test_a_bias_every_channel_shares_leaves_the_channels_drawn_once(bias, tmp_path, figure_metrics):
+    """The same attention per channel with one bias for every channel, an input or learned: the bias lacks c, and a
+    tensor without the axis once kept it in every tensor (11 crossings against the one channel's 5). Added, it is
+    broadcast over c as over any axis it lacks, so c is drawn once all the same."""
+    text = PER_CHANNEL.replace("input Q[c h w], K[c r w], V[c r v], B[c h r]\n", bias)
+    text = text.replace("Bt = rearrange(B: c h r -> h r c)\nS = S + Bt", "S = S + B")
+    assert text.count("S + B") == 1 and "B[c" not in text
+    per_channel = _crossings(figure_metrics, load_text(text), tmp_path, "per_channel")
+    one_channel = _crossings(figure_metrics, load_text(ONE_CHANNEL), tmp_path, "one_channel")
+    assert per_channel <= one_channel, (per_channel, one_channel)
+
+
 def test_the_batch_wire_runs_once_above_every_box():
     scene = load(CORPUS / "gru_cell.ncd").scene()
     wires = [i for i in scene.items if i.role == "wire" and i.axis == "b"]

@@ -60,7 +60,7 @@ def through_axes(diagram: Diagram) -> tuple[str, ...]:
             if span(diagram, (*found, axis)) is None:
                 break
             found.append(axis)
-        while found and any(set(v.axes) <= set(found) for v in diagram.values.values()):  # every tensor keeps a wire
+        while found and any(set(v.axes) == set(found) for v in diagram.values.values()):  # every tensor keeps a wire
             found.pop()  # of its own (a gate per position, [y]: y stays in it)
         if _reach(diagram, found) > _reach(diagram, best):
             best = tuple(found)
@@ -73,13 +73,16 @@ def _reach(diagram: Diagram, axes) -> int:
 
 
 def _leading(diagram: Diagram):
-    """The axes that lead every input, in order; then, for each view, those that lead its result and that it makes."""
-    if diagram.inputs:
-        first, *rest = (diagram.values[v].axes for v in diagram.inputs)
-        n = 0
-        while n < len(first) and all(x[n:n + 1] == first[n:n + 1] for x in rest):
+    """For each axis that leads an input, the axes that lead every input it leads, in order (an input without them,
+    a bias shared by the batch, may be broadcast over them); then, for each view, those that lead its result and
+    that it makes."""
+    inputs = [diagram.values[v].axes for v in diagram.inputs]
+    for first in dict.fromkeys(axes[0] for axes in inputs if axes):
+        led = [axes for axes in inputs if axes[:1] == (first,)]
+        n = 1
+        while all(axes[n:n + 1] == led[0][n:n + 1] != () for axes in led):
             n += 1
-        yield first[:n]
+        yield led[0][:n]
     for op in diagram.ops:
         if _is_view(op):
             made = [a for a in diagram.values[op.outputs[0]].axes if a not in diagram.values[op.inputs[0]].axes]
@@ -91,8 +94,9 @@ def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None]
     them; the view that ends them, or None where every output has them); None where they cannot be drawn once.
 
     They can where the tensors that have them are all the tensors between its two ends (the others have none of
-    them: they come before the view that makes them, after the view that ends them, or go round), every box
-    there passes them, and they lead the tensors at its ends. Swin's windows are made by a view of the image's
+    them: they come before the view that makes them, after the view that ends them, go round, or are broadcast
+    over them where they meet one that has them, as a bias every channel shares is), every box there passes them,
+    and they lead the tensors at its ends. Swin's windows are made by a view of the image's
     rows and columns, ``(a i) (b j) m -> a b i j m``, and an attention runs within each window."""
     values = diagram.values
     has = {k: set(axes) <= set(v.axes) for k, v in values.items()}
@@ -101,9 +105,9 @@ def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None]
     births, deaths, passed = [], [], False
     for op in diagram.ops:
         into, out = {has[v] for v in op.inputs}, {has[v] for v in op.outputs}
-        if len(into) > 1 or len(out) > 1:
-            return None  # a box that meets tensors with them and tensors without
-        if into == {False} and out == {True}:
+        if len(out) > 1 or len(into) > 1 and out != {True}:
+            return None  # a box that meets tensors with them and tensors without (but for one they are broadcast over)
+        if into == {False} and out == {True} and op.inputs:
             births.append(op)
         elif into == {True} and out == {False}:
             deaths.append(op)
@@ -116,11 +120,11 @@ def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None]
     birth, death = (births or [None])[0], (deaths or [None])[0]
     if birth and any(not op.inputs and any(has[v] for v in op.outputs) for op in diagram.ops):
         return None  # a second start: an input (or a source) that has them already
-    if not birth and not (diagram.inputs and all(has[v] for v in diagram.inputs)):
+    if not birth and not any(has[v] for v in diagram.inputs):
         return None
     if any(has[v] == bool(death) for v in diagram.outputs):
         return None  # an output that has them past the view that ends them, or one that lacks them with none
-    ends = [values[v].axes for v in (birth.outputs if birth else diagram.inputs)] + \
+    ends = [values[v].axes for v in (birth.outputs if birth else diagram.inputs) if has[v]] + \
         [values[v].axes for v in (death.inputs if death else ())]
     return (birth, death) if all(x[:len(axes)] == axes for x in ends) else None  # they lead where they start and end
 
