@@ -57,7 +57,7 @@ def choose_order(diagram: Diagram, budget: int = 40_000):
     concatenation) in turn puts its result where its operands' lowest wires were, not their topmost, and the copies
     are chosen again around it: kept where that crosses fewer (attention's output beside the values it read, not
     the queries: XCiT's, a Set Transformer's pooling)."""
-    best = _choose(diagram, budget, frozenset())
+    best = _choose(diagram, budget, landings(diagram))
     if len(diagram.ops) > LOW_OPS:  # (each try is a whole search: in small figures only)
         return best[:2]
     lows = frozenset(op.id for op in diagram.ops if len(op.inputs) > 1 and order.takes_place(op))  # (einsums, concatenations)
@@ -73,6 +73,12 @@ def choose_order(diagram: Diagram, budget: int = 40_000):
             break
         best = better
     return best[:2]
+
+
+def landings(diagram: Diagram) -> frozenset:
+    """The transposes that bring the wire drawn once into its place in an output (:func:`.through.pulled_out`): their
+    results take the place of the output's own wires, not the wire's, above everything."""
+    return frozenset(op.id for op in diagram.ops if op.kind == "rearrange" and len(op.inputs) > 1)
 
 
 def _choose(diagram: Diagram, budget: int, low: frozenset):
@@ -172,7 +178,7 @@ def choose_drawing(diagram: Diagram, through: tuple[str, ...] | None = None):
             diagram, chosen, ordered = spread, *other
     if through:
         if set(through) <= set(through_axes(diagram)):
-            pulled = pulled_out(diagram, through)
+            pulled = pulled_out(diagram, through, landed=False)  # (the next part goes on with it)
             return (pulled, *choose_order(pulled))
         return diagram, chosen, ordered
     axes = through_axes(diagram) if through is None and crossings(ordered) >= THROUGH_SAVES else ()
