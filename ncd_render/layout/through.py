@@ -7,9 +7,9 @@ first view's bar and ends at the second's (:func:`span`).
 
 Drawn in every tensor instead, its wire is copied with each tensor and joined again wherever two
 meet (at each sum, each einsum's diagonal), and every copy and join crosses the wires between: an
-imported key-padding attention with a batch axis crossed 26 times, 10 with the batch drawn once; a Swin
-block, 37 times, 13 with its windows drawn once.
-Here it becomes one wire of its own, an input that runs straight to the outputs above every other
+imported key-padding attention with a batch axis crossed 26 times, 12 with the batch drawn once (two where
+it crosses back into its place in the output, ``[y m b]``); a Swin block, 37 times, 13 with its windows drawn
+once. Here it becomes one wire of its own, an input that runs straight to the outputs above every other
 wire, and the tensors are drawn without it; :func:`.choice.choose_drawing` keeps that drawing where it
 crosses clearly fewer times. For drawing only, as :mod:`.compact` is: ``Diagram.through`` names the
 wire's tensor, which no separator parts from the others (:mod:`.separators`) and a page's rows keep
