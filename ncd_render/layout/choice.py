@@ -78,7 +78,7 @@ def choose_order(diagram: Diagram, budget: int = 40_000):
 def landings(diagram: Diagram) -> frozenset:
     """The transposes that bring the wire drawn once into its place in an output (:func:`.through.pulled_out`): their
     results take the place of the output's own wires, not the wire's, above everything."""
-    return frozenset(op.id for op in diagram.ops if op.kind == "rearrange" and len(op.inputs) > 1)
+    return frozenset(op.id for op in diagram.ops if op.kind == "rearrange" and op.params["transpose"] and len(op.inputs) > 1)
 
 
 def _choose(diagram: Diagram, budget: int, low: frozenset):
