@@ -4,7 +4,7 @@ collapsed component's definition (a variant by what it adds, :mod:`.variants`)."
 from __future__ import annotations
 
 from ..ir import Diagram, build
-from ..layout import layout
+from ..layout import drawn_once, layout
 from ..style import Preset, Theme
 from .definitions import collapsed_blocks, definition
 from .flow import part_scenes
@@ -57,7 +57,8 @@ def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     # part by part, each sublayer with its residual sum first (a lone + between rows, its copy out of sight), then
     # alone; deep, the same (None where they would be the same parts: no sum to take in, no section to split)
-    found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums)
+    once = drawn_once(overview)  # (found once for the four)
+    found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums, once=once)
              for deep in (False, True) for sums in (True, False)]
     whole = [in_figure(layout(overview, theme, preset, rows=True), overview, numbering)]
     return (whole, defined), *((None if p is None else (list(p), defined)) for p in found)

@@ -36,15 +36,18 @@ from .strands import stranded
 
 def part_scenes(diagram: Diagram, depth: int | None, theme: Theme, preset: Preset, deep: bool = False,
                 strands: bool = False, numbering: Numbering | None = None, width: float | None = None,
-                sums: bool = False, titled: bool = False, cuts: dict | None = None) -> list[Scene] | None:
+                sums: bool = False, titled: bool = False, cuts: dict | None = None,
+                once: tuple[str, ...] | None = None) -> list[Scene] | None:
     """The parts of ``diagram`` laid out one by one, marked where tensors pass between them; None without parts
     (``deep``: sections split into their sections and repeats too, :func:`.chunks.chunks`; ``sums``: each
     sublayer with its residual sum, None where none has one; ``strands``: and
     their statements into strands, :mod:`.strands`, weighed for a page ``width`` points wide, ``titled`` as their
     sections go on, cut as ``cuts`` keeps). Their items
-    name their ops as ``numbering``'s figure does (:mod:`.refs`; by default, as ``diagram`` does)."""
+    name their ops as ``numbering``'s figure does (:mod:`.refs`; by default, as ``diagram`` does). Every part draws
+    the axes the whole figure draws once (a batch) so too, ``once`` where the caller has them (else found here:
+    :func:`ncd_render.layout.drawn_once` lays the figure out)."""
     numbering = numbering or Numbering(diagram)
-    once = drawn_once(diagram)  # (every part draws a batch once as the whole figure does, or none does)
+    once = drawn_once(diagram) if once is None else once
     if strands:
         parts = stranded(diagram, depth, lambda d: _room(layout(d, theme, preset, part=True, through=once), width), titled, cuts)
     else:
