@@ -151,7 +151,7 @@ def pulled_out(diagram: Diagram, axes: tuple[str, ...], landed: bool = True) -> 
     """``diagram`` with ``axes`` taken out of every tensor and drawn as a tensor of their own, unnamed: read first
     (or the first result of the view that makes them) and output first (or read first by the view that ends them),
     so that it runs straight above every other wire; if ``landed``, into an output that has them later than first
-    (a batch ``[y m b]``) it crosses down into its place (:func:`_landed`), else it ends above them all (a page's
+    (a batch ``[y m b]``) it crosses down into its place (:func:`_ended`), else it ends above them all (a page's
     part, whose outputs the next part reads, drawn the same way)."""
     birth, death = span(diagram, axes)
     values = {k: replace(v, axes=tuple(a for a in v.axes if a not in axes)) for k, v in diagram.values.items()}
@@ -170,12 +170,8 @@ def pulled_out(diagram: Diagram, axes: tuple[str, ...], landed: bool = True) -> 
     ops, values, moved = _without_moves(ops, values)
     fresh = itertools.count(max(op.id for op in diagram.ops) + 1)  # (past the moves left out too: no id stands for two ops)
     outputs = tuple(moved.get(v, v) for v in diagram.outputs)
-    if death is None and landed:
-        ops, values, outputs = _landed(diagram, axes, ops, values, outputs, wire, fresh)
-    elif death is None:
-        last = next(k for k, op in enumerate(ops) if op.kind == "output")
-        outputs = (wire,) + outputs
-        ops[last] = replace(ops[last], inputs=outputs)
+    if death is None:
+        ops, values, outputs = _ended(diagram, axes, ops, values, outputs, wire, fresh, landed)
     inputs = diagram.inputs
     if birth is None:
         ops.insert(0, Op(next(fresh), "input", (), (wire,)))
@@ -183,12 +179,12 @@ def pulled_out(diagram: Diagram, axes: tuple[str, ...], landed: bool = True) -> 
     return replace(diagram, values=values, ops=ops, inputs=inputs, outputs=outputs, through=wire)
 
 
-def _landed(diagram: Diagram, axes: tuple[str, ...], ops: list[Op], values: dict, outputs: tuple[int, ...], wire: int,
-            fresh) -> tuple[list[Op], dict, tuple[int, ...]]:
-    """``ops``, ``values`` and ``outputs`` with the wire of ``axes`` output first, beside the outputs they lead, and
-    crossing into each output that has them later (a transpose, two inputs in: the wire, then the rest), copied
-    where more than one takes it; the outputs as ``diagram`` gives them."""
-    late = [k for k, v in enumerate(diagram.outputs) if diagram.values[v].axes[:len(axes)] != axes]
+def _ended(diagram: Diagram, axes: tuple[str, ...], ops: list[Op], values: dict, outputs: tuple[int, ...], wire: int,
+           fresh, landed: bool) -> tuple[list[Op], dict, tuple[int, ...]]:
+    """``ops``, ``values`` and ``outputs`` with the wire of ``axes`` output first, beside the outputs they lead, and,
+    if ``landed``, crossing into each output that has them later (a transpose, two inputs in: the wire, then the
+    rest), copied where more than one takes it; those outputs as ``diagram`` gives them."""
+    late = [k for k, v in enumerate(diagram.outputs) if diagram.values[v].axes[:len(axes)] != axes] if landed else []
     ends = len(late) + (len(late) < len(outputs))
     wires = [wire]
     last = next(k for k, op in enumerate(ops) if op.kind == "output")
@@ -200,13 +196,13 @@ def _landed(diagram: Diagram, axes: tuple[str, ...], ops: list[Op], values: dict
     outputs = list(outputs)
     for k in late:
         before, after = values[outputs[k]], diagram.values[diagram.outputs[k]]
-        landed = max(values) + 1
-        values[landed] = replace(after, id=landed)
+        into = max(values) + 1
+        values[into] = replace(after, id=into)
         pattern = f"{' '.join(axes)}, {' '.join(before.axes)} -> {' '.join(after.axes)}"
-        ops.insert(last, Op(next(fresh), "rearrange", (wires.pop(), outputs[k]), (landed,), acts=(axes, before.axes),
+        ops.insert(last, Op(next(fresh), "rearrange", (wires.pop(), outputs[k]), (into,), acts=(axes, before.axes),
                             params=MappingProxyType({"pattern": pattern, "transpose": True})))
         last += 1
-        outputs[k] = landed
+        outputs[k] = into
     outputs = tuple(wires) + tuple(outputs)
     ops[last] = replace(ops[last], inputs=outputs)
     return ops, values, outputs
