@@ -36,7 +36,6 @@ from ..ir import Diagram, Op
 from ..style import Preset, Theme
 from . import as_drawn
 from .choice import choose_drawing
-from .compact import compact
 from .report import crossings, lower_bound
 
 MOST_INPUTS = 3  # every order of more would take too long to try on each render
@@ -149,12 +148,18 @@ class _Counted:
         self.diagram, self.theme, self.preset = diagram, theme, preset
 
     @cached_property
+    def drawn(self):
+        """:func:`.choice.choose_drawing`'s (diagram, choice, order) for the figure as drawn."""
+        return choose_drawing(as_drawn(self.diagram))
+
+    @cached_property
     def base(self) -> int:
-        return _crossings(self.diagram, self.theme, self.preset)
+        return crossings(self.drawn[2])
 
     @cached_property
     def may_save(self) -> bool:
-        return self.base - lower_bound(compact(self.diagram)) >= _saving(self.base)
+        """(The bound of the diagram drawn, its batch drawn once where it is: :mod:`.through`.)"""
+        return self.base - lower_bound(self.drawn[0]) >= _saving(self.base)
 
 
 def _saving(base: int) -> float:

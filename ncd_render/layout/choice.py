@@ -249,6 +249,8 @@ def _free(diagram: Diagram, op) -> bool:
 
 def crossing_report(diagram: Diagram) -> tuple[int, int]:
     """(crossings the layout of ``diagram`` leaves, the lower bound); as drawn, its convolutions compact where it asks
-    and a tensor of no axes on a wire of one (CLIP's temperature: without it, the report failed on a KeyError)."""
-    diagram = scalars_on_wires(compact(diagram))
-    return crossings(choose_drawing(diagram)[2]), lower_bound(diagram)  # the order the choice was scored by
+    and a tensor of no axes on a wire of one (CLIP's temperature: without it, the report failed on a KeyError), and
+    its batch drawn once where it is (:mod:`.through`: the bound of the diagram drawn, not of the one written, which
+    the GRU cell's 3 crossings fell below, 6)."""
+    drawn, _, ordered = choose_drawing(scalars_on_wires(compact(diagram)))
+    return crossings(ordered), lower_bound(drawn)  # the order the choice was scored by
