@@ -90,8 +90,9 @@ def _leading(diagram: Diagram):
 
 
 def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None] | None:
-    """Where the wire of ``axes`` would run, drawn once: (the view that makes them, or None where every input has
-    them; the view that ends them, or None where every output has them); None where they cannot be drawn once.
+    """Where the wire of ``axes`` would run, drawn once: (the view that makes them, or None where the inputs that
+    have them start it; the view that ends them, or None where every output has them); None where they cannot be
+    drawn once.
 
     They can where the tensors that have them are all the tensors between its two ends (the others have none of
     them: they come before the view that makes them, after the view that ends them, go round, or are broadcast

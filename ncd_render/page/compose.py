@@ -46,6 +46,7 @@ import warnings
 from itertools import product
 
 from ..ir import Diagram
+from ..layout import drawn_once
 from ..records import replaced
 from ..scene import Scene
 from ..sizing import SizeWarning
@@ -126,6 +127,7 @@ class _Page:
         self.definitions: dict = {}  # each component's laid-out body, from one depth to the next
         self.overviews: dict | None = None  # depth -> the diagram drawn at that depth (:meth:`depths`)
         self.pieces: dict = {}  # depth -> its pieces (:func:`.depths.pieces_at`)
+        self.once: dict = {}  # depth -> the axes its overview draws once, which every part of it draws so (:meth:`once_at`)
         self.strands: dict = {}  # (depth, titled) -> the overview's strands (:mod:`.strands`), or None
         self.strand_cuts: dict = {}  # depth -> where each part is cut into strands, weighed once for both
         # by the id of a piece's scene (the scenes are kept here, in pieces and strands, so no id is reused)
@@ -183,7 +185,7 @@ class _Page:
         room = height - box.height - DEFINITION_GAP if box is not None else height  # for the titles: the legend below them
         for depth, overview in self.depths().items():
             if depth not in self.pieces:
-                self.pieces[depth] = pieces_at(overview, depth, theme, preset, self.definitions, self.numbering)
+                self.pieces[depth] = pieces_at(overview, depth, theme, preset, self.definitions, self.numbering, self.once_at(depth))
             whole, summed, parts, deep_summed, deep = self.pieces[depth]
             defined[depth] = whole[1]
             uncut = whole if whole[0][0].width <= width + 0.01 else None  # (the whole figure fits uncut)
@@ -206,6 +208,7 @@ class _Page:
             for again in (True, False):
                 if (depth, again) not in self.strands:
                     self.strands[depth, again] = part_scenes(self.overviews[depth], depth, theme, preset, strands=True, numbering=self.numbering,
+                                                             once=self.once_at(depth),
                                                              width=self.width, titled=again, cuts=self.strand_cuts.setdefault(depth, {}))
                 strands = self.strands[depth, again]
                 # its rows at the page's width are kept for the last resort; not the narrower ones (too many to shrink each)
@@ -257,6 +260,13 @@ class _Page:
                 if not any(same_drawing(overview, seen) for seen in self.overviews.values()):
                     self.overviews[depth] = overview
         return self.overviews
+
+    def once_at(self, depth: int | None) -> tuple[str, ...]:
+        """The axes the overview at ``depth`` draws once (:func:`ncd_render.layout.drawn_once`), found once for its
+        pieces and strands: each finding lays the whole overview out."""
+        if depth not in self.once:
+            self.once[depth] = drawn_once(self.depths()[depth])
+        return self.once[depth]
 
     def legended(self, scene: Scene, width: float, height: float | None) -> Scene:
         """``scene`` with the legend of sizes below it, where the layout asks for one (:func:`_with_legend`)."""

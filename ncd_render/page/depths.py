@@ -31,11 +31,12 @@ def same_drawing(a: Diagram, b: Diagram) -> bool:
             and a.inputs == b.inputs and a.outputs == b.outputs and a.tandems == b.tandems)
 
 
-def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict, numbering: Numbering):
+def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset, definitions: dict, numbering: Numbering,
+              once: tuple[str, ...] | None = None):
     """(the overview's [scene], [(title, definition's scene)]) for the
     figure whole, part by part, and part by part with sections split too (None without such parts),
     ``overview`` being the figure at ``depth``; ``definitions`` keeps each component's laid-out body from
-    one depth to the next.
+    one depth to the next; ``once``: the axes the overview draws once, where the caller has them (else found here).
     Every scene's items name their ops as ``numbering``'s figure does."""
     names = collapsed_blocks(overview)
     for name in names:  # each definition once, its own calls collapsed and defined after it
@@ -57,7 +58,7 @@ def pieces_at(overview: Diagram, depth: int | None, theme: Theme, preset: Preset
     defined = [(title, scene) for _, title, scene in sorted(defined, key=lambda d: d[0])]
     # part by part, each sublayer with its residual sum first (a lone + between rows, its copy out of sight), then
     # alone; deep, the same (None where they would be the same parts: no sum to take in, no section to split)
-    once = drawn_once(overview)  # (found once for the four)
+    once = drawn_once(overview) if once is None else once  # (found once for the four)
     found = [part_scenes(overview, depth, theme, preset, deep=deep, numbering=numbering, sums=sums, once=once)
              for deep in (False, True) for sums in (True, False)]
     whole = [in_figure(layout(overview, theme, preset, rows=True), overview, numbering)]
