@@ -183,31 +183,24 @@ class ProductOps:
         dims, renamed = {}, {}
         for k, (seen, names) in enumerate(zip(operands, per_operand)):
             for d, letter in zip(seen.dims, names):
-                if letter in dims and k == 1 and seen.dsl is not None and self.atoms.related(dims[letter], d):
-                    renamed[d] = dims[letter]  # keys renamed beside queries: this operand takes the new name
+                if letter in dims and k == 1 and seen.dsl is not None and self.atoms.second_names(dims[letter], d):
+                    renamed.update(self.atoms.second_names(dims[letter], d))  # keys renamed beside queries: this operand takes the new names
                 elif letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
                     self.atoms.unify(dims[letter], d)
                 elif letter not in dims or self.atoms.size(dims[letter]) == 1:
                     dims[letter] = d
         (a, b), (la, lb) = operands, per_operand
-        if (a.param is None) == (b.param is None):
-            if a.param is not None:
-                raise Unsupported("an einsum of two parameters")
+        both_data = a.param is None and b.param is None  # (of two parameters, the first is read as data: Perceiver's latents)
+        if both_data:
             b_dsl = self.data(b)
-            for old, new in renamed.items():
-                b_dsl = self._rename(node, Seen(b.dims, b_dsl), {self.atoms.find(old): new})
-            kept = set(map(self.atoms.find, self.leaves([dims[x] for x in la if x in out_letters])))
+            if renamed:
+                b_dsl = self._rename(node, Seen(b.dims, b_dsl), renamed)
+            kept = [dims[x] for x in la if x in out_letters]
             for letter in [x for x in lb if x in out_letters and x not in la]:
-                clash = kept & set(map(self.atoms.find, self.atoms.leaves(dims[letter])))
-                if len(clash) == 1:  # queries and keys are the same positions: the keys get a second name
-                    (old,) = clash
-                    new = self.atoms.second_name(old)
-                    b_dsl = self._rename(node, Seen(b.dims, b_dsl), {old: new})
-                    d = dims[letter]
-                    dims[letter] = new if self.atoms.find(d) == old else \
-                        self.atoms.merge([new if self.atoms.find(x) == old else x for x in self.atoms.leaves(d)])
+                # queries and keys are the same positions (Swin's windows: their rows and columns): the keys get second names
+                b_dsl, dims[letter] = self._keys_renamed(node, b.dims, b_dsl, dims[letter], kept)
         out_dims = [dims[letter] for letter in out_letters]
-        if (a.param is None) == (b.param is None):
+        if both_data:
             order = self.leaves(out_dims)
             shared = set(map(self.atoms.find, self.leaves([dims[x] for x in set(la) & set(lb) & set(out_letters)])))
             order = self._diagonal_last(order, shared)
