@@ -332,7 +332,8 @@ def test_max_pooling_with_padding_of_values_that_may_be_negative_repeats_the_edg
     # a view that reads across its dims' boundaries (Transformer-XL's relative shift): an opaque view, not an endless loop
     ("relative_shift", "cannot follow a view of dimensions [5, 6] as [6, 5]: its dimensions do not split evenly", 1),
     ("number_power", "a number raised to a tensor's power", 2),  # (and the arange; its negation is a scale by -1)
-    ("node_pairs", "a sum or product of an axis with itself, broadcast both ways (every pair of its positions)", 1),
+    # every pair of nodes, one head: the keys get a second name, and a sum of two tensors that share no axis is unwritten
+    ("node_pairs", "each operand has an axis the other lacks, and they share none", 1),
     # x.repeat tiling a dim of more than one; a sum over a dim a repeat of a dim of one only copied along (no axis of its)
     ("tiled_and_summed", "reducing along a dim the tensor was only copied along", 2),
 ])

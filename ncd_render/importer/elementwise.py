@@ -86,9 +86,27 @@ class ElementOps:
     def _outer(self, node, a: Seen, b: Seen) -> Seen:
         """``a * b`` broadcast both ways, as an einsum that contracts nothing: each dimension of the result is
         the operand's that is not of size one."""
+        b = self._apart(node, a, b)
         dims = self._both_ways(node, a, b)
         out = self.emit("einsum", [self.data(a), self.data(b)], self.leaves(dims), node, axes={"depth": []})
         return Seen(dims, out)
+
+    def _apart(self, node, a: Seen, b: Seen) -> Seen:
+        """``b`` with a second name for each axis it holds where ``a`` has none (or a dim of one) and that ``a`` holds
+        elsewhere: every pair of the positions, a's beside b's (GAT's scores, one term per query plus one per key of
+        the same nodes, ``a[:, :, None] + b[:, None]``; Mamba-2's differences of cumulative sums)."""
+        pad = len(self.shape(node))
+        da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
+        held = set(map(self.atoms.find, self.leaves(a.dims)))
+        clash = held & {self.atoms.find(leaf) for x, y in zip(da, db) if y is not None and (x is None or self.atoms.size(x) == 1)
+                        for leaf in self.atoms.leaves(y)}
+        if not clash:
+            return b
+        renamed = {old: self.atoms.second_name(old) for old in sorted(clash)}
+        dsl = self._rename(node, b, renamed)
+        roots = lambda d: set(map(self.atoms.find, self.atoms.leaves(d)))  # noqa: E731
+        return Seen([self.atoms.merge([renamed.get(self.atoms.find(x), x) for x in self.atoms.leaves(d)]) if roots(d) & clash else d
+                     for d in b.dims], dsl)
 
     def _both_ways(self, node, a: Seen, b: Seen) -> list:
         """The dimensions of ``a`` and ``b`` broadcast both ways, as torch pairs them from the right: each the
@@ -255,6 +273,7 @@ class ElementOps:
     def _outer_sum(self, node, a: Seen, b: Seen, fn: str = "add") -> Seen:
         """``a + b`` (or, ``fn`` "sub", ``a - b``) broadcast both ways, the language's outer sum: ``a``'s axes, then
         ``b``'s own; where they share no axis (Swin's mask of two ranges), none the language writes."""
+        b = self._apart(node, a, b)
         mine = set(map(self.atoms.find, self.dsl_leaves(a)))
         atoms = self.prog.values[b.dsl].atoms
         own = [t for t in atoms if not mine & set(map(self.atoms.find, self.atoms.leaves(t)))]
