@@ -191,7 +191,7 @@ class ElementOps:
         if _unread(b) and a.dsl is not None and len(node.args[0].users) == 1:
             stmt = self.producer.get(a.dsl)  # a map's result plus a parameter over its outputs: the map's bias
             out = self.leaves(stmt.axes["out"]) if is_map(stmt) else None
-            if out and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
+            if out is not None and not stmt.options.get("bias") and len(b.dims) <= len(a.dims):
                 for x, y in zip(reversed(a.dims), reversed(b.dims)):
                     if self.atoms.size(x) == self.atoms.size(y):  # (a dim of one broadcasts: BART's final_logits_bias [1, v])
                         self.atoms.unify(x, y)

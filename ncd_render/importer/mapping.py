@@ -243,9 +243,10 @@ class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, 
 
     def data(self, seen: Seen) -> int:
         """The DSL value ``seen`` holds; a parameter used as data (ViT's class token, joined to the patches) is
-        first a ``learned`` box over its dims, made once; a constant has no statement."""
+        first a ``learned`` box over its dims, made once (a learned number, CLIP's temperature: over none); a constant
+        has no statement."""
         own = [d for d in seen.dims if d not in seen.spread]  # (not the dims it was spread along: the box is copied along them)
-        if seen.dsl is None and seen.param is not None and self.leaves(own):
+        if seen.dsl is None and seen.param is not None and (self.leaves(own) or not self.leaves(seen.dims)):
             seen.dsl = self.emit("learned", [], self.leaves(own), None, module=seen.param.name.rpartition(".")[0],
                                  axes={"on": own}, params={"weight": seen.param}, label=box_path(seen.param))
         if seen.dsl is None:

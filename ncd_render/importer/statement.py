@@ -50,14 +50,14 @@ def statement(stmt: Stmt, args, order, names, axis_names, atoms) -> str:
         spec = ", ".join(_one(names([a])) for a in axes["on"]).rstrip() + f" -> {_one(names(axes['to']))}"  # (none: stacked)
     elif axes.get("on"):
         spec = " ".join(_one(names([a])) for a in axes["on"]) if stmt.fn in ONE_AXIS_EACH else names(axes["on"])
-    elif "on" in axes:  # on no axis (nn.PReLU()'s one slope for all)
-        spec = None
+    elif "on" in axes:  # on no axis (nn.PReLU()'s one slope for all; a learned number, learned(:))
+        spec = "" if stmt.fn == "learned" else None
     elif kind.glyph in ("mark", "join"):  # an element-wise function, or of two tensors (maximum)
         spec = None
     else:  # a contraction or an opaque box: every operand's layout
-        spec = ", ".join(axes_text(order[v], axis_names) for v in stmt.args) + f" -> {axes_text(order[stmt.out], axis_names)}"
+        spec = ", ".join(axes_text(order[v], axis_names) for v in stmt.args).rstrip() + f" -> {axes_text(order[stmt.out], axis_names)}"
     options = _options(stmt, kind, names)
-    text = f"{stmt.fn}({', '.join(args)}{': ' + spec if spec is not None else ''})" + (" with " + ", ".join(options) if options else "")
+    text = f"{stmt.fn}({', '.join(args)}{(': ' + spec) if spec else ':' if spec == '' else ''})" + (" with " + ", ".join(options) if options else "")
     if stmt.scale not in (None, 1):  # a contraction's scale, at its cup
         depth = atoms.leaves_of(axes.get("depth", []))
         text += f" * {_factor(stmt.scale, axis_names, atoms, depth)}"
