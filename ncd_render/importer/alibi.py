@@ -9,7 +9,7 @@ built the bias is not imported.
 >>> slopes = torch.tensor([2.0 ** -4, 2.0 ** -8])[:, None, None]  # two heads'
 >>> keys, distance = torch.arange(4.0), torch.arange(4.0) - torch.arange(4.0)[:, None]
 >>> _heads(slopes * keys, torch.zeros(2, 4, 4)), _heads(slopes * distance, torch.zeros(2, 4, 4))  # BLOOM's, the paper's
-((2, False), (2, True))
+((2, False, False), (2, True, False))
 >>> _heads(slopes.flip(0) * keys, torch.zeros(2, 4, 4)) is None  # slopes of no ALiBi
 True
 """
@@ -36,13 +36,13 @@ def recognise_alibi(cap: Capture) -> dict:
                 and all(a in fed for a in node.args[1:3]):
             heads = _heads(cap.values.get(node.args[0]), cap.values.get(node))
             if heads and (heads[1] or _softmax_after(node)):
-                found[node] = Replacement(list(node.args[1:3]), _product(heads[0]))
+                found[node] = Replacement(list(node.args[1:3]), _product(heads[0], heads[2]))
         elif _is(node, "add") and len(node.args) == 2:
             for scores, bias in (node.args, node.args[::-1]):
                 if _constant(bias, fed) and scores in fed:
                     heads = _heads(cap.values.get(bias), cap.values.get(node))
                     if heads and (heads[1] or _softmax_after(node)):
-                        found[node] = Replacement([scores], _added(heads[0], scores))
+                        found[node] = Replacement([scores], _added(heads[0], heads[2], scores))
                         break
     return found
 
@@ -51,17 +51,28 @@ def _constant(arg, fed) -> bool:
     return isinstance(arg, torch.fx.Node) and arg not in fed
 
 
-def _heads(bias, scores) -> tuple[int, bool] | None:
-    """(heads, exact) when ``bias``, broadcast over ``scores`` (whose last two dims are queries and keys, the
-    heads among the dims before), is ALiBi's: each head's slope times the key's position, tiled over the
-    batch; ``exact`` when it is the slope times the key's distance from the query, unshifted. Else None."""
+def _heads(bias, scores) -> tuple[int, bool, bool] | None:
+    """(heads, exact, last) when ``bias``, broadcast over ``scores``, is ALiBi's: each head's slope times the key's
+    position, tiled over the batch; ``exact`` when it is the slope times the key's distance from the query, unshifted.
+    The scores' last two dims are queries and keys, the heads among the dims before; or, ``last``, their last three
+    are queries, keys and heads (``ncd compile``'s ``alibi`` helper adds it so). Else None."""
+    for last in (False, True):
+        found = _heads_in(bias, scores, last)
+        if found is not None:
+            return (*found, last)
+    return None
+
+
+def _heads_in(bias, scores, last: bool) -> tuple[int, bool] | None:
     if not (isinstance(bias, torch.Tensor) and isinstance(scores, torch.Tensor)) or scores.dim() < 3 or not bias.is_floating_point():
         return None
-    queries, keys = scores.shape[-2:]
     try:
-        b = bias.expand(scores.shape).reshape(-1, queries, keys).double().cpu()
+        b = bias.expand(scores.shape)
     except RuntimeError:
         return None
+    b = b.movedim(-1, -3) if last else b
+    queries, keys = b.shape[-2:]
+    b = b.reshape(-1, queries, keys).double().cpu()
     if keys < 2:
         return None
     slopes = b[:, 0, 1] - b[:, 0, 0]
@@ -90,10 +101,11 @@ def _softmax_after(node) -> bool:
             return False
 
 
-def _with_alibi(mapper, node, seen: Seen, heads: int) -> Seen:
-    """``seen``, the scores, with ``alibi`` over their last two dims and the dim before of ``heads``."""
-    queries, keys = seen.dims[-2:]
-    found = [a for a in mapper.leaves(seen.dims[:-2]) if mapper.atoms.size(a) == heads]
+def _with_alibi(mapper, node, seen: Seen, heads: int, last: bool) -> Seen:
+    """``seen``, the scores, with ``alibi`` over their last two dims and the dim before of ``heads`` (``last``: over
+    the two before their last, the heads' dim)."""
+    queries, keys = seen.dims[-3:-1] if last else seen.dims[-2:]
+    found = [a for a in mapper.leaves(seen.dims[-1:] if last else seen.dims[:-2]) if mapper.atoms.size(a) == heads]
     if not found:
         raise Unsupported("an ALiBi bias whose heads are not a dim of the scores")
     for d in (queries, keys):
@@ -102,9 +114,9 @@ def _with_alibi(mapper, node, seen: Seen, heads: int) -> Seen:
     return Seen(seen.dims, mapper.emit("alibi", [seen.dsl], atoms, node, axes={"on": [queries, keys, found[-1]]}))
 
 
-def _product(heads: int):
-    return lambda mapper, node: _with_alibi(mapper, node, mapper.baddbmm_product(node), heads)
+def _product(heads: int, last: bool):
+    return lambda mapper, node: _with_alibi(mapper, node, mapper.baddbmm_product(node), heads, last)
 
 
-def _added(heads: int, scores):
-    return lambda mapper, node: _with_alibi(mapper, node, mapper.get(scores), heads)
+def _added(heads: int, last: bool, scores):
+    return lambda mapper, node: _with_alibi(mapper, node, mapper.get(scores), heads, last)

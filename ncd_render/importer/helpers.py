@@ -31,7 +31,8 @@ def recognise_helpers(cap: Capture) -> dict:
 
 def _batch_norm(cap: Capture, var) -> dict:
     """``(x - x.mean(dims)) / (x.var(dims) + eps).sqrt() * weight + bias`` over every dim but the channels
-    (dim 1): one ``batchnorm`` box with batch statistics, as nn.BatchNorm in training mode."""
+    (dim 1), or over every dim, one weight and bias (CBAM's map of one channel): one ``batchnorm`` box with batch
+    statistics, as nn.BatchNorm in training mode."""
     x, dims = var.args[0], var.args[1]
     mean_of = [u for u in x.users if _is(u, "mean")] if isinstance(x, torch.fx.Node) else []
     users = list(var.users)
@@ -42,7 +43,8 @@ def _batch_norm(cap: Capture, var) -> dict:
     value = cap.values.get(x)
     if div is None or not _is(div, "div") or not isinstance(value, torch.Tensor) or value.dim() < 3:
         return {}
-    if sorted(d % value.dim() for d in dims) != [d for d in range(value.dim()) if d != 1]:
+    over = sorted(d % value.dim() for d in dims)
+    if over not in ([d for d in range(value.dim()) if d != 1], list(range(value.dim()))):  # (no channels: a map's one)
         return {}
     last, params = div, []
     for op in ("mul", "add"):  # the affine weight, then bias, each viewed as [channels, 1, ...]
@@ -55,7 +57,7 @@ def _batch_norm(cap: Capture, var) -> dict:
             return {}
         last, params = after, params + [other[0]]
     v = value.double()
-    shape = [1, -1] + [1] * (value.dim() - 2)
+    shape = [1, -1] + [1] * (value.dim() - 2) if len(over) < value.dim() else [1] * value.dim()
     expected = (v - v.mean(dims, keepdim=True)) / (v.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
     expected = expected * cap.values[params[0]].double().reshape(shape) + cap.values[params[1]].double().reshape(shape)
     if not agrees(expected, cap.values[last].double()):
@@ -86,13 +88,15 @@ def _causal_mask(cap: Capture, node) -> dict:
 
 def _unfold(cap: Capture, pad) -> dict:
     """Zero padding, then ``x.unfold(-n, reach, stride)[..., ::dilation]`` once per spatial dim (the last
-    ``n``, as ``ncd compile``'s unfold helper does): one ``unfold`` box, [..., s_1..s_n] -> [..., o_1..o_n, k_1..k_n]."""
+    ``n``, as ``ncd compile``'s unfold helper does): one ``unfold`` box, [..., s_1..s_n] -> [..., o_1..o_n, k_1..k_n],
+    each setting one number for every dim or one each (Inception's 1 x 7 kernel, padded 0 rows and 3 columns)."""
     x, widths = pad.args[0], list(pad.args[1])
     mode = pad.args[2] if len(pad.args) > 2 else pad.kwargs.get("mode", "constant")
     fill = pad.args[3] if len(pad.args) > 3 else pad.kwargs.get("value")
-    if not isinstance(x, torch.fx.Node) or mode != "constant" or fill not in (None, 0, 0.0) or len(set(widths)) != 1:
-        return {}
-    n, padding, node, settings = len(widths) // 2, widths[0], pad, []
+    if not isinstance(x, torch.fx.Node) or mode != "constant" or fill not in (None, 0, 0.0) or widths[0::2] != widths[1::2]:
+        return {}  # (each dim padded alike on both sides)
+    n, node, settings = len(widths) // 2, pad, []
+    paddings = widths[0::2][::-1]  # (F.pad's widths run from the last dim back)
     for _ in range(n):
         users = list(node.users)
         if len(users) != 1 or not _is(users[0], "unfold") or users[0].args[1] != -n:
@@ -108,9 +112,9 @@ def _unfold(cap: Capture, pad) -> dict:
         if (reach - 1) % dilation:
             return {}
         settings.append((stride, dilation, (reach - 1) // dilation + 1))
-    if len(set(settings)) != 1 or n < 1:
+    if n < 1:
         return {}
-    (stride, dilation, kernel), = set(settings)
+    strides, dilations, kernels = (list(each) for each in zip(*settings))
     last = node
 
     def emit(mapper, node):
@@ -127,11 +131,20 @@ def _unfold(cap: Capture, pad) -> dict:
         for d, size in zip(spatial, out_shape[-2 * n:-n]):
             mapper.atoms.atom(d).width = True
             outs.append(d if mapper.atoms.size(d) == size else mapper.atoms.new(size, mapper.atoms.atom(d).role, width=True))
-        kernels = [mapper.atoms.new(kernel, "kernel") for _ in range(n)]
-        options = {"stride": stride, "padding": padding, "dilation": dilation}
-        blocks = mapper.emit("unfold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), mapper.leaves(spatial), outs + kernels, mapper.atoms), node,
-                             axes={"in": list(spatial), "out": outs + kernels}, options=options)
-        return type(seen)(seen.dims[:-n] + outs + kernels, blocks)
+        # a dim with a kernel of one, neither padded nor strided, is not unfolded: its blocks are its positions
+        # (Inception's 1 x 7 kernel unfolds the columns only; its kernel dim of one is no axis)
+        unfolded = [i for i in range(n) if (kernels[i], paddings[i], strides[i]) != (1, 0, 1)]
+        blocks = [mapper.atoms.new(kernel, "kernel" if kernel > 1 else "unit") for kernel in kernels]
+        dims = seen.dims[:-n] + outs + blocks
+        if not unfolded:
+            return type(seen)(dims, mapper.data(seen))
+        options = {name: each[0] if len(set(each)) == 1 else tuple(each)  # one number for every dim, or one each
+                   for name, each in (("stride", [strides[i] for i in unfolded]), ("padding", [paddings[i] for i in unfolded]),
+                                      ("dilation", [dilations[i] for i in unfolded]))}
+        ins, made = [spatial[i] for i in unfolded], [outs[i] for i in unfolded] + [blocks[i] for i in unfolded]
+        out = mapper.emit("unfold", [mapper.data(seen)], linear_order(mapper.dsl_leaves(seen), mapper.leaves(ins), made, mapper.atoms), node,
+                          axes={"in": ins, "out": made}, options=options)
+        return type(seen)(dims, out)
 
     return {last: Replacement([x], emit)}
 

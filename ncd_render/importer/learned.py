@@ -212,11 +212,13 @@ class LearnedOps:
     def _batch_norm(self, node, x, w, b, eps):
         if w is None or b is None:
             raise Unsupported("batch norm without affine weights")
-        self.atoms.unify(w.dims[0], x.dims[1])
-        self.atoms.unify(b.dims[0], x.dims[1])
+        channels = [1] if w.dims else []  # (a single weight and bias: no channels, every dim normalised)
+        for i in channels:
+            self.atoms.unify(w.dims[0], x.dims[i])
+            self.atoms.unify(b.dims[0], x.dims[i])
         self.atoms.atom(x.dims[0]).role = self.atoms.atom(x.dims[0]).role or "batch"
         self.prog.batchnorm = True
-        return self._norm(node, "batchnorm", x, [d for i, d in enumerate(x.dims) if i != 1], {"weight": w.param, "bias": b.param}, eps)
+        return self._norm(node, "batchnorm", x, [d for i, d in enumerate(x.dims) if i not in channels], {"weight": w.param, "bias": b.param}, eps)
 
     def op_conv2d(self, node, name):
         return self._convolution(node, 2)

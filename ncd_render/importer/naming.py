@@ -70,8 +70,8 @@ def label(letter: str, path: str, taken: set[str], peers=()) -> str:
 
     >>> label("L", "self_attn.q_proj", set())
     'L_{q_proj}'
-    >>> label("E", "E", set()), label("L", "L_Q", set())  # already labels, as ncd compile names boxes
-    ('E', 'L_Q')
+    >>> label("E", "E", set()), label("L", "L_Q", set()), label("L", "W_dt", set())  # already labels, as ncd compile names boxes
+    ('E', 'L_Q', 'W_{dt}')
     >>> label("L", "cell.W_{hz}", set()), label("L", "cell.W_{hz}", {"W_hz"})  # as the importer names a GRU cell's maps
     ('W_{hz}', 'W_{hz.2}')
     >>> label("\\\\gamma", "block.gamma", set()), label("\\\\gamma", "block.gamma", {"gamma"})  # its symbol's own name: γ, not γ_gamma
@@ -86,8 +86,9 @@ def label(letter: str, path: str, taken: set[str], peers=()) -> str:
         taken.add(_param(letter))
         return letter
     if re.fullmatch(r"[A-Z][A-Za-z]?(_[A-Za-z0-9]{1,6})?|[A-Za-z][A-Za-z]?_\{[A-Za-z0-9]{1,6}\}", parts[-1]) and _param(parts[-1]) not in taken:
-        taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it
-        return parts[-1]
+        taken.add(_param(parts[-1]))  # already a label (L_Q, as ncd compile names its maps): keep it, a subscript of
+        head, _, sub = parts[-1].partition("_")  # several characters braced as the language sets it (W_dt: W_{dt})
+        return f"{head}_{{{sub}}}" if len(sub) > 1 and not sub.startswith("{") else parts[-1]
     braced = re.fullmatch(r"([A-Za-z][A-Za-z]?)_\{([A-Za-z0-9]{1,6})\}", parts[-1])
     if braced:  # a braced label taken (a cell called again): numbered inside its braces, W_{ir.2}
         n = 2

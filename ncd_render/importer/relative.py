@@ -1,4 +1,5 @@
-"""T5's relative position bias: a learned table read by bucket ids that no input feeds (T5's
+"""T5's relative position bias: a learned table read (an embedding, or ``table[ids]`` as ``ncd compile`` writes it) by
+bucket ids that no input feeds (T5's
 ``compute_bias``: aranges, their differences, logarithmic buckets), recognised by the ids' recorded
 value, T5's buckets both ways (an encoder's) or looking back only (a decoder's), at the maximum distance
 its module keeps (``relative_attention_max_distance``, else T5's 128). The lookup becomes one
@@ -21,9 +22,14 @@ def recognise_relative(cap: Capture) -> dict:
     """The lookups to import as one ``relbias`` box each."""
     inputs, found = _fed(cap, by=("placeholder",)), {}
     for node in cap.graph.nodes:
-        if not (_is(node, "embedding") and len(node.args) >= 2 and all(isinstance(a, torch.fx.Node) for a in node.args[:2])):
+        if _is(node, "index") and len(node.args) == 2 and len(node.args[1]) == 1:  # table[ids], as ncd compile reads it
+            weight, ids = node.args[0], node.args[1][0]
+        elif _is(node, "embedding") and len(node.args) >= 2:
+            weight, ids = node.args[:2]
+        else:
             continue
-        weight, ids = node.args[:2]
+        if not all(isinstance(a, torch.fx.Node) for a in (weight, ids)):
+            continue
         table, value = cap.values.get(weight), cap.values.get(ids)
         if weight.op != "get_attr" or ids in inputs or not isinstance(value, torch.Tensor) or value.dim() != 2 \
                 or value.is_floating_point() or min(value.shape) < 2 or len(value.unique()) < 2:
