@@ -534,6 +534,8 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("one_token_type", ["Y = bias(E: f) as E_{types.0}"]),
     # a bias per key added to the scores takes the keys' second name (it unified the two: "axis y = y", no diagram); its
     # map to one number has a bias of one number (ncd check raised a ValueError running it)
+    ("headed_pairs", ["H2x = rename(H2: y -> x)\nX = H + H2x\nY = softmax(X: y)"]),
+    ("learned_temperature", ["learned(:) as E_{scale}", "exp("]),
     ("key_bias", ["H = linear(X: m -> ) with bias as L_{g}", "Hx = rename(H: y -> x)\nX2 = S + Hx\nP = softmax(X2: x)"]),
     # a cast to float32 by name, a no-op on the capture's float32 inputs: checked in float32 (float64 failed at 1e-9)
     ("float32_scores", ["S = einsum(Q, Kx: y k, x k -> y x)"]),

@@ -94,9 +94,13 @@ class ElementOps:
     def _apart(self, node, a: Seen, b: Seen) -> Seen:
         """``b`` with a second name for each axis it holds where ``a`` has none (or a dim of one) and that ``a`` holds
         elsewhere: every pair of the positions, a's beside b's (GAT's scores, one term per query plus one per key of
-        the same nodes, ``a[:, :, None] + b[:, None]``; Mamba-2's differences of cumulative sums)."""
+        the same nodes, ``a[:, :, None] + b[:, None]``; Mamba-2's differences of cumulative sums). Dims torch pairs, in
+        the same place and of one size, are first made one axis (two maps' heads)."""
         pad = len(self.shape(node))
         da, db = ([None] * (pad - len(x.dims)) + list(x.dims) for x in (a, b))
+        for x, y in zip(da, db):
+            if x is not None and y is not None and self.atoms.size(x) == self.atoms.size(y) > 1 and not self.atoms.related(x, y):
+                self.atoms.unify(x, y)
         held = set(map(self.atoms.find, self.leaves(a.dims)))
         clash = held & {self.atoms.find(leaf) for x, y in zip(da, db) if y is not None and (x is None or self.atoms.size(x) == 1)
                         for leaf in self.atoms.leaves(y)}

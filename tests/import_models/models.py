@@ -2277,6 +2277,41 @@ def node_pairs():
     return _NodePairs(), (torch.randn(5, 4),)
 
 
+class _HeadedPairs(nn.Module):
+    """Every pair of nodes per head, a1(h)[:, None] + a2(h)[:, :, None], each term from a map of its own: the sum's
+    positions are a's and b's, the key's renamed, and the two maps' heads, paired by torch, one axis (the import
+    wrote an opaque box, then, its heads apart, a pairing it could not lay out)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a1, self.a2 = nn.Linear(4, 2), nn.Linear(4, 2)
+
+    def forward(self, x):
+        return (self.a1(x)[:, None] + self.a2(x)[:, :, None]).softmax(-2)
+
+
+def headed_pairs():
+    torch.manual_seed(0)
+    return _HeadedPairs(), (torch.randn(2, 5, 4),)
+
+
+class _LearnedTemperature(nn.Module):
+    """A map's result times exp of one learned number of shape [1] (CLIP's logit scale): ``learned(:)`` read as data
+    (it was an opaque box, 'a constant used as data')."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj, self.scale = nn.Linear(4, 3), nn.Parameter(torch.tensor([0.5]))
+
+    def forward(self, x):
+        return self.proj(x) * self.scale.exp()
+
+
+def learned_temperature():
+    torch.manual_seed(0)
+    return _LearnedTemperature(), (torch.randn(5, 4),)
+
+
 class _NegatedMasks(nn.Module):
     """Flags turned the other way round before they mask, ~seen and seen.logical_not() (opaque: no statement says
     'not'), and nn.MultiheadAttention's key_padding_mask with its weights asked for (the mask added by baddbmm,
