@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from pathlib import Path
 from typing import NamedTuple
 
 from .chars import forbidden
@@ -131,3 +132,33 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     if n == 1:
         return f"1 {word}"
     return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"
+
+
+def python_syntax_span(error: SyntaxError, path: str) -> Span | None:
+    """Where Python found a syntax error in a file it loaded (a model file, a reference), as a diagram's mistakes are
+    shown; None where Python names no line of the file. An indentation error's caret is under the line's first word
+    (Python's column is the indent's last).
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.py")
+    ...     _ = open(path, "w").write("import torch\\ndef make(:\\n")
+    ...     try:
+    ...         compile(open(path).read(), path, "exec")
+    ...     except SyntaxError as error:
+    ...         print(NcdError("Python cannot read it", python_syntax_span(error, "model.py")))
+    model.py:2:10: Python cannot read it
+        2 | def make(:
+          |          ^
+    """
+    try:
+        lines = Path(error.filename).read_text(encoding="utf-8", errors="replace").splitlines() if error.filename else []
+    except OSError:
+        return None
+    if not error.lineno or not 1 <= error.lineno <= len(lines):
+        return None
+    text = lines[error.lineno - 1]
+    column = min(max(error.offset or 1, 1), len(text) + 1)
+    if isinstance(error, IndentationError) and text.strip():
+        column = len(text) - len(text.lstrip()) + 1
+    return Source(path, "\n".join(lines)).span(error.lineno, column)

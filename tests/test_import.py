@@ -202,6 +202,22 @@ def test_bad_input_is_a_clear_error(target, message, tmp_path):
     assert not (tmp_path / "out.ncd").exists()
 
 
+@pytest.mark.parametrize("source, line, column, caret", [
+    ("import torch\n\ndef make(:\n    pass\n", 3, 10, "    3 | def make(:\n      |          ^"),
+    ("import torch\nif True:\n    x = 1\n        y = 2\n", 4, 9, "    4 |         y = 2\n      |         ^"),
+])
+def test_a_model_file_python_cannot_read_is_shown_where_it_fails(source, line, column, caret, tmp_path):
+    """A syntax error in the model file is shown as a diagram's is, its line with a caret (it was 'raised at <frozen
+    importlib._bootstrap>:241', which says nothing of where)."""
+    (tmp_path / "model.py").write_text(source)
+    result = _ncd("import", "model.py:make", "-o", "out.ncd", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    head = result.stderr.splitlines()[0]
+    assert head.startswith(f"model.py:{line}:{column}: error: Python cannot read the model file: "), result.stderr
+    assert caret in result.stderr, result.stderr
+    assert not (tmp_path / "out.ncd").exists()
+
+
 def test_from_module_writes_a_pickled_pairing(tmp_path):
     import torch
     from torch import nn

@@ -53,6 +53,18 @@ def test_an_error_is_one_paragraph_without_traceback(tmp_path):
     assert result.stdout == ""
 
 
+def test_a_reference_python_cannot_read_is_shown_where_it_fails(tmp_path):
+    """A syntax error in the reference is its line with a caret, as a diagram's (it was the error's text and
+    'raised at <frozen importlib._bootstrap>')."""
+    (tmp_path / "mha.ncd").write_text(MHA.read_text())
+    (tmp_path / "mha.check.py").write_text(MHA.with_name("mha.check.py").read_text().replace("def reference(sizes):", "def reference(sizes:"))
+    result = subprocess.run([sys.executable, "-m", "ncd_render", "check", tmp_path / "mha.ncd"], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    line = next(n for n, text in enumerate((tmp_path / "mha.check.py").read_text().splitlines(), 1) if text.startswith("def reference("))
+    assert result.stderr.startswith(f"{tmp_path / 'mha.check.py'}:{line}:14: error: Python cannot read the reference: SyntaxError: "), result.stderr
+    assert f"{line:5d} | def reference(sizes:\n      |              ^" in result.stderr, result.stderr
+
+
 def test_compile_prints_or_writes_runnable_source(tmp_path):
     printed = ncd("compile", MHA, "--sizes", SMALL_MHA, "--class-name", "MHA")
     assert printed.exit_code == 0, printed.output

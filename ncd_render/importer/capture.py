@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils import _pytree as pytree
 
-from ..errors import NcdError
+from ..errors import NcdError, python_syntax_span
 from ..pytorch.inputs import without_values
 
 
@@ -50,6 +50,10 @@ def load_function(spec: str):
     with _beside(path):
         try:
             module_spec.loader.exec_module(source)
+        except SyntaxError as error:  # the model file's own mistake: where it is, with a caret, as a diagram's
+            span = python_syntax_span(error, path)
+            raise NcdError(f"Python cannot read the model file: {type(error).__name__}: {error.msg}" if span else
+                           f"cannot load {path}: {_what(error)}", span) from None
         except (Exception, SystemExit) as error:
             raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
         function = getattr(source, name, None)
