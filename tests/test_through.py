@@ -137,6 +137,16 @@ def test_an_axis_a_box_acts_on_is_drawn_in_its_tensors(body):
     assert "b" not in through_axes(load_text(text).diagram)
 
 
+def test_an_outer_sum_joined_only_along_the_batch_keeps_the_batch_in_its_tensors(tmp_path):
+    """G[y f] + D[y m] is joined along y alone: drawn once, y left the sum a box nothing entered, and the render
+    failed on it (a ValueError the fuzzer found, from a mutant of llama_mlp.ncd). y stays in the tensors."""
+    text = ("axis y = 4 width\naxis m = 3\naxis f = 5\ninput X[y m]\nN = relu(X)\nG = linear(N: m -> f)\n"
+            "U = linear(N: m -> f)\nX = silu(G)\nH = G * U\nD = linear(H: f -> m)\nX = G + D\noutput X\n")  # (silu's X unused)
+    assert through_axes(load_text(text).diagram) == ()
+    load_text(text).render(tmp_path / "x.svg")
+    assert (tmp_path / "x.svg").read_text().startswith("<?xml")
+
+
 def test_an_mlp_keeps_its_positions_in_its_tensors():
     """Every tensor of an MLP has its positions, but drawn once they would save one copy's crossing: X stays X[y m]."""
     diagram = load(CORPUS / "llama_mlp.ncd").diagram

@@ -32,6 +32,7 @@ from types import MappingProxyType
 
 from ..diagram import Op, Value
 from ..ir import Diagram
+from .model import glyph
 
 ENDS = ("input", "output", "copy", "delete")  # ops that only carry tensors: every axis passes them
 REWRITTEN = {"einsum": ("equation", "merged"), "rearrange": ("pattern",)}  # ops that name the axis in specs of their own
@@ -113,7 +114,7 @@ def span(diagram: Diagram, axes: tuple[str, ...]) -> tuple[Op | None, Op | None]
         elif into == {True} and out == {False}:
             deaths.append(op)
         elif True in into | out:
-            if not _passes(op, axes):
+            if not _passes(op, axes) or _parted(op, axes, values):
                 return None
             passed = passed or op.kind not in ENDS
     if len(births) > 1 or len(deaths) > 1 or not all(map(_is_view, births + deaths)) or not passed:
@@ -139,6 +140,22 @@ def _passes(op: Op, axes: tuple[str, ...]) -> bool:
     if any(set(axes) & _names(value) for key, value in op.params.items() if key not in REWRITTEN.get(op.kind, ())):
         return False  # a map per index of one, a softmax over it, a rename of it: it is acted on
     return op.kind in ENDS or op.kind in REWRITTEN or set(axes) <= set(op.broadcast)
+
+
+def _parted(op: Op, axes: tuple[str, ...], values) -> bool:
+    """Whether a sum's (a product's, any join's) terms would share no axis with ``axes`` taken out where one has
+    axes the other lacks: an outer sum joined only along ``axes`` (``G[y f] + D[y m]``, y drawn once) would be a box
+    that nothing enters, as the language writes none.
+
+    >>> from ncd_render.api import load_text
+    >>> d = load_text("axis y = 2\\naxis f = 3\\naxis m = 4\\ninput G[y f], D[y m]\\nX = G + D\\noutput X\\n").diagram
+    >>> _parted(d.ops[-2], ("y",), d.values), _parted(d.ops[-2], ("f",), d.values)
+    (True, False)
+    """
+    if glyph(op) != "join" or len(op.inputs) < 2:
+        return False
+    terms = [set(values[v].axes) - set(axes) for v in op.inputs]
+    return any(term - terms[0] and not term & terms[0] for term in terms[1:])
 
 
 def _names(value) -> set[str]:
