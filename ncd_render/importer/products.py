@@ -183,8 +183,9 @@ class ProductOps:
         dims, renamed = {}, {}
         for k, (seen, names) in enumerate(zip(operands, per_operand)):
             for d, letter in zip(seen.dims, names):
-                if letter in dims and k == 1 and seen.dsl is not None and self.atoms.second_names(dims[letter], d):
-                    renamed.update(self.atoms.second_names(dims[letter], d))  # keys renamed beside queries: this operand takes the new names
+                seconds = self.atoms.second_names(dims[letter], d) if letter in dims and k == 1 and seen.dsl is not None else {}
+                if seconds:
+                    renamed.update(seconds)  # keys renamed beside queries: this operand takes the new names
                 elif letter in dims and self.atoms.size(dims[letter]) == self.atoms.size(d) > 1:
                     self.atoms.unify(dims[letter], d)
                 elif letter not in dims or self.atoms.size(dims[letter]) == 1:
