@@ -134,10 +134,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"
 
 
-def python_syntax_span(error: SyntaxError, path: str) -> Span | None:
-    """Where Python found a syntax error in a file it loaded (a model file, a reference), as a diagram's mistakes are
-    shown; None where Python names no line of the file. An indentation error's caret is under the line's first word
-    (Python's column is the indent's last).
+def python_syntax_span(error: SyntaxError) -> Span | None:
+    """Where Python found a syntax error in a file it loaded (a model file, a reference, or a module either imports:
+    the file Python names), as a diagram's mistakes are shown; None where Python names no line of a file. An
+    indentation error's caret is under the line's first word (Python's column is the indent's last).
 
     >>> import os, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -146,7 +146,8 @@ def python_syntax_span(error: SyntaxError, path: str) -> Span | None:
     ...     try:
     ...         compile(open(path).read(), path, "exec")
     ...     except SyntaxError as error:
-    ...         print(NcdError("Python cannot read it", python_syntax_span(error, "model.py")))
+    ...         span = python_syntax_span(error)
+    >>> print(NcdError("Python cannot read it", span._replace(source=Source("model.py", span.source.text))))
     model.py:2:10: Python cannot read it
         2 | def make(:
           |          ^
@@ -161,4 +162,4 @@ def python_syntax_span(error: SyntaxError, path: str) -> Span | None:
     column = min(max(error.offset or 1, 1), len(text) + 1)
     if isinstance(error, IndentationError) and text.strip():
         column = len(text) - len(text.lstrip()) + 1
-    return Source(path, "\n".join(lines)).span(error.lineno, column)
+    return Source(error.filename, "\n".join(lines)).span(error.lineno, column)

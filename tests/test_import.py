@@ -218,6 +218,17 @@ def test_a_model_file_python_cannot_read_is_shown_where_it_fails(source, line, c
     assert not (tmp_path / "out.ncd").exists()
 
 
+def test_a_module_the_model_file_imports_is_shown_where_python_cannot_read_it(tmp_path):
+    """The syntax error is in helper.py, which model.py imports: the place shown is helper.py's line, not a line of
+    model.py (the first version put helper.py's line under model.py's name)."""
+    (tmp_path / "helper.py").write_text("def helper(:\n    pass\n")
+    (tmp_path / "model.py").write_text("import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\nimport helper\n")
+    result = _ncd("import", "model.py:make", "-o", "out.ncd", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"{tmp_path / 'helper.py'}:1:12: error: Python cannot read a module the model file imports: "), result.stderr
+    assert "    1 | def helper(:\n      |            ^" in result.stderr, result.stderr
+
+
 def test_from_module_writes_a_pickled_pairing(tmp_path):
     import torch
     from torch import nn
