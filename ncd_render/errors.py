@@ -134,6 +134,18 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"
 
 
+def python_syntax_error(error: SyntaxError, path: str, what: str) -> NcdError | None:
+    """The error for a syntax error Python found loading ``path`` (``what``: "the model file", "the reference"), shown
+    where it is, as a diagram's mistakes are; in the file the user named, or in a module it imports. None where
+    Python names no line of a file."""
+    span = python_syntax_span(error)
+    if span is None:
+        return None
+    own = Path(span.source.path).resolve() == Path(path).resolve()
+    span = span._replace(source=Source(path, span.source.text)) if own else span  # (the path as the user gave it)
+    return NcdError(f"Python cannot read {what if own else f'a module {what} imports'}: {type(error).__name__}: {error.msg}", span)
+
+
 def python_syntax_span(error: SyntaxError) -> Span | None:
     """Where Python found a syntax error in a file it loaded (a model file, a reference, or a module either imports:
     the file Python names), as a diagram's mistakes are shown; None where Python names no line of a file. An

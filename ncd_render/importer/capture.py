@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils import _pytree as pytree
 
-from ..errors import NcdError, Source, python_syntax_span
+from ..errors import NcdError, python_syntax_error
 from ..pytorch.inputs import without_values
 
 
@@ -51,13 +51,7 @@ def load_function(spec: str):
         try:
             module_spec.loader.exec_module(source)
         except SyntaxError as error:  # the model file's own mistake: where it is, with a caret, as a diagram's
-            span = python_syntax_span(error)
-            if span is None:
-                raise NcdError(f"cannot load {path}: {_what(error)}") from None
-            own = Path(span.source.path).resolve() == Path(path).resolve()
-            span = span._replace(source=Source(path, span.source.text)) if own else span  # (as the user named it)
-            which = "the model file" if own else "a module the model file imports"
-            raise NcdError(f"Python cannot read {which}: {type(error).__name__}: {error.msg}", span) from None
+            raise python_syntax_error(error, path, "the model file") or NcdError(f"cannot load {path}: {_what(error)}") from None
         except (Exception, SystemExit) as error:
             raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
         function = getattr(source, name, None)

@@ -37,7 +37,7 @@ from torch import nn
 from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ..errors import NcdError, Source, did_you_mean, plural, python_syntax_span
+from ..errors import NcdError, did_you_mean, plural, python_syntax_error
 from ..ir import Diagram
 from ..opaque import refuse
 from ..sources import program_from_file
@@ -140,14 +140,9 @@ def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Cal
                 module = importlib.import_module(target)
     except NcdError:
         raise
-    except SyntaxError as error:
-        span = python_syntax_span(error)
-        if span is None:
-            raise NcdError(f"cannot load the reference {target}: {type(error).__name__}: {error}") from None
-        own = Path(span.source.path).resolve() == Path(target).resolve()
-        span = span._replace(source=Source(target, span.source.text)) if own else span  # (as the user named it)
-        which = "the reference" if own else "a module the reference imports"
-        raise NcdError(f"Python cannot read {which}: {type(error).__name__}: {error.msg}", span) from None
+    except SyntaxError as error:  # where it is, with a caret, as a diagram's mistakes are shown
+        raise python_syntax_error(error, target, "the reference") or \
+            NcdError(f"cannot load the reference {target}: {type(error).__name__}: {error}") from None
     except (Exception, SystemExit) as error:
         what = _failed("it", error) if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
         raise NcdError(f"cannot load the reference {target}: {what}", hint=_where(error)) from None
