@@ -134,11 +134,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {many or (word + 'es' if word.endswith(('s', 'x', 'ch', 'sh')) else word + 's')}"
 
 
-def python_syntax_error(error: SyntaxError, path: str, what: str) -> NcdError | None:
+def python_syntax_error(error: BaseException, path: str, what: str) -> NcdError | None:
     """The error for a syntax error Python found loading ``path`` (``what``: "the model file", "the reference"), shown
-    where it is, as a diagram's mistakes are; in the file the user named, or in a module it imports. None where
-    Python names no line of a file."""
-    span = python_syntax_span(error)
+    where it is, as a diagram's mistakes are; in the file the user named, or in a module it imports. None for any
+    other error, and where Python names no line of a file."""
+    span = python_syntax_span(error) if isinstance(error, SyntaxError) else None
     if span is None:
         return None
     own = Path(span.source.path).resolve() == Path(path).resolve()

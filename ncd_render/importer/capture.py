@@ -50,10 +50,9 @@ def load_function(spec: str):
     with _beside(path):
         try:
             module_spec.loader.exec_module(source)
-        except SyntaxError as error:  # the model file's own mistake: where it is, with a caret, as a diagram's
-            raise python_syntax_error(error, path, "the model file") or NcdError(f"cannot load {path}: {_what(error)}") from None
-        except (Exception, SystemExit) as error:
-            raise NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
+        except (Exception, SystemExit) as error:  # (a syntax error where it is, with a caret, as a diagram's)
+            raise python_syntax_error(error, path, "the model file") or \
+                NcdError(f"cannot load {path}: {_what(error)}", hint=_where(error)) from None
         function = getattr(source, name, None)
         if not callable(function):
             raise NcdError(f"{path} defines no function '{name}'",

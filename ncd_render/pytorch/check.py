@@ -140,12 +140,10 @@ def load_factory(diagram_path: str | Path, spec: str | None = None) -> tuple[Cal
                 module = importlib.import_module(target)
     except NcdError:
         raise
-    except SyntaxError as error:  # where it is, with a caret, as a diagram's mistakes are shown
-        raise python_syntax_error(error, target, "the reference") or \
-            NcdError(f"cannot load the reference {target}: {type(error).__name__}: {error}") from None
-    except (Exception, SystemExit) as error:
+    except (Exception, SystemExit) as error:  # (a syntax error where it is, with a caret, as a diagram's)
         what = _failed("it", error) if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
-        raise NcdError(f"cannot load the reference {target}: {what}", hint=_where(error)) from None
+        raise python_syntax_error(error, target, "the reference") or \
+            NcdError(f"cannot load the reference {target}: {what}", hint=_where(error)) from None
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise NcdError(f"{target} defines no function '{attr}'", hint="define reference(sizes) returning a Reference")
