@@ -499,6 +499,22 @@ def test_a_corpus_diagram_compiled_imports_back_as_the_same_function(name, tmp_p
     assert check_file(out).passed
 
 
+@pytest.mark.parametrize("model, sums", [
+    ("roundtrip.py:gat_layer", ["H2 = H2 + H3x"]),  # the scores of every pair of nodes
+    ("roundtrip.py:mamba2_ssd", ["H6 = H6 - H6x", "H2 = S + H2"]),  # differences of cumulative sums; the skip by D
+    ("roundtrip.py:gru_cell", ["H2 = H2 + H5", "H = H - H2"]),  # the gates' two maps
+    ("survey.py:bert", ["X = H + X", "X = H + N"]),  # a post-norm layer's stream: on through its LayerNorm
+])
+def test_a_sum_is_named_x_only_where_it_carries_on_the_input_x(model, sums, tmp_path):
+    """A sum is named X, as the residual stream is; a sum that is not the input X carried on (a GAT's scores, a
+    GRU's gates) was named X all the same once the input was dead (``X = H2 + H3x``), and read as the input changed."""
+    out = tmp_path / "model.ncd"
+    import_file(f"{ROOT / 'tests' / 'import_models' / model}", out)
+    text = out.read_text()
+    assert all(f"\n{s}\n" in text or f"\n  {s}\n" in text for s in sums), text
+    assert check_file(out).passed
+
+
 def test_round_trip_keeps_the_learned_boxes_names(tmp_path):
     """ncd compile names its maps after the boxes' labels; the import labels them back."""
     from ncd_render.api import load
@@ -561,9 +577,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("one_token_type", ["Y = bias(E: f) as E_{types.0}"]),
     # a bias per key added to the scores takes the keys' second name (it unified the two: "axis y = y", no diagram); its
     # map to one number has a bias of one number (ncd check raised a ValueError running it)
-    ("headed_pairs", ["H2x = rename(H2: y -> x)\nX = H + H2x\nY = softmax(X: y)"]),
+    ("headed_pairs", ["H2x = rename(H2: y -> x)\nH = H + H2x\nY = softmax(H: y)"]),
     ("learned_temperature", ["learned(:) as E_{scale}", "exp("]),
-    ("key_bias", ["H = linear(X: m -> ) with bias as L_{g}", "Hx = rename(H: y -> x)\nX2 = S + Hx\nP = softmax(X2: x)"]),
+    ("key_bias", ["H = linear(X: m -> ) with bias as L_{g}", "Hx = rename(H: y -> x)\nH = S + Hx\nP = softmax(H: x)"]),
     # a cast to float32 by name, a no-op on the capture's float32 inputs: checked in float32 (float64 failed at 1e-9)
     ("float32_scores", ["S = einsum(Q, Kx: y k, x k -> y x)"]),
     # x.view_as(y) is a view (it was an opaque box)
@@ -632,9 +648,9 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("stacked_experts", ["C = concat(H, H2, H3: , , -> f)\nH = C * P\nY = sum(H: f)"]),
     ("stacked_pools", ["C = concat(R, R2, R3: , , -> f)", "linear(C: f -> o) with bias"]),  # torch.stack (opaque)
     # recurrent cells, each one aten operation (opaque), written out: a map per gate and side, rows of one weight
-    ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "X = Hx - H"]),
-    ("gru_tagger", ["input X[y m], H[y d]", "linear(X: m -> d) as W_{ir}", "linear(X: d -> f) with bias as L_{out}"]),
-    ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H3 * H"]),
+    ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "H3 = Hx - H"]),
+    ("gru_tagger", ["input X[y m], H[y d]", "linear(X: m -> d) as W_{ir}", "H = H2 + H\nY = linear(H: d -> f) with bias as L_{out}"]),
+    ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H * H2"]),
     # (its second call's labels were L_{W_{ir}}, which did not parse)
     ("gru_unrolled", ["linear(C: m -> d) with bias as W_{ir}", "with bias as W_{ir.2}", "with bias as W_{hn.3}"]),
     # nn.GRU and nn.LSTM over a sequence (opaque), unrolled: a step's input picked by an index, the states stacked; a first
@@ -649,7 +665,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("written_rms_norms", ["N = rmsnorm(X: m) with affine, eps=1e-05 as N_{weight}", "Y = rmsnorm(H: f) with affine, eps=1e-06 as N_{norm}"]),
     ("squash", ["sqrt(H2)"]),
     ("fourier_features", ["sin(S)", "cos(S)"]),
-    ("signs", ["logsigmoid(H)", "abs(H)", "sqrt(H)"]),
+    ("signs", ["logsigmoid(H)", "abs(H)", "H2 = sqrt(H2)"]),
     ("prelu_net", ["H = prelu(H: f) as PReLU_{act}", "Y = prelu(H) as PReLU_{act2}"]),  # a slope a channel, one slope
     ("layer_norm_written_out", ["H = square(X2)\nR = mean(H: c)\nH = R + 1e-05\nH = sqrt(H)\nH = X / H",
                                 "* 1.0526", "* 1.3333", "sqrt(S2)"]),  # x.var, x.std: Bessel's n / (n - 1) over 20, then 4
@@ -658,7 +674,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("bounded", ["hardsigmoid(H)", "selu(H)", "clamp(H) with min=0.1\n", "clamp(H) with min=-0.5, max=0.5",
                  "clamp(H) with min=-1, max=1", "clamp(H) with max=0.2", "clamp(H) with max=0.3"]),
     ("distances", ["X = A - B\nH = square(X)\nR = sum(H: m)\nH = sqrt(R)\nY = min(H: x)"]),  # torch.cdist
-    ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "pad(X: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
+    ("moved", ["H2 = cumsum(H: y)\nH3 = flip(H: y)", "roll(H: y) with shift=2", "H = pad(H: y -> x) with before=2\nB = unfold(H: x -> t i)"]),
     # two dims by one shift, one statement; the grid channels last, [b h w c], as the map over its last dim tells
     ("shifted", ["input X[h w c]\nH = roll(X: h w) with shift=-1\nH = linear(H: c -> c)", "S = H * 2\n", "roll(S: h w) with shift=1"]),
     ("chamfer", ["X = A - B\nH = square(X)\nR = sum(H: m)\nR2 = min(R: x)\nR = min(R: y)"]),  # an outer difference, min
@@ -667,14 +683,14 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("cosine_similarity", ["N = rmsnorm(A: m) with eps=1e-12", "Y = einsum(N, N2: y m, y m -> y) * m^-1"]),  # unit vectors' product
     ("cosine_logits", ["N = rmsnorm(H: k) with eps=1e-12\nS = N * k^-1/2", "Y = einsum(S, N: y k, x k -> y x) * 5.0558"]),
     # a bidirectional layer (opaque before): a second cell from the last step back, each step's states joined
-    ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(X2, X: f, f -> o)", "Y = concat(C, C2, C3: , , -> y)"]),
+    ("bidirectional_gru", ['section "rnn.backward step 3"', "C = concat(H, H6: f, f -> o)", "Y = concat(C, C2, C3: , , -> y)"]),
     ("gru_layer", ["input X[y m]", 'section "rnn.step 2"', "H = bias(H: f) as b_{hr}", "H = layerscale(H: f) as b_{hn}", ": , , -> y)\noutput Y"]),
-    ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H, H2, H3: , , -> y)"]),
+    ("lstm_layers", ["input X[y m], X2[f d], X3[o d]", 'section "rnn.layer 2 step 3"', "C = index(X2: f) with at=0", "as W_{ii.4}", "Y = concat(H2, H3, H: , , -> y)"]),
     ("channel_scale", ["layerscale(H: c) as \\gamma\n"]),  # stored [c, 1, 1]; its parameter named gamma: γ, not γ_gamma
     ("t5_feed_forward", ["N = rmsnorm(X: m) with affine, eps=1e-06"]),
     ("token_gate", ["H = V * H", "R = mean(H: m)\nY = H + R"]),  # a product and a sum, each broadcasting its second operand
     # baddbmm: the product with its scale at the cup, then the bias (an outer product, an einsum of nothing) broadcast over queries
-    ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "X = S2 + St"]),
+    ("outer_bias", ["S = einsum(slopes, positions: d, x -> d x)", "x d k -> y x d) * k^-1/2", "H = S2 + St"]),
     ("alibi_scores", ["Y = alibi(S: y x h)"]),
     # captured without gradients, as it runs: a no_grad inside forward is no wrapped subgraph (an opaque box)
     ("no_grad_gate", ["R = mean(X: m)", "Y = H * H2"]),
@@ -690,11 +706,11 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("gemma2_decoder_layer", ["N = rmsnorm(H: m) with affine, eps=1e-06 as N_{post_attention_layernorm}", "H = tanh(S)"]),
     # a rotary over the first half of each head, the other half passed and joined back: one rope box (it was an
     # index of the head split in halves, a rope and a concat)
-    ("neox_decoder_layer", ["C = rope(C: y k) with base=10000, rotary=4", "Y = X2 + X"]),
+    ("neox_decoder_layer", ["C = rope(C: y k) with base=10000, rotary=4", "H = H2 + H\nY = H + X"]),
     # F.mse_loss and F.l1_loss written out (with the broadcast_tensors they call, of one shape: nothing), an
     # nn.Dropout1d in eval (nothing, as nn.Dropout), a softplus of beta 2 (its 1 / beta was d^-1/2 at d = 4)
-    ("losses", ["S = H * 2\nH = softplus(S)\nS = H * 0.5\n", "X = S - target", "H = square(X)\nY1 = mean(H: y d)",
-                "H = abs(X2)\nY2 = sum(H: y d)"]),
+    ("losses", ["S = H * 2\nH = softplus(S)\nS = H * 0.5\n", "H = S - target", "H = square(H)\nY1 = mean(H: y d)",
+                "H = abs(H2)\nY2 = sum(H: y d)"]),
     ("tempered", ["Y = layerscale(H) as \\gamma_{t}"]),  # one learned number
     ("extremes", ["H = maximum(H, H2)\nH = minimum(H, cap)\nY = clamp(H) with min=-1.5"]),
     ("mirrored", ["H = pad(X: w -> w2) with before=1, after=1, mode=reflect", "H = pad(H: w3 -> w4) with before=2, mode=replicate",
@@ -809,7 +825,7 @@ def test_window_attention_renames_the_rows_and_columns_of_its_keys(tmp_path):
     both, and the diagram builds (its relative position table, read by a buffer of indices, stays opaque)."""
     imported = import_file(f"{MODELS}:swin_layer", tmp_path / "swin.ncd")
     text = (tmp_path / "swin.ncd").read_text()
-    assert "Kx = rename(K: x s -> u w)" in text and "P = softmax(X2: u w)" in text, text
+    assert "Kx = rename(K: x s -> u w)" in text and "P = softmax(H: u w)" in text, text
     assert [w.split(" is an opaque box")[0] for w in imported.warnings] == ["aten.index [16 3] in layer.attention.relative_position_bias"]
 
 
@@ -1133,7 +1149,7 @@ def test_gpt_oss_s_sinks_are_joined_to_the_scores_and_sliced_off(tmp_path):
 
 
 @pytest.mark.parametrize("wrong", ["clamp(H2) with max=0.3", "clamp(H3) with min=-0.3, max=0.25", "silu(H2) with beta=1.6",
-                                   "X = H3 + H3"])
+                                   "H2 = H3 + H3"])
 def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     """gpt-oss's experts (a router with a bias, the softmax of its top k logits; experts stored transposed with biases,
     gate and up rows interleaved, clamped, the gate's x sigmoid(1.702 x) times up + 1) were 18 opaque boxes: now the
@@ -1146,12 +1162,12 @@ def test_gpt_oss_s_experts_are_a_mixture_with_clamps(wrong, tmp_path):
     assert body == ["H = linear(X: m -> e) with bias as L_{router}", "H2 = linear(X: m -> h) with bias, per=e as L_{gate_up_proj.0}",
                     "H3 = linear(X: m -> h) with bias, per=e as L_{gate_up_proj.1}", "P = softmax(H: e)",
                     "H = topk(P: e) with k=2, normalize", "H2 = clamp(H2) with max=0.25", "H3 = clamp(H3) with min=-0.25, max=0.25",
-                    "H2 = silu(H2) with beta=1.702", "H3 = H3 * H2", "X = H3 + H2",
-                    "H2 = linear(X: h -> m) with bias, per=e as L_{down_proj}", "Y = einsum(H2, H: y m e, y e -> y m)"], body
+                    "H2 = silu(H2) with beta=1.702", "H3 = H3 * H2", "H2 = H3 + H2",
+                    "H2 = linear(H2: h -> m) with bias, per=e as L_{down_proj}", "Y = einsum(H2, H: y m e, y e -> y m)"], body
     assert check_file(out).passed
     right = {"clamp(H2)": "clamp(H2) with max=0.25", "clamp(H3)": "clamp(H3) with min=-0.25, max=0.25",
-             "silu(H2)": "silu(H2) with beta=1.702", "X = H3": "X = H3 + H2"}[
-        next(k for k in ("clamp(H2)", "clamp(H3)", "silu(H2)", "X = H3") if wrong.startswith(k))]
+             "silu(H2)": "silu(H2) with beta=1.702", "H2 = H3": "H2 = H3 + H2"}[
+        next(k for k in ("clamp(H2)", "clamp(H3)", "silu(H2)", "H2 = H3") if wrong.startswith(k))]
     out.write_text(text.replace(right, wrong))
     assert not check_file(out).passed
 

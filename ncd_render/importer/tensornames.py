@@ -15,8 +15,10 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
 PACKED = [(("in_proj", "qkv", "c_attn", "query_key_value"), "QKV"), (("to_kv",), "KV")]
 
 
-def tensor_hint(stmt: Stmt, prog: Program) -> str:
-    """The letter a statement's tensor is named by: Q, K and V for attention's projections, O for attention's output."""
+def tensor_hint(stmt: Stmt, prog: Program, stream: frozenset[int] = frozenset()) -> str:
+    """The letter a statement's tensor is named by: Q, K and V for attention's projections, O for attention's output;
+    X for a sum, unless the diagram's ``stream`` (:func:`stream_of` the input named X) does not hold it, where X would
+    read as that input changed (a GAT's scores, ``El + Er``, are no new X)."""
     if is_map(stmt):
         last = (stmt.label or stmt.module).rsplit(".", 1)[-1].lower()
         for key, letter in (("q", "Q"), ("k", "K"), ("v", "V"), ("query", "Q"), ("key", "K"), ("value", "V")):
@@ -28,7 +30,19 @@ def tensor_hint(stmt: Stmt, prog: Program) -> str:
             return packed[int(stmt.label[-1])]  # (Mamba's in_proj chunked in a gate's two halves: no queries and keys)
     if is_contraction(stmt):  # attention weights times values: the output
         return "O" if any(ops.get(s.fn).glyph == "softmax" and stmt.args and s.out == stmt.args[0] for s in prog.stmts) else "S"
+    if stmt.fn in ("add", "sub") and stream and stmt.out not in stream:
+        return "H"
     return TENSOR_LETTER.get(stmt.fn, "H")
+
+
+def stream_of(prog: Program, start: list[int]) -> frozenset[int]:
+    """The values of the residual stream that starts at the inputs ``start``: those, a sum or difference with one of
+    them, and one of them normalised or dropped out (a post-norm layer's stream goes on through its norm)."""
+    stream = set(start)
+    for stmt in prog.stmts:
+        if stmt.fn in ("add", "sub", "layernorm", "rmsnorm", "batchnorm", "dropout") and stream.intersection(stmt.args):
+            stream.add(stmt.out)
+    return frozenset(stream)
 
 
 def _parts(stmt: Stmt, prog: Program) -> int:

@@ -23,7 +23,7 @@ from .repeats import find_folds
 from .rewrites import fold_scales, hoist_shared
 from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
-from .tensornames import tensor_hint
+from .tensornames import stream_of, tensor_hint
 
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E", "prelu": "PReLU"}  # a learned box drawn with a symbol of its own, as the language labels it by default
@@ -112,6 +112,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
         tensor[vid] = name
         inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + _dtype(prog.values[vid].dtype))
     lines.append("input " + ", ".join(inputs))
+    stream = stream_of(prog, [vid for vid, _, _ in prog.inputs if tensor[vid] == "X"])
     defined_at = len(lines) - 1  # the components' blocks go before the inputs
     order = {vid: leaves(prog.values[vid].atoms) for vid, _, _ in prog.inputs}
     labels: set[str] = set()
@@ -179,7 +180,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
             rearranged(1, "t", axes_text(wanted, axis_names))
         order[stmt.out] = (stmt.fn == "concat" and _joined_layout(stmt, laid, leaves)) or leaves(prog.values[stmt.out].atoms)
         hint = ("Y" if len(prog.outputs) == 1 else f"Y{outputs.index(stmt.out) + 1}") if stmt.out in outputs else \
-            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else tensor_hint(stmt, prog)
+            args[0] + "x" if "from" in stmt.axes else args[0] if stmt.fn in KEEPS_NAME else tensor_hint(stmt, prog, stream)
         going_round = [a for a, c in fold.carried.items() if c == n] if fold is not None else []
         if going_round:  # the value the next repetition reads takes the name of the one the block read
             name = tensor[going_round[0]]
