@@ -19,6 +19,7 @@ from .capture import Capture
 from .elementwise import ELEMENTWISE, ElementOps
 from .experts import recognise_experts
 from .graph import Param, Program, Stmt
+from .convolutions import ConvolutionOps
 from .learned import LearnedOps
 from .losses import LossOps
 from .masks import recognise_masks
@@ -56,7 +57,7 @@ def build_program(cap: Capture) -> Program:
     return Mapper(cap).run()
 
 
-class Mapper(ShapeOps, LearnedOps, PoolingOps, ProductOps, ElementOps, JoinOps, BoundOps, MomentOps, LossOps, DistanceOps,
+class Mapper(ShapeOps, LearnedOps, ConvolutionOps, PoolingOps, ProductOps, ElementOps, JoinOps, BoundOps, MomentOps, LossOps, DistanceOps,
              SequenceOps, RecurrentOps, HidingOps, TransposedOps):
     """Follows the captured graph node by node; the operation kinds are its mixins' ``op_*`` methods."""
 

@@ -7,7 +7,7 @@ from .seen import Seen, Unsupported, pair
 
 
 class PoolingOps:
-    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for pooling (its ★ is :meth:`.learned.LearnedOps._blocks`)."""
+    """Methods of the importer's mapper (:class:`.mapping.Mapper`) for pooling (its ★ is :meth:`.convolutions.ConvolutionOps._blocks`)."""
 
     def op_max_pool2d(self, node, name):
         """Max pooling (1-D or 2-D): ★, then the largest over the kernel axes. ★ pads with zeros where max pooling pads with
