@@ -32,7 +32,7 @@ def reference(sizes):
     wrong = {a: n for a, n in sizes.items() if SIZES.get(a, n) != n}
     if wrong:
         raise ValueError(f"the module was imported at {SIZES}; it cannot run at {wrong}")
-    module = load_module('../../tests/import_models/models.py:llama_decoder_layer', __file__)
+    module = load_module('../../tests/import_models/models.py:llama_decoder_layer', __file__, [])
     flags = training_flags(module)
 
     def forward(*xs):

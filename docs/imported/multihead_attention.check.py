@@ -11,9 +11,9 @@ from torch.utils import _pytree as pytree
 from ncd_render.importer.pairing import load_module, training_flags
 from ncd_render.pytorch.check import From, Reference
 
-SIZES = {'y': 5, 'm': 12, 'x': 6, 'h': 3, 'k': 4, 'f': 12}
+SIZES = {'y': 5, 'm': 12, 'x': 6, 'h': 3, 'k': 4}
 INPUTS = ['batch y m -> batch () y m', 'batch x m -> batch () x m', 'batch x m -> batch () x m']     # diagram layout -> module layout, per input
-OUTPUTS = [('Y1', 'batch () y f -> batch y f'), ('Y2', 'batch () y x -> batch y x')]   # module layout -> diagram layout, by diagram name
+OUTPUTS = [('Y1', 'batch () y m -> batch y m'), ('Y2', 'batch () y x -> batch y x')]   # module layout -> diagram layout, by diagram name
 MERGE_BATCH = False
 PARAMETERS = {
     'L_in_proj_0.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (0,), 0.0, None),
@@ -22,7 +22,7 @@ PARAMETERS = {
     'L_in_proj_1.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (1,), 0.0, None),
     'L_in_proj_2.weight': ('in_proj_weight', '(part15 h k) m -> part15 h k m', (2,), 0.0, None),
     'L_in_proj_2.bias': ('in_proj_bias', '(part17 h k) -> part17 h k', (2,), 0.0, None),
-    'L_out_proj.weight': ('out_proj.weight', 'f (h k) -> f h k', None, 0.0, None),
+    'L_out_proj.weight': ('out_proj.weight', 'm (h k) -> m h k', None, 0.0, None),
     'L_out_proj.bias': ('out_proj.bias', None, None, 0.0, None),
 }
 
@@ -31,7 +31,7 @@ def reference(sizes):
     wrong = {a: n for a, n in sizes.items() if SIZES.get(a, n) != n}
     if wrong:
         raise ValueError(f"the module was imported at {SIZES}; it cannot run at {wrong}")
-    module = load_module('../../tests/import_models/models.py:multihead_attention', __file__)
+    module = load_module('../../tests/import_models/models.py:multihead_attention', __file__, [])
     flags = training_flags(module)
 
     def forward(*xs):
