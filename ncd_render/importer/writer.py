@@ -93,12 +93,11 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
     taken_tensors = Names(set(axis_names.values()))
 
     def name_for(vid, hint, at):
-        for candidate in [hint] if hint else []:
-            old = bound.get(candidate)
-            if old is None or uses.get(old, -1) <= at:
-                bound[candidate] = vid
-                taken_tensors.taken.add(candidate)
-                return candidate
+        old = bound.get(hint)
+        if hint and (old is None or uses.get(old, -1) <= at):
+            bound[hint] = vid
+            taken_tensors.taken.add(hint)
+            return hint
         base = hint or "T"
         n = 2
         while f"{base}{n}" in bound and uses.get(bound[f"{base}{n}"], -1) > at:
