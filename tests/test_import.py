@@ -736,6 +736,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
                        "S2 = mask(S, seen) with keep\nS = mask(S, seen) with keep", "  S = mask(S, seent) with keep"]),
     ("masked_scores", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),  # masked_fill by a boolean input
     ("key_padding_mha", ["input X[b y m], pad[b x] bool", "padt = rearrange(pad: b x -> x b)\nS = mask(S, padt)"]),
+    ("masked_pooling", ["input Ids[b y] int, M[b y] bool\nE = embedding(Ids: v -> f)", "H = mask(H, M) with keep"]),  # HF's call
     ("grouped_pointwise", ["H = layerscale(X: g c) as \\gamma_{dw}\nH = bias(H: g c) as E_{dw}",
                            "Y = linear(H: c -> d) with bias, per=g as L_{g1}"]),
 ])

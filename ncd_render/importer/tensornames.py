@@ -2,6 +2,8 @@
 and O for attention's projections and output."""
 from __future__ import annotations
 
+import re
+
 from .. import ops
 from .graph import Program, Stmt
 from .seen import is_contraction, is_map
@@ -11,6 +13,9 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
                  "concat": "C", "embedding": "E", "relbias": "E", "mean": "R", "sum": "R", "max": "R", "min": "R", "dropout": "H", "opaque": "H",
                  "argmax": "I", "argmin": "I", "pad": "H", "cumsum": "H", "flip": "H", "roll": "H"}
 
+# words of an input's argument name with an underscore (which would print its end as a subscript), and the names a
+# hand-written diagram gives such inputs (docs/dsl.md's Ids, M, Enc), in order of preference; any other is X
+INPUT_WORDS = (("mask", "M"), ("input_ids", "Ids"), ("position_ids", "Pos"), ("token_type_ids", "Seg"), ("encoder", "Enc"))
 # packed projections, by words of their names, and the letters of their parts in order (lucidrains' to_kv: keys, values)
 PACKED = [(("in_proj", "qkv", "c_attn", "query_key_value"), "QKV"), (("to_kv",), "KV")]
 
@@ -52,3 +57,21 @@ def _parts(stmt: Stmt, prog: Program) -> int:
     if not part.isdigit():
         return 0
     return len({s.label for s in prog.stmts if s.label.rpartition(".")[0] == base and s.label.rpartition(".")[2].isdigit()})
+
+
+def input_name(arg: str) -> str:
+    """An input's name from its argument's, as a hand-written diagram names it: the data (``x``, ``input_1``,
+    ``hidden_states``) X, a mask M, token ids Ids, an encoder's output Enc, a short name capitalised, other names as
+    they are (a name with an underscore would print its end as a subscript).
+
+    >>> [input_name(a) for a in ("x", "input_1", "hidden_states", "attention_mask", "input_ids", "encoder_hidden_states")]
+    ['X', 'X', 'X', 'M', 'Ids', 'Enc']
+    >>> [input_name(a) for a in ("q", "target", "mask")]
+    ['Q', 'target', 'mask']
+    """
+    name = re.sub(r"\W", "_", arg) or "X"
+    if "_" in name:
+        return next((short for word, short in INPUT_WORDS if word in name.lower()), "X")
+    if re.fullmatch(r"input|x|args?|arg\d*", name):
+        return "X"
+    return name[0].upper() + name[1:] if len(name) <= 2 else name

@@ -23,7 +23,7 @@ from .repeats import find_folds
 from .rewrites import fold_scales, hoist_shared
 from .siblings import siblings_together
 from .statement import axes_text, split_later, statement
-from .tensornames import stream_of, tensor_hint
+from .tensornames import input_name, stream_of, tensor_hint
 
 KEEPS_NAME = {"rope", "mask", "alibi", "dropout"}  # a tensor they change keeps its name (Q = rope(Q: y k))
 BOX_LETTER = {"layerscale": "\\gamma", "bias": "E", "learned": "E", "relbias": "E", "prelu": "PReLU"}  # a learned box drawn with a symbol of its own, as the language labels it by default
@@ -107,7 +107,7 @@ def write(prog: Program, title: str, renames: dict[str, str] | None = None, note
 
     inputs = []
     for vid, dims, arg in prog.inputs:
-        name = name_for(vid, _identifier(arg), -1)
+        name = name_for(vid, input_name(arg), -1)
         tensor[vid] = name
         inputs.append(f"{name}[{names(prog.values[vid].atoms)}]" + _dtype(prog.values[vid].dtype))
     lines.append("input " + ", ".join(inputs))
@@ -384,15 +384,6 @@ def _innermost(module: str, composite) -> str:
     """The innermost submodule with submodules of its own that ran a statement (its section or its component), or ""."""
     parts = module.split(".")
     return next((".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in composite), "")
-
-
-def _identifier(name: str) -> str:
-    """An input's name from its argument's: ``hidden_states`` stays, ``input_1`` or ``x`` is ``X``."""
-    import re
-    name = re.sub(r"\W", "_", name) or "X"
-    if re.fullmatch(r"(input|x|args?|arg\d*)(_\d+)?", name) or "_" in name:  # hidden_states: X (no subscript)
-        return "X"
-    return name[0].upper() + name[1:] if len(name) <= 2 else name
 
 
 def _dtype(dtype: str) -> str:

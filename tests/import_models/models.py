@@ -2380,3 +2380,23 @@ def long_name():
 def huge_number():
     """1e300 - x: the number was written out in 301 digits."""
     return _named("Huge", lambda x: 1e300 - x), (torch.randn(2, 3),)
+
+
+class _MaskedPooling(nn.Module):
+    """Tokens embedded and pooled by a learned score, softmaxed over the tokens that the attention mask keeps: called
+    as transformers' models are, ``(input_ids, attention_mask)`` (inputs imported as X and X2 before)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(11, 8)
+        self.score = nn.Linear(8, 1)
+
+    def forward(self, input_ids, attention_mask):
+        h = self.embed(input_ids)
+        s = self.score(h).squeeze(-1).masked_fill(~attention_mask, float("-inf"))
+        return (torch.softmax(s, -1).unsqueeze(-1) * h).sum(1)
+
+
+def masked_pooling():
+    torch.manual_seed(0)
+    return _MaskedPooling(), (torch.randint(0, 11, (2, 5)), torch.tensor([[True] * 5, [True] * 3 + [False] * 2]))
