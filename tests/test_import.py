@@ -648,7 +648,7 @@ def test_a_compiled_repeat_folds_back_with_what_it_reads_from_before(tmp_path):
     ("stacked_experts", ["C = concat(H, H2, H3: , , -> f)\nH = C * P\nY = sum(H: f)"]),
     ("stacked_pools", ["C = concat(R, R2, R3: , , -> f)", "linear(C: f -> o) with bias"]),  # torch.stack (opaque)
     # recurrent cells, each one aten operation (opaque), written out: a map per gate and side, rows of one weight
-    ("gru_cell", ["H = linear(X: m -> d) with bias as W_{ir}", "linear(Hx: d -> d) with bias as W_{hn}", "H3 = Hx - H"]),
+    ("gru_cell", ["H2 = linear(X: m -> d) with bias as W_{ir}", "input X[m], H[d]", "linear(H: d -> d) with bias as W_{hn}", "H = H - H2"]),
     ("gru_tagger", ["input X[y m], H[y d]", "linear(X: m -> d) as W_{ir}", "H = H2 + H\nY = linear(H: d -> f) with bias as L_{out}"]),
     ("lstm_cell", ["linear(X: m -> d) with bias as W_{ig}", "linear(H: d -> d) with bias as W_{ho}", "Y1 = H * H2"]),
     # (its second call's labels were L_{W_{ir}}, which did not parse)

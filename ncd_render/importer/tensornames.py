@@ -16,6 +16,7 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
 # words of an input's argument name with an underscore (which would print its end as a subscript), and the names a
 # hand-written diagram gives such inputs (docs/dsl.md's Ids, M, Enc), in order of preference; any other is X
 INPUT_WORDS = (("mask", "M"), ("input_ids", "Ids"), ("position_ids", "Pos"), ("token_type_ids", "Seg"), ("encoder", "Enc"))
+STATES = {"hx": "H"}  # nn.GRUCell's and nn.RNNCell's state, as forward() names it (Hx read as the renamed H)
 # packed projections, by words of their names, and the letters of their parts in order (lucidrains' to_kv: keys, values)
 PACKED = [(("in_proj", "qkv", "c_attn", "query_key_value"), "QKV"), (("to_kv",), "KV")]
 
@@ -62,14 +63,16 @@ def _parts(stmt: Stmt, prog: Program) -> int:
 def input_name(arg: str) -> str:
     """An input's name from its argument's, as a hand-written diagram names it: the data (``x``, ``input_1``,
     ``hidden_states``) X, a mask M, token ids Ids, an encoder's output Enc, a short name capitalised, other names as
-    they are (a name with an underscore would print its end as a subscript).
+    they are (a name with an underscore would print its end as a subscript); a recurrent cell's state H.
 
     >>> [input_name(a) for a in ("x", "input_1", "hidden_states", "attention_mask", "input_ids", "encoder_hidden_states")]
     ['X', 'X', 'X', 'M', 'Ids', 'Enc']
-    >>> [input_name(a) for a in ("q", "target", "mask")]
-    ['Q', 'target', 'mask']
+    >>> [input_name(a) for a in ("q", "target", "mask", "hx")]
+    ['Q', 'target', 'mask', 'H']
     """
     name = re.sub(r"\W", "_", arg) or "X"
+    if name in STATES:
+        return STATES[name]
     if "_" in name:
         return next((short for word, short in INPUT_WORDS if word in name.lower()), "X")
     if re.fullmatch(r"input|x|args?|arg\d*", name):
