@@ -182,6 +182,7 @@ def _ncd(*args, cwd):
     ("missing.py:make", "does not exist"),
     (f"{MODELS}:no_such_function", "defines no function 'no_such_function'"),
     (f"{MODELS}:not_a_pair", "not (module, example_inputs)"),
+    (f"{MODELS}:nested_inputs", "its example input 2 is a tuple of tensors; each input of a diagram is one tensor"),
     (f"{MODELS}:fails_to_run", "fails on its example inputs"),
     (f"{MODELS}:scalar_input", "example input 1 of 1 is a single number, with no dimension"),
     (f"{MODELS}:ones_input", "example input 1 of 1 holds a single number (shape [1, 1]): its dimensions of size 1 are dropped"),

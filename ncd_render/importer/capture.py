@@ -86,6 +86,11 @@ def checked_result(result, spec: str) -> tuple[nn.Module, tuple]:
         inputs = (inputs,)
     if not isinstance(module, nn.Module):
         raise NcdError(f"{spec} returned {type(module).__name__} as its module, not an nn.Module")
+    nested = next((k for k, x in enumerate(inputs, 1) if isinstance(x, (tuple, list))), None) if isinstance(inputs, (tuple, list)) else None
+    if nested is not None:  # (nn.LSTM's (x, (h0, c0)))
+        raise NcdError(f"{spec}: its example input {nested} is a {type(inputs[nested - 1]).__name__} of tensors; each "
+                       "input of a diagram is one tensor", hint="wrap the module in one whose forward takes each tensor "
+                       "as an argument of its own: forward(self, x, h0, c0): return self.lstm(x, (h0, c0))")
     if not isinstance(inputs, (tuple, list)) or not inputs or not all(isinstance(x, torch.Tensor) for x in inputs):
         raise NcdError(f"{spec} must return a non-empty tuple of tensors as its example inputs",
                        hint="for example: return model, (torch.randn(2, 5, 16),)")

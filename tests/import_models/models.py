@@ -154,6 +154,12 @@ def not_a_pair():
     return nn.Linear(3, 4)
 
 
+def nested_inputs():
+    """nn.LSTM's first states as it takes them, a tuple in the inputs: refused with how to pass them instead (it said
+    only "must return a non-empty tuple of tensors", which the inputs were, nested)."""
+    return nn.LSTM(8, 16), (torch.randn(2, 1, 8), (torch.randn(1, 1, 16), torch.randn(1, 1, 16)))
+
+
 def fails_to_run():
     return nn.Linear(3, 4), (torch.randn(2, 5),)
 
