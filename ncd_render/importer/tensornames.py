@@ -14,14 +14,15 @@ TENSOR_LETTER = {"linear": "H", "einsum": "S", "softmax": "P", "layernorm": "N",
                  "argmax": "I", "argmin": "I", "pad": "H", "cumsum": "H", "flip": "H", "roll": "H"}
 
 # words of an input's argument name with an underscore (which would print its end as a subscript), and the names a
-# hand-written diagram gives such inputs (docs/dsl.md's Ids, M, Enc), in order of preference; any other is X
+# hand-written diagram gives such inputs (docs/dsl.md's mask M; the corpus's Ids and Enc, bert_embedding.ncd's and
+# cross_attention.ncd's), in order of preference; any other is X
 INPUT_WORDS = (("mask", "M"), ("input_ids", "Ids"), ("position_ids", "Pos"), ("token_type_ids", "Seg"), ("encoder", "Enc"))
 STATES = {"hx": "H"}  # nn.GRUCell's and nn.RNNCell's state, as forward() names it (Hx read as the renamed H)
 # packed projections, by words of their names, and the letters of their parts in order (lucidrains' to_kv: keys, values)
 PACKED = [(("in_proj", "qkv", "c_attn", "query_key_value"), "QKV"), (("to_kv",), "KV")]
 
 
-def tensor_hint(stmt: Stmt, prog: Program, stream: frozenset[int] = frozenset()) -> str:
+def tensor_hint(stmt: Stmt, prog: Program, stream: frozenset[int]) -> str:
     """The letter a statement's tensor is named by: Q, K and V for attention's projections, O for attention's output;
     X for a sum, unless the diagram's ``stream`` (:func:`stream_of` the input named X) does not hold it, where X would
     read as that input changed (a GAT's scores, ``El + Er``, are no new X)."""
@@ -43,10 +44,11 @@ def tensor_hint(stmt: Stmt, prog: Program, stream: frozenset[int] = frozenset())
 
 def stream_of(prog: Program, start: list[int]) -> frozenset[int]:
     """The values of the residual stream that starts at the inputs ``start``: those, a sum or difference with one of
-    them, and one of them normalised or dropped out (a post-norm layer's stream goes on through its norm)."""
+    them, and one of them normalised (a norm as the op registry draws one) or dropped out (a post-norm layer's stream
+    goes on through its norm)."""
     stream = set(start)
     for stmt in prog.stmts:
-        if stmt.fn in ("add", "sub", "layernorm", "rmsnorm", "batchnorm", "dropout") and stream.intersection(stmt.args):
+        if (stmt.fn in ("add", "sub", "dropout") or ops.get(stmt.fn).glyph == "norm") and stream.intersection(stmt.args):
             stream.add(stmt.out)
     return frozenset(stream)
 
